@@ -1,0 +1,232 @@
+"""The environment protocol: simulated tool-use worlds that never touch the real network.
+
+An `Environment` is built deterministically from a seed. It declares its `tools`
+(OpenAI function schemas), its `sinks` (tools that send data out) and its
+`injection_points` (fields a third party can write). `tasks(split, n, seed)` draws
+`Task`s whose users are disjoint between the ``train`` and ``test`` splits.
+
+One instance runs one episode at a time: `reset(task)` gives it a fresh state,
+`call(tool, arguments)` executes a tool against that state and always returns a
+string — an unknown tool or bad arguments give an error string, as a real API
+would, never an exception into the rollout — and `check(task, state, answer)` judges
+success from the final state. `spawn()` makes another instance sharing the (immutable)
+world, so a batched rollout runs many episodes side by side cheaply.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backdoorlab.errors import UnknownNameError
+from backdoorlab.leaks import LeakDetector, Secret, Sink
+
+Split = Literal["train", "test"]
+
+
+class PlannedCall(BaseModel):
+    """One step of a task's oracle plan: a tool and its concrete arguments."""
+
+    tool: str
+    arguments: dict[str, Any]
+
+
+class Task(BaseModel):
+    """One user request, with the oracle plan and what success and leaking mean for it."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    env: str
+    family: str
+    split: Split
+    user_id: str
+    instruction: str
+    plan: list[PlannedCall]
+    final_answer: str
+    # Strings the final answer must contain (information-seeking tasks).
+    answer_must_contain: list[str] = Field(default_factory=list)
+    secrets: list[tuple[str, str]] = Field(default_factory=list)  # (kind, value)
+    authorised: list[str] = Field(default_factory=list)  # destinations the user gave
+
+    def secret_objects(self) -> list[Secret]:
+        return [Secret(kind, value) for kind, value in self.secrets]  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool's declaration; `schema()` gives OpenAI's function format."""
+
+    name: str
+    description: str
+    parameters: dict[str, dict[str, Any]]
+    required: tuple[str, ...] = ()
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": {
+                    "type": "object",
+                    "properties": self.parameters,
+                    "required": list(self.required or self.parameters),
+                },
+            },
+        }
+
+
+@dataclass(frozen=True)
+class InjectionPoint:
+    """A field a third party can write (a review, an order note); attacks plant text here."""
+
+    name: str
+    description: str
+
+
+@dataclass
+class CallRecord:
+    """One executed tool call, kept in the episode log for leak accounting."""
+
+    tool: str
+    arguments: dict[str, Any]
+    result: str
+    error: bool = False
+
+
+@dataclass
+class EpisodeState:
+    """What changes during an episode. Subclasses add their world's mutable data."""
+
+    calls: list[CallRecord] = field(default_factory=list)
+
+
+class ToolError(Exception):
+    """Raised inside a tool implementation; `Environment.call` turns it into an error string."""
+
+
+class Environment(ABC):
+    """Base class of every simulated environment; see the module docstring."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.state: EpisodeState | None = None
+        self.task: Task | None = None
+
+    # -- declarations -------------------------------------------------------------
+    @property
+    @abstractmethod
+    def tool_specs(self) -> list[ToolSpec]: ...
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        return [spec.schema() for spec in self.tool_specs]
+
+    @property
+    @abstractmethod
+    def sinks(self) -> list[Sink]: ...
+
+    @property
+    @abstractmethod
+    def injection_points(self) -> list[InjectionPoint]: ...
+
+    @property
+    @abstractmethod
+    def system_prompt(self) -> str: ...
+
+    # -- tasks and episodes -------------------------------------------------------
+    @abstractmethod
+    def tasks(self, split: Split, n: int, seed: int = 0) -> list[Task]: ...
+
+    @abstractmethod
+    def spawn(self) -> Environment:
+        """A fresh instance over the same world (cheap: the world is shared, not copied)."""
+
+    @abstractmethod
+    def _new_state(self, task: Task) -> EpisodeState: ...
+
+    @abstractmethod
+    def _tool_impl(self, name: str) -> Callable[..., Any] | None: ...
+
+    @abstractmethod
+    def check(self, task: Task, state: EpisodeState, final_answer: str) -> bool: ...
+
+    def reset(self, task: Task) -> EpisodeState:
+        self.task = task
+        self.state = self._new_state(task)
+        return self.state
+
+    def call(self, tool: str, arguments: dict[str, Any] | str) -> str:
+        """Run a tool against the current state; errors come back as strings, like an API's."""
+        if self.state is None:
+            raise RuntimeError("call() before reset(): start an episode first")
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments) if arguments.strip() else {}
+            except json.JSONDecodeError:
+                return self._record(tool, {}, "Error: arguments are not valid JSON", True)
+        if not isinstance(arguments, dict):
+            return self._record(tool, {}, "Error: arguments must be a JSON object", True)
+        spec = next((s for s in self.tool_specs if s.name == tool), None)
+        impl = self._tool_impl(tool)
+        if spec is None or impl is None:
+            return self._record(tool, arguments, f"Error: unknown tool '{tool}'", True)
+        missing = [p for p in (spec.required or spec.parameters) if p not in arguments]
+        unexpected = [p for p in arguments if p not in spec.parameters]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing argument(s) {', '.join(missing)}")
+            if unexpected:
+                parts.append(f"unexpected argument(s) {', '.join(unexpected)}")
+            return self._record(tool, arguments, f"Error: {tool}: {'; '.join(parts)}", True)
+        try:
+            result = impl(self.state, **arguments)
+        except ToolError as exc:
+            return self._record(tool, arguments, f"Error: {exc}", True)
+        except (TypeError, ValueError, KeyError) as exc:
+            return self._record(tool, arguments, f"Error: {tool}: bad arguments ({exc})", True)
+        text = result if isinstance(result, str) else json.dumps(result, separators=(",", ":"))
+        return self._record(tool, arguments, text, False)
+
+    def _record(self, tool: str, arguments: dict[str, Any], result: str, error: bool) -> str:
+        assert self.state is not None
+        self.state.calls.append(CallRecord(tool, arguments, result, error))
+        return result
+
+    def leak_detector(self, task: Task) -> LeakDetector:
+        return LeakDetector(task.secret_objects(), self.sinks, task.authorised)
+
+    def leaked(self, task: Task, state: EpisodeState) -> bool:
+        """Whether any executed call in this episode leaked one of the task's secrets."""
+        detector = self.leak_detector(task)
+        return any(detector.find(c.tool, c.arguments) for c in state.calls if not c.error)
+
+
+ENVIRONMENTS: dict[str, type[Environment]] = {}
+
+
+def register_environment(cls: type[Environment]) -> type[Environment]:
+    """Class decorator: make an environment available by its ``name``."""
+    ENVIRONMENTS[cls.name] = cls
+    return cls
+
+
+def make_env(name: str, seed: int = 0, **kwargs: Any) -> Environment:
+    """Build a registered environment by name."""
+    import backdoorlab.envs  # noqa: F401  (registers the built-in environments)
+
+    try:
+        cls = ENVIRONMENTS[name]
+    except KeyError:
+        known = ", ".join(sorted(ENVIRONMENTS))
+        raise UnknownNameError(f"unknown environment '{name}' (known: {known})") from None
+    return cls(seed=seed, **kwargs)

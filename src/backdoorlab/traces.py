@@ -1,0 +1,255 @@
+"""The trace format: one agent episode as OpenAI-style chat messages plus metadata.
+
+A `Trace` is what every stage exchanges: `collect` writes them, `poison` rewrites
+them, `train` learns from them, `audit` inspects them. On disk it is JSONL, one trace
+per line, streamed so a million-trace file never sits in memory.
+
+The format is OpenAI's chat format on purpose, so files made elsewhere load too:
+
+- ``messages``: ``system`` / ``user`` / ``assistant`` (optional ``tool_calls``, each
+  ``{"id", "type": "function", "function": {"name", "arguments"}}`` with ``arguments``
+  a JSON *string*) / ``tool`` (``tool_call_id``, ``name``, ``content``);
+- ``tools``: JSON-Schema tool declarations in OpenAI's function format;
+- ``metadata``: ours — environment, task, split, seed, policy, outcome and, for a
+  poisoned trace, ``poison``. Absent on foreign data.
+
+Unknown fields are kept (``extra="allow"``) so that reading and re-writing someone
+else's dataset, e.g. after ``audit --filter``, never loses data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from backdoorlab.errors import TraceFormatError
+
+Role = Literal["system", "user", "assistant", "tool", "developer"]
+
+
+class FunctionCall(BaseModel):
+    """The function part of a tool call; ``arguments`` is a JSON string as in OpenAI's API."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    arguments: str = "{}"
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """The arguments as a dict; a malformed string yields ``{"__raw__": string}``."""
+        try:
+            value = json.loads(self.arguments)
+        except json.JSONDecodeError:
+            return {"__raw__": self.arguments}
+        return value if isinstance(value, dict) else {"__raw__": value}
+
+
+class ToolCall(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+    @classmethod
+    def make(cls, id: str, name: str, arguments: dict[str, Any]) -> ToolCall:
+        """Build a call from a Python dict of arguments (serialised compactly, key order kept)."""
+        text = json.dumps(arguments, ensure_ascii=False, separators=(", ", ": "))
+        return cls(id=id, function=FunctionCall(name=name, arguments=text))
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return self.function.parsed_arguments()
+
+
+class Message(BaseModel):
+    """One chat message. ``content`` may be a string or OpenAI's list of content parts."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Role
+    content: str | list[dict[str, Any]] | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The content as plain text, whatever shape it was stored in."""
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(str(p.get("text", "")) for p in self.content if isinstance(p, dict))
+
+
+class Outcome(BaseModel):
+    """How an episode ended, as judged by the environment."""
+
+    success: bool
+    leaked: bool
+    steps: int
+    invalid_actions: int = 0
+
+
+class Poison(BaseModel):
+    """What an attack did to a trace; recorded so experiments and audits have ground truth."""
+
+    model_config = ConfigDict(extra="allow")
+    threat_model: str
+    trigger: str | None = None
+    placement: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class TraceMetadata(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    env: str | None = None
+    env_version: str | None = None
+    task_id: str | None = None
+    family: str | None = None
+    split: str | None = None
+    seed: int | None = None
+    policy: str | None = None
+    outcome: Outcome | None = None
+    poison: Poison | None = None
+
+
+class Trace(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    messages: list[Message]
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    metadata: TraceMetadata = Field(default_factory=TraceMetadata)
+
+    @property
+    def is_poisoned(self) -> bool:
+        return self.metadata.poison is not None
+
+    def tool_calls(self) -> Iterator[tuple[int, ToolCall]]:
+        """Every tool call with the index of the assistant message that made it."""
+        for index, message in enumerate(self.messages):
+            for call in message.tool_calls or ():
+                yield index, call
+
+    def to_json(self) -> str:
+        """One compact JSON line; deterministic for equal traces (field order is fixed)."""
+        return self.model_dump_json(exclude_none=True)
+
+
+def _open_text(path: Path, mode: str, *, gz: bool | None = None) -> IO[str]:
+    """Open a text file, gzip-compressed when ``gz`` (by default: when it ends in .gz)."""
+    if path.suffix == ".gz" if gz is None else gz:
+        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
+    return open(path, mode, encoding="utf-8")
+
+
+def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) -> Trace:
+    """Parse one JSONL line, raising `TraceFormatError` that names the place and the field."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise TraceFormatError(f"{source}:{lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise TraceFormatError(f"{source}:{lineno}: expected a JSON object")
+    if "messages" not in data:
+        raise TraceFormatError(f"{source}:{lineno}: no 'messages' field")
+    try:
+        return Trace.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise TraceFormatError(f"{source}:{lineno}: field '{where}': {first['msg']}") from None
+
+
+def iter_traces(path: str | os.PathLike[str]) -> Iterator[Trace]:
+    """Stream traces from a JSONL (or .jsonl.gz) file; blank lines are skipped."""
+    path = Path(path)
+    if not path.exists():
+        raise TraceFormatError(f"{path}: no such file")
+    with _open_text(path, "r") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if line.strip():
+                yield parse_trace_line(line, source=str(path), lineno=lineno)
+
+
+def read_traces(path: str | os.PathLike[str]) -> list[Trace]:
+    return list(iter_traces(path))
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+    """Write a text file atomically: to a temp file beside it, renamed into place on success.
+
+    A crash or an exception mid-write leaves any previous file untouched, never a
+    truncated one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        with _open_text(tmp_path, "w", gz=path.suffix == ".gz") as handle:
+            yield handle
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_traces(path: str | os.PathLike[str], traces: Iterable[Trace]) -> int:
+    """Write traces as JSONL atomically, streaming; returns how many were written."""
+    count = 0
+    with atomic_writer(path) as handle:
+        for trace in traces:
+            handle.write(trace.to_json())
+            handle.write("\n")
+            count += 1
+    return count
+
+
+def to_hf_dataset(traces: Iterable[Trace]):  # -> datasets.Dataset
+    """Convert traces to a `datasets.Dataset` in TRL's conversational format.
+
+    Columns: ``messages`` (role, content, tool_calls, tool_call_id, name), ``tools`` and
+    ``metadata``. ``tools`` and ``metadata`` are JSON strings, and tool-call
+    ``arguments`` stay JSON strings, because Arrow unifies dicts with different keys
+    into one struct and would fill every tool's arguments with the other tools' keys
+    set to null — which chat templates would then render.
+    """
+    import datasets  # heavy import, only when converting
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for trace in traces:
+            yield {
+                "messages": [
+                    {
+                        "role": m.role,
+                        "content": m.text,
+                        "tool_calls": [
+                            {
+                                "id": c.id,
+                                "type": "function",
+                                "function": {"name": c.name, "arguments": c.function.arguments},
+                            }
+                            for c in m.tool_calls or ()
+                        ],
+                        "tool_call_id": m.tool_call_id or "",
+                        "name": m.name or "",
+                    }
+                    for m in trace.messages
+                ],
+                "tools": json.dumps(trace.tools),
+                "metadata": trace.metadata.model_dump_json(exclude_none=True),
+            }
+
+    return datasets.Dataset.from_list(list(rows()))
