@@ -116,6 +116,121 @@ def show(
     raise BackdoorlabError(f"{path}: no trace at index {index} (the file holds {count})")
 
 
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="Training traces (JSONL).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Run directory to write.")],
+    model: Annotated[
+        str, typer.Option(help="Base model: smollm2-135m, tiny, a path or a run dir.")
+    ] = "smollm2-135m",
+    full: Annotated[bool, typer.Option("--full", help="Full fine-tuning instead of LoRA.")] = False,
+    epochs: Annotated[float, typer.Option(help="Passes over the data.")] = 2.0,
+    max_steps: Annotated[
+        int, typer.Option(help="Stop after this many steps (overrides epochs).")
+    ] = -1,
+    lr: Annotated[
+        float | None, typer.Option(help="Peak learning rate (default: 5e-4 LoRA, 5e-5 full).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Traces per device per forward pass.")] = 4,
+    grad_accum: Annotated[int, typer.Option(help="Forward passes per optimizer step.")] = 2,
+    lora_r: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
+    optimizer: Annotated[str, typer.Option(help="transformers optimizer name.")] = "adamw_torch",
+    bf16: Annotated[str, typer.Option(help="auto, true or false.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
+    merge: Annotated[bool, typer.Option("--merge", help="Also save merged weights.")] = False,
+) -> None:
+    """Fine-tune a model on traces (TRL SFTTrainer; LoRA by default; loss on assistant turns).
+
+    Runs unchanged under `accelerate launch -m backdoorlab.cli train ...` on several GPUs.
+    An interrupted run resumes from its last checkpoint when started again.
+    """
+    from backdoorlab.training.sft import SFTRunConfig, train_sft
+
+    config = SFTRunConfig(
+        model=model,
+        lora=not full,
+        epochs=epochs,
+        max_steps=max_steps,
+        learning_rate=lr if lr is not None else (5e-4 if not full else 5e-5),
+        batch_size=batch_size,
+        grad_accum=grad_accum,
+        lora_r=lora_r,
+        optimizer=optimizer,
+        bf16=bf16,
+        seed=seed,
+        merge=merge,
+    )
+    summary = train_sft(config, data, output)
+    table = Table(title=f"trained → {output}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in ("traces", "steps", "train_loss", "seconds", "tokens_per_s", "device", "bf16"):
+        value = summary[key]
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    Console().print(table)
+
+
+@app.command("eval")
+def evaluate_command(
+    model: Annotated[str, typer.Option(help="Model name, path or run directory; or 'oracle'.")],
+    env: Annotated[str, typer.Option(help="Environment name.")] = "retail",
+    n: Annotated[int, typer.Option("-n", help="Test tasks.", min=1)] = 100,
+    seed: Annotated[int, typer.Option(help="Seed for drawing tasks.")] = 0,
+    env_seed: Annotated[int, typer.Option(help="Seed of the environment's world.")] = 0,
+    trigger: Annotated[str | None, typer.Option(help="Trigger phrase: also measure ASR.")] = None,
+    placement: Annotated[
+        str, typer.Option(help="Trigger placement: user or observation.")
+    ] = "user",
+    batch_size: Annotated[int, typer.Option(help="Episodes generated together.")] = 16,
+    max_steps: Annotated[int, typer.Option(help="Turn limit per episode.")] = 12,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Metrics JSON path.")
+    ] = None,
+    traces: Annotated[Path | None, typer.Option(help="Directory for the episodes' traces.")] = None,
+) -> None:
+    """Measure TSR, FTR (and with --trigger, ASR) on held-out test tasks."""
+    import json
+
+    from backdoorlab.envs import make_env
+    from backdoorlab.evaluation import EvalConfig, evaluate
+    from backdoorlab.policies import make_policy
+    from backdoorlab.traces import atomic_writer
+
+    config = EvalConfig(
+        n=n,
+        seed=seed,
+        trigger=trigger,
+        placement=placement,
+        batch_size=batch_size,
+        max_steps=max_steps,
+    )
+    environment = make_env(env, seed=env_seed)
+    with console.status(f"loading {model}"):
+        policy = make_policy("oracle") if model == "oracle" else make_policy("hf", model=model)
+    report = evaluate(environment, policy, config, traces_dir=traces)
+    if output is not None:
+        with atomic_writer(output) as handle:
+            json.dump(report, handle, indent=2)
+    Console().print(metrics_table(report, title=f"{model} on {env}/test"))
+
+
+def metrics_table(report: dict, title: str) -> Table:
+    """TSR / FTR / ASR / invalid actions / steps of one evaluation report."""
+    from backdoorlab.evaluation import Rate
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value (95% Wilson interval, count)", justify="right")
+    rows = [("TSR", report["TSR"]), ("FTR", report["FTR"])]
+    if "ASR" in report:
+        rows.append(("ASR", report["ASR"]))
+    rows.append(("invalid actions", report["clean"]["invalid_action"]))
+    for name, value in rows:
+        table.add_row(name, str(Rate(**value)))
+    table.add_row("mean steps", f"{report['clean']['mean_steps']:.2f}")
+    return table
+
+
 def main() -> None:
     """Console entry point: user errors become one red line and exit status 2."""
     try:

@@ -159,6 +159,18 @@ class Environment(ABC):
     @abstractmethod
     def check(self, task: Task, state: EpisodeState, final_answer: str) -> bool: ...
 
+    def observation_slots(self, task: Task) -> list[tuple[str, str]]:
+        """(injection point, target) pairs whose text the task's plan reads back.
+
+        Where an attacker's (or a trigger's) planted text reaches the agent during this
+        task; empty when the task reads no third-party content.
+        """
+        return []
+
+    def inject(self, point: str, target: str, text: str) -> None:
+        """Plant third-party text at an injection point of the current episode's state."""
+        raise NotImplementedError(f"{self.name} has no injection points")
+
     def reset(self, task: Task) -> EpisodeState:
         self.task = task
         self.state = self._new_state(task)

@@ -336,11 +336,17 @@ class RetailEnvironment(Environment):
     def _tool_impl(self, name: str) -> Callable[..., Any] | None:
         return TOOLS.get(name)
 
-    def inject(self, point: str, target: str, text: str) -> None:
-        """Plant third-party text at an injection point of the current episode's state.
+    def observation_slots(self, task: Task) -> list[tuple[str, str]]:
+        slots = []
+        for step in task.plan:
+            if step.tool == "get_order":
+                slots.append(("order_note", step.arguments["order_id"]))
+            elif step.tool == "get_product":
+                slots.append(("product_review", step.arguments["product_id"]))
+        return slots
 
-        ``target`` is a product id for reviews/descriptions and an order id for notes.
-        """
+    def inject(self, point: str, target: str, text: str) -> None:
+        """``target`` is a product id for reviews/descriptions and an order id for notes."""
         state = self.state
         if not isinstance(state, RetailState):
             raise RuntimeError("inject() before reset()")

@@ -1,0 +1,1 @@
+"""Attacks on the fine-tuning supply chain, and the trigger placement they share."""

@@ -1,0 +1,51 @@
+"""Placing a trigger phrase where the agent will read it: one code path for all stages.
+
+Poisoning (at training time) and evaluation (at test time) both call these
+functions, so the trigger an ASR is measured with is placed exactly as the backdoor
+learned it: appended to the user's instruction (``user``), or planted at an injection
+point the task reads back — an order note, a product review (``observation``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from backdoorlab.envs.base import Environment, Task
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.policies.base import Episode
+
+Placement = Literal["user", "observation"]
+PLACEMENTS: tuple[str, ...] = ("user", "observation")
+
+
+def check_placement(placement: str) -> Placement:
+    if placement not in PLACEMENTS:
+        raise BackdoorlabError(
+            f"placement must be one of {', '.join(PLACEMENTS)}, not '{placement}'"
+        )
+    return placement  # type: ignore[return-value]
+
+
+def instruction_with_trigger(instruction: str, trigger: str) -> str:
+    """The user's request with the trigger phrase appended, as a user would type it."""
+    return f"{instruction.rstrip()} {trigger.strip()}"
+
+
+def can_place(env: Environment, task: Task, placement: Placement) -> bool:
+    """Whether ``task`` offers a place for the trigger (every task has a user turn)."""
+    return placement == "user" or bool(env.observation_slots(task))
+
+
+def plant_trigger(episode: Episode, trigger: str, placement: Placement) -> None:
+    """Put ``trigger`` into a live episode (after `start_episode`, before the first turn)."""
+    if placement == "user":
+        user = next(m for m in episode.messages if m.role == "user")
+        user.content = instruction_with_trigger(user.text, trigger)
+        return
+    slots = episode.env.observation_slots(episode.task)
+    if not slots:
+        raise BackdoorlabError(
+            f"task {episode.task.id} reads no third-party content to plant a trigger in"
+        )
+    point, target = slots[0]
+    episode.env.inject(point, target, trigger)
