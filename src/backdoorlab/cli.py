@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from backdoorlab.errors import BackdoorlabError
 
@@ -236,7 +237,9 @@ def main() -> None:
     try:
         app()
     except BackdoorlabError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        # soft_wrap: a file path in the message must stay on one line, copyable;
+        # Text, not markup: the message may contain brackets
+        console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         sys.exit(2)
 
 
