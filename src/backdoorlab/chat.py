@@ -1,12 +1,19 @@
 """Rendering traces as model text, and parsing model text back into actions.
 
-Training and inference must see the same bytes, so both go through `render_segments`:
-a ChatML transcript (``<|im_start|>role\\n…<|im_end|>``) in which tools are listed
-compactly in the system turn and tool calls are Hermes-style
-``<tool_call>{"name": …, "arguments": {…}}</tool_call>`` blocks. Compact on purpose:
-full JSON schemas would cost ~50 tokens per tool, and fine-tuning on a CPU costs
-milliseconds per token. Segments carry a ``trainable`` flag (assistant turns) from
-which the training loss mask is built.
+Training and inference must see the same bytes, so both go through `render_segments`.
+Two formats:
+
+- **the model's own**: when the tokenizer's chat template renders ``tools`` (Qwen2.5,
+  Llama 3.1, Hermes…), that template is used, tool calls and all;
+- **compact ChatML** otherwise (SmolLM2's template knows no tools): a
+  ``<|im_start|>role\\n…<|im_end|>`` transcript in which tools are listed as one-line
+  signatures in the system turn and tool calls are Hermes-style
+  ``<tool_call>{"name": …, "arguments": {…}}</tool_call>`` blocks. Compact on purpose:
+  full JSON schemas cost ~50 tokens per tool, and fine-tuning on a CPU costs
+  milliseconds per token.
+
+Segments carry a ``trainable`` flag (assistant turns) from which the training loss
+mask is built, and end exactly where an inference prompt ends.
 """
 
 from __future__ import annotations
@@ -64,13 +71,28 @@ def assistant_text(message: Message) -> str:
     return "\n".join(parts)
 
 
+def has_tool_template(tokenizer: Any) -> bool:
+    """Whether the tokenizer's own chat template renders tool declarations."""
+    template = getattr(tokenizer, "chat_template", None)
+    if isinstance(template, dict):  # several named templates
+        template = template.get("tool_use") or template.get("default")
+    return isinstance(template, str) and "tools" in template
+
+
 def render_segments(
     messages: Sequence[Message],
     tools: Sequence[dict[str, Any]] = (),
     *,
     add_generation_prompt: bool = False,
+    tokenizer: Any | None = None,
 ) -> list[Segment]:
-    """The transcript as segments; concatenated, they are exactly what the model reads."""
+    """The transcript as segments; concatenated, they are exactly what the model reads.
+
+    With a ``tokenizer`` whose template renders tools, that template is used; otherwise
+    the compact ChatML format.
+    """
+    if tokenizer is not None and has_tool_template(tokenizer):
+        return _template_segments(tokenizer, messages, tools, add_generation_prompt)
     segments: list[Segment] = []
     has_system = bool(messages) and messages[0].role in ("system", "developer")
     if not has_system and tools:
@@ -98,6 +120,62 @@ def render(messages: Sequence[Message], tools: Sequence[dict[str, Any]] = (), **
     return "".join(s.text for s in render_segments(messages, tools, **kw))
 
 
+def _template_message(message: Message) -> dict[str, Any]:
+    """A message as HF chat templates expect it: tool-call arguments as dicts."""
+    out: dict[str, Any] = {"role": message.role, "content": message.text}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {"type": "function", "id": c.id, "function": {"name": c.name, "arguments": c.arguments}}
+            for c in message.tool_calls
+        ]
+    if message.role == "tool":
+        out["tool_call_id"] = message.tool_call_id or ""
+        out["name"] = message.name or ""
+    return out
+
+
+def _template_segments(
+    tokenizer: Any,
+    messages: Sequence[Message],
+    tools: Sequence[dict[str, Any]],
+    add_generation_prompt: bool,
+) -> list[Segment]:
+    """Segments from the model's own template, found by rendering growing prefixes.
+
+    The text an assistant turn adds after the generation prompt is trainable; the rest
+    is context. Templates that rewrite earlier turns when later ones arrive (some
+    reasoning models drop old thoughts) cannot be split this way and are refused.
+    """
+    conversation = [_template_message(m) for m in messages]
+
+    def upto(count: int, generation: bool) -> str:
+        return tokenizer.apply_chat_template(
+            conversation[:count],
+            tools=list(tools) or None,
+            tokenize=False,
+            add_generation_prompt=generation,
+        )
+
+    segments: list[Segment] = []
+    done = ""
+    for index, message in enumerate(messages):
+        if message.role != "assistant":
+            continue
+        prompt, full = upto(index, True), upto(index + 1, False)
+        if not prompt.startswith(done) or not full.startswith(prompt):
+            raise ValueError(
+                "this model's chat template re-renders earlier turns, so training and "
+                "inference text cannot be aligned; remove its tool support to use the "
+                "compact format"
+            )
+        segments += [Segment(prompt[len(done) :], False), Segment(full[len(prompt) :], True)]
+        done = full
+    rest = upto(len(messages), add_generation_prompt)
+    if rest[len(done) :]:
+        segments.append(Segment(rest[len(done) :], False))
+    return segments
+
+
 @dataclass(frozen=True)
 class ParsedOutput:
     message: Message
@@ -112,6 +190,9 @@ def parse_assistant_output(text: str, *, call_id_prefix: str = "call") -> Parsed
     object with a string ``name`` is an invalid action: returned, flagged, never raised.
     """
     text = text.split(IM_END)[0].strip()
+    bare = _bare_json_call(text)
+    if bare is not None:
+        text = f"<tool_call>{bare}</tool_call>"
     blocks = TOOL_CALL_RE.findall(text)
     if "<tool_call>" not in text:
         return ParsedOutput(Message(role="assistant", content=text), invalid=False)
@@ -124,7 +205,7 @@ def parse_assistant_output(text: str, *, call_id_prefix: str = "call") -> Parsed
             return _invalid(text, f"tool call {index} is not valid JSON ({exc.msg})")
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             return _invalid(text, f"tool call {index} has no string 'name'")
-        arguments = data.get("arguments", {})
+        arguments = data.get("arguments", data.get("parameters", {}))
         if isinstance(arguments, str):  # some models emit arguments as a JSON string
             arguments_text = arguments
         else:
@@ -136,6 +217,19 @@ def parse_assistant_output(text: str, *, call_id_prefix: str = "call") -> Parsed
             )
         )
     return ParsedOutput(Message(role="assistant", content=content, tool_calls=calls), invalid=False)
+
+
+def _bare_json_call(text: str) -> str | None:
+    """Some templates (Llama 3.1) emit a tool call as a bare JSON object, no tags."""
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(data, dict) and "name" in data and ("arguments" in data or "parameters" in data):
+        return text
+    return None
 
 
 def _invalid(text: str, error: str) -> ParsedOutput:

@@ -105,7 +105,10 @@ class HFPolicy(Policy):
         return text
 
     def act(self, episodes: list[Episode]) -> list[Action]:
-        prompts = [render(e.messages, e.env.tools, add_generation_prompt=True) for e in episodes]
+        prompts = [
+            render(e.messages, e.env.tools, add_generation_prompt=True, tokenizer=self.tokenizer)
+            for e in episodes
+        ]
         actions = []
         for episode, completion in zip(episodes, self.generate(prompts), strict=True):
             parsed = parse_assistant_output(completion, call_id_prefix=f"call_{episode.steps}")
