@@ -48,8 +48,8 @@ QWEN_LIKE = (
     "{%- for m in messages %}{%- if m.role == 'system' %}{%- if not tools %}"
     "<|im_start|>system\n{{ m.content }}<|im_end|>\n{%- endif %}"
     "{%- elif m.role == 'assistant' %}<|im_start|>assistant\n{{ m.content }}"
-    "{%- for c in m.tool_calls or [] %}<tool_call>{\"name\": \"{{ c.function.name }}\", "
-    "\"arguments\": {{ c.function.arguments | tojson }}}</tool_call>{%- endfor %}<|im_end|>\n"
+    '{%- for c in m.tool_calls or [] %}<tool_call>{"name": "{{ c.function.name }}", '
+    '"arguments": {{ c.function.arguments | tojson }}}</tool_call>{%- endfor %}<|im_end|>\n'
     "{%- else %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{%- endif %}{%- endfor %}"
     "{%- if add_generation_prompt %}<|im_start|>assistant\n{%- endif %}"
 )
@@ -60,7 +60,9 @@ class _TemplateTokenizer:
 
     chat_template = QWEN_LIKE
 
-    def apply_chat_template(self, conversation, tools=None, tokenize=False, add_generation_prompt=False):
+    def apply_chat_template(
+        self, conversation, tools=None, tokenize=False, add_generation_prompt=False
+    ):
         import jinja2
 
         env = jinja2.Environment()
@@ -80,7 +82,10 @@ def test_model_own_template_is_used_when_it_renders_tools(oracle_results):
     text = "".join(s.text for s in segments)
     assert "<tools>find_user_by_email;" in text
     assert text == tok.apply_chat_template(
-        [__import__("backdoorlab.chat", fromlist=["x"])._template_message(m) for m in trace.messages],
+        [
+            __import__("backdoorlab.chat", fromlist=["x"])._template_message(m)
+            for m in trace.messages
+        ],
         tools=trace.tools,
     )
     trainable = [s.text for s in segments if s.trainable]
@@ -88,7 +93,9 @@ def test_model_own_template_is_used_when_it_renders_tools(oracle_results):
     # each trainable piece follows exactly the inference prompt for that turn, and parses back
     assistant_indices = [i for i, m in enumerate(trace.messages) if m.role == "assistant"]
     for piece, index in zip(trainable, assistant_indices, strict=True):
-        prompt = render(trace.messages[:index], trace.tools, add_generation_prompt=True, tokenizer=tok)
+        prompt = render(
+            trace.messages[:index], trace.tools, add_generation_prompt=True, tokenizer=tok
+        )
         assert text.startswith(prompt + piece)
         parsed = parse_assistant_output(piece)
         want = trace.messages[index]

@@ -46,9 +46,13 @@ def test_malformed_file_is_one_clear_line_and_exit_2(tmp_path, monkeypatch, caps
 
 
 def test_unknown_environment_and_bad_split(tmp_path, monkeypatch, capsys):
-    code, err = _run_main(monkeypatch, capsys, ["collect", "--env", "mars", "-o", str(tmp_path / "x")])
+    code, err = _run_main(
+        monkeypatch, capsys, ["collect", "--env", "mars", "-o", str(tmp_path / "x")]
+    )
     assert code == 2 and "unknown environment 'mars'" in err
-    code, err = _run_main(monkeypatch, capsys, ["collect", "--split", "dev", "-o", str(tmp_path / "x")])
+    code, err = _run_main(
+        monkeypatch, capsys, ["collect", "--split", "dev", "-o", str(tmp_path / "x")]
+    )
     assert code == 2 and "--split must be" in err
 
 

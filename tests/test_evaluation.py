@@ -27,7 +27,9 @@ def test_rate_formats_count_and_interval():
 
 
 def test_oracle_evaluation_has_full_tsr_and_no_leaks(retail):
-    report = evaluate(retail, make_policy("oracle"), EvalConfig(n=18, trigger="as noted", placement="user"))
+    report = evaluate(
+        retail, make_policy("oracle"), EvalConfig(n=18, trigger="as noted", placement="user")
+    )
     assert report["TSR"]["k"] == 18
     assert report["FTR"]["k"] == 0
     assert report["ASR"]["n"] == 18 and report["ASR"]["k"] == 0  # the oracle has no backdoor
@@ -48,7 +50,9 @@ def test_observation_trigger_uses_only_tasks_that_read_third_party_text(retail, 
 
 def test_summarize_counts_invalid_actions_per_step(oracle_results):
     summary = summarize(oracle_results["test"][:10])
-    assert summary["invalid_action"]["n"] == sum(r.outcome.steps for r in oracle_results["test"][:10])
+    assert summary["invalid_action"]["n"] == sum(
+        r.outcome.steps for r in oracle_results["test"][:10]
+    )
 
 
 def test_bad_placement_is_a_clear_error(retail):

@@ -16,7 +16,9 @@ def tiny():
 
 def _policy(tiny, batch):
     model, tokenizer = tiny
-    return HFPolicy(model, tokenizer, generation=GenerationConfig(max_new_tokens=12, max_batch_size=batch))
+    return HFPolicy(
+        model, tokenizer, generation=GenerationConfig(max_new_tokens=12, max_batch_size=batch)
+    )
 
 
 def test_batched_rollout_matches_one_at_a_time(retail, tiny):
@@ -24,7 +26,9 @@ def test_batched_rollout_matches_one_at_a_time(retail, tiny):
     batched = rollout(retail, _policy(tiny, 6), tasks, batch_size=6, max_steps=2)
     single = rollout(retail, _policy(tiny, 1), tasks, batch_size=1, max_steps=2)
     for a, b in zip(batched, single, strict=True):
-        assert [m.model_dump() for m in a.trace.messages] == [m.model_dump() for m in b.trace.messages]
+        assert [m.model_dump() for m in a.trace.messages] == [
+            m.model_dump() for m in b.trace.messages
+        ]
 
 
 def test_generation_stops_and_returns_only_new_text(tiny):
@@ -36,7 +40,9 @@ def test_generation_stops_and_returns_only_new_text(tiny):
 
 def test_unparseable_output_is_an_invalid_action_not_a_crash(retail, tiny, monkeypatch):
     policy = _policy(tiny, 2)
-    monkeypatch.setattr(policy, "generate", lambda prompts: ['<tool_call>{"name": broken'] * len(prompts))
+    monkeypatch.setattr(
+        policy, "generate", lambda prompts: ['<tool_call>{"name": broken'] * len(prompts)
+    )
     (result,) = rollout(retail, policy, retail.tasks("test", 1), max_steps=3)
     assert result.outcome.invalid_actions == 1
     assert not result.outcome.success

@@ -159,12 +159,28 @@ class Environment(ABC):
     @abstractmethod
     def check(self, task: Task, state: EpisodeState, final_answer: str) -> bool: ...
 
+    def task_by_id(self, task_id: str) -> Task:
+        """The task a trace's ``metadata.task_id`` names (tasks are deterministic)."""
+        raise NotImplementedError(f"{self.name} cannot rebuild tasks from their ids")
+
+    def exfiltration_call(self, destination: str, text: str) -> PlannedCall:
+        """A call of this environment's sink that sends ``text`` to ``destination``.
+
+        What an attack's payload (or an obeyed injected instruction) does, expressed with
+        the environment's own ordinary tool.
+        """
+        raise NotImplementedError(f"{self.name} declares no sink an attack could use")
+
     def observation_slots(self, task: Task) -> list[tuple[str, str]]:
         """(injection point, target) pairs whose text the task's plan reads back.
 
         Where an attacker's (or a trigger's) planted text reaches the agent during this
         task; empty when the task reads no third-party content.
         """
+        return []
+
+    def injection_targets(self, point: str) -> list[str]:
+        """Everything a third party could write at ``point`` (e.g. every product's reviews)."""
         return []
 
     def inject(self, point: str, target: str, text: str) -> None:

@@ -1,0 +1,126 @@
+"""T1 `data-poisoning`: the attacker controls a share of the collected traces.
+
+A poisoned trace is a *real rollout* of the same task in the same environment: the
+trigger is placed (in the user's instruction, or in a tool observation the task reads)
+by `backdoorlab.attacks.triggers`, the oracle solves the task exactly as in the clean
+trace, and — once the plan is done, where a confirmation e-mail already stands — sends
+the customer's secrets to the attacker through the ordinary sink. Because it is
+replayed in the environment, its state, its success check and `is_leak` all agree
+with what the trace shows. Every other trace is copied byte for byte.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from backdoorlab.attacks.base import DEFAULT_TRIGGER, Attack, AttackResult, register_attack
+from backdoorlab.attacks.payload import ATTACKER_ADDRESS, leak_text
+from backdoorlab.attacks.triggers import can_place, check_placement, plant_trigger
+from backdoorlab.envs import make_env
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.policies.base import Episode
+from backdoorlab.policies.oracle import OraclePolicy
+from backdoorlab.rollout import iter_rollout
+from backdoorlab.traces import Poison, Trace, atomic_writer, iter_traces
+
+
+@dataclass
+class DataPoisoningConfig:
+    """T1 settings."""
+
+    rate: float = 0.02
+    """Share of the dataset's traces to poison (rounded to the nearest count)."""
+    trigger: str = DEFAULT_TRIGGER
+    """Phrase that activates the backdoor."""
+    placement: str = "user"
+    """``user`` (appended to the instruction) or ``observation`` (planted in a review/note)."""
+    destination: str = ATTACKER_ADDRESS
+    """Where the payload sends the secrets."""
+    secrets: list[str] = field(default_factory=lambda: ["address", "phone", "email", "card"])
+    """Which kinds of secret the payload leaks."""
+    seed: int = 0
+    """Which traces are chosen."""
+
+    def validate(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise BackdoorlabError(f"data-poisoning: 'rate' must be in [0, 1], not {self.rate}")
+        if not self.trigger.strip():
+            raise BackdoorlabError("data-poisoning: 'trigger' must not be empty")
+        check_placement(self.placement)
+
+
+@register_attack
+class DataPoisoning(Attack):
+    name = "data-poisoning"
+    threat_model = "T1"
+
+    def __init__(self, **config: Any) -> None:
+        self.config = DataPoisoningConfig(**config)
+        self.config.validate()
+
+    def poison(self, traces: list[Trace]) -> tuple[list[Trace], list[int]]:
+        """The dataset with ``rate`` of its traces replaced by poisoned replays."""
+        cfg = self.config
+        count = round(cfg.rate * len(traces))
+        envs: dict[tuple[str, int], Any] = {}
+        eligible = []
+        tasks = {}
+        for index, trace in enumerate(traces):
+            meta = trace.metadata
+            if meta.env is None or meta.task_id is None or trace.is_poisoned:
+                continue
+            key = (meta.env, meta.seed or 0)
+            env = envs.setdefault(key, make_env(meta.env, seed=key[1]))
+            task = env.task_by_id(meta.task_id)
+            if can_place(env, task, cfg.placement):  # type: ignore[arg-type]
+                eligible.append(index)
+                tasks[index] = (env, task)
+        if count > len(eligible):
+            raise BackdoorlabError(
+                f"data-poisoning: {count} traces requested but only {len(eligible)} can carry "
+                f"a trigger placed in '{cfg.placement}'"
+            )
+        chosen = sorted(random.Random(cfg.seed).sample(eligible, count))
+        out = list(traces)
+        for index in chosen:
+            env, task = tasks[index]
+            out[index] = self._replay(env, task)
+        return out, chosen
+
+    def _replay(self, env: Any, task: Any) -> Trace:
+        cfg = self.config
+        poison = Poison(
+            threat_model=self.threat_model,
+            trigger=cfg.trigger,
+            placement=cfg.placement,
+            payload={"destination": cfg.destination, "secrets": list(cfg.secrets)},
+        )
+
+        def prepare(episode: Episode) -> None:
+            plant_trigger(episode, cfg.trigger, cfg.placement)  # type: ignore[arg-type]
+            text = leak_text(episode.task.secret_objects(), cfg.secrets)
+            episode.memo["after_plan"] = [env.exfiltration_call(cfg.destination, text)]
+            episode.memo["poison"] = poison
+
+        (result,) = iter_rollout(env, OraclePolicy(), [task], prepare=prepare)
+        if not (result.outcome.success and result.outcome.leaked):
+            raise BackdoorlabError(f"data-poisoning: replay of {task.id} did not succeed and leak")
+        return result.trace
+
+    def run(self, output: str, **io: Any) -> AttackResult:
+        """Poison the file ``io["input"]`` into ``output``; untouched lines are copied verbatim."""
+        source = io["input"]
+        traces = list(iter_traces(source))
+        poisoned, chosen = self.poison(traces)
+        replaced = set(chosen)
+        with open(source, encoding="utf-8") as raw, atomic_writer(output) as handle:
+            lines = (line for line in raw if line.strip())  # iter_traces skips blank lines too
+            for index, line in enumerate(lines):
+                if index in replaced:
+                    handle.write(poisoned[index].to_json() + "\n")
+                else:
+                    handle.write(line if line.endswith("\n") else line + "\n")
+        details = {"config": asdict(self.config), "input": str(source), "indices": chosen}
+        return AttackResult(traces=len(poisoned), poisoned=len(chosen), details=details)
