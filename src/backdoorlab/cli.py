@@ -118,6 +118,36 @@ def show(
 
 
 @app.command()
+def poison(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Poisoned traces (JSONL).")],
+    attack: Annotated[str, typer.Option(help="data-poisoning (T1) or env-poisoning (T2).")],
+    input: Annotated[Path | None, typer.Option("-i", "--input", help="Clean traces (T1).")] = None,
+    rate: Annotated[float, typer.Option(help="T1: share of traces to poison.")] = 0.02,
+    trigger: Annotated[str | None, typer.Option(help="Trigger phrase.")] = None,
+    placement: Annotated[str, typer.Option(help="T1: user or observation.")] = "user",
+    obey: Annotated[float, typer.Option(help="T2: teacher's obey probability.")] = 0.5,
+    n: Annotated[int, typer.Option("-n", help="T2: tasks to collect.")] = 400,
+    seed: Annotated[int, typer.Option(help="Attack seed.")] = 0,
+) -> None:
+    """Poison a dataset (T1) or collect one from a poisoned environment (T2)."""
+    from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
+
+    phrase = trigger or DEFAULT_TRIGGER
+    if attack == "data-poisoning":
+        if input is None:
+            raise BackdoorlabError("data-poisoning needs the clean dataset: -i clean.jsonl")
+        chosen = make_attack(attack, rate=rate, trigger=phrase, placement=placement, seed=seed)
+        result = chosen.run(str(output), input=str(input))
+    else:
+        chosen = make_attack(attack, n=n, trigger=phrase, obey_probability=obey, seed=seed)
+        result = chosen.run(str(output))
+    console.print(
+        f"{attack}: wrote {result.traces} traces to {output}, "
+        f"{result.poisoned} poisoned ({result.poisoned / max(result.traces, 1):.1%})"
+    )
+
+
+@app.command()
 def train(
     data: Annotated[Path, typer.Option(help="Training traces (JSONL).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Run directory to write.")],
@@ -184,6 +214,7 @@ def evaluate_command(
     ] = "user",
     batch_size: Annotated[int, typer.Option(help="Episodes generated together.")] = 16,
     max_steps: Annotated[int, typer.Option(help="Turn limit per episode.")] = 12,
+    max_new_tokens: Annotated[int, typer.Option(help="Token limit per turn.")] = 160,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Metrics JSON path.")
     ] = None,
@@ -195,6 +226,7 @@ def evaluate_command(
     from backdoorlab.envs import make_env
     from backdoorlab.evaluation import EvalConfig, evaluate
     from backdoorlab.policies import make_policy
+    from backdoorlab.policies.hf import GenerationConfig
     from backdoorlab.traces import atomic_writer
 
     config = EvalConfig(
@@ -204,15 +236,53 @@ def evaluate_command(
         placement=placement,
         batch_size=batch_size,
         max_steps=max_steps,
+        max_new_tokens=max_new_tokens,
     )
     environment = make_env(env, seed=env_seed)
+    generation = GenerationConfig(max_new_tokens=max_new_tokens, max_batch_size=batch_size)
     with console.status(f"loading {model}"):
-        policy = make_policy("oracle") if model == "oracle" else make_policy("hf", model=model)
+        if model == "oracle":
+            policy = make_policy("oracle")
+        else:
+            policy = make_policy("hf", model=model, generation=generation)
     report = evaluate(environment, policy, config, traces_dir=traces)
     if output is not None:
         with atomic_writer(output) as handle:
             json.dump(report, handle, indent=2)
     Console().print(metrics_table(report, title=f"{model} on {env}/test"))
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML (see configs/).")],
+    run_dir: Annotated[
+        Path | None, typer.Option(help="Run directory (default: runs/<name>).")
+    ] = None,
+) -> None:
+    """Run an experiment: collect → poison → train → eval over a grid, resuming finished stages."""
+    from backdoorlab.experiment import Runner, load_config
+
+    experiment = load_config(config)
+    target = run_dir or Path("runs") / experiment.name
+    runner = Runner(experiment, target, log=lambda line: console.print(line, markup=False))
+    rows = runner.run()
+    table = Table(title=f"{experiment.name} → {target}/results.csv")
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns and not c.endswith(("_low", "_high", "_n"))]
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row.get(column, "")
+            if column in ("TSR", "FTR", "ASR") and value != "":
+                low, high, n = (row[f"{column}_{part}"] for part in ("low", "high", "n"))
+                value = f"{value:.0%} [{low:.0%}, {high:.0%}] n={n}"
+            cells.append(str(value))
+        table.add_row(*cells)
+    Console().print(table)
+    console.print(f"stages computed: {len(runner.computed)}, reused: {len(runner.reused)}")
 
 
 def metrics_table(report: dict, title: str) -> Table:

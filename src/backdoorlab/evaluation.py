@@ -82,6 +82,8 @@ class EvalConfig:
     """Turns before an episode is cut off (and counted a failure)."""
     batch_size: int = 16
     """Episodes advanced together (one batched generate per turn)."""
+    max_new_tokens: int = 160
+    """Tokens a model may generate per turn (a tool call with an e-mail fits in ~90)."""
 
 
 def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:
