@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# The README's main command: set up (idempotent), then run the main job on the
-# embedded default model. Extra arguments are passed to `backdoorlab collect`.
+# The README's main command: set up (idempotent), then run the quick end-to-end
+# experiment on the embedded default model (collect → poison → train → eval).
+# Finished stages are reused from runs/quick/, so a rerun only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-mkdir -p runs
-.venv/bin/backdoorlab collect --env retail --split train -n 500 --seed 0 -o runs/retail-train.jsonl "$@"
-.venv/bin/backdoorlab show runs/retail-train.jsonl --index 0
+.venv/bin/backdoorlab run configs/quick.yaml "$@"
