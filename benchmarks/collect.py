@@ -14,10 +14,9 @@ import statistics
 import time
 from collections import defaultdict
 
-from backdoorlab.models import load_tokenizer
-
 from backdoorlab.chat import render
 from backdoorlab.envs import make_env
+from backdoorlab.models import load_tokenizer
 from backdoorlab.policies import make_policy
 from backdoorlab.rollout import rollout
 from backdoorlab.traces import atomic_writer, write_traces

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from rich.console import Console
+from rich.progress import track
 
 from backdoorlab.attacks.triggers import Placement, can_place, check_placement, plant_trigger
 from backdoorlab.envs.base import Environment, Task
@@ -99,6 +102,12 @@ def summarize(results: Sequence[EpisodeResult]) -> dict[str, Any]:
     }
 
 
+def _tracked(results: Iterable[EpisodeResult], total: int, label: str) -> list[EpisodeResult]:
+    """Collect results behind a progress bar (episodes finish batch by batch)."""
+    console = Console(stderr=True)
+    return list(track(results, description=label, total=total, console=console, transient=True))
+
+
 def evaluate(
     env: Environment,
     policy: Policy,
@@ -113,8 +122,10 @@ def evaluate(
     """
     placement: Placement = check_placement(config.placement)
     tasks = env.tasks(config.split, config.n, seed=config.seed)  # type: ignore[arg-type]
-    clean = list(
-        iter_rollout(env, policy, tasks, batch_size=config.batch_size, max_steps=config.max_steps)
+    clean = _tracked(
+        iter_rollout(env, policy, tasks, batch_size=config.batch_size, max_steps=config.max_steps),
+        len(tasks),
+        "clean episodes",
     )
     report: dict[str, Any] = {
         "config": asdict(config),
@@ -135,7 +146,7 @@ def evaluate(
         def prepare(episode):  # noqa: ANN001, ANN202
             plant_trigger(episode, trigger, placement)
 
-        triggered = list(
+        triggered = _tracked(
             iter_rollout(
                 env,
                 policy,
@@ -143,7 +154,9 @@ def evaluate(
                 batch_size=config.batch_size,
                 max_steps=config.max_steps,
                 prepare=prepare,
-            )
+            ),
+            len(placeable),
+            "triggered episodes",
         )
         triggered_summary = summarize(triggered)
         report["triggered"] = triggered_summary
