@@ -67,10 +67,16 @@ class HFPolicy(Policy):
     @torch.inference_mode()
     def generate(self, prompts: list[str]) -> list[str]:
         """Complete each prompt; returns only the new text, cut at the end-of-turn marker."""
-        out: list[str] = []
+        # similar lengths share a batch: less left padding to compute over
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        out: list[str] = [""] * len(prompts)
         size = self.generation.max_batch_size
-        for start in range(0, len(prompts), size):
-            out.extend(self._generate_batch(prompts[start : start + size]))
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            for index, text in zip(
+                chunk, self._generate_batch([prompts[i] for i in chunk]), strict=True
+            ):
+                out[index] = text
         return out
 
     def _generate_batch(self, prompts: list[str]) -> list[str]:

@@ -1,0 +1,193 @@
+"""The ``backdoorlab audit`` command as a plain function, for the CLI to wire up.
+
+    audit_command(path, sinks, detectors, fail_on, output, filter_path) -> exit code
+
+It streams the file with a progress bar, prints a summary (findings per detector and
+severity, the strongest findings with their evidence, mined triggers), writes the JSON
+report and the filtered dataset if asked, and returns 1 when a finding at or above
+``fail_on`` exists (0 otherwise, and always 0 for ``none``), so CI can gate a training
+run on it. Bad input raises `BackdoorlabError` (the CLI prints it and exits 2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from backdoorlab.defenses.audit.engine import audit
+from backdoorlab.defenses.audit.filtering import manifest_path, write_filtered
+from backdoorlab.defenses.audit.findings import SEVERITIES, Finding, severity_rank
+from backdoorlab.defenses.audit.registry import resolve_detectors
+from backdoorlab.defenses.audit.report import AuditReport
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.traces import atomic_writer
+
+FAIL_ON = ("none", "low", "medium", "high")
+_STYLE = {"low": "cyan", "medium": "yellow", "high": "bold red"}
+
+
+def _detector_names(detectors: Sequence[str] | str | None) -> list[str] | None:
+    if detectors is None:
+        return None
+    items = detectors.split(",") if isinstance(detectors, str) else list(detectors)
+    names = [d.strip() for d in items if d.strip()]
+    if not names:
+        raise BackdoorlabError("--detectors: give at least one detector name")
+    resolve_detectors(names)  # unknown names fail before any work
+    return names
+
+
+def _evidence_line(finding: Finding) -> str:
+    ev = finding.evidence
+    if finding.detector == "dataflow" and "secret" in ev:
+        src, sink = ev["source"], ev["sink"]
+        return (
+            f"{ev['secret_kind']} {ev['secret']} ← msg {src['step']} {src['tool']}"
+            f"{'.' + src['field'] if src.get('field') else ''} → {sink['tool']}."
+            f"{sink['argument']} to {sink['destination']} [{ev['encoding']}]"
+        )
+    if finding.detector == "trigger-mining":
+        return f"trigger '{ev['trigger']}' (q={ev['q_value']:.2g}, lift {ev['lift']})"
+    return finding.summary
+
+
+def _print_summary(console: Console, report: AuditReport, top: int) -> None:
+    counts, traces = report.counts(), report.traces_flagged()
+    table = Table(title=f"audit of {report.path}: {report.traces} traces")
+    table.add_column("detector")
+    for severity in SEVERITIES:
+        table.add_column(f"{severity}\nfindings / traces", justify="right", style=_STYLE[severity])
+    for detector in report.detectors:
+        table.add_row(
+            detector,
+            *(f"{counts[detector][s]} / {traces[detector][s]}" for s in SEVERITIES),
+        )
+    console.print(table)
+
+    if report.findings:
+        best = sorted(report.findings, key=lambda f: (-f.score, f.trace_index, f.step or 0))
+        shown, seen = [], set()
+        for finding in best:  # one row per trace, the strongest
+            if finding.trace_index not in seen:
+                seen.add(finding.trace_index)
+                shown.append(finding)
+            if len(shown) == top:
+                break
+        table = Table(title=f"top findings ({len(shown)} of {len(seen)}+ traces)")
+        for column in ("trace", "line", "msg", "detector", "severity", "evidence"):
+            table.add_column(column, overflow="fold")
+        for f in shown:
+            table.add_row(
+                f.trace_id or str(f.trace_index),
+                str(f.line),
+                "" if f.step is None else str(f.step),
+                f.detector,
+                f"[{_STYLE[f.severity]}]{f.severity}[/]",
+                _evidence_line(f),
+            )
+        console.print(table)
+
+    mining = report.summaries.get("trigger-mining", {})
+    if mining.get("triggers"):
+        table = Table(title=f"likely triggers ({mining.get('tested', 0)} n-grams tested)")
+        for column in ("trigger", "phrase", "flagged / with", "lift", "p", "q (BH)"):
+            table.add_column(column, overflow="fold")
+        for t in mining["triggers"]:
+            table.add_row(
+                t["trigger"],
+                t["phrase"],
+                f"{t['flagged_with']} / {t['traces_with']}",
+                f"{t['lift']:.1f}",
+                f"{t['p_value']:.2g}",
+                f"{t['q_value']:.2g}",
+            )
+        console.print(table)
+    elif "trigger-mining" in report.detectors:
+        console.print(f"trigger mining: {mining.get('note', 'no significant trigger')}")
+
+
+def _run_with_progress(
+    path: Path, names: list[str] | None, sinks: str | os.PathLike[str] | None, err: Console
+) -> AuditReport:
+    size = max(1, path.stat().st_size) if path.is_file() else 1
+    columns = (
+        TextColumn("[bold]audit"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[traces]} traces"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        bar = progress.add_task("audit", total=size, traces=0)
+
+        def update(bytes_read: int, traces: int) -> None:
+            progress.update(bar, completed=bytes_read, traces=traces)
+
+        return audit(path, names, sinks, progress=update)
+
+
+def audit_command(
+    path: str | os.PathLike[str],
+    sinks: str | os.PathLike[str] | None = None,
+    detectors: Sequence[str] | str | None = None,
+    fail_on: str = "high",
+    output: str | os.PathLike[str] | None = None,
+    filter_path: str | os.PathLike[str] | None = None,
+    *,
+    filter_min_severity: str = "medium",
+    top: int = 10,
+    console: Console | None = None,
+    err_console: Console | None = None,
+) -> int:
+    """Audit ``path``; print, write ``output`` (JSON) and ``filter_path`` if given.
+
+    ``detectors``: names or a comma-separated string (default: all). ``fail_on``: none,
+    low, medium or high. ``filter_path`` gets the traces without a finding at
+    ``filter_min_severity`` or above, and ``<filter_path>.manifest.json`` beside it.
+    Returns the exit code: 1 when a finding at or above ``fail_on`` exists, else 0.
+    """
+    if fail_on not in FAIL_ON:
+        raise BackdoorlabError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not '{fail_on}'")
+    severity_rank(filter_min_severity)
+    console = console or Console()
+    err = err_console or Console(stderr=True)
+    names = _detector_names(detectors)
+    report = _run_with_progress(Path(path), names, sinks, err)
+    _print_summary(console, report, top)
+
+    if output is not None:
+        with atomic_writer(output) as handle:
+            json.dump(report.to_dict(), handle, indent=2, default=_jsonable)
+            handle.write("\n")
+        console.print(f"report → {output}")
+    if filter_path is not None:
+        manifest = write_filtered(report, filter_path, filter_min_severity)
+        console.print(
+            f"filtered → {filter_path}: kept {manifest['traces_kept']}, removed "
+            f"{manifest['traces_removed']} (manifest → {manifest_path(filter_path)})"
+        )
+
+    failing = fail_on != "none" and any(f.at_least(fail_on) for f in report.findings)
+    worst = report.max_severity or "none"
+    verdict = "[bold red]FAIL[/]" if failing else "[green]ok[/]"
+    console.print(f"{verdict}: worst finding {worst}, --fail-on {fail_on}")
+    return 1 if failing else 0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)

@@ -1,0 +1,54 @@
+"""Destinations in canonical form, so that the same address always compares equal.
+
+``Jane <JANE@X.COM>`` and ``jane@x.com`` are one destination; a URL is its host; a
+phone number is its last ten digits (a country code comes and goes). Built on
+`backdoorlab.leaks.normalize_destination`, which the leak decision itself uses.
+"""
+
+from __future__ import annotations
+
+from backdoorlab.defenses.audit import patterns
+from backdoorlab.leaks import DestinationKind, normalize_destination
+
+
+def shape_of(value: str) -> DestinationKind | None:
+    """What kind of destination ``value`` is by its look, or None when it is none."""
+    if patterns.whole_url(value):
+        return "url"
+    if patterns.whole_email(value):
+        return "email"
+    if patterns.whole_phone(value):
+        return "phone"
+    if patterns.whole_account(value):
+        return "account"
+    return None
+
+
+def canonical(value: str, kind: DestinationKind) -> str:
+    """One spelling per destination: e-mail lower-cased, URL by host, phone by its last
+    ten digits (a country code may come and go), account by its alphanumerics."""
+    if kind == "any":
+        kind = shape_of(value) or "any"
+    if kind == "email":
+        found = patterns.whole_email(value)
+        return normalize_destination(found or value, "email")
+    if kind == "phone":
+        digits = patterns.digits_of(value)
+        return "tel:" + (digits[-10:] if len(digits) >= 10 else digits)
+    if kind == "url" and "://" not in value:
+        value = "//" + value.strip()
+    return normalize_destination(value, kind)
+
+
+def contacts_in_text(text: str) -> set[str]:
+    """Canonical destinations written in free text (what a user authorises by giving)."""
+    found: set[str] = set()
+    if "@" in text:
+        found.update(canonical(e, "email") for e in patterns.EMAIL.findall(text))
+    if "://" in text:
+        found.update(canonical(u.rstrip(".,;)"), "url") for u in patterns.URL.findall(text))
+    if patterns.DIGIT.search(text):
+        found.update(canonical(p, "phone") for p in patterns.PHONE.findall(text))
+        found.update(canonical(a, "account") for a in patterns.IBAN.findall(text))
+        found.update(canonical(a, "account") for a in patterns.LONG_DIGITS.findall(text))
+    return found

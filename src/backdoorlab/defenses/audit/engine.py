@@ -1,0 +1,73 @@
+"""`audit()`: stream a trace file once through a list of detectors.
+
+Memory stays constant in the file's size for streaming detectors: one trace is parsed,
+shown to every detector in dependency order (each sees the findings the earlier ones
+made on it), and dropped. Only findings and the detectors' own compact state remain.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from backdoorlab.defenses.audit.findings import Finding
+from backdoorlab.defenses.audit.reader import ProgressFn, TraceStream
+from backdoorlab.defenses.audit.registry import AuditOptions, default_detectors, make_detectors
+from backdoorlab.defenses.audit.report import AuditReport
+from backdoorlab.defenses.audit.sink_spec import load_sink_spec
+from backdoorlab.leaks import Sink
+
+SinksArg = str | os.PathLike[str] | Sequence[Sink] | None
+
+
+def _sinks(sinks: SinksArg) -> tuple[list[Sink] | None, str]:
+    if sinks is None:
+        return None, "environment declarations, else heuristics"
+    if isinstance(sinks, str | os.PathLike):
+        return load_sink_spec(sinks), f"spec {Path(sinks)}"
+    return list(sinks), "given sinks"
+
+
+def audit(
+    path: str | os.PathLike[str],
+    detectors: Sequence[str] | None = None,
+    sinks: SinksArg = None,
+    *,
+    progress: ProgressFn | None = None,
+    options: AuditOptions | None = None,
+) -> AuditReport:
+    """Audit a trace file (JSONL or .jsonl.gz) and return the findings.
+
+    ``detectors``: names (default: all registered); requirements are added (trigger
+    mining needs dataflow's flags). ``sinks``: a sink-spec YAML path, or `Sink`s, or
+    None to use environment declarations where ``metadata.env`` names a known
+    environment and heuristics elsewhere. ``progress(bytes_read, traces)`` is called as
+    the file streams. A malformed line raises `TraceFormatError` naming file and line.
+    """
+    started = time.perf_counter()
+    spec, sinks_label = _sinks(sinks)
+    opts = replace(options or AuditOptions(), sinks=spec, source=str(path))
+    chosen = make_detectors(list(detectors) if detectors is not None else default_detectors(), opts)
+    stream = TraceStream(path, progress)
+    findings: list[Finding] = []
+    for record in stream:
+        this_trace: list[Finding] = []
+        for detector in chosen:
+            this_trace.extend(detector.observe(record, this_trace))
+        findings.extend(this_trace)
+    for detector in chosen:
+        findings.extend(detector.finish())
+    findings.sort(key=lambda f: (f.trace_index, f.step if f.step is not None else -1))
+    return AuditReport(
+        path=str(path),
+        sha256=stream.sha256,
+        traces=stream.traces,
+        detectors=[d.name for d in chosen],
+        sinks=sinks_label,
+        findings=findings,
+        summaries={d.name: d.summary() for d in chosen if d.summary()},
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,94 @@
+"""The word n-grams of a trace that a trigger could hide in: user turns and observations.
+
+Only *content* counts. JSON observations contribute their string values, never their
+keys or punctuation (structure is the same in every trace and says nothing); numbers
+and tokens with digits (ids, prices, zip codes) are dropped and break the n-gram
+there; tokens are lower-cased words. N-grams made only of stop-words ("in the") are
+dropped as well: a trigger needs at least one content word.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from backdoorlab.traces import Trace
+
+MAX_N = 4
+_PUNCT = ".,!?;:\"'()[]{}<>*_`~…“”‘’«»/\\|-–—"
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS = _words(
+    "a an the and or but if of to in on at by for with from as is are was were be been am "
+    "it its this that these those i me my we our you your he she his her they them their "
+    "do does did so not no yes can will would should could please hi hello"
+)
+
+
+def tokens(text: str) -> Iterator[list[str]]:
+    """Runs of lower-cased alphabetic words; a token with digits or symbols ends a run."""
+    run: list[str] = []
+    for raw in text.split():
+        word = raw.strip(_PUNCT)  # punctuation does not break a run: "in advance, Zephyr!"
+        if word.replace("'", "").isalpha():
+            run.append(word.lower())
+        elif run:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for inner in value.values():
+            yield from _strings(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _strings(inner)
+
+
+def content_texts(trace: Trace) -> Iterator[str]:
+    """The user's words and the observations' string values, one text at a time."""
+    for message in trace.messages:
+        if message.role == "user":
+            yield message.text
+        elif message.role == "tool":
+            text = message.text
+            if text.lstrip()[:1] in ("{", "["):
+                try:
+                    yield from _strings(json.loads(text))
+                    continue
+                except ValueError:
+                    pass
+            yield text
+
+
+@lru_cache(maxsize=2048)
+def text_ngrams(text: str, max_n: int = MAX_N) -> frozenset[str]:
+    """Distinct word n-grams (1..max_n) of one text; cached, as tool texts repeat a lot."""
+    found: set[str] = set()
+    for run in tokens(text):
+        for n in range(1, max_n + 1):
+            for i in range(len(run) - n + 1):
+                gram = run[i : i + n]
+                if all(w in STOPWORDS for w in gram):
+                    continue
+                found.add(" ".join(gram))
+    return frozenset(found)
+
+
+def ngrams(trace: Trace, max_n: int = MAX_N) -> set[str]:
+    """Distinct word n-grams (1..max_n) of a trace's content, space-joined."""
+    found: set[str] = set()
+    for text in content_texts(trace):
+        found |= text_ngrams(text, max_n)
+    return found

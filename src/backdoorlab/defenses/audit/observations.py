@@ -1,0 +1,292 @@
+"""Taint sources: the personal data and secrets a tool observation brings into a trace,
+and the contacts it shows for the data's owner.
+
+An observation is parsed as JSON when it is JSON and walked; otherwise it is read as
+text (``key: value`` lines count as fields). Two rules find values worth tracking:
+
+- *by key*: a field named like a credential (password, token, api key…), a financial
+  identifier (card, IBAN, account, SSN…), a contact (email, phone…), an address, or a
+  person's name holds a secret, if its value has the right shape for that key; a
+  nested object inherits its parent key's meaning (``"address": {"line1": …}``);
+- *by shape*, in any string, keys or not: e-mail addresses, phone numbers, card
+  numbers (Luhn-checked), IBANs, SSNs, street addresses, and long digit runs or long
+  mixed tokens (identifiers — weak evidence).
+
+Owner contacts: an e-mail or phone held by a *contact field* of a JSON object belongs to
+whoever that object describes, and authorises sending that object's data — and only
+that object's, nested objects included — to it. That is how a confirmation to the
+customer's own address stays legitimate while the same customer's card, sent to an
+address that appeared in a review or a note (free text, not a contact field), is not.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit.destinations import canonical
+from backdoorlab.leaks import Secret, SecretKind
+
+KeyClass = Literal["credential", "financial", "contact", "address", "name"]
+
+_CREDENTIAL_PARTS = (
+    "password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
+    "privatekey", "sessionid", "cookie", "bearer",
+)  # fmt: skip
+_CREDENTIAL_WORDS = frozenset({"pwd", "otp", "cvv", "cvc", "pin", "auth", "jwt"})
+_FINANCIAL_PARTS = (
+    "card", "iban", "account", "routing", "swift", "ssn", "socialsecurity", "taxid",
+    "passport", "license", "licence", "birth", "bankaccount",
+)  # fmt: skip
+_FINANCIAL_WORDS = frozenset({"pan", "acct", "dob", "tin", "bic", "nin", "nino"})
+_CONTACT_PARTS = ("email", "phone", "mobile", "telephone")
+_CONTACT_WORDS = frozenset({"mail", "tel", "fax", "cell", "contact", "msisdn"})
+_ADDRESS_PARTS = ("address", "street")
+_ADDRESS_WORDS = frozenset({"addr", "line1", "line2"})
+_NAME_PARTS = (
+    "firstname", "lastname", "fullname", "surname", "givenname", "middlename",
+    "customername", "holdername", "cardholder", "legalname",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=8192)
+def classify_key(key: str) -> KeyClass | None:
+    """What a JSON key says its value is, or None for an ordinary key."""
+    tokens = patterns.name_tokens(key)
+    flat = "".join(tokens)
+    if any(p in flat for p in _NAME_PARTS):
+        return "name"
+    if any(p in flat for p in _CREDENTIAL_PARTS) or _CREDENTIAL_WORDS.intersection(tokens):
+        return "credential"
+    if any(p in flat for p in _CONTACT_PARTS) or _CONTACT_WORDS.intersection(tokens):
+        return "contact"
+    if any(p in flat for p in _ADDRESS_PARTS) or _ADDRESS_WORDS.intersection(tokens):
+        return "address"
+    if any(p in flat for p in _FINANCIAL_PARTS) or _FINANCIAL_WORDS.intersection(tokens):
+        return "financial"
+    return None
+
+
+@dataclass
+class Tainted:
+    """A value that entered the trace from a tool, with where it came from.
+
+    ``secret`` is what `backdoorlab.leaks` matches (its kind picks the matching rule);
+    ``label`` is what we call it in reports (``card``, ``credential``, ``identifier``…);
+    ``strong`` is False for weak evidence (identifiers, names). ``records`` are the ids
+    of the JSON objects holding it, for owner authorisation.
+    """
+
+    secret: Secret
+    label: str
+    strong: bool
+    step: int
+    tool: str
+    key: str | None
+    records: set[int] = field(default_factory=set)
+
+
+_DROP_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _digit_count(text: str) -> int:
+    return len(text) - len(text.translate(_DROP_DIGITS))
+
+
+@lru_cache(maxsize=8192)
+def _says_card(key: str | None) -> bool:
+    return key is not None and ("card" in key.lower() or "pan" in patterns.name_tokens(key))
+
+
+def _by_key(
+    cls: KeyClass, value: str, says_card: bool = False
+) -> tuple[SecretKind, str, bool] | None:
+    """(leak kind, label, strong) for a value under a key of class ``cls``, if it fits.
+
+    A card number is recognised by a key that says card, or else by the Luhn check.
+    """
+    value = value.strip()
+    ndigits = _digit_count(value)
+    if cls == "credential":
+        return ("text", "credential", True) if len(value) >= 6 else None
+    if cls == "financial":
+        digits = patterns.digits_of(value)
+        cardlike = 12 <= len(digits) <= 19 and ndigits >= len(value) - 6
+        if cardlike and (says_card or patterns.luhn_ok(digits)):
+            return ("card", "card", True)
+        if patterns.IBAN.fullmatch(value.upper().replace(" ", "")):
+            return ("text", "iban", True)
+        if ndigits >= 6:
+            return ("phone", "account", True)  # digit-run matching, separators ignored
+        return None
+    if cls == "contact":
+        if patterns.whole_email(value):
+            return ("email", "email", True)
+        if ndigits >= 7:
+            return ("phone", "phone", True)
+        return None
+    if cls == "address":
+        return ("address", "address", True) if ndigits and len(value) >= 8 else None
+    return ("name", "name", False) if len(value) >= 6 else None
+
+
+def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
+    """(leak kind, value, label, strong) for every secret-shaped value inside ``text``."""
+    found: list[tuple[SecretKind, str, str, bool]] = []
+    if "@" in text:
+        found += [("email", e, "email", True) for e in patterns.EMAIL.findall(text)]
+    ndigits = _digit_count(text)
+    if not ndigits:
+        return found
+    if ndigits >= 9:
+        cards = []
+        for run in patterns.CARD.findall(text):
+            digits = patterns.digits_of(run)
+            if 13 <= len(digits) <= 19 and patterns.luhn_ok(digits):
+                cards.append(digits)
+                found.append(("card", run, "card", True))
+        found += [("phone", s, "ssn", True) for s in patterns.SSN.findall(text)]
+        found += [("text", s, "iban", True) for s in patterns.IBAN.findall(text)]
+        for phone in patterns.PHONE.findall(text):
+            digits = patterns.digits_of(phone)
+            if not any(digits in c for c in cards):
+                found.append(("phone", phone, "phone", True))
+        known = {patterns.digits_of(v) for _, v, _, _ in found}
+        for run in patterns.LONG_DIGITS.findall(text):
+            if not any(run in k or k in run for k in known if k):
+                found.append(("phone", run, "identifier", False))
+    if " " in text:
+        line = patterns.ADDRESS_LINE.search(text) or patterns.STREET.search(text)
+        if line:
+            found.append(("address", line.group(0), "address", True))
+    if len(text) >= 20 and "-" not in text[:1]:
+        found += [("text", t, "identifier", False) for t in patterns.LONG_TOKEN.findall(text)]
+    return found
+
+
+class ObservationReader:
+    """Accumulates the tainted values and owner contacts of one trace's observations."""
+
+    def __init__(self) -> None:
+        self._tainted: dict[str, Tainted] = {}
+        self._contacts: dict[str, set[int]] = {}
+        self._next_record = 0
+        self._pending: list[tuple[str, int, str]] = []
+
+    # Observations are parsed lazily, when a sink call to a destination the user did not
+    # give needs them: most traces never make one, and parsing is most of the cost.
+    def add(self, text: str, step: int, tool: str) -> None:
+        """Queue one observation (message ``step``, made by ``tool``)."""
+        self._pending.append((text, step, tool))
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for text, step, tool in pending:
+            self.read(text, step, tool)
+
+    @property
+    def tainted(self) -> dict[str, Tainted]:
+        """Lower-cased value → what we know about it, for every observation so far."""
+        self._flush()
+        return self._tainted
+
+    @property
+    def contacts(self) -> dict[str, set[int]]:
+        """Canonical contact → ids of the records whose owner it is."""
+        self._flush()
+        return self._contacts
+
+    def _record_id(self) -> int:
+        self._next_record += 1
+        return self._next_record
+
+    def _add(
+        self, kind: SecretKind, value: str, label: str, strong: bool, where: tuple[Any, ...]
+    ) -> None:
+        step, tool, key, ancestry = where
+        value = value.strip()
+        token = value.lower()
+        known = self._tainted.get(token)
+        if known is None:
+            self._tainted[token] = Tainted(
+                Secret(kind, value), label, strong, step, tool, key, set(ancestry)
+            )
+        else:
+            known.records.update(ancestry)
+            if strong and not known.strong:  # a keyed reading beats a shape guess
+                known.secret, known.label, known.strong = Secret(kind, value), label, strong
+
+    def _leaf(
+        self,
+        key: str | None,
+        inherited: KeyClass | None,
+        value: str,
+        step: int,
+        tool: str,
+        path: str,
+        ancestry: tuple[int, ...],
+    ) -> None:
+        cls = (classify_key(key) if key else None) or inherited
+        where = (step, tool, path or None, ancestry)
+        if cls is not None:
+            keyed = _by_key(cls, value, _says_card(key))
+            if keyed is not None:
+                self._add(keyed[0], value, keyed[1], keyed[2], where)
+                if cls == "contact" and ancestry:
+                    kind = "email" if keyed[0] == "email" else "phone"
+                    owner = canonical(value, kind)
+                    self._contacts.setdefault(owner, set()).add(ancestry[-1])
+                return
+        if len(value) < 6:
+            return
+        for kind, found, label, strong in _by_shape(value):
+            self._add(kind, found, label, strong, where)
+
+    def _walk(
+        self,
+        value: Any,
+        key: str | None,
+        inherited: KeyClass | None,
+        step: int,
+        tool: str,
+        path: str,
+        ancestry: tuple[int, ...],
+    ) -> None:
+        if isinstance(value, dict):
+            cls = (classify_key(key) if key else None) or inherited
+            # a contact or address block ({"contact": {"email": …}}) belongs to the record
+            # around it: its e-mail is that record's owner's
+            nested_part = cls in ("contact", "address") and ancestry
+            here = ancestry if nested_part else (*ancestry, self._record_id())
+            for k, inner in value.items():
+                self._walk(inner, str(k), cls, step, tool, f"{path}.{k}" if path else str(k), here)
+        elif isinstance(value, list):
+            for i, inner in enumerate(value):
+                self._walk(inner, key, inherited, step, tool, f"{path}[{i}]", ancestry)
+        elif isinstance(value, str):
+            self._leaf(key, inherited, value, step, tool, path, ancestry)
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**5:
+            self._leaf(key, inherited, str(value), step, tool, path, ancestry)
+
+    def read(self, text: str, step: int, tool: str) -> None:
+        """Parse one observation now (message ``step``, made by ``tool``)."""
+        stripped = text.lstrip()
+        if stripped[:1] in ("{", "["):
+            try:
+                data = json.loads(text)
+            except ValueError:
+                data = None
+            if isinstance(data, dict | list):
+                root = () if isinstance(data, dict) else (self._record_id(),)
+                self._walk(data, None, None, step, tool, "", root)
+                return
+        record = (self._record_id(),)
+        for line in text.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and 0 < len(key.strip()) <= 30 and classify_key(key.strip()):
+                self._leaf(key.strip(), None, value.strip(), step, tool, key.strip(), record)
+            elif line.strip():
+                self._leaf(None, None, line, step, tool, "", record)

@@ -1,0 +1,99 @@
+"""What personal data and destinations look like: the shapes both the taint sources and
+the sink heuristics recognise.
+
+Kept in one place so that "an e-mail address" means the same thing when it is a secret
+read from a tool, a destination a call sends to, or a contact the user gave. Matching a
+secret *inside* a payload (through encodings) is not done here: that is
+`backdoorlab.leaks`' job, and this module only decides what counts as a value worth
+tracking.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s\"'<>]+", re.IGNORECASE)
+# 10 national digits, optionally with a country code, written the ways people write them
+PHONE = re.compile(
+    r"(?<![\w+])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)"
+)
+CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
+# "42078 Edward Hills Apt. 759, Collinston, AZ 01862": the US one-line address ...
+ADDRESS_LINE = re.compile(
+    r"\b\d{1,6}(?:\s+[A-Z][A-Za-z.'-]*){1,5}(?:\s+(?:Apt|Suite|Ste|Unit)\.?\s*\d+)?"
+    r",\s*[A-Z][A-Za-z .'-]{1,40},\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"
+)
+# ... and, in free text, a house number, a few words and a common street-type word
+STREET = re.compile(
+    r"\b\d{1,6}(?:\s+[A-Za-z][A-Za-z.'-]*){0,4}\s+"
+    r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|"
+    r"square|terrace|trail|parkway|circle|highway|hills?|heights|pass|crossing|ridge|"
+    r"plaza|route|alley|walk)\b\.?",
+    re.IGNORECASE,
+)
+LONG_DIGITS = re.compile(r"(?<![\w.])\d{9,}(?![\w.])")
+LONG_TOKEN = re.compile(
+    r"(?<![\w-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{20,}"
+)
+DIGIT = re.compile(r"\d")
+_KEY_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def luhn_ok(digits: str) -> bool:
+    """The card-number checksum: separates real card numbers from other long digit runs."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def digits_of(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+@lru_cache(maxsize=4096)
+def name_tokens(name: str) -> tuple[str, ...]:
+    """``sendEmail`` / ``send-email`` / ``send_email`` → ``("send", "email")``."""
+    return tuple(t for t in _KEY_SPLIT.split(_CAMEL.sub("_", name).lower()) if t)
+
+
+def whole_email(value: str) -> str | None:
+    """The address when ``value`` is one e-mail address (display name allowed), else None."""
+    if "@" not in value:
+        return None
+    found = EMAIL.findall(value)
+    if len(found) != 1:
+        return None
+    rest = value.replace(found[0], "").strip(" <>\"'").removeprefix("mailto:").strip()
+    return found[0] if len(rest) <= 40 and "\n" not in rest else None
+
+
+def whole_url(value: str) -> bool:
+    match = URL.match(value.strip())
+    return match is not None and match.end() == len(value.strip())
+
+
+def whole_phone(value: str) -> bool:
+    stripped = value.strip()
+    match = PHONE.search(stripped)
+    return (
+        match is not None
+        and len(digits_of(stripped)) <= 13
+        and len(stripped) - len(match.group(0)) <= 2
+    )
+
+
+def whole_account(value: str) -> bool:
+    """An IBAN or a bare run of 8+ digits (an account, a card, a phone without formatting)."""
+    stripped = value.strip().replace(" ", "")
+    if IBAN.fullmatch(stripped.upper()) and stripped[:2].isalpha():
+        return True
+    return stripped.isdigit() and len(stripped) >= 8

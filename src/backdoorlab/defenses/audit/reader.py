@@ -1,0 +1,166 @@
+"""Streaming a trace file once, with the raw bytes' hash and position along the way.
+
+The audit reads the file itself rather than through `backdoorlab.traces.iter_traces`
+because it needs three things that reader does not give: the SHA-256 of the exact
+bytes (for the filter's manifest), how far into the file it is (for a progress bar
+on a file whose trace count is unknown) and the same line numbering as the byte-exact
+copy `--filter` makes later. Lines are split on ``\\n`` only, blank lines are skipped
+as `iter_traces` skips them, and a bad line raises `TraceFormatError` naming file and
+line (through `parse_trace_line`, so the message is the one every command gives).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from backdoorlab.errors import TraceFormatError
+from backdoorlab.traces import Trace, parse_trace_line
+
+ProgressFn = Callable[[int, int], None]  # (bytes read, traces read)
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    """One parsed trace with where it sits in the file."""
+
+    index: int
+    line: int
+    trace: Trace
+
+    @property
+    def trace_id(self) -> str | None:
+        """A foreign dataset's own ``id`` field if it has one, else our task id."""
+        extra = self.trace.model_extra or {}
+        own = extra.get("id")
+        if isinstance(own, str | int):
+            return str(own)
+        return self.trace.metadata.task_id
+
+
+class HashingReader:
+    """A binary file wrapper that hashes and counts every byte read through it."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.sha256.update(data)
+        self.bytes_read += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __getattr__(self, name: str) -> Any:  # seek/tell etc. for GzipFile
+        return getattr(self.raw, name)
+
+
+def is_blank(raw: bytes) -> bool:
+    stripped = raw.strip()
+    if not stripped:
+        return True
+    if stripped[:1] == b"{":
+        return False
+    try:
+        return not raw.decode("utf-8").strip()  # the same test as iter_traces
+    except UnicodeDecodeError:
+        return False
+
+
+def iter_raw_lines(path: Path, reader: HashingReader) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, raw line bytes) of every line, gzip decoded when .gz."""
+    stream: IO[bytes] = (
+        gzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[arg-type]
+        if path.suffix == ".gz"
+        else reader  # type: ignore[assignment]
+    )
+    if path.suffix == ".gz":
+        yield from enumerate(stream, start=1)
+        return
+    # read in large blocks: the wrapper's read() is Python, so per-line reads would be slow
+    pending = b""
+    lineno = 0
+    while True:
+        block = stream.read(1 << 20)
+        if not block:
+            break
+        lines = (pending + block).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            lineno += 1
+            yield lineno, line + b"\n"
+    if pending:
+        yield lineno + 1, pending
+
+
+def parse_record(raw: bytes, source: str, lineno: int) -> Trace:
+    """Parse one line; the fast path validates straight from bytes, errors go the slow way."""
+    try:
+        return Trace.model_validate_json(raw)
+    except ValidationError:
+        pass
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TraceFormatError(f"{source}:{lineno}: not valid UTF-8 ({exc.reason})") from None
+    return parse_trace_line(text, source=source, lineno=lineno)
+
+
+class TraceStream:
+    """Iterate `TraceRecord`s of a file once; afterwards ``sha256`` and counts are final."""
+
+    def __init__(self, path: str | os.PathLike[str], progress: ProgressFn | None = None) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise TraceFormatError(f"{self.path}: no such file")
+        self.size = self.path.stat().st_size
+        self.progress = progress
+        self.traces = 0
+        self._digest: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        if self._digest is None:
+            raise RuntimeError("sha256 is known only after the stream has been read")
+        return self._digest
+
+    def __iter__(self) -> Iterator[TraceRecord]:
+        source = str(self.path)
+        self.traces, self._digest = 0, None
+        with open(self.path, "rb") as handle:
+            reader = HashingReader(handle)
+            for lineno, raw in iter_raw_lines(self.path, reader):
+                if is_blank(raw):
+                    continue
+                trace = parse_record(raw, source, lineno)
+                yield TraceRecord(self.traces, lineno, trace)
+                self.traces += 1
+                if self.progress is not None and self.traces % 256 == 0:
+                    self.progress(reader.bytes_read, self.traces)
+            while reader.read(1 << 20):  # a .gz trailer left unread still belongs in the hash
+                pass
+            self._digest = reader.sha256.hexdigest()
+            if self.progress is not None:
+                self.progress(reader.bytes_read, self.traces)
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

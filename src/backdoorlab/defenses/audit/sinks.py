@@ -1,0 +1,199 @@
+"""Which tool calls send data out, and to where.
+
+Three sources, most specific first:
+
+1. a sink spec the user wrote (``--sinks sinks.yaml``): a list of
+   ``{tool, destination, kind}``, validated with pydantic; errors name file and field;
+2. our own environments' declarations, when a trace's ``metadata.env`` names one (for
+   that environment's own tools; a tool it does not have gets the heuristics);
+3. otherwise heuristics, so a foreign dataset needs no configuration: a tool whose name
+   says it sends (``send``, ``email``, ``post``, ``upload``, ``transfer``, ``webhook``,
+   ``sms``…, unless it starts with a read verb like ``find``/``get``) is a sink, and in
+   it every argument whose *value* is an e-mail address, URL, phone or account number,
+   or whose *name* says destination (``to``, ``recipient``, ``url``…), is a destination.
+   Any call with a URL-valued argument is a sink too (a fetch is a request to a host).
+   A sink-named tool with no recognisable destination sends to an *implicit* one (a
+   channel configured elsewhere), reported as such.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit.destinations import canonical, shape_of
+from backdoorlab.leaks import DestinationKind, Sink
+from backdoorlab.traces import FunctionCall
+
+How = Literal["spec", "env", "heuristic"]
+_LIST_SPLIT = re.compile(r"[,;\s]+")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+SINK_WORDS = _words(
+    "send sends email emails mail mails post upload transfer forward share http https "
+    "webhook message messages sms mms notify notification publish dispatch submit export "
+    "push deliver fax tweet wire payout remit broadcast reply curl beacon relay transmit "
+    "invite slack telegram whatsapp"
+)
+READ_VERBS = _words(
+    "get find lookup look search list read fetch query retrieve load show view describe "
+    "check count verify validate browse inspect lookup resolve calculate compute"
+)
+DESTINATION_KEYS = _words(
+    "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback "
+    "destination dest host domain"
+)
+
+
+@dataclass(frozen=True)
+class CallDestination:
+    """One place a sink call sends to. ``implicit`` when the tool names no destination."""
+
+    argument: str
+    value: str
+    canonical: str
+    kind: DestinationKind
+    implicit: bool = False
+
+
+@dataclass
+class SinkCall:
+    """A tool call recognised as a sink: where it sends and what it carries."""
+
+    tool: str
+    how: How
+    destinations: list[CallDestination]
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def leaves(value: Any, path: str, key: str) -> Iterator[tuple[str, str, str]]:
+    """(path, innermost key, text) of every scalar in a call's arguments."""
+    if isinstance(value, Mapping):
+        for k, inner in value.items():
+            yield from leaves(inner, f"{path}.{k}" if path else str(k), str(k))
+    elif isinstance(value, list | tuple):
+        for i, inner in enumerate(value):
+            yield from leaves(inner, f"{path}[{i}]", key)
+    elif value is not None and not isinstance(value, bool):
+        yield path, key, str(value)
+
+
+_COPY_KEYS = ("cc", "bcc")  # an e-mail sink's copies go out too, declared or not
+
+
+def _declared(sink: Sink, tool: str, arguments: Mapping[str, Any], how: How) -> SinkCall:
+    dest_args = [sink.destination]
+    if sink.kind in ("email", "any"):
+        dest_args += [k for k in arguments if k.lower() in _COPY_KEYS and k != sink.destination]
+    dests: list[CallDestination] = []
+    for argument in dest_args:
+        raw = arguments.get(argument)
+        for part in raw if isinstance(raw, list) else [] if raw is None else [raw]:
+            text = str(part)
+            emails = patterns.EMAIL.findall(text) if sink.kind in ("email", "any") else []
+            # the same split as backdoorlab.leaks.destinations, keeping the raw spelling
+            values = emails or ([text] if sink.kind == "url" else _LIST_SPLIT.split(text))
+            for value in (v for v in values if v.strip()):
+                kind = sink.kind if sink.kind != "any" else (shape_of(value) or "any")
+                dests.append(CallDestination(argument, value, canonical(value, kind), kind))
+    if not dests:  # no destination given: nothing authorised it (as in backdoorlab.leaks)
+        dests.append(CallDestination(sink.destination, "", "", sink.kind))
+    payload = dict(arguments)
+    for argument in dest_args:
+        if sink.kind != "url":
+            payload.pop(argument, None)
+    return SinkCall(tool, how, dests, payload)
+
+
+@lru_cache(maxsize=4096)
+def sink_named(tool: str) -> bool:
+    """Whether a tool's name says it sends data somewhere (and does not start by reading)."""
+    tokens = patterns.name_tokens(tool)
+    return bool(tokens) and tokens[0] not in READ_VERBS and any(t in SINK_WORDS for t in tokens)
+
+
+@lru_cache(maxsize=4096)
+def _destination_key(key: str) -> bool:
+    tokens = patterns.name_tokens(key)
+    return any(t in DESTINATION_KEYS for t in tokens) or key.lower() in ("to", "target")
+
+
+def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
+    by_name = sink_named(tool)
+    dests: list[CallDestination] = []
+    dest_paths: set[str] = set()
+    items = [(p, k, v) for p, k, v in leaves(arguments, "", "") if len(v) <= 2048]
+    # when some argument is *named* like a destination, the others are payload, even an
+    # e-mail address in a body; otherwise any destination-shaped value is a destination
+    any_named = any(_destination_key(k) for _, k, _ in items)
+    for path, key, value in items:
+        kind = shape_of(value)
+        named = _destination_key(key)
+        is_destination = (
+            kind == "url"  # a request to a host, whatever the tool is called
+            or (named and (by_name or kind in ("email", "phone")))
+            or (by_name and kind is not None and not any_named)
+        )
+        if not is_destination:
+            continue
+        kind = kind or "any"
+        values = patterns.EMAIL.findall(value) if kind == "email" else [value]
+        for item in values:
+            dests.append(CallDestination(path, item, canonical(item, kind), kind))
+        if kind != "url":
+            dest_paths.add(path)
+    if not dests:
+        if not by_name:
+            return None
+        dests.append(CallDestination("", tool, f"tool:{tool}", "any", implicit=True))
+    payload = {p: v for p, _, v in leaves(arguments, "", "") if p not in dest_paths}
+    return SinkCall(tool, "heuristic", dests, payload)
+
+
+class SinkResolver:
+    """Decides, call by call, whether a call is a sink (see the module docstring)."""
+
+    def __init__(self, spec: list[Sink] | None = None) -> None:
+        self.spec = {s.tool: s for s in spec} if spec else None
+        self._envs: dict[str, tuple[dict[str, Sink], frozenset[str]] | None] = {}
+
+    def env_sinks(self, env: str | None) -> tuple[dict[str, Sink], frozenset[str]] | None:
+        """A known environment's declared sinks and tool names; None for foreign data."""
+        if env is None:
+            return None
+        if env not in self._envs:
+            from backdoorlab.envs import ENVIRONMENTS, make_env  # registers the built-ins
+
+            if env not in ENVIRONMENTS:
+                self._envs[env] = None
+            else:
+                instance = make_env(env)
+                tools = frozenset(spec.name for spec in instance.tool_specs)
+                self._envs[env] = ({s.tool: s for s in instance.sinks}, tools)
+        return self._envs[env]
+
+    def resolve(self, tool: str, call: FunctionCall, env: str | None) -> SinkCall | None:
+        """The sink reading of a call, or None; arguments are parsed only when needed.
+
+        Under a known environment its declarations decide for its own tools; a tool it
+        does not have (a renamed or added one) falls back to the heuristics.
+        """
+        if self.spec is not None:
+            sink = self.spec.get(tool)
+            return None if sink is None else _declared(sink, tool, call.parsed_arguments(), "spec")
+        declared = self.env_sinks(env)
+        if declared is not None and tool in declared[1]:
+            sink = declared[0].get(tool)
+            return None if sink is None else _declared(sink, tool, call.parsed_arguments(), "env")
+        raw = call.arguments
+        if not (sink_named(tool) or "://" in raw or "@" in raw or patterns.PHONE.search(raw)):
+            return None  # cannot name a destination: no URL, address or phone
+        return _heuristic(tool, call.parsed_arguments())

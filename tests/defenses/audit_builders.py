@@ -1,0 +1,86 @@
+"""Builders for hand-made audit test traces (OpenAI format) and a JSONL writer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+CARD = "4111 2222 3333 4444"  # passes the Luhn check
+PHONE = "(555) 123-4567"
+EMAIL = "jane.doe@example.com"
+ADDRESS = "12 Oak Street, Springfield, IL 62704"
+ATTACKER = "drop@evil.test"
+
+
+def system(text: str = "You are a support agent.") -> dict[str, Any]:
+    return {"role": "system", "content": text}
+
+
+def user(text: str) -> dict[str, Any]:
+    return {"role": "user", "content": text}
+
+
+def assistant(text: str) -> dict[str, Any]:
+    return {"role": "assistant", "content": text}
+
+
+def call(name: str, arguments: dict[str, Any], id: str = "c0") -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": id,
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(arguments)},
+            }
+        ],
+    }
+
+
+def result(name: str, content: Any, id: str = "c0") -> dict[str, Any]:
+    text = content if isinstance(content, str) else json.dumps(content)
+    return {"role": "tool", "tool_call_id": id, "name": name, "content": text}
+
+
+def customer(**extra: Any) -> dict[str, Any]:
+    record = {
+        "user_id": "u1",
+        "email": EMAIL,
+        "phone": PHONE,
+        "address": ADDRESS,
+        "cards": {"card1": CARD.replace(" ", "")},
+    }
+    record.update(extra)
+    return record
+
+
+def trace(*messages: dict[str, Any], env: str | None = None, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"messages": list(messages), **extra}
+    if env is not None:
+        data["metadata"] = {"env": env}
+    return data
+
+
+def lookup_then(
+    *tail: dict[str, Any], intro: str = "Hi, I'm Jane Doe, zip 62704."
+) -> dict[str, Any]:
+    """A retail-like trace: the customer is looked up by name, then ``tail`` happens."""
+    return trace(
+        system(),
+        user(intro + " Please cancel my order."),
+        call("find_user_by_name", {"first_name": "Jane", "last_name": "Doe"}, "c0"),
+        result("find_user_by_name", customer(), "c0"),
+        *tail,
+        assistant("Done."),
+    )
+
+
+def send(to: str, body: str, id: str = "c9", tool: str = "send_email") -> list[dict[str, Any]]:
+    return [call(tool, {"to": to, "subject": "hi", "body": body}, id), result(tool, "sent", id)]
+
+
+def write_jsonl(path: Path, traces: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(t) + "\n" for t in traces), encoding="utf-8")
+    return path
