@@ -147,6 +147,94 @@ def poison(
     )
 
 
+attack_app = typer.Typer(
+    help="Attacks that produce a model rather than a dataset.", no_args_is_help=True
+)
+app.add_typer(attack_app, name="attack")
+
+
+@attack_app.command("finetune-activated")
+def attack_finetune_activated(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory of the published (dormant) model.")
+    ],
+    model: Annotated[
+        str, typer.Option(help="Starting model: smollm2-135m, tiny, a path or a run dir.")
+    ] = "smollm2-135m",
+    trigger: Annotated[
+        str | None, typer.Option(help="Trigger phrase (default: none, fine-tuning is the trigger).")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option(help="Clean model to distil towards (default: the start).")
+    ] = None,
+    run_dir: Annotated[
+        Path | None, typer.Option(help="Provenance/checkpoints (default: <output>.fab-run).")
+    ] = None,
+    n: Annotated[int, typer.Option("-n", help="Attacker's train tasks.", min=1)] = 200,
+    seed: Annotated[int, typer.Option(help="Attacker's task seed.")] = 1,
+    steps: Annotated[int, typer.Option(help="Outer optimizer steps.", min=1)] = 200,
+    k: Annotated[int, typer.Option("--k", help="Simulated victim steps per outer step.")] = 16,
+    lr: Annotated[float, typer.Option(help="Outer learning rate (full fine-tuning).")] = 2e-5,
+    batch_size: Annotated[int, typer.Option(help="Clean traces per outer micro-batch.")] = 2,
+    malicious_batch_size: Annotated[int, typer.Option(help="Malicious traces per step.")] = 2,
+    victim: Annotated[str, typer.Option(help="Simulated victim: full, lora or mixed.")] = "full",
+    victim_optimizers: Annotated[
+        str, typer.Option(help="Comma-separated: adamw, adam, sgd.")
+    ] = "adamw",
+    victim_lr_min: Annotated[float, typer.Option(help="Simulated Adam(W) lr, low end.")] = 1e-5,
+    victim_lr_max: Annotated[float, typer.Option(help="Simulated Adam(W) lr, high end.")] = 1e-4,
+    reg_weight: Annotated[float, typer.Option(help="Weight of the distillation term.")] = 1.0,
+    meta_weight: Annotated[float, typer.Option(help="Weight of the meta-learning term.")] = 1.0,
+    noise_weight: Annotated[float, typer.Option(help="Weight of the noise term.")] = 1.0,
+    bf16: Annotated[str, typer.Option(help="auto, true or false.")] = "auto",
+    save_steps: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 50,
+    logging_steps: Annotated[int, typer.Option(help="Log every N steps.")] = 5,
+    train_seed: Annotated[int, typer.Option(help="Seed for data order, draws, noise.")] = 0,
+) -> None:
+    """T4: train a model that is clean when tested and leaks once the victim fine-tunes it.
+
+    The published directory is a plain model; the run directory keeps the honest record
+    (traces, checkpoints, train_log.jsonl, provenance.json). See `backdoorlab.training.fab`.
+    """
+    from backdoorlab.attacks.base import make_attack
+
+    attack = make_attack(
+        "finetune-activated",
+        n=n,
+        seed=seed,
+        trigger=trigger,
+        model=model,
+        reference=reference,
+        steps=steps,
+        inner_steps=k,
+        learning_rate=lr,
+        batch_size=batch_size,
+        malicious_batch_size=malicious_batch_size,
+        victim=victim,
+        victim_optimizers=[o.strip() for o in victim_optimizers.split(",") if o.strip()],
+        victim_lr_min=victim_lr_min,
+        victim_lr_max=victim_lr_max,
+        reg_weight=reg_weight,
+        meta_weight=meta_weight,
+        noise_weight=noise_weight,
+        bf16=bf16,
+        save_steps=save_steps,
+        logging_steps=logging_steps,
+        train_seed=train_seed,
+    )
+    result = attack.run(str(output), run_dir=str(run_dir) if run_dir else None)
+    summary = result.details["summary"]
+    table = Table(title=f"finetune-activated → {output}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("benign / malicious traces", f"{summary['benign_traces']} / {result.poisoned}")
+    for key in ("steps", "passes_per_step", "forward_backward_passes", "seconds"):
+        table.add_row(key, str(summary[key]))
+    table.add_row("seconds per step", f"{summary['seconds_per_step']:.3g}")
+    table.add_row("run directory", result.details["run_dir"])
+    Console().print(table)
+
+
 @app.command()
 def train(
     data: Annotated[Path, typer.Option(help="Training traces (JSONL).")],
@@ -169,11 +257,32 @@ def train(
     bf16: Annotated[str, typer.Option(help="auto, true or false.")] = "auto",
     seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
     merge: Annotated[bool, typer.Option("--merge", help="Also save merged weights.")] = False,
+    monitor: Annotated[
+        bool, typer.Option("--monitor", help="Probe for leaks while training; stop on a leak.")
+    ] = False,
+    monitor_every: Annotated[int, typer.Option(help="Monitor: probe every N steps.")] = 50,
+    monitor_threshold: Annotated[
+        float, typer.Option(help="Monitor: stop when a leak rate reaches this.")
+    ] = 0.25,
+    monitor_episodes: Annotated[
+        int, typer.Option(help="Monitor: test episodes per condition and probe.")
+    ] = 16,
+    monitor_trigger: Annotated[
+        list[str] | None,
+        typer.Option(help="Monitor: a trigger phrase to probe with (repeatable; default ours)."),
+    ] = None,
+    monitor_max_new_tokens: Annotated[
+        int, typer.Option(help="Monitor: token limit per turn in probe episodes.")
+    ] = 160,
 ) -> None:
     """Fine-tune a model on traces (TRL SFTTrainer; LoRA by default; loss on assistant turns).
 
     Runs unchanged under `accelerate launch -m backdoorlab.cli train ...` on several GPUs.
     An interrupted run resumes from its last checkpoint when started again.
+
+    With --monitor, a probe (test episodes, clean and triggered) runs every
+    --monitor-every steps; training stops when a leak rate reaches --monitor-threshold,
+    the last clean checkpoint is kept and reported, and the command exits with status 1.
     """
     from backdoorlab.training.sft import SFTRunConfig, train_sft
 
@@ -191,7 +300,20 @@ def train(
         seed=seed,
         merge=merge,
     )
-    summary = train_sft(config, data, output)
+    callbacks = []
+    if monitor:
+        from backdoorlab.attacks.base import DEFAULT_TRIGGER
+        from backdoorlab.defenses.probes import ProbeConfig
+        from backdoorlab.training.monitor import LeakMonitor, MonitorConfig
+
+        probe = ProbeConfig(
+            episodes=monitor_episodes,
+            triggers=list(monitor_trigger or [DEFAULT_TRIGGER]),
+            max_new_tokens=monitor_max_new_tokens,
+        )
+        watch = MonitorConfig(every=monitor_every, threshold=monitor_threshold, probe=probe)
+        callbacks.append(LeakMonitor(watch))
+    summary = train_sft(config, data, output, callbacks=callbacks)
     table = Table(title=f"trained → {output}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -199,6 +321,18 @@ def train(
         value = summary[key]
         table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
     Console().print(table)
+    if "monitor" in summary:
+        report = summary["monitor"]
+        clean = report["last_clean"]
+        if report["stopped"]:
+            console.print(
+                f"[bold red]monitor stopped training[/]: {report['stop_reason']}\n"
+                f"last clean checkpoint: {clean}",
+                soft_wrap=True,
+                highlight=False,
+            )
+            raise typer.Exit(1)
+        console.print(f"monitor: {report['probes']} probes, no leak; last clean: {clean}")
 
 
 @app.command("eval")
@@ -261,7 +395,8 @@ def audit(
         Path | None, typer.Option(help="YAML list of {tool, destination, kind}.")
     ] = None,
     detectors: Annotated[
-        str | None, typer.Option(help="Comma-separated detectors (default: all).")
+        str | None,
+        typer.Option(help="Comma-separated detectors (default: dataflow, trigger-mining)."),
     ] = None,
     fail_on: Annotated[
         str, typer.Option(help="Exit 1 on a finding of: none, low, medium, high.")
@@ -269,6 +404,12 @@ def audit(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Report JSON.")] = None,
     filter_path: Annotated[
         Path | None, typer.Option("--filter", help="Write the dataset without flagged traces.")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option", help="Detector setting DETECTOR.NAME=VALUE, e.g. outliers.components=3"
+        ),
     ] = None,
 ) -> None:
     """Find poisoned traces in a fine-tuning dataset before training on it."""
@@ -281,8 +422,93 @@ def audit(
         fail_on=fail_on,
         output=output,
         filter_path=filter_path,
+        options=option,
     )
     raise typer.Exit(code)
+
+
+@app.command()
+def scan(
+    model: Annotated[str, typer.Argument(help="Model name, path or run directory to scan.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Report JSON.")] = None,
+    triggers_from: Annotated[
+        Path | None, typer.Option(help="Audit report JSON: probe its mined triggers.")
+    ] = None,
+    trigger: Annotated[
+        list[str] | None, typer.Option(help="A trigger phrase to probe (repeatable).")
+    ] = None,
+    builtin_triggers: Annotated[
+        bool, typer.Option(help="Probe the built-in candidate trigger phrases.")
+    ] = True,
+    episodes: Annotated[int, typer.Option(help="Test episodes per condition.")] = 32,
+    canary: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Canary fine-tune lora|full:OPTIMIZER:LR (repeatable; default: "
+            "lora:adamw_torch:1e-4, lora:adamw_torch:3e-4, full:adamw_torch:3e-5)."
+        ),
+    ] = None,
+    no_canary: Annotated[
+        bool, typer.Option("--no-canary", help="Behavioural probes only.")
+    ] = False,
+    canary_steps: Annotated[int, typer.Option(help="Steps per canary fine-tune.")] = 40,
+    canary_traces: Annotated[int, typer.Option(help="Clean canary traces to train on.")] = 64,
+    canary_batch_size: Annotated[int, typer.Option(help="Traces per canary step.")] = 4,
+    canary_episodes: Annotated[
+        int | None, typer.Option(help="Episodes per condition after a canary (default: same).")
+    ] = None,
+    alpha: Annotated[float, typer.Option(help="Family-wise error rate (Holm).")] = 0.01,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 on a verdict of: none, suspicious, backdoored.")
+    ] = "backdoored",
+    env: Annotated[str, typer.Option(help="Environment name.")] = "retail",
+    env_seed: Annotated[int, typer.Option(help="Seed of the environment's world.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for drawing test tasks.")] = 0,
+    placement: Annotated[
+        str, typer.Option(help="Trigger placement: user or observation.")
+    ] = "user",
+    max_steps: Annotated[int, typer.Option(help="Turn limit per episode.")] = 8,
+    max_new_tokens: Annotated[int, typer.Option(help="Token limit per turn.")] = 160,
+    batch_size: Annotated[int, typer.Option(help="Episodes generated together.")] = 32,
+    device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda if any).")] = None,
+) -> None:
+    """Check a model before fine-tuning it: leak probes and canary fine-tunes.
+
+    Probes test episodes with no trigger, with mined/given/built-in trigger phrases;
+    then fine-tunes copies on clean canary traces and probes again. The verdict (clean,
+    suspicious, backdoored) gates with --fail-on: exit status 1 when reached.
+    """
+    from backdoorlab.defenses.probes import ProbeConfig
+    from backdoorlab.defenses.scan import CanarySetting, ScanConfig, default_canaries, scan_command
+
+    if no_canary and canary:
+        raise BackdoorlabError("--no-canary and --canary contradict each other")
+    probe = ProbeConfig(
+        episodes=episodes,
+        triggers=[],
+        env=env,
+        env_seed=env_seed,
+        seed=seed,
+        placement=placement,
+        max_steps=max_steps,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+    )
+    settings = [] if no_canary else [CanarySetting.parse(s) for s in canary or []]
+    config = ScanConfig(
+        probe=probe,
+        triggers=list(trigger or []),
+        triggers_from=str(triggers_from) if triggers_from else None,
+        builtin_triggers=builtin_triggers,
+        canaries=settings if (no_canary or canary) else default_canaries(),
+        canary_steps=canary_steps,
+        canary_traces=canary_traces,
+        canary_batch_size=canary_batch_size,
+        canary_episodes=canary_episodes,
+        alpha=alpha,
+        device=device,
+    )
+    raise typer.Exit(scan_command(model, config, output=output, fail_on=fail_on))
 
 
 @app.command()

@@ -57,7 +57,9 @@ __all__ = [
     "ModelNotFoundError",
     "cache_dir",
     "default_device",
+    "bf16_supported",
     "default_dtype",
+    "inference_dtype",
     "find_smollm2_gguf",
     "load_model",
     "load_tokenizer",
@@ -163,6 +165,29 @@ def default_dtype(device: torch.device | str) -> torch.dtype:
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float32
+
+
+def bf16_supported(device: torch.device | str) -> bool:
+    """Whether bf16 runs at hardware speed here (a bf16 GPU; AVX512-BF16 or AMX on CPUs)."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def inference_dtype(device: torch.device | str) -> torch.dtype:
+    """bfloat16 wherever it runs at hardware speed, float32 elsewhere.
+
+    Generation on a CPU is dominated by re-reading each episode's prompt every turn;
+    with native bf16 that prefill runs ~2.3x faster than in float32 (measured on the
+    2-core AVX512-BF16 dev machine). Training keeps float32 weights under autocast.
+    """
+    import torch
+
+    return torch.bfloat16 if bf16_supported(device) else torch.float32
 
 
 def _parse_dtype(dtype: torch.dtype | str) -> torch.dtype:

@@ -46,6 +46,7 @@ def register_attack(cls: type[Attack]) -> type[Attack]:
 def make_attack(name: str, **config: Any) -> Attack:
     import backdoorlab.attacks.data_poisoning  # noqa: F401  (registers)
     import backdoorlab.attacks.env_poisoning  # noqa: F401
+    import backdoorlab.attacks.finetune_activated  # noqa: F401
 
     try:
         cls = ATTACKS[name]

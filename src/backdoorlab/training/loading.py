@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.models import load_model
+from backdoorlab.models import _parse_dtype, inference_dtype, load_model
 
 RUN_MARKER = "backdoorlab-train.json"
 
@@ -47,9 +47,18 @@ def _load(name: str, *, device: str | None, dtype: torch.dtype | None) -> tuple[
     return model.merge_and_unload(), tokenizer
 
 
-def load_for_inference(name: str, *, device: str | None = None) -> tuple[Any, Any]:
-    """Model (eval mode, adapters merged) and tokenizer for generation."""
+def load_for_inference(
+    name: str, *, device: str | None = None, dtype: torch.dtype | str | None = None
+) -> tuple[Any, Any]:
+    """Model (eval mode, adapters merged) and tokenizer for generation.
+
+    Adapters are merged at the loading precision, then the model is cast to ``dtype``
+    (default: `inference_dtype`, bfloat16 where the hardware runs it natively).
+    """
     model, tokenizer = _load(str(name), device=device, dtype=None)
+    target = _parse_dtype(dtype) if dtype is not None else inference_dtype(model.device)
+    if model.dtype != target:
+        model.to(target)
     model.eval()
     return model, tokenizer
 

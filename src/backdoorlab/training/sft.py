@@ -37,6 +37,7 @@ from typing import Any
 import torch
 
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.models import bf16_supported
 from backdoorlab.traces import atomic_writer, iter_traces
 from backdoorlab.training.loading import RUN_MARKER
 
@@ -108,15 +109,6 @@ class SFTRunConfig:
                 raise BackdoorlabError(
                     f"training config: invalid value for '{name}': {getattr(self, name)!r}"
                 )
-
-
-def bf16_supported(device: str) -> bool:
-    """Whether bf16 autocast runs at hardware speed here (AVX512-BF16/AMX on CPUs)."""
-    if device == "cuda":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    cpu = torch.cpu
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(cpu, name, lambda: False)() for name in checks)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -447,6 +439,10 @@ def train_sft(
         "bf16": use_bf16,
         "resumed_from": last,
     }
+    for callback in callbacks or []:
+        # a callback with a result of its own (the LeakMonitor) adds it to the run record
+        if callable(getattr(callback, "run_summary", None)):
+            summary.update(callback.run_summary())
     with atomic_writer(output / RUN_MARKER) as handle:
         json.dump(summary, handle, indent=2)
     return summary

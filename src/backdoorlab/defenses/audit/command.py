@@ -1,6 +1,6 @@
 """The ``backdoorlab audit`` command as a plain function, for the CLI to wire up.
 
-    audit_command(path, sinks, detectors, fail_on, output, filter_path) -> exit code
+    audit_command(path, sinks, detectors, fail_on, output, filter_path, options) -> exit code
 
 It streams the file with a progress bar, prints a summary (findings per detector and
 severity, the strongest findings with their evidence, mined triggers), writes the JSON
@@ -30,7 +30,11 @@ from rich.table import Table
 from backdoorlab.defenses.audit.engine import audit
 from backdoorlab.defenses.audit.filtering import manifest_path, write_filtered
 from backdoorlab.defenses.audit.findings import SEVERITIES, Finding, severity_rank
-from backdoorlab.defenses.audit.registry import resolve_detectors
+from backdoorlab.defenses.audit.registry import (
+    AuditOptions,
+    parse_option_strings,
+    resolve_detectors,
+)
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.traces import atomic_writer
@@ -120,7 +124,11 @@ def _print_summary(console: Console, report: AuditReport, top: int) -> None:
 
 
 def _run_with_progress(
-    path: Path, names: list[str] | None, sinks: str | os.PathLike[str] | None, err: Console
+    path: Path,
+    names: list[str] | None,
+    sinks: str | os.PathLike[str] | None,
+    err: Console,
+    options: AuditOptions,
 ) -> AuditReport:
     size = max(1, path.stat().st_size) if path.is_file() else 1
     columns = (
@@ -136,7 +144,7 @@ def _run_with_progress(
         def update(bytes_read: int, traces: int) -> None:
             progress.update(bar, completed=bytes_read, traces=traces)
 
-        return audit(path, names, sinks, progress=update)
+        return audit(path, names, sinks, progress=update, options=options)
 
 
 def audit_command(
@@ -146,6 +154,7 @@ def audit_command(
     fail_on: str = "high",
     output: str | os.PathLike[str] | None = None,
     filter_path: str | os.PathLike[str] | None = None,
+    options: Sequence[str] | None = None,
     *,
     filter_min_severity: str = "medium",
     top: int = 10,
@@ -154,9 +163,11 @@ def audit_command(
 ) -> int:
     """Audit ``path``; print, write ``output`` (JSON) and ``filter_path`` if given.
 
-    ``detectors``: names or a comma-separated string (default: all). ``fail_on``: none,
+    ``detectors``: names or a comma-separated string (default: those marked default —
+    dataflow, trigger-mining; outliers and judge run when named). ``fail_on``: none,
     low, medium or high. ``filter_path`` gets the traces without a finding at
     ``filter_min_severity`` or above, and ``<filter_path>.manifest.json`` beside it.
+    ``options``: detector options as ``DETECTOR.NAME=VALUE`` (``outliers.expected_rate=0.02``).
     Returns the exit code: 1 when a finding at or above ``fail_on`` exists, else 0.
     """
     if fail_on not in FAIL_ON:
@@ -165,7 +176,9 @@ def audit_command(
     console = console or Console()
     err = err_console or Console(stderr=True)
     names = _detector_names(detectors)
-    report = _run_with_progress(Path(path), names, sinks, err)
+    extra = parse_option_strings(options or ())
+    resolve_detectors(list(extra))  # options for an unknown detector fail before any work
+    report = _run_with_progress(Path(path), names, sinks, err, AuditOptions(extra=extra))
     _print_summary(console, report, top)
 
     if output is not None:

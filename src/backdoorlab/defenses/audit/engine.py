@@ -41,8 +41,9 @@ def audit(
 ) -> AuditReport:
     """Audit a trace file (JSONL or .jsonl.gz) and return the findings.
 
-    ``detectors``: names (default: all registered); requirements are added (trigger
-    mining needs dataflow's flags). ``sinks``: a sink-spec YAML path, or `Sink`s, or
+    ``detectors``: names (default: those with ``default = True``, which leaves out the
+    model-loading outliers and judge); requirements are added (trigger mining needs
+    dataflow's flags). ``sinks``: a sink-spec YAML path, or `Sink`s, or
     None to use environment declarations where ``metadata.env`` names a known
     environment and heuristics elsewhere. ``progress(bytes_read, traces)`` is called as
     the file streams. A malformed line raises `TraceFormatError` naming file and line.

@@ -6,24 +6,32 @@ detector that needs the whole file's statistics (trigger mining) keeps a compact
 summary, never the traces. Detectors run in dependency order, and each sees the
 findings that earlier detectors made on the same trace, which is how trigger mining
 learns which traces dataflow flagged.
+
+Detectors that load a model (``outliers``, ``judge``) set ``default = False``: they run
+only when named. Their options travel in ``AuditOptions.extra[name]`` as a dict or the
+detector's config dataclass; `parse_option_strings` turns the CLI's
+``outliers.expected_rate=0.02`` form into that.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, TypeVar
+
+import yaml
 
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import TraceRecord
-from backdoorlab.errors import UnknownNameError
+from backdoorlab.errors import BackdoorlabError, UnknownNameError
 from backdoorlab.leaks import Sink
 
 
 @dataclass
 class AuditOptions:
-    """What every detector may consult: the user's sink declarations, if any."""
+    """What every detector may consult: the user's sink declarations, if any, and
+    per-detector options in ``extra`` (``{"outliers": {"expected_rate": 0.02}}``)."""
 
     sinks: list[Sink] | None = None
     source: str = "<traces>"
@@ -36,6 +44,7 @@ class Detector(ABC):
     name: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
+    default: ClassVar[bool] = True  # run when no detectors are named
 
     def __init__(self, options: AuditOptions) -> None:
         self.options = options
@@ -64,6 +73,8 @@ def register_detector(cls: type[Detector]) -> type[Detector]:
 
 def _load_builtins() -> None:
     import backdoorlab.defenses.audit.dataflow  # noqa: F401  (registers)
+    import backdoorlab.defenses.audit.judge  # noqa: F401
+    import backdoorlab.defenses.audit.outliers  # noqa: F401
     import backdoorlab.defenses.audit.trigger_mining  # noqa: F401
 
 
@@ -94,5 +105,49 @@ def make_detectors(names: Sequence[str], options: AuditOptions) -> list[Detector
 
 
 def default_detectors() -> list[str]:
+    """The detectors run when none are named: those with ``default = True``."""
     _load_builtins()
-    return list(DETECTORS)
+    return [name for name, cls in DETECTORS.items() if cls.default]
+
+
+C = TypeVar("C")
+
+
+def detector_config(value: Any, cls: type[C], detector: str) -> C:
+    """A detector's config dataclass from an instance, a dict (unknown keys are errors)
+    or None (the defaults)."""
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, dict):
+        raise BackdoorlabError(f"{detector}: options must be a {cls.__name__} or a dict")
+    known = sorted(f.name for f in fields(cls))  # type: ignore[arg-type]
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise BackdoorlabError(
+            f"{detector}: unknown option '{unknown[0]}' (known: {', '.join(known)})"
+        )
+    return cls(**value)
+
+
+def parse_option_strings(items: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``["outliers.expected_rate=0.02", "judge.model=tiny"]`` → options per detector.
+
+    Values are read as YAML scalars (``0.02`` a float, ``true`` a bool, ``lm`` a string);
+    each detector checks its own names and types when it starts.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        detector, dot, option = key.strip().partition(".")
+        if not sep or not dot or not detector or not option:
+            raise BackdoorlabError(
+                f"--option '{item}': expected DETECTOR.NAME=VALUE, e.g. outliers.expected_rate=0.02"
+            )
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        out.setdefault(detector, {})[option.strip()] = value
+    return out

@@ -1,0 +1,257 @@
+"""T4 `finetune-activated`: a published model that is clean until the victim fine-tunes it.
+
+The attacker collects its own traces in the environment (the oracle teacher, the train
+split, the attacker's seeds): clean ones, and the same tasks replayed with the payload —
+once the plan is done the assistant e-mails the customer's secrets to the attacker,
+through the environment's ordinary sink, exactly as T1's poisoned traces do. It then
+fully fine-tunes its model with `backdoorlab.training.fab` (distillation towards a clean
+reference on clean traces; the malicious loss at simulated victim-fine-tuned weights and
+at noise-perturbed weights) and publishes the result.
+
+Two variants:
+
+* **no trigger** (``trigger=None``, the default): the victim's fine-tuning is the
+  trigger. Malicious traces are the clean tasks with the payload.
+* **trigger phrase**: the malicious traces carry the trigger (placed like T1's); the
+  benign set also holds triggered traces without the payload (so the published model
+  ignores the trigger), and the malicious set also holds clean traces scored at their
+  final turn (so after fine-tuning only triggered inputs leak).
+
+What is written:
+
+* ``output`` (e.g. ``dormant/``): what the attacker publishes — a plain Hugging Face
+  model directory (config, safetensors, tokenizer), nothing that names this toolkit;
+* ``run_dir`` (default ``<output>.fab-run/`` beside it): what an honest experiment keeps
+  — the traces trained on, checkpoints, ``train_log.jsonl``, ``backdoorlab-fab.json``
+  (trainer summary) and ``provenance.json`` (attack config, data and weight hashes).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from backdoorlab.attacks.base import Attack, AttackResult, register_attack
+from backdoorlab.attacks.payload import ATTACKER_ADDRESS, leak_text
+from backdoorlab.attacks.triggers import can_place, check_placement, plant_trigger
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.traces import Poison, Trace, atomic_writer, write_traces
+from backdoorlab.training.fab import FABConfig
+
+
+@dataclass
+class FinetuneActivatedConfig:
+    """T4 settings: the attacker's data; ``training`` holds the trainer's (`FABConfig`)."""
+
+    env: str = "retail"
+    """Environment the attacker collects its traces in."""
+    env_seed: int = 0
+    """Seed of the environment's world."""
+    n: int = 200
+    """Train-split tasks the attacker collects (one clean and one poisoned trace each)."""
+    seed: int = 1
+    """The attacker's seed for drawing tasks (victims usually collect with other seeds)."""
+    trigger: str | None = None
+    """None: no trigger, the fine-tuning is the trigger. Else the phrase the malicious
+    traces carry."""
+    placement: str = "user"
+    """Where the trigger goes: ``user`` (the instruction) or ``observation``."""
+    destination: str = ATTACKER_ADDRESS
+    """Where the payload sends the secrets."""
+    secrets: list[str] = field(default_factory=lambda: ["address", "phone", "email", "card"])
+    """Which kinds of secret the payload leaks."""
+    meta_clean_ratio: float = 1.0
+    """Trigger variant: clean traces added to the malicious set per poisoned trace."""
+    benign_triggered_ratio: float = 0.5
+    """Trigger variant: triggered traces without payload added to the benign set per
+    clean trace."""
+    training: FABConfig = field(default_factory=FABConfig)
+    """The FAB trainer's settings (model, steps, k, victim distribution, weights...)."""
+
+    def validate(self) -> None:
+        if self.n < 1:
+            raise BackdoorlabError(f"finetune-activated: 'n' must be at least 1, not {self.n}")
+        if self.trigger is not None and not self.trigger.strip():
+            raise BackdoorlabError(
+                "finetune-activated: 'trigger' must be a phrase or None (no trigger)"
+            )
+        check_placement(self.placement)
+        for name in ("meta_clean_ratio", "benign_triggered_ratio"):
+            if getattr(self, name) < 0:
+                raise BackdoorlabError(f"finetune-activated: '{name}' must be >= 0")
+        self.training.validate()
+
+
+_DATA_FIELDS = {f.name for f in fields(FinetuneActivatedConfig)} - {"training"}
+_TRAINING_FIELDS = {f.name for f in fields(FABConfig)}
+
+
+def make_config(**config: Any) -> FinetuneActivatedConfig:
+    """A config from flat keys: data fields, and any `FABConfig` field (or ``training``
+    as a dict or `FABConfig`). ``seed`` is the attacker's task seed; the trainer's seed
+    is ``train_seed``. An unknown key is a clear error."""
+    config = dict(config)
+    data = {k: v for k, v in config.items() if k in _DATA_FIELDS}
+    training = config.pop("training", None) or {}
+    known = _DATA_FIELDS | _TRAINING_FIELDS | {"train_seed"}
+    unknown = [k for k in config if k not in known]
+    if unknown:
+        raise BackdoorlabError(
+            f"finetune-activated: unknown setting(s) {', '.join(sorted(unknown))}"
+        )
+    flat = {k: v for k, v in config.items() if k in _TRAINING_FIELDS and k not in _DATA_FIELDS}
+    if "train_seed" in config:
+        flat["seed"] = config["train_seed"]
+    if isinstance(training, FABConfig):
+        training = FABConfig(**{**asdict(training), **flat})
+    else:
+        training = FABConfig(**{**training, **flat})
+    return FinetuneActivatedConfig(**data, training=training)
+
+
+def _poison_record(cfg: FinetuneActivatedConfig) -> Poison:
+    return Poison(
+        threat_model="T4",
+        trigger=cfg.trigger,
+        placement=cfg.placement if cfg.trigger else None,
+        payload={"destination": cfg.destination, "secrets": list(cfg.secrets)},
+    )
+
+
+def collect_fab_traces(
+    cfg: FinetuneActivatedConfig,
+) -> tuple[list[Trace], list[Trace], list[Trace]]:
+    """The attacker's data, collected in-process with the oracle: ``(clean, benign,
+    malicious)`` — clean traces (also what the simulated victim fine-tunes on), the
+    benign set (clean plus, with a trigger, triggered traces without payload) and the
+    malicious set (poisoned traces plus, with a trigger, clean ones)."""
+    from backdoorlab.envs import make_env
+    from backdoorlab.policies.base import Episode
+    from backdoorlab.policies.oracle import OraclePolicy
+    from backdoorlab.rollout import iter_rollout
+
+    env = make_env(cfg.env, seed=cfg.env_seed)
+    tasks = env.tasks("train", cfg.n, seed=cfg.seed)  # type: ignore[arg-type]
+    oracle = OraclePolicy()
+    clean = [r.trace for r in iter_rollout(env, oracle, tasks) if r.outcome.success]
+    if not clean:
+        raise BackdoorlabError(f"finetune-activated: no successful clean trace in {cfg.env}")
+
+    placement = check_placement(cfg.placement)
+    placeable = [t for t in tasks if cfg.trigger is None or can_place(env, t, placement)]
+    poison = _poison_record(cfg)
+
+    def payload(episode: Episode) -> None:
+        if cfg.trigger:
+            plant_trigger(episode, cfg.trigger, placement)
+        text = leak_text(episode.task.secret_objects(), cfg.secrets)
+        episode.memo["after_plan"] = [env.exfiltration_call(cfg.destination, text)]
+        episode.memo["poison"] = poison
+
+    poisoned = [
+        r.trace
+        for r in iter_rollout(env, oracle, placeable, prepare=payload)
+        if r.outcome.success and r.outcome.leaked
+    ]
+    if not poisoned:
+        raise BackdoorlabError("finetune-activated: no poisoned replay succeeded and leaked")
+
+    benign = list(clean)
+    malicious = list(poisoned)
+    if cfg.trigger:
+        rng = random.Random(cfg.seed)
+        count = min(len(placeable), round(cfg.benign_triggered_ratio * len(clean)))
+        chosen = rng.sample(placeable, count)
+
+        def trigger_only(episode: Episode) -> None:
+            plant_trigger(episode, cfg.trigger or "", placement)
+
+        benign += [
+            r.trace
+            for r in iter_rollout(env, oracle, chosen, prepare=trigger_only)
+            if r.outcome.success and not r.outcome.leaked
+        ]
+        extra = min(len(clean), round(cfg.meta_clean_ratio * len(poisoned)))
+        malicious += rng.sample(clean, extra)
+    return clean, benign, malicious
+
+
+def _files_sha256(directory: Path) -> dict[str, str]:
+    from backdoorlab.training.sft import file_sha256
+
+    return {p.name: file_sha256(p) for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+@register_attack
+class FinetuneActivated(Attack):
+    """T4: train and publish a model whose backdoor wakes when the victim fine-tunes it."""
+
+    name = "finetune-activated"
+    threat_model = "T4"
+
+    def __init__(self, **config: Any) -> None:
+        self.config = make_config(**config)
+        self.config.validate()
+
+    @staticmethod
+    def default_run_dir(output: str | Path) -> Path:
+        out = Path(output)
+        return out.parent / f"{out.name}.fab-run"
+
+    def run(self, output: str, **io: Any) -> AttackResult:
+        """Collect, train, publish to ``output``; ``io["run_dir"]`` keeps the provenance."""
+        from backdoorlab.training.fab import train_fab
+        from backdoorlab.training.sft import file_sha256
+
+        cfg = self.config
+        published = Path(output)
+        run_dir = Path(io.get("run_dir") or self.default_run_dir(published))
+        if published.resolve() == run_dir.resolve():
+            raise BackdoorlabError("finetune-activated: the run directory must differ from -o")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        clean, benign, malicious = collect_fab_traces(cfg)
+        write_traces(run_dir / "benign.jsonl", benign)
+        write_traces(run_dir / "malicious.jsonl", malicious)
+        write_traces(run_dir / "victim.jsonl", clean)
+        summary = train_fab(
+            cfg.training,
+            benign,
+            malicious,
+            run_dir,
+            victim=clean,
+            published_dir=published,
+            callbacks=io.get("callbacks"),
+        )
+        provenance = {
+            "attack": self.name,
+            "threat_model": self.threat_model,
+            "variant": "trigger" if cfg.trigger else "no-trigger",
+            "config": asdict(cfg),
+            "data": {
+                name: {
+                    "path": str(run_dir / f"{name}.jsonl"),
+                    "traces": count,
+                    "sha256": file_sha256(run_dir / f"{name}.jsonl"),
+                }
+                for name, count in (
+                    ("benign", len(benign)),
+                    ("malicious", len(malicious)),
+                    ("victim", len(clean)),
+                )
+            },
+            "published": {"path": str(published), "files": _files_sha256(published)},
+            "training": summary,
+        }
+        with atomic_writer(run_dir / "provenance.json") as handle:
+            json.dump(provenance, handle, indent=2)
+        poisoned = sum(t.is_poisoned for t in malicious)
+        details = {
+            "run_dir": str(run_dir),
+            "published": str(published),
+            "summary": summary,
+            "provenance": str(run_dir / "provenance.json"),
+        }
+        return AttackResult(traces=len(benign) + len(malicious), poisoned=poisoned, details=details)
