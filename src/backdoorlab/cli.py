@@ -248,10 +248,10 @@ def train(
         int, typer.Option(help="Stop after this many steps (overrides epochs).")
     ] = -1,
     lr: Annotated[
-        float | None, typer.Option(help="Peak learning rate (default: 5e-4 LoRA, 5e-5 full).")
+        float | None, typer.Option(help="Peak learning rate (default: 1e-3 LoRA, 5e-5 full).")
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Traces per device per forward pass.")] = 4,
-    grad_accum: Annotated[int, typer.Option(help="Forward passes per optimizer step.")] = 2,
+    grad_accum: Annotated[int, typer.Option(help="Forward passes per optimizer step.")] = 1,
     lora_r: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
     optimizer: Annotated[str, typer.Option(help="transformers optimizer name.")] = "adamw_torch",
     bf16: Annotated[str, typer.Option(help="auto, true or false.")] = "auto",
@@ -291,7 +291,7 @@ def train(
         lora=not full,
         epochs=epochs,
         max_steps=max_steps,
-        learning_rate=lr if lr is not None else (5e-4 if not full else 5e-5),
+        learning_rate=lr if lr is not None else (1e-3 if not full else 5e-5),
         batch_size=batch_size,
         grad_accum=grad_accum,
         lora_r=lora_r,

@@ -61,15 +61,17 @@ class SFTRunConfig:
     """Dropout on the LoRA path."""
     lora_target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_LORA_TARGETS))
     """Module names LoRA adapts (all attention and MLP projections by default)."""
-    learning_rate: float = 5e-4
-    """Peak learning rate (LoRA likes ~10x more than full fine-tuning)."""
+    learning_rate: float = 1e-3
+    """Peak learning rate (LoRA likes ~10x more than full fine-tuning). With batch 4 and
+    no accumulation, 1e-3 took SmolLM2-135M on 100 retail traces × 2 epochs to a loss of
+    0.04 where 5e-4 with an effective batch of 8 stopped at 0.40 (same tokens)."""
     epochs: float = 2.0
     """Passes over the data."""
     max_steps: int = -1
     """If positive, stop after this many optimizer steps (overrides ``epochs``)."""
     batch_size: int = 4
     """Traces per device per forward pass."""
-    grad_accum: int = 2
+    grad_accum: int = 1
     """Forward passes per optimizer step (effective batch = batch_size x grad_accum x devices)."""
     max_length: int = 1024
     """Traces longer than this many tokens are truncated (their end loses the loss)."""
