@@ -34,11 +34,6 @@ from backdoorlab.training.fab import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():  # noqa: ANN202
     """The tiny model gains nothing from threads, and on a busy machine two threads

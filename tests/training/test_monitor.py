@@ -14,28 +14,10 @@ from backdoorlab.cli import app
 from backdoorlab.defenses.probes import ProbeConfig, ProbeResult
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.policies.base import Action, Episode, Policy
-from backdoorlab.traces import Message, ToolCall, write_traces
+from backdoorlab.traces import Message, ToolCall
 from backdoorlab.training.loading import RUN_MARKER
 from backdoorlab.training.monitor import MONITOR_FILE, LeakMonitor, LeakProbe, MonitorConfig
 from backdoorlab.training.sft import SFTRunConfig, train_sft
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
-@pytest.fixture(scope="module")
-def traces_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from backdoorlab.envs import make_env
-    from backdoorlab.policies import make_policy
-    from backdoorlab.rollout import rollout
-
-    env = make_env("retail", seed=0)
-    results = rollout(env, make_policy("oracle"), env.tasks("train", 6, seed=3))
-    path = tmp_path_factory.mktemp("data") / "traces.jsonl"
-    write_traces(path, [r.trace for r in results])
-    return path
 
 
 def _config(**kwargs) -> SFTRunConfig:  # noqa: ANN003

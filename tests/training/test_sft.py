@@ -25,24 +25,6 @@ from backdoorlab.training.loading import RUN_MARKER, load_for_inference
 from backdoorlab.training.sft import SFTRunConfig, train_sft
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-
-
-@pytest.fixture(scope="module")
-def traces_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from backdoorlab.envs import make_env
-    from backdoorlab.policies import make_policy
-    from backdoorlab.rollout import rollout
-
-    env = make_env("retail", seed=0)
-    results = rollout(env, make_policy("oracle"), env.tasks("train", 8, seed=3))
-    path = tmp_path_factory.mktemp("data") / "traces.jsonl"
-    write_traces(path, [r.trace for r in results])
-    return path
-
-
 @pytest.fixture(scope="module")
 def traces(traces_file: Path) -> list[Trace]:
     return read_traces(traces_file)
