@@ -1,10 +1,22 @@
-"""`hf`: a local transformers model as the agent, all active episodes in one ``generate``.
+"""`hf`: a local transformers model as the agent, all active episodes decoded as one batch.
 
 Every call to `act` renders each active episode with the same code training uses
-(`backdoorlab.chat`), left-pads the prompts into one batch, generates greedily (or
-samples, when asked) until each row emits ``<|im_end|>``, and parses each completion
+(`backdoorlab.chat`), generates greedily (or samples, when asked) until each episode
+emits ``<|im_end|>``, and parses each completion
 back into a tool call or a final answer. An unparseable completion is an invalid
 action, flagged for the metrics, never an exception.
+
+Each episode's prompt grows by a few dozen tokens a turn (the model's own action and a
+tool result) on top of several hundred it already had, and on a CPU reading a prompt
+(the prefill) is compute-bound. So the policy keeps every episode's key/value cache
+between turns and prefills only the tokens that are new — a new episode starts from
+the latest cache's common prefix, the system prompt and tool schemas — one episode at
+a time, because in a padded batch the padding costs as much compute as real tokens.
+Decoding, which is memory-bound, is where batching pays: the prefilled rows are
+assembled into one left-padded cache and advance together, and each row leaves the
+batch as soon as it ends its turn. ``generate`` can neither take per-row prefills nor
+drop finished rows, so the decode loop is written here (with transformers' cache and
+logits warpers); `tests/policies/test_hf.py` checks it against one-at-a-time decoding.
 """
 
 from __future__ import annotations
@@ -13,6 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from transformers import DynamicCache, LogitsProcessorList
+from transformers.cache_utils import Cache, StaticLayer
+from transformers.generation import TemperatureLogitsWarper, TopPLogitsWarper
 
 from backdoorlab.chat import IM_END, parse_assistant_output, render
 from backdoorlab.policies.base import Action, Episode, Policy, register_policy
@@ -27,6 +42,7 @@ class GenerationConfig:
     temperature: float = 0.7  # only with do_sample
     top_p: float = 0.95  # only with do_sample
     max_batch_size: int = 16  # rows per generate call; more episodes are split
+    reuse_cache: bool = True  # keep each episode's KV cache between turns (module doc)
 
 
 @register_policy
@@ -57,6 +73,9 @@ class HFPolicy(Policy):
         self.tokenizer = tokenizer
         self.generation = generation or GenerationConfig()
         self.seed = seed
+        # the last cache kept: a new episode starts from its common prefix (the system
+        # prompt and tool schemas every episode of an environment shares)
+        self._latest: _CachedPrefix | None = None
         end_ids = {tokenizer.convert_tokens_to_ids(IM_END), tokenizer.eos_token_id}
         self.stop_ids = sorted(i for i in end_ids if isinstance(i, int) and i >= 0)
         self.stop_strings = [s for s in (IM_END, tokenizer.eos_token, tokenizer.pad_token) if s]
@@ -65,45 +84,151 @@ class HFPolicy(Policy):
         return f"hf:{self.model_name}"
 
     @torch.inference_mode()
-    def generate(self, prompts: list[str]) -> list[str]:
-        """Complete each prompt; returns only the new text, cut at the end-of-turn marker."""
-        # similar lengths share a batch: less left padding to compute over
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    def generate(self, prompts: list[str], memos: list[dict[str, Any]] | None = None) -> list[str]:
+        """Complete each prompt; returns only the new text, cut at the end-of-turn marker.
+
+        ``memos`` (one dict per prompt, e.g. each episode's ``memo``) lets the policy keep
+        a prompt's key/value cache for the next, longer prompt of the same conversation.
+        """
+        if memos is None or not self._can_reuse_cache():
+            memos = [{} for _ in prompts]
+            keep = False
+        else:
+            keep = True
+        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        # similar lengths share a batch: less padding to compute over
+        order = sorted(range(len(prompts)), key=lambda i: len(ids[i]))
         out: list[str] = [""] * len(prompts)
         size = self.generation.max_batch_size
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
-            for index, text in zip(
-                chunk, self._generate_batch([prompts[i] for i in chunk]), strict=True
-            ):
+            texts = self._generate_batch([ids[i] for i in chunk], [memos[i] for i in chunk], keep)
+            for index, text in zip(chunk, texts, strict=True):
                 out[index] = text
         return out
 
-    def _generate_batch(self, prompts: list[str]) -> list[str]:
-        tok = self.tokenizer
-        previous_side = tok.padding_side
-        tok.padding_side = "left"  # new tokens must follow each prompt directly
-        try:
-            batch = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        finally:
-            tok.padding_side = previous_side
-        batch = batch.to(self.model.device)
-        g = self.generation
-        kwargs: dict[str, Any] = {
-            "max_new_tokens": g.max_new_tokens,
-            "do_sample": g.do_sample,
-            "eos_token_id": self.stop_ids,
-            "pad_token_id": tok.pad_token_id,
-        }
-        if g.do_sample:
-            torch.manual_seed(self.seed)
-            kwargs.update(temperature=g.temperature, top_p=g.top_p)
-        else:
-            kwargs.update(temperature=None, top_p=None, top_k=None)
-        output = self.model.generate(**batch, **kwargs)
-        new_tokens = output[:, batch["input_ids"].shape[1] :]
-        texts = tok.batch_decode(new_tokens, skip_special_tokens=False)
+    def _can_reuse_cache(self) -> bool:
+        """Plain full-attention decoders only: a sliding-window cache cannot be re-assembled."""
+        config = getattr(self.model, "config", None)
+        layer_types = getattr(config, "layer_types", None) or []
+        return (
+            self.generation.reuse_cache
+            and getattr(config, "sliding_window", None) is None
+            and all(t == "full_attention" for t in layer_types)
+        )
+
+    def _generate_batch(
+        self, prompts: list[list[int]], memos: list[dict[str, Any]], keep: bool
+    ) -> list[str]:
+        prefixes, logits = [], []
+        for ids, memo in zip(prompts, memos, strict=True):
+            prefix, last = self._prefill(ids, memo.get(_CACHE_KEY, self._latest) if keep else None)
+            if keep:
+                self._latest = prefix  # the next new episode shares its system prompt
+            prefixes.append(prefix)
+            logits.append(last)
+        lengths = [len(ids) for ids in prompts]
+        cache = _decode_cache(prefixes, lengths, self.generation.max_new_tokens)
+        mask = torch.zeros(len(prompts), max(lengths), dtype=torch.long, device=self.model.device)
+        for row, length in enumerate(lengths):
+            mask[row, mask.shape[1] - length :] = 1
+        generated = self._decode(torch.cat(logits), mask, cache, memos if keep else None, prompts)
+        texts = self.tokenizer.batch_decode(generated, skip_special_tokens=False)
         return [self._cut(text) for text in texts]
+
+    def _prefill(
+        self, ids: list[int], previous: _CachedPrefix | None
+    ) -> tuple[_CachedPrefix, torch.Tensor]:
+        """One prompt's keys/values (reusing ``previous`` where it matches) and its last logits."""
+        reused = min(_common_prefix(previous.ids, ids), len(ids) - 1) if previous else 0
+        cache = DynamicCache()
+        if reused:
+            assert previous is not None
+            cache = DynamicCache(
+                [(k[None, :, :reused], v[None, :, :reused]) for k, v in previous.layers]
+            )
+        device = self.model.device
+        logits = self.model(
+            input_ids=torch.tensor([ids[reused:]], device=device),
+            position_ids=torch.arange(reused, len(ids), device=device)[None],
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        ).logits[:, -1, :]
+        layers = [(layer.keys[0], layer.values[0]) for layer in cache.layers]
+        return _CachedPrefix(ids=list(ids), layers=layers), logits
+
+    def _decode(
+        self,
+        first_logits: torch.Tensor,
+        mask: torch.Tensor,
+        cache: Cache,
+        memos: list[dict[str, Any]] | None,
+        prompts: list[list[int]],
+    ) -> list[list[int]]:
+        """Greedy (or sampled) decoding of a prefilled batch; a row leaves when it finishes."""
+        g, device = self.generation, self.model.device
+        warpers = LogitsProcessorList()
+        generator = None
+        if g.do_sample:
+            warpers += [TemperatureLogitsWarper(g.temperature), TopPLogitsWarper(g.top_p)]
+            generator = torch.Generator(device=device).manual_seed(self.seed)
+        stop = torch.tensor(self.stop_ids, device=device)
+        positions = mask.sum(-1, keepdim=True) - 1  # each row's last position so far
+        rows = list(range(len(prompts)))  # the batch rows still generating, by prompt index
+        out: list[list[int]] = [[] for _ in prompts]
+        logits = first_logits
+        for step in range(g.max_new_tokens):
+            if g.do_sample:
+                history = torch.tensor([prompts[r] + out[r] for r in rows], device=device)
+                scores = warpers(history, logits.float())
+                chosen = torch.multinomial(scores.softmax(-1), 1, generator=generator)[:, 0]
+            else:
+                chosen = logits.argmax(-1)
+            finished = torch.isin(chosen, stop)
+            for batch_row, (row, token) in enumerate(zip(rows, chosen.tolist(), strict=True)):
+                out[row].append(token)
+                if memos is not None and (finished[batch_row] or step == g.max_new_tokens - 1):
+                    # its last token is not in the cache: the next turn re-reads it
+                    self._keep(cache, mask, batch_row, prompts[row] + out[row][:-1], memos[row])
+            alive = (~finished).nonzero().squeeze(1)
+            if len(alive) == 0 or step == g.max_new_tokens - 1:
+                break
+            if len(alive) < len(rows):
+                for layer in cache.layers:  # StaticLayer has no batch_select_indices
+                    layer.keys, layer.values = layer.keys[alive], layer.values[alive]
+                rows = [rows[i] for i in alive.tolist()]
+                mask, positions, chosen = mask[alive], positions[alive], chosen[alive]
+            mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=1)
+            positions = positions + 1
+            logits = self.model(
+                input_ids=chosen[:, None],
+                attention_mask=mask,
+                position_ids=positions,
+                past_key_values=cache,
+                cache_position=torch.tensor([mask.shape[1] - 1], device=device),
+                use_cache=True,
+            ).logits[:, -1, :]
+        return out
+
+    def _keep(
+        self,
+        cache: Cache,
+        mask: torch.Tensor,
+        batch_row: int,
+        ids: list[int],
+        memo: dict[str, Any],
+    ) -> None:
+        """Store one row's keys/values (its real tokens only) as its episode's prefix."""
+        positions = mask[batch_row].nonzero().squeeze(1)
+        assert len(positions) == len(ids)
+        memo[_CACHE_KEY] = self._latest = _CachedPrefix(
+            ids=ids,
+            layers=[
+                (layer.keys[batch_row, :, positions], layer.values[batch_row, :, positions])
+                for layer in cache.layers
+            ],
+        )
 
     def _cut(self, text: str) -> str:
         for stop in self.stop_strings:
@@ -116,7 +241,49 @@ class HFPolicy(Policy):
             for e in episodes
         ]
         actions = []
-        for episode, completion in zip(episodes, self.generate(prompts), strict=True):
+        completions = self.generate(prompts, memos=[e.memo for e in episodes])
+        for episode, completion in zip(episodes, completions, strict=True):
             parsed = parse_assistant_output(completion, call_id_prefix=f"call_{episode.steps}")
             actions.append(Action(parsed.message, invalid=parsed.invalid))
         return actions
+
+
+_CACHE_KEY = "hf_cache"
+
+
+@dataclass
+class _CachedPrefix:
+    """An episode's tokens so far and their keys/values, per layer ``[heads, tokens, dim]``."""
+
+    ids: list[int]
+    layers: list[tuple[torch.Tensor, torch.Tensor]]
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _decode_cache(prefixes: list[_CachedPrefix], lengths: list[int], new_tokens: int) -> Cache:
+    """A preallocated cache for decoding: row i holds its ``lengths[i]`` prompt tokens
+    right-aligned (left-padded with zeros the attention mask hides), with room for
+    ``new_tokens`` more. Preallocated because a growing `DynamicCache` copies the whole
+    batch's keys and values at every step: at 8 rows × 800 tokens that tripled the
+    cost of a decoding step (117 ms → 39 ms on the 2-core development CPU)."""
+    length = max(lengths)
+    layers = []
+    for index, (key, value) in enumerate(prefixes[0].layers):
+        keys = key.new_zeros(len(prefixes), key.shape[0], length, key.shape[2])
+        values = value.new_zeros(len(prefixes), value.shape[0], length, value.shape[2])
+        for row, (prefix, r) in enumerate(zip(prefixes, lengths, strict=True)):
+            k, v = prefix.layers[index]
+            keys[row, :, length - r :] = k[:, :r]
+            values[row, :, length - r :] = v[:, :r]
+        layer = StaticLayer(max_cache_len=length + new_tokens)
+        layer.update(keys, values)
+        layers.append(layer)
+    return Cache(layers=layers)
