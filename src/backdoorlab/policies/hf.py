@@ -96,7 +96,7 @@ class HFPolicy(Policy):
         else:
             keep = True
         ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-        # similar lengths share a batch: less padding to compute over
+        # similar lengths share a decode batch: less padding in its cache
         order = sorted(range(len(prompts)), key=lambda i: len(ids[i]))
         out: list[str] = [""] * len(prompts)
         size = self.generation.max_batch_size
