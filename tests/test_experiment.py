@@ -60,6 +60,31 @@ def test_interrupted_sweep_resumes_without_redoing_finished_stages(tmp_path, mon
     assert again.computed == []  # a finished sweep is pure reuse
 
 
+def test_audit_filter_stage_trains_on_the_dataset_without_poisoned_traces(tmp_path, monkeypatch):
+    from backdoorlab.traces import iter_traces
+
+    config = load_config(
+        write(
+            tmp_path,
+            TINY | {"grid": {"attack.rate": [0.1]}, "audit_filter": {}, "baseline": False},
+        )
+    )
+    trained_on = []
+    original = Runner.train
+
+    def spy(self, data, *args, **kwargs):
+        trained_on.append(data)
+        return original(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Runner, "train", spy)
+    (row,) = Runner(config, tmp_path / "run", log=lambda _: None).run()
+    assert row["poisoned_traces"] == 2 and row["audit_removed"] == 2
+    (data,) = trained_on
+    assert data.parent.name.startswith("filter-")
+    kept = list(iter_traces(data))
+    assert len(kept) == 16 and not any(t.is_poisoned for t in kept)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

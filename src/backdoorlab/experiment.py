@@ -17,6 +17,7 @@ A config (see ``configs/``)::
     eval: {n: 50}                 # any EvalConfig field; the attack's trigger is used
     grid: {attack.rate: [0, 0.02, 0.05], attack.placement: [user]}
     supply_chain: null            # or {victim_multiples: [1, 5, 20], victim_seed: 1}
+    audit_filter: null            # or {detectors: [dataflow]}: train on the audited, filtered set
 
 ``attack.name: none`` (or a rate of 0) trains the clean model of the same cell, whose
 ASR is then the backdoor-free baseline.
@@ -71,6 +72,14 @@ class SupplyChainSpec(BaseModel):
     victim_seed: int = 1
 
 
+class AuditFilterSpec(BaseModel):
+    """Defend the pipeline: audit the (poisoned) training set and drop flagged traces."""
+
+    model_config = ConfigDict(extra="forbid")
+    detectors: list[str] = Field(default_factory=lambda: ["dataflow"])
+    min_severity: str = "medium"  # findings at or above this remove their trace
+
+
 class ExperimentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
@@ -82,6 +91,7 @@ class ExperimentConfig(BaseModel):
     eval: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     supply_chain: SupplyChainSpec | None = None
+    audit_filter: AuditFilterSpec | None = None
     baseline: bool = True  # also evaluate the untouched base model once
 
 
@@ -247,6 +257,23 @@ class Runner:
         path, summary = self.run_stage(Stage("poison", key, build))
         return path / "traces.jsonl", key, summary["poisoned"]
 
+    def filter(self, data: Path, data_key: str) -> tuple[Path, str, int]:
+        """`backdoorlab audit --filter` as a stage: the training set without flagged traces."""
+        spec = self.config.audit_filter
+        assert spec is not None
+        key = digest("filter", data_key, spec.model_dump())
+
+        def build(work: Path) -> dict[str, Any]:
+            from backdoorlab.defenses.audit import audit
+            from backdoorlab.defenses.audit.filtering import write_filtered
+
+            report = audit(data, detectors=spec.detectors)
+            manifest = write_filtered(report, work / "traces.jsonl", spec.min_severity)
+            return {k: manifest[k] for k in ("traces_in", "traces_kept", "traces_removed")}
+
+        path, summary = self.run_stage(Stage("filter", key, build))
+        return path / "traces.jsonl", key, summary["traces_removed"]
+
     def train(
         self, data: Path, data_key: str, model: str, model_key: str, train: dict[str, Any]
     ) -> tuple[Path, str]:
@@ -314,6 +341,9 @@ class Runner:
             data, data_key, poisoned = self.poison(
                 clean, clean_key, plain["attack"], plain["collect"]
             )
+            if self.config.audit_filter is not None:
+                data, data_key, removed = self.filter(data, data_key)
+                cell = cell | {"audit_removed": removed}
             model, model_key = self.train(
                 data, data_key, self.config.model, base_key, plain["train"]
             )
