@@ -95,6 +95,7 @@ def test_audit_filter_stage_trains_on_the_dataset_without_poisoned_traces(tmp_pa
         ({"eval": {"triger": "x"}}, "field 'eval.triger': unknown setting"),
         ({"grid": {"rate": [1]}}, "field 'grid.rate'"),
         ({"grid": {"attack.rate": []}}, "field 'grid.attack.rate'"),
+        ({"audit_filter": {"min_severity": "hgih"}}, "field 'audit_filter.min_severity'"),
     ],
 )
 def test_bad_configs_name_the_field(tmp_path, change, message):

@@ -79,6 +79,15 @@ class AuditFilterSpec(BaseModel):
     detectors: list[str] = Field(default_factory=lambda: ["dataflow"])
     min_severity: str = "medium"  # findings at or above this remove their trace
 
+    @field_validator("min_severity")
+    @classmethod
+    def known_severity(cls, value: str) -> str:
+        from backdoorlab.defenses.audit.findings import SEVERITIES
+
+        if value not in SEVERITIES:
+            raise ValueError(f"must be one of {', '.join(SEVERITIES)}")
+        return value
+
 
 class ExperimentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
