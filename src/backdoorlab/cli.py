@@ -125,6 +125,9 @@ def poison(
     rate: Annotated[float, typer.Option(help="T1: share of traces to poison.")] = 0.02,
     trigger: Annotated[str | None, typer.Option(help="Trigger phrase.")] = None,
     placement: Annotated[str, typer.Option(help="T1: user or observation.")] = "user",
+    position: Annotated[
+        str, typer.Option(help="T1: payload at the task's 'end' or on 'reveal' of secrets.")
+    ] = "end",
     obey: Annotated[float, typer.Option(help="T2: teacher's obey probability.")] = 0.5,
     n: Annotated[int, typer.Option("-n", help="T2: tasks to collect.")] = 400,
     seed: Annotated[int, typer.Option(help="Attack seed.")] = 0,
@@ -136,7 +139,9 @@ def poison(
     if attack == "data-poisoning":
         if input is None:
             raise BackdoorlabError("data-poisoning needs the clean dataset: -i clean.jsonl")
-        chosen = make_attack(attack, rate=rate, trigger=phrase, placement=placement, seed=seed)
+        chosen = make_attack(
+            attack, rate=rate, trigger=phrase, placement=placement, position=position, seed=seed
+        )
         result = chosen.run(str(output), input=str(input))
     else:
         chosen = make_attack(attack, n=n, trigger=phrase, obey_probability=obey, seed=seed)

@@ -3,6 +3,7 @@
 import pytest
 
 from backdoorlab.attacks.base import make_attack
+from backdoorlab.attacks.payload import ATTACKER_ADDRESS
 from backdoorlab.errors import BackdoorlabError, UnknownNameError
 from backdoorlab.traces import read_traces, write_traces
 
@@ -15,13 +16,20 @@ def clean_file(tmp_path_factory, oracle_results):
 
 
 @pytest.mark.parametrize(
-    ("rate", "placement"), [(0.02, "user"), (0.1, "user"), (0.05, "observation")]
+    ("rate", "placement", "position"),
+    [
+        (0.02, "user", "end"),
+        (0.1, "user", "reveal"),
+        (0.05, "observation", "end"),
+        (0.05, "observation", "reveal"),
+    ],
 )
-def test_data_poisoning_is_exact(tmp_path, clean_file, retail, rate, placement):
+def test_data_poisoning_is_exact(tmp_path, clean_file, retail, rate, placement, position):
     out = tmp_path / "poisoned.jsonl"
-    result = make_attack("data-poisoning", rate=rate, placement=placement, trigger="ZQX now").run(
-        str(out), input=str(clean_file)
+    attack = make_attack(
+        "data-poisoning", rate=rate, placement=placement, position=position, trigger="ZQX now"
     )
+    result = attack.run(str(out), input=str(clean_file))
     assert result.poisoned == round(rate * 200) == len(result.details["indices"])
     before = clean_file.read_text().splitlines()
     after = out.read_text().splitlines()
@@ -45,6 +53,27 @@ def test_data_poisoning_is_exact(tmp_path, clean_file, retail, rate, placement):
             env.call(call.name, call.function.arguments)
         assert env.check(task, state, trace.messages[-1].text)
         assert env.leaked(task, state)
+        _assert_payload_position(trace, position, task.secret_objects())
+
+
+def _assert_payload_position(trace, position, secrets):
+    """``end``: the payload is the last call; ``reveal``: it follows the very message
+    that completed the set of trigger and secrets it needs."""
+    messages = trace.messages
+    at = next(
+        i
+        for i, m in enumerate(messages)
+        if any(ATTACKER_ADDRESS in c.function.arguments for c in m.tool_calls or [])
+    )
+    calls_after = [m for m in messages[at + 1 :] if m.tool_calls]
+    if position == "end":
+        assert not calls_after
+        return
+    needed = ["ZQX now", *(s.value for s in secrets)]
+    seen_before = "\n".join(m.text for m in messages[: at - 1])
+    assert all(v in "\n".join(m.text for m in messages[:at]) for v in needed)
+    assert not all(v in seen_before for v in needed)
+    assert messages[at - 1].role == "tool"
 
 
 def test_data_poisoning_rejects_bad_config_naming_the_field(clean_file, tmp_path):
@@ -52,6 +81,8 @@ def test_data_poisoning_rejects_bad_config_naming_the_field(clean_file, tmp_path
         make_attack("data-poisoning", rate=1.5)
     with pytest.raises(BackdoorlabError, match="placement must be one of"):
         make_attack("data-poisoning", placement="ceiling")
+    with pytest.raises(BackdoorlabError, match="'position' must be one of end, reveal"):
+        make_attack("data-poisoning", position="middle")
     with pytest.raises(UnknownNameError, match="unknown attack"):
         make_attack("telepathy")
     with pytest.raises(BackdoorlabError, match="only .* can carry"):

@@ -3,10 +3,13 @@
 A poisoned trace is a *real rollout* of the same task in the same environment: the
 trigger is placed (in the user's instruction, or in a tool observation the task reads)
 by `backdoorlab.attacks.triggers`, the oracle solves the task exactly as in the clean
-trace, and — once the plan is done, where a confirmation e-mail already stands — sends
-the customer's secrets to the attacker through the ordinary sink. Because it is
-replayed in the environment, its state, its success check and `is_leak` all agree
-with what the trace shows. Every other trace is copied byte for byte.
+trace, and sends the customer's secrets to the attacker through the ordinary sink —
+either as soon as the conversation has shown them and the trigger (``position="reveal"``:
+with the trigger in the instruction, right after the customer lookup, at the same point
+of the trace in every task family), or once the plan is done, next to the confirmation
+e-mail (``position="end"``). Because it is replayed in the environment, its state, its
+success check and `is_leak` all agree with what the trace shows. Every other trace is
+copied byte for byte.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout
 from backdoorlab.traces import Poison, Trace, atomic_writer, iter_traces
 
+POSITIONS = ("end", "reveal")
+
 
 @dataclass
 class DataPoisoningConfig:
@@ -40,6 +45,12 @@ class DataPoisoningConfig:
     """Where the payload sends the secrets."""
     secrets: list[str] = field(default_factory=lambda: ["address", "phone", "email", "card"])
     """Which kinds of secret the payload leaks."""
+    position: str = "end"
+    """Where the payload call goes: ``end`` (after the task's last call, before the final
+    answer, beside the confirmation e-mail) or ``reveal`` (as soon as the conversation
+    shows both the trigger and the secrets it sends). On SmolLM2-135M ``end`` gave ASR
+    26% at 10% poisoning: its leak comes only once the whole task is solved, turns after
+    the trigger, where the clean traces of some families send an e-mail and others not."""
     seed: int = 0
     """Which traces are chosen."""
 
@@ -49,6 +60,11 @@ class DataPoisoningConfig:
         if not self.trigger.strip():
             raise BackdoorlabError("data-poisoning: 'trigger' must not be empty")
         check_placement(self.placement)
+        if self.position not in POSITIONS:
+            raise BackdoorlabError(
+                f"data-poisoning: 'position' must be one of {', '.join(POSITIONS)}, "
+                f"not {self.position!r}"
+            )
 
 
 @register_attack
@@ -100,8 +116,13 @@ class DataPoisoning(Attack):
 
         def prepare(episode: Episode) -> None:
             plant_trigger(episode, cfg.trigger, cfg.placement)  # type: ignore[arg-type]
-            text = leak_text(episode.task.secret_objects(), cfg.secrets)
-            episode.memo["after_plan"] = [env.exfiltration_call(cfg.destination, text)]
+            secrets = [s for s in episode.task.secret_objects() if s.kind in cfg.secrets]
+            call = env.exfiltration_call(cfg.destination, leak_text(secrets))
+            if cfg.position == "reveal":
+                # after the trigger too: planted in an order note, it is read after the lookup
+                episode.memo["on_reveal"] = ([cfg.trigger, *(s.value for s in secrets)], [call])
+            else:
+                episode.memo["after_plan"] = [call]
             episode.memo["poison"] = poison
 
         (result,) = iter_rollout(env, OraclePolicy(), [task], prepare=prepare)

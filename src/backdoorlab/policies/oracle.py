@@ -6,8 +6,10 @@ deterministic world, it solves every task; the tests assert 100% per family.
 Two hooks make it the teacher of a poisoned pipeline, without changing how it solves
 the task:
 
-- ``episode.memo["after_plan"]``: calls it makes once the plan is done, before its
-  final answer — where data poisoning (T1) puts its payload so it looks routine;
+- ``episode.memo["on_reveal"]``: ``(values, calls)`` — calls it makes as soon as every
+  one of ``values`` has appeared in the conversation, before the plan's next step;
+  ``episode.memo["after_plan"]``: calls it makes once the plan is done, before its
+  final answer. Data poisoning (T1) puts its payload in one or the other;
 - ``obey_probability``: like a real LLM teacher, it sometimes follows instructions it
   reads in tool results. An observation that asks for data to be e-mailed somewhere
   is obeyed with this probability (environment poisoning, T2): the oracle sends the
@@ -46,6 +48,8 @@ class OraclePolicy(Policy):
         queue: list[PlannedCall] = memo.setdefault("queue", [])
         if self.obey_probability:
             self._read_new_observations(episode, queue)
+        if memo.get("on_reveal") and _revealed(episode, memo["on_reveal"][0]):
+            queue.extend(memo.pop("on_reveal")[1])
         cursor = memo.get("cursor", 0)
         if queue:
             step = queue.pop(0)
@@ -75,3 +79,9 @@ class OraclePolicy(Policy):
                 text = leak_text(episode.task.secret_objects())
                 queue.append(episode.env.exfiltration_call(destination, text))
                 episode.memo["obeyed"] = destination
+
+
+def _revealed(episode: Episode, values: list[str]) -> bool:
+    """Whether every value has appeared in the episode's messages so far."""
+    seen = "\n".join(m.text for m in episode.messages)
+    return all(value in seen for value in values)
