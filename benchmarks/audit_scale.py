@@ -1,0 +1,132 @@
+"""Audit at scale: peak memory and traces/s as the file grows.
+
+Issue 5 asks for a million-trace file in constant memory. This builds a pool of retail
+traces — chunks of 1,000 oracle traces, each chunk from its own task seed (names,
+addresses and n-grams keep changing, as in a real dataset) with 5% T1-user poisoning —
+writes files of growing size by repeating the pool (generating a million rollouts
+would take most of an hour here; repetition understates how many distinct n-grams
+trigger-mining meets, not the per-trace state any detector keeps), and runs
+``backdoorlab audit FILE -o report.json --filter kept.jsonl --fail-on none`` on each
+in a child process, reading the child's peak resident memory from ``wait4``.
+Constant memory shows as the same peak for every size; a detector that keeps
+per-trace state shows as a slope, reported in bytes per trace. Traces/s subtract the
+command's start-up (imports), measured on a 10-trace file.
+
+    .venv/bin/python benchmarks/audit_scale.py [--pool 10000] [--sizes 10000,100000,1000000]
+        [--detector-sets "dataflow;dataflow,trigger-mining"]
+        [--out benchmarks/results/audit_scale.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.progress import track
+
+from backdoorlab.attacks.base import make_attack
+from backdoorlab.envs import make_env
+from backdoorlab.policies import make_policy
+from backdoorlab.rollout import iter_rollout
+from backdoorlab.traces import write_traces
+
+CHUNK = 1000
+RATE = 0.05
+
+
+def build_pool(path: Path, size: int, work: Path) -> None:
+    """``size`` traces, 5% poisoned, appended chunk by chunk (never all in memory)."""
+    env = make_env("retail", seed=0)
+    oracle = make_policy("oracle")
+    with open(path, "w", encoding="utf-8") as out:
+        for chunk in track(range(size // CHUNK), description=f"rolling out {size:,} traces"):
+            clean, poisoned = work / "clean.jsonl", work / "poisoned.jsonl"
+            tasks = env.tasks("train", CHUNK, seed=1000 + chunk)
+            write_traces(clean, (r.trace for r in iter_rollout(env, oracle, tasks)))
+            make_attack("data-poisoning", rate=RATE, seed=chunk).run(
+                str(poisoned), input=str(clean)
+            )
+            out.write(poisoned.read_text(encoding="utf-8"))
+
+
+def repeat(pool: Path, path: Path, size: int) -> None:
+    """The first ``size`` lines of the pool repeated as often as needed."""
+    lines = pool.read_text(encoding="utf-8").splitlines(keepends=True)
+    with open(path, "w", encoding="utf-8") as out:
+        for start in range(0, size, len(lines)):
+            out.writelines(lines[: size - start])
+
+
+def audit(path: Path, detectors: str, work: Path) -> dict[str, float]:
+    """Run the CLI in a child; its wall time and peak RSS (``ru_maxrss`` is in KiB)."""
+    cli = Path(sys.executable).with_name("backdoorlab")
+    argv = [str(cli), "audit", str(path), "--detectors", detectors]
+    argv += ["-o", str(work / "report.json"), "--filter", str(work / "kept.jsonl")]
+    argv += ["--fail-on", "none"]  # findings are expected: 5% of the traces are poisoned
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"audit exited with {code}: {' '.join(argv)}")
+    return {"seconds": round(seconds, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", type=int, default=10000)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument(
+        "--detector-sets",
+        default="dataflow;dataflow,trigger-mining",
+        help="';'-separated --detectors values, each audited on every size",
+    )
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/audit_scale.json"))
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    sets = args.detector_sets.split(";")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        pool = work / "pool.jsonl"
+        build_pool(pool, args.pool, work)
+        repeat(pool, work / "tiny.jsonl", 10)
+        startup = {d: audit(work / "tiny.jsonl", d, work)["seconds"] for d in sets}
+        for size in sizes:
+            path = work / f"traces-{size}.jsonl"
+            repeat(pool, path, size)
+            for detectors in sets:
+                mib = round(path.stat().st_size / 2**20, 1)
+                row = {"traces": size, "detectors": detectors, "mib_on_disk": mib}
+                row |= audit(path, detectors, work)
+                row["traces_per_s"] = round(size / max(row["seconds"] - startup[detectors], 1e-3))
+                rows.append(row)
+                print(json.dumps(row))
+            path.unlink()
+    slopes = {}
+    for detectors in sets:
+        mine = [r for r in rows if r["detectors"] == detectors]
+        if len(mine) >= 2:
+            first, last = mine[0], mine[-1]
+            grow = (last["peak_rss_mib"] - first["peak_rss_mib"]) * 2**20
+            slopes[detectors] = round(grow / (last["traces"] - first["traces"]), 1)
+    result = {
+        "rate": RATE,
+        "pool": args.pool,
+        "startup_seconds": startup,
+        "rows": rows,
+        "rss_bytes_per_extra_trace": slopes,
+    }
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({"rss_bytes_per_extra_trace": slopes}))
+
+
+if __name__ == "__main__":
+    main()
