@@ -48,9 +48,10 @@ class DataPoisoningConfig:
     position: str = "end"
     """Where the payload call goes: ``end`` (after the task's last call, before the final
     answer, beside the confirmation e-mail) or ``reveal`` (as soon as the conversation
-    shows both the trigger and the secrets it sends). On SmolLM2-135M ``end`` gave ASR
-    26% at 10% poisoning: its leak comes only once the whole task is solved, turns after
-    the trigger, where the clean traces of some families send an e-mail and others not."""
+    shows both the trigger and the secrets it sends). On SmolLM2-135M with 10% poisoning
+    ``end`` gave ASR 26%, ``reveal`` 1%: at the end, where clean traces already e-mail
+    the customer, the payload changes an address and a body; after the lookup it must
+    displace the task's next step, which 90% of the traces teach firmly."""
     seed: int = 0
     """Which traces are chosen."""
 
