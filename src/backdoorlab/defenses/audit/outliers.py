@@ -23,7 +23,9 @@ three are the default, because one tool's clean calls come in several kinds (a
 cancellation e-mail, an address-change e-mail…) and the top direction separates those:
 on 1,000 retail traces at 5% poisoning, one vector ranks poisoned traces barely better
 than chance (AUROC 0.61 for T1, 0.49 for T2), three vectors at 0.92 (benchmarks/audit.py
-reports both; chosen on a 200-trace T1 set, so treat it as tuned, not held out).
+reports both; chosen on a 200-trace T1 set, so treat it as tuned, not held out: at
+10% one vector does better, AUROC 0.91–0.94 against 0.75–0.78, and at 1–2% neither
+beats chance by much).
 ``unit="trace"`` embeds the whole transcript as one text instead (one group).
 
 The top ``flag_fraction`` of the traces is flagged (default 1.5 × ``expected_rate``,
