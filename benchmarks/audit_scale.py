@@ -34,7 +34,7 @@ from backdoorlab.attacks.base import make_attack
 from backdoorlab.envs import make_env
 from backdoorlab.policies import make_policy
 from backdoorlab.rollout import iter_rollout
-from backdoorlab.traces import write_traces
+from backdoorlab.traces import atomic_writer, write_traces
 
 CHUNK = 1000
 RATE = 0.05
@@ -56,7 +56,7 @@ def build_pool(path: Path, size: int, work: Path) -> None:
 
 
 def repeat(pool: Path, path: Path, size: int) -> None:
-    """The first ``size`` lines of the pool repeated as often as needed."""
+    """``size`` lines: the pool's lines, repeated as often as needed."""
     lines = pool.read_text(encoding="utf-8").splitlines(keepends=True)
     with open(path, "w", encoding="utf-8") as out:
         for start in range(0, size, len(lines)):
@@ -124,7 +124,8 @@ def main() -> None:
         "rows": rows,
         "rss_bytes_per_extra_trace": slopes,
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    with atomic_writer(args.out) as handle:  # a cut-short run keeps the previous results
+        handle.write(json.dumps(result, indent=2) + "\n")
     print(json.dumps({"rss_bytes_per_extra_trace": slopes}))
 
 
