@@ -96,6 +96,7 @@ def test_audit_filter_stage_trains_on_the_dataset_without_poisoned_traces(tmp_pa
         ({"grid": {"rate": [1]}}, "field 'grid.rate'"),
         ({"grid": {"attack.rate": []}}, "field 'grid.attack.rate'"),
         ({"audit_filter": {"min_severity": "hgih"}}, "field 'audit_filter.min_severity'"),
+        ({"audit_filter": {"detectors": ["dataflw"]}}, "field 'audit_filter.detectors'"),
     ],
 )
 def test_bad_configs_name_the_field(tmp_path, change, message):

@@ -79,6 +79,19 @@ class AuditFilterSpec(BaseModel):
     detectors: list[str] = Field(default_factory=lambda: ["dataflow"])
     min_severity: str = "medium"  # findings at or above this remove their trace
 
+    @field_validator("detectors")
+    @classmethod
+    def known_detectors(cls, value: list[str]) -> list[str]:
+        """Checked with the config, not after collection and poisoning have run."""
+        from backdoorlab.defenses.audit.registry import resolve_detectors
+        from backdoorlab.errors import UnknownNameError
+
+        try:
+            resolve_detectors(value)
+        except UnknownNameError as error:
+            raise ValueError(str(error)) from None
+        return value
+
     @field_validator("min_severity")
     @classmethod
     def known_severity(cls, value: str) -> str:
