@@ -85,6 +85,40 @@ def test_audit_filter_stage_trains_on_the_dataset_without_poisoned_traces(tmp_pa
     assert len(kept) == 16 and not any(t.is_poisoned for t in kept)
 
 
+def test_supply_chain_victims_fine_tune_the_published_model_with_their_own_settings(
+    tmp_path, monkeypatch
+):
+    config = load_config(
+        write(
+            tmp_path,
+            TINY
+            | {
+                "grid": {},
+                "baseline": False,
+                "supply_chain": {"victim_multiples": [1, 2], "victim_train": {"max_steps": 2}},
+            },
+        )
+    )
+    trained = []
+    original = Runner.train
+
+    def spy(self, data, data_key, model, model_key, train):
+        trained.append((model, train["max_steps"]))
+        return original(self, data, data_key, model, model_key, train)
+
+    monkeypatch.setattr(Runner, "train", spy)
+    rows = Runner(config, tmp_path / "run", log=lambda _: None).run()
+    assert [(r["model"], r["victim_multiple"]) for r in rows] == [
+        ("published", 0),
+        ("victim", 1),
+        ("victim", 2),
+    ]
+    (attacker, *victims) = trained
+    assert attacker == ("tiny", 1)
+    published = str(tmp_path / "run" / "stages")
+    assert all(model.startswith(published) and steps == 2 for model, steps in victims)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -97,6 +131,10 @@ def test_audit_filter_stage_trains_on_the_dataset_without_poisoned_traces(tmp_pa
         ({"grid": {"attack.rate": []}}, "field 'grid.attack.rate'"),
         ({"audit_filter": {"min_severity": "hgih"}}, "field 'audit_filter.min_severity'"),
         ({"audit_filter": {"detectors": ["dataflw"]}}, "field 'audit_filter.detectors'"),
+        (
+            {"supply_chain": {"victim_train": {"epoks": 1}}},
+            "field 'supply_chain.victim_train.epoks': unknown setting",
+        ),
     ],
 )
 def test_bad_configs_name_the_field(tmp_path, change, message):

@@ -16,7 +16,8 @@ A config (see ``configs/``)::
     train: {epochs: 1}            # any SFTRunConfig field
     eval: {n: 50}                 # any EvalConfig field; the attack's trigger is used
     grid: {attack.rate: [0, 0.02, 0.05], attack.placement: [user]}
-    supply_chain: null            # or {victim_multiples: [1, 5, 20], victim_seed: 1}
+    supply_chain: null            # or {victim_multiples: [1, 5, 20], victim_seed: 1,
+                                  #     victim_train: {epochs: 1}}
     audit_filter: null            # or {detectors: [dataflow]}: train on the audited, filtered set
 
 ``attack.name: none`` (or a rate of 0) trains the clean model of the same cell, whose
@@ -67,9 +68,16 @@ class AttackSpec(BaseModel):
 
 
 class SupplyChainSpec(BaseModel):
+    """T3: who fine-tunes the published model afterwards, and on how much clean data."""
+
     model_config = ConfigDict(extra="forbid")
     victim_multiples: list[float] = Field(default_factory=lambda: [1.0, 5.0, 20.0])
+    """Victim data sizes as multiples of the attacker's ``collect.n``."""
     victim_seed: int = 1
+    """The victim's task seed (the attacker collected with ``collect.seed``)."""
+    victim_train: dict[str, Any] = Field(default_factory=dict)
+    """SFTRunConfig settings of the victim's fine-tune, over the attacker's ``train``
+    (a victim with 20x the data typically runs fewer epochs, say)."""
 
 
 class AuditFilterSpec(BaseModel):
@@ -148,6 +156,13 @@ def _check_fields(path: Path, config: ExperimentConfig) -> None:
         for key in getattr(config, section):
             if key not in allowed:
                 raise BackdoorlabError(f"{path}: field '{section}.{key}': unknown setting")
+    if config.supply_chain is not None:
+        allowed = {f.name for f in fields(SFTRunConfig)}
+        for key in config.supply_chain.victim_train:
+            if key not in allowed:
+                raise BackdoorlabError(
+                    f"{path}: field 'supply_chain.victim_train.{key}': unknown setting"
+                )
     for key, values in config.grid.items():
         section = key.split(".", 1)[0]
         if section not in ("collect", "attack", "train", "eval") or "." not in key:
@@ -400,7 +415,11 @@ class Runner:
             }
             victim_data, victim_key = self.collect(victim_collect)
             victim, victim_model_key = self.train(
-                victim_data, victim_key, str(published), published_key, plain["train"]
+                victim_data,
+                victim_key,
+                str(published),
+                published_key,
+                plain["train"] | chain.victim_train,
             )
             report = self.evaluate(str(victim), victim_model_key, evaluation)
             rows.append(
