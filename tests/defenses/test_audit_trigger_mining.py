@@ -119,3 +119,34 @@ def test_unknown_detector_and_requirements():
     ]
     with pytest.raises(UnknownNameError, match="unknown detector 'magic'"):
         resolve_detectors(["magic"])
+
+
+def test_mining_rereads_the_file_only_when_something_was_flagged(tmp_path, clean_file):
+    poisoned = tmp_path / "poisoned.jsonl"
+    make_attack("data-poisoning", rate=0.05, placement="user", trigger=TRIGGER).run(
+        str(poisoned), input=str(clean_file)
+    )
+    reads: set[int] = set()
+    audit(poisoned, progress=lambda _bytes, _traces, read: reads.add(read))
+    assert reads == {1, 2, 3}  # flagged n-grams, their frequencies, the triggers' traces
+    reads.clear()
+    audit(clean_file, progress=lambda _bytes, _traces, read: reads.add(read))
+    assert reads == {1}
+
+
+def test_a_file_that_changes_between_reads_is_an_error(tmp_path, clean_file):
+    from backdoorlab.errors import TraceFormatError
+
+    poisoned = tmp_path / "poisoned.jsonl"
+    make_attack("data-poisoning", rate=0.05, placement="user", trigger=TRIGGER).run(
+        str(poisoned), input=str(clean_file)
+    )
+    first_line = poisoned.read_text().splitlines()[0]
+
+    def append_after_first_read(bytes_read, _traces, read):
+        if read == 1 and bytes_read == poisoned.stat().st_size:
+            with poisoned.open("a") as handle:
+                handle.write(first_line + "\n")
+
+    with pytest.raises(TraceFormatError, match="changed while it was audited"):
+        audit(poisoned, progress=append_after_first_read)

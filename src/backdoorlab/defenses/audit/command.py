@@ -135,14 +135,14 @@ def _run_with_progress(
         TextColumn("[bold]audit"),
         BarColumn(),
         DownloadColumn(),
-        TextColumn("{task.fields[traces]} traces"),
+        TextColumn("{task.fields[traces]} traces, read {task.fields[read]}"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as progress:
-        bar = progress.add_task("audit", total=size, traces=0)
+        bar = progress.add_task("audit", total=size, traces=0, read=1)
 
-        def update(bytes_read: int, traces: int) -> None:
-            progress.update(bar, completed=bytes_read, traces=traces)
+        def update(bytes_read: int, traces: int, read: int) -> None:
+            progress.update(bar, completed=bytes_read, traces=traces, read=read)
 
         return audit(path, names, sinks, progress=update, options=options)
 

@@ -1,8 +1,10 @@
-"""`audit()`: stream a trace file once through a list of detectors.
+"""`audit()`: stream a trace file through a list of detectors.
 
-Memory stays constant in the file's size for streaming detectors: one trace is parsed,
-shown to every detector in dependency order (each sees the findings the earlier ones
-made on it), and dropped. Only findings and the detectors' own compact state remain.
+Memory stays constant in the file's size: one trace is parsed, shown to every detector
+in dependency order (each sees the findings the earlier ones made on it), and dropped.
+Only findings and the detectors' own compact state remain. A detector that needs
+whole-file statistics before it can judge a trace asks for another read of the file
+(`Detector.next_read`); the bytes must hash the same on every read.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from backdoorlab.defenses.audit.reader import ProgressFn, TraceStream
 from backdoorlab.defenses.audit.registry import AuditOptions, default_detectors, make_detectors
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.defenses.audit.sink_spec import load_sink_spec
+from backdoorlab.errors import TraceFormatError
 from backdoorlab.leaks import Sink
 
 SinksArg = str | os.PathLike[str] | Sequence[Sink] | None
@@ -45,8 +48,9 @@ def audit(
     model-loading outliers and judge); requirements are added (trigger mining needs
     dataflow's flags). ``sinks``: a sink-spec YAML path, or `Sink`s, or
     None to use environment declarations where ``metadata.env`` names a known
-    environment and heuristics elsewhere. ``progress(bytes_read, traces)`` is called as
-    the file streams. A malformed line raises `TraceFormatError` naming file and line.
+    environment and heuristics elsewhere. ``progress(bytes_read, traces, read)`` is called
+    as the file streams (``read`` counts from 1; trigger mining reads it up to 3
+    times). A malformed line raises `TraceFormatError` naming file and line.
     """
     started = time.perf_counter()
     spec, sinks_label = _sinks(sinks)
@@ -59,6 +63,15 @@ def audit(
         for detector in chosen:
             this_trace.extend(detector.observe(record, this_trace))
         findings.extend(this_trace)
+    digest = stream.sha256
+    while again := [d for d in chosen if d.next_read()]:
+        for record in stream:
+            for detector in again:
+                detector.rescan(record)
+        if stream.sha256 != digest:
+            raise TraceFormatError(
+                f"{path}: the file changed while it was audited; audit a copy nobody writes to"
+            )
     for detector in chosen:
         findings.extend(detector.finish())
     findings.sort(key=lambda f: (f.trace_index, f.step if f.step is not None else -1))

@@ -1,4 +1,4 @@
-"""Streaming a trace file once, with the raw bytes' hash and position along the way.
+"""Streaming a trace file, with the raw bytes' hash and position along the way.
 
 The audit reads the file itself rather than through `backdoorlab.traces.iter_traces`
 because it needs three things that reader does not give: the SHA-256 of the exact
@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.traces import Trace, parse_trace_line
 
-ProgressFn = Callable[[int, int], None]  # (bytes read, traces read)
+ProgressFn = Callable[[int, int, int], None]  # (bytes read, traces read, read number)
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,9 @@ def parse_record(raw: bytes, source: str, lineno: int) -> Trace:
 
 
 class TraceStream:
-    """Iterate `TraceRecord`s of a file once; afterwards ``sha256`` and counts are final."""
+    """Iterate `TraceRecord`s of a file; after each read ``sha256`` and counts are final.
+
+    Iterating again reads the file again (``reads`` counts the reads begun)."""
 
     def __init__(self, path: str | os.PathLike[str], progress: ProgressFn | None = None) -> None:
         self.path = Path(path)
@@ -130,6 +132,7 @@ class TraceStream:
         self.size = self.path.stat().st_size
         self.progress = progress
         self.traces = 0
+        self.reads = 0
         self._digest: str | None = None
 
     @property
@@ -141,6 +144,7 @@ class TraceStream:
     def __iter__(self) -> Iterator[TraceRecord]:
         source = str(self.path)
         self.traces, self._digest = 0, None
+        self.reads += 1
         with open(self.path, "rb") as handle:
             reader = HashingReader(handle)
             for lineno, raw in iter_raw_lines(self.path, reader):
@@ -150,12 +154,12 @@ class TraceStream:
                 yield TraceRecord(self.traces, lineno, trace)
                 self.traces += 1
                 if self.progress is not None and self.traces % 256 == 0:
-                    self.progress(reader.bytes_read, self.traces)
+                    self.progress(reader.bytes_read, self.traces, self.reads)
             while reader.read(1 << 20):  # a .gz trailer left unread still belongs in the hash
                 pass
             self._digest = reader.sha256.hexdigest()
             if self.progress is not None:
-                self.progress(reader.bytes_read, self.traces)
+                self.progress(reader.bytes_read, self.traces, self.reads)
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

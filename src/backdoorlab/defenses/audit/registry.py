@@ -2,10 +2,11 @@
 
 A detector sees every trace once, in file order (`observe`), and may add findings
 when the file is done (`finish`). Streaming detectors keep nothing per trace; a
-detector that needs the whole file's statistics (trigger mining) keeps a compact
-summary, never the traces. Detectors run in dependency order, and each sees the
-findings that earlier detectors made on the same trace, which is how trigger mining
-learns which traces dataflow flagged.
+detector that needs the whole file's statistics (trigger mining) asks for further
+reads of the file (`next_read`, `rescan`) rather than keep anything per trace.
+Detectors run in dependency order, and each sees the findings that earlier detectors
+made on the same trace, which is how trigger mining learns which traces dataflow
+flagged.
 
 Detectors that load a model (``outliers``, ``judge``) set ``default = False``: they run
 only when named. Their options travel in ``AuditOptions.extra[name]`` as a dict or the
@@ -53,8 +54,22 @@ class Detector(ABC):
     def observe(self, record: TraceRecord, earlier: Sequence[Finding]) -> list[Finding]:
         """Findings on one trace; ``earlier`` are this trace's findings from prior detectors."""
 
+    def next_read(self) -> bool:
+        """Called after each read of the file; True asks to see every trace again.
+
+        A detector whose statistics need the whole file (trigger mining) reads it again
+        instead of keeping every trace's features: memory then follows what it is
+        looking for, not the file's size. The engine re-reads the same bytes (it checks
+        their hash) and gives each trace to `rescan`.
+        """
+        return False
+
+    def rescan(self, record: TraceRecord) -> None:
+        """One trace of a further read that `next_read` asked for."""
+        raise NotImplementedError(f"{self.name} asked for another read but cannot rescan")
+
     def finish(self) -> list[Finding]:
-        """Findings that need the whole file (called once, after the last trace)."""
+        """Findings that need the whole file (called once, after the last read)."""
         return []
 
     def summary(self) -> dict[str, Any]:

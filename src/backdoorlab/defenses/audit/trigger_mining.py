@@ -22,9 +22,13 @@ that is enriched only *because* it travels with the trigger is not a second trig
 while a second attacker's trigger is). The *unflagged* traces that contain a likely
 trigger are the second net: a ``medium`` finding each.
 
-Memory: per trace, the 64-bit hashes of its distinct n-grams (about 50 on retail;
-capped at ``max_per_trace``), its line number and id, plus the text of the n-grams of
-flagged traces. Never the traces themselves.
+Memory follows the flagged traces, not the file: the audit reads the file up to three
+times (`Detector.next_read`). Read 1 (with dataflow) keeps the 64-bit hashes of the
+flagged traces' distinct n-grams (at most ``max_per_trace`` each); read 2 counts, over
+every trace, only those n-grams, and keeps the text of the ones frequent enough among
+the flagged traces to be reported; read 3 records which traces contain a significant
+n-gram — the likely triggers' traces, where the second net looks. Nothing is kept
+per trace of the file, and no read happens when nothing was flagged.
 """
 
 from __future__ import annotations
@@ -113,55 +117,94 @@ class TriggerMiningDetector(Detector):
     def __init__(self, options: AuditOptions, config: MiningConfig | None = None) -> None:
         super().__init__(options)
         self.config = config or options.extra.get("trigger_mining") or MiningConfig()
-        self.hashes = array("q")
-        self.offsets = array("q", [0])
-        self.flags = bytearray()
-        self.lines = array("q")
-        self.ids: dict[int, str] = {}
-        self.names: dict[int, str] = {}
+        self.total = 0
+        self.flagged = array("q")  # indices of the flagged traces, ascending
+        self._hashes = array("q")  # n-gram hashes: of flagged traces (read 1), of all (read 2)
+        self.reads = 1
+        # after read 1: the flagged traces' distinct n-grams and in how many flagged
+        # traces each occurs; after read 2: in how many traces of the file
+        self.grams = np.empty(0, dtype=np.int64)
+        self.flagged_df = np.empty(0, dtype=np.int64)
+        self.df = np.empty(0, dtype=np.int64)
+        self._named: set[int] = set()  # flagged n-grams frequent enough to be reported
+        self.names: dict[int, str] = {}  # and their text
+        self.significant: list[_Candidate] = []
+        self.where: dict[int, array[int]] = {}  # read 3: traces with each significant n-gram
+        self.places: dict[int, tuple[int, str | None]] = {}  # their lines and ids
         self._summary: dict[str, Any] = {}
 
+    def _pairs(self, record: TraceRecord) -> list[tuple[int, str]]:
+        """(hash, n-gram), the same ``max_per_trace`` of them on every read."""
+        return sorted((hash(g), g) for g in ngrams(record.trace))[: self.config.max_per_trace]
+
+    # -- read 1: the flagged traces' n-grams ----------------------------------------------
     def observe(self, record: TraceRecord, earlier: Sequence[Finding]) -> list[Finding]:
-        flagged = any(f.at_least(self.config.flag_severity) for f in earlier)
-        grams = ngrams(record.trace)
-        pairs = sorted((hash(g), g) for g in grams)[: self.config.max_per_trace]
-        self.hashes.extend(h for h, _ in pairs)
-        self.offsets.append(len(self.hashes))
-        self.flags.append(flagged)
-        self.lines.append(record.line)
-        if record.trace_id is not None:
-            self.ids[record.index] = record.trace_id
-        if flagged:
-            self.names.update(pairs)
+        self.total += 1
+        if any(f.at_least(self.config.flag_severity) for f in earlier):
+            self.flagged.append(record.index)
+            self._hashes.extend(h for h, _ in self._pairs(record))
         return []
 
-    # -- after the last trace -------------------------------------------------------------
-    def finish(self) -> list[Finding]:
+    def next_read(self) -> bool:
+        if self.reads == 1:
+            n_flagged = len(self.flagged)
+            if n_flagged == 0 or n_flagged == self.total:
+                return False
+            hashes = np.frombuffer(self._hashes, dtype=np.int64)
+            self.grams, self.flagged_df = np.unique(hashes, return_counts=True)
+            self.df = np.zeros_like(self.grams)
+            self._named = set(self.grams[self.flagged_df >= self._support()].tolist())
+            self._hashes = array("q")
+        elif self.reads == 2:
+            self._count_pending()
+            self.significant = self._significant()
+            if not self.significant:
+                return False
+            self.where = {c.hash: array("q") for c in self.significant}
+        else:
+            return False
+        self.reads += 1
+        return True
+
+    def rescan(self, record: TraceRecord) -> None:
+        pairs = self._pairs(record)
+        if self.reads == 2:  # document frequencies of the flagged traces' n-grams
+            self._hashes.extend(h for h, _ in pairs)
+            for h, g in pairs:
+                if h in self._named:
+                    self.names[h] = g
+            if len(self._hashes) >= 1 << 20:
+                self._count_pending()
+        else:  # read 3: where the significant n-grams are
+            hit = False
+            for h, _ in pairs:
+                traces = self.where.get(h)
+                if traces is not None:
+                    traces.append(record.index)
+                    hit = True
+            if hit:
+                self.places[record.index] = (record.line, record.trace_id)
+
+    def _count_pending(self) -> None:
+        hashes = np.frombuffer(self._hashes, dtype=np.int64)
+        at = np.searchsorted(self.grams, hashes).clip(max=max(0, self.grams.size - 1))
+        known = self.grams[at] == hashes
+        np.add.at(self.df, at[known], 1)
+        self._hashes = array("q")
+
+    def _support(self) -> int:
+        return max(self.config.min_support, math.ceil(self.config.min_coverage * len(self.flagged)))
+
+    def _significant(self) -> list[_Candidate]:
+        """Enriched, practically strong n-grams, BH-corrected over every n-gram tested."""
         cfg = self.config
-        total = len(self.flags)
-        flags = np.frombuffer(bytes(self.flags), dtype=np.uint8).astype(bool)
-        n_flagged = int(flags.sum())
-        self._summary = {
-            "traces": total,
-            "flagged": n_flagged,
-            "test": "one-sided Fisher exact (hypergeometric tail, math.lgamma), Benjamini-Hochberg",
-            "triggers": [],
-        }
-        if n_flagged == 0 or n_flagged == total:
-            self._summary["note"] = "nothing to contrast: no flagged traces, or all of them"
-            return []
-        hashes = np.frombuffer(self.hashes, dtype=np.int64)
-        counts_per_trace = np.diff(np.frombuffer(self.offsets, dtype=np.int64))
-        trace_of = np.repeat(np.arange(total), counts_per_trace)
-        grams, df = np.unique(hashes, return_counts=True)
-        fgrams, fdf = np.unique(hashes[flags[trace_of]], return_counts=True)
-        df_of = df[np.searchsorted(grams, fgrams)]
-        keep = df_of <= cfg.max_df * total
+        total, n_flagged = self.total, len(self.flagged)
+        keep = self.df <= cfg.max_df * total
         tested = int(keep.sum())
-        support = max(cfg.min_support, math.ceil(cfg.min_coverage * n_flagged))
-        base_rate = n_flagged / total
+        self._summary["tested"] = tested
+        support, base_rate = self._support(), n_flagged / total
         candidates = []
-        for h, a, k in zip(fgrams[keep], fdf[keep], df_of[keep], strict=True):
+        for h, a, k in zip(self.grams[keep], self.flagged_df[keep], self.df[keep], strict=True):
             a, k = int(a), int(k)
             if a < support or (a / k) / base_rate < cfg.min_lift:
                 continue  # cannot be reported whatever its p-value: keep it at p = 1
@@ -170,30 +213,36 @@ class TriggerMiningDetector(Detector):
         log_q = benjamini_hochberg_log([c.log_p for c in candidates], tests=tested)
         for c, q in zip(candidates, log_q, strict=True):
             c.log_q = q
-        significant = [c for c in candidates if c.log_q <= math.log(cfg.alpha)]
-        self._summary["tested"] = tested
-        if not significant:
-            return []
-        groups = self._group(significant, hashes, trace_of)
-        groups = self._independent(groups, flags, tested, support)
-        return self._report(groups, flags, hashes, trace_of)
+        return [c for c in candidates if c.log_q <= math.log(cfg.alpha)]
 
-    def _traces_with(
-        self, wanted: Sequence[int], hashes: np.ndarray, trace_of: np.ndarray
-    ) -> dict[int, np.ndarray]:
-        where = np.isin(hashes, np.asarray(wanted, dtype=np.int64))
-        hit_hashes, hit_traces = hashes[where], trace_of[where]
-        return {h: hit_traces[hit_hashes == h] for h in wanted}
+    # -- after the last read ----------------------------------------------------------------
+    def finish(self) -> list[Finding]:
+        n_flagged = len(self.flagged)
+        self._summary = {
+            "traces": self.total,
+            "flagged": n_flagged,
+            "test": "one-sided Fisher exact (hypergeometric tail, math.lgamma), Benjamini-Hochberg",
+            "triggers": [],
+        } | self._summary
+        if n_flagged == 0 or n_flagged == self.total:
+            self._summary["note"] = "nothing to contrast: no flagged traces, or all of them"
+            return []
+        if not self.significant:
+            return []
+        where = {h: np.frombuffer(t, dtype=np.int64) for h, t in self.where.items()}
+        flagged = np.frombuffer(self.flagged, dtype=np.int64)
+        groups = self._group(self.significant, where)
+        groups = self._independent(groups, flagged, self._summary["tested"], self._support())
+        return self._report(groups, flagged, where)
 
     def _group(
-        self, significant: list[_Candidate], hashes: np.ndarray, trace_of: np.ndarray
+        self, significant: list[_Candidate], where: dict[int, np.ndarray]
     ) -> list[tuple[_Candidate, list[_Candidate], np.ndarray]]:
         """Greedy, best first: a candidate joins the first group it overlaps (overlap
         coefficient: shared traces over the smaller set). Sub-n-grams of the trigger,
         n-grams straddling it and the text around it, and common words inside it (a
         colour in a trigger phrase) all fall into the trigger's group that way."""
         significant.sort(key=lambda c: (c.log_q, c.log_p, -c.n, c.traces_with, c.gram))
-        where = self._traces_with([c.hash for c in significant], hashes, trace_of)
         groups: list[tuple[_Candidate, list[_Candidate], np.ndarray]] = []
         for c in significant:
             mine = where[c.hash]
@@ -215,7 +264,7 @@ class TriggerMiningDetector(Detector):
     def _independent(
         self,
         groups: list[tuple[_Candidate, list[_Candidate], np.ndarray]],
-        flags: np.ndarray,
+        flagged: np.ndarray,
         tested: int,
         support: int,
     ) -> list[tuple[_Candidate, list[_Candidate], np.ndarray]]:
@@ -228,22 +277,21 @@ class TriggerMiningDetector(Detector):
         survives, a confounder of the first does not.
         """
         cfg = self.config
-        explained = np.zeros(len(flags), dtype=bool)
+        explained = np.empty(0, dtype=np.int64)  # traces an earlier kept trigger occurs in
         kept = []
         for rep, members, traces in groups:
             if kept:
-                mine = np.zeros(len(flags), dtype=bool)
-                mine[traces] = True
-                rest = ~explained
-                total, flagged = int(rest.sum()), int((flags & rest).sum())
-                a, k = int((mine & rest & flags).sum()), int((mine & rest).sum())
-                if a < support or (a / k) / (flagged / total) < cfg.min_lift:
+                rest = np.setdiff1d(traces, explained, assume_unique=True)
+                total = self.total - explained.size
+                flagged_rest = flagged.size - np.intersect1d(flagged, explained).size
+                a, k = np.intersect1d(rest, flagged).size, rest.size
+                if a < support or (a / k) / (flagged_rest / total) < cfg.min_lift:
                     continue
-                log_p = fisher_greater_log(a, total, k, flagged)
+                log_p = fisher_greater_log(a, total, k, flagged_rest)
                 if log_p + math.log(max(1, tested)) > math.log(cfg.alpha):
                     continue
             kept.append((rep, members, traces))
-            explained[traces] = True
+            explained = np.union1d(explained, traces)
             if len(kept) == cfg.max_triggers:
                 break
         return kept
@@ -251,12 +299,12 @@ class TriggerMiningDetector(Detector):
     def _report(
         self,
         groups: list[tuple[_Candidate, list[_Candidate], np.ndarray]],
-        flags: np.ndarray,
-        hashes: np.ndarray,
-        trace_of: np.ndarray,
+        flagged: np.ndarray,
+        where: dict[int, np.ndarray],
     ) -> list[Finding]:
         findings: dict[int, Finding] = {}
-        n_flagged, total = int(flags.sum()), len(flags)
+        n_flagged, total = flagged.size, self.total
+        is_flagged = set(flagged.tolist())
         for rep, members, traces in groups:
             # chain only through 4-grams found (nearly) wherever the trigger is: words
             # that precede it in a few traces are context, not part of it
@@ -270,7 +318,7 @@ class TriggerMiningDetector(Detector):
             opening = " ".join(phrase.split()[:MAX_N])
             first = next((m for m in members if m.gram == opening and m.log_q <= rep.log_q), rep)
             if first is not rep:  # as significant, and reads as the start of the phrase
-                rep, traces = first, self._traces_with([first.hash], hashes, trace_of)[first.hash]
+                rep, traces = first, where[first.hash]
             p, q = math.exp(rep.log_p), math.exp(rep.log_q)
             info = {
                 "trigger": rep.gram,
@@ -288,14 +336,14 @@ class TriggerMiningDetector(Detector):
             }
             self._summary["triggers"].append(info)
             strength = min(0.99, -rep.log_q / _LOG10 / 100)
-            for index in traces:
-                index = int(index)
-                if flags[index] or index in findings:
+            for index in traces.tolist():
+                if index in is_flagged or index in findings:
                     continue
+                line, trace_id = self.places[index]
                 findings[index] = Finding(
                     trace_index=index,
-                    line=int(self.lines[index]),
-                    trace_id=self.ids.get(index),
+                    line=line,
+                    trace_id=trace_id,
                     step=None,
                     detector=self.name,
                     severity="medium",
