@@ -7,7 +7,7 @@ writes files of growing size by repeating the pool (generating a million rollout
 would take most of an hour here; repetition understates how many distinct n-grams
 trigger-mining meets, not the per-trace state any detector keeps), and runs
 ``backdoorlab audit FILE -o report.json --filter kept.jsonl --fail-on none`` on each
-in a child process, reading the child's peak resident memory from ``wait4``.
+in a child process, sampling the child's peak resident memory (``VmHWM``).
 Constant memory shows as the same peak for every size; a detector that keeps
 per-trace state shows as a slope, reported in bytes per trace. Traces/s subtract the
 command's start-up (imports), measured on a 10-trace file.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -63,20 +62,40 @@ def repeat(pool: Path, path: Path, size: int) -> None:
             out.writelines(lines[: size - start])
 
 
+def peak_rss_kib(pid: int) -> int | None:
+    """The child's own high-water RSS (``VmHWM``), or None once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
 def audit(path: Path, detectors: str, work: Path) -> dict[str, float]:
-    """Run the CLI in a child; its wall time and peak RSS (``ru_maxrss`` is in KiB)."""
+    """Run the CLI in a child; its wall time and peak RSS.
+
+    The peak is the child's ``VmHWM``, sampled every 20 ms until it exits. Not
+    ``wait4``'s ``ru_maxrss``: a child started by fork/vfork + exec inherits its
+    parent's high-water mark there, and this parent holds the pool and torch (~370 MiB),
+    which hid every smaller peak in the results before this was changed.
+    """
     cli = Path(sys.executable).with_name("backdoorlab")
     argv = [str(cli), "audit", str(path), "--detectors", detectors]
     argv += ["-o", str(work / "report.json"), "--filter", str(work / "kept.jsonl")]
     argv += ["--fail-on", "none"]  # findings are expected: 5% of the traces are poisoned
     start = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
+    peak = 0
+    while child.poll() is None:
+        peak = max(peak, peak_rss_kib(child.pid) or 0)
+        time.sleep(0.02)
     seconds = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"audit exited with {code}: {' '.join(argv)}")
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+    if child.returncode != 0:
+        raise SystemExit(f"audit exited with {child.returncode}: {' '.join(argv)}")
+    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 1024, 1)}
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from backdoorlab.defenses.audit.findings import Finding
-from backdoorlab.defenses.audit.ngrams import MAX_N, ngrams
+from backdoorlab.defenses.audit.ngrams import MAX_N, content_texts, ngrams, tokens
 from backdoorlab.defenses.audit.reader import TraceRecord
 from backdoorlab.defenses.audit.registry import AuditOptions, Detector, register_detector
 from backdoorlab.defenses.audit.stats import benjamini_hochberg_log, fisher_greater_log
@@ -130,6 +130,7 @@ class TriggerMiningDetector(Detector):
         self.names: dict[int, str] = {}  # and their text
         self.significant: list[_Candidate] = []
         self.where: dict[int, array[int]] = {}  # read 3: traces with each significant n-gram
+        self._needles: list[frozenset[str]] = []  # and their words
         self.places: dict[int, tuple[int, str | None]] = {}  # their lines and ids
         self._summary: dict[str, Any] = {}
 
@@ -161,14 +162,15 @@ class TriggerMiningDetector(Detector):
             if not self.significant:
                 return False
             self.where = {c.hash: array("q") for c in self.significant}
+            self._needles = [frozenset(c.gram.split()) for c in self.significant]
         else:
             return False
         self.reads += 1
         return True
 
     def rescan(self, record: TraceRecord) -> None:
-        pairs = self._pairs(record)
         if self.reads == 2:  # document frequencies of the flagged traces' n-grams
+            pairs = self._pairs(record)
             self._hashes.extend(h for h, _ in pairs)
             for h, g in pairs:
                 if h in self._named:
@@ -176,8 +178,11 @@ class TriggerMiningDetector(Detector):
             if len(self._hashes) >= 1 << 20:
                 self._count_pending()
         else:  # read 3: where the significant n-grams are
+            words = {w for text in content_texts(record.trace) for run in tokens(text) for w in run}
+            if not any(needed <= words for needed in self._needles):
+                return  # cheap and exact: an n-gram's words are all in the trace's words
             hit = False
-            for h, _ in pairs:
+            for h, _ in self._pairs(record):
                 traces = self.where.get(h)
                 if traces is not None:
                     traces.append(record.index)
