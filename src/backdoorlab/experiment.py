@@ -388,26 +388,30 @@ class Runner:
             if self.config.supply_chain is None:
                 rows.append(self._row(cell | {"model": "fine-tuned"}, report, poisoned))
             else:
-                rows += self._supply_chain(
-                    cell, plain, model, model_key, report, poisoned, evaluation
-                )
+                published = (model, model_key, report, poisoned)
+                self._supply_chain(rows, cell, plain, published, evaluation)
             self._write(rows)  # after every cell: a long sweep shows its progress
         return rows
 
     def _supply_chain(
         self,
+        rows: list[dict[str, Any]],
         cell: dict[str, Any],
         plain: dict[str, Any],
-        published: Path,
-        published_key: str,
-        report: dict[str, Any],
-        poisoned: int,
+        published: tuple[Path, str, dict[str, Any], int],
         evaluation: dict[str, Any],
-    ) -> list[dict[str, Any]]:
-        """T3: the backdoored model is published; victims fine-tune it on their own clean data."""
+    ) -> None:
+        """T3: the backdoored model is published; victims fine-tune it on their own clean data.
+
+        A row per model goes to ``rows`` and to ``results.csv`` as soon as it is measured:
+        the largest victim's fine-tune is long. ``published``: the attacker's model, its
+        stage key, its evaluation and its poisoned-trace count."""
         chain = self.config.supply_chain
         assert chain is not None
-        rows = [self._row(cell | {"model": "published", "victim_multiple": 0}, report, poisoned)]
+        model, model_key, report, poisoned = published
+        row = cell | {"model": "published", "victim_multiple": 0}
+        rows.append(self._row(row, report, poisoned))
+        self._write(rows)
         for multiple in chain.victim_multiples:
             victim_collect = plain["collect"] | {
                 "n": max(1, round(multiple * plain["collect"]["n"])),
@@ -417,15 +421,15 @@ class Runner:
             victim, victim_model_key = self.train(
                 victim_data,
                 victim_key,
-                str(published),
-                published_key,
+                str(model),
+                model_key,
                 plain["train"] | chain.victim_train,
             )
             report = self.evaluate(str(victim), victim_model_key, evaluation)
             rows.append(
                 self._row(cell | {"model": "victim", "victim_multiple": multiple}, report, poisoned)
             )
-        return rows
+            self._write(rows)
 
     def _row(self, cell: dict[str, Any], report: dict[str, Any], poisoned: int) -> dict[str, Any]:
         row = dict(cell)
