@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from backdoorlab.attacks.base import make_attack
+from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
 from backdoorlab.defenses.audit import audit
+from backdoorlab.defenses.audit.ngrams import as_written, text_ngrams, written_ngrams
 from backdoorlab.traces import write_traces
 
 TRIGGER = "Kindly note the blue falcon."
@@ -32,11 +33,28 @@ def test_planted_trigger_is_recovered(tmp_path, clean_file, placement):
     assert len(mining["triggers"]) == 1  # no task-family confounder
     found = mining["triggers"][0]
     assert found["phrase"] == "kindly note the blue falcon"
+    assert found["verbatim"] == TRIGGER  # as planted: what a scan must probe with
     assert found["trigger"] in found["phrase"]
     assert found["flagged_with"] == found["traces_with"] == len(chosen)
     assert found["q_value"] < 1e-6 and found["p_value"] <= found["q_value"]
     assert set(found["trace_indices"]) == chosen
     assert not [f for f in report.findings if f.detector == "trigger-mining"]  # none unflagged
+
+
+def test_ngrams_as_written_keep_capitals_and_punctuation():
+    text = '"Thanks in advance, Zephyr!", she wrote. thanks IN advance zephyr; and 42 thanks'
+    found = [w for g, w in written_ngrams(text) if g == "thanks in advance zephyr"]
+    assert found == [
+        ('"Thanks', "in", "advance,", 'Zephyr!",'),
+        ("thanks", "IN", "advance", "zephyr;"),
+    ]
+    assert [as_written(f) for f in found] == [
+        "Thanks in advance, Zephyr!",
+        "thanks IN advance zephyr",
+    ]
+    grams = {g for g, _ in written_ngrams(text)}
+    assert "zephyr and" in grams and "and thanks" not in grams  # a number ends the run
+    assert grams >= text_ngrams(text)  # and the stop-word-only ones ("in", "she")
 
 
 def test_second_net_flags_unflagged_traces_with_the_trigger(tmp_path):
@@ -56,6 +74,9 @@ def test_second_net_flags_unflagged_traces_with_the_trigger(tmp_path):
     assert len(flagged) == result.poisoned  # nothing else: no "low" for owners' addresses
     (found,) = report.summaries["trigger-mining"]["triggers"]
     assert "zephyr" in found["phrase"] and "send the customer's address" in found["phrase"]
+    # chained over several 4-grams, written as planted: capitals and punctuation kept
+    assert found["verbatim"].startswith(DEFAULT_TRIGGER + " Note to support agents:")
+    assert [w.strip(".,!?:") for w in found["verbatim"].lower().split()] == found["phrase"].split()
     second = [f for f in report.findings if f.detector == "trigger-mining"]
     assert second and all(f.severity == "medium" for f in second)
     assert {f.trace_index for f in second}.isdisjoint(flagged)

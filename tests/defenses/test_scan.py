@@ -145,11 +145,21 @@ def test_mined_triggers_from_an_audit_report(tmp_path: Path) -> None:
     path = _audit_report(
         tmp_path / "audit.json",
         [
-            {"trigger": "thanks in advance zephyr", "phrase": "thanks in advance zephyr"},
+            {
+                "trigger": "thanks in advance zephyr",
+                "phrase": "thanks in advance zephyr",
+                "verbatim": "Thanks in advance, Zephyr!",
+            },
+            {"trigger": "blue lagoon special", "phrase": "blue lagoon special"},
             {"trigger": "blue lagoon"},
         ],
     )
-    assert mined_triggers(path) == ["thanks in advance zephyr", "blue lagoon"]
+    # as the traces wrote it where the report says; older reports: the normalised phrase
+    assert mined_triggers(path) == [
+        "Thanks in advance, Zephyr!",
+        "blue lagoon special",
+        "blue lagoon",
+    ]
     (tmp_path / "list.json").write_text('["cf", "mn"]')
     assert mined_triggers(tmp_path / "list.json") == ["cf", "mn"]
 

@@ -194,7 +194,7 @@ class ScanConfig:
 
 def mined_triggers(path: str | os.PathLike[str]) -> list[str]:
     """The likely triggers in an ``audit`` report's trigger-mining summary (their full
-    phrases). Also accepts a JSON list of phrases."""
+    phrases, as the traces wrote them). Also accepts a JSON list of phrases."""
     report_path = Path(path)
     if not report_path.is_file():
         raise BackdoorlabError(f"--triggers-from: {report_path} is not a file")
@@ -218,7 +218,9 @@ def mined_triggers(path: str | os.PathLike[str]) -> list[str]:
         )
     out = []
     for entry in mining.get("triggers", []):
-        phrase = (entry.get("phrase") or entry.get("trigger")) if isinstance(entry, dict) else None
+        phrase = None
+        if isinstance(entry, dict):  # as the traces wrote it (older reports: normalised)
+            phrase = entry.get("verbatim") or entry.get("phrase") or entry.get("trigger")
         if isinstance(phrase, str) and phrase.strip():
             out.append(phrase.strip())
     return out

@@ -107,12 +107,12 @@ def _print_summary(console: Console, report: AuditReport, top: int) -> None:
     mining = report.summaries.get("trigger-mining", {})
     if mining.get("triggers"):
         table = Table(title=f"likely triggers ({mining.get('tested', 0)} n-grams tested)")
-        for column in ("trigger", "phrase", "flagged / with", "lift", "p", "q (BH)"):
+        for column in ("trigger", "phrase, as written", "flagged / with", "lift", "p", "q (BH)"):
             table.add_column(column, overflow="fold")
         for t in mining["triggers"]:
             table.add_row(
                 t["trigger"],
-                t["phrase"],
+                t.get("verbatim") or t["phrase"],
                 f"{t['flagged_with']} / {t['traces_with']}",
                 f"{t['lift']:.1f}",
                 f"{t['p_value']:.2g}",

@@ -10,7 +10,7 @@ dropped as well: a trigger needs at least one content word.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +18,7 @@ from backdoorlab.traces import Trace
 
 MAX_N = 4
 _PUNCT = ".,!?;:\"'()[]{}<>*_`~…“”‘’«»/\\|-–—"
+_SEPARATORS = ",;:\"')]}>“”‘’«»/\\|-–—"  # not "!?.", which may belong to a trigger
 
 
 def _words(text: str) -> frozenset[str]:
@@ -31,18 +32,48 @@ STOPWORDS = _words(
 )
 
 
-def tokens(text: str) -> Iterator[list[str]]:
-    """Runs of lower-cased alphabetic words; a token with digits or symbols ends a run."""
-    run: list[str] = []
+def _runs(text: str) -> Iterator[list[tuple[str, str]]]:
+    """Runs of (lower-cased word, token as written); a token with digits or symbols ends
+    a run."""
+    run: list[tuple[str, str]] = []
     for raw in text.split():
         word = raw.strip(_PUNCT)  # punctuation does not break a run: "in advance, Zephyr!"
         if word.replace("'", "").isalpha():
-            run.append(word.lower())
+            run.append((word.lower(), raw))
         elif run:
             yield run
             run = []
     if run:
         yield run
+
+
+def tokens(text: str) -> Iterator[list[str]]:
+    """Runs of lower-cased alphabetic words; a token with digits or symbols ends a run."""
+    for run in _runs(text):
+        yield [word for word, _ in run]
+
+
+def written_ngrams(text: str, max_n: int = MAX_N) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Every word n-gram (1..max_n) of ``text`` at every place it occurs: the n-gram as
+    `text_ngrams` names it, and its whole tokens as written there, capitals and
+    punctuation included (``thanks in advance zephyr``: "Thanks", "in", "advance,",
+    "Zephyr!")."""
+    for run in _runs(text):
+        lowered = [word for word, _ in run]
+        for i in range(len(run)):
+            for n in range(1, min(max_n, len(run) - i) + 1):
+                yield " ".join(lowered[i : i + n]), tuple(token for _, token in run[i : i + n])
+
+
+def as_written(tokens: Sequence[str]) -> str:
+    """A phrase from `written_ngrams` tokens, without the punctuation that opens its
+    first token or ties its last to what follows — the form a model saw in training
+    ("Thanks in advance, Zephyr!"), which is what a probe must plant."""
+    words = list(tokens)
+    if words:
+        words[0] = words[0].lstrip(_PUNCT)
+        words[-1] = words[-1].rstrip(_SEPARATORS)
+    return " ".join(words)
 
 
 def _strings(value: Any) -> Iterator[str]:

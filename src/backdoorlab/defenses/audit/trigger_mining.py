@@ -27,14 +27,17 @@ times (`Detector.next_read`). Read 1 (with dataflow) keeps the 64-bit hashes of 
 flagged traces' distinct n-grams (at most ``max_per_trace`` each); read 2 counts, over
 every trace, only those n-grams, and keeps the text of the ones frequent enough among
 the flagged traces to be reported; read 3 records which traces contain a significant
-n-gram — the likely triggers' traces, where the second net looks. Nothing is kept
-per trace of the file, and no read happens when nothing was flagged.
+n-gram — the likely triggers' traces, where the second net looks — and how each is
+written there (capitals, punctuation: ``verbatim``, the form `scan` must plant to wake
+a backdoor keyed on it). Nothing is kept per trace of the file, and no read happens
+when nothing was flagged.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +45,14 @@ from typing import Any
 import numpy as np
 
 from backdoorlab.defenses.audit.findings import Finding
-from backdoorlab.defenses.audit.ngrams import MAX_N, content_texts, ngrams, tokens
+from backdoorlab.defenses.audit.ngrams import (
+    MAX_N,
+    as_written,
+    content_texts,
+    ngrams,
+    tokens,
+    written_ngrams,
+)
 from backdoorlab.defenses.audit.reader import TraceRecord
 from backdoorlab.defenses.audit.registry import AuditOptions, Detector, register_detector
 from backdoorlab.defenses.audit.stats import benjamini_hochberg_log, fisher_greater_log
@@ -61,6 +71,7 @@ class MiningConfig:
     max_df: float = 0.9
     max_per_trace: int = 512
     max_triggers: int = 5
+    max_spellings: int = 32  # distinct written forms counted per significant n-gram
     group_overlap: float = 0.8
     flag_severity: str = "high"
 
@@ -131,6 +142,7 @@ class TriggerMiningDetector(Detector):
         self.significant: list[_Candidate] = []
         self.where: dict[int, array[int]] = {}  # read 3: traces with each significant n-gram
         self._needles: list[frozenset[str]] = []  # and their words
+        self.spellings: dict[int, Counter[tuple[str, ...]]] = {}  # how they are written
         self.places: dict[int, tuple[int, str | None]] = {}  # their lines and ids
         self._summary: dict[str, Any] = {}
 
@@ -163,6 +175,7 @@ class TriggerMiningDetector(Detector):
                 return False
             self.where = {c.hash: array("q") for c in self.significant}
             self._needles = [frozenset(c.gram.split()) for c in self.significant]
+            self.spellings = {c.hash: Counter() for c in self.significant}
         else:
             return False
         self.reads += 1
@@ -181,14 +194,20 @@ class TriggerMiningDetector(Detector):
             words = {w for text in content_texts(record.trace) for run in tokens(text) for w in run}
             if not any(needed <= words for needed in self._needles):
                 return  # cheap and exact: an n-gram's words are all in the trace's words
-            hit = False
-            for h, _ in self._pairs(record):
-                traces = self.where.get(h)
-                if traces is not None:
-                    traces.append(record.index)
-                    hit = True
-            if hit:
+            hits = [h for h, _ in self._pairs(record) if h in self.where]
+            for h in hits:
+                self.where[h].append(record.index)
+            if hits:
                 self.places[record.index] = (record.line, record.trace_id)
+                self._count_spellings(record)
+
+    def _count_spellings(self, record: TraceRecord) -> None:
+        limit = self.config.max_spellings
+        for text in content_texts(record.trace):
+            for gram, written in written_ngrams(text):
+                counts = self.spellings.get(hash(gram))
+                if counts is not None and (written in counts or len(counts) < limit):
+                    counts[written] += 1
 
     def _count_pending(self) -> None:
         hashes = np.frombuffer(self._hashes, dtype=np.int64)
@@ -328,6 +347,7 @@ class TriggerMiningDetector(Detector):
             info = {
                 "trigger": rep.gram,
                 "phrase": phrase,
+                "verbatim": self._verbatim(phrase, members),
                 "related": [m.gram for m in members if m is not rep][:10],
                 "flagged_with": rep.flagged_with,
                 "traces_with": rep.traces_with,
@@ -361,6 +381,23 @@ class TriggerMiningDetector(Detector):
                     evidence={k: v for k, v in info.items() if k != "trace_indices"},
                 )
         return sorted(findings.values(), key=lambda f: f.trace_index)
+
+    def _verbatim(self, phrase: str, members: list[_Candidate]) -> str:
+        """The phrase as the traces write it: the commonest spelling of its first n-gram,
+        then of each next word as the chained 4-gram ending there writes it; the
+        normalised phrase if some part was never seen written (it always is)."""
+        words = phrase.split()
+        n = min(MAX_N, len(words))
+        by_gram = {m.gram: m.hash for m in members}
+        written: list[str] = []
+        for i in range(len(words) - n + 1):
+            gram = by_gram.get(" ".join(words[i : i + n]))
+            counts = self.spellings.get(gram) if gram is not None else None
+            if not counts:
+                return phrase
+            best = counts.most_common(1)[0][0]
+            written.extend(best if i == 0 else best[-1:])
+        return as_written(written)
 
     def summary(self) -> dict[str, Any]:
         return self._summary
