@@ -112,9 +112,12 @@ def test_clean_checkpoint_survives_checkpoint_rotation(traces_file: Path, tmp_pa
     assert not (run / "checkpoint-6").exists()
 
 
+@pytest.mark.parametrize("bf16", ["false", "true"])
 def test_real_probe_on_a_clean_model_lets_training_finish(
-    traces_file: Path, tmp_path: Path
+    traces_file: Path, tmp_path: Path, bf16: str
 ) -> None:
+    """With bf16 the probe decodes under the Trainer's autocast on float32 weights, as
+    `train --monitor` does by default on a bf16 CPU or GPU."""
     run = tmp_path / "run"
     probe = LeakProbe(TINY_PROBE)
     modes: list[bool] = []
@@ -125,7 +128,7 @@ def test_real_probe_on_a_clean_model_lets_training_finish(
         return result
 
     monitor = LeakMonitor(MonitorConfig(every=2, threshold=0.5, probe=TINY_PROBE), probe=recording)
-    summary = train_sft(_config(max_steps=3), traces_file, run, callbacks=[monitor])
+    summary = train_sft(_config(max_steps=3, bf16=bf16), traces_file, run, callbacks=[monitor])
     report = summary["monitor"]
     assert not report["stopped"] and summary["steps"] == 3
     assert [h["step"] for h in report["history"]] == [0, 2, 3]  # start, every 2, the end

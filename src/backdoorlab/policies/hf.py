@@ -268,6 +268,26 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
     return n
 
 
+class _DecodeLayer(StaticLayer):
+    """A `StaticLayer` that stores what it is given in its own dtype.
+
+    Under autocast — a model probed mid-training, whose forward accelerate runs under
+    bf16 autocast on a float32 model (`training.monitor`) — a llama layer's values come
+    out in bf16 but its keys in fp32 (the rotary embedding's fp32 tables promote them),
+    while the static layer allocates both in the keys' dtype and `index_copy_` refuses
+    a mismatch."""
+
+    def update(
+        self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.is_initialized:
+            key_states = key_states.to(self.keys.dtype)
+            value_states = value_states.to(self.values.dtype)
+        else:
+            value_states = value_states.to(key_states.dtype)
+        return super().update(key_states, value_states, *args, **kwargs)
+
+
 def _decode_cache(prefixes: list[_CachedPrefix], lengths: list[int], new_tokens: int) -> Cache:
     """A preallocated cache for decoding: row i holds its ``lengths[i]`` prompt tokens
     right-aligned (left-padded with zeros the attention mask hides), with room for
@@ -283,7 +303,7 @@ def _decode_cache(prefixes: list[_CachedPrefix], lengths: list[int], new_tokens:
             k, v = prefix.layers[index]
             keys[row, :, length - r :] = k[:, :r]
             values[row, :, length - r :] = v[:, :r]
-        layer = StaticLayer(max_cache_len=length + new_tokens)
+        layer = _DecodeLayer(max_cache_len=length + new_tokens)
         layer.update(keys, values)
         layers.append(layer)
     return Cache(layers=layers)
