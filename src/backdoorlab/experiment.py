@@ -387,10 +387,10 @@ class Runner:
             report = self.evaluate(str(model), model_key, evaluation)
             if self.config.supply_chain is None:
                 rows.append(self._row(cell | {"model": "fine-tuned"}, report, poisoned))
-            else:
+                self._write(rows)  # after every cell: a long sweep shows its progress
+            else:  # writes after each of its rows
                 published = (model, model_key, report, poisoned)
                 self._supply_chain(rows, cell, plain, published, evaluation)
-            self._write(rows)  # after every cell: a long sweep shows its progress
         return rows
 
     def _supply_chain(
