@@ -35,6 +35,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # name: (lora, optimizer, learning rate)
 VICTIMS = {
+    "lora-adamw-1e-3": (True, "adamw_torch", 1e-3),  # `backdoorlab train`'s own default
     "lora-adamw-5e-4": (True, "adamw_torch", 5e-4),
     "lora-adamw-1e-4": (True, "adamw_torch", 1e-4),
     "full-adamw-5e-5": (False, "adamw_torch", 5e-5),
@@ -71,7 +72,10 @@ def _parse() -> argparse.Namespace:
     return args
 
 
-def _evaluate(model: str, trigger: str, args: argparse.Namespace) -> dict:
+def _evaluate(model: str, trigger: str, args: argparse.Namespace, cached: Path) -> dict:
+    """TSR / FTR / ASR of ``model``; kept in ``cached`` so a rerun skips finished ones."""
+    if cached.is_file():
+        return json.loads(cached.read_text())
     from backdoorlab.envs import make_env
     from backdoorlab.evaluation import EvalConfig, evaluate
     from backdoorlab.policies import make_policy
@@ -83,14 +87,17 @@ def _evaluate(model: str, trigger: str, args: argparse.Namespace) -> dict:
         n=args.eval_n, trigger=trigger, max_new_tokens=args.max_new_tokens, batch_size=16
     )
     started = time.perf_counter()
-    report = evaluate(make_env("retail", seed=0), policy, config)
-    return {
+    report = evaluate(make_env("retail", seed=0), policy, config, traces_dir=cached.parent)
+    row = {
         "TSR": report["TSR"],
         "FTR": report["FTR"],
         "ASR": report["ASR"],
         "invalid_action": report["clean"]["invalid_action"],
         "seconds": round(time.perf_counter() - started, 1),
     }
+    with atomic_writer(cached) as handle:
+        json.dump(row, handle, indent=2)
+    return row
 
 
 def _victim_data(path: Path, n: int) -> Path:
@@ -160,7 +167,13 @@ def main() -> int:
     record["fab"]["config"] = training["config"]
 
     def add(name: str, stage: str, model: str, extra: dict | None = None) -> None:
-        row = {"name": name, "stage": stage, **(extra or {}), **_evaluate(model, probe, args)}
+        cached = work / f"eval-{name.replace(' ', '-')}-n{args.eval_n}" / "metrics.json"
+        row = {
+            "name": name,
+            "stage": stage,
+            **(extra or {}),
+            **_evaluate(model, probe, args, cached),
+        }
         record["rows"].append(row)
         print(f"{name:24s} TSR {_fmt(row['TSR'])}  FTR {_fmt(row['FTR'])}  ASR {_fmt(row['ASR'])}")
 
@@ -178,9 +191,19 @@ def main() -> int:
             max_steps=args.victim_steps,
             save_steps=10**6,
         )
-        summary = train_sft(config, data, victim_run)
+        done = victim_run / "backdoorlab-train.json"
+        if done.is_file():  # finished in an earlier run
+            summary = json.loads(done.read_text())
+        else:
+            summary = train_sft(config, data, victim_run)
         extra = {
-            "victim": {"lora": lora, "optimizer": optimizer, "lr": lr, "steps": summary["steps"]}
+            "victim": {
+                "lora": lora,
+                "optimizer": optimizer,
+                "lr": lr,
+                "steps": summary["steps"],
+                "train_seconds": summary["seconds"],
+            }
         }
         add(f"after {name}", "after", str(victim_run), extra)
 
