@@ -10,14 +10,13 @@ Each episode's prompt grows by a few dozen tokens a turn (the model's own action
 tool result) on top of several hundred it already had, and on a CPU reading a prompt
 (the prefill) is compute-bound. So the policy keeps every episode's key/value cache
 between turns and prefills only the tokens that are new — a new episode starts from
-the latest cache's common prefix, the system prompt and tool schemas. The kept caches
-are assembled into one left-padded cache, every episode's new tokens are read in one
-forward on top of it (padding only where one episode has fewer new tokens than
-another, not a whole re-read prompt), and the rows then decode together, each leaving
-the batch as soon as it ends its turn. ``generate`` can neither start rows from
-different caches nor drop finished rows, so the loop is written here (with
-transformers' cache and logits warpers); `tests/policies/test_hf.py` checks it against
-one-at-a-time decoding.
+the latest cache's common prefix, the system prompt and tool schemas — one episode at
+a time, because in a padded batch the padding costs as much compute as real tokens.
+Decoding, which is memory-bound, is where batching pays: the prefilled rows are
+assembled into one left-padded cache and advance together, and each row leaves the
+batch as soon as it ends its turn. ``generate`` can neither take per-row prefills nor
+drop finished rows, so the decode loop is written here (with transformers' cache and
+logits warpers); `tests/policies/test_hf.py` checks it against one-at-a-time decoding.
 """
 
 from __future__ import annotations
@@ -121,74 +120,43 @@ class HFPolicy(Policy):
     def _generate_batch(
         self, prompts: list[list[int]], memos: list[dict[str, Any]], keep: bool
     ) -> list[str]:
-        starts: list[tuple[_CachedPrefix, int]] = []  # (a cache to start from, tokens reused)
+        prefixes, logits = [], []
         for ids, memo in zip(prompts, memos, strict=True):
-            source = memo.get(_CACHE_KEY, self._latest) if keep else None
-            reused = min(_common_prefix(source.ids, ids), len(ids) - 1) if source else 0
-            if not reused:
-                # nothing shared to start from (the first episode): read this prompt alone;
-                # the episodes after it start from its system prompt and tool schemas
-                source = self._read(ids)
-                reused = len(ids) - 1
-                if keep:
-                    self._latest = source
-            starts.append((source, reused))
-        cache, mask, logits = self._prefill_batch(prompts, starts)
-        generated = self._decode(logits, mask, cache, memos if keep else None, prompts)
+            prefix, last = self._prefill(ids, memo.get(_CACHE_KEY, self._latest) if keep else None)
+            if keep:
+                self._latest = prefix  # the next new episode shares its system prompt
+            prefixes.append(prefix)
+            logits.append(last)
+        lengths = [len(ids) for ids in prompts]
+        cache = _decode_cache(prefixes, lengths, self.generation.max_new_tokens)
+        mask = torch.zeros(len(prompts), max(lengths), dtype=torch.long, device=self.model.device)
+        for row, length in enumerate(lengths):
+            mask[row, mask.shape[1] - length :] = 1
+        generated = self._decode(torch.cat(logits), mask, cache, memos if keep else None, prompts)
         texts = self.tokenizer.batch_decode(generated, skip_special_tokens=False)
         return [self._cut(text) for text in texts]
 
-    def _prefill_batch(
-        self, prompts: list[list[int]], starts: list[tuple[_CachedPrefix, int]]
-    ) -> tuple[Cache, torch.Tensor, torch.Tensor]:
-        """Read every prompt's new tokens in one forward, on top of the caches they reuse.
-
-        A turn's new tokens (a tool result, the model's last action) are a few dozen per
-        episode, and a forward over a few dozen tokens keeps 2 CPU cores far from their
-        matmul peak: read together, 16 episodes' new tokens make one large matmul. Row i
-        is laid out as ``[padding | reused prefix | padding | new tokens]``; the attention
-        mask hides both paddings and the position ids continue each row's own prefix, so
-        each row computes what it would alone. Prompts of similar length share a batch
-        (`generate` sorts them), which keeps the padded new tokens few."""
+    def _prefill(
+        self, ids: list[int], previous: _CachedPrefix | None
+    ) -> tuple[_CachedPrefix, torch.Tensor]:
+        """One prompt's keys/values (reusing ``previous`` where it matches) and its last logits."""
+        reused = min(_common_prefix(previous.ids, ids), len(ids) - 1) if previous else 0
+        cache = DynamicCache()
+        if reused:
+            assert previous is not None
+            cache = DynamicCache(
+                [(k[None, :, :reused], v[None, :, :reused]) for k, v in previous.layers]
+            )
         device = self.model.device
-        reused = [r for _, r in starts]
-        new = [ids[r:] for ids, r in zip(prompts, reused, strict=True)]
-        past, width = max(reused), max(len(tokens) for tokens in new)
-        cache = _decode_cache(
-            [prefix for prefix, _ in starts], reused, width + self.generation.max_new_tokens
-        )
-        pad = self.tokenizer.pad_token_id or 0
-        input_ids = torch.full((len(prompts), width), pad, dtype=torch.long, device=device)
-        positions = torch.zeros_like(input_ids)
-        mask = torch.zeros(len(prompts), past + width, dtype=torch.long, device=device)
-        for row, (tokens, r) in enumerate(zip(new, reused, strict=True)):
-            m = len(tokens)
-            input_ids[row, width - m :] = torch.tensor(tokens, device=device)
-            positions[row] = torch.arange(r + m - width, r + m, device=device).clamp(min=0)
-            mask[row, past - r : past] = 1
-            mask[row, past + width - m :] = 1
         logits = self.model(
-            input_ids=input_ids,
-            attention_mask=mask,
-            position_ids=positions,
+            input_ids=torch.tensor([ids[reused:]], device=device),
+            position_ids=torch.arange(reused, len(ids), device=device)[None],
             past_key_values=cache,
-            cache_position=torch.arange(past, past + width, device=device),
             use_cache=True,
             logits_to_keep=1,
         ).logits[:, -1, :]
-        return cache, mask, logits
-
-    def _read(self, ids: list[int]) -> _CachedPrefix:
-        """One prompt's keys/values, read from scratch."""
-        cache = DynamicCache()
-        self.model(
-            input_ids=torch.tensor([ids], device=self.model.device),
-            past_key_values=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        )
         layers = [(layer.keys[0], layer.values[0]) for layer in cache.layers]
-        return _CachedPrefix(ids=list(ids), layers=layers)
+        return _CachedPrefix(ids=list(ids), layers=layers), logits
 
     def _decode(
         self,
@@ -321,11 +289,10 @@ class _DecodeLayer(StaticLayer):
 
 
 def _decode_cache(prefixes: list[_CachedPrefix], lengths: list[int], new_tokens: int) -> Cache:
-    """A preallocated cache: row i holds the first ``lengths[i]`` tokens of its prefix
+    """A preallocated cache for decoding: row i holds its ``lengths[i]`` prompt tokens
     right-aligned (left-padded with zeros the attention mask hides), with room for
-    ``new_tokens`` more (the new prompt tokens and the decoded ones). Preallocated
-    because a growing `DynamicCache` copies the whole batch's keys and values at every
-    step: at 8 rows × 800 tokens that tripled the
+    ``new_tokens`` more. Preallocated because a growing `DynamicCache` copies the whole
+    batch's keys and values at every step: at 8 rows × 800 tokens that tripled the
     cost of a decoding step (117 ms → 39 ms on the 2-core development CPU)."""
     length = max(lengths)
     layers = []
