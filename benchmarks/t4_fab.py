@@ -17,7 +17,8 @@ the reference; after, leak ≥ 50%.
     python benchmarks/t4_fab.py --model tiny --tiny    # smoke run: minutes, meaningless numbers
 
 Results: ``benchmarks/results/t4_fab.json`` (``t4_fab_<model>.json`` for other models).
-Finished stages (the dormant model, each victim run) are reused from ``--workdir``.
+Finished stages (the dormant model, each victim run, each evaluation and its traces)
+are reused from ``--workdir``, whatever the options: change the recipe, change the workdir.
 """
 
 from __future__ import annotations
