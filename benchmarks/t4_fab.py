@@ -38,6 +38,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 VICTIMS = {
     "lora-adamw-1e-3": (True, "adamw_torch", 1e-3),  # `backdoorlab train`'s own default
     "lora-adamw-5e-4": (True, "adamw_torch", 5e-4),
+    "lora-adamw-3e-4": (True, "adamw_torch", 3e-4),  # `backdoorlab scan`'s LoRA canary
     "lora-adamw-1e-4": (True, "adamw_torch", 1e-4),
     "full-adamw-5e-5": (False, "adamw_torch", 5e-5),
     "full-adamw-1e-5": (False, "adamw_torch", 1e-5),
