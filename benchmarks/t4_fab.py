@@ -123,6 +123,7 @@ def _fmt(rate: dict) -> str:
 def main() -> int:
     args = _parse()
     from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
+    from backdoorlab.training.loading import run_summary
     from backdoorlab.training.sft import SFTRunConfig, train_sft
 
     work = args.workdir / args.model.replace("/", "_")
@@ -193,11 +194,8 @@ def main() -> int:
             max_steps=args.victim_steps,
             save_steps=10**6,
         )
-        done = victim_run / "backdoorlab-train.json"
-        if done.is_file():  # finished in an earlier run
-            summary = json.loads(done.read_text())
-        else:
-            summary = train_sft(config, data, victim_run)
+        # a victim fine-tune finished in an earlier run is reused
+        summary = run_summary(victim_run) or train_sft(config, data, victim_run)
         extra = {
             "victim": {
                 "lora": lora,
