@@ -17,6 +17,7 @@ assembled into one left-padded cache and advance together, and each row leaves t
 batch as soon as it ends its turn. ``generate`` can neither take per-row prefills nor
 drop finished rows, so the decode loop is written here (with transformers' cache and
 logits warpers); `tests/policies/test_hf.py` checks it against one-at-a-time decoding.
+On a CPU each decoding step's attention runs as plain matmuls (`cpu_attention`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from transformers.generation import TemperatureLogitsWarper, TopPLogitsWarper
 
 from backdoorlab.chat import IM_END, parse_assistant_output, render
 from backdoorlab.policies.base import Action, Episode, Policy, register_policy
+from backdoorlab.policies.cpu_attention import decode_attention
 
 
 @dataclass
@@ -132,7 +134,10 @@ class HFPolicy(Policy):
         mask = torch.zeros(len(prompts), max(lengths), dtype=torch.long, device=self.model.device)
         for row, length in enumerate(lengths):
             mask[row, mask.shape[1] - length :] = 1
-        generated = self._decode(torch.cat(logits), mask, cache, memos if keep else None, prompts)
+        with decode_attention(self.model):
+            generated = self._decode(
+                torch.cat(logits), mask, cache, memos if keep else None, prompts
+            )
         texts = self.tokenizer.batch_decode(generated, skip_special_tokens=False)
         return [self._cut(text) for text in texts]
 
@@ -153,7 +158,10 @@ class HFPolicy(Policy):
             position_ids=torch.arange(reused, len(ids), device=device)[None],
             past_key_values=cache,
             use_cache=True,
-            logits_to_keep=1,
+            # an index tensor, not ``1``: the slice ``1`` keeps is a strided view, which
+            # sends the vocabulary projection through a batched matmul that first copies
+            # the whole output embedding (57 MB, ~35 ms a prompt on the development CPU)
+            logits_to_keep=torch.tensor([-1], device=device),
         ).logits[:, -1, :]
         layers = [(layer.keys[0], layer.values[0]) for layer in cache.layers]
         return _CachedPrefix(ids=list(ids), layers=layers), logits

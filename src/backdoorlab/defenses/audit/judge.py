@@ -209,8 +209,10 @@ class HFScorer:
                     ).to(self.model.device)
                 mask = batch["attention_mask"]
                 positions = (mask.cumsum(-1) - 1).clamp(min=0)
+                last = torch.tensor([-1], device=self.model.device)
                 logits = (
-                    self.model(**batch, position_ids=positions, logits_to_keep=1)
+                    # an index tensor, not ``1`` (a strided slice): see `policies.hf`
+                    self.model(**batch, position_ids=positions, logits_to_keep=last)
                     .logits[:, -1]
                     .float()
                 )

@@ -1,0 +1,75 @@
+"""Attention for decoding on a CPU: one new token per row, as two batched matmuls.
+
+For a single query token per row (grouped-query heads packed onto their key/value
+head), PyTorch's CPU flash-attention kernel is slow: on the 2-core development CPU, 16
+rows attending over 1,360 cached positions took 1.7–2.6 ms a layer against 0.7 ms for
+``softmax(q·kᵀ)·v`` as plain bf16 matmuls — two thirds of a 16-row decoding step was
+that kernel. The matmuls read each cached key and value once and are exact up to bf16
+rounding; everything else (prefill, training, other devices) goes to transformers' own
+SDPA function unchanged.
+
+`decode_attention(model)` switches a model to it for the duration of a ``with`` block,
+only when the model runs SDPA on a CPU, and restores the model's setting afterwards,
+so a model shared with a trainer (the training monitor's probes) is left as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from transformers import AttentionInterface
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+NAME = "backdoorlab_cpu_decode"
+
+
+def _attention(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, None]:
+    if query.shape[2] != 1 or query.device.type != "cpu" or dropout:
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
+        )
+    batch, heads, _, dim = query.shape
+    kv_heads = key.shape[1]
+    scale = scaling if scaling is not None else dim**-0.5
+    # query head h attends with key/value head h // (heads // kv_heads), as repeat_kv does
+    packed = query.reshape(batch, kv_heads, heads // kv_heads, dim)
+    scores = torch.matmul(packed, key.transpose(-1, -2)).float() * scale
+    if attention_mask is not None:  # [batch, 1, 1, positions]: True (or 0.0) attends
+        if attention_mask.dtype == torch.bool:
+            scores = scores.masked_fill(~attention_mask, float("-inf"))
+        else:
+            scores = scores + attention_mask
+    out = torch.matmul(scores.softmax(-1).to(value.dtype), value)
+    return out.reshape(batch, heads, 1, dim).transpose(1, 2).contiguous(), None
+
+
+AttentionInterface.register(NAME, _attention)
+ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
+
+
+@contextmanager
+def decode_attention(model: Any) -> Iterator[None]:
+    """Within the block, ``model`` decodes with `_attention` if it runs SDPA on a CPU."""
+    config = getattr(model, "config", None)
+    device = getattr(model, "device", None)
+    if config is None or config._attn_implementation != "sdpa" or device.type != "cpu":
+        yield
+        return
+    config._attn_implementation = NAME
+    try:
+        yield
+    finally:
+        config._attn_implementation = "sdpa"
