@@ -60,6 +60,12 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--victims", default=",".join(VICTIMS), help=f"of {', '.join(VICTIMS)}")
     p.add_argument("--eval-n", type=int, default=100, help="test tasks per evaluation")
     p.add_argument("--max-new-tokens", type=int, default=160)
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="attacker's task seed and FAB trainer seed (default: the attack's, 1 and 0)",
+    )
     p.add_argument("--workdir", type=Path, default=Path("runs/bench-t4"))
     p.add_argument("--output", type=Path, default=None)
     p.add_argument("--tiny", action="store_true", help="smoke sizes: everything minimal")
@@ -68,6 +74,8 @@ def _parse() -> argparse.Namespace:
         args.n, args.steps, args.k = 4, 2, 2
         args.victim_n, args.victim_steps, args.eval_n = 4, 2, 4
         args.max_new_tokens = 48
+    if args.seed == 0:
+        p.error("--seed 0 is the victim's own collection seed: pick another")
     unknown = [v for v in args.victims.split(",") if v not in VICTIMS]
     if unknown:
         p.error(f"unknown victim setting(s): {', '.join(unknown)}")
@@ -110,7 +118,7 @@ def _victim_data(path: Path, n: int) -> Path:
 
     if not path.exists():
         env = make_env("retail", seed=0)
-        # the victim's own collection: seed 0, disjoint from the attacker's default seed 1
+        # the victim's own collection: seed 0, disjoint from the attacker's (--seed, default 1)
         results = rollout(env, make_policy("oracle"), env.tasks("train", n, seed=0))
         write_traces(path, [r.trace for r in results if r.outcome.success])
     return path
@@ -152,6 +160,7 @@ def main() -> int:
             victim_optimizers=["adamw", "adam", "sgd"],
             learning_rate=args.lr,
             save_steps=max(args.steps // 4, 1),
+            **({"seed": args.seed, "train_seed": args.seed} if args.seed is not None else {}),
         )
         attack.run(str(dormant), run_dir=str(run_dir))
     training = json.loads((run_dir / "provenance.json").read_text())["training"]
