@@ -64,8 +64,8 @@ ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
 def decode_attention(model: Any) -> Iterator[None]:
     """Within the block, ``model`` decodes with `_attention` if it runs SDPA on a CPU."""
     config = getattr(model, "config", None)
-    device = getattr(model, "device", None)
-    if config is None or config._attn_implementation != "sdpa" or device.type != "cpu":
+    device = getattr(getattr(model, "device", None), "type", None)
+    if config is None or config._attn_implementation != "sdpa" or device != "cpu":
         yield
         return
     config._attn_implementation = NAME

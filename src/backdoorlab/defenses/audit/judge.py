@@ -197,6 +197,7 @@ class HFScorer:
         texts = [self.prompt(c) for c in chats]
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = [0.0] * len(texts)
+        last = torch.tensor([-1], device=self.model.device)
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start : start + self.batch_size]
@@ -209,7 +210,6 @@ class HFScorer:
                     ).to(self.model.device)
                 mask = batch["attention_mask"]
                 positions = (mask.cumsum(-1) - 1).clamp(min=0)
-                last = torch.tensor([-1], device=self.model.device)
                 logits = (
                     # an index tensor, not ``1`` (a strided slice): see `policies.hf`
                     self.model(**batch, position_ids=positions, logits_to_keep=last)
