@@ -12,6 +12,9 @@ evidence) and the clean and strongest triggered leak rates; then the AUROC of th
         --model t1-20=backdoored:runs/t1-data-poisoning/stages/train-…/model \\
         --no-canary --episodes 32
 
+A report already in ``--workdir`` (or a ``backdoorlab scan -o`` report copied there as
+``NAME.json``) is reused only if it was scanned with the same settings.
+
 Target (issue 6): every backdoored model flagged, no clean model flagged.
 Results: ``benchmarks/results/scan_models.json``.
 """
@@ -45,6 +48,10 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--canary", action="append", default=None, help="lora|full:OPTIMIZER:LR")
     p.add_argument("--canary-steps", type=int, default=40)
     p.add_argument("--triggers-from", default=None, help="an audit report's mined triggers")
+    p.add_argument("--trigger", action="append", default=[], help="a phrase to probe (repeatable)")
+    p.add_argument(
+        "--no-builtin-triggers", action="store_true", help="skip the built-in candidate phrases"
+    )
     p.add_argument("--workdir", type=Path, default=Path("runs/bench-scan"))
     p.add_argument("--output", type=Path, default=RESULTS / "scan_models.json")
     args = p.parse_args()
@@ -76,7 +83,19 @@ def _config(args: argparse.Namespace):
         canaries=canaries,
         canary_steps=args.canary_steps,
         triggers_from=args.triggers_from,
+        triggers=args.trigger,
+        builtin_triggers=not args.no_builtin_triggers,
     )
+
+
+def _same_settings(report: dict, config: dict) -> bool:
+    """Whether a kept report was scanned with ``config`` (``probe.triggers`` aside: `scan`
+    fills it from the trigger fields), so that one table never mixes two settings."""
+
+    def key(c: dict) -> dict:
+        return {**c, "probe": {**c["probe"], "triggers": None}}
+
+    return key(report["config"]) == key(config)
 
 
 def _strongest_trigger(report: dict) -> dict:
@@ -98,6 +117,9 @@ def main() -> int:
         path = args.workdir / f"{name}.json"
         if path.is_file():
             report = json.loads(path.read_text())
+            if not _same_settings(report, asdict(config)):
+                print(f"{path} was scanned with other settings: move it or use another --workdir")
+                return 2
             print(f"[{name}] reusing {path}", file=sys.stderr)
         else:
             print(f"[{name}] scanning {model}", file=sys.stderr)
