@@ -319,6 +319,10 @@ def train(
         watch = MonitorConfig(every=monitor_every, threshold=monitor_threshold, probe=probe)
         callbacks.append(LeakMonitor(watch))
     summary = train_sft(config, data, output, callbacks=callbacks)
+    from accelerate import PartialState
+
+    if not PartialState().is_main_process:  # under accelerate launch/torchrun, one reports
+        return
     table = Table(title=f"trained → {output}")
     table.add_column("metric")
     table.add_column("value", justify="right")

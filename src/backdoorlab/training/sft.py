@@ -339,7 +339,8 @@ def train_sft(
     *,
     callbacks: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune ``config.model`` on the traces in ``data``; returns the run summary."""
+    """Fine-tune ``config.model`` on the traces in ``data``; returns the run summary (on the
+    other processes of a multi-process launch, only ``steps`` and ``train_loss``)."""
     from peft import LoraConfig
     from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig
@@ -415,8 +416,17 @@ def train_sft(
     result = trainer.train(resume_from_checkpoint=last)
     seconds = time.perf_counter() - started
 
+    # Under `accelerate launch` / torchrun every process gets here. All of them take part
+    # in `save_model` (sharded set-ups need every rank) and in the loss reduction (each
+    # rank's `training_loss` covers its own shard only); the main one writes the rest.
     weights_dir = output / ("adapter" if config.lora else "model")
     trainer.save_model(str(weights_dir))
+    accelerator = trainer.accelerator
+    train_loss = accelerator.reduce(
+        torch.tensor(float(result.training_loss), device=accelerator.device), reduction="mean"
+    ).item()
+    if not trainer.is_world_process_zero():
+        return {"steps": trainer.state.global_step, "train_loss": train_loss}
     tokenizer.save_pretrained(str(weights_dir))
     if config.lora and config.merge:
         merged = trainer.model.merge_and_unload()
@@ -433,11 +443,12 @@ def train_sft(
         "assistant_tokens_per_epoch": trained_tokens,
         "tokens_per_epoch": sum(len(ids) for ids in dataset["input_ids"]),
         "steps": trainer.state.global_step,
-        "train_loss": result.training_loss,
+        "train_loss": train_loss,
         "seconds": round(seconds, 1),
         "tokens_seen": trainer.state.num_input_tokens_seen,
         "tokens_per_s": round(trainer.state.num_input_tokens_seen / max(seconds, 1e-9), 1),
         "device": device,
+        "processes": accelerator.num_processes,
         "bf16": use_bf16,
         "resumed_from": last,
     }
