@@ -197,6 +197,24 @@ def test_full_fine_tuning_saves_model(traces_file: Path, tmp_path: Path) -> None
     assert model is not None
 
 
+def test_full_fine_tuning_of_a_lora_run(traces_file: Path, tmp_path: Path) -> None:
+    """A LoRA run directory is a model like any other, for full fine-tuning too (scan's full
+    canary on a LoRA-trained model): its merged weights must all be trainable again."""
+    lora_run = tmp_path / "lora"
+    train_sft(_config(max_steps=1, learning_rate=1e-2), traces_file, lora_run)
+    start, _ = load_for_inference(str(lora_run), device="cpu", dtype="float32")
+    run = tmp_path / "full"
+    cfg = _config(
+        model=str(lora_run), lora=False, max_steps=1, learning_rate=1e-3, warmup_ratio=0.0
+    )
+    assert train_sft(cfg, traces_file, run)["steps"] == 1
+    tuned, _ = load_for_inference(str(run), device="cpu", dtype="float32")
+    before = dict(start.named_parameters())
+    assert all(
+        not torch.equal(before[name], p) for name, p in tuned.named_parameters() if "proj" in name
+    )
+
+
 # --------------------------------------------------------------------------- errors
 
 

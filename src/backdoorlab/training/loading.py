@@ -66,5 +66,8 @@ def load_for_inference(
 def load_for_training(name: str, *, device: str | None = None) -> tuple[Any, Any]:
     """Model in float32 (mixed precision comes from autocast) and tokenizer, for training."""
     model, tokenizer = _load(str(name), device=device, dtype=torch.float32)
+    # a merged LoRA run comes back frozen (PEFT loads its adapter for inference): full
+    # fine-tuning needs every weight trainable, and LoRA freezes the base again itself
+    model.requires_grad_(True)
     model.train()
     return model, tokenizer
