@@ -26,7 +26,11 @@ Padding is not counted as useful work. ``mfu_6nt`` is also reported: the common
 6·(N + H·V)·T convention, comparable with published MFU figures but not with what a LoRA
 run with a labelled-positions-only LM head actually has to compute.
 
-    python benchmarks/train_throughput.py [--full] [--steps 8] [--warmup 2] [--data traces.jsonl]
+    python benchmarks/train_throughput.py [--full] [--compile] [--steps 8] [--warmup 2] \\
+        [--data traces.jsonl]
+
+With ``--compile`` the first steps also compile the layers (~25 s on this CPU, plus a
+recompile when sequence lengths first vary): raise ``--warmup`` to leave them out.
 """
 
 from __future__ import annotations
@@ -184,6 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--full", action="store_true", help="full fine-tuning instead of LoRA")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the decoder layers")
     parser.add_argument("--steps", type=int, default=8, help="optimizer steps to run")
     parser.add_argument("--warmup", type=int, default=2, help="first steps left out of the timing")
     parser.add_argument("--batch-size", type=int, default=4)
@@ -205,6 +210,7 @@ def main() -> None:
         grad_accum=args.grad_accum,
         logging_steps=1,
         save_steps=10**9,
+        compile=args.compile,
     )
     device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     with tempfile.TemporaryDirectory(prefix="bl-train-bench-") as tmp:
@@ -235,6 +241,7 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "bf16": summary["bf16"],
+        "compiled": args.compile,
         "batch_size": args.batch_size,
         "grad_accum": args.grad_accum,
         "steps": args.steps,

@@ -262,6 +262,12 @@ def train(
     bf16: Annotated[str, typer.Option(help="auto, true or false.")] = "auto",
     seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
     merge: Annotated[bool, typer.Option("--merge", help="Also save merged weights.")] = False,
+    compile_layers: Annotated[
+        bool,
+        typer.Option(
+            "--compile", help="torch.compile the decoder layers (faster steps on long runs)."
+        ),
+    ] = False,
     monitor: Annotated[
         bool, typer.Option("--monitor", help="Probe for leaks while training; stop on a leak.")
     ] = False,
@@ -304,6 +310,7 @@ def train(
         bf16=bf16,
         seed=seed,
         merge=merge,
+        compile=compile_layers,
     )
     callbacks = []
     if monitor:

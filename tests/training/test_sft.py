@@ -22,7 +22,7 @@ from backdoorlab.models import load_model
 from backdoorlab.traces import Trace, read_traces, write_traces
 from backdoorlab.training.data import encode_trace
 from backdoorlab.training.loading import RUN_MARKER, load_for_inference
-from backdoorlab.training.sft import SFTRunConfig, train_sft
+from backdoorlab.training.sft import SFTRunConfig, compile_layers, train_sft
 
 
 @pytest.fixture(scope="module")
@@ -213,6 +213,18 @@ def test_full_fine_tuning_of_a_lora_run(traces_file: Path, tmp_path: Path) -> No
     assert all(
         not torch.equal(before[name], p) for name, p in tuned.named_parameters() if "proj" in name
     )
+
+
+def test_compile_layers_in_place() -> None:
+    """Every decoder layer is compiled in place (compilation itself waits for the first
+    call: too slow for the suite); parameter names, hence checkpoints, are unchanged."""
+    model, _ = load_model("tiny", device="cpu")
+    names = [name for name, _ in model.named_parameters()]
+    assert compile_layers(model) == model.config.num_hidden_layers
+    assert all(layer._compiled_call_impl is not None for layer in model.model.layers)
+    assert [name for name, _ in model.named_parameters()] == names
+    with pytest.raises(BackdoorlabError, match="no repeated blocks"):
+        compile_layers(torch.nn.Linear(2, 2))
 
 
 # --------------------------------------------------------------------------- errors

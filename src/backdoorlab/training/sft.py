@@ -46,7 +46,8 @@ DEFAULT_LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up
 
 @dataclass
 class SFTRunConfig:
-    """How to fine-tune. Every field is also a ``backdoorlab train`` option."""
+    """How to fine-tune. Any field can be set in an experiment YAML's ``train:`` section;
+    ``backdoorlab train`` has options for the common ones."""
 
     model: str = "smollm2-135m"
     """Base model: ``smollm2-135m``, ``tiny``, a local directory, a finished run directory
@@ -93,6 +94,12 @@ class SFTRunConfig:
     """Seed for data order and adapter initialisation."""
     merge: bool = False
     """Also save the base model with the adapter merged in (``merged/``, safetensors)."""
+    compile: bool = False
+    """Compile each decoder layer with ``torch.compile`` (regional compilation, dynamic
+    sequence lengths). On the 2-core CPU, smollm2-135m with LoRA: 1.19x tokens/s after
+    ~25 s of compilation in the first step (``benchmarks/compile_ab.py``). Off by
+    default: a short run does not earn the compilation back, and it needs a C++ compiler
+    (CPU) or Triton (GPU)."""
     device: str | None = None
     """Force ``cpu`` or ``cuda``; by default CUDA when present."""
 
@@ -182,6 +189,29 @@ def _add_compact_lm_head(model: Any) -> None:
         }
 
     model.forward = types.MethodType(forward, model)
+
+
+def compile_layers(model: Any) -> int:
+    """Compile the model's repeated blocks (the classes transformers will not split across
+    devices: its decoder layers) in place; returns how many.
+
+    Regional compilation, as PyTorch's recipe and accelerate's ``compile_regions`` do it:
+    one layer's graph serves all of them, so compiling costs one layer, not the model.
+    In place (``Module.compile``) rather than accelerate's helper, which returns a copy:
+    the Trainer, PEFT and the compact LM head keep holding the same modules, and
+    checkpoints keep their parameter names. ``dynamic=True``: traces differ in length.
+    """
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    blocks = set(getattr(base, "_no_split_modules", None) or [])
+    layers = [m for m in base.modules() if type(m).__name__ in blocks]
+    if not layers:
+        raise BackdoorlabError(
+            f"compile: {type(base).__name__} names no repeated blocks (_no_split_modules) "
+            "to compile; train without compile"
+        )
+    for layer in layers:
+        layer.compile(dynamic=True)
+    return len(layers)
 
 
 def _is_right_padded(attention_mask: torch.Tensor) -> bool:
@@ -411,6 +441,8 @@ def train_sft(
         peft_config=peft_config,
         callbacks=[_log_callback(output / "train_log.jsonl"), *(callbacks or [])],
     )
+    if config.compile:
+        compile_layers(trainer.model)
     last = get_last_checkpoint(str(output)) if output.exists() else None
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=last)
