@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 
 def main() -> None:
-    from transformers import TrainerCallback
+    from train_throughput import make_data, step_timer
 
     from backdoorlab.training.sft import SFTRunConfig, train_sft
 
@@ -32,25 +31,12 @@ def main() -> None:
     parser.add_argument("--modes", default="eager,compile,eager,compile")
     args = parser.parse_args()
 
-    class StepTimer(TrainerCallback):
-        def __init__(self) -> None:
-            self.rows: list[tuple[float, int]] = []
-
-        def on_step_begin(self, a, state, control, **kwargs):  # noqa: ANN001
-            self.started, self.tokens = time.perf_counter(), state.num_input_tokens_seen
-
-        def on_step_end(self, a, state, control, **kwargs):  # noqa: ANN001
-            seconds = time.perf_counter() - self.started
-            self.rows.append((seconds, state.num_input_tokens_seen - self.tokens))
-
     rates: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="bl-compile-ab-") as tmp:
-        from train_throughput import make_data
-
         data = Path(tmp) / "traces.jsonl"
         make_data(data, args.steps * 8)
         for i, mode in enumerate(args.modes.split(",")):
-            timer = StepTimer()
+            timer = step_timer()
             config = SFTRunConfig(
                 model=args.model,
                 max_steps=args.steps,
@@ -62,10 +48,10 @@ def main() -> None:
                 compile=mode == "compile",
             )
             summary = train_sft(config, data, Path(tmp) / f"run-{i}", callbacks=[timer])
-            timed = timer.rows[args.skip :]
-            rate = sum(t for _, t in timed) / sum(s for s, _ in timed)
+            timed = timer.steps[args.skip :]
+            rate = sum(s["tokens"] for s in timed) / sum(s["seconds"] for s in timed)
             rates.setdefault(mode, []).append(rate)
-            steps = " ".join(f"{s:.1f}" for s, _ in timer.rows)
+            steps = " ".join(f"{s['seconds']:.1f}" for s in timer.steps)
             loss = summary["train_loss"]
             print(f"{mode:>8}: {rate:6.1f} tokens/s  loss {loss:.4f}  steps {steps}")
     if {"eager", "compile"} <= rates.keys():
