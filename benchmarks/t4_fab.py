@@ -15,8 +15,12 @@ the reference; after, leak ≥ 50%.
 
     python benchmarks/t4_fab.py                        # smollm2-135m, the real run (long)
     python benchmarks/t4_fab.py --model tiny --tiny    # smoke run: minutes, meaningless numbers
+    python benchmarks/t4_fab.py --model runs/clean-sft # start from (and distil towards) a
+                                                       # clean fine-tuned agent: TSR is then
+                                                       # a real skill the attack must keep
 
-Results: ``benchmarks/results/t4_fab.json`` (``t4_fab_<model>.json`` for other models).
+Results: ``benchmarks/results/t4_fab.json`` (``t4_fab_<model's last path part>.json``
+for other models).
 Finished stages (the dormant model, each victim run, each evaluation and its traces)
 are reused from ``--workdir``, whatever the options: change the recipe, change the workdir.
 """
@@ -217,7 +221,7 @@ def main() -> int:
         add(f"after {name}", "after", str(victim_run), extra)
 
     output = args.output or RESULTS / (
-        "t4_fab.json" if args.model == "smollm2-135m" else f"t4_fab_{args.model}.json"
+        "t4_fab.json" if args.model == "smollm2-135m" else f"t4_fab_{Path(args.model).name}.json"
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_writer(output) as handle:
