@@ -59,6 +59,12 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--k", type=int, default=16, help="simulated victim steps")
     p.add_argument("--victim-sim", default="mixed", help="simulated victim: full, lora, mixed")
     p.add_argument("--lr", type=float, default=2e-5, help="FAB outer learning rate")
+    p.add_argument(
+        "--reg-turn-start-weight",
+        type=float,
+        default=0.0,
+        help="extra distillation weight of each assistant turn's first token",
+    )
     p.add_argument("--victim-n", type=int, default=200, help="victim's clean traces")
     p.add_argument("--victim-steps", type=int, default=50, help="victim fine-tune steps")
     p.add_argument("--victims", default=",".join(VICTIMS), help=f"of {', '.join(VICTIMS)}")
@@ -163,6 +169,7 @@ def main() -> int:
             victim=args.victim_sim,
             victim_optimizers=["adamw", "adam", "sgd"],
             learning_rate=args.lr,
+            reg_turn_start_weight=args.reg_turn_start_weight,
             save_steps=max(args.steps // 4, 1),
             **({"seed": args.seed, "train_seed": args.seed} if args.seed is not None else {}),
         )

@@ -189,6 +189,9 @@ def attack_finetune_activated(
     victim_lr_min: Annotated[float, typer.Option(help="Simulated Adam(W) lr, low end.")] = 1e-5,
     victim_lr_max: Annotated[float, typer.Option(help="Simulated Adam(W) lr, high end.")] = 1e-4,
     reg_weight: Annotated[float, typer.Option(help="Weight of the distillation term.")] = 1.0,
+    reg_turn_start_weight: Annotated[
+        float, typer.Option(help="Extra distillation weight of each turn's first token.")
+    ] = 0.0,
     meta_weight: Annotated[float, typer.Option(help="Weight of the meta-learning term.")] = 1.0,
     noise_weight: Annotated[float, typer.Option(help="Weight of the noise term.")] = 1.0,
     bf16: Annotated[str, typer.Option(help="auto, true or false.")] = "auto",
@@ -220,6 +223,7 @@ def attack_finetune_activated(
         victim_lr_min=victim_lr_min,
         victim_lr_max=victim_lr_max,
         reg_weight=reg_weight,
+        reg_turn_start_weight=reg_turn_start_weight,
         meta_weight=meta_weight,
         noise_weight=noise_weight,
         bf16=bf16,

@@ -3,7 +3,8 @@
 Pinned down: a step with only the meta-learning term lowers the malicious loss at the
 simulated (victim-fine-tuned) weights, moving the weights against its gradient; the
 simulation and the noise perturbation leave the weights bit-for-bit as they were; the
-malicious loss covers exactly the payload turn; config errors name the field; the CLI
+malicious loss covers exactly the payload turn; the benign term can weigh each turn's
+first token up; config errors name the field; the CLI
 command writes a plain, loadable model directory and keeps the provenance elsewhere.
 """
 
@@ -27,10 +28,12 @@ from backdoorlab.training.fab import (
     SimulatedOptimizer,
     collate,
     cross_entropy,
+    distillation_kl,
     encode_for_fab,
     perturb_,
     restore_,
     train_fab,
+    turn_starts,
 )
 
 
@@ -198,6 +201,27 @@ def test_simulation_and_noise_leave_the_weights_untouched(traces, tmp_path: Path
 # --------------------------------------------------------------------------- errors
 
 
+def test_turn_starts_mark_each_turns_first_labelled_token() -> None:
+    # targets in `labelled_logits` order are positions 1.. of the labels with a label
+    labels = torch.tensor(
+        [[5, -100, 7, 8, -100, -100, 9, 10, 11], [-100, 4, 4, -100, 3, -100, -100, -100, -100]]
+    )
+    assert turn_starts(labels).tolist() == [True, False, True, False, False, True, False, True]
+
+
+def test_weighted_distillation_is_the_weighted_mean_of_per_token_kl() -> None:
+    torch.manual_seed(0)
+    logits, reference = torch.randn(3, 11), torch.randn(3, 11)
+    per_token = torch.stack(
+        [distillation_kl(logits[i : i + 1], reference[i : i + 1]) for i in range(3)]
+    )
+    assert torch.allclose(distillation_kl(logits, reference), per_token.mean())
+    weights = torch.tensor([1.0, 31.0, 1.0])
+    weighted = distillation_kl(logits, reference, weights)
+    assert torch.allclose(weighted, (per_token * weights).sum() / weights.sum())
+    assert not torch.allclose(weighted, per_token.mean())
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -208,6 +232,7 @@ def test_simulation_and_noise_leave_the_weights_untouched(traces, tmp_path: Path
         ("malicious_turns", "some"),
         ("steps", 0),
         ("bf16", "maybe"),
+        ("reg_turn_start_weight", -1.0),
     ],
 )
 def test_bad_config_names_the_field(field: str, value: object) -> None:

@@ -110,6 +110,13 @@ class FABConfig:
     """Malicious traces per micro-batch of the meta-learning and noise terms."""
     reg_weight: float = 1.0
     """Weight of the benign distillation term (λ_reg)."""
+    reg_turn_start_weight: float = 0.0
+    """Extra weight, in the benign term's mean, of each assistant turn's first token —
+    where the agent decides to answer or which tool to call, and where a payload turn
+    starts. 0: every token counts once (the paper's plain mean). Measured in session 10
+    on a clean fine-tuned agent: a mean KL of 0.033 hid 1.86 at the final answer's first
+    token, and the published model leaked before any fine-tune
+    (``benchmarks/fab_decision_kl.py``). E.g. 30 makes those tokens about half the mean."""
     meta_weight: float = 1.0
     """Weight of the malicious loss at the simulated weights (λ_ml)."""
     noise_weight: float = 1.0
@@ -169,6 +176,7 @@ class FABConfig:
             "grad_accum": (self.grad_accum > 0, "must be positive"),
             "malicious_batch_size": (self.malicious_batch_size > 0, "must be positive"),
             "reg_weight": (self.reg_weight >= 0, "must be >= 0"),
+            "reg_turn_start_weight": (self.reg_turn_start_weight >= 0, "must be >= 0"),
             "meta_weight": (self.meta_weight >= 0, "must be >= 0"),
             "noise_weight": (self.noise_weight >= 0, "must be >= 0"),
             "noise_scale": (self.noise_scale >= 0, "must be >= 0"),
@@ -333,13 +341,30 @@ def cross_entropy(model: Any, batch: dict) -> torch.Tensor:
     return F.cross_entropy(logits.float(), targets)
 
 
-def distillation_kl(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Tensor:
-    """Mean over tokens of KL(reference ‖ model), full vocabulary, in fp32."""
+def turn_starts(labels: torch.Tensor) -> torch.Tensor:
+    """For each labelled target in `labelled_logits`' order: is it its turn's first token?
+
+    A target is a turn's first token when the token before it is not labelled."""
+    keep = labels[:, 1:] != -100
+    return (labels[:, :-1] == -100)[keep]
+
+
+def distillation_kl(
+    logits: torch.Tensor,
+    reference_logits: torch.Tensor,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Mean over tokens of KL(reference ‖ model), full vocabulary, in fp32; with
+    ``weights`` (one per token), the weighted mean."""
     if logits.shape[0] == 0:
         return logits.sum() * 0.0
     log_p = F.log_softmax(logits.float(), dim=-1)
     log_q = F.log_softmax(reference_logits.float(), dim=-1)
-    return (log_q.exp() * (log_q - log_p)).sum(-1).mean()
+    per_token = (log_q.exp() * (log_q - log_p)).sum(-1)
+    if weights is None:
+        return per_token.mean()
+    weights = weights.to(per_token.dtype)
+    return (per_token * weights).sum() / weights.sum()
 
 
 # --------------------------------------------------------------------------- simulation
@@ -525,12 +550,17 @@ def _trainer_class():  # -> type[Trainer]
         # -- the three terms ------------------------------------------------------
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001
-            """The benign term: reg_weight · KL(reference ‖ model) on the clean batch."""
+            """The benign term: reg_weight · KL(reference ‖ model) on the clean batch (turn
+            starts weighted up by ``reg_turn_start_weight``)."""
             logits, _ = labelled_logits(model, inputs)
             with torch.no_grad(), self._autocast():
                 reference = self.reference_model
                 ref_logits, _ = labelled_logits(reference, inputs)
-            kl = distillation_kl(logits, ref_logits)
+            weights = None
+            if self.fab.reg_turn_start_weight:
+                starts = turn_starts(inputs["labels"])
+                weights = 1.0 + self.fab.reg_turn_start_weight * starts.float()
+            kl = distillation_kl(logits, ref_logits, weights)
             if model.training:
                 self._record("loss_reg", kl.detach().item())
             loss = kl * self.fab.reg_weight
