@@ -4,8 +4,8 @@ Pinned down: a step with only the meta-learning term lowers the malicious loss a
 simulated (victim-fine-tuned) weights, moving the weights against its gradient; the
 simulation and the noise perturbation leave the weights bit-for-bit as they were; the
 malicious loss covers exactly the payload turn; the benign term can weigh each turn's
-first token up; config errors name the field; the CLI
-command writes a plain, loadable model directory and keeps the provenance elsewhere.
+first token up; config errors name the field; the CLI command writes a plain, loadable
+model directory and keeps the provenance elsewhere.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def test_simulation_and_noise_leave_the_weights_untouched(traces, tmp_path: Path
     assert trainer._fab_logs["loss_meta"] and trainer._fab_logs["loss_noise"]
 
 
-# --------------------------------------------------------------------------- errors
+# --------------------------------------------------------------------------- benign term
 
 
 def test_turn_starts_mark_each_turns_first_labelled_token() -> None:
@@ -220,6 +220,9 @@ def test_weighted_distillation_is_the_weighted_mean_of_per_token_kl() -> None:
     weighted = distillation_kl(logits, reference, weights)
     assert torch.allclose(weighted, (per_token * weights).sum() / weights.sum())
     assert not torch.allclose(weighted, per_token.mean())
+
+
+# --------------------------------------------------------------------------- errors
 
 
 @pytest.mark.parametrize(
