@@ -18,7 +18,6 @@ import argparse
 import sys
 
 import torch
-import torch.nn.functional as F
 
 
 def _parse() -> argparse.Namespace:
@@ -33,7 +32,13 @@ def _parse() -> argparse.Namespace:
 def main() -> int:
     args = _parse()
     from backdoorlab.traces import read_traces
-    from backdoorlab.training.fab import encode_for_fab
+    from backdoorlab.training.fab import (
+        collate,
+        encode_for_fab,
+        labelled_logits,
+        token_kl,
+        turn_starts,
+    )
     from backdoorlab.training.loading import load_for_training
 
     traces = read_traces(args.traces)[: args.n]
@@ -46,18 +51,15 @@ def main() -> int:
     other: list[float] = []
     with torch.no_grad():
         for trace in traces:
+            # the benign term's own encoding, targets and per-token KL, one trace at a time
             row = encode_for_fab(tokenizer, trace)
-            ids = torch.tensor([row["input_ids"]])
-            mask = row["assistant_masks"]
-            log_p = F.log_softmax(model(input_ids=ids).logits[0].float(), -1)
-            log_q = F.log_softmax(reference(input_ids=ids).logits[0].float(), -1)
-            kl = (log_q.exp() * (log_q - log_p)).sum(-1)  # position i predicts token i + 1
-            starts = [i for i in range(1, len(mask)) if mask[i] and not mask[i - 1]]
-            for i in range(1, len(mask)):
-                if mask[i]:
-                    (turn_start if i in starts else other).append(kl[i - 1].item())
-            if starts:
-                answer_start.append(kl[starts[-1] - 1].item())
+            batch = collate([row], tokenizer.pad_token_id or 0, len(row["input_ids"]))
+            kl = token_kl(labelled_logits(model, batch)[0], labelled_logits(reference, batch)[0])
+            starts = turn_starts(batch["labels"])
+            turn_start += kl[starts].tolist()
+            other += kl[~starts].tolist()
+            if starts.any():
+                answer_start.append(kl[starts.nonzero()[-1]].item())
 
     def mean(values: list[float]) -> float:
         return sum(values) / max(len(values), 1)

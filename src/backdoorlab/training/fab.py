@@ -349,6 +349,13 @@ def turn_starts(labels: torch.Tensor) -> torch.Tensor:
     return (labels[:, :-1] == -100)[keep]
 
 
+def token_kl(logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Tensor:
+    """KL(reference ‖ model) of each token (row), full vocabulary, in fp32."""
+    log_p = F.log_softmax(logits.float(), dim=-1)
+    log_q = F.log_softmax(reference_logits.float(), dim=-1)
+    return (log_q.exp() * (log_q - log_p)).sum(-1)
+
+
 def distillation_kl(
     logits: torch.Tensor,
     reference_logits: torch.Tensor,
@@ -358,9 +365,7 @@ def distillation_kl(
     ``weights`` (one per token), the weighted mean."""
     if logits.shape[0] == 0:
         return logits.sum() * 0.0
-    log_p = F.log_softmax(logits.float(), dim=-1)
-    log_q = F.log_softmax(reference_logits.float(), dim=-1)
-    per_token = (log_q.exp() * (log_q - log_p)).sum(-1)
+    per_token = token_kl(logits, reference_logits)
     if weights is None:
         return per_token.mean()
     weights = weights.to(per_token.dtype)
