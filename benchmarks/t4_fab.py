@@ -60,6 +60,12 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--victim-sim", default="mixed", help="simulated victim: full, lora, mixed")
     p.add_argument("--lr", type=float, default=2e-5, help="FAB outer learning rate")
     p.add_argument(
+        "--victim-lr-max",
+        type=float,
+        default=1e-4,
+        help="upper end of the simulated victim's Adam(W) learning rate (lower end 1e-5)",
+    )
+    p.add_argument(
         "--reg-turn-start-weight",
         type=float,
         default=0.0,
@@ -169,6 +175,7 @@ def main() -> int:
             victim=args.victim_sim,
             victim_optimizers=["adamw", "adam", "sgd"],
             learning_rate=args.lr,
+            victim_lr_max=args.victim_lr_max,
             reg_turn_start_weight=args.reg_turn_start_weight,
             save_steps=max(args.steps // 4, 1),
             **({"seed": args.seed, "train_seed": args.seed} if args.seed is not None else {}),
