@@ -276,8 +276,14 @@ def main() -> int:
     from rich.table import Table
 
     table = Table(title=f"T4 finetune-activated on {args.model} ({record['variant']})")
-    columns = ("model", "victim fine-tune", "TSR", "FTR (no trigger)", "leak with trigger")
-    for column in (*columns, "payload fired (clean / trigger)"):
+    for column in (
+        "model",
+        "victim fine-tune",
+        "TSR",
+        "FTR (no trigger)",
+        "leak with trigger",
+        "payload fired (clean / trigger)",
+    ):
         table.add_column(column)
     for row in record["rows"]:
         victim = row.get("victim")
