@@ -48,6 +48,19 @@ VICTIMS = {
     "full-adamw-1e-5": (False, "adamw_torch", 1e-5),
     "full-sgd-1e-2": (False, "sgd", 1e-2),
 }
+VICTIM_STEPS = 50
+"""The victim's default fine-tune length; other lengths are asked for as ``NAME@STEPS``
+and get their own run and evaluation directories (``NAME-STEPSsteps``)."""
+
+
+def _victim_spec(spec: str, default_steps: int) -> tuple[str, int]:
+    """``lora-adamw-3e-4@40`` -> ("lora-adamw-3e-4", 40); no ``@``: ``default_steps``.
+
+    Raises ValueError for an unknown name or a step count that is not a positive integer."""
+    name, _, steps = spec.partition("@")
+    if name not in VICTIMS or (steps and not (steps.isdigit() and int(steps) > 0)):
+        raise ValueError(spec)
+    return name, int(steps) if steps else default_steps
 
 
 def _parse() -> argparse.Namespace:
@@ -72,8 +85,12 @@ def _parse() -> argparse.Namespace:
         help="extra distillation weight of each assistant turn's first token",
     )
     p.add_argument("--victim-n", type=int, default=200, help="victim's clean traces")
-    p.add_argument("--victim-steps", type=int, default=50, help="victim fine-tune steps")
-    p.add_argument("--victims", default=",".join(VICTIMS), help=f"of {', '.join(VICTIMS)}")
+    p.add_argument("--victim-steps", type=int, default=VICTIM_STEPS, help="victim fine-tune steps")
+    p.add_argument(
+        "--victims",
+        default=",".join(VICTIMS),
+        help=f"of {', '.join(VICTIMS)}; NAME@STEPS for another length than --victim-steps",
+    )
     p.add_argument("--eval-n", type=int, default=100, help="test tasks per evaluation")
     p.add_argument("--max-new-tokens", type=int, default=160)
     p.add_argument(
@@ -92,7 +109,12 @@ def _parse() -> argparse.Namespace:
         args.max_new_tokens = 48
     if args.seed == 0:
         p.error("--seed 0 is the victim's own collection seed: pick another")
-    unknown = [v for v in args.victims.split(",") if v not in VICTIMS]
+    unknown = []
+    for spec in args.victims.split(","):
+        try:
+            _victim_spec(spec, args.victim_steps)
+        except ValueError:
+            unknown.append(spec)
     if unknown:
         p.error(f"unknown victim setting(s): {', '.join(unknown)}")
     return args
@@ -241,15 +263,18 @@ def main() -> int:
     add("reference", "clean", args.model)
     add("dormant", "before", str(dormant))
     data = _victim_data(work / "victim.jsonl", args.victim_n)
-    for name in args.victims.split(","):
+    for spec in args.victims.split(","):
+        name, steps = _victim_spec(spec, args.victim_steps)
         lora, optimizer, lr = VICTIMS[name]
+        if steps != VICTIM_STEPS:
+            name = f"{name}-{steps}steps"
         victim_run = work / f"victim-{name}"
         config = SFTRunConfig(
             model=str(dormant),
             lora=lora,
             learning_rate=lr,
             optimizer=optimizer,
-            max_steps=args.victim_steps,
+            max_steps=steps,
             save_steps=10**6,
         )
         # a victim fine-tune finished in an earlier run is reused
