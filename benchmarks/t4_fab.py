@@ -45,6 +45,7 @@ VICTIMS = {
     "lora-adamw-3e-4": (True, "adamw_torch", 3e-4),  # `backdoorlab scan`'s LoRA canary
     "lora-adamw-1e-4": (True, "adamw_torch", 1e-4),
     "full-adamw-5e-5": (False, "adamw_torch", 5e-5),
+    "full-adamw-3e-5": (False, "adamw_torch", 3e-5),  # `backdoorlab scan`'s full canary
     "full-adamw-1e-5": (False, "adamw_torch", 1e-5),
     "full-sgd-1e-2": (False, "sgd", 1e-2),
 }
