@@ -315,6 +315,7 @@ def main() -> int:
         victim = row.get("victim")
         how = (
             f"{'LoRA' if victim['lora'] else 'full'} {victim['optimizer']} lr={victim['lr']:g}"
+            f" {victim['steps']} steps"
             if victim
             else "—"
         )
