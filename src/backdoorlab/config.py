@@ -1,0 +1,124 @@
+"""One base for every config: pydantic models whose fields document and validate themselves.
+
+Every setting of every stage (training, FAB, scan, evaluation, the experiment YAML) is a
+field of a `Config` subclass, written as TRL and inspect_ai write theirs:
+
+- the type and ``Field`` constraints (``gt=0``, ``Literal[...]``) are the validation, so no
+  hand-written ``validate()`` drifts from the declaration;
+- the docstring under each field is its help text (``use_attribute_docstrings``), shown by
+  ``--help`` and by ``backdoorlab config``-style listings;
+- unknown keys are refused (``extra="forbid"``): a typo in a YAML or a ``--set`` fails at
+  once, with the field's dotted path, before any compute;
+- ``aliases`` maps names users bring from elsewhere (TRL's ``num_train_epochs``) to ours.
+
+`ConfigError` is a `BackdoorlabError`, so the CLI prints it as one line and exits 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from backdoorlab.errors import BackdoorlabError
+
+__all__ = ["Config", "ConfigError", "parse_assignments", "describe_validation_error"]
+
+
+class ConfigError(BackdoorlabError):
+    """A config value is missing, unknown or out of range; the message names the field."""
+
+
+def _location(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def describe_validation_error(exc: ValidationError, where: str = "", prefix: str = "") -> str:
+    """The first problem of a pydantic error as one line: ``where: field 'a.b': message``.
+
+    ``prefix`` is the dotted path of the validated object inside a larger document (an
+    experiment YAML's ``train`` section, say), so the path printed is the user's.
+    """
+    first = exc.errors()[0]
+    path = _location([p for p in (prefix,) if p] + list(first["loc"]))
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting"
+    head = f"{where}: " if where else ""
+    return f"{head}field '{path}': {message}" if path else f"{head}{message}"
+
+
+class Config(BaseModel):
+    """Base of every config: strict keys, field docstrings as help, one-line errors."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        use_attribute_docstrings=True,
+        validate_assignment=True,
+        protected_namespaces=(),
+    )
+
+    aliases: ClassVar[dict[str, str]] = {}
+    """Foreign setting names accepted for ours, e.g. ``{"num_train_epochs": "epochs"}``."""
+
+    @classmethod
+    def canonical(cls, data: Mapping[str, Any], where: str = "", prefix: str = "") -> dict:
+        """``data`` with aliased keys renamed; a key given under both names is an error."""
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            name = cls.aliases.get(key, key)
+            if name in out:
+                path = f"{prefix}.{name}" if prefix else name
+                head = f"{where}: " if where else ""
+                raise ConfigError(f"{head}field '{path}': given twice (as '{key}' too)")
+            out[name] = value
+        return out
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any] | None, where: str = "", prefix: str = "") -> Self:
+        """Validate a mapping (a YAML section, parsed CLI assignments) into this config.
+
+        ``where`` names the source (a file, ``--set``) and ``prefix`` the section inside it;
+        both appear in the one-line error.
+        """
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            head = f"{where}: " if where else ""
+            raise ConfigError(f"{head}field '{prefix}': expected a mapping of settings")
+        try:
+            return cls.model_validate(cls.canonical(data, where, prefix))
+        except ValidationError as exc:
+            raise ConfigError(describe_validation_error(exc, where, prefix)) from None
+
+    def updated(self, changes: Mapping[str, Any], where: str = "", prefix: str = "") -> Self:
+        """A copy with ``changes`` applied and the whole config validated again."""
+        merged = self.model_dump()
+        merged.update(self.canonical(changes, where, prefix))
+        return type(self).load(merged, where, prefix)
+
+    @classmethod
+    def field_help(cls) -> dict[str, str]:
+        """Each field's one-paragraph help text (its docstring), by name."""
+        return {name: " ".join((f.description or "").split()) for name, f in cls.model_fields.items()}
+
+
+def parse_assignments(items: Sequence[str], option: str = "--set") -> dict[str, Any]:
+    """``["learning_rate=1e-4", "lora_target_modules=[q_proj, v_proj]"]`` → a mapping.
+
+    Values are read as YAML, so numbers, booleans, lists and ``null`` need no quoting
+    rules of their own; the config's validation then checks each against its field.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"{option} '{item}': expected NAME=VALUE, e.g. learning_rate=1e-4")
+        try:
+            out[key] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            out[key] = value
+    return out
