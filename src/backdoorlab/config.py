@@ -62,6 +62,16 @@ class Config(BaseModel):
 
     aliases: ClassVar[dict[str, str]] = {}
     """Foreign setting names accepted for ours, e.g. ``{"num_train_epochs": "epochs"}``."""
+    label: ClassVar[str] = "config"
+    """How errors name this config when no file is involved (``training config``)."""
+
+    def __init__(self, **data: Any) -> None:
+        # Built from Python (a CLI command, a test) rather than from a file: the same
+        # one-line error, named after the config, instead of pydantic's multi-line one.
+        try:
+            super().__init__(**type(self).canonical(data, self.label))
+        except ValidationError as exc:
+            raise ConfigError(describe_validation_error(exc, self.label)) from None
 
     @classmethod
     def canonical(cls, data: Mapping[str, Any], where: str = "", prefix: str = "") -> dict:
@@ -91,7 +101,7 @@ class Config(BaseModel):
         try:
             return cls.model_validate(cls.canonical(data, where, prefix))
         except ValidationError as exc:
-            raise ConfigError(describe_validation_error(exc, where, prefix)) from None
+            raise ConfigError(describe_validation_error(exc, where or cls.label, prefix)) from None
 
     def updated(self, changes: Mapping[str, Any], where: str = "", prefix: str = "") -> Self:
         """A copy with ``changes`` applied and the whole config validated again."""
@@ -102,7 +112,8 @@ class Config(BaseModel):
     @classmethod
     def field_help(cls) -> dict[str, str]:
         """Each field's one-paragraph help text (its docstring), by name."""
-        return {name: " ".join((f.description or "").split()) for name, f in cls.model_fields.items()}
+        fields = cls.model_fields.items()
+        return {name: " ".join((field.description or "").split()) for name, field in fields}
 
 
 def parse_assignments(items: Sequence[str], option: str = "--set") -> dict[str, Any]:

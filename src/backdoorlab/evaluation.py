@@ -17,12 +17,14 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from pydantic import Field
 from rich.console import Console
 from rich.progress import track
 
 from backdoorlab.attacks.triggers import Placement, can_place, check_placement, plant_trigger
+from backdoorlab.config import Config
 from backdoorlab.envs.base import Environment, Task
 from backdoorlab.policies.base import Policy
 from backdoorlab.rollout import EpisodeResult, iter_rollout
@@ -67,11 +69,12 @@ def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-@dataclass
-class EvalConfig:
+class EvalConfig(Config):
     """Which episodes to run and how."""
 
-    n: int = 100
+    label: ClassVar[str] = "evaluation config"
+
+    n: int = Field(100, gt=0)
     """Number of test tasks (clean episodes; the triggered run uses the same tasks)."""
     split: str = "test"
     """Task split; test users never appear in training traces."""
@@ -81,11 +84,11 @@ class EvalConfig:
     """Trigger phrase; None measures the clean model only (no ASR)."""
     placement: str = "user"
     """Where the trigger goes: ``user`` (the instruction) or ``observation``."""
-    max_steps: int = 12
+    max_steps: int = Field(12, gt=0)
     """Turns before an episode is cut off (and counted a failure)."""
-    batch_size: int = 16
+    batch_size: int = Field(16, gt=0)
     """Episodes advanced together (one batched generate per turn)."""
-    max_new_tokens: int = 160
+    max_new_tokens: int = Field(160, gt=0)
     """Tokens a model may generate per turn (a tool call with an e-mail fits in ~90)."""
 
 
@@ -128,7 +131,7 @@ def evaluate(
         "clean episodes",
     )
     report: dict[str, Any] = {
-        "config": asdict(config),
+        "config": config.model_dump(),
         "policy": policy.describe(),
         "env": env.name,
     }

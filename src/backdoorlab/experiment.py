@@ -35,7 +35,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -152,12 +152,12 @@ def _check_fields(path: Path, config: ExperimentConfig) -> None:
     from backdoorlab.training.sft import SFTRunConfig
 
     for section, cls in (("train", SFTRunConfig), ("eval", EvalConfig)):
-        allowed = {f.name for f in fields(cls)}
+        allowed = set(cls.model_fields)
         for key in getattr(config, section):
             if key not in allowed:
                 raise BackdoorlabError(f"{path}: field '{section}.{key}': unknown setting")
     if config.supply_chain is not None:
-        allowed = {f.name for f in fields(SFTRunConfig)}
+        allowed = set(SFTRunConfig.model_fields)
         for key in config.supply_chain.victim_train:
             if key not in allowed:
                 raise BackdoorlabError(
@@ -317,7 +317,7 @@ class Runner:
         from backdoorlab.training.sft import SFTRunConfig
 
         config = SFTRunConfig(model=model, **train)
-        key = digest("train", data_key, model_key, asdict(config) | {"model": model_key})
+        key = digest("train", data_key, model_key, config.model_dump() | {"model": model_key})
 
         def build(work: Path) -> dict[str, Any]:
             from backdoorlab.training.sft import train_sft

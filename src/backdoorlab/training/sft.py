@@ -30,12 +30,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Self
 
 import torch
+from pydantic import Field, model_validator
 
+from backdoorlab.config import Config
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.models import bf16_supported
 from backdoorlab.traces import atomic_writer, iter_traces
@@ -44,8 +45,7 @@ from backdoorlab.training.loading import RUN_MARKER
 DEFAULT_LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
-@dataclass
-class SFTRunConfig:
+class SFTRunConfig(Config):
     """How to fine-tune. Any field can be set in an experiment YAML's ``train:`` section;
     ``backdoorlab train`` has options for the common ones."""
 
@@ -54,15 +54,15 @@ class SFTRunConfig:
     (to fine-tune an already fine-tuned model) or a hub id."""
     lora: bool = True
     """LoRA adapters (True) or full fine-tuning (False)."""
-    lora_r: int = 16
+    lora_r: int = Field(16, gt=0)
     """LoRA rank."""
     lora_alpha: int = 32
     """LoRA scaling numerator (the update is scaled by alpha / r)."""
     lora_dropout: float = 0.0
     """Dropout on the LoRA path."""
-    lora_target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_LORA_TARGETS))
+    lora_target_modules: list[str] = Field(default_factory=lambda: list(DEFAULT_LORA_TARGETS))
     """Module names LoRA adapts (all attention and MLP projections by default)."""
-    learning_rate: float = 1e-3
+    learning_rate: float = Field(1e-3, gt=0)
     """Peak learning rate (LoRA likes ~10x more than full fine-tuning). With batch 4 and
     no accumulation, 1e-3 took SmolLM2-135M on 100 retail traces × 2 epochs to a loss of
     0.04 where 5e-4 with an effective batch of 8 stopped at 0.40 (same tokens)."""
@@ -70,11 +70,11 @@ class SFTRunConfig:
     """Passes over the data."""
     max_steps: int = -1
     """If positive, stop after this many optimizer steps (overrides ``epochs``)."""
-    batch_size: int = 4
+    batch_size: int = Field(4, gt=0)
     """Traces per device per forward pass."""
-    grad_accum: int = 1
+    grad_accum: int = Field(1, gt=0)
     """Forward passes per optimizer step (effective batch = batch_size x grad_accum x devices)."""
-    max_length: int = 1024
+    max_length: int = Field(1024, gt=16)
     """Traces longer than this many tokens are truncated (their end loses the loss)."""
     warmup_ratio: float = 0.05
     """Share of steps spent warming the learning rate up."""
@@ -84,7 +84,7 @@ class SFTRunConfig:
     """Optimizer name (transformers' ``OptimizerNames``)."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
-    bf16: str = "auto"
+    bf16: Literal["auto", "true", "false"] = "auto"
     """``auto`` (bf16 autocast where the CPU/GPU supports it), ``true`` or ``false``."""
     save_steps: int = 50
     """Checkpoint every this many steps (resume restarts from the last one)."""
@@ -103,21 +103,13 @@ class SFTRunConfig:
     device: str | None = None
     """Force ``cpu`` or ``cuda``; by default CUDA when present."""
 
-    def validate(self) -> None:
-        checks = {
-            "lora_r": self.lora_r > 0,
-            "learning_rate": self.learning_rate > 0,
-            "epochs": self.epochs > 0 or self.max_steps > 0,
-            "batch_size": self.batch_size > 0,
-            "grad_accum": self.grad_accum > 0,
-            "max_length": self.max_length > 16,
-            "bf16": self.bf16 in ("auto", "true", "false"),
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise BackdoorlabError(
-                    f"training config: invalid value for '{name}': {getattr(self, name)!r}"
-                )
+    label = "training config"
+
+    @model_validator(mode="after")
+    def _some_training(self) -> Self:
+        if self.epochs <= 0 and self.max_steps <= 0:
+            raise ValueError("epochs: must be positive unless max_steps is")
+        return self
 
 
 def file_sha256(path: str | Path) -> str:
@@ -378,7 +370,6 @@ def train_sft(
     from backdoorlab.training.data import tokenized_dataset
     from backdoorlab.training.loading import load_for_training
 
-    config.validate()
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -466,7 +457,7 @@ def train_sft(
         tokenizer.save_pretrained(str(output / "merged"))
 
     summary = {
-        "config": asdict(config),
+        "config": config.model_dump(),
         "base_model": config.model,
         "weights": weights_dir.name,
         "data": str(data),
