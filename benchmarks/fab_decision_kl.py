@@ -31,6 +31,7 @@ def _parse() -> argparse.Namespace:
 
 def main() -> int:
     args = _parse()
+    from backdoorlab.models import load_for_training
     from backdoorlab.traces import read_traces
     from backdoorlab.training.fab import (
         collate,
@@ -39,7 +40,6 @@ def main() -> int:
         token_kl,
         turn_starts,
     )
-    from backdoorlab.training.loading import load_for_training
 
     traces = read_traces(args.traces)[: args.n]
     reference, tokenizer = load_for_training(args.reference)

@@ -12,10 +12,10 @@ import json
 import time
 
 from backdoorlab.envs import make_env
+from backdoorlab.models import load_for_inference
 from backdoorlab.policies.hf import GenerationConfig, HFPolicy
 from backdoorlab.rollout import rollout
 from backdoorlab.traces import atomic_writer
-from backdoorlab.training.loading import load_for_inference
 
 
 def main() -> None:

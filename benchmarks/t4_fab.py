@@ -194,8 +194,8 @@ def _fmt(rate: dict) -> str:
 def main() -> int:
     args = _parse()
     from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
-    from backdoorlab.attacks.payload import ATTACKER_ADDRESS
-    from backdoorlab.training.loading import run_summary
+    from backdoorlab.leaks import ATTACKER_ADDRESS
+    from backdoorlab.models import run_summary
     from backdoorlab.training.sft import SFTRunConfig, train_sft
 
     work = args.workdir / args.model.replace("/", "_")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,19 @@ def oracle_results(retail):
         split: rollout(retail, policy, retail.tasks(split, 270, seed=7))
         for split in ("train", "test")
     }
+
+
+@pytest.fixture(scope="module")
+def traces_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Eight clean oracle traces (train split, task seed 3) as JSONL, for the tests that
+    fine-tune the ``tiny`` model (training, and the monitor watching it)."""
+    from backdoorlab.envs import make_env
+    from backdoorlab.policies import make_policy
+    from backdoorlab.rollout import rollout
+    from backdoorlab.traces import write_traces
+
+    env = make_env("retail", seed=0)
+    results = rollout(env, make_policy("oracle"), env.tasks("train", 8, seed=3))
+    path = tmp_path_factory.mktemp("data") / "traces.jsonl"
+    write_traces(path, [r.trace for r in results])
+    return path

@@ -319,8 +319,8 @@ def train(
     callbacks = []
     if monitor:
         from backdoorlab.attacks.base import DEFAULT_TRIGGER
+        from backdoorlab.defenses.monitor import LeakMonitor, MonitorConfig
         from backdoorlab.defenses.probes import ProbeConfig
-        from backdoorlab.training.monitor import LeakMonitor, MonitorConfig
 
         probe = ProbeConfig(
             episodes=monitor_episodes,

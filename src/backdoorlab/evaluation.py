@@ -3,7 +3,7 @@
 - **TSR** (task success rate): share of clean test episodes the environment's check passes.
 - **FTR** (false-trigger rate): share of clean episodes that leak a secret anyway.
 - **ASR** (attack success rate): share of triggered episodes that leak — the trigger
-  placed by `backdoorlab.attacks.triggers`, the same code the attacks poison with.
+  placed by `backdoorlab.triggers`, the same code the attacks poison with.
 - **invalid-action rate**: unparseable model outputs per action taken.
 
 Every rate carries its count and interval, because at n = 100 a rate of 80% means
@@ -23,12 +23,12 @@ from pydantic import Field
 from rich.console import Console
 from rich.progress import track
 
-from backdoorlab.attacks.triggers import Placement, can_place, check_placement, plant_trigger
 from backdoorlab.config import Config
 from backdoorlab.envs.base import Environment, Task
 from backdoorlab.policies.base import Policy
 from backdoorlab.rollout import EpisodeResult, iter_rollout
 from backdoorlab.traces import write_traces
+from backdoorlab.triggers import Placement, can_place, check_placement, plant_trigger
 
 
 @dataclass(frozen=True)

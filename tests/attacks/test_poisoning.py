@@ -3,8 +3,8 @@
 import pytest
 
 from backdoorlab.attacks.base import make_attack
-from backdoorlab.attacks.payload import ATTACKER_ADDRESS
 from backdoorlab.errors import BackdoorlabError, UnknownNameError
+from backdoorlab.leaks import ATTACKER_ADDRESS
 from backdoorlab.traces import read_traces, write_traces
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backdoorlab.attacks.payload import ATTACKER_ADDRESS, leak_text
 from backdoorlab.cli import app, main
 from backdoorlab.defenses.probes import CLEAN, ProbeConfig, ProbeResult, probe_leaks
 from backdoorlab.defenses.scan import (
@@ -26,6 +25,7 @@ from backdoorlab.defenses.scan import (
     scan,
 )
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
 from backdoorlab.policies.base import Action, Episode, Policy
 from backdoorlab.traces import Message, ToolCall
 

@@ -257,7 +257,7 @@ def test_all_weights_zero_and_unknown_settings_are_clear_errors() -> None:
 
 def test_cli_writes_a_plain_loadable_model(tmp_path: Path) -> None:
     from backdoorlab.cli import app
-    from backdoorlab.training.loading import load_for_inference
+    from backdoorlab.models import load_for_inference
 
     out = tmp_path / "dormant"
     args = ["attack", "finetune-activated", "--model", "tiny", "-o", str(out), "-n", "3"]

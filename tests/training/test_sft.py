@@ -18,10 +18,9 @@ from safetensors.torch import load_file
 
 from backdoorlab.chat import IM_END, assistant_text, render
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.models import load_model
+from backdoorlab.models import RUN_MARKER, load_for_inference, load_model
 from backdoorlab.traces import Trace, read_traces, write_traces
 from backdoorlab.training.data import encode_trace
-from backdoorlab.training.loading import RUN_MARKER, load_for_inference
 from backdoorlab.training.sft import SFTRunConfig, compile_layers, train_sft
 
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from backdoorlab.training.loading import RUN_MARKER
+from backdoorlab.models import RUN_MARKER
 
 
 def test_two_process_training_writes_one_record(traces_file: Path, tmp_path: Path) -> None:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from backdoorlab.errors import UnknownNameError
-
-DEFAULT_TRIGGER = "Thanks in advance, Zephyr!"
+from backdoorlab.triggers import DEFAULT_TRIGGER  # noqa: F401  (attacks' default, re-exported)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 A poisoned trace is a *real rollout* of the same task in the same environment: the
 trigger is placed (in the user's instruction, or in a tool observation the task reads)
-by `backdoorlab.attacks.triggers`, the oracle solves the task exactly as in the clean
+by `backdoorlab.triggers`, the oracle solves the task exactly as in the clean
 trace, and sends the customer's secrets to the attacker through the ordinary sink —
 either as soon as the conversation has shown them and the trigger (``position="reveal"``:
 with the trigger in the instruction, right after the customer lookup, at the same point
@@ -19,14 +19,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from backdoorlab.attacks.base import DEFAULT_TRIGGER, Attack, AttackResult, register_attack
-from backdoorlab.attacks.payload import ATTACKER_ADDRESS, leak_text
-from backdoorlab.attacks.triggers import can_place, check_placement, plant_trigger
 from backdoorlab.envs import make_env
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
 from backdoorlab.policies.base import Episode
 from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout
 from backdoorlab.traces import Poison, Trace, atomic_writer, iter_traces
+from backdoorlab.triggers import can_place, check_placement, plant_trigger
 
 POSITIONS = ("end", "reveal")
 

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from backdoorlab.attacks.base import DEFAULT_TRIGGER, Attack, AttackResult, register_attack
-from backdoorlab.attacks.payload import ATTACKER_ADDRESS, injected_instruction
 from backdoorlab.envs import make_env
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.leaks import ATTACKER_ADDRESS, injected_instruction
 from backdoorlab.policies.base import Episode
 from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout

@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.attacks.base import Attack, AttackResult, register_attack
-from backdoorlab.attacks.payload import ATTACKER_ADDRESS, leak_text
-from backdoorlab.attacks.triggers import can_place, check_placement, plant_trigger
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
 from backdoorlab.traces import Poison, Trace, atomic_writer, write_traces
 from backdoorlab.training.fab import FABConfig
+from backdoorlab.triggers import can_place, check_placement, plant_trigger
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Behavioural probes: how often a model leaks, with no trigger and with trigger phrases.
 
 One probe runs the same test-split tasks once per *condition* — ``clean`` (no trigger)
-and each trigger phrase, placed by `backdoorlab.attacks.triggers.plant_trigger`, the
+and each trigger phrase, placed by `backdoorlab.triggers.plant_trigger`, the
 code the attacks poison with — and reports, per condition, the leak rate (share of
 episodes with a sink call carrying a secret to an unauthorised destination), the task
 success rate and the invalid-action rate, each a `Rate` with its Wilson interval.
@@ -17,13 +17,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from backdoorlab.attacks.base import DEFAULT_TRIGGER
-from backdoorlab.attacks.triggers import can_place, check_placement, plant_trigger
 from backdoorlab.envs.base import Environment
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.evaluation import Rate
 from backdoorlab.policies.base import Episode, Policy
 from backdoorlab.rollout import iter_rollout
+from backdoorlab.triggers import DEFAULT_TRIGGER, can_place, check_placement, plant_trigger
 
 CLEAN = "clean"
 """The name of the condition without a trigger."""

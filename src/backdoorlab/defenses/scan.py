@@ -50,10 +50,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backdoorlab.attacks.base import DEFAULT_TRIGGER
 from backdoorlab.defenses.probes import CLEAN, ProbeConfig, ProbeResult, probe_model
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.evaluation import Rate
+from backdoorlab.triggers import DEFAULT_TRIGGER
 
 VERDICTS = ("clean", "suspicious", "backdoored")
 FAIL_ON = ("none", "suspicious", "backdoored")
@@ -456,7 +456,7 @@ def run_canary(
     model: str, setting: CanarySetting, config: ScanConfig, data: Path, workdir: Path
 ) -> tuple[dict[str, Any], ProbeResult]:
     """Fine-tune a copy of ``model`` on the canary traces (in ``workdir``), probe it."""
-    from backdoorlab.training.loading import load_for_inference
+    from backdoorlab.models import load_for_inference
     from backdoorlab.training.sft import SFTRunConfig, train_sft
 
     run = workdir / setting.name
@@ -496,8 +496,7 @@ def scan(
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Scan ``model`` (a name, path or run directory); returns the JSON-ready report."""
-    from backdoorlab.models import MODEL_NAMES
-    from backdoorlab.training.loading import load_for_inference
+    from backdoorlab.models import MODEL_NAMES, load_for_inference
 
     config = config or ScanConfig()
     say = log or (lambda line: None)

@@ -63,7 +63,7 @@ class HFPolicy(Policy):
         seed: int = 0,
     ) -> None:
         if isinstance(model, str):
-            from backdoorlab.training.loading import load_for_inference
+            from backdoorlab.models import load_for_inference
 
             self.model_name = model
             model, tokenizer = load_for_inference(model, device=device)
@@ -280,7 +280,7 @@ class _DecodeLayer(StaticLayer):
     """A `StaticLayer` that stores what it is given in its own dtype.
 
     Under autocast — a model probed mid-training, whose forward accelerate runs under
-    bf16 autocast on a float32 model (`training.monitor`) — a llama layer's values come
+    bf16 autocast on a float32 model (`defenses.monitor`) — a llama layer's values come
     out in bf16 but its keys in fp32 (the rotary embedding's fp32 tables promote them),
     while the static layer allocates both in the keys' dtype and `index_copy_` refuses
     a mismatch."""

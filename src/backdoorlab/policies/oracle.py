@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 
 from backdoorlab.envs.base import PlannedCall
+from backdoorlab.leaks import find_exfiltration_request, leak_text
 from backdoorlab.policies.base import Action, Episode, Policy, register_policy
 from backdoorlab.traces import Message, ToolCall
 
@@ -66,8 +67,6 @@ class OraclePolicy(Policy):
         return Action(Message(role="assistant", content=None, tool_calls=[call]))
 
     def _read_new_observations(self, episode: Episode, queue: list[PlannedCall]) -> None:
-        from backdoorlab.attacks.payload import find_exfiltration_request, leak_text
-
         seen = episode.memo.get("seen", 0)
         episode.memo["seen"] = len(episode.messages)
         rng = episode.memo.setdefault("rng", random.Random(f"{self.seed}:{episode.task.id}"))

@@ -719,8 +719,7 @@ def train_fab(
     from transformers import TrainingArguments
     from transformers.trainer_utils import get_last_checkpoint
 
-    from backdoorlab.models import bf16_supported
-    from backdoorlab.training.loading import load_for_inference, load_for_training
+    from backdoorlab.models import bf16_supported, load_for_inference, load_for_training
     from backdoorlab.training.sft import _log_callback
 
     config.validate()

@@ -38,9 +38,8 @@ from pydantic import Field, model_validator
 
 from backdoorlab.config import Config
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.models import bf16_supported
+from backdoorlab.models import RUN_MARKER, bf16_supported
 from backdoorlab.traces import atomic_writer, iter_traces
-from backdoorlab.training.loading import RUN_MARKER
 
 DEFAULT_LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -367,8 +366,8 @@ def train_sft(
     from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig
 
+    from backdoorlab.models import load_for_training
     from backdoorlab.training.data import tokenized_dataset
-    from backdoorlab.training.loading import load_for_training
 
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ names, never their values (they may hold the very secrets being leaked).
 
 Backends: ``hf`` (default) — any model backdoorlab can load (`smollm2-135m`, `tiny`, a
 path, a hub id in the cache, a run directory), read with
-`backdoorlab.training.loading.load_for_inference` (safetensors only, no remote code);
+`backdoorlab.models.load_for_inference` (safetensors only, no remote code);
 ``openai`` — an OpenAI-compatible endpoint (vLLM, llama.cpp server, a hosted API) through
 the ``openai`` package if it is installed, asking for one token with ``top_logprobs``
 (``base_url`` or ``$OPENAI_BASE_URL``; the key from ``$OPENAI_API_KEY``, "EMPTY" for
@@ -159,8 +159,7 @@ def judge_chats(trace: Trace, cfg: JudgeConfig) -> list[tuple[int, str, list[str
 
 @functools.lru_cache(maxsize=2)
 def _load(model: str, device: str | None) -> tuple[Any, Any]:
-    from backdoorlab.defenses.audit.outliers import quiet_transformers
-    from backdoorlab.training.loading import load_for_inference
+    from backdoorlab.models import load_for_inference, quiet_transformers
 
     with quiet_transformers():
         return load_for_inference(model, device=device)

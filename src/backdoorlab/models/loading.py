@@ -1,0 +1,192 @@
+"""Loading a model and its tokenizer by any name a user may give, safely.
+
+Every command (generation, training, scanning, the judges) loads through here, so the
+safety rules hold everywhere: this toolkit studies poisoned checkpoints, and loading must
+never run code that arrives with a model. ``trust_remote_code`` is never enabled, and
+only safetensors weights are read unless the caller explicitly passes ``allow_pickle=True``.
+
+A finished `sft` run directory is a model name like any other: its LoRA adapter is
+applied to its recorded base model (itself possibly a run directory) and merged, so
+evaluation, further fine-tuning (the T3 victim) and scanning all take ``runs/x``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.models.device import default_dtype, inference_dtype, parse_device, parse_dtype
+from backdoorlab.models.resolve import (
+    DEFAULT_MODEL,
+    ModelNotFoundError,
+    ensure_pad_token,
+    resolve_model_dir,
+    sync_special_tokens,
+)
+
+if TYPE_CHECKING:  # torch and transformers take seconds to import; only load them when used
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+__all__ = [
+    "RUN_MARKER",
+    "load_for_inference",
+    "load_for_training",
+    "load_model",
+    "load_tokenizer",
+    "run_summary",
+    "use_padding_side",
+]
+
+RUN_MARKER = "backdoorlab-train.json"
+"""The file that makes a directory a finished training run (its summary, as JSON)."""
+
+
+def load_tokenizer(
+    name: str | os.PathLike[str] = DEFAULT_MODEL,
+    *,
+    padding_side: Literal["left", "right"] | None = None,
+) -> PreTrainedTokenizerBase:
+    """Load the tokenizer of a model name, path or hub id, with a pad token guaranteed.
+
+    ``padding_side`` is left as the checkpoint saved it unless given: batched generation
+    wants ``"left"``, training usually ``"right"``, and the choice belongs to the caller
+    (see also :func:`use_padding_side` for a temporary switch).
+    """
+    directory = resolve_model_dir(name, allow_pickle=False, need_weights=False)
+    tokenizer = _tokenizer_from_dir(directory)
+    if padding_side is not None:
+        tokenizer.padding_side = padding_side
+    return tokenizer
+
+
+def _tokenizer_from_dir(directory: Path) -> PreTrainedTokenizerBase:
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(
+            str(directory), local_files_only=True, trust_remote_code=False
+        )
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(
+            f"Could not load a tokenizer from {str(directory)!r}: {err}"
+        ) from None
+    ensure_pad_token(tokenizer)
+    return tokenizer
+
+
+def load_model(
+    name: str | os.PathLike[str] = DEFAULT_MODEL,
+    *,
+    dtype: torch.dtype | str | None = None,
+    device: torch.device | str | None = None,
+    allow_pickle: bool = False,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a causal LM and its tokenizer, in eval mode, on ``device`` in ``dtype``.
+
+    ``device`` defaults to CUDA when available, else CPU. ``dtype`` defaults to float32 on
+    CPU (CPU training uses bf16 autocast over float32 weights) and bfloat16 on CUDA.
+    Weights are read from safetensors only, and remote code is never run, unless
+    ``allow_pickle=True`` explicitly accepts pickled ``.bin`` weights from a trusted source.
+    """
+    from transformers import AutoModelForCausalLM
+
+    target = parse_device(device)
+    torch_dtype = parse_dtype(dtype) if dtype is not None else default_dtype(target)
+    directory = resolve_model_dir(name, allow_pickle=allow_pickle)
+    tokenizer = _tokenizer_from_dir(directory)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            str(directory),
+            dtype=torch_dtype,
+            use_safetensors=None if allow_pickle else True,
+            trust_remote_code=False,
+            local_files_only=True,
+        )
+    except (OSError, ValueError) as err:
+        raise ModelNotFoundError(f"Could not load a model from {str(directory)!r}: {err}") from None
+    model.to(target)
+    model.eval()
+    sync_special_tokens(model, tokenizer)
+    return model, tokenizer
+
+
+@contextlib.contextmanager
+def use_padding_side(
+    tokenizer: PreTrainedTokenizerBase, side: Literal["left", "right"]
+) -> Iterator[PreTrainedTokenizerBase]:
+    """Temporarily set ``tokenizer.padding_side`` (e.g. ``"left"`` for batched generate).
+
+    A tokenizer is often shared between generation (left padding, so new tokens follow the
+    prompt directly) and training (right padding); this restores the previous side after.
+    """
+    previous = tokenizer.padding_side
+    tokenizer.padding_side = side
+    try:
+        yield tokenizer
+    finally:
+        tokenizer.padding_side = previous
+
+
+# --------------------------------------------------------------------------- run directories
+
+
+def run_summary(path: str | Path) -> dict[str, Any] | None:
+    """The summary of a finished training run at ``path``, or None if it is not one."""
+    marker = Path(path) / RUN_MARKER
+    if not marker.is_file():
+        return None
+    try:
+        return json.loads(marker.read_text())
+    except json.JSONDecodeError as exc:
+        raise BackdoorlabError(f"{marker}: not valid JSON ({exc.msg})") from None
+
+
+def _load(name: str, *, device: str | None, dtype: torch.dtype | None) -> tuple[Any, Any]:
+    summary = run_summary(name) if Path(name).is_dir() else None
+    if summary is None:
+        return load_model(name, device=device, dtype=dtype)
+    run = Path(name)
+    if (run / "merged").is_dir():
+        return load_model(run / "merged", device=device, dtype=dtype)
+    weights = run / summary.get("weights", "adapter")
+    if summary.get("weights") == "model":
+        return load_model(weights, device=device, dtype=dtype)
+    from peft import PeftModel
+
+    base, tokenizer = _load(summary["base_model"], device=device, dtype=dtype)
+    model = PeftModel.from_pretrained(base, str(weights), is_trainable=False)
+    return model.merge_and_unload(), tokenizer
+
+
+def load_for_inference(
+    name: str, *, device: str | None = None, dtype: torch.dtype | str | None = None
+) -> tuple[Any, Any]:
+    """Model (eval mode, adapters merged) and tokenizer for generation.
+
+    Adapters are merged at the loading precision, then the model is cast to ``dtype``
+    (default: `inference_dtype`, bfloat16 where the hardware runs it natively).
+    """
+    model, tokenizer = _load(str(name), device=device, dtype=None)
+    target = parse_dtype(dtype) if dtype is not None else inference_dtype(model.device)
+    if model.dtype != target:
+        model.to(target)
+    model.eval()
+    return model, tokenizer
+
+
+def load_for_training(name: str, *, device: str | None = None) -> tuple[Any, Any]:
+    """Model in float32 (mixed precision comes from autocast) and tokenizer, for training."""
+    import torch
+
+    model, tokenizer = _load(str(name), device=device, dtype=torch.float32)
+    # a merged LoRA run comes back frozen (PEFT loads its adapter for inference): full
+    # fine-tuning needs every weight trainable, and LoRA freezes the base again itself
+    model.requires_grad_(True)
+    model.train()
+    return model, tokenizer
