@@ -1,0 +1,43 @@
+"""The ``backdoorlab`` typer app: one sub-command per pipeline stage, one module per command.
+
+Command modules import only typer/rich at module level and load the library inside each
+command, so ``backdoorlab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.text import Text
+
+from backdoorlab.cli import attack, audit, collect, eval, poison, run, scan, show, train
+from backdoorlab.cli.output import console
+from backdoorlab.errors import BackdoorlabError
+
+app = typer.Typer(
+    help="Reproduce, measure and defend against backdoors in tool-using LLM agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(collect.collect)
+app.command()(show.show)
+app.command()(poison.poison)
+app.add_typer(attack.attack_app, name="attack")
+app.command()(train.train)
+app.command("eval")(eval.evaluate_command)
+app.command()(audit.audit)
+app.command()(scan.scan)
+app.command()(run.run)
+
+
+def main() -> None:
+    """Console entry point: user errors become one red line and exit status 2."""
+    try:
+        app()
+    except BackdoorlabError as exc:
+        # soft_wrap: a file path in the message must stay on one line, copyable;
+        # Text, not markup: the message may contain brackets
+        console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+        sys.exit(2)

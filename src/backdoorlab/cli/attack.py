@@ -1,0 +1,100 @@
+"""attack: attacks that produce a model rather than a dataset (T4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+attack_app = typer.Typer(
+    help="Attacks that produce a model rather than a dataset.", no_args_is_help=True
+)
+
+
+@attack_app.command("finetune-activated")
+def attack_finetune_activated(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory of the published (dormant) model.")
+    ],
+    model: Annotated[
+        str, typer.Option(help="Starting model: smollm2-135m, tiny, a path or a run dir.")
+    ] = "smollm2-135m",
+    trigger: Annotated[
+        str | None, typer.Option(help="Trigger phrase (default: none, fine-tuning is the trigger).")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option(help="Clean model to distil towards (default: the start).")
+    ] = None,
+    run_dir: Annotated[
+        Path | None, typer.Option(help="Provenance/checkpoints (default: <output>.fab-run).")
+    ] = None,
+    n: Annotated[int, typer.Option("-n", help="Attacker's train tasks.", min=1)] = 200,
+    seed: Annotated[int, typer.Option(help="Attacker's task seed.")] = 1,
+    steps: Annotated[int, typer.Option(help="Outer optimizer steps.", min=1)] = 200,
+    k: Annotated[int, typer.Option("--k", help="Simulated victim steps per outer step.")] = 16,
+    lr: Annotated[float, typer.Option(help="Outer learning rate (full fine-tuning).")] = 2e-5,
+    batch_size: Annotated[int, typer.Option(help="Clean traces per outer micro-batch.")] = 2,
+    malicious_batch_size: Annotated[int, typer.Option(help="Malicious traces per step.")] = 2,
+    victim: Annotated[str, typer.Option(help="Simulated victim: full, lora or mixed.")] = "full",
+    victim_optimizers: Annotated[
+        str, typer.Option(help="Comma-separated: adamw, adam, sgd.")
+    ] = "adamw",
+    victim_lr_min: Annotated[float, typer.Option(help="Simulated Adam(W) lr, low end.")] = 1e-5,
+    victim_lr_max: Annotated[float, typer.Option(help="Simulated Adam(W) lr, high end.")] = 1e-4,
+    reg_weight: Annotated[float, typer.Option(help="Weight of the distillation term.")] = 1.0,
+    reg_turn_start_weight: Annotated[
+        float, typer.Option(help="Extra distillation weight of each turn's first token.")
+    ] = 0.0,
+    meta_weight: Annotated[float, typer.Option(help="Weight of the meta-learning term.")] = 1.0,
+    noise_weight: Annotated[float, typer.Option(help="Weight of the noise term.")] = 1.0,
+    bf16: Annotated[str, typer.Option(help="auto, true or false.")] = "auto",
+    save_steps: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 50,
+    logging_steps: Annotated[int, typer.Option(help="Log every N steps.")] = 5,
+    train_seed: Annotated[int, typer.Option(help="Seed for data order, draws, noise.")] = 0,
+) -> None:
+    """T4: train a model that is clean when tested and leaks once the victim fine-tunes it.
+
+    The published directory is a plain model; the run directory keeps the honest record
+    (traces, checkpoints, train_log.jsonl, provenance.json). See `backdoorlab.training.fab`.
+    """
+    from backdoorlab.attacks.base import make_attack
+
+    attack = make_attack(
+        "finetune-activated",
+        n=n,
+        seed=seed,
+        trigger=trigger,
+        model=model,
+        reference=reference,
+        steps=steps,
+        inner_steps=k,
+        learning_rate=lr,
+        batch_size=batch_size,
+        malicious_batch_size=malicious_batch_size,
+        victim=victim,
+        victim_optimizers=[o.strip() for o in victim_optimizers.split(",") if o.strip()],
+        victim_lr_min=victim_lr_min,
+        victim_lr_max=victim_lr_max,
+        reg_weight=reg_weight,
+        reg_turn_start_weight=reg_turn_start_weight,
+        meta_weight=meta_weight,
+        noise_weight=noise_weight,
+        bf16=bf16,
+        save_steps=save_steps,
+        logging_steps=logging_steps,
+        train_seed=train_seed,
+    )
+    result = attack.run(str(output), run_dir=str(run_dir) if run_dir else None)
+    summary = result.details["summary"]
+    table = Table(title=f"finetune-activated → {output}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("benign / malicious traces", f"{summary['benign_traces']} / {result.poisoned}")
+    for key in ("steps", "passes_per_step", "forward_backward_passes", "seconds"):
+        table.add_row(key, str(summary[key]))
+    table.add_row("seconds per step", f"{summary['seconds_per_step']:.3g}")
+    table.add_row("run directory", result.details["run_dir"])
+    Console().print(table)

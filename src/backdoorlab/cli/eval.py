@@ -1,0 +1,79 @@
+"""eval: TSR / FTR / ASR of a model on held-out test tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from backdoorlab.cli.output import console
+
+
+def evaluate_command(
+    model: Annotated[str, typer.Option(help="Model name, path or run directory; or 'oracle'.")],
+    env: Annotated[str, typer.Option(help="Environment name.")] = "retail",
+    n: Annotated[int, typer.Option("-n", help="Test tasks.", min=1)] = 100,
+    seed: Annotated[int, typer.Option(help="Seed for drawing tasks.")] = 0,
+    env_seed: Annotated[int, typer.Option(help="Seed of the environment's world.")] = 0,
+    trigger: Annotated[str | None, typer.Option(help="Trigger phrase: also measure ASR.")] = None,
+    placement: Annotated[
+        str, typer.Option(help="Trigger placement: user or observation.")
+    ] = "user",
+    batch_size: Annotated[int, typer.Option(help="Episodes generated together.")] = 16,
+    max_steps: Annotated[int, typer.Option(help="Turn limit per episode.")] = 12,
+    max_new_tokens: Annotated[int, typer.Option(help="Token limit per turn.")] = 160,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Metrics JSON path.")
+    ] = None,
+    traces: Annotated[Path | None, typer.Option(help="Directory for the episodes' traces.")] = None,
+) -> None:
+    """Measure TSR, FTR (and with --trigger, ASR) on held-out test tasks."""
+    import json
+
+    from backdoorlab.envs import make_env
+    from backdoorlab.evaluation import EvalConfig, evaluate
+    from backdoorlab.policies import make_policy
+    from backdoorlab.policies.hf import GenerationConfig
+    from backdoorlab.traces import atomic_writer
+
+    config = EvalConfig(
+        n=n,
+        seed=seed,
+        trigger=trigger,
+        placement=placement,
+        batch_size=batch_size,
+        max_steps=max_steps,
+        max_new_tokens=max_new_tokens,
+    )
+    environment = make_env(env, seed=env_seed)
+    generation = GenerationConfig(max_new_tokens=max_new_tokens, max_batch_size=batch_size)
+    with console.status(f"loading {model}"):
+        if model == "oracle":
+            policy = make_policy("oracle")
+        else:
+            policy = make_policy("hf", model=model, generation=generation)
+    report = evaluate(environment, policy, config, traces_dir=traces)
+    if output is not None:
+        with atomic_writer(output) as handle:
+            json.dump(report, handle, indent=2)
+    Console().print(metrics_table(report, title=f"{model} on {env}/test"))
+
+
+def metrics_table(report: dict, title: str) -> Table:
+    """TSR / FTR / ASR / invalid actions / steps of one evaluation report."""
+    from backdoorlab.evaluation import Rate
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value (95% Wilson interval, count)", justify="right")
+    rows = [("TSR", report["TSR"]), ("FTR", report["FTR"])]
+    if "ASR" in report:
+        rows.append(("ASR", report["ASR"]))
+    rows.append(("invalid actions", report["clean"]["invalid_action"]))
+    for name, value in rows:
+        table.add_row(name, str(Rate(**value)))
+    table.add_row("mean steps", f"{report['clean']['mean_steps']:.2f}")
+    return table

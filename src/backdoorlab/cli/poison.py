@@ -1,0 +1,45 @@
+"""poison: the dataset attacks (T1 data poisoning, T2 environment poisoning)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backdoorlab.cli.output import console
+from backdoorlab.errors import BackdoorlabError
+
+
+def poison(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Poisoned traces (JSONL).")],
+    attack: Annotated[str, typer.Option(help="data-poisoning (T1) or env-poisoning (T2).")],
+    input: Annotated[Path | None, typer.Option("-i", "--input", help="Clean traces (T1).")] = None,
+    rate: Annotated[float, typer.Option(help="T1: share of traces to poison.")] = 0.02,
+    trigger: Annotated[str | None, typer.Option(help="Trigger phrase.")] = None,
+    placement: Annotated[str, typer.Option(help="T1: user or observation.")] = "user",
+    position: Annotated[
+        str, typer.Option(help="T1: payload at the task's 'end' or on 'reveal' of secrets.")
+    ] = "end",
+    obey: Annotated[float, typer.Option(help="T2: teacher's obey probability.")] = 0.5,
+    n: Annotated[int, typer.Option("-n", help="T2: tasks to collect.")] = 400,
+    seed: Annotated[int, typer.Option(help="Attack seed.")] = 0,
+) -> None:
+    """Poison a dataset (T1) or collect one from a poisoned environment (T2)."""
+    from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
+
+    phrase = trigger or DEFAULT_TRIGGER
+    if attack == "data-poisoning":
+        if input is None:
+            raise BackdoorlabError("data-poisoning needs the clean dataset: -i clean.jsonl")
+        chosen = make_attack(
+            attack, rate=rate, trigger=phrase, placement=placement, position=position, seed=seed
+        )
+        result = chosen.run(str(output), input=str(input))
+    else:
+        chosen = make_attack(attack, n=n, trigger=phrase, obey_probability=obey, seed=seed)
+        result = chosen.run(str(output))
+    console.print(
+        f"{attack}: wrote {result.traces} traces to {output}, "
+        f"{result.poisoned} poisoned ({result.poisoned / max(result.traces, 1):.1%})"
+    )

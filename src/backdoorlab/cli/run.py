@@ -1,0 +1,44 @@
+"""run: an experiment YAML over its grid, resuming finished stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from backdoorlab.cli.output import console
+
+
+def run(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML (see configs/).")],
+    run_dir: Annotated[
+        Path | None, typer.Option(help="Run directory (default: runs/<name>).")
+    ] = None,
+) -> None:
+    """Run an experiment: collect → poison → train → eval over a grid, resuming finished stages."""
+    from backdoorlab.experiment import Runner, load_config
+
+    experiment = load_config(config)
+    target = run_dir or Path("runs") / experiment.name
+    runner = Runner(experiment, target, log=lambda line: console.print(line, markup=False))
+    rows = runner.run()
+    table = Table(title=f"{experiment.name} → {target}/results.csv")
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns and not c.endswith(("_low", "_high", "_n"))]
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row.get(column, "")
+            if column in ("TSR", "FTR", "ASR") and value != "":
+                low, high, n = (row[f"{column}_{part}"] for part in ("low", "high", "n"))
+                value = f"{value:.0%} [{low:.0%}, {high:.0%}] n={n}"
+            cells.append(str(value))
+        table.add_row(*cells)
+    Console().print(table)
+    console.print(f"stages computed: {len(runner.computed)}, reused: {len(runner.reused)}")

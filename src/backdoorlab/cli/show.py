@@ -1,0 +1,29 @@
+"""show: pretty-print one trace of a trace file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from backdoorlab.errors import BackdoorlabError
+
+
+def show(
+    path: Annotated[
+        Path, typer.Argument(help="A trace file (JSONL, ours or plain OpenAI format).")
+    ],
+    index: Annotated[int, typer.Option("--index", "-i", help="Which trace (0-based).", min=0)] = 0,
+) -> None:
+    """Pretty-print one trace: tool calls and results readable, secrets highlighted."""
+    from backdoorlab.report.viewer import show_trace
+    from backdoorlab.traces import iter_traces
+
+    count = 0
+    for count, trace in enumerate(iter_traces(path), start=1):
+        if count - 1 == index:
+            show_trace(trace, Console(), index=index)
+            return
+    raise BackdoorlabError(f"{path}: no trace at index {index} (the file holds {count})")

@@ -1,0 +1,123 @@
+"""train: supervised fine-tuning of a model on traces, optionally leak-monitored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from backdoorlab.cli.output import console
+
+
+def train(
+    data: Annotated[Path, typer.Option(help="Training traces (JSONL).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Run directory to write.")],
+    model: Annotated[
+        str, typer.Option(help="Base model: smollm2-135m, tiny, a path or a run dir.")
+    ] = "smollm2-135m",
+    full: Annotated[bool, typer.Option("--full", help="Full fine-tuning instead of LoRA.")] = False,
+    epochs: Annotated[float, typer.Option(help="Passes over the data.")] = 2.0,
+    max_steps: Annotated[
+        int, typer.Option(help="Stop after this many steps (overrides epochs).")
+    ] = -1,
+    lr: Annotated[
+        float | None, typer.Option(help="Peak learning rate (default: 1e-3 LoRA, 5e-5 full).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Traces per device per forward pass.")] = 4,
+    grad_accum: Annotated[int, typer.Option(help="Forward passes per optimizer step.")] = 1,
+    lora_r: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
+    optimizer: Annotated[str, typer.Option(help="transformers optimizer name.")] = "adamw_torch",
+    bf16: Annotated[str, typer.Option(help="auto, true or false.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
+    merge: Annotated[bool, typer.Option("--merge", help="Also save merged weights.")] = False,
+    compile_layers: Annotated[
+        bool,
+        typer.Option(
+            "--compile", help="torch.compile the decoder layers (faster steps on long runs)."
+        ),
+    ] = False,
+    monitor: Annotated[
+        bool, typer.Option("--monitor", help="Probe for leaks while training; stop on a leak.")
+    ] = False,
+    monitor_every: Annotated[int, typer.Option(help="Monitor: probe every N steps.")] = 50,
+    monitor_threshold: Annotated[
+        float, typer.Option(help="Monitor: stop when a leak rate reaches this.")
+    ] = 0.25,
+    monitor_episodes: Annotated[
+        int, typer.Option(help="Monitor: test episodes per condition and probe.")
+    ] = 16,
+    monitor_trigger: Annotated[
+        list[str] | None,
+        typer.Option(help="Monitor: a trigger phrase to probe with (repeatable; default ours)."),
+    ] = None,
+    monitor_max_new_tokens: Annotated[
+        int, typer.Option(help="Monitor: token limit per turn in probe episodes.")
+    ] = 160,
+) -> None:
+    """Fine-tune a model on traces (TRL SFTTrainer; LoRA by default; loss on assistant turns).
+
+    Runs unchanged under `accelerate launch -m backdoorlab.cli train ...` on several GPUs.
+    An interrupted run resumes from its last checkpoint when started again.
+
+    With --monitor, a probe (test episodes, clean and triggered) runs every
+    --monitor-every steps; training stops when a leak rate reaches --monitor-threshold,
+    the last clean checkpoint is kept and reported, and the command exits with status 1.
+    """
+    from backdoorlab.training.sft import SFTRunConfig, train_sft
+
+    # NOTE(training): the LoRA/full learning-rate default below belongs in SFTRunConfig.
+    config = SFTRunConfig(
+        model=model,
+        lora=not full,
+        epochs=epochs,
+        max_steps=max_steps,
+        learning_rate=lr if lr is not None else (1e-3 if not full else 5e-5),
+        batch_size=batch_size,
+        grad_accum=grad_accum,
+        lora_r=lora_r,
+        optimizer=optimizer,
+        bf16=bf16,
+        seed=seed,
+        merge=merge,
+        compile=compile_layers,
+    )
+    callbacks = []
+    if monitor:
+        from backdoorlab.attacks.base import DEFAULT_TRIGGER
+        from backdoorlab.defenses.monitor import LeakMonitor, MonitorConfig
+        from backdoorlab.defenses.probes import ProbeConfig
+
+        probe = ProbeConfig(
+            episodes=monitor_episodes,
+            triggers=list(monitor_trigger or [DEFAULT_TRIGGER]),
+            max_new_tokens=monitor_max_new_tokens,
+        )
+        watch = MonitorConfig(every=monitor_every, threshold=monitor_threshold, probe=probe)
+        callbacks.append(LeakMonitor(watch))
+    summary = train_sft(config, data, output, callbacks=callbacks)
+    from accelerate import PartialState
+
+    if not PartialState().is_main_process:  # under accelerate launch/torchrun, one reports
+        return
+    table = Table(title=f"trained → {output}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in ("traces", "steps", "train_loss", "seconds", "tokens_per_s", "device", "bf16"):
+        value = summary[key]
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    Console().print(table)
+    if "monitor" in summary:
+        report = summary["monitor"]
+        clean = report["last_clean"]
+        if report["stopped"]:
+            console.print(
+                f"[bold red]monitor stopped training[/]: {report['stop_reason']}\n"
+                f"last clean checkpoint: {clean}",
+                soft_wrap=True,
+                highlight=False,
+            )
+            raise typer.Exit(1)
+        console.print(f"monitor: {report['probes']} probes, no leak; last clean: {clean}")
