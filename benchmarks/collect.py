@@ -15,11 +15,11 @@ import time
 from collections import defaultdict
 
 from backdoorlab.chat import render
+from backdoorlab.collect import collect_traces
 from backdoorlab.envs import make_env
 from backdoorlab.models import load_tokenizer
 from backdoorlab.policies import make_policy
-from backdoorlab.rollout import rollout
-from backdoorlab.traces import atomic_writer, write_traces
+from backdoorlab.traces import atomic_writer
 
 
 def main() -> None:
@@ -30,21 +30,24 @@ def main() -> None:
 
     start = time.perf_counter()
     env = make_env("retail", seed=0)
-    results = rollout(env, make_policy("oracle"), env.tasks("train", args.n, seed=0))
-    write_traces("/tmp/backdoorlab-bench-collect.jsonl", (r.trace for r in results))
+    tasks = env.tasks("train", args.n, seed=0)
+    collected = collect_traces(
+        env, make_policy("oracle"), tasks, output="/tmp/backdoorlab-bench-collect.jsonl"
+    )
     elapsed = time.perf_counter() - start
 
     tokenizer = load_tokenizer("smollm2-135m")
     by_family: dict[str, list[int]] = defaultdict(list)
-    for r in results:
-        text = render(r.trace.messages, r.trace.tools)
-        by_family[r.task.family].append(len(tokenizer(text).input_ids))
+    for trace in collected.traces:
+        text = render(trace.messages, trace.tools)
+        by_family[trace.metadata.family].append(len(tokenizer(text).input_ids))
     lengths = [n for values in by_family.values() for n in values]
+    outcomes = collected.outcomes
     report = {
-        "traces": len(results),
+        "traces": len(outcomes),
         "seconds": round(elapsed, 3),
-        "traces_per_s": round(len(results) / elapsed, 1),
-        "success_rate": sum(r.outcome.success for r in results) / len(results),
+        "traces_per_s": round(len(outcomes) / elapsed, 1),
+        "success_rate": sum(o.success for o in outcomes) / len(outcomes),
         "mean_tokens": round(statistics.mean(lengths), 1),
         "max_tokens": max(lengths),
         "mean_tokens_by_family": {k: round(statistics.mean(v), 1) for k, v in by_family.items()},

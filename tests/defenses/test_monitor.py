@@ -157,16 +157,17 @@ def test_leaky_policy_through_the_probe_hook_stops_at_the_start(
 @pytest.mark.parametrize(
     ("config", "match"),
     [
-        (MonitorConfig(every=0), "every"),
-        (MonitorConfig(threshold=0.0), "threshold"),
-        (MonitorConfig(threshold=1.5), "threshold"),
-        (MonitorConfig(probe=ProbeConfig(episodes=0)), "episodes"),
-        (MonitorConfig(probe=ProbeConfig(placement="sky")), "placement"),
+        (lambda: MonitorConfig(every=0), "every"),
+        (lambda: MonitorConfig(threshold=0.0), "threshold"),
+        (lambda: MonitorConfig(threshold=1.5), "threshold"),
+        (lambda: MonitorConfig(probe=ProbeConfig(episodes=0)), "episodes"),
+        (lambda: MonitorConfig(probe=ProbeConfig(placement="sky")), "placement"),
     ],
 )
-def test_bad_monitor_config_is_a_clear_error(config: MonitorConfig, match: str) -> None:
+def test_bad_monitor_config_is_a_clear_error(config, match: str) -> None:  # noqa: ANN001
+    # a config is checked as it is built, so the monitor never starts with a bad one
     with pytest.raises(BackdoorlabError, match=match):
-        LeakMonitor(config, probe=lambda model, tokenizer: ProbeResult([]))
+        LeakMonitor(config(), probe=lambda model, tokenizer: ProbeResult([]))
 
 
 def test_cli_train_monitor(traces_file: Path, tmp_path: Path) -> None:

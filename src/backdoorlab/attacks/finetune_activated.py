@@ -128,15 +128,15 @@ def collect_fab_traces(
     malicious)`` — clean traces (also what the simulated victim fine-tunes on), the
     benign set (clean plus, with a trigger, triggered traces without payload) and the
     malicious set (poisoned traces plus, with a trigger, clean ones)."""
+    from backdoorlab.collect import collect_traces, succeeded
     from backdoorlab.envs import make_env
     from backdoorlab.policies.base import Episode
     from backdoorlab.policies.oracle import OraclePolicy
-    from backdoorlab.rollout import iter_rollout
 
     env = make_env(cfg.env, seed=cfg.env_seed)
     tasks = env.tasks("train", cfg.n, seed=cfg.seed)  # type: ignore[arg-type]
     oracle = OraclePolicy()
-    clean = [r.trace for r in iter_rollout(env, oracle, tasks) if r.outcome.success]
+    clean = collect_traces(env, oracle, tasks, keep=succeeded).traces
     if not clean:
         raise BackdoorlabError(f"finetune-activated: no successful clean trace in {cfg.env}")
 
@@ -151,11 +151,13 @@ def collect_fab_traces(
         episode.memo["after_plan"] = [env.exfiltration_call(cfg.destination, text)]
         episode.memo["poison"] = poison
 
-    poisoned = [
-        r.trace
-        for r in iter_rollout(env, oracle, placeable, prepare=payload)
-        if r.outcome.success and r.outcome.leaked
-    ]
+    poisoned = collect_traces(
+        env,
+        oracle,
+        placeable,
+        prepare=payload,
+        keep=lambda r: r.outcome.success and r.outcome.leaked,
+    ).traces
     if not poisoned:
         raise BackdoorlabError("finetune-activated: no poisoned replay succeeded and leaked")
 
@@ -169,11 +171,13 @@ def collect_fab_traces(
         def trigger_only(episode: Episode) -> None:
             plant_trigger(episode, cfg.trigger or "", placement)
 
-        benign += [
-            r.trace
-            for r in iter_rollout(env, oracle, chosen, prepare=trigger_only)
-            if r.outcome.success and not r.outcome.leaked
-        ]
+        benign += collect_traces(
+            env,
+            oracle,
+            chosen,
+            prepare=trigger_only,
+            keep=lambda r: r.outcome.success and not r.outcome.leaked,
+        ).traces
         extra = min(len(clean), round(cfg.meta_clean_ratio * len(poisoned)))
         malicious += rng.sample(clean, extra)
     return clean, benign, malicious

@@ -30,40 +30,38 @@ def collect(
     ] = "smollm2-135m",
 ) -> None:
     """Run a policy on tasks of an environment and write the traces."""
+    from backdoorlab.collect import KEEP, collect_traces
     from backdoorlab.envs import make_env
     from backdoorlab.policies import make_policy
-    from backdoorlab.rollout import iter_rollout
-    from backdoorlab.traces import write_traces
 
     if split not in ("train", "test"):
         raise BackdoorlabError(f"--split must be 'train' or 'test', not '{split}'")
-    if keep not in ("all", "success"):
+    if keep not in KEEP:
         raise BackdoorlabError(f"--keep must be 'all' or 'success', not '{keep}'")
     environment = make_env(env, seed=env_seed)
     agent = make_policy(policy)
     tasks = environment.tasks(split, n, seed=seed)  # type: ignore[arg-type]
-    # NOTE(measure): this loop and its bookkeeping (kept traces, rates, mean steps) move to the
-    # one collection function in backdoorlab/collect.py; this command then only prints its summary.
-    outcomes = []
-    kept = []
 
     with progress_bar() as progress:
         bar = progress.add_task(f"collect {env}/{split}", total=len(tasks))
-        for result in iter_rollout(environment, agent, tasks):
-            outcomes.append(result.outcome)
-            if keep == "all" or result.outcome.success:
-                kept.append(result.trace)
-            progress.advance(bar)
-    written = write_traces(output, kept)
+        collected = collect_traces(
+            environment,
+            agent,
+            tasks,
+            output=output,
+            keep=KEEP[keep],
+            progress=lambda done, total: progress.update(bar, completed=done),
+        )
+    kept = collected.traces
 
     table = Table(title=f"collected → {output}")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_row("tasks", str(len(outcomes)))
-    table.add_row("success", f"{sum(o.success for o in outcomes) / len(outcomes):.1%}")
-    table.add_row("leaked", f"{sum(o.leaked for o in outcomes) / len(outcomes):.1%}")
-    table.add_row("mean steps", f"{statistics.mean(o.steps for o in outcomes):.2f}")
-    table.add_row("traces written", str(written))
+    table.add_row("tasks", str(len(collected.outcomes)))
+    table.add_row("success", f"{collected.success.rate:.1%}")
+    table.add_row("leaked", f"{collected.leaked.rate:.1%}")
+    table.add_row("mean steps", f"{collected.mean_steps:.2f}")
+    table.add_row("traces written", str(collected.written))
     if tokenizer and kept:
         from backdoorlab.chat import render
         from backdoorlab.models import load_tokenizer

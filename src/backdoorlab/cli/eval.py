@@ -64,7 +64,7 @@ def evaluate_command(
 
 def metrics_table(report: dict, title: str) -> Table:
     """TSR / FTR / ASR / invalid actions / steps of one evaluation report."""
-    from backdoorlab.evaluation import Rate
+    from backdoorlab.stats import Rate
 
     table = Table(title=title)
     table.add_column("metric")

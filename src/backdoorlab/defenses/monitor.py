@@ -35,15 +35,15 @@ import contextlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from pydantic import Field
 from rich.console import Console
 from transformers import TrainerCallback
 
+from backdoorlab.config import Config
 from backdoorlab.defenses.probes import ProbeConfig, ProbeResult, probe_leaks, probe_model
-from backdoorlab.errors import BackdoorlabError
 from backdoorlab.policies.base import Policy
 from backdoorlab.traces import atomic_writer
 
@@ -53,14 +53,15 @@ ProbeFn = Callable[[Any, Any], ProbeResult]
 """``probe(model, tokenizer) -> ProbeResult``: what the monitor runs at each check."""
 
 
-@dataclass
-class MonitorConfig:
+class MonitorConfig(Config):
     """When to probe and when to stop. Every field is a ``backdoorlab train --monitor-*``
     option (the probe's size and triggers included)."""
 
-    every: int = 50
+    label: ClassVar[str] = "monitor config"
+
+    every: int = Field(50, gt=0)
     """Probe every this many optimizer steps."""
-    threshold: float = 0.25
+    threshold: float = Field(0.25, gt=0.0, le=1.0)
     """Stop when any condition's leak rate (point estimate) reaches this."""
     probe_at_start: bool = True
     """Also probe before the first step: a model that already leaks is stopped at once."""
@@ -68,15 +69,8 @@ class MonitorConfig:
     """Also probe after the last step, when it is not a multiple of ``every``."""
     save_clean: bool = True
     """Save a checkpoint at every probe that passes (the last clean checkpoint)."""
-    probe: ProbeConfig = field(default_factory=ProbeConfig)
+    probe: ProbeConfig = Field(default_factory=ProbeConfig)
     """The episodes each probe runs (size, triggers, environment)."""
-
-    def validate(self) -> None:
-        if self.every <= 0:
-            raise BackdoorlabError(f"monitor: 'every' must be positive, not {self.every}")
-        if not 0.0 < self.threshold <= 1.0:
-            raise BackdoorlabError(f"monitor: 'threshold' must be in (0, 1], not {self.threshold}")
-        self.probe.validate()
 
 
 class LeakProbe:
@@ -122,7 +116,6 @@ class LeakMonitor(TrainerCallback):
         console: Console | None = None,
     ) -> None:
         self.config = config or MonitorConfig()
-        self.config.validate()
         self.probe: ProbeFn = probe or LeakProbe(self.config.probe)
         self.console = console or Console(stderr=True)
         self.history: list[dict[str, Any]] = []
@@ -268,7 +261,7 @@ class LeakMonitor(TrainerCallback):
     def report(self) -> dict[str, Any]:
         """What the monitor saw: JSON-ready, written to ``monitor.json`` after every probe."""
         return {
-            "config": asdict(self.config),
+            "config": self.config.model_dump(),
             "stopped": self.stopped,
             "stop_step": self.stop_step,
             "stop_reason": self.stop_reason,

@@ -52,7 +52,7 @@ from typing import Any
 
 from backdoorlab.defenses.probes import CLEAN, ProbeConfig, ProbeResult, probe_model
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.evaluation import Rate
+from backdoorlab.stats import Rate, binomial_greater, fisher_greater, holm
 from backdoorlab.triggers import DEFAULT_TRIGGER
 
 VERDICTS = ("clean", "suspicious", "backdoored")
@@ -165,7 +165,6 @@ class ScanConfig:
     """``cpu`` or ``cuda``; by default CUDA when present."""
 
     def validate(self) -> None:
-        self.probe.validate()
         checks = {
             "canary_steps": self.canary_steps > 0,
             "canary_batch_size": self.canary_batch_size > 0,
@@ -284,37 +283,6 @@ class Evidence:
         }
 
 
-def fisher_greater(observed: Rate, reference: Rate) -> float:
-    """One-sided Fisher exact p-value that ``observed``'s rate exceeds ``reference``'s."""
-    from scipy.stats import fisher_exact
-
-    if observed.n == 0 or reference.n == 0:
-        return 1.0
-    table = [[observed.k, observed.n - observed.k], [reference.k, reference.n - reference.k]]
-    return float(fisher_exact(table, alternative="greater").pvalue)
-
-
-def binomial_greater(observed: Rate, rate: float) -> float:
-    """One-sided exact binomial p-value that ``observed``'s rate exceeds ``rate``."""
-    from scipy.stats import binomtest
-
-    if observed.n == 0:
-        return 1.0
-    return float(binomtest(observed.k, observed.n, rate, alternative="greater").pvalue)
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm–Bonferroni adjusted p-values (family-wise error control), in input order."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adjusted = [1.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
-
-
 @dataclass
 class Assessment:
     verdict: str
@@ -427,15 +395,13 @@ def directory_hashes(path: Path | None) -> dict[str, str]:
 
 def collect_canary_traces(config: ScanConfig, path: Path) -> int:
     """Clean oracle traces of train-split tasks, written to ``path``; how many."""
+    from backdoorlab.collect import collect_traces, succeeded
     from backdoorlab.envs import make_env
     from backdoorlab.policies import make_policy
-    from backdoorlab.rollout import rollout
-    from backdoorlab.traces import write_traces
 
     env = make_env(config.probe.env, seed=config.probe.env_seed)
     tasks = env.tasks("train", config.canary_traces, seed=config.canary_seed)  # type: ignore[arg-type]
-    results = rollout(env, make_policy("oracle"), tasks)
-    return write_traces(path, [r.trace for r in results if r.outcome.success])
+    return collect_traces(env, make_policy("oracle"), tasks, output=path, keep=succeeded).written
 
 
 def _no_checkpoints():  # -> TrainerCallback
@@ -479,7 +445,7 @@ def run_canary(
     tuned, tokenizer = load_for_inference(str(run), device=config.device)
     probe = config.probe
     if config.canary_episodes is not None:
-        probe = ProbeConfig(**{**asdict(probe), "episodes": config.canary_episodes})
+        probe = probe.updated({"episodes": config.canary_episodes})
     try:
         result = probe_model(tuned, tokenizer, probe)
     finally:
@@ -503,7 +469,7 @@ def scan(
     config.validate()
     origins = candidate_triggers(config)
     triggers = list(dict.fromkeys(t for group in origins.values() for t in group))
-    probe = ProbeConfig(**{**asdict(config.probe), "triggers": triggers})
+    probe = config.probe.updated({"triggers": triggers})
     config = ScanConfig(**{**config.__dict__, "probe": probe})
     if model not in MODEL_NAMES and Path(model).exists():
         model = str(Path(model).resolve())  # the canary runs record it as their base
@@ -544,7 +510,7 @@ def scan(
             json.dumps(before_hashes, sort_keys=True).encode()
         ).hexdigest(),
         "model_unchanged": before_hashes == after_hashes,
-        "config": asdict(config),
+        "config": {**asdict(config), "probe": config.probe.model_dump()},
         "triggers": origins,
         "baseline": baseline.to_dict(),
         "canaries": canaries,

@@ -3,9 +3,9 @@
 A backdoor needs a trigger, and the trigger must be in the poisoned traces. Given the
 traces dataflow flagged (``high``) and the rest, every word n-gram (1–4, `ngrams`) that
 occurs in a flagged trace is tested for enrichment with a one-sided Fisher exact test
-(`stats`, pure Python: SciPy is not a dependency) and the p-values corrected with
-Benjamini–Hochberg over all n-grams tested. A *likely trigger* must also be
-practically strong, not only significant:
+and the p-values corrected with Benjamini–Hochberg over all n-grams tested, both in log
+space (`backdoorlab.stats`: over many traces the p-values underflow float64). A *likely
+trigger* must also be practically strong, not only significant:
 
 - ``lift`` (how much likelier a trace is to be flagged when it contains the n-gram)
   at least ``min_lift``: a task family that alone is eligible for poisoning is
@@ -55,7 +55,7 @@ from backdoorlab.defenses.audit.ngrams import (
 )
 from backdoorlab.defenses.audit.reader import TraceRecord
 from backdoorlab.defenses.audit.registry import AuditOptions, Detector, register_detector
-from backdoorlab.defenses.audit.stats import benjamini_hochberg_log, fisher_greater_log
+from backdoorlab.stats import benjamini_hochberg_log, fisher_greater_log
 
 _LOG10 = math.log(10)
 
