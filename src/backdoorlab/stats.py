@@ -11,6 +11,10 @@ what SciPy lacks or cannot do at our scale is written here, each with the reason
 - `fisher_greater_log` and `benjamini_hochberg_log`: trigger mining tests every n-gram
   of up to millions of traces, whose p-values underflow float64 (1e-5000 is common),
   so both work on ln p — SciPy's corrections take p itself.
+
+SciPy is imported inside the functions that use it: ``scipy.stats`` takes a second or
+two to import, which ``backdoorlab audit`` (whose trigger mining needs only the
+log-space pieces) should not pay at start-up.
 """
 
 from __future__ import annotations
@@ -18,9 +22,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-from scipy.stats import binom, binomtest, false_discovery_control, fisher_exact
 
 __all__ = [
     "Rate",
@@ -46,6 +47,8 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
         return (0.0, 1.0)
     if not 0 <= k <= n:
         raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    from scipy.stats import binomtest
+
     ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
     return (max(0.0, float(ci.low)), min(1.0, float(ci.high)))
 
@@ -83,6 +86,8 @@ def fisher_greater(observed: Rate, reference: Rate) -> float:
     (1.0 when either has no trials)."""
     if observed.n == 0 or reference.n == 0:
         return 1.0
+    from scipy.stats import fisher_exact
+
     table = [[observed.k, observed.n - observed.k], [reference.k, reference.n - reference.k]]
     return float(fisher_exact(table, alternative="greater").pvalue)
 
@@ -92,6 +97,8 @@ def binomial_greater(observed: Rate, rate: float) -> float:
     P(X >= k) for X ~ Binomial(n, rate), as `binomtest(..., alternative="greater")`."""
     if observed.n == 0:
         return 1.0
+    from scipy.stats import binom
+
     return float(binom.sf(observed.k - 1, observed.n, rate))
 
 
@@ -161,6 +168,9 @@ def benjamini_hochberg(p_values: Sequence[float], tests: int | None = None) -> l
     """
     if not p_values:
         return []
+    import numpy as np
+    from scipy.stats import false_discovery_control
+
     m = max(tests if tests is not None else len(p_values), len(p_values))
     padded = np.ones(m)
     padded[: len(p_values)] = p_values
