@@ -17,6 +17,7 @@ field of a `Config` subclass, written as TRL and inspect_ai write theirs:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, ClassVar, Self
 
 import yaml
@@ -25,6 +26,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from backdoorlab.errors import BackdoorlabError
 
 __all__ = ["Config", "ConfigError", "parse_assignments", "describe_validation_error"]
+
+
+_VALIDATING: ContextVar[bool] = ContextVar("backdoorlab_config_validating", default=False)
+"""True while a config is being validated, so nested configs leave error paths to it."""
 
 
 class ConfigError(BackdoorlabError):
@@ -68,10 +73,19 @@ class Config(BaseModel):
     def __init__(self, **data: Any) -> None:
         # Built from Python (a CLI command, a test) rather than from a file: the same
         # one-line error, named after the config, instead of pydantic's multi-line one.
+        # pydantic also calls this for a config nested in another one; there the error
+        # must stay a ValidationError so the outer config reports its full path.
+        data = type(self).canonical(data, self.label)
+        if _VALIDATING.get():
+            super().__init__(**data)
+            return
+        token = _VALIDATING.set(True)
         try:
-            super().__init__(**type(self).canonical(data, self.label))
+            super().__init__(**data)
         except ValidationError as exc:
             raise ConfigError(describe_validation_error(exc, self.label)) from None
+        finally:
+            _VALIDATING.reset(token)
 
     @classmethod
     def canonical(cls, data: Mapping[str, Any], where: str = "", prefix: str = "") -> dict:
@@ -98,10 +112,13 @@ class Config(BaseModel):
         if not isinstance(data, Mapping):
             head = f"{where}: " if where else ""
             raise ConfigError(f"{head}field '{prefix}': expected a mapping of settings")
+        token = _VALIDATING.set(True)
         try:
             return cls.model_validate(cls.canonical(data, where, prefix))
         except ValidationError as exc:
             raise ConfigError(describe_validation_error(exc, where or cls.label, prefix)) from None
+        finally:
+            _VALIDATING.reset(token)
 
     def updated(self, changes: Mapping[str, Any], where: str = "", prefix: str = "") -> Self:
         """A copy with ``changes`` applied and the whole config validated again."""
