@@ -110,7 +110,7 @@ def flops_model(model_name: str, data: Path, full: bool, lora_r: int, targets: l
     """Per-token FLOP coefficients (see the module docstring)."""
     from backdoorlab.models import load_model
     from backdoorlab.traces import iter_traces
-    from backdoorlab.training.data import encode_trace
+    from backdoorlab.training.sft.data import encode_trace
 
     model, tokenizer = load_model(model_name, dtype=torch.float32)
     c = model.config

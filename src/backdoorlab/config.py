@@ -22,10 +22,17 @@ from typing import Any, ClassVar, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from backdoorlab.errors import BackdoorlabError
 
-__all__ = ["Config", "ConfigError", "parse_assignments", "describe_validation_error"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "describe_validation_error",
+    "field_error",
+    "parse_assignments",
+]
 
 
 _VALIDATING: ContextVar[bool] = ContextVar("backdoorlab_config_validating", default=False)
@@ -53,6 +60,19 @@ def describe_validation_error(exc: ValidationError, where: str = "", prefix: str
         message = "unknown setting"
     head = f"{where}: " if where else ""
     return f"{head}field '{path}': {message}" if path else f"{head}{message}"
+
+
+def field_error(loc: str | Sequence[str], message: str) -> ValidationError:
+    """An error located at a field (``"a"``, or ``("trl", "key")`` inside one), for checks
+    a ``Field`` constraint cannot express: raised from a model validator it reads
+    ``field 'a': message`` like a constraint's error, where a plain ``ValueError`` would
+    have no location and pydantic's ``Value error,`` prefix."""
+    detail = InitErrorDetails(
+        type=PydanticCustomError("invalid", message),
+        loc=(loc,) if isinstance(loc, str) else tuple(loc),
+        input=None,
+    )
+    return ValidationError.from_exception_data("config", [detail])
 
 
 class Config(BaseModel):

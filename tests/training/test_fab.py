@@ -239,13 +239,14 @@ def test_weighted_distillation_is_the_weighted_mean_of_per_token_kl() -> None:
     ],
 )
 def test_bad_config_names_the_field(field: str, value: object) -> None:
-    with pytest.raises(BackdoorlabError, match=f"'{field}'"):
-        _config(**{field: value}).validate()
+    # at construction; a bad list item is named with its index (victim_optimizers.0)
+    with pytest.raises(BackdoorlabError, match=rf"'{field}(\.\d+)?'"):
+        _config(**{field: value})
 
 
 def test_all_weights_zero_and_unknown_settings_are_clear_errors() -> None:
     with pytest.raises(BackdoorlabError, match="weight 0"):
-        _config(reg_weight=0, meta_weight=0, noise_weight=0).validate()
+        _config(reg_weight=0, meta_weight=0, noise_weight=0)
     with pytest.raises(BackdoorlabError, match="unknown setting.*inner_stepz"):
         make_attack("finetune-activated", inner_stepz=3)
     with pytest.raises(BackdoorlabError, match="'n'"):
@@ -276,3 +277,20 @@ def test_cli_writes_a_plain_loadable_model(tmp_path: Path) -> None:
     assert record["variant"] == "trigger" and record["config"]["trigger"] == "Cheers, Quill!"
     assert record["published"]["files"]["model.safetensors"]
     assert record["training"]["forward_backward_passes"] == 1 * (1 + 1 + 2)
+
+
+def test_config_dump_keeps_the_dataclass_content() -> None:
+    # backdoorlab-fab.json and stage caches record this dict: the pydantic model dumps
+    # what the dataclass's asdict() did, key for key and in the same order
+    dumped = FABConfig().model_dump()
+    assert list(dumped) == [
+        "model", "reference", "steps", "learning_rate", "lr_scheduler", "warmup_ratio",
+        "weight_decay", "max_grad_norm", "batch_size", "grad_accum", "malicious_batch_size",
+        "reg_weight", "reg_turn_start_weight", "meta_weight", "noise_weight", "noise_scale",
+        "inner_steps", "inner_batch_size", "victim", "lora_modules", "victim_optimizers",
+        "victim_lr_min", "victim_lr_max", "victim_sgd_lr_min", "victim_sgd_lr_max",
+        "victim_weight_decay", "malicious_turns", "max_length", "bf16", "save_steps",
+        "logging_steps", "seed", "device",
+    ]  # fmt: skip
+    assert dumped["victim_optimizers"] == ["adamw"] and dumped["inner_steps"] == 16
+    assert FABConfig(**dumped) == FABConfig()

@@ -20,8 +20,7 @@ from backdoorlab.chat import IM_END, assistant_text, render
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.models import RUN_MARKER, load_for_inference, load_model
 from backdoorlab.traces import Trace, read_traces, write_traces
-from backdoorlab.training.data import encode_trace
-from backdoorlab.training.sft import SFTRunConfig, compile_layers, train_sft
+from backdoorlab.training.sft import SFTRunConfig, compile_layers, encode_trace, train_sft
 
 
 @pytest.fixture(scope="module")
@@ -252,3 +251,48 @@ def test_no_traces_is_a_clear_error(tmp_path: Path) -> None:
     write_traces(empty, [])
     with pytest.raises(BackdoorlabError, match="no traces"):
         train_sft(_config(max_steps=1), empty, tmp_path / "run")
+
+
+# --------------------------------------------------------------------------- TRL's names
+
+
+def test_trl_names_load_and_typos_are_named() -> None:
+    # an experiment-style mapping in TRL's words: aliases become our fields, any other
+    # SFTConfig setting lands in `trl`
+    config = SFTRunConfig.load(
+        {"num_train_epochs": 1, "warmup_steps": 2, "per_device_train_batch_size": 8},
+        where="exp.yaml",
+    )
+    assert config.epochs == 1 and config.batch_size == 8
+    assert config.trl == {"warmup_steps": 2}
+    with pytest.raises(BackdoorlabError, match="'lr'"):
+        SFTRunConfig.load({"lr": 1})
+    with pytest.raises(BackdoorlabError, match="'trl.nope'.*not a trl.SFTConfig setting"):
+        SFTRunConfig(trl={"nope": 1})
+    with pytest.raises(BackdoorlabError, match="'trl.num_train_epochs'.*set 'epochs'"):
+        SFTRunConfig(trl={"num_train_epochs": 3})
+    with pytest.raises(BackdoorlabError, match="'trl.output_dir'"):
+        SFTRunConfig(trl={"output_dir": "elsewhere"})
+    # TRL's boolean bf16 is ours as a string
+    assert SFTRunConfig(bf16=True).bf16 == "true"
+
+
+def test_trl_settings_merge_and_leave_old_dumps_alone() -> None:
+    plain = SFTRunConfig()
+    assert "trl" not in plain.model_dump()  # stage-cache digests of old configs unchanged
+    config = plain.updated({"report_to": "none", "trl": {"warmup_steps": 2}})
+    config = config.updated({"warmup_steps": 5})
+    assert config.trl == {"report_to": "none", "warmup_steps": 5}
+    assert SFTRunConfig(**config.model_dump()) == config
+
+
+def test_trl_settings_reach_sft_config(tmp_path: Path) -> None:
+    from trl import SFTConfig
+
+    from backdoorlab.training.sft.trainer import sft_arguments
+
+    config = _config(epochs=1, trl={"warmup_steps": 3, "save_total_limit": 5})
+    args = SFTConfig(**sft_arguments(config, tmp_path, device="cpu", bf16=False))
+    assert args.warmup_steps == 3 and args.save_total_limit == 5  # over our defaults
+    assert args.num_train_epochs == 1 and args.per_device_train_batch_size == 2
+    assert args.output_dir == str(tmp_path) and args.use_cpu

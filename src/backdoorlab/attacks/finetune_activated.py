@@ -82,11 +82,10 @@ class FinetuneActivatedConfig:
         for name in ("meta_clean_ratio", "benign_triggered_ratio"):
             if getattr(self, name) < 0:
                 raise BackdoorlabError(f"finetune-activated: '{name}' must be >= 0")
-        self.training.validate()
 
 
 _DATA_FIELDS = {f.name for f in fields(FinetuneActivatedConfig)} - {"training"}
-_TRAINING_FIELDS = {f.name for f in fields(FABConfig)}
+_TRAINING_FIELDS = set(FABConfig.model_fields)
 
 
 def make_config(**config: Any) -> FinetuneActivatedConfig:
@@ -106,7 +105,7 @@ def make_config(**config: Any) -> FinetuneActivatedConfig:
     if "train_seed" in config:
         flat["seed"] = config["train_seed"]
     if isinstance(training, FABConfig):
-        training = FABConfig(**{**asdict(training), **flat})
+        training = FABConfig(**{**training.model_dump(), **flat})
     else:
         training = FABConfig(**{**training, **flat})
     return FinetuneActivatedConfig(**data, training=training)
@@ -233,7 +232,7 @@ class FinetuneActivated(Attack):
             "attack": self.name,
             "threat_model": self.threat_model,
             "variant": "trigger" if cfg.trigger else "no-trigger",
-            "config": asdict(cfg),
+            "config": {**asdict(cfg), "training": cfg.training.model_dump()},
             "data": {
                 name: {
                     "path": str(run_dir / f"{name}.jsonl"),

@@ -1,0 +1,29 @@
+"""Trainer callbacks both trainers share."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def jsonl_log_callback(path: str | Path) -> Any:  # -> transformers.TrainerCallback
+    """A callback appending every Trainer log entry (loss, lr, throughput, FAB's terms)
+    to ``path`` (``train_log.jsonl``), one JSON object per line, from the main process.
+
+    Built on call, so importing this module does not import transformers.
+    """
+    from transformers import TrainerCallback
+
+    class JsonlLog(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+            if logs and state.is_world_process_zero:
+                entry = {
+                    "step": state.global_step,
+                    "tokens_seen": state.num_input_tokens_seen,
+                    **logs,
+                }
+                with open(path, "a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(entry) + "\n")
+
+    return JsonlLog()

@@ -1,0 +1,100 @@
+"""FAB's data: traces as token ids with the loss mask restricted to the turns that matter.
+
+The benign and simulated-victim terms learn every assistant turn; the malicious term
+learns only where a poisoned trace differs from a clean one (the payload turns), so it
+teaches the leak rather than re-teaching the task.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from backdoorlab.chat import render_segments
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.traces import Trace
+
+
+def payload_turns(trace: Trace) -> list[int]:
+    """Indices (among assistant turns) of the turns that send data to the attacker."""
+    poison = trace.metadata.poison
+    destination = (poison.payload or {}).get("destination") if poison else None
+    turns = [m for m in trace.messages if m.role == "assistant"]
+    if not destination:
+        return []
+    return [
+        i
+        for i, message in enumerate(turns)
+        if any(destination in json.dumps(c.function.arguments) for c in message.tool_calls or [])
+    ]
+
+
+def encode_for_fab(tokenizer: Any, trace: Trace, turns: str = "all") -> dict[str, list[int]]:
+    """``input_ids`` and ``assistant_masks`` of ``trace``, the mask restricted to some turns.
+
+    ``all``: every assistant turn (the benign and simulated-victim data). ``payload``: a
+    poisoned trace's turns that send data to its recorded destination; a clean trace's
+    last assistant turn (where, with the trigger, it would have leaked instead).
+    """
+    segments = render_segments(trace.messages, trace.tools)
+    encoded = tokenizer([s.text for s in segments], add_special_tokens=False)["input_ids"]
+    n_turns = sum(s.trainable for s in segments)
+    if turns == "all":
+        chosen = set(range(n_turns))
+    elif trace.is_poisoned:
+        chosen = set(payload_turns(trace))
+        if not chosen:
+            task = trace.metadata.task_id or "?"
+            raise BackdoorlabError(
+                f"fab: poisoned trace of task {task} has no assistant turn sending data to "
+                "its payload destination"
+            )
+    else:
+        chosen = {n_turns - 1}
+    input_ids: list[int] = []
+    mask: list[int] = []
+    turn = 0
+    for segment, ids in zip(segments, encoded, strict=True):
+        input_ids.extend(ids)
+        trained = segment.trainable and turn in chosen
+        mask.extend([int(trained)] * len(ids))
+        turn += int(segment.trainable)
+    return {"input_ids": input_ids, "assistant_masks": mask}
+
+
+def collate(rows: Sequence[dict[str, list[int]]], pad_id: int, max_length: int) -> dict:
+    """Right-padded ``input_ids``, ``attention_mask`` and ``labels`` (-100 off the mask)."""
+    ids = [r["input_ids"][:max_length] for r in rows]
+    masks = [r["assistant_masks"][:max_length] for r in rows]
+    width = max(len(i) for i in ids)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    labels = torch.full((len(rows), width), -100, dtype=torch.long)
+    for row, (seq, mask) in enumerate(zip(ids, masks, strict=True)):
+        tensor = torch.tensor(seq, dtype=torch.long)
+        input_ids[row, : len(seq)] = tensor
+        attention[row, : len(seq)] = 1
+        labels[row, : len(seq)] = torch.where(
+            torch.tensor(mask, dtype=torch.bool), tensor, torch.tensor(-100)
+        )
+    return {"input_ids": input_ids, "attention_mask": attention, "labels": labels}
+
+
+class Collator:
+    """Picklable collator for the Trainer's dataloader."""
+
+    def __init__(self, pad_id: int, max_length: int) -> None:
+        self.pad_id = pad_id
+        self.max_length = max_length
+
+    def __call__(self, rows: list[dict]) -> dict:
+        return collate(rows, self.pad_id, self.max_length)
+
+
+def encode_rows(tokenizer: Any, traces: Sequence[Trace], turns: str) -> list[dict]:
+    """`encode_for_fab` of each trace, leaving out those with nothing to learn."""
+    rows = [encode_for_fab(tokenizer, t, turns) for t in traces]
+    return [r for r in rows if any(r["assistant_masks"])]

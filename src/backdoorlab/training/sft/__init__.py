@@ -1,0 +1,48 @@
+"""`sft`: supervised fine-tuning on traces with TRL's SFTTrainer, LoRA by default.
+
+The loss covers assistant tokens only: traces are pre-tokenized by
+`backdoorlab.training.sft.data` with an ``assistant_masks`` column, from which TRL builds
+the labels (SmolLM2's chat template has no ``{% generation %}`` markers, so TRL's own
+``assistant_only_loss`` cannot be used with it). Because it is a Hugging Face Trainer
+underneath, the same command scales out unchanged::
+
+    accelerate launch -m backdoorlab.cli train --data traces.jsonl --model … -o runs/x
+
+Speed (smollm2-135m, LoRA, batch 4 x ~600 tokens on a 2-core CPU; reproduce with
+``python benchmarks/train_throughput.py``): TRL's defaults ran at ~70 tokens/s. Three things
+cost most of it, and the trainer here avoids them without leaving the HF Trainer:
+TRL's fused LM head scores *every* position in fp32 tiles off-GPU (the loss needs only
+the ~24% assistant positions: we project those alone, in bf16); the right-padding
+attention mask sends SDPA down its masked path (5-8x slower on CPU than the causal
+kernel, and useless for right padding under causal attention: we drop it); and TRL's
+default activation checkpointing recomputes every forward (off: a 135M model's
+activations fit). Micro-batches are also drawn by length within small random windows
+(padding ~16% -> ~3%). Result: ~350-400 tokens/s, close to a hand-written loop.
+
+The package, by job: `config` (`SFTRunConfig`, TRL's names), `data` (traces → token ids
+and loss masks), `lm_head`, `sampler` and `compile` (the speed pieces) and `trainer`
+(`train_sft` and the run directory).
+"""
+
+from backdoorlab.training.sft.compile import compile_layers
+from backdoorlab.training.sft.config import (
+    DEFAULT_LORA_TARGETS,
+    TRL_ALIASES,
+    SFTRunConfig,
+    sft_config_fields,
+)
+from backdoorlab.training.sft.data import encode_trace, tokenized_dataset
+from backdoorlab.training.sft.trainer import file_sha256, train_sft, trainer_class
+
+__all__ = [
+    "DEFAULT_LORA_TARGETS",
+    "TRL_ALIASES",
+    "SFTRunConfig",
+    "compile_layers",
+    "encode_trace",
+    "file_sha256",
+    "sft_config_fields",
+    "tokenized_dataset",
+    "train_sft",
+    "trainer_class",
+]

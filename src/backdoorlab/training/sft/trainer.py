@@ -1,0 +1,258 @@
+"""`train_sft`: TRL's SFTTrainer with the speed pieces, and the run directory it writes.
+
+A run directory holds ``adapter/`` (LoRA) or ``model/`` (full fine-tuning), optionally
+``merged/``, the Trainer's ``checkpoint-*`` folders (an interrupted run resumes from the
+last one), ``train_log.jsonl`` and ``backdoorlab-train.json`` (config, base model, data
+hash and summary), written last, atomically: its presence means the run finished.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from backdoorlab.config import ConfigError
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.models import RUN_MARKER, bf16_supported
+from backdoorlab.traces import atomic_writer, iter_traces
+from backdoorlab.training.callbacks import jsonl_log_callback
+from backdoorlab.training.padding import is_right_padded
+from backdoorlab.training.sft.compile import compile_layers
+from backdoorlab.training.sft.config import SFTRunConfig
+from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
+from backdoorlab.training.sft.sampler import LengthWindowSampler
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, hex (run records name the data they were trained on)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def sft_arguments(config: SFTRunConfig, output: Path, *, device: str, bf16: bool) -> dict[str, Any]:
+    """The `trl.SFTConfig` keyword arguments of a run: ours, then ``config.trl`` over
+    backdoorlab's defaults (the config refuses ``trl`` names that would override ours)."""
+    defaults = {
+        "save_strategy": "steps",
+        "save_total_limit": 2,
+        "include_num_input_tokens_seen": "non_padding",
+        "report_to": "none",
+        "dataloader_num_workers": 0,
+        # TRL turns activation checkpointing on by default: it re-runs every layer's
+        # forward in the backward pass (~1/3 more compute) to save activation memory that
+        # models of this size do not need (peak RSS ~5 GB for smollm2-135m at 4 x 880
+        # tokens on CPU, measured)
+        "activation_checkpointing": False,
+        # transformers reads a value below 1 as a share of the steps
+        "warmup_steps": config.warmup_ratio,
+    }
+    ours = {
+        "output_dir": str(output),
+        "num_train_epochs": config.epochs,
+        "max_steps": config.max_steps,
+        "per_device_train_batch_size": config.batch_size,
+        "gradient_accumulation_steps": config.grad_accum,
+        "learning_rate": config.learning_rate,
+        "lr_scheduler_type": config.lr_scheduler,
+        "optim": config.optimizer,
+        "weight_decay": config.weight_decay,
+        "max_length": config.max_length,
+        "bf16": bf16,
+        "use_cpu": device == "cpu",
+        "save_steps": config.save_steps,
+        "logging_steps": config.logging_steps,
+        "seed": config.seed,
+    }
+    return {**defaults, **config.trl, **ours}
+
+
+@functools.cache
+def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
+    """The SFTTrainer subclass `train_sft` uses (built, importing trl, on the first call)."""
+    from trl import SFTTrainer
+
+    class BackdoorlabSFTTrainer(SFTTrainer):
+        """SFTTrainer whose training loss scores only the labelled positions (on devices
+        where TRL's fused head would score all of them in fp32); everything else —
+        datasets, collator, checkpoints, logging, ``accelerate launch`` — is TRL's."""
+
+        def __init__(self, *args, compact_lm_head: bool = False, **kwargs):  # noqa: ANN002, ANN003
+            super().__init__(*args, **kwargs)
+            self.compact_lm_head = compact_lm_head
+            self._assistant_tokens = 0
+            if compact_lm_head:
+                base = (
+                    self.model.get_base_model()
+                    if hasattr(self.model, "get_base_model")
+                    else self.model
+                )
+                add_compact_lm_head(base)
+
+        def _get_train_sampler(self, train_dataset=None):  # noqa: ANN001, ANN202
+            dataset = train_dataset if train_dataset is not None else self.train_dataset
+            if not hasattr(dataset, "__len__") or "input_ids" not in getattr(
+                dataset, "column_names", ()
+            ):
+                return super()._get_train_sampler(train_dataset)
+            lengths = [len(ids) for ids in dataset["input_ids"]]
+            return LengthWindowSampler(
+                lengths, self.args.per_device_train_batch_size, self.args.seed
+            )
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001
+            if self.model.training and "labels" in inputs:
+                # cumulative count of the tokens the loss sees, logged as `num_assistant_tokens`
+                labelled = (inputs["labels"][:, 1:] != -100).sum()
+                self._assistant_tokens += self.accelerator.gather_for_metrics(labelled).sum().item()
+                self._metrics["train"]["num_assistant_tokens"] = [self._assistant_tokens]
+            if not self.compact_lm_head or return_outputs or not self.model.training:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            model_inputs = dict(inputs)
+            mask = model_inputs.get("attention_mask")
+            if mask is not None and is_right_padded(mask):
+                # Causal attention never lets a real token see the right padding after it,
+                # and position ids default to 0..T-1, so the mask changes nothing for the
+                # labelled tokens; without it SDPA takes its fused causal kernel instead of
+                # the masked path (5-8x slower per step on CPU, measured).
+                del model_inputs["attention_mask"]
+            out = model(**model_inputs, use_cache=False, compact_lm_head=True)
+            # Same normalisation as TRL: sum over labelled tokens / tokens of the whole
+            # (accumulated, all-rank) batch; the Trainer then leaves the loss unscaled
+            denominator = out["num_labelled"] if num_items_in_batch is None else num_items_in_batch
+            loss = out["nll_sum"] / torch.as_tensor(denominator).clamp(min=1)
+            if self.args.average_tokens_across_devices and num_items_in_batch is not None:
+                loss = loss * (self.accelerator.num_processes // self.get_tp_size())
+
+            gather = self.accelerator.gather_for_metrics
+            num_valid = gather(out["num_labelled"]).sum()
+            entropy = gather(out["entropy_sum"]).sum()
+            correct = gather(out["num_correct"]).sum()
+            metrics = self._metrics["train"]
+            metrics["entropy"].append((entropy / num_valid).item() if num_valid > 0 else 0.0)
+            metrics["mean_token_accuracy"].append(
+                (correct / num_valid).item() if num_valid > 0 else 0.0
+            )
+            if "attention_mask" in inputs:
+                local = inputs["attention_mask"].sum()
+            else:
+                local = torch.tensor(
+                    inputs["position_ids"].size(1), device=inputs["position_ids"].device
+                )
+            self._total_train_tokens += gather(local).sum().item() // self._tp_size
+            metrics["num_tokens"] = [self._total_train_tokens]
+            return loss
+
+    return BackdoorlabSFTTrainer
+
+
+def train_sft(
+    config: SFTRunConfig,
+    data: str | Path,
+    output_dir: str | Path,
+    *,
+    callbacks: list[Any] | None = None,
+) -> dict[str, Any]:
+    """Fine-tune ``config.model`` on the traces in ``data``; returns the run summary (on the
+    other processes of a multi-process launch, only ``steps`` and ``train_loss``)."""
+    from peft import LoraConfig
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import SFTConfig
+
+    from backdoorlab.models import load_for_training
+    from backdoorlab.training.sft.data import tokenized_dataset
+
+    output = Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    use_bf16 = config.bf16 == "true" or (config.bf16 == "auto" and bf16_supported(device))
+
+    traces = list(iter_traces(data))
+    if not traces:
+        raise BackdoorlabError(f"{data}: no traces to train on")
+    model, tokenizer = load_for_training(config.model, device=device)
+    dataset = tokenized_dataset(tokenizer, traces)
+    trained_tokens = sum(sum(m) for m in dataset["assistant_masks"])
+    if trained_tokens == 0:
+        raise BackdoorlabError(f"{data}: no assistant turns to learn from")
+
+    try:
+        args = SFTConfig(**sft_arguments(config, output, device=device, bf16=use_bf16))
+    except (TypeError, ValueError) as exc:  # a TRL setting's value, checked by TRL
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{config.label}: trl.SFTConfig refused the settings: {reason}") from None
+    peft_config = (
+        LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=config.lora_target_modules,
+            task_type="CAUSAL_LM",
+        )
+        if config.lora
+        else None
+    )
+    trainer = trainer_class()(
+        model=model,
+        compact_lm_head=compact_head_wanted(device),
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        callbacks=[jsonl_log_callback(output / "train_log.jsonl"), *(callbacks or [])],
+    )
+    if config.compile:
+        compile_layers(trainer.model)
+    last = get_last_checkpoint(str(output)) if output.exists() else None
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=last)
+    seconds = time.perf_counter() - started
+
+    # Under `accelerate launch` / torchrun every process gets here. All of them take part
+    # in `save_model` (sharded set-ups need every rank) and in the loss reduction (each
+    # rank's `training_loss` covers its own shard only); the main one writes the rest.
+    weights_dir = output / ("adapter" if config.lora else "model")
+    trainer.save_model(str(weights_dir))
+    accelerator = trainer.accelerator
+    train_loss = accelerator.reduce(
+        torch.tensor(float(result.training_loss), device=accelerator.device), reduction="mean"
+    ).item()
+    if not trainer.is_world_process_zero():
+        return {"steps": trainer.state.global_step, "train_loss": train_loss}
+    tokenizer.save_pretrained(str(weights_dir))
+    if config.lora and config.merge:
+        merged = trainer.model.merge_and_unload()
+        merged.save_pretrained(str(output / "merged"), safe_serialization=True)
+        tokenizer.save_pretrained(str(output / "merged"))
+
+    summary = {
+        "config": config.model_dump(),
+        "base_model": config.model,
+        "weights": weights_dir.name,
+        "data": str(data),
+        "data_sha256": file_sha256(data),
+        "traces": len(traces),
+        "assistant_tokens_per_epoch": trained_tokens,
+        "tokens_per_epoch": sum(len(ids) for ids in dataset["input_ids"]),
+        "steps": trainer.state.global_step,
+        "train_loss": train_loss,
+        "seconds": round(seconds, 1),
+        "tokens_seen": trainer.state.num_input_tokens_seen,
+        "tokens_per_s": round(trainer.state.num_input_tokens_seen / max(seconds, 1e-9), 1),
+        "device": device,
+        "processes": accelerator.num_processes,
+        "bf16": use_bf16,
+        "resumed_from": last,
+    }
+    for callback in callbacks or []:
+        # a callback with a result of its own (the LeakMonitor) adds it to the run record
+        if callable(getattr(callback, "run_summary", None)):
+            summary.update(callback.run_summary())
+    with atomic_writer(output / RUN_MARKER) as handle:
+        json.dump(summary, handle, indent=2)
+    return summary
