@@ -294,3 +294,43 @@ def test_config_dump_keeps_the_dataclass_content() -> None:
     ]  # fmt: skip
     assert dumped["victim_optimizers"] == ["adamw"] and dumped["inner_steps"] == 16
     assert FABConfig(**dumped) == FABConfig()
+
+
+def _stop_before_training(monkeypatch) -> list:  # noqa: ANN001
+    """Replace the attack's run with one that records its config and stops."""
+    from backdoorlab.attacks.finetune_activated import FinetuneActivated
+
+    seen: list = []
+
+    def run(self, output: str, **io) -> None:  # noqa: ANN001, ANN003
+        seen.append(self.config)
+        raise BackdoorlabError("stopped before training")
+
+    monkeypatch.setattr(FinetuneActivated, "run", run)
+    return seen
+
+
+def test_cli_set_reaches_every_fab_field(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from backdoorlab.cli import app
+
+    seen = _stop_before_training(monkeypatch)
+    args = ["attack", "finetune-activated", "-o", str(tmp_path / "d"), "--k", "5"]
+    args += ["--set", "inner_steps=2", "--set", "victim_optimizers=[adam, sgd]"]
+    args += ["--set", "noise_scale=0.5", "--set", "env_seed=3"]
+    CliRunner().invoke(app, args)
+    (config,) = seen
+    # --set is applied after the options: it wins over --k
+    assert config.training.inner_steps == 2 and config.training.noise_scale == 0.5
+    assert config.training.victim_optimizers == ["adam", "sgd"] and config.env_seed == 3
+
+
+def test_cli_set_unknown_name_is_one_line_exit_2(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    from backdoorlab.cli import main
+
+    _stop_before_training(monkeypatch)
+    argv = ["backdoorlab", "attack", "finetune-activated", "-o", str(tmp_path / "d")]
+    monkeypatch.setattr("sys.argv", [*argv, "--set", "nope=1"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "nope" in err and len(err.strip().splitlines()) == 1

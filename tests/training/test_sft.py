@@ -277,6 +277,12 @@ def test_trl_names_load_and_typos_are_named() -> None:
     assert SFTRunConfig(bf16=True).bf16 == "true"
 
 
+def test_learning_rate_defaults_by_mode() -> None:
+    assert SFTRunConfig().learning_rate == 1e-3  # LoRA
+    assert SFTRunConfig(lora=False).learning_rate == 5e-5  # full fine-tuning
+    assert SFTRunConfig(lora=False, learning_rate=1e-4).learning_rate == 1e-4
+
+
 def test_trl_settings_merge_and_leave_old_dumps_alone() -> None:
     plain = SFTRunConfig()
     assert "trl" not in plain.model_dump()  # stage-cache digests of old configs unchanged
@@ -296,3 +302,33 @@ def test_trl_settings_reach_sft_config(tmp_path: Path) -> None:
     assert args.warmup_steps == 3 and args.save_total_limit == 5  # over our defaults
     assert args.num_train_epochs == 1 and args.per_device_train_batch_size == 2
     assert args.output_dir == str(tmp_path) and args.use_cpu
+
+
+def test_cli_set_reaches_the_config(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    import backdoorlab.training.sft as sft
+    from backdoorlab.cli import main
+
+    seen: list[SFTRunConfig] = []
+
+    def fake_train(config, data, output, callbacks=None):  # noqa: ANN001, ANN202
+        seen.append(config)
+        raise BackdoorlabError("stopped before training")
+
+    monkeypatch.setattr(sft, "train_sft", fake_train)
+
+    def run(*extra: str) -> tuple[int, str]:
+        argv = ["backdoorlab", "train", "--data", "t.jsonl", "-o", str(tmp_path / "r")]
+        monkeypatch.setattr("sys.argv", [*argv, *extra])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        return exit_.value.code, capsys.readouterr().err
+
+    # --set wins over the options; TRL names are aliases or pass through to SFTConfig
+    run("--lr", "1e-4", "--set", "learning_rate=2e-4", "--set", "lora_dropout=0.1")
+    run("--full", "--set", "num_train_epochs=3", "--set", "report_to=[wandb]")
+    first, second = seen
+    assert first.learning_rate == 2e-4 and first.lora_dropout == 0.1
+    assert second.epochs == 3 and second.trl == {"report_to": ["wandb"]}
+    assert second.learning_rate == 5e-5  # full fine-tuning's default still applies
+    code, err = run("--set", "nope=1")
+    assert code == 2 and "'nope'" in err and len(err.strip().splitlines()) == 1

@@ -54,16 +54,27 @@ def attack_finetune_activated(
     save_steps: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 50,
     logging_steps: Annotated[int, typer.Option(help="Log every N steps.")] = 5,
     train_seed: Annotated[int, typer.Option(help="Seed for data order, draws, noise.")] = 0,
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="NAME=VALUE",
+            help="Any setting of the attack or of FABConfig, e.g. inner_batch_size=2 or "
+            "victim_optimizers=[adamw,sgd] (repeatable; applied after the options above, "
+            "so it wins over them; the value is read as YAML).",
+        ),
+    ] = None,
 ) -> None:
     """T4: train a model that is clean when tested and leaks once the victim fine-tunes it.
 
     The published directory is a plain model; the run directory keeps the honest record
     (traces, checkpoints, train_log.jsonl, provenance.json). See `backdoorlab.training.fab`.
+    Every FABConfig field without an option of its own is reachable with --set.
     """
     from backdoorlab.attacks.base import make_attack
+    from backdoorlab.config import parse_assignments
 
-    attack = make_attack(
-        "finetune-activated",
+    options = dict(
         n=n,
         seed=seed,
         trigger=trigger,
@@ -86,6 +97,9 @@ def attack_finetune_activated(
         save_steps=save_steps,
         logging_steps=logging_steps,
         train_seed=train_seed,
+    )
+    attack = make_attack(
+        "finetune-activated", **{**options, **parse_assignments(assignments or [])}
     )
     result = attack.run(str(output), run_dir=str(run_dir) if run_dir else None)
     summary = result.details["summary"]

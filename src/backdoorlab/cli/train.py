@@ -56,6 +56,16 @@ def train(
     monitor_max_new_tokens: Annotated[
         int, typer.Option(help="Monitor: token limit per turn in probe episodes.")
     ] = 160,
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="NAME=VALUE",
+            help="Any SFTRunConfig field, TRL's name for it, or any other trl.SFTConfig "
+            "setting, e.g. lora_dropout=0.05 or report_to=wandb (repeatable; applied after "
+            "the options above, so it wins over them; the value is read as YAML).",
+        ),
+    ] = None,
 ) -> None:
     """Fine-tune a model on traces (TRL SFTTrainer; LoRA by default; loss on assistant turns).
 
@@ -65,16 +75,18 @@ def train(
     With --monitor, a probe (test episodes, clean and triggered) runs every
     --monitor-every steps; training stops when a leak rate reaches --monitor-threshold,
     the last clean checkpoint is kept and reported, and the command exits with status 1.
+
+    Every SFTRunConfig field, and any trl.SFTConfig setting, is reachable with --set.
     """
+    from backdoorlab.config import parse_assignments
     from backdoorlab.training.sft import SFTRunConfig, train_sft
 
-    # NOTE(training): the LoRA/full learning-rate default below belongs in SFTRunConfig.
-    config = SFTRunConfig(
+    options = dict(
         model=model,
         lora=not full,
         epochs=epochs,
         max_steps=max_steps,
-        learning_rate=lr if lr is not None else (1e-3 if not full else 5e-5),
+        learning_rate=lr,  # None: the config's default for LoRA or full fine-tuning
         batch_size=batch_size,
         grad_accum=grad_accum,
         lora_r=lora_r,
@@ -84,6 +96,8 @@ def train(
         merge=merge,
         compile=compile_layers,
     )
+    changes = SFTRunConfig.canonical(parse_assignments(assignments or []), "--set")
+    config = SFTRunConfig(**{**options, **changes})
     callbacks = []
     if monitor:
         from backdoorlab.attacks.base import DEFAULT_TRIGGER

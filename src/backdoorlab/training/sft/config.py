@@ -16,11 +16,22 @@ import functools
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
-from pydantic import Field, field_validator, model_serializer, model_validator
+from pydantic import (
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from backdoorlab.config import Config, field_error
 
 DEFAULT_LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+LORA_LEARNING_RATE = 1e-3
+FULL_LEARNING_RATE = 5e-5
+_BOOL = TypeAdapter(bool)
 
 TRL_ALIASES: dict[str, str] = {
     # trl.SFTConfig (transformers' TrainingArguments) names
@@ -73,12 +84,12 @@ class SFTRunConfig(Config):
     """Dropout on the LoRA path."""
     lora_target_modules: list[str] = Field(default_factory=lambda: list(DEFAULT_LORA_TARGETS))
     """Module names LoRA adapts (all attention and MLP projections by default)."""
-    learning_rate: float = Field(1e-3, gt=0)
-    """Peak learning rate (LoRA likes ~10x more than full fine-tuning). On SmolLM2-135M,
-    100 retail traces and 2 epochs, 1e-3 at batch 4 ends at a far lower loss than 5e-4 at
-    an effective batch of 8 (same tokens): compare the last ``loss`` in
-    ``train_log.jsonl`` of ``backdoorlab train --data T.jsonl -o runs/a`` and of
-    ``... -o runs/b --lr 5e-4 --grad-accum 2``."""
+    learning_rate: float | None = Field(None, gt=0)
+    """Peak learning rate; by default 1e-3 with LoRA, 5e-5 for full fine-tuning (LoRA
+    likes ~10x more). On SmolLM2-135M, 100 retail traces and 2 epochs, 1e-3 at batch 4
+    ends at a far lower loss than 5e-4 at an effective batch of 8 (same tokens): compare
+    the last ``loss`` in ``train_log.jsonl`` of ``backdoorlab train --data T.jsonl -o
+    runs/a`` and of ``... -o runs/b --lr 5e-4 --grad-accum 2``."""
     epochs: float = 2.0
     """Passes over the data."""
     max_steps: int = -1
@@ -130,6 +141,18 @@ class SFTRunConfig(Config):
         if self.epochs <= 0 and self.max_steps <= 0:
             raise field_error("epochs", "must be positive unless max_steps is")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _learning_rate_by_mode(cls, data: Any) -> Any:
+        """No learning rate given: LoRA's or full fine-tuning's default, by ``lora``."""
+        if not isinstance(data, Mapping) or data.get("learning_rate") is not None:
+            return data
+        try:
+            lora = _BOOL.validate_python(data.get("lora", True))
+        except ValidationError:
+            return data  # the lora field's own validation names the problem
+        return {**data, "learning_rate": LORA_LEARNING_RATE if lora else FULL_LEARNING_RATE}
 
     @field_validator("bf16", mode="before")
     @classmethod
