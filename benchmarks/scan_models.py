@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,7 +116,7 @@ def main() -> int:
         path = args.workdir / f"{name}.json"
         if path.is_file():
             report = json.loads(path.read_text())
-            if not _same_settings(report, asdict(config)):
+            if not _same_settings(report, config.model_dump()):
                 print(f"{path} was scanned with other settings: move it or use another --workdir")
                 return 2
             print(f"[{name}] reusing {path}", file=sys.stderr)
@@ -167,7 +166,7 @@ def main() -> int:
     )
     record = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": asdict(config),
+        "config": config.model_dump(),
         "rows": rows,
         "auroc": auroc,
         "flagged": flagged,

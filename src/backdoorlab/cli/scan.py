@@ -53,6 +53,16 @@ def scan(
     max_new_tokens: Annotated[int, typer.Option(help="Token limit per turn.")] = 160,
     batch_size: Annotated[int, typer.Option(help="Episodes generated together.")] = 32,
     device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda if any).")] = None,
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Any scan setting, after the options above (repeatable): lora_r, seed, "
+            "canary_seed, suspicious_alpha, min_effect, tolerated_leak_rate, probe.split, "
+            "... e.g. --set tolerated_leak_rate=0.05 --set probe.split=train.",
+        ),
+    ] = None,
 ) -> None:
     """Check a model before fine-tuning it: leak probes and canary fine-tunes.
 
@@ -61,7 +71,13 @@ def scan(
     suspicious, backdoored) gates with --fail-on: exit status 1 when reached.
     """
     from backdoorlab.defenses.probes import ProbeConfig
-    from backdoorlab.defenses.scan import CanarySetting, ScanConfig, default_canaries, scan_command
+    from backdoorlab.defenses.scan import (
+        CanarySetting,
+        ScanConfig,
+        apply_settings,
+        default_canaries,
+        scan_command,
+    )
 
     if no_canary and canary:
         raise BackdoorlabError("--no-canary and --canary contradict each other")
@@ -90,4 +106,6 @@ def scan(
         alpha=alpha,
         device=device,
     )
+    if assignments:
+        config = apply_settings(config, assignments)
     raise typer.Exit(scan_command(model, config, output=output, fail_on=fail_on))
