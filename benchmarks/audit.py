@@ -60,7 +60,7 @@ import numpy as np
 
 from backdoorlab.attacks.base import make_attack
 from backdoorlab.defenses.audit import AuditOptions, AuditReport, audit
-from backdoorlab.defenses.audit.outliers import MiniLMEmbedder
+from backdoorlab.defenses.audit.embeddings import MiniLMEmbedder
 from backdoorlab.envs import make_env
 from backdoorlab.policies import make_policy
 from backdoorlab.rollout import iter_rollout

@@ -9,7 +9,8 @@ import pytest
 from audit_builders import ATTACKER, EMAIL, lookup_then, send, trace, user
 
 from backdoorlab.defenses.audit import AuditOptions, audit
-from backdoorlab.defenses.audit.judge import JudgeConfig, OpenAIScorer, judge_chats
+from backdoorlab.defenses.audit.judge import JudgeConfig, judge_chats
+from backdoorlab.defenses.audit.judge_scorers import OpenAIScorer
 from backdoorlab.defenses.audit.registry import default_detectors
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.traces import Trace

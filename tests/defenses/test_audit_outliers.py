@@ -8,8 +8,10 @@ from audit_builders import ATTACKER, EMAIL, PHONE, lookup_then, send, trace, use
 
 from backdoorlab.defenses.audit import AuditOptions, audit
 from backdoorlab.defenses.audit.command import audit_command
-from backdoorlab.defenses.audit.outliers import OutliersConfig, minilm_dir, spectral_scores
+from backdoorlab.defenses.audit.embeddings import minilm_dir
+from backdoorlab.defenses.audit.outliers import OutliersConfig
 from backdoorlab.defenses.audit.registry import default_detectors, parse_option_strings
+from backdoorlab.defenses.audit.spectral import spectral_scores
 from backdoorlab.errors import BackdoorlabError
 
 PLANTED = [5, 23, 41]

