@@ -19,18 +19,17 @@ else's dataset, e.g. after ``audit --filter``, never loses data.
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backdoorlab.errors import TraceFormatError
+from backdoorlab.files import atomic_writer as atomic_writer  # re-exported: callers import it here
+from backdoorlab.files import is_stdio, open_text
 
 Role = Literal["system", "user", "assistant", "tool", "developer"]
 
@@ -145,13 +144,6 @@ class Trace(BaseModel):
         return self.model_dump_json(exclude_none=True)
 
 
-def _open_text(path: Path, mode: str, *, gz: bool | None = None) -> IO[str]:
-    """Open a text file, gzip-compressed when ``gz`` (by default: when it ends in .gz)."""
-    if path.suffix == ".gz" if gz is None else gz:
-        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8")
-
-
 def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) -> Trace:
     """Parse one JSONL line, raising `TraceFormatError` that names the place and the field."""
     try:
@@ -171,43 +163,26 @@ def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) ->
 
 
 def iter_traces(path: str | os.PathLike[str]) -> Iterator[Trace]:
-    """Stream traces from a JSONL (or .jsonl.gz) file; blank lines are skipped."""
-    path = Path(path)
-    if not path.exists():
-        raise TraceFormatError(f"{path}: no such file")
-    with _open_text(path, "r") as handle:
+    """Stream traces from a JSONL (or .jsonl.gz) file, ``-`` for stdin; blank lines are skipped."""
+    if is_stdio(path):
+        source = "<stdin>"
+    else:
+        path = Path(path)
+        if not path.exists():
+            raise TraceFormatError(f"{path}: no such file")
+        source = str(path)
+    with open_text(path, "r") as handle:
         for lineno, line in enumerate(handle, start=1):
             if line.strip():
-                yield parse_trace_line(line, source=str(path), lineno=lineno)
+                yield parse_trace_line(line, source=source, lineno=lineno)
 
 
 def read_traces(path: str | os.PathLike[str]) -> list[Trace]:
     return list(iter_traces(path))
 
 
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
-    """Write a text file atomically: to a temp file beside it, renamed into place on success.
-
-    A crash or an exception mid-write leaves any previous file untouched, never a
-    truncated one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        with _open_text(tmp_path, "w", gz=path.suffix == ".gz") as handle:
-            yield handle
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-
-
 def write_traces(path: str | os.PathLike[str], traces: Iterable[Trace]) -> int:
-    """Write traces as JSONL atomically, streaming; returns how many were written."""
+    """Write traces as JSONL atomically (``-``: to stdout), streaming; returns how many."""
     count = 0
     with atomic_writer(path) as handle:
         for trace in traces:

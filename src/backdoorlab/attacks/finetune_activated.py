@@ -36,6 +36,7 @@ from typing import Any
 
 from backdoorlab.attacks.base import Attack, AttackResult, register_attack
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import file_sha256
 from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
 from backdoorlab.traces import Poison, Trace, atomic_writer, write_traces
 from backdoorlab.training.fab import FABConfig
@@ -183,8 +184,6 @@ def collect_fab_traces(
 
 
 def _files_sha256(directory: Path) -> dict[str, str]:
-    from backdoorlab.training.sft import file_sha256
-
     return {p.name: file_sha256(p) for p in sorted(directory.iterdir()) if p.is_file()}
 
 
@@ -207,7 +206,6 @@ class FinetuneActivated(Attack):
     def run(self, output: str, **io: Any) -> AttackResult:
         """Collect, train, publish to ``output``; ``io["run_dir"]`` keeps the provenance."""
         from backdoorlab.training.fab import train_fab
-        from backdoorlab.training.sft import file_sha256
 
         cfg = self.config
         published = Path(output)

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.defenses.audit.findings import severity_rank
-from backdoorlab.defenses.audit.reader import HashingReader, is_blank, iter_raw_lines, sha256_file
+from backdoorlab.defenses.audit.reader import HashingReader, is_blank, iter_raw_lines
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import file_sha256
 from backdoorlab.traces import atomic_writer
 
 
@@ -68,7 +69,7 @@ def write_filtered(
         "input": str(source),
         "input_sha256": report.sha256,
         "output": str(output),
-        "output_sha256": sha256_file(output),
+        "output_sha256": file_sha256(output),
         "traces_in": report.traces,
         "traces_kept": kept,
         "traces_removed": len(removed),

@@ -160,11 +160,3 @@ class TraceStream:
             self._digest = reader.sha256.hexdigest()
             if self.progress is not None:
                 self.progress(reader.bytes_read, self.traces, self.reads)
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()

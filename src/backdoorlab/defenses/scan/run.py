@@ -21,6 +21,7 @@ from backdoorlab.defenses.scan.config import ScanConfig
 from backdoorlab.defenses.scan.evidence import assess
 from backdoorlab.defenses.scan.triggers import candidate_triggers
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import file_sha256
 
 __all__ = ["directory_hashes", "model_files", "scan"]
 
@@ -44,8 +45,7 @@ def directory_hashes(path: Path | None) -> dict[str, str]:
         return {}
     out = {}
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        with open(file, "rb") as handle:
-            out[str(file.relative_to(path))] = hashlib.file_digest(handle, "sha256").hexdigest()
+        out[str(file.relative_to(path))] = file_sha256(file)
     return out
 
 

@@ -9,7 +9,6 @@ hash and summary), written last, atomically: its presence means the run finished
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ import torch
 
 from backdoorlab.config import ConfigError
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import file_sha256  # re-exported by training.sft
 from backdoorlab.models import RUN_MARKER, bf16_supported
 from backdoorlab.traces import atomic_writer, iter_traces
 from backdoorlab.training.callbacks import jsonl_log_callback
@@ -27,12 +27,6 @@ from backdoorlab.training.sft.compile import compile_layers
 from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
 from backdoorlab.training.sft.sampler import LengthWindowSampler
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, hex (run records name the data they were trained on)."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def sft_arguments(config: SFTRunConfig, output: Path, *, device: str, bf16: bool) -> dict[str, Any]:
