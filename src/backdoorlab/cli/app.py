@@ -7,6 +7,7 @@ command, so ``backdoorlab --help`` stays fast.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.text import Text
@@ -21,6 +22,31 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"backdoorlab {version('backdoorlab')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("backdoorlab (not installed: no version metadata)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 app.command()(collect.collect)
 app.command()(show.show)
 app.command()(poison.poison)

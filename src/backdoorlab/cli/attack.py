@@ -9,6 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from backdoorlab.cli.options import Bf16, Victim, one_of
+from backdoorlab.cli.output import print_json
+
+_FIGURES = ("steps", "passes_per_step", "forward_backward_passes", "seconds")
+
 attack_app = typer.Typer(
     help="Attacks that produce a model rather than a dataset.", no_args_is_help=True
 )
@@ -38,7 +43,9 @@ def attack_finetune_activated(
     lr: Annotated[float, typer.Option(help="Outer learning rate (full fine-tuning).")] = 2e-5,
     batch_size: Annotated[int, typer.Option(help="Clean traces per outer micro-batch.")] = 2,
     malicious_batch_size: Annotated[int, typer.Option(help="Malicious traces per step.")] = 2,
-    victim: Annotated[str, typer.Option(help="Simulated victim: full, lora or mixed.")] = "full",
+    victim: Annotated[
+        Victim, typer.Option(parser=one_of(Victim, "--victim"), help="Simulated victim.")
+    ] = "full",
     victim_optimizers: Annotated[
         str, typer.Option(help="Comma-separated: adamw, adam, sgd.")
     ] = "adamw",
@@ -50,7 +57,9 @@ def attack_finetune_activated(
     ] = 0.0,
     meta_weight: Annotated[float, typer.Option(help="Weight of the meta-learning term.")] = 1.0,
     noise_weight: Annotated[float, typer.Option(help="Weight of the noise term.")] = 1.0,
-    bf16: Annotated[str, typer.Option(help="auto, true or false.")] = "auto",
+    bf16: Annotated[
+        Bf16, typer.Option(parser=one_of(Bf16, "--bf16"), help="bf16 autocast: auto, true, false.")
+    ] = "auto",
     save_steps: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 50,
     logging_steps: Annotated[int, typer.Option(help="Log every N steps.")] = 5,
     train_seed: Annotated[int, typer.Option(help="Seed for data order, draws, noise.")] = 0,
@@ -64,6 +73,7 @@ def attack_finetune_activated(
             "so it wins over them; the value is read as YAML).",
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """T4: train a model that is clean when tested and leaks once the victim fine-tunes it.
 
@@ -103,11 +113,18 @@ def attack_finetune_activated(
     )
     result = attack.run(str(output), run_dir=str(run_dir) if run_dir else None)
     summary = result.details["summary"]
+    if as_json:
+        print_json(
+            {"benign_traces": summary["benign_traces"], "malicious_traces": result.poisoned}
+            | {key: summary[key] for key in (*_FIGURES, "seconds_per_step")}
+            | {"run_dir": result.details["run_dir"]}
+        )
+        return
     table = Table(title=f"finetune-activated → {output}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("benign / malicious traces", f"{summary['benign_traces']} / {result.poisoned}")
-    for key in ("steps", "passes_per_step", "forward_backward_passes", "seconds"):
+    for key in _FIGURES:
         table.add_row(key, str(summary[key]))
     table.add_row("seconds per step", f"{summary['seconds_per_step']:.3g}")
     table.add_row("run directory", result.details["run_dir"])

@@ -7,10 +7,16 @@ from typing import Annotated
 
 import typer
 
+from backdoorlab.cli.options import AuditFailOn, one_of
+from backdoorlab.cli.output import echo_file, one_stdout, readable_path, results_console
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import STDIO, is_stdio
+
 
 def audit(
     path: Annotated[
-        Path, typer.Argument(help="Trace dataset (JSONL, ours or plain OpenAI format).")
+        Path,
+        typer.Argument(help="Trace dataset (JSONL, ours or plain OpenAI format; - for stdin)."),
     ],
     sinks: Annotated[
         Path | None, typer.Option(help="YAML list of {tool, destination, kind}.")
@@ -20,9 +26,14 @@ def audit(
         typer.Option(help="Comma-separated detectors (default: dataflow, trigger-mining)."),
     ] = None,
     fail_on: Annotated[
-        str, typer.Option(help="Exit 1 on a finding of: none, low, medium, high.")
+        AuditFailOn,
+        typer.Option(
+            parser=one_of(AuditFailOn, "--fail-on"), help="Exit 1 on a finding of this severity."
+        ),
     ] = "high",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Report JSON.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Report JSON (- for stdout).")
+    ] = None,
     filter_path: Annotated[
         Path | None, typer.Option("--filter", help="Write the dataset without flagged traces.")
     ] = None,
@@ -32,17 +43,26 @@ def audit(
             "--option", help="Detector setting DETECTOR.NAME=VALUE, e.g. outliers.components=3"
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Find poisoned traces in a fine-tuning dataset before training on it."""
     from backdoorlab.defenses.audit.command import audit_command
 
-    code = audit_command(
-        path,
-        sinks=sinks,
-        detectors=detectors,
-        fail_on=fail_on,
-        output=output,
-        filter_path=filter_path,
-        options=option,
-    )
+    one_stdout(as_json, **{"-o": output})
+    if is_stdio(filter_path):
+        raise BackdoorlabError("--filter needs a file: its manifest is written beside it")
+    report = output if output is not None or not as_json else Path(STDIO)
+    with readable_path(path) as source:
+        code = audit_command(
+            source,
+            sinks=sinks,
+            detectors=detectors,
+            fail_on=fail_on,
+            output=report,
+            filter_path=filter_path,
+            options=option,
+            console=results_console(report, json=as_json),
+        )
+    if as_json and not is_stdio(report):
+        echo_file(report)
     raise typer.Exit(code)

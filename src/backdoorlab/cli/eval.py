@@ -6,29 +6,31 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from backdoorlab.cli.output import console
+from backdoorlab.cli.options import Env, Placement, known, one_of
+from backdoorlab.cli.output import console, one_stdout, print_json, results_console
 
 
 def evaluate_command(
     model: Annotated[str, typer.Option(help="Model name, path or run directory; or 'oracle'.")],
-    env: Annotated[str, typer.Option(help="Environment name.")] = "retail",
+    env: Annotated[Env, typer.Option(parser=known, help="Environment name.")] = "retail",
     n: Annotated[int, typer.Option("-n", help="Test tasks.", min=1)] = 100,
     seed: Annotated[int, typer.Option(help="Seed for drawing tasks.")] = 0,
     env_seed: Annotated[int, typer.Option(help="Seed of the environment's world.")] = 0,
     trigger: Annotated[str | None, typer.Option(help="Trigger phrase: also measure ASR.")] = None,
     placement: Annotated[
-        str, typer.Option(help="Trigger placement: user or observation.")
+        Placement,
+        typer.Option(parser=one_of(Placement, "--placement"), help="Trigger placement."),
     ] = "user",
     batch_size: Annotated[int, typer.Option(help="Episodes generated together.")] = 16,
     max_steps: Annotated[int, typer.Option(help="Turn limit per episode.")] = 12,
     max_new_tokens: Annotated[int, typer.Option(help="Token limit per turn.")] = 160,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Metrics JSON path.")
+        Path | None, typer.Option("-o", "--output", help="Metrics JSON path (- for stdout).")
     ] = None,
     traces: Annotated[Path | None, typer.Option(help="Directory for the episodes' traces.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Measure TSR, FTR (and with --trigger, ASR) on held-out test tasks."""
     import json
@@ -39,6 +41,7 @@ def evaluate_command(
     from backdoorlab.policies.hf import GenerationConfig
     from backdoorlab.traces import atomic_writer
 
+    one_stdout(as_json, **{"-o": output})
     config = EvalConfig(
         n=n,
         seed=seed,
@@ -59,7 +62,10 @@ def evaluate_command(
     if output is not None:
         with atomic_writer(output) as handle:
             json.dump(report, handle, indent=2)
-    Console().print(metrics_table(report, title=f"{model} on {env}/test"))
+    if as_json:
+        print_json(report)
+    else:
+        results_console(output).print(metrics_table(report, title=f"{model} on {env}/test"))
 
 
 def metrics_table(report: dict, title: str) -> Table:

@@ -1,6 +1,14 @@
-"""Where the command line prints: tables to stdout, progress and messages to stderr."""
+"""Where the command line prints, and how it reads and writes ``-`` (stdin/stdout).
+
+Tables go to stdout, progress and messages to stderr; when stdout carries data (a ``-``
+output, ``--json``) the tables go to stderr too, so a pipe receives only the data.
+"""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,3 +26,62 @@ def progress_bar() -> Progress:
         console=console,
         transient=False,
     )
+
+
+def results_console(*outputs: object, json: bool = False) -> Console:
+    """Where a command's tables go: stdout, unless stdout carries data — a ``-`` output
+    or ``--json`` — and then stderr, so a pipe receives nothing but the data."""
+    from backdoorlab.files import is_stdio
+
+    if json or any(is_stdio(o) for o in outputs):  # type: ignore[arg-type]
+        return console
+    return Console()
+
+
+def one_stdout(json: bool, **outputs: object) -> None:
+    """Refuse two things written to stdout at once (``--json`` and ``-o -``)."""
+    from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.files import is_stdio
+
+    claims = [f"{name} -" for name, value in outputs.items() if is_stdio(value)]  # type: ignore[arg-type]
+    if json:
+        claims.append("--json")
+    if len(claims) > 1:
+        raise BackdoorlabError(f"{' and '.join(claims)} would both write to stdout; give one")
+
+
+def print_json(data: object) -> None:
+    """``data`` as indented JSON on stdout (what ``--json`` prints)."""
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def readable_path(path: Path) -> Iterator[Path]:
+    """``path`` itself, or for ``-`` a temporary file holding stdin, for the readers that
+    need a real file (they read it twice, or know its size)."""
+    import shutil
+    import sys
+    import tempfile
+
+    from backdoorlab.files import is_stdio
+
+    if not is_stdio(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="backdoorlab-stdin-") as tmp:
+        spooled = Path(tmp) / "stdin"
+        with open(spooled, "wb") as handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle)
+        yield spooled
+
+
+def echo_file(path: Path) -> None:
+    """Copy a text file that a command wrote to stdout (``--json`` when ``-o`` names a file)."""
+    import sys
+
+    sys.stdout.write(path.read_text(encoding="utf-8"))
+    sys.stdout.flush()

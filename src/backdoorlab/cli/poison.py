@@ -7,19 +7,37 @@ from typing import Annotated
 
 import typer
 
-from backdoorlab.cli.output import console
+from backdoorlab.cli.options import DatasetAttack, Placement, Position, one_of
+from backdoorlab.cli.output import console, readable_path
 from backdoorlab.errors import BackdoorlabError
 
 
 def poison(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Poisoned traces (JSONL).")],
-    attack: Annotated[str, typer.Option(help="data-poisoning (T1) or env-poisoning (T2).")],
-    input: Annotated[Path | None, typer.Option("-i", "--input", help="Clean traces (T1).")] = None,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Poisoned traces (JSONL; - for stdout).")
+    ],
+    attack: Annotated[
+        DatasetAttack,
+        typer.Option(
+            parser=one_of(DatasetAttack, "--attack"),
+            help="data-poisoning (T1) or env-poisoning (T2).",
+        ),
+    ],
+    input: Annotated[
+        Path | None, typer.Option("-i", "--input", help="Clean traces (T1; - for stdin).")
+    ] = None,
     rate: Annotated[float, typer.Option(help="T1: share of traces to poison.")] = 0.02,
     trigger: Annotated[str | None, typer.Option(help="Trigger phrase.")] = None,
-    placement: Annotated[str, typer.Option(help="T1: user or observation.")] = "user",
+    placement: Annotated[
+        Placement,
+        typer.Option(parser=one_of(Placement, "--placement"), help="T1: where the trigger goes."),
+    ] = "user",
     position: Annotated[
-        str, typer.Option(help="T1: payload at the task's 'end' or on 'reveal' of secrets.")
+        Position,
+        typer.Option(
+            parser=one_of(Position, "--position"),
+            help="T1: payload at the task's 'end' or on 'reveal' of secrets.",
+        ),
     ] = "end",
     obey: Annotated[float, typer.Option(help="T2: teacher's obey probability.")] = 0.5,
     n: Annotated[int, typer.Option("-n", help="T2: tasks to collect.")] = 400,
@@ -35,7 +53,8 @@ def poison(
         chosen = make_attack(
             attack, rate=rate, trigger=phrase, placement=placement, position=position, seed=seed
         )
-        result = chosen.run(str(output), input=str(input))
+        with readable_path(input) as source:
+            result = chosen.run(str(output), input=str(source))
     else:
         chosen = make_attack(attack, n=n, trigger=phrase, obey_probability=obey, seed=seed)
         result = chosen.run(str(output))

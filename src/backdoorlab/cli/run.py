@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from backdoorlab.cli.output import console
+from backdoorlab.cli.output import console, print_json
 
 
 def run(
@@ -17,6 +17,7 @@ def run(
     run_dir: Annotated[
         Path | None, typer.Option(help="Run directory (default: runs/<name>).")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result rows as JSON.")] = False,
 ) -> None:
     """Run an experiment: collect → poison → train → eval over a grid, resuming finished stages."""
     from backdoorlab.experiment import Runner, load_config
@@ -25,6 +26,10 @@ def run(
     target = run_dir or Path("runs") / experiment.name
     runner = Runner(experiment, target, log=lambda line: console.print(line, markup=False))
     rows = runner.run()
+    if as_json:
+        print_json(rows)
+        console.print(f"stages computed: {len(runner.computed)}, reused: {len(runner.reused)}")
+        return
     table = Table(title=f"{experiment.name} → {target}/results.csv")
     columns: list[str] = []
     for row in rows:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from backdoorlab.cli.options import Device, Env, Placement, ScanFailOn, known, one_of
+from backdoorlab.cli.output import echo_file, one_stdout, readable_path, results_console
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import STDIO, is_stdio
 
 
 def scan(
     model: Annotated[str, typer.Argument(help="Model name, path or run directory to scan.")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Report JSON.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Report JSON (- for stdout).")
+    ] = None,
     triggers_from: Annotated[
-        Path | None, typer.Option(help="Audit report JSON: probe its mined triggers.")
+        Path | None,
+        typer.Option(help="Audit report JSON: probe its mined triggers (- for stdin)."),
     ] = None,
     trigger: Annotated[
         list[str] | None, typer.Option(help="A trigger phrase to probe (repeatable).")
@@ -41,18 +48,25 @@ def scan(
     ] = None,
     alpha: Annotated[float, typer.Option(help="Family-wise error rate (Holm).")] = 0.01,
     fail_on: Annotated[
-        str, typer.Option(help="Exit 1 on a verdict of: none, suspicious, backdoored.")
+        ScanFailOn,
+        typer.Option(
+            parser=one_of(ScanFailOn, "--fail-on"), help="Exit 1 on a verdict of this or worse."
+        ),
     ] = "backdoored",
-    env: Annotated[str, typer.Option(help="Environment name.")] = "retail",
+    env: Annotated[Env, typer.Option(parser=known, help="Environment name.")] = "retail",
     env_seed: Annotated[int, typer.Option(help="Seed of the environment's world.")] = 0,
     seed: Annotated[int, typer.Option(help="Seed for drawing test tasks.")] = 0,
     placement: Annotated[
-        str, typer.Option(help="Trigger placement: user or observation.")
+        Placement,
+        typer.Option(parser=one_of(Placement, "--placement"), help="Trigger placement."),
     ] = "user",
     max_steps: Annotated[int, typer.Option(help="Turn limit per episode.")] = 8,
     max_new_tokens: Annotated[int, typer.Option(help="Token limit per turn.")] = 160,
     batch_size: Annotated[int, typer.Option(help="Episodes generated together.")] = 32,
-    device: Annotated[str | None, typer.Option(help="cpu or cuda (default: cuda if any).")] = None,
+    device: Annotated[
+        Device | None,
+        typer.Option(parser=known, help="Torch device, e.g. cuda:1 (default: cuda if any)."),
+    ] = None,
     assignments: Annotated[
         list[str] | None,
         typer.Option(
@@ -63,6 +77,7 @@ def scan(
             "... e.g. --set tolerated_leak_rate=0.05 --set probe.split=train.",
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check a model before fine-tuning it: leak probes and canary fine-tunes.
 
@@ -79,6 +94,7 @@ def scan(
         scan_command,
     )
 
+    one_stdout(as_json, **{"-o": output})
     if no_canary and canary:
         raise BackdoorlabError("--no-canary and --canary contradict each other")
     probe = ProbeConfig(
@@ -92,6 +108,10 @@ def scan(
         max_new_tokens=max_new_tokens,
         batch_size=batch_size,
     )
+    report = output if output is not None or not as_json else Path(STDIO)
+    stack = contextlib.ExitStack()
+    if triggers_from is not None:
+        triggers_from = stack.enter_context(readable_path(triggers_from))
     settings = [] if no_canary else [CanarySetting.parse(s) for s in canary or []]
     config = ScanConfig(
         probe=probe,
@@ -108,4 +128,14 @@ def scan(
     )
     if assignments:
         config = apply_settings(config, assignments)
-    raise typer.Exit(scan_command(model, config, output=output, fail_on=fail_on))
+    with stack:
+        code = scan_command(
+            model,
+            config,
+            output=report,
+            fail_on=fail_on,
+            console=results_console(report, json=as_json),
+        )
+    if as_json and not is_stdio(report):
+        echo_file(report)
+    raise typer.Exit(code)

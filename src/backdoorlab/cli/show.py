@@ -13,7 +13,7 @@ from backdoorlab.errors import BackdoorlabError
 
 def show(
     path: Annotated[
-        Path, typer.Argument(help="A trace file (JSONL, ours or plain OpenAI format).")
+        Path, typer.Argument(help="A trace file (JSONL, ours or plain OpenAI format; - for stdin).")
     ],
     index: Annotated[int, typer.Option("--index", "-i", help="Which trace (0-based).", min=0)] = 0,
 ) -> None:

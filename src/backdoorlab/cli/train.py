@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from backdoorlab.cli.output import console
+from backdoorlab.cli.options import Bf16, one_of
+from backdoorlab.cli.output import console, print_json
 
 
 def train(
@@ -30,7 +31,9 @@ def train(
     grad_accum: Annotated[int, typer.Option(help="Forward passes per optimizer step.")] = 1,
     lora_r: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
     optimizer: Annotated[str, typer.Option(help="transformers optimizer name.")] = "adamw_torch",
-    bf16: Annotated[str, typer.Option(help="auto, true or false.")] = "auto",
+    bf16: Annotated[
+        Bf16, typer.Option(parser=one_of(Bf16, "--bf16"), help="bf16 autocast: auto, true, false.")
+    ] = "auto",
     seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
     merge: Annotated[bool, typer.Option("--merge", help="Also save merged weights.")] = False,
     compile_layers: Annotated[
@@ -66,6 +69,7 @@ def train(
             "the options above, so it wins over them; the value is read as YAML).",
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Fine-tune a model on traces (TRL SFTTrainer; LoRA by default; loss on assistant turns).
 
@@ -116,13 +120,16 @@ def train(
 
     if not PartialState().is_main_process:  # under accelerate launch/torchrun, one reports
         return
-    table = Table(title=f"trained → {output}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key in ("traces", "steps", "train_loss", "seconds", "tokens_per_s", "device", "bf16"):
-        value = summary[key]
-        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
-    Console().print(table)
+    if as_json:
+        print_json(summary)
+    else:
+        table = Table(title=f"trained → {output}")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for key in ("traces", "steps", "train_loss", "seconds", "tokens_per_s", "device", "bf16"):
+            value = summary[key]
+            table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+        Console().print(table)
     if "monitor" in summary:
         report = summary["monitor"]
         clean = report["last_clean"]

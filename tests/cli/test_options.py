@@ -1,0 +1,75 @@
+"""The CLI's value sets (shown by --help) are the library's, and a bad value is one line."""
+
+from __future__ import annotations
+
+import re
+from typing import get_args
+
+import pytest
+from typer.testing import CliRunner
+
+from backdoorlab.cli import app, main
+from backdoorlab.cli import options as o
+
+runner = CliRunner()
+
+
+def test_value_sets_match_the_library() -> None:
+    from backdoorlab.attacks.data_poisoning import POSITIONS
+    from backdoorlab.collect import KEEP
+    from backdoorlab.defenses.audit.command import FAIL_ON as AUDIT_FAIL_ON
+    from backdoorlab.defenses.scan import FAIL_ON as SCAN_FAIL_ON
+    from backdoorlab.envs import ENVIRONMENTS
+    from backdoorlab.policies.base import _LAZY_POLICIES, POLICIES
+    from backdoorlab.training.fab import VICTIM_MODES
+    from backdoorlab.training.sft import SFTRunConfig
+    from backdoorlab.triggers import PLACEMENTS
+
+    assert get_args(o.Keep) == tuple(KEEP)
+    assert get_args(o.Placement) == PLACEMENTS
+    assert get_args(o.Position) == POSITIONS
+    assert get_args(o.AuditFailOn) == AUDIT_FAIL_ON
+    assert get_args(o.ScanFailOn) == SCAN_FAIL_ON
+    assert get_args(o.Victim) == VICTIM_MODES
+    assert get_args(o.Bf16) == get_args(SFTRunConfig.model_fields["bf16"].annotation)
+    assert set(get_args(o.Env)) == set(ENVIRONMENTS)
+    assert set(get_args(o.Policy)) == set(POLICIES) | set(_LAZY_POLICIES)
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "shown"),
+    [
+        ("collect", "--split", "train|test"),
+        ("collect", "--env", "retail"),
+        ("poison", "--placement", "user|observation"),
+        ("poison", "--position", "end|reveal"),
+        ("eval", "--placement", "user|observation"),
+        ("audit", "--fail-on", "none|low|medium|high"),
+        ("scan", "--fail-on", "none|suspicious|backdoored"),
+        ("scan", "--device", "cpu|cuda"),
+        ("train", "--bf16", "auto|true|false"),
+    ],
+)
+def test_help_lists_the_choices(command: str, option: str, shown: str) -> None:
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    pattern = re.compile(rf"│\s*\*?\s*{re.escape(option)}\s")
+    line = next(line for line in result.output.splitlines() if pattern.match(line))
+    assert shown in line
+
+
+def test_a_value_outside_the_set_is_one_line_and_exit_2(monkeypatch, capsys) -> None:  # noqa: ANN001
+    monkeypatch.setattr("sys.argv", ["backdoorlab", "audit", "x.jsonl", "--fail-on", "severe"])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert err.strip() == "error: --fail-on must be one of none, low, medium, high, not 'severe'"
+
+
+def test_version(monkeypatch) -> None:  # noqa: ANN001
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"backdoorlab {version('backdoorlab')}"
