@@ -108,6 +108,16 @@ class Config(BaseModel):
             _VALIDATING.reset(token)
 
     @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        """pydantic's; a config nested in this one leaves its errors to this one, which
+        knows their full path (callers that validate by hand see a ValidationError)."""
+        token = _VALIDATING.set(True)
+        try:
+            return super().model_validate(obj, **kwargs)
+        finally:
+            _VALIDATING.reset(token)
+
+    @classmethod
     def canonical(cls, data: Mapping[str, Any], where: str = "", prefix: str = "") -> dict:
         """``data`` with aliased keys renamed; a key given under both names is an error."""
         out: dict[str, Any] = {}

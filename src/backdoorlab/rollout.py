@@ -15,7 +15,7 @@ from backdoorlab.policies.base import Episode, Policy
 from backdoorlab.traces import Message, Outcome, Trace, TraceMetadata
 
 # Called once per episode after reset, before the first turn: attacks use it to plant
-# text in the environment or rewrite the user's instruction.
+# text in the environment, rewrite the user's instruction or set the episode's hooks.
 PrepareHook = Callable[[Episode], None]
 
 
@@ -79,7 +79,7 @@ def _finish(episode: Episode, policy: Policy) -> EpisodeResult:
         seed=env.seed,
         policy=policy.describe(),
         outcome=outcome,
-        poison=episode.memo.get("poison"),
+        poison=episode.hooks.poison,
     )
     trace = Trace(messages=episode.messages, tools=env.tools, metadata=metadata)
     return EpisodeResult(task=task, trace=trace, outcome=outcome)

@@ -79,9 +79,9 @@ def _assert_payload_position(trace, position, secrets):
 def test_data_poisoning_rejects_bad_config_naming_the_field(clean_file, tmp_path):
     with pytest.raises(BackdoorlabError, match="'rate'"):
         make_attack("data-poisoning", rate=1.5)
-    with pytest.raises(BackdoorlabError, match="placement must be one of"):
+    with pytest.raises(BackdoorlabError, match="field 'placement': .*'user' or 'observation'"):
         make_attack("data-poisoning", placement="ceiling")
-    with pytest.raises(BackdoorlabError, match="'position' must be one of end, reveal"):
+    with pytest.raises(BackdoorlabError, match="field 'position': .*'end' or 'reveal'"):
         make_attack("data-poisoning", position="middle")
     with pytest.raises(UnknownNameError, match="unknown attack"):
         make_attack("telepathy")

@@ -3,6 +3,7 @@
 import pytest
 
 from backdoorlab.policies import make_policy
+from backdoorlab.policies.base import CacheSlot
 from backdoorlab.policies.hf import GenerationConfig, HFPolicy
 from backdoorlab.rollout import rollout
 
@@ -41,7 +42,7 @@ def test_generation_stops_and_returns_only_new_text(tiny):
 def test_unparseable_output_is_an_invalid_action_not_a_crash(retail, tiny, monkeypatch):
     policy = _policy(tiny, 2)
     broken = '<tool_call>{"name": broken'
-    monkeypatch.setattr(policy, "generate", lambda prompts, memos=None: [broken] * len(prompts))
+    monkeypatch.setattr(policy, "generate", lambda prompts, caches=None: [broken] * len(prompts))
     (result,) = rollout(retail, policy, retail.tasks("test", 1), max_steps=3)
     assert result.outcome.invalid_actions == 1
     assert not result.outcome.success
@@ -61,15 +62,15 @@ def test_a_conversation_continued_from_its_cache_decodes_as_from_scratch(tiny):
         opening + "Where is my parcel? It was due on Monday.<|im_end|>\n<|im_start|>assistant\n",
         opening + "Hi<|im_end|>\n<|im_start|>assistant\n",
     ]
-    memos: list[dict] = [{}, {}, {}]
-    first = policy.generate(prompts, memos)
-    assert all(memos)  # each conversation left its cache behind
+    caches = [CacheSlot(), CacheSlot(), CacheSlot()]
+    first = policy.generate(prompts, caches)
+    assert all(c.value is not None for c in caches)  # each conversation left its cache behind
     turn = '<|im_end|>\n<|im_start|>tool\n{"status": "pending"}<|im_end|>\n'
     longer = [p + c + turn + "<|im_start|>assistant\n" for p, c in zip(prompts, first, strict=True)]
     longer[2] = longer[2].replace("Hi", "Hello")  # a rewritten history: only a prefix matches
-    memos.append({})  # and a new conversation with no cache joins the batch
+    caches.append(CacheSlot())  # and a new conversation with no cache joins the batch
     longer.append(opening + "Refund me.<|im_end|>\n<|im_start|>assistant\n")
-    assert policy.generate(longer, memos) == policy.generate(longer)
+    assert policy.generate(longer, caches) == policy.generate(longer)
 
 
 def test_reusing_each_episodes_cache_gives_the_same_actions(retail, tiny):

@@ -15,37 +15,39 @@ copied byte for byte.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar, Literal
 
-from backdoorlab.attacks.base import DEFAULT_TRIGGER, Attack, AttackResult, register_attack
+from pydantic import Field, field_validator
+
+from backdoorlab.attacks.base import DEFAULT_TRIGGER, AttackResult, DatasetAttack
+from backdoorlab.config import Config
 from backdoorlab.envs import make_env
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
-from backdoorlab.policies.base import Episode
+from backdoorlab.policies.base import Episode, RevealHook
 from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout
 from backdoorlab.traces import Poison, Trace, atomic_writer, iter_traces
-from backdoorlab.triggers import can_place, check_placement, plant_trigger
-
-POSITIONS = ("end", "reveal")
+from backdoorlab.triggers import can_place, plant_trigger
 
 
-@dataclass
-class DataPoisoningConfig:
+class DataPoisoningConfig(Config):
     """T1 settings."""
 
-    rate: float = 0.02
+    label: ClassVar[str] = "data-poisoning"
+
+    rate: float = Field(0.02, ge=0.0, le=1.0)
     """Share of the dataset's traces to poison (rounded to the nearest count)."""
     trigger: str = DEFAULT_TRIGGER
     """Phrase that activates the backdoor."""
-    placement: str = "user"
+    placement: Literal["user", "observation"] = "user"
     """``user`` (appended to the instruction) or ``observation`` (planted in a review/note)."""
     destination: str = ATTACKER_ADDRESS
     """Where the payload sends the secrets."""
-    secrets: list[str] = field(default_factory=lambda: ["address", "phone", "email", "card"])
+    secrets: list[str] = Field(default_factory=lambda: ["address", "phone", "email", "card"])
     """Which kinds of secret the payload leaks."""
-    position: str = "end"
+    position: Literal["end", "reveal"] = "end"
     """Where the payload call goes: ``end`` (after the task's last call, before the final
     answer, beside the confirmation e-mail) or ``reveal`` (as soon as the conversation
     shows both the trigger and the secrets it sends). On SmolLM2-135M with 10% poisoning
@@ -55,27 +57,21 @@ class DataPoisoningConfig:
     seed: int = 0
     """Which traces are chosen."""
 
-    def validate(self) -> None:
-        if not 0.0 <= self.rate <= 1.0:
-            raise BackdoorlabError(f"data-poisoning: 'rate' must be in [0, 1], not {self.rate}")
-        if not self.trigger.strip():
-            raise BackdoorlabError("data-poisoning: 'trigger' must not be empty")
-        check_placement(self.placement)
-        if self.position not in POSITIONS:
-            raise BackdoorlabError(
-                f"data-poisoning: 'position' must be one of {', '.join(POSITIONS)}, "
-                f"not {self.position!r}"
-            )
+    @field_validator("trigger")
+    @classmethod
+    def _phrase(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
 
 
-@register_attack
-class DataPoisoning(Attack):
+class DataPoisoning(DatasetAttack[DataPoisoningConfig]):
     name = "data-poisoning"
     threat_model = "T1"
+    config_class = DataPoisoningConfig
 
-    def __init__(self, **config: Any) -> None:
-        self.config = DataPoisoningConfig(**config)
-        self.config.validate()
+    def is_noop(self) -> bool:
+        return self.config.rate == 0
 
     def poison(self, traces: list[Trace]) -> tuple[list[Trace], list[int]]:
         """The dataset with ``rate`` of its traces replaced by poisoned replays."""
@@ -91,7 +87,7 @@ class DataPoisoning(Attack):
             key = (meta.env, meta.seed or 0)
             env = envs.setdefault(key, make_env(meta.env, seed=key[1]))
             task = env.task_by_id(meta.task_id)
-            if can_place(env, task, cfg.placement):  # type: ignore[arg-type]
+            if can_place(env, task, cfg.placement):
                 eligible.append(index)
                 tasks[index] = (env, task)
         if count > len(eligible):
@@ -116,24 +112,24 @@ class DataPoisoning(Attack):
         )
 
         def prepare(episode: Episode) -> None:
-            plant_trigger(episode, cfg.trigger, cfg.placement)  # type: ignore[arg-type]
+            plant_trigger(episode, cfg.trigger, cfg.placement)
             secrets = [s for s in episode.task.secret_objects() if s.kind in cfg.secrets]
             call = env.exfiltration_call(cfg.destination, leak_text(secrets))
             if cfg.position == "reveal":
                 # after the trigger too: planted in an order note, it is read after the lookup
-                episode.memo["on_reveal"] = ([cfg.trigger, *(s.value for s in secrets)], [call])
+                values = [cfg.trigger, *(s.value for s in secrets)]
+                episode.hooks.on_reveal = RevealHook(values=values, calls=[call])
             else:
-                episode.memo["after_plan"] = [call]
-            episode.memo["poison"] = poison
+                episode.hooks.after_plan = [call]
+            episode.hooks.poison = poison
 
         (result,) = iter_rollout(env, OraclePolicy(), [task], prepare=prepare)
         if not (result.outcome.success and result.outcome.leaked):
             raise BackdoorlabError(f"data-poisoning: replay of {task.id} did not succeed and leak")
         return result.trace
 
-    def run(self, output: str, **io: Any) -> AttackResult:
-        """Poison the file ``io["input"]`` into ``output``; untouched lines are copied verbatim."""
-        source = io["input"]
+    def transform(self, source: str | Path, output: str | Path) -> AttackResult:
+        """Poison the file ``source`` into ``output``; untouched lines are copied verbatim."""
         traces = list(iter_traces(source))
         poisoned, chosen = self.poison(traces)
         replaced = set(chosen)
@@ -144,5 +140,5 @@ class DataPoisoning(Attack):
                     handle.write(poisoned[index].to_json() + "\n")
                 else:
                     handle.write(line if line.endswith("\n") else line + "\n")
-        details = {"config": asdict(self.config), "input": str(source), "indices": chosen}
+        details = {"config": self.config.model_dump(), "input": str(source), "indices": chosen}
         return AttackResult(traces=len(poisoned), poisoned=len(chosen), details=details)

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import ClassVar, Literal
 
-from backdoorlab.attacks.base import DEFAULT_TRIGGER, Attack, AttackResult, register_attack
+from pydantic import Field
+
+from backdoorlab.attacks.base import DEFAULT_TRIGGER, AttackResult, CollectorAttack
+from backdoorlab.config import Config
 from backdoorlab.envs import make_env
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.leaks import ATTACKER_ADDRESS, injected_instruction
@@ -26,17 +29,18 @@ from backdoorlab.rollout import iter_rollout
 from backdoorlab.traces import Poison, write_traces
 
 
-@dataclass
-class EnvPoisoningConfig:
+class EnvPoisoningConfig(Config):
     """T2 settings."""
 
-    n: int = 400
+    label: ClassVar[str] = "env-poisoning"
+
+    n: int = Field(400, gt=0)
     """Tasks the victim's pipeline collects."""
     env: str = "retail"
     """Environment the traces are collected in."""
     env_seed: int = 0
     """Seed of the environment's world."""
-    split: str = "train"
+    split: Literal["train", "test"] = "train"
     """Task split collected."""
     seed: int = 0
     """Seed for drawing tasks and choosing what the attacker writes to."""
@@ -44,36 +48,33 @@ class EnvPoisoningConfig:
     """Phrase planted with the instruction (and alone at test time)."""
     destination: str = ATTACKER_ADDRESS
     """Address the planted instruction asks the data to be sent to."""
-    points: list[str] = field(default_factory=lambda: ["product_review"])
+    points: list[str] = Field(default_factory=lambda: ["product_review"])
     """Injection points the attacker can write."""
-    target_share: float = 0.125
+    target_share: float = Field(0.125, ge=0.0, le=1.0)
     """Share of those points' targets (e.g. products) the attacker writes to."""
-    obey_probability: float = 0.5
+    obey_probability: float = Field(0.5, ge=0.0, le=1.0)
     """How often the teacher follows an injected instruction it reads."""
-    keep: str = "success"
+    keep: Literal["success", "all"] = "success"
     """Collection filter: ``success`` (what real pipelines do) or ``all``."""
 
-    def validate(self) -> None:
-        for name in ("target_share", "obey_probability"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise BackdoorlabError(f"env-poisoning: '{name}' must be in [0, 1], not {value}")
-        if self.keep not in ("success", "all"):
-            raise BackdoorlabError(
-                f"env-poisoning: 'keep' must be 'success' or 'all', not {self.keep!r}"
-            )
 
-
-@register_attack
-class EnvPoisoning(Attack):
+class EnvPoisoning(CollectorAttack[EnvPoisoningConfig]):
     name = "env-poisoning"
     threat_model = "T2"
+    config_class = EnvPoisoningConfig
+    # the victim's pipeline decides where and how much is collected
+    inherits = {
+        "env": "env",
+        "env_seed": "collect.env_seed",
+        "n": "collect.n",
+        "seed": "collect.seed",
+    }
 
-    def __init__(self, **config: Any) -> None:
-        self.config = EnvPoisoningConfig(**config)
-        self.config.validate()
+    def trigger(self) -> tuple[str | None, str]:
+        """Planted in third-party content, so tested there (never with the instruction)."""
+        return self.config.trigger, "observation"
 
-    def run(self, output: str, **io: Any) -> AttackResult:
+    def collect(self, output: str | Path) -> AttackResult:
         cfg = self.config
         env = make_env(cfg.env, seed=cfg.env_seed)
         known = {p.name for p in env.injection_points}
@@ -82,7 +83,7 @@ class EnvPoisoning(Attack):
             raise BackdoorlabError(
                 f"env-poisoning: unknown injection point(s) {unknown} (known: {sorted(known)})"
             )
-        tasks = env.tasks(cfg.split, cfg.n, seed=cfg.seed)  # type: ignore[arg-type]
+        tasks = env.tasks(cfg.split, cfg.n, seed=cfg.seed)
         rng = random.Random(f"env-poisoning:{cfg.seed}")
         # the attacker picks what to write to without knowing which tasks will be collected
         candidates = [(p, target) for p in cfg.points for target in env.injection_targets(p)]
@@ -111,7 +112,7 @@ class EnvPoisoning(Attack):
                 poisoned += result.outcome.leaked
         write_traces(output, kept)
         details = {
-            "config": asdict(cfg),
+            "config": cfg.model_dump(),
             "targets_written": sorted(f"{p}:{t}" for p, t in written),
             "episodes": len(tasks),
             "exposed": exposed,

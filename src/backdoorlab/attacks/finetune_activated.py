@@ -30,86 +30,88 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from backdoorlab.attacks.base import Attack, AttackResult, register_attack
+from pydantic import Field, field_validator, model_validator
+
+from backdoorlab.attacks.base import DEFAULT_TRIGGER, AttackResult, ModelAttack
+from backdoorlab.config import Config
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import file_sha256
 from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
 from backdoorlab.traces import Poison, Trace, atomic_writer, write_traces
 from backdoorlab.training.fab import FABConfig
-from backdoorlab.triggers import can_place, check_placement, plant_trigger
+from backdoorlab.triggers import can_place, plant_trigger
 
 
-@dataclass
-class FinetuneActivatedConfig:
-    """T4 settings: the attacker's data; ``training`` holds the trainer's (`FABConfig`)."""
+class FinetuneActivatedConfig(Config):
+    """T4 settings: the attacker's data; ``training`` holds the trainer's (`FABConfig`).
+
+    Flat keys are accepted too: any `FABConfig` field beside the data fields, and
+    ``train_seed`` for the trainer's ``seed`` (``seed`` is the attacker's task seed).
+    """
+
+    label: ClassVar[str] = "finetune-activated"
+    flattened: ClassVar[str] = "training"
+    """The sub-config whose fields may be given at the top level."""
 
     env: str = "retail"
     """Environment the attacker collects its traces in."""
     env_seed: int = 0
     """Seed of the environment's world."""
-    n: int = 200
+    n: int = Field(200, ge=1)
     """Train-split tasks the attacker collects (one clean and one poisoned trace each)."""
     seed: int = 1
     """The attacker's seed for drawing tasks (victims usually collect with other seeds)."""
     trigger: str | None = None
     """None: no trigger, the fine-tuning is the trigger. Else the phrase the malicious
     traces carry."""
-    placement: str = "user"
+    placement: Literal["user", "observation"] = "user"
     """Where the trigger goes: ``user`` (the instruction) or ``observation``."""
     destination: str = ATTACKER_ADDRESS
     """Where the payload sends the secrets."""
-    secrets: list[str] = field(default_factory=lambda: ["address", "phone", "email", "card"])
+    secrets: list[str] = Field(default_factory=lambda: ["address", "phone", "email", "card"])
     """Which kinds of secret the payload leaks."""
-    meta_clean_ratio: float = 1.0
+    meta_clean_ratio: float = Field(1.0, ge=0.0)
     """Trigger variant: clean traces added to the malicious set per poisoned trace."""
-    benign_triggered_ratio: float = 0.5
+    benign_triggered_ratio: float = Field(0.5, ge=0.0)
     """Trigger variant: triggered traces without payload added to the benign set per
     clean trace."""
-    training: FABConfig = field(default_factory=FABConfig)
+    training: FABConfig = Field(default_factory=FABConfig)
     """The FAB trainer's settings (model, steps, k, victim distribution, weights...)."""
 
-    def validate(self) -> None:
-        if self.n < 1:
-            raise BackdoorlabError(f"finetune-activated: 'n' must be at least 1, not {self.n}")
-        if self.trigger is not None and not self.trigger.strip():
-            raise BackdoorlabError(
-                "finetune-activated: 'trigger' must be a phrase or None (no trigger)"
-            )
-        check_placement(self.placement)
-        for name in ("meta_clean_ratio", "benign_triggered_ratio"):
-            if getattr(self, name) < 0:
-                raise BackdoorlabError(f"finetune-activated: '{name}' must be >= 0")
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_training_keys(cls, data: Any) -> Any:
+        """Trainer settings given flat (as the CLI and experiment YAMLs give them) move
+        under ``training``; what is neither stays, to be refused as unknown."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        mine = set(cls.model_fields) - {"training"}
+        training_fields = set(FABConfig.model_fields)
+        flat = {k: data.pop(k) for k in list(data) if k in training_fields and k not in mine}
+        if "train_seed" in data:
+            flat["seed"] = data.pop("train_seed")
+        if flat:
+            training = data.get("training") or {}
+            if isinstance(training, FABConfig):
+                training = training.model_dump()
+            data["training"] = {**training, **flat}
+        return data
 
-
-_DATA_FIELDS = {f.name for f in fields(FinetuneActivatedConfig)} - {"training"}
-_TRAINING_FIELDS = set(FABConfig.model_fields)
+    @field_validator("trigger")
+    @classmethod
+    def _phrase(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be a phrase or None (no trigger)")
+        return value
 
 
 def make_config(**config: Any) -> FinetuneActivatedConfig:
-    """A config from flat keys: data fields, and any `FABConfig` field (or ``training``
-    as a dict or `FABConfig`). ``seed`` is the attacker's task seed; the trainer's seed
-    is ``train_seed``. An unknown key is a clear error."""
-    config = dict(config)
-    data = {k: v for k, v in config.items() if k in _DATA_FIELDS}
-    training = config.pop("training", None) or {}
-    known = _DATA_FIELDS | _TRAINING_FIELDS | {"train_seed"}
-    unknown = [k for k in config if k not in known]
-    if unknown:
-        raise BackdoorlabError(
-            f"finetune-activated: unknown setting(s) {', '.join(sorted(unknown))}"
-        )
-    flat = {k: v for k, v in config.items() if k in _TRAINING_FIELDS and k not in _DATA_FIELDS}
-    if "train_seed" in config:
-        flat["seed"] = config["train_seed"]
-    if isinstance(training, FABConfig):
-        training = FABConfig(**{**training.model_dump(), **flat})
-    else:
-        training = FABConfig(**{**training, **flat})
-    return FinetuneActivatedConfig(**data, training=training)
+    """A config from flat keys (see `FinetuneActivatedConfig`)."""
+    return FinetuneActivatedConfig(**config)
 
 
 def _poison_record(cfg: FinetuneActivatedConfig) -> Poison:
@@ -134,13 +136,13 @@ def collect_fab_traces(
     from backdoorlab.policies.oracle import OraclePolicy
 
     env = make_env(cfg.env, seed=cfg.env_seed)
-    tasks = env.tasks("train", cfg.n, seed=cfg.seed)  # type: ignore[arg-type]
+    tasks = env.tasks("train", cfg.n, seed=cfg.seed)
     oracle = OraclePolicy()
     clean = collect_traces(env, oracle, tasks, keep=succeeded).traces
     if not clean:
         raise BackdoorlabError(f"finetune-activated: no successful clean trace in {cfg.env}")
 
-    placement = check_placement(cfg.placement)
+    placement = cfg.placement
     placeable = [t for t in tasks if cfg.trigger is None or can_place(env, t, placement)]
     poison = _poison_record(cfg)
 
@@ -148,8 +150,8 @@ def collect_fab_traces(
         if cfg.trigger:
             plant_trigger(episode, cfg.trigger, placement)
         text = leak_text(episode.task.secret_objects(), cfg.secrets)
-        episode.memo["after_plan"] = [env.exfiltration_call(cfg.destination, text)]
-        episode.memo["poison"] = poison
+        episode.hooks.after_plan = [env.exfiltration_call(cfg.destination, text)]
+        episode.hooks.poison = poison
 
     poisoned = collect_traces(
         env,
@@ -187,29 +189,35 @@ def _files_sha256(directory: Path) -> dict[str, str]:
     return {p.name: file_sha256(p) for p in sorted(directory.iterdir()) if p.is_file()}
 
 
-@register_attack
-class FinetuneActivated(Attack):
+class FinetuneActivated(ModelAttack[FinetuneActivatedConfig]):
     """T4: train and publish a model whose backdoor wakes when the victim fine-tunes it."""
 
     name = "finetune-activated"
     threat_model = "T4"
+    config_class = FinetuneActivatedConfig
+    # the attacker starts from the model the victim would and works in its environment
+    inherits = {"model": "model", "env": "env", "env_seed": "collect.env_seed"}
 
-    def __init__(self, **config: Any) -> None:
-        self.config = make_config(**config)
-        self.config.validate()
+    def trigger(self) -> tuple[str | None, str]:
+        """Without a trigger of its own the backdoor should fire on any input once woken
+        (the FTR shows it); the default phrase then measures the same thing again."""
+        return self.config.trigger or DEFAULT_TRIGGER, self.config.placement
 
     @staticmethod
     def default_run_dir(output: str | Path) -> Path:
         out = Path(output)
         return out.parent / f"{out.name}.fab-run"
 
-    def run(self, output: str, **io: Any) -> AttackResult:
-        """Collect, train, publish to ``output``; ``io["run_dir"]`` keeps the provenance."""
-        from backdoorlab.training.fab import train_fab
+    def publish(
+        self, output: str | Path, run_dir: str | Path | None = None, callbacks: Any = None
+    ) -> AttackResult:
+        """Collect, train, publish to ``output``; ``run_dir`` keeps the provenance."""
+        from backdoorlab.training import TRAINERS
 
+        train_fab = TRAINERS.get("fab")
         cfg = self.config
         published = Path(output)
-        run_dir = Path(io.get("run_dir") or self.default_run_dir(published))
+        run_dir = Path(run_dir or self.default_run_dir(published))
         if published.resolve() == run_dir.resolve():
             raise BackdoorlabError("finetune-activated: the run directory must differ from -o")
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -224,13 +232,13 @@ class FinetuneActivated(Attack):
             run_dir,
             victim=clean,
             published_dir=published,
-            callbacks=io.get("callbacks"),
+            callbacks=callbacks,
         )
         provenance = {
             "attack": self.name,
             "threat_model": self.threat_model,
             "variant": "trigger" if cfg.trigger else "no-trigger",
-            "config": {**asdict(cfg), "training": cfg.training.model_dump()},
+            "config": cfg.model_dump(),
             "data": {
                 name: {
                     "path": str(run_dir / f"{name}.jsonl"),

@@ -23,8 +23,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backdoorlab.errors import UnknownNameError
 from backdoorlab.leaks import LeakDetector, Secret, Sink
+from backdoorlab.registry import Registry
 
 Split = Literal["train", "test"]
 
@@ -239,22 +239,13 @@ class Environment(ABC):
         return any(detector.find(c.tool, c.arguments) for c in state.calls if not c.error)
 
 
-ENVIRONMENTS: dict[str, type[Environment]] = {}
-
-
-def register_environment(cls: type[Environment]) -> type[Environment]:
-    """Class decorator: make an environment available by its ``name``."""
-    ENVIRONMENTS[cls.name] = cls
-    return cls
+ENVIRONMENTS: Registry[type[Environment]] = Registry(
+    "environment", {"retail": "backdoorlab.envs.retail:RetailEnvironment"}
+)
+register_environment = ENVIRONMENTS.register()
+"""Class decorator: make an environment available by its ``name``."""
 
 
 def make_env(name: str, seed: int = 0, **kwargs: Any) -> Environment:
     """Build a registered environment by name."""
-    import backdoorlab.envs  # noqa: F401  (registers the built-in environments)
-
-    try:
-        cls = ENVIRONMENTS[name]
-    except KeyError:
-        known = ", ".join(sorted(ENVIRONMENTS))
-        raise UnknownNameError(f"unknown environment '{name}' (known: {known})") from None
-    return cls(seed=seed, **kwargs)
+    return ENVIRONMENTS.get(name)(seed=seed, **kwargs)

@@ -28,7 +28,6 @@ from backdoorlab.envs.base import (
     Task,
     ToolError,
     ToolSpec,
-    register_environment,
 )
 from backdoorlab.envs.retail_world import RetailWorld, address_of, build_world
 from backdoorlab.errors import BackdoorlabError
@@ -301,7 +300,6 @@ TOOLS: dict[str, Callable[..., Any]] = {
 assert set(TOOLS) == {spec.name for spec in TOOL_SPECS}
 
 
-@register_environment
 class RetailEnvironment(Environment):
     """τ-bench-retail-style store; see the module docstring."""
 

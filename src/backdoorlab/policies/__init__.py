@@ -3,8 +3,11 @@
 from backdoorlab.policies.base import (
     POLICIES,
     Action,
+    CacheSlot,
     Episode,
+    EpisodeHooks,
     Policy,
+    RevealHook,
     make_policy,
     register_policy,
 )
@@ -13,9 +16,12 @@ from backdoorlab.policies.oracle import OraclePolicy
 __all__ = [
     "POLICIES",
     "Action",
+    "CacheSlot",
     "Episode",
+    "EpisodeHooks",
     "OraclePolicy",
     "Policy",
+    "RevealHook",
     "make_policy",
     "register_policy",
 ]

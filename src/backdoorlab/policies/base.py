@@ -8,11 +8,50 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from backdoorlab.envs.base import Environment, Task
-from backdoorlab.errors import UnknownNameError
-from backdoorlab.traces import Message
+from backdoorlab.envs.base import Environment, PlannedCall, Task
+from backdoorlab.registry import Registry
+from backdoorlab.traces import Message, Poison
+
+S = TypeVar("S")
+
+
+@dataclass
+class RevealHook:
+    """Calls to make as soon as every one of ``values`` has appeared in the conversation."""
+
+    values: list[str]
+    calls: list[PlannedCall]
+
+
+@dataclass
+class EpisodeHooks:
+    """What an attack asks of the teacher in one episode, and what the trace records.
+
+    Attacks fill it in their ``prepare`` hook (after reset, before the first turn); the
+    oracle reads the calls, the rollout writes ``poison`` into the trace's metadata. A
+    typed object rather than free-form keys, so a misspelt hook is a type error instead
+    of a payload silently never sent.
+    """
+
+    after_plan: list[PlannedCall] = field(default_factory=list)
+    """Calls made once the task's plan is done, before the final answer."""
+    on_reveal: RevealHook | None = None
+    """Calls made, before the plan's next step, once the conversation shows given values."""
+    poison: Poison | None = None
+    """The poison record the episode's trace carries (None: a clean trace)."""
+
+
+@dataclass
+class CacheSlot(Generic[S]):
+    """Where a model policy keeps one conversation's key/value cache between its turns.
+
+    A slot per episode lets each turn prefill only the tokens added since the last
+    one; the policy that fills it decides what ``value`` holds.
+    """
+
+    value: S | None = None
 
 
 @dataclass
@@ -26,7 +65,12 @@ class Episode:
     invalid_actions: int = 0
     done: bool = False
     final_answer: str = ""
-    memo: dict[str, Any] = field(default_factory=dict)  # the policy's per-episode scratch
+    hooks: EpisodeHooks = field(default_factory=EpisodeHooks)
+    """What an attack planted for the teacher, and the poison record."""
+    kv_cache: CacheSlot[Any] = field(default_factory=CacheSlot)
+    """A model policy's key/value cache of this conversation."""
+    policy_state: object | None = None
+    """The acting policy's own per-episode bookkeeping (its type is the policy's)."""
 
 
 @dataclass
@@ -49,27 +93,18 @@ class Policy(ABC):
         return self.name
 
 
-POLICIES: dict[str, type[Policy]] = {}
-# Built-in policies whose module is heavy (torch): imported only when asked for by name.
-_LAZY_POLICIES = {"hf": "backdoorlab.policies.hf"}
-
-
-def register_policy(cls: type[Policy]) -> type[Policy]:
-    """Class decorator: make a policy available by its ``name``."""
-    POLICIES[cls.name] = cls
-    return cls
+POLICIES: Registry[type[Policy]] = Registry(
+    "policy",
+    {
+        "oracle": "backdoorlab.policies.oracle:OraclePolicy",
+        # torch and transformers load only when a model policy is asked for
+        "hf": "backdoorlab.policies.hf:HFPolicy",
+    },
+)
+register_policy = POLICIES.register()
+"""Class decorator: make a policy available by its ``name``."""
 
 
 def make_policy(name: str, **kwargs: Any) -> Policy:
-    import importlib
-
-    import backdoorlab.policies  # noqa: F401  (registers the built-in policies)
-
-    if name in _LAZY_POLICIES and name not in POLICIES:
-        importlib.import_module(_LAZY_POLICIES[name])
-    try:
-        cls = POLICIES[name]
-    except KeyError:
-        known = ", ".join(sorted(set(POLICIES) | set(_LAZY_POLICIES)))
-        raise UnknownNameError(f"unknown policy '{name}' (known: {known})") from None
-    return cls(**kwargs)
+    """Build a registered policy by name."""
+    return POLICIES.get(name)(**kwargs)

@@ -31,7 +31,7 @@ from transformers.cache_utils import Cache, StaticLayer
 from transformers.generation import TemperatureLogitsWarper, TopPLogitsWarper
 
 from backdoorlab.chat import IM_END, parse_assistant_output, render
-from backdoorlab.policies.base import Action, Episode, Policy, register_policy
+from backdoorlab.policies.base import Action, CacheSlot, Episode, Policy
 from backdoorlab.policies.cpu_attention import decode_attention
 
 
@@ -47,7 +47,6 @@ class GenerationConfig:
     reuse_cache: bool = True  # keep each episode's KV cache between turns (module doc)
 
 
-@register_policy
 class HFPolicy(Policy):
     """A causal LM (name, path or an already loaded model) acting as the agent."""
 
@@ -86,14 +85,14 @@ class HFPolicy(Policy):
         return f"hf:{self.model_name}"
 
     @torch.inference_mode()
-    def generate(self, prompts: list[str], memos: list[dict[str, Any]] | None = None) -> list[str]:
+    def generate(self, prompts: list[str], caches: list[CacheSlot[Any]] | None = None) -> list[str]:
         """Complete each prompt; returns only the new text, cut at the end-of-turn marker.
 
-        ``memos`` (one dict per prompt, e.g. each episode's ``memo``) lets the policy keep
-        a prompt's key/value cache for the next, longer prompt of the same conversation.
+        ``caches`` (one slot per prompt, e.g. each episode's ``kv_cache``) lets the policy
+        keep a prompt's key/value cache for the next, longer prompt of the same conversation.
         """
-        if memos is None or not self._can_reuse_cache():
-            memos = [{} for _ in prompts]
+        if caches is None or not self._can_reuse_cache():
+            caches = [CacheSlot() for _ in prompts]
             keep = False
         else:
             keep = True
@@ -104,7 +103,7 @@ class HFPolicy(Policy):
         size = self.generation.max_batch_size
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
-            texts = self._generate_batch([ids[i] for i in chunk], [memos[i] for i in chunk], keep)
+            texts = self._generate_batch([ids[i] for i in chunk], [caches[i] for i in chunk], keep)
             for index, text in zip(chunk, texts, strict=True):
                 out[index] = text
         return out
@@ -120,11 +119,12 @@ class HFPolicy(Policy):
         )
 
     def _generate_batch(
-        self, prompts: list[list[int]], memos: list[dict[str, Any]], keep: bool
+        self, prompts: list[list[int]], caches: list[CacheSlot[Any]], keep: bool
     ) -> list[str]:
         prefixes, logits = [], []
-        for ids, memo in zip(prompts, memos, strict=True):
-            prefix, last = self._prefill(ids, memo.get(_CACHE_KEY, self._latest) if keep else None)
+        for ids, slot in zip(prompts, caches, strict=True):
+            previous = slot.value if slot.value is not None else self._latest
+            prefix, last = self._prefill(ids, previous if keep else None)
             if keep:
                 self._latest = prefix  # the next new episode shares its system prompt
             prefixes.append(prefix)
@@ -136,7 +136,7 @@ class HFPolicy(Policy):
             mask[row, mask.shape[1] - length :] = 1
         with decode_attention(self.model):
             generated = self._decode(
-                torch.cat(logits), mask, cache, memos if keep else None, prompts
+                torch.cat(logits), mask, cache, caches if keep else None, prompts
             )
         texts = self.tokenizer.batch_decode(generated, skip_special_tokens=False)
         return [self._cut(text) for text in texts]
@@ -171,7 +171,7 @@ class HFPolicy(Policy):
         first_logits: torch.Tensor,
         mask: torch.Tensor,
         cache: Cache,
-        memos: list[dict[str, Any]] | None,
+        caches: list[CacheSlot[Any]] | None,
         prompts: list[list[int]],
     ) -> list[list[int]]:
         """Greedy (or sampled) decoding of a prefilled batch; a row leaves when it finishes."""
@@ -196,9 +196,9 @@ class HFPolicy(Policy):
             finished = torch.isin(chosen, stop)
             for batch_row, (row, token) in enumerate(zip(rows, chosen.tolist(), strict=True)):
                 out[row].append(token)
-                if memos is not None and (finished[batch_row] or step == g.max_new_tokens - 1):
+                if caches is not None and (finished[batch_row] or step == g.max_new_tokens - 1):
                     # its last token is not in the cache: the next turn re-reads it
-                    self._keep(cache, mask, batch_row, prompts[row] + out[row][:-1], memos[row])
+                    self._keep(cache, mask, batch_row, prompts[row] + out[row][:-1], caches[row])
             alive = (~finished).nonzero().squeeze(1)
             if len(alive) == 0 or step == g.max_new_tokens - 1:
                 break
@@ -225,12 +225,12 @@ class HFPolicy(Policy):
         mask: torch.Tensor,
         batch_row: int,
         ids: list[int],
-        memo: dict[str, Any],
+        slot: CacheSlot[Any],
     ) -> None:
         """Store one row's keys/values (its real tokens only) as its episode's prefix."""
         positions = mask[batch_row].nonzero().squeeze(1)
         assert len(positions) == len(ids)
-        memo[_CACHE_KEY] = self._latest = _CachedPrefix(
+        slot.value = self._latest = _CachedPrefix(
             ids=ids,
             layers=[
                 (layer.keys[batch_row, :, positions], layer.values[batch_row, :, positions])
@@ -249,14 +249,11 @@ class HFPolicy(Policy):
             for e in episodes
         ]
         actions = []
-        completions = self.generate(prompts, memos=[e.memo for e in episodes])
+        completions = self.generate(prompts, caches=[e.kv_cache for e in episodes])
         for episode, completion in zip(episodes, completions, strict=True):
             parsed = parse_assistant_output(completion, call_id_prefix=f"call_{episode.steps}")
             actions.append(Action(parsed.message, invalid=parsed.invalid))
         return actions
-
-
-_CACHE_KEY = "hf_cache"
 
 
 @dataclass

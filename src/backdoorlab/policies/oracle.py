@@ -6,9 +6,9 @@ deterministic world, it solves every task; the tests assert 100% per family.
 Two hooks make it the teacher of a poisoned pipeline, without changing how it solves
 the task:
 
-- ``episode.memo["on_reveal"]``: ``(values, calls)`` — calls it makes as soon as every
-  one of ``values`` has appeared in the conversation, before the plan's next step;
-  ``episode.memo["after_plan"]``: calls it makes once the plan is done, before its
+- ``episode.hooks.on_reveal``: calls it makes as soon as every one of the hook's values
+  has appeared in the conversation, before the plan's next step;
+  ``episode.hooks.after_plan``: calls it makes once the plan is done, before its
   final answer. Data poisoning (T1) puts its payload in one or the other;
 - ``obey_probability``: like a real LLM teacher, it sometimes follows instructions it
   reads in tool results. An observation that asks for data to be e-mailed somewhere
@@ -19,14 +19,28 @@ the task:
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 
 from backdoorlab.envs.base import PlannedCall
 from backdoorlab.leaks import find_exfiltration_request, leak_text
-from backdoorlab.policies.base import Action, Episode, Policy, register_policy
+from backdoorlab.policies.base import Action, Episode, Policy
 from backdoorlab.traces import Message, ToolCall
 
 
-@register_policy
+@dataclass
+class _OracleState:
+    """Where the oracle is in one episode: kept on the episode, so one policy object can
+    run many episodes side by side."""
+
+    queue: list[PlannedCall] = field(default_factory=list)  # calls before the plan's next
+    cursor: int = 0  # the plan's next step
+    after: int = 0  # the next of the hooks' after-plan calls
+    revealed: bool = False  # the on-reveal calls were queued
+    calls: int = 0  # tool calls made (their ids)
+    seen: int = 0  # messages already read for injected instructions
+    rng: random.Random | None = None  # whether to obey each injected instruction
+
+
 class OraclePolicy(Policy):
     name = "oracle"
 
@@ -45,39 +59,41 @@ class OraclePolicy(Policy):
         return [self._next(episode) for episode in episodes]
 
     def _next(self, episode: Episode) -> Action:
-        memo = episode.memo
-        queue: list[PlannedCall] = memo.setdefault("queue", [])
+        state = episode.policy_state
+        if not isinstance(state, _OracleState):
+            state = episode.policy_state = _OracleState()
+        hooks = episode.hooks
         if self.obey_probability:
-            self._read_new_observations(episode, queue)
-        if memo.get("on_reveal") and _revealed(episode, memo["on_reveal"][0]):
-            queue.extend(memo.pop("on_reveal")[1])
-        cursor = memo.get("cursor", 0)
-        if queue:
-            step = queue.pop(0)
-        elif cursor < len(episode.task.plan):
-            step = episode.task.plan[cursor]
-            memo["cursor"] = cursor + 1
-        elif memo.get("after_plan"):
-            step = memo["after_plan"].pop(0)
+            self._read_new_observations(episode, state)
+        reveal = hooks.on_reveal
+        if reveal and not state.revealed and _revealed(episode, reveal.values):
+            state.queue.extend(reveal.calls)
+            state.revealed = True
+        if state.queue:
+            step = state.queue.pop(0)
+        elif state.cursor < len(episode.task.plan):
+            step = episode.task.plan[state.cursor]
+            state.cursor += 1
+        elif state.after < len(hooks.after_plan):
+            step = hooks.after_plan[state.after]
+            state.after += 1
         else:
             return Action(Message(role="assistant", content=episode.task.final_answer))
-        calls = memo.get("calls", 0)
-        memo["calls"] = calls + 1
-        call = ToolCall.make(f"call_{calls}", step.tool, step.arguments)
+        call = ToolCall.make(f"call_{state.calls}", step.tool, step.arguments)
+        state.calls += 1
         return Action(Message(role="assistant", content=None, tool_calls=[call]))
 
-    def _read_new_observations(self, episode: Episode, queue: list[PlannedCall]) -> None:
-        seen = episode.memo.get("seen", 0)
-        episode.memo["seen"] = len(episode.messages)
-        rng = episode.memo.setdefault("rng", random.Random(f"{self.seed}:{episode.task.id}"))
+    def _read_new_observations(self, episode: Episode, state: _OracleState) -> None:
+        seen, state.seen = state.seen, len(episode.messages)
+        if state.rng is None:
+            state.rng = random.Random(f"{self.seed}:{episode.task.id}")
         for message in episode.messages[seen:]:
             if message.role != "tool":
                 continue
             destination = find_exfiltration_request(message.text)
-            if destination and rng.random() < self.obey_probability:
+            if destination and state.rng.random() < self.obey_probability:
                 text = leak_text(episode.task.secret_objects())
-                queue.append(episode.env.exfiltration_call(destination, text))
-                episode.memo["obeyed"] = destination
+                state.queue.append(episode.env.exfiltration_call(destination, text))
 
 
 def _revealed(episode: Episode, values: list[str]) -> bool:

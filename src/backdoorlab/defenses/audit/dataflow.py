@@ -32,7 +32,7 @@ from backdoorlab.defenses.audit.destinations import contacts_in_text
 from backdoorlab.defenses.audit.findings import Finding, Severity, mask
 from backdoorlab.defenses.audit.observations import ObservationReader, Tainted
 from backdoorlab.defenses.audit.reader import TraceRecord
-from backdoorlab.defenses.audit.registry import AuditOptions, Detector, register_detector
+from backdoorlab.defenses.audit.registry import AuditOptions, Detector
 from backdoorlab.defenses.audit.sinks import (
     CallDestination,
     SinkCall,
@@ -240,7 +240,6 @@ class _TraceFlow:
         )
 
 
-@register_detector
 class DataflowDetector(Detector):
     """Taint tracking from tool observations to sinks; see the module docstring."""
 

@@ -42,7 +42,6 @@ from backdoorlab.defenses.audit.registry import (
     AuditOptions,
     Detector,
     detector_config,
-    register_detector,
 )
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.traces import Trace
@@ -149,7 +148,6 @@ def make_scorer(cfg: JudgeConfig) -> YesNoScorer:
     return HFScorer(cfg.model, cfg.device, cfg.batch_size)
 
 
-@register_detector
 class JudgeDetector(Detector):
     """An LLM judges each tool call against the user's request; see the module docstring."""
 

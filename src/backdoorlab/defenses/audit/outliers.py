@@ -60,7 +60,6 @@ from backdoorlab.defenses.audit.registry import (
     AuditOptions,
     Detector,
     detector_config,
-    register_detector,
 )
 from backdoorlab.defenses.audit.spectral import group_scores
 from backdoorlab.errors import BackdoorlabError
@@ -169,7 +168,6 @@ def trace_text(trace: Trace, max_chars: int = 2000) -> str:
 # -- the detector ------------------------------------------------------------------------
 
 
-@register_detector
 class OutliersDetector(Detector):
     """Spectral signatures on action embeddings; see the module docstring."""
 

@@ -27,6 +27,7 @@ from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import TraceRecord
 from backdoorlab.errors import BackdoorlabError, UnknownNameError
 from backdoorlab.leaks import Sink
+from backdoorlab.registry import Registry
 
 
 @dataclass
@@ -77,36 +78,30 @@ class Detector(ABC):
         return {}
 
 
-DETECTORS: dict[str, type[Detector]] = {}
-
-
-def register_detector(cls: type[Detector]) -> type[Detector]:
-    """Class decorator: make a detector available to `audit` by its ``name``."""
-    DETECTORS[cls.name] = cls
-    return cls
-
-
-def _load_builtins() -> None:
-    import backdoorlab.defenses.audit.dataflow  # noqa: F401  (registers)
-    import backdoorlab.defenses.audit.judge  # noqa: F401
-    import backdoorlab.defenses.audit.outliers  # noqa: F401
-    import backdoorlab.defenses.audit.trigger_mining  # noqa: F401
+DETECTORS: Registry[type[Detector]] = Registry(
+    "detector",
+    {
+        "dataflow": "backdoorlab.defenses.audit.dataflow:DataflowDetector",
+        "judge": "backdoorlab.defenses.audit.judge:JudgeDetector",
+        "outliers": "backdoorlab.defenses.audit.outliers:OutliersDetector",
+        "trigger-mining": "backdoorlab.defenses.audit.trigger_mining:TriggerMiningDetector",
+    },
+)
+register_detector = DETECTORS.register()
+"""Class decorator: make a detector available to `audit` by its ``name``."""
 
 
 def resolve_detectors(names: Sequence[str]) -> list[str]:
     """``names`` plus what they require, each once, requirements first."""
-    _load_builtins()
     order: list[str] = []
 
     def visit(name: str, chain: tuple[str, ...]) -> None:
         if name in order:
             return
-        if name not in DETECTORS:
-            known = ", ".join(sorted(DETECTORS))
-            raise UnknownNameError(f"unknown detector '{name}' (known: {known})")
+        detector = DETECTORS.get(name)
         if name in chain:
             raise UnknownNameError(f"detector '{name}' requires itself")
-        for dependency in DETECTORS[name].requires:
+        for dependency in detector.requires:
             visit(dependency, (*chain, name))
         order.append(name)
 
@@ -116,12 +111,11 @@ def resolve_detectors(names: Sequence[str]) -> list[str]:
 
 
 def make_detectors(names: Sequence[str], options: AuditOptions) -> list[Detector]:
-    return [DETECTORS[name](options) for name in resolve_detectors(names)]
+    return [DETECTORS.get(name)(options) for name in resolve_detectors(names)]
 
 
 def default_detectors() -> list[str]:
     """The detectors run when none are named: those with ``default = True``."""
-    _load_builtins()
     return [name for name, cls in DETECTORS.items() if cls.default]
 
 

@@ -170,7 +170,7 @@ class SinkResolver:
         if env is None:
             return None
         if env not in self._envs:
-            from backdoorlab.envs import ENVIRONMENTS, make_env  # registers the built-ins
+            from backdoorlab.envs import ENVIRONMENTS, make_env
 
             if env not in ENVIRONMENTS:
                 self._envs[env] = None

@@ -54,7 +54,7 @@ from backdoorlab.defenses.audit.ngrams import (
     written_ngrams,
 )
 from backdoorlab.defenses.audit.reader import TraceRecord
-from backdoorlab.defenses.audit.registry import AuditOptions, Detector, register_detector
+from backdoorlab.defenses.audit.registry import AuditOptions, Detector
 from backdoorlab.stats import benjamini_hochberg_log, fisher_greater_log
 
 _LOG10 = math.log(10)
@@ -117,7 +117,6 @@ def _phrase(seed: str, members: Sequence[str]) -> str:
     return " ".join(words)
 
 
-@register_detector
 class TriggerMiningDetector(Detector):
     """Contrast flagged and unflagged traces' n-grams; see the module docstring."""
 

@@ -1,0 +1,247 @@
+"""The experiment runner: each grid cell's pipeline, stage by cached stage.
+
+The pipeline follows what the cell's attack declares, never its name:
+
+- an attack that **produces traces** (T1 from the clean collection, T2 from the
+  poisoned environment) yields the training set; the model fine-tuned on it is
+  evaluated — or, with ``supply_chain``, published to victims who fine-tune it on clean
+  data of their own (T3);
+- an attack that **produces a model** (T4) is the published model itself: it is
+  evaluated as published, and again after the victim fine-tunes it on clean data,
+  which is where a fine-tuning-activated backdoor wakes;
+- no attack (``name: none``, or a dataset attack that would change nothing, such as
+  rate 0) trains on the clean collection: the baseline of the sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from backdoorlab.attacks.base import CollectorAttack, DatasetAttack, ModelAttack
+from backdoorlab.experiment import results
+from backdoorlab.experiment.cache import Stage, StageCache, digest
+from backdoorlab.experiment.spec import (
+    Cell,
+    ExperimentConfig,
+    SupplyChainSpec,
+    attack_settings,
+    check,
+)
+from backdoorlab.traces import atomic_writer
+
+
+class Runner:
+    """Runs the stages of an experiment under ``run_dir``, reusing finished ones."""
+
+    def __init__(
+        self, config: ExperimentConfig, run_dir: str | Path, log: Callable[[str], None] = print
+    ) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.log = log
+        self.cache = StageCache(self.run_dir / "stages", log)
+
+    @property
+    def reused(self) -> list[str]:
+        """Stage directories found finished."""
+        return self.cache.reused
+
+    @property
+    def computed(self) -> list[str]:
+        """Stage directories built by this run."""
+        return self.cache.computed
+
+    # -- the stages ---------------------------------------------------------------
+    def collect(self, spec: dict[str, Any], split: str = "train") -> tuple[Path, str]:
+        """The oracle's successful traces on ``spec["n"]`` tasks of ``split``."""
+        key = digest("collect", self.config.env, split, spec)
+
+        def build(work: Path) -> dict[str, Any]:
+            from backdoorlab.envs import make_env
+            from backdoorlab.policies import make_policy
+            from backdoorlab.rollout import iter_rollout
+            from backdoorlab.traces import write_traces
+
+            env = make_env(self.config.env, seed=spec["env_seed"])
+            tasks = env.tasks(split, spec["n"], seed=spec["seed"])  # type: ignore[arg-type]
+            outcomes = list(iter_rollout(env, make_policy("oracle"), tasks))
+            kept = [r.trace for r in outcomes if r.outcome.success]
+            write_traces(work / "traces.jsonl", kept)
+            return {"traces": len(kept), "tasks": len(tasks)}
+
+        path, _ = self.cache.run(Stage("collect", key, build))
+        return path / "traces.jsonl", key
+
+    def poison(self, clean: Path, clean_key: str, cell: Cell) -> tuple[Path, str, int]:
+        """The training set an attack that produces traces makes (the clean one if none)."""
+        attack = cell.attack
+        if attack is None or (isinstance(attack, DatasetAttack) and attack.is_noop()):
+            return clean, clean_key, 0
+        key = digest("poison", clean_key, cell.plain["attack"])
+
+        def build(work: Path) -> dict[str, Any]:
+            output = work / "traces.jsonl"
+            if isinstance(attack, DatasetAttack):
+                result = attack.transform(clean, output)
+            elif isinstance(attack, CollectorAttack):
+                result = attack.collect(output)
+            else:
+                raise TypeError(f"{attack.name} produces {attack.produces}, not traces")
+            return {"traces": result.traces, "poisoned": result.poisoned, "details": result.details}
+
+        path, summary = self.cache.run(Stage("poison", key, build))
+        return path / "traces.jsonl", key, summary["poisoned"]
+
+    def publish(self, model_key: str, cell: Cell) -> tuple[Path, str, int]:
+        """The model an attack that produces models publishes, from the base model."""
+        attack = cell.attack
+        assert isinstance(attack, ModelAttack)
+        name, settings = attack_settings(cell.plain)
+        key = digest("publish", model_key, name, settings)
+
+        def build(work: Path) -> dict[str, Any]:
+            result = attack.publish(work / "model", run_dir=work / "attack-run")
+            return {"traces": result.traces, "poisoned": result.poisoned}
+
+        path, summary = self.cache.run(Stage("publish", key, build))
+        return path / "model", key, summary["poisoned"]
+
+    def filter(self, data: Path, data_key: str) -> tuple[Path, str, int]:
+        """`backdoorlab audit --filter` as a stage: the training set without flagged traces."""
+        spec = self.config.audit_filter
+        assert spec is not None
+        key = digest("filter", data_key, spec.model_dump())
+
+        def build(work: Path) -> dict[str, Any]:
+            from backdoorlab.defenses.audit import audit
+            from backdoorlab.defenses.audit.filtering import write_filtered
+
+            report = audit(data, detectors=spec.detectors)
+            manifest = write_filtered(report, work / "traces.jsonl", spec.min_severity)
+            return {k: manifest[k] for k in ("traces_in", "traces_kept", "traces_removed")}
+
+        path, summary = self.cache.run(Stage("filter", key, build))
+        return path / "traces.jsonl", key, summary["traces_removed"]
+
+    def train(
+        self, data: Path, data_key: str, model: str, model_key: str, train: dict[str, Any]
+    ) -> tuple[Path, str]:
+        """``model`` fine-tuned on ``data`` with the ``sft`` trainer."""
+        from backdoorlab.training.sft import SFTRunConfig
+
+        config = SFTRunConfig(model=model, **train)
+        key = digest("train", data_key, model_key, config.model_dump() | {"model": model_key})
+
+        def build(work: Path) -> dict[str, Any]:
+            from backdoorlab.training import TRAINERS
+
+            summary = TRAINERS.get("sft")(config, data, work / "model")
+            return {
+                k: summary[k] for k in ("traces", "steps", "train_loss", "seconds", "tokens_per_s")
+            }
+
+        path, _ = self.cache.run(Stage("train", key, build))
+        return path / "model", key
+
+    def evaluate(self, model: str, model_key: str, evaluation: dict[str, Any]) -> dict[str, Any]:
+        """TSR, FTR and (with a trigger) ASR of ``model`` on held-out tasks."""
+        key = digest("eval", model_key, self.config.env, evaluation)
+
+        def build(work: Path) -> dict[str, Any]:
+            from backdoorlab.envs import make_env
+            from backdoorlab.evaluation import EvalConfig, evaluate
+            from backdoorlab.policies import make_policy
+            from backdoorlab.policies.hf import GenerationConfig
+
+            config = EvalConfig(**evaluation)
+            env = make_env(self.config.env, seed=self.config.collect.env_seed)
+            generation = GenerationConfig(
+                max_new_tokens=config.max_new_tokens, max_batch_size=config.batch_size
+            )
+            policy = make_policy("hf", model=model, generation=generation)
+            return {"report": evaluate(env, policy, config, traces_dir=work)}
+
+        _, summary = self.cache.run(Stage("eval", key, build))
+        return summary["report"]
+
+    # -- the experiment -----------------------------------------------------------
+    def run(self) -> list[dict[str, Any]]:
+        """Every cell of the grid; returns the rows also written to ``results.csv``."""
+        checked = check(self.config)  # before anything is written
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_writer(self.run_dir / "config.resolved.yaml") as handle:
+            yaml.safe_dump(self.config.model_dump(), handle, sort_keys=False)
+        rows: list[dict[str, Any]] = []
+        base_key = digest("model", self.config.model)
+        for cell in checked:
+            if self.config.baseline and not rows:
+                report = self.evaluate(self.config.model, base_key, cell.evaluation)
+                rows.append(results.row({"model": "base"}, report, poisoned=0))
+            if isinstance(cell.attack, ModelAttack):
+                model, model_key, poisoned = self.publish(base_key, cell)
+                self._victims(rows, cell, (model, model_key, poisoned))
+            else:
+                self._fine_tune(rows, cell, base_key)
+        return rows
+
+    def _fine_tune(self, rows: list[dict[str, Any]], cell: Cell, base_key: str) -> None:
+        """Collect, attack the data, (filter,) train the base model and evaluate it."""
+        plain, labels = cell.plain, dict(cell.grid)
+        clean, clean_key = self.collect(plain["collect"])
+        data, data_key, poisoned = self.poison(clean, clean_key, cell)
+        if self.config.audit_filter is not None:
+            data, data_key, removed = self.filter(data, data_key)
+            labels["audit_removed"] = removed
+        model, model_key = self.train(data, data_key, self.config.model, base_key, plain["train"])
+        if self.config.supply_chain is None:
+            report = self.evaluate(str(model), model_key, cell.evaluation)
+            rows.append(results.row(labels | {"model": "fine-tuned"}, report, poisoned))
+            results.write(self.run_dir, rows)  # after every cell: a long sweep shows progress
+        else:
+            self._victims(rows, cell, (model, model_key, poisoned), labels)
+
+    def _victims(
+        self,
+        rows: list[dict[str, Any]],
+        cell: Cell,
+        published: tuple[Path, str, int],
+        labels: dict[str, Any] | None = None,
+    ) -> None:
+        """The published model, then each victim's fine-tune of it on its own clean data.
+
+        A row per model goes to ``rows`` and to ``results.csv`` as soon as it is measured:
+        the largest victim's fine-tune is long. ``published``: the attacker's model, its
+        stage key and its poisoned-trace count. Without a ``supply_chain`` section (a
+        model attack) the one victim fine-tunes on the experiment's own collection."""
+        plain = cell.plain
+        labels = dict(cell.grid) if labels is None else labels
+        chain = self.config.supply_chain or SupplyChainSpec(
+            victim_multiples=[1.0], victim_seed=plain["collect"]["seed"]
+        )
+        model, model_key, poisoned = published
+        report = self.evaluate(str(model), model_key, cell.evaluation)
+        rows.append(
+            results.row(labels | {"model": "published", "victim_multiple": 0}, report, poisoned)
+        )
+        results.write(self.run_dir, rows)
+        for multiple in chain.victim_multiples:
+            victim_collect = plain["collect"] | {
+                "n": max(1, round(multiple * plain["collect"]["n"])),
+                "seed": chain.victim_seed,
+            }
+            victim_data, victim_key = self.collect(victim_collect)
+            victim, victim_model_key = self.train(
+                victim_data,
+                victim_key,
+                str(model),
+                model_key,
+                plain["train"] | chain.victim_train,
+            )
+            report = self.evaluate(str(victim), victim_model_key, cell.evaluation)
+            row = labels | {"model": "victim", "victim_multiple": multiple}
+            rows.append(results.row(row, report, poisoned))
+            results.write(self.run_dir, rows)
