@@ -1,6 +1,7 @@
 """The experiment runner with the tiny model: stage caching, resume, config errors."""
 
 import csv
+import os
 
 import pytest
 import yaml
@@ -142,6 +143,96 @@ def test_bad_configs_name_the_field(tmp_path, change, message):
         load_config(write(tmp_path, TINY | change))
 
 
+T2 = TINY | {"attack": {"name": "env-poisoning", "trigger": "ZQX"}, "grid": {}}
+T4 = TINY | {"attack": {"name": "finetune-activated", "n": 3, "steps": 1}, "grid": {}}
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (TINY | {"grid": {"train.lr": [1e-4]}}, "field 'grid.train.lr': unknown setting"),
+        (TINY | {"grid": {"attack.rte": [0.1]}}, "field 'grid.attack.rte': unknown setting"),
+        (TINY | {"grid": {"eval.m": [1]}}, "field 'grid.eval.m': unknown setting"),
+        (TINY | {"grid": {"collect.nn": [1]}}, "field 'grid.collect.nn': unknown setting"),
+        (TINY | {"grid": {"attack.rate": [0.1, 2]}}, "field 'grid.attack.rate': .* 1 \\(got 2\\)"),
+        (TINY | {"grid": {"eval.n": [0]}}, "field 'grid.eval.n': .* 0 \\(got 0\\)"),
+        (TINY | {"grid": {"train.num_train_epochs": [-1]}}, "field 'grid.train.num_train_epochs'"),
+        (TINY | {"attack": {"name": "data-poisoning", "rte": 0.1}}, "field 'attack.rte': unknown"),
+        (TINY | {"attack": {"position": "middle"}}, "field 'attack.position': "),
+        (
+            TINY | {"attack": {"name": "none", "rate": 0.1}, "grid": {}},
+            "field 'attack.rate': no attack",
+        ),
+        (TINY | {"train": {"model": "x"}}, "field 'train.model': set by 'model'"),
+        (TINY | {"env": "mars"}, "field 'env': unknown environment 'mars'"),
+        (
+            T2 | {"attack": {"name": "env-poisoning", "n": 9}},
+            "field 'attack.n': set by 'collect.n'",
+        ),
+        (T2 | {"grid": {"attack.keep": ["some"]}}, "field 'grid.attack.keep'"),
+        (T4 | {"attack": {"name": "finetune-activated", "stepz": 1}}, "field 'attack.stepz'"),
+        (T4 | {"grid": {"attack.inner_steps": [0]}}, "field 'grid.attack.inner_steps'"),
+        (T4 | {"attack": {"name": "finetune-activated", "steps": 0}}, "field 'attack.steps'"),
+    ],
+)
+def test_every_section_and_grid_value_is_checked_before_any_stage(tmp_path, config, message):
+    with pytest.raises(BackdoorlabError, match=message):
+        load_config(write(tmp_path, config))
+
+
+def test_shipped_configs_validate():
+    from pathlib import Path
+
+    from backdoorlab.experiment import check
+
+    for path in sorted(Path(__file__).parents[1].glob("configs/*.yaml")):
+        assert check(load_config(path)), path
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"grid": {"train.lr": [1e-4]}},
+        {"attack": {"name": "data-poisoning", "rte": 0.1}},
+        {"grid": {"attack.rate": [0.1, 7]}},
+        {"eval": {"n": 0}},
+    ],
+)
+def test_cli_typo_is_one_line_exit_2_before_any_stage_and_loads_no_model_code(tmp_path, change):
+    """In a fresh interpreter, as a user runs it: no stage directory, and neither torch
+    nor TRL imported (their import alone takes longer than the check may)."""
+    import subprocess
+    import sys
+    import time
+
+    path = write(tmp_path, TINY | change)
+    run_dir = tmp_path / "run"
+    script = (
+        "import sys\n"
+        "from backdoorlab.cli import main\n"
+        f"sys.argv = ['backdoorlab', 'run', {str(path)!r}, '--run-dir', {str(run_dir)!r}]\n"
+        "try:\n    main()\n"
+        "finally:\n"
+        "    heavy = sorted(m for m in ('torch', 'trl', 'transformers') if m in sys.modules)\n"
+        "    print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "300"},
+    )
+    seconds = time.perf_counter() - started
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 2, done.stderr
+    assert lines[-1] == "HEAVY []", lines
+    (error,) = lines[:-1]
+    assert error.startswith(f"error: {path}: field '"), error
+    assert not run_dir.exists()
+    print(f"typo rejected in {seconds:.2f} s")
+
+
 def test_unreadable_config_files(tmp_path):
     with pytest.raises(BackdoorlabError, match="no such config file"):
         load_config(tmp_path / "missing.yaml")
@@ -149,3 +240,47 @@ def test_unreadable_config_files(tmp_path):
     bad.write_text("name: [unclosed")
     with pytest.raises(BackdoorlabError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_t4_experiment_runs_from_yaml_publish_then_victim_fine_tune(tmp_path, monkeypatch):
+    """The shipped T4 config, sized down to the tiny model: the attack trains the
+    published model, the victim fine-tunes that model on its own clean collection."""
+    import json
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from backdoorlab.cli import app
+
+    shipped = yaml.safe_load(
+        (Path(__file__).parents[1] / "configs" / "t4-finetune-activated.yaml").read_text()
+    )
+    small = {"n": 3, "steps": 1, "inner_steps": 2, "batch_size": 1, "malicious_batch_size": 1}
+    small |= {"bf16": "false", "save_steps": 1000, "logging_steps": 1}
+    config = shipped | {
+        "model": "tiny",
+        "collect": {"n": 6},
+        "attack": shipped["attack"] | small,
+        "train": shipped["train"] | {"max_steps": 1, "batch_size": 2},
+        "eval": {"n": 2, "max_steps": 1, "max_new_tokens": 4},
+    }
+    trained = []
+    original = Runner.train
+
+    def spy(self, data, data_key, model, model_key, train):
+        trained.append(model)
+        return original(self, data, data_key, model, model_key, train)
+
+    monkeypatch.setattr(Runner, "train", spy)
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["run", str(write(tmp_path, config)), "--run-dir", str(run_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads((run_dir / "metrics.json").read_text())
+    assert [(r["model"], r["victim_multiple"]) for r in rows] == [("published", 0), ("victim", 1)]
+    assert all(r["poisoned_traces"] > 0 and "ASR" in r for r in rows)
+    (published,) = (run_dir / "stages").glob("publish-*")
+    assert (published / "model" / "config.json").is_file()
+    assert (published / "attack-run" / "provenance.json").is_file()
+    assert trained == [str(published / "model")]  # the victim fine-tunes what was published

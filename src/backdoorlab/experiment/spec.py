@@ -130,14 +130,6 @@ class ExperimentConfig(Config):
         # name first, as in the resolved config written beside the results
         return {"name": value.get("name", "data-poisoning")} | value
 
-    @field_validator("env")
-    @classmethod
-    def _known_env(cls, value: str) -> str:
-        if value not in ENVIRONMENTS:
-            known = ", ".join(ENVIRONMENTS.names())
-            raise ValueError(f"unknown environment '{value}' (known: {known})")
-        return value
-
 
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read an experiment YAML and validate all of it; errors name the file and the field."""
@@ -187,6 +179,11 @@ class Cell:
 
 def check(config: ExperimentConfig, where: str = "") -> list[Cell]:
     """Validate every cell of the experiment; the first problem raises with its path."""
+    if config.env not in ENVIRONMENTS:
+        known = ", ".join(ENVIRONMENTS.names())
+        raise ConfigError(
+            f"{_head(where)}field 'env': unknown environment '{config.env}' (known: {known})"
+        )
     for key, values in config.grid.items():
         section = key.split(".", 1)[0]
         if section not in SECTIONS or "." not in key:
@@ -205,6 +202,7 @@ def settle(config: ExperimentConfig, cell: Mapping[str, Any], where: str = "") -
 
     plain = resolve(config, cell)
     grid = dict(cell)
+    _load(CollectSpec, plain["collect"], where, "collect", grid)
     attack = _attack(plain, grid, where)
     _refuse(plain["train"], {"model": "model"}, where, "train")
     train = dict(plain["train"], model=config.model)
