@@ -247,7 +247,7 @@ def test_bad_config_names_the_field(field: str, value: object) -> None:
 def test_all_weights_zero_and_unknown_settings_are_clear_errors() -> None:
     with pytest.raises(BackdoorlabError, match="weight 0"):
         _config(reg_weight=0, meta_weight=0, noise_weight=0)
-    with pytest.raises(BackdoorlabError, match="unknown setting.*inner_stepz"):
+    with pytest.raises(BackdoorlabError, match="field 'inner_stepz': unknown setting"):
         make_attack("finetune-activated", inner_stepz=3)
     with pytest.raises(BackdoorlabError, match="'n'"):
         make_attack("finetune-activated", n=0)
