@@ -61,17 +61,16 @@ class Runner:
         key = digest("collect", self.config.env, split, spec)
 
         def build(work: Path) -> dict[str, Any]:
+            from backdoorlab.collect import collect_traces, succeeded
             from backdoorlab.envs import make_env
             from backdoorlab.policies import make_policy
-            from backdoorlab.rollout import iter_rollout
-            from backdoorlab.traces import write_traces
 
             env = make_env(self.config.env, seed=spec["env_seed"])
             tasks = env.tasks(split, spec["n"], seed=spec["seed"])  # type: ignore[arg-type]
-            outcomes = list(iter_rollout(env, make_policy("oracle"), tasks))
-            kept = [r.trace for r in outcomes if r.outcome.success]
-            write_traces(work / "traces.jsonl", kept)
-            return {"traces": len(kept), "tasks": len(tasks)}
+            collection = collect_traces(
+                env, make_policy("oracle"), tasks, output=work / "traces.jsonl", keep=succeeded
+            )
+            return {"traces": collection.written, "tasks": len(tasks)}
 
         path, _ = self.cache.run(Stage("collect", key, build))
         return path / "traces.jsonl", key
