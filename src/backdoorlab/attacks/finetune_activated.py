@@ -53,8 +53,6 @@ class FinetuneActivatedConfig(Config):
     """
 
     label: ClassVar[str] = "finetune-activated"
-    flattened: ClassVar[str] = "training"
-    """The sub-config whose fields may be given at the top level."""
 
     env: str = "retail"
     """Environment the attacker collects its traces in."""

@@ -283,9 +283,8 @@ def _load(
     except ValidationError as exc:
         first = exc.errors()[0]
     loc = [str(part) for part in first["loc"]]
-    flattened = getattr(cls, "flattened", None)
-    if flattened and len(loc) > 1 and loc[0] == flattened and loc[1] in data:
-        loc = loc[1:]  # given flat (``attack.steps``), reported flat
+    if len(loc) > 1 and loc[0] not in data and loc[1] in data:
+        loc = loc[1:]  # a sub-config's setting given flat (``attack.steps``), reported flat
     unknown = first["type"] == "extra_forbidden"
     message = "unknown setting" if unknown else first["msg"]
     given = {  # the grid's keys of this section, by the field they set
