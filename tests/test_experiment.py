@@ -156,7 +156,11 @@ T4 = TINY | {"attack": {"name": "finetune-activated", "n": 3, "steps": 1}, "grid
         (TINY | {"grid": {"collect.nn": [1]}}, "field 'grid.collect.nn': unknown setting"),
         (TINY | {"grid": {"attack.rate": [0.1, 2]}}, "field 'grid.attack.rate': .* 1 \\(got 2\\)"),
         (TINY | {"grid": {"eval.n": [0]}}, "field 'grid.eval.n': .* 0 \\(got 0\\)"),
-        (TINY | {"grid": {"train.num_train_epochs": [-1]}}, "field 'grid.train.num_train_epochs'"),
+        (
+            TINY | {"grid": {"train.per_device_train_batch_size": [0]}},  # TRL's name: an alias
+            "field 'grid.train.per_device_train_batch_size': .* 0 \\(got 0\\)",
+        ),
+        (TINY | {"grid": {"train.max_seq_length": [8]}}, "field 'grid.train.max_seq_length'"),
         (TINY | {"attack": {"name": "data-poisoning", "rte": 0.1}}, "field 'attack.rte': unknown"),
         (TINY | {"attack": {"position": "middle"}}, "field 'attack.position': "),
         (

@@ -20,7 +20,13 @@ from backdoorlab.chat import IM_END, assistant_text, render
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.models import RUN_MARKER, load_for_inference, load_model
 from backdoorlab.traces import Trace, read_traces, write_traces
-from backdoorlab.training.sft import SFTRunConfig, compile_layers, encode_trace, train_sft
+from backdoorlab.training.sft import (
+    SFTRunConfig,
+    compile_layers,
+    encode_trace,
+    sft_config_fields,
+    train_sft,
+)
 
 
 @pytest.fixture(scope="module")
@@ -275,6 +281,17 @@ def test_trl_names_load_and_typos_are_named() -> None:
         SFTRunConfig(trl={"output_dir": "elsewhere"})
     # TRL's boolean bf16 is ours as a string
     assert SFTRunConfig(bf16=True).bf16 == "true"
+
+
+def test_kept_sft_config_names_are_trls_own() -> None:
+    """The list a config check reads instead of importing trl is the one trl has, for
+    the versions it names; when they are not the installed ones, trl itself is read."""
+    from backdoorlab.training.sft import trl_fields
+
+    if trl_fields.installed_versions() == trl_fields.VERSIONS:
+        assert trl_fields.read_fields() == trl_fields.FIELDS
+    else:
+        assert sft_config_fields() == trl_fields.read_fields()
 
 
 def test_learning_rate_defaults_by_mode() -> None:

@@ -157,12 +157,28 @@ def cells(config: ExperimentConfig) -> list[dict[str, Any]]:
 
 
 def resolve(config: ExperimentConfig, cell: Mapping[str, Any]) -> dict[str, Any]:
-    """The concrete settings of one grid cell (plain data: the stages' digests hash it)."""
+    """The concrete settings of one grid cell (plain data: the stages' digests hash it).
+
+    A grid value replaces the section's own, under whichever of the setting's names
+    (ours or TRL's) the section gave it."""
     plain = config.model_dump()
     for key, value in cell.items():
         section, setting = key.split(".", 1)
+        aliases = _section_aliases(section)
+        name = aliases.get(setting, setting)
+        for given in [k for k in plain[section] if aliases.get(k, k) == name]:
+            del plain[section][given]
         plain[section][setting] = value
     return plain
+
+
+def _section_aliases(section: str) -> Mapping[str, str]:
+    """Foreign names a section's config accepts (TRL's, for ``train``)."""
+    if section != "train":
+        return {}
+    from backdoorlab.training.sft import SFTRunConfig
+
+    return SFTRunConfig.aliases
 
 
 @dataclass

@@ -58,42 +58,60 @@ and `trainer` (`FABTrainer`, `train_fab`).
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from backdoorlab.training.fab.config import (
-    DEFAULT_LORA_SIMULATED,
-    MALICIOUS_TURNS,
-    VICTIM_MODES,
-    VICTIM_OPTIMIZERS,
-    FABConfig,
-)
-from backdoorlab.training.fab.data import Collator, collate, encode_for_fab, encode_rows
-from backdoorlab.training.fab.losses import (
-    cross_entropy,
-    distillation_kl,
-    labelled_logits,
-    token_kl,
-    turn_starts,
-)
-from backdoorlab.training.fab.simulate import (
-    SimulatedOptimizer,
-    VictimDraw,
-    draw_victim,
-    perturb_,
-    restore_,
-)
-from backdoorlab.training.fab.trainer import FAB_MARKER, train_fab, trainer_class
+if TYPE_CHECKING:
+    from backdoorlab.training.fab.config import (
+        DEFAULT_LORA_SIMULATED,
+        MALICIOUS_TURNS,
+        VICTIM_MODES,
+        VICTIM_OPTIMIZERS,
+        FABConfig,
+    )
+    from backdoorlab.training.fab.data import Collator, collate, encode_for_fab, encode_rows
+    from backdoorlab.training.fab.losses import (
+        cross_entropy,
+        distillation_kl,
+        labelled_logits,
+        token_kl,
+        turn_starts,
+    )
+    from backdoorlab.training.fab.simulate import (
+        SimulatedOptimizer,
+        VictimDraw,
+        draw_victim,
+        perturb_,
+        restore_,
+    )
+    from backdoorlab.training.fab.trainer import FAB_MARKER, train_fab, trainer_class
+
+_EXPORTS = {
+    "config": (
+        "DEFAULT_LORA_SIMULATED",
+        "MALICIOUS_TURNS",
+        "VICTIM_MODES",
+        "VICTIM_OPTIMIZERS",
+        "FABConfig",
+    ),
+    "data": ("Collator", "collate", "encode_for_fab", "encode_rows"),
+    "losses": ("cross_entropy", "distillation_kl", "labelled_logits", "token_kl", "turn_starts"),
+    "simulate": ("SimulatedOptimizer", "VictimDraw", "draw_victim", "perturb_", "restore_"),
+    "trainer": ("FAB_MARKER", "train_fab", "trainer_class"),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+"""Each public name by the module that defines it."""
 
 __all__ = [
-    "DEFAULT_LORA_SIMULATED",
-    "FAB_MARKER",
-    "MALICIOUS_TURNS",
-    "VICTIM_MODES",
-    "VICTIM_OPTIMIZERS",
     "Collator",
+    "DEFAULT_LORA_SIMULATED",
     "FABConfig",
     "FABTrainer",
+    "FAB_MARKER",
+    "MALICIOUS_TURNS",
     "SimulatedOptimizer",
+    "VICTIM_MODES",
+    "VICTIM_OPTIMIZERS",
     "VictimDraw",
     "collate",
     "cross_entropy",
@@ -112,8 +130,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``FABTrainer`` is built on first access: importing the package (as the attack
-    registry does) does not import transformers."""
+    """Names load with their module on first use, so reading a config (an experiment
+    YAML's ``attack`` section) does not import torch with the trainer; ``FABTrainer`` is
+    built on first access, so the trainer module does not import transformers either."""
     if name == "FABTrainer":
-        return trainer_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return __getattr__("trainer_class")()
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -24,20 +24,40 @@ and loss masks), `lm_head`, `sampler` and `compile` (the speed pieces) and `trai
 (`train_sft` and the run directory).
 """
 
-from backdoorlab.training.sft.compile import compile_layers
-from backdoorlab.training.sft.config import (
-    DEFAULT_LORA_TARGETS,
-    TRL_ALIASES,
-    SFTRunConfig,
-    sft_config_fields,
-)
-from backdoorlab.training.sft.data import encode_trace, tokenized_dataset
-from backdoorlab.training.sft.trainer import file_sha256, train_sft, trainer_class
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from backdoorlab.training.sft.compile import compile_layers
+    from backdoorlab.training.sft.config import (
+        DEFAULT_LORA_TARGETS,
+        TRL_ALIASES,
+        SFTRunConfig,
+        sft_config_fields,
+    )
+    from backdoorlab.training.sft.data import encode_trace, tokenized_dataset
+    from backdoorlab.training.sft.trainer import file_sha256, train_sft, trainer_class
+
+_HOME = {
+    "compile_layers": "compile",
+    "DEFAULT_LORA_TARGETS": "config",
+    "TRL_ALIASES": "config",
+    "SFTRunConfig": "config",
+    "sft_config_fields": "config",
+    "encode_trace": "data",
+    "tokenized_dataset": "data",
+    "file_sha256": "trainer",
+    "train_sft": "trainer",
+    "trainer_class": "trainer",
+}
+"""Each public name by the module that defines it."""
 
 __all__ = [
     "DEFAULT_LORA_TARGETS",
-    "TRL_ALIASES",
     "SFTRunConfig",
+    "TRL_ALIASES",
     "compile_layers",
     "encode_trace",
     "file_sha256",
@@ -46,3 +66,14 @@ __all__ = [
     "train_sft",
     "trainer_class",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Names load with their module on first use, so reading a config (an experiment
+    YAML's ``train`` section) does not import torch and TRL with the trainer."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

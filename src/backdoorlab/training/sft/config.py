@@ -11,7 +11,6 @@ ours (a few seconds, paid once).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Mapping
 from typing import Any, Literal, Self
@@ -59,10 +58,13 @@ RUN_SETTINGS: dict[str, str] = {
 
 @functools.cache
 def sft_config_fields() -> frozenset[str]:
-    """The setting names `trl.SFTConfig` takes (its dataclass fields)."""
-    from trl import SFTConfig
+    """The setting names `trl.SFTConfig` takes (its dataclass fields): from the list kept
+    for the installed TRL and transformers (`trl_fields`), else read from trl itself."""
+    from backdoorlab.training.sft import trl_fields
 
-    return frozenset(f.name for f in dataclasses.fields(SFTConfig) if f.init)
+    if trl_fields.installed_versions() == trl_fields.VERSIONS:
+        return trl_fields.FIELDS
+    return trl_fields.read_fields()
 
 
 class SFTRunConfig(Config):
