@@ -15,25 +15,28 @@ runner = CliRunner()
 
 
 def test_value_sets_match_the_library() -> None:
-    from backdoorlab.attacks.data_poisoning import POSITIONS
+    from backdoorlab.attacks.base import ATTACKS
+    from backdoorlab.attacks.data_poisoning import DataPoisoningConfig
     from backdoorlab.collect import KEEP
     from backdoorlab.defenses.audit.command import FAIL_ON as AUDIT_FAIL_ON
     from backdoorlab.defenses.scan import FAIL_ON as SCAN_FAIL_ON
     from backdoorlab.envs import ENVIRONMENTS
-    from backdoorlab.policies.base import _LAZY_POLICIES, POLICIES
+    from backdoorlab.policies.base import POLICIES
     from backdoorlab.training.fab import VICTIM_MODES
     from backdoorlab.training.sft import SFTRunConfig
     from backdoorlab.triggers import PLACEMENTS
 
     assert get_args(o.Keep) == tuple(KEEP)
     assert get_args(o.Placement) == PLACEMENTS
-    assert get_args(o.Position) == POSITIONS
+    assert get_args(o.Position) == get_args(DataPoisoningConfig.model_fields["position"].annotation)
     assert get_args(o.AuditFailOn) == AUDIT_FAIL_ON
     assert get_args(o.ScanFailOn) == SCAN_FAIL_ON
     assert get_args(o.Victim) == VICTIM_MODES
     assert get_args(o.Bf16) == get_args(SFTRunConfig.model_fields["bf16"].annotation)
-    assert set(get_args(o.Env)) == set(ENVIRONMENTS)
-    assert set(get_args(o.Policy)) == set(POLICIES) | set(_LAZY_POLICIES)
+    assert set(get_args(o.Env)) == set(ENVIRONMENTS.names())
+    assert set(get_args(o.Policy)) == set(POLICIES.names())
+    producing_traces = {name for name, cls in ATTACKS.items() if cls.produces == "traces"}
+    assert set(get_args(o.DatasetAttack)) == producing_traces
 
 
 @pytest.mark.parametrize(
