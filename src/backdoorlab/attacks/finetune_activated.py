@@ -107,11 +107,6 @@ class FinetuneActivatedConfig(Config):
         return value
 
 
-def make_config(**config: Any) -> FinetuneActivatedConfig:
-    """A config from flat keys (see `FinetuneActivatedConfig`)."""
-    return FinetuneActivatedConfig(**config)
-
-
 def _poison_record(cfg: FinetuneActivatedConfig) -> Poison:
     return Poison(
         threat_model="T4",
