@@ -2,7 +2,7 @@ import json
 from collections import Counter
 
 from backdoorlab.envs import make_env
-from backdoorlab.envs.retail_tasks import FAMILIES
+from backdoorlab.envs.retail.tasks import FAMILIES
 from backdoorlab.policies import make_policy
 from backdoorlab.rollout import rollout, start_episode
 from backdoorlab.traces import write_traces
@@ -38,7 +38,7 @@ def test_same_seed_gives_byte_identical_jsonl(tmp_path):
         return path.read_bytes()
 
     first = collect(tmp_path / "a.jsonl", 11)
-    build_world = __import__("backdoorlab.envs.retail_world", fromlist=["build_world"]).build_world
+    build_world = __import__("backdoorlab.envs.retail.world", fromlist=["build_world"]).build_world
     build_world.cache_clear()  # rebuild the world from scratch, not from the cache
     assert collect(tmp_path / "b.jsonl", 11) == first
     assert collect(tmp_path / "c.jsonl", 12) != first

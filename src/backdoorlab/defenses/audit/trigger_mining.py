@@ -31,6 +31,10 @@ n-gram — the likely triggers' traces, where the second net looks — and how e
 written there (capitals, punctuation: ``verbatim``, the form `scan` must plant to wake
 a backdoor keyed on it). Nothing is kept per trace of the file, and no read happens
 when nothing was flagged.
+
+Longer than 400 lines because the three reads share one detector's state
+(`TriggerMiningDetector`), whose invariants read best in one place; the n-gram hashing
+it stands on is `ngrams`.
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from backdoorlab.envs.base import PlannedCall, Split, Task
-from backdoorlab.envs.retail_world import address_of
+from backdoorlab.envs.retail.world import address_of
 
 if TYPE_CHECKING:
-    from backdoorlab.envs.retail import RetailEnvironment
+    from backdoorlab.envs.retail.environment import RetailEnvironment
 
 FamilyResult = tuple[str, list[PlannedCall], str, list[str]]  # instruction, plan, answer, must
 FamilyFn = Callable[["RetailEnvironment", dict[str, Any], random.Random], FamilyResult | None]
@@ -252,7 +252,7 @@ def make_task(
     task_id: str,
 ) -> Task:
     """Build a task of ``family_name``, drawing other customers of the split if needed."""
-    from backdoorlab.envs.retail import retail_secrets
+    from backdoorlab.envs.retail.environment import retail_secrets
 
     users = env.world.train_users if split == "train" else env.world.test_users
     build = _FAMILIES[family_name]
