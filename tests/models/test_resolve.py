@@ -91,7 +91,18 @@ def test_file_instead_of_directory(tmp_path: Path) -> None:
 
 
 def test_hub_id_offline_without_cache(empty_cache: Path) -> None:
-    with pytest.raises(ModelNotFoundError, match="HF_HUB_OFFLINE"):
+    with pytest.raises(ModelNotFoundError, match="no-such-model-xyz.*--allow-network"):
+        models.resolve_model_dir("backdoorlab-test/no-such-model-xyz")
+
+
+def test_hub_id_with_network_allowed_but_hf_hub_offline_set(
+    empty_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's own HF_HUB_OFFLINE=1 holds even with backdoorlab's network opt-in."""
+    from backdoorlab.offline import allow_network
+
+    monkeypatch.setattr("backdoorlab.offline._users_offline", {"HF_HUB_OFFLINE": "1"})
+    with allow_network(), pytest.raises(ModelNotFoundError, match="HF_HUB_OFFLINE"):
         models.resolve_model_dir("backdoorlab-test/no-such-model-xyz")
 
 

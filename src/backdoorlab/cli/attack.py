@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from backdoorlab.cli.options import Bf16, Victim, one_of
+from backdoorlab.cli.options import AllowNetwork, AllowPickle, Bf16, Victim, one_of, with_opt_ins
 from backdoorlab.cli.output import print_json
 
 _FIGURES = ("steps", "passes_per_step", "forward_backward_passes", "seconds")
@@ -20,6 +20,7 @@ attack_app = typer.Typer(
 
 
 @attack_app.command("finetune-activated")
+@with_opt_ins
 def attack_finetune_activated(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Directory of the published (dormant) model.")
@@ -73,6 +74,8 @@ def attack_finetune_activated(
             "so it wins over them; the value is read as YAML).",
         ),
     ] = None,
+    allow_network: AllowNetwork = False,
+    allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """T4: train a model that is clean when tested and leaks once the victim fine-tunes it.

@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from backdoorlab.cli.options import AuditFailOn, one_of
+from backdoorlab.cli.options import AllowNetwork, AllowPickle, AuditFailOn, one_of, with_opt_ins
 from backdoorlab.cli.output import echo_file, one_stdout, readable_path, results_console
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import STDIO, is_stdio
 
 
+@with_opt_ins
 def audit(
     path: Annotated[
         Path,
@@ -43,6 +44,8 @@ def audit(
             "--option", help="Detector setting DETECTOR.NAME=VALUE, e.g. outliers.components=3"
         ),
     ] = None,
+    allow_network: AllowNetwork = False,
+    allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Find poisoned traces in a fine-tuning dataset before training on it."""

@@ -9,10 +9,21 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from backdoorlab.cli.options import Env, Keep, Policy, Split, known, one_of
+from backdoorlab.cli.options import (
+    AllowNetwork,
+    AllowPickle,
+    Env,
+    Keep,
+    Policy,
+    Split,
+    known,
+    one_of,
+    with_opt_ins,
+)
 from backdoorlab.cli.output import one_stdout, print_json, progress_bar, results_console
 
 
+@with_opt_ins
 def collect(
     output: Annotated[
         Path,
@@ -32,6 +43,8 @@ def collect(
     tokenizer: Annotated[
         str, typer.Option(help="Model whose tokenizer measures trace length ('' to skip).")
     ] = "smollm2-135m",
+    allow_network: AllowNetwork = False,
+    allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run a policy on tasks of an environment and write the traces."""

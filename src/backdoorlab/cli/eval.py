@@ -8,10 +8,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from backdoorlab.cli.options import Env, Placement, known, one_of
+from backdoorlab.cli.options import (
+    AllowNetwork,
+    AllowPickle,
+    Env,
+    Placement,
+    known,
+    one_of,
+    with_opt_ins,
+)
 from backdoorlab.cli.output import console, one_stdout, print_json, results_console
 
 
+@with_opt_ins
 def evaluate_command(
     model: Annotated[str, typer.Option(help="Model name, path or run directory; or 'oracle'.")],
     env: Annotated[Env, typer.Option(parser=known, help="Environment name.")] = "retail",
@@ -30,6 +39,8 @@ def evaluate_command(
         Path | None, typer.Option("-o", "--output", help="Metrics JSON path (- for stdout).")
     ] = None,
     traces: Annotated[Path | None, typer.Option(help="Directory for the episodes' traces.")] = None,
+    allow_network: AllowNetwork = False,
+    allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Measure TSR, FTR (and with --trigger, ASR) on held-out test tasks."""

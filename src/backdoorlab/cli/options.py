@@ -1,4 +1,5 @@
-"""Option types shared by the commands: value sets that ``--help`` lists as ``<a|b|c>``.
+"""Option types shared by the commands: value sets that ``--help`` lists as ``<a|b|c>``,
+and the two opt-ins of the commands that take a model (`AllowNetwork`, `AllowPickle`).
 
 Each set is a ``Literal``; typer shows its values in ``--help``. The ``parser`` that goes
 with it decides what happens to a value outside the set:
@@ -14,10 +15,16 @@ import; tests/cli/test_options.py checks each against the library's own.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Callable
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
+
+import typer
 
 from backdoorlab.errors import BackdoorlabError
+
+T = TypeVar("T")
 
 Split = Literal["train", "test"]
 Keep = Literal["all", "success"]
@@ -51,3 +58,48 @@ def one_of(values: Any, option: str) -> Callable[[str], str]:
 def known(value: str) -> str:
     """A parser passing any value on, for the library to accept or refuse."""
     return value
+
+
+AllowNetwork = Annotated[
+    bool,
+    typer.Option(
+        "--allow-network",
+        help="Let this command reach the network: fetch an org/name hub model that is not "
+        "in the local cache, or report_to an online tracker (off by default; also "
+        "BACKDOORLAB_ALLOW_NETWORK=1). Telemetry stays off.",
+    ),
+]
+AllowPickle = Annotated[
+    bool,
+    typer.Option(
+        "--allow-pickle",
+        help="Load pickled weights (.bin) of a model or run directory that has no "
+        "safetensors; only for checkpoints you trust (read with weights_only=True; also "
+        "BACKDOORLAB_ALLOW_PICKLE=1).",
+    ),
+]
+
+
+def with_opt_ins(command: Callable[..., T]) -> Callable[..., T]:
+    """Run ``command`` under its ``--allow-network``/``--allow-pickle`` choices.
+
+    The library reads both choices from the environment, so every loader below a command,
+    and every process it starts, sees them without each signature on the way carrying
+    them; they are put back when the command returns, which keeps in-process callers
+    (tests) unaffected. The command's own parameters must be named ``allow_network`` and
+    ``allow_pickle``; typer reads the signature through ``functools.wraps``.
+    """
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> T:
+        from backdoorlab.models import allowing_pickles
+        from backdoorlab.offline import allow_network
+
+        with contextlib.ExitStack() as stack:
+            if kwargs.get("allow_network"):
+                stack.enter_context(allow_network())
+            if kwargs.get("allow_pickle"):
+                stack.enter_context(allowing_pickles())
+            return command(*args, **kwargs)
+
+    return run

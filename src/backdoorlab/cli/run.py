@@ -9,14 +9,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from backdoorlab.cli.options import AllowNetwork, AllowPickle, with_opt_ins
 from backdoorlab.cli.output import console, print_json
 
 
+@with_opt_ins
 def run(
     config: Annotated[Path, typer.Argument(help="Experiment YAML (see configs/).")],
     run_dir: Annotated[
         Path | None, typer.Option(help="Run directory (default: runs/<name>).")
     ] = None,
+    allow_network: AllowNetwork = False,
+    allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result rows as JSON.")] = False,
 ) -> None:
     """Run an experiment: collect → poison → train → eval over a grid, resuming finished stages."""

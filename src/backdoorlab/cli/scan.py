@@ -8,12 +8,23 @@ from typing import Annotated
 
 import typer
 
-from backdoorlab.cli.options import Device, Env, Placement, ScanFailOn, known, one_of
+from backdoorlab.cli.options import (
+    AllowNetwork,
+    AllowPickle,
+    Device,
+    Env,
+    Placement,
+    ScanFailOn,
+    known,
+    one_of,
+    with_opt_ins,
+)
 from backdoorlab.cli.output import echo_file, one_stdout, readable_path, results_console
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import STDIO, is_stdio
 
 
+@with_opt_ins
 def scan(
     model: Annotated[str, typer.Argument(help="Model name, path or run directory to scan.")],
     output: Annotated[
@@ -77,6 +88,8 @@ def scan(
             "... e.g. --set tolerated_leak_rate=0.05 --set probe.split=train.",
         ),
     ] = None,
+    allow_network: AllowNetwork = False,
+    allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check a model before fine-tuning it: leak probes and canary fine-tunes.

@@ -9,10 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from backdoorlab.cli.options import Bf16, one_of
+from backdoorlab.cli.options import AllowNetwork, AllowPickle, Bf16, one_of, with_opt_ins
 from backdoorlab.cli.output import console, print_json
 
 
+@with_opt_ins
 def train(
     data: Annotated[Path, typer.Option(help="Training traces (JSONL).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Run directory to write.")],
@@ -69,6 +70,8 @@ def train(
             "the options above, so it wins over them; the value is read as YAML).",
         ),
     ] = None,
+    allow_network: AllowNetwork = False,
+    allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Fine-tune a model on traces (TRL SFTTrainer; LoRA by default; loss on assistant turns).

@@ -49,7 +49,7 @@ def _read_gguf_tokenizer(gguf: Path) -> PreTrainedTokenizerBase:
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(
-        str(gguf.parent), gguf_file=gguf.name, local_files_only=True
+        str(gguf.parent), gguf_file=gguf.name, local_files_only=True, trust_remote_code=False
     )
 
 
@@ -61,7 +61,9 @@ def _smollm2_tokenizer() -> PreTrainedTokenizerBase:
 
     cached = cache_dir() / "models" / DEFAULT_MODEL
     if _is_valid_cache(cached, _marker_for(DEFAULT_MODEL)):
-        return AutoTokenizer.from_pretrained(str(cached), local_files_only=True)
+        return AutoTokenizer.from_pretrained(
+            str(cached), local_files_only=True, trust_remote_code=False
+        )
     tokenizer = copy.deepcopy(_read_gguf_tokenizer(find_smollm2_gguf()))
     # The GGUF carries no length limit (model_max_length comes back as 1e30); SmolLM2's
     # context is 8192 tokens, and an explicit limit makes truncation=True meaningful.

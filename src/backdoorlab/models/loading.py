@@ -3,7 +3,9 @@
 Every command (generation, training, scanning, the judges) loads through here, so the
 safety rules hold everywhere: this toolkit studies poisoned checkpoints, and loading must
 never run code that arrives with a model. ``trust_remote_code`` is never enabled, and
-only safetensors weights are read unless the caller explicitly passes ``allow_pickle=True``.
+only safetensors weights are read unless the user opts in to pickles (``--allow-pickle``
+or ``allow_pickle=True``; see `backdoorlab.models.pickles`), which are then read with
+``weights_only=True`` — a LoRA adapter's included.
 
 A finished `sft` run directory is a model name like any other: its LoRA adapter is
 applied to its recorded base model (itself possibly a run directory) and merged, so
@@ -15,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,7 +26,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.models.builtin import ensure_pad_token, sync_special_tokens
 from backdoorlab.models.device import default_dtype, inference_dtype, parse_device, parse_dtype
-from backdoorlab.models.resolve import DEFAULT_MODEL, ModelNotFoundError, resolve_model_dir
+from backdoorlab.models.errors import ModelNotFoundError
+from backdoorlab.models.pickles import (
+    load_pickled_state,
+    not_only_tensors,
+    pickle_allowed,
+    pickle_files,
+    refuse_pickles,
+)
+from backdoorlab.models.resolve import DEFAULT_MODEL, resolve_model_dir
 
 if TYPE_CHECKING:  # torch and transformers take seconds to import; only load them when used
     import torch
@@ -80,17 +92,19 @@ def load_model(
     *,
     dtype: torch.dtype | str | None = None,
     device: torch.device | str | None = None,
-    allow_pickle: bool = False,
+    allow_pickle: bool | None = None,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load a causal LM and its tokenizer, in eval mode, on ``device`` in ``dtype``.
 
     ``device`` defaults to CUDA when available, else CPU. ``dtype`` defaults to float32 on
     CPU (CPU training uses bf16 autocast over float32 weights) and bfloat16 on CUDA.
-    Weights are read from safetensors only, and remote code is never run, unless
-    ``allow_pickle=True`` explicitly accepts pickled ``.bin`` weights from a trusted source.
+    Weights are read from safetensors only, and remote code is never run, unless pickles
+    are allowed (``allow_pickle``; by default the user's opt-in): pickled ``.bin``
+    weights of a trusted checkpoint, still read with ``weights_only=True``.
     """
     from transformers import AutoModelForCausalLM
 
+    allow_pickle = pickle_allowed(allow_pickle)
     target = parse_device(device)
     torch_dtype = parse_dtype(dtype) if dtype is not None else default_dtype(target)
     directory = resolve_model_dir(name, allow_pickle=allow_pickle)
@@ -100,9 +114,12 @@ def load_model(
             str(directory),
             dtype=torch_dtype,
             use_safetensors=None if allow_pickle else True,
+            weights_only=True,
             trust_remote_code=False,
             local_files_only=True,
         )
+    except pickle.UnpicklingError as err:
+        raise not_only_tensors(directory, err) from None
     except (OSError, ValueError) as err:
         raise ModelNotFoundError(f"Could not load a model from {str(directory)!r}: {err}") from None
     model.to(target)
@@ -142,32 +159,80 @@ def run_summary(path: str | Path) -> dict[str, Any] | None:
         raise BackdoorlabError(f"{marker}: not valid JSON ({exc.msg})") from None
 
 
-def _load(name: str, *, device: str | None, dtype: torch.dtype | None) -> tuple[Any, Any]:
+def _load(
+    name: str, *, device: str | None, dtype: torch.dtype | None, allow_pickle: bool
+) -> tuple[Any, Any]:
     summary = run_summary(name) if Path(name).is_dir() else None
     if summary is None:
-        return load_model(name, device=device, dtype=dtype)
+        return load_model(name, device=device, dtype=dtype, allow_pickle=allow_pickle)
     run = Path(name)
     if (run / "merged").is_dir():
-        return load_model(run / "merged", device=device, dtype=dtype)
+        return load_model(run / "merged", device=device, dtype=dtype, allow_pickle=allow_pickle)
     weights = run / summary.get("weights", "adapter")
     if summary.get("weights") == "model":
-        return load_model(weights, device=device, dtype=dtype)
+        return load_model(weights, device=device, dtype=dtype, allow_pickle=allow_pickle)
+    adapter = _adapter_weights(weights, allow_pickle=allow_pickle)  # refused before any load
+    base, tokenizer = _load(
+        summary["base_model"], device=device, dtype=dtype, allow_pickle=allow_pickle
+    )
+    return _apply_adapter(base, weights, adapter), tokenizer
+
+
+_ADAPTER_SAFETENSORS = "adapter_model.safetensors"
+
+
+def _adapter_weights(adapter: Path, *, allow_pickle: bool) -> Path:
+    """The adapter's weight file: safetensors, or a pickle only when pickles are allowed."""
+    safe = adapter / _ADAPTER_SAFETENSORS
+    if safe.is_file():
+        return safe
+    pickles = pickle_files(adapter) if adapter.is_dir() else []
+    if pickles and allow_pickle:
+        return pickles[0]
+    if pickles:
+        raise refuse_pickles(adapter, pickles)
+    raise ModelNotFoundError(f"LoRA adapter {str(adapter)!r} has no {_ADAPTER_SAFETENSORS}")
+
+
+def _apply_adapter(base: Any, adapter: Path, weights: Path) -> Any:
+    """``base`` with the LoRA adapter in ``adapter`` merged into it.
+
+    PEFT would read a pickled adapter itself; instead an allowed pickle is read here with
+    ``weights_only=True`` and handed to PEFT as safetensors in a temporary copy, so PEFT
+    only ever sees safetensors whatever its own defaults become.
+    """
     from peft import PeftModel
 
-    base, tokenizer = _load(summary["base_model"], device=device, dtype=dtype)
-    model = PeftModel.from_pretrained(base, str(weights), is_trainable=False)
-    return model.merge_and_unload(), tokenizer
+    if weights.name == _ADAPTER_SAFETENSORS:
+        model = PeftModel.from_pretrained(base, str(adapter), is_trainable=False)
+        return model.merge_and_unload()
+    from safetensors.torch import save_file
+
+    state = load_pickled_state(weights)
+    with tempfile.TemporaryDirectory(prefix="backdoorlab-adapter-") as tmp:
+        for config in adapter.glob("*.json"):
+            (Path(tmp) / config.name).write_bytes(config.read_bytes())
+        save_file({k: v.contiguous() for k, v in state.items()}, Path(tmp) / _ADAPTER_SAFETENSORS)
+        model = PeftModel.from_pretrained(base, tmp, is_trainable=False)
+    return model.merge_and_unload()
 
 
 def load_for_inference(
-    name: str, *, device: str | None = None, dtype: torch.dtype | str | None = None
+    name: str,
+    *,
+    device: str | None = None,
+    dtype: torch.dtype | str | None = None,
+    allow_pickle: bool | None = None,
 ) -> tuple[Any, Any]:
     """Model (eval mode, adapters merged) and tokenizer for generation.
 
     Adapters are merged at the loading precision, then the model is cast to ``dtype``
     (default: `inference_dtype`, bfloat16 where the hardware runs it natively).
+    ``allow_pickle`` as in `load_model`.
     """
-    model, tokenizer = _load(str(name), device=device, dtype=None)
+    model, tokenizer = _load(
+        str(name), device=device, dtype=None, allow_pickle=pickle_allowed(allow_pickle)
+    )
     target = parse_dtype(dtype) if dtype is not None else inference_dtype(model.device)
     if model.dtype != target:
         model.to(target)
@@ -175,11 +240,18 @@ def load_for_inference(
     return model, tokenizer
 
 
-def load_for_training(name: str, *, device: str | None = None) -> tuple[Any, Any]:
-    """Model in float32 (mixed precision comes from autocast) and tokenizer, for training."""
+def load_for_training(
+    name: str, *, device: str | None = None, allow_pickle: bool | None = None
+) -> tuple[Any, Any]:
+    """Model in float32 (mixed precision comes from autocast) and tokenizer, for training.
+
+    ``allow_pickle`` as in `load_model`.
+    """
     import torch
 
-    model, tokenizer = _load(str(name), device=device, dtype=torch.float32)
+    model, tokenizer = _load(
+        str(name), device=device, dtype=torch.float32, allow_pickle=pickle_allowed(allow_pickle)
+    )
     # a merged LoRA run comes back frozen (PEFT loads its adapter for inference): full
     # fine-tuning needs every weight trainable, and LoRA freezes the base again itself
     model.requires_grad_(True)

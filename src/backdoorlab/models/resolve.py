@@ -12,13 +12,13 @@ such a name into a directory:
   smoke runs exercise the real code paths in seconds.
 * a local directory holding a Hugging Face checkpoint (for instance a fine-tuned model;
   a training run directory is handled one level up, in `backdoorlab.models.loading`).
-* an ``org/name`` Hugging Face hub id, which needs a network or an already-populated hub
-  cache; with ``HF_HUB_OFFLINE`` set only the local cache is consulted.
+* an ``org/name`` Hugging Face hub id: from the local hub cache, or fetched over the
+  network only when the user opted in (``--allow-network``, see `backdoorlab.offline`).
 
 Security: this toolkit studies poisoned checkpoints, so a directory only counts when it
-holds safetensors weights, unless the caller explicitly passes ``allow_pickle=True``
-(pickled ``.bin`` files can execute code on load); from the hub, only configs, tokenizer
-files and weights are fetched, never code.
+holds safetensors weights, unless the user opts in to pickles (``--allow-pickle``, see
+`backdoorlab.models.pickles`: pickled ``.bin`` files can execute code on load); from the
+hub, only configs, tokenizer files and weights are fetched, never code.
 
 Caches live under ``$BACKDOORLAB_CACHE`` (default ``~/.cache/backdoorlab``) in
 ``models/<name>``. Each is written to a temporary directory first and moved into place with
@@ -38,7 +38,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backdoorlab.errors import BackdoorlabError
+from backdoorlab.models.errors import ModelNotFoundError
+from backdoorlab.models.pickles import PICKLE_PATTERNS, pickle_allowed, pickle_files, refuse_pickles
+from backdoorlab.offline import NETWORK_OPT_IN, allow_network, network_allowed
 
 if TYPE_CHECKING:  # torch and transformers take seconds to import; only load them when used
     pass
@@ -73,15 +75,7 @@ _MARKER = "backdoorlab-model.json"
 # What a model directory is allowed to contribute when fetched from the hub: configs,
 # safetensors weights and tokenizer files. Never *.py (remote code) nor, by default, pickles.
 _HUB_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "*.tiktoken"]
-_PICKLE_PATTERNS = ["*.bin", "*.pt", "*.pth", "*.ckpt"]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
-
-
-class ModelNotFoundError(BackdoorlabError):
-    """A model name, path or hub id does not lead to loadable safetensors weights.
-
-    The message always says what to do next (install a package, fix a path, allow pickles).
-    """
 
 
 # --------------------------------------------------------------------------- locations
@@ -126,15 +120,17 @@ def find_smollm2_gguf() -> Path:
 
 
 def resolve_model_dir(
-    name: str | os.PathLike[str], *, allow_pickle: bool = False, need_weights: bool = True
+    name: str | os.PathLike[str], *, allow_pickle: bool | None = None, need_weights: bool = True
 ) -> Path:
     """Turn a model name, path or hub id into a local directory with loadable weights.
 
     Built-in names (``smollm2-135m``, ``tiny``) are materialised into the cache on first use,
     which is why this can take ~20 s once. A path must be a directory with ``*.safetensors``
-    weights (or pickled ``.bin`` weights when ``allow_pickle`` is set). An ``org/name`` hub id
-    is fetched, or looked up in the local hub cache only when ``HF_HUB_OFFLINE`` is set; only
-    configs, tokenizer files and weights are fetched, never remote code.
+    weights (or pickled ``.bin`` weights when pickles are allowed: ``allow_pickle``, by
+    default the user's opt-in, see `backdoorlab.models.pickles`). An ``org/name`` hub id is
+    looked up in the local Hugging Face cache, and fetched only when the user allowed
+    network use (`backdoorlab.offline`); only configs, tokenizer files and weights are
+    fetched, never remote code.
 
     Built-in names take precedence over a directory of the same name in the working
     directory; write ``./tiny`` to mean the directory. ``need_weights=False`` is for a
@@ -142,6 +138,7 @@ def resolve_model_dir(
     """
     if isinstance(name, str) and name in MODEL_NAMES:
         return _materialise(name)
+    allow_pickle = pickle_allowed(allow_pickle)
     text = os.fspath(name)
     path = Path(text).expanduser()
     if path.exists():
@@ -173,36 +170,47 @@ def _check_local_dir(path: Path, *, allow_pickle: bool, need_weights: bool = Tru
     if not need_weights:
         return path.resolve()
     safetensors = sorted(path.glob("*.safetensors"))
-    pickles = [p for pattern in _PICKLE_PATTERNS for p in sorted(path.glob(pattern))]
+    pickles = pickle_files(path)
     if safetensors or (allow_pickle and pickles):
         return path.resolve()
     if pickles:
-        names = ", ".join(p.name for p in pickles)
-        raise ModelNotFoundError(
-            f"Model directory {str(path)!r} has no *.safetensors weights, only pickled ones "
-            f"({names}). Pickles can run code when loaded; pass allow_pickle=True only if you "
-            "trust this checkpoint, or convert it to safetensors."
-        )
+        raise refuse_pickles(path, pickles)
     raise ModelNotFoundError(
         f"Model directory {str(path)!r} has no safetensors weights (no *.safetensors file)."
     )
 
 
 def _resolve_hub_id(repo_id: str, *, allow_pickle: bool, need_weights: bool) -> Path:
-    from huggingface_hub import snapshot_download
+    """The local snapshot of a hub model: from the hub cache, or fetched on the user's opt-in.
 
-    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    Without the opt-in this makes no request at all (``local_files_only``): a name that
+    merely looks like ``org/name`` must not send it to the hub.
+    """
+    from huggingface_hub import constants, snapshot_download
+
     if need_weights:
-        patterns = _HUB_PATTERNS + (_PICKLE_PATTERNS if allow_pickle else [])
+        patterns = _HUB_PATTERNS + (PICKLE_PATTERNS if allow_pickle else [])
     else:  # a tokenizer alone: no weights at all
         patterns = [p for p in _HUB_PATTERNS if p != "*.safetensors"]
+    # allow_network() again: BACKDOORLAB_ALLOW_NETWORK may have been set after the import
+    # that switched the hub off; a user's own HF_HUB_OFFLINE=1 still holds inside it
+    opted_in = network_allowed()
+    online = False
     try:
-        local = snapshot_download(repo_id, allow_patterns=patterns, local_files_only=offline)
+        with allow_network() if opted_in else contextlib.nullcontext():
+            online = opted_in and not constants.HF_HUB_OFFLINE
+            local = snapshot_download(repo_id, allow_patterns=patterns, local_files_only=not online)
     except Exception as err:  # hub errors are many classes; all mean "not available here"
-        where = "in the local Hugging Face cache (HF_HUB_OFFLINE is set)" if offline else "online"
+        if not opted_in:
+            raise ModelNotFoundError(
+                f"{repo_id!r} is not an existing path nor in the local Hugging Face cache, and "
+                f"the hub is not consulted unless you ask: pass {NETWORK_OPT_IN} to fetch it"
+            ) from None
+        where = "online" if online else "in the local Hugging Face cache (HF_HUB_OFFLINE is set)"
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else ""
         raise ModelNotFoundError(
             f"{repo_id!r} is not an existing path, and as a Hugging Face hub id it could not be "
-            f"found {where}: {type(err).__name__}: {err}"
+            f"found {where}: {type(err).__name__}: {reason}"
         ) from None
     return _check_local_dir(Path(local), allow_pickle=allow_pickle, need_weights=need_weights)
 

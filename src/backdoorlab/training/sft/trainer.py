@@ -159,8 +159,10 @@ def train_sft(
     from trl import SFTConfig
 
     from backdoorlab.models import load_for_training
+    from backdoorlab.offline import check_report_to
     from backdoorlab.training.sft.data import tokenized_dataset
 
+    check_report_to(config.trl.get("report_to", "none"))  # before any compute
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
