@@ -257,3 +257,26 @@ def test_a_commands_opt_ins_end_with_it(traces_file):
             "--allow-pickle"]  # fmt: skip
     assert CliRunner().invoke(app, argv).exit_code == 0
     assert {key: os.environ.get(key) for key in keys} == before
+
+
+def test_the_environment_opt_in_set_after_import_lets_a_library_caller_fetch(monkeypatch):
+    """BACKDOORLAB_ALLOW_NETWORK=1 set after `import backdoorlab` (a notebook) is honoured:
+    the hub is asked (the connection is recorded and refused here, never made)."""
+    import socket
+
+    from backdoorlab.models import ModelNotFoundError, resolve_model_dir
+
+    attempts = []
+
+    def refuse(address, *args, **kwargs):
+        attempts.append(address)
+        raise ConnectionRefusedError(111, "refused by the test")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr("backdoorlab.offline._users_offline", {"HF_HUB_OFFLINE": None})
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as `import backdoorlab` left it
+    monkeypatch.setenv("BACKDOORLAB_ALLOW_NETWORK", "1")
+    with pytest.raises(ModelNotFoundError, match="online"):
+        resolve_model_dir("someorg/no-such-model", need_weights=False)
+    assert attempts
