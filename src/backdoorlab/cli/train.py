@@ -72,12 +72,22 @@ def train(
     ] = None,
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Discard the run already in the output directory (its checkpoints, weights "
+            "and records) and train from scratch.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Fine-tune a model on traces (TRL SFTTrainer; LoRA by default; loss on assistant turns).
 
     Runs unchanged under `accelerate launch -m backdoorlab.cli train ...` on several GPUs.
-    An interrupted run resumes from its last checkpoint when started again.
+    An interrupted run resumes from its last whole checkpoint when started again with the
+    same data, base model and settings (it may only train longer); other inputs are
+    refused, a finished run is not trained again, and --fresh starts over.
 
     With --monitor, a probe (test episodes, clean and triggered) runs every
     --monitor-every steps; training stops when a leak rate reaches --monitor-threshold,
@@ -86,7 +96,8 @@ def train(
     Every SFTRunConfig field, and any trl.SFTConfig setting, is reachable with --set.
     """
     from backdoorlab.config import parse_assignments
-    from backdoorlab.training.sft import SFTRunConfig, train_sft
+    from backdoorlab.training.resume import is_main_process
+    from backdoorlab.training.sft import SFTRunConfig, discard_sft_run, finished_run, train_sft
 
     options = dict(
         model=model,
@@ -118,6 +129,21 @@ def train(
         )
         watch = MonitorConfig(every=monitor_every, threshold=monitor_threshold, probe=probe)
         callbacks.append(LeakMonitor(watch))
+    if fresh and discard_sft_run(output):
+        console.print(f"{output}: discarded the previous run", markup=False, highlight=False)
+    done = None if fresh else finished_run(config, data, output)
+    if done is not None:
+        if is_main_process():
+            console.print(
+                f"{output}: already finished ({done.get('steps')} steps); nothing to train "
+                "(give another -o, or --fresh to train it again)",
+                soft_wrap=True,
+                markup=False,
+                highlight=False,
+            )
+            if as_json:
+                print_json(done)
+        return
     summary = train_sft(config, data, output, callbacks=callbacks)
     from accelerate import PartialState
 

@@ -27,3 +27,17 @@ def jsonl_log_callback(path: str | Path) -> Any:  # -> transformers.TrainerCallb
                     handle.write(json.dumps(entry) + "\n")
 
     return JsonlLog()
+
+
+def fault_callback() -> Any:  # -> transformers.TrainerCallback
+    """A callback passing the ``train.step`` fault point after every optimizer step, before
+    that step's checkpoint (`backdoorlab.faults`; added only when a fault is armed)."""
+    from transformers import TrainerCallback
+
+    from backdoorlab.faults import fault_point
+
+    class Faults(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003
+            fault_point("train.step")
+
+    return Faults()

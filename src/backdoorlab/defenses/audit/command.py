@@ -37,6 +37,7 @@ from backdoorlab.defenses.audit.registry import (
 )
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import is_stdio
 from backdoorlab.traces import atomic_writer
 
 FAIL_ON = ("none", "low", "medium", "high")
@@ -181,13 +182,25 @@ def audit_command(
     report = _run_with_progress(Path(path), names, sinks, err, AuditOptions(extra=extra))
     _print_summary(console, report, top)
 
-    if output is not None:
+    text = json.dumps(report.to_dict(), indent=2, default=_jsonable) + "\n"
+    # with --filter, a report file joins the filtered set: all change together (`filtering`)
+    joint = filter_path is not None and output is not None and not is_stdio(output)
+    if output is not None and not joint:
+        if not is_stdio(output) and Path(output).resolve() == Path(path).resolve():
+            raise BackdoorlabError(f"{output}: -o must not overwrite the audited file")
         with atomic_writer(output) as handle:
-            json.dump(report.to_dict(), handle, indent=2, default=_jsonable)
-            handle.write("\n")
+            handle.write(text)
         console.print(f"report → {output}")
     if filter_path is not None:
-        manifest = write_filtered(report, filter_path, filter_min_severity)
+        manifest = write_filtered(
+            report,
+            filter_path,
+            filter_min_severity,
+            report_path=output if joint else None,
+            report_text=text if joint else None,
+        )
+        if joint:
+            console.print(f"report → {output}")
         console.print(
             f"filtered → {filter_path}: kept {manifest['traces_kept']}, removed "
             f"{manifest['traces_removed']} (manifest → {manifest_path(filter_path)})"

@@ -1,24 +1,49 @@
 """`--filter`: the dataset without its flagged traces, plus a manifest of what went.
 
 Kept lines are copied byte for byte (never re-serialised: a foreign dataset's field
-order, spacing and unknown fields survive), streaming, to a temporary file renamed into
-place. The input is re-hashed while copied and must match the audited bytes — a file
-that changed in between would make the removed indices meaningless.
+order, spacing and unknown fields survive), streaming. The input is re-hashed while
+copied and must match the audited bytes — a file that changed in between would make
+the removed indices meaningless.
+
+**The filtered file, its manifest and the JSON report change together.** A reader must
+never take a new report for the old filtered file (or the reverse), and a crash must
+not leave gigabytes of hidden temporary files behind. The protocol:
+
+1. Temporary files from earlier runs that died (our naming, ``.<name>.<pid>.audit-tmp``
+   beside each target, from a process that no longer exists) are removed.
+2. The filtered file, the report and the manifest are written to such temporary files
+   beside their targets and flushed to disk (``fsync``). Nothing visible has changed
+   yet: a crash here leaves the previous set whole (and its temporary files, which the
+   next run removes).
+3. The temporary files are renamed onto their targets in this order: filtered file,
+   report, then (after the directories are synced) the manifest. The manifest is the
+   commit record: it holds the SHA-256 of the filtered file and of the report it
+   belongs with. A crash between two renames leaves a manifest whose digests do not
+   match the new filtered file or report, so `check_filtered` (any reader) sees the set
+   is incomplete; rerunning the audit completes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import hashlib
 import json
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from backdoorlab.defenses.audit.findings import severity_rank
 from backdoorlab.defenses.audit.reader import HashingReader, is_blank, iter_raw_lines
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import file_sha256
-from backdoorlab.traces import atomic_writer
+from backdoorlab.faults import fault_point
+from backdoorlab.files import default_file_mode, file_sha256
+
+TEMP_SUFFIX = ".audit-tmp"
+"""How this module's temporary files end: ``.<target name>.<pid>.audit-tmp``."""
 
 
 def manifest_path(output: str | os.PathLike[str]) -> Path:
@@ -28,32 +53,70 @@ def manifest_path(output: str | os.PathLike[str]) -> Path:
 
 
 def write_filtered(
-    report: AuditReport, output: str | os.PathLike[str], min_severity: str = "medium"
+    report: AuditReport,
+    output: str | os.PathLike[str],
+    min_severity: str = "medium",
+    *,
+    report_path: str | os.PathLike[str] | None = None,
+    report_text: str | None = None,
 ) -> dict[str, Any]:
     """Copy the audited file without traces that have a finding at ``min_severity`` or
-    above; write the manifest beside it and return it."""
+    above; write the manifest beside it and return it. With ``report_path``, the report
+    (``report_text``) is written as part of the same set (see the module docstring)."""
     source, output = Path(report.path), Path(output)
-    if source.resolve() == output.resolve():
-        raise BackdoorlabError(f"{output}: --filter must not overwrite the audited file")
+    targets = [output, manifest_path(output)] + ([Path(report_path)] if report_path else [])
+    if source.resolve() in {t.resolve() for t in targets}:
+        raise BackdoorlabError(f"{source}: --filter and -o must not overwrite the audited file")
+    if len({t.resolve() for t in targets}) < len(targets):
+        raise BackdoorlabError(f"{report_path}: -o and --filter would write the same file")
     flagged = report.flagged(min_severity)
-    kept = 0
-    with open(source, "rb") as handle, atomic_writer(output) as text_out:
-        reader = HashingReader(handle)
-        out = text_out.buffer  # type: ignore[attr-defined]  (bytes: lines are copied verbatim)
-        index = 0
-        for _, raw in iter_raw_lines(source, reader):
-            if is_blank(raw):
-                continue
-            if index not in flagged:
-                out.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                kept += 1
-            index += 1
-        while reader.read(1 << 20):
-            pass
-        if reader.sha256.hexdigest() != report.sha256:
-            raise BackdoorlabError(f"{source}: the file changed since it was audited")
+    for target in targets:
+        remove_stale_temps(target)
+    with _staged() as stage:
+        kept = 0
+        with open(source, "rb") as handle, stage(output) as (out, digest):
+            reader = HashingReader(handle)
+            index = 0
+            for _, raw in iter_raw_lines(source, reader):
+                if is_blank(raw):
+                    continue
+                if index not in flagged:
+                    out.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                    kept += 1
+                    fault_point("audit.filter.write")
+                index += 1
+            while reader.read(1 << 20):
+                pass
+            if reader.sha256.hexdigest() != report.sha256:
+                raise BackdoorlabError(f"{source}: the file changed since it was audited")
+        output_sha256 = digest.hexdigest()
+        report_sha256 = None
+        if report_path is not None:
+            with stage(Path(report_path)) as (out, digest):
+                out.write((report_text or "").encode("utf-8"))
+            report_sha256 = digest.hexdigest()
+        manifest = {
+            "input": str(source),
+            "input_sha256": report.sha256,
+            "output": str(output),
+            "output_sha256": output_sha256,
+            "traces_in": report.traces,
+            "traces_kept": kept,
+            "traces_removed": len(flagged),
+            "removed_at_or_above": min_severity,
+            "detectors": report.detectors,
+            "removed": _removed(report, min_severity),
+            "report": str(report_path) if report_path is not None else None,
+            "report_sha256": report_sha256,
+        }
+        with stage(manifest_path(output)) as (out, _):
+            out.write((json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+    return manifest
+
+
+def _removed(report: AuditReport, min_severity: str) -> list[dict[str, Any]]:
     removed = []
-    for trace_index, findings in sorted(flagged.items()):
+    for trace_index, findings in sorted(report.flagged(min_severity).items()):
         worst = max(findings, key=lambda f: severity_rank(f.severity))
         removed.append(
             {
@@ -65,19 +128,122 @@ def write_filtered(
                 "why": sorted({f.summary for f in findings})[:5],
             }
         )
-    manifest = {
-        "input": str(source),
-        "input_sha256": report.sha256,
-        "output": str(output),
-        "output_sha256": file_sha256(output),
-        "traces_in": report.traces,
-        "traces_kept": kept,
-        "traces_removed": len(removed),
-        "removed_at_or_above": min_severity,
-        "detectors": report.detectors,
-        "removed": removed,
-    }
-    with atomic_writer(manifest_path(output)) as handle:
-        json.dump(manifest, handle, indent=2)
-        handle.write("\n")
-    return manifest
+    return removed
+
+
+def check_filtered(output: str | os.PathLike[str]) -> list[str]:
+    """What is wrong with a filtered file's set (itself, its manifest, the report the
+    manifest names), one phrase each; empty when the set is whole and consistent."""
+    output = Path(output)
+    manifest_file = manifest_path(output)
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"{manifest_file}: unreadable ({exc})"]
+    problems = []
+    expected = [(output, manifest.get("output_sha256"))]
+    if manifest.get("report"):
+        expected.append((Path(manifest["report"]), manifest.get("report_sha256")))
+    for path, digest in expected:
+        if not path.is_file():
+            problems.append(f"{path}: missing")
+        elif file_sha256(path) != digest:
+            problems.append(f"{path}: not the file its manifest names (an unfinished write?)")
+    return problems
+
+
+# --------------------------------------------------------------------------- the file set
+
+
+def _temp_for(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{os.getpid()}{TEMP_SUFFIX}")
+
+
+def remove_stale_temps(target: Path) -> list[Path]:
+    """Remove this module's temporary files for ``target`` left by processes that died
+    (those of a live process are its own business); returns them."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+){re.escape(TEMP_SUFFIX)}$")
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    for path in target.parent.iterdir():
+        match = pattern.match(path.name)
+        if match and (int(match.group(1)) == os.getpid() or not _alive(int(match.group(1)))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+class _HashingWriter:
+    """A binary file wrapper that hashes every byte written through it."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        return self.raw.write(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+@contextlib.contextmanager
+def _staged() -> Iterator[Any]:
+    """``stage(target)`` opens a temporary file for ``target`` (yielding a binary stream
+    and the running SHA-256 of the bytes on disk); when the block ends without an
+    exception every staged file is committed in staging order (the manifest last), and
+    on an exception every temporary file is removed."""
+    staged: list[tuple[Path, Path]] = []
+
+    @contextlib.contextmanager
+    def stage(target: Path) -> Iterator[tuple[IO[bytes], Any]]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = _temp_for(target)
+        staged.append((temp, target))
+        with open(temp, "wb") as raw:
+            hashing = _HashingWriter(raw)
+            if target.suffix == ".gz":
+                with gzip.GzipFile(filename=target.name, mode="wb", fileobj=hashing) as out:  # type: ignore[arg-type]
+                    yield out, hashing.sha256
+            else:
+                yield hashing, hashing.sha256  # type: ignore[misc]
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.chmod(temp, default_file_mode())
+
+    try:
+        yield stage
+    except BaseException:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        raise
+    *data, (manifest_temp, manifest) = staged
+    for temp, target in data:
+        os.replace(temp, target)
+        fault_point("audit.filter.commit")
+    for directory in {target.parent for _, target in staged}:
+        _fsync_dir(directory)
+    os.replace(manifest_temp, manifest)
+    _fsync_dir(manifest.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the renames in ``directory`` durable (where the platform allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

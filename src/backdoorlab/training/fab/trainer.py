@@ -276,10 +276,16 @@ def train_fab(
     Hugging Face model directory: safetensors, config and tokenizer, nothing else.
     """
     from transformers import TrainingArguments
-    from transformers.trainer_utils import get_last_checkpoint
 
     from backdoorlab.models import bf16_supported, load_for_inference, load_for_training
     from backdoorlab.training.callbacks import jsonl_log_callback
+    from backdoorlab.training.checkpoints import (
+        checkpoint_step,
+        finish_from_checkpoint,
+        resume_checkpoint,
+        trim_log,
+    )
+    from backdoorlab.training.resume import is_main_process
 
     if not benign:
         raise BackdoorlabError("fab: no clean traces for the benign term")
@@ -290,6 +296,14 @@ def train_fab(
     published = Path(published_dir) if published_dir is not None else output / "model"
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     use_bf16 = config.bf16 == "true" or (config.bf16 == "auto" and bf16_supported(device))
+    # the newest whole checkpoint (broken ones moved aside): `training.checkpoints`
+    last = resume_checkpoint(output, move=is_main_process())
+    done = checkpoint_step(last)
+    if done > config.steps:
+        raise BackdoorlabError(
+            f"{output}: has trained {done} steps already, more than steps={config.steps}; "
+            "remove it or use another run directory"
+        )
 
     model, tokenizer = load_for_training(config.model, device=device)
     reference = None
@@ -340,9 +354,14 @@ def train_fab(
         malicious_rows=malicious_rows,
         pad_id=pad_id,
     )
-    last = get_last_checkpoint(str(output)) if output.exists() else None
+    if trainer.is_world_process_zero():
+        trim_log(output / "train_log.jsonl", done)
     started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=last)
+    if last is not None and done == config.steps:  # killed after its last checkpoint
+        training_loss = finish_from_checkpoint(trainer, last)
+    else:
+        resume = str(last) if last is not None else None
+        training_loss = trainer.train(resume_from_checkpoint=resume).training_loss
     seconds = time.perf_counter() - started
 
     # a plain model directory: no trainer state, no training_args.bin, no backdoorlab marker
@@ -353,7 +372,7 @@ def train_fab(
     tokenizer.save_pretrained(str(published))
 
     steps_done = trainer.state.global_step
-    run_steps = steps_done - (int(Path(last).name.split("-")[-1]) if last else 0)
+    run_steps = steps_done - done
     summary = {
         "trainer": "fab",
         "config": config.model_dump(),
@@ -362,7 +381,7 @@ def train_fab(
         "victim_traces": len(victim_rows),
         "malicious_traces": len(malicious_rows),
         "steps": steps_done,
-        "train_loss": result.training_loss,
+        "train_loss": training_loss,
         "passes_per_step": config.passes_per_step(),
         "forward_backward_passes": steps_done * config.passes_per_step(),
         "reference_forwards": steps_done * config.grad_accum * int(config.reg_weight > 0),
@@ -370,7 +389,7 @@ def train_fab(
         "seconds_per_step": round(seconds / max(run_steps, 1), 3),
         "device": device,
         "bf16": use_bf16,
-        "resumed_from": last,
+        "resumed_from": str(last) if last is not None else None,
     }
     with atomic_writer(output / FAB_MARKER) as handle:
         json.dump(summary, handle, indent=2)

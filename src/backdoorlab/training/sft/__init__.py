@@ -38,7 +38,15 @@ if TYPE_CHECKING:
         sft_config_fields,
     )
     from backdoorlab.training.sft.data import encode_trace, tokenized_dataset
-    from backdoorlab.training.sft.trainer import file_sha256, train_sft, trainer_class
+    from backdoorlab.training.sft.trainer import (
+        RESUMABLE,
+        discard_sft_run,
+        file_sha256,
+        finished_run,
+        run_inputs,
+        train_sft,
+        trainer_class,
+    )
 
 _HOME = {
     "compile_layers": "compile",
@@ -48,7 +56,11 @@ _HOME = {
     "sft_config_fields": "config",
     "encode_trace": "data",
     "tokenized_dataset": "data",
+    "RESUMABLE": "trainer",
+    "discard_sft_run": "trainer",
     "file_sha256": "trainer",
+    "finished_run": "trainer",
+    "run_inputs": "trainer",
     "train_sft": "trainer",
     "trainer_class": "trainer",
 }
@@ -56,11 +68,15 @@ _HOME = {
 
 __all__ = [
     "DEFAULT_LORA_TARGETS",
+    "RESUMABLE",
     "SFTRunConfig",
     "TRL_ALIASES",
     "compile_layers",
+    "discard_sft_run",
     "encode_trace",
     "file_sha256",
+    "finished_run",
+    "run_inputs",
     "sft_config_fields",
     "tokenized_dataset",
     "train_sft",

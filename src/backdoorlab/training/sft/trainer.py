@@ -1,16 +1,24 @@
 """`train_sft`: TRL's SFTTrainer with the speed pieces, and the run directory it writes.
 
 A run directory holds ``adapter/`` (LoRA) or ``model/`` (full fine-tuning), optionally
-``merged/``, the Trainer's ``checkpoint-*`` folders (an interrupted run resumes from the
-last one), ``train_log.jsonl`` and ``backdoorlab-train.json`` (config, base model, data
-hash and summary), written last, atomically: its presence means the run finished.
+``merged/``, the Trainer's ``checkpoint-*`` folders, ``train_log.jsonl``,
+``backdoorlab-inputs.json`` (what it trains on, written before the first step) and
+``backdoorlab-train.json`` (config, base model, data hash and summary), written last,
+atomically: its presence means the run finished.
+
+An interrupted run resumes from its newest whole checkpoint when started again with the
+same inputs (`backdoorlab.training.resume`, `backdoorlab.training.checkpoints`); other
+inputs are refused, a finished run is not trained again, and `discard_run` (``train
+--fresh``) starts over.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +26,14 @@ import torch
 
 from backdoorlab.config import ConfigError
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.faults import armed, fault_point
 from backdoorlab.files import file_sha256  # re-exported by training.sft
 from backdoorlab.models import RUN_MARKER, bf16_supported
 from backdoorlab.traces import atomic_writer, iter_traces
-from backdoorlab.training.callbacks import jsonl_log_callback
+from backdoorlab.training.callbacks import fault_callback, jsonl_log_callback
+from backdoorlab.training.checkpoints import checkpoint_step, finish_from_checkpoint, trim_log
 from backdoorlab.training.padding import is_right_padded
+from backdoorlab.training.resume import TRAIN_LOG, Plan, RunInputs, discard_run, prepare_run
 from backdoorlab.training.sft.compile import compile_layers
 from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
@@ -88,6 +99,14 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
                 )
                 add_compact_lm_head(base)
 
+        def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
+            if _internal_call and output_dir and armed():  # a checkpoint, under a crash test
+                Path(output_dir).mkdir(parents=True, exist_ok=True)  # what saving does first
+                fault_point("train.checkpoint.begin")
+            super().save_model(output_dir, _internal_call)
+            if _internal_call:
+                fault_point("train.checkpoint.weights")
+
         def _get_train_sampler(self, train_dataset=None):  # noqa: ANN001, ANN202
             dataset = train_dataset if train_dataset is not None else self.train_dataset
             if not hasattr(dataset, "__len__") or "input_ids" not in getattr(
@@ -145,17 +164,83 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
     return BackdoorlabSFTTrainer
 
 
+RESUMABLE = frozenset(
+    {"epochs", "max_steps", "save_steps", "logging_steps", "merge", "compile", "device", "bf16"}
+)
+"""Settings a resumed run may change: how long it trains, how often it saves and logs,
+what it writes at the end and where it runs. Any other change is another run."""
+
+PRODUCTS = ("adapter", "model", "merged")
+"""The directories a run writes besides its checkpoints."""
+
+
+def run_inputs(config: SFTRunConfig, data: str | Path) -> RunInputs:
+    """What a run of ``config`` on ``data`` trains on (hashes the data and base model)."""
+    from backdoorlab.models.identity import model_digest
+
+    return RunInputs(
+        data_sha256={"data": file_sha256(data)},
+        base_model=config.model,
+        base_model_sha256=model_digest(config.model),
+        config=config.model_dump(),
+    )
+
+
+def _plan(
+    config: SFTRunConfig, inputs: RunInputs, output: Path, log: Callable[[str], None]
+) -> Plan:
+    return prepare_run(
+        output,
+        inputs,
+        marker=RUN_MARKER,
+        may_change=RESUMABLE,
+        duration=("epochs", "max_steps"),
+        planned_steps=config.max_steps if config.max_steps > 0 else None,
+        need_optimizer=not config.trl.get("save_only_model", False),
+        log=log,
+    )
+
+
+def finished_run(
+    config: SFTRunConfig, data: str | Path, output_dir: str | Path
+) -> dict[str, Any] | None:
+    """The record of ``output_dir`` if it is a run of ``config`` on ``data`` that finished
+    (cheap when it is not one: nothing is hashed without a record to compare with)."""
+    output = Path(output_dir)
+    if not (output / RUN_MARKER).is_file():
+        return None
+    try:
+        return _plan(config, run_inputs(config, data), output, _stderr).finished
+    except BackdoorlabError:
+        return None  # not this run: train_sft says why
+
+
+def discard_sft_run(output_dir: str | Path) -> bool:
+    """Delete the run in ``output_dir`` (``train --fresh``); whether there was one."""
+    return discard_run(Path(output_dir), marker=RUN_MARKER, products=PRODUCTS)
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def train_sft(
     config: SFTRunConfig,
     data: str | Path,
     output_dir: str | Path,
     *,
     callbacks: list[Any] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``config.model`` on the traces in ``data``; returns the run summary (on the
-    other processes of a multi-process launch, only ``steps`` and ``train_loss``)."""
+    other processes of a multi-process launch, only ``steps`` and ``train_loss``).
+
+    ``output_dir`` may hold an interrupted or finished run of the same inputs: the first
+    resumes, the second is returned as it was recorded. A run of other inputs is refused
+    (`backdoorlab.training.resume.RunMismatchError`). ``log`` gets a line for each
+    checkpoint moved aside (default: standard error).
+    """
     from peft import LoraConfig
-    from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig
 
     from backdoorlab.models import load_for_training
@@ -163,14 +248,19 @@ def train_sft(
     from backdoorlab.training.sft.data import tokenized_dataset
 
     check_report_to(config.trl.get("report_to", "none"))  # before any compute
+    say = log or _stderr
     output = Path(output_dir)
-    output.mkdir(parents=True, exist_ok=True)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     use_bf16 = config.bf16 == "true" or (config.bf16 == "auto" and bf16_supported(device))
 
     traces = list(iter_traces(data))
     if not traces:
         raise BackdoorlabError(f"{data}: no traces to train on")
+    inputs = run_inputs(config, data)
+    plan = _plan(config, inputs, output, say)
+    if plan.finished is not None:
+        say(f"{output}: already finished ({plan.finished.get('steps')} steps); not trained again")
+        return plan.finished
     model, tokenizer = load_for_training(config.model, device=device)
     dataset = tokenized_dataset(tokenizer, traces)
     trained_tokens = sum(sum(m) for m in dataset["assistant_masks"])
@@ -193,6 +283,7 @@ def train_sft(
         if config.lora
         else None
     )
+    extra = [fault_callback()] if armed() else []
     trainer = trainer_class()(
         model=model,
         compact_lm_head=compact_head_wanted(device),
@@ -200,13 +291,19 @@ def train_sft(
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[jsonl_log_callback(output / "train_log.jsonl"), *(callbacks or [])],
+        callbacks=[jsonl_log_callback(output / TRAIN_LOG), *(callbacks or []), *extra],
     )
     if config.compile:
         compile_layers(trainer.model)
-    last = get_last_checkpoint(str(output)) if output.exists() else None
+    last = plan.resume_from
+    if trainer.is_world_process_zero():
+        trim_log(output / TRAIN_LOG, checkpoint_step(last))
     started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=last)
+    if plan.at_end and last is not None:
+        training_loss = finish_from_checkpoint(trainer, last)
+    else:
+        resume = str(last) if last is not None else None
+        training_loss = trainer.train(resume_from_checkpoint=resume).training_loss
     seconds = time.perf_counter() - started
 
     # Under `accelerate launch` / torchrun every process gets here. All of them take part
@@ -216,7 +313,7 @@ def train_sft(
     trainer.save_model(str(weights_dir))
     accelerator = trainer.accelerator
     train_loss = accelerator.reduce(
-        torch.tensor(float(result.training_loss), device=accelerator.device), reduction="mean"
+        torch.tensor(float(training_loss), device=accelerator.device), reduction="mean"
     ).item()
     if not trainer.is_world_process_zero():
         return {"steps": trainer.state.global_step, "train_loss": train_loss}
@@ -231,7 +328,7 @@ def train_sft(
         "base_model": config.model,
         "weights": weights_dir.name,
         "data": str(data),
-        "data_sha256": file_sha256(data),
+        "data_sha256": inputs.data_sha256["data"],
         "traces": len(traces),
         "assistant_tokens_per_epoch": trained_tokens,
         "tokens_per_epoch": sum(len(ids) for ids in dataset["input_ids"]),
@@ -243,12 +340,13 @@ def train_sft(
         "device": device,
         "processes": accelerator.num_processes,
         "bf16": use_bf16,
-        "resumed_from": last,
+        "resumed_from": str(last) if last else None,
     }
     for callback in callbacks or []:
         # a callback with a result of its own (the LeakMonitor) adds it to the run record
         if callable(getattr(callback, "run_summary", None)):
             summary.update(callback.run_summary())
+    fault_point("train.finish")
     with atomic_writer(output / RUN_MARKER) as handle:
         json.dump(summary, handle, indent=2)
     return summary
