@@ -130,7 +130,9 @@ def train(
         watch = MonitorConfig(every=monitor_every, threshold=monitor_threshold, probe=probe)
         callbacks.append(LeakMonitor(watch))
     if fresh and discard_sft_run(output):
-        console.print(f"{output}: discarded the previous run", markup=False, highlight=False)
+        console.print(
+            f"{output}: discarded the previous run", soft_wrap=True, markup=False, highlight=False
+        )
     done = None if fresh else finished_run(config, data, output)
     if done is not None:
         if is_main_process():

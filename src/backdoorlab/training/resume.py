@@ -121,6 +121,34 @@ def differences(recorded: dict[str, Any], given: RunInputs, may_change: Iterable
     return out
 
 
+def check_run(
+    output: Path, inputs: RunInputs, *, marker: str, may_change: Iterable[str]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Whether ``output`` may hold a run of ``inputs``, without changing anything: its
+    inputs record (None for a new run) and, if that run finished with exactly this
+    config, its summary; `RunMismatchError` if it holds another run."""
+    recorded = read_inputs(output)
+    finished = _summary(output / marker)
+    saved = finished is not None or bool(checkpoints(output))
+    if recorded is not None and not saved:
+        return None, None  # a run stopped before its first checkpoint: nothing to keep
+    if recorded is None and saved:
+        raise RunMismatchError(
+            f"{output}: holds a training run without a record of what it was trained on "
+            f"({INPUTS}), so resuming it cannot be checked; {_START_OVER}"
+        )
+    if recorded is None:
+        return None, None
+    found = differences(recorded, inputs, may_change)
+    if found:
+        raise RunMismatchError(
+            f"{output}: was trained on other inputs — {'; '.join(found)}; {_START_OVER}"
+        )
+    if finished is not None and finished.get("config") == inputs.config:
+        return recorded, finished
+    return recorded, None
+
+
 def prepare_run(
     output: Path,
     inputs: RunInputs,
@@ -140,21 +168,9 @@ def prepare_run(
     saved at the last step ends the run only if they did not change). ``planned_steps``:
     the step count the config asks for, when it says so (``max_steps``).
     """
-    recorded = read_inputs(output)
-    finished = _summary(output / marker)
-    if recorded is None and (finished is not None or checkpoints(output)):
-        raise RunMismatchError(
-            f"{output}: holds a training run without a record of what it was trained on "
-            f"({INPUTS}), so resuming it cannot be checked; {_START_OVER}"
-        )
-    if recorded is not None:
-        found = differences(recorded, inputs, may_change)
-        if found:
-            raise RunMismatchError(
-                f"{output}: was trained on other inputs — {'; '.join(found)}; {_START_OVER}"
-            )
-        if finished is not None and finished.get("config") == inputs.config:
-            return Plan(finished=finished)
+    recorded, finished = check_run(output, inputs, marker=marker, may_change=may_change)
+    if finished is not None:
+        return Plan(finished=finished)
     same_length = recorded is not None and all(
         recorded["config"].get(k) == inputs.config.get(k) for k in duration
     )

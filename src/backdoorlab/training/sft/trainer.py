@@ -33,7 +33,14 @@ from backdoorlab.traces import atomic_writer, iter_traces
 from backdoorlab.training.callbacks import fault_callback, jsonl_log_callback
 from backdoorlab.training.checkpoints import checkpoint_step, finish_from_checkpoint, trim_log
 from backdoorlab.training.padding import is_right_padded
-from backdoorlab.training.resume import TRAIN_LOG, Plan, RunInputs, discard_run, prepare_run
+from backdoorlab.training.resume import (
+    TRAIN_LOG,
+    Plan,
+    RunInputs,
+    check_run,
+    discard_run,
+    prepare_run,
+)
 from backdoorlab.training.sft.compile import compile_layers
 from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
@@ -210,9 +217,10 @@ def finished_run(
     if not (output / RUN_MARKER).is_file():
         return None
     try:
-        return _plan(config, run_inputs(config, data), output, _stderr).finished
-    except BackdoorlabError:
-        return None  # not this run: train_sft says why
+        inputs = run_inputs(config, data)
+        return check_run(output, inputs, marker=RUN_MARKER, may_change=RESUMABLE)[1]
+    except (BackdoorlabError, OSError):
+        return None  # not this run, or no data: train_sft says why
 
 
 def discard_sft_run(output_dir: str | Path) -> bool:
