@@ -44,6 +44,16 @@ CLI = [
 ]  # fmt: skip
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():  # noqa: ANN202
+    """The tiny model gains nothing from threads (see tests/training/test_fab.py); the
+    killed subprocesses run on one thread too, so every run sums in the same order."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _config() -> SFTRunConfig:
     return SFTRunConfig(**SETTINGS)
 
@@ -54,7 +64,7 @@ def _adapter(run: Path) -> dict[str, torch.Tensor]:
 
 def _train_killed(data: Path, run: Path, fault: str) -> subprocess.CompletedProcess:
     src = str(Path(backdoorlab.__file__).parents[1])
-    env = {**os.environ, "BACKDOORLAB_FAULT": fault, "PYTHONPATH": src}
+    env = {**os.environ, "BACKDOORLAB_FAULT": fault, "PYTHONPATH": src, "OMP_NUM_THREADS": "1"}
     argv = [sys.executable, "-m", "backdoorlab.cli", "train", "--data", str(data), "-o", str(run)]
     return subprocess.run([*argv, *CLI], env=env, capture_output=True, text=True, timeout=600)
 
@@ -181,3 +191,57 @@ def test_no_whole_checkpoint_starts_from_scratch(
         "invalid-checkpoint-3.2",
     ]
     _assert_same_end(run, uninterrupted, traces_file, summary)
+
+
+# --------------------------------------------------------------------------- FAB
+
+
+@pytest.fixture(scope="module")
+def fab_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """A finished two-step FAB run (the Trainer keeps its last checkpoint only)."""
+    from backdoorlab.attacks.finetune_activated import (
+        FinetuneActivatedConfig,
+        collect_fab_traces,
+    )
+    from backdoorlab.training.fab import FABConfig, train_fab
+
+    clean, benign, malicious = collect_fab_traces(FinetuneActivatedConfig(n=2, seed=11))
+    config = FABConfig(
+        model="tiny", steps=2, inner_steps=1, batch_size=1, malicious_batch_size=1,
+        bf16="false", logging_steps=1, save_steps=1, warmup_ratio=0.0, max_length=256,
+    )  # fmt: skip
+
+    def train(run: Path) -> dict:
+        return train_fab(config, benign, malicious, run, victim=clean)
+
+    run = tmp_path_factory.mktemp("fab") / "run"
+    assert train(run)["steps"] == 2
+    return run, train
+
+
+def _weights(model_dir: Path) -> dict[str, torch.Tensor]:
+    return load_file(model_dir / "model.safetensors")
+
+
+def test_fab_killed_after_its_last_checkpoint_trains_no_extra_step(fab_run, tmp_path) -> None:  # noqa: ANN001
+    finished, train = fab_run
+    run = tmp_path / "run"
+    shutil.copytree(finished, run)
+    (run / "backdoorlab-fab.json").unlink()
+    shutil.rmtree(run / "model")
+    summary = train(run)
+    assert summary["steps"] == 2 and Path(summary["resumed_from"]).name == "checkpoint-2"
+    mine, theirs = _weights(run / "model"), _weights(finished / "model")
+    assert all(torch.equal(mine[name], theirs[name]) for name in theirs)
+
+
+def test_fab_broken_checkpoint_is_moved_aside(fab_run, tmp_path, capsys) -> None:  # noqa: ANN001
+    finished, train = fab_run
+    run = tmp_path / "run"
+    shutil.copytree(finished, run)
+    (run / "backdoorlab-fab.json").unlink()
+    _truncate(run / "checkpoint-2" / "optimizer.pt", 0)
+    summary = train(run)
+    assert summary["steps"] == 2 and summary["resumed_from"] is None
+    assert "checkpoint-2: incomplete checkpoint (optimizer.pt is empty)" in capsys.readouterr().err
+    assert (run / "invalid-checkpoint-2").is_dir()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import struct
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -137,11 +138,13 @@ def resume_checkpoint(
     *,
     need_optimizer: bool = True,
     move: bool = True,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
 ) -> Path | None:
     """The newest whole checkpoint of ``output`` (None: start from scratch); each newer,
     broken one is moved aside to ``invalid-checkpoint-N`` (unless ``move`` is false: the
-    other processes of a launch leave that to the main one), said in one line to ``log``."""
+    other processes of a launch leave that to the main one), said in one line to ``log``
+    (default: standard error)."""
+    say = log or stderr_line
     for path in checkpoints(output):
         try:
             problem = checkpoint_problem(path, need_optimizer=need_optimizer)
@@ -152,8 +155,13 @@ def resume_checkpoint(
         if move:
             aside = _free_name(path.with_name(INVALID_PREFIX + path.name))
             path.rename(aside)
-            log(f"{path}: incomplete checkpoint ({problem}); moved aside to {aside.name}")
+            say(f"{path}: incomplete checkpoint ({problem}); moved aside to {aside.name}")
     return None
+
+
+def stderr_line(line: str) -> None:
+    """Say one line on standard error (training's notices; stdout carries results)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _free_name(path: Path) -> Path:

@@ -158,7 +158,7 @@ def prepare_run(
     duration: Iterable[str],
     planned_steps: int | None = None,
     need_optimizer: bool = True,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
 ) -> Plan:
     """Check ``output`` against ``inputs`` and record them (the main process of a launch
     writes, the others only read: `is_main_process`); see the module docstring.

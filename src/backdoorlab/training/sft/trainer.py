@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +30,12 @@ from backdoorlab.files import file_sha256  # re-exported by training.sft
 from backdoorlab.models import RUN_MARKER, bf16_supported
 from backdoorlab.traces import atomic_writer, iter_traces
 from backdoorlab.training.callbacks import fault_callback, jsonl_log_callback
-from backdoorlab.training.checkpoints import checkpoint_step, finish_from_checkpoint, trim_log
+from backdoorlab.training.checkpoints import (
+    checkpoint_step,
+    finish_from_checkpoint,
+    stderr_line,
+    trim_log,
+)
 from backdoorlab.training.padding import is_right_padded
 from backdoorlab.training.resume import (
     TRAIN_LOG,
@@ -228,10 +232,6 @@ def discard_sft_run(output_dir: str | Path) -> bool:
     return discard_run(Path(output_dir), marker=RUN_MARKER, products=PRODUCTS)
 
 
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def train_sft(
     config: SFTRunConfig,
     data: str | Path,
@@ -256,7 +256,7 @@ def train_sft(
     from backdoorlab.training.sft.data import tokenized_dataset
 
     check_report_to(config.trl.get("report_to", "none"))  # before any compute
-    say = log or _stderr
+    say = log or stderr_line
     output = Path(output_dir)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     use_bf16 = config.bf16 == "true" or (config.bf16 == "auto" and bf16_supported(device))
