@@ -20,8 +20,8 @@ activations fit). Micro-batches are also drawn by length within small random win
 (padding ~16% -> ~3%). Result: ~350-400 tokens/s, close to a hand-written loop.
 
 The package, by job: `config` (`SFTRunConfig`, TRL's names), `data` (traces → token ids
-and loss masks), `lm_head`, `sampler` and `compile` (the speed pieces) and `trainer`
-(`train_sft` and the run directory).
+and loss masks), `lm_head`, `sampler` and `compile` (the speed pieces), `trainer`
+(`train_sft` and the run directory) and `resume` (a run directory's inputs, ``--fresh``).
 """
 
 from __future__ import annotations
@@ -38,15 +38,13 @@ if TYPE_CHECKING:
         sft_config_fields,
     )
     from backdoorlab.training.sft.data import encode_trace, tokenized_dataset
-    from backdoorlab.training.sft.trainer import (
+    from backdoorlab.training.sft.resume import (
         RESUMABLE,
         discard_sft_run,
-        file_sha256,
         finished_run,
         run_inputs,
-        train_sft,
-        trainer_class,
     )
+    from backdoorlab.training.sft.trainer import file_sha256, train_sft, trainer_class
 
 _HOME = {
     "compile_layers": "compile",
@@ -56,11 +54,11 @@ _HOME = {
     "sft_config_fields": "config",
     "encode_trace": "data",
     "tokenized_dataset": "data",
-    "RESUMABLE": "trainer",
-    "discard_sft_run": "trainer",
+    "RESUMABLE": "resume",
+    "discard_sft_run": "resume",
     "file_sha256": "trainer",
-    "finished_run": "trainer",
-    "run_inputs": "trainer",
+    "finished_run": "resume",
+    "run_inputs": "resume",
     "train_sft": "trainer",
     "trainer_class": "trainer",
 }

@@ -26,7 +26,7 @@ import torch
 from backdoorlab.config import ConfigError
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import armed, fault_point
-from backdoorlab.files import file_sha256  # re-exported by training.sft
+from backdoorlab.files import file_sha256  # noqa: F401  (re-exported by training.sft)
 from backdoorlab.models import RUN_MARKER, bf16_supported
 from backdoorlab.traces import atomic_writer, iter_traces
 from backdoorlab.training.callbacks import fault_callback, jsonl_log_callback
@@ -37,17 +37,11 @@ from backdoorlab.training.checkpoints import (
     trim_log,
 )
 from backdoorlab.training.padding import is_right_padded
-from backdoorlab.training.resume import (
-    TRAIN_LOG,
-    Plan,
-    RunInputs,
-    check_run,
-    discard_run,
-    prepare_run,
-)
+from backdoorlab.training.resume import TRAIN_LOG
 from backdoorlab.training.sft.compile import compile_layers
 from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
+from backdoorlab.training.sft.resume import plan_run, run_inputs
 from backdoorlab.training.sft.sampler import LengthWindowSampler
 
 
@@ -175,63 +169,6 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
     return BackdoorlabSFTTrainer
 
 
-RESUMABLE = frozenset(
-    {"epochs", "max_steps", "save_steps", "logging_steps", "merge", "compile", "device", "bf16"}
-)
-"""Settings a resumed run may change: how long it trains, how often it saves and logs,
-what it writes at the end and where it runs. Any other change is another run."""
-
-PRODUCTS = ("adapter", "model", "merged")
-"""The directories a run writes besides its checkpoints."""
-
-
-def run_inputs(config: SFTRunConfig, data: str | Path) -> RunInputs:
-    """What a run of ``config`` on ``data`` trains on (hashes the data and base model)."""
-    from backdoorlab.models.identity import model_digest
-
-    return RunInputs(
-        data_sha256={"data": file_sha256(data)},
-        base_model=config.model,
-        base_model_sha256=model_digest(config.model),
-        config=config.model_dump(),
-    )
-
-
-def _plan(
-    config: SFTRunConfig, inputs: RunInputs, output: Path, log: Callable[[str], None]
-) -> Plan:
-    return prepare_run(
-        output,
-        inputs,
-        marker=RUN_MARKER,
-        may_change=RESUMABLE,
-        duration=("epochs", "max_steps"),
-        planned_steps=config.max_steps if config.max_steps > 0 else None,
-        need_optimizer=not config.trl.get("save_only_model", False),
-        log=log,
-    )
-
-
-def finished_run(
-    config: SFTRunConfig, data: str | Path, output_dir: str | Path
-) -> dict[str, Any] | None:
-    """The record of ``output_dir`` if it is a run of ``config`` on ``data`` that finished
-    (cheap when it is not one: nothing is hashed without a record to compare with)."""
-    output = Path(output_dir)
-    if not (output / RUN_MARKER).is_file():
-        return None
-    try:
-        inputs = run_inputs(config, data)
-        return check_run(output, inputs, marker=RUN_MARKER, may_change=RESUMABLE)[1]
-    except (BackdoorlabError, OSError):
-        return None  # not this run, or no data: train_sft says why
-
-
-def discard_sft_run(output_dir: str | Path) -> bool:
-    """Delete the run in ``output_dir`` (``train --fresh``); whether there was one."""
-    return discard_run(Path(output_dir), marker=RUN_MARKER, products=PRODUCTS)
-
-
 def train_sft(
     config: SFTRunConfig,
     data: str | Path,
@@ -265,7 +202,7 @@ def train_sft(
     if not traces:
         raise BackdoorlabError(f"{data}: no traces to train on")
     inputs = run_inputs(config, data)
-    plan = _plan(config, inputs, output, say)
+    plan = plan_run(config, inputs, output, say)
     if plan.finished is not None:
         say(f"{output}: already finished ({plan.finished.get('steps')} steps); not trained again")
         return plan.finished

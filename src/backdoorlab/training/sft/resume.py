@@ -1,0 +1,75 @@
+"""An `sft` run directory's inputs: what may change when it resumes, and ``--fresh``.
+
+The checks themselves are the trainers' common ones (`backdoorlab.training.resume`);
+this module says what they are for `train_sft`: its inputs (one dataset, the base model,
+the `SFTRunConfig`), the settings a resume may change, the files its run writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import file_sha256
+from backdoorlab.models import RUN_MARKER
+from backdoorlab.training.resume import Plan, RunInputs, check_run, discard_run, prepare_run
+from backdoorlab.training.sft.config import SFTRunConfig
+
+RESUMABLE = frozenset(
+    {"epochs", "max_steps", "save_steps", "logging_steps", "merge", "compile", "device", "bf16"}
+)
+"""Settings a resumed run may change: how long it trains, how often it saves and logs,
+what it writes at the end and where it runs. Any other change is another run."""
+
+PRODUCTS = ("adapter", "model", "merged")
+"""The directories a run writes besides its checkpoints."""
+
+
+def run_inputs(config: SFTRunConfig, data: str | Path) -> RunInputs:
+    """What a run of ``config`` on ``data`` trains on (hashes the data and base model)."""
+    from backdoorlab.models.identity import model_digest
+
+    return RunInputs(
+        data_sha256={"data": file_sha256(data)},
+        base_model=config.model,
+        base_model_sha256=model_digest(config.model),
+        config=config.model_dump(),
+    )
+
+
+def plan_run(
+    config: SFTRunConfig, inputs: RunInputs, output: Path, log: Callable[[str], None] | None
+) -> Plan:
+    """Check ``output`` for a run of ``inputs`` and record them (`prepare_run`)."""
+    return prepare_run(
+        output,
+        inputs,
+        marker=RUN_MARKER,
+        may_change=RESUMABLE,
+        duration=("epochs", "max_steps"),
+        planned_steps=config.max_steps if config.max_steps > 0 else None,
+        need_optimizer=not config.trl.get("save_only_model", False),
+        log=log,
+    )
+
+
+def finished_run(
+    config: SFTRunConfig, data: str | Path, output_dir: str | Path
+) -> dict[str, Any] | None:
+    """The record of ``output_dir`` if it is a run of ``config`` on ``data`` that finished
+    (cheap when it is not one: nothing is hashed without a record to compare with)."""
+    output = Path(output_dir)
+    if not (output / RUN_MARKER).is_file():
+        return None
+    try:
+        inputs = run_inputs(config, data)
+        return check_run(output, inputs, marker=RUN_MARKER, may_change=RESUMABLE)[1]
+    except (BackdoorlabError, OSError):
+        return None  # not this run, or no data: train_sft says why
+
+
+def discard_sft_run(output_dir: str | Path) -> bool:
+    """Delete the run in ``output_dir`` (``train --fresh``); whether there was one."""
+    return discard_run(Path(output_dir), marker=RUN_MARKER, products=PRODUCTS)
