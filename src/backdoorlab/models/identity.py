@@ -25,8 +25,9 @@ from backdoorlab.files import file_sha256
 from backdoorlab.models.loading import RUN_MARKER, run_summary
 from backdoorlab.models.resolve import MODEL_NAMES, resolve_model_dir
 
-_MODEL_FILES = (".safetensors", ".json", ".jinja", ".txt", ".model", ".tiktoken")
-"""What a model directory is made of (`resolve`'s hub patterns); README.md is not."""
+_MODEL_FILES = (".safetensors", ".bin", ".json", ".jinja", ".txt", ".model", ".tiktoken")
+"""What a model directory is made of (`resolve`'s hub patterns, and pickled weights when
+allowed); README.md is not."""
 
 _BLOB = re.compile(r"^[0-9a-f]{64}$")
 
