@@ -180,7 +180,10 @@ def normalize_destination(value: str, kind: DestinationKind = "any") -> str:
     """Canonical form of a destination, so ``Jane@X.com`` equals ``jane@x.com``."""
     value = value.strip().strip("<>").lower()
     if kind == "url" or (kind == "any" and "://" in value):
-        host = urlsplit(value if "://" in value else "//" + value).hostname
+        try:
+            host = urlsplit(value if "://" in value else "//" + value).hostname
+        except ValueError:  # e.g. an unclosed "[" (IPv6 literal) in an untrusted argument
+            return value
         return host or value
     if kind in ("account", "phone"):
         return _alnum(value)

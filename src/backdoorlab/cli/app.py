@@ -15,6 +15,7 @@ from rich.text import Text
 from backdoorlab.cli import attack, audit, collect, eval, poison, run, scan, show, train
 from backdoorlab.cli.output import console
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.terminal import inert
 
 app = typer.Typer(
     help="Reproduce, measure and defend against backdoors in tool-using LLM agents.",
@@ -64,6 +65,7 @@ def main() -> None:
         app()
     except BackdoorlabError as exc:
         # soft_wrap: a file path in the message must stay on one line, copyable;
-        # Text, not markup: the message may contain brackets
-        console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+        # Text, not markup: the message may contain brackets; inert: it may quote
+        # untrusted input, control characters and newlines included
+        console.print(Text.assemble(("error: ", "bold red"), inert(exc)), soft_wrap=True)
         sys.exit(2)

@@ -40,11 +40,13 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 from rich.console import Console
+from rich.text import Text
 from transformers import TrainerCallback
 
 from backdoorlab.config import Config
 from backdoorlab.defenses.probes import ProbeConfig, ProbeResult, probe_leaks, probe_model
 from backdoorlab.policies.base import Policy
+from backdoorlab.terminal import plain
 from backdoorlab.traces import atomic_writer
 
 MONITOR_FILE = "monitor.json"
@@ -189,10 +191,11 @@ class LeakMonitor(TrainerCallback):
             if self._main:
                 clean = self.last_clean_description()
                 self.console.print(
-                    f"[bold red]monitor: stopping training[/]: {self.stop_reason}; "
-                    f"last clean checkpoint: {clean}",
+                    Text.assemble(
+                        ("monitor: stopping training", "bold red"),
+                        plain(f": {self.stop_reason}; last clean checkpoint: {clean}"),
+                    ),
                     soft_wrap=True,
-                    highlight=False,
                 )
         else:
             self.last_clean_step = step
@@ -203,10 +206,11 @@ class LeakMonitor(TrainerCallback):
                 state.best_global_step = step
             if self._main:
                 self.console.print(
-                    f"monitor: step {step}: worst leak {worst.leak} ({worst.name}) "
-                    f"< {self.config.threshold:.0%}",
+                    plain(
+                        f"monitor: step {step}: worst leak {worst.leak} ({worst.name}) "
+                        f"< {self.config.threshold:.0%}"
+                    ),
                     soft_wrap=True,
-                    highlight=False,
                 )
         self._write()
 

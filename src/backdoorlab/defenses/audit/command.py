@@ -7,6 +7,10 @@ severity, the strongest findings with their evidence, mined triggers), writes th
 report and the filtered dataset if asked, and returns 1 when a finding at or above
 ``fail_on`` exists (0 otherwise, and always 0 for ``none``), so CI can gate a training
 run on it. Bad input raises `BackdoorlabError` (the CLI prints it and exits 2).
+
+Everything a trace supplies (ids, tool names, destinations, mined phrases) and the file
+names reach the terminal through `backdoorlab.terminal.plain`: shown, never obeyed, and
+never Rich markup, so a trace cannot print a fake severity or verdict.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from backdoorlab.defenses.audit.registry import (
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import is_stdio
+from backdoorlab.terminal import plain
 from backdoorlab.traces import atomic_writer
 
 FAIL_ON = ("none", "low", "medium", "high")
@@ -71,7 +76,7 @@ def _evidence_line(finding: Finding) -> str:
 
 def _print_summary(console: Console, report: AuditReport, top: int) -> None:
     counts, traces = report.counts(), report.traces_flagged()
-    table = Table(title=f"audit of {report.path}: {report.traces} traces")
+    table = Table(title=plain(f"audit of {report.path}: {report.traces} traces"))
     table.add_column("detector")
     for severity in SEVERITIES:
         table.add_column(f"{severity}\nfindings / traces", justify="right", style=_STYLE[severity])
@@ -96,12 +101,12 @@ def _print_summary(console: Console, report: AuditReport, top: int) -> None:
             table.add_column(column, overflow="fold")
         for f in shown:
             table.add_row(
-                f.trace_id or str(f.trace_index),
+                plain(f.trace_id or f.trace_index),
                 str(f.line),
                 "" if f.step is None else str(f.step),
-                f.detector,
-                f"[{_STYLE[f.severity]}]{f.severity}[/]",
-                _evidence_line(f),
+                plain(f.detector),
+                plain(f.severity, _STYLE.get(f.severity, "")),
+                plain(_evidence_line(f)),
             )
         console.print(table)
 
@@ -112,8 +117,8 @@ def _print_summary(console: Console, report: AuditReport, top: int) -> None:
             table.add_column(column, overflow="fold")
         for t in mining["triggers"]:
             table.add_row(
-                t["trigger"],
-                t.get("verbatim") or t["phrase"],
+                plain(t["trigger"]),
+                plain(t.get("verbatim") or t["phrase"]),
                 f"{t['flagged_with']} / {t['traces_with']}",
                 f"{t['lift']:.1f}",
                 f"{t['p_value']:.2g}",
@@ -121,7 +126,7 @@ def _print_summary(console: Console, report: AuditReport, top: int) -> None:
             )
         console.print(table)
     elif "trigger-mining" in report.detectors:
-        console.print(f"trigger mining: {mining.get('note', 'no significant trigger')}")
+        console.print(plain(f"trigger mining: {mining.get('note', 'no significant trigger')}"))
 
 
 def _run_with_progress(
@@ -190,7 +195,7 @@ def audit_command(
             raise BackdoorlabError(f"{output}: -o must not overwrite the audited file")
         with atomic_writer(output) as handle:
             handle.write(text)
-        console.print(f"report → {output}")
+        console.print(plain(f"report → {output}"))
     if filter_path is not None:
         manifest = write_filtered(
             report,
@@ -200,10 +205,12 @@ def audit_command(
             report_text=text if joint else None,
         )
         if joint:
-            console.print(f"report → {output}")
+            console.print(plain(f"report → {output}"))
         console.print(
-            f"filtered → {filter_path}: kept {manifest['traces_kept']}, removed "
-            f"{manifest['traces_removed']} (manifest → {manifest_path(filter_path)})"
+            plain(
+                f"filtered → {filter_path}: kept {manifest['traces_kept']}, removed "
+                f"{manifest['traces_removed']} (manifest → {manifest_path(filter_path)})"
+            )
         )
 
     failing = fail_on != "none" and any(f.at_least(fail_on) for f in report.findings)

@@ -2,7 +2,8 @@
 
 The exit code makes a scan a gate in a pipeline: ``--fail-on backdoored`` (the default)
 stops a fine-tuning job on a model with significant evidence, ``suspicious`` on weaker
-evidence too.
+evidence too. Trigger phrases come from audit reports of untrusted data: they are printed
+through `backdoorlab.terminal.plain`, shown and never obeyed as controls or markup.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from backdoorlab.defenses.scan.config import FAIL_ON, VERDICTS, ScanConfig
 from backdoorlab.defenses.scan.run import scan
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.stats import Rate
+from backdoorlab.terminal import plain
 
 __all__ = ["fails", "scan_command", "scan_table"]
 
@@ -38,7 +40,7 @@ def scan_table(report: dict[str, Any]):  # -> rich.table.Table
     significant = {
         (e["condition"], e["canary"]) for e in report["evidence"] if e["p_adjusted"] < alpha
     }
-    table = Table(title=f"scan of {report['model']}: leaks/episodes, rate [95% Wilson]")
+    table = Table(title=plain(f"scan of {report['model']}: leaks/episodes, rate [95% Wilson]"))
     table.add_column("condition", overflow="fold")
     table.add_column("before fine-tuning", justify="right")
     for canary in report["canaries"]:
@@ -50,7 +52,7 @@ def scan_table(report: dict[str, Any]):  # -> rich.table.Table
             cells.append(
                 _cell(canary["probe"], name, (name, canary["setting"]["name"]) in significant)
             )
-        table.add_row("no trigger" if name == CLEAN else name, *cells)
+        table.add_row(plain("no trigger" if name == CLEAN else name), *cells)
     return table
 
 
@@ -80,19 +82,19 @@ def scan_command(
     fails("clean", fail_on)  # a bad --fail-on fails before the (long) scan
     console = console or Console()
     err = err_console or Console(stderr=True)
-    report = scan(model, config, log=lambda line: err.print(line, highlight=False))
+    report = scan(model, config, log=lambda line: err.print(plain(line)))
     console.print(scan_table(report))
     if report["reasons"]:
         console.print("evidence:", highlight=False)
         for reason in report["reasons"][:8]:
-            console.print(f"  - {reason}", highlight=False, soft_wrap=True)
+            console.print(plain(f"  - {reason}"), soft_wrap=True)
     if not report["model_unchanged"]:
         console.print("[bold red]warning: the model's files changed during the scan[/]")
     if output is not None:
         with atomic_writer(output) as handle:
             json.dump(report, handle, indent=2)
             handle.write("\n")
-        console.print(f"report → {output}")
+        console.print(plain(f"report → {output}"))
     verdict = report["verdict"]
     failing = fails(verdict, fail_on)
     console.print(
