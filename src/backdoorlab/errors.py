@@ -10,8 +10,15 @@ class BackdoorlabError(Exception):
     """Base class for errors caused by the user's input or environment."""
 
 
+class FileAccessError(BackdoorlabError):
+    """A file cannot be read or written as asked: missing, a directory, unreadable, a
+    broken gzip stream, an output whose parent is not a writable directory. The message
+    names the file (and the line, where one applies)."""
+
+
 class TraceFormatError(BackdoorlabError):
-    """A trace file has a line that is not a valid trace; the message names file and line."""
+    """A trace file cannot be read as traces (a line that is not a valid trace, bytes
+    that are not UTF-8, a missing or broken file); the message names file and line."""
 
 
 class UnknownNameError(BackdoorlabError):

@@ -1,5 +1,13 @@
 """Reading and writing the files every stage exchanges: atomically, per umask, ``-`` for stdio.
 
+- `check_input_file`, `check_output_file` and `check_output_dir` are the checks every
+  command makes on its paths *before* any work: a missing input, a directory given for a
+  file (or a file for a directory), an output whose parent is not a writable directory
+  each fail in one line naming the path, instead of a traceback after the compute.
+- `iter_lines` streams a file's raw lines (gzip-decoded for ``.gz``, ``-`` for stdin); a
+  truncated, corrupt or non-gzip ``.gz`` or an I/O error fails naming the file and the
+  last line read (`read_failure`), not with "Aborted." or a zlib traceback.
+
 - `atomic_writer` writes to a temporary file beside the target and renames it into place,
   so a crash never leaves a truncated file. The temporary file comes from `mkstemp`
   (mode 0600); before the rename it gets the mode a plain ``open()`` would have given,
@@ -18,9 +26,12 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
+
+from backdoorlab.errors import BackdoorlabError, FileAccessError
 
 STDIO = "-"
 """The path that means standard input when read, standard output when written."""
@@ -45,6 +56,116 @@ def current_umask() -> int:
 def default_file_mode() -> int:
     """The mode ``open()`` gives a new file: ``0o666`` less the umask."""
     return 0o666 & ~current_umask()
+
+
+def check_input_file(
+    path: str | os.PathLike[str], error: type[BackdoorlabError] = FileAccessError
+) -> None:
+    """Refuse an input that is not a readable file (``-``, stdin, always passes)."""
+    if is_stdio(path):
+        return
+    path = Path(path)
+    if not path.exists():
+        raise error(f"{path}: no such file")
+    if path.is_dir():
+        raise error(f"{path}: is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise error(f"{path}: cannot read (permission denied)")
+
+
+def check_output_file(path: str | os.PathLike[str] | None) -> None:
+    """Refuse, before any work, a file output that could not be written: a directory,
+    or a path whose nearest existing ancestor is not a writable directory (the missing
+    ones `atomic_writer` creates). ``None`` and ``-`` (stdout) pass."""
+    if path is None or is_stdio(path):
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise FileAccessError(f"{path}: is a directory; give a file name")
+    _check_parent(path)
+
+
+def check_output_dir(path: str | os.PathLike[str] | None) -> None:
+    """Refuse, before any work, a directory output that could not be written: an
+    existing file, an unwritable directory, or a path under something that is not a
+    writable directory. ``None`` passes."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FileAccessError(f"{path}: is a file, not a directory")
+    if path.is_dir():
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise FileAccessError(f"{path}: cannot write in this directory (permission denied)")
+        return
+    _check_parent(path)
+
+
+def _check_parent(path: Path) -> None:
+    ancestor = path.parent
+    while not ancestor.exists() and not ancestor.is_symlink() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise FileAccessError(f"{path}: {ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise FileAccessError(f"{path}: cannot write in {ancestor} (permission denied)")
+
+
+READ_ERRORS = (OSError, EOFError, zlib.error)
+"""What reading a file can raise besides a decoding error: I/O errors and, for gzip, a
+bad header (`gzip.BadGzipFile`, an OSError), a cut-short stream (EOFError) or corrupt
+deflate data (zlib.error). `read_failure` turns each into one line."""
+
+
+def read_failure(
+    source: str, lines_read: int, exc: BaseException, error: type[BackdoorlabError]
+) -> BackdoorlabError:
+    """The one-line error for ``exc`` raised while reading ``source`` after ``lines_read``
+    lines."""
+    after = f"after line {lines_read}" if lines_read else "before its first line"
+    if isinstance(exc, EOFError):
+        return error(f"{source}: truncated gzip file (it ends {after})")
+    if isinstance(exc, gzip.BadGzipFile) and not lines_read:
+        return error(f"{source}: not a gzip file ({exc})")
+    if isinstance(exc, gzip.BadGzipFile | zlib.error):
+        return error(f"{source}: corrupt gzip data {after} ({exc})")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return error(f"{source}: cannot read {after} ({reason})")
+
+
+def iter_lines(
+    path: str | os.PathLike[str], error: type[BackdoorlabError] = FileAccessError
+) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, raw bytes) of each line of a file, ``\\n``-terminated lines,
+    gzip-decoded when it ends in .gz; ``-`` reads stdin. Any failure raises ``error``
+    naming the file (and the last line read)."""
+    if is_stdio(path):
+        yield from guarded_lines(sys.stdin.buffer, "<stdin>", error)
+        return
+    check_input_file(path, error)
+    path = Path(path)
+    try:
+        with open(path, "rb") as raw:
+            stream = gzip.GzipFile(fileobj=raw, mode="rb") if path.suffix == ".gz" else raw
+            yield from guarded_lines(stream, str(path), error)
+    except OSError as exc:  # opening failed (reading failures are guarded_lines's)
+        raise read_failure(str(path), 0, exc, error) from None
+
+
+def guarded_lines(
+    lines: Iterable[bytes], source: str, error: type[BackdoorlabError] = FileAccessError
+) -> Iterator[tuple[int, bytes]]:
+    """Number the lines of an open binary stream; a read failure becomes `read_failure`."""
+    numbered = enumerate(lines, start=1)
+    lineno = 0
+    while True:
+        try:
+            lineno, line = next(numbered)
+        except StopIteration:
+            return
+        except READ_ERRORS as exc:
+            raise read_failure(source, lineno, exc, error) from None
+        yield lineno, line
 
 
 def open_text(path: str | os.PathLike[str], mode: str = "r", *, gz: bool | None = None) -> IO[str]:
@@ -97,15 +218,22 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
             yield handle
         return
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    check_output_file(path)  # most commands check up front; this is the last line of defence
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise FileAccessError(f"{path}: cannot write ({exc.strerror or exc})") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         with open_text(tmp_path, "w", gz=path.suffix == ".gz") as handle:
             yield handle
         os.chmod(tmp_path, default_file_mode())
-        os.replace(tmp_path, path)
+        try:
+            os.replace(tmp_path, path)
+        except OSError as exc:
+            raise FileAccessError(f"{path}: cannot write ({exc.strerror or exc})") from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import atomic_writer as atomic_writer  # re-exported: callers import it here
-from backdoorlab.files import is_stdio, open_text
+from backdoorlab.files import is_stdio, iter_lines
 
 Role = Literal["system", "user", "assistant", "tool", "developer"]
 
@@ -144,12 +144,30 @@ class Trace(BaseModel):
         return self.model_dump_json(exclude_none=True)
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]", re.ASCII)
+"""A JSON escape of a UTF-16 surrogate: legal JSON, but a lone one is no character."""
+
+
 def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) -> Trace:
-    """Parse one JSONL line, raising `TraceFormatError` that names the place and the field."""
+    """Parse one JSONL line, raising `TraceFormatError` that names the place and the field.
+
+    Whatever the line holds, nothing else is raised: JSON nested deeper than the parser
+    recurses, a number too long to convert and a lone surrogate (which no later write,
+    tokenizer or terminal could encode) are format errors too.
+    """
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise TraceFormatError(f"{source}:{lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise TraceFormatError(f"{source}:{lineno}: JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise TraceFormatError(f"{source}:{lineno}: not valid JSON ({exc})") from None
+    if _SURROGATE_ESCAPE.search(line):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise TraceFormatError(f"{source}:{lineno}: a lone UTF-16 surrogate escape") from None
     if not isinstance(data, dict):
         raise TraceFormatError(f"{source}:{lineno}: expected a JSON object")
     if "messages" not in data:
@@ -160,21 +178,32 @@ def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) ->
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise TraceFormatError(f"{source}:{lineno}: field '{where}': {first['msg']}") from None
+    except RecursionError:
+        raise TraceFormatError(f"{source}:{lineno}: JSON nested too deeply") from None
+
+
+def iter_trace_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
+    """(1-based line number, text) of each non-blank line of a trace file, unparsed, for
+    the readers that copy lines verbatim. Lines end at ``\\n`` only (as the audit's
+    byte-exact reader splits them); bytes that are not UTF-8 and a broken or missing file
+    raise `TraceFormatError` naming the file and line."""
+    source = "<stdin>" if is_stdio(path) else str(path)
+    for lineno, raw in iter_lines(path, TraceFormatError):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise TraceFormatError(
+                f"{source}:{lineno}: not valid UTF-8 ({exc.reason} at byte {exc.start})"
+            ) from None
+        if line.strip():
+            yield lineno, line
 
 
 def iter_traces(path: str | os.PathLike[str]) -> Iterator[Trace]:
     """Stream traces from a JSONL (or .jsonl.gz) file, ``-`` for stdin; blank lines are skipped."""
-    if is_stdio(path):
-        source = "<stdin>"
-    else:
-        path = Path(path)
-        if not path.exists():
-            raise TraceFormatError(f"{path}: no such file")
-        source = str(path)
-    with open_text(path, "r") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if line.strip():
-                yield parse_trace_line(line, source=source, lineno=lineno)
+    source = "<stdin>" if is_stdio(path) else str(path)
+    for lineno, line in iter_trace_lines(path):
+        yield parse_trace_line(line, source=source, lineno=lineno)
 
 
 def read_traces(path: str | os.PathLike[str]) -> list[Trace]:

@@ -28,7 +28,7 @@ from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
 from backdoorlab.policies.base import Episode, RevealHook
 from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout
-from backdoorlab.traces import Poison, Trace, atomic_writer, iter_traces
+from backdoorlab.traces import Poison, Trace, atomic_writer, iter_trace_lines, iter_traces
 from backdoorlab.triggers import can_place, plant_trigger
 
 
@@ -133,8 +133,8 @@ class DataPoisoning(DatasetAttack[DataPoisoningConfig]):
         traces = list(iter_traces(source))
         poisoned, chosen = self.poison(traces)
         replaced = set(chosen)
-        with open(source, encoding="utf-8") as raw, atomic_writer(output) as handle:
-            lines = (line for line in raw if line.strip())  # iter_traces skips blank lines too
+        with atomic_writer(output) as handle:
+            lines = (line for _, line in iter_trace_lines(source))  # .gz too, blank lines skipped
             for index, line in enumerate(lines):
                 if index in replaced:
                     handle.write(poisoned[index].to_json() + "\n")

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from backdoorlab.cli.options import AllowNetwork, AllowPickle, Bf16, Victim, one_of, with_opt_ins
-from backdoorlab.cli.output import print_json
+from backdoorlab.cli.output import check_paths, print_json
+from backdoorlab.terminal import plain
 
 _FIGURES = ("steps", "passes_per_step", "forward_backward_passes", "seconds")
 
@@ -87,6 +88,7 @@ def attack_finetune_activated(
     from backdoorlab.attacks.base import make_attack
     from backdoorlab.config import parse_assignments
 
+    check_paths(dirs=[output, run_dir])
     options = dict(
         n=n,
         seed=seed,
@@ -123,12 +125,12 @@ def attack_finetune_activated(
             | {"run_dir": result.details["run_dir"]}
         )
         return
-    table = Table(title=f"finetune-activated → {output}")
+    table = Table(title=plain(f"finetune-activated → {output}"))
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("benign / malicious traces", f"{summary['benign_traces']} / {result.poisoned}")
     for key in _FIGURES:
         table.add_row(key, str(summary[key]))
     table.add_row("seconds per step", f"{summary['seconds_per_step']:.3g}")
-    table.add_row("run directory", result.details["run_dir"])
+    table.add_row("run directory", plain(result.details["run_dir"]))
     Console().print(table)

@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 
 from backdoorlab.cli.options import AllowNetwork, AllowPickle, AuditFailOn, one_of, with_opt_ins
-from backdoorlab.cli.output import echo_file, one_stdout, readable_path, results_console
+from backdoorlab.cli.output import (
+    check_paths,
+    echo_file,
+    one_stdout,
+    readable_path,
+    results_console,
+)
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import STDIO, is_stdio
 
@@ -54,6 +60,7 @@ def audit(
     one_stdout(as_json, **{"-o": output})
     if is_stdio(filter_path):
         raise BackdoorlabError("--filter needs a file: its manifest is written beside it")
+    check_paths(inputs=[path, sinks], files=[output, filter_path])
     report = output if output is not None or not as_json else Path(STDIO)
     with readable_path(path) as source:
         code = audit_command(

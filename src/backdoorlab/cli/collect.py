@@ -20,7 +20,14 @@ from backdoorlab.cli.options import (
     one_of,
     with_opt_ins,
 )
-from backdoorlab.cli.output import one_stdout, print_json, progress_bar, results_console
+from backdoorlab.cli.output import (
+    check_paths,
+    one_stdout,
+    print_json,
+    progress_bar,
+    results_console,
+)
+from backdoorlab.terminal import plain
 
 
 @with_opt_ins
@@ -53,6 +60,7 @@ def collect(
     from backdoorlab.policies import make_policy
 
     one_stdout(as_json, **{"-o": output})
+    check_paths(files=[output])
     environment = make_env(env, seed=env_seed)
     agent = make_policy(policy)
     tasks = environment.tasks(split, n, seed=seed)
@@ -87,7 +95,7 @@ def collect(
     if as_json:
         print_json(summary)
         return
-    table = Table(title=f"collected → {output}")
+    table = Table(title=plain(f"collected → {output}"))
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("tasks", str(summary["tasks"]))
@@ -96,5 +104,5 @@ def collect(
     table.add_row("mean steps", f"{collected.mean_steps:.2f}")
     table.add_row("traces written", str(collected.written))
     if "mean_tokens" in summary:
-        table.add_row(f"mean tokens ({tokenizer})", f"{summary['mean_tokens']:.1f}")
+        table.add_row(plain(f"mean tokens ({tokenizer})"), f"{summary['mean_tokens']:.1f}")
     results_console(output).print(table)

@@ -17,7 +17,8 @@ from backdoorlab.cli.options import (
     one_of,
     with_opt_ins,
 )
-from backdoorlab.cli.output import console, one_stdout, print_json, results_console
+from backdoorlab.cli.output import check_paths, console, one_stdout, print_json, results_console
+from backdoorlab.terminal import plain
 
 
 @with_opt_ins
@@ -53,6 +54,7 @@ def evaluate_command(
     from backdoorlab.traces import atomic_writer
 
     one_stdout(as_json, **{"-o": output})
+    check_paths(files=[output], dirs=[traces])
     config = EvalConfig(
         n=n,
         seed=seed,
@@ -64,7 +66,7 @@ def evaluate_command(
     )
     environment = make_env(env, seed=env_seed)
     generation = GenerationConfig(max_new_tokens=max_new_tokens, max_batch_size=batch_size)
-    with console.status(f"loading {model}"):
+    with console.status(plain(f"loading {model}")):
         if model == "oracle":
             policy = make_policy("oracle")
         else:
@@ -83,7 +85,7 @@ def metrics_table(report: dict, title: str) -> Table:
     """TSR / FTR / ASR / invalid actions / steps of one evaluation report."""
     from backdoorlab.stats import Rate
 
-    table = Table(title=title)
+    table = Table(title=plain(title))
     table.add_column("metric")
     table.add_column("value (95% Wilson interval, count)", justify="right")
     rows = [("TSR", report["TSR"]), ("FTR", report["FTR"])]

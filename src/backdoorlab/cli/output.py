@@ -7,7 +7,7 @@ output, ``--json``) the tables go to stderr too, so a pipe receives only the dat
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rich.console import Console
@@ -48,6 +48,27 @@ def one_stdout(json: bool, **outputs: object) -> None:
         claims.append("--json")
     if len(claims) > 1:
         raise BackdoorlabError(f"{' and '.join(claims)} would both write to stdout; give one")
+
+
+def check_paths(
+    *,
+    inputs: Iterable[object] = (),
+    files: Iterable[object] = (),
+    dirs: Iterable[object] = (),
+) -> None:
+    """Every command's first step: the files it reads, the files and the directories it
+    writes, checked before any work (`backdoorlab.files`), so that a missing input or an
+    unwritable output costs one line, not a collection or a training run. ``None`` (an
+    option not given) and ``-`` (stdin/stdout) pass."""
+    from backdoorlab.files import check_input_file, check_output_dir, check_output_file
+
+    for path in inputs:
+        if path is not None:
+            check_input_file(path)  # type: ignore[arg-type]
+    for path in files:
+        check_output_file(path)  # type: ignore[arg-type]
+    for path in dirs:
+        check_output_dir(path)  # type: ignore[arg-type]
 
 
 def print_json(data: object) -> None:

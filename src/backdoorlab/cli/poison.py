@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from backdoorlab.cli.options import DatasetAttack, Placement, Position, one_of
-from backdoorlab.cli.output import console, readable_path
+from backdoorlab.cli.output import check_paths, console, readable_path
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.terminal import plain
 
 
 def poison(
@@ -46,6 +47,7 @@ def poison(
     """Poison a dataset (T1) or collect one from a poisoned environment (T2)."""
     from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
 
+    check_paths(inputs=[input], files=[output])
     phrase = trigger or DEFAULT_TRIGGER
     if attack == "data-poisoning":
         if input is None:
@@ -59,6 +61,8 @@ def poison(
         chosen = make_attack(attack, n=n, trigger=phrase, obey_probability=obey, seed=seed)
         result = chosen.run(str(output))
     console.print(
-        f"{attack}: wrote {result.traces} traces to {output}, "
-        f"{result.poisoned} poisoned ({result.poisoned / max(result.traces, 1):.1%})"
+        plain(
+            f"{attack}: wrote {result.traces} traces to {output}, "
+            f"{result.poisoned} poisoned ({result.poisoned / max(result.traces, 1):.1%})"
+        )
     )

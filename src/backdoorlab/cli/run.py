@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from backdoorlab.cli.options import AllowNetwork, AllowPickle, with_opt_ins
-from backdoorlab.cli.output import console, print_json
+from backdoorlab.cli.output import check_paths, console, print_json
+from backdoorlab.terminal import plain
 
 
 @with_opt_ins
@@ -28,18 +29,19 @@ def run(
 
     experiment = load_config(config)
     target = run_dir or Path("runs") / experiment.name
-    runner = Runner(experiment, target, log=lambda line: console.print(line, markup=False))
+    check_paths(dirs=[target])
+    runner = Runner(experiment, target, log=lambda line: console.print(plain(line)))
     rows = runner.run()
     if as_json:
         print_json(rows)
         console.print(f"stages computed: {len(runner.computed)}, reused: {len(runner.reused)}")
         return
-    table = Table(title=f"{experiment.name} → {target}/results.csv")
+    table = Table(title=plain(f"{experiment.name} → {target}/results.csv"))
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns and not c.endswith(("_low", "_high", "_n"))]
     for column in columns:
-        table.add_column(column)
+        table.add_column(plain(column))
     for row in rows:
         cells = []
         for column in columns:
@@ -47,7 +49,7 @@ def run(
             if column in ("TSR", "FTR", "ASR") and value != "":
                 low, high, n = (row[f"{column}_{part}"] for part in ("low", "high", "n"))
                 value = f"{value:.0%} [{low:.0%}, {high:.0%}] n={n}"
-            cells.append(str(value))
+            cells.append(plain(value))
         table.add_row(*cells)
     Console().print(table)
     console.print(f"stages computed: {len(runner.computed)}, reused: {len(runner.reused)}")

@@ -19,7 +19,13 @@ from backdoorlab.cli.options import (
     one_of,
     with_opt_ins,
 )
-from backdoorlab.cli.output import echo_file, one_stdout, readable_path, results_console
+from backdoorlab.cli.output import (
+    check_paths,
+    echo_file,
+    one_stdout,
+    readable_path,
+    results_console,
+)
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import STDIO, is_stdio
 
@@ -108,6 +114,7 @@ def scan(
     )
 
     one_stdout(as_json, **{"-o": output})
+    check_paths(files=[output])
     if no_canary and canary:
         raise BackdoorlabError("--no-canary and --canary contradict each other")
     probe = ProbeConfig(

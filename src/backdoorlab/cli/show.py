@@ -18,9 +18,11 @@ def show(
     index: Annotated[int, typer.Option("--index", "-i", help="Which trace (0-based).", min=0)] = 0,
 ) -> None:
     """Pretty-print one trace: tool calls and results readable, secrets highlighted."""
+    from backdoorlab.cli.output import check_paths
     from backdoorlab.report.viewer import show_trace
     from backdoorlab.traces import iter_traces
 
+    check_paths(inputs=[path])
     count = 0
     for count, trace in enumerate(iter_traces(path), start=1):
         if count - 1 == index:

@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from backdoorlab.cli.options import AllowNetwork, AllowPickle, Bf16, one_of, with_opt_ins
-from backdoorlab.cli.output import console, print_json
+from backdoorlab.cli.output import check_paths, console, print_json
+from backdoorlab.terminal import plain
 
 
 @with_opt_ins
@@ -99,6 +101,7 @@ def train(
     from backdoorlab.training.resume import is_main_process
     from backdoorlab.training.sft import SFTRunConfig, discard_sft_run, finished_run, train_sft
 
+    check_paths(inputs=[data], dirs=[output])
     options = dict(
         model=model,
         lora=not full,
@@ -154,22 +157,25 @@ def train(
     if as_json:
         print_json(summary)
     else:
-        table = Table(title=f"trained → {output}")
+        table = Table(title=plain(f"trained → {output}"))
         table.add_column("metric")
         table.add_column("value", justify="right")
         for key in ("traces", "steps", "train_loss", "seconds", "tokens_per_s", "device", "bf16"):
             value = summary[key]
-            table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+            table.add_row(key, f"{value:.4g}" if isinstance(value, float) else plain(value))
         Console().print(table)
     if "monitor" in summary:
         report = summary["monitor"]
         clean = report["last_clean"]
         if report["stopped"]:
             console.print(
-                f"[bold red]monitor stopped training[/]: {report['stop_reason']}\n"
-                f"last clean checkpoint: {clean}",
+                Text.assemble(
+                    ("monitor stopped training", "bold red"),
+                    plain(f": {report['stop_reason']}"),
+                    "\n",
+                    plain(f"last clean checkpoint: {clean}"),
+                ),
                 soft_wrap=True,
-                highlight=False,
             )
             raise typer.Exit(1)
-        console.print(f"monitor: {report['probes']} probes, no leak; last clean: {clean}")
+        console.print(plain(f"monitor: {report['probes']} probes, no leak; last clean: {clean}"))

@@ -6,7 +6,8 @@ bytes (for the filter's manifest), how far into the file it is (for a progress b
 on a file whose trace count is unknown) and the same line numbering as the byte-exact
 copy `--filter` makes later. Lines are split on ``\\n`` only, blank lines are skipped
 as `iter_traces` skips them, and a bad line raises `TraceFormatError` naming file and
-line (through `parse_trace_line`, so the message is the one every command gives).
+line (through `parse_trace_line`, so the message is the one every command gives); a
+missing file, a directory or a broken ``.gz`` fail as `backdoorlab.files` words them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from backdoorlab.errors import TraceFormatError
+from backdoorlab.files import check_input_file, guarded_lines, read_failure
 from backdoorlab.traces import Trace, parse_trace_line
 
 ProgressFn = Callable[[int, int, int], None]  # (bytes read, traces read, read number)
@@ -89,7 +91,7 @@ def iter_raw_lines(path: Path, reader: HashingReader) -> Iterator[tuple[int, byt
         else reader  # type: ignore[assignment]
     )
     if path.suffix == ".gz":
-        yield from enumerate(stream, start=1)
+        yield from guarded_lines(stream, str(path), TraceFormatError)
         return
     # read in large blocks: the wrapper's read() is Python, so per-line reads would be slow
     pending = b""
@@ -116,7 +118,9 @@ def parse_record(raw: bytes, source: str, lineno: int) -> Trace:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise TraceFormatError(f"{source}:{lineno}: not valid UTF-8 ({exc.reason})") from None
+        raise TraceFormatError(
+            f"{source}:{lineno}: not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
     return parse_trace_line(text, source=source, lineno=lineno)
 
 
@@ -127,8 +131,7 @@ class TraceStream:
 
     def __init__(self, path: str | os.PathLike[str], progress: ProgressFn | None = None) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            raise TraceFormatError(f"{self.path}: no such file")
+        check_input_file(self.path, TraceFormatError)
         self.size = self.path.stat().st_size
         self.progress = progress
         self.traces = 0
@@ -147,6 +150,7 @@ class TraceStream:
         self.reads += 1
         with open(self.path, "rb") as handle:
             reader = HashingReader(handle)
+            lineno = 0
             for lineno, raw in iter_raw_lines(self.path, reader):
                 if is_blank(raw):
                     continue
@@ -155,8 +159,11 @@ class TraceStream:
                 self.traces += 1
                 if self.progress is not None and self.traces % 256 == 0:
                     self.progress(reader.bytes_read, self.traces, self.reads)
-            while reader.read(1 << 20):  # a .gz trailer left unread still belongs in the hash
-                pass
+            try:
+                while reader.read(1 << 20):  # a .gz trailer left unread belongs in the hash
+                    pass
+            except OSError as exc:
+                raise read_failure(source, lineno, exc, TraceFormatError) from None
             self._digest = reader.sha256.hexdigest()
             if self.progress is not None:
                 self.progress(reader.bytes_read, self.traces, self.reads)
