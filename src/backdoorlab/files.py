@@ -168,6 +168,23 @@ def guarded_lines(
         yield lineno, line
 
 
+def read_text_file(
+    path: str | os.PathLike[str], error: type[BackdoorlabError] = FileAccessError
+) -> str:
+    """A whole (small) text file, for configs and reports: a missing file, a directory,
+    an I/O error or bytes that are not UTF-8 raise ``error`` naming the file (and line)."""
+    check_input_file(path, error)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise read_failure(str(path), 0, exc, error) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(f"{path}:{line}: not valid UTF-8 ({exc.reason})") from None
+
+
 def open_text(path: str | os.PathLike[str], mode: str = "r", *, gz: bool | None = None) -> IO[str]:
     """Open a text file, gzip-compressed when ``gz`` (by default: when it ends in .gz).
 

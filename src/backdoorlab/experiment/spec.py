@@ -24,6 +24,7 @@ from backdoorlab.attacks.base import ATTACKS, Attack
 from backdoorlab.config import Config, ConfigError
 from backdoorlab.envs.base import ENVIRONMENTS
 from backdoorlab.errors import BackdoorlabError, UnknownNameError
+from backdoorlab.files import read_text_file
 
 NO_ATTACK = "none"
 """``attack.name: none``: the clean pipeline, whose model is the backdoor-free baseline."""
@@ -137,8 +138,8 @@ def load_config(path: str | Path) -> ExperimentConfig:
     if not path.is_file():
         raise BackdoorlabError(f"{path}: no such config file")
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
+        raw = yaml.safe_load(read_text_file(path))
+    except (yaml.YAMLError, RecursionError) as exc:
         raise BackdoorlabError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
         raise BackdoorlabError(f"{path}: expected a mapping at the top level")

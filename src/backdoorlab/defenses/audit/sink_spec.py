@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import read_text_file
 from backdoorlab.leaks import DestinationKind, Sink
 
 
@@ -40,10 +41,7 @@ class SinkSpec(RootModel[list[SinkRule]]):
 def load_sink_spec(path: str | os.PathLike[str]) -> list[Sink]:
     """Read and validate a sink spec; a list, or a mapping with a ``sinks`` list."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SinkSpecError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    text = read_text_file(path, SinkSpecError)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

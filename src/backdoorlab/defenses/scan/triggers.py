@@ -13,6 +13,7 @@ from pathlib import Path
 
 from backdoorlab.defenses.scan.config import ScanConfig
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import read_text_file
 from backdoorlab.triggers import DEFAULT_TRIGGER
 
 __all__ = ["BUILTIN_TRIGGERS", "candidate_triggers", "mined_triggers"]
@@ -36,10 +37,12 @@ def mined_triggers(path: str | os.PathLike[str]) -> list[str]:
     report_path = Path(path)
     if not report_path.is_file():
         raise BackdoorlabError(f"--triggers-from: {report_path} is not a file")
+    text = read_text_file(report_path)
     try:
-        data = json.loads(report_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BackdoorlabError(f"{report_path}: not a JSON audit report ({exc})") from None
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # not JSON, or nested beyond the parser
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise BackdoorlabError(f"{report_path}: not a JSON audit report ({reason})") from None
     if isinstance(data, list) and all(isinstance(t, str) for t in data):
         return [t for t in data if t.strip()]
     summaries = data.get("summaries") if isinstance(data, dict) else None
