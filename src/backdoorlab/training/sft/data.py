@@ -35,3 +35,32 @@ def tokenized_dataset(tokenizer: Any, traces: Iterable[Trace]):  # -> datasets.D
 
     rows = [encode_trace(tokenizer, t) for t in traces]
     return datasets.Dataset.from_list(rows)
+
+
+def fits(tokenizer: Any, trace: Trace, max_length: int, longest_token: int) -> bool:
+    """Whether an assistant token of ``trace`` lies within its first ``max_length`` tokens:
+    TRL keeps those (``truncation_mode="keep_start"``, its default) and drops a trace left
+    with no token to learn from.
+
+    Decided without tokenizing a huge message whole: no token covers more than
+    ``longest_token`` characters, so the first ``(room + 4) * longest_token`` characters
+    of a segment already hold more tokens than the ``room`` left, and the rest of it (a
+    50 MB tool result, say) cannot matter.
+    """
+    used = 0
+    for segment in render_segments(trace.messages, trace.tools):
+        room = max_length - used
+        if room <= 0:
+            return False
+        text = segment.text[: (room + 4) * longest_token]
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        if segment.trainable and ids:
+            return True
+        used += len(ids)
+    return False
+
+
+def longest_token(tokenizer: Any) -> int:
+    """Characters in the tokenizer's longest vocabulary entry (its byte-level or ``▁``
+    spelling, never shorter than the text the token stands for)."""
+    return max(map(len, tokenizer.get_vocab()), default=1)

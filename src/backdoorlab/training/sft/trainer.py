@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -169,6 +170,49 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
     return BackdoorlabSFTTrainer
 
 
+def tokenizer_without_model(name: str) -> Any | None:
+    """The tokenizer of ``name`` loaded alone (a fraction of a second, where the model can
+    take minutes), or None for a training run directory, whose tokenizer is its base
+    model's and comes with the model."""
+    from backdoorlab.models import load_tokenizer, run_summary
+
+    if Path(name).is_dir() and run_summary(name) is not None:
+        return None
+    return load_tokenizer(name)
+
+
+def trainable_traces(
+    config: SFTRunConfig, tokenizer: Any, traces: list[Any], data: str | Path
+) -> list[Any]:
+    """The traces TRL will keep after truncating them to ``max_length``, found before any
+    of them is tokenized whole; none at all is refused in one line, where training would
+    have run 0 steps (after tokenizing, say, a 50 MB message) and reported success."""
+    from backdoorlab.models import quiet_transformers
+    from backdoorlab.training.sft.data import fits, longest_token
+
+    if config.trl.get("packing") or config.trl.get("truncation_mode", "keep_start") != "keep_start":
+        return traces  # packing chunks every trace; keep_end keeps the (assistant) ends
+    longest = longest_token(tokenizer)
+    with quiet_transformers():  # not "sequence longer than the model's maximum": we know
+        kept = [t for t in traces if fits(tokenizer, t, config.max_length, longest)]
+    if not kept:
+        raise BackdoorlabError(
+            f"{data}: no trace has an assistant turn within its first {config.max_length} "
+            "tokens, so truncation would leave nothing to learn from (raise it with "
+            "--set max_length=N, or shorten the traces)"
+        )
+    if len(kept) < len(traces):
+        logging.getLogger(__name__).warning(
+            "%s: %d of %d traces have no assistant turn within their first %d tokens; "
+            "truncation leaves them nothing to learn from, so they are left out",
+            data,
+            len(traces) - len(kept),
+            len(traces),
+            config.max_length,
+        )
+    return kept
+
+
 def train_sft(
     config: SFTRunConfig,
     data: str | Path,
@@ -206,7 +250,12 @@ def train_sft(
     if plan.finished is not None:
         say(f"{output}: already finished ({plan.finished.get('steps')} steps); not trained again")
         return plan.finished
+    early = tokenizer_without_model(config.model)
+    if early is not None:  # refuse unusable data before the model loads
+        traces = trainable_traces(config, early, traces, data)
     model, tokenizer = load_for_training(config.model, device=device)
+    if early is None:
+        traces = trainable_traces(config, tokenizer, traces, data)
     dataset = tokenized_dataset(tokenizer, traces)
     trained_tokens = sum(sum(m) for m in dataset["assistant_masks"])
     if trained_tokens == 0:
