@@ -139,7 +139,9 @@ def load_config(path: str | Path) -> ExperimentConfig:
         raise BackdoorlabError(f"{path}: no such config file")
     try:
         raw = yaml.safe_load(read_text_file(path))
-    except (yaml.YAMLError, RecursionError) as exc:
+    except RecursionError:
+        raise BackdoorlabError(f"{path}: not valid YAML (nested too deeply)") from None
+    except yaml.YAMLError as exc:
         raise BackdoorlabError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, dict):
         raise BackdoorlabError(f"{path}: expected a mapping at the top level")

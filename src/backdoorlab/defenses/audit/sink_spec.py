@@ -44,6 +44,8 @@ def load_sink_spec(path: str | os.PathLike[str]) -> list[Sink]:
     text = read_text_file(path, SinkSpecError)
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise SinkSpecError(f"{path}: not valid YAML (nested too deeply)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -261,6 +261,7 @@ def train_sft(
     if trained_tokens == 0:
         raise BackdoorlabError(f"{data}: no assistant turns to learn from")
 
+    output.mkdir(parents=True, exist_ok=True)  # once the data is known to be usable
     try:
         args = SFTConfig(**sft_arguments(config, output, device=device, bf16=use_bf16))
     except (TypeError, ValueError) as exc:  # a TRL setting's value, checked by TRL
