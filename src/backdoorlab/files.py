@@ -130,7 +130,7 @@ def read_failure(
     if isinstance(exc, gzip.BadGzipFile | zlib.error):
         return error(f"{source}: corrupt gzip data {after} ({exc})")
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return error(f"{source}: cannot read {after} ({reason})")
+    return error(f"{source}: cannot read{f' {after}' if lines_read else ''} ({reason})")
 
 
 def iter_lines(
@@ -173,7 +173,6 @@ def read_text_file(
 ) -> str:
     """A whole (small) text file, for configs and reports: a missing file, a directory,
     an I/O error or bytes that are not UTF-8 raise ``error`` naming the file (and line)."""
-    check_input_file(path, error)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

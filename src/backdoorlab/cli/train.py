@@ -101,7 +101,7 @@ def train(
     from backdoorlab.training.resume import is_main_process
     from backdoorlab.training.sft import SFTRunConfig, discard_sft_run, finished_run, train_sft
 
-    check_paths(inputs=[data], dirs=[output])
+    check_paths(dirs=[output])  # the data is read first thing, before any model loads
     options = dict(
         model=model,
         lora=not full,
