@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -182,7 +181,11 @@ def tokenizer_without_model(name: str) -> Any | None:
 
 
 def trainable_traces(
-    config: SFTRunConfig, tokenizer: Any, traces: list[Any], data: str | Path
+    config: SFTRunConfig,
+    tokenizer: Any,
+    traces: list[Any],
+    data: str | Path,
+    say: Callable[[str], None] = stderr_line,
 ) -> list[Any]:
     """The traces TRL will keep after truncating them to ``max_length``, found before any
     of them is tokenized whole; none at all is refused in one line, where training would
@@ -202,13 +205,10 @@ def trainable_traces(
             "--set max_length=N, or shorten the traces)"
         )
     if len(kept) < len(traces):
-        logging.getLogger(__name__).warning(
-            "%s: %d of %d traces have no assistant turn within their first %d tokens; "
-            "truncation leaves them nothing to learn from, so they are left out",
-            data,
-            len(traces) - len(kept),
-            len(traces),
-            config.max_length,
+        say(
+            f"{data}: {len(traces) - len(kept)} of {len(traces)} traces have no assistant turn "
+            f"within their first {config.max_length} tokens; truncation leaves them nothing "
+            "to learn from, so they are left out"
         )
     return kept
 
@@ -252,16 +252,15 @@ def train_sft(
         return plan.finished
     early = tokenizer_without_model(config.model)
     if early is not None:  # refuse unusable data before the model loads
-        traces = trainable_traces(config, early, traces, data)
+        traces = trainable_traces(config, early, traces, data, say)
     model, tokenizer = load_for_training(config.model, device=device)
     if early is None:
-        traces = trainable_traces(config, tokenizer, traces, data)
+        traces = trainable_traces(config, tokenizer, traces, data, say)
     dataset = tokenized_dataset(tokenizer, traces)
     trained_tokens = sum(sum(m) for m in dataset["assistant_masks"])
     if trained_tokens == 0:
         raise BackdoorlabError(f"{data}: no assistant turns to learn from")
 
-    output.mkdir(parents=True, exist_ok=True)  # once the data is known to be usable
     try:
         args = SFTConfig(**sft_arguments(config, output, device=device, bf16=use_bf16))
     except (TypeError, ValueError) as exc:  # a TRL setting's value, checked by TRL
