@@ -101,8 +101,8 @@ def test_train_refuses_a_trace_that_cannot_fit(tmp_path: Path, monkeypatch, caps
 
 
 def test_train_leaves_out_the_traces_that_cannot_fit(
-    tmp_path: Path, traces_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+    tmp_path: Path, traces_file: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # noqa: ANN001
     from backdoorlab.training.sft import SFTRunConfig, data, train_sft
 
     mixed = tmp_path / "mixed.jsonl"
@@ -116,8 +116,8 @@ def test_train_leaves_out_the_traces_that_cannot_fit(
 
     monkeypatch.setattr(data, "encode_trace", encode)
     config = SFTRunConfig(model="tiny", max_steps=1, batch_size=2, bf16="false")
-    said: list[str] = []
-    summary = train_sft(config, mixed, tmp_path / "run", log=said.append)
+    summary = train_sft(config, mixed, tmp_path / "run")
     assert summary["steps"] == 1 and summary["traces"] == 8
     assert len(seen) == 8 and max(seen) < 100_000
-    assert any("1 of 9 traces have no assistant turn within their first 1024" in s for s in said)
+    err = capsys.readouterr().err
+    assert "1 of 9 traces have no assistant turn within their first 1024 tokens" in err

@@ -252,10 +252,10 @@ def train_sft(
         return plan.finished
     early = tokenizer_without_model(config.model)
     if early is not None:  # refuse unusable data before the model loads
-        traces = trainable_traces(config, early, traces, data, say)
+        traces = trainable_traces(config, early, traces, data)
     model, tokenizer = load_for_training(config.model, device=device)
     if early is None:
-        traces = trainable_traces(config, tokenizer, traces, data, say)
+        traces = trainable_traces(config, tokenizer, traces, data)
     dataset = tokenized_dataset(tokenizer, traces)
     trained_tokens = sum(sum(m) for m in dataset["assistant_masks"])
     if trained_tokens == 0:
