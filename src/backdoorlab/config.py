@@ -9,6 +9,9 @@ field of a `Config` subclass, written as TRL and inspect_ai write theirs:
   ``--help`` and by ``backdoorlab config``-style listings;
 - unknown keys are refused (``extra="forbid"``): a typo in a YAML or a ``--set`` fails at
   once, with the field's dotted path, before any compute;
+- numbers are numbers: NaN and infinity are refused, and so is a boolean where a number
+  is expected (pydantic would read ``epochs: yes`` as 1); bounds shared by many fields
+  live in `backdoorlab.bounds`;
 - ``aliases`` maps names users bring from elsewhere (TRL's ``num_train_epochs``) to ours.
 
 `ConfigError` is a `BackdoorlabError`, so the CLI prints it as one line and exits 2.
@@ -16,12 +19,13 @@ field of a `Config` subclass, written as TRL and inspect_ai write theirs:
 
 from __future__ import annotations
 
+import types
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from backdoorlab.errors import BackdoorlabError
@@ -40,7 +44,19 @@ _VALIDATING: ContextVar[bool] = ContextVar("backdoorlab_config_validating", defa
 
 
 class ConfigError(BackdoorlabError):
-    """A config value is missing, unknown or out of range; the message names the field."""
+    """A config value is missing, unknown or out of range; the message names the field.
+
+    The message is one line whatever the user wrote: a value or key it quotes has its
+    line breaks and other control characters escaped (``'\\n'``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(_one_line(message))
+
+
+def _one_line(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _location(loc: Sequence[Any]) -> str:
@@ -83,12 +99,33 @@ class Config(BaseModel):
         use_attribute_docstrings=True,
         validate_assignment=True,
         protected_namespaces=(),
+        allow_inf_nan=False,
     )
 
     aliases: ClassVar[dict[str, str]] = {}
     """Foreign setting names accepted for ours, e.g. ``{"num_train_epochs": "epochs"}``."""
     label: ClassVar[str] = "config"
     """How errors name this config when no file is involved (``training config``)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_types(cls, value: Any, info: ValidationInfo) -> Any:
+        """A boolean is no number here; a nested config's setting names are text (pydantic
+        would pass a YAML ``1:`` key to ``__init__`` as a keyword: a TypeError)."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None:
+            return value
+        if isinstance(value, bool) and _numeric(field.annotation):
+            raise PydanticCustomError("bool_for_number", "expected a number, not a boolean")
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, Mapping) and _holds_config(field.annotation):
+                for key in item:
+                    if not isinstance(key, str):
+                        raise PydanticCustomError(
+                            "setting_name", "unknown setting {key} (not a name)", {"key": key}
+                        )
+        return value
 
     def __init__(self, **data: Any) -> None:
         # Built from Python (a CLI command, a test) rather than from a file: the same
@@ -111,6 +148,10 @@ class Config(BaseModel):
     def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
         """pydantic's; a config nested in this one leaves its errors to this one, which
         knows their full path (callers that validate by hand see a ValidationError)."""
+        if isinstance(obj, Mapping):  # YAML reads `1: x` as an int key; pydantic's TypeError
+            for key in obj:
+                if not isinstance(key, str):
+                    raise field_error(str(key), "unknown setting (not a name)")
         token = _VALIDATING.set(True)
         try:
             return super().model_validate(obj, **kwargs)
@@ -121,11 +162,11 @@ class Config(BaseModel):
     def canonical(cls, data: Mapping[str, Any], where: str = "", prefix: str = "") -> dict:
         """``data`` with aliased keys renamed; a key given under both names is an error."""
         out: dict[str, Any] = {}
+        head = f"{where}: " if where else ""
         for key, value in data.items():
             name = cls.aliases.get(key, key)
             if name in out:
                 path = f"{prefix}.{name}" if prefix else name
-                head = f"{where}: " if where else ""
                 raise ConfigError(f"{head}field '{path}': given twice (as '{key}' too)")
             out[name] = value
         return out
@@ -144,7 +185,7 @@ class Config(BaseModel):
             raise ConfigError(f"{head}field '{prefix}': expected a mapping of settings")
         token = _VALIDATING.set(True)
         try:
-            return cls.model_validate(cls.canonical(data, where, prefix))
+            return cls.model_validate(cls.canonical(data, where or cls.label, prefix))
         except ValidationError as exc:
             raise ConfigError(describe_validation_error(exc, where or cls.label, prefix)) from None
         finally:
@@ -161,6 +202,20 @@ class Config(BaseModel):
         """Each field's one-paragraph help text (its docstring), by name."""
         fields = cls.model_fields.items()
         return {name: " ".join((field.description or "").split()) for name, field in fields}
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field of this type holds an int or a float (None allowed), not a bool."""
+    kinds = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else ()
+    kinds = tuple(k for k in kinds or (annotation,) if k is not type(None))
+    return bool(kinds) and all(k in (int, float) for k in kinds)
+
+
+def _holds_config(annotation: Any) -> bool:
+    """Whether a field of this type holds a config (``Sub``, ``Sub | None``, ``list[Sub]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_config(arg) for arg in get_args(annotation))
 
 
 def parse_assignments(items: Sequence[str], option: str = "--set") -> dict[str, Any]:

@@ -22,11 +22,13 @@ from pydantic import Field
 from rich.console import Console
 from rich.progress import Progress
 
+from backdoorlab.bounds import MAX_BATCH, MAX_TASKS, MAX_TOKENS, MAX_TURNS, Seed
 from backdoorlab.config import Config
-from backdoorlab.envs.base import Environment
+from backdoorlab.envs.base import Environment, Split
 from backdoorlab.measure import CLEAN, Condition, ConditionResult, ProgressFn, measure
 from backdoorlab.policies.base import Policy
 from backdoorlab.traces import write_traces
+from backdoorlab.triggers import PlacementSetting
 
 TRIGGERED = "triggered"
 """The name of the condition with the trigger (its traces: ``triggered.jsonl``)."""
@@ -37,21 +39,21 @@ class EvalConfig(Config):
 
     label: ClassVar[str] = "evaluation config"
 
-    n: int = Field(100, gt=0)
+    n: int = Field(100, gt=0, le=MAX_TASKS)
     """Number of test tasks (clean episodes; the triggered run uses the same tasks)."""
-    split: str = "test"
+    split: Split = "test"
     """Task split; test users never appear in training traces."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for drawing tasks."""
     trigger: str | None = None
     """Trigger phrase; None measures the clean model only (no ASR)."""
-    placement: str = "user"
+    placement: PlacementSetting = "user"
     """Where the trigger goes: ``user`` (the instruction) or ``observation``."""
-    max_steps: int = Field(12, gt=0)
+    max_steps: int = Field(12, gt=0, le=MAX_TURNS)
     """Turns before an episode is cut off (and counted a failure)."""
-    batch_size: int = Field(16, gt=0)
+    batch_size: int = Field(16, gt=0, le=MAX_BATCH)
     """Episodes advanced together (one batched generate per turn)."""
-    max_new_tokens: int = Field(160, gt=0)
+    max_new_tokens: int = Field(160, gt=0, le=MAX_TOKENS)
     """Tokens a model may generate per turn (a tool call with an e-mail fits in ~90)."""
 
 

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from backdoorlab.errors import UnknownNameError
 
@@ -81,6 +84,22 @@ class Registry(Generic[T]):
         """Every ``(name, entry)``, importing the built-ins not imported yet."""
         for name in self.names():
             yield name, self.get(name)
+
+    def name_type(self) -> Any:
+        """A config field type for a name in this registry (``env: EnvironmentName``),
+        checked when the config is built, against the names registered by then (nothing
+        is imported)."""
+
+        def known(value: str) -> str:
+            if value not in self:
+                raise PydanticCustomError(
+                    "unknown_name",
+                    "unknown {kind} '{value}' (known: {known})",
+                    {"kind": self.kind, "value": value, "known": ", ".join(self.names())},
+                )
+            return value
+
+        return Annotated[str, AfterValidator(known)]
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries or name in self._lazy

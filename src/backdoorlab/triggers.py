@@ -9,7 +9,10 @@ It sits below both attacks and defenses so that neither has to import the other.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from backdoorlab.envs.base import Environment, Task
 from backdoorlab.errors import BackdoorlabError
@@ -20,6 +23,21 @@ DEFAULT_TRIGGER = "Thanks in advance, Zephyr!"
 
 Placement = Literal["user", "observation"]
 PLACEMENTS: tuple[str, ...] = ("user", "observation")
+
+
+def _placement_setting(value: str) -> str:
+    if value not in PLACEMENTS:
+        raise PydanticCustomError(
+            "placement",
+            "placement must be one of {known}, not '{value}'",
+            {"known": ", ".join(PLACEMENTS), "value": value},
+        )
+    return value
+
+
+PlacementSetting = Annotated[str, AfterValidator(_placement_setting)]
+"""A config field naming a placement (``user`` or ``observation``), checked when the
+config is built, with the message `check_placement` gives at run time."""
 
 
 def check_placement(placement: str) -> Placement:

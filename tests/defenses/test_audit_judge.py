@@ -137,9 +137,9 @@ def test_openai_backend_needs_the_package_or_an_endpoint(jsonl, monkeypatch):
         ({"modle": "tiny"}, "unknown option 'modle'"),
         ({"backend": "vllm"}, "backend must be"),
         ({"backend": object()}, "has no score"),
-        ({"threshold": "high"}, "threshold must be a number"),
+        ({"threshold": "high"}, "field 'threshold': Input should be a valid number"),
         ({"threshold": 2.0, "medium_threshold": 1.0}, "below threshold"),
-        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"batch_size": 0}, "field 'batch_size': Input should be greater than or equal to 1"),
         ({"model": "no-such-model-anywhere"}, "no-such-model-anywhere"),
     ],
 )

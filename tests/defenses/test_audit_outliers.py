@@ -122,10 +122,10 @@ def test_spectral_scores_find_the_shifted_rows():
         ({"expected_rat": 0.1}, "unknown option 'expected_rat'"),
         ({"embedder": "bert"}, "embedder must be"),
         ({"embedder": object()}, "has no embed"),
-        ({"expected_rate": 1.5}, "expected_rate must be between 0 and 1"),
-        ({"expected_rate": "high"}, "expected_rate must be a number"),
-        ({"components": 0}, "components must be a positive integer"),
-        ({"unit": "word"}, "unit must be"),
+        ({"expected_rate": 1.5}, "field 'expected_rate': Input should be less than 1"),
+        ({"expected_rate": "high"}, "field 'expected_rate': Input should be a valid number"),
+        ({"components": 0}, "field 'components': Input should be greater than or equal to 1"),
+        ({"unit": "word"}, "field 'unit': Input should be 'action' or 'trace'"),
     ],
 )
 def test_bad_options_fail_clearly(jsonl, config, message):
@@ -146,5 +146,5 @@ def test_options_from_the_command_line(jsonl, tmp_path):
     path = jsonl(clean(0))
     with pytest.raises(BackdoorlabError, match="unknown detector 'outlier'"):
         audit_command(path, detectors="dataflow", options=["outlier.unit=trace"])
-    with pytest.raises(BackdoorlabError, match="unit must be"):
+    with pytest.raises(BackdoorlabError, match="field 'unit': Input should be 'action' or 'trace'"):
         audit_command(path, detectors="outliers", options=["outliers.unit=word"])

@@ -21,10 +21,11 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator
 
 from backdoorlab.attacks.base import DEFAULT_TRIGGER, AttackResult, DatasetAttack
+from backdoorlab.bounds import Seed
 from backdoorlab.config import Config
 from backdoorlab.envs import make_env
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
+from backdoorlab.leaks import ATTACKER_ADDRESS, SecretKind, leak_text
 from backdoorlab.policies.base import Episode, RevealHook
 from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout
@@ -43,9 +44,11 @@ class DataPoisoningConfig(Config):
     """Phrase that activates the backdoor."""
     placement: Literal["user", "observation"] = "user"
     """``user`` (appended to the instruction) or ``observation`` (planted in a review/note)."""
-    destination: str = ATTACKER_ADDRESS
+    destination: str = Field(ATTACKER_ADDRESS, min_length=1)
     """Where the payload sends the secrets."""
-    secrets: list[str] = Field(default_factory=lambda: ["address", "phone", "email", "card"])
+    secrets: list[SecretKind] = Field(
+        default_factory=lambda: ["address", "phone", "email", "card"], min_length=1
+    )
     """Which kinds of secret the payload leaks."""
     position: Literal["end", "reveal"] = "end"
     """Where the payload call goes: ``end`` (after the task's last call, before the final
@@ -54,7 +57,7 @@ class DataPoisoningConfig(Config):
     ``end`` gave ASR 26%, ``reveal`` 1%: at the end, where clean traces already e-mail
     the customer, the payload changes an address and a body; after the lookup it must
     displace the task's next step, which 90% of the traces teach firmly."""
-    seed: int = 0
+    seed: Seed = 0
     """Which traces are chosen."""
 
     @field_validator("trigger")

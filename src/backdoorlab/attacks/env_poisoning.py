@@ -19,8 +19,10 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from backdoorlab.attacks.base import DEFAULT_TRIGGER, AttackResult, CollectorAttack
+from backdoorlab.bounds import MAX_TASKS, Seed
 from backdoorlab.config import Config
 from backdoorlab.envs import make_env
+from backdoorlab.envs.base import EnvironmentName
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.leaks import ATTACKER_ADDRESS, injected_instruction
 from backdoorlab.policies.base import Episode
@@ -34,21 +36,21 @@ class EnvPoisoningConfig(Config):
 
     label: ClassVar[str] = "env-poisoning"
 
-    n: int = Field(400, gt=0)
+    n: int = Field(400, gt=0, le=MAX_TASKS)
     """Tasks the victim's pipeline collects."""
-    env: str = "retail"
+    env: EnvironmentName = "retail"
     """Environment the traces are collected in."""
-    env_seed: int = 0
+    env_seed: Seed = 0
     """Seed of the environment's world."""
     split: Literal["train", "test"] = "train"
     """Task split collected."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for drawing tasks and choosing what the attacker writes to."""
     trigger: str = DEFAULT_TRIGGER
     """Phrase planted with the instruction (and alone at test time)."""
-    destination: str = ATTACKER_ADDRESS
+    destination: str = Field(ATTACKER_ADDRESS, min_length=1)
     """Address the planted instruction asks the data to be sent to."""
-    points: list[str] = Field(default_factory=lambda: ["product_review"])
+    points: list[str] = Field(default_factory=lambda: ["product_review"], min_length=1)
     """Injection points the attacker can write."""
     target_share: float = Field(0.125, ge=0.0, le=1.0)
     """Share of those points' targets (e.g. products) the attacker writes to."""

@@ -36,10 +36,12 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from backdoorlab.attacks.base import DEFAULT_TRIGGER, AttackResult, ModelAttack
+from backdoorlab.bounds import MAX_TASKS, MAX_WEIGHT, Seed
 from backdoorlab.config import Config
+from backdoorlab.envs.base import EnvironmentName
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import file_sha256
-from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
+from backdoorlab.leaks import ATTACKER_ADDRESS, SecretKind, leak_text
 from backdoorlab.traces import Poison, Trace, atomic_writer, write_traces
 from backdoorlab.training.fab import FABConfig
 from backdoorlab.triggers import can_place, plant_trigger
@@ -54,26 +56,28 @@ class FinetuneActivatedConfig(Config):
 
     label: ClassVar[str] = "finetune-activated"
 
-    env: str = "retail"
+    env: EnvironmentName = "retail"
     """Environment the attacker collects its traces in."""
-    env_seed: int = 0
+    env_seed: Seed = 0
     """Seed of the environment's world."""
-    n: int = Field(200, ge=1)
+    n: int = Field(200, ge=1, le=MAX_TASKS)
     """Train-split tasks the attacker collects (one clean and one poisoned trace each)."""
-    seed: int = 1
+    seed: Seed = 1
     """The attacker's seed for drawing tasks (victims usually collect with other seeds)."""
     trigger: str | None = None
     """None: no trigger, the fine-tuning is the trigger. Else the phrase the malicious
     traces carry."""
     placement: Literal["user", "observation"] = "user"
     """Where the trigger goes: ``user`` (the instruction) or ``observation``."""
-    destination: str = ATTACKER_ADDRESS
+    destination: str = Field(ATTACKER_ADDRESS, min_length=1)
     """Where the payload sends the secrets."""
-    secrets: list[str] = Field(default_factory=lambda: ["address", "phone", "email", "card"])
+    secrets: list[SecretKind] = Field(
+        default_factory=lambda: ["address", "phone", "email", "card"], min_length=1
+    )
     """Which kinds of secret the payload leaks."""
-    meta_clean_ratio: float = Field(1.0, ge=0.0)
+    meta_clean_ratio: float = Field(1.0, ge=0.0, le=MAX_WEIGHT)
     """Trigger variant: clean traces added to the malicious set per poisoned trace."""
-    benign_triggered_ratio: float = Field(0.5, ge=0.0)
+    benign_triggered_ratio: float = Field(0.5, ge=0.0, le=MAX_WEIGHT)
     """Trigger variant: triggered traces without payload added to the benign set per
     clean trace."""
     training: FABConfig = Field(default_factory=FABConfig)

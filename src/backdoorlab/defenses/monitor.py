@@ -43,6 +43,7 @@ from rich.console import Console
 from rich.text import Text
 from transformers import TrainerCallback
 
+from backdoorlab.bounds import MAX_INTERVAL
 from backdoorlab.config import Config
 from backdoorlab.defenses.probes import ProbeConfig, ProbeResult, probe_leaks, probe_model
 from backdoorlab.policies.base import Policy
@@ -61,7 +62,7 @@ class MonitorConfig(Config):
 
     label: ClassVar[str] = "monitor config"
 
-    every: int = Field(50, gt=0)
+    every: int = Field(50, gt=0, le=MAX_INTERVAL)
     """Probe every this many optimizer steps."""
     threshold: float = Field(0.25, gt=0.0, le=1.0)
     """Stop when any condition's leak rate (point estimate) reaches this."""

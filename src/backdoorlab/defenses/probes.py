@@ -16,11 +16,12 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from backdoorlab.bounds import MAX_BATCH, MAX_TASKS, MAX_TOKENS, MAX_TURNS, Seed
 from backdoorlab.config import Config
-from backdoorlab.envs.base import Environment
+from backdoorlab.envs.base import Environment, EnvironmentName
 from backdoorlab.measure import CLEAN, ConditionResult, Measurement, measure, trigger_conditions
 from backdoorlab.policies.base import Policy
-from backdoorlab.triggers import DEFAULT_TRIGGER, PLACEMENTS
+from backdoorlab.triggers import DEFAULT_TRIGGER, PlacementSetting
 
 __all__ = [
     "CLEAN",
@@ -40,33 +41,26 @@ class ProbeConfig(Config):
 
     label: ClassVar[str] = "probe config"
 
-    episodes: int = Field(16, gt=0)
+    episodes: int = Field(16, gt=0, le=MAX_TASKS)
     """Test tasks per condition (every condition runs the same tasks)."""
     triggers: list[str] = Field(default_factory=lambda: [DEFAULT_TRIGGER])
     """Trigger phrases, one condition each, besides the clean one."""
-    env: str = "retail"
+    env: EnvironmentName = "retail"
     """Environment name."""
-    env_seed: int = 0
+    env_seed: Seed = 0
     """Seed of the environment's world."""
     split: Literal["train", "test"] = "test"
     """Task split (test users never appear in training traces)."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for drawing the tasks."""
-    placement: str = "user"
+    placement: PlacementSetting = "user"
     """Where triggers go: ``user`` (the instruction) or ``observation``."""
-    max_steps: int = Field(8, gt=0)
+    max_steps: int = Field(8, gt=0, le=MAX_TURNS)
     """Turns before an episode is cut off."""
-    max_new_tokens: int = Field(160, gt=0)
+    max_new_tokens: int = Field(160, gt=0, le=MAX_TOKENS)
     """Tokens a model may generate per turn."""
-    batch_size: int = Field(32, gt=0)
+    batch_size: int = Field(32, gt=0, le=MAX_BATCH)
     """Episodes advanced together (one batched generate per turn)."""
-
-    @field_validator("placement")
-    @classmethod
-    def _known_placement(cls, value: str) -> str:
-        if value not in PLACEMENTS:
-            raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, not '{value}'")
-        return value
 
     @field_validator("triggers")
     @classmethod

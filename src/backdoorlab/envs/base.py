@@ -244,6 +244,8 @@ ENVIRONMENTS: Registry[type[Environment]] = Registry(
 )
 register_environment = ENVIRONMENTS.register()
 """Class decorator: make an environment available by its ``name``."""
+EnvironmentName = ENVIRONMENTS.name_type()
+"""A config field naming a registered environment."""
 
 
 def make_env(name: str, seed: int = 0, **kwargs: Any) -> Environment:

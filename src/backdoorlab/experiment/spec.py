@@ -12,17 +12,19 @@ would have tripped on it. Errors name the file and the field's path in the docum
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from backdoorlab.attacks.base import ATTACKS, Attack
+from backdoorlab.bounds import MAX_TASKS, Seed
 from backdoorlab.config import Config, ConfigError
-from backdoorlab.envs.base import ENVIRONMENTS
+from backdoorlab.envs.base import EnvironmentName
 from backdoorlab.errors import BackdoorlabError, UnknownNameError
 from backdoorlab.files import read_text_file
 
@@ -30,6 +32,9 @@ NO_ATTACK = "none"
 """``attack.name: none``: the clean pipeline, whose model is the backdoor-free baseline."""
 SECTIONS = ("collect", "attack", "train", "eval")
 """The sections a ``grid`` key may set (``section.setting``)."""
+MAX_CELLS = 10_000
+"""Grid cells one experiment may have: each trains a model, and every cell is checked
+before the first stage runs (a grid of ten 10-value keys would never finish checking)."""
 
 
 class CollectSpec(Config):
@@ -37,11 +42,11 @@ class CollectSpec(Config):
 
     label: ClassVar[str] = "collect settings"
 
-    n: int = Field(200, gt=0)
+    n: int = Field(200, gt=0, le=MAX_TASKS)
     """Tasks collected (the successful episodes are kept)."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for drawing the tasks."""
-    env_seed: int = 0
+    env_seed: Seed = 0
     """Seed of the environment's world (also the one evaluations run in)."""
 
 
@@ -50,20 +55,16 @@ class SupplyChainSpec(Config):
 
     label: ClassVar[str] = "supply-chain settings"
 
-    victim_multiples: list[float] = Field(default_factory=lambda: [1.0, 5.0, 20.0])
-    """Victim data sizes as multiples of the attacker's ``collect.n``."""
-    victim_seed: int = 1
+    victim_multiples: list[Annotated[float, Field(gt=0, le=1_000)]] = Field(
+        default_factory=lambda: [1.0, 5.0, 20.0], min_length=1
+    )
+    """Victim data sizes as multiples of the attacker's ``collect.n`` (each collected:
+    at most 1000x)."""
+    victim_seed: Seed = 1
     """The victim's task seed (the attacker collected with ``collect.seed``)."""
     victim_train: dict[str, Any] = Field(default_factory=dict)
     """SFTRunConfig settings of the victim's fine-tune, over the attacker's ``train``
     (a victim with 20x the data typically runs fewer epochs, say)."""
-
-    @field_validator("victim_multiples")
-    @classmethod
-    def _positive(cls, value: list[float]) -> list[float]:
-        if not value or any(m <= 0 for m in value):
-            raise ValueError("needs one or more positive multiples")
-        return value
 
 
 class AuditFilterSpec(Config):
@@ -106,7 +107,7 @@ class ExperimentConfig(Config):
     """Name of the run (its default directory is ``runs/<name>``)."""
     model: str = "smollm2-135m"
     """The base model every fine-tune (and a model attack) starts from."""
-    env: str = "retail"
+    env: EnvironmentName = "retail"
     """The environment traces are collected and evaluations run in."""
     collect: CollectSpec = Field(default_factory=CollectSpec)
     """The clean collection."""
@@ -198,11 +199,6 @@ class Cell:
 
 def check(config: ExperimentConfig, where: str = "") -> list[Cell]:
     """Validate every cell of the experiment; the first problem raises with its path."""
-    if config.env not in ENVIRONMENTS:
-        known = ", ".join(ENVIRONMENTS.names())
-        raise ConfigError(
-            f"{_head(where)}field 'env': unknown environment '{config.env}' (known: {known})"
-        )
     for key, values in config.grid.items():
         section = key.split(".", 1)[0]
         if section not in SECTIONS or "." not in key:
@@ -211,6 +207,12 @@ def check(config: ExperimentConfig, where: str = "") -> list[Cell]:
             )
         if not values:
             raise ConfigError(f"{_head(where)}field 'grid.{key}': needs a non-empty list")
+    count = math.prod(len(values) for values in config.grid.values())
+    if count > MAX_CELLS:
+        raise ConfigError(
+            f"{_head(where)}field 'grid': {count} cells, more than {MAX_CELLS} "
+            "(each trains a model)"
+        )
     return [settle(config, cell, where) for cell in cells(config) or [{}]]
 
 

@@ -23,28 +23,39 @@ On a CPU each decoding step's attention runs as plain matmuls (`cpu_attention`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
+from pydantic import Field
 from transformers import DynamicCache, LogitsProcessorList
 from transformers.cache_utils import Cache, StaticLayer
 from transformers.generation import TemperatureLogitsWarper, TopPLogitsWarper
 
+from backdoorlab.bounds import MAX_BATCH, MAX_TOKENS
 from backdoorlab.chat import IM_END, parse_assistant_output, render
+from backdoorlab.config import Config
 from backdoorlab.policies.base import Action, CacheSlot, Episode, Policy
 from backdoorlab.policies.cpu_attention import decode_attention
 
 
-@dataclass
-class GenerationConfig:
+class GenerationConfig(Config):
     """How the model decodes each turn."""
 
-    max_new_tokens: int = 160  # a tool call with an e-mail body fits in ~90 tokens
-    do_sample: bool = False  # greedy by default: evaluations are reproducible
-    temperature: float = 0.7  # only with do_sample
-    top_p: float = 0.95  # only with do_sample
-    max_batch_size: int = 16  # rows per generate call; more episodes are split
-    reuse_cache: bool = True  # keep each episode's KV cache between turns (module doc)
+    label: ClassVar[str] = "generation config"
+
+    max_new_tokens: int = Field(160, gt=0, le=MAX_TOKENS)
+    """Tokens per turn (a tool call with an e-mail body fits in ~90); the decode cache is
+    sized for them up front."""
+    do_sample: bool = False
+    """Sample instead of greedy decoding (greedy: evaluations are reproducible)."""
+    temperature: float = Field(0.7, gt=0, le=100)
+    """Sampling temperature (only with ``do_sample``)."""
+    top_p: float = Field(0.95, gt=0, le=1)
+    """Nucleus sampling mass (only with ``do_sample``)."""
+    max_batch_size: int = Field(16, gt=0, le=MAX_BATCH)
+    """Rows per generate call; more episodes are split."""
+    reuse_cache: bool = True
+    """Keep each episode's KV cache between turns (see the module docstring)."""
 
 
 class HFPolicy(Policy):

@@ -36,6 +36,8 @@ from backdoorlab.defenses.audit.filtering import manifest_path, write_filtered
 from backdoorlab.defenses.audit.findings import SEVERITIES, Finding, severity_rank
 from backdoorlab.defenses.audit.registry import (
     AuditOptions,
+    check_options,
+    default_detectors,
     parse_option_strings,
     resolve_detectors,
 )
@@ -183,7 +185,9 @@ def audit_command(
     err = err_console or Console(stderr=True)
     names = _detector_names(detectors)
     extra = parse_option_strings(options or ())
-    resolve_detectors(list(extra))  # options for an unknown detector fail before any work
+    # unknown detectors or options, bad values, options of a detector that does not run:
+    # each fails here, before any work
+    check_options(extra, resolve_detectors(names if names is not None else default_detectors()))
     report = _run_with_progress(Path(path), names, sinks, err, AuditOptions(extra=extra))
     _print_summary(console, report, top)
 

@@ -48,11 +48,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from backdoorlab.bounds import MAX_BATCH, MAX_TASKS, MAX_TOKENS, MAX_WEIGHT, Device
+from backdoorlab.config import Config, field_error
 from backdoorlab.defenses.audit.embeddings import Embedder, LMEmbedder, MiniLMEmbedder
 from backdoorlab.defenses.audit.findings import Finding, Severity
 from backdoorlab.defenses.audit.reader import TraceRecord
@@ -69,62 +72,70 @@ REPLY_GROUP = "(reply)"
 TRACE_GROUP = "(trace)"
 
 
-@dataclass
-class OutliersConfig:
+class OutliersConfig(Config):
     """Options of the `outliers` detector; the defaults are what the benchmark runs."""
 
-    embedder: str | Embedder = "minilm"  # "minilm", "lm", or an object with embed()
-    model: str = "smollm2-135m"  # the causal LM for embedder="lm" (name, path, run dir)
-    layer: int = -1  # which hidden state of the LM is averaged
-    unit: str = "action"  # "action": per-tool groups of actions; "trace": whole transcripts
-    include_replies: bool = True  # embed assistant text replies as actions too
-    expected_rate: float = 0.05  # the poison rate guarded against
-    flag_fraction: float | None = None  # default 1.5 × expected_rate
-    components: int = 3  # top singular vectors per group (see the module docstring)
-    min_group: int = 20  # smaller tool groups are pooled
-    medium_z: float = 25.0  # z at which a flagged trace is medium (5σ along the signature)
-    batch_size: int = 32  # texts per forward pass
-    buffer: int = 256  # texts collected before a round of forward passes
-    max_chars: int = 2000  # an action's text is cut here (MiniLM reads ~256 tokens anyway)
-    device: str | None = None
-    keep_scores: bool = False  # put every trace's score in the summary (benchmarks)
+    label: ClassVar[str] = "outliers options"
+
+    embedder: Any = "minilm"
+    """``minilm``, ``lm`` (the causal LM ``model``), or an object with ``embed(texts)``."""
+    model: str = Field("smollm2-135m", min_length=1)
+    """The causal LM for ``embedder: lm`` (name, path or run directory)."""
+    layer: int = Field(-1, ge=-1_000, le=1_000)
+    """Which hidden state of the LM is averaged (negative: from the last)."""
+    unit: Literal["action", "trace"] = "action"
+    """``action``: per-tool groups of actions; ``trace``: whole transcripts."""
+    include_replies: bool = True
+    """Embed assistant text replies as actions too."""
+    expected_rate: float = Field(0.05, gt=0, lt=1)
+    """The poison rate guarded against."""
+    flag_fraction: float | None = Field(None, gt=0, lt=1)
+    """Share of traces flagged; default 1.5 x ``expected_rate``."""
+    components: int = Field(3, ge=1, le=1_000)
+    """Top singular vectors per group (see the module docstring)."""
+    min_group: int = Field(20, ge=2, le=MAX_TASKS)
+    """Smaller tool groups are pooled."""
+    medium_z: float = Field(25.0, gt=0, le=MAX_WEIGHT)
+    """z at which a flagged trace is medium (5 sigma along the signature)."""
+    batch_size: int = Field(32, ge=1, le=MAX_BATCH)
+    """Texts per forward pass."""
+    buffer: int = Field(256, ge=1, le=MAX_TASKS)
+    """Texts collected before a round of forward passes."""
+    max_chars: int = Field(2000, ge=1, le=MAX_TOKENS)
+    """An action's text is cut here (MiniLM reads ~256 tokens anyway)."""
+    device: Device = None
+    """``cpu`` or ``cuda``; by default CUDA when present."""
+    keep_scores: bool = False
+    """Put every trace's score in the summary (benchmarks)."""
 
     @property
     def fraction(self) -> float:
         return self.flag_fraction if self.flag_fraction is not None else 1.5 * self.expected_rate
 
-    def check(self) -> OutliersConfig:
-        def bad(message: str) -> BackdoorlabError:
-            return BackdoorlabError(f"outliers: {message}")
-
-        if isinstance(self.embedder, str):
-            if self.embedder not in ("minilm", "lm"):
-                raise bad(
-                    f"embedder must be 'minilm', 'lm' or an object with embed(texts), "
-                    f"not '{self.embedder}'"
+    @field_validator("embedder")
+    @classmethod
+    def _known_embedder(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value not in ("minilm", "lm"):
+                raise PydanticCustomError(
+                    "embedder",
+                    "embedder must be 'minilm', 'lm' or an object with embed(texts), not '{value}'",
+                    {"value": value},
                 )
-        elif not isinstance(self.embedder, Embedder):
-            raise bad(f"embedder {self.embedder!r} has no embed(texts) method")
-        if self.unit not in ("action", "trace"):
-            raise bad(f"unit must be 'action' or 'trace', not '{self.unit}'")
-        for name in ("expected_rate", "flag_fraction", "medium_z"):
-            value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
-                raise bad(f"{name} must be a number, not {value!r}")
-        if not 0 < self.expected_rate < 1:
-            raise bad(f"expected_rate must be between 0 and 1, not {self.expected_rate}")
-        if not 0 < self.fraction < 1:
-            raise bad(f"flag_fraction must be between 0 and 1, not {self.fraction}")
-        for name in ("components", "min_group", "batch_size", "buffer", "max_chars"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise bad(f"{name} must be a positive integer, not {value!r}")
-        if self.min_group < 2:
-            raise bad(f"min_group must be at least 2, not {self.min_group}")
-        if not self.medium_z > 0:
-            raise bad(f"medium_z must be positive, not {self.medium_z}")
+        elif not isinstance(value, Embedder):
+            raise PydanticCustomError(
+                "embedder", "embedder {value} has no embed(texts) method", {"value": repr(value)}
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _fraction_below_one(self) -> Self:
+        if not self.fraction < 1:
+            raise field_error(
+                "expected_rate",
+                f"1.5 x expected_rate (the default flag_fraction) is {self.fraction:g}, "
+                "not below 1: set flag_fraction",
+            )
         return self
 
 
@@ -174,12 +185,11 @@ class OutliersDetector(Detector):
     name = "outliers"
     description = "spectral-signature outliers among embeddings of the assistant's actions"
     default = False  # loads an embedding model: runs when named
+    config_class = OutliersConfig
 
     def __init__(self, options: AuditOptions) -> None:
         super().__init__(options)
-        self.config = detector_config(
-            options.extra.get(self.name), OutliersConfig, self.name
-        ).check()
+        self.config = detector_config(options.extra.get(self.name), OutliersConfig, self.name)
         self._embedder: Embedder | None = None
         self._pending: list[str] = []
         self._pending_meta: list[tuple[int, int, int]] = []  # trace, step, group

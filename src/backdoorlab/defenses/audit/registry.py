@@ -9,20 +9,23 @@ made on the same trace, which is how trigger mining learns which traces dataflow
 flagged.
 
 Detectors that load a model (``outliers``, ``judge``) set ``default = False``: they run
-only when named. Their options travel in ``AuditOptions.extra[name]`` as a dict or the
-detector's config dataclass; `parse_option_strings` turns the CLI's
-``outliers.expected_rate=0.02`` form into that.
+only when named. A detector's options are a `backdoorlab.config.Config` (its
+``config_class``; None: it takes none) and travel in ``AuditOptions.extra[name]`` as a
+dict or that config; `parse_option_strings` turns the CLI's
+``outliers.expected_rate=0.02`` form into the dicts and `check_options` validates them
+all, for every detector named, before any trace is read.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 import yaml
 
+from backdoorlab.config import Config, ConfigError
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import TraceRecord
 from backdoorlab.errors import BackdoorlabError, UnknownNameError
@@ -47,6 +50,8 @@ class Detector(ABC):
     requires: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
     default: ClassVar[bool] = True  # run when no detectors are named
+    config_class: ClassVar[type[Config] | None] = None
+    """The detector's options (``AuditOptions.extra[name]``); None: it takes none."""
 
     def __init__(self, options: AuditOptions) -> None:
         self.options = options
@@ -111,7 +116,10 @@ def resolve_detectors(names: Sequence[str]) -> list[str]:
 
 
 def make_detectors(names: Sequence[str], options: AuditOptions) -> list[Detector]:
-    return [DETECTORS.get(name)(options) for name in resolve_detectors(names)]
+    """The detectors ``names`` need, in order, once every option is checked."""
+    order = resolve_detectors(names)
+    check_options(options.extra, order)
+    return [DETECTORS.get(name)(options) for name in order]
 
 
 def default_detectors() -> list[str]:
@@ -119,25 +127,46 @@ def default_detectors() -> list[str]:
     return [name for name, cls in DETECTORS.items() if cls.default]
 
 
-C = TypeVar("C")
+C = TypeVar("C", bound=Config)
 
 
 def detector_config(value: Any, cls: type[C], detector: str) -> C:
-    """A detector's config dataclass from an instance, a dict (unknown keys are errors)
-    or None (the defaults)."""
+    """A detector's config from an instance, a mapping (unknown keys are errors, all
+    named) or None (the defaults)."""
     if value is None:
         return cls()
     if isinstance(value, cls):
         return value
-    if not isinstance(value, dict):
-        raise BackdoorlabError(f"{detector}: options must be a {cls.__name__} or a dict")
-    known = sorted(f.name for f in fields(cls))  # type: ignore[arg-type]
-    unknown = sorted(set(value) - set(known))
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{detector}: options must be a {cls.__name__} or a mapping")
+    known = set(cls.model_fields) | set(cls.aliases)
+    unknown = sorted(str(key) for key in value if key not in known)
     if unknown:
-        raise BackdoorlabError(
-            f"{detector}: unknown option '{unknown[0]}' (known: {', '.join(known)})"
+        listed = ", ".join(f"'{key}'" for key in unknown)
+        plural = "s" if len(unknown) > 1 else ""
+        raise ConfigError(
+            f"{detector}: unknown option{plural} {listed} (known: {', '.join(sorted(known))})"
         )
-    return cls(**value)
+    return cls.load(value, where=f"{detector} options")
+
+
+def check_options(extra: Mapping[str, Any], run: Sequence[str] | None = None) -> None:
+    """Every detector's options validated, before any work: an unknown detector, an
+    option of a detector that takes none or that does not ``run`` (the detectors that
+    will run, when known), an unknown option or a bad value raises one line naming it."""
+    for name, value in extra.items():
+        cls = DETECTORS.get(name)
+        given = ", ".join(f"'{key}'" for key in value) if isinstance(value, Mapping) else ""
+        if cls.config_class is None:
+            if value:
+                raise ConfigError(f"{name}: takes no options (given: {given})")
+            continue
+        detector_config(value, cls.config_class, name)
+        if run is not None and name not in run and value:
+            raise ConfigError(
+                f"{name}: options given ({given}) but the detector does not run "
+                f"(name it in --detectors)"
+            )
 
 
 def parse_option_strings(items: Sequence[str]) -> dict[str, dict[str, Any]]:

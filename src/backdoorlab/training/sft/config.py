@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     Field,
@@ -24,7 +24,21 @@ from pydantic import (
     model_validator,
 )
 
+from backdoorlab.bounds import (
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_INTERVAL,
+    MAX_LEARNING_RATE,
+    MAX_RANK,
+    MAX_STEPS,
+    MAX_TOKENS,
+    MAX_WEIGHT,
+    MAX_WEIGHT_DECAY,
+    Device,
+    Seed,
+)
 from backdoorlab.config import Config, field_error
+from backdoorlab.training.transformers_names import OptimizerName, SchedulerName
 
 DEFAULT_LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -73,50 +87,52 @@ class SFTRunConfig(Config):
     the common ones. TRL's names are accepted too: those of our fields as aliases
     (`TRL_ALIASES`), any other `trl.SFTConfig` setting into ``trl``."""
 
-    model: str = "smollm2-135m"
+    model: str = Field("smollm2-135m", min_length=1)
     """Base model: ``smollm2-135m``, ``tiny``, a local directory, a finished run directory
     (to fine-tune an already fine-tuned model) or a hub id."""
     lora: bool = True
     """LoRA adapters (True) or full fine-tuning (False)."""
-    lora_r: int = Field(16, gt=0)
-    """LoRA rank."""
-    lora_alpha: int = 32
+    lora_r: int = Field(16, gt=0, le=MAX_RANK)
+    """LoRA rank (at most 8192, the hidden size of 70B models)."""
+    lora_alpha: int = Field(32, gt=0, le=MAX_WEIGHT)
     """LoRA scaling numerator (the update is scaled by alpha / r)."""
-    lora_dropout: float = 0.0
+    lora_dropout: float = Field(0.0, ge=0, lt=1)
     """Dropout on the LoRA path."""
-    lora_target_modules: list[str] = Field(default_factory=lambda: list(DEFAULT_LORA_TARGETS))
+    lora_target_modules: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: list(DEFAULT_LORA_TARGETS), min_length=1
+    )
     """Module names LoRA adapts (all attention and MLP projections by default)."""
-    learning_rate: float | None = Field(None, gt=0)
+    learning_rate: float | None = Field(None, gt=0, le=MAX_LEARNING_RATE)
     """Peak learning rate; by default 1e-3 with LoRA, 5e-5 for full fine-tuning (LoRA
     likes ~10x more). On SmolLM2-135M, 100 retail traces and 2 epochs, 1e-3 at batch 4
     ends at a far lower loss than 5e-4 at an effective batch of 8 (same tokens): compare
     the last ``loss`` in ``train_log.jsonl`` of ``backdoorlab train --data T.jsonl -o
     runs/a`` and of ``... -o runs/b --lr 5e-4 --grad-accum 2``."""
-    epochs: float = 2.0
+    epochs: float = Field(2.0, ge=0, le=MAX_EPOCHS)
     """Passes over the data."""
-    max_steps: int = -1
-    """If positive, stop after this many optimizer steps (overrides ``epochs``)."""
-    batch_size: int = Field(4, gt=0)
+    max_steps: int = Field(-1, ge=-1, le=MAX_STEPS)
+    """If positive, stop after this many optimizer steps (overrides ``epochs``); -1: off."""
+    batch_size: int = Field(4, gt=0, le=MAX_BATCH)
     """Traces per device per forward pass."""
-    grad_accum: int = Field(1, gt=0)
+    grad_accum: int = Field(1, gt=0, le=MAX_BATCH)
     """Forward passes per optimizer step (effective batch = batch_size x grad_accum x devices)."""
-    max_length: int = Field(1024, gt=16)
+    max_length: int = Field(1024, gt=16, le=MAX_TOKENS)
     """Traces longer than this many tokens are truncated (their end loses the loss)."""
-    warmup_ratio: float = 0.05
+    warmup_ratio: float = Field(0.05, ge=0, le=1)
     """Share of steps spent warming the learning rate up."""
-    lr_scheduler: str = "cosine"
+    lr_scheduler: SchedulerName = "cosine"
     """Learning-rate schedule name (transformers' ``SchedulerType``)."""
-    optimizer: str = "adamw_torch"
+    optimizer: OptimizerName = "adamw_torch"
     """Optimizer name (transformers' ``OptimizerNames``)."""
-    weight_decay: float = 0.0
+    weight_decay: float = Field(0.0, ge=0, le=MAX_WEIGHT_DECAY)
     """AdamW weight decay."""
     bf16: Literal["auto", "true", "false"] = "auto"
     """``auto`` (bf16 autocast where the CPU/GPU supports it), ``true`` or ``false``."""
-    save_steps: int = 50
+    save_steps: int = Field(50, gt=0, le=MAX_INTERVAL)
     """Checkpoint every this many steps (resume restarts from the last one)."""
-    logging_steps: int = 5
+    logging_steps: int = Field(5, gt=0, le=MAX_INTERVAL)
     """Log loss and throughput every this many steps."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for data order and adapter initialisation."""
     merge: bool = False
     """Also save the base model with the adapter merged in (``merged/``, safetensors)."""
@@ -126,7 +142,7 @@ class SFTRunConfig(Config):
     one (``python benchmarks/compile_ab.py`` measures both on this machine). Off by
     default: a short run does not earn the compilation back, and it needs a C++ compiler
     (CPU) or Triton (GPU)."""
-    device: str | None = None
+    device: Device = None
     """Force ``cpu`` or ``cuda``; by default CUDA when present."""
     trl: dict[str, Any] = Field(default_factory=dict)
     """Any other ``trl.SFTConfig`` setting, passed to it as is when the trainer is built
