@@ -97,8 +97,7 @@ class JudgeConfig(Config):
             if value not in ("hf", "openai"):
                 raise PydanticCustomError(
                     "backend",
-                    "backend must be 'hf', 'openai' or an object with score(chats), "
-                    "not '{value}'",
+                    "backend must be 'hf', 'openai' or an object with score(chats), not '{value}'",
                     {"value": value},
                 )
         elif not isinstance(value, YesNoScorer):
