@@ -1,4 +1,7 @@
-"""run: an experiment YAML over its grid, resuming finished stages."""
+"""run: an experiment YAML over its grid, resuming finished stages.
+
+One run per run directory at a time (a second refuses, or waits with ``--wait``); a
+directory holding another config's results is refused unless ``--overwrite``."""
 
 from __future__ import annotations
 
@@ -23,6 +26,20 @@ def run(
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result rows as JSON.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            help="If another run holds the run directory, wait for it to finish"
+            " (default: refuse at once, naming its pid)."
+        ),
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            help="Replace the results of a different config in the run directory"
+            " (finished stages are still reused; default: refuse)."
+        ),
+    ] = False,
 ) -> None:
     """Run an experiment: collect → poison → train → eval over a grid, resuming finished stages."""
     from backdoorlab.experiment import Runner, load_config
@@ -30,7 +47,13 @@ def run(
     experiment = load_config(config)
     target = run_dir or Path("runs") / experiment.name
     check_paths(dirs=[target])
-    runner = Runner(experiment, target, log=lambda line: console.print(plain(line)))
+    runner = Runner(
+        experiment,
+        target,
+        log=lambda line: console.print(plain(line)),
+        wait=wait,
+        overwrite=overwrite,
+    )
     rows = runner.run()
     if as_json:
         print_json(rows)

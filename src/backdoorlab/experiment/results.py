@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from backdoorlab.traces import atomic_writer
+from backdoorlab.experiment.faults import fault
+from backdoorlab.files import atomic_writer
 
 METRICS = ("TSR", "FTR", "ASR")
 
@@ -45,5 +46,6 @@ def write(run_dir: Path, rows: list[dict[str, Any]]) -> None:
     writer.writerows(rows)
     with atomic_writer(run_dir / "results.csv") as handle:
         handle.write(buffer.getvalue())
+    fault("results:csv")
     with atomic_writer(run_dir / "metrics.json") as handle:
         json.dump(copy.deepcopy(rows), handle, indent=2)

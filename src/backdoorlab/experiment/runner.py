@@ -15,15 +15,17 @@ The pipeline follows what the cell's attack declares, never its name:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from backdoorlab.attacks.base import CollectorAttack, DatasetAttack, ModelAttack
 from backdoorlab.experiment import results
 from backdoorlab.experiment.cache import Stage, StageCache, digest
+from backdoorlab.experiment.faults import armed, fault
+from backdoorlab.experiment.lock import run_lock
+from backdoorlab.experiment.rundir import claim, prepare
 from backdoorlab.experiment.spec import (
     Cell,
     ExperimentConfig,
@@ -31,18 +33,30 @@ from backdoorlab.experiment.spec import (
     attack_settings,
     check,
 )
-from backdoorlab.traces import atomic_writer
+from backdoorlab.files import atomic_writer
 
 
 class Runner:
-    """Runs the stages of an experiment under ``run_dir``, reusing finished ones."""
+    """Runs the stages of an experiment under ``run_dir``, reusing finished ones.
+
+    One run at a time holds the directory (`lock`): another refuses at once, or with
+    ``wait`` waits for it. A directory holding another config's results is refused
+    unless ``overwrite`` (`rundir`)."""
 
     def __init__(
-        self, config: ExperimentConfig, run_dir: str | Path, log: Callable[[str], None] = print
+        self,
+        config: ExperimentConfig,
+        run_dir: str | Path,
+        log: Callable[[str], None] = print,
+        *,
+        wait: bool = False,
+        overwrite: bool = False,
     ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
         self.log = log
+        self.wait = wait
+        self.overwrite = overwrite
         self.cache = StageCache(self.run_dir / "stages", log)
 
     @property
@@ -67,12 +81,17 @@ class Runner:
 
             env = make_env(self.config.env, seed=spec["env_seed"])
             tasks = env.tasks(split, spec["n"], seed=spec["seed"])  # type: ignore[arg-type]
+            keep = _after_first(succeeded, "collect:during") if armed("collect:during") else None
             collection = collect_traces(
-                env, make_policy("oracle"), tasks, output=work / "traces.jsonl", keep=succeeded
+                env,
+                make_policy("oracle"),
+                tasks,
+                output=work / "traces.jsonl",
+                keep=keep or succeeded,
             )
             return {"traces": collection.written, "tasks": len(tasks)}
 
-        path, _ = self.cache.run(Stage("collect", key, build))
+        path, _ = self.cache.run(Stage("collect", key, build, outputs=("traces.jsonl",)))
         return path / "traces.jsonl", key
 
     def poison(self, clean: Path, clean_key: str, cell: Cell) -> tuple[Path, str, int]:
@@ -92,7 +111,7 @@ class Runner:
                 raise TypeError(f"{attack.name} produces {attack.produces}, not traces")
             return {"traces": result.traces, "poisoned": result.poisoned, "details": result.details}
 
-        path, summary = self.cache.run(Stage("poison", key, build))
+        path, summary = self.cache.run(Stage("poison", key, build, outputs=("traces.jsonl",)))
         return path / "traces.jsonl", key, summary["poisoned"]
 
     def publish(self, model_key: str, cell: Cell) -> tuple[Path, str, int]:
@@ -102,11 +121,19 @@ class Runner:
         name, settings = attack_settings(cell.plain)
         key = digest("publish", model_key, name, settings)
 
-        def build(work: Path) -> dict[str, Any]:
-            result = attack.publish(work / "model", run_dir=work / "attack-run")
-            return {"traces": result.traces, "poisoned": result.poisoned}
+        final = self.cache.path("publish", key)
 
-        path, summary = self.cache.run(Stage("publish", key, build))
+        def build(work: Path) -> dict[str, Any]:
+            record = work / "attack-run" / "provenance.json"
+            if not record.is_file():  # else published before a kill: not trained again
+                faults = _checkpoint_fault("publish:during")
+                attack.publish(work / "model", run_dir=work / "attack-run", callbacks=faults)
+            _relocate(record, work, final)
+            return _published(work / "attack-run")
+
+        outputs = ("model/config.json", "attack-run/provenance.json")
+        stage = Stage("publish", key, build, outputs=outputs, resumable=True)
+        path, summary = self.cache.run(stage)
         return path / "model", key, summary["poisoned"]
 
     def filter(self, data: Path, data_key: str) -> tuple[Path, str, int]:
@@ -123,13 +150,14 @@ class Runner:
             manifest = write_filtered(report, work / "traces.jsonl", spec.min_severity)
             return {k: manifest[k] for k in ("traces_in", "traces_kept", "traces_removed")}
 
-        path, summary = self.cache.run(Stage("filter", key, build))
+        path, summary = self.cache.run(Stage("filter", key, build, outputs=("traces.jsonl",)))
         return path / "traces.jsonl", key, summary["traces_removed"]
 
     def train(
         self, data: Path, data_key: str, model: str, model_key: str, train: dict[str, Any]
     ) -> tuple[Path, str]:
         """``model`` fine-tuned on ``data`` with the ``sft`` trainer."""
+        from backdoorlab.models import RUN_MARKER
         from backdoorlab.training.sft import SFTRunConfig
 
         config = SFTRunConfig(model=model, **train)
@@ -138,12 +166,19 @@ class Runner:
         def build(work: Path) -> dict[str, Any]:
             from backdoorlab.training import TRAINERS
 
-            summary = TRAINERS.get("sft")(config, data, work / "model")
+            # a training that finished before a kill is not trained again (nor resumed
+            # from its last checkpoint, which would train past max_steps)
+            summary = _run_record(work / "model" / RUN_MARKER)
+            if summary is None:
+                callbacks = _checkpoint_fault("train:during")
+                summary = TRAINERS.get("sft")(config, data, work / "model", callbacks=callbacks)
             return {
                 k: summary[k] for k in ("traces", "steps", "train_loss", "seconds", "tokens_per_s")
             }
 
-        path, _ = self.cache.run(Stage("train", key, build))
+        weights = "model/adapter" if config.lora else "model/model"
+        outputs = (f"model/{RUN_MARKER}", weights)
+        path, _ = self.cache.run(Stage("train", key, build, outputs=outputs, resumable=True))
         return path / "model", key
 
     def evaluate(self, model: str, model_key: str, evaluation: dict[str, Any]) -> dict[str, Any]:
@@ -164,16 +199,22 @@ class Runner:
             policy = make_policy("hf", model=model, generation=generation)
             return {"report": evaluate(env, policy, config, traces_dir=work)}
 
-        _, summary = self.cache.run(Stage("eval", key, build))
+        _, summary = self.cache.run(Stage("eval", key, build, outputs=("clean.jsonl",)))
         return summary["report"]
 
     # -- the experiment -----------------------------------------------------------
     def run(self) -> list[dict[str, Any]]:
         """Every cell of the grid; returns the rows also written to ``results.csv``."""
         checked = check(self.config)  # before anything is written
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_writer(self.run_dir / "config.resolved.yaml") as handle:
-            yaml.safe_dump(self.config.model_dump(), handle, sort_keys=False)
+        prepare(self.run_dir)
+        with run_lock(self.run_dir, wait=self.wait, log=self.log):
+            fault("run:locked")
+            claim(self.run_dir, self.config.model_dump(), overwrite=self.overwrite)
+            rows = self._cells(checked)
+            self.cache.sweep()  # a finished run needs no .partial
+        return rows
+
+    def _cells(self, checked: list[Cell]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         base_key = digest("model", self.config.model)
         for cell in checked:
@@ -244,3 +285,70 @@ class Runner:
             row = labels | {"model": "victim", "victim_multiple": multiple}
             rows.append(results.row(row, report, poisoned))
             results.write(self.run_dir, rows)
+
+
+def _after_first(keep: Callable[[Any], bool], point: str) -> Callable[[Any], bool]:
+    """``keep`` that reaches the fault ``point`` once a trace has been kept."""
+    kept = False
+
+    def wrapped(result: Any) -> bool:
+        nonlocal kept
+        if kept:
+            fault(point)
+        kept = keep(result) or kept
+        return kept
+
+    return wrapped
+
+
+def _checkpoint_fault(point: str) -> list[Any]:
+    """A Trainer callback reaching the fault ``point`` after a checkpoint is saved
+    (none unless that point is armed: the hook costs nothing otherwise)."""
+    if not armed(point):
+        return []
+    from transformers import TrainerCallback
+
+    class CheckpointFault(TrainerCallback):  # type: ignore[misc]
+        def on_save(self, *args: Any, **kwargs: Any) -> None:
+            fault(point)
+
+    return [CheckpointFault()]
+
+
+def _relocate(path: Path, work: Path, final: Path) -> None:
+    """Rewrite the paths a record (``provenance.json``) gives under the stage's ``.partial``
+    directory as paths under its final one: the record outlives the rename."""
+
+    def moved(value: Any) -> Any:
+        if isinstance(value, str) and (value == str(work) or value.startswith(f"{work}/")):
+            return str(final) + value[len(str(work)) :]
+        if isinstance(value, dict):
+            return {k: moved(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [moved(v) for v in value]
+        return value
+
+    record = json.loads(path.read_text())
+    with atomic_writer(path) as handle:
+        json.dump(moved(record), handle, indent=2)
+
+
+def _run_record(path: Path) -> dict[str, Any] | None:
+    """A finished training's record (the trainer writes it last); None if there is none."""
+    try:
+        record: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record
+
+
+def _published(attack_run: Path) -> dict[str, Any]:
+    """The publish stage's summary, from what the attacker's run directory records."""
+    from backdoorlab.traces import iter_traces
+
+    data = json.loads((attack_run / "provenance.json").read_text())["data"]
+    malicious = iter_traces(attack_run / "malicious.jsonl")
+    return {
+        "traces": data["benign"]["traces"] + data["malicious"]["traces"],
+        "poisoned": sum(trace.is_poisoned for trace in malicious),
+    }

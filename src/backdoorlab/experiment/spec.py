@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ NO_ATTACK = "none"
 """``attack.name: none``: the clean pipeline, whose model is the backdoor-free baseline."""
 SECTIONS = ("collect", "attack", "train", "eval")
 """The sections a ``grid`` key may set (``section.setting``)."""
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A name that becomes a directory: no separator, no way out of its parent."""
 MAX_CELLS = 10_000
 """Grid cells one experiment may have: each trains a model, and every cell is checked
 before the first stage runs (a grid of ten 10-value keys would never finish checking)."""
@@ -104,7 +107,9 @@ class ExperimentConfig(Config):
     label: ClassVar[str] = "experiment"
 
     name: str
-    """Name of the run (its default directory is ``runs/<name>``)."""
+    """Name of the run (its default directory is ``runs/<name>``): a plain name (a letter
+    or digit, then letters, digits, ``.``, ``_`` and ``-``), so that the directory stays
+    under ``runs/``."""
     model: str = "smollm2-135m"
     """The base model every fine-tune (and a model attack) starts from."""
     env: EnvironmentName = "retail"
@@ -125,6 +130,16 @@ class ExperimentConfig(Config):
     """Train on the audited, filtered set instead of the raw one."""
     baseline: bool = True
     """Also evaluate the untouched base model once."""
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not PLAIN_NAME.fullmatch(value):
+            raise ValueError(
+                "must be a plain name (a letter or digit, then letters, digits, '.', '_', '-';"
+                " at most 100), not a path"
+            )
+        return value
 
     @field_validator("attack")
     @classmethod
