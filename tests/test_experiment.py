@@ -288,3 +288,10 @@ def test_t4_experiment_runs_from_yaml_publish_then_victim_fine_tune(tmp_path, mo
     assert (published / "model" / "config.json").is_file()
     assert (published / "attack-run" / "provenance.json").is_file()
     assert trained == [str(published / "model")]  # the victim fine-tunes what was published
+    # the provenance names the stage's final paths, not its .partial directory (renamed)
+    provenance = json.loads((published / "attack-run" / "provenance.json").read_text())
+    assert ".partial" not in json.dumps(provenance)
+    assert provenance["published"]["path"] == str(published / "model")
+    assert all(Path(entry["path"]).is_file() for entry in provenance["data"].values())
+    fab_record = (published / "attack-run" / "backdoorlab-fab.json").read_text()
+    assert json.loads(fab_record)["published"] == str(published / "model")

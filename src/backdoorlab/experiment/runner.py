@@ -128,7 +128,8 @@ class Runner:
             if not record.is_file():  # else published before a kill: not trained again
                 faults = _checkpoint_fault("publish:during")
                 attack.publish(work / "model", run_dir=work / "attack-run", callbacks=faults)
-            _relocate(record, work, final)
+            for path in sorted((work / "attack-run").glob("*.json")):  # provenance, run record
+                _relocate(path, work, final)
             return _published(work / "attack-run")
 
         outputs = ("model/config.json", "attack-run/provenance.json")
@@ -316,8 +317,9 @@ def _checkpoint_fault(point: str) -> list[Any]:
 
 
 def _relocate(path: Path, work: Path, final: Path) -> None:
-    """Rewrite the paths a record (``provenance.json``) gives under the stage's ``.partial``
-    directory as paths under its final one: the record outlives the rename."""
+    """Rewrite the paths a JSON record (``provenance.json``) gives under the stage's
+    ``.partial`` directory as paths under its final one: the record outlives the rename.
+    Idempotent: a record already relocated has no such path left."""
 
     def moved(value: Any) -> Any:
         if isinstance(value, str) and (value == str(work) or value.startswith(f"{work}/")):

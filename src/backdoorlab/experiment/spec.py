@@ -21,6 +21,7 @@ from typing import Annotated, Any, ClassVar
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from backdoorlab.attacks.base import ATTACKS, Attack
 from backdoorlab.bounds import MAX_TASKS, Seed
@@ -135,9 +136,10 @@ class ExperimentConfig(Config):
     @classmethod
     def _plain_name(cls, value: str) -> str:
         if not PLAIN_NAME.fullmatch(value):
-            raise ValueError(
+            raise PydanticCustomError(
+                "plain_name",
                 "must be a plain name (a letter or digit, then letters, digits, '.', '_', '-';"
-                " at most 100), not a path"
+                " at most 100), not a path",
             )
         return value
 
