@@ -33,6 +33,24 @@ TINY = {
     "train": {"max_steps": 2, "batch_size": 1, "bf16": "false", "save_steps": 1},
     "eval": {"n": 1, "max_steps": 1, "max_new_tokens": 2},
 }
+TINY_T4 = {
+    "name": "tiny-t4",
+    "model": "tiny",
+    "baseline": False,
+    "collect": {"n": 3},
+    "attack": {
+        "name": "finetune-activated",
+        "n": 3,
+        "steps": 2,
+        "inner_steps": 1,
+        "batch_size": 1,
+        "malicious_batch_size": 1,
+        "bf16": "false",
+        "save_steps": 1,  # step 1 leaves a checkpoint that a killed training resumes from
+    },
+    "train": {"max_steps": 1, "batch_size": 1, "bf16": "false", "lora": False},
+    "eval": {"n": 1, "max_steps": 1, "max_new_tokens": 2},
+}
 VARYING = ("seconds", "tokens_per_s", "train_loss")
 """``done.json`` keys that may differ between two runs of the same stage: the timings, and
 the Trainer's ``train_loss``, the mean loss of the steps *this process* trained — after a
@@ -105,14 +123,14 @@ def stop_at(cwd: Path, point: str, *options: str) -> subprocess.Popen[str]:
 _reference: dict[str, Path] = {}
 
 
-def reference(factory: pytest.TempPathFactory) -> Path:
-    """The working directory of one uninterrupted run of the tiny experiment (shared)."""
-    if "tiny" not in _reference:
-        cwd = workdir(factory.mktemp("reference"))
+def reference(factory: pytest.TempPathFactory, config: dict[str, Any] = TINY) -> Path:
+    """The working directory of one uninterrupted run of ``config`` (shared)."""
+    if config["name"] not in _reference:
+        cwd = workdir(factory.mktemp("reference"), config)
         done = run(cwd)
         assert done.returncode == 0, done.stderr
-        _reference["tiny"] = cwd
-    return _reference["tiny"]
+        _reference[config["name"]] = cwd
+    return _reference[config["name"]]
 
 
 def copy_of(factory: pytest.TempPathFactory, name: str) -> Path:

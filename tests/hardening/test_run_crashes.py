@@ -14,22 +14,30 @@ import shutil
 import signal
 
 import pytest
-from experiment_runs import copy_of, reference, run, snapshot, workdir
+from experiment_runs import TINY, TINY_T4, copy_of, reference, run, snapshot, workdir
 
 POINTS = [
     "run:locked",
     *(f"collect:{p}" for p in ("start", "during", "built", "marked", "renamed")),
     *(f"poison:{p}" for p in ("start", "built", "marked", "renamed")),
     *(f"train:{p}" for p in ("start", "during", "built", "marked", "renamed")),
-    *(f"eval:{p}" for p in ("start", "built", "marked", "renamed")),
+    *(f"eval:{p}" for p in ("start", "marked", "renamed")),  # built: as collect, poison
     "results:csv",
 ]
 
 
-def test_a_run_killed_at_every_point_in_turn_ends_as_an_uninterrupted_one(tmp_path_factory):
-    expected = snapshot(reference(tmp_path_factory) / "run")
-    cwd = workdir(tmp_path_factory.mktemp("killed"))
-    for point in POINTS:
+PUBLISH_POINTS = [f"publish:{p}" for p in ("start", "during", "built", "marked", "renamed")]
+
+
+@pytest.mark.parametrize(
+    ("config", "points"), [(TINY, POINTS), (TINY_T4, PUBLISH_POINTS)], ids=["t1", "t4-publish"]
+)
+def test_a_run_killed_at_every_point_in_turn_ends_as_an_uninterrupted_one(
+    tmp_path_factory, config, points
+):
+    expected = snapshot(reference(tmp_path_factory, config) / "run")
+    cwd = workdir(tmp_path_factory.mktemp("killed"), config)
+    for point in points:
         killed = run(cwd, fault=point)
         assert killed.returncode == -signal.SIGKILL, (point, killed.stderr[-2000:])
     finished = run(cwd)
