@@ -35,7 +35,10 @@ def run_lock(
 ) -> Iterator[None]:
     """Hold ``run_dir``'s lock for the block; busy: refuse (or, with ``wait``, wait)."""
     path = run_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise BackdoorlabError(f"{path}: cannot open the run's lock ({exc.strerror})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -42,7 +42,7 @@ def prepare(run_dir: Path) -> None:
             )
         return
     try:
-        run_dir.mkdir(parents=True)
+        run_dir.mkdir(parents=True, exist_ok=True)  # exist_ok: another run made it just now
     except OSError as exc:
         raise BackdoorlabError(
             f"{run_dir}: cannot create the run directory ({exc.strerror})"
