@@ -123,14 +123,14 @@ def stop_at(cwd: Path, point: str, *options: str) -> subprocess.Popen[str]:
 _reference: dict[str, Path] = {}
 
 
-def reference(factory: pytest.TempPathFactory, config: dict[str, Any] = TINY) -> Path:
-    """The working directory of one uninterrupted run of ``config`` (shared)."""
-    if config["name"] not in _reference:
-        cwd = workdir(factory.mktemp("reference"), config)
+def reference(factory: pytest.TempPathFactory) -> Path:
+    """The working directory of one uninterrupted run of the tiny experiment (shared)."""
+    if "tiny" not in _reference:
+        cwd = workdir(factory.mktemp("reference"))
         done = run(cwd)
         assert done.returncode == 0, done.stderr
-        _reference[config["name"]] = cwd
-    return _reference[config["name"]]
+        _reference["tiny"] = cwd
+    return _reference["tiny"]
 
 
 def copy_of(factory: pytest.TempPathFactory, name: str) -> Path:
@@ -145,8 +145,8 @@ def _sha256(path: Path) -> str:
 
 
 def snapshot(run_dir: Path) -> dict[str, Any]:
-    """What a run produced, timings left out: the result files, every file's name, each
-    stage's ``done.json`` and the bytes of its data (traces, weights)."""
+    """What a run produced, timings left out: the result files, every file's name and
+    each stage's `stage_snapshot`."""
     shot: dict[str, Any] = {
         name: (run_dir / name).read_text()
         for name in ("results.csv", "metrics.json", "config.resolved.yaml")
@@ -155,11 +155,20 @@ def snapshot(run_dir: Path) -> dict[str, Any]:
         str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.name != "run.lock"
     )
     for stage in sorted((run_dir / "stages").iterdir()):
-        done = json.loads((stage / "done.json").read_text())
-        shot[stage.name] = {k: v for k, v in done.items() if k not in VARYING}
-        for data in sorted(stage.rglob("*")):
-            weights = data.suffix == ".safetensors" and "checkpoint-" not in str(data)
-            traces = data.suffix == ".jsonl" and data.name != "train_log.jsonl"
-            if weights or traces:
-                shot[str(data.relative_to(run_dir))] = _sha256(data)
+        shot[stage.name] = stage_snapshot(stage)
+    return shot
+
+
+def stage_snapshot(stage: Path) -> dict[str, Any]:
+    """A finished stage, timings left out: its ``done.json``, its provenance (without the
+    trainer's summary, which has timings too) and the bytes of its data (traces, weights)."""
+    done = json.loads((stage / "done.json").read_text())
+    shot: dict[str, Any] = {"done": {k: v for k, v in done.items() if k not in VARYING}}
+    for data in sorted(stage.rglob("*")):
+        weights = data.suffix == ".safetensors" and "checkpoint-" not in str(data)
+        traces = data.suffix == ".jsonl" and data.name != "train_log.jsonl"
+        if weights or traces:
+            shot[str(data.relative_to(stage))] = _sha256(data)
+        if data.name == "provenance.json":
+            shot[data.name] = json.loads(data.read_text()) | {"training": None}
     return shot

@@ -95,3 +95,23 @@ def test_stage_directories_are_named_by_digests_only(tmp_path_factory):
     cache = StageCache(tmp_path_factory.mktemp("stages"))
     path = cache.path("train", digest("../../../etc", {"model": "/abs/model"}))
     assert path.parent == cache.root
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"attack": {"name": "../../x"}}, "attack.name"),
+        ({"grid": {"attack.name": ["/tmp/x"]}}, "grid.attack.name"),
+        ({"train": {"output_dir": "/tmp/x"}}, "train.output_dir"),
+        ({"train": {"logging_dir": "/tmp/x"}}, "train.logging_dir"),
+        ({"grid": {"train.output_dir": ["../x"]}}, "grid.train.output_dir"),
+        ({"env": "../../x"}, "env"),
+    ],
+)
+def test_other_names_that_could_become_paths_are_refused(change, field):
+    """Held before: an attack or environment is a registered name, and the stage
+    directory, never the config, says where a fine-tune writes."""
+    from backdoorlab.experiment import check
+
+    with pytest.raises(ConfigError, match=re.escape(f"field '{field}'")):
+        check(ExperimentConfig.load(TINY | change, where="exp.yaml"), "exp.yaml")
