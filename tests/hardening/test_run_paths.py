@@ -81,9 +81,7 @@ def test_a_directory_that_is_no_run_directory_is_refused(tmp_path):
     (cwd / "other").write_text("a file")
     result = cli(cwd, "exp.yaml", "--run-dir", "other")
     assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "error: other: exists and is not a directory (the run directory)"
-    )
+    assert result.stderr.strip() == "error: other: is a file, not a directory"
 
 
 def test_stage_directories_are_named_by_digests_only(tmp_path_factory):

@@ -167,12 +167,10 @@ class Runner:
         def build(work: Path) -> dict[str, Any]:
             from backdoorlab.training import TRAINERS
 
-            # a training that finished before a kill is not trained again (nor resumed
-            # from its last checkpoint, which would train past max_steps)
-            summary = _run_record(work / "model" / RUN_MARKER)
-            if summary is None:
-                callbacks = _checkpoint_fault("train:during")
-                summary = TRAINERS.get("sft")(config, data, work / "model", callbacks=callbacks)
+            # a training that finished before a kill is returned as recorded, not
+            # trained again (`train_sft`)
+            callbacks = _checkpoint_fault("train:during")
+            summary = TRAINERS.get("sft")(config, data, work / "model", callbacks=callbacks)
             return {
                 k: summary[k] for k in ("traces", "steps", "train_loss", "seconds", "tokens_per_s")
             }
@@ -333,15 +331,6 @@ def _relocate(path: Path, work: Path, final: Path) -> None:
     record = json.loads(path.read_text())
     with atomic_writer(path) as handle:
         json.dump(moved(record), handle, indent=2)
-
-
-def _run_record(path: Path) -> dict[str, Any] | None:
-    """A finished training's record (the trainer writes it last); None if there is none."""
-    try:
-        record: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return record
 
 
 def _published(attack_run: Path) -> dict[str, Any]:
