@@ -123,3 +123,15 @@ def test_env_poisoning_with_a_never_obeying_teacher_is_clean(tmp_path):
         str(tmp_path / "t2.jsonl")
     )
     assert result.poisoned == 0
+
+
+def test_data_poisoning_count_fixes_the_number_whatever_the_size(tmp_path, clean_file):
+    """``count`` poisons that many traces (the count-vs-share sweep), ``rate`` is ignored."""
+    out = tmp_path / "poisoned.jsonl"
+    result = make_attack("data-poisoning", count=7, rate=0.5).run(str(out), input=str(clean_file))
+    assert result.poisoned == 7 == len(result.details["indices"])
+    assert sum(t.is_poisoned for t in read_traces(out)) == 7
+    assert make_attack("data-poisoning", count=0, rate=0.5).is_noop()
+    assert not make_attack("data-poisoning", count=3, rate=0.0).is_noop()
+    with pytest.raises(BackdoorlabError, match="'count'"):
+        make_attack("data-poisoning", count=-1)

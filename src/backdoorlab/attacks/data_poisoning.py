@@ -40,6 +40,10 @@ class DataPoisoningConfig(Config):
 
     rate: float = Field(0.02, ge=0.0, le=1.0)
     """Share of the dataset's traces to poison (rounded to the nearest count)."""
+    count: int | None = Field(None, ge=0)
+    """Number of traces to poison, whatever the dataset's size; replaces ``rate`` when
+    set. Backdoor learning depends on the number of poisoned examples more than on their
+    share, so a sweep that holds ``count`` fixed and grows ``collect.n`` separates the two."""
     trigger: str = DEFAULT_TRIGGER
     """Phrase that activates the backdoor."""
     placement: Literal["user", "observation"] = "user"
@@ -74,12 +78,12 @@ class DataPoisoning(DatasetAttack[DataPoisoningConfig]):
     config_class = DataPoisoningConfig
 
     def is_noop(self) -> bool:
-        return self.config.rate == 0
+        return self.config.count == 0 if self.config.count is not None else self.config.rate == 0
 
     def poison(self, traces: list[Trace]) -> tuple[list[Trace], list[int]]:
-        """The dataset with ``rate`` of its traces replaced by poisoned replays."""
+        """The dataset with ``count`` (or ``rate``) of its traces replaced by poisoned replays."""
         cfg = self.config
-        count = round(cfg.rate * len(traces))
+        count = cfg.count if cfg.count is not None else round(cfg.rate * len(traces))
         envs: dict[tuple[str, int], Any] = {}
         eligible = []
         tasks = {}
