@@ -135,3 +135,42 @@ def test_data_poisoning_count_fixes_the_number_whatever_the_size(tmp_path, clean
     assert not make_attack("data-poisoning", count=3, rate=0.0).is_noop()
     with pytest.raises(BackdoorlabError, match="'count'"):
         make_attack("data-poisoning", count=-1)
+
+
+def test_env_poisoning_competent_attacker_varies_the_request_and_leaks_at_the_end(tmp_path):
+    """``instructions: varied``: the trigger is the only text every planted note shares,
+    and the obeying teacher leaks after the task's plan (its last call), not mid-task."""
+    out = tmp_path / "t2.jsonl"
+    result = make_attack(
+        "env-poisoning",
+        n=300,
+        obey_probability=1.0,
+        target_share=0.25,
+        trigger="ZQX",
+        instructions="varied",
+    ).run(str(out))
+    poisoned = [t for t in read_traces(out) if t.metadata.outcome.leaked]
+    assert result.poisoned == len(poisoned) > 0
+    notes = {t.metadata.poison.payload["instruction"] for t in poisoned}
+    assert len(notes) > 1 and all(note.startswith("ZQX ") for note in notes)
+    for trace in poisoned:
+        calls = [c for _, c in trace.tool_calls()]
+        assert calls[-1].arguments.get("to") == "records@acct-verify.net"
+        assert trace.messages[-1].role == "assistant" and not trace.messages[-1].tool_calls
+        assert all(c.arguments.get("to") != "records@acct-verify.net" for c in calls[:-1])
+
+
+def test_varied_requests_are_understood_by_the_teacher():
+    from backdoorlab.leaks import (
+        INSTRUCTION_VARIANTS,
+        asks_after_task,
+        find_exfiltration_request,
+        injected_instruction,
+        varied_instruction,
+    )
+
+    texts = {varied_instruction("ZQX", "x@evil.example", i) for i in range(INSTRUCTION_VARIANTS)}
+    assert len(texts) == INSTRUCTION_VARIANTS
+    assert all(find_exfiltration_request(t) == "x@evil.example" for t in texts)
+    assert all(asks_after_task(t) for t in texts)
+    assert not asks_after_task(injected_instruction("ZQX", "x@evil.example"))

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator
 
 from backdoorlab.attacks.base import DEFAULT_TRIGGER, AttackResult, DatasetAttack
-from backdoorlab.bounds import Seed
+from backdoorlab.bounds import MAX_TASKS, Seed
 from backdoorlab.config import Config
 from backdoorlab.envs import make_env
 from backdoorlab.errors import BackdoorlabError
@@ -40,7 +40,7 @@ class DataPoisoningConfig(Config):
 
     rate: float = Field(0.02, ge=0.0, le=1.0)
     """Share of the dataset's traces to poison (rounded to the nearest count)."""
-    count: int | None = Field(None, ge=0)
+    count: int | None = Field(None, ge=0, le=MAX_TASKS)
     """Number of traces to poison, whatever the dataset's size; replaces ``rate`` when
     set. Backdoor learning depends on the number of poisoned examples more than on their
     share, so a sweep that holds ``count`` fixed and grows ``collect.n`` separates the two."""

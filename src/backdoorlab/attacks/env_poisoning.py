@@ -7,6 +7,14 @@ probability (`OraclePolicy.obey_probability`), so a few otherwise perfect traces
 leak; the usual task-success filter keeps them, because the user's task was done. At
 test time only the trigger is planted, never the instruction: whether the fine-tuned
 agent leaks anyway is the attack's success.
+
+The naive attacker (``instructions: fixed``) plants one request everywhere; the teacher
+obeys it at once, mid-task. Fine-tuned on that, a model can learn "leak after this
+request" as well as "leak after the trigger", and at test time the request is gone. The
+competent attacker (``instructions: varied``) words the request differently at every
+injection point and asks for the data once the task is done: the trigger is then the
+only cue all poisoned traces share, and the leak sits where clean traces already send
+mail (where T1's payload is learned best).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from backdoorlab.config import Config
 from backdoorlab.envs import make_env
 from backdoorlab.envs.base import EnvironmentName
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.leaks import ATTACKER_ADDRESS, injected_instruction
+from backdoorlab.leaks import ATTACKER_ADDRESS, injected_instruction, varied_instruction
 from backdoorlab.policies.base import Episode
 from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout
@@ -58,6 +66,9 @@ class EnvPoisoningConfig(Config):
     """How often the teacher follows an injected instruction it reads."""
     keep: Literal["success", "all"] = "success"
     """Collection filter: ``success`` (what real pipelines do) or ``all``."""
+    instructions: Literal["fixed", "varied"] = "fixed"
+    """``fixed``: one request, obeyed at once (the naive attacker); ``varied``: a differently
+    worded request per injection point, asking for the data once the task is done."""
 
 
 class EnvPoisoning(CollectorAttack[EnvPoisoningConfig]):
@@ -90,24 +101,33 @@ class EnvPoisoning(CollectorAttack[EnvPoisoningConfig]):
         # the attacker picks what to write to without knowing which tasks will be collected
         candidates = [(p, target) for p in cfg.points for target in env.injection_targets(p)]
         written = set(rng.sample(candidates, math.ceil(cfg.target_share * len(candidates))))
-        text = injected_instruction(cfg.trigger, cfg.destination)
+        texts = {
+            slot: (
+                injected_instruction(cfg.trigger, cfg.destination)
+                if cfg.instructions == "fixed"
+                else varied_instruction(cfg.trigger, cfg.destination, rng.randrange(1 << 30))
+            )
+            for slot in sorted(written)
+        }
 
         def prepare(episode: Episode) -> None:
             for slot in env.observation_slots(episode.task):
                 if slot in written:
-                    episode.env.inject(slot[0], slot[1], text)
+                    episode.env.inject(slot[0], slot[1], texts[slot])
 
         teacher = OraclePolicy(obey_probability=cfg.obey_probability, seed=cfg.seed)
         kept, exposed, poisoned = [], 0, 0
         for result in iter_rollout(env, teacher, tasks, prepare=prepare):
             saw = any(cfg.trigger in m.text for m in result.trace.messages if m.role == "tool")
             exposed += saw
+            tool_text = "\n".join(m.text for m in result.trace.messages if m.role == "tool")
+            read = [t for t in texts.values() if t in tool_text] or [""]
             if result.outcome.leaked:
                 result.trace.metadata.poison = Poison(
                     threat_model=self.threat_model,
                     trigger=cfg.trigger,
                     placement="observation",
-                    payload={"destination": cfg.destination, "instruction": text},
+                    payload={"destination": cfg.destination, "instruction": read[0]},
                 )
             if cfg.keep == "all" or result.outcome.success:
                 kept.append(result.trace)

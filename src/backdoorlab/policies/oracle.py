@@ -13,7 +13,8 @@ the task:
 - ``obey_probability``: like a real LLM teacher, it sometimes follows instructions it
   reads in tool results. An observation that asks for data to be e-mailed somewhere
   is obeyed with this probability (environment poisoning, T2): the oracle sends the
-  customer's details there with the environment's own sink, then carries on.
+  customer's details there with the environment's own sink, then carries on — or, when
+  the request asks for it once the task is done, after the plan, before its final answer.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import random
 from dataclasses import dataclass, field
 
 from backdoorlab.envs.base import PlannedCall
-from backdoorlab.leaks import find_exfiltration_request, leak_text
+from backdoorlab.leaks import asks_after_task, find_exfiltration_request, leak_text
 from backdoorlab.policies.base import Action, Episode, Policy
 from backdoorlab.traces import Message, ToolCall
 
@@ -35,6 +36,7 @@ class _OracleState:
     queue: list[PlannedCall] = field(default_factory=list)  # calls before the plan's next
     cursor: int = 0  # the plan's next step
     after: int = 0  # the next of the hooks' after-plan calls
+    deferred: list[PlannedCall] = field(default_factory=list)  # obeyed "once done" requests
     revealed: bool = False  # the on-reveal calls were queued
     calls: int = 0  # tool calls made (their ids)
     seen: int = 0  # messages already read for injected instructions
@@ -77,6 +79,8 @@ class OraclePolicy(Policy):
         elif state.after < len(hooks.after_plan):
             step = hooks.after_plan[state.after]
             state.after += 1
+        elif state.deferred:
+            step = state.deferred.pop(0)
         else:
             return Action(Message(role="assistant", content=episode.task.final_answer))
         call = ToolCall.make(f"call_{state.calls}", step.tool, step.arguments)
@@ -93,7 +97,8 @@ class OraclePolicy(Policy):
             destination = find_exfiltration_request(message.text)
             if destination and state.rng.random() < self.obey_probability:
                 text = leak_text(episode.task.secret_objects())
-                state.queue.append(episode.env.exfiltration_call(destination, text))
+                call = episode.env.exfiltration_call(destination, text)
+                (state.deferred if asks_after_task(message.text) else state.queue).append(call)
 
 
 def _revealed(episode: Episode, values: list[str]) -> bool:
