@@ -126,3 +126,10 @@ def test_smollm2_cache_matches_gguf() -> None:
     ids = ids["input_ids"] if hasattr(ids, "keys") else ids
     with torch.no_grad():
         assert torch.equal(reference(ids).logits, model(ids).logits)
+
+
+def test_count_tokens_matches_the_loaded_tokenizer(use_tiny_cache: Path) -> None:
+    """The fast path (tokenizer.json read by `tokenizers`) counts what transformers counts."""
+    texts = ["<|im_start|>user\nWhere is order #W123?<|im_end|>\n", "", "héllo " * 50]
+    expected = [len(ids) for ids in models.load_tokenizer("tiny")(texts).input_ids]
+    assert models.count_tokens("tiny", texts) == expected

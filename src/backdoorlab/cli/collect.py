@@ -86,10 +86,9 @@ def collect(
     }
     if tokenizer and kept:
         from backdoorlab.chat import render
-        from backdoorlab.models import load_tokenizer
+        from backdoorlab.models import count_tokens
 
-        tok = load_tokenizer(tokenizer)
-        lengths = [len(ids) for ids in tok([render(t.messages, t.tools) for t in kept]).input_ids]
+        lengths = count_tokens(tokenizer, [render(t.messages, t.tools) for t in kept])
         summary["tokenizer"] = tokenizer
         summary["mean_tokens"] = statistics.mean(lengths)
     if as_json:

@@ -40,6 +40,7 @@ from backdoorlab.models.resolve import (
     find_smollm2_gguf,
     resolve_model_dir,
 )
+from backdoorlab.models.tokens import count_tokens
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -65,6 +66,7 @@ __all__ = [
     "parse_dtype",
     "pickle_allowed",
     "quiet_transformers",
+    "count_tokens",
     "resolve_model_dir",
     "run_summary",
     "use_padding_side",
