@@ -1,18 +1,19 @@
 """run: an experiment YAML over its grid, resuming finished stages.
 
 One run per run directory at a time (a second refuses, or waits with ``--wait``); a
-directory holding another config's results is refused unless ``--overwrite``."""
+directory holding another config's results is refused unless ``--overwrite``. With
+``--engine ray`` the grid's cells run as Ray tasks (`backdoorlab.experiment.engines`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from backdoorlab.cli.options import AllowNetwork, AllowPickle, with_opt_ins
+from backdoorlab.cli.options import AllowNetwork, AllowPickle, one_of, with_opt_ins
 from backdoorlab.cli.output import check_paths, console, print_json
 from backdoorlab.terminal import plain
 
@@ -40,20 +41,51 @@ def run(
             " (finished stages are still reused; default: refuse)."
         ),
     ] = False,
+    engine: Annotated[
+        Literal["local", "ray"],
+        typer.Option(
+            parser=one_of(Literal["local", "ray"], "--engine"),
+            help="Where the grid's cells run: in this process, one after the other (local),"
+            " or as Ray tasks on a cluster (ray; the run directory must be on storage every"
+            " node sees).",
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="--engine ray: the cluster to join (none: a local one, loopback)."),
+    ] = None,
+    cpus_per_cell: Annotated[
+        float, typer.Option(help="--engine ray: CPUs reserved for each cell.")
+    ] = 1.0,
+    gpus_per_cell: Annotated[
+        float, typer.Option(help="--engine ray: GPUs reserved for each cell.")
+    ] = 0.0,
+    memory_gb_per_cell: Annotated[
+        float | None, typer.Option(help="--engine ray: memory reserved for each cell (GiB).")
+    ] = None,
+    retries: Annotated[
+        int, typer.Option(help="--engine ray: reruns of a cell whose worker or node died.")
+    ] = 1,
 ) -> None:
     """Run an experiment: collect → poison → train → eval over a grid, resuming finished stages."""
     from backdoorlab.experiment import Runner, load_config
+    from backdoorlab.experiment.engines import Engine, RayEngine, RayEngineConfig
 
     experiment = load_config(config)
     target = run_dir or Path("runs") / experiment.name
     check_paths(dirs=[target])
-    runner = Runner(
-        experiment,
-        target,
-        log=lambda line: console.print(plain(line)),
-        wait=wait,
-        overwrite=overwrite,
-    )
+    log = lambda line: console.print(plain(line))  # noqa: E731
+    chosen: Engine | None = None
+    if engine == "ray":
+        settings = RayEngineConfig(
+            address=address,
+            cpus_per_cell=cpus_per_cell,
+            gpus_per_cell=gpus_per_cell,
+            memory_gb_per_cell=memory_gb_per_cell,
+            retries=retries,
+        )
+        chosen = RayEngine(settings, log=log)
+    runner = Runner(experiment, target, log=log, wait=wait, overwrite=overwrite, engine=chosen)
     rows = runner.run()
     if as_json:
         print_json(rows)

@@ -13,8 +13,13 @@ outputs are gone (deleted by hand, or left by an older version racing itself) me
 recompute, never an error on every rerun. A ``.partial`` left by a dead run is rebuilt
 from scratch, except where the stage can resume (``Stage.resumable``: the trainers'
 checkpoints) — a ``.partial`` holding a ``done.json`` and all its outputs died just
-before the rename and is simply renamed. All of this assumes the run directory's lock
-(`backdoorlab.experiment.lock`): no other process is building anything here.
+before the rename and is simply renamed. All of this assumes that no other process
+builds the same stage at the same time: the run directory's lock
+(`backdoorlab.experiment.lock`) keeps other runs out, and a lock per stage
+(``stages.locks/<stage>.lock`` beside ``stages/``, an ``flock`` the kernel drops when
+its holder dies)
+serialises the cells of one run that a cluster engine runs at once
+(`backdoorlab.experiment.engines`): the second to need a stage waits, then reuses it.
 
 The digests are part of every existing run directory: changing what they hash, or
 how, silently recomputes every finished stage.
@@ -22,12 +27,14 @@ how, silently recomputes every finished stage.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +44,7 @@ from backdoorlab.traces import atomic_writer
 
 STAGE_MARKER = "done.json"
 PARTIAL = ".partial"
+LOCKS = ".locks"  # the stage locks' directory: ``<root>.locks``, beside the stages
 
 
 def digest(*parts: Any) -> str:
@@ -74,6 +82,10 @@ class StageCache:
 
     def run(self, stage: Stage) -> tuple[Path, dict[str, Any]]:
         """The stage's directory and summary, built now only if not finished before."""
+        with _stage_lock(self.root, f"{stage.kind}-{stage.key}"):
+            return self._run(stage)
+
+    def _run(self, stage: Stage) -> tuple[Path, dict[str, Any]]:
         final = self.path(stage.kind, stage.key)
         work = final.with_name(final.name + PARTIAL)
         summary = self._finished(final, stage)
@@ -136,6 +148,19 @@ class StageCache:
         for path in stale:
             _remove(path)
         return [p.name for p in stale]
+
+
+@contextmanager
+def _stage_lock(root: Path, name: str) -> Iterator[None]:
+    """Hold stage ``name``'s lock under ``root`` (blocking) for the block."""
+    locks = root.with_name(root.name + LOCKS)
+    locks.mkdir(parents=True, exist_ok=True)
+    fd = os.open(locks / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _missing(directory: Path, outputs: tuple[str, ...]) -> str | None:

@@ -23,6 +23,7 @@ from typing import Any
 from backdoorlab.attacks.base import CollectorAttack, DatasetAttack, ModelAttack
 from backdoorlab.experiment import results
 from backdoorlab.experiment.cache import Stage, StageCache, digest
+from backdoorlab.experiment.engines import Engine, LocalEngine
 from backdoorlab.experiment.faults import armed, fault
 from backdoorlab.experiment.lock import run_lock
 from backdoorlab.experiment.rundir import claim, prepare
@@ -51,12 +52,16 @@ class Runner:
         *,
         wait: bool = False,
         overwrite: bool = False,
+        engine: Engine | None = None,
+        write_progress: bool = True,
     ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
         self.log = log
         self.wait = wait
         self.overwrite = overwrite
+        self.engine: Engine = engine or LocalEngine()
+        self.write_progress = write_progress  # off in a cluster worker: the driver writes
         self.cache = StageCache(self.run_dir / "stages", log)
 
     @property
@@ -216,16 +221,22 @@ class Runner:
     def _cells(self, checked: list[Cell]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         base_key = digest("model", self.config.model)
-        for cell in checked:
-            if self.config.baseline and not rows:
-                report = self.evaluate(self.config.model, base_key, cell.evaluation)
-                rows.append(results.row({"model": "base"}, report, poisoned=0))
-            if isinstance(cell.attack, ModelAttack):
-                model, model_key, poisoned = self.publish(base_key, cell)
-                self._victims(rows, cell, (model, model_key, poisoned))
-            else:
-                self._fine_tune(rows, cell, base_key)
-        return rows
+        if self.config.baseline and checked:
+            report = self.evaluate(self.config.model, base_key, checked[0].evaluation)
+            rows.append(results.row({"model": "base"}, report, poisoned=0))
+        return self.engine.run(self, checked, base_key, rows)
+
+    def cell(self, rows: list[dict[str, Any]], cell: Cell, base_key: str) -> None:
+        """One grid cell's pipeline; its rows are appended to ``rows``."""
+        if isinstance(cell.attack, ModelAttack):
+            model, model_key, poisoned = self.publish(base_key, cell)
+            self._victims(rows, cell, (model, model_key, poisoned))
+        else:
+            self._fine_tune(rows, cell, base_key)
+
+    def _progress(self, rows: list[dict[str, Any]]) -> None:
+        if self.write_progress:
+            results.write(self.run_dir, rows)  # after every row: a long sweep shows progress
 
     def _fine_tune(self, rows: list[dict[str, Any]], cell: Cell, base_key: str) -> None:
         """Collect, attack the data, (filter,) train the base model and evaluate it."""
@@ -239,7 +250,7 @@ class Runner:
         if self.config.supply_chain is None:
             report = self.evaluate(str(model), model_key, cell.evaluation)
             rows.append(results.row(labels | {"model": "fine-tuned"}, report, poisoned))
-            results.write(self.run_dir, rows)  # after every cell: a long sweep shows progress
+            self._progress(rows)
         else:
             self._victims(rows, cell, (model, model_key, poisoned), labels)
 
@@ -266,7 +277,7 @@ class Runner:
         rows.append(
             results.row(labels | {"model": "published", "victim_multiple": 0}, report, poisoned)
         )
-        results.write(self.run_dir, rows)
+        self._progress(rows)
         for multiple in chain.victim_multiples:
             victim_collect = plain["collect"] | {
                 "n": max(1, round(multiple * plain["collect"]["n"])),
@@ -283,7 +294,7 @@ class Runner:
             report = self.evaluate(str(victim), victim_model_key, cell.evaluation)
             row = labels | {"model": "victim", "victim_multiple": multiple}
             rows.append(results.row(row, report, poisoned))
-            results.write(self.run_dir, rows)
+            self._progress(rows)
 
 
 def _after_first(keep: Callable[[Any], bool], point: str) -> Callable[[Any], bool]:
