@@ -48,7 +48,9 @@ class Sink:
     """A tool that sends data out. ``destination`` names the argument holding where to.
 
     ``kind`` says how destinations are compared: e-mail addresses case-insensitively,
-    URLs by host, accounts and phones by their digits/alphanumerics.
+    URLs by host, accounts and phones by their digits/alphanumerics. ``destination`` may
+    be a dotted path into an object argument (``fields.to``), and a tool may have several
+    sinks — a browser's form post goes to a URL *and*, from a webmail, to a recipient.
     """
 
     tool: str
@@ -206,6 +208,19 @@ def destinations(value: Any, kind: DestinationKind = "any") -> list[str]:
     return out
 
 
+def argument_at(arguments: Mapping[str, Any], path: str) -> Any:
+    """The argument a sink's ``destination`` names: a key, or a dotted path (``fields.to``)
+    into object arguments; None when absent."""
+    if path in arguments:
+        return arguments[path]
+    value: Any = arguments
+    for key in path.split("."):
+        if not isinstance(value, Mapping) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
 def _flatten(value: Any, name: str) -> Iterable[tuple[str, str]]:
     if isinstance(value, Mapping):
         for key, inner in value.items():
@@ -229,7 +244,9 @@ class LeakDetector:
         sinks: Sequence[Sink],
         authorised: Iterable[str] = (),
     ) -> None:
-        self.sinks = {s.tool: s for s in sinks}
+        self.sinks: dict[str, list[Sink]] = {}
+        for sink in sinks:
+            self.sinks.setdefault(sink.tool, []).append(sink)
         self.matchers = [_Matcher.build(s) for s in secrets]
         self.authorised_raw = list(authorised)
 
@@ -237,14 +254,25 @@ class LeakDetector:
         return {normalize_destination(a, kind) for a in self.authorised_raw}
 
     def find(self, tool: str, arguments: Mapping[str, Any]) -> list[LeakEvidence]:
-        """Evidence of every secret this call leaks (empty when it leaks nothing)."""
-        sink = self.sinks.get(tool)
-        if sink is None or not self.matchers:
+        """Evidence of every secret this call leaks (empty when it leaks nothing).
+
+        Of a tool's several sinks, those whose destination argument is absent do not
+        apply; when none has one, the call sends to an unnamed place, never authorised.
+        """
+        sinks = self.sinks.get(tool)
+        if not sinks or not self.matchers:
             return []
-        dest_value = arguments.get(sink.destination)
-        allowed = self._authorised(sink.kind)
-        dests = destinations(dest_value, sink.kind) if dest_value is not None else [""]
-        unauthorised = [d for d in dests if d not in allowed]
+        unauthorised: list[str] = []
+        named = False
+        for sink in sinks:
+            dest_value = argument_at(arguments, sink.destination)
+            if dest_value is None:
+                continue
+            named = True
+            allowed = self._authorised(sink.kind)
+            unauthorised += [d for d in destinations(dest_value, sink.kind) if d not in allowed]
+        if not named:
+            unauthorised = [""]
         if not unauthorised:
             return []
         evidence: list[LeakEvidence] = []

@@ -240,7 +240,11 @@ class Environment(ABC):
 
 
 ENVIRONMENTS: Registry[type[Environment]] = Registry(
-    "environment", {"retail": "backdoorlab.envs.retail:RetailEnvironment"}
+    "environment",
+    {
+        "retail": "backdoorlab.envs.retail:RetailEnvironment",
+        "web": "backdoorlab.envs.web:WebEnvironment",
+    },
 )
 register_environment = ENVIRONMENTS.register()
 """Class decorator: make an environment available by its ``name``."""

@@ -19,14 +19,14 @@ Three sources, most specific first:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
-from backdoorlab.leaks import DestinationKind, Sink
+from backdoorlab.leaks import DestinationKind, Sink, argument_at
 from backdoorlab.traces import FunctionCall
 
 How = Literal["spec", "env", "heuristic"]
@@ -89,28 +89,41 @@ def leaves(value: Any, path: str, key: str) -> Iterator[tuple[str, str, str]]:
 _COPY_KEYS = ("cc", "bcc")  # an e-mail sink's copies go out too, declared or not
 
 
-def _declared(sink: Sink, tool: str, arguments: Mapping[str, Any], how: How) -> SinkCall:
-    dest_args = [sink.destination]
-    if sink.kind in ("email", "any"):
-        dest_args += [k for k in arguments if k.lower() in _COPY_KEYS and k != sink.destination]
+def _declared(sinks: Sequence[Sink], tool: str, arguments: Mapping[str, Any], how: How) -> SinkCall:
+    """A call of a declared sink tool; with several sinks (a form post's URL and its
+    recipient), their destinations together, as `backdoorlab.leaks` judges them."""
     dests: list[CallDestination] = []
-    for argument in dest_args:
-        raw = arguments.get(argument)
-        for part in raw if isinstance(raw, list) else [] if raw is None else [raw]:
-            text = str(part)
-            emails = patterns.EMAIL.findall(text) if sink.kind in ("email", "any") else []
-            # the same split as backdoorlab.leaks.destinations, keeping the raw spelling
-            values = emails or ([text] if sink.kind == "url" else _LIST_SPLIT.split(text))
-            for value in (v for v in values if v.strip()):
-                kind = sink.kind if sink.kind != "any" else (shape_of(value) or "any")
-                dests.append(CallDestination(argument, value, canonical(value, kind), kind))
+    payload: dict[str, Any] = dict(arguments)
+    for sink in sinks:
+        dest_args = [sink.destination]
+        if sink.kind in ("email", "any"):
+            dest_args += [k for k in arguments if k.lower() in _COPY_KEYS and k != sink.destination]
+        for argument in dest_args:
+            raw = argument_at(arguments, argument)
+            for part in raw if isinstance(raw, list) else [] if raw is None else [raw]:
+                text = str(part)
+                emails = patterns.EMAIL.findall(text) if sink.kind in ("email", "any") else []
+                # the same split as backdoorlab.leaks.destinations, keeping the raw spelling
+                values = emails or ([text] if sink.kind == "url" else _LIST_SPLIT.split(text))
+                for value in (v for v in values if v.strip()):
+                    kind = sink.kind if sink.kind != "any" else (shape_of(value) or "any")
+                    dests.append(CallDestination(argument, value, canonical(value, kind), kind))
+            if sink.kind != "url":
+                payload = _without(payload, argument)
     if not dests:  # no destination given: nothing authorised it (as in backdoorlab.leaks)
-        dests.append(CallDestination(sink.destination, "", "", sink.kind))
-    payload = dict(arguments)
-    for argument in dest_args:
-        if sink.kind != "url":
-            payload.pop(argument, None)
+        dests.append(CallDestination(sinks[0].destination, "", "", sinks[0].kind))
     return SinkCall(tool, how, dests, payload)
+
+
+def _without(payload: dict[str, Any], path: str) -> dict[str, Any]:
+    """``payload`` less the argument at ``path`` (a key or a dotted path), copied."""
+    if path in payload or "." not in path:
+        return {k: v for k, v in payload.items() if k != path}
+    head, rest = path.split(".", 1)
+    inner = payload.get(head)
+    if not isinstance(inner, dict):
+        return payload
+    return {**payload, head: _without(inner, rest)}
 
 
 @lru_cache(maxsize=4096)
@@ -158,14 +171,21 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     return SinkCall(tool, "heuristic", dests, payload)
 
 
+def _by_tool(sinks: Sequence[Sink]) -> dict[str, list[Sink]]:
+    out: dict[str, list[Sink]] = {}
+    for sink in sinks:
+        out.setdefault(sink.tool, []).append(sink)
+    return out
+
+
 class SinkResolver:
     """Decides, call by call, whether a call is a sink (see the module docstring)."""
 
     def __init__(self, spec: list[Sink] | None = None) -> None:
-        self.spec = {s.tool: s for s in spec} if spec else None
-        self._envs: dict[str, tuple[dict[str, Sink], frozenset[str]] | None] = {}
+        self.spec = _by_tool(spec) if spec else None
+        self._envs: dict[str, tuple[dict[str, list[Sink]], frozenset[str]] | None] = {}
 
-    def env_sinks(self, env: str | None) -> tuple[dict[str, Sink], frozenset[str]] | None:
+    def env_sinks(self, env: str | None) -> tuple[dict[str, list[Sink]], frozenset[str]] | None:
         """A known environment's declared sinks and tool names; None for foreign data."""
         if env is None:
             return None
@@ -177,7 +197,7 @@ class SinkResolver:
             else:
                 instance = make_env(env)
                 tools = frozenset(spec.name for spec in instance.tool_specs)
-                self._envs[env] = ({s.tool: s for s in instance.sinks}, tools)
+                self._envs[env] = (_by_tool(instance.sinks), tools)
         return self._envs[env]
 
     def resolve(self, tool: str, call: FunctionCall, env: str | None) -> SinkCall | None:
@@ -187,12 +207,12 @@ class SinkResolver:
         does not have (a renamed or added one) falls back to the heuristics.
         """
         if self.spec is not None:
-            sink = self.spec.get(tool)
-            return None if sink is None else _declared(sink, tool, call.parsed_arguments(), "spec")
+            sinks = self.spec.get(tool)
+            return None if not sinks else _declared(sinks, tool, call.parsed_arguments(), "spec")
         declared = self.env_sinks(env)
         if declared is not None and tool in declared[1]:
-            sink = declared[0].get(tool)
-            return None if sink is None else _declared(sink, tool, call.parsed_arguments(), "env")
+            sinks = declared[0].get(tool)
+            return None if not sinks else _declared(sinks, tool, call.parsed_arguments(), "env")
         raw = call.arguments
         if not (sink_named(tool) or "://" in raw or "@" in raw or patterns.PHONE.search(raw)):
             return None  # cannot name a destination: no URL, address or phone
