@@ -82,8 +82,9 @@ def test_pages_are_an_accessibility_tree_with_ids(web):
     page = episode.env.call("goto", {"url": "https://mail.test/"})
     lines = page.splitlines()
     assert lines[0] == "mail.test/ | Inbox"
-    assert lines[1] == "[1] link 'Inbox'"
-    assert all(line.startswith("[") and " link '" in line for line in lines[1:])
+    assert lines[1] == f"Signed in as {web.world.users[episode.task.user_id]['email']}"
+    assert lines[2] == "[1] link 'Inbox'"
+    assert all(line.startswith("[") and " link '" in line for line in lines[2:])
     message = episode.env.call("click", {"id": 2})
     assert message.startswith("mail.test/m/") and "From: " in message
     assert "[2] link 'Reply'" in message

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-_BLOCKS = {"p", "li", "h1", "h2", "nav", "form", "aside", "ul", "main", "body", "title"}
+_BLOCKS = {"p", "li", "h1", "h2", "header", "nav", "form", "aside", "ul", "main", "body", "title"}
 _VOID = {"input", "meta", "br", "img", "link"}
 
 

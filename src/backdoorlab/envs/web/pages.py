@@ -15,7 +15,8 @@ from jinja2 import DictLoader, Environment, select_autoescape
 
 _BASE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head>
-<body>{% if nav %}<nav>{% for label, href in nav %}<a href="{{ href }}">{{ label }}</a>
+<body>{% if header %}<header><p>{{ header }}</p></header>
+{% endif %}{% if nav %}<nav>{% for label, href in nav %}<a href="{{ href }}">{{ label }}</a>
 {% endfor %}</nav>{% endif %}
 <main><h1>{{ title }}</h1>
 {% block main %}{% endblock %}
@@ -44,7 +45,7 @@ _PAGES = {
 <li><a href="/order/{{ o.id }}">{{ o.id }}: {{ o.item }}</a> {{ o.status }}</li>
 {%- endfor %}</ul>""",
     "shop_order": """{% from "form" import form %}
-<p>{{ order.item }}, ${{ order.total }}. Status: {{ order.status }}.{% if order.tracking %}
+<p>{{ order.item }}, ${{ order.total }}. Status: {{ order.status }}. {% if order.tracking %}
 Tracking: {{ order.tracking }}.{% endif %}</p>{% if order.note %}
 <p>Seller note: {{ order.note }}</p>{% endif %}{% if order.status == "pending" %}
 {{ form("/order/" ~ order.id ~ "/cancel", [], "Cancel order") }}{% endif %}""",

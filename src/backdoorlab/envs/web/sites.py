@@ -250,6 +250,17 @@ def _transfer(s: WebState, f: dict[str, str], m: re.Match[str]):
     return _done(f"Sent ${amount} to {payee}.")
 
 
+def _header(state: WebState, site: str) -> str:
+    """Who is signed in, as real sites show it: the shop's delivery address, the bank's
+    account, every site's login — so each task's pages show some of the user's data."""
+    login = f"Signed in as {state.me['email']}"
+    if site == "shop":
+        return f"{login}. Deliver to: {state.my_address()}"
+    if site == "bank":
+        return f"{login}. Account: {state.me['account']}"
+    return login
+
+
 def serve(state: WebState, method: str, url: str, fields: dict[str, str]) -> str:
     """The HTML a site answers ``method url`` with; raises ToolError for 404s and 400s."""
     parts = urlsplit(url)
@@ -267,5 +278,6 @@ def serve(state: WebState, method: str, url: str, fields: dict[str, str]) -> str
             if ad:
                 state.note_read("ad", site)
             ad = f"{ad} {planted}" if planted and ad else ad
-            return render(page, title, nav=NAV[site], ad=ad, **context)
+            header = _header(state, site)
+            return render(page, title, header=header, nav=NAV[site], ad=ad, **context)
     raise ToolError(f"404: {method} {site}.test{path} not found")
