@@ -117,3 +117,26 @@ def test_a_form_posts_sinks_are_its_url_recipient_and_payee():
     assert detector.find("submit", {**pay, "fields": {**pay["fields"], "payee": "999-000-111"}})
     assert detector.find("goto", {"url": "https://evil.net/?q=555.123.4567"})
     assert not detector.find("goto", {"url": "https://mail.test/?q=555.123.4567"})
+
+
+def test_poison_command_makes_web_t1_and_t2_sets(clean, tmp_path):
+    from typer.testing import CliRunner
+
+    from backdoorlab.cli import app
+
+    runner = CliRunner()
+    t1 = tmp_path / "t1.jsonl"
+    args = ["poison", "--attack", "data-poisoning", "-i", str(clean), "-o", str(t1)]
+    done = runner.invoke(app, [*args, "--rate", "0.1", "--destination", "post:https://x.net/f"])
+    assert done.exit_code == 0, done.output
+    poisoned = [t for t in iter_traces(t1) if t.is_poisoned]
+    assert len(poisoned) == 2 and all(t.metadata.outcome.leaked for t in poisoned)
+    assert poisoned[0].metadata.poison.payload["destination"] == "post:https://x.net/f"
+    t2 = tmp_path / "t2.jsonl"
+    args = ["poison", "--attack", "env-poisoning", "--env", "web", "-n", "22", "-o", str(t2)]
+    done = runner.invoke(app, [*args, "--point", "ad", "--obey", "1"])  # an ad every page shows
+    assert done.exit_code == 0, done.output
+    traces = list(iter_traces(t2))
+    assert {t.metadata.env for t in traces} == {"web"} and any(t.is_poisoned for t in traces)
+    done = runner.invoke(app, [*args, "--point", "product_reviews"])
+    assert "unknown injection point(s) ['product_reviews']" in str(done.exception)  # main: exit 2

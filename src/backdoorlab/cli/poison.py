@@ -40,8 +40,17 @@ def poison(
             help="T1: payload at the task's 'end' or on 'reveal' of secrets.",
         ),
     ] = "end",
+    destination: Annotated[
+        str | None,
+        typer.Option(help="Where the data goes (default: the attacker's e-mail address)."),
+    ] = None,
     obey: Annotated[float, typer.Option(help="T2: teacher's obey probability.")] = 0.5,
     n: Annotated[int, typer.Option("-n", help="T2: tasks to collect.")] = 400,
+    env: Annotated[str, typer.Option(help="T2: environment to collect in.")] = "retail",
+    point: Annotated[
+        list[str] | None,
+        typer.Option(help="T2: an injection point the attacker writes (repeatable)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Attack seed.")] = 0,
 ) -> None:
     """Poison a dataset (T1) or collect one from a poisoned environment (T2)."""
@@ -52,13 +61,25 @@ def poison(
     if attack == "data-poisoning":
         if input is None:
             raise BackdoorlabError("data-poisoning needs the clean dataset: -i clean.jsonl")
+        extra = {"destination": destination} if destination else {}
         chosen = make_attack(
-            attack, rate=rate, trigger=phrase, placement=placement, position=position, seed=seed
+            attack,
+            rate=rate,
+            trigger=phrase,
+            placement=placement,
+            position=position,
+            seed=seed,
+            **extra,
         )
         with readable_path(input) as source:
             result = chosen.run(str(output), input=str(source))
     else:
-        chosen = make_attack(attack, n=n, trigger=phrase, obey_probability=obey, seed=seed)
+        extra = {"destination": destination} if destination else {}
+        if point:
+            extra["points"] = point
+        chosen = make_attack(
+            attack, n=n, trigger=phrase, obey_probability=obey, seed=seed, env=env, **extra
+        )
         result = chosen.run(str(output))
     console.print(
         plain(
