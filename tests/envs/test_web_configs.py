@@ -11,7 +11,7 @@ from backdoorlab.experiment import check, load_config
 CONFIGS = Path(__file__).parents[2] / "configs"
 
 
-@pytest.mark.parametrize("name", ["web-clean-sft", "web-t1"])
+@pytest.mark.parametrize("name", ["web-clean-sft", "web-t1", "web-t2"])
 def test_web_configs_validate(name):
     config = load_config(CONFIGS / f"{name}.yaml")
     assert config.env == "web"
