@@ -202,3 +202,15 @@ def test_observation_slots_are_what_the_plan_reads(web):
     assert web.observation_slots(tasks["order_tracking"])[0][0] == "order_note"
     assert web.observation_slots(tasks["order_status"]) == [("ad", "shop")]
     assert all(isinstance(t, Task) for t in tasks.values())
+
+
+def test_back_after_a_form_post_shows_the_form_again_without_re_posting(web):
+    env = _episode(web, "reply_email").env
+    env.call("goto", {"url": "https://mail.test/compose"})
+    fields = {"to": "a@example.org", "subject": "s", "body": "b"}
+    assert env.call("submit", {"url": "https://mail.test/send", "fields": fields}).startswith(
+        "mail.test/send | Done"
+    )
+    assert env.call("back", {}).startswith("mail.test/compose | Compose")
+    assert len(env.state.outbox) == 1
+    assert env.call("back", {}) == "Error: no page to go back to"

@@ -181,7 +181,11 @@ def back(state: WebState) -> str:
     if not state.history:
         raise ToolError("no page to go back to")
     url = state.history.pop()
-    result = _load(state, "GET", url, {})
+    try:
+        result = _load(state, "GET", url, {})
+    except ToolError:
+        state.history.append(url)  # still there to go back to
+        raise
     state.history.pop()  # going back is not a new history entry
     return result
 
