@@ -35,7 +35,7 @@ Bf16 = Literal["auto", "true", "false"]
 Victim = Literal["full", "lora", "mixed"]
 AuditFailOn = Literal["none", "low", "medium", "high"]
 ScanFailOn = Literal["none", "suspicious", "backdoored"]
-Env = Literal["retail"]
+Env = Literal["retail", "web"]
 """The built-in environments (the registry may hold more)."""
 Policy = Literal["oracle", "hf"]
 """The built-in policies (the registry may hold more)."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from backdoorlab.cli.options import DatasetAttack, Placement, Position, one_of
+from backdoorlab.cli.options import DatasetAttack, Env, Placement, Position, known, one_of
 from backdoorlab.cli.output import check_paths, console, readable_path
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.terminal import plain
@@ -46,7 +46,9 @@ def poison(
     ] = None,
     obey: Annotated[float, typer.Option(help="T2: teacher's obey probability.")] = 0.5,
     n: Annotated[int, typer.Option("-n", help="T2: tasks to collect.")] = 400,
-    env: Annotated[str, typer.Option(help="T2: environment to collect in.")] = "retail",
+    env: Annotated[
+        Env, typer.Option(parser=known, help="T2: environment to collect in.")
+    ] = "retail",
     point: Annotated[
         list[str] | None,
         typer.Option(help="T2: an injection point the attacker writes (repeatable)."),
