@@ -159,7 +159,7 @@ def _thread(fake: Faker, rng: random.Random, tid: str, board: str) -> dict[str, 
 def build_world(seed: int, n_users: int = 200) -> WebWorld:
     """Generate the world of ``seed``; every fifth user belongs to the test split."""
     rng = random.Random(f"web-world:{seed}")
-    fake = Faker("en_US")
+    fake = Faker("en_US", use_weighting=False)  # uniform draws: 5x faster, as deterministic
     fake.seed_instance(seed)
     products = _products(rng, fake)
     threads = {}
