@@ -6,6 +6,11 @@ differ only in the tasks, the policy, an optional hook that prepares each episod
 attack planting its trigger) and which traces they keep (the usual success filter, or
 success *and* leak for a poisoned replay). Every episode's outcome is returned, kept or
 not, so a caller can report success and leak rates over all of them.
+
+A collection that fails midway (a model server gone, a `BackdoorlabError` from the
+policy) keeps what it finished: the kept traces of the finished episodes are written
+next to the output as ``NAME.partial.jsonl`` — never over it, so an earlier complete
+file survives — and the error says where and how many.
 """
 
 from __future__ import annotations
@@ -17,12 +22,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backdoorlab.envs.base import Environment, Task
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import is_stdio
 from backdoorlab.policies.base import Policy
 from backdoorlab.rollout import EpisodeResult, PrepareHook, iter_rollout
 from backdoorlab.stats import Rate
 from backdoorlab.traces import Outcome, Trace, write_traces
 
-__all__ = ["KEEP", "Collection", "KeepFn", "collect_traces", "succeeded"]
+__all__ = [
+    "KEEP",
+    "Collection",
+    "CollectionInterrupted",
+    "KeepFn",
+    "collect_traces",
+    "partial_path",
+    "succeeded",
+]
 
 KeepFn = Callable[[EpisodeResult], bool]
 """Whether an episode's trace is kept."""
@@ -35,6 +50,24 @@ def succeeded(result: EpisodeResult) -> bool:
 
 KEEP: dict[str, KeepFn | None] = {"all": None, "success": succeeded}
 """The filters ``collect --keep`` offers, by name (``None``: keep every trace)."""
+
+
+class CollectionInterrupted(BackdoorlabError):
+    """A collection stopped by an error; its finished episodes' traces were kept."""
+
+    def __init__(self, message: str, partial: Path | None, written: int) -> None:
+        super().__init__(message)
+        self.partial = partial
+        self.written = written
+
+
+def partial_path(output: str | os.PathLike[str]) -> Path:
+    """Where an interrupted collection to ``output`` keeps its finished traces."""
+    path = Path(output)
+    for suffix in (".jsonl.gz", ".jsonl"):
+        if path.name.endswith(suffix):
+            return path.with_name(f"{path.name[: -len(suffix)]}.partial{suffix}")
+    return path.with_name(f"{path.name}.partial.jsonl")
 
 
 @dataclass
@@ -82,22 +115,53 @@ def collect_traces(
     """Run ``policy`` on ``tasks``; keep the traces ``keep`` accepts (all without it).
 
     With ``output``, the kept traces are written there as JSONL, atomically: a failure
-    midway leaves any earlier file untouched. ``progress(done, total)`` is called after
-    each episode.
+    midway leaves any earlier file untouched, and the finished episodes' kept traces go
+    to `partial_path` instead (`CollectionInterrupted`; episodes finish a ``batch_size``
+    at a time). ``progress(done, total)`` is called after each episode.
     """
     kept: list[Trace] = []
     outcomes: list[Outcome] = []
     results = iter_rollout(
         env, policy, tasks, batch_size=batch_size, max_steps=max_steps, prepare=prepare
     )
-    for done, result in enumerate(results, start=1):
-        outcomes.append(result.outcome)
-        if keep is None or keep(result):
-            kept.append(result.trace)
-        if progress is not None:
-            progress(done, len(tasks))
+    try:
+        for done, result in enumerate(results, start=1):
+            outcomes.append(result.outcome)
+            if keep is None or keep(result):
+                kept.append(result.trace)
+            if progress is not None:
+                progress(done, len(tasks))
+    except BackdoorlabError as error:
+        raise _interrupted(error, output, kept, len(outcomes), len(tasks)) from error
     path = None
     if output is not None:
         path = Path(output)
         write_traces(path, kept)
     return Collection(traces=kept, outcomes=outcomes, path=path)
+
+
+def _interrupted(
+    error: BackdoorlabError,
+    output: str | os.PathLike[str] | None,
+    kept: list[Trace],
+    finished: int,
+    total: int,
+) -> BackdoorlabError:
+    """``error``, after the finished episodes' kept traces were written aside."""
+    if output is None or not kept:
+        if output is None or finished == 0:
+            return error
+        return CollectionInterrupted(
+            f"{error} (after {finished} of {total} episodes; none of their traces was kept)",
+            None,
+            0,
+        )
+    target = Path(output) if is_stdio(output) else partial_path(output)
+    write_traces(target, kept)
+    where = "stdout" if is_stdio(output) else str(target)
+    return CollectionInterrupted(
+        f"{error} — the {len(kept)} traces of the {finished} of {total} episodes finished "
+        f"before it are in {where}",
+        None if is_stdio(output) else target,
+        len(kept),
+    )

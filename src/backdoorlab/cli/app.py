@@ -12,7 +12,18 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from backdoorlab.cli import attack, audit, collect, eval, poison, run, scan, show, train
+from backdoorlab.cli import (
+    attack,
+    audit,
+    collect,
+    eval,
+    poison,
+    run,
+    scan,
+    serve,
+    show,
+    train,
+)
 from backdoorlab.cli.output import console
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.terminal import inert
@@ -57,6 +68,7 @@ app.command("eval")(eval.evaluate_command)
 app.command()(audit.audit)
 app.command()(scan.scan)
 app.command()(run.run)
+app.command()(serve.serve)
 
 
 def main() -> None:

@@ -12,16 +12,24 @@ from rich.table import Table
 from backdoorlab.cli.options import (
     AllowNetwork,
     AllowPickle,
+    ApiKeyEnv,
+    BaseUrl,
+    Concurrency,
     Env,
     Keep,
+    MaxRetries,
+    ModelOption,
     Policy,
     Split,
+    Timeout,
     known,
     one_of,
+    policy_spec,
     with_opt_ins,
 )
 from backdoorlab.cli.output import (
     check_paths,
+    console,
     one_stdout,
     print_json,
     progress_bar,
@@ -43,7 +51,22 @@ def collect(
     n: Annotated[int, typer.Option("-n", help="Number of tasks.", min=1)] = 500,
     seed: Annotated[int, typer.Option(help="Seed for drawing tasks.")] = 0,
     env_seed: Annotated[int, typer.Option(help="Seed the environment's world is built from.")] = 0,
-    policy: Annotated[Policy, typer.Option(parser=known, help="Policy that acts.")] = "oracle",
+    policy: Annotated[
+        Policy, typer.Option(parser=known, help="Policy that acts (hf, openai: a model).")
+    ] = "oracle",
+    model: ModelOption = None,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    concurrency: Concurrency = 8,
+    max_retries: MaxRetries = 4,
+    timeout: Timeout = 120.0,
+    batch_size: Annotated[
+        int, typer.Option(help="Episodes run together (a model policy's batch).", min=1)
+    ] = 32,
+    max_steps: Annotated[int, typer.Option(help="Turn limit per episode.", min=1)] = 12,
+    max_new_tokens: Annotated[
+        int, typer.Option(help="Token limit per turn (hf, openai).", min=1)
+    ] = 160,
     keep: Annotated[
         Keep, typer.Option(parser=one_of(Keep, "--keep"), help="Which traces to keep.")
     ] = "all",
@@ -54,15 +77,29 @@ def collect(
     allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Run a policy on tasks of an environment and write the traces."""
+    """Run a policy on tasks of an environment and write the traces.
+
+    The policy is the oracle, a local model (--policy hf --model NAME) or a served one
+    (--policy openai --base-url URL --model NAME). If the run fails midway, the traces of
+    the episodes it finished are kept in NAME.partial.jsonl next to the output.
+    """
     from backdoorlab.collect import KEEP, collect_traces
     from backdoorlab.envs import make_env
-    from backdoorlab.policies import make_policy
 
+    spec = policy_spec(
+        policy,
+        model,
+        base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        max_retries=max_retries,
+        timeout=timeout,
+    )
     one_stdout(as_json, **{"-o": output})
     check_paths(files=[output])
     environment = make_env(env, seed=env_seed)
-    agent = make_policy(policy)
+    with console.status(plain(f"loading {spec.describe()}")):
+        agent = spec.build(max_new_tokens=max_new_tokens, batch_size=batch_size)
     tasks = environment.tasks(split, n, seed=seed)
 
     with progress_bar() as progress:
@@ -73,6 +110,8 @@ def collect(
             tasks,
             output=output,
             keep=KEEP[keep],
+            batch_size=batch_size,
+            max_steps=max_steps,
             progress=lambda done, total: progress.update(bar, completed=done),
         )
     kept = collected.traces

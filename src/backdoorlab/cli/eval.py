@@ -11,10 +11,17 @@ from rich.table import Table
 from backdoorlab.cli.options import (
     AllowNetwork,
     AllowPickle,
+    ApiKeyEnv,
+    BaseUrl,
+    Concurrency,
     Env,
+    MaxRetries,
     Placement,
+    Policy,
+    Timeout,
     known,
     one_of,
+    policy_spec,
     with_opt_ins,
 )
 from backdoorlab.cli.output import check_paths, console, one_stdout, print_json, results_console
@@ -23,7 +30,24 @@ from backdoorlab.terminal import plain
 
 @with_opt_ins
 def evaluate_command(
-    model: Annotated[str, typer.Option(help="Model name, path or run directory; or 'oracle'.")],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Model name, path or run directory (or 'oracle'); with --policy openai, "
+            "the model name the server lists at /v1/models."
+        ),
+    ] = None,
+    policy: Annotated[
+        Policy | None,
+        typer.Option(
+            parser=known, help="Policy that acts (default: hf, or oracle).", show_default=False
+        ),
+    ] = None,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    concurrency: Concurrency = 8,
+    max_retries: MaxRetries = 4,
+    timeout: Timeout = 120.0,
     env: Annotated[Env, typer.Option(parser=known, help="Environment name.")] = "retail",
     n: Annotated[int, typer.Option("-n", help="Test tasks.", min=1)] = 100,
     seed: Annotated[int, typer.Option(help="Seed for drawing tasks.")] = 0,
@@ -44,15 +68,28 @@ def evaluate_command(
     allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
-    """Measure TSR, FTR (and with --trigger, ASR) on held-out test tasks."""
+    """Measure TSR, FTR (and with --trigger, ASR) on held-out test tasks.
+
+    The model is local (--model NAME, the hf policy) or served (--policy openai
+    --base-url URL --model NAME).
+    """
     import json
 
     from backdoorlab.envs import make_env
     from backdoorlab.evaluation import EvalConfig, evaluate
-    from backdoorlab.policies import make_policy
-    from backdoorlab.policies.hf import GenerationConfig
     from backdoorlab.traces import atomic_writer
 
+    if policy is None:
+        policy = "oracle" if model == "oracle" else "hf"
+    spec = policy_spec(
+        policy,
+        None if model == "oracle" and policy == "oracle" else model,
+        base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        max_retries=max_retries,
+        timeout=timeout,
+    )
     one_stdout(as_json, **{"-o": output})
     check_paths(files=[output], dirs=[traces])
     config = EvalConfig(
@@ -65,20 +102,18 @@ def evaluate_command(
         max_new_tokens=max_new_tokens,
     )
     environment = make_env(env, seed=env_seed)
-    generation = GenerationConfig(max_new_tokens=max_new_tokens, max_batch_size=batch_size)
-    with console.status(plain(f"loading {model}")):
-        if model == "oracle":
-            policy = make_policy("oracle")
-        else:
-            policy = make_policy("hf", model=model, generation=generation)
-    report = evaluate(environment, policy, config, traces_dir=traces)
+    with console.status(plain(f"loading {spec.describe()}")):
+        agent = spec.build(max_new_tokens=max_new_tokens, batch_size=batch_size)
+    report = evaluate(environment, agent, config, traces_dir=traces)
     if output is not None:
         with atomic_writer(output) as handle:
             json.dump(report, handle, indent=2)
     if as_json:
         print_json(report)
     else:
-        results_console(output).print(metrics_table(report, title=f"{model} on {env}/test"))
+        results_console(output).print(
+            metrics_table(report, title=f"{spec.describe()} on {env}/test")
+        )
 
 
 def metrics_table(report: dict, title: str) -> Table:

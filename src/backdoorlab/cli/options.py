@@ -1,5 +1,7 @@
 """Option types shared by the commands: value sets that ``--help`` lists as ``<a|b|c>``,
-and the two opt-ins of the commands that take a model (`AllowNetwork`, `AllowPickle`).
+the two opt-ins of the commands that take a model (`AllowNetwork`, `AllowPickle`), and
+the options naming the acting policy (`policy_spec`: ``--policy``, ``--model``,
+``--base-url`` and the server settings of ``--policy openai``).
 
 Each set is a ``Literal``; typer shows its values in ``--help``. The ``parser`` that goes
 with it decides what happens to a value outside the set:
@@ -37,7 +39,7 @@ AuditFailOn = Literal["none", "low", "medium", "high"]
 ScanFailOn = Literal["none", "suspicious", "backdoored"]
 Env = Literal["retail", "web"]
 """The built-in environments (the registry may hold more)."""
-Policy = Literal["oracle", "hf"]
+Policy = Literal["oracle", "hf", "openai"]
 """The built-in policies (the registry may hold more)."""
 Device = Literal["cpu", "cuda"]
 """Any torch device string works (``cuda:1``); these two are the usual ones."""
@@ -103,3 +105,65 @@ def with_opt_ins(command: Callable[..., T]) -> Callable[..., T]:
             return command(*args, **kwargs)
 
     return run
+
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="--policy hf: a built-in name, a model or run directory, or org/name; "
+        "--policy openai: the model name the server lists at /v1/models.",
+    ),
+]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="--policy openai: the server's base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, "
+        "llama.cpp, `backdoorlab serve`, a hosted API). Giving it is consent to reach it."
+    ),
+]
+ApiKeyEnv = Annotated[
+    str,
+    typer.Option(help="--policy openai: environment variable holding the API key."),
+]
+Concurrency = Annotated[
+    int, typer.Option(help="--policy openai: requests in flight at most.", min=1, max=1024)
+]
+MaxRetries = Annotated[
+    int,
+    typer.Option(
+        help="--policy openai: retries on connection errors, 429 and 5xx (exponential backoff).",
+        min=0,
+        max=20,
+    ),
+]
+Timeout = Annotated[
+    float, typer.Option(help="--policy openai: seconds one request may take.", min=0.001)
+]
+
+
+def policy_spec(
+    policy: str,
+    model: str | None,
+    base_url: str | None,
+    *,
+    api_key_env: str = "OPENAI_API_KEY",
+    concurrency: int = 8,
+    max_retries: int = 4,
+    timeout: float = 120.0,
+) -> Any:  # -> backdoorlab.policies.spec.PolicySpec
+    """The policy the options name; a missing or contradictory option fails in one line."""
+    from backdoorlab.policies.spec import PolicySpec, policy_problem
+
+    problem = policy_problem(policy, model, base_url)
+    if problem is not None:
+        raise BackdoorlabError(problem)
+    return PolicySpec(
+        name=policy,
+        model=model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        max_retries=max_retries,
+        timeout=timeout,
+    )

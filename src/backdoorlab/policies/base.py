@@ -99,6 +99,8 @@ POLICIES: Registry[type[Policy]] = Registry(
         "oracle": "backdoorlab.policies.oracle:OraclePolicy",
         # torch and transformers load only when a model policy is asked for
         "hf": "backdoorlab.policies.hf:HFPolicy",
+        # a chat-completions server through the openai client (vLLM, `backdoorlab serve`)
+        "openai": "backdoorlab.policies.openai:OpenAIPolicy",
     },
 )
 register_policy = POLICIES.register()

@@ -1,0 +1,69 @@
+"""The OpenAI-compatible HTTP API of `serve`: ``/v1/models`` and ``/v1/chat/completions``.
+
+FastAPI does the HTTP and the validation; errors come back in OpenAI's shape (``{"error":
+{"message", "type", "code"}}``) with the status codes the official client maps to its
+typed exceptions: 400 for a request it cannot answer, 404 for a model it does not serve
+(``model_not_found``), 500 when generation fails.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from backdoorlab.serving.engine import Engine
+from backdoorlab.serving.schema import ChatRequest, completion, error_body, model_list
+
+
+def create_app(engine: Engine, served_name: str, *, max_tokens: int = 4096) -> FastAPI:
+    """The API over ``engine``, answering for the model named ``served_name``.
+
+    ``max_tokens`` bounds what a request may ask per turn (the decode cache is
+    allocated for it up front).
+    """
+    created = int(time.time())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await engine.start()
+        yield
+        await engine.stop()
+
+    app = FastAPI(title="backdoorlab serve", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+        return JSONResponse(error_body(message, "invalid_request_error"), status_code=400)
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        return model_list(served_name, created)
+
+    @app.post("/v1/chat/completions", response_model=None)
+    async def chat(request: ChatRequest) -> dict[str, Any] | JSONResponse:
+        if request.model != served_name:
+            message = f"The model '{request.model}' does not exist; this server has '{served_name}'"
+            body = error_body(message, "not_found_error", "model_not_found")
+            return JSONResponse(body, status_code=404)
+        problem = request.unsupported()
+        if problem is None and request.token_limit() > max_tokens:
+            problem = f"max_tokens {request.token_limit()} is above this server's {max_tokens}"
+        if problem is not None:
+            return JSONResponse(error_body(problem, "invalid_request_error"), status_code=400)
+        try:
+            reply = await engine.complete(request)
+        except Exception as exc:  # noqa: BLE001 - the client gets the reason, the server lives
+            message = f"generation failed: {type(exc).__name__}: {exc}"
+            return JSONResponse(error_body(message[:500], "server_error"), status_code=500)
+        return completion(served_name, reply)
+
+    return app

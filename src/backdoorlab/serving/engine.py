@@ -1,0 +1,177 @@
+"""The model behind `serve`: chat requests answered by the ``hf`` policy, batched.
+
+Every request is answered by `HFPolicy.act`, the very code an in-process rollout runs
+(rendering in the model's own format, decoding, parsing the tool calls back), so a model
+behind the API acts exactly as it does in-process: greedy traces through ``serve`` +
+the ``openai`` policy equal the ``hf`` policy's (``tests/serving``).
+
+Requests that arrive while the model is busy wait, and the next `act` takes all of them
+at once (up to ``max_batch``): the batched decoding that makes the in-process policy
+fast serves concurrent clients the same way. Requests with different sampling settings
+go in separate batches. A conversation's key/value cache is kept between its turns, as
+the in-process policy keeps each episode's: the cache that answered a request is filed
+under the conversation it produced (the request's messages plus the reply), and the
+next turn, which starts with exactly those messages, continues from it (the policy
+re-reads only what differs, so a wrong match costs time, never correctness).
+
+The policy's ``act`` takes episodes; a request becomes an `Episode` with no task and an
+environment stand-in that carries only the request's tools — all ``act`` reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from backdoorlab.policies.base import Action, CacheSlot, Episode
+from backdoorlab.policies.hf import HFPolicy
+from backdoorlab.serving.schema import ChatRequest
+from backdoorlab.traces import Message
+
+ReplyHook = Callable[[Sequence[Message], Sequence[dict[str, Any]], Message], Message]
+"""Called with (conversation, tools, reply) before a reply is sent; returns the reply to
+send. The place for a guard that refuses a tool call (it returns the reply without it)."""
+
+
+@dataclass
+class _ToolsOnly:
+    """What `HFPolicy.act` reads of an episode's environment: its tools."""
+
+    tools: list[dict[str, Any]]
+
+
+@dataclass
+class _Pending:
+    request: ChatRequest
+    future: asyncio.Future[Action]
+    slot: CacheSlot[Any] = field(default_factory=CacheSlot)
+
+
+def _digests(tools: Sequence[dict[str, Any]], messages: Sequence[Message]) -> list[str]:
+    """One digest per prefix of ``messages`` (tools included), built incrementally."""
+    state = hashlib.sha256(json.dumps(list(tools), sort_keys=True).encode())
+    out = []
+    for message in messages:
+        state.update(json.dumps(message.model_dump(exclude_none=True), sort_keys=True).encode())
+        out.append(state.copy().hexdigest())
+    return out
+
+
+class Engine:
+    """Answers `ChatRequest`s with an `HFPolicy`, one batch at a time."""
+
+    def __init__(
+        self,
+        policy: HFPolicy,
+        *,
+        max_batch: int = 32,
+        conversations: int = 64,
+        on_reply: ReplyHook | None = None,
+    ) -> None:
+        self.policy = policy
+        self.max_batch = max_batch
+        self.conversations = conversations
+        self.on_reply = on_reply
+        self._greedy = policy.generation
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._caches: OrderedDict[str, Any] = OrderedDict()
+
+    async def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._worker = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    async def complete(self, request: ChatRequest) -> Message:
+        """The assistant's reply to ``request`` (after the reply hook, if any)."""
+        assert self._queue is not None, "Engine.start() first"
+        pending = _Pending(request, asyncio.get_running_loop().create_future())
+        await self._queue.put(pending)
+        action = await pending.future
+        reply = action.message
+        if self.on_reply is not None:
+            reply = self.on_reply(request.messages, request.active_tools(), reply)
+        return reply
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        while True:
+            batch = [await self._queue.get()]
+            await asyncio.sleep(0)  # let requests sent together arrive together
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            groups: dict[tuple[Any, ...], list[_Pending]] = {}
+            for pending in batch:
+                groups.setdefault(self._settings_key(pending.request), []).append(pending)
+            for items in groups.values():
+                try:
+                    actions = await asyncio.to_thread(self._act, items)
+                except Exception as exc:  # noqa: BLE001 - each client gets the error
+                    for pending in items:
+                        if not pending.future.done():
+                            pending.future.set_exception(exc)
+                    continue
+                for pending, action in zip(items, actions, strict=True):
+                    if not pending.future.done():  # a client may have gone
+                        pending.future.set_result(action)
+
+    @staticmethod
+    def _settings_key(request: ChatRequest) -> tuple[Any, ...]:
+        temperature = request.temperature or 0.0
+        top_p = request.top_p or 1.0
+        return (request.token_limit(), temperature, top_p if temperature else 1.0, request.seed)
+
+    def _act(self, items: list[_Pending]) -> list[Action]:
+        """One `act` over ``items`` (runs in a worker thread; one at a time)."""
+        request = items[0].request
+        max_tokens, temperature, top_p, seed = self._settings_key(request)
+        self.policy.generation = self._greedy.updated(
+            {"max_new_tokens": max_tokens, "do_sample": temperature > 0}
+            | ({"temperature": temperature, "top_p": top_p} if temperature else {})
+        )
+        self.policy.seed = seed or 0
+        episodes = []
+        for pending in items:
+            tools = pending.request.active_tools()
+            messages = list(pending.request.messages)
+            pending.slot.value = self._cached(tools, messages)
+            episodes.append(
+                Episode(
+                    task=cast(Any, None),
+                    env=cast(Any, _ToolsOnly(tools)),
+                    messages=messages,
+                    # the hf policy names calls call_<turn>_<i>: same ids as in-process
+                    steps=sum(m.role == "assistant" for m in messages),
+                    kv_cache=pending.slot,
+                )
+            )
+        actions = self.policy.act(episodes)
+        for pending, episode, action in zip(items, episodes, actions, strict=True):
+            if pending.slot.value is not None and not action.invalid:
+                key = _digests(episode.env.tools, [*episode.messages, action.message])[-1]
+                self._caches[key] = pending.slot.value
+                self._caches.move_to_end(key)
+                while len(self._caches) > self.conversations:
+                    self._caches.popitem(last=False)
+        return actions
+
+    def _cached(self, tools: list[dict[str, Any]], messages: list[Message]) -> Any:
+        """The cache kept after the latest turn of this conversation, if any."""
+        digests = _digests(tools, messages)
+        for index in range(len(messages) - 1, -1, -1):
+            if messages[index].role == "assistant":
+                found = self._caches.pop(digests[index], None)
+                if found is not None:
+                    return found
+        return None

@@ -1,0 +1,93 @@
+"""The request and response bodies of the OpenAI chat-completions API that `serve` speaks.
+
+Only what a tool-using agent needs: ``messages`` (parsed as `backdoorlab.traces.Message`,
+the trace format, which is OpenAI's), ``tools``, ``tool_choice`` ``auto``/``none``,
+``temperature``/``top_p``/``seed``, ``max_tokens`` (or ``max_completion_tokens``).
+Other fields clients send by default are ignored, as vLLM does; what would change the
+answer and is not supported (streaming, ``n`` > 1, a forced tool) is refused with a 400.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backdoorlab.traces import Message
+
+DEFAULT_MAX_TOKENS = 160
+"""As the hf policy's ``max_new_tokens``: a tool call with an e-mail body fits in ~90."""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    messages: list[Message] = Field(min_length=1)
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    temperature: float | None = Field(None, ge=0, le=2)
+    """None or 0: greedy (unlike OpenAI's default of 1: evaluations are reproducible)."""
+    top_p: float | None = Field(None, gt=0, le=1)
+    seed: int | None = None
+    max_tokens: int | None = Field(None, gt=0)
+    max_completion_tokens: int | None = Field(None, gt=0)
+    n: int = 1
+    stream: bool = False
+
+    def unsupported(self) -> str | None:
+        """Why this request cannot be answered as asked (None: it can)."""
+        if self.stream:
+            return "stream=true is not supported"
+        if self.n != 1:
+            return "only n=1 is supported"
+        if self.tool_choice not in (None, "auto", "none"):
+            return "tool_choice must be 'auto' or 'none'"
+        return None
+
+    def token_limit(self) -> int:
+        return self.max_completion_tokens or self.max_tokens or DEFAULT_MAX_TOKENS
+
+    def active_tools(self) -> list[dict[str, Any]]:
+        return [] if self.tool_choice == "none" else list(self.tools or [])
+
+
+def completion(model: str, message: Message) -> dict[str, Any]:
+    """A ``chat.completion`` object holding ``message``."""
+    body: dict[str, Any] = {"role": "assistant", "content": message.content}
+    if message.tool_calls:
+        body["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": c.function.model_dump()}
+            for c in message.tool_calls
+        ]
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": body,
+                "finish_reason": "tool_calls" if message.tool_calls else "stop",
+                "logprobs": None,
+            }
+        ],
+    }
+
+
+def model_list(name: str, created: int) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [{"id": name, "object": "model", "created": created, "owned_by": "backdoorlab"}],
+    }
+
+
+ErrorType = Literal["invalid_request_error", "not_found_error", "server_error"]
+
+
+def error_body(message: str, kind: ErrorType, code: str | None = None) -> dict[str, Any]:
+    """OpenAI's error shape, which clients turn into their typed exceptions."""
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
