@@ -1,0 +1,104 @@
+"""`serve` + the `openai` policy over loopback: the same traces as the hf policy in-process."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from serve_helpers import serving
+
+from backdoorlab.policies.hf import HFPolicy
+from backdoorlab.policies.openai import OpenAIPolicy
+from backdoorlab.rollout import rollout
+from backdoorlab.serving import Engine, create_app
+
+
+def _messages(results):
+    return [[m.model_dump() for m in r.trace.messages] for r in results]
+
+
+def _app(policy: HFPolicy, name: str = "tiny", **kwargs):
+    return create_app(Engine(policy, max_batch=8, **kwargs), name)
+
+
+def test_greedy_traces_through_serve_equal_the_in_process_ones(retail, tiny_policy_factory):
+    tasks = retail.tasks("test", 6, seed=3)
+    local = rollout(retail, tiny_policy_factory(), tasks, batch_size=6, max_steps=2)
+    with serving(_app(tiny_policy_factory())) as url:
+        remote_policy = OpenAIPolicy(base_url=url, model="tiny", max_tokens=12, concurrency=3)
+        remote = rollout(retail, remote_policy, tasks, batch_size=6, max_steps=2)
+    assert _messages(remote) == _messages(local)
+    assert [r.outcome for r in remote] == [r.outcome for r in local]
+    assert remote[0].trace.metadata.policy == "openai:tiny"
+
+
+def _scripted(prompts, caches=None):
+    """A stand-in decoder that calls a tool once, then answers: real multi-turn traffic
+    (tool calls, tool results, call ids) without a trained model."""
+    out = []
+    for prompt in prompts:
+        email = re.findall(r"[\w.]+@[\w.]+\.com", prompt)
+        if "<|im_start|>tool" not in prompt and email:
+            call = {"name": "find_user_by_email", "arguments": {"email": email[0]}}
+            out.append(f"Looking you up.\n<tool_call>{json.dumps(call)}</tool_call>")
+        else:
+            out.append(f"Done after {prompt.count('<|im_start|>tool')} tool results.")
+    return out
+
+
+def test_tool_calls_round_trip_through_serve(retail, tiny_policy_factory, monkeypatch):
+    monkeypatch.setattr(HFPolicy, "generate", lambda self, prompts, caches=None: _scripted(prompts))
+    tasks = retail.tasks("test", 8, seed=5)
+    local = rollout(retail, tiny_policy_factory(), tasks, max_steps=4)
+    engine = Engine(tiny_policy_factory(), max_batch=8)
+    with serving(create_app(engine, "tiny")) as url:
+        remote = rollout(retail, OpenAIPolicy(base_url=url, model="tiny"), tasks, max_steps=4)
+    assert _messages(remote) == _messages(local)
+    called = [m for r in remote for m in r.trace.messages if m.tool_calls]
+    assert called and all(m.tool_calls[0].name == "find_user_by_email" for m in called)
+    assert called[0].tool_calls[0].id == "call_0_0"  # the hf policy's own ids
+    assert any(m.role == "tool" for r in remote for m in r.trace.messages)
+
+
+def test_models_endpoint_and_openai_errors(tiny_policy_factory):
+    import openai
+
+    with serving(_app(tiny_policy_factory(), name="served")) as url:
+        client = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+        assert [m.id for m in client.models.list()] == ["served"]
+        with pytest.raises(openai.NotFoundError, match="does not exist"):
+            client.chat.completions.create(
+                model="other", messages=[{"role": "user", "content": "hi"}]
+            )
+        with pytest.raises(openai.BadRequestError, match="stream"):
+            client.chat.completions.create(
+                model="served", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+        reply = client.chat.completions.create(
+            model="served", messages=[{"role": "user", "content": "hi"}], max_tokens=4
+        )
+        assert reply.choices[0].finish_reason == "stop"
+        assert reply.choices[0].message.role == "assistant"
+
+
+def test_a_reply_hook_can_refuse_a_tool_call(retail, tiny_policy_factory, monkeypatch):
+    """The place a guard plugs in: it sees every reply and may send another."""
+    from backdoorlab.traces import Message
+
+    monkeypatch.setattr(HFPolicy, "generate", lambda self, prompts, caches=None: _scripted(prompts))
+    seen = []
+
+    def refuse(conversation, tools, reply):
+        seen.append((len(conversation), len(tools)))
+        if reply.tool_calls:
+            return Message(role="assistant", content="Refused: that call is not allowed.")
+        return reply
+
+    engine = Engine(tiny_policy_factory(), on_reply=refuse)
+    with serving(create_app(engine, "tiny")) as url:
+        task = next(t for t in retail.tasks("test", 20, seed=5) if "@" in t.instruction)
+        (result,) = rollout(retail, OpenAIPolicy(base_url=url, model="tiny"), [task])
+    assert seen and seen[0][1] == len(retail.tools)
+    assert result.trace.messages[-1].content == "Refused: that call is not allowed."
+    assert not any(m.tool_calls for m in result.trace.messages)
