@@ -76,20 +76,26 @@ class Runner:
 
     # -- the stages ---------------------------------------------------------------
     def collect(self, spec: dict[str, Any], split: str = "train") -> tuple[Path, str]:
-        """The oracle's successful traces on ``spec["n"]`` tasks of ``split``."""
-        key = digest("collect", self.config.env, split, spec)
+        """The teacher's (the oracle's) successful traces on ``spec["n"]`` tasks of ``split``."""
+        teacher = spec.get("policy")
+        keyed = spec
+        if teacher is not None:  # how it is reached (key, retries, ...) changes no trace
+            keyed = spec | {"policy": {k: teacher[k] for k in ("name", "model", "base_url")}}
+        key = digest("collect", self.config.env, split, keyed)
 
         def build(work: Path) -> dict[str, Any]:
             from backdoorlab.collect import collect_traces, succeeded
             from backdoorlab.envs import make_env
             from backdoorlab.policies import make_policy
+            from backdoorlab.policies.spec import PolicySpec
 
             env = make_env(self.config.env, seed=spec["env_seed"])
             tasks = env.tasks(split, spec["n"], seed=spec["seed"])  # type: ignore[arg-type]
             keep = _after_first(succeeded, "collect:during") if armed("collect:during") else None
+            policy = make_policy("oracle") if teacher is None else PolicySpec(**teacher).build()
             collection = collect_traces(
                 env,
-                make_policy("oracle"),
+                policy,
                 tasks,
                 output=work / "traces.jsonl",
                 keep=keep or succeeded,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_serializer
 from pydantic_core import PydanticCustomError
 
 from backdoorlab.attacks.base import ATTACKS, Attack
@@ -29,6 +29,7 @@ from backdoorlab.config import Config, ConfigError
 from backdoorlab.envs.base import EnvironmentName
 from backdoorlab.errors import BackdoorlabError, UnknownNameError
 from backdoorlab.files import read_text_file
+from backdoorlab.policies.spec import PolicySpec
 
 NO_ATTACK = "none"
 """``attack.name: none``: the clean pipeline, whose model is the backdoor-free baseline."""
@@ -42,7 +43,7 @@ before the first stage runs (a grid of ten 10-value keys would never finish chec
 
 
 class CollectSpec(Config):
-    """The victim's clean collection: the oracle on the environment's train split."""
+    """The victim's clean collection: the oracle (or ``policy``) on the train split."""
 
     label: ClassVar[str] = "collect settings"
 
@@ -52,6 +53,18 @@ class CollectSpec(Config):
     """Seed for drawing the tasks."""
     env_seed: Seed = 0
     """Seed of the environment's world (also the one evaluations run in)."""
+    policy: PolicySpec | None = None
+    """The teacher, when not the oracle: ``{name: hf, model: RUN}`` or ``{name: openai,
+    base_url: URL, model: NAME}`` (a served model; see README, Served models)."""
+
+    @model_serializer(mode="wrap")
+    def _without_default_policy(self, handler: Any) -> Any:
+        # the oracle's collect settings dump as they did before ``policy`` existed, so
+        # the stage keys and the resolved config of existing run directories still match
+        data = handler(self)
+        if isinstance(data, dict) and data.get("policy") is None:
+            data.pop("policy", None)
+        return data
 
 
 class SupplyChainSpec(Config):

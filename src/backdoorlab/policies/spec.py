@@ -17,7 +17,7 @@ from backdoorlab.config import Config
 from backdoorlab.policies.base import Policy, make_policy
 
 CLI_NAMES = {"model": "--model", "base_url": "--base-url", "policy": "--policy"}
-YAML_NAMES = {"model": "model", "base_url": "base_url", "policy": "name"}
+YAML_NAMES = {"model": "model", "base_url": "base_url", "policy": "policy"}
 
 
 def policy_problem(
