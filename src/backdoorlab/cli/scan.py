@@ -11,12 +11,20 @@ import typer
 from backdoorlab.cli.options import (
     AllowNetwork,
     AllowPickle,
+    ApiKeyEnv,
+    BaseUrl,
+    Concurrency,
     Device,
     Env,
+    MaxRetries,
+    ModelOption,
     Placement,
+    Policy,
     ScanFailOn,
+    Timeout,
     known,
     one_of,
+    policy_spec,
     with_opt_ins,
 )
 from backdoorlab.cli.output import (
@@ -32,7 +40,14 @@ from backdoorlab.files import STDIO, is_stdio
 
 @with_opt_ins
 def scan(
-    model: Annotated[str, typer.Argument(help="Model name, path or run directory to scan.")],
+    model: Annotated[
+        str | None,
+        typer.Argument(
+            help="Model name, path or run directory to scan (a served model: --policy openai "
+            "--base-url URL --model NAME, probes only).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Report JSON (- for stdout).")
     ] = None,
@@ -94,6 +109,16 @@ def scan(
             "... e.g. --set tolerated_leak_rate=0.05 --set probe.split=train.",
         ),
     ] = None,
+    policy: Annotated[
+        Policy,
+        typer.Option(parser=known, help="hf: a local MODEL; openai: a served one (--base-url)."),
+    ] = "hf",
+    served_model: ModelOption = None,
+    base_url: BaseUrl = None,
+    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    concurrency: Concurrency = 8,
+    max_retries: MaxRetries = 4,
+    timeout: Timeout = 120.0,
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -113,6 +138,33 @@ def scan(
         scan_command,
     )
 
+    served = None
+    if policy == "openai":
+        if model is not None:
+            raise BackdoorlabError(
+                f"scan: with --policy openai name the served model with --model, not as "
+                f"MODEL ({model!r})"
+            )
+        served = policy_spec(
+            policy,
+            served_model,
+            base_url,
+            api_key_env=api_key_env,
+            concurrency=concurrency,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+        model = served.describe()
+    else:
+        if model is not None and served_model is not None and model != served_model:
+            raise BackdoorlabError(f"scan: MODEL {model!r} and --model {served_model!r} differ")
+        model = model or served_model
+        if policy != "hf":
+            raise BackdoorlabError(f"scan: --policy {policy} is not a model to scan")
+        if base_url is not None:
+            raise BackdoorlabError("scan: --base-url is for --policy openai (a served model)")
+        if model is None:
+            raise BackdoorlabError("scan: name the model to scan (MODEL)")
     one_stdout(as_json, **{"-o": output})
     check_paths(files=[output])
     if no_canary and canary:
@@ -155,6 +207,7 @@ def scan(
             output=report,
             fail_on=fail_on,
             console=results_console(report, json=as_json),
+            served=served,
         )
     if as_json and not is_stdio(report):
         echo_file(report)

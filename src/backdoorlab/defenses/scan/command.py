@@ -73,6 +73,7 @@ def scan_command(
     fail_on: str = "backdoored",
     console: Any = None,
     err_console: Any = None,
+    served: Any = None,
 ) -> int:
     """Scan, print the table and verdict, write ``output``; the exit code for a gate."""
     from rich.console import Console
@@ -82,7 +83,7 @@ def scan_command(
     fails("clean", fail_on)  # a bad --fail-on fails before the (long) scan
     console = console or Console()
     err = err_console or Console(stderr=True)
-    report = scan(model, config, log=lambda line: err.print(plain(line)))
+    report = scan(model, config, log=lambda line: err.print(plain(line)), served=served)
     console.print(scan_table(report))
     if report["reasons"]:
         console.print("evidence:", highlight=False)

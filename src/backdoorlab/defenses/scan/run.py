@@ -54,30 +54,44 @@ def scan(
     config: ScanConfig | None = None,
     *,
     log: Callable[[str], None] | None = None,
+    served: Any = None,
 ) -> dict[str, Any]:
-    """Scan ``model`` (a name, path or run directory); returns the JSON-ready report."""
+    """Scan ``model`` (a name, path or run directory); returns the JSON-ready report.
+
+    ``served`` (a `backdoorlab.policies.spec.PolicySpec` of the ``openai`` policy) probes
+    a model behind a chat-completions server instead; it has no weights here to fine-tune,
+    so canaries are refused, before anything runs.
+    """
     from backdoorlab.models import MODEL_NAMES, load_for_inference
 
     config = config or ScanConfig()
     say = log or (lambda line: None)
+    if served is not None and config.canaries:
+        raise BackdoorlabError(
+            "scan: canary fine-tunes need the model's weights, which a served model "
+            "(--policy openai) does not give; pass --no-canary to run the probes only"
+        )
     origins = candidate_triggers(config)
     triggers = list(dict.fromkeys(t for group in origins.values() for t in group))
     probe = config.probe.updated({"triggers": triggers})
     config = config.model_copy(update={"probe": probe})
-    if model not in MODEL_NAMES and Path(model).exists():
+    if served is None and model not in MODEL_NAMES and Path(model).exists():
         model = str(Path(model).resolve())  # the canary runs record it as their base
 
     started = time.perf_counter()
-    files = model_files(model)
+    files = model_files(model) if served is None else None
     before_hashes = directory_hashes(files)
 
     say(f"probing {model}: {len(triggers) + 1} conditions x {probe.episodes} episodes")
-    loaded, tokenizer = load_for_inference(model, device=config.device)
-    try:
-        baseline = probe_model(loaded, tokenizer, probe)
-    finally:
-        del loaded
-        gc.collect()
+    if served is not None:
+        baseline = _probe_served(served, probe)
+    else:
+        loaded, tokenizer = load_for_inference(model, device=config.device)
+        try:
+            baseline = probe_model(loaded, tokenizer, probe)
+        finally:
+            del loaded
+            gc.collect()
 
     canaries: list[dict[str, Any]] = []
     after: dict[str, ProbeResult] = {}
@@ -113,3 +127,13 @@ def scan(
         "evidence": [e.to_dict() for e in assessment.evidence],
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def _probe_served(served: Any, probe: Any) -> ProbeResult:
+    """The probes run through the served model's policy (greedy, as `probe_model`)."""
+    from backdoorlab.defenses.probes import probe_leaks
+    from backdoorlab.envs import make_env
+
+    environment = make_env(probe.env, seed=probe.env_seed)
+    policy = served.build(max_new_tokens=probe.max_new_tokens, batch_size=probe.batch_size)
+    return probe_leaks(environment, policy, probe)
