@@ -147,12 +147,12 @@ class OpenAIPolicy(Policy):
             sampling["top_p"] = c.top_p
         if c.seed is not None:
             sampling["seed"] = c.seed
-        tools = list(episode.env.tools)
+        if episode.env.tools:  # no "tools": null for a tool-less environment
+            sampling["tools"] = list(episode.env.tools)
         try:
             response = self.client.chat.completions.create(
                 model=c.model,
-                messages=[_wire(m) for m in episode.messages],
-                tools=tools or None,  # type: ignore[arg-type]
+                messages=[_wire(m) for m in episode.messages],  # type: ignore[misc]
                 max_tokens=c.max_tokens,
                 **sampling,
             )
