@@ -37,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 
+from backdoorlab.bounds import Seed
 from backdoorlab.chat import parse_assistant_output
 from backdoorlab.config import Config
 from backdoorlab.errors import BackdoorlabError
@@ -78,7 +79,7 @@ class OpenAIConfig(Config):
     """0: greedy; above, sampled at that temperature."""
     top_p: float = Field(1.0, gt=0, le=1)
     """Nucleus sampling mass (with a temperature above 0)."""
-    seed: int | None = None
+    seed: Seed | None = None
     """Sampling seed passed to the server (servers may ignore it)."""
 
 
