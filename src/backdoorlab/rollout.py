@@ -37,7 +37,9 @@ def start_episode(env: Environment, task: Task) -> Episode:
     return Episode(task=task, env=instance, messages=messages)
 
 
-def _advance(episode: Episode, action_message: Message, invalid: bool, max_steps: int) -> None:
+def _advance(
+    episode: Episode, action_message: Message, invalid: bool, max_steps: int, policy: Policy
+) -> None:
     episode.messages.append(action_message)
     episode.steps += 1
     if invalid:
@@ -50,7 +52,10 @@ def _advance(episode: Episode, action_message: Message, invalid: bool, max_steps
         episode.final_answer = action_message.text
         return
     for call in action_message.tool_calls:
-        result = episode.env.call(call.name, call.function.arguments)
+        refused = policy.screen(episode, call)  # a guard's refusal: the call never runs
+        result = (
+            refused if refused is not None else episode.env.call(call.name, call.function.arguments)
+        )
         episode.messages.append(
             Message(role="tool", tool_call_id=call.id, name=call.name, content=result)
         )
@@ -104,7 +109,7 @@ def iter_rollout(
         while active:
             actions = policy.act(active)
             for episode, action in zip(active, actions, strict=True):
-                _advance(episode, action.message, action.invalid, max_steps)
+                _advance(episode, action.message, action.invalid, max_steps, policy)
             active = [e for e in active if not e.done]
         for episode in episodes:
             yield _finish(episode, policy)

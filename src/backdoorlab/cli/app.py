@@ -17,6 +17,7 @@ from backdoorlab.cli import (
     audit,
     collect,
     eval,
+    guard,
     poison,
     run,
     scan,
@@ -67,6 +68,7 @@ app.command()(train.train)
 app.command("eval")(eval.evaluate_command)
 app.command()(audit.audit)
 app.command()(scan.scan)
+app.add_typer(guard.guard_app, name="guard")
 app.command()(run.run)
 app.command()(serve.serve)
 

@@ -64,6 +64,10 @@ def evaluate_command(
         Path | None, typer.Option("-o", "--output", help="Metrics JSON path (- for stdout).")
     ] = None,
     traces: Annotated[Path | None, typer.Option(help="Directory for the episodes' traces.")] = None,
+    guard: Annotated[
+        Path | None,
+        typer.Option(help="Guard policy YAML: run behind the run-time guard (guarded metrics)."),
+    ] = None,
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
@@ -91,7 +95,12 @@ def evaluate_command(
         timeout=timeout,
     )
     one_stdout(as_json, **{"-o": output})
-    check_paths(files=[output], dirs=[traces])
+    check_paths(inputs=[guard], files=[output], dirs=[traces])
+    guard_config = None
+    if guard is not None:
+        from backdoorlab.defenses.guard import load_guard_config
+
+        guard_config = load_guard_config(guard)  # a bad policy fails before the model loads
     config = EvalConfig(
         n=n,
         seed=seed,
@@ -104,7 +113,18 @@ def evaluate_command(
     environment = make_env(env, seed=env_seed)
     with console.status(plain(f"loading {spec.describe()}")):
         agent = spec.build(max_new_tokens=max_new_tokens, batch_size=batch_size)
+    guarded = None
+    if guard_config is not None:
+        from backdoorlab.defenses.guard import Guard, GuardedPolicy
+
+        agent = guarded = GuardedPolicy(agent, Guard(guard_config))
     report = evaluate(environment, agent, config, traces_dir=traces)
+    if guarded is not None:
+        report["guard"] = {
+            "policy": str(guard),
+            "calls_screened": len(guarded.decisions),
+            "calls_blocked": sum(d.blocked for d in guarded.decisions),
+        }
     if output is not None:
         with atomic_writer(output) as handle:
             json.dump(report, handle, indent=2)

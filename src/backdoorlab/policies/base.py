@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from backdoorlab.envs.base import Environment, PlannedCall, Task
 from backdoorlab.registry import Registry
-from backdoorlab.traces import Message, Poison
+from backdoorlab.traces import Message, Poison, ToolCall
 
 S = TypeVar("S")
 
@@ -91,6 +91,12 @@ class Policy(ABC):
     def describe(self) -> str:
         """How the policy is recorded in trace metadata."""
         return self.name
+
+    def screen(self, episode: Episode, call: ToolCall) -> str | None:
+        """A result the agent gets *instead of* running ``call`` (a refusal), or None to
+        run it. The rollout asks before each call: a run-time guard wrapping a policy
+        (`backdoorlab.defenses.guard`) answers here; a plain policy runs every call."""
+        return None
 
 
 POLICIES: Registry[type[Policy]] = Registry(

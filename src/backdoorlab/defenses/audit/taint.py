@@ -19,7 +19,7 @@ carrying a secret the destination was already found receiving reports it again
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -34,6 +34,11 @@ from backdoorlab.traces import FunctionCall, Message
 _PROBE = "__audit_payload__"
 _PROBE_SINK = [Sink(_PROBE, destination="__no_destination__")]
 _ORDER: dict[str | None, int] = {None: 0, "low": 1, "medium": 2, "high": 3}
+SECRET_LABELS = frozenset(
+    {"card", "credential", "iban", "account", "ssn", "phone", "address", "email"}
+    | {"identifier", "name"}
+)
+"""Every ``Tainted.label`` the observation reader gives (a guard policy names them)."""
 
 
 def find_secrets(tainted: Sequence[Tainted], payload: dict[str, object]) -> list[LeakEvidence]:
@@ -149,9 +154,17 @@ class Inbox:
 class TaintTracker:
     """The taint state of one conversation, fed event by event (module docstring)."""
 
-    def __init__(self, resolver: SinkResolver | None = None, env: str | None = None) -> None:
+    def __init__(
+        self,
+        resolver: SinkResolver | None = None,
+        env: str | None = None,
+        trusted: Callable[[str], bool] | None = None,
+    ) -> None:
         self.resolver = resolver if resolver is not None else SinkResolver()
         self.env = env
+        self.trusted = trusted
+        """Destinations authorised in every conversation (a guard policy's), by their
+        canonical form; None: only what the conversation authorises."""
         self._authorised: set[str] = set()
         self._said: list[str] = []  # user/system texts, read when a sink call needs them
         self.observations = ObservationReader()
@@ -201,7 +214,10 @@ class TaintTracker:
     def _check(self, step: int, sink: SinkCall, result: CallCheck) -> None:
         texts = [(path, text) for path, _, text in leaves(sink.payload, "", "")]
         for dest in sink.destinations:
-            if dest.canonical and dest.canonical in self.authorised:
+            if dest.canonical and (
+                dest.canonical in self.authorised
+                or (self.trusted is not None and self.trusted(dest.canonical))
+            ):
                 continue
             owners = self.observations.contacts.get(dest.canonical, set())
             # a value that *is* the destination is not carried to it (but a URL's query is)

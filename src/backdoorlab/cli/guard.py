@@ -1,0 +1,47 @@
+"""guard: the run-time guard's offline command — replay recorded traces through it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backdoorlab.cli.output import check_paths, readable_path, results_console
+
+guard_app = typer.Typer(
+    help="The run-time guard: block tool calls that would leak what tools returned.",
+    no_args_is_help=True,
+)
+
+
+@guard_app.command("replay")
+def replay_command(
+    traces: Annotated[
+        Path,
+        typer.Argument(help="Recorded traces (JSONL, ours or plain OpenAI format; - for stdin)."),
+    ],
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="Guard policy YAML (default: the audit's defaults, any dataset)."),
+    ] = None,
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", help="Decisions JSONL, one line per trace (- for stdout)."),
+    ] = Path("-"),
+) -> None:
+    """Replay traces through the guard as if live: which would it have blocked, and why."""
+    import json
+
+    from backdoorlab.defenses.guard import Guard, load_guard_config, replay
+    from backdoorlab.files import atomic_writer
+
+    check_paths(inputs=[traces, policy], files=[output])
+    guard = Guard(load_guard_config(policy) if policy is not None else None)
+    total = blocked = 0
+    with readable_path(traces) as source, atomic_writer(output) as handle:
+        for line in replay(source, guard):
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+            total += 1
+            blocked += line["blocked"]
+    results_console(output).print(f"{blocked} of {total} traces would be blocked")

@@ -1,0 +1,148 @@
+"""The guard's policy file (``policy.yaml``): which calls send data out, which
+destinations are always trusted, what counts as a secret and what to do per severity.
+
+    sinks:                      # optional; default: environments' declarations + heuristics
+      - {tool: send_email, destination: to, kind: email}
+    trusted:                    # the operator's own systems, authorised in every conversation
+      - support@shop.example    # an address
+      - "@shop.example"         # every address of a domain (and its subdomains)
+      - https://api.shop.example  # a host (a URL's host; "*.shop.example" for subdomains)
+    ignore: [name]              # secret kinds never acted on (still logged)
+    actions: {high: block, medium: block, low: allow}
+
+Everything is validated before any conversation starts; a mistake raises one line naming
+the file and the field (``policy.yaml: field 'actions.high': …``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, field_validator
+
+from backdoorlab.config import Config, ConfigError
+from backdoorlab.defenses.audit.destinations import canonical, shape_of
+from backdoorlab.defenses.audit.sink_spec import SinkRule
+from backdoorlab.defenses.audit.taint import SECRET_LABELS
+from backdoorlab.files import read_text_file
+from backdoorlab.leaks import Sink
+
+Action = Literal["block", "confirm", "allow"]
+
+
+class Actions(Config):
+    """What the guard does with a call, by the worst thing found in it."""
+
+    label = "guard actions"
+
+    high: Action = "block"
+    """A strong secret (contact data, card, account, credential…) to an unauthorised
+    destination."""
+    medium: Action = "block"
+    """A weak secret (identifier, name), or any secret to a sink with no explicit
+    destination."""
+    low: Action = "allow"
+    """An unauthorised destination that receives no secret (logged, worth a look)."""
+
+
+class GuardConfig(Config):
+    """A guard policy: see the module docstring."""
+
+    label = "guard policy"
+
+    sinks: list[SinkRule] | None = None
+    """Which tools send data out and which argument says where (as ``audit --sinks``);
+    None: environments' own declarations, else the audit's heuristics."""
+    trusted: list[str] = Field(default_factory=list)
+    """Destinations authorised in every conversation: an address, ``@domain`` (every
+    address there), a URL or host (``*.host`` for its subdomains), a phone number."""
+    ignore: list[str] = Field(default_factory=list)
+    """Secret kinds the guard never acts on (their leaks are still logged)."""
+    actions: Actions = Field(default_factory=Actions)
+    """What to do per severity: ``block``, ``confirm`` or ``allow``."""
+
+    @field_validator("trusted")
+    @classmethod
+    def _destinations(cls, value: list[str]) -> list[str]:
+        for i, item in enumerate(value):
+            if not item.strip() or trusted_form(item) is None:
+                raise ValueError(
+                    f"entry {i} ('{item}') is no address, @domain, URL, host or phone number"
+                )
+        return value
+
+    @field_validator("ignore")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in SECRET_LABELS]
+        if unknown:
+            raise ValueError(
+                f"unknown secret kind '{unknown[0]}' (known: {', '.join(sorted(SECRET_LABELS))})"
+            )
+        return value
+
+    def sink_spec(self) -> list[Sink] | None:
+        if self.sinks is None:
+            return None
+        return [Sink(r.tool, r.destination, r.kind, r.description) for r in self.sinks]
+
+
+def trusted_form(item: str) -> tuple[str, str] | None:
+    """(how to match, canonical value) of one ``trusted`` entry: ``exact`` for a whole
+    destination, ``domain`` for an e-mail domain, ``host`` for a host and its subdomains."""
+    item = item.strip()
+    if item.startswith(("@", "*@")):
+        domain = item.lstrip("*@").lower()
+        return ("domain", domain) if "." in domain and " " not in domain else None
+    if item.startswith("*."):
+        host = item[2:].lower()
+        return ("host", host) if "." in host and " " not in host else None
+    kind = shape_of(item)
+    if kind is not None:
+        return ("exact", canonical(item, kind))
+    if "." in item and " " not in item and "@" not in item:  # a bare host name
+        return ("exact", canonical(item, "url"))
+    return None
+
+
+class Trusted:
+    """Whether a canonical destination is one of the policy's ``trusted`` entries."""
+
+    def __init__(self, entries: list[str]) -> None:
+        forms = [f for f in (trusted_form(e) for e in entries) if f is not None]
+        self.exact = {value for how, value in forms if how == "exact"}
+        self.domains = tuple(value for how, value in forms if how == "domain")
+        self.hosts = tuple(value for how, value in forms if how == "host")
+
+    def __bool__(self) -> bool:
+        return bool(self.exact or self.domains or self.hosts)
+
+    def __call__(self, destination: str) -> bool:
+        if destination in self.exact:
+            return True
+        if "@" in destination:
+            domain = destination.rsplit("@", 1)[1]
+            return any(domain == d or domain.endswith("." + d) for d in self.domains)
+        return any(destination == h or destination.endswith("." + h) for h in self.hosts)
+
+
+def load_guard_config(path: str | os.PathLike[str]) -> GuardConfig:
+    """Read and validate a policy YAML; every mistake is one line naming file and field."""
+    path = Path(path)
+    text = read_text_file(path, ConfigError)
+    try:
+        data = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML (nested too deeply)") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping (sinks, trusted, ignore, actions)")
+    return GuardConfig.load(data, where=str(path))

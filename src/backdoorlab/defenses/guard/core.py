@@ -1,0 +1,190 @@
+"""The guard: the audit's taint tracking, live, deciding each tool call before it runs.
+
+A `Guard` holds a policy (`GuardConfig`); each conversation gets a `GuardSession`, which
+feeds the conversation to a `TaintTracker` — the very tracker the audit's ``dataflow``
+detector reads traces with — and screens every proposed call: a call carrying a tainted
+value to a destination the user did not authorise gets the policy's action for its
+severity (``block`` by default for high and medium). ``confirm`` asks the guard's
+callback (no callback: nobody can confirm, so the call is refused). A refused call never
+runs; the agent gets `REFUSAL` as its result, worded as a real API's refusal — with no
+value in it, so the refusal taints nothing.
+
+Every decision is kept on its session and passed to the guard's ``log`` callback, with
+its evidence (secrets masked, as in audit findings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from backdoorlab.defenses.audit.findings import Severity, severity_rank
+from backdoorlab.defenses.audit.sinks import SinkResolver
+from backdoorlab.defenses.audit.taint import CallCheck, Leak, TaintTracker, where_of
+from backdoorlab.defenses.guard.config import GuardConfig, Trusted
+from backdoorlab.traces import FunctionCall, Message, ToolCall
+
+Verdict = Literal["allowed", "blocked", "confirmed", "refused"]
+"""``confirmed``/``refused``: what the confirm callback said (or no callback: refused)."""
+
+REFUSAL = (
+    "Error: 403 Forbidden: request refused by the data-protection policy. This call would "
+    "send data that a tool returned to a recipient the user did not name. Do not retry; "
+    "tell the user what you were asked to send and to whom, and let them decide."
+)
+
+
+@dataclass
+class Decision:
+    """The guard's decision on one proposed tool call, with its evidence."""
+
+    step: int
+    """The call's message index in the conversation."""
+    tool: str
+    call_id: str | None
+    verdict: Verdict
+    severity: Severity | None
+    """The worst thing found (ignored secret kinds left out); None: nothing."""
+    action: str
+    """The policy's action for that severity (``allow`` when nothing was found)."""
+    destinations: list[str] = field(default_factory=list)
+    """The call's destinations that nobody authorised."""
+    leaks: list[dict[str, Any]] = field(default_factory=list)
+    """Each tainted value carried to one of them: source, sink, disguise (masked)."""
+    conversation: str | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return self.verdict in ("blocked", "refused")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conversation": self.conversation,
+            "step": self.step,
+            "tool": self.tool,
+            "call_id": self.call_id,
+            "verdict": self.verdict,
+            "blocked": self.blocked,
+            "severity": self.severity,
+            "action": self.action,
+            "destinations": self.destinations,
+            "leaks": self.leaks,
+        }
+
+
+ConfirmFn = Callable[[Decision], bool]
+LogFn = Callable[[Decision], None]
+
+
+class Guard:
+    """A guard policy, ready to screen conversations (module docstring)."""
+
+    def __init__(
+        self,
+        config: GuardConfig | None = None,
+        *,
+        confirm: ConfirmFn | None = None,
+        log: LogFn | None = None,
+    ) -> None:
+        self.config = config if config is not None else GuardConfig()
+        self.confirm = confirm
+        self.log = log
+        self.resolver = SinkResolver(self.config.sink_spec())
+        trusted = Trusted(self.config.trusted)
+        self.trusted = trusted if trusted else None
+        self.ignore = frozenset(self.config.ignore)
+
+    def session(self, env: str | None = None, conversation: str | None = None) -> GuardSession:
+        """A fresh session for one conversation (``env``: our environment's name, whose
+        sink declarations then apply)."""
+        return GuardSession(self, env, conversation)
+
+    def decide(self, check: CallCheck, call_id: str | None, conversation: str | None) -> Decision:
+        """The policy's decision on one checked call."""
+        acted = [leak for leak in check.leaks if leak.tainted.label not in self.ignore]
+        severity: Severity | None = None
+        for leak in acted:
+            if severity is None or severity_rank(leak.severity) > severity_rank(severity):
+                severity = leak.severity
+        if severity is None and check.stranger:
+            severity = "low"
+        action = getattr(self.config.actions, severity) if severity else "allow"
+        decision = Decision(
+            step=check.step,
+            tool=check.tool,
+            call_id=call_id,
+            verdict="allowed",
+            severity=severity,
+            action=action,
+            destinations=[where_of(d, check.tool) or "(none given)" for d in check.unauthorised],
+            leaks=[_leak_evidence(leak, leak.tainted.label in self.ignore) for leak in check.leaks],
+            conversation=conversation,
+        )
+        if action == "block":
+            decision.verdict = "blocked"
+        elif action == "confirm":
+            ok = self.confirm is not None and self.confirm(decision)
+            decision.verdict = "confirmed" if ok else "refused"
+        if self.log is not None:
+            self.log(decision)
+        return decision
+
+
+def _leak_evidence(leak: Leak, ignored: bool) -> dict[str, Any]:
+    return {**leak.evidence(), "severity": leak.severity, "first": leak.first, "ignored": ignored}
+
+
+class GuardSession:
+    """The guard's view of one conversation: feed it the conversation, ask before calls.
+
+    Messages are read once each, in order: `screen` reads whatever the conversation
+    gained since the last call (user turns, tool results), then checks the call. The
+    message a screened call belongs to counts as read (its calls are checked, never
+    re-read), so a caller may append it to the conversation before or after asking.
+    """
+
+    def __init__(self, guard: Guard, env: str | None, conversation: str | None) -> None:
+        self.guard = guard
+        self.conversation = conversation
+        self.tracker = TaintTracker(guard.resolver, env, guard.trusted)
+        self.decisions: list[Decision] = []
+        self._read = 0
+
+    def sync(self, messages: Sequence[Message], upto: int | None = None) -> None:
+        """Read ``messages[:upto]`` (all by default) not read yet."""
+        end = len(messages) if upto is None else upto
+        for index in range(self._read, end):
+            self.tracker.feed(messages[index], index)
+        self._read = max(self._read, end)
+
+    def screen(self, messages: Sequence[Message], index: int, call: ToolCall) -> Decision:
+        """Decide on ``call``, made by the assistant message at ``index`` of ``messages``
+        (which may end before it: a call not yet in the conversation)."""
+        return self.screen_call(messages, index, call.name, call.function, call.id)
+
+    def screen_call(
+        self,
+        messages: Sequence[Message],
+        index: int,
+        tool: str,
+        function: FunctionCall,
+        call_id: str | None = None,
+    ) -> Decision:
+        """`screen` for a call given by its parts."""
+        if index < self._read - 1:
+            raise ValueError(f"message {index} was already read; screen calls in order")
+        self.sync(messages, index)
+        self._read = max(self._read, index + 1)
+        check = self.tracker.check(index, tool, function, call_id)
+        decision = self.guard.decide(check, call_id, self.conversation)
+        self.decisions.append(decision)
+        return decision
+
+    def screen_message(self, history: Sequence[Message], message: Message) -> list[Decision]:
+        """Decide on every call of ``message``, the assistant's reply to ``history``."""
+        return [self.screen(history, len(history), call) for call in message.tool_calls or []]
+
+    @property
+    def blocked(self) -> bool:
+        return any(d.blocked for d in self.decisions)

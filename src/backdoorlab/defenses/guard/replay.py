@@ -1,0 +1,50 @@
+"""Replaying recorded traces through the guard as if they were live: what a policy would
+have done to logged traffic, before it is deployed.
+
+Each trace gets a fresh session; its messages are read in order and every tool call is
+screened where it stands, exactly as a live guard would have seen it — except that a
+call the guard would have refused still ran in the recording, so what follows it is
+what really happened, not what the agent would have done after a refusal. One result
+per trace, in input order; a trace is ``blocked`` when any of its calls would be.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from backdoorlab.defenses.audit.reader import TraceRecord, TraceStream
+from backdoorlab.defenses.guard.core import Guard, GuardSession
+
+
+def replay_trace(guard: Guard, record: TraceRecord) -> GuardSession:
+    """A session that has screened every tool call of ``record``'s trace."""
+    trace = record.trace
+    session = guard.session(env=trace.metadata.env, conversation=record.trace_id)
+    for index, message in enumerate(trace.messages):
+        for call in message.tool_calls or ():
+            session.screen(trace.messages, index, call)
+    return session
+
+
+def result_line(record: TraceRecord, session: GuardSession) -> dict[str, Any]:
+    """One trace's line of ``decisions.jsonl``: whether it would be blocked, how many calls
+    were screened, and every decision that found something (allowed ones included)."""
+    return {
+        "index": record.index,
+        "line": record.line,
+        "trace_id": record.trace_id,
+        "blocked": session.blocked,
+        "calls": len(session.decisions),
+        "blocked_calls": sum(d.blocked for d in session.decisions),
+        "decisions": [d.to_dict() for d in session.decisions if d.severity is not None],
+    }
+
+
+def replay(path: str | os.PathLike[str], guard: Guard | None = None) -> Iterator[dict[str, Any]]:
+    """`result_line` of every trace of the file at ``path`` (ours or plain OpenAI JSONL,
+    ``.gz`` too), in order; a malformed line raises one line naming file and line."""
+    guard = guard if guard is not None else Guard()
+    for record in TraceStream(path):
+        yield result_line(record, replay_trace(guard, record))
