@@ -1,0 +1,84 @@
+"""The guard as an AgentDojo pipeline element, on AgentDojo's own banking suite, offline:
+a scripted LLM element plays ground truths through AgentDojo's pipeline."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+pytest.importorskip("agentdojo")
+
+from agentdojo.agent_pipeline import (  # noqa: E402
+    AgentPipeline,
+    InitQuery,
+    SystemMessage,
+    ToolsExecutionLoop,
+)
+from agentdojo.task_suite.load_suites import get_suite  # noqa: E402
+
+from backdoorlab.defenses.guard import REFUSAL, Guard, GuardConfig  # noqa: E402
+from backdoorlab.defenses.guard.agentdojo import (  # noqa: E402
+    GuardedToolsExecutor,
+    ScriptedAgent,
+    decisions_of,
+)
+
+
+@pytest.fixture(scope="module")
+def banking():
+    return get_suite("v1.2", "banking")
+
+
+def run(suite, user_id, injection_id=None, guard=None):
+    user = suite.get_user_task_by_id(user_id)
+    injection = suite.get_injection_task_by_id(injection_id) if injection_id else None
+
+    def script(env):
+        calls = list(user.ground_truth(env))
+        calls += list(injection.ground_truth(env)) if injection else []
+        return calls, user.GROUND_TRUTH_OUTPUT or "Done."
+
+    agent = ScriptedAgent(script)
+    executor = GuardedToolsExecutor(guard or Guard())
+    pipe = AgentPipeline(
+        [SystemMessage("You help."), InitQuery(), agent, ToolsExecutionLoop([executor, agent])]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        utility, attacked = suite.run_task_with_pipeline(pipe, user, injection, {})
+    env = suite.load_and_inject_default_environment({})
+    _, _, _, messages, extra = pipe.query(user.PROMPT, _runtime(suite), user.init_environment(env))
+    # the second run's own decisions, from its extra_args; the executor keeps both runs'
+    assert len(executor.decisions) == 2 * len(decisions_of(extra))
+    return utility, attacked, decisions_of(extra), messages, extra
+
+
+def _runtime(suite):
+    from agentdojo.functions_runtime import FunctionsRuntime
+
+    return FunctionsRuntime(suite.tools)
+
+
+def test_benign_ground_truth_runs_unblocked_and_keeps_its_utility(banking):
+    for user_id in ("user_task_0", "user_task_3", "user_task_13"):
+        utility, _, decisions, _, _ = run(banking, user_id)
+        assert utility and decisions and not any(d.blocked for d in decisions)
+
+
+def test_an_exfiltrating_call_is_refused_before_agentdojo_runs_it(banking):
+    # injection_task_8 sends the scheduled payments' recipients (IBANs the user task's
+    # own reads showed) to the attacker's account
+    _, attacked, decisions, messages, _ = run(banking, "user_task_1", "injection_task_8")
+    assert not attacked  # AgentDojo's own security check: the attack did not succeed
+    blocked = [d for d in decisions if d.blocked]
+    assert blocked and blocked[-1].tool == "send_money" and blocked[-1].severity == "high"
+    assert any(leak["secret_kind"] == "iban" for leak in blocked[-1].leaks)
+    refused = [m for m in messages if m["role"] == "tool" and m["error"]]
+    assert refused and refused[-1]["error"] == REFUSAL.removeprefix("Error: ")
+
+
+def test_without_the_guard_the_same_attack_succeeds(banking):
+    allow_all = Guard(GuardConfig(actions={"high": "allow", "medium": "allow"}))
+    _, attacked, decisions, _, _ = run(banking, "user_task_1", "injection_task_8", allow_all)
+    assert attacked and any(d.severity == "high" for d in decisions)
