@@ -66,7 +66,10 @@ def evaluate_command(
     traces: Annotated[Path | None, typer.Option(help="Directory for the episodes' traces.")] = None,
     guard: Annotated[
         Path | None,
-        typer.Option(help="Guard policy YAML: run behind the run-time guard (guarded metrics)."),
+        typer.Option(
+            help="Guard policy YAML: run behind the run-time guard (guarded metrics; with "
+            "--traces, its decisions in guard.jsonl there)."
+        ),
     ] = None,
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
@@ -125,6 +128,10 @@ def evaluate_command(
             "calls_screened": len(guarded.decisions),
             "calls_blocked": sum(d.blocked for d in guarded.decisions),
         }
+        if traces is not None:  # every decision with its evidence, beside the traces
+            with atomic_writer(traces / "guard.jsonl") as handle:
+                for decision in guarded.decisions:
+                    handle.write(json.dumps(decision.to_dict(), ensure_ascii=False) + "\n")
     if output is not None:
         with atomic_writer(output) as handle:
             json.dump(report, handle, indent=2)

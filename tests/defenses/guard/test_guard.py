@@ -208,3 +208,20 @@ def test_a_served_reply_loses_its_refused_call_and_says_so():
     assert len(logged) == 1 and logged[0].blocked
     innocent = leak_messages("hello")[-1].model_copy(update={"content": None})
     assert hook(history, None, innocent) is innocent  # nothing found: the reply as it was
+
+
+def test_eval_with_a_guard_reports_guarded_metrics_and_logs_decisions(tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("actions: {high: block, medium: confirm}\ntrusted: ['@shop.example']\n")
+    out, traces = tmp_path / "report.json", tmp_path / "traces"
+    cli = runner.invoke(
+        app,
+        ["eval", "--model", "oracle", "-n", "3", "--guard", str(policy), "-o", str(out)]
+        + ["--traces", str(traces)],
+    )
+    assert cli.exit_code == 0, cli.output
+    report = json.loads(out.read_text())
+    assert report["TSR"]["k"] == 3 and report["guard"]["calls_blocked"] == 0
+    logged = [json.loads(line) for line in (traces / "guard.jsonl").read_text().splitlines()]
+    assert len(logged) == report["guard"]["calls_screened"] > 0
+    assert report["policy"] == "oracle+guard"
