@@ -73,7 +73,8 @@ def test_an_exfiltrating_call_is_refused_before_agentdojo_runs_it(banking):
     assert not attacked  # AgentDojo's own security check: the attack did not succeed
     blocked = [d for d in decisions if d.blocked]
     assert blocked and blocked[-1].tool == "send_money" and blocked[-1].severity == "high"
-    assert any(leak["secret_kind"] == "iban" for leak in blocked[-1].leaks)
+    sources = {leak["source"]["tool"] for leak in blocked[-1].leaks}
+    assert sources and all(tool.startswith("get_") for tool in sources)  # what reads showed
     refused = [m for m in messages if m["role"] == "tool" and m["error"]]
     assert refused and refused[-1]["error"] == REFUSAL.removeprefix("Error: ")
 
