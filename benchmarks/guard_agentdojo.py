@@ -36,9 +36,12 @@ from agentdojo.agent_pipeline.tool_execution import ToolsExecutor
 from agentdojo.attacks.base_attacks import FixedJailbreakAttack
 from agentdojo.attacks.important_instructions_attacks import ImportantInstructionsAttack
 from agentdojo.task_suite.load_suites import get_suite
+from agentdojo.types import get_text_content_as_str
 
+from backdoorlab.defenses.audit.sinks import SinkResolver
 from backdoorlab.defenses.guard import Guard, load_guard_config
 from backdoorlab.defenses.guard.agentdojo import GuardedToolsExecutor, ScriptedAgent
+from backdoorlab.traces import FunctionCall
 
 VERSION = "v1.2"
 SUITES = ("workspace", "travel", "banking", "slack")
@@ -68,6 +71,58 @@ def exfiltration_ids(suite: str) -> list[str]:
     return sorted(EXFILTRATION[suite])
 
 
+def stolen_values(suite: str, injection: str, env: Any) -> list[str] | None:
+    """The values the injection carries off (the dojo environment's readers), if known."""
+    try:
+        from backdoorlab.envs.agentdojo.suite import EXFILTRATION
+    except ImportError:
+        return None
+    return [value for _, value in EXFILTRATION[suite][injection][1](env)]
+
+
+def _flat(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def observed(values: list[str] | None, messages: list[Any], upto: int) -> bool | None:
+    """Whether every stolen value was in a tool result before message ``upto`` (the last
+    call: the injection's own reads count) — what taint tracking needs: a value the agent
+    never read cannot be recognised as data."""
+    if values is None:
+        return None
+    seen = _flat(
+        " ".join(
+            get_text_content_as_str(m["content"] or [])
+            for m in messages[:upto]
+            if m["role"] == "tool"
+        )
+    )
+    return all(_flat(v) in seen for v in values if _flat(v))
+
+
+def named_by_user(prompt: str, calls: list[Any]) -> bool:
+    """Whether the injection sends only to destinations the user's own prompt names."""
+    resolver = SinkResolver()
+    dests = []
+    for call in calls:
+        function = FunctionCall(
+            name=call.function, arguments=json.dumps(dict(call.args), default=str)
+        )
+        sink = resolver.resolve(call.function, function, None)
+        dests += [d.value for d in sink.destinations if d.value] if sink else []
+    return bool(dests) and all(d.lower() in prompt.lower() for d in dests)
+
+
+class RecordingAgent(ScriptedAgent):
+    """The scripted agent, keeping the last conversation it saw."""
+
+    messages: list[Any] = []
+
+    def query(self, query, runtime, env=None, messages=(), extra_args=None):  # type: ignore[override]
+        self.messages = list(messages)
+        return super().query(query, runtime, env, messages, extra_args or {})
+
+
 def pipeline(agent: ScriptedAgent, executor: Any) -> AgentPipeline:
     return AgentPipeline(
         [SystemMessage(SYSTEM), InitQuery(), agent, ToolsExecutionLoop([executor, agent], 100)]
@@ -84,14 +139,16 @@ def play(suite: Any, user_task: Any, injection_task: Any | None, injections: dic
         return calls, user_task.GROUND_TRUTH_OUTPUT or "Done."
 
     executor = GuardedToolsExecutor(guard) if guard is not None else ToolsExecutor()
+    agent = RecordingAgent(script)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         utility, security = suite.run_task_with_pipeline(
-            pipeline(ScriptedAgent(script), executor), user_task, injection_task, injections
+            pipeline(agent, executor), user_task, injection_task, injections
         )
     decisions = executor.decisions if guard is not None else []
-    n_user = len(user_task.ground_truth(suite.load_and_inject_default_environment(injections)))
-    return utility, security, decisions, n_user
+    env = user_task.init_environment(suite.load_and_inject_default_environment(injections))
+    n_user = len(user_task.ground_truth(env))
+    return utility, security, decisions, n_user, agent.messages
 
 
 def run_suite(name: str, guard: Guard, log: Any) -> dict[str, Any]:
@@ -102,11 +159,12 @@ def run_suite(name: str, guard: Guard, log: Any) -> dict[str, Any]:
     benign |= {"utility_plain": 0, "utility_guarded": 0, "blocked_tasks": []}
     atk = {"pairs": 0, "blocked": 0, "no_vector": 0, "user_calls_blocked": 0}
     atk |= {"attack_succeeded_plain": 0, "attack_succeeded_guarded": 0, "missed": []}
+    atk["by_case"] = {}  # data observed before the leak or not × recipient a third party
     timing: list[float] = []
     for uid, user_task in suite.user_tasks.items():
-        utility_plain, _, _, _ = play(suite, user_task, None, {}, None)
+        utility_plain, *_ = play(suite, user_task, None, {}, None)
         t0 = time.perf_counter()
-        utility, _, decisions, _ = play(suite, user_task, None, {}, guard)
+        utility, _, decisions, _, _ = play(suite, user_task, None, {}, guard)
         timing.append(time.perf_counter() - t0)
         blocked = [d for d in decisions if d.blocked]
         benign["tasks"] += 1
@@ -126,13 +184,25 @@ def run_suite(name: str, guard: Guard, log: Any) -> dict[str, Any]:
             except ValueError:  # AgentDojo: the task reads no vector
                 injections = {}
                 atk["no_vector"] += 1
-            _, succeeded_plain, _, _ = play(suite, user_task, injection_task, injections, None)
-            _, succeeded, decisions, n_user = play(
+            _, succeeded_plain, _, _, messages = play(
+                suite, user_task, injection_task, injections, None
+            )
+            _, succeeded, decisions, n_user, _ = play(
                 suite, user_task, injection_task, injections, guard
             )
             atk["pairs"] += 1
             hit = any(d.blocked for d in decisions[n_user:])
             atk["blocked"] += hit
+            env = suite.load_and_inject_default_environment(injections)
+            calls = list(injection_task.ground_truth(env))
+            last_call = max(i for i, m in enumerate(messages) if m.get("tool_calls"))
+            seen = observed(stolen_values(name, iid, env), messages, last_call)
+            third = not named_by_user(user_task.PROMPT, calls)
+            key = f"{'observed' if seen else 'unobserved' if seen is False else 'unknown'}"
+            key += "/third_party" if third else "/named_by_user"
+            cell = atk["by_case"].setdefault(key, {"pairs": 0, "blocked": 0})
+            cell["pairs"] += 1
+            cell["blocked"] += hit
             atk["user_calls_blocked"] += sum(d.blocked for d in decisions[:n_user])
             atk["attack_succeeded_plain"] += bool(succeeded_plain)
             atk["attack_succeeded_guarded"] += bool(succeeded)
@@ -181,6 +251,8 @@ def main() -> None:
             f"({pct(a['blocked'], a['pairs'])}) | attack succeeded {a['attack_succeeded_plain']}"
             f" → {a['attack_succeeded_guarded']} |"
         )
+        for case, cell in sorted(a["by_case"].items()):
+            print(f"  {case}: {cell['blocked']}/{cell['pairs']} blocked")
         if b["blocked_tasks"]:
             print(f"  benign blocked: {', '.join(b['blocked_tasks'])}")
         if a["missed"]:
