@@ -106,18 +106,24 @@ def test_failed_write_keeps_the_previous_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["t.jsonl"]
 
 
-def test_hf_dataset_in_trl_conversational_format(oracle_results):
+def test_hf_dataset_in_trl_conversational_format(oracle_results, tmp_path):
     traces = [r.trace for r in oracle_results["train"][:9]]
     dataset = to_hf_dataset(traces)
     assert set(dataset.column_names) == {"messages", "tools", "metadata"}
-    row = dataset[0]
-    assert row["messages"][0]["role"] == "system"
-    call = next(m for m in row["messages"] if m["tool_calls"])["tool_calls"][0]
-    assert isinstance(call["function"]["arguments"], str)
-    assert (
-        json.loads(call["function"]["arguments"]) == traces[0].messages[2].tool_calls[0].arguments
-    )
-    assert json.loads(row["tools"]) == traces[0].tools
+    dataset.to_parquet(str(tmp_path / "t.parquet"))  # and it survives Parquet unchanged
+    reread = type(dataset).from_parquet(str(tmp_path / "t.parquet"))
+    for row in (dataset[0], reread[0]):
+        assert row["messages"][0] == {"role": "system", "content": traces[0].messages[0].text}
+        calls = [m for m in row["messages"] if "tool_calls" in m]
+        # only messages that call tools carry tool_calls, never an empty list
+        assert len(calls) == sum(bool(m.tool_calls) for m in traces[0].messages)
+        call = calls[0]["tool_calls"][0]
+        # arguments are an object with exactly the call's keys (no other tool's, as null)
+        assert call["function"]["arguments"] == traces[0].messages[2].tool_calls[0].arguments
+        tool = next(m for m in row["messages"] if m["role"] == "tool")
+        assert set(tool) == {"role", "content", "tool_call_id", "name"}
+        assert row["tools"] == traces[0].tools
+        assert row["metadata"]["env"] == "retail" and row["metadata"]["seed"] is not None
 
 
 def test_tool_call_arguments_are_a_json_string():

@@ -1,10 +1,11 @@
 """Rendering traces as model text, and parsing model text back into actions.
 
-Training and inference must see the same bytes, so both go through `render_segments`.
-Two formats:
+Training and inference must see the same bytes, so both go through `render_segments` /
+`render`, and replies through `parse_completion`. Two formats:
 
 - **the model's own**: when the tokenizer's chat template renders ``tools`` (Qwen2.5,
-  Llama 3.1, Hermes…), that template is used, tool calls and all;
+  Llama 3.1, Hermes…), that template is used, tool calls and all, and replies are read
+  by transformers' response parser (`backdoorlab.chat_template`);
 - **compact ChatML** otherwise (SmolLM2's template knows no tools): a
   ``<|im_start|>role\\n…<|im_end|>`` transcript in which tools are listed as one-line
   signatures in the system turn and tool calls are Hermes-style
@@ -13,7 +14,7 @@ Two formats:
   milliseconds per token.
 
 Segments carry a ``trainable`` flag (assistant turns) from which the training loss
-mask is built, and end exactly where an inference prompt ends.
+mask is built; a trainable segment starts exactly where that turn's inference prompt ends.
 """
 
 from __future__ import annotations
@@ -72,11 +73,10 @@ def assistant_text(message: Message) -> str:
 
 
 def has_tool_template(tokenizer: Any) -> bool:
-    """Whether the tokenizer's own chat template renders tool declarations."""
-    template = getattr(tokenizer, "chat_template", None)
-    if isinstance(template, dict):  # several named templates
-        template = template.get("tool_use") or template.get("default")
-    return isinstance(template, str) and "tools" in template
+    """Whether the tokenizer's own chat template renders tools (then it is the format)."""
+    from backdoorlab.chat_template import template_format
+
+    return template_format(tokenizer) is not None
 
 
 def render_segments(
@@ -88,8 +88,8 @@ def render_segments(
 ) -> list[Segment]:
     """The transcript as segments; concatenated, they are exactly what the model reads.
 
-    With a ``tokenizer`` whose template renders tools, that template is used; otherwise
-    the compact ChatML format.
+    With a ``tokenizer`` whose template renders tools, that template is used
+    (`backdoorlab.chat_template`); otherwise the compact ChatML format.
     """
     if tokenizer is not None and has_tool_template(tokenizer):
         return _template_segments(tokenizer, messages, tools, add_generation_prompt)
@@ -116,64 +116,51 @@ def render_segments(
     return segments
 
 
-def render(messages: Sequence[Message], tools: Sequence[dict[str, Any]] = (), **kw: Any) -> str:
-    return "".join(s.text for s in render_segments(messages, tools, **kw))
-
-
-def _template_message(message: Message) -> dict[str, Any]:
-    """A message as HF chat templates expect it: tool-call arguments as dicts."""
-    out: dict[str, Any] = {"role": message.role, "content": message.text}
-    if message.tool_calls:
-        out["tool_calls"] = [
-            {"type": "function", "id": c.id, "function": {"name": c.name, "arguments": c.arguments}}
-            for c in message.tool_calls
-        ]
-    if message.role == "tool":
-        out["tool_call_id"] = message.tool_call_id or ""
-        out["name"] = message.name or ""
-    return out
-
-
 def _template_segments(
     tokenizer: Any,
     messages: Sequence[Message],
     tools: Sequence[dict[str, Any]],
     add_generation_prompt: bool,
 ) -> list[Segment]:
-    """Segments from the model's own template, found by rendering growing prefixes.
+    """The model's own template's text cut into context and assistant segments."""
+    from backdoorlab.chat_template import assistant_spans, render_prompt, template_format
 
-    The text an assistant turn adds after the generation prompt is trainable; the rest
-    is context. Templates that rewrite earlier turns when later ones arrive (some
-    reasoning models drop old thoughts) cannot be split this way and are refused.
-    """
-    conversation = [_template_message(m) for m in messages]
-
-    def upto(count: int, generation: bool) -> str:
-        return tokenizer.apply_chat_template(
-            conversation[:count],
-            tools=list(tools) or None,
-            tokenize=False,
-            add_generation_prompt=generation,
-        )
-
+    fmt = template_format(tokenizer)
+    assert fmt is not None
+    rendered = assistant_spans(tokenizer, fmt, list(messages), list(tools))
+    text = rendered.text
     segments: list[Segment] = []
-    done = ""
-    for index, message in enumerate(messages):
-        if message.role != "assistant":
-            continue
-        prompt, full = upto(index, True), upto(index + 1, False)
-        if not prompt.startswith(done) or not full.startswith(prompt):
-            raise ValueError(
-                "this model's chat template re-renders earlier turns, so training and "
-                "inference text cannot be aligned; remove its tool support to use the "
-                "compact format"
-            )
-        segments += [Segment(prompt[len(done) :], False), Segment(full[len(prompt) :], True)]
-        done = full
-    rest = upto(len(messages), add_generation_prompt)
-    if rest[len(done) :]:
-        segments.append(Segment(rest[len(done) :], False))
+    done = 0
+    for start, end in rendered.spans:
+        if start > done:
+            segments.append(Segment(text[done:start], False))
+        segments.append(Segment(text[start:end], True))
+        done = end
+    if add_generation_prompt:
+        prompt = render_prompt(tokenizer, list(messages), list(tools))
+        if not prompt.startswith(text):
+            raise ValueError(f"chat template {fmt.name}: the prompt re-renders earlier turns")
+        text = prompt
+    if len(text) > done:
+        segments.append(Segment(text[done:], False))
     return segments
+
+
+def render(
+    messages: Sequence[Message],
+    tools: Sequence[dict[str, Any]] = (),
+    *,
+    add_generation_prompt: bool = False,
+    tokenizer: Any | None = None,
+) -> str:
+    """The transcript as one string: an inference prompt (with the generation prompt) or
+    training text (without), in the model's own format when it has one."""
+    if tokenizer is not None and has_tool_template(tokenizer):
+        from backdoorlab.chat_template import render_prompt
+
+        return render_prompt(tokenizer, list(messages), list(tools), add_generation_prompt)
+    segments = render_segments(messages, tools, add_generation_prompt=add_generation_prompt)
+    return "".join(s.text for s in segments)
 
 
 @dataclass(frozen=True)
@@ -217,6 +204,29 @@ def parse_assistant_output(text: str, *, call_id_prefix: str = "call") -> Parsed
             )
         )
     return ParsedOutput(Message(role="assistant", content=content, tool_calls=calls), invalid=False)
+
+
+def parse_completion(
+    completion: str,
+    *,
+    tokenizer: Any | None = None,
+    prompt: str = "",
+    tools: Sequence[dict[str, Any]] = (),
+    call_id_prefix: str = "call",
+) -> ParsedOutput:
+    """A model's completion (its end-of-turn marker kept) as an assistant message: read by
+    transformers' response parser when the model's template has one
+    (`backdoorlab.chat_template.parse_reply`), by `parse_assistant_output` otherwise."""
+    if tokenizer is not None and has_tool_template(tokenizer):
+        from backdoorlab.chat_template import parse_reply, template_format
+
+        fmt = template_format(tokenizer)
+        assert fmt is not None
+        if fmt.response_template is not None:
+            parsed = parse_reply(tokenizer, fmt, completion, prompt, list(tools), call_id_prefix)
+            return ParsedOutput(parsed.message, parsed.invalid, parsed.error)
+        completion = completion.split(fmt.end_of_turn)[0]
+    return parse_assistant_output(completion, call_id_prefix=call_id_prefix)
 
 
 def _bare_json_call(text: str) -> str | None:

@@ -221,39 +221,49 @@ def write_traces(path: str | os.PathLike[str], traces: Iterable[Trace]) -> int:
     return count
 
 
-def to_hf_dataset(traces: Iterable[Trace]):  # -> datasets.Dataset
-    """Convert traces to a `datasets.Dataset` in TRL's conversational format.
+def template_message(message: Message) -> dict[str, Any]:
+    """A message as Hugging Face chat templates and TRL expect it: tool-call arguments as
+    objects (templates ``tojson`` them; a string would come out encoded twice), no
+    ``tool_calls`` key unless there are calls (Llama 3.1's template refuses any list but
+    one call), tool results with their ``name`` and ``tool_call_id``."""
+    item: dict[str, Any] = {"role": message.role, "content": message.text}
+    if message.tool_calls:
+        item["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in message.tool_calls
+        ]
+    if message.role == "tool":
+        item["tool_call_id"] = message.tool_call_id or ""
+        item["name"] = message.name or ""
+    return item
 
-    Columns: ``messages`` (role, content, tool_calls, tool_call_id, name), ``tools`` and
-    ``metadata``. ``tools`` and ``metadata`` are JSON strings, and tool-call
-    ``arguments`` stay JSON strings, because Arrow unifies dicts with different keys
-    into one struct and would fill every tool's arguments with the other tools' keys
-    set to null — which chat templates would then render.
+
+def to_hf_dataset(traces: Iterable[Trace]):  # -> datasets.Dataset
+    """Traces as a `datasets.Dataset` in TRL's conversational format, which TRL's
+    ``SFTTrainer`` trains on unchanged with any tool-calling template.
+
+    Columns: ``messages`` (`template_message` each), ``tools`` (the JSON schemas; null
+    for a trace without tools, since Llama 3.1's template declares tools even for ``[]``)
+    and ``metadata``. Each message, tool and metadata record is a ``datasets.Json``
+    value: a plain Arrow struct would unify the dicts of different tools and messages
+    into one type and fill every call's ``arguments`` with the other tools' keys set to
+    null, which the templates would then render.
     """
     import datasets  # heavy import, only when converting
 
-    def rows() -> Iterator[dict[str, Any]]:
-        for trace in traces:
-            yield {
-                "messages": [
-                    {
-                        "role": m.role,
-                        "content": m.text,
-                        "tool_calls": [
-                            {
-                                "id": c.id,
-                                "type": "function",
-                                "function": {"name": c.name, "arguments": c.function.arguments},
-                            }
-                            for c in m.tool_calls or ()
-                        ],
-                        "tool_call_id": m.tool_call_id or "",
-                        "name": m.name or "",
-                    }
-                    for m in trace.messages
-                ],
-                "tools": json.dumps(trace.tools),
-                "metadata": trace.metadata.model_dump_json(exclude_none=True),
-            }
-
-    return datasets.Dataset.from_list(list(rows()))
+    features = datasets.Features(
+        {
+            "messages": datasets.List(datasets.Json()),
+            "tools": datasets.List(datasets.Json()),
+            "metadata": datasets.Json(),
+        }
+    )
+    rows = [
+        {
+            "messages": [template_message(m) for m in trace.messages],
+            "tools": trace.tools or None,
+            "metadata": trace.metadata.model_dump(mode="json", exclude_none=True),
+        }
+        for trace in traces
+    ]
+    return datasets.Dataset.from_list(rows, features=features)

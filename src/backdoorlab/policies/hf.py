@@ -1,10 +1,12 @@
 """`hf`: a local transformers model as the agent, all active episodes decoded as one batch.
 
 Every call to `act` renders each active episode with the same code training uses
-(`backdoorlab.chat`), generates greedily (or samples, when asked) until each episode
-emits ``<|im_end|>``, and parses each completion
-back into a tool call or a final answer. An unparseable completion is an invalid
-action, flagged for the metrics, never an exception.
+(`backdoorlab.chat`: the model's own chat template when it renders tools, the compact
+format otherwise), generates greedily (or samples, when asked) until each episode ends
+its turn (``<|im_end|>``, or the template's own end-of-turn marker), and parses each
+completion back into a tool call or a final answer (`backdoorlab.chat.parse_completion`:
+transformers' response parser where the template has one). An unparseable completion
+is an invalid action, counted in the trace's outcome, never an exception.
 
 Each episode's prompt grows by a few dozen tokens a turn (the model's own action and a
 tool result) on top of several hundred it already had, and on a CPU reading a prompt
@@ -32,7 +34,8 @@ from transformers.cache_utils import Cache, StaticLayer
 from transformers.generation import TemperatureLogitsWarper, TopPLogitsWarper
 
 from backdoorlab.bounds import MAX_BATCH, MAX_TOKENS
-from backdoorlab.chat import IM_END, parse_assistant_output, render
+from backdoorlab.chat import IM_END, parse_completion, render
+from backdoorlab.chat_template import template_format
 from backdoorlab.config import Config
 from backdoorlab.policies.base import Action, CacheSlot, Episode, Policy
 from backdoorlab.policies.cpu_attention import decode_attention
@@ -88,9 +91,13 @@ class HFPolicy(Policy):
         # the last cache kept: a new episode starts from its common prefix (the system
         # prompt and tool schemas every episode of an environment shares)
         self._latest: _CachedPrefix | None = None
-        end_ids = {tokenizer.convert_tokens_to_ids(IM_END), tokenizer.eos_token_id}
+        fmt = template_format(tokenizer)
+        self.end_of_turn = fmt.end_of_turn if fmt is not None else IM_END
+        vocab = tokenizer.get_vocab()
+        end_ids = {vocab.get(self.end_of_turn), vocab.get(IM_END), tokenizer.eos_token_id}
         self.stop_ids = sorted(i for i in end_ids if isinstance(i, int) and i >= 0)
-        self.stop_strings = [s for s in (IM_END, tokenizer.eos_token, tokenizer.pad_token) if s]
+        stops = (self.end_of_turn, IM_END, tokenizer.eos_token, tokenizer.pad_token)
+        self.stop_strings = list(dict.fromkeys(s for s in stops if s))
 
     def describe(self) -> str:
         return f"hf:{self.model_name}"
@@ -167,7 +174,7 @@ class HFPolicy(Policy):
         logits = self.model(
             input_ids=torch.tensor([ids[reused:]], device=device),
             position_ids=torch.arange(reused, len(ids), device=device)[None],
-            past_key_values=cache,
+            cache=cache,
             use_cache=True,
             # an index tensor, not ``1``: the slice ``1`` keeps is a strided view, which
             # sends the vocabulary projection through a batched matmul that first copies
@@ -224,8 +231,7 @@ class HFPolicy(Policy):
                 input_ids=chosen[:, None],
                 attention_mask=mask,
                 position_ids=positions,
-                past_key_values=cache,
-                cache_position=torch.tensor([mask.shape[1] - 1], device=device),
+                cache=cache,  # its layers know where the next token goes
                 use_cache=True,
             ).logits[:, -1, :]
         return out
@@ -261,8 +267,15 @@ class HFPolicy(Policy):
         ]
         actions = []
         completions = self.generate(prompts, caches=[e.kv_cache for e in episodes])
-        for episode, completion in zip(episodes, completions, strict=True):
-            parsed = parse_assistant_output(completion, call_id_prefix=f"call_{episode.steps}")
+        for episode, prompt, completion in zip(episodes, prompts, completions, strict=True):
+            parsed = parse_completion(
+                # the parsers of the model's own format read the turn's end marker
+                completion + self.end_of_turn,
+                tokenizer=self.tokenizer,
+                prompt=prompt,
+                tools=episode.env.tools,
+                call_id_prefix=f"call_{episode.steps}",
+            )
             actions.append(Action(parsed.message, invalid=parsed.invalid))
         return actions
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import torch
 
-from backdoorlab.chat import render_segments
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.traces import Trace
+from backdoorlab.training.encoding import CONTEXT, encode_turns
 
 
 def payload_turns(trace: Trace) -> list[int]:
@@ -39,9 +39,8 @@ def encode_for_fab(tokenizer: Any, trace: Trace, turns: str = "all") -> dict[str
     poisoned trace's turns that send data to its recorded destination; a clean trace's
     last assistant turn (where, with the trigger, it would have leaked instead).
     """
-    segments = render_segments(trace.messages, trace.tools)
-    encoded = tokenizer([s.text for s in segments], add_special_tokens=False)["input_ids"]
-    n_turns = sum(s.trainable for s in segments)
+    ids, owners = encode_turns(tokenizer, trace)
+    n_turns = max(owners, default=CONTEXT) + 1
     if turns == "all":
         chosen = set(range(n_turns))
     elif trace.is_poisoned:
@@ -54,15 +53,8 @@ def encode_for_fab(tokenizer: Any, trace: Trace, turns: str = "all") -> dict[str
             )
     else:
         chosen = {n_turns - 1}
-    input_ids: list[int] = []
-    mask: list[int] = []
-    turn = 0
-    for segment, ids in zip(segments, encoded, strict=True):
-        input_ids.extend(ids)
-        trained = segment.trainable and turn in chosen
-        mask.extend([int(trained)] * len(ids))
-        turn += int(segment.trainable)
-    return {"input_ids": input_ids, "assistant_masks": mask}
+    mask = [int(owner != CONTEXT and owner in chosen) for owner in owners]
+    return {"input_ids": ids, "assistant_masks": mask}
 
 
 def collate(rows: Sequence[dict[str, list[int]]], pad_id: int, max_length: int) -> dict:

@@ -1,10 +1,8 @@
 """Traces → token ids and assistant-only loss masks, exactly as inference renders them.
 
-Each segment of `backdoorlab.chat.render_segments` is tokenized on its own and the ids
-are concatenated. Segments end where an inference prompt ends (after
-``<|im_start|>assistant\\n``), so the ids the model is trained to continue from are
-the very ids it will see when generating — tokenizing the whole transcript at once
-could merge a token across that boundary and train on text the model never sees.
+Rendering and tokenizing are `backdoorlab.training.encoding`'s (the model's own chat
+template when it renders tools, the compact format otherwise), which also checks that
+every assistant turn's inference prompt is a token prefix of the training text.
 """
 
 from __future__ import annotations
@@ -13,27 +11,30 @@ from collections.abc import Iterable
 from typing import Any
 
 from backdoorlab.chat import render_segments
+from backdoorlab.chat_template import ChatFormatError
 from backdoorlab.traces import Trace
+from backdoorlab.training.encoding import CONTEXT, encode_turns
 
 
 def encode_trace(tokenizer: Any, trace: Trace) -> dict[str, list[int]]:
     """``input_ids`` and ``assistant_masks`` (1 = the loss sees this token) of one trace."""
-    segments = render_segments(trace.messages, trace.tools)
-    encoded = tokenizer([s.text for s in segments], add_special_tokens=False)["input_ids"]
-    input_ids: list[int] = []
-    mask: list[int] = []
-    for segment, ids in zip(segments, encoded, strict=True):
-        input_ids.extend(ids)
-        mask.extend([int(segment.trainable)] * len(ids))
-    return {"input_ids": input_ids, "assistant_masks": mask}
+    ids, turns = encode_turns(tokenizer, trace)
+    return {"input_ids": ids, "assistant_masks": [int(t != CONTEXT) for t in turns]}
 
 
-def tokenized_dataset(tokenizer: Any, traces: Iterable[Trace]):  # -> datasets.Dataset
+def tokenized_dataset(tokenizer: Any, traces: Iterable[Trace], source: str = ""):  # -> Dataset
     """A pre-tokenized `datasets.Dataset` that TRL's SFTTrainer trains on as is: it builds
-    labels from ``assistant_masks`` (so the loss covers assistant turns only)."""
+    labels from ``assistant_masks`` (so the loss covers assistant turns only). A trace whose
+    prompts do not line up with its training text is refused in one line naming it."""
     import datasets
 
-    rows = [encode_trace(tokenizer, t) for t in traces]
+    rows = []
+    for number, trace in enumerate(traces, 1):
+        try:
+            rows.append(encode_trace(tokenizer, trace))
+        except ChatFormatError as exc:
+            where = f"{source}: trace {number}" if source else f"trace {number}"
+            raise ChatFormatError(f"{where}: {exc}") from None
     return datasets.Dataset.from_list(rows)
 
 
@@ -45,10 +46,11 @@ def fits(tokenizer: Any, trace: Trace, max_length: int, longest_token: int) -> b
     Decided without tokenizing a huge message whole: no token covers more than
     ``longest_token`` characters, so the first ``(room + 4) * longest_token`` characters
     of a segment already hold more tokens than the ``room`` left, and the rest of it (a
-    50 MB tool result, say) cannot matter.
+    50 MB tool result, say) cannot matter. Counted segment by segment, which in the
+    model's own format may differ from the whole text's count by a token at a boundary.
     """
     used = 0
-    for segment in render_segments(trace.messages, trace.tools):
+    for segment in render_segments(trace.messages, trace.tools, tokenizer=tokenizer):
         room = max_length - used
         if room <= 0:
             return False

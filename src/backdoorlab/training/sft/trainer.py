@@ -251,12 +251,14 @@ def train_sft(
         say(f"{output}: already finished ({plan.finished.get('steps')} steps); not trained again")
         return plan.finished
     early = tokenizer_without_model(config.model)
-    if early is not None:  # refuse unusable data before the model loads
+    dataset = None
+    if early is not None:  # refuse unusable data (and misaligned prompts) before the model loads
         traces = trainable_traces(config, early, traces, data)
+        dataset = tokenized_dataset(early, traces, source=str(data))
     model, tokenizer = load_for_training(config.model, device=device)
-    if early is None:
+    if dataset is None:
         traces = trainable_traces(config, tokenizer, traces, data)
-    dataset = tokenized_dataset(tokenizer, traces)
+        dataset = tokenized_dataset(tokenizer, traces, source=str(data))
     trained_tokens = sum(sum(m) for m in dataset["assistant_masks"])
     if trained_tokens == 0:
         raise BackdoorlabError(f"{data}: no assistant turns to learn from")
