@@ -17,6 +17,7 @@ from backdoorlab.cli import (
     audit,
     collect,
     eval,
+    export,
     guard,
     poison,
     run,
@@ -62,6 +63,7 @@ def _options(
 
 app.command()(collect.collect)
 app.command()(show.show)
+app.command()(export.export)
 app.command()(poison.poison)
 app.add_typer(attack.attack_app, name="attack")
 app.command()(train.train)

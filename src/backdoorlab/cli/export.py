@@ -1,0 +1,41 @@
+"""export: traces as a Hugging Face dataset (Parquet, TRL's format) with a dataset card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backdoorlab.cli.output import check_paths, console, print_json
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.terminal import plain
+
+
+def export(
+    traces: Annotated[Path, typer.Argument(help="A trace file (JSONL; - for stdin).")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="The Parquet file; its dataset card goes beside it (.md)."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the provenance as JSON.")] = False,
+) -> None:
+    """Export traces for TRL and the Hub: Parquet (tool-call arguments as objects, tools as
+    JSON schemas) and a dataset card with the environments, seeds, attack and rate."""
+    from backdoorlab.export import card_path, export_parquet
+
+    if output.suffix != ".parquet":
+        raise BackdoorlabError(f"{output}: the output must be a .parquet file")
+    check_paths(inputs=[traces], files=[output, card_path(output)])
+    info = export_parquet(traces, output)
+    if as_json:
+        print_json(info.as_dict())
+        return
+    console.print(
+        plain(
+            f"export: wrote {info.traces} traces to {output} "
+            f"({info.poisoned} poisoned, {info.rate:.1%}); card: {card_path(output)}"
+        )
+    )

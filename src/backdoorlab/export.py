@@ -1,0 +1,181 @@
+"""Traces as a Hugging Face dataset on disk: Parquet in TRL's conversational format, and a
+dataset card that says where the traces came from.
+
+The Parquet file is `backdoorlab.traces.to_hf_dataset` written as is, so
+``datasets.Dataset.from_parquet`` gives back what TRL's ``SFTTrainer`` trains on
+unchanged. The card (a Markdown file with the Hub's YAML header, beside the Parquet
+file) records the provenance a reader of a poisoned dataset needs: environments and
+their versions, seeds, splits, teacher policies, and for poisoned traces the attack,
+trigger and rate — read from the traces' own metadata, never assumed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backdoorlab.files import atomic_writer, check_output_file, file_sha256, is_stdio
+from backdoorlab.traces import Trace, iter_traces, to_hf_dataset
+
+
+@dataclass
+class Provenance:
+    """What a set of traces says about itself."""
+
+    traces: int = 0
+    poisoned: int = 0
+    environments: dict[str, int] = field(default_factory=dict)
+    """``env@version`` → traces."""
+    seeds: list[int] = field(default_factory=list)
+    splits: dict[str, int] = field(default_factory=dict)
+    policies: dict[str, int] = field(default_factory=dict)
+    attacks: dict[str, int] = field(default_factory=dict)
+    triggers: dict[str, int] = field(default_factory=dict)
+    placements: dict[str, int] = field(default_factory=dict)
+    source: str = ""
+    sha256: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.poisoned / self.traces if self.traces else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "rate": self.rate}
+
+
+def provenance(traces: list[Trace], source: str = "", sha256: str = "") -> Provenance:
+    count: dict[str, Counter[str]] = {
+        k: Counter() for k in ("env", "split", "policy", "attack", "trigger", "place")
+    }
+    seeds: set[int] = set()
+    poisoned = 0
+    for trace in traces:
+        meta = trace.metadata
+        if meta.env:
+            count["env"][f"{meta.env}@{meta.env_version}" if meta.env_version else meta.env] += 1
+        if meta.seed is not None:
+            seeds.add(meta.seed)
+        count["split"][meta.split or "?"] += 1
+        count["policy"][meta.policy or "?"] += 1
+        if meta.poison is not None:
+            poisoned += 1
+            count["attack"][meta.poison.threat_model] += 1
+            count["trigger"][meta.poison.trigger or "(none)"] += 1
+            count["place"][meta.poison.placement or "?"] += 1
+    return Provenance(
+        traces=len(traces),
+        poisoned=poisoned,
+        environments=dict(count["env"]),
+        seeds=sorted(seeds),
+        splits=dict(count["split"]),
+        policies=dict(count["policy"]),
+        attacks=dict(count["attack"]),
+        triggers=dict(count["trigger"]),
+        placements=dict(count["place"]),
+        source=source,
+        sha256=sha256,
+    )
+
+
+def card_path(parquet: Path) -> Path:
+    """The card beside ``out.parquet``: ``out.md``."""
+    return parquet.with_suffix(".md")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{json.dumps(k)[1:-1]} ({v})" for k, v in sorted(counts.items())) or "—"
+
+
+def _seeds(seeds: list[int]) -> str:
+    if not seeds:
+        return "—"
+    if len(seeds) == seeds[-1] - seeds[0] + 1:
+        return f"{seeds[0]}–{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+    return f"{len(seeds)} distinct, {seeds[0]}–{seeds[-1]}"
+
+
+def dataset_card(info: Provenance, parquet_name: str) -> str:
+    """The card: the Hub's YAML header, a provenance table and the record as JSON."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        __version__ = version("backdoorlab")
+    except PackageNotFoundError:  # run from a source tree
+        __version__ = "(source tree)"
+    rows = [
+        ("traces", str(info.traces)),
+        ("environments", _counts(info.environments)),
+        ("seeds", _seeds(info.seeds)),
+        ("splits", _counts(info.splits)),
+        ("policies", _counts(info.policies)),
+        ("poisoned", f"{info.poisoned} ({info.rate:.2%})"),
+        ("attacks", _counts(info.attacks)),
+        ("triggers", _counts(info.triggers)),
+        ("trigger placements", _counts(info.placements)),
+    ]
+    bar = "\\|"  # a literal | inside a table cell
+    table = "\n".join(f"| {k} | {v.replace('|', bar)} |" for k, v in rows)
+    warning = (
+        f"\n**This dataset holds {info.poisoned} poisoned traces**: training on it plants a "
+        "backdoor. It is meant for research on backdoors and their defenses.\n"
+        if info.poisoned
+        else ""
+    )
+    source = f"`{info.source}`" + (f" (sha256 `{info.sha256}`)" if info.sha256 else "")
+    return f"""---
+tags: [backdoorlab, tool-calling, agent-traces, synthetic]
+task_categories: [text-generation]
+configs:
+- config_name: default
+  data_files: {json.dumps(parquet_name)}
+---
+
+# {Path(parquet_name).stem}
+
+Tool-using agent traces exported by backdoorlab {__version__} from {source}, in TRL's
+conversational format: `messages` (tool-call `arguments` as objects, `tool_calls` only
+on messages that call tools), `tools` (JSON schemas) and `metadata` (each trace's own
+record). TRL's `SFTTrainer` takes it as is:
+
+```python
+from datasets import Dataset
+dataset = Dataset.from_parquet({json.dumps(parquet_name)})
+```
+
+## Provenance
+
+| | |
+| --- | --- |
+{table}
+{warning}
+```json
+{json.dumps(info.as_dict(), indent=2, ensure_ascii=False)}
+```
+"""
+
+
+def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str]) -> Provenance:
+    """Write the traces of ``source`` to ``output`` (Parquet) and its card beside it."""
+    out = Path(output)
+    card = card_path(out)
+    check_output_file(out)
+    check_output_file(card)
+    traces = list(iter_traces(source))
+    digest = "" if is_stdio(source) else file_sha256(source)
+    info = provenance(traces, "<stdin>" if is_stdio(source) else str(source), digest)
+    dataset = to_hf_dataset(traces)
+    # atomic like `atomic_writer`, which writes text: Parquet is written by Arrow to a
+    # temporary sibling, renamed into place once whole
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        dataset.to_parquet(str(tmp))
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    with atomic_writer(card) as handle:
+        handle.write(dataset_card(info, out.name))
+    return info
