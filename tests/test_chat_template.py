@@ -165,3 +165,21 @@ def test_malformed_calls_are_invalid_actions_not_exceptions(tokenizers) -> None:
         for reply in replies:
             parsed = parse_completion(reply, tokenizer=tok, prompt=prompts[tok])
             assert parsed.invalid and parsed.error, reply
+
+
+def test_a_trace_the_template_refuses_is_one_line_naming_it(tokenizers, traces) -> None:  # noqa: ANN001
+    trace = traces[1].model_copy(deep=True)
+    message = next(m for m in trace.messages if m.tool_calls)
+    message.tool_calls = [message.tool_calls[0], message.tool_calls[0]]  # two calls at once
+    with pytest.raises(ChatFormatError, match="llama3_1 refuses the trace: .*single tool-call"):
+        encode_trace(tokenizers["llama3_1"], trace)
+    encode_trace(tokenizers["qwen2_5"], trace)  # Qwen2.5 takes parallel calls
+
+
+def test_a_reply_the_template_could_not_render_again_is_invalid(tokenizers) -> None:  # noqa: ANN001
+    llama = tokenizers["llama3_1"]
+    call = '{"name": "get_order", "parameters": {"order_id": "O1"}}<|eot_id|>'
+    prompt = "<|start_header_id|>assistant<|end_header_id|>\n\n"
+    assert not parse_completion(call, tokenizer=llama, prompt=prompt).invalid
+    twice = parse_completion(call + call, tokenizer=llama, prompt=prompt)
+    assert twice.invalid and "single tool-call" in twice.error

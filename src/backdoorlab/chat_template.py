@@ -99,10 +99,14 @@ def renders_tools(tokenizer: Any) -> bool:
             "role": "assistant",
             "content": "",
             "tool_calls": [
-                {"type": "function", "function": {"name": _NAME, "arguments": {_ARG: _VALUE}}}
+                {
+                    "type": "function",
+                    "id": "probe0001",  # Mistral's templates want nine alphanumerics
+                    "function": {"name": _NAME, "arguments": {_ARG: _VALUE}},
+                }
             ],
         },
-        {"role": "tool", "name": _NAME, "content": _RESULT},
+        {"role": "tool", "name": _NAME, "tool_call_id": "probe0001", "content": _RESULT},
     ]
     try:
         declared = tokenizer.apply_chat_template(
@@ -222,13 +226,18 @@ def assistant_spans(
     turns = [i for i, m in enumerate(messages) if m.role == "assistant"]
 
     def render(count: int, generation: bool, template: str | None = None) -> str:
-        return tokenizer.apply_chat_template(
-            conversation[:count],
-            tools=schemas,
-            tokenize=False,
-            add_generation_prompt=generation,
-            chat_template=template,
-        )
+        from jinja2 import TemplateError
+
+        try:
+            return tokenizer.apply_chat_template(
+                conversation[:count],
+                tools=schemas,
+                tokenize=False,
+                add_generation_prompt=generation,
+                chat_template=template,
+            )
+        except TemplateError as exc:  # the template's raise_exception: refuses this chat
+            raise ChatFormatError(f"chat template {fmt.name} refuses the trace: {exc}") from None
 
     text = render(len(conversation), False)
     marked: list[tuple[int, int]] = []
@@ -333,7 +342,23 @@ def parse_reply(
     message = Message(
         role="assistant", content=content or (None if calls else ""), tool_calls=calls or None
     )
+    refused = _refusal(tokenizer, message)
+    if refused:  # e.g. two calls at once for Llama 3.1: the next prompt could not be rendered
+        return _invalid(completion, fmt, f"the chat template refuses this reply: {refused}")
     return Parsed(message, invalid=False)
+
+
+def _refusal(tokenizer: Any, message: Message) -> str:
+    """Why the template refuses to render ``message`` after a user turn ('' if it doesn't)."""
+    from jinja2 import TemplateError
+
+    try:
+        tokenizer.apply_chat_template(
+            [{"role": "user", "content": "-"}, template_message(message)], tokenize=False
+        )
+    except TemplateError as exc:
+        return str(exc)
+    return ""
 
 
 def _invalid(completion: str, fmt: TemplateFormat, error: str) -> Parsed:
