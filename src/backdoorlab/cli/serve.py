@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from backdoorlab.cli.options import AllowNetwork, AllowPickle, Device, known, with_opt_ins
-from backdoorlab.cli.output import console
+from backdoorlab.cli.output import check_paths, console
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.terminal import plain
 
 
@@ -35,6 +39,17 @@ def serve(
         Device | None,
         typer.Option(parser=known, help="Torch device, e.g. cuda:1 (default: cuda if any)."),
     ] = None,
+    guard: Annotated[
+        Path | None,
+        typer.Option(
+            help="Guard policy YAML: screen each reply's tool calls; a refused call is taken "
+            "out of the reply, which says so."
+        ),
+    ] = None,
+    guard_log: Annotated[
+        Path | None,
+        typer.Option(help="With --guard: append each decision, with its evidence, as a JSON line."),
+    ] = None,
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
 ) -> None:
@@ -47,6 +62,14 @@ def serve(
     """
     from backdoorlab.serving.server import ServeConfig, build_app, is_loopback, run_server
 
+    check_paths(inputs=[guard], files=[guard_log])
+    if guard_log is not None and guard is None:
+        raise BackdoorlabError("--guard-log needs --guard (a policy YAML)")
+    guard_config = None
+    if guard is not None:
+        from backdoorlab.defenses.guard import load_guard_config
+
+        guard_config = load_guard_config(guard)  # a bad policy fails before the model loads
     config = ServeConfig(
         model=model,
         served_name=served_name,
@@ -60,11 +83,26 @@ def serve(
         console.print(
             plain(f"warning: {host} is reachable from other machines; the API has no key")
         )
-    with console.status(plain(f"loading {model}")):
-        app = build_app(config)
 
     def announce(url: str) -> None:
         # stdout, one line, flushed: scripts and tests wait for it
         typer.echo(f"serving {config.name} at {url}")
 
-    run_server(app, config, announce=announce)
+    with contextlib.ExitStack() as stack:
+        on_reply = None
+        if guard_config is not None:
+            from backdoorlab.defenses.guard import Guard
+            from backdoorlab.defenses.guard.reply import guard_reply
+
+            log = None
+            if guard_log is not None:
+                # a log that grows while the server runs: appended line by line, not atomic
+                handle = stack.enter_context(open(guard_log, "a", encoding="utf-8", buffering=1))
+
+                def log(decision: Any) -> None:
+                    handle.write(json.dumps(decision.to_dict(), ensure_ascii=False) + "\n")
+
+            on_reply = guard_reply(Guard(guard_config, log=log))
+        with console.status(plain(f"loading {model}")):
+            app = build_app(config, on_reply=on_reply)
+        run_server(app, config, announce=announce)
