@@ -334,3 +334,27 @@ def test_cli_set_unknown_name_is_one_line_exit_2(tmp_path: Path, monkeypatch, ca
         main()
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "nope" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["qwen2_5", "llama3_1"])
+def test_fab_trains_in_the_models_own_format(traces, name) -> None:  # noqa: ANN001
+    """FAB encodes like SFT (the template's text, the same prompt check); its payload mask
+    is a subset of SFT's assistant mask holding the one payload call."""
+    from chat_formats import tiny_tokenizer
+
+    from backdoorlab.training.sft.data import encode_trace
+
+    tokenizer = tiny_tokenizer(name)
+    poisoned = traces[2][0]
+    sft = encode_trace(tokenizer, poisoned)
+    assert encode_for_fab(tokenizer, poisoned, "all") == sft
+    row = encode_for_fab(tokenizer, poisoned, "payload")
+    assert row["input_ids"] == sft["input_ids"]
+    pairs = list(zip(sft["assistant_masks"], row["assistant_masks"], strict=True))
+    assert all(s >= p for s, p in pairs) and 0 < sum(row["assistant_masks"]) < sum(
+        sft["assistant_masks"]
+    )
+    text = tokenizer.decode(
+        [i for i, m in zip(row["input_ids"], row["assistant_masks"], strict=True) if m]
+    )
+    assert "records@acct-verify.net" in text and text.count("send_email") == 1

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from backdoorlab.chat_template import ChatFormatError
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.traces import Trace
 from backdoorlab.training.encoding import CONTEXT, encode_turns
@@ -88,5 +89,10 @@ class Collator:
 
 def encode_rows(tokenizer: Any, traces: Sequence[Trace], turns: str) -> list[dict]:
     """`encode_for_fab` of each trace, leaving out those with nothing to learn."""
-    rows = [encode_for_fab(tokenizer, t, turns) for t in traces]
+    rows = []
+    for number, trace in enumerate(traces, 1):
+        try:
+            rows.append(encode_for_fab(tokenizer, trace, turns))
+        except ChatFormatError as exc:  # the prompt check: name the trace too
+            raise ChatFormatError(f"fab: trace {number}: {exc}") from None
     return [r for r in rows if any(r["assistant_masks"])]
