@@ -244,6 +244,10 @@ ENVIRONMENTS: Registry[type[Environment]] = Registry(
     {
         "retail": "backdoorlab.envs.retail:RetailEnvironment",
         "web": "backdoorlab.envs.web:WebEnvironment",
+        "agentdojo:workspace": "backdoorlab.envs.agentdojo:WorkspaceDojoEnvironment",
+        "agentdojo:travel": "backdoorlab.envs.agentdojo:TravelDojoEnvironment",
+        "agentdojo:banking": "backdoorlab.envs.agentdojo:BankingDojoEnvironment",
+        "agentdojo:slack": "backdoorlab.envs.agentdojo:SlackDojoEnvironment",
     },
 )
 register_environment = ENVIRONMENTS.register()
