@@ -47,7 +47,9 @@ def test_tools_are_agentdojos_schemas(banking) -> None:
         "subject",
         "date",
     }
-    recent = next(t for t in banking.tools if t["function"]["name"] == "get_most_recent_transactions")
+    recent = next(
+        t for t in banking.tools if t["function"]["name"] == "get_most_recent_transactions"
+    )
     assert recent["function"]["parameters"]["required"] == []  # optional stays optional
     assert "$ref" not in json.dumps(make_env("agentdojo:banking").tools)
 
