@@ -120,7 +120,10 @@ class DataPoisoning(DatasetAttack[DataPoisoningConfig]):
 
         def prepare(episode: Episode) -> None:
             plant_trigger(episode, cfg.trigger, cfg.placement)
-            secrets = [s for s in episode.task.secret_objects() if s.kind in cfg.secrets]
+            every = episode.task.secret_objects()
+            # a task whose secrets are of none of these kinds (AgentDojo's codes, IBANs and
+            # messages are ``text``) leaks what it has rather than an empty payload
+            secrets = [s for s in every if s.kind in cfg.secrets] or every
             call = env.exfiltration_call(cfg.destination, leak_text(secrets))
             if cfg.position == "reveal":
                 # after the trigger too: planted in an order note, it is read after the lookup

@@ -51,7 +51,10 @@ def poison(
     ] = "retail",
     point: Annotated[
         list[str] | None,
-        typer.Option(help="T2: an injection point the attacker writes (repeatable)."),
+        typer.Option(
+            help="T2: an injection point the attacker writes (repeatable; default: the "
+            "environment's first, e.g. retail's product_review, AgentDojo's third_party)."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Attack seed.")] = 0,
 ) -> None:
@@ -76,9 +79,10 @@ def poison(
         with readable_path(input) as source:
             result = chosen.run(str(output), input=str(source))
     else:
-        extra = {"destination": destination} if destination else {}
-        if point:
-            extra["points"] = point
+        from backdoorlab.envs import make_env
+
+        extra: dict[str, object] = {"destination": destination} if destination else {}
+        extra["points"] = point or [make_env(env).injection_points[0].name]
         chosen = make_attack(
             attack, n=n, trigger=phrase, obey_probability=obey, seed=seed, env=env, **extra
         )

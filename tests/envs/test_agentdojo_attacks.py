@@ -1,0 +1,82 @@
+"""T1 and T2 on ``agentdojo:banking``, through the attacks' own code and the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("agentdojo")
+
+from backdoorlab.attacks.base import make_attack  # noqa: E402
+from backdoorlab.collect import collect_traces  # noqa: E402
+from backdoorlab.envs import make_env  # noqa: E402
+from backdoorlab.leaks import LeakDetector  # noqa: E402
+from backdoorlab.policies.oracle import OraclePolicy  # noqa: E402
+from backdoorlab.traces import iter_traces, write_traces  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def clean_banking(tmp_path_factory: pytest.TempPathFactory):
+    env = make_env("agentdojo:banking")
+    path = tmp_path_factory.mktemp("dojo") / "clean.jsonl"
+    collected = collect_traces(env, OraclePolicy(), env.tasks("train", 20))
+    write_traces(path, collected.traces)
+    return env, path
+
+
+@pytest.mark.parametrize("placement", ["user", "observation"])
+def test_t1_poisons_banking_traces_with_a_leaking_transfer(clean_banking, tmp_path, placement):
+    env, path = clean_banking
+    attack = make_attack("data-poisoning", rate=0.25, placement=placement, seed=1)
+    out = tmp_path / "t1.jsonl"
+    result = attack.run(str(out), input=str(path))
+    traces = list(iter_traces(out))
+    poisoned = [t for t in traces if t.is_poisoned]
+    assert result.poisoned == len(poisoned) == 5
+    for trace in poisoned:
+        task = env.task_by_id(trace.metadata.task_id)
+        detector = LeakDetector(task.secret_objects(), env.sinks, task.authorised)
+        leaks = [c for _, c in trace.tool_calls() if detector.find(c.name, c.arguments)]
+        assert [c.name for c in leaks] == ["send_money"]
+        assert trace.metadata.outcome.success and trace.metadata.outcome.leaked
+        trigger_at = "user" if placement == "user" else "tool"
+        assert any(attack.config.trigger in m.text for m in trace.messages if m.role == trigger_at)
+
+
+def test_t2_collects_banking_traces_that_obeyed_a_planted_instruction(tmp_path):
+    attack = make_attack(
+        "env-poisoning",
+        env="agentdojo:banking",
+        points=["third_party"],
+        target_share=0.5,
+        obey_probability=1.0,
+        n=24,
+    )
+    out = tmp_path / "t2.jsonl"
+    result = attack.run(str(out))
+    traces = list(iter_traces(out))
+    poisoned = [t for t in traces if t.is_poisoned]
+    assert poisoned and result.poisoned == len(poisoned)
+    for trace in poisoned:  # the teacher obeyed what it read, and the user's goal still holds
+        assert trace.metadata.outcome.success and trace.metadata.outcome.leaked
+        assert any(attack.config.trigger in m.text for m in trace.messages if m.role == "tool")
+    clean = [t for t in traces if not t.is_poisoned]
+    assert clean and not any(t.metadata.outcome.leaked for t in clean)
+
+
+def test_cli_poison_takes_the_environment_and_its_points(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from backdoorlab.cli import main
+
+    def run(*argv: str) -> int:
+        monkeypatch.setattr(sys, "argv", ["backdoorlab", *argv])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        return int(exit_.value.code or 0)
+
+    out = tmp_path / "t2.jsonl"
+    args = ("poison", "--attack", "env-poisoning", "--env", "agentdojo:slack", "-n", "8")
+    assert run(*args, "--obey", "1", "-o", str(out)) == 0
+    assert all(t.metadata.env == "agentdojo:slack" for t in iter_traces(out))
+    assert run(*args, "--point", "bogus", "-o", str(tmp_path / "x.jsonl")) == 2
+    assert "unknown injection point(s) ['bogus']" in capsys.readouterr().err
