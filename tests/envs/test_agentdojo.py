@@ -55,10 +55,12 @@ def test_tools_are_agentdojos_schemas(banking) -> None:
 
 
 def test_split_is_by_user_task_and_disjoint(slack) -> None:
-    train = {t.id for t in slack.tasks("train", 40)}
-    test = {t.id for t in slack.tasks("test", 40)}
-    assert test == {f"slack/user_task_{n}" for n in (4, 9, 14, 19)}
+    train = {t.family for t in slack.tasks("train", 40)}
+    test = {t.family for t in slack.tasks("test", 40)}
+    assert test == {f"user_task_{n}" for n in (4, 9, 14, 19)}
     assert not train & test and len(train) == 17
+    ids = [t.id for t in slack.tasks("test", 9)]
+    assert len(set(ids)) == 9 and ids[4] == "slack/user_task_4#1"  # a repeat has its own id
 
 
 @pytest.mark.parametrize("suite", ["banking", "slack"])
@@ -137,7 +139,9 @@ def test_collection_is_deterministic(slack) -> None:
 def test_task_ids_round_trip_and_bad_ids_are_refused(banking) -> None:
     from backdoorlab.errors import BackdoorlabError
 
-    task = banking.tasks("test", 1)[0]
-    assert banking.task_by_id(task.id) == task
+    for task in banking.tasks("test", 7):
+        assert banking.task_by_id(task.id) == task
     with pytest.raises(BackdoorlabError, match="not a task of agentdojo:banking"):
         banking.task_by_id("slack/user_task_1")
+    with pytest.raises(BackdoorlabError, match="not a task of agentdojo:banking"):
+        banking.task_by_id("banking/user_task_1#x")

@@ -112,19 +112,26 @@ class AgentDojoEnvironment(Environment):
 
     def tasks(self, split: Split, n: int, seed: int = 0) -> list[Task]:
         """``n`` tasks of ``split``, cycling through its user tasks from an offset ``seed``
-        picks (a suite has a fixed set of user tasks, so a long list repeats them)."""
+        picks. A suite has a fixed set of user tasks, so a long list repeats them; a
+        repeat's id carries its round (``banking/user_task_3#2``), so that what is drawn
+        per task id (a teacher's obeying, an attack's choice) is drawn again."""
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', not '{split}'")
         pool = [d.task for d in self.dojo_tasks().values() if d.task.split == split]
         start = seed % len(pool)
-        return [pool[(start + i) % len(pool)] for i in range(n)]
+        out = []
+        for i in range(n):
+            task, round_ = pool[(start + i) % len(pool)], (start + i) // len(pool)
+            out.append(task.model_copy(update={"id": f"{task.id}#{round_}"}) if round_ else task)
+        return out
 
     def task_by_id(self, task_id: str) -> Task:
-        suite, _, user_task_id = task_id.partition("/")
+        base, _, round_ = task_id.partition("#")
+        suite, _, user_task_id = base.partition("/")
         found = self.dojo_tasks().get(user_task_id) if suite == self.suite else None
-        if found is None:
+        if found is None or (round_ and not round_.isdigit()):
             raise BackdoorlabError(f"'{task_id}' is not a task of {self.name}")
-        return found.task
+        return found.task.model_copy(update={"id": task_id}) if round_ else found.task
 
     def spawn(self) -> AgentDojoEnvironment:
         return type(self)(self.seed)
