@@ -35,11 +35,13 @@ from backdoorlab.envs.agentdojo.environment import AgentDojoEnvironment, DojoSta
 from backdoorlab.envs.agentdojo.suite import EXFILTRATION, SUITES, injection_text, load_suite
 from backdoorlab.envs.agentdojo.tasks import (
     DojoTask,
+    execute,
     exfiltrable,
     ground_truth_plan,
     security,
     utility,
 )
+from backdoorlab.envs.base import PlannedCall, Task
 from backdoorlab.policies.base import Episode
 from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout
@@ -84,6 +86,25 @@ def clean_traces(env: AgentDojoEnvironment) -> list[Any]:
     return traces
 
 
+def _injection_plan(
+    env: AgentDojoEnvironment, task: Task, injection: Any, start: Any
+) -> list[PlannedCall]:
+    """The injection's ground truth as AgentDojo computes it (on the environment before
+    the user task), or, where that fails AgentDojo's own security check once run after
+    the user task's calls, computed on the environment those calls leave (workspace's
+    injection_task_5 deletes the e-mail it sent by id, and the user task's own e-mails
+    take the ids first)."""
+    before = ground_truth_plan(env.suite, injection, start.model_copy(deep=True))
+    after_user = start.model_copy(deep=True)
+    execute(env.suite, after_user, task.plan)
+    trial = after_user.model_copy(deep=True)
+    execute(env.suite, trial, before)
+    calls = [(c.tool, c.arguments) for c in [*task.plan, *before]]
+    if security(env.suite, injection.ID, task.final_answer, start, trial, calls):
+        return before
+    return ground_truth_plan(env.suite, injection, after_user)
+
+
 def _positive(env: AgentDojoEnvironment, dojo: DojoTask, injection_id: str) -> Any:
     """One user task with one exfiltration task's goal planted and obeyed."""
     what, read = EXFILTRATION[env.suite][injection_id]
@@ -96,10 +117,9 @@ def _positive(env: AgentDojoEnvironment, dojo: DojoTask, injection_id: str) -> A
     def prepare(episode: Episode) -> None:
         for vector in dojo.vectors:
             episode.env.inject(vector, vector, text)
-        state = episode.env.state
+        state = episode.env.current_state(episode.env.state)  # type: ignore[attr-defined]
         assert isinstance(state, DojoState)
-        plan = ground_truth_plan(env.suite, injection, state.env.model_copy(deep=True))
-        episode.hooks.after_plan = plan
+        episode.hooks.after_plan = _injection_plan(env, task, injection, state.env)
         episode.hooks.poison = Poison(
             threat_model="prompt-injection",
             placement="observation",
