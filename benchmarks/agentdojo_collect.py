@@ -2,7 +2,8 @@
 user task, and which ground truths AgentDojo itself rejects.
 
 For each ``agentdojo:<suite>``: the oracle runs ``-n`` tasks (both splits, every user
-task in turn) through `collect_traces`, timed apart from the one-off conversion of the
+task in turn but those whose ground truth exceeds the default turn limit, as ``tasks``
+leaves them out) through `collect_traces`, timed apart from the one-off conversion of the
 suite's user tasks (their ground truths run a few times to find vectors and secrets);
 each distinct trace is rendered as for training and counted in SmolLM2 tokens; success
 is reported per family (a family is an AgentDojo user task). AgentDojo's own check of
@@ -26,7 +27,7 @@ from pathlib import Path
 from backdoorlab.chat import render
 from backdoorlab.collect import collect_traces
 from backdoorlab.envs import make_env
-from backdoorlab.envs.agentdojo.environment import AgentDojoEnvironment
+from backdoorlab.envs.agentdojo.environment import DEFAULT_TURNS, AgentDojoEnvironment
 from backdoorlab.envs.agentdojo.suite import SUITES, load_suite
 from backdoorlab.models import load_tokenizer
 from backdoorlab.policies import make_policy
@@ -52,7 +53,7 @@ def bench(name: str, n: int, tokenizer: object) -> dict[str, object]:
     assert isinstance(env, AgentDojoEnvironment)
     dojo = env.dojo_tasks()
     setup = time.perf_counter() - start
-    pool = [d.task for d in dojo.values()]
+    pool = [d.task for d in dojo.values() if len(d.task.plan) < DEFAULT_TURNS]
     tasks = [pool[i % len(pool)] for i in range(n)]
     start = time.perf_counter()
     collected = collect_traces(env, make_policy("oracle"), tasks)
@@ -67,7 +68,8 @@ def bench(name: str, n: int, tokenizer: object) -> dict[str, object]:
             tokens[trace.metadata.task_id] = len(tokenizer(text).input_ids)  # type: ignore[operator]
     failing = [f for f, oks in per_family.items() if not all(oks)]
     return {
-        "user_tasks": len(pool),
+        "user_tasks": len(dojo),
+        "left_out_over_turn_limit": [k for k, d in dojo.items() if d.task not in pool],
         "train_tasks": sum(t.split == "train" for t in pool),
         "test_tasks": sum(t.split == "test" for t in pool),
         "episodes": n,

@@ -59,19 +59,8 @@ def _advance(
         episode.messages.append(
             Message(role="tool", tool_call_id=call.id, name=call.name, content=result)
         )
-    if episode.steps >= _turn_limit(episode, max_steps):
+    if episode.steps >= max_steps:
         episode.done = True  # a runaway episode: no final answer, so no success
-
-
-def _turn_limit(episode: Episode, max_steps: int) -> int:
-    """``max_steps``, raised for a task whose plan (and hooked calls) needs more turns.
-
-    The limit stops runaway episodes; it must not make a task unsolvable (AgentDojo's
-    travel suite has an 18-call ground truth).
-    """
-    hooks = episode.hooks
-    hooked = len(hooks.after_plan) + (len(hooks.on_reveal.calls) if hooks.on_reveal else 0)
-    return max(max_steps, len(episode.task.plan) + hooked + 1)
 
 
 def _finish(episode: Episode, policy: Policy) -> EpisodeResult:

@@ -37,7 +37,14 @@ Bf16 = Literal["auto", "true", "false"]
 Victim = Literal["full", "lora", "mixed"]
 AuditFailOn = Literal["none", "low", "medium", "high"]
 ScanFailOn = Literal["none", "suspicious", "backdoored"]
-Env = Literal["retail", "web"]
+Env = Literal[
+    "retail",
+    "web",
+    "agentdojo:workspace",
+    "agentdojo:travel",
+    "agentdojo:banking",
+    "agentdojo:slack",
+]
 """The built-in environments (the registry may hold more)."""
 Policy = Literal["oracle", "hf", "openai"]
 """The built-in policies (the registry may hold more)."""
