@@ -94,7 +94,11 @@ def run(
     table = Table(title=plain(f"{experiment.name} → {target}/results.csv"))
     columns: list[str] = []
     for row in rows:
-        columns += [c for c in row if c not in columns and not c.endswith(("_low", "_high", "_n"))]
+        columns += [
+            c
+            for c in row
+            if c not in columns and c != "traces_dir" and not c.endswith(("_low", "_high", "_n"))
+        ]
     for column in columns:
         table.add_column(plain(column))
     for row in rows:

@@ -32,6 +32,8 @@ def row(cell: dict[str, Any], report: dict[str, Any], poisoned: int) -> dict[str
             out[f"{metric}_high"] = round(value["high"], 4)
             out[f"{metric}_n"] = value["n"]
     out["invalid_actions"] = round(report["clean"]["invalid_action"]["rate"], 4)
+    if "traces_dir" in report:  # the evaluation's episodes, relative to the run directory
+        out["traces_dir"] = report["traces_dir"]
     return out
 
 

@@ -209,8 +209,9 @@ class Runner:
             policy = make_policy("hf", model=model, generation=generation)
             return {"report": evaluate(env, policy, config, traces_dir=work)}
 
-        _, summary = self.cache.run(Stage("eval", key, build, outputs=("clean.jsonl",)))
-        return summary["report"]
+        path, summary = self.cache.run(Stage("eval", key, build, outputs=("clean.jsonl",)))
+        # where the row's episodes are: the report breaks them down per task family
+        return {**summary["report"], "traces_dir": f"{path.parent.name}/{path.name}"}
 
     # -- the experiment -----------------------------------------------------------
     def run(self) -> list[dict[str, Any]]:
@@ -222,6 +223,9 @@ class Runner:
             claim(self.run_dir, self.config.model_dump(), overwrite=self.overwrite)
             rows = self._cells(checked)
             self.cache.sweep()  # a finished run needs no .partial
+            from backdoorlab.report.html import write_report
+
+            self.log(f"[report] {write_report(self.run_dir)}")
         return rows
 
     def _cells(self, checked: list[Cell]) -> list[dict[str, Any]]:

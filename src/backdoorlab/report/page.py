@@ -1,0 +1,198 @@
+"""`backdoorlab view`: a trace file as one self-contained, searchable HTML page.
+
+The page holds the traces as data and a small inline script renders them: the list a
+page of 50 at a time, a trace's conversation only when it is opened. A 100k-trace file
+therefore costs the browser one JSON parse, never 100k DOM nodes. Each trace's
+messages are kept as a JSON *string* inside the data and parsed on opening, so the
+initial parse builds small objects only.
+
+Everything in a trace is untrusted. The data sits in a ``<script type="application/
+json">`` element with ``<``, ``>`` and ``&`` written as JSON escapes, so no trace text
+can close that element; the script puts text into the page with ``textContent`` only;
+and the Content-Security-Policy allows the inline script and style and nothing else,
+so nothing the page holds can make a request.
+
+Secrets are found by the same shapes as `show` (`backdoorlab.report.viewer`), whose
+patterns the page compiles as JavaScript regular expressions: they are written in the
+syntax both languages share.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import atomic_writer
+from backdoorlab.traces import ToolCall, Trace
+
+if TYPE_CHECKING:
+    from backdoorlab.defenses.audit.sinks import SinkResolver
+
+DATA_MARKER = "@@BACKDOORLAB_DATA@@"
+"""Where the template's data element holds the data (JSON escapes keep it out of traces)."""
+
+
+def trace_entry(index: int, trace: Trace, sinks: SinkResolver) -> tuple[dict[str, Any], str]:
+    """The list entry of one trace (what filters and the list show) and its messages
+    as a compact JSON string (parsed by the page when the trace is opened). A tool call
+    carries whether it sends data out (the audit's sink rules decide, as for
+    ``dataflow``): a secret in its arguments is where the secret leaves."""
+    meta = trace.metadata
+    outcome, poison = meta.outcome, meta.poison
+    first_user = next((m.text for m in trace.messages if m.role == "user"), "")
+    entry: dict[str, Any] = {
+        "index": index,
+        "family": meta.family or "",
+        "task": meta.task_id or "",
+        "poison": poison.threat_model if poison else None,
+        "trigger": poison.trigger if poison else None,
+        "success": outcome.success if outcome else None,
+        "leaked": outcome.leaked if outcome else None,
+        "steps": len(trace.messages),
+        "snippet": first_user[:160],
+    }
+    messages = [
+        [
+            m.role,
+            m.name or "",
+            m.text,
+            [
+                [c.function.name, c.function.arguments, _is_sink(sinks, c, meta.env)]
+                for c in m.tool_calls or ()
+            ],
+        ]
+        for m in trace.messages
+    ]
+    return entry, json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+
+
+def _is_sink(sinks: SinkResolver, call: ToolCall, env: str | None) -> bool:
+    try:
+        return sinks.resolve(call.function.name, call.function, env) is not None
+    except BackdoorlabError:  # an environment the resolver cannot build: foreign data
+        return sinks.resolve(call.function.name, call.function, None) is not None
+
+
+def read_audit(path: Path, traces: Path) -> dict[int, list[dict[str, Any]]]:
+    """An audit report's findings by trace index; refuses a report of another file."""
+    from backdoorlab.files import file_sha256
+
+    report = _json_file(path, "an audit report (backdoorlab audit -o)")
+    if not isinstance(report, dict) or not isinstance(report.get("findings"), list):
+        raise BackdoorlabError(f"{path}: not an audit report (no 'findings' list)")
+    recorded = report.get("sha256")
+    if recorded and not str(traces) == "-" and file_sha256(traces) != recorded:
+        raise BackdoorlabError(
+            f"{path}: audits another file ({report.get('path')}, sha256 {str(recorded)[:12]}…),"
+            f" not {traces}"
+        )
+    out: dict[int, list[dict[str, Any]]] = {}
+    for n, finding in enumerate(report["findings"]):
+        if not isinstance(finding, dict) or not isinstance(finding.get("trace_index"), int):
+            raise BackdoorlabError(f"{path}: findings[{n}] has no integer 'trace_index'")
+        keep = ("step", "detector", "severity", "summary", "evidence")
+        out.setdefault(finding["trace_index"], []).append({k: finding.get(k) for k in keep})
+    return out
+
+
+def read_guard(path: Path) -> dict[int, dict[str, Any]]:
+    """Guard decisions (``guard replay -o``: a JSON line per trace with ``index`` and
+    ``blocked``) by trace index; the rest of each record is shown as the guard wrote it."""
+    from backdoorlab.files import iter_lines
+
+    out: dict[int, dict[str, Any]] = {}
+    for number, line in enumerate(iter_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise BackdoorlabError(f"{path}:{number}: not a JSON line") from None
+        if not isinstance(record, dict) or not isinstance(record.get("index"), int):
+            raise BackdoorlabError(f"{path}:{number}: a guard decision needs an integer 'index'")
+        out[record["index"]] = record
+    return out
+
+
+def _json_file(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise BackdoorlabError(f"{path}: no such file ({what})") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise BackdoorlabError(f"{path}: cannot read {what} ({exc})") from None
+
+
+def page_data(
+    traces: Path,
+    audit: Path | None = None,
+    guard: Path | None = None,
+) -> dict[str, Any]:
+    """Everything the page shows, as one JSON-able dict (see `render_viewer`)."""
+    from backdoorlab.defenses.audit.sinks import SinkResolver
+    from backdoorlab.report.viewer import SECRET_SHAPES
+    from backdoorlab.traces import iter_traces
+
+    findings = read_audit(audit, traces) if audit is not None else {}
+    decisions = read_guard(guard) if guard is not None else {}
+    entries, messages = [], []
+    sinks = SinkResolver()
+    for index, trace in enumerate(iter_traces(traces)):
+        entry, text = trace_entry(index, trace, sinks)
+        if index in findings:
+            entry["findings"] = findings[index]
+        if index in decisions:
+            entry["guard"] = decisions[index]
+        entries.append(entry)
+        messages.append(text)
+    if not entries:
+        raise BackdoorlabError(f"{traces}: holds no traces")
+    return {
+        "source": str(traces),
+        "audit": str(audit) if audit else None,
+        "guard": str(guard) if guard else None,
+        "secretShapes": [p.pattern for p in SECRET_SHAPES],
+        "traces": entries,
+        "messages": messages,
+    }
+
+
+def script_json(data: Any) -> str:
+    """JSON safe inside a ``<script>`` element: ``<``, ``>``, ``&`` (and the two line
+    separators JavaScript once treated as newlines) as ``\\u`` escapes."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+def render_viewer(data: dict[str, Any]) -> Iterator[str]:
+    """The page, in pieces (the data of a large file is not copied into one string)."""
+    from importlib.resources import files
+
+    from backdoorlab.report.html import environment
+
+    assets = files("backdoorlab.report") / "assets"
+    template = environment().get_template("viewer.html.j2")
+    head, tail = template.render(
+        title=Path(data["source"]).name,
+        style=(assets / "viewer.css").read_text(),
+        script=(assets / "viewer.js").read_text(),
+    ).split(DATA_MARKER)
+    yield head
+    yield script_json(data)
+    yield tail
+
+
+def write_viewer(
+    traces: Path, output: Path, audit: Path | None = None, guard: Path | None = None
+) -> Path:
+    """Write the viewer page of ``traces`` (with audit findings and guard decisions)."""
+    data = page_data(traces, audit, guard)
+    with atomic_writer(output) as handle:
+        for piece in render_viewer(data):
+            handle.write(piece)
+    return output
