@@ -20,11 +20,13 @@ from backdoorlab.cli import (
     export,
     guard,
     poison,
+    report,
     run,
     scan,
     serve,
     show,
     train,
+    view,
 )
 from backdoorlab.cli.output import console
 from backdoorlab.errors import BackdoorlabError
@@ -73,6 +75,8 @@ app.command()(scan.scan)
 app.add_typer(guard.guard_app, name="guard")
 app.command()(run.run)
 app.command()(serve.serve)
+app.command()(report.report)
+app.command()(view.view)
 
 
 def main() -> None:

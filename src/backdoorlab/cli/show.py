@@ -16,16 +16,25 @@ def show(
         Path, typer.Argument(help="A trace file (JSONL, ours or plain OpenAI format; - for stdin).")
     ],
     index: Annotated[int, typer.Option("--index", "-i", help="Which trace (0-based).", min=0)] = 0,
+    audit: Annotated[
+        Path | None,
+        typer.Option(help="An audit report of this file: the trace's findings, FLAGGED label."),
+    ] = None,
 ) -> None:
     """Pretty-print one trace: tool calls and results readable, secrets highlighted."""
     from backdoorlab.cli.output import check_paths
     from backdoorlab.report.viewer import show_trace
     from backdoorlab.traces import iter_traces
 
-    check_paths(inputs=[path])
+    check_paths(inputs=[path, audit])
+    findings = {}
+    if audit is not None:
+        from backdoorlab.report.page import read_audit
+
+        findings = read_audit(audit, path)
     count = 0
     for count, trace in enumerate(iter_traces(path), start=1):
         if count - 1 == index:
-            show_trace(trace, Console(), index=index)
+            show_trace(trace, Console(), index=index, findings=findings.get(index))
             return
     raise BackdoorlabError(f"{path}: no trace at index {index} (the file holds {count})")

@@ -144,7 +144,11 @@ def _classify(contents: RunContents, path: Path) -> None:
         contents.monitors.append((name, data))
     elif {"findings", "flagged_traces"} <= data.keys():
         contents.audits.append((name, data))
-    elif "_type" in data and "subject" in data or path.name == "provenance.json":
+    elif _is_lineage(data, path):
         contents.lineage.append((name, data))
-    elif "predicateType" in data or "payloadType" in data:
-        contents.lineage.append((name, data))
+
+
+def _is_lineage(data: dict[str, Any], path: Path) -> bool:
+    """An in-toto Statement, a DSSE envelope, or a T4 attack's ``provenance.json``."""
+    statement = "_type" in data and "subject" in data
+    return statement or "payloadType" in data or path.name == "provenance.json"

@@ -49,18 +49,24 @@ def render_report(contents: RunContents) -> str:
         for name, report in contents.audits
         if isinstance(report.get("findings"), list)
     ]
-    return environment().get_template("report.html.j2").render(
-        name=contents.name,
-        run_dir=str(contents.run_dir),
-        threat_model=contents.threat_model,
-        version=_version(),
-        sections=all_plots(contents),
-        findings=findings,
-        rows=contents.rows,
-        columns=columns,
-        lineage=[(n, _lineage_summary(r), json.dumps(r, indent=2)) for n, r in contents.lineage],
-        config_text=contents.config_text,
-        skipped=contents.skipped,
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            name=contents.name,
+            run_dir=str(contents.run_dir),
+            threat_model=contents.threat_model,
+            version=_version(),
+            sections=all_plots(contents),
+            findings=findings,
+            rows=contents.rows,
+            columns=columns,
+            lineage=[
+                (n, _lineage_summary(r), json.dumps(r, indent=2)) for n, r in contents.lineage
+            ],
+            config_text=contents.config_text,
+            skipped=contents.skipped,
+        )
     )
 
 

@@ -104,7 +104,7 @@ def read_guard(path: Path) -> dict[int, dict[str, Any]]:
     from backdoorlab.files import iter_lines
 
     out: dict[int, dict[str, Any]] = {}
-    for number, line in enumerate(iter_lines(path), start=1):
+    for number, line in iter_lines(path):
         if not line.strip():
             continue
         try:

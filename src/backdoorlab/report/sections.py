@@ -45,8 +45,12 @@ def rate_of(row: dict[str, Any], metric: str) -> dict[str, Any] | None:
     get = {part: row.get(f"{metric}_{part}") for part in ("low", "high", "n")}
     if get["low"] is None or get["high"] is None:
         return None
-    return {"rate": float(row[metric]), "low": float(get["low"]), "high": float(get["high"]),
-            "n": get["n"]}
+    return {
+        "rate": float(row[metric]),
+        "low": float(get["low"]),
+        "high": float(get["high"]),
+        "n": get["n"],
+    }
 
 
 def _numeric(value: Any) -> bool:
@@ -110,14 +114,20 @@ def before_after_plot(contents: RunContents) -> list[Plot]:
     for row in rows:
         multiple = row["victim_multiple"]
         name = "published" if row.get("model") == "published" else f"victim ×{multiple:g}"
-        extra = row_label({c: row.get(c) for c in columns if c not in ("model", "victim_multiple")},
-                          [c for c in columns if c not in ("model", "victim_multiple")])
+        extra = row_label(
+            {c: row.get(c) for c in columns if c not in ("model", "victim_multiple")},
+            [c for c in columns if c not in ("model", "victim_multiple")],
+        )
         groups.append(f"{name} {extra}".strip())
     bars = {m: [rate_of(r, m) for r in rows] for m in METRICS}
     bars = {m: v for m, v in bars.items() if any(x is not None for x in v)}
-    table = [[g, m, rate_text(v)] for m, vs in bars.items() for g, v in zip(groups, vs, strict=True)]
+    table = [
+        [g, m, rate_text(v)] for m, vs in bars.items() for g, v in zip(groups, vs, strict=True)
+    ]
     svg = bar_plot(
-        f"{contents.threat_model}: before / after the victim's fine-tune", groups, bars,
+        f"{contents.threat_model}: before / after the victim's fine-tune",
+        groups,
+        bars,
         colors=METRIC_COLORS,
     )
     return [
@@ -144,11 +154,11 @@ def family_plots(contents: RunContents) -> list[Plot]:
         by = {(f.label, f.family): f.rates.get(metric) for f in found}
         if not any(by.values()):
             continue
-        bars = {
-            m: [_rate_dict(by.get((m, fam))) for fam in families] for m in models[:8]
-        }
+        bars = {m: [_rate_dict(by.get((m, fam))) for fam in families] for m in models[:8]}
         table = [
-            [m, fam, rate_text(by.get((m, fam)))] for m in models for fam in families
+            [m, fam, rate_text(by.get((m, fam)))]
+            for m in models
+            for fam in families
             if by.get((m, fam)) is not None
         ]
         plots.append(
@@ -157,8 +167,9 @@ def family_plots(contents: RunContents) -> list[Plot]:
                 bar_plot(f"{metric} per task family", families, bars),
                 ["model", "family", f"{metric} [95% Wilson]"],
                 table,
-                note="" if len(models) <= 8 else "The plot shows the first 8 models; the"
-                " table all of them.",
+                note=""
+                if len(models) <= 8
+                else "The plot shows the first 8 models; the table all of them.",
             )
         )
     return plots
@@ -195,8 +206,9 @@ def monitor_plots(contents: RunContents) -> list[Plot]:
         note = str(record.get("stop_reason") or "")
         if record.get("last_clean"):
             note += f" Last clean checkpoint: {record['last_clean']}."
-        plots.append(Plot(f"Monitor: {name}", svg, ["step", "probe", "leak rate"], table,
-                          note.strip()))
+        plots.append(
+            Plot(f"Monitor: {name}", svg, ["step", "probe", "leak rate"], table, note.strip())
+        )
     return plots
 
 
@@ -207,9 +219,11 @@ def scan_plots(contents: RunContents) -> list[Plot]:
         for canary in report.get("canaries", []):
             label = canary.get("setting", {}).get("name", "canary")
             settings.append((f"after canary {label}", canary.get("probe", {})))
-        conditions = list(dict.fromkeys(
-            str(c.get("name")) for _, probe in settings for c in probe.get("conditions", [])
-        ))
+        conditions = list(
+            dict.fromkeys(
+                str(c.get("name")) for _, probe in settings for c in probe.get("conditions", [])
+            )
+        )
         bars: dict[str, list[Any]] = {}
         table = []
         for label, probe in settings:
@@ -219,8 +233,15 @@ def scan_plots(contents: RunContents) -> list[Plot]:
         svg = bar_plot("leak rate per probe, before / after canary fine-tunes", conditions, bars)
         verdict = f"verdict: {report.get('verdict')} (score {report.get('score')})."
         reasons = " ".join(str(r) for r in report.get("reasons", []))
-        plots.append(Plot(f"Scan: {name}", svg, ["model", "probe", "leak rate"], table,
-                          f"{verdict} {reasons}".strip()))
+        plots.append(
+            Plot(
+                f"Scan: {name}",
+                svg,
+                ["model", "probe", "leak rate"],
+                table,
+                f"{verdict} {reasons}".strip(),
+            )
+        )
     return plots
 
 
@@ -237,18 +258,34 @@ def audit_plots(contents: RunContents) -> list[Plot]:
             }
             svg = bar_plot("precision / recall per detector", detectors, bars)
         else:
-            svg = bar_plot("traces flagged per detector", detectors,
-                           {"flagged": [s.flagged for s in scores]}, rates=False)
+            svg = bar_plot(
+                "traces flagged per detector",
+                detectors,
+                {"flagged": [s.flagged for s in scores]},
+                rates=False,
+            )
         table = [
-            [s.detector, str(s.flagged), "–" if s.poisoned is None else str(s.poisoned),
-             rate_text(s.precision), rate_text(s.recall)]
+            [
+                s.detector,
+                str(s.flagged),
+                "–" if s.poisoned is None else str(s.poisoned),
+                rate_text(s.precision),
+                rate_text(s.recall),
+            ]
             for s in scores
         ]
         note = f"{report.get('traces')} traces audited ({report.get('path')})."
         if not truth:
             note += " No poison ground truth at hand: flagged counts only."
-        plots.append(Plot(f"Audit: {name}", svg,
-                          ["detector", "flagged", "poisoned", "precision", "recall"], table, note))
+        plots.append(
+            Plot(
+                f"Audit: {name}",
+                svg,
+                ["detector", "flagged", "poisoned", "precision", "recall"],
+                table,
+                note,
+            )
+        )
     return plots
 
 

@@ -78,11 +78,52 @@ def _tool_name(tool: dict) -> str:
     return str(name)
 
 
-def show_trace(trace: Trace, console: Console, *, index: int | None = None) -> None:
-    """The trace's header (metadata, the POISONED label from our own poison record only)
-    and one panel per message; every value from the trace is printed inert."""
+def labels(trace: Trace, findings: list[dict] | None = None) -> Text | None:
+    """The labels that matter — POISONED (from our own poison record only), LEAKED,
+    FLAGGED (audit findings) — as one line, or None when none applies."""
+    meta, parts = trace.metadata, []
+    if meta.poison:
+        parts.append(
+            Text.assemble(
+                ("POISONED", "bold red"),
+                " ",
+                plain(meta.poison.threat_model),
+                f" trigger={inert(repr(meta.poison.trigger))}",
+            )
+        )
+    if meta.outcome and meta.outcome.leaked:
+        parts.append(Text("LEAKED", "bold magenta"))
+    if findings:
+        worst = max((str(f.get("severity")) for f in findings), key=_severity_rank)
+        parts.append(
+            Text(f"FLAGGED {len(findings)} finding(s), worst {inert(worst)}", "bold yellow")
+        )
+    return Text(" · ").join(parts) if parts else None
+
+
+def _severity_rank(severity: str) -> int:
+    return {"low": 1, "medium": 2, "high": 3}.get(severity, 0)
+
+
+def show_trace(
+    trace: Trace,
+    console: Console,
+    *,
+    index: int | None = None,
+    findings: list[dict] | None = None,
+) -> None:
+    """The trace's labels, its metadata and one panel per message; every value from the
+    trace is printed inert.
+
+    The labels come first, on a line of their own that is never cut (``soft_wrap``): a
+    rule's title is truncated to the terminal's width, and to 80 columns in a pipe, and
+    the label that matters most was the one at its end."""
     meta = trace.metadata
-    header: list[Text] = [Text(f"trace {index}" if index is not None else "trace")]
+    console.rule(Text(f"trace {index}" if index is not None else "trace"))
+    flags = labels(trace, findings)
+    if flags is not None:
+        console.print(flags, soft_wrap=True)
+    header: list[Text] = []
     for label, value in (
         ("env", meta.env),
         ("task", meta.task_id),
@@ -94,18 +135,21 @@ def show_trace(trace: Trace, console: Console, *, index: int | None = None) -> N
     if meta.outcome:
         o = meta.outcome
         header.append(Text(f"success={o.success} leaked={o.leaked} steps={o.steps}"))
-    if meta.poison:
-        header.append(
-            Text.assemble(
-                ("POISONED", "bold red"),
-                " ",
-                plain(meta.poison.threat_model),
-                f" trigger={inert(repr(meta.poison.trigger))}",
-            )
-        )
-    console.rule(Text(" · ").join(header))
+    if header:
+        console.print(Text(" · ").join(header), soft_wrap=True)
     if trace.tools:
         names = ", ".join(_tool_name(t) for t in trace.tools)
         console.print(plain(f"tools: {names}", "dim"))
     for message in trace.messages:
         console.print(message_panel(message))
+    for finding in findings or ():
+        step = finding.get("step")
+        where = f"step {step}" if step is not None else "trace"
+        console.print(
+            Text.assemble(
+                ("finding ", "bold yellow"),
+                plain(f"{where} · {finding.get('detector')} · {finding.get('severity')}: "),
+                plain(str(finding.get("summary", ""))),
+            ),
+            soft_wrap=True,
+        )

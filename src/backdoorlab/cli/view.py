@@ -1,0 +1,68 @@
+"""view: a trace file as a searchable HTML page (written, or served on loopback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backdoorlab.cli.output import check_paths, console
+
+
+def view(
+    traces: Annotated[
+        Path, typer.Argument(help="A trace file (JSONL, ours or plain OpenAI format; - for stdin).")
+    ],
+    audit: Annotated[
+        Path | None,
+        typer.Option(help="An audit report of this file (backdoorlab audit -o): findings inline."),
+    ] = None,
+    guard: Annotated[
+        Path | None,
+        typer.Option(help="Guard decisions for this file (JSONL, one per trace with 'index')."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="The page to write (default: TRACES with .html)."),
+    ] = None,
+    serve: Annotated[
+        bool, typer.Option(help="Also serve the page on 127.0.0.1 until interrupted.")
+    ] = False,
+    port: Annotated[
+        int, typer.Option(help="Port for --serve (0: any free one).", min=0, max=65535)
+    ] = 8765,
+) -> None:
+    """Write a trace viewer page: filter by poisoned / flagged / leaked / family / outcome,
+    each trace a conversation with secrets, trigger, findings and guard decisions marked."""
+    from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.files import is_stdio
+    from backdoorlab.terminal import plain
+
+    if output is None and is_stdio(traces) and not serve:
+        raise BackdoorlabError("reading traces from stdin: give the page a name with -o")
+    check_paths(inputs=[traces, audit, guard], files=[output])
+    from backdoorlab.cli.output import readable_path
+    from backdoorlab.report.page import write_viewer
+
+    with readable_path(traces) as source:
+        if output is None and not is_stdio(traces):
+            output = traces.with_name(traces.name.split(".")[0] + ".html")
+        if output is None:
+            import tempfile
+
+            output = Path(tempfile.mkdtemp(prefix="backdoorlab-view-")) / "view.html"
+        write_viewer(source, output, audit=audit, guard=guard)
+    console.print(plain(f"viewer → {output}"))
+    if serve:
+        from backdoorlab.report.serve import page_server
+
+        server = page_server(output.read_bytes(), port)
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        console.print(plain(f"serving on {url} (Ctrl-C stops)"))
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
