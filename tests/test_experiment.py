@@ -55,6 +55,9 @@ def test_interrupted_sweep_resumes_without_redoing_finished_stages(tmp_path, mon
     with open(run_dir / "results.csv") as handle:
         table = list(csv.DictReader(handle))
     assert len(table) == 3 and {"TSR", "TSR_low", "TSR_high", "TSR_n", "ASR"} <= set(table[0])
+    # each row names its evaluation's episodes; the run ends with its HTML report
+    assert all((run_dir / row["traces_dir"] / "clean.jsonl").is_file() for row in table)
+    assert "rates against attack.rate" in (run_dir / "report.html").read_text()
 
     again = Runner(config, run_dir, log=lambda _: None)
     again.run()

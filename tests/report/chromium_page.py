@@ -12,6 +12,7 @@ and say so (``CHROMIUM_MISSING``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -65,7 +66,8 @@ class Page:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
             targets = json.load(answer)
         url = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
-        self.socket = connect(url, max_size=None, open_timeout=20)
+        self._stack = contextlib.ExitStack()
+        self.socket = self._stack.enter_context(connect(url, max_size=None, open_timeout=20))
         self.events: list[dict[str, Any]] = []
         self._id = 0
         for domain in ("Page", "Runtime", "Log", "Network"):
@@ -161,7 +163,7 @@ class Page:
 
     def close(self) -> None:
         try:
-            self.socket.close()
+            self._stack.close()
         finally:
             self.process.terminate()
             try:
