@@ -99,7 +99,8 @@ def line_plot(
             color = (colors or {}).get(name, PALETTE[i % len(PALETTE)])
             ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=name, color=color)
         for j, (name, y) in enumerate((hlines or {}).items()):
-            ax.axhline(y, linestyle=":", color=PALETTE[(j + 5) % len(PALETTE)], label=name)
+            color = (colors or {}).get(name, PALETTE[(j + 5) % len(PALETTE)])
+            ax.axhline(y, linestyle=":", color=color, label=name)
         if vline is not None:
             ax.axvline(vline[0], linestyle="--", color="#555", label=vline[1])
         _rate_axis(ax)
@@ -107,7 +108,7 @@ def line_plot(
             ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         ax.set_xlabel(xlabel)
         ax.set_title(title)
-        ax.legend(fontsize=8, loc="best")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return to_svg(fig)
 
 
@@ -145,7 +146,7 @@ def bar_plot(
             _rate_axis(ax)
         ax.set_title(title)
         if len(bars) > 1:
-            ax.legend(fontsize=8, loc="best")
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return to_svg(fig)
 
 

@@ -71,31 +71,35 @@ def sweep_plots(contents: RunContents) -> list[Plot]:
         series: dict[str, list[tuple[float, Any]]] = defaultdict(list)
         table, hlines = [], {}
         for row in sorted(rows, key=lambda r: (not _numeric(r.get(x)), r.get(x) or 0)):
-            for metric in METRICS:
-                rate = rate_of(row, metric)
+            rates = {metric: rate_of(row, metric) for metric in METRICS}
+            swept = _numeric(row.get(x))
+            table.append(
+                [row_label(row, others), str(row[x]) if swept else "–"]
+                + [rate_text(rates[m]) for m in METRICS]
+            )
+            for metric, rate in rates.items():
                 if rate is None:
                     continue
-                if not _numeric(row.get(x)):
+                if not swept:
                     hlines[f"{row_label(row, others)} {metric}"] = rate["rate"]
-                    table.append([row_label(row, others), "–", metric, rate_text(rate)])
                     continue
                 extra = row_label({k: row.get(k) for k in others}, others)
                 series[f"{metric} {extra}".strip()].append((float(row[x]), rate))
-                table.append([row_label(row, others), str(row[x]), metric, rate_text(rate)])
-        colors = {name: METRIC_COLORS.get(name.split()[0], "") for name in series}
+        colors = {name: METRIC_COLORS[name.split()[0]] for name in series}
+        colors |= {name: METRIC_COLORS[name.split()[-1]] for name in hlines}
         svg = line_plot(
             f"{contents.threat_model}: ASR / TSR / FTR vs {x}",
             x,
             dict(series),
             percent_x=max(values) <= 1 and "rate" in x,
             hlines=hlines,
-            colors={k: v for k, v in colors.items() if v},
+            colors=colors,
         )
         plots.append(
             Plot(
                 f"Threat model {contents.threat_model}: rates against {x}",
                 svg,
-                ["model", x, "metric", "rate [95% Wilson]"],
+                ["model", x, *(f"{m} [95% Wilson]" for m in METRICS)],
                 table,
                 note="Error bars and brackets: 95% Wilson intervals. Dotted: rows without"
                 f" a value of {x} (the base model).",

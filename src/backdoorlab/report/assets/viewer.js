@@ -83,11 +83,33 @@
       (page + 1) + " of " + pages;
     $("prev").disabled = page === 0;
     $("next").disabled = page >= pages - 1;
+    document.body.dataset.renders = String(Number(document.body.dataset.renders || 0) + 1);
+  }
+
+  // JSON laid out for reading: a value that fits on a line stays on one line (a variant,
+  // an address), larger ones are indented; anything else is shown as it came.
+  function oneLine(value) {
+    if (value === null || typeof value !== "object") return JSON.stringify(value);
+    if (Array.isArray(value)) return "[" + value.map(oneLine).join(", ") + "]";
+    return "{" + Object.entries(value).map(([k, v]) => JSON.stringify(k) + ": " + oneLine(v))
+      .join(", ") + "}";
+  }
+
+  function layout(value, indent) {
+    const flat = oneLine(value);
+    if (flat === undefined || flat.length + indent.length <= 88 || value === null ||
+        typeof value !== "object") return flat;
+    const inner = indent + "  ";
+    const parts = Array.isArray(value)
+      ? value.map((v) => inner + layout(v, inner))
+      : Object.entries(value).map(([k, v]) => inner + JSON.stringify(k) + ": " + layout(v, inner));
+    const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
+    return open + "\n" + parts.join(",\n") + "\n" + indent + close;
   }
 
   function pretty(text) {
     try {
-      return JSON.stringify(JSON.parse(text), null, 2);
+      return layout(JSON.parse(text), "");
     } catch (e) {
       return text;
     }
