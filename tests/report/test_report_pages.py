@@ -63,7 +63,7 @@ def test_script_json_cannot_close_its_script_element():
 def test_viewer_page_holds_the_traces_as_inert_data(t2_data, tmp_path):
     page = write_viewer(t2_data["traces"], tmp_path / "v.html", audit=t2_data["audit"])
     text = page.read_text()
-    assert text.count("<script") == 2  # the data element and the viewer's own script
+    assert text.count("<script") == 3  # two data elements and the viewer's own script
     assert HOSTILE not in text
     data = page_data(t2_data["traces"], t2_data["audit"])
     assert len(data["traces"]) == 41 and sum(bool(t["poison"]) for t in data["traces"]) == 2

@@ -223,10 +223,19 @@ class Runner:
             claim(self.run_dir, self.config.model_dump(), overwrite=self.overwrite)
             rows = self._cells(checked)
             self.cache.sweep()  # a finished run needs no .partial
-            from backdoorlab.report.html import write_report
-
-            self.log(f"[report] {write_report(self.run_dir)}")
+            self._report()
         return rows
+
+    def _report(self) -> None:
+        """``report.html``, the run's last step: a report that cannot be written costs a
+        log line, never the finished results."""
+        from backdoorlab.errors import BackdoorlabError
+        from backdoorlab.report.html import write_report
+
+        try:
+            self.log(f"[report] {write_report(self.run_dir)}")
+        except BackdoorlabError as exc:
+            self.log(f"[report] not written: {exc}")
 
     def _cells(self, checked: list[Cell]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []

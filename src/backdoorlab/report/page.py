@@ -2,9 +2,9 @@
 
 The page holds the traces as data and a small inline script renders them: the list a
 page of 50 at a time, a trace's conversation only when it is opened. A 100k-trace file
-therefore costs the browser one JSON parse, never 100k DOM nodes. Each trace's
-messages are kept as a JSON *string* inside the data and parsed on opening, so the
-initial parse builds small objects only.
+therefore costs the browser a JSON parse of the list's fields, never 100k DOM nodes.
+The messages are a second data element, parsed on the first search or opened trace;
+each trace's messages are a JSON *string* in it, parsed when that trace is opened.
 
 Everything in a trace is untrusted. The data sits in a ``<script type="application/
 json">`` element with ``<``, ``>`` and ``&`` written as JSON escapes, so no trace text
@@ -170,20 +170,26 @@ def script_json(data: Any) -> str:
 
 
 def render_viewer(data: dict[str, Any]) -> Iterator[str]:
-    """The page, in pieces (the data of a large file is not copied into one string)."""
+    """The page, in pieces (the data of a large file is not copied into one string).
+
+    The messages go in an element of their own, after the list's data: the page draws
+    the list from the small part and parses the large one only when a trace is opened or
+    the text searched."""
     from importlib.resources import files
 
     from backdoorlab.report.html import environment
 
     assets = files("backdoorlab.report") / "assets"
     template = environment().get_template("viewer.html.j2")
-    head, tail = template.render(
+    head, middle, tail = template.render(
         title=Path(data["source"]).name,
         style=(assets / "viewer.css").read_text(),
         script=(assets / "viewer.js").read_text(),
     ).split(DATA_MARKER)
     yield head
-    yield script_json(data)
+    yield script_json({k: v for k, v in data.items() if k != "messages"})
+    yield middle
+    yield script_json(data["messages"])
     yield tail
 
 

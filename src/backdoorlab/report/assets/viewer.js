@@ -7,6 +7,11 @@
   const started = performance.now();
   const data = JSON.parse(document.getElementById("data").textContent);
   const traces = data.traces;
+  let messages = null; // the large part: parsed on the first search or opened trace
+  const messagesOf = (index) => {
+    if (messages === null) messages = JSON.parse(document.getElementById("messages").textContent);
+    return messages[index];
+  };
   const shapes = data.secretShapes.map((source) => new RegExp(source, "g"));
   const $ = (id) => document.getElementById(id);
   let matches = traces;
@@ -45,7 +50,7 @@
       want(t.poison, f.poisoned) && want(flagged(t), f.flagged) && want(t.leaked, f.leaked) &&
       want(blocked(t), f.blocked) && (f.family === "" || t.family === f.family) &&
       outcomeOk(t, f.outcome) &&
-      (pattern === null || pattern.test(data.messages[t.index]) || pattern.test(t.task)));
+      (pattern === null || pattern.test(messagesOf(t.index)) || pattern.test(t.task)));
     page = 0;
     renderList();
   }
@@ -205,7 +210,7 @@
     const t = traces[index];
     if (!t) return;
     current = index;
-    const messages = JSON.parse(data.messages[index]);
+    const conversation = JSON.parse(messagesOf(index));
     const pane = $("trace-pane");
     const head = el("div", "trace-head");
     head.append(el("h2", null, "trace #" + index), badges(t));
@@ -221,7 +226,7 @@
     const guardAt = t.guard ? guardSteps(t.guard) : new Map();
     if (t.guard) body.push(guardNode(t.guard, true));
     const seen = new Set();
-    messages.forEach(([role, name, text, calls], step) => {
+    conversation.forEach(([role, name, text, calls], step) => {
       const box = el("div", "msg role-" + role);
       box.dataset.step = step;
       box.append(el("div", "msg-head", step + " · " + role + (name ? " · " + name : "")));
