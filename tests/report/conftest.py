@@ -71,6 +71,25 @@ def t1_run(tmp_path: Path, t2_data: dict[str, Path]) -> Path:
     audit = json.loads(t2_data["audit"].read_text())
     audit["path"] = "elsewhere/t2.jsonl"  # moved: the report finds the file beside it
     (run / "audit.json").write_text(json.dumps(audit))
+    lineage = {  # as backdoorlab.provenance writes one beside an artifact
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "t2.jsonl", "digest": {"sha256": "ab" * 32}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {
+                "externalParameters": {"kind": "poison", "config": {}},
+                "resolvedDependencies": [
+                    {
+                        "name": "clean",
+                        "uri": "file:///data/clean.jsonl",
+                        "digest": {"sha256": "cd" * 32},
+                    },
+                ],
+            },
+            "runDetails": {"metadata": {"finishedOn": "2026-12-02T04:00:00Z"}},
+        },
+    }
+    (run / "t2.jsonl.intoto.json").write_text(json.dumps(lineage))
     episodes = run / "stages" / "eval-0123456789ab"
     episodes.mkdir(parents=True)
     shutil.copy(t2_data["traces"], episodes / "clean.jsonl")

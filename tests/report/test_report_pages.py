@@ -29,6 +29,13 @@ def test_report_of_a_t1_sweep_has_every_section_and_escapes_the_run(t1_run):
     assert "default-src &#39;none&#39;" in text or "default-src 'none'" in text
 
 
+def test_report_traces_the_lineage_records_it_finds(t1_run):
+    text = write_report(t1_run).read_text()
+    table = text[text.index('id="lineage-table"') :]
+    assert "t2.jsonl.intoto.json" in table and "<td>poison</td>" in table
+    assert "clean: file:///data/clean.jsonl (sha256 cdcdcdcdcdcd…)" in table
+
+
 def test_audit_section_scores_each_detector_against_the_poison_record(t1_run, t2_data):
     from backdoorlab.report.breakdown import audit_scores
 

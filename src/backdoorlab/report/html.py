@@ -10,7 +10,6 @@ escapes the text it puts there.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ def environment() -> Any:
 
 def render_report(contents: RunContents) -> str:
     """The report's HTML for what ``contents`` holds."""
+    from backdoorlab.report.lineage import lineage_rows
     from backdoorlab.report.sections import all_plots
 
     columns: list[str] = []
@@ -61,9 +61,7 @@ def render_report(contents: RunContents) -> str:
             findings=findings,
             rows=contents.rows,
             columns=columns,
-            lineage=[
-                (n, _lineage_summary(r), json.dumps(r, indent=2)) for n, r in contents.lineage
-            ],
+            lineage=lineage_rows(contents.lineage),
             config_text=contents.config_text,
             skipped=contents.skipped,
         )
@@ -78,19 +76,6 @@ def write_report(run_dir: str | Path, output: str | Path | None = None) -> Path:
     with atomic_writer(target) as handle:
         handle.write(text)
     return target
-
-
-def _lineage_summary(record: dict[str, Any]) -> str:
-    """One line about a lineage record: what it describes (in-toto ``subject``) and how
-    it was made (``predicateType``), where the record says so."""
-    parts = []
-    subjects = record.get("subject")
-    if isinstance(subjects, list):
-        names = [str(s.get("name")) for s in subjects if isinstance(s, dict)]
-        parts.append("subject " + ", ".join(names[:5]) + (" …" if len(names) > 5 else ""))
-    if record.get("predicateType"):
-        parts.append(str(record["predicateType"]))
-    return " · ".join(parts)
 
 
 def _version() -> str:
