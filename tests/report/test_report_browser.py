@@ -109,8 +109,11 @@ def test_viewer_search_shows_hostile_foreign_text_as_text(page, t2_data, tmp_pat
 
 def test_viewer_shows_guard_decisions_at_their_step(page, t2_data, tmp_path):
     decisions = tmp_path / "decisions.jsonl"
-    rows = [{"index": i, "blocked": i == 21} for i in range(41)]
-    rows[21]["calls"] = [{"step": 8, "tool": "send_email", "blocked": True, "reason": "tainted"}]
+    # the shape of `guard replay -o`: a line per trace, its decisions at their step
+    rows = [{"index": i, "blocked": i == 21, "calls": 0, "decisions": []} for i in range(41)]
+    rows[21]["decisions"] = [
+        {"step": 8, "tool": "send_email", "blocked": True, "verdict": "tainted", "leaks": []}
+    ]
     decisions.write_text("".join(json.dumps(r) + "\n" for r in rows))
     page.open(write_viewer(t2_data["traces"], tmp_path / "v.html", guard=decisions), "#21")
     page.wait_for("document.body.dataset.ready")

@@ -198,11 +198,16 @@
     return at;
   }
 
+  // The trace's decision record at its top (its per-step lists left to their steps), or
+  // one decision under the message it screened.
   function guardNode(item, whole) {
     const box = el("div", "guard" + (item.blocked ? " blocked" : ""));
     box.append(el("strong", null, whole ? (item.blocked ? "guard: BLOCKED" : "guard: allowed")
       : (item.blocked ? "guard blocked this call" : "guard decision")));
-    box.append(el("pre", "text", JSON.stringify(item, null, 2)));
+    const shown = whole
+      ? Object.fromEntries(Object.entries(item).filter(([, v]) => !Array.isArray(v)))
+      : item;
+    box.append(el("pre", "text", JSON.stringify(shown, null, 2)));
     return box;
   }
 
