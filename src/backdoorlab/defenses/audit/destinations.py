@@ -13,7 +13,7 @@ from backdoorlab.leaks import DestinationKind, normalize_destination
 
 def shape_of(value: str) -> DestinationKind | None:
     """What kind of destination ``value`` is by its look, or None when it is none."""
-    if patterns.whole_url(value):
+    if patterns.whole_url(value) or patterns.DOMAIN.fullmatch(value.strip()):
         return "url"
     if patterns.whole_email(value):
         return "email"
@@ -47,6 +47,11 @@ def contacts_in_text(text: str) -> set[str]:
         found.update(canonical(e, "email") for e in patterns.EMAIL.findall(text))
     if "://" in text:
         found.update(canonical(u.rstrip(".,;)"), "url") for u in patterns.URL.findall(text))
+    if "." in text:  # a host written without a scheme ("post it on www.site.com")
+        for match in patterns.DOMAIN.finditer(text):
+            before = text[match.start() - 1] if match.start() else " "
+            if not (before.isalnum() or before in "@/:.-_"):
+                found.add(canonical(match.group(0).rstrip(".,;)"), "url"))
     if patterns.DIGIT.search(text):
         found.update(canonical(p, "phone") for p in patterns.PHONE.findall(text))
         found.update(canonical(a, "account") for a in patterns.IBAN.findall(text))

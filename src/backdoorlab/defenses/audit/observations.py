@@ -17,6 +17,10 @@ whoever that object describes, and authorises sending that object's data — and
 that object's, nested objects included — to it. That is how a confirmation to the
 customer's own address stays legitimate while the same customer's card, sent to an
 address that appeared in a review or a note (free text, not a contact field), is not.
+
+Besides these, every string yields the codes, identifiers and contents `values` finds
+(a secret is what a tool returned, whatever its shape), each with its strength. An
+observation that is not JSON but YAML (AgentDojo's tools print YAML) is walked as data.
 """
 
 from __future__ import annotations
@@ -26,8 +30,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from backdoorlab.defenses.audit import patterns
+import yaml
+
+from backdoorlab.defenses.audit import patterns, values
 from backdoorlab.defenses.audit.destinations import canonical
+from backdoorlab.defenses.audit.matching import Needle
+from backdoorlab.defenses.audit.values import Strength
 from backdoorlab.leaks import Secret, SecretKind
 
 KeyClass = Literal["credential", "financial", "contact", "address", "name"]
@@ -42,9 +50,14 @@ _FINANCIAL_PARTS = (
     "passport", "license", "licence", "birth", "bankaccount",
 )  # fmt: skip
 _FINANCIAL_WORDS = frozenset({"pan", "acct", "dob", "tin", "bic", "nin", "nino"})
-_CONTACT_PARTS = ("email", "phone", "mobile", "telephone")
-_CONTACT_WORDS = frozenset({"mail", "tel", "fax", "cell", "contact", "msisdn"})
-_ADDRESS_PARTS = ("address", "street")
+_CONTACT_PARTS = (
+    "email", "phone", "mobile", "telephone", "participant", "attendee", "recipient",
+    "sender", "invitee", "member",
+)  # fmt: skip
+_CONTACT_WORDS = frozenset(
+    {"mail", "tel", "fax", "cell", "contact", "msisdn", "from", "to", "cc", "bcc", "organizer"}
+)
+_ADDRESS_PARTS = ("address", "street", "residence", "domicile")
 _ADDRESS_WORDS = frozenset({"addr", "line1", "line2"})
 _NAME_PARTS = (
     "firstname", "lastname", "fullname", "surname", "givenname", "middlename",
@@ -70,25 +83,65 @@ def classify_key(key: str) -> KeyClass | None:
     return None
 
 
+LABEL_CLASS = {
+    "email": "personal", "phone": "personal", "address": "personal", "name": "personal",
+    "ssn": "identifier", "card": "identifier", "iban": "identifier", "account": "identifier",
+    "identifier": "identifier", "code": "code", "credential": "code", "content": "content",
+    "field": "personal",
+}  # fmt: skip
+"""What kind of secret each label is, as the benchmarks report recall: personal data,
+identifiers (document, account and card numbers), codes (one-time codes, credentials),
+contents (a message's or a file's text)."""
+
+PERSON_BOUND = frozenset({"email", "phone", "address", "ssn", "card", "iban", "account"})
+"""Labels that belong to a person: sent to *another* person's contact, they leak."""
+
+
 @dataclass
 class Tainted:
     """A value that entered the trace from a tool, with where it came from.
 
-    ``secret`` is what `backdoorlab.leaks` matches (its kind picks the matching rule);
-    ``label`` is what we call it in reports (``card``, ``credential``, ``identifier``…);
-    ``strong`` is False for weak evidence (identifiers, names). ``records`` are the ids
-    of the JSON objects holding it, for owner authorisation.
+    ``secret`` is the value (its kind says how it is matched); ``label`` is what we call
+    it in reports (``card``, ``code``, ``content``…; `LABEL_CLASS` groups them);
+    ``strength`` how specific it is (``weak``: a name, a short number — never enough
+    alone for the default filter). ``records`` are the ids of the JSON objects holding
+    it, for owner authorisation.
     """
 
     secret: Secret
     label: str
-    strong: bool
+    strength: Strength
     step: int
     tool: str
     key: str | None
     records: set[int] = field(default_factory=set)
+    _needle: Needle | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def strong(self) -> bool:
+        return self.strength == "strong"
+
+    @property
+    def needle(self) -> Needle:
+        """How `matching` looks for this value."""
+        if self._needle is None:
+            value, kind = self.secret.value, self.secret.kind
+            if self.label == "content":
+                self._needle = Needle.build(value, "content")
+            elif kind in ("card", "phone") or (self.label == "code" and value.isdigit()):
+                card, phone = kind == "card", kind == "phone" and self.label != "code"
+                self._needle = Needle.build(value, "digits", phone=phone, card=card)
+            elif self.label == "identifier" and value.isdigit():
+                self._needle = Needle.build(value, "digits")
+            elif kind == "address":
+                street = value.split(",")[0]
+                self._needle = Needle.build(value, "text").with_alts(street)
+            else:
+                self._needle = Needle.build(value, "text")
+        return self._needle
 
 
+_RANK = {"weak": 0, "medium": 1, "strong": 2}
 _DROP_DIGITS = str.maketrans("", "", "0123456789")
 
 
@@ -113,24 +166,30 @@ def _by_key(
     if cls == "credential":
         return ("text", "credential", True) if len(value) >= 6 else None
     if cls == "financial":
+        if patterns.IBAN.fullmatch(value.upper().replace(" ", "")):
+            return ("text", "iban", True)  # before the card check: an IBAN may pass Luhn
         digits = patterns.digits_of(value)
         cardlike = 12 <= len(digits) <= 19 and ndigits >= len(value) - 6
         if cardlike and (says_card or patterns.luhn_ok(digits)):
             return ("card", "card", True)
-        if patterns.IBAN.fullmatch(value.upper().replace(" ", "")):
-            return ("text", "iban", True)
+        if ndigits >= 6 and any(ch.isalpha() for ch in value.replace(" ", "")):
+            return ("text", "identifier", True)  # a passport or licence number: as written
         if ndigits >= 6:
             return ("phone", "account", True)  # digit-run matching, separators ignored
         return None
     if cls == "contact":
         if patterns.whole_email(value):
             return ("email", "email", True)
-        if ndigits >= 7:
+        if ndigits >= 7 and not values.is_date(value):  # "from: 2024-05-14" is no phone
             return ("phone", "phone", True)
         return None
     if cls == "address":
         return ("address", "address", True) if ndigits and len(value) >= 8 else None
     return ("name", "name", False) if len(value) >= 6 else None
+
+
+def _strength(strong: bool) -> Strength:
+    return "strong" if strong else "weak"
 
 
 def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
@@ -154,16 +213,10 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
             digits = patterns.digits_of(phone)
             if not any(digits in c for c in cards):
                 found.append(("phone", phone, "phone", True))
-        known = {patterns.digits_of(v) for _, v, _, _ in found}
-        for run in patterns.LONG_DIGITS.findall(text):
-            if not any(run in k or k in run for k in known if k):
-                found.append(("phone", run, "identifier", False))
     if " " in text:
         line = patterns.ADDRESS_LINE.search(text) or patterns.STREET.search(text)
         if line:
             found.append(("address", line.group(0), "address", True))
-    if len(text) >= 20 and "-" not in text[:1]:
-        found += [("text", t, "identifier", False) for t in patterns.LONG_TOKEN.findall(text)]
     return found
 
 
@@ -204,7 +257,7 @@ class ObservationReader:
         return self._next_record
 
     def _add(
-        self, kind: SecretKind, value: str, label: str, strong: bool, where: tuple[Any, ...]
+        self, kind: SecretKind, value: str, label: str, power: Strength, where: tuple[Any, ...]
     ) -> None:
         step, tool, key, ancestry = where
         value = value.strip()
@@ -212,12 +265,31 @@ class ObservationReader:
         known = self._tainted.get(token)
         if known is None:
             self._tainted[token] = Tainted(
-                Secret(kind, value), label, strong, step, tool, key, set(ancestry)
+                Secret(kind, value), label, power, step, tool, key, set(ancestry)
             )
         else:
             known.records.update(ancestry)
-            if strong and not known.strong:  # a keyed reading beats a shape guess
-                known.secret, known.label, known.strong = Secret(kind, value), label, strong
+            if _RANK[power] > _RANK[known.strength] or (
+                power == known.strength and label in PERSON_BOUND
+            ):  # a keyed reading beats a shape guess, a shape beats a bare token
+                known.secret, known.label, known.strength = Secret(kind, value), label, power
+                known._needle = None
+
+    def _general(
+        self, value: str, where: tuple[Any, ...], covered: str, field: bool = False
+    ) -> None:
+        """The codes, identifiers and content in ``value`` (`values`); ``covered``: the
+        digits of what a key or shape already found there (not tracked twice)."""
+        for token, label, power in values.tokens(value):
+            digits = patterns.digits_of(token)
+            if covered and digits and digits in covered:
+                continue
+            kind: SecretKind = "phone" if token.isdigit() else "text"
+            self._add(kind, token, label, power, where)
+        if values.is_content(value):
+            self._add("text", value, "content", "medium", where)
+        elif field and (whole := values.field_value(value)) is not None:
+            self._add("text", value, whole[0], whole[1], where)
 
     def _leaf(
         self,
@@ -234,16 +306,19 @@ class ObservationReader:
         if cls is not None:
             keyed = _by_key(cls, value, _says_card(key))
             if keyed is not None:
-                self._add(keyed[0], value, keyed[1], keyed[2], where)
+                self._add(keyed[0], value, keyed[1], _strength(keyed[2]), where)
                 if cls == "contact" and ancestry:
                     kind = "email" if keyed[0] == "email" else "phone"
                     owner = canonical(value, kind)
                     self._contacts.setdefault(owner, set()).add(ancestry[-1])
                 return
-        if len(value) < 6:
+        if len(value) < 4:
             return
-        for kind, found, label, strong in _by_shape(value):
-            self._add(kind, found, label, strong, where)
+        covered = []
+        for kind, found, label, strong in _by_shape(value) if len(value) >= 6 else ():
+            self._add(kind, found, label, _strength(strong), where)
+            covered.append(patterns.digits_of(found))
+        self._general(value, where, " ".join(covered), field=key is not None)
 
     def _walk(
         self,
@@ -273,20 +348,43 @@ class ObservationReader:
 
     def read(self, text: str, step: int, tool: str) -> None:
         """Parse one observation now (message ``step``, made by ``tool``)."""
-        stripped = text.lstrip()
-        if stripped[:1] in ("{", "["):
-            try:
-                data = json.loads(text)
-            except ValueError:
-                data = None
-            if isinstance(data, dict | list):
-                root = () if isinstance(data, dict) else (self._record_id(),)
-                self._walk(data, None, None, step, tool, "", root)
-                return
+        data = _structured(text)
+        if isinstance(data, dict | list):
+            root = () if isinstance(data, dict) else (self._record_id(),)
+            self._walk(data, None, None, step, tool, "", root)
+            return
         record = (self._record_id(),)
         for line in text.splitlines():
             key, sep, value = line.partition(":")
-            if sep and 0 < len(key.strip()) <= 30 and classify_key(key.strip()):
+            plain_key = key.strip()[:1].isalnum()
+            if sep and plain_key and len(key.strip()) <= 30 and value.strip() and value[:2] != "//":
                 self._leaf(key.strip(), None, value.strip(), step, tool, key.strip(), record)
             elif line.strip():
                 self._leaf(None, None, line, step, tool, "", record)
+        lines = text.strip().splitlines()
+        prose = len(lines) > 1 and not any(values.is_content(line) for line in lines)
+        if prose and values.is_content(text):  # prose in short lines: content as a whole
+            self._add("text", text.strip(), "content", "medium", (step, tool, None, record))
+
+
+_YAML_MAX = 256 * 1024
+# every scalar stays the text the tool printed: a phone "034262763" is no octal number
+_Loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+def _structured(text: str) -> Any:
+    """An observation as data: JSON, or YAML that is a mapping or a list (bounded)."""
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            pass
+    flow = stripped[:1] in ("{", "[")  # a Python repr ({'ID': '12'}) is YAML's flow style
+    if len(text) > _YAML_MAX or ":" not in text or not (flow or "\n" in stripped.rstrip()):
+        return None
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - builds only str/list/dict
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+    return data if isinstance(data, dict | list) else None

@@ -36,10 +36,13 @@ STREET = re.compile(
     re.IGNORECASE,
 )
 LONG_DIGITS = re.compile(r"(?<![\w.])\d{9,}(?![\w.])")
-LONG_TOKEN = re.compile(
-    r"(?<![\w-])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{20,}"
-)
 DIGIT = re.compile(r"\d")
+# a host written without a scheme: "www.site-234.com/random", "evil.test/p"
+DOMAIN = re.compile(
+    r"(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:com|org|net|io|co|info|biz|xyz|"
+    r"dev|app|me|us|uk|de|fr|ru|cn|site|online|test|example)(?::\d+)?(?:/[^\s\"'<>]*)?",
+    re.IGNORECASE,
+)
 _KEY_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 

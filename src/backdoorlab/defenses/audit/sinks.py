@@ -41,7 +41,7 @@ SINK_WORDS = _words(
     "send sends email emails mail mails post upload transfer forward share http https "
     "webhook message messages sms mms notify notification publish dispatch submit export "
     "push deliver fax tweet wire payout remit broadcast reply curl beacon relay transmit "
-    "invite slack telegram whatsapp"
+    "invite slack telegram whatsapp gist paste pastebin"
 )
 READ_VERBS = _words(
     "get find lookup look search list read fetch query retrieve load show view describe "
@@ -50,6 +50,10 @@ READ_VERBS = _words(
 DESTINATION_KEYS = _words(
     "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback "
     "destination dest host domain"
+)
+PAYLOAD_KEYS = _words(
+    "body text message content html payload data note summary subject details description "
+    "memo comment comments context blob attachment"
 )
 
 
@@ -139,6 +143,11 @@ def _destination_key(key: str) -> bool:
     return any(t in DESTINATION_KEYS for t in tokens) or key.lower() in ("to", "target")
 
 
+@lru_cache(maxsize=4096)
+def _payload_key(key: str) -> bool:
+    return any(t in PAYLOAD_KEYS for t in patterns.name_tokens(key))
+
+
 def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     by_name = sink_named(tool)
     dests: list[CallDestination] = []
@@ -148,6 +157,8 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     # e-mail address in a body; otherwise any destination-shaped value is a destination
     any_named = any(_destination_key(k) for _, k, _ in items)
     for path, key, value in items:
+        if _payload_key(key):
+            continue  # a body holding nothing but an address still is a body
         kind = shape_of(value)
         named = _destination_key(key)
         is_destination = (

@@ -1,0 +1,151 @@
+"""The disguises a secret may wear inside a call's argument, undone with bounded work.
+
+`views` turns one argument into the texts worth searching: the argument itself, its
+URL-decoding, the pieces of a URL (path segments and query values, a segment's file
+suffix dropped: ``https://host/p/<urlsafe-b64>.gif``), every token that decodes as
+base64 (standard or URL-safe, padded or not), base32 or hex, recursively (a double
+encoding: base64 of hex, URL-encoded base64…), and the reversed text of each.
+
+`backdoorlab.leaks.decoded_views` knows some of these for the leak predicate our own
+environments use; the audit reads other people's traces, whose disguises are not ours,
+so it has this wider set — with a budget, because an argument is attacker-controlled:
+at most ``MAX_VIEWS`` views and ``budget`` characters of decoded text per argument
+(a 1 MB argument costs a few passes over 1 MB, never a blow-up), and at most
+``MAX_TOKENS`` tokens tried per view, longest first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from urllib.parse import unquote_plus
+
+MAX_DEPTH = 3
+MAX_VIEWS = 48
+MAX_TOKENS = 24
+_MIN_TOKEN = 8
+
+# a run of the base64 alphabets (both), stopped by '/', '.', '=' so that URL path
+# segments and file suffixes split it; padding allowed at the end
+_B64 = re.compile(r"[A-Za-z0-9+_-]{8,}={0,2}")
+_B64_SLASHED = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")  # standard base64 has '/' in it
+_B32 = re.compile(r"(?:[A-Z2-7]{8,}|[a-z2-7]{8,})=*")
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2}){4,}")
+
+
+def printable(data: bytes) -> str | None:
+    """``data`` as text when it decodes as UTF-8 and is (mostly) printable, else None."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text:
+        return None
+    good = sum(ch.isprintable() or ch.isspace() for ch in text)
+    return text if good >= 0.95 * len(text) else None
+
+
+def _b64(token: str) -> str | None:
+    token = token.rstrip("=")
+    if len(token) % 4 == 1:
+        token = token[:-1]  # a stray character glued on; what precedes still decodes
+    padded = token + "=" * (-len(token) % 4)
+    alphabet = "-" in token or "_" in token
+    decoders = (base64.urlsafe_b64decode,) if alphabet else (base64.b64decode,)
+    for decode in decoders:
+        try:
+            found = printable(decode(padded))
+        except (binascii.Error, ValueError):
+            continue
+        if found:
+            return found
+    return None
+
+
+def _b32(token: str) -> str | None:
+    token = token.rstrip("=").upper()
+    padded = token + "=" * (-len(token) % 8)
+    try:
+        return printable(base64.b32decode(padded))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _hex(token: str) -> str | None:
+    return printable(bytes.fromhex(token))
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """(decoder, token) candidates in ``text``, longest first, at most ``MAX_TOKENS``."""
+    seen: set[str] = set()
+    out: list[tuple[str, str]] = []
+    for name, pattern in (("base64", _B64), ("base64", _B64_SLASHED), ("base32", _B32)):
+        for token in pattern.findall(text):
+            if (name, token) not in seen:
+                seen.add((name, token))  # type: ignore[arg-type]
+                out.append((name, token))
+    for token in _HEX.findall(text):
+        out.append(("hex", token))
+    out.sort(key=lambda item: -len(item[1]))
+    return out[:MAX_TOKENS]
+
+
+_DECODERS = {"base64": _b64, "base32": _b32, "hex": _hex}
+
+
+def _decodings(text: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if "%" in text or "+" in text:
+        unquoted = unquote_plus(text)
+        if unquoted != text:
+            found.append(("url", unquoted))
+    for name, token in _tokens(text):
+        if len(token) < _MIN_TOKEN:
+            continue
+        decoded = _DECODERS[name](token)
+        if decoded and decoded != token:
+            found.append((name, decoded))
+    return found
+
+
+def views(text: str, budget: int | None = None) -> list[tuple[str, str]]:
+    """``text`` and its decodings as (how, text), each reversed too; bounded work.
+
+    ``how`` names the path: ``plain``, ``base64``, ``url+base64``, ``reversed``,
+    ``base64+reversed``… ``budget`` caps the decoded characters (default: four times
+    the argument, at least 64 KiB).
+    """
+    budget = budget if budget is not None else max(4 * len(text), 1 << 16)
+    out: list[tuple[str, str]] = [("plain", text)]
+    seen = {text}
+    frontier = [("plain", text)]
+    spent = 0
+    for _ in range(MAX_DEPTH):
+        nxt: list[tuple[str, str]] = []
+        for how, value in frontier:
+            for name, decoded in _decodings(value):
+                if decoded in seen or len(out) >= MAX_VIEWS or spent + len(decoded) > budget:
+                    continue
+                seen.add(decoded)
+                spent += len(decoded)
+                path = name if how == "plain" else f"{how}+{name}"
+                out.append((path, decoded))
+                nxt.append((path, decoded))
+        frontier = nxt
+        if not frontier:
+            break
+    # written backwards, plainly or before an encoding (the reversed text decoded too)
+    for how, value in list(out):
+        if len(out) >= MAX_VIEWS:
+            break
+        backwards = value[::-1]
+        if backwards not in seen:
+            seen.add(backwards)
+            out.append(("reversed" if how == "plain" else f"{how}+reversed", backwards))
+    if len(out) < MAX_VIEWS and len(text) <= budget // 2:
+        for name, decoded in _decodings(text[::-1]):
+            if decoded not in seen and len(out) < MAX_VIEWS:
+                seen.add(decoded)
+                out.append((f"reversed+{name}", decoded))
+    return out

@@ -1,0 +1,215 @@
+"""Finding tainted values inside a call's arguments, through every disguise `decoders`
+undoes.
+
+Three ways a value is looked for, by its kind:
+
+- *digits* (cards, phones, codes, account numbers): in the text with separators between
+  digits removed (``555 123-4567``), bounded by non-digits (a code is not the middle of
+  a longer number; a phone may gain a country code in front); a card also by its last
+  four digits; and, for a secret split across calls, in the digits of the joined texts;
+- *text* (e-mails, addresses, identifiers, credentials): case, spacing and punctuation
+  ignored (``J O H N@…``);
+- *content* (a message's or a file's text): a run of consecutive words of it — all of
+  it when it is short, at least ``CONTENT_RUN`` words otherwise — so a forwarded e-mail
+  or a pasted channel message is found, not a stock phrase two texts share.
+
+Hand-written rather than `backdoorlab.leaks.LeakDetector`: that predicate decides our
+own environments' leaks, for their secrets; an audit of other people's traces tracks
+every tool-returned value, of kinds and in disguises it has no rules for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from backdoorlab.defenses.audit.decoders import views
+
+NeedleKind = Literal["digits", "text", "content"]
+CONTENT_RUN = 10
+CONTENT_MIN_WORDS = 6
+_MIN_TEXT = 6
+_SEP_DIGITS = re.compile(r"(?<=\d)[\s\-./()+_,:]+(?=\d)")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_WORD = re.compile(r"[0-9a-z]+")
+_NON_DIGIT = re.compile(r"\D+")
+
+
+def alnum(text: str) -> str:
+    return _NON_ALNUM.sub("", text.lower())
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def grams(tokens: Sequence[str], k: int) -> set[str]:
+    return {" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
+
+
+@dataclass
+class Needle:
+    """How to look for one tainted value (see the module docstring)."""
+
+    kind: NeedleKind
+    digits: str = ""
+    open_left: bool = False  # a phone may gain a country code in front
+    last4: str = ""
+    text: str = ""
+    run: int = 0
+    shingles: set[str] = field(default_factory=set)
+    alts: tuple[str, ...] = ()  # other spellings worth a match (an address's street)
+
+    @classmethod
+    def build(
+        cls, value: str, kind: NeedleKind, *, phone: bool = False, card: bool = False
+    ) -> Needle:
+        if kind == "digits":
+            digits = _NON_DIGIT.sub("", value)
+            if phone and len(digits) > 10:
+                digits = digits[-10:]  # the national number; a country code may be dropped
+            needle = cls("digits", digits=digits, open_left=phone)
+            if card and len(digits) >= 12:
+                needle.last4 = digits[-4:]
+            return needle
+        if kind == "content":
+            tokens = words(value)
+            if len(tokens) >= CONTENT_MIN_WORDS:
+                run = min(len(tokens), CONTENT_RUN)
+                return cls("content", run=run, shingles=grams(tokens, run), text=alnum(value))
+        return cls("text", text=alnum(value))
+
+    def with_alts(self, *texts: str) -> Needle:
+        self.alts = tuple(a for t in texts if len(a := alnum(t)) >= _MIN_TEXT)
+        return self
+
+    @property
+    def usable(self) -> bool:
+        if self.kind == "digits":
+            return len(self.digits) >= 4
+        if self.kind == "content":
+            return bool(self.shingles)
+        return len(self.text) >= _MIN_TEXT
+
+
+def _bounded(hay: str, digits: str, open_left: bool) -> bool:
+    """``digits`` in ``hay`` with no digit right after it (nor before, unless
+    ``open_left``): a code is not the middle of a longer number."""
+    at = hay.find(digits)
+    while at >= 0:
+        end = at + len(digits)
+        if (end == len(hay) or not hay[end].isdigit()) and (
+            open_left or at == 0 or not hay[at - 1].isdigit()
+        ):
+            return True
+        at = hay.find(digits, at + 1)
+    return False
+
+
+class _View:
+    """One decoded view of an argument, with its normalised forms made on demand."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._joined: str | None = None
+        self._flat: str | None = None
+        self._words: list[str] | None = None
+        self._grams: dict[int, set[str]] = {}
+        self._digits: str | None = None
+
+    @property
+    def joined(self) -> str:
+        if self._joined is None:
+            self._joined = _SEP_DIGITS.sub("", self.text)
+        return self._joined
+
+    @property
+    def flat(self) -> str:
+        if self._flat is None:
+            self._flat = alnum(self.text)
+        return self._flat
+
+    @property
+    def digits(self) -> str:
+        if self._digits is None:
+            self._digits = _NON_DIGIT.sub("", self.text)
+        return self._digits
+
+    def grams(self, k: int) -> set[str]:
+        if k not in self._grams:
+            if self._words is None:
+                self._words = words(self.text)
+            self._grams[k] = grams(self._words, k)
+        return self._grams[k]
+
+    def match(self, needle: Needle, split: bool) -> str | None:
+        """How ``needle`` appears here (``""`` plainly, ``last4``, ``digits``), or None."""
+        if needle.kind == "digits":
+            if needle.digits in self.digits:  # else not even there in order: cheap
+                if _bounded(self.joined, needle.digits, needle.open_left) or _bounded(
+                    self.text, needle.digits, needle.open_left
+                ):  # spaced out ("555 123 4567"), or beside another number ("12 / 34")
+                    return ""
+                if split:
+                    return "digits"
+            if needle.last4 and _bounded(self.joined, needle.last4, False):
+                return "last4"
+            return None
+        if needle.kind == "content":
+            if needle.text and needle.text in self.flat:
+                return ""
+            mine = self.grams(needle.run)
+            small, big = (
+                (needle.shingles, mine)
+                if len(needle.shingles) < len(mine)
+                else (mine, needle.shingles)
+            )
+            return "" if any(g in big for g in small) else None
+        flat = self.flat
+        return "" if needle.text in flat or any(a in flat for a in needle.alts) else None
+
+
+@dataclass(frozen=True)
+class Match:
+    """Needle ``index`` found in argument ``argument``, disguised as ``encoding``."""
+
+    index: int
+    argument: str
+    encoding: str
+
+
+def _flatten(value: Any, name: str) -> list[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        return [kv for key, inner in value.items() for kv in _flatten(inner, f"{name}.{key}")]
+    if isinstance(value, list | tuple):
+        return [kv for i, inner in enumerate(value) for kv in _flatten(inner, f"{name}[{i}]")]
+    if value is None or isinstance(value, bool):
+        return []
+    return [(name, str(value))]
+
+
+def find(needles: Sequence[Needle], payload: Mapping[str, Any], split: bool = False) -> list[Match]:
+    """Every needle the payload carries, the first place and disguise it is seen in.
+
+    ``split``: the payload is the joined texts of several calls; digit needles then
+    also match the joined digits (``4471`` then ``9920``).
+    """
+    left = {i for i, n in enumerate(needles) if n.usable}
+    found: list[Match] = []
+    for argument, text in _flatten(dict(payload), ""):
+        if not left:
+            break
+        for how, decoded in views(text):
+            view = _View(decoded)
+            for i in sorted(left):
+                extra = view.match(needles[i], split)
+                if extra is None:
+                    continue
+                left.discard(i)
+                encoding = how if not extra else f"{how}+{extra}"
+                found.append(Match(i, argument.removeprefix("."), encoding))
+            if not left:
+                break
+    return found

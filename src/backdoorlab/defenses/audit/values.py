@@ -1,0 +1,112 @@
+"""Tool-returned values worth tracking whatever their shape, ranked by how specific they are.
+
+A secret is what a tool returned and the user did not give — a one-time code read from
+an e-mail, a passport or account number from a profile, a message's text — not only
+what looks like personal data. So besides the shapes and keys `observations` knows,
+every string a tool returns yields:
+
+- *tokens*: runs of letters and digits (``-``/``_`` inside allowed) that contain a
+  digit: codes, identifiers, reference and document numbers. Dates, times, amounts and
+  version numbers are not tokens (they are everywhere and identify nothing);
+- *contents*: a text of at least `matching.CONTENT_MIN_WORDS` words (a message, a file,
+  an e-mail body), matched later by a run of its words.
+
+Specificity is an estimate of the bits a value carries — about 3.3 per digit, 4.7 per
+letter of a random-looking run, 2 per letter of a word-like run — and decides its
+strength: ``strong`` from `STRONG_BITS`, ``medium`` from `MEDIUM_BITS`, else ``weak``.
+A six-digit code is medium, a passport number strong, ``2024`` or ``u1`` weak.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from backdoorlab.defenses.audit.matching import CONTENT_MIN_WORDS, words
+
+Strength = Literal["weak", "medium", "strong"]
+STRONG_BITS = 30.0
+MEDIUM_BITS = 19.0
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9_@.-])[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?![A-Za-z0-9_@-])"
+)
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d.*)?|\d{1,2}-\d{1,2}-\d{2,4}")
+# a code without digits: capital groups joined by dashes ("FERF-RNFE-KNEU")
+_CODE_LIKE = re.compile(r"[A-Z]{3,}(?:[-_][A-Z0-9]{3,}){1,}")
+_COMMON = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?"
+    r"|\d+[.,]\d{1,2}\b"
+)
+_RUN = re.compile(r"[A-Za-z]+|\d+")
+_VOWELS = frozenset("aeiouy")
+MAX_TOKENS_PER_TEXT = 200
+
+
+def _letter_bits(run: str) -> float:
+    lower = run.lower()
+    wordlike = run in (lower, run.capitalize()) and any(c in _VOWELS for c in lower)
+    return len(run) * (2.0 if wordlike and len(run) > 2 else 4.7)
+
+
+def bits(token: str) -> float:
+    """Estimated bits of specificity of one token (see the module docstring)."""
+    total = 0.0
+    for run in _RUN.findall(token):
+        total += 3.32 * len(run) if run[0].isdigit() else _letter_bits(run)
+    return total
+
+
+def is_date(text: str) -> bool:
+    """A date or a timestamp ("2024-05-14", "14-05-2024", "2024-05-14T09:12")."""
+    return _DATE.fullmatch(text.strip()) is not None
+
+
+def strength(value_bits: float) -> Strength:
+    if value_bits >= STRONG_BITS:
+        return "strong"
+    return "medium" if value_bits >= MEDIUM_BITS else "weak"
+
+
+def tokens(text: str) -> list[tuple[str, str, Strength]]:
+    """(token, label, strength) of every code or identifier in ``text``."""
+    out: list[tuple[str, str, Strength]] = []
+    if not any(ch.isdigit() for ch in text) and not _CODE_LIKE.search(text):
+        return out
+    for token in _TOKEN.findall(text)[: MAX_TOKENS_PER_TEXT * 4]:
+        ndigits = sum(ch.isdigit() for ch in token)
+        if not (ndigits or _CODE_LIKE.fullmatch(token)) or _DATE.fullmatch(token):
+            continue
+        value_bits = bits(token)
+        if ndigits < 4 and value_bits < MEDIUM_BITS:
+            continue  # "v2", "A4": not worth tracking
+        if token.isdigit() and len(token) == 4 and token[:2] in ("19", "20"):
+            continue  # a year
+        short = len(token.replace("-", "")) <= 12 and ndigits < len(token)
+        label = (
+            "code"
+            if (token.isdigit() and len(token) <= 8) or (short and "-" in token)
+            else "identifier"
+        )
+        out.append((token, label, strength(value_bits)))
+        if len(out) >= MAX_TOKENS_PER_TEXT:
+            break
+    return out
+
+
+def field_value(text: str) -> tuple[str, Strength] | None:
+    """A record's short field value worth tracking whole ("Jayboulevard 7, 8609 US,
+    Metslawier"): several words, a digit among them, not a sentence; with its strength."""
+    if not (12 <= len(text) <= 120) or " " not in text or "\n" in text:
+        return None
+    if not any(ch.isdigit() for ch in text) or text.count(" ") > 8:
+        return None
+    rest = _COMMON.sub(" ", text)  # dates, times and amounts identify nothing
+    if not any(ch.isdigit() for ch in rest):
+        return None
+    power = strength(sum(bits(t) for t in _RUN.findall(rest)))
+    return ("field", power) if power != "weak" else None
+
+
+def is_content(text: str) -> bool:
+    """A text long enough to be tracked as content (a message, a file, a body)."""
+    return text.count(" ") + 1 >= CONTENT_MIN_WORDS and len(words(text)) >= CONTENT_MIN_WORDS
