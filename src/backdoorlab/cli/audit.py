@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -18,12 +19,17 @@ from backdoorlab.cli.output import (
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import STDIO, is_stdio
 
+AuditEngine = Literal["local", "ray"]
+
 
 @with_opt_ins
 def audit(
     path: Annotated[
         Path,
-        typer.Argument(help="Trace dataset (JSONL, ours or plain OpenAI format; - for stdin)."),
+        typer.Argument(
+            help="Trace dataset (JSONL, ours or plain OpenAI format; - for stdin), or its "
+            "shards: a directory of *.jsonl[.gz] files or a quoted glob, audited in order."
+        ),
     ],
     sinks: Annotated[
         Path | None, typer.Option(help="YAML list of {tool, destination, kind}.")
@@ -50,6 +56,20 @@ def audit(
             "--option", help="Detector setting DETECTOR.NAME=VALUE, e.g. outliers.components=3"
         ),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=1024, help="Processes auditing shards in parallel.")
+    ] = 1,
+    engine: Annotated[
+        str,
+        typer.Option(
+            parser=one_of(AuditEngine, "--engine"),
+            help="Where shards are audited: local processes or Ray tasks.",
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="--engine ray: cluster to join (none: a local loopback one)."),
+    ] = None,
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -60,8 +80,28 @@ def audit(
     one_stdout(as_json, **{"-o": output})
     if is_stdio(filter_path):
         raise BackdoorlabError("--filter needs a file: its manifest is written beside it")
-    check_paths(inputs=[path, sinks], files=[output, filter_path])
+    sharded = workers > 1 or engine == "ray" or path.is_dir() or glob.has_magic(str(path))
+    if sharded and (is_stdio(path) or filter_path is not None):
+        raise BackdoorlabError(
+            "a sharded audit (a directory, a glob, --workers, --engine ray) reads files, not "
+            "stdin, and has no --filter: filter each shard's own audit"
+        )
+    check_paths(inputs=[None if sharded else path, sinks], files=[output, filter_path])
     report = output if output is not None or not as_json else Path(STDIO)
+    if sharded:
+        code = audit_command(
+            path,
+            sinks=sinks,
+            detectors=detectors,
+            fail_on=fail_on,
+            output=report,
+            options=option,
+            console=results_console(report, json=as_json),
+            shards={"workers": workers, "engine": engine, "address": address},
+        )
+        if as_json and not is_stdio(report):
+            echo_file(report)
+        raise typer.Exit(code)
     with readable_path(path) as source:
         code = audit_command(
             source,

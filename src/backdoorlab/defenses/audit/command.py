@@ -168,6 +168,7 @@ def audit_command(
     top: int = 10,
     console: Console | None = None,
     err_console: Console | None = None,
+    shards: dict[str, Any] | None = None,
 ) -> int:
     """Audit ``path``; print, write ``output`` (JSON) and ``filter_path`` if given.
 
@@ -176,7 +177,9 @@ def audit_command(
     low, medium or high. ``filter_path`` gets the traces without a finding at
     ``filter_min_severity`` or above, and ``<filter_path>.manifest.json`` beside it.
     ``options``: detector options as ``DETECTOR.NAME=VALUE`` (``outliers.expected_rate=0.02``).
-    Returns the exit code: 1 when a finding at or above ``fail_on`` exists, else 0.
+    ``shards``: audit ``path`` as shards (`audit_shards`'s ``workers``, ``engine``,
+    ``address``). Returns the exit code: 1 when a finding at or above ``fail_on`` exists,
+    else 0.
     """
     if fail_on not in FAIL_ON:
         raise BackdoorlabError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not '{fail_on}'")
@@ -188,7 +191,15 @@ def audit_command(
     # unknown detectors or options, bad values, options of a detector that does not run:
     # each fails here, before any work
     check_options(extra, resolve_detectors(names if names is not None else default_detectors()))
-    report = _run_with_progress(Path(path), names, sinks, err, AuditOptions(extra=extra))
+    if shards is not None:
+        from backdoorlab.defenses.audit.shards import audit_shards
+
+        if filter_path is not None:
+            raise BackdoorlabError("--filter needs one file; filter each shard's own audit")
+        with err.status("audit: shards in parallel"):
+            report = audit_shards(path, names, sinks, options=AuditOptions(extra=extra), **shards)
+    else:
+        report = _run_with_progress(Path(path), names, sinks, err, AuditOptions(extra=extra))
     _print_summary(console, report, top)
 
     text = json.dumps(report.to_dict(), indent=2, default=_jsonable) + "\n"

@@ -14,11 +14,20 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+import xxhash
+
 from backdoorlab.traces import Trace
 
 MAX_N = 4
 _PUNCT = ".,!?;:\"'()[]{}<>*_`~…“”‘’«»/\\|-–—"
 _SEPARATORS = ",;:\"')]}>“”‘’«»/\\|-–—"  # not "!?.", which may belong to a trigger
+
+
+def gram_hash(gram: str) -> int:
+    """A 63-bit hash of an n-gram that every process agrees on (Python's ``hash`` is
+    salted per process, and shards are counted in other processes); non-negative, so it
+    fits the signed 64-bit arrays the counts live in."""
+    return xxhash.xxh3_64_intdigest(gram.encode()) >> 1
 
 
 def _words(text: str) -> frozenset[str]:

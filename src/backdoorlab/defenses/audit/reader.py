@@ -135,6 +135,7 @@ class TraceStream:
         self.size = self.path.stat().st_size
         self.progress = progress
         self.traces = 0
+        self.lines = 0  # lines of the last complete read, blank ones included
         self.reads = 0
         self._digest: str | None = None
 
@@ -165,5 +166,6 @@ class TraceStream:
             except OSError as exc:
                 raise read_failure(source, lineno, exc, TraceFormatError) from None
             self._digest = reader.sha256.hexdigest()
+            self.lines = lineno
             if self.progress is not None:
                 self.progress(reader.bytes_read, self.traces, self.reads)

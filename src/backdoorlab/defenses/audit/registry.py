@@ -43,8 +43,25 @@ class AuditOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Shift:
+    """Where a shard starts in the concatenated dataset: its first trace's index and the
+    number of lines before it (a shard's records are numbered from 0 and line 1)."""
+
+    index: int
+    line: int
+
+
 class Detector(ABC):
-    """Base class of every audit detector; see the module docstring."""
+    """Base class of every audit detector; see the module docstring.
+
+    Sharded audits (`backdoorlab.defenses.audit.shards`) run a copy of each detector per
+    shard and read: the copy (``shard`` True) sees only its shard's traces, numbered from
+    0, and hands back that read's statistics (`shard_part`); the coordinator's detector
+    folds them together in shard order (`merge`) and then decides as in one process
+    (`next_read`, `finish`). A detector that overrides none of `next_read`, `finish` and
+    `summary` keeps nothing across traces, so it shards as it is.
+    """
 
     name: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
@@ -55,6 +72,27 @@ class Detector(ABC):
 
     def __init__(self, options: AuditOptions) -> None:
         self.options = options
+        self.shard = False  # a copy auditing one shard: bounds that depend on others wait
+
+    @classmethod
+    def shardable(cls) -> bool:
+        """Whether `merge` gives exactly the one-process result (see the class docstring)."""
+        if cls.merge is not Detector.merge:
+            return True
+        return all(
+            getattr(cls, method) is getattr(Detector, method)
+            for method in ("next_read", "finish", "summary")
+        )
+
+    def shard_part(self) -> Any:
+        """In a shard's copy, after its read: the statistics `merge` needs (plain data)."""
+        return None
+
+    def merge(self, parts: Sequence[Any], shifts: Sequence[Shift]) -> None:
+        """Fold the shards' `shard_part`\ s of the read just done into this detector, in
+        shard order; ``shifts[i]`` places shard i's local trace indices and lines."""
+        if not self.shardable():
+            raise NotImplementedError(f"{self.name} cannot audit shards")
 
     @abstractmethod
     def observe(self, record: TraceRecord, earlier: Sequence[Finding]) -> list[Finding]:

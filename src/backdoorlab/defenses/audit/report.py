@@ -25,6 +25,8 @@ class AuditReport:
     findings: list[Finding] = field(default_factory=list)
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
+    shards: list[dict[str, Any]] | None = None
+    """A sharded audit's files in order, with where each starts (global index, line)."""
 
     @property
     def max_severity(self) -> str | None:
@@ -68,4 +70,4 @@ class AuditReport:
             "flagged_traces": self.traces_flagged(),
             "summaries": self.summaries,
             "findings": [f.to_dict() for f in self.findings],
-        }
+        } | ({"shards": self.shards} if self.shards is not None else {})

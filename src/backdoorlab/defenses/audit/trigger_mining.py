@@ -56,12 +56,13 @@ from backdoorlab.defenses.audit.ngrams import (
     MAX_N,
     as_written,
     content_texts,
+    gram_hash,
     ngrams,
     tokens,
     written_ngrams,
 )
 from backdoorlab.defenses.audit.reader import TraceRecord
-from backdoorlab.defenses.audit.registry import AuditOptions, Detector, detector_config
+from backdoorlab.defenses.audit.registry import AuditOptions, Detector, Shift, detector_config
 from backdoorlab.stats import benjamini_hochberg_log, fisher_greater_log
 
 _LOG10 = math.log(10)
@@ -169,7 +170,7 @@ class TriggerMiningDetector(Detector):
 
     def _pairs(self, record: TraceRecord) -> list[tuple[int, str]]:
         """(hash, n-gram), the same ``max_per_trace`` of them on every read."""
-        return sorted((hash(g), g) for g in ngrams(record.trace))[: self.config.max_per_trace]
+        return sorted((gram_hash(g), g) for g in ngrams(record.trace))[: self.config.max_per_trace]
 
     # -- read 1: the flagged traces' n-grams ----------------------------------------------
     def observe(self, record: TraceRecord, earlier: Sequence[Finding]) -> list[Finding]:
@@ -226,8 +227,10 @@ class TriggerMiningDetector(Detector):
         limit = self.config.max_spellings
         for text in content_texts(record.trace):
             for gram, written in written_ngrams(text):
-                counts = self.spellings.get(hash(gram))
-                if counts is not None and (written in counts or len(counts) < limit):
+                counts = self.spellings.get(gram_hash(gram))
+                # a shard's copy counts every spelling: which ones are within the limit
+                # depends on the shards before it (`merge` applies it in shard order)
+                if counts is not None and (written in counts or self.shard or len(counts) < limit):
                     counts[written] += 1
 
     def _count_pending(self) -> None:
@@ -259,6 +262,36 @@ class TriggerMiningDetector(Detector):
         for c, q in zip(candidates, log_q, strict=True):
             c.log_q = q
         return [c for c in candidates if c.log_q <= math.log(cfg.alpha)]
+
+    # -- shards: each read's statistics, merged in shard order ---------------------------
+    def shard_part(self) -> dict[str, Any]:
+        if self.reads == 1:
+            return {"total": self.total, "flagged": self.flagged, "hashes": self._hashes}
+        if self.reads == 2:
+            self._count_pending()
+            return {"df": self.df, "names": self.names}
+        return {"where": self.where, "places": self.places, "spellings": self.spellings}
+
+    def merge(self, parts: Sequence[Any], shifts: Sequence[Shift]) -> None:
+        for part, shift in zip(parts, shifts, strict=True):
+            if self.reads == 1:
+                self.total += part["total"]
+                self.flagged.extend(i + shift.index for i in part["flagged"])
+                self._hashes.extend(part["hashes"])
+            elif self.reads == 2:
+                self.df += part["df"]
+                self.names.update(part["names"])
+            else:
+                for h, traces in part["where"].items():
+                    self.where[h].extend(i + shift.index for i in traces)
+                for i, (line, trace_id) in part["places"].items():
+                    self.places[i + shift.index] = (line + shift.line, trace_id)
+                limit = self.config.max_spellings
+                for h, theirs in part["spellings"].items():
+                    mine = self.spellings[h]
+                    for written, count in theirs.items():  # first seen first, as in one pass
+                        if written in mine or len(mine) < limit:
+                            mine[written] += count
 
     # -- after the last read ----------------------------------------------------------------
     def finish(self) -> list[Finding]:
