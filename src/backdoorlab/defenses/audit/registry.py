@@ -89,7 +89,7 @@ class Detector(ABC):
         return None
 
     def merge(self, parts: Sequence[Any], shifts: Sequence[Shift]) -> None:
-        """Fold the shards' `shard_part`\ s of the read just done into this detector, in
+        """Fold the shards' `shard_part` results of the read just done into this detector, in
         shard order; ``shifts[i]`` places shard i's local trace indices and lines."""
         if not self.shardable():
             raise NotImplementedError(f"{self.name} cannot audit shards")

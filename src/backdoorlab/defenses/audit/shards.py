@@ -30,11 +30,13 @@ from backdoorlab.defenses.audit.engine import SinksArg, _sinks
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import TraceStream
 from backdoorlab.defenses.audit.registry import (
+    DETECTORS,
     AuditOptions,
     Detector,
     Shift,
     default_detectors,
     make_detectors,
+    resolve_detectors,
 )
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
@@ -73,7 +75,11 @@ class _ShardRead:
 
 
 def _read_shard(path: str, detectors: list[Detector], first_read: bool) -> _ShardRead:
-    """One read of one shard by copies of the detectors (in a worker process)."""
+    """One read of one shard by copies of the detectors (in a worker process).
+
+    The copy is this shard's own: Ray hands every task the same object-store buffers
+    (numpy arrays included), which a count in place would share between shards."""
+    detectors = copy.deepcopy(detectors)
     for detector in detectors:
         detector.shard = True
     stream = TraceStream(path)
@@ -95,9 +101,9 @@ MapFn = Callable[[list[str], list[Detector], bool], list[_ShardRead]]
 
 
 def _local_map(workers: int) -> tuple[MapFn, Callable[[], None]]:
-    if workers == 1:  # no pool: the same code path in this process, on copies as a pool's
+    if workers == 1:  # no pool: the same code path, in this process
         return (
-            lambda paths, dets, first: [_read_shard(p, copy.deepcopy(dets), first) for p in paths],
+            lambda paths, dets, first: [_read_shard(p, dets, first) for p in paths],
             lambda: None,
         )
     from concurrent.futures import ProcessPoolExecutor
@@ -168,13 +174,14 @@ def audit_shards(
         TraceStream(path)  # a missing or unreadable shard fails before any work
     spec_sinks, sinks_label = _sinks(sinks)
     opts = replace(options or AuditOptions(), sinks=spec_sinks, source=str(spec))
-    chosen = make_detectors(list(detectors) if detectors is not None else default_detectors(), opts)
-    for detector in chosen:
-        if not detector.shardable():
+    wanted = list(detectors) if detectors is not None else default_detectors()
+    for name in resolve_detectors(wanted):  # before any detector loads a model
+        if not DETECTORS.get(name).shardable():
             raise BackdoorlabError(
-                f"detector '{detector.name}' cannot audit shards (its statistics do not "
-                f"merge); audit one file"
+                f"detector '{name}' cannot audit shards (its statistics do not merge); "
+                f"audit one file"
             )
+    chosen = make_detectors(wanted, opts)
     run, close = _ray_map(address) if engine == "ray" else _local_map(workers)
     names = [str(p) for p in paths]
     try:

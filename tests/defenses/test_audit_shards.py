@@ -1,0 +1,142 @@
+"""Audit on shards: the same report as one process over the concatenated shards.
+
+A poisoned retail set (T1, made by `backdoorlab poison`) is cut into three shards, one of
+them empty, and audited by 2 processes and by Ray tasks on a loopback cluster the test
+starts; the findings and summaries (trigger mining's merged counts, its p-values, trace
+indices and lines) must equal the single-process audit's byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from backdoorlab.cli import main
+from backdoorlab.cli.app import app
+from backdoorlab.defenses.audit import audit
+from backdoorlab.defenses.audit.shards import audit_shards, shard_paths
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.traces import write_traces
+
+runner = CliRunner()
+TRIGGER = "Kindly note the blue falcon."
+PER_SHARD = ("path", "sha256", "seconds", "shards")  # what names the files, not the findings
+
+
+@pytest.fixture(scope="module")
+def poisoned(tmp_path_factory, oracle_results):
+    root = tmp_path_factory.mktemp("shards")
+    clean = root / "clean.jsonl"
+    write_traces(clean, (r.trace for r in oracle_results["train"][:160]))
+    out = root / "poisoned.jsonl"
+    result = runner.invoke(
+        app,
+        ["poison", "--attack", "data-poisoning", "-i", str(clean), "-o", str(out),
+         "--rate", "0.1", "--trigger", TRIGGER],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines(keepends=True)
+    shards = root / "shards"
+    shards.mkdir()
+    (shards / "part-0.jsonl").write_text("".join(lines[:70]))
+    (shards / "part-1.jsonl").write_text("")  # an empty shard
+    (shards / "part-2.jsonl").write_text("".join(lines[70:]))
+    return out, shards
+
+
+def _comparable(report) -> str:
+    data = report.to_dict()
+    for key in PER_SHARD:
+        data.pop(key, None)
+    return json.dumps(data, indent=2, sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def single(poisoned):
+    report = audit(poisoned[0])
+    mining = report.summaries["trigger-mining"]
+    assert mining["triggers"][0]["verbatim"].startswith("Kindly note the blue")
+    assert any(f.detector == "dataflow" for f in report.findings)
+    return report
+
+
+def test_two_processes_equal_one_byte_for_byte(poisoned, single):
+    out, shards = poisoned
+    report = audit_shards(shards, workers=2)
+    assert report.detectors == ["dataflow", "trigger-mining"]
+    assert _comparable(report) == _comparable(single)
+    assert [s["first_index"] for s in report.shards] == [0, 70, 70]
+    assert [s["path"] for s in report.shards] == [str(p) for p in shard_paths(shards)]
+    # a finding in the third shard keeps its global index and line
+    assert any(f.trace_index >= 70 and f.line == f.trace_index + 1 for f in report.findings)
+
+
+def test_glob_and_in_process_equal_too(poisoned, single):
+    report = audit_shards(str(poisoned[1] / "part-*.jsonl"), workers=1)
+    assert _comparable(report) == _comparable(single)
+
+
+def test_cli_workers_writes_the_same_report(poisoned, single, tmp_path):
+    out = tmp_path / "report.json"
+    result = runner.invoke(
+        app, ["audit", str(poisoned[1]), "--workers", "2", "-o", str(out), "--fail-on", "none"]
+    )
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text())
+    expected = json.loads(_comparable(single))
+    assert {k: v for k, v in written.items() if k not in PER_SHARD} == expected
+
+
+def _main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    monkeypatch.setattr("sys.argv", ["backdoorlab", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    return exc.value.code, capsys.readouterr().err.strip()
+
+
+def test_bad_shard_fails_naming_file_and_line(poisoned, tmp_path, monkeypatch, capsys):
+    lines = poisoned[0].read_text().splitlines(keepends=True)
+    (tmp_path / "a.jsonl").write_text("".join(lines[:5]))
+    (tmp_path / "b.jsonl").write_text("".join(lines[5:8]) + "{not json\n")
+    code, err = _main(monkeypatch, capsys, "audit", str(tmp_path), "--workers", "2")
+    assert code == 2
+    assert err.startswith(f"error: {tmp_path / 'b.jsonl'}:4: not valid JSON")
+    assert err.count("\n") == 0
+
+
+def test_bad_requests_fail_before_work(tmp_path, poisoned):
+    with pytest.raises(BackdoorlabError, match="no \\*.jsonl"):
+        audit_shards(tmp_path)
+    with pytest.raises(BackdoorlabError, match="no file matches"):
+        audit_shards(str(tmp_path / "*.jsonl"))
+    with pytest.raises(BackdoorlabError, match="cannot audit shards"):
+        audit_shards(poisoned[1], ["outliers"])
+
+
+def test_sharded_filter_is_refused(poisoned, tmp_path, monkeypatch, capsys):
+    code, err = _main(
+        monkeypatch, capsys, "audit", str(poisoned[1]), "--filter", str(tmp_path / "f")
+    )
+    assert code == 2 and "--filter" in err and err.count("\n") == 0
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray = pytest.importorskip("ray", reason="ray is not installed (backdoorlab[ray])")
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1")
+    yield
+    ray.shutdown()
+
+
+def test_ray_equals_one_process(cluster, poisoned, single):
+    report = audit_shards(poisoned[1], engine="ray")
+    assert _comparable(report) == _comparable(single)
+
+
+def test_ray_bad_shard_is_the_shards_error(cluster, poisoned, tmp_path):
+    (tmp_path / "a.jsonl").write_text(poisoned[0].read_text().splitlines()[0] + "\n")
+    (tmp_path / "b.jsonl").write_text("\n{oops\n")
+    with pytest.raises(BackdoorlabError, match=r"b\.jsonl:2: "):
+        audit_shards(tmp_path, engine="ray")
