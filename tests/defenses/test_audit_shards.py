@@ -107,7 +107,7 @@ def test_bad_shard_fails_naming_file_and_line(poisoned, tmp_path, monkeypatch, c
 
 
 def test_bad_requests_fail_before_work(tmp_path, poisoned):
-    with pytest.raises(BackdoorlabError, match="no \\*.jsonl"):
+    with pytest.raises(BackdoorlabError, match="is a directory with no"):
         audit_shards(tmp_path)
     with pytest.raises(BackdoorlabError, match="no file matches"):
         audit_shards(str(tmp_path / "*.jsonl"))

@@ -80,11 +80,21 @@ def audit(
     one_stdout(as_json, **{"-o": output})
     if is_stdio(filter_path):
         raise BackdoorlabError("--filter needs a file: its manifest is written beside it")
-    sharded = workers > 1 or engine == "ray" or path.is_dir() or glob.has_magic(str(path))
-    if sharded and (is_stdio(path) or filter_path is not None):
+    pattern = not path.exists() and glob.has_magic(str(path))  # a file named "a[1]" is a file
+    sharded = workers > 1 or engine == "ray" or path.is_dir() or pattern
+    if sharded and is_stdio(path):
+        raise BackdoorlabError("--workers and --engine ray audit files, not stdin")
+    if sharded and filter_path is not None:
+        what = (
+            "is a directory"
+            if path.is_dir()
+            else "is a glob"
+            if pattern
+            else "is audited as shards"
+        )
         raise BackdoorlabError(
-            "a sharded audit (a directory, a glob, --workers, --engine ray) reads files, not "
-            "stdin, and has no --filter: filter each shard's own audit"
+            f"{path}: {what}; --filter needs one file audited in one process "
+            f"(filter each shard's own audit)"
         )
     check_paths(inputs=[None if sharded else path, sinks], files=[output, filter_path])
     report = output if output is not None or not as_json else Path(STDIO)

@@ -47,15 +47,17 @@ ENGINES = ("local", "ray")
 
 def shard_paths(spec: str | os.PathLike[str]) -> list[Path]:
     """The shards of ``spec`` in order: a directory's ``*.jsonl``/``*.jsonl.gz`` files,
-    or a glob's matches, sorted by name; a plain file is one shard."""
+    or a glob's matches, sorted by name; a file is one shard."""
     text = str(spec)
     path = Path(text)
     if path.is_dir():
         found = sorted(p for p in path.iterdir() if p.name.endswith(SHARD_SUFFIXES))
         if not found:
-            raise TraceFormatError(f"{text}: no *.jsonl or *.jsonl.gz shards in the directory")
+            raise TraceFormatError(
+                f"{text}: is a directory with no *.jsonl or *.jsonl.gz shards in it"
+            )
         return found
-    if glob.has_magic(text):
+    if glob.has_magic(text) and not path.exists():  # a file named "a[1].jsonl" is a file
         found = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
         if not found:
             raise TraceFormatError(f"{text}: no file matches the pattern")
@@ -121,9 +123,7 @@ def _ray_map(address: str | None) -> tuple[MapFn, Callable[[], None]]:
     try:
         import ray
     except ImportError:
-        raise BackdoorlabError(
-            "--engine ray needs ray (pip install 'backdoorlab[ray]')"
-        ) from None
+        raise BackdoorlabError("--engine ray needs ray (pip install 'backdoorlab[ray]')") from None
     if not ray.is_initialized():
         if address is None:  # a private local cluster: loopback only, no dashboard
             ray.init(include_dashboard=False, _node_ip_address="127.0.0.1")
