@@ -20,6 +20,7 @@ from backdoorlab.cli import (
     export,
     guard,
     poison,
+    provenance,
     report,
     run,
     scan,
@@ -77,6 +78,7 @@ app.command()(run.run)
 app.command()(serve.serve)
 app.command()(report.report)
 app.command()(view.view)
+app.add_typer(provenance.provenance_app, name="provenance")
 
 
 def main() -> None:

@@ -1,0 +1,18 @@
+"""Provenance: a signed lineage for every artifact, and gates that refuse what cannot be verified.
+
+- `lineage.write_lineage` — the in-toto Statement (SLSA provenance v1) beside an artifact;
+  every writer of an artifact makes this one call.
+- `signing.sign` / `signing.verify` — OpenSSF model-signing over a model directory, a run
+  directory or a file; verification names the file that differs.
+- `attest.attest` — audit and scan verdicts bound to the content they judged.
+- `policy.enforce` — the gate before training (``--require-provenance``).
+- `graph.lineage` — the lineage tree back to its roots; `bom.bom` — a CycloneDX ML-BOM.
+
+Layout of the files beside an artifact: `layout`. Which code built it: `code`.
+"""
+
+from backdoorlab.provenance.attest import attest
+from backdoorlab.provenance.code import code_identity
+from backdoorlab.provenance.lineage import write_lineage
+
+__all__ = ["attest", "code_identity", "write_lineage"]

@@ -1,0 +1,116 @@
+"""The lineage graph of an artifact, back to its roots, each edge checked by digest.
+
+Every lineage names its inputs by path and content digest; following them gives the
+artifact's ancestry: a trained model ← its dataset ← the poisoned set ← the clean
+collection, and ← the base model. Each edge is verified: the input on disk must still
+have the digest the lineage recorded (an input edited since is shown as such), and each
+node carries its verdicts (audit, scan) and whether its own files still match the
+lineage's subjects.
+
+An artifact inside a stage or run directory (``stages/train-…/model``) may have no
+lineage of its own; the nearest directory above it whose lineage lists its files stands
+for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from backdoorlab.provenance.attest import Attestation, attestations
+from backdoorlab.provenance.layout import artifact_digest, lineage_path
+from backdoorlab.provenance.lineage import read_statement
+
+MAX_DEPTH = 32
+"""Lineages deeper than this are cut (a cycle, which content digests make impossible
+unless a file was edited into one)."""
+
+
+@dataclass
+class Node:
+    """One artifact in the lineage graph."""
+
+    name: str
+    path: Path | None
+    kind: str | None = None
+    """The stage that built it (collect, poison, train, ...); None for a root."""
+    edge: str = "root"
+    """How the edge from its consumer checks: verified, digest differs, missing, name only."""
+    intact: bool | None = None
+    """Its files match its lineage's subjects (None: no lineage)."""
+    verdicts: list[Attestation] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+
+    def walk(self) -> list[Node]:
+        """This node and every node below it, depth first."""
+        return [self, *(n for child in self.children for n in child.walk())]
+
+
+def find_lineage(path: Path) -> tuple[dict[str, Any], Path] | None:
+    """The lineage describing ``path`` and the artifact it belongs to: ``path``'s own, or
+    that of the nearest directory above whose subjects include ``path``'s files."""
+    own = read_statement(lineage_path(path)) if path.exists() else None
+    if own is not None:
+        return own, path
+    for parent in list(path.parents)[:4]:
+        record = read_statement(parent / "provenance.intoto.json")
+        if record is None:
+            continue
+        prefix = path.relative_to(parent).as_posix()
+        names = [s.get("name", "") for s in record.get("subject", [])]
+        if any(n == prefix or n.startswith(prefix + "/") for n in names):
+            return record, parent
+    return None
+
+
+def _intact(record: dict[str, Any], holder: Path, path: Path) -> bool:
+    """Whether the files of ``path`` still have the digests ``record`` lists."""
+    from backdoorlab.files import file_sha256
+
+    prefix = "" if holder == path else path.relative_to(holder).as_posix()
+    for subject in record.get("subject", []):
+        name = subject.get("name", "")
+        if prefix and not (name == prefix or name.startswith(prefix + "/")):
+            continue
+        target = holder / name if holder.is_dir() else holder
+        wanted = (subject.get("digest") or {}).get("sha256")
+        if not target.is_file() or file_sha256(target) != wanted:
+            return False
+    return True
+
+
+def lineage(path: Path, _depth: int = 0) -> Node:
+    """The lineage tree of ``path``."""
+    path = Path(path)
+    node = Node(path.name, path)
+    if path.exists():
+        node.verdicts = attestations(path)
+    found = find_lineage(path) if path.exists() else None
+    if found is None or _depth >= MAX_DEPTH:
+        return node
+    record, holder = found
+    build = record.get("predicate", {}).get("buildDefinition", {})
+    node.kind = build.get("externalParameters", {}).get("kind")
+    node.intact = _intact(record, holder, path)
+    for dependency in build.get("resolvedDependencies", []):
+        if dependency.get("name") == "backdoorlab":
+            continue
+        node.children.append(_edge(dependency, _depth))
+    return node
+
+
+def _edge(dependency: dict[str, Any], depth: int) -> Node:
+    """The input a lineage names, its digest checked against what is on disk."""
+    name, uri = str(dependency.get("name", "?")), str(dependency.get("uri", ""))
+    wanted = (dependency.get("digest") or {}).get("sha256")
+    if not uri.startswith("file:"):
+        return Node(f"{name}: {uri.rsplit(':', 1)[-1]}", None, edge="name only")
+    path = Path(unquote(urlparse(uri).path))
+    if not path.exists():
+        return Node(f"{name}: {path}", path, edge="missing")
+    child = lineage(path, depth + 1)
+    child.name = f"{name}: {path}"
+    child.edge = "verified" if artifact_digest(path) == wanted else "digest differs"
+    return child

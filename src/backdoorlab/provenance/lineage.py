@@ -1,0 +1,143 @@
+"""Lineage records: an in-toto Statement with the SLSA provenance v1 predicate per artifact.
+
+What it says: the artifact's files by digest (subjects); what built it (builder:
+backdoorlab, its version and source digest, the stage kind as build type); from what
+(resolved dependencies: each input artifact by path and content digest, and the code);
+with which resolved config (external parameters); and how untrusted inputs were loaded
+(internal parameters: safetensors only, no pickle, no remote code — the toolkit's rule).
+
+The JSON is written as built (a dict), so integers in a config stay integers; the
+in-toto-attestation library checks it (Statement and SLSA Provenance protobufs parse it
+strictly, ``Statement.validate``) before it is written, so a malformed record is a bug
+found at once, not a file a verifier rejects later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from backdoorlab.files import atomic_writer
+from backdoorlab.provenance.code import code_digest, code_version
+from backdoorlab.provenance.layout import artifact_digest, combine, lineage_path, manifest
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+SLSA_PROVENANCE = "https://slsa.dev/provenance/v1"
+BUILD_TYPE = "urn:backdoorlab:stage:v1"
+BUILDER_ID = "urn:backdoorlab:builder"
+LOADING = {"weights": "safetensors only", "pickle": False, "remote_code": False}
+"""How backdoorlab loads untrusted artifacts (`backdoorlab.models.loading`), recorded."""
+
+Input = Path | str
+"""An input artifact: a path (recorded with its digest) or a name with no local content
+(a builtin model's name), recorded as a root that nothing can verify."""
+
+
+def describe(name: str, artifact: Input) -> dict[str, Any]:
+    """An in-toto ResourceDescriptor for an input: its path and content digest."""
+    path = Path(artifact)
+    if path.exists():
+        return {
+            "name": name,
+            "uri": path.resolve().as_uri(),
+            "digest": {"sha256": artifact_digest(path)},
+        }
+    return {"name": name, "uri": f"urn:backdoorlab:name:{artifact}"}
+
+
+def statement(
+    artifact: Path,
+    kind: str,
+    *,
+    inputs: Mapping[str, Input] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The lineage Statement of ``artifact`` (not written)."""
+    files = manifest(artifact)
+    subjects = [{"name": name, "digest": {"sha256": files[name]}} for name in sorted(files)]
+    if not subjects:  # an empty directory: in-toto wants one subject; its digest is of nothing
+        subjects = [{"name": artifact.name, "digest": {"sha256": combine({})}}]
+    dependencies = [describe(name, value) for name, value in sorted((inputs or {}).items())]
+    dependencies.append(
+        {
+            "name": "backdoorlab",
+            "uri": f"urn:backdoorlab:code:{code_version()}",
+            "digest": {"sha256": code_digest()},
+        }
+    )
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record = {
+        "_type": STATEMENT_TYPE,
+        "subject": subjects,
+        "predicateType": SLSA_PROVENANCE,
+        "predicate": {
+            "buildDefinition": {
+                "buildType": BUILD_TYPE,
+                "externalParameters": {"kind": kind, "config": _plain(dict(config or {}))},
+                "internalParameters": {"loading": LOADING},
+                "resolvedDependencies": dependencies,
+            },
+            "runDetails": {
+                "builder": {
+                    "id": BUILDER_ID,
+                    "version": {"backdoorlab": code_version(), "code_sha256": code_digest()},
+                },
+                "metadata": {"invocationId": f"{kind}:{os.getpid()}", "finishedOn": now},
+            },
+        },
+    }
+    check(record)
+    return record
+
+
+def write_lineage(
+    artifact: str | os.PathLike[str],
+    kind: str,
+    *,
+    inputs: Mapping[str, Input] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Path | None:
+    """Write ``artifact``'s lineage beside it; the one call each writer of an artifact makes.
+
+    Returns the record's path; None (nothing written) for stdout (``-``) or an artifact
+    that is not there."""
+    path = Path(artifact)
+    if os.fspath(artifact) == "-" or not path.exists():
+        return None
+    record = statement(path, kind, inputs=inputs, config=config)
+    target = lineage_path(path)
+    with atomic_writer(target) as handle:
+        json.dump(record, handle, indent=2)
+    return target
+
+
+def read_statement(path: Path) -> dict[str, Any] | None:
+    """A Statement file's content, or None when absent or unreadable as JSON."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def check(record: Mapping[str, Any]) -> None:
+    """Raise ValueError unless ``record`` parses as an in-toto v1 Statement (and, for the
+    SLSA predicate, as a Provenance v1) — the in-toto-attestation library's own checks."""
+    from google.protobuf import json_format
+    from in_toto_attestation.predicates.provenance.v1 import provenance_pb2
+    from in_toto_attestation.v1 import statement_pb2
+    from in_toto_attestation.v1.statement import Statement
+
+    proto = json_format.ParseDict(dict(record), statement_pb2.Statement())
+    Statement.copy_from_pb(proto).validate()
+    if record.get("predicateType") == SLSA_PROVENANCE:
+        json_format.ParseDict(dict(record["predicate"]), provenance_pb2.Provenance())
+
+
+def _plain(value: Any) -> Any:
+    """JSON-able config values (paths and other objects as strings)."""
+    return json.loads(json.dumps(value, default=str))

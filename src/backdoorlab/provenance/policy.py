@@ -1,0 +1,125 @@
+"""The provenance gate: what a base model and a dataset must prove before training uses them.
+
+A policy (YAML, ``--require-provenance policy.yaml`` or ``require_provenance:`` in an
+experiment YAML) names the trusted public keys and, per role, whether a signature is
+required and which verdicts must be attached::
+
+    trusted_keys: [keys/publisher.pub.pem]      # relative to the policy file
+    model:   {signed: true, attestations: [scan]}
+    dataset: {signed: true, attestations: [audit]}
+
+`enforce` checks everything before any model loads and raises `ProvenanceRefused` — one
+line naming the artifact and what is missing — for an unsigned artifact, one signed by a
+key the policy does not trust, one modified since signing, or one lacking a required
+passing verdict for its current content (a dataset modified after its audit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import yaml
+from pydantic import Field
+
+from backdoorlab.config import Config
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import read_text_file
+from backdoorlab.provenance.attest import attestations
+from backdoorlab.provenance.layout import artifact_digest
+from backdoorlab.provenance.signing import verify
+
+
+class ProvenanceRefused(BackdoorlabError):
+    """An artifact the policy does not accept; the message names it and what it lacks."""
+
+
+class Requirement(Config):
+    """What one kind of artifact (the base model, a dataset) must carry."""
+
+    label: ClassVar[str] = "provenance requirement"
+
+    signed: bool = True
+    """A signature by one of the trusted keys that verifies over the current content."""
+    attestations: list[str] = Field(default_factory=list)
+    """Verdict kinds (``audit``, ``scan``) that must be attached, passing, for the
+    current content."""
+
+
+class ProvenancePolicy(Config):
+    """Trusted keys and what each kind of artifact must carry."""
+
+    label: ClassVar[str] = "provenance policy"
+
+    trusted_keys: list[Path] = Field(default_factory=list)
+    """Public keys (EC PEM) whose signatures are trusted; relative to the policy file."""
+    model: Requirement = Field(default_factory=Requirement)
+    """What the base model must carry."""
+    dataset: Requirement = Field(default_factory=Requirement)
+    """What a training dataset must carry."""
+
+
+def load_policy(path: str | Path) -> ProvenancePolicy:
+    """Read a policy YAML; keys are resolved against the policy file's directory."""
+    path = Path(path)
+    if not path.is_file():
+        raise BackdoorlabError(f"{path}: no such provenance policy file")
+    try:
+        raw = yaml.safe_load(read_text_file(path))
+    except yaml.YAMLError as exc:
+        raise BackdoorlabError(f"{path}: not valid YAML ({exc})") from None
+    if raw is None:
+        raw = {}
+    policy = ProvenancePolicy.load(raw, str(path))
+    policy.trusted_keys = [k if k.is_absolute() else path.parent / k for k in policy.trusted_keys]
+    if any(r.signed for r in (policy.model, policy.dataset)) and not policy.trusted_keys:
+        raise BackdoorlabError(f"{path}: requires signatures but lists no trusted_keys")
+    return policy
+
+
+def problems(policy: ProvenancePolicy, artifact: Path, role: str) -> list[str]:
+    """What ``artifact`` (a ``model`` or ``dataset``) lacks under ``policy``; [] if nothing."""
+    requirement: Requirement = getattr(policy, role)
+    if not artifact.exists():
+        return [f"{role} {artifact}: not found"]
+    found: list[str] = []
+    if requirement.signed:
+        result = verify(artifact, policy.trusted_keys)
+        if result.unsigned:
+            found.append(f"{role} {artifact}: unsigned (no signature)")
+        elif result.untrusted:
+            found.append(f"{role} {artifact}: signed by a key the policy does not trust")
+        elif not result.ok:
+            found.append(f"{role} {artifact}: modified since signing ({result.problems[0]})")
+    if requirement.attestations:
+        digest = artifact_digest(artifact)
+        attached = attestations(artifact, digest)
+        for kind in requirement.attestations:
+            mine = [a for a in attached if a.kind == kind]
+            if not mine:
+                found.append(f"{role} {artifact}: no {kind} attestation")
+            elif not any(a.current for a in mine):
+                found.append(
+                    f"{role} {artifact}: its {kind} attestation is for other content "
+                    f"(modified after the {kind})"
+                )
+            elif not any(a.current and a.verdict == "pass" for a in mine):
+                found.append(f"{role} {artifact}: its {kind} verdict is not pass")
+    return found
+
+
+def enforce(
+    policy: ProvenancePolicy | str | Path,
+    *,
+    model: Path | None = None,
+    datasets: Sequence[Path] = (),
+) -> None:
+    """Raise `ProvenanceRefused` naming the first artifact that fails ``policy``."""
+    if not isinstance(policy, ProvenancePolicy):
+        policy = load_policy(policy)
+    checks = ([(model, "model")] if model is not None else []) + [(d, "dataset") for d in datasets]
+    for artifact, role in checks:
+        found = problems(policy, Path(artifact), role)
+        if found:
+            raise ProvenanceRefused(f"refused by provenance policy: {'; '.join(found)}")

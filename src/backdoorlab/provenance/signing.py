@@ -1,0 +1,196 @@
+"""Signing and verifying artifacts with OpenSSF model-signing: keys offline, certificates.
+
+A model directory, a run directory and a single file (a dataset, a report) are all signed
+the same way: model-signing hashes the file(s), puts the manifest in an in-toto payload and
+signs it as a DSSE envelope inside a Sigstore bundle (`layout.signature_path`). Key-based
+signing (EC P-256/384/521 PEM keys, as ``openssl ecparam -genkey -name prime256v1`` makes
+them) and certificate signing need no network; Sigstore keyless signing does, and is left
+to model-signing's own CLI (``model_signing sign sigstore``), whose bundles verify here too
+through its API when a network exists.
+
+Verification names what differs. model-signing says only "Signature mismatch" with a
+free-text list; once its cryptographic check has passed, the signed manifest (the DSSE
+payload's ``resources``) is compared here with the files on disk, so the result says which
+file was modified, added, removed, or renamed (removed + added with the same digest).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.provenance.layout import (
+    ATTESTATIONS,
+    SIGNATURE,
+    manifest,
+    signature_path,
+)
+
+
+class KeyFileError(BackdoorlabError):
+    """A key or certificate file that cannot be used (missing, not PEM, not EC)."""
+
+
+@dataclass
+class Verification:
+    """The outcome of verifying one artifact's signature."""
+
+    artifact: Path
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    """One line each: what is wrong, naming the file (modified/added/removed/renamed),
+    or the signature itself (missing, unreadable, another key)."""
+    key: Path | None = None
+    """The trusted key that verified it."""
+    untrusted: bool = False
+    """Signed, validly or not, by none of the keys given."""
+    unsigned: bool = False
+    """No signature at all."""
+
+
+def _hashing(artifact: Path) -> Any:
+    from model_signing import hashing
+
+    config = hashing.Config()
+    if artifact.is_dir():
+        config.set_ignored_paths(paths=[SIGNATURE, ATTESTATIONS], ignore_git_paths=True)
+    return config
+
+
+def check_private_key(path: Path) -> None:
+    """Refuse, in one line, a private key model-signing cannot sign with."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key = _load(path, lambda data: load_pem_private_key(data, password=None))
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise KeyFileError(
+            f"{path}: not an EC private key (make one: openssl ecparam -genkey "
+            "-name prime256v1 -noout -out private.pem)"
+        )
+
+
+def check_public_key(path: Path) -> None:
+    """Refuse, in one line, a public key model-signing cannot verify with."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    key = _load(path, load_pem_public_key)
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise KeyFileError(f"{path}: not an EC public key (openssl ec -in private.pem -pubout)")
+
+
+def _load(path: Path, parse: Any) -> Any:
+    try:
+        return parse(Path(path).read_bytes())
+    except OSError as exc:
+        raise KeyFileError(f"{path}: cannot read the key: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise KeyFileError(f"{path}: not a usable PEM key ({exc})") from None
+
+
+def sign(
+    artifact: Path,
+    key: Path,
+    *,
+    certificate: Path | None = None,
+    chain: Sequence[Path] = (),
+) -> Path:
+    """Sign ``artifact`` with the private ``key`` (and its signing ``certificate``, if
+    given); returns the signature's path. Replaces an earlier signature."""
+    from model_signing import signing
+
+    artifact = Path(artifact)
+    if not artifact.exists():
+        raise BackdoorlabError(f"{artifact}: nothing to sign (no such file or directory)")
+    check_private_key(key)
+    config = signing.Config().set_hashing_config(_hashing(artifact))
+    if certificate is not None:
+        config.use_certificate_signer(
+            private_key=key, signing_certificate=certificate, certificate_chain=list(chain)
+        )
+    else:
+        config.use_elliptic_key_signer(private_key=key)
+    target = signature_path(artifact)
+    target.unlink(missing_ok=True)  # a directory's old signature must not hash as content
+    config.sign(artifact, target)
+    return target
+
+
+def verify(
+    artifact: Path,
+    public_keys: Sequence[Path] = (),
+    *,
+    chain: Sequence[Path] | None = None,
+) -> Verification:
+    """Verify ``artifact`` against any of ``public_keys`` (or, with ``chain``, against
+    certificates rooted in it). Never raises for a bad artifact: the result says why."""
+    from model_signing import verifying
+
+    artifact = Path(artifact)
+    signature = signature_path(artifact)
+    if not artifact.exists():
+        return Verification(artifact, False, [f"{artifact}: missing (removed or renamed)"])
+    if not signature.is_file():
+        return Verification(artifact, False, [f"{signature}: no signature"], unsigned=True)
+    for key in public_keys:
+        check_public_key(key)
+    configs: list[tuple[Path | None, Any]] = []
+    if chain is not None:
+        configs.append(
+            (None, verifying.Config().use_certificate_verifier(certificate_chain=list(chain)))
+        )
+    for key in public_keys:
+        configs.append((key, verifying.Config().use_elliptic_key_verifier(public_key=key)))
+    problems: list[str] = []
+    for key, config in configs:
+        try:
+            config.set_hashing_config(_hashing(artifact)).verify(artifact, signature)
+        except Exception as exc:  # any failure, whatever model-signing raises, is "no"
+            text = str(exc)
+            if text.startswith("Key mismatch"):
+                continue
+            if text.startswith("Signature mismatch"):
+                return Verification(artifact, False, differences(artifact, signature), key)
+            problems.append(f"{signature}: does not verify ({type(exc).__name__}: {text})")
+            return Verification(artifact, False, problems, key)
+        return Verification(artifact, True, [], key)
+    names = ", ".join(str(k) for k in public_keys) or "none given"
+    return Verification(
+        artifact, False, [f"{signature}: signed by a key not trusted ({names})"], untrusted=True
+    )
+
+
+def signed_manifest(signature: Path) -> dict[str, str]:
+    """``{name: sha256}`` as the signature's payload records it (read, not verified:
+    call after model-signing verified the envelope)."""
+    bundle = json.loads(signature.read_text(encoding="utf-8"))
+    payload = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+    return {r["name"]: r["digest"] for r in payload["predicate"]["resources"]}
+
+
+def differences(artifact: Path, signature: Path) -> list[str]:
+    """What changed since signing, one line per file: modified, added, removed, renamed."""
+    expected = signed_manifest(signature)
+    actual = manifest(artifact, signed=True)
+    added = sorted(set(actual) - set(expected))
+    removed = sorted(set(expected) - set(actual))
+    lines = []
+    for name in sorted(set(actual) & set(expected)):
+        if actual[name] != expected[name]:
+            lines.append(f"{artifact / name if artifact.is_dir() else artifact}: modified")
+    by_digest = {expected[name]: name for name in removed}
+    for name in list(added):
+        old = by_digest.pop(actual[name], None)
+        if old is not None:
+            removed.remove(old)
+            added.remove(name)
+            lines.append(f"{artifact / old}: renamed to {name}")
+    lines += [f"{artifact / name}: added since signing" for name in added]
+    lines += [f"{artifact / name}: removed since signing" for name in removed]
+    return lines or [f"{artifact}: differs from its signature"]
