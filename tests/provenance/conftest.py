@@ -1,0 +1,15 @@
+"""Fixtures of the provenance tests: two key pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from provenance_builders import write_keypair
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    """Two key pairs: ``trusted`` and ``other``."""
+    root = tmp_path_factory.mktemp("keys")
+    return {name: write_keypair(root, name) for name in ("trusted", "other")}

@@ -1,0 +1,92 @@
+"""``backdoorlab provenance sign/verify/show/bom`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from provenance_builders import cli, write_dataset, write_tiny_model
+
+from backdoorlab.provenance import attest, write_lineage
+
+
+def test_sign_then_verify_exit_codes(tmp_path: Path, keys, monkeypatch, capsys) -> None:
+    model = write_tiny_model(tmp_path / "model")
+    private, public = keys["trusted"]
+    code, out = cli(monkeypatch, capsys, "provenance", "sign", str(model), "--key", str(private))
+    assert code == 0 and (model / "model.sig").is_file()
+    code, out = cli(
+        monkeypatch, capsys, "provenance", "verify", str(model), "--public-key", str(public)
+    )
+    assert code == 0 and "verified" in out
+    (model / "config.json").write_text("{}")
+    code, out = cli(
+        monkeypatch, capsys, "provenance", "verify", str(model), "--public-key", str(public)
+    )
+    assert code == 1 and f"{model / 'config.json'}: modified" in out
+    code, out = cli(
+        monkeypatch,
+        capsys,
+        "provenance",
+        "verify",
+        str(model),
+        "--public-key",
+        str(keys["other"][1]),
+    )
+    assert code == 1 and "not trusted" in out
+
+
+def test_bad_key_is_one_line_exit_2(tmp_path: Path, monkeypatch, capsys) -> None:
+    data = write_dataset(tmp_path / "d.jsonl")
+    key = tmp_path / "key.pem"
+    key.write_text("-----BEGIN EC PRIVATE KEY-----\nnope\n")
+    code, out = cli(monkeypatch, capsys, "provenance", "sign", str(data), "--key", str(key))
+    assert code == 2 and out.startswith("error: ") and "key.pem" in out
+    assert len(out.strip().splitlines()) == 1
+
+
+def test_show_draws_the_lineage_and_flags_an_edited_input(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    clean = write_dataset(tmp_path / "clean.jsonl")
+    write_lineage(clean, "collect", config={"n": 5})
+    poisoned = write_dataset(tmp_path / "poisoned.jsonl", n=7)
+    write_lineage(poisoned, "poison", inputs={"clean": clean}, config={"rate": 0.1})
+    attest(poisoned, "audit", "pass", result={"detectors": ["dataflow"]})
+    model = write_tiny_model(tmp_path / "model")
+    write_lineage(model, "train", inputs={"data": poisoned, "base_model": "tiny"})
+    code, out = cli(monkeypatch, capsys, "provenance", "show", str(model), "--json")
+    assert code == 0
+    tree = json.loads(out[: out.rindex("}") + 1])
+    assert tree["kind"] == "train"
+    data = next(i for i in tree["inputs"] if i["name"].startswith("data"))
+    assert data["edge"] == "verified" and data["kind"] == "poison"
+    assert data["verdicts"] == [{"kind": "audit", "verdict": "pass", "current": True}]
+    assert data["inputs"][0]["kind"] == "collect" and data["inputs"][0]["edge"] == "verified"
+    base = next(i for i in tree["inputs"] if i["name"].startswith("base_model"))
+    assert base["edge"] == "name only"
+    code, out = cli(monkeypatch, capsys, "provenance", "show", str(model))
+    assert code == 0 and "collect" in out and "audit: pass" in out
+    clean.write_text(clean.read_text() + '{"id": "late"}\n')  # the root edited afterwards
+    code, out = cli(monkeypatch, capsys, "provenance", "show", str(model))
+    assert code == 1 and "digest differs" in out
+
+
+def test_bom_lists_the_model_and_its_datasets(tmp_path: Path, monkeypatch, capsys) -> None:
+    clean = write_dataset(tmp_path / "clean.jsonl")
+    write_lineage(clean, "collect")
+    model = write_tiny_model(tmp_path / "run")
+    write_lineage(model, "train", inputs={"data": clean})
+    out_path = tmp_path / "bom.json"
+    code, _ = cli(monkeypatch, capsys, "provenance", "bom", str(model), "-o", str(out_path))
+    assert code == 0
+    document = json.loads(out_path.read_text())
+    assert document["bomFormat"] == "CycloneDX"
+    assert document["metadata"]["component"]["type"] == "machine-learning-model"
+    (data,) = document["components"]
+    assert data["type"] == "data" and data["name"] == "clean.jsonl"
+    assert (
+        data["hashes"][0]["content"] == __import__("hashlib").sha256(clean.read_bytes()).hexdigest()
+    )
+    datasets = document["metadata"]["component"]["modelCard"]["modelParameters"]["datasets"]
+    assert datasets == [{"ref": data["bom-ref"]}]
