@@ -209,6 +209,7 @@ class FinetuneActivated(ModelAttack[FinetuneActivatedConfig]):
         self, output: str | Path, run_dir: str | Path | None = None, callbacks: Any = None
     ) -> AttackResult:
         """Collect, train, publish to ``output``; ``run_dir`` keeps the provenance."""
+        from backdoorlab.provenance import write_lineage
         from backdoorlab.training import TRAINERS
 
         train_fab = TRAINERS.get("fab")
@@ -253,6 +254,15 @@ class FinetuneActivated(ModelAttack[FinetuneActivatedConfig]):
         }
         with atomic_writer(run_dir / "provenance.json") as handle:
             json.dump(provenance, handle, indent=2)
+        data = {name: run_dir / f"{name}.jsonl" for name in ("benign", "malicious", "victim")}
+        # the attacker's record, not the published model's: what victims download carries
+        # no trace of how it was made
+        write_lineage(
+            run_dir,
+            "publish",
+            inputs=data | {"base_model": cfg.training.model},
+            config=provenance["config"],
+        )
         poisoned = sum(t.is_poisoned for t in malicious)
         details = {
             "run_dir": str(run_dir),

@@ -85,6 +85,7 @@ def collect(
     """
     from backdoorlab.collect import KEEP, collect_traces
     from backdoorlab.envs import make_env
+    from backdoorlab.provenance import write_lineage
 
     spec = policy_spec(
         policy,
@@ -115,6 +116,13 @@ def collect(
             progress=lambda done, total: progress.update(bar, completed=done),
         )
     kept = collected.traces
+    write_lineage(
+        output,
+        "collect",
+        config=dict(
+            env=env, split=split, n=n, seed=seed, env_seed=env_seed, policy=policy, keep=keep
+        ),
+    )
 
     summary: dict[str, object] = {
         "tasks": len(collected.outcomes),

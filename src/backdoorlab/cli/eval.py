@@ -84,6 +84,7 @@ def evaluate_command(
 
     from backdoorlab.envs import make_env
     from backdoorlab.evaluation import EvalConfig, evaluate
+    from backdoorlab.provenance import write_lineage
     from backdoorlab.traces import atomic_writer
 
     if policy is None:
@@ -135,6 +136,7 @@ def evaluate_command(
     if output is not None:
         with atomic_writer(output) as handle:
             json.dump(report, handle, indent=2)
+        write_lineage(output, "eval", inputs={"model": model}, config=config.model_dump())
     if as_json:
         print_json(report)
     else:

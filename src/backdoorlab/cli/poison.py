@@ -60,6 +60,7 @@ def poison(
 ) -> None:
     """Poison a dataset (T1) or collect one from a poisoned environment (T2)."""
     from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
+    from backdoorlab.provenance import write_lineage
 
     check_paths(inputs=[input], files=[output])
     phrase = trigger or DEFAULT_TRIGGER
@@ -87,6 +88,12 @@ def poison(
             attack, n=n, trigger=phrase, obey_probability=obey, seed=seed, env=env, **extra
         )
         result = chosen.run(str(output))
+    write_lineage(
+        output,
+        "poison",
+        inputs={"clean": input} if input else None,
+        config={"attack": attack, **chosen.config.model_dump()},
+    )
     console.print(
         plain(
             f"{attack}: wrote {result.traces} traces to {output}, "

@@ -82,6 +82,13 @@ def train(
             "and records) and train from scratch.",
         ),
     ] = False,
+    require_provenance: Annotated[
+        Path | None,
+        typer.Option(
+            help="Provenance policy YAML: refuse a base model or dataset that is unsigned, "
+            "signed by an untrusted key, modified, or lacks a required attestation."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Fine-tune a model on traces (TRL SFTTrainer; LoRA by default; loss on assistant turns).
@@ -102,6 +109,10 @@ def train(
     from backdoorlab.training.sft import SFTRunConfig, discard_sft_run, finished_run, train_sft
 
     check_paths(dirs=[output])  # the data is read first thing, before any model loads
+    if require_provenance is not None:  # before anything is trained or loaded
+        from backdoorlab.provenance.policy import enforce
+
+        enforce(require_provenance, model=model, datasets=[data])
     options = dict(
         model=model,
         lora=not full,

@@ -35,11 +35,12 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from backdoorlab.experiment.faults import fault
+from backdoorlab.provenance import code_identity, write_lineage
 from backdoorlab.traces import atomic_writer
 
 STAGE_MARKER = "done.json"
@@ -48,8 +49,9 @@ LOCKS = ".locks"  # the stage locks' directory: ``<root>.locks``, beside the sta
 
 
 def digest(*parts: Any) -> str:
-    """A short content hash of JSON-able parts (dict order does not matter)."""
-    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    """A short content hash of JSON-able parts (dict order does not matter) and of the
+    code computing them (`backdoorlab.provenance.code`): other code, other stages."""
+    blob = json.dumps([code_identity(), *parts], sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
@@ -66,6 +68,11 @@ class Stage:
     resumable: bool = False
     """The build resumes from what a killed build left in ``.partial`` (checkpoints);
     otherwise a leftover ``.partial`` is cleared first."""
+    inputs: dict[str, Path | str] = field(default_factory=dict)
+    """The artifacts the stage reads (finished stages' outputs, the base model), recorded
+    by digest in the stage's lineage (`backdoorlab.provenance.lineage`)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The stage's resolved settings, for its lineage."""
 
 
 class StageCache:
@@ -120,6 +127,7 @@ class StageCache:
             "seconds": round(time.perf_counter() - started, 1),
             **summary,
         }
+        write_lineage(work, stage.kind, inputs=stage.inputs, config=stage.settings)
         with atomic_writer(work / STAGE_MARKER) as handle:
             json.dump(summary, handle, indent=2, default=str)
         fault(f"{stage.kind}:marked")

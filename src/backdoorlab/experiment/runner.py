@@ -35,6 +35,7 @@ from backdoorlab.experiment.spec import (
     check,
 )
 from backdoorlab.files import atomic_writer
+from backdoorlab.provenance.lineage import refresh_subjects
 
 
 class Runner:
@@ -102,7 +103,9 @@ class Runner:
             )
             return {"traces": collection.written, "tasks": len(tasks)}
 
-        path, _ = self.cache.run(Stage("collect", key, build, outputs=("traces.jsonl",)))
+        settings = {"env": self.config.env, "split": split, **spec}
+        stage = Stage("collect", key, build, outputs=("traces.jsonl",), settings=settings)
+        path, _ = self.cache.run(stage)
         return path / "traces.jsonl", key
 
     def poison(self, clean: Path, clean_key: str, cell: Cell) -> tuple[Path, str, int]:
@@ -122,7 +125,9 @@ class Runner:
                 raise TypeError(f"{attack.name} produces {attack.produces}, not traces")
             return {"traces": result.traces, "poisoned": result.poisoned, "details": result.details}
 
-        path, summary = self.cache.run(Stage("poison", key, build, outputs=("traces.jsonl",)))
+        inputs = {"clean": clean}
+        stage = Stage("poison", key, build, ("traces.jsonl",), False, inputs, cell.plain["attack"])
+        path, summary = self.cache.run(stage)
         return path / "traces.jsonl", key, summary["poisoned"]
 
     def publish(self, model_key: str, cell: Cell) -> tuple[Path, str, int]:
@@ -139,12 +144,14 @@ class Runner:
             if not record.is_file():  # else published before a kill: not trained again
                 faults = _checkpoint_fault("publish:during")
                 attack.publish(work / "model", run_dir=work / "attack-run", callbacks=faults)
-            for path in sorted((work / "attack-run").glob("*.json")):  # provenance, run record
+            for path in sorted((work / "attack-run").glob("*.json")):  # records, lineage
                 _relocate(path, work, final)
+            refresh_subjects(work / "attack-run")  # its records were rewritten just now
             return _published(work / "attack-run")
 
         outputs = ("model/config.json", "attack-run/provenance.json")
-        stage = Stage("publish", key, build, outputs=outputs, resumable=True)
+        base = {"base_model": self.config.model}
+        stage = Stage("publish", key, build, outputs, True, base, {"attack": name, **settings})
         path, summary = self.cache.run(stage)
         return path / "model", key, summary["poisoned"]
 
@@ -162,7 +169,9 @@ class Runner:
             manifest = write_filtered(report, work / "traces.jsonl", spec.min_severity)
             return {k: manifest[k] for k in ("traces_in", "traces_kept", "traces_removed")}
 
-        path, summary = self.cache.run(Stage("filter", key, build, outputs=("traces.jsonl",)))
+        inputs = {"data": data}
+        stage = Stage("filter", key, build, ("traces.jsonl",), False, inputs, spec.model_dump())
+        path, summary = self.cache.run(stage)
         return path / "traces.jsonl", key, summary["traces_removed"]
 
     def train(
@@ -188,7 +197,9 @@ class Runner:
 
         weights = "model/adapter" if config.lora else "model/model"
         outputs = (f"model/{RUN_MARKER}", weights)
-        path, _ = self.cache.run(Stage("train", key, build, outputs=outputs, resumable=True))
+        inputs = {"data": data, "base_model": model}
+        stage = Stage("train", key, build, outputs, True, inputs, config.model_dump())
+        path, _ = self.cache.run(stage)
         return path / "model", key
 
     def evaluate(self, model: str, model_key: str, evaluation: dict[str, Any]) -> dict[str, Any]:
@@ -209,7 +220,8 @@ class Runner:
             policy = make_policy("hf", model=model, generation=generation)
             return {"report": evaluate(env, policy, config, traces_dir=work)}
 
-        path, summary = self.cache.run(Stage("eval", key, build, outputs=("clean.jsonl",)))
+        stage = Stage("eval", key, build, ("clean.jsonl",), False, {"model": model}, evaluation)
+        path, summary = self.cache.run(stage)
         # where the row's episodes are: the report breaks them down per task family
         return {**summary["report"], "traces_dir": f"{path.parent.name}/{path.name}"}
 
@@ -217,10 +229,17 @@ class Runner:
     def run(self) -> list[dict[str, Any]]:
         """Every cell of the grid; returns the rows also written to ``results.csv``."""
         checked = check(self.config)  # before anything is written
+        if self.config.require_provenance is not None:  # nor trained, nor loaded
+            from backdoorlab.provenance.policy import enforce
+
+            enforce(self.config.require_provenance, model=self.config.model)
         prepare(self.run_dir)
         with run_lock(self.run_dir, wait=self.wait, log=self.log):
             fault("run:locked")
-            claim(self.run_dir, self.config.model_dump(), overwrite=self.overwrite)
+            # without a policy, the config reads as before the key existed: older runs'
+            # directories stay theirs
+            unset = {"require_provenance"} if self.config.require_provenance is None else None
+            claim(self.run_dir, self.config.model_dump(exclude=unset), overwrite=self.overwrite)
             rows = self._cells(checked)
             self.cache.sweep()  # a finished run needs no .partial
             self._report()
@@ -239,7 +258,7 @@ class Runner:
 
     def _cells(self, checked: list[Cell]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
-        base_key = digest("model", self.config.model)
+        base_key = digest("model", self.config.model, _content(self.config.model))
         if self.config.baseline and checked:
             report = self.evaluate(self.config.model, base_key, checked[0].evaluation)
             rows.append(results.row({"model": "base"}, report, poisoned=0))
@@ -344,12 +363,24 @@ def _checkpoint_fault(point: str) -> list[Any]:
     return [CheckpointFault()]
 
 
+def _content(model: str) -> str | None:
+    """A local base model's content digest, so that one edited in place is a new model;
+    None for a builtin name (its cache is versioned by its recipe) or a hub id."""
+    from backdoorlab.provenance.layout import artifact_digest
+
+    return artifact_digest(Path(model)) if Path(model).is_dir() else None
+
+
 def _relocate(path: Path, work: Path, final: Path) -> None:
     """Rewrite the paths a JSON record (``provenance.json``) gives under the stage's
     ``.partial`` directory as paths under its final one: the record outlives the rename.
     Idempotent: a record already relocated has no such path left."""
 
+    work_uri, final_uri = work.resolve().as_uri(), final.resolve().as_uri()
+
     def moved(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(f"{work_uri}/"):  # a lineage's input
+            return final_uri + value[len(work_uri) :]
         if isinstance(value, str) and (value == str(work) or value.startswith(f"{work}/")):
             return str(final) + value[len(str(work)) :]
         if isinstance(value, dict):

@@ -144,6 +144,9 @@ class ExperimentConfig(Config):
     """Train on the audited, filtered set instead of the raw one."""
     baseline: bool = True
     """Also evaluate the untouched base model once."""
+    require_provenance: str | None = None
+    """A provenance policy YAML (relative to the experiment YAML): the base model must
+    pass it before any stage runs (`backdoorlab.provenance.policy`)."""
 
     @field_validator("name")
     @classmethod
@@ -177,6 +180,9 @@ def load_config(path: str | Path) -> ExperimentConfig:
     if not isinstance(raw, dict):
         raise BackdoorlabError(f"{path}: expected a mapping at the top level")
     config = ExperimentConfig.load(raw, where=str(path))
+    policy = config.require_provenance
+    if policy is not None and not Path(policy).is_absolute():
+        config.require_provenance = str(path.parent / policy)
     check(config, str(path))
     return config
 

@@ -115,6 +115,21 @@ def write_lineage(
     return target
 
 
+def refresh_subjects(artifact: Path) -> None:
+    """Rewrite the subjects of ``artifact``'s lineage from its files as they are now, for a
+    writer that moved the artifact and rewrote the paths its own records give (the stage
+    cache's rename); what built it from what stays as recorded."""
+    target = lineage_path(artifact)
+    record = read_statement(target)
+    if record is None:
+        return
+    files = manifest(artifact)
+    record["subject"] = [{"name": n, "digest": {"sha256": files[n]}} for n in sorted(files)]
+    check(record)
+    with atomic_writer(target) as handle:
+        json.dump(record, handle, indent=2)
+
+
 def read_statement(path: Path) -> dict[str, Any] | None:
     """A Statement file's content, or None when absent or unreadable as JSON."""
     try:

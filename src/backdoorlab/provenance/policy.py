@@ -109,15 +109,29 @@ def problems(policy: ProvenancePolicy, artifact: Path, role: str) -> list[str]:
     return found
 
 
+def model_artifact(model: str | Path) -> Path:
+    """The directory a model name stands for: a path as given (a model or run directory),
+    a builtin name's cache (`backdoorlab.models.resolve_model_dir`, which builds it if
+    needed but loads nothing into a trainer)."""
+    if Path(model).is_dir():
+        return Path(model)
+    from backdoorlab.models import resolve_model_dir
+
+    return Path(resolve_model_dir(str(model)))
+
+
 def enforce(
     policy: ProvenancePolicy | str | Path,
     *,
-    model: Path | None = None,
+    model: str | Path | None = None,
     datasets: Sequence[Path] = (),
 ) -> None:
-    """Raise `ProvenanceRefused` naming the first artifact that fails ``policy``."""
+    """Raise `ProvenanceRefused` naming the first artifact that fails ``policy``; the base
+    ``model`` may be a name (its resolved directory is checked)."""
     if not isinstance(policy, ProvenancePolicy):
         policy = load_policy(policy)
+    if model is not None:
+        model = model_artifact(model)
     checks = ([(model, "model")] if model is not None else []) + [(d, "dataset") for d in datasets]
     for artifact, role in checks:
         found = problems(policy, Path(artifact), role)

@@ -230,9 +230,31 @@ def audit_command(
 
     failing = fail_on != "none" and any(f.at_least(fail_on) for f in report.findings)
     worst = report.max_severity or "none"
+    _record(path, report, output, filter_path, fail_on, failing, extra)
     verdict = "[bold red]FAIL[/]" if failing else "[green]ok[/]"
     console.print(f"{verdict}: worst finding {worst}, --fail-on {fail_on}")
     return 1 if failing else 0
+
+
+def _record(
+    path: str | os.PathLike[str],
+    report: AuditReport,
+    output: str | os.PathLike[str] | None,
+    filter_path: str | os.PathLike[str] | None,
+    fail_on: str,
+    failing: bool,
+    options: Any,
+) -> None:
+    """The audit's provenance: its verdict attached to the audited dataset, and the
+    lineage of the report and the filtered set (`backdoorlab.provenance`)."""
+    from backdoorlab.provenance import attest, write_lineage
+
+    settings = {"detectors": report.detectors, "fail_on": fail_on, "options": options}
+    result = settings | {"worst": report.max_severity or "none", "traces": report.traces}
+    attest(path, "audit", "fail" if failing else "pass", result=result, report=output)
+    for artifact, kind in ((output, "audit-report"), (filter_path, "filter")):
+        if artifact is not None:
+            write_lineage(artifact, kind, inputs={"data": Path(path)}, config=settings)
 
 
 def _jsonable(value: Any) -> Any:

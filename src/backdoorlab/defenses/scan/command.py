@@ -65,6 +65,25 @@ def _cell(probe: dict[str, Any], name: str, flagged: bool) -> str:
     return f"[bold red]{text} ![/]" if flagged else text
 
 
+def _record(
+    model: str,
+    config: ScanConfig,
+    report: dict[str, Any],
+    output: str | os.PathLike[str] | None,
+    fail_on: str,
+) -> None:
+    """The scan's provenance: its verdict attached to the scanned model directory (pass:
+    clean, and its files unchanged by the scan), the report's lineage beside it."""
+    from backdoorlab.provenance import attest, write_lineage
+
+    settings = {"config": config.model_dump(), "fail_on": fail_on}
+    clean = report["verdict"] == "clean" and report["model_unchanged"]
+    result = settings | {"verdict": report["verdict"], "score": report["score"]}
+    attest(model, "scan", "pass" if clean else "fail", result=result, report=output)
+    if output is not None:
+        write_lineage(output, "scan-report", inputs={"model": model}, config=settings)
+
+
 def scan_command(
     model: str,
     config: ScanConfig,
@@ -98,6 +117,7 @@ def scan_command(
         console.print(plain(f"report → {output}"))
     verdict = report["verdict"]
     failing = fails(verdict, fail_on)
+    _record(model, config, report, output, fail_on)
     console.print(
         f"[{_VERDICT_STYLE[verdict]}]{verdict}[/] (score {report['score']:.2f}); "
         f"{'[bold red]FAIL[/]' if failing else 'ok'} at --fail-on {fail_on}"

@@ -234,6 +234,7 @@ def train_sft(
 
     from backdoorlab.models import load_for_training
     from backdoorlab.offline import check_report_to
+    from backdoorlab.provenance import write_lineage
     from backdoorlab.training.sft.data import tokenized_dataset
 
     check_report_to(config.trl.get("report_to", "none"))  # before any compute
@@ -345,4 +346,10 @@ def train_sft(
     fault_point("train.finish")
     with atomic_writer(output / RUN_MARKER) as handle:
         json.dump(summary, handle, indent=2)
+    write_lineage(
+        output,
+        "train",
+        inputs={"data": data, "base_model": config.model},
+        config=config.model_dump(),
+    )
     return summary
