@@ -81,27 +81,32 @@ def _intact(record: dict[str, Any], holder: Path, path: Path) -> bool:
     return True
 
 
-def lineage(path: Path, _depth: int = 0) -> Node:
-    """The lineage tree of ``path``."""
+def lineage(path: Path, _holders: tuple[Path, ...] = ()) -> Node:
+    """The lineage tree of ``path``.
+
+    A lineage already used further down the tree does not describe ``path`` again: an
+    input kept inside the directory it helped build (the attacker's traces in its run
+    directory) is a root, not its own descendant."""
     path = Path(path)
     node = Node(path.name, path)
     if path.exists():
         node.verdicts = attestations(path)
     found = find_lineage(path) if path.exists() else None
-    if found is None or _depth >= MAX_DEPTH:
+    if found is None or len(_holders) >= MAX_DEPTH or found[1].resolve() in _holders:
         return node
     record, holder = found
+    holders = (*_holders, holder.resolve())
     build = record.get("predicate", {}).get("buildDefinition", {})
     node.kind = build.get("externalParameters", {}).get("kind")
     node.intact = _intact(record, holder, path)
     for dependency in build.get("resolvedDependencies", []):
         if dependency.get("name") == "backdoorlab":
             continue
-        node.children.append(_edge(dependency, _depth))
+        node.children.append(_edge(dependency, holders))
     return node
 
 
-def _edge(dependency: dict[str, Any], depth: int) -> Node:
+def _edge(dependency: dict[str, Any], holders: tuple[Path, ...]) -> Node:
     """The input a lineage names, its digest checked against what is on disk."""
     name, uri = str(dependency.get("name", "?")), str(dependency.get("uri", ""))
     wanted = (dependency.get("digest") or {}).get("sha256")
@@ -110,7 +115,7 @@ def _edge(dependency: dict[str, Any], depth: int) -> Node:
     path = Path(unquote(urlparse(uri).path))
     if not path.exists():
         return Node(f"{name}: {path}", path, edge="missing")
-    child = lineage(path, depth + 1)
+    child = lineage(path, holders)
     child.name = f"{name}: {path}"
     child.edge = "verified" if artifact_digest(path) == wanted else "digest differs"
     return child
