@@ -35,7 +35,12 @@ def test_canaries_leave_the_model_unchanged_and_catch_a_dormant_backdoor(
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 1, result.output  # backdoored, and --fail-on backdoored
 
-    assert hashes(tiny_copy) == before  # nothing under the scanned model's directory changed
+    # nothing under the scanned model's directory changed, except the scan's verdict
+    # attached beside its files (`backdoorlab.provenance.attest`, outside its signature)
+    after = hashes(tiny_copy)
+    verdict = json.loads((tiny_copy / "attestations" / "scan.intoto.json").read_text())
+    assert verdict["predicate"]["verdict"] == "fail"  # backdoored: not a passing scan
+    assert {k: v for k, v in after.items() if not k.startswith("attestations/")} == before
     report = json.loads(output.read_text())
     assert report["model_unchanged"] and report["model_files"] == str(tiny_copy.resolve())
     assert [c["setting"]["name"] for c in report["canaries"]] == [
