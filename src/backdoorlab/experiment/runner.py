@@ -35,6 +35,7 @@ from backdoorlab.experiment.spec import (
     check,
 )
 from backdoorlab.files import atomic_writer
+from backdoorlab.provenance.layout import local_digest
 from backdoorlab.provenance.lineage import refresh_subjects
 
 
@@ -258,7 +259,7 @@ class Runner:
 
     def _cells(self, checked: list[Cell]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
-        base_key = digest("model", self.config.model, _content(self.config.model))
+        base_key = digest("model", self.config.model, local_digest(self.config.model))
         if self.config.baseline and checked:
             report = self.evaluate(self.config.model, base_key, checked[0].evaluation)
             rows.append(results.row({"model": "base"}, report, poisoned=0))
@@ -361,14 +362,6 @@ def _checkpoint_fault(point: str) -> list[Any]:
             fault(point)
 
     return [CheckpointFault()]
-
-
-def _content(model: str) -> str | None:
-    """A local base model's content digest, so that one edited in place is a new model;
-    None for a builtin name (its cache is versioned by its recipe) or a hub id."""
-    from backdoorlab.provenance.layout import artifact_digest
-
-    return artifact_digest(Path(model)) if Path(model).is_dir() else None
 
 
 def _relocate(path: Path, work: Path, final: Path) -> None:

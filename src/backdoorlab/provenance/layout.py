@@ -92,6 +92,12 @@ def artifact_digest(artifact: Path) -> str:
     return combine(manifest(artifact))
 
 
+def local_digest(model: str) -> str | None:
+    """A local model directory's content digest (one edited in place is a new model); None
+    for a builtin name (its cache is versioned by its recipe) or a hub id."""
+    return artifact_digest(Path(model)) if Path(model).is_dir() else None
+
+
 def _beside(artifact: Path, suffix: str) -> Path:
     return artifact.with_name(f"{artifact.name}.{suffix}")
 
