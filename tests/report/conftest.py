@@ -7,13 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from report_data import HOSTILE, REPO
 from typer.testing import CliRunner
 
 from backdoorlab.cli.app import app
-
-REPO = Path(__file__).resolve().parents[2]
-HOSTILE = '<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">'
-"""Trace text that would run (and fetch) if the page ever inserted it as markup."""
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import HOSTILE
+from report_data import HOSTILE, REPO
 from typer.testing import CliRunner
 
 from backdoorlab.cli.app import app
@@ -143,8 +143,6 @@ def test_show_puts_the_labels_on_a_line_of_their_own(t2_data, monkeypatch, colum
 def test_report_of_a_supply_chain_run_shows_before_and_after(tmp_path):
     """T3 as benchmarks/results/t3-supply-chain.csv records it: the published model, then
     the victims' fine-tunes on 1x, 5x and 20x clean data."""
-    from conftest import REPO
-
     run = tmp_path / "t3"
     run.mkdir()
     (run / "results.csv").write_text((REPO / "benchmarks/results/t3-supply-chain.csv").read_text())
