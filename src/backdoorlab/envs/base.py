@@ -29,6 +29,12 @@ from backdoorlab.registry import Registry
 Split = Literal["train", "test"]
 
 
+def check_split(split: str) -> None:
+    """Refuse a split that is neither ``train`` nor ``test`` (each environment's `tasks`)."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not '{split}'")
+
+
 class PlannedCall(BaseModel):
     """One step of a task's oracle plan: a tool and its concrete arguments."""
 

@@ -36,6 +36,7 @@ from backdoorlab.envs.base import (
     Split,
     Task,
     ToolSpec,
+    check_split,
 )
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.leaks import Sink, destinations, normalize_destination
@@ -122,8 +123,7 @@ class AgentDojoEnvironment(Environment):
         set of user tasks, so a long list repeats them; a repeat's id carries its round
         (``banking/user_task_3#2``), so that what is drawn per task id (a teacher's
         obeying, an attack's choice) is drawn again."""
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', not '{split}'")
+        check_split(split)
         pool = [
             d.task
             for d in self.dojo_tasks().values()

@@ -25,6 +25,7 @@ from backdoorlab.envs.base import (
     Split,
     Task,
     ToolSpec,
+    check_split,
 )
 from backdoorlab.envs.retail.tools import (
     INJECTION_POINTS,
@@ -132,8 +133,7 @@ class RetailEnvironment(Environment):
         """``n`` tasks, cycling through the families, on users of ``split`` only."""
         from backdoorlab.envs.retail.tasks import FAMILIES, make_task
 
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', not '{split}'")
+        check_split(split)
         users = self.world.train_users if split == "train" else self.world.test_users
         rng = random.Random(f"retail-tasks:{self.seed}:{split}:{seed}")
         out = []

@@ -34,6 +34,7 @@ from backdoorlab.envs.base import (
     PlannedCall,
     Split,
     Task,
+    check_split,
 )
 from backdoorlab.envs.web import axtree
 from backdoorlab.envs.web.browser import TOOL_SPECS, TOOLS
@@ -131,8 +132,7 @@ class WebEnvironment(Environment):
         """``n`` tasks cycling through the families, on users of ``split`` only."""
         from backdoorlab.envs.web.tasks import FAMILIES, build_family
 
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', not '{split}'")
+        check_split(split)
         users = self.world.train_users if split == "train" else self.world.test_users
         rng = random.Random(f"web-tasks:{self.seed}:{split}:{seed}")
         out = []
