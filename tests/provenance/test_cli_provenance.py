@@ -61,12 +61,15 @@ def test_show_draws_the_lineage_and_flags_an_edited_input(
     assert tree["kind"] == "train"
     data = next(i for i in tree["inputs"] if i["name"].startswith("data"))
     assert data["edge"] == "verified" and data["kind"] == "poison"
-    assert data["verdicts"] == [{"kind": "audit", "verdict": "pass", "current": True}]
+    unsigned = {"state": "unsigned", "key": None, "keyids": []}
+    assert data["verdicts"] == [
+        {"kind": "audit", "verdict": "pass", "current": True, "signer": unsigned}
+    ]
     assert data["inputs"][0]["kind"] == "collect" and data["inputs"][0]["edge"] == "verified"
     base = next(i for i in tree["inputs"] if i["name"].startswith("base_model"))
     assert base["edge"] == "name only"
     code, out = cli(monkeypatch, capsys, "provenance", "show", str(model))
-    assert code == 0 and "collect" in out and "audit: pass" in out
+    assert code == 0 and "collect" in out and "audit: pass (unsigned)" in out
     clean.write_text(clean.read_text() + '{"id": "late"}\n')  # the root edited afterwards
     code, out = cli(monkeypatch, capsys, "provenance", "show", str(model))
     assert code == 1 and "digest differs" in out

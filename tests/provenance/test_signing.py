@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from provenance_builders import write_dataset, write_tiny_model
 
+from backdoorlab.provenance.keys import KeyFileError
 from backdoorlab.provenance.layout import (
     artifact_digest,
     combine,
@@ -20,7 +21,7 @@ from backdoorlab.provenance.layout import (
     signature_path,
 )
 from backdoorlab.provenance.lineage import write_lineage
-from backdoorlab.provenance.signing import KeyFileError, sign, verify
+from backdoorlab.provenance.signing import sign, verify
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,9 @@ The finetune-activated attack publishes a plain-looking model (tiny, one step); 
 lineage stays in the attacker's run directory, never in what victims download. A victim
 whose policy trusts one publisher key and requires a scan refuses the model unsigned,
 signed by an unknown key, and signed by the trusted key but never scanned; the scan's
-verdict, once attached, satisfies it without breaking the signature.
+verdict, once attached, satisfies it without breaking the signature. Under a policy that
+also names its trusted scanner, the scan must be signed by that scanner: another
+scanner's signed verdict, or the same verdict rewritten unsigned, is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import yaml
 from provenance_builders import cli
 
 from backdoorlab.provenance.graph import lineage
+from backdoorlab.provenance.lineage import read_statement
 from backdoorlab.provenance.signing import sign, verify
 
 SCAN = ["--no-canary", "--episodes", "2", "--no-builtin-triggers", "--trigger", "cf",
@@ -82,16 +85,28 @@ def test_gate_refuses_the_dormant_model_until_signed_by_a_trusted_key_and_scanne
     assert len(refusals) == 3
 
     report = tmp_path / "scan.json"
-    code, out = cli(monkeypatch, capsys, "scan", str(dormant), *SCAN, "-o", str(report))
+    code, out = cli(monkeypatch, capsys, "scan", str(dormant), *SCAN, "-o", str(report),
+                    "--sign-key", str(keys["scanner"][0]))  # fmt: skip
     assert code == 0, out
-    attestation = json.loads((dormant / "attestations" / "scan.intoto.json").read_text())
-    predicate = attestation["predicate"]
+    path = dormant / "attestations" / "scan.intoto.json"
+    predicate = read_statement(path)["predicate"]
     assert predicate["kind"] == "scan" and predicate["result"]["verdict"] == "clean"
     assert predicate["report"]["digest"]["sha256"]
     assert verify(dormant, [keys["trusted"][1]]).ok  # the verdict is outside the signature
-    from backdoorlab.provenance.policy import enforce
+    assert verify(report, [keys["scanner"][1]]).ok  # the report is signed by the scanner
+    from backdoorlab.provenance.policy import ProvenanceRefused, enforce
 
     enforce(policy, model=dormant)  # signed by the trusted key and scanned clean: accepted
+    attesters = yaml.safe_load(policy.read_text())
+    for scanner in ("scanner", "other"):
+        attesters["trusted_attesters"] = {"scan": [str(keys[scanner][1])]}
+        (tmp_path / f"{scanner}.yaml").write_text(yaml.safe_dump(attesters))
+    enforce(tmp_path / "scanner.yaml", model=dormant)  # signed by the trusted scanner
+    with pytest.raises(ProvenanceRefused, match=f"{path} is signed by an attester the policy"):
+        enforce(tmp_path / "other.yaml", model=dormant)
+    path.write_text(json.dumps(read_statement(path)))  # the same verdict, its signature dropped
+    with pytest.raises(ProvenanceRefused, match=f"{path} is unsigned"):
+        enforce(tmp_path / "scanner.yaml", model=dormant)
 
 
 def test_experiment_yaml_require_provenance_refuses_before_any_stage(

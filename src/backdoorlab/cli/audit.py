@@ -16,6 +16,7 @@ from backdoorlab.cli.output import (
     readable_path,
     results_console,
 )
+from backdoorlab.cli.provenance import SignKey, check_sign_key, sign_verdict
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import STDIO, is_stdio
 
@@ -73,6 +74,7 @@ def audit(
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    sign_key: SignKey = None,
 ) -> None:
     """Find poisoned traces in a fine-tuning dataset before training on it."""
     from backdoorlab.defenses.audit.command import audit_command
@@ -97,6 +99,7 @@ def audit(
             f"(filter each shard's own audit)"
         )
     check_paths(inputs=[None if sharded else path, sinks], files=[output, filter_path])
+    check_sign_key(sign_key, path, "a dataset file or directory")
     report = output if output is not None or not as_json else Path(STDIO)
     if sharded:
         code = audit_command(
@@ -109,6 +112,7 @@ def audit(
             console=results_console(report, json=as_json),
             shards={"workers": workers, "engine": engine, "address": address},
         )
+        sign_verdict(sign_key, path, "audit", report)
         if as_json and not is_stdio(report):
             echo_file(report)
         raise typer.Exit(code)
@@ -123,6 +127,7 @@ def audit(
             options=option,
             console=results_console(report, json=as_json),
         )
+    sign_verdict(sign_key, path, "audit", report, filter_path)
     if as_json and not is_stdio(report):
         echo_file(report)
     raise typer.Exit(code)

@@ -23,6 +23,41 @@ provenance_app = typer.Typer(
 
 Artifact = Annotated[Path, typer.Argument(help="A model directory, a dataset file or a run dir.")]
 
+SignKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--sign-key",
+        help="EC private key (PEM): sign the verdict attached to the input (a DSSE "
+        "envelope) and the files written (model-signing).",
+    ),
+]
+"""``audit`` and ``scan``: the attester's key."""
+
+
+def check_sign_key(key: Path | None, artifact: object, what: str) -> None:
+    """Refuse a ``--sign-key`` before the (long) command runs: an unusable key, or an
+    input that gets no verdict to sign (stdin, a glob, a model name)."""
+    if key is None:
+        return
+    from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.provenance.keys import load_private_key
+
+    load_private_key(key)
+    if str(artifact) == "-" or not Path(str(artifact)).exists():
+        raise BackdoorlabError(
+            f"--sign-key: {artifact} is not {what} on disk, so no verdict is attached to sign"
+        )
+
+
+def sign_verdict(key: Path | None, artifact: object, kind: str, *outputs: object) -> None:
+    """After ``audit``/``scan``: sign what it attached and wrote, and say so on stderr."""
+    if key is None:
+        return
+    from backdoorlab.provenance.attest import sign_verdict as sign_all
+
+    for path in sign_all(Path(str(artifact)), kind, key, [o for o in outputs if o is not None]):
+        console.print(plain(f"signed with {key.name} → {path}"), soft_wrap=True)
+
 
 @provenance_app.command()
 def sign(
@@ -73,31 +108,39 @@ def verify(
 @provenance_app.command()
 def show(
     path: Artifact,
+    public_key: Annotated[
+        list[Path] | None,
+        typer.Option(help="Attester public key (PEM) to check the verdicts' signatures."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the tree as JSON.")] = False,
 ) -> None:
     """Draw PATH's lineage back to its roots: each edge checked by digest, each node's
-    verdicts. Exit 1 when an edge or a node does not check."""
+    verdicts with who signed them. Exit 1 when an edge or a node does not check."""
     from backdoorlab.files import check_input_file
     from backdoorlab.provenance.graph import lineage
+    from backdoorlab.provenance.keys import load_public_key
 
     if not Path(path).is_dir():
         check_input_file(path)
+    keys = list(public_key or []) or None
+    for key in keys or []:
+        load_public_key(key)
     root = lineage(path)
     bad = {"digest differs", "missing"}
     broken = [n for n in root.walk() if n.edge in bad or n.intact is False]
     if as_json:
-        print_json(_as_dict(root))
+        print_json(_as_dict(root, keys))
     else:
         from rich.tree import Tree
 
-        tree = Tree(_label(root))
-        _grow(tree, root)
+        tree = Tree(_label(root, keys))
+        _grow(tree, root, keys)
         results_console().print(tree)
     if broken:
         raise typer.Exit(1)
 
 
-def _label(node: Node) -> Text:
+def _label(node: Node, keys: list[Path] | None) -> Text:
     style = {"verified": "green", "root": "bold", "name only": "yellow"}.get(node.edge, "bold red")
     parts: list[Text | tuple[str, str] | str] = [plain(node.name, "bold"), " "]
     parts.append((f"[{node.kind or 'root'}]", "cyan"))
@@ -105,28 +148,35 @@ def _label(node: Node) -> Text:
     if node.intact is False:
         parts.append((" files differ from their lineage", "bold red"))
     for verdict in node.verdicts:
-        colour = "green" if verdict.verdict == "pass" and verdict.current else "red"
+        seal = verdict.seal(keys)
+        good = verdict.verdict == "pass" and verdict.current and seal.state != "does not verify"
         stale = "" if verdict.current else " (other content)"
-        parts.append((f" {verdict.kind}: {verdict.verdict}{stale}", colour))
+        parts.append((f" {verdict.kind}: {verdict.verdict}{stale}", "green" if good else "red"))
+        parts.append((f" ({seal.describe()})", "green" if seal.ok else "yellow"))
     return Text.assemble(*parts)
 
 
-def _grow(tree: Tree, node: Node) -> None:
+def _grow(tree: Tree, node: Node, keys: list[Path] | None) -> None:
     for child in node.children:
-        _grow(tree.add(_label(child)), child)
+        _grow(tree.add(_label(child, keys)), child, keys)
 
 
-def _as_dict(node: Node) -> dict[str, object]:
+def _as_dict(node: Node, keys: list[Path] | None) -> dict[str, object]:
+    verdicts = []
+    for v in node.verdicts:
+        seal = v.seal(keys)
+        signer = {"state": seal.state, "key": seal.key and str(seal.key), "keyids": seal.keyids}
+        verdicts.append(
+            {"kind": v.kind, "verdict": v.verdict, "current": v.current, "signer": signer}
+        )
     return {
         "name": node.name,
         "path": str(node.path) if node.path else None,
         "kind": node.kind,
         "edge": node.edge,
         "intact": node.intact,
-        "verdicts": [
-            {"kind": v.kind, "verdict": v.verdict, "current": v.current} for v in node.verdicts
-        ],
-        "inputs": [_as_dict(child) for child in node.children],
+        "verdicts": verdicts,
+        "inputs": [_as_dict(child, keys) for child in node.children],
     }
 
 

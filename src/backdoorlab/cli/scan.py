@@ -34,6 +34,7 @@ from backdoorlab.cli.output import (
     readable_path,
     results_console,
 )
+from backdoorlab.cli.provenance import SignKey, check_sign_key, sign_verdict
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import STDIO, is_stdio
 
@@ -122,6 +123,7 @@ def scan(
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    sign_key: SignKey = None,
 ) -> None:
     """Check a model before fine-tuning it: leak probes and canary fine-tunes.
 
@@ -167,6 +169,7 @@ def scan(
             raise BackdoorlabError("scan: name the model to scan (MODEL)")
     one_stdout(as_json, **{"-o": output})
     check_paths(files=[output])
+    check_sign_key(sign_key, model, "a model directory")
     if no_canary and canary:
         raise BackdoorlabError("--no-canary and --canary contradict each other")
     probe = ProbeConfig(
@@ -209,6 +212,7 @@ def scan(
             console=results_console(report, json=as_json),
             served=served,
         )
+    sign_verdict(sign_key, model, "scan", report)
     if as_json and not is_stdio(report):
         echo_file(report)
     raise typer.Exit(code)

@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import atomic_writer
+from backdoorlab.provenance import envelope
 from backdoorlab.provenance.code import code_digest, code_version
 from backdoorlab.provenance.layout import artifact_digest, combine, lineage_path, manifest
 
@@ -130,13 +132,33 @@ def refresh_subjects(artifact: Path) -> None:
         json.dump(record, handle, indent=2)
 
 
-def read_statement(path: Path) -> dict[str, Any] | None:
-    """A Statement file's content, or None when absent or unreadable as JSON."""
+def read_document(path: Path) -> dict[str, Any] | None:
+    """A Statement file as stored — a bare Statement or a DSSE envelope around one — or
+    None when absent or unreadable as JSON."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def read_statement(path: Path) -> dict[str, Any] | None:
+    """A Statement file's Statement: a signed one is unwrapped from its DSSE envelope
+    (read, not verified: `envelope.check` says who signed it)."""
+    data = read_document(path)
+    return envelope.payload(data) if data is not None and envelope.is_envelope(data) else data
+
+
+def seal_file(path: Path, key: Path) -> Path:
+    """Sign the Statement at ``path`` (bare, or an envelope signed before, whose old
+    signatures are dropped) with ``key``, in place, as a DSSE envelope."""
+    record = read_statement(path)
+    if record is None:
+        raise BackdoorlabError(f"{path}: not an in-toto Statement to sign")
+    check(record)
+    with atomic_writer(path) as handle:
+        json.dump(envelope.seal(record, key), handle, indent=2)
+    return path
 
 
 def check(record: Mapping[str, Any]) -> None:

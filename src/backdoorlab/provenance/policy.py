@@ -1,17 +1,23 @@
 """The provenance gate: what a base model and a dataset must prove before training uses them.
 
 A policy (YAML, ``--require-provenance policy.yaml`` or ``require_provenance:`` in an
-experiment YAML) names the trusted public keys and, per role, whether a signature is
-required and which verdicts must be attached::
+experiment YAML) names the trusted public keys, the attesters whose verdicts count and,
+per role, whether a signature is required and which verdicts must be attached::
 
     trusted_keys: [keys/publisher.pub.pem]      # relative to the policy file
+    trusted_attesters: [keys/scanner.pub.pem]   # or {scan: [...], audit: [...]}
     model:   {signed: true, attestations: [scan]}
     dataset: {signed: true, attestations: [audit]}
 
 `enforce` checks everything before any model loads and raises `ProvenanceRefused` — one
 line naming the artifact and what is missing — for an unsigned artifact, one signed by a
 key the policy does not trust, one modified since signing, or one lacking a required
-passing verdict for its current content (a dataset modified after its audit).
+passing verdict for its current content (a dataset modified after its audit). With
+trusted attesters, a verdict counts only when its DSSE envelope verifies against one of
+them: an unsigned verdict, one signed by another key, or one whose signature does not
+verify (edited, or forged under a trusted key's id) is refused, naming the attestation.
+Without, any verdict file beside the artifact counts — a claim anyone who can write there
+could forge.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from pydantic import Field
 from backdoorlab.config import Config
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import read_text_file
-from backdoorlab.provenance.attest import attestations
+from backdoorlab.provenance.attest import Attestation, attestations
+from backdoorlab.provenance.envelope import INVALID, UNSIGNED
+from backdoorlab.provenance.keys import load_public_key
 from backdoorlab.provenance.layout import artifact_digest
 from backdoorlab.provenance.signing import verify
 
@@ -54,10 +62,20 @@ class ProvenancePolicy(Config):
 
     trusted_keys: list[Path] = Field(default_factory=list)
     """Public keys (EC PEM) whose signatures are trusted; relative to the policy file."""
+    trusted_attesters: list[Path] | dict[str, list[Path]] = Field(default_factory=list)
+    """Public keys (EC PEM) whose signed verdicts count: a list (any kind) or a mapping
+    kind → keys (``{scan: [scanner.pub.pem]}``); relative to the policy file. Empty: any
+    verdict beside the artifact counts, signed or not."""
     model: Requirement = Field(default_factory=Requirement)
     """What the base model must carry."""
     dataset: Requirement = Field(default_factory=Requirement)
     """What a training dataset must carry."""
+
+    def attesters(self, kind: str) -> list[Path] | None:
+        """The keys whose ``kind`` verdicts count; None when the policy names none."""
+        if isinstance(self.trusted_attesters, dict):
+            return self.trusted_attesters.get(kind)
+        return self.trusted_attesters or None
 
 
 def load_policy(path: str | Path) -> ProvenancePolicy:
@@ -72,10 +90,29 @@ def load_policy(path: str | Path) -> ProvenancePolicy:
     if raw is None:
         raw = {}
     policy = ProvenancePolicy.load(raw, str(path))
-    policy.trusted_keys = [k if k.is_absolute() else path.parent / k for k in policy.trusted_keys]
+    policy.trusted_keys = _resolve(path, policy.trusted_keys)
     if any(r.signed for r in (policy.model, policy.dataset)) and not policy.trusted_keys:
         raise BackdoorlabError(f"{path}: requires signatures but lists no trusted_keys")
+    attesters = policy.trusted_attesters
+    if isinstance(attesters, dict):
+        policy.trusted_attesters = {kind: _resolve(path, keys) for kind, keys in attesters.items()}
+        required = {k for r in (policy.model, policy.dataset) for k in r.attestations}
+        unnamed = sorted(required - set(policy.trusted_attesters))
+        if unnamed:
+            raise BackdoorlabError(
+                f"{path}: trusted_attesters names no key for the {unnamed[0]} attestation"
+            )
+    else:
+        policy.trusted_attesters = _resolve(path, attesters)
     return policy
+
+
+def _resolve(policy: Path, keys: list[Path]) -> list[Path]:
+    """Key paths relative to the policy file, each checked to be an EC public key."""
+    resolved = [k if k.is_absolute() else policy.parent / k for k in keys]
+    for key in resolved:
+        load_public_key(key)
+    return resolved
 
 
 def problems(policy: ProvenancePolicy, artifact: Path, role: str) -> list[str]:
@@ -90,6 +127,8 @@ def problems(policy: ProvenancePolicy, artifact: Path, role: str) -> list[str]:
             found.append(f"{role} {artifact}: unsigned (no signature)")
         elif result.untrusted:
             found.append(f"{role} {artifact}: signed by a key the policy does not trust")
+        elif result.lineage:
+            found.append(f"{role} {artifact}: {result.problems[0]}")
         elif not result.ok:
             found.append(f"{role} {artifact}: modified since signing ({result.problems[0]})")
     if requirement.attestations:
@@ -97,6 +136,12 @@ def problems(policy: ProvenancePolicy, artifact: Path, role: str) -> list[str]:
         attached = attestations(artifact, digest)
         for kind in requirement.attestations:
             mine = [a for a in attached if a.kind == kind]
+            attesters = policy.attesters(kind)
+            if mine and attesters is not None:
+                mine, untrusted = _trusted(mine, attesters)
+                if not mine:
+                    found.append(f"{role} {artifact}: {untrusted}")
+                    continue
             if not mine:
                 found.append(f"{role} {artifact}: no {kind} attestation")
             elif not any(a.current for a in mine):
@@ -107,6 +152,21 @@ def problems(policy: ProvenancePolicy, artifact: Path, role: str) -> list[str]:
             elif not any(a.current and a.verdict == "pass" for a in mine):
                 found.append(f"{role} {artifact}: its {kind} verdict is not pass")
     return found
+
+
+def _trusted(attached: list[Attestation], attesters: list[Path]) -> tuple[list[Attestation], str]:
+    """The verdicts signed by one of ``attesters`` (the signature verified), and what is
+    wrong with the first when none is."""
+    seals = [a.seal(attesters) for a in attached]
+    trusted = [a for a, seal in zip(attached, seals, strict=True) if seal.ok]
+    first, seal = attached[0], seals[0]
+    what = f"its {first.kind} attestation {first.path}"
+    if seal.state == UNSIGNED:
+        return trusted, f"{what} is unsigned (the policy trusts only signed verdicts)"
+    if seal.state == INVALID:
+        return trusted, f"{what}: its signature does not verify (forged or edited after signing)"
+    ids = ", ".join(k[:12] for k in seal.keyids)
+    return trusted, f"{what} is signed by an attester the policy does not trust (key id {ids})"
 
 
 def model_artifact(model: str | Path) -> Path:

@@ -24,16 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.provenance.keys import load_private_key, load_public_key
 from backdoorlab.provenance.layout import (
     ATTESTATIONS,
     SIGNATURE,
+    lineage_path,
     manifest,
     signature_path,
 )
-
-
-class KeyFileError(BackdoorlabError):
-    """A key or certificate file that cannot be used (missing, not PEM, not EC)."""
+from backdoorlab.provenance.lineage import seal_file
 
 
 @dataclass
@@ -51,6 +50,9 @@ class Verification:
     """Signed, validly or not, by none of the keys given."""
     unsigned: bool = False
     """No signature at all."""
+    lineage: bool = False
+    """The artifact verifies; the lineage beside a file does not (unsigned, or not by the
+    artifact's signer)."""
 
 
 def _hashing(artifact: Path) -> Any:
@@ -64,34 +66,12 @@ def _hashing(artifact: Path) -> Any:
 
 def check_private_key(path: Path) -> None:
     """Refuse, in one line, a private key model-signing cannot sign with."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    key = _load(path, lambda data: load_pem_private_key(data, password=None))
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise KeyFileError(
-            f"{path}: not an EC private key (make one: openssl ecparam -genkey "
-            "-name prime256v1 -noout -out private.pem)"
-        )
+    load_private_key(path)
 
 
 def check_public_key(path: Path) -> None:
     """Refuse, in one line, a public key model-signing cannot verify with."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    key = _load(path, load_pem_public_key)
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise KeyFileError(f"{path}: not an EC public key (openssl ec -in private.pem -pubout)")
-
-
-def _load(path: Path, parse: Any) -> Any:
-    try:
-        return parse(Path(path).read_bytes())
-    except OSError as exc:
-        raise KeyFileError(f"{path}: cannot read the key: {exc.strerror or exc}") from None
-    except (ValueError, TypeError) as exc:
-        raise KeyFileError(f"{path}: not a usable PEM key ({exc})") from None
+    load_public_key(path)
 
 
 def sign(
@@ -119,6 +99,8 @@ def sign(
     target = signature_path(artifact)
     target.unlink(missing_ok=True)  # a directory's old signature must not hash as content
     config.sign(artifact, target)
+    if not artifact.is_dir() and lineage_path(artifact).is_file():
+        seal_file(lineage_path(artifact), key)  # a directory's lineage is inside its signature
     return target
 
 
@@ -159,11 +141,44 @@ def verify(
                 return Verification(artifact, False, differences(artifact, signature), key)
             problems.append(f"{signature}: does not verify ({type(exc).__name__}: {text})")
             return Verification(artifact, False, problems, key)
-        return Verification(artifact, True, [], key)
+        return _with_lineage(Verification(artifact, True, [], key), signature)
     names = ", ".join(str(k) for k in public_keys) or "none given"
     return Verification(
         artifact, False, [f"{signature}: signed by a key not trusted ({names})"], untrusted=True
     )
+
+
+def _with_lineage(result: Verification, signature: Path) -> Verification:
+    """A verified file's lineage must be signed by the same signer: beside a file it is
+    outside the file's signature (a directory's lineage is inside it)."""
+    from backdoorlab.provenance import envelope
+    from backdoorlab.provenance.lineage import read_document
+
+    path = lineage_path(result.artifact)
+    if result.artifact.is_dir() or not path.is_file():
+        return result
+    if result.key is not None:
+        signer = [(result.key, load_public_key(result.key))]
+    else:  # a certificate signature, its chain verified: the signing certificate's key
+        signer = [(signature, signing_certificate_key(signature))]
+    seal = envelope.check_keys(read_document(path), signer)
+    if seal.ok:
+        return result
+    what = "unsigned" if seal.state == envelope.UNSIGNED else "not signed by the file's signer"
+    if seal.state == envelope.INVALID:
+        what = "its signature does not verify (edited after signing)"
+    problem = f"{path}: lineage {what}"
+    return Verification(result.artifact, False, [problem], result.key, lineage=True)
+
+
+def signing_certificate_key(signature: Path) -> Any:
+    """The public key of the signing certificate in a model-signing bundle (read, not
+    verified: call after model-signing verified the chain)."""
+    from cryptography import x509
+
+    bundle = json.loads(signature.read_text(encoding="utf-8"))
+    chain = bundle["verificationMaterial"]["x509CertificateChain"]["certificates"]
+    return x509.load_der_x509_certificate(base64.b64decode(chain[0]["rawBytes"])).public_key()
 
 
 def signed_manifest(signature: Path) -> dict[str, str]:

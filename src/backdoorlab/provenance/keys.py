@@ -1,0 +1,53 @@
+"""The key files provenance signs and verifies with: EC PEM keys, checked in one line.
+
+One format for everything that signs — an artifact (OpenSSF model-signing), an
+attestation or a file's lineage (DSSE envelopes, `envelope`): EC P-256/384/521 keys as
+``openssl ecparam -genkey -name prime256v1 -noout -out private.pem`` writes them (or
+PKCS#8), public keys as ``openssl ec -in private.pem -pubout`` writes them. A file that is
+missing, not PEM or not EC is refused before anything is hashed or signed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from backdoorlab.errors import BackdoorlabError
+
+MAKE_KEY = "openssl ecparam -genkey -name prime256v1 -noout -out private.pem"
+
+
+class KeyFileError(BackdoorlabError):
+    """A key or certificate file that cannot be used (missing, not PEM, not EC)."""
+
+
+def load_private_key(path: Path) -> Any:
+    """The EC private key in ``path`` (a ``cryptography`` key object)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key = _load(path, lambda data: load_pem_private_key(data, password=None))
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise KeyFileError(f"{path}: not an EC private key (make one: {MAKE_KEY})")
+    return key
+
+
+def load_public_key(path: Path) -> Any:
+    """The EC public key in ``path`` (a ``cryptography`` key object)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    key = _load(path, load_pem_public_key)
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise KeyFileError(f"{path}: not an EC public key (openssl ec -in private.pem -pubout)")
+    return key
+
+
+def _load(path: Path, parse: Callable[[bytes], Any]) -> Any:
+    try:
+        return parse(Path(path).read_bytes())
+    except OSError as exc:
+        raise KeyFileError(f"{path}: cannot read the key: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise KeyFileError(f"{path}: not a usable PEM key ({exc})") from None
