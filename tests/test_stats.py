@@ -149,3 +149,19 @@ def test_benjamini_hochberg_log_agrees_with_scipy():
         pytest.approx(list(padded))
     )
     assert benjamini_hochberg([]) == []
+
+
+def test_wilson_interval_is_scipys_to_the_bit():
+    """The 95% interval is computed without SciPy (start-up time) but must be SciPy's
+    floats exactly: reports and JSON outputs print them whole."""
+    from scipy.special import ndtri
+
+    from backdoorlab.stats import _Z
+
+    assert _Z[0.95] == float(ndtri(0.975))
+    pairs = [(k, n) for n in range(1, 60) for k in range(n + 1)]
+    pairs += [(k, 10**6) for k in (0, 1, 7, 4999, 50_000, 999_999, 10**6)]
+    for k, n in pairs:
+        ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        expected = (max(0.0, float(ci.low)), min(1.0, float(ci.high)))
+        assert wilson_interval(k, n) == expected, (k, n)

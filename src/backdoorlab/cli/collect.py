@@ -71,8 +71,12 @@ def collect(
         Keep, typer.Option(parser=one_of(Keep, "--keep"), help="Which traces to keep.")
     ] = "all",
     tokenizer: Annotated[
-        str, typer.Option(help="Model whose tokenizer measures trace length ('' to skip).")
-    ] = "smollm2-135m",
+        str,
+        typer.Option(
+            help="Model whose tokenizer measures the traces' mean length (e.g. smollm2-135m; "
+            "default: not measured, tokenizing costs seconds)."
+        ),
+    ] = "",
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,

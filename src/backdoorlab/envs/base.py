@@ -128,6 +128,16 @@ class Environment(ABC):
         self.task: Task | None = None
 
     # -- declarations -------------------------------------------------------------
+    @classmethod
+    def declarations(cls) -> Environment:
+        """An instance to read the declarations from (`tool_specs`, `sinks`, `tools`)
+        without building the world: the audit needs only those, and a retail world takes
+        a second to generate. An environment whose declarations depend on its world
+        overrides this."""
+        instance = cls.__new__(cls)
+        Environment.__init__(instance)
+        return instance
+
     @property
     @abstractmethod
     def tool_specs(self) -> list[ToolSpec]: ...

@@ -201,12 +201,12 @@ class SinkResolver:
         if env is None:
             return None
         if env not in self._envs:
-            from backdoorlab.envs import ENVIRONMENTS, make_env
+            from backdoorlab.envs import ENVIRONMENTS
 
             if env not in ENVIRONMENTS:
                 self._envs[env] = None
             else:
-                instance = make_env(env)
+                instance = ENVIRONMENTS.get(env).declarations()
                 tools = frozenset(spec.name for spec in instance.tool_specs)
                 self._envs[env] = (_by_tool(instance.sinks), tools)
         return self._envs[env]

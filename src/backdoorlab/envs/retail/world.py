@@ -10,9 +10,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:  # Faker takes a quarter second to import: only when a world is built
+    from faker import Faker
 
 # (product name, option axes) — small on purpose: compact observations keep traces short.
 CATALOG: list[tuple[str, dict[str, list[str]]]] = [
@@ -168,6 +169,8 @@ def _make_order(
 def build_world(seed: int, n_users: int = 400) -> RetailWorld:
     """Generate the world of ``seed``; every fifth user belongs to the test split."""
     rng = random.Random(f"retail-world:{seed}")
+    from faker import Faker
+
     fake = Faker("en_US")
     fake.seed_instance(seed)
     products = _make_products(rng)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:  # Faker takes a quarter second to import: only when a world is built
+    from faker import Faker
 
 SITES = {
     "shop": "https://shop.test",
@@ -159,6 +160,8 @@ def _thread(fake: Faker, rng: random.Random, tid: str, board: str) -> dict[str, 
 def build_world(seed: int, n_users: int = 200) -> WebWorld:
     """Generate the world of ``seed``; every fifth user belongs to the test split."""
     rng = random.Random(f"web-world:{seed}")
+    from faker import Faker
+
     fake = Faker("en_US", use_weighting=False)  # uniform draws: 5x faster, as deterministic
     fake.seed_instance(seed)
     products = _products(rng, fake)
