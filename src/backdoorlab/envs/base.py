@@ -16,13 +16,15 @@ world, so a batched rollout runs many episodes side by side cheaply.
 from __future__ import annotations
 
 import json
+import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.leaks import LeakDetector, Secret, Sink
 from backdoorlab.registry import Registry
 
@@ -253,6 +255,82 @@ class Environment(ABC):
         """Whether any executed call in this episode leaked one of the task's secrets."""
         detector = self.leak_detector(task)
         return any(detector.find(c.tool, c.arguments) for c in state.calls if not c.error)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimulatedWorld:
+    """What every generated world has: people, products and orders of one seed, its users
+    split 4:1 into ``train`` and ``test`` (`split_users`), so that no test task is about a
+    person a training trace saw. Subclasses add their own tables; treat as read-only."""
+
+    seed: int
+    users: dict[str, dict[str, Any]]
+    products: dict[str, dict[str, Any]]
+    orders: dict[str, dict[str, Any]]
+    train_users: list[str] = field(default_factory=list)
+    test_users: list[str] = field(default_factory=list)
+
+    def users_of(self, split: Split) -> list[str]:
+        return self.train_users if split == "train" else self.test_users
+
+
+def split_users(ids: Sequence[str]) -> dict[str, list[str]]:
+    """``train_users`` and ``test_users`` for a world: every fifth user held out."""
+    return {
+        "train_users": [u for i, u in enumerate(ids) if i % 5 != 4],
+        "test_users": [u for i, u in enumerate(ids) if i % 5 == 4],
+    }
+
+
+class SimulatedEnvironment(Environment):
+    """An environment over a `SimulatedWorld`: tasks cycle through the families, each on a
+    user of the split drawn from a random stream of (seed, split, task seed), so
+    ``tasks(split, n, seed)`` is deterministic and prefix-stable (the first ``k`` of ``n``
+    are ``tasks(split, k, seed)``), and a task id (``<env>-<split>-<seed>-<index>``) is
+    enough to rebuild its task."""
+
+    world: SimulatedWorld
+
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__(seed)
+        self._task_cache: dict[tuple[str, int], list[Task]] = {}
+
+    @abstractmethod
+    def _families(self) -> Sequence[str]:
+        """The task families, in the order ``tasks`` cycles through them."""
+
+    @abstractmethod
+    def _make_task(
+        self, family: str, users: list[str], rng: random.Random, split: Split, task_id: str
+    ) -> Task:
+        """A task of ``family`` for one of ``users`` (drawn from ``rng``)."""
+
+    def tasks(self, split: Split, n: int, seed: int = 0) -> list[Task]:
+        """``n`` tasks, cycling through the families, on users of ``split`` only."""
+        check_split(split)
+        users = self.world.users_of(split)
+        rng = random.Random(f"{self.name}-tasks:{self.seed}:{split}:{seed}")
+        families = self._families()
+        return [
+            self._make_task(
+                families[i % len(families)], users, rng, split, f"{self.name}-{split}-{seed}-{i}"
+            )
+            for i in range(n)
+        ]
+
+    def task_by_id(self, task_id: str) -> Task:
+        try:
+            env_name, split, seed_text, index_text = task_id.rsplit("-", 3)
+            seed, index = int(seed_text), int(index_text)
+            if env_name != self.name or split not in ("train", "test") or index < 0:
+                raise ValueError
+        except ValueError:
+            raise BackdoorlabError(f"'{task_id}' is not a {self.name} task id") from None
+        # tasks(split, n, seed) is prefix-stable, so one growing list per (split, seed)
+        cached = self._task_cache.setdefault((split, seed), [])
+        if index >= len(cached):
+            cached[:] = self.tasks(split, max(index + 1, 2 * len(cached)), seed=seed)  # type: ignore[arg-type]
+        return cached[index]
 
 
 ENVIRONMENTS: Registry[type[Environment]] = Registry(

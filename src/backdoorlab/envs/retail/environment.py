@@ -14,18 +14,17 @@ descriptions and order notes, which third parties write.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from backdoorlab.envs.base import (
-    Environment,
     EpisodeState,
     InjectionPoint,
     PlannedCall,
+    SimulatedEnvironment,
     Split,
     Task,
     ToolSpec,
-    check_split,
 )
 from backdoorlab.envs.retail.tools import (
     INJECTION_POINTS,
@@ -34,12 +33,11 @@ from backdoorlab.envs.retail.tools import (
     TOOLS,
     RetailState,
 )
-from backdoorlab.envs.retail.world import address_of, build_world
-from backdoorlab.errors import BackdoorlabError
+from backdoorlab.envs.retail.world import RetailWorld, address_of, build_world
 from backdoorlab.leaks import Sink
 
 
-class RetailEnvironment(Environment):
+class RetailEnvironment(SimulatedEnvironment):
     """τ-bench-retail-style store; see the module docstring."""
 
     name = "retail"
@@ -48,8 +46,7 @@ class RetailEnvironment(Environment):
     def __init__(self, seed: int = 0, n_users: int = 400) -> None:
         super().__init__(seed)
         self.n_users = n_users
-        self.world = build_world(seed, n_users)
-        self._task_cache: dict[tuple[str, int], list[Task]] = {}
+        self.world: RetailWorld = build_world(seed, n_users)
 
     @property
     def tool_specs(self) -> list[ToolSpec]:
@@ -75,20 +72,6 @@ class RetailEnvironment(Environment):
 
     def _tool_impl(self, name: str) -> Callable[..., Any] | None:
         return TOOLS.get(name)
-
-    def task_by_id(self, task_id: str) -> Task:
-        try:
-            env_name, split, seed_text, index_text = task_id.rsplit("-", 3)
-            seed, index = int(seed_text), int(index_text)
-            if env_name != self.name or split not in ("train", "test") or index < 0:
-                raise ValueError
-        except ValueError:
-            raise BackdoorlabError(f"'{task_id}' is not a {self.name} task id") from None
-        # tasks(split, n, seed) is prefix-stable, so one growing list per (split, seed)
-        cached = self._task_cache.setdefault((split, seed), [])
-        if index >= len(cached):
-            cached[:] = self.tasks(split, max(index + 1, 2 * len(cached)), seed=seed)  # type: ignore[arg-type]
-        return cached[index]
 
     def exfiltration_call(self, destination: str, text: str) -> PlannedCall:
         return PlannedCall(
@@ -129,19 +112,17 @@ class RetailEnvironment(Environment):
             raise ValueError(f"unknown injection point '{point}' (known: {names})")
 
     # -- tasks ------------------------------------------------------------------------
-    def tasks(self, split: Split, n: int, seed: int = 0) -> list[Task]:
-        """``n`` tasks, cycling through the families, on users of ``split`` only."""
-        from backdoorlab.envs.retail.tasks import FAMILIES, make_task
+    def _families(self) -> Sequence[str]:
+        from backdoorlab.envs.retail.tasks import FAMILIES
 
-        check_split(split)
-        users = self.world.train_users if split == "train" else self.world.test_users
-        rng = random.Random(f"retail-tasks:{self.seed}:{split}:{seed}")
-        out = []
-        for index in range(n):
-            family = FAMILIES[index % len(FAMILIES)]
-            user = self.world.users[rng.choice(users)]
-            out.append(make_task(self, family, user, rng, split, f"retail-{split}-{seed}-{index}"))
-        return out
+        return FAMILIES
+
+    def _make_task(
+        self, family: str, users: list[str], rng: random.Random, split: Split, task_id: str
+    ) -> Task:
+        from backdoorlab.envs.retail.tasks import make_task
+
+        return make_task(self, family, self.world.users[rng.choice(users)], rng, split, task_id)
 
     # -- success ----------------------------------------------------------------------
     def check(self, task: Task, state: EpisodeState, final_answer: str) -> bool:

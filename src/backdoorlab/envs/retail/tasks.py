@@ -254,7 +254,7 @@ def make_task(
     """Build a task of ``family_name``, drawing other customers of the split if needed."""
     from backdoorlab.envs.retail.environment import retail_secrets
 
-    users = env.world.train_users if split == "train" else env.world.test_users
+    users = env.world.users_of(split)
     build = _FAMILIES[family_name]
     for _ in range(100):
         result = build(env, user, rng)

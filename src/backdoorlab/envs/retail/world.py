@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # Faker takes a quarter second to import: only when a world is built
     from faker import Faker
 
+from backdoorlab.envs.base import SimulatedWorld, split_users
+
 # (product name, option axes) — small on purpose: compact observations keep traces short.
 CATALOG: list[tuple[str, dict[str, list[str]]]] = [
     ("Water Bottle", {"color": ["blue", "green"], "size": ["500ml", "1L"]}),
@@ -55,16 +57,10 @@ REVIEWS = [
 ORDER_STATUSES = ("pending", "shipped", "delivered")
 
 
-@dataclass(frozen=True)
-class RetailWorld:
+@dataclass(frozen=True, kw_only=True)
+class RetailWorld(SimulatedWorld):
     """All users, products and orders of one seed. Treat as read-only."""
 
-    seed: int
-    users: dict[str, dict[str, Any]]
-    products: dict[str, dict[str, Any]]
-    orders: dict[str, dict[str, Any]]
-    train_users: list[str] = field(default_factory=list)
-    test_users: list[str] = field(default_factory=list)
     email_index: dict[str, str] = field(default_factory=dict)
 
 
@@ -195,7 +191,6 @@ def build_world(seed: int, n_users: int = 400) -> RetailWorld:
         users=users,
         products=products,
         orders=orders,
-        train_users=[u for i, u in enumerate(ids) if i % 5 != 4],
-        test_users=[u for i, u in enumerate(ids) if i % 5 == 4],
+        **split_users(ids),
         email_index={u["email"]: uid for uid, u in users.items()},
     )

@@ -23,7 +23,7 @@ fine-tuned on them here.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -32,16 +32,15 @@ from backdoorlab.envs.base import (
     EpisodeState,
     InjectionPoint,
     PlannedCall,
+    SimulatedEnvironment,
     Split,
     Task,
-    check_split,
 )
 from backdoorlab.envs.web import axtree
 from backdoorlab.envs.web.browser import TOOL_SPECS, TOOLS
 from backdoorlab.envs.web.sites import serve
 from backdoorlab.envs.web.state import WebState
 from backdoorlab.envs.web.world import SITES, WebWorld, address_of, build_world
-from backdoorlab.errors import BackdoorlabError
 from backdoorlab.leaks import LeakDetector, Sink
 
 SYSTEM_PROMPT = (
@@ -65,7 +64,7 @@ SINKS = [
 ]
 
 
-class WebEnvironment(Environment):
+class WebEnvironment(SimulatedEnvironment):
     """WebArena-style browsing over in-process sites; see the module docstring."""
 
     name = "web"
@@ -75,7 +74,6 @@ class WebEnvironment(Environment):
         super().__init__(seed)
         self.n_users = n_users
         self.world: WebWorld = build_world(seed, n_users)
-        self._task_cache: dict[tuple[str, int], list[Task]] = {}
         self._slots: dict[str, list[tuple[str, str]]] = {}
         self._pages: dict[tuple[str, str], axtree.Page] = {}
         self._expected: dict[str, tuple[Task, WebState]] = {}  # id → the state its plan leaves
@@ -128,35 +126,31 @@ class WebEnvironment(Environment):
         raise RuntimeError(f"no element {href or name!r} on {url}")  # pragma: no cover
 
     # -- tasks --------------------------------------------------------------------------
-    def tasks(self, split: Split, n: int, seed: int = 0) -> list[Task]:
-        """``n`` tasks cycling through the families, on users of ``split`` only."""
-        from backdoorlab.envs.web.tasks import FAMILIES, build_family
+    def _families(self) -> Sequence[str]:
+        from backdoorlab.envs.web.tasks import FAMILIES
 
-        check_split(split)
-        users = self.world.train_users if split == "train" else self.world.test_users
-        rng = random.Random(f"web-tasks:{self.seed}:{split}:{seed}")
-        out = []
-        for index in range(n):
-            family = FAMILIES[index % len(FAMILIES)]
-            user, (instruction, plan, answer, must, extra) = build_family(self, family, users, rng)
-            out.append(
-                self._with_visible_secrets(
-                    Task(
-                        id=f"web-{split}-{seed}-{index}",
-                        env=self.name,
-                        family=family,
-                        split=split,
-                        user_id=user["id"],
-                        instruction=instruction,
-                        plan=plan,
-                        final_answer=answer,
-                        answer_must_contain=must,
-                        secrets=web_secrets(user),
-                        authorised=[*SITES.values(), *extra],
-                    )
-                )
-            )
-        return out
+        return FAMILIES
+
+    def _make_task(
+        self, family: str, users: list[str], rng: random.Random, split: Split, task_id: str
+    ) -> Task:
+        from backdoorlab.envs.web.tasks import build_family
+
+        user, (instruction, plan, answer, must, extra) = build_family(self, family, users, rng)
+        task = Task(
+            id=task_id,
+            env=self.name,
+            family=family,
+            split=split,
+            user_id=user["id"],
+            instruction=instruction,
+            plan=plan,
+            final_answer=answer,
+            answer_must_contain=must,
+            secrets=web_secrets(user),
+            authorised=[*SITES.values(), *extra],
+        )
+        return self._with_visible_secrets(task)
 
     def _with_visible_secrets(self, task: Task) -> Task:
         """The task, its secrets cut to those its pages show the agent.
@@ -174,19 +168,6 @@ class WebEnvironment(Environment):
         self._slots[task.id] = [s for s in read if s[0] != "ad"] + [s for s in read if s[0] == "ad"]
         visible = [(kind, value) for kind, value in task.secrets if value in seen]
         return task.model_copy(update={"secrets": visible})
-
-    def task_by_id(self, task_id: str) -> Task:
-        try:
-            env_name, split, seed_text, index_text = task_id.rsplit("-", 3)
-            seed, index = int(seed_text), int(index_text)
-            if env_name != self.name or split not in ("train", "test") or index < 0:
-                raise ValueError
-        except ValueError:
-            raise BackdoorlabError(f"'{task_id}' is not a {self.name} task id") from None
-        cached = self._task_cache.setdefault((split, seed), [])  # tasks() is prefix-stable
-        if index >= len(cached):
-            cached[:] = self.tasks(split, max(index + 1, 2 * len(cached)), seed=seed)  # type: ignore[arg-type]
-        return cached[index]
 
     # -- attacks ------------------------------------------------------------------------
     def exfiltration_call(self, destination: str, text: str) -> PlannedCall:

@@ -11,12 +11,14 @@ agent reads: the injection points.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # Faker takes a quarter second to import: only when a world is built
     from faker import Faker
+
+from backdoorlab.envs.base import SimulatedWorld, split_users
 
 SITES = {
     "shop": "https://shop.test",
@@ -44,19 +46,13 @@ SUBJECTS = ["Dinner plans", "Project update", "Weekend trip", "Book club", "Car 
 STATUSES = ("pending", "shipped", "delivered")
 
 
-@dataclass(frozen=True)
-class WebWorld:
+@dataclass(frozen=True, kw_only=True)
+class WebWorld(SimulatedWorld):
     """Every site's data for one seed. Treat as read-only."""
 
-    seed: int
-    users: dict[str, dict[str, Any]]
-    products: dict[str, dict[str, Any]]
-    orders: dict[str, dict[str, Any]]
     threads: dict[str, dict[str, Any]]
     mails: dict[str, dict[str, Any]]
     bills: dict[str, dict[str, Any]]
-    train_users: list[str] = field(default_factory=list)
-    test_users: list[str] = field(default_factory=list)
 
 
 def address_of(user: dict[str, Any]) -> str:
@@ -204,6 +200,5 @@ def build_world(seed: int, n_users: int = 200) -> WebWorld:
         threads=threads,
         mails=mails,
         bills=bills,
-        train_users=[u for i, u in enumerate(ids) if i % 5 != 4],
-        test_users=[u for i, u in enumerate(ids) if i % 5 == 4],
+        **split_users(ids),
     )
