@@ -62,18 +62,40 @@ def sign_verdict(key: Path | None, artifact: object, kind: str, *outputs: object
 @provenance_app.command()
 def sign(
     path: Artifact,
-    key: Annotated[Path, typer.Option(help="EC private key (PEM).")],
+    key: Annotated[Path | None, typer.Option(help="EC private key (PEM).")] = None,
     cert: Annotated[
         Path | None, typer.Option(help="Signing certificate (PEM) for the key.")
     ] = None,
     chain: Annotated[
         list[Path] | None, typer.Option(help="Certificate chain of --cert (repeatable).")
     ] = None,
+    sigstore: Annotated[
+        bool,
+        typer.Option(
+            "--sigstore",
+            help="Sigstore keyless signing (needs network access: OIDC, Fulcio, Rekor).",
+        ),
+    ] = False,
+    identity_token: Annotated[
+        str | None, typer.Option(help="--sigstore: an OIDC token (default: ambient, or login).")
+    ] = None,
 ) -> None:
-    """Sign PATH with OpenSSF model-signing (a DSSE envelope in a Sigstore bundle)."""
-    from backdoorlab.provenance.signing import sign as sign_artifact
+    """Sign PATH with OpenSSF model-signing (a DSSE envelope in a Sigstore bundle); a
+    file's lineage beside it is signed too (a DSSE envelope)."""
+    from backdoorlab.errors import BackdoorlabError
 
-    target = sign_artifact(path, key, certificate=cert, chain=chain or ())
+    if sigstore:
+        if key is not None or cert is not None:
+            raise BackdoorlabError("--sigstore signs without a key: drop --key/--cert")
+        from backdoorlab.provenance.keyless import sign_keyless
+
+        target = sign_keyless(path, identity_token=identity_token)
+    else:
+        if key is None:
+            raise BackdoorlabError("give --key private.pem (or --sigstore, with a network)")
+        from backdoorlab.provenance.signing import sign as sign_artifact
+
+        target = sign_artifact(path, key, certificate=cert, chain=chain or ())
     console.print(plain(f"signed {path} → {target}"), soft_wrap=True)
 
 

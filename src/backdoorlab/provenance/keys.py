@@ -9,7 +9,7 @@ missing, not PEM or not EC is refused before anything is hashed or signed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,4 +50,18 @@ def _load(path: Path, parse: Callable[[bytes], Any]) -> Any:
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read the key: {exc.strerror or exc}") from None
     except (ValueError, TypeError) as exc:
-        raise KeyFileError(f"{path}: not a usable PEM key ({exc})") from None
+        raise KeyFileError(f"{path}: not a usable PEM key or certificate ({exc})") from None
+
+
+def check_certificate(certificate: Path, private_key: Path, chain: Sequence[Path] = ()) -> None:
+    """Refuse, in one line, a signing certificate that is not PEM, or not for
+    ``private_key``, or a chain file that holds no PEM certificate."""
+    from cryptography import x509
+
+    cert = _load(certificate, x509.load_pem_x509_certificate)
+    if cert.public_key() != load_private_key(private_key).public_key():
+        raise KeyFileError(
+            f"{certificate}: the certificate's public key does not match {private_key}"
+        )
+    for path in chain:
+        _load(path, x509.load_pem_x509_certificates)

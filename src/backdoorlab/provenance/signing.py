@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.provenance.keys import load_private_key, load_public_key
+from backdoorlab.provenance.keys import check_certificate, load_private_key, load_public_key
 from backdoorlab.provenance.layout import (
     ATTESTATIONS,
     SIGNATURE,
@@ -55,7 +55,8 @@ class Verification:
     artifact's signer)."""
 
 
-def _hashing(artifact: Path) -> Any:
+def hashing_config(artifact: Path) -> Any:
+    """model-signing's hashing of ``artifact``: a directory less its signature and verdicts."""
     from model_signing import hashing
 
     config = hashing.Config()
@@ -89,8 +90,9 @@ def sign(
     if not artifact.exists():
         raise BackdoorlabError(f"{artifact}: nothing to sign (no such file or directory)")
     check_private_key(key)
-    config = signing.Config().set_hashing_config(_hashing(artifact))
+    config = signing.Config().set_hashing_config(hashing_config(artifact))
     if certificate is not None:
+        check_certificate(certificate, key, chain)
         config.use_certificate_signer(
             private_key=key, signing_certificate=certificate, certificate_chain=list(chain)
         )
@@ -132,7 +134,7 @@ def verify(
     problems: list[str] = []
     for key, config in configs:
         try:
-            config.set_hashing_config(_hashing(artifact)).verify(artifact, signature)
+            config.set_hashing_config(hashing_config(artifact)).verify(artifact, signature)
         except Exception as exc:  # any failure, whatever model-signing raises, is "no"
             text = str(exc)
             if text.startswith("Key mismatch"):
