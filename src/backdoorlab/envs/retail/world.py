@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from backdoorlab.envs.base import SimulatedWorld, split_users
+
 if TYPE_CHECKING:  # Faker takes a quarter second to import: only when a world is built
     from faker import Faker
-
-from backdoorlab.envs.base import SimulatedWorld, split_users
 
 # (product name, option axes) — small on purpose: compact observations keep traces short.
 CATALOG: list[tuple[str, dict[str, list[str]]]] = [

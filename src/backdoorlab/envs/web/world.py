@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from backdoorlab.envs.base import SimulatedWorld, split_users
+
 if TYPE_CHECKING:  # Faker takes a quarter second to import: only when a world is built
     from faker import Faker
-
-from backdoorlab.envs.base import SimulatedWorld, split_users
 
 SITES = {
     "shop": "https://shop.test",
