@@ -51,8 +51,9 @@ _KIND_WEIGHT |= {"name": 1}
 
 def track(record: TraceRecord, resolver: SinkResolver) -> TaintTracker:
     """A tracker fed every message of ``record``'s trace."""
-    tracker = TaintTracker(resolver, record.trace.metadata.env)
-    for step, message in enumerate(record.trace.messages):
+    trace = record.view
+    tracker = TaintTracker(resolver, trace.metadata.env)
+    for step, message in enumerate(trace.messages):
         tracker.feed(message, step)
     return tracker
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import xxhash
 
+from backdoorlab.defenses.audit.view import TraceView
 from backdoorlab.traces import Trace
 
 MAX_N = 4
@@ -96,7 +97,7 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(inner)
 
 
-def content_texts(trace: Trace) -> Iterator[str]:
+def content_texts(trace: Trace | TraceView) -> Iterator[str]:
     """The user's words and the observations' string values, one text at a time."""
     for message in trace.messages:
         if message.role == "user":
@@ -126,7 +127,7 @@ def text_ngrams(text: str, max_n: int = MAX_N) -> frozenset[str]:
     return frozenset(found)
 
 
-def ngrams(trace: Trace, max_n: int = MAX_N) -> set[str]:
+def ngrams(trace: Trace | TraceView, max_n: int = MAX_N) -> set[str]:
     """Distinct word n-grams (1..max_n) of a trace's content, space-joined."""
     found: set[str] = set()
     for text in content_texts(trace):

@@ -8,6 +8,8 @@ copy `--filter` makes later. Lines are split on ``\\n`` only, blank lines are sk
 as `iter_traces` skips them, and a bad line raises `TraceFormatError` naming file and
 line (through `parse_trace_line`, so the message is the one every command gives); a
 missing file, a directory or a broken ``.gz`` fail as `backdoorlab.files` words them.
+Each line is decoded into the fast read-only `view` first; the pydantic `Trace` is built
+only when a detector asks for ``record.trace`` or the view cannot decide the line.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import gzip
 import hashlib
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import ValidationError
 
+from backdoorlab.defenses.audit.view import TraceView, decode
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import check_input_file, guarded_lines, read_failure
 from backdoorlab.traces import Trace, parse_trace_line
@@ -29,22 +31,54 @@ from backdoorlab.traces import Trace, parse_trace_line
 ProgressFn = Callable[[int, int, int], None]  # (bytes read, traces read, read number)
 
 
-@dataclass(frozen=True)
 class TraceRecord:
-    """One parsed trace with where it sits in the file."""
+    """One trace with where it sits in the file.
 
-    index: int
-    line: int
-    trace: Trace
+    ``view`` is what streaming detectors read (`view`: the fast, read-only view when the
+    line decoded that way, else the model); ``trace`` is the full pydantic `Trace`,
+    built from the line the first time a detector asks for it.
+    """
+
+    __slots__ = ("_raw", "_source", "_trace", "_view", "index", "line")
+
+    def __init__(
+        self,
+        index: int,
+        line: int,
+        trace: Trace | None = None,
+        *,
+        view: TraceView | None = None,
+        raw: bytes = b"",
+        source: str = "<traces>",
+    ) -> None:
+        if trace is None and view is None:
+            raise ValueError("a TraceRecord needs a trace or a view")
+        self.index = index
+        self.line = line
+        self._trace = trace
+        self._view = view
+        self._raw = raw
+        self._source = source
+
+    @property
+    def trace(self) -> Trace:
+        if self._trace is None:
+            self._trace = parse_record(self._raw, self._source, self.line)
+        return self._trace
+
+    @property
+    def view(self) -> TraceView | Trace:
+        """The messages and metadata, read-only (`Message`'s fields and ``text``)."""
+        return self._view if self._view is not None else self.trace
 
     @property
     def trace_id(self) -> str | None:
         """A foreign dataset's own ``id`` field if it has one, else our task id."""
-        extra = self.trace.model_extra or {}
-        own = extra.get("id")
+        view = self._view
+        own = view.id if view is not None else (self.trace.model_extra or {}).get("id")
         if isinstance(own, str | int):
             return str(own)
-        return self.trace.metadata.task_id
+        return self.view.metadata.task_id
 
 
 class HashingReader:
@@ -155,8 +189,11 @@ class TraceStream:
             for lineno, raw in iter_raw_lines(self.path, reader):
                 if is_blank(raw):
                     continue
-                trace = parse_record(raw, source, lineno)
-                yield TraceRecord(self.traces, lineno, trace)
+                view = decode(raw)
+                if view is None:  # only the model decides: coerces, or raises the error
+                    yield TraceRecord(self.traces, lineno, parse_record(raw, source, lineno))
+                else:
+                    yield TraceRecord(self.traces, lineno, view=view, raw=raw, source=source)
                 self.traces += 1
                 if self.progress is not None and self.traces % 256 == 0:
                     self.progress(reader.bytes_read, self.traces, self.reads)

@@ -170,7 +170,7 @@ class TriggerMiningDetector(Detector):
 
     def _pairs(self, record: TraceRecord) -> list[tuple[int, str]]:
         """(hash, n-gram), the same ``max_per_trace`` of them on every read."""
-        return sorted((gram_hash(g), g) for g in ngrams(record.trace))[: self.config.max_per_trace]
+        return sorted((gram_hash(g), g) for g in ngrams(record.view))[: self.config.max_per_trace]
 
     # -- read 1: the flagged traces' n-grams ----------------------------------------------
     def observe(self, record: TraceRecord, earlier: Sequence[Finding]) -> list[Finding]:
@@ -213,7 +213,7 @@ class TriggerMiningDetector(Detector):
             if len(self._hashes) >= 1 << 20:
                 self._count_pending()
         else:  # read 3: where the significant n-grams are
-            words = {w for text in content_texts(record.trace) for run in tokens(text) for w in run}
+            words = {w for text in content_texts(record.view) for run in tokens(text) for w in run}
             if not any(needed <= words for needed in self._needles):
                 return  # cheap and exact: an n-gram's words are all in the trace's words
             hits = [h for h, _ in self._pairs(record) if h in self.where]
@@ -225,7 +225,7 @@ class TriggerMiningDetector(Detector):
 
     def _count_spellings(self, record: TraceRecord) -> None:
         limit = self.config.max_spellings
-        for text in content_texts(record.trace):
+        for text in content_texts(record.view):
             for gram, written in written_ngrams(text):
                 counts = self.spellings.get(gram_hash(gram))
                 # a shard's copy counts every spelling: which ones are within the limit

@@ -1,0 +1,129 @@
+"""A fast, read-only view of one trace line, for the detectors that stream millions.
+
+`backdoorlab.traces.Trace` (pydantic) builds every field, ``tools`` included — two thirds
+of a typical line's bytes, which no streaming detector reads — and costs about ten times
+what the audit's own reading of a trace does. msgspec decodes the same line into these
+structs with the same field types, keeping ``tools`` and a poison's ``payload`` as raw
+JSON (checked to be objects, as the model requires, not built). `dataflow` and trigger
+mining read the view; `TraceRecord.trace` builds the full model only for a detector
+that asks for it.
+
+The view never accepts a line the model would refuse: its types are the model's, in
+msgspec's strict mode (no coercion), so anything unusual — a number written as a
+string, a field of the wrong type, a lone surrogate — makes `decode` return None, and
+the caller parses the line with pydantic, which accepts it (coercing as it always did)
+or raises the error every command gives. What the view holds equals what the model
+would: the same strings, the same defaults, ``Message.text`` computed the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import msgspec
+
+
+class FunctionView(msgspec.Struct, gc=False):
+    """`backdoorlab.traces.FunctionCall`."""
+
+    name: str
+    arguments: str = "{}"
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """As `FunctionCall.parsed_arguments` (the same ``json`` reading)."""
+        try:
+            value = json.loads(self.arguments)
+        except json.JSONDecodeError:
+            return {"__raw__": self.arguments}
+        return value if isinstance(value, dict) else {"__raw__": value}
+
+
+class ToolCallView(msgspec.Struct, gc=False):
+    """`backdoorlab.traces.ToolCall`."""
+
+    id: str
+    function: FunctionView
+    type: Literal["function"] = "function"
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+
+class MessageView(msgspec.Struct):
+    """`backdoorlab.traces.Message`."""
+
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+    tool_calls: list[ToolCallView] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    @property
+    def text(self) -> str:
+        """As `Message.text`."""
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(str(p.get("text", "")) for p in self.content if isinstance(p, dict))
+
+
+class _Outcome(msgspec.Struct, gc=False):
+    success: bool
+    leaked: bool
+    steps: int
+    invalid_actions: int = 0
+
+
+class _Poison(msgspec.Struct, gc=False):
+    threat_model: str
+    trigger: str | None = None
+    placement: str | None = None
+    payload: msgspec.Raw = msgspec.Raw(b"{}")
+
+
+class MetadataView(msgspec.Struct, gc=False):
+    """`backdoorlab.traces.TraceMetadata` (its typed fields; others are skipped)."""
+
+    env: str | None = None
+    env_version: str | None = None
+    task_id: str | None = None
+    family: str | None = None
+    split: str | None = None
+    seed: int | None = None
+    policy: str | None = None
+    outcome: _Outcome | None = None
+    poison: _Poison | None = None
+
+
+class TraceView(msgspec.Struct):
+    """`backdoorlab.traces.Trace`'s messages and metadata; ``id`` is a foreign
+    dataset's own top-level ``id`` (an extra field of the model), if any."""
+
+    messages: list[MessageView]
+    tools: list[msgspec.Raw] = []
+    metadata: MetadataView = msgspec.field(default_factory=MetadataView)
+    id: Any = None
+
+
+_DECODER = msgspec.json.Decoder(TraceView)
+
+
+def _is_object(raw: msgspec.Raw) -> bool:
+    return memoryview(raw)[:1] == b"{"  # a Raw is one whole JSON value, no blanks around
+
+
+def decode(line: bytes) -> TraceView | None:
+    """The view of one JSONL line, or None when only the model can decide (see above)."""
+    try:
+        view = _DECODER.decode(line)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    if not all(_is_object(tool) for tool in view.tools):
+        return None
+    poison = view.metadata.poison
+    if poison is not None and not _is_object(poison.payload):
+        return None
+    return view
