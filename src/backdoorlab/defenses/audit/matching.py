@@ -11,7 +11,9 @@ Three ways a value is looked for, by its kind:
   ignored (``J O H N@…``);
 - *content* (a message's or a file's text): a run of consecutive words of it — all of
   it when it is short, at least ``CONTENT_RUN`` words otherwise — so a forwarded e-mail
-  or a pasted channel message is found, not a stock phrase two texts share.
+  or a pasted channel message is found, not a stock phrase two texts share;
+- *word* (a distinctive term of a record's short field, "Spotify"): as a whole word,
+  case ignored — never the middle of another word ("rent" is not in "current").
 
 Hand-written rather than `backdoorlab.leaks.LeakDetector`: that predicate decides our
 own environments' leaks, for their secrets; an audit of other people's traces tracks
@@ -27,10 +29,11 @@ from typing import Any, Literal
 
 from backdoorlab.defenses.audit.decoders import views
 
-NeedleKind = Literal["digits", "text", "content"]
+NeedleKind = Literal["digits", "text", "content", "word"]
 CONTENT_RUN = 10
 CONTENT_MIN_WORDS = 6
 _MIN_TEXT = 6
+_MIN_WORD = 4
 _SEP_DIGITS = re.compile(r"(?<=\d)[\s\-./()+_,:]+(?=\d)")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _WORD = re.compile(r"[0-9a-z]+")
@@ -79,6 +82,8 @@ class Needle:
             if len(tokens) >= CONTENT_MIN_WORDS:
                 run = min(len(tokens), CONTENT_RUN)
                 return cls("content", run=run, shingles=grams(tokens, run), text=alnum(value))
+        if kind == "word":
+            return cls("word", text=value.lower())
         return cls("text", text=alnum(value))
 
     def with_alts(self, *texts: str) -> Needle:
@@ -91,6 +96,8 @@ class Needle:
             return len(self.digits) >= 4
         if self.kind == "content":
             return bool(self.shingles)
+        if self.kind == "word":
+            return len(self.text) >= _MIN_WORD
         return len(self.text) >= _MIN_TEXT
 
 
@@ -116,6 +123,7 @@ class _View:
         self._joined: str | None = None
         self._flat: str | None = None
         self._words: list[str] | None = None
+        self._word_set: frozenset[str] | None = None
         self._grams: dict[int, set[str]] = {}
         self._digits: str | None = None
 
@@ -136,6 +144,14 @@ class _View:
         if self._digits is None:
             self._digits = _NON_DIGIT.sub("", self.text)
         return self._digits
+
+    @property
+    def word_set(self) -> frozenset[str]:
+        if self._word_set is None:
+            if self._words is None:
+                self._words = words(self.text)
+            self._word_set = frozenset(self._words)
+        return self._word_set
 
     def grams(self, k: int) -> set[str]:
         if k not in self._grams:
@@ -167,6 +183,8 @@ class _View:
                 else (mine, needle.shingles)
             )
             return "" if any(g in big for g in small) else None
+        if needle.kind == "word":
+            return "" if needle.text in self.word_set else None
         flat = self.flat
         return "" if needle.text in flat or any(a in flat for a in needle.alts) else None
 

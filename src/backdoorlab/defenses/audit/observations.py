@@ -34,7 +34,7 @@ import yaml
 
 from backdoorlab.defenses.audit import patterns, values
 from backdoorlab.defenses.audit.destinations import canonical
-from backdoorlab.defenses.audit.matching import Needle
+from backdoorlab.defenses.audit.matching import Needle, alnum, words
 from backdoorlab.defenses.audit.values import Strength
 from backdoorlab.leaks import Secret, SecretKind
 
@@ -87,7 +87,7 @@ LABEL_CLASS = {
     "email": "personal", "phone": "personal", "address": "personal", "name": "personal",
     "ssn": "identifier", "card": "identifier", "iban": "identifier", "account": "identifier",
     "identifier": "identifier", "code": "code", "credential": "code", "content": "content",
-    "field": "personal",
+    "field": "personal", "term": "personal",
 }  # fmt: skip
 """What kind of secret each label is, as the benchmarks report recall: personal data,
 identifiers (document, account and card numbers), codes (one-time codes, credentials),
@@ -128,6 +128,8 @@ class Tainted:
             value, kind = self.secret.value, self.secret.kind
             if self.label == "content":
                 self._needle = Needle.build(value, "content")
+            elif self.label == "term":
+                self._needle = Needle.build(value, "word")
             elif kind in ("card", "phone") or (self.label == "code" and value.isdigit()):
                 card, phone = kind == "card", kind == "phone" and self.label != "code"
                 self._needle = Needle.build(value, "digits", phone=phone, card=card)
@@ -188,6 +190,22 @@ def _by_key(
     return ("name", "name", False) if len(value) >= 6 else None
 
 
+_PERSON_KEY_WORDS = frozenset(
+    (
+        "name", "names", "by", "author", "owner", "assignee", "manager", "user", "username",
+        "employee", "person", "people", "guest", "passenger", "traveler", "traveller",
+        "patient", "customer", "client", "signer", "signature",
+    )
+)  # fmt: skip
+
+
+@lru_cache(maxsize=8192)
+def _names_someone(key: str | None) -> bool:
+    """A key that says its value is a name or a person ("displayName", "created_by"):
+    a person's name alone stays weak, so such a field yields no terms (`values.terms`)."""
+    return key is not None and not _PERSON_KEY_WORDS.isdisjoint(patterns.name_tokens(key))
+
+
 def _strength(strong: bool) -> Strength:
     return "strong" if strong else "weak"
 
@@ -227,18 +245,21 @@ class ObservationReader:
         self._tainted: dict[str, Tainted] = {}
         self._contacts: dict[str, set[int]] = {}
         self._next_record = 0
-        self._pending: list[tuple[str, int, str]] = []
+        self._pending: list[tuple[str, int, str, str]] = []
+        self._echo_flat = ""
+        self._echo_words: frozenset[str] = frozenset()
 
     # Observations are parsed lazily, when a sink call to a destination the user did not
     # give needs them: most traces never make one, and parsing is most of the cost.
-    def add(self, text: str, step: int, tool: str) -> None:
-        """Queue one observation (message ``step``, made by ``tool``)."""
-        self._pending.append((text, step, tool))
+    def add(self, text: str, step: int, tool: str, echo: str = "") -> None:
+        """Queue one observation (message ``step``, made by ``tool``); ``echo``: the
+        arguments of the call it answers (see `read`)."""
+        self._pending.append((text, step, tool, echo))
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
-        for text, step, tool in pending:
-            self.read(text, step, tool)
+        for text, step, tool, echo in pending:
+            self.read(text, step, tool, echo)
 
     @property
     def tainted(self) -> dict[str, Tainted]:
@@ -262,6 +283,10 @@ class ObservationReader:
         step, tool, key, ancestry = where
         value = value.strip()
         token = value.lower()
+        if self._echo_flat and (
+            token in self._echo_words if label == "term" else alnum(value) in self._echo_flat
+        ):
+            return  # the tool repeating what the call gave it: nothing new came in
         known = self._tainted.get(token)
         if known is None:
             self._tainted[token] = Tainted(
@@ -276,10 +301,16 @@ class ObservationReader:
                 known._needle = None
 
     def _general(
-        self, value: str, where: tuple[Any, ...], covered: str, field: bool = False
+        self,
+        value: str,
+        where: tuple[Any, ...],
+        covered: str,
+        field: bool = False,
+        terms: bool = False,
     ) -> None:
         """The codes, identifiers and content in ``value`` (`values`); ``covered``: the
-        digits of what a key or shape already found there (not tracked twice)."""
+        digits of what a key or shape already found there (not tracked twice); ``terms``:
+        a field that is no name or contact (a person's name alone stays weak)."""
         for token, label, power in values.tokens(value):
             digits = patterns.digits_of(token)
             if covered and digits and digits in covered:
@@ -290,6 +321,9 @@ class ObservationReader:
             self._add("text", value, "content", "medium", where)
         elif field and (whole := values.field_value(value)) is not None:
             self._add("text", value, whole[0], whole[1], where)
+        if terms:
+            for term in values.terms(value):
+                self._add("text", term, "term", "medium", where)
 
     def _leaf(
         self,
@@ -318,7 +352,9 @@ class ObservationReader:
         for kind, found, label, strong in _by_shape(value) if len(value) >= 6 else ():
             self._add(kind, found, label, _strength(strong), where)
             covered.append(patterns.digits_of(found))
-        self._general(value, where, " ".join(covered), field=key is not None)
+        field = key is not None
+        terms = field and cls not in ("name", "contact") and not _names_someone(key)
+        self._general(value, where, " ".join(covered), field=field, terms=terms)
 
     def _walk(
         self,
@@ -346,8 +382,19 @@ class ObservationReader:
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**5:
             self._leaf(key, inherited, str(value), step, tool, path, ancestry)
 
-    def read(self, text: str, step: int, tool: str) -> None:
-        """Parse one observation now (message ``step``, made by ``tool``)."""
+    def read(self, text: str, step: int, tool: str, echo: str = "") -> None:
+        """Parse one observation now (message ``step``, made by ``tool``). What ``echo``
+        (the arguments of the call it answers) already held is not new: a sent e-mail
+        shown back, a saved record repeated. Such a value is tainted from where it
+        first came, if anywhere; the echo brings in nothing."""
+        self._echo_flat = alnum(echo) if echo else ""
+        self._echo_words = frozenset(words(echo)) if echo else frozenset()
+        try:
+            self._read(text, step, tool)
+        finally:
+            self._echo_flat, self._echo_words = "", frozenset()
+
+    def _read(self, text: str, step: int, tool: str) -> None:
         data = _structured(text)
         if isinstance(data, dict | list):
             root = () if isinstance(data, dict) else (self._record_id(),)

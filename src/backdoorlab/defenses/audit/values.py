@@ -9,7 +9,15 @@ every string a tool returns yields:
   digit: codes, identifiers, reference and document numbers. Dates, times, amounts and
   version numbers are not tokens (they are everywhere and identify nothing);
 - *contents*: a text of at least `matching.CONTENT_MIN_WORDS` words (a message, a file,
-  an e-mail body), matched later by a run of its words.
+  an e-mail body), matched later by a run of its words;
+- *terms*: the capitalised words of a record's short field ("Spotify Premium", "Purchase
+  at Apple Store: iPhone 3GS" as a transaction's subject): what a record says about its
+  owner — the service they pay, the phone they bought — is data even as one common word.
+  Only from a field of a few words (a subject, a title, a name), never from prose (an
+  injected instruction's words are not the record's), and only words written with a
+  capital (``sent``, ``pending``, ``false`` are a status's values, the same in every
+  record); a term is ``medium``: alone it never leaves the default filter to a contact
+  or the operator (`recipients`), only to a stranger or the public.
 
 Specificity is an estimate of the bits a value carries — about 3.3 per digit, 4.7 per
 letter of a random-looking run, 2 per letter of a word-like run — and decides its
@@ -38,6 +46,24 @@ _COMMON = re.compile(
     r"|\d+[.,]\d{1,2}\b"
 )
 _RUN = re.compile(r"[A-Za-z]+|\d+")
+_TERM = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]*[A-Z][A-Za-z]*(?![A-Za-z0-9])")
+TERM_MAX_WORDS = 6
+# English function words a capital at a field's start can make look like a term; written
+# out rather than taken from a stop-word library (scikit-learn's list is the usual one,
+# and importing it costs seconds and a dependency for fifty words)
+_FUNCTION_WORDS = frozenset(
+    (
+        "about", "above", "after", "again", "against", "also", "among", "been", "before", "being",
+        "below", "between", "both", "could", "does", "doing", "down", "during", "each", "few",
+        "from", "further", "have", "having", "here", "hers", "herself", "himself", "into",
+        "itself", "just", "more", "most", "myself", "once", "only", "other", "ought", "ours",
+        "ourselves", "over", "same", "should", "some", "such", "than", "that", "their", "theirs",
+        "them", "themselves", "then", "there", "these", "they", "this", "those", "through",
+        "under", "until", "very", "were", "what", "when", "where", "which", "while", "whom", "why",
+        "will", "with", "would", "your", "yours", "yourself", "yourselves", "dear", "hello",
+        "thanks", "thank", "please", "regards", "none", "null", "true", "false",
+    )
+)  # fmt: skip
 _VOWELS = frozenset("aeiouy")
 MAX_TOKENS_PER_TEXT = 200
 
@@ -105,6 +131,18 @@ def field_value(text: str) -> tuple[str, Strength] | None:
         return None
     power = strength(sum(bits(t) for t in _RUN.findall(rest)))
     return ("field", power) if power != "weak" else None
+
+
+def terms(text: str) -> list[str]:
+    """The distinctive words of a short field value, lower-cased (module docstring)."""
+    if len(text) > 80 or "\n" in text or text.count(" ") >= TERM_MAX_WORDS or is_date(text):
+        return []
+    out: list[str] = []
+    for word in _TERM.findall(text):
+        lower = word.lower()
+        if len(word) >= 4 and lower not in _FUNCTION_WORDS and lower not in out:
+            out.append(lower)
+    return out
 
 
 def is_content(text: str) -> bool:
