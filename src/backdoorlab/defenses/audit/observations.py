@@ -27,61 +27,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from backdoorlab.defenses.audit import patterns, values
 from backdoorlab.defenses.audit.destinations import canonical
+from backdoorlab.defenses.audit.keys import (
+    KeyClass,
+    by_key,
+    classify_key,
+    digit_count,
+    names_someone,
+    says_card,
+)
 from backdoorlab.defenses.audit.matching import Needle, alnum, words
 from backdoorlab.defenses.audit.values import Strength
 from backdoorlab.leaks import Secret, SecretKind
-
-KeyClass = Literal["credential", "financial", "contact", "address", "name"]
-
-_CREDENTIAL_PARTS = (
-    "password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
-    "privatekey", "sessionid", "cookie", "bearer",
-)  # fmt: skip
-_CREDENTIAL_WORDS = frozenset({"pwd", "otp", "cvv", "cvc", "pin", "auth", "jwt"})
-_FINANCIAL_PARTS = (
-    "card", "iban", "account", "routing", "swift", "ssn", "socialsecurity", "taxid",
-    "passport", "license", "licence", "birth", "bankaccount",
-)  # fmt: skip
-_FINANCIAL_WORDS = frozenset({"pan", "acct", "dob", "tin", "bic", "nin", "nino"})
-_CONTACT_PARTS = (
-    "email", "phone", "mobile", "telephone", "participant", "attendee", "recipient",
-    "sender", "invitee", "member",
-)  # fmt: skip
-_CONTACT_WORDS = frozenset(
-    {"mail", "tel", "fax", "cell", "contact", "msisdn", "from", "to", "cc", "bcc", "organizer"}
-)
-_ADDRESS_PARTS = ("address", "street", "residence", "domicile")
-_ADDRESS_WORDS = frozenset({"addr", "line1", "line2"})
-_NAME_PARTS = (
-    "firstname", "lastname", "fullname", "surname", "givenname", "middlename",
-    "customername", "holdername", "cardholder", "legalname",
-)  # fmt: skip
-
-
-@lru_cache(maxsize=8192)
-def classify_key(key: str) -> KeyClass | None:
-    """What a JSON key says its value is, or None for an ordinary key."""
-    tokens = patterns.name_tokens(key)
-    flat = "".join(tokens)
-    if any(p in flat for p in _NAME_PARTS):
-        return "name"
-    if any(p in flat for p in _CREDENTIAL_PARTS) or _CREDENTIAL_WORDS.intersection(tokens):
-        return "credential"
-    if any(p in flat for p in _CONTACT_PARTS) or _CONTACT_WORDS.intersection(tokens):
-        return "contact"
-    if any(p in flat for p in _ADDRESS_PARTS) or _ADDRESS_WORDS.intersection(tokens):
-        return "address"
-    if any(p in flat for p in _FINANCIAL_PARTS) or _FINANCIAL_WORDS.intersection(tokens):
-        return "financial"
-    return None
-
 
 LABEL_CLASS = {
     "email": "personal", "phone": "personal", "address": "personal", "name": "personal",
@@ -144,66 +106,6 @@ class Tainted:
 
 
 _RANK = {"weak": 0, "medium": 1, "strong": 2}
-_DROP_DIGITS = str.maketrans("", "", "0123456789")
-
-
-def _digit_count(text: str) -> int:
-    return len(text) - len(text.translate(_DROP_DIGITS))
-
-
-@lru_cache(maxsize=8192)
-def _says_card(key: str | None) -> bool:
-    return key is not None and ("card" in key.lower() or "pan" in patterns.name_tokens(key))
-
-
-def _by_key(
-    cls: KeyClass, value: str, says_card: bool = False
-) -> tuple[SecretKind, str, bool] | None:
-    """(leak kind, label, strong) for a value under a key of class ``cls``, if it fits.
-
-    A card number is recognised by a key that says card, or else by the Luhn check.
-    """
-    value = value.strip()
-    ndigits = _digit_count(value)
-    if cls == "credential":
-        return ("text", "credential", True) if len(value) >= 6 else None
-    if cls == "financial":
-        if patterns.IBAN.fullmatch(value.upper().replace(" ", "")):
-            return ("text", "iban", True)  # before the card check: an IBAN may pass Luhn
-        digits = patterns.digits_of(value)
-        cardlike = 12 <= len(digits) <= 19 and ndigits >= len(value) - 6
-        if cardlike and (says_card or patterns.luhn_ok(digits)):
-            return ("card", "card", True)
-        if ndigits >= 6 and any(ch.isalpha() for ch in value.replace(" ", "")):
-            return ("text", "identifier", True)  # a passport or licence number: as written
-        if ndigits >= 6:
-            return ("phone", "account", True)  # digit-run matching, separators ignored
-        return None
-    if cls == "contact":
-        if patterns.whole_email(value):
-            return ("email", "email", True)
-        if ndigits >= 7 and not values.is_date(value):  # "from: 2024-05-14" is no phone
-            return ("phone", "phone", True)
-        return None
-    if cls == "address":
-        return ("address", "address", True) if ndigits and len(value) >= 8 else None
-    return ("name", "name", False) if len(value) >= 6 else None
-
-
-_PERSON_KEY_WORDS = frozenset(
-    (
-        "name", "names", "by", "author", "owner", "assignee", "manager", "user", "username",
-        "employee", "person", "people", "guest", "passenger", "traveler", "traveller",
-        "patient", "customer", "client", "signer", "signature",
-    )
-)  # fmt: skip
-
-
-@lru_cache(maxsize=8192)
-def _names_someone(key: str | None) -> bool:
-    """A key that says its value is a name or a person ("displayName", "created_by"):
-    a person's name alone stays weak, so such a field yields no terms (`values.terms`)."""
-    return key is not None and not _PERSON_KEY_WORDS.isdisjoint(patterns.name_tokens(key))
 
 
 def _strength(strong: bool) -> Strength:
@@ -215,7 +117,7 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
     found: list[tuple[SecretKind, str, str, bool]] = []
     if "@" in text:
         found += [("email", e, "email", True) for e in patterns.EMAIL.findall(text)]
-    ndigits = _digit_count(text)
+    ndigits = digit_count(text)
     if not ndigits:
         return found
     if ndigits >= 9:
@@ -338,7 +240,7 @@ class ObservationReader:
         cls = (classify_key(key) if key else None) or inherited
         where = (step, tool, path or None, ancestry)
         if cls is not None:
-            keyed = _by_key(cls, value, _says_card(key))
+            keyed = by_key(cls, value, says_card(key))
             if keyed is not None:
                 self._add(keyed[0], value, keyed[1], _strength(keyed[2]), where)
                 if cls == "contact" and ancestry:
@@ -353,7 +255,7 @@ class ObservationReader:
             self._add(kind, found, label, _strength(strong), where)
             covered.append(patterns.digits_of(found))
         field = key is not None
-        terms = field and cls not in ("name", "contact") and not _names_someone(key)
+        terms = field and cls not in ("name", "contact") and not names_someone(key)
         self._general(value, where, " ".join(covered), field=field, terms=terms)
 
     def _walk(

@@ -36,7 +36,8 @@ from typing import Literal
 
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.findings import Severity
-from backdoorlab.defenses.audit.observations import PERSON_BOUND, Tainted, classify_key
+from backdoorlab.defenses.audit.keys import classify_key
+from backdoorlab.defenses.audit.observations import PERSON_BOUND, Tainted
 from backdoorlab.defenses.audit.sinks import CallDestination
 
 Recipient = Literal["user", "contact", "operator", "public", "third_party"]

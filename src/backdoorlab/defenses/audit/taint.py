@@ -40,13 +40,7 @@ from backdoorlab.defenses.audit.observations import (
     ObservationReader,
     Tainted,
 )
-from backdoorlab.defenses.audit.recipients import (
-    Recipient,
-    asked,
-    document,
-    recipient,
-    severity,
-)
+from backdoorlab.defenses.audit.recipients import Recipient, asked, document, recipient, severity
 from backdoorlab.defenses.audit.sinks import CallDestination, SinkCall, SinkResolver, leaves
 from backdoorlab.traces import FunctionCall, Message
 

@@ -1,0 +1,120 @@
+"""What a record's field names say its values are: a credential, a financial or identity
+number, a contact, an address, a name — and whether a field holds a person.
+
+Read by `observations` (which values of a tool result are secrets, and of what kind) and
+`recipients` (whether a value is a document the user must have named).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from backdoorlab.defenses.audit import patterns, values
+from backdoorlab.leaks import SecretKind
+
+KeyClass = Literal["credential", "financial", "contact", "address", "name"]
+
+_CREDENTIAL_PARTS = (
+    "password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
+    "privatekey", "sessionid", "cookie", "bearer",
+)  # fmt: skip
+_CREDENTIAL_WORDS = frozenset({"pwd", "otp", "cvv", "cvc", "pin", "auth", "jwt"})
+_FINANCIAL_PARTS = (
+    "card", "iban", "account", "routing", "swift", "ssn", "socialsecurity", "taxid",
+    "passport", "license", "licence", "birth", "bankaccount",
+)  # fmt: skip
+_FINANCIAL_WORDS = frozenset({"pan", "acct", "dob", "tin", "bic", "nin", "nino"})
+_CONTACT_PARTS = (
+    "email", "phone", "mobile", "telephone", "participant", "attendee", "recipient",
+    "sender", "invitee", "member",
+)  # fmt: skip
+_CONTACT_WORDS = frozenset(
+    {"mail", "tel", "fax", "cell", "contact", "msisdn", "from", "to", "cc", "bcc", "organizer"}
+)
+_ADDRESS_PARTS = ("address", "street", "residence", "domicile")
+_ADDRESS_WORDS = frozenset({"addr", "line1", "line2"})
+_NAME_PARTS = (
+    "firstname", "lastname", "fullname", "surname", "givenname", "middlename",
+    "customername", "holdername", "cardholder", "legalname",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=8192)
+def classify_key(key: str) -> KeyClass | None:
+    """What a JSON key says its value is, or None for an ordinary key."""
+    tokens = patterns.name_tokens(key)
+    flat = "".join(tokens)
+    if any(p in flat for p in _NAME_PARTS):
+        return "name"
+    if any(p in flat for p in _CREDENTIAL_PARTS) or _CREDENTIAL_WORDS.intersection(tokens):
+        return "credential"
+    if any(p in flat for p in _CONTACT_PARTS) or _CONTACT_WORDS.intersection(tokens):
+        return "contact"
+    if any(p in flat for p in _ADDRESS_PARTS) or _ADDRESS_WORDS.intersection(tokens):
+        return "address"
+    if any(p in flat for p in _FINANCIAL_PARTS) or _FINANCIAL_WORDS.intersection(tokens):
+        return "financial"
+    return None
+
+
+_DROP_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def digit_count(text: str) -> int:
+    return len(text) - len(text.translate(_DROP_DIGITS))
+
+
+@lru_cache(maxsize=8192)
+def says_card(key: str | None) -> bool:
+    return key is not None and ("card" in key.lower() or "pan" in patterns.name_tokens(key))
+
+
+def by_key(
+    cls: KeyClass, value: str, says_card: bool = False
+) -> tuple[SecretKind, str, bool] | None:
+    """(leak kind, label, strong) for a value under a key of class ``cls``, if it fits.
+
+    A card number is recognised by a key that says card, or else by the Luhn check.
+    """
+    value = value.strip()
+    ndigits = digit_count(value)
+    if cls == "credential":
+        return ("text", "credential", True) if len(value) >= 6 else None
+    if cls == "financial":
+        if patterns.IBAN.fullmatch(value.upper().replace(" ", "")):
+            return ("text", "iban", True)  # before the card check: an IBAN may pass Luhn
+        digits = patterns.digits_of(value)
+        cardlike = 12 <= len(digits) <= 19 and ndigits >= len(value) - 6
+        if cardlike and (says_card or patterns.luhn_ok(digits)):
+            return ("card", "card", True)
+        if ndigits >= 6 and any(ch.isalpha() for ch in value.replace(" ", "")):
+            return ("text", "identifier", True)  # a passport or licence number: as written
+        if ndigits >= 6:
+            return ("phone", "account", True)  # digit-run matching, separators ignored
+        return None
+    if cls == "contact":
+        if patterns.whole_email(value):
+            return ("email", "email", True)
+        if ndigits >= 7 and not values.is_date(value):  # "from: 2024-05-14" is no phone
+            return ("phone", "phone", True)
+        return None
+    if cls == "address":
+        return ("address", "address", True) if ndigits and len(value) >= 8 else None
+    return ("name", "name", False) if len(value) >= 6 else None
+
+
+_PERSON_KEY_WORDS = frozenset(
+    (
+        "name", "names", "by", "author", "owner", "assignee", "manager", "user", "username",
+        "employee", "person", "people", "guest", "passenger", "traveler", "traveller",
+        "patient", "customer", "client", "signer", "signature",
+    )
+)  # fmt: skip
+
+
+@lru_cache(maxsize=8192)
+def names_someone(key: str | None) -> bool:
+    """A key that says its value is a name or a person ("displayName", "created_by"):
+    a person's name alone stays weak, so such a field yields no terms (`values.terms`)."""
+    return key is not None and not _PERSON_KEY_WORDS.isdisjoint(patterns.name_tokens(key))
