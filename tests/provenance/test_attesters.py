@@ -171,3 +171,28 @@ def test_sign_key_refusals_come_before_the_audit(tmp_path: Path, keys, monkeypat
         code, out = cli(monkeypatch, capsys, "audit", *args, "-o", str(tmp_path / "r.json"))
         assert code == 2 and len(out.strip().splitlines()) == 1 and expected in out, out
         assert not (tmp_path / "r.json").exists()
+
+
+def test_a_key_on_another_curve_is_refused_in_one_line(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = tmp_path / "k1.pem"
+    key.write_bytes(ec.generate_private_key(ec.SECP256K1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption()))  # fmt: skip
+    data = write_dataset(tmp_path / "d.jsonl")
+    with pytest.raises(BackdoorlabError, match="k1.pem: EC curve secp256k1 not supported"):
+        attest(data, "audit", "pass", key=key)
+
+
+def test_the_reports_lineage_table_reads_a_signed_statement(tmp_path: Path, keys) -> None:
+    from backdoorlab.provenance.lineage import read_document
+    from backdoorlab.report.lineage import lineage_rows
+
+    data = write_dataset(tmp_path / "d.jsonl")
+    write_lineage(data, "collect", config={"n": 5})
+    sign(data, keys["trusted"][0])
+    (row,) = lineage_rows([("d.jsonl.intoto.json", read_document(lineage_path(data)))])
+    assert row.kind == "collect (signed, DSSE)" and row.subjects == "d.jsonl"
+    assert json.loads(row.text)["predicate"]["buildDefinition"]["externalParameters"]["kind"]

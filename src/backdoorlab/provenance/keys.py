@@ -16,6 +16,8 @@ from typing import Any
 from backdoorlab.errors import BackdoorlabError
 
 MAKE_KEY = "openssl ecparam -genkey -name prime256v1 -noout -out private.pem"
+CURVES = ("secp256r1", "secp384r1", "secp521r1")
+"""The curves model-signing and securesystemslib's DSSE both sign with (P-256/384/521)."""
 
 
 class KeyFileError(BackdoorlabError):
@@ -30,6 +32,7 @@ def load_private_key(path: Path) -> Any:
     key = _load(path, lambda data: load_pem_private_key(data, password=None))
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise KeyFileError(f"{path}: not an EC private key (make one: {MAKE_KEY})")
+    _check_curve(path, key.curve.name)
     return key
 
 
@@ -41,7 +44,13 @@ def load_public_key(path: Path) -> Any:
     key = _load(path, load_pem_public_key)
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise KeyFileError(f"{path}: not an EC public key (openssl ec -in private.pem -pubout)")
+    _check_curve(path, key.curve.name)
     return key
+
+
+def _check_curve(path: Path, curve: str) -> None:
+    if curve not in CURVES:
+        raise KeyFileError(f"{path}: EC curve {curve} not supported (use P-256: {MAKE_KEY})")
 
 
 def _load(path: Path, parse: Callable[[bytes], Any]) -> Any:

@@ -8,6 +8,10 @@ Its provenance sits next to it, so copying the artifact with its sidecars carrie
   (verdicts: audit, scan);
 - a file ``F``: ``F.intoto.json``, ``F.sig`` and ``F.<kind>.intoto.json`` beside it.
 
+A Statement file (a lineage, a verdict) is a bare in-toto Statement, or a DSSE envelope
+around one when someone signed it (`envelope`): a verdict by its attester, a file's
+lineage by the file's signer.
+
 The signature covers every file of a directory except itself and the attestations, so the
 lineage Statement is signed with the model while a later scan can attach its verdict
 without breaking the publisher's signature (the verdict binds to the content by digest

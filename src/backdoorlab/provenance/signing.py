@@ -4,9 +4,9 @@ A model directory, a run directory and a single file (a dataset, a report) are a
 the same way: model-signing hashes the file(s), puts the manifest in an in-toto payload and
 signs it as a DSSE envelope inside a Sigstore bundle (`layout.signature_path`). Key-based
 signing (EC P-256/384/521 PEM keys, as ``openssl ecparam -genkey -name prime256v1`` makes
-them) and certificate signing need no network; Sigstore keyless signing does, and is left
-to model-signing's own CLI (``model_signing sign sigstore``), whose bundles verify here too
-through its API when a network exists.
+them) and certificate signing need no network; Sigstore keyless signing does (`keyless`).
+A file's lineage sits outside the file's signature, so signing a file signs its lineage
+too, as a DSSE envelope with the same key, and verifying the file checks it.
 
 Verification names what differs. model-signing says only "Signature mismatch" with a
 free-text list; once its cryptographic check has passed, the signed manifest (the DSSE

@@ -27,8 +27,11 @@ class LineageRow:
 
 def lineage_rows(records: list[tuple[str, dict[str, Any]]]) -> list[LineageRow]:
     """A row per record, in file-name order; fields a record lacks are left empty."""
+    from backdoorlab.provenance.envelope import is_envelope, payload
+
     rows = []
-    for name, record in sorted(records, key=lambda item: item[0]):
+    for name, stored in sorted(records, key=lambda item: item[0]):
+        record = (payload(stored) or {}) if is_envelope(stored) else stored  # signed: its Statement
         predicate = record.get("predicate") if isinstance(record.get("predicate"), dict) else {}
         build = _dict(predicate.get("buildDefinition"))
         run = _dict(predicate.get("runDetails"))
@@ -47,7 +50,7 @@ def lineage_rows(records: list[tuple[str, dict[str, Any]]]) -> list[LineageRow]:
         rows.append(
             LineageRow(
                 name=name,
-                kind=str(kind or ""),
+                kind=str(kind or "") + (" (signed, DSSE)" if record is not stored else ""),
                 subjects=shown,
                 inputs=inputs,
                 finished=str(_dict(run.get("metadata")).get("finishedOn", "")),
