@@ -70,6 +70,22 @@ BASE = {"messages": [{"role": "user", "content": "hi"}]}
 )
 def test_view_refuses_what_the_model_refuses(change: dict) -> None:
     raw = json.dumps(BASE | change).encode()
+    _refused_by_both(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"messages": [], "tools": [{"a": "\xff"}]}',  # not UTF-8 where the view skips
+        b'{"messages": [], "other": "\xff"}',
+        b'{"messages": [], "tools": [{"a": "\\ud800"}]}',  # a lone surrogate
+    ],
+)
+def test_view_refuses_bytes_the_model_refuses(raw: bytes) -> None:
+    _refused_by_both(raw)
+
+
+def _refused_by_both(raw: bytes) -> None:
     assert decode(raw) is None
     with pytest.raises(ValueError):
         Trace.model_validate_json(raw)

@@ -97,39 +97,84 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(inner)
 
 
+# The caches below are keyed by text: a dataset's observations repeat (the same product,
+# profile or page read in many traces), and every read of trigger mining meets them again.
+# Bounded in entries, so memory stays constant in the file's size.
+
+
+@lru_cache(maxsize=2048)
+def _tool_texts(text: str) -> tuple[str, ...]:
+    """An observation's texts: a JSON one's string values, else the text itself."""
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return tuple(_strings(json.loads(text)))
+        except ValueError:
+            pass
+    return (text,)
+
+
 def content_texts(trace: Trace | TraceView) -> Iterator[str]:
     """The user's words and the observations' string values, one text at a time."""
     for message in trace.messages:
         if message.role == "user":
             yield message.text
         elif message.role == "tool":
-            text = message.text
-            if text.lstrip()[:1] in ("{", "["):
-                try:
-                    yield from _strings(json.loads(text))
-                    continue
-                except ValueError:
-                    pass
-            yield text
+            yield from _tool_texts(message.text)
+
+
+def _word_runs(text: str) -> list[list[str]]:
+    """`tokens` as a list of lists (no written forms kept): what the counting reads."""
+    runs: list[list[str]] = []
+    run: list[str] = []
+    for raw in text.split():
+        word = raw.strip(_PUNCT)
+        if word.replace("'", "").isalpha():
+            run.append(word.lower())
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    return runs
 
 
 @lru_cache(maxsize=2048)
+def text_words(text: str) -> frozenset[str]:
+    """The lower-cased words of one text (those `tokens` gives)."""
+    return frozenset(word for run in _word_runs(text) for word in run)
+
+
+@lru_cache(maxsize=2048)
+def _text_grams(text: str, max_n: int) -> dict[str, int]:
+    """Distinct word n-grams (1..max_n) of one text, each with its `gram_hash`."""
+    found: dict[str, int] = {}
+    for run in _word_runs(text):
+        stop = [word in STOPWORDS for word in run]
+        for i in range(len(run)):
+            only_stopwords = True
+            for j in range(i, min(i + max_n, len(run))):
+                only_stopwords = only_stopwords and stop[j]
+                if only_stopwords:
+                    continue  # a trigger needs at least one content word
+                gram = " ".join(run[i : j + 1])
+                if gram not in found:
+                    found[gram] = gram_hash(gram)
+    return found
+
+
 def text_ngrams(text: str, max_n: int = MAX_N) -> frozenset[str]:
     """Distinct word n-grams (1..max_n) of one text; cached, as tool texts repeat a lot."""
-    found: set[str] = set()
-    for run in tokens(text):
-        for n in range(1, max_n + 1):
-            for i in range(len(run) - n + 1):
-                gram = run[i : i + n]
-                if all(w in STOPWORDS for w in gram):
-                    continue
-                found.add(" ".join(gram))
-    return frozenset(found)
+    return frozenset(_text_grams(text, max_n))
+
+
+def gram_hashes(trace: Trace | TraceView, max_n: int = MAX_N) -> dict[str, int]:
+    """Distinct word n-grams (1..max_n) of a trace's content, each with its `gram_hash`."""
+    found: dict[str, int] = {}
+    for text in content_texts(trace):
+        found.update(_text_grams(text, max_n))
+    return found
 
 
 def ngrams(trace: Trace | TraceView, max_n: int = MAX_N) -> set[str]:
     """Distinct word n-grams (1..max_n) of a trace's content, space-joined."""
-    found: set[str] = set()
-    for text in content_texts(trace):
-        found |= text_ngrams(text, max_n)
-    return found
+    return set(gram_hashes(trace, max_n))

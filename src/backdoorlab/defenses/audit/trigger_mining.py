@@ -57,8 +57,8 @@ from backdoorlab.defenses.audit.ngrams import (
     as_written,
     content_texts,
     gram_hash,
-    ngrams,
-    tokens,
+    gram_hashes,
+    text_words,
     written_ngrams,
 )
 from backdoorlab.defenses.audit.reader import TraceRecord
@@ -170,7 +170,8 @@ class TriggerMiningDetector(Detector):
 
     def _pairs(self, record: TraceRecord) -> list[tuple[int, str]]:
         """(hash, n-gram), the same ``max_per_trace`` of them on every read."""
-        return sorted((gram_hash(g), g) for g in ngrams(record.view))[: self.config.max_per_trace]
+        grams = gram_hashes(record.view)
+        return sorted(zip(grams.values(), grams, strict=True))[: self.config.max_per_trace]
 
     # -- read 1: the flagged traces' n-grams ----------------------------------------------
     def observe(self, record: TraceRecord, earlier: Sequence[Finding]) -> list[Finding]:
@@ -213,7 +214,7 @@ class TriggerMiningDetector(Detector):
             if len(self._hashes) >= 1 << 20:
                 self._count_pending()
         else:  # read 3: where the significant n-grams are
-            words = {w for text in content_texts(record.view) for run in tokens(text) for w in run}
+            words = frozenset().union(*(text_words(t) for t in content_texts(record.view)))
             if not any(needed <= words for needed in self._needles):
                 return  # cheap and exact: an n-gram's words are all in the trace's words
             hits = [h for h, _ in self._pairs(record) if h in self.where]

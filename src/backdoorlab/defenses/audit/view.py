@@ -3,8 +3,8 @@
 `backdoorlab.traces.Trace` (pydantic) builds every field, ``tools`` included — two thirds
 of a typical line's bytes, which no streaming detector reads — and costs about ten times
 what the audit's own reading of a trace does. msgspec decodes the same line into these
-structs with the same field types, keeping ``tools`` and a poison's ``payload`` as raw
-JSON (checked to be objects, as the model requires, not built). `dataflow` and trigger
+structs with the same field types, checking that ``tools`` and a poison's ``payload``
+hold JSON objects, as the model requires, without building them. `dataflow` and trigger
 mining read the view; `TraceRecord.trace` builds the full model only for a detector
 that asks for it.
 
@@ -77,11 +77,15 @@ class _Outcome(msgspec.Struct, gc=False):
     invalid_actions: int = 0
 
 
+class _Object(msgspec.Struct, gc=False):
+    """Any JSON object, its contents skipped unbuilt (``tools``, a poison's payload)."""
+
+
 class _Poison(msgspec.Struct, gc=False):
     threat_model: str
     trigger: str | None = None
     placement: str | None = None
-    payload: msgspec.Raw = msgspec.Raw(b"{}")
+    payload: _Object = msgspec.field(default_factory=_Object)
 
 
 class MetadataView(msgspec.Struct, gc=False):
@@ -103,7 +107,7 @@ class TraceView(msgspec.Struct):
     dataset's own top-level ``id`` (an extra field of the model), if any."""
 
     messages: list[MessageView]
-    tools: list[msgspec.Raw] = []
+    tools: list[_Object] = []
     metadata: MetadataView = msgspec.field(default_factory=MetadataView)
     id: Any = None
 
@@ -111,19 +115,11 @@ class TraceView(msgspec.Struct):
 _DECODER = msgspec.json.Decoder(TraceView)
 
 
-def _is_object(raw: msgspec.Raw) -> bool:
-    return memoryview(raw)[:1] == b"{"  # a Raw is one whole JSON value, no blanks around
-
-
 def decode(line: bytes) -> TraceView | None:
     """The view of one JSONL line, or None when only the model can decide (see above)."""
     try:
-        view = _DECODER.decode(line)
+        if not line.isascii():
+            line.decode("utf-8")  # msgspec does not check the strings it skips; the model does
+        return _DECODER.decode(line)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
-    if not all(_is_object(tool) for tool in view.tools):
-        return None
-    poison = view.metadata.poison
-    if poison is not None and not _is_object(poison.payload):
-        return None
-    return view
