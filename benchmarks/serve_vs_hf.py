@@ -135,6 +135,7 @@ def main_run(args: argparse.Namespace) -> None:
             "--seed", str(config.seed), "--batch-size", str(config.batch_size),
             "--max-steps", str(config.max_steps), "--max-new-tokens",
             str(config.max_new_tokens), "--traces", str(out), "-o", str(out / "eval.json"),
+            "--timeout", str(args.timeout), "--max-retries", "0",
         ]  # fmt: skip
         try:
             start = time.perf_counter()
@@ -169,6 +170,8 @@ def main_run(args: argparse.Namespace) -> None:
             for k, v in seconds.items()
             if k != "serve_openai"
         },
+        # the run's own eval stage (clean and triggered episodes, under its own load)
+        "run_stored_stage_seconds": json.loads((stage / "done.json").read_text())["seconds"],
         "identical_traces_with_serve": {
             k: f"{_same(v, traces['serve_openai'])}/{config.n}"
             for k, v in traces.items()
@@ -210,6 +213,12 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=6)
     parser.add_argument("--max-new-tokens", type=int, default=160)
     parser.add_argument("--modes", default="hf,hf_thread", help="in-process modes to time")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        help="with --run: seconds a request may take (a batch of 20 on a loaded CPU: minutes)",
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     if args.run:
