@@ -10,10 +10,15 @@ trigger-mining meets, not the per-trace state any detector keeps), and runs
 in a child process, sampling the child's peak resident memory (``VmHWM``).
 Constant memory shows as the same peak for every size; a detector that keeps
 per-trace state shows as a slope, reported in bytes per trace. Traces/s subtract the
-command's start-up (imports), measured on a 10-trace file.
+command's start-up (imports), measured on a 10-trace file; so do traces per CPU second
+(the child's user + system time, ``wait4``), the figure a loaded machine inflates least.
+Each row prints its ratio to the target (`TARGETS`: 20,000 traces/s for ``dataflow``,
+5,000 with trigger mining). ``--baseline-src DIR`` audits every file a second time with
+``PYTHONPATH=DIR`` (another checkout's ``src``), side by side in the same run (up to
+``--baseline-up-to`` traces).
 
     .venv/bin/python benchmarks/audit_scale.py [--pool 10000] [--sizes 10000,100000,1000000]
-        [--detector-sets "dataflow;dataflow,trigger-mining"]
+        [--detector-sets "dataflow;dataflow,trigger-mining"] [--baseline-src DIR]
         [--out benchmarks/results/audit_scale.json]
 """
 
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -37,6 +43,7 @@ from backdoorlab.traces import atomic_writer, write_traces
 
 CHUNK = 1000
 RATE = 0.05
+TARGETS = {"dataflow": 20_000, "dataflow,trigger-mining": 5_000}
 
 
 def build_pool(path: Path, size: int, work: Path) -> None:
@@ -74,8 +81,9 @@ def peak_rss_kib(pid: int) -> int | None:
     return None
 
 
-def audit(path: Path, detectors: str, work: Path) -> dict[str, float]:
-    """Run the CLI in a child; its wall time and peak RSS.
+def audit(path: Path, detectors: str, work: Path, src: str | None = None) -> dict[str, float]:
+    """Run the CLI in a child (with ``PYTHONPATH=src`` when given); its wall time, CPU
+    time and peak RSS.
 
     The peak is the child's ``VmHWM``, sampled every 20 ms until it exits. Not
     ``wait4``'s ``ru_maxrss``: a child started by fork/vfork + exec inherits its
@@ -86,16 +94,24 @@ def audit(path: Path, detectors: str, work: Path) -> dict[str, float]:
     argv = [str(cli), "audit", str(path), "--detectors", detectors]
     argv += ["-o", str(work / "report.json"), "--filter", str(work / "kept.jsonl")]
     argv += ["--fail-on", "none"]  # findings are expected: 5% of the traces are poisoned
+    env = dict(os.environ, PYTHONPATH=src) if src else None
     start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     peak = 0
-    while child.poll() is None:
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
         peak = max(peak, peak_rss_kib(child.pid) or 0)
         time.sleep(0.02)
     seconds = time.perf_counter() - start
-    if child.returncode != 0:
-        raise SystemExit(f"audit exited with {child.returncode}: {' '.join(argv)}")
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 1024, 1)}
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"audit exited with {status}: {' '.join(argv)}")
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mib": round(peak / 1024, 1),
+    }
 
 
 def main() -> None:
@@ -107,8 +123,13 @@ def main() -> None:
         default="dataflow;dataflow,trigger-mining",
         help="';'-separated --detectors values, each audited on every size",
     )
+    parser.add_argument("--baseline-src", help="another checkout's src, audited alongside")
+    parser.add_argument(
+        "--baseline-up-to", type=int, default=None, help="audit the baseline up to this size"
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/audit_scale.json"))
     args = parser.parse_args()
+    codes = {"this": None} | ({"baseline": args.baseline_src} if args.baseline_src else {})
     sizes = sorted(int(s) for s in args.sizes.split(","))
     sets = args.detector_sets.split(";")
     rows = []
@@ -117,21 +138,37 @@ def main() -> None:
         pool = work / "pool.jsonl"
         build_pool(pool, args.pool, work)
         repeat(pool, work / "tiny.jsonl", 10)
-        startup = {d: audit(work / "tiny.jsonl", d, work)["seconds"] for d in sets}
+        startup = {
+            (code, d): audit(work / "tiny.jsonl", d, work, src)
+            for code, src in codes.items()
+            for d in sets
+        }
         for size in sizes:
             path = work / f"traces-{size}.jsonl"
             repeat(pool, path, size)
             for detectors in sets:
-                mib = round(path.stat().st_size / 2**20, 1)
-                row = {"traces": size, "detectors": detectors, "mib_on_disk": mib}
-                row |= audit(path, detectors, work)
-                row["traces_per_s"] = round(size / max(row["seconds"] - startup[detectors], 1e-3))
-                rows.append(row)
-                print(json.dumps(row))
+                for code, src in codes.items():
+                    if code == "baseline" and size > (args.baseline_up_to or size):
+                        continue
+                    mib = round(path.stat().st_size / 2**20, 1)
+                    row = {"code": code, "traces": size, "detectors": detectors}
+                    row |= {"mib_on_disk": mib, "load_1min": round(os.getloadavg()[0], 2)}
+                    row |= audit(path, detectors, work, src)
+                    first = startup[code, detectors]
+                    wall = max(row["seconds"] - first["seconds"], 1e-3)
+                    cpu = max(row["cpu_seconds"] - first["cpu_seconds"], 1e-3)
+                    row["traces_per_s"] = round(size / wall)
+                    row["traces_per_cpu_s"] = round(size / cpu)
+                    target = TARGETS.get(detectors)
+                    if target:
+                        row["vs_target"] = round(row["traces_per_s"] / target, 2)
+                        row["cpu_vs_target"] = round(row["traces_per_cpu_s"] / target, 2)
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
             path.unlink()
     slopes = {}
     for detectors in sets:
-        mine = [r for r in rows if r["detectors"] == detectors]
+        mine = [r for r in rows if r["detectors"] == detectors and r["code"] == "this"]
         if len(mine) >= 2:
             first, last = mine[0], mine[-1]
             grow = (last["peak_rss_mib"] - first["peak_rss_mib"]) * 2**20
@@ -139,7 +176,10 @@ def main() -> None:
     result = {
         "rate": RATE,
         "pool": args.pool,
-        "startup_seconds": startup,
+        "cpus": os.cpu_count(),
+        "targets_traces_per_s": TARGETS,
+        "baseline_src": args.baseline_src,
+        "startup": {f"{code} {d}": v for (code, d), v in startup.items()},
         "rows": rows,
         "rss_bytes_per_extra_trace": slopes,
     }
