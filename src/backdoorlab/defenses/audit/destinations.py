@@ -47,7 +47,7 @@ def contacts_in_text(text: str) -> set[str]:
         found.update(canonical(e, "email") for e in patterns.EMAIL.findall(text))
     if "://" in text:
         found.update(canonical(u.rstrip(".,;)"), "url") for u in patterns.URL.findall(text))
-    if "." in text:  # a host written without a scheme ("post it on www.site.com")
+    if patterns.may_hold_domain(text):  # a host without a scheme ("on www.site.com")
         for match in patterns.DOMAIN.finditer(text):
             before = text[match.start() - 1] if match.start() else " "
             if not (before.isalnum() or before in "@/:.-_"):

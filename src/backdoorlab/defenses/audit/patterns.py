@@ -38,11 +38,28 @@ STREET = re.compile(
 LONG_DIGITS = re.compile(r"(?<![\w.])\d{9,}(?![\w.])")
 DIGIT = re.compile(r"\d")
 # a host written without a scheme: "www.site-234.com/random", "evil.test/p"
+TLDS = (
+    "com", "org", "net", "io", "co", "info", "biz", "xyz", "dev", "app", "me", "us", "uk",
+    "de", "fr", "ru", "cn", "site", "online", "test", "example",
+)  # fmt: skip
 DOMAIN = re.compile(
-    r"(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:com|org|net|io|co|info|biz|xyz|"
-    r"dev|app|me|us|uk|de|fr|ru|cn|site|online|test|example)(?::\d+)?(?:/[^\s\"'<>]*)?",
+    r"(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:" + "|".join(TLDS) + r")"
+    r"(?::\d+)?(?:/[^\s\"'<>]*)?",
     re.IGNORECASE,
 )
+_DOT_TLDS = tuple("." + tld for tld in TLDS)
+
+
+def may_hold_domain(text: str) -> bool:
+    """False only when `DOMAIN` cannot match ``text`` (no ".tld" in it): a substring test
+    that spares the expression on most texts. Not for non-ASCII text, where the
+    expression's case-folding also matches letters like "ſ" and "K" (Kelvin)."""
+    if not text.isascii():
+        return True
+    lower = text.lower()
+    return any(tld in lower for tld in _DOT_TLDS)
+
+
 _KEY_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
