@@ -130,9 +130,13 @@ def evaluate_command(
             "calls_blocked": sum(d.blocked for d in guarded.decisions),
         }
         if traces is not None:  # every decision with its evidence, beside the traces
+            from backdoorlab.defenses.guard.ledger import Ledger
+
             with atomic_writer(traces / "guard.jsonl") as handle:
+                ledger = Ledger(handle)  # a hash chain; its head goes in the metrics
                 for decision in guarded.decisions:
-                    handle.write(json.dumps(decision.to_dict(), ensure_ascii=False) + "\n")
+                    ledger.write(decision.to_dict())
+            report["guard"]["log_head"] = ledger.head
     if output is not None:
         with atomic_writer(output) as handle:
             json.dump(report, handle, indent=2)

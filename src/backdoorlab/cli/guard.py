@@ -1,4 +1,5 @@
-"""guard: the run-time guard's offline command — replay recorded traces through it."""
+"""guard: the run-time guard's offline commands — replay recorded traces through it, and
+verify a decision log's hash chain."""
 
 from __future__ import annotations
 
@@ -45,3 +46,22 @@ def replay_command(
             total += 1
             blocked += line["blocked"]
     results_console(output).print(f"{blocked} of {total} traces would be blocked")
+
+
+@guard_app.command("verify")
+def verify_command(
+    log: Annotated[
+        Path,
+        typer.Argument(help="A decision log (eval's guard.jsonl, serve's --guard-log)."),
+    ],
+    head: Annotated[
+        str | None,
+        typer.Option(help="The hash the log must end at (eval's metrics: guard.log_head)."),
+    ] = None,
+) -> None:
+    """Check a decision log's hash chain: no decision edited, removed, added or moved."""
+    from backdoorlab.defenses.guard.ledger import verify
+
+    check_paths(inputs=[log])
+    count, last = verify(log, head)
+    results_console().print(f"{count} decisions, chain intact, head {last}")

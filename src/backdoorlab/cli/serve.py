@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -96,11 +95,16 @@ def serve(
 
             log = None
             if guard_log is not None:
-                # a log that grows while the server runs: appended line by line, not atomic
+                from backdoorlab.defenses.guard.ledger import Ledger, last_hash
+
+                # a log that grows while the server runs: appended line by line, not atomic;
+                # a hash chain continued from the file's last line (`guard verify` checks it)
+                prev = last_hash(guard_log)
                 handle = stack.enter_context(open(guard_log, "a", encoding="utf-8", buffering=1))
+                ledger = Ledger(handle, prev)
 
                 def log(decision: Any) -> None:
-                    handle.write(json.dumps(decision.to_dict(), ensure_ascii=False) + "\n")
+                    ledger.write(decision.to_dict())
 
             on_reply = guard_reply(Guard(guard_config, log=log))
         with console.status(plain(f"loading {model}")):

@@ -225,3 +225,7 @@ def test_eval_with_a_guard_reports_guarded_metrics_and_logs_decisions(tmp_path):
     logged = [json.loads(line) for line in (traces / "guard.jsonl").read_text().splitlines()]
     assert len(logged) == report["guard"]["calls_screened"] > 0
     assert report["policy"] == "oracle+guard"
+    # the log is a hash chain ending at the head the metrics record
+    head = report["guard"]["log_head"]
+    ok = runner.invoke(app, ["guard", "verify", str(traces / "guard.jsonl"), "--head", head])
+    assert ok.exit_code == 0 and f"{len(logged)} decisions, chain intact" in ok.output
