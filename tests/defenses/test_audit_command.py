@@ -122,3 +122,10 @@ def test_malformed_input_names_file_and_line(tmp_path, bad, message):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(TraceFormatError, match="no such file"):
         run(tmp_path / "absent.jsonl")
+
+
+def test_default_detectors_without_importing_the_model_loading_ones():
+    from backdoorlab.defenses.audit.registry import _MODEL_LOADING, DETECTORS, default_detectors
+
+    assert {name for name, cls in DETECTORS.items() if not cls.default} == _MODEL_LOADING
+    assert default_detectors() == [name for name, cls in DETECTORS.items() if cls.default]
