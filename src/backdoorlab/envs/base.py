@@ -11,6 +11,10 @@ string — an unknown tool or bad arguments give an error string, as a real API
 would, never an exception into the rollout — and `check(task, state, answer)` judges
 success from the final state. `spawn()` makes another instance sharing the (immutable)
 world, so a batched rollout runs many episodes side by side cheaply.
+
+`SimulatedEnvironment` is the base of the environments over a generated world (retail,
+web): it draws their tasks and rebuilds a task from its id; AgentDojo's suites, whose
+tasks are a fixed list, implement `Environment` directly.
 """
 
 from __future__ import annotations
