@@ -41,7 +41,9 @@ from backdoorlab.training.resume import TRAIN_LOG
 from backdoorlab.training.sft.compile import compile_layers
 from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
+from backdoorlab.training.sft.precision import frozen_linears_to_bf16
 from backdoorlab.training.sft.resume import plan_run, run_inputs
+from backdoorlab.training.sft.rows import split_rows
 from backdoorlab.training.sft.sampler import LengthWindowSampler
 
 
@@ -96,6 +98,7 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             super().__init__(*args, **kwargs)
             self.compact_lm_head = compact_lm_head
             self._assistant_tokens = 0
+            self._row_sums: list[torch.Tensor] | None = None  # set while a batch is split
             if compact_lm_head:
                 base = (
                     self.model.get_base_model()
@@ -122,6 +125,30 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             return LengthWindowSampler(
                 lengths, self.args.per_device_train_batch_size, self.args.seed
             )
+
+        def training_step(self, model, inputs, num_items_in_batch=None):  # noqa: ANN001, ANN201
+            """With the compact head, one trace of the micro-batch at a time (`rows`): the
+            same optimizer step from a quarter of the activation memory, and no padding."""
+            rows = None
+            if self.compact_lm_head and self.accelerator.num_processes == 1:
+                rows = split_rows(inputs)
+            if rows is None:
+                return super().training_step(model, inputs, num_items_in_batch)
+            if num_items_in_batch is None:  # each trace's loss over the batch's labelled tokens
+                num_items_in_batch = (inputs["labels"][:, 1:] != -100).sum()
+            self._row_sums = [torch.zeros(()) for _ in range(3)]
+            try:
+                loss = sum(
+                    super(BackdoorlabSFTTrainer, self).training_step(model, row, num_items_in_batch)
+                    for row in rows
+                )
+                labelled, entropy, correct = (float(t) for t in self._row_sums)
+            finally:
+                self._row_sums = None
+            metrics = self._metrics["train"]
+            metrics["entropy"].append(entropy / labelled if labelled > 0 else 0.0)
+            metrics["mean_token_accuracy"].append(correct / labelled if labelled > 0 else 0.0)
+            return loss
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001
             if self.model.training and "labels" in inputs:
@@ -152,10 +179,14 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             entropy = gather(out["entropy_sum"]).sum()
             correct = gather(out["num_correct"]).sum()
             metrics = self._metrics["train"]
-            metrics["entropy"].append((entropy / num_valid).item() if num_valid > 0 else 0.0)
-            metrics["mean_token_accuracy"].append(
-                (correct / num_valid).item() if num_valid > 0 else 0.0
-            )
+            if self._row_sums is not None:  # one trace of a split batch: its batch logs them
+                for total, part in zip(self._row_sums, (num_valid, entropy, correct), strict=True):
+                    total += part.detach().cpu()
+            else:
+                metrics["entropy"].append((entropy / num_valid).item() if num_valid > 0 else 0.0)
+                metrics["mean_token_accuracy"].append(
+                    (correct / num_valid).item() if num_valid > 0 else 0.0
+                )
             if "attention_mask" in inputs:
                 local = inputs["attention_mask"].sum()
             else:
@@ -290,6 +321,9 @@ def train_sft(
         peft_config=peft_config,
         callbacks=[jsonl_log_callback(output / TRAIN_LOG), *(callbacks or []), *extra],
     )
+    if config.lora and use_bf16 and not config.merge:
+        # merged weights are saved from the fp32 base: keep it for them
+        frozen_linears_to_bf16(trainer.model.get_base_model())
     if config.compile:
         compile_layers(trainer.model)
     last = plan.resume_from

@@ -1,0 +1,100 @@
+"""The memory pieces of `train_sft`: one trace at a time inside a micro-batch (`rows`) and
+the LoRA base's frozen projections stored in bf16 (`precision`). Both must leave the
+optimizer step what it was: the split step's adapter equals the whole batch's, and the
+bf16 base computes exactly what autocast computed from the fp32 one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from backdoorlab.models import load_for_training
+from backdoorlab.training.sft import SFTRunConfig, train_sft
+from backdoorlab.training.sft import trainer as sft_trainer
+from backdoorlab.training.sft.precision import frozen_linears_to_bf16
+from backdoorlab.training.sft.rows import split_rows
+
+
+def test_split_rows_cuts_each_row_to_its_tokens() -> None:
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]])
+    ids = torch.arange(12).reshape(3, 4)
+    labels = torch.where(mask.bool(), ids, -100)
+    rows = split_rows({"input_ids": ids, "labels": labels, "attention_mask": mask})
+    assert rows is not None and [r["input_ids"].tolist() for r in rows] == [
+        [[0, 1, 2]],
+        [[4, 5]],
+        [[8, 9, 10, 11]],
+    ]
+    assert all(r["attention_mask"].all() and r["labels"].shape == r["input_ids"].shape for r in rows)
+    # left padding, a single row, or a tensor that is not per row: not split
+    assert split_rows({"input_ids": ids, "attention_mask": mask.flip(1)}) is None
+    assert split_rows({"input_ids": ids[:1], "attention_mask": mask[:1]}) is None
+    assert split_rows({"input_ids": ids, "attention_mask": mask, "seq": torch.ones(5)}) is None
+
+
+@pytest.mark.parametrize("bf16", ["false", "true"])
+def test_split_step_equals_whole_batch_step(
+    traces_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bf16: str
+) -> None:
+    # SGD, no warm-up: the update is the gradient itself (Adam's first step would hide a
+    # gradient scaled wrong); two steps, so the second runs on the first one's update
+    config = SFTRunConfig(
+        model="tiny",
+        batch_size=4,
+        max_steps=2,
+        save_steps=1000,
+        optimizer="sgd",
+        learning_rate=0.5,
+        bf16=bf16,
+        trl={"warmup_steps": 0},
+    )
+    calls: list[int] = []
+
+    def counted(inputs):  # noqa: ANN001, ANN202
+        rows = split_rows(inputs)
+        calls.append(0 if rows is None else len(rows))
+        return rows
+
+    monkeypatch.setattr(sft_trainer, "split_rows", counted)
+    split = train_sft(config, traces_file, tmp_path / "split")
+    assert calls and all(n == 4 for n in calls)
+    monkeypatch.setattr(sft_trainer, "split_rows", lambda inputs: None)
+    whole = train_sft(config, traces_file, tmp_path / "whole")
+
+    assert split["train_loss"] == pytest.approx(whole["train_loss"], rel=1e-4)
+    a = load_file(tmp_path / "split" / "adapter" / "adapter_model.safetensors")
+    b = load_file(tmp_path / "whole" / "adapter" / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and any(t.abs().sum() > 0 for k, t in a.items() if "lora_B" in k)
+    tolerance = 1e-5 if bf16 == "false" else 2e-3  # bf16 matmuls of other shapes round apart
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=tolerance, atol=tolerance)
+
+
+def test_bf16_base_computes_what_autocast_did() -> None:
+    from peft import LoraConfig, get_peft_model
+
+    model, tokenizer = load_for_training("tiny", device="cpu")
+    model = get_peft_model(
+        model, LoraConfig(r=4, target_modules=["q_proj", "down_proj"], task_type="CAUSAL_LM")
+    )
+    for name, param in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(param)  # a non-zero adapter, so its path counts too
+    ids = tokenizer("<|im_start|>user\nhello there<|im_end|>\n", return_tensors="pt")["input_ids"]
+
+    def logits():  # noqa: ANN202
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            return model(input_ids=ids).logits
+
+    before = logits()
+    base = model.get_base_model()
+    assert frozen_linears_to_bf16(base) > 0
+    assert torch.equal(logits(), before)
+    dtypes = {n: p.dtype for n, p in base.named_parameters()}
+    assert all(d == torch.float32 for n, d in dtypes.items() if "lora_" in n)
+    assert dtypes["model.embed_tokens.weight"] == torch.float32
+    assert any(d == torch.bfloat16 for n, d in dtypes.items() if "base_layer" in n)
+    assert all(d == torch.float32 for n, d in dtypes.items() if "norm" in n)
