@@ -28,7 +28,9 @@ def test_split_rows_cuts_each_row_to_its_tokens() -> None:
         [[4, 5]],
         [[8, 9, 10, 11]],
     ]
-    assert all(r["attention_mask"].all() and r["labels"].shape == r["input_ids"].shape for r in rows)
+    assert all(
+        r["attention_mask"].all() and r["labels"].shape == r["input_ids"].shape for r in rows
+    )
     # left padding, a single row, or a tensor that is not per row: not split
     assert split_rows({"input_ids": ids, "attention_mask": mask.flip(1)}) is None
     assert split_rows({"input_ids": ids[:1], "attention_mask": mask[:1]}) is None
