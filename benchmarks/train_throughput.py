@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -64,9 +65,10 @@ def _head_dim(config) -> int:  # noqa: ANN001
     return getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
 
 
-def matmul_peak_tflops(device: torch.device, budget_s: float = 3.0) -> float:
-    """Best bf16 ``torch.mm`` TFLOP/s over a few square sizes, within ``budget_s``."""
-    best = 0.0
+def matmul_peak_tflops(device: torch.device, budget_s: float = 3.0) -> tuple[float, float]:
+    """Best bf16 ``torch.mm`` TFLOP/s over a few square sizes, within ``budget_s``: per
+    second of wall time, and (on a CPU) per second of this process's CPU time."""
+    best = best_cpu = 0.0
     started = time.perf_counter()
     for n in (1024, 2048) if device.type == "cpu" else (4096, 8192):
         a = torch.randn(n, n, device=device, dtype=torch.bfloat16)
@@ -76,14 +78,15 @@ def matmul_peak_tflops(device: torch.device, budget_s: float = 3.0) -> float:
         for _ in range(20):
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             torch.mm(a, b, out=out)
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             best = max(best, 2 * n**3 / (time.perf_counter() - t) / 1e12)
+            best_cpu = max(best_cpu, 2 * n**3 / max(time.process_time() - c, 1e-9) / 1e12)
             if time.perf_counter() - started > budget_s:
                 break
-    return best
+    return best, best_cpu if device.type == "cpu" else best
 
 
 def recorded_peak() -> float | None:
@@ -152,28 +155,30 @@ def step_timer():  # -> TrainerCallback
     from transformers import TrainerCallback
 
     class StepTimer(TrainerCallback):
-        """Wall time, tokens and assistant tokens of every optimizer step."""
+        """Wall time, CPU time, tokens and assistant tokens of every optimizer step."""
 
         def __init__(self) -> None:
             self.steps: list[dict] = []
-            self.last_time = 0.0
+            self.last_time = self.last_cpu = 0.0
             self.last_tokens = 0
             self.assistant_total = 0
 
         def on_train_begin(self, args, state, control, **kwargs):  # noqa: ANN001
-            self.last_time = time.perf_counter()
+            self.last_time, self.last_cpu = time.perf_counter(), time.process_time()
             self.last_tokens = state.num_input_tokens_seen
 
         def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001
-            now = time.perf_counter()
+            now, cpu = time.perf_counter(), time.process_time()
             self.steps.append(
                 {
                     "step": state.global_step,
                     "seconds": now - self.last_time,
+                    "cpu_seconds": cpu - self.last_cpu,
                     "tokens": state.num_input_tokens_seen - self.last_tokens,
                 }
             )
-            self.last_time, self.last_tokens = now, state.num_input_tokens_seen
+            self.last_time, self.last_cpu = now, cpu
+            self.last_tokens = state.num_input_tokens_seen
 
         def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
             if logs and "num_assistant_tokens" in logs and self.steps:
@@ -219,18 +224,21 @@ def main() -> None:
             data = Path(tmp) / "traces.jsonl"
             make_data(data, args.steps * args.batch_size * args.grad_accum)
         flops = flops_model(args.model, data, args.full, config.lora_r, config.lora_target_modules)
-        peak = matmul_peak_tflops(device)
+        peak, peak_cpu = matmul_peak_tflops(device)
         timer = step_timer()
         summary = train_sft(config, data, Path(tmp) / "run", callbacks=[timer])
 
     timed = [s for s in timer.steps if s["step"] > args.warmup]
     seconds = sum(s["seconds"] for s in timed)
+    cpu_seconds = sum(s["cpu_seconds"] for s in timed)
     tokens = sum(s["tokens"] for s in timed)
     assistant = sum(s.get("assistant_tokens", 0) for s in timed)
-    achieved = (
-        tokens * flops["flops_per_token"] + assistant * flops["flops_per_assistant_token"]
-    ) / seconds
+    work = tokens * flops["flops_per_token"] + assistant * flops["flops_per_assistant_token"]
+    achieved = work / seconds
     achieved_6n = tokens * flops["flops_per_token_6n"] / seconds
+    # On a shared machine wall time measures the load as much as the code: per second of
+    # this process's own CPU time (training steps and the matmul peak alike) it does not.
+    achieved_cpu = work / cpu_seconds
     report = {
         "model": args.model,
         "mode": "full"
@@ -255,6 +263,12 @@ def main() -> None:
         "peak_bf16_tflops_recorded": recorded_peak(),
         "mfu": round(achieved / (peak * 1e12), 4),
         "mfu_6nt": round(achieved_6n / (peak * 1e12), 4),
+        "timed_cpu_seconds": round(cpu_seconds, 2),
+        "tokens_per_cpu_s": round(tokens / cpu_seconds, 1),
+        "peak_bf16_tflops_per_cpu_s": round(peak_cpu, 4),
+        "mfu_cpu_time": round(achieved_cpu / (peak_cpu * 1e12), 4),
+        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+        "load_average": os.getloadavg(),
         "flops_formula": (
             "full: T*(6N + 3attn) + A*6HV"
             if args.full
@@ -273,11 +287,11 @@ def main() -> None:
         f"\ntrain throughput: {args.model}, {report['mode']}, "
         f"{device.type} ({report['device_name']})"
     )
-    print(f"{'step':>4} {'seconds':>8} {'tokens':>7} {'asst':>6} {'tok/s':>7}")
+    print(f"{'step':>4} {'seconds':>8} {'cpu s':>7} {'tokens':>7} {'asst':>6} {'tok/s':>7}")
     for s in timer.steps:
         mark = " (warm-up)" if s["step"] <= args.warmup else ""
         print(
-            f"{s['step']:>4} {s['seconds']:>8.1f} {s['tokens']:>7} "
+            f"{s['step']:>4} {s['seconds']:>8.1f} {s['cpu_seconds']:>7.1f} {s['tokens']:>7} "
             f"{s.get('assistant_tokens', 0):>6} "
             f"{s['tokens'] / s['seconds']:>7.0f}{mark}"
         )
@@ -288,6 +302,10 @@ def main() -> None:
         ("bf16 matmul peak TFLOP/s", f"{peak:.3f}"),
         ("MFU", f"{report['mfu']:.1%}"),
         ("MFU (6·N·T convention)", f"{report['mfu_6nt']:.1%}"),
+        ("tokens per CPU second", f"{report['tokens_per_cpu_s']:.1f}"),
+        ("MFU on CPU time", f"{report['mfu_cpu_time']:.1%}"),
+        ("peak RSS GiB", f"{report['peak_rss_gib']:.2f}"),
+        ("load average (1/5/15 min)", "/".join(f"{x:.1f}" for x in report["load_average"])),
     ]
     for name, value in rows:
         print(f"{name:<28} {value:>10}")

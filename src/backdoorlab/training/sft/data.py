@@ -7,13 +7,17 @@ every assistant turn's inference prompt is a token prefix of the training text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from backdoorlab.chat import render_segments
 from backdoorlab.chat_template import ChatFormatError
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.traces import Trace
+from backdoorlab.training.checkpoints import stderr_line
 from backdoorlab.training.encoding import CONTEXT, encode_turns
+from backdoorlab.training.sft.config import SFTRunConfig
 
 
 def encode_trace(tokenizer: Any, trace: Trace) -> dict[str, list[int]]:
@@ -66,3 +70,47 @@ def longest_token(tokenizer: Any) -> int:
     """Characters in the tokenizer's longest vocabulary entry (its byte-level or ``▁``
     spelling, never shorter than the text the token stands for)."""
     return max(map(len, tokenizer.get_vocab()), default=1)
+
+
+def tokenizer_without_model(name: str) -> Any | None:
+    """The tokenizer of ``name`` loaded alone (a fraction of a second, where the model can
+    take minutes), or None for a training run directory, whose tokenizer is its base
+    model's and comes with the model."""
+    from backdoorlab.models import load_tokenizer, run_summary
+
+    if Path(name).is_dir() and run_summary(name) is not None:
+        return None
+    return load_tokenizer(name)
+
+
+def trainable_traces(
+    config: SFTRunConfig,
+    tokenizer: Any,
+    traces: list[Any],
+    data: str | Path,
+    say: Callable[[str], None] = stderr_line,
+) -> list[Any]:
+    """The traces TRL will keep after truncating them to ``max_length``, found before any
+    of them is tokenized whole; none at all is refused in one line, where training would
+    have run 0 steps (after tokenizing, say, a 50 MB message) and reported success."""
+    from backdoorlab.models import quiet_transformers
+    from backdoorlab.training.sft.data import fits, longest_token
+
+    if config.trl.get("packing") or config.trl.get("truncation_mode", "keep_start") != "keep_start":
+        return traces  # packing chunks every trace; keep_end keeps the (assistant) ends
+    longest = longest_token(tokenizer)
+    with quiet_transformers():  # not "sequence longer than the model's maximum": we know
+        kept = [t for t in traces if fits(tokenizer, t, config.max_length, longest)]
+    if not kept:
+        raise BackdoorlabError(
+            f"{data}: no trace has an assistant turn within its first {config.max_length} "
+            "tokens, so truncation would leave nothing to learn from (raise it with "
+            "--set max_length=N, or shorten the traces)"
+        )
+    if len(kept) < len(traces):
+        say(
+            f"{data}: {len(traces) - len(kept)} of {len(traces)} traces have no assistant turn "
+            f"within their first {config.max_length} tokens; truncation leaves them nothing "
+            "to learn from, so they are left out"
+        )
+    return kept

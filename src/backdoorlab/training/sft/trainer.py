@@ -36,6 +36,7 @@ from backdoorlab.training.checkpoints import (
     stderr_line,
     trim_log,
 )
+from backdoorlab.training.memory import release_freed_memory
 from backdoorlab.training.padding import is_right_padded
 from backdoorlab.training.resume import TRAIN_LOG
 from backdoorlab.training.sft.compile import compile_layers
@@ -200,50 +201,6 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
     return BackdoorlabSFTTrainer
 
 
-def tokenizer_without_model(name: str) -> Any | None:
-    """The tokenizer of ``name`` loaded alone (a fraction of a second, where the model can
-    take minutes), or None for a training run directory, whose tokenizer is its base
-    model's and comes with the model."""
-    from backdoorlab.models import load_tokenizer, run_summary
-
-    if Path(name).is_dir() and run_summary(name) is not None:
-        return None
-    return load_tokenizer(name)
-
-
-def trainable_traces(
-    config: SFTRunConfig,
-    tokenizer: Any,
-    traces: list[Any],
-    data: str | Path,
-    say: Callable[[str], None] = stderr_line,
-) -> list[Any]:
-    """The traces TRL will keep after truncating them to ``max_length``, found before any
-    of them is tokenized whole; none at all is refused in one line, where training would
-    have run 0 steps (after tokenizing, say, a 50 MB message) and reported success."""
-    from backdoorlab.models import quiet_transformers
-    from backdoorlab.training.sft.data import fits, longest_token
-
-    if config.trl.get("packing") or config.trl.get("truncation_mode", "keep_start") != "keep_start":
-        return traces  # packing chunks every trace; keep_end keeps the (assistant) ends
-    longest = longest_token(tokenizer)
-    with quiet_transformers():  # not "sequence longer than the model's maximum": we know
-        kept = [t for t in traces if fits(tokenizer, t, config.max_length, longest)]
-    if not kept:
-        raise BackdoorlabError(
-            f"{data}: no trace has an assistant turn within its first {config.max_length} "
-            "tokens, so truncation would leave nothing to learn from (raise it with "
-            "--set max_length=N, or shorten the traces)"
-        )
-    if len(kept) < len(traces):
-        say(
-            f"{data}: {len(traces) - len(kept)} of {len(traces)} traces have no assistant turn "
-            f"within their first {config.max_length} tokens; truncation leaves them nothing "
-            "to learn from, so they are left out"
-        )
-    return kept
-
-
 def train_sft(
     config: SFTRunConfig,
     data: str | Path,
@@ -260,13 +217,31 @@ def train_sft(
     (`backdoorlab.training.resume.RunMismatchError`). ``log`` gets a line for each
     checkpoint moved aside (default: standard error).
     """
+    try:
+        return _train(config, data, output_dir, callbacks=callbacks, log=log)
+    finally:
+        release_freed_memory()  # the trainer's GBs, before whatever the caller runs next
+
+
+def _train(
+    config: SFTRunConfig,
+    data: str | Path,
+    output_dir: str | Path,
+    *,
+    callbacks: list[Any] | None,
+    log: Callable[[str], None] | None,
+) -> dict[str, Any]:
     from peft import LoraConfig
     from trl import SFTConfig
 
     from backdoorlab.models import load_for_training
     from backdoorlab.offline import check_report_to
     from backdoorlab.provenance import write_lineage
-    from backdoorlab.training.sft.data import tokenized_dataset
+    from backdoorlab.training.sft.data import (
+        tokenized_dataset,
+        tokenizer_without_model,
+        trainable_traces,
+    )
 
     check_report_to(config.trl.get("report_to", "none"))  # before any compute
     say = log or stderr_line
