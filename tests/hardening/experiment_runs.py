@@ -1,7 +1,7 @@
 """`backdoorlab run` of a tiny experiment in a subprocess, and what its results are.
 
 A run in a subprocess can be killed (SIGKILL at a fault point, see
-`backdoorlab.experiment.faults`) or stopped while holding the run directory's lock. Every
+`backdoorlab.faults`) or stopped while holding the run directory's lock. Every
 run here uses the relative run directory ``run`` inside its own working directory, so
 the paths recorded in the results (``hf:run/stages/...``) are the same for any two runs.
 """

@@ -3,7 +3,7 @@
 Without a lock, two runs built the same stages into the same ``.partial`` directories and
 renamed them over each other: one of three tries left a train stage with ``done.json`` and
 no ``model/`` (every rerun then failed), another a traceback. The holder here is a run
-stopped with SIGSTOP at a fault point (`backdoorlab.experiment.faults`): it holds the lock
+stopped with SIGSTOP at a fault point (`backdoorlab.faults`): it holds the lock
 for as long as the test wants, with no sleeps and no timing to race.
 """
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backdoorlab.experiment.faults import fault
+from backdoorlab.faults import fault_point
 from backdoorlab.provenance import code_identity, write_lineage
 from backdoorlab.traces import atomic_writer
 
@@ -98,7 +98,7 @@ class StageCache:
         summary = self._finished(final, stage)
         if summary is None and (summary := self._finished(work, stage)) is not None:
             work.rename(final)  # finished by a run that died just before its rename
-            fault(f"{stage.kind}:renamed")
+            fault_point(f"{stage.kind}:renamed")
         if summary is not None:
             self.reused.append(final.name)
             return final, summary
@@ -110,7 +110,7 @@ class StageCache:
         (work / STAGE_MARKER).unlink(missing_ok=True)
         self.log(f"[stage] {final.name} …")
         work.mkdir(parents=True, exist_ok=True)
-        fault(f"{stage.kind}:start")
+        fault_point(f"{stage.kind}:start")
         started = time.perf_counter()
         try:
             summary = stage.build(work)
@@ -118,7 +118,7 @@ class StageCache:
             if not stage.resumable:
                 shutil.rmtree(work, ignore_errors=True)
             raise
-        fault(f"{stage.kind}:built")
+        fault_point(f"{stage.kind}:built")
         missing = _missing(work, stage.outputs)
         if missing:
             raise RuntimeError(f"stage {final.name} finished without its output {missing}")
@@ -130,9 +130,9 @@ class StageCache:
         write_lineage(work, stage.kind, inputs=stage.inputs, config=stage.settings)
         with atomic_writer(work / STAGE_MARKER) as handle:
             json.dump(summary, handle, indent=2, default=str)
-        fault(f"{stage.kind}:marked")
+        fault_point(f"{stage.kind}:marked")
         work.rename(final)
-        fault(f"{stage.kind}:renamed")
+        fault_point(f"{stage.kind}:renamed")
         self.computed.append(final.name)
         return final, summary
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from backdoorlab.experiment.faults import fault
+from backdoorlab.faults import fault_point
 from backdoorlab.files import atomic_writer
 
 METRICS = ("TSR", "FTR", "ASR")
@@ -48,6 +48,6 @@ def write(run_dir: Path, rows: list[dict[str, Any]]) -> None:
     writer.writerows(rows)
     with atomic_writer(run_dir / "results.csv") as handle:
         handle.write(buffer.getvalue())
-    fault("results:csv")
+    fault_point("results:csv")
     with atomic_writer(run_dir / "metrics.json") as handle:
         json.dump(copy.deepcopy(rows), handle, indent=2)

@@ -24,7 +24,6 @@ from backdoorlab.attacks.base import CollectorAttack, DatasetAttack, ModelAttack
 from backdoorlab.experiment import results
 from backdoorlab.experiment.cache import Stage, StageCache, digest
 from backdoorlab.experiment.engines import Engine, LocalEngine
-from backdoorlab.experiment.faults import armed, fault
 from backdoorlab.experiment.lock import run_lock
 from backdoorlab.experiment.rundir import claim, prepare
 from backdoorlab.experiment.spec import (
@@ -34,6 +33,7 @@ from backdoorlab.experiment.spec import (
     attack_settings,
     check,
 )
+from backdoorlab.faults import armed, fault_point
 from backdoorlab.files import atomic_writer
 from backdoorlab.provenance.layout import local_digest
 from backdoorlab.provenance.lineage import refresh_subjects
@@ -236,7 +236,7 @@ class Runner:
             enforce(self.config.require_provenance, model=self.config.model)
         prepare(self.run_dir)
         with run_lock(self.run_dir, wait=self.wait, log=self.log):
-            fault("run:locked")
+            fault_point("run:locked")
             # without a policy, the config reads as before the key existed: older runs'
             # directories stay theirs
             unset = {"require_provenance"} if self.config.require_provenance is None else None
@@ -343,7 +343,7 @@ def _after_first(keep: Callable[[Any], bool], point: str) -> Callable[[Any], boo
     def wrapped(result: Any) -> bool:
         nonlocal kept
         if kept:
-            fault(point)
+            fault_point(point)
         kept = keep(result) or kept
         return kept
 
@@ -359,7 +359,7 @@ def _checkpoint_fault(point: str) -> list[Any]:
 
     class CheckpointFault(TrainerCallback):  # type: ignore[misc]
         def on_save(self, *args: Any, **kwargs: Any) -> None:
-            fault(point)
+            fault_point(point)
 
     return [CheckpointFault()]
 
