@@ -76,3 +76,32 @@ def test_version(monkeypatch) -> None:  # noqa: ANN001
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"backdoorlab {version('backdoorlab')}"
+
+
+@pytest.mark.parametrize(
+    "command", [["collect", "-o", "-"], ["eval"], ["scan", "--no-canary"]], ids=lambda c: c[0]
+)
+def test_the_server_options_reach_the_policy(command: list[str], monkeypatch) -> None:  # noqa: ANN001
+    """collect, eval and scan share one definition of --base-url and its settings."""
+    from backdoorlab.errors import BackdoorlabError
+
+    seen: dict = {}
+
+    def build(self, **kwargs) -> None:  # noqa: ANN001, ANN003
+        seen.update(self.model_dump())
+        raise BackdoorlabError("stop before any request")
+
+    monkeypatch.setattr("backdoorlab.policies.spec.PolicySpec.build", build)
+    server = ["--base-url", "http://127.0.0.1:9/v1", "--api-key-env", "MY_KEY"]
+    limits = ["--concurrency", "3", "--max-retries", "0", "--timeout", "5"]
+    result = runner.invoke(app, [*command, "--policy", "openai", "--model", "m", *server, *limits])
+    assert isinstance(result.exception, BackdoorlabError), result.output
+    assert seen == {
+        "name": "openai",
+        "model": "m",
+        "base_url": "http://127.0.0.1:9/v1",
+        "api_key_env": "MY_KEY",
+        "concurrency": 3,
+        "max_retries": 0,
+        "timeout": 5.0,
+    }

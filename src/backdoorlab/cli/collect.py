@@ -10,22 +10,20 @@ import typer
 from rich.table import Table
 
 from backdoorlab.cli.options import (
+    SERVER_DEFAULTS,
     AllowNetwork,
     AllowPickle,
-    ApiKeyEnv,
-    BaseUrl,
-    Concurrency,
     Env,
     Keep,
-    MaxRetries,
     ModelOption,
     Policy,
+    ServerOptions,
     Split,
-    Timeout,
     known,
     one_of,
     policy_spec,
     with_opt_ins,
+    with_server_options,
 )
 from backdoorlab.cli.output import (
     check_paths,
@@ -39,6 +37,7 @@ from backdoorlab.terminal import plain
 
 
 @with_opt_ins
+@with_server_options
 def collect(
     output: Annotated[
         Path,
@@ -55,11 +54,7 @@ def collect(
         Policy, typer.Option(parser=known, help="Policy that acts (hf, openai: a model).")
     ] = "oracle",
     model: ModelOption = None,
-    base_url: BaseUrl = None,
-    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    concurrency: Concurrency = 8,
-    max_retries: MaxRetries = 4,
-    timeout: Timeout = 120.0,
+    server: ServerOptions = SERVER_DEFAULTS,
     batch_size: Annotated[
         int, typer.Option(help="Episodes run together (a model policy's batch).", min=1)
     ] = 32,
@@ -91,15 +86,7 @@ def collect(
     from backdoorlab.envs import make_env
     from backdoorlab.provenance import write_lineage
 
-    spec = policy_spec(
-        policy,
-        model,
-        base_url,
-        api_key_env=api_key_env,
-        concurrency=concurrency,
-        max_retries=max_retries,
-        timeout=timeout,
-    )
+    spec = policy_spec(policy, model, server)
     one_stdout(as_json, **{"-o": output})
     check_paths(files=[output])
     environment = make_env(env, seed=env_seed)

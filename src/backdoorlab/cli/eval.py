@@ -9,26 +9,26 @@ import typer
 from rich.table import Table
 
 from backdoorlab.cli.options import (
+    SERVER_DEFAULTS,
     AllowNetwork,
     AllowPickle,
-    ApiKeyEnv,
-    BaseUrl,
-    Concurrency,
     Env,
-    MaxRetries,
     Placement,
     Policy,
-    Timeout,
+    ServerOptions,
+    guard_config,
     known,
     one_of,
     policy_spec,
     with_opt_ins,
+    with_server_options,
 )
 from backdoorlab.cli.output import check_paths, console, one_stdout, print_json, results_console
 from backdoorlab.terminal import plain
 
 
 @with_opt_ins
+@with_server_options
 def evaluate_command(
     model: Annotated[
         str | None,
@@ -43,11 +43,7 @@ def evaluate_command(
             parser=known, help="Policy that acts (default: hf, or oracle).", show_default=False
         ),
     ] = None,
-    base_url: BaseUrl = None,
-    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    concurrency: Concurrency = 8,
-    max_retries: MaxRetries = 4,
-    timeout: Timeout = 120.0,
+    server: ServerOptions = SERVER_DEFAULTS,
     env: Annotated[Env, typer.Option(parser=known, help="Environment name.")] = "retail",
     n: Annotated[int, typer.Option("-n", help="Test tasks.", min=1)] = 100,
     seed: Annotated[int, typer.Option(help="Seed for drawing tasks.")] = 0,
@@ -89,22 +85,10 @@ def evaluate_command(
 
     if policy is None:
         policy = "oracle" if model == "oracle" else "hf"
-    spec = policy_spec(
-        policy,
-        None if model == "oracle" and policy == "oracle" else model,
-        base_url,
-        api_key_env=api_key_env,
-        concurrency=concurrency,
-        max_retries=max_retries,
-        timeout=timeout,
-    )
+    spec = policy_spec(policy, None if model == "oracle" and policy == "oracle" else model, server)
     one_stdout(as_json, **{"-o": output})
     check_paths(inputs=[guard], files=[output], dirs=[traces])
-    guard_config = None
-    if guard is not None:
-        from backdoorlab.defenses.guard import load_guard_config
-
-        guard_config = load_guard_config(guard)  # a bad policy fails before the model loads
+    guarding = guard_config(guard)
     config = EvalConfig(
         n=n,
         seed=seed,
@@ -118,10 +102,10 @@ def evaluate_command(
     with console.status(plain(f"loading {spec.describe()}")):
         agent = spec.build(max_new_tokens=max_new_tokens, batch_size=batch_size)
     guarded = None
-    if guard_config is not None:
+    if guarding is not None:
         from backdoorlab.defenses.guard import Guard, GuardedPolicy
 
-        agent = guarded = GuardedPolicy(agent, Guard(guard_config))
+        agent = guarded = GuardedPolicy(agent, Guard(guarding))
     report = evaluate(environment, agent, config, traces_dir=traces)
     if guarded is not None:
         report["guard"] = {

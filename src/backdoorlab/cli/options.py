@@ -1,7 +1,8 @@
 """Option types shared by the commands: value sets that ``--help`` lists as ``<a|b|c>``,
 the two opt-ins of the commands that take a model (`AllowNetwork`, `AllowPickle`), and
-the options naming the acting policy (`policy_spec`: ``--policy``, ``--model``,
-``--base-url`` and the server settings of ``--policy openai``).
+the options naming the acting policy (`policy_spec`: ``--policy``, ``--model``, and
+`with_server_options`: ``--base-url`` and the other server settings of ``--policy
+openai``), and the reading of a ``--guard`` policy (`guard_config`).
 
 Each set is a ``Literal``; typer shows its values in ``--help``. The ``parser`` that goes
 with it decides what happens to a value outside the set:
@@ -18,8 +19,12 @@ import; tests/cli/test_options.py checks each against the library's own.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import typer
@@ -149,28 +154,83 @@ Timeout = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class ServerOptions:
+    """The server settings of ``--policy openai`` (the other policies refuse --base-url
+    and ignore the rest)."""
+
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 8
+    max_retries: int = 4
+    timeout: float = 120.0
+
+
+SERVER_DEFAULTS = ServerOptions()
+"""What a command wrapped by `with_server_options` declares as its ``server`` default."""
+
+SERVER_OPTIONS: dict[str, Any] = {
+    "base_url": BaseUrl,
+    "api_key_env": ApiKeyEnv,
+    "concurrency": Concurrency,
+    "max_retries": MaxRetries,
+    "timeout": Timeout,
+}
+"""The options `with_server_options` adds, by parameter name, with their types."""
+
+
+def with_server_options(command: Callable[..., T]) -> Callable[..., T]:
+    """Give ``command`` the options ``--base-url``, ``--api-key-env``, ``--concurrency``,
+    ``--max-retries`` and ``--timeout`` in place of its ``server`` parameter, which gets
+    them as one `ServerOptions`.
+
+    One definition for every command that runs a policy (collect, eval, scan): typer has
+    no option groups, so the wrapper's signature, which typer reads, lists the options
+    and the wrapper folds them back into ``server``.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    defaults = ServerOptions()
+    added = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=getattr(defaults, name),
+            annotation=kind,
+        )
+        for name, kind in SERVER_OPTIONS.items()
+    ]
+    params = []
+    for param in signature.parameters.values():
+        params.extend(added if param.name == "server" else [param])
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> T:
+        server = ServerOptions(**{name: kwargs.pop(name) for name in SERVER_OPTIONS})
+        return command(*args, server=server, **kwargs)
+
+    run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    return run
+
+
 def policy_spec(
-    policy: str,
-    model: str | None,
-    base_url: str | None,
-    *,
-    api_key_env: str = "OPENAI_API_KEY",
-    concurrency: int = 8,
-    max_retries: int = 4,
-    timeout: float = 120.0,
+    policy: str, model: str | None, server: ServerOptions | None = None
 ) -> Any:  # -> backdoorlab.policies.spec.PolicySpec
     """The policy the options name; a missing or contradictory option fails in one line."""
     from backdoorlab.policies.spec import PolicySpec, policy_problem
 
-    problem = policy_problem(policy, model, base_url)
+    server = server or ServerOptions()
+    problem = policy_problem(policy, model, server.base_url)
     if problem is not None:
         raise BackdoorlabError(problem)
-    return PolicySpec(
-        name=policy,
-        model=model,
-        base_url=base_url,
-        api_key_env=api_key_env,
-        concurrency=concurrency,
-        max_retries=max_retries,
-        timeout=timeout,
-    )
+    return PolicySpec(name=policy, model=model, **dataclasses.asdict(server))
+
+
+def guard_config(policy: Path | None) -> Any:  # -> GuardConfig | None
+    """The guard policy at ``policy`` (None: no guard), read before the model loads: a
+    bad policy costs one line naming the file and field, not a model load."""
+    if policy is None:
+        return None
+    from backdoorlab.defenses.guard import load_guard_config
+
+    return load_guard_config(policy)

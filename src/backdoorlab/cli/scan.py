@@ -9,23 +9,21 @@ from typing import Annotated
 import typer
 
 from backdoorlab.cli.options import (
+    SERVER_DEFAULTS,
     AllowNetwork,
     AllowPickle,
-    ApiKeyEnv,
-    BaseUrl,
-    Concurrency,
     Device,
     Env,
-    MaxRetries,
     ModelOption,
     Placement,
     Policy,
     ScanFailOn,
-    Timeout,
+    ServerOptions,
     known,
     one_of,
     policy_spec,
     with_opt_ins,
+    with_server_options,
 )
 from backdoorlab.cli.output import (
     check_paths,
@@ -40,6 +38,7 @@ from backdoorlab.files import STDIO, is_stdio
 
 
 @with_opt_ins
+@with_server_options
 def scan(
     model: Annotated[
         str | None,
@@ -115,11 +114,7 @@ def scan(
         typer.Option(parser=known, help="hf: a local MODEL; openai: a served one (--base-url)."),
     ] = "hf",
     served_model: ModelOption = None,
-    base_url: BaseUrl = None,
-    api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    concurrency: Concurrency = 8,
-    max_retries: MaxRetries = 4,
-    timeout: Timeout = 120.0,
+    server: ServerOptions = SERVER_DEFAULTS,
     allow_network: AllowNetwork = False,
     allow_pickle: AllowPickle = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -147,15 +142,7 @@ def scan(
                 f"scan: with --policy openai name the served model with --model, not as "
                 f"MODEL ({model!r})"
             )
-        served = policy_spec(
-            policy,
-            served_model,
-            base_url,
-            api_key_env=api_key_env,
-            concurrency=concurrency,
-            max_retries=max_retries,
-            timeout=timeout,
-        )
+        served = policy_spec(policy, served_model, server)
         model = served.describe()
     else:
         if model is not None and served_model is not None and model != served_model:
@@ -163,7 +150,7 @@ def scan(
         model = model or served_model
         if policy != "hf":
             raise BackdoorlabError(f"scan: --policy {policy} is not a model to scan")
-        if base_url is not None:
+        if server.base_url is not None:
             raise BackdoorlabError("scan: --base-url is for --policy openai (a served model)")
         if model is None:
             raise BackdoorlabError("scan: name the model to scan (MODEL)")
