@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import atomic_writer, check_output_file, file_sha256, is_stdio
 from backdoorlab.traces import Trace, iter_traces, to_hf_dataset
 
@@ -165,6 +166,8 @@ def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str
     check_output_file(out)
     check_output_file(card)
     traces = list(iter_traces(source))
+    if not traces:  # Arrow cannot write a table with no rows and no schema
+        raise BackdoorlabError(f"{'<stdin>' if is_stdio(source) else source}: holds no traces")
     digest = "" if is_stdio(source) else file_sha256(source)
     info = provenance(traces, "<stdin>" if is_stdio(source) else str(source), digest)
     dataset = to_hf_dataset(traces)

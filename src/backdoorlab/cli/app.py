@@ -82,12 +82,37 @@ app.add_typer(provenance.provenance_app, name="provenance")
 
 
 def main() -> None:
-    """Console entry point: user errors become one red line and exit status 2."""
+    """Console entry point: user errors become one red line and exit status 2.
+
+    Click's own usage errors (a value out of range, a missing or unknown option) are
+    printed the same way, not as click's usage panel: one error style, one line.
+    """
     try:
-        app()
+        code = app(standalone_mode=False)
+    except _CLICK_ERROR as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed: no error
+            sys.exit(2)
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        _error(exc.format_message().rstrip(".") + where)
+        sys.exit(exc.exit_code)
+    except typer.Abort:  # end of input at a prompt
+        _error("aborted")
+        sys.exit(1)
     except BackdoorlabError as exc:
-        # soft_wrap: a file path in the message must stay on one line, copyable;
-        # Text, not markup: the message may contain brackets; inert: it may quote
-        # untrusted input, control characters and newlines included
-        console.print(Text.assemble(("error: ", "bold red"), inert(exc)), soft_wrap=True)
+        _error(exc)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+_CLICK_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+"""Click's base error, whichever click typer runs on (its own copy since typer 0.2x)."""
+
+
+def _error(message: object) -> None:
+    # soft_wrap: a file path in the message must stay on one line, copyable;
+    # Text, not markup: the message may contain brackets; inert: it may quote
+    # untrusted input, control characters and newlines included
+    console.print(Text.assemble(("error: ", "bold red"), inert(message)), soft_wrap=True)

@@ -71,6 +71,27 @@ def check_paths(
         check_output_dir(path)  # type: ignore[arg-type]
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse an address the command could not listen on — a host name that does not
+    resolve, an address this machine lacks, a port in use — before the work that comes
+    first (a model load): the port is bound here and let go, and bound again to serve."""
+    import socket
+
+    from backdoorlab.errors import BackdoorlabError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+            sock.bind(address)
+    except socket.gaierror as exc:
+        raise BackdoorlabError(
+            f"--host {host}: not an address to listen on ({exc.strerror})"
+        ) from None
+    except OSError as exc:
+        raise BackdoorlabError(f"{host}:{port}: cannot listen there ({exc.strerror})") from None
+
+
 def print_json(data: object) -> None:
     """``data`` as indented JSON on stdout (what ``--json`` prints)."""
     import json

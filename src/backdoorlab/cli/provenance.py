@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from backdoorlab.cli.output import console, print_json, results_console
+from backdoorlab.cli.output import check_paths, console, print_json, results_console
 from backdoorlab.terminal import plain
 
 if TYPE_CHECKING:
@@ -112,10 +112,15 @@ def verify(
 ) -> None:
     """Verify PATH's signature: exit 0 when it verifies, 1 naming each file that differs."""
     from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.provenance.signing import check_public_key
     from backdoorlab.provenance.signing import verify as verify_artifact
 
     if not public_key and not cert_chain:
         raise BackdoorlabError("give --public-key (or --cert-chain) to verify against")
+    for key in public_key or []:  # a bad key is a usage error, whatever the artifact
+        check_public_key(key)
+    if not path.exists() and not path.is_symlink():
+        raise BackdoorlabError(f"{path}: no such file or directory")
     result = verify_artifact(path, public_key or [], chain=cert_chain)
     out = results_console()
     if result.ok:
@@ -215,9 +220,16 @@ def bom(
     from backdoorlab.errors import BackdoorlabError
     from backdoorlab.files import atomic_writer
     from backdoorlab.provenance.bom import bom as make_bom
+    from backdoorlab.provenance.graph import find_lineage
 
     if not Path(run_dir).is_dir():
         raise BackdoorlabError(f"{run_dir}: not a directory")
+    check_paths(files=[output])
+    if find_lineage(Path(run_dir)) is None:
+        raise BackdoorlabError(
+            f"{run_dir}: no lineage (provenance.intoto.json) here or above: not a run or "
+            "model directory that backdoorlab wrote"
+        )
     document = make_bom(run_dir)
     if output is None:
         print_json(document)

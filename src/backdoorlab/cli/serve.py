@@ -8,8 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
-from backdoorlab.cli.options import AllowNetwork, AllowPickle, Device, known, with_opt_ins
-from backdoorlab.cli.output import check_paths, console
+from backdoorlab.cli.options import (
+    AllowNetwork,
+    AllowPickle,
+    Device,
+    guard_config,
+    known,
+    with_opt_ins,
+)
+from backdoorlab.cli.output import check_paths, check_port, console
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.terminal import plain
 
@@ -62,13 +69,10 @@ def serve(
     from backdoorlab.serving.server import ServeConfig, build_app, is_loopback, run_server
 
     check_paths(inputs=[guard], files=[guard_log])
+    check_port(host, port)
     if guard_log is not None and guard is None:
         raise BackdoorlabError("--guard-log needs --guard (a policy YAML)")
-    guard_config = None
-    if guard is not None:
-        from backdoorlab.defenses.guard import load_guard_config
-
-        guard_config = load_guard_config(guard)  # a bad policy fails before the model loads
+    guarding = guard_config(guard)
     config = ServeConfig(
         model=model,
         served_name=served_name,
@@ -89,7 +93,7 @@ def serve(
 
     with contextlib.ExitStack() as stack:
         on_reply = None
-        if guard_config is not None:
+        if guarding is not None:
             from backdoorlab.defenses.guard import Guard
             from backdoorlab.defenses.guard.reply import guard_reply
 
@@ -106,7 +110,7 @@ def serve(
                 def log(decision: Any) -> None:
                     ledger.write(decision.to_dict())
 
-            on_reply = guard_reply(Guard(guard_config, log=log))
+            on_reply = guard_reply(Guard(guarding, log=log))
         with console.status(plain(f"loading {model}")):
             app = build_app(config, on_reply=on_reply)
         run_server(app, config, announce=announce)

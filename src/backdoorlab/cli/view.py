@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from backdoorlab.cli.output import check_paths, console
+from backdoorlab.cli.output import check_paths, check_port, console
 
 
 def view(
@@ -42,6 +42,10 @@ def view(
     if output is None and is_stdio(traces) and not serve:
         raise BackdoorlabError("reading traces from stdin: give the page a name with -o")
     check_paths(inputs=[traces, audit, guard], files=[output])
+    if serve:
+        from backdoorlab.report.serve import HOST
+
+        check_port(HOST, port)
     from backdoorlab.cli.output import readable_path
     from backdoorlab.report.page import write_viewer
 

@@ -33,13 +33,32 @@ def policy_problem(
             )
         if not model:
             return f"{p} openai needs {m} (the model name the server lists at /v1/models)"
-        return None
+        problem = url_problem(base_url)
+        return None if problem is None else f"{url} {base_url!r}: {problem}"
     if base_url:
         return f"{url} is for {p} openai; {p} {name} does not use a server"
     if name == "hf" and not model:
         return f"{p} hf needs {m} (a built-in name, a model or run directory, or org/name)"
     if name == "oracle" and model:
         return f"{p} oracle takes no {m}; pass {p} hf or {p} openai to run a model"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a server's base URL (None: it can), known without a request."""
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "has a space or a control character"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port out of range or not a number)
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "not an http:// or https:// URL"
+    if not parts.hostname:
+        return "names no host"
     return None
 
 

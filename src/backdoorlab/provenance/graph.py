@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.provenance.attest import Attestation, attestations
 from backdoorlab.provenance.layout import artifact_digest, lineage_path
 from backdoorlab.provenance.lineage import read_statement
@@ -53,16 +54,58 @@ def find_lineage(path: Path) -> tuple[dict[str, Any], Path] | None:
     that of the nearest directory above whose subjects include ``path``'s files."""
     own = read_statement(lineage_path(path)) if path.exists() else None
     if own is not None:
+        _check_shape(own, lineage_path(path))
         return own, path
     for parent in list(path.parents)[:4]:
         record = read_statement(parent / "provenance.intoto.json")
         if record is None:
             continue
+        _check_shape(record, parent / "provenance.intoto.json")
         prefix = path.relative_to(parent).as_posix()
         names = [s.get("name", "") for s in record.get("subject", [])]
         if any(n == prefix or n.startswith(prefix + "/") for n in names):
             return record, parent
     return None
+
+
+def _check_shape(record: dict[str, Any], source: Path) -> None:
+    """Refuse, naming the file and the field, a lineage whose fields this module reads
+    are not of the types it reads them as (lineages are data from anywhere)."""
+
+    def need(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
+        if not isinstance(value, kind):
+            raise BackdoorlabError(f"{source}: field '{where}': not {_KINDS[kind]}")
+        return value
+
+    for n, subject in enumerate(need(record.get("subject", []), list, "subject")):
+        name = need(need(subject, dict, f"subject.{n}").get("name", ""), str, f"subject.{n}.name")
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise BackdoorlabError(f"{source}: field 'subject.{n}.name': outside the artifact")
+        need(subject.get("digest") or {}, dict, f"subject.{n}.digest")
+    build = need(
+        need(record.get("predicate", {}), dict, "predicate").get("buildDefinition", {}),
+        dict,
+        "predicate.buildDefinition",
+    )
+    where = "predicate.buildDefinition.externalParameters"
+    need(
+        need(build.get("externalParameters", {}), dict, where).get("kind"),
+        (str, type(None)),
+        f"{where}.kind",
+    )
+    where = "predicate.buildDefinition.resolvedDependencies"
+    for n, dependency in enumerate(need(build.get("resolvedDependencies", []), list, where)):
+        need(
+            need(dependency, dict, f"{where}.{n}").get("digest") or {}, dict, f"{where}.{n}.digest"
+        )
+
+
+_KINDS: dict[Any, str] = {
+    list: "a list",
+    dict: "an object",
+    str: "a string",
+    (str, type(None)): "a string",
+}
 
 
 def _intact(record: dict[str, Any], holder: Path, path: Path) -> bool:
@@ -113,7 +156,7 @@ def _edge(dependency: dict[str, Any], holders: tuple[Path, ...]) -> Node:
     if not uri.startswith("file:"):
         return Node(f"{name}: {uri.rsplit(':', 1)[-1]}", None, edge="name only")
     path = Path(unquote(urlparse(uri).path))
-    if not path.exists():
+    if not (path.is_file() or path.is_dir()):  # a device or a pipe would be read forever
         return Node(f"{name}: {path}", path, edge="missing")
     child = lineage(path, holders)
     child.name = f"{name}: {path}"

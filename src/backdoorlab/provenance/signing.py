@@ -17,6 +17,7 @@ file was modified, added, removed, or renamed (removed + added with the same dig
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -98,12 +99,24 @@ def sign(
         )
     else:
         config.use_elliptic_key_signer(private_key=key)
+    _refuse_links(artifact)  # model-signing would, but after the old signature is gone
     target = signature_path(artifact)
     target.unlink(missing_ok=True)  # a directory's old signature must not hash as content
     config.sign(artifact, target)
     if not artifact.is_dir() and lineage_path(artifact).is_file():
         seal_file(lineage_path(artifact), key)  # a directory's lineage is inside its signature
     return target
+
+
+def _refuse_links(artifact: Path) -> None:
+    """A symbolic link in what is signed would sign content from outside the artifact."""
+    inside = artifact.rglob("*") if artifact.is_dir() and not artifact.is_symlink() else ()
+    link = next((p for p in itertools.chain([artifact], inside) if p.is_symlink()), None)
+    if link is not None:
+        raise BackdoorlabError(
+            f"{link}: a symbolic link (to {link.readlink()}); only regular files are "
+            "signed: put the file itself there"
+        )
 
 
 def verify(

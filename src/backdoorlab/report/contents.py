@@ -78,9 +78,10 @@ def read_run(run_dir: Path) -> RunContents:
     for path in _json_files(run_dir):
         _classify(contents, path)
     if not (contents.rows or contents.scans or contents.monitors or contents.audits):
+        skipped = f"; skipped: {', '.join(contents.skipped)}" if contents.skipped else ""
         raise BackdoorlabError(
             f"{run_dir}: holds no results (no metrics.json or results.csv, no scan, monitor"
-            " or audit report)"
+            f" or audit report{skipped})"
         )
     return contents
 
@@ -90,16 +91,50 @@ def _rows(run_dir: Path, skipped: list[str]) -> list[dict[str, Any]]:
     if metrics.is_file():
         try:
             rows = json.loads(metrics.read_text())
-            if isinstance(rows, list) and all(isinstance(r, dict) for r in rows):
-                return rows
-        except (ValueError, UnicodeDecodeError):
-            pass
-        skipped.append("metrics.json (not a list of rows)")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            rows = None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            skipped.append("metrics.json (not a list of rows)")
+        elif (problem := _row_problem(rows)) is not None:
+            skipped.append(f"metrics.json ({problem})")
+        else:
+            return rows
     table = run_dir / "results.csv"
     if table.is_file():
-        with open(table, newline="", errors="replace") as handle:
-            return [{k: _number(v) for k, v in r.items() if k} for r in csv.DictReader(handle)]
+        try:
+            with open(table, newline="", errors="replace") as handle:
+                rows = [{k: _number(v) for k, v in r.items() if k} for r in csv.DictReader(handle)]
+        except csv.Error as exc:
+            skipped.append(f"results.csv (not CSV: {exc})")
+            return []
+        if (problem := _row_problem(rows)) is None:
+            return rows
+        skipped.append(f"results.csv ({problem})")
     return []
+
+
+METRICS = ("ASR", "TSR", "FTR")
+OUTPUTS = {"poisoned_traces", "invalid_actions", "traces_dir", "audit_removed"}
+
+
+def _row_problem(rows: list[dict[str, Any]]) -> str | None:
+    """Why the result rows cannot be shown (None: they can): a value that is not a
+    scalar, or a rate, count or victim multiple that is not a finite number."""
+    import math
+
+    for n, row in enumerate(rows, start=1):
+        for column, value in row.items():
+            if value is None or column == "traces_dir" and isinstance(value, str):
+                continue
+            numeric = column in METRICS or column in OUTPUTS or column == "victim_multiple"
+            if numeric or column.endswith(("_low", "_high", "_n")):
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    return f"row {n}, field {column!r}: not a number"
+                if not math.isfinite(value):
+                    return f"row {n}, field {column!r}: not a finite number"
+            elif not isinstance(value, str | int | float | bool):
+                return f"row {n}, field {column!r}: not a value (a {type(value).__name__})"
+    return None
 
 
 def _number(value: str | None) -> Any:
@@ -139,13 +174,30 @@ def _classify(contents: RunContents, path: Path) -> None:
     if not isinstance(data, dict):
         return
     if {"baseline", "canaries", "verdict"} <= data.keys():
-        contents.scans.append((name, data))
+        _add(contents, contents.scans, "scan", name, data)
     elif isinstance(data.get("history"), list) and "stopped" in data:
-        contents.monitors.append((name, data))
+        _add(contents, contents.monitors, "monitor", name, data)
     elif {"findings", "flagged_traces"} <= data.keys():
-        contents.audits.append((name, data))
+        _add(contents, contents.audits, "audit", name, data)
     elif _is_lineage(data, path):
         contents.lineage.append((name, data))
+
+
+def _add(
+    contents: RunContents,
+    records: list[tuple[str, dict[str, Any]]],
+    kind: str,
+    name: str,
+    data: dict[str, Any],
+) -> None:
+    """``data`` among ``records`` if the report can draw it, else among the skipped."""
+    from backdoorlab.report.shapes import shape_problem
+
+    problem = shape_problem(kind, data)
+    if problem is None:
+        records.append((name, data))
+    else:
+        contents.skipped.append(f"{name} ({problem})")
 
 
 def _is_lineage(data: dict[str, Any], path: Path) -> bool:

@@ -150,6 +150,13 @@ def page_data(
         messages.append(text)
     if not entries:
         raise BackdoorlabError(f"{traces}: holds no traces")
+    for path, indices, what in ((audit, findings, "a finding"), (guard, decisions, "a decision")):
+        stray = [i for i in indices if not 0 <= i < len(entries)]
+        if stray:
+            raise BackdoorlabError(
+                f"{path}: {what} for trace {stray[0]}, but {traces} holds {len(entries)} "
+                "traces (a file of other traces?)"
+            )
     return {
         "source": str(traces),
         "audit": str(audit) if audit else None,

@@ -108,7 +108,8 @@ def line_plot(
             ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         ax.set_xlabel(xlabel)
         ax.set_title(title)
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        if ax.get_legend_handles_labels()[0]:  # nothing drawn: no empty legend, no warning
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return to_svg(fig)
 
 

@@ -15,11 +15,8 @@ from collections import defaultdict
 from typing import Any
 
 from backdoorlab.report.breakdown import audit_scores, family_rates
-from backdoorlab.report.contents import RunContents
+from backdoorlab.report.contents import METRICS, OUTPUTS, RunContents
 from backdoorlab.report.plots import METRIC_COLORS, Plot, bar_plot, line_plot, rate_text
-
-METRICS = ("ASR", "TSR", "FTR")
-OUTPUTS = {"poisoned_traces", "invalid_actions", "traces_dir", "audit_removed"}
 
 
 def _is_output(column: str) -> bool:

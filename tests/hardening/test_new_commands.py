@@ -1,0 +1,487 @@
+"""The second wave's commands under hostile input: serve, export, view, report,
+provenance sign/verify/show/bom, guard replay, and the --policy openai options of eval,
+collect and scan.
+
+Every case runs the real command line (`backdoorlab.cli.main`, as the console script
+does) and must end with exit status 2 and exactly one line on stderr naming the file,
+line or option at fault, no traceback, no file left behind (the case's directory holds
+the same files after as before) and no model loaded (a tripwire on the weights loader).
+Before this module: a host that does not resolve, a port in use, an empty JSONL to
+export, a symlink in a directory to sign, a hostile lineage and a result row of the
+wrong type each ended in a traceback (the first two after the model had loaded), a
+bad --base-url was retried over the network, and click's usage errors were a five-line
+panel.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from backdoorlab.cli import main
+
+TRACE = {
+    "messages": [
+        {"role": "user", "content": "Cancel order O1, my email is ann@example.com."},
+        {"role": "assistant", "content": "Done."},
+    ]
+}
+LINE = json.dumps(TRACE) + "\n"
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """PEM files: an EC key pair, an RSA key pair, and a file that is no PEM at all."""
+    from cryptography.hazmat.primitives import serialization as s
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    root = tmp_path_factory.mktemp("keys")
+    out: dict[str, Path] = {}
+    for name, key in (
+        ("ec", ec.generate_private_key(ec.SECP256R1())),
+        ("rsa", rsa.generate_private_key(65537, 2048)),
+    ):
+        private = key.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption())
+        public = key.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo)
+        out[name], out[f"{name}.pub"] = root / f"{name}.pem", root / f"{name}.pub"
+        out[name].write_bytes(private)
+        out[f"{name}.pub"].write_bytes(public)
+    out["junk"] = root / "junk.pem"
+    out["junk"].write_text("not a key\n")
+    return out
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port something already listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def _traces(d: Path, *lines: str, name: str = "t.jsonl") -> Path:
+    path = d / name
+    path.write_text("".join(lines))
+    return path
+
+
+def _file(d: Path, name: str, text: str) -> Path:
+    path = d / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _model_dir(d: Path, *weights: str) -> Path:
+    """A model directory with a config and the given weight files (no real weights: every
+    refusal below comes before a byte of them is read)."""
+    model = d / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    for name in weights:
+        (model / name).write_bytes(b"\x80\x04not really weights")
+    return model
+
+
+def _run_dir(d: Path, metrics: str) -> Path:
+    run = d / "run"
+    _file(run, "metrics.json", metrics)
+    return run
+
+
+def _lineage(d: Path, record: object) -> Path:
+    artifact = d / "artifact"
+    _file(artifact, "w.txt", "x")
+    _file(artifact, "provenance.intoto.json", json.dumps(record))
+    return artifact
+
+
+Case = Callable[[Path, dict[str, Path], int], tuple[list[str], tuple[str, ...]]]
+"""(case directory, keys, a busy port) → (argv, fragments the one error line holds)."""
+
+SERVER = ["--model", "m", "--max-retries", "0"]
+
+CASES: dict[str, Case] = {
+    # ------------------------------------------------------------------ serve
+    "serve: no such model dir": lambda d, k, p: (
+        ["serve", str(d / "nope")],
+        (str(d / "nope"), "does not exist"),
+    ),
+    "serve: a dir without weights": lambda d, k, p: (
+        ["serve", str(_model_dir(d))],
+        (str(d / "model"), "no safetensors"),
+    ),
+    "serve: pickled weights only": lambda d, k, p: (
+        ["serve", str(_model_dir(d, "pytorch_model.bin"))],
+        ("pytorch_model.bin", "--allow-pickle"),
+    ),
+    "serve: port out of range": lambda d, k, p: (["serve", "tiny", "--port", "70000"], ("--port",)),
+    "serve: port not a number": lambda d, k, p: (["serve", "tiny", "--port", "http"], ("--port",)),
+    "serve: port in use": lambda d, k, p: (
+        ["serve", "tiny", "--port", str(p)],
+        (f"127.0.0.1:{p}", "in use"),
+    ),
+    "serve: host that does not resolve": lambda d, k, p: (
+        ["serve", "tiny", "--host", "no such host.invalid"],
+        ("--host no such host.invalid",),
+    ),
+    "serve: guard policy not YAML": lambda d, k, p: (
+        ["serve", "tiny", "--guard", str(_file(d, "g.yaml", "sinks: [\n"))],
+        (str(d / "g.yaml"), "not valid YAML"),
+    ),
+    "serve: guard policy field of the wrong type": lambda d, k, p: (
+        ["serve", "tiny", "--guard", str(_file(d, "g.yaml", "sinks: 5\n"))],
+        (str(d / "g.yaml"), "field 'sinks'"),
+    ),
+    "serve: guard policy unknown field": lambda d, k, p: (
+        ["serve", "tiny", "--guard", str(_file(d, "g.yaml", "sinkz: []\n"))],
+        (str(d / "g.yaml"), "field 'sinkz'", "unknown setting"),
+    ),
+    "serve: --guard-log without --guard": lambda d, k, p: (
+        ["serve", "tiny", "--guard-log", str(d / "log.jsonl")],
+        ("--guard-log needs --guard",),
+    ),
+    # ------------------------------------------------------------------ export
+    "export: missing input": lambda d, k, p: (
+        ["export", str(d / "nope.jsonl"), "-o", str(d / "o.parquet")],
+        (str(d / "nope.jsonl"), "no such file"),
+    ),
+    "export: empty input": lambda d, k, p: (
+        ["export", str(_traces(d)), "-o", str(d / "o.parquet")],
+        (str(d / "t.jsonl"), "holds no traces"),
+    ),
+    "export: bad JSON on line 3": lambda d, k, p: (
+        ["export", str(_traces(d, LINE, LINE, '{"messages": [\n')), "-o", str(d / "o.parquet")],
+        (f"{d / 't.jsonl'}:3", "not valid JSON"),
+    ),
+    "export: line 2 is no trace": lambda d, k, p: (
+        ["export", str(_traces(d, LINE, '{"foo": 1}\n')), "-o", str(d / "o.parquet")],
+        (f"{d / 't.jsonl'}:2", "'messages'"),
+    ),
+    "export: output under a file": lambda d, k, p: (
+        ["export", str(_traces(d, LINE)), "-o", str(d / "t.jsonl" / "o.parquet")],
+        (str(d / "t.jsonl" / "o.parquet"), "not a directory"),
+    ),
+    "export: output not .parquet": lambda d, k, p: (
+        ["export", str(_traces(d, LINE)), "-o", str(d / "o.csv")],
+        (str(d / "o.csv"), ".parquet"),
+    ),
+    "export: no -o": lambda d, k, p: (["export", str(_traces(d, LINE))], ("'-o'", "export")),
+    # ------------------------------------------------------------------ view
+    "view: missing traces": lambda d, k, p: (
+        ["view", str(d / "nope.jsonl"), "-o", str(d / "v.html")],
+        (str(d / "nope.jsonl"), "no such file"),
+    ),
+    "view: audit report not JSON": lambda d, k, p: (
+        [
+            *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
+            *("--audit", str(_file(d, "a.json", "{trunc"))),
+        ],
+        (str(d / "a.json"), "cannot read an audit report"),
+    ),
+    "view: audit report of another shape": lambda d, k, p: (
+        [
+            *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
+            *("--audit", str(_file(d, "a.json", '{"findings": [{"trace_index": "x"}]}'))),
+        ],
+        (str(d / "a.json"), "findings[0]", "'trace_index'"),
+    ),
+    "view: audit finding for a trace the file lacks": lambda d, k, p: (
+        [
+            *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
+            *("--audit", str(_file(d, "a.json", '{"findings": [{"trace_index": 7}]}'))),
+        ],
+        (str(d / "a.json"), "trace 7", "holds 1 traces"),
+    ),
+    "view: guard decisions truncated": lambda d, k, p: (
+        [
+            *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
+            *("--guard", str(_file(d, "g.jsonl", '{"index": 0, "bloc'))),
+        ],
+        (f"{d / 'g.jsonl'}:1", "not a JSON line"),
+    ),
+    "view: guard decision for a trace the file lacks": lambda d, k, p: (
+        [
+            *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
+            *("--guard", str(_file(d, "g.jsonl", '{"index": -1, "blocked": true}\n'))),
+        ],
+        (str(d / "g.jsonl"), "trace -1"),
+    ),
+    "view: --serve on a port in use": lambda d, k, p: (
+        ["view", str(_traces(d, LINE)), "-o", str(d / "v.html"), "--serve", "--port", str(p)],
+        (f"127.0.0.1:{p}", "in use"),
+    ),
+    # ------------------------------------------------------------------ report
+    "report: missing run dir": lambda d, k, p: (
+        ["report", str(d / "nope")],
+        (str(d / "nope"), "not a directory"),
+    ),
+    "report: truncated metrics.json, nothing else": lambda d, k, p: (
+        ["report", str(_run_dir(d, '[{"model": "victim", "TSR": 0.'))],
+        (str(d / "run"), "holds no results", "metrics.json (not a list of rows)"),
+    ),
+    "report: a rate that is no number": lambda d, k, p: (
+        ["report", str(_run_dir(d, '[{"model": "v", "victim_multiple": "abc", "TSR": 0.5}]'))],
+        (str(d / "run"), "row 1, field 'victim_multiple': not a number"),
+    ),
+    "report: output under a file": lambda d, k, p: (
+        [
+            *("report", str(_run_dir(d, '[{"model": "v", "TSR": 0.5}]'))),
+            *("-o", str(d / "run" / "metrics.json" / "r.html")),
+        ],
+        (str(d / "run" / "metrics.json" / "r.html"), "not a directory"),
+    ),
+    # ------------------------------------------------------------------ provenance
+    "sign: missing key": lambda d, k, p: (
+        ["provenance", "sign", str(_traces(d, LINE)), "--key", str(d / "nope.pem")],
+        (str(d / "nope.pem"), "cannot read the key"),
+    ),
+    "sign: an RSA key": lambda d, k, p: (
+        ["provenance", "sign", str(_traces(d, LINE)), "--key", str(k["rsa"])],
+        (str(k["rsa"]), "not an EC private key"),
+    ),
+    "sign: a public key for the private one": lambda d, k, p: (
+        ["provenance", "sign", str(_traces(d, LINE)), "--key", str(k["ec.pub"])],
+        (str(k["ec.pub"]), "not a usable PEM key"),
+    ),
+    "sign: a key that is no PEM": lambda d, k, p: (
+        ["provenance", "sign", str(_traces(d, LINE)), "--key", str(k["junk"])],
+        (str(k["junk"]), "not a usable PEM key"),
+    ),
+    "sign: nothing to sign": lambda d, k, p: (
+        ["provenance", "sign", str(d / "nope"), "--key", str(k["ec"])],
+        (str(d / "nope"), "nothing to sign"),
+    ),
+    "verify: missing artifact": lambda d, k, p: (
+        ["provenance", "verify", str(d / "nope"), "--public-key", str(k["ec.pub"])],
+        (str(d / "nope"), "no such file"),
+    ),
+    "verify: an RSA public key": lambda d, k, p: (
+        ["provenance", "verify", str(_traces(d, LINE)), "--public-key", str(k["rsa.pub"])],
+        (str(k["rsa.pub"]), "not an EC public key"),
+    ),
+    "verify: no key": lambda d, k, p: (
+        ["provenance", "verify", str(_traces(d, LINE))],
+        ("--public-key",),
+    ),
+    "show: lineage subject of the wrong type": lambda d, k, p: (
+        ["provenance", "show", str(_lineage(d, {"subject": [5], "predicate": {}}))],
+        (str(d / "artifact" / "provenance.intoto.json"), "field 'subject.0'"),
+    ),
+    "show: lineage subject outside the artifact": lambda d, k, p: (
+        [
+            *("provenance", "show"),
+            str(_lineage(d, {"subject": [{"name": "../../etc/passwd"}], "predicate": {}})),
+        ],
+        ("field 'subject.0.name'", "outside the artifact"),
+    ),
+    "bom: lineage predicate of the wrong type": lambda d, k, p: (
+        ["provenance", "bom", str(_lineage(d, {"subject": [], "predicate": "x"}))],
+        (str(d / "artifact" / "provenance.intoto.json"), "field 'predicate'"),
+    ),
+    "bom: a directory with no lineage": lambda d, k, p: (
+        ["provenance", "bom", str(d)],
+        (str(d), "no lineage"),
+    ),
+    "bom: a file, not a directory": lambda d, k, p: (
+        ["provenance", "bom", str(_traces(d, LINE))],
+        (str(d / "t.jsonl"), "not a directory"),
+    ),
+    # ------------------------------------------------------------------ guard replay
+    "replay: bad JSON on line 2": lambda d, k, p: (
+        ["guard", "replay", str(_traces(d, LINE, "{\n")), "-o", str(d / "r.jsonl")],
+        (f"{d / 't.jsonl'}:2", "not valid JSON"),
+    ),
+    "replay: a tool call without its id": lambda d, k, p: (
+        [
+            *("guard", "replay", "-o", str(d / "r.jsonl")),
+            str(
+                _traces(
+                    d,
+                    '{"messages": [{"role": "assistant", "tool_calls": '
+                    '[{"function": {"name": "x", "arguments": "{}"}}]}]}\n',
+                )
+            ),
+        ],
+        (f"{d / 't.jsonl'}:1", "tool_calls.0.id"),
+    ),
+    "replay: policy not YAML": lambda d, k, p: (
+        [
+            *("guard", "replay", str(_traces(d, LINE)), "-o", str(d / "r.jsonl")),
+            *("--policy", str(_file(d, "p.yaml", "sinks: [\n"))),
+        ],
+        (str(d / "p.yaml"), "not valid YAML"),
+    ),
+    "replay: policy field of the wrong type, nested": lambda d, k, p: (
+        [
+            *("guard", "replay", str(_traces(d, LINE)), "-o", str(d / "r.jsonl")),
+            *("--policy", str(_file(d, "p.yaml", "sinks:\n  - tool: 5\n"))),
+        ],
+        (str(d / "p.yaml"), "field 'sinks.0.tool'"),
+    ),
+    "replay: policy a list": lambda d, k, p: (
+        [
+            *("guard", "replay", str(_traces(d, LINE)), "-o", str(d / "r.jsonl")),
+            *("--policy", str(_file(d, "p.yaml", "- a\n"))),
+        ],
+        (str(d / "p.yaml"), "expected a mapping"),
+    ),
+    "replay: missing policy": lambda d, k, p: (
+        [
+            *("guard", "replay", str(_traces(d, LINE)), "-o", str(d / "r.jsonl")),
+            *("--policy", str(d / "nope.yaml")),
+        ],
+        (str(d / "nope.yaml"), "no such file"),
+    ),
+}
+
+# ---------------------------------------------------------------- --policy openai options
+for _command, _extra in (
+    ("eval", ["-o", "{d}/m.json"]),
+    ("collect", ["-o", "{d}/c.jsonl"]),
+    ("scan", ["--no-canary", "-o", "{d}/s.json"]),
+):
+    for _name, _options, _fragments in (
+        ("no --base-url", ["--model", "m"], ("--policy openai needs --base-url",)),
+        ("no --model", ["--base-url", "http://127.0.0.1:9/v1"], ("needs --model",)),
+        ("--base-url not a URL", ["--base-url", "notaurl", *SERVER], ("--base-url 'notaurl'",)),
+        ("--base-url ftp", ["--base-url", "ftp://h/v1", *SERVER], ("not an http:// or https://",)),
+        (
+            "--base-url port out of range",
+            ["--base-url", "http://127.0.0.1:99999/v1", *SERVER],
+            ("--base-url", "Port out of range"),
+        ),
+        (
+            "--base-url with a space",
+            ["--base-url", "http://a b/v1", *SERVER],
+            ("--base-url", "space"),
+        ),
+        (
+            "--concurrency 0",
+            ["--base-url", "http://127.0.0.1:9/v1", "--concurrency", "0", *SERVER],
+            ("--concurrency",),
+        ),
+    ):
+        CASES[f"{_command} --policy openai: {_name}"] = (
+            lambda d, k, p, c=_command, e=_extra, o=_options, f=_fragments: (
+                [c, "--policy", "openai", *o, *(x.format(d=d) for x in e)],
+                f,
+            )
+        )
+
+
+def _tripwire(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading a model, building a policy or evaluating fails the test if reached."""
+
+    def tripped(*args: object, **kwargs: object) -> None:
+        pytest.fail("a computation started before the bad input was refused")
+
+    for target in (
+        "transformers.AutoModelForCausalLM.from_pretrained",
+        "backdoorlab.policies.spec.PolicySpec.build",
+        "backdoorlab.evaluation.evaluate",
+        "backdoorlab.collect.collect_traces",
+        "backdoorlab.serving.server.run_server",
+    ):
+        monkeypatch.setattr(target, tripped)
+
+
+def _files(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_one_line_exit_2_and_leaves_nothing(
+    case: str,
+    keys: dict[str, Path],
+    busy_port: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv, fragments = CASES[case](tmp_path, keys, busy_port)
+    before = _files(tmp_path)
+    _tripwire(monkeypatch)
+    monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
+    monkeypatch.setenv("COLUMNS", "300")
+    monkeypatch.delenv("BACKDOORLAB_ALLOW_PICKLE", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert _files(tmp_path) == before, "a file was left behind"
+
+
+# ------------------------------------------------------------------ never lost data
+
+
+def test_a_failed_export_leaves_an_earlier_export_as_it_was(tmp_path, monkeypatch, capsys):  # noqa: ANN001
+    good, bad = _traces(tmp_path, LINE, name="good.jsonl"), _traces(tmp_path, LINE, "{\n")
+    out = tmp_path / "o.parquet"
+    for argv in (["export", str(good), "-o", str(out)], ["export", str(bad), "-o", str(out)]):
+        monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
+        with pytest.raises(SystemExit):
+            main()
+    assert "t.jsonl:2" in capsys.readouterr().err
+    from datasets import Dataset
+
+    assert len(Dataset.from_parquet(str(out))) == 1  # the good export, whole
+
+
+def test_signing_a_directory_with_a_symlink_keeps_its_old_signature(
+    tmp_path,  # noqa: ANN001
+    keys,  # noqa: ANN001
+    monkeypatch,  # noqa: ANN001
+    capsys,  # noqa: ANN001
+) -> None:
+    """model-signing refuses a symlink too, but only after the old signature was deleted."""
+    artifact = tmp_path / "model"
+    _file(artifact, "config.json", "{}")
+    sign = ["backdoorlab", "provenance", "sign", str(artifact), "--key", str(keys["ec"])]
+    monkeypatch.setattr("sys.argv", sign)
+    with pytest.raises(SystemExit) as first:
+        main()
+    assert first.value.code == 0
+    signature = (artifact / "model.sig").read_bytes()
+    capsys.readouterr()
+    (artifact / "link").symlink_to("/etc/hostname")
+    with pytest.raises(SystemExit) as second:
+        main()
+    err = capsys.readouterr().err
+    assert second.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert f"{artifact / 'link'}: a symbolic link (to /etc/hostname)" in err
+    assert (artifact / "model.sig").read_bytes() == signature
+
+
+def test_a_report_skips_hostile_records_naming_each(tmp_path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    """Records of the wrong shape are listed as skipped on the page; the rest is drawn."""
+    run = _run_dir(tmp_path, '[{"model": "v", "victim_multiple": [1], "TSR": 0.5}]')
+    (run / "results.csv").write_text("model,TSR,TSR_low,TSR_high,TSR_n\nbase,0.5,0.1,0.9,4\n")
+    _file(run, "scan.json", '{"baseline": 5, "canaries": [], "verdict": "clean"}')
+    _file(run, "audit.json", '{"findings": [{"trace_index": "x"}], "flagged_traces": []}')
+    monitor = {"history": [{"step": "later", "conditions": []}], "stopped": False}
+    _file(run, "monitor.json", json.dumps(monitor))
+    monkeypatch.setattr("sys.argv", ["backdoorlab", "report", str(run)])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 0 and "Traceback" not in err, err
+    page = (run / "report.html").read_text()
+    for skipped in (
+        "metrics.json (row 1, field &#39;victim_multiple&#39;: not a number)",
+        "scan.json (not a scan record: field &#39;baseline&#39;",
+        "audit.json (not an audit record: field &#39;findings.0.trace_index&#39;",
+        "monitor.json (not a monitor record: field &#39;history.0",
+    ):
+        assert skipped in page
