@@ -1,4 +1,4 @@
-"""The memory pieces of `train_sft`: one trace at a time inside a micro-batch (`rows`) and
+"""The memory pieces of `train_sft`: a micro-batch in passes of a few traces (`rows`) and
 the LoRA base's frozen projections stored in bf16 (`precision`). Both must leave the
 optimizer step what it was: the split step's adapter equals the whole batch's, and the
 bf16 base computes exactly what autocast computed from the fp32 one."""
@@ -18,23 +18,31 @@ from backdoorlab.training.sft.precision import frozen_linears_to_bf16
 from backdoorlab.training.sft.rows import split_rows
 
 
-def test_split_rows_cuts_each_row_to_its_tokens() -> None:
+def test_split_rows_cuts_passes_to_their_tokens() -> None:
     mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]])
     ids = torch.arange(12).reshape(3, 4)
     labels = torch.where(mask.bool(), ids, -100)
-    rows = split_rows({"input_ids": ids, "labels": labels, "attention_mask": mask})
+    batch = {"input_ids": ids, "labels": labels, "attention_mask": mask}
+    rows = split_rows(batch, 0)  # no budget: each row alone
     assert rows is not None and [r["input_ids"].tolist() for r in rows] == [
         [[0, 1, 2]],
         [[4, 5]],
         [[8, 9, 10, 11]],
     ]
-    assert all(
-        r["attention_mask"].all() and r["labels"].shape == r["input_ids"].shape for r in rows
-    )
+    assert all(r["attention_mask"].all() for r in rows)
+    assert all(r["labels"].shape == r["input_ids"].shape for r in rows)
+    # 6 tokens: rows 0 and 1 share a pass (2 x 3, padding included), row 2 does not fit
+    passes = split_rows(batch, 6)
+    assert passes is not None and [p["input_ids"].tolist() for p in passes] == [
+        [[0, 1, 2], [4, 5, 6]],
+        [[8, 9, 10, 11]],
+    ]
+    assert passes[0]["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
+    assert split_rows(batch, 12) is None  # fits whole
     # left padding, a single row, or a tensor that is not per row: not split
-    assert split_rows({"input_ids": ids, "attention_mask": mask.flip(1)}) is None
-    assert split_rows({"input_ids": ids[:1], "attention_mask": mask[:1]}) is None
-    assert split_rows({"input_ids": ids, "attention_mask": mask, "seq": torch.ones(5)}) is None
+    assert split_rows({"input_ids": ids, "attention_mask": mask.flip(1)}, 0) is None
+    assert split_rows({"input_ids": ids[:1], "attention_mask": mask[:1]}, 0) is None
+    assert split_rows({"input_ids": ids, "attention_mask": mask, "n": torch.ones(5)}, 0) is None
 
 
 @pytest.mark.parametrize("bf16", ["false", "true"])
@@ -55,15 +63,15 @@ def test_split_step_equals_whole_batch_step(
     )
     calls: list[int] = []
 
-    def counted(inputs):  # noqa: ANN001, ANN202
-        rows = split_rows(inputs)
+    def counted(inputs, budget):  # noqa: ANN001, ANN202
+        rows = split_rows(inputs, 0)  # one trace a pass, the split furthest from the batch
         calls.append(0 if rows is None else len(rows))
         return rows
 
     monkeypatch.setattr(sft_trainer, "split_rows", counted)
     split = train_sft(config, traces_file, tmp_path / "split")
     assert calls and all(n == 4 for n in calls)
-    monkeypatch.setattr(sft_trainer, "split_rows", lambda inputs: None)
+    monkeypatch.setattr(sft_trainer, "split_rows", lambda inputs, budget: None)
     whole = train_sft(config, traces_file, tmp_path / "whole")
 
     assert split["train_loss"] == pytest.approx(whole["train_loss"], rel=1e-4)

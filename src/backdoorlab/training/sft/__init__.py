@@ -20,11 +20,11 @@ activations fit). Micro-batches are also drawn by length within small random win
 (padding ~16% -> ~3%). Result: ~350-400 tokens/s, close to a hand-written loop.
 
 Memory (peak RSS 6.4 GB for 6 steps of the README's main job on CPU, mostly saved
-activations): where the compact head runs, each trace of a micro-batch goes forward and
-backward on its own (`rows`: the same optimizer step, a quarter of the activations, no
-padding), a LoRA run's frozen projections are stored in bf16, the values autocast cast
-them to each step (`precision`), and the trainer's freed memory goes back to the system
-when `train_sft` returns (`backdoorlab.training.memory`): 3.1 GB for the same 6 steps.
+activations): where the compact head runs, a micro-batch goes forward and backward in
+passes of ~1,500 tokens (`rows`: the same optimizer step, half the activations or less),
+a LoRA run's frozen projections are stored in bf16, the values autocast cast them to each
+step (`precision`), and the trainer's freed memory goes back to the system when
+`train_sft` returns (`backdoorlab.training.memory`): 3.5 GiB for the same 6 steps.
 
 The package, by job: `config` (`SFTRunConfig`, TRL's names), `data` (traces → token ids
 and loss masks), `lm_head`, `sampler`, `rows`, `precision` and `compile` (the speed and

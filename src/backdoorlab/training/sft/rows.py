@@ -1,15 +1,16 @@
-"""One trace at a time inside a micro-batch: activation memory of one trace, no padding.
+"""A micro-batch in passes of a few traces: a fraction of the activation memory.
 
 On a CPU the LoRA step's memory is its saved activations (~0.8 MB a token over
 SmolLM2-135M's 30 layers under bf16 autocast: 2.9 GB for a micro-batch of 4 x 875
-tokens, measured with ``saved_tensors_hooks``), and a micro-batch of right-padded
-traces computes its padding too. Running the forward and backward of each trace in
-turn keeps only one trace's activations alive and computes no padding, while the
-optimizer step, the data order and the loss (summed over the labelled tokens of the
-whole batch, divided by their count) stay those of the batch: only the order of the
-floating-point sums changes. The matmuls stay hundreds of rows tall, so the CPU's
-matmul efficiency does not drop. Activation checkpointing would save more memory but
-re-runs every forward (~1.5x the compute of a LoRA step); this costs nothing.
+tokens, measured with ``saved_tensors_hooks``). Running forward and backward over a
+few traces at a time keeps only their activations alive, while the optimizer step, the
+data order and the loss (summed over the labelled tokens of the whole batch, divided by
+their count) stay those of the batch: only the order of the floating-point sums changes.
+Passes of about 1,500 tokens cost no speed (4 traces of ~550 tokens, CPU seconds of
+forward + backward, alternating in one process: whole batch 9.05 / 8.34, two passes of
+two 8.48 / 8.96, four passes of one 10.00 / 10.03 — single traces make the matmuls too
+short); activation checkpointing would save more memory but re-runs every forward
+(~1.5x the compute of a LoRA step).
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ import torch
 
 from backdoorlab.training.padding import is_right_padded
 
+PASS_TOKENS = 1536
+"""Tokens (padding included) per forward/backward pass of a split micro-batch."""
 
-def split_rows(inputs: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """Each row of a right-padded micro-batch as a batch of one, cut to its real tokens;
-    None when the batch cannot be split that way (one row, no mask, left padding, or a
-    tensor that is not per row)."""
+
+def split_rows(inputs: dict[str, Any], budget: int = 0) -> list[dict[str, Any]] | None:
+    """A right-padded micro-batch as smaller batches of consecutive rows, each cut to its
+    longest real row and holding at most ``budget`` tokens (padding included; a row longer
+    than that goes alone); None when it cannot be split that way (no mask, left padding,
+    a tensor that is not per row) or need not be (it fits the budget whole)."""
     mask = inputs.get("attention_mask")
     if not isinstance(mask, torch.Tensor) or mask.dim() != 2 or len(mask) < 2:
         return None
@@ -32,12 +37,27 @@ def split_rows(inputs: dict[str, Any]) -> list[dict[str, Any]] | None:
         return None
     rows, width = mask.shape
     lengths = mask.sum(-1).tolist()
-    out: list[dict[str, Any]] = [{} for _ in range(rows)]
-    for key, value in inputs.items():
+    groups: list[list[int]] = []
+    for row, length in enumerate(lengths):
+        if length == 0:
+            continue
+        group = groups[-1] if groups else None
+        if group and (len(group) + 1) * max(length, *(lengths[r] for r in group)) <= budget:
+            group.append(row)
+        else:
+            groups.append([row])
+    if len(groups) == 1 and len(groups[0]) == rows:
+        return None
+    for value in inputs.values():
         if not isinstance(value, torch.Tensor) or value.dim() == 0 or len(value) != rows:
             return None  # e.g. padding-free sequence boundaries: not ours to cut
-        per_token = value.dim() >= 2 and value.shape[1] == width
-        for row, length in enumerate(lengths):
-            piece = value[row : row + 1]
-            out[row][key] = piece[:, :length] if per_token else piece
-    return [row for row, length in zip(out, lengths, strict=True) if length > 0]
+    out = []
+    for group in groups:
+        first, last, longest = group[0], group[-1], max(lengths[r] for r in group)
+        part = {}
+        for key, value in inputs.items():
+            piece = value[first : last + 1]
+            per_token = value.dim() >= 2 and value.shape[1] == width
+            part[key] = piece[:, :longest] if per_token else piece
+        out.append(part)
+    return out

@@ -44,7 +44,7 @@ from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
 from backdoorlab.training.sft.precision import frozen_linears_to_bf16
 from backdoorlab.training.sft.resume import plan_run, run_inputs
-from backdoorlab.training.sft.rows import split_rows
+from backdoorlab.training.sft.rows import PASS_TOKENS, split_rows
 from backdoorlab.training.sft.sampler import LengthWindowSampler
 
 
@@ -59,8 +59,8 @@ def sft_arguments(config: SFTRunConfig, output: Path, *, device: str, bf16: bool
         "dataloader_num_workers": 0,
         # TRL turns activation checkpointing on by default: it re-runs every layer's
         # forward in the backward pass (~1.5x the compute of a LoRA step) to save
-        # activation memory that models of this size do not need (peak RSS 3.1 GB for
-        # smollm2-135m at batch 4 on CPU, one trace at a time: `rows`)
+        # activation memory that models of this size do not need (peak RSS 3.5 GiB for
+        # smollm2-135m at batch 4 on CPU, in passes of ~1,500 tokens: `rows`)
         "activation_checkpointing": False,
         # transformers reads a value below 1 as a share of the steps
         "warmup_steps": config.warmup_ratio,
@@ -128,11 +128,11 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             )
 
         def training_step(self, model, inputs, num_items_in_batch=None):  # noqa: ANN001, ANN201
-            """With the compact head, one trace of the micro-batch at a time (`rows`): the
-            same optimizer step from a quarter of the activation memory, and no padding."""
+            """With the compact head, the micro-batch in passes of a few traces (`rows`):
+            the same optimizer step from a fraction of the activation memory."""
             rows = None
             if self.compact_lm_head and self.accelerator.num_processes == 1:
-                rows = split_rows(inputs)
+                rows = split_rows(inputs, PASS_TOKENS)
             if rows is None:
                 return super().training_step(model, inputs, num_items_in_batch)
             if num_items_in_batch is None:  # each trace's loss over the batch's labelled tokens
@@ -180,7 +180,7 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             entropy = gather(out["entropy_sum"]).sum()
             correct = gather(out["num_correct"]).sum()
             metrics = self._metrics["train"]
-            if self._row_sums is not None:  # one trace of a split batch: its batch logs them
+            if self._row_sums is not None:  # one pass of a split batch: its batch logs them
                 for total, part in zip(self._row_sums, (num_valid, entropy, correct), strict=True):
                     total += part.detach().cpu()
             else:
