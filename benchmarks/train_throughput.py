@@ -22,6 +22,11 @@ sequence, averaged per token over the data's lengths)::
            A labelled positions, forward + input gradient; attention backward ≈ 2x forward)
     full: T·(6·N + 3·attn) + A·6·H·V
 
+On a shared machine wall time measures the load as much as the code, so the same figures
+are also given per second of this process's own CPU time (``tokens_per_cpu_s``,
+``mfu_cpu_time``: the training steps and the matmul peak both timed with
+``time.process_time``), with the peak RSS and the load average.
+
 Padding is not counted as useful work. ``mfu_6nt`` is also reported: the common
 6·(N + H·V)·T convention, comparable with published MFU figures but not with what a LoRA
 run with a labelled-positions-only LM head actually has to compute.
