@@ -71,6 +71,15 @@ class ToolCall(BaseModel):
         return self.function.parsed_arguments()
 
 
+def content_text(content: str | list[dict[str, Any]] | None) -> str:
+    """A message's content as plain text: a string as is, OpenAI's content parts joined."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+
+
 class Message(BaseModel):
     """One chat message. ``content`` may be a string or OpenAI's list of content parts."""
 
@@ -84,11 +93,7 @@ class Message(BaseModel):
     @property
     def text(self) -> str:
         """The content as plain text, whatever shape it was stored in."""
-        if self.content is None:
-            return ""
-        if isinstance(self.content, str):
-            return self.content
-        return "".join(str(p.get("text", "")) for p in self.content if isinstance(p, dict))
+        return content_text(self.content)
 
 
 class Outcome(BaseModel):

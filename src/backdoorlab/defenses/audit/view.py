@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from backdoorlab.traces import content_text
+
 
 class FunctionView(msgspec.Struct, gc=False):
     """`backdoorlab.traces.FunctionCall`."""
@@ -63,11 +65,7 @@ class MessageView(msgspec.Struct):
     @property
     def text(self) -> str:
         """As `Message.text`."""
-        if self.content is None:
-            return ""
-        if isinstance(self.content, str):
-            return self.content
-        return "".join(str(p.get("text", "")) for p in self.content if isinstance(p, dict))
+        return content_text(self.content)
 
 
 class _Outcome(msgspec.Struct, gc=False):
