@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _serving import start_serve  # benchmarks/_serving.py (this script's folder)
 
 from backdoorlab.envs import make_env
 from backdoorlab.policies.hf import GenerationConfig, HFPolicy
@@ -54,26 +55,6 @@ from backdoorlab.policies.openai import OpenAIPolicy
 from backdoorlab.rollout import rollout
 from backdoorlab.stats import Rate
 from backdoorlab.traces import atomic_writer, read_traces
-
-
-def start_server(
-    model: str, max_batch: int, name: str | None = None
-) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-m", "backdoorlab.cli", "serve", model, "--port", "0"]
-    command += ["--served-name", name] if name else []
-    process = subprocess.Popen(
-        [*command, "--max-batch", str(max_batch)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line.startswith("serving "):
-        process.kill()
-        raise SystemExit(f"serve did not start: {line!r}")
-    return process, line.split(" at ")[1].strip()
 
 
 def _messages(traces: Any) -> list[Any]:
@@ -126,7 +107,9 @@ def main_run(args: argparse.Namespace) -> None:
             traces[mode] = read_traces(out / "clean.jsonl")
         if args.modes:
             del local, fresh
-        process, url = start_server(str(model), config.batch_size, "served")
+        process, url = start_serve(
+            str(model), "--max-batch", str(config.batch_size), "--served-name", "served"
+        )
         out = Path(scratch) / "serve_openai"
         command = [
             sys.executable, "-m", "backdoorlab.cli", "eval", "--policy", "openai",
@@ -241,7 +224,7 @@ def main() -> None:
         )
     del local, fresh
 
-    process, url = start_server(args.model, args.batch)
+    process, url = start_serve(args.model, "--max-batch", str(args.batch))
     try:
         remote = OpenAIPolicy(
             base_url=url,

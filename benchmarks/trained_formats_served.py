@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from _serving import start_serve  # noqa: E402  (benchmarks/_serving.py, this script's folder)
 from chat_formats import FORMATS, save_tiny  # noqa: E402
 
 from backdoorlab.envs import make_env  # noqa: E402
@@ -37,24 +37,6 @@ from backdoorlab.policies.openai import OpenAIPolicy  # noqa: E402
 from backdoorlab.rollout import rollout  # noqa: E402
 from backdoorlab.traces import atomic_writer, write_traces  # noqa: E402
 from backdoorlab.training.sft import SFTRunConfig, train_sft  # noqa: E402
-
-
-def serve(run: Path) -> tuple[subprocess.Popen[str], str]:
-    """``backdoorlab serve RUN --port 0`` in a child process; (process, base URL)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "backdoorlab.cli", "serve", str(run), "--port", "0"]
-        + ["--served-name", "trained"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line.startswith("serving "):
-        process.kill()
-        raise SystemExit(f"serve did not start: {line!r}")
-    return process, line.split(" at ")[1].strip()
 
 
 def tool_calls(results: Any) -> int:
@@ -91,7 +73,7 @@ def one_format(name: str, traces: Path, root: Path, args: argparse.Namespace) ->
     start = time.perf_counter()
     local = rollout(env, HFPolicy(model, tokenizer, generation=generation), tasks, **kwargs)
     hf_seconds = time.perf_counter() - start
-    process, url = serve(run)
+    process, url = start_serve(str(run), "--served-name", "trained")
     try:
         policy = OpenAIPolicy(
             base_url=url, model="trained", max_tokens=args.max_new_tokens, concurrency=args.n
