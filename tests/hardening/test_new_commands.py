@@ -485,3 +485,33 @@ def test_a_report_skips_hostile_records_naming_each(tmp_path, monkeypatch, capsy
         "monitor.json (not a monitor record: field &#39;history.0",
     ):
         assert skipped in page
+
+
+def test_serve_on_a_port_taken_while_the_model_loads_is_one_line(monkeypatch, capsys) -> None:  # noqa: ANN001
+    """The port is free at the check before the load and taken when serve binds it: the
+    same one line and exit 2 as a port in use at the check, no traceback, no server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    taker = socket.socket()
+
+    def load_then_lose_the_port(config, **kwargs):  # noqa: ANN001, ANN202  (stands in for the load)
+        taker.bind(("127.0.0.1", port))
+        taker.listen()
+        return object()
+
+    monkeypatch.setattr("backdoorlab.serving.server.build_app", load_then_lose_the_port)
+    monkeypatch.setattr("uvicorn.Server.run", lambda *a, **k: pytest.fail("uvicorn started"))
+    monkeypatch.setattr("sys.argv", ["backdoorlab", "serve", "tiny", "--port", str(port)])
+    monkeypatch.setenv("COLUMNS", "300")
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main()
+    finally:
+        taker.close()
+    captured = capsys.readouterr()
+    assert exit_.value.code == 2, captured.err
+    assert "Traceback" not in captured.err
+    [line] = captured.err.strip().splitlines()
+    assert line.startswith(f"error: 127.0.0.1:{port}: cannot listen there") and "in use" in line
+    assert "serving" not in captured.out

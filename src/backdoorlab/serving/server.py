@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from backdoorlab.config import Config
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.serving.engine import ReplyHook
 
 LOOPBACK = "127.0.0.1"
@@ -74,12 +75,19 @@ def build_app(config: ServeConfig, *, on_reply: ReplyHook | None = None) -> Any:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (IPv4 or IPv6)."""
+    """A listening socket on ``host:port`` (IPv4 or IPv6).
+
+    `serve` checks the port before loading the model, but another process can take it
+    while the model loads: that failure, here, is the same one line as the check's."""
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
-    sock.listen(2048)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise BackdoorlabError(f"{host}:{port}: cannot listen there ({exc.strerror})") from None
     sock.set_inheritable(True)
     return sock
 
