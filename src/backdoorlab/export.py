@@ -18,8 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import atomic_writer, check_output_file, file_sha256, is_stdio
+from backdoorlab.errors import BackdoorlabError, FileAccessError
+from backdoorlab.faults import fault_point
+from backdoorlab.files import check_output_file, file_sha256, is_stdio, open_text
 from backdoorlab.traces import Trace, iter_traces, to_hf_dataset
 
 
@@ -171,14 +172,25 @@ def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str
     digest = "" if is_stdio(source) else file_sha256(source)
     info = provenance(traces, "<stdin>" if is_stdio(source) else str(source), digest)
     dataset = to_hf_dataset(traces)
-    # atomic like `atomic_writer`, which writes text: Parquet is written by Arrow to a
-    # temporary sibling, renamed into place once whole
+    # the pair changes together: both are written whole to temporary siblings first (a
+    # crash or error there leaves the old pair as it was), then renamed, the card last;
+    # when the card cannot be renamed the new Parquet file goes too, so a card never
+    # describes another export's data. (A kill between the two renames, one system call
+    # apart, can still leave the new Parquet file beside the old card.)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    card_tmp = card.with_name(f".{card.name}.{os.getpid()}.tmp")
     try:
         dataset.to_parquet(str(tmp))
+        with open_text(card_tmp, "w") as handle:
+            handle.write(dataset_card(info, out.name))
+        fault_point("export.staged")
         os.replace(tmp, out)
+        try:
+            os.replace(card_tmp, card)
+        except OSError as exc:
+            out.unlink(missing_ok=True)
+            raise FileAccessError(f"{card}: cannot write ({exc.strerror or exc})") from None
     finally:
         tmp.unlink(missing_ok=True)
-    with atomic_writer(card) as handle:
-        handle.write(dataset_card(info, out.name))
+        card_tmp.unlink(missing_ok=True)
     return info

@@ -18,6 +18,8 @@ The points, by where they are:
 - ``audit.filter.write``: after each line written to the filtered dataset's temp file.
 - ``audit.filter.commit``: after each file of the filtered set renamed into place (the
   filtered file, then the report), before the manifest.
+- ``export.staged``: ``export``'s Parquet file and dataset card are written to temporary
+  files, neither renamed into place yet.
 
 ``backdoorlab run``'s points, in the order a run reaches them (``<stage>`` is a stage
 kind: collect, poison, publish, filter, train, eval):

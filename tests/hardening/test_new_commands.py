@@ -16,7 +16,11 @@ panel.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -437,6 +441,56 @@ def test_a_failed_export_leaves_an_earlier_export_as_it_was(tmp_path, monkeypatc
     from datasets import Dataset
 
     assert len(Dataset.from_parquet(str(out))) == 1  # the good export, whole
+
+
+def _export(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr("sys.argv", ["backdoorlab", "export", *argv])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    return exit_.value.code
+
+
+def test_export_killed_before_its_renames_leaves_the_old_pair(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """Parquet and card are renamed into place together: a kill once both are written to
+    temporary files leaves the old export and its card as they were."""
+    out, card = tmp_path / "o.parquet", tmp_path / "o.md"
+    assert (
+        _export([str(_traces(tmp_path, LINE, name="old.jsonl")), "-o", str(out)], monkeypatch) == 0
+    )
+    old = {p.name: p.read_bytes() for p in (out, card)}
+    new = _traces(tmp_path, LINE, LINE, name="new.jsonl")
+    env = {**os.environ, "BACKDOORLAB_FAULT": "export.staged"}
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    argv = [sys.executable, "-m", "backdoorlab.cli", "export", str(new), "-o", str(out)]
+    killed = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert {p.name: p.read_bytes() for p in (out, card)} == old
+    hidden = sorted(p.name.split(".")[1:3] for p in tmp_path.iterdir() if p.name[0] == ".")
+    assert hidden == [["o", "md"], ["o", "parquet"]]  # the two staged files, nothing renamed
+
+
+def test_export_whose_card_cannot_be_renamed_leaves_no_parquet(
+    tmp_path, monkeypatch, capsys
+) -> None:  # noqa: ANN001
+    """No Parquet file without its own card: the new one is removed, one line, exit 2."""
+    out = tmp_path / "o.parquet"
+    rename = os.replace
+
+    def card_fails(src, dst) -> None:  # noqa: ANN001
+        if str(dst).endswith(".md"):
+            raise PermissionError(13, "Permission denied")
+        rename(src, dst)
+
+    monkeypatch.setattr("backdoorlab.export.os.replace", card_fails)
+    before = _files(tmp_path) | {tmp_path / "t.jsonl"}
+    assert _export([str(_traces(tmp_path, LINE)), "-o", str(out)], monkeypatch) == 2
+    err = capsys.readouterr().err  # after the datasets library's progress bar
+    assert "Traceback" not in err
+    assert (
+        err.strip().splitlines()[-1]
+        == f"error: {tmp_path / 'o.md'}: cannot write (Permission denied)"
+    )
+    assert _files(tmp_path) == before  # the traces only: no Parquet, no card, no temp
 
 
 def test_signing_a_directory_with_a_symlink_keeps_its_old_signature(
