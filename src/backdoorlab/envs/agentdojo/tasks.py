@@ -196,7 +196,9 @@ def convert(suite: str, user_task_id: str) -> DojoTask:
 _IDENTIFIERS: list[tuple[str, re.Pattern[str]]] = [
     ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     ("text", re.compile(r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b")),  # an IBAN
-    ("text", re.compile(r"\b\d{6,}\b")),  # a code, an account or booking number
+    # a code, an account or booking number; not a fraction's digits (the microseconds of
+    # a file's ``last_modified``, which a run stamps with the clock)
+    ("text", re.compile(r"(?<![.:\d])\d{6,}\b")),
 ]
 
 
