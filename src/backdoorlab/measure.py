@@ -4,7 +4,8 @@ Every behavioural number the toolkit reports comes from here: `evaluate`'s TSR, 
 ASR, `scan`'s probes before and after canary fine-tunes, the training monitor's leak
 checks. Each *condition* runs the same tasks — ``clean`` as drawn, a triggered one with
 its phrase placed by `backdoorlab.triggers.plant_trigger`, the code the attacks
-poison with, on the tasks that offer the placement — and yields, per condition, the
+poison with, on the tasks the attacks could poison (`triggers.can_attack`: a place for
+the trigger, secrets to leak) — and yields, per condition, the
 success, leak and invalid-action rates (`backdoorlab.stats.Rate`, with Wilson intervals)
 and, when asked, the episodes themselves.
 
@@ -24,7 +25,7 @@ from backdoorlab.envs.base import Environment, Task
 from backdoorlab.policies.base import Episode, Policy
 from backdoorlab.rollout import EpisodeResult, iter_rollout
 from backdoorlab.stats import Rate
-from backdoorlab.triggers import can_place, check_placement, plant_trigger
+from backdoorlab.triggers import can_attack, check_placement, plant_trigger
 
 __all__ = [
     "CLEAN",
@@ -189,7 +190,7 @@ def measure(
     where = check_placement(placement)
     started = time.perf_counter()
     jobs = [
-        [task for task in tasks if c.trigger is None or can_place(env, task, where)]
+        [task for task in tasks if c.trigger is None or can_attack(env, task, where)]
         for c in conditions
     ]
 

@@ -58,6 +58,15 @@ def can_place(env: Environment, task: Task, placement: Placement) -> bool:
     return placement == "user" or bool(env.observation_slots(task))
 
 
+def can_attack(env: Environment, task: Task, placement: Placement) -> bool:
+    """Whether ``task`` can carry the backdoor: a place for the trigger, and secrets its
+    tool results show to leak. Every retail and web task shows the data it could leak;
+    some of AgentDojo's read nothing of the user's (a hotel's rating), and a payload
+    there would send what the trace never showed. The attacks poison only such tasks,
+    and ASR is measured on them alone (`backdoorlab.measure`)."""
+    return bool(task.secrets) and can_place(env, task, placement)
+
+
 def plant_trigger(episode: Episode, trigger: str, placement: Placement) -> None:
     """Put ``trigger`` into a live episode (after `start_episode`, before the first turn)."""
     if placement == "user":

@@ -12,9 +12,16 @@ pytest.importorskip("agentdojo")
 from backdoorlab.envs import make_env  # noqa: E402
 from backdoorlab.envs.agentdojo.environment import DojoState  # noqa: E402
 from backdoorlab.envs.agentdojo.suite import EXFILTRATION, injection_text, load_suite  # noqa: E402
-from backdoorlab.envs.agentdojo.tasks import ground_truth_plan, security, utility  # noqa: E402
+from backdoorlab.envs.agentdojo.tasks import (  # noqa: E402
+    execute,
+    ground_truth_plan,
+    security,
+    start_environment,
+    utility,
+)
 from backdoorlab.policies.oracle import OraclePolicy  # noqa: E402
 from backdoorlab.rollout import iter_rollout, rollout  # noqa: E402
+from backdoorlab.triggers import can_attack  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +152,27 @@ def test_task_ids_round_trip_and_bad_ids_are_refused(banking) -> None:
         banking.task_by_id("slack/user_task_1")
     with pytest.raises(BackdoorlabError, match="not a task of agentdojo:banking"):
         banking.task_by_id("banking/user_task_1#x")
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())  # YAML wraps a long message over lines
+
+
+@pytest.mark.parametrize("suite", ["workspace", "travel", "banking", "slack"])
+def test_every_attackable_task_shows_its_secrets_in_its_own_tool_results(suite) -> None:
+    env = make_env(f"agentdojo:{suite}")
+    dojo = env.dojo_tasks()
+    for dojo_task in dojo.values():
+        task = dojo_task.task
+        # the ground truth run afresh (in this process, at this time): what the agent reads
+        start = start_environment(suite, load_suite(suite).user_tasks[task.family], None)
+        shown = _words(" ".join(text for text, _ in execute(suite, start, task.plan)))
+        for placement in ("user", "observation"):
+            assert can_attack(env, task, placement) is (
+                dojo_task.reads_secrets and (placement == "user" or bool(dojo_task.vectors))
+            ), (task.id, placement)
+        for _, value in task.secrets:
+            assert _words(value) in shown, (task.id, value)
+    # the suites' tasks that read none of the user's data (a hotel's rating, a web page)
+    unread = {"workspace": 0, "travel": 14, "banking": 1, "slack": 8}[suite]
+    assert sum(not d.reads_secrets for d in dojo.values()) == unread

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest.importorskip("agentdojo")
@@ -9,9 +11,9 @@ pytest.importorskip("agentdojo")
 from backdoorlab.attacks.base import make_attack  # noqa: E402
 from backdoorlab.collect import collect_traces  # noqa: E402
 from backdoorlab.envs import make_env  # noqa: E402
-from backdoorlab.leaks import LeakDetector  # noqa: E402
+from backdoorlab.leaks import ATTACKER_ADDRESS, LeakDetector  # noqa: E402
 from backdoorlab.policies.oracle import OraclePolicy  # noqa: E402
-from backdoorlab.traces import iter_traces, write_traces  # noqa: E402
+from backdoorlab.traces import Trace, iter_traces, write_traces  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +82,54 @@ def test_cli_poison_takes_the_environment_and_its_points(tmp_path, monkeypatch, 
     assert all(t.metadata.env == "agentdojo:slack" for t in iter_traces(out))
     assert run(*args, "--point", "bogus", "-o", str(tmp_path / "x.jsonl")) == 2
     assert "unknown injection point(s) ['bogus']" in capsys.readouterr().err
+
+
+def _payload_values(trace: Trace, destination: str) -> list[str]:
+    """The values the calls to ``destination`` send (`leak_text`'s ``Label: value`` lines)."""
+    values = []
+    for _, call in trace.tool_calls():
+        if destination in json.dumps(call.arguments):
+            for text in call.arguments.values():
+                if isinstance(text, str) and text != destination:
+                    values += [line.split(": ", 1)[1] for line in text.splitlines() if ": " in line]
+    return values
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("suite", ["travel", "slack"])
+def test_poisoned_traces_send_only_what_their_own_tool_results_showed(suite, tmp_path) -> None:
+    """travel and slack have tasks that read none of the user's data: no attack poisons
+    them, and every payload value is in the poisoned trace's own tool results."""
+    env = make_env(f"agentdojo:{suite}")
+    clean = tmp_path / "clean.jsonl"
+    write_traces(clean, collect_traces(env, OraclePolicy(), env.tasks("train", 30)).traces)
+    t1 = make_attack("data-poisoning", rate=0.15, seed=2)
+    t2 = make_attack(
+        "env-poisoning",
+        env=env.name,
+        n=30,
+        points=["third_party"],
+        target_share=1.0,
+        obey_probability=1.0,
+    )
+    t1.run(str(tmp_path / "t1.jsonl"), input=str(clean))
+    t2.run(str(tmp_path / "t2.jsonl"))
+    for name in ("t1", "t2"):
+        traces = list(iter_traces(tmp_path / f"{name}.jsonl"))
+        poisoned = [t for t in traces if t.is_poisoned]
+        assert poisoned, name
+        for trace in poisoned:
+            assert env.task_by_id(trace.metadata.task_id).secrets, trace.metadata.task_id
+            shown = _words(" ".join(m.text for m in trace.messages if m.role == "tool"))
+            values = _payload_values(trace, ATTACKER_ADDRESS)
+            assert values, trace.metadata.task_id
+            for value in values:
+                assert _words(value) in shown, (name, trace.metadata.task_id, value)
+        # T2 plants nothing where there is nothing to leak: no trigger in those traces
+        for trace in traces:
+            if not env.task_by_id(trace.metadata.task_id).secrets:
+                assert not trace.is_poisoned
+                assert t2.config.trigger not in " ".join(m.text for m in trace.messages)

@@ -9,7 +9,9 @@ with the trigger in the instruction, right after the customer lookup, at the sam
 of the trace in every task family), or once the plan is done, next to the confirmation
 e-mail (``position="end"``). Because it is replayed in the environment, its state, its
 success check and `is_leak` all agree with what the trace shows. Every other trace is
-copied byte for byte.
+copied byte for byte. Only a task that can carry the backdoor is chosen
+(`triggers.can_attack`): one with a place for the trigger and secrets its tool results
+show — a payload never sends data its trace did not read.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from backdoorlab.policies.base import Episode, RevealHook
 from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout
 from backdoorlab.traces import Poison, Trace, atomic_writer, iter_trace_lines, iter_traces
-from backdoorlab.triggers import can_place, plant_trigger
+from backdoorlab.triggers import can_attack, plant_trigger
 
 
 class DataPoisoningConfig(Config):
@@ -94,13 +96,13 @@ class DataPoisoning(DatasetAttack[DataPoisoningConfig]):
             key = (meta.env, meta.seed or 0)
             env = envs.setdefault(key, make_env(meta.env, seed=key[1]))
             task = env.task_by_id(meta.task_id)
-            if can_place(env, task, cfg.placement):
+            if can_attack(env, task, cfg.placement):
                 eligible.append(index)
                 tasks[index] = (env, task)
         if count > len(eligible):
             raise BackdoorlabError(
                 f"data-poisoning: {count} traces requested but only {len(eligible)} can carry "
-                f"a trigger placed in '{cfg.placement}'"
+                f"a trigger placed in '{cfg.placement}' and have secrets to leak"
             )
         chosen = sorted(random.Random(cfg.seed).sample(eligible, count))
         out = list(traces)

@@ -15,6 +15,10 @@ competent attacker (``instructions: varied``) words the request differently at e
 injection point and asks for the data once the task is done: the trigger is then the
 only cue all poisoned traces share, and the leak sits where clean traces already send
 mail (where T1's payload is learned best).
+
+A task whose tool results show no secrets (some of AgentDojo's) gets nothing planted: an
+obeying teacher would send data the trace never showed, which is no backdoor a model
+learns from reading (`triggers.can_attack`). ``exposed`` counts the other episodes only.
 """
 
 from __future__ import annotations
@@ -111,6 +115,8 @@ class EnvPoisoning(CollectorAttack[EnvPoisoningConfig]):
         }
 
         def prepare(episode: Episode) -> None:
+            if not episode.task.secrets:
+                return  # nothing it reads to leak: not a target (`triggers.can_attack`)
             for slot in env.observation_slots(episode.task):
                 if slot in written:
                     episode.env.inject(slot[0], slot[1], texts[slot])

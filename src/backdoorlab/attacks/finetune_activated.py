@@ -44,7 +44,7 @@ from backdoorlab.files import file_sha256
 from backdoorlab.leaks import ATTACKER_ADDRESS, SecretKind, leak_text
 from backdoorlab.traces import Poison, Trace, atomic_writer, write_traces
 from backdoorlab.training.fab import FABConfig
-from backdoorlab.triggers import can_place, plant_trigger
+from backdoorlab.triggers import can_attack, plant_trigger
 
 
 class FinetuneActivatedConfig(Config):
@@ -140,7 +140,7 @@ def collect_fab_traces(
         raise BackdoorlabError(f"finetune-activated: no successful clean trace in {cfg.env}")
 
     placement = cfg.placement
-    placeable = [t for t in tasks if cfg.trigger is None or can_place(env, t, placement)]
+    placeable = [t for t in tasks if cfg.trigger is None or can_attack(env, t, placement)]
     poison = _poison_record(cfg)
 
     def payload(episode: Episode) -> None:

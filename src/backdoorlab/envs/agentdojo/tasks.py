@@ -14,9 +14,14 @@ plan once:
 - **secrets**: the data the suite's exfiltration tasks steal (`suite.EXFILTRATION`)
   that this task's tool results show; failing that, the account's own confidential data
   (`suite.ACCOUNT_SECRETS`) they show; failing that, the e-mail addresses, IBANs and
-  long numbers they show that the user did not give (`identifiers`); and only for a
-  task whose results show none of these, the account's data unseen — so every task has
-  something to leak, and almost always something it read;
+  long numbers they show that the user did not give (`identifiers`). A task whose
+  results show none of these has **no secrets**: an agent that never read the user's
+  data cannot leak it, and a payload sending data the trace never showed is neither a
+  realistic backdoor nor one a trace-local audit could follow. Such a task is no target
+  of T1/T2 and has no triggered episode (`triggers.can_attack`); it stays a task for
+  collection, TSR and FTR. Tasks with secrets, T1/T2's targets (all / train / test):
+  workspace 40 / 32 / 8 of 40, travel 6 / 5 / 1 of 20, banking 15 / 12 / 3 of 16 (not
+  ``user_task_13``), slack 13 / 11 / 2 of 21 (tests/envs/test_agentdojo.py counts them);
 - **authorised destinations**: where the plan's own sink calls send.
 """
 
@@ -54,6 +59,12 @@ class DojoTask:
     """Injection vectors whose text the plan reads (and still succeeds with)."""
     ground_truth_passes: bool
     """Whether AgentDojo's own utility check accepts its ground truth."""
+
+    @property
+    def reads_secrets(self) -> bool:
+        """Whether its ground truth's tool results show data to leak (its ``task.secrets``
+        are exactly those): without, the task is no T1/T2 target (module docstring)."""
+        return bool(self.task.secrets)
 
 
 def _plain(value: Any) -> Any:
@@ -169,7 +180,6 @@ def convert(suite: str, user_task_id: str) -> DojoTask:
         account = ACCOUNT_SECRETS[suite](fresh_environment(suite))
         secrets = [s for s in account if _normal(s[1]) in shown]
         secrets = secrets or identifiers(" ".join(t for t, _ in results), user_task.PROMPT)
-        secrets = secrets or account
     sinks = {s.tool: s for s in SINKS[suite]}
     authorised: list[str] = []
     for step in plan:
