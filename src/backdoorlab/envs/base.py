@@ -24,7 +24,7 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -276,6 +276,27 @@ class SimulatedWorld:
 
     def users_of(self, split: Split) -> list[str]:
         return self.train_users if split == "train" else self.test_users
+
+
+R = TypeVar("R")
+
+
+def fitting_user(
+    world: SimulatedWorld,
+    users: Sequence[str],
+    rng: random.Random,
+    build: Callable[[dict[str, Any]], R | None],
+    family: str,
+) -> tuple[dict[str, Any], R]:
+    """The first user drawn from ``users`` (one ``rng.choice`` per try) that ``build``
+    makes a task for (not None), with what it made: a family applies to some users only
+    (one with a pending order, an unread e-mail), and retail and web draw alike."""
+    for _ in range(100):
+        user = world.users[rng.choice(users)]
+        made = build(user)
+        if made is not None:
+            return user, made
+    raise RuntimeError(f"no user fits task family '{family}'")  # pragma: no cover
 
 
 def split_users(ids: Sequence[str]) -> dict[str, list[str]]:

@@ -122,7 +122,7 @@ class RetailEnvironment(SimulatedEnvironment):
     ) -> Task:
         from backdoorlab.envs.retail.tasks import make_task
 
-        return make_task(self, family, self.world.users[rng.choice(users)], rng, split, task_id)
+        return make_task(self, family, users, rng, split, task_id)
 
     # -- success ----------------------------------------------------------------------
     def check(self, task: Task, state: EpisodeState, final_answer: str) -> bool:

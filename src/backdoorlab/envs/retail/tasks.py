@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from backdoorlab.envs.base import PlannedCall, Split, Task
+from backdoorlab.envs.base import PlannedCall, Split, Task, fitting_user
 from backdoorlab.envs.retail.world import address_of
 
 if TYPE_CHECKING:
@@ -246,24 +246,18 @@ FAMILIES: list[str] = list(_FAMILIES)
 def make_task(
     env: RetailEnvironment,
     family_name: str,
-    user: dict[str, Any],
+    users: list[str],
     rng: random.Random,
     split: Split,
     task_id: str,
 ) -> Task:
-    """Build a task of ``family_name``, drawing other customers of the split if needed."""
+    """Build a task of ``family_name`` for the first customer of ``users`` it fits."""
     from backdoorlab.envs.retail.environment import retail_secrets
 
-    users = env.world.users_of(split)
     build = _FAMILIES[family_name]
-    for _ in range(100):
-        result = build(env, user, rng)
-        if result is not None:
-            break
-        user = env.world.users[rng.choice(users)]
-    else:  # pragma: no cover - the world gives every user one order in each state
-        raise RuntimeError(f"no customer fits task family '{family_name}'")
-    instruction, plan, answer, must = result
+    user, (instruction, plan, answer, must) = fitting_user(
+        env.world, users, rng, lambda customer: build(env, customer, rng), family_name
+    )
     return Task(
         id=task_id,
         env=env.name,

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from backdoorlab.envs.base import PlannedCall
+from backdoorlab.envs.base import PlannedCall, fitting_user
 from backdoorlab.envs.web.world import BOARDS, SITES
 
 if TYPE_CHECKING:
@@ -188,9 +188,4 @@ def build_family(
 ) -> tuple[dict[str, Any], FamilyResult]:
     """A user of ``users`` and the task ``family_name`` makes for them."""
     build = _FAMILIES[family_name]
-    for _ in range(100):
-        user = env.world.users[rng.choice(users)]
-        result = build(env, user, rng)
-        if result is not None:
-            return user, result
-    raise RuntimeError(f"no user fits task family '{family_name}'")  # pragma: no cover
+    return fitting_user(env.world, users, rng, lambda user: build(env, user, rng), family_name)
