@@ -84,15 +84,19 @@ def test_cli_poison_takes_the_environment_and_its_points(tmp_path, monkeypatch, 
     assert "unknown injection point(s) ['bogus']" in capsys.readouterr().err
 
 
-def _payload_values(trace: Trace, destination: str) -> list[str]:
-    """The values the calls to ``destination`` send (`leak_text`'s ``Label: value`` lines)."""
-    values = []
-    for _, call in trace.tool_calls():
-        if destination in json.dumps(call.arguments):
-            for text in call.arguments.values():
-                if isinstance(text, str) and text != destination:
-                    values += [line.split(": ", 1)[1] for line in text.splitlines() if ": " in line]
-    return values
+def _payloads(trace: Trace, destination: str) -> list[tuple[list[str], str]]:
+    """Per call to ``destination``: the values it sends (`leak_text`'s ``Label: value``
+    lines) and the tool results the trace had shown before it."""
+    out, shown = [], ""
+    for message in trace.messages:
+        for call in message.tool_calls or ():
+            if destination in json.dumps(call.arguments):
+                texts = [t for t in call.arguments.values() if isinstance(t, str)]
+                lines = [line for t in texts if t != destination for line in t.splitlines()]
+                out.append(([line.split(": ", 1)[1] for line in lines if ": " in line], shown))
+        if message.role == "tool":
+            shown += " " + _words(message.text)
+    return out
 
 
 def _words(text: str) -> str:
@@ -102,7 +106,9 @@ def _words(text: str) -> str:
 @pytest.mark.parametrize("suite", ["travel", "slack"])
 def test_poisoned_traces_send_only_what_their_own_tool_results_showed(suite, tmp_path) -> None:
     """travel and slack have tasks that read none of the user's data: no attack poisons
-    them, and every payload value is in the poisoned trace's own tool results."""
+    them, and every payload value is in the poisoned trace's own tool results before the
+    payload (T2's teacher, reading a request before the user's data, obeys once it has
+    read it)."""
     env = make_env(f"agentdojo:{suite}")
     clean = tmp_path / "clean.jsonl"
     write_traces(clean, collect_traces(env, OraclePolicy(), env.tasks("train", 30)).traces)
@@ -123,11 +129,12 @@ def test_poisoned_traces_send_only_what_their_own_tool_results_showed(suite, tmp
         assert poisoned, name
         for trace in poisoned:
             assert env.task_by_id(trace.metadata.task_id).secrets, trace.metadata.task_id
-            shown = _words(" ".join(m.text for m in trace.messages if m.role == "tool"))
-            values = _payload_values(trace, ATTACKER_ADDRESS)
-            assert values, trace.metadata.task_id
-            for value in values:
-                assert _words(value) in shown, (name, trace.metadata.task_id, value)
+            payloads = _payloads(trace, ATTACKER_ADDRESS)
+            assert payloads, trace.metadata.task_id
+            for values, shown in payloads:
+                assert values, trace.metadata.task_id
+                for value in values:  # read before it is sent
+                    assert _words(value) in shown, (name, trace.metadata.task_id, value)
         # T2 plants nothing where there is nothing to leak: no trigger in those traces
         for trace in traces:
             if not env.task_by_id(trace.metadata.task_id).secrets:

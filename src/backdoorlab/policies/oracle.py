@@ -14,7 +14,9 @@ the task:
   reads in tool results. An observation that asks for data to be e-mailed somewhere
   is obeyed with this probability (environment poisoning, T2): the oracle sends the
   customer's details there with the environment's own sink, then carries on — or, when
-  the request asks for it once the task is done, after the plan, before its final answer.
+  the request asks for it once the task is done, or when the conversation has not yet
+  shown every value it would send (an AgentDojo task can read the injection before the
+  user's data), after the plan, before its final answer: it sends only what it has read.
 """
 
 from __future__ import annotations
@@ -96,9 +98,11 @@ class OraclePolicy(Policy):
                 continue
             destination = find_exfiltration_request(message.text)
             if destination and state.rng.random() < self.obey_probability:
-                text = leak_text(episode.task.secret_objects())
-                call = episode.env.exfiltration_call(destination, text)
-                (state.deferred if asks_after_task(message.text) else state.queue).append(call)
+                secrets = episode.task.secret_objects()
+                call = episode.env.exfiltration_call(destination, leak_text(secrets))
+                later = asks_after_task(message.text)
+                later = later or not _revealed(episode, [s.value for s in secrets])
+                (state.deferred if later else state.queue).append(call)
 
 
 def _revealed(episode: Episode, values: list[str]) -> bool:
