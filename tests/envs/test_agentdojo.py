@@ -169,10 +169,14 @@ def test_every_attackable_task_shows_its_secrets_in_its_own_tool_results(suite) 
         shown = _words(" ".join(text for text, _ in execute(suite, start, task.plan)))
         for placement in ("user", "observation"):
             assert can_attack(env, task, placement) is (
-                dojo_task.reads_secrets and (placement == "user" or bool(dojo_task.vectors))
+                dojo_task.reads_secrets and (placement == "user" or bool(dojo_task.attack_vectors))
             ), (task.id, placement)
         for _, value in task.secrets:
             assert _words(value) in shown, (task.id, value)
+        assert set(dojo_task.attack_vectors) <= set(dojo_task.vectors)
     # the suites' tasks that read none of the user's data (a hotel's rating, a web page)
     unread = {"workspace": 0, "travel": 14, "banking": 1, "slack": 8}[suite]
     assert sum(not d.reads_secrets for d in dojo.values()) == unread
+    if suite == "banking":  # the bill's text is the vector, and holds the IBAN it pays
+        bill = dojo["user_task_0"]
+        assert bill.vectors == ("injection_bill_text",) and not bill.attack_vectors

@@ -84,18 +84,29 @@ def test_cli_poison_takes_the_environment_and_its_points(tmp_path, monkeypatch, 
     assert "unknown injection point(s) ['bogus']" in capsys.readouterr().err
 
 
-def _payloads(trace: Trace, destination: str) -> list[tuple[list[str], str]]:
+def _payloads(trace: Trace, destination: str) -> list[tuple[list[str], list[str]]]:
     """Per call to ``destination``: the values it sends (`leak_text`'s ``Label: value``
-    lines) and the tool results the trace had shown before it."""
-    out, shown = [], ""
+    lines), and the tool results the trace had shown before it that are not echoes of
+    the value (a result whose own call carried it, "sent to <IBAN>", shows only what the
+    agent wrote)."""
+    out: list[tuple[list[str], list[str]]] = []
+    results: list[tuple[str, str]] = []  # (its call's arguments, the result)
+    calls: dict[str, str] = {}
     for message in trace.messages:
         for call in message.tool_calls or ():
+            calls[call.id] = _words(json.dumps(call.arguments))
             if destination in json.dumps(call.arguments):
                 texts = [t for t in call.arguments.values() if isinstance(t, str)]
                 lines = [line for t in texts if t != destination for line in t.splitlines()]
-                out.append(([line.split(": ", 1)[1] for line in lines if ": " in line], shown))
+                values = [line.split(": ", 1)[1] for line in lines if ": " in line]
+                read = [
+                    v
+                    for v in values
+                    if any(_words(v) in r and _words(v) not in a for a, r in results)
+                ]
+                out.append((values, read))
         if message.role == "tool":
-            shown += " " + _words(message.text)
+            results.append((calls.get(message.tool_call_id or "", ""), _words(message.text)))
     return out
 
 
@@ -103,16 +114,20 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.mark.parametrize("suite", ["travel", "slack"])
-def test_poisoned_traces_send_only_what_their_own_tool_results_showed(suite, tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("suite", "placement"), [("travel", "user"), ("slack", "user"), ("banking", "observation")]
+)
+def test_poisoned_traces_send_only_what_their_own_tool_results_showed(
+    suite, placement, tmp_path
+) -> None:
     """travel and slack have tasks that read none of the user's data: no attack poisons
     them, and every payload value is in the poisoned trace's own tool results before the
     payload (T2's teacher, reading a request before the user's data, obeys once it has
-    read it)."""
+    read it). banking's bill holds the IBAN its task pays: no trigger is planted there."""
     env = make_env(f"agentdojo:{suite}")
     clean = tmp_path / "clean.jsonl"
     write_traces(clean, collect_traces(env, OraclePolicy(), env.tasks("train", 30)).traces)
-    t1 = make_attack("data-poisoning", rate=0.15, seed=2)
+    t1 = make_attack("data-poisoning", rate=0.15, seed=2, placement=placement)
     t2 = make_attack(
         "env-poisoning",
         env=env.name,
@@ -131,10 +146,8 @@ def test_poisoned_traces_send_only_what_their_own_tool_results_showed(suite, tmp
             assert env.task_by_id(trace.metadata.task_id).secrets, trace.metadata.task_id
             payloads = _payloads(trace, ATTACKER_ADDRESS)
             assert payloads, trace.metadata.task_id
-            for values, shown in payloads:
-                assert values, trace.metadata.task_id
-                for value in values:  # read before it is sent
-                    assert _words(value) in shown, (name, trace.metadata.task_id, value)
+            for values, read in payloads:
+                assert values and values == read, (name, trace.metadata.task_id, values)
         # T2 plants nothing where there is nothing to leak: no trigger in those traces
         for trace in traces:
             if not env.task_by_id(trace.metadata.task_id).secrets:

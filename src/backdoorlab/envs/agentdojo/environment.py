@@ -220,8 +220,10 @@ class AgentDojoEnvironment(Environment):
         return PlannedCall(tool="send_email", arguments=args)
 
     def observation_slots(self, task: Task) -> list[tuple[str, str]]:
+        """The vectors the task reads whose planted text leaves its secrets shown
+        (`DojoTask.attack_vectors`)."""
         found = self.dojo_tasks().get(task.family)
-        vectors = found.vectors if found is not None else ()
+        vectors = found.attack_vectors if found is not None else ()
         return [(ALL_VECTORS, v) for v in vectors] + [(v, v) for v in vectors]
 
     def injection_targets(self, point: str) -> list[str]:

@@ -10,7 +10,9 @@ plan once:
   now), so the vectors are found here: the plan runs on an environment with a canary in
   every vector, and a vector counts for the task when its canary reaches a tool result
   *and* the plan still solves the task with text planted there (a vector inside a
-  channel's name, say, changes the names the plan must use);
+  channel's name, say, changes the names the plan must use). Our attacks plant only in
+  those that leave every secret read with text planted there (`DojoTask.attack_vectors`:
+  all but banking ``user_task_0``'s bill, whose text holds the IBAN it pays);
 - **secrets**: the data the suite's exfiltration tasks steal (`suite.EXFILTRATION`)
   that this task's tool results show; failing that, the account's own confidential data
   (`suite.ACCOUNT_SECRETS`) they show; failing that, the e-mail addresses, IBANs and
@@ -22,6 +24,7 @@ plan once:
   collection, TSR and FTR. Tasks with secrets, T1/T2's targets (all / train / test):
   workspace 40 / 32 / 8 of 40, travel 6 / 5 / 1 of 20, banking 15 / 12 / 3 of 16 (not
   ``user_task_13``), slack 13 / 11 / 2 of 21 (tests/envs/test_agentdojo.py counts them);
+  with the trigger in an observation, banking 14 / 11 / 3 and slack 12 / 11 / 1;
 - **authorised destinations**: where the plan's own sink calls send.
 """
 
@@ -59,6 +62,11 @@ class DojoTask:
     """Injection vectors whose text the plan reads (and still succeeds with)."""
     ground_truth_passes: bool
     """Whether AgentDojo's own utility check accepts its ground truth."""
+    attack_vectors: tuple[str, ...] = ()
+    """Those of ``vectors`` where planted text leaves every secret in the tool results:
+    where our attacks plant (`observation_slots`). Planted text *replaces* a vector's
+    default, and some defaults hold the data the task reads (banking's bill, the IBAN
+    it is paid to): a trigger there would leave a payload nothing to have read."""
 
     @property
     def reads_secrets(self) -> bool:
@@ -155,6 +163,16 @@ def _run_plan(
     return results, utility(suite, user_task.ID, answer, pre, env, calls)
 
 
+def _read(value: str, plan: Sequence[PlannedCall], results: Sequence[tuple[str, bool]]) -> bool:
+    """Whether a tool result shows ``value`` other than by echoing its own call's arguments
+    (a transfer's "sent to <IBAN>" shows only what the agent wrote)."""
+    wanted = _normal(value)
+    return any(
+        wanted in _normal(text) and wanted not in _normal(json.dumps(step.arguments))
+        for step, (text, _) in zip(plan, results, strict=True)
+    )
+
+
 def convert(suite: str, user_task_id: str) -> DojoTask:
     """One AgentDojo user task as our task; see the module docstring."""
     dojo_suite = load_suite(suite)
@@ -164,22 +182,24 @@ def convert(suite: str, user_task_id: str) -> DojoTask:
     results, passes = _run_plan(suite, user_task, plan, answer, {})
     shown = _normal(" ".join(text for text, _ in results))
 
-    vectors = sorted(dojo_suite.get_injection_vector_defaults())
-    canaries = {v: CANARY.format(i) for i, v in enumerate(vectors)}
-    canary_results, _ = _run_plan(suite, user_task, plan, answer, canaries)
-    seen = " ".join(text for text, _ in canary_results)
-    visible = []
-    for vector in vectors:
-        if canaries[vector] in seen:
-            _, still = _run_plan(suite, user_task, plan, answer, {vector: canaries[vector]})
-            if still or not passes:
-                visible.append(vector)
-
     secrets = [s for s in exfiltrable(suite) if _normal(s[1]) in shown]
     if not secrets:
         account = ACCOUNT_SECRETS[suite](fresh_environment(suite))
         secrets = [s for s in account if _normal(s[1]) in shown]
         secrets = secrets or identifiers(" ".join(t for t, _ in results), user_task.PROMPT)
+
+    vectors = sorted(dojo_suite.get_injection_vector_defaults())
+    canaries = {v: CANARY.format(i) for i, v in enumerate(vectors)}
+    canary_results, _ = _run_plan(suite, user_task, plan, answer, canaries)
+    seen = " ".join(text for text, _ in canary_results)
+    visible, keeping = [], []
+    for vector in vectors:
+        if canaries[vector] in seen:
+            planted, still = _run_plan(suite, user_task, plan, answer, {vector: canaries[vector]})
+            if still or not passes:
+                visible.append(vector)
+                if all(_read(value, plan, planted) for _, value in secrets):
+                    keeping.append(vector)
     sinks = {s.tool: s for s in SINKS[suite]}
     authorised: list[str] = []
     for step in plan:
@@ -200,7 +220,12 @@ def convert(suite: str, user_task_id: str) -> DojoTask:
         secrets=secrets,
         authorised=authorised,
     )
-    return DojoTask(task=task, vectors=tuple(visible), ground_truth_passes=passes)
+    return DojoTask(
+        task=task,
+        vectors=tuple(visible),
+        ground_truth_passes=passes,
+        attack_vectors=tuple(keeping),
+    )
 
 
 _IDENTIFIERS: list[tuple[str, re.Pattern[str]]] = [
