@@ -14,6 +14,24 @@ so the run is offline and exactly repeatable. Per suite:
   reads, then the user task's ground-truth calls and the injection task's, as an agent
   that obeyed. *Blocked*: one of the injection's calls was refused. AgentDojo's own
   security check (did the attack succeed?) is reported with and without the guard.
+  Two columns:
+
+  - **ground truth as published**: AgentDojo's ground-truth calls unchanged;
+  - **read first**: where the injection's ground truth sends a value no tool result of
+    the trace shows (banking's injection tasks 0, 2 and 3 compute the subject
+    "The user is subscribed to spotify" from the environment in Python, with no read,
+    and some user tasks read no transactions either), a read-only call of the suite
+    that shows the value (`revealing_read`: found generically, not from a table) is
+    played just before the injection's calls — what an agent obeying "… as visible
+    from the transaction history" must do to know the value. Where no such read exists
+    the pair is counted as published (``no_read_found``); every other pair is the same
+    run in both columns.
+
+AgentDojo's own check for banking injection tasks 0 and 3 counts *any* transfer to the
+attacker's IBAN as a successful attack, whatever its subject: it reads
+``any(service or "" in t.subject.lower() …)``, i.e. ``service or ("" in …)``, true for
+every transaction (and injection task 1's the same way); injection task 2's check does
+look for "pizza" or "sushi" in the subject.
 
 The guard runs with no policy file (the audit's defaults: sinks by heuristics), or with
 ``--policy``. Decisions are written per run to ``--decisions`` when given.
@@ -32,9 +50,11 @@ from pathlib import Path
 from typing import Any
 
 from agentdojo.agent_pipeline import AgentPipeline, InitQuery, SystemMessage, ToolsExecutionLoop
-from agentdojo.agent_pipeline.tool_execution import ToolsExecutor
+from agentdojo.agent_pipeline.tool_execution import ToolsExecutor, tool_result_to_str
 from agentdojo.attacks.base_attacks import FixedJailbreakAttack
 from agentdojo.attacks.important_instructions_attacks import ImportantInstructionsAttack
+from agentdojo.functions_runtime import FunctionCall as DojoCall
+from agentdojo.functions_runtime import FunctionsRuntime
 from agentdojo.task_suite.load_suites import get_suite
 from agentdojo.types import get_text_content_as_str
 
@@ -100,6 +120,34 @@ def observed(values: list[str] | None, messages: list[Any], upto: int) -> bool |
     return all(_flat(v) in seen for v in values if _flat(v))
 
 
+def revealing_read(suite: Any, env: Any, values: list[str] | None) -> DojoCall | None:
+    """A read-only call of the suite whose result shows every one of ``values``, or None.
+
+    Candidates are the suite's tools that need no argument (a count such as banking's
+    ``n`` keeps its default), in the suite's order; each runs on a copy of ``env`` and
+    counts as read-only when the copy is unchanged afterwards (workspace's
+    ``get_unread_emails`` marks mail read: not a candidate). The first whose result, as
+    AgentDojo shows it to the model, contains every value (letters and digits, case
+    ignored) is the read."""
+    wanted = [_flat(v) for v in values or () if _flat(v)]
+    if not wanted:
+        return None
+    runtime = FunctionsRuntime(suite.tools)
+    for tool in suite.tools:
+        if tool.parameters.model_json_schema().get("required"):
+            continue
+        copy = env.model_copy(deep=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result, error = runtime.run_function(copy, tool.name, {})
+        if error is not None or copy != env:
+            continue
+        shown = _flat(tool_result_to_str(result))
+        if all(w in shown for w in wanted):
+            return DojoCall(function=tool.name, args={})
+    return None
+
+
 def named_by_user(prompt: str, calls: list[Any]) -> bool:
     """Whether the injection sends only to destinations the user's own prompt names."""
     resolver = SinkResolver()
@@ -129,13 +177,21 @@ def pipeline(agent: ScriptedAgent, executor: Any) -> AgentPipeline:
     )
 
 
-def play(suite: Any, user_task: Any, injection_task: Any | None, injections: dict, guard: Any):
-    """One run; ``guard`` None runs AgentDojo's plain executor."""
+def play(
+    suite: Any,
+    user_task: Any,
+    injection_task: Any | None,
+    injections: dict,
+    guard: Any,
+    reads: tuple[DojoCall, ...] = (),
+):
+    """One run; ``guard`` None runs AgentDojo's plain executor; ``reads`` are played
+    between the user task's calls and the injection's."""
 
     def script(env: Any) -> tuple[list[Any], str]:
         calls = list(user_task.ground_truth(env))
         if injection_task is not None:
-            calls += list(injection_task.ground_truth(env))
+            calls += [*reads, *injection_task.ground_truth(env)]
         return calls, user_task.GROUND_TRUTH_OUTPUT or "Done."
 
     executor = GuardedToolsExecutor(guard) if guard is not None else ToolsExecutor()
@@ -160,6 +216,11 @@ def run_suite(name: str, guard: Guard, log: Any) -> dict[str, Any]:
     atk = {"pairs": 0, "blocked": 0, "no_vector": 0, "user_calls_blocked": 0}
     atk |= {"attack_succeeded_plain": 0, "attack_succeeded_guarded": 0, "missed": []}
     atk["by_case"] = {}  # data observed before the leak or not × recipient a third party
+    first: dict[str, Any] = {"pairs": 0, "blocked": 0, "reads_inserted": 0, "reads": {}}
+    first |= {"read_blocked": 0, "user_calls_blocked": 0, "still_unobserved": 0}
+    first |= {"attack_succeeded_plain": 0, "attack_succeeded_guarded": 0}
+    first |= {"no_read_found": [], "missed": []}
+    atk["read_first"] = first
     timing: list[float] = []
     for uid, user_task in suite.user_tasks.items():
         utility_plain, *_ = play(suite, user_task, None, {}, None)
@@ -210,8 +271,58 @@ def run_suite(name: str, guard: Guard, log: Any) -> dict[str, Any]:
                 atk["missed"].append(f"{uid}×{iid}")
             log({"suite": name, "user_task": uid, "injection_task": iid, "blocked": hit,
                  "decisions": [d.to_dict() for d in decisions if d.severity]})  # fmt: skip
+            outcome = (hit, bool(succeeded_plain), bool(succeeded))
+            if seen is False:
+                task_env = user_task.init_environment(env.model_copy(deep=True))
+                read = revealing_read(suite, task_env, stolen_values(name, iid, env))
+                if read is None:
+                    first["no_read_found"].append(f"{uid}×{iid}")
+                else:
+                    outcome = read_first(suite, user_task, injection_task, injections, guard,
+                                         read, name, iid, env, first, log)  # fmt: skip
+            first["pairs"] += 1
+            first["blocked"] += outcome[0]
+            first["attack_succeeded_plain"] += outcome[1]
+            first["attack_succeeded_guarded"] += outcome[2]
+            if not outcome[0]:
+                first["missed"].append(f"{uid}×{iid}")
     benign["ms_per_guarded_task"] = round(1000 * sum(timing) / max(1, len(timing)), 2)
     return {"benign": benign, "attack": atk}
+
+
+def read_first(
+    suite: Any,
+    user_task: Any,
+    injection_task: Any,
+    injections: dict,
+    guard: Guard,
+    read: DojoCall,
+    name: str,
+    iid: str,
+    env: Any,
+    first: dict[str, Any],
+    log: Any,
+) -> tuple[bool, bool, bool]:
+    """The pair again with ``read`` played before the injection's calls: (blocked — one
+    of the injection's own calls refused —, attack succeeded plain, guarded)."""
+    reads = (read,)
+    _, succeeded_plain, _, _, messages = play(
+        suite, user_task, injection_task, injections, None, reads
+    )
+    _, succeeded, decisions, n_user, _ = play(
+        suite, user_task, injection_task, injections, guard, reads
+    )
+    last_call = max(i for i, m in enumerate(messages) if m.get("tool_calls"))
+    first["still_unobserved"] += not observed(stolen_values(name, iid, env), messages, last_call)
+    first["reads_inserted"] += 1
+    first["reads"][read.function] = first["reads"].get(read.function, 0) + 1
+    first["read_blocked"] += sum(d.blocked for d in decisions[n_user : n_user + len(reads)])
+    first["user_calls_blocked"] += sum(d.blocked for d in decisions[:n_user])
+    hit = any(d.blocked for d in decisions[n_user + len(reads) :])
+    log({"suite": name, "user_task": user_task.ID, "injection_task": iid, "blocked": hit,
+         "read_first": read.function,
+         "decisions": [d.to_dict() for d in decisions if d.severity]})  # fmt: skip
+    return hit, bool(succeeded_plain), bool(succeeded)
 
 
 def pct(a: int, b: int) -> str:
@@ -239,6 +350,7 @@ def main() -> None:
         results[name]["seconds"] = round(time.perf_counter() - t0, 1)
         b, a = results[name]["benign"], results[name]["attack"]
         print(f"\n{name} (AgentDojo {VERSION}, guard: {results['policy']})")
+        f = a["read_first"]
         print("| runs | n | blocked | AgentDojo check, plain → guarded |")
         print("|---|---|---|---|")
         print(
@@ -247,16 +359,28 @@ def main() -> None:
             f"| utility {b['utility_plain']} → {b['utility_guarded']} |"
         )
         print(
-            f"| user × exfiltration injection | {a['pairs']} | {a['blocked']} "
-            f"({pct(a['blocked'], a['pairs'])}) | attack succeeded {a['attack_succeeded_plain']}"
-            f" → {a['attack_succeeded_guarded']} |"
+            f"| user × exfiltration injection, ground truth as published | {a['pairs']} "
+            f"| {a['blocked']} ({pct(a['blocked'], a['pairs'])}) "
+            f"| attack succeeded {a['attack_succeeded_plain']} → {a['attack_succeeded_guarded']} |"
+        )
+        print(
+            f"| user × exfiltration injection, read first | {f['pairs']} "
+            f"| {f['blocked']} ({pct(f['blocked'], f['pairs'])}) "
+            f"| attack succeeded {f['attack_succeeded_plain']} → {f['attack_succeeded_guarded']} |"
         )
         for case, cell in sorted(a["by_case"].items()):
-            print(f"  {case}: {cell['blocked']}/{cell['pairs']} blocked")
+            print(f"  as published, {case}: {cell['blocked']}/{cell['pairs']} blocked")
+        print(
+            f"  read first: {f['reads_inserted']} reads inserted {f['reads'] or ''}, "
+            f"{f['still_unobserved']} still unobserved, {f['read_blocked']} reads blocked, "
+            f"no read found for {len(f['no_read_found'])}"
+        )
         if b["blocked_tasks"]:
             print(f"  benign blocked: {', '.join(b['blocked_tasks'])}")
         if a["missed"]:
-            print(f"  missed ({len(a['missed'])}): {', '.join(a['missed'][:12])}")
+            print(f"  missed as published ({len(a['missed'])}): {', '.join(a['missed'][:12])}")
+        if f["missed"]:
+            print(f"  missed read first ({len(f['missed'])}): {', '.join(f['missed'][:12])}")
     print("\n" + PUBLISHED)
     results["comparability"] = PUBLISHED
     if handle is not None:
