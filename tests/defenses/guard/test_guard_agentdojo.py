@@ -83,3 +83,56 @@ def test_without_the_guard_the_same_attack_succeeds(banking):
     allow_all = Guard(GuardConfig(actions={"high": "allow", "medium": "allow"}))
     _, attacked, decisions, _, _ = run(banking, "user_task_1", "injection_task_8", allow_all)
     assert attacked and any(d.severity == "high" for d in decisions)
+
+
+def _benchmark():
+    """benchmarks/guard_agentdojo.py, imported from its path (it is a script, not a module)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[3] / "benchmarks" / "guard_agentdojo.py"
+    spec = importlib.util.spec_from_file_location("guard_agentdojo_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_read_first_inserts_a_read_that_shows_the_sent_value_and_the_guard_blocks(banking):
+    # injection_task_0's ground truth sends "The user is subscribed to spotify" with no
+    # read, on a user task that reads no transactions: as published, the guard cannot
+    # see the value as data; with the generic read-first call before it, it must
+    bench = _benchmark()
+    user = banking.get_user_task_by_id("user_task_0")
+    injection = banking.get_injection_task_by_id("injection_task_0")
+    env = banking.load_and_inject_default_environment({})
+    values = bench.stolen_values("banking", "injection_task_0", env)
+    assert values and all(v.lower() == "spotify" for v in values)
+    sent = injection.ground_truth(env)[-1].args["subject"]
+    assert "spotify" in sent.lower()
+
+    _, _, decisions, n_user, messages = bench.play(banking, user, injection, {}, Guard())
+    last = max(i for i, m in enumerate(messages) if m.get("tool_calls"))
+    assert bench.observed(values, messages, last) is False  # as published: never read
+    assert not any(d.blocked for d in decisions[n_user:])
+
+    read = bench.revealing_read(banking, user.init_environment(env.model_copy(deep=True)), values)
+    assert read is not None and not read.args
+    runtime = _runtime(banking)
+    copy = env.model_copy(deep=True)
+    result, error = runtime.run_function(copy, read.function, {})
+    assert error is None and copy == env  # read-only
+    assert "spotify" in str(result).lower()
+
+    _, attacked, decisions, n_user, messages = bench.play(
+        banking, user, injection, {}, Guard(), (read,)
+    )
+    assert messages  # the guarded run's conversation, the read's result in it
+    shown = [
+        m for m in messages if m["role"] == "tool" and m["tool_call"].function == read.function
+    ]
+    assert shown and not shown[0]["error"]
+    assert bench.observed(values, messages, len(messages) - 1)
+    assert not decisions[n_user].blocked  # the read itself runs
+    blocked = [d for d in decisions[n_user + 1 :] if d.blocked]
+    assert blocked and blocked[0].tool == "send_money"
+    assert not attacked  # AgentDojo's own check: no transfer reached the attacker
