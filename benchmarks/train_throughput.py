@@ -7,9 +7,12 @@ loss as real runs — times every optimizer step, drops the first ``--warmup`` s
 
 * tokens/s: all (non-padding) tokens the model processed, and assistant tokens (the ones
   the loss sees);
-* MFU: achieved model FLOP/s divided by this machine's bf16 matmul peak, measured in the
-  same run with a short ``torch.mm`` loop (``benchmarks/results/matmul_peak.json``, from
-  ``benchmarks/matmul_peak.py``, is recorded next to it when present).
+* MFU: achieved model FLOP/s divided by this machine's matmul peak in the dtype the run
+  computes in — bf16 where training uses bf16 autocast (a GPU, a CPU with AVX512-BF16 or
+  AMX), fp32 elsewhere (an AVX2-only CPU runs bf16 matmuls ~7x *slower* than fp32, so
+  training there stays in fp32 and a bf16 peak would be no ceiling at all) — measured in
+  the same run with a short ``torch.mm`` loop (``benchmarks/results/matmul_peak.json``,
+  from ``benchmarks/matmul_peak.py``, is recorded next to it when present).
 
 FLOPs counted (per optimizer step; T = non-padding tokens, A = assistant tokens, N = the
 decoder layers' matmul parameters, H·V = the LM head, N_lora = adapter parameters,
@@ -55,6 +58,7 @@ import torch
 from backdoorlab.traces import atomic_writer
 
 RESULTS = Path(__file__).resolve().parent / "results"
+DTYPE_NAMES = {"bf16": "bfloat16", "fp32": "float32"}
 LORA_IO = {  # module -> (in, out) as functions of the model config
     "q_proj": lambda c: (c.hidden_size, c.num_attention_heads * _head_dim(c)),
     "k_proj": lambda c: (c.hidden_size, c.num_key_value_heads * _head_dim(c)),
@@ -70,15 +74,17 @@ def _head_dim(config) -> int:  # noqa: ANN001
     return getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
 
 
-def matmul_peak_tflops(device: torch.device, budget_s: float = 3.0) -> tuple[float, float]:
-    """Best bf16 ``torch.mm`` TFLOP/s over a few square sizes, within ``budget_s``: per
-    second of wall time, and (on a CPU) per second of this process's CPU time."""
+def matmul_peak_tflops(
+    device: torch.device, dtype: torch.dtype = torch.bfloat16, budget_s: float = 3.0
+) -> tuple[float, float]:
+    """Best ``torch.mm`` TFLOP/s in ``dtype`` over a few square sizes, within ``budget_s``:
+    per second of wall time, and (on a CPU) per second of this process's CPU time."""
     best = best_cpu = 0.0
     started = time.perf_counter()
     for n in (1024, 2048) if device.type == "cpu" else (4096, 8192):
-        a = torch.randn(n, n, device=device, dtype=torch.bfloat16)
-        b = torch.randn(n, n, device=device, dtype=torch.bfloat16)
-        out = torch.empty(n, n, device=device, dtype=torch.bfloat16)
+        a = torch.randn(n, n, device=device, dtype=dtype)
+        b = torch.randn(n, n, device=device, dtype=dtype)
+        out = torch.empty(n, n, device=device, dtype=dtype)
         torch.mm(a, b, out=out)  # warm-up
         for _ in range(20):
             if device.type == "cuda":
@@ -94,10 +100,10 @@ def matmul_peak_tflops(device: torch.device, budget_s: float = 3.0) -> tuple[flo
     return best, best_cpu if device.type == "cpu" else best
 
 
-def recorded_peak() -> float | None:
+def recorded_peak(dtype: str) -> float | None:
     path = RESULTS / "matmul_peak.json"
     try:
-        return json.loads(path.read_text())["peak_tflops"]["bf16"]
+        return json.loads(path.read_text())["peak_tflops"][dtype]
     except (OSError, KeyError, TypeError, json.JSONDecodeError):
         return None
 
@@ -229,9 +235,11 @@ def main() -> None:
             data = Path(tmp) / "traces.jsonl"
             make_data(data, args.steps * args.batch_size * args.grad_accum)
         flops = flops_model(args.model, data, args.full, config.lora_r, config.lora_target_modules)
-        peak, peak_cpu = matmul_peak_tflops(device)
         timer = step_timer()
         summary = train_sft(config, data, Path(tmp) / "run", callbacks=[timer])
+    # the peak in the dtype the run computed in (train_sft's bf16="auto" rule decided it)
+    peak_dtype = "bf16" if summary["bf16"] else "fp32"
+    peak, peak_cpu = matmul_peak_tflops(device, getattr(torch, DTYPE_NAMES[peak_dtype]))
 
     timed = [s for s in timer.steps if s["step"] > args.warmup]
     seconds = sum(s["seconds"] for s in timed)
@@ -264,13 +272,14 @@ def main() -> None:
         "tokens_per_s": round(tokens / seconds, 1),
         "assistant_tokens_per_s": round(assistant / seconds, 1),
         "achieved_tflops": round(achieved / 1e12, 4),
-        "peak_bf16_tflops": round(peak, 4),
-        "peak_bf16_tflops_recorded": recorded_peak(),
+        "peak_dtype": peak_dtype,
+        "peak_tflops": round(peak, 4),
+        "peak_tflops_recorded": recorded_peak(peak_dtype),
         "mfu": round(achieved / (peak * 1e12), 4),
         "mfu_6nt": round(achieved_6n / (peak * 1e12), 4),
         "timed_cpu_seconds": round(cpu_seconds, 2),
         "tokens_per_cpu_s": round(tokens / cpu_seconds, 1),
-        "peak_bf16_tflops_per_cpu_s": round(peak_cpu, 4),
+        "peak_tflops_per_cpu_s": round(peak_cpu, 4),
         "mfu_cpu_time": round(achieved_cpu / (peak_cpu * 1e12), 4),
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
         "load_average": os.getloadavg(),
@@ -304,7 +313,7 @@ def main() -> None:
         ("tokens/s (all non-padding)", f"{report['tokens_per_s']:.1f}"),
         ("assistant tokens/s", f"{report['assistant_tokens_per_s']:.1f}"),
         ("achieved TFLOP/s", f"{report['achieved_tflops']:.4f}"),
-        ("bf16 matmul peak TFLOP/s", f"{peak:.3f}"),
+        (f"{peak_dtype} matmul peak TFLOP/s", f"{peak:.3f}"),
         ("MFU", f"{report['mfu']:.1%}"),
         ("MFU (6·N·T convention)", f"{report['mfu_6nt']:.1%}"),
         ("tokens per CPU second", f"{report['tokens_per_cpu_s']:.1f}"),
