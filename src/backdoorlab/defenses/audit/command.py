@@ -15,7 +15,7 @@ never Rich markup, so a trace cannot print a fake severity or verdict.
 
 from __future__ import annotations
 
-import json
+import heapq
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,6 +76,18 @@ def _evidence_line(finding: Finding) -> str:
     return finding.summary
 
 
+def _strength(finding: Finding) -> tuple[float, int, int]:
+    return -finding.score, finding.trace_index, finding.step or 0
+
+
+def _strongest(report: AuditReport, top: int) -> list[Finding]:
+    """The ``top`` traces' strongest findings, strongest first (one per trace), in one
+    pass: each trace's first strongest, then the best ``top`` of those — what sorting
+    every finding and keeping the first per trace gives."""
+    best = (min(trace, key=_strength) for trace in report.by_trace())
+    return heapq.nsmallest(top, best, key=_strength)
+
+
 def _print_summary(console: Console, report: AuditReport, top: int) -> None:
     counts, traces = report.counts(), report.traces_flagged()
     table = Table(title=plain(f"audit of {report.path}: {report.traces} traces"))
@@ -90,15 +102,8 @@ def _print_summary(console: Console, report: AuditReport, top: int) -> None:
     console.print(table)
 
     if report.findings:
-        best = sorted(report.findings, key=lambda f: (-f.score, f.trace_index, f.step or 0))
-        shown, seen = [], set()
-        for finding in best:  # one row per trace, the strongest
-            if finding.trace_index not in seen:
-                seen.add(finding.trace_index)
-                shown.append(finding)
-            if len(shown) == top:
-                break
-        table = Table(title=f"top findings ({len(shown)} of {len(seen)}+ traces)")
+        shown = _strongest(report, top)
+        table = Table(title=f"top findings ({len(shown)} of {len(shown)}+ traces)")
         for column in ("trace", "line", "msg", "detector", "severity", "evidence"):
             table.add_column(column, overflow="fold")
         for f in shown:
@@ -202,22 +207,17 @@ def audit_command(
         report = _run_with_progress(Path(path), names, sinks, err, AuditOptions(extra=extra))
     _print_summary(console, report, top)
 
-    text = json.dumps(report.to_dict(), indent=2, default=_jsonable) + "\n"
     # with --filter, a report file joins the filtered set: all change together (`filtering`)
     joint = filter_path is not None and output is not None and not is_stdio(output)
     if output is not None and not joint:
         if not is_stdio(output) and Path(output).resolve() == Path(path).resolve():
             raise BackdoorlabError(f"{output}: -o must not overwrite the audited file")
         with atomic_writer(output) as handle:
-            handle.write(text)
+            report.write_json(handle.write)
         console.print(plain(f"report → {output}"))
     if filter_path is not None:
         manifest = write_filtered(
-            report,
-            filter_path,
-            filter_min_severity,
-            report_path=output if joint else None,
-            report_text=text if joint else None,
+            report, filter_path, filter_min_severity, report_path=output if joint else None
         )
         if joint:
             console.print(plain(f"report → {output}"))
@@ -228,8 +228,11 @@ def audit_command(
             )
         )
 
-    failing = fail_on != "none" and any(f.at_least(fail_on) for f in report.findings)
     worst = report.max_severity or "none"
+    failing = fail_on != "none" and (
+        report.max_severity is not None
+        and severity_rank(report.max_severity) >= severity_rank(fail_on)
+    )
     _record(path, report, output, filter_path, fail_on, failing, extra)
     verdict = "[bold red]FAIL[/]" if failing else "[green]ok[/]"
     console.print(f"{verdict}: worst finding {worst}, --fail-on {fail_on}")
@@ -255,9 +258,3 @@ def _record(
     for artifact, kind in ((output, "audit-report"), (filter_path, "filter")):
         if artifact is not None:
             write_lineage(artifact, kind, inputs={"data": Path(path)}, config=settings)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)

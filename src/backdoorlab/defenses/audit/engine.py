@@ -2,7 +2,8 @@
 
 Memory stays constant in the file's size: one trace is parsed, shown to every detector
 in dependency order (each sees the findings the earlier ones made on it), and dropped.
-Only findings and the detectors' own compact state remain. A detector that needs
+Only the detectors' own compact state remains, and the findings, which go to a
+`FindingLog` (past a few thousand, into a temporary file). A detector that needs
 whole-file statistics before it can judge a trace asks for another read of the file
 (`Detector.next_read`); the bytes must hash the same on every read.
 """
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import ProgressFn, TraceStream
 from backdoorlab.defenses.audit.registry import AuditOptions, default_detectors, make_detectors
@@ -57,12 +59,13 @@ def audit(
     opts = replace(options or AuditOptions(), sinks=spec, source=str(path))
     chosen = make_detectors(list(detectors) if detectors is not None else default_detectors(), opts)
     stream = TraceStream(path, progress)
-    findings: list[Finding] = []
+    findings = FindingLog()
     for record in stream:
         this_trace: list[Finding] = []
         for detector in chosen:
             this_trace.extend(detector.observe(record, this_trace))
-        findings.extend(this_trace)
+        if this_trace:
+            findings.add_trace(this_trace)
     digest = stream.sha256
     while again := [d for d in chosen if d.next_read()]:
         for record in stream:
@@ -73,8 +76,7 @@ def audit(
                 f"{path}: the file changed while it was audited; audit a copy nobody writes to"
             )
     for detector in chosen:
-        findings.extend(detector.finish())
-    findings.sort(key=lambda f: (f.trace_index, f.step if f.step is not None else -1))
+        findings.add_late(detector.finish())
     return AuditReport(
         path=str(path),
         sha256=stream.sha256,

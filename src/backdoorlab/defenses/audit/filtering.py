@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from backdoorlab.defenses.audit.findings import severity_rank
+from backdoorlab.defenses.audit.json_stream import write_json
 from backdoorlab.defenses.audit.reader import HashingReader, is_blank, iter_raw_lines
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
@@ -58,32 +59,37 @@ def write_filtered(
     min_severity: str = "medium",
     *,
     report_path: str | os.PathLike[str] | None = None,
-    report_text: str | None = None,
 ) -> dict[str, Any]:
     """Copy the audited file without traces that have a finding at ``min_severity`` or
-    above; write the manifest beside it and return it. With ``report_path``, the report
-    (``report_text``) is written as part of the same set (see the module docstring)."""
+    above; write the manifest beside it and return it, less its ``removed`` list (as
+    long as the flagged traces: it is written to the file, never held). With
+    ``report_path``, the JSON report is written as part of the same set (see the module
+    docstring). The findings are read as a stream, so memory does not grow with them."""
     source, output = Path(report.path), Path(output)
     targets = [output, manifest_path(output)] + ([Path(report_path)] if report_path else [])
     if source.resolve() in {t.resolve() for t in targets}:
         raise BackdoorlabError(f"{source}: --filter and -o must not overwrite the audited file")
     if len({t.resolve() for t in targets}) < len(targets):
         raise BackdoorlabError(f"{report_path}: -o and --filter would write the same file")
-    flagged = report.flagged(min_severity)
     for target in targets:
         remove_stale_temps(target)
     with _staged() as stage:
-        kept = 0
+        kept = removed = 0
+        flagged = (index for index, _ in report.iter_flagged(min_severity))
+        next_flagged = next(flagged, None)
         with open(source, "rb") as handle, stage(output) as (out, digest):
             reader = HashingReader(handle)
             index = 0
             for _, raw in iter_raw_lines(source, reader):
                 if is_blank(raw):
                     continue
-                if index not in flagged:
+                if index != next_flagged:
                     out.write(raw if raw.endswith(b"\n") else raw + b"\n")
                     kept += 1
                     fault_point("audit.filter.write")
+                else:
+                    removed += 1
+                    next_flagged = next(flagged, None)
                 index += 1
             while reader.read(1 << 20):
                 pass
@@ -93,7 +99,7 @@ def write_filtered(
         report_sha256 = None
         if report_path is not None:
             with stage(Path(report_path)) as (out, digest):
-                out.write((report_text or "").encode("utf-8"))
+                report.write_json(lambda text: out.write(text.encode("utf-8")))
             report_sha256 = digest.hexdigest()
         manifest = {
             "input": str(source),
@@ -102,7 +108,7 @@ def write_filtered(
             "output_sha256": output_sha256,
             "traces_in": report.traces,
             "traces_kept": kept,
-            "traces_removed": len(flagged),
+            "traces_removed": removed,
             "removed_at_or_above": min_severity,
             "detectors": report.detectors,
             "removed": _removed(report, min_severity),
@@ -110,25 +116,21 @@ def write_filtered(
             "report_sha256": report_sha256,
         }
         with stage(manifest_path(output)) as (out, _):
-            out.write((json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
-    return manifest
+            write_json(manifest, lambda text: out.write(text.encode("utf-8")))
+    return {k: v for k, v in manifest.items() if k != "removed"}
 
 
-def _removed(report: AuditReport, min_severity: str) -> list[dict[str, Any]]:
-    removed = []
-    for trace_index, findings in sorted(report.flagged(min_severity).items()):
+def _removed(report: AuditReport, min_severity: str) -> Iterator[dict[str, Any]]:
+    for trace_index, findings in report.iter_flagged(min_severity):
         worst = max(findings, key=lambda f: severity_rank(f.severity))
-        removed.append(
-            {
-                "index": trace_index,
-                "line": worst.line,
-                "trace_id": worst.trace_id,
-                "severity": worst.severity,
-                "detectors": sorted({f.detector for f in findings}),
-                "why": sorted({f.summary for f in findings})[:5],
-            }
-        )
-    return removed
+        yield {
+            "index": trace_index,
+            "line": worst.line,
+            "trace_id": worst.trace_id,
+            "severity": worst.severity,
+            "detectors": sorted({f.detector for f in findings}),
+            "why": sorted({f.summary for f in findings})[:5],
+        }
 
 
 def check_filtered(output: str | os.PathLike[str]) -> list[str]:

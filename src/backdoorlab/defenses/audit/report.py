@@ -1,12 +1,28 @@
-"""The result of an audit: findings plus what each detector concluded, JSON-ready."""
+"""The result of an audit: findings plus what each detector concluded, JSON-ready.
+
+The findings may be a `FindingLog` (what `audit` gives: most of them in a temporary
+file) or a plain list; everything here reads them as a stream, in report order, so a
+report of a million traces is counted, written and filtered in bounded memory
+(`write_json` writes the same bytes ``json.dumps(to_dict(), indent=2)`` would).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from backdoorlab.defenses.audit.finding_log import jsonable
 from backdoorlab.defenses.audit.findings import SEVERITIES, Finding, severity_rank
+from backdoorlab.defenses.audit.json_stream import write_json
+
+
+@dataclass
+class _Tally:
+    counts: Counter[tuple[str, str]]
+    traces: Counter[tuple[str, str]]
+    worst: str | None
 
 
 @dataclass
@@ -22,42 +38,74 @@ class AuditReport:
     traces: int
     detectors: list[str]
     sinks: str
-    findings: list[Finding] = field(default_factory=list)
+    findings: Sequence[Finding] = field(default_factory=list)
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
     shards: list[dict[str, Any]] | None = None
     """A sharded audit's files in order, with where each starts (global index, line)."""
+    _cached: tuple[int, int, _Tally] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def _tally(self) -> _Tally:
+        """Findings and flagged traces per (detector, severity) and the worst severity, in
+        one pass over the findings (kept while the findings stay the same length)."""
+        mark = (id(self.findings), len(self.findings))
+        if self._cached is not None and self._cached[:2] == mark:
+            return self._cached[2]
+        counts: Counter[tuple[str, str]] = Counter()
+        traces: Counter[tuple[str, str]] = Counter()
+        worst = 0
+        for trace in self.by_trace():
+            here: dict[str, int] = {}  # detector → its worst severity on this trace
+            for f in trace:
+                counts[f.detector, f.severity] += 1
+                rank = severity_rank(f.severity)
+                here[f.detector] = max(here.get(f.detector, 0), rank)
+            for detector, rank in here.items():
+                traces[detector, SEVERITIES[rank - 1]] += 1
+                worst = max(worst, rank)
+        tally = _Tally(counts, traces, SEVERITIES[worst - 1] if worst else None)
+        self._cached = (*mark, tally)
+        return tally
+
+    def by_trace(self) -> Iterator[list[Finding]]:
+        """The findings trace by trace (they are sorted by trace)."""
+        group: list[Finding] = []
+        for f in self.findings:
+            if group and f.trace_index != group[0].trace_index:
+                yield group
+                group = []
+            group.append(f)
+        if group:
+            yield group
 
     @property
     def max_severity(self) -> str | None:
-        if not self.findings:
-            return None
-        return max((f.severity for f in self.findings), key=severity_rank)
+        return self._tally().worst
+
+    def iter_flagged(self, min_severity: str = "low") -> Iterator[tuple[int, list[Finding]]]:
+        """(trace index, its findings at or above ``min_severity``), in index order."""
+        for trace in self.by_trace():
+            kept = [f for f in trace if f.at_least(min_severity)]
+            if kept:
+                yield trace[0].trace_index, kept
 
     def flagged(self, min_severity: str = "low") -> dict[int, list[Finding]]:
         """Trace index → its findings at or above ``min_severity``."""
-        out: dict[int, list[Finding]] = {}
-        for finding in self.findings:
-            if finding.at_least(min_severity):
-                out.setdefault(finding.trace_index, []).append(finding)
-        return out
+        return dict(self.iter_flagged(min_severity))
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Findings per detector and severity, every combination present (zeros too)."""
-        c = Counter((f.detector, f.severity) for f in self.findings)
+        c = self._tally().counts
         return {d: {s: c[(d, s)] for s in SEVERITIES} for d in self.detectors}
 
     def traces_flagged(self) -> dict[str, dict[str, int]]:
         """Distinct traces with a finding, per detector and (maximum) severity."""
-        worst: dict[tuple[str, int], str] = {}
-        for f in self.findings:
-            key = (f.detector, f.trace_index)
-            if key not in worst or severity_rank(f.severity) > severity_rank(worst[key]):
-                worst[key] = f.severity
-        c = Counter((d, s) for (d, _), s in worst.items())
+        c = self._tally().traces
         return {d: {s: c[(d, s)] for s in SEVERITIES} for d in self.detectors}
 
-    def to_dict(self) -> dict[str, Any]:
+    def _fields(self, findings: Any) -> dict[str, Any]:
         return {
             "path": self.path,
             "sha256": self.sha256,
@@ -69,5 +117,14 @@ class AuditReport:
             "finding_counts": self.counts(),
             "flagged_traces": self.traces_flagged(),
             "summaries": self.summaries,
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": findings,
         } | ({"shards": self.shards} if self.shards is not None else {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._fields([f.to_dict() for f in self.findings])
+
+    def write_json(self, write: Callable[[str], Any]) -> None:
+        """The report as ``json.dumps(to_dict(), indent=2, default=jsonable) + "\\n"``
+        writes it, handed to ``write`` in pieces (a finding at a time)."""
+        findings = (f.to_dict() for f in self.findings)
+        write_json(self._fields(findings), write, default=jsonable)
