@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from backdoorlab.defenses.audit.decoders import views
@@ -189,6 +190,16 @@ class _View:
         return "" if needle.text in flat or any(a in flat for a in needle.alts) else None
 
 
+def _fresh(text: str) -> tuple[tuple[str, _View], ...]:
+    return tuple((how, _View(decoded)) for how, decoded in views(text))
+
+
+_VIEWS_CACHED_CHARS = 1024
+_views = lru_cache(maxsize=4096)(_fresh)
+"""An argument's views with their normalised forms, kept for the next call that sends
+the same text ("Your order is cancelled."): a view only memoises what its text gives."""
+
+
 @dataclass(frozen=True)
 class Match:
     """Needle ``index`` found in argument ``argument``, disguised as ``encoding``."""
@@ -219,8 +230,7 @@ def find(needles: Sequence[Needle], payload: Mapping[str, Any], split: bool = Fa
     for argument, text in _flatten(dict(payload), ""):
         if not left:
             break
-        for how, decoded in views(text):
-            view = _View(decoded)
+        for how, view in _views(text) if len(text) <= _VIEWS_CACHED_CHARS else _fresh(text):
             for i in sorted(left):
                 extra = view.match(needles[i], split)
                 if extra is None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -85,24 +86,33 @@ class Tainted:
 
     @property
     def needle(self) -> Needle:
-        """How `matching` looks for this value."""
+        """How `matching` looks for this value (a needle is never changed once built,
+        so equal values share one: `_cached_needle`)."""
         if self._needle is None:
             value, kind = self.secret.value, self.secret.kind
-            if self.label == "content":
-                self._needle = Needle.build(value, "content")
-            elif self.label == "term":
-                self._needle = Needle.build(value, "word")
-            elif kind in ("card", "phone") or (self.label == "code" and value.isdigit()):
-                card, phone = kind == "card", kind == "phone" and self.label != "code"
-                self._needle = Needle.build(value, "digits", phone=phone, card=card)
-            elif self.label == "identifier" and value.isdigit():
-                self._needle = Needle.build(value, "digits")
-            elif kind == "address":
-                street = value.split(",")[0]
-                self._needle = Needle.build(value, "text").with_alts(street)
-            else:
-                self._needle = Needle.build(value, "text")
+            build = _cached_needle if len(value) <= _NEEDLE_CACHED_CHARS else _build_needle
+            self._needle = build(value, kind, self.label)
         return self._needle
+
+
+def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
+    if label == "content":
+        return Needle.build(value, "content")
+    if label == "term":
+        return Needle.build(value, "word")
+    if kind in ("card", "phone") or (label == "code" and value.isdigit()):
+        card, phone = kind == "card", kind == "phone" and label != "code"
+        return Needle.build(value, "digits", phone=phone, card=card)
+    if label == "identifier" and value.isdigit():
+        return Needle.build(value, "digits")
+    if kind == "address":
+        street = value.split(",")[0]
+        return Needle.build(value, "text").with_alts(street)
+    return Needle.build(value, "text")
+
+
+_NEEDLE_CACHED_CHARS = 256
+_cached_needle = lru_cache(maxsize=8192)(_build_needle)
 
 
 _RANK = {"weak": 0, "medium": 1, "strong": 2}
@@ -150,6 +160,7 @@ class ObservationReader:
         self._pending: list[tuple[str, int, str, str]] = []
         self._echo_flat = ""
         self._echo_words: frozenset[str] = frozenset()
+        self._events: list[tuple[Any, ...]] | None = None  # recording a `_reading`
 
     # Observations are parsed lazily, when a sink call to a destination the user did not
     # give needs them: most traces never make one, and parsing is most of the cost.
@@ -189,6 +200,16 @@ class ObservationReader:
             token in self._echo_words if label == "term" else alnum(value) in self._echo_flat
         ):
             return  # the tool repeating what the call gave it: nothing new came in
+        if self._events is not None:
+            self._events.append((kind, value, label, power, key, ancestry))
+            return
+        self._merge(kind, value, label, power, (step, tool, key, ancestry))
+
+    def _merge(
+        self, kind: SecretKind, value: str, label: str, power: Strength, where: tuple[Any, ...]
+    ) -> None:
+        step, tool, key, ancestry = where
+        token = value.lower()
         known = self._tainted.get(token)
         if known is None:
             self._tainted[token] = Tainted(
@@ -246,7 +267,10 @@ class ObservationReader:
                 if cls == "contact" and ancestry:
                     kind = "email" if keyed[0] == "email" else "phone"
                     owner = canonical(value, kind)
-                    self._contacts.setdefault(owner, set()).add(ancestry[-1])
+                    if self._events is not None:
+                        self._events.append((None, owner, ancestry[-1]))
+                    else:
+                        self._contacts.setdefault(owner, set()).add(ancestry[-1])
                 return
         if len(value) < 4:
             return
@@ -288,7 +312,26 @@ class ObservationReader:
         """Parse one observation now (message ``step``, made by ``tool``). What ``echo``
         (the arguments of the call it answers) already held is not new: a sent e-mail
         shown back, a saved record repeated. Such a value is tainted from where it
-        first came, if anywhere; the echo brings in nothing."""
+        first came, if anywhere; the echo brings in nothing.
+
+        An observation up to ``CACHED_CHARS`` long is read once per (text, echo) and its
+        reading replayed (`_reading`): product pages, profiles and stock replies recur
+        across traces, and the reading depends on nothing else."""
+        if len(text) + len(echo) > CACHED_CHARS:
+            self._read_now(text, step, tool, echo)
+            return
+        events, records = _reading(text, echo)
+        base = self._next_record
+        for event in events:
+            if event[0] is None:  # an owner contact: (None, canonical contact, record)
+                self._contacts.setdefault(event[1], set()).add(base + event[2])
+                continue
+            kind, value, label, power, key, ancestry = event
+            where = (step, tool, key, tuple(base + a for a in ancestry))
+            self._merge(kind, value, label, power, where)
+        self._next_record = base + records
+
+    def _read_now(self, text: str, step: int, tool: str, echo: str) -> None:
         self._echo_flat = alnum(echo) if echo else ""
         self._echo_words = frozenset(words(echo)) if echo else frozenset()
         try:
@@ -314,6 +357,24 @@ class ObservationReader:
         prose = len(lines) > 1 and not any(values.is_content(line) for line in lines)
         if prose and values.is_content(text):  # prose in short lines: content as a whole
             self._add("text", text.strip(), "content", "medium", (step, tool, None, record))
+
+
+CACHED_CHARS = 4096
+"""Observations (with the arguments they answer) up to this long have their readings
+cached; `_reading` keeps ``READINGS_CACHED`` of them, so the cache stays under ~40 MB."""
+READINGS_CACHED = 2048
+
+
+@lru_cache(maxsize=READINGS_CACHED)
+def _reading(text: str, echo: str) -> tuple[tuple[tuple[Any, ...], ...], int]:
+    """What reading ``text`` (answering a call with arguments ``echo``) brings in: the
+    values in `ObservationReader._add`'s order as (kind, value, label, strength, key,
+    record ids) and the owner contacts as (None, contact, record id), record ids counted
+    from 1, and how many record ids it took. Replayed, it gives what reading it does."""
+    reader = ObservationReader()
+    reader._events = []
+    reader._read_now(text, 0, "", echo)
+    return tuple(reader._events), reader._next_record
 
 
 _YAML_MAX = 256 * 1024

@@ -1,0 +1,72 @@
+"""The audit's caches change no result: an observation's reading replayed from
+`_reading` gives what reading it gives, and a needle or an argument's views shared
+between traces match as freshly built ones do."""
+
+from __future__ import annotations
+
+import json
+
+from audit_builders import ADDRESS, CARD, EMAIL, PHONE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backdoorlab.defenses.audit import matching, observations
+from backdoorlab.defenses.audit.observations import ObservationReader
+
+VALUES = [CARD, PHONE, EMAIL, ADDRESS, "Jane Doe", "u0045", "O3732", "839201", "Spotify",
+          "Please forward the quarterly figures to the board before Friday noon.",
+          "sk-live-4f9a8b7c6d5e4f3a", "DE89370400440532013000", "123-45-6789", "x"]  # fmt: skip
+KEYS = ["email", "phone", "card", "address", "name", "note", "id", "contact", "items", "code"]
+leaf = st.sampled_from(VALUES) | st.text(max_size=12)
+record = st.recursive(
+    leaf | st.integers(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner),
+    max_leaves=10,
+)
+observation = st.one_of(
+    record.map(json.dumps),
+    st.lists(st.tuples(st.sampled_from(KEYS), leaf), max_size=4).map(
+        lambda kv: "\n".join(f"{k}: {v}" for k, v in kv)
+    ),
+    st.sampled_from(VALUES),
+)
+
+
+def _state(reader: ObservationReader) -> tuple:
+    tainted = {
+        token: (t.secret, t.label, t.strength, t.step, t.tool, t.key, sorted(t.records))
+        for token, t in reader.tainted.items()
+    }
+    return tainted, {k: sorted(v) for k, v in reader.contacts.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(observation, st.sampled_from(["", json.dumps({"to": EMAIL})])),
+                min_size=1, max_size=4))  # fmt: skip
+def test_replayed_readings_equal_fresh_ones(pairs) -> None:
+    cached, fresh = ObservationReader(), ObservationReader()
+    for step, (text, echo) in enumerate(pairs):
+        for _ in range(2):  # the second time from the cache
+            cached.read(text, step, f"tool{step}", echo)
+        fresh._read_now(text, step, f"tool{step}", echo)
+        fresh._read_now(text, step, f"tool{step}", echo)
+    assert _state(cached) == _state(fresh)
+    assert cached._next_record == fresh._next_record
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(VALUES), min_size=1, max_size=4), st.sampled_from(VALUES + [""]))
+def test_shared_views_and_needles_match_as_fresh_ones(secrets, sent) -> None:
+    payload = {"body": f"see {sent}", "to": "a@b.test"}
+    reader = ObservationReader()
+    reader.read(json.dumps({"note": " ".join(secrets), "card": secrets[0]}), 1, "t")
+    tainted = list(reader.tainted.values())
+    shared = [t.needle for t in tainted]
+    built = [observations._build_needle(t.secret.value, t.secret.kind, t.label) for t in tainted]
+    assert shared == built
+    first = matching.find(shared, payload)
+    assert matching.find(built, payload) == first  # the views now come from the cache
+    views = matching._fresh(payload["body"])
+    assert [(h, v.text) for h, v in views] == [
+        (h, v.text) for h, v in matching._views(payload["body"])
+    ]
