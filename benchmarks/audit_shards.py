@@ -10,6 +10,9 @@ the speed-up is over ``audit_shards(workers=1)``, and the CPU seconds of all pro
 the speed-up is about N times the CPU ratio. Every sharded report must equal the
 reference's findings and summaries or the script fails. The load average and the CPU
 count are printed with the figures: on a shared machine they bound what N processes get.
+The dataflow caches (observation readings, needles, views) are emptied before each run,
+so the in-process runs do not inherit what an earlier run read; with ``--pool`` below
+``--size`` the shards repeat the pool, which the caches then see within a run.
 
     .venv/bin/python benchmarks/audit_shards.py [--pool 2000] [--size 20000] [--shards 4]
         [--workers 2] [--detector-sets "dataflow;dataflow,trigger-mining"]
@@ -29,6 +32,7 @@ from pathlib import Path
 from audit_scale import build_pool, repeat  # the same pool as the scale benchmark
 
 from backdoorlab.defenses.audit import audit
+from backdoorlab.defenses.audit.dataflow import clear_caches
 from backdoorlab.defenses.audit.shards import audit_shards
 
 PER_RUN = ("path", "sha256", "seconds", "shards")
@@ -55,6 +59,7 @@ def cpu_seconds() -> float:
 
 
 def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    clear_caches()  # each run starts cold, as a fresh worker process does
     start, cpu = time.perf_counter(), cpu_seconds()
     out = fn(*args, **kwargs)
     return out, time.perf_counter() - start, cpu_seconds() - cpu

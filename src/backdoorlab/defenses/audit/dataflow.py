@@ -40,13 +40,23 @@ from backdoorlab.defenses.audit.registry import AuditOptions, Detector
 from backdoorlab.defenses.audit.sinks import SinkResolver
 from backdoorlab.defenses.audit.taint import TaintTracker, find_secrets, where_of
 
-__all__ = ["DataflowDetector", "find_secrets", "trace_findings"]
+__all__ = ["DataflowDetector", "clear_caches", "find_secrets", "trace_findings"]
 
 _BASE = {"low": 1.0, "medium": 2.0, "high": 3.0}
 # within a severity, the worse secret ranks first (a card above an e-mail address)
 _KIND_WEIGHT = {"card": 9, "credential": 9, "iban": 8, "account": 8, "ssn": 8, "phone": 6}
 _KIND_WEIGHT |= {"address": 6, "email": 5, "content": 5, "code": 4, "field": 3, "identifier": 2}
 _KIND_WEIGHT |= {"name": 1}
+
+
+def clear_caches() -> None:
+    """Empty the readings, needles, views and authorisations this process keeps from
+    earlier traces (bounded; for a benchmark that times a cold start)."""
+    from backdoorlab.defenses.audit import matching, observations, taint
+
+    for cache in (observations._reading, observations._cached_needle, matching._views):
+        cache.cache_clear()
+    taint._authorised_by.cache_clear()
 
 
 def track(record: TraceRecord, resolver: SinkResolver) -> TaintTracker:
