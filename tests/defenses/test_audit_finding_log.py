@@ -4,6 +4,8 @@ are those of the plain list and ``json.dumps`` they replace."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 
 import pytest
 from audit_builders import ATTACKER, CARD, EMAIL, PHONE, lookup_then, send
@@ -14,6 +16,7 @@ from backdoorlab.defenses.audit import audit, finding_log
 from backdoorlab.defenses.audit.finding_log import FindingLog, jsonable, report_key
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.json_stream import write_json
+from backdoorlab.errors import BackdoorlabError
 
 
 def _finding(index: int, step: int | None, n: int, evidence: dict | None = None) -> Finding:
@@ -52,6 +55,7 @@ def test_the_log_gives_the_stable_sort_of_the_list(traces, strays, late, limit) 
     assert list(log) == expected  # read again: the file is read by position
     if expected:
         assert log[len(expected) - 1] == expected[-1] and log[-1] == expected[-1]
+    assert [log[i] for i in range(len(log))] == expected and log[::-1] == expected[::-1]
 
 
 def test_findings_read_back_from_the_file_are_equal_and_print_the_same() -> None:
@@ -113,3 +117,120 @@ def test_an_audit_past_the_memory_limit_reports_the_same(leaky, monkeypatch) -> 
     assert "".join(pieces) == expected
     assert spilled.flagged("medium").keys() == whole.flagged("medium").keys()
     assert spilled.counts() == whole.counts() and spilled.max_severity == "high"
+
+
+# ------------------------------------------------------------------ review fixes (flog5)
+
+
+def _counting(monkeypatch) -> list[int]:
+    """Count the findings the log parses back from its file."""
+    parsed = [0]
+
+    def made(**fields):
+        parsed[0] += 1
+        return Finding(**fields)
+
+    monkeypatch.setattr(finding_log, "Finding", made)
+    return parsed
+
+
+def _mixed_log(n: int, limit: int = 2) -> tuple[FindingLog, list[Finding]]:
+    """``n`` traces' findings, some on earlier traces (aside) and whole-file ones."""
+    log, made = FindingLog(limit=limit), []
+    for i in range(n):
+        batch = [_finding(i, None, 2 * i), _finding(i, 1, 2 * i + 1)]
+        if i % 7 == 6:
+            batch.append(_finding(i - 5, 1, 10_000 + i))  # a detector looking back
+        made += batch
+        log.add_trace(batch)
+    late = [_finding(i, None, 20_000 + i) for i in range(0, n, 5)]
+    made += late
+    log.add_late(late)
+    return log, sorted(made, key=report_key)
+
+
+def test_indexing_a_spilled_log_reads_one_finding_per_index(monkeypatch) -> None:
+    log, expected = _mixed_log(60)
+    assert log.spilled > 100
+    parsed = _counting(monkeypatch)
+    assert [log[i] for i in range(len(log))] == expected  # was O(n) reads per index
+    assert parsed[0] <= log.spilled
+    parsed[0] = 0
+    assert log[-1] == expected[-1] and log[-len(expected)] == expected[0]
+    assert log[3:9] == expected[3:9] and log[::-17] == expected[::-17]
+    assert parsed[0] <= 2 + 6 + len(expected[::-17])  # a slice reads what it returns
+    assert list(reversed(log)) == expected[::-1]
+    assert log.index(expected[100]) == expected.index(expected[100])
+    with pytest.raises(IndexError):
+        log[len(expected)]
+    with pytest.raises(IndexError):
+        log[-len(expected) - 1]
+
+
+def test_comparing_logs_stops_at_the_first_difference(monkeypatch) -> None:
+    one, expected = _mixed_log(60)
+    other, _ = _mixed_log(60)
+    assert one == other and one == expected and expected == one and one == tuple(expected)
+    assert one != expected[::-1] and one != expected[:-1] and one != "findings"
+    parsed = _counting(monkeypatch)
+    assert one != expected[::-1]  # the first findings differ: nothing more is read
+    assert parsed[0] <= 2
+
+
+def test_an_unusable_temporary_directory_is_one_clear_error(tmp_path, monkeypatch) -> None:
+    missing = tmp_path / "gone"
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))
+    log = FindingLog(limit=1)
+    log.add_trace([_finding(0, None, 0)])
+    with pytest.raises(BackdoorlabError) as caught:
+        log.add_trace([_finding(1, None, 1), _finding(1, 2, 2)])
+    message = str(caught.value)
+    assert "\n" not in message and str(missing) in message and "TMPDIR" in message
+    assert list(log) == [_finding(0, None, 0), _finding(1, None, 1), _finding(1, 2, 2)]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_is_one_clear_error_and_the_log_stays_whole(monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda **_: open("/dev/full", "r+b"))  # noqa: SIM115
+    log = FindingLog(limit=1)
+    made = [_finding(i, None, i) for i in range(3)]
+    log.add_trace(made[:1])
+    with pytest.raises(BackdoorlabError, match="temporary file"):
+        log.add_trace(made[1:])
+    assert log.spilled == 0 and list(log) == made and len(log) == 3
+
+
+def test_the_spill_file_has_no_name(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    log = FindingLog(limit=1)
+    for i in range(5):
+        log.add_trace([_finding(i, None, i)])
+    assert log.spilled >= 4 and not list(tmp_path.iterdir())  # nothing left behind, ever
+
+
+def test_an_audit_that_fails_closes_its_log(leaky, monkeypatch) -> None:
+    from backdoorlab.defenses.audit import engine
+
+    made: list[FindingLog] = []
+
+    class Watched(FindingLog):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(engine, "FindingLog", Watched)
+    monkeypatch.setattr(finding_log, "MEMORY_LIMIT", 3)
+    with open(leaky, "a", encoding="utf-8") as handle:
+        handle.write("{not json\n")
+    with pytest.raises(BackdoorlabError):
+        audit(leaky, ["dataflow"])
+    assert len(made) == 1 and made[0].spilled == 0 and made[0]._file is None
+
+
+def test_a_spilled_audit_equals_the_one_in_memory(leaky, monkeypatch) -> None:
+    whole = audit(leaky, ["dataflow", "trigger-mining"])
+    monkeypatch.setattr(finding_log, "MEMORY_LIMIT", 3)
+    spilled = audit(leaky, ["dataflow", "trigger-mining"])
+    assert spilled.findings.spilled > 3
+    assert spilled.findings == whole.findings and list(whole.findings) == spilled.findings
+    assert [spilled.findings[i] for i in range(len(whole.findings))] == list(whole.findings)

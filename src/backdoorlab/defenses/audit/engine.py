@@ -19,7 +19,12 @@ from pathlib import Path
 from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import ProgressFn, TraceStream
-from backdoorlab.defenses.audit.registry import AuditOptions, default_detectors, make_detectors
+from backdoorlab.defenses.audit.registry import (
+    AuditOptions,
+    Detector,
+    default_detectors,
+    make_detectors,
+)
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.defenses.audit.sink_spec import load_sink_spec
 from backdoorlab.errors import TraceFormatError
@@ -60,6 +65,30 @@ def audit(
     chosen = make_detectors(list(detectors) if detectors is not None else default_detectors(), opts)
     stream = TraceStream(path, progress)
     findings = FindingLog()
+    try:
+        _read(path, chosen, stream, findings)
+    except BaseException:  # the temporary file goes now, not with the traceback
+        findings.close()
+        raise
+    return AuditReport(
+        path=str(path),
+        sha256=stream.sha256,
+        traces=stream.traces,
+        detectors=[d.name for d in chosen],
+        sinks=sinks_label,
+        findings=findings,
+        summaries={d.name: d.summary() for d in chosen if d.summary()},
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _read(
+    path: str | os.PathLike[str],
+    chosen: list[Detector],
+    stream: TraceStream,
+    findings: FindingLog,
+) -> None:
+    """Every read of the file the detectors ask for; their findings into ``findings``."""
     for record in stream:
         this_trace: list[Finding] = []
         for detector in chosen:
@@ -77,13 +106,3 @@ def audit(
             )
     for detector in chosen:
         findings.add_late(detector.finish())
-    return AuditReport(
-        path=str(path),
-        sha256=stream.sha256,
-        traces=stream.traces,
-        detectors=[d.name for d in chosen],
-        sinks=sinks_label,
-        findings=findings,
-        summaries={d.name: d.summary() for d in chosen if d.summary()},
-        seconds=time.perf_counter() - started,
-    )

@@ -17,6 +17,13 @@ the findings in the order the detectors made them, which is what `audit` reports
   would place it;
 - `add_late` takes the whole-file findings (`Detector.finish`), merged in after every
   per-trace finding of the same key.
+
+Indexing is cheap: the log keeps each written finding's offset and key (24 bytes a
+finding, against ~2 KB as an object), so ``log[i]`` reads one line and places the
+findings kept aside by bisection. A finding read back is the JSON round trip of the one
+added (a tuple or set in its evidence comes back a list, a non-string key a string): the
+detectors write JSON values, so it equals the one added. One writer: the log is made and
+filled by one thread of one process (`audit`; a sharded audit keeps lists per shard).
 """
 
 from __future__ import annotations
@@ -25,11 +32,13 @@ import heapq
 import json
 import os
 import tempfile
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
 from typing import IO, Any, overload
 
 from backdoorlab.defenses.audit.findings import Finding
+from backdoorlab.errors import FileAccessError
 
 MEMORY_LIMIT = 4096
 """Findings kept in memory before the log starts writing them to its temporary file."""
@@ -49,6 +58,29 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _temp_dir() -> str:
+    try:
+        return tempfile.gettempdir()
+    except OSError:  # none of TMPDIR, TEMP, TMP, /tmp, ... is usable: the error says which
+        return os.environ.get("TMPDIR") or "the temporary directory"
+
+
+class _MainKeys:
+    """The keys of the log's in-order findings (file, then memory), for `bisect`."""
+
+    def __init__(self, log: FindingLog) -> None:
+        self.log = log
+
+    def __len__(self) -> int:
+        return self.log._written + len(self.log._memory)
+
+    def __getitem__(self, j: int) -> tuple[int, int]:
+        log = self.log
+        if j < log._written:
+            return log._traces[j], log._steps[j]
+        return report_key(log._memory[j - log._written])
+
+
 class FindingLog(Sequence[Finding]):
     """Findings in report order; see the module docstring."""
 
@@ -58,12 +90,17 @@ class FindingLog(Sequence[Finding]):
         self._file: IO[bytes] | None = None
         self._written = 0  # findings in the file
         self._size = 0  # bytes in the file
+        self._offsets = array("q")  # where each written finding's line starts
+        self._traces = array("q")  # each written finding's key: trace index ...
+        self._steps = array("q")  # ... and step (-1: the whole trace)
         self._last = (-1, -2)  # the key of the last in-order finding
         self._aside: list[Finding] = []  # placed before what was already taken
         self._late: list[Finding] = []
+        self._placed: tuple[list[Finding], list[int]] | None = None  # see `_placement`
 
     def add_trace(self, findings: Iterable[Finding]) -> None:
         """One trace's findings, in the order its detectors made them."""
+        self._placed = None
         for finding in sorted(findings, key=report_key):
             key = report_key(finding)
             if key < self._last:
@@ -76,16 +113,34 @@ class FindingLog(Sequence[Finding]):
 
     def add_late(self, findings: Iterable[Finding]) -> None:
         """Whole-file findings (`Detector.finish`), after every per-trace one."""
+        self._placed = None
         self._late.extend(findings)
 
     def _spill(self) -> None:
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="backdoorlab-findings-")  # noqa: SIM115
+        """Append the findings in memory to the file. Written at the file's end by
+        position, and counted only once all their bytes are there: a failed write (a
+        full disk) leaves the log as it was, its findings still in memory."""
         lines = [json.dumps(f.to_dict(), default=jsonable).encode() + b"\n" for f in self._memory]
-        data = b"".join(lines)
-        self._file.write(data)
-        self._file.flush()
-        self._size += len(data)
+        data = memoryview(b"".join(lines))
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="backdoorlab-findings-")  # noqa: SIM115
+            fd, at = self._file.fileno(), self._size
+            while data:
+                wrote = os.pwrite(fd, data, at)
+                data, at = data[wrote:], at + wrote
+        except OSError as exc:
+            raise FileAccessError(
+                f"{_temp_dir()}: cannot write the audit's findings past the first "
+                f"{self.limit:,} to a temporary file ({exc.strerror or exc}); set TMPDIR "
+                "to a writable directory with free space"
+            ) from None
+        for f, line in zip(self._memory, lines, strict=True):
+            self._offsets.append(self._size)
+            self._size += len(line)
+            trace, step = report_key(f)
+            self._traces.append(trace)
+            self._steps.append(step)
         self._written += len(lines)
         self._memory = []
 
@@ -123,6 +178,41 @@ class FindingLog(Sequence[Finding]):
         """How many findings are in the temporary file."""
         return self._written
 
+    def _main(self, j: int) -> Finding:
+        """The ``j``-th in-order finding: one line read from the file, or in memory."""
+        if j >= self._written:
+            return self._memory[j - self._written]
+        assert self._file is not None
+        start = self._offsets[j]
+        end = self._offsets[j + 1] if j + 1 < self._written else self._size
+        return Finding(**json.loads(os.pread(self._file.fileno(), end - start, start)))
+
+    def _placement(self) -> tuple[list[Finding], list[int]]:
+        """The findings kept aside and the late ones, in report order, with the index
+        each has in the whole log: what `__iter__`'s merge gives (after every in-order
+        finding of the same key; aside before late)."""
+        if self._placed is None:
+            extras = list(
+                heapq.merge(
+                    sorted(self._aside, key=report_key),
+                    sorted(self._late, key=report_key),
+                    key=report_key,
+                )
+            )
+            keys, at, lo = _MainKeys(self), [], 0
+            for n, f in enumerate(extras):
+                lo = bisect_right(keys, report_key(f), lo)
+                at.append(lo + n)
+            self._placed = (extras, at)
+        return self._placed
+
+    def _at(self, index: int) -> Finding:
+        extras, at = self._placement()
+        before = bisect_left(at, index)  # extras placed before ``index``
+        if before < len(at) and at[before] == index:
+            return extras[before]
+        return self._main(index - before)
+
     @overload
     def __getitem__(self, index: int) -> Finding: ...
 
@@ -131,16 +221,18 @@ class FindingLog(Sequence[Finding]):
 
     def __getitem__(self, index: int | slice) -> Finding | list[Finding]:
         if isinstance(index, slice):
-            return list(self)[index]
+            return [self._at(i) for i in range(*index.indices(len(self)))]
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError("finding index out of range")
-        return next(islice(iter(self), index, None))
+        return self._at(index)
 
     def __eq__(self, other: object) -> bool:
+        """Equal to a log, list or tuple of the same findings in the same order (read
+        side by side, up to the first difference)."""
         if isinstance(other, FindingLog | list | tuple):
-            return len(self) == len(other) and list(self) == list(other)
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
@@ -153,4 +245,6 @@ class FindingLog(Sequence[Finding]):
         if self._file is not None:
             self._file.close()
             self._file = None
-            self._written = self._size = 0
+        self._written = self._size = 0
+        self._offsets, self._traces, self._steps = array("q"), array("q"), array("q")
+        self._placed = None
