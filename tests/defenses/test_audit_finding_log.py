@@ -234,3 +234,21 @@ def test_a_spilled_audit_equals_the_one_in_memory(leaky, monkeypatch) -> None:
     assert spilled.findings.spilled > 3
     assert spilled.findings == whole.findings and list(whole.findings) == spilled.findings
     assert [spilled.findings[i] for i in range(len(whole.findings))] == list(whole.findings)
+
+
+def test_a_report_over_a_list_counts_the_list_as_it_is_now() -> None:
+    from backdoorlab.defenses.audit.report import AuditReport
+
+    low, high = _finding(0, 1, 0), _finding(0, 1, 2)  # severities low, high
+    report = AuditReport("f", "0" * 64, 2, ["d0", "d1"], "s", findings=[low])
+    assert report.max_severity == "low" and report.counts()["d0"]["low"] == 1
+    report.findings[0] = high  # same list, same length: the counts must follow
+    assert report.max_severity == "high" and report.counts()["d0"] == {
+        "low": 0, "medium": 0, "high": 1,
+    }  # fmt: skip
+    log = FindingLog(limit=0)
+    log.add_trace([low])
+    report.findings = log
+    assert report.max_severity == "low"
+    log.add_trace([_finding(1, None, 1)])  # a log grows only: its length marks a change
+    assert report.counts()["d0"]["medium"] == 0 and report.counts()["d1"]["medium"] == 1

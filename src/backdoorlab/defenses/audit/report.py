@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backdoorlab.defenses.audit.finding_log import jsonable
+from backdoorlab.defenses.audit.finding_log import FindingLog, jsonable
 from backdoorlab.defenses.audit.findings import SEVERITIES, Finding, severity_rank
 from backdoorlab.defenses.audit.json_stream import write_json
 
@@ -49,9 +49,12 @@ class AuditReport:
 
     def _tally(self) -> _Tally:
         """Findings and flagged traces per (detector, severity) and the worst severity, in
-        one pass over the findings (kept while the findings stay the same length)."""
+        one pass over the findings. Kept for a `FindingLog` while its length stays the
+        same (it only grows; a pass reads its file); a list, which may change in place,
+        is counted again each time."""
         mark = (id(self.findings), len(self.findings))
-        if self._cached is not None and self._cached[:2] == mark:
+        keep = isinstance(self.findings, FindingLog)
+        if keep and self._cached is not None and self._cached[:2] == mark:
             return self._cached[2]
         counts: Counter[tuple[str, str]] = Counter()
         traces: Counter[tuple[str, str]] = Counter()
@@ -66,7 +69,7 @@ class AuditReport:
                 traces[detector, SEVERITIES[rank - 1]] += 1
                 worst = max(worst, rank)
         tally = _Tally(counts, traces, SEVERITIES[worst - 1] if worst else None)
-        self._cached = (*mark, tally)
+        self._cached = (*mark, tally) if keep else None
         return tally
 
     def by_trace(self) -> Iterator[list[Finding]]:
