@@ -252,3 +252,31 @@ def test_a_report_over_a_list_counts_the_list_as_it_is_now() -> None:
     assert report.max_severity == "low"
     log.add_trace([_finding(1, None, 1)])  # a log grows only: its length marks a change
     assert report.counts()["d0"]["medium"] == 0 and report.counts()["d1"]["medium"] == 1
+
+
+def test_findings_are_written_as_their_to_dict_even_with_a_dataclass_inside() -> None:
+    from dataclasses import dataclass
+
+    from backdoorlab.defenses.audit.report import AuditReport
+
+    @dataclass
+    class Where:
+        tool: str
+        steps: tuple[int, ...]
+
+    odd = {"where": Where("send", (1, 2)), "many": [Where("x", ())], "set": {"a"}}
+    made = [_finding(i, None, i, odd if i % 2 else None) for i in range(6)]
+    log = FindingLog(limit=1)
+    for f in made:
+        log.add_trace([f])
+    assert log.spilled >= 5
+    dumped = [json.dumps(f.to_dict(), indent=2, default=jsonable) for f in made]
+    assert [json.dumps(f.to_dict(), indent=2, default=jsonable) for f in log] == dumped
+    assert made[1].evidence["where"] == Where("send", (1, 2))  # written, not changed
+    report = AuditReport("f", "0" * 64, 6, ["d0", "d1"], "s", findings=log)
+    pieces: list[str] = []
+    report.write_json(pieces.append)
+    assert "".join(pieces) == json.dumps(report.to_dict(), indent=2, default=jsonable) + "\n"
+    plain = AuditReport("f", "0" * 64, 6, ["d0", "d1"], "s", findings=made)
+    expected = json.loads(json.dumps(plain.to_dict(), default=jsonable))["findings"]
+    assert json.loads("".join(pieces))["findings"] == expected

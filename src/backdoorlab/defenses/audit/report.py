@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backdoorlab.defenses.audit.finding_log import FindingLog, jsonable
+from backdoorlab.defenses.audit.finding_log import FindingLog, as_json, jsonable
 from backdoorlab.defenses.audit.findings import SEVERITIES, Finding, severity_rank
 from backdoorlab.defenses.audit.json_stream import write_json
 
@@ -129,5 +129,5 @@ class AuditReport:
     def write_json(self, write: Callable[[str], Any]) -> None:
         """The report as ``json.dumps(to_dict(), indent=2, default=jsonable) + "\\n"``
         writes it, handed to ``write`` in pieces (a finding at a time)."""
-        findings = (f.to_dict() for f in self.findings)
+        findings = (as_json(f) for f in self.findings)
         write_json(self._fields(findings), write, default=jsonable)
