@@ -169,8 +169,14 @@ def main() -> None:
     slopes = {}
     for detectors in sets:
         mine = [r for r in rows if r["detectors"] == detectors and r["code"] == "this"]
-        if len(mine) >= 2:
-            first, last = mine[0], mine[-1]
+        sizes = sorted({r["traces"] for r in mine})
+        if len(sizes) >= 2:  # a slope needs two sizes (a set or size given twice repeats one)
+            first = max(
+                (r for r in mine if r["traces"] == sizes[0]), key=lambda r: r["peak_rss_mib"]
+            )
+            last = max(
+                (r for r in mine if r["traces"] == sizes[-1]), key=lambda r: r["peak_rss_mib"]
+            )
             grow = (last["peak_rss_mib"] - first["peak_rss_mib"]) * 2**20
             slopes[detectors] = round(grow / (last["traces"] - first["traces"]), 1)
     result = {
