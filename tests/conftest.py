@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# One compute thread per test process (and, through the environment, per child process
+# a test starts): the tests' models are tiny, so a second OpenMP thread buys nothing and
+# costs a great deal as soon as the other core is busy — the threads wait on each other
+# at every barrier (one monitor test: 280 s with the default threads, 75 s with one, on a
+# 2-core machine beside a training). Set before torch is imported; an explicit value in
+# the environment wins.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+if "torch" in sys.modules:  # imported by a plugin before this file: set it directly
+    sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 @pytest.fixture(scope="session")
