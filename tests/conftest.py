@@ -57,3 +57,22 @@ def traces_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "traces.jsonl"
     write_traces(path, [r.trace for r in results])
     return path
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """A local Ray cluster (2 CPUs, loopback, no dashboard) for one test module.
+
+    One at a time across pytest-xdist workers: the lock file lies in the directory the
+    workers' temporary directories share, and two clusters starting together on a 2-core
+    machine time out ("The current node timed out during startup")."""
+    ray = pytest.importorskip("ray", reason="ray is not installed (backdoorlab[ray])")
+    import fcntl
+
+    with open(tmp_path_factory.getbasetemp().parent / "ray-cluster.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1")
+        try:
+            yield
+        finally:
+            ray.shutdown()

@@ -30,10 +30,9 @@ GRID = {
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1")
+def cluster(ray_cluster):
+    """The shared local cluster (tests/conftest.py: one at a time across workers)."""
     yield
-    ray.shutdown()
 
 
 def _config(tmp_path, grid):

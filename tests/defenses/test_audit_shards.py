@@ -123,11 +123,9 @@ def test_sharded_filter_is_refused(poisoned, tmp_path, monkeypatch, capsys):
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    ray = pytest.importorskip("ray", reason="ray is not installed (backdoorlab[ray])")
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1")
+def cluster(ray_cluster):
+    """The shared local cluster (tests/conftest.py: one at a time across workers)."""
     yield
-    ray.shutdown()
 
 
 def test_ray_equals_one_process(cluster, poisoned, single):
