@@ -15,7 +15,7 @@ from backdoorlab.models import load_for_training
 from backdoorlab.training.sft import SFTRunConfig, train_sft
 from backdoorlab.training.sft import trainer as sft_trainer
 from backdoorlab.training.sft.precision import frozen_linears_to_bf16
-from backdoorlab.training.sft.rows import split_rows
+from backdoorlab.training.sft.rows import PASS_TOKENS, pass_tokens, split_rows
 
 
 def test_split_rows_cuts_passes_to_their_tokens() -> None:
@@ -81,6 +81,27 @@ def test_split_step_equals_whole_batch_step(
     tolerance = 1e-5 if bf16 == "false" else 2e-3  # bf16 matmuls of other shapes round apart
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("bf16", ["false", "true"])
+def test_pass_budget_follows_the_compute_dtype(
+    traces_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bf16: str
+) -> None:
+    # fp32 activations are twice autocast's: half the tokens a pass, the same bytes
+    assert pass_tokens(True) == PASS_TOKENS and pass_tokens(False) == PASS_TOKENS // 2
+    budgets: list[int] = []
+    mapped: list[bool] = []
+
+    def recorded(inputs, budget):  # noqa: ANN001, ANN202
+        budgets.append(budget)
+        return split_rows(inputs, budget)
+
+    monkeypatch.setattr(sft_trainer, "split_rows", recorded)
+    monkeypatch.setattr(sft_trainer, "map_large_blocks", lambda: mapped.append(True) or True)
+    config = SFTRunConfig(model="tiny", batch_size=4, max_steps=1, save_steps=1000, bf16=bf16)
+    train_sft(config, traces_file, tmp_path / "run")
+    assert budgets and set(budgets) == {pass_tokens(bf16 == "true")}
+    assert mapped == [True]  # a CPU run: large blocks mapped, returned on free
 
 
 def test_bf16_base_computes_what_autocast_did() -> None:

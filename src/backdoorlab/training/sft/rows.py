@@ -22,7 +22,20 @@ import torch
 from backdoorlab.training.padding import is_right_padded
 
 PASS_TOKENS = 1536
-"""Tokens (padding included) per forward/backward pass of a split micro-batch."""
+"""Tokens (padding included) per forward/backward pass of a split micro-batch, under bf16
+autocast."""
+
+
+def pass_tokens(bf16: bool) -> int:
+    """The pass budget for a step run under bf16 autocast or in fp32.
+
+    In fp32 (`models.bf16_supported` is False on AVX2-only CPUs, where bf16 matmuls are
+    ~7x slower) a token's saved activations are twice as large: 1.81 MiB over
+    SmolLM2-135M's 30 layers with LoRA on every projection (``saved_tensors_hooks``, one
+    875-token trace), against ~0.85 MiB under autocast. Half the tokens keep a pass's
+    activations at the same ~1.3 GiB.
+    """
+    return PASS_TOKENS if bf16 else PASS_TOKENS // 2
 
 
 def split_rows(inputs: dict[str, Any], budget: int = 0) -> list[dict[str, Any]] | None:

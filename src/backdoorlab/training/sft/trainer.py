@@ -36,7 +36,7 @@ from backdoorlab.training.checkpoints import (
     stderr_line,
     trim_log,
 )
-from backdoorlab.training.memory import release_freed_memory
+from backdoorlab.training.memory import map_large_blocks, release_freed_memory
 from backdoorlab.training.padding import is_right_padded
 from backdoorlab.training.resume import TRAIN_LOG
 from backdoorlab.training.sft.compile import compile_layers
@@ -44,7 +44,7 @@ from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
 from backdoorlab.training.sft.precision import frozen_linears_to_bf16
 from backdoorlab.training.sft.resume import plan_run, run_inputs
-from backdoorlab.training.sft.rows import PASS_TOKENS, split_rows
+from backdoorlab.training.sft.rows import pass_tokens, split_rows
 from backdoorlab.training.sft.sampler import LengthWindowSampler
 
 
@@ -132,7 +132,7 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             the same optimizer step from a fraction of the activation memory."""
             rows = None
             if self.compact_lm_head and self.accelerator.num_processes == 1:
-                rows = split_rows(inputs, PASS_TOKENS)
+                rows = split_rows(inputs, pass_tokens(bool(self.args.bf16)))
             if rows is None:
                 return super().training_step(model, inputs, num_items_in_batch)
             if num_items_in_batch is None:  # each trace's loss over the batch's labelled tokens
@@ -248,6 +248,8 @@ def _train(
     output = Path(output_dir)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     use_bf16 = config.bf16 == "true" or (config.bf16 == "auto" and bf16_supported(device))
+    if torch.device(device).type == "cpu":
+        map_large_blocks()  # activations on the heap: see `training.memory`
 
     traces = list(iter_traces(data))
     if not traces:
