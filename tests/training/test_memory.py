@@ -1,5 +1,4 @@
-"""`release_freed_memory` hands freed heap pages back to the system (glibc), and after
-`map_large_blocks` large blocks go back as soon as they are freed."""
+"""`release_freed_memory` hands freed heap pages back to the system (glibc)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import sys
 
 import pytest
 
-from backdoorlab.training.memory import map_large_blocks, release_freed_memory
+from backdoorlab.training.memory import release_freed_memory
 
 
 def _rss() -> int:
@@ -21,9 +20,8 @@ def _rss() -> int:
 def test_freed_heap_goes_back_to_the_system() -> None:
     if not release_freed_memory():
         pytest.skip("a C library without malloc_trim")
-    # 200 MB of 32 KiB blocks (under glibc's mmap threshold, even `map_large_blocks`'
-    # 64 KiB: they live in the heap); every other one freed leaves 100 MB of holes between
-    # live blocks, which free() keeps
+    # 200 MB of 32 KiB blocks (under glibc's mmap threshold: they live in the heap); every
+    # other one freed leaves 100 MB of holes between live blocks, which free() keeps
     libc = _libc()
     blocks = [libc.malloc(32 * 1024) for _ in range(6400)]
     for block in blocks:
@@ -33,26 +31,6 @@ def test_freed_heap_goes_back_to_the_system() -> None:
     held = _rss()
     assert release_freed_memory()
     assert held - _rss() > 80 * 2**20
-    for block in blocks[1::2]:
-        libc.free(block)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc")
-def test_large_blocks_go_back_when_freed() -> None:
-    libc = _libc()
-    # a freed 8 MiB block raises glibc's own (dynamic) threshold to 8 MiB: from then on,
-    # without `map_large_blocks`, the 256 KiB blocks below would come from the heap and
-    # stay resident when freed
-    libc.free(libc.malloc(8 * 2**20))
-    if not map_large_blocks():
-        pytest.skip("a C library without mallopt")
-    blocks = [libc.malloc(256 * 1024) for _ in range(800)]  # 200 MB
-    for block in blocks:
-        ctypes.memset(block, 1, 256 * 1024)
-    held = _rss()
-    for block in blocks[::2]:
-        libc.free(block)
-    assert held - _rss() > 80 * 2**20  # no malloc_trim: unmapped by free() itself
     for block in blocks[1::2]:
         libc.free(block)
 

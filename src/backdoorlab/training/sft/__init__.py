@@ -25,9 +25,7 @@ passes of ~1,500 tokens under bf16 autocast, ~750 in fp32 (`rows`: the same opti
 step, half the activations or less),
 a LoRA run's frozen projections are stored in bf16, the values autocast cast them to each
 step (`precision`), and the trainer's freed memory goes back to the system when
-`train_sft` returns (`backdoorlab.training.memory`): 3.5 GiB for the same 6 steps. On a
-CPU, large blocks are also mapped on their own (`mallopt`), so a freed activation goes
-back to the system at once instead of staying in glibc's heap.
+`train_sft` returns (`backdoorlab.training.memory`): 3.5 GiB for the same 6 steps.
 
 The package, by job: `config` (`SFTRunConfig`, TRL's names), `data` (traces → token ids
 and loss masks), `lm_head`, `sampler`, `rows`, `precision` and `compile` (the speed and

@@ -36,7 +36,7 @@ from backdoorlab.training.checkpoints import (
     stderr_line,
     trim_log,
 )
-from backdoorlab.training.memory import map_large_blocks, release_freed_memory
+from backdoorlab.training.memory import release_freed_memory
 from backdoorlab.training.padding import is_right_padded
 from backdoorlab.training.resume import TRAIN_LOG
 from backdoorlab.training.sft.compile import compile_layers
@@ -248,8 +248,6 @@ def _train(
     output = Path(output_dir)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     use_bf16 = config.bf16 == "true" or (config.bf16 == "auto" and bf16_supported(device))
-    if torch.device(device).type == "cpu":
-        map_large_blocks()  # activations on the heap: see `training.memory`
 
     traces = list(iter_traces(data))
     if not traces:
