@@ -27,24 +27,19 @@ import gc
 
 
 @functools.cache
-def _libc():  # noqa: ANN202
+def _malloc_trim():  # noqa: ANN202
     name = ctypes.util.find_library("c")
     try:
-        return ctypes.CDLL(name) if name else None
-    except OSError:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
         return None
-
-
-def _function(name: str):  # noqa: ANN202
-    libc = _libc()
-    return getattr(libc, name, None) if libc is not None else None
 
 
 def release_freed_memory() -> bool:
     """Collect garbage (a Trainer holds reference cycles) and hand the heap's free pages
     back to the system; whether the C library could."""
     gc.collect()
-    trim = _function("malloc_trim")
+    trim = _malloc_trim()
     if trim is None:
         return False
     trim(0)
