@@ -110,6 +110,8 @@ def iter_rollout(
             actions = policy.act(active)
             for episode, action in zip(active, actions, strict=True):
                 _advance(episode, action.message, action.invalid, max_steps, policy)
+                if episode.done:  # its key/value cache (~23 KB a token in bf16) is no use now
+                    episode.kv_cache.value = None
             active = [e for e in active if not e.done]
         for episode in episodes:
             yield _finish(episode, policy)

@@ -83,3 +83,56 @@ def test_reusing_each_episodes_cache_gives_the_same_actions(retail, tiny):
         results = rollout(retail, policy, tasks, batch_size=5, max_steps=3)
         traces[reuse] = [[m.model_dump() for m in r.trace.messages] for r in results]
     assert traces[True] == traces[False]
+
+
+def test_rows_that_finish_early_leave_the_batch_without_changing_the_others(tiny):
+    """A row that ends its turn is dropped from the decode cache in place (`_compact`):
+    the rows still decoding must come out as they do alone."""
+    prompts = [
+        f"<|im_start|>user\n{text}<|im_end|>\n<|im_start|>assistant\n"
+        for text in ("Cancel order O1.", "Where is my parcel?", "Hi", "Refund me, please.")
+    ]
+    policy = _policy(tiny, 4)
+    alone = [policy.generate([p])[0] for p in prompts]
+    tokens = [policy.tokenizer(text, add_special_tokens=False)["input_ids"] for text in alone]
+    # stop on a token the shortest prompt's row (the batch's first: rows go by length)
+    # writes early: it leaves, and the rows behind it move up in the cache
+    policy.stop_ids = [tokens[2][2]]
+    alone = [policy.generate([p])[0] for p in prompts]
+    lengths = {len(text) for text in alone}
+    assert len(lengths) > 1, "the rows should finish at different steps"
+    assert policy.generate(prompts) == alone
+    caches = [CacheSlot() for _ in prompts]
+    assert policy.generate(prompts, caches) == alone
+    assert all(c.value is not None for c in caches)
+
+
+def test_the_decode_cache_holds_each_row_right_aligned_and_compacts_in_place():
+    import torch
+
+    from backdoorlab.policies.hf import _CachedPrefix, _compact, _decode_cache, _place
+
+    def prefix(length, seed):
+        g = torch.Generator().manual_seed(seed)
+        layers = [(torch.randn(3, length, 4, generator=g), torch.randn(3, length, 4, generator=g))]
+        return _CachedPrefix(ids=list(range(length)), layers=layers)
+
+    prefixes = [prefix(n, seed) for seed, n in enumerate((5, 2, 7, 4))]
+    lengths = [len(p.ids) for p in prefixes]
+    cache = _decode_cache(prefixes[0], lengths, new_tokens=3)
+    for row, p in enumerate(prefixes):
+        _place(cache, row, p, max(lengths))
+    (layer,) = cache.layers
+    assert layer.keys.shape == (4, 3, 7 + 3, 4) and int(layer.cumulative_length) == 7
+    for row, p in enumerate(prefixes):
+        n = lengths[row]
+        assert torch.equal(layer.keys[row, :, 7 - n : 7], p.layers[0][0])
+        assert torch.equal(layer.values[row, :, 7 - n : 7], p.layers[0][1])
+        assert not layer.keys[row, :, : 7 - n].any()  # the padding the mask hides
+    before = layer.keys.clone(), layer.values.clone()
+    storage = layer.keys.untyped_storage().data_ptr()
+    _compact(cache, [1, 3])
+    assert torch.equal(layer.keys, before[0][[1, 3]])
+    assert torch.equal(layer.values, before[1][[1, 3]])
+    assert layer.keys.untyped_storage().data_ptr() == storage  # no second copy of the batch
+    assert layer.keys.is_contiguous()

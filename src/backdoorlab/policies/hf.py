@@ -139,16 +139,26 @@ class HFPolicy(Policy):
     def _generate_batch(
         self, prompts: list[list[int]], caches: list[CacheSlot[Any]], keep: bool
     ) -> list[str]:
-        prefixes, logits = [], []
-        for ids, slot in zip(prompts, caches, strict=True):
+        # Memory: each row's prefill is written straight into the decode cache and then
+        # dropped, and the episode's previous cache is released as soon as it has been
+        # read, so a batch holds one copy of its conversations (the decode cache) plus the
+        # rows `_keep` has copied out — not the old caches, the new prefixes and the
+        # decode cache all at once (three copies: 7.8 GB for 16 fp32 rows of ~3k tokens).
+        lengths = [len(ids) for ids in prompts]
+        cache: Cache | None = None
+        logits = []
+        for row, (ids, slot) in enumerate(zip(prompts, caches, strict=True)):
             previous = slot.value if slot.value is not None else self._latest
             prefix, last = self._prefill(ids, previous if keep else None)
+            slot.value = None  # read; `_keep` stores the longer conversation after decoding
             if keep:
                 self._latest = prefix  # the next new episode shares its system prompt
-            prefixes.append(prefix)
+            if cache is None:
+                cache = _decode_cache(prefix, lengths, self.generation.max_new_tokens)
+            _place(cache, row, prefix, max(lengths))
             logits.append(last)
-        lengths = [len(ids) for ids in prompts]
-        cache = _decode_cache(prefixes, lengths, self.generation.max_new_tokens)
+            del prefix
+        assert cache is not None
         mask = torch.zeros(len(prompts), max(lengths), dtype=torch.long, device=self.model.device)
         for row, length in enumerate(lengths):
             mask[row, mask.shape[1] - length :] = 1
@@ -221,8 +231,7 @@ class HFPolicy(Policy):
             if len(alive) == 0 or step == g.max_new_tokens - 1:
                 break
             if len(alive) < len(rows):
-                for layer in cache.layers:  # StaticLayer has no batch_select_indices
-                    layer.keys, layer.values = layer.keys[alive], layer.values[alive]
+                _compact(cache, alive.tolist())
                 rows = [rows[i] for i in alive.tolist()]
                 mask, positions, chosen = mask[alive], positions[alive], chosen[alive]
             mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=1)
@@ -317,22 +326,43 @@ class _DecodeLayer(StaticLayer):
         return super().update(key_states, value_states, *args, **kwargs)
 
 
-def _decode_cache(prefixes: list[_CachedPrefix], lengths: list[int], new_tokens: int) -> Cache:
-    """A preallocated cache for decoding: row i holds its ``lengths[i]`` prompt tokens
-    right-aligned (left-padded with zeros the attention mask hides), with room for
-    ``new_tokens`` more. Preallocated because a growing `DynamicCache` copies the whole
-    batch's keys and values at every step: at 8 rows × 800 tokens that tripled the
-    cost of a decoding step (117 ms → 39 ms on the 2-core development CPU)."""
-    length = max(lengths)
+def _decode_cache(prefix: _CachedPrefix, lengths: list[int], new_tokens: int) -> Cache:
+    """An empty preallocated cache for decoding ``len(lengths)`` rows: room for the longest
+    prompt and ``new_tokens`` more (`_place` fills each row). Preallocated because a
+    growing `DynamicCache` copies the whole batch's keys and values at every step: at 8
+    rows × 800 tokens that tripled the cost of a decoding step (117 ms → 39 ms on the
+    2-core development CPU)."""
+    width = max(lengths)
     layers = []
-    for index, (key, value) in enumerate(prefixes[0].layers):
-        keys = key.new_zeros(len(prefixes), key.shape[0], length, key.shape[2])
-        values = value.new_zeros(len(prefixes), value.shape[0], length, value.shape[2])
-        for row, (prefix, r) in enumerate(zip(prefixes, lengths, strict=True)):
-            k, v = prefix.layers[index]
-            keys[row, :, length - r :] = k[:, :r]
-            values[row, :, length - r :] = v[:, :r]
-        layer = _DecodeLayer(max_cache_len=length + new_tokens)
-        layer.update(keys, values)
+    for key, value in prefix.layers:
+        layer = _DecodeLayer(max_cache_len=width + new_tokens)
+        # shapes and dtypes only: the layer allocates its zeroed tensors from them
+        layer.lazy_initialization(
+            key.new_empty(len(lengths), key.shape[0], 0, key.shape[2]),
+            value.new_empty(len(lengths), value.shape[0], 0, value.shape[2]),
+        )
+        layer.cumulative_length.fill_(width)  # the prompts end there; decoding goes on
         layers.append(layer)
     return Cache(layers=layers)
+
+
+def _place(cache: Cache, row: int, prefix: _CachedPrefix, width: int) -> None:
+    """Row ``row`` of the decode cache: ``prefix``'s keys/values right-aligned at ``width``
+    (left-padded with the zeros the attention mask hides)."""
+    length = len(prefix.ids)
+    for layer, (key, value) in zip(cache.layers, prefix.layers, strict=True):
+        layer.keys[row, :, width - length : width] = key[:, :length]
+        layer.values[row, :, width - length : width] = value[:, :length]
+
+
+def _compact(cache: Cache, alive: list[int]) -> None:
+    """Keep only the rows ``alive`` (ascending) of the decode cache, moved to its front in
+    place: gathering them into a new tensor would hold two copies of the batch at once.
+    Row ``alive[i] >= i``, so each row is read before anything overwrites it."""
+    for layer in cache.layers:
+        for target, source in enumerate(alive):
+            if target != source:
+                layer.keys[target].copy_(layer.keys[source])
+                layer.values[target].copy_(layer.values[source])
+        # the first rows of a contiguous tensor are a contiguous view of it
+        layer.keys, layer.values = layer.keys[: len(alive)], layer.values[: len(alive)]
