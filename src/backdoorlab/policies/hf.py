@@ -318,11 +318,9 @@ class _DecodeLayer(StaticLayer):
     def update(
         self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.is_initialized:
-            key_states = key_states.to(self.keys.dtype)
-            value_states = value_states.to(self.values.dtype)
-        else:
-            value_states = value_states.to(key_states.dtype)
+        # `_decode_cache` has already allocated the layer (in the keys' dtype)
+        key_states = key_states.to(self.keys.dtype)
+        value_states = value_states.to(self.values.dtype)
         return super().update(key_states, value_states, *args, **kwargs)
 
 
@@ -336,10 +334,11 @@ def _decode_cache(prefix: _CachedPrefix, lengths: list[int], new_tokens: int) ->
     layers = []
     for key, value in prefix.layers:
         layer = _DecodeLayer(max_cache_len=width + new_tokens)
-        # shapes and dtypes only: the layer allocates its zeroed tensors from them
+        # shapes and dtype only: the layer allocates its zeroed tensors from them; values
+        # in the keys' dtype, as `_DecodeLayer` stores them (see its docstring)
         layer.lazy_initialization(
             key.new_empty(len(lengths), key.shape[0], 0, key.shape[2]),
-            value.new_empty(len(lengths), value.shape[0], 0, value.shape[2]),
+            key.new_empty(len(lengths), value.shape[0], 0, value.shape[2]),
         )
         layer.cumulative_length.fill_(width)  # the prompts end there; decoding goes on
         layers.append(layer)
