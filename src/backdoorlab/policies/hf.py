@@ -142,8 +142,10 @@ class HFPolicy(Policy):
         # Memory: each row's prefill is written straight into the decode cache and then
         # dropped, and the episode's previous cache is released as soon as it has been
         # read, so a batch holds one copy of its conversations (the decode cache) plus the
-        # rows `_keep` has copied out — not the old caches, the new prefixes and the
-        # decode cache all at once (three copies: 7.8 GB for 16 fp32 rows of ~3k tokens).
+        # rows `_keep` has copied out — not the old caches, the new prefixes, a stacked
+        # copy of them and the decode cache at once. The freed blocks of changing sizes
+        # had also piled up in the heap: peak RSS of a 16 + 16-episode evaluation 2.22 →
+        # 1.65 GB (`benchmarks/eval_memory.py`, benchmarks/README.md).
         lengths = [len(ids) for ids in prompts]
         cache: Cache | None = None
         logits = []
