@@ -144,8 +144,8 @@ class HFPolicy(Policy):
         # read, so a batch holds one copy of its conversations (the decode cache) plus the
         # rows `_keep` has copied out — not the old caches, the new prefixes, a stacked
         # copy of them and the decode cache at once. The freed blocks of changing sizes
-        # had also piled up in the heap: peak RSS of a 16 + 16-episode evaluation 2.22 →
-        # 1.65 GB (`benchmarks/eval_memory.py`, benchmarks/README.md).
+        # had also piled up in the heap: peak RSS of a 16 + 16-episode evaluation 2.19 →
+        # 1.69 GB (`benchmarks/eval_memory.py`, benchmarks/README.md).
         lengths = [len(ids) for ids in prompts]
         cache: Cache | None = None
         logits = []
