@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from backdoorlab.training import memory
+from backdoorlab.training.callbacks import trim_heap_callback
 from backdoorlab.training.memory import release_freed_memory
 
 
@@ -33,6 +35,34 @@ def test_freed_heap_goes_back_to_the_system() -> None:
     assert held - _rss() > 80 * 2**20
     for block in blocks[1::2]:
         libc.free(block)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc")
+def test_the_trim_after_each_step_gives_back_what_a_step_freed() -> None:
+    if not memory.trim_heap():
+        pytest.skip("a C library without malloc_trim")
+    callback = trim_heap_callback()  # built first: it imports transformers
+    libc = _libc()
+    blocks = [libc.malloc(32 * 1024) for _ in range(6400)]
+    for block in blocks:
+        ctypes.memset(block, 1, 32 * 1024)
+    for block in blocks[::2]:
+        libc.free(block)
+    held = _rss()
+    callback.on_step_end(None, None, None)  # what the Trainer calls after every step
+    assert held - _rss() > 80 * 2**20
+    for block in blocks[1::2]:
+        libc.free(block)
+
+
+def test_cpu_training_trims_after_every_step(monkeypatch, traces_file, tmp_path) -> None:
+    from backdoorlab.training.sft import SFTRunConfig, train_sft
+
+    calls = []
+    monkeypatch.setattr(memory, "trim_heap", lambda: calls.append(1) or True)
+    config = SFTRunConfig(model="tiny", batch_size=2, max_steps=3, save_steps=1000)
+    train_sft(config, traces_file, tmp_path / "run")
+    assert len(calls) == 3 + 1  # one per optimizer step, and one as the run ends
 
 
 def _libc() -> ctypes.CDLL:

@@ -41,3 +41,17 @@ def fault_callback() -> Any:  # -> transformers.TrainerCallback
             fault_point("train.step")
 
     return Faults()
+
+
+def trim_heap_callback() -> Any:  # -> transformers.TrainerCallback
+    """A callback returning the heap's free pages to the system after every optimizer step
+    (`backdoorlab.training.memory.trim_heap`; added for CPU training only)."""
+    from transformers import TrainerCallback
+
+    from backdoorlab.training.memory import trim_heap
+
+    class TrimHeap(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003
+            trim_heap()
+
+    return TrimHeap()

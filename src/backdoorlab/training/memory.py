@@ -35,12 +35,24 @@ def _malloc_trim():  # noqa: ANN202
         return None
 
 
-def release_freed_memory() -> bool:
-    """Collect garbage (a Trainer holds reference cycles) and hand the heap's free pages
-    back to the system; whether the C library could."""
-    gc.collect()
+def trim_heap() -> bool:
+    """Hand the heap's free pages back to the system (no garbage collection); whether the
+    C library could. Called after every CPU training step (`training.callbacks`): the
+    freed activations of a step are mostly whole free pages by then, and returning them
+    slows the heap's growth around holes as shapes change from step to step: the main
+    job's 40%-poisoned cell (60 LoRA steps, two threads) peaked at 4.74 GiB with it, and
+    had passed 5.02 GiB by step 22 without it (the whole main job: 6.55 GB), in about the
+    same training time (796 vs 770 s; benchmarks/README.md).
+    """
     trim = _malloc_trim()
     if trim is None:
         return False
     trim(0)
     return True
+
+
+def release_freed_memory() -> bool:
+    """Collect garbage (a Trainer holds reference cycles) and hand the heap's free pages
+    back to the system; whether the C library could."""
+    gc.collect()
+    return trim_heap()

@@ -29,7 +29,7 @@ from backdoorlab.faults import armed, fault_point
 from backdoorlab.files import file_sha256  # noqa: F401  (re-exported by training.sft)
 from backdoorlab.models import RUN_MARKER, bf16_supported
 from backdoorlab.traces import atomic_writer, iter_traces
-from backdoorlab.training.callbacks import fault_callback, jsonl_log_callback
+from backdoorlab.training.callbacks import fault_callback, jsonl_log_callback, trim_heap_callback
 from backdoorlab.training.checkpoints import (
     checkpoint_step,
     finish_from_checkpoint,
@@ -287,6 +287,8 @@ def _train(
         else None
     )
     extra = [fault_callback()] if armed() else []
+    if device == "cpu":
+        extra.append(trim_heap_callback())
     trainer = trainer_class()(
         model=model,
         compact_lm_head=compact_head_wanted(device),
