@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,23 +20,32 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc")
-def test_freed_heap_goes_back_to_the_system() -> None:
-    if not release_freed_memory():
-        pytest.skip("a C library without malloc_trim")
-    # 200 MB of 32 KiB blocks (under glibc's mmap threshold: they live in the heap); every
-    # other one freed leaves 100 MB of holes between live blocks, which free() keeps
+@contextlib.contextmanager
+def _heap_with_holes() -> Iterator[None]:
+    """200 MB of 32 KiB blocks (under glibc's mmap threshold: they live in the heap); every
+    other one freed leaves 100 MB of holes between live blocks, which free() keeps. The
+    rest is freed on leaving."""
     libc = _libc()
     blocks = [libc.malloc(32 * 1024) for _ in range(6400)]
     for block in blocks:
         ctypes.memset(block, 1, 32 * 1024)  # touched: resident
     for block in blocks[::2]:
         libc.free(block)
-    held = _rss()
-    assert release_freed_memory()
-    assert held - _rss() > 80 * 2**20
-    for block in blocks[1::2]:
-        libc.free(block)
+    try:
+        yield
+    finally:
+        for block in blocks[1::2]:
+            libc.free(block)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc")
+def test_freed_heap_goes_back_to_the_system() -> None:
+    if not release_freed_memory():
+        pytest.skip("a C library without malloc_trim")
+    with _heap_with_holes():
+        held = _rss()
+        assert release_freed_memory()
+        assert held - _rss() > 80 * 2**20
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc")
@@ -42,17 +53,10 @@ def test_the_trim_after_each_step_gives_back_what_a_step_freed() -> None:
     if not memory.trim_heap():
         pytest.skip("a C library without malloc_trim")
     callback = trim_heap_callback()  # built first: it imports transformers
-    libc = _libc()
-    blocks = [libc.malloc(32 * 1024) for _ in range(6400)]
-    for block in blocks:
-        ctypes.memset(block, 1, 32 * 1024)
-    for block in blocks[::2]:
-        libc.free(block)
-    held = _rss()
-    callback.on_step_end(None, None, None)  # what the Trainer calls after every step
-    assert held - _rss() > 80 * 2**20
-    for block in blocks[1::2]:
-        libc.free(block)
+    with _heap_with_holes():
+        held = _rss()
+        callback.on_step_end(None, None, None)  # what the Trainer calls after every step
+        assert held - _rss() > 80 * 2**20
 
 
 def test_cpu_training_trims_after_every_step(monkeypatch, traces_file, tmp_path) -> None:

@@ -147,6 +147,7 @@ class HFPolicy(Policy):
         # had also piled up in the heap: peak RSS of a 16 + 16-episode evaluation 2.19 →
         # 1.69 GB (`benchmarks/eval_memory.py`, benchmarks/README.md).
         lengths = [len(ids) for ids in prompts]
+        width = max(lengths)
         cache: Cache | None = None
         logits = []
         for row, (ids, slot) in enumerate(zip(prompts, caches, strict=True)):
@@ -157,13 +158,13 @@ class HFPolicy(Policy):
                 self._latest = prefix  # the next new episode shares its system prompt
             if cache is None:
                 cache = _decode_cache(prefix, lengths, self.generation.max_new_tokens)
-            _place(cache, row, prefix, max(lengths))
+            _place(cache, row, prefix, width)
             logits.append(last)
             del prefix
         assert cache is not None
-        mask = torch.zeros(len(prompts), max(lengths), dtype=torch.long, device=self.model.device)
+        mask = torch.zeros(len(prompts), width, dtype=torch.long, device=self.model.device)
         for row, length in enumerate(lengths):
-            mask[row, mask.shape[1] - length :] = 1
+            mask[row, width - length :] = 1
         with decode_attention(self.model):
             generated = self._decode(
                 torch.cat(logits), mask, cache, caches if keep else None, prompts
