@@ -96,7 +96,9 @@ def test_pass_budget_follows_the_compute_dtype(
         return split_rows(inputs, budget)
 
     monkeypatch.setattr(sft_trainer, "split_rows", recorded)
-    config = SFTRunConfig(model="tiny", batch_size=4, max_steps=1, save_steps=1000, bf16=bf16)
+    config = SFTRunConfig(
+        model="tiny", batch_size=4, max_steps=1, save_steps=1000, bf16=bf16, share_prefix=False
+    )
     train_sft(config, traces_file, tmp_path / "run")
     assert budgets and set(budgets) == {pass_tokens(bf16 == "true")}
 

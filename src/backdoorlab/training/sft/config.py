@@ -142,6 +142,11 @@ class SFTRunConfig(Config):
     one (``python benchmarks/compile_ab.py`` measures both on this machine). Off by
     default: a short run does not earn the compilation back, and it needs a C++ compiler
     (CPU) or Triton (GPU)."""
+    share_prefix: bool = True
+    """Run a micro-batch's shared opening (the system prompt and tool list its traces all
+    start with, up to the first scored token) once instead of once per trace; the passes
+    attend to its cached states (`backdoorlab.training.sft.prefix`). The same loss and
+    gradients from fewer FLOPs; single-process runs with the compact LM head (CPU) only."""
     device: Device = None
     """Force ``cpu`` or ``cuda``; by default CUDA when present."""
     trl: dict[str, Any] = Field(default_factory=dict)

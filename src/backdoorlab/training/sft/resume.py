@@ -18,7 +18,17 @@ from backdoorlab.training.resume import Plan, RunInputs, check_run, discard_run,
 from backdoorlab.training.sft.config import SFTRunConfig
 
 RESUMABLE = frozenset(
-    {"epochs", "max_steps", "save_steps", "logging_steps", "merge", "compile", "device", "bf16"}
+    {
+        "epochs",
+        "max_steps",
+        "save_steps",
+        "logging_steps",
+        "merge",
+        "compile",
+        "share_prefix",
+        "device",
+        "bf16",
+    }
 )
 """Settings a resumed run may change: how long it trains, how often it saves and logs,
 what it writes at the end and where it runs. Any other change is another run."""

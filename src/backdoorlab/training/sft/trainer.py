@@ -43,6 +43,13 @@ from backdoorlab.training.sft.compile import compile_layers
 from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
 from backdoorlab.training.sft.precision import frozen_linears_to_bf16
+from backdoorlab.training.sft.prefix import (
+    attending,
+    backbone,
+    run_prefix,
+    shared_prefix_length,
+    suffix_inputs,
+)
 from backdoorlab.training.sft.resume import plan_run, run_inputs
 from backdoorlab.training.sft.rows import pass_tokens, split_rows
 from backdoorlab.training.sft.sampler import LengthWindowSampler
@@ -95,9 +102,16 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
         where TRL's fused head would score all of them in fp32); everything else —
         datasets, collator, checkpoints, logging, ``accelerate launch`` — is TRL's."""
 
-        def __init__(self, *args, compact_lm_head: bool = False, **kwargs):  # noqa: ANN002, ANN003
+        def __init__(  # noqa: ANN204
+            self,
+            *args,  # noqa: ANN002
+            compact_lm_head: bool = False,
+            share_prefix: bool = False,
+            **kwargs,  # noqa: ANN003
+        ):
             super().__init__(*args, **kwargs)
             self.compact_lm_head = compact_lm_head
+            self.share_prefix = share_prefix
             self._assistant_tokens = 0
             self._row_sums: list[torch.Tensor] | None = None  # set while a batch is split
             if compact_lm_head:
@@ -128,21 +142,42 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             )
 
         def training_step(self, model, inputs, num_items_in_batch=None):  # noqa: ANN001, ANN201
-            """With the compact head, the micro-batch in passes of a few traces (`rows`):
-            the same optimizer step from a fraction of the activation memory."""
-            rows = None
-            if self.compact_lm_head and self.accelerator.num_processes == 1:
-                rows = split_rows(inputs, pass_tokens(bool(self.args.bf16)))
-            if rows is None:
+            """With the compact head, the micro-batch in passes of a few traces (`rows`),
+            its shared opening run once (`prefix`): the same optimizer step from a
+            fraction of the activation memory and fewer FLOPs."""
+            if not self.compact_lm_head or self.accelerator.num_processes != 1:
+                return super().training_step(model, inputs, num_items_in_batch)
+            shared = shared_prefix_length(inputs) if self.share_prefix else 0
+            work = suffix_inputs(inputs, shared) if shared else inputs
+            # the opening's activations stay alive through every pass: they count in each
+            budget = pass_tokens(bool(self.args.bf16))
+            rows = split_rows(work, max(budget - shared, 0))
+            if rows is None and not shared:
                 return super().training_step(model, inputs, num_items_in_batch)
             if num_items_in_batch is None:  # each trace's loss over the batch's labelled tokens
                 num_items_in_batch = (inputs["labels"][:, 1:] != -100).sum()
+            prefix = None
+            if shared:
+                model.train()
+                # the prepared model's forward runs under accelerate's autocast; the
+                # backbone called directly needs it said
+                with self.accelerator.autocast(), self.compute_loss_context_manager():
+                    prefix = run_prefix(backbone(model), inputs["input_ids"][0, :shared])
+                if prefix is None:  # a cache the opening cannot be shared through
+                    work, rows = inputs, split_rows(inputs, budget)
+                    if rows is None:
+                        return super().training_step(model, inputs, num_items_in_batch)
+            rows = rows or [work]
+            if prefix is not None:
+                rows = [attending(row, prefix) for row in rows]
             self._row_sums = [torch.zeros(()) for _ in range(3)]
             try:
                 loss = sum(
                     super(BackdoorlabSFTTrainer, self).training_step(model, row, num_items_in_batch)
                     for row in rows
                 )
+                if prefix is not None:
+                    prefix.backward()
                 labelled, entropy, correct = (float(t) for t in self._row_sums)
             finally:
                 self._row_sums = None
@@ -292,6 +327,7 @@ def _train(
     trainer = trainer_class()(
         model=model,
         compact_lm_head=compact_head_wanted(device),
+        share_prefix=config.share_prefix,
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
