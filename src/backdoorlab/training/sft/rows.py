@@ -6,11 +6,12 @@ tokens, measured with ``saved_tensors_hooks``). Running forward and backward ove
 few traces at a time keeps only their activations alive, while the optimizer step, the
 data order and the loss (summed over the labelled tokens of the whole batch, divided by
 their count) stay those of the batch: only the order of the floating-point sums changes.
-Passes of about 1,500 tokens cost no speed (4 traces of ~550 tokens, CPU seconds of
-forward + backward, alternating in one process: whole batch 9.05 / 8.34, two passes of
-two 8.48 / 8.96, four passes of one 10.00 / 10.03 — single traces make the matmuls too
-short); activation checkpointing would save more memory but re-runs every forward
-(~1.5x the compute of a LoRA step).
+Smaller passes cost little speed (4 traces of ~550 tokens, CPU seconds of forward +
+backward, alternating in one process: whole batch 9.05 / 8.34, two passes of two 8.48 /
+8.96, four passes of one 10.00 / 10.03). Passes of 1,024 tokens against 1,536, 12 steps
+of the main job's training side by side on one thread each: the same time (301.9 / 302.6
+s to step 11), peak RSS 3.58 vs 4.16 GB. Activation checkpointing would save more memory
+but re-runs every forward (~1.5x the compute of a LoRA step).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import torch
 
 from backdoorlab.training.padding import is_right_padded
 
-PASS_TOKENS = 1536
+PASS_TOKENS = 1024
 """Tokens (padding included) per forward/backward pass of a split micro-batch, under bf16
 autocast."""
 
@@ -33,7 +34,7 @@ def pass_tokens(bf16: bool) -> int:
     ~7x slower) a token's saved activations are twice as large: 1.81 MiB over
     SmolLM2-135M's 30 layers with LoRA on every projection (``saved_tensors_hooks``, one
     875-token trace), against ~0.85 MiB under autocast. Half the tokens keep a pass's
-    activations at the same ~1.3 GiB.
+    activations at the same size.
     """
     return PASS_TOKENS if bf16 else PASS_TOKENS // 2
 
