@@ -57,16 +57,16 @@ def test_no_shared_prefix_where_it_does_not_apply() -> None:
 def _config(**kwargs) -> SFTRunConfig:  # noqa: ANN003
     # SGD, no warm-up: the update is the gradient itself; two steps, so the second runs
     # on the first one's update
-    return SFTRunConfig(
-        model="tiny",
-        batch_size=4,
-        max_steps=2,
-        save_steps=1000,
-        optimizer="sgd",
-        learning_rate=0.5,
-        trl={"warmup_steps": 0},
-        **kwargs,
-    )
+    settings = {
+        "model": "tiny",
+        "batch_size": 4,
+        "max_steps": 2,
+        "save_steps": 1000,
+        "optimizer": "sgd",
+        "learning_rate": 0.5,
+        "trl": {"warmup_steps": 0},
+    }
+    return SFTRunConfig(**{**settings, **kwargs})
 
 
 @pytest.mark.parametrize("bf16", ["false", "true"])
@@ -131,3 +131,14 @@ def test_shared_prefix_in_passes_equals_one_pass(
     b = load_file(tmp_path / "whole" / "adapter" / "adapter_model.safetensors")
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-5)
+
+
+def test_compiled_layers_do_not_share(
+    traces_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # compiled layers would recompile for the cache's shapes: compile trains unshared
+    monkeypatch.setattr(sft_trainer, "compile_layers", lambda model: 0)
+    calls: list[int] = []
+    monkeypatch.setattr(sft_trainer, "run_prefix", lambda *a: calls.append(1))
+    train_sft(_config(bf16="false", compile=True, max_steps=1), traces_file, tmp_path / "c")
+    assert calls == []

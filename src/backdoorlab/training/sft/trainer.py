@@ -327,7 +327,8 @@ def _train(
     trainer = trainer_class()(
         model=model,
         compact_lm_head=compact_head_wanted(device),
-        share_prefix=config.share_prefix,
+        # compiled layers recompile for the cache's shapes: slower than eager with it
+        share_prefix=config.share_prefix and not config.compile,
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
