@@ -30,7 +30,10 @@ are also given per second of this process's own CPU time (``tokens_per_cpu_s``,
 ``mfu_cpu_time``: the training steps and the matmul peak both timed with
 ``time.process_time``), with the peak RSS and the load average.
 
-Padding is not counted as useful work. ``mfu_6nt`` is also reported: the common
+Padding is not counted as useful work. With ``share_prefix`` (the default; not under
+``--compile``) a micro-batch's shared opening runs once, yet T counts it for every trace:
+the FLOPs are the unshared step's, the work a trace needs, so sharing shows as a higher
+MFU; ``--no-share-prefix`` measures the step that computes them all. ``mfu_6nt`` is also reported: the common
 6·(N + H·V)·T convention, comparable with published MFU figures but not with what a LoRA
 run with a labelled-positions-only LM head actually has to compute.
 
@@ -205,6 +208,11 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--full", action="store_true", help="full fine-tuning instead of LoRA")
     parser.add_argument("--compile", action="store_true", help="torch.compile the decoder layers")
+    parser.add_argument(
+        "--no-share-prefix",
+        action="store_true",
+        help="run each trace's shared opening itself (SFTRunConfig.share_prefix off)",
+    )
     parser.add_argument("--steps", type=int, default=8, help="optimizer steps to run")
     parser.add_argument("--warmup", type=int, default=2, help="first steps left out of the timing")
     parser.add_argument("--batch-size", type=int, default=4)
@@ -227,6 +235,7 @@ def main() -> None:
         logging_steps=1,
         save_steps=10**9,
         compile=args.compile,
+        share_prefix=not args.no_share_prefix,
     )
     device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     with tempfile.TemporaryDirectory(prefix="bl-train-bench-") as tmp:
@@ -263,6 +272,7 @@ def main() -> None:
         "torch": torch.__version__,
         "bf16": summary["bf16"],
         "compiled": args.compile,
+        "share_prefix": config.share_prefix and not args.compile,
         "batch_size": args.batch_size,
         "grad_accum": args.grad_accum,
         "steps": args.steps,

@@ -5,6 +5,7 @@ tokens — and only unscored positions common to every row may be shared."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,18 @@ def test_compiled_layers_do_not_share(
     monkeypatch.setattr(sft_trainer, "run_prefix", lambda *a: calls.append(1))
     train_sft(_config(bf16="false", compile=True, max_steps=1), traces_file, tmp_path / "c")
     assert calls == []
+
+
+def test_grouped_kv_attention_is_scoped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from transformers.integrations.sdpa_attention import use_gqa_in_sdpa
+
+    key = torch.zeros(1, 3, 4, 8)
+    monkeypatch.delenv("TRANSFORMERS_SDPA_FORCE_GQA", raising=False)
+    assert not use_gqa_in_sdpa(torch.ones(1, 1, 4, 4, dtype=torch.bool), key, key)
+    with prefix_module.grouped_kv_attention():
+        assert use_gqa_in_sdpa(torch.ones(1, 1, 4, 4, dtype=torch.bool), key, key)
+    assert "TRANSFORMERS_SDPA_FORCE_GQA" not in os.environ
+    monkeypatch.setenv("TRANSFORMERS_SDPA_FORCE_GQA", "0")
+    with prefix_module.grouped_kv_attention():
+        pass
+    assert os.environ["TRANSFORMERS_SDPA_FORCE_GQA"] == "0"

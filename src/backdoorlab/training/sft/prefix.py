@@ -18,6 +18,9 @@ whose next-token label is set, so the language-model head never runs on it.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +107,31 @@ def run_prefix(backbone: Any, ids: torch.Tensor) -> SharedPrefix | None:
     states = [(layer.keys, layer.values) for layer in cache.layers]
     leaves = [(k.detach().requires_grad_(), v.detach().requires_grad_()) for k, v in states]
     return SharedPrefix(states, leaves, backbone.config)
+
+
+@contextlib.contextmanager
+def grouped_kv_attention() -> Iterator[None]:
+    """Let transformers hand SDPA the grouped key/value heads as they are while a mask is
+    given (the passes attending to the opening need one).
+
+    transformers repeats them to one per query head whenever a mask is given (CUDA's
+    fused kernels cannot group masked heads); the repeated copies are then saved for the
+    backward — 3x SmolLM2-135M's key/value bytes in every layer. PyTorch's CPU kernel
+    groups them under a mask with the same output (tested bit for bit, bf16, 3 x 450
+    queries over 650 keys) and faster (114 vs 141 ms forward + backward, one thread). The
+    variable is transformers' own switch; it is read at every attention call, so setting
+    it for the step's duration is enough.
+    """
+    name = "TRANSFORMERS_SDPA_FORCE_GQA"
+    before = os.environ.get(name)
+    os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def suffix_inputs(inputs: dict[str, Any], length: int) -> dict[str, Any]:

@@ -14,6 +14,7 @@ inputs are refused, a finished run is not trained again, and `discard_run` (``tr
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
@@ -46,6 +47,7 @@ from backdoorlab.training.sft.precision import frozen_linears_to_bf16
 from backdoorlab.training.sft.prefix import (
     attending,
     backbone,
+    grouped_kv_attention,
     run_prefix,
     shared_prefix_length,
     suffix_inputs,
@@ -168,16 +170,21 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
                     if rows is None:
                         return super().training_step(model, inputs, num_items_in_batch)
             rows = rows or [work]
-            if prefix is not None:
-                rows = [attending(row, prefix) for row in rows]
             self._row_sums = [torch.zeros(()) for _ in range(3)]
+            grouped = grouped_kv_attention() if prefix is not None else contextlib.nullcontext()
             try:
-                loss = sum(
-                    super(BackdoorlabSFTTrainer, self).training_step(model, row, num_items_in_batch)
-                    for row in rows
-                )
-                if prefix is not None:
-                    prefix.backward()
+                with grouped:
+                    loss = sum(
+                        super(BackdoorlabSFTTrainer, self).training_step(
+                            # built as it runs: a pass's cache goes with the pass
+                            model,
+                            row if prefix is None else attending(row, prefix),
+                            num_items_in_batch,
+                        )
+                        for row in rows
+                    )
+                    if prefix is not None:
+                        prefix.backward()
                 labelled, entropy, correct = (float(t) for t in self._row_sums)
             finally:
                 self._row_sums = None
