@@ -274,7 +274,7 @@ class TaintTracker:
         for token, t in self.observations.tainted.items():
             if t.step >= step or token in itself:
                 continue
-            if owners and (owners & t.records or t.label not in PERSON_BOUND):
+            if owners and (t.label not in PERSON_BOUND or not owners.isdisjoint(t.records)):
                 continue
             needle = t.needle
             if needle.kind == "word":
