@@ -60,6 +60,8 @@ class Needle:
     run: int = 0
     shingles: set[str] = field(default_factory=set)
     alts: tuple[str, ...] = ()  # other spellings worth a match (an address's street)
+    vocabulary: frozenset[str] = frozenset()  # a content needle's words
+    fewest: int = 0  # the fewest distinct words a shingle of it has
 
     @classmethod
     def build(
@@ -77,7 +79,15 @@ class Needle:
             tokens = words(value)
             if len(tokens) >= CONTENT_MIN_WORDS:
                 run = min(len(tokens), CONTENT_RUN)
-                return cls("content", run=run, shingles=grams(tokens, run), text=alnum(value))
+                fewest = min(len(set(tokens[i : i + run])) for i in range(len(tokens) - run + 1))
+                return cls(
+                    "content",
+                    run=run,
+                    shingles=grams(tokens, run),
+                    text=alnum(value),
+                    vocabulary=frozenset(tokens),
+                    fewest=fewest,
+                )
         if kind == "word":
             return cls("word", text=value.lower())
         return cls("text", text=alnum(value))
@@ -172,6 +182,10 @@ class _View:
         if needle.kind == "content":
             if needle.text and needle.text in self.flat:
                 return ""
+            if len(self.word_set & needle.vocabulary) < needle.fewest:
+                # a shared shingle's distinct words are all in both texts: too few words
+                # in common and none can be shared, so the shingles are not built
+                return None
             mine = self.grams(needle.run)
             small, big = (
                 (needle.shingles, mine)
