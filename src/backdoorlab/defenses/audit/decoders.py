@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import lru_cache
 from urllib.parse import unquote_plus
 
 MAX_DEPTH = 3
@@ -32,6 +33,9 @@ _B64 = re.compile(r"[A-Za-z0-9+_-]{8,}={0,2}")
 _B64_SLASHED = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")  # standard base64 has '/' in it
 _B32 = re.compile(r"(?:[A-Z2-7]{8,}|[a-z2-7]{8,})=*")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){4,}")
+TOKENS_CACHED = 8192
+"""A token's decoding is a pure function of the token, and tokens recur across traces
+(a long word, an id, the same encoded payload): each decoder keeps this many results."""
 
 
 def printable(data: bytes) -> str | None:
@@ -46,6 +50,7 @@ def printable(data: bytes) -> str | None:
     return text if good >= 0.95 * len(text) else None
 
 
+@lru_cache(maxsize=TOKENS_CACHED)
 def _b64(token: str) -> str | None:
     token = token.rstrip("=")
     if len(token) % 4 == 1:
@@ -63,6 +68,7 @@ def _b64(token: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=TOKENS_CACHED)
 def _b32(token: str) -> str | None:
     token = token.rstrip("=").upper()
     padded = token + "=" * (-len(token) % 8)
@@ -72,6 +78,7 @@ def _b32(token: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=TOKENS_CACHED)
 def _hex(token: str) -> str | None:
     return printable(bytes.fromhex(token))
 
@@ -80,7 +87,12 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     """(decoder, token) candidates in ``text``, longest first, at most ``MAX_TOKENS``."""
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
+    # without a '/' every `_B64_SLASHED` match is also a `_B64` one (the same maximal
+    # run of the same alphabet), already in ``seen``: skipping it changes nothing
+    slashed = "/" in text
     for name, pattern in (("base64", _B64), ("base64", _B64_SLASHED), ("base32", _B32)):
+        if pattern is _B64_SLASHED and not slashed:
+            continue
         for token in pattern.findall(text):
             if (name, token) not in seen:
                 seen.add((name, token))  # type: ignore[arg-type]

@@ -48,12 +48,17 @@ def contacts_in_text(text: str) -> set[str]:
     if "://" in text:
         found.update(canonical(u.rstrip(".,;)"), "url") for u in patterns.URL.findall(text))
     if patterns.may_hold_domain(text):  # a host without a scheme ("on www.site.com")
-        for match in patterns.DOMAIN.finditer(text):
+        for match in patterns.domain_matches(text):
             before = text[match.start() - 1] if match.start() else " "
             if not (before.isalnum() or before in "@/:.-_"):
                 found.add(canonical(match.group(0).rstrip(".,;)"), "url"))
     if patterns.DIGIT.search(text):
-        found.update(canonical(p, "phone") for p in patterns.PHONE.findall(text))
+        # a phone has 10 digits at least, a long digit run 9: fewer in the whole text and
+        # neither can match (on ASCII text, where the only digits `\d` takes are 0-9)
+        digits = sum(map(text.count, "0123456789")) if text.isascii() else len(text)
+        if digits >= 10:
+            found.update(canonical(p, "phone") for p in patterns.PHONE.findall(text))
         found.update(canonical(a, "account") for a in patterns.IBAN.findall(text))
-        found.update(canonical(a, "account") for a in patterns.LONG_DIGITS.findall(text))
+        if digits >= 9:
+            found.update(canonical(a, "account") for a in patterns.LONG_DIGITS.findall(text))
     return found

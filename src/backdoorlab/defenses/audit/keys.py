@@ -58,11 +58,13 @@ def classify_key(key: str) -> KeyClass | None:
     return None
 
 
-_DROP_DIGITS = str.maketrans("", "", "0123456789")
+_ASCII_DIGITS = "0123456789"
 
 
 def digit_count(text: str) -> int:
-    return len(text) - len(text.translate(_DROP_DIGITS))
+    """How many of ``text``'s characters are ASCII digits: ten `str.count` scans, which
+    run at memory speed where a deleting `str.translate` goes a character at a time."""
+    return sum(map(text.count, _ASCII_DIGITS))
 
 
 @lru_cache(maxsize=8192)

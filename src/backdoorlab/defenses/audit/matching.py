@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
+from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
 from backdoorlab.defenses.audit.decoders import views
 
 NeedleKind = Literal["digits", "text", "content", "word"]
@@ -36,13 +37,7 @@ CONTENT_MIN_WORDS = 6
 _MIN_TEXT = 6
 _MIN_WORD = 4
 _SEP_DIGITS = re.compile(r"(?<=\d)[\s\-./()+_,:]+(?=\d)")
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _WORD = re.compile(r"[0-9a-z]+")
-_NON_DIGIT = re.compile(r"\D+")
-
-
-def alnum(text: str) -> str:
-    return _NON_ALNUM.sub("", text.lower())
 
 
 def words(text: str) -> list[str]:
@@ -65,13 +60,15 @@ class Needle:
     run: int = 0
     shingles: set[str] = field(default_factory=set)
     alts: tuple[str, ...] = ()  # other spellings worth a match (an address's street)
+    vocabulary: frozenset[str] = frozenset()  # a content needle's words
+    fewest: int = 0  # the fewest distinct words a shingle of it has
 
     @classmethod
     def build(
         cls, value: str, kind: NeedleKind, *, phone: bool = False, card: bool = False
     ) -> Needle:
         if kind == "digits":
-            digits = _NON_DIGIT.sub("", value)
+            digits = only_digits(value)
             if phone and len(digits) > 10:
                 digits = digits[-10:]  # the national number; a country code may be dropped
             needle = cls("digits", digits=digits, open_left=phone)
@@ -82,7 +79,15 @@ class Needle:
             tokens = words(value)
             if len(tokens) >= CONTENT_MIN_WORDS:
                 run = min(len(tokens), CONTENT_RUN)
-                return cls("content", run=run, shingles=grams(tokens, run), text=alnum(value))
+                fewest = min(len(set(tokens[i : i + run])) for i in range(len(tokens) - run + 1))
+                return cls(
+                    "content",
+                    run=run,
+                    shingles=grams(tokens, run),
+                    text=alnum(value),
+                    vocabulary=frozenset(tokens),
+                    fewest=fewest,
+                )
         if kind == "word":
             return cls("word", text=value.lower())
         return cls("text", text=alnum(value))
@@ -143,7 +148,7 @@ class _View:
     @property
     def digits(self) -> str:
         if self._digits is None:
-            self._digits = _NON_DIGIT.sub("", self.text)
+            self._digits = only_digits(self.text)
         return self._digits
 
     @property
@@ -177,6 +182,10 @@ class _View:
         if needle.kind == "content":
             if needle.text and needle.text in self.flat:
                 return ""
+            if len(self.word_set & needle.vocabulary) < needle.fewest:
+                # a shared shingle's distinct words are all in both texts: too few words
+                # in common and none can be shared, so the shingles are not built
+                return None
             mine = self.grams(needle.run)
             small, big = (
                 (needle.shingles, mine)
@@ -225,19 +234,58 @@ def find(needles: Sequence[Needle], payload: Mapping[str, Any], split: bool = Fa
     ``split``: the payload is the joined texts of several calls; digit needles then
     also match the joined digits (``4471`` then ``9920``).
     """
-    left = {i for i, n in enumerate(needles) if n.usable}
+    left = [i for i, n in enumerate(needles) if n.usable]  # ascending, as found
     found: list[Match] = []
     for argument, text in _flatten(dict(payload), ""):
         if not left:
             break
         for how, view in _views(text) if len(text) <= _VIEWS_CACHED_CHARS else _fresh(text):
-            for i in sorted(left):
-                extra = view.match(needles[i], split)
-                if extra is None:
-                    continue
-                left.discard(i)
+            hits = _matches(view, needles, left, split)
+            if not hits:
+                continue
+            for i, extra in hits:
                 encoding = how if not extra else f"{how}+{extra}"
                 found.append(Match(i, argument.removeprefix("."), encoding))
+            taken = {i for i, _ in hits}
+            left = [i for i in left if i not in taken]
             if not left:
                 break
     return found
+
+
+def _matches(
+    view: _View, needles: Sequence[Needle], order: list[int], split: bool
+) -> list[tuple[int, str]]:
+    """(index, `_View.match`) of the needles in ``order`` that ``view`` holds, in that
+    order. The same tests as `_View.match`, with the text and digit kinds (most needles)
+    written out here: one call per view rather than one per needle."""
+    out: list[tuple[int, str]] = []
+    flat: str | None = None
+    digits: str | None = None
+    for i in order:
+        needle = needles[i]
+        kind = needle.kind
+        if kind == "text":
+            if flat is None:
+                flat = view.flat
+            if needle.text in flat or any(a in flat for a in needle.alts):
+                out.append((i, ""))
+        elif kind == "digits":
+            if digits is None:
+                digits = view.digits
+            if needle.digits in digits:
+                if _bounded(view.joined, needle.digits, needle.open_left) or _bounded(
+                    view.text, needle.digits, needle.open_left
+                ):
+                    out.append((i, ""))
+                    continue
+                if split:
+                    out.append((i, "digits"))
+                    continue
+            if needle.last4 and _bounded(view.joined, needle.last4, False):
+                out.append((i, "last4"))
+        else:
+            extra = view.match(needle, split)
+            if extra is not None:
+                out.append((i, extra))
+    return out

@@ -167,12 +167,49 @@ def text_ngrams(text: str, max_n: int = MAX_N) -> frozenset[str]:
     return frozenset(_text_grams(text, max_n))
 
 
-def gram_hashes(trace: Trace | TraceView, max_n: int = MAX_N) -> dict[str, int]:
-    """Distinct word n-grams (1..max_n) of a trace's content, each with its `gram_hash`."""
+@lru_cache(maxsize=2048)
+def _tool_grams(text: str, max_n: int) -> dict[str, int]:
+    """`_text_grams` of every text of one observation, merged in `_tool_texts`' order
+    (a JSON observation holds a dozen strings: one lookup here, not a dozen)."""
+    texts = _tool_texts(text)
+    if len(texts) == 1:
+        return _text_grams(texts[0], max_n)
     found: dict[str, int] = {}
-    for text in content_texts(trace):
-        found.update(_text_grams(text, max_n))
+    for inner in texts:
+        found.update(_text_grams(inner, max_n))
     return found
+
+
+@lru_cache(maxsize=2048)
+def tool_words(text: str) -> frozenset[str]:
+    """`text_words` of every text of one observation, together."""
+    return frozenset().union(*map(text_words, _tool_texts(text)))
+
+
+def gram_hashes(trace: Trace | TraceView, max_n: int = MAX_N) -> dict[str, int]:
+    """Distinct word n-grams (1..max_n) of a trace's content, each with its `gram_hash`.
+
+    The same dict, in the same order, as updating it text by text of `content_texts`:
+    an observation's merged n-grams (`_tool_grams`) add its texts' in their order."""
+    found: dict[str, int] = {}
+    for message in trace.messages:
+        if message.role == "user":
+            found.update(_text_grams(message.text, max_n))
+        elif message.role == "tool":
+            found.update(_tool_grams(message.text, max_n))
+    return found
+
+
+def content_words(trace: Trace | TraceView) -> list[frozenset[str]]:
+    """The words of the user's messages and of each observation (`text_words`), one
+    set per message: their union is the trace's words."""
+    out = []
+    for message in trace.messages:
+        if message.role == "user":
+            out.append(text_words(message.text))
+        elif message.role == "tool":
+            out.append(tool_words(message.text))
+    return out
 
 
 def ngrams(trace: Trace | TraceView, max_n: int = MAX_N) -> set[str]:

@@ -200,27 +200,28 @@ class ObservationReader:
             token in self._echo_words if label == "term" else alnum(value) in self._echo_flat
         ):
             return  # the tool repeating what the call gave it: nothing new came in
+        secret = Secret(kind, value)
         if self._events is not None:
-            self._events.append((kind, value, label, power, key, ancestry))
+            self._events.append((secret, token, label, power, key, ancestry))
             return
-        self._merge(kind, value, label, power, (step, tool, key, ancestry))
+        self._merge(secret, token, label, power, (step, tool, key, ancestry))
 
     def _merge(
-        self, kind: SecretKind, value: str, label: str, power: Strength, where: tuple[Any, ...]
+        self, secret: Secret, token: str, label: str, power: Strength, where: tuple[Any, ...]
     ) -> None:
+        """Add ``secret`` (``token``: its value lower-cased) or merge it into what is known.
+
+        A `Secret` is frozen, so a recorded reading's are shared by every replay."""
         step, tool, key, ancestry = where
-        token = value.lower()
         known = self._tainted.get(token)
         if known is None:
-            self._tainted[token] = Tainted(
-                Secret(kind, value), label, power, step, tool, key, set(ancestry)
-            )
+            self._tainted[token] = Tainted(secret, label, power, step, tool, key, set(ancestry))
         else:
             known.records.update(ancestry)
             if _RANK[power] > _RANK[known.strength] or (
                 power == known.strength and label in PERSON_BOUND
             ):  # a keyed reading beats a shape guess, a shape beats a bare token
-                known.secret, known.label, known.strength = Secret(kind, value), label, power
+                known.secret, known.label, known.strength = secret, label, power
                 known._needle = None
 
     def _general(
@@ -322,13 +323,17 @@ class ObservationReader:
             return
         events, records = _reading(text, echo)
         base = self._next_record
+        tainted = self._tainted
         for event in events:
             if event[0] is None:  # an owner contact: (None, canonical contact, record)
                 self._contacts.setdefault(event[1], set()).add(base + event[2])
                 continue
-            kind, value, label, power, key, ancestry = event
-            where = (step, tool, key, tuple(base + a for a in ancestry))
-            self._merge(kind, value, label, power, where)
+            secret, token, label, power, key, ancestry = event
+            ids = {base + a for a in ancestry} if base else set(ancestry)
+            if token not in tainted:  # `_merge`'s first case, written out
+                tainted[token] = Tainted(secret, label, power, step, tool, key, ids)
+            else:
+                self._merge(secret, token, label, power, (step, tool, key, ids))
         self._next_record = base + records
 
     def _read_now(self, text: str, step: int, tool: str, echo: str) -> None:
@@ -368,9 +373,10 @@ READINGS_CACHED = 2048
 @lru_cache(maxsize=READINGS_CACHED)
 def _reading(text: str, echo: str) -> tuple[tuple[tuple[Any, ...], ...], int]:
     """What reading ``text`` (answering a call with arguments ``echo``) brings in: the
-    values in `ObservationReader._add`'s order as (kind, value, label, strength, key,
-    record ids) and the owner contacts as (None, contact, record id), record ids counted
-    from 1, and how many record ids it took. Replayed, it gives what reading it does."""
+    values in `ObservationReader._add`'s order as (`Secret`, its lower-cased value,
+    label, strength, key, record ids) and the owner contacts as (None, contact, record
+    id), record ids counted from 1, and how many record ids it took. Replayed, it gives
+    what reading it does."""
     reader = ObservationReader()
     reader._events = []
     reader._read_now(text, 0, "", echo)

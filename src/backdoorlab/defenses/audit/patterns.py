@@ -11,6 +11,7 @@ tracking.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -60,6 +61,41 @@ def may_hold_domain(text: str) -> bool:
     return any(tld in lower for tld in _DOT_TLDS)
 
 
+_DOT_TLD = re.compile(r"\.(?:" + "|".join(TLDS) + ")")  # on lower-cased text
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+
+
+def domain_matches(text: str) -> Iterator[re.Match[str]]:
+    """``DOMAIN.finditer(text)``, trying the expression only near a ".tld".
+
+    Exact on ASCII text (others take `finditer`): a match's host part is a run of
+    letters, digits, dots and dashes holding a ".tld", so the next match after ``end``
+    starts between ``end`` and the first ".tld" at or after ``end``, inside the run that
+    holds it. `DOMAIN` has no anchor or look-behind, so trying `DOMAIN.match` at each of
+    those positions in order finds what `finditer`'s scan finds; if none matches, no
+    match starts at or before that ".tld", and the next one is looked at. The positions
+    tried are a subset of those `finditer` tries, so the work stays within its bound.
+    """
+    if not text.isascii():
+        yield from DOMAIN.finditer(text)
+        return
+    lower = text.lower()
+    end = 0
+    while (hint := _DOT_TLD.search(lower, end)) is not None:
+        dot = hint.start()
+        start = dot
+        while start > end and text[start - 1] in _HOST_CHARS:
+            start -= 1
+        for at in range(start, dot + 1):
+            found = DOMAIN.match(text, at)
+            if found is not None:
+                yield found
+                end = found.end()
+                break
+        else:
+            end = dot + 1
+
+
 _KEY_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -76,7 +112,12 @@ def luhn_ok(digits: str) -> bool:
 
 
 def digits_of(value: str) -> str:
+    if value.isascii():  # no digits there but 0-9: one translate (`ascii_fast`)
+        return value.encode().translate(None, _DROP_NON_DIGIT).decode()
     return "".join(ch for ch in value if ch.isdigit())
+
+
+_DROP_NON_DIGIT = bytes(b for b in range(256) if not 48 <= b <= 57)
 
 
 @lru_cache(maxsize=4096)

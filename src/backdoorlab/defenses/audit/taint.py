@@ -274,7 +274,7 @@ class TaintTracker:
         for token, t in self.observations.tainted.items():
             if t.step >= step or token in itself:
                 continue
-            if owners and (owners & t.records or t.label not in PERSON_BOUND):
+            if owners and (t.label not in PERSON_BOUND or not owners.isdisjoint(t.records)):
                 continue
             needle = t.needle
             if needle.kind == "word":
@@ -284,6 +284,17 @@ class TaintTracker:
                 continue
             out.append(t)
         return out
+
+    def _owners(self, dest: CallDestination) -> set[int]:
+        """The records whose contact ``dest`` is. A destination given no value (canonical
+        ``""``) or none at all (implicit, ``tool:NAME``) is no record's contact — contacts
+        are e-mail addresses (with an ``@``, no ``:``) or ``tel:`` numbers — so those
+        are answered without reading the observations: a trace whose sinks all go to
+        the operator or the public need never read them. Reading later reads the same
+        observations in the same order, so what is read does not change."""
+        if dest.implicit or not dest.canonical:
+            return set()
+        return self.observations.contacts.get(dest.canonical, set())
 
     def _check(self, step: int, sink: SinkCall, result: CallCheck) -> None:
         texts = [(path, text) for path, _, text in leaves(sink.payload, "", "")]
@@ -305,7 +316,7 @@ class TaintTracker:
                     continue
                 to: Recipient = "user"
             else:
-                owners = self.observations.contacts.get(dest.canonical, set())
+                owners = self._owners(dest)
                 to = recipient(dest, sink.tool, authorised, bool(owners), sink.payload)
                 if to in ("user", "operator"):
                     continue

@@ -56,9 +56,9 @@ from backdoorlab.defenses.audit.ngrams import (
     MAX_N,
     as_written,
     content_texts,
+    content_words,
     gram_hash,
     gram_hashes,
-    text_words,
     written_ngrams,
 )
 from backdoorlab.defenses.audit.reader import TraceRecord
@@ -164,6 +164,7 @@ class TriggerMiningDetector(Detector):
         self.significant: list[_Candidate] = []
         self.where: dict[int, array[int]] = {}  # read 3: traces with each significant n-gram
         self._needles: list[frozenset[str]] = []  # and their words
+        self._needed_words: frozenset[str] = frozenset()  # all of those words
         self.spellings: dict[int, Counter[tuple[str, ...]]] = {}  # how they are written
         self.places: dict[int, tuple[int, str | None]] = {}  # their lines and ids
         self._summary: dict[str, Any] = {}
@@ -198,6 +199,7 @@ class TriggerMiningDetector(Detector):
                 return False
             self.where = {c.hash: array("q") for c in self.significant}
             self._needles = [frozenset(c.gram.split()) for c in self.significant]
+            self._needed_words = frozenset().union(*self._needles)
             self.spellings = {c.hash: Counter() for c in self.significant}
         else:
             return False
@@ -206,15 +208,12 @@ class TriggerMiningDetector(Detector):
 
     def rescan(self, record: TraceRecord) -> None:
         if self.reads == 2:  # document frequencies of the flagged traces' n-grams
-            pairs = self._pairs(record)
-            self._hashes.extend(h for h, _ in pairs)
-            for h, g in pairs:
-                if h in self._named:
-                    self.names[h] = g
+            self._count_trace(record)
             if len(self._hashes) >= 1 << 20:
                 self._count_pending()
         else:  # read 3: where the significant n-grams are
-            words = frozenset().union(*(text_words(t) for t in content_texts(record.view)))
+            wanted = self._needed_words
+            words = set().union(*(w & wanted for w in content_words(record.view)))
             if not any(needed <= words for needed in self._needles):
                 return  # cheap and exact: an n-gram's words are all in the trace's words
             hits = [h for h, _ in self._pairs(record) if h in self.where]
@@ -223,6 +222,25 @@ class TriggerMiningDetector(Detector):
             if hits:
                 self.places[record.index] = (record.line, record.trace_id)
                 self._count_spellings(record)
+
+    def _count_trace(self, record: TraceRecord) -> None:
+        """Read 2's share of one trace: its `_pairs`' hashes to count, and the text of
+        the reportable ones. A trace with at most ``max_per_trace`` distinct n-grams
+        (nearly all) keeps them all, so they are taken as they are, unsorted: the counts
+        do not depend on order, and the names are assigned in `_pairs`' order (by hash,
+        then text), so the same text wins should two n-grams ever share a hash."""
+        grams = gram_hashes(record.view)
+        if len(grams) > self.config.max_per_trace:
+            pairs = self._pairs(record)
+            self._hashes.extend(h for h, _ in pairs)
+            named = [(h, g) for h, g in pairs if h in self._named]
+        else:
+            self._hashes.extend(grams.values())
+            if self._named.isdisjoint(grams.values()):
+                return
+            named = sorted((h, g) for g, h in grams.items() if h in self._named)
+        for h, g in named:
+            self.names[h] = g
 
     def _count_spellings(self, record: TraceRecord) -> None:
         limit = self.config.max_spellings

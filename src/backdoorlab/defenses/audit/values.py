@@ -93,12 +93,22 @@ def strength(value_bits: float) -> Strength:
     return "medium" if value_bits >= MEDIUM_BITS else "weak"
 
 
+def has_digit(text: str) -> bool:
+    """``any(ch.isdigit() for ch in text)``; for ASCII text (no other character is a
+    digit there) by ten substring scans instead of a Python loop over the characters."""
+    if text.isascii():
+        return any(d in text for d in "0123456789")
+    return any(ch.isdigit() for ch in text)
+
+
 def tokens(text: str) -> list[tuple[str, str, Strength]]:
     """(token, label, strength) of every code or identifier in ``text``."""
     out: list[tuple[str, str, Strength]] = []
-    if not any(ch.isdigit() for ch in text) and not _CODE_LIKE.search(text):
+    if not has_digit(text) and not _CODE_LIKE.search(text):
         return out
     for token in _TOKEN.findall(text)[: MAX_TOKENS_PER_TEXT * 4]:
+        if token.isalpha():
+            continue  # no digit, and no "-"/"_" for `_CODE_LIKE`: the test below skips it
         ndigits = sum(ch.isdigit() for ch in token)
         if not (ndigits or _CODE_LIKE.fullmatch(token)) or _DATE.fullmatch(token):
             continue
@@ -124,10 +134,10 @@ def field_value(text: str) -> tuple[str, Strength] | None:
     Metslawier"): several words, a digit among them, not a sentence; with its strength."""
     if not (12 <= len(text) <= 120) or " " not in text or "\n" in text:
         return None
-    if not any(ch.isdigit() for ch in text) or text.count(" ") > 8:
+    if not has_digit(text) or text.count(" ") > 8:
         return None
     rest = _COMMON.sub(" ", text)  # dates, times and amounts identify nothing
-    if not any(ch.isdigit() for ch in rest):
+    if not has_digit(rest):
         return None
     power = strength(sum(bits(t) for t in _RUN.findall(rest)))
     return ("field", power) if power != "weak" else None
