@@ -33,8 +33,9 @@ are also given per second of this process's own CPU time (``tokens_per_cpu_s``,
 Padding is not counted as useful work. With ``share_prefix`` (the default; not under
 ``--compile``) a micro-batch's shared opening runs once, yet T counts it for every trace:
 the FLOPs are the unshared step's, the work a trace needs, so sharing shows as a higher
-MFU; ``--no-share-prefix`` measures the step that computes them all. ``mfu_6nt`` is also reported: the common
-6·(N + H·V)·T convention, comparable with published MFU figures but not with what a LoRA
+MFU; ``--no-share-prefix`` measures the step that computes them all.
+
+``mfu_6nt`` is also reported: the common 6·(N + H·V)·T convention, comparable with published MFU figures but not with what a LoRA
 run with a labelled-positions-only LM head actually has to compute.
 
     python benchmarks/train_throughput.py [--full] [--compile] [--steps 8] [--warmup 2] \\
