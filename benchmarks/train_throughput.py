@@ -35,8 +35,9 @@ Padding is not counted as useful work. With ``share_prefix`` (the default; not u
 the FLOPs are the unshared step's, the work a trace needs, so sharing shows as a higher
 MFU; ``--no-share-prefix`` measures the step that computes them all.
 
-``mfu_6nt`` is also reported: the common 6·(N + H·V)·T convention, comparable with published MFU figures but not with what a LoRA
-run with a labelled-positions-only LM head actually has to compute.
+``mfu_6nt`` is also reported: the common 6·(N + H·V)·T convention, comparable with
+published MFU figures but not with what a LoRA run with a labelled-positions-only LM head
+actually has to compute.
 
     python benchmarks/train_throughput.py [--full] [--compile] [--steps 8] [--warmup 2] \\
         [--data traces.jsonl]
