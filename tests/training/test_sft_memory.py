@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
+from adapter_checks import assert_same_adapter
 
 from backdoorlab.models import load_for_training
 from backdoorlab.training.sft import SFTRunConfig, train_sft
@@ -75,12 +75,8 @@ def test_split_step_equals_whole_batch_step(
     whole = train_sft(config, traces_file, tmp_path / "whole")
 
     assert split["train_loss"] == pytest.approx(whole["train_loss"], rel=1e-4)
-    a = load_file(tmp_path / "split" / "adapter" / "adapter_model.safetensors")
-    b = load_file(tmp_path / "whole" / "adapter" / "adapter_model.safetensors")
-    assert a.keys() == b.keys() and any(t.abs().sum() > 0 for k, t in a.items() if "lora_B" in k)
     tolerance = 1e-5 if bf16 == "false" else 2e-3  # bf16 matmuls of other shapes round apart
-    for name in a:
-        torch.testing.assert_close(a[name], b[name], rtol=tolerance, atol=tolerance)
+    assert_same_adapter(tmp_path / "split", tmp_path / "whole", tolerance)
 
 
 @pytest.mark.parametrize("bf16", ["false", "true"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
+from adapter_checks import assert_same_adapter
 
 from backdoorlab.training.sft import SFTRunConfig, train_sft
 from backdoorlab.training.sft import prefix as prefix_module
@@ -100,12 +100,8 @@ def test_shared_prefix_step_equals_the_unshared_step(
     assert budgets[:2] == [full - n for n in shared] and set(budgets[2:]) == {full}
 
     assert runs[True]["train_loss"] == pytest.approx(runs[False]["train_loss"], rel=1e-4)
-    a = load_file(tmp_path / "True" / "adapter" / "adapter_model.safetensors")
-    b = load_file(tmp_path / "False" / "adapter" / "adapter_model.safetensors")
-    assert a.keys() == b.keys() and any(t.abs().sum() > 0 for k, t in a.items() if "lora_B" in k)
     tolerance = 1e-5 if bf16 == "false" else 2e-3  # bf16 matmuls of other shapes round apart
-    for name in a:
-        torch.testing.assert_close(a[name], b[name], rtol=tolerance, atol=tolerance)
+    assert_same_adapter(tmp_path / "True", tmp_path / "False", tolerance)
     # the log counts every token the step saw, the shared ones once per trace
     logs = {
         share: [json.loads(line) for line in (tmp_path / str(share) / "train_log.jsonl").open()]
@@ -128,10 +124,7 @@ def test_shared_prefix_in_passes_equals_one_pass(
     monkeypatch.setattr(sft_trainer, "split_rows", lambda inputs, budget: None)
     whole = train_sft(_config(bf16="false"), traces_file, tmp_path / "whole")
     assert apart["train_loss"] == pytest.approx(whole["train_loss"], rel=1e-5)
-    a = load_file(tmp_path / "apart" / "adapter" / "adapter_model.safetensors")
-    b = load_file(tmp_path / "whole" / "adapter" / "adapter_model.safetensors")
-    for name in a:
-        torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-5)
+    assert_same_adapter(tmp_path / "apart", tmp_path / "whole", 1e-5)
 
 
 def test_compiled_layers_do_not_share(
