@@ -127,14 +127,16 @@ def test_shared_prefix_in_passes_equals_one_pass(
     assert_same_adapter(tmp_path / "apart", tmp_path / "whole", 1e-5)
 
 
-def test_compiled_layers_do_not_share(
-    traces_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("setting", [{"compile": True}, {"lora_dropout": 0.1}])
+def test_compiled_layers_and_dropout_do_not_share(
+    traces_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: dict
 ) -> None:
-    # compiled layers would recompile for the cache's shapes: compile trains unshared
+    # compiled layers would recompile for the cache's shapes; under dropout the rows
+    # would share one mask over the opening: both train unshared
     monkeypatch.setattr(sft_trainer, "compile_layers", lambda model: 0)
     calls: list[int] = []
     monkeypatch.setattr(sft_trainer, "run_prefix", lambda *a: calls.append(1))
-    train_sft(_config(bf16="false", compile=True, max_steps=1), traces_file, tmp_path / "c")
+    train_sft(_config(bf16="false", max_steps=1, **setting), traces_file, tmp_path / "c")
     assert calls == []
 
 

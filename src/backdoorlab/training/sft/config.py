@@ -147,8 +147,9 @@ class SFTRunConfig(Config):
     start with, up to the first scored token) once instead of once per trace; the passes
     attend to its cached states (`backdoorlab.training.sft.prefix`). The same loss and
     gradients from fewer FLOPs; single-process runs with the compact LM head (CPU) only,
-    and not with ``compile`` (the compiled layers recompile for the cache: 30 s a step
-    against 27.5 eager, 12-step probe)."""
+    not with ``compile`` (the compiled layers recompile for the cache: 30 s a step against
+    27.5 eager in a probe) and not with ``lora_dropout`` (the rows would share one dropout
+    mask over the opening)."""
     device: Device = None
     """Force ``cpu`` or ``cuda``; by default CUDA when present."""
     trl: dict[str, Any] = Field(default_factory=dict)

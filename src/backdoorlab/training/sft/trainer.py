@@ -334,8 +334,9 @@ def _train(
     trainer = trainer_class()(
         model=model,
         compact_lm_head=compact_head_wanted(device),
-        # compiled layers recompile for the cache's shapes: slower than eager with it
-        share_prefix=config.share_prefix and not config.compile,
+        # compiled layers recompile for the cache's shapes: slower than eager with it;
+        # under LoRA dropout the rows would share the opening's dropout mask
+        share_prefix=config.share_prefix and not config.compile and config.lora_dropout == 0,
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
