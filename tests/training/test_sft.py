@@ -312,7 +312,7 @@ def test_trl_settings_merge_and_leave_old_dumps_alone() -> None:
 def test_trl_settings_reach_sft_config(tmp_path: Path) -> None:
     from trl import SFTConfig
 
-    from backdoorlab.training.sft.trainer import sft_arguments
+    from backdoorlab.training.sft.arguments import sft_arguments
 
     config = _config(epochs=1, trl={"warmup_steps": 3, "save_total_limit": 5})
     args = SFTConfig(**sft_arguments(config, tmp_path, device="cpu", bf16=False))

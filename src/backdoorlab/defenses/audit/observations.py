@@ -21,6 +21,10 @@ address that appeared in a review or a note (free text, not a contact field), is
 Besides these, every string yields the codes, identifiers and contents `values` finds
 (a secret is what a tool returned, whatever its shape), each with its strength. An
 observation that is not JSON but YAML (AgentDojo's tools print YAML) is walked as data.
+
+Longer than 400 lines because a reading is recorded once and replayed for every trace
+that shows the same observation (`_reading`): the reader, its record and its replay must
+agree event for event, and are kept in one place for that.
 """
 
 from __future__ import annotations

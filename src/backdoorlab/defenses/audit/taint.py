@@ -21,6 +21,11 @@ tool returned and the user did not give, found through `decoders`' disguises). W
 receives a call's data and how bad that is: `recipients` — the user and the operator's
 own systems receive anything, a record's contact anything but another person's
 personal data; a weak value reaching anyone never goes above ``low``.
+
+Longer than 400 lines because the tracker's checks (candidates, owners, recipients,
+values split over calls) all read and update one trace's state, and the exact shortcuts
+that keep the audit fast sit beside the checks they shortcut, where a reader can see
+they agree.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from backdoorlab.training.checkpoints import (
 from backdoorlab.training.memory import release_freed_memory
 from backdoorlab.training.padding import is_right_padded
 from backdoorlab.training.resume import TRAIN_LOG
+from backdoorlab.training.sft.arguments import sft_arguments
 from backdoorlab.training.sft.compile import compile_layers
 from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
@@ -55,43 +56,6 @@ from backdoorlab.training.sft.prefix import (
 from backdoorlab.training.sft.resume import plan_run, run_inputs
 from backdoorlab.training.sft.rows import pass_tokens, split_rows
 from backdoorlab.training.sft.sampler import LengthWindowSampler
-
-
-def sft_arguments(config: SFTRunConfig, output: Path, *, device: str, bf16: bool) -> dict[str, Any]:
-    """The `trl.SFTConfig` keyword arguments of a run: ours, then ``config.trl`` over
-    backdoorlab's defaults (the config refuses ``trl`` names that would override ours)."""
-    defaults = {
-        "save_strategy": "steps",
-        "save_total_limit": 2,
-        "include_num_input_tokens_seen": "non_padding",
-        "report_to": "none",
-        "dataloader_num_workers": 0,
-        # TRL turns activation checkpointing on by default: it re-runs every layer's
-        # forward in the backward pass (~1.5x the compute of a LoRA step) to save
-        # activation memory that models of this size do not need (peak RSS 3.5 GiB for
-        # smollm2-135m at batch 4 on CPU, in passes of ~1,500 tokens: `rows`)
-        "activation_checkpointing": False,
-        # transformers reads a value below 1 as a share of the steps
-        "warmup_steps": config.warmup_ratio,
-    }
-    ours = {
-        "output_dir": str(output),
-        "num_train_epochs": config.epochs,
-        "max_steps": config.max_steps,
-        "per_device_train_batch_size": config.batch_size,
-        "gradient_accumulation_steps": config.grad_accum,
-        "learning_rate": config.learning_rate,
-        "lr_scheduler_type": config.lr_scheduler,
-        "optim": config.optimizer,
-        "weight_decay": config.weight_decay,
-        "max_length": config.max_length,
-        "bf16": bf16,
-        "use_cpu": device == "cpu",
-        "save_steps": config.save_steps,
-        "logging_steps": config.logging_steps,
-        "seed": config.seed,
-    }
-    return {**defaults, **config.trl, **ours}
 
 
 @functools.cache
