@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from backdoorlab.environ import environment_set
 from backdoorlab.models.errors import PickleRefusedError
 
 if TYPE_CHECKING:
@@ -60,15 +61,8 @@ def pickle_allowed(explicit: bool | None = None) -> bool:
 @contextlib.contextmanager
 def allowing_pickles() -> Iterator[None]:
     """Within the block, pickled weights are accepted (read with ``weights_only=True``)."""
-    saved = os.environ.get(PICKLE_ENV)
-    os.environ[PICKLE_ENV] = "1"
-    try:
+    with environment_set(PICKLE_ENV, "1"):
         yield
-    finally:
-        if saved is None:
-            os.environ.pop(PICKLE_ENV, None)
-        else:
-            os.environ[PICKLE_ENV] = saved
 
 
 def pickle_files(directory: Path) -> list[Path]:

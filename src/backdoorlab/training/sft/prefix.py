@@ -19,12 +19,13 @@ whose next-token label is set, so the language-model head never runs on it.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+
+from backdoorlab.environ import environment_set
 
 MIN_SHARED = 32
 """Shorter shared openings are not worth a second forward call."""
@@ -122,16 +123,8 @@ def grouped_kv_attention() -> Iterator[None]:
     variable is transformers' own switch; it is read at every attention call, so setting
     it for the step's duration is enough.
     """
-    name = "TRANSFORMERS_SDPA_FORCE_GQA"
-    before = os.environ.get(name)
-    os.environ[name] = "1"
-    try:
+    with environment_set("TRANSFORMERS_SDPA_FORCE_GQA", "1"):
         yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
 
 
 def suffix_inputs(inputs: dict[str, Any], length: int) -> dict[str, Any]:
