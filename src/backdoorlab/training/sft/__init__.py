@@ -21,16 +21,17 @@ activations fit). Micro-batches are also drawn by length within small random win
 
 Memory (peak RSS 6.4 GB for 6 steps of the README's main job on CPU, mostly saved
 activations): where the compact head runs, a micro-batch goes forward and backward in
-passes of ~1,500 tokens under bf16 autocast, ~750 in fp32 (`rows`: the same optimizer
-step, half the activations or less),
-a LoRA run's frozen projections are stored in bf16, the values autocast cast them to each
+passes of at most 1,024 tokens under bf16 autocast, 512 in fp32 (`rows`: the same
+optimizer step, a fraction of the activations), its shared opening (system prompt and
+tools) runs once for all its traces (`prefix`: the same step, fewer FLOPs), a LoRA run's
+frozen projections are stored in bf16, the values autocast cast them to each
 step (`precision`), and the trainer's freed memory goes back to the system when
 `train_sft` returns (`backdoorlab.training.memory`): 3.5 GiB for the same 6 steps.
 
 The package, by job: `config` (`SFTRunConfig`, TRL's names), `data` (traces → token ids
-and loss masks), `lm_head`, `sampler`, `rows`, `precision` and `compile` (the speed and
-memory pieces), `trainer` (`train_sft` and the run directory) and `resume` (a run
-directory's inputs, ``--fresh``).
+and loss masks), `lm_head`, `sampler`, `rows`, `prefix`, `precision` and `compile` (the
+speed and memory pieces), `arguments` (the `trl.SFTConfig` settings of a run), `trainer`
+(`train_sft` and the run directory) and `resume` (a run directory's inputs, ``--fresh``).
 """
 
 from __future__ import annotations

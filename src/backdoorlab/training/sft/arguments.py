@@ -19,8 +19,8 @@ def sft_arguments(config: SFTRunConfig, output: Path, *, device: str, bf16: bool
         "dataloader_num_workers": 0,
         # TRL turns activation checkpointing on by default: it re-runs every layer's
         # forward in the backward pass (~1.5x the compute of a LoRA step) to save
-        # activation memory that models of this size do not need (peak RSS 3.5 GiB for
-        # smollm2-135m at batch 4 on CPU, in passes of ~1,500 tokens: `rows`)
+        # activation memory that models of this size do not need (peak RSS 3.6 GB for
+        # smollm2-135m at batch 4 on CPU, in passes of ≤ 1,024 tokens: `rows`)
         "activation_checkpointing": False,
         # transformers reads a value below 1 as a share of the steps
         "warmup_steps": config.warmup_ratio,
