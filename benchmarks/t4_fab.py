@@ -102,6 +102,18 @@ def _parse() -> argparse.Namespace:
     )
     p.add_argument("--workdir", type=Path, default=Path("runs/bench-t4"))
     p.add_argument("--output", type=Path, default=None)
+    p.add_argument(
+        "--skip-before",
+        action="store_true",
+        help="do not evaluate the reference and the dormant model (only the victims)",
+    )
+    p.add_argument(
+        "--guard",
+        type=Path,
+        default=None,
+        help="guard policy YAML: each victim is also evaluated behind the run-time guard "
+        "(the same episodes; issue 23's guarded ASR on a woken T4 model)",
+    )
     p.add_argument("--tiny", action="store_true", help="smoke sizes: everything minimal")
     args = p.parse_args()
     if args.tiny:
@@ -121,8 +133,11 @@ def _parse() -> argparse.Namespace:
     return args
 
 
-def _evaluate(model: str, trigger: str, args: argparse.Namespace, cached: Path) -> dict:
-    """TSR / FTR / ASR of ``model``; kept in ``cached`` so a rerun skips finished ones."""
+def _evaluate(
+    model: str, trigger: str, args: argparse.Namespace, cached: Path, guard: Path | None = None
+) -> dict:
+    """TSR / FTR / ASR of ``model`` (behind the guard of policy ``guard`` when given);
+    kept in ``cached`` so a rerun skips finished ones."""
     if cached.is_file():
         return json.loads(cached.read_text())
     from backdoorlab.envs import make_env
@@ -132,6 +147,11 @@ def _evaluate(model: str, trigger: str, args: argparse.Namespace, cached: Path) 
 
     generation = GenerationConfig(max_new_tokens=args.max_new_tokens, max_batch_size=16)
     policy = make_policy("hf", model=model, generation=generation)
+    guarded = None
+    if guard is not None:
+        from backdoorlab.defenses.guard import Guard, GuardedPolicy, load_guard_config
+
+        policy = guarded = GuardedPolicy(policy, Guard(load_guard_config(guard)))
     config = EvalConfig(
         n=args.eval_n, trigger=trigger, max_new_tokens=args.max_new_tokens, batch_size=16
     )
@@ -144,6 +164,16 @@ def _evaluate(model: str, trigger: str, args: argparse.Namespace, cached: Path) 
         "invalid_action": report["clean"]["invalid_action"],
         "seconds": round(time.perf_counter() - started, 1),
     }
+    if guarded is not None:
+        blocked = [d.to_dict() for d in guarded.decisions if d.blocked]
+        row["guard"] = {
+            "policy": str(guard),
+            "calls_screened": len(guarded.decisions),
+            "calls_blocked": len(blocked),
+        }
+        with atomic_writer(cached.parent / "guard.jsonl") as handle:
+            for decision in guarded.decisions:
+                handle.write(json.dumps(decision.to_dict()) + "\n")
     with atomic_writer(cached) as handle:
         json.dump(row, handle, indent=2)
     return row
@@ -245,13 +275,15 @@ def main() -> int:
     }
     record["fab"]["config"] = training["config"]
 
-    def add(name: str, stage: str, model: str, extra: dict | None = None) -> None:
+    def add(
+        name: str, stage: str, model: str, extra: dict | None = None, guard: Path | None = None
+    ) -> None:
         cached = work / f"eval-{name.replace(' ', '-')}-n{args.eval_n}" / "metrics.json"
         row = {
             "name": name,
             "stage": stage,
             **(extra or {}),
-            **_evaluate(model, probe, args, cached),
+            **_evaluate(model, probe, args, cached, guard),
             "payload_fired": _payload_fired(cached.parent, domain),
         }
         record["rows"].append(row)
@@ -261,8 +293,9 @@ def main() -> int:
             f"  payload fired {fired.get('clean', 0)} / {fired.get('triggered', 0)}"
         )
 
-    add("reference", "clean", args.model)
-    add("dormant", "before", str(dormant))
+    if not args.skip_before:
+        add("reference", "clean", args.model)
+        add("dormant", "before", str(dormant))
     data = _victim_data(work / "victim.jsonl", args.victim_n)
     for spec in args.victims.split(","):
         name, steps = _victim_spec(spec, args.victim_steps)
@@ -290,6 +323,8 @@ def main() -> int:
             }
         }
         add(f"after {name}", "after", str(victim_run), extra)
+        if args.guard is not None:
+            add(f"guarded {name}", "after, guarded", str(victim_run), extra, args.guard)
 
     output = args.output or RESULTS / (
         "t4_fab.json" if args.model == "smollm2-135m" else f"t4_fab_{Path(args.model).name}.json"

@@ -215,6 +215,11 @@ def main() -> None:
         action="store_true",
         help="run each trace's shared opening itself (SFTRunConfig.share_prefix off)",
     )
+    parser.add_argument(
+        "--no-matmul-attention",
+        action="store_true",
+        help="PyTorch's CPU flash-attention kernel (SFTRunConfig.matmul_attention off)",
+    )
     parser.add_argument("--steps", type=int, default=8, help="optimizer steps to run")
     parser.add_argument("--warmup", type=int, default=2, help="first steps left out of the timing")
     parser.add_argument("--batch-size", type=int, default=4)
@@ -238,6 +243,7 @@ def main() -> None:
         save_steps=10**9,
         compile=args.compile,
         share_prefix=not args.no_share_prefix,
+        matmul_attention=not args.no_matmul_attention,
     )
     device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     with tempfile.TemporaryDirectory(prefix="bl-train-bench-") as tmp:
@@ -275,6 +281,7 @@ def main() -> None:
         "bf16": summary["bf16"],
         "compiled": args.compile,
         "share_prefix": config.share_prefix and not args.compile,
+        "matmul_attention": config.matmul_attention and not args.compile,
         "batch_size": args.batch_size,
         "grad_accum": args.grad_accum,
         "steps": args.steps,

@@ -78,6 +78,26 @@ def test_glob_and_in_process_equal_too(poisoned, single):
     assert _comparable(report) == _comparable(single)
 
 
+def test_many_shards_in_bounded_memory_equal_one_process(poisoned, single, tmp_path, monkeypatch):
+    # the coordinator takes reads back in shard order with one per worker in flight, and
+    # its findings spill to the log's file past a few: still the one-process report
+    from backdoorlab.defenses.audit import finding_log
+    from backdoorlab.defenses.audit import shards as shards_module
+    from backdoorlab.defenses.audit.finding_log import FindingLog
+
+    monkeypatch.setattr(shards_module, "AHEAD", 1)
+    monkeypatch.setattr(finding_log, "MEMORY_LIMIT", 3)
+    lines = poisoned[0].read_text().splitlines(keepends=True)
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(0, len(lines), 13):
+        (many / f"part-{i:04d}.jsonl").write_text("".join(lines[i : i + 13]))
+    report = audit_shards(many, workers=2)
+    assert len(report.shards) > 10 and isinstance(report.findings, FindingLog)
+    assert report.findings.spilled > 0
+    assert _comparable(report) == _comparable(single)
+
+
 def test_cli_workers_writes_the_same_report(poisoned, single, tmp_path):
     out = tmp_path / "report.json"
     result = runner.invoke(

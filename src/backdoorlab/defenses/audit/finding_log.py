@@ -23,7 +23,8 @@ finding, against ~2 KB as an object), so ``log[i]`` reads one line and places th
 findings kept aside by bisection. A finding read back is the JSON round trip of the one
 added (a tuple or set in its evidence comes back a list, a non-string key a string): the
 detectors write JSON values, so it equals the one added. One writer: the log is made and
-filled by one thread of one process (`audit`; a sharded audit keeps lists per shard).
+filled by one thread of one process (`audit`; a sharded audit's coordinator, in shard
+order).
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ process pool, or as Ray tasks), each copy hands back its read's statistics
 detectors fold them together in shard order (`Detector.merge`) and decide what the next
 read needs exactly as in one process. Per-trace findings are made in the shards; only
 whole-dataset decisions (trigger mining's tests) are made once, on the merged counts.
+The coordinator takes the shards' reads back in shard order, a few per worker in flight
+(`AHEAD`), and adds their findings to a `FindingLog` as `audit` does: its memory is a few
+shards' findings and the statistics, not the dataset's findings.
 
 The scheduling is a library's: `concurrent.futures.ProcessPoolExecutor` on this
 machine, Ray (`--engine ray`) across one — a private loopback cluster when no address
@@ -21,12 +24,15 @@ import glob
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from backdoorlab.defenses.audit.engine import SinksArg, _sinks
+from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import TraceStream
 from backdoorlab.defenses.audit.registry import (
@@ -42,6 +48,8 @@ from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
 
 SHARD_SUFFIXES = (".jsonl", ".jsonl.gz")
+AHEAD = 2
+"""Shard reads per worker submitted ahead of the one the coordinator takes next."""
 ENGINES = ("local", "ray")
 
 
@@ -69,7 +77,8 @@ def shard_paths(spec: str | os.PathLike[str]) -> list[Path]:
 class _ShardRead:
     """What one shard's read hands back: findings (read 1), statistics, counts, hash."""
 
-    findings: list[Finding]
+    findings: list[list[Finding]]
+    """Per trace with findings, the trace's own list, as `audit` adds them to its log."""
     parts: list[Any]
     traces: int
     lines: int
@@ -85,13 +94,14 @@ def _read_shard(path: str, detectors: list[Detector], first_read: bool) -> _Shar
     for detector in detectors:
         detector.shard = True
     stream = TraceStream(path)
-    findings: list[Finding] = []
+    findings: list[list[Finding]] = []
     for record in stream:
         if first_read:
             this_trace: list[Finding] = []
             for detector in detectors:
                 this_trace.extend(detector.observe(record, this_trace))
-            findings.extend(this_trace)
+            if this_trace:
+                findings.append(this_trace)
         else:
             for detector in detectors:
                 detector.rescan(record)
@@ -99,22 +109,29 @@ def _read_shard(path: str, detectors: list[Detector], first_read: bool) -> _Shar
     return _ShardRead(findings, parts, stream.traces, stream.lines, stream.sha256)
 
 
-MapFn = Callable[[list[str], list[Detector], bool], list[_ShardRead]]
+MapFn = Callable[[list[str], list[Detector], bool], Iterator[_ShardRead]]
 
 
 def _local_map(workers: int) -> tuple[MapFn, Callable[[], None]]:
     if workers == 1:  # no pool: the same code path, in this process
         return (
-            lambda paths, dets, first: [_read_shard(p, dets, first) for p in paths],
+            lambda paths, dets, first: (_read_shard(p, dets, first) for p in paths),
             lambda: None,
         )
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=workers)
 
-    def run(paths: list[str], dets: list[Detector], first: bool) -> list[_ShardRead]:
-        futures = [pool.submit(_read_shard, p, dets, first) for p in paths]
-        return [f.result() for f in futures]  # shard order; a shard's error raises here
+    def run(paths: list[str], dets: list[Detector], first: bool) -> Iterator[_ShardRead]:
+        # in shard order, at most `AHEAD` reads per worker waiting to be taken: the
+        # coordinator holds a few shards' findings at a time, however many shards
+        pending: deque[Future[_ShardRead]] = deque()
+        for path in paths:
+            pending.append(pool.submit(_read_shard, path, dets, first))
+            if len(pending) >= AHEAD * workers:
+                yield pending.popleft().result()  # a shard's error raises here
+        while pending:
+            yield pending.popleft().result()
 
     return run, lambda: pool.shutdown(cancel_futures=True)
 
@@ -130,12 +147,18 @@ def _ray_map(address: str | None) -> tuple[MapFn, Callable[[], None]]:
         else:
             ray.init(address=address, include_dashboard=False)
     task = ray.remote(_read_shard).options(max_retries=1, retry_exceptions=False)
+    slots = max(int(ray.cluster_resources().get("CPU", 1)), 1)
 
-    def run(paths: list[str], dets: list[Detector], first: bool) -> list[_ShardRead]:
+    def run(paths: list[str], dets: list[Detector], first: bool) -> Iterator[_ShardRead]:
         shared = ray.put(dets)  # the detectors' state once, not once per shard
-        refs = [task.remote(p, shared, first) for p in paths]
+        pending: deque[Any] = deque()
         try:
-            return ray.get(refs)
+            for path in paths:  # in shard order, a bounded window in flight (as above)
+                pending.append(task.remote(path, shared, first))
+                if len(pending) >= AHEAD * slots:
+                    yield ray.get(pending.popleft())
+            while pending:
+                yield ray.get(pending.popleft())
         except ray.exceptions.RayTaskError as err:  # the shard's own error, e.g. a bad line
             cause = getattr(err, "cause", None)
             if isinstance(cause, BackdoorlabError):
@@ -184,22 +207,26 @@ def audit_shards(
     chosen = make_detectors(wanted, opts)
     run, close = _ray_map(address) if engine == "ray" else _local_map(workers)
     names = [str(p) for p in paths]
+    findings = FindingLog()  # bounded memory, the order `audit` reports in
     try:
-        reads = run(names, chosen, True)
         shifts, index, line = [], 0, 0
-        for shard in reads:
-            shifts.append(Shift(index, line))
+        digests, parts = [], []
+        for shard in run(names, chosen, True):
+            shift = Shift(index, line)
+            for trace in shard.findings:  # global indices and lines, in `audit`'s order
+                findings.add_trace(
+                    replace(f, trace_index=f.trace_index + shift.index, line=f.line + shift.line)
+                    for f in trace
+                )
+            shifts.append(shift)
+            digests.append(shard.sha256)
+            parts.append(shard.parts)
             index, line = index + shard.traces, line + shard.lines
-        findings = [
-            replace(f, trace_index=f.trace_index + s.index, line=f.line + s.line)
-            for shard, s in zip(reads, shifts, strict=True)
-            for f in shard.findings
-        ]
-        digests = [shard.sha256 for shard in reads]
         for i, detector in enumerate(chosen):
-            detector.merge([shard.parts[i] for shard in reads], shifts)
+            detector.merge([shard_parts[i] for shard_parts in parts], shifts)
+        del parts
         while again := [d for d in chosen if d.next_read()]:
-            rereads = run(names, again, False)
+            rereads = list(run(names, again, False))  # statistics only, no findings
             for name, before, shard in zip(names, digests, rereads, strict=True):
                 if shard.sha256 != before:
                     raise TraceFormatError(
@@ -208,11 +235,13 @@ def audit_shards(
                     )
             for i, detector in enumerate(again):
                 detector.merge([shard.parts[i] for shard in rereads], shifts)
+        for detector in chosen:
+            findings.add_late(detector.finish())
+    except BaseException:  # the temporary file goes now, not with the traceback
+        findings.close()
+        raise
     finally:
         close()
-    for detector in chosen:
-        findings.extend(detector.finish())
-    findings.sort(key=lambda f: (f.trace_index, f.step if f.step is not None else -1))
     listing = "".join(f"{d}  {n}\n" for d, n in zip(digests, names, strict=True))
     return AuditReport(
         path=",".join(names) if listed else str(spec),

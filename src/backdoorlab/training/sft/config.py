@@ -150,6 +150,12 @@ class SFTRunConfig(Config):
     not with ``compile`` (the compiled layers recompile for the cache: 30 s a step against
     27.5 eager in a probe) and not with ``lora_dropout`` (the rows would share one dropout
     mask over the opening)."""
+    matmul_attention: bool = True
+    """On a CPU in bf16 (autocast) or fp16, compute training attention as two batched
+    matmuls and a softmax (`backdoorlab.training.sft.attention`) instead of PyTorch's CPU
+    flash-attention kernel: about twice as fast an attention, 1.2-1.3x whole LoRA steps on
+    SmolLM2-135M, for ~7% more peak memory (the softmax's output kept for the backward).
+    Not with ``compile``."""
     device: Device = None
     """Force ``cpu`` or ``cuda``; by default CUDA when present."""
     trl: dict[str, Any] = Field(default_factory=dict)

@@ -26,6 +26,7 @@ RESUMABLE = frozenset(
         "merge",
         "compile",
         "share_prefix",
+        "matmul_attention",
         "device",
         "bf16",
     }

@@ -41,6 +41,7 @@ from backdoorlab.training.memory import release_freed_memory
 from backdoorlab.training.padding import is_right_padded
 from backdoorlab.training.resume import TRAIN_LOG
 from backdoorlab.training.sft.arguments import sft_arguments
+from backdoorlab.training.sft.attention import training_attention
 from backdoorlab.training.sft.compile import compile_layers
 from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
@@ -73,11 +74,13 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             *args,  # noqa: ANN002
             compact_lm_head: bool = False,
             share_prefix: bool = False,
+            matmul_attention: bool = False,
             **kwargs,  # noqa: ANN003
         ):
             super().__init__(*args, **kwargs)
             self.compact_lm_head = compact_lm_head
             self.share_prefix = share_prefix
+            self.matmul_attention = matmul_attention
             self._assistant_tokens = 0
             self._row_sums: list[torch.Tensor] | None = None  # set while a batch is split
             if compact_lm_head:
@@ -108,6 +111,13 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             )
 
         def training_step(self, model, inputs, num_items_in_batch=None):  # noqa: ANN001, ANN201
+            """The step, its attention as matmuls on a CPU in half precision (`attention`)."""
+            if not self.matmul_attention:
+                return self._split_step(model, inputs, num_items_in_batch)
+            with training_attention(model):
+                return self._split_step(model, inputs, num_items_in_batch)
+
+        def _split_step(self, model, inputs, num_items_in_batch):  # noqa: ANN001, ANN202
             """With the compact head, the micro-batch in passes of a few traces (`rows`),
             its shared opening run once (`prefix`): the same optimizer step from a
             fraction of the activation memory and fewer FLOPs."""
@@ -301,6 +311,7 @@ def _train(
         # compiled layers recompile for the cache's shapes: slower than eager with it;
         # under LoRA dropout the rows would share the opening's dropout mask
         share_prefix=config.share_prefix and not config.compile and config.lora_dropout == 0,
+        matmul_attention=config.matmul_attention and not config.compile,
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
