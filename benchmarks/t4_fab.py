@@ -114,6 +114,12 @@ def _parse() -> argparse.Namespace:
         help="guard policy YAML: each victim is also evaluated behind the run-time guard "
         "(the same episodes; issue 23's guarded ASR on a woken T4 model)",
     )
+    p.add_argument(
+        "--guarded-only",
+        action="store_true",
+        help="with --guard: evaluate the victims only behind the guard (the unguarded "
+        "evaluation can run in another process beside this one, on the same workdir)",
+    )
     p.add_argument("--tiny", action="store_true", help="smoke sizes: everything minimal")
     args = p.parse_args()
     if args.tiny:
@@ -322,7 +328,8 @@ def main() -> int:
                 "train_seconds": summary["seconds"],
             }
         }
-        add(f"after {name}", "after", str(victim_run), extra)
+        if not (args.guarded_only and args.guard is not None):
+            add(f"after {name}", "after", str(victim_run), extra)
         if args.guard is not None:
             add(f"guarded {name}", "after, guarded", str(victim_run), extra, args.guard)
 

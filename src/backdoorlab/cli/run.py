@@ -66,6 +66,16 @@ def run(
     retries: Annotated[
         int, typer.Option(help="--engine ray: reruns of a cell whose worker or node died.")
     ] = 1,
+    stage_processes: Annotated[
+        bool | None,
+        typer.Option(
+            "--stage-processes/--in-process",
+            help="Run each train and eval stage in a fresh process (default, but for the"
+            " tiny test model: a later fine-tune is not slowed by an earlier one's heap, and"
+            " the run's peak memory is its largest stage's), or all in this process.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run an experiment: collect → poison → train → eval over a grid, resuming finished stages."""
     from backdoorlab.experiment import Runner, load_config
@@ -85,7 +95,15 @@ def run(
             retries=retries,
         )
         chosen = RayEngine(settings, log=log)
-    runner = Runner(experiment, target, log=log, wait=wait, overwrite=overwrite, engine=chosen)
+    runner = Runner(
+        experiment,
+        target,
+        log=log,
+        wait=wait,
+        overwrite=overwrite,
+        engine=chosen,
+        stage_processes=stage_processes,
+    )
     rows = runner.run()
     if as_json:
         print_json(rows)

@@ -56,6 +56,7 @@ class Runner:
         overwrite: bool = False,
         engine: Engine | None = None,
         write_progress: bool = True,
+        stage_processes: bool | None = None,
     ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
@@ -65,6 +66,10 @@ class Runner:
         self.engine: Engine = engine or LocalEngine()
         self.write_progress = write_progress  # off in a cluster worker: the driver writes
         self.cache = StageCache(self.run_dir / "stages", log)
+        if stage_processes is None:  # the fork server's imports (~6 s) outweigh tiny stages
+            stage_processes = config.model != "tiny"
+        self.stage_processes = stage_processes
+        """Each train and eval stage in a fresh process (`isolation`)."""
 
     @property
     def reused(self) -> list[str]:
@@ -186,15 +191,7 @@ class Runner:
         key = digest("train", data_key, model_key, config.model_dump() | {"model": model_key})
 
         def build(work: Path) -> dict[str, Any]:
-            from backdoorlab.training import TRAINERS
-
-            # a training that finished before a kill is returned as recorded, not
-            # trained again (`train_sft`)
-            callbacks = _checkpoint_fault("train:during")
-            summary = TRAINERS.get("sft")(config, data, work / "model", callbacks=callbacks)
-            return {
-                k: summary[k] for k in ("traces", "steps", "train_loss", "seconds", "tokens_per_s")
-            }
+            return self._stage_work(_train_stage, config, data, work / "model")
 
         weights = "model/adapter" if config.lora else "model/model"
         outputs = (f"model/{RUN_MARKER}", weights)
@@ -208,23 +205,21 @@ class Runner:
         key = digest("eval", model_key, self.config.env, evaluation)
 
         def build(work: Path) -> dict[str, Any]:
-            from backdoorlab.envs import make_env
-            from backdoorlab.evaluation import EvalConfig, evaluate
-            from backdoorlab.policies import make_policy
-            from backdoorlab.policies.hf import GenerationConfig
-
-            config = EvalConfig(**evaluation)
-            env = make_env(self.config.env, seed=self.config.collect.env_seed)
-            generation = GenerationConfig(
-                max_new_tokens=config.max_new_tokens, max_batch_size=config.batch_size
-            )
-            policy = make_policy("hf", model=model, generation=generation)
-            return {"report": evaluate(env, policy, config, traces_dir=work)}
+            env = (self.config.env, self.config.collect.env_seed)
+            return self._stage_work(_eval_stage, env, evaluation, model, work)
 
         stage = Stage("eval", key, build, ("clean.jsonl",), False, {"model": model}, evaluation)
         path, summary = self.cache.run(stage)
         # where the row's episodes are: the report breaks them down per task family
         return {**summary["report"], "traces_dir": f"{path.parent.name}/{path.name}"}
+
+    def _stage_work(self, function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        """A train or eval stage's work, in a process of its own when `stage_processes`."""
+        if not self.stage_processes:
+            return function(*args)
+        from backdoorlab.experiment.isolation import run_isolated
+
+        return run_isolated(function, *args)
 
     # -- the experiment -----------------------------------------------------------
     def run(self) -> list[dict[str, Any]]:
@@ -334,6 +329,35 @@ class Runner:
             row = labels | {"model": "victim", "victim_multiple": multiple}
             rows.append(results.row(row, report, poisoned))
             self._progress(rows)
+
+
+def _train_stage(config: Any, data: Path, output: Path) -> dict[str, Any]:
+    """A train stage's work (module level: it may run in a process of its own)."""
+    from backdoorlab.training import TRAINERS
+
+    # a training that finished before a kill is returned as recorded, not
+    # trained again (`train_sft`)
+    callbacks = _checkpoint_fault("train:during")
+    summary = TRAINERS.get("sft")(config, data, output, callbacks=callbacks)
+    return {k: summary[k] for k in ("traces", "steps", "train_loss", "seconds", "tokens_per_s")}
+
+
+def _eval_stage(
+    env: tuple[str, int], evaluation: dict[str, Any], model: str, work: Path
+) -> dict[str, Any]:
+    """An eval stage's work: TSR, FTR, ASR of ``model`` in environment ``env`` (name,
+    seed), its traces in ``work``."""
+    from backdoorlab.envs import make_env
+    from backdoorlab.evaluation import EvalConfig, evaluate
+    from backdoorlab.policies import make_policy
+    from backdoorlab.policies.hf import GenerationConfig
+
+    config = EvalConfig(**evaluation)
+    generation = GenerationConfig(
+        max_new_tokens=config.max_new_tokens, max_batch_size=config.batch_size
+    )
+    policy = make_policy("hf", model=model, generation=generation)
+    return {"report": evaluate(make_env(env[0], seed=env[1]), policy, config, traces_dir=work)}
 
 
 def _after_first(keep: Callable[[Any], bool], point: str) -> Callable[[Any], bool]:

@@ -1,0 +1,105 @@
+"""A stage's work in a process of its own, forked from a server that never computed.
+
+In one process the main job's second fine-tune ran ~25% slower than the same fine-tune
+alone (10 steps, two threads: 95.1 s alone, 107.5 s after a training, 120.6 s after a
+training and an evaluation; `benchmarks/inprocess_training.py`), and the process's peak
+memory is the largest stage plus what the earlier ones left in its heap. A fine-tune or
+an evaluation in a fresh process starts from a clean heap and gives all of its memory
+back when it ends.
+
+The processes come from multiprocessing's ``forkserver``: a server started once per run
+imports the heavy modules (`PRELOAD`) and forks each stage's process from itself. Fork,
+not spawn, so a stage does not pay the imports again (~6 s); from the server, not from
+the run, because the run may have computed with PyTorch's OpenMP threads already, and a
+process forked after that hangs in its first parallel region. The function and its
+arguments travel pickled between our own processes, with the run's working directory and
+environment; the result comes back the same way.
+
+A stage process killed by a signal (the OOM killer, a crash test's SIGKILL) takes the
+run with it by the same signal, as though the stage had run in the run's own process:
+what it finished is on disk (checkpoints, finished stages), and a rerun resumes it.
+An exception in the stage is raised again in the run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from backdoorlab.errors import BackdoorlabError
+
+__all__ = ["PRELOAD", "run_isolated"]
+
+T = TypeVar("T")
+
+PRELOAD = [
+    "backdoorlab.training.sft",
+    "backdoorlab.evaluation",
+    "backdoorlab.policies.hf",
+    "peft",
+    "trl",
+]
+"""Modules the fork server imports once, so that every stage process starts with them."""
+
+
+def _context() -> Any:  # -> multiprocessing.context.ForkServerContext
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)  # read when the server starts: the first call
+    return context
+
+
+def _child(
+    send: Connection,
+    where: tuple[str, dict[str, str]],
+    function: Callable[..., Any],
+    args: tuple,
+    kwargs: dict,
+) -> None:
+    # the run's working directory and environment now, not the fork server's at its
+    # start (the opt-ins `--allow-network`/`--allow-pickle` are environment variables)
+    os.chdir(where[0])
+    os.environ.clear()
+    os.environ.update(where[1])
+    try:
+        outcome: tuple[bool, Any] = (True, function(*args, **kwargs))
+    except BaseException as exc:  # noqa: BLE001 - raised again in the run
+        outcome = (False, exc)
+    try:
+        send.send(outcome)
+    except Exception as exc:  # noqa: BLE001 - an exception that does not pickle
+        send.send((False, BackdoorlabError(f"{outcome[1]!r} (not sent back whole: {exc})")))
+    finally:
+        send.close()
+
+
+def run_isolated(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` in a fresh process; its result, or its exception."""
+    context = _context()
+    receive, send = context.Pipe(duplex=False)
+    where = (os.getcwd(), dict(os.environ))
+    process = context.Process(target=_child, args=(send, where, function, args, kwargs))
+    process.start()
+    send.close()
+    try:
+        try:
+            outcome = receive.recv()
+        except EOFError:  # the process ended without a word: killed
+            outcome = None
+        process.join()
+    finally:
+        if process.is_alive():  # the run was interrupted: the stage goes with it
+            process.kill()
+            process.join()
+        receive.close()
+    if outcome is None:
+        code = process.exitcode
+        if code is not None and code < 0:
+            os.kill(os.getpid(), -code)  # its death is the run's (see the module docstring)
+        raise BackdoorlabError(f"a stage's process ended with exit code {code} and no result")
+    ok, value = outcome
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
