@@ -28,6 +28,22 @@ def test_result_and_errors_come_back() -> None:
         run_isolated(os._exit, 3)
 
 
+class _TwoArguments(Exception):  # does not survive pickling: __init__ takes two
+    def __init__(self, first: int, second: int) -> None:
+        super().__init__(f"{first}/{second}")
+
+
+def _raise_two() -> None:
+    raise _TwoArguments(1, 2)
+
+
+def test_an_error_that_does_not_pickle_comes_back_as_its_text_and_traceback() -> None:
+    with pytest.raises(RuntimeError, match="_TwoArguments: 1/2") as raised:
+        run_isolated(_raise_two)
+    assert "in the stage's process" in "".join(raised.value.__notes__)
+    assert "_raise_two" in "".join(raised.value.__notes__)
+
+
 def test_the_stage_sees_the_runs_directory_and_environment_now(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,13 +18,16 @@ environment; the result comes back the same way.
 A stage process killed by a signal (the OOM killer, a crash test's SIGKILL) takes the
 run with it by the same signal, as though the stage had run in the run's own process:
 what it finished is on disk (checkpoints, finished stages), and a rerun resumes it.
-An exception in the stage is raised again in the run.
+An exception in the stage is raised again in the run (a bug's with the stage process's
+traceback as a note).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -66,13 +69,27 @@ def _child(
     try:
         outcome: tuple[bool, Any] = (True, function(*args, **kwargs))
     except BaseException as exc:  # noqa: BLE001 - raised again in the run
-        outcome = (False, exc)
+        outcome = (False, _sendable(exc))
     try:
         send.send(outcome)
-    except Exception as exc:  # noqa: BLE001 - an exception that does not pickle
-        send.send((False, BackdoorlabError(f"{outcome[1]!r} (not sent back whole: {exc})")))
     finally:
         send.close()
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """``exc`` as the run will raise it: with this process's traceback as a note (the
+    run's own traceback ends at `run_isolated`), or, if it does not survive pickling (an
+    exception class with its own ``__init__`` arguments), a plain one with its text."""
+    if not isinstance(exc, BackdoorlabError):  # a user's error needs no traceback
+        exc.add_note("in the stage's process:\n" + "".join(traceback.format_exception(exc)))
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001
+        kind = BackdoorlabError if isinstance(exc, BackdoorlabError) else RuntimeError
+        plain = kind(f"{exc}" if kind is BackdoorlabError else f"{type(exc).__name__}: {exc}")
+        plain.__notes__ = list(getattr(exc, "__notes__", []))
+        return plain
 
 
 def run_isolated(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
