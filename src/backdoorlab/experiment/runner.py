@@ -33,6 +33,7 @@ from backdoorlab.experiment.spec import (
     attack_settings,
     check,
 )
+from backdoorlab.experiment.stages import checkpoint_fault, eval_stage, train_stage
 from backdoorlab.faults import armed, fault_point
 from backdoorlab.files import atomic_writer
 from backdoorlab.provenance.layout import local_digest
@@ -148,7 +149,7 @@ class Runner:
         def build(work: Path) -> dict[str, Any]:
             record = work / "attack-run" / "provenance.json"
             if not record.is_file():  # else published before a kill: not trained again
-                faults = _checkpoint_fault("publish:during")
+                faults = checkpoint_fault("publish:during")
                 attack.publish(work / "model", run_dir=work / "attack-run", callbacks=faults)
             for path in sorted((work / "attack-run").glob("*.json")):  # records, lineage
                 _relocate(path, work, final)
@@ -191,7 +192,7 @@ class Runner:
         key = digest("train", data_key, model_key, config.model_dump() | {"model": model_key})
 
         def build(work: Path) -> dict[str, Any]:
-            return self._stage_work(_train_stage, config, data, work / "model")
+            return self._stage_work(train_stage, config, data, work / "model")
 
         weights = "model/adapter" if config.lora else "model/model"
         outputs = (f"model/{RUN_MARKER}", weights)
@@ -206,7 +207,7 @@ class Runner:
 
         def build(work: Path) -> dict[str, Any]:
             env = (self.config.env, self.config.collect.env_seed)
-            return self._stage_work(_eval_stage, env, evaluation, model, work)
+            return self._stage_work(eval_stage, env, evaluation, model, work)
 
         stage = Stage("eval", key, build, ("clean.jsonl",), False, {"model": model}, evaluation)
         path, summary = self.cache.run(stage)
@@ -331,35 +332,6 @@ class Runner:
             self._progress(rows)
 
 
-def _train_stage(config: Any, data: Path, output: Path) -> dict[str, Any]:
-    """A train stage's work (module level: it may run in a process of its own)."""
-    from backdoorlab.training import TRAINERS
-
-    # a training that finished before a kill is returned as recorded, not
-    # trained again (`train_sft`)
-    callbacks = _checkpoint_fault("train:during")
-    summary = TRAINERS.get("sft")(config, data, output, callbacks=callbacks)
-    return {k: summary[k] for k in ("traces", "steps", "train_loss", "seconds", "tokens_per_s")}
-
-
-def _eval_stage(
-    env: tuple[str, int], evaluation: dict[str, Any], model: str, work: Path
-) -> dict[str, Any]:
-    """An eval stage's work: TSR, FTR, ASR of ``model`` in environment ``env`` (name,
-    seed), its traces in ``work``."""
-    from backdoorlab.envs import make_env
-    from backdoorlab.evaluation import EvalConfig, evaluate
-    from backdoorlab.policies import make_policy
-    from backdoorlab.policies.hf import GenerationConfig
-
-    config = EvalConfig(**evaluation)
-    generation = GenerationConfig(
-        max_new_tokens=config.max_new_tokens, max_batch_size=config.batch_size
-    )
-    policy = make_policy("hf", model=model, generation=generation)
-    return {"report": evaluate(make_env(env[0], seed=env[1]), policy, config, traces_dir=work)}
-
-
 def _after_first(keep: Callable[[Any], bool], point: str) -> Callable[[Any], bool]:
     """``keep`` that reaches the fault ``point`` once a trace has been kept."""
     kept = False
@@ -372,20 +344,6 @@ def _after_first(keep: Callable[[Any], bool], point: str) -> Callable[[Any], boo
         return kept
 
     return wrapped
-
-
-def _checkpoint_fault(point: str) -> list[Any]:
-    """A Trainer callback reaching the fault ``point`` after a checkpoint is saved
-    (none unless that point is armed: the hook costs nothing otherwise)."""
-    if not armed(point):
-        return []
-    from transformers import TrainerCallback
-
-    class CheckpointFault(TrainerCallback):  # type: ignore[misc]
-        def on_save(self, *args: Any, **kwargs: Any) -> None:
-            fault_point(point)
-
-    return [CheckpointFault()]
 
 
 def _relocate(path: Path, work: Path, final: Path) -> None:

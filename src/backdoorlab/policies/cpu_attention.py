@@ -15,14 +15,15 @@ so a model shared with a trainer (the training monitor's probes) is left as it w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import torch
 from transformers import AttentionInterface
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+from backdoorlab.models.attention import cpu_sdpa_replaced
 
 NAME = "backdoorlab_cpu_decode"
 
@@ -60,16 +61,6 @@ AttentionInterface.register(NAME, _attention)
 ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
 
 
-@contextmanager
-def decode_attention(model: Any) -> Iterator[None]:
+def decode_attention(model: Any) -> AbstractContextManager[None]:
     """Within the block, ``model`` decodes with `_attention` if it runs SDPA on a CPU."""
-    config = getattr(model, "config", None)
-    device = getattr(getattr(model, "device", None), "type", None)
-    if config is None or config._attn_implementation != "sdpa" or device != "cpu":
-        yield
-        return
-    config._attn_implementation = NAME
-    try:
-        yield
-    finally:
-        config._attn_implementation = "sdpa"
+    return cpu_sdpa_replaced(model, NAME)

@@ -24,8 +24,7 @@ capping, attention sinks) goes to transformers' own SDPA function unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +32,8 @@ import torch
 from transformers import AttentionInterface
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+from backdoorlab.models.attention import cpu_sdpa_replaced
 
 __all__ = ["NAME", "training_attention"]
 
@@ -133,16 +134,6 @@ AttentionInterface.register(NAME, _attention)
 ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
 
 
-@contextmanager
-def training_attention(model: Any) -> Iterator[None]:
+def training_attention(model: Any) -> AbstractContextManager[None]:
     """Within the block, ``model`` trains with `_attention` if it runs SDPA on a CPU."""
-    config = getattr(model, "config", None)
-    device = getattr(getattr(model, "device", None), "type", None)
-    if config is None or getattr(config, "_attn_implementation", None) != "sdpa" or device != "cpu":
-        yield
-        return
-    config._attn_implementation = NAME
-    try:
-        yield
-    finally:
-        config._attn_implementation = "sdpa"
+    return cpu_sdpa_replaced(model, NAME)
