@@ -5,7 +5,10 @@ alone (10 steps, two threads: 95.1 s alone, 107.5 s after a training, 120.6 s af
 training and an evaluation; `benchmarks/inprocess_training.py`), and the process's peak
 memory is the largest stage plus what the earlier ones left in its heap. A fine-tune or
 an evaluation in a fresh process starts from a clean heap and gives all of its memory
-back when it ends.
+back when it ends: the main job's config at 10 steps, one thread, two runs each way
+(`benchmarks/README.md`, session 8): its second fine-tune 127.8 / 129.9 s against 142.4
+/ 147.2 s in one process, its evaluations 8–18% faster, the largest process 3.33 GiB
+against 3.80.
 
 The processes come from multiprocessing's ``forkserver``: a server started once per run
 imports the heavy modules (`PRELOAD`) and forks each stage's process from itself. Fork,
@@ -39,6 +42,7 @@ __all__ = ["PRELOAD", "run_isolated"]
 T = TypeVar("T")
 
 PRELOAD = [
+    "backdoorlab.experiment.stages",
     "backdoorlab.training.sft",
     "backdoorlab.evaluation",
     "backdoorlab.policies.hf",
