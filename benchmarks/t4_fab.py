@@ -171,15 +171,18 @@ def _evaluate(
         "seconds": round(time.perf_counter() - started, 1),
     }
     if guarded is not None:
-        blocked = [d.to_dict() for d in guarded.decisions if d.blocked]
+        from backdoorlab.defenses.guard.ledger import Ledger
+
         row["guard"] = {
             "policy": str(guard),
             "calls_screened": len(guarded.decisions),
-            "calls_blocked": len(blocked),
+            "calls_blocked": sum(d.blocked for d in guarded.decisions),
         }
         with atomic_writer(cached.parent / "guard.jsonl") as handle:
+            ledger = Ledger(handle)  # the hash chain `eval --guard` writes
             for decision in guarded.decisions:
-                handle.write(json.dumps(decision.to_dict()) + "\n")
+                ledger.write(decision.to_dict())
+        row["guard"]["log_head"] = ledger.head
     with atomic_writer(cached) as handle:
         json.dump(row, handle, indent=2)
     return row
