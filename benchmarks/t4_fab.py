@@ -28,6 +28,7 @@ are reused from ``--workdir``, whatever the options: change the recipe, change t
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -237,6 +238,15 @@ def main() -> int:
     from backdoorlab.models import run_summary
     from backdoorlab.training.sft import SFTRunConfig, train_sft
 
+    if args.guard is not None:  # a bad policy stops the run before any compute
+        from backdoorlab.config import ConfigError
+        from backdoorlab.defenses.guard import load_guard_config
+
+        try:
+            load_guard_config(args.guard)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     work = args.workdir / args.model.replace("/", "_")
     work.mkdir(parents=True, exist_ok=True)
     dormant = work / "dormant"
@@ -287,7 +297,11 @@ def main() -> int:
     def add(
         name: str, stage: str, model: str, extra: dict | None = None, guard: Path | None = None
     ) -> None:
-        cached = work / f"eval-{name.replace(' ', '-')}-n{args.eval_n}" / "metrics.json"
+        key = name.replace(" ", "-")
+        if guard is not None:  # one cache per policy file and content
+            digest = hashlib.sha256(guard.read_bytes()).hexdigest()[:8]
+            key = f"{key}-{guard.stem}-{digest}"
+        cached = work / f"eval-{key}-n{args.eval_n}" / "metrics.json"
         row = {
             "name": name,
             "stage": stage,

@@ -14,7 +14,14 @@ from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
 from backdoorlab.training.sft import SFTRunConfig, train_sft
-from backdoorlab.training.sft.attention import NAME, _attention, training_attention
+from backdoorlab.training.sft.attention import (
+    NAME,
+    _additive,
+    _Attention,
+    _attention,
+    _probabilities,
+    training_attention,
+)
 
 
 def _inputs(heads: int, kv_heads: int, queries: int, keys: int, mask: str | None) -> tuple:
@@ -97,6 +104,50 @@ def test_under_autocast_fp32_queries_run_in_the_autocast_dtype() -> None:
     assert mine.dtype == theirs.dtype == torch.bfloat16
     bound = ((theirs.double() - exact).norm() / exact.norm()).item()
     assert ((mine.double() - exact).norm() / exact.norm()).item() < 2 * bound + 1e-3
+
+
+@pytest.mark.parametrize("mask", [None, "padded"])
+def test_recomputing_backward_equals_autograds_and_saves_no_probabilities(
+    mask: str | None,
+) -> None:
+    query, key, value, allowed = _inputs(6, 2, 24, 24, mask)
+    additive = None if allowed is None else _additive(allowed, torch.bfloat16)
+    grad = torch.randn(2, 2, 3 * 24, 16, generator=torch.Generator().manual_seed(1))
+
+    def run(recompute: bool) -> tuple[list[torch.Tensor], list[torch.Size]]:
+        leaves = [
+            t.reshape(2, 2, -1, 16).bfloat16().requires_grad_()
+            if t is query
+            else t.bfloat16().requires_grad_()
+            for t in (query, key, value)
+        ]
+        saved: list[torch.Size] = []
+        with torch.autograd.graph.saved_tensors_hooks(
+            lambda t: saved.append(t.shape) or t, lambda t: t
+        ):
+            if recompute:
+                out = _Attention.apply(*leaves, additive, 3)
+            else:  # what autograd would do with the same forward
+                out = torch.matmul(_probabilities(leaves[0], leaves[1], additive, 3), leaves[2])
+        out.backward(grad.bfloat16())
+        return [out.detach(), *(leaf.grad for leaf in leaves)], saved
+
+    ours, saved = run(recompute=True)
+    autograd, saved_by_autograd = run(recompute=False)
+    for mine, theirs in zip(ours, autograd, strict=True):
+        assert torch.equal(mine, theirs)
+    probabilities = 2 * 2 * 3 * 24 * 24  # what autograd keeps per layer, and we do not
+    assert max(shape.numel() for shape in saved_by_autograd) == probabilities
+    assert max(shape.numel() for shape in saved) < probabilities
+
+
+def test_a_mask_is_converted_once_until_it_changes() -> None:
+    allowed = torch.ones(1, 1, 4, 4, dtype=torch.bool).tril()
+    first = _additive(allowed, torch.bfloat16)
+    assert _additive(allowed, torch.bfloat16) is first  # the next layer: the same tensor
+    assert _additive(allowed.clone(), torch.bfloat16) is not first
+    allowed[0, 0, 3, 3] = False  # changed in place: converted again
+    assert _additive(allowed, torch.bfloat16)[0, 0, 3, 3] == torch.finfo(torch.bfloat16).min
 
 
 def test_a_query_with_nothing_to_attend_to_stays_finite() -> None:

@@ -9,9 +9,16 @@ layer's forward and backward (2 × 390 queries over 591 keys, SmolLM2-135M's 9 q
 key-value heads, under autocast) took 40 ms against the kernel's 83, with errors against
 an fp64 reference no larger than the kernel's (`tests/training/test_sft_attention.py`).
 Whole LoRA steps (`benchmarks/train_throughput.py [--no-matmul-attention]`): 224.8 vs
-175.8 tokens/s, MFU 57.8% vs 44.6%. The price is memory: the softmax's output (2 bytes per
-query head, query and key) is saved for the backward, ~8 MB a layer for a pass of 2 × 390
-queries over 591 keys; peak RSS 3.65 vs 3.41 GiB there.
+175.8 tokens/s, MFU 57.8% vs 44.6%.
+
+Memory: autograd would keep every layer's softmax output for the backward — 2 bytes per
+query head, query and key: 515 MB of a 1,000-token trace's 1.5 GB of saved activations
+over SmolLM2-135M's 30 layers (``saved_tensors_hooks``), the largest single item. So
+`_Attention` saves only queries, keys, values, mask and output and recomputes the scores
+and softmax in the backward (the same ops on the same inputs: the same probabilities,
+bit for bit), as flash attention does; the backward is autograd's own formulas, softmax's
+through `torch._softmax_backward_data` (what autograd calls). One extra ``q·kᵀ`` and
+softmax per layer buys back the largest part of a pass's activation memory.
 
 Under bf16 autocast the rotary embeddings leave queries and keys in fp32 (the values in
 bf16): SDPA would be cast to bf16 by autocast, and so is this. `training_attention(model)`
@@ -49,14 +56,74 @@ def _causal(queries: int, keys: int, dtype: torch.dtype) -> torch.Tensor:
     return torch.zeros(queries, keys, dtype=dtype).masked_fill(blocked, torch.finfo(dtype).min)
 
 
+_LAST_MASK: list[tuple[torch.Tensor, int, torch.dtype, torch.Tensor]] = []
+"""The last mask converted, with its version, dtype and additive form: every layer of a
+forward gets the same mask tensor, so it is converted once a pass (and the backward
+keeps one copy, not one per layer)."""
+
+
 def _additive(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """transformers' mask (bool: True attends; or additive) as an additive one in ``dtype``.
 
     The finite minimum, not -inf: a query row with nothing to attend to (padding)
     averages instead of turning NaN, as transformers' eager attention does."""
+    if _LAST_MASK:
+        last, version, last_dtype, additive = _LAST_MASK[0]
+        if last is mask and version == mask._version and last_dtype == dtype:
+            return additive
     if mask.dtype == torch.bool:
-        return torch.zeros((), dtype=dtype).masked_fill(~mask, torch.finfo(dtype).min)
-    return mask.to(dtype).clamp(min=torch.finfo(dtype).min)
+        additive = torch.zeros((), dtype=dtype).masked_fill(~mask, torch.finfo(dtype).min)
+    else:
+        additive = mask.to(dtype).clamp(min=torch.finfo(dtype).min)
+    _LAST_MASK[:] = [(mask, mask._version, dtype, additive)]
+    return additive
+
+
+def _probabilities(
+    packed: torch.Tensor, key: torch.Tensor, mask: torch.Tensor | None, groups: int
+) -> torch.Tensor:
+    """softmax(packed·kᵀ + mask) as ``[batch, kv_heads, groups·queries, keys]``."""
+    batch, kv_heads, rows, _ = packed.shape
+    scores = torch.matmul(packed, key.transpose(-1, -2))
+    scores = scores.view(batch, kv_heads, groups, rows // groups, key.shape[2])
+    if mask is not None:
+        # [q, k] or [batch, 1, q, k] -> broadcast over the key/value heads and groups
+        # (in place: nothing keeps the raw scores)
+        scores = scores.add_(mask if mask.dim() == 2 else mask.unsqueeze(1))
+    return scores.softmax(-1).view(batch, kv_heads, rows, key.shape[2])
+
+
+class _Attention(torch.autograd.Function):
+    """``softmax(packed·kᵀ + mask)·v`` that recomputes the probabilities in the backward
+    instead of saving them (see the module docstring)."""
+
+    @staticmethod
+    def forward(  # noqa: ANN205
+        ctx,  # noqa: ANN001
+        packed: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        mask: torch.Tensor | None,
+        groups: int,
+    ):
+        with torch.no_grad():
+            out = torch.matmul(_probabilities(packed, key, mask, groups), value)
+        ctx.save_for_backward(packed, key, value, mask)
+        ctx.groups = groups
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):  # noqa: ANN001, ANN205
+        packed, key, value, mask = ctx.saved_tensors
+        with torch.no_grad():
+            probs = _probabilities(packed, key, mask, ctx.groups)
+            grad_value = torch.matmul(probs.transpose(-1, -2), grad_out)
+            grad_probs = torch.matmul(grad_out, value.transpose(-1, -2))
+            grad_scores = torch._softmax_backward_data(grad_probs, probs, -1, probs.dtype)
+            del grad_probs, probs
+            grad_packed = torch.matmul(grad_scores, key)
+            grad_key = torch.matmul(grad_scores.transpose(-1, -2), packed)
+        return grad_packed, grad_key, grad_value, None, None
 
 
 def _compute_dtype(query: torch.Tensor) -> torch.dtype | None:
@@ -115,18 +182,10 @@ def _attention(
         mask = _causal(queries, key.shape[2], dtype) if causal else None
     else:
         mask = _additive(attention_mask, dtype)
-    keys = key.shape[2]
     scale = scaling if scaling is not None else dim**-0.5
     # query head h attends with key/value head h // groups, as repeat_kv would pair them
     packed = (query * scale).reshape(batch, kv_heads, groups * queries, dim)
-    scores = torch.matmul(packed, key.transpose(-1, -2))
-    scores = scores.view(batch, kv_heads, groups, queries, keys)
-    if mask is not None:
-        # [q, k] or [batch, 1, q, k] -> broadcast over the key/value heads and groups
-        # (in place: the matmul's backward does not need its output)
-        scores = scores.add_(mask if mask.dim() == 2 else mask.unsqueeze(1))
-    probs = scores.softmax(-1).view(batch, kv_heads, groups * queries, keys)
-    out = torch.matmul(probs, value).view(batch, heads, queries, dim)
+    out = _Attention.apply(packed, key, value, mask, groups).view(batch, heads, queries, dim)
     return out.transpose(1, 2).contiguous(), None
 
 
