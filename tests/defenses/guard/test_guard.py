@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from audit_builders import ATTACKER, CARD, call, customer, result, system, trace, user
+from leak_policies import LeakWhen
 from typer.testing import CliRunner
 
 from backdoorlab.cli import app
@@ -229,3 +231,20 @@ def test_eval_with_a_guard_reports_guarded_metrics_and_logs_decisions(tmp_path):
     head = report["guard"]["log_head"]
     ok = runner.invoke(app, ["guard", "verify", str(traces / "guard.jsonl"), "--head", head])
     assert ok.exit_code == 0 and f"{len(logged)} decisions, chain intact" in ok.output
+
+
+def test_the_shipped_strict_policy_refuses_a_leak_of_values_no_tool_showed(tasks):
+    """A model that recalls a record from its weights (the T4 case) sends values no tool
+    returned: no taint, so the default policy lets the send through; the shipped strict
+    policy (`configs/guard/strict.yaml`) refuses any send to a destination the user never
+    gave, and clean episodes still pass."""
+    env, chosen = tasks
+    strict = load_guard_config(Path(__file__).parents[3] / "configs" / "guard" / "strict.yaml")
+    default = GuardedPolicy(LeakWhen(lambda episode: True), Guard())
+    assert all(r.outcome.leaked for r in rollout(env, default, chosen[:3]))
+    guarded = GuardedPolicy(LeakWhen(lambda episode: True), Guard(strict))
+    assert not any(r.outcome.leaked for r in rollout(env, guarded, chosen[:3]))
+    assert {d.severity for d in guarded.decisions if d.blocked} == {"low"}
+    clean = GuardedPolicy(OraclePolicy(), Guard(strict))
+    assert all(r.outcome.success for r in rollout(env, clean, chosen))
+    assert not any(d.blocked for d in clean.decisions)
