@@ -7,7 +7,7 @@ every pass, so the cache fills with shapes that never come back, and the process
 with it: over 24 steps of the main job's fine-tune (SmolLM2-135M LoRA, one thread) the
 memory left after each step's heap trim — live tensors a constant 0.36 GB — rose from
 1.15 GB to 1.95 GB with the default capacity and levelled at 1.66 GB with 128 entries,
-the steps' peaks falling by up to 0.4 GB, at the same speed (benchmarks/README.md,
+the steps' peaks falling by 0.3–0.56 GB, at the same speed (benchmarks/README.md,
 "Training memory, session 9"). 128 entries still hold every shape one pass reuses
 across its 30 layers and a decoding step's fixed-shape projections.
 

@@ -76,7 +76,7 @@ def test_as_close_to_exact_as_the_bf16_kernel(
         assert error < 2 * bound + 1e-3, (name, error, bound)
 
 
-@pytest.mark.parametrize("case", ["fp32", "dropout", "one query"])
+@pytest.mark.parametrize("case", ["fp32", "dropout", "one query", "learnt mask"])
 def test_what_it_does_not_cover_is_the_kernel_unchanged(case: str) -> None:
     queries = 1 if case == "one query" else 12
     query, key, value, _ = _inputs(6, 2, queries, 12, None)
@@ -84,11 +84,17 @@ def test_what_it_does_not_cover_is_the_kernel_unchanged(case: str) -> None:
     query, key, value = (t.to(dtype) for t in (query, key, value))
     module = types.SimpleNamespace(num_key_value_groups=3, is_causal=True, training=True)
     dropout = 0.5 if case == "dropout" else 0.0
+    mask = None
+    if case == "learnt mask":  # a bias that takes gradients: ours would drop them
+        mask = torch.zeros(2, 1, queries, 12, dtype=dtype, requires_grad=True)
     torch.manual_seed(0)
-    theirs, _ = sdpa_attention_forward(module, query, key, value, None, dropout=dropout)
+    theirs, _ = sdpa_attention_forward(module, query, key, value, mask, dropout=dropout)
     torch.manual_seed(0)
-    mine, _ = _attention(module, query, key, value, None, dropout=dropout)
+    mine, _ = _attention(module, query, key, value, mask, dropout=dropout)
     assert torch.equal(theirs, mine)
+    if mask is not None:
+        mine.sum().backward()
+        assert mask.grad is not None
 
 
 def test_under_autocast_fp32_queries_run_in_the_autocast_dtype() -> None:

@@ -14,7 +14,7 @@ Whole LoRA steps (`benchmarks/train_throughput.py [--no-matmul-attention]`): 224
 Memory: autograd would keep every layer's softmax output for the backward — 2 bytes per
 query head, query and key: 515 MB of a 1,000-token trace's 1.5 GB of saved activations
 over SmolLM2-135M's 30 layers (``saved_tensors_hooks``), the largest single item. So
-`_Attention` saves only queries, keys, values, mask and output and recomputes the scores
+`_Attention` saves only queries, keys, values and mask and recomputes the scores
 and softmax in the backward (the same ops on the same inputs: the same probabilities,
 bit for bit), as flash attention does; the backward is autograd's own formulas, softmax's
 through `torch._softmax_backward_data` (what autograd calls). One extra ``q·kᵀ`` and
@@ -25,8 +25,8 @@ bf16): SDPA would be cast to bf16 by autocast, and so is this. `training_attenti
 switches a model to it for a ``with`` block — only a model that runs SDPA on a CPU — and
 restores the setting afterwards, so the decoding attention of the training monitor's
 probes (`policies.cpu_attention`) is left alone. Anything this does not cover (fp32
-without autocast, dropout, one query token, a per-head mask, a position bias, soft
-capping, attention sinks) goes to transformers' own SDPA function unchanged.
+without autocast, dropout, one query token, a per-head mask or one that takes gradients, a
+position bias, soft capping, attention sinks) goes to transformers' own SDPA function unchanged.
 """
 
 from __future__ import annotations
@@ -156,6 +156,7 @@ def _attention(
         or dtype is None
         or any(kwargs.get(name) not in (None, False) for name in _UNSUPPORTED)
         or (attention_mask is not None and attention_mask.shape[1] != 1)
+        or (attention_mask is not None and attention_mask.requires_grad)  # a learnt bias
     ):
         return sdpa_attention_forward(
             module,
