@@ -28,13 +28,13 @@ are reused from ``--workdir``, whatever the options: change the recipe, change t
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from backdoorlab.files import file_sha256
 from backdoorlab.traces import atomic_writer
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -299,7 +299,7 @@ def main() -> int:
     ) -> None:
         key = name.replace(" ", "-")
         if guard is not None:  # one cache per policy file and content
-            digest = hashlib.sha256(guard.read_bytes()).hexdigest()[:8]
+            digest = file_sha256(guard)[:8]
             key = f"{key}-{guard.stem}-{digest}"
         cached = work / f"eval-{key}-n{args.eval_n}" / "metrics.json"
         row = {

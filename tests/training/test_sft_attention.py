@@ -15,6 +15,7 @@ from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
 from backdoorlab.training.sft import SFTRunConfig, train_sft
 from backdoorlab.training.sft.attention import (
+    _LAST_MASK,
     NAME,
     _additive,
     _Attention,
@@ -154,6 +155,9 @@ def test_a_mask_is_converted_once_until_it_changes() -> None:
     assert _additive(allowed.clone(), torch.bfloat16) is not first
     allowed[0, 0, 3, 3] = False  # changed in place: converted again
     assert _additive(allowed, torch.bfloat16)[0, 0, 3, 3] == torch.finfo(torch.bfloat16).min
+    with training_attention(types.SimpleNamespace(config=None)):  # a step ends: let go
+        assert _LAST_MASK
+    assert not _LAST_MASK
 
 
 def test_a_query_with_nothing_to_attend_to_stays_finite() -> None:

@@ -31,7 +31,8 @@ position bias, soft capping, attention sinks) goes to transformers' own SDPA fun
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -59,7 +60,7 @@ def _causal(queries: int, keys: int, dtype: torch.dtype) -> torch.Tensor:
 _LAST_MASK: list[tuple[torch.Tensor, int, torch.dtype, torch.Tensor]] = []
 """The last mask converted, with its version, dtype and additive form: every layer of a
 forward gets the same mask tensor, so it is converted once a pass (and the backward
-keeps one copy, not one per layer)."""
+keeps one copy, not one per layer). Emptied when a `training_attention` block ends."""
 
 
 def _additive(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -194,6 +195,12 @@ AttentionInterface.register(NAME, _attention)
 ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
 
 
-def training_attention(model: Any) -> AbstractContextManager[None]:
-    """Within the block, ``model`` trains with `_attention` if it runs SDPA on a CPU."""
-    return cpu_sdpa_replaced(model, NAME)
+@contextmanager
+def training_attention(model: Any) -> Iterator[None]:
+    """Within the block, ``model`` trains with `_attention` if it runs SDPA on a CPU; the
+    last converted mask is let go when it ends (the step's backward has run by then)."""
+    try:
+        with cpu_sdpa_replaced(model, NAME):
+            yield
+    finally:
+        _LAST_MASK.clear()
