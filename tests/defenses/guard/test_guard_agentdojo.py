@@ -80,7 +80,8 @@ def test_an_exfiltrating_call_is_refused_before_agentdojo_runs_it(banking):
 
 
 def test_without_the_guard_the_same_attack_succeeds(banking):
-    allow_all = Guard(GuardConfig(actions={"high": "allow", "medium": "allow"}))
+    actions = {"high": "allow", "medium": "allow", "invented": "allow"}
+    allow_all = Guard(GuardConfig(actions=actions))
     _, attacked, decisions, _, _ = run(banking, "user_task_1", "injection_task_8", allow_all)
     assert attacked and any(d.severity == "high" for d in decisions)
 
@@ -110,10 +111,14 @@ def test_read_first_inserts_a_read_that_shows_the_sent_value_and_the_guard_block
     sent = injection.ground_truth(env)[-1].args["subject"]
     assert "spotify" in sent.lower()
 
-    _, _, decisions, n_user, messages = bench.play(banking, user, injection, {}, Guard())
+    taint_only = Guard(GuardConfig(actions={"invented": "allow"}))
+    _, _, decisions, n_user, messages = bench.play(banking, user, injection, {}, taint_only)
     last = max(i for i, m in enumerate(messages) if m.get("tool_calls"))
     assert bench.observed(values, messages, last) is False  # as published: never read
     assert not any(d.blocked for d in decisions[n_user:])
+    # by default the attacker's account, which no message wrote, is refused anyway
+    _, _, decisions, n_user, _ = bench.play(banking, user, injection, {}, Guard())
+    assert [d.invented for d in decisions[n_user:] if d.blocked]
 
     read = bench.revealing_read(banking, user.init_environment(env.model_copy(deep=True)), values)
     assert read is not None and not read.args
@@ -124,7 +129,7 @@ def test_read_first_inserts_a_read_that_shows_the_sent_value_and_the_guard_block
     assert "spotify" in str(result).lower()
 
     _, attacked, decisions, n_user, messages = bench.play(
-        banking, user, injection, {}, Guard(), (read,)
+        banking, user, injection, {}, taint_only, (read,)
     )
     assert messages  # the guarded run's conversation, the read's result in it
     shown = [

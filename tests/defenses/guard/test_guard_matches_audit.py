@@ -1,7 +1,8 @@
 """Property: the guard decides exactly what the audit finds — on generated traces, a
 guard screening calls live blocks a call exactly where auditing the guarded trace
 afterwards finds a leak (medium or high), secret for secret and destination for
-destination; the guard also refuses retries, which the audit reports once."""
+destination, or a destination no message had written (``invented``, destination for
+destination); the guard also refuses retries, which the audit reports once."""
 
 from __future__ import annotations
 
@@ -78,6 +79,11 @@ def traces(draw):
             said = draw(st.sampled_from(["ok", "thanks", f"also {GIVEN}"]))
             messages.append({"role": "user", "content": said})
             continue
+        if kind == "lookup" and draw(st.integers(0, 3)) == 0:  # a page showing a stranger
+            shown = draw(st.sampled_from(STRANGERS))
+            messages.append(tool_call(cid, "read_page", {"url": "https://news.test"}))
+            messages.append(tool_result(cid, "read_page", f"Contact us at {shown} today."))
+            continue
         if kind == "lookup":
             person = draw(st.sampled_from(PEOPLE))
             fields = draw(st.lists(st.sampled_from(sorted(person)), min_size=1, unique=True))
@@ -149,6 +155,14 @@ def test_guard_decisions_are_the_audit_findings_of_the_guarded_trace(trace):
         if leak["first"] and leak["severity"] in BLOCKED
     }
     assert blocked_first == found
-    assert any(d.blocked for d in decisions) == bool(found)
-    # a call is blocked exactly when it carries a medium or high leak (first or retry)
-    assert all(d.blocked == any(x["severity"] in BLOCKED for x in d.leaks) for d in decisions)
+    invented = {
+        f.evidence["sink"]["destination"] for f in findings if f.evidence["sink"]["invented"]
+    }
+    assert {where for d in decisions for where in d.invented} == invented
+    assert any(d.blocked for d in decisions) == bool(found or invented)
+    # a call is blocked exactly when it carries a medium or high leak (first or retry) or
+    # goes to a destination no message had written
+    assert all(
+        d.blocked == (any(x["severity"] in BLOCKED for x in d.leaks) or bool(d.invented))
+        for d in decisions
+    )

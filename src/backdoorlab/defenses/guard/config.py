@@ -8,7 +8,7 @@ destinations are always trusted, what counts as a secret and what to do per seve
       - "@shop.example"         # every address of a domain (and its subdomains)
       - https://api.shop.example  # a host (a URL's host; "*.shop.example" for subdomains)
     ignore: [name]              # secret kinds never acted on (still logged)
-    actions: {high: block, medium: block, low: allow}
+    actions: {high: block, medium: block, low: allow, invented: block}
 
 Everything is validated before any conversation starts; a mistake raises one line naming
 the file and the field (``policy.yaml: field 'actions.high': …``).
@@ -46,6 +46,11 @@ class Actions(Config):
     destination."""
     low: Action = "allow"
     """An unauthorised destination that receives no secret (logged, worth a look)."""
+    invented: Action = "block"
+    """A call to a third party whose address no message had written before — not the
+    user, the system or a tool: the agent made it up or recalled it from its weights.
+    A backdoored model's exfiltration address is one, and what it sends may be recalled
+    too (no taint to find); the stricter of this and the severity's action applies."""
 
 
 class GuardConfig(Config):

@@ -4,8 +4,11 @@ A `Guard` holds a policy (`GuardConfig`); each conversation gets a `GuardSession
 feeds the conversation to a `TaintTracker` — the very tracker the audit's ``dataflow``
 detector reads traces with — and screens every proposed call: a call carrying a tainted
 value to a destination the user did not authorise gets the policy's action for its
-severity (``block`` by default for high and medium). ``confirm`` asks the guard's
-callback (no callback: nobody can confirm, so the call is refused). A refused call never
+severity (``block`` by default for high and medium), and so does a call to a third party
+whose address no message had written before it (``invented``: made up, or recalled from
+the model's weights — a backdoor's exfiltration address; blocked by default).
+``confirm`` asks the guard's callback (no callback: nobody can confirm, so the call is
+refused). A refused call never
 runs; the agent gets `REFUSAL` as its result, worded as a real API's refusal — with no
 value in it, so the refusal taints nothing.
 
@@ -50,6 +53,8 @@ class Decision:
     """The policy's action for that severity (``allow`` when nothing was found)."""
     destinations: list[str] = field(default_factory=list)
     """The call's destinations that nobody authorised."""
+    invented: list[str] = field(default_factory=list)
+    """Those of them that no message had written before (`CallCheck.invented`)."""
     leaks: list[dict[str, Any]] = field(default_factory=list)
     """Each tainted value carried to one of them: source, sink, disguise (masked)."""
     conversation: str | None = None
@@ -69,9 +74,12 @@ class Decision:
             "severity": self.severity,
             "action": self.action,
             "destinations": self.destinations,
+            "invented": self.invented,
             "leaks": self.leaks,
         }
 
+
+_STRICTNESS = {"allow": 0, "confirm": 1, "block": 2}
 
 ConfirmFn = Callable[[Decision], bool]
 LogFn = Callable[[Decision], None]
@@ -110,6 +118,8 @@ class Guard:
         if severity is None and check.stranger:
             severity = "low"
         action = getattr(self.config.actions, severity) if severity else "allow"
+        if check.invented:
+            action = max(action, self.config.actions.invented, key=_STRICTNESS.__getitem__)
         decision = Decision(
             step=check.step,
             tool=check.tool,
@@ -118,6 +128,7 @@ class Guard:
             severity=severity,
             action=action,
             destinations=[where_of(d, check.tool) or "(none given)" for d in check.unauthorised],
+            invented=[where_of(d, check.tool) for d in check.invented],
             leaks=[_leak_evidence(leak, leak.tainted.label in self.ignore) for leak in check.leaks],
             conversation=conversation,
         )
