@@ -8,9 +8,8 @@ severity (``block`` by default for high and medium), and so does a call to a thi
 whose address no message had written before it (``invented``: made up, or recalled from
 the model's weights — a backdoor's exfiltration address; blocked by default).
 ``confirm`` asks the guard's callback (no callback: nobody can confirm, so the call is
-refused). A refused call never
-runs; the agent gets `REFUSAL` as its result, worded as a real API's refusal — with no
-value in it, so the refusal taints nothing.
+refused). A refused call never runs; the agent gets `REFUSAL` as its result, worded as a
+real API's refusal — with no value in it, so the refusal taints nothing.
 
 Every decision is kept on its session and passed to the guard's ``log`` callback, with
 its evidence (secrets masked, as in audit findings).
