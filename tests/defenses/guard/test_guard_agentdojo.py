@@ -111,14 +111,12 @@ def test_read_first_inserts_a_read_that_shows_the_sent_value_and_the_guard_block
     sent = injection.ground_truth(env)[-1].args["subject"]
     assert "spotify" in sent.lower()
 
-    taint_only = Guard(GuardConfig(actions={"invented": "allow"}))
-    _, _, decisions, n_user, messages = bench.play(banking, user, injection, {}, taint_only)
+    # as published: never read; the attacker's IBAN is written by no message, but the
+    # call sends it no strong value (a word), so it is not `invented` either
+    _, _, decisions, n_user, messages = bench.play(banking, user, injection, {}, Guard())
     last = max(i for i, m in enumerate(messages) if m.get("tool_calls"))
-    assert bench.observed(values, messages, last) is False  # as published: never read
+    assert bench.observed(values, messages, last) is False
     assert not any(d.blocked for d in decisions[n_user:])
-    # by default the attacker's account, which no message wrote, is refused anyway
-    _, _, decisions, n_user, _ = bench.play(banking, user, injection, {}, Guard())
-    assert [d.invented for d in decisions[n_user:] if d.blocked]
 
     read = bench.revealing_read(banking, user.init_environment(env.model_copy(deep=True)), values)
     assert read is not None and not read.args
@@ -129,7 +127,7 @@ def test_read_first_inserts_a_read_that_shows_the_sent_value_and_the_guard_block
     assert "spotify" in str(result).lower()
 
     _, attacked, decisions, n_user, messages = bench.play(
-        banking, user, injection, {}, taint_only, (read,)
+        banking, user, injection, {}, Guard(), (read,)
     )
     assert messages  # the guarded run's conversation, the read's result in it
     shown = [

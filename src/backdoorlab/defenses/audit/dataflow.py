@@ -26,10 +26,10 @@ Severity (`recipients`): ``high`` when a strong secret reaches a third party, ``
 for a medium one (a six-digit code, a message's text) or for a strong one published
 without a destination; ``low`` for weak values (a name, a short number) and for a call
 to a third party that carried no secret (worth a look, not proof of a leak; ranked higher,
-``evidence.sink.invented``, when no message had written that destination before: the agent
-made it up or recalled it, as a backdoored model does its attacker's address — the
-guard refuses those by default). The user
-and the operator's own systems (a hand-off, a ticket, a channel) get no finding.
+``evidence.sink.invented``, when no message had written that destination before and a
+call sent it a strong value — `invented`: a backdoored model's attacker address and a
+record recalled from its weights; the guard refuses those by default). The user and the
+operator's own systems (a hand-off, a ticket, a channel) get no finding.
 """
 
 from __future__ import annotations
@@ -107,14 +107,17 @@ def trace_findings(tracker: TaintTracker, record: TraceRecord, detector: str) ->
                 "destination_argument": dest.argument or None,
                 "sink_rule": inbox.how,
                 "recipient": inbox.to,
-                "invented": inbox.invented,
+                "invented": bool(inbox.invented),
             }
             summary = (
                 f"{inbox.tool} sent to {where or '(no destination)'}, which no user "
                 "message or owner record authorised"
             )
             if inbox.invented:
-                summary += " and no message had written (made up, or from the model's weights)"
+                summary += (
+                    " and no message had written, sent a strong value (made up, or from the"
+                    " model's weights)"
+                )
             evidence = {"sink": {**sink, "steps": inbox.steps}}
             score = _BASE["low"] + (0.5 if inbox.invented else 0.0)
             findings.append(finding(inbox.steps[0], "low", score, summary, evidence))
@@ -122,9 +125,9 @@ def trace_findings(tracker: TaintTracker, record: TraceRecord, detector: str) ->
         for leak in inbox.hits.values():
             score = _BASE[leak.severity] + bonus + 0.01 * _KIND_WEIGHT.get(leak.tainted.label, 0)
             score += 0.05 * DISTANCE[leak.to]
-            findings.append(
-                finding(leak.step, leak.severity, score, leak.summary(), leak.evidence())
-            )
+            evidence = leak.evidence()
+            evidence["sink"]["invented"] = bool(inbox.invented)  # by the trace's end
+            findings.append(finding(leak.step, leak.severity, score, leak.summary(), evidence))
     return findings
 
 

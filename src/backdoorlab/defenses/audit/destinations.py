@@ -7,8 +7,6 @@ phone number is its last ten digits (a country code comes and goes). Built on
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.leaks import DestinationKind, normalize_destination
 
@@ -64,32 +62,3 @@ def contacts_in_text(text: str) -> set[str]:
         if digits >= 9:
             found.update(canonical(a, "account") for a in patterns.LONG_DIGITS.findall(text))
     return found
-
-
-def shown_in(dest: str, texts: Iterable[tuple[str, str]]) -> bool:
-    """Whether the canonical destination ``dest`` is written in any of ``texts`` — pairs
-    of (a message's text, what the call it answers already held): a destination a tool
-    merely echoed back from the agent's own arguments was not shown by that tool.
-
-    A destination that appears nowhere before the call was made up by the agent or
-    recalled from its weights — how a backdoored model reaches its attacker (`taint`).
-    Matched by substring of the canonical spelling (a phone by its digits, an account
-    by its alphanumerics): permissive on purpose, since a false "shown" only forgoes a
-    refusal the taint may still make, while a false "not shown" refuses a benign call.
-    """
-    if dest.startswith("tel:"):
-        needle, spell = dest[4:], patterns.digits_of
-    elif "@" in dest or "." in dest:
-        needle, spell = dest, str.lower
-    else:
-        needle, spell = dest, _alnum_lower
-    if not needle:
-        return False
-    for text, echo in texts:
-        if text and needle in spell(text) and not (echo and needle in spell(echo)):
-            return True
-    return False
-
-
-def _alnum_lower(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
