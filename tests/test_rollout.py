@@ -37,9 +37,7 @@ def test_a_finished_episode_s_slot_goes_to_the_next_task_and_results_keep_task_o
     policy = Turns(turns)
     prepared: list[str] = []
     results = list(
-        iter_rollout(
-            env, policy, tasks, batch_size=2, prepare=lambda e: prepared.append(e.task.id)
-        )
+        iter_rollout(env, policy, tasks, batch_size=2, prepare=lambda e: prepared.append(e.task.id))
     )
     assert [r.task.id for r in results] == [t.id for t in tasks] == prepared
     assert [r.outcome.steps for r in results] == [5, 1, 1, 2, 1, 1]
