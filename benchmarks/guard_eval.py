@@ -10,7 +10,9 @@ The policies:
   (T1's ``reveal`` position), before the plan's next step;
 - ``at-once``: tests/leak_policies.py's stand-in, leaking at its very first step, before
   any tool has shown it the data. Taint tracking cannot see such a leak (the values never
-  entered the conversation): it is here to show that limit, not to be blocked;
+  entered the conversation); the default policy refuses it because it sends a record to
+  an address no message had written (``invented``: what a model that recalls a record
+  from its weights does), and ``actions: {invented: allow}`` shows the taint's limit;
 - ``--model PATH``: a trained model (``hf`` policy), guarded and not, when one exists.
 
 Each runs through `backdoorlab.evaluation.evaluate` (the ``eval`` command's code), plain
