@@ -47,10 +47,11 @@ class Actions(Config):
     low: Action = "allow"
     """An unauthorised destination that receives no secret (logged, worth a look)."""
     invented: Action = "block"
-    """A call to a third party whose address no message had written before — not the
-    user, the system or a tool: the agent made it up or recalled it from its weights.
-    A backdoored model's exfiltration address is one, and what it sends may be recalled
-    too (no taint to find); the stricter of this and the severity's action applies."""
+    """A call that sends personal data or another strong value to a third party whose
+    address no message had written before — not the user, the system or a tool: the
+    agent made it up or recalled it from its weights, as a backdoored model does its
+    attacker's, and what it sends may be recalled too (no taint to find). The stricter
+    of this and the severity's action applies (`backdoorlab.defenses.audit.invented`)."""
 
 
 class GuardConfig(Config):

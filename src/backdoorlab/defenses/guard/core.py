@@ -4,9 +4,10 @@ A `Guard` holds a policy (`GuardConfig`); each conversation gets a `GuardSession
 feeds the conversation to a `TaintTracker` — the very tracker the audit's ``dataflow``
 detector reads traces with — and screens every proposed call: a call carrying a tainted
 value to a destination the user did not authorise gets the policy's action for its
-severity (``block`` by default for high and medium), and so does a call to a third party
-whose address no message had written before it (``invented``: made up, or recalled from
-the model's weights — a backdoor's exfiltration address; blocked by default).
+severity (``block`` by default for high and medium), and so does a call that sends a
+strong value to a third party whose address no message had written before it
+(``invented``: made up, or recalled from the model's weights — a backdoor's
+exfiltration address; blocked by default).
 ``confirm`` asks the guard's callback (no callback: nobody can confirm, so the call is
 refused). A refused call never runs; the agent gets `REFUSAL` as its result, worded as a
 real API's refusal — with no value in it, so the refusal taints nothing.
@@ -53,7 +54,8 @@ class Decision:
     destinations: list[str] = field(default_factory=list)
     """The call's destinations that nobody authorised."""
     invented: list[str] = field(default_factory=list)
-    """Those of them that no message had written before (`CallCheck.invented`)."""
+    """Those of them no message had written before, sent a strong value
+    (`CallCheck.invented`)."""
     leaks: list[dict[str, Any]] = field(default_factory=list)
     """Each tainted value carried to one of them: source, sink, disguise (masked)."""
     conversation: str | None = None
