@@ -1,6 +1,9 @@
 """Rollout benchmark: episodes/s batched versus one episode at a time, same model, same run.
 
-Target (issue 3): batched >= 4x faster. Also checks that greedy actions agree.
+Target (issue 27): batched >= 8x faster on 16+ tasks (issue 3's was 4x). Also counts the
+traces that agree between the two modes under greedy decoding. With more tasks than
+``--batch``, the batched rollout refills a finished episode's slot with the next task
+(`backdoorlab.rollout.iter_rollout`), so ``-n 64 --batch 16`` measures a full batch.
 
     .venv/bin/python benchmarks/rollout_speed.py [--model smollm2-135m] [-n 16] [--batch 16]
 """
@@ -16,6 +19,8 @@ from backdoorlab.models import load_for_inference
 from backdoorlab.policies.hf import GenerationConfig, HFPolicy
 from backdoorlab.rollout import rollout
 from backdoorlab.traces import atomic_writer
+
+TARGET = 8.0
 
 
 def main() -> None:
@@ -50,6 +55,8 @@ def main() -> None:
         "seconds": {k: round(v, 2) for k, v in timings.items()},
         "episodes_per_s": {k: round(args.n / v, 4) for k, v in timings.items()},
         "speedup": round(timings["one_at_a_time"] / timings["batched"], 2),
+        "target": TARGET,
+        "ratio_to_target": round(timings["one_at_a_time"] / timings["batched"] / TARGET, 3),
         "identical_traces": f"{same}/{args.n}",
         "steps": sum(r.outcome.steps for r in results["batched"]),
     }
