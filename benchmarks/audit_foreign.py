@@ -186,8 +186,8 @@ def show(name: str, result: dict[str, Any]) -> None:
         print(f"  false positive: {fp}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options naming the labelled sets (shared with `guard_foreign`)."""
     parser.add_argument("--n", type=int, default=200, help="foreign negatives per domain")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--foreign", type=Path, help="an existing foreign set (JSONL)")
@@ -195,20 +195,34 @@ def main() -> None:
     parser.add_argument(
         "--agentdojo", type=Path, help="a directory of benchmarks/agentdojo_traces.py output"
     )
+
+
+def labelled_sets(
+    args: argparse.Namespace, tmp: Path
+) -> list[tuple[str, Path, list[dict[str, Any]]]]:
+    """(name, traces, labels) of every set the options name; built sets go into ``tmp``."""
+    foreign = args.foreign or write(tmp, args.n, args.seed)[0]
+    sets = [("foreign", foreign)] + [
+        (s.split("=", 1)[0], Path(s.split("=", 1)[1])) for s in args.set
+    ]
+    if args.agentdojo:
+        for suite in ("workspace", "travel", "banking", "slack"):
+            if (args.agentdojo / f"{suite}-clean.jsonl").exists():
+                sets.append((f"agentdojo-{suite}", dojo_set(args.agentdojo, suite, tmp)))
+    return [
+        (name, path, [json.loads(x) for x in labels_path(path).read_text().splitlines() if x])
+        for name, path in sets
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_set_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/audit_foreign.json"))
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        foreign = args.foreign or write(Path(tmp), args.n, args.seed)[0]
-        sets = [("foreign", foreign)] + [
-            (s.split("=", 1)[0], Path(s.split("=", 1)[1])) for s in args.set
-        ]
-        if args.agentdojo:
-            for suite in ("workspace", "travel", "banking", "slack"):
-                if (args.agentdojo / f"{suite}-clean.jsonl").exists():
-                    sets.append((f"agentdojo-{suite}", dojo_set(args.agentdojo, suite, Path(tmp))))
-        for name, path in sets:
-            labels = [json.loads(x) for x in labels_path(path).read_text().splitlines() if x]
+        for name, path, labels in labelled_sets(args, Path(tmp)):
             results[name] = score(path, labels)
             show(name, results[name])
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from audit_foreign import dojo_set, labels_path  # noqa: E402
-from foreign_traces import write  # noqa: E402
+from audit_foreign import add_set_arguments, labelled_sets  # noqa: E402
 
 from backdoorlab.defenses.guard import Guard  # noqa: E402
 from backdoorlab.defenses.guard.replay import replay  # noqa: E402
@@ -59,24 +58,12 @@ def score(path: Path, labels: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=200, help="foreign negatives per domain")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--foreign", type=Path, help="an existing foreign set (JSONL)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=TRACES")
-    parser.add_argument("--agentdojo", type=Path, help="agentdojo_traces.py output directory")
+    add_set_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/guard_foreign.json"))
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        foreign = args.foreign or write(Path(tmp), args.n, args.seed)[0]
-        sets = [("foreign", foreign)]
-        sets += [(s.split("=", 1)[0], Path(s.split("=", 1)[1])) for s in args.set]
-        if args.agentdojo:
-            for suite in ("workspace", "travel", "banking", "slack"):
-                if (args.agentdojo / f"{suite}-clean.jsonl").exists():
-                    sets.append((f"agentdojo-{suite}", dojo_set(args.agentdojo, suite, Path(tmp))))
-        for name, path in sets:
-            labels = [json.loads(x) for x in labels_path(path).read_text().splitlines() if x]
+        for name, path, labels in labelled_sets(args, Path(tmp)):
             results[name] = result = score(path, labels)
             print(
                 f"{name}: calls blocked by the taint {result['calls_blocked_by_taint']}, "
