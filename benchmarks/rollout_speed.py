@@ -1,9 +1,7 @@
 """Rollout benchmark: episodes/s batched versus one episode at a time, same model, same run.
 
 Target (issue 27): batched >= 8x faster on 16+ tasks (issue 3's was 4x). Also counts the
-traces that agree between the two modes under greedy decoding. With more tasks than
-``--batch``, the batched rollout refills a finished episode's slot with the next task
-(`backdoorlab.rollout.iter_rollout`), so ``-n 64 --batch 16`` measures a full batch.
+traces that agree between the two modes under greedy decoding.
 
     .venv/bin/python benchmarks/rollout_speed.py [--model smollm2-135m] [-n 16] [--batch 16]
 """

@@ -1,8 +1,8 @@
 """Rollouts: run a policy on many tasks, producing traces and per-episode outcomes.
 
-Episodes run together: every active episode advances one turn per `Policy.act` call, so
-a model policy generates for all of them at once; each episode finishes on its own
-(final answer, invalid action, or the step limit) and the next task takes its place.
+Episodes run in batches: every active episode of a batch advances one turn per
+`Policy.act` call, so a model policy generates for all of them at once; each episode
+finishes on its own (final answer, invalid action, or the step limit).
 """
 
 from __future__ import annotations
@@ -99,43 +99,22 @@ def iter_rollout(
     max_steps: int = 12,
     prepare: PrepareHook | None = None,
 ) -> Iterator[EpisodeResult]:
-    """Yield one result per task, in task order (so callers can stream).
-
-    Up to ``batch_size`` episodes are active at once, and as soon as one finishes the
-    next task starts in its place (episodes start in task order, ``prepare`` called
-    once for each, in that order). Episodes take 2 to ``max_steps`` turns: a fixed batch
-    would run its last turns for its few slowest episodes, each turn paying a model
-    policy's per-call costs for a handful of rows, while refilled slots keep every
-    turn's batch full."""
-    queued = iter(tasks)
-    active: list[tuple[int, Episode]] = []
-    finished: dict[int, EpisodeResult] = {}
-    started = emitted = 0
-    while True:
-        while len(active) < batch_size:
-            task = next(queued, None)
-            if task is None:
-                break
-            episode = start_episode(env, task)
-            if prepare is not None:
+    """Yield one result per task, in task order, batch by batch (so callers can stream)."""
+    for start in range(0, len(tasks), batch_size):
+        episodes = [start_episode(env, task) for task in tasks[start : start + batch_size]]
+        if prepare is not None:
+            for episode in episodes:
                 prepare(episode)
-            active.append((started, episode))
-            started += 1
-        if not active:
-            return
-        actions = policy.act([episode for _, episode in active])
-        still: list[tuple[int, Episode]] = []
-        for (index, episode), action in zip(active, actions, strict=True):
-            _advance(episode, action.message, action.invalid, max_steps, policy)
-            if episode.done:  # its key/value cache (~23 KB a token in bf16) is no use now
-                episode.kv_cache.value = None
-                finished[index] = _finish(episode, policy)
-            else:
-                still.append((index, episode))
-        active = still
-        while emitted in finished:
-            yield finished.pop(emitted)
-            emitted += 1
+        active = list(episodes)
+        while active:
+            actions = policy.act(active)
+            for episode, action in zip(active, actions, strict=True):
+                _advance(episode, action.message, action.invalid, max_steps, policy)
+                if episode.done:  # its key/value cache (~23 KB a token in bf16) is no use now
+                    episode.kv_cache.value = None
+            active = [e for e in active if not e.done]
+        for episode in episodes:
+            yield _finish(episode, policy)
 
 
 def rollout(
