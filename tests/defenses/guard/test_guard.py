@@ -100,7 +100,8 @@ def test_a_trusted_destination_and_an_ignored_kind_are_let_through(tasks):
     decision = session.screen(messages, len(messages) - 1, messages[-1].tool_calls[0])
     assert decision.severity == "low" and not decision.blocked
     assert [leak["ignored"] for leak in decision.leaks] == [True]
-    # by default, the address no message wrote is refused whatever the call carries
+    # by default, a card sent to an address no message wrote is refused (invented),
+    # ignored kind or not
     session = Guard(GuardConfig(ignore=["card"])).session()
     decision = session.screen(messages, len(messages) - 1, messages[-1].tool_calls[0])
     assert decision.blocked and decision.invented == [ATTACKER]
