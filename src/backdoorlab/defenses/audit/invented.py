@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit.ascii_fast import alnum
 from backdoorlab.defenses.audit.observations import ObservationReader
 
 
@@ -38,7 +39,7 @@ def shown_in(dest: str, texts: Iterable[tuple[str, str]]) -> bool:
     elif "@" in dest or "." in dest:
         needle, spell = dest, str.lower
     else:
-        needle, spell = dest, _alnum_lower
+        needle, spell = dest, alnum  # an account's canonical spelling (`destinations`)
     if not needle:
         return False
     for text, echo in texts:
@@ -58,7 +59,3 @@ def carries_record(payload: dict[str, Any], destinations: Iterable[str]) -> bool
         t.strength == "strong" and t.secret.value.lower() not in itself
         for t in reader.tainted.values()
     )
-
-
-def _alnum_lower(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())

@@ -121,8 +121,6 @@ class Leak:
     False for a retry, which a guard refuses too."""
     to: Recipient = "third_party"
     """Who receives it (`recipients`)."""
-    invented: bool = False
-    """A call to this destination was invented (`Inbox.invented`)."""
 
     @property
     def severity(self) -> Severity:
@@ -141,7 +139,6 @@ class Leak:
             "destination_argument": self.destination.argument or None,
             "sink_rule": self.how,
             "recipient": self.to,
-            "invented": self.invented,
         }
 
     def evidence(self) -> dict[str, Any]:
@@ -434,16 +431,7 @@ class TaintTracker:
         token = tainted.secret.value.lower()
         first = token not in inbox.hits
         leak = Leak(
-            tainted,
-            inbox.destination,
-            inbox.tool,
-            inbox.how,
-            step,
-            argument,
-            how,
-            first,
-            inbox.to,
-            bool(inbox.invented),
+            tainted, inbox.destination, inbox.tool, inbox.how, step, argument, how, first, inbox.to
         )
         if first:
             inbox.hits[token] = leak
