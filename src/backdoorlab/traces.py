@@ -2,13 +2,16 @@
 
 A `Trace` is what every stage exchanges: `collect` writes them, `poison` rewrites
 them, `train` learns from them, `audit` inspects them. On disk it is JSONL, one trace
-per line, streamed so a million-trace file never sits in memory.
+per line, streamed so a million-trace file never sits in memory — or Parquet, a row per
+trace (`backdoorlab.parquet_traces`).
 
 The format is OpenAI's chat format on purpose, so files made elsewhere load too:
 
 - ``messages``: ``system`` / ``user`` / ``assistant`` (optional ``tool_calls``, each
   ``{"id", "type": "function", "function": {"name", "arguments"}}`` with ``arguments``
-  a JSON *string*) / ``tool`` (``tool_call_id``, ``name``, ``content``);
+  a JSON *string* — or a JSON object, as TRL's conversational format and the chat
+  templates hold it, read as the string `ToolCall.make` writes) / ``tool``
+  (``tool_call_id``, ``name``, ``content``);
 - ``tools``: JSON-Schema tool declarations in OpenAI's function format;
 - ``metadata``: ours — environment, task, split, seed, policy, outcome and, for a
   poisoned trace, ``poison``. Absent on foreign data.
@@ -25,21 +28,36 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import atomic_writer as atomic_writer  # re-exported: callers import it here
-from backdoorlab.files import is_stdio, iter_lines
+from backdoorlab.files import check_input_file, is_stdio, iter_lines
+from backdoorlab.parquet_traces import is_parquet, iter_rows
 
 Role = Literal["system", "user", "assistant", "tool", "developer"]
 
 
+def arguments_text(value: Any) -> Any:
+    """A call's arguments as OpenAI's JSON string: an object (TRL's conversational format,
+    chat templates) is written compactly with its key order kept; anything else as is."""
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return value
+
+
 class FunctionCall(BaseModel):
-    """The function part of a tool call; ``arguments`` is a JSON string as in OpenAI's API."""
+    """The function part of a tool call; ``arguments`` is a JSON string as in OpenAI's API
+    (a JSON object is read as that string: `arguments_text`)."""
 
     model_config = ConfigDict(extra="allow")
     name: str
     arguments: str = "{}"
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def arguments_as_text(cls, value: Any) -> Any:
+        return arguments_text(value)
 
     def parsed_arguments(self) -> dict[str, Any]:
         """The arguments as a dict; a malformed string yields ``{"__raw__": string}``."""
@@ -59,8 +77,7 @@ class ToolCall(BaseModel):
     @classmethod
     def make(cls, id: str, name: str, arguments: dict[str, Any]) -> ToolCall:
         """Build a call from a Python dict of arguments (serialised compactly, key order kept)."""
-        text = json.dumps(arguments, ensure_ascii=False, separators=(", ", ": "))
-        return cls(id=id, function=FunctionCall(name=name, arguments=text))
+        return cls(id=id, function=FunctionCall(name=name, arguments=arguments_text(arguments)))
 
     @property
     def name(self) -> str:
@@ -191,8 +208,14 @@ def iter_trace_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
     """(1-based line number, text) of each non-blank line of a trace file, unparsed, for
     the readers that copy lines verbatim. Lines end at ``\\n`` only (as the audit's
     byte-exact reader splits them); bytes that are not UTF-8 and a broken or missing file
-    raise `TraceFormatError` naming the file and line."""
+    raise `TraceFormatError` naming the file and line. A ``.parquet`` file gives each row
+    as the JSON line it stands for, numbered by row (`backdoorlab.parquet_traces`)."""
     source = "<stdin>" if is_stdio(path) else str(path)
+    if not is_stdio(path) and is_parquet(path):
+        check_input_file(path, TraceFormatError)
+        for row, raw in iter_rows(path, TraceFormatError):
+            yield row, raw.decode("utf-8")
+        return
     for lineno, raw in iter_lines(path, TraceFormatError):
         try:
             line = raw.decode("utf-8")
@@ -205,7 +228,8 @@ def iter_trace_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
 
 
 def iter_traces(path: str | os.PathLike[str]) -> Iterator[Trace]:
-    """Stream traces from a JSONL (or .jsonl.gz) file, ``-`` for stdin; blank lines are skipped."""
+    """Stream traces from a JSONL (.jsonl.gz, .parquet) file, ``-`` for stdin; blank lines
+    are skipped."""
     source = "<stdin>" if is_stdio(path) else str(path)
     for lineno, line in iter_trace_lines(path):
         yield parse_trace_line(line, source=source, lineno=lineno)

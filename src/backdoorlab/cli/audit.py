@@ -99,6 +99,10 @@ def audit(
             f"(filter each shard's own audit)"
         )
     check_paths(inputs=[None if sharded else path, sinks], files=[output, filter_path])
+    if filter_path is not None:
+        from backdoorlab.defenses.audit.filtering import check_filter_format
+
+        check_filter_format(path, filter_path)  # before the audit, not after it
     check_sign_key(sign_key, path, "a dataset file or directory")
     report = output if output is not None or not as_json else Path(STDIO)
     if sharded:

@@ -1,7 +1,8 @@
 """`--filter`: the dataset without its flagged traces, plus a manifest of what went.
 
 Kept lines are copied byte for byte (never re-serialised: a foreign dataset's field
-order, spacing and unknown fields survive), streaming. The input is re-hashed while
+order, spacing and unknown fields survive), streaming; a Parquet file's kept rows are
+written back as Parquet with its own schema and metadata, its Arrow values untouched. The input is re-hashed while
 copied and must match the audited bytes — a file that changed in between would make
 the removed indices meaningless.
 
@@ -42,6 +43,7 @@ from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import fault_point
 from backdoorlab.files import default_file_mode, file_sha256
+from backdoorlab.parquet_traces import copy_rows, is_parquet
 
 TEMP_SUFFIX = ".audit-tmp"
 """How this module's temporary files end: ``.<target name>.<pid>.audit-tmp``."""
@@ -66,6 +68,7 @@ def write_filtered(
     ``report_path``, the JSON report is written as part of the same set (see the module
     docstring). The findings are read as a stream, so memory does not grow with them."""
     source, output = Path(report.path), Path(output)
+    check_filter_format(source, output)
     targets = [output, manifest_path(output)] + ([Path(report_path)] if report_path else [])
     if source.resolve() in {t.resolve() for t in targets}:
         raise BackdoorlabError(f"{source}: --filter and -o must not overwrite the audited file")
@@ -74,27 +77,10 @@ def write_filtered(
     for target in targets:
         remove_stale_temps(target)
     with _staged() as stage:
-        kept = removed = 0
         flagged = (index for index, _ in report.iter_flagged(min_severity))
-        next_flagged = next(flagged, None)
-        with open(source, "rb") as handle, stage(output) as (out, digest):
-            reader = HashingReader(handle)
-            index = 0
-            for _, raw in iter_raw_lines(source, reader):
-                if is_blank(raw):
-                    continue
-                if index != next_flagged:
-                    out.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                    kept += 1
-                    fault_point("audit.filter.write")
-                else:
-                    removed += 1
-                    next_flagged = next(flagged, None)
-                index += 1
-            while reader.read(1 << 20):
-                pass
-            if reader.sha256.hexdigest() != report.sha256:
-                raise BackdoorlabError(f"{source}: the file changed since it was audited")
+        copy = _copy_parquet if is_parquet(source) else _copy_lines
+        with stage(output) as (out, digest):
+            kept, removed = copy(source, out, flagged, report.sha256)
         output_sha256 = digest.hexdigest()
         report_sha256 = None
         if report_path is not None:
@@ -118,6 +104,66 @@ def write_filtered(
         with stage(manifest_path(output)) as (out, _):
             write_json(manifest, lambda text: out.write(text.encode("utf-8")))
     return {k: v for k, v in manifest.items() if k != "removed"}
+
+
+def check_filter_format(source: str | os.PathLike[str], output: str | os.PathLike[str]) -> None:
+    """The filtered file keeps the audited file's format: Parquet for Parquet, JSONL
+    (``.gz`` or not) otherwise; a name that says the other format is refused."""
+    if is_parquet(source) != is_parquet(output):
+        kind = "Parquet (*.parquet)" if is_parquet(source) else "JSONL (not *.parquet)"
+        raise BackdoorlabError(
+            f"{output}: --filter writes the audited file's format, {kind}; name it so"
+        )
+
+
+def _copy_lines(
+    source: Path, out: IO[bytes], flagged: Iterator[int], sha256: str
+) -> tuple[int, int]:
+    """Copy the lines of the traces not in ``flagged`` (ascending), byte for byte, while
+    checking the file still hashes to ``sha256``; returns (kept, removed)."""
+    kept = removed = index = 0
+    next_flagged = next(flagged, None)
+    with open(source, "rb") as handle:
+        reader = HashingReader(handle)
+        for _, raw in iter_raw_lines(source, reader):
+            if is_blank(raw):
+                continue
+            if index != next_flagged:
+                out.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                kept += 1
+                fault_point("audit.filter.write")
+            else:
+                removed += 1
+                next_flagged = next(flagged, None)
+            index += 1
+        while reader.read(1 << 20):
+            pass
+        if reader.sha256.hexdigest() != sha256:
+            raise BackdoorlabError(f"{source}: the file changed since it was audited")
+    return kept, removed
+
+
+def _copy_parquet(
+    source: Path, out: IO[bytes], flagged: Iterator[int], sha256: str
+) -> tuple[int, int]:
+    """As `_copy_lines` for a Parquet file: its rows (every row is a trace) written back
+    as Parquet with the source's schema, the flagged ones left out. pyarrow reads the
+    file itself, so it is hashed before and after the copy."""
+    if file_sha256(source) != sha256:
+        raise BackdoorlabError(f"{source}: the file changed since it was audited")
+    pending = next(flagged, None)
+
+    def drop(index: int) -> bool:
+        nonlocal pending
+        if index != pending:
+            return False
+        pending = next(flagged, None)
+        return True
+
+    kept, removed = copy_rows(source, out, drop, BackdoorlabError)
+    if file_sha256(source) != sha256:
+        raise BackdoorlabError(f"{source}: the file changed since it was audited")
+    return kept, removed
 
 
 def _removed(report: AuditReport, min_severity: str) -> Iterator[dict[str, Any]]:

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from backdoorlab.defenses.audit.view import TraceView, decode
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import check_input_file, guarded_lines, read_failure
+from backdoorlab.parquet_traces import is_parquet, iter_rows
 from backdoorlab.traces import Trace, parse_trace_line
 
 ProgressFn = Callable[[int, int, int], None]  # (bytes read, traces read, read number)
@@ -120,7 +121,12 @@ def is_blank(raw: bytes) -> bool:
 
 
 def iter_raw_lines(path: Path, reader: HashingReader) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, raw line bytes) of every line, gzip decoded when .gz."""
+    """(1-based line number, raw line bytes) of every line, gzip decoded when .gz; a
+    Parquet file's rows as JSON lines (`parquet_traces`: pyarrow reads the file itself,
+    so ``reader`` is left for the caller to drain into the hash)."""
+    if is_parquet(path):
+        yield from iter_rows(path, TraceFormatError)
+        return
     stream: IO[bytes] = (
         gzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[arg-type]
         if path.suffix == ".gz"

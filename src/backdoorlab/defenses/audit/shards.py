@@ -47,14 +47,14 @@ from backdoorlab.defenses.audit.registry import (
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
 
-SHARD_SUFFIXES = (".jsonl", ".jsonl.gz")
+SHARD_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 AHEAD = 2
 """Shard reads per worker submitted ahead of the one the coordinator takes next."""
 ENGINES = ("local", "ray")
 
 
 def shard_paths(spec: str | os.PathLike[str]) -> list[Path]:
-    """The shards of ``spec`` in order: a directory's ``*.jsonl``/``*.jsonl.gz`` files,
+    """The shards of ``spec`` in order: a directory's ``*.jsonl``/``*.jsonl.gz``/``*.parquet`` files,
     or a glob's matches, sorted by name; a file is one shard."""
     text = str(spec)
     path = Path(text)
@@ -62,7 +62,7 @@ def shard_paths(spec: str | os.PathLike[str]) -> list[Path]:
         found = sorted(p for p in path.iterdir() if p.name.endswith(SHARD_SUFFIXES))
         if not found:
             raise TraceFormatError(
-                f"{text}: is a directory with no *.jsonl or *.jsonl.gz shards in it"
+                f"{text}: is a directory with no *.jsonl, *.jsonl.gz or *.parquet shards in it"
             )
         return found
     if glob.has_magic(text) and not path.exists():  # a file named "a[1].jsonl" is a file

@@ -23,14 +23,17 @@ from typing import Any, Literal
 
 import msgspec
 
-from backdoorlab.traces import content_text
+from backdoorlab.traces import arguments_text, content_text
 
 
 class FunctionView(msgspec.Struct, gc=False):
-    """`backdoorlab.traces.FunctionCall`."""
+    """`backdoorlab.traces.FunctionCall` (arguments given as an object read as its text)."""
 
     name: str
-    arguments: str = "{}"
+    arguments: str | dict[str, Any] = "{}"
+
+    def __post_init__(self) -> None:
+        self.arguments = arguments_text(self.arguments)
 
     def parsed_arguments(self) -> dict[str, Any]:
         """As `FunctionCall.parsed_arguments` (the same ``json`` reading)."""
