@@ -2,9 +2,9 @@
 
 Kept lines are copied byte for byte (never re-serialised: a foreign dataset's field
 order, spacing and unknown fields survive), streaming; a Parquet file's kept rows are
-written back as Parquet with its own schema and metadata, its Arrow values untouched. The input is re-hashed while
-copied and must match the audited bytes — a file that changed in between would make
-the removed indices meaningless.
+written back as Parquet with its own schema and metadata, its Arrow values untouched.
+The input is re-hashed while copied and must match the audited bytes — a file that
+changed in between would make the removed indices meaningless.
 
 **The filtered file, its manifest and the JSON report change together.** A reader must
 never take a new report for the old filtered file (or the reverse), and a crash must

@@ -54,8 +54,8 @@ ENGINES = ("local", "ray")
 
 
 def shard_paths(spec: str | os.PathLike[str]) -> list[Path]:
-    """The shards of ``spec`` in order: a directory's ``*.jsonl``/``*.jsonl.gz``/``*.parquet`` files,
-    or a glob's matches, sorted by name; a file is one shard."""
+    """The shards of ``spec`` in order: a directory's ``*.jsonl``, ``*.jsonl.gz`` and
+    ``*.parquet`` files, or a glob's matches, sorted by name; a file is one shard."""
     text = str(spec)
     path = Path(text)
     if path.is_dir():
