@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from backdoorlab.cli import main
 from backdoorlab.cli.app import app
 from backdoorlab.defenses.audit import audit
-from backdoorlab.defenses.audit.shards import audit_shards, shard_paths
+from backdoorlab.defenses.audit.shards import audit_shards, shard_paths, split_file
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.traces import write_traces
 
@@ -142,15 +142,71 @@ def test_sharded_filter_is_refused(poisoned, tmp_path, monkeypatch, capsys):
     assert code == 2 and "--filter" in err and err.count("\n") == 0
 
 
+def test_split_file_tiles_it_in_whole_lines(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b"aa\n" * 5 + b"x" * 40 + b"\n" + b"bb\n" * 5 + b"tail")
+    for pieces in (1, 2, 3, 7, 100):
+        spans = split_file(path, pieces)
+        assert spans[0][0] == 0 and spans[-1][1] == path.stat().st_size
+        assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
+        assert all(path.read_bytes()[start - 1 : start] == b"\n" for start, _ in spans[1:])
+        assert len(spans) <= pieces
+    assert len(split_file(path, 100)) < 100  # the 40-byte line is never cut
+
+
+@pytest.fixture
+def spans(monkeypatch):
+    """Spans small enough that the test's file is cut into several."""
+    from backdoorlab.defenses.audit import shards as shards_module
+
+    monkeypatch.setattr(shards_module, "MIN_SPAN_BYTES", 1 << 12)
+
+
+def test_one_file_in_spans_is_the_one_process_report(poisoned, single, spans, tmp_path):
+    out = poisoned[0]
+    for engine in ("local",):
+        report = audit_shards(out, workers=2, engine=engine)
+        assert report.shards is None and (report.path, report.sha256) == (str(out), single.sha256)
+        assert report.to_dict() | {"seconds": 0} == single.to_dict() | {"seconds": 0}
+    # the CLI: --workers on one file keeps --filter, and writes what one process writes
+    kept = {}
+    for workers in ("1", "2"):
+        result = runner.invoke(
+            app,
+            ["audit", str(out), "--workers", workers, "--fail-on", "none",
+             "-o", str(tmp_path / f"r{workers}.json"),
+             "--filter", str(tmp_path / f"k{workers}.jsonl")],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        kept[workers] = (tmp_path / f"k{workers}.jsonl").read_bytes()
+        report = json.loads((tmp_path / f"r{workers}.json").read_text())
+        kept[workers + "r"] = {k: v for k, v in report.items() if k != "seconds"}
+    assert kept["1"] == kept["2"] and kept["1r"] == kept["2r"]
+    assert 0 < len(kept["1"]) < len(out.read_bytes())
+
+
+def test_a_bad_line_in_a_later_span_is_named_by_its_line(
+    poisoned, spans, tmp_path, monkeypatch, capsys
+):
+    lines = poisoned[0].read_text().splitlines(keepends=True)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(lines[:150]) + "{not json\n" + "".join(lines[150:]))
+    assert len(split_file(bad, 8)) > 4
+    code, err = _main(monkeypatch, capsys, "audit", str(bad), "--workers", "2")
+    assert code == 2 and err.startswith(f"error: {bad}:151: not valid JSON") and "\n" not in err
+
+
 @pytest.fixture(scope="module")
 def cluster(ray_cluster):
     """The shared local cluster (tests/conftest.py: one at a time across workers)."""
     yield
 
 
-def test_ray_equals_one_process(cluster, poisoned, single):
+def test_ray_equals_one_process(cluster, poisoned, single, spans):
     report = audit_shards(poisoned[1], engine="ray")
     assert _comparable(report) == _comparable(single)
+    one_file = audit_shards(poisoned[0], engine="ray")  # in spans, as Ray tasks
+    assert one_file.to_dict() | {"seconds": 0} == single.to_dict() | {"seconds": 0}
 
 
 def test_ray_bad_shard_is_the_shards_error(cluster, poisoned, tmp_path):

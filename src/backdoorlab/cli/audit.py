@@ -58,7 +58,12 @@ def audit(
         ),
     ] = None,
     workers: Annotated[
-        int, typer.Option(min=1, max=1024, help="Processes auditing shards in parallel.")
+        int,
+        typer.Option(
+            min=1,
+            max=1024,
+            help="Processes auditing shards in parallel (one JSONL file: spans of its lines).",
+        ),
     ] = 1,
     engine: Annotated[
         str,
@@ -83,22 +88,16 @@ def audit(
     if is_stdio(filter_path):
         raise BackdoorlabError("--filter needs a file: its manifest is written beside it")
     pattern = not path.exists() and glob.has_magic(str(path))  # a file named "a[1]" is a file
-    sharded = workers > 1 or engine == "ray" or path.is_dir() or pattern
+    many = path.is_dir() or pattern
+    sharded = workers > 1 or engine == "ray" or many
     if sharded and is_stdio(path):
         raise BackdoorlabError("--workers and --engine ray audit files, not stdin")
-    if sharded and filter_path is not None:
-        what = (
-            "is a directory"
-            if path.is_dir()
-            else "is a glob"
-            if pattern
-            else "is audited as shards"
-        )
+    if many and filter_path is not None:
+        what = "is a directory" if path.is_dir() else "is a glob"
         raise BackdoorlabError(
-            f"{path}: {what}; --filter needs one file audited in one process "
-            f"(filter each shard's own audit)"
+            f"{path}: {what}; --filter needs one file (filter each shard's own audit)"
         )
-    check_paths(inputs=[None if sharded else path, sinks], files=[output, filter_path])
+    check_paths(inputs=[None if many else path, sinks], files=[output, filter_path])
     if filter_path is not None:
         from backdoorlab.defenses.audit.filtering import check_filter_format
 
@@ -112,11 +111,12 @@ def audit(
             detectors=detectors,
             fail_on=fail_on,
             output=report,
+            filter_path=filter_path,
             options=option,
             console=results_console(report, json=as_json),
             shards={"workers": workers, "engine": engine, "address": address},
         )
-        sign_verdict(sign_key, path, "audit", report)
+        sign_verdict(sign_key, path, "audit", report, filter_path)
         if as_json and not is_stdio(report):
             echo_file(report)
         raise typer.Exit(code)

@@ -199,8 +199,8 @@ def audit_command(
     if shards is not None:
         from backdoorlab.defenses.audit.shards import audit_shards
 
-        if filter_path is not None:
-            raise BackdoorlabError("--filter needs one file; filter each shard's own audit")
+        if filter_path is not None and not Path(path).is_file():
+            raise BackdoorlabError(f"{path}: --filter needs one file (filter each shard's own)")
         with err.status("audit: shards in parallel"):
             report = audit_shards(path, names, sinks, options=AuditOptions(extra=extra), **shards)
     else:

@@ -151,6 +151,11 @@ def iter_raw_lines(path: Path, reader: HashingReader) -> Iterator[tuple[int, byt
         yield lineno + 1, pending
 
 
+def splittable(path: Path) -> bool:
+    """Whether the file can be read in byte spans: plain JSONL (not gzip, not Parquet)."""
+    return path.suffix != ".gz" and not is_parquet(path)
+
+
 def parse_record(raw: bytes, source: str, lineno: int) -> Trace:
     """Parse one line; the fast path validates straight from bytes, errors go the slow way."""
     try:
@@ -166,15 +171,44 @@ def parse_record(raw: bytes, source: str, lineno: int) -> Trace:
     return parse_trace_line(text, source=source, lineno=lineno)
 
 
+class _Span:
+    """The bytes ``[start, end)`` of an open file, read as if they were the whole file."""
+
+    def __init__(self, raw: IO[bytes], start: int, end: int) -> None:
+        raw.seek(start)
+        self.raw = raw
+        self.left = end - start
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.raw.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+
 class TraceStream:
     """Iterate `TraceRecord`s of a file; after each read ``sha256`` and counts are final.
 
-    Iterating again reads the file again (``reads`` counts the reads begun)."""
+    Iterating again reads the file again (``reads`` counts the reads begun). ``span``
+    (start, end) reads only those bytes of a plain JSONL file — whole lines, as
+    `shards.split_file` cuts them — hashed on their own, numbered from ``first_line + 1``
+    (``lines`` counts the span's own)."""
 
-    def __init__(self, path: str | os.PathLike[str], progress: ProgressFn | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        progress: ProgressFn | None = None,
+        *,
+        span: tuple[int, int] | None = None,
+        first_line: int = 0,
+    ) -> None:
         self.path = Path(path)
         check_input_file(self.path, TraceFormatError)
-        self.size = self.path.stat().st_size
+        self.size = self.path.stat().st_size if span is None else span[1] - span[0]
+        if span is not None and not splittable(self.path):
+            raise ValueError(f"{path}: only a plain JSONL file is read by byte spans")
+        self.span = span
+        self.first_line = first_line  # lines before the span: records and errors say where
         self.progress = progress
         self.traces = 0
         self.lines = 0  # lines of the last complete read, blank ones included
@@ -192,16 +226,17 @@ class TraceStream:
         self.traces, self._digest = 0, None
         self.reads += 1
         with open(self.path, "rb") as handle:
-            reader = HashingReader(handle)
+            reader = HashingReader(handle if self.span is None else _Span(handle, *self.span))
             lineno = 0
             for lineno, raw in iter_raw_lines(self.path, reader):
                 if is_blank(raw):
                     continue
+                at = self.first_line + lineno
                 view = decode(raw)
                 if view is None:  # only the model decides: coerces, or raises the error
-                    yield TraceRecord(self.traces, lineno, parse_record(raw, source, lineno))
+                    yield TraceRecord(self.traces, at, parse_record(raw, source, at))
                 else:
-                    yield TraceRecord(self.traces, lineno, view=view, raw=raw, source=source)
+                    yield TraceRecord(self.traces, at, view=view, raw=raw, source=source)
                 self.traces += 1
                 if self.progress is not None and self.traces % 256 == 0:
                     self.progress(reader.bytes_read, self.traces, self.reads)
@@ -209,7 +244,8 @@ class TraceStream:
                 while reader.read(1 << 20):  # a .gz trailer left unread belongs in the hash
                     pass
             except OSError as exc:
-                raise read_failure(source, lineno, exc, TraceFormatError) from None
+                at = self.first_line + lineno
+                raise read_failure(source, at, exc, TraceFormatError) from None
             self._digest = reader.sha256.hexdigest()
             self.lines = lineno
             if self.progress is not None:

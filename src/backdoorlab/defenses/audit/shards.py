@@ -12,6 +12,10 @@ The coordinator takes the shards' reads back in shard order, a few per worker in
 (`AHEAD`), and adds their findings to a `FindingLog` as `audit` does: its memory is a few
 shards' findings and the statistics, not the dataset's findings.
 
+One large file is split the same way: byte spans of whole lines, each a shard, the
+file hashed and its lines counted in one pass first so each span knows its first line
+and its expected hash.
+
 The scheduling is a library's: `concurrent.futures.ProcessPoolExecutor` on this
 machine, Ray (`--engine ray`) across one — a private loopback cluster when no address
 is given, as `backdoorlab run --engine ray` starts.
@@ -34,7 +38,7 @@ from typing import Any
 from backdoorlab.defenses.audit.engine import SinksArg, _sinks
 from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
-from backdoorlab.defenses.audit.reader import TraceStream
+from backdoorlab.defenses.audit.reader import TraceStream, splittable
 from backdoorlab.defenses.audit.registry import (
     DETECTORS,
     AuditOptions,
@@ -48,6 +52,7 @@ from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
 
 SHARD_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
+CHANGED = "the file changed while it was audited; audit a copy nobody writes to"
 AHEAD = 2
 """Shard reads per worker submitted ahead of the one the coordinator takes next."""
 ENGINES = ("local", "ray")
@@ -85,7 +90,65 @@ class _ShardRead:
     sha256: str
 
 
-def _read_shard(path: str, detectors: list[Detector], first_read: bool) -> _ShardRead:
+@dataclass(frozen=True)
+class Part:
+    """One shard: a whole file, or the whole lines in bytes ``[start, end)`` of one
+    (``first_line``: the lines before them, so records carry the file's line numbers)."""
+
+    path: str
+    span: tuple[int, int] | None = None
+    first_line: int = 0
+
+
+MIN_SPAN_BYTES = 4 << 20
+"""A single file is cut into spans of at least this much (each worker warms its own
+caches, so tiny spans would cost more than they share)."""
+SPANS_PER_WORKER = 4
+"""Spans per worker: enough that a slow span does not leave the other workers idle."""
+
+
+def split_file(path: Path, pieces: int) -> list[tuple[int, int]]:
+    """Up to ``pieces`` byte spans of ``path`` that tile it, each cut just after a
+    ``\n`` (whole lines; a line longer than a span joins two of them)."""
+    size = path.stat().st_size
+    cuts = [0]
+    with open(path, "rb") as handle:
+        for k in range(1, pieces):
+            handle.seek(max(k * size // pieces - 1, cuts[-1]))
+            handle.readline()  # to the end of the line the cut falls in
+            cut = handle.tell()
+            if cut >= size:
+                break
+            if cut > cuts[-1]:
+                cuts.append(cut)
+    cuts.append(size)
+    return list(zip(cuts, cuts[1:], strict=False))
+
+
+def _cut(path: Path, pieces: int) -> tuple[list[Part], list[str], str]:
+    """``path`` as up to ``pieces`` spans, with each span's SHA-256 and the whole file's,
+    and the lines before each span — one sequential pass, before the workers start (the
+    spans' hashes they report must match: the file did not change under them)."""
+    parts, digests, whole, lines = [], [], hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        for start, end in split_file(path, pieces):
+            own, left, newlines = hashlib.sha256(), end - start, 0
+            handle.seek(start)
+            while left:
+                block = handle.read(min(1 << 20, left))
+                if not block:
+                    raise TraceFormatError(f"{path}: the file changed while it was audited")
+                whole.update(block)
+                own.update(block)
+                newlines += block.count(b"\n")
+                left -= len(block)
+            parts.append(Part(str(path), (start, end), lines))
+            digests.append(own.hexdigest())
+            lines += newlines
+    return parts, digests, whole.hexdigest()
+
+
+def _read_shard(part: Part, detectors: list[Detector], first_read: bool) -> _ShardRead:
     """One read of one shard by copies of the detectors (in a worker process).
 
     The copy is this shard's own: Ray hands every task the same object-store buffers
@@ -93,7 +156,7 @@ def _read_shard(path: str, detectors: list[Detector], first_read: bool) -> _Shar
     detectors = copy.deepcopy(detectors)
     for detector in detectors:
         detector.shard = True
-    stream = TraceStream(path)
+    stream = TraceStream(part.path, span=part.span, first_line=part.first_line)
     findings: list[list[Finding]] = []
     for record in stream:
         if first_read:
@@ -109,7 +172,7 @@ def _read_shard(path: str, detectors: list[Detector], first_read: bool) -> _Shar
     return _ShardRead(findings, parts, stream.traces, stream.lines, stream.sha256)
 
 
-MapFn = Callable[[list[str], list[Detector], bool], Iterator[_ShardRead]]
+MapFn = Callable[[list[Part], list[Detector], bool], Iterator[_ShardRead]]
 
 
 def _local_map(workers: int) -> tuple[MapFn, Callable[[], None]]:
@@ -122,7 +185,7 @@ def _local_map(workers: int) -> tuple[MapFn, Callable[[], None]]:
 
     pool = ProcessPoolExecutor(max_workers=workers)
 
-    def run(paths: list[str], dets: list[Detector], first: bool) -> Iterator[_ShardRead]:
+    def run(paths: list[Part], dets: list[Detector], first: bool) -> Iterator[_ShardRead]:
         # in shard order, at most `AHEAD` reads per worker waiting to be taken: the
         # coordinator holds a few shards' findings at a time, however many shards
         pending: deque[Future[_ShardRead]] = deque()
@@ -149,7 +212,7 @@ def _ray_map(address: str | None) -> tuple[MapFn, Callable[[], None]]:
     task = ray.remote(_read_shard).options(max_retries=1, retry_exceptions=False)
     slots = max(int(ray.cluster_resources().get("CPU", 1)), 1)
 
-    def run(paths: list[str], dets: list[Detector], first: bool) -> Iterator[_ShardRead]:
+    def run(paths: list[Part], dets: list[Detector], first: bool) -> Iterator[_ShardRead]:
         shared = ray.put(dets)  # the detectors' state once, not once per shard
         pending: deque[Any] = deque()
         try:
@@ -185,6 +248,11 @@ def audit_shards(
     shard and read, on the cluster at ``address`` (none: a local loopback one). The
     report's ``sha256`` hashes the shards' own hashes, and ``shards`` maps global trace
     indices and lines back to files. A malformed line fails naming its shard and line.
+
+    ``spec`` one plain JSONL file: it is cut into spans of whole lines (`split_file`,
+    ``SPANS_PER_WORKER`` a worker, none under ``MIN_SPAN_BYTES``), read as shards, and
+    the report is `audit`'s own for that file — its path, its SHA-256, its line
+    numbers, no shard map — so ``--filter`` works on it as after one process.
     """
     if engine not in ENGINES:
         raise BackdoorlabError(f"--engine must be one of {', '.join(ENGINES)}, not '{engine}'")
@@ -204,15 +272,24 @@ def audit_shards(
                 f"detector '{name}' cannot audit shards (its statistics do not merge); "
                 f"audit one file"
             )
+    one_file = not listed and len(paths) == 1 and paths[0] == Path(spec)
+    names = [str(p) for p in paths]
+    shards, expected, whole = [Part(n) for n in names], None, None
+    if one_file and splittable(paths[0]):
+        size = paths[0].stat().st_size
+        pieces = min(max(workers, 1) * SPANS_PER_WORKER, size // MIN_SPAN_BYTES)
+        if engine == "ray":
+            pieces = min(size // MIN_SPAN_BYTES, 256)
+        if pieces > 1:
+            shards, expected, whole = _cut(paths[0], pieces)
     chosen = make_detectors(wanted, opts)
     run, close = _ray_map(address) if engine == "ray" else _local_map(workers)
-    names = [str(p) for p in paths]
     findings = FindingLog()  # bounded memory, the order `audit` reports in
     try:
         shifts, index, line = [], 0, 0
         digests, parts = [], []
-        for shard in run(names, chosen, True):
-            shift = Shift(index, line)
+        for shard in run(shards, chosen, True):
+            shift = Shift(index, 0 if whole else line)  # a span's lines are the file's
             for trace in shard.findings:  # global indices and lines, in `audit`'s order
                 findings.add_trace(
                     replace(f, trace_index=f.trace_index + shift.index, line=f.line + shift.line)
@@ -222,17 +299,16 @@ def audit_shards(
             digests.append(shard.sha256)
             parts.append(shard.parts)
             index, line = index + shard.traces, line + shard.lines
+        if expected is not None and digests != expected:
+            raise TraceFormatError(f"{names[0]}: {CHANGED}")
         for i, detector in enumerate(chosen):
             detector.merge([shard_parts[i] for shard_parts in parts], shifts)
         del parts
         while again := [d for d in chosen if d.next_read()]:
-            rereads = list(run(names, again, False))  # statistics only, no findings
-            for name, before, shard in zip(names, digests, rereads, strict=True):
+            rereads = list(run(shards, again, False))  # statistics only, no findings
+            for part, before, shard in zip(shards, digests, rereads, strict=True):
                 if shard.sha256 != before:
-                    raise TraceFormatError(
-                        f"{name}: the file changed while it was audited; audit a copy "
-                        f"nobody writes to"
-                    )
+                    raise TraceFormatError(f"{part.path}: {CHANGED}")
             for i, detector in enumerate(again):
                 detector.merge([shard.parts[i] for shard in rereads], shifts)
         for detector in chosen:
@@ -242,6 +318,17 @@ def audit_shards(
         raise
     finally:
         close()
+    if one_file:  # as `audit` reports it: the file's own hash, no shard map
+        return AuditReport(
+            path=str(spec),
+            sha256=whole or digests[0],
+            traces=index,
+            detectors=[d.name for d in chosen],
+            sinks=sinks_label,
+            findings=findings,
+            summaries={d.name: d.summary() for d in chosen if d.summary()},
+            seconds=time.perf_counter() - started,
+        )
     listing = "".join(f"{d}  {n}\n" for d, n in zip(digests, names, strict=True))
     return AuditReport(
         path=",".join(names) if listed else str(spec),
