@@ -1,16 +1,19 @@
-"""Audit on shards: traces/s with 1 and N processes on the same shards, same findings.
+"""Audit in parallel: traces/s with 1 and N processes on the same traces, same findings.
 
 Builds a retail pool as `audit_scale` does (oracle traces, 5% T1-user poisoning, chunks
 of 1,000 from their own task seeds), repeats it to ``--size`` traces and cuts that into
-``--shards`` files. Each detector set is audited three ways in this process: `audit` on
-the concatenated file (the reference), and `audit_shards` with 1 and with each of
-``--workers`` processes. Traces/s are whole-call figures (the pool start-up included);
-the speed-up is over ``audit_shards(workers=1)``, and the CPU seconds of all processes
-(this one and its reaped workers) show what sharding costs in work: with N idle cores
-the speed-up is about N times the CPU ratio. Every sharded report must equal the
-reference's findings and summaries or the script fails. The load average and the CPU
-count are printed with the figures: on a shared machine they bound what N processes get.
-The dataflow caches (observation readings, needles, views) are emptied before each run,
+``--shards`` files. Each detector set is audited in this process by `audit` on the
+concatenated file (the reference, timed twice: the first run warms imports), by
+`audit_shards` on that one file with each of ``--workers`` processes (spans of its
+lines: the report must equal the reference's whole, path and hash included), and by
+`audit_shards` on the shard files with 1 and with each of ``--workers`` processes.
+Traces/s are whole-call figures (the pool start-up included); the shards' speed-up is
+over ``audit_shards(workers=1)``, the one file's over `audit`, and the CPU seconds of all
+processes (this one and its reaped workers) show what splitting costs in work: with N
+idle cores the speed-up is about N times the CPU ratio. Every parallel report must equal
+the reference's findings and summaries or the script fails. The load average and the
+CPU count are printed with the figures: on a shared machine they bound what N processes
+get. The dataflow caches (observation readings, needles, views) are emptied before each run,
 so the in-process runs do not inherit what an earlier run read; with ``--pool`` below
 ``--size`` the shards repeat the pool, which the caches then see within a run.
 
@@ -41,6 +44,11 @@ PER_RUN = ("path", "sha256", "seconds", "shards")
 def comparable(report: object) -> str:
     data = report.to_dict()  # type: ignore[attr-defined]
     return json.dumps({k: v for k, v in data.items() if k not in PER_RUN}, sort_keys=True)
+
+
+def same_report(a: object, b: object) -> bool:
+    """Everything but the time taken: path, hash, findings, summaries."""
+    return a.to_dict() | {"seconds": 0} == b.to_dict() | {"seconds": 0}  # type: ignore[attr-defined]
 
 
 def cut(path: Path, into: Path, shards: int) -> None:
@@ -98,7 +106,16 @@ def main() -> None:
                 "shards_1_process_traces_per_s": round(one.traces / t_one),
                 "shards_1_process_cpu_s": round(c_one, 2),
             }
+            reference, t_ref, c_ref = timed(audit, whole, names)  # again, cold, timed with CPU
+            row["single_file_traces_per_s"] = round(reference.traces / t_ref)
+            row["single_file_cpu_s"] = round(c_ref, 2)
             for n in counts:
+                # the one file cut into spans of lines: the one-process report itself
+                spans, t_spans, c_spans = timed(audit_shards, whole, names, workers=n)
+                assert same_report(spans, reference), f"one file, {n} processes: differ"
+                row[f"one_file_{n}_processes_traces_per_s"] = round(spans.traces / t_spans)
+                row[f"one_file_speedup_{n}_over_audit"] = round(t_ref / t_spans, 2)
+                row[f"one_file_{n}_processes_cpu_s"] = round(c_spans, 2)
                 many, t_many, c_many = timed(audit_shards, work / "shards", names, workers=n)
                 assert comparable(many) == comparable(reference), f"{n} processes: differ"
                 row[f"shards_{n}_processes_traces_per_s"] = round(many.traces / t_many)
