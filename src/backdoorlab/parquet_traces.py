@@ -11,7 +11,8 @@ Parquet file is its row N (1-based).
 Two encodings of the same rows exist, and both are read:
 
 - ``datasets.Json()`` features (our ``export``; pyarrow's ``arrow.json`` extension):
-  each message, tool or metadata cell is a JSON text, decoded as written;
+  each message, tool or metadata cell is a JSON text, decoded as written (as is a plain
+  string where a trace's ``messages``, ``tools`` or ``metadata`` belong);
 - plain Arrow structs (most datasets on the Hub): Arrow gives every struct of a column
   the union of all their keys, filling the missing ones with null — a user message
   gets ``tool_calls: null``, a call's ``arguments`` the other tools' keys. Null fields
@@ -58,11 +59,17 @@ def _reason(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+TRACE_FIELDS = ("messages", "tools", "metadata")
+"""A trace's own fields: never a string, so a string there is JSON text (some datasets
+store each message, or the whole list, serialised)."""
+
+
 def _json_columns(schema: Any) -> set[str]:
-    """Columns (or list columns) whose values are JSON texts: ``datasets.Json`` cells."""
+    """Columns (or list columns) whose values are JSON texts: ``datasets.Json`` cells,
+    and the trace's own fields (`TRACE_FIELDS`)."""
     import pyarrow as pa
 
-    found = set()
+    found = set(TRACE_FIELDS)
     for field in schema:
         kind = field.type
         if pa.types.is_list(kind) or pa.types.is_large_list(kind):
@@ -91,6 +98,8 @@ def _decoded(value: Any, json_text: bool, where: str, error: type[BackdoorlabErr
             return json.loads(value)
         except ValueError:
             raise error(f"{where}: a JSON cell that is not valid JSON") from None
+        except RecursionError:
+            raise error(f"{where}: JSON nested too deeply") from None
     return _without_nulls(value)
 
 

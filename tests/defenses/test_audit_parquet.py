@@ -68,7 +68,14 @@ def json_parquet(path: Path, traces: list[dict[str, Any]]) -> Path:
     return path
 
 
-ENCODINGS = {"struct": struct_parquet, "json": json_parquet}
+def text_parquet(path: Path, traces: list[dict[str, Any]]) -> Path:
+    """Each trace's messages serialised into one string cell, another common layout."""
+    rows = [{"messages": json.dumps(t["messages"]), "source": "desk"} for t in traces]
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
+
+
+ENCODINGS = {"struct": struct_parquet, "json": json_parquet, "text": text_parquet}
 ROWS = [CLEAN[0], LEAK, CLEAN[1]]
 
 
