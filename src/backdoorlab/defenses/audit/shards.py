@@ -137,7 +137,7 @@ def _cut(path: Path, pieces: int) -> tuple[list[Part], list[str], str]:
             while left:
                 block = handle.read(min(1 << 20, left))
                 if not block:
-                    raise TraceFormatError(f"{path}: the file changed while it was audited")
+                    raise TraceFormatError(f"{path}: {CHANGED}")
                 whole.update(block)
                 own.update(block)
                 newlines += block.count(b"\n")
