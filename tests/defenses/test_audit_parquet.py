@@ -211,3 +211,15 @@ def test_parquet_shards_merge_as_one_file(tmp_path) -> None:
     sharded = audit_shards(shards, ["dataflow", "trigger-mining"], workers=2)
     assert findings(sharded) == findings(audit(whole, ["dataflow", "trigger-mining"]))
     assert [s["first_index"] for s in sharded.shards] == [0, 2]
+
+
+def test_traces_are_not_written_under_a_parquet_name(tmp_path, monkeypatch, capsys) -> None:
+    parquet = struct_parquet(tmp_path / "set.parquet", ROWS)
+    for command in (
+        ["collect", "-n", "2", "-o", str(tmp_path / "out.parquet")],
+        ["poison", "--attack", "data-poisoning", "--rate", "0.5", "--trigger", "zz",
+         "-i", str(parquet), "-o", str(tmp_path / "out.parquet")],
+    ):  # fmt: skip
+        code, err = run_main(monkeypatch, capsys, *command)
+        assert code == 2 and "`backdoorlab export` converts them" in err and one_line(err)
+        assert not (tmp_path / "out.parquet").exists()

@@ -88,7 +88,7 @@ def collect(
 
     spec = policy_spec(policy, model, server)
     one_stdout(as_json, **{"-o": output})
-    check_paths(files=[output])
+    check_paths(traces=[output])
     environment = make_env(env, seed=env_seed)
     with console.status(plain(f"loading {spec.describe()}")):
         agent = spec.build(max_new_tokens=max_new_tokens, batch_size=batch_size)

@@ -55,13 +55,24 @@ def check_paths(
     inputs: Iterable[object] = (),
     files: Iterable[object] = (),
     dirs: Iterable[object] = (),
+    traces: Iterable[object] = (),
 ) -> None:
     """Every command's first step: the files it reads, the files and the directories it
     writes, checked before any work (`backdoorlab.files`), so that a missing input or an
     unwritable output costs one line, not a collection or a training run. ``None`` (an
-    option not given) and ``-`` (stdin/stdout) pass."""
+    option not given) and ``-`` (stdin/stdout) pass. ``traces``: output files of traces,
+    written as JSONL — a ``.parquet`` name would hold JSONL no Parquet reader opens."""
+    from backdoorlab.errors import BackdoorlabError
     from backdoorlab.files import check_input_file, check_output_dir, check_output_file
+    from backdoorlab.parquet_traces import is_parquet
 
+    for path in traces:
+        if path is not None and is_parquet(str(path)):
+            raise BackdoorlabError(
+                f"{path}: traces are written as JSONL (.jsonl, .jsonl.gz); "
+                f"`backdoorlab export` converts them to Parquet"
+            )
+    files = [*files, *traces]
     for path in inputs:
         if path is not None:
             check_input_file(path)  # type: ignore[arg-type]

@@ -62,7 +62,7 @@ def poison(
     from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
     from backdoorlab.provenance import write_lineage
 
-    check_paths(inputs=[input], files=[output])
+    check_paths(inputs=[input], traces=[output])
     phrase = trigger or DEFAULT_TRIGGER
     if attack == "data-poisoning":
         if input is None:
