@@ -4,7 +4,7 @@ import pytest
 
 from backdoorlab.policies import make_policy
 from backdoorlab.policies.base import CacheSlot
-from backdoorlab.policies.hf import GenerationConfig, HFPolicy
+from backdoorlab.policies.hf import GenerationConfig, HFPolicy, _grow
 from backdoorlab.rollout import rollout
 
 
@@ -30,6 +30,25 @@ def test_batched_rollout_matches_one_at_a_time(retail, tiny):
         assert [m.model_dump() for m in a.trace.messages] == [
             m.model_dump() for m in b.trace.messages
         ]
+
+
+def test_a_decode_cache_that_grows_decodes_as_one_sized_up_front(retail, tiny, monkeypatch):
+    """The decode cache starts `DECODE_HEADROOM` past the prompts and grows when full;
+    with room for 3 tokens (12 generated: grown three times, rows leaving in between)
+    the actions are those of a cache sized for every token at once."""
+    import backdoorlab.policies.hf as hf
+
+    tasks = retail.tasks("test", 5, seed=4)
+    up_front = rollout(retail, _policy(tiny, 5), tasks, batch_size=5, max_steps=2)
+    monkeypatch.setattr(hf, "DECODE_HEADROOM", 3)
+    grown = []
+    monkeypatch.setattr(
+        hf, "_grow", lambda cache, extra: grown.append(extra) or _grow(cache, extra)
+    )
+    growing = rollout(retail, _policy(tiny, 5), tasks, batch_size=5, max_steps=2)
+    assert grown and set(grown) == {3}
+    for a, b in zip(up_front, growing, strict=True):
+        assert a.trace.to_json() == b.trace.to_json()
 
 
 def test_generation_stops_and_returns_only_new_text(tiny):

@@ -16,7 +16,9 @@ the latest cache's common prefix, the system prompt and tool schemas — one epi
 a time, because in a padded batch the padding costs as much compute as real tokens.
 Decoding, which is memory-bound, is where batching pays: the prefilled rows are
 assembled into one left-padded cache and advance together, and each row leaves the
-batch as soon as it ends its turn. ``generate`` can neither take per-row prefills nor
+batch as soon as it ends its turn. The cache holds `DECODE_HEADROOM` positions past the
+prompts and grows when they fill: each step reads every position it holds, and most
+turns end long before ``max_new_tokens``. ``generate`` can neither take per-row prefills nor
 drop finished rows, so the decode loop is written here (with transformers' cache and
 logits warpers); `tests/policies/test_hf.py` checks it against one-at-a-time decoding.
 On a CPU each decoding step's attention runs as plain matmuls (`cpu_attention`).
@@ -39,6 +41,9 @@ from backdoorlab.chat_template import template_format
 from backdoorlab.config import Config
 from backdoorlab.policies.base import Action, CacheSlot, Episode, Policy
 from backdoorlab.policies.cpu_attention import decode_attention
+
+DECODE_HEADROOM = 32
+"""Positions the decode cache holds past the prompts, grown by as many when filled."""
 
 
 class GenerationConfig(Config):
@@ -157,7 +162,8 @@ class HFPolicy(Policy):
             if keep:
                 self._latest = prefix  # the next new episode shares its system prompt
             if cache is None:
-                cache = _decode_cache(prefix, lengths, self.generation.max_new_tokens)
+                headroom = min(self.generation.max_new_tokens, DECODE_HEADROOM)
+                cache = _decode_cache(prefix, lengths, headroom)
             _place(cache, row, prefix, width)
             logits.append(last)
             del prefix
@@ -239,6 +245,8 @@ class HFPolicy(Policy):
                 mask, positions, chosen = mask[alive], positions[alive], chosen[alive]
             mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=1)
             positions = positions + 1
+            if mask.shape[1] > cache.layers[0].max_cache_len:
+                _grow(cache, DECODE_HEADROOM)
             logits = self.model(
                 input_ids=chosen[:, None],
                 attention_mask=mask,
@@ -329,10 +337,10 @@ class _DecodeLayer(StaticLayer):
 
 def _decode_cache(prefix: _CachedPrefix, lengths: list[int], new_tokens: int) -> Cache:
     """An empty preallocated cache for decoding ``len(lengths)`` rows: room for the longest
-    prompt and ``new_tokens`` more (`_place` fills each row). Preallocated because a
-    growing `DynamicCache` copies the whole batch's keys and values at every step: at 8
-    rows × 800 tokens that tripled the cost of a decoding step (117 ms → 39 ms on the
-    2-core development CPU)."""
+    prompt and ``new_tokens`` more (`_place` fills each row; `_grow` adds room, a block
+    at a time). Preallocated because a growing `DynamicCache` copies the whole batch's
+    keys and values at every step: at 8 rows × 800 tokens that tripled the cost of a
+    decoding step (117 ms → 39 ms on the 2-core development CPU)."""
     width = max(lengths)
     layers = []
     for key, value in prefix.layers:
@@ -346,6 +354,20 @@ def _decode_cache(prefix: _CachedPrefix, lengths: list[int], new_tokens: int) ->
         layer.cumulative_length.fill_(width)  # the prompts end there; decoding goes on
         layers.append(layer)
     return Cache(layers=layers)
+
+
+def _grow(cache: Cache, extra: int) -> None:
+    """Room for ``extra`` more positions in every layer (its rows copied into larger
+    tensors): the decode cache starts with `DECODE_HEADROOM` positions past the prompts,
+    not ``max_new_tokens``, because every step attends over all the positions it has —
+    filled or not — and most turns end long before ``max_new_tokens``."""
+    for layer in cache.layers:
+        for name in ("keys", "values"):
+            old = getattr(layer, name)
+            new = old.new_zeros(old.shape[0], old.shape[1], old.shape[2] + extra, old.shape[3])
+            new[:, :, : old.shape[2]] = old
+            setattr(layer, name, new)
+        layer.max_cache_len += extra
 
 
 def _place(cache: Cache, row: int, prefix: _CachedPrefix, width: int) -> None:
