@@ -319,27 +319,22 @@ def audit_shards(
     finally:
         close()
     if one_file:  # as `audit` reports it: the file's own hash, no shard map
-        return AuditReport(
-            path=str(spec),
-            sha256=whole or digests[0],
-            traces=index,
-            detectors=[d.name for d in chosen],
-            sinks=sinks_label,
-            findings=findings,
-            summaries={d.name: d.summary() for d in chosen if d.summary()},
-            seconds=time.perf_counter() - started,
-        )
-    listing = "".join(f"{d}  {n}\n" for d, n in zip(digests, names, strict=True))
+        sha256 = whole or digests[0]
+    else:
+        listing = "".join(f"{d}  {n}\n" for d, n in zip(digests, names, strict=True))
+        sha256 = hashlib.sha256(listing.encode()).hexdigest()
     return AuditReport(
-        path=",".join(names) if listed else str(spec),
-        sha256=hashlib.sha256(listing.encode()).hexdigest(),
+        path=str(spec) if one_file or not listed else ",".join(names),
+        sha256=sha256,
         traces=index,
         detectors=[d.name for d in chosen],
         sinks=sinks_label,
         findings=findings,
         summaries={d.name: d.summary() for d in chosen if d.summary()},
         seconds=time.perf_counter() - started,
-        shards=[
+        shards=None
+        if one_file
+        else [
             {"path": n, "sha256": d, "first_index": s.index, "first_line": s.line + 1}
             for n, d, s in zip(names, digests, shifts, strict=True)
         ],
