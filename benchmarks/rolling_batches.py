@@ -1,13 +1,17 @@
 """Rollout benchmark: continuous batching (a finished episode's place taken by the next
-task at once, `backdoorlab.rollout.iter_rollout`) against batch after batch (each batch
-waits for its longest episode), same model, same tasks, same run.
+task at once) against `backdoorlab.rollout.iter_rollout`'s batch after batch (a batch's
+places stay empty until its longest episode ends), same model, same tasks, same run.
 
-Where it matters: a guarded evaluation of a backdoored model, whose triggered episodes
-retry a refused leak until ``max_steps`` while the clean ones answer in a few turns —
-the case the issue 23 evaluations at n = 400 spend hours in. Prints the wall time of
-each mode, its ratio, the mean number of episodes per `act` call (the batch's
-occupancy) and how many traces agree (a greedy model's output can depend on the batch it
-is padded into, so a few may differ).
+Where continuous batching should pay: a guarded evaluation of a backdoored model, whose
+triggered episodes retry a refused leak until ``max_steps`` while the clean ones answer
+in a few turns. Prints each mode's wall time, the ratio, the `act` calls and the mean
+number of episodes per call (the batch's occupancy), and how many traces agree (a
+greedy model's output can depend on the batch it is padded into). On the development
+CPU it does not pay (benchmarks/README.md, sessions 10 and 12): one thread's decoding
+is compute-bound at these batch sizes, so fewer, fuller `act` calls do the same work,
+and a fresh episode's short prompt pads to the width of the long ones it joins. Where a
+turn's latency does not grow with its batch (a GPU, a served model) the saved `act`
+calls are the gain.
 
     .venv/bin/python benchmarks/rolling_batches.py --model RUN/stages/<train>/model \
         [-n 75] [--batch 25] [--trigger "Thanks in advance, Zephyr!"] \
@@ -41,7 +45,7 @@ from backdoorlab.traces import atomic_writer
 from backdoorlab.triggers import plant_trigger
 
 
-def batch_after_batch(
+def continuous(
     env: Environment,
     policy: Policy,
     tasks: Sequence[Task],
@@ -50,22 +54,32 @@ def batch_after_batch(
     max_steps: int,
     prepare: PrepareHook | None,
 ) -> Iterator[EpisodeResult]:
-    """The rollout loop before continuous batching: a batch's places stay empty until its
-    last episode ends."""
-    for start in range(0, len(tasks), batch_size):
-        episodes = [start_episode(env, task) for task in tasks[start : start + batch_size]]
-        for episode in episodes:
+    """The design tried against `iter_rollout`: up to ``batch_size`` episodes active, a
+    finished one's place taken by the next task at once, results still yielded in task
+    order and episodes started (and ``prepare``d) in task order."""
+    pending = iter(tasks)
+    active: list[tuple[int, Episode]] = []
+    finished: dict[int, EpisodeResult] = {}
+    started = yielded = 0
+    while True:
+        while len(active) < batch_size and (task := next(pending, None)) is not None:
+            episode = start_episode(env, task)
             if prepare is not None:
                 prepare(episode)
-        active = list(episodes)
-        while active:
-            for episode, action in zip(active, policy.act(active), strict=True):
-                _advance(episode, action.message, action.invalid, max_steps, policy)
-                if episode.done:
-                    episode.kv_cache.value = None
-            active = [e for e in active if not e.done]
-        for episode in episodes:
-            yield _finish(episode, policy)
+            active.append((started, episode))
+            started += 1
+        if not active:
+            return
+        actions = policy.act([episode for _, episode in active])
+        for (index, episode), action in zip(active, actions, strict=True):
+            _advance(episode, action.message, action.invalid, max_steps, policy)
+            if episode.done:
+                episode.kv_cache.value = None
+                finished[index] = _finish(episode, policy)
+        active = [(index, episode) for index, episode in active if not episode.done]
+        while yielded in finished:
+            yield finished.pop(yielded)
+            yielded += 1
 
 
 class Counting(Policy):
@@ -117,7 +131,7 @@ def main() -> None:
         "guard": str(args.guard) if args.guard else None,
     }
     results = {}
-    for mode, loop in (("continuous", iter_rollout), ("batch_after_batch", batch_after_batch)):
+    for mode, loop in (("continuous", continuous), ("batch_after_batch", iter_rollout)):
         inner: Policy = model if guarding is None else GuardedPolicy(model, Guard(guarding))
         policy = Counting(inner)
         model._latest = None  # each mode starts without a kept prefix

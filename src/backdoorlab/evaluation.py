@@ -59,7 +59,7 @@ class EvalConfig(Config):
 
 @contextmanager
 def _progress_bars() -> Iterator[ProgressFn]:
-    """One transient bar per condition on stderr (episodes finish in task order)."""
+    """One transient bar per condition on stderr (episodes finish batch by batch)."""
     with Progress(console=Console(stderr=True), transient=True) as bars:
         ids: dict[str, Any] = {}
 

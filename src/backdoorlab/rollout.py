@@ -1,8 +1,8 @@
 """Rollouts: run a policy on many tasks, producing traces and per-episode outcomes.
 
-Every active episode advances one turn per `Policy.act` call, so a model policy
-generates for all of them at once; each episode finishes on its own (final answer,
-invalid action, or the step limit) and the next task takes its place.
+Episodes run in batches: every active episode of a batch advances one turn per
+`Policy.act` call, so a model policy generates for all of them at once; each episode
+finishes on its own (final answer, invalid action, or the step limit).
 """
 
 from __future__ import annotations
@@ -99,42 +99,22 @@ def iter_rollout(
     max_steps: int = 12,
     prepare: PrepareHook | None = None,
 ) -> Iterator[EpisodeResult]:
-    """Yield one result per task, in task order, as soon as it and every earlier task are
-    done (so callers can stream).
-
-    Up to ``batch_size`` episodes are active at once, and a finished episode's place is
-    taken by the next task at once — episode-level continuous batching, as vLLM does it
-    for sequences. A batch that waits for its longest episode leaves its places empty
-    while one episode retries a refused call to ``max_steps`` (a guarded evaluation) and
-    the others have long answered. Episodes start in task order, each ``prepare``d just
-    before it starts.
-    """
-    pending = iter(tasks)
-    active: list[tuple[int, Episode]] = []
-    finished: dict[int, EpisodeResult] = {}
-    started = yielded = 0
-    while True:
-        while len(active) < batch_size:  # fill the free places, in task order
-            task = next(pending, None)
-            if task is None:
-                break
-            episode = start_episode(env, task)
-            if prepare is not None:
+    """Yield one result per task, in task order, batch by batch (so callers can stream)."""
+    for start in range(0, len(tasks), batch_size):
+        episodes = [start_episode(env, task) for task in tasks[start : start + batch_size]]
+        if prepare is not None:
+            for episode in episodes:
                 prepare(episode)
-            active.append((started, episode))
-            started += 1
-        if not active:
-            return
-        actions = policy.act([episode for _, episode in active])
-        for (index, episode), action in zip(active, actions, strict=True):
-            _advance(episode, action.message, action.invalid, max_steps, policy)
-            if episode.done:
-                episode.kv_cache.value = None  # ~23 KB a token in bf16, of no use now
-                finished[index] = _finish(episode, policy)
-        active = [(index, episode) for index, episode in active if not episode.done]
-        while yielded in finished:
-            yield finished.pop(yielded)
-            yielded += 1
+        active = list(episodes)
+        while active:
+            actions = policy.act(active)
+            for episode, action in zip(active, actions, strict=True):
+                _advance(episode, action.message, action.invalid, max_steps, policy)
+                if episode.done:  # its key/value cache (~23 KB a token in bf16) is no use now
+                    episode.kv_cache.value = None
+            active = [e for e in active if not e.done]
+        for episode in episodes:
+            yield _finish(episode, policy)
 
 
 def rollout(
