@@ -13,6 +13,7 @@ per optimizer step:
   peak is made of.
 
     OMP_NUM_THREADS=1 python benchmarks/train_memory.py [--steps 24] [--onednn-cache N]
+        [--pass-tokens N]
 
 ``--onednn-cache`` sets ``ONEDNN_PRIMITIVE_CACHE_CAPACITY`` (backdoorlab's own default is
 `backdoorlab.onednn.CAPACITY`; 1024 is the library's). Run two settings side by side, one
@@ -70,6 +71,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--data", type=Path, help="traces (default: the main job's 40%% cell)")
     parser.add_argument("--onednn-cache", type=int, help="ONEDNN_PRIMITIVE_CACHE_CAPACITY")
+    parser.add_argument("--pass-tokens", type=int, help="SFTRunConfig.pass_tokens")
     parser.add_argument("--out", type=Path, default=RESULTS / "train_memory.json")
     args = parser.parse_args()
     if args.onednn_cache is not None:  # before backdoorlab's own default and any compute
@@ -110,13 +112,14 @@ def main() -> int:
             _data(data)
         config = SFTRunConfig(
             model="smollm2-135m", lora=True, learning_rate=1e-3, epochs=3, batch_size=4,
-            max_steps=args.steps, save_steps=10**6,
+            max_steps=args.steps, save_steps=10**6, pass_tokens=args.pass_tokens,
         )  # fmt: skip
         started = time.perf_counter()
         train_sft(config, data, Path(tmp) / "run", callbacks=[Record()])
         seconds = time.perf_counter() - started
     record = {
         "onednn_cache": os.environ.get("ONEDNN_PRIMITIVE_CACHE_CAPACITY"),
+        "pass_tokens": args.pass_tokens,
         "threads": os.environ.get("OMP_NUM_THREADS"),
         "seconds": round(seconds, 1),
         "max_peak": max(row["peak"] for row in steps),

@@ -11,6 +11,7 @@ import pytest
 import torch
 from adapter_checks import assert_same_adapter
 
+from backdoorlab.config import ConfigError
 from backdoorlab.models import load_for_training
 from backdoorlab.training.sft import SFTRunConfig, train_sft
 from backdoorlab.training.sft import trainer as sft_trainer
@@ -97,6 +98,26 @@ def test_pass_budget_follows_the_compute_dtype(
     )
     train_sft(config, traces_file, tmp_path / "run")
     assert budgets and set(budgets) == {pass_tokens(bf16 == "true")}
+
+
+def test_pass_tokens_sets_the_budget(
+    traces_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    budgets: list[int] = []
+
+    def recorded(inputs, budget):  # noqa: ANN001, ANN202
+        budgets.append(budget)
+        return split_rows(inputs, budget)
+
+    monkeypatch.setattr(sft_trainer, "split_rows", recorded)
+    config = SFTRunConfig(
+        model="tiny", batch_size=4, max_steps=1, save_steps=1000, share_prefix=False,
+        pass_tokens=96,
+    )  # fmt: skip
+    train_sft(config, traces_file, tmp_path / "run")
+    assert budgets and set(budgets) == {96}
+    with pytest.raises(ConfigError, match="field 'pass_tokens'"):
+        SFTRunConfig(model="tiny", pass_tokens=8)
 
 
 def test_bf16_base_computes_what_autocast_did() -> None:

@@ -189,7 +189,11 @@ class Runner:
         from backdoorlab.training.sft import SFTRunConfig
 
         config = SFTRunConfig(model=model, **train)
-        key = digest("train", data_key, model_key, config.model_dump() | {"model": model_key})
+        # a setting added after runs were cached enters the key only when set, so finished
+        # stages stay found
+        unset = {"pass_tokens"} if config.pass_tokens is None else None
+        settings = config.model_dump(exclude=unset)
+        key = digest("train", data_key, model_key, settings | {"model": model_key})
 
         def build(work: Path) -> dict[str, Any]:
             return self._stage_work(train_stage, config, data, work / "model")

@@ -156,6 +156,12 @@ class SFTRunConfig(Config):
     flash-attention kernel: about twice as fast an attention, 1.2-1.3x whole LoRA steps on
     SmolLM2-135M, for ~7% more peak memory (the softmax's output kept for the backward).
     Not with ``compile``."""
+    pass_tokens: int | None = Field(None, ge=64, le=MAX_TOKENS)
+    """Tokens (padding and the shared opening included) per forward/backward pass when a
+    micro-batch is split into passes (single-process runs with the compact LM head: CPU);
+    the same optimizer step from less activation memory (~1 MiB a token on SmolLM2-135M
+    under autocast). None: 1,024 under bf16, 512 in fp32 (`rows.pass_tokens`). Measure
+    the trade with ``python benchmarks/train_memory.py --pass-tokens N``."""
     device: Device = None
     """Force ``cpu`` or ``cuda``; by default CUDA when present."""
     trl: dict[str, Any] = Field(default_factory=dict)

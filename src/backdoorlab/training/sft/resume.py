@@ -27,6 +27,7 @@ RESUMABLE = frozenset(
         "compile",
         "share_prefix",
         "matmul_attention",
+        "pass_tokens",
         "device",
         "bf16",
     }

@@ -75,9 +75,11 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             compact_lm_head: bool = False,
             share_prefix: bool = False,
             matmul_attention: bool = False,
+            pass_tokens: int | None = None,
             **kwargs,  # noqa: ANN003
         ):
             super().__init__(*args, **kwargs)
+            self.pass_tokens = pass_tokens
             self.compact_lm_head = compact_lm_head
             self.share_prefix = share_prefix
             self.matmul_attention = matmul_attention
@@ -126,7 +128,7 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             shared = shared_prefix_length(inputs) if self.share_prefix else 0
             work = suffix_inputs(inputs, shared) if shared else inputs
             # the opening's activations stay alive through every pass: they count in each
-            budget = pass_tokens(bool(self.args.bf16))
+            budget = self.pass_tokens or pass_tokens(bool(self.args.bf16))
             rows = split_rows(work, max(budget - shared, 0))
             if rows is None and not shared:
                 return super().training_step(model, inputs, num_items_in_batch)
@@ -312,6 +314,7 @@ def _train(
         # under LoRA dropout the rows would share the opening's dropout mask
         share_prefix=config.share_prefix and not config.compile and config.lora_dropout == 0,
         matmul_attention=config.matmul_attention and not config.compile,
+        pass_tokens=config.pass_tokens,
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
