@@ -14,6 +14,7 @@ import pytest
 from safetensors.torch import load_file
 from test_experiment import TINY, write
 
+from backdoorlab import allocator
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.experiment import Runner, load_config
 from backdoorlab.experiment.isolation import run_isolated
@@ -26,6 +27,37 @@ def test_result_and_errors_come_back() -> None:
         run_isolated(divmod, 1, 0)
     with pytest.raises(BackdoorlabError, match="exit code 3 and no result"):
         run_isolated(os._exit, 3)
+
+
+def _environment() -> dict[str, str]:
+    return dict(os.environ)
+
+
+def _mapped_jemalloc() -> bool:
+    return "jemalloc" in Path("/proc/self/maps").read_text()
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="Linux only")
+def test_stage_processes_run_on_jemalloc_where_the_system_has_it() -> None:
+    # the fork server may already run (an earlier test): it was started the same way
+    assert run_isolated(_mapped_jemalloc) is (allocator._jemalloc() is not None)
+    assert "LD_PRELOAD" not in os.environ  # the run's own environment is left as it was
+    assert "LD_PRELOAD" not in run_isolated(_environment)  # and the stage's
+
+
+def test_the_allocator_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(allocator, "_jemalloc", lambda: "libjemalloc.so.2")
+    monkeypatch.delenv("LD_PRELOAD", raising=False)
+    monkeypatch.delenv(allocator.ALLOCATOR_ENV, raising=False)
+    assert allocator.preload_library() == "libjemalloc.so.2"
+    monkeypatch.setenv(allocator.ALLOCATOR_ENV, "System")
+    assert allocator.preload_library() is None
+    monkeypatch.delenv(allocator.ALLOCATOR_ENV)
+    monkeypatch.setenv("LD_PRELOAD", "libtcmalloc.so.4")  # the user's own choice stands
+    assert allocator.preload_library() is None
+    monkeypatch.setattr(allocator, "_jemalloc", lambda: None)
+    monkeypatch.delenv("LD_PRELOAD")
+    assert allocator.preload_library() is None
 
 
 class _TwoArguments(Exception):  # does not survive pickling: __init__ takes two

@@ -18,6 +18,9 @@ process forked after that hangs in its first parallel region. The function and i
 arguments travel pickled between our own processes, with the run's working directory and
 environment; the result comes back the same way.
 
+The fork server starts under jemalloc where the system has it (`backdoorlab.allocator`:
+the main job's fine-tune peaked ~1.1 GiB lower over 24 steps).
+
 A stage process killed by a signal (the OOM killer, a crash test's SIGKILL) takes the
 run with it by the same signal, as though the stage had run in the run's own process:
 what it finished is on disk (checkpoints, finished stages), and a rerun resumes it.
@@ -35,6 +38,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from backdoorlab.allocator import preload_library
 from backdoorlab.errors import BackdoorlabError
 
 __all__ = ["PRELOAD", "run_isolated"]
@@ -96,13 +100,28 @@ def _sendable(exc: BaseException) -> BaseException:
         return plain
 
 
+def _start(process: Any) -> None:
+    """``process.start()``; the first start execs the fork server, and it does so under
+    jemalloc where the system has it (`backdoorlab.allocator`): every stage process forked
+    from it allocates through it. ``_child`` then restores the run's own environment."""
+    library = preload_library()
+    if library is None:
+        process.start()
+        return
+    os.environ["LD_PRELOAD"] = library
+    try:
+        process.start()
+    finally:
+        del os.environ["LD_PRELOAD"]
+
+
 def run_isolated(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``function(*args, **kwargs)`` in a fresh process; its result, or its exception."""
     context = _context()
     receive, send = context.Pipe(duplex=False)
     where = (os.getcwd(), dict(os.environ))
     process = context.Process(target=_child, args=(send, where, function, args, kwargs))
-    process.start()
+    _start(process)
     send.close()
     try:
         try:
