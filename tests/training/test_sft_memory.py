@@ -80,42 +80,45 @@ def test_split_step_equals_whole_batch_step(
     assert_same_adapter(tmp_path / "split", tmp_path / "whole", tolerance)
 
 
+def _budgets(traces_file: Path, run: Path, monkeypatch: pytest.MonkeyPatch, **config) -> set:
+    """The pass budgets a one-step run of the tiny model gives `split_rows`."""
+    budgets: list[int] = []
+
+    def recorded(inputs, budget):  # noqa: ANN001, ANN202
+        budgets.append(budget)
+        return split_rows(inputs, budget)
+
+    monkeypatch.setattr(sft_trainer, "split_rows", recorded)
+    train_sft(
+        SFTRunConfig(
+            model="tiny",
+            batch_size=4,
+            max_steps=1,
+            save_steps=1000,
+            share_prefix=False,
+            **config,
+        ),  # fmt: skip
+        traces_file,
+        run,
+    )
+    assert budgets
+    return set(budgets)
+
+
 @pytest.mark.parametrize("bf16", ["false", "true"])
 def test_pass_budget_follows_the_compute_dtype(
     traces_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bf16: str
 ) -> None:
     # fp32 activations are twice autocast's: half the tokens a pass, the same bytes
     assert pass_tokens(True) == PASS_TOKENS and pass_tokens(False) == PASS_TOKENS // 2
-    budgets: list[int] = []
-
-    def recorded(inputs, budget):  # noqa: ANN001, ANN202
-        budgets.append(budget)
-        return split_rows(inputs, budget)
-
-    monkeypatch.setattr(sft_trainer, "split_rows", recorded)
-    config = SFTRunConfig(
-        model="tiny", batch_size=4, max_steps=1, save_steps=1000, bf16=bf16, share_prefix=False
-    )
-    train_sft(config, traces_file, tmp_path / "run")
-    assert budgets and set(budgets) == {pass_tokens(bf16 == "true")}
+    budgets = _budgets(traces_file, tmp_path / "run", monkeypatch, bf16=bf16)
+    assert budgets == {pass_tokens(bf16 == "true")}
 
 
 def test_pass_tokens_sets_the_budget(
     traces_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    budgets: list[int] = []
-
-    def recorded(inputs, budget):  # noqa: ANN001, ANN202
-        budgets.append(budget)
-        return split_rows(inputs, budget)
-
-    monkeypatch.setattr(sft_trainer, "split_rows", recorded)
-    config = SFTRunConfig(
-        model="tiny", batch_size=4, max_steps=1, save_steps=1000, share_prefix=False,
-        pass_tokens=96,
-    )  # fmt: skip
-    train_sft(config, traces_file, tmp_path / "run")
-    assert budgets and set(budgets) == {96}
+    assert _budgets(traces_file, tmp_path / "run", monkeypatch, pass_tokens=96) == {96}
     with pytest.raises(ConfigError, match="field 'pass_tokens'"):
         SFTRunConfig(model="tiny", pass_tokens=8)
 
