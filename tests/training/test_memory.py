@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import ctypes.util
 import os
+import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 
 import pytest
@@ -75,3 +78,44 @@ def _libc() -> ctypes.CDLL:
     libc.malloc.argtypes = [ctypes.c_size_t]
     libc.free.argtypes = [ctypes.c_void_p]
     return libc
+
+
+_UNDER_JEMALLOC = textwrap.dedent(
+    """
+    import ctypes, os
+    from backdoorlab.training import memory
+
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    assert memory._mallctl() is not None, "jemalloc's mallctl not found"
+    blocks = [libc.malloc(32 * 1024) for _ in range(6400)]
+    for block in blocks:
+        ctypes.memset(block, 1, 32 * 1024)
+    for block in blocks[::2]:
+        libc.free(block)
+    held = rss()
+    assert memory.trim_heap()
+    print(held - rss())
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LD_PRELOAD and /proc")
+def test_under_jemalloc_the_trim_purges_its_freed_pages() -> None:
+    """Under jemalloc (the stage processes' malloc) glibc's trim finds nothing to return;
+    `trim_heap` purges jemalloc's arenas instead, at once rather than after its decay."""
+    library = ctypes.util.find_library("jemalloc")
+    if library is None:
+        pytest.skip("no jemalloc on this system (Debian: libjemalloc2)")
+    env = os.environ | {"LD_PRELOAD": library}
+    out = subprocess.run(
+        [sys.executable, "-c", _UNDER_JEMALLOC], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) > 80 * 2**20  # of the 100 MB freed

@@ -16,6 +16,14 @@ process (the experiment runner's train → eval stages).
 ``malloc_trim`` is a glibc call that Python does not wrap (neither ``os`` nor
 ``resource`` has it), hence ``ctypes``; where the C library has no such call (musl,
 macOS) there is nothing to do and it returns False.
+
+Under jemalloc (the stage processes' allocator, `backdoorlab.allocator`) glibc's
+``malloc_trim`` finds an empty heap: the freed pages are jemalloc's, which it returns
+only after a delay (``dirty_decay_ms``, 10 s), so between steps a fine-tune kept
+0.6–0.8 GiB of them (floor 1.17 → ~1.9 GiB over 24 steps, live tensors 0.36 GB). There
+`trim_heap` asks jemalloc to purge every arena at once (``mallctl("arena.4096.purge")``,
+4096 being ``MALLCTL_ARENAS_ALL``), once a step; purging at every free instead
+(``dirty_decay_ms:0``) doubled a step's time (benchmarks/README.md, session 12).
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+
+_PURGE_ALL_ARENAS = b"arena.4096.purge"  # MALLCTL_ARENAS_ALL = 4096 (jemalloc 5)
 
 
 @functools.cache
@@ -35,15 +45,32 @@ def _malloc_trim():  # noqa: ANN202
         return None
 
 
+@functools.cache
+def _mallctl():  # noqa: ANN202
+    """jemalloc's ``mallctl`` when jemalloc is this process's malloc (``LD_PRELOAD`` puts
+    it first in the global namespace); None under any other allocator."""
+    try:
+        mallctl = ctypes.CDLL(None).mallctl
+    except (OSError, AttributeError):
+        return None
+    mallctl.restype = ctypes.c_int
+    mallctl.argtypes = [ctypes.c_char_p] + [ctypes.c_void_p] * 3 + [ctypes.c_size_t]
+    return mallctl
+
+
 def trim_heap() -> bool:
     """Hand the heap's free pages back to the system (no garbage collection); whether the
-    C library could. Called after every CPU training step (`training.callbacks`): the
+    allocator could (jemalloc's purge, else glibc's ``malloc_trim``). Called after every
+    CPU training step (`training.callbacks`): the
     freed activations of a step are mostly whole free pages by then, and returning them
     slows the heap's growth around holes as shapes change from step to step: the main
     job's 40%-poisoned cell (60 LoRA steps, two threads) peaked at 4.74 GiB with it, and
     had passed 5.02 GiB by step 22 without it (the whole main job: 6.55 GB), in about the
     same training time (796 vs 770 s; benchmarks/README.md).
     """
+    mallctl = _mallctl()
+    if mallctl is not None:
+        return mallctl(_PURGE_ALL_ARENAS, None, None, None, 0) == 0
     trim = _malloc_trim()
     if trim is None:
         return False
