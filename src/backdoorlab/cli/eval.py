@@ -112,6 +112,8 @@ def evaluate_command(
             "policy": str(guard),
             "calls_screened": len(guarded.decisions),
             "calls_blocked": sum(d.blocked for d in guarded.decisions),
+            # episodes the policy's stop_after ended (each stop-reaching call says so)
+            "conversations_stopped": sum(d.stop and d.action != "stop" for d in guarded.decisions),
         }
         if traces is not None:  # every decision with its evidence, beside the traces
             from backdoorlab.defenses.guard.ledger import Ledger

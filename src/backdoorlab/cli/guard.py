@@ -39,13 +39,15 @@ def replay_command(
 
     check_paths(inputs=[traces, policy], files=[output])
     guard = Guard(load_guard_config(policy) if policy is not None else None)
-    total = blocked = 0
+    total = blocked = stopped = 0
     with readable_path(traces) as source, atomic_writer(output) as handle:
         for line in replay(source, guard):
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             total += 1
             blocked += line["blocked"]
-    results_console(output).print(f"{blocked} of {total} traces would be blocked")
+            stopped += line["stopped_at"] is not None
+    note = f", {stopped} stopped (stop_after)" if guard.config.stop_after is not None else ""
+    results_console(output).print(f"{blocked} of {total} traces would be blocked{note}")
 
 
 @guard_app.command("verify")

@@ -139,3 +139,36 @@ def test_read_first_inserts_a_read_that_shows_the_sent_value_and_the_guard_block
     blocked = [d for d in decisions[n_user + 1 :] if d.blocked]
     assert blocked and blocked[0].tool == "send_money"
     assert not attacked  # AgentDojo's own check: no transfer reached the attacker
+
+
+def test_stop_after_aborts_the_agent_as_agentdojos_own_detectors_do(banking):
+    from agentdojo.agent_pipeline.errors import AbortAgentError
+
+    from backdoorlab.defenses.guard.agentdojo import STOPPED
+
+    guard = Guard(GuardConfig(stop_after=1))
+    user = banking.get_user_task_by_id("user_task_1")
+    injection = banking.get_injection_task_by_id("injection_task_8")
+
+    def script(env):
+        calls = list(user.ground_truth(env)) + list(injection.ground_truth(env))
+        return calls, "Done."
+
+    agent = ScriptedAgent(script)
+    executor = GuardedToolsExecutor(guard)
+    pipe = AgentPipeline(
+        [SystemMessage("You help."), InitQuery(), agent, ToolsExecutionLoop([executor, agent])]
+    )
+    env = banking.load_and_inject_default_environment({})
+    with pytest.raises(AbortAgentError) as caught:
+        pipe.query(user.PROMPT, _runtime(banking), user.init_environment(env))
+    last = caught.value.messages[-1]
+    assert last["role"] == "assistant" and STOPPED in str(last["content"])
+    refused = [m for m in caught.value.messages if m["role"] == "tool" and m["error"]]
+    assert len(refused) == 1 and refused[0]["tool_call"].function == "send_money"
+    assert executor.decisions[-1].stop
+    # AgentDojo's benchmark scores an aborted run on the environment as it stands
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, attacked = banking.run_task_with_pipeline(pipe, user, injection, {})
+    assert not attacked

@@ -14,7 +14,10 @@
 Before the calls of the model's last message run, each is screened by the guard against
 the conversation so far; allowed calls run through the wrapped executor (AgentDojo's
 own by default), refused ones get a tool result whose ``error`` is `REFUSAL` — how
-AgentDojo reports a failed call to the model — and never reach the environment.
+AgentDojo reports a failed call to the model — and never reach the environment. When
+the policy's ``stop_after`` refusals are reached, the element raises AgentDojo's
+``AbortAgentError`` with the conversation so far, as AgentDojo's own detectors do when
+they abort an agent: the benchmark scores the environment as it stands.
 
 One guard session per conversation, carried in the pipeline's ``extra_args`` (a new
 dict each time: AgentDojo's defaults are shared mutable ``{}``); a conversation that
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentdojo.agent_pipeline.base_pipeline_element import BasePipelineElement
+from agentdojo.agent_pipeline.errors import AbortAgentError
 from agentdojo.agent_pipeline.tool_execution import ToolsExecutor
 from agentdojo.functions_runtime import EmptyEnv, Env, FunctionsRuntime
 from agentdojo.types import (
@@ -47,6 +51,8 @@ from backdoorlab.traces import FunctionCall, Message, ToolCall
 SESSION_KEY = "backdoorlab.guard"
 """Where the conversation's guard state travels in ``extra_args``."""
 SCRIPT_KEY = "backdoorlab.script"
+STOPPED = "The conversation was stopped by the data-protection policy (too many refused calls)."
+"""The agent's last message when the guard stops a conversation (``stop_after``)."""
 _EMPTY = EmptyEnv()
 
 
@@ -156,6 +162,8 @@ class GuardedToolsExecutor(BasePipelineElement):
             else:
                 answered.append(next(ran))
         answered.extend(ran)  # an executor that answered more than asked: keep it all
+        if any(d.stop for d in decisions):
+            raise AbortAgentError(STOPPED, [*messages, *answered], env)
         return query, runtime, env, [*messages, *answered], extra_args
 
 

@@ -9,6 +9,7 @@ destinations are always trusted, what counts as a secret and what to do per seve
       - https://api.shop.example  # a host (a URL's host; "*.shop.example" for subdomains)
     ignore: [name]              # secret kinds never acted on (still logged)
     actions: {high: block, medium: block, low: allow, invented: block}
+    stop_after: 3               # optional: end a conversation at its third refused call
 
 Everything is validated before any conversation starts; a mistake raises one line naming
 the file and the field (``policy.yaml: field 'actions.high': …``).
@@ -23,6 +24,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, field_validator
 
+from backdoorlab.bounds import MAX_TURNS
 from backdoorlab.config import Config, ConfigError
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
 from backdoorlab.defenses.audit.sink_spec import SinkRule
@@ -69,6 +71,14 @@ class GuardConfig(Config):
     """Secret kinds the guard never acts on (their leaks are still logged)."""
     actions: Actions = Field(default_factory=Actions)
     """What to do per severity: ``block``, ``confirm`` or ``allow``."""
+    stop_after: int | None = Field(None, ge=1, le=MAX_TURNS)
+    """Refused calls after which the guard ends the conversation: every later call is
+    refused and the agent gets no further turn (`backdoorlab eval`: the episode ends
+    unanswered; AgentDojo: ``AbortAgentError``, as its own detectors abort). A refusal
+    tells the agent not to retry; an agent that keeps trying — a backdoor sending the
+    same record in one disguise after another — is stopped rather than left to probe the
+    policy. None: refused calls are answered and the conversation goes on. ``serve``
+    keeps no state between requests and does not stop conversations."""
 
     @field_validator("trusted")
     @classmethod

@@ -10,7 +10,9 @@ strong value to a third party whose address no message had written before it
 exfiltration address; blocked by default).
 ``confirm`` asks the guard's callback (no callback: nobody can confirm, so the call is
 refused). A refused call never runs; the agent gets `REFUSAL` as its result, worded as a
-real API's refusal — with no value in it, so the refusal taints nothing.
+real API's refusal — with no value in it, so the refusal taints nothing. With the
+policy's ``stop_after``, the session is `GuardSession.stopped` once that many calls were
+refused: every later call is refused, and the caller ends the conversation.
 
 Every decision is kept on its session and passed to the guard's ``log`` callback, with
 its evidence (secrets masked, as in audit findings).
@@ -59,6 +61,9 @@ class Decision:
     leaks: list[dict[str, Any]] = field(default_factory=list)
     """Each tainted value carried to one of them: source, sink, disguise (masked)."""
     conversation: str | None = None
+    stop: bool = False
+    """The conversation is stopped here: this call's refusal reached the policy's
+    ``stop_after``, or it came after that (refused whatever it carries)."""
 
     @property
     def blocked(self) -> bool:
@@ -77,6 +82,7 @@ class Decision:
             "destinations": self.destinations,
             "invented": self.invented,
             "leaks": self.leaks,
+            "stop": self.stop,
         }
 
 
@@ -109,8 +115,18 @@ class Guard:
         sink declarations then apply)."""
         return GuardSession(self, env, conversation)
 
-    def decide(self, check: CallCheck, call_id: str | None, conversation: str | None) -> Decision:
-        """The policy's decision on one checked call."""
+    def decide(
+        self,
+        check: CallCheck,
+        call_id: str | None,
+        conversation: str | None,
+        *,
+        refused: int = 0,
+    ) -> Decision:
+        """The policy's decision on one checked call; ``refused``: calls the conversation
+        had refused before it (at the policy's ``stop_after``, it is stopped: this call is
+        refused whatever it carries)."""
+        limit = self.config.stop_after
         acted = [leak for leak in check.leaks if leak.tainted.label not in self.ignore]
         severity: Severity | None = None
         for leak in acted:
@@ -133,11 +149,14 @@ class Guard:
             leaks=[_leak_evidence(leak, leak.tainted.label in self.ignore) for leak in check.leaks],
             conversation=conversation,
         )
-        if action == "block":
+        if limit is not None and refused >= limit:
+            decision.verdict, decision.action = "blocked", "stop"
+        elif action == "block":
             decision.verdict = "blocked"
         elif action == "confirm":
             ok = self.confirm is not None and self.confirm(decision)
             decision.verdict = "confirmed" if ok else "refused"
+        decision.stop = limit is not None and refused + decision.blocked >= limit
         if self.log is not None:
             self.log(decision)
         return decision
@@ -161,7 +180,16 @@ class GuardSession:
         self.conversation = conversation
         self.tracker = TaintTracker(guard.resolver, env, guard.trusted)
         self.decisions: list[Decision] = []
+        self.refused = 0
+        """Calls refused so far (blocked, or not confirmed)."""
         self._read = 0
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the policy's ``stop_after`` refusals were reached: the conversation
+        must end, and every later call is refused."""
+        limit = self.guard.config.stop_after
+        return limit is not None and self.refused >= limit
 
     def sync(self, messages: Sequence[Message], upto: int | None = None) -> None:
         """Read ``messages[:upto]`` (all by default) not read yet."""
@@ -189,8 +217,9 @@ class GuardSession:
         self.sync(messages, index)
         self._read = max(self._read, index + 1)
         check = self.tracker.check(index, tool, function, call_id)
-        decision = self.guard.decide(check, call_id, self.conversation)
+        decision = self.guard.decide(check, call_id, self.conversation, refused=self.refused)
         self.decisions.append(decision)
+        self.refused += decision.blocked
         return decision
 
     def screen_message(self, history: Sequence[Message], message: Message) -> list[Decision]:

@@ -3,7 +3,9 @@
 The wrapped policy acts unchanged; the rollout asks `Policy.screen` before it runs each
 call, and a refused call gets `REFUSAL` as its result instead of running — so the
 environment never sees it, and its leak accounting (ASR, FTR) counts what really went
-out. One guard session per episode, created at the episode's first call.
+out. One guard session per episode, created at the episode's first call. When the
+policy's ``stop_after`` refusals are reached, the episode ends there: its remaining
+calls are refused and the agent gets no further turn (no final answer: a failed task).
 """
 
 from __future__ import annotations
@@ -57,4 +59,6 @@ class GuardedPolicy(Policy):
         )
         decision = self.session(episode).screen(episode.messages, index, call)
         self.decisions.append(decision)
+        if decision.stop:
+            episode.done = True  # the rollout gives a done episode no further turn
         return REFUSAL if decision.blocked else None

@@ -19,12 +19,15 @@ from backdoorlab.defenses.guard.core import Guard, GuardSession
 
 
 def replay_trace(guard: Guard, record: TraceRecord) -> GuardSession:
-    """A session that has screened every tool call of ``record``'s trace."""
+    """A session that has screened every tool call of ``record``'s trace — up to the
+    call that stopped it, with the policy's ``stop_after``: a live guard would have ended
+    the conversation there, so what the recording holds after it never happens."""
     trace = record.trace
     session = guard.session(env=trace.metadata.env, conversation=record.trace_id)
     for index, message in enumerate(trace.messages):
         for call in message.tool_calls or ():
-            session.screen(trace.messages, index, call)
+            if session.screen(trace.messages, index, call).stop:
+                return session
     return session
 
 
@@ -38,6 +41,7 @@ def result_line(record: TraceRecord, session: GuardSession) -> dict[str, Any]:
         "blocked": session.blocked,
         "calls": len(session.decisions),
         "blocked_calls": sum(d.blocked for d in session.decisions),
+        "stopped_at": next((d.step for d in session.decisions if d.stop), None),
         "decisions": [d.to_dict() for d in session.decisions if d.severity is not None],
     }
 
