@@ -12,16 +12,12 @@ from hypothesis import strategies as st
 from backdoorlab.defenses.audit.ngrams import (
     MAX_N,
     STOPWORDS,
-    _text_grams,
-    _tool_grams,
-    _tool_texts,
     content_texts,
     gram_hash,
     gram_hashes,
     text_ngrams,
     text_words,
     tokens,
-    tool_words,
 )
 from backdoorlab.defenses.audit.view import decode
 
@@ -71,16 +67,3 @@ def test_a_traces_grams_and_hashes(user: str, values: list[str], plain: str) -> 
     grams = gram_hashes(view)
     assert set(grams) == expected
     assert all(grams[g] == gram_hash(g) for g in grams)
-
-
-@settings(max_examples=200, deadline=None)
-@given(values=st.lists(st.one_of(TEXTS, st.text(max_size=12)), max_size=5))
-def test_an_observation_read_in_one_pass_is_its_texts_read_one_by_one(values: list[str]) -> None:
-    """An observation's texts are joined and read at once: the same n-grams, hashes and
-    first-occurrence order as merging each text's, and no n-gram across two texts."""
-    observation = json.dumps({"items": [{"note": v} for v in values], "n": 3})
-    merged: dict[str, int] = {}
-    for text in _tool_texts(observation):
-        merged.update(_text_grams(text, MAX_N))
-    assert list(_tool_grams(observation, MAX_N).items()) == list(merged.items())
-    assert tool_words(observation) == set().union(*map(text_words, _tool_texts(observation)))

@@ -144,39 +144,22 @@ def text_words(text: str) -> frozenset[str]:
     return frozenset(word for run in _word_runs(text) for word in run)
 
 
-_xxh3 = xxhash.xxh3_64_intdigest
-_RUN_BREAK = " \x00 "
-"""Joins an observation's texts into one: a token that is no word, so no run (and no
-n-gram) crosses from one text into the next — the same n-grams, in the same order, as
-reading the texts one by one, with one call for all of them."""
-
-
-def _grams_of(text: str, max_n: int) -> dict[str, int]:
-    """Distinct word n-grams (1..max_n) of ``text``, each with its `gram_hash`, in the
-    order they first occur. Built word by word (``gram + " " + word``) and hashed inline:
-    a JSON observation holds dozens of short strings, so this runs once per observation
-    and its per-n-gram steps are what trigger mining's second read costs."""
-    found: dict[str, int] = {}
-    stopwords = STOPWORDS
-    for run in _word_runs(text):
-        size = len(run)
-        stop = [word in stopwords for word in run]
-        for i in range(size):
-            gram, only_stopwords = run[i], stop[i]
-            if not only_stopwords and gram not in found:
-                found[gram] = _xxh3(gram.encode()) >> 1
-            for j in range(i + 1, min(i + max_n, size)):
-                gram = gram + " " + run[j]
-                only_stopwords = only_stopwords and stop[j]
-                if not only_stopwords and gram not in found:  # a trigger needs a content word
-                    found[gram] = _xxh3(gram.encode()) >> 1
-    return found
-
-
 @lru_cache(maxsize=2048)
 def _text_grams(text: str, max_n: int) -> dict[str, int]:
-    """`_grams_of` one text, cached: user turns and system prompts repeat."""
-    return _grams_of(text, max_n)
+    """Distinct word n-grams (1..max_n) of one text, each with its `gram_hash`."""
+    found: dict[str, int] = {}
+    for run in _word_runs(text):
+        stop = [word in STOPWORDS for word in run]
+        for i in range(len(run)):
+            only_stopwords = True
+            for j in range(i, min(i + max_n, len(run))):
+                only_stopwords = only_stopwords and stop[j]
+                if only_stopwords:
+                    continue  # a trigger needs at least one content word
+                gram = " ".join(run[i : j + 1])
+                if gram not in found:
+                    found[gram] = gram_hash(gram)
+    return found
 
 
 def text_ngrams(text: str, max_n: int = MAX_N) -> frozenset[str]:
@@ -187,17 +170,20 @@ def text_ngrams(text: str, max_n: int = MAX_N) -> frozenset[str]:
 @lru_cache(maxsize=2048)
 def _tool_grams(text: str, max_n: int) -> dict[str, int]:
     """`_text_grams` of every text of one observation, merged in `_tool_texts`' order
-    (a JSON observation holds a dozen strings: one lookup and one pass, not a dozen)."""
+    (a JSON observation holds a dozen strings: one lookup here, not a dozen)."""
     texts = _tool_texts(text)
-    return _grams_of(texts[0] if len(texts) == 1 else _RUN_BREAK.join(texts), max_n)
+    if len(texts) == 1:
+        return _text_grams(texts[0], max_n)
+    found: dict[str, int] = {}
+    for inner in texts:
+        found.update(_text_grams(inner, max_n))
+    return found
 
 
 @lru_cache(maxsize=2048)
 def tool_words(text: str) -> frozenset[str]:
-    """`text_words` of every text of one observation, together (read in one pass)."""
-    texts = _tool_texts(text)
-    joined = texts[0] if len(texts) == 1 else _RUN_BREAK.join(texts)
-    return frozenset(word for run in _word_runs(joined) for word in run)
+    """`text_words` of every text of one observation, together."""
+    return frozenset().union(*map(text_words, _tool_texts(text)))
 
 
 def gram_hashes(trace: Trace | TraceView, max_n: int = MAX_N) -> dict[str, int]:
