@@ -23,7 +23,9 @@ only after a delay (``dirty_decay_ms``, 10 s), so between steps a fine-tune kept
 0.6–0.8 GiB of them (floor 1.17 → ~1.9 GiB over 24 steps, live tensors 0.36 GB). There
 `trim_heap` asks jemalloc to purge every arena at once (``mallctl("arena.4096.purge")``,
 4096 being ``MALLCTL_ARENAS_ALL``), once a step; purging at every free instead
-(``dirty_decay_ms:0``) doubled a step's time (benchmarks/README.md, session 12).
+(``dirty_decay_ms:0``) doubled a step's time (benchmarks/README.md, session 12). Once
+a step: floor a constant 1.14 GiB over 24 steps, +3.3% a step, the run's peak about the
+same (its largest steps set it; benchmarks/README.md, session 13).
 """
 
 from __future__ import annotations
