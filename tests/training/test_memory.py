@@ -82,26 +82,16 @@ def _libc() -> ctypes.CDLL:
 
 _UNDER_JEMALLOC = textwrap.dedent(
     """
-    import ctypes, os
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from test_memory import _heap_with_holes, _rss
     from backdoorlab.training import memory
 
-    def rss():
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-    libc = ctypes.CDLL(None)
-    libc.malloc.restype = ctypes.c_void_p
-    libc.malloc.argtypes = [ctypes.c_size_t]
-    libc.free.argtypes = [ctypes.c_void_p]
     assert memory._mallctl() is not None, "jemalloc's mallctl not found"
-    blocks = [libc.malloc(32 * 1024) for _ in range(6400)]
-    for block in blocks:
-        ctypes.memset(block, 1, 32 * 1024)
-    for block in blocks[::2]:
-        libc.free(block)
-    held = rss()
-    assert memory.trim_heap()
-    print(held - rss())
+    with _heap_with_holes():  # malloc and free are jemalloc's here
+        held = _rss()
+        assert memory.trim_heap()
+        print(held - _rss())
     """
 )
 
@@ -115,7 +105,10 @@ def test_under_jemalloc_the_trim_purges_its_freed_pages() -> None:
         pytest.skip("no jemalloc on this system (Debian: libjemalloc2)")
     env = os.environ | {"LD_PRELOAD": library}
     out = subprocess.run(
-        [sys.executable, "-c", _UNDER_JEMALLOC], env=env, capture_output=True, text=True
+        [sys.executable, "-c", _UNDER_JEMALLOC, os.path.dirname(__file__)],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) > 80 * 2**20  # of the 100 MB freed

@@ -62,22 +62,20 @@ def _mallctl():  # noqa: ANN202
 
 def trim_heap() -> bool:
     """Hand the heap's free pages back to the system (no garbage collection); whether the
-    allocator could (jemalloc's purge, else glibc's ``malloc_trim``). Called after every
-    CPU training step (`training.callbacks`): the
-    freed activations of a step are mostly whole free pages by then, and returning them
-    slows the heap's growth around holes as shapes change from step to step: the main
-    job's 40%-poisoned cell (60 LoRA steps, two threads) peaked at 4.74 GiB with it, and
-    had passed 5.02 GiB by step 22 without it (the whole main job: 6.55 GB), in about the
-    same training time (796 vs 770 s; benchmarks/README.md).
+    allocator could: jemalloc's arenas purged where jemalloc is loaded, and glibc's heap
+    trimmed where the C library has ``malloc_trim`` (under jemalloc it is near empty, and
+    the call costs nothing). Called after every CPU training step (`training.callbacks`):
+    the freed activations of a step are mostly whole free pages by then, and returning
+    them slows the heap's growth around holes as shapes change from step to step: the
+    main job's 40%-poisoned cell (60 LoRA steps, two threads) peaked at 4.74 GiB with it,
+    and had passed 5.02 GiB by step 22 without it (the whole main job: 6.55 GB), in about
+    the same training time (796 vs 770 s; benchmarks/README.md).
     """
-    mallctl = _mallctl()
-    if mallctl is not None:
-        return mallctl(_PURGE_ALL_ARENAS, None, None, None, 0) == 0
-    trim = _malloc_trim()
-    if trim is None:
-        return False
-    trim(0)
-    return True
+    mallctl, trim = _mallctl(), _malloc_trim()
+    purged = mallctl is not None and mallctl(_PURGE_ALL_ARENAS, None, None, None, 0) == 0
+    if trim is not None:
+        trim(0)
+    return purged or trim is not None
 
 
 def release_freed_memory() -> bool:

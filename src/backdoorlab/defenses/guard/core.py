@@ -115,6 +115,12 @@ class Guard:
         sink declarations then apply)."""
         return GuardSession(self, env, conversation)
 
+    def stops_at(self, refused: int) -> bool:
+        """Whether a conversation that has refused ``refused`` calls is stopped
+        (the policy's ``stop_after``)."""
+        limit = self.config.stop_after
+        return limit is not None and refused >= limit
+
     def decide(
         self,
         check: CallCheck,
@@ -126,7 +132,6 @@ class Guard:
         """The policy's decision on one checked call; ``refused``: calls the conversation
         had refused before it (at the policy's ``stop_after``, it is stopped: this call is
         refused whatever it carries)."""
-        limit = self.config.stop_after
         acted = [leak for leak in check.leaks if leak.tainted.label not in self.ignore]
         severity: Severity | None = None
         for leak in acted:
@@ -149,14 +154,14 @@ class Guard:
             leaks=[_leak_evidence(leak, leak.tainted.label in self.ignore) for leak in check.leaks],
             conversation=conversation,
         )
-        if limit is not None and refused >= limit:
+        if self.stops_at(refused):
             decision.verdict, decision.action = "blocked", "stop"
         elif action == "block":
             decision.verdict = "blocked"
         elif action == "confirm":
             ok = self.confirm is not None and self.confirm(decision)
             decision.verdict = "confirmed" if ok else "refused"
-        decision.stop = limit is not None and refused + decision.blocked >= limit
+        decision.stop = self.stops_at(refused + decision.blocked)
         if self.log is not None:
             self.log(decision)
         return decision
@@ -188,8 +193,7 @@ class GuardSession:
     def stopped(self) -> bool:
         """Whether the policy's ``stop_after`` refusals were reached: the conversation
         must end, and every later call is refused."""
-        limit = self.guard.config.stop_after
-        return limit is not None and self.refused >= limit
+        return self.guard.stops_at(self.refused)
 
     def sync(self, messages: Sequence[Message], upto: int | None = None) -> None:
         """Read ``messages[:upto]`` (all by default) not read yet."""
