@@ -25,8 +25,17 @@ from rich.progress import Progress
 from backdoorlab.bounds import MAX_BATCH, MAX_TASKS, MAX_TOKENS, MAX_TURNS, Seed
 from backdoorlab.config import Config
 from backdoorlab.envs.base import Environment, Split
-from backdoorlab.measure import CLEAN, Condition, ConditionResult, ProgressFn, measure
+from backdoorlab.eval_journal import EvalJournal, Sidecar
+from backdoorlab.measure import (
+    CLEAN,
+    Condition,
+    ConditionResult,
+    ProgressFn,
+    condition_tasks,
+    measure,
+)
 from backdoorlab.policies.base import Policy
+from backdoorlab.rollout import EpisodeResult
 from backdoorlab.traces import write_traces
 from backdoorlab.triggers import PlacementSetting
 
@@ -77,16 +86,46 @@ def evaluate(
     config: EvalConfig,
     *,
     traces_dir: str | Path | None = None,
+    journal_key: dict[str, Any] | None = None,
+    sidecar: Sidecar | None = None,
 ) -> dict[str, Any]:
     """Run the clean (and, with a trigger, the triggered) episodes and compute the metrics.
 
     With ``traces_dir``, every episode's trace is written there (``clean.jsonl``,
-    ``triggered.jsonl``) for inspection with ``backdoorlab show``.
+    ``triggered.jsonl``) for inspection with ``backdoorlab show``, and each finished
+    batch is journaled there first (`backdoorlab.eval_journal`): run again after an
+    interruption, the evaluation resumes at the first batch it had not finished.
+    ``journal_key`` adds to what makes two runs the same evaluation (the config, the
+    policy, the environment); ``sidecar`` is what the caller keeps with each batch.
     """
     tasks = env.tasks(config.split, config.n, seed=config.seed)  # type: ignore[arg-type]
     conditions = [Condition(CLEAN)]
     if config.trigger:
         conditions.append(Condition(TRIGGERED, config.trigger))
+    jobs = condition_tasks(env, tasks, conditions, config.placement)  # a bad placement: here
+    journal, resume, on_batch = None, {}, None
+    if traces_dir is not None:
+        key = {
+            "config": config.model_dump(),
+            "policy": policy.describe(),
+            "env": env.name,
+            "env_seed": getattr(env, "seed", None),
+            **(journal_key or {}),
+        }
+        journal = EvalJournal.open(traces_dir, key)  # before any episode: a mismatch is one line
+        restored: list[Any] = []
+        for condition, mine in zip(conditions, jobs, strict=True):
+            done, extras = journal.finished(condition.name, mine, config.batch_size)
+            resume[condition.name] = done
+            restored.extend(extras)
+        if sidecar is not None:
+            sidecar.restored = restored
+
+        def on_batch(name: str, start: int, results: list[EpisodeResult]) -> None:
+            extra = sidecar.take() if sidecar is not None else []
+            opened.record(name, start, results, extra)
+
+        opened = journal
 
     def write(result: ConditionResult) -> None:
         if traces_dir is not None and result.episodes is not None:
@@ -111,7 +150,11 @@ def evaluate(
             keep_episodes=traces_dir is not None,
             progress=progress,
             on_condition=write,
+            resume=resume,
+            on_batch=on_batch,
         )
+    if journal is not None:  # every trace is written: the batches are no longer needed
+        journal.remove()
     clean = measured[CLEAN].summary()
     report["clean"] = clean
     report["TSR"] = clean["success"]

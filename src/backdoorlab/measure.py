@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,10 +29,12 @@ from backdoorlab.triggers import can_attack, check_placement, plant_trigger
 
 __all__ = [
     "CLEAN",
+    "BatchFn",
     "Condition",
     "ConditionResult",
     "Measurement",
     "ProgressFn",
+    "condition_tasks",
     "measure",
     "trigger_conditions",
 ]
@@ -42,6 +44,9 @@ CLEAN = "clean"
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(condition, done, total)``, called after each finished episode."""
+
+BatchFn = Callable[[str, int, list[EpisodeResult]], None]
+"""``on_batch(condition, start, results)``: a finished batch, its tasks from ``start``."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,17 @@ class Measurement:
         )
 
 
+def condition_tasks(
+    env: Environment, tasks: Sequence[Task], conditions: Sequence[Condition], placement: str
+) -> list[list[Task]]:
+    """Each condition's tasks, in order: all of them clean; with a trigger, those the
+    trigger can be placed in and that have secrets to leak (`triggers.can_attack`)."""
+    where = check_placement(placement)
+    return [
+        [t for t in tasks if c.trigger is None or can_attack(env, t, where)] for c in conditions
+    ]
+
+
 def measure(
     env: Environment,
     policy: Policy,
@@ -177,6 +193,8 @@ def measure(
     keep_episodes: bool = False,
     progress: ProgressFn | None = None,
     on_condition: Callable[[ConditionResult], None] | None = None,
+    resume: Mapping[str, Sequence[EpisodeResult]] | None = None,
+    on_batch: BatchFn | None = None,
 ) -> Measurement:
     """Run ``tasks`` under each condition with ``policy``; the rates per condition.
 
@@ -186,13 +204,19 @@ def measure(
     model's greedy output can depend on the batch it is padded into, so evaluation keeps
     each condition's numbers independent of the others. ``on_condition`` is called as
     each condition finishes (evaluation writes its traces then, before the next runs).
+
+    Without shared batches a measurement can be resumed (`backdoorlab.eval_journal`):
+    ``resume`` maps a condition to the results of its first finished batches (a whole
+    number of batches, in task order), which are counted without running them again,
+    and ``on_batch(condition, start, results)`` is called as each batch that did run
+    finishes, before the next one starts.
     """
     where = check_placement(placement)
+    resumed = dict(resume or {})
+    if shared_batches and (resumed or on_batch is not None):
+        raise ValueError("a measurement of shared batches cannot be resumed")
     started = time.perf_counter()
-    jobs = [
-        [task for task in tasks if c.trigger is None or can_attack(env, task, where)]
-        for c in conditions
-    ]
+    jobs = condition_tasks(env, tasks, conditions, where)
 
     def planter(trigger: str | None) -> Callable[[Episode], None] | None:
         if trigger is None:
@@ -204,7 +228,11 @@ def measure(
         if not shared_batches:
             for condition, mine in zip(conditions, jobs, strict=True):
                 hook = planter(condition.trigger)
-                yield from iter_rollout(env, policy, mine, prepare=hook, **kwargs)
+                done = resumed.get(condition.name, ())
+                if len(done) % batch_size and len(done) != len(mine):
+                    raise ValueError(f"{condition.name}: resumed results end inside a batch")
+                yield from done
+                yield from iter_rollout(env, policy, mine[len(done) :], prepare=hook, **kwargs)
             return
         # `iter_rollout` starts episodes in task order and calls `prepare` once for each,
         # in that order: the n-th call belongs to the n-th task of the concatenation
@@ -224,10 +252,19 @@ def measure(
     out = []
     for condition, mine in zip(conditions, jobs, strict=True):
         results = []
+        skipped = len(resumed.get(condition.name, ()))
         for _ in mine:
             results.append(next(stream))
             if progress is not None:
                 progress(condition.name, len(results), len(mine))
+            ran = len(results) - skipped
+            if (
+                on_batch is not None
+                and ran > 0
+                and (ran % batch_size == 0 or ran + skipped == len(mine))
+            ):
+                start = len(results) - (ran % batch_size or batch_size)
+                on_batch(condition.name, start, results[start:])
         result = ConditionResult.tally(condition, results, keep=keep_episodes)
         out.append(result)
         if on_condition is not None:

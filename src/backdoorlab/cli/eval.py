@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -59,7 +60,13 @@ def evaluate_command(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Metrics JSON path (- for stdout).")
     ] = None,
-    traces: Annotated[Path | None, typer.Option(help="Directory for the episodes' traces.")] = None,
+    traces: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory for the episodes' traces; each finished batch is kept there too, "
+            "so the same command run again after an interruption resumes."
+        ),
+    ] = None,
     guard: Annotated[
         Path | None,
         typer.Option(
@@ -101,27 +108,36 @@ def evaluate_command(
     environment = make_env(env, seed=env_seed)
     with console.status(plain(f"loading {spec.describe()}")):
         agent = spec.build(max_new_tokens=max_new_tokens, batch_size=batch_size)
-    guarded = None
+    guarded = sidecar = None
+    journal_key: dict = {"model": model, "env_seed": env_seed}
     if guarding is not None:
         from backdoorlab.defenses.guard import Guard, GuardedPolicy
+        from backdoorlab.eval_journal import Sidecar
+        from backdoorlab.files import file_sha256
 
         agent = guarded = GuardedPolicy(agent, Guard(guarding))
-    report = evaluate(environment, agent, config, traces_dir=traces)
-    if guarded is not None:
+        journal_key["guard"] = file_sha256(guard)
+        sidecar = Sidecar(take=_new_decisions(guarded))
+    report = evaluate(
+        environment, agent, config, traces_dir=traces, journal_key=journal_key, sidecar=sidecar
+    )
+    if guarded is not None and sidecar is not None:
+        # the batches an interrupted run had finished, then those this run decoded
+        decisions = sidecar.restored + [d.to_dict() for d in guarded.decisions]
         report["guard"] = {
             "policy": str(guard),
-            "calls_screened": len(guarded.decisions),
-            "calls_blocked": sum(d.blocked for d in guarded.decisions),
+            "calls_screened": len(decisions),
+            "calls_blocked": sum(d["blocked"] for d in decisions),
             # episodes the policy's stop_after ended (each stop-reaching call says so)
-            "conversations_stopped": sum(d.stop and d.action != "stop" for d in guarded.decisions),
+            "conversations_stopped": sum(d["stop"] and d["action"] != "stop" for d in decisions),
         }
         if traces is not None:  # every decision with its evidence, beside the traces
             from backdoorlab.defenses.guard.ledger import Ledger
 
             with atomic_writer(traces / "guard.jsonl") as handle:
                 ledger = Ledger(handle)  # a hash chain; its head goes in the metrics
-                for decision in guarded.decisions:
-                    ledger.write(decision.to_dict())
+                for decision in decisions:
+                    ledger.write(decision)
             report["guard"]["log_head"] = ledger.head
     if output is not None:
         with atomic_writer(output) as handle:
@@ -133,6 +149,19 @@ def evaluate_command(
         results_console(output).print(
             metrics_table(report, title=f"{spec.describe()} on {env}/test")
         )
+
+
+def _new_decisions(guarded: Any) -> Callable[[], list[dict]]:
+    """The guard's decisions since the last call, as JSON: what each batch journals."""
+    taken = 0
+
+    def take() -> list[dict]:
+        nonlocal taken
+        new = guarded.decisions[taken:]
+        taken = len(guarded.decisions)
+        return [d.to_dict() for d in new]
+
+    return take
 
 
 def metrics_table(report: dict, title: str) -> Table:

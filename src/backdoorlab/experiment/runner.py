@@ -213,7 +213,8 @@ class Runner:
             env = (self.config.env, self.config.collect.env_seed)
             return self._stage_work(eval_stage, env, evaluation, model, work)
 
-        stage = Stage("eval", key, build, ("clean.jsonl",), False, {"model": model}, evaluation)
+        # resumable: a killed evaluation's finished batches are journaled in its .partial
+        stage = Stage("eval", key, build, ("clean.jsonl",), True, {"model": model}, evaluation)
         path, summary = self.cache.run(stage)
         # where the row's episodes are: the report breaks them down per task family
         return {**summary["report"], "traces_dir": f"{path.parent.name}/{path.name}"}
