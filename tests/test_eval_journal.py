@@ -46,7 +46,7 @@ def _files(directory):
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
 
 
-def test_a_killed_evaluation_resumes_at_its_first_unfinished_batch(retail, tmp_path):
+def test_a_killed_evaluation_resumes_at_its_first_unfinished_batch(retail, tmp_path, capsys):
     whole, resumed = tmp_path / "whole", tmp_path / "resumed"
     expected = evaluate(retail, Watched(), CONFIG, traces_dir=whole)
     tasks = retail.tasks("test", 5, seed=0)
@@ -62,7 +62,9 @@ def test_a_killed_evaluation_resumes_at_its_first_unfinished_batch(retail, tmp_p
         "triggered.000000.json",
     ]
     again = Watched()
+    capsys.readouterr()
     report = evaluate(retail, again, CONFIG, traces_dir=resumed)
+    assert "resuming: 7 of " in capsys.readouterr().err  # 5 clean + 2 triggered read back
     assert report == expected
     assert again.seen == {(t.id, True) for t in tasks[2:]}  # only the unfinished batches ran
     assert _files(resumed) == _files(whole)  # clean.jsonl, triggered.jsonl byte for byte

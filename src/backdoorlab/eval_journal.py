@@ -118,7 +118,9 @@ class EvalJournal:
                 traces = [Trace.model_validate(t) for t in data["traces"]]
                 extra = list(data["extra"])
             except (OSError, ValueError, KeyError, TypeError, ValidationError) as exc:
-                raise BackdoorlabError(f"{path}: not a journal batch ({exc})") from None
+                raise BackdoorlabError(
+                    f"{path}: not a journal batch ({exc}); remove {self.directory} to start over"
+                ) from None
             ids = [t.metadata.task_id if t.metadata else None for t in traces]
             if ids != [task.id for task in batch]:
                 raise BackdoorlabError(

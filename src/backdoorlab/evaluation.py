@@ -120,6 +120,13 @@ def evaluate(
             restored.extend(extras)
         if sidecar is not None:
             sidecar.restored = restored
+        if done_count := sum(map(len, resume.values())):
+            total = sum(map(len, jobs))
+            Console(stderr=True).print(
+                f"resuming: {done_count} of {total} episodes read back from {journal.directory}",
+                markup=False,
+                highlight=False,
+            )
 
         def on_batch(name: str, start: int, results: list[EpisodeResult]) -> None:
             extra = sidecar.take() if sidecar is not None else []
