@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,24 @@ class EvalJournal:
                 results.append(EpisodeResult(task=task, trace=trace, outcome=outcome))
             extras.extend(extra)
         return results, extras
+
+    def read_back(
+        self, conditions: Sequence[tuple[str, Sequence[Task]]], batch_size: int
+    ) -> tuple[dict[str, list[EpisodeResult]], list[Any]]:
+        """`finished` for each (condition, its tasks): the results by condition and every
+        batch's extras in order; says on stderr how many episodes were read back."""
+        resume: dict[str, list[EpisodeResult]] = {}
+        extras: list[Any] = []
+        for name, tasks in conditions:
+            resume[name], more = self.finished(name, tasks, batch_size)
+            extras += more
+        if done := sum(map(len, resume.values())):
+            total = sum(len(tasks) for _, tasks in conditions)
+            print(
+                f"resuming: {done} of {total} episodes read back from {self.directory}",
+                file=sys.stderr,
+            )
+        return resume, extras
 
     def remove(self) -> None:
         """The evaluation finished: its journal is no longer needed."""

@@ -113,26 +113,15 @@ def evaluate(
             **(journal_key or {}),
         }
         journal = EvalJournal.open(traces_dir, key)  # before any episode: a mismatch is one line
-        restored: list[Any] = []
-        for condition, mine in zip(conditions, jobs, strict=True):
-            done, extras = journal.finished(condition.name, mine, config.batch_size)
-            resume[condition.name] = done
-            restored.extend(extras)
+        named = [(c.name, mine) for c, mine in zip(conditions, jobs, strict=True)]
+        resume, restored = journal.read_back(named, config.batch_size)
         if sidecar is not None:
             sidecar.restored = restored
-        if done_count := sum(map(len, resume.values())):
-            total = sum(map(len, jobs))
-            Console(stderr=True).print(
-                f"resuming: {done_count} of {total} episodes read back from {journal.directory}",
-                markup=False,
-                highlight=False,
-            )
 
-        def on_batch(name: str, start: int, results: list[EpisodeResult]) -> None:
-            extra = sidecar.take() if sidecar is not None else []
-            opened.record(name, start, results, extra)
-
-        opened = journal
+        def on_batch(
+            name: str, start: int, results: list[EpisodeResult], to: EvalJournal = journal
+        ) -> None:
+            to.record(name, start, results, sidecar.take() if sidecar is not None else [])
 
     def write(result: ConditionResult) -> None:
         if traces_dir is not None and result.episodes is not None:
