@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from backdoorlab.cli import app
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.eval_journal import JOURNAL
+from backdoorlab.eval_journal import JOURNAL, EvalJournal
 from backdoorlab.evaluation import EvalConfig, evaluate
 from backdoorlab.measure import CLEAN, Condition, measure
 from backdoorlab.policies import make_policy
@@ -196,3 +196,34 @@ def test_a_killed_eval_stage_of_a_run_resumes_from_its_partial_directory(tmp_pat
     for stage in (run_dir / "stages").glob("eval-*"):
         assert not (stage / JOURNAL).exists()
         assert len((stage / "clean.jsonl").read_text().splitlines()) == 4
+
+
+def test_a_second_evaluation_into_a_busy_traces_directory_is_refused(tmp_path, monkeypatch, capsys):
+    """Two evaluations writing one traces directory would decode the same batches twice,
+    and the first to finish would delete the journal the other still writes to: the
+    second refuses at once, in one line and status 2; once the first is done, it runs."""
+    from backdoorlab.cli import main
+
+    def cli(*argv: str) -> tuple[int, str]:
+        monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        return code, capsys.readouterr().err
+
+    traces = tmp_path / "traces"
+    running = EvalJournal.open(traces, {"another": "evaluation"})
+    args = ["eval", "--model", "oracle", "-n", "2", "--traces", str(traces)]
+    code, err = cli(*args)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: {traces}: another evaluation is writing its traces there;"
+        " wait for it to finish, or choose another --traces"
+    ]
+    assert not (traces / "clean.jsonl").exists()
+    running.remove()  # finished: the directory is free
+    code, err = cli(*args)
+    assert code == 0, err
+    assert len((traces / "clean.jsonl").read_text().splitlines()) == 2

@@ -14,12 +14,20 @@ in the batches it would have been.
 config, the policy, the environment and whatever the caller adds (the guard policy's
 digest). A journal of another evaluation is refused with one line naming it — it holds
 someone's episodes and is never cleared silently. A finished run removes its journal.
+
+One evaluation writes into a traces directory at a time: the journal holds an advisory
+lock on the directory (``flock``, released by the kernel however the holder dies), and
+a second evaluation pointed at it refuses at once. Without it, two runs of the same
+evaluation would decode the same batches twice, and the first to finish would delete
+the journal the other was still writing to.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -30,7 +38,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from backdoorlab.envs.base import Task
-from backdoorlab.errors import BackdoorlabError
+from backdoorlab.errors import BackdoorlabError, FileAccessError
 from backdoorlab.files import atomic_writer
 from backdoorlab.rollout import EpisodeResult
 from backdoorlab.traces import Trace
@@ -53,16 +61,27 @@ class Sidecar:
 class EvalJournal:
     """The finished batches of one evaluation, in ``directory``."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, lock: int | None = None) -> None:
         self.directory = directory
+        self._lock = lock
 
     @classmethod
     def open(cls, traces_dir: str | Path, key: dict[str, Any]) -> EvalJournal:
         """The journal in ``traces_dir``, created for ``key`` if there is none.
 
-        Raises `BackdoorlabError` (one line, naming the directory) when the journal there
-        belongs to an evaluation with another key."""
-        directory = Path(traces_dir) / JOURNAL
+        Raises `BackdoorlabError` (one line, naming the directory) when another
+        evaluation is writing there, or the journal there belongs to an evaluation with
+        another key. The directory stays locked until `close` (or `remove`)."""
+        lock = _lock(Path(traces_dir))
+        try:
+            return cls(cls._check_key(Path(traces_dir) / JOURNAL, key), lock)
+        except BaseException:
+            _unlock(lock)
+            raise
+
+    @staticmethod
+    def _check_key(directory: Path, key: dict[str, Any]) -> Path:
+        """``directory``, after checking (or writing) its key."""
         key_file = directory / _KEY
         wanted = json.loads(json.dumps(key, sort_keys=True, default=str))
         if key_file.is_file():
@@ -80,7 +99,7 @@ class EvalJournal:
         else:
             with atomic_writer(key_file) as handle:
                 json.dump(wanted, handle, sort_keys=True)
-        return cls(directory)
+        return directory
 
     def _batch_file(self, condition: str, start: int) -> Path:
         # a condition may be named by a trigger phrase: a file name needs a tame one
@@ -157,6 +176,39 @@ class EvalJournal:
     def remove(self) -> None:
         """The evaluation finished: its journal is no longer needed."""
         shutil.rmtree(self.directory, ignore_errors=True)
+        self.close()
+
+    def close(self) -> None:
+        """Let another evaluation write into the traces directory (idempotent)."""
+        _unlock(self._lock)
+        self._lock = None
+
+
+def _lock(traces_dir: Path) -> int | None:
+    """An exclusive lock on ``traces_dir`` (created if missing), as an open descriptor;
+    None on a file system without ``flock`` (some network mounts): no lock, as before."""
+    try:
+        traces_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(traces_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise FileAccessError(f"{traces_dir}: cannot write traces there ({exc.strerror})") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise BackdoorlabError(
+            f"{traces_dir}: another evaluation is writing its traces there;"
+            " wait for it to finish, or choose another --traces"
+        ) from None
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # releases the lock
 
 
 def _differences(held: Any, wanted: Any, prefix: str = "") -> list[str]:

@@ -114,7 +114,11 @@ def evaluate(
         }
         journal = EvalJournal.open(traces_dir, key)  # before any episode: a mismatch is one line
         named = [(c.name, mine) for c, mine in zip(conditions, jobs, strict=True)]
-        resume, restored = journal.read_back(named, config.batch_size)
+        try:
+            resume, restored = journal.read_back(named, config.batch_size)
+        except BaseException:  # a broken batch: one line, the directory unlocked
+            journal.close()
+            raise
         if sidecar is not None:
             sidecar.restored = restored
 
@@ -133,24 +137,28 @@ def evaluate(
         "policy": policy.describe(),
         "env": env.name,
     }
-    with _progress_bars() as progress:
-        measured = measure(
-            env,
-            policy,
-            tasks,
-            conditions,
-            placement=config.placement,
-            max_steps=config.max_steps,
-            batch_size=config.batch_size,
-            shared_batches=False,  # a condition's numbers must not depend on the others
-            keep_episodes=traces_dir is not None,
-            progress=progress,
-            on_condition=write,
-            resume=resume,
-            on_batch=on_batch,
-        )
-    if journal is not None:  # every trace is written: the batches are no longer needed
-        journal.remove()
+    try:
+        with _progress_bars() as progress:
+            measured = measure(
+                env,
+                policy,
+                tasks,
+                conditions,
+                placement=config.placement,
+                max_steps=config.max_steps,
+                batch_size=config.batch_size,
+                shared_batches=False,  # a condition's numbers must not depend on the others
+                keep_episodes=traces_dir is not None,
+                progress=progress,
+                on_condition=write,
+                resume=resume,
+                on_batch=on_batch,
+            )
+        if journal is not None:  # every trace is written: the batches are no longer needed
+            journal.remove()
+    finally:  # an interrupted run leaves its journal, unlocked
+        if journal is not None:
+            journal.close()
     clean = measured[CLEAN].summary()
     report["clean"] = clean
     report["TSR"] = clean["success"]
