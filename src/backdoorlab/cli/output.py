@@ -73,13 +73,44 @@ def check_paths(
                 f"`backdoorlab export` converts them to Parquet"
             )
     files = [*files, *traces]
-    for path in inputs:
-        if path is not None:
-            check_input_file(path)  # type: ignore[arg-type]
+    read = [path for path in inputs if path is not None]
+    for path in read:
+        check_input_file(path)  # type: ignore[arg-type]
     for path in files:
         check_output_file(path)  # type: ignore[arg-type]
     for path in dirs:
         check_output_dir(path)  # type: ignore[arg-type]
+    _check_distinct(read, [path for path in files if path is not None])
+
+
+def _check_distinct(inputs: list[object], outputs: list[object]) -> None:
+    """Refuse an output that is one of the command's inputs (``poison -i a.jsonl -o
+    a.jsonl`` would replace the clean traces it reads with poisoned ones) or that is
+    given for two outputs — also through a link or another spelling of the path."""
+    import os
+
+    from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.files import is_stdio
+
+    seen: set[str] = set()
+    for output in outputs:
+        if is_stdio(output):  # type: ignore[arg-type]
+            continue
+        for source in inputs:
+            if is_stdio(source) or not os.path.exists(output):  # type: ignore[arg-type]
+                continue
+            if os.path.samefile(source, output):  # type: ignore[arg-type]
+                what = "the input" if str(source) == str(output) else f"the input {source}"
+                raise BackdoorlabError(
+                    f"{output}: is {what}; writing it would destroy what this command reads"
+                    " — choose another output"
+                )
+        where = os.path.realpath(output)  # type: ignore[arg-type]
+        if where in seen:
+            raise BackdoorlabError(
+                f"{output}: two outputs would write this file; give each its own"
+            )
+        seen.add(where)
 
 
 def check_port(host: str, port: int) -> None:
