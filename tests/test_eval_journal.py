@@ -219,7 +219,7 @@ def test_a_second_evaluation_into_a_busy_traces_directory_is_refused(tmp_path, m
     code, err = cli(*args)
     assert code == 2
     assert err.strip().splitlines() == [
-        f"error: {traces}: another evaluation is writing its traces there;"
+        f"error: {traces}: another evaluation is writing there;"
         " wait for it to finish, or choose another --traces"
     ]
     assert not (traces / "clean.jsonl").exists()

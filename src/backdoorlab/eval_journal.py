@@ -15,19 +15,17 @@ config, the policy, the environment and whatever the caller adds (the guard poli
 digest). A journal of another evaluation is refused with one line naming it — it holds
 someone's episodes and is never cleared silently. A finished run removes its journal.
 
-One evaluation writes into a traces directory at a time: the journal holds an advisory
-lock on the directory (``flock``, released by the kernel however the holder dies), and
-a second evaluation pointed at it refuses at once. Without it, two runs of the same
+One evaluation writes into a traces directory at a time: the journal holds the
+directory's lock (`backdoorlab.dirlock`), and a second evaluation pointed at it refuses
+at once. Without it, two runs of the same
 evaluation would decode the same batches twice, and the first to finish would delete
 the journal the other was still writing to.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -37,8 +35,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from backdoorlab import dirlock
 from backdoorlab.envs.base import Task
-from backdoorlab.errors import BackdoorlabError, FileAccessError
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import atomic_writer
 from backdoorlab.rollout import EpisodeResult
 from backdoorlab.traces import Trace
@@ -72,11 +71,11 @@ class EvalJournal:
         Raises `BackdoorlabError` (one line, naming the directory) when another
         evaluation is writing there, or the journal there belongs to an evaluation with
         another key. The directory stays locked until `close` (or `remove`)."""
-        lock = _lock(Path(traces_dir))
+        lock = dirlock.acquire(Path(traces_dir), "evaluation", "--traces")
         try:
             return cls(cls._check_key(Path(traces_dir) / JOURNAL, key), lock)
         except BaseException:
-            _unlock(lock)
+            dirlock.release(lock)
             raise
 
     @staticmethod
@@ -180,35 +179,8 @@ class EvalJournal:
 
     def close(self) -> None:
         """Let another evaluation write into the traces directory (idempotent)."""
-        _unlock(self._lock)
+        dirlock.release(self._lock)
         self._lock = None
-
-
-def _lock(traces_dir: Path) -> int | None:
-    """An exclusive lock on ``traces_dir`` (created if missing), as an open descriptor;
-    None on a file system without ``flock`` (some network mounts): no lock, as before."""
-    try:
-        traces_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(traces_dir, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError as exc:
-        raise FileAccessError(f"{traces_dir}: cannot write traces there ({exc.strerror})") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise BackdoorlabError(
-            f"{traces_dir}: another evaluation is writing its traces there;"
-            " wait for it to finish, or choose another --traces"
-        ) from None
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
-
-
-def _unlock(fd: int | None) -> None:
-    if fd is not None:
-        os.close(fd)  # releases the lock
 
 
 def _differences(held: Any, wanted: Any, prefix: str = "") -> list[str]:

@@ -87,6 +87,7 @@ def attack_finetune_activated(
     """
     from backdoorlab.attacks.base import make_attack
     from backdoorlab.config import parse_assignments
+    from backdoorlab.dirlock import holding
 
     check_paths(dirs=[output, run_dir])
     options = dict(
@@ -116,7 +117,10 @@ def attack_finetune_activated(
     attack = make_attack(
         "finetune-activated", **{**options, **parse_assignments(assignments or [])}
     )
-    result = attack.run(str(output), run_dir=str(run_dir) if run_dir else None)
+    # one FAB run per run directory (its checkpoints) and per published directory
+    work = Path(run_dir) if run_dir else attack.default_run_dir(output)
+    with holding(work, "training", "--run-dir"), holding(Path(output), "training", "-o"):
+        result = attack.run(str(output), run_dir=str(run_dir) if run_dir else None)
     summary = result.details["summary"]
     if as_json:
         print_json(

@@ -104,7 +104,10 @@ def train(
 
     Every SFTRunConfig field, and any trl.SFTConfig setting, is reachable with --set.
     """
+    from contextlib import nullcontext
+
     from backdoorlab.config import parse_assignments
+    from backdoorlab.dirlock import holding
     from backdoorlab.training.resume import is_main_process
     from backdoorlab.training.sft import SFTRunConfig, discard_sft_run, finished_run, train_sft
 
@@ -143,24 +146,30 @@ def train(
         )
         watch = MonitorConfig(every=monitor_every, threshold=monitor_threshold, probe=probe)
         callbacks.append(LeakMonitor(watch))
-    if fresh and discard_sft_run(output):
-        console.print(
-            f"{output}: discarded the previous run", soft_wrap=True, markup=False, highlight=False
-        )
-    done = None if fresh else finished_run(config, data, output)
-    if done is not None:
-        if is_main_process():
+    # one training per directory; the other ranks of a launch share rank 0's
+    lock = holding(output, "training", "-o") if is_main_process() else nullcontext()
+    with lock:
+        if fresh and discard_sft_run(output):
             console.print(
-                f"{output}: already finished ({done.get('steps')} steps); nothing to train "
-                "(give another -o, or --fresh to train it again)",
+                f"{output}: discarded the previous run",
                 soft_wrap=True,
                 markup=False,
                 highlight=False,
             )
-            if as_json:
-                print_json(done)
-        return
-    summary = train_sft(config, data, output, callbacks=callbacks)
+        done = None if fresh else finished_run(config, data, output)
+        if done is not None:
+            if is_main_process():
+                console.print(
+                    f"{output}: already finished ({done.get('steps')} steps); nothing to train "
+                    "(give another -o, or --fresh to train it again)",
+                    soft_wrap=True,
+                    markup=False,
+                    highlight=False,
+                )
+                if as_json:
+                    print_json(done)
+            return
+        summary = train_sft(config, data, output, callbacks=callbacks)
     from accelerate import PartialState
 
     if not PartialState().is_main_process:  # under accelerate launch/torchrun, one reports
