@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO
 
 from backdoorlab.errors import BackdoorlabError, FileAccessError
+from backdoorlab.storage import STORAGE_FULL
 
 STDIO = "-"
 """The path that means standard input when read, standard output when written."""
@@ -250,6 +251,13 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
             os.replace(tmp_path, path)
         except OSError as exc:
             raise FileAccessError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        if exc.errno not in STORAGE_FULL:
+            raise
+        raise FileAccessError(
+            f"{path}: cannot write ({exc.strerror}); the previous file, if any, is untouched"
+        ) from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

@@ -31,6 +31,7 @@ from backdoorlab.cli import (
 )
 from backdoorlab.cli.output import console
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.storage import storage_refused
 from backdoorlab.terminal import inert
 
 app = typer.Typer(
@@ -101,6 +102,12 @@ def main() -> None:
         sys.exit(1)
     except BackdoorlabError as exc:
         _error(exc)
+        sys.exit(2)
+    except Exception as exc:
+        full = storage_refused(exc)  # a full disk or quota: the machine's state, not a bug
+        if full is None:  # anything else is a bug: its traceback helps
+            raise
+        _error(full)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 

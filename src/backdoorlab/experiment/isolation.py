@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 
 from backdoorlab.allocator import preload_library
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.storage import storage_refused
 
 __all__ = ["PRELOAD", "run_isolated"]
 
@@ -87,7 +88,12 @@ def _child(
 def _sendable(exc: BaseException) -> BaseException:
     """``exc`` as the run will raise it: with this process's traceback as a note (the
     run's own traceback ends at `run_isolated`), or, if it does not survive pickling (an
-    exception class with its own ``__init__`` arguments), a plain one with its text."""
+    exception class with its own ``__init__`` arguments), a plain one with its text. A
+    write the storage refused becomes its one-line error here, where the exception's
+    chain (which pickling drops) still tells what it was."""
+    full = storage_refused(exc)
+    if full is not None:
+        return full
     if not isinstance(exc, BackdoorlabError):  # a user's error needs no traceback
         exc.add_note("in the stage's process:\n" + "".join(traceback.format_exception(exc)))
     try:
