@@ -76,3 +76,21 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory):
             yield
         finally:
             ray.shutdown()
+
+
+@pytest.fixture()
+def cli(monkeypatch, capsys):
+    """``cli(*argv)`` → (exit status, stderr) through the console entry point, which
+    turns a user's error into one line and status 2 (tests/report has its own, with stdout)."""
+    from backdoorlab.cli import main
+
+    def run(*argv: str) -> tuple[int, str]:
+        monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        return code, capsys.readouterr().err
+
+    return run

@@ -198,21 +198,10 @@ def test_a_killed_eval_stage_of_a_run_resumes_from_its_partial_directory(tmp_pat
         assert len((stage / "clean.jsonl").read_text().splitlines()) == 4
 
 
-def test_a_second_evaluation_into_a_busy_traces_directory_is_refused(tmp_path, monkeypatch, capsys):
+def test_a_second_evaluation_into_a_busy_traces_directory_is_refused(tmp_path, cli):
     """Two evaluations writing one traces directory would decode the same batches twice,
     and the first to finish would delete the journal the other still writes to: the
     second refuses at once, in one line and status 2; once the first is done, it runs."""
-    from backdoorlab.cli import main
-
-    def cli(*argv: str) -> tuple[int, str]:
-        monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        return code, capsys.readouterr().err
-
     traces = tmp_path / "traces"
     running = EvalJournal.open(traces, {"another": "evaluation"})
     args = ["eval", "--model", "oracle", "-n", "2", "--traces", str(traces)]

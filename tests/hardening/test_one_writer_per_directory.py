@@ -16,23 +16,6 @@ from backdoorlab.rollout import rollout
 from backdoorlab.traces import write_traces
 
 
-@pytest.fixture()
-def cli(monkeypatch, capsys):
-    """``cli(*argv)`` → (exit status, stderr) through the console entry point."""
-    from backdoorlab.cli import main
-
-    def run(*argv: str) -> tuple[int, str]:
-        monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        return code, capsys.readouterr().err
-
-    return run
-
-
 def test_a_held_directory_refuses_a_second_writer_until_released(tmp_path):
     out = tmp_path / "run"
     fd = dirlock.acquire(out, "training", "-o")

@@ -31,23 +31,6 @@ def traces(tmp_path, retail):
     return path
 
 
-@pytest.fixture()
-def cli(monkeypatch, capsys):
-    """``cli(*argv)`` → (exit status, stderr) through the console entry point."""
-    from backdoorlab.cli import main
-
-    def run(*argv: str) -> tuple[int, str]:
-        monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        return code, capsys.readouterr().err
-
-    return run
-
-
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("through_a_link", [False, True])
 def test_an_output_that_is_the_input_is_refused_and_the_input_kept(
