@@ -14,7 +14,9 @@
   ``0o666 & ~umask``, so colleagues can read shared traces and reports as the umask allows.
 - ``-`` as a path means standard input (`open_text` for reading) or standard output
   (`atomic_writer`), the Unix convention, so commands compose in pipes.
-- `file_sha256` is `hashlib.file_digest`, the one way a file's digest is taken.
+- `file_sha256` is `hashlib.file_digest`, the one way a file's digest is taken; a reader
+  that hashed a whole file as it read it tells `remember_sha256`, so the next ask of the
+  unchanged file is free.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ import os
 import sys
 import tempfile
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -263,7 +267,66 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         raise
 
 
+_DIGESTS: dict[tuple[int, int], tuple[tuple[int, int, int], str]] = {}
+"""This process's known file digests: (device, inode) → ((size, mtime, ctime), SHA-256)."""
+_DIGESTS_KEPT = 256
+RACY_NS = 2_000_000_000
+"""A file written less than this before a read began is not remembered: timestamps tick
+coarsely (a few ms; seconds on some file systems), so a rewrite of the same size within
+the tick of the read's start could leave the stat unchanged — git's "racy" entries."""
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What a reader saw of an open file just before its first read (`stamp`)."""
+
+    key: tuple[int, int]  # device, inode
+    stamp: tuple[int, int, int]  # size, mtime, ctime (ns)
+    taken_ns: int
+
+
+def stamp(handle: IO[bytes]) -> FileStamp:
+    """The open file's identity and timestamps, now."""
+    st = os.fstat(handle.fileno())
+    return FileStamp((st.st_dev, st.st_ino), _stamp(st), time.time_ns())
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int]:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def remember_sha256(path: str | os.PathLike[str], digest: str, before: FileStamp) -> None:
+    """Record ``digest`` as ``path``'s SHA-256, taken by a reader that read the whole file
+    after `stamp`-ing it as ``before``.
+
+    Kept only if the file's stat is still ``before``'s (nothing wrote it during the read)
+    and its last write came `RACY_NS` before the read; `file_sha256` then answers from it
+    while the file's size, mtime and ctime stay the same (any write changes ctime, which
+    no user can set). Why: an audit of a 5 GB file hashes it as it reads, and its verdict,
+    lineage records and ``--filter`` check each needed that digest again (~3 s each)."""
+    try:
+        now = os.stat(path)
+    except OSError:
+        return
+    key = (now.st_dev, now.st_ino)
+    if (key, _stamp(now)) != (before.key, before.stamp):
+        return
+    if now.st_mtime_ns > before.taken_ns - RACY_NS or now.st_ctime_ns > before.taken_ns - RACY_NS:
+        return
+    _DIGESTS.pop(key, None)
+    _DIGESTS[key] = (before.stamp, digest)
+    while len(_DIGESTS) > _DIGESTS_KEPT:
+        del _DIGESTS[next(iter(_DIGESTS))]
+
+
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """The SHA-256 hex digest of a file's bytes."""
+    """The SHA-256 hex digest of a file's bytes (`remember_sha256`'s record when the file
+    is unchanged since a reader hashed it whole)."""
     with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        before = stamp(handle)
+        known = _DIGESTS.get(before.key)
+        if known is not None and known[0] == before.stamp:
+            return known[1]
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    remember_sha256(path, digest, before)
+    return digest

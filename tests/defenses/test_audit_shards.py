@@ -17,7 +17,7 @@ from backdoorlab.cli import main
 from backdoorlab.cli.app import app
 from backdoorlab.defenses.audit import audit
 from backdoorlab.defenses.audit.shards import audit_shards, shard_paths, split_file
-from backdoorlab.errors import BackdoorlabError
+from backdoorlab.errors import BackdoorlabError, TraceFormatError
 from backdoorlab.traces import write_traces
 
 runner = CliRunner()
@@ -214,3 +214,22 @@ def test_ray_bad_shard_is_the_shards_error(cluster, poisoned, tmp_path):
     (tmp_path / "b.jsonl").write_text("\n{oops\n")
     with pytest.raises(BackdoorlabError, match=r"b\.jsonl:2: "):
         audit_shards(tmp_path, engine="ray")
+
+
+def test_a_file_changed_between_the_workers_and_the_digests_fails(
+    poisoned, spans, tmp_path, monkeypatch
+):
+    """The workers' span digests must equal the thread's: a change in between is refused."""
+    from backdoorlab.defenses.audit import spans as spans_module
+
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(poisoned[0].read_bytes())
+    real = spans_module.SpanDigests.result
+
+    def after_a_change(self):
+        digests, whole = real(self)
+        return ["0" * 64, *digests[1:]], whole
+
+    monkeypatch.setattr(spans_module.SpanDigests, "result", after_a_change)
+    with pytest.raises(TraceFormatError, match="changed while it was audited"):
+        audit_shards(copy, workers=2)

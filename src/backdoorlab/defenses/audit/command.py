@@ -81,14 +81,23 @@ def _strength(finding: Finding) -> tuple[float, int, int]:
 
 
 def _strongest(report: AuditReport, top: int) -> list[Finding]:
-    """The ``top`` traces' strongest findings, strongest first (one per trace), in one
-    pass: each trace's first strongest, then the best ``top`` of those — what sorting
-    every finding and keeping the first per trace gives."""
-    best = (min(trace, key=_strength) for trace in report.by_trace())
+    """The ``top`` traces' strongest findings, strongest first (one per trace): each
+    trace's first strongest, then the best ``top`` of those — what sorting every finding
+    and keeping the first per trace gives. Read in the pass that counts the report's
+    tally (`AuditReport.each_trace`), holding at most ``2 * top`` findings."""
+    best: list[Finding] = []
+
+    def keep(trace: list[Finding]) -> None:
+        best.append(min(trace, key=_strength))
+        if len(best) > 2 * top:
+            best[:] = heapq.nsmallest(top, best, key=_strength)  # stable: ties keep order
+
+    report.each_trace(keep)
     return heapq.nsmallest(top, best, key=_strength)
 
 
 def _print_summary(console: Console, report: AuditReport, top: int) -> None:
+    shown = _strongest(report, top) if report.findings else []  # counts the tally too
     counts, traces = report.counts(), report.traces_flagged()
     table = Table(title=plain(f"audit of {report.path}: {report.traces} traces"))
     table.add_column("detector")
@@ -101,8 +110,7 @@ def _print_summary(console: Console, report: AuditReport, top: int) -> None:
         )
     console.print(table)
 
-    if report.findings:
-        shown = _strongest(report, top)
+    if shown:
         table = Table(title=f"top findings ({len(shown)} of {len(shown)}+ traces)")
         for column in ("trace", "line", "msg", "detector", "severity", "evidence"):
             table.add_column(column, overflow="fold")

@@ -25,7 +25,13 @@ from pydantic import ValidationError
 
 from backdoorlab.defenses.audit.view import TraceView, decode
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.files import check_input_file, guarded_lines, read_failure
+from backdoorlab.files import (
+    check_input_file,
+    guarded_lines,
+    read_failure,
+    remember_sha256,
+    stamp,
+)
 from backdoorlab.parquet_traces import is_parquet, iter_rows
 from backdoorlab.traces import Trace, parse_trace_line
 
@@ -191,7 +197,7 @@ class TraceStream:
 
     Iterating again reads the file again (``reads`` counts the reads begun). ``span``
     (start, end) reads only those bytes of a plain JSONL file — whole lines, as
-    `shards.split_file` cuts them — hashed on their own, numbered from ``first_line + 1``
+    `spans.split_file` cuts them — hashed on their own, numbered from ``first_line + 1``
     (``lines`` counts the span's own)."""
 
     def __init__(
@@ -226,6 +232,7 @@ class TraceStream:
         self.traces, self._digest = 0, None
         self.reads += 1
         with open(self.path, "rb") as handle:
+            before = stamp(handle)
             reader = HashingReader(handle if self.span is None else _Span(handle, *self.span))
             lineno = 0
             for lineno, raw in iter_raw_lines(self.path, reader):
@@ -247,6 +254,8 @@ class TraceStream:
                 at = self.first_line + lineno
                 raise read_failure(source, at, exc, TraceFormatError) from None
             self._digest = reader.sha256.hexdigest()
+            if self.span is None:  # the whole file: its verdict and lineage need no re-hash
+                remember_sha256(self.path, self._digest, before)
             self.lines = lineno
             if self.progress is not None:
                 self.progress(reader.bytes_read, self.traces, self.reads)

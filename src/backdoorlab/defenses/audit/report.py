@@ -47,19 +47,22 @@ class AuditReport:
         default=None, init=False, repr=False, compare=False
     )
 
-    def _tally(self) -> _Tally:
+    def _tally(self, visit: Callable[[list[Finding]], Any] | None = None) -> _Tally:
         """Findings and flagged traces per (detector, severity) and the worst severity, in
         one pass over the findings. Kept for a `FindingLog` while its length stays the
         same (it only grows; a pass reads its file); a list, which may change in place,
-        is counted again each time."""
+        is counted again each time. ``visit``: also called with each trace's findings in
+        that pass (`each_trace`)."""
         mark = (id(self.findings), len(self.findings))
         keep = isinstance(self.findings, FindingLog)
-        if keep and self._cached is not None and self._cached[:2] == mark:
+        if visit is None and keep and self._cached is not None and self._cached[:2] == mark:
             return self._cached[2]
         counts: Counter[tuple[str, str]] = Counter()
         traces: Counter[tuple[str, str]] = Counter()
         worst = 0
         for trace in self.by_trace():
+            if visit is not None:
+                visit(trace)
             here: dict[str, int] = {}  # detector → its worst severity on this trace
             for f in trace:
                 counts[f.detector, f.severity] += 1
@@ -71,6 +74,12 @@ class AuditReport:
         tally = _Tally(counts, traces, SEVERITIES[worst - 1] if worst else None)
         self._cached = (*mark, tally) if keep else None
         return tally
+
+    def each_trace(self, visit: Callable[[list[Finding]], Any]) -> None:
+        """Call ``visit`` with each trace's findings, in order, counting the tally
+        (`counts`, `traces_flagged`, `max_severity`) in the same pass: a printed summary
+        that needs both reads a spilled `FindingLog`'s file once, not twice."""
+        self._tally(visit)
 
     def by_trace(self) -> Iterator[list[Finding]]:
         """The findings trace by trace (they are sorted by trace)."""

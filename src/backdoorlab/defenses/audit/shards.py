@@ -12,9 +12,9 @@ The coordinator takes the shards' reads back in shard order, a few per worker in
 (`AHEAD`), and adds their findings to a `FindingLog` as `audit` does: its memory is a few
 shards' findings and the statistics, not the dataset's findings.
 
-One large file is split the same way: byte spans of whole lines, each a shard, the
-file hashed and its lines counted in one pass first so each span knows its first line
-and its expected hash.
+One large file is split the same way: byte spans of whole lines, each a shard, its lines
+counted first so each span knows its first line, the file and each span hashed on a
+thread beside the workers (`spans`).
 
 The scheduling is a library's: `concurrent.futures.ProcessPoolExecutor` on this
 machine, Ray (`--engine ray`) across one — a private loopback cluster when no address
@@ -49,6 +49,7 @@ from backdoorlab.defenses.audit.registry import (
     resolve_detectors,
 )
 from backdoorlab.defenses.audit.report import AuditReport
+from backdoorlab.defenses.audit.spans import SpanDigests, number_spans, split_file
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
 
 SHARD_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
@@ -105,47 +106,6 @@ MIN_SPAN_BYTES = 4 << 20
 caches, so tiny spans would cost more than they share)."""
 SPANS_PER_WORKER = 4
 """Spans per worker: enough that a slow span does not leave the other workers idle."""
-
-
-def split_file(path: Path, pieces: int) -> list[tuple[int, int]]:
-    """Up to ``pieces`` byte spans of ``path`` that tile it, each cut just after a
-    ``\n`` (whole lines; a line longer than a span joins two of them)."""
-    size = path.stat().st_size
-    cuts = [0]
-    with open(path, "rb") as handle:
-        for k in range(1, pieces):
-            handle.seek(max(k * size // pieces - 1, cuts[-1]))
-            handle.readline()  # to the end of the line the cut falls in
-            cut = handle.tell()
-            if cut >= size:
-                break
-            if cut > cuts[-1]:
-                cuts.append(cut)
-    cuts.append(size)
-    return list(zip(cuts, cuts[1:], strict=False))
-
-
-def _cut(path: Path, pieces: int) -> tuple[list[Part], list[str], str]:
-    """``path`` as up to ``pieces`` spans, with each span's SHA-256 and the whole file's,
-    and the lines before each span — one sequential pass, before the workers start (the
-    spans' hashes they report must match: the file did not change under them)."""
-    parts, digests, whole, lines = [], [], hashlib.sha256(), 0
-    with open(path, "rb") as handle:
-        for start, end in split_file(path, pieces):
-            own, left, newlines = hashlib.sha256(), end - start, 0
-            handle.seek(start)
-            while left:
-                block = handle.read(min(1 << 20, left))
-                if not block:
-                    raise TraceFormatError(f"{path}: {CHANGED}")
-                whole.update(block)
-                own.update(block)
-                newlines += block.count(b"\n")
-                left -= len(block)
-            parts.append(Part(str(path), (start, end), lines))
-            digests.append(own.hexdigest())
-            lines += newlines
-    return parts, digests, whole.hexdigest()
 
 
 def _read_shard(part: Part, detectors: list[Detector], first_read: bool) -> _ShardRead:
@@ -274,22 +234,28 @@ def audit_shards(
             )
     one_file = not listed and len(paths) == 1 and paths[0] == Path(spec)
     names = [str(p) for p in paths]
-    shards, expected, whole = [Part(n) for n in names], None, None
+    shards, hasher = [Part(n) for n in names], None
     if one_file and splittable(paths[0]):
         size = paths[0].stat().st_size
         pieces = min(max(workers, 1) * SPANS_PER_WORKER, size // MIN_SPAN_BYTES)
         if engine == "ray":
             pieces = min(size // MIN_SPAN_BYTES, 256)
         if pieces > 1:
-            shards, expected, whole = _cut(paths[0], pieces)
+            spans = split_file(paths[0], pieces)
+            firsts = number_spans(paths[0], spans, CHANGED)
+            shards = [Part(names[0], s, f) for s, f in zip(spans, firsts, strict=True)]
+            hasher = SpanDigests(paths[0], spans, CHANGED)
     chosen = make_detectors(wanted, opts)
     run, close = _ray_map(address) if engine == "ray" else _local_map(workers)
     findings = FindingLog()  # bounded memory, the order `audit` reports in
+    whole = None
     try:
+        if hasher is not None:
+            hasher.start()
         shifts, index, line = [], 0, 0
         digests, parts = [], []
         for shard in run(shards, chosen, True):
-            shift = Shift(index, 0 if whole else line)  # a span's lines are the file's
+            shift = Shift(index, 0 if hasher else line)  # a span's lines are the file's
             for trace in shard.findings:  # global indices and lines, in `audit`'s order
                 findings.add_trace(
                     replace(f, trace_index=f.trace_index + shift.index, line=f.line + shift.line)
@@ -299,8 +265,10 @@ def audit_shards(
             digests.append(shard.sha256)
             parts.append(shard.parts)
             index, line = index + shard.traces, line + shard.lines
-        if expected is not None and digests != expected:
-            raise TraceFormatError(f"{names[0]}: {CHANGED}")
+        if hasher is not None:
+            expected, whole = hasher.result()
+            if digests != expected:
+                raise TraceFormatError(f"{names[0]}: {CHANGED}")
         for i, detector in enumerate(chosen):
             detector.merge([shard_parts[i] for shard_parts in parts], shifts)
         del parts
@@ -315,6 +283,8 @@ def audit_shards(
             findings.add_late(detector.finish())
     except BaseException:  # the temporary file goes now, not with the traceback
         findings.close()
+        if hasher is not None and hasher.is_alive():
+            hasher.cancel()
         raise
     finally:
         close()

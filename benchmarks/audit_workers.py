@@ -1,0 +1,172 @@
+"""One big file audited by 1 and N processes: traces/s, speed-up, and the serial part.
+
+`audit_scale.py` measures one process; `audit_shards.py` compares in-process calls.
+This one times the whole command a user runs, ``backdoorlab audit FILE --workers N``
+(``-o report.json``, the provenance records included), in a child, for each N of
+``--workers`` on the same file (`audit_scale`'s pool: retail oracle traces, 5% T1-user,
+repeated to ``--size``), and checks that every N writes the same report (the timing
+field aside). Per run it prints wall seconds, traces/s and its ratio to the target
+(20,000 traces/s for ``dataflow``, 5,000 with trigger mining), the CPU seconds of all
+processes, and the coordinator's own CPU seconds (the child's, without its workers:
+sampled from ``/proc/PID/stat`` until it exits) — the work no worker count divides.
+
+With two or more worker counts it fits Amdahl's law, ``wall(N) = serial + parallel / N``
+(least squares), and prints the serial seconds and the speed it bounds
+(``traces / serial``): the figure that says how far more cores would go.
+
+    .venv/bin/python benchmarks/audit_workers.py [--pool 10000] [--size 1000000]
+        [--workers 1,4,8,12] [--one-worker-size 200000]
+        [--detector-sets "dataflow;dataflow,trigger-mining"]
+        [--out benchmarks/results/audit_workers.json]
+
+``--one-worker-size`` audits a smaller file with one worker (a 1M-trace file takes
+~3 min in one process), scaled to ``--size`` in the fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from audit_scale import TARGETS, build_pool, repeat
+
+from backdoorlab.traces import atomic_writer
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s(pid: int) -> float | None:
+    """The process's own user + system CPU seconds, its threads included, its children
+    not (``/proc/PID/stat`` fields 14 and 15); None once it has exited."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def report_digest(path: Path) -> str:
+    """SHA-256 of a report without its ``seconds`` line (`json.dumps(indent=2)` puts each
+    top-level field on a line of its own)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as report:
+        for line in report:
+            if not line.startswith(b'  "seconds":'):
+                digest.update(line)
+    return digest.hexdigest()
+
+
+def run_audit(path: Path, detectors: str, workers: int, work: Path) -> dict[str, object]:
+    report = work / "report.json"
+    argv = [sys.executable, "-m", "backdoorlab.cli", "audit", str(path)]
+    argv += ["--detectors", detectors, "-o", str(report), "--fail-on", "none"]
+    argv += ["--workers", str(workers)]
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    own = 0.0
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        own = own_cpu_s(child.pid) or own
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"audit exited with {status}: {' '.join(argv)}\n{stderr[-2000:]}")
+    row = {
+        "seconds": round(seconds, 2),
+        "cpu_seconds_all": round(usage.ru_utime + usage.ru_stime, 1),
+        "coordinator_cpu_seconds": round(own, 1),
+        "report": report_digest(report)[:16],
+    }
+    report.unlink()
+    return row
+
+
+def amdahl(rows: list[dict], size: int) -> dict[str, float] | None:
+    """``wall = serial + parallel / N`` fitted to the rows (walls scaled to ``size``)."""
+    points = [(1 / r["workers"], r["seconds"] * size / r["traces"]) for r in rows]
+    if len({x for x, _ in points}) < 2:
+        return None
+    n = len(points)
+    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    slope = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+    serial = my - slope * mx
+    return {
+        "serial_seconds": round(serial, 1),
+        "parallel_seconds": round(slope, 1),
+        "bound_traces_per_s": round(size / serial) if serial > 0 else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", type=int, default=10000)
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--workers", default="1,4,8,12", help="comma-separated process counts")
+    parser.add_argument(
+        "--one-worker-size", type=int, help="a smaller file for --workers 1 (default: --size)"
+    )
+    parser.add_argument("--detector-sets", default="dataflow;dataflow,trigger-mining")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/audit_workers.json"))
+    args = parser.parse_args()
+    counts = sorted(int(w) for w in args.workers.split(","))
+    rows: list[dict] = []
+    fits: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        pool = work / "pool.jsonl"
+        build_pool(pool, args.pool, work)
+        sizes = {args.size} | ({args.one_worker_size} if args.one_worker_size else set())
+        files = {}
+        for size in sizes:
+            files[size] = work / f"traces-{size}.jsonl"
+            repeat(pool, files[size], size)
+        for detectors in args.detector_sets.split(";"):
+            mine = []
+            for workers in counts:
+                size = args.one_worker_size if workers == 1 and args.one_worker_size else args.size
+                row = {"detectors": detectors, "traces": size, "workers": workers}
+                row |= {"load_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
+                row |= run_audit(files[size], detectors, workers, work)
+                row["traces_per_s"] = round(size / row["seconds"])
+                target = TARGETS.get(detectors)
+                if target:
+                    row["vs_target"] = round(row["traces_per_s"] / target, 2)
+                mine.append(row)
+                print(json.dumps(row), flush=True)
+            same = {r["report"] for r in mine if r["traces"] == args.size}
+            if len(same) > 1:
+                raise SystemExit(f"{detectors}: the worker counts wrote different reports")
+            first = mine[0]
+            for row in mine:
+                if row["traces"] == first["traces"]:
+                    row["speed_up"] = round(first["seconds"] / row["seconds"], 2)
+                else:  # against one worker's rate on the smaller file
+                    row["speed_up"] = round(row["traces_per_s"] / first["traces_per_s"], 2)
+            fits[detectors] = amdahl(mine, args.size)
+            print(json.dumps({"detectors": detectors, "amdahl": fits[detectors]}), flush=True)
+            rows += mine
+    result = {
+        "pool": args.pool,
+        "size": args.size,
+        "cpus": os.cpu_count(),
+        "targets_traces_per_s": TARGETS,
+        "rows": rows,
+        "amdahl": fits,
+    }
+    with atomic_writer(args.out) as handle:  # a cut-short run keeps the previous results
+        handle.write(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""`file_sha256` answers from a whole-file reader's digest only while the file is unchanged.
+
+An audit hashes the file as it reads it (`TraceStream`, a sharded audit's `SpanDigests`)
+and hands the digest to `remember_sha256`, so its verdict, lineage records and
+``--filter`` check do not hash a 5 GB file three more times. A stale answer would bind a
+verdict to content nobody audited, so these tests check the record is dropped by any
+write, and never kept for a file written just before the read (coarse timestamps).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pytest
+
+from backdoorlab import files
+from backdoorlab.defenses.audit.reader import TraceStream
+from backdoorlab.files import file_sha256, remember_sha256, stamp
+
+FAKE = "f" * 64  # a digest no content has: returned only from the record
+
+
+@pytest.fixture
+def settled(monkeypatch, tmp_path):
+    """A file whose last write counts as long ago (RACY_NS 0) and an empty record."""
+    monkeypatch.setattr(files, "RACY_NS", 0)
+    monkeypatch.setattr(files, "_DIGESTS", {})
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(b"one\n")
+    time.sleep(0.05)  # past the timestamp tick of that write
+    return path
+
+
+def _remember(path, digest):
+    with open(path, "rb") as handle:
+        before = stamp(handle)
+    remember_sha256(path, digest, before)
+
+
+def test_an_unchanged_file_is_answered_from_the_record(settled):
+    _remember(settled, FAKE)
+    assert file_sha256(settled) == FAKE
+
+
+def test_a_rewrite_of_the_same_size_drops_the_record(settled):
+    _remember(settled, FAKE)
+    time.sleep(0.05)
+    settled.write_bytes(b"two\n")  # same size: only mtime and ctime tell
+    assert file_sha256(settled) == hashlib.sha256(b"two\n").hexdigest()
+
+
+def test_a_write_during_the_read_is_not_remembered(settled):
+    with open(settled, "rb") as handle:
+        before = stamp(handle)
+    time.sleep(0.05)
+    settled.write_bytes(b"more than before\n")
+    remember_sha256(settled, FAKE, before)
+    assert file_sha256(settled) == hashlib.sha256(b"more than before\n").hexdigest()
+
+
+def test_a_file_written_just_before_its_read_is_not_remembered(monkeypatch, tmp_path):
+    monkeypatch.setattr(files, "_DIGESTS", {})  # RACY_NS as shipped
+    path = tmp_path / "fresh.jsonl"
+    path.write_bytes(b"fresh\n")
+    _remember(path, FAKE)
+    assert file_sha256(path) == hashlib.sha256(b"fresh\n").hexdigest()
+
+
+def test_a_whole_read_of_the_audit_is_remembered_a_span_is_not(settled, monkeypatch):
+    settled.write_bytes(b'{"messages": []}\n' * 3)
+    time.sleep(0.05)
+    digest = hashlib.sha256(settled.read_bytes()).hexdigest()
+    stream = TraceStream(settled, span=(0, 17))
+    list(stream)
+    assert files._DIGESTS == {}
+    stream = TraceStream(settled)
+    list(stream)
+    assert stream.sha256 == digest
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("file_sha256 read the file again")
+
+    monkeypatch.setattr(files.hashlib, "file_digest", no_reading)
+    assert file_sha256(settled) == digest
