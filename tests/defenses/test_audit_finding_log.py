@@ -56,6 +56,12 @@ def test_the_log_gives_the_stable_sort_of_the_list(traces, strays, late, limit) 
     if expected:
         assert log[len(expected) - 1] == expected[-1] and log[-1] == expected[-1]
     assert [log[i] for i in range(len(log))] == expected and log[::-1] == expected[::-1]
+    as_written = [json.dumps(f.__dict__, default=jsonable) for f in expected]
+    assert list(log.compact()) == as_written  # the file's lines, never decoded
+    briefs = list(log.briefs())  # from the log's arrays, never decoded
+    fields = [(f.trace_index, f.step, f.detector, f.severity, f.score) for f in expected]
+    assert [tuple(b)[:5] for b in briefs] == fields
+    assert [b.position for b in briefs] == list(range(len(expected)))
 
 
 def test_findings_read_back_from_the_file_are_equal_and_print_the_same() -> None:
@@ -70,6 +76,12 @@ def test_findings_read_back_from_the_file_are_equal_and_print_the_same() -> None
     assert back[:10] == made[:10]
     dumped = [json.dumps(f.to_dict(), indent=2, default=jsonable) for f in made]
     assert [json.dumps(f.to_dict(), indent=2, default=jsonable) for f in back] == dumped
+    from backdoorlab.defenses.audit.report import AuditReport
+
+    report = AuditReport("f", "0" * 64, 11, ["d0", "d1"], "s", findings=log)
+    pieces: list[str] = []
+    report.write_json(pieces.append)  # NaN: not JSON to msgspec's formatter
+    assert "".join(pieces) == json.dumps(report.to_dict(), indent=2, default=jsonable) + "\n"
     log.close()
     assert log.spilled == 0
 

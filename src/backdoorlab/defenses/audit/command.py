@@ -33,6 +33,7 @@ from rich.table import Table
 
 from backdoorlab.defenses.audit.engine import audit
 from backdoorlab.defenses.audit.filtering import manifest_path, write_filtered
+from backdoorlab.defenses.audit.finding_log import Brief
 from backdoorlab.defenses.audit.findings import SEVERITIES, Finding, severity_rank
 from backdoorlab.defenses.audit.registry import (
     AuditOptions,
@@ -76,24 +77,25 @@ def _evidence_line(finding: Finding) -> str:
     return finding.summary
 
 
-def _strength(finding: Finding) -> tuple[float, int, int]:
+def _strength(finding: Finding | Brief) -> tuple[float, int, int]:
     return -finding.score, finding.trace_index, finding.step or 0
 
 
 def _strongest(report: AuditReport, top: int) -> list[Finding]:
     """The ``top`` traces' strongest findings, strongest first (one per trace): each
     trace's first strongest, then the best ``top`` of those — what sorting every finding
-    and keeping the first per trace gives. Read in the pass that counts the report's
-    tally (`AuditReport.each_trace`), holding at most ``2 * top`` findings."""
-    best: list[Finding] = []
+    and keeping the first per trace gives. Ranked on the `Brief`s the report's tally
+    reads (`AuditReport.each_trace`), holding at most ``2 * top``; only the ``top``
+    chosen are read whole."""
+    best: list[Brief] = []
 
-    def keep(trace: list[Finding]) -> None:
+    def keep(trace: list[Brief]) -> None:
         best.append(min(trace, key=_strength))
         if len(best) > 2 * top:
             best[:] = heapq.nsmallest(top, best, key=_strength)  # stable: ties keep order
 
     report.each_trace(keep)
-    return heapq.nsmallest(top, best, key=_strength)
+    return [report.findings[b.position] for b in heapq.nsmallest(top, best, key=_strength)]
 
 
 def _print_summary(console: Console, report: AuditReport, top: int) -> None:

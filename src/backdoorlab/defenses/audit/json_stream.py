@@ -4,7 +4,8 @@ A report of a million-trace audit holds hundreds of thousands of findings: built
 string (and the dicts and chunks `json` makes on the way) it took several times the
 findings' own memory. `write_json` writes the same text piece by piece, and a value
 given as an iterator (the findings, read back from a `FindingLog`) is written as a JSON
-array one item at a time, never held whole.
+array one item at a time, never held whole; an item given as `Compact` text is laid out,
+not encoded again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,18 @@ import msgspec
 Default = Callable[[Any], Any] | None
 
 
+class Compact:
+    """An item already written as ``json.dumps(value)`` writes it (compact): laid out as
+    ``indent=2``, not encoded again. Why: a `FindingLog` keeps its spilled findings as
+    exactly that text, and decoding each one only to encode it again was most of the
+    report's cost (``json.dumps(json.loads(t)) == t`` for any text ``json.dumps`` wrote)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def _dumps(value: Any, level: int, default: Default) -> str:
     """``value`` as `json.dumps(indent=2)` writes it ``level`` levels deep.
 
@@ -26,10 +39,12 @@ def _dumps(value: Any, level: int, default: Default) -> str:
     C encoder writes the compact text — the same escapes and numbers — and msgspec's
     formatter, which copies every token as it is, lays it out as ``indent=2`` would. NaN
     and infinities, which are not JSON to msgspec, take the standard library's path."""
-    text = json.dumps(value, default=default)
+    text = value.text if isinstance(value, Compact) else json.dumps(value, default=default)
     try:
         text = msgspec.json.format(text, indent=2)
     except msgspec.DecodeError:
+        if isinstance(value, Compact):
+            value = json.loads(value.text)
         text = json.dumps(value, indent=2, default=default)
     return text.replace("\n", "\n" + "  " * level)
 

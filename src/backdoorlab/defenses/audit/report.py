@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backdoorlab.defenses.audit.finding_log import FindingLog, as_json, jsonable
+from backdoorlab.defenses.audit.finding_log import Brief, FindingLog, as_json, jsonable
 from backdoorlab.defenses.audit.findings import SEVERITIES, Finding, severity_rank
-from backdoorlab.defenses.audit.json_stream import write_json
+from backdoorlab.defenses.audit.json_stream import Compact, write_json
 
 
 @dataclass
@@ -23,6 +23,18 @@ class _Tally:
     counts: Counter[tuple[str, str]]
     traces: Counter[tuple[str, str]]
     worst: str | None
+
+
+def _by_trace(items: Iterator[Any]) -> Iterator[list[Any]]:
+    """Findings (or briefs) sorted by trace, grouped by trace."""
+    group: list[Any] = []
+    for f in items:
+        if group and f.trace_index != group[0].trace_index:
+            yield group
+            group = []
+        group.append(f)
+    if group:
+        yield group
 
 
 @dataclass
@@ -47,12 +59,12 @@ class AuditReport:
         default=None, init=False, repr=False, compare=False
     )
 
-    def _tally(self, visit: Callable[[list[Finding]], Any] | None = None) -> _Tally:
+    def _tally(self, visit: Callable[[list[Brief]], Any] | None = None) -> _Tally:
         """Findings and flagged traces per (detector, severity) and the worst severity, in
-        one pass over the findings. Kept for a `FindingLog` while its length stays the
-        same (it only grows; a pass reads its file); a list, which may change in place,
-        is counted again each time. ``visit``: also called with each trace's findings in
-        that pass (`each_trace`)."""
+        one pass over the findings' `Brief`s (a `FindingLog` gives them without reading its
+        file). Kept for a `FindingLog` while its length stays the same (it only grows); a
+        list, which may change in place, is counted again each time. ``visit``: also
+        called with each trace's briefs in that pass (`each_trace`)."""
         mark = (id(self.findings), len(self.findings))
         keep = isinstance(self.findings, FindingLog)
         if visit is None and keep and self._cached is not None and self._cached[:2] == mark:
@@ -60,7 +72,7 @@ class AuditReport:
         counts: Counter[tuple[str, str]] = Counter()
         traces: Counter[tuple[str, str]] = Counter()
         worst = 0
-        for trace in self.by_trace():
+        for trace in _by_trace(self.briefs()):
             if visit is not None:
                 visit(trace)
             here: dict[str, int] = {}  # detector → its worst severity on this trace
@@ -75,22 +87,25 @@ class AuditReport:
         self._cached = (*mark, tally) if keep else None
         return tally
 
-    def each_trace(self, visit: Callable[[list[Finding]], Any]) -> None:
-        """Call ``visit`` with each trace's findings, in order, counting the tally
-        (`counts`, `traces_flagged`, `max_severity`) in the same pass: a printed summary
-        that needs both reads a spilled `FindingLog`'s file once, not twice."""
+    def briefs(self) -> Iterator[Brief]:
+        """Each finding's `Brief` (trace, step, detector, severity, score, position), in
+        order."""
+        if isinstance(self.findings, FindingLog):
+            return self.findings.briefs()
+        return (
+            Brief(f.trace_index, f.step, f.detector, f.severity, f.score, i)
+            for i, f in enumerate(self.findings)
+        )
+
+    def each_trace(self, visit: Callable[[list[Brief]], Any]) -> None:
+        """Call ``visit`` with each trace's `Brief`s, in order, counting the tally
+        (`counts`, `traces_flagged`, `max_severity`) in the same pass; ``findings[b.position]``
+        is a brief's whole finding."""
         self._tally(visit)
 
     def by_trace(self) -> Iterator[list[Finding]]:
         """The findings trace by trace (they are sorted by trace)."""
-        group: list[Finding] = []
-        for f in self.findings:
-            if group and f.trace_index != group[0].trace_index:
-                yield group
-                group = []
-            group.append(f)
-        if group:
-            yield group
+        return _by_trace(iter(self.findings))
 
     @property
     def max_severity(self) -> str | None:
@@ -138,5 +153,8 @@ class AuditReport:
     def write_json(self, write: Callable[[str], Any]) -> None:
         """The report as ``json.dumps(to_dict(), indent=2, default=jsonable) + "\\n"``
         writes it, handed to ``write`` in pieces (a finding at a time)."""
-        findings = (as_json(f) for f in self.findings)
+        if isinstance(self.findings, FindingLog):  # its lines, laid out, not re-encoded
+            findings: Iterator[Any] = map(Compact, self.findings.compact())
+        else:
+            findings = (as_json(f) for f in self.findings)
         write_json(self._fields(findings), write, default=jsonable)
