@@ -1,4 +1,5 @@
-"""The printed summary's top findings and tally come from one pass over the findings."""
+"""The printed summary's top findings and tally come from one pass over the findings' briefs,
+and --filter's flagged indices from the briefs too: the same as reading every finding."""
 
 from __future__ import annotations
 
@@ -54,3 +55,5 @@ def test_strongest_equals_sorting_everything_and_the_tally_is_the_same():
         assert report.counts() == plain.counts()
         assert report.traces_flagged() == plain.traces_flagged()
         assert report.max_severity == plain.max_severity
+        for severity in SEVERITIES:  # --filter's copy: the indices, read from the briefs
+            assert list(report.flagged_indices(severity)) == list(plain.flagged(severity))

@@ -77,7 +77,7 @@ def write_filtered(
     for target in targets:
         remove_stale_temps(target)
     with _staged() as stage:
-        flagged = (index for index, _ in report.iter_flagged(min_severity))
+        flagged = report.flagged_indices(min_severity)
         copy = _copy_parquet if is_parquet(source) else _copy_lines
         with stage(output) as (out, digest):
             kept, removed = copy(source, out, flagged, report.sha256)

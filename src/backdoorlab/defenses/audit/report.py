@@ -118,6 +118,16 @@ class AuditReport:
             if kept:
                 yield trace[0].trace_index, kept
 
+    def flagged_indices(self, min_severity: str = "low") -> Iterator[int]:
+        """The indices of the traces with a finding at or above ``min_severity``, in
+        order, from the findings' `Brief`s (what ``--filter``'s copy needs, no decode)."""
+        floor = severity_rank(min_severity)
+        last = -1
+        for brief in self.briefs():
+            if brief.trace_index != last and severity_rank(brief.severity) >= floor:
+                last = brief.trace_index
+                yield last
+
     def flagged(self, min_severity: str = "low") -> dict[int, list[Finding]]:
         """Trace index → its findings at or above ``min_severity``."""
         return dict(self.iter_flagged(min_severity))
