@@ -86,6 +86,7 @@ def cli(monkeypatch, capsys):
 
     def run(*argv: str) -> tuple[int, str]:
         monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
+        monkeypatch.setenv("COLUMNS", "300")  # a long path is not wrapped onto a second line
         try:
             main()
             code = 0

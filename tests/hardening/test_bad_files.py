@@ -23,7 +23,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from backdoorlab.cli import main
 from backdoorlab.errors import TraceFormatError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,17 +34,6 @@ TRACE = {
     ]
 }
 LINE = json.dumps(TRACE) + "\n"
-
-
-def _cli(monkeypatch, capsys, argv: list[str]) -> tuple[int, str]:  # noqa: ANN001
-    monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
-    monkeypatch.setenv("COLUMNS", "300")
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    return code, capsys.readouterr().err
 
 
 def _one_line(err: str, *fragments: str) -> None:
@@ -160,14 +148,14 @@ READERS: dict[str, Callable[[Path, Path], list[str]]] = {
 
 @pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("kind", BAD_INPUTS)
-def test_bad_input_file(kind: str, reader: str, tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_bad_input_file(kind: str, reader: str, tmp_path: Path, monkeypatch, cli) -> None:  # noqa: ANN001
     name, make = BAD_INPUTS[kind]
     source = tmp_path / name
     expected = make(source)
     out = tmp_path / "out"
     out.mkdir()
     monkeypatch.setattr("backdoorlab.models.load_for_training", lambda *a, **k: pytest.fail())
-    code, err = _cli(monkeypatch, capsys, READERS[reader](source, out))
+    code, err = cli(*READERS[reader](source, out))
     assert code == 2, err
     _one_line(err, *expected)
     assert not any(out.iterdir()), "an output was written from a bad input"
@@ -251,7 +239,7 @@ def _bad_output(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> t
 
 @pytest.mark.parametrize("writer", FILE_WRITERS)
 @pytest.mark.parametrize("kind", ["a directory", "parent is a file", "unwritable parent"])
-def test_bad_output_file(kind: str, writer: str, tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_bad_output_file(kind: str, writer: str, tmp_path: Path, monkeypatch, cli) -> None:  # noqa: ANN001
     good = tmp_path / "good.jsonl"
     good.write_text(LINE * 4)
     if kind == "a directory":
@@ -259,14 +247,14 @@ def test_bad_output_file(kind: str, writer: str, tmp_path: Path, monkeypatch, ca
     else:
         target, expected = _bad_output(kind, tmp_path, monkeypatch)
     _tripwire(monkeypatch)
-    code, err = _cli(monkeypatch, capsys, FILE_WRITERS[writer](good, target))
+    code, err = cli(*FILE_WRITERS[writer](good, target))
     assert code == 2, err
     _one_line(err, str(target), expected)
 
 
 @pytest.mark.parametrize("writer", DIR_WRITERS)
 @pytest.mark.parametrize("kind", ["a file", "parent is a file", "unwritable parent"])
-def test_bad_output_directory(kind: str, writer: str, tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_bad_output_directory(kind: str, writer: str, tmp_path: Path, monkeypatch, cli) -> None:  # noqa: ANN001
     good = tmp_path / "good.jsonl"
     good.write_text(LINE * 4)
     if kind == "a file":
@@ -274,7 +262,7 @@ def test_bad_output_directory(kind: str, writer: str, tmp_path: Path, monkeypatc
     else:
         target, expected = _bad_output(kind, tmp_path, monkeypatch)
     _tripwire(monkeypatch)
-    code, err = _cli(monkeypatch, capsys, DIR_WRITERS[writer](good, target))
+    code, err = cli(*DIR_WRITERS[writer](good, target))
     assert code == 2, err
     _one_line(err, str(target), expected)
 
@@ -299,14 +287,14 @@ def test_a_late_write_failure_is_one_line_too(tmp_path: Path) -> None:
         (b"- " * 1 + b"[" * 50_000 + b"]" * 50_000 + b"\n", "not valid YAML"),
     ],
 )
-def test_bad_side_files(content: bytes, expected: str, tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_bad_side_files(content: bytes, expected: str, tmp_path: Path, cli) -> None:  # noqa: ANN001
     """The small files beside the traces: a sink spec, an experiment YAML."""
     good = tmp_path / "good.jsonl"
     good.write_text(LINE)
     bad = tmp_path / "side.yaml"
     bad.write_bytes(content)
     for argv in (["audit", str(good), "--sinks", str(bad)], ["run", str(bad)]):
-        code, err = _cli(monkeypatch, capsys, argv)
+        code, err = cli(*argv)
         assert code == 2, err
         _one_line(err, str(bad))
 
