@@ -82,6 +82,17 @@ class Brief(NamedTuple):
     score: float
     position: int
 
+    @classmethod
+    def of(cls, finding: Finding, position: int) -> Brief:
+        return cls(
+            finding.trace_index,
+            finding.step,
+            finding.detector,
+            finding.severity,
+            finding.score,
+            position,
+        )
+
 
 def _encode(finding: Finding) -> str:
     """The finding's line in the log's file (ASCII: `json` escapes the rest)."""
@@ -188,8 +199,9 @@ class FindingLog(Sequence[Finding]):
         self._written += len(lines)
         self._memory = []
 
-    def _read_back(self) -> Iterator[Finding]:
-        """The written findings, read from the file by position (iterators may nest)."""
+    def _lines(self) -> Iterator[bytes]:
+        """The written findings' lines, read from the file by position (iterators may
+        nest)."""
         if self._file is None:
             return
         fd, offset, pending = self._file.fileno(), 0, b""
@@ -198,8 +210,12 @@ class FindingLog(Sequence[Finding]):
             offset += len(block)
             lines = (pending + block).split(b"\n")
             pending = lines.pop()
-            for line in lines:
-                yield Finding(**json.loads(line))
+            yield from lines
+
+    def _read_back(self) -> Iterator[Finding]:
+        """The written findings, decoded."""
+        for line in self._lines():
+            yield Finding(**json.loads(line))
 
     def _name(self, name: str) -> int:
         return self._names.setdefault(name, len(self._names))
@@ -215,17 +231,11 @@ class FindingLog(Sequence[Finding]):
             for j, (t, s, x) in enumerate(zip(self._traces, self._steps, scores, strict=True))
         )
         base = self._written
-        in_memory = (
-            Brief(f.trace_index, f.step, f.detector, f.severity, f.score, base + k)
-            for k, f in enumerate(list(self._memory))
-        )
+        in_memory = (Brief.of(f, base + k) for k, f in enumerate(list(self._memory)))
         streams: list[Iterator[Brief]] = [itertools.chain(written, in_memory)]
         for extra in (self._aside, self._late):
             if extra:
-                streams.append(
-                    Brief(f.trace_index, f.step, f.detector, f.severity, f.score, -1)
-                    for f in sorted(extra, key=report_key)
-                )
+                streams.append(Brief.of(f, -1) for f in sorted(extra, key=report_key))
         if len(streams) == 1:
             return streams[0]
         merged = heapq.merge(*streams, key=_brief_key)  # ties: earlier stream first
@@ -243,17 +253,8 @@ class FindingLog(Sequence[Finding]):
         return (text for _, text in merged)
 
     def _compact_in_order(self) -> Iterator[tuple[tuple[int, int], str]]:
-        j = 0
-        if self._file is not None:
-            fd, offset, pending = self._file.fileno(), 0, b""
-            while offset < self._size:
-                block = os.pread(fd, min(_BLOCK, self._size - offset), offset)
-                offset += len(block)
-                lines = (pending + block).split(b"\n")
-                pending = lines.pop()
-                for line in lines:
-                    yield (self._traces[j], self._steps[j]), line.decode("utf-8")
-                    j += 1
+        for j, line in enumerate(self._lines()):
+            yield (self._traces[j], self._steps[j]), line.decode("utf-8")
         for f in list(self._memory):
             yield report_key(f), _encode(f)
 

@@ -92,10 +92,7 @@ class AuditReport:
         order."""
         if isinstance(self.findings, FindingLog):
             return self.findings.briefs()
-        return (
-            Brief(f.trace_index, f.step, f.detector, f.severity, f.score, i)
-            for i, f in enumerate(self.findings)
-        )
+        return (Brief.of(f, i) for i, f in enumerate(self.findings))
 
     def each_trace(self, visit: Callable[[list[Brief]], Any]) -> None:
         """Call ``visit`` with each trace's `Brief`s, in order, counting the tally
