@@ -12,7 +12,8 @@ sampled from ``/proc/PID/stat`` until it exits) — the work no worker count div
 
 With two or more worker counts it fits Amdahl's law, ``wall(N) = serial + parallel / N``
 (least squares), and prints the serial seconds and the speed it bounds
-(``traces / serial``): the figure that says how far more cores would go.
+(``traces / serial``): the figure that says how far more cores would go. The command's
+start-up (a 10-trace file) is printed with it.
 
     .venv/bin/python benchmarks/audit_workers.py [--pool 10000] [--size 1000000]
         [--workers 1,4,8,12] [--one-worker-size 200000]
@@ -92,9 +93,12 @@ def run_audit(path: Path, detectors: str, workers: int, work: Path) -> dict[str,
     return row
 
 
-def amdahl(rows: list[dict], size: int) -> dict[str, float] | None:
-    """``wall = serial + parallel / N`` fitted to the rows (walls scaled to ``size``)."""
-    points = [(1 / r["workers"], r["seconds"] * size / r["traces"]) for r in rows]
+def amdahl(rows: list[dict], size: int, startup: float) -> dict[str, float] | None:
+    """``wall = serial + parallel / N`` fitted to the rows, a smaller file's wall scaled
+    to ``size`` (its ``startup`` seconds, the command's imports, not scaled)."""
+    points = [
+        (1 / r["workers"], startup + (r["seconds"] - startup) * size / r["traces"]) for r in rows
+    ]
     if len({x for x, _ in points}) < 2:
         return None
     n = len(points)
@@ -131,7 +135,9 @@ def main() -> None:
         for size in sizes:
             files[size] = work / f"traces-{size}.jsonl"
             repeat(pool, files[size], size)
+        repeat(pool, work / "tiny.jsonl", 10)
         for detectors in args.detector_sets.split(";"):
+            startup = run_audit(work / "tiny.jsonl", detectors, 1, work)["seconds"]
             mine = []
             for workers in counts:
                 size = args.one_worker_size if workers == 1 and args.one_worker_size else args.size
@@ -153,7 +159,8 @@ def main() -> None:
                     row["speed_up"] = round(first["seconds"] / row["seconds"], 2)
                 else:  # against one worker's rate on the smaller file
                     row["speed_up"] = round(row["traces_per_s"] / first["traces_per_s"], 2)
-            fits[detectors] = amdahl(mine, args.size)
+            fits[detectors] = amdahl(mine, args.size, startup)
+            fits[detectors] = (fits[detectors] or {}) | {"startup_seconds": startup}
             print(json.dumps({"detectors": detectors, "amdahl": fits[detectors]}), flush=True)
             rows += mine
     result = {
