@@ -255,7 +255,7 @@ def audit_shards(
         shifts, index, line = [], 0, 0
         digests, parts = [], []
         for shard in run(shards, chosen, True):
-            shift = Shift(index, 0 if hasher else line)  # a span's lines are the file's
+            shift = Shift(index, 0 if hasher is not None else line)  # spans: the file's lines
             for trace in shard.findings:  # global indices and lines, in `audit`'s order
                 findings.add_trace(
                     replace(f, trace_index=f.trace_index + shift.index, line=f.line + shift.line)
