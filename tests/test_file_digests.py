@@ -10,6 +10,7 @@ write, and never kept for a file written just before the read (coarse timestamps
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 
 import pytest
@@ -83,3 +84,16 @@ def test_a_whole_read_of_the_audit_is_remembered_a_span_is_not(settled, monkeypa
 
     monkeypatch.setattr(files.hashlib, "file_digest", no_reading)
     assert file_sha256(settled) == digest
+
+
+def test_pipes_and_empty_files_are_never_remembered(settled, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    time.sleep(0.05)
+    _remember(empty, FAKE)  # /proc's files are empty to stat, whatever they hold
+    assert file_sha256(empty) == hashlib.sha256(b"").hexdigest()
+    read, write = os.pipe()
+    os.write(write, b"piped\n")
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        assert not stamp(pipe).plain

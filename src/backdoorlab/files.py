@@ -25,6 +25,7 @@ import contextlib
 import gzip
 import hashlib
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -283,12 +284,14 @@ class FileStamp:
     key: tuple[int, int]  # device, inode
     stamp: tuple[int, int, int]  # size, mtime, ctime (ns)
     taken_ns: int
+    plain: bool  # a regular file with bytes: pipes, devices and /proc's empty files are not
 
 
 def stamp(handle: IO[bytes]) -> FileStamp:
     """The open file's identity and timestamps, now."""
     st = os.fstat(handle.fileno())
-    return FileStamp((st.st_dev, st.st_ino), _stamp(st), time.time_ns())
+    plain = stat.S_ISREG(st.st_mode) and st.st_size > 0
+    return FileStamp((st.st_dev, st.st_ino), _stamp(st), time.time_ns(), plain)
 
 
 def _stamp(st: os.stat_result) -> tuple[int, int, int]:
@@ -299,11 +302,14 @@ def remember_sha256(path: str | os.PathLike[str], digest: str, before: FileStamp
     """Record ``digest`` as ``path``'s SHA-256, taken by a reader that read the whole file
     after `stamp`-ing it as ``before``.
 
-    Kept only if the file's stat is still ``before``'s (nothing wrote it during the read)
-    and its last write came `RACY_NS` before the read; `file_sha256` then answers from it
+    Kept only for a regular file with bytes (a pipe's or a pseudo-file's stat does not
+    follow its content), if its stat is still ``before``'s (nothing wrote it during the
+    read) and its last write came `RACY_NS` before the read; `file_sha256` then answers from it
     while the file's size, mtime and ctime stay the same (any write changes ctime, which
     no user can set). Why: an audit of a 5 GB file hashes it as it reads, and its verdict,
     lineage records and ``--filter`` check each needed that digest again (~3 s each)."""
+    if not before.plain:  # no stat says when a pipe's or a pseudo-file's content changed
+        return
     try:
         now = os.stat(path)
     except OSError:
@@ -324,7 +330,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     is unchanged since a reader hashed it whole)."""
     with open(path, "rb") as handle:
         before = stamp(handle)
-        known = _DIGESTS.get(before.key)
+        known = _DIGESTS.get(before.key) if before.plain else None
         if known is not None and known[0] == before.stamp:
             return known[1]
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
