@@ -22,6 +22,18 @@ from backdoorlab.files import file_sha256, remember_sha256, stamp
 FAKE = "f" * 64  # a digest no content has: returned only from the record
 
 
+def _next_tick(directory) -> None:
+    """Wait until this file system's timestamps have moved on (a few ms on most; a second
+    or two on some), so a write from now on gets a newer mtime than one before."""
+    probe = directory / ".tick"
+    probe.write_bytes(b"0")
+    first = probe.stat().st_mtime_ns
+    deadline = time.monotonic() + 3
+    while probe.stat().st_mtime_ns == first and time.monotonic() < deadline:
+        time.sleep(0.01)
+        probe.write_bytes(b"0")
+
+
 @pytest.fixture
 def settled(monkeypatch, tmp_path):
     """A file whose last write counts as long ago (RACY_NS 0) and an empty record."""
@@ -29,7 +41,7 @@ def settled(monkeypatch, tmp_path):
     monkeypatch.setattr(files, "_DIGESTS", {})
     path = tmp_path / "data.jsonl"
     path.write_bytes(b"one\n")
-    time.sleep(0.05)  # past the timestamp tick of that write
+    _next_tick(tmp_path)  # past the timestamp tick of that write
     return path
 
 
@@ -46,7 +58,7 @@ def test_an_unchanged_file_is_answered_from_the_record(settled):
 
 def test_a_rewrite_of_the_same_size_drops_the_record(settled):
     _remember(settled, FAKE)
-    time.sleep(0.05)
+    _next_tick(settled.parent)
     settled.write_bytes(b"two\n")  # same size: only mtime and ctime tell
     assert file_sha256(settled) == hashlib.sha256(b"two\n").hexdigest()
 
@@ -54,7 +66,7 @@ def test_a_rewrite_of_the_same_size_drops_the_record(settled):
 def test_a_write_during_the_read_is_not_remembered(settled):
     with open(settled, "rb") as handle:
         before = stamp(handle)
-    time.sleep(0.05)
+    _next_tick(settled.parent)
     settled.write_bytes(b"more than before\n")
     remember_sha256(settled, FAKE, before)
     assert file_sha256(settled) == hashlib.sha256(b"more than before\n").hexdigest()
@@ -70,7 +82,7 @@ def test_a_file_written_just_before_its_read_is_not_remembered(monkeypatch, tmp_
 
 def test_a_whole_read_of_the_audit_is_remembered_a_span_is_not(settled, monkeypatch):
     settled.write_bytes(b'{"messages": []}\n' * 3)
-    time.sleep(0.05)
+    _next_tick(settled.parent)
     digest = hashlib.sha256(settled.read_bytes()).hexdigest()
     stream = TraceStream(settled, span=(0, 17))
     list(stream)
@@ -89,7 +101,7 @@ def test_a_whole_read_of_the_audit_is_remembered_a_span_is_not(settled, monkeypa
 def test_pipes_and_empty_files_are_never_remembered(settled, tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
-    time.sleep(0.05)
+    _next_tick(tmp_path)
     _remember(empty, FAKE)  # /proc's files are empty to stat, whatever they hold
     assert file_sha256(empty) == hashlib.sha256(b"").hexdigest()
     read, write = os.pipe()
