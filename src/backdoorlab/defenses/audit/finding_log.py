@@ -36,7 +36,7 @@ import os
 import tempfile
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, is_dataclass
 from typing import IO, Any, NamedTuple, overload
 
@@ -48,7 +48,7 @@ MEMORY_LIMIT = 4096
 _BLOCK = 1 << 20
 
 
-def report_key(finding: Finding) -> tuple[int, int]:
+def report_key(finding: Finding | Brief) -> tuple[int, int]:
     """The report's order: by trace, then by message (a whole-trace finding first)."""
     return finding.trace_index, finding.step if finding.step is not None else -1
 
@@ -99,8 +99,8 @@ def _encode(finding: Finding) -> str:
     return json.dumps(as_json(finding), default=jsonable)
 
 
-def _brief_key(brief: Brief) -> tuple[int, int]:
-    return brief.trace_index, brief.step if brief.step is not None else -1
+def _keyed_line(finding: Finding) -> tuple[tuple[int, int], str]:
+    return report_key(finding), _encode(finding)
 
 
 def _first(pair: tuple[tuple[int, int], str]) -> tuple[int, int]:
@@ -232,44 +232,44 @@ class FindingLog(Sequence[Finding]):
         )
         base = self._written
         in_memory = (Brief.of(f, base + k) for k, f in enumerate(list(self._memory)))
-        streams: list[Iterator[Brief]] = [itertools.chain(written, in_memory)]
-        for extra in (self._aside, self._late):
-            if extra:
-                streams.append(Brief.of(f, -1) for f in sorted(extra, key=report_key))
-        if len(streams) == 1:
-            return streams[0]
-        merged = heapq.merge(*streams, key=_brief_key)  # ties: earlier stream first
+        main = itertools.chain(written, in_memory)
+        if not (self._aside or self._late):
+            return main
+        merged = self._with_extras(main, lambda f: Brief.of(f, -1), report_key)
         return (brief._replace(position=i) for i, brief in enumerate(merged))
 
     def compact(self) -> Iterator[str]:
         """Each finding as ``json.dumps(as_json(f), default=jsonable)`` writes it, in the
         order iterating gives: the written ones as their line in the file, never decoded
         (what a report of a spilled log writes, `json_stream.Compact`)."""
-        streams: list[Iterator[tuple[tuple[int, int], str]]] = [self._compact_in_order()]
-        for extra in (self._aside, self._late):
-            if extra:
-                streams.append((report_key(f), _encode(f)) for f in sorted(extra, key=report_key))
-        merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_first)
+        merged = self._with_extras(self._compact_in_order(), _keyed_line, _first)
         return (text for _, text in merged)
 
     def _compact_in_order(self) -> Iterator[tuple[tuple[int, int], str]]:
         for j, line in enumerate(self._lines()):
             yield (self._traces[j], self._steps[j]), line.decode("utf-8")
-        for f in list(self._memory):
-            yield report_key(f), _encode(f)
+        yield from map(_keyed_line, list(self._memory))
 
     def _in_order(self) -> Iterator[Finding]:
         yield from self._read_back()
         yield from list(self._memory)
 
     def __iter__(self) -> Iterator[Finding]:
-        streams = [self._in_order()]
+        return self._with_extras(self._in_order(), lambda f: f, report_key)
+
+    def _with_extras(
+        self, main: Iterator[Any], convert: Callable[[Finding], Any], key: Callable[[Any], Any]
+    ) -> Iterator[Any]:
+        """``main`` (the in-order findings, as some form of them) merged with the findings
+        kept aside and the late ones in that form (``convert``), each by ``key``, ties to
+        the earlier stream: the order iterating the log gives, whatever form it is read in."""
+        streams = [main]
         for extra in (self._aside, self._late):
             if extra:
-                streams.append(iter(sorted(extra, key=report_key)))
+                streams.append(map(convert, sorted(extra, key=report_key)))
         if len(streams) == 1:
-            return streams[0]
-        return heapq.merge(*streams, key=report_key)  # ties: earlier stream first
+            return main
+        return heapq.merge(*streams, key=key)
 
     def __len__(self) -> int:
         return self._written + len(self._memory) + len(self._aside) + len(self._late)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import FileStamp, remember_sha256, stamp
@@ -41,20 +43,26 @@ def split_file(path: Path, pieces: int) -> list[tuple[int, int]]:
     return list(zip(cuts, cuts[1:], strict=False))
 
 
+def _blocks(handle: BinaryIO, span: tuple[int, int], changed: str) -> Iterator[bytes]:
+    """The bytes of ``span``, a block at a time; a file now shorter than the span changed."""
+    start, end = span
+    handle.seek(start)
+    left = end - start
+    while left:
+        block = handle.read(min(_BLOCK, left))
+        if not block:
+            raise TraceFormatError(f"{handle.name}: {changed}")
+        yield block
+        left -= len(block)
+
+
 def number_spans(path: Path, spans: list[tuple[int, int]], changed: str) -> list[int]:
     """The lines before each span: one pass that counts newlines (memchr speed)."""
     firsts, lines = [], 0
     with open(path, "rb") as handle:
-        for start, end in spans:
+        for span in spans:
             firsts.append(lines)
-            handle.seek(start)
-            left = end - start
-            while left:
-                block = handle.read(min(_BLOCK, left))
-                if not block:
-                    raise TraceFormatError(f"{path}: {changed}")
-                lines += block.count(b"\n")
-                left -= len(block)
+            lines += sum(block.count(b"\n") for block in _blocks(handle, span, changed))
     return firsts
 
 
@@ -76,18 +84,13 @@ class SpanDigests(threading.Thread):
             whole = hashlib.sha256()
             with open(self.path, "rb") as handle:
                 self._before = stamp(handle)
-                for start, end in self.spans:
-                    own, left = hashlib.sha256(), end - start
-                    handle.seek(start)
-                    while left:
+                for span in self.spans:
+                    own = hashlib.sha256()
+                    for block in _blocks(handle, span, self.changed):
                         if self._stop_asked.is_set():
                             return
-                        block = handle.read(min(_BLOCK, left))
-                        if not block:
-                            raise TraceFormatError(f"{self.path}: {self.changed}")
                         whole.update(block)
                         own.update(block)
-                        left -= len(block)
                     self._digests.append(own.hexdigest())
             self._whole = whole.hexdigest()
         except BaseException as exc:  # handed to `result`, in the coordinator's thread
