@@ -233,3 +233,29 @@ def test_a_file_changed_between_the_workers_and_the_digests_fails(
     monkeypatch.setattr(spans_module.SpanDigests, "result", after_a_change)
     with pytest.raises(TraceFormatError, match="changed while it was audited"):
         audit_shards(copy, workers=2)
+
+
+def test_a_span_that_fails_once_but_not_when_read_again_is_a_changed_file(
+    poisoned, tmp_path, monkeypatch
+):
+    """A failed span is read again to name the file's line; if that read passes, the
+    bytes changed in between — refused, never a report numbered from the span's start."""
+    from backdoorlab.defenses.audit import shards as shards_module
+    from backdoorlab.defenses.audit.registry import AuditOptions, make_detectors
+
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(poisoned[0].read_bytes())
+    span = split_file(path, 3)[1]
+    real, calls = shards_module._read_part, []
+
+    def fails_first(part, detectors, first_read, first_line):
+        calls.append(first_line)
+        if len(calls) == 1:
+            raise TraceFormatError(f"{part.path}:1: not valid JSON")
+        return real(part, detectors, first_read, first_line)
+
+    monkeypatch.setattr(shards_module, "_read_part", fails_first)
+    part = shards_module.Part(str(path), span)
+    with pytest.raises(TraceFormatError, match="changed while it was audited"):
+        shards_module._read_shard(part, make_detectors(["dataflow"], AuditOptions()), True)
+    assert calls == [0, path.read_bytes()[: span[0]].count(b"\n")]

@@ -1,4 +1,4 @@
-"""One file cut into spans: line numbers counted first, digests taken on a thread."""
+"""One file cut into spans: lines before a span counted on demand, digests on a thread."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from backdoorlab.defenses.audit.spans import SpanDigests, number_spans, split_file
+from backdoorlab.defenses.audit.spans import SpanDigests, lines_before, split_file
 from backdoorlab.errors import TraceFormatError
 
 CHANGED = "changed"
@@ -23,7 +23,7 @@ def test_spans_are_numbered_and_hashed_as_their_bytes(tmp_path):
     data = path.read_bytes()
     spans = split_file(path, 7)
     assert len(spans) == 7
-    firsts = number_spans(path, spans, CHANGED)
+    firsts = [lines_before(path, start, CHANGED) for start, _ in spans]
     assert firsts == [data[:start].count(b"\n") for start, _ in spans]
     hasher = SpanDigests(path, spans, CHANGED)
     hasher.start()
@@ -37,7 +37,7 @@ def test_a_file_shorter_than_its_spans_is_a_changed_file(tmp_path):
     spans = split_file(path, 3)
     path.write_bytes(path.read_bytes()[: spans[-1][0] + 5])  # cut under the last span
     with pytest.raises(TraceFormatError, match=CHANGED):
-        number_spans(path, spans, CHANGED)
+        lines_before(path, spans[-1][1], CHANGED)
     hasher = SpanDigests(path, spans, CHANGED)
     hasher.start()
     with pytest.raises(TraceFormatError, match=CHANGED):  # raised in the caller's thread

@@ -12,8 +12,8 @@ The coordinator takes the shards' reads back in shard order, a few per worker in
 (`AHEAD`), and adds their findings to a `FindingLog` as `audit` does: its memory is a few
 shards' findings and the statistics, not the dataset's findings.
 
-One large file is split the same way: byte spans of whole lines, each a shard, its lines
-counted first so each span knows its first line, the file and each span hashed on a
+One large file is split the same way: byte spans of whole lines, each a shard numbered
+from its own start and shifted like a later file, the file and each span hashed on a
 thread beside the workers (`spans`).
 
 The scheduling is a library's: `concurrent.futures.ProcessPoolExecutor` on this
@@ -49,7 +49,7 @@ from backdoorlab.defenses.audit.registry import (
     resolve_detectors,
 )
 from backdoorlab.defenses.audit.report import AuditReport
-from backdoorlab.defenses.audit.spans import SpanDigests, number_spans, split_file
+from backdoorlab.defenses.audit.spans import SpanDigests, lines_before, split_file
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
 
 SHARD_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
@@ -93,12 +93,12 @@ class _ShardRead:
 
 @dataclass(frozen=True)
 class Part:
-    """One shard: a whole file, or the whole lines in bytes ``[start, end)`` of one
-    (``first_line``: the lines before them, so records carry the file's line numbers)."""
+    """One shard: a whole file, or the whole lines in bytes ``[start, end)`` of one,
+    numbered from the span's start (the coordinator shifts them, as it shifts a later
+    file's)."""
 
     path: str
     span: tuple[int, int] | None = None
-    first_line: int = 0
 
 
 MIN_SPAN_BYTES = 4 << 20
@@ -111,12 +111,29 @@ SPANS_PER_WORKER = 4
 def _read_shard(part: Part, detectors: list[Detector], first_read: bool) -> _ShardRead:
     """One read of one shard by copies of the detectors (in a worker process).
 
-    The copy is this shard's own: Ray hands every task the same object-store buffers
-    (numpy arrays included), which a count in place would share between shards."""
+    A span's lines are numbered from its start, so no pass over the file has to count
+    the lines before each span before the workers start; only a span that fails counts
+    them, and reads itself again so that its error names the file's line."""
+    try:
+        return _read_part(part, detectors, first_read, 0)
+    except TraceFormatError:
+        if part.span is None:
+            raise
+    before = lines_before(Path(part.path), part.span[0], CHANGED)
+    _read_part(part, detectors, first_read, before)  # raises the error, renumbered
+    raise TraceFormatError(f"{part.path}: {CHANGED}")  # it failed once, not twice
+
+
+def _read_part(
+    part: Part, detectors: list[Detector], first_read: bool, first_line: int
+) -> _ShardRead:
+    """`_read_shard`'s read, its lines numbered after ``first_line``. The detectors are
+    this read's own copy: Ray hands every task the same object-store buffers (numpy
+    arrays included), which a count in place would share between shards."""
     detectors = copy.deepcopy(detectors)
     for detector in detectors:
         detector.shard = True
-    stream = TraceStream(part.path, span=part.span, first_line=part.first_line)
+    stream = TraceStream(part.path, span=part.span, first_line=first_line)
     findings: list[list[Finding]] = []
     for record in stream:
         if first_read:
@@ -242,8 +259,7 @@ def audit_shards(
             pieces = min(size // MIN_SPAN_BYTES, 256)
         if pieces > 1:
             spans = split_file(paths[0], pieces)
-            firsts = number_spans(paths[0], spans, CHANGED)
-            shards = [Part(names[0], s, f) for s, f in zip(spans, firsts, strict=True)]
+            shards = [Part(names[0], span) for span in spans]
             hasher = SpanDigests(paths[0], spans, CHANGED)
     chosen = make_detectors(wanted, opts)
     run, close = _ray_map(address) if engine == "ray" else _local_map(workers)
@@ -255,7 +271,7 @@ def audit_shards(
         shifts, index, line = [], 0, 0
         digests, parts = [], []
         for shard in run(shards, chosen, True):
-            shift = Shift(index, 0 if hasher is not None else line)  # spans: the file's lines
+            shift = Shift(index, line)
             for trace in shard.findings:  # global indices and lines, in `audit`'s order
                 findings.add_trace(
                     replace(f, trace_index=f.trace_index + shift.index, line=f.line + shift.line)
