@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import replace
 
 import pytest
 from audit_builders import ATTACKER, CARD, EMAIL, PHONE, lookup_then, send
@@ -62,6 +63,47 @@ def test_the_log_gives_the_stable_sort_of_the_list(traces, strays, late, limit) 
     fields = [(f.trace_index, f.step, f.detector, f.severity, f.score) for f in expected]
     assert [tuple(b)[:5] for b in briefs] == fields
     assert [b.position for b in briefs] == list(range(len(expected)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shards=st.lists(st.lists(st.lists(steps, max_size=3), max_size=5), min_size=1, max_size=4),
+    strays=st.lists(st.tuples(st.integers(0, 4), steps), max_size=2),
+    limit=st.integers(0, 3),
+)
+def test_encoded_shards_give_what_moved_findings_give(shards, strays, limit) -> None:
+    """A sharded audit's path (each shard's findings encoded in its worker, the
+    coordinator moving their indices and lines on) equals adding the moved findings."""
+    plain, encoded, n, index = FindingLog(limit=limit), FindingLog(limit=limit), 0, 0
+    for k, shard in enumerate(shards):
+        rows, line = [], 7 * index  # this shard's lines start after the earlier ones'
+        for local, trace in enumerate(shard):
+            batch = [_finding(local, step, n + i) for i, step in enumerate(trace)]
+            n += len(trace)
+            if k and strays and local == 0:  # before what an earlier shard wrote: aside
+                batch += [_finding(i - index, s, n + j) for j, (i, s) in enumerate(strays)]
+                n += len(strays)
+            moved = [replace(f, trace_index=f.trace_index + index, line=f.line + line)
+                     for f in batch]  # fmt: skip
+            plain.add_trace(moved)
+            rows += finding_log.encode_trace(batch)
+        encoded.add_encoded(rows, index, line)
+        index += len(shard)
+    assert list(encoded) == list(plain) and len(encoded) == len(plain)
+    assert list(encoded.compact()) == list(plain.compact())
+    assert list(encoded.briefs()) == list(plain.briefs())
+
+
+def test_a_finding_of_another_layout_is_moved_by_decoding_it() -> None:
+    finding = _finding(3, None, 5)
+    other = json.dumps({"line": 4, **finding.__dict__}).encode()  # "line" first
+    moved = finding_log._shifted(other, 10, 100)
+    assert json.loads(moved) == json.loads(json.dumps(finding.__dict__)) | {
+        "trace_index": 13, "line": 104
+    }  # fmt: skip
+    assert finding_log._shifted(b'{"trace_index": 3, "line": 4, "x": 1}', 2, 5) == (
+        b'{"trace_index": 5, "line": 9, "x": 1}'
+    )
 
 
 def test_findings_read_back_from_the_file_are_equal_and_print_the_same() -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.defenses.audit.engine import SinksArg, _sinks
-from backdoorlab.defenses.audit.finding_log import FindingLog
+from backdoorlab.defenses.audit.finding_log import Encoded, FindingLog, encode_trace
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import TraceStream, splittable
 from backdoorlab.defenses.audit.registry import (
@@ -83,8 +83,9 @@ def shard_paths(spec: str | os.PathLike[str]) -> list[Path]:
 class _ShardRead:
     """What one shard's read hands back: findings (read 1), statistics, counts, hash."""
 
-    findings: list[list[Finding]]
-    """Per trace with findings, the trace's own list, as `audit` adds them to its log."""
+    findings: list[Encoded]
+    """The findings, trace by trace as `audit` adds them to its log, encoded here in the
+    worker (`finding_log.encode_trace`): the coordinator only moves their indices on."""
     parts: list[Any]
     traces: int
     lines: int
@@ -134,14 +135,14 @@ def _read_part(
     for detector in detectors:
         detector.shard = True
     stream = TraceStream(part.path, span=part.span, first_line=first_line)
-    findings: list[list[Finding]] = []
+    findings: list[Encoded] = []
     for record in stream:
         if first_read:
             this_trace: list[Finding] = []
             for detector in detectors:
                 this_trace.extend(detector.observe(record, this_trace))
             if this_trace:
-                findings.append(this_trace)
+                findings.extend(encode_trace(this_trace))
         else:
             for detector in detectors:
                 detector.rescan(record)
@@ -272,11 +273,8 @@ def audit_shards(
         digests, parts = [], []
         for shard in run(shards, chosen, True):
             shift = Shift(index, line)
-            for trace in shard.findings:  # global indices and lines, in `audit`'s order
-                findings.add_trace(
-                    replace(f, trace_index=f.trace_index + shift.index, line=f.line + shift.line)
-                    for f in trace
-                )
+            # global indices and lines, in `audit`'s order
+            findings.add_encoded(shard.findings, shift.index, shift.line)
             shifts.append(shift)
             digests.append(shard.sha256)
             parts.append(shard.parts)
