@@ -259,3 +259,21 @@ def test_a_span_that_fails_once_but_not_when_read_again_is_a_changed_file(
     with pytest.raises(TraceFormatError, match="changed while it was audited"):
         shards_module._read_shard(part, make_detectors(["dataflow"], AuditOptions()), True)
     assert calls == [0, path.read_bytes()[: span[0]].count(b"\n")]
+
+
+def test_the_workers_are_forked_before_the_digest_thread_starts(poisoned, spans, monkeypatch):
+    """A fork while the span-digest thread holds a lock (an import's) deadlocks the worker
+    that inherits it: the pool's processes must all exist before that thread starts."""
+    import multiprocessing
+
+    from backdoorlab.defenses.audit import spans as spans_module
+
+    seen, real = [], spans_module.SpanDigests.start
+
+    def start(self):
+        seen.append(len(multiprocessing.active_children()))
+        real(self)
+
+    monkeypatch.setattr(spans_module.SpanDigests, "start", start)
+    audit_shards(poisoned[0], workers=2)
+    assert seen and seen[0] >= 2

@@ -138,7 +138,7 @@ def _copy_lines(
             index += 1
         while reader.read(1 << 20):
             pass
-        if reader.sha256.hexdigest() != sha256:
+        if reader.hash.hexdigest() != sha256:
             raise BackdoorlabError(f"{source}: the file changed since it was audited")
     return kept, removed
 

@@ -81,7 +81,7 @@ def shard_paths(spec: str | os.PathLike[str]) -> list[Path]:
 
 @dataclass
 class _ShardRead:
-    """What one shard's read hands back: findings (read 1), statistics, counts, hash."""
+    """What one shard's read hands back: findings (read 1), statistics, counts, digest."""
 
     findings: list[Encoded]
     """The findings, trace by trace as `audit` adds them to its log, encoded here in the
@@ -89,7 +89,8 @@ class _ShardRead:
     parts: list[Any]
     traces: int
     lines: int
-    sha256: str
+    digest: str
+    """A file shard's SHA-256 (the report lists it); a span's BLAKE3 (only compared)."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def _read_part(
             for detector in detectors:
                 detector.rescan(record)
     parts = [d.shard_part() for d in detectors]
-    return _ShardRead(findings, parts, stream.traces, stream.lines, stream.sha256)
+    return _ShardRead(findings, parts, stream.traces, stream.lines, stream.digest)
 
 
 MapFn = Callable[[list[Part], list[Detector], bool], Iterator[_ShardRead]]
@@ -162,6 +163,10 @@ def _local_map(workers: int) -> tuple[MapFn, Callable[[], None]]:
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=workers)
+    # where workers are forked, the first task forks them all — now, before the span
+    # digests' thread starts: a fork while another thread holds a lock (an import's, a
+    # lazy import on that thread once did) hands the worker a lock nobody releases
+    pool.submit(int).result()
 
     def run(paths: list[Part], dets: list[Detector], first: bool) -> Iterator[_ShardRead]:
         # in shard order, at most `AHEAD` reads per worker waiting to be taken: the
@@ -276,7 +281,7 @@ def audit_shards(
             # global indices and lines, in `audit`'s order
             findings.add_encoded(shard.findings, shift.index, shift.line)
             shifts.append(shift)
-            digests.append(shard.sha256)
+            digests.append(shard.digest)
             parts.append(shard.parts)
             index, line = index + shard.traces, line + shard.lines
         if hasher is not None:
@@ -289,7 +294,7 @@ def audit_shards(
         while again := [d for d in chosen if d.next_read()]:
             rereads = list(run(shards, again, False))  # statistics only, no findings
             for part, before, shard in zip(shards, digests, rereads, strict=True):
-                if shard.sha256 != before:
+                if shard.digest != before:
                     raise TraceFormatError(f"{part.path}: {CHANGED}")
             for i, detector in enumerate(again):
                 detector.merge([shard.parts[i] for shard in rereads], shifts)
