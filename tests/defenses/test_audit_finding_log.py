@@ -13,7 +13,7 @@ from audit_builders import ATTACKER, CARD, EMAIL, PHONE, lookup_then, send
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backdoorlab.defenses.audit import audit, finding_log
+from backdoorlab.defenses.audit import audit, finding_lines, finding_log
 from backdoorlab.defenses.audit.finding_log import FindingLog, jsonable, report_key
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.json_stream import write_json
@@ -86,7 +86,7 @@ def test_encoded_shards_give_what_moved_findings_give(shards, strays, limit) -> 
             moved = [replace(f, trace_index=f.trace_index + index, line=f.line + line)
                      for f in batch]  # fmt: skip
             plain.add_trace(moved)
-            rows += finding_log.encode_trace(batch)
+            rows += finding_lines.encode_trace(batch)
         encoded.add_encoded(rows, index, line)
         index += len(shard)
     assert list(encoded) == list(plain) and len(encoded) == len(plain)
@@ -97,11 +97,11 @@ def test_encoded_shards_give_what_moved_findings_give(shards, strays, limit) -> 
 def test_a_finding_of_another_layout_is_moved_by_decoding_it() -> None:
     finding = _finding(3, None, 5)
     other = json.dumps({"line": 4, **finding.__dict__}).encode()  # "line" first
-    moved = finding_log._shifted(other, 10, 100)
+    moved = finding_lines.shifted_line(other, 10, 100)
     assert json.loads(moved) == json.loads(json.dumps(finding.__dict__)) | {
         "trace_index": 13, "line": 104
     }  # fmt: skip
-    assert finding_log._shifted(b'{"trace_index": 3, "line": 4, "x": 1}', 2, 5) == (
+    assert finding_lines.shifted_line(b'{"trace_index": 3, "line": 4, "x": 1}', 2, 5) == (
         b'{"trace_index": 5, "line": 9, "x": 1}'
     )
 

@@ -33,43 +33,29 @@ import heapq
 import itertools
 import json
 import os
-import re
 import tempfile
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, is_dataclass, replace
 from typing import IO, Any, NamedTuple, overload
 
+from backdoorlab.defenses.audit.finding_lines import (
+    Encoded,
+    as_json,
+    encode_line,
+    jsonable,
+    report_key,
+    shift,
+    shifted_line,
+)
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.errors import FileAccessError
+
+__all__ = ["Brief", "Encoded", "FindingLog", "as_json", "jsonable", "report_key"]
 
 MEMORY_LIMIT = 4096
 """Findings kept in memory before the log starts writing them to its temporary file."""
 _BLOCK = 1 << 20
-
-
-def report_key(finding: Finding | Brief) -> tuple[int, int]:
-    """The report's order: by trace, then by message (a whole-trace finding first)."""
-    return finding.trace_index, finding.step if finding.step is not None else -1
-
-
-def jsonable(value: Any) -> Any:
-    """JSON for what `json` cannot write itself (a report's ``default``): sets and
-    tuples as lists, a dataclass as `dataclasses.asdict` gives it, anything else as its
-    text."""
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    return str(value)
-
-
-def as_json(finding: Finding) -> dict[str, Any]:
-    """What ``json.dumps(finding.to_dict(), default=jsonable)`` writes, given to `json`
-    without `Finding.to_dict`'s deep copy of the evidence (``asdict`` copies every dict
-    in it: ~8x the cost of writing them). Not to be changed: it is the finding's own."""
-    return finding.__dict__
 
 
 class Brief(NamedTuple):
@@ -95,49 +81,8 @@ class Brief(NamedTuple):
         )
 
 
-def _encode(finding: Finding) -> str:
-    """The finding's line in the log's file (ASCII: `json` escapes the rest)."""
-    return json.dumps(as_json(finding), default=jsonable)
-
-
-Encoded = tuple[int, int, str, str, float, bytes]
-"""One finding as a sharded audit's worker hands it to the coordinator's log
-(`FindingLog.add_encoded`): its key (trace index; step, -1 for the whole trace), detector,
-severity, score, and its line as the log writes it. Plain values pickle and unpickle at
-a fraction of a `Finding`'s cost, and the line is encoded once, in the worker."""
-
-
-def encode_trace(findings: Iterable[Finding]) -> list[Encoded]:
-    """One trace's findings in the order `FindingLog.add_trace` takes them, encoded."""
-    return [
-        (f.trace_index, -1 if f.step is None else f.step, f.detector, f.severity, f.score,
-         _encode(f).encode())
-        for f in sorted(findings, key=report_key)
-    ]  # fmt: skip
-
-
-_HEAD = re.compile(rb'\{"trace_index": (-?\d+), "line": (-?\d+), ')
-
-
-def _shift(finding: Finding, index: int, line: int) -> Finding:
-    return replace(finding, trace_index=finding.trace_index + index, line=finding.line + line)
-
-
-def _shifted(text: bytes, index: int, line: int) -> bytes:
-    """``text`` (an `_encode`d finding) with its trace index and line moved on by
-    ``index`` and ``line``: the line `_encode` gives the finding so moved. Its first two
-    fields are rewritten in place; a line of another layout is decoded and encoded."""
-    if not (index or line):
-        return text
-    head = _HEAD.match(text)
-    if head is None:
-        return _encode(_shift(Finding(**json.loads(text)), index, line)).encode()
-    moved = b'{"trace_index": %d, "line": %d, ' % (int(head[1]) + index, int(head[2]) + line)
-    return moved + text[head.end() :]
-
-
 def _keyed_line(finding: Finding) -> tuple[tuple[int, int], str]:
-    return report_key(finding), _encode(finding)
+    return report_key(finding), encode_line(finding)
 
 
 def _first(pair: tuple[tuple[int, int], str]) -> tuple[int, int]:
@@ -201,7 +146,8 @@ class FindingLog(Sequence[Finding]):
             self._spill()
 
     def add_encoded(self, encoded: Iterable[Encoded], index: int = 0, line: int = 0) -> None:
-        """Findings a worker encoded trace by trace (`encode_trace`), their trace indices
+        """Findings a worker encoded trace by trace (`finding_lines.encode_trace`), their
+        trace indices
         and lines moved on by ``index`` and ``line``: as `add_trace` of each trace's
         findings, but written to the file as they came, never decoded (one kept aside is).
         Why: in a sharded audit, decoding, moving and encoding each finding again was most
@@ -214,10 +160,10 @@ class FindingLog(Sequence[Finding]):
         for trace, step, detector, severity, score, text in encoded:
             trace += index
             if (trace, step) < self._last:
-                self._aside.append(_shift(Finding(**json.loads(text)), index, line))
+                self._aside.append(shift(Finding(**json.loads(text)), index, line))
                 continue
             self._last = (trace, step)
-            lines.append(_shifted(text, index, line) + b"\n")
+            lines.append(shifted_line(text, index, line) + b"\n")
             rows.append((trace, step, detector, severity, score))
         self._write(lines, rows)
 
@@ -229,7 +175,7 @@ class FindingLog(Sequence[Finding]):
     def _spill(self) -> None:
         """Append the findings in memory to the file; a failed write (a full disk) leaves
         them in memory."""
-        lines = [_encode(f).encode() + b"\n" for f in self._memory]
+        lines = [encode_line(f).encode() + b"\n" for f in self._memory]
         rows = [(*report_key(f), f.detector, f.severity, f.score) for f in self._memory]
         self._write(lines, rows)
         self._memory = []

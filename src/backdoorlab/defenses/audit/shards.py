@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.defenses.audit.engine import SinksArg, _sinks
-from backdoorlab.defenses.audit.finding_log import Encoded, FindingLog, encode_trace
+from backdoorlab.defenses.audit.finding_lines import Encoded, encode_trace
+from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import TraceStream, splittable
 from backdoorlab.defenses.audit.registry import (
@@ -85,7 +86,7 @@ class _ShardRead:
 
     findings: list[Encoded]
     """The findings, trace by trace as `audit` adds them to its log, encoded here in the
-    worker (`finding_log.encode_trace`): the coordinator only moves their indices on."""
+    worker (`finding_lines.encode_trace`): the coordinator only moves their indices on."""
     parts: list[Any]
     traces: int
     lines: int
