@@ -48,20 +48,25 @@ def encode_line(finding: Finding) -> str:
     return json.dumps(as_json(finding), default=jsonable)
 
 
+Row = tuple[int, int, str, str, float]
+"""What the log keeps of a written finding beside its line, to count and rank it without
+a decode: its key (trace index; step, -1 for the whole trace), detector, severity, score."""
+
+
+def row(finding: Finding) -> Row:
+    return (*report_key(finding), finding.detector, finding.severity, finding.score)
+
+
 Encoded = tuple[int, int, str, str, float, bytes]
 """One finding as a sharded audit's worker hands it to the coordinator's log
-(`FindingLog.add_encoded`): its key (trace index; step, -1 for the whole trace), detector,
-severity, score, and its line as the log writes it. Plain values pickle and unpickle at
-a fraction of a `Finding`'s cost, and the line is encoded once, in the worker."""
+(`FindingLog.add_encoded`): its `row` and its line as the log writes it. Plain values
+pickle and unpickle at a fraction of a `Finding`'s cost, and the line is encoded once,
+in the worker."""
 
 
 def encode_trace(findings: Iterable[Finding]) -> list[Encoded]:
     """One trace's findings in the order `FindingLog.add_trace` takes them, encoded."""
-    return [
-        (f.trace_index, -1 if f.step is None else f.step, f.detector, f.severity, f.score,
-         encode_line(f).encode())
-        for f in sorted(findings, key=report_key)
-    ]  # fmt: skip
+    return [(*row(f), encode_line(f).encode()) for f in sorted(findings, key=report_key)]
 
 
 _HEAD = re.compile(rb'\{"trace_index": (-?\d+), "line": (-?\d+), ')

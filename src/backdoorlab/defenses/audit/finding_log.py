@@ -41,10 +41,12 @@ from typing import IO, Any, NamedTuple, overload
 
 from backdoorlab.defenses.audit.finding_lines import (
     Encoded,
+    Row,
     as_json,
     encode_line,
     jsonable,
     report_key,
+    row,
     shift,
     shifted_line,
 )
@@ -156,7 +158,7 @@ class FindingLog(Sequence[Finding]):
         if self._memory:  # what came before stays before
             self._spill()
         lines: list[bytes] = []
-        rows: list[tuple[int, int, str, str, float]] = []
+        rows: list[Row] = []
         for trace, step, detector, severity, score, text in encoded:
             trace += index
             if (trace, step) < self._last:
@@ -176,11 +178,11 @@ class FindingLog(Sequence[Finding]):
         """Append the findings in memory to the file; a failed write (a full disk) leaves
         them in memory."""
         lines = [encode_line(f).encode() + b"\n" for f in self._memory]
-        rows = [(*report_key(f), f.detector, f.severity, f.score) for f in self._memory]
+        rows = [row(f) for f in self._memory]
         self._write(lines, rows)
         self._memory = []
 
-    def _write(self, lines: list[bytes], rows: list[tuple[int, int, str, str, float]]) -> None:
+    def _write(self, lines: list[bytes], rows: list[Row]) -> None:
         """Append ``lines`` (one finding's each, with its key, detector, severity and score
         in ``rows``) to the file. Written at the file's end by position, and counted only
         once all their bytes are there: a failed write leaves the log as it was."""

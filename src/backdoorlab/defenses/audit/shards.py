@@ -278,10 +278,9 @@ def audit_shards(
         shifts, index, line = [], 0, 0
         digests, parts = [], []
         for shard in run(shards, chosen, True):
-            shift = Shift(index, line)
             # global indices and lines, in `audit`'s order
-            findings.add_encoded(shard.findings, shift.index, shift.line)
-            shifts.append(shift)
+            findings.add_encoded(shard.findings, index, line)
+            shifts.append(Shift(index, line))
             digests.append(shard.digest)
             parts.append(shard.parts)
             index, line = index + shard.traces, line + shard.lines

@@ -5,14 +5,13 @@ and the coordinator shifts them by the lines the spans before it read (`lines_be
 counts them only for a span that failed, so its error names the file's line); and
 `SpanDigests` hashes the file and each span *beside* the workers, on a thread, instead
 of before them. Why: the coordinator's own sequential work is what bounds the speed-up of
-N workers, and hashing the file twice over (the whole and each span) with its lines
-counted took ~1.8 s per GB on the development machine before any worker could start —
-hashlib and file reads release the GIL, so on a thread it overlaps the workers' reads.
-Counting the lines alone, before the workers, was still ~0.4 s per GB of serial work.
-The spans' digests the workers report must equal the thread's, or the file changed
-while it was audited. Those are BLAKE3 (~4x SHA-256's speed): the file's SHA-256 is the
-report's and needs its one pass, but a second SHA-256 pass for the spans was half the
-thread's work, and the workers' SHA-256 of their spans ~4% of theirs.
+N workers. Counting a file's lines before the workers start costs ~0.4 s per GB of it,
+hashing it ~0.7 s per GB per SHA-256 pass (the 2-core development machine); hashlib,
+BLAKE3 and file reads release the GIL, so on a thread the hashing overlaps the workers'
+reads. The spans' digests the workers report must equal the thread's, or the file
+changed while it was audited. Those are BLAKE3 (~4x SHA-256's speed): the file's SHA-256
+is the report's and needs its one pass, and a second SHA-256 pass for the spans would
+double the thread's work (and add ~4% to the workers').
 """
 
 from __future__ import annotations
