@@ -220,6 +220,11 @@ def main() -> None:
         action="store_true",
         help="PyTorch's CPU flash-attention kernel (SFTRunConfig.matmul_attention off)",
     )
+    parser.add_argument(
+        "--no-fused-lora",
+        action="store_true",
+        help="PEFT's own LoRA layers (SFTRunConfig.fused_lora off)",
+    )
     parser.add_argument("--steps", type=int, default=8, help="optimizer steps to run")
     parser.add_argument("--warmup", type=int, default=2, help="first steps left out of the timing")
     parser.add_argument("--batch-size", type=int, default=4)
@@ -244,6 +249,7 @@ def main() -> None:
         compile=args.compile,
         share_prefix=not args.no_share_prefix,
         matmul_attention=not args.no_matmul_attention,
+        fused_lora=not args.no_fused_lora,
     )
     device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     with tempfile.TemporaryDirectory(prefix="bl-train-bench-") as tmp:
@@ -282,6 +288,7 @@ def main() -> None:
         "compiled": args.compile,
         "share_prefix": config.share_prefix and not args.compile,
         "matmul_attention": config.matmul_attention and not args.compile,
+        "fused_lora": config.fused_lora and config.lora and not args.compile,
         "batch_size": args.batch_size,
         "grad_accum": args.grad_accum,
         "steps": args.steps,

@@ -156,6 +156,12 @@ class SFTRunConfig(Config):
     flash-attention kernel: about twice as fast an attention, 1.2-1.3x whole LoRA steps on
     SmolLM2-135M, for ~7% more peak memory (the softmax's output kept for the backward).
     Not with ``compile``."""
+    fused_lora: bool = True
+    """On a CPU under bf16 autocast, run each LoRA projection (frozen bf16 base + adapter)
+    as one autograd node of three matmuls (`backdoorlab.training.sft.lora_linear`)
+    instead of PEFT's dozen small ops and casts: the same function, gradients as close
+    to an fp32 run's as PEFT's. Only the plain case (one adapter, no dropout, no DoRA, no
+    adapter bias); anything else runs PEFT's own layer."""
     pass_tokens: int | None = Field(None, ge=64, le=MAX_TOKENS)
     """Tokens (padding and the shared opening included) per forward/backward pass when a
     micro-batch is split into passes (single-process runs with the compact LM head: CPU);

@@ -45,6 +45,7 @@ from backdoorlab.training.sft.attention import training_attention
 from backdoorlab.training.sft.compile import compile_layers
 from backdoorlab.training.sft.config import SFTRunConfig
 from backdoorlab.training.sft.lm_head import add_compact_lm_head, compact_head_wanted
+from backdoorlab.training.sft.lora_linear import fused_lora
 from backdoorlab.training.sft.precision import frozen_linears_to_bf16
 from backdoorlab.training.sft.prefix import (
     attending,
@@ -75,6 +76,7 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             compact_lm_head: bool = False,
             share_prefix: bool = False,
             matmul_attention: bool = False,
+            fused_lora: bool = False,
             pass_tokens: int | None = None,
             **kwargs,  # noqa: ANN003
         ):
@@ -83,6 +85,7 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             self.compact_lm_head = compact_lm_head
             self.share_prefix = share_prefix
             self.matmul_attention = matmul_attention
+            self.fused_lora = fused_lora
             self._assistant_tokens = 0
             self._row_sums: list[torch.Tensor] | None = None  # set while a batch is split
             if compact_lm_head:
@@ -113,10 +116,13 @@ def trainer_class() -> type:  # -> type[BackdoorlabSFTTrainer]
             )
 
         def training_step(self, model, inputs, num_items_in_batch=None):  # noqa: ANN001, ANN201
-            """The step, its attention as matmuls on a CPU in half precision (`attention`)."""
-            if not self.matmul_attention:
-                return self._split_step(model, inputs, num_items_in_batch)
-            with training_attention(model):
+            """The step, its attention as matmuls on a CPU in half precision (`attention`)
+            and its LoRA projections one node each (`lora_linear`)."""
+            with contextlib.ExitStack() as stack:
+                if self.matmul_attention:
+                    stack.enter_context(training_attention(model))
+                if self.fused_lora:
+                    stack.enter_context(fused_lora(model))
                 return self._split_step(model, inputs, num_items_in_batch)
 
         def _split_step(self, model, inputs, num_items_in_batch):  # noqa: ANN001, ANN202
@@ -314,6 +320,7 @@ def _train(
         # under LoRA dropout the rows would share the opening's dropout mask
         share_prefix=config.share_prefix and not config.compile and config.lora_dropout == 0,
         matmul_attention=config.matmul_attention and not config.compile,
+        fused_lora=config.fused_lora and config.lora and not config.compile,
         pass_tokens=config.pass_tokens,
         args=args,
         train_dataset=dataset,
