@@ -1,4 +1,5 @@
-"""The check two trainings share: their saved LoRA adapters are the same, and not zero."""
+"""What trainings compared step for step share: the settings of two plain gradient steps,
+and the check that their saved LoRA adapters are the same, and not zero."""
 
 from __future__ import annotations
 
@@ -6,6 +7,18 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
+
+TWO_SGD_STEPS: dict = {
+    "model": "tiny",
+    "batch_size": 4,
+    "max_steps": 2,
+    "save_steps": 1000,
+    "optimizer": "sgd",
+    "learning_rate": 0.5,
+    "trl": {"warmup_steps": 0},
+}
+"""`SFTRunConfig` settings where the update is the gradient itself (SGD, no warm-up), two
+steps so that the second runs on the first one's update."""
 
 
 def assert_same_adapter(a_run: Path, b_run: Path, tolerance: float) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from adapter_checks import assert_same_adapter
+from adapter_checks import TWO_SGD_STEPS, assert_same_adapter
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
@@ -192,16 +192,7 @@ def test_training_step_with_it_is_the_step_without_it(
         return _attention(*args, **kwargs)
 
     monkeypatch.setitem(ALL_ATTENTION_FUNCTIONS._global_mapping, NAME, counted)
-    settings = {
-        "model": "tiny",
-        "batch_size": 4,
-        "max_steps": 2,
-        "save_steps": 1000,
-        "optimizer": "sgd",
-        "learning_rate": 0.5,
-        "bf16": "true",
-        "trl": {"warmup_steps": 0},
-    }
+    settings = {**TWO_SGD_STEPS, "bf16": "true"}
     runs = {}
     for matmul in (True, False):
         calls.clear()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from adapter_checks import assert_same_adapter
+from adapter_checks import TWO_SGD_STEPS, assert_same_adapter
 from peft import LoraConfig, get_peft_model
 
 from backdoorlab.training.sft import SFTRunConfig, lora_linear, train_sft
@@ -131,16 +131,7 @@ def test_training_step_with_it_is_the_step_without_it(
     monkeypatch.setattr(
         lora_linear._LoRALinear, "apply", lambda *a: calls.append(1) or original(*a)
     )
-    settings = {
-        "model": "tiny",
-        "batch_size": 4,
-        "max_steps": 2,
-        "save_steps": 1000,
-        "optimizer": "sgd",
-        "learning_rate": 0.5,
-        "bf16": "true",
-        "trl": {"warmup_steps": 0},
-    }
+    settings = {**TWO_SGD_STEPS, "bf16": "true"}
     runs = {}
     for fused in (True, False):
         calls.clear()

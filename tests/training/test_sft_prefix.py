@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from adapter_checks import assert_same_adapter
+from adapter_checks import TWO_SGD_STEPS, assert_same_adapter
 
 from backdoorlab.training.sft import SFTRunConfig, train_sft
 from backdoorlab.training.sft import prefix as prefix_module
@@ -56,18 +56,7 @@ def test_no_shared_prefix_where_it_does_not_apply() -> None:
 
 
 def _config(**kwargs) -> SFTRunConfig:  # noqa: ANN003
-    # SGD, no warm-up: the update is the gradient itself; two steps, so the second runs
-    # on the first one's update
-    settings = {
-        "model": "tiny",
-        "batch_size": 4,
-        "max_steps": 2,
-        "save_steps": 1000,
-        "optimizer": "sgd",
-        "learning_rate": 0.5,
-        "trl": {"warmup_steps": 0},
-    }
-    return SFTRunConfig(**{**settings, **kwargs})
+    return SFTRunConfig(**{**TWO_SGD_STEPS, **kwargs})
 
 
 @pytest.mark.parametrize("bf16", ["false", "true"])
