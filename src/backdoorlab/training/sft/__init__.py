@@ -27,11 +27,14 @@ tools) runs once for all its traces (`prefix`: the same step, fewer FLOPs), a Lo
 frozen projections are stored in bf16, the values autocast cast them to each
 step (`precision`), and the trainer's freed memory goes back to the system when
 `train_sft` returns (`backdoorlab.training.memory`): 3.5 GiB for the same 6 steps.
+On a CPU under bf16 autocast, attention runs as two matmuls and a softmax (`attention`)
+and each LoRA projection as one autograd node instead of PEFT's dozen ops (`lora_linear`).
 
 The package, by job: `config` (`SFTRunConfig`, TRL's names), `data` (traces → token ids
-and loss masks), `lm_head`, `sampler`, `rows`, `prefix`, `precision` and `compile` (the
-speed and memory pieces), `arguments` (the `trl.SFTConfig` settings of a run), `trainer`
-(`train_sft` and the run directory) and `resume` (a run directory's inputs, ``--fresh``).
+and loss masks), `lm_head`, `sampler`, `rows`, `prefix`, `precision`, `attention`,
+`lora_linear` and `compile` (the speed and memory pieces), `arguments` (the
+`trl.SFTConfig` settings of a run), `trainer` (`train_sft` and the run directory) and
+`resume` (a run directory's inputs, ``--fresh``).
 """
 
 from __future__ import annotations
