@@ -141,3 +141,13 @@ def test_training_step_with_it_is_the_step_without_it(
         assert bool(calls) == fused
     assert runs[True]["train_loss"] == pytest.approx(runs[False]["train_loss"], rel=1e-3)
     assert_same_adapter(tmp_path / "True", tmp_path / "False", 2e-3)
+
+
+def test_a_run_resumes_with_it_switched(traces_file: Path, tmp_path: Path) -> None:
+    """How the step computes, not what it trains: an interrupted run may resume with the
+    setting changed (`sft.resume.RESUMABLE`)."""
+    settings = {**TWO_SGD_STEPS, "bf16": "true", "save_steps": 1}
+    run = tmp_path / "run"
+    train_sft(SFTRunConfig(**{**settings, "max_steps": 1}, fused_lora=False), traces_file, run)
+    resumed = train_sft(SFTRunConfig(**settings, fused_lora=True), traces_file, run)
+    assert resumed["steps"] == 2 and Path(resumed["resumed_from"]).name == "checkpoint-1"

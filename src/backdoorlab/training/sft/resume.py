@@ -27,6 +27,7 @@ RESUMABLE = frozenset(
         "compile",
         "share_prefix",
         "matmul_attention",
+        "fused_lora",
         "pass_tokens",
         "device",
         "bf16",
