@@ -14,9 +14,9 @@ the adapter's product added into the base output by ``addmm`` (accumulated in fp
 rounded once, where PEFT rounds ``B·A·x`` and its scaled copy to bf16 before adding),
 and a backward of five matmuls written out. Gradients against an fp32 run of the same
 model are no further off than PEFT's own under autocast (`tests/training/
-test_sft_lora_linear.py`). Whole LoRA steps of SmolLM2-135M on a 2-vCPU AMX Xeon:
-1.08x the tokens/s, a 5% lower peak RSS (`python benchmarks/train_throughput.py
-[--no-fused-lora]`).
+test_sft_lora_linear.py`; on SmolLM2-135M, `python benchmarks/lora_layer.py`). Whole
+LoRA steps of SmolLM2-135M on a 2-vCPU AMX Xeon: 1.08x the tokens/s, a 5% lower peak
+RSS (`python benchmarks/train_throughput.py [--no-fused-lora]`).
 
 Only the plain case takes this path — one active adapter, no dropout, no DoRA or other
 variant, no adapter bias, an ``nn.Linear`` base stored in bf16 (`precision`), CPU
