@@ -149,9 +149,9 @@ class FindingLog(Sequence[Finding]):
 
     def add_encoded(self, encoded: Iterable[Encoded], index: int = 0, line: int = 0) -> None:
         """Findings a worker encoded trace by trace (`finding_lines.encode_trace`), their
-        trace indices
-        and lines moved on by ``index`` and ``line``: as `add_trace` of each trace's
-        findings, but written to the file as they came, never decoded (one kept aside is).
+        trace indices and lines moved on by ``index`` and ``line``: as `add_trace` of each
+        trace's findings, but written to the file as they came, never decoded (one kept
+        aside is).
         Why: in a sharded audit, decoding, moving and encoding each finding again was most
         of the coordinator's own work, which no number of workers divides."""
         self._placed = None

@@ -235,7 +235,7 @@ class TraceStream:
     @property
     def digest(self) -> str:
         """The bytes' digest, once read: the file's SHA-256, or a span's BLAKE3
-        (`spans.span_hasher`: compared with the coordinator's digest of the same span)."""
+        (`span_hasher`: compared with the coordinator's digest of the same span)."""
         if self._digest is None:
             raise RuntimeError("the digest is known only after the stream has been read")
         return self._digest
