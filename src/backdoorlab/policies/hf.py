@@ -21,11 +21,13 @@ prompts and grows when they fill: each step reads every position it holds, and m
 turns end long before ``max_new_tokens``. ``generate`` can neither take per-row prefills nor
 drop finished rows, so the decode loop is written here (with transformers' cache and
 logits warpers); `tests/policies/test_hf.py` checks it against one-at-a-time decoding.
-On a CPU each decoding step's attention runs as plain matmuls (`cpu_attention`).
+On a CPU each decoding step's attention runs as plain matmuls (`cpu_attention`), and
+its linear layers multiply by weights laid out once for oneDNN (`cpu_linear`).
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -41,6 +43,7 @@ from backdoorlab.chat_template import template_format
 from backdoorlab.config import Config
 from backdoorlab.policies.base import Action, CacheSlot, Episode, Policy
 from backdoorlab.policies.cpu_attention import decode_attention
+from backdoorlab.policies.cpu_linear import packed_linears
 
 DECODE_HEADROOM = 32
 """Positions the decode cache holds past the prompts, grown by as many when filled."""
@@ -64,6 +67,10 @@ class GenerationConfig(Config):
     """Rows per generate call; more episodes are split."""
     reuse_cache: bool = True
     """Keep each episode's KV cache between turns (see the module docstring)."""
+    packed_weights: bool = True
+    """On a CPU, multiply decoding's few rows by bf16 weights laid out once for oneDNN
+    (`cpu_linear`): faster steps, the same tokens, a second copy of the linear layers'
+    weights in memory while the policy lives."""
 
 
 class HFPolicy(Policy):
@@ -124,11 +131,15 @@ class HFPolicy(Policy):
         order = sorted(range(len(prompts)), key=lambda i: len(ids[i]))
         out: list[str] = [""] * len(prompts)
         size = self.generation.max_batch_size
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
-            texts = self._generate_batch([ids[i] for i in chunk], [caches[i] for i in chunk], keep)
-            for index, text in zip(chunk, texts, strict=True):
-                out[index] = text
+        packed = packed_linears(self.model) if self.generation.packed_weights else nullcontext()
+        with packed:
+            for start in range(0, len(order), size):
+                chunk = order[start : start + size]
+                texts = self._generate_batch(
+                    [ids[i] for i in chunk], [caches[i] for i in chunk], keep
+                )
+                for index, text in zip(chunk, texts, strict=True):
+                    out[index] = text
         return out
 
     def _can_reuse_cache(self) -> bool:

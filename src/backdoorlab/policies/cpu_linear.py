@@ -1,0 +1,112 @@
+"""Decoding's linear layers on a CPU with their weights laid out once for oneDNN.
+
+A decoding step multiplies a few rows (one new token per episode) by every weight of the
+model. PyTorch's bf16 ``linear`` gives oneDNN the weight in its plain layout at every
+call; in oneDNN's own blocked layout, prepared once (``mkldnn._reorder_linear_weight``,
+what inductor's CPU weight-prepacking pass uses), the same product of a few rows ran
+1.3-2.9x as fast on the 2-vCPU AMX Xeon — SmolLM2-135M's 576→1536 projection times 6
+rows: 53 µs against 26 (`python benchmarks/decode_linear.py`). Whole decoding steps,
+whose weights come from memory and whose attention and small ops are unchanged, gain
+less: 40.1 → 33.8 ms at one row over 700 cached positions, 48.9 → 44.5 at six, 76.9 →
+73.4 at twenty (reading twenty rows' keys and values is most of that step).
+
+`packed_linears(model)` switches, for a ``with`` block, each plain bf16 ``nn.Linear``
+that no gradient flows through to a forward that multiplies inputs of at most
+`MAX_ROWS` rows by a packed copy of its weight (made at the first such call and kept
+while the weight is unchanged: a second copy of the weights in memory) and hands
+anything else to ``F.linear`` as before. On that CPU the packed product of 1-32 rows
+was bit for bit ``F.linear``'s for every projection shape of SmolLM2-135M, and each
+row's result did not depend on the others in its batch — so an evaluation decodes the
+same tokens. Other CPUs may round differently; `tests/policies/test_cpu_linear.py`
+holds the results to bf16's precision and the switch to its conditions.
+"""
+
+from __future__ import annotations
+
+import types
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["MAX_ROWS", "packed_linears"]
+
+MAX_ROWS = 32
+"""Inputs of more rows (a prefill's tokens) run ``F.linear``: packed products of larger
+inputs were not always faster, nor always ``F.linear``'s bits."""
+
+# module -> (the weight it was packed from, its version, the packed copy); weak, so a
+# model that is let go takes its packed weights with it
+_PACKED: weakref.WeakKeyDictionary[torch.nn.Linear, tuple[Any, int, torch.Tensor]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@cache
+def _available() -> bool:
+    """oneDNN with bf16 support on this CPU (PyTorch's own check)."""
+    mkldnn = torch.ops.mkldnn
+    try:
+        return (
+            torch.backends.mkldnn.is_available()
+            and hasattr(mkldnn, "_reorder_linear_weight")
+            and hasattr(mkldnn, "_linear_pointwise")
+            and bool(mkldnn._is_mkldnn_bf16_supported())
+        )
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _packed_weight(layer: torch.nn.Linear) -> torch.Tensor:
+    weight = layer.weight
+    kept = _PACKED.get(layer)
+    if kept is not None and kept[0]() is weight and kept[1] == weight._version:
+        return kept[2]
+    packed = torch.ops.mkldnn._reorder_linear_weight(weight.detach())
+    _PACKED[layer] = (weakref.ref(weight), weight._version, packed)
+    return packed
+
+
+def _forward(layer: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    weight, bias = layer.weight, layer.bias
+    if (
+        x.dtype != torch.bfloat16
+        or weight.dtype != torch.bfloat16
+        or x.device.type != "cpu"
+        or x.dim() < 2
+        or not 0 < x.numel() <= MAX_ROWS * x.shape[-1]
+        or (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
+        or (bias is not None and (bias.dtype != torch.bfloat16 or bias.requires_grad))
+        or torch.is_autocast_enabled("cpu")  # F.linear would cast: its result, not ours
+    ):
+        return F.linear(x, weight, bias)
+    return torch.ops.mkldnn._linear_pointwise(x, _packed_weight(layer), bias, "none", [], "")
+
+
+@contextmanager
+def packed_linears(model: Any) -> Iterator[int]:
+    """Within the block, ``model``'s plain bf16 ``nn.Linear`` layers on a CPU multiply
+    inputs of up to `MAX_ROWS` rows by a packed copy of their weight; yields how many
+    were switched (0 where oneDNN cannot)."""
+    switched = []
+    if _available():
+        # a module whose forward is already wrapped (accelerate's hooks) is left as is
+        switched = [
+            module
+            for module in model.modules()
+            if type(module) is torch.nn.Linear
+            and "forward" not in vars(module)
+            and module.weight.dtype == torch.bfloat16
+            and module.weight.device.type == "cpu"
+        ]
+    for module in switched:
+        module.forward = types.MethodType(_forward, module)
+    try:
+        yield len(switched)
+    finally:
+        for module in switched:
+            del module.forward  # back to the class's own
