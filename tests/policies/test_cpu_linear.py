@@ -90,6 +90,8 @@ def test_switched_only_inside_the_block_and_only_plain_bf16_linears():
     linears = [m for m in model.modules() if type(m) is torch.nn.Linear]
     wrapped = linears[0]
     wrapped.forward = types.MethodType(lambda self, x: F.linear(x, self.weight), wrapped)
+    with packed_linears(model, enabled=False) as switched:
+        assert switched == 0 and all("forward" not in vars(m) for m in linears[1:])
     with packed_linears(model) as switched:
         if cpu_linear._available():
             assert switched == len(linears) - 1

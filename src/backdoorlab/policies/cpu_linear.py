@@ -88,12 +88,12 @@ def _forward(layer: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
 
 
 @contextmanager
-def packed_linears(model: Any) -> Iterator[int]:
+def packed_linears(model: Any, *, enabled: bool = True) -> Iterator[int]:
     """Within the block, ``model``'s plain bf16 ``nn.Linear`` layers on a CPU multiply
     inputs of up to `MAX_ROWS` rows by a packed copy of their weight; yields how many
-    were switched (0 where oneDNN cannot)."""
+    were switched (0 where oneDNN cannot, or not ``enabled``)."""
     switched = []
-    if _available():
+    if enabled and _available():
         # a module whose forward is already wrapped (accelerate's hooks) is left as is
         switched = [
             module

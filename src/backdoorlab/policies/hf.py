@@ -27,7 +27,6 @@ its linear layers multiply by weights laid out once for oneDNN (`cpu_linear`).
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -131,13 +130,11 @@ class HFPolicy(Policy):
         order = sorted(range(len(prompts)), key=lambda i: len(ids[i]))
         out: list[str] = [""] * len(prompts)
         size = self.generation.max_batch_size
-        packed = packed_linears(self.model) if self.generation.packed_weights else nullcontext()
-        with packed:
+        with packed_linears(self.model, enabled=self.generation.packed_weights):
             for start in range(0, len(order), size):
                 chunk = order[start : start + size]
-                texts = self._generate_batch(
-                    [ids[i] for i in chunk], [caches[i] for i in chunk], keep
-                )
+                batch, slots = [ids[i] for i in chunk], [caches[i] for i in chunk]
+                texts = self._generate_batch(batch, slots, keep)
                 for index, text in zip(chunk, texts, strict=True):
                     out[index] = text
         return out
