@@ -14,7 +14,7 @@ figure against a stronger baseline. Modes, each timed on the same tasks in one p
 Counts the traces that agree with the batched mode's under greedy decoding.
 
     .venv/bin/python benchmarks/rollout_speed.py [--model smollm2-135m] [-n 16] [--batch 16]
-        [--baselines one_at_a_time,hf_generate,hf_generate_batched]
+        [--baselines one_at_a_time,hf_generate,hf_generate_batched] [--no-packed-weights]
 """
 
 from __future__ import annotations
@@ -75,6 +75,11 @@ def main() -> None:
         default="one_at_a_time",
         help=f"comma-separated, timed after the batched mode: {', '.join(BASELINES)}",
     )
+    parser.add_argument(
+        "--no-packed-weights",
+        action="store_true",
+        help="decode with F.linear, not weights packed for oneDNN (policies/cpu_linear.py)",
+    )
     parser.add_argument("--out", default="benchmarks/results/rollout_speed.json")
     args = parser.parse_args()
     baselines = [b for b in args.baselines.split(",") if b]
@@ -93,7 +98,10 @@ def main() -> None:
     timings, results = {}, {}
     for mode in ["batched", *baselines]:
         cls, batch = modes[mode]
-        policy = cls(model, tokenizer, generation=GenerationConfig(max_batch_size=batch))
+        generation = GenerationConfig(
+            max_batch_size=batch, packed_weights=not args.no_packed_weights
+        )
+        policy = cls(model, tokenizer, generation=generation)
         start = time.perf_counter()
         results[mode] = rollout(env, policy, tasks, batch_size=batch, max_steps=args.max_steps)
         timings[mode] = time.perf_counter() - start
@@ -110,6 +118,7 @@ def main() -> None:
         "episodes": args.n,
         "batch_size": args.batch,
         "max_steps": args.max_steps,
+        "packed_weights": not args.no_packed_weights,
         "seconds": {k: round(v, 2) for k, v in timings.items()},
         "episodes_per_s": {k: round(args.n / v, 4) for k, v in timings.items()},
         "speedup": {b: round(timings[b] / timings["batched"], 2) for b in baselines},
