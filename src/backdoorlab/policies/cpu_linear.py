@@ -23,7 +23,6 @@ holds the results to bf16's precision and the switch to its conditions.
 
 from __future__ import annotations
 
-import types
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +31,8 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from backdoorlab.models.forwards import forwards_replaced
 
 __all__ = ["MAX_ROWS", "packed_linears"]
 
@@ -92,21 +93,14 @@ def packed_linears(model: Any, *, enabled: bool = True) -> Iterator[int]:
     """Within the block, ``model``'s plain bf16 ``nn.Linear`` layers on a CPU multiply
     inputs of up to `MAX_ROWS` rows by a packed copy of their weight; yields how many
     were switched (0 where oneDNN cannot, or not ``enabled``)."""
-    switched = []
+    candidates = []
     if enabled and _available():
-        # a module whose forward is already wrapped (accelerate's hooks) is left as is
-        switched = [
+        candidates = [
             module
             for module in model.modules()
             if type(module) is torch.nn.Linear
-            and "forward" not in vars(module)
             and module.weight.dtype == torch.bfloat16
             and module.weight.device.type == "cpu"
         ]
-    for module in switched:
-        module.forward = types.MethodType(_forward, module)
-    try:
-        yield len(switched)
-    finally:
-        for module in switched:
-            del module.forward  # back to the class's own
+    with forwards_replaced(candidates, _forward) as switched:
+        yield switched

@@ -27,12 +27,13 @@ evaluation, generation and saving see PEFT's modules as they are.
 
 from __future__ import annotations
 
-import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import torch
+
+from backdoorlab.models.forwards import forwards_replaced
 
 __all__ = ["fused_lora"]
 
@@ -131,16 +132,6 @@ def fused_lora(model: Any) -> Iterator[int]:
     where it applies (checked on every call); yields how many were switched."""
     from peft.tuners.lora.layer import Linear
 
-    # a module whose forward is already wrapped (accelerate's offloading hooks) is left as is
-    switched = [
-        module
-        for module in model.modules()
-        if type(module) is Linear and "forward" not in vars(module)
-    ]
-    for module in switched:
-        module.forward = types.MethodType(_fused_forward, module)
-    try:
-        yield len(switched)
-    finally:
-        for module in switched:
-            del module.forward  # back to the class's own
+    modules = [module for module in model.modules() if type(module) is Linear]
+    with forwards_replaced(modules, _fused_forward) as switched:
+        yield switched
