@@ -23,10 +23,13 @@ def _layer(inputs: int = 64, outputs: int = 96, bias: bool = False) -> torch.nn.
 def _calls(monkeypatch) -> list[torch.nn.Linear]:
     """The layers of every packed product (each fetches its packed weight once)."""
     calls: list[torch.nn.Linear] = []
-    real = cpu_linear._packed_weight
-    monkeypatch.setattr(
-        cpu_linear, "_packed_weight", lambda layer: calls.append(layer) or real(layer)
-    )
+    real = cpu_linear.PackedWeights.of
+
+    def of(self, layer):
+        calls.append(layer)
+        return real(self, layer)
+
+    monkeypatch.setattr(cpu_linear.PackedWeights, "of", of)
     return calls
 
 
@@ -67,17 +70,43 @@ def test_anything_else_is_linears_own_product(monkeypatch):
 
 
 @needs_onednn
-def test_a_changed_weight_is_packed_again(monkeypatch):
+def test_a_changed_weight_is_packed_again():
     layer = _layer()
     x = torch.randn(2, 64, dtype=torch.bfloat16)
-    with torch.no_grad(), packed_linears(layer):
+    weights = cpu_linear.PackedWeights()
+    with torch.no_grad(), packed_linears(layer, weights):
         before = layer(x)
-        layer.weight.mul_(2)  # in place, as merging an adapter does
+        layer.weight.mul_(2)  # in place: the version counter moves (an optimizer step)
         doubled = layer(x)
         layer.weight = torch.nn.Parameter(-layer.weight.detach(), requires_grad=False)
         negated = layer(x)
+        layer.weight.data = layer.weight.detach() * 0.5  # new storage, same parameter
+        halved = layer(x)
     assert torch.allclose(doubled.float(), 2 * before.float(), rtol=1e-2, atol=1e-2)
     assert torch.allclose(negated.float(), -doubled.float(), rtol=1e-2, atol=1e-2)
+    assert torch.allclose(halved.float(), -before.float(), rtol=1e-2, atol=1e-2)
+
+
+@needs_onednn
+def test_packed_copies_are_kept_between_blocks_in_their_store(monkeypatch):
+    layer = _layer()
+    x = torch.randn(2, 64, dtype=torch.bfloat16)
+    weights = cpu_linear.PackedWeights()
+    packed = []
+    real = torch.ops.mkldnn._reorder_linear_weight
+    monkeypatch.setattr(
+        cpu_linear.torch.ops.mkldnn,
+        "_reorder_linear_weight",
+        lambda w, *a: packed.append(w) or real(w, *a),
+        raising=False,
+    )
+    with torch.no_grad():
+        for _ in range(2):
+            with packed_linears(layer, weights):
+                layer(x)
+        with packed_linears(layer):  # no store: packed for this block alone
+            layer(x)
+    assert len(packed) == 2
 
 
 def test_switched_only_inside_the_block_and_only_plain_bf16_linears():

@@ -42,7 +42,7 @@ from backdoorlab.chat_template import template_format
 from backdoorlab.config import Config
 from backdoorlab.policies.base import Action, CacheSlot, Episode, Policy
 from backdoorlab.policies.cpu_attention import decode_attention
-from backdoorlab.policies.cpu_linear import packed_linears
+from backdoorlab.policies.cpu_linear import PackedWeights, packed_linears
 
 DECODE_HEADROOM = 32
 """Positions the decode cache holds past the prompts, grown by as many when filled."""
@@ -67,9 +67,8 @@ class GenerationConfig(Config):
     reuse_cache: bool = True
     """Keep each episode's KV cache between turns (see the module docstring)."""
     packed_weights: bool = True
-    """On a CPU, multiply decoding's few rows by bf16 weights laid out once for oneDNN
-    (`cpu_linear`): faster steps, the same tokens, a second copy of the linear layers'
-    weights in memory while the policy lives."""
+    """On a CPU, multiply decoding's few rows by bf16 weights laid out for oneDNN once
+    (`cpu_linear`): faster, the same tokens, a second copy of them while the policy lives."""
 
 
 class HFPolicy(Policy):
@@ -102,6 +101,7 @@ class HFPolicy(Policy):
         # the last cache kept: a new episode starts from its common prefix (the system
         # prompt and tool schemas every episode of an environment shares)
         self._latest: _CachedPrefix | None = None
+        self._packed = PackedWeights()  # decoding's weights in oneDNN's layout (`cpu_linear`)
         fmt = template_format(tokenizer)
         self.end_of_turn = fmt.end_of_turn if fmt is not None else IM_END
         vocab = tokenizer.get_vocab()
@@ -130,7 +130,7 @@ class HFPolicy(Policy):
         order = sorted(range(len(prompts)), key=lambda i: len(ids[i]))
         out: list[str] = [""] * len(prompts)
         size = self.generation.max_batch_size
-        with packed_linears(self.model, enabled=self.generation.packed_weights):
+        with packed_linears(self.model, self._packed, enabled=self.generation.packed_weights):
             for start in range(0, len(order), size):
                 chunk = order[start : start + size]
                 batch, slots = [ids[i] for i in chunk], [caches[i] for i in chunk]
