@@ -30,7 +30,7 @@ import importlib
 from backdoorlab.experiment.isolation import PRELOAD
 for name in [*PRELOAD, "backdoorlab.cli.app", "backdoorlab.training.sft.trainer",
              "transformers.models.llama.modeling_llama", "faker", "matplotlib.pyplot",
-             "backdoorlab.report.plots", "backdoorlab.provenance.lineage"]:
+             "backdoorlab.report.plots"]:
     importlib.import_module(name)
 ' >/dev/null
 # jemalloc for the stage processes of `backdoorlab run` (src/backdoorlab/allocator.py: a
