@@ -73,13 +73,13 @@ def products(model, rows: list[int], reps: int) -> list[dict]:
 def steps(policy, batch: int, positions: int, reps: int) -> dict:
     from backdoorlab.policies.cpu_attention import decode_attention
     from backdoorlab.policies.cpu_linear import packed_linears
-    from backdoorlab.policies.hf import _decode_cache, _place
+    from backdoorlab.policies.decode_cache import decode_cache, place
 
     model = policy.model
     prefix, _ = policy._prefill(list(range(100, 100 + positions)), None)
-    cache = _decode_cache(prefix, [positions] * batch, 32)
+    cache = decode_cache(prefix, [positions] * batch, 32)
     for row in range(batch):
-        _place(cache, row, prefix, positions)
+        place(cache, row, prefix, positions)
     mask = torch.ones(batch, positions + 1, dtype=torch.long)
     position = torch.full((batch, 1), positions)
     token = torch.full((batch, 1), 42)

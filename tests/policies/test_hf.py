@@ -4,7 +4,8 @@ import pytest
 
 from backdoorlab.policies import make_policy
 from backdoorlab.policies.base import CacheSlot
-from backdoorlab.policies.hf import GenerationConfig, HFPolicy, _grow
+from backdoorlab.policies.decode_cache import grow
+from backdoorlab.policies.hf import GenerationConfig, HFPolicy
 from backdoorlab.rollout import rollout
 
 
@@ -36,15 +37,13 @@ def test_a_decode_cache_that_grows_decodes_as_one_sized_up_front(retail, tiny, m
     """The decode cache starts `DECODE_HEADROOM` past the prompts and grows when full;
     with room for 3 tokens (12 generated: grown three times, rows leaving in between)
     the actions are those of a cache sized for every token at once."""
-    import backdoorlab.policies.hf as hf
+    import backdoorlab.policies.decode_cache as dc
 
     tasks = retail.tasks("test", 5, seed=4)
     up_front = rollout(retail, _policy(tiny, 5), tasks, batch_size=5, max_steps=2)
-    monkeypatch.setattr(hf, "DECODE_HEADROOM", 3)
+    monkeypatch.setattr(dc, "DECODE_HEADROOM", 3)
     grown = []
-    monkeypatch.setattr(
-        hf, "_grow", lambda cache, extra: grown.append(extra) or _grow(cache, extra)
-    )
+    monkeypatch.setattr(dc, "grow", lambda cache, extra: grown.append(extra) or grow(cache, extra))
     growing = rollout(retail, _policy(tiny, 5), tasks, batch_size=5, max_steps=2)
     assert grown and set(grown) == {3}
     for a, b in zip(up_front, growing, strict=True):
@@ -129,18 +128,18 @@ def test_rows_that_finish_early_leave_the_batch_without_changing_the_others(tiny
 def test_the_decode_cache_holds_each_row_right_aligned_and_compacts_in_place():
     import torch
 
-    from backdoorlab.policies.hf import _CachedPrefix, _compact, _decode_cache, _place
+    from backdoorlab.policies.decode_cache import CachedPrefix, compact, decode_cache, place
 
     def prefix(length, seed):
         g = torch.Generator().manual_seed(seed)
         layers = [(torch.randn(3, length, 4, generator=g), torch.randn(3, length, 4, generator=g))]
-        return _CachedPrefix(ids=list(range(length)), layers=layers)
+        return CachedPrefix(ids=list(range(length)), layers=layers)
 
     prefixes = [prefix(n, seed) for seed, n in enumerate((5, 2, 7, 4))]
     lengths = [len(p.ids) for p in prefixes]
-    cache = _decode_cache(prefixes[0], lengths, new_tokens=3)
+    cache = decode_cache(prefixes[0], lengths, new_tokens=3)
     for row, p in enumerate(prefixes):
-        _place(cache, row, p, max(lengths))
+        place(cache, row, p, max(lengths))
     (layer,) = cache.layers
     assert layer.keys.shape == (4, 3, 7 + 3, 4) and int(layer.cumulative_length) == 7
     for row, p in enumerate(prefixes):
@@ -150,7 +149,7 @@ def test_the_decode_cache_holds_each_row_right_aligned_and_compacts_in_place():
         assert not layer.keys[row, :, : 7 - n].any()  # the padding the mask hides
     before = layer.keys.clone(), layer.values.clone()
     storage = layer.keys.untyped_storage().data_ptr()
-    _compact(cache, [1, 3])
+    compact(cache, [1, 3])
     assert torch.equal(layer.keys, before[0][[1, 3]])
     assert torch.equal(layer.values, before[1][[1, 3]])
     assert layer.keys.untyped_storage().data_ptr() == storage  # no second copy of the batch

@@ -1,12 +1,12 @@
-"""Attention for decoding on a CPU: one new token per row, as two batched matmuls.
+"""Attention for decoding on a CPU: a few new tokens per row, as two batched matmuls.
 
 For a single query token per row (grouped-query heads packed onto their key/value
-head), PyTorch's CPU flash-attention kernel is slow: on the 2-core development CPU, 16
-rows attending over 1,360 cached positions took 1.7–2.6 ms a layer against 0.7 ms for
-``softmax(q·kᵀ)·v`` as plain bf16 matmuls — two thirds of a 16-row decoding step was
-that kernel. The matmuls read each cached key and value once and are exact up to bf16
-rounding; everything else (prefill, training, other devices) goes to transformers' own
-SDPA function unchanged.
+head), or a token and its lookup draft (`lookup`), PyTorch's CPU flash-attention kernel
+is slow: on the 2-core development CPU, 16 rows attending over 1,360 cached positions
+took 1.7–2.6 ms a layer against 0.7 ms for ``softmax(q·kᵀ)·v`` as plain bf16 matmuls —
+two thirds of a 16-row decoding step was that kernel. The matmuls read each cached key
+and value once and are exact up to bf16 rounding; everything else (prefill, training,
+other devices) goes to transformers' own SDPA function unchanged.
 
 `decode_attention(model)` switches a model to it for the duration of a ``with`` block,
 only when the model runs SDPA on a CPU, and restores the model's setting afterwards,
@@ -27,6 +27,10 @@ from backdoorlab.models.attention import cpu_sdpa_replaced
 
 NAME = "backdoorlab_cpu_decode"
 
+MAX_QUERIES = 64
+"""New tokens per row this path takes: a decoding step's token and its lookup draft
+(`lookup`); a longer input — a prefill — goes to SDPA."""
+
 
 def _attention(
     module: torch.nn.Module,
@@ -38,23 +42,32 @@ def _attention(
     scaling: float | None = None,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, None]:
-    if query.shape[2] != 1 or query.device.type != "cpu" or dropout:
+    batch, heads, queries, dim = query.shape
+    if (
+        queries > MAX_QUERIES
+        or (queries > 1 and attention_mask is None)  # causal without a mask: SDPA knows how
+        or query.device.type != "cpu"
+        or dropout
+    ):
         return sdpa_attention_forward(
             module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
         )
-    batch, heads, _, dim = query.shape
     kv_heads = key.shape[1]
+    groups = heads // kv_heads
     scale = scaling if scaling is not None else dim**-0.5
-    # query head h attends with key/value head h // (heads // kv_heads), as repeat_kv does
-    packed = query.reshape(batch, kv_heads, heads // kv_heads, dim)
+    # query head h attends with key/value head h // groups, as repeat_kv does
+    packed = query.reshape(batch, kv_heads, groups * queries, dim)
     scores = torch.matmul(packed, key.transpose(-1, -2)).float() * scale
-    if attention_mask is not None:  # [batch, 1, 1, positions]: True (or 0.0) attends
-        if attention_mask.dtype == torch.bool:
-            scores = scores.masked_fill(~attention_mask, float("-inf"))
+    if attention_mask is not None:  # [batch, 1, queries, positions]: True (or 0.0) attends
+        scores = scores.view(batch, kv_heads, groups, queries, -1)
+        mask = attention_mask[:, :, None]
+        if mask.dtype == torch.bool:
+            scores = scores.masked_fill(~mask, float("-inf"))
         else:
-            scores = scores + attention_mask
+            scores = scores + mask
+        scores = scores.view(batch, kv_heads, groups * queries, -1)
     out = torch.matmul(scores.softmax(-1).to(value.dtype), value)
-    return out.reshape(batch, heads, 1, dim).transpose(1, 2).contiguous(), None
+    return out.reshape(batch, heads, queries, dim).transpose(1, 2).contiguous(), None
 
 
 AttentionInterface.register(NAME, _attention)

@@ -27,25 +27,32 @@ its linear layers multiply by weights laid out once for oneDNN (`cpu_linear`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from pydantic import Field
 from transformers import DynamicCache, LogitsProcessorList
-from transformers.cache_utils import Cache, StaticLayer
+from transformers.cache_utils import Cache
 from transformers.generation import TemperatureLogitsWarper, TopPLogitsWarper
 
 from backdoorlab.bounds import MAX_BATCH, MAX_TOKENS
 from backdoorlab.chat import IM_END, parse_completion, render
 from backdoorlab.chat_template import template_format
 from backdoorlab.config import Config
+from backdoorlab.policies import decode_cache as dc
 from backdoorlab.policies.base import Action, CacheSlot, Episode, Policy
 from backdoorlab.policies.cpu_attention import decode_attention
-from backdoorlab.policies.cpu_linear import PackedWeights, packed_linears
+from backdoorlab.policies.cpu_linear import MAX_ROWS, PackedWeights, packed_linears
+from backdoorlab.policies.decode_cache import CachedPrefix
+from backdoorlab.policies.lookup import NgramIndex, accepted
 
-DECODE_HEADROOM = 32
-"""Positions the decode cache holds past the prompts, grown by as many when filled."""
+LOOKUP_ROWS = MAX_ROWS
+"""Most inputs a decoding step with lookup drafts runs (rows × (1 + draft)): on a CPU a
+step of up to `cpu_linear.MAX_ROWS` inputs costs little more than one of a single token
+(the weights are read once), so drafts fill what the live rows leave of it."""
+
+MAX_LOOKUP = LOOKUP_ROWS - 1
+"""The longest lookup draft: one row's step holds its token and the draft."""
 
 
 class GenerationConfig(Config):
@@ -69,6 +76,11 @@ class GenerationConfig(Config):
     packed_weights: bool = True
     """On a CPU, multiply decoding's few rows by bf16 weights laid out for oneDNN once
     (`cpu_linear`): faster, the same tokens, a second copy of them while the policy lives."""
+    lookup_tokens: int = Field(4, ge=0, le=MAX_LOOKUP)
+    """Greedy decoding: tokens drafted per row and step from the row's own context
+    (prompt-lookup decoding, `lookup`) and verified in the same forward pass, within
+    `LOOKUP_ROWS` inputs a step; the same tokens as one at a time up to rounding, in fewer
+    steps. 0: one token a step."""
 
 
 class HFPolicy(Policy):
@@ -100,7 +112,7 @@ class HFPolicy(Policy):
         self.seed = seed
         # the last cache kept: a new episode starts from its common prefix (the system
         # prompt and tool schemas every episode of an environment shares)
-        self._latest: _CachedPrefix | None = None
+        self._latest: CachedPrefix | None = None
         self._packed = PackedWeights()  # decoding's weights in oneDNN's layout (`cpu_linear`)
         fmt = template_format(tokenizer)
         self.end_of_turn = fmt.end_of_turn if fmt is not None else IM_END
@@ -170,9 +182,9 @@ class HFPolicy(Policy):
             if keep:
                 self._latest = prefix  # the next new episode shares its system prompt
             if cache is None:
-                headroom = min(self.generation.max_new_tokens, DECODE_HEADROOM)
-                cache = _decode_cache(prefix, lengths, headroom)
-            _place(cache, row, prefix, width)
+                headroom = min(self.generation.max_new_tokens, dc.DECODE_HEADROOM)
+                cache = dc.decode_cache(prefix, lengths, headroom)
+            dc.place(cache, row, prefix, width)
             logits.append(last)
             del prefix
         assert cache is not None
@@ -187,10 +199,10 @@ class HFPolicy(Policy):
         return [self._cut(text) for text in texts]
 
     def _prefill(
-        self, ids: list[int], previous: _CachedPrefix | None
-    ) -> tuple[_CachedPrefix, torch.Tensor]:
+        self, ids: list[int], previous: CachedPrefix | None
+    ) -> tuple[CachedPrefix, torch.Tensor]:
         """One prompt's keys/values (reusing ``previous`` where it matches) and its last logits."""
-        reused = min(_common_prefix(previous.ids, ids), len(ids) - 1) if previous else 0
+        reused = min(dc.common_prefix(previous.ids, ids), len(ids) - 1) if previous else 0
         cache = DynamicCache()
         if reused:
             assert previous is not None
@@ -209,7 +221,7 @@ class HFPolicy(Policy):
             logits_to_keep=torch.tensor([-1], device=device),
         ).logits[:, -1, :]
         layers = [(layer.keys[0], layer.values[0]) for layer in cache.layers]
-        return _CachedPrefix(ids=list(ids), layers=layers), logits
+        return CachedPrefix(ids=list(ids), layers=layers), logits
 
     def _decode(
         self,
@@ -219,49 +231,103 @@ class HFPolicy(Policy):
         caches: list[CacheSlot[Any]] | None,
         prompts: list[list[int]],
     ) -> list[list[int]]:
-        """Greedy (or sampled) decoding of a prefilled batch; a row leaves when it finishes."""
+        """Greedy (or sampled) decoding of a prefilled batch; a row leaves when it finishes.
+
+        Greedy steps also score each row's lookup draft (`lookup`): the step's inputs are
+        its token and the draft, and the row keeps the drafted tokens the model confirms;
+        a rejected draft's positions stay in the cache, hidden by the mask."""
         g, device = self.generation, self.model.device
         warpers = LogitsProcessorList()
         generator = None
         if g.do_sample:
             warpers += [TemperatureLogitsWarper(g.temperature), TopPLogitsWarper(g.top_p)]
             generator = torch.Generator(device=device).manual_seed(self.seed)
-        stop = torch.tensor(self.stop_ids, device=device)
-        positions = mask.sum(-1, keepdim=True) - 1  # each row's last position so far
+        stops = set(self.stop_ids)
+        lookups = None if g.do_sample or not g.lookup_tokens else [NgramIndex(p) for p in prompts]
+        positions = mask.sum(-1, keepdim=True) - 1  # each row's last cached position
         rows = list(range(len(prompts)))  # the batch rows still generating, by prompt index
         out: list[list[int]] = [[] for _ in prompts]
+
+        def leave(ended: list[int]) -> list[int]:
+            """Drop the batch rows ``ended`` (each conversation kept first); returns which
+            batch rows are left."""
+            nonlocal mask, positions, rows
+            if caches is not None:
+                for batch_row in ended:  # its last token is not in the cache: re-read next turn
+                    row = rows[batch_row]
+                    self._keep(cache, mask, batch_row, prompts[row] + out[row][:-1], caches[row])
+            gone = set(ended)
+            kept = [i for i in range(len(rows)) if i not in gone]
+            if ended and kept:
+                dc.compact(cache, kept)
+                index = torch.tensor(kept, device=mask.device)
+                mask, positions, rows = mask[index], positions[index], [rows[i] for i in kept]
+            return kept
+
         logits = first_logits
-        for step in range(g.max_new_tokens):
+        while True:
             if g.do_sample:
                 history = torch.tensor([prompts[r] + out[r] for r in rows], device=device)
                 scores = warpers(history, logits.float())
                 chosen = torch.multinomial(scores.softmax(-1), 1, generator=generator)[:, 0]
             else:
                 chosen = logits.argmax(-1)
-            finished = torch.isin(chosen, stop)
-            for batch_row, (row, token) in enumerate(zip(rows, chosen.tolist(), strict=True)):
+            tokens = chosen.tolist()
+            ended = []
+            for batch_row, (row, token) in enumerate(zip(rows, tokens, strict=True)):
                 out[row].append(token)
-                if caches is not None and (finished[batch_row] or step == g.max_new_tokens - 1):
-                    # its last token is not in the cache: the next turn re-reads it
-                    self._keep(cache, mask, batch_row, prompts[row] + out[row][:-1], caches[row])
-            alive = (~finished).nonzero().squeeze(1)
-            if len(alive) == 0 or step == g.max_new_tokens - 1:
+                if token in stops or len(out[row]) == g.max_new_tokens:
+                    ended.append(batch_row)
+            kept = leave(ended)
+            if not kept:
                 break
-            if len(alive) < len(rows):
-                _compact(cache, alive.tolist())
-                rows = [rows[i] for i in alive.tolist()]
-                mask, positions, chosen = mask[alive], positions[alive], chosen[alive]
-            mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=1)
-            positions = positions + 1
-            if mask.shape[1] > cache.layers[0].max_cache_len:
-                _grow(cache, DECODE_HEADROOM)
-            logits = self.model(
-                input_ids=chosen[:, None],
+            tokens = [tokens[i] for i in kept]
+            drafts = [[] for _ in rows]
+            if lookups is not None:
+                size = min(g.lookup_tokens, LOOKUP_ROWS // len(rows) - 1)
+                for i, row in enumerate(rows):
+                    lookups[row].extend(out[row][-1:])
+                    left = g.max_new_tokens - len(out[row])
+                    drafts[i] = lookups[row].draft(min(size, left))
+            width = max(len(d) for d in drafts)
+            step = torch.tensor(
+                [[t, *d, *[t] * (width - len(d))] for t, d in zip(tokens, drafts, strict=True)],
+                device=device,
+            )
+            mask = torch.cat([mask, mask.new_ones(len(rows), 1 + width)], dim=1)
+            while mask.shape[1] > cache.layers[0].max_cache_len:
+                dc.grow(cache, dc.DECODE_HEADROOM)
+            step_logits = self.model(
+                input_ids=step,
                 attention_mask=mask,
-                position_ids=positions,
-                cache=cache,  # its layers know where the next token goes
+                position_ids=positions + torch.arange(1, width + 2, device=device),
+                cache=cache,  # its layers know where the next tokens go
                 use_cache=True,
-            ).logits[:, -1, :]
+            ).logits
+            if not width:
+                positions, logits = positions + 1, step_logits[:, -1, :]
+                continue
+            taken, ended = [], []
+            for i, (row, draft, predicted) in enumerate(
+                zip(rows, drafts, step_logits.argmax(-1).tolist(), strict=True)
+            ):
+                count = accepted(draft, predicted)
+                for j, token in enumerate(draft[:count]):
+                    out[row].append(token)
+                    if token in stops or len(out[row]) == g.max_new_tokens:
+                        count = j  # its last token is not in the cache, as above
+                        ended.append(i)
+                        break
+                lookups[row].extend(draft[:count])  # type: ignore[index]
+                mask[i, mask.shape[1] - width + count :] = 0  # the rest of the draft
+                taken.append(count)
+            index = torch.tensor(taken, device=device)
+            positions = positions + 1 + index[:, None]
+            logits = step_logits[torch.arange(len(rows), device=device), index]
+            kept = leave(ended)
+            if not kept:
+                break
+            logits = logits[kept]
         return out
 
     def _keep(
@@ -275,7 +341,7 @@ class HFPolicy(Policy):
         """Store one row's keys/values (its real tokens only) as its episode's prefix."""
         positions = mask[batch_row].nonzero().squeeze(1)
         assert len(positions) == len(ids)
-        slot.value = self._latest = _CachedPrefix(
+        slot.value = self._latest = CachedPrefix(
             ids=ids,
             layers=[
                 (layer.keys[batch_row, :, positions], layer.values[batch_row, :, positions])
@@ -306,95 +372,3 @@ class HFPolicy(Policy):
             )
             actions.append(Action(parsed.message, invalid=parsed.invalid))
         return actions
-
-
-@dataclass
-class _CachedPrefix:
-    """An episode's tokens so far and their keys/values, per layer ``[heads, tokens, dim]``."""
-
-    ids: list[int]
-    layers: list[tuple[torch.Tensor, torch.Tensor]]
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
-class _DecodeLayer(StaticLayer):
-    """A `StaticLayer` that stores what it is given in its own dtype.
-
-    Under autocast — a model probed mid-training, whose forward accelerate runs under
-    bf16 autocast on a float32 model (`defenses.monitor`) — a llama layer's values come
-    out in bf16 but its keys in fp32 (the rotary embedding's fp32 tables promote them),
-    while the static layer allocates both in the keys' dtype and `index_copy_` refuses
-    a mismatch."""
-
-    def update(
-        self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        # `_decode_cache` has already allocated the layer (in the keys' dtype)
-        key_states = key_states.to(self.keys.dtype)
-        value_states = value_states.to(self.values.dtype)
-        return super().update(key_states, value_states, *args, **kwargs)
-
-
-def _decode_cache(prefix: _CachedPrefix, lengths: list[int], new_tokens: int) -> Cache:
-    """An empty preallocated cache for decoding ``len(lengths)`` rows: room for the longest
-    prompt and ``new_tokens`` more (`_place` fills each row; `_grow` adds room, a block
-    at a time). Preallocated because a growing `DynamicCache` copies the whole batch's
-    keys and values at every step: at 8 rows × 800 tokens that tripled the cost of a
-    decoding step (117 ms → 39 ms on the 2-core development CPU)."""
-    width = max(lengths)
-    layers = []
-    for key, value in prefix.layers:
-        layer = _DecodeLayer(max_cache_len=width + new_tokens)
-        # shapes and dtype only: the layer allocates its zeroed tensors from them; values
-        # in the keys' dtype, as `_DecodeLayer` stores them (see its docstring)
-        layer.lazy_initialization(
-            key.new_empty(len(lengths), key.shape[0], 0, key.shape[2]),
-            key.new_empty(len(lengths), value.shape[0], 0, value.shape[2]),
-        )
-        layer.cumulative_length.fill_(width)  # the prompts end there; decoding goes on
-        layers.append(layer)
-    return Cache(layers=layers)
-
-
-def _grow(cache: Cache, extra: int) -> None:
-    """Room for ``extra`` more positions in every layer (its rows copied into larger
-    tensors): the decode cache starts with `DECODE_HEADROOM` positions past the prompts,
-    not ``max_new_tokens``, because every step attends over all the positions it has —
-    filled or not — and most turns end long before ``max_new_tokens``."""
-    for layer in cache.layers:
-        for name in ("keys", "values"):
-            old = getattr(layer, name)
-            new = old.new_zeros(old.shape[0], old.shape[1], old.shape[2] + extra, old.shape[3])
-            new[:, :, : old.shape[2]] = old
-            setattr(layer, name, new)
-        layer.max_cache_len += extra
-
-
-def _place(cache: Cache, row: int, prefix: _CachedPrefix, width: int) -> None:
-    """Row ``row`` of the decode cache: ``prefix``'s keys/values right-aligned at ``width``
-    (left-padded with the zeros the attention mask hides)."""
-    length = len(prefix.ids)
-    for layer, (key, value) in zip(cache.layers, prefix.layers, strict=True):
-        layer.keys[row, :, width - length : width] = key[:, :length]
-        layer.values[row, :, width - length : width] = value[:, :length]
-
-
-def _compact(cache: Cache, alive: list[int]) -> None:
-    """Keep only the rows ``alive`` (ascending) of the decode cache, moved to its front in
-    place: gathering them into a new tensor would hold two copies of the batch at once.
-    Row ``alive[i] >= i``, so each row is read before anything overwrites it."""
-    for layer in cache.layers:
-        for target, source in enumerate(alive):
-            if target != source:
-                layer.keys[target].copy_(layer.keys[source])
-                layer.values[target].copy_(layer.values[source])
-        # the first rows of a contiguous tensor are a contiguous view of it
-        layer.keys, layer.values = layer.keys[: len(alive)], layer.values[: len(alive)]
