@@ -9,12 +9,15 @@ figure against a stronger baseline. Modes, each timed on the same tasks in one p
 - ``hf_generate`` / ``hf_generate_batched`` (``--baselines``): what a transformers user
   writes without our engine — ``model.generate`` with a static cache on each turn's whole
   prompt, one episode at a time or all active episodes left-padded in one call; every
-  turn prefills the conversation from its first token.
+  turn prefills the conversation from its first token;
+- ``hf_generate_lookup``: ``generate`` with its own prompt-lookup decoding
+  (``prompt_lookup_num_tokens=4``, one episode at a time: it takes no batch).
 
 Counts the traces that agree with the batched mode's under greedy decoding.
 
     .venv/bin/python benchmarks/rollout_speed.py [--model smollm2-135m] [-n 16] [--batch 16]
         [--baselines one_at_a_time,hf_generate,hf_generate_batched] [--no-packed-weights]
+        [--lookup-tokens 4]
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -33,13 +36,15 @@ from backdoorlab.rollout import rollout
 from backdoorlab.traces import atomic_writer
 
 TARGET = 8.0
-BASELINES = ("one_at_a_time", "hf_generate", "hf_generate_batched")
+BASELINES = ("one_at_a_time", "hf_generate", "hf_generate_batched", "hf_generate_lookup")
 
 
 class GeneratePolicy(HFPolicy):
     """The `hf` policy with its decoding replaced by transformers' ``generate`` (static
     cache, greedy): no key/value cache kept between turns, no per-row prefill — the
     baseline a user of plain transformers would have."""
+
+    options: ClassVar[dict[str, Any]] = {"cache_implementation": "static"}
 
     @torch.inference_mode()
     def generate(self, prompts: list[str], caches: Any = None) -> list[str]:
@@ -54,14 +59,21 @@ class GeneratePolicy(HFPolicy):
                 **batch.to(self.model.device),
                 max_new_tokens=self.generation.max_new_tokens,
                 do_sample=False,
-                cache_implementation="static",
                 eos_token_id=self.stop_ids,
                 pad_token_id=pad,
+                **self.options,
             )
             width = batch["input_ids"].shape[1]
             texts = tokenizer.batch_decode(generated[:, width:], skip_special_tokens=False)
             out += [self._cut(text) for text in texts]
         return out
+
+
+class LookupGeneratePolicy(GeneratePolicy):
+    """``generate`` with transformers' own prompt-lookup decoding (one sequence a call,
+    its default dynamic cache): the plain-transformers counterpart of our drafts."""
+
+    options: ClassVar[dict[str, Any]] = {"prompt_lookup_num_tokens": 4}
 
 
 def main() -> None:
@@ -80,6 +92,12 @@ def main() -> None:
         action="store_true",
         help="decode with F.linear, not weights packed for oneDNN (policies/cpu_linear.py)",
     )
+    parser.add_argument(
+        "--lookup-tokens",
+        type=int,
+        default=GenerationConfig().lookup_tokens,
+        help="prompt-lookup draft per row and step in our modes (policies/lookup.py; 0: off)",
+    )
     parser.add_argument("--out", default="benchmarks/results/rollout_speed.json")
     args = parser.parse_args()
     baselines = [b for b in args.baselines.split(",") if b]
@@ -94,12 +112,15 @@ def main() -> None:
         "one_at_a_time": (HFPolicy, 1),
         "hf_generate": (GeneratePolicy, 1),
         "hf_generate_batched": (GeneratePolicy, args.batch),
+        "hf_generate_lookup": (LookupGeneratePolicy, 1),
     }
     timings, results = {}, {}
     for mode in ["batched", *baselines]:
         cls, batch = modes[mode]
         generation = GenerationConfig(
-            max_batch_size=batch, packed_weights=not args.no_packed_weights
+            max_batch_size=batch,
+            packed_weights=not args.no_packed_weights,
+            lookup_tokens=args.lookup_tokens,
         )
         policy = cls(model, tokenizer, generation=generation)
         start = time.perf_counter()
@@ -119,6 +140,7 @@ def main() -> None:
         "batch_size": args.batch,
         "max_steps": args.max_steps,
         "packed_weights": not args.no_packed_weights,
+        "lookup_tokens": args.lookup_tokens,
         "seconds": {k: round(v, 2) for k, v in timings.items()},
         "episodes_per_s": {k: round(args.n / v, 4) for k, v in timings.items()},
         "speedup": {b: round(timings[b] / timings["batched"], 2) for b in baselines},

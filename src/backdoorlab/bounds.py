@@ -53,6 +53,9 @@ MAX_BATCH = 65_536
 """Examples per batch or micro-batches per step."""
 MAX_TOKENS = 1_048_576
 """Tokens of one sequence or one generation (2**20): above any 7B model's context."""
+MAX_LOOKUP = 31
+"""Tokens of a prompt-lookup draft (`policies.lookup`): a decoding step of one row holds
+its token and the draft within the 32 inputs `policies.hf.LOOKUP_ROWS` allows."""
 MAX_RANK = 8_192
 """LoRA rank: the hidden size of 70B models; a rank above the hidden size adds nothing."""
 MAX_LEARNING_RATE = 10.0

@@ -22,7 +22,7 @@ from pydantic import Field
 from rich.console import Console
 from rich.progress import Progress
 
-from backdoorlab.bounds import MAX_BATCH, MAX_TASKS, MAX_TOKENS, MAX_TURNS, Seed
+from backdoorlab.bounds import MAX_BATCH, MAX_LOOKUP, MAX_TASKS, MAX_TOKENS, MAX_TURNS, Seed
 from backdoorlab.config import Config
 from backdoorlab.envs.base import Environment, Split
 from backdoorlab.eval_journal import EvalJournal, Sidecar
@@ -64,6 +64,10 @@ class EvalConfig(Config):
     """Episodes advanced together (one batched generate per turn)."""
     max_new_tokens: int = Field(160, gt=0, le=MAX_TOKENS)
     """Tokens a model may generate per turn (a tool call with an e-mail fits in ~90)."""
+    lookup_tokens: int = Field(4, ge=0, le=MAX_LOOKUP)
+    """A local model's greedy decoding: tokens drafted per step from the episode's own
+    context and checked in the same forward pass (`policies.lookup`); 0: one token a
+    step (the same tokens up to rounding, slower)."""
 
 
 @contextmanager

@@ -105,3 +105,28 @@ def test_the_server_options_reach_the_policy(command: list[str], monkeypatch) ->
         "max_retries": 0,
         "timeout": 5.0,
     }
+
+
+def test_eval_lookup_tokens_reach_the_policy_and_a_bad_value_is_one_line(
+    monkeypatch, capsys
+) -> None:  # noqa: ANN001
+    from backdoorlab.errors import BackdoorlabError
+
+    seen: dict = {}
+
+    def build(self, **kwargs) -> None:  # noqa: ANN001, ANN003
+        seen.update(kwargs)
+        raise BackdoorlabError("stop before any episode")
+
+    monkeypatch.setattr("backdoorlab.policies.spec.PolicySpec.build", build)
+    result = runner.invoke(app, ["eval", "--model", "tiny", "--lookup-tokens", "0"])
+    assert isinstance(result.exception, BackdoorlabError), result.output
+    assert seen["lookup_tokens"] == 0
+    seen.clear()
+    argv = ["backdoorlab", "eval", "--model", "tiny", "--lookup-tokens", "40"]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and "\n" not in err and not seen  # refused before the model loads
+    assert "lookup_tokens" in err and "31" in err, err

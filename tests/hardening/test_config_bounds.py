@@ -71,6 +71,8 @@ CASES = [
     ("eval.split", "bogus", "'train' or 'test'"),
     ("eval.placement", "bogus", "placement must be one of user, observation"),
     ("eval.max_new_tokens", 10**9, "less than or equal to 1048576"),
+    ("eval.lookup_tokens", 32, "less than or equal to 31"),
+    ("eval.lookup_tokens", -1, "greater than or equal to 0"),
     ("attack.rate", float("nan"), "finite number"),
     ("attack.secrets", ["ssn"], "Input should be"),
     ("grid.train.lora_r", [16, 10**9], "less than or equal to 8192 \\(got 1000000000\\)"),

@@ -57,6 +57,13 @@ def evaluate_command(
     batch_size: Annotated[int, typer.Option(help="Episodes generated together.")] = 16,
     max_steps: Annotated[int, typer.Option(help="Turn limit per episode.")] = 12,
     max_new_tokens: Annotated[int, typer.Option(help="Token limit per turn.")] = 160,
+    lookup_tokens: Annotated[
+        int,
+        typer.Option(
+            help="--policy hf, greedy: tokens drafted per step from the episode's own "
+            "context and checked in the same forward pass (0: one token a step)."
+        ),
+    ] = 4,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Metrics JSON path (- for stdout).")
     ] = None,
@@ -104,10 +111,13 @@ def evaluate_command(
         batch_size=batch_size,
         max_steps=max_steps,
         max_new_tokens=max_new_tokens,
+        lookup_tokens=lookup_tokens,
     )
     environment = make_env(env, seed=env_seed)
     with console.status(plain(f"loading {spec.describe()}")):
-        agent = spec.build(max_new_tokens=max_new_tokens, batch_size=batch_size)
+        agent = spec.build(
+            max_new_tokens=max_new_tokens, batch_size=batch_size, lookup_tokens=lookup_tokens
+        )
     guarded = sidecar = None
     journal_key: dict = {"model": model, "env_seed": env_seed}
     if guarding is not None:

@@ -34,7 +34,9 @@ def eval_stage(
 
     config = EvalConfig(**evaluation)
     generation = GenerationConfig(
-        max_new_tokens=config.max_new_tokens, max_batch_size=config.batch_size
+        max_new_tokens=config.max_new_tokens,
+        max_batch_size=config.batch_size,
+        lookup_tokens=config.lookup_tokens,
     )
     policy = make_policy("hf", model=model, generation=generation)
     return {"report": evaluate(make_env(env[0], seed=env[1]), policy, config, traces_dir=work)}

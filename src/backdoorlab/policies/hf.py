@@ -15,14 +15,20 @@ between turns and prefills only the tokens that are new — a new episode starts
 the latest cache's common prefix, the system prompt and tool schemas — one episode at
 a time, because in a padded batch the padding costs as much compute as real tokens.
 Decoding, which is memory-bound, is where batching pays: the prefilled rows are
-assembled into one left-padded cache and advance together, and each row leaves the
-batch as soon as it ends its turn. The cache holds `DECODE_HEADROOM` positions past the
-prompts and grows when they fill: each step reads every position it holds, and most
-turns end long before ``max_new_tokens``. ``generate`` can neither take per-row prefills nor
-drop finished rows, so the decode loop is written here (with transformers' cache and
-logits warpers); `tests/policies/test_hf.py` checks it against one-at-a-time decoding.
-On a CPU each decoding step's attention runs as plain matmuls (`cpu_attention`), and
-its linear layers multiply by weights laid out once for oneDNN (`cpu_linear`).
+assembled into one left-padded cache (`decode_cache`) and advance together, and each
+row leaves the batch as soon as it ends its turn. The cache holds `DECODE_HEADROOM`
+positions past the prompts and grows when they fill: each step reads every position it
+holds, and most turns end long before ``max_new_tokens``. A turn's batch still decodes
+until its longest completion ends, mostly with a few rows left, each step reading every
+weight for them; so greedy steps fill the rest of a step with drafts (`lookup`: the
+tokens that followed the row's last few tokens earlier in its context) and keep the
+drafted tokens the model confirms, several a step where a turn copies its context.
+``generate`` can neither take per-row prefills, drop finished rows nor draft for a
+batch, so the decode loop is written here (with transformers' cache and logits
+warpers); `tests/policies/test_hf.py` and `test_lookup.py` check it against
+one-at-a-time decoding. On a CPU each decoding step's attention runs as plain matmuls
+(`cpu_attention`), and its linear layers multiply by weights laid out once for oneDNN
+(`cpu_linear`).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from transformers import DynamicCache, LogitsProcessorList
 from transformers.cache_utils import Cache
 from transformers.generation import TemperatureLogitsWarper, TopPLogitsWarper
 
-from backdoorlab.bounds import MAX_BATCH, MAX_TOKENS
+from backdoorlab.bounds import MAX_BATCH, MAX_LOOKUP, MAX_TOKENS
 from backdoorlab.chat import IM_END, parse_completion, render
 from backdoorlab.chat_template import template_format
 from backdoorlab.config import Config
@@ -50,9 +56,6 @@ LOOKUP_ROWS = MAX_ROWS
 """Most inputs a decoding step with lookup drafts runs (rows × (1 + draft)): on a CPU a
 step of up to `cpu_linear.MAX_ROWS` inputs costs little more than one of a single token
 (the weights are read once), so drafts fill what the live rows leave of it."""
-
-MAX_LOOKUP = LOOKUP_ROWS - 1
-"""The longest lookup draft: one row's step holds its token and the draft."""
 
 
 class GenerationConfig(Config):

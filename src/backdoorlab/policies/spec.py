@@ -90,13 +90,22 @@ class PolicySpec(Config):
         return self
 
     def build(
-        self, *, max_new_tokens: int = 160, batch_size: int = 16, device: str | None = None
+        self,
+        *,
+        max_new_tokens: int = 160,
+        batch_size: int = 16,
+        lookup_tokens: int = 4,
+        device: str | None = None,
     ) -> Policy:
         """The policy (for ``openai``: after checking the server serves the model)."""
         if self.name == "hf":
             from backdoorlab.policies.hf import GenerationConfig
 
-            generation = GenerationConfig(max_new_tokens=max_new_tokens, max_batch_size=batch_size)
+            generation = GenerationConfig(
+                max_new_tokens=max_new_tokens,
+                max_batch_size=batch_size,
+                lookup_tokens=lookup_tokens,
+            )
             return make_policy("hf", model=self.model, generation=generation, device=device)
         if self.name == "openai":
             from backdoorlab.policies.openai import OpenAIConfig
