@@ -40,6 +40,7 @@ class CachedPrefix:
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
+    """How many leading tokens ``a`` and ``b`` share (what a new prompt can reuse)."""
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
