@@ -67,7 +67,9 @@ class GenerationConfig(Config):
     """Tokens per turn (a tool call with an e-mail body fits in ~90); the decode cache is
     sized for them up front."""
     do_sample: bool = False
-    """Sample instead of greedy decoding (greedy: evaluations are reproducible)."""
+    """Sample instead of greedy decoding (greedy: the same tokens for the same inputs — bit
+    for bit at one thread; at two or more the CPU kernels' rounding can differ between
+    runs, and a near-tie with it: `benchmarks/README.md`, sessions 20–21)."""
     temperature: float = Field(0.7, gt=0, le=100)
     """Sampling temperature (only with ``do_sample``)."""
     top_p: float = Field(0.95, gt=0, le=1)
