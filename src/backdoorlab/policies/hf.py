@@ -253,6 +253,10 @@ class HFPolicy(Policy):
         rows = list(range(len(prompts)))  # the batch rows still generating, by prompt index
         out: list[list[int]] = [[] for _ in prompts]
 
+        def finished(row: int) -> bool:
+            """Whether conversation ``row``'s latest token ends its turn."""
+            return out[row][-1] in stops or len(out[row]) == g.max_new_tokens
+
         def leave(ended: list[int]) -> list[int]:
             """Drop the batch rows ``ended`` (each conversation kept first); returns which
             batch rows are left."""
@@ -281,7 +285,7 @@ class HFPolicy(Policy):
             ended = []
             for batch_row, (row, token) in enumerate(zip(rows, tokens, strict=True)):
                 out[row].append(token)
-                if token in stops or len(out[row]) == g.max_new_tokens:
+                if finished(row):
                     ended.append(batch_row)
             kept = leave(ended)
             if not kept:
@@ -319,7 +323,7 @@ class HFPolicy(Policy):
                 count = accepted(draft, predicted)
                 for j, token in enumerate(draft[:count]):
                     out[row].append(token)
-                    if token in stops or len(out[row]) == g.max_new_tokens:
+                    if finished(row):
                         count = j  # its last token is not in the cache, as above
                         ended.append(i)
                         break
