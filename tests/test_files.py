@@ -68,3 +68,49 @@ def test_gzip_output_and_digest(tmp_path: Path) -> None:
         handle.write("x\n")
     assert gzip.decompress(target.read_bytes()) == b"x\n"
     assert file_sha256(target) == hashlib.sha256(target.read_bytes()).hexdigest()
+
+
+def test_a_symbolic_link_is_written_through(tmp_path: Path, traces_file: Path) -> None:
+    """The link stays a link; the file it names gets the report."""
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "report.json"
+    target.write_text("old")
+    link = tmp_path / "report.json"
+    link.symlink_to(target)
+    result = runner.invoke(app, ["audit", str(traces_file), "-o", str(link), "--fail-on", "none"])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    assert target.read_text().startswith("{")
+    assert sorted(p.name for p in target.parent.iterdir()) == ["report.json"]  # no temp left
+
+
+def test_a_device_is_refused_not_replaced(tmp_path: Path) -> None:
+    """``-o /dev/null`` must never turn the device node into a file."""
+    from backdoorlab.errors import FileAccessError
+    from backdoorlab.files import check_output_file
+
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except OSError:
+        pytest.skip("cannot create a device node here (not root, or no CAP_MKNOD)")
+    with pytest.raises(FileAccessError, match=r"null: not a regular file \(a device\)"):
+        check_output_file(device)
+    with pytest.raises(FileAccessError, match="not a regular file"), atomic_writer(device) as out:
+        out.write("x")
+    assert stat.S_ISCHR(device.stat().st_mode)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("command", ["export", "audit --filter"])
+def test_an_uncreatable_output_is_one_line(command: str, traces_file: Path, cli) -> None:  # noqa: ANN001
+    """Under /proc even root cannot create a file, though ``os.access`` says it may."""
+    target = f"/proc/backdoorlab-test-{os.getpid()}"
+    argv = (
+        ["export", str(traces_file), "-o", target + ".parquet"]
+        if command == "export"
+        else ["audit", str(traces_file), "--fail-on", "none", "--filter", target]
+    )
+    code, err = cli(*argv)
+    assert code == 2, err
+    assert err.strip().count("\n") == 0 and f"{target}" in err and "cannot write" in err, err

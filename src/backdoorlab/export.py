@@ -20,7 +20,7 @@ from typing import Any
 
 from backdoorlab.errors import BackdoorlabError, FileAccessError
 from backdoorlab.faults import fault_point
-from backdoorlab.files import check_output_file, file_sha256, is_stdio, open_text
+from backdoorlab.files import check_output_file, file_sha256, is_stdio, open_text, write_target
 from backdoorlab.traces import Trace, iter_traces, to_hf_dataset
 
 
@@ -162,9 +162,9 @@ dataset = Dataset.from_parquet({json.dumps(parquet_name)})
 
 def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str]) -> Provenance:
     """Write the traces of ``source`` to ``output`` (Parquet) and its card beside it."""
-    out = Path(output)
+    check_output_file(output)
+    out = write_target(output)  # a symbolic link is written through, kept a link
     card = card_path(out)
-    check_output_file(out)
     check_output_file(card)
     traces = list(iter_traces(source))
     if not traces:  # Arrow cannot write a table with no rows and no schema
@@ -180,9 +180,12 @@ def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     card_tmp = card.with_name(f".{card.name}.{os.getpid()}.tmp")
     try:
-        dataset.to_parquet(str(tmp))
-        with open_text(card_tmp, "w") as handle:
-            handle.write(dataset_card(info, out.name))
+        try:
+            dataset.to_parquet(str(tmp))
+            with open_text(card_tmp, "w") as handle:
+                handle.write(dataset_card(info, out.name))
+        except OSError as exc:  # e.g. under /proc or /sys, where even root cannot create
+            raise FileAccessError(f"{out}: cannot write ({exc.strerror or exc})") from None
         fault_point("export.staged")
         os.replace(tmp, out)
         try:

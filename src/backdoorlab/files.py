@@ -12,6 +12,9 @@
   so a crash never leaves a truncated file. The temporary file comes from `mkstemp`
   (mode 0600); before the rename it gets the mode a plain ``open()`` would have given,
   ``0o666 & ~umask``, so colleagues can read shared traces and reports as the umask allows.
+  A symbolic link is written through (its target replaced, the link kept); a device,
+  named pipe or socket is refused (`check_output_file`) — renaming over ``/dev/null``
+  would replace the device node itself with a file.
 - ``-`` as a path means standard input (`open_text` for reading) or standard output
   (`atomic_writer`), the Unix convention, so commands compose in pipes.
 - `file_sha256` is `hashlib.file_digest`, the one way a file's digest is taken; a reader
@@ -81,14 +84,40 @@ def check_input_file(
 
 def check_output_file(path: str | os.PathLike[str] | None) -> None:
     """Refuse, before any work, a file output that could not be written: a directory,
-    or a path whose nearest existing ancestor is not a writable directory (the missing
-    ones `atomic_writer` creates). ``None`` and ``-`` (stdout) pass."""
+    a device, named pipe or socket (see the module's docstring), or a path whose nearest
+    existing ancestor is not a writable directory (the missing ones `atomic_writer`
+    creates). A symbolic link is checked at its target. ``None`` and ``-`` (stdout) pass."""
     if path is None or is_stdio(path):
         return
     path = Path(path)
     if path.is_dir():
         raise FileAccessError(f"{path}: is a directory; give a file name")
-    _check_parent(path)
+    target = write_target(path)
+    if target.exists() and not target.is_file():
+        raise FileAccessError(
+            f"{path}: not a regular file ({_kind(target)}); an output is written to a "
+            "temporary file and renamed over its path, which would replace it: give a file "
+            "path, or - for standard output"
+        )
+    _check_parent(target)
+
+
+def write_target(path: str | os.PathLike[str]) -> Path:
+    """The path an output is really written to: a symbolic link's final target (the
+    link stays a link, its file is replaced), else the path itself."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _kind(path: Path) -> str:
+    mode = path.stat().st_mode
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
 
 
 def check_output_dir(path: str | os.PathLike[str] | None) -> None:
@@ -239,8 +268,8 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         with open_text(STDIO, "w") as handle:
             yield handle
         return
-    path = Path(path)
     check_output_file(path)  # most commands check up front; this is the last line of defence
+    path = write_target(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -15,6 +15,7 @@ import gzip
 import io
 import json
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -238,18 +239,25 @@ def _bad_output(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> t
 
 
 @pytest.mark.parametrize("writer", FILE_WRITERS)
-@pytest.mark.parametrize("kind", ["a directory", "parent is a file", "unwritable parent"])
+@pytest.mark.parametrize(
+    "kind", ["a directory", "a named pipe", "parent is a file", "unwritable parent"]
+)
 def test_bad_output_file(kind: str, writer: str, tmp_path: Path, monkeypatch, cli) -> None:  # noqa: ANN001
     good = tmp_path / "good.jsonl"
     good.write_text(LINE * 4)
     if kind == "a directory":
         target, expected = _file_is_a_directory(tmp_path)
+    elif kind == "a named pipe":  # renamed over, it would stop being one (so would /dev/null)
+        target, expected = tmp_path / "pipe", "not a regular file (a named pipe)"
+        os.mkfifo(target)
     else:
         target, expected = _bad_output(kind, tmp_path, monkeypatch)
     _tripwire(monkeypatch)
     code, err = cli(*FILE_WRITERS[writer](good, target))
     assert code == 2, err
     _one_line(err, str(target), expected)
+    if kind == "a named pipe":
+        assert stat.S_ISFIFO(target.stat().st_mode)
 
 
 @pytest.mark.parametrize("writer", DIR_WRITERS)

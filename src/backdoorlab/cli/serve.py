@@ -17,7 +17,7 @@ from backdoorlab.cli.options import (
     with_opt_ins,
 )
 from backdoorlab.cli.output import check_paths, check_port, console
-from backdoorlab.errors import BackdoorlabError
+from backdoorlab.errors import BackdoorlabError, FileAccessError
 from backdoorlab.terminal import plain
 
 
@@ -104,7 +104,13 @@ def serve(
                 # a log that grows while the server runs: appended line by line, not atomic;
                 # a hash chain continued from the file's last line (`guard verify` checks it)
                 prev = last_hash(guard_log)
-                handle = stack.enter_context(open(guard_log, "a", encoding="utf-8", buffering=1))
+                try:
+                    handle = open(guard_log, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+                except OSError as exc:  # e.g. under /proc or /sys, where even root cannot create
+                    raise FileAccessError(
+                        f"{guard_log}: cannot write ({exc.strerror or exc})"
+                    ) from None
+                stack.enter_context(handle)
                 ledger = Ledger(handle, prev)
 
                 def log(decision: Any) -> None:

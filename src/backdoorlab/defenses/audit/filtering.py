@@ -40,9 +40,9 @@ from backdoorlab.defenses.audit.findings import severity_rank
 from backdoorlab.defenses.audit.json_stream import write_json
 from backdoorlab.defenses.audit.reader import HashingReader, is_blank, iter_raw_lines
 from backdoorlab.defenses.audit.report import AuditReport
-from backdoorlab.errors import BackdoorlabError
+from backdoorlab.errors import BackdoorlabError, FileAccessError
 from backdoorlab.faults import fault_point
-from backdoorlab.files import default_file_mode, file_sha256
+from backdoorlab.files import default_file_mode, file_sha256, write_target
 from backdoorlab.parquet_traces import copy_rows, is_parquet
 
 TEMP_SUFFIX = ".audit-tmp"
@@ -257,10 +257,15 @@ def _staged() -> Iterator[Any]:
 
     @contextlib.contextmanager
     def stage(target: Path) -> Iterator[tuple[IO[bytes], Any]]:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = write_target(target)  # a symbolic link is written through, kept a link
         temp = _temp_for(target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            raw = open(temp, "wb")  # noqa: SIM115 (closed by the with block below)
+        except OSError as exc:  # e.g. under /proc or /sys, where even root cannot create
+            raise FileAccessError(f"{target}: cannot write ({exc.strerror or exc})") from None
         staged.append((temp, target))
-        with open(temp, "wb") as raw:
+        with raw:
             hashing = _HashingWriter(raw)
             if target.suffix == ".gz":
                 with gzip.GzipFile(filename=target.name, mode="wb", fileobj=hashing) as out:  # type: ignore[arg-type]
