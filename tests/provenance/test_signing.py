@@ -17,6 +17,7 @@ from backdoorlab.provenance.keys import KeyFileError
 from backdoorlab.provenance.layout import (
     artifact_digest,
     combine,
+    lineage_path,
     manifest,
     signature_path,
 )
@@ -45,6 +46,7 @@ def _copy(artifact: Path, into: Path) -> Path:
     else:
         shutil.copy2(artifact, target)
         shutil.copy2(signature_path(artifact), signature_path(target))
+        shutil.copy2(lineage_path(artifact), lineage_path(target))
     return target
 
 
@@ -185,3 +187,43 @@ GOLDEN_MANIFEST = {
     "tokenizer.json": "15b75dbfeee8cc5c54566f9523252a13c0a84722b9e7c2317327e4bb084fcd0e",
 }
 GOLDEN_DIGEST = "d72309e277cb807df749e80234e07448d099f6c7b582fb7d5662763a68ea4d26"
+
+
+def test_a_signed_file_with_no_lineage_gets_a_sealed_one(tmp_path: Path, keys) -> None:
+    """Else deleting a signed file's lineage would read as "there never was one"."""
+    data = write_dataset(tmp_path / "plain.jsonl")
+    sign(data, keys["trusted"][0])
+    assert json.loads(lineage_path(data).read_text())["payloadType"]  # a DSSE envelope
+    assert verify(data, [keys["trusted"][1]]).ok
+
+
+def test_a_deleted_lineage_fails(tmp_path: Path, signed, keys) -> None:
+    data = _copy(signed["data"], tmp_path)
+    lineage_path(data).unlink()
+    result = verify(data, [keys["trusted"][1]])
+    assert not result.ok and result.lineage
+    assert result.problems == [
+        f"{lineage_path(data)}: lineage missing (a file's lineage is sealed beside it when "
+        "it is signed: removed since, or signed by a backdoorlab older than this check — "
+        "sign it again)"
+    ]
+
+
+def test_another_files_sealed_lineage_fails(tmp_path: Path, signed, keys) -> None:
+    """Signed by the same key, but describing another file: a swapped history."""
+    data = _copy(signed["data"], tmp_path)
+    other = write_dataset(tmp_path / "other.jsonl", n=3)
+    sign(other, keys["trusted"][0])
+    shutil.copy2(lineage_path(other), lineage_path(data))
+    result = verify(data, [keys["trusted"][1]])
+    assert not result.ok and result.lineage
+    assert result.problems == [
+        f"{lineage_path(data)}: lineage of another file (its subject is not {data})"
+    ]
+
+
+def test_a_modified_file_is_named_modified(tmp_path: Path, signed, keys) -> None:
+    data = _copy(signed["data"], tmp_path)
+    data.write_text(data.read_text() + "\n")
+    result = verify(data, [keys["trusted"][1]])
+    assert result.problems == [f"{data}: modified since signing"]

@@ -6,7 +6,11 @@ signs it as a DSSE envelope inside a Sigstore bundle (`layout.signature_path`). 
 signing (EC P-256/384/521 PEM keys, as ``openssl ecparam -genkey -name prime256v1`` makes
 them) and certificate signing need no network; Sigstore keyless signing does (`keyless`).
 A file's lineage sits outside the file's signature, so signing a file signs its lineage
-too, as a DSSE envelope with the same key, and verifying the file checks it.
+too, as a DSSE envelope with the same key, and verifying the file checks it: signed by
+the file's signer, and describing this file (its subject is the file's digest — another
+file's sealed lineage copied beside it is refused). A file signed with no lineage gets one
+(kind ``signed``: what was vouched for, built by nothing recorded), so a lineage deleted
+after signing is refused too, not read as "there never was one".
 
 Verification names what differs. model-signing says only "Signature mismatch" with a
 free-text list; once its cryptographic check has passed, the signed manifest (the DSSE
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import file_sha256
 from backdoorlab.provenance.keys import check_certificate, load_private_key, load_public_key
 from backdoorlab.provenance.layout import (
     ATTESTATIONS,
@@ -33,7 +38,10 @@ from backdoorlab.provenance.layout import (
     manifest,
     signature_path,
 )
-from backdoorlab.provenance.lineage import seal_file
+from backdoorlab.provenance.lineage import seal_file, write_lineage
+
+SIGNED_KIND = "signed"
+"""The lineage kind of a file signed with none: vouched for by its signer as it is."""
 
 
 @dataclass
@@ -102,8 +110,10 @@ def sign(
     _refuse_links(artifact)  # model-signing would, but after the old signature is gone
     target = signature_path(artifact)
     target.unlink(missing_ok=True)  # a directory's old signature must not hash as content
+    if not artifact.is_dir() and not lineage_path(artifact).is_file():
+        write_lineage(artifact, SIGNED_KIND)  # its absence must not be forgeable by deletion
     config.sign(artifact, target)
-    if not artifact.is_dir() and lineage_path(artifact).is_file():
+    if not artifact.is_dir():
         seal_file(lineage_path(artifact), key)  # a directory's lineage is inside its signature
     return target
 
@@ -170,20 +180,40 @@ def _with_lineage(result: Verification, signature: Path) -> Verification:
     from backdoorlab.provenance.lineage import read_document
 
     path = lineage_path(result.artifact)
-    if result.artifact.is_dir() or not path.is_file():
+    if result.artifact.is_dir():
         return result
+    if not path.is_file():
+        problem = (
+            f"{path}: lineage missing (a file's lineage is sealed beside it when it is "
+            "signed: removed since, or signed by a backdoorlab older than this check — "
+            "sign it again)"
+        )
+        return Verification(result.artifact, False, [problem], result.key, lineage=True)
     if result.key is not None:
         signer = [(result.key, load_public_key(result.key))]
     else:  # a certificate signature, its chain verified: the signing certificate's key
         signer = [(signature, signing_certificate_key(signature))]
-    seal = envelope.check_keys(read_document(path), signer)
+    document = read_document(path)
+    seal = envelope.check_keys(document, signer)
     if seal.ok:
-        return result
+        described = _subject_digests(envelope.payload(document) or {})
+        if file_sha256(result.artifact) in described:
+            return result
+        problem = f"{path}: lineage of another file (its subject is not {result.artifact})"
+        return Verification(result.artifact, False, [problem], result.key, lineage=True)
     what = "unsigned" if seal.state == envelope.UNSIGNED else "not signed by the file's signer"
     if seal.state == envelope.INVALID:
         what = "its signature does not verify (edited after signing)"
     problem = f"{path}: lineage {what}"
     return Verification(result.artifact, False, [problem], result.key, lineage=True)
+
+
+def _subject_digests(statement: dict[str, Any]) -> set[str]:
+    subjects = statement.get("subject")
+    if not isinstance(subjects, list):
+        return set()
+    digests = (s.get("digest") for s in subjects if isinstance(s, dict))
+    return {d.get("sha256") for d in digests if isinstance(d, dict)} - {None}
 
 
 def signing_certificate_key(signature: Path) -> Any:
@@ -206,6 +236,8 @@ def signed_manifest(signature: Path) -> dict[str, str]:
 
 def differences(artifact: Path, signature: Path) -> list[str]:
     """What changed since signing, one line per file: modified, added, removed, renamed."""
+    if not artifact.is_dir():  # the payload names a signed file "." whatever its name
+        return [f"{artifact}: modified since signing"]
     expected = signed_manifest(signature)
     actual = manifest(artifact, signed=True)
     added = sorted(set(actual) - set(expected))
