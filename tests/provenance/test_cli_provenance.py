@@ -93,3 +93,14 @@ def test_bom_lists_the_model_and_its_datasets(tmp_path: Path, monkeypatch, capsy
     )
     datasets = document["metadata"]["component"]["modelCard"]["modelParameters"]["datasets"]
     assert datasets == [{"ref": data["bom-ref"]}]
+
+
+def test_bom_of_an_experiment_run_directory_names_its_models(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """`backdoorlab run`'s directory holds a grid of models: the error points at one."""
+    model = tmp_path / "run" / "stages" / "train-0123abcd" / "model"
+    model.mkdir(parents=True)
+    code, err = cli(monkeypatch, capsys, "provenance", "bom", str(tmp_path / "run"))
+    assert code == 2
+    assert f"an experiment's run directory, 1 model(s): give one of them, e.g. {model}" in err

@@ -226,6 +226,12 @@ def bom(
         raise BackdoorlabError(f"{run_dir}: not a directory")
     check_paths(files=[output])
     if find_lineage(Path(run_dir)) is None:
+        models = sorted(Path(run_dir).glob("stages/train-*/model"))
+        if models:  # `backdoorlab run`'s directory: a grid of models, one BOM each
+            raise BackdoorlabError(
+                f"{run_dir}: an experiment's run directory, {len(models)} model(s): give "
+                f"one of them, e.g. {models[0]}"
+            )
         raise BackdoorlabError(
             f"{run_dir}: no lineage (provenance.intoto.json) here or above: not a run or "
             "model directory that backdoorlab wrote"
