@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from backdoorlab.errors import TraceFormatError
+from backdoorlab.errors import BackdoorlabError, TraceFormatError
 from backdoorlab.files import atomic_writer as atomic_writer  # re-exported: callers import it here
 from backdoorlab.files import check_input_file, is_stdio, iter_lines
 from backdoorlab.parquet_traces import is_parquet, iter_rows
@@ -170,6 +170,51 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]", re.ASCII)
 """A JSON escape of a UTF-16 surrogate: legal JSON, but a lone one is no character."""
 
 
+def load_json(
+    text: str,
+    where: str,
+    error: type[BackdoorlabError] = TraceFormatError,
+    *,
+    max_depth: int | None = None,
+) -> Any:
+    """`json.loads` of untrusted text (a trace line, a report, a decision log's line), the
+    hostile cases raised as ``error`` naming ``where`` (the file, and the line where one
+    applies): JSON nested deeper than the parser recurses (or than ``max_depth``, for a
+    reader whose data is nested again when written out) and a lone surrogate escape,
+    which no later write, hash or terminal could encode. JSON that does not parse raises
+    `ValueError` as `json.loads` does, for the caller to word as its format needs."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise error(f"{where}: JSON nested too deeply") from None
+    if max_depth is not None and _nested_deeper(data, max_depth):
+        raise error(f"{where}: JSON nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise error(f"{where}: a lone UTF-16 surrogate escape") from None
+        except RecursionError:
+            raise error(f"{where}: JSON nested too deeply") from None
+    return data
+
+
+def _nested_deeper(data: Any, limit: int) -> bool:
+    """Whether arrays and objects in ``data`` nest more than ``limit`` deep (a loop, not
+    recursion: the data may nest as deep as the parser allowed)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in value)
+    return False
+
+
 def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) -> Trace:
     """Parse one JSONL line, raising `TraceFormatError` that names the place and the field.
 
@@ -178,18 +223,11 @@ def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) ->
     tokenizer or terminal could encode) are format errors too.
     """
     try:
-        data = json.loads(line)
+        data = load_json(line, f"{source}:{lineno}")
     except json.JSONDecodeError as exc:
         raise TraceFormatError(f"{source}:{lineno}: not valid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise TraceFormatError(f"{source}:{lineno}: JSON nested too deeply") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise TraceFormatError(f"{source}:{lineno}: not valid JSON ({exc})") from None
-    if _SURROGATE_ESCAPE.search(line):
-        try:
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise TraceFormatError(f"{source}:{lineno}: a lone UTF-16 surrogate escape") from None
     if not isinstance(data, dict):
         raise TraceFormatError(f"{source}:{lineno}: expected a JSON object")
     if "messages" not in data:

@@ -105,6 +105,33 @@ def _lineage(d: Path, record: object) -> Path:
     return artifact
 
 
+DEEP = "[" * 100_000 + "]" * 100_000 + "\n"
+"""JSON nested far deeper than the parser recurses."""
+
+SURROGATE = "\\ud800"
+"""A JSON escape of a lone UTF-16 surrogate (six characters in the file)."""
+
+
+def _signed_with_lineage(d: Path, key: Path, lineage: str) -> Path:
+    """A signed trace file whose lineage sidecar is then replaced by ``lineage``."""
+    from backdoorlab.provenance.signing import sign
+
+    traces = _traces(d, LINE)
+    sign(traces, key)
+    _file(d, "t.jsonl.intoto.json", lineage)
+    return traces
+
+
+def _envelope(payload: str) -> str:
+    """A DSSE envelope around ``payload`` (unsigned: its payload is read first)."""
+    import base64
+
+    encoded = base64.b64encode(payload.encode()).decode()
+    return json.dumps(
+        {"payloadType": "application/vnd.in-toto+json", "payload": encoded, "signatures": []}
+    )
+
+
 Case = Callable[[Path, dict[str, Path], int], tuple[list[str], tuple[str, ...]]]
 """(case directory, keys, a busy port) → (argv, fragments the one error line holds)."""
 
@@ -216,6 +243,80 @@ CASES: dict[str, Case] = {
         ],
         (str(d / "g.jsonl"), "trace -1"),
     ),
+    "view: guard decisions nested too deeply": lambda d, k, p: (
+        [
+            *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
+            *("--guard", str(_file(d, "g.json", DEEP))),
+        ],
+        (f"{d / 'g.json'}:1", "JSON nested too deeply"),
+    ),
+    "view: guard decision with a lone surrogate": lambda d, k, p: (
+        [
+            *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
+            *(
+                "--guard",
+                str(_file(d, "g.jsonl", f'{{"index":0,"blocked":true,"x":"{SURROGATE}"}}')),
+            ),
+        ],
+        (f"{d / 'g.jsonl'}:1", "a lone UTF-16 surrogate escape"),
+    ),
+    "view: audit report nested too deeply": lambda d, k, p: (
+        [
+            *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
+            *("--audit", str(_file(d, "a.json", DEEP))),
+        ],
+        (str(d / "a.json"), "JSON nested too deeply"),
+    ),
+    "view: audit report nested deeper than the page nests it": lambda d, k, p: (
+        [
+            *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
+            *(
+                "--audit",
+                str(
+                    _file(
+                        d,
+                        "a.json",
+                        '{"findings":[{"trace_index":0,"evidence":' + "[" * 900 + "]" * 900 + "}]}",
+                    )
+                ),
+            ),
+        ],
+        (str(d / "a.json"), "JSON nested too deeply"),
+    ),
+    "view: audit finding with a lone surrogate": lambda d, k, p: (
+        [
+            *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
+            *(
+                "--audit",
+                str(
+                    _file(
+                        d, "a.json", f'{{"findings":[{{"trace_index":0,"summary":"{SURROGATE}"}}]}}'
+                    )
+                ),
+            ),
+        ],
+        (str(d / "a.json"), "a lone UTF-16 surrogate escape"),
+    ),
+    "show --audit: audit report nested too deeply": lambda d, k, p: (
+        [
+            "show",
+            str(_traces(d, LINE, LINE)),
+            "--index",
+            "1",
+            "--audit",
+            str(_file(d, "a.json", DEEP)),
+        ],
+        (str(d / "a.json"), "JSON nested too deeply"),
+    ),
+    "show --audit: audit finding with a lone surrogate": lambda d, k, p: (
+        [
+            *("show", str(_traces(d, LINE)), "--audit"),
+            str(
+                _file(d, "a.json", f'{{"findings":[{{"trace_index":0,"summary":"{SURROGATE}"}}]}}')
+            ),
+        ],
+        (str(d / "a.json"), "a lone UTF-16 surrogate escape"),
+    ),
     "view: --serve on a port in use": lambda d, k, p: (
         ["view", str(_traces(d, LINE)), "-o", str(d / "v.html"), "--serve", "--port", str(p)],
         (f"127.0.0.1:{p}", "in use"),
@@ -273,6 +374,28 @@ CASES: dict[str, Case] = {
         ["provenance", "verify", str(_traces(d, LINE))],
         ("--public-key",),
     ),
+    "verify: lineage nested too deeply": lambda d, k, p: (
+        [
+            *("provenance", "verify", str(_signed_with_lineage(d, k["ec"], DEEP))),
+            *("--public-key", str(k["ec.pub"])),
+        ],
+        (str(d / "t.jsonl.intoto.json"), "JSON nested too deeply"),
+    ),
+    "show: lineage nested too deeply": lambda d, k, p: (
+        ["provenance", "show", str(_signed_with_lineage(d, k["ec"], DEEP))],
+        (str(d / "t.jsonl.intoto.json"), "JSON nested too deeply"),
+    ),
+    "show: lineage with a lone surrogate": lambda d, k, p: (
+        [
+            *("provenance", "show"),
+            str(_signed_with_lineage(d, k["ec"], f'{{"subject":[],"x":"{SURROGATE}"}}')),
+        ],
+        (str(d / "t.jsonl.intoto.json"), "a lone UTF-16 surrogate escape"),
+    ),
+    "show: lineage envelope whose payload nests too deeply": lambda d, k, p: (
+        ["provenance", "show", str(_signed_with_lineage(d, k["ec"], _envelope(DEEP)))],
+        (f"{d / 't.jsonl.intoto.json'}: payload", "JSON nested too deeply"),
+    ),
     "show: lineage subject of the wrong type": lambda d, k, p: (
         ["provenance", "show", str(_lineage(d, {"subject": [5], "predicate": {}}))],
         (str(d / "artifact" / "provenance.intoto.json"), "field 'subject.0'"),
@@ -295,6 +418,33 @@ CASES: dict[str, Case] = {
     "bom: a file, not a directory": lambda d, k, p: (
         ["provenance", "bom", str(_traces(d, LINE))],
         (str(d / "t.jsonl"), "not a directory"),
+    ),
+    # ------------------------------------------------------------------ guard verify
+    "guard verify: a log nested too deeply": lambda d, k, p: (
+        ["guard", "verify", str(_file(d, "deep.json", DEEP))],
+        (f"{d / 'deep.json'}:1", "JSON nested too deeply"),
+    ),
+    "guard verify: a line nested a frame short of hashing it": lambda d, k, p: (
+        [
+            *("guard", "verify"),
+            str(
+                _file(
+                    d,
+                    "g.jsonl",
+                    '{"prev":"' + "0" * 64 + '","hash":"ab","x":' + "[" * 990 + "]" * 990 + "}\n",
+                )
+            ),
+        ],
+        (f"{d / 'g.jsonl'}:1", "JSON nested too deeply"),
+    ),
+    "guard verify: a line with a lone surrogate": lambda d, k, p: (
+        [
+            *("guard", "verify"),
+            str(
+                _file(d, "g.jsonl", '{"prev":"' + "0" * 64 + f'","x":"{SURROGATE}","hash":"ab"}}\n')
+            ),
+        ],
+        (f"{d / 'g.jsonl'}:1", "a lone UTF-16 surrogate escape"),
     ),
     # ------------------------------------------------------------------ guard replay
     "replay: bad JSON on line 2": lambda d, k, p: (
@@ -428,6 +578,28 @@ def test_bad_input_is_one_line_exit_2_and_leaves_nothing(
 
 
 # ------------------------------------------------------------------ never lost data
+
+
+@pytest.mark.parametrize("option", ["--guard", "--audit"])
+def test_a_refused_guard_or_audit_file_leaves_an_earlier_page_as_it_was(
+    option: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lone surrogate in a decision or a finding is refused before the page is written:
+    the page already there stays as it was."""
+    line = f'{{"index":0,"blocked":true,"x":"{SURROGATE}"}}\n'
+    report = f'{{"findings":[{{"trace_index":0,"summary":"{SURROGATE}"}}]}}'
+    bad = _file(tmp_path, "bad", line if option == "--guard" else report)
+    page = _file(tmp_path, "v.html", "the earlier page")
+    argv = ["view", str(_traces(tmp_path, LINE)), "-o", str(page), option, str(bad)]
+    monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        f"error: {bad}{':1' if option == '--guard' else ''}: a lone UTF-16 surrogate escape"
+    ]
+    assert page.read_text() == "the earlier page"
 
 
 def test_a_failed_export_leaves_an_earlier_export_as_it_was(tmp_path, monkeypatch, capsys):  # noqa: ANN001

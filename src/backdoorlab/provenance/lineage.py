@@ -14,6 +14,7 @@ found at once, not a file a verifier rejects later.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from backdoorlab.files import atomic_writer
 from backdoorlab.provenance import envelope
 from backdoorlab.provenance.code import code_digest, code_version
 from backdoorlab.provenance.layout import artifact_digest, combine, lineage_path, manifest
+from backdoorlab.traces import load_json
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 SLSA_PROVENANCE = "https://slsa.dev/provenance/v1"
@@ -132,14 +134,30 @@ def refresh_subjects(artifact: Path) -> None:
         json.dump(record, handle, indent=2)
 
 
+MAX_DEPTH = 100
+"""How deep a Statement file may nest (ours nest under ten; a config a little more):
+deeper than the readers that walk it recurse, it is refused."""
+
+
 def read_document(path: Path) -> dict[str, Any] | None:
     """A Statement file as stored — a bare Statement or a DSSE envelope around one — or
-    None when absent or unreadable as JSON."""
+    None when absent or unreadable as JSON. JSON nested too deeply or with a lone
+    surrogate escape, there or in an envelope's payload, is refused (`BackdoorlabError`
+    naming the file): a hostile file, not a missing record."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = load_json(text, str(path), BackdoorlabError, max_depth=MAX_DEPTH)
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    if envelope.is_envelope(data) and isinstance(data["payload"], str):
+        try:  # what `envelope.payload` will parse; a payload it cannot decode is its say
+            inner = base64.b64decode(data["payload"], validate=True).decode("utf-8")
+            load_json(inner, f"{path}: payload", BackdoorlabError, max_depth=MAX_DEPTH)
+        except ValueError:  # binascii.Error and UnicodeDecodeError too
+            pass
+    return data
 
 
 def read_statement(path: Path) -> dict[str, Any] | None:

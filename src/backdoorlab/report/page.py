@@ -26,13 +26,17 @@ from typing import TYPE_CHECKING, Any
 
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import atomic_writer
-from backdoorlab.traces import ToolCall, Trace
+from backdoorlab.traces import ToolCall, Trace, load_json
 
 if TYPE_CHECKING:
     from backdoorlab.defenses.audit.sinks import SinkResolver
 
 DATA_MARKER = "@@BACKDOORLAB_DATA@@"
 """Where the template's data element holds the data (JSON escapes keep it out of traces)."""
+
+MAX_DEPTH = 100
+"""How deep an audit report or a guard decision may nest (ours nest under ten): the page
+nests them again and writes them out, deeper than the parser read them."""
 
 
 def trace_entry(index: int, trace: Trace, sinks: SinkResolver) -> tuple[dict[str, Any], str]:
@@ -108,8 +112,9 @@ def read_guard(path: Path) -> dict[int, dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except ValueError:
+            text = line.decode("utf-8")
+            record = load_json(text, f"{path}:{number}", BackdoorlabError, max_depth=MAX_DEPTH)
+        except ValueError:  # UnicodeDecodeError too
             raise BackdoorlabError(f"{path}:{number}: not a JSON line") from None
         if not isinstance(record, dict) or not isinstance(record.get("index"), int):
             raise BackdoorlabError(f"{path}:{number}: a guard decision needs an integer 'index'")
@@ -119,7 +124,7 @@ def read_guard(path: Path) -> dict[int, dict[str, Any]]:
 
 def _json_file(path: Path, what: str) -> Any:
     try:
-        return json.loads(path.read_text())
+        return load_json(path.read_text(), str(path), BackdoorlabError, max_depth=MAX_DEPTH)
     except FileNotFoundError:
         raise BackdoorlabError(f"{path}: no such file ({what})") from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:

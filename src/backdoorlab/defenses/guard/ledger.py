@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.traces import load_json
 
 GENESIS = "0" * 64
 
@@ -75,7 +76,7 @@ def verify(path: str | os.PathLike[str], head: str | None = None) -> tuple[int, 
             if not line.strip():
                 continue
             try:
-                body = json.loads(line)
+                body = load_json(line, f"{path}:{number}", GuardLogError)
             except ValueError:
                 raise GuardLogError(f"{path}:{number}: not a JSON line") from None
             if not isinstance(body, dict) or "hash" not in body or "prev" not in body:
@@ -86,7 +87,11 @@ def verify(path: str | os.PathLike[str], head: str | None = None) -> tuple[int, 
                     f"{path}:{number}: 'prev' is not the hash of the line before "
                     "(a line removed, inserted or moved)"
                 )
-            if _digest(body) != claimed:
+            try:
+                digest = _digest(body)
+            except RecursionError:  # parsed, but a frame short of hashing it
+                raise GuardLogError(f"{path}:{number}: JSON nested too deeply") from None
+            if digest != claimed:
                 raise GuardLogError(f"{path}:{number}: content does not match its hash (edited)")
             prev, count = claimed, count + 1
     if head is not None and head != prev:
