@@ -68,6 +68,10 @@ def busy_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+FINDING_7 = '{"trace_index": 7, "detector": "dataflow", "severity": "high"}'
+"""A well-formed finding for a trace the one-line test files do not have."""
+
+
 def _traces(d: Path, *lines: str, name: str = "t.jsonl") -> Path:
     path = d / name
     path.write_text("".join(lines))
@@ -225,9 +229,23 @@ CASES: dict[str, Case] = {
     "view: audit finding for a trace the file lacks": lambda d, k, p: (
         [
             *("view", str(_traces(d, LINE)), "-o", str(d / "v.html")),
-            *("--audit", str(_file(d, "a.json", '{"findings": [{"trace_index": 7}]}'))),
+            *("--audit", str(_file(d, "a.json", '{"findings": [' + FINDING_7 + "]}"))),
         ],
         (str(d / "a.json"), "trace 7", "holds 1 traces"),
+    ),
+    "show: audit finding for a trace the report did not audit": lambda d, k, p: (
+        [
+            *("show", str(_traces(d, LINE)), "--index", "0"),
+            *("--audit", str(_file(d, "a.json", '{"traces": 1, "findings": [' + FINDING_7 + "]}"))),
+        ],
+        (str(d / "a.json"), "findings[0]: trace_index 7", "1 traces the report audits"),
+    ),
+    "show: audit finding with no detector": lambda d, k, p: (
+        [
+            *("show", str(_traces(d, LINE)), "--index", "0"),
+            *("--audit", str(_file(d, "a.json", '{"findings": [{"trace_index": 0}]}'))),
+        ],
+        (str(d / "a.json"), "findings[0]", "'detector'"),
     ),
     "view: guard decisions truncated": lambda d, k, p: (
         [

@@ -94,9 +94,19 @@ def read_audit(path: Path, traces: Path) -> dict[int, list[dict[str, Any]]]:
             f" not {traces}"
         )
     out: dict[int, list[dict[str, Any]]] = {}
+    traces_audited = report.get("traces")
     for n, finding in enumerate(report["findings"]):
         if not isinstance(finding, dict) or not isinstance(finding.get("trace_index"), int):
             raise BackdoorlabError(f"{path}: findings[{n}] has no integer 'trace_index'")
+        index = finding["trace_index"]
+        if index < 0 or (isinstance(traces_audited, int) and index >= traces_audited):
+            raise BackdoorlabError(
+                f"{path}: findings[{n}]: trace_index {index} is not one of the "
+                f"{traces_audited} traces the report audits"
+            )
+        for field in ("detector", "severity"):
+            if not isinstance(finding.get(field), str):
+                raise BackdoorlabError(f"{path}: findings[{n}] has no '{field}' string")
         keep = ("step", "detector", "severity", "summary", "evidence")
         out.setdefault(finding["trace_index"], []).append({k: finding.get(k) for k in keep})
     return out
