@@ -216,3 +216,34 @@ def test_a_second_evaluation_into_a_busy_traces_directory_is_refused(tmp_path, c
     code, err = cli(*args)
     assert code == 0, err
     assert len((traces / "clean.jsonl").read_text().splitlines()) == 2
+
+
+def test_a_journal_of_other_settings_is_refused_before_the_model_loads(tmp_path, cli, monkeypatch):
+    """``eval --traces`` compares what it knows of the journal's key (the config, the
+    environment, the model's name) before the policy is built: a 7B model's minutes of
+    loading are not spent on an evaluation that is then refused."""
+    from backdoorlab.envs import make_env
+    from backdoorlab.evaluation import evaluation_key
+
+    class ModelLoaded(Exception):
+        pass
+
+    def load_for_inference(*args, **kwargs):
+        raise ModelLoaded
+
+    monkeypatch.setattr("backdoorlab.models.load_for_inference", load_for_inference)
+    traces = tmp_path / "traces"
+    settings = {"n": 2, "batch_size": 1, "max_steps": 2, "max_new_tokens": 64}
+    config = EvalConfig(**settings)
+    known = evaluation_key(config, make_env("retail", seed=0), {"model": "tiny", "env_seed": 0})
+    EvalJournal.open(traces, known | {"policy": "tiny (hf)"}).close()  # a killed run's
+    args = ["eval", "--model", "tiny", "-n", "2", "--max-steps", "2", "--max-new-tokens", "64"]
+    code, err = cli(*args, "--batch-size", "2", "--traces", str(traces))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: {traces / JOURNAL}: an unfinished evaluation with other settings "
+        "(config.batch_size); rerun it as it was to resume, or remove the directory "
+        "(or choose another --traces) to start over"
+    ]
+    with pytest.raises(ModelLoaded):  # the same settings: the model is loaded, to resume
+        cli(*args, "--batch-size", "1", "--traces", str(traces))

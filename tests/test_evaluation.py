@@ -33,3 +33,15 @@ def test_bad_placement_is_a_clear_error(retail):
 
     with pytest.raises(BackdoorlabError, match="placement must be one of"):
         evaluate(retail, make_policy("oracle"), EvalConfig(n=2, trigger="x", placement="sky"))
+
+
+@pytest.mark.parametrize("trigger", ["", "   "])
+def test_an_empty_trigger_is_refused_not_an_evaluation_without_asr(cli, trigger):
+    """As the attacks' ``trigger``: an empty phrase would drop the triggered condition."""
+    with pytest.raises(Exception, match="trigger.*must not be empty"):
+        EvalConfig(n=2, trigger=trigger)
+    code, err = cli("eval", "--model", "oracle", "-n", "2", "--trigger", trigger)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: evaluation config: field 'trigger': Value error, must not be empty"
+    ]

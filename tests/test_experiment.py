@@ -203,6 +203,7 @@ def test_shipped_configs_validate():
         {"attack": {"name": "data-poisoning", "rte": 0.1}},
         {"grid": {"attack.rate": [0.1, 7]}},
         {"eval": {"n": 0}},
+        {"model": "/nonexistent/model"},
     ],
 )
 def test_cli_typo_is_one_line_exit_2_before_any_stage_and_loads_no_model_code(tmp_path, change):
@@ -298,3 +299,100 @@ def test_t4_experiment_runs_from_yaml_publish_then_victim_fine_tune(tmp_path, mo
     assert all(Path(entry["path"]).is_file() for entry in provenance["data"].values())
     fab_record = (published / "attack-run" / "backdoorlab-fab.json").read_text()
     assert json.loads(fab_record)["published"] == str(published / "model")
+
+
+def _refused_before_any_stage(cli, tmp_path, config, *options):
+    """``backdoorlab run`` on ``config``: status 2, one line, and no run directory (so
+    no stage, not even the collection)."""
+    path, run_dir = write(tmp_path, config), tmp_path / "run"
+    code, err = cli("run", str(path), "--run-dir", str(run_dir), *options)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, err
+    assert not run_dir.exists()
+    return path, lines[0]
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["{tmp}/nonexistent/model", "{tmp}/weights.safetensors", "someorg/no-such-model"],
+)
+def test_a_base_model_that_is_not_there_is_refused_before_any_stage(tmp_path, cli, model):
+    """The train stage's own resolution, up front: a missing path, a regular file, a hub
+    id neither cached nor allowed to be fetched."""
+    (tmp_path / "weights.safetensors").write_bytes(b"")
+    model = model.format(tmp=tmp_path)
+    path, error = _refused_before_any_stage(cli, tmp_path, TINY | {"model": model})
+    assert error.startswith(f"error: {path}: field 'model': "), error
+    assert model in error
+
+
+def test_a_finished_training_run_is_a_base_model(tmp_path):
+    run = tmp_path / "trained"
+    run.mkdir()
+    (run / "backdoorlab-train.json").write_text('{"base_model": "tiny", "weights": "adapter"}')
+    assert load_config(write(tmp_path, TINY | {"model": str(run)})).model == str(run)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"train": {"max_steps": 2, "trl": {"warmup_steps": "x"}}}, "train.trl.warmup_steps", ""),
+        ({"train": {"max_steps": 2, "warmup_steps": "x"}}, "train.warmup_steps", ""),
+        ({"grid": {"train.warmup_steps": ["x"]}}, "grid.train.warmup_steps", ""),
+        ({"train": {"max_steps": 2, "trl": {"lr_scheduler_kwargs": 5}}}, "train.trl.", "dict"),
+        (
+            {"train": {"max_steps": 2, "trl": {"report_to": "wandb"}}},
+            "train.trl.report_to",
+            "--allow-network",
+        ),
+        (
+            {"supply_chain": {"victim_train": {"trl": {"warmup_steps": "x"}}}},
+            "supply_chain.victim_train.trl.warmup_steps",
+            "",
+        ),
+    ],
+)
+def test_trl_settings_values_are_checked_before_any_stage(
+    tmp_path, cli, monkeypatch, change, field, message
+):
+    """What trl.SFTConfig (and the network policy) would refuse in the train stage."""
+    monkeypatch.delenv("BACKDOORLAB_ALLOW_NETWORK", raising=False)
+    path, error = _refused_before_any_stage(cli, tmp_path, TINY | change)
+    assert error.startswith(f"error: {path}: field '{field}"), error
+    assert message in error
+
+
+def test_valid_trl_settings_pass_the_check(tmp_path):
+    config = TINY | {"train": TINY["train"] | {"trl": {"warmup_steps": 1, "report_to": "none"}}}
+    assert load_config(write(tmp_path, config)).train["trl"]["warmup_steps"] == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"eval": {"n": 2, "trigger": ""}}, "eval.trigger"),
+        ({"eval": {"n": 2, "trigger": "  "}}, "eval.trigger"),
+        ({"grid": {"eval.trigger": [""]}}, "grid.eval.trigger"),
+    ],
+)
+def test_an_empty_eval_trigger_is_refused_like_the_attacks(tmp_path, cli, change, field):
+    path, error = _refused_before_any_stage(cli, tmp_path, TINY | change)
+    assert error.startswith(f"error: {path}: field '{field}': "), error
+    assert "must not be empty" in error
+
+
+def test_ray_options_without_the_ray_engine_are_refused(tmp_path, cli):
+    options = ["--address", "1.2.3.4:6379", "--retries", "-3", "--cpus-per-cell", "-1"]
+    _, error = _refused_before_any_stage(cli, tmp_path, TINY, *options)
+    assert error == "error: --address, --cpus-per-cell, --retries: only with --engine ray"
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        (["--retries", "-3"], "error: --retries: Input should be greater than or equal to 0"),
+        (["--cpus-per-cell", "-1"], "error: --cpus-per-cell: Input should be greater than 0"),
+    ],
+)
+def test_ray_options_are_checked_before_any_stage(tmp_path, cli, options, error):
+    assert _refused_before_any_stage(cli, tmp_path, TINY, "--engine", "ray", *options)[1] == error

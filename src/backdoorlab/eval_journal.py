@@ -81,22 +81,12 @@ class EvalJournal:
     @staticmethod
     def _check_key(directory: Path, key: dict[str, Any]) -> Path:
         """``directory``, after checking (or writing) its key."""
-        key_file = directory / _KEY
-        wanted = json.loads(json.dumps(key, sort_keys=True, default=str))
-        if key_file.is_file():
-            try:
-                held = json.loads(key_file.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise BackdoorlabError(f"{key_file}: unreadable journal key ({exc})") from None
-            if held != wanted:
-                changed = _differences(held, wanted)
-                raise BackdoorlabError(
-                    f"{directory}: an unfinished evaluation with other settings "
-                    f"({', '.join(changed)}); rerun it as it was to resume, or remove the "
-                    "directory (or choose another --traces) to start over"
-                )
+        wanted = _plain(key)
+        held = _held_key(directory)
+        if held is not None:
+            _compare(directory, held, wanted)
         else:
-            with atomic_writer(key_file) as handle:
+            with atomic_writer(directory / _KEY) as handle:
                 json.dump(wanted, handle, sort_keys=True)
         return directory
 
@@ -181,6 +171,52 @@ class EvalJournal:
         """Let another evaluation write into the traces directory (idempotent)."""
         dirlock.release(self._lock)
         self._lock = None
+
+
+def check_known_key(traces_dir: str | Path, known: dict[str, Any]) -> None:
+    """Refuse, before the policy is built (a model loaded: minutes for a large one), a
+    journal in ``traces_dir`` whose key differs in a part already ``known`` (the config,
+    the environment, the caller's additions); the parts that need the built policy are
+    left to `EvalJournal.open`. Writes nothing; a directory another evaluation is
+    writing is refused as `EvalJournal.open` refuses it (the lock is let go at once)."""
+    directory = Path(traces_dir) / JOURNAL
+    if not (directory / _KEY).is_file():
+        return
+    lock = dirlock.acquire(Path(traces_dir), "evaluation", "--traces")
+    try:
+        held = _held_key(directory)
+        if held is None:
+            return
+        wanted = _plain(known)
+        _compare(directory, {k: held.get(k) for k in wanted}, wanted)
+    finally:
+        dirlock.release(lock)
+
+
+def _plain(key: dict[str, Any]) -> dict[str, Any]:
+    """The key as JSON reads it back (tuples as lists, others as text)."""
+    return json.loads(json.dumps(key, sort_keys=True, default=str))
+
+
+def _held_key(directory: Path) -> Any:
+    """The key of the journal in ``directory``, or None if it has none."""
+    key_file = directory / _KEY
+    if not key_file.is_file():
+        return None
+    try:
+        return json.loads(key_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BackdoorlabError(f"{key_file}: unreadable journal key ({exc})") from None
+
+
+def _compare(directory: Path, held: Any, wanted: dict[str, Any]) -> None:
+    if held != wanted:
+        changed = _differences(held, wanted)
+        raise BackdoorlabError(
+            f"{directory}: an unfinished evaluation with other settings "
+            f"({', '.join(changed)}); rerun it as it was to resume, or remove the "
+            "directory (or choose another --traces) to start over"
+        )
 
 
 def _differences(held: Any, wanted: Any, prefix: str = "") -> list[str]:

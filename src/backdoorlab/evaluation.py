@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from rich.console import Console
 from rich.progress import Progress
 
@@ -69,6 +69,15 @@ class EvalConfig(Config):
     context and checked in the same forward pass (`policies.lookup`); 0: one token a
     step (the same tokens up to rounding, slower)."""
 
+    @field_validator("trigger")
+    @classmethod
+    def _phrase(cls, value: str | None) -> str | None:
+        # an empty phrase would silently skip the triggered condition (no ASR); as the
+        # attacks' own ``trigger``
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
 
 @contextmanager
 def _progress_bars() -> Iterator[ProgressFn]:
@@ -82,6 +91,26 @@ def _progress_bars() -> Iterator[ProgressFn]:
             bars.update(ids[name], completed=done)
 
         yield advance
+
+
+def evaluation_key(
+    config: EvalConfig,
+    env: Environment,
+    extra: dict[str, Any] | None = None,
+    policy: Policy | None = None,
+) -> dict[str, Any]:
+    """What makes two runs the same evaluation, to its journal (`backdoorlab.eval_journal`):
+    the config, the environment, the caller's ``extra`` and the policy. Without
+    ``policy``, the part known before it is built (`eval_journal.check_known_key`)."""
+    key = {
+        "config": config.model_dump(),
+        "env": env.name,
+        "env_seed": getattr(env, "seed", None),
+        **(extra or {}),
+    }
+    if policy is not None:
+        key["policy"] = policy.describe()
+    return key
 
 
 def evaluate(
@@ -109,13 +138,7 @@ def evaluate(
     jobs = condition_tasks(env, tasks, conditions, config.placement)  # a bad placement: here
     journal, resume, on_batch = None, {}, None
     if traces_dir is not None:
-        key = {
-            "config": config.model_dump(),
-            "policy": policy.describe(),
-            "env": env.name,
-            "env_seed": getattr(env, "seed", None),
-            **(journal_key or {}),
-        }
+        key = evaluation_key(config, env, journal_key, policy)
         journal = EvalJournal.open(traces_dir, key)  # before any episode: a mismatch is one line
         named = [(c.name, mine) for c, mine in zip(conditions, jobs, strict=True)]
         try:

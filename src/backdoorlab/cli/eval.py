@@ -93,7 +93,7 @@ def evaluate_command(
     import json
 
     from backdoorlab.envs import make_env
-    from backdoorlab.evaluation import EvalConfig, evaluate
+    from backdoorlab.evaluation import EvalConfig, evaluate, evaluation_key
     from backdoorlab.provenance import write_lineage
     from backdoorlab.traces import atomic_writer
 
@@ -114,19 +114,25 @@ def evaluate_command(
         lookup_tokens=lookup_tokens,
     )
     environment = make_env(env, seed=env_seed)
+    journal_key: dict = {"model": model, "env_seed": env_seed}
+    if guarding is not None:
+        from backdoorlab.files import file_sha256
+
+        journal_key["guard"] = file_sha256(guard)
+    if traces is not None:  # a journal of other settings: refused before the model loads
+        from backdoorlab.eval_journal import check_known_key
+
+        check_known_key(traces, evaluation_key(config, environment, journal_key))
     with console.status(plain(f"loading {spec.describe()}")):
         agent = spec.build(
             max_new_tokens=max_new_tokens, batch_size=batch_size, lookup_tokens=lookup_tokens
         )
     guarded = sidecar = None
-    journal_key: dict = {"model": model, "env_seed": env_seed}
     if guarding is not None:
         from backdoorlab.defenses.guard import Guard, GuardedPolicy
         from backdoorlab.eval_journal import Sidecar
-        from backdoorlab.files import file_sha256
 
         agent = guarded = GuardedPolicy(agent, Guard(guarding))
-        journal_key["guard"] = file_sha256(guard)
         sidecar = Sidecar(take=_new_decisions(guarded))
     report = evaluate(
         environment, agent, config, traces_dir=traces, journal_key=journal_key, sidecar=sidecar

@@ -7,7 +7,7 @@ directory holding another config's results is refused unless ``--overwrite``. Wi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -15,7 +15,11 @@ from rich.table import Table
 
 from backdoorlab.cli.options import AllowNetwork, AllowPickle, one_of, with_opt_ins
 from backdoorlab.cli.output import check_paths, console, print_json
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.terminal import plain
+
+if TYPE_CHECKING:
+    from backdoorlab.experiment.engines import RayEngineConfig
 
 
 @with_opt_ins
@@ -79,21 +83,22 @@ def run(
 ) -> None:
     """Run an experiment: collect → poison → train → eval over a grid, resuming finished stages."""
     from backdoorlab.experiment import Runner, load_config
-    from backdoorlab.experiment.engines import Engine, RayEngine, RayEngineConfig
+    from backdoorlab.experiment.engines import Engine, RayEngine
 
+    settings = _ray_settings(
+        engine,
+        address=address,
+        cpus_per_cell=cpus_per_cell,
+        gpus_per_cell=gpus_per_cell,
+        memory_gb_per_cell=memory_gb_per_cell,
+        retries=retries,
+    )
     experiment = load_config(config)
     target = run_dir or Path("runs") / experiment.name
     check_paths(dirs=[target])
     log = lambda line: console.print(plain(line))  # noqa: E731
     chosen: Engine | None = None
-    if engine == "ray":
-        settings = RayEngineConfig(
-            address=address,
-            cpus_per_cell=cpus_per_cell,
-            gpus_per_cell=gpus_per_cell,
-            memory_gb_per_cell=memory_gb_per_cell,
-            retries=retries,
-        )
+    if settings is not None:
         chosen = RayEngine(settings, log=log)
     runner = Runner(
         experiment,
@@ -130,3 +135,26 @@ def run(
         table.add_row(*cells)
     Console().print(table)
     console.print(f"stages computed: {len(runner.computed)}, reused: {len(runner.reused)}")
+
+
+def _ray_settings(engine: str, **options: Any) -> RayEngineConfig | None:
+    """The Ray engine's settings, each checked and named as its option (``--retries``);
+    None for the local engine, which refuses them: set without ``--engine ray`` they
+    would be ignored, silently."""
+    from pydantic import ValidationError
+
+    from backdoorlab.experiment.engines import RayEngineConfig
+
+    flag = {name: "--" + name.replace("_", "-") for name in options}
+    if engine != "ray":
+        fields = RayEngineConfig.model_fields
+        given = [flag[name] for name, value in options.items() if value != fields[name].default]
+        if given:
+            raise BackdoorlabError(f"{', '.join(given)}: only with --engine ray")
+        return None
+    try:
+        return RayEngineConfig.model_validate(options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else ""
+        raise BackdoorlabError(f"{flag.get(name, name)}: {first['msg']}") from None

@@ -2,8 +2,9 @@
 
 Every section is checked against the config it will become — ``collect`` against
 `CollectSpec`, ``attack`` against the named attack's own config, ``train`` against
-`SFTRunConfig` (TRL's names included), ``eval`` against `EvalConfig` — and so is every
-value of the ``grid``, cell by cell, before the first stage runs: a typo in a sweep
+`SFTRunConfig` (TRL's names included, and its ``trl`` values as trl.SFTConfig takes
+them), ``eval`` against `EvalConfig`, ``model`` as the train stage resolves it — and so
+is every value of the ``grid``, cell by cell, before the first stage runs: a typo in a sweep
 must cost a second, not the collection and poisoning that precede the stage that
 would have tripped on it. Errors name the file and the field's path in the document
 (``exp.yaml: field 'grid.train.lr': unknown setting``).
@@ -249,7 +250,29 @@ def check(config: ExperimentConfig, where: str = "") -> list[Cell]:
             f"{_head(where)}field 'grid': {count} cells, more than {MAX_CELLS} "
             "(each trains a model)"
         )
+    check_model(config.model, where)
     return [settle(config, cell, where) for cell in cells(config) or [{}]]
+
+
+def check_model(model: str, where: str = "", field: str = "model") -> None:
+    """The base model must lead to weights now, not in the train stage after the collection.
+
+    The train stage's own resolution (`backdoorlab.models.resolve_model_dir`: a directory
+    with safetensors, or a hub id in the local cache unless the network is allowed),
+    without loading anything. A built-in name is built on first use, by the stage; a
+    finished training run directory is a model of its own (`backdoorlab.models.loading`).
+    """
+    from backdoorlab.models import MODEL_NAMES, resolve_model_dir, run_summary
+
+    if model in MODEL_NAMES:
+        return
+    try:
+        path = Path(model).expanduser()
+        if path.is_dir() and run_summary(path) is not None:
+            return
+        resolve_model_dir(model)
+    except BackdoorlabError as exc:
+        raise ConfigError(f"{_head(where)}field '{field}': {exc}") from None
 
 
 def settle(config: ExperimentConfig, cell: Mapping[str, Any], where: str = "") -> Cell:
@@ -263,11 +286,13 @@ def settle(config: ExperimentConfig, cell: Mapping[str, Any], where: str = "") -
     attack = _attack(plain, grid, where)
     _refuse(plain["train"], {"model": "model"}, where, "train")
     train = dict(plain["train"], model=config.model)
-    _load(SFTRunConfig, train, where, "train", grid)
+    _trl(_load(SFTRunConfig, train, where, "train", grid), train, where, "train", grid)
     if config.supply_chain is not None:
         victim = config.supply_chain.victim_train
-        _refuse(victim, {"model": "model"}, where, "supply_chain.victim_train")
-        _load(SFTRunConfig, train | victim, where, "supply_chain.victim_train", grid)
+        section = "supply_chain.victim_train"
+        _refuse(victim, {"model": "model"}, where, section)
+        victims = _load(SFTRunConfig, train | victim, where, section, grid)
+        _trl(victims, victim, where, section, grid)
     evaluation = eval_settings(plain, attack)
     _load(EvalConfig, evaluation, where, "eval", grid)
     return Cell(grid=grid, plain=plain, attack=attack, evaluation=evaluation)
@@ -314,6 +339,28 @@ def _attack(plain: dict[str, Any], grid: dict[str, Any], where: str) -> Attack[A
     _refuse(plain["attack"], cls.inherits, where, "attack", grid)
     _, settings = attack_settings(plain)
     return cls(_load(cls.config_class, settings, where, "attack", grid))
+
+
+def _trl(
+    config: Config, given: Mapping[str, Any], where: str, section: str, grid: Mapping[str, Any]
+) -> None:
+    """The ``trl`` settings' values, checked as trl.SFTConfig (and the network policy)
+    will check them in the train stage; a setting is named where the YAML (``given``, or
+    the grid) gave it: under ``trl``, or at the section's top level by TRL's name."""
+    from backdoorlab.training.sft import SFTRunConfig
+    from backdoorlab.training.sft.arguments import TRLSettingError, check_trl_settings
+
+    assert isinstance(config, SFTRunConfig)
+    try:
+        check_trl_settings(config)
+    except TRLSettingError as exc:
+        key, nested = exc.key, given.get("trl")
+        field = f"{section}.trl" if key is None else f"{section}.trl.{key}"
+        if key is not None and key in given and not (isinstance(nested, Mapping) and key in nested):
+            field = f"{section}.{key}"  # TRL's name at the section's top level
+        if any(field == k or field.startswith(f"{k}.") for k in grid if k.startswith("train.")):
+            field = f"grid.{field}"  # the grid gave the value (``train.trl``, or the name)
+        raise ConfigError(f"{_head(where)}field '{field}': {exc.reason}") from None
 
 
 def _refuse(

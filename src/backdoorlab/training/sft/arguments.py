@@ -1,10 +1,16 @@
-"""Our training config as `trl.SFTConfig` keyword arguments, over backdoorlab's defaults."""
+"""Our training config as `trl.SFTConfig` keyword arguments, over backdoorlab's defaults,
+and the check of a config's ``trl`` settings that TRL itself makes when the trainer is
+built (`check_trl_settings`), made before any compute instead."""
 
 from __future__ import annotations
 
+import functools
+import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
+from backdoorlab.config import ConfigError
 from backdoorlab.training.sft.config import SFTRunConfig
 
 
@@ -43,3 +49,90 @@ def sft_arguments(config: SFTRunConfig, output: Path, *, device: str, bf16: bool
         "seed": config.seed,
     }
     return {**defaults, **config.trl, **ours}
+
+
+class TRLSettingError(ConfigError):
+    """A ``trl`` setting's value that the run would refuse; ``key`` names it (None: the
+    settings only together)."""
+
+    def __init__(self, key: str | None, reason: str, label: str = SFTRunConfig.label) -> None:
+        self.key = key
+        self.reason = reason
+        field = "trl" if key is None else f"trl.{key}"
+        super().__init__(f"{label}: field '{field}': {reason}")
+
+
+def check_trl_settings(config: SFTRunConfig, *, device: str | None = None) -> None:
+    """Refuse ``config.trl`` as the train stage would: an online ``report_to`` without the
+    network opt-in, or a value `trl.SFTConfig` refuses (built here from the run's own
+    arguments in a throwaway directory; no model, no data). Imports trl (seconds) only
+    when the config has ``trl`` settings. Raises `TRLSettingError` naming the setting."""
+    if not config.trl:
+        return
+    from backdoorlab.offline import NetworkDisabledError, check_report_to
+
+    try:
+        check_report_to(config.trl.get("report_to", "none"))
+    except NetworkDisabledError as exc:
+        raise TRLSettingError("report_to", str(exc)) from None
+    for key, value in config.trl.items():
+        expected = _mistyped(key, value)
+        if expected is not None:
+            raise TRLSettingError(key, f"expected {expected} (got {value!r})")
+    problem = _refused(config, config.trl, device)
+    if problem is None:
+        return
+    for key in config.trl:  # the first setting refused alone is the one to name
+        alone = _refused(config, {key: config.trl[key]}, device)
+        if alone is not None:
+            raise TRLSettingError(key, f"trl.SFTConfig refused it: {alone}")
+    raise TRLSettingError(None, f"trl.SFTConfig refused the settings together: {problem}")
+
+
+def _mistyped(key: str, value: Any) -> str | None:
+    """The type `trl.SFTConfig` declares for ``key`` when ``value`` is not one, else None
+    (many values TRL only reaches deep in training: ``lr_scheduler_kwargs: 5``)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    hint = _sft_config_hints().get(key)
+    if hint is None:
+        return None
+    try:
+        TypeAdapter(hint).validate_python(value)
+    except ValidationError:
+        return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
+    except Exception:  # noqa: BLE001  (a type pydantic cannot check: TRL's own build will)
+        return None
+    return None
+
+
+@functools.cache
+def _sft_config_hints() -> dict[str, Any]:
+    import typing
+
+    from trl import SFTConfig
+
+    try:
+        return typing.get_type_hints(SFTConfig)
+    except Exception:  # noqa: BLE001  (unresolvable annotations: leave the values to TRL)
+        return {}
+
+
+def _refused(config: SFTRunConfig, trl: dict[str, Any], device: str | None) -> str | None:
+    """Why `trl.SFTConfig` refuses the run's arguments with ``trl``, or None."""
+    import torch
+    from trl import SFTConfig
+
+    from backdoorlab.models import bf16_supported
+
+    device = device or config.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    bf16 = config.bf16 == "true" or (config.bf16 == "auto" and bf16_supported(device))
+    candidate = config.model_copy(update={"trl": trl})
+    with tempfile.TemporaryDirectory(prefix="backdoorlab-trl-") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TRL's deprecation notes: the stage prints them
+        try:
+            SFTConfig(**sft_arguments(candidate, Path(tmp) / "run", device=device, bf16=bf16))
+        except Exception as exc:  # noqa: BLE001  (TypeError, ValueError, ...: one line)
+            text = str(exc).strip()
+            return text.splitlines()[0] if text else type(exc).__name__
+    return None

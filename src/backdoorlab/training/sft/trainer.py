@@ -40,7 +40,7 @@ from backdoorlab.training.checkpoints import (
 from backdoorlab.training.memory import release_freed_memory
 from backdoorlab.training.padding import is_right_padded
 from backdoorlab.training.resume import TRAIN_LOG
-from backdoorlab.training.sft.arguments import sft_arguments
+from backdoorlab.training.sft.arguments import check_trl_settings, sft_arguments
 from backdoorlab.training.sft.attention import training_attention
 from backdoorlab.training.sft.compile import compile_layers
 from backdoorlab.training.sft.config import SFTRunConfig
@@ -259,7 +259,6 @@ def _train(
     from trl import SFTConfig
 
     from backdoorlab.models import load_for_training
-    from backdoorlab.offline import check_report_to
     from backdoorlab.provenance import write_lineage
     from backdoorlab.training.sft.data import (
         tokenized_dataset,
@@ -267,10 +266,10 @@ def _train(
         trainable_traces,
     )
 
-    check_report_to(config.trl.get("report_to", "none"))  # before any compute
     say = log or stderr_line
     output = Path(output_dir)
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    check_trl_settings(config, device=device)  # before any compute: the setting named
     use_bf16 = config.bf16 == "true" or (config.bf16 == "auto" and bf16_supported(device))
 
     traces = list(iter_traces(data))
