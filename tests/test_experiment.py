@@ -396,3 +396,29 @@ def test_ray_options_without_the_ray_engine_are_refused(tmp_path, cli):
 )
 def test_ray_options_are_checked_before_any_stage(tmp_path, cli, options, error):
     assert _refused_before_any_stage(cli, tmp_path, TINY, "--engine", "ray", *options)[1] == error
+
+
+@pytest.mark.parametrize(
+    ("loader", "text", "line", "key"),
+    [
+        ("experiment", "name: a\nmodel: tiny\nname: b\n", 3, "name"),
+        ("guard policy", "trusted: [a]\nignore: []\ntrusted: [b]\n", 3, "trusted"),
+        ("provenance policy", "model: {signed: false}\nmodel: {signed: true}\n", 2, "model"),
+    ],
+)
+def test_a_key_given_twice_is_refused_naming_its_line(
+    loader: str, text: str, line: int, key: str, tmp_path
+) -> None:  # noqa: ANN001
+    """PyYAML keeps the last of two equal keys; a pasted-twice setting must not run."""
+    from backdoorlab.defenses.guard.config import load_guard_config
+    from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.experiment import load_config
+    from backdoorlab.provenance.policy import load_policy
+
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    load = {"experiment": load_config, "guard policy": load_guard_config}.get(loader, load_policy)
+    expected = f"{path}:{line}: not valid YAML (the key '{key}' is given twice)"
+    with pytest.raises(BackdoorlabError) as raised:
+        load(path)
+    assert str(raised.value) == expected

@@ -293,6 +293,7 @@ def test_a_late_write_failure_is_one_line_too(tmp_path: Path) -> None:
     [
         (b"\xff\xfe- tool: x\n", "not valid UTF-8"),
         (b"- " * 1 + b"[" * 50_000 + b"]" * 50_000 + b"\n", "not valid YAML"),
+        (b"- tool: x\n  tool: y\n", "the key 'tool' is given twice"),
     ],
 )
 def test_bad_side_files(content: bytes, expected: str, tmp_path: Path, cli) -> None:  # noqa: ANN001

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_serializer
 from pydantic_core import PydanticCustomError
 
@@ -31,6 +30,7 @@ from backdoorlab.envs.base import EnvironmentName
 from backdoorlab.errors import BackdoorlabError, UnknownNameError
 from backdoorlab.files import read_text_file
 from backdoorlab.policies.spec import PolicySpec
+from backdoorlab.yaml_text import load_yaml
 
 NO_ATTACK = "none"
 """``attack.name: none``: the clean pipeline, whose model is the backdoor-free baseline."""
@@ -172,12 +172,7 @@ def load_config(path: str | Path) -> ExperimentConfig:
     path = Path(path)
     if not path.is_file():
         raise BackdoorlabError(f"{path}: no such config file")
-    try:
-        raw = yaml.safe_load(read_text_file(path))
-    except RecursionError:
-        raise BackdoorlabError(f"{path}: not valid YAML (nested too deeply)") from None
-    except yaml.YAMLError as exc:
-        raise BackdoorlabError(f"{path}: not valid YAML ({exc})") from None
+    raw = load_yaml(read_text_file(path), str(path))
     if not isinstance(raw, dict):
         raise BackdoorlabError(f"{path}: expected a mapping at the top level")
     config = ExperimentConfig.load(raw, where=str(path))

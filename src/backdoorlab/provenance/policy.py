@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-import yaml
 from pydantic import Field
 
 from backdoorlab.config import Config
@@ -37,6 +36,7 @@ from backdoorlab.provenance.envelope import INVALID, UNSIGNED
 from backdoorlab.provenance.keys import load_public_key
 from backdoorlab.provenance.layout import artifact_digest
 from backdoorlab.provenance.signing import verify
+from backdoorlab.yaml_text import load_yaml
 
 
 class ProvenanceRefused(BackdoorlabError):
@@ -83,10 +83,7 @@ def load_policy(path: str | Path) -> ProvenancePolicy:
     path = Path(path)
     if not path.is_file():
         raise BackdoorlabError(f"{path}: no such provenance policy file")
-    try:
-        raw = yaml.safe_load(read_text_file(path))
-    except yaml.YAMLError as exc:
-        raise BackdoorlabError(f"{path}: not valid YAML ({exc})") from None
+    raw = load_yaml(read_text_file(path), str(path))
     if raw is None:
         raw = {}
     policy = ProvenancePolicy.load(raw, str(path))

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import read_text_file
 from backdoorlab.leaks import DestinationKind, Sink
+from backdoorlab.yaml_text import load_yaml
 
 
 class SinkSpecError(BackdoorlabError):
@@ -42,15 +42,7 @@ def load_sink_spec(path: str | os.PathLike[str]) -> list[Sink]:
     """Read and validate a sink spec; a list, or a mapping with a ``sinks`` list."""
     path = Path(path)
     text = read_text_file(path, SinkSpecError)
-    try:
-        data = yaml.safe_load(text)
-    except RecursionError:
-        raise SinkSpecError(f"{path}: not valid YAML (nested too deeply)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SinkSpecError(f"{where}: not valid YAML ({problem})") from None
+    data = load_yaml(text, str(path), SinkSpecError)
     if isinstance(data, dict) and set(data) == {"sinks"}:
         data = data["sinks"]
     if not isinstance(data, list) or not data:

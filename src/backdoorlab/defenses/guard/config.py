@@ -21,7 +21,6 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import Field, field_validator
 
 from backdoorlab.bounds import MAX_TURNS
@@ -31,6 +30,7 @@ from backdoorlab.defenses.audit.sink_spec import SinkRule
 from backdoorlab.defenses.audit.taint import SECRET_LABELS
 from backdoorlab.files import read_text_file
 from backdoorlab.leaks import Sink
+from backdoorlab.yaml_text import load_yaml
 
 Action = Literal["block", "confirm", "allow"]
 
@@ -149,14 +149,7 @@ def load_guard_config(path: str | os.PathLike[str]) -> GuardConfig:
     """Read and validate a policy YAML; every mistake is one line naming file and field."""
     path = Path(path)
     text = read_text_file(path, ConfigError)
-    try:
-        data = yaml.safe_load(text)
-    except RecursionError:
-        raise ConfigError(f"{path}: not valid YAML (nested too deeply)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    data = load_yaml(text, str(path), ConfigError)
     if data is None:
         data = {}
     if not isinstance(data, dict):
