@@ -422,3 +422,14 @@ def test_a_key_given_twice_is_refused_naming_its_line(
     with pytest.raises(BackdoorlabError) as raised:
         load(path)
     assert str(raised.value) == expected
+
+
+def test_an_audit_filter_with_no_detectors_is_refused(tmp_path) -> None:  # noqa: ANN001
+    """``audit_filter: {detectors: []}`` would filter nothing while reading as a defence."""
+    from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.experiment import load_config
+
+    path = tmp_path / "af.yaml"
+    path.write_text("name: af\nmodel: tiny\naudit_filter: {detectors: []}\n")
+    with pytest.raises(BackdoorlabError, match=r"af\.yaml: field 'audit_filter\.detectors'"):
+        load_config(path)

@@ -90,8 +90,8 @@ class AuditFilterSpec(Config):
 
     label: ClassVar[str] = "audit-filter settings"
 
-    detectors: list[str] = Field(default_factory=lambda: ["dataflow"])
-    """Audit detectors run on the training set."""
+    detectors: list[str] = Field(default_factory=lambda: ["dataflow"], min_length=1)
+    """Audit detectors run on the training set (at least one: none would filter nothing)."""
     min_severity: str = "medium"
     """Findings at or above this severity remove their trace."""
 
