@@ -92,6 +92,12 @@ def test_a_batch_of_other_tasks_in_the_journal_is_named(retail, tmp_path):
     batch.write_text("{not json")
     with pytest.raises(BackdoorlabError, match=r"clean\.000000\.json: not a journal batch"):
         evaluate(retail, Watched(), CONFIG, traces_dir=tmp_path)
+    batch.write_text('{"traces": [{"messages": [{"role": "robot"}]}], "extra": []}')
+    with pytest.raises(BackdoorlabError) as raised:
+        evaluate(retail, Watched(), CONFIG, traces_dir=tmp_path)
+    message = str(raised.value)  # one line, pydantic's dump and links left out
+    assert "\n" not in message and "errors.pydantic.dev" not in message
+    assert "not a journal batch (field 'traces.messages.0" in message
 
 
 def test_shared_batches_cannot_be_resumed(retail):

@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from backdoorlab import dirlock
+from backdoorlab.config import describe_validation_error
 from backdoorlab.envs.base import Task
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import atomic_writer
@@ -127,8 +128,13 @@ class EvalJournal:
                 traces = [Trace.model_validate(t) for t in data["traces"]]
                 extra = list(data["extra"])
             except (OSError, ValueError, KeyError, TypeError, ValidationError) as exc:
+                why = (  # pydantic's own text spans lines and links to its docs
+                    describe_validation_error(exc, prefix="traces")
+                    if isinstance(exc, ValidationError)
+                    else " ".join(str(exc).split())
+                )
                 raise BackdoorlabError(
-                    f"{path}: not a journal batch ({exc}); remove {self.directory} to start over"
+                    f"{path}: not a journal batch ({why}); remove {self.directory} to start over"
                 ) from None
             ids = [t.metadata.task_id if t.metadata else None for t in traces]
             if ids != [task.id for task in batch]:
