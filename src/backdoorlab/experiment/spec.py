@@ -250,22 +250,12 @@ def check(config: ExperimentConfig, where: str = "") -> list[Cell]:
 
 
 def check_model(model: str, where: str = "", field: str = "model") -> None:
-    """The base model must lead to weights now, not in the train stage after the collection.
+    """The base model must lead to weights now, not in the train stage after the
+    collection (`backdoorlab.models.check_model_source`)."""
+    from backdoorlab.models import check_model_source
 
-    The train stage's own resolution (`backdoorlab.models.resolve_model_dir`: a directory
-    with safetensors, or a hub id in the local cache unless the network is allowed),
-    without loading anything. A built-in name is built on first use, by the stage; a
-    finished training run directory is a model of its own (`backdoorlab.models.loading`).
-    """
-    from backdoorlab.models import MODEL_NAMES, resolve_model_dir, run_summary
-
-    if model in MODEL_NAMES:
-        return
     try:
-        path = Path(model).expanduser()
-        if path.is_dir() and run_summary(path) is not None:
-            return
-        resolve_model_dir(model)
+        check_model_source(model)
     except BackdoorlabError as exc:
         raise ConfigError(f"{_head(where)}field '{field}': {exc}") from None
 

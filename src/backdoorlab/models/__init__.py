@@ -22,6 +22,7 @@ from backdoorlab.models.device import (
 from backdoorlab.models.errors import ModelNotFoundError, PickleRefusedError
 from backdoorlab.models.loading import (
     RUN_MARKER,
+    check_model_source,
     load_for_inference,
     load_for_training,
     load_model,
@@ -54,6 +55,7 @@ __all__ = [
     "allowing_pickles",
     "bf16_supported",
     "cache_dir",
+    "check_model_source",
     "default_device",
     "default_dtype",
     "find_smollm2_gguf",

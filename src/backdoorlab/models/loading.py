@@ -34,7 +34,7 @@ from backdoorlab.models.pickles import (
     pickle_files,
     refuse_pickles,
 )
-from backdoorlab.models.resolve import DEFAULT_MODEL, resolve_model_dir
+from backdoorlab.models.resolve import DEFAULT_MODEL, MODEL_NAMES, resolve_model_dir
 
 if TYPE_CHECKING:  # torch and transformers take seconds to import; only load them when used
     import torch
@@ -257,3 +257,17 @@ def load_for_training(
     model.requires_grad_(True)
     model.train()
     return model, tokenizer
+
+
+def check_model_source(model: str) -> None:
+    """Raise `BackdoorlabError` unless ``model`` leads to weights the loaders take — the
+    train stage's own resolution (`resolve_model_dir`: a directory with safetensors, a
+    hub id in the local cache unless the network is allowed) or a finished training run
+    (`run_summary`) — without loading anything: a config is checked before its first
+    stage. A built-in name passes; it is built on first use, by the stage."""
+    if model in MODEL_NAMES:
+        return
+    path = Path(model).expanduser()
+    if path.is_dir() and run_summary(path) is not None:
+        return
+    resolve_model_dir(model)
