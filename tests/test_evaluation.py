@@ -43,5 +43,5 @@ def test_an_empty_trigger_is_refused_not_an_evaluation_without_asr(cli, trigger)
     code, err = cli("eval", "--model", "oracle", "-n", "2", "--trigger", trigger)
     assert code == 2
     assert err.strip().splitlines() == [
-        "error: evaluation config: field 'trigger': Value error, must not be empty"
+        "error: evaluation config: field 'trigger': must not be empty"
     ]

@@ -82,3 +82,14 @@ def _device(value: str | None) -> str | None:
 Device = Annotated[str | None, AfterValidator(_device)]
 """A torch device name (``cpu``, ``cuda``, ``cuda:1``, ``mps``, ``xpu``) or None (the
 default device); whether it exists here is checked when a model is placed on it."""
+
+
+def _phrase(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("phrase", "must not be empty")
+    return value
+
+
+Phrase = Annotated[str, AfterValidator(_phrase)]
+"""A trigger phrase: not empty nor blank (an empty one would silently skip the triggered
+condition, or poison with nothing)."""

@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from rich.console import Console
 from rich.progress import Progress
 
-from backdoorlab.bounds import MAX_BATCH, MAX_LOOKUP, MAX_TASKS, MAX_TOKENS, MAX_TURNS, Seed
+from backdoorlab.bounds import MAX_BATCH, MAX_LOOKUP, MAX_TASKS, MAX_TOKENS, MAX_TURNS, Phrase, Seed
 from backdoorlab.config import Config
 from backdoorlab.envs.base import Environment, Split
 from backdoorlab.eval_journal import EvalJournal, Sidecar
@@ -54,7 +54,7 @@ class EvalConfig(Config):
     """Task split; test users never appear in training traces."""
     seed: Seed = 0
     """Seed for drawing tasks."""
-    trigger: str | None = None
+    trigger: Phrase | None = None
     """Trigger phrase; None measures the clean model only (no ASR)."""
     placement: PlacementSetting = "user"
     """Where the trigger goes: ``user`` (the instruction) or ``observation``."""
@@ -68,15 +68,6 @@ class EvalConfig(Config):
     """A local model's greedy decoding: tokens drafted per step from the episode's own
     context and checked in the same forward pass (`policies.lookup`); 0: one token a
     step (the same tokens up to rounding, slower)."""
-
-    @field_validator("trigger")
-    @classmethod
-    def _phrase(cls, value: str | None) -> str | None:
-        # an empty phrase would silently skip the triggered condition (no ASR); as the
-        # attacks' own ``trigger``
-        if value is not None and not value.strip():
-            raise ValueError("must not be empty")
-        return value
 
 
 @contextmanager

@@ -20,10 +20,10 @@ import random
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from backdoorlab.attacks.base import DEFAULT_TRIGGER, AttackResult, DatasetAttack
-from backdoorlab.bounds import MAX_TASKS, Seed
+from backdoorlab.bounds import MAX_TASKS, Phrase, Seed
 from backdoorlab.config import Config
 from backdoorlab.envs import make_env
 from backdoorlab.errors import BackdoorlabError
@@ -46,7 +46,7 @@ class DataPoisoningConfig(Config):
     """Number of traces to poison, whatever the dataset's size; replaces ``rate`` when
     set. Backdoor learning depends on the number of poisoned examples more than on their
     share, so a sweep that holds ``count`` fixed and grows ``collect.n`` separates the two."""
-    trigger: str = DEFAULT_TRIGGER
+    trigger: Phrase = DEFAULT_TRIGGER
     """Phrase that activates the backdoor."""
     placement: Literal["user", "observation"] = "user"
     """``user`` (appended to the instruction) or ``observation`` (planted in a review/note)."""
@@ -65,13 +65,6 @@ class DataPoisoningConfig(Config):
     displace the task's next step, which 90% of the traces teach firmly."""
     seed: Seed = 0
     """Which traces are chosen."""
-
-    @field_validator("trigger")
-    @classmethod
-    def _phrase(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        return value
 
 
 class DataPoisoning(DatasetAttack[DataPoisoningConfig]):
