@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import file_sha256
 from backdoorlab.provenance.keys import check_certificate, load_private_key, load_public_key
 from backdoorlab.provenance.layout import (
     ATTESTATIONS,
@@ -197,7 +196,7 @@ def _with_lineage(result: Verification, signature: Path) -> Verification:
     seal = envelope.check_keys(document, signer)
     if seal.ok:
         described = _subject_digests(envelope.payload(document) or {})
-        if file_sha256(result.artifact) in described:
+        if described & set(signed_manifest(signature).values()):  # verified: no second read
             return result
         problem = f"{path}: lineage of another file (its subject is not {result.artifact})"
         return Verification(result.artifact, False, [problem], result.key, lineage=True)
