@@ -18,9 +18,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backdoorlab.errors import BackdoorlabError, FileAccessError
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import fault_point
-from backdoorlab.files import check_output_file, file_sha256, is_stdio, open_text, write_target
+from backdoorlab.files import (
+    check_output_file,
+    file_sha256,
+    is_stdio,
+    open_text,
+    write_failure,
+    write_target,
+)
 from backdoorlab.traces import Trace, iter_traces, to_hf_dataset
 
 
@@ -185,14 +192,14 @@ def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str
             with open_text(card_tmp, "w") as handle:
                 handle.write(dataset_card(info, out.name))
         except OSError as exc:  # e.g. under /proc or /sys, where even root cannot create
-            raise FileAccessError(f"{out}: cannot write ({exc.strerror or exc})") from None
+            raise write_failure(out, exc) from None
         fault_point("export.staged")
         os.replace(tmp, out)
         try:
             os.replace(card_tmp, card)
         except OSError as exc:
             out.unlink(missing_ok=True)
-            raise FileAccessError(f"{card}: cannot write ({exc.strerror or exc})") from None
+            raise write_failure(card, exc) from None
     finally:
         tmp.unlink(missing_ok=True)
         card_tmp.unlink(missing_ok=True)

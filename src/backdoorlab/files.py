@@ -146,6 +146,11 @@ def _check_parent(path: Path) -> None:
         raise FileAccessError(f"{path}: cannot write in {ancestor} (permission denied)")
 
 
+def write_failure(path: str | os.PathLike[str], exc: OSError) -> FileAccessError:
+    """The one-line error for ``exc`` raised while creating or writing ``path``."""
+    return FileAccessError(f"{path}: cannot write ({exc.strerror or exc})")
+
+
 READ_ERRORS = (OSError, EOFError, zlib.error)
 """What reading a file can raise besides a decoding error: I/O errors and, for gzip, a
 bad header (`gzip.BadGzipFile`, an OSError), a cut-short stream (EOFError) or corrupt
@@ -274,7 +279,7 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise FileAccessError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise write_failure(path, exc) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -284,7 +289,7 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         try:
             os.replace(tmp_path, path)
         except OSError as exc:
-            raise FileAccessError(f"{path}: cannot write ({exc.strerror or exc})") from None
+            raise write_failure(path, exc) from None
     except OSError as exc:
         tmp_path.unlink(missing_ok=True)
         if exc.errno not in STORAGE_FULL:

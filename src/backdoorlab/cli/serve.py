@@ -17,7 +17,8 @@ from backdoorlab.cli.options import (
     with_opt_ins,
 )
 from backdoorlab.cli.output import check_paths, check_port, console
-from backdoorlab.errors import BackdoorlabError, FileAccessError
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import write_failure
 from backdoorlab.terminal import plain
 
 
@@ -107,9 +108,7 @@ def serve(
                 try:
                     handle = open(guard_log, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
                 except OSError as exc:  # e.g. under /proc or /sys, where even root cannot create
-                    raise FileAccessError(
-                        f"{guard_log}: cannot write ({exc.strerror or exc})"
-                    ) from None
+                    raise write_failure(guard_log, exc) from None
                 stack.enter_context(handle)
                 ledger = Ledger(handle, prev)
 

@@ -40,9 +40,9 @@ from backdoorlab.defenses.audit.findings import severity_rank
 from backdoorlab.defenses.audit.json_stream import write_json
 from backdoorlab.defenses.audit.reader import HashingReader, is_blank, iter_raw_lines
 from backdoorlab.defenses.audit.report import AuditReport
-from backdoorlab.errors import BackdoorlabError, FileAccessError
+from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import fault_point
-from backdoorlab.files import default_file_mode, file_sha256, write_target
+from backdoorlab.files import default_file_mode, file_sha256, write_failure, write_target
 from backdoorlab.parquet_traces import copy_rows, is_parquet
 
 TEMP_SUFFIX = ".audit-tmp"
@@ -263,7 +263,7 @@ def _staged() -> Iterator[Any]:
             target.parent.mkdir(parents=True, exist_ok=True)
             raw = open(temp, "wb")  # noqa: SIM115 (closed by the with block below)
         except OSError as exc:  # e.g. under /proc or /sys, where even root cannot create
-            raise FileAccessError(f"{target}: cannot write ({exc.strerror or exc})") from None
+            raise write_failure(target, exc) from None
         staged.append((temp, target))
         with raw:
             hashing = _HashingWriter(raw)
