@@ -114,3 +114,36 @@ def test_an_uncreatable_output_is_one_line(command: str, traces_file: Path, cli)
     code, err = cli(*argv)
     assert code == 2, err
     assert err.strip().count("\n") == 0 and f"{target}" in err and "cannot write" in err, err
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_a_line_over_the_cap_is_refused_by_every_line_reader(
+    suffix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`iter_lines` (plain, gzip) and the audit's block reader stop at the same cap, at
+    the line that passes it, and read the lines before it."""
+    import gzip
+
+    from backdoorlab import files
+    from backdoorlab.defenses.audit import reader
+    from backdoorlab.errors import TraceFormatError
+
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 100)
+    data = b"short\n" + b"x" * 99 + b"\n" + b"y" * 100 + b"\n" + b"never read\n"
+    path = tmp_path / f"t{suffix}"
+    path.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
+
+    seen = []
+    with pytest.raises(TraceFormatError, match=rf"^{path}:3: line longer than 0 MiB"):
+        seen.extend(line for _, line in files.iter_lines(path, TraceFormatError))
+    assert seen == [b"short\n", b"x" * 99 + b"\n"]
+
+    seen.clear()
+    with (
+        pytest.raises(TraceFormatError, match=rf"^{path}:3: line longer than"),
+        open(path, "rb") as handle,
+    ):
+        raw = reader.HashingReader(handle)
+        seen.extend(line for _, line in reader.iter_raw_lines(path, raw))
+    assert seen == [b"short\n", b"x" * 99 + b"\n"]

@@ -6,7 +6,9 @@
   each fail in one line naming the path, instead of a traceback after the compute.
 - `iter_lines` streams a file's raw lines (gzip-decoded for ``.gz``, ``-`` for stdin); a
   truncated, corrupt or non-gzip ``.gz`` or an I/O error fails naming the file and the
-  last line read (`read_failure`), not with "Aborted." or a zlib traceback.
+  last line read (`read_failure`), not with "Aborted." or a zlib traceback. A line
+  longer than `MAX_LINE_BYTES` (``/dev/zero``, a binary file with no newline) is refused
+  once that much is read, instead of being read until memory runs out.
 
 - `atomic_writer` writes to a temporary file beside the target and renames it into place,
   so a crash never leaves a truncated file. The temporary file comes from `mkstemp`
@@ -34,7 +36,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -173,6 +175,19 @@ def read_failure(
     return error(f"{source}: cannot read{f' {after}' if lines_read else ''} ({reason})")
 
 
+MAX_LINE_BYTES = 64 << 20
+"""The longest line a line reader accepts: 64 MiB, far beyond any trace a model could be
+trained on (a few million tokens), yet a bound on the memory one line can take."""
+
+
+def line_too_long(source: str, lineno: int, error: type[BackdoorlabError]) -> BackdoorlabError:
+    """The one-line error for a line over `MAX_LINE_BYTES`."""
+    return error(
+        f"{source}:{lineno}: line longer than {MAX_LINE_BYTES >> 20} MiB with no newline "
+        "(not a JSONL file?)"
+    )
+
+
 def iter_lines(
     path: str | os.PathLike[str], error: type[BackdoorlabError] = FileAccessError
 ) -> Iterator[tuple[int, bytes]]:
@@ -193,18 +208,21 @@ def iter_lines(
 
 
 def guarded_lines(
-    lines: Iterable[bytes], source: str, error: type[BackdoorlabError] = FileAccessError
+    stream: IO[bytes], source: str, error: type[BackdoorlabError] = FileAccessError
 ) -> Iterator[tuple[int, bytes]]:
-    """Number the lines of an open binary stream; a read failure becomes `read_failure`."""
-    numbered = enumerate(lines, start=1)
+    """Number the lines of an open binary stream; a read failure becomes `read_failure`,
+    a line over `MAX_LINE_BYTES` `line_too_long`."""
     lineno = 0
     while True:
         try:
-            lineno, line = next(numbered)
-        except StopIteration:
-            return
+            line = stream.readline(MAX_LINE_BYTES + 1)
         except READ_ERRORS as exc:
             raise read_failure(source, lineno, exc, error) from None
+        if not line:
+            return
+        lineno += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise line_too_long(source, lineno, error)
         yield lineno, line
 
 

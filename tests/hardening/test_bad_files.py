@@ -1,7 +1,8 @@
 """Bad files, every command that touches them: one line naming the file, exit 2, no compute.
 
 Inputs: every kind of broken trace file (invalid UTF-8, binary, truncated / corrupt /
-non-gzip ``.gz``, a directory, a missing file, JSON nested 100k deep, a lone surrogate)
+non-gzip ``.gz``, a directory, a missing file, JSON nested 100k deep, a lone surrogate,
+``/dev/zero``: a line with no end)
 × every command that reads traces. Outputs: a directory where a file goes (and the
 reverse), a parent that is a file, a parent that is not writable × every command that
 writes, checked before any work (the compute functions are replaced by a tripwire). And
@@ -120,6 +121,11 @@ def _lone_surrogate(path: Path) -> tuple[str, ...]:
     return (f"{path}:2: a lone UTF-16 surrogate",)
 
 
+def _endless(path: Path) -> tuple[str, ...]:
+    path.symlink_to("/dev/zero")  # a line that never ends: refused at the cap, not at OOM
+    return (f"{path}:1: line longer than 64 MiB",)
+
+
 BAD_INPUTS: dict[str, tuple[str, Callable[[Path], tuple[str, ...]]]] = {
     "invalid UTF-8": ("t.jsonl", _invalid_utf8),
     "binary": ("t.jsonl", _binary),
@@ -130,6 +136,7 @@ BAD_INPUTS: dict[str, tuple[str, Callable[[Path], tuple[str, ...]]]] = {
     "missing": ("t.jsonl", _missing),
     "nested 100k deep": ("t.jsonl", _deep),
     "lone surrogate": ("t.jsonl", _lone_surrogate),
+    "endless line": ("t.jsonl", _endless),
 }
 
 READERS: dict[str, Callable[[Path, Path], list[str]]] = {

@@ -27,8 +27,10 @@ from pydantic import ValidationError
 from backdoorlab.defenses.audit.view import TraceView, decode
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import (
+    MAX_LINE_BYTES,
     check_input_file,
     guarded_lines,
+    line_too_long,
     read_failure,
     remember_sha256,
     stamp,
@@ -153,19 +155,29 @@ def iter_raw_lines(path: Path, reader: HashingReader) -> Iterator[tuple[int, byt
         yield from guarded_lines(stream, str(path), TraceFormatError)
         return
     # read in large blocks: the wrapper's read() is Python, so per-line reads would be slow
-    pending = b""
+    pending: list[bytes] = []  # the blocks of a line not ended yet
+    waiting = 0  # their bytes
     lineno = 0
     while True:
         block = stream.read(1 << 20)
         if not block:
             break
-        lines = (pending + block).split(b"\n")
-        pending = lines.pop()
+        if b"\n" not in block:  # kept as blocks: joining each time would be quadratic
+            pending.append(block)
+            waiting += len(block)
+            if waiting > MAX_LINE_BYTES:
+                raise line_too_long(str(path), lineno + 1, TraceFormatError)
+            continue
+        lines = b"".join([*pending, block]).split(b"\n")
+        tail = lines.pop()
+        pending, waiting = [tail], len(tail)
         for line in lines:
             lineno += 1
+            if len(line) >= MAX_LINE_BYTES:
+                raise line_too_long(str(path), lineno, TraceFormatError)
             yield lineno, line + b"\n"
-    if pending:
-        yield lineno + 1, pending
+    if waiting:
+        yield lineno + 1, b"".join(pending)
 
 
 def splittable(path: Path) -> bool:
