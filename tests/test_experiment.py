@@ -346,6 +346,17 @@ def test_a_finished_training_run_is_a_base_model(tmp_path):
             "--allow-network",
         ),
         (
+            {"train": {"max_steps": 2, "trl": {"report_to": ["none", "tensorboard"]}}},
+            "train.trl.report_to",
+            "'none' stands alone",
+        ),
+        ({"train": {"max_steps": 2, "trl": {"report_to": 5}}}, "train.trl.report_to", "str"),
+        (
+            {"train": {"max_steps": 2, "trl": {"report_to": "tensorbored"}}},
+            "train.trl.report_to",
+            "unknown reporter 'tensorbored'",
+        ),
+        (
             {"supply_chain": {"victim_train": {"trl": {"warmup_steps": "x"}}}},
             "supply_chain.victim_train.trl.warmup_steps",
             "",

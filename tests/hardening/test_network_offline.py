@@ -194,7 +194,7 @@ def test_a_hub_id_not_here_is_one_line_naming_the_opt_in_and_no_lookup(probe, tm
     assert _attempts(log) == []
 
 
-@pytest.mark.parametrize("report_to", ["wandb", "all", "[none, mlflow]"])
+@pytest.mark.parametrize("report_to", ["wandb", "all", "[tensorboard, mlflow]"])
 def test_an_online_report_to_needs_the_opt_in(report_to, tmp_path, traces_file, capsys):
     from backdoorlab.cli import main
 

@@ -349,3 +349,18 @@ def test_cli_set_reaches_the_config(tmp_path: Path, monkeypatch, capsys) -> None
     assert second.learning_rate == 5e-5  # full fine-tuning's default still applies
     code, err = run("--set", "nope=1")
     assert code == 2 and "'nope'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_reporter_whose_package_is_missing_is_refused_before_training(monkeypatch) -> None:
+    """The trainer builds one callback per ``report_to`` name, and the callback of a
+    package that is not installed raises then: the check names it first."""
+    from backdoorlab.training.sft.arguments import TRLSettingError, check_trl_settings
+
+    monkeypatch.setattr(
+        "transformers.integrations.integration_utils.get_available_reporting_integrations",
+        lambda: [],
+    )
+    config = SFTRunConfig(model="tiny", trl={"report_to": ["tensorboard"]})
+    with pytest.raises(TRLSettingError, match="tensorboard's package is not installed"):
+        check_trl_settings(config, device="cpu")
+    check_trl_settings(config.model_copy(update={"trl": {"report_to": "none"}}), device="cpu")

@@ -63,22 +63,29 @@ class TRLSettingError(ConfigError):
 
 
 def check_trl_settings(config: SFTRunConfig, *, device: str | None = None) -> None:
-    """Refuse ``config.trl`` as the train stage would: an online ``report_to`` without the
-    network opt-in, or a value `trl.SFTConfig` refuses (built here from the run's own
+    """Refuse ``config.trl`` as the train stage would: a ``report_to`` the trainer cannot
+    build (`_reporter_problem`) or an online one without the network opt-in, or a value
+    `trl.SFTConfig` refuses (built here from the run's own
     arguments in a throwaway directory; no model, no data). Imports trl (seconds) only
     when the config has ``trl`` settings. Raises `TRLSettingError` naming the setting."""
     if not config.trl:
         return
     from backdoorlab.offline import NetworkDisabledError, check_report_to
 
-    try:
-        check_report_to(config.trl.get("report_to", "none"))
-    except NetworkDisabledError as exc:
-        raise TRLSettingError("report_to", str(exc)) from None
     for key, value in config.trl.items():
         expected = _mistyped(key, value)
         if expected is not None:
             raise TRLSettingError(key, f"expected {expected} (got {value!r})")
+    if "report_to" in config.trl:
+        problem = _reporter_problem(config.trl["report_to"])
+        if problem is None:
+            try:
+                check_report_to(config.trl["report_to"])
+            except NetworkDisabledError as exc:
+                problem = str(exc)
+        problem = problem or _reporter_problem(config.trl["report_to"], installed=True)
+        if problem is not None:
+            raise TRLSettingError("report_to", problem)
     problem = _refused(config, config.trl, device)
     if problem is None:
         return
@@ -87,6 +94,31 @@ def check_trl_settings(config: SFTRunConfig, *, device: str | None = None) -> No
         if alone is not None:
             raise TRLSettingError(key, f"trl.SFTConfig refused it: {alone}")
     raise TRLSettingError(None, f"trl.SFTConfig refused the settings together: {problem}")
+
+
+def _reporter_problem(report_to: str | list[str] | None, *, installed: bool = False) -> str | None:
+    """Why the trainer would refuse ``report_to`` when it is built, or None: ``none`` or
+    ``all`` inside a list, a name transformers has no callback for, or (``installed``:
+    checked after the network policy, whose refusal comes first) one whose package is not
+    installed (its callback raises on creation)."""
+    from transformers.integrations.integration_utils import (
+        INTEGRATION_TO_CALLBACK,
+        get_available_reporting_integrations,
+    )
+
+    names = [report_to] if isinstance(report_to, str) else list(report_to or [])
+    alone = {"none", "all"} & set(names)
+    if alone and len(names) > 1:
+        return f"'{sorted(alone)[0]}' stands alone, not in a list (got {report_to!r})"
+    for name in names:
+        if name in alone:
+            continue
+        if name not in INTEGRATION_TO_CALLBACK:
+            known = ", ".join(["none", "all", *INTEGRATION_TO_CALLBACK])
+            return f"unknown reporter {name!r} (one of: {known})"
+        if installed and name not in get_available_reporting_integrations():
+            return f"{name}'s package is not installed in this environment"
+    return None
 
 
 def _mistyped(key: str, value: Any) -> str | None:
