@@ -398,6 +398,13 @@ def test_ray_options_without_the_ray_engine_are_refused(tmp_path, cli):
     assert error == "error: --address, --cpus-per-cell, --retries: only with --engine ray"
 
 
+@pytest.mark.parametrize("option", [["--retries", "1"], ["--cpus-per-cell", "1.0"]])
+def test_a_ray_option_at_its_default_value_is_refused_too(tmp_path, cli, option):
+    """Typed, it says the user expects Ray: ignoring it would be as silent at any value."""
+    _, error = _refused_before_any_stage(cli, tmp_path, TINY, *option)
+    assert error == f"error: {option[0]}: only with --engine ray"
+
+
 @pytest.mark.parametrize(
     ("options", "error"),
     [

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 @with_opt_ins
 def run(
+    ctx: typer.Context,
     config: Annotated[Path, typer.Argument(help="Experiment YAML (see configs/).")],
     run_dir: Annotated[
         Path | None, typer.Option(help="Run directory (default: runs/<name>).")
@@ -87,6 +88,7 @@ def run(
 
     settings = _ray_settings(
         engine,
+        _typed(ctx),
         address=address,
         cpus_per_cell=cpus_per_cell,
         gpus_per_cell=gpus_per_cell,
@@ -137,18 +139,29 @@ def run(
     console.print(f"stages computed: {len(runner.computed)}, reused: {len(runner.reused)}")
 
 
-def _ray_settings(engine: str, **options: Any) -> RayEngineConfig | None:
+def _typed(ctx: typer.Context) -> set[str]:
+    """The parameters given on the command line (or in the environment), even at their
+    default value. Compared by name: typer carries its own copy of click, whose
+    ``ParameterSource`` is not the one ``import click`` would give."""
+    typed = set()
+    for name in ctx.params:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT"):
+            typed.add(name)
+    return typed
+
+
+def _ray_settings(engine: str, typed: set[str], **options: Any) -> RayEngineConfig | None:
     """The Ray engine's settings, each checked and named as its option (``--retries``);
-    None for the local engine, which refuses them: set without ``--engine ray`` they
-    would be ignored, silently."""
+    None for the local engine, which refuses them when ``typed`` on the command line (at
+    any value, the default too): without ``--engine ray`` they would be ignored, silently."""
     from pydantic import ValidationError
 
     from backdoorlab.experiment.engines import RayEngineConfig
 
     flag = {name: "--" + name.replace("_", "-") for name in options}
     if engine != "ray":
-        fields = RayEngineConfig.model_fields
-        given = [flag[name] for name, value in options.items() if value != fields[name].default]
+        given = [flag[name] for name in options if name in typed]
         if given:
             raise BackdoorlabError(f"{', '.join(given)}: only with --engine ray")
         return None
