@@ -142,6 +142,14 @@ def test_sharded_filter_is_refused(poisoned, tmp_path, monkeypatch, capsys):
     assert code == 2 and "--filter" in err and err.count("\n") == 0
 
 
+def test_an_address_without_the_ray_engine_is_refused(poisoned, monkeypatch, capsys):
+    """It would be ignored: the audit would run here, not on the cluster named."""
+    code, err = _main(
+        monkeypatch, capsys, "audit", str(poisoned[1]), "--workers", "2", "--address", "h:1"
+    )
+    assert code == 2 and err == "error: --address: only with --engine ray"
+
+
 def test_split_file_tiles_it_in_whole_lines(tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_bytes(b"aa\n" * 5 + b"x" * 40 + b"\n" + b"bb\n" * 5 + b"tail")

@@ -102,6 +102,28 @@ def test_missing_or_contradictory_policy_options(argv, message, tmp_path, monkey
     assert code == 2 and message in err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["collect", "--policy", "oracle", "--concurrency", "8"],  # at its default value too
+        ["eval", "--model", "oracle", "--max-retries", "4", "--timeout", "3", "-n", "1"],
+        ["eval", "--model", "tiny", "--api-key-env", "KEY", "-n", "1"],
+        ["scan", "tiny", "--no-canary", "--concurrency", "2"],
+    ],
+)
+def test_server_settings_without_a_server_are_refused(argv, tmp_path, monkeypatch, capsys):
+    """Typed with a policy that uses no server, they would be ignored: refused instead."""
+    monkeypatch.setattr("backdoorlab.policies.make_policy", lambda *a, **k: pytest.fail())
+    monkeypatch.setattr("backdoorlab.defenses.scan.scan_command", lambda *a, **k: pytest.fail())
+    code, err = _main(monkeypatch, capsys, [*argv, "-o", str(tmp_path / "out.json")])
+    typed = [
+        a for a in argv if a in ("--concurrency", "--timeout", "--max-retries", "--api-key-env")
+    ]
+    assert code == 2, err
+    assert err.strip() == f"error: {', '.join(typed)}: only with --policy openai"
+    assert not (tmp_path / "out.json").exists()
+
+
 def test_eval_wrong_model_name_and_unreachable_server(tmp_path, monkeypatch, capsys):
     from fastapi import FastAPI
     from serve_helpers import serving

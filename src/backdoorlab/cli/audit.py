@@ -85,6 +85,8 @@ def audit(
     from backdoorlab.defenses.audit.command import audit_command
 
     one_stdout(as_json, **{"-o": output})
+    if address is not None and engine != "ray":
+        raise BackdoorlabError("--address: only with --engine ray")
     if is_stdio(filter_path):
         raise BackdoorlabError("--filter needs a file: its manifest is written beside it")
     pattern = not path.exists() and glob.has_magic(str(path))  # a file named "a[1]" is a file

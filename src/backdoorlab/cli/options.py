@@ -19,10 +19,9 @@ import; tests/cli/test_options.py checks each against the library's own.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
@@ -156,14 +155,17 @@ Timeout = Annotated[
 
 @dataclass(frozen=True)
 class ServerOptions:
-    """The server settings of ``--policy openai`` (the other policies refuse --base-url
-    and ignore the rest)."""
+    """The server settings of ``--policy openai`` (the other policies refuse them when
+    typed)."""
 
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = 8
     max_retries: int = 4
     timeout: float = 120.0
+    typed: frozenset[str] = frozenset()
+    """The settings given on the command line, at any value: a policy that uses no server
+    refuses them (`policy_spec`) rather than ignore them."""
 
 
 SERVER_DEFAULTS = ServerOptions()
@@ -199,18 +201,46 @@ def with_server_options(command: Callable[..., T]) -> Callable[..., T]:
         )
         for name, kind in SERVER_OPTIONS.items()
     ]
+    added.append(
+        inspect.Parameter(
+            "server_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+        )
+    )
     params = []
     for param in signature.parameters.values():
         params.extend(added if param.name == "server" else [param])
+    params.sort(key=lambda param: param.kind == inspect.Parameter.KEYWORD_ONLY)
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> T:
-        server = ServerOptions(**{name: kwargs.pop(name) for name in SERVER_OPTIONS})
+        typed = typed_options(kwargs.pop("server_context")) & SERVER_OPTIONS.keys()
+        settings = {name: kwargs.pop(name) for name in SERVER_OPTIONS}
+        server = ServerOptions(**settings, typed=frozenset(typed))
         return command(*args, server=server, **kwargs)
 
     run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     run.__annotations__ = {p.name: p.annotation for p in params}
     return run
+
+
+def typed_options(ctx: typer.Context) -> set[str]:
+    """The parameters given on the command line (or in the environment), even at their
+    default value. Compared by name: typer carries its own copy of click, whose
+    ``ParameterSource`` is not the one ``import click`` would give."""
+    typed = set()
+    for name in ctx.params:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT"):
+            typed.add(name)
+    return typed
+
+
+def only_with(typed: set[str] | frozenset[str], names: Iterable[str], needed: str) -> None:
+    """Refuse the options ``names`` among those ``typed``: they take effect only with
+    ``needed`` (e.g. ``--engine ray``), and would otherwise be ignored, silently."""
+    given = ["--" + name.replace("_", "-") for name in names if name in typed]
+    if given:
+        raise BackdoorlabError(f"{', '.join(given)}: only with {needed}")
 
 
 def policy_spec(
@@ -223,7 +253,10 @@ def policy_spec(
     problem = policy_problem(policy, model, server.base_url)
     if problem is not None:
         raise BackdoorlabError(problem)
-    return PolicySpec(name=policy, model=model, **dataclasses.asdict(server))
+    if policy != "openai":
+        only_with(server.typed, [n for n in SERVER_OPTIONS if n != "base_url"], "--policy openai")
+    settings = {name: getattr(server, name) for name in SERVER_OPTIONS}
+    return PolicySpec(name=policy, model=model, **settings)
 
 
 def guard_config(policy: Path | None) -> Any:  # -> GuardConfig | None

@@ -13,7 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from backdoorlab.cli.options import AllowNetwork, AllowPickle, one_of, with_opt_ins
+from backdoorlab.cli.options import (
+    AllowNetwork,
+    AllowPickle,
+    one_of,
+    only_with,
+    typed_options,
+    with_opt_ins,
+)
 from backdoorlab.cli.output import check_paths, console, print_json
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.terminal import plain
@@ -88,7 +95,7 @@ def run(
 
     settings = _ray_settings(
         engine,
-        _typed(ctx),
+        typed_options(ctx),
         address=address,
         cpus_per_cell=cpus_per_cell,
         gpus_per_cell=gpus_per_cell,
@@ -139,18 +146,6 @@ def run(
     console.print(f"stages computed: {len(runner.computed)}, reused: {len(runner.reused)}")
 
 
-def _typed(ctx: typer.Context) -> set[str]:
-    """The parameters given on the command line (or in the environment), even at their
-    default value. Compared by name: typer carries its own copy of click, whose
-    ``ParameterSource`` is not the one ``import click`` would give."""
-    typed = set()
-    for name in ctx.params:
-        source = ctx.get_parameter_source(name)
-        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT"):
-            typed.add(name)
-    return typed
-
-
 def _ray_settings(engine: str, typed: set[str], **options: Any) -> RayEngineConfig | None:
     """The Ray engine's settings, each checked and named as its option (``--retries``);
     None for the local engine, which refuses them when ``typed`` on the command line (at
@@ -161,9 +156,7 @@ def _ray_settings(engine: str, typed: set[str], **options: Any) -> RayEngineConf
 
     flag = {name: "--" + name.replace("_", "-") for name in options}
     if engine != "ray":
-        given = [flag[name] for name in options if name in typed]
-        if given:
-            raise BackdoorlabError(f"{', '.join(given)}: only with --engine ray")
+        only_with(typed, options, "--engine ray")
         return None
     try:
         return RayEngineConfig.model_validate(options)

@@ -10,6 +10,7 @@ import typer
 
 from backdoorlab.cli.options import (
     SERVER_DEFAULTS,
+    SERVER_OPTIONS,
     AllowNetwork,
     AllowPickle,
     Device,
@@ -21,6 +22,7 @@ from backdoorlab.cli.options import (
     ServerOptions,
     known,
     one_of,
+    only_with,
     policy_spec,
     with_opt_ins,
     with_server_options,
@@ -152,6 +154,7 @@ def scan(
             raise BackdoorlabError(f"scan: --policy {policy} is not a model to scan")
         if server.base_url is not None:
             raise BackdoorlabError("scan: --base-url is for --policy openai (a served model)")
+        only_with(server.typed, SERVER_OPTIONS, "--policy openai")
         if model is None:
             raise BackdoorlabError("scan: name the model to scan (MODEL)")
     one_stdout(as_json, **{"-o": output})
