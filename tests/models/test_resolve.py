@@ -139,3 +139,18 @@ def test_cache_dir_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert models.cache_dir() == tmp_path
     monkeypatch.delenv("BACKDOORLAB_CACHE")
     assert models.cache_dir() == Path.home() / ".cache" / "backdoorlab"
+
+
+def test_an_unwritable_cache_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cli
+) -> None:
+    """A home or cache the user cannot write (a service account's HOME=/nonexistent, a
+    read-only mount) says where and what to set, not a PermissionError traceback."""
+    (tmp_path / "plain").write_text("x")
+    monkeypatch.setenv("BACKDOORLAB_CACHE", str(tmp_path / "plain" / "cache"))
+    with pytest.raises(models.ModelCacheError, match="cannot write the model cache"):
+        models.resolve_model_dir("tiny")
+    code, err = cli("collect", "-n", "1", "--tokenizer", "tiny", "-o", str(tmp_path / "t.jsonl"))
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"{tmp_path / 'plain'}" in err and "BACKDOORLAB_CACHE" in err
+    assert not (tmp_path / "t.jsonl").exists()

@@ -90,6 +90,11 @@ def collect(
     one_stdout(as_json, **{"-o": output})
     check_paths(traces=[output])
     environment = make_env(env, seed=env_seed)
+    measure = None
+    if tokenizer:  # a bad name or unwritable model cache: known before the collection
+        from backdoorlab.models import resolve_model_dir
+
+        measure = resolve_model_dir(tokenizer, allow_pickle=False, need_weights=False)
     with console.status(plain(f"loading {spec.describe()}")):
         agent = spec.build(max_new_tokens=max_new_tokens, batch_size=batch_size)
     tasks = environment.tasks(split, n, seed=seed)
@@ -122,11 +127,11 @@ def collect(
         "mean_steps": collected.mean_steps,
         "traces_written": collected.written,
     }
-    if tokenizer and kept:
+    if measure is not None and kept:
         from backdoorlab.chat import render
         from backdoorlab.models import count_tokens
 
-        lengths = count_tokens(tokenizer, [render(t.messages, t.tools) for t in kept])
+        lengths = count_tokens(measure, [render(t.messages, t.tools) for t in kept])
         summary["tokenizer"] = tokenizer
         summary["mean_tokens"] = statistics.mean(lengths)
     if as_json:

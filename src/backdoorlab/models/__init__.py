@@ -19,7 +19,7 @@ from backdoorlab.models.device import (
     parse_device,
     parse_dtype,
 )
-from backdoorlab.models.errors import ModelNotFoundError, PickleRefusedError
+from backdoorlab.models.errors import ModelCacheError, ModelNotFoundError, PickleRefusedError
 from backdoorlab.models.loading import (
     RUN_MARKER,
     check_model_source,
@@ -50,6 +50,7 @@ __all__ = [
     "RUN_MARKER",
     "SMOLLM2_PIP_SPEC",
     "TINY_MODEL",
+    "ModelCacheError",
     "ModelNotFoundError",
     "PickleRefusedError",
     "allowing_pickles",

@@ -2,7 +2,7 @@
 
 from backdoorlab.errors import BackdoorlabError
 
-__all__ = ["ModelNotFoundError", "PickleRefusedError"]
+__all__ = ["ModelCacheError", "ModelNotFoundError", "PickleRefusedError"]
 
 
 class ModelNotFoundError(BackdoorlabError):
@@ -15,3 +15,8 @@ class ModelNotFoundError(BackdoorlabError):
 class PickleRefusedError(ModelNotFoundError):
     """Weights exist only as pickles and the user did not opt in, or a pickle holds more
     than tensors (which ``weights_only=True`` refuses to read)."""
+
+
+class ModelCacheError(BackdoorlabError):
+    """A built-in model could not be written into its cache (``$BACKDOORLAB_CACHE``): a
+    directory that cannot be created or written, or a full disk."""

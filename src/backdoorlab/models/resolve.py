@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backdoorlab.models.errors import ModelNotFoundError
+from backdoorlab.models.errors import ModelCacheError, ModelNotFoundError
 from backdoorlab.models.pickles import PICKLE_PATTERNS, pickle_allowed, pickle_files, refuse_pickles
 from backdoorlab.offline import NETWORK_OPT_IN, allow_network, network_allowed
 
@@ -255,7 +255,14 @@ def _materialise(name: str) -> Path:
     from backdoorlab.models.builtin import build_smollm2, build_tiny
 
     builder: Callable[[Path], None] = build_smollm2 if name == DEFAULT_MODEL else build_tiny
-    _atomic_build(target, marker, builder)
+    try:
+        _atomic_build(target, marker, builder)
+    except OSError as exc:  # an unwritable or full cache: where, and how to choose another
+        where = exc.filename if isinstance(exc.filename, str) else target.parent
+        raise ModelCacheError(
+            f"{where}: cannot write the model cache ({exc.strerror or exc}); point "
+            "BACKDOORLAB_CACHE at a writable directory"
+        ) from None
     return target
 
 
