@@ -176,15 +176,15 @@ def read_failure(
 
 
 MAX_LINE_BYTES = 64 << 20
-"""The longest line a line reader accepts: 64 MiB, far beyond any trace a model could be
-trained on (a few million tokens), yet a bound on the memory one line can take."""
+"""The longest line a line reader accepts: 64 MiB (some 16 million tokens), far beyond
+any trace a model trains on, yet a bound on the memory one line can take."""
 
 
 def line_too_long(source: str, lineno: int, error: type[BackdoorlabError]) -> BackdoorlabError:
     """The one-line error for a line over `MAX_LINE_BYTES`."""
     return error(
-        f"{source}:{lineno}: line longer than {MAX_LINE_BYTES >> 20} MiB with no newline "
-        "(not a JSONL file?)"
+        f"{source}:{lineno}: line longer than {MAX_LINE_BYTES >> 20} MiB (a trace file holds "
+        "one JSON trace a line: is this one?)"
     )
 
 
