@@ -63,15 +63,41 @@ def _location(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _is_tag(part: Any) -> bool:
+    """A union member's tag in an error location (``list[...]``, ``dict[str,...]``):
+    pydantic's name of the schema tried, not a field the user wrote."""
+    return isinstance(part, str) and part.endswith("]") and "[" in part
+
+
+def _first_error(errors: Sequence[Any]) -> tuple[Any, str]:
+    """The error to report and its message. A value that fits no member of a union
+    (``list[Path] | dict[str, list[Path]]``) gives one error per member, each located
+    under the member's tag: the one that got furthest into the value is the user's
+    mistake; members failing at the same depth are named together."""
+    first = errors[0]
+    loc = list(first["loc"])
+    at = next((n for n, part in enumerate(loc) if _is_tag(part)), None)
+    if at is None:
+        return first, first["msg"]
+    members = [e for e in errors if len(e["loc"]) > at and list(e["loc"][:at]) == loc[:at]]
+    members = [e for e in members if _is_tag(e["loc"][at])]  # the same union's members
+    depth = max(len(e["loc"]) for e in members)
+    deepest = [e for e in members if len(e["loc"]) == depth]
+    lead = "Input should be "
+    words = [deepest[0]["msg"]] + [
+        e["msg"].removeprefix(lead) for e in deepest[1:] if e["msg"] != deepest[0]["msg"]
+    ]
+    return deepest[0], " or ".join(dict.fromkeys(words))
+
+
 def describe_validation_error(exc: ValidationError, where: str = "", prefix: str = "") -> str:
     """The first problem of a pydantic error as one line: ``where: field 'a.b': message``.
 
     ``prefix`` is the dotted path of the validated object inside a larger document (an
     experiment YAML's ``train`` section, say), so the path printed is the user's.
     """
-    first = exc.errors()[0]
-    path = _location([p for p in (prefix,) if p] + list(first["loc"]))
-    message = first["msg"]
+    first, message = _first_error(exc.errors())
+    path = _location([p for p in (prefix,) if p] + [p for p in first["loc"] if not _is_tag(p)])
     if first["type"] == "extra_forbidden":
         message = "unknown setting"
     head = f"{where}: " if where else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from provenance_builders import cli, write_dataset, write_tiny_model
 
 from backdoorlab.provenance import attest, write_lineage
@@ -104,3 +105,80 @@ def test_bom_of_an_experiment_run_directory_names_its_models(
     code, err = cli(monkeypatch, capsys, "provenance", "bom", str(tmp_path / "run"))
     assert code == 2
     assert f"an experiment's run directory, 1 model(s): give one of them, e.g. {model}" in err
+
+
+def test_show_draws_an_input_named_twice_once(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A chain of files each naming the next twice was drawn 2^depth times (40 deep: a
+    hang); an artifact reached again is now named, marked, and not walked again."""
+    files = [write_dataset(tmp_path / f"f{i}.jsonl", n=i + 1) for i in range(40)]
+    write_lineage(files[-1], "collect")
+    for here, below in zip(reversed(files[:-1]), reversed(files[1:]), strict=True):
+        write_lineage(here, "poison", inputs={"a": below, "b": below})
+    code, out = cli(monkeypatch, capsys, "provenance", "show", str(files[0]), "--json")
+    assert code == 0
+    tree = json.loads(out[: out.rindex("}") + 1])
+    first, again = tree["inputs"]
+    assert first["repeated"] is False and first["inputs"]
+    assert again["repeated"] is True and again["inputs"] == [] and again["edge"] == "verified"
+
+
+def test_show_an_input_it_cannot_read_is_a_broken_edge(tmp_path: Path, monkeypatch, capsys):
+    """A lineage is data: a ``file:`` URI urlparse refuses, a name too long for the file
+    system and a directory whose files cannot be read were tracebacks."""
+    data = write_dataset(tmp_path / "d.jsonl")
+    write_lineage(data, "poison")
+    record = json.loads((tmp_path / "d.jsonl.intoto.json").read_text())
+    dependencies = record["predicate"]["buildDefinition"]["resolvedDependencies"]
+    for n, uri in enumerate(["file://[::1/x", "file:///" + "a" * 5000, "file:///proc/self"]):
+        dependencies.insert(0, {"name": f"in{n}", "uri": uri, "digest": {"sha256": "00"}})
+    (tmp_path / "d.jsonl.intoto.json").write_text(json.dumps(record))
+    code, out = cli(monkeypatch, capsys, "provenance", "show", str(data), "--json")
+    assert code == 1
+    tree = json.loads(out[: out.rindex("}") + 1])
+    edges = {i["name"].split(":")[0]: i["edge"] for i in tree["inputs"]}
+    assert edges["in0"] == edges["in1"] == "unreadable"
+    assert edges["in2"] in ("unreadable", "missing")  # no /proc: missing
+    code, out = cli(monkeypatch, capsys, "provenance", "show", str(data))
+    assert code == 1 and out.count("unreadable") >= 2
+
+
+def test_show_prints_a_lineage_s_words_inert(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A stage kind from a lineage file reached the terminal raw (ESC ]0; retitles the
+    window, ESC [2J clears it)."""
+    data = write_dataset(tmp_path / "d.jsonl")
+    write_lineage(data, "\x1b]0;pwned\x07\x1b[2Jpoison")
+    verdict = attest(data, "audit", "pass")
+    record = json.loads(verdict.read_text())
+    record["predicate"] |= {"kind": "audit\x1b[31m", "verdict": "pass\x1b[2J"}
+    verdict.write_text(json.dumps(record))
+    code, out = cli(monkeypatch, capsys, "provenance", "show", str(data))
+    assert code == 0 and "\x1b" not in out and "\\x1b]0;pwned" in out
+
+
+def test_sign_refuses_a_named_pipe_and_keeps_the_old_signature(
+    tmp_path: Path, keys, monkeypatch, capsys
+) -> None:
+    """model-signing raised a ValueError traceback on a FIFO in the directory, after the
+    old signature had been deleted."""
+    import os
+
+    model = write_tiny_model(tmp_path / "model")
+    private, public = keys["trusted"]
+    assert cli(monkeypatch, capsys, "provenance", "sign", str(model), "--key", str(private))[0] == 0
+    os.mkfifo(model / "pipe")
+    code, out = cli(monkeypatch, capsys, "provenance", "sign", str(model), "--key", str(private))
+    assert code == 2 and "pipe: not a regular file" in out and len(out.strip().splitlines()) == 1
+    assert (model / "model.sig").is_file()
+
+
+@pytest.mark.parametrize("option", ["--key", "--public-key", "--cert-chain"])
+def test_a_key_that_is_not_a_key_file_is_one_line(
+    tmp_path: Path, keys, monkeypatch, capsys, option: str
+) -> None:
+    """/dev/zero as a key was read until memory ran out; a chain file that is missing, a
+    directory or no certificate was a traceback from model-signing."""
+    data = write_dataset(tmp_path / "d.jsonl")
+    command = "sign" if option == "--key" else "verify"
+    for bad in ("/dev/zero", str(tmp_path), str(tmp_path / "none.pem"), str(data)):
+        code, out = cli(monkeypatch, capsys, "provenance", command, str(data), option, bad)
+        assert code == 2 and out.startswith("error: ") and len(out.strip().splitlines()) == 1

@@ -83,3 +83,17 @@ def test_policy_file_errors_are_one_line(tmp_path: Path) -> None:
         load_policy(bad)
     with pytest.raises(BackdoorlabError, match="no such provenance policy"):
         load_policy(tmp_path / "absent.yaml")
+
+
+def test_a_wrongly_typed_union_field_names_the_user_s_field(tmp_path: Path, keys) -> None:
+    """trusted_attesters is a list or a mapping: a wrong value was reported under
+    pydantic's schema tag (``field 'trusted_attesters.list[lax-or-strict[...]]'``)."""
+    path = tmp_path / "policy.yaml"
+    for value, field, words in (
+        ({"scan": "scanner.pub.pem"}, "trusted_attesters.scan", "valid list"),
+        (5, "trusted_attesters", "valid list or a valid dictionary"),
+    ):
+        path.write_text(yaml.safe_dump({"trusted_keys": [], "trusted_attesters": value}))
+        with pytest.raises(BackdoorlabError) as info:
+            load_policy(path)
+        assert str(info.value) == f"{path}: field '{field}': Input should be a {words}"

@@ -112,6 +112,7 @@ def verify(
 ) -> None:
     """Verify PATH's signature: exit 0 when it verifies, 1 naming each file that differs."""
     from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.provenance.keys import check_chain
     from backdoorlab.provenance.signing import check_public_key
     from backdoorlab.provenance.signing import verify as verify_artifact
 
@@ -119,6 +120,7 @@ def verify(
         raise BackdoorlabError("give --public-key (or --cert-chain) to verify against")
     for key in public_key or []:  # a bad key is a usage error, whatever the artifact
         check_public_key(key)
+    check_chain(cert_chain or ())
     if not path.exists() and not path.is_symlink():
         raise BackdoorlabError(f"{path}: no such file or directory")
     result = verify_artifact(path, public_key or [], chain=cert_chain)
@@ -144,7 +146,7 @@ def show(
     """Draw PATH's lineage back to its roots: each edge checked by digest, each node's
     verdicts with who signed them. Exit 1 when an edge or a node does not check."""
     from backdoorlab.files import check_input_file
-    from backdoorlab.provenance.graph import lineage
+    from backdoorlab.provenance.graph import BROKEN_EDGES, lineage
     from backdoorlab.provenance.keys import load_public_key
 
     if not Path(path).is_dir():
@@ -153,8 +155,7 @@ def show(
     for key in keys or []:
         load_public_key(key)
     root = lineage(path)
-    bad = {"digest differs", "missing"}
-    broken = [n for n in root.walk() if n.edge in bad or n.intact is False]
+    broken = [n for n in root.walk() if n.edge in BROKEN_EDGES or n.intact is False]
     if as_json:
         print_json(_as_dict(root, keys))
     else:
@@ -168,18 +169,25 @@ def show(
 
 
 def _label(node: Node, keys: list[Path] | None) -> Text:
+    """One node's line; every word read from a lineage or a verdict (kinds, verdicts, key
+    ids) is untrusted text, printed through `plain` so no control character reaches the
+    terminal."""
     style = {"verified": "green", "root": "bold", "name only": "yellow"}.get(node.edge, "bold red")
     parts: list[Text | tuple[str, str] | str] = [plain(node.name, "bold"), " "]
-    parts.append((f"[{node.kind or 'root'}]", "cyan"))
+    parts.append(plain(f"[{node.kind or 'root'}]", "cyan"))
     parts.append((f" {node.edge}", style))
     if node.intact is False:
         parts.append((" files differ from their lineage", "bold red"))
+    if node.repeated:
+        parts.append((" (drawn above)", "dim"))
     for verdict in node.verdicts:
         seal = verdict.seal(keys)
         good = verdict.verdict == "pass" and verdict.current and seal.state != "does not verify"
         stale = "" if verdict.current else " (other content)"
-        parts.append((f" {verdict.kind}: {verdict.verdict}{stale}", "green" if good else "red"))
-        parts.append((f" ({seal.describe()})", "green" if seal.ok else "yellow"))
+        parts.append(
+            plain(f" {verdict.kind}: {verdict.verdict}{stale}", "green" if good else "red")
+        )
+        parts.append(plain(f" ({seal.describe()})", "green" if seal.ok else "yellow"))
     return Text.assemble(*parts)
 
 
@@ -202,6 +210,7 @@ def _as_dict(node: Node, keys: list[Path] | None) -> dict[str, object]:
         "kind": node.kind,
         "edge": node.edge,
         "intact": node.intact,
+        "repeated": node.repeated,
         "verdicts": verdicts,
         "inputs": [_as_dict(child, keys) for child in node.children],
     }

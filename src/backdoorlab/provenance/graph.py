@@ -10,10 +10,18 @@ lineage's subjects.
 An artifact inside a stage or run directory (``stages/train-…/model``) may have no
 lineage of its own; the nearest directory above it whose lineage lists its files stands
 for it.
+
+Lineages are data from anywhere, so the walk is bounded by what is on disk, not by what
+the records claim: an artifact reached a second time (two lineages naming the same input,
+legitimately or a chain of files each naming the next twice, which would otherwise be
+drawn 2^depth times) is drawn once, later mentions marked `Node.repeated`; and an input
+that cannot be read (a ``file:`` URI no path can spell, ``/proc``, a file that vanished)
+is an ``unreadable`` edge, not an OSError out of the walk.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,9 +46,12 @@ class Node:
     kind: str | None = None
     """The stage that built it (collect, poison, train, ...); None for a root."""
     edge: str = "root"
-    """How the edge from its consumer checks: verified, digest differs, missing, name only."""
+    """How the edge from its consumer checks: verified, digest differs, missing,
+    unreadable, name only."""
     intact: bool | None = None
     """Its files match its lineage's subjects (None: no lineage)."""
+    repeated: bool = False
+    """Drawn with its inputs elsewhere in the tree (above); here without them."""
     verdicts: list[Attestation] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
 
@@ -124,41 +135,61 @@ def _intact(record: dict[str, Any], holder: Path, path: Path) -> bool:
     return True
 
 
-def lineage(path: Path, _holders: tuple[Path, ...] = ()) -> Node:
-    """The lineage tree of ``path``.
+BROKEN_EDGES = frozenset({"digest differs", "missing", "unreadable"})
+"""Edges that do not check (`Node.edge`)."""
 
-    A lineage already used further down the tree does not describe ``path`` again: an
+
+def lineage(path: Path) -> Node:
+    """The lineage tree of ``path`` (`BackdoorlabError` when ``path`` itself cannot be
+    read; an input that cannot be read is an ``unreadable`` edge)."""
+    try:
+        return _lineage(Path(path), (), {})
+    except OSError as exc:
+        raise BackdoorlabError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _lineage(path: Path, holders: tuple[Path, ...], seen: dict[Path, Node]) -> Node:
+    """A lineage already used further down the tree does not describe ``path`` again: an
     input kept inside the directory it helped build (the attacker's traces in its run
-    directory) is a root, not its own descendant."""
-    path = Path(path)
-    node = Node(path.name, path)
+    directory) is a root, not its own descendant. ``seen``: the nodes drawn so far."""
+    key = Path(os.path.realpath(path))  # Path.resolve raises on a symbolic link loop
+    if key in seen:  # drawn once with its inputs; here only named
+        first = seen[key]
+        return Node(path.name, path, first.kind, intact=first.intact, repeated=True)
+    node = seen[key] = Node(path.name, path)
     if path.exists():
         node.verdicts = attestations(path)
     found = find_lineage(path) if path.exists() else None
-    if found is None or len(_holders) >= MAX_DEPTH or found[1].resolve() in _holders:
+    if found is None or len(holders) >= MAX_DEPTH or found[1].resolve() in holders:
         return node
     record, holder = found
-    holders = (*_holders, holder.resolve())
+    holders = (*holders, holder.resolve())
     build = record.get("predicate", {}).get("buildDefinition", {})
     node.kind = build.get("externalParameters", {}).get("kind")
     node.intact = _intact(record, holder, path)
     for dependency in build.get("resolvedDependencies", []):
         if dependency.get("name") == "backdoorlab":
             continue
-        node.children.append(_edge(dependency, holders))
+        node.children.append(_edge(dependency, holders, seen))
     return node
 
 
-def _edge(dependency: dict[str, Any], holders: tuple[Path, ...]) -> Node:
+def _edge(dependency: dict[str, Any], holders: tuple[Path, ...], seen: dict[Path, Node]) -> Node:
     """The input a lineage names, its digest checked against what is on disk."""
     name, uri = str(dependency.get("name", "?")), str(dependency.get("uri", ""))
     wanted = (dependency.get("digest") or {}).get("sha256")
     if not uri.startswith("file:"):
         return Node(f"{name}: {uri.rsplit(':', 1)[-1]}", None, edge="name only")
-    path = Path(unquote(urlparse(uri).path))
-    if not (path.is_file() or path.is_dir()):  # a device or a pipe would be read forever
-        return Node(f"{name}: {path}", path, edge="missing")
-    child = lineage(path, holders)
+    try:
+        path = Path(unquote(urlparse(uri).path))
+    except ValueError:  # urlparse: "file://[::1/x" and the like
+        return Node(f"{name}: {uri}", None, edge="unreadable")
+    try:
+        if not (path.is_file() or path.is_dir()):  # a device or a pipe would be read forever
+            return Node(f"{name}: {path}", path, edge="missing")
+        child = _lineage(path, holders, seen)
+        child.edge = "verified" if artifact_digest(path) == wanted else "digest differs"
+    except OSError as exc:  # a name too long, /proc, permissions, a file gone meanwhile
+        return Node(f"{name}: {path} ({exc.strerror or exc})", path, edge="unreadable")
     child.name = f"{name}: {path}"
-    child.edge = "verified" if artifact_digest(path) == wanted else "digest differs"
     return child

@@ -4,11 +4,14 @@ One format for everything that signs — an artifact (OpenSSF model-signing), an
 attestation or a file's lineage (DSSE envelopes, `envelope`): EC P-256/384/521 keys as
 ``openssl ecparam -genkey -name prime256v1 -noout -out private.pem`` writes them (or
 PKCS#8), public keys as ``openssl ec -in private.pem -pubout`` writes them. A file that is
-missing, not PEM or not EC is refused before anything is hashed or signed.
+missing, not PEM or not EC is refused before anything is hashed or signed; so is one
+that is not a regular file or is larger than any key (`MAX_KEY_BYTES`): ``/dev/zero``
+given as a key would otherwise be read until memory runs out.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,8 @@ from typing import Any
 from backdoorlab.errors import BackdoorlabError
 
 MAKE_KEY = "openssl ecparam -genkey -name prime256v1 -noout -out private.pem"
+MAX_KEY_BYTES = 1024 * 1024
+"""Larger than any PEM key or certificate chain a signer uses (a P-521 key is ~400 bytes)."""
 CURVES = ("secp256r1", "secp384r1", "secp521r1")
 """The curves model-signing and securesystemslib's DSSE both sign with (P-256/384/521)."""
 
@@ -55,11 +60,26 @@ def _check_curve(path: Path, curve: str) -> None:
 
 def _load(path: Path, parse: Callable[[bytes], Any]) -> Any:
     try:
-        return parse(Path(path).read_bytes())
+        data = _read(Path(path))
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read the key: {exc.strerror or exc}") from None
+    try:
+        return parse(data)
     except (ValueError, TypeError) as exc:
         raise KeyFileError(f"{path}: not a usable PEM key or certificate ({exc})") from None
+
+
+def _read(path: Path) -> bytes:
+    """A key file's bytes: a regular file of at most `MAX_KEY_BYTES`, else KeyFileError."""
+    import stat
+
+    with open(path, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise KeyFileError(f"{path}: not a regular file (a key is a PEM file)")
+        data = handle.read(MAX_KEY_BYTES + 1)
+    if len(data) > MAX_KEY_BYTES:
+        raise KeyFileError(f"{path}: over {MAX_KEY_BYTES // 1024} KiB, not a PEM key")
+    return data
 
 
 def check_certificate(certificate: Path, private_key: Path, chain: Sequence[Path] = ()) -> None:
@@ -72,5 +92,13 @@ def check_certificate(certificate: Path, private_key: Path, chain: Sequence[Path
         raise KeyFileError(
             f"{certificate}: the certificate's public key does not match {private_key}"
         )
+    check_chain(chain)
+
+
+def check_chain(chain: Sequence[Path]) -> None:
+    """Refuse, in one line, a certificate chain file that holds no PEM certificate (or
+    is missing, a directory, not a regular file): model-signing would raise a traceback."""
+    from cryptography import x509
+
     for path in chain:
         _load(path, x509.load_pem_x509_certificates)

@@ -118,14 +118,21 @@ def sign(
 
 
 def _refuse_links(artifact: Path) -> None:
-    """A symbolic link in what is signed would sign content from outside the artifact."""
+    """A symbolic link in what is signed would sign content from outside the artifact; a
+    named pipe, socket or device cannot be hashed (model-signing raises on it). Both are
+    refused here, before the old signature is removed."""
     inside = artifact.rglob("*") if artifact.is_dir() and not artifact.is_symlink() else ()
-    link = next((p for p in itertools.chain([artifact], inside) if p.is_symlink()), None)
-    if link is not None:
-        raise BackdoorlabError(
-            f"{link}: a symbolic link (to {link.readlink()}); only regular files are "
-            "signed: put the file itself there"
-        )
+    for path in itertools.chain([artifact], inside):
+        if path.is_symlink():
+            raise BackdoorlabError(
+                f"{path}: a symbolic link (to {path.readlink()}); only regular files are "
+                "signed: put the file itself there"
+            )
+        if not (path.is_file() or path.is_dir()):
+            raise BackdoorlabError(
+                f"{path}: not a regular file (a named pipe, socket or device); only regular "
+                "files are signed: remove it"
+            )
 
 
 def verify(
@@ -138,6 +145,8 @@ def verify(
     certificates rooted in it). Never raises for a bad artifact: the result says why."""
     from model_signing import verifying
 
+    from backdoorlab.provenance.keys import check_chain
+
     artifact = Path(artifact)
     signature = signature_path(artifact)
     if not artifact.exists():
@@ -146,6 +155,7 @@ def verify(
         return Verification(artifact, False, [f"{signature}: no signature"], unsigned=True)
     for key in public_keys:
         check_public_key(key)
+    check_chain(chain or ())
     configs: list[tuple[Path | None, Any]] = []
     if chain is not None:
         configs.append(
