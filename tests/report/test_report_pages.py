@@ -165,3 +165,19 @@ def test_viewer_data_of_a_foreign_file_has_no_labels_to_invent(tmp_path):
     (entry,) = page_data(foreign)["traces"]
     assert entry["poison"] is None and entry["leaked"] is None and entry["family"] == ""
     assert entry["snippet"] == "mail bob@example.com please"
+
+
+def test_report_of_a_hand_edited_run_is_drawn_not_a_traceback(t1_run, cli):
+    """Text in a swept numeric column (sorted against numbers: TypeError) and an audit
+    finding without a 'step' (the template's strict undefined) were tracebacks."""
+    lines = (t1_run / "results.csv").read_text().splitlines()
+    lines[-1] = lines[-1].replace(",0.01,", ",twenty,")  # the attack.rate cell
+    assert ",twenty," in lines[-1]
+    (t1_run / "results.csv").write_text("\n".join(lines) + "\n")
+    audit = {"findings": [{"trace_index": 0, "detector": HOSTILE}], "flagged_traces": [0]}
+    (t1_run / "hand.json").write_text(json.dumps(audit))
+    code, _, err = cli("report", str(t1_run))
+    assert code == 0, err
+    text = (t1_run / "report.html").read_text()
+    assert "<td>twenty</td>" in text or ">twenty<" in text
+    assert "<script>window.pwned" not in text and "&lt;script&gt;window.pwned" in text

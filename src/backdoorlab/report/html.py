@@ -45,7 +45,7 @@ def render_report(contents: RunContents) -> str:
     for row in contents.rows:
         columns += [c for c in row if c not in columns]
     findings = [
-        (name, report["findings"][:MAX_FINDINGS], len(report["findings"]))
+        (name, [_finding(f) for f in report["findings"][:MAX_FINDINGS]], len(report["findings"]))
         for name, report in contents.audits
         if isinstance(report.get("findings"), list)
     ]
@@ -66,6 +66,16 @@ def render_report(contents: RunContents) -> str:
             skipped=contents.skipped,
         )
     )
+
+
+FINDING_FIELDS = ("trace_index", "step", "detector", "severity", "summary")
+
+
+def _finding(finding: dict[str, Any]) -> dict[str, Any]:
+    """The columns the findings table shows, each present (empty when the report lacks
+    it): a report edited by hand, or written by another tool, may omit any but the trace
+    index, and the template's strict undefined would raise."""
+    return {name: "" if finding.get(name) is None else finding[name] for name in FINDING_FIELDS}
 
 
 def write_report(run_dir: str | Path, output: str | Path | None = None) -> Path:

@@ -51,7 +51,11 @@ def rate_of(row: dict[str, Any], metric: str) -> dict[str, Any] | None:
 
 
 def _numeric(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A value a sweep can put on an axis: a finite number. A hand-edited cell may hold
+    text, NaN or infinity in a numeric column; such a row is drawn as unswept."""
+    import math
+
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def sweep_plots(contents: RunContents) -> list[Plot]:
@@ -67,7 +71,7 @@ def sweep_plots(contents: RunContents) -> list[Plot]:
         others = [c for c in columns if c not in (x, "model")]
         series: dict[str, list[tuple[float, Any]]] = defaultdict(list)
         table, hlines = [], {}
-        for row in sorted(rows, key=lambda r: (not _numeric(r.get(x)), r.get(x) or 0)):
+        for row in sorted(rows, key=lambda r: (0, r[x]) if _numeric(r.get(x)) else (1, 0)):
             rates = {metric: rate_of(row, metric) for metric in METRICS}
             swept = _numeric(row.get(x))
             table.append(
