@@ -36,6 +36,9 @@ from backdoorlab.files import check_input_file, is_stdio, iter_lines
 from backdoorlab.parquet_traces import is_parquet, iter_rows
 
 Role = Literal["system", "user", "assistant", "tool", "developer"]
+MAX_ARGUMENT_DEPTH = 64
+"""Nesting of a tool call's arguments read as JSON; deeper reads as a malformed string
+(no tool takes arguments nested that deep; the readers' recursion would fail first)."""
 
 
 def arguments_text(value: Any) -> Any:
@@ -60,10 +63,13 @@ class FunctionCall(BaseModel):
         return arguments_text(value)
 
     def parsed_arguments(self) -> dict[str, Any]:
-        """The arguments as a dict; a malformed string yields ``{"__raw__": string}``."""
+        """The arguments as a dict; a malformed string yields ``{"__raw__": string}``, and
+        so does one nested deeper than `MAX_ARGUMENT_DEPTH`: the string comes from a
+        model or a trace file, and every reader of the arguments (the guard, the audit, a
+        chat template) walks them recursively."""
         try:
-            value = json.loads(self.arguments)
-        except json.JSONDecodeError:
+            value = load_json(self.arguments, "arguments", max_depth=MAX_ARGUMENT_DEPTH)
+        except (ValueError, TraceFormatError):
             return {"__raw__": self.arguments}
         return value if isinstance(value, dict) else {"__raw__": value}
 

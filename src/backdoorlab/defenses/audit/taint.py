@@ -322,7 +322,13 @@ class TaintTracker:
     def _check(self, step: int, sink: SinkCall, result: CallCheck) -> None:
         texts = [(path, text) for path, _, text in leaves(sink.payload, "", "")]
         authorised = self.authorised
+        carries: bool | None = None  # once per call: per destination, it was quadratic
+        done: set[str] = set()
         for dest in sink.destinations:
+            key = dest.canonical or f"{sink.tool}.{dest.argument}"
+            if key in done:  # the same destination again in this call: received once
+                continue
+            done.add(key)
             if dest.canonical and self.trusted is not None and self.trusted(dest.canonical):
                 continue
             # a value that *is* the destination is not carried to it (but a URL's query is)
@@ -350,7 +356,6 @@ class TaintTracker:
                     continue  # the owner's own contact, receiving only what it may
                 result.unauthorised.append(dest)
             result.stranger = result.stranger or to == "third_party"
-            key = dest.canonical or f"{sink.tool}.{dest.argument}"
             inbox = self.inboxes.get(key)
             if inbox is None:
                 unseen = to == "third_party" and not shown_in(
@@ -358,7 +363,9 @@ class TaintTracker:
                 )
                 inbox = Inbox(dest, sink.tool, sink.how, to=to, unseen=unseen)
                 self.inboxes[key] = inbox
-            if inbox.unseen and carries_record(sink.payload, _values(sink)):
+            if inbox.unseen and carries is None:
+                carries = carries_record(sink.payload, _values(sink))
+            if inbox.unseen and carries:
                 inbox.invented.append(step)
                 result.invented.append(dest)
             inbox.steps.append(step)

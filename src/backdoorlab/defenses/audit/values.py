@@ -39,8 +39,10 @@ _TOKEN = re.compile(
     r"(?<![A-Za-z0-9_@.-])[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?![A-Za-z0-9_@-])"
 )
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d.*)?|\d{1,2}-\d{1,2}-\d{2,4}")
-# a code without digits: capital groups joined by dashes ("FERF-RNFE-KNEU")
-_CODE_LIKE = re.compile(r"[A-Z]{3,}(?:[-_][A-Z0-9]{3,}){1,}")
+# a code without digits: capital groups joined by dashes ("FERF-RNFE-KNEU"); it starts
+# where a run of capitals does, or a search of n capitals backtracks n times from each
+# of their n positions (a 100 kB all-capitals argument took minutes to screen)
+_CODE_LIKE = re.compile(r"(?<![A-Z])[A-Z]{3,}(?:[-_][A-Z0-9]{3,}){1,}")
 _COMMON = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?"
     r"|\d+[.,]\d{1,2}\b"
