@@ -102,3 +102,45 @@ def test_a_reply_hook_can_refuse_a_tool_call(retail, tiny_policy_factory, monkey
     assert seen and seen[0][1] == len(retail.tools)
     assert result.trace.messages[-1].content == "Refused: that call is not allowed."
     assert not any(m.tool_calls for m in result.trace.messages)
+
+
+def test_hostile_requests_get_openai_400s_and_spare_the_requests_batched_with_them(
+    tiny_policy_factory,
+):
+    """A tool whose ``parameters`` is no schema was a 500 for every request batched with
+    it; a seed past 64 bits a 500; 100 000 tokens of prompt killed the server (out of
+    memory); a body that is not UTF-8 came back as FastAPI's ``{"detail": ...}``."""
+    import asyncio
+
+    import httpx
+
+    hi = {"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4}
+    broken = {"type": "function", "function": {"name": "x", "parameters": "no schema"}}
+    with serving(_app(tiny_policy_factory())) as url:
+        chat = f"{url}/chat/completions"
+
+        async def together() -> list[httpx.Response]:
+            async with httpx.AsyncClient(timeout=60) as client:
+                bodies = [hi | {"tools": [broken]} if i == 2 else hi for i in range(6)]
+                return await asyncio.gather(*(client.post(chat, json=b) for b in bodies))
+
+        codes = [r.status_code for r in asyncio.run(together())]
+        assert codes == [200, 200, 400, 200, 200, 200]
+        cases = {
+            "tools.0.function.parameters": hi | {"tools": [broken]},
+            "tools.0.type": hi | {"tools": [{"foo": 1}]},
+            "seed": hi | {"seed": 10**25, "temperature": 1},
+            "messages": hi | {"messages": [{"role": "user", "content": "hi " * 9000}]},
+        }
+        for param, body in cases.items():
+            response = httpx.post(chat, json=body, timeout=60)
+            assert response.status_code == 400, response.text
+            assert response.json()["error"]["param"] == param
+        raw = b'{"model": "tiny", "messages": [{"role": "user", "content": "\xff"}]}'
+        for response in (
+            httpx.post(chat, content=raw, headers={"content-type": "application/json"}),
+            httpx.get(chat),
+        ):
+            assert response.status_code in (400, 405)
+            assert response.json()["error"]["type"] == "invalid_request_error"
+        assert httpx.post(chat, json=hi, timeout=60).status_code == 200

@@ -16,9 +16,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backdoorlab.serving.engine import Engine
-from backdoorlab.serving.schema import ChatRequest, completion, error_body, model_list
+from backdoorlab.serving.engine import Engine, PromptTooLong
+from backdoorlab.serving.schema import (
+    ChatRequest,
+    ErrorType,
+    completion,
+    error_body,
+    model_list,
+)
 
 
 def create_app(engine: Engine, served_name: str, *, max_tokens: int = 4096) -> FastAPI:
@@ -40,9 +47,26 @@ def create_app(engine: Engine, served_name: str, *, max_tokens: int = 4096) -> F
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-        return JSONResponse(error_body(message, "invalid_request_error"), status_code=400)
+        loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+        if first.get("type") == "json_invalid":  # loc is a character offset, not a field
+            where, message = None, f"body: not valid JSON (at character {'.'.join(loc)})"
+        else:
+            where = ".".join(loc) or None
+            message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+        body = error_body(message, "invalid_request_error", param=where)
+        return JSONResponse(body, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own errors (a body that is not UTF-8, an unknown path, a wrong
+        # method) in OpenAI's shape too, not {"detail": ...}
+        kind: ErrorType = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
+        if exc.status_code >= 500:
+            kind = "server_error"
+        message = f"body: {exc.detail}" if exc.status_code == 400 else str(exc.detail)
+        return JSONResponse(
+            error_body(message, kind), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
@@ -61,6 +85,10 @@ def create_app(engine: Engine, served_name: str, *, max_tokens: int = 4096) -> F
             return JSONResponse(error_body(problem, "invalid_request_error"), status_code=400)
         try:
             reply = await engine.complete(request)
+        except PromptTooLong as exc:
+            code = "context_length_exceeded"  # OpenAI's code for it
+            body = error_body(str(exc), "invalid_request_error", code, param="messages")
+            return JSONResponse(body, status_code=400)
         except Exception as exc:  # noqa: BLE001 - the client gets the reason, the server lives
             message = f"generation failed: {type(exc).__name__}: {exc}"
             return JSONResponse(error_body(message[:500], "server_error"), status_code=500)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from backdoorlab.chat import render
 from backdoorlab.policies.base import Action, CacheSlot, Episode
 from backdoorlab.policies.hf import HFPolicy
 from backdoorlab.serving.schema import ChatRequest
@@ -63,6 +64,16 @@ def _digests(tools: Sequence[dict[str, Any]], messages: Sequence[Message]) -> li
     return out
 
 
+class PromptTooLong(ValueError):
+    """A request whose messages and ``max_tokens`` exceed the model's context (a 400)."""
+
+
+def context_length(model: Any) -> int | None:
+    """The positions ``model`` has (``max_position_embeddings``); None: unknown."""
+    length = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    return length if isinstance(length, int) and length > 0 else None
+
+
 class Engine:
     """Answers `ChatRequest`s with an `HFPolicy`, one batch at a time."""
 
@@ -79,6 +90,7 @@ class Engine:
         self.conversations = conversations
         self.on_reply = on_reply
         self._greedy = policy.generation
+        self.context = context_length(policy.model)
         self._queue: asyncio.Queue[_Pending] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._caches: OrderedDict[str, Any] = OrderedDict()
@@ -115,16 +127,25 @@ class Engine:
             for pending in batch:
                 groups.setdefault(self._settings_key(pending.request), []).append(pending)
             for items in groups.values():
-                try:
-                    actions = await asyncio.to_thread(self._act, items)
-                except Exception as exc:  # noqa: BLE001 - each client gets the error
-                    for pending in items:
-                        if not pending.future.done():
-                            pending.future.set_exception(exc)
-                    continue
-                for pending, action in zip(items, actions, strict=True):
-                    if not pending.future.done():  # a client may have gone
-                        pending.future.set_result(action)
+                answers = await asyncio.to_thread(self._answer, items)
+                for pending, answer in zip(items, answers, strict=True):
+                    if pending.future.done():  # a client may have gone
+                        continue
+                    if isinstance(answer, Exception):
+                        pending.future.set_exception(answer)
+                    else:
+                        pending.future.set_result(answer)
+
+    def _answer(self, items: list[_Pending]) -> list[Action | Exception]:
+        """Each request's action, or the error that request alone ran into: a batch that
+        fails is retried request by request, so one client's bad request (a tool schema
+        the template cannot render) fails that client, not everyone batched with it."""
+        try:
+            return self._act(items)
+        except Exception as exc:  # noqa: BLE001 - returned to the client it belongs to
+            if len(items) == 1:
+                return [exc]
+            return [answer for pending in items for answer in self._answer([pending])]
 
     @staticmethod
     def _settings_key(request: ChatRequest) -> tuple[Any, ...]:
@@ -132,10 +153,43 @@ class Engine:
         top_p = request.top_p or 1.0
         return (request.token_limit(), temperature, top_p if temperature else 1.0, request.seed)
 
-    def _act(self, items: list[_Pending]) -> list[Action]:
-        """One `act` over ``items`` (runs in a worker thread; one at a time)."""
+    def _act(self, items: list[_Pending]) -> list[Action | Exception]:
+        """One `act` over ``items`` (runs in a worker thread; one at a time); a request
+        whose prompt does not fit the model's context gets `PromptTooLong` instead."""
         request = items[0].request
         max_tokens, temperature, top_p, seed = self._settings_key(request)
+        answers: list[Action | Exception | None] = [self._too_long(p, max_tokens) for p in items]
+        fitting = [pending for pending, answer in zip(items, answers, strict=True) if not answer]
+        actions = iter(self._act_fitting(fitting, max_tokens, temperature, top_p, seed))
+        return [answer or next(actions) for answer in answers]
+
+    def _too_long(self, pending: _Pending, max_tokens: int) -> PromptTooLong | None:
+        """Why ``pending`` cannot be answered within the model's context (None: it can).
+        Decoding past the positions a model has fails, and one long prompt's attention
+        grows with its square: 100 000 tokens of ``tiny`` took the server out of memory."""
+        if self.context is None:
+            return None
+        request = pending.request
+        tokenizer = self.policy.tokenizer
+        prompt = render(
+            request.messages,
+            request.active_tools(),
+            add_generation_prompt=True,
+            tokenizer=tokenizer,
+        )
+        used = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        if used + max_tokens <= self.context:
+            return None
+        return PromptTooLong(
+            f"this model's context is {self.context} tokens; the messages take {used} and "
+            f"max_tokens asks for {max_tokens}"
+        )
+
+    def _act_fitting(
+        self, items: list[_Pending], max_tokens: int, temperature: float, top_p: float, seed: Any
+    ) -> list[Action]:
+        if not items:
+            return []
         self.policy.generation = self._greedy.updated(
             {"max_new_tokens": max_tokens, "do_sample": temperature > 0}
             | ({"temperature": temperature, "top_p": top_p} if temperature else {})

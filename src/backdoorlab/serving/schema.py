@@ -15,10 +15,37 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backdoorlab.bounds import Seed
 from backdoorlab.traces import Message
 
 DEFAULT_MAX_TOKENS = 160
 """As the hf policy's ``max_new_tokens``: a tool call with an e-mail body fits in ~90."""
+
+
+class Parameters(BaseModel):
+    """A function's ``parameters``: a JSON schema of an object. Checked for the parts the
+    chat templates and the call parser read (``properties`` a mapping of schemas), so a
+    malformed tool is a 400 naming it, not a failed batch."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["object"] = "object"
+    properties: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    required: list[str] = Field(default_factory=list)
+
+
+class Function(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str | None = None
+    parameters: Parameters | None = None
+
+
+class Tool(BaseModel):
+    """One entry of ``tools``, as OpenAI defines it: ``{"type": "function", "function"}``."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["function"]
+    function: Function
 
 
 class ChatRequest(BaseModel):
@@ -26,12 +53,12 @@ class ChatRequest(BaseModel):
 
     model: str
     messages: list[Message] = Field(min_length=1)
-    tools: list[dict[str, Any]] | None = None
+    tools: list[Tool] | None = None
     tool_choice: str | dict[str, Any] | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     """None or 0: greedy (unlike OpenAI's default of 1: evaluations are reproducible)."""
     top_p: float | None = Field(None, gt=0, le=1)
-    seed: int | None = None
+    seed: Seed | None = None
     max_tokens: int | None = Field(None, gt=0)
     max_completion_tokens: int | None = Field(None, gt=0)
     n: int = 1
@@ -51,7 +78,9 @@ class ChatRequest(BaseModel):
         return self.max_completion_tokens or self.max_tokens or DEFAULT_MAX_TOKENS
 
     def active_tools(self) -> list[dict[str, Any]]:
-        return [] if self.tool_choice == "none" else list(self.tools or [])
+        if self.tool_choice == "none":
+            return []
+        return [t.model_dump(exclude_unset=True) for t in self.tools or ()]
 
 
 def completion(model: str, message: Message) -> dict[str, Any]:
@@ -88,6 +117,9 @@ def model_list(name: str, created: int) -> dict[str, Any]:
 ErrorType = Literal["invalid_request_error", "not_found_error", "server_error"]
 
 
-def error_body(message: str, kind: ErrorType, code: str | None = None) -> dict[str, Any]:
-    """OpenAI's error shape, which clients turn into their typed exceptions."""
-    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+def error_body(
+    message: str, kind: ErrorType, code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
+    """OpenAI's error shape, which clients turn into their typed exceptions (``param``:
+    the request field at fault, as the client's ``BadRequestError.param``)."""
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
