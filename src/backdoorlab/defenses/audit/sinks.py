@@ -78,16 +78,18 @@ class SinkCall:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def leaves(value: Any, path: str, key: str) -> Iterator[tuple[str, str, str]]:
-    """(path, innermost key, text) of every scalar in a call's arguments."""
+def leaves(
+    value: Any, path: str = "", keys: tuple[str, ...] = ()
+) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    """(path, the keys along it, text) of every scalar in a call's arguments."""
     if isinstance(value, Mapping):
         for k, inner in value.items():
-            yield from leaves(inner, f"{path}.{k}" if path else str(k), str(k))
+            yield from leaves(inner, f"{path}.{k}" if path else str(k), (*keys, str(k)))
     elif isinstance(value, list | tuple):
         for i, inner in enumerate(value):
-            yield from leaves(inner, f"{path}[{i}]", key)
+            yield from leaves(inner, f"{path}[{i}]", keys)
     elif value is not None and not isinstance(value, bool):
-        yield path, key, str(value)
+        yield path, keys, str(value)
 
 
 _COPY_KEYS = ("cc", "bcc")  # an e-mail sink's copies go out too, declared or not
@@ -148,19 +150,37 @@ def _payload_key(key: str) -> bool:
     return any(t in PAYLOAD_KEYS for t in patterns.name_tokens(key))
 
 
+Role = Literal["destination", "nested destination", "payload"] | None
+
+
+def _role(keys: tuple[str, ...]) -> Role:
+    """What the nearest key along a value's path that says either calls it: ``to.a[0]``
+    is a destination, ``body.x[1].y`` payload, ``message.toRecipients[0].address`` (a
+    mail API's nesting) a destination again; None when no key says. A destination key
+    further out than the value's own key names a *nested* destination: of the fields of a
+    recipient object (``{"name": "Bob", "email": ...}``) only those shaped like an address
+    are one."""
+    for depth, key in enumerate(reversed(keys)):
+        if _payload_key(key):
+            return "payload"  # a body holding nothing but an address still is a body
+        if _destination_key(key):
+            return "destination" if depth == 0 else "nested destination"
+    return None
+
+
 def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     by_name = sink_named(tool)
     dests: list[CallDestination] = []
     dest_paths: set[str] = set()
-    items = [(p, k, v) for p, k, v in leaves(arguments, "", "") if len(v) <= 2048]
+    items = [(p, _role(k), v) for p, k, v in leaves(arguments) if len(v) <= 2048]
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
-    any_named = any(_destination_key(k) for _, k, _ in items)
-    for path, key, value in items:
-        if _payload_key(key):
-            continue  # a body holding nothing but an address still is a body
+    any_named = any(role in ("destination", "nested destination") for _, role, _ in items)
+    for path, role, value in items:
+        if role == "payload":
+            continue
         kind = shape_of(value)
-        named = _destination_key(key)
+        named = role == "destination" or (role == "nested destination" and kind is not None)
         is_destination = (
             kind == "url"  # a request to a host, whatever the tool is called
             or (named and (by_name or kind in ("email", "phone")))
@@ -178,7 +198,7 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
         if not by_name:
             return None
         dests.append(CallDestination("", tool, f"tool:{tool}", "any", implicit=True))
-    payload = {p: v for p, _, v in leaves(arguments, "", "") if p not in dest_paths}
+    payload = {p: v for p, _, v in leaves(arguments) if p not in dest_paths}
     return SinkCall(tool, "heuristic", dests, payload)
 
 

@@ -320,7 +320,7 @@ class TaintTracker:
         return self.observations.contacts.get(dest.canonical, set())
 
     def _check(self, step: int, sink: SinkCall, result: CallCheck) -> None:
-        texts = [(path, text) for path, _, text in leaves(sink.payload, "", "")]
+        texts = [(path, text) for path, _, text in leaves(sink.payload)]
         authorised = self.authorised
         carries: bool | None = None  # once per call: per destination, it was quadratic
         done: set[str] = set()
