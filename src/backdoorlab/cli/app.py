@@ -6,6 +6,7 @@ command, so ``backdoorlab --help`` stays fast.
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Annotated
 
@@ -88,6 +89,8 @@ def main() -> None:
     Click's own usage errors (a value out of range, a missing or unknown option) are
     printed the same way, not as click's usage panel: one error style, one line.
     """
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         code = app(standalone_mode=False)
     except _CLICK_ERROR as exc:
@@ -110,6 +113,14 @@ def main() -> None:
         _error(full)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (``timeout``, ``kill``, a scheduler's preemption) unwinds like Ctrl-C does:
+    by default it would end the process on the spot, leaving an output's temporary file
+    beside it and a run's stage processes running on. Exit status 128 + 15, as the
+    default action reports it."""
+    raise SystemExit(128 + signum)
 
 
 _CLICK_ERROR: type[Exception] = next(
