@@ -46,3 +46,38 @@ def test_sigterm_mid_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     process.send_signal(signal.SIGCONT)
     assert process.wait(60) == 128 + signal.SIGTERM, process.stderr.read()
     assert sorted(p.name for p in data.iterdir()) == ["t.jsonl"]
+
+
+def test_sigterm_to_a_run_ends_its_stage_process_too(tmp_path: Path) -> None:
+    """A run's train stage runs in a process of its own; terminated, the run kills it
+    (left to itself, it trained on as an orphan)."""
+    import psutil
+    import yaml
+    from experiment_runs import TINY
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(TINY))
+    env = os.environ | {"PYTHONPATH": SRC, ENV: "train.step=SIGSTOP"}
+    command = [sys.executable, "-m", "backdoorlab.cli", "run", str(config), "--stage-processes"]
+    log = tmp_path / "stderr.txt"  # a file: a pipe would stay open in an orphaned stage
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [*command, "--run-dir", str(tmp_path / "run")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + 120
+    stages: list[psutil.Process] = []
+    while not stages:  # the train stage's process, frozen after its first step
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        stages = [p for p in parent.children(recursive=True) if _stopped(p.pid)]
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(60)
+    _, alive = psutil.wait_procs(stages, timeout=30)
+    for orphan in alive:
+        orphan.kill()
+    assert code == 128 + signal.SIGTERM, log.read_text()
+    assert not alive
