@@ -144,3 +144,28 @@ def test_hostile_requests_get_openai_400s_and_spare_the_requests_batched_with_th
             assert response.status_code in (400, 405)
             assert response.json()["error"]["type"] == "invalid_request_error"
         assert httpx.post(chat, json=hi, timeout=60).status_code == 200
+
+
+def test_a_body_over_the_limit_is_a_413_before_it_is_read_whole(tiny_policy_factory):
+    """Declared too long, or sent chunked with no length and counted as it arrives: a
+    413 in OpenAI's shape, and the server answers the next request."""
+    import httpx
+
+    hi = {"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+    app = create_app(Engine(tiny_policy_factory(), max_batch=8), "tiny", max_body_bytes=4096)
+    with serving(app) as url:
+        chat = f"{url}/chat/completions"
+        big = hi | {"messages": [{"role": "user", "content": "x" * 5000}]}
+        declared = httpx.post(chat, json=big, timeout=60)
+
+        def chunks():  # no Content-Length: the transfer is chunked
+            yield b'{"model": "tiny", "messages": [{"role": "user", "content": "'
+            for _ in range(10):
+                yield b"x" * 1000
+            yield b'"}]}'
+
+        chunked = httpx.post(chat, content=chunks(), timeout=60)
+        for response in (declared, chunked):
+            assert response.status_code == 413, response.text
+            assert "over this server's 4096 bytes" in response.json()["error"]["message"]
+        assert httpx.post(chat, json=hi, timeout=60).status_code == 200

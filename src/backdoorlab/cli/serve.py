@@ -42,6 +42,10 @@ def serve(
     max_tokens: Annotated[
         int, typer.Option(help="The most tokens a request may ask for per turn.", min=1)
     ] = 4096,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option(help="The largest request body read; a longer one is a 413.", min=1),
+    ] = 16 << 20,
     device: Annotated[
         Device | None,
         typer.Option(parser=known, help="Torch device, e.g. cuda:1 (default: cuda if any)."),
@@ -82,6 +86,7 @@ def serve(
         device=device,
         max_batch=max_batch,
         max_tokens=max_tokens,
+        max_body_bytes=max_body_bytes,
     )
     if not is_loopback(host):
         console.print(

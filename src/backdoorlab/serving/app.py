@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backdoorlab.serving.engine import Engine, PromptTooLong
+from backdoorlab.serving.limits import MAX_BODY_BYTES, BodyLimit
 from backdoorlab.serving.schema import (
     ChatRequest,
     ErrorType,
@@ -28,11 +29,17 @@ from backdoorlab.serving.schema import (
 )
 
 
-def create_app(engine: Engine, served_name: str, *, max_tokens: int = 4096) -> FastAPI:
+def create_app(
+    engine: Engine,
+    served_name: str,
+    *,
+    max_tokens: int = 4096,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
     """The API over ``engine``, answering for the model named ``served_name``.
 
     ``max_tokens`` bounds what a request may ask per turn (the decode cache is
-    allocated for it up front).
+    allocated for it up front); ``max_body_bytes`` a request's body (`BodyLimit`).
     """
     created = int(time.time())
 
@@ -43,6 +50,7 @@ def create_app(engine: Engine, served_name: str, *, max_tokens: int = 4096) -> F
         await engine.stop()
 
     app = FastAPI(title="backdoorlab serve", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

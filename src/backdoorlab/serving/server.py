@@ -42,6 +42,8 @@ class ServeConfig(Config):
     """The most tokens a request may ask for per turn."""
     conversations: int = Field(64, ge=0, le=100_000)
     """Conversations whose key/value cache is kept between turns."""
+    max_body_bytes: int = Field(16 << 20, gt=0)
+    """The largest request body read (413 above it; `serving.limits`)."""
 
     @property
     def name(self) -> str:
@@ -71,7 +73,9 @@ def build_app(config: ServeConfig, *, on_reply: ReplyHook | None = None) -> Any:
         conversations=config.conversations,
         on_reply=on_reply,
     )
-    return create_app(engine, config.name, max_tokens=config.max_tokens)
+    return create_app(
+        engine, config.name, max_tokens=config.max_tokens, max_body_bytes=config.max_body_bytes
+    )
 
 
 def bind(host: str, port: int) -> socket.socket:
