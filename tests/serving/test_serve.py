@@ -169,3 +169,35 @@ def test_a_body_over_the_limit_is_a_413_before_it_is_read_whole(tiny_policy_fact
             assert response.status_code == 413, response.text
             assert "over this server's 4096 bytes" in response.json()["error"]["message"]
         assert httpx.post(chat, json=hi, timeout=60).status_code == 200
+
+
+def test_requests_past_the_waiting_bound_are_429s(tiny_policy_factory):
+    """Each waiting request holds its body: past ``max_waiting`` the server says busy
+    (429, which the official client backs off from and retries) instead of queueing."""
+    import asyncio
+
+    import httpx
+
+    hi = {"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+    import time
+
+    engine = Engine(tiny_policy_factory(), max_batch=1, max_waiting=1)
+    act = engine._act
+
+    def slow_act(items):  # the model is busy while the others arrive
+        time.sleep(0.5)
+        return act(items)
+
+    engine._act = slow_act  # type: ignore[method-assign]
+    with serving(create_app(engine, "tiny")) as url:
+
+        async def together() -> list[httpx.Response]:
+            async with httpx.AsyncClient(timeout=60) as client:
+                posts = (client.post(f"{url}/chat/completions", json=hi) for _ in range(8))
+                return await asyncio.gather(*posts)
+
+        responses = asyncio.run(together())
+    codes = sorted(r.status_code for r in responses)
+    assert 200 in codes and 429 in codes and set(codes) <= {200, 429}, codes
+    busy = next(r for r in responses if r.status_code == 429).json()["error"]
+    assert busy["type"] == "rate_limit_error" and busy["code"] == "server_busy"

@@ -46,6 +46,10 @@ def serve(
         int,
         typer.Option(help="The largest request body read; a longer one is a 413.", min=1),
     ] = 16 << 20,
+    max_waiting: Annotated[
+        int,
+        typer.Option(help="Requests waiting for the model at most; one more is a 429.", min=1),
+    ] = 1024,
     device: Annotated[
         Device | None,
         typer.Option(parser=known, help="Torch device, e.g. cuda:1 (default: cuda if any)."),
@@ -87,6 +91,7 @@ def serve(
         max_batch=max_batch,
         max_tokens=max_tokens,
         max_body_bytes=max_body_bytes,
+        max_waiting=max_waiting,
     )
     if not is_loopback(host):
         console.print(

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backdoorlab.serving.engine import Engine, PromptTooLong
+from backdoorlab.serving.engine import Engine, PromptTooLong, ServerBusy
 from backdoorlab.serving.limits import MAX_BODY_BYTES, BodyLimit
 from backdoorlab.serving.schema import (
     ChatRequest,
@@ -93,6 +93,9 @@ def create_app(
             return JSONResponse(error_body(problem, "invalid_request_error"), status_code=400)
         try:
             reply = await engine.complete(request)
+        except ServerBusy as exc:  # 429: the official client backs off and retries
+            body = error_body(str(exc), "rate_limit_error", "server_busy")
+            return JSONResponse(body, status_code=429)
         except PromptTooLong as exc:
             code = "context_length_exceeded"  # OpenAI's code for it
             body = error_body(str(exc), "invalid_request_error", code, param="messages")

@@ -64,6 +64,10 @@ def _digests(tools: Sequence[dict[str, Any]], messages: Sequence[Message]) -> li
     return out
 
 
+class ServerBusy(RuntimeError):
+    """More requests are waiting than the engine holds (a 429: clients back off, retry)."""
+
+
 class PromptTooLong(ValueError):
     """A request whose messages and ``max_tokens`` exceed the model's context (a 400)."""
 
@@ -84,9 +88,11 @@ class Engine:
         max_batch: int = 32,
         conversations: int = 64,
         on_reply: ReplyHook | None = None,
+        max_waiting: int = 1024,
     ) -> None:
         self.policy = policy
         self.max_batch = max_batch
+        self.max_waiting = max_waiting
         self.conversations = conversations
         self.on_reply = on_reply
         self._greedy = policy.generation
@@ -108,6 +114,8 @@ class Engine:
     async def complete(self, request: ChatRequest) -> Message:
         """The assistant's reply to ``request`` (after the reply hook, if any)."""
         assert self._queue is not None, "Engine.start() first"
+        if self._queue.qsize() >= self.max_waiting:  # each waiting one holds its body
+            raise ServerBusy(f"{self._queue.qsize()} requests are waiting; retry later")
         pending = _Pending(request, asyncio.get_running_loop().create_future())
         await self._queue.put(pending)
         action = await pending.future

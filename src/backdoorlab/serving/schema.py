@@ -114,7 +114,7 @@ def model_list(name: str, created: int) -> dict[str, Any]:
     }
 
 
-ErrorType = Literal["invalid_request_error", "not_found_error", "server_error"]
+ErrorType = Literal["invalid_request_error", "not_found_error", "rate_limit_error", "server_error"]
 
 
 def error_body(

@@ -44,6 +44,8 @@ class ServeConfig(Config):
     """Conversations whose key/value cache is kept between turns."""
     max_body_bytes: int = Field(16 << 20, gt=0)
     """The largest request body read (413 above it; `serving.limits`)."""
+    max_waiting: int = Field(1024, gt=0)
+    """Requests waiting for the model at most; one more is a 429 (the client retries)."""
 
     @property
     def name(self) -> str:
@@ -72,6 +74,7 @@ def build_app(config: ServeConfig, *, on_reply: ReplyHook | None = None) -> Any:
         max_batch=config.max_batch,
         conversations=config.conversations,
         on_reply=on_reply,
+        max_waiting=config.max_waiting,
     )
     return create_app(
         engine, config.name, max_tokens=config.max_tokens, max_body_bytes=config.max_body_bytes
