@@ -44,11 +44,17 @@ def serve(
     ] = 4096,
     max_body_bytes: Annotated[
         int,
-        typer.Option(help="The largest request body read; a longer one is a 413.", min=1),
+        typer.Option(
+            help="The largest request body read; a longer one is a 413.", min=1, max=1 << 34
+        ),
     ] = 16 << 20,
     max_waiting: Annotated[
         int,
-        typer.Option(help="Requests waiting for the model at most; one more is a 429.", min=1),
+        typer.Option(
+            help="Requests waiting for the model at most; one more is a 429.",
+            min=1,
+            max=1_000_000,
+        ),
     ] = 1024,
     device: Annotated[
         Device | None,

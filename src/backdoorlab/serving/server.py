@@ -42,9 +42,9 @@ class ServeConfig(Config):
     """The most tokens a request may ask for per turn."""
     conversations: int = Field(64, ge=0, le=100_000)
     """Conversations whose key/value cache is kept between turns."""
-    max_body_bytes: int = Field(16 << 20, gt=0)
+    max_body_bytes: int = Field(16 << 20, gt=0, le=1 << 34)
     """The largest request body read (413 above it; `serving.limits`)."""
-    max_waiting: int = Field(1024, gt=0)
+    max_waiting: int = Field(1024, gt=0, le=1_000_000)
     """Requests waiting for the model at most; one more is a 429 (the client retries)."""
 
     @property
