@@ -102,6 +102,12 @@ def _run_dir(d: Path, metrics: str) -> Path:
     return run
 
 
+def _csv_run_dir(d: Path, table: str) -> Path:
+    run = d / "run"
+    _file(run, "results.csv", table)
+    return run
+
+
 def _lineage(d: Path, record: object) -> Path:
     artifact = d / "artifact"
     _file(artifact, "w.txt", "x")
@@ -347,6 +353,10 @@ CASES: dict[str, Case] = {
     "report: truncated metrics.json, nothing else": lambda d, k, p: (
         ["report", str(_run_dir(d, '[{"model": "victim", "TSR": 0.'))],
         (str(d / "run"), "holds no results", "metrics.json (not a list of rows)"),
+    ),
+    "report: a results.csv of its header alone": lambda d, k, p: (
+        ["report", str(_csv_run_dir(d, "model,TSR\n"))],
+        (str(d / "run"), "holds no results", "results.csv (no rows)"),
     ),
     "report: a rate that is no number": lambda d, k, p: (
         ["report", str(_run_dir(d, '[{"model": "v", "victim_multiple": "abc", "TSR": 0.5}]'))],

@@ -80,8 +80,8 @@ def read_run(run_dir: Path) -> RunContents:
     if not (contents.rows or contents.scans or contents.monitors or contents.audits):
         skipped = f"; skipped: {', '.join(contents.skipped)}" if contents.skipped else ""
         raise BackdoorlabError(
-            f"{run_dir}: holds no results (no metrics.json or results.csv, no scan, monitor"
-            f" or audit report{skipped})"
+            f"{run_dir}: holds no results (no rows of metrics.json or results.csv, no scan,"
+            f" monitor or audit report{skipped})"
         )
     return contents
 
@@ -95,6 +95,8 @@ def _rows(run_dir: Path, skipped: list[str]) -> list[dict[str, Any]]:
             rows = None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             skipped.append("metrics.json (not a list of rows)")
+        elif not rows:
+            skipped.append("metrics.json (no rows)")
         elif (problem := _row_problem(rows)) is not None:
             skipped.append(f"metrics.json ({problem})")
         else:
@@ -107,9 +109,12 @@ def _rows(run_dir: Path, skipped: list[str]) -> list[dict[str, Any]]:
         except csv.Error as exc:
             skipped.append(f"results.csv (not CSV: {exc})")
             return []
-        if (problem := _row_problem(rows)) is None:
+        if not rows:  # empty, or a header alone: said, not passed over as absent
+            skipped.append("results.csv (no rows)")
+        elif (problem := _row_problem(rows)) is None:
             return rows
-        skipped.append(f"results.csv ({problem})")
+        else:
+            skipped.append(f"results.csv ({problem})")
     return []
 
 
