@@ -64,6 +64,10 @@ def _digests(tools: Sequence[dict[str, Any]], messages: Sequence[Message]) -> li
     return out
 
 
+_MARGIN = 16
+"""Tokens a prompt may hold beyond its UTF-8 bytes (`Engine._too_long`'s shortcut)."""
+
+
 class ServerBusy(RuntimeError):
     """More requests are waiting than the engine holds (a 429: clients back off, retry)."""
 
@@ -185,6 +189,11 @@ class Engine:
             add_generation_prompt=True,
             tokenizer=tokenizer,
         )
+        # a token spells one byte of the text or more (byte-level BPE, SentencePiece's
+        # byte fallback; a margin for a leading dummy space): a prompt whose bytes fit
+        # needs no second tokenization here, beside the policy's own
+        if len(prompt.encode("utf-8")) + _MARGIN + max_tokens <= self.context:
+            return None
         used = len(tokenizer(prompt, add_special_tokens=False)["input_ids"])
         if used + max_tokens <= self.context:
             return None
