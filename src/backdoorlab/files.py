@@ -97,7 +97,8 @@ def check_output_file(path: str | os.PathLike[str] | None) -> None:
     target = write_target(path)
     if target.exists() and not target.is_file():
         raise FileAccessError(
-            f"{path}: not a regular file ({_kind(target)}); an output is written to a "
+            f"{path}: not a regular file ({file_kind(target.stat().st_mode)}); an output is "
+            "written to a "
             "temporary file and renamed over its path, which would replace it: give a file "
             "path, or - for standard output"
         )
@@ -111,14 +112,17 @@ def write_target(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
-def _kind(path: Path) -> str:
-    mode = path.stat().st_mode
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` that is not a regular file's holds, in words, for the errors
+    that refuse it (an output, a key, a file inside a signed directory)."""
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"
     if stat.S_ISFIFO(mode):
         return "a named pipe"
     if stat.S_ISSOCK(mode):
         return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
     return "not a file"
 
 

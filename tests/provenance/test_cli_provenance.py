@@ -177,8 +177,12 @@ def test_a_key_that_is_not_a_key_file_is_one_line(
 ) -> None:
     """/dev/zero as a key was read until memory ran out; a chain file that is missing, a
     directory or no certificate was a traceback from model-signing."""
+    import os
+
     data = write_dataset(tmp_path / "d.jsonl")
     command = "sign" if option == "--key" else "verify"
-    for bad in ("/dev/zero", str(tmp_path), str(tmp_path / "none.pem"), str(data)):
+    os.mkfifo(tmp_path / "pipe.pem")  # opening it waited for a writer, forever
+    bad_keys = ("/dev/zero", str(tmp_path / "pipe.pem"), str(tmp_path), str(tmp_path / "none.pem"))
+    for bad in (*bad_keys, str(data)):
         code, out = cli(monkeypatch, capsys, "provenance", command, str(data), option, bad)
         assert code == 2 and out.startswith("error: ") and len(out.strip().splitlines()) == 1

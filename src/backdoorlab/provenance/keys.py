@@ -73,9 +73,14 @@ def _read(path: Path) -> bytes:
     """A key file's bytes: a regular file of at most `MAX_KEY_BYTES`, else KeyFileError."""
     import stat
 
-    with open(path, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise KeyFileError(f"{path}: not a regular file (a key is a PEM file)")
+    from backdoorlab.files import file_kind
+
+    # O_NONBLOCK: opening a named pipe would otherwise wait for a writer, forever
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            kind = file_kind(mode)
+            raise KeyFileError(f"{path}: not a regular file ({kind}; a key is a PEM file)")
         data = handle.read(MAX_KEY_BYTES + 1)
     if len(data) > MAX_KEY_BYTES:
         raise KeyFileError(f"{path}: over {MAX_KEY_BYTES // 1024} KiB, not a PEM key")

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import file_kind
 from backdoorlab.provenance.keys import check_certificate, load_private_key, load_public_key
 from backdoorlab.provenance.layout import (
     ATTESTATIONS,
@@ -130,8 +131,8 @@ def _refuse_links(artifact: Path) -> None:
             )
         if not (path.is_file() or path.is_dir()):
             raise BackdoorlabError(
-                f"{path}: not a regular file (a named pipe, socket or device); only regular "
-                "files are signed: remove it"
+                f"{path}: not a regular file ({file_kind(path.stat().st_mode)}); only "
+                "regular files are signed: remove it"
             )
 
 
