@@ -21,12 +21,15 @@
   (`atomic_writer`), the Unix convention, so commands compose in pipes.
 - `file_sha256` is `hashlib.file_digest`, the one way a file's digest is taken; a reader
   that hashed a whole file as it read it tells `remember_sha256`, so the next ask of the
-  unchanged file is free.
+  unchanged file is free. `artifact_sha256` is its strict form for paths a record names
+  (a lineage's inputs, a directory's files): a regular file's bytes up to the size its
+  stat gave, never a read that waits or never ends.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import hashlib
 import os
@@ -392,3 +395,38 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
     remember_sha256(path, digest, before)
     return digest
+
+
+def artifact_sha256(path: str | os.PathLike[str]) -> str:
+    """`file_sha256` of a path that a record names, not one the user gave: a regular file,
+    opened without waiting, read to exactly the size ``fstat`` gave; OSError otherwise.
+
+    Lineages are data from anywhere, and the files they name are on the verifier's
+    machine: a kernel pseudo-file is a "regular file" of size 0 whose read waits
+    forever (``/proc/kmsg``) or spells terabytes (``/proc/self/pagemap``), so a plain
+    read-to-EOF let a crafted lineage hang ``provenance show``. A file that still has
+    bytes after its size is one of those, or one written while it was read — a digest of
+    neither means anything."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = file_kind(st.st_mode)
+            raise OSError(errno.EINVAL, f"not a regular file ({kind})", os.fspath(path))
+        before = stamp(handle)
+        known = _DIGESTS.get(before.key) if before.plain else None
+        if known is not None and known[0] == before.stamp:
+            return known[1]
+        digest = hashlib.sha256()
+        left = st.st_size
+        while left:
+            chunk = handle.read(min(left, 1 << 20))
+            if not chunk:
+                raise OSError(errno.EIO, "shorter than its size: changed while read", str(path))
+            digest.update(chunk)
+            left -= len(chunk)
+        if handle.read(1):
+            raise OSError(errno.EIO, "longer than its size: a pseudo-file, or changed", str(path))
+    hexdigest = digest.hexdigest()
+    remember_sha256(path, hexdigest, before)
+    return hexdigest

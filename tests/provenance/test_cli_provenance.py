@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,47 @@ def test_show_an_input_it_cannot_read_is_a_broken_edge(tmp_path: Path, monkeypat
     assert edges["in2"] in ("unreadable", "missing")  # no /proc: missing
     code, out = cli(monkeypatch, capsys, "provenance", "show", str(data))
     assert code == 1 and out.count("unreadable") >= 2
+
+
+def test_show_reads_only_the_bytes_an_input_s_size_promises(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A lineage naming a kernel pseudo-file (size 0, endless or waiting content:
+    ``/proc/kmsg`` hung ``provenance show`` for good) or a named pipe (a read waits for a
+    writer) is an unreadable or missing edge at once."""
+    data = write_dataset(tmp_path / "d.jsonl")
+    write_lineage(data, "poison")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    proc = Path("/proc/self/status")
+    inside = tmp_path / "dir"
+    inside.mkdir()
+    (inside / "status").symlink_to(proc)
+    record = json.loads((tmp_path / "d.jsonl.intoto.json").read_text())
+    dependencies = record["predicate"]["buildDefinition"]["resolvedDependencies"]
+    for n, uri in enumerate([pipe.as_uri(), inside.as_uri(), proc.as_uri()]):
+        dependencies.insert(0, {"name": f"in{n}", "uri": uri, "digest": {"sha256": "00"}})
+    (tmp_path / "d.jsonl.intoto.json").write_text(json.dumps(record))
+    code, out = cli(monkeypatch, capsys, "provenance", "show", str(data), "--json")
+    assert code == 1
+    tree = json.loads(out[: out.rindex("}") + 1])
+    edges = {i["name"].split(":")[0]: i for i in tree["inputs"]}
+    assert edges["in0"]["edge"] == "missing"  # not a file or directory: never opened
+    if proc.is_file():  # Linux
+        for name in ("in1", "in2"):
+            assert edges[name]["edge"] == "unreadable"
+            assert "longer than its size" in edges[name]["name"]
+
+
+def test_artifact_sha256_is_file_sha256_of_a_regular_file(tmp_path: Path) -> None:
+    from backdoorlab.files import artifact_sha256, file_sha256
+
+    for size in (0, 1, (1 << 20) + 7):
+        path = tmp_path / f"f{size}"
+        path.write_bytes(os.urandom(size))
+        assert artifact_sha256(path) == file_sha256(path)
+    with pytest.raises(OSError, match="a directory"):
+        artifact_sha256(tmp_path)
 
 
 def test_show_prints_a_lineage_s_words_inert(tmp_path: Path, monkeypatch, capsys) -> None:

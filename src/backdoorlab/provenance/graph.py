@@ -120,8 +120,9 @@ _KINDS: dict[Any, str] = {
 
 
 def _intact(record: dict[str, Any], holder: Path, path: Path) -> bool:
-    """Whether the files of ``path`` still have the digests ``record`` lists."""
-    from backdoorlab.files import file_sha256
+    """Whether the files of ``path`` still have the digests ``record`` lists (names outside
+    ``holder`` were refused on reading; a file that cannot be read is not intact)."""
+    from backdoorlab.files import artifact_sha256
 
     prefix = "" if holder == path else path.relative_to(holder).as_posix()
     for subject in record.get("subject", []):
@@ -130,7 +131,10 @@ def _intact(record: dict[str, Any], holder: Path, path: Path) -> bool:
             continue
         target = holder / name if holder.is_dir() else holder
         wanted = (subject.get("digest") or {}).get("sha256")
-        if not target.is_file() or file_sha256(target) != wanted:
+        try:
+            if not target.is_file() or artifact_sha256(target) != wanted:
+                return False
+        except OSError:
             return False
     return True
 

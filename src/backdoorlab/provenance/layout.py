@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from backdoorlab.files import file_sha256
+from backdoorlab.files import artifact_sha256
 
 LINEAGE = "provenance.intoto.json"
 SIGNATURE = "model.sig"
@@ -73,13 +73,13 @@ def manifest(artifact: Path, *, signed: bool = False) -> dict[str, str]:
     ``signed``: the files the signature covers (the lineage included); otherwise the
     files the lineage describes (the lineage left out)."""
     if not artifact.is_dir():
-        return {artifact.name: file_sha256(artifact)}
+        return {artifact.name: artifact_sha256(artifact)}
     skip = set(unsigned_names(artifact)) | (set() if signed else {LINEAGE})
     out: dict[str, str] = {}
     for path in sorted(artifact.rglob("*")):
         name = path.relative_to(artifact).as_posix()
         if path.is_file() and name.split("/")[0] not in skip and name not in skip:
-            out[name] = file_sha256(path)
+            out[name] = artifact_sha256(path)
     return out
 
 
@@ -92,7 +92,7 @@ def combine(files: dict[str, str]) -> str:
 def artifact_digest(artifact: Path) -> str:
     """The content digest of a file (its SHA-256) or a directory (`combine` of `manifest`)."""
     if not artifact.is_dir():
-        return file_sha256(artifact)
+        return artifact_sha256(artifact)
     return combine(manifest(artifact))
 
 

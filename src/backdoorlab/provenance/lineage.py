@@ -44,12 +44,13 @@ Input = Path | str
 def describe(name: str, artifact: Input) -> dict[str, Any]:
     """An in-toto ResourceDescriptor for an input: its path and content digest."""
     path = Path(artifact)
-    if path.exists():
+    if path.is_file() or path.is_dir():
         return {
             "name": name,
             "uri": path.resolve().as_uri(),
             "digest": {"sha256": artifact_digest(path)},
         }
+    # a builtin model's name, or a stream (``-``, a named pipe): no content to point at
     return {"name": name, "uri": f"urn:backdoorlab:name:{artifact}"}
 
 
