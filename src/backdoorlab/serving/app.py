@@ -4,18 +4,23 @@ FastAPI does the HTTP and the validation; errors come back in OpenAI's shape (``
 {"message", "type", "code"}}``) with the status codes the official client maps to its
 typed exceptions: 400 for a request it cannot answer, 404 for a model it does not serve
 (``model_not_found``), 500 when generation fails.
+
+A request whose client disconnects is cancelled in the engine (`answered`): an agent
+that times out and retries would otherwise leave its abandoned request to be decoded in
+full, taking a place in the batch and decode steps from every client batched with it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backdoorlab.serving.engine import Engine, PromptTooLong, ServerBusy
@@ -23,10 +28,41 @@ from backdoorlab.serving.limits import MAX_BODY_BYTES, BodyLimit
 from backdoorlab.serving.schema import (
     ChatRequest,
     ErrorType,
+    Problem,
     completion,
     error_body,
     model_list,
 )
+
+T = TypeVar("T")
+
+CLIENT_GONE = 499
+"""The status logged for a request whose client went first (nginx's "client closed
+request"); nobody receives it."""
+
+
+async def disconnected(http: Request) -> None:
+    """Returns once ``http``'s client has disconnected. Its body has been read whole by
+    then, so the next ASGI message is ``http.disconnect`` (sent when the connection
+    closes, or once the response is sent): waiting for it costs no polling."""
+    while (await http.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def answered(work: Awaitable[T], http: Request) -> T | None:
+    """``work``'s result, or None if ``http``'s client disconnects first: ``work`` is then
+    cancelled (as it is if the caller is), which is how the engine learns to drop the
+    request. An exception of ``work`` is raised here."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(disconnected(http))
+    try:
+        await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        task.cancel()  # a no-op once it is done
+    if task.done() and not task.cancelled():
+        return task.result()
+    return None
 
 
 def create_app(
@@ -81,18 +117,21 @@ def create_app(
         return model_list(served_name, created)
 
     @app.post("/v1/chat/completions", response_model=None)
-    async def chat(request: ChatRequest) -> dict[str, Any] | JSONResponse:
+    async def chat(request: ChatRequest, http: Request) -> dict[str, Any] | Response:
         if request.model != served_name:
             message = f"The model '{request.model}' does not exist; this server has '{served_name}'"
             body = error_body(message, "not_found_error", "model_not_found")
             return JSONResponse(body, status_code=404)
         problem = request.unsupported()
         if problem is None and request.token_limit() > max_tokens:
-            problem = f"max_tokens {request.token_limit()} is above this server's {max_tokens}"
+            field = "max_completion_tokens" if request.max_completion_tokens else "max_tokens"
+            limit = f"{field} {request.token_limit()} is above this server's {max_tokens}"
+            problem = Problem(limit, field)
         if problem is not None:
-            return JSONResponse(error_body(problem, "invalid_request_error"), status_code=400)
+            body = error_body(problem.message, "invalid_request_error", param=problem.param)
+            return JSONResponse(body, status_code=400)
         try:
-            reply = await engine.complete(request)
+            reply = await answered(engine.complete(request), http)
         except ServerBusy as exc:  # 429: the official client backs off and retries
             body = error_body(str(exc), "rate_limit_error", "server_busy")
             return JSONResponse(body, status_code=429)
@@ -103,6 +142,8 @@ def create_app(
         except Exception as exc:  # noqa: BLE001 - the client gets the reason, the server lives
             message = f"generation failed: {type(exc).__name__}: {exc}"
             return JSONResponse(error_body(message[:500], "server_error"), status_code=500)
+        if reply is None:
+            return Response(status_code=CLIENT_GONE)
         return completion(served_name, reply)
 
     return app

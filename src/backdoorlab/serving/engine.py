@@ -14,6 +14,13 @@ under the conversation it produced (the request's messages plus the reply), and 
 next turn, which starts with exactly those messages, continues from it (the policy
 re-reads only what differs, so a wrong match costs time, never correctness).
 
+A request whose client has gone is not answered: the API cancels it (`complete`'s
+task), and a cancelled request leaves the queue at once, so it neither runs nor takes a
+place among ``max_waiting``; one already taken into a batch is left out of it if its
+settings group has not started. One cancelled while its group decodes is decoded to the
+end with it and its answer dropped: the ``hf`` policy's decoding loop has no way to take
+one row out of a running batch, and the other rows must not notice.
+
 The policy's ``act`` takes episodes; a request becomes an `Episode` with no task and an
 environment stand-in that carries only the request's tools — all ``act`` reads.
 """
@@ -24,7 +31,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -47,7 +54,7 @@ class _ToolsOnly:
     tools: list[dict[str, Any]]
 
 
-@dataclass
+@dataclass(eq=False)  # removed from the queue by identity: no deep compare of requests
 class _Pending:
     request: ChatRequest
     future: asyncio.Future[Action]
@@ -101,12 +108,13 @@ class Engine:
         self.on_reply = on_reply
         self._greedy = policy.generation
         self.context = context_length(policy.model)
-        self._queue: asyncio.Queue[_Pending] | None = None
+        self._waiting: deque[_Pending] = deque()
+        self._arrived: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self._caches: OrderedDict[str, Any] = OrderedDict()
 
     async def start(self) -> None:
-        self._queue = asyncio.Queue()
+        self._arrived = asyncio.Event()
         self._worker = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -115,33 +123,54 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
 
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for the model (not yet taken into a batch)."""
+        return len(self._waiting)
+
     async def complete(self, request: ChatRequest) -> Message:
-        """The assistant's reply to ``request`` (after the reply hook, if any)."""
-        assert self._queue is not None, "Engine.start() first"
-        if self._queue.qsize() >= self.max_waiting:  # each waiting one holds its body
-            raise ServerBusy(f"{self._queue.qsize()} requests are waiting; retry later")
+        """The assistant's reply to ``request`` (after the reply hook, if any).
+
+        Cancelling the task that awaits it (the client went) cancels the request: see
+        the module docstring."""
+        assert self._arrived is not None, "Engine.start() first"
+        if len(self._waiting) >= self.max_waiting:  # each waiting one holds its body
+            raise ServerBusy(f"{len(self._waiting)} requests are waiting; retry later")
         pending = _Pending(request, asyncio.get_running_loop().create_future())
-        await self._queue.put(pending)
-        action = await pending.future
+        self._waiting.append(pending)
+        self._arrived.set()
+        try:
+            action = await pending.future  # cancelling this task cancels the future too
+        except asyncio.CancelledError:
+            with contextlib.suppress(ValueError):  # not there: already in a batch
+                self._waiting.remove(pending)
+            raise
         reply = action.message
         if self.on_reply is not None:
             reply = self.on_reply(request.messages, request.active_tools(), reply)
         return reply
 
     async def _run(self) -> None:
-        assert self._queue is not None
+        assert self._arrived is not None
         while True:
-            batch = [await self._queue.get()]
+            while not self._waiting:
+                self._arrived.clear()
+                await self._arrived.wait()
             await asyncio.sleep(0)  # let requests sent together arrive together
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            taken = min(self.max_batch, len(self._waiting))
+            batch = [self._waiting.popleft() for _ in range(taken)]
             groups: dict[tuple[Any, ...], list[_Pending]] = {}
             for pending in batch:
                 groups.setdefault(self._settings_key(pending.request), []).append(pending)
-            for items in groups.values():
+            for group in groups.values():
+                # cancelled while an earlier group ran: checked here, on the event loop
+                # that cancels, so a request cancelled before its group starts never runs
+                items = [pending for pending in group if not pending.future.done()]
+                if not items:
+                    continue
                 answers = await asyncio.to_thread(self._answer, items)
                 for pending, answer in zip(items, answers, strict=True):
-                    if pending.future.done():  # a client may have gone
+                    if pending.future.done():  # its client went while the group ran
                         continue
                     if isinstance(answer, Exception):
                         pending.future.set_exception(answer)

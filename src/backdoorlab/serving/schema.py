@@ -4,14 +4,15 @@ Only what a tool-using agent needs: ``messages`` (parsed as `backdoorlab.traces.
 the trace format, which is OpenAI's), ``tools``, ``tool_choice`` ``auto``/``none``,
 ``temperature``/``top_p``/``seed``, ``max_tokens`` (or ``max_completion_tokens``).
 Other fields clients send by default are ignored, as vLLM does; what would change the
-answer and is not supported (streaming, ``n`` > 1, a forced tool) is refused with a 400.
+answer and is not supported (streaming, ``n`` > 1, a forced tool, a content part that
+is not text) is refused with a 400 naming the field.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,6 +49,14 @@ class Tool(BaseModel):
     function: Function
 
 
+class Problem(NamedTuple):
+    """Why a request cannot be answered as asked, and the field at fault (a 400's
+    ``message`` and ``param``)."""
+
+    message: str
+    param: str | None = None
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -64,14 +73,30 @@ class ChatRequest(BaseModel):
     n: int = 1
     stream: bool = False
 
-    def unsupported(self) -> str | None:
+    def unsupported(self) -> Problem | None:
         """Why this request cannot be answered as asked (None: it can)."""
         if self.stream:
-            return "stream=true is not supported"
+            return Problem("stream=true is not supported", "stream")
         if self.n != 1:
-            return "only n=1 is supported"
+            return Problem("only n=1 is supported", "n")
         if self.tool_choice not in (None, "auto", "none"):
-            return "tool_choice must be 'auto' or 'none'"
+            return Problem("tool_choice must be 'auto' or 'none'", "tool_choice")
+        return self.unreadable_part()
+
+    def unreadable_part(self) -> Problem | None:
+        """The first content part the model cannot be shown, if any.
+
+        The chat templates render a message's text only, so any other part (an image,
+        audio, a file, a type unknown here) would be dropped, and the model would answer
+        a question about an image it never saw as if there were none: such a request is
+        refused instead, naming the part, as OpenAI names what a model cannot take."""
+        for i, message in enumerate(self.messages):
+            parts = message.content if isinstance(message.content, list) else ()
+            for j, part in enumerate(parts):
+                found = _unreadable(part)
+                if found is not None:
+                    where = f"messages[{i}].content[{j}].{found[0]}"
+                    return Problem(f"{where}: {found[1]}", where)
         return None
 
     def token_limit(self) -> int:
@@ -81,6 +106,18 @@ class ChatRequest(BaseModel):
         if self.tool_choice == "none":
             return []
         return [t.model_dump(exclude_unset=True) for t in self.tools or ()]
+
+
+def _unreadable(part: dict[str, Any]) -> tuple[str, str] | None:
+    """The field of a content part the server cannot read and why (None: a text part)."""
+    kind = part.get("type")
+    if kind is None:
+        return "type", "missing (only 'text' parts are read)"
+    if kind != "text":
+        return "type", f"{repr(kind)[:80]} parts are not supported by this server (text only)"
+    if not isinstance(part.get("text"), str):
+        return "text", "a text part's text must be a string"
+    return None
 
 
 def completion(model: str, message: Message) -> dict[str, Any]:
