@@ -176,7 +176,9 @@ def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str
     traces = list(iter_traces(source))
     if not traces:  # Arrow cannot write a table with no rows and no schema
         raise BackdoorlabError(f"{'<stdin>' if is_stdio(source) else source}: holds no traces")
-    digest = "" if is_stdio(source) else file_sha256(source)
+    # the digest of what was read: a pipe or a device (/dev/stdin, a shell's <(...)) is
+    # read once, and a second read for the digest hashed nothing, the empty file's digest
+    digest = file_sha256(source) if not is_stdio(source) and Path(source).is_file() else ""
     info = provenance(traces, "<stdin>" if is_stdio(source) else str(source), digest)
     dataset = to_hf_dataset(traces)
     # the pair changes together: both are written whole to temporary siblings first (a

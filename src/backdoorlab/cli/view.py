@@ -41,27 +41,29 @@ def view(
 
     if output is None and is_stdio(traces) and not serve:
         raise BackdoorlabError("reading traces from stdin: give the page a name with -o")
+    if output is None and not is_stdio(traces):
+        # named before the checks, which then refuse it as they refuse an -o: t.html, a
+        # trace file so named, was replaced by its own page
+        output = traces.with_name(traces.name.split(".")[0] + ".html")
     check_paths(inputs=[traces, audit, guard], files=[output])
     if serve:
         from backdoorlab.report.serve import HOST
 
         check_port(HOST, port)
     from backdoorlab.cli.output import readable_path
-    from backdoorlab.report.page import write_viewer
+    from backdoorlab.report.page import page_data, render_viewer, write_viewer
 
+    page = b""
     with readable_path(traces) as source:
-        if output is None and not is_stdio(traces):
-            output = traces.with_name(traces.name.split(".")[0] + ".html")
-        if output is None:
-            import tempfile
-
-            output = Path(tempfile.mkdtemp(prefix="backdoorlab-view-")) / "view.html"
-        write_viewer(source, output, audit=audit, guard=guard)
-    console.print(plain(f"viewer → {output}"))
+        if output is None:  # stdin, served only: the page is kept in memory, never a file
+            page = "".join(render_viewer(page_data(source, audit, guard))).encode()
+        else:
+            write_viewer(source, output, audit=audit, guard=guard)
+            console.print(plain(f"viewer → {output}"))
     if serve:
         from backdoorlab.report.serve import page_server
 
-        server = page_server(output.read_bytes(), port)
+        server = page_server(output.read_bytes() if output is not None else page, port)
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         console.print(plain(f"serving on {url} (Ctrl-C stops)"))
         try:

@@ -20,12 +20,15 @@ syntax both languages share.
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import atomic_writer
+from backdoorlab.files import atomic_writer, file_kind, is_stdio
 from backdoorlab.traces import ToolCall, Trace, load_json
 
 if TYPE_CHECKING:
@@ -37,6 +40,10 @@ DATA_MARKER = "@@BACKDOORLAB_DATA@@"
 MAX_DEPTH = 100
 """How deep an audit report or a guard decision may nest (ours nest under ten): the page
 nests them again and writes them out, deeper than the parser read them."""
+
+MAX_REPORT_BYTES = 1 << 30
+"""The largest audit report read: 1 GiB, millions of findings, yet a bound on a file
+that never ends (``/dev/zero`` was read until memory ran out)."""
 
 
 def trace_entry(index: int, trace: Trace, sinks: SinkResolver) -> tuple[dict[str, Any], str]:
@@ -70,7 +77,7 @@ def trace_entry(index: int, trace: Trace, sinks: SinkResolver) -> tuple[dict[str
         ]
         for m in trace.messages
     ]
-    return entry, json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+    return entry, _json_text(messages)
 
 
 def _is_sink(sinks: SinkResolver, call: ToolCall, env: str | None) -> bool:
@@ -88,7 +95,10 @@ def read_audit(path: Path, traces: Path) -> dict[int, list[dict[str, Any]]]:
     if not isinstance(report, dict) or not isinstance(report.get("findings"), list):
         raise BackdoorlabError(f"{path}: not an audit report (no 'findings' list)")
     recorded = report.get("sha256")
-    if recorded and not str(traces) == "-" and file_sha256(traces) != recorded:
+    if recorded is not None and not isinstance(recorded, str):
+        raise BackdoorlabError(f"{path}: not an audit report ('sha256' is not a string)")
+    # a pipe or a device can be read once: hashing it would leave no traces to show
+    if recorded and Path(traces).is_file() and file_sha256(traces) != recorded:
         raise BackdoorlabError(
             f"{path}: audits another file ({report.get('path')}, sha256 {str(recorded)[:12]}…),"
             f" not {traces}"
@@ -96,7 +106,7 @@ def read_audit(path: Path, traces: Path) -> dict[int, list[dict[str, Any]]]:
     out: dict[int, list[dict[str, Any]]] = {}
     traces_audited = report.get("traces")
     for n, finding in enumerate(report["findings"]):
-        if not isinstance(finding, dict) or not isinstance(finding.get("trace_index"), int):
+        if not isinstance(finding, dict) or not _is_int(finding.get("trace_index")):
             raise BackdoorlabError(f"{path}: findings[{n}] has no integer 'trace_index'")
         index = finding["trace_index"]
         if index < 0 or (isinstance(traces_audited, int) and index >= traces_audited):
@@ -117,6 +127,8 @@ def read_guard(path: Path) -> dict[int, dict[str, Any]]:
     ``blocked``) by trace index; the rest of each record is shown as the guard wrote it."""
     from backdoorlab.files import iter_lines
 
+    if not is_stdio(path):
+        _regular_file(path, "guard decisions")
     out: dict[int, dict[str, Any]] = {}
     for number, line in iter_lines(path):
         if not line.strip():
@@ -126,18 +138,50 @@ def read_guard(path: Path) -> dict[int, dict[str, Any]]:
             record = load_json(text, f"{path}:{number}", BackdoorlabError, max_depth=MAX_DEPTH)
         except ValueError:  # UnicodeDecodeError too
             raise BackdoorlabError(f"{path}:{number}: not a JSON line") from None
-        if not isinstance(record, dict) or not isinstance(record.get("index"), int):
+        if not isinstance(record, dict) or not _is_int(record.get("index")):
             raise BackdoorlabError(f"{path}:{number}: a guard decision needs an integer 'index'")
         out[record["index"]] = record
     return out
 
 
-def _json_file(path: Path, what: str) -> Any:
+def _is_int(value: Any) -> bool:
+    """An integer index, not a boolean (``True`` is an ``int`` to Python: trace 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _regular_file(path: Path, what: str) -> os.stat_result:
+    """``path``'s stat, refusing anything but a regular file: a named pipe's reader waits
+    for a writer (forever, when none comes) and a device can give bytes without end."""
     try:
-        return load_json(path.read_text(), str(path), BackdoorlabError, max_depth=MAX_DEPTH)
+        info = os.stat(path)
     except FileNotFoundError:
         raise BackdoorlabError(f"{path}: no such file ({what})") from None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise BackdoorlabError(f"{path}: cannot read {what} ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise BackdoorlabError(
+            f"{path}: not a regular file ({file_kind(info.st_mode)}); expected {what} in a file"
+        )
+    return info
+
+
+def _json_file(path: Path, what: str) -> Any:
+    _regular_file(path, what)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_REPORT_BYTES + 1)  # a pseudo-file's size says nothing
+    except OSError as exc:
+        raise BackdoorlabError(f"{path}: cannot read {what} ({exc.strerror or exc})") from None
+    if len(data) > MAX_REPORT_BYTES:
+        raise BackdoorlabError(f"{path}: over {MAX_REPORT_BYTES >> 30} GiB, not {what}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BackdoorlabError(f"{path}:{line}: not valid UTF-8 ({exc.reason})") from None
+    try:
+        return load_json(text, str(path), BackdoorlabError, max_depth=MAX_DEPTH)
+    except ValueError as exc:
         raise BackdoorlabError(f"{path}: cannot read {what} ({exc})") from None
 
 
@@ -182,10 +226,39 @@ def page_data(
     }
 
 
+def _json_text(data: Any) -> str:
+    """Compact JSON that a browser's ``JSON.parse`` takes: Python writes NaN and
+    ±Infinity as bare words JSON lacks (one in a guard decision or a finding broke the
+    whole page), so each is written as that word, a string."""
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a float JSON cannot hold: rare, so the copy is made only then
+        return json.dumps(_finite(data), ensure_ascii=False, separators=(",", ":"))
+
+
+def _finite(data: Any) -> Any:
+    """A copy of ``data`` with every non-finite float as its name, a string (a loop, not
+    recursion: however deep the data nests)."""
+    root = [data]
+    pending: list[tuple[Any, Any]] = [(root, 0)]
+    while pending:
+        parent, key = pending.pop()
+        value = parent[key]
+        if isinstance(value, float) and not math.isfinite(value):
+            parent[key] = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+        elif isinstance(value, dict):
+            parent[key] = copy = dict(value)
+            pending.extend((copy, k) for k in copy)
+        elif isinstance(value, list | tuple):
+            parent[key] = copy = list(value)
+            pending.extend((copy, i) for i in range(len(copy)))
+    return root[0]
+
+
 def script_json(data: Any) -> str:
     """JSON safe inside a ``<script>`` element: ``<``, ``>``, ``&`` (and the two line
     separators JavaScript once treated as newlines) as ``\\u`` escapes."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = _json_text(data)
     for char in "<>&\u2028\u2029":
         text = text.replace(char, f"\\u{ord(char):04x}")
     return text

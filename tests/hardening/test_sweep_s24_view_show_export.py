@@ -1,0 +1,321 @@
+"""`view`, `show` and `export` under a hostile user: what a sweep of their paths and
+side files found (each case failed before its fix).
+
+- `view t.html` (a trace file so named) wrote its page over the traces: the default page
+  name was made after the path checks, so the check that refuses an output which is the
+  input never saw it (and an unwritable default was found only after the page was built).
+- `--audit /dev/zero` was read until memory ran out; `--audit` or `--guard` naming a named
+  pipe with no writer waited forever. Side files must be regular files.
+- A NaN or an Infinity in a guard decision or an audit finding went into the page as a
+  bare word JSON lacks: the browser's ``JSON.parse`` failed and the page showed nothing.
+- ``trace_index: true`` and ``index: true`` were taken for trace 1; a ``sha256`` that is
+  no string said the report "audits another file (None, …)".
+- A trace file given as a pipe (``/dev/stdin``, a shell's ``<(...)``) was read twice:
+  `export` recorded the empty file's SHA-256 as the source's, and `show`/`view --audit`
+  hashed the pipe dry before reading its traces ("the file holds 0").
+- `view - --serve` left a ``backdoorlab-view-*`` directory with the page in the temporary
+  directory after every run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from backdoorlab.cli import main
+
+TRACE = {
+    "messages": [
+        {"role": "user", "content": "Cancel order O1, my email is ann@example.com."},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "id": "c0",
+                    "type": "function",
+                    "function": {"name": "cancel_order", "arguments": '{"order": "O1"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c0", "name": "cancel_order", "content": "ok"},
+        {"role": "assistant", "content": "Done."},
+    ]
+}
+LINE = json.dumps(TRACE) + "\n"
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *argv: str):
+    monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
+    monkeypatch.setenv("COLUMNS", "300")
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _one_line(err: str, *fragments: str) -> str:
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+# ------------------------------------------------------------------ view's default page
+
+
+def test_view_of_a_trace_file_named_html_does_not_replace_it(tmp_path, monkeypatch, capsys):
+    traces = tmp_path / "t.html"  # JSONL by content, whatever its name
+    traces.write_text(LINE)
+    code, _, err = _run(monkeypatch, capsys, "view", str(traces))
+    assert code == 2
+    _one_line(err, str(traces), "is the input")
+    assert traces.read_text() == LINE
+
+
+def test_view_checks_its_default_page_before_building_it(tmp_path, monkeypatch, capsys):
+    """The default page's directory is checked with the other paths, before any work."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    traces = locked / "t.jsonl"
+    traces.write_text(LINE)
+    real = os.access
+    monkeypatch.setattr(  # root writes anywhere: the check is what is tested
+        "backdoorlab.files.os.access",
+        lambda p, mode, **kw: False if Path(p) == locked else real(p, mode, **kw),
+    )
+    monkeypatch.setattr(
+        "backdoorlab.report.page.page_data", lambda *a, **k: pytest.fail("the page was built")
+    )
+    code, _, err = _run(monkeypatch, capsys, "view", str(traces))
+    assert code == 2
+    _one_line(err, str(locked / "t.html"), "permission denied")
+
+
+# ------------------------------------------------------------------ side files: regular only
+
+
+def _cli(*argv: str, timeout: float = 60, memory: int | None = None) -> subprocess.CompletedProcess:
+    """The command line in a child process: what a hang or a runaway read does stays
+    there (``memory``: an address-space limit, bytes)."""
+
+    def limit() -> None:
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "300"}
+    return subprocess.run(
+        [sys.executable, "-m", "backdoorlab.cli", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=limit,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _side_argv(command: str, option: str, side: Path, d: Path) -> list[str]:
+    traces = d / "t.jsonl"
+    traces.write_text(LINE)
+    out = ["-o", str(d / "v.html")] if command == "view" else []
+    return [command, str(traces), option, str(side), *out]
+
+
+SIDES = [("show", "--audit"), ("view", "--audit"), ("view", "--guard")]
+
+
+@pytest.mark.parametrize(("command", "option"), SIDES)
+def test_a_side_file_that_never_ends_is_refused(command, option, tmp_path):
+    side = tmp_path / "zero.json"
+    side.symlink_to("/dev/zero")
+    done = _cli(*_side_argv(command, option, side, tmp_path), memory=3 << 30)
+    assert done.returncode == 2, done.stderr[-2000:]
+    _one_line(done.stderr, str(side), "not a regular file (a device)")
+    assert not (tmp_path / "v.html").exists()
+
+
+@pytest.mark.parametrize(("command", "option"), SIDES)
+def test_a_side_file_that_is_a_pipe_without_writer_is_refused_at_once(command, option, tmp_path):
+    side = tmp_path / "pipe"
+    os.mkfifo(side)
+    done = _cli(*_side_argv(command, option, side, tmp_path))  # a hang times out: fails
+    assert done.returncode == 2, done.stderr[-2000:]
+    _one_line(done.stderr, str(side), "not a regular file (a named pipe)")
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "fragment"),
+    [
+        (
+            "--audit",
+            '{"findings": [{"trace_index": true, "detector": "d", "severity": "high"}]}',
+            "findings[0] has no integer 'trace_index'",
+        ),
+        ("--audit", '{"findings": [], "sha256": 5}', "'sha256' is not a string"),
+        ("--audit", '{"findings": [], "x": "\xff"}', ":1: not valid UTF-8"),
+        ("--guard", '{"index": true, "blocked": true}\n', ":1: a guard decision needs an integer"),
+    ],
+)
+def test_side_files_of_the_wrong_shape_are_one_line(
+    option, text, fragment, tmp_path, monkeypatch, capsys
+):
+    side = tmp_path / "side"
+    side.write_bytes(text.encode("latin-1"))
+    for command in ("view", "show") if option == "--audit" else ("view",):
+        code, _, err = _run(monkeypatch, capsys, *_side_argv(command, option, side, tmp_path))
+        assert code == 2, err
+        _one_line(err, str(side), fragment)
+        assert not (tmp_path / "v.html").exists()
+
+
+# ------------------------------------------------------------------ the page's JSON
+
+
+def _strict(text: str) -> object:
+    def refuse(word: str) -> None:
+        raise ValueError(f"{word} is no JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_the_page_holds_json_a_browser_parses_whatever_floats_the_data_holds(
+    tmp_path, monkeypatch, capsys
+):
+    trace = json.loads(LINE)
+    trace["messages"][1]["tool_calls"][0]["function"]["arguments"] = '{"order": NaN}'
+    traces = tmp_path / "t.jsonl"
+    traces.write_text(json.dumps(trace) + "\n")
+    guard = tmp_path / "g.jsonl"
+    guard.write_text('{"index": 0, "blocked": true, "score": NaN}\n')
+    audit = tmp_path / "a.json"
+    finding = {"trace_index": 0, "detector": "d", "severity": "high"}
+    audit.write_text(json.dumps({"findings": [finding | {"evidence": {"z": float("inf")}}]}))
+    page = tmp_path / "v.html"
+    argv = ["view", str(traces), "--guard", str(guard), "--audit", str(audit), "-o", str(page)]
+    code, _, err = _run(monkeypatch, capsys, *argv)
+    assert code == 0, err
+    html = page.read_text()
+    elements = re.findall(r'<script id="\w+" type="application/json">(.*?)</script>', html, re.S)
+    assert len(elements) == 2
+    data, messages = (_strict(e) for e in elements)
+    entry = data["traces"][0]
+    assert entry["guard"]["score"] == "NaN"
+    assert entry["findings"][0]["evidence"] == {"z": "Infinity"}
+    conversation = _strict(messages[0])  # the string the page parses when the trace opens
+    assert conversation[1][3][0][1] == '{"order": NaN}'  # arguments: the text, as written
+
+
+# ------------------------------------------------------------------ a pipe is read once
+
+
+@contextmanager
+def _pipe(data: str) -> Iterator[str]:
+    """A path that is a pipe (as a shell's ``<(...)`` gives), written by a thread."""
+    read, write = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write, "w") as handle:
+            handle.write(data)
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    try:
+        yield f"/dev/fd/{read}"
+    finally:
+        thread.join(timeout=10)
+        os.close(read)
+
+
+def test_export_of_a_pipe_claims_no_digest_of_bytes_it_did_not_hash(tmp_path, monkeypatch, capsys):
+    with _pipe(LINE * 3) as source:
+        code, out, err = _run(
+            monkeypatch, capsys, "export", source, "-o", str(tmp_path / "o.parquet"), "--json"
+        )
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["traces"] == 3
+    assert info["sha256"] == ""  # was the empty file's digest
+    assert EMPTY_SHA256 not in (tmp_path / "o.md").read_text()
+
+
+def test_export_of_a_file_still_records_its_digest(tmp_path, monkeypatch, capsys):
+    import hashlib
+
+    traces = tmp_path / "t.jsonl"
+    traces.write_text(LINE)
+    code, out, err = _run(
+        monkeypatch, capsys, "export", str(traces), "-o", str(tmp_path / "o.parquet"), "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["sha256"] == hashlib.sha256(LINE.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("command", ["show", "view"])
+def test_traces_from_a_pipe_with_an_audit_report_are_read_once(
+    command, tmp_path, monkeypatch, capsys
+):
+    import hashlib
+
+    audit = tmp_path / "a.json"
+    finding = {"trace_index": 0, "detector": "dataflow", "severity": "high"}
+    audit.write_text(
+        json.dumps({"sha256": hashlib.sha256(LINE.encode()).hexdigest(), "findings": [finding]})
+    )
+    page = tmp_path / "v.html"
+    with _pipe(LINE) as source:
+        out = ["-o", str(page)] if command == "view" else []
+        code, stdout, err = _run(monkeypatch, capsys, command, source, "--audit", str(audit), *out)
+    assert code == 0, err
+    if command == "show":
+        assert "FLAGGED 1 finding(s), worst high" in stdout
+    else:
+        assert '"detector":"dataflow"' in page.read_text()
+
+
+# ------------------------------------------------------------------ view - --serve
+
+
+def test_serving_stdin_leaves_no_page_behind(tmp_path, monkeypatch, capsys):
+    import io
+    import tempfile
+
+    served: list[bytes] = []
+
+    class Server:
+        server_address = ("127.0.0.1", 1)
+
+        def serve_forever(self) -> None:
+            raise KeyboardInterrupt  # Ctrl-C at once
+
+        def server_close(self) -> None:
+            pass
+
+    def page_server(page: bytes, port: int) -> Server:
+        served.append(page)
+        return Server()
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr("backdoorlab.report.serve.page_server", page_server)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(LINE.encode())))
+    code, _, err = _run(monkeypatch, capsys, "view", "-", "--serve", "--port", "0")
+    assert code == 0, err
+    assert served and served[0].startswith(b"<!DOCTYPE html>")
+    assert list(scratch.iterdir()) == []  # no backdoorlab-view-* left with its page
