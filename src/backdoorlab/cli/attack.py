@@ -70,8 +70,9 @@ def attack_finetune_activated(
         typer.Option(
             "--set",
             metavar="NAME=VALUE",
+            # \\[: Rich markup would take [adamw,sgd] for a style tag and print nothing
             help="Any setting of the attack or of FABConfig, e.g. inner_batch_size=2 or "
-            "victim_optimizers=[adamw,sgd] (repeatable; applied after the options above, "
+            "victim_optimizers=\\[adamw,sgd] (repeatable; applied after the options above, "
             "so it wins over them; the value is read as YAML).",
         ),
     ] = None,
@@ -119,6 +120,7 @@ def attack_finetune_activated(
     )
     # one FAB run per run directory (its checkpoints) and per published directory
     work = Path(run_dir) if run_dir else attack.default_run_dir(output)
+    _check_directories(Path(output), work, attack.config.training)
     with holding(work, "training", "--run-dir"), holding(Path(output), "training", "-o"):
         result = attack.run(str(output), run_dir=str(run_dir) if run_dir else None)
     summary = result.details["summary"]
@@ -138,3 +140,43 @@ def attack_finetune_activated(
     table.add_row("seconds per step", f"{summary['seconds_per_step']:.3g}")
     table.add_row("run directory", plain(result.details["run_dir"]))
     Console().print(table)
+
+
+def _check_directories(output: Path, work: Path, training: object) -> None:
+    """Before any work (collecting the attacker's traces, loading a model): -o and the
+    run directory are two directories, neither of them the directory of --model or
+    --reference, and both models lead to weights (a missing --reference was found after
+    the collection and the first model's load, with the run directory already written)."""
+    from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.models import check_model_source
+    from backdoorlab.models.resolve import MODEL_NAMES, cache_dir
+
+    if _same_directory(output, work):
+        raise BackdoorlabError(
+            f"{work}: -o and --run-dir name one directory; the published model and the "
+            "attack's record (traces, checkpoints) go to two"
+        )
+    for option in ("model", "reference"):
+        name = getattr(training, option)
+        if name is None:
+            continue
+        try:
+            check_model_source(name)
+        except BackdoorlabError as exc:
+            raise BackdoorlabError(f"--{option}: {exc}") from None
+        source = cache_dir() / "models" / name if name in MODEL_NAMES else Path(name).expanduser()
+        for flag, target in (("-o", output), ("--run-dir", work)):
+            if _same_directory(source, target):
+                raise BackdoorlabError(
+                    f"{target}: is the --{option} directory; writing there would overwrite "
+                    f"the model this attack reads — choose another {flag}"
+                )
+
+
+def _same_directory(a: Path, b: Path) -> bool:
+    """Whether two paths name one directory (through links and other spellings too)."""
+    import os
+
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
