@@ -12,6 +12,7 @@ trigger and rate — read from the traces' own metadata, never assumed.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -28,7 +29,29 @@ from backdoorlab.files import (
     write_failure,
     write_target,
 )
-from backdoorlab.traces import Trace, iter_traces, to_hf_dataset
+from backdoorlab.traces import (
+    Trace,
+    iter_trace_lines,
+    parse_trace_line,
+    template_message,
+    to_hf_dataset,
+)
+
+INTEGERS = (-(1 << 63), (1 << 64) - 1)
+"""The integers the Parquet file's JSON columns read back (`datasets.Json` reads with
+ujson, 64 bits at most: a larger one left its whole message a string)."""
+_DIGITS = bytes.maketrans(b"123456789E", b"000000000e")
+
+
+def _suspect(line: str) -> bool:
+    """Whether a trace line may hold a number `exportable` refuses: NaN, Infinity, an
+    integer of 19 digits or more (``INTEGERS``), an exponent of 3 digits or more (1e400
+    reads as inf). A cheap look at the text (a regular expression took as long as the
+    rest of the export's reading), so only the rare line it flags is walked."""
+    if "NaN" in line or "Infinity" in line:
+        return True
+    shape = line.encode("utf-8", "surrogatepass").translate(_DIGITS)
+    return b"0" * 19 in shape or b"e000" in shape or b"e+000" in shape
 
 
 @dataclass
@@ -167,13 +190,54 @@ dataset = Dataset.from_parquet({json.dumps(parquet_name)})
 """
 
 
+def _read_traces(source: str | os.PathLike[str]) -> list[Trace]:
+    """The traces of ``source``, each checked to hold only numbers the Parquet file keeps
+    (`exportable`), an error naming the line otherwise."""
+    name = "<stdin>" if is_stdio(source) else str(source)
+    traces = []
+    for lineno, line in iter_trace_lines(source):
+        trace = parse_trace_line(line, source=name, lineno=lineno)
+        if _suspect(line):
+            exportable(trace, f"{name}:{lineno}")
+        traces.append(trace)
+    return traces
+
+
+def exportable(trace: Trace, where: str) -> None:
+    """Refuse a trace with a number the Parquet file would change: `datasets.Json` writes
+    NaN and ±Infinity as null and reads no integer beyond 64 bits (`INTEGERS`). Python's
+    JSON reads both from a trace line; exported, the change was silent."""
+    pending: list[Any] = [
+        [template_message(m) for m in trace.messages],
+        trace.tools,
+        trace.metadata.model_dump(exclude_none=True),  # NaN kept (mode="json": null)
+    ]
+    while pending:  # a loop, not recursion: arguments nest as deep as the parser allowed
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise BackdoorlabError(
+                f"{where}: {json.dumps(value)} is no JSON number; the Parquet file would hold null"
+            )
+        elif isinstance(value, int) and not INTEGERS[0] <= value <= INTEGERS[1]:
+            digits = str(value)
+            shown = digits if len(digits) <= 24 else f"{digits[:20]}… ({len(digits)} digits)"
+            raise BackdoorlabError(
+                f"{where}: the integer {shown} is beyond 64 bits; the Parquet file's JSON "
+                "columns cannot read it back"
+            )
+
+
 def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str]) -> Provenance:
     """Write the traces of ``source`` to ``output`` (Parquet) and its card beside it."""
     check_output_file(output)
     out = write_target(output)  # a symbolic link is written through, kept a link
     card = card_path(out)
     check_output_file(card)
-    traces = list(iter_traces(source))
+    traces = _read_traces(source)
     if not traces:  # Arrow cannot write a table with no rows and no schema
         raise BackdoorlabError(f"{'<stdin>' if is_stdio(source) else source}: holds no traces")
     # the digest of what was read: a pipe or a device (/dev/stdin, a shell's <(...)) is

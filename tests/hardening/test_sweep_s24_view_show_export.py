@@ -319,3 +319,64 @@ def test_serving_stdin_leaves_no_page_behind(tmp_path, monkeypatch, capsys):
     assert code == 0, err
     assert served and served[0].startswith(b"<!DOCTYPE html>")
     assert list(scratch.iterdir()) == []  # no backdoorlab-view-* left with its page
+
+
+# ------------------------------------------------------------------ export keeps every number
+
+
+def _with(path: str, value: object) -> str:
+    """LINE with ``value`` put at ``path`` (``arguments``: inside the call's JSON text)."""
+    trace = json.loads(LINE)
+    if path == "arguments":
+        call = trace["messages"][1]["tool_calls"][0]["function"]
+        call["arguments"] = json.dumps({"order": value})
+    elif path == "tools":
+        trace["tools"] = [{"type": "function", "function": {"name": "f", "x": value}}]
+    else:
+        trace["metadata"] = {"score": value}
+    return json.dumps(trace) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        ("arguments", float("nan"), "NaN is no JSON number"),
+        ("arguments", float("inf"), "Infinity is no JSON number"),
+        ("tools", float("-inf"), "-Infinity is no JSON number"),
+        ("metadata", float("nan"), "NaN is no JSON number"),
+        ("arguments", 2**70, "the integer 1180591620717411303424 is beyond 64 bits"),
+        ("tools", -(2**63) - 1, "beyond 64 bits"),
+        ("metadata", 10**400, "(401 digits) is beyond 64 bits"),
+    ],
+    ids=["nan", "inf", "-inf tools", "nan metadata", "2**70", "-2**63-1 tools", "10**400"],
+)
+def test_export_refuses_a_number_the_parquet_file_would_change(
+    path, value, fragment, tmp_path, monkeypatch, capsys
+):
+    """Python's JSON reads NaN, Infinity and any integer; the Parquet file's JSON columns
+    (datasets' ujson) wrote the first two as null and could not read the third back (its
+    message came back a string): silently, before."""
+    traces = tmp_path / "t.jsonl"
+    traces.write_text(LINE + _with(path, value))
+    before = set(tmp_path.iterdir())
+    code, _, err = _run(
+        monkeypatch, capsys, "export", str(traces), "-o", str(tmp_path / "o.parquet")
+    )
+    assert code == 2, err
+    _one_line(err, f"{traces}:2: ", fragment)
+    assert set(tmp_path.iterdir()) == before
+
+
+def test_export_keeps_the_numbers_it_can(tmp_path, monkeypatch, capsys):
+    from datasets import Dataset
+
+    traces = tmp_path / "t.jsonl"
+    big, small = 2**64 - 1, -(2**63)
+    traces.write_text(_with("arguments", big) + _with("metadata", small) + _with("tools", 1e300))
+    out = tmp_path / "o.parquet"
+    code, _, err = _run(monkeypatch, capsys, "export", str(traces), "-o", str(out))
+    assert code == 0, err
+    rows = Dataset.from_parquet(str(out))
+    assert rows[0]["messages"][1]["tool_calls"][0]["function"]["arguments"] == {"order": big}
+    assert rows[1]["metadata"]["score"] == small
+    assert rows[2]["tools"][0]["function"]["x"] == 1e300
