@@ -237,13 +237,22 @@ def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str
     out = write_target(output)  # a symbolic link is written through, kept a link
     card = card_path(out)
     check_output_file(card)
+    try:  # the card names its Parquet file (the Hub's YAML header): in UTF-8, exactly
+        os.fsencode(out.name).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BackdoorlabError(
+            f"{output}: a file name that is not UTF-8; the dataset card could not name it"
+        ) from None
     traces = _read_traces(source)
     if not traces:  # Arrow cannot write a table with no rows and no schema
         raise BackdoorlabError(f"{'<stdin>' if is_stdio(source) else source}: holds no traces")
     # the digest of what was read: a pipe or a device (/dev/stdin, a shell's <(...)) is
     # read once, and a second read for the digest hashed nothing, the empty file's digest
     digest = file_sha256(source) if not is_stdio(source) and Path(source).is_file() else ""
-    info = provenance(traces, "<stdin>" if is_stdio(source) else str(source), digest)
+    # a file name's bytes that are not UTF-8 as U+FFFD: the card is UTF-8 (str() kept them
+    # as lone surrogates, and writing the card raised UnicodeEncodeError)
+    shown = "<stdin>" if is_stdio(source) else os.fsencode(source).decode("utf-8", "replace")
+    info = provenance(traces, shown, digest)
     dataset = to_hf_dataset(traces)
     # the pair changes together: both are written whole to temporary siblings first (a
     # crash or error there leaves the old pair as it was), then renamed, the card last;

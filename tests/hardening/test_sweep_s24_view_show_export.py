@@ -380,3 +380,43 @@ def test_export_keeps_the_numbers_it_can(tmp_path, monkeypatch, capsys):
     assert rows[0]["messages"][1]["tool_calls"][0]["function"]["arguments"] == {"order": big}
     assert rows[1]["metadata"]["score"] == small
     assert rows[2]["tools"][0]["function"]["x"] == 1e300
+
+
+# ------------------------------------------------------------------ file names not UTF-8
+
+
+def test_view_of_a_file_name_that_is_not_utf8(tmp_path, monkeypatch, capsys):
+    """Linux file names are bytes: one that is not UTF-8 reached the page as lone
+    surrogates and its write raised UnicodeEncodeError."""
+    traces = Path(os.fsdecode(bytes(tmp_path) + b"/t\xff.jsonl"))
+    traces.write_text(LINE)
+    code, _, err = _run(monkeypatch, capsys, "view", str(traces))
+    assert code == 0, err
+    page = traces.with_name(traces.name.split(".")[0] + ".html")
+    assert '"source":"' + str(tmp_path) + '/t\ufffd.jsonl"' in page.read_text(encoding="utf-8")
+
+
+def test_export_of_a_file_name_that_is_not_utf8(tmp_path, monkeypatch, capsys):
+    traces = Path(os.fsdecode(bytes(tmp_path) + b"/t\xff.jsonl"))
+    traces.write_text(LINE)
+    out = tmp_path / "o.parquet"
+    code, stdout, err = _run(monkeypatch, capsys, "export", str(traces), "-o", str(out), "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["source"] == f"{tmp_path}/t\ufffd.jsonl"
+    assert f"`{tmp_path}/t\ufffd.jsonl`" in (tmp_path / "o.md").read_text(encoding="utf-8")
+
+
+def test_export_to_a_file_name_that_is_not_utf8_is_refused_before_the_work(
+    tmp_path, monkeypatch, capsys
+):
+    """The card names its Parquet file in its UTF-8 header: it cannot name this one."""
+    traces = tmp_path / "t.jsonl"
+    traces.write_text(LINE)
+    out = Path(os.fsdecode(bytes(tmp_path) + b"/o\xfe.parquet"))
+    monkeypatch.setattr(
+        "backdoorlab.export.to_hf_dataset", lambda *a: pytest.fail("the work started")
+    )
+    code, _, err = _run(monkeypatch, capsys, "export", str(traces), "-o", str(out))
+    assert code == 2, err
+    _one_line(err, "a file name that is not UTF-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]

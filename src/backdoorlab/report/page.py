@@ -144,6 +144,13 @@ def read_guard(path: Path) -> dict[int, dict[str, Any]]:
     return out
 
 
+def _text(path: str | os.PathLike[str]) -> str:
+    """A path as text a UTF-8 page can hold: the bytes of a file name that are not UTF-8
+    (Linux allows any) as U+FFFD; ``str`` keeps them as lone surrogates, which no UTF-8
+    writer takes (the page's write raised UnicodeEncodeError)."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
 def _is_int(value: Any) -> bool:
     """An integer index, not a boolean (``True`` is an ``int`` to Python: trace 1)."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -217,9 +224,9 @@ def page_data(
                 "traces (a file of other traces?)"
             )
     return {
-        "source": str(traces),
-        "audit": str(audit) if audit else None,
-        "guard": str(guard) if guard else None,
+        "source": _text(traces),
+        "audit": _text(audit) if audit else None,
+        "guard": _text(guard) if guard else None,
         "secretShapes": [p.pattern for p in SECRET_SHAPES],
         "traces": entries,
         "messages": messages,
