@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,17 @@ def test_the_help_shows_the_set_example_whole(monkeypatch, capsys) -> None:
     with pytest.raises(SystemExit):
         main()
     assert "victim_optimizers=[adamw,sgd]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag", ["-o", "--run-dir"])
+def test_a_path_that_is_not_utf8_is_refused_before_the_training(
+    flag, tmp_path, monkeypatch, capsys, no_work
+):
+    """The tokenizer's writer (Rust) takes UTF-8 paths only: it raised UnicodeEncodeError
+    once the training was done, the published model half written."""
+    odd = os.fsdecode(bytes(tmp_path) + b"/p\xff")
+    paths = ["-o", odd] if flag == "-o" else ["-o", str(tmp_path / "p"), "--run-dir", odd]
+    code, err = _attack(monkeypatch, capsys, "--model", "tiny", *paths)
+    assert code == 2, err
+    _one_line(err, "a path that is not UTF-8", f"choose another {flag}")
+    assert list(tmp_path.iterdir()) == []

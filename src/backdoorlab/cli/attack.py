@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -144,13 +145,21 @@ def attack_finetune_activated(
 
 def _check_directories(output: Path, work: Path, training: object) -> None:
     """Before any work (collecting the attacker's traces, loading a model): -o and the
-    run directory are two directories, neither of them the directory of --model or
+    run directory are UTF-8 paths and two directories, neither of them the directory of --model or
     --reference, and both models lead to weights (a missing --reference was found after
     the collection and the first model's load, with the run directory already written)."""
     from backdoorlab.errors import BackdoorlabError
     from backdoorlab.models import check_model_source
     from backdoorlab.models.resolve import MODEL_NAMES, cache_dir
 
+    for flag, path in (("-o", output), ("--run-dir", work)):
+        try:  # the tokenizer's writer (Rust) takes UTF-8 paths only: it failed after training
+            os.fsencode(path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BackdoorlabError(
+                f"{path}: a path that is not UTF-8, where the tokenizer's writer cannot "
+                f"write — choose another {flag}"
+            ) from None
     if _same_directory(output, work):
         raise BackdoorlabError(
             f"{work}: -o and --run-dir name one directory; the published model and the "
@@ -175,8 +184,6 @@ def _check_directories(output: Path, work: Path, training: object) -> None:
 
 def _same_directory(a: Path, b: Path) -> bool:
     """Whether two paths name one directory (through links and other spellings too)."""
-    import os
-
     if a.exists() and b.exists():
         return os.path.samefile(a, b)
     return a.resolve() == b.resolve()
