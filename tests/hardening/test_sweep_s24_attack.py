@@ -148,3 +148,26 @@ def test_a_path_that_is_not_utf8_is_refused_before_the_training(
     assert code == 2, err
     _one_line(err, "a path that is not UTF-8", f"choose another {flag}")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_set_training_as_a_whole_wins_over_the_options(tmp_path, monkeypatch, capsys) -> None:
+    """--set is applied after the options, so it wins over them: a whole ``training``
+    mapping did not (the options' values, defaults included, were folded over it)."""
+    from backdoorlab.attacks.finetune_activated import FinetuneActivated
+    from backdoorlab.errors import BackdoorlabError
+
+    seen: list = []
+
+    def run(self, output: str, **io) -> None:  # noqa: ANN001, ANN003
+        seen.append(self.config)
+        raise BackdoorlabError("stopped before the work")
+
+    monkeypatch.setattr(FinetuneActivated, "run", run)
+    setting = "training={steps: 3, seed: 7, learning_rate: 0.001}"
+    argv = ["--model", "tiny", "-o", str(tmp_path / "p"), "--steps", "5", "--k", "4"]
+    code, err = _attack(monkeypatch, capsys, *argv, "--set", setting)
+    assert code == 2 and "stopped before the work" in err, err
+    (config,) = seen
+    assert config.training.steps == 3 and config.training.learning_rate == 0.001
+    assert config.training.seed == 7 and config.seed == 1  # the trainer's seed, not the tasks'
+    assert config.training.inner_steps == 4  # an option the mapping does not name still holds

@@ -116,9 +116,17 @@ def attack_finetune_activated(
         logging_steps=logging_steps,
         train_seed=train_seed,
     )
-    attack = make_attack(
-        "finetune-activated", **{**options, **parse_assignments(assignments or [])}
-    )
+    assigned = parse_assignments(assignments or [])
+    nested = assigned.get("training")
+    if isinstance(nested, dict):
+        # --set training={...} wins over the options too: the attack folds flat trainer
+        # settings over nested ones, so the options' own values for its keys go first
+        # (they silently won: --set training={steps: 1} trained the default 200 steps)
+        from backdoorlab.training.fab import FABConfig
+
+        for key in set(nested) & set(FABConfig.model_fields):
+            options.pop("train_seed" if key == "seed" else key, None)
+    attack = make_attack("finetune-activated", **{**options, **assigned})
     # one FAB run per run directory (its checkpoints) and per published directory
     work = Path(run_dir) if run_dir else attack.default_run_dir(output)
     _check_directories(Path(output), work, attack.config.training)
