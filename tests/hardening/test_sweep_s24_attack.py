@@ -171,3 +171,14 @@ def test_set_training_as_a_whole_wins_over_the_options(tmp_path, monkeypatch, ca
     assert config.training.steps == 3 and config.training.learning_rate == 0.001
     assert config.training.seed == 7 and config.seed == 1  # the trainer's seed, not the tasks'
     assert config.training.inner_steps == 4  # an option the mapping does not name still holds
+
+
+@pytest.mark.parametrize("flag", ["-o", "--run-dir"])
+def test_a_dash_is_no_directory_to_publish_to(flag, tmp_path, monkeypatch, capsys, no_work):
+    """``-`` is standard output to every other command; here it made a directory "-"."""
+    monkeypatch.chdir(tmp_path)
+    paths = ["-o", "-"] if flag == "-o" else ["-o", "p", "--run-dir", "-"]
+    code, err = _attack(monkeypatch, capsys, "--model", "tiny", *paths)
+    assert code == 2, err
+    _one_line(err, f"{flag} -: ", "not standard output")
+    assert list(tmp_path.iterdir()) == []

@@ -420,3 +420,30 @@ def test_export_to_a_file_name_that_is_not_utf8_is_refused_before_the_work(
     assert code == 2, err
     _one_line(err, "a file name that is not UTF-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
+
+
+# ------------------------------------------------------------------ standard input, once
+
+
+def test_traces_and_guard_decisions_cannot_both_come_from_stdin(tmp_path, monkeypatch, capsys):
+    """The traces took all of standard input; the guard decisions then read none and the
+    page was written without them, silently."""
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(LINE.encode())))
+    page = tmp_path / "v.html"
+    code, _, err = _run(monkeypatch, capsys, "view", "-", "--guard", "-", "-o", str(page))
+    assert code == 2, err
+    _one_line(err, "--guard both read standard input")
+    assert not page.exists()
+
+
+@pytest.mark.parametrize("command", ["show", "view"])
+def test_an_audit_report_is_not_read_from_stdin(command, tmp_path, monkeypatch, capsys):
+    """``--audit -`` looked for a file named "-" and said "no such file"."""
+    traces = tmp_path / "t.jsonl"
+    traces.write_text(LINE)
+    out = ["-o", str(tmp_path / "v.html")] if command == "view" else []
+    code, _, err = _run(monkeypatch, capsys, command, str(traces), "--audit", "-", *out)
+    assert code == 2, err
+    _one_line(err, "is read from a file, not from standard input")

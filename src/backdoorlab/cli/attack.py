@@ -157,10 +157,15 @@ def _check_directories(output: Path, work: Path, training: object) -> None:
     --reference, and both models lead to weights (a missing --reference was found after
     the collection and the first model's load, with the run directory already written)."""
     from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.files import is_stdio
     from backdoorlab.models import check_model_source
     from backdoorlab.models.resolve import MODEL_NAMES, cache_dir
 
     for flag, path in (("-o", output), ("--run-dir", work)):
+        if is_stdio(path):  # everywhere else standard output; here it made a directory "-"
+            raise BackdoorlabError(
+                f"{flag} -: a model and its record are directories, not standard output"
+            )
         try:  # the tokenizer's writer (Rust) takes UTF-8 paths only: it failed after training
             os.fsencode(path).decode("utf-8")
         except UnicodeDecodeError:

@@ -41,6 +41,8 @@ def view(
 
     if output is None and is_stdio(traces) and not serve:
         raise BackdoorlabError("reading traces from stdin: give the page a name with -o")
+    if is_stdio(traces) and is_stdio(guard):  # the traces would take all of it
+        raise BackdoorlabError("the traces and --guard both read standard input: give one a file")
     if output is None and not is_stdio(traces):
         # named before the checks, which then refuse it as they refuse an -o: t.html, a
         # trace file so named, was replaced by its own page

@@ -159,6 +159,8 @@ def _is_int(value: Any) -> bool:
 def _regular_file(path: Path, what: str) -> os.stat_result:
     """``path``'s stat, refusing anything but a regular file: a named pipe's reader waits
     for a writer (forever, when none comes) and a device can give bytes without end."""
+    if is_stdio(path):  # not a file named "-" (the message said "no such file")
+        raise BackdoorlabError(f"-: {what} is read from a file, not from standard input")
     try:
         info = os.stat(path)
     except FileNotFoundError:
