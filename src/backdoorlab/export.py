@@ -118,6 +118,12 @@ def card_path(parquet: Path) -> Path:
     return parquet.with_suffix(".md")
 
 
+def card_for(output: str | os.PathLike[str]) -> Path:
+    """Where `export_parquet` writes the card of ``output``: beside the file the Parquet
+    data goes to, which for a symbolic link is its target's (the pair stays together)."""
+    return card_path(write_target(output))
+
+
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{json.dumps(k)[1:-1]} ({v})" for k, v in sorted(counts.items())) or "—"
 
@@ -235,7 +241,7 @@ def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str
     """Write the traces of ``source`` to ``output`` (Parquet) and its card beside it."""
     check_output_file(output)
     out = write_target(output)  # a symbolic link is written through, kept a link
-    card = card_path(out)
+    card = card_for(output)
     check_output_file(card)
     try:  # the card names its Parquet file (the Hub's YAML header): in UTF-8, exactly
         os.fsencode(out.name).decode("utf-8")

@@ -447,3 +447,26 @@ def test_an_audit_report_is_not_read_from_stdin(command, tmp_path, monkeypatch, 
     code, _, err = _run(monkeypatch, capsys, command, str(traces), "--audit", "-", *out)
     assert code == 2, err
     _one_line(err, "is read from a file, not from standard input")
+
+
+def test_export_through_a_link_checks_the_card_it_writes(tmp_path, monkeypatch, capsys):
+    """-o a link: the Parquet file and its card go beside the link's target. The card
+    checked was the one beside the link, so a card at the target's name replaced the
+    input traces (``x.md``), and the line said the card was beside the link."""
+    traces = tmp_path / "x.md"
+    traces.write_text(LINE)
+    (tmp_path / "o.parquet").symlink_to("x.parquet")
+    code, _, err = _run(
+        monkeypatch, capsys, "export", str(traces), "-o", str(tmp_path / "o.parquet")
+    )
+    assert code == 2, err
+    _one_line(err, "x.md: is the input")
+    assert traces.read_text() == LINE
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "q.parquet").symlink_to("sub/y.parquet")
+    code, _, err = _run(
+        monkeypatch, capsys, "export", str(traces), "-o", str(tmp_path / "q.parquet")
+    )
+    assert code == 0, err
+    assert f"card: {tmp_path / 'sub' / 'y.md'}" in err
+    assert (tmp_path / "sub" / "y.md").exists() and not (tmp_path / "q.md").exists()

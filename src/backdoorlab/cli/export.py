@@ -24,11 +24,14 @@ def export(
 ) -> None:
     """Export traces for TRL and the Hub: Parquet (tool-call arguments as objects, tools as
     JSON schemas) and a dataset card with the environments, seeds, attack and rate."""
-    from backdoorlab.export import card_path, export_parquet
+    from backdoorlab.export import card_for, export_parquet
 
     if output.suffix != ".parquet":
         raise BackdoorlabError(f"{output}: the output must be a .parquet file")
-    check_paths(inputs=[traces], files=[output, card_path(output)])
+    # the card the export writes, beside a link's target: checked here as out.md beside
+    # the link, it replaced the input when that was the target's .md
+    card = card_for(output)
+    check_paths(inputs=[traces], files=[output, card])
     info = export_parquet(traces, output)
     if as_json:
         print_json(info.as_dict())
@@ -36,6 +39,6 @@ def export(
     console.print(
         plain(
             f"export: wrote {info.traces} traces to {output} "
-            f"({info.poisoned} poisoned, {info.rate:.1%}); card: {card_path(output)}"
+            f"({info.poisoned} poisoned, {info.rate:.1%}); card: {card}"
         )
     )
