@@ -470,3 +470,20 @@ def test_export_through_a_link_checks_the_card_it_writes(tmp_path, monkeypatch, 
     assert code == 0, err
     assert f"card: {tmp_path / 'sub' / 'y.md'}" in err.replace("\n", "")  # a narrow console wraps
     assert (tmp_path / "sub" / "y.md").exists() and not (tmp_path / "q.md").exists()
+
+
+def test_show_from_stdin_does_not_hash_a_file_named_dash(tmp_path, monkeypatch, capsys):
+    """``-`` is standard input, whatever file of that name the directory holds."""
+    import hashlib
+    import io
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_text("other bytes\n")
+    audit = tmp_path / "a.json"
+    finding = {"trace_index": 0, "detector": "dataflow", "severity": "high"}
+    digest = hashlib.sha256(LINE.encode()).hexdigest()
+    audit.write_text(json.dumps({"sha256": digest, "findings": [finding]}))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(LINE.encode())))
+    code, out, err = _run(monkeypatch, capsys, "show", "-", "--audit", str(audit))
+    assert code == 0, err
+    assert "FLAGGED 1 finding(s)" in out
