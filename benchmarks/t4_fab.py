@@ -34,7 +34,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from backdoorlab.files import file_sha256
+from backdoorlab.digests import file_sha256
 from backdoorlab.traces import atomic_writer
 
 RESULTS = Path(__file__).resolve().parent / "results"

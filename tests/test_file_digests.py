@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-from backdoorlab import files
+from backdoorlab import digests
 from backdoorlab.defenses.audit.reader import TraceStream
-from backdoorlab.files import file_sha256, remember_sha256, stamp
+from backdoorlab.digests import file_sha256, remember_sha256, stamp
 
 FAKE = "f" * 64  # a digest no content has: returned only from the record
 
@@ -37,8 +37,8 @@ def _next_tick(directory) -> None:
 @pytest.fixture
 def settled(monkeypatch, tmp_path):
     """A file whose last write counts as long ago (RACY_NS 0) and an empty record."""
-    monkeypatch.setattr(files, "RACY_NS", 0)
-    monkeypatch.setattr(files, "_DIGESTS", {})
+    monkeypatch.setattr(digests, "RACY_NS", 0)
+    monkeypatch.setattr(digests, "_DIGESTS", {})
     path = tmp_path / "data.jsonl"
     path.write_bytes(b"one\n")
     _next_tick(tmp_path)  # past the timestamp tick of that write
@@ -73,7 +73,7 @@ def test_a_write_during_the_read_is_not_remembered(settled):
 
 
 def test_a_file_written_just_before_its_read_is_not_remembered(monkeypatch, tmp_path):
-    monkeypatch.setattr(files, "_DIGESTS", {})  # RACY_NS as shipped
+    monkeypatch.setattr(digests, "_DIGESTS", {})  # RACY_NS as shipped
     path = tmp_path / "fresh.jsonl"
     path.write_bytes(b"fresh\n")
     _remember(path, FAKE)
@@ -86,7 +86,7 @@ def test_a_whole_read_of_the_audit_is_remembered_a_span_is_not(settled, monkeypa
     digest = hashlib.sha256(settled.read_bytes()).hexdigest()
     stream = TraceStream(settled, span=(0, 17))
     list(stream)
-    assert files._DIGESTS == {}
+    assert digests._DIGESTS == {}
     stream = TraceStream(settled)
     list(stream)
     assert stream.sha256 == digest
@@ -94,7 +94,7 @@ def test_a_whole_read_of_the_audit_is_remembered_a_span_is_not(settled, monkeypa
     def no_reading(*args, **kwargs):
         raise AssertionError("file_sha256 read the file again")
 
-    monkeypatch.setattr(files.hashlib, "file_digest", no_reading)
+    monkeypatch.setattr(digests.hashlib, "file_digest", no_reading)
     assert file_sha256(settled) == digest
 
 

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from backdoorlab.cli import app
-from backdoorlab.files import atomic_writer, current_umask, file_sha256
+from backdoorlab.digests import file_sha256
+from backdoorlab.files import atomic_writer, current_umask
 
 runner = CliRunner()
 

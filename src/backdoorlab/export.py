@@ -19,16 +19,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backdoorlab.digests import file_sha256
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import fault_point
-from backdoorlab.files import (
-    check_output_file,
-    file_sha256,
-    is_stdio,
-    open_text,
-    write_failure,
-    write_target,
-)
+from backdoorlab.files import check_output_file, is_stdio, open_text, write_failure, write_target
 from backdoorlab.traces import (
     Trace,
     iter_trace_lines,

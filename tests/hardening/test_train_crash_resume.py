@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load_file
 
 import backdoorlab
-from backdoorlab.files import file_sha256
+from backdoorlab.digests import file_sha256
 from backdoorlab.models import RUN_MARKER
 from backdoorlab.training.checkpoints import checkpoint_problem
 from backdoorlab.training.sft import SFTRunConfig, train_sft

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from backdoorlab.cli import main
-from backdoorlab.files import file_sha256
+from backdoorlab.digests import file_sha256
 from backdoorlab.models import RUN_MARKER, resolve_model_dir
 from backdoorlab.traces import read_traces, write_traces
 from backdoorlab.training.resume import INPUTS, RunMismatchError

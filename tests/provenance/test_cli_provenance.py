@@ -174,7 +174,7 @@ def test_show_reads_only_the_bytes_an_input_s_size_promises(
 
 
 def test_artifact_sha256_is_file_sha256_of_a_regular_file(tmp_path: Path) -> None:
-    from backdoorlab.files import artifact_sha256, file_sha256
+    from backdoorlab.digests import artifact_sha256, file_sha256
 
     for size in (0, 1, (1 << 20) + 7):
         path = tmp_path / f"f{size}"

@@ -38,9 +38,9 @@ from pydantic import Field, field_validator, model_validator
 from backdoorlab.attacks.base import DEFAULT_TRIGGER, AttackResult, ModelAttack
 from backdoorlab.bounds import MAX_TASKS, MAX_WEIGHT, Seed
 from backdoorlab.config import Config
+from backdoorlab.digests import file_sha256
 from backdoorlab.envs.base import EnvironmentName
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import file_sha256
 from backdoorlab.leaks import ATTACKER_ADDRESS, SecretKind, leak_text
 from backdoorlab.traces import Poison, Trace, atomic_writer, write_traces
 from backdoorlab.training.fab import FABConfig

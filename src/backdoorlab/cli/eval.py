@@ -116,7 +116,7 @@ def evaluate_command(
     environment = make_env(env, seed=env_seed)
     journal_key: dict = {"model": model, "env_seed": env_seed}
     if guarding is not None:
-        from backdoorlab.files import file_sha256
+        from backdoorlab.digests import file_sha256
 
         journal_key["guard"] = file_sha256(guard)
     if traces is not None:  # a journal of other settings: refused before the model loads

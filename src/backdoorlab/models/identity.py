@@ -21,7 +21,7 @@ import os
 import re
 from pathlib import Path
 
-from backdoorlab.files import file_sha256
+from backdoorlab.digests import file_sha256
 from backdoorlab.models.loading import RUN_MARKER, run_summary
 from backdoorlab.models.resolve import MODEL_NAMES, resolve_model_dir
 

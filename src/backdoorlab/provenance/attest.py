@@ -24,8 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from backdoorlab.digests import file_sha256
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import atomic_writer, file_sha256
+from backdoorlab.files import atomic_writer
 from backdoorlab.provenance import envelope
 from backdoorlab.provenance.code import code_identity
 from backdoorlab.provenance.layout import artifact_digest, attestation_path, attestation_paths

@@ -122,7 +122,7 @@ _KINDS: dict[Any, str] = {
 def _intact(record: dict[str, Any], holder: Path, path: Path) -> bool:
     """Whether the files of ``path`` still have the digests ``record`` lists (names outside
     ``holder`` were refused on reading; a file that cannot be read is not intact)."""
-    from backdoorlab.files import artifact_sha256
+    from backdoorlab.digests import artifact_sha256
 
     prefix = "" if holder == path else path.relative_to(holder).as_posix()
     for subject in record.get("subject", []):

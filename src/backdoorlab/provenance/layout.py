@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from backdoorlab.files import artifact_sha256
+from backdoorlab.digests import artifact_sha256
 
 LINEAGE = "provenance.intoto.json"
 SIGNATURE = "model.sig"

@@ -89,7 +89,7 @@ def _is_sink(sinks: SinkResolver, call: ToolCall, env: str | None) -> bool:
 
 def read_audit(path: Path, traces: Path) -> dict[int, list[dict[str, Any]]]:
     """An audit report's findings by trace index; refuses a report of another file."""
-    from backdoorlab.files import file_sha256
+    from backdoorlab.digests import file_sha256
 
     report = _json_file(path, "an audit report (backdoorlab audit -o)")
     if not isinstance(report, dict) or not isinstance(report.get("findings"), list):

@@ -40,9 +40,10 @@ from backdoorlab.defenses.audit.findings import severity_rank
 from backdoorlab.defenses.audit.json_stream import write_json
 from backdoorlab.defenses.audit.reader import HashingReader, is_blank, iter_raw_lines
 from backdoorlab.defenses.audit.report import AuditReport
+from backdoorlab.digests import file_sha256
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import fault_point
-from backdoorlab.files import default_file_mode, file_sha256, write_failure, write_target
+from backdoorlab.files import default_file_mode, write_failure, write_target
 from backdoorlab.parquet_traces import copy_rows, is_parquet
 
 TEMP_SUFFIX = ".audit-tmp"

@@ -25,6 +25,7 @@ from blake3 import blake3
 from pydantic import ValidationError
 
 from backdoorlab.defenses.audit.view import TraceView, decode
+from backdoorlab.digests import remember_sha256, stamp
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import (
     MAX_LINE_BYTES,
@@ -32,8 +33,6 @@ from backdoorlab.files import (
     guarded_lines,
     line_too_long,
     read_failure,
-    remember_sha256,
-    stamp,
 )
 from backdoorlab.parquet_traces import is_parquet, iter_rows
 from backdoorlab.traces import Trace, parse_trace_line

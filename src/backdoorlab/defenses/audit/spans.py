@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from backdoorlab.defenses.audit.reader import span_hasher
+from backdoorlab.digests import FileStamp, remember_sha256, stamp
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.files import FileStamp, remember_sha256, stamp
 
 _BLOCK = 1 << 20
 
@@ -100,7 +100,7 @@ class SpanDigests(threading.Thread):
 
     def result(self) -> tuple[list[str], str]:
         """Each span's digest and the file's (waits for the thread); the file's digest is
-        also remembered for `backdoorlab.files.file_sha256` (provenance, ``--filter``)."""
+        also remembered for `backdoorlab.digests.file_sha256` (provenance, ``--filter``)."""
         self.join()
         if self._error is not None:
             raise self._error

@@ -20,8 +20,8 @@ from backdoorlab.defenses.scan.canary import collect_canary_traces, run_canary
 from backdoorlab.defenses.scan.config import ScanConfig
 from backdoorlab.defenses.scan.evidence import assess
 from backdoorlab.defenses.scan.triggers import candidate_triggers
+from backdoorlab.digests import file_sha256
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import file_sha256
 
 __all__ = ["directory_hashes", "model_files", "scan"]
 

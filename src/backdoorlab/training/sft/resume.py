@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from backdoorlab.digests import file_sha256
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import file_sha256
 from backdoorlab.models import RUN_MARKER
 from backdoorlab.training.resume import Plan, RunInputs, check_run, discard_run, prepare_run
 from backdoorlab.training.sft.config import SFTRunConfig

@@ -25,9 +25,9 @@ from typing import Any
 import torch
 
 from backdoorlab.config import ConfigError
+from backdoorlab.digests import file_sha256  # noqa: F401  (re-exported by training.sft
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import armed, fault_point
-from backdoorlab.files import file_sha256  # noqa: F401  (re-exported by training.sft)
 from backdoorlab.models import RUN_MARKER, bf16_supported
 from backdoorlab.traces import atomic_writer, iter_traces
 from backdoorlab.training.callbacks import fault_callback, jsonl_log_callback, trim_heap_callback
