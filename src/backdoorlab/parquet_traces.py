@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -42,9 +43,28 @@ def is_parquet(path: str | os.PathLike[str]) -> bool:
     return str(path).lower().endswith(SUFFIX)
 
 
+def check_regular(path: str | os.PathLike[str], error: type[BackdoorlabError]) -> None:
+    """Refuse a Parquet input that is not a regular file (a named pipe, a device, a
+    socket), before anything opens it: Parquet is read from its footer, by seeking, and
+    pyarrow opening a named pipe with no writer blocks where neither SIGTERM nor Ctrl-C
+    can end it. A missing file passes (the caller's own check names it)."""
+    from backdoorlab.files import file_kind
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise error(
+            f"{path}: not a regular file ({file_kind(mode)}); a Parquet file is read by "
+            "seeking in it: give a file path"
+        )
+
+
 def _open(path: Path, error: type[BackdoorlabError]) -> Any:
     import pyarrow.parquet as pq
 
+    check_regular(path, error)
     try:
         handle = pq.ParquetFile(path)
     except (OSError, ValueError) as exc:  # ArrowInvalid is a ValueError

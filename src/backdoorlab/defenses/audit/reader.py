@@ -34,7 +34,7 @@ from backdoorlab.files import (
     line_too_long,
     read_failure,
 )
-from backdoorlab.parquet_traces import is_parquet, iter_rows
+from backdoorlab.parquet_traces import check_regular, is_parquet, iter_rows
 from backdoorlab.traces import Trace, parse_trace_line
 
 ProgressFn = Callable[[int, int, int], None]  # (bytes read, traces read, read number)
@@ -232,6 +232,8 @@ class TraceStream:
     ) -> None:
         self.path = Path(path)
         check_input_file(self.path, TraceFormatError)
+        if is_parquet(self.path):  # opened below to be hashed: a named pipe would block
+            check_regular(self.path, TraceFormatError)
         self.size = self.path.stat().st_size if span is None else span[1] - span[0]
         if span is not None and not splittable(self.path):
             raise ValueError(f"{path}: only a plain JSONL file is read by byte spans")
