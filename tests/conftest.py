@@ -79,12 +79,12 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture()
-def cli(monkeypatch, capsys):
-    """``cli(*argv)`` → (exit status, stderr) through the console entry point, which
-    turns a user's error into one line and status 2 (tests/report has its own, with stdout)."""
+def cli_output(monkeypatch, capsys):
+    """``cli_output(*argv)`` → (exit status, stdout, stderr) through the console entry
+    point, which turns a user's error into one line and status 2."""
     from backdoorlab.cli import main
 
-    def run(*argv: str) -> tuple[int, str]:
+    def run(*argv: str) -> tuple[int, str, str]:
         monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
         monkeypatch.setenv("COLUMNS", "300")  # a long path is not wrapped onto a second line
         try:
@@ -92,6 +92,18 @@ def cli(monkeypatch, capsys):
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
-        return code, capsys.readouterr().err
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+@pytest.fixture()
+def cli(cli_output):
+    """``cli(*argv)`` → (exit status, stderr): `cli_output` without stdout."""
+
+    def run(*argv: str) -> tuple[int, str]:
+        code, _, err = cli_output(*argv)
+        return code, err
 
     return run

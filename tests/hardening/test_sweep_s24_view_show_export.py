@@ -32,8 +32,6 @@ from pathlib import Path
 
 import pytest
 
-from backdoorlab.cli import main
-
 TRACE = {
     "messages": [
         {"role": "user", "content": "Cancel order O1, my email is ann@example.com."},
@@ -55,18 +53,6 @@ LINE = json.dumps(TRACE) + "\n"
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *argv: str):
-    monkeypatch.setattr("sys.argv", ["backdoorlab", *argv])
-    monkeypatch.setenv("COLUMNS", "300")
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def _one_line(err: str, *fragments: str) -> str:
     assert "Traceback" not in err, err
     lines = err.strip().splitlines()
@@ -79,16 +65,16 @@ def _one_line(err: str, *fragments: str) -> str:
 # ------------------------------------------------------------------ view's default page
 
 
-def test_view_of_a_trace_file_named_html_does_not_replace_it(tmp_path, monkeypatch, capsys):
+def test_view_of_a_trace_file_named_html_does_not_replace_it(cli_output, tmp_path):
     traces = tmp_path / "t.html"  # JSONL by content, whatever its name
     traces.write_text(LINE)
-    code, _, err = _run(monkeypatch, capsys, "view", str(traces))
+    code, _, err = cli_output("view", str(traces))
     assert code == 2
     _one_line(err, str(traces), "is the input")
     assert traces.read_text() == LINE
 
 
-def test_view_checks_its_default_page_before_building_it(tmp_path, monkeypatch, capsys):
+def test_view_checks_its_default_page_before_building_it(cli_output, tmp_path, monkeypatch):
     """The default page's directory is checked with the other paths, before any work."""
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -102,7 +88,7 @@ def test_view_checks_its_default_page_before_building_it(tmp_path, monkeypatch, 
     monkeypatch.setattr(
         "backdoorlab.report.page.page_data", lambda *a, **k: pytest.fail("the page was built")
     )
-    code, _, err = _run(monkeypatch, capsys, "view", str(traces))
+    code, _, err = cli_output("view", str(traces))
     assert code == 2
     _one_line(err, str(locked / "t.html"), "permission denied")
 
@@ -172,13 +158,11 @@ def test_a_side_file_that_is_a_pipe_without_writer_is_refused_at_once(command, o
         ("--guard", '{"index": true, "blocked": true}\n', ":1: a guard decision needs an integer"),
     ],
 )
-def test_side_files_of_the_wrong_shape_are_one_line(
-    option, text, fragment, tmp_path, monkeypatch, capsys
-):
+def test_side_files_of_the_wrong_shape_are_one_line(cli_output, option, text, fragment, tmp_path):
     side = tmp_path / "side"
     side.write_bytes(text.encode("latin-1"))
     for command in ("view", "show") if option == "--audit" else ("view",):
-        code, _, err = _run(monkeypatch, capsys, *_side_argv(command, option, side, tmp_path))
+        code, _, err = cli_output(*_side_argv(command, option, side, tmp_path))
         assert code == 2, err
         _one_line(err, str(side), fragment)
         assert not (tmp_path / "v.html").exists()
@@ -194,9 +178,7 @@ def _strict(text: str) -> object:
     return json.loads(text, parse_constant=refuse)
 
 
-def test_the_page_holds_json_a_browser_parses_whatever_floats_the_data_holds(
-    tmp_path, monkeypatch, capsys
-):
+def test_the_page_holds_json_a_browser_parses_whatever_floats_the_data_holds(cli_output, tmp_path):
     trace = json.loads(LINE)
     trace["messages"][1]["tool_calls"][0]["function"]["arguments"] = '{"order": NaN}'
     traces = tmp_path / "t.jsonl"
@@ -208,7 +190,7 @@ def test_the_page_holds_json_a_browser_parses_whatever_floats_the_data_holds(
     audit.write_text(json.dumps({"findings": [finding | {"evidence": {"z": float("inf")}}]}))
     page = tmp_path / "v.html"
     argv = ["view", str(traces), "--guard", str(guard), "--audit", str(audit), "-o", str(page)]
-    code, _, err = _run(monkeypatch, capsys, *argv)
+    code, _, err = cli_output(*argv)
     assert code == 0, err
     html = page.read_text()
     elements = re.findall(r'<script id="\w+" type="application/json">(.*?)</script>', html, re.S)
@@ -242,11 +224,9 @@ def _pipe(data: str) -> Iterator[str]:
         os.close(read)
 
 
-def test_export_of_a_pipe_claims_no_digest_of_bytes_it_did_not_hash(tmp_path, monkeypatch, capsys):
+def test_export_of_a_pipe_claims_no_digest_of_bytes_it_did_not_hash(cli_output, tmp_path):
     with _pipe(LINE * 3) as source:
-        code, out, err = _run(
-            monkeypatch, capsys, "export", source, "-o", str(tmp_path / "o.parquet"), "--json"
-        )
+        code, out, err = cli_output("export", source, "-o", str(tmp_path / "o.parquet"), "--json")
     assert code == 0, err
     info = json.loads(out)
     assert info["traces"] == 3
@@ -254,22 +234,18 @@ def test_export_of_a_pipe_claims_no_digest_of_bytes_it_did_not_hash(tmp_path, mo
     assert EMPTY_SHA256 not in (tmp_path / "o.md").read_text()
 
 
-def test_export_of_a_file_still_records_its_digest(tmp_path, monkeypatch, capsys):
+def test_export_of_a_file_still_records_its_digest(cli_output, tmp_path):
     import hashlib
 
     traces = tmp_path / "t.jsonl"
     traces.write_text(LINE)
-    code, out, err = _run(
-        monkeypatch, capsys, "export", str(traces), "-o", str(tmp_path / "o.parquet"), "--json"
-    )
+    code, out, err = cli_output("export", str(traces), "-o", str(tmp_path / "o.parquet"), "--json")
     assert code == 0, err
     assert json.loads(out)["sha256"] == hashlib.sha256(LINE.encode()).hexdigest()
 
 
 @pytest.mark.parametrize("command", ["show", "view"])
-def test_traces_from_a_pipe_with_an_audit_report_are_read_once(
-    command, tmp_path, monkeypatch, capsys
-):
+def test_traces_from_a_pipe_with_an_audit_report_are_read_once(cli_output, command, tmp_path):
     import hashlib
 
     audit = tmp_path / "a.json"
@@ -280,7 +256,7 @@ def test_traces_from_a_pipe_with_an_audit_report_are_read_once(
     page = tmp_path / "v.html"
     with _pipe(LINE) as source:
         out = ["-o", str(page)] if command == "view" else []
-        code, stdout, err = _run(monkeypatch, capsys, command, source, "--audit", str(audit), *out)
+        code, stdout, err = cli_output(command, source, "--audit", str(audit), *out)
     assert code == 0, err
     if command == "show":
         assert "FLAGGED 1 finding(s), worst high" in stdout
@@ -291,7 +267,7 @@ def test_traces_from_a_pipe_with_an_audit_report_are_read_once(
 # ------------------------------------------------------------------ view - --serve
 
 
-def test_serving_stdin_leaves_no_page_behind(tmp_path, monkeypatch, capsys):
+def test_serving_stdin_leaves_no_page_behind(cli_output, tmp_path, monkeypatch):
     import io
     import tempfile
 
@@ -315,7 +291,7 @@ def test_serving_stdin_leaves_no_page_behind(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.setattr("backdoorlab.report.serve.page_server", page_server)
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(LINE.encode())))
-    code, _, err = _run(monkeypatch, capsys, "view", "-", "--serve", "--port", "0")
+    code, _, err = cli_output("view", "-", "--serve", "--port", "0")
     assert code == 0, err
     assert served and served[0].startswith(b"<!DOCTYPE html>")
     assert list(scratch.iterdir()) == []  # no backdoorlab-view-* left with its page
@@ -351,7 +327,7 @@ def _with(path: str, value: object) -> str:
     ids=["nan", "inf", "-inf tools", "nan metadata", "2**70", "-2**63-1 tools", "10**400"],
 )
 def test_export_refuses_a_number_the_parquet_file_would_change(
-    path, value, fragment, tmp_path, monkeypatch, capsys
+    cli_output, path, value, fragment, tmp_path
 ):
     """Python's JSON reads NaN, Infinity and any integer; the Parquet file's JSON columns
     (datasets' ujson) wrote the first two as null and could not read the third back (its
@@ -359,22 +335,20 @@ def test_export_refuses_a_number_the_parquet_file_would_change(
     traces = tmp_path / "t.jsonl"
     traces.write_text(LINE + _with(path, value))
     before = set(tmp_path.iterdir())
-    code, _, err = _run(
-        monkeypatch, capsys, "export", str(traces), "-o", str(tmp_path / "o.parquet")
-    )
+    code, _, err = cli_output("export", str(traces), "-o", str(tmp_path / "o.parquet"))
     assert code == 2, err
     _one_line(err, f"{traces}:2: ", fragment)
     assert set(tmp_path.iterdir()) == before
 
 
-def test_export_keeps_the_numbers_it_can(tmp_path, monkeypatch, capsys):
+def test_export_keeps_the_numbers_it_can(cli_output, tmp_path):
     from datasets import Dataset
 
     traces = tmp_path / "t.jsonl"
     big, small = 2**64 - 1, -(2**63)
     traces.write_text(_with("arguments", big) + _with("metadata", small) + _with("tools", 1e300))
     out = tmp_path / "o.parquet"
-    code, _, err = _run(monkeypatch, capsys, "export", str(traces), "-o", str(out))
+    code, _, err = cli_output("export", str(traces), "-o", str(out))
     assert code == 0, err
     rows = Dataset.from_parquet(str(out))
     assert rows[0]["messages"][1]["tool_calls"][0]["function"]["arguments"] == {"order": big}
@@ -385,29 +359,29 @@ def test_export_keeps_the_numbers_it_can(tmp_path, monkeypatch, capsys):
 # ------------------------------------------------------------------ file names not UTF-8
 
 
-def test_view_of_a_file_name_that_is_not_utf8(tmp_path, monkeypatch, capsys):
+def test_view_of_a_file_name_that_is_not_utf8(cli_output, tmp_path):
     """Linux file names are bytes: one that is not UTF-8 reached the page as lone
     surrogates and its write raised UnicodeEncodeError."""
     traces = Path(os.fsdecode(bytes(tmp_path) + b"/t\xff.jsonl"))
     traces.write_text(LINE)
-    code, _, err = _run(monkeypatch, capsys, "view", str(traces))
+    code, _, err = cli_output("view", str(traces))
     assert code == 0, err
     page = traces.with_name(traces.name.split(".")[0] + ".html")
     assert '"source":"' + str(tmp_path) + '/t\ufffd.jsonl"' in page.read_text(encoding="utf-8")
 
 
-def test_export_of_a_file_name_that_is_not_utf8(tmp_path, monkeypatch, capsys):
+def test_export_of_a_file_name_that_is_not_utf8(cli_output, tmp_path):
     traces = Path(os.fsdecode(bytes(tmp_path) + b"/t\xff.jsonl"))
     traces.write_text(LINE)
     out = tmp_path / "o.parquet"
-    code, stdout, err = _run(monkeypatch, capsys, "export", str(traces), "-o", str(out), "--json")
+    code, stdout, err = cli_output("export", str(traces), "-o", str(out), "--json")
     assert code == 0, err
     assert json.loads(stdout)["source"] == f"{tmp_path}/t\ufffd.jsonl"
     assert f"`{tmp_path}/t\ufffd.jsonl`" in (tmp_path / "o.md").read_text(encoding="utf-8")
 
 
 def test_export_to_a_file_name_that_is_not_utf8_is_refused_before_the_work(
-    tmp_path, monkeypatch, capsys
+    cli_output, tmp_path, monkeypatch
 ):
     """The card names its Parquet file in its UTF-8 header: it cannot name this one."""
     traces = tmp_path / "t.jsonl"
@@ -416,7 +390,7 @@ def test_export_to_a_file_name_that_is_not_utf8_is_refused_before_the_work(
     monkeypatch.setattr(
         "backdoorlab.export.to_hf_dataset", lambda *a: pytest.fail("the work started")
     )
-    code, _, err = _run(monkeypatch, capsys, "export", str(traces), "-o", str(out))
+    code, _, err = cli_output("export", str(traces), "-o", str(out))
     assert code == 2, err
     _one_line(err, "a file name that is not UTF-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
@@ -425,54 +399,50 @@ def test_export_to_a_file_name_that_is_not_utf8_is_refused_before_the_work(
 # ------------------------------------------------------------------ standard input, once
 
 
-def test_traces_and_guard_decisions_cannot_both_come_from_stdin(tmp_path, monkeypatch, capsys):
+def test_traces_and_guard_decisions_cannot_both_come_from_stdin(cli_output, tmp_path, monkeypatch):
     """The traces took all of standard input; the guard decisions then read none and the
     page was written without them, silently."""
     import io
 
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(LINE.encode())))
     page = tmp_path / "v.html"
-    code, _, err = _run(monkeypatch, capsys, "view", "-", "--guard", "-", "-o", str(page))
+    code, _, err = cli_output("view", "-", "--guard", "-", "-o", str(page))
     assert code == 2, err
     _one_line(err, "--guard both read standard input")
     assert not page.exists()
 
 
 @pytest.mark.parametrize("command", ["show", "view"])
-def test_an_audit_report_is_not_read_from_stdin(command, tmp_path, monkeypatch, capsys):
+def test_an_audit_report_is_not_read_from_stdin(cli_output, command, tmp_path):
     """``--audit -`` looked for a file named "-" and said "no such file"."""
     traces = tmp_path / "t.jsonl"
     traces.write_text(LINE)
     out = ["-o", str(tmp_path / "v.html")] if command == "view" else []
-    code, _, err = _run(monkeypatch, capsys, command, str(traces), "--audit", "-", *out)
+    code, _, err = cli_output(command, str(traces), "--audit", "-", *out)
     assert code == 2, err
     _one_line(err, "is read from a file, not from standard input")
 
 
-def test_export_through_a_link_checks_the_card_it_writes(tmp_path, monkeypatch, capsys):
+def test_export_through_a_link_checks_the_card_it_writes(cli_output, tmp_path):
     """-o a link: the Parquet file and its card go beside the link's target. The card
     checked was the one beside the link, so a card at the target's name replaced the
     input traces (``x.md``), and the line said the card was beside the link."""
     traces = tmp_path / "x.md"
     traces.write_text(LINE)
     (tmp_path / "o.parquet").symlink_to("x.parquet")
-    code, _, err = _run(
-        monkeypatch, capsys, "export", str(traces), "-o", str(tmp_path / "o.parquet")
-    )
+    code, _, err = cli_output("export", str(traces), "-o", str(tmp_path / "o.parquet"))
     assert code == 2, err
     _one_line(err, "x.md: is the input")
     assert traces.read_text() == LINE
     (tmp_path / "sub").mkdir()
     (tmp_path / "q.parquet").symlink_to("sub/y.parquet")
-    code, _, err = _run(
-        monkeypatch, capsys, "export", str(traces), "-o", str(tmp_path / "q.parquet")
-    )
+    code, _, err = cli_output("export", str(traces), "-o", str(tmp_path / "q.parquet"))
     assert code == 0, err
     assert f"card: {tmp_path / 'sub' / 'y.md'}" in err.replace("\n", "")  # a narrow console wraps
     assert (tmp_path / "sub" / "y.md").exists() and not (tmp_path / "q.md").exists()
 
 
-def test_show_from_stdin_does_not_hash_a_file_named_dash(tmp_path, monkeypatch, capsys):
+def test_show_from_stdin_does_not_hash_a_file_named_dash(cli_output, tmp_path, monkeypatch):
     """``-`` is standard input, whatever file of that name the directory holds."""
     import hashlib
     import io
@@ -484,6 +454,6 @@ def test_show_from_stdin_does_not_hash_a_file_named_dash(tmp_path, monkeypatch, 
     digest = hashlib.sha256(LINE.encode()).hexdigest()
     audit.write_text(json.dumps({"sha256": digest, "findings": [finding]}))
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(LINE.encode())))
-    code, out, err = _run(monkeypatch, capsys, "show", "-", "--audit", str(audit))
+    code, out, err = cli_output("show", "-", "--audit", str(audit))
     assert code == 0, err
     assert "FLAGGED 1 finding(s)" in out
