@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -97,9 +98,15 @@ class FinetuneActivatedConfig(Config):
         if "train_seed" in data:
             flat["seed"] = data.pop("train_seed")
         if flat:
-            training = data.get("training") or {}
-            if isinstance(training, FABConfig):
+            training = data.get("training")
+            if training is None:  # ``training:`` left empty in a YAML
+                training = {}
+            elif isinstance(training, FABConfig):
                 training = training.model_dump()
+            elif not isinstance(training, Mapping):
+                # ``training: [1]``: left as given, for the field's own validation to
+                # name (the flat keys are moot while the section is not a mapping)
+                return data
             data["training"] = {**training, **flat}
         return data
 
