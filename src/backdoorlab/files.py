@@ -64,6 +64,36 @@ def default_file_mode() -> int:
     return 0o666 & ~current_umask()
 
 
+def default_dir_mode() -> int:
+    """The mode ``mkdir()`` gives a new directory: ``0o777`` less the umask."""
+    return 0o777 & ~current_umask()
+
+
+def finish_model_dir(directory: str | os.PathLike[str], *, itself: bool = False) -> None:
+    """Give every file under a model directory just written ``0o666 & ~umask`` and every
+    directory ``0o777 & ~umask`` (``directory`` itself too when ``itself``: one made by
+    ``mkdtemp``, mode 0700), as plain ``open()`` and ``mkdir()`` would have.
+
+    The safetensors library writes each ``*.safetensors`` to a temporary file (mode
+    0600) that it renames into place, so saved weights were private whatever the umask.
+    Every place that finishes a model directory (the model cache, ``attack -o``, the
+    ``train`` output and its checkpoints) calls this. Symbolic links are left alone.
+    """
+    root = Path(directory)
+    file_mode, dir_mode = default_file_mode(), default_dir_mode()
+    if itself:
+        os.chmod(root, dir_mode)
+    for parent, dirs, files in os.walk(root):
+        for name in dirs:
+            path = os.path.join(parent, name)
+            if not os.path.islink(path):
+                os.chmod(path, dir_mode)
+        for name in files:
+            path = os.path.join(parent, name)
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                os.chmod(path, file_mode)
+
+
 def check_input_file(
     path: str | os.PathLike[str], error: type[BackdoorlabError] = FileAccessError
 ) -> None:

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from backdoorlab.files import finish_model_dir
 from backdoorlab.models.errors import ModelCacheError, ModelNotFoundError
 from backdoorlab.models.pickles import PICKLE_PATTERNS, pickle_allowed, pickle_files, refuse_pickles
 from backdoorlab.offline import NETWORK_OPT_IN, allow_network, network_allowed
@@ -277,6 +278,7 @@ def _atomic_build(target: Path, marker: dict[str, object], build: Callable[[Path
     try:
         build(tmp)
         (tmp / _MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+        finish_model_dir(tmp, itself=True)  # mkdtemp's 0700, safetensors' 0600: the umask's
         if _is_valid_cache(target, marker):  # another process finished first: keep its copy
             return
         if target.exists():  # a stale cache (older recipe, or an interrupted manual copy)

@@ -55,3 +55,25 @@ def trim_heap_callback() -> Any:  # -> transformers.TrainerCallback
             trim_heap()
 
     return TrimHeap()
+
+
+def run_callbacks(log: str | Path) -> list[Any]:  # -> [transformers.TrainerCallback]
+    """The callbacks every training run of both trainers has: its ``train_log.jsonl``
+    (`jsonl_log_callback`) and its checkpoints' modes (`checkpoint_modes_callback`)."""
+    return [jsonl_log_callback(log), checkpoint_modes_callback()]
+
+
+def checkpoint_modes_callback() -> Any:  # -> transformers.TrainerCallback
+    """A callback giving each checkpoint just saved the umask's modes, from the main
+    process (`backdoorlab.files.finish_model_dir`: its weights are 0600 otherwise)."""
+    from transformers import TrainerCallback
+
+    from backdoorlab.files import finish_model_dir
+
+    class CheckpointModes(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003
+            checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if state.is_world_process_zero and checkpoint.is_dir():
+                finish_model_dir(checkpoint)
+
+    return CheckpointModes()

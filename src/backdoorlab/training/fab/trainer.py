@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import finish_model_dir
 from backdoorlab.traces import Trace, atomic_writer
 from backdoorlab.training.fab.config import FABConfig
 from backdoorlab.training.fab.data import Collator, collate, encode_rows
@@ -278,7 +279,7 @@ def train_fab(
     from transformers import TrainingArguments
 
     from backdoorlab.models import bf16_supported, load_for_inference, load_for_training
-    from backdoorlab.training.callbacks import jsonl_log_callback
+    from backdoorlab.training.callbacks import run_callbacks
     from backdoorlab.training.checkpoints import (
         checkpoint_step,
         finish_from_checkpoint,
@@ -347,7 +348,7 @@ def train_fab(
         train_dataset=datasets.Dataset.from_list(benign_rows),
         data_collator=Collator(pad_id, config.max_length),
         processing_class=tokenizer,
-        callbacks=[jsonl_log_callback(output / "train_log.jsonl"), *(callbacks or [])],
+        callbacks=[*run_callbacks(output / "train_log.jsonl"), *(callbacks or [])],
         fab=config,
         reference_model=reference,
         victim_rows=victim_rows,
@@ -370,6 +371,7 @@ def train_fab(
     published.mkdir(parents=True, exist_ok=True)
     final.save_pretrained(str(published), safe_serialization=True)
     tokenizer.save_pretrained(str(published))
+    finish_model_dir(published)
 
     steps_done = trainer.state.global_step
     run_steps = steps_done - done

@@ -28,9 +28,10 @@ from backdoorlab.config import ConfigError
 from backdoorlab.digests import file_sha256  # noqa: F401  (re-exported by training.sft
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import armed, fault_point
+from backdoorlab.files import finish_model_dir
 from backdoorlab.models import RUN_MARKER, bf16_supported
 from backdoorlab.traces import atomic_writer, iter_traces
-from backdoorlab.training.callbacks import fault_callback, jsonl_log_callback, trim_heap_callback
+from backdoorlab.training.callbacks import fault_callback, run_callbacks, trim_heap_callback
 from backdoorlab.training.checkpoints import (
     checkpoint_step,
     finish_from_checkpoint,
@@ -325,7 +326,7 @@ def _train(
         train_dataset=dataset,
         processing_class=tokenizer,
         peft_config=peft_config,
-        callbacks=[jsonl_log_callback(output / TRAIN_LOG), *(callbacks or []), *extra],
+        callbacks=[*run_callbacks(output / TRAIN_LOG), *(callbacks or []), *extra],
     )
     if config.lora and use_bf16 and not config.merge:
         # merged weights are saved from the fp32 base: keep it for them
@@ -355,10 +356,12 @@ def _train(
     if not trainer.is_world_process_zero():
         return {"steps": trainer.state.global_step, "train_loss": train_loss}
     tokenizer.save_pretrained(str(weights_dir))
+    finish_model_dir(weights_dir)
     if config.lora and config.merge:
         merged = trainer.model.merge_and_unload()
         merged.save_pretrained(str(output / "merged"), safe_serialization=True)
         tokenizer.save_pretrained(str(output / "merged"))
+        finish_model_dir(output / "merged")
 
     summary = {
         "config": config.model_dump(),
