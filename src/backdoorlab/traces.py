@@ -333,10 +333,22 @@ def to_hf_dataset(traces: Iterable[Trace]):  # -> datasets.Dataset
     )
     rows = [
         {
-            "messages": [template_message(m) for m in trace.messages],
-            "tools": trace.tools or None,
-            "metadata": trace.metadata.model_dump(mode="json", exclude_none=True),
+            "messages": [_json_text(template_message(m)) for m in trace.messages],
+            "tools": [_json_text(t) for t in trace.tools] if trace.tools else None,
+            "metadata": _json_text(trace.metadata.model_dump(mode="json", exclude_none=True)),
         }
         for trace in traces
     ]
     return datasets.Dataset.from_list(rows, features=features)
+
+
+def _json_text(value: Any) -> Any:
+    """``value`` as the JSON text a ``datasets.Json`` cell holds, written by Python's
+    ``json`` (floats at repr precision, read back exactly). ``datasets`` writes with
+    pandas' ujson at ``double_precision=10``, so 0.12345678901234567 became 0.123456789;
+    a text it can parse is stored as given. A NaN or an Infinity (no JSON spelling) is
+    left to ``datasets`` (which writes null; `backdoorlab export` refuses them first)."""
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        return value
