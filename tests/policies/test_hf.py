@@ -154,3 +154,39 @@ def test_the_decode_cache_holds_each_row_right_aligned_and_compacts_in_place():
     assert torch.equal(layer.values, before[1][[1, 3]])
     assert layer.keys.untyped_storage().data_ptr() == storage  # no second copy of the batch
     assert layer.keys.is_contiguous()
+
+
+class _GoneAfter(CacheSlot):
+    """A turn whose caller goes after ``checks`` looks at `CacheSlot.abandoned`."""
+
+    def __init__(self, checks: int) -> None:
+        super().__init__()
+        self.checks = checks
+
+    @property
+    def abandoned(self) -> bool:
+        self.checks -= 1
+        return self.checks < 0
+
+    @abandoned.setter
+    def abandoned(self, value: bool) -> None:
+        pass
+
+
+def test_an_abandoned_row_leaves_the_batch_and_keeps_no_cache(tiny):
+    """A served client that hangs up mid-decode: its row stops at the next step, keeps
+    no cache, and the rows batched with it decode as they do alone."""
+    prompts = [
+        f"<|im_start|>user\n{text}<|im_end|>\n<|im_start|>assistant\n"
+        for text in ("Cancel order O1.", "Where is my parcel?", "Refund me, please.")
+    ]
+    policy = _policy(tiny, 3)
+    alone = [policy.generate([p])[0] for p in prompts]
+    lengths = [len(policy.tokenizer(t, add_special_tokens=False)["input_ids"]) for t in alone]
+    assert min(lengths) > 6, "the tiny model should decode past the point the row leaves"
+    slots = [CacheSlot(), _GoneAfter(2), CacheSlot(value=None, abandoned=True)]
+    texts = policy.generate(prompts, slots)
+    assert texts[0] == alone[0]
+    assert len(policy.tokenizer(texts[1], add_special_tokens=False)["input_ids"]) < lengths[1]
+    assert len(policy.tokenizer(texts[2], add_special_tokens=False)["input_ids"]) <= 1
+    assert slots[0].value is not None and slots[1].value is None and slots[2].value is None

@@ -92,8 +92,8 @@ def test_a_row_that_stops_or_runs_out_inside_an_accepted_draft_ends_there(tiny, 
     futures = {}
     decode = policy._decode
 
-    def recorded(first, mask, cache, caches, prompts):
-        out = decode(first, mask, cache, caches, prompts)
+    def recorded(first, mask, cache, caches, prompts, watched=None):
+        out = decode(first, mask, cache, caches, prompts, watched)
         futures.update({tuple(p): o for p, o in zip(prompts, out, strict=True)})
         return out
 

@@ -1,6 +1,7 @@
 """A request whose client has gone is not decoded: it leaves the engine's queue at once,
 or its batch (still waiting on another settings group) runs without it; one cancelled
-while its own batch decodes spares the rows batched with it."""
+while its own batch decodes is marked abandoned for the decoding loop and spares the rows
+batched with it."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Scripted:
 
     def __init__(self, calls: int = 4) -> None:
         self.acted: list[list[str]] = []
+        self.abandoned: list[list[bool]] = []  # each request's slot flag when released
         self.started = [threading.Event() for _ in range(calls)]
         self.gates = [threading.Event() for _ in range(calls)]
 
@@ -35,6 +37,7 @@ class Scripted:
         self.acted.append([p.request.messages[-1].text for p in items])
         self.started[call].set()
         assert self.gates[call].wait(60), "the test never released this call"
+        self.abandoned.append([p.slot.abandoned for p in items])
         return [Action(Message(role="assistant", content=f"re: {t}")) for t in self.acted[call]]
 
     def release(self, *calls: int) -> None:
@@ -90,6 +93,8 @@ def test_cancelled_requests_never_run_and_spare_the_others():
 
     asyncio.run(main())
     assert script.acted == [["a", "b"], ["c"], ["f"]]
+    # b's slot told the decoding loop, which drops its row at the next step (test_hf.py)
+    assert script.abandoned == [[False, True], [False], [False]]
 
 
 def _wait_until(condition: Any, what: str, timeout: float = 30) -> None:

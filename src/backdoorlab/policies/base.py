@@ -52,6 +52,9 @@ class CacheSlot(Generic[S]):
     """
 
     value: S | None = None
+    abandoned: bool = False
+    """Set (from any thread) when nobody wants this turn's answer any more — a served
+    client hung up: a decoding loop drops the row at its next step and keeps no cache."""
 
 
 @dataclass

@@ -137,6 +137,7 @@ class HFPolicy(Policy):
         ``caches`` (one slot per prompt, e.g. each episode's ``kv_cache``) lets the policy
         keep a prompt's key/value cache for the next, longer prompt of the same conversation.
         """
+        watched = caches or [CacheSlot() for _ in prompts]  # each turn's `abandoned` flag
         if caches is None or not self._can_reuse_cache():
             caches = [CacheSlot() for _ in prompts]
             keep = False
@@ -151,7 +152,7 @@ class HFPolicy(Policy):
             for start in range(0, len(order), size):
                 chunk = order[start : start + size]
                 batch, slots = [ids[i] for i in chunk], [caches[i] for i in chunk]
-                texts = self._generate_batch(batch, slots, keep)
+                texts = self._generate_batch(batch, slots, keep, [watched[i] for i in chunk])
                 for index, text in zip(chunk, texts, strict=True):
                     out[index] = text
         return out
@@ -167,7 +168,11 @@ class HFPolicy(Policy):
         )
 
     def _generate_batch(
-        self, prompts: list[list[int]], caches: list[CacheSlot[Any]], keep: bool
+        self,
+        prompts: list[list[int]],
+        caches: list[CacheSlot[Any]],
+        keep: bool,
+        watched: list[CacheSlot[Any]],
     ) -> list[str]:
         # Memory: each row's prefill is written straight into the decode cache and then
         # dropped, and the episode's previous cache is released as soon as it has been
@@ -198,7 +203,7 @@ class HFPolicy(Policy):
             mask[row, width - length :] = 1
         with decode_attention(self.model):
             generated = self._decode(
-                torch.cat(logits), mask, cache, caches if keep else None, prompts
+                torch.cat(logits), mask, cache, caches if keep else None, prompts, watched
             )
         texts = self.tokenizer.batch_decode(generated, skip_special_tokens=False)
         return [self._cut(text) for text in texts]
@@ -235,8 +240,11 @@ class HFPolicy(Policy):
         cache: Cache,
         caches: list[CacheSlot[Any]] | None,
         prompts: list[list[int]],
+        watched: list[CacheSlot[Any]] | None = None,
     ) -> list[list[int]]:
-        """Greedy (or sampled) decoding of a prefilled batch; a row leaves when it finishes.
+        """Greedy (or sampled) decoding of a prefilled batch; a row leaves when it finishes,
+        or when its ``watched`` slot is marked `CacheSlot.abandoned` (its answer is then
+        cut short and its cache not kept: nobody waits for it).
 
         Greedy steps also score each row's lookup draft (`lookup`): the step's inputs are
         its token and the draft, and the row keeps the drafted tokens the model confirms;
@@ -264,7 +272,10 @@ class HFPolicy(Policy):
             if caches is not None:
                 for batch_row in ended:  # its last token is not in the cache: re-read next turn
                     row = rows[batch_row]
-                    self._keep(cache, mask, batch_row, prompts[row] + out[row][:-1], caches[row])
+                    if not (watched and watched[row].abandoned):
+                        self._keep(
+                            cache, mask, batch_row, prompts[row] + out[row][:-1], caches[row]
+                        )
             gone = set(ended)
             kept = [i for i in range(len(rows)) if i not in gone]
             if ended and kept:
@@ -285,7 +296,7 @@ class HFPolicy(Policy):
             ended = []
             for batch_row, (row, token) in enumerate(zip(rows, tokens, strict=True)):
                 out[row].append(token)
-                if finished(row):
+                if finished(row) or (watched and watched[row].abandoned):
                     ended.append(batch_row)
             kept = leave(ended)
             if not kept:

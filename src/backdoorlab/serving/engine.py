@@ -17,9 +17,9 @@ re-reads only what differs, so a wrong match costs time, never correctness).
 A request whose client has gone is not answered: the API cancels it (`complete`'s
 task), and a cancelled request leaves the queue at once, so it neither runs nor takes a
 place among ``max_waiting``; one already taken into a batch is left out of it if its
-settings group has not started. One cancelled while its group decodes is decoded to the
-end with it and its answer dropped: the ``hf`` policy's decoding loop has no way to take
-one row out of a running batch, and the other rows must not notice.
+settings group has not started; one cancelled while its group decodes marks its cache
+slot `CacheSlot.abandoned`, and the ``hf`` policy's decoding loop drops that row at its
+next step, as it drops a row that has finished (the other rows decode as they would have).
 
 The policy's ``act`` takes episodes; a request becomes an `Episode` with no task and an
 environment stand-in that carries only the request's tools — all ``act`` reads.
@@ -144,6 +144,7 @@ class Engine:
         except asyncio.CancelledError:
             with contextlib.suppress(ValueError):  # not there: already in a batch
                 self._waiting.remove(pending)
+            pending.slot.abandoned = True  # decoding: its row leaves at the next step
             raise
         reply = action.message
         if self.on_reply is not None:
