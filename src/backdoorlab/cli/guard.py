@@ -3,12 +3,18 @@ verify a decision log's hash chain."""
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from backdoorlab.cli.output import check_paths, readable_path, results_console
+from backdoorlab.errors import BackdoorlabError
+
+_HEAD = re.compile(r"[0-9a-fA-F]{64}")
 
 guard_app = typer.Typer(
     help="The run-time guard: block tool calls that would leak what tools returned.",
@@ -38,6 +44,8 @@ def replay_command(
     from backdoorlab.files import atomic_writer
 
     check_paths(inputs=[traces, policy], files=[output])
+    if policy is not None:
+        _regular_file(policy, "--policy")
     guard = Guard(load_guard_config(policy) if policy is not None else None)
     total = blocked = stopped = 0
     with readable_path(traces) as source, atomic_writer(output) as handle:
@@ -65,5 +73,24 @@ def verify_command(
     from backdoorlab.defenses.guard.ledger import verify
 
     check_paths(inputs=[log])
-    count, last = verify(log, head)
+    if head is not None and not _HEAD.fullmatch(head):
+        raise BackdoorlabError(
+            f"--head: {head!r} is no SHA-256 (64 hex digits, as eval's guard.log_head)"
+        )
+    count, last = verify(log, head.lower() if head is not None else None)
     results_console().print(f"{count} decisions, chain intact, head {last}")
+
+
+def _regular_file(path: Path, option: str) -> None:
+    """Refuse a side file that is not a regular file, before reading it: a named pipe
+    waits for a writer (forever, when none comes) and a device such as /dev/zero gives
+    bytes without end (the policy was read whole, until memory ran out)."""
+    from backdoorlab.files import file_kind, is_stdio
+
+    if is_stdio(path):
+        raise BackdoorlabError(f"-: {option} is read from a file, not from standard input")
+    mode = os.stat(path).st_mode  # check_paths has seen it exist
+    if not stat.S_ISREG(mode):
+        raise BackdoorlabError(
+            f"{path}: not a regular file ({file_kind(mode)}); {option} is read from a file"
+        )

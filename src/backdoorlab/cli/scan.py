@@ -158,7 +158,7 @@ def scan(
         if model is None:
             raise BackdoorlabError("scan: name the model to scan (MODEL)")
     one_stdout(as_json, **{"-o": output})
-    check_paths(files=[output])
+    check_paths(inputs=[triggers_from], files=[output])
     check_sign_key(sign_key, model, "a model directory")
     if no_canary and canary:
         raise BackdoorlabError("--no-canary and --canary contradict each other")

@@ -96,7 +96,7 @@ def test_cli_scan_bad_set_is_one_line(
         (["--episodes", "0"], "'episodes'"),
         (["--placement", "sky"], "placement must be one of"),
         (["--alpha", "2"], "'alpha'"),
-        (["--triggers-from", "nowhere.json"], "nowhere.json is not a file"),
+        (["--triggers-from", "nowhere.json"], "nowhere.json: no such file"),
     ],
 )
 def test_cli_scan_bad_options_are_one_clear_line(

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.files import MAX_LINE_BYTES
 from backdoorlab.traces import load_json
 
 GENESIS = "0" * 64
@@ -103,7 +104,17 @@ def verify(path: str | os.PathLike[str], head: str | None = None) -> tuple[int, 
 
 
 def _lines(path: str | os.PathLike[str], handle: IO[str]) -> Any:
+    """(number, line) of each line, each at most `MAX_LINE_BYTES` characters: a log with
+    no newline in sight (/dev/zero) is refused, not read into memory without end."""
+    number = 0
     try:
-        yield from enumerate(handle, 1)
+        while line := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(line) > MAX_LINE_BYTES:
+                raise GuardLogError(
+                    f"{path}:{number}: line longer than {MAX_LINE_BYTES >> 20} MiB "
+                    "(a decision log holds one decision a line: is this one?)"
+                )
+            yield number, line
     except UnicodeDecodeError:
         raise GuardLogError(f"{path}: not UTF-8 text") from None

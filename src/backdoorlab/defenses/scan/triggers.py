@@ -57,8 +57,14 @@ def mined_triggers(path: str | os.PathLike[str]) -> list[str]:
             f"{report_path}: the audit ran without the trigger-mining detector; "
             f"rerun it with trigger mining"
         )
+    triggers = mining.get("triggers", [])
+    if not isinstance(triggers, list):
+        raise BackdoorlabError(
+            f"{report_path}: field 'summaries.trigger-mining.triggers' is not a list "
+            f"(a {type(triggers).__name__})"
+        )
     out = []
-    for entry in mining.get("triggers", []):
+    for entry in triggers:
         phrase = None
         if isinstance(entry, dict):  # as the traces wrote it (older reports: normalised)
             phrase = entry.get("verbatim") or entry.get("phrase") or entry.get("trigger")
