@@ -148,3 +148,19 @@ def test_a_line_over_the_cap_is_refused_by_every_line_reader(
         raw = reader.HashingReader(handle)
         seen.extend(line for _, line in reader.iter_raw_lines(path, raw))
     assert seen == [b"short\n", b"x" * 99 + b"\n"]
+
+
+def test_read_text_file_reads_no_more_than_its_limit(tmp_path) -> None:
+    """A config, policy or report named as /dev/zero (or a link to it) was read until
+    memory ran out; now ``limit`` bytes and one more are read, then refused."""
+    from backdoorlab.errors import FileAccessError
+    from backdoorlab.files import read_text_file
+
+    path = tmp_path / "c.yaml"
+    path.write_text("a: 1\n")
+    assert read_text_file(path, limit=5) == "a: 1\n"
+    with pytest.raises(FileAccessError, match="more than 0 MiB"):
+        read_text_file(path, limit=4)
+    if Path("/dev/zero").exists():
+        with pytest.raises(FileAccessError, match="more than 1 MiB"):
+            read_text_file("/dev/zero", limit=1 << 20)

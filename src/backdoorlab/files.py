@@ -255,15 +255,26 @@ def guarded_lines(
         yield lineno, line
 
 
+MAX_TEXT_FILE_BYTES = MAX_LINE_BYTES
+"""What `read_text_file` reads of a config or policy at most (64 MiB)."""
+
+
 def read_text_file(
-    path: str | os.PathLike[str], error: type[BackdoorlabError] = FileAccessError
+    path: str | os.PathLike[str],
+    error: type[BackdoorlabError] = FileAccessError,
+    *,
+    limit: int = MAX_TEXT_FILE_BYTES,
 ) -> str:
     """A whole (small) text file, for configs and reports: a missing file, a directory,
-    an I/O error or bytes that are not UTF-8 raise ``error`` naming the file (and line)."""
+    an I/O error, more than ``limit`` bytes (``/dev/zero`` was read until memory ran out)
+    or bytes that are not UTF-8 raise ``error`` naming the file (and line)."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise read_failure(str(path), 0, exc, error) from None
+    if len(data) > limit:
+        raise error(f"{path}: more than {limit >> 20} MiB; a config or report this size is not one")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -183,3 +183,14 @@ def test_mined_triggers_that_are_no_list_are_refused(cli, monkeypatch, tmp_path,
     assert code == 2, err
     _one_line(err, str(audit), "field 'summaries.trigger-mining.triggers' is not a list")
     assert not out.exists()
+
+
+def test_a_guard_policy_with_no_sinks_is_refused(tmp_path) -> None:
+    """``sinks: []`` made every tool a non-sink: the guard checked nothing, silently."""
+    from backdoorlab.defenses.guard.config import load_guard_config
+    from backdoorlab.errors import BackdoorlabError
+
+    policy = tmp_path / "p.yaml"
+    policy.write_text("sinks: []\n")
+    with pytest.raises(BackdoorlabError, match="field 'sinks': List should have at least 1"):
+        load_guard_config(policy)

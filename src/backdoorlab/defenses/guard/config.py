@@ -61,9 +61,10 @@ class GuardConfig(Config):
 
     label = "guard policy"
 
-    sinks: list[SinkRule] | None = None
+    sinks: list[SinkRule] | None = Field(None, min_length=1)
     """Which tools send data out and which argument says where (as ``audit --sinks``);
-    None: environments' own declarations, else the audit's heuristics."""
+    None: environments' own declarations, else the audit's heuristics. An empty list is
+    refused: it would let the guard check nothing, silently."""
     trusted: list[str] = Field(default_factory=list)
     """Destinations authorised in every conversation: an address, ``@domain`` (every
     address there), a URL or host (``*.host`` for its subdomains), a phone number."""

@@ -37,7 +37,7 @@ def mined_triggers(path: str | os.PathLike[str]) -> list[str]:
     report_path = Path(path)
     if not report_path.is_file():
         raise BackdoorlabError(f"--triggers-from: {report_path} is not a file")
-    text = read_text_file(report_path)
+    text = read_text_file(report_path, limit=1 << 30)  # an audit report of many traces
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:  # not JSON, or nested beyond the parser
