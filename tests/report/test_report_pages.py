@@ -181,3 +181,18 @@ def test_report_of_a_hand_edited_run_is_drawn_not_a_traceback(t1_run, cli):
     text = (t1_run / "report.html").read_text()
     assert "<td>twenty</td>" in text or ">twenty<" in text
     assert "<script>window.pwned" not in text and "&lt;script&gt;window.pwned" in text
+
+
+def test_report_checks_its_output_before_reading_the_run(t1_run, cli, monkeypatch):
+    """The default RUN_DIR/report.html was checked only when written, after the run was
+    read and rendered: a directory there failed at the end."""
+    import backdoorlab.report.html as html
+
+    (t1_run / "report.html").mkdir()
+
+    def never(*args):  # noqa: ANN002, ANN202
+        raise AssertionError("the run was read before the output was checked")
+
+    monkeypatch.setattr(html, "read_run", never)
+    code, _, err = cli("report", str(t1_run))
+    assert code == 2 and "report.html" in err and "directory" in err

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from backdoorlab.files import atomic_writer
+from backdoorlab.files import atomic_writer, check_output_file
 from backdoorlab.report.contents import RunContents, read_run
 
 REPORT_NAME = "report.html"
@@ -82,6 +82,7 @@ def write_report(run_dir: str | Path, output: str | Path | None = None) -> Path:
     """Write the report of ``run_dir`` to ``output`` (default ``run_dir/report.html``)."""
     run_dir = Path(run_dir)
     target = Path(output) if output is not None else run_dir / REPORT_NAME
+    check_output_file(target)  # the default one too, before the run is read and rendered
     text = render_report(read_run(run_dir))
     with atomic_writer(target) as handle:
         handle.write(text)
