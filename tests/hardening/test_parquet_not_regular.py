@@ -10,11 +10,10 @@ blocked where neither SIGTERM nor Ctrl-C could end it (only kill -9), in `show`,
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from child_cli import child_cli
 
 COMMANDS = [
     ["show"],
@@ -22,18 +21,6 @@ COMMANDS = [
     ["export", "-o", "{d}/o.parquet"],
     ["audit"],
 ]
-
-
-def _cli(argv: list[str], timeout: float = 90) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "300"}
-    return subprocess.run(
-        [sys.executable, "-m", "backdoorlab.cli", *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def _argv(command: list[str], traces: Path, d: Path) -> list[str]:
@@ -51,7 +38,9 @@ def _one_error(err: str) -> str:
 def test_a_parquet_named_pipe_without_writer_is_refused_at_once(command, tmp_path):
     pipe = tmp_path / "x.parquet"
     os.mkfifo(pipe)
-    done = _cli(_argv(command, pipe, tmp_path))  # a hang raises TimeoutExpired: fails
+    done = child_cli(
+        *_argv(command, pipe, tmp_path), timeout=90
+    )  # a hang raises TimeoutExpired: fails
     assert done.returncode == 2, done.stderr[-2000:]
     line = _one_error(done.stderr)
     assert str(pipe) in line and "not a regular file (a named pipe)" in line, line
@@ -63,7 +52,7 @@ def test_a_parquet_named_pipe_without_writer_is_refused_at_once(command, tmp_pat
 def test_a_parquet_link_to_a_device_is_refused(command, tmp_path):
     device = tmp_path / "null.parquet"
     device.symlink_to("/dev/null")
-    done = _cli(_argv(command, device, tmp_path))
+    done = child_cli(*_argv(command, device, tmp_path), timeout=90)
     assert done.returncode == 2, done.stderr[-2000:]
     line = _one_error(done.stderr)
     assert str(device) in line and "not a regular file (a device)" in line, line

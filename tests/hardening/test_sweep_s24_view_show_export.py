@@ -22,15 +22,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from child_cli import child_cli
 
 TRACE = {
     "messages": [
@@ -96,26 +94,6 @@ def test_view_checks_its_default_page_before_building_it(cli_output, tmp_path, m
 # ------------------------------------------------------------------ side files: regular only
 
 
-def _cli(*argv: str, timeout: float = 60, memory: int | None = None) -> subprocess.CompletedProcess:
-    """The command line in a child process: what a hang or a runaway read does stays
-    there (``memory``: an address-space limit, bytes)."""
-
-    def limit() -> None:
-        if memory is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "300"}
-    return subprocess.run(
-        [sys.executable, "-m", "backdoorlab.cli", *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=limit,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def _side_argv(command: str, option: str, side: Path, d: Path) -> list[str]:
     traces = d / "t.jsonl"
     traces.write_text(LINE)
@@ -130,7 +108,7 @@ SIDES = [("show", "--audit"), ("view", "--audit"), ("view", "--guard")]
 def test_a_side_file_that_never_ends_is_refused(command, option, tmp_path):
     side = tmp_path / "zero.json"
     side.symlink_to("/dev/zero")
-    done = _cli(*_side_argv(command, option, side, tmp_path), memory=3 << 30)
+    done = child_cli(*_side_argv(command, option, side, tmp_path), memory=3 << 30)
     assert done.returncode == 2, done.stderr[-2000:]
     _one_line(done.stderr, str(side), "not a regular file (a device)")
     assert not (tmp_path / "v.html").exists()
@@ -140,7 +118,7 @@ def test_a_side_file_that_never_ends_is_refused(command, option, tmp_path):
 def test_a_side_file_that_is_a_pipe_without_writer_is_refused_at_once(command, option, tmp_path):
     side = tmp_path / "pipe"
     os.mkfifo(side)
-    done = _cli(*_side_argv(command, option, side, tmp_path))  # a hang times out: fails
+    done = child_cli(*_side_argv(command, option, side, tmp_path))  # a hang times out: fails
     assert done.returncode == 2, done.stderr[-2000:]
     _one_line(done.stderr, str(side), "not a regular file (a named pipe)")
 

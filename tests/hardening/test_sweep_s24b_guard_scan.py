@@ -17,12 +17,10 @@ from __future__ import annotations
 import io
 import json
 import os
-import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from child_cli import child_cli
 
 TRACE = {
     "messages": [
@@ -31,25 +29,6 @@ TRACE = {
     ]
 }
 LINE = json.dumps(TRACE) + "\n"
-
-
-def _cli(*argv: str, timeout: float = 60, memory: int | None = None):
-    """The command line in a child process: a hang or a runaway read stays there."""
-
-    def limit() -> None:
-        if memory is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "300"}
-    return subprocess.run(
-        [sys.executable, "-m", "backdoorlab.cli", *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=limit,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def _one_line(err: str, *fragments: str) -> None:
@@ -86,7 +65,7 @@ def test_a_policy_that_never_ends_is_refused(tmp_path):
     policy.symlink_to("/dev/zero")
     out = tmp_path / "r.jsonl"
     argv = ("guard", "replay", str(_traces(tmp_path)), "--policy", str(policy), "-o", str(out))
-    done = _cli(*argv, memory=3 << 30)
+    done = child_cli(*argv, memory=3 << 30)
     assert done.returncode == 2, done.stderr[-2000:]
     _one_line(done.stderr, str(policy), "not a regular file (a device)")
     assert not out.exists()
@@ -97,7 +76,7 @@ def test_a_policy_that_is_a_pipe_without_writer_is_refused_at_once(tmp_path):
     os.mkfifo(policy)
     out = tmp_path / "r.jsonl"
     argv = ("guard", "replay", str(_traces(tmp_path)), "--policy", str(policy), "-o", str(out))
-    done = _cli(*argv, timeout=30)  # a hang times out: fails
+    done = child_cli(*argv, timeout=30)  # a hang times out: fails
     assert done.returncode == 2, done.stderr[-2000:]
     _one_line(done.stderr, str(policy), "not a regular file (a named pipe)")
     assert not out.exists()
@@ -115,7 +94,7 @@ def test_a_policy_from_stdin_is_refused_in_one_line(cli, tmp_path):
 def test_a_log_that_never_ends_is_refused(tmp_path):
     log = tmp_path / "zero.jsonl"
     log.symlink_to("/dev/zero")
-    done = _cli("guard", "verify", str(log), memory=3 << 30)
+    done = child_cli("guard", "verify", str(log), memory=3 << 30)
     assert done.returncode == 2, done.stderr[-2000:]
     _one_line(done.stderr, f"{log}:1", "line longer than 64 MiB")
 
