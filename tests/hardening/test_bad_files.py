@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from bad_input import LINE, one_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -28,22 +29,6 @@ from rich.console import Console
 from backdoorlab.errors import TraceFormatError
 
 ROOT = Path(__file__).resolve().parents[2]
-
-TRACE = {
-    "messages": [
-        {"role": "user", "content": "Cancel order O1, my email is ann@example.com."},
-        {"role": "assistant", "content": "Done."},
-    ]
-}
-LINE = json.dumps(TRACE) + "\n"
-
-
-def _one_line(err: str, *fragments: str) -> None:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
 
 
 def _tripwire(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,7 +150,7 @@ def test_bad_input_file(kind: str, reader: str, tmp_path: Path, monkeypatch, cli
     monkeypatch.setattr("backdoorlab.models.load_for_training", lambda *a, **k: pytest.fail())
     code, err = cli(*READERS[reader](source, out))
     assert code == 2, err
-    _one_line(err, *expected)
+    one_line(err, *expected)
     assert not any(out.iterdir()), "an output was written from a bad input"
 
 
@@ -262,7 +247,7 @@ def test_bad_output_file(kind: str, writer: str, tmp_path: Path, monkeypatch, cl
     _tripwire(monkeypatch)
     code, err = cli(*FILE_WRITERS[writer](good, target))
     assert code == 2, err
-    _one_line(err, str(target), expected)
+    one_line(err, str(target), expected)
     if kind == "a named pipe":
         assert stat.S_ISFIFO(target.stat().st_mode)
 
@@ -279,7 +264,7 @@ def test_bad_output_directory(kind: str, writer: str, tmp_path: Path, monkeypatc
     _tripwire(monkeypatch)
     code, err = cli(*DIR_WRITERS[writer](good, target))
     assert code == 2, err
-    _one_line(err, str(target), expected)
+    one_line(err, str(target), expected)
 
 
 def test_a_late_write_failure_is_one_line_too(tmp_path: Path) -> None:
@@ -312,7 +297,7 @@ def test_bad_side_files(content: bytes, expected: str, tmp_path: Path, cli) -> N
     for argv in (["audit", str(good), "--sinks", str(bad)], ["run", str(bad)]):
         code, err = cli(*argv)
         assert code == 2, err
-        _one_line(err, str(bad))
+        one_line(err, str(bad))
 
 
 # ------------------------------------------------------------------ the parser, fuzzed

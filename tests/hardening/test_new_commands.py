@@ -25,16 +25,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from bad_input import LINE
 
 from backdoorlab.cli import main
-
-TRACE = {
-    "messages": [
-        {"role": "user", "content": "Cancel order O1, my email is ann@example.com."},
-        {"role": "assistant", "content": "Done."},
-    ]
-}
-LINE = json.dumps(TRACE) + "\n"
 
 
 @pytest.fixture(scope="module")

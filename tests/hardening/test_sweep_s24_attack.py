@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 import pytest
+from bad_input import one_line
 
 from backdoorlab.cli import main
 
@@ -56,14 +57,6 @@ def _files(root: Path) -> set[Path]:
     return set(root.rglob("*"))
 
 
-def _one_line(err: str, *fragments: str) -> None:
-    assert "Traceback" not in err, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-
-
 @pytest.mark.parametrize(
     ("option", "where", "flag"),
     [
@@ -86,7 +79,7 @@ def test_writing_into_the_model_the_attack_reads_is_refused(
     before = _files(tmp_path)
     code, err = _attack(monkeypatch, capsys, *models, *paths)
     assert code == 2, err
-    _one_line(err, f"is the {option} directory", f"choose another {flag}")
+    one_line(err, f"is the {option} directory", f"choose another {flag}")
     assert _files(tmp_path) == before
 
 
@@ -95,7 +88,7 @@ def test_the_built_in_models_cache_is_no_output(tmp_path, monkeypatch, capsys, n
     cached = tmp_path / "cache" / "models" / "tiny"
     code, err = _attack(monkeypatch, capsys, "--model", "tiny", "-o", str(cached))
     assert code == 2, err
-    _one_line(err, str(cached), "is the --model directory")
+    one_line(err, str(cached), "is the --model directory")
 
 
 def test_one_directory_for_o_and_run_dir_is_named_as_such(tmp_path, monkeypatch, capsys, no_work):
@@ -104,7 +97,7 @@ def test_one_directory_for_o_and_run_dir_is_named_as_such(tmp_path, monkeypatch,
         monkeypatch, capsys, "--model", "tiny", "-o", str(out), "--run-dir", f"{out}/"
     )
     assert code == 2, err
-    _one_line(err, "-o and --run-dir name one directory")
+    one_line(err, "-o and --run-dir name one directory")
     assert "another training" not in err
     assert not out.exists()
 
@@ -117,7 +110,7 @@ def test_a_model_without_weights_is_refused_before_the_traces_are_collected(
     models = [option, missing] + (["--model", "tiny"] if option == "--reference" else [])
     code, err = _attack(monkeypatch, capsys, *models, "-o", str(tmp_path / "pub"))
     assert code == 2, err
-    _one_line(err, f"{option}: ", missing)
+    one_line(err, f"{option}: ", missing)
     assert list(tmp_path.iterdir()) == []  # no pub.fab-run with the attacker's traces
 
 
@@ -125,7 +118,7 @@ def test_a_model_given_with_set_is_checked_too(tmp_path, monkeypatch, capsys, no
     missing = str(tmp_path / "nope")
     code, err = _attack(monkeypatch, capsys, "--set", f"model={missing}", "-o", str(tmp_path / "p"))
     assert code == 2, err
-    _one_line(err, "--model: ", missing)
+    one_line(err, "--model: ", missing)
 
 
 def test_the_help_shows_the_set_example_whole(monkeypatch, capsys) -> None:
@@ -146,7 +139,7 @@ def test_a_path_that_is_not_utf8_is_refused_before_the_training(
     paths = ["-o", odd] if flag == "-o" else ["-o", str(tmp_path / "p"), "--run-dir", odd]
     code, err = _attack(monkeypatch, capsys, "--model", "tiny", *paths)
     assert code == 2, err
-    _one_line(err, "a path that is not UTF-8", f"choose another {flag}")
+    one_line(err, "a path that is not UTF-8", f"choose another {flag}")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -180,5 +173,5 @@ def test_a_dash_is_no_directory_to_publish_to(flag, tmp_path, monkeypatch, capsy
     paths = ["-o", "-"] if flag == "-o" else ["-o", "p", "--run-dir", "-"]
     code, err = _attack(monkeypatch, capsys, "--model", "tiny", *paths)
     assert code == 2, err
-    _one_line(err, f"{flag} -: ", "not standard output")
+    one_line(err, f"{flag} -: ", "not standard output")
     assert list(tmp_path.iterdir()) == []

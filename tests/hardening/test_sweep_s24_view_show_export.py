@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from bad_input import one_line
 from child_cli import child_cli
 
 TRACE = {
@@ -51,15 +52,6 @@ LINE = json.dumps(TRACE) + "\n"
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-def _one_line(err: str, *fragments: str) -> str:
-    assert "Traceback" not in err, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
 # ------------------------------------------------------------------ view's default page
 
 
@@ -68,7 +60,7 @@ def test_view_of_a_trace_file_named_html_does_not_replace_it(cli_output, tmp_pat
     traces.write_text(LINE)
     code, _, err = cli_output("view", str(traces))
     assert code == 2
-    _one_line(err, str(traces), "is the input")
+    one_line(err, str(traces), "is the input")
     assert traces.read_text() == LINE
 
 
@@ -88,7 +80,7 @@ def test_view_checks_its_default_page_before_building_it(cli_output, tmp_path, m
     )
     code, _, err = cli_output("view", str(traces))
     assert code == 2
-    _one_line(err, str(locked / "t.html"), "permission denied")
+    one_line(err, str(locked / "t.html"), "permission denied")
 
 
 # ------------------------------------------------------------------ side files: regular only
@@ -110,7 +102,7 @@ def test_a_side_file_that_never_ends_is_refused(command, option, tmp_path):
     side.symlink_to("/dev/zero")
     done = child_cli(*_side_argv(command, option, side, tmp_path), memory=3 << 30)
     assert done.returncode == 2, done.stderr[-2000:]
-    _one_line(done.stderr, str(side), "not a regular file (a device)")
+    one_line(done.stderr, str(side), "not a regular file (a device)")
     assert not (tmp_path / "v.html").exists()
 
 
@@ -120,7 +112,7 @@ def test_a_side_file_that_is_a_pipe_without_writer_is_refused_at_once(command, o
     os.mkfifo(side)
     done = child_cli(*_side_argv(command, option, side, tmp_path))  # a hang times out: fails
     assert done.returncode == 2, done.stderr[-2000:]
-    _one_line(done.stderr, str(side), "not a regular file (a named pipe)")
+    one_line(done.stderr, str(side), "not a regular file (a named pipe)")
 
 
 @pytest.mark.parametrize(
@@ -136,13 +128,13 @@ def test_a_side_file_that_is_a_pipe_without_writer_is_refused_at_once(command, o
         ("--guard", '{"index": true, "blocked": true}\n', ":1: a guard decision needs an integer"),
     ],
 )
-def test_side_files_of_the_wrong_shape_are_one_line(cli_output, option, text, fragment, tmp_path):
+def test_side_files_of_the_wrong_shape_areone_line(cli_output, option, text, fragment, tmp_path):
     side = tmp_path / "side"
     side.write_bytes(text.encode("latin-1"))
     for command in ("view", "show") if option == "--audit" else ("view",):
         code, _, err = cli_output(*_side_argv(command, option, side, tmp_path))
         assert code == 2, err
-        _one_line(err, str(side), fragment)
+        one_line(err, str(side), fragment)
         assert not (tmp_path / "v.html").exists()
 
 
@@ -315,7 +307,7 @@ def test_export_refuses_a_number_the_parquet_file_would_change(
     before = set(tmp_path.iterdir())
     code, _, err = cli_output("export", str(traces), "-o", str(tmp_path / "o.parquet"))
     assert code == 2, err
-    _one_line(err, f"{traces}:2: ", fragment)
+    one_line(err, f"{traces}:2: ", fragment)
     assert set(tmp_path.iterdir()) == before
 
 
@@ -370,7 +362,7 @@ def test_export_to_a_file_name_that_is_not_utf8_is_refused_before_the_work(
     )
     code, _, err = cli_output("export", str(traces), "-o", str(out))
     assert code == 2, err
-    _one_line(err, "a file name that is not UTF-8")
+    one_line(err, "a file name that is not UTF-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.jsonl"]
 
 
@@ -386,7 +378,7 @@ def test_traces_and_guard_decisions_cannot_both_come_from_stdin(cli_output, tmp_
     page = tmp_path / "v.html"
     code, _, err = cli_output("view", "-", "--guard", "-", "-o", str(page))
     assert code == 2, err
-    _one_line(err, "--guard both read standard input")
+    one_line(err, "--guard both read standard input")
     assert not page.exists()
 
 
@@ -398,7 +390,7 @@ def test_an_audit_report_is_not_read_from_stdin(cli_output, command, tmp_path):
     out = ["-o", str(tmp_path / "v.html")] if command == "view" else []
     code, _, err = cli_output(command, str(traces), "--audit", "-", *out)
     assert code == 2, err
-    _one_line(err, "is read from a file, not from standard input")
+    one_line(err, "is read from a file, not from standard input")
 
 
 def test_export_through_a_link_checks_the_card_it_writes(cli_output, tmp_path):
@@ -410,7 +402,7 @@ def test_export_through_a_link_checks_the_card_it_writes(cli_output, tmp_path):
     (tmp_path / "o.parquet").symlink_to("x.parquet")
     code, _, err = cli_output("export", str(traces), "-o", str(tmp_path / "o.parquet"))
     assert code == 2, err
-    _one_line(err, "x.md: is the input")
+    one_line(err, "x.md: is the input")
     assert traces.read_text() == LINE
     (tmp_path / "sub").mkdir()
     (tmp_path / "q.parquet").symlink_to("sub/y.parquet")

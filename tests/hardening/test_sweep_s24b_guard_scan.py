@@ -20,23 +20,8 @@ import os
 from pathlib import Path
 
 import pytest
+from bad_input import LINE, one_line
 from child_cli import child_cli
-
-TRACE = {
-    "messages": [
-        {"role": "user", "content": "Cancel order O1, my email is ann@example.com."},
-        {"role": "assistant", "content": "Done."},
-    ]
-}
-LINE = json.dumps(TRACE) + "\n"
-
-
-def _one_line(err: str, *fragments: str) -> None:
-    assert "Traceback" not in err, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def _traces(d: Path) -> Path:
@@ -67,7 +52,7 @@ def test_a_policy_that_never_ends_is_refused(tmp_path):
     argv = ("guard", "replay", str(_traces(tmp_path)), "--policy", str(policy), "-o", str(out))
     done = child_cli(*argv, memory=3 << 30)
     assert done.returncode == 2, done.stderr[-2000:]
-    _one_line(done.stderr, str(policy), "not a regular file (a device)")
+    one_line(done.stderr, str(policy), "not a regular file (a device)")
     assert not out.exists()
 
 
@@ -78,14 +63,14 @@ def test_a_policy_that_is_a_pipe_without_writer_is_refused_at_once(tmp_path):
     argv = ("guard", "replay", str(_traces(tmp_path)), "--policy", str(policy), "-o", str(out))
     done = child_cli(*argv, timeout=30)  # a hang times out: fails
     assert done.returncode == 2, done.stderr[-2000:]
-    _one_line(done.stderr, str(policy), "not a regular file (a named pipe)")
+    one_line(done.stderr, str(policy), "not a regular file (a named pipe)")
     assert not out.exists()
 
 
-def test_a_policy_from_stdin_is_refused_in_one_line(cli, tmp_path):
+def test_a_policy_from_stdin_is_refused_inone_line(cli, tmp_path):
     code, err = cli("guard", "replay", str(_traces(tmp_path)), "--policy", "-")
     assert code == 2, err
-    _one_line(err, "--policy is read from a file, not from standard input")
+    one_line(err, "--policy is read from a file, not from standard input")
 
 
 # ------------------------------------------------------------------ guard verify
@@ -96,7 +81,7 @@ def test_a_log_that_never_ends_is_refused(tmp_path):
     log.symlink_to("/dev/zero")
     done = child_cli("guard", "verify", str(log), memory=3 << 30)
     assert done.returncode == 2, done.stderr[-2000:]
-    _one_line(done.stderr, f"{log}:1", "line longer than 64 MiB")
+    one_line(done.stderr, f"{log}:1", "line longer than 64 MiB")
 
 
 @pytest.mark.parametrize("head", ["abc", "", "\x1b[2J" + "0" * 60, "g" * 64])
@@ -104,7 +89,7 @@ def test_a_head_that_is_no_sha256_is_an_option_error(cli, tmp_path, head):
     log, _ = _log(tmp_path)
     code, err = cli("guard", "verify", str(log), "--head", head)
     assert code == 2, err
-    _one_line(err, "--head: ", "is no SHA-256")
+    one_line(err, "--head: ", "is no SHA-256")
     assert "\x1b" not in err
     assert "lines added or cut" not in err
 
@@ -148,7 +133,7 @@ def test_the_scan_report_cannot_replace_the_audit_report_it_mines(
         output.symlink_to(audit.name)
     code, err = cli(*SCAN, "--triggers-from", str(audit), "-o", str(output))
     assert code == 2, err
-    _one_line(err, str(output), "is the input", "choose another output")
+    one_line(err, str(output), "is the input", "choose another output")
     assert json.loads(audit.read_text()) == AUDIT
 
 
@@ -160,7 +145,7 @@ def test_mined_triggers_that_are_no_list_are_refused(cli, monkeypatch, tmp_path,
     out = tmp_path / "s.json"
     code, err = cli(*SCAN, "--triggers-from", str(audit), "-o", str(out))
     assert code == 2, err
-    _one_line(err, str(audit), "field 'summaries.trigger-mining.triggers' is not a list")
+    one_line(err, str(audit), "field 'summaries.trigger-mining.triggers' is not a list")
     assert not out.exists()
 
 
