@@ -151,6 +151,21 @@ def file_kind(mode: int) -> str:
     return "not a file"
 
 
+def check_regular_file(
+    path: str | os.PathLike[str], reason: str, error: type[BackdoorlabError] = BackdoorlabError
+) -> None:
+    """Refuse an existing input that is not a regular file, before anything opens it: a
+    named pipe's reader waits for a writer (forever, when none comes) and a device such
+    as ``/dev/zero`` gives bytes without end. ``reason`` ends the line (why a file is
+    wanted). A missing or unreadable path passes: the caller's own check names it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise error(f"{path}: not a regular file ({file_kind(mode)}); {reason}")
+
+
 def check_output_dir(path: str | os.PathLike[str] | None) -> None:
     """Refuse, before any work, a directory output that could not be written: an
     existing file, an unwritable directory, or a path under something that is not a

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -48,17 +47,9 @@ def check_regular(path: str | os.PathLike[str], error: type[BackdoorlabError]) -
     socket), before anything opens it: Parquet is read from its footer, by seeking, and
     pyarrow opening a named pipe with no writer blocks where neither SIGTERM nor Ctrl-C
     can end it. A missing file passes (the caller's own check names it)."""
-    from backdoorlab.files import file_kind
+    from backdoorlab.files import check_regular_file
 
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return
-    if not stat.S_ISREG(mode):
-        raise error(
-            f"{path}: not a regular file ({file_kind(mode)}); a Parquet file is read by "
-            "seeking in it: give a file path"
-        )
+    check_regular_file(path, "a Parquet file is read by seeking in it: give a file path", error)
 
 
 def _open(path: Path, error: type[BackdoorlabError]) -> Any:

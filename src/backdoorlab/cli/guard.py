@@ -3,9 +3,7 @@ verify a decision log's hash chain."""
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from pathlib import Path
 from typing import Annotated
 
@@ -85,12 +83,8 @@ def _regular_file(path: Path, option: str) -> None:
     """Refuse a side file that is not a regular file, before reading it: a named pipe
     waits for a writer (forever, when none comes) and a device such as /dev/zero gives
     bytes without end (the policy was read whole, until memory ran out)."""
-    from backdoorlab.files import file_kind, is_stdio
+    from backdoorlab.files import check_regular_file, is_stdio
 
     if is_stdio(path):
         raise BackdoorlabError(f"-: {option} is read from a file, not from standard input")
-    mode = os.stat(path).st_mode  # check_paths has seen it exist
-    if not stat.S_ISREG(mode):
-        raise BackdoorlabError(
-            f"{path}: not a regular file ({file_kind(mode)}); {option} is read from a file"
-        )
+    check_regular_file(path, f"{option} is read from a file")

@@ -22,13 +22,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import atomic_writer, file_kind, is_stdio
+from backdoorlab.files import atomic_writer, check_regular_file, is_stdio, read_text_file
 from backdoorlab.traces import ToolCall, Trace, load_json
 
 if TYPE_CHECKING:
@@ -157,38 +156,18 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _regular_file(path: Path, what: str) -> os.stat_result:
-    """``path``'s stat, refusing anything but a regular file: a named pipe's reader waits
-    for a writer (forever, when none comes) and a device can give bytes without end."""
+def _regular_file(path: Path, what: str) -> None:
+    """Refuse anything but a regular file (`files.check_regular_file`), and ``-``."""
     if is_stdio(path):  # not a file named "-" (the message said "no such file")
         raise BackdoorlabError(f"-: {what} is read from a file, not from standard input")
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise BackdoorlabError(f"{path}: no such file ({what})") from None
-    except OSError as exc:
-        raise BackdoorlabError(f"{path}: cannot read {what} ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise BackdoorlabError(
-            f"{path}: not a regular file ({file_kind(info.st_mode)}); expected {what} in a file"
-        )
-    return info
+    if not os.path.lexists(path):
+        raise BackdoorlabError(f"{path}: no such file ({what})")
+    check_regular_file(path, f"expected {what} in a file")
 
 
 def _json_file(path: Path, what: str) -> Any:
     _regular_file(path, what)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_REPORT_BYTES + 1)  # a pseudo-file's size says nothing
-    except OSError as exc:
-        raise BackdoorlabError(f"{path}: cannot read {what} ({exc.strerror or exc})") from None
-    if len(data) > MAX_REPORT_BYTES:
-        raise BackdoorlabError(f"{path}: over {MAX_REPORT_BYTES >> 30} GiB, not {what}")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise BackdoorlabError(f"{path}:{line}: not valid UTF-8 ({exc.reason})") from None
+    text = read_text_file(path, BackdoorlabError, limit=MAX_REPORT_BYTES)
     try:
         return load_json(text, str(path), BackdoorlabError, max_depth=MAX_DEPTH)
     except ValueError as exc:
