@@ -13,8 +13,11 @@ Taint tracking through one trace, message by message:
   destination, by who receives it (`recipients`: the user, the operator's own systems,
   a record's contact, the public, a third party); every tainted value seen *before*
   the call is looked for in what the call carries, through the disguises `decoders`
-  undoes (case, spacing, URL-encoding and URL pieces, base64 of either alphabet with or
-  without padding, base32, hex, double encodings, reversed text);
+  and `disguises` undo (case, spacing, URL-encoding and URL pieces, base64 of either
+  alphabet with or without padding, base32, base85, hex, compressed or UTF-16 bytes,
+  Unicode look-alikes and invisible characters, HTML entities, literal escapes,
+  character codes, spelled-out digits, DNS labels, ROT13, double encodings, reversed
+  text);
 - what each destination receives is accumulated over the trace and tested again, so a
   secret split across several calls (digits cut anywhere) is caught too.
 
@@ -59,7 +62,7 @@ def clear_caches() -> None:
 
     for cache in (observations._reading, observations._cached_needle, matching._views):
         cache.cache_clear()
-    for cache in (decoders._b64, decoders._b32, decoders._hex):
+    for cache in (decoders._b64, decoders._b32, decoders._hex, decoders._b85):
         cache.cache_clear()
     taint._authorised_by.cache_clear()
 

@@ -3,8 +3,12 @@
 `views` turns one argument into the texts worth searching: the argument itself, its
 URL-decoding, the pieces of a URL (path segments and query values, a segment's file
 suffix dropped: ``https://host/p/<urlsafe-b64>.gif``), every token that decodes as
-base64 (standard or URL-safe, padded or not), base32 or hex, recursively (a double
-encoding: base64 of hex, URL-encoded base64…), and the reversed text of each.
+base64 (standard or URL-safe, padded or not), base32, base85 or hex — into UTF-8, UTF-16
+or a compressed stream (`disguises.bytes_text`) — the text-level disguises of
+`disguises.TEXT_FORMS` (Unicode look-alikes and invisible characters, HTML entities,
+literal escapes, character codes, spelled-out digits, data in DNS labels), recursively
+(a double encoding: base64 of hex, URL-encoded base64, entities of base64…), and the
+reversed text of each.
 
 `backdoorlab.leaks.decoded_views` knows some of these for the leak predicate our own
 environments use; the audit reads other people's traces, whose disguises are not ours,
@@ -22,6 +26,8 @@ import re
 from functools import lru_cache
 from urllib.parse import unquote_plus
 
+from backdoorlab.defenses.audit.disguises import TEXT_FORMS, bytes_text
+
 MAX_DEPTH = 3
 MAX_VIEWS = 48
 MAX_TOKENS = 24
@@ -33,21 +39,13 @@ _B64 = re.compile(r"[A-Za-z0-9+_-]{8,}={0,2}")
 _B64_SLASHED = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")  # standard base64 has '/' in it
 _B32 = re.compile(r"(?:[A-Z2-7]{8,}|[a-z2-7]{8,})=*")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){4,}")
+# base85 (RFC 1924, Python's and git's): a run of its alphabet with at least one
+# character neither base64 alphabet has — a base64 token or a word is no candidate
+_B85 = re.compile(r"[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]{8,}")
+_B85_ONLY = frozenset("!#$%&()*;<>?@^`{|}~")
 TOKENS_CACHED = 8192
 """A token's decoding is a pure function of the token, and tokens recur across traces
 (a long word, an id, the same encoded payload): each decoder keeps this many results."""
-
-
-def printable(data: bytes) -> str | None:
-    """``data`` as text when it decodes as UTF-8 and is (mostly) printable, else None."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if not text:
-        return None
-    good = sum(ch.isprintable() or ch.isspace() for ch in text)
-    return text if good >= 0.95 * len(text) else None
 
 
 @lru_cache(maxsize=TOKENS_CACHED)
@@ -60,7 +58,7 @@ def _b64(token: str) -> str | None:
     decoders = (base64.urlsafe_b64decode,) if alphabet else (base64.b64decode,)
     for decode in decoders:
         try:
-            found = printable(decode(padded))
+            found = bytes_text(decode(padded))
         except (binascii.Error, ValueError):
             continue
         if found:
@@ -73,14 +71,24 @@ def _b32(token: str) -> str | None:
     token = token.rstrip("=").upper()
     padded = token + "=" * (-len(token) % 8)
     try:
-        return printable(base64.b32decode(padded))
+        return bytes_text(base64.b32decode(padded))
     except (binascii.Error, ValueError):
         return None
 
 
 @lru_cache(maxsize=TOKENS_CACHED)
 def _hex(token: str) -> str | None:
-    return printable(bytes.fromhex(token))
+    return bytes_text(bytes.fromhex(token))
+
+
+@lru_cache(maxsize=TOKENS_CACHED)
+def _b85(token: str) -> str | None:
+    if len(token) % 5 == 1:
+        return None  # no base85 text has that length
+    try:
+        return bytes_text(base64.b85decode(token))
+    except ValueError:
+        return None
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -99,11 +107,15 @@ def _tokens(text: str) -> list[tuple[str, str]]:
                 out.append((name, token))
     for token in _HEX.findall(text):
         out.append(("hex", token))
+    if not _B85_ONLY.isdisjoint(text):
+        for token in _B85.findall(text):
+            if not _B85_ONLY.isdisjoint(token):
+                out.append(("base85", token))
     out.sort(key=lambda item: -len(item[1]))
     return out[:MAX_TOKENS]
 
 
-_DECODERS = {"base64": _b64, "base32": _b32, "hex": _hex}
+_DECODERS = {"base64": _b64, "base32": _b32, "hex": _hex, "base85": _b85}
 
 
 def _decodings(text: str) -> list[tuple[str, str]]:
@@ -112,6 +124,10 @@ def _decodings(text: str) -> list[tuple[str, str]]:
         unquoted = unquote_plus(text)
         if unquoted != text:
             found.append(("url", unquoted))
+    for name, undo in TEXT_FORMS:
+        undone = undo(text)
+        if undone:
+            found.append((name, undone))
     for name, token in _tokens(text):
         if len(token) < _MIN_TOKEN:
             continue

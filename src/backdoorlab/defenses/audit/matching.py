@@ -15,6 +15,10 @@ Three ways a value is looked for, by its kind:
 - *word* (a distinctive term of a record's short field, "Spotify"): as a whole word,
   case ignored — never the middle of another word ("rent" is not in "current").
 
+Text and content needles are also looked for rotated by 13 letters (ROT13, encoding
+``rot13``): on the needle's side, one more substring test where the plain one failed,
+rather than a rotated copy of every view to match every needle against.
+
 Hand-written rather than `backdoorlab.leaks.LeakDetector`: that predicate decides our
 own environments' leaks, for their secrets; an audit of other people's traces tracks
 every tool-returned value, of kinds and in disguises it has no rules for.
@@ -30,6 +34,7 @@ from typing import Any, Literal
 
 from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
 from backdoorlab.defenses.audit.decoders import views
+from backdoorlab.defenses.audit.disguises import rot13
 
 NeedleKind = Literal["digits", "text", "content", "word"]
 CONTENT_RUN = 10
@@ -62,6 +67,12 @@ class Needle:
     alts: tuple[str, ...] = ()  # other spellings worth a match (an address's street)
     vocabulary: frozenset[str] = frozenset()  # a content needle's words
     fewest: int = 0  # the fewest distinct words a shingle of it has
+    rotated: str = ""  # ``text`` under ROT13, when that changes it
+
+    def __post_init__(self) -> None:
+        if self.kind in ("text", "content") and len(self.text) >= _MIN_TEXT:
+            rotated = rot13(self.text)
+            self.rotated = rotated if rotated != self.text else ""
 
     @classmethod
     def build(
@@ -182,6 +193,8 @@ class _View:
         if needle.kind == "content":
             if needle.text and needle.text in self.flat:
                 return ""
+            if needle.rotated and needle.rotated in self.flat:
+                return "rot13"
             if len(self.word_set & needle.vocabulary) < needle.fewest:
                 # a shared shingle's distinct words are all in both texts: too few words
                 # in common and none can be shared, so the shingles are not built
@@ -196,7 +209,9 @@ class _View:
         if needle.kind == "word":
             return "" if needle.text in self.word_set else None
         flat = self.flat
-        return "" if needle.text in flat or any(a in flat for a in needle.alts) else None
+        if needle.text in flat or any(a in flat for a in needle.alts):
+            return ""
+        return "rot13" if needle.rotated and needle.rotated in flat else None
 
 
 def _fresh(text: str) -> tuple[tuple[str, _View], ...]:
@@ -270,6 +285,8 @@ def _matches(
                 flat = view.flat
             if needle.text in flat or any(a in flat for a in needle.alts):
                 out.append((i, ""))
+            elif needle.rotated and needle.rotated in flat:
+                out.append((i, "rot13"))
         elif kind == "digits":
             if digits is None:
                 digits = view.digits
