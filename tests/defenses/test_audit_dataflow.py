@@ -235,3 +235,11 @@ def test_a_nested_contact_block_belongs_to_its_record(jsonl):
         )
     )
     assert dataflow(path) == []
+
+
+def test_a_host_the_user_named_without_a_scheme_is_the_user_s(jsonl):
+    fetch = call("fetch_page", {"url": "https://reports.mybank.com/r?who=ann.lee@mail.test"}, "b")
+    leaking = foreign(fetch, result("fetch_page", "<html>", "b"))
+    assert [f.severity for f in dataflow(jsonl(leaking))] == ["high"]
+    leaking["messages"][1]["content"] += " Put my report on reports.mybank.com."
+    assert dataflow(jsonl(leaking)) == []

@@ -35,8 +35,8 @@ def canonical(value: str, kind: DestinationKind) -> str:
     if kind == "phone":
         digits = patterns.digits_of(value)
         return "tel:" + (digits[-10:] if len(digits) >= 10 else digits)
-    if kind == "url" and "://" not in value:
-        value = "//" + value.strip()
+    if kind == "url" and "://" not in value:  # a bare host: `normalize_destination` reads
+        value = value.strip().removeprefix("//")  # it as one (one "//" more made it none)
     return normalize_destination(value, kind)
 
 
