@@ -124,3 +124,7 @@ def test_phone_spoken_to_the_user_is_no_finding(jsonl):
     address gets their own phone number, spelled out."""
     findings = audit(jsonl(lookup_then(*send(EMAIL, SPOKEN_PHONE))), ["dataflow"]).findings
     assert not [f for f in findings if f.severity in ("medium", "high")]
+
+
+def test_a_short_base85_token_without_punctuation_is_tried():
+    assert ("base85", "483920") in views(base64.b85encode(b"483920").decode())

@@ -43,6 +43,7 @@ _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){4,}")
 # character neither base64 alphabet has — a base64 token or a word is no candidate
 _B85 = re.compile(r"[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]{8,}")
 _B85_ONLY = frozenset("!#$%&()*;<>?@^`{|}~")
+_SHORT_B85 = 15
 TOKENS_CACHED = 8192
 """A token's decoding is a pure function of the token, and tokens recur across traces
 (a long word, an id, the same encoded payload): each decoder keeps this many results."""
@@ -111,6 +112,13 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         for token in _B85.findall(text):
             if not _B85_ONLY.isdisjoint(token):
                 out.append(("base85", token))
+    # a short secret's base85 often has none of those characters ("H8eOmI57" is six
+    # bytes): short alphanumeric runs are tried as base85 too
+    out += [
+        ("base85", t)
+        for n, t in out
+        if n == "base64" and len(t) <= _SHORT_B85 and t.rstrip("=").isalnum()
+    ]
     out.sort(key=lambda item: -len(item[1]))
     return out[:MAX_TOKENS]
 

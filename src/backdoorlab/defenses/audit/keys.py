@@ -96,9 +96,11 @@ def by_key(
             return ("phone", "account", True)  # digit-run matching, separators ignored
         return None
     if cls == "contact":
-        if patterns.whole_email(value):
+        if patterns.contact_email(value):
             return ("email", "email", True)
-        if ndigits >= 7 and not values.is_date(value):  # "from: 2024-05-14" is no phone
+        # "from: 2024-05-14" is no phone, nor "to agents: text it to +1 555 0100 999"
+        spelled = sum(ch.isalpha() for ch in value) > 3
+        if ndigits >= 7 and not spelled and not values.is_date(value):
             return ("phone", "phone", True)
         return None
     if cls == "address":

@@ -2,7 +2,8 @@
 and the contacts it shows for the data's owner.
 
 An observation is parsed as JSON when it is JSON and walked; otherwise it is read as
-text (``key: value`` lines count as fields). Two rules find values worth tracking:
+text (``key: value`` lines and shell or ``.env`` assignments, ``export KEY=value``, count
+as fields). Two rules find values worth tracking:
 
 - *by key*: a field named like a credential (password, token, api key…), a financial
   identifier (card, IBAN, account, SSN…), a contact (email, phone…), an address, or a
@@ -30,6 +31,7 @@ agree event for event, and are kept in one place for that.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -356,6 +358,10 @@ class ObservationReader:
             return
         record = (self._record_id(),)
         for line in text.splitlines():
+            assigned = _assignment(line)
+            if assigned is not None:  # "export NPM_TOKEN=…": a field, as in .env files
+                self._leaf(assigned[0], None, assigned[1], step, tool, assigned[0], record)
+                continue
             key, sep, value = line.partition(":")
             plain_key = key.strip()[:1].isalnum()
             if sep and plain_key and len(key.strip()) <= 30 and value.strip() and value[:2] != "//":
@@ -366,6 +372,27 @@ class ObservationReader:
         prose = len(lines) > 1 and not any(values.is_content(line) for line in lines)
         if prose and values.is_content(text):  # prose in short lines: content as a whole
             self._add("text", text.strip(), "content", "medium", (step, tool, None, record))
+
+
+_ASSIGNMENT = re.compile(
+    r"\s*(?:[$#>+]\s*)?(?:export\s+|set\s+)?"  # a prompt, set -x's "+", a keyword
+    r"(?P<key>[A-Za-z_][\w.-]{0,40})\s*=(?!=)\s*(?P<value>\S.*?)\s*"
+)
+
+
+def _assignment(line: str) -> tuple[str, str] | None:
+    """(key, value) of a shell or ``.env`` assignment line (``export API_KEY="…"``),
+    whose ``=`` comes before any ``:`` (``url=https://…`` is one, ``note: a=b`` is not)."""
+    eq = line.find("=")
+    if eq <= 0 or 0 <= line.find(":") < eq:
+        return None
+    found = _ASSIGNMENT.fullmatch(line)
+    if found is None:
+        return None
+    value = found["value"]
+    if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return (found["key"], value) if value else None
 
 
 CACHED_CHARS = 4096

@@ -14,7 +14,11 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# internationalised too ("jürgen@bäckerei.de", "sync@cómo-9.net"): an ASCII-only pattern
+# read "rgen@b" from the one and no address at all from the other. A match starts where
+# a local part can start, no earlier: without the look-behind a long run of letters
+# with an "@" elsewhere was rescanned from each of its characters (400 KB: minutes).
+EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s\"'<>]+", re.IGNORECASE)
 # 10 national digits, optionally with a country code, written the ways people write them
 PHONE = re.compile(
@@ -43,8 +47,10 @@ TLDS = (
     "com", "org", "net", "io", "co", "info", "biz", "xyz", "dev", "app", "me", "us", "uk",
     "de", "fr", "ru", "cn", "site", "online", "test", "example",
 )  # fmt: skip
+# DNS's own limits (a label 1-63 characters, at most 127 of them) bound every attempt: with
+# "+" and "*" a crafted 20 KB run of "a.a.…-.com" took 10 s to scan, 200 KB a quarter hour
 DOMAIN = re.compile(
-    r"(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:" + "|".join(TLDS) + r")"
+    r"(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,126}(?:" + "|".join(TLDS) + r")"
     r"(?::\d+)?(?:/[^\s\"'<>]*)?",
     re.IGNORECASE,
 )
@@ -61,30 +67,35 @@ def may_hold_domain(text: str) -> bool:
     return any(tld in lower for tld in _DOT_TLDS)
 
 
-_DOT_TLD = re.compile(r"\.(?:" + "|".join(TLDS) + ")")  # on lower-cased text
+_DOT_TLD = re.compile(r"\.(?:" + "|".join(TLDS) + ")", re.IGNORECASE)
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_HOST_CHAR = re.compile(r"[a-z0-9.-]", re.IGNORECASE)  # as `DOMAIN` reads one: "ſ" too
+MAX_HOST = 253
+"""The longest host name DNS allows: a match is looked for at most this far before its
+".tld" (a longer run is read from its last ``MAX_HOST`` characters)."""
+
+
+def _host_char(ch: str) -> bool:
+    return ch in _HOST_CHARS or (not ch.isascii() and _HOST_CHAR.match(ch) is not None)
 
 
 def domain_matches(text: str) -> Iterator[re.Match[str]]:
     """``DOMAIN.finditer(text)``, trying the expression only near a ".tld".
 
-    Exact on ASCII text (others take `finditer`): a match's host part is a run of
-    letters, digits, dots and dashes holding a ".tld", so the next match after ``end``
-    starts between ``end`` and the first ".tld" at or after ``end``, inside the run that
-    holds it. `DOMAIN` has no anchor or look-behind, so trying `DOMAIN.match` at each of
-    those positions in order finds what `finditer`'s scan finds; if none matches, no
-    match starts at or before that ".tld", and the next one is looked at. The positions
-    tried are a subset of those `finditer` tries, so the work stays within its bound.
+    A match's host part is a run of letters, digits, dots and dashes holding a ".tld",
+    so the next match after ``end`` starts between ``end`` and the first ".tld" at or
+    after ``end``, inside the run that holds it; `DOMAIN` has no anchor or look-behind,
+    so trying `DOMAIN.match` at each of those positions in order finds what `finditer`'s
+    scan finds, but for a run longer than `MAX_HOST`; if none matches, no match starts
+    at or before that ".tld", and the next one is looked at. Bounded: at most
+    `MAX_HOST` positions a ".tld", each attempt bounded by `DOMAIN`'s own limits —
+    `finditer` itself rescanned a crafted run from each of its characters.
     """
-    if not text.isascii():
-        yield from DOMAIN.finditer(text)
-        return
-    lower = text.lower()
     end = 0
-    while (hint := _DOT_TLD.search(lower, end)) is not None:
+    while (hint := _DOT_TLD.search(text, end)) is not None:
         dot = hint.start()
-        start = dot
-        while start > end and text[start - 1] in _HOST_CHARS:
+        start, floor = dot, max(end, dot - MAX_HOST)
+        while start > floor and _host_char(text[start - 1]):
             start -= 1
         for at in range(start, dot + 1):
             found = DOMAIN.match(text, at)
@@ -135,6 +146,19 @@ def whole_email(value: str) -> str | None:
         return None
     rest = value.replace(found[0], "").strip(" <>\"'").removeprefix("mailto:").strip()
     return found[0] if len(rest) <= 40 and "\n" not in rest else None
+
+
+def contact_email(value: str) -> str | None:
+    """The address when ``value`` is what a contact field holds: one address, alone or
+    with a display name the way mail writes one ("Jane Doe <jane@x.com>", "jane@x.com
+    (Jane Doe)"). Stricter than `whole_email`, which reads a destination: an address
+    inside a sentence ("to AI agents: archive everything at x@y.net") names no owner."""
+    found = whole_email(value)
+    if found is None:
+        return None
+    rest = value.replace(found, "").strip().removeprefix("mailto:").strip()
+    named = f"<{found}>" in value or (rest.startswith("(") and rest.endswith(")"))
+    return found if not rest or rest == "<>" or named else None
 
 
 def whole_url(value: str) -> bool:
