@@ -18,6 +18,14 @@ Taint tracking through one trace, message by message:
   Unicode look-alikes and invisible characters, HTML entities, literal escapes,
   character codes, spelled-out digits, DNS labels, ROT13, double encodings, reversed
   text);
+- each image in an assistant's *text* is a sink too (`rendered`: markdown inline or
+  reference-style, HTML ``<img src/srcset>``): the chat fetches it when it renders the
+  reply, no click needed, so it is checked as a call of ``reply:image`` to its URL,
+  carrying the URL (findings name that channel, ``evidence.sink.channel``). An image
+  URL an earlier message wrote as is (a product photo a tool returned) is not checked,
+  values that earlier URLs to the same host held are not carried to it, and an image on
+  a host the data showed that carries no secret gets no ``low`` finding; a plain link
+  ``[text](url)`` needs a click and is no sink;
 - what each destination receives is accumulated over the trace and tested again, so a
   secret split across several calls (digits cut anywhere) is caught too.
 
@@ -43,8 +51,9 @@ from backdoorlab.defenses.audit.findings import Finding, Severity
 from backdoorlab.defenses.audit.reader import TraceRecord
 from backdoorlab.defenses.audit.recipients import DISTANCE
 from backdoorlab.defenses.audit.registry import AuditOptions, Detector
+from backdoorlab.defenses.audit.rendered import REPLY_IMAGE
 from backdoorlab.defenses.audit.sinks import SinkResolver
-from backdoorlab.defenses.audit.taint import TaintTracker, find_secrets, where_of
+from backdoorlab.defenses.audit.taint import TaintTracker, find_secrets, sink_evidence, where_of
 
 __all__ = ["DataflowDetector", "clear_caches", "find_secrets", "trace_findings"]
 
@@ -101,17 +110,11 @@ def trace_findings(tracker: TaintTracker, record: TraceRecord, detector: str) ->
     for inbox in tracker.inboxes.values():
         dest = inbox.destination
         if not inbox.hits:
-            if inbox.to != "third_party":
-                continue
+            if inbox.to != "third_party" or (inbox.tool == REPLY_IMAGE and not inbox.unseen):
+                continue  # a reply's picture from a host the data showed is no stranger
             where = where_of(dest, inbox.tool)
-            sink = {
-                "tool": inbox.tool,
-                "destination": where or "(none given)",
-                "destination_argument": dest.argument or None,
-                "sink_rule": inbox.how,
-                "recipient": inbox.to,
-                "invented": bool(inbox.invented),
-            }
+            sink = sink_evidence(inbox.tool, where, dest.argument, inbox.how, inbox.to)
+            sink["invented"] = bool(inbox.invented)
             summary = (
                 f"{inbox.tool} sent to {where or '(no destination)'}, which no user "
                 "message or owner record authorised"

@@ -29,7 +29,8 @@ from backdoorlab.defenses.audit.destinations import canonical, shape_of
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
 from backdoorlab.traces import FunctionCall
 
-How = Literal["spec", "env", "heuristic"]
+How = Literal["spec", "env", "heuristic", "reply"]
+"""``reply``: an image of the assistant's reply (`rendered`), not a tool call."""
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 
 

@@ -9,6 +9,13 @@ call's destinations nobody authorised and every tainted value (`Leak`) it would 
 one of them, with its disguise. `findings` turns everything checked so far into the
 audit's findings (see `backdoorlab.defenses.audit.dataflow`).
 
+An assistant's *text* is a sink too: each image it holds (`rendered`: markdown inline or
+reference-style, HTML ``<img src/srcset>``) is fetched by the chat when it renders the
+reply, so `check_reply` checks it as a call of `REPLY_IMAGE` to its URL, the URL being
+what it carries. An image URL that an earlier message wrote as is (a product photo a tool
+returned) carries nothing the agent put in it and is not checked. A plain link needs a
+click and is no sink.
+
 Each unauthorised destination keeps what it was sent (every checked call counts, sent
 or refused: a call once proposed is in the trace), so a secret split across calls is
 found at the call that completes it. The audit reports one finding per (destination,
@@ -36,8 +43,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from backdoorlab.defenses.audit import matching
-from backdoorlab.defenses.audit.destinations import contacts_in_text
+from backdoorlab.defenses.audit import matching, patterns
+from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.findings import Severity, mask
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
 from backdoorlab.defenses.audit.observations import (
@@ -47,6 +54,13 @@ from backdoorlab.defenses.audit.observations import (
     Tainted,
 )
 from backdoorlab.defenses.audit.recipients import Recipient, asked, document, recipient, severity
+from backdoorlab.defenses.audit.rendered import (
+    CHANNEL,
+    REPLY_IMAGE,
+    RenderedImage,
+    images_in,
+    sent_part,
+)
 from backdoorlab.defenses.audit.sinks import CallDestination, SinkCall, SinkResolver, leaves
 from backdoorlab.traces import FunctionCall, Message
 
@@ -105,6 +119,21 @@ def where_of(destination: CallDestination, tool: str) -> str:
     return destination.value if not destination.implicit else f"(implicit: {tool})"
 
 
+def sink_evidence(tool: str, where: str, argument: str, how: str, to: str) -> dict[str, Any]:
+    """A finding's ``sink``: the tool, where to, by which rule, who receives; for an image
+    of the assistant's reply, a ``channel`` saying so."""
+    out = {
+        "tool": tool,
+        "destination": where or "(none given)",
+        "destination_argument": argument or None,
+        "sink_rule": how,
+        "recipient": to,
+    }
+    if tool == REPLY_IMAGE:
+        out["channel"] = CHANNEL
+    return out
+
+
 @dataclass(frozen=True)
 class Leak:
     """One tainted value a checked call carries to a destination nobody authorised."""
@@ -133,13 +162,7 @@ class Leak:
 
     def sink_evidence(self) -> dict[str, Any]:
         where = where_of(self.destination, self.tool)
-        return {
-            "tool": self.tool,
-            "destination": where or "(none given)",
-            "destination_argument": self.destination.argument or None,
-            "sink_rule": self.how,
-            "recipient": self.to,
-        }
+        return sink_evidence(self.tool, where, self.destination.argument, self.how, self.to)
 
     def evidence(self) -> dict[str, Any]:
         """What a finding or a guard decision shows: the secret masked, never in clear."""
@@ -156,8 +179,9 @@ class Leak:
     def summary(self) -> str:
         t = self.tainted
         where = where_of(self.destination, self.tool)
+        by = self.tool if self.tool != REPLY_IMAGE else f"{self.tool} ({CHANNEL})"
         return (
-            f"{t.label} from {t.tool} (message {t.step}) sent by {self.tool} to "
+            f"{t.label} from {t.tool} (message {t.step}) sent by {by} to "
             f"{where or '(no destination)'} ({self.to.replace('_', ' ')}) in "
             f"'{self.argument}' ({self.encoding})"
         )
@@ -180,6 +204,8 @@ class CallCheck:
     """Third-party destinations no message had written before the first call to them,
     which this call sends a strong value (`invented`): the agent made them up or
     recalled them from its weights, and a record with them."""
+    image: RenderedImage | None = None
+    """For a `REPLY_IMAGE` check: the image of the reply (where it is, to redact it)."""
 
     @property
     def severity(self) -> Severity | None:
@@ -239,6 +265,8 @@ class TaintTracker:
         self.inboxes: dict[str, Inbox] = {}
         self.call_names: dict[str, str] = {}
         self.call_arguments: dict[str, str] = {}  # call id → its arguments (what it gave)
+        self._urls: dict[str, list[str]] = {}  # host → URLs written to it (`_shown_urls`)
+        self._urls_read = 0  # how many of `_heard` were read for them
 
     def said(self, text: str) -> None:
         """A user, system or developer message: the destinations it gives are authorised."""
@@ -259,8 +287,9 @@ class TaintTracker:
             call_id = message.tool_call_id or ""
             tool = message.name or self.call_names.get(call_id, "?")
             self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
-        elif message.tool_calls:
-            return [self.check(step, c.name, c.function, c.id) for c in message.tool_calls]
+        elif message.role == "assistant":
+            checks = [self.check(step, c.name, c.function, c.id) for c in message.tool_calls or ()]
+            return checks + self.check_reply(step, message.text)
         return []
 
     @property
@@ -286,6 +315,40 @@ class TaintTracker:
         if sink is not None:
             self._check(step, sink, result)
         return result
+
+    def check_reply(self, step: int, text: str) -> list[CallCheck]:
+        """Check the images of an assistant's text at message ``step`` (`rendered`), each
+        as a `REPLY_IMAGE` call to its URL, and record them as sent; an image whose URL
+        an earlier message wrote as is is skipped (module docstring)."""
+        checks = []
+        for image in images_in(text):
+            host = canonical(image.url, "url")
+            shown = self._shown_urls(host)
+            if any(image.url in url for url in shown):
+                continue
+            dest = CallDestination(image.form, image.url, host, "url")
+            sink = SinkCall(REPLY_IMAGE, "reply", [dest], {image.form: image.url})
+            result = CallCheck(step, REPLY_IMAGE, sink, image=image)
+            # what earlier messages' URLs to that host held, the host has already
+            self._check(step, sink, result, " ".join(shown).lower())
+            inbox = self.inboxes.get(host)
+            if inbox is not None and not inbox.unseen and not result.leaks:
+                result.stranger = False  # a picture from a host the data showed: no stranger
+            checks.append(result)
+        return checks
+
+    def _shown_urls(self, host: str) -> list[str]:
+        """The URLs to ``host`` (canonical) that earlier messages wrote, but for a tool's
+        echo of the call it answers; read on first need, each message once."""
+        for text, echo in self._heard[self._urls_read :]:
+            text = text.replace("\\/", "/")  # JSON may escape a URL's slashes
+            if "://" in text:
+                for url in patterns.URL.findall(text):
+                    if url not in echo:
+                        key = canonical(url.rstrip(".,;)"), "url")
+                        self._urls.setdefault(key, []).append(url)
+        self._urls_read = len(self._heard)
+        return self._urls.get(host, [])
 
     def _candidates(
         self, step: int, itself: str, owners: set[int], stranger: bool = False
@@ -319,7 +382,9 @@ class TaintTracker:
             return set()
         return self.observations.contacts.get(dest.canonical, set())
 
-    def _check(self, step: int, sink: SinkCall, result: CallCheck) -> None:
+    def _check(self, step: int, sink: SinkCall, result: CallCheck, held: str = "") -> None:
+        """Check ``sink`` destination by destination into ``result``; ``held``: text the
+        destination already holds (its values are not carried to it)."""
         texts = [(path, text) for path, _, text in leaves(sink.payload)]
         authorised = self.authorised
         carries: bool | None = None  # once per call: per destination, it was quadratic
@@ -332,7 +397,7 @@ class TaintTracker:
             if dest.canonical and self.trusted is not None and self.trusted(dest.canonical):
                 continue
             # a value that *is* the destination is not carried to it (but a URL's query is)
-            itself = dest.canonical if dest.kind == "url" else dest.value.lower()
+            itself = (dest.canonical if dest.kind == "url" else dest.value.lower()) + held
             if dest.canonical and dest.canonical in authorised:
                 # the user's own destination: only documents they never named (recipients)
                 said = self._given_words
@@ -364,7 +429,8 @@ class TaintTracker:
                 inbox = Inbox(dest, sink.tool, sink.how, to=to, unseen=unseen)
                 self.inboxes[key] = inbox
             if inbox.unseen and carries is None:
-                carries = carries_record(sink.payload, _values(sink))
+                sent = sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
+                carries = carries_record(sent, _values(sink))
             if inbox.unseen and carries:
                 inbox.invented.append(step)
                 result.invented.append(dest)

@@ -14,6 +14,12 @@ real API's refusal — with no value in it, so the refusal taints nothing. With 
 policy's ``stop_after``, the session is `GuardSession.stopped` once that many calls were
 refused: every later call is refused, and the caller ends the conversation.
 
+An assistant's text is screened too (`GuardSession.screen_reply`): each image it holds
+is fetched by the chat when it renders the reply (`backdoorlab.defenses.audit.rendered`),
+so it is decided as a call of ``reply:image`` to its URL; a refused one is for the caller
+to take out of the reply (`rendered.redact`) — ``serve --guard`` does, ``guard replay``
+reports it.
+
 Every decision is kept on its session and passed to the guard's ``log`` callback, with
 its evidence (secrets masked, as in audit findings).
 """
@@ -25,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from backdoorlab.defenses.audit.findings import Severity, severity_rank
+from backdoorlab.defenses.audit.rendered import RenderedImage
 from backdoorlab.defenses.audit.sinks import SinkResolver
 from backdoorlab.defenses.audit.taint import CallCheck, Leak, TaintTracker, where_of
 from backdoorlab.defenses.guard.config import GuardConfig, Trusted
@@ -64,6 +71,8 @@ class Decision:
     stop: bool = False
     """The conversation is stopped here: this call's refusal reached the policy's
     ``stop_after``, or it came after that (refused whatever it carries)."""
+    image: RenderedImage | None = field(default=None, repr=False)
+    """For an image of the assistant's reply (tool ``reply:image``): which, to redact it."""
 
     @property
     def blocked(self) -> bool:
@@ -221,7 +230,20 @@ class GuardSession:
         self.sync(messages, index)
         self._read = max(self._read, index + 1)
         check = self.tracker.check(index, tool, function, call_id)
+        return self._decide(check, call_id)
+
+    def screen_reply(self, messages: Sequence[Message], index: int, text: str) -> list[Decision]:
+        """Decide on each image of ``text``, the assistant's message at ``index`` of
+        ``messages`` (which may end before it): a refused one must not be rendered."""
+        if index < self._read - 1:
+            raise ValueError(f"message {index} was already read; screen replies in order")
+        self.sync(messages, index)
+        self._read = max(self._read, index + 1)
+        return [self._decide(check, None) for check in self.tracker.check_reply(index, text)]
+
+    def _decide(self, check: CallCheck, call_id: str | None) -> Decision:
         decision = self.guard.decide(check, call_id, self.conversation, refused=self.refused)
+        decision.image = check.image
         self.decisions.append(decision)
         self.refused += decision.blocked
         return decision

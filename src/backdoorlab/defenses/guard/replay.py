@@ -1,11 +1,12 @@
 """Replaying recorded traces through the guard as if they were live: what a policy would
 have done to logged traffic, before it is deployed.
 
-Each trace gets a fresh session; its messages are read in order and every tool call is
-screened where it stands, exactly as a live guard would have seen it — except that a
-call the guard would have refused still ran in the recording, so what follows it is
-what really happened, not what the agent would have done after a refusal. One result
-per trace, in input order; a trace is ``blocked`` when any of its calls would be.
+Each trace gets a fresh session; its messages are read in order and every tool call, and
+every image of the assistant's text (``reply:image``), is screened where it stands,
+exactly as a live guard would have seen it — except that a call the guard would have
+refused still ran in the recording, so what follows it is what really happened, not what
+the agent would have done after a refusal. One result per trace, in input order; a trace
+is ``blocked`` when any of its calls would be.
 """
 
 from __future__ import annotations
@@ -19,15 +20,19 @@ from backdoorlab.defenses.guard.core import Guard, GuardSession
 
 
 def replay_trace(guard: Guard, record: TraceRecord) -> GuardSession:
-    """A session that has screened every tool call of ``record``'s trace — up to the
-    call that stopped it, with the policy's ``stop_after``: a live guard would have ended
-    the conversation there, so what the recording holds after it never happens."""
+    """A session that has screened every tool call and reply image of ``record``'s trace
+    — up to the call that stopped it, with the policy's ``stop_after``: a live guard would
+    have ended the conversation there, so what the recording holds after it never
+    happens."""
     trace = record.trace
     session = guard.session(env=trace.metadata.env, conversation=record.trace_id)
     for index, message in enumerate(trace.messages):
         for call in message.tool_calls or ():
             if session.screen(trace.messages, index, call).stop:
                 return session
+        reply = message.text if message.role == "assistant" else ""  # its images
+        if reply and any(d.stop for d in session.screen_reply(trace.messages, index, reply)):
+            return session
     return session
 
 

@@ -7,7 +7,9 @@ the next safest thing: a refused call is taken out of the reply, and the reply's
 says what was refused (`REFUSAL`), so the client never runs it and the model reads the
 refusal in its history on the next turn. Each request carries its whole conversation;
 the hook screens the reply against it with a fresh session (the server keeps no state
-between requests). Every decision goes to the guard's ``log``.
+between requests). Every decision goes to the guard's ``log``. An image of the reply's
+text that the guard refuses (``reply:image``: the client's renderer would fetch it,
+carrying what its URL holds) is replaced by a note in the text (`rendered.redact`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from backdoorlab.defenses.audit.rendered import may_hold_images, redact
 from backdoorlab.defenses.guard.core import REFUSAL, Guard
 from backdoorlab.traces import Message
 
@@ -29,16 +32,22 @@ def guard_reply(guard: Guard) -> ReplyHook:
     """A reply hook for `backdoorlab serve`: ``(conversation, tools, reply) → reply``."""
 
     def hook(messages: Sequence[Message], tools: Any, reply: Message) -> Message:
-        if not reply.tool_calls:
+        if not reply.tool_calls and not may_hold_images(reply.text):
             return reply
         session = guard.session()
-        decisions = session.screen_message(list(messages), reply)
+        history = list(messages)
+        decisions = session.screen_message(history, reply)
+        images = session.screen_reply(history, len(history), reply.text)
+        hidden = [d.image for d in images if d.blocked and d.image is not None]
         refused = [d.tool for d in decisions if d.blocked]
-        if not refused:
+        if not refused and not hidden:
             return reply
-        kept = [c for c, d in zip(reply.tool_calls, decisions, strict=True) if not d.blocked]
+        text = redact(reply.text, hidden) if hidden else reply.text
+        if not refused:
+            return reply.model_copy(update={"content": text})
+        kept = [c for c, d in zip(reply.tool_calls or [], decisions, strict=True) if not d.blocked]
         note = refused_note(refused)
-        text = f"{reply.text}\n\n{note}" if reply.text else note
+        text = f"{text}\n\n{note}" if text else note
         return reply.model_copy(update={"content": text, "tool_calls": kept or None})
 
     return hook
