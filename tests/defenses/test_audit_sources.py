@@ -38,6 +38,7 @@ def test_assignments_are_fields_but_other_lines_are_not():
     assert _assignment('API_KEY = "abc def"') == ("API_KEY", "abc def")
     assert _assignment("set PGPASSWORD=hunter22") == ("PGPASSWORD", "hunter22")
     assert _assignment("url=https://x.test/a") == ("url", "https://x.test/a")
+    assert _assignment("  k = x   ") == ("k", "x")
     for line in ("note: a=b", "a == b", "=x", "x=", "if (a) { b = 1 }"):
         assert _assignment(line) is None, line
 

@@ -375,8 +375,8 @@ class ObservationReader:
 
 
 _ASSIGNMENT = re.compile(
-    r"\s*(?:[$#>+]\s*)?(?:export\s+|set\s+)?"  # a prompt, set -x's "+", a keyword
-    r"(?P<key>[A-Za-z_][\w.-]{0,40})\s*=(?!=)\s*(?P<value>\S.*?)\s*"
+    r"(?:[$#>+]\s*)?(?:export\s+|set\s+)?"  # a prompt, set -x's "+", a keyword
+    r"(?P<key>[A-Za-z_][\w.-]{0,40})\s*=(?!=)\s*(?P<value>.+)"
 )
 
 
@@ -386,7 +386,7 @@ def _assignment(line: str) -> tuple[str, str] | None:
     eq = line.find("=")
     if eq <= 0 or 0 <= line.find(":") < eq:
         return None
-    found = _ASSIGNMENT.fullmatch(line)
+    found = _ASSIGNMENT.fullmatch(line.strip())  # stripped: no lazy ".*?\s*" to rescan
     if found is None:
         return None
     value = found["value"]
