@@ -97,7 +97,7 @@ def _label(text: str) -> str:
 
 def may_hold_images(text: str) -> bool:
     """Whether ``text`` has the start of a markdown image or an ``<img`` tag (cheap)."""
-    return "![" in text or bool(_IMG_START.search(text))
+    return "![" in text or ("<" in text and _IMG_START.search(text) is not None)
 
 
 def images_in(text: str, limit: int = MAX_IMAGES) -> list[RenderedImage]:

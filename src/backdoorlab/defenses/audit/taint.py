@@ -289,6 +289,8 @@ class TaintTracker:
             self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
         elif message.role == "assistant":
             checks = [self.check(step, c.name, c.function, c.id) for c in message.tool_calls or ()]
+            if not message.content:  # a call with no text: nothing rendered (most)
+                return checks
             return checks + self.check_reply(step, message.text)
         return []
 
