@@ -10,10 +10,13 @@ Three sources, most specific first:
    says it sends (``send``, ``email``, ``post``, ``upload``, ``transfer``, ``webhook``,
    ``sms``…, unless it starts with a read verb like ``find``/``get``) is a sink, and in
    it every argument whose *value* is an e-mail address, URL, phone or account number,
-   or whose *name* says destination (``to``, ``recipient``, ``url``…), is a destination.
-   Any call with a URL-valued argument is a sink too (a fetch is a request to a host).
-   A sink-named tool with no recognisable destination sends to an *implicit* one (a
-   channel configured elsewhere), reported as such.
+   or whose *name* says destination (``to``, ``recipient``, ``url``, ``attendees``…), is
+   a destination. Any call with a URL-valued argument is a sink too (a fetch is a request
+   to a host), a host with no scheme included (``evil.net/p?k=…``). A tool or argument
+   that runs code (`EXEC_WORDS`: ``run_shell``, ``python_exec``, ``command``…) requests
+   every URL and host its text names (``curl -d … https://x``). A sink-named tool with no
+   recognisable destination sends to an *implicit* one (a channel configured
+   elsewhere), reported as such.
 """
 
 from __future__ import annotations
@@ -50,8 +53,15 @@ READ_VERBS = _words(
 )
 DESTINATION_KEYS = _words(
     "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback "
-    "destination dest host domain"
+    "destination dest host domain attendee attendees invitee invitees participant "
+    "participants guest guests collaborator collaborators grantee grantees"
 )
+EXEC_WORDS = _words(
+    "run exec execute shell bash sh zsh terminal cmd command commands powershell python "
+    "eval script code interpreter jupyter notebook repl subprocess console"
+)
+"""A tool (or an argument) that runs code: the URLs and hosts *inside* its text are
+requests it makes (``curl -d … https://x``, ``requests.post('https://x', …)``)."""
 PAYLOAD_KEYS = _words(
     "body text message content html payload data note summary subject details description "
     "memo comment comments context blob attachment"
@@ -169,10 +179,33 @@ def _role(keys: tuple[str, ...]) -> Role:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _runs_code(name: str) -> bool:
+    return any(t in EXEC_WORDS for t in patterns.name_tokens(name))
+
+
+def _requests_in(code: str) -> list[str]:
+    """The URLs and scheme-less hosts a piece of code or a command line names."""
+    found = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(code)]
+    rest = patterns.URL.sub(" ", code) if found else code
+    if patterns.may_hold_domain(rest):
+        found += [m.group(0).rstrip(".,;)") for m in patterns.domain_matches(rest)]
+    return found[:MAX_REQUESTS]
+
+
+MAX_REQUESTS = 16
+"""URLs read as destinations from one argument of code at most."""
+
+
 def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     by_name = sink_named(tool)
+    runs = _runs_code(tool)
     dests: list[CallDestination] = []
     dest_paths: set[str] = set()
+    for path, keys, value in leaves(arguments):
+        if (runs or (keys and _runs_code(keys[-1]))) and shape_of(value) is None:
+            for url in _requests_in(value[:65536]):
+                dests.append(CallDestination(path, url, canonical(url, "url"), "url"))
     items = [(p, _role(k), v) for p, k, v in leaves(arguments) if len(v) <= 2048]
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
@@ -246,6 +279,12 @@ class SinkResolver:
             sinks = declared[0].get(tool)
             return None if not sinks else _declared(sinks, tool, call.parsed_arguments(), "env")
         raw = call.arguments
-        if not (sink_named(tool) or "://" in raw or "@" in raw or patterns.PHONE.search(raw)):
-            return None  # cannot name a destination: no URL, address or phone
+        if not (
+            sink_named(tool)
+            or "://" in raw
+            or "@" in raw
+            or patterns.PHONE.search(raw)
+            or patterns.may_hold_domain(raw)  # a host with no scheme: "evil.net/p?k=…"
+        ):
+            return None  # cannot name a destination: no URL, host, address or phone
         return _heuristic(tool, call.parsed_arguments())

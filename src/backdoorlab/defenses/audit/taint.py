@@ -242,6 +242,15 @@ class Inbox:
         return self.to == "contact"
 
 
+def _names_host(token: str, host: str) -> bool:
+    """Whether tainted ``token`` names ``host`` (or its registered domain): the host
+    itself, a dot-suffix of it, or part of its last two labels ("mybank" of
+    ``api.mybank.com``). A token in a label further left is carried, not named."""
+    if token == host or host.endswith("." + token):
+        return True
+    return token in ".".join(host.rsplit(".", 2)[-2:])
+
+
 class TaintTracker:
     """The taint state of one conversation, fed event by event (module docstring)."""
 
@@ -353,14 +362,15 @@ class TaintTracker:
         return self._urls.get(host, [])
 
     def _candidates(
-        self, step: int, itself: str, owners: set[int], stranger: bool = False
+        self, step: int, itself: str, owners: set[int], stranger: bool = False, host: str = ""
     ) -> list[Tainted]:
         """Tainted values seen before ``step`` that the user did not give and that are not
-        the destination itself; to a record's contact, only others' personal data."""
+        the destination itself (``itself``, or for a URL its ``host``: `_names_host`); to
+        a record's contact, only others' personal data."""
         out = []
         given = self._given
         for token, t in self.observations.tainted.items():
-            if t.step >= step or token in itself:
+            if t.step >= step or token in itself or (host and _names_host(token, host)):
                 continue
             if owners and (t.label not in PERSON_BOUND or not owners.isdisjoint(t.records)):
                 continue
@@ -399,13 +409,16 @@ class TaintTracker:
             if dest.canonical and self.trusted is not None and self.trusted(dest.canonical):
                 continue
             # a value that *is* the destination is not carried to it (but a URL's query is)
-            itself = (dest.canonical if dest.kind == "url" else dest.value.lower()) + held
+            # a value that names the host is not carried to it; one in a label left of
+            # its registered domain is (data smuggled out through DNS look-ups)
+            host = dest.canonical if dest.kind == "url" else ""
+            itself = held if host else dest.value.lower() + held
             if dest.canonical and dest.canonical in authorised:
                 # the user's own destination: only documents they never named (recipients)
                 said = self._given_words
                 candidates = [
                     t
-                    for t in self._candidates(step, itself, set())
+                    for t in self._candidates(step, itself, set(), host=host)
                     if document(t) and not asked(t, said)
                 ]
                 if not candidates:
@@ -417,7 +430,11 @@ class TaintTracker:
                 if to in ("user", "operator"):
                     continue
                 candidates = self._candidates(
-                    step, itself, owners if to == "contact" else set(), to == "third_party"
+                    step,
+                    itself,
+                    owners if to == "contact" else set(),
+                    to == "third_party",
+                    host,
                 )
                 if to == "contact" and not candidates:
                     continue  # the owner's own contact, receiving only what it may
