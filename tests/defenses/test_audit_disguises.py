@@ -128,3 +128,9 @@ def test_phone_spoken_to_the_user_is_no_finding(jsonl):
 
 def test_a_short_base85_token_without_punctuation_is_tried():
     assert ("base85", "483920") in views(base64.b85encode(b"483920").decode())
+
+
+def test_base85_in_a_query_and_escapes_in_a_repr_are_read():
+    token = base64.b85encode(EMAIL.encode()).decode()
+    assert ("base85", EMAIL) in views(f"i?v={token}")  # "?" and "=" are base85 too
+    assert escapes("\\\\u0034\\\\u0038") == "48"  # a repr escapes the backslash as well

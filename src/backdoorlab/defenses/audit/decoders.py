@@ -44,6 +44,7 @@ _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){4,}")
 _B85 = re.compile(r"[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]{8,}")
 _B85_ONLY = frozenset("!#$%&()*;<>?@^`{|}~")
 _SHORT_B85 = 15
+_B85_CUTS = 3
 TOKENS_CACHED = 8192
 """A token's decoding is a pure function of the token, and tokens recur across traces
 (a long word, an id, the same encoded payload): each decoder keeps this many results."""
@@ -112,6 +113,10 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         for token in _B85.findall(text):
             if not _B85_ONLY.isdisjoint(token):
                 out.append(("base85", token))
+                # "?", "&" and "=" are base85 too: a query ("i?v=<base85>") is one run,
+                # so what follows each of its first few delimiters is tried as well
+                cuts = [i + 1 for i, ch in enumerate(token[:64]) if ch in "?&="][:_B85_CUTS]
+                out += [("base85", token[i:]) for i in cuts if len(token) - i >= 8]
     # a short secret's base85 often has none of those characters ("H8eOmI57" is six
     # bytes): short alphanumeric runs are tried as base85 too
     out += [

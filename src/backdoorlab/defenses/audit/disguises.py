@@ -42,7 +42,8 @@ MAX_INFLATED = 1 << 16
 """Decompressed bytes read at most from one token: a small token may be a bomb."""
 
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|U([0-9a-fA-F]{8}))")
+# any number of backslashes before the letter: a repr or JSON escapes the backslash too
+_ESCAPE = re.compile(r"\\+(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|U([0-9a-fA-F]{8}))")
 _NUM = r"(?:0[xX][0-9a-fA-F]{1,6}|[0-9]{2,7})"  # one code, decimal or 0x-hex
 _SEP = r"(?:[ \t]*[,;][ \t]*|[ \t]+)"
 _CODES = re.compile(rf"(?<![\w.]){_NUM}(?:{_SEP}{_NUM}){{3,}}(?![\w.])")
