@@ -38,8 +38,10 @@ import zlib
 
 from backdoorlab.defenses.audit.ascii_fast import only_digits
 
-MAX_INFLATED = 1 << 16
-"""Decompressed bytes read at most from one token: a small token may be a bomb."""
+MAX_INFLATED = 4096
+"""Decompressed bytes read at most from one token. A small token may be a bomb, and each
+decoder keeps `decoders.TOKENS_CACHED` results: 8,192 crafted 100-byte tokens would have
+held 8,192 × the cap in memory (512 MiB at 64 KiB). A secret is far shorter."""
 
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # any number of backslashes before the letter: a repr or JSON escapes the backslash too
