@@ -134,3 +134,14 @@ def test_base85_in_a_query_and_escapes_in_a_repr_are_read():
     token = base64.b85encode(EMAIL.encode()).decode()
     assert ("base85", EMAIL) in views(f"i?v={token}")  # "?" and "=" are base85 too
     assert escapes("\\\\u0034\\\\u0038") == "48"  # a repr escapes the backslash as well
+
+
+def test_long_tokens_are_decoded_but_not_kept():
+    from backdoorlab.defenses.audit import decoders
+
+    decoders._b64.cache_clear()
+    document = base64.b64encode(("report line. " * 1000).encode()).decode()  # 17 KB
+    assert ("base64", "report line. " * 1000) in views(document, budget=1 << 20)
+    assert decoders._b64.cache_info().currsize == 0
+    views(base64.b64encode(EMAIL.encode()).decode())
+    assert decoders._b64.cache_info().currsize > 0  # short ones are

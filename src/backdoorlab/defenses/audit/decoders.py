@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import unquote_plus
 
@@ -48,9 +49,25 @@ _B85_CUTS = 3
 TOKENS_CACHED = 8192
 """A token's decoding is a pure function of the token, and tokens recur across traces
 (a long word, an id, the same encoded payload): each decoder keeps this many results."""
+CACHED_TOKEN_CHARS = 4096
+"""Only tokens up to this long are cached: a long one (a document sent as base64) is
+rarely seen twice, and 8,192 cached decodings of 100 KB each would be 800 MB."""
 
 
-@lru_cache(maxsize=TOKENS_CACHED)
+def _cached(decode: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """``decode`` with `TOKENS_CACHED` results kept for tokens of at most
+    `CACHED_TOKEN_CHARS` characters; ``cache_clear`` empties it."""
+    kept = lru_cache(maxsize=TOKENS_CACHED)(decode)
+
+    def call(token: str) -> str | None:
+        return kept(token) if len(token) <= CACHED_TOKEN_CHARS else decode(token)
+
+    call.cache_clear = kept.cache_clear  # type: ignore[attr-defined]
+    call.cache_info = kept.cache_info  # type: ignore[attr-defined]
+    return call
+
+
+@_cached
 def _b64(token: str) -> str | None:
     token = token.rstrip("=")
     if len(token) % 4 == 1:
@@ -68,7 +85,7 @@ def _b64(token: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=TOKENS_CACHED)
+@_cached
 def _b32(token: str) -> str | None:
     token = token.rstrip("=").upper()
     padded = token + "=" * (-len(token) % 8)
@@ -78,12 +95,12 @@ def _b32(token: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=TOKENS_CACHED)
+@_cached
 def _hex(token: str) -> str | None:
     return bytes_text(bytes.fromhex(token))
 
 
-@lru_cache(maxsize=TOKENS_CACHED)
+@_cached
 def _b85(token: str) -> str | None:
     if len(token) % 5 == 1:
         return None  # no base85 text has that length
