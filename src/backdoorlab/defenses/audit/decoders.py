@@ -43,7 +43,7 @@ _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){4,}")
 # base85 (RFC 1924, Python's and git's): a run of its alphabet with at least one
 # character neither base64 alphabet has — a base64 token or a word is no candidate
 _B85 = re.compile(r"[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]{8,}")
-_B85_ONLY = frozenset("!#$%&()*;<>?@^`{|}~")
+_B85_ONLY = re.compile(r"[!#$%&()*;<>?@^`{|}~]")
 _SHORT_B85 = 15
 _B85_CUTS = 3
 TOKENS_CACHED = 8192
@@ -126,9 +126,9 @@ def _tokens(text: str) -> list[tuple[str, str]]:
                 out.append((name, token))
     for token in _HEX.findall(text):
         out.append(("hex", token))
-    if not _B85_ONLY.isdisjoint(text):
+    if _B85_ONLY.search(text):
         for token in _B85.findall(text):
-            if not _B85_ONLY.isdisjoint(token):
+            if _B85_ONLY.search(token):
                 out.append(("base85", token))
                 # "?", "&" and "=" are base85 too: a query ("i?v=<base85>") is one run,
                 # so what follows each of its first few delimiters is tried as well
