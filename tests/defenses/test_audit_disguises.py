@@ -21,6 +21,7 @@ from backdoorlab.defenses.audit.disguises import (
     entities,
     escapes,
     host_labels,
+    leet_fold,
     number_words,
     rot13,
     unicode_forms,
@@ -70,13 +71,20 @@ def test_each_disguise_is_seen_through(jsonl, body, kind, encoding):
     assert hit[0].evidence["encoding"].endswith(encoding)
 
 
-def test_keyed_and_look_alike_spellings_stay_unread(jsonl):
-    """XOR with a key and leet spelling are not undone (module docstring): the call
-    still gets its destination's finding, never a secret's."""
+def test_a_keyed_disguise_stays_unread(jsonl):
+    """XOR with a key is not undone (module docstring): the call still gets its
+    destination's finding, never a secret's."""
     xored = bytes(b ^ 0x5A for b in EMAIL.encode()).hex()
-    for body in (xored, EMAIL.replace("e", "3").replace("a", "4").replace("o", "0")):
-        findings = audit(jsonl(lookup_then(*send(ATTACKER, body))), ["dataflow"]).findings
-        assert findings and {f.severity for f in findings} == {"low"}
+    findings = audit(jsonl(lookup_then(*send(ATTACKER, xored))), ["dataflow"]).findings
+    assert findings and {f.severity for f in findings} == {"low"}
+
+
+def test_look_alike_spelling_is_folded(jsonl):
+    leet = EMAIL.replace("e", "3").replace("a", "4").replace("o", "0").replace("l", "1")
+    findings = audit(jsonl(lookup_then(*send(ATTACKER, f"c0nt4ct: {leet}"))), ["dataflow"])
+    hit = [f for f in findings.findings if f.evidence["secret_kind"] == "email"]
+    assert hit and hit[0].severity == "high" and hit[0].evidence["encoding"].endswith("leet")
+    assert leet_fold("P4$$w0rd!") == "passwordi" == leet_fold("passwordl")
 
 
 def test_text_forms_leave_ordinary_text_alone():

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import unquote_plus
 
@@ -54,20 +53,7 @@ CACHED_TOKEN_CHARS = 4096
 rarely seen twice, and 8,192 cached decodings of 100 KB each would be 800 MB."""
 
 
-def _cached(decode: Callable[[str], str | None]) -> Callable[[str], str | None]:
-    """``decode`` with `TOKENS_CACHED` results kept for tokens of at most
-    `CACHED_TOKEN_CHARS` characters; ``cache_clear`` empties it."""
-    kept = lru_cache(maxsize=TOKENS_CACHED)(decode)
-
-    def call(token: str) -> str | None:
-        return kept(token) if len(token) <= CACHED_TOKEN_CHARS else decode(token)
-
-    call.cache_clear = kept.cache_clear  # type: ignore[attr-defined]
-    call.cache_info = kept.cache_info  # type: ignore[attr-defined]
-    return call
-
-
-@_cached
+@lru_cache(maxsize=TOKENS_CACHED)
 def _b64(token: str) -> str | None:
     token = token.rstrip("=")
     if len(token) % 4 == 1:
@@ -85,7 +71,7 @@ def _b64(token: str) -> str | None:
     return None
 
 
-@_cached
+@lru_cache(maxsize=TOKENS_CACHED)
 def _b32(token: str) -> str | None:
     token = token.rstrip("=").upper()
     padded = token + "=" * (-len(token) % 8)
@@ -95,12 +81,12 @@ def _b32(token: str) -> str | None:
         return None
 
 
-@_cached
+@lru_cache(maxsize=TOKENS_CACHED)
 def _hex(token: str) -> str | None:
     return bytes_text(bytes.fromhex(token))
 
 
-@_cached
+@lru_cache(maxsize=TOKENS_CACHED)
 def _b85(token: str) -> str | None:
     if len(token) % 5 == 1:
         return None  # no base85 text has that length
@@ -108,6 +94,11 @@ def _b85(token: str) -> str | None:
         return bytes_text(base64.b85decode(token))
     except ValueError:
         return None
+
+
+def _mixed(token: str) -> bool:
+    """Alphanumeric with letters in both cases."""
+    return token.isalnum() and not (token.isdigit() or token.islower() or token.isupper())
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -135,11 +126,12 @@ def _tokens(text: str) -> list[tuple[str, str]]:
                 cuts = [i + 1 for i, ch in enumerate(token[:64]) if ch in "?&="][:_B85_CUTS]
                 out += [("base85", token[i:]) for i in cuts if len(token) - i >= 8]
     # a short secret's base85 often has none of those characters ("H8eOmI57" is six
-    # bytes): short alphanumeric runs are tried as base85 too
+    # bytes): short alphanumeric runs are tried as base85 too — those in both cases; a word
+    # or a number in one case (base85 of 6+ bytes almost never is) is not
     out += [
         ("base85", t)
         for n, t in out
-        if n == "base64" and len(t) <= _SHORT_B85 and t.rstrip("=").isalnum()
+        if n == "base64" and len(t) <= _SHORT_B85 and _mixed(t.rstrip("="))
     ]
     out.sort(key=lambda item: -len(item[1]))
     return out[:MAX_TOKENS]
@@ -161,7 +153,9 @@ def _decodings(text: str) -> list[tuple[str, str]]:
     for name, token in _tokens(text):
         if len(token) < _MIN_TOKEN:
             continue
-        decoded = _DECODERS[name](token)
+        decode = _DECODERS[name]
+        # a long token (a document sent as base64) is decoded, but not kept
+        decoded = decode(token) if len(token) <= CACHED_TOKEN_CHARS else decode.__wrapped__(token)
         if decoded and decoded != token:
             found.append((name, decoded))
     return found

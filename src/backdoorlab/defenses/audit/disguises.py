@@ -21,9 +21,13 @@ text or None, each tried only when a cheap test says the text may wear it:
 - `rot13`: letters rotated by 13 (matched on the needle's side, `matching`, since it
   leaves every digit and the length alone).
 
-Not undone, on purpose: look-alike spellings (``l33t``: which ``1`` was an ``i``?) and
-anything keyed (XOR, encryption) — a payload nobody can read without the key is judged by
-its destination alone (`recipients`, ``invented``), not by its content.
+- `leet_fold`: look-alike spellings (``p4$$w0rd``) — not undone (which ``1`` was an
+  ``i``, which an ``l``?) but folded: digits and symbols to the letter they stand for,
+  ``l`` with ``i``, on the needle's side and the argument's alike (`matching`).
+
+Not undone, on purpose: anything keyed (XOR, encryption) — a payload nobody can read
+without the key is judged by its destination alone (`recipients`, ``invented``), not by
+its content.
 """
 
 from __future__ import annotations
@@ -36,13 +40,24 @@ import re
 import unicodedata
 import zlib
 
-from backdoorlab.defenses.audit.ascii_fast import only_digits
+from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
 
 MAX_INFLATED = 4096
 """Decompressed bytes read at most from one token. A small token may be a bomb, and each
 decoder keeps `decoders.TOKENS_CACHED` results: 8,192 crafted 100-byte tokens would have
 held 8,192 × the cap in memory (512 MiB at 64 KiB). A secret is far shorter."""
 
+# every character of Unicode 14's category Cf (format: zero-width, joiners, direction
+# marks, soft hyphen, tags…), as ranges: one substitution, not a lookup per character
+_FORMAT = re.compile(
+    "["
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f"
+    "]"
+)
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # any number of backslashes before the letter: a repr or JSON escapes the backslash too
 _ESCAPE = re.compile(r"\\+(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|U([0-9a-fA-F]{8}))")
@@ -78,8 +93,7 @@ def unicode_forms(text: str) -> str | None:
     or unchanged."""
     if text.isascii():
         return None
-    folded = unicodedata.normalize("NFKC", text)
-    folded = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+    folded = _FORMAT.sub("", unicodedata.normalize("NFKC", text))
     return folded if folded != text else None
 
 
@@ -225,3 +239,25 @@ _ROT13 = str.maketrans(
 def rot13(text: str) -> str:
     """``text`` with its ASCII letters rotated by 13 (its own inverse)."""
     return text.translate(_ROT13)
+
+
+_LEET = str.maketrans("4@3€1!|l05$7+896", "aaeeiiiiosstbggg")
+MIN_FOLDED = 8
+"""A folded needle shorter than this is not looked for: folding merges digits with
+letters, and a short folded string turns up by chance."""
+
+
+_LEET_BYTES = bytes(ord(chr(b).lower().translate(_LEET)[:1] or "?") for b in range(128))
+_LEET_BYTES += bytes(range(128, 256))
+_LEET_DROP = bytes(
+    b for b in range(256) if not (chr(b).isalnum() and b < 128) and b not in b"@!|$+"
+)
+
+
+def leet_fold(text: str) -> str:
+    """``text`` lower-cased, look-alike digits and symbols folded to their letter, then
+    only letters and digits kept (`ascii_fast.alnum`'s alphabet): ``P4$$w0rd!`` →
+    ``passwordi``. Both sides of a comparison are folded, so ``l``/``1``/``i`` agree."""
+    if text.isascii():  # one pass: drop what is neither alphanumeric nor a look-alike, map
+        return text.encode().translate(_LEET_BYTES, _LEET_DROP).decode()
+    return alnum(text.lower().translate(_LEET))

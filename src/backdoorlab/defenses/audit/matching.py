@@ -16,8 +16,9 @@ Three ways a value is looked for, by its kind:
   case ignored — never the middle of another word ("rent" is not in "current").
 
 Text and content needles are also looked for rotated by 13 letters (ROT13, encoding
-``rot13``): on the needle's side, one more substring test where the plain one failed,
-rather than a rotated copy of every view to match every needle against.
+``rot13``) and in look-alike spelling (``leet``: `disguises.leet_fold` of both sides): on
+the needle's side, one more substring test where the plain one failed, rather than a
+rotated or folded copy of every view to match every needle against.
 
 Hand-written rather than `backdoorlab.leaks.LeakDetector`: that predicate decides our
 own environments' leaks, for their secrets; an audit of other people's traces tracks
@@ -34,7 +35,7 @@ from typing import Any, Literal
 
 from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
 from backdoorlab.defenses.audit.decoders import views
-from backdoorlab.defenses.audit.disguises import rot13
+from backdoorlab.defenses.audit.disguises import MIN_FOLDED, leet_fold, rot13
 
 NeedleKind = Literal["digits", "text", "content", "word"]
 CONTENT_RUN = 10
@@ -68,6 +69,7 @@ class Needle:
     vocabulary: frozenset[str] = frozenset()  # a content needle's words
     fewest: int = 0  # the fewest distinct words a shingle of it has
     rotated: str = ""  # ``text`` under ROT13, when that changes it
+    folded: str = ""  # the value's `leet_fold`, when that differs from ``text``
 
     def __post_init__(self) -> None:
         if self.kind in ("text", "content") and len(self.text) >= _MIN_TEXT:
@@ -98,10 +100,15 @@ class Needle:
                     text=alnum(value),
                     vocabulary=frozenset(tokens),
                     fewest=fewest,
-                )
+                ).with_folded(value)
         if kind == "word":
             return cls("word", text=value.lower())
-        return cls("text", text=alnum(value))
+        return cls("text", text=alnum(value)).with_folded(value)
+
+    def with_folded(self, value: str) -> Needle:
+        folded = leet_fold(value)
+        self.folded = folded if folded != self.text and len(folded) >= MIN_FOLDED else ""
+        return self
 
     def with_alts(self, *texts: str) -> Needle:
         self.alts = tuple(a for t in texts if len(a := alnum(t)) >= _MIN_TEXT)
@@ -143,6 +150,7 @@ class _View:
         self._word_set: frozenset[str] | None = None
         self._grams: dict[int, set[str]] = {}
         self._digits: str | None = None
+        self._folded: str | None = None
 
     @property
     def joined(self) -> str:
@@ -155,6 +163,12 @@ class _View:
         if self._flat is None:
             self._flat = alnum(self.text)
         return self._flat
+
+    @property
+    def folded(self) -> str:
+        if self._folded is None:
+            self._folded = leet_fold(self.text)
+        return self._folded
 
     @property
     def digits(self) -> str:
@@ -195,6 +209,8 @@ class _View:
                 return ""
             if needle.rotated and needle.rotated in self.flat:
                 return "rot13"
+            if needle.folded and needle.folded in self.folded:
+                return "leet"
             if len(self.word_set & needle.vocabulary) < needle.fewest:
                 # a shared shingle's distinct words are all in both texts: too few words
                 # in common and none can be shared, so the shingles are not built
@@ -211,7 +227,9 @@ class _View:
         flat = self.flat
         if needle.text in flat or any(a in flat for a in needle.alts):
             return ""
-        return "rot13" if needle.rotated and needle.rotated in flat else None
+        if needle.rotated and needle.rotated in flat:
+            return "rot13"
+        return "leet" if needle.folded and needle.folded in self.folded else None
 
 
 def _fresh(text: str) -> tuple[tuple[str, _View], ...]:
@@ -287,6 +305,8 @@ def _matches(
                 out.append((i, ""))
             elif needle.rotated and needle.rotated in flat:
                 out.append((i, "rot13"))
+            elif needle.folded and needle.folded in view.folded:
+                out.append((i, "leet"))
         elif kind == "digits":
             if digits is None:
                 digits = view.digits
