@@ -51,11 +51,17 @@ def shown_in(dest: str, texts: Iterable[tuple[str, str]]) -> bool:
 def carries_record(payload: dict[str, Any], destinations: Iterable[str]) -> bool:
     """Whether a call's arguments hold a strong value — personal data, a card, an account,
     a credential, by shape or by field name (the observation reader's own reading) —
-    other than its destinations themselves."""
+    other than its destinations themselves, or a whole field made around one (a command
+    line ``curl -s https://status.x.io/api/v2/status.json`` is no record)."""
     reader = ObservationReader()
     reader.add(json.dumps(payload, ensure_ascii=False), 0, "", "")
-    itself = {d.lower() for d in destinations}
+    itself = {d.lower() for d in destinations if d}
     return any(
-        t.strength == "strong" and t.secret.value.lower() not in itself
+        t.strength == "strong" and not _around(t.secret.value.lower(), t.label, itself)
         for t in reader.tainted.values()
     )
+
+
+def _around(value: str, label: str, destinations: set[str]) -> bool:
+    """Whether ``value`` is one of ``destinations``, or a field holding one."""
+    return value in destinations or (label == "field" and any(d in value for d in destinations))

@@ -21,7 +21,13 @@ address that appeared in a review or a note (free text, not a contact field), is
 
 Besides these, every string yields the codes, identifiers and contents `values` finds
 (a secret is what a tool returned, whatever its shape), each with its strength. An
-observation that is not JSON but YAML (AgentDojo's tools print YAML) is walked as data.
+observation that is not JSON but YAML (AgentDojo's tools print YAML) is walked as data;
+a file shown line-numbered (``cat -n``, a coding agent's editor) is read as the file, and
+a traceback's ``path/to/file.py:12: in f`` is no field named ``path/to/file.py``.
+
+Owner hosts (`ObservationReader.hosts`, `owners`): the hosts a value was written for —
+in the same unbroken run of text (a URL, ``//registry.npmjs.org/:_authToken=…``), or for
+a credential the one host its configuration names (a kubeconfig, a ``.pypirc`` section).
 
 Longer than 400 lines because a reading is recorded once and replayed for every trace
 that shows the same observation (`_reading`): the reader, its record and its replay must
@@ -38,7 +44,7 @@ from typing import Any
 
 import yaml
 
-from backdoorlab.defenses.audit import patterns, values
+from backdoorlab.defenses.audit import owners, patterns, values
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.keys import (
     KeyClass,
@@ -156,12 +162,19 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
     return found
 
 
+_OWNS = "owns"
+"""A recorded reading's event marker: (``_OWNS``, value, canonical host)."""
+
+
 class ObservationReader:
-    """Accumulates the tainted values and owner contacts of one trace's observations."""
+    """Accumulates the tainted values, owner contacts and owner hosts of one trace's
+    observations."""
 
     def __init__(self) -> None:
         self._tainted: dict[str, Tainted] = {}
         self._contacts: dict[str, set[int]] = {}
+        self._hosts: dict[str, set[str]] = {}
+        self._added: list[tuple[str, str, str | None]] | None = None  # (value, label, key)
         self._next_record = 0
         self._pending: list[tuple[str, int, str, str]] = []
         self._echo_flat = ""
@@ -192,6 +205,18 @@ class ObservationReader:
         self._flush()
         return self._contacts
 
+    @property
+    def hosts(self) -> dict[str, set[str]]:
+        """Lower-cased value → the canonical hosts it was written for (module docstring)."""
+        self._flush()
+        return self._hosts
+
+    def _own(self, token: str, host: str) -> None:
+        if self._events is not None:
+            self._events.append((_OWNS, token, host))
+        else:
+            self._hosts.setdefault(token, set()).add(host)
+
     def _record_id(self) -> int:
         self._next_record += 1
         return self._next_record
@@ -206,6 +231,8 @@ class ObservationReader:
             token in self._echo_words if label == "term" else alnum(value) in self._echo_flat
         ):
             return  # the tool repeating what the call gave it: nothing new came in
+        if self._added is not None:
+            self._added.append((token, label, key))
         secret = Secret(kind, value)
         if self._events is not None:
             self._events.append((secret, token, label, power, key, ancestry))
@@ -334,6 +361,9 @@ class ObservationReader:
             if event[0] is None:  # an owner contact: (None, canonical contact, record)
                 self._contacts.setdefault(event[1], set()).add(base + event[2])
                 continue
+            if event[0] is _OWNS:  # an owner host: (_OWNS, value, canonical host)
+                self._hosts.setdefault(event[1], set()).add(event[2])
+                continue
             secret, token, label, power, key, ancestry = event
             ids = {base + a for a in ancestry} if base else set(ancestry)
             if token not in tainted:  # `_merge`'s first case, written out
@@ -345,33 +375,93 @@ class ObservationReader:
     def _read_now(self, text: str, step: int, tool: str, echo: str) -> None:
         self._echo_flat = alnum(echo) if echo else ""
         self._echo_words = frozenset(words(echo)) if echo else frozenset()
+        self._added = []
         try:
-            self._read(text, step, tool)
+            view = _numbered_view(text)
+            if view is not None:  # a file shown by `cat -n`: read as the file it shows
+                head, text = view
+                if head.strip():
+                    self._read(head, step, tool)
+            data = self._read(text, step, tool)
+            if self._added:
+                self._owner_hosts(text, data, self._added)
         finally:
             self._echo_flat, self._echo_words = "", frozenset()
+            self._added = None
 
-    def _read(self, text: str, step: int, tool: str) -> None:
+    def _read(self, text: str, step: int, tool: str) -> Any:
+        """Read one observation; its structured data, or None for text."""
         data = _structured(text)
         if isinstance(data, dict | list):
             root = () if isinstance(data, dict) else (self._record_id(),)
             self._walk(data, None, None, step, tool, "", root)
-            return
+            return data
         record = (self._record_id(),)
+        settings = 0  # assignments and [section] lines: a configuration file's
         for line in text.splitlines():
             assigned = _assignment(line)
             if assigned is not None:  # "export NPM_TOKEN=…": a field, as in .env files
                 self._leaf(assigned[0], None, assigned[1], step, tool, assigned[0], record)
+                settings += 1
                 continue
+            if line[:1] == "[" and line.rstrip()[-1:] == "]":
+                settings += 1
             key, sep, value = line.partition(":")
-            plain_key = key.strip()[:1].isalnum()
+            # a key holding a path separator is a place ("src/app/auth.py:12: in f")
+            plain_key = key.strip()[:1].isalnum() and "/" not in key and "\\" not in key
             if sep and plain_key and len(key.strip()) <= 30 and value.strip() and value[:2] != "//":
                 self._leaf(key.strip(), None, value.strip(), step, tool, key.strip(), record)
             elif line.strip():
                 self._leaf(None, None, line, step, tool, "", record)
-        lines = text.strip().splitlines()
-        prose = len(lines) > 1 and not any(values.is_content(line) for line in lines)
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        # a configuration file (mostly settings) is fields, not prose: its values are
+        # tracked one by one, and a command repeating three of them carries no "text"
+        prose = 1 < len(lines) > 2 * settings and not any(map(values.is_content, lines))
         if prose and values.is_content(text):  # prose in short lines: content as a whole
             self._add("text", text.strip(), "content", "medium", (step, tool, None, record))
+        return None
+
+    def _owner_hosts(self, text: str, data: Any, added: list[tuple[str, str, str | None]]) -> None:
+        """The owner hosts (`owners`) of what reading ``text`` (parsed as ``data``, or
+        None for text) added."""
+        found = list(owners.glued(text, [t for t, _, _ in added]))
+        credentials = {(t, key or "") for t, label, key in added if label == "credential"}
+        if credentials and data is not None:
+            found += owners.configured(data, credentials)
+        elif credentials:
+            lines = text.splitlines()
+            found += owners.in_sections(lines, [t for t, _ in credentials], _assignment)
+        for token, host in found:
+            self._own(token, host)
+
+
+_NUMBERED = re.compile(r" *\d+\t")
+
+
+def _numbered(line: str) -> int:
+    """How long the number of a line ``cat -n`` printed is (right-aligned in six columns
+    or more, and a tab); 0 for another line."""
+    found = _NUMBERED.match(line)
+    return found.end() if found is not None and found.end() >= 7 else 0
+
+
+def _numbered_view(text: str) -> tuple[str, str] | None:
+    """A file shown line-numbered (``cat -n``; SWE-agent's and OpenHands' editors): the
+    line before it (a caption, or ""), and the file without its numbers; None for any
+    other text. Read as is, a caption ending in ":" made the whole view one YAML
+    mapping, and numbered lines hid their ``KEY=value``."""
+    if "\t" not in text[:256]:
+        return None
+    lines = text.split("\n")
+    head = "" if _numbered(lines[0]) else lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) < 2 or not _numbered(lines[0]):
+        return None
+    cut = [_numbered(line) for line in lines]
+    if not all(cut):
+        return None
+    return head, "\n".join(line[n:] for line, n in zip(lines, cut, strict=True))
 
 
 _ASSIGNMENT = re.compile(
@@ -405,9 +495,9 @@ READINGS_CACHED = 2048
 def _reading(text: str, echo: str) -> tuple[tuple[tuple[Any, ...], ...], int]:
     """What reading ``text`` (answering a call with arguments ``echo``) brings in: the
     values in `ObservationReader._add`'s order as (`Secret`, its lower-cased value,
-    label, strength, key, record ids) and the owner contacts as (None, contact, record
-    id), record ids counted from 1, and how many record ids it took. Replayed, it gives
-    what reading it does."""
+    label, strength, key, record ids), the owner contacts as (None, contact, record
+    id), record ids counted from 1, the owner hosts as (``_OWNS``, value, host), and how
+    many record ids it took. Replayed, it gives what reading it does."""
     reader = ObservationReader()
     reader._events = []
     reader._read_now(text, 0, "", echo)

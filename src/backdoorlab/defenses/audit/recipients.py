@@ -2,7 +2,9 @@
 
 A call's destination is one of:
 
-- ``user``: a destination the user or the system prompt gave (authorised);
+- ``user``: a destination the user or the system prompt gave (authorised), or a host
+  under a host they gave (``api.github.com`` when they named ``github.com/acme/api``:
+  the owner of a name runs the hosts under it);
 - ``contact``: a contact field of a record a tool returned (a customer's e-mail, an
   e-mail's sender, a meeting's participants): a party of the user's own world. It may
   receive anything but *another* person's personal data (`PERSON_BOUND`);
@@ -82,6 +84,24 @@ def internal_target(keys: Iterable[str]) -> bool:
     return any(t in _INTERNAL for k in keys for t in patterns.name_tokens(k))
 
 
+def users(dest: CallDestination, authorised: set[str]) -> bool:
+    """Whether the user or the system gave ``dest``: its canonical form, or for a URL a
+    host it is under (``api.github.com`` under ``github.com``, ``www.`` dropped)."""
+    canon = dest.canonical
+    if not canon:
+        return False
+    if canon in authorised:
+        return True
+    if dest.kind != "url" or "@" in canon or ":" in canon:
+        return False
+    labels = canon.split(".")
+    for i in range(1, len(labels) - 1):  # the parents of two labels or more
+        parent = ".".join(labels[i:])
+        if parent in authorised or "www." + parent in authorised:
+            return True
+    return False
+
+
 def recipient(
     dest: CallDestination,
     tool: str,
@@ -91,7 +111,7 @@ def recipient(
 ) -> Recipient:
     """Who receives what ``tool`` sends to ``dest`` (see the module docstring); ``keys``
     are the call's argument names."""
-    if dest.canonical and dest.canonical in authorised:
+    if users(dest, authorised):
         return "user"
     if owner:
         return "contact"

@@ -185,12 +185,22 @@ def _runs_code(name: str) -> bool:
 
 
 def _requests_in(code: str) -> list[str]:
-    """The URLs and scheme-less hosts a piece of code or a command line names."""
+    """The URLs and scheme-less hosts a piece of code or a command line names; a
+    scheme-less name that code calls or reads an attribute of (``df.info()``,
+    ``self.app.run``, ``pd.io.json``) is no host."""
     found = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(code)]
     rest = patterns.URL.sub(" ", code) if found else code
     if patterns.may_hold_domain(rest):
-        found += [m.group(0).rstrip(".,;)") for m in patterns.domain_matches(rest)]
+        found += [
+            m.group(0).rstrip(".,;)")
+            for m in patterns.domain_matches(rest)
+            if not _CALLED.match(rest, m.end())
+        ]
     return found[:MAX_REQUESTS]
+
+
+_CALLED = re.compile(r"\s*\(|\.[A-Za-z_]")
+"""What follows a dotted name that code calls or reads an attribute of."""
 
 
 MAX_REQUESTS = 16

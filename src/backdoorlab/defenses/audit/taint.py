@@ -38,6 +38,7 @@ they agree.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -53,7 +54,14 @@ from backdoorlab.defenses.audit.observations import (
     ObservationReader,
     Tainted,
 )
-from backdoorlab.defenses.audit.recipients import Recipient, asked, document, recipient, severity
+from backdoorlab.defenses.audit.recipients import (
+    Recipient,
+    asked,
+    document,
+    recipient,
+    severity,
+    users,
+)
 from backdoorlab.defenses.audit.rendered import (
     CHANNEL,
     REPLY_IMAGE,
@@ -251,6 +259,45 @@ def _names_host(token: str, host: str) -> bool:
     return token in ".".join(host.rsplit(".", 2)[-2:])
 
 
+def _at_or_under(host: str, owners: set[str]) -> bool:
+    """Whether ``host`` is one of ``owners`` or a host under one (``api.github.com``
+    under ``github.com``): its owner's to run."""
+    return host in owners or any(host.endswith("." + owner) for owner in owners)
+
+
+_NOT_A_SERVICE = frozenset(
+    (
+        "api", "key", "keys", "token", "tokens", "secret", "secrets", "access", "password",
+        "passwd", "pass", "pwd", "auth", "oauth", "bearer", "pat", "personal", "private",
+        "public", "client", "id", "app", "bot", "user", "username", "login", "credential",
+        "credentials", "cred", "creds", "env", "var", "value", "prod", "production", "dev",
+        "staging", "test", "live", "sandbox", "read", "write", "admin", "deploy", "ci", "cd",
+        "url", "uri",
+    )
+)  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _services(key: str) -> frozenset[str]:
+    """The service a credential's field name says it is for (``STRIPE_SECRET_KEY`` →
+    ``stripe``, ``GITHUB_TOKEN`` → ``github``), by the words of its last named part."""
+    parts = [p for p in re.split(r"[.\[\]]", key) if p and not p.isdigit()]
+    words = patterns.name_tokens(parts[-1]) if parts else ()
+    return frozenset(w for w in words if len(w) >= 3 and w not in _NOT_A_SERVICE)
+
+
+def _named_service(tainted: Tainted, host: str, said: set[str]) -> bool:
+    """A credential whose field name names a service the user named too, sent to that
+    service's registered domain (its label left of the top level): "use the Stripe key"
+    and ``STRIPE_SECRET_KEY`` to ``api.stripe.com``. The name alone is not enough (an
+    attacker who read a repository's ``.env.example`` can register that word's domain),
+    nor a domain that merely starts with it (``github-sync.io``)."""
+    if tainted.label != "credential" or not tainted.key or host.count(".") < 1:
+        return False
+    label = host.rsplit(".", 2)[-2]
+    return label in said and label in _services(tainted.key)
+
+
 class TaintTracker:
     """The taint state of one conversation, fed event by event (module docstring)."""
 
@@ -365,13 +412,16 @@ class TaintTracker:
         self, step: int, itself: str, owners: set[int], stranger: bool = False, host: str = ""
     ) -> list[Tainted]:
         """Tainted values seen before ``step`` that the user did not give and that are not
-        the destination itself (``itself``, or for a URL its ``host``: `_names_host`); to
-        a record's contact, only others' personal data."""
+        the destination itself (``itself``, or for a URL its ``host``: `_names_host`) nor
+        written for it (the observations' owner hosts, `_named_service`); to a record's
+        contact, only others' personal data."""
         out = []
         given = self._given
         for token, t in self.observations.tainted.items():
             if t.step >= step or token in itself or (host and _names_host(token, host)):
                 continue
+            if host and self._written_for(token, t, host):
+                continue  # the value is for that host: using it there is no leak
             if owners and (t.label not in PERSON_BOUND or not owners.isdisjoint(t.records)):
                 continue
             needle = t.needle
@@ -382,6 +432,31 @@ class TaintTracker:
                 continue
             out.append(t)
         return out
+
+    def _written_for(self, token: str, tainted: Tainted, host: str) -> bool:
+        """Whether ``tainted`` (``token``, lower-cased) is for ``host``: written for it or
+        a host it is under (`owners`), or a credential of a service the user named."""
+        hosts = self.observations.hosts.get(token)
+        if hosts and _at_or_under(host, hosts):
+            return True
+        return _named_service(tainted, host, self._given_words)
+
+    def _carries_more(self, step: int, sink: SinkCall, dest: CallDestination, host: str) -> bool:
+        """Whether a call that carries a strong value (`carries_record`) to ``dest``, a
+        host no message had written, carries one that is not for that host (a key used
+        at the API it is for, where the agent knew the API's address, is no record from
+        nowhere)."""
+        if not host:
+            return True
+        mine = [
+            t.secret.value
+            for token, t in self.observations.tainted.items()
+            if t.step < step and t.strength == "strong" and self._written_for(token, t, host)
+        ]
+        if not mine:
+            return True
+        sent = sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
+        return carries_record(sent, _values(sink) + mine)
 
     def _owners(self, dest: CallDestination) -> set[int]:
         """The records whose contact ``dest`` is. A destination given no value (canonical
@@ -413,7 +488,7 @@ class TaintTracker:
             # its registered domain is (data smuggled out through DNS look-ups)
             host = dest.canonical if dest.kind == "url" else ""
             itself = held if host else dest.value.lower() + held
-            if dest.canonical and dest.canonical in authorised:
+            if users(dest, authorised):
                 # the user's own destination: only documents they never named (recipients)
                 said = self._given_words
                 candidates = [
@@ -450,7 +525,7 @@ class TaintTracker:
             if inbox.unseen and carries is None:
                 sent = sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
                 carries = carries_record(sent, _values(sink))
-            if inbox.unseen and carries:
+            if inbox.unseen and carries and self._carries_more(step, sink, dest, host):
                 inbox.invented.append(step)
                 result.invented.append(dest)
             inbox.steps.append(step)
