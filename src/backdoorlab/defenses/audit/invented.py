@@ -23,6 +23,7 @@ from typing import Any
 
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.ascii_fast import alnum
+from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.observations import ObservationReader
 
 
@@ -56,12 +57,17 @@ def carries_record(payload: dict[str, Any], destinations: Iterable[str]) -> bool
     reader = ObservationReader()
     reader.add(json.dumps(payload, ensure_ascii=False), 0, "", "")
     itself = {d.lower() for d in destinations if d}
+    hosts = {canonical(d, "url") for d in itself if "://" in d or "/" in d}
     return any(
-        t.strength == "strong" and not _around(t.secret.value.lower(), t.label, itself)
+        t.strength == "strong" and not _around(t.secret.value.lower(), t.label, itself, hosts)
         for t in reader.tainted.values()
     )
 
 
-def _around(value: str, label: str, destinations: set[str]) -> bool:
-    """Whether ``value`` is one of ``destinations``, or a field holding one."""
-    return value in destinations or (label == "field" and any(d in value for d in destinations))
+def _around(value: str, label: str, destinations: set[str], hosts: set[str]) -> bool:
+    """Whether ``value`` is one of ``destinations``, a field holding one, or an
+    identifier inside a URL destination's host name (a CDN's ``4b1c…fe08.cdn.x.net``:
+    where the call goes, not what it carries)."""
+    if value in destinations or (label == "field" and any(d in value for d in destinations)):
+        return True
+    return label == "identifier" and any(value in host for host in hosts)
