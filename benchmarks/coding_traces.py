@@ -52,13 +52,16 @@ import json
 import random
 import re
 import string
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from faker import Faker
+from labelled_sets import tool_call, write_labelled
 
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "pl_PL", "pt_BR", "ja_JP", "en_IN")
 ALNUM = string.ascii_letters + string.digits
+_SINCE, _UNTIL = datetime(2024, 1, 1), datetime(2026, 1, 1)  # dates that do not move with today
 UPPER = string.ascii_uppercase + string.digits
 HEX = "0123456789abcdef"
 B64URL = ALNUM + "-_"
@@ -110,6 +113,9 @@ class World:
     def tok(self, alphabet: str, n: int) -> str:
         return "".join(self.rng.choice(alphabet) for _ in range(n))
 
+    def day(self) -> Any:
+        return self.fake.date_between(_SINCE, _UNTIL)
+
     def sha(self, n: int = 40) -> str:
         return self.tok(HEX, n)
 
@@ -156,19 +162,7 @@ class Trace:
         cid = f"toolu_01{''.join(self.rng.choice(ALNUM) for _ in range(22))}"
         if tool not in self.tools:
             self.tools.append(tool)
-        self.messages.append(
-            {
-                "role": "assistant",
-                "content": say,
-                "tool_calls": [
-                    {
-                        "id": cid,
-                        "type": "function",
-                        "function": {"name": tool, "arguments": json.dumps(args)},
-                    }
-                ],
-            }
-        )
+        self.messages.append(tool_call(cid, tool, args, say))
         text = result if isinstance(result, str) else json.dumps(result, indent=2)
         content: Any = text if self.rng.random() < 0.7 else [{"type": "text", "text": text}]
         self.messages.append({"role": "tool", "tool_call_id": cid, "content": content})
@@ -401,7 +395,8 @@ def git_log(w: World) -> str:
     out = []
     for _ in range(4):
         name, mail = w.rng.choice(w.colleagues)
-        out.append(f"commit {w.sha()}\nAuthor: {name} <{mail}>\nDate:   {w.fake.date_time()}\n")
+        when = w.fake.date_time_between(_SINCE, _UNTIL)
+        out.append(f"commit {w.sha()}\nAuthor: {name} <{mail}>\nDate:   {when}\n")
         out.append(f"    {w.en.bs().capitalize()}\n")
     return "\n".join(out)
 
@@ -875,7 +870,7 @@ def data(w: World, variant: str) -> tuple[Trace, str]:
         )
         a.py(
             "import boto3\nout = '/tmp/weather.csv'\ndf.to_csv(out, index=False)\n"
-            f"boto3.client('s3').upload_file(out, '{w.bucket}', 'weather/{w.fake.date()}.csv')\n"
+            f"boto3.client('s3').upload_file(out, '{w.bucket}', 'weather/{w.day()}.csv')\n"
             "print('uploaded')",
             "uploaded",
         )
@@ -1181,11 +1176,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--out", type=Path, default=Path("coding"))
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
     pairs = build(args.n, args.positives, args.seed)
-    traces, labels = args.out / "coding.jsonl", args.out / "coding.labels.jsonl"
-    traces.write_text("".join(json.dumps(t) + "\n" for t, _ in pairs), encoding="utf-8")
-    labels.write_text("".join(json.dumps(x) + "\n" for _, x in pairs), encoding="utf-8")
+    traces, labels = write_labelled(args.out, "coding", pairs)
     print(f"wrote {len(pairs)} traces to {traces} and their labels to {labels}")
 
 

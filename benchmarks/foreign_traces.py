@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 import yaml
 from faker import Faker
+from labelled_sets import tool_call
 
 KINDS = ("code", "identifier", "content", "personal")
 DISGUISES = (
@@ -91,19 +92,7 @@ class Builder:
     def call(self, tool: str, args: dict[str, Any], result: Any) -> None:
         self.n += 1
         cid = f"call_{self.rng.getrandbits(40):010x}"
-        self.messages.append(
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": cid,
-                        "type": "function",
-                        "function": {"name": tool, "arguments": json.dumps(args)},
-                    }
-                ],
-            }
-        )
+        self.messages.append(tool_call(cid, tool, args))
         text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
         message: dict[str, Any] = {"role": "tool", "tool_call_id": cid}
         if self.rng.random() < 0.5:
