@@ -36,7 +36,7 @@ def traces(tmp_path):
 @pytest.mark.parametrize(
     ("detectors", "options", "message"),
     [
-        (None, ["dataflow.nonsense=3"], "dataflow: takes no options \\(given: 'nonsense'\\)"),
+        (None, ["dataflow.nonsense=3"], "dataflow: unknown option 'nonsense' \\(known: trusted\\)"),
         (None, ["trigger-mining.alpha=5"], "field 'alpha': Input should be less than or equal"),
         (None, ["trigger-mining.alpah=0.1"], "trigger-mining: unknown option 'alpah' \\(known:"),
         (
@@ -72,7 +72,7 @@ def test_trigger_mining_options_reach_the_detector(traces) -> None:
 
 
 def test_the_python_api_checks_options_as_the_command_does(traces) -> None:
-    with pytest.raises(ConfigError, match="dataflow: takes no options"):
+    with pytest.raises(ConfigError, match="dataflow: unknown option 'x'"):
         audit(traces, ["dataflow"], options=AuditOptions(extra={"dataflow": {"x": 1}}))
     with pytest.raises(BackdoorlabError, match="unknown detector 'trigger_mining'"):
         check_options({"trigger_mining": MiningConfig()})

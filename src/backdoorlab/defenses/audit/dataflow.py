@@ -46,14 +46,19 @@ operator's own systems (a hand-off, a ticket, a channel) get no finding.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
+from pydantic import Field, field_validator
+
+from backdoorlab.config import Config
 from backdoorlab.defenses.audit.findings import Finding, Severity
 from backdoorlab.defenses.audit.reader import TraceRecord
 from backdoorlab.defenses.audit.recipients import DISTANCE
-from backdoorlab.defenses.audit.registry import AuditOptions, Detector
+from backdoorlab.defenses.audit.registry import AuditOptions, Detector, detector_config
 from backdoorlab.defenses.audit.rendered import REPLY_IMAGE
 from backdoorlab.defenses.audit.sinks import SinkResolver
 from backdoorlab.defenses.audit.taint import TaintTracker, find_secrets, sink_evidence, where_of
+from backdoorlab.defenses.audit.trusted import Trusted, check_trusted
 
 __all__ = ["DataflowDetector", "clear_caches", "find_secrets", "trace_findings"]
 
@@ -76,10 +81,13 @@ def clear_caches() -> None:
     taint._authorised_by.cache_clear()
 
 
-def track(record: TraceRecord, resolver: SinkResolver) -> TaintTracker:
-    """A tracker fed every message of ``record``'s trace."""
+def track(
+    record: TraceRecord, resolver: SinkResolver, trusted: Trusted | None = None
+) -> TaintTracker:
+    """A tracker fed every message of ``record``'s trace; ``trusted``: destinations
+    authorised in every trace (`DataflowConfig.trusted`)."""
     trace = record.view
-    tracker = TaintTracker(resolver, trace.metadata.env)
+    tracker = TaintTracker(resolver, trace.metadata.env, trusted)
     for step, message in enumerate(trace.messages):
         tracker.feed(message, step)
     return tracker
@@ -137,15 +145,38 @@ def trace_findings(tracker: TaintTracker, record: TraceRecord, detector: str) ->
     return findings
 
 
+class DataflowConfig(Config):
+    """Options of `dataflow` (``--option dataflow.NAME=VALUE``)."""
+
+    label: ClassVar[str] = "dataflow options"
+
+    trusted: list[str] = Field(default_factory=list)
+    """Destinations authorised in every trace, as a guard policy's ``trusted``: the
+    operator's own systems and the services the audited agents are meant to call (an
+    address, ``@domain``, a URL or host, ``*.host`` with its subdomains, a phone number;
+    a YAML list or a comma-separated string: ``dataflow.trusted='[api.example.com,
+    "*.corp.example"]'``). Nothing is trusted by default: an API key sent to an API no
+    message of the trace names is a finding, since a look-alike host matches a key's
+    name as well as the real one does."""
+
+    @field_validator("trusted", mode="before")
+    @classmethod
+    def _destinations(cls, value: Any) -> list[str]:
+        return check_trusted(value if isinstance(value, list | str) else [value])
+
+
 class DataflowDetector(Detector):
     """Taint tracking from tool observations to sinks; see the module docstring."""
 
     name = "dataflow"
     description = "secrets from tool observations reaching unauthorised destinations"
+    config_class = DataflowConfig
 
     def __init__(self, options: AuditOptions) -> None:
         super().__init__(options)
         self.resolver = SinkResolver(options.sinks)
+        self.config = detector_config(options.extra.get(self.name), DataflowConfig, self.name)
+        self.trusted = Trusted(self.config.trusted) or None
 
     def observe(self, record: TraceRecord, earlier: Sequence[Finding]) -> list[Finding]:
-        return trace_findings(track(record, self.resolver), record, self.name)
+        return trace_findings(track(record, self.resolver, self.trusted), record, self.name)

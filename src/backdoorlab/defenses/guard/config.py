@@ -25,9 +25,9 @@ from pydantic import Field, field_validator
 
 from backdoorlab.bounds import MAX_TURNS
 from backdoorlab.config import Config, ConfigError
-from backdoorlab.defenses.audit.destinations import canonical, shape_of
 from backdoorlab.defenses.audit.sink_spec import SinkRule
 from backdoorlab.defenses.audit.taint import SECRET_LABELS
+from backdoorlab.defenses.audit.trusted import check_trusted
 from backdoorlab.files import read_text_file
 from backdoorlab.leaks import Sink
 from backdoorlab.yaml_text import load_yaml
@@ -84,12 +84,7 @@ class GuardConfig(Config):
     @field_validator("trusted")
     @classmethod
     def _destinations(cls, value: list[str]) -> list[str]:
-        for i, item in enumerate(value):
-            if not item.strip() or trusted_form(item) is None:
-                raise ValueError(
-                    f"entry {i} ('{item}') is no address, @domain, URL, host or phone number"
-                )
-        return value
+        return check_trusted(value)
 
     @field_validator("ignore")
     @classmethod
@@ -105,45 +100,6 @@ class GuardConfig(Config):
         if self.sinks is None:
             return None
         return [Sink(r.tool, r.destination, r.kind, r.description) for r in self.sinks]
-
-
-def trusted_form(item: str) -> tuple[str, str] | None:
-    """(how to match, canonical value) of one ``trusted`` entry: ``exact`` for a whole
-    destination, ``domain`` for an e-mail domain, ``host`` for a host and its subdomains."""
-    item = item.strip()
-    if item.startswith(("@", "*@")):
-        domain = item.lstrip("*@").lower()
-        return ("domain", domain) if "." in domain and " " not in domain else None
-    if item.startswith("*."):
-        host = item[2:].lower()
-        return ("host", host) if "." in host and " " not in host else None
-    kind = shape_of(item)
-    if kind is not None:
-        return ("exact", canonical(item, kind))
-    if "." in item and " " not in item and "@" not in item:  # a bare host name
-        return ("exact", canonical(item, "url"))
-    return None
-
-
-class Trusted:
-    """Whether a canonical destination is one of the policy's ``trusted`` entries."""
-
-    def __init__(self, entries: list[str]) -> None:
-        forms = [f for f in (trusted_form(e) for e in entries) if f is not None]
-        self.exact = {value for how, value in forms if how == "exact"}
-        self.domains = tuple(value for how, value in forms if how == "domain")
-        self.hosts = tuple(value for how, value in forms if how == "host")
-
-    def __bool__(self) -> bool:
-        return bool(self.exact or self.domains or self.hosts)
-
-    def __call__(self, destination: str) -> bool:
-        if destination in self.exact:
-            return True
-        if "@" in destination:
-            domain = destination.rsplit("@", 1)[1]
-            return any(domain == d or domain.endswith("." + d) for d in self.domains)
-        return any(destination == h or destination.endswith("." + h) for h in self.hosts)
 
 
 def load_guard_config(path: str | os.PathLike[str]) -> GuardConfig:

@@ -34,7 +34,8 @@ from backdoorlab.defenses.audit.findings import Severity, severity_rank
 from backdoorlab.defenses.audit.rendered import RenderedImage
 from backdoorlab.defenses.audit.sinks import SinkResolver
 from backdoorlab.defenses.audit.taint import CallCheck, Leak, TaintTracker, where_of
-from backdoorlab.defenses.guard.config import GuardConfig, Trusted
+from backdoorlab.defenses.audit.trusted import Trusted
+from backdoorlab.defenses.guard.config import GuardConfig
 from backdoorlab.traces import FunctionCall, Message, ToolCall
 
 Verdict = Literal["allowed", "blocked", "confirmed", "refused"]
