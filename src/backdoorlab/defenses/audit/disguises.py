@@ -19,8 +19,7 @@ text or None, each tried only when a cheap test says the text may wear it:
   order), or gzip/zlib/bzip2/xz-compressed first, the decompressed size capped at
   `MAX_INFLATED`;
 - `rot13`: letters rotated by 13 (matched on the needle's side, `matching`, since it
-  leaves every digit and the length alone).
-
+  leaves every digit and the length alone);
 - `leet_fold`: look-alike spellings (``p4$$w0rd``) — not undone (which ``1`` was an
   ``i``, which an ``l``?) but folded: digits and symbols to the letter they stand for,
   ``l`` with ``i``, on the needle's side and the argument's alike (`matching`).
