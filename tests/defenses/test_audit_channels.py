@@ -121,6 +121,7 @@ def test_trusted_destinations_are_authorised_in_every_trace(tmp_path):
         ["api.openweathermap.org"],
         ["*.openweathermap.org"],
         "x.io, *.openweathermap.org",
+        "[@corp.example, '*.openweathermap.org']",  # a YAML list that did not parse
     ):
         options = AuditOptions(extra={"dataflow": {"trusted": trusted}})
         assert audit(path, ["dataflow"], options=options).findings == [], trusted

@@ -51,9 +51,13 @@ class Trusted:
 
 
 def check_trusted(value: list[str] | str) -> list[str]:
-    """``value`` as a list of valid entries (a string: comma-separated); a bad entry
-    raises `ValueError` naming it (for a pydantic validator)."""
-    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    """``value`` as a list of valid entries (a string: comma-separated, brackets and
+    quotes allowed — what is left of a YAML list that did not parse, ``[@corp.example]``:
+    "@" cannot start a YAML word); a bad entry raises `ValueError` naming it (for a
+    pydantic validator)."""
+    if isinstance(value, str):
+        value = [v.strip().strip("'\"").strip() for v in value.strip().strip("[]").split(",")]
+    items = value
     for i, item in enumerate(items):
         if not isinstance(item, str) or not item.strip() or trusted_form(item) is None:
             raise ValueError(
