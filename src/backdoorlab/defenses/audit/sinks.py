@@ -212,11 +212,12 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     runs = _runs_code(tool)
     dests: list[CallDestination] = []
     dest_paths: set[str] = set()
-    for path, keys, value in leaves(arguments):
+    scalars = list(leaves(arguments))  # read once: for code, destinations and payload
+    for path, keys, value in scalars:
         if (runs or (keys and _runs_code(keys[-1]))) and shape_of(value) is None:
             for url in _requests_in(value[:65536]):
                 dests.append(CallDestination(path, url, canonical(url, "url"), "url"))
-    items = [(p, _role(k), v) for p, k, v in leaves(arguments) if len(v) <= 2048]
+    items = [(p, _role(k), v) for p, k, v in scalars if len(v) <= 2048]
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
     any_named = any(role in ("destination", "nested destination") for _, role, _ in items)
@@ -242,7 +243,7 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
         if not by_name:
             return None
         dests.append(CallDestination("", tool, f"tool:{tool}", "any", implicit=True))
-    payload = {p: v for p, _, v in leaves(arguments) if p not in dest_paths}
+    payload = {p: v for p, _, v in scalars if p not in dest_paths}
     return SinkCall(tool, "heuristic", dests, payload)
 
 

@@ -254,9 +254,13 @@ def _names_host(token: str, host: str) -> bool:
     """Whether tainted ``token`` names ``host`` (or its registered domain): the host
     itself, a dot-suffix of it, or part of its last two labels ("mybank" of
     ``api.mybank.com``). A token in a label further left is carried, not named."""
-    if token == host or host.endswith("." + token):
-        return True
-    return token in ".".join(host.rsplit(".", 2)[-2:])
+    return _at_or_under(host, {token}) or token in ".".join(host.rsplit(".", 2)[-2:])
+
+
+def _sent(sink: SinkCall, dest: CallDestination) -> dict[str, Any]:
+    """What a call sends, for `carries_record`: its payload; for an image of the reply,
+    the part of its URL that carries data (`rendered.sent_part`)."""
+    return sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
 
 
 def _at_or_under(host: str, owners: set[str]) -> bool:
@@ -455,8 +459,7 @@ class TaintTracker:
         ]
         if not mine:
             return True
-        sent = sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
-        return carries_record(sent, _values(sink) + mine)
+        return carries_record(_sent(sink, dest), _values(sink) + mine)
 
     def _owners(self, dest: CallDestination) -> set[int]:
         """The records whose contact ``dest`` is. A destination given no value (canonical
@@ -523,8 +526,7 @@ class TaintTracker:
                 inbox = Inbox(dest, sink.tool, sink.how, to=to, unseen=unseen)
                 self.inboxes[key] = inbox
             if inbox.unseen and carries is None:
-                sent = sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
-                carries = carries_record(sent, _values(sink))
+                carries = carries_record(_sent(sink, dest), _values(sink))
             if inbox.unseen and carries and self._carries_more(step, sink, dest, host):
                 inbox.invented.append(step)
                 result.invented.append(dest)
