@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,14 @@ def cli(cli_output):
         return code, err
 
     return run
+
+
+@pytest.fixture(params=[0o022, 0o077], ids=lambda m: f"umask{m:03o}")
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    """The process umask set to a shared and a private value in turn (restored after):
+    for the tests that what we write gets the umask's modes."""
+    previous = os.umask(request.param)
+    try:
+        yield request.param
+    finally:
+        os.umask(previous)

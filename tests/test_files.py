@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,6 @@ from backdoorlab.digests import file_sha256
 from backdoorlab.files import atomic_writer, current_umask
 
 runner = CliRunner()
-
-
-@pytest.fixture(params=[0o022, 0o077])
-def umask(request: pytest.FixtureRequest) -> Iterator[int]:
-    previous = os.umask(request.param)
-    try:
-        yield request.param
-    finally:
-        os.umask(previous)
 
 
 def _mode(path: Path) -> int:

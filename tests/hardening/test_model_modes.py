@@ -13,22 +13,10 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
-
-UMASKS = [0o022, 0o077]
-
-
-@pytest.fixture(params=UMASKS, ids=lambda m: f"umask{m:03o}")
-def umask(request: pytest.FixtureRequest) -> Iterator[int]:
-    old = os.umask(request.param)
-    try:
-        yield request.param
-    finally:
-        os.umask(old)
 
 
 def _modes(root: Path) -> dict[str, int]:
