@@ -61,8 +61,11 @@ def _open(path: Path, error: type[BackdoorlabError]) -> Any:
     except (OSError, ValueError) as exc:  # ArrowInvalid is a ValueError
         raise error(f"{path}: not a readable Parquet file ({_reason(exc)})") from None
     names = handle.schema_arrow.names
-    if "messages" not in names:
-        raise error(f"{path}: no 'messages' column (columns: {', '.join(names) or 'none'})")
+    if not any(name in names for name in CONVERSATION_COLUMNS):
+        raise error(
+            f"{path}: no 'messages', 'conversations' or 'input' column"
+            f" (columns: {', '.join(names) or 'none'})"
+        )
     return handle
 
 
@@ -70,9 +73,12 @@ def _reason(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-TRACE_FIELDS = ("messages", "tools", "metadata")
-"""A trace's own fields: never a string, so a string there is JSON text (some datasets
-store each message, or the whole list, serialised)."""
+TRACE_FIELDS = ("messages", "tools", "metadata", "conversations")
+"""A trace's own fields (and ShareGPT's turns): never a string, so a string there is JSON
+text (some datasets store each message, or the whole list, serialised)."""
+CONVERSATION_COLUMNS = ("messages", "conversations", "input")
+"""The column that makes a row a trace: OpenAI chat or Anthropic ``messages``, ShareGPT
+``conversations``, a Responses ``input`` (`backdoorlab.trace_formats`)."""
 
 
 def _json_columns(schema: Any) -> set[str]:

@@ -34,6 +34,7 @@ from backdoorlab.errors import BackdoorlabError, TraceFormatError
 from backdoorlab.files import atomic_writer as atomic_writer  # re-exported: callers import it here
 from backdoorlab.files import check_input_file, is_stdio, iter_lines
 from backdoorlab.parquet_traces import is_parquet, iter_rows
+from backdoorlab.trace_formats import as_is, to_chat
 
 Role = Literal["system", "user", "assistant", "tool", "developer"]
 MAX_ARGUMENT_DEPTH = 64
@@ -167,6 +168,13 @@ class Trace(BaseModel):
             for call in message.tool_calls or ():
                 yield index, call
 
+    @property
+    def as_read(self) -> bool:
+        """Whether this trace, validated straight from JSON, is what `parse_trace_line`
+        reads (OpenAI's chat format throughout: `backdoorlab.trace_formats`)."""
+        system = (self.model_extra or {}).get("system")
+        return as_is(self.messages, system, self.tools)
+
     def to_json(self) -> str:
         """One compact JSON line; deterministic for equal traces (field order is fixed)."""
         return self.model_dump_json(exclude_none=True)
@@ -236,8 +244,12 @@ def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) ->
         raise TraceFormatError(f"{source}:{lineno}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise TraceFormatError(f"{source}:{lineno}: expected a JSON object")
+    data = to_chat(data, f"{source}:{lineno}")
     if "messages" not in data:
-        raise TraceFormatError(f"{source}:{lineno}: no 'messages' field")
+        raise TraceFormatError(
+            f"{source}:{lineno}: no 'messages' field (nor ShareGPT's 'conversations' or a"
+            " Responses 'input')"
+        )
     try:
         return Trace.model_validate(data)
     except ValidationError as exc:

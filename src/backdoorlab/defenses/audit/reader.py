@@ -187,9 +187,12 @@ def splittable(path: Path) -> bool:
 def parse_record(raw: bytes, source: str, lineno: int) -> Trace:
     """Parse one line; the fast path validates straight from bytes, errors go the slow way."""
     try:
-        return Trace.model_validate_json(raw)
+        trace = Trace.model_validate_json(raw)
     except ValidationError:
         pass
+    else:
+        if trace.as_read:  # else another format's line: `parse_trace_line` converts it
+            return trace
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

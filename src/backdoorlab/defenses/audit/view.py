@@ -14,6 +14,9 @@ string, a field of the wrong type, a lone surrogate — makes `decode` return No
 the caller parses the line with pydantic, which accepts it (coercing as it always did)
 or raises the error every command gives. What the view holds equals what the model
 would: the same strings, the same defaults, ``Message.text`` computed the same way.
+A line in another agent log format (Anthropic's content blocks, a model's raw
+``<tool_call>`` text: `backdoorlab.trace_formats`) goes to the model too, which reads it
+into this format.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from backdoorlab.trace_formats import as_is
 from backdoorlab.traces import arguments_text, content_text
 
 
@@ -111,6 +115,7 @@ class TraceView(msgspec.Struct):
     tools: list[_Object] = []
     metadata: MetadataView = msgspec.field(default_factory=MetadataView)
     id: Any = None
+    system: Any = None  # Anthropic's system prompt: the model reads the line
 
 
 _DECODER = msgspec.json.Decoder(TraceView)
@@ -121,6 +126,9 @@ def decode(line: bytes) -> TraceView | None:
     try:
         if not line.isascii():
             line.decode("utf-8")  # msgspec does not check the strings it skips; the model does
-        return _DECODER.decode(line)
+        view = _DECODER.decode(line)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
+    if not as_is(view.messages, view.system):
+        return None  # another format's trace (`backdoorlab.trace_formats`): the model reads it
+    return view

@@ -1,0 +1,72 @@
+"""Agent logs in the formats teams keep them in, read as OpenAI chat traces.
+
+A platform team's traces are rarely in OpenAI's chat format alone. This reads, line by
+line, into that format (what `backdoorlab.traces.Trace` holds):
+
+- **Anthropic Messages** — a top-level ``system``, ``messages`` whose content is a list
+  of blocks: ``text``, ``tool_use`` (and ``server_tool_use``, ``mcp_tool_use``, any
+  ``*_tool_use``) become tool calls; ``tool_result`` (any ``*_tool_result``) a ``tool``
+  message; ``thinking`` and images are not text (`parts`, `chat`);
+- **OpenAI Responses** — ``instructions`` and an ``input`` (and a logged ``output``) of
+  items: messages, ``function_call`` / ``function_call_output``, ``custom_tool_call``,
+  ``mcp_call``, ``local_shell_call`` and any other ``*_call`` / ``*_call_output``
+  (`responses`);
+- **ShareGPT** — ``conversations`` of ``{"from", "value"}`` turns as Hermes, Qwen,
+  Glaive and LLaMA-Factory data write them: ``<tool_call>`` (or ``<functioncall>``) in
+  the model's text, ``function_call`` and ``observation`` turns, ``<tool_response>``
+  blocks (`sharegpt`);
+- **OpenAI chat** as is, but for a model's raw ``<tool_call>`` text that no parser read
+  (a server without a tool parser logs calls that way), read as its calls.
+
+Why: an audit that read a tool call as no text at all passed the leak it carried with
+"no finding" — the silent failure a security tool must not have. So a content block or
+item of a kind this does not know is an error naming the field, not dropped. The
+original line is what ``audit --filter`` copies; only the reading is converted.
+
+Hand-written, not a conversion library's: the mappings are a few rules per format, and
+the one library that converts between these (LiteLLM) is a large client stack built for
+calling providers, not for reading logs offline.
+
+`render` writes an OpenAI chat trace in each format, for tests and benchmarks that
+check a format reads back to the same trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from backdoorlab.trace_formats.chat import from_messages, plain_message
+from backdoorlab.trace_formats.parts import openai_tools
+from backdoorlab.trace_formats.render import FORMATS, render
+from backdoorlab.trace_formats.responses import from_responses
+from backdoorlab.trace_formats.sharegpt import from_sharegpt
+
+__all__ = ["FORMATS", "as_is", "plain_message", "render", "to_chat"]
+
+
+def to_chat(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``data`` (one line's JSON object) in OpenAI's chat format: ``data`` itself when it
+    already is, else a converted copy; `TraceFormatError` naming ``where`` and the field
+    for what cannot be read. An object in none of the formats is returned as is (the
+    trace model then says what is missing)."""
+    if "messages" in data:
+        return from_messages(data, where)
+    if "conversations" in data:
+        return from_sharegpt(data, where)
+    if "input" in data or "output" in data:
+        return from_responses(data, where)
+    return data
+
+
+def as_is(messages: Iterable[Any], system: Any = None, tools: Any = None) -> bool:
+    """Whether a trace decoded without `to_chat` (``messages``: objects with ``role``,
+    ``content`` and ``tool_calls``; the top-level ``system`` and ``tools``) is what
+    `to_chat` would have made of it — the fast readers' test before they keep it."""
+    messages = list(messages)
+    for message in messages:
+        if not plain_message(message.role, message.content, message.tool_calls):
+            return False
+    if system is not None and not any(message.role == "system" for message in messages):
+        return False
+    return tools is None or openai_tools(tools) == tools

@@ -1,0 +1,157 @@
+"""``messages`` lists: OpenAI's chat format as is, Anthropic's content blocks converted.
+
+Anthropic's blocks are read in order, so what was said before a result stays before it:
+text and ``*_tool_use`` blocks gather into one assistant message (its text and its
+calls); a ``*_tool_result`` block ends that message and becomes a ``tool`` message (a
+server tool's result sits in the assistant's own content); a user's text becomes a user
+message. A model's raw ``<tool_call>`` text in an assistant message with no calls is
+read as those calls (`parts.calls_in_text`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backdoorlab.trace_formats.parts import (
+    call,
+    calls_in_text,
+    fail,
+    is_plain_part,
+    openai_tools,
+    part_text,
+    result_text,
+    system_text,
+    tool_message,
+)
+
+
+def plain_message(role: Any, content: Any, tool_calls: Any) -> bool:
+    """Whether OpenAI's chat format reads this message as it stands: no content block it
+    does not know, no call left in the model's text. The fast readers (the audit's
+    view, pydantic from bytes) ask this and hand any other line to `from_messages`."""
+    if type(content) is list:
+        return all(is_plain_part(part) for part in content)
+    if role == "assistant" and not tool_calls and type(content) is str:
+        return calls_in_text(content) is None
+    return True
+
+
+def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``data`` with its messages in OpenAI's chat format (``data`` itself when they are)."""
+    messages = data["messages"]
+    if not isinstance(messages, list):
+        return data  # the trace model names what is wrong
+    system = data.get("system")
+    prepend = system is not None and not any(
+        isinstance(m, dict) and m.get("role") == "system" for m in messages
+    )
+    tools = data.get("tools")
+    new_tools = openai_tools(tools) if tools is not None else None
+    plain = all(
+        not isinstance(m, dict)
+        or plain_message(m.get("role"), m.get("content"), m.get("tool_calls"))
+        for m in messages
+    )
+    if plain and not prepend and new_tools == tools:
+        return data
+    out = dict(data)
+    read: list[Any] = []
+    if prepend:
+        text = system_text(system)
+        if text is None:
+            raise fail(where, "system", "neither a string nor a list of text blocks")
+        read.append({"role": "system", "content": text})
+        del out["system"]
+    names: dict[str, str] = {}
+    unanswered: list[str] = []  # calls read from a model's text: their results answer in order
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or plain_message(
+            message.get("role"), message.get("content"), message.get("tool_calls")
+        ):
+            if isinstance(message, dict) and message.get("role") == "tool" and unanswered:
+                message = _answering(message, unanswered, names)
+            read.append(message)
+            for tool_call in (message.get("tool_calls") or []) if isinstance(message, dict) else []:
+                if isinstance(tool_call, dict) and isinstance(tool_call.get("function"), dict):
+                    names[str(tool_call.get("id"))] = str(tool_call["function"].get("name"))
+            continue
+        converted = _converted(message, f"messages.{index}", where, names, len(read))
+        if type(message.get("content")) is str:
+            unanswered += [c["id"] for m in converted for c in m.get("tool_calls", [])]
+        read += converted
+    out["messages"] = read
+    if new_tools is not None:
+        out["tools"] = new_tools
+    return out
+
+
+def _answering(
+    message: dict[str, Any], unanswered: list[str], names: dict[str, str]
+) -> dict[str, Any]:
+    """A tool message after calls read from a model's text: its call id is the oldest
+    unanswered one's unless it names one of them (the log could not know the ids)."""
+    given = message.get("tool_call_id")
+    if given in unanswered:
+        unanswered.remove(given)
+        return message
+    if given in names:
+        return message  # it answers a call the log parsed itself
+    call_id = unanswered.pop(0)
+    return {**message, "tool_call_id": call_id, "name": message.get("name") or names[call_id]}
+
+
+def _converted(
+    message: dict[str, Any], field: str, where: str, names: dict[str, str], at: int
+) -> list[dict[str, Any]]:
+    role = message.get("role")
+    content = message.get("content")
+    rest = {k: v for k, v in message.items() if k not in ("content", "tool_calls")}
+    if type(content) is str:  # an assistant's text with the calls a model wrote in it
+        text, found = calls_in_text(content) or (content, [])
+        calls = [call(f"call_{at}_{i}", name, args) for i, (name, args) in enumerate(found)]
+        names.update((c["id"], c["function"]["name"]) for c in calls)
+        return [{**rest, "content": text, "tool_calls": calls}]
+    out: list[dict[str, Any]] = []
+    texts: list[str] = []
+    calls = list(message.get("tool_calls") or [])
+
+    def flush() -> None:
+        if texts or calls:
+            said = {**rest, "content": "".join(texts)}
+            if calls:
+                said["tool_calls"] = list(calls)
+            out.append(said)
+        texts.clear()
+        calls.clear()
+
+    for number, block in enumerate(content):
+        where_block = f"{field}.content.{number}"
+        kind = block.get("type") if isinstance(block, dict) else None
+        if is_plain_part(block):
+            texts.append(part_text(block))
+        elif kind == "document":
+            source = block.get("source")
+            if isinstance(source, dict) and source.get("type") == "text":
+                texts.append(str(source.get("data", "")))
+        elif isinstance(kind, str) and kind.endswith("tool_use"):
+            if role != "assistant":
+                raise fail(where, f"{where_block}.type", f"a {kind} block in a {role} message")
+            call_id = str(block.get("id", f"call_{at}_{number}"))
+            name = block.get("name", kind)
+            names[call_id] = str(name)
+            calls.append(call(call_id, name, block.get("input", {})))
+        elif isinstance(kind, str) and kind.endswith("tool_result"):
+            flush()
+            call_id = block.get("tool_use_id")
+            call_id = None if call_id is None else str(call_id)
+            name = names.get(call_id or "")
+            out.append(tool_message(call_id, name, result_text(block.get("content"))))
+        else:
+            raise fail(
+                where,
+                f"{where_block}.type",
+                f"content block {kind!r} is not read (text, tool_use, tool_result, images and"
+                " thinking are); convert it to OpenAI's chat format",
+            )
+    flush()
+    return out

@@ -1,0 +1,168 @@
+"""An OpenAI chat trace written in another agent log format (`FORMATS`).
+
+For tests and benchmarks that check each format reads back to the trace it came from
+(`to_chat` of ``render(trace, fmt)`` has the same messages, but for content parts joined
+into text), and for a team that wants to see what this reader expects of its logs.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+FORMATS = ("openai", "anthropic", "responses", "sharegpt", "raw-tool-call")
+"""``openai`` as is; ``anthropic`` Messages with blocks; ``responses`` items; ``sharegpt``
+Hermes-style turns; ``raw-tool-call`` OpenAI chat with each call left in the model's
+text as ``<tool_call>`` (a server without a tool parser)."""
+
+
+def render(trace: dict[str, Any], fmt: str) -> dict[str, Any]:
+    """``trace`` (OpenAI chat format, a `Trace`'s JSON object) written as ``fmt``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    trace = copy.deepcopy(trace)  # what is written shares nothing with the caller's
+    if fmt == "openai":
+        return trace
+    rest = {k: v for k, v in trace.items() if k not in ("messages", "tools")}
+    messages = trace["messages"]
+    if fmt == "anthropic":
+        return rest | _anthropic(messages) | {"tools": _flat_tools(trace, "input_schema")}
+    if fmt == "responses":
+        return rest | _responses(messages) | {"tools": _flat_tools(trace, "parameters")}
+    if fmt == "sharegpt":
+        return rest | {"conversations": _sharegpt(messages), "tools": json.dumps(_tools(trace))}
+    raw = [_raw_calls(m) for m in messages]
+    return rest | {"messages": raw, "tools": _tools(trace)}
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return content or ""
+
+
+def _arguments(tool_call: dict[str, Any]) -> Any:
+    arguments = tool_call["function"].get("arguments", "{}")
+    if isinstance(arguments, str):
+        try:
+            parsed = json.loads(arguments)
+        except json.JSONDecodeError:
+            return arguments
+        return parsed if isinstance(parsed, dict) else arguments
+    return arguments
+
+
+def _tools(trace: dict[str, Any]) -> list[Any]:
+    return list(trace.get("tools") or [])
+
+
+def _flat_tools(trace: dict[str, Any], schema_key: str) -> list[Any]:
+    out = []
+    for tool in _tools(trace):
+        spec = dict(tool.get("function", {})) if isinstance(tool, dict) else {}
+        if "parameters" in spec:
+            spec[schema_key] = spec.pop("parameters")
+        out.append({"type": "function", **spec} if schema_key == "parameters" else spec)
+    return out
+
+
+def _anthropic(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    system = "\n".join(_text(m) for m in messages if m["role"] == "system")
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        role = message["role"]
+        if role == "system":
+            continue
+        if role == "tool":
+            block = {"type": "tool_result", "content": _text(message)}
+            if message.get("tool_call_id") is not None:
+                block["tool_use_id"] = message["tool_call_id"]
+            if (
+                out
+                and out[-1]["role"] == "user"
+                and out[-1]["content"][-1]["type"] == "tool_result"
+            ):
+                out[-1]["content"].append(block)
+            else:
+                out.append({"role": "user", "content": [block]})
+            continue
+        blocks: list[dict[str, Any]] = []
+        if _text(message):
+            blocks.append({"type": "text", "text": _text(message)})
+        for tool_call in message.get("tool_calls") or []:
+            name = tool_call["function"]["name"]
+            use = {"id": tool_call["id"], "name": name, "input": _arguments(tool_call)}
+            blocks.append({"type": "tool_use", **use})
+        out.append({"role": "user" if role == "developer" else role, "content": blocks})
+    return ({"system": system} if system else {}) | {"messages": out}
+
+
+def _responses(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    items: list[dict[str, Any]] = []
+    instructions = None
+    for number, message in enumerate(messages):
+        role = message["role"]
+        if role == "system" and number == 0:
+            instructions = _text(message)
+        elif role == "tool":
+            call_id = message.get("tool_call_id")
+            items.append(
+                {"type": "function_call_output", "call_id": call_id, "output": _text(message)}
+            )
+        else:
+            if _text(message) or not message.get("tool_calls"):
+                part = "output_text" if role == "assistant" else "input_text"
+                content = [{"type": part, "text": _text(message)}]
+                items.append({"type": "message", "role": role, "content": content})
+            for tool_call in message.get("tool_calls") or []:
+                arguments = tool_call["function"].get("arguments", "{}")
+                if not isinstance(arguments, str):
+                    arguments = json.dumps(arguments, ensure_ascii=False)
+                items.append(
+                    {
+                        "type": "function_call",
+                        "call_id": tool_call["id"],
+                        "name": tool_call["function"]["name"],
+                        "arguments": arguments,
+                    }
+                )
+    return ({"instructions": instructions} if instructions is not None else {}) | {"input": items}
+
+
+def _tagged_calls(message: dict[str, Any]) -> str:
+    tags = []
+    for tool_call in message.get("tool_calls") or []:
+        body = {"name": tool_call["function"]["name"], "arguments": _arguments(tool_call)}
+        tags.append("<tool_call>\n" + json.dumps(body, ensure_ascii=False) + "\n</tool_call>")
+    return "\n".join(tags)
+
+
+def _sharegpt(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    speakers = {"system": "system", "developer": "system", "user": "human", "assistant": "gpt"}
+    turns: list[dict[str, str]] = []
+    for message in messages:
+        role = message["role"]
+        if role == "tool":
+            body = json.dumps({"name": message.get("name"), "content": _text(message)})
+            block = f"<tool_response>\n{body}\n</tool_response>"
+            if turns and turns[-1]["from"] == "tool":
+                turns[-1]["value"] += "\n" + block
+            else:
+                turns.append({"from": "tool", "value": block})
+            continue
+        value = _text(message)
+        calls = _tagged_calls(message)
+        value = f"{value}\n{calls}" if value and calls else value or calls
+        turns.append({"from": speakers[role], "value": value})
+    return turns
+
+
+def _raw_calls(message: dict[str, Any]) -> dict[str, Any]:
+    if message["role"] != "assistant" or not message.get("tool_calls"):
+        return message
+    rest = {k: v for k, v in message.items() if k != "tool_calls"}
+    text = _text(message)
+    calls = _tagged_calls(message)
+    return rest | {"content": f"{text}\n{calls}" if text else calls}

@@ -1,0 +1,138 @@
+"""OpenAI's Responses API items read as chat messages.
+
+A logged exchange is ``instructions`` (the system prompt), an ``input`` (a string, or a
+list of items) and, where the response was logged with it, an ``output`` list. Items:
+messages (``role`` + ``content``), calls (``function_call``, ``custom_tool_call``,
+``mcp_call``, ``local_shell_call``, any ``*_call``) and their outputs (any
+``*_call_output``; an ``mcp_call`` holds its own). Consecutive calls, and the assistant
+text before them, make one assistant message, as the chat format writes a turn.
+``reasoning`` and ``item_reference`` items carry nothing sent or shown.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from backdoorlab.trace_formats.parts import (
+    call,
+    fail,
+    is_plain_part,
+    openai_tools,
+    part_text,
+    result_text,
+    tool_message,
+)
+
+_ROLES = ("system", "developer", "user", "assistant")
+_SKIPPED = frozenset({"reasoning", "item_reference", "compaction"})
+_CALL_KEYS = ("type", "id", "call_id", "status", "output", "error", "name", "server_label")
+
+
+def from_responses(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``data`` (a Responses request, with its logged ``output``) as a chat trace."""
+    out = {k: v for k, v in data.items() if k not in ("instructions", "input", "output")}
+    messages: list[dict[str, Any]] = []
+    instructions = data.get("instructions")
+    if isinstance(instructions, str):
+        messages.append({"role": "system", "content": instructions})
+    elif instructions is not None:
+        raise fail(where, "instructions", "not a string")
+    reader = _Reader(messages, where)
+    for key in ("input", "output"):
+        items = data.get(key)
+        if items is None:
+            continue
+        if isinstance(items, str):
+            items = [{"role": "user", "content": items}]
+        if not isinstance(items, list):
+            raise fail(where, key, "neither a string nor a list of items")
+        for number, item in enumerate(items):
+            reader.read(item, f"{key}.{number}")
+    reader.end_turn()
+    out["messages"] = messages
+    if "tools" in data:
+        out["tools"] = openai_tools(data["tools"])
+    return out
+
+
+class _Reader:
+    def __init__(self, messages: list[dict[str, Any]], where: str) -> None:
+        self.messages = messages
+        self.where = where
+        self.turn: dict[str, Any] | None = None  # the assistant message calls join
+        self.names: dict[str, str] = {}
+
+    def end_turn(self) -> None:
+        if self.turn is not None:
+            self.messages.append(self.turn)
+            self.turn = None
+
+    def read(self, item: Any, field: str) -> None:
+        if not isinstance(item, dict):
+            raise fail(self.where, field, "an item is a JSON object")
+        kind = item.get("type", "message")
+        if kind == "message" or (kind is None and "role" in item):
+            self.message(item, field)
+        elif kind in _SKIPPED:
+            return
+        elif isinstance(kind, str) and kind.endswith("_call_output"):
+            self.end_turn()
+            call_id = item.get("call_id", item.get("id"))
+            call_id = None if call_id is None else str(call_id)
+            output = result_text(item.get("output"))
+            self.messages.append(tool_message(call_id, self.names.get(call_id or ""), output))
+        elif isinstance(kind, str) and kind.endswith("_call"):
+            self.call(item, kind)
+        else:
+            raise fail(
+                self.where,
+                f"{field}.type",
+                f"item {kind!r} is not read (messages, *_call and *_call_output items are);"
+                " convert it to OpenAI's chat format",
+            )
+
+    def message(self, item: dict[str, Any], field: str) -> None:
+        role = item.get("role")
+        content = item.get("content")
+        if isinstance(content, list):
+            for number, part in enumerate(content):
+                if not is_plain_part(part):
+                    kind = part.get("type") if isinstance(part, dict) else None
+                    raise fail(
+                        self.where,
+                        f"{field}.content.{number}.type",
+                        f"content part {kind!r} is not read",
+                    )
+            content = "".join(part_text(p) for p in content)
+        elif content is not None and not isinstance(content, str):
+            raise fail(self.where, f"{field}.content", "neither a string nor a list of parts")
+        if role not in _ROLES:
+            raise fail(self.where, f"{field}.role", f"{role!r} is no role ({', '.join(_ROLES)})")
+        self.end_turn()
+        message = {"role": role, "content": content or ""}
+        if role == "assistant":
+            self.turn = message  # the calls that follow are this turn's
+        else:
+            self.messages.append(message)
+
+    def call(self, item: dict[str, Any], kind: str) -> None:
+        call_id = str(item.get("call_id", item.get("id", f"call_{len(self.messages)}")))
+        name = item.get("name") or kind.removesuffix("_call")
+        if "arguments" in item:
+            arguments = item["arguments"]
+        elif "input" in item:
+            arguments = {"input": item["input"]}
+        elif "action" in item:
+            arguments = item["action"]
+        else:
+            arguments = {k: v for k, v in item.items() if k not in _CALL_KEYS}
+        if self.turn is None:
+            self.turn = {"role": "assistant", "content": ""}
+        self.turn.setdefault("tool_calls", []).append(call(call_id, name, arguments))
+        self.names[call_id] = str(name)
+        if item.get("output") is not None or item.get("error") is not None:
+            self.end_turn()  # a call that holds its own result (mcp_call)
+            output = item.get("output")
+            text = result_text(output) if output is not None else json.dumps(item["error"])
+            self.messages.append(tool_message(call_id, str(name), text))
