@@ -404,11 +404,25 @@ def test_what_no_reader_understands_is_one_line_naming_the_field(tmp_path, cli, 
     assert not (tmp_path / "r.json").exists()
 
 
-def test_the_fast_readers_hand_other_formats_to_the_converter():
-    line = json.dumps(ANTHROPIC).encode()
-    assert decode(line) is None
+@pytest.mark.parametrize(
+    "data", [ANTHROPIC, RESPONSES, SHAREGPT], ids=["anthropic", "responses", "sharegpt"]
+)
+def test_the_fast_readers_read_other_formats_as_the_model_does(data):
+    line = json.dumps(data).encode()
     trace = parse_record(line, "x.jsonl", 1)
     assert any(m.role == "tool" for m in trace.messages)
+    assert (
+        comparable(decode(line)) == comparable(trace) == comparable(parse_trace_line(line.decode()))
+    )
+
+
+def test_the_fast_readers_leave_what_they_cannot_read_to_the_model():
+    odd = {"messages": [{"role": "user", "content": [{"type": "carrier_pigeon"}]}]}
+    assert decode(json.dumps(odd).encode()) is None
+    assert decode(b'{"messages": [{"role": "user", "content": 7}]}') is None
+
+
+def test_a_plain_openai_line_reads_the_same_by_every_reader():
     plain = json.dumps(OPENAI).encode()
     assert decode(plain) is not None
     assert (

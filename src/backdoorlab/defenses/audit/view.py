@@ -14,9 +14,9 @@ string, a field of the wrong type, a lone surrogate — makes `decode` return No
 the caller parses the line with pydantic, which accepts it (coercing as it always did)
 or raises the error every command gives. What the view holds equals what the model
 would: the same strings, the same defaults, ``Message.text`` computed the same way.
-A line in another agent log format (Anthropic's content blocks, a model's raw
-``<tool_call>`` text: `backdoorlab.trace_formats`) goes to the model too, which reads it
-into this format.
+A line in another agent log format (Anthropic's content blocks, Responses items, ShareGPT
+turns, a model's raw ``<tool_call>`` text) is read into OpenAI's chat format first, by
+the same `backdoorlab.trace_formats.to_chat` the model's reader uses.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from backdoorlab.trace_formats import as_is
+from backdoorlab.errors import TraceFormatError
+from backdoorlab.trace_formats import as_is, to_chat
 from backdoorlab.traces import arguments_text, content_text
 
 
@@ -127,8 +128,27 @@ def decode(line: bytes) -> TraceView | None:
         if not line.isascii():
             line.decode("utf-8")  # msgspec does not check the strings it skips; the model does
         view = _DECODER.decode(line)
+    except msgspec.ValidationError:  # valid JSON, not this shape: perhaps another format
+        return _converted(line)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
-    if not as_is(view.messages, view.system):
-        return None  # another format's trace (`backdoorlab.trace_formats`): the model reads it
-    return view
+    if as_is(view.messages, view.system):
+        return view
+    return _converted(line)
+
+
+def _converted(line: bytes) -> TraceView | None:
+    """The view of a line in another agent log format, read into OpenAI's chat format
+    (`backdoorlab.trace_formats.to_chat`, as the model reads it); None when the line
+    needs no conversion (the model then decides) or cannot be converted (the model then
+    raises the error naming the field)."""
+    try:
+        data = msgspec.json.decode(line)
+        if not isinstance(data, dict):
+            return None
+        chat = to_chat(data, "")
+        if chat is data:
+            return None
+        return msgspec.convert(chat, TraceView, strict=True)
+    except (msgspec.DecodeError, msgspec.ValidationError, TraceFormatError, RecursionError):
+        return None
