@@ -16,7 +16,8 @@ line, into that format (what `backdoorlab.traces.Trace` holds):
   the model's text, ``function_call`` and ``observation`` turns, ``<tool_response>``
   blocks (`sharegpt`);
 - **OpenAI chat** as is, but for a model's raw ``<tool_call>`` text that no parser read
-  (a server without a tool parser logs calls that way), read as its calls.
+  (a server without a tool parser logs calls that way), read as its calls, and the
+  legacy ``function_call`` field and ``function`` role, read as a call and its result.
 
 Why: an audit that read a tool call as no text at all passed the leak it carried with
 "no finding" — the silent failure a security tool must not have. So a content block or
@@ -65,7 +66,8 @@ def as_is(messages: Iterable[Any], system: Any = None, tools: Any = None) -> boo
     `to_chat` would have made of it — the fast readers' test before they keep it."""
     messages = list(messages)
     for message in messages:
-        if not plain_message(message.role, message.content, message.tool_calls):
+        legacy = getattr(message, "function_call", None)  # an extra field of the model
+        if not plain_message(message.role, message.content, message.tool_calls, legacy):
             return False
     if system is not None and not any(message.role == "system" for message in messages):
         return False

@@ -25,10 +25,13 @@ from backdoorlab.trace_formats.parts import (
 )
 
 
-def plain_message(role: Any, content: Any, tool_calls: Any) -> bool:
+def plain_message(role: Any, content: Any, tool_calls: Any, function_call: Any = None) -> bool:
     """Whether OpenAI's chat format reads this message as it stands: no content block it
-    does not know, no call left in the model's text. The fast readers (the audit's
-    view, pydantic from bytes) ask this and hand any other line to `from_messages`."""
+    does not know, no call left in the model's text, no legacy ``function_call`` or
+    ``function`` role. The fast readers (the audit's view, pydantic from bytes) ask this
+    and hand any other line to `from_messages`."""
+    if function_call is not None or role == "function":
+        return False
     if type(content) is list:
         return all(is_plain_part(part) for part in content)
     if role == "assistant" and not tool_calls and type(content) is str:
@@ -47,11 +50,7 @@ def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
     )
     tools = data.get("tools")
     new_tools = openai_tools(tools) if tools is not None else None
-    plain = all(
-        not isinstance(m, dict)
-        or plain_message(m.get("role"), m.get("content"), m.get("tool_calls"))
-        for m in messages
-    )
+    plain = all(not isinstance(m, dict) or _plain(m) for m in messages)
     if plain and not prepend and new_tools == tools:
         return data
     out = dict(data)
@@ -65,9 +64,13 @@ def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
     names: dict[str, str] = {}
     unanswered: list[str] = []  # calls read from a model's text: their results answer in order
     for index, message in enumerate(messages):
-        if not isinstance(message, dict) or plain_message(
-            message.get("role"), message.get("content"), message.get("tool_calls")
-        ):
+        if isinstance(message, dict) and message.get("role") == "function":
+            call_id = unanswered.pop(0) if unanswered else None  # a legacy call's result
+            name = message.get("name")
+            name = str(name) if name is not None else names.get(call_id or "")
+            read.append(tool_message(call_id, name, result_text(message.get("content"))))
+            continue
+        if not isinstance(message, dict) or _plain(message):
             if isinstance(message, dict) and message.get("role") == "tool" and unanswered:
                 message = _answering(message, unanswered, names)
             read.append(message)
@@ -75,9 +78,8 @@ def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
                 if isinstance(tool_call, dict) and isinstance(tool_call.get("function"), dict):
                     names[str(tool_call.get("id"))] = str(tool_call["function"].get("name"))
             continue
-        converted = _converted(message, f"messages.{index}", where, names, len(read))
-        if type(message.get("content")) is str:
-            unanswered += [c["id"] for m in converted for c in m.get("tool_calls", [])]
+        converted, made = _converted(message, f"messages.{index}", where, names, len(read))
+        unanswered += made
         read += converted
     out["messages"] = read
     if new_tools is not None:
@@ -100,20 +102,43 @@ def _answering(
     return {**message, "tool_call_id": call_id, "name": message.get("name") or names[call_id]}
 
 
+def _plain(message: dict[str, Any]) -> bool:
+    return plain_message(
+        message.get("role"),
+        message.get("content"),
+        message.get("tool_calls"),
+        message.get("function_call"),
+    )
+
+
 def _converted(
     message: dict[str, Any], field: str, where: str, names: dict[str, str], at: int
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """``message`` as chat messages, and the ids made for calls the log gave none (a
+    model's raw text, a legacy ``function_call``): the results that follow answer them."""
     role = message.get("role")
     content = message.get("content")
-    rest = {k: v for k, v in message.items() if k not in ("content", "tool_calls")}
-    if type(content) is str:  # an assistant's text with the calls a model wrote in it
-        text, found = calls_in_text(content) or (content, [])
-        calls = [call(f"call_{at}_{i}", name, args) for i, (name, args) in enumerate(found)]
-        names.update((c["id"], c["function"]["name"]) for c in calls)
-        return [{**rest, "content": text, "tool_calls": calls}]
+    skip = ("content", "tool_calls", "function_call")
+    rest = {k: v for k, v in message.items() if k not in skip}
+    calls = list(message.get("tool_calls") or [])
+    legacy = message.get("function_call")
+    new: list[dict[str, Any]] = []
+    if isinstance(legacy, dict):  # OpenAI's function calling before tools
+        new.append(call(f"call_{at}_f", legacy.get("name", "?"), legacy.get("arguments", "{}")))
+    elif legacy is not None:
+        raise fail(where, f"{field}.function_call", "not an object with a name and arguments")
+    text = content
+    if type(content) is str or content is None:  # an assistant's text, calls written in it
+        text, found = calls_in_text(content or "") or (content, [])
+        new += [call(f"call_{at}_{i}", name, args) for i, (name, args) in enumerate(found)]
+    calls += new
+    made = [c["id"] for c in new]
+    names.update((c["id"], c["function"]["name"]) for c in new)
+    if type(content) is not list:
+        said = {**rest, "content": text}
+        return [said | {"tool_calls": calls} if calls else said], made
     out: list[dict[str, Any]] = []
     texts: list[str] = []
-    calls = list(message.get("tool_calls") or [])
 
     def flush() -> None:
         if texts or calls:
@@ -154,4 +179,4 @@ def _converted(
                 " thinking are); convert it to OpenAI's chat format",
             )
     flush()
-    return out
+    return out, made

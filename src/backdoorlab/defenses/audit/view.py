@@ -69,6 +69,7 @@ class MessageView(msgspec.Struct):
     tool_calls: list[ToolCallView] | None = None
     tool_call_id: str | None = None
     name: str | None = None
+    function_call: Any = None  # OpenAI's legacy call: `trace_formats` reads the line
 
     @property
     def text(self) -> str:
