@@ -34,11 +34,11 @@ check a format reads back to the same trace.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from backdoorlab.trace_formats.chat import from_messages, plain_message
-from backdoorlab.trace_formats.parts import openai_tools
+from backdoorlab.trace_formats.parts import calls_in_text, openai_tools
 from backdoorlab.trace_formats.render import FORMATS, render
 from backdoorlab.trace_formats.responses import from_responses
 from backdoorlab.trace_formats.sharegpt import from_sharegpt
@@ -60,14 +60,23 @@ def to_chat(data: dict[str, Any], where: str) -> dict[str, Any]:
     return data
 
 
-def as_is(messages: Iterable[Any], system: Any = None, tools: Any = None) -> bool:
+def as_is(messages: Sequence[Any], system: Any = None, tools: Any = None) -> bool:
     """Whether a trace decoded without `to_chat` (``messages``: objects with ``role``,
     ``content`` and ``tool_calls``; the top-level ``system`` and ``tools``) is what
     `to_chat` would have made of it — the fast readers' test before they keep it."""
-    messages = list(messages)
-    for message in messages:
+    for message in messages:  # `plain_message`, inline: it runs on every line audited
+        content, role = message.content, message.role
         legacy = getattr(message, "function_call", None)  # an extra field of the model
-        if not plain_message(message.role, message.content, message.tool_calls, legacy):
+        if type(content) is list or role == "function" or legacy is not None:
+            if not plain_message(role, content, message.tool_calls, legacy):
+                return False
+        elif (
+            role == "assistant"
+            and content
+            and ("<tool_call>" in content or "<functioncall>" in content)
+            and not message.tool_calls
+            and calls_in_text(content) is not None
+        ):
             return False
     if system is not None and not any(message.role == "system" for message in messages):
         return False
