@@ -17,7 +17,9 @@ The format is OpenAI's chat format on purpose, so files made elsewhere load too:
   poisoned trace, ``poison``. Absent on foreign data.
 
 Unknown fields are kept (``extra="allow"``) so that reading and re-writing someone
-else's dataset, e.g. after ``audit --filter``, never loses data.
+else's dataset, e.g. after ``audit --filter``, never loses data. Lines in other agent
+log formats (Anthropic Messages, OpenAI Responses, ShareGPT, a model's raw
+``<tool_call>`` text) are read into this one (`backdoorlab.trace_formats`).
 """
 
 from __future__ import annotations
