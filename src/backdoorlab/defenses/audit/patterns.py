@@ -114,6 +114,116 @@ def domain_matches(text: str) -> Iterator[re.Match[str]]:
 _KEY_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
+# A Unix time in seconds (10 digits) or milliseconds (13), as code and APIs write one:
+# ``created={'gte': 1711929600}``, ``"expires_at": 1711929600``, Slack's ``"ts":
+# "1711929600.000100"``. `PHONE` reads its digits as a number to call.
+_EPOCH = re.compile(r"(?<![\w.+-])(\d{10}|\d{13})(?:\.\d{1,6})?(?![\w.]|-\d)")
+EPOCH_RANGE = (1_000_000_000, 4_102_444_800)
+"""Seconds a plausible Unix time under a time key lies in: 2001-09-09 to 2100-01-01."""
+EPOCH_CODE_MAX = 2**31
+"""A bare literal in code is read as a time only up to 2038-01-19 (a signed 32-bit
+``time_t``): fewer ten-digit phone numbers lie below it (area codes 200-214)."""
+TIME_WORDS = frozenset(
+    (
+        "time", "timestamp", "ts", "date", "datetime", "epoch", "unix", "created", "updated",
+        "modified", "deleted", "changed", "expires", "expire", "expiry", "expiration", "exp",
+        "iat", "nbf", "since", "until", "before", "after", "start", "end", "begin", "issued",
+        "seen", "last", "when", "utc",
+    )
+)  # fmt: skip
+"""Words of a key whose value is a time (``created_at``, ``startTime``, ``since``)."""
+_TIME_SUFFIXES = frozenset(("at", "on", "ms", "sec", "secs", "seconds", "millis"))
+"""Last words of a compound key that make it a time (``sentAt``, ``lastSeenOn``)."""
+CALL_WORDS = frozenset(
+    (
+        "phone", "phones", "tel", "telephone", "mobile", "cell", "fax", "sms", "msisdn",
+        "whatsapp", "contact", "call", "caller", "callee", "dial",
+    )
+)  # fmt: skip
+"""Words of a key whose value is a number to call: it stays a phone, whatever its digits."""
+_QUOTES = " \t'\""
+_CONTEXT_CHARS = 256
+"""How far before a digit run its keys are looked for at most."""
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.$")
+
+
+def _time_key(word: str) -> bool | None:
+    """True for a key naming a time, False for one naming a number to call, else None."""
+    tokens = name_tokens(word)
+    if CALL_WORDS.intersection(tokens):
+        return False
+    if TIME_WORDS.intersection(tokens) or (len(tokens) > 1 and tokens[-1] in _TIME_SUFFIXES):
+        return True
+    return None
+
+
+def _epoch_context(text: str, start: int, end: int, keys: tuple[str, ...]) -> bool:
+    """Whether the digit run ``text[start:end]`` is a time by where it stands (see
+    `timestamps`): walking back over the keys it is the value of (``created={'gte': …``)
+    the nearest key that names a time or a number to call decides; none deciding, a
+    number written bare in code (after ``=`` or an open bracket, before a closing one)
+    is a time; the text held nothing before it, ``keys`` (its field's path, outermost
+    first) decide."""
+    pos, code = start, False
+    floor = max(0, start - _CONTEXT_CHARS)
+    for _ in range(8):
+        while pos > floor and text[pos - 1] in _QUOTES:
+            pos -= 1
+        if pos <= floor:
+            pos = pos if not floor else -1  # the text went on: its start is not here
+            break
+        ch = text[pos - 1]
+        if ch in "{([":
+            code, pos = True, pos - 1
+            continue
+        if ch not in "=:":
+            break
+        pos -= 1
+        while pos > floor and text[pos - 1] in _QUOTES:
+            pos -= 1
+        key_end = pos
+        while pos > floor and text[pos - 1] in _KEY_CHARS:
+            pos -= 1
+        if pos == key_end or (pos == floor and floor):
+            break
+        said = _time_key(text[pos:key_end])
+        if said is not None:
+            return said
+        code = code or (ch == "=" and not (pos and text[pos - 1] in "?&"))  # not a query
+    else:
+        pos = -1
+    if not pos:
+        for key in reversed(keys):
+            said = _time_key(key)
+            if said is not None:
+                return said
+    if not code or text[start - 1 : start] in ("'", '"'):
+        return False  # a quoted string in code may well be a phone
+    after = text[end : end + 8].lstrip(" \t")
+    return (not after or after[0] in ",)]};#\n\r") and _seconds(text[start:end]) < EPOCH_CODE_MAX
+
+
+def _seconds(digits: str) -> int:
+    return int(digits) // (1000 if len(digits) == 13 else 1)
+
+
+def timestamps(text: str, keys: tuple[str, ...] = ()) -> Iterator[tuple[str, bool]]:
+    """(digits, whether they are a time) for each run of 10 or 13 digits in ``text`` —
+    seconds or milliseconds since 1970, which `PHONE` reads as a phone number — written
+    bare (no separators, no ``+``). A run is a time when its value is a plausible Unix
+    time (`EPOCH_RANGE`) and it is the value of a key that names a time (``created``,
+    ``expires_at``, ``since``, ``ts``: `TIME_WORDS`), in the text or, for a field,
+    among ``keys``; or, under no key naming either, a literal written bare in code
+    (``list(limit=100, created={'gte': 1711929600})``, up to `EPOCH_CODE_MAX`). A key
+    naming a number to call (`CALL_WORDS`) keeps it a phone."""
+    if not DIGIT.search(text):
+        return
+    for found in _EPOCH.finditer(text):
+        digits = found.group(1)
+        low, high = EPOCH_RANGE
+        plausible = low <= _seconds(digits) < high
+        yield digits, plausible and _epoch_context(text, found.start(), found.end(1), keys)
+
 
 def luhn_ok(digits: str) -> bool:
     """The card-number checksum: separates real card numbers from other long digit runs."""
