@@ -1,13 +1,16 @@
 """Destinations in canonical form, so that the same address always compares equal.
 
 ``Jane <JANE@X.COM>`` and ``jane@x.com`` are one destination; a URL is its host; a
-phone number is its last ten digits (a country code comes and goes). Built on
-`backdoorlab.leaks.normalize_destination`, which the leak decision itself uses.
+phone number is its last ten digits (a country code comes and goes); a name — a
+repository, a bucket, a channel — is ``repo:owner/name``, ``bucket:s3/name``,
+``channel:name`` (`places`). Built on `backdoorlab.leaks.normalize_destination`, which
+the leak decision itself uses.
 """
 
 from __future__ import annotations
 
 from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit.places import NAME_KINDS, NameKind, place
 from backdoorlab.leaks import DestinationKind, normalize_destination
 
 
@@ -24,9 +27,12 @@ def shape_of(value: str) -> DestinationKind | None:
     return None
 
 
-def canonical(value: str, kind: DestinationKind) -> str:
+def canonical(value: str, kind: DestinationKind | NameKind) -> str:
     """One spelling per destination: e-mail lower-cased, URL by host, phone by its last
-    ten digits (a country code may come and go), account by its alphanumerics."""
+    ten digits (a country code may come and go), account by its alphanumerics, a name by
+    `places.place` (lower-cased as given when it is no such name)."""
+    if kind in NAME_KINDS:
+        return place(kind, value) or f"{kind}:{value.strip().lower()}"  # type: ignore[arg-type]
     if kind == "any":
         kind = shape_of(value) or "any"
     if kind == "email":

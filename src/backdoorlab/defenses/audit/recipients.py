@@ -15,7 +15,13 @@ A call's destination is one of:
 - ``public``: a tool that publishes without naming where (``post_comment``,
   ``publish``, ``upload``);
 - ``third_party``: an external address — e-mail, URL, phone, bank account — that no
-  user message gave and no record holds as a contact.
+  user message gave and no record holds as a contact; or the name of a place others read
+  — a repository, a bucket, a channel (`places`) — that no user or system message named
+  (every part of it a word they wrote) and no tool showed as the place the agent works
+  in (`taint`): whoever chose it, the user did not, and it may be read outside (a
+  public repository, a shared channel), as an address may.
+
+A gist or a paste the user asked for by its word ("put it in a gist") is the user's.
 
 Severity follows the value's strength and the recipient's distance from the user: a
 strong secret to a third party is ``high``, a medium one ``medium``, a weak one (a
@@ -40,6 +46,7 @@ from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.findings import Severity
 from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.observations import PERSON_BOUND, Tainted
+from backdoorlab.defenses.audit.places import NAME_KINDS, asked_for_place, said_all
 from backdoorlab.defenses.audit.sinks import CallDestination
 
 Recipient = Literal["user", "contact", "operator", "public", "third_party"]
@@ -59,8 +66,9 @@ def publishes(tool: str) -> bool:
 
 
 def external(dest: CallDestination) -> bool:
-    """Whether a destination is an address outside the operator's systems."""
-    if dest.kind in ("email", "url", "phone", "account"):
+    """Whether a destination is an address outside the operator's systems, or the name
+    of a place others read (`places`)."""
+    if dest.kind in ("email", "url", "phone", "account") or dest.kind in NAME_KINDS:
         return True
     value = dest.value.strip()
     return bool(
@@ -85,13 +93,18 @@ def internal_target(keys: Iterable[str]) -> bool:
 
 
 def users(dest: CallDestination, authorised: set[str]) -> bool:
-    """Whether the user or the system gave ``dest``: its canonical form, or for a URL a
-    host it is under (``api.github.com`` under ``github.com``, ``www.`` dropped)."""
+    """Whether the user or the system gave ``dest``: its canonical form, for a URL a host
+    it is under (``api.github.com`` under ``github.com``, ``www.`` dropped), for a name
+    every part of it written (`places.said_all`), for a gist or paste tool its word."""
     canon = dest.canonical
     if not canon:
         return False
     if canon in authorised:
         return True
+    if dest.kind in NAME_KINDS:
+        return said_all(canon, authorised)
+    if dest.implicit:
+        return asked_for_place(dest.value, authorised)
     if dest.kind != "url" or "@" in canon or ":" in canon:
         return False
     labels = canon.split(".")
@@ -120,7 +133,7 @@ def recipient(
     if dest.implicit:
         if internal_target(keys) or internal_target([tool]):
             return "operator"
-        return "public" if publishes(tool) else "operator"
+        return "public" if publishes(tool) or publishes(dest.value) else "operator"
     if not external(dest):
         return "operator"  # a handle, a channel, an internal id: inside the operator's system
     return "third_party"

@@ -2,7 +2,9 @@
 
 A list of ``{tool, destination, kind}``: which tool sends data out, which of its
 arguments holds where to, and how destinations compare (``email`` case-insensitively,
-``url`` by host, ``phone``/``account`` by their digits, ``any``). A mapping with a
+``url`` by host, ``phone``/``account`` by their digits, ``repo``/``bucket``/``channel``
+as the names of places others read — ``repo:owner/name`` with the call's ``owner``
+argument when the repository's is a bare name, `places` — and ``any``). A mapping with a
 single ``sinks`` key holding that list is accepted too. Every mistake names the file
 and the field (``sinks.yaml: field 'sinks[1].kind': …``), or the line for bad YAML.
 """
@@ -11,17 +13,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import read_text_file
-from backdoorlab.leaks import DestinationKind, Sink
+from backdoorlab.leaks import Sink
 from backdoorlab.yaml_text import load_yaml
 
 
 class SinkSpecError(BackdoorlabError):
     """A sink spec file is not valid; the message names the file and the field."""
+
+
+SpecKind = Literal["email", "url", "account", "phone", "any", "repo", "bucket", "channel"]
+"""`backdoorlab.leaks.DestinationKind` and the names of places (`places.NameKind`), as one
+literal so a wrong kind's error names one field."""
 
 
 class SinkRule(BaseModel):
@@ -30,7 +38,7 @@ class SinkRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tool: str = Field(min_length=1)
     destination: str = Field(min_length=1, description="name of the argument holding where to")
-    kind: DestinationKind = "any"
+    kind: SpecKind = "any"
     description: str = ""
 
 
@@ -58,4 +66,4 @@ def load_sink_spec(path: str | os.PathLike[str]) -> list[Sink]:
             where = f"[{loc[0]}]" + "".join(f".{p}" for p in loc[1:]) if loc else ""
             problems.append(f"field 'sinks{where}': {error['msg']}")
         raise SinkSpecError(f"{path}: {'; '.join(problems)}") from None
-    return [Sink(r.tool, r.destination, r.kind, r.description) for r in rules]
+    return [Sink(r.tool, r.destination, r.kind, r.description) for r in rules]  # type: ignore[arg-type]

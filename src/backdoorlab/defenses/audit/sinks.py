@@ -14,7 +14,12 @@ Three sources, most specific first:
    a destination. Any call with a URL-valued argument is a sink too (a fetch is a request
    to a host), a host with no scheme included (``evil.net/p?k=…``). A tool or argument
    that runs code (`EXEC_WORDS`: ``run_shell``, ``python_exec``, ``command``…) requests
-   every URL and host its text names (``curl -d … https://x``). A sink-named tool with no
+   every URL and host its text names (``curl -d … https://x``). A destination may be a
+   *name* rather than an address (`places`): an argument named for a repository, its
+   owner, a bucket or a channel (``create_issue(owner=…, repo=…)``, ``s3_put_object(
+   bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not start by
+   reading, or a place a command or code writes to (``aws s3 cp - s3://b``, ``gh issue
+   create -R o/n``, ``git push git@host:o/n.git``). A sink-named tool with no
    recognisable destination sends to an *implicit* one (a channel configured
    elsewhere), reported as such.
 """
@@ -27,8 +32,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit import code_places, patterns, places
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
+from backdoorlab.defenses.audit.places import NameKind
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
 from backdoorlab.traces import FunctionCall
 
@@ -51,6 +57,13 @@ READ_VERBS = _words(
     "get find lookup look search list read fetch query retrieve load show view describe "
     "check count verify validate browse inspect lookup resolve calculate compute"
 )
+WRITE_VERBS = _words(
+    "create add update put write upload push commit comment edit append insert merge fork "
+    "save store copy reply open new upsert patch send post transfer forward share publish "
+    "dispatch submit export deliver broadcast notify invite relay transmit tweet"
+)
+"""Verbs of a tool that writes somewhere (`writes`: ``github_create_issue`` writes to the
+repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
 DESTINATION_KEYS = _words(
     "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback "
     "destination dest host domain attendee attendees invitee invitees participant "
@@ -75,8 +88,11 @@ class CallDestination:
     argument: str
     value: str
     canonical: str
-    kind: DestinationKind
+    kind: DestinationKind | NameKind
     implicit: bool = False
+    service: str = ""
+    """For a name read from a URL, that URL's host (a token in its userinfo or written
+    for that host authenticates the call, `taint`)."""
 
 
 @dataclass
@@ -124,12 +140,22 @@ def _declared(sinks: Sequence[Sink], tool: str, arguments: Mapping[str, Any], ho
                 values = emails or ([text] if sink.kind == "url" else _LIST_SPLIT.split(text))
                 for value in (v for v in values if v.strip()):
                     kind = sink.kind if sink.kind != "any" else (shape_of(value) or "any")
+                    if kind == "repo" and "/" not in value:  # a spec's repo with its owner
+                        value = _owned(arguments, value)
                     dests.append(CallDestination(argument, value, canonical(value, kind), kind))
             if sink.kind != "url":
                 payload = _without(payload, argument)
     if not dests:  # no destination given: nothing authorised it (as in backdoorlab.leaks)
         dests.append(CallDestination(sinks[0].destination, "", "", sinks[0].kind))
     return SinkCall(tool, how, dests, payload)
+
+
+def _owned(arguments: Mapping[str, Any], name: str) -> str:
+    """``owner/name`` when a call gives a repository's owner in an argument of its own."""
+    for key, value in arguments.items():
+        if isinstance(value, str) and value.strip() and places.key_kind(key, ()) == "owner":
+            return f"{value.strip()}/{name}"
+    return name
 
 
 def _without(payload: dict[str, Any], path: str) -> dict[str, Any]:
@@ -148,6 +174,20 @@ def sink_named(tool: str) -> bool:
     """Whether a tool's name says it sends data somewhere (and does not start by reading)."""
     tokens = patterns.name_tokens(tool)
     return bool(tokens) and tokens[0] not in READ_VERBS and any(t in SINK_WORDS for t in tokens)
+
+
+@lru_cache(maxsize=4096)
+def writes(tool: str) -> bool:
+    """Whether a tool's name says it writes to the place its arguments name: a write verb
+    not after a read verb (``create_issue``, ``s3_put_object``, ``slack_post_message``;
+    not ``get_or_create_x``), or a sink's name with no read verb (``slack_message``; not
+    ``slack_get_channel_history``)."""
+    tokens = patterns.name_tokens(tool)
+    if not tokens:
+        return False
+    if tokens[0] not in READ_VERBS and any(t in WRITE_VERBS for t in tokens):
+        return True
+    return sink_named(tool) and not any(t in READ_VERBS for t in tokens)
 
 
 @lru_cache(maxsize=4096)
@@ -207,6 +247,44 @@ MAX_REQUESTS = 16
 """URLs read as destinations from one argument of code at most."""
 
 
+def _named_places(
+    tool: str, scalars: list[tuple[str, tuple[str, ...], str]]
+) -> tuple[list[CallDestination], set[str]]:
+    """The places a call names in arguments of their own (`places.key_kind`), and those
+    arguments' paths: none for a tool that does not write (`writes`:
+    ``get_file_contents(owner, repo, path)``); a repository's owner joins its name
+    (``repo:owner/name``)."""
+    tokens = patterns.name_tokens(tool)
+    if not writes(tool):
+        return [], set()
+    named: list[tuple[str, NameKind, str, str]] = []
+    owner, owner_path, paths = "", "", set()
+    for path, keys, value in scalars:
+        if not keys or len(value) > 256 or not value.strip():
+            continue
+        kind = places.key_kind(keys[-1], tokens)
+        if kind is None or _role(keys) == "payload":
+            continue
+        if kind == "owner":
+            if not owner:
+                owner, owner_path = value.strip(), path
+            continue
+        container = kind == "bucket" and "container" in patterns.name_tokens(keys[-1])
+        named.append((path, kind, value, places.storage_service(tokens, container)))
+    dests = []
+    for path, kind, value, service in named:
+        by = owner if kind == "repo" else ""
+        canon = places.place(kind, value, by, service)
+        if canon is None:
+            continue
+        shown = f"{by}/{value}" if by and "/" not in value and "://" not in value else value
+        dests.append(CallDestination(path, shown, canon, kind))
+        paths.add(path)
+        if by and "/" not in value:
+            paths.add(owner_path)
+    return dests, paths
+
+
 def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     by_name = sink_named(tool)
     runs = _runs_code(tool)
@@ -215,8 +293,18 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     scalars = list(leaves(arguments))  # read once: for code, destinations and payload
     for path, keys, value in scalars:
         if (runs or (keys and _runs_code(keys[-1]))) and shape_of(value) is None:
-            for url in _requests_in(value[:65536]):
-                dests.append(CallDestination(path, url, canonical(url, "url"), "url"))
+            code = value[:65536]
+            named = code_places.in_code(code)
+            # a repository's URL (a git remote, a forge's API) sends to that repository,
+            # not to whoever else its forge's host serves
+            by_url = [found.value.lower() for found in named if found.service]
+            for url in _requests_in(code):
+                if not any(url.lower().startswith(v) or url.lower() in v for v in by_url):
+                    dests.append(CallDestination(path, url, canonical(url, "url"), "url"))
+            dests += [
+                CallDestination(path, p.value, p.canonical, p.kind, p.implicit, p.service)
+                for p in named
+            ]
     items = [(p, _role(k), v) for p, k, v in scalars if len(v) <= 2048]
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
@@ -239,6 +327,10 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
             dests.append(CallDestination(path, item, canonical(item, kind), kind))
         if kind != "url":
             dest_paths.add(path)
+    if any(keys and code_places.HINT.search(keys[-1]) for _, keys, _ in scalars):  # cheap first
+        named, named_paths = _named_places(tool, scalars)
+        dests += named
+        dest_paths |= named_paths
     if not dests:
         if not by_name:
             return None
@@ -296,6 +388,7 @@ class SinkResolver:
             or "@" in raw
             or patterns.PHONE.search(raw)
             or patterns.may_hold_domain(raw)  # a host with no scheme: "evil.net/p?k=…"
+            or code_places.HINT.search(raw)  # a repository, a bucket, a channel (`places`)
         ):
-            return None  # cannot name a destination: no URL, host, address or phone
+            return None  # cannot name a destination: no URL, host, address, phone or place
         return _heuristic(tool, call.parsed_arguments())

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from backdoorlab.defenses.audit import matching, patterns
+from backdoorlab.defenses.audit import matching, patterns, places
 from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.findings import Severity, mask
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
@@ -119,7 +119,8 @@ def _values(sink: SinkCall) -> list[str]:
 
 @lru_cache(maxsize=1024)
 def _authorised_by(text: str) -> frozenset[str]:
-    return frozenset(contacts_in_text(text))  # system prompts repeat: cache them
+    # system prompts repeat: cache them; the words say which names they give (`places`)
+    return frozenset(contacts_in_text(text) | places.said_names(text))
 
 
 def where_of(destination: CallDestination, tool: str) -> str:
@@ -327,6 +328,8 @@ class TaintTracker:
         self.call_arguments: dict[str, str] = {}  # call id → its arguments (what it gave)
         self._urls: dict[str, list[str]] = {}  # host → URLs written to it (`_shown_urls`)
         self._urls_read = 0  # how many of `_heard` were read for them
+        self._places: set[str] = set()  # places tools showed the agent working in
+        self._places_read = 0  # how many of `_heard` were read for them
 
     def said(self, text: str) -> None:
         """A user, system or developer message: the destinations it gives are authorised."""
@@ -412,6 +415,15 @@ class TaintTracker:
         self._urls_read = len(self._heard)
         return self._urls.get(host, [])
 
+    def _works_in(self, dest: CallDestination) -> bool:
+        """Whether a tool showed the name ``dest`` as the place the agent works in
+        (`places.places_shown`: a git remote, a structured result's ``repo`` field); the
+        results are read on first need, each once."""
+        for text, echo in self._heard[self._places_read :]:
+            self._places |= places.places_shown(text, echo)
+        self._places_read = len(self._heard)
+        return places.loose(dest.canonical) in self._places
+
     def _candidates(
         self, step: int, itself: str, owners: set[int], stranger: bool = False, host: str = ""
     ) -> list[Tainted]:
@@ -488,10 +500,12 @@ class TaintTracker:
                 continue
             # a value that *is* the destination is not carried to it (but a URL's query is)
             # a value that names the host is not carried to it; one in a label left of
-            # its registered domain is (data smuggled out through DNS look-ups)
-            host = dest.canonical if dest.kind == "url" else ""
-            itself = held if host else dest.value.lower() + held
-            if users(dest, authorised):
+            # its registered domain is (data smuggled out through DNS look-ups); a name
+            # read from a URL is that URL's host's to authenticate (`sinks`)
+            host = dest.canonical if dest.kind == "url" else dest.service
+            itself = held if dest.kind == "url" and host else dest.value.lower() + held
+            named = dest.kind in places.NAME_KINDS
+            if users(dest, authorised) or (named and self._works_in(dest)):
                 # the user's own destination: only documents they never named (recipients)
                 said = self._given_words
                 candidates = [
@@ -502,6 +516,8 @@ class TaintTracker:
                 if not candidates:
                     continue
                 to: Recipient = "user"
+            elif dest.kind == "channel" and not places.written(dest.canonical, self._heard):
+                continue  # the workspace's own channel, that only the deployment knew (`places`)
             else:
                 owners = self._owners(dest)
                 to = recipient(dest, sink.tool, authorised, bool(owners), sink.payload)
@@ -520,8 +536,14 @@ class TaintTracker:
             result.stranger = result.stranger or to == "third_party"
             inbox = self.inboxes.get(key)
             if inbox is None:
+                # `shown_in` finds a name by its letters and digits ("attacker/dump")
+                spelt = (
+                    matching.alnum("".join(places.place_words(dest.canonical)))
+                    if named
+                    else dest.canonical
+                )
                 unseen = to == "third_party" and not shown_in(
-                    dest.canonical or dest.value.lower(), self._heard
+                    spelt or dest.value.lower(), self._heard
                 )
                 inbox = Inbox(dest, sink.tool, sink.how, to=to, unseen=unseen)
                 self.inboxes[key] = inbox

@@ -1,0 +1,184 @@
+"""Where a command line or code sends by name (`places`): what a shell or a Python tool's
+text writes to, read as destinations beside the URLs and hosts it requests (`sinks`).
+
+- storage: ``aws s3 cp|mv|sync … s3://b`` and ``gsutil``/``gcloud storage`` ``cp … gs://b``
+  when the bucket is the copy's target (``aws s3 cp s3://b/x .`` only reads), ``aws s3api
+  put-object --bucket b``, ``az storage blob upload --container-name c --account-name a``;
+  in code that writes (``put_object``, ``upload_file``, ``to_csv``…), ``Bucket="b"``,
+  ``bucket_name=``, ``upload_file(f, "b", …)``, ``.bucket("b")``, ``s3://``/``gs://`` URLs;
+- repositories: ``gh issue|pr|release create|comment|edit|review|upload -R o/n`` (without
+  ``-R`` the checkout's own: no destination), ``gh api`` writing to ``repos/o/n/…``,
+  ``git push URL``, ``git remote add|set-url NAME URL`` (any host), and a forge's URL that
+  code writes to (``curl -X POST``/``-d``, ``requests.post``); a repository read from a URL
+  keeps that URL's host (`Place.service`);
+- ``gh gist create|edit``: a gist (public, no name);
+- a Slack SDK ``channel=`` in code that posts (``chat_postMessage``).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit.places import SCP, STORAGE_URL, Place, place, repo_in
+
+HINT = re.compile(
+    r"repo|bucket|channel|container|gist|paste|s3://|gs://|\bgh\s|\bgit\s|\baz\s", re.IGNORECASE
+)
+"""What a call's raw arguments hold when they may name a place (a cheap test first)."""
+_SEGMENT = re.compile(r"&&|\|\||[;|\n]")
+_COPY = frozenset(("cp", "mv", "sync", "rsync", "put", "upload", "upload-batch", "put-object"))
+_HTTP_WRITE = re.compile(
+    r"\.(?:post|put|patch)\(|-X\s*['\"]?(?:POST|PUT|PATCH)|--request\s+['\"]?(?:POST|PUT|PATCH)"
+    r"|\s(?:-d|--data[\w-]*|-F|--form|--json)[\s=]|method\s*=\s*['\"](?:POST|PUT|PATCH)",
+    re.IGNORECASE,
+)
+_CODE_WRITES = re.compile(
+    r"put_object|upload|to_csv|to_parquet|to_json|\.write|copy_object", re.IGNORECASE
+)
+_CODE_BUCKET = re.compile(
+    r"""(?:\bBucket|\bbucket_name|\bcontainer_name)\s*=\s*['"]([\w.-]+)['"]"""
+    r"""|\.(?:bucket|get_bucket|Bucket|get_container_client)\(\s*['"]([\w.-]+)['"]"""
+    r"""|\bupload_file(?:obj)?\(\s*[^,()]+,\s*['"]([\w.-]+)['"]"""
+)
+_CODE_POSTS = re.compile(r"chat_postMessage|post_message|postMessage|send_message|files_upload")
+_CODE_CHANNEL = re.compile(r"""\bchannel\s*=\s*['"](#?[\w.-]+)['"]""")
+_GH_WRITES = {
+    "issue": ("create", "comment", "edit"),
+    "pr": ("create", "comment", "edit", "review"),
+    "release": ("create", "upload", "edit"),
+}
+MAX_PLACES = 16
+"""Places read as destinations from one argument of code at most."""
+
+
+def in_code(code: str) -> list[Place]:
+    """The places a command line or code sends to by name (module docstring)."""
+    if not HINT.search(code):
+        return []
+    found: list[Place] = []
+    for segment in _SEGMENT.split(code):
+        words = segment.split()
+        if words:
+            found += _command(words)
+    if _HTTP_WRITE.search(code) and "://" in code:
+        for url in patterns.URL.findall(code):
+            slug = repo_in(url)
+            if slug:
+                host = (urlsplit(url).hostname or "").lower()
+                found.append(Place(_upto(url, slug), "repo:" + slug, "repo", host))
+    if _CODE_WRITES.search(code):
+        service = "s3" if "boto" in code or "s3" in code else "gs" if "google" in code else ""
+        service = "az" if "azure" in code.lower() else service
+        for m in _CODE_BUCKET.finditer(code):
+            canon = place("bucket", next(g for g in m.groups() if g), service=service)
+            if canon:
+                found.append(Place(m.group(0), canon, "bucket"))
+        for line in code.splitlines():
+            if _CODE_WRITES.search(line):
+                found += [_storage(m) for m in STORAGE_URL.finditer(line)]
+    if _CODE_POSTS.search(code):
+        for m in _CODE_CHANNEL.finditer(code):
+            found.append(Place(m.group(1), "channel:" + m.group(1).lstrip("#").lower(), "channel"))
+    return found[:MAX_PLACES]
+
+
+def _storage(m: re.Match[str]) -> Place:
+    return Place(m.group(0), f"bucket:{m.group(1).lower()}/{m.group(2).lower()}", "bucket")
+
+
+def _upto(url: str, slug: str) -> str:
+    """The URL up to the repository's name: where the call goes, not what its path or
+    query carries (those stay payload)."""
+    at = url.lower().find(slug.split("/")[-1], url.lower().find(slug.split("/")[0]))
+    return url[: at + len(slug.split("/")[-1])] if at >= 0 else url
+
+
+def _command(words: list[str]) -> list[Place]:
+    """The places one command of a command line sends to."""
+    found: list[Place] = []
+    first = {w.lower() for w in words[:3]}
+    verbs = [i for i, w in enumerate(words) if w.lower() in _COPY]
+    if verbs and ("://" in " ".join(words)):
+        after = words[verbs[0] + 1 :]
+        positional = [w for w in after if w == "-" or not w.startswith("-")]
+        urls = [
+            (i, m) for i, w in enumerate(positional) if (m := STORAGE_URL.match(w.strip("'\"")))
+        ]
+        if urls and not (urls[-1][0] == 0 and len(positional) > 1):  # not a download
+            found.append(_storage(urls[-1][1]))
+    if "--bucket" in words and verbs:
+        canon = place("bucket", _option(words, "--bucket"), service="s3" if "aws" in first else "")
+        if canon:
+            found.append(Place(_option(words, "--bucket"), canon, "bucket"))
+    if "az" in first and "storage" in words and any(w.startswith("upload") for w in words):
+        container = _option(words, "--container-name", "-c", "--destination", "-d")
+        account = _option(words, "--account-name")
+        canon = place("bucket", container, owner=account, service="az")
+        if canon:
+            found.append(Place(container, canon, "bucket"))
+    if "gh" in first:
+        found += _gh(words[words.index("gh") + 1 :] if "gh" in words else [])
+    if "git" in first:
+        found += _git(words[words.index("git") + 1 :] if "git" in words else [])
+    return found
+
+
+def _option(words: list[str], *names: str) -> str:
+    """The value of the first of ``names`` in a command's words (``-R x``, ``--repo=x``)."""
+    for i, word in enumerate(words):
+        for name in names:
+            if word == name and i + 1 < len(words):
+                return words[i + 1].strip("'\"")
+            if word.startswith(name + "="):
+                return word[len(name) + 1 :].strip("'\"")
+    return ""
+
+
+def _gh(args: list[str]) -> list[Place]:
+    """``gh`` subcommands that write to a repository (``-R`` names it; without one, the
+    checkout's own) or publish a gist."""
+    if len(args) < 2:
+        return []
+    noun, verb = args[0].lower(), args[1].lower()
+    if noun == "gist" and verb in ("create", "edit"):
+        return [Place("gh gist " + verb, "tool:gh gist " + verb, "any", implicit=True)]
+    if noun in _GH_WRITES and verb in _GH_WRITES[noun]:
+        repo = _option(args, "-R", "--repo")
+        canon = place("repo", repo) if repo else None
+        return [Place(repo, canon, "repo", "github.com")] if canon else []
+    if noun == "api":
+        writes = any(a in ("-f", "-F", "--field", "--raw-field", "--input") for a in args) or (
+            _option(args, "-X", "--method").upper() in ("POST", "PUT", "PATCH")
+        )
+        path = next((a for a in args[1:] if "repos/" in a), "")
+        slug = repo_in("https://api.github.com/" + path.lstrip("/")) if writes and path else None
+        return [Place(path, "repo:" + slug, "repo", "api.github.com")] if slug else []
+    return []
+
+
+def _git(args: list[str]) -> list[Place]:
+    """``git push URL`` and ``git remote add|set-url NAME URL``: the repository a remote's
+    URL names, whatever its host."""
+    urls: list[str] = []
+    if args[:1] == ["push"]:
+        urls = [a for a in args[1:2] if "://" in a or "@" in a]
+    elif args[:1] == ["remote"] and len(args) >= 4 and args[1] in ("add", "set-url"):
+        urls = [args[3]]
+    found = []
+    for url in (u.strip("'\"") for u in urls):
+        slug = repo_in(url, any_host=True)
+        if slug:
+            found.append(Place(url, "repo:" + slug, "repo", _remote_host(url)))
+    return found
+
+
+def _remote_host(url: str) -> str:
+    if "://" in url:
+        try:
+            return (urlsplit(url).hostname or "").lower()
+        except ValueError:
+            return ""
+    scp = SCP.match(url)
+    return scp.group(1).lower() if scp else ""
