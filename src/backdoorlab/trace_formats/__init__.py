@@ -66,16 +66,20 @@ def as_is(messages: Sequence[Any], system: Any = None, tools: Any = None) -> boo
     `to_chat` would have made of it — the fast readers' test before they keep it."""
     for message in messages:  # `plain_message`, inline: it runs on every line audited
         content, role = message.content, message.role
-        legacy = getattr(message, "function_call", None)  # an extra field of the model
-        if type(content) is list or role == "function" or legacy is not None:
-            if not plain_message(role, content, message.tool_calls, legacy):
+        if role == "assistant":
+            legacy = getattr(message, "function_call", None)  # an extra field of the model
+            if legacy is not None or type(content) is list:
+                if not plain_message(role, content, message.tool_calls, legacy):
+                    return False
+            elif (
+                content
+                and ("<tool_call>" in content or "<functioncall>" in content)
+                and not message.tool_calls
+                and calls_in_text(content) is not None
+            ):
                 return False
-        elif (
-            role == "assistant"
-            and content
-            and ("<tool_call>" in content or "<functioncall>" in content)
-            and not message.tool_calls
-            and calls_in_text(content) is not None
+        elif (type(content) is list or role == "function") and not plain_message(
+            role, content, None
         ):
             return False
     if system is not None and not any(message.role == "system" for message in messages):
