@@ -155,7 +155,8 @@ class DataflowConfig(Config):
     trusted: list[str] = Field(default_factory=list)
     """Destinations authorised in every trace, as a guard policy's ``trusted``: the
     operator's own systems and the services the audited agents are meant to call (an
-    address, ``@domain``, a URL or host, ``*.host`` with its subdomains, a phone number;
+    address, ``@domain``, a URL or host, ``*.host`` with its subdomains, a phone number,
+    a place: ``repo:owner/name`` or ``repo:owner/*``, ``s3://bucket``, ``channel:name``;
     a YAML list or a comma-separated string: ``dataflow.trusted='[api.example.com,
     "*.corp.example"]'``). Nothing is trusted by default: an API key sent to an API no
     message of the trace names is a finding, since a look-alike host matches a key's

@@ -7,6 +7,8 @@ destinations are always trusted, what counts as a secret and what to do per seve
       - support@shop.example    # an address
       - "@shop.example"         # every address of a domain (and its subdomains)
       - https://api.shop.example  # a host (a URL's host; "*.shop.example" for subdomains)
+      - repo:shop-org/*         # a place: every repository of an organisation (or
+                                # repo:owner/name), s3://bucket, gs://bucket, channel:name
     ignore: [name]              # secret kinds never acted on (still logged)
     actions: {high: block, medium: block, low: allow, invented: block}
     stop_after: 3               # optional: end a conversation at its third refused call
@@ -67,7 +69,9 @@ class GuardConfig(Config):
     refused: it would let the guard check nothing, silently."""
     trusted: list[str] = Field(default_factory=list)
     """Destinations authorised in every conversation: an address, ``@domain`` (every
-    address there), a URL or host (``*.host`` for its subdomains), a phone number."""
+    address there), a URL or host (``*.host`` for its subdomains), a phone number, a
+    place (``repo:owner/name``, ``repo:owner/*``, ``s3://bucket``, ``channel:name``:
+    `backdoorlab.defenses.audit.trusted`)."""
     ignore: list[str] = Field(default_factory=list)
     """Secret kinds the guard never acts on (their leaks are still logged)."""
     actions: Actions = Field(default_factory=Actions)
