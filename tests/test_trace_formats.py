@@ -18,6 +18,7 @@ from backdoorlab.defenses.audit import audit
 from backdoorlab.defenses.audit.reader import parse_record
 from backdoorlab.defenses.audit.view import decode
 from backdoorlab.defenses.guard.replay import replay
+from backdoorlab.errors import TraceFormatError
 from backdoorlab.trace_formats import FORMATS, render, to_chat
 from backdoorlab.traces import Trace, parse_trace_line
 
@@ -443,6 +444,33 @@ def test_the_fast_readers_read_other_formats_as_the_model_does(data):
     assert (
         comparable(decode(line)) == comparable(trace) == comparable(parse_trace_line(line.decode()))
     )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"input": [{"type": {"a": 1}}]},
+        {"input": [{"type": ["function_call"]}]},
+        {"messages": [{"role": "assistant", "tool_calls": True, "function_call": {"name": "f"}}]},
+        {"messages": [{"role": "user", "content": [{"type": {"a": 1}}]}]},
+        {"messages": [{"role": "assistant", "tool_calls": 7}]},
+        {"messages": [{"role": "tool", "tool_call_id": {"a": 1}}], "system": "s"},
+        {"conversations": [{"from": "human", "value": "x"}], "system": [{"type": [1]}]},
+        {"output": [{"type": "function_call_output", "output": [{"type": {"x": 1}}]}]},
+    ],
+)
+def test_odd_json_in_any_field_is_a_format_error_or_a_trace_never_a_crash(data):
+    """Shapes a random search over these formats' keys found raising TypeError."""
+    line = json.dumps(data)
+    for read in (
+        lambda: parse_trace_line(line),
+        lambda: parse_record(line.encode(), "x.jsonl", 1),
+        lambda: decode(line.encode()),
+    ):
+        try:
+            read()
+        except TraceFormatError as exc:
+            assert "\n" not in str(exc)
 
 
 def test_the_fast_readers_leave_what_they_cannot_read_to_the_model():

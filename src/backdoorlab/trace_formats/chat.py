@@ -17,9 +17,11 @@ from backdoorlab.trace_formats.parts import (
     calls_in_text,
     fail,
     is_plain_part,
+    kind_of,
     openai_tools,
     part_text,
     result_text,
+    shown,
     system_text,
     tool_message,
 )
@@ -74,7 +76,7 @@ def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
             if isinstance(message, dict) and message.get("role") == "tool" and unanswered:
                 message = _answering(message, unanswered, names)
             read.append(message)
-            for tool_call in (message.get("tool_calls") or []) if isinstance(message, dict) else []:
+            for tool_call in _calls(message):
                 if isinstance(tool_call, dict) and isinstance(tool_call.get("function"), dict):
                     names[str(tool_call.get("id"))] = str(tool_call["function"].get("name"))
             continue
@@ -93,6 +95,8 @@ def _answering(
     """A tool message after calls read from a model's text: its call id is the oldest
     unanswered one's unless it names one of them (the log could not know the ids)."""
     given = message.get("tool_call_id")
+    if not isinstance(given, str | None):
+        return message  # the trace model names what is wrong
     if given in unanswered:
         unanswered.remove(given)
         return message
@@ -100,6 +104,12 @@ def _answering(
         return message  # it answers a call the log parsed itself
     call_id = unanswered.pop(0)
     return {**message, "tool_call_id": call_id, "name": message.get("name") or names[call_id]}
+
+
+def _calls(message: Any) -> list[Any]:
+    """A message's ``tool_calls`` when they are a list (else the trace model objects)."""
+    calls = message.get("tool_calls") if isinstance(message, dict) else None
+    return list(calls) if isinstance(calls, list) else []
 
 
 def _plain(message: dict[str, Any]) -> bool:
@@ -120,7 +130,7 @@ def _converted(
     content = message.get("content")
     skip = ("content", "tool_calls", "function_call")
     rest = {k: v for k, v in message.items() if k not in skip}
-    calls = list(message.get("tool_calls") or [])
+    calls = _calls(message)
     legacy = message.get("function_call")
     new: list[dict[str, Any]] = []
     if isinstance(legacy, dict):  # OpenAI's function calling before tools
@@ -151,21 +161,21 @@ def _converted(
 
     for number, block in enumerate(content):
         where_block = f"{field}.content.{number}"
-        kind = block.get("type") if isinstance(block, dict) else None
+        kind = kind_of(block)
         if is_plain_part(block):
             texts.append(part_text(block))
         elif kind == "document":
             source = block.get("source")
             if isinstance(source, dict) and source.get("type") == "text":
                 texts.append(str(source.get("data", "")))
-        elif isinstance(kind, str) and kind.endswith("tool_use"):
+        elif kind is not None and kind.endswith("tool_use"):
             if role != "assistant":
                 raise fail(where, f"{where_block}.type", f"a {kind} block in a {role} message")
             call_id = str(block.get("id", f"call_{at}_{number}"))
             name = block.get("name", kind)
             names[call_id] = str(name)
             calls.append(call(call_id, name, block.get("input", {})))
-        elif isinstance(kind, str) and kind.endswith("tool_result"):
+        elif kind is not None and kind.endswith("tool_result"):
             flush()
             call_id = block.get("tool_use_id")
             call_id = None if call_id is None else str(call_id)
@@ -175,7 +185,8 @@ def _converted(
             raise fail(
                 where,
                 f"{where_block}.type",
-                f"content block {kind!r} is not read (text, tool_use, tool_result, images and"
+                f"content block {shown(block.get('type') if isinstance(block, dict) else block)}"
+                " is not read (text, tool_use, tool_result, images and"
                 " thinking are); convert it to OpenAI's chat format",
             )
     flush()

@@ -42,7 +42,19 @@ def is_plain_part(part: Any) -> bool:
     kind = part.get("type")
     if kind is None:
         return "text" in part
-    return kind in TEXT_PARTS or kind in SILENT_PARTS
+    return isinstance(kind, str) and (kind in TEXT_PARTS or kind in SILENT_PARTS)
+
+
+def kind_of(block: Any) -> str | None:
+    """A block's or item's ``type`` when it is a string (JSON may hold anything there)."""
+    kind = block.get("type") if isinstance(block, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def shown(value: Any) -> str:
+    """A value for an error message: its JSON, cut short."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def part_text(part: dict[str, Any]) -> str:
@@ -78,9 +90,9 @@ def result_text(content: Any) -> str:
     if isinstance(content, list):
         texts = []
         for block in content:
-            if isinstance(block, dict) and block.get("type") in TEXT_PARTS:
+            if kind_of(block) in TEXT_PARTS:
                 texts.append(part_text(block))
-            elif isinstance(block, dict) and block.get("type") in SILENT_PARTS:
+            elif kind_of(block) in SILENT_PARTS:
                 continue
             elif isinstance(block, str):
                 texts.append(block)
@@ -156,5 +168,5 @@ def system_text(system: Any) -> str | None:
     if isinstance(system, str):
         return system
     if isinstance(system, list) and all(isinstance(b, dict) for b in system):
-        return "\n".join(part_text(b) for b in system if b.get("type", "text") in TEXT_PARTS)
+        return "\n".join(part_text(b) for b in system if (kind_of(b) or "text") in TEXT_PARTS)
     return None

@@ -21,6 +21,7 @@ from backdoorlab.trace_formats.parts import (
     openai_tools,
     part_text,
     result_text,
+    shown,
     tool_message,
 )
 
@@ -72,6 +73,8 @@ class _Reader:
         if not isinstance(item, dict):
             raise fail(self.where, field, "an item is a JSON object")
         kind = item.get("type", "message")
+        if kind is not None and not isinstance(kind, str):
+            raise fail(self.where, f"{field}.type", f"{shown(kind)} is no item type")
         if kind == "message" or (kind is None and "role" in item):
             self.message(item, field)
         elif kind in _SKIPPED:
@@ -88,7 +91,7 @@ class _Reader:
             raise fail(
                 self.where,
                 f"{field}.type",
-                f"item {kind!r} is not read (messages, *_call and *_call_output items are);"
+                f"item {shown(kind)} is not read (messages, *_call and *_call_output items are);"
                 " convert it to OpenAI's chat format",
             )
 
@@ -98,17 +101,18 @@ class _Reader:
         if isinstance(content, list):
             for number, part in enumerate(content):
                 if not is_plain_part(part):
-                    kind = part.get("type") if isinstance(part, dict) else None
+                    kind = part.get("type") if isinstance(part, dict) else part
                     raise fail(
                         self.where,
                         f"{field}.content.{number}.type",
-                        f"content part {kind!r} is not read",
+                        f"content part {shown(kind)} is not read",
                     )
             content = "".join(part_text(p) for p in content)
         elif content is not None and not isinstance(content, str):
             raise fail(self.where, f"{field}.content", "neither a string nor a list of parts")
         if role not in _ROLES:
-            raise fail(self.where, f"{field}.role", f"{role!r} is no role ({', '.join(_ROLES)})")
+            known = ", ".join(_ROLES)
+            raise fail(self.where, f"{field}.role", f"{shown(role)} is no role ({known})")
         self.end_turn()
         message = {"role": role, "content": content or ""}
         if role == "assistant":

@@ -21,6 +21,7 @@ from backdoorlab.trace_formats.parts import (
     calls_in_text,
     fail,
     openai_tools,
+    shown,
     system_text,
     tool_message,
 )
@@ -66,7 +67,7 @@ def from_sharegpt(data: dict[str, Any], where: str) -> dict[str, Any]:
         role = ROLES.get(speaker.lower())
         if role is None:
             known = ", ".join(sorted(ROLES))
-            raise fail(where, f"{field}.from", f"{speaker!r} is no role ({known})")
+            raise fail(where, f"{field}.from", f"{shown(speaker)} is no role ({known})")
         if role == "tool":
             bodies = _RESPONSE.findall(value) or [value]
             for body in bodies:
