@@ -7,13 +7,14 @@ Read by `observations` (which values of a tool result are secrets, and of what k
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Literal
 
 from backdoorlab.defenses.audit import patterns, values
 from backdoorlab.leaks import SecretKind
 
-KeyClass = Literal["credential", "financial", "contact", "address", "name"]
+KeyClass = Literal["credential", "financial", "contact", "address", "name", "money"]
 
 _CREDENTIAL_PARTS = (
     "password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
@@ -34,6 +35,12 @@ _CONTACT_WORDS = frozenset(
 )
 _ADDRESS_PARTS = ("address", "street", "residence", "domicile")
 _ADDRESS_WORDS = frozenset({"addr", "line1", "line2"})
+# what a person earns or holds, or a company's internal figures: a salary, a balance
+# (never "amount", "price" or "total": a payment's sum is sent to whoever is paid)
+_MONEY_PARTS = (
+    "salary", "salaries", "wage", "compensation", "income", "payroll", "balance", "revenue",
+    "earnings", "bonus", "networth",
+)  # fmt: skip
 _NAME_PARTS = (
     "firstname", "lastname", "fullname", "surname", "givenname", "middlename",
     "customername", "holdername", "cardholder", "legalname",
@@ -55,10 +62,13 @@ def classify_key(key: str) -> KeyClass | None:
         return "address"
     if any(p in flat for p in _FINANCIAL_PARTS) or _FINANCIAL_WORDS.intersection(tokens):
         return "financial"
+    if any(p in flat for p in _MONEY_PARTS):
+        return "money"
     return None
 
 
 _ASCII_DIGITS = "0123456789"
+_AMOUNT = re.compile(r"[-+]?[$€£¥]?\s?\d[\d,.' \u00a0]*(?:\s?[A-Z]{3})?")
 
 
 def digit_count(text: str) -> int:
@@ -77,13 +87,17 @@ def by_key(
 ) -> tuple[SecretKind, str, bool] | None:
     """(leak kind, label, strong) for a value under a key of class ``cls``, if it fits.
 
-    A card number is recognised by a key that says card, or else by the Luhn check.
+    A card number is recognised by a key that says card, or else by the Luhn check; a
+    date under a financial or identity key (``dob``, ``birth_date``, ``account_opened``)
+    is a ``date``, no account number (which, to the user, is a document they must name).
     """
     value = value.strip()
     ndigits = digit_count(value)
     if cls == "credential":
         return ("text", "credential", True) if len(value) >= 6 else None
     if cls == "financial":
+        if values.is_date(value):  # a date of birth, an account's opening: no number
+            return ("text", "date", True)
         if patterns.IBAN.fullmatch(value.upper().replace(" ", "")):
             return ("text", "iban", True)  # before the card check: an IBAN may pass Luhn
         digits = patterns.digits_of(value)
@@ -105,6 +119,9 @@ def by_key(
         return None
     if cls == "address":
         return ("address", "address", True) if ndigits and len(value) >= 8 else None
+    if cls == "money":  # an amount of five digits or more (a salary, a balance): `AMOUNT`
+        amount = ndigits >= 5 and patterns.digits_of(value) and _AMOUNT.fullmatch(value)
+        return ("text", "amount", False) if amount else None
     return ("name", "name", False) if len(value) >= 6 else None
 
 

@@ -43,6 +43,9 @@ CONTENT_MIN_WORDS = 6
 _MIN_TEXT = 6
 _MIN_WORD = 4
 _SEP_DIGITS = re.compile(r"(?<=\d)[\s\-./()+_,:]+(?=\d)")
+# a thousands separator ("24,553,525", "1.204.310", "78 780"): in a list of such numbers,
+# one a line or comma-separated, `_SEP_DIGITS` also joins each to the next
+_THOUSANDS = re.compile(r"(?<=\d)[,.' \u00a0\u202f](?=\d{3}(?!\d))")
 _WORD = re.compile(r"[0-9a-z]+")
 
 
@@ -145,6 +148,7 @@ class _View:
     def __init__(self, text: str) -> None:
         self.text = text
         self._joined: str | None = None
+        self._grouped: str | None = None
         self._flat: str | None = None
         self._words: list[str] | None = None
         self._word_set: frozenset[str] | None = None
@@ -157,6 +161,13 @@ class _View:
         if self._joined is None:
             self._joined = _SEP_DIGITS.sub("", self.text)
         return self._joined
+
+    @property
+    def grouped(self) -> str:
+        """The text with thousands separators removed (`_THOUSANDS`)."""
+        if self._grouped is None:
+            self._grouped = _THOUSANDS.sub("", self.text)
+        return self._grouped
 
     @property
     def flat(self) -> str:
@@ -195,9 +206,12 @@ class _View:
         """How ``needle`` appears here (``""`` plainly, ``last4``, ``digits``), or None."""
         if needle.kind == "digits":
             if needle.digits in self.digits:  # else not even there in order: cheap
-                if _bounded(self.joined, needle.digits, needle.open_left) or _bounded(
-                    self.text, needle.digits, needle.open_left
-                ):  # spaced out ("555 123 4567"), or beside another number ("12 / 34")
+                if (
+                    _bounded(self.joined, needle.digits, needle.open_left)
+                    or _bounded(self.text, needle.digits, needle.open_left)
+                    or _bounded(self.grouped, needle.digits, needle.open_left)
+                ):  # spaced out ("555 123 4567"), beside another number ("12 / 34"), or
+                    # with thousands separators in a list of numbers ("24,553,525\n…")
                     return ""
                 if split:
                     return "digits"
@@ -311,8 +325,10 @@ def _matches(
             if digits is None:
                 digits = view.digits
             if needle.digits in digits:
-                if _bounded(view.joined, needle.digits, needle.open_left) or _bounded(
-                    view.text, needle.digits, needle.open_left
+                if (
+                    _bounded(view.joined, needle.digits, needle.open_left)
+                    or _bounded(view.text, needle.digits, needle.open_left)
+                    or _bounded(view.grouped, needle.digits, needle.open_left)
                 ):
                     out.append((i, ""))
                     continue

@@ -3,7 +3,8 @@ and the contacts it shows for the data's owner.
 
 An observation is parsed as JSON when it is JSON and walked; otherwise it is read as
 text (``key: value`` lines and shell or ``.env`` assignments, ``export KEY=value``, count
-as fields). Two rules find values worth tracking:
+as fields; a table — psql, Markdown, CSV, a warehouse's or a spreadsheet's rows — is
+read as records keyed by its columns, `tables`). Two rules find values worth tracking:
 
 - *by key*: a field named like a credential (password, token, api key…), a financial
   identifier (card, IBAN, account, SSN…), a contact (email, phone…), an address, or a
@@ -44,7 +45,7 @@ from typing import Any
 
 import yaml
 
-from backdoorlab.defenses.audit import owners, patterns, values
+from backdoorlab.defenses.audit import owners, patterns, tables, values
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.keys import (
     KeyClass,
@@ -62,7 +63,8 @@ LABEL_CLASS = {
     "email": "personal", "phone": "personal", "address": "personal", "name": "personal",
     "ssn": "identifier", "card": "identifier", "iban": "identifier", "account": "identifier",
     "identifier": "identifier", "code": "code", "credential": "code", "content": "content",
-    "field": "personal", "term": "personal",
+    "field": "personal", "term": "personal", "date": "personal",
+    "amount": "personal",
 }  # fmt: skip
 """What kind of secret each label is, as the benchmarks report recall: personal data,
 identifiers (document, account and card numbers), codes (one-time codes, credentials),
@@ -108,6 +110,8 @@ class Tainted:
 
 
 def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
+    if label == "amount":  # its digits, whatever the separators ("$128,450.00")
+        return Needle.build(value, "digits")
     if label == "content":
         return Needle.build(value, "content")
     if label == "term":
@@ -180,6 +184,7 @@ class ObservationReader:
         self._echo_flat = ""
         self._echo_words: frozenset[str] = frozenset()
         self._events: list[tuple[Any, ...]] | None = None  # recording a `_reading`
+        self._categorical: frozenset[str] = frozenset()  # a table's columns of categories
 
     # Observations are parsed lazily, when a sink call to a destination the user did not
     # give needs them: most traces never make one, and parsing is most of the cost.
@@ -297,7 +302,9 @@ class ObservationReader:
         if cls is not None:
             keyed = by_key(cls, value, says_card(key))
             if keyed is not None:
-                self._add(keyed[0], value, keyed[1], _strength(keyed[2]), where)
+                # an amount under a salary or balance key: a figure, medium (`keys.by_key`)
+                power = "medium" if keyed[1] == "amount" else _strength(keyed[2])
+                self._add(keyed[0], value, keyed[1], power, where)
                 if cls == "contact" and ancestry:
                     kind = "email" if keyed[0] == "email" else "phone"
                     owner = canonical(value, kind)
@@ -306,6 +313,10 @@ class ObservationReader:
                     else:
                         self._contacts.setdefault(owner, set()).add(ancestry[-1])
                 return
+        if "\n" in value and (table := tables.from_text(value)) is not None:
+            # a table inside a field (a notebook's output, a job's stdout): its rows
+            self._walk(table[0], None, None, step, tool, path, (*ancestry, self._record_id()))
+            value = table[1]
         if len(value) < 4:
             return
         covered = []
@@ -314,6 +325,7 @@ class ObservationReader:
             covered.append(patterns.digits_of(found))
         field = key is not None
         terms = field and cls not in ("name", "contact") and not names_someone(key)
+        terms = terms and key not in self._categorical
         self._general(value, where, " ".join(covered), field=field, terms=terms)
 
     def _walk(
@@ -335,12 +347,22 @@ class ObservationReader:
             for k, inner in value.items():
                 self._walk(inner, str(k), cls, step, tool, f"{path}.{k}" if path else str(k), here)
         elif isinstance(value, list):
-            for i, inner in enumerate(value):
-                self._walk(inner, key, inherited, step, tool, f"{path}[{i}]", ancestry)
+            saved = self._categorical
+            if len(value) >= 2 and isinstance(value[0], dict):  # rows: a column of categories?
+                self._categorical = saved | tables.categorical(value)
+            try:
+                for i, inner in enumerate(value):
+                    self._walk(inner, key, inherited, step, tool, f"{path}[{i}]", ancestry)
+            finally:
+                self._categorical = saved
         elif isinstance(value, str):
             self._leaf(key, inherited, value, step, tool, path, ancestry)
-        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**5:
-            self._leaf(key, inherited, str(value), step, tool, path, ancestry)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            # a long number; a salary's or a balance's (`keys`) from five digits
+            money = key is not None and classify_key(key) == "money" and abs(value) >= 10**4
+            if money or (isinstance(value, int) and abs(value) >= 10**5):
+                text = str(int(value)) if float(value).is_integer() else str(value)
+                self._leaf(key, inherited, text, step, tool, path, ancestry)
 
     def read(self, text: str, step: int, tool: str, echo: str = "") -> None:
         """Parse one observation now (message ``step``, made by ``tool``). What ``echo``
@@ -393,9 +415,18 @@ class ObservationReader:
         """Read one observation; its structured data, or None for text."""
         data = _structured(text)
         if isinstance(data, dict | list):
-            root = () if isinstance(data, dict) else (self._record_id(),)
-            self._walk(data, None, None, step, tool, "", root)
+            table = tables.from_data(data)
+            walked = data
+            if table is not None:  # a header and rows: cells keyed by their column
+                self._table(table[0], step, tool)
+                walked = table[1]
+            root = () if isinstance(walked, dict) else (self._record_id(),)
+            self._walk(walked, None, None, step, tool, "", root)
             return data
+        found = tables.from_text(text)
+        if found is not None:  # a psql, Markdown or CSV table, and what is around it
+            self._table(found[0], step, tool)
+            text = found[1]
         record = (self._record_id(),)
         settings = 0  # assignments and [section] lines: a configuration file's
         for line in text.splitlines():
@@ -420,6 +451,11 @@ class ObservationReader:
         if prose and values.is_content(text):  # prose in short lines: content as a whole
             self._add("text", text.strip(), "content", "medium", (step, tool, None, record))
         return None
+
+    def _table(self, records: tables.Records, step: int, tool: str) -> None:
+        """A table's rows, walked as records (`tables`; a list of records yields no
+        terms from a column of categories, `_walk`)."""
+        self._walk(records, None, None, step, tool, "", (self._record_id(),))
 
     def _owner_hosts(self, text: str, data: Any, added: list[tuple[str, str, str | None]]) -> None:
         """The owner hosts (`owners`) of what reading ``text`` (parsed as ``data``, or

@@ -38,6 +38,12 @@ MEDIUM_BITS = 19.0
 _TOKEN = re.compile(
     r"(?<![A-Za-z0-9_@.-])[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?![A-Za-z0-9_@-])"
 )
+# a credential written in dotted parts (a JWT, a SendGrid ``SG.x.y`` key, a Mapbox
+# ``pk.eyJ…`` token): `_TOKEN` stops at every dot, and a part after a dot is no token,
+# so such a value was never tracked unless a key named it a credential
+_DOTTED = re.compile(
+    r"(?<![A-Za-z0-9_@.-])[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+(?![A-Za-z0-9_@-])(?!\.[A-Za-z0-9_-])"
+)
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d.*)?|\d{1,2}-\d{1,2}-\d{2,4}")
 # a code without digits: capital groups joined by dashes ("FERF-RNFE-KNEU"); it starts
 # where a run of capitals does, or a search of n capitals backtracks n times from each
@@ -103,11 +109,33 @@ def has_digit(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
+def _random_part(part: str) -> bool:
+    """A part of a dotted run that looks generated: 16 characters or more with a digit,
+    a capital and a small letter (base64 or a random key; no word, host or hex digest)."""
+    return (
+        len(part) >= 16
+        and any(c.isdigit() for c in part)
+        and any(c.isupper() for c in part)
+        and any(c.islower() for c in part)
+    )
+
+
+def dotted(text: str) -> list[str]:
+    """The dotted credentials in ``text``: runs of parts joined by ``.`` of which one
+    part looks generated (`_random_part`) — ``SG.x.y``, ``eyJ….eyJ….sig``, ``pk.eyJ…``;
+    no host name, version or module path has such a part."""
+    if "." not in text:
+        return []
+    return [run for run in _DOTTED.findall(text) if any(map(_random_part, run.split(".")))]
+
+
 def tokens(text: str) -> list[tuple[str, str, Strength]]:
-    """(token, label, strength) of every code or identifier in ``text``."""
+    """(token, label, strength) of every code or identifier in ``text``; a dotted
+    credential (`dotted`) whole."""
     out: list[tuple[str, str, Strength]] = []
     if not has_digit(text) and not _CODE_LIKE.search(text):
         return out
+    out += [(run, "identifier", "strong") for run in dotted(text)[:MAX_TOKENS_PER_TEXT]]
     for token in _TOKEN.findall(text)[: MAX_TOKENS_PER_TEXT * 4]:
         if token.isalpha():
             continue  # no digit, and no "-"/"_" for `_CODE_LIKE`: the test below skips it
