@@ -119,8 +119,7 @@ def _values(sink: SinkCall) -> list[str]:
 
 @lru_cache(maxsize=1024)
 def _authorised_by(text: str) -> frozenset[str]:
-    # system prompts repeat: cache them; the words say which names they give (`places`)
-    return frozenset(contacts_in_text(text) | places.said_names(text))
+    return frozenset(contacts_in_text(text))  # system prompts repeat: cache them
 
 
 def where_of(destination: CallDestination, tool: str) -> str:
@@ -330,6 +329,9 @@ class TaintTracker:
         self._urls_read = 0  # how many of `_heard` were read for them
         self._places: set[str] = set()  # places tools showed the agent working in
         self._places_read = 0  # how many of `_heard` were read for them
+        self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
+        # `_authorised` yet: only a name's destination asks for them (~5% of a retail
+        # trace's audit when every text's words were taken)
 
     def said(self, text: str) -> None:
         """A user, system or developer message: the destinations it gives are authorised."""
@@ -365,8 +367,19 @@ class TaintTracker:
                 self._authorised |= _authorised_by(text)
                 self._given += " " + matching.alnum(text)
                 self._given_words.update(matching.words(text))
+                self._unworded.append(text)
         self._said.clear()
         return self._authorised
+
+    def _worded(self, sink: SinkCall) -> set[str]:
+        """`authorised`, with every said word (`places.said_names`) where ``sink`` has a
+        destination that is a name or none (a gist tool's): what `users` reads them for."""
+        authorised = self.authorised
+        if any(d.kind in places.NAME_KINDS or d.implicit for d in sink.destinations):
+            for text in self._unworded:
+                authorised |= places.said_names(text)
+            self._unworded.clear()
+        return authorised
 
     def check(
         self, step: int, tool: str, function: FunctionCall, call_id: str | None = None
@@ -488,7 +501,7 @@ class TaintTracker:
         """Check ``sink`` destination by destination into ``result``; ``held``: text the
         destination already holds (its values are not carried to it)."""
         texts = [(path, text) for path, _, text in leaves(sink.payload)]
-        authorised = self.authorised
+        authorised = self._worded(sink)
         carries: bool | None = None  # once per call: per destination, it was quadratic
         done: set[str] = set()
         for dest in sink.destinations:
