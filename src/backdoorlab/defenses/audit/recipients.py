@@ -163,9 +163,18 @@ def _key_tail(key: str | None) -> str:
 
 def asked(tainted: Tainted, said: set[str]) -> bool:
     """Whether the user's words (``said``) name the kind of ``tainted``: a word of its
-    field's name other than "number", "id"…, or its label ("card", "iban")."""
+    field's name other than "number", "id"…, or its label ("card", "iban"), in the
+    singular or the plural ("list the accounts" names an ``account`` column)."""
     kinds = set(patterns.name_tokens(_key_tail(tainted.key))) | {tainted.label}
-    return bool((kinds - _GENERIC_KEY_WORDS) & said)
+    return any(form in said for kind in kinds - _GENERIC_KEY_WORDS for form in _numbers_of(kind))
+
+
+def _numbers_of(word: str) -> tuple[str, ...]:
+    """``word`` and its English plurals (account → accounts, address → addresses,
+    salary → salaries)."""
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return word, word + "s", word[:-1] + "ies"
+    return word, word + "s", word + "es"
 
 
 def severity(tainted: Tainted, to: Recipient) -> Severity | None:
