@@ -12,19 +12,29 @@ text writes to, read as destinations beside the URLs and hosts it requests (`sin
   code writes to (``curl -X POST``/``-d``, ``requests.post``); a repository read from a URL
   keeps that URL's host (`Place.service`);
 - ``gh gist create|edit``: a gist (public, no name);
-- a Slack SDK ``channel=`` in code that posts (``chat_postMessage``).
+- a Slack SDK ``channel=`` in code that posts (``chat_postMessage``);
+- SQL that writes to a bucket, in any tool's text (read by the statement, not the tool's
+  name): ``COPY … TO 's3://b/…'``, ``COPY INTO 's3://b/…'``, ``UNLOAD (…) TO 's3://b/…'``,
+  ``EXPORT DATA OPTIONS(uri='gs://b/…')``, ``CREATE [EXTERNAL] TABLE … LOCATION 's3://b/…'``
+  (or ``external_location = '…'``), ``INSERT OVERWRITE DIRECTORY 's3://b/…'``; also with
+  ``s3a://``, ``az://container/…`` (``bucket:az/container``) and ``abfss://`` or
+  ``wasbs://container@account.…`` (``bucket:az/account/container``). A statement that reads
+  a bucket (``COPY t FROM 's3://…'``, ``SELECT … FROM s3(…)``) sends nothing.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from urllib.parse import urlsplit
 
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.places import SCP, STORAGE_URL, Place, place, repo_in
 
 HINT = re.compile(
-    r"repo|bucket|channel|container|gist|paste|s3://|gs://|\bgh\s|\bgit\s|\baz\s", re.IGNORECASE
+    r"repo|bucket|channel|container|gist|paste|s3://|gs://|\bgh\s|\bgit\s|\baz\s"
+    r"|s3[an]://|az://|abfss?://|wasbs?://",
+    re.IGNORECASE,
 )
 """What a call's raw arguments hold when they may name a place (a cheap test first)."""
 _SEGMENT = re.compile(r"&&|\|\||[;|\n]")
@@ -49,6 +59,28 @@ _GH_WRITES = {
     "pr": ("create", "comment", "edit", "review"),
     "release": ("create", "upload", "edit"),
 }
+_SQL_TARGET = re.compile(
+    r"(\bTO|\bINTO|\buri\s*=|\bLOCATION|\bexternal_location\s*=|\bDIRECTORY)"
+    r"""\s*['"]((?:s3[an]?|gs|az|abfss?|wasbs?)://[^'"\s]{1,300})['"]""",
+    re.IGNORECASE,
+)
+"""Where a SQL statement may write a storage URL; what opens the statement decides
+(`_SQL_OPENS`)."""
+_SQL_OPENS = {
+    "to": re.compile(r"\b(?:COPY|UNLOAD)\b", re.IGNORECASE),
+    "into": re.compile(r"\bCOPY\s+$", re.IGNORECASE),
+    "uri": re.compile(r"\bEXPORT\s+DATA\b", re.IGNORECASE),
+    "location": re.compile(
+        r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:[A-Z]+\s+){0,2}TABLE\b", re.IGNORECASE
+    ),
+    "directory": re.compile(r"\bINSERT\s+OVERWRITE\s+(?:LOCAL\s+)?$", re.IGNORECASE),
+}
+"""Before a target in its statement: ``COPY … TO``, ``UNLOAD … TO``, ``COPY INTO``,
+``EXPORT DATA … uri=``, ``CREATE … TABLE … LOCATION`` (or ``external_location =``),
+``INSERT OVERWRITE DIRECTORY``."""
+_SQL_ENDS = re.compile(r"""'[^']*'|"[^"]*"|;""")
+"""A string literal (skipped whole: a ``;`` in a value ends nothing) or a statement's end."""
+_SQL_HINT = re.compile(r"\b(?:COPY|UNLOAD|EXPORT|CREATE|INSERT)\b", re.IGNORECASE)
 MAX_PLACES = 16
 """Places read as destinations from one argument of code at most."""
 
@@ -57,7 +89,7 @@ def in_code(code: str) -> list[Place]:
     """The places a command line or code sends to by name (module docstring)."""
     if not HINT.search(code):
         return []
-    found: list[Place] = []
+    found: list[Place] = in_sql(code)
     for segment in _SEGMENT.split(code):
         words = segment.split()
         if words:
@@ -86,6 +118,47 @@ def in_code(code: str) -> list[Place]:
 
 def _storage(m: re.Match[str]) -> Place:
     return Place(m.group(0), f"bucket:{m.group(1).lower()}/{m.group(2).lower()}", "bucket")
+
+
+def in_sql(text: str) -> list[Place]:
+    """The buckets a SQL text writes to (module docstring), in any tool's argument."""
+    if "://" not in text or not _SQL_HINT.search(text):
+        return []
+    targets = list(_SQL_TARGET.finditer(text))[: 4 * MAX_PLACES]
+    if not targets:
+        return []
+    ends = [m.start() for m in _SQL_ENDS.finditer(text) if m.group(0) == ";"]
+    found = []
+    for m in targets:
+        at = bisect_left(ends, m.start())
+        start = ends[at - 1] + 1 if at else 0
+        head = text[start : m.start()]
+        word = m.group(1).lower().rstrip("= \t\n").removeprefix("external_")
+        opens = _SQL_OPENS[word]
+        if opens.search(head[-40:] if word in ("into", "directory") else head):
+            sql = _sql_place(m.group(2))
+            if sql:
+                found.append(sql)
+    return found[:MAX_PLACES]
+
+
+def _sql_place(url: str) -> Place | None:
+    """The bucket or container a storage URL of a SQL statement names, or None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    scheme, netloc = parts.scheme.lower(), parts.netloc
+    if scheme in ("s3", "s3a", "s3n", "gs"):
+        canon = place("bucket", netloc, service=scheme[:2])
+    elif "@" in netloc:  # abfss://container@account.dfs.core.windows.net
+        container, _, host = netloc.partition("@")
+        canon = place("bucket", container, owner=host.split(".")[0], service="az")
+    else:  # az://container/path: the account is configured elsewhere
+        canon = place("bucket", netloc, service="az")
+    if not canon:
+        return None
+    return Place(url.split("/")[0] + "//" + netloc, canon, "bucket")
 
 
 def _upto(url: str, slug: str) -> str:

@@ -19,9 +19,10 @@ Three sources, most specific first:
    owner, a bucket or a channel (``create_issue(owner=…, repo=…)``, ``s3_put_object(
    bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not start by
    reading, or a place a command or code writes to (``aws s3 cp - s3://b``, ``gh issue
-   create -R o/n``, ``git push git@host:o/n.git``). A sink-named tool with no
-   recognisable destination sends to an *implicit* one (a channel configured
-   elsewhere), reported as such.
+   create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument writes
+   to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). A sink-named
+   tool with no recognisable destination sends to an *implicit* one (a channel
+   configured elsewhere), reported as such.
 """
 
 from __future__ import annotations
@@ -304,6 +305,11 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
             dests += [
                 CallDestination(path, p.value, p.canonical, p.kind, p.implicit, p.service)
                 for p in named
+            ]
+        elif "://" in value and shape_of(value) is None:  # SQL in a query tool's argument
+            dests += [
+                CallDestination(path, p.value, p.canonical, p.kind)
+                for p in code_places.in_sql(value[:65536])
             ]
     items = [(p, _role(k), v) for p, k, v in scalars if len(v) <= 2048]
     # when some argument is *named* like a destination, the others are payload, even an
