@@ -30,7 +30,7 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.ascii_fast import alnum
@@ -66,9 +66,13 @@ def carries_record(payload: dict[str, Any], destinations: Iterable[str]) -> bool
     a credential, by shape or by field name (the observation reader's own reading) —
     other than its destinations themselves, or a whole field made around one (a command
     line ``curl -s https://status.x.io/api/v2/status.json`` is no record), a resource
-    name in a URL destination's path, or a Unix time (`patterns.timestamps`)."""
+    name in a URL destination's path, or a Unix time (`patterns.timestamps`).
+
+    Percent-encoded text is read decoded (`_decoded`): ``%22LATAM%22`` in a chart URL's
+    query is the word ``"LATAM"``, not an identifier ``22LATAM``."""
     itself = {d.lower() for d in destinations if d}
-    payload = reaching(payload, itself)
+    itself |= {unquote(d) for d in itself if "%" in d}
+    payload = _decoded(reaching(payload, itself))
     reader = ObservationReader()
     reader.add(json.dumps(payload, ensure_ascii=False), 0, "", "")
     hosts = {canonical(d, "url") for d in itself if "://" in d or "/" in d}
@@ -80,6 +84,21 @@ def carries_record(payload: dict[str, Any], destinations: Iterable[str]) -> bool
         and t.secret.value not in times
         for t in reader.tainted.values()
     )
+
+
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _decoded(data: Any) -> Any:
+    """``data`` with every string that holds a percent escape decoded (``+`` kept: a
+    phone's)."""
+    if isinstance(data, str):
+        return unquote(data) if _ESCAPE.search(data) else data
+    if isinstance(data, dict):
+        return {k: _decoded(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_decoded(v) for v in data]
+    return data
 
 
 def _around(
