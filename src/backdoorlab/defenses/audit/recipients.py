@@ -166,7 +166,8 @@ def asked(tainted: Tainted, said: set[str]) -> bool:
     field's name other than "number", "id"…, or its label ("card", "iban"), in the
     singular or the plural ("list the accounts" names an ``account`` column)."""
     kinds = set(patterns.name_tokens(_key_tail(tainted.key))) | {tainted.label}
-    return any(form in said for kind in kinds - _GENERIC_KEY_WORDS for form in _numbers_of(kind))
+    forms = {form for kind in kinds - _GENERIC_KEY_WORDS for form in _numbers_of(kind)}
+    return not forms.isdisjoint(said)
 
 
 def _numbers_of(word: str) -> tuple[str, ...]:
