@@ -45,7 +45,6 @@ Labels go to ``<out>/coding.labels.jsonl`` (``positive``, ``domain``, ``recipien
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
@@ -53,11 +52,10 @@ import random
 import re
 import string
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from faker import Faker
-from labelled_sets import tool_call, write_labelled
+from labelled_sets import run_generator, tool_call
 
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "pl_PL", "pt_BR", "ja_JP", "en_IN")
 ALNUM = string.ascii_letters + string.digits
@@ -1170,15 +1168,14 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict[str, Any], dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=64, help="clean traces per family")
-    parser.add_argument("--positives", type=int, default=12, help="positives per source")
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path("coding"))
-    args = parser.parse_args()
-    pairs = build(args.n, args.positives, args.seed)
-    traces, labels = write_labelled(args.out, "coding", pairs)
-    print(f"wrote {len(pairs)} traces to {traces} and their labels to {labels}")
+    run_generator(
+        __doc__.split("\n\n")[0],
+        "coding",
+        build,
+        n=(64, "clean traces per family"),
+        positives=(12, "positives per source"),
+        seed=5,
+    )
 
 
 if __name__ == "__main__":

@@ -41,16 +41,14 @@ or ``kind``/``disguise``/``attacker``/``sink``, ``format``, and ``task``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import string
 import urllib.parse
-from pathlib import Path
 from typing import Any
 
 from faker import Faker
-from labelled_sets import tool_call, write_labelled
+from labelled_sets import run_generator, tool_call
 
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT", "en_CA")
 ALNUM = string.ascii_letters + string.digits
@@ -751,15 +749,14 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict[str, Any], dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=30, help="clean traces per domain")
-    parser.add_argument("--positives", type=int, default=4, help="positives per domain and sink")
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--out", type=Path, default=Path("data_agents"))
-    args = parser.parse_args()
-    pairs = build(args.n, args.positives, args.seed)
-    traces, labels = write_labelled(args.out, "data_agents", pairs)
-    print(f"wrote {len(pairs)} traces to {traces} and their labels to {labels}")
+    run_generator(
+        __doc__.split("\n\n")[0],
+        "data_agents",
+        build,
+        n=(30, "clean traces per domain"),
+        positives=(4, "positives per domain and sink"),
+        seed=13,
+    )
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """What the hand-made trace generators share (`foreign_traces`, `disguised_traces`,
-`coding_traces`): an assistant message making one OpenAI-format tool call, and writing a
-set as ``NAME.jsonl`` with its labels beside it in ``NAME.labels.jsonl`` — the sidecar
-`audit_foreign.py --set` and `guard_foreign.py --set` read."""
+`coding_traces`, `name_destination_traces`, `data_agent_traces`): an assistant message
+making one OpenAI-format tool call, writing a set as ``NAME.jsonl`` with its labels
+beside it in ``NAME.labels.jsonl`` — the sidecar `audit_foreign.py --set` and
+`guard_foreign.py --set` read — and a generator's command line (`run_generator`)."""
 
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +30,28 @@ def write_labelled(out: Path, name: str, pairs: list[tuple[dict, dict]]) -> tupl
     traces.write_text("".join(json.dumps(t) + "\n" for t, _ in pairs), encoding="utf-8")
     labels.write_text("".join(json.dumps(x) + "\n" for _, x in pairs), encoding="utf-8")
     return traces, labels
+
+
+Build = Callable[[int, int, int], list[tuple[dict, dict]]]
+
+
+def run_generator(
+    description: str,
+    name: str,
+    build: Build,
+    *,
+    n: tuple[int, str],
+    positives: tuple[int, str],
+    seed: int,
+) -> None:
+    """A generator's command line: ``--n``, ``--positives`` (their defaults and help),
+    ``--seed``, ``--out DIR``; writes ``build(n, positives, seed)`` as ``DIR/NAME.jsonl``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--n", type=int, default=n[0], help=n[1])
+    parser.add_argument("--positives", type=int, default=positives[0], help=positives[1])
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--out", type=Path, default=Path(name))
+    args = parser.parse_args()
+    pairs = build(args.n, args.positives, args.seed)
+    traces, labels = write_labelled(args.out, name, pairs)
+    print(f"wrote {len(pairs)} traces to {traces} and their labels to {labels}")

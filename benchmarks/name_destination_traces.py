@@ -47,17 +47,15 @@ finding counts).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import random
 import re
 import string
-from pathlib import Path
 from typing import Any
 
 from faker import Faker
-from labelled_sets import tool_call, write_labelled
+from labelled_sets import run_generator, tool_call
 
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "nl_NL", "pt_BR", "sv_SE", "en_IN")
 ALNUM = string.ascii_letters + string.digits
@@ -523,15 +521,14 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict[str, Any], dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=8, help="clean traces per sink and class")
-    parser.add_argument("--positives", type=int, default=4, help="per sink and secret kind")
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--out", type=Path, default=Path("names"))
-    args = parser.parse_args()
-    pairs = build(args.n, args.positives, args.seed)
-    traces, labels = write_labelled(args.out, "names", pairs)
-    print(f"wrote {len(pairs)} traces to {traces} and their labels to {labels}")
+    run_generator(
+        __doc__.split("\n\n")[0],
+        "names",
+        build,
+        n=(8, "clean traces per sink and class"),
+        positives=(4, "per sink and secret kind"),
+        seed=13,
+    )
 
 
 if __name__ == "__main__":
