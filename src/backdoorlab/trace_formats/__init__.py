@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backdoorlab.trace_formats.chat import from_messages, plain_message
-from backdoorlab.trace_formats.parts import calls_in_text, openai_tools
+from backdoorlab.trace_formats.parts import openai_tools
 from backdoorlab.trace_formats.render import FORMATS, render
 from backdoorlab.trace_formats.responses import from_responses
 from backdoorlab.trace_formats.sharegpt import from_sharegpt
@@ -64,23 +64,10 @@ def as_is(messages: Sequence[Any], system: Any = None, tools: Any = None) -> boo
     """Whether a trace decoded without `to_chat` (``messages``: objects with ``role``,
     ``content`` and ``tool_calls``; the top-level ``system`` and ``tools``) is what
     `to_chat` would have made of it — the fast readers' test before they keep it."""
-    for message in messages:  # `plain_message`, inline: it runs on every line audited
-        content, role = message.content, message.role
-        if role == "assistant":
-            legacy = getattr(message, "function_call", None)  # an extra field of the model
-            if legacy is not None or type(content) is list:
-                if not plain_message(role, content, message.tool_calls, legacy):
-                    return False
-            elif (
-                content
-                and ("<tool_call>" in content or "<functioncall>" in content)
-                and not message.tool_calls
-                and calls_in_text(content) is not None
-            ):
-                return False
-        elif (type(content) is list or role == "function") and not plain_message(
-            role, content, None
-        ):
+    for message in messages:
+        role = message.role  # a legacy call is an assistant's extra field of the model
+        legacy = getattr(message, "function_call", None) if role == "assistant" else None
+        if not plain_message(role, message.content, message.tool_calls, legacy):
             return False
     if system is not None and not any(message.role == "system" for message in messages):
         return False

@@ -36,9 +36,9 @@ def plain_message(role: Any, content: Any, tool_calls: Any, function_call: Any =
         return False
     if type(content) is list:
         return all(is_plain_part(part) for part in content)
-    if role == "assistant" and not tool_calls and type(content) is str:
-        return calls_in_text(content) is None
-    return True
+    if role != "assistant" or tool_calls or type(content) is not str:
+        return True
+    return calls_in_text(content) is None
 
 
 def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
