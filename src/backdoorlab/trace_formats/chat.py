@@ -52,8 +52,8 @@ def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
     )
     tools = data.get("tools")
     new_tools = openai_tools(tools) if tools is not None else None
-    plain = all(not isinstance(m, dict) or _plain(m) for m in messages)
-    if plain and not prepend and new_tools == tools:
+    plain = [not isinstance(m, dict) or _plain(m) for m in messages]
+    if all(plain) and not prepend and new_tools == tools:
         return data
     out = dict(data)
     read: list[Any] = []
@@ -72,7 +72,7 @@ def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
             name = str(name) if name is not None else names.get(call_id or "")
             read.append(tool_message(call_id, name, result_text(message.get("content"))))
             continue
-        if not isinstance(message, dict) or _plain(message):
+        if plain[index]:
             if isinstance(message, dict) and message.get("role") == "tool" and unanswered:
                 message = _answering(message, unanswered, names)
             read.append(message)
