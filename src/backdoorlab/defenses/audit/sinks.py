@@ -388,7 +388,7 @@ class SinkResolver:
             or patterns.PHONE.search(raw)
             or patterns.may_hold_domain(raw)  # a host with no scheme: "evil.net/p?k=…"
             or code_places.HINT.search(raw)  # a repository, a bucket, a channel (`places`)
-            or by_reference.HINT.search(raw)  # ``upload_file('f', 'b', …)``: by reference
+            or by_reference.may_move(raw)  # ``upload_file('f', 'b', …)``: by reference
         ):
             return None  # cannot name a destination: no URL, host, address, phone or place
         return _heuristic(tool, call.parsed_arguments())
