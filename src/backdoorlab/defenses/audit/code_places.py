@@ -106,9 +106,10 @@ def in_code(code: str) -> list[Place]:
         service = "s3" if "boto" in code or "s3" in code else "gs" if "google" in code else ""
         service = "az" if "azure" in code.lower() else service
         for m in _CODE_BUCKET.finditer(code):
-            canon = place("bucket", next(g for g in m.groups() if g), service=service)
+            name = next(g for g in m.groups() if g)  # the bucket, not the code around it
+            canon = place("bucket", name, service=service)
             if canon:
-                found.append(Place(m.group(0), canon, "bucket"))
+                found.append(Place(name, canon, "bucket"))
         for line in code.splitlines():
             if _CODE_WRITES.search(line):
                 found += [_storage(m) for m in STORAGE_URL.finditer(line)]
