@@ -75,7 +75,7 @@ def transfers(text: str) -> list[Transfer]:
 # --- SQL ------------------------------------------------------------------------------
 
 _SQL_SPLIT = re.compile(r"""'(?:[^']|'')*'|"[^"]*"|(;)""")
-_COPY_REL = re.compile(r"\bCOPY\s+(\((?:.|\n)*?\)|[\w.\"`]+)\s+TO\b", re.IGNORECASE)
+_COPY_REL = re.compile(r"\bCOPY\s+(\([\s\S]{1,4000}?\)|[\w.\"`]+)\s+TO\b", re.IGNORECASE)
 _UNLOAD = re.compile(r"\bUNLOAD\s*\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
 _FROM = re.compile(r"\bFROM\s+([\w.\"`]+)", re.IGNORECASE)
 _PROGRAM = re.compile(r"\bTO\s+PROGRAM\s+'((?:[^']|'')*)'", re.IGNORECASE)
@@ -177,7 +177,7 @@ def in_python(code: str) -> list[Transfer]:
                 continue
             opened = _OPENED.search(args) or _OPENED.search(code)
             what = opened.group(1) if opened else args[:120]
-            first = args.split(",", 1)[0].strip()
+            first = re.sub(r"^url\s*=\s*", "", args.split(",", 1)[0].strip())
             url = first.strip("'\"rf")
             if "://" not in first and re.fullmatch(r"\w+", first):
                 assigned = re.search(_ASSIGNED.format(first), code)

@@ -58,7 +58,6 @@ def to_url(what: str, target: str, how: str) -> list[Transfer]:
 
 # --- command lines --------------------------------------------------------------------
 
-_LINES = re.compile(r"&&|\|\||[;\n]")
 _ECHOES = frozenset(("echo", "printf", "cat<<", "yes"))
 _CURL_FILE = ("-T", "--upload-file")
 _CURL_DATA = ("-d", "--data", "--data-binary", "--data-ascii", "--data-urlencode", "--json")
@@ -68,19 +67,29 @@ _REMOTE = re.compile(r"^(?:[\w.-]+@)?([\w-]+(?:\.[\w-]+)+|\[[\d:a-f]+\]):", re.I
 
 
 _ENDS = frozenset((";", "&&", "||", "&", ";;"))
+_COMMANDS = re.compile(r"\b(?:curl|wget|scp|rsync|aws|gsutil|gcloud|git)\b")
+"""The commands `in_shell` reads: a text naming none is not split at all."""
+_PLAIN = re.compile(r"\|\||&&|;;|[;|&\n]|[^\s;|&]+")
+MAX_SHLEX = 8192
+"""Longer texts (a script, code) are read line by line, without quotes: `shlex` is pure
+Python, and a long text costs it milliseconds."""
 
 
 def _pipelines(text: str) -> list[list[list[str]]]:
     """A command line's pipelines, each a list of its stages' words, read as a shell
-    does (`shlex`: a ``|`` or ``;`` inside quotes is text); a text no shell would read
-    (an unclosed quote: code) is cut at the separators as plain words."""
-    try:
-        lexer = shlex.shlex(text.replace("\n", " ; "), posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        tokens = list(lexer)
-    except ValueError:
-        lines = _LINES.split(text)
-        return [[stage.split() for stage in line.split("|")] for line in lines]
+    does (`shlex`: a ``|`` or ``;`` inside quotes is text); a text with no quote or
+    escape, a long one, or one no shell would read (an unclosed quote: code) is cut at
+    the separators as plain words."""
+    tokens: list[str] = []
+    if len(text) <= MAX_SHLEX and ("'" in text or '"' in text or "\\" in text):
+        try:
+            lexer = shlex.shlex(text.replace("\n", " ; "), posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True
+            tokens = list(lexer)
+        except ValueError:
+            tokens = []
+    if not tokens:
+        tokens = [";" if t == "\n" else t for t in _PLAIN.findall(text)]
     pipelines: list[list[list[str]]] = [[[]]]
     for token in tokens:
         if token in _ENDS:
@@ -96,6 +105,8 @@ def in_shell(text: str, stdin: str = "", how: str = "") -> list[Transfer]:
     """The command-line transfers of a text; ``stdin``: what the first stage reads (a
     ``COPY … TO PROGRAM``'s rows)."""
     found: list[Transfer] = []
+    if not _COMMANDS.search(text):
+        return found
     for pipeline in _pipelines(text):
         source = stdin
         for words in pipeline:
