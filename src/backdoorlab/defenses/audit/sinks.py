@@ -265,6 +265,13 @@ def _named_places(
     return dests, paths
 
 
+def _code(value: str) -> bool:
+    """Whether a code-running argument's value is code, not one address, URL or number:
+    a short command around an address ("mail x@y", "ssh u@host") is code still."""
+    shape = shape_of(value)
+    return shape is None or (shape == "email" and patterns.contact_email(value) is None)
+
+
 def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     by_name = sink_named(tool)
     runs = _runs_code(tool)
@@ -272,7 +279,7 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     dest_paths: set[str] = set()
     scalars = list(leaves(arguments))  # read once: for code, destinations and payload
     for path, keys, value in scalars:
-        if (runs or (keys and _runs_code(keys[-1]))) and shape_of(value) is None:
+        if (runs or (keys and _runs_code(keys[-1]))) and _code(value):
             code = value[:65536]
             named = code_places.in_code(code)
             # a repository's URL (a git remote, a forge's API) sends to that repository,
