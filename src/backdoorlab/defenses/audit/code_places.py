@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from itertools import islice
 from urllib.parse import urlsplit
 
 from backdoorlab.defenses.audit import code_mail, patterns
@@ -93,13 +94,14 @@ def requests_in(code: str) -> list[str]:
     an e-mail address's domain unless a login names it (`code_mail.login_host`)."""
     found = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(code)]
     rest = patterns.URL.sub(" ", code) if found else code
-    if patterns.may_hold_domain(rest):
-        found += [
+    if patterns.may_hold_domain(rest) and len(found) < MAX_REQUESTS:
+        hosts = (
             m.group(0).rstrip(".,;)")
             for m in patterns.domain_matches(rest)
             if not _CALLED.match(rest, m.end())
             and (rest[m.start() - 1 : m.start()] != "@" or code_mail.login_host(rest, *m.span()))
-        ]
+        )
+        found += islice(hosts, MAX_REQUESTS - len(found))
     return found[:MAX_REQUESTS]
 
 
