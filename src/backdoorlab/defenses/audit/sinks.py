@@ -14,7 +14,9 @@ Three sources, most specific first:
    a destination. Any call with a URL-valued argument is a sink too (a fetch is a request
    to a host), a host with no scheme included (``evil.net/p?k=…``). A tool or argument
    that runs code (`EXEC_WORDS`: ``run_shell``, ``python_exec``, ``command``…) requests
-   every URL and host its text names (``curl -d … https://x``). A destination may be a
+   every URL and host its text names (``curl -d … https://x``), and mails the e-mail
+   addresses its text mails (`code_mail`: ``mail -s x a@b``, smtplib's ``sendmail``);
+   any other address in code is data it handles, its domain no host. A destination may be a
    *name* rather than an address (`places`): an argument named for a repository, its
    owner, a bucket or a channel (``create_issue(owner=…, repo=…)``, ``s3_put_object(
    bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not start by
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from backdoorlab.defenses.audit import code_places, patterns, places
+from backdoorlab.defenses.audit import code_mail, code_places, patterns, places
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
 from backdoorlab.defenses.audit.places import NameKind
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
@@ -225,29 +227,6 @@ def _runs_code(name: str) -> bool:
     return any(t in EXEC_WORDS for t in patterns.name_tokens(name))
 
 
-def _requests_in(code: str) -> list[str]:
-    """The URLs and scheme-less hosts a piece of code or a command line names; a
-    scheme-less name that code calls or reads an attribute of (``df.info()``,
-    ``self.app.run``, ``pd.io.json``) is no host."""
-    found = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(code)]
-    rest = patterns.URL.sub(" ", code) if found else code
-    if patterns.may_hold_domain(rest):
-        found += [
-            m.group(0).rstrip(".,;)")
-            for m in patterns.domain_matches(rest)
-            if not _CALLED.match(rest, m.end())
-        ]
-    return found[:MAX_REQUESTS]
-
-
-_CALLED = re.compile(r"\s*\(|\.[A-Za-z_]")
-"""What follows a dotted name that code calls or reads an attribute of."""
-
-
-MAX_REQUESTS = 16
-"""URLs read as destinations from one argument of code at most."""
-
-
 def _named_places(
     tool: str, scalars: list[tuple[str, tuple[str, ...], str]]
 ) -> tuple[list[CallDestination], set[str]]:
@@ -286,6 +265,13 @@ def _named_places(
     return dests, paths
 
 
+def _code(value: str) -> bool:
+    """Whether a code-running argument's value is code, not one address, URL or number:
+    a short command around an address ("mail x@y", "ssh u@host") is code still."""
+    shape = shape_of(value)
+    return shape is None or (shape == "email" and patterns.contact_email(value) is None)
+
+
 def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     by_name = sink_named(tool)
     runs = _runs_code(tool)
@@ -293,18 +279,22 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     dest_paths: set[str] = set()
     scalars = list(leaves(arguments))  # read once: for code, destinations and payload
     for path, keys, value in scalars:
-        if (runs or (keys and _runs_code(keys[-1]))) and shape_of(value) is None:
+        if (runs or (keys and _runs_code(keys[-1]))) and _code(value):
             code = value[:65536]
             named = code_places.in_code(code)
             # a repository's URL (a git remote, a forge's API) sends to that repository,
             # not to whoever else its forge's host serves
             by_url = [found.value.lower() for found in named if found.service]
-            for url in _requests_in(code):
+            for url in code_places.requests_in(code):
                 if not any(url.lower().startswith(v) or url.lower() in v for v in by_url):
                     dests.append(CallDestination(path, url, canonical(url, "url"), "url"))
             dests += [
                 CallDestination(path, p.value, p.canonical, p.kind, p.implicit, p.service)
                 for p in named
+            ]
+            dests += [  # whom it mails: an address elsewhere in code is data
+                CallDestination(path, a, canonical(a, "email"), "email")
+                for a in code_mail.recipients(code)
             ]
         elif "://" in value and shape_of(value) is None:  # SQL in a query tool's argument
             dests += [
