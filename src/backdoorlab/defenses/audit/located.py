@@ -8,6 +8,8 @@ finding on such a line keeps its ``step`` (what `show` and the viewer number) an
 ``at``, the field path of the original line (``messages.3.content.1``, ``input.5``,
 ``conversations.4``), in its evidence, beside every nested ``step``; its summary names
 that path instead of the number. Lines read as they stand are left untouched.
+Whole-file findings (`Detector.finish`: the spectral outliers) keep the chat reading's
+numbers: the lines are no longer at hand when they are made.
 """
 
 from __future__ import annotations
