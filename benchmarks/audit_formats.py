@@ -5,9 +5,10 @@ ShareGPT turns (Hermes ``<tool_call>`` tags) or OpenAI chat with a model's raw c
 (`backdoorlab.trace_formats`). Each labelled set (`audit_foreign.py`'s: the foreign set,
 and any ``--set NAME=TRACES`` with its ``.labels.jsonl``) is written in each format with
 `backdoorlab.trace_formats.render`, audited with ``dataflow``, and compared trace by
-trace with the OpenAI original: the same findings (severity, message, summary) on the
-same traces, recall and FPR per format, and the audit's time (other formats go through
-the pydantic reader, not the fast view).
+trace with the OpenAI original: the same findings (severity, message, summary and
+evidence, the places of messages in the line as written aside) on the same traces,
+recall and FPR per format, and the audit's time (other formats go through the pydantic
+reader, not the fast view).
 
     python benchmarks/audit_formats.py [--set coding=DIR/coding.jsonl ...] \\
         [--out benchmarks/results/audit_formats.json]
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import tempfile
 import time
@@ -30,14 +32,33 @@ from backdoorlab.defenses.audit import audit
 from backdoorlab.trace_formats import FORMATS, render
 from backdoorlab.traces import atomic_writer
 
+# a message as a summary names it: its number in the chat reading, or (a converted line,
+# `defenses.audit.located`) its field in the line as written
+_PLACE = re.compile(
+    r"\bmessage \d+\b|\b(?:messages|input|output|conversations)\.\d+(?:\.content\.\d+)?\b"
+)
+
+
+def _unlocated(evidence: Any) -> Any:
+    """``evidence`` without the ``at`` paths a converted line's findings carry."""
+    if isinstance(evidence, dict):
+        return {k: _unlocated(v) for k, v in evidence.items() if k != "at"}
+    if isinstance(evidence, list):
+        return [_unlocated(v) for v in evidence]
+    return evidence
+
 
 def findings_by_trace(path: Path) -> tuple[dict[int, Counter], float]:
+    """Each trace's findings as (severity, message, summary and evidence with the places
+    of messages left out): the same finding in another format names them otherwise."""
     started = time.perf_counter()
     report = audit(path, ["dataflow"])
     seconds = time.perf_counter() - started
     out: dict[int, Counter] = {}
     for f in report.findings:
-        out.setdefault(f.trace_index, Counter())[(f.severity, f.step, f.summary)] += 1
+        said = _PLACE.sub("message", f.summary)
+        evidence = json.dumps(_unlocated(f.evidence), sort_keys=True)
+        out.setdefault(f.trace_index, Counter())[(f.severity, f.step, said, evidence)] += 1
     return out, seconds
 
 

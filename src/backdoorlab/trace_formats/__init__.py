@@ -43,21 +43,35 @@ from backdoorlab.trace_formats.render import FORMATS, render
 from backdoorlab.trace_formats.responses import from_responses
 from backdoorlab.trace_formats.sharegpt import from_sharegpt
 
-__all__ = ["FORMATS", "as_is", "plain_message", "render", "to_chat"]
+__all__ = ["FORMATS", "as_is", "origins", "plain_message", "render", "to_chat"]
 
 
-def to_chat(data: dict[str, Any], where: str) -> dict[str, Any]:
+def to_chat(data: dict[str, Any], where: str, origin: list[str] | None = None) -> dict[str, Any]:
     """``data`` (one line's JSON object) in OpenAI's chat format: ``data`` itself when it
     already is, else a converted copy; `TraceFormatError` naming ``where`` and the field
     for what cannot be read. An object in none of the formats is returned as is (the
-    trace model then says what is missing)."""
+    trace model then says what is missing). ``origin``, when given, gets for each message
+    of a converted copy the field of ``data`` it came from (`origins`)."""
+    origin = [] if origin is None else origin
     if "messages" in data:
-        return from_messages(data, where)
+        return from_messages(data, where, origin)
     if "conversations" in data:
-        return from_sharegpt(data, where)
+        return from_sharegpt(data, where, origin)
     if "input" in data or "output" in data:
-        return from_responses(data, where)
+        return from_responses(data, where, origin)
     return data
+
+
+def origins(data: dict[str, Any]) -> list[str] | None:
+    """Where each message of ``data``'s chat reading sits in ``data`` itself — a field
+    path such as ``messages.3.content.1`` (an Anthropic tool result), ``input.5`` (a
+    Responses item) or ``conversations.4`` — or None when ``data`` is read as it stands
+    (message ``i`` is ``messages.i``). Why: a finding names a message of the chat
+    reading, which a converted log numbers otherwise than the file its owner opens."""
+    origin: list[str] = []
+    if to_chat(data, "", origin) is data or origin == [f"messages.{i}" for i in range(len(origin))]:
+        return None
+    return origin
 
 
 def as_is(messages: Sequence[Any], system: Any = None, tools: Any = None) -> bool:

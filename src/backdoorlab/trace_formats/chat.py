@@ -41,8 +41,9 @@ def plain_message(role: Any, content: Any, tool_calls: Any, function_call: Any =
     return calls_in_text(content) is None
 
 
-def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
-    """``data`` with its messages in OpenAI's chat format (``data`` itself when they are)."""
+def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, Any]:
+    """``data`` with its messages in OpenAI's chat format (``data`` itself when they are);
+    ``origin`` gets, for each message of a converted copy, the field it came from."""
     messages = data["messages"]
     if not isinstance(messages, list):
         return data  # the trace model names what is wrong
@@ -62,6 +63,7 @@ def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
         if text is None:
             raise fail(where, "system", "neither a string nor a list of text blocks")
         read.append({"role": "system", "content": text})
+        origin.append("system")
         del out["system"]
     names: dict[str, str] = {}
     unanswered: list[str] = []  # calls read from a model's text: their results answer in order
@@ -71,16 +73,18 @@ def from_messages(data: dict[str, Any], where: str) -> dict[str, Any]:
             name = message.get("name")
             name = str(name) if name is not None else names.get(call_id or "")
             read.append(tool_message(call_id, name, result_text(message.get("content"))))
+            origin.append(f"messages.{index}")
             continue
         if plain[index]:
             if isinstance(message, dict) and message.get("role") == "tool" and unanswered:
                 message = _answering(message, unanswered, names)
             read.append(message)
+            origin.append(f"messages.{index}")
             for tool_call in _calls(message):
                 if isinstance(tool_call, dict) and isinstance(tool_call.get("function"), dict):
                     names[str(tool_call.get("id"))] = str(tool_call["function"].get("name"))
             continue
-        converted, made = _converted(message, f"messages.{index}", where, names, len(read))
+        converted, made = _converted(message, f"messages.{index}", where, names, len(read), origin)
         unanswered += made
         read += converted
     out["messages"] = read
@@ -122,10 +126,17 @@ def _plain(message: dict[str, Any]) -> bool:
 
 
 def _converted(
-    message: dict[str, Any], field: str, where: str, names: dict[str, str], at: int
+    message: dict[str, Any],
+    field: str,
+    where: str,
+    names: dict[str, str],
+    at: int,
+    origin: list[str],
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """``message`` as chat messages, and the ids made for calls the log gave none (a
-    model's raw text, a legacy ``function_call``): the results that follow answer them."""
+    model's raw text, a legacy ``function_call``): the results that follow answer them.
+    ``origin`` gets each message's field: the message's, or the block a result or a
+    turn's first text or call came from."""
     role = message.get("role")
     content = message.get("content")
     skip = ("content", "tool_calls", "function_call")
@@ -146,9 +157,11 @@ def _converted(
     names.update((c["id"], c["function"]["name"]) for c in new)
     if type(content) is not list:
         said = {**rest, "content": text}
+        origin.append(field)
         return [said | {"tool_calls": calls} if calls else said], made
     out: list[dict[str, Any]] = []
     texts: list[str] = []
+    opened: list[str] = []  # the block the message being gathered began at
 
     def flush() -> None:
         if texts or calls:
@@ -156,12 +169,16 @@ def _converted(
             if calls:
                 said["tool_calls"] = list(calls)
             out.append(said)
+            origin.append(opened[0] if opened else field)
         texts.clear()
         calls.clear()
+        opened.clear()
 
     for number, block in enumerate(content):
         where_block = f"{field}.content.{number}"
         kind = kind_of(block)
+        if not opened:
+            opened.append(where_block)
         if is_plain_part(block):
             texts.append(part_text(block))
         elif kind == "document":
@@ -181,6 +198,7 @@ def _converted(
             call_id = None if call_id is None else str(call_id)
             name = names.get(call_id or "")
             out.append(tool_message(call_id, name, result_text(block.get("content"))))
+            origin.append(where_block)
         else:
             raise fail(
                 where,

@@ -30,22 +30,25 @@ _SKIPPED = frozenset({"reasoning", "item_reference", "compaction"})
 _CALL_KEYS = ("type", "id", "call_id", "status", "output", "error", "name", "server_label")
 
 
-def from_responses(data: dict[str, Any], where: str) -> dict[str, Any]:
-    """``data`` (a Responses request, with its logged ``output``) as a chat trace."""
+def from_responses(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, Any]:
+    """``data`` (a Responses request, with its logged ``output``) as a chat trace;
+    ``origin`` gets each message's field (an assistant turn's: its first item's)."""
     out = {k: v for k, v in data.items() if k not in ("instructions", "input", "output")}
     messages: list[dict[str, Any]] = []
     instructions = data.get("instructions")
     if isinstance(instructions, str):
         messages.append({"role": "system", "content": instructions})
+        origin.append("instructions")
     elif instructions is not None:
         raise fail(where, "instructions", "not a string")
-    reader = _Reader(messages, where)
+    reader = _Reader(messages, where, origin)
     for key in ("input", "output"):
         items = data.get(key)
         if items is None:
             continue
         if isinstance(items, str):
             items = [{"role": "user", "content": items}]
+            reader.whole = key  # the string itself, not an item of it
         if not isinstance(items, list):
             raise fail(where, key, "neither a string nor a list of items")
         for number, item in enumerate(items):
@@ -58,15 +61,23 @@ def from_responses(data: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 class _Reader:
-    def __init__(self, messages: list[dict[str, Any]], where: str) -> None:
+    def __init__(self, messages: list[dict[str, Any]], where: str, origin: list[str]) -> None:
         self.messages = messages
         self.where = where
+        self.origin = origin
+        self.whole: str | None = None  # ``input`` given as one string
         self.turn: dict[str, Any] | None = None  # the assistant message calls join
+        self.turn_at = ""
         self.names: dict[str, str] = {}
+
+    def add(self, message: dict[str, Any], field: str) -> None:
+        self.messages.append(message)
+        self.origin.append(self.whole or field)
+        self.whole = None
 
     def end_turn(self) -> None:
         if self.turn is not None:
-            self.messages.append(self.turn)
+            self.add(self.turn, self.turn_at)
             self.turn = None
 
     def read(self, item: Any, field: str) -> None:
@@ -84,9 +95,9 @@ class _Reader:
             call_id = item.get("call_id", item.get("id"))
             call_id = None if call_id is None else str(call_id)
             output = result_text(item.get("output"))
-            self.messages.append(tool_message(call_id, self.names.get(call_id or ""), output))
+            self.add(tool_message(call_id, self.names.get(call_id or ""), output), field)
         elif isinstance(kind, str) and kind.endswith("_call"):
-            self.call(item, kind)
+            self.call(item, kind, field)
         else:
             raise fail(
                 self.where,
@@ -116,11 +127,11 @@ class _Reader:
         self.end_turn()
         message = {"role": role, "content": content or ""}
         if role == "assistant":
-            self.turn = message  # the calls that follow are this turn's
+            self.turn, self.turn_at = message, field  # the calls that follow are this turn's
         else:
-            self.messages.append(message)
+            self.add(message, field)
 
-    def call(self, item: dict[str, Any], kind: str) -> None:
+    def call(self, item: dict[str, Any], kind: str, field: str) -> None:
         call_id = str(item.get("call_id", item.get("id", f"call_{len(self.messages)}")))
         name = item.get("name") or kind.removesuffix("_call")
         if "arguments" in item:
@@ -132,11 +143,11 @@ class _Reader:
         else:
             arguments = {k: v for k, v in item.items() if k not in _CALL_KEYS}
         if self.turn is None:
-            self.turn = {"role": "assistant", "content": ""}
+            self.turn, self.turn_at = {"role": "assistant", "content": ""}, field
         self.turn.setdefault("tool_calls", []).append(call(call_id, name, arguments))
         self.names[call_id] = str(name)
         if item.get("output") is not None or item.get("error") is not None:
             self.end_turn()  # a call that holds its own result (mcp_call)
             output = item.get("output")
             text = result_text(output) if output is not None else json.dumps(item["error"])
-            self.messages.append(tool_message(call_id, str(name), text))
+            self.add(tool_message(call_id, str(name), text), field)

@@ -45,8 +45,9 @@ ROLES = {
 _RESPONSE = re.compile(r"<tool_response>\s*(.*?)\s*</tool_response>", re.DOTALL)
 
 
-def from_sharegpt(data: dict[str, Any], where: str) -> dict[str, Any]:
-    """``data`` (a ShareGPT conversation) as a chat trace."""
+def from_sharegpt(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, Any]:
+    """``data`` (a ShareGPT conversation) as a chat trace; ``origin`` gets each message's
+    field (its turn; a LLaMA-Factory call turn joins the text turn before it)."""
     turns = data["conversations"]
     if not isinstance(turns, list):
         raise fail(where, "conversations", "not a list of turns")
@@ -59,6 +60,7 @@ def from_sharegpt(data: dict[str, Any], where: str) -> dict[str, Any]:
             raise fail(where, "system", "neither a string nor a list of text blocks")
         if text:
             messages.append({"role": "system", "content": text})
+            origin.append("system")
     pending: list[tuple[str, str]] = []  # calls not yet answered: (id, name)
     made = 0
     for number, turn in enumerate(turns):
@@ -74,6 +76,7 @@ def from_sharegpt(data: dict[str, Any], where: str) -> dict[str, Any]:
                 call_id, name = pending.pop(0) if pending else (None, None)
                 named, content = _unwrapped(body)
                 messages.append(tool_message(call_id, named or name, content))
+                origin.append(field)
             continue
         found: list[tuple[str, Any]] = []
         text = value
@@ -93,6 +96,7 @@ def from_sharegpt(data: dict[str, Any], where: str) -> dict[str, Any]:
                 continue
             message["tool_calls"] = calls
         messages.append(message)
+        origin.append(field)
     out["messages"] = messages
     if "tools" in data:
         out["tools"] = openai_tools(data["tools"])

@@ -39,7 +39,7 @@ from typing import Literal, Protocol, TypeVar
 from backdoorlab.defenses.audit import patterns, places
 from backdoorlab.defenses.audit.code_places import in_sql, sql_storage
 from backdoorlab.defenses.audit.places import place
-from backdoorlab.defenses.audit.shell_transfers import Transfer, in_shell, to_url
+from backdoorlab.defenses.audit.shell_transfers import Kind, Transfer, in_shell, to_url
 
 __all__ = ["Transfer", "by_destination", "may_move", "shown_uploads", "strength", "transfers"]
 
@@ -284,17 +284,20 @@ D = TypeVar("D", bound=_Named)
 
 
 def by_destination(
-    moved: Sequence[tuple[str, Transfer]], dests: list[D], make: Callable[[str, Transfer], D]
+    moved: Sequence[tuple[str, Transfer]],
+    dests: list[D],
+    make: Callable[[str, str, str, Kind], D],
 ) -> dict[str, list[Transfer]]:
     """The transfers of a call (with the argument each was read in) by the destination
     each goes to: one of ``dests`` (a bucket by its own name, whatever service a reading
-    says), or one ``make`` builds and ``dests`` gains (``scp``'s host, ``url('…')``)."""
+    says), or one ``make(argument, target, canonical, kind)`` builds and ``dests`` gains
+    (``scp``'s host, ``url('…')``)."""
     out: dict[str, list[Transfer]] = {}
     for path, transfer in moved:
         loose = places.loose(transfer.canonical)
         dest = next((d for d in dests if places.loose(d.canonical) == loose), None)
         if dest is None:
-            dest = make(path, transfer)
+            dest = make(path, transfer.target, transfer.canonical, transfer.kind)
             dests.append(dest)
         out.setdefault(dest.canonical, []).append(transfer)
     return out

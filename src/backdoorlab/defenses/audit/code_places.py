@@ -1,5 +1,6 @@
-"""Where a command line or code sends by name (`places`): what a shell or a Python tool's
-text writes to, read as destinations beside the URLs and hosts it requests (`sinks`).
+"""Where a command line or code sends: the URLs and hosts it requests (`requests_in`),
+and by name (`places`) what a shell or a Python tool's text writes to, both read as
+destinations by `sinks`.
 
 - storage: ``aws s3 cp|mv|sync … s3://b`` and ``gsutil``/``gcloud storage`` ``cp … gs://b``
   when the bucket is the copy's target (``aws s3 cp s3://b/x .`` only reads), ``aws s3api
@@ -20,17 +21,16 @@ text writes to, read as destinations beside the URLs and hosts it requests (`sin
   ``s3a://``, ``az://container/…`` (``bucket:az/container``) and ``abfss://`` or
   ``wasbs://container@account.…`` (``bucket:az/account/container``). A statement that reads
   a bucket (``COPY t FROM 's3://…'``, ``SELECT … FROM s3(…)``) sends nothing.
-
-Beside the places, `requests_in` gives the URLs and scheme-less hosts code requests.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from itertools import islice
 from urllib.parse import urlsplit
 
-from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit import code_mail, patterns
 from backdoorlab.defenses.audit.places import SCP, STORAGE_URL, Place, place, repo_in
 
 HINT = re.compile(
@@ -85,6 +85,32 @@ _SQL_ENDS = re.compile(r"""'[^']*'|"[^"]*"|;""")
 _SQL_HINT = re.compile(r"\b(?:COPY|UNLOAD|EXPORT|CREATE|INSERT)\b", re.IGNORECASE)
 MAX_PLACES = 16
 """Places read as destinations from one argument of code at most."""
+
+
+def requests_in(code: str) -> list[str]:
+    """The URLs and scheme-less hosts a piece of code or a command line names, which
+    `sinks` reads as requests to those hosts; a scheme-less name that code calls or reads
+    an attribute of (``df.info()``, ``self.app.run``, ``pd.io.json``) is no host, nor is
+    an e-mail address's domain unless a login names it (`code_mail.login_host`)."""
+    found = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(code)]
+    rest = patterns.URL.sub(" ", code) if found else code
+    if patterns.may_hold_domain(rest) and len(found) < MAX_REQUESTS:
+        hosts = (
+            m.group(0).rstrip(".,;)")
+            for m in patterns.domain_matches(rest)
+            if not _CALLED.match(rest, m.end())
+            and (rest[m.start() - 1 : m.start()] != "@" or code_mail.login_host(rest, *m.span()))
+        )
+        found += islice(hosts, MAX_REQUESTS - len(found))
+    return found[:MAX_REQUESTS]
+
+
+_CALLED = re.compile(r"\s*\(|\.[A-Za-z_]")
+"""What follows a dotted name that code calls or reads an attribute of."""
+
+
+MAX_REQUESTS = 16
+"""URLs read as destinations from one argument of code at most."""
 
 
 def in_code(code: str) -> list[Place]:
@@ -258,26 +284,3 @@ def _remote_host(url: str) -> str:
             return ""
     scp = SCP.match(url)
     return scp.group(1).lower() if scp else ""
-
-
-def requests_in(code: str) -> list[str]:
-    """The URLs and scheme-less hosts a piece of code or a command line names; a
-    scheme-less name that code calls or reads an attribute of (``df.info()``,
-    ``self.app.run``, ``pd.io.json``) is no host."""
-    found = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(code)]
-    rest = patterns.URL.sub(" ", code) if found else code
-    if patterns.may_hold_domain(rest):
-        found += [
-            m.group(0).rstrip(".,;)")
-            for m in patterns.domain_matches(rest)
-            if not _CALLED.match(rest, m.end())
-        ]
-    return found[:MAX_REQUESTS]
-
-
-_CALLED = re.compile(r"\s*\(|\.[A-Za-z_]")
-"""What follows a dotted name that code calls or reads an attribute of."""
-
-
-MAX_REQUESTS = 16
-"""URLs read as destinations from one argument of code at most."""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
+from backdoorlab.defenses.audit.located import located
 from backdoorlab.defenses.audit.reader import ProgressFn, TraceStream
 from backdoorlab.defenses.audit.registry import (
     AuditOptions,
@@ -94,7 +95,7 @@ def _read(
         for detector in chosen:
             this_trace.extend(detector.observe(record, this_trace))
         if this_trace:
-            findings.add_trace(this_trace)
+            findings.add_trace(located(this_trace, record))
     digest = stream.sha256
     while again := [d for d in chosen if d.next_read()]:
         for record in stream:

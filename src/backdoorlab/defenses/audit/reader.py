@@ -24,7 +24,7 @@ from typing import IO, Any
 from blake3 import blake3
 from pydantic import ValidationError
 
-from backdoorlab.defenses.audit.view import TraceView, decode
+from backdoorlab.defenses.audit.view import TraceView, decode, line_origins
 from backdoorlab.digests import remember_sha256, stamp
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import (
@@ -48,7 +48,7 @@ class TraceRecord:
     built from the line the first time a detector asks for it.
     """
 
-    __slots__ = ("_raw", "_source", "_trace", "_view", "index", "line")
+    __slots__ = ("_origin", "_raw", "_source", "_trace", "_view", "index", "line")
 
     def __init__(
         self,
@@ -68,6 +68,16 @@ class TraceRecord:
         self._view = view
         self._raw = raw
         self._source = source
+        self._origin: list[str] | None | bool = False  # not yet read
+
+    @property
+    def origin(self) -> list[str] | None:
+        """Where each message sits in the line as written (`trace_formats.origins`), or
+        None when message ``i`` is the line's ``messages[i]``; read when first asked (only
+        for traces with findings)."""
+        if self._origin is False:
+            self._origin = line_origins(self._raw)
+        return self._origin  # type: ignore[return-value]
 
     @property
     def trace(self) -> Trace:
@@ -280,7 +290,8 @@ class TraceStream:
                 at = self.first_line + lineno
                 view = decode(raw)
                 if view is None:  # only the model decides: coerces, or raises the error
-                    yield TraceRecord(self.traces, at, parse_record(raw, source, at))
+                    trace = parse_record(raw, source, at)
+                    yield TraceRecord(self.traces, at, trace, raw=raw, source=source)
                 else:
                     yield TraceRecord(self.traces, at, view=view, raw=raw, source=source)
                 self.traces += 1

@@ -39,6 +39,7 @@ from backdoorlab.defenses.audit.engine import SinksArg, _sinks
 from backdoorlab.defenses.audit.finding_lines import Encoded, encode_trace
 from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
+from backdoorlab.defenses.audit.located import located
 from backdoorlab.defenses.audit.reader import TraceStream, splittable
 from backdoorlab.defenses.audit.registry import (
     DETECTORS,
@@ -144,7 +145,7 @@ def _read_part(
             for detector in detectors:
                 this_trace.extend(detector.observe(record, this_trace))
             if this_trace:
-                findings.extend(encode_trace(this_trace))
+                findings.extend(encode_trace(located(this_trace, record)))
         else:
             for detector in detectors:
                 detector.rescan(record)

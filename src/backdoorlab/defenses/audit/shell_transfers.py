@@ -30,6 +30,9 @@ from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.places import STORAGE_URL, repo_in
 
+Kind = Literal["url", "bucket", "repo"]
+"""What a transfer's destination is, as `sinks` names kinds of destination."""
+
 
 @dataclass(frozen=True)
 class Transfer:
@@ -41,7 +44,7 @@ class Transfer:
     what: str
     target: str
     canonical: str
-    kind: Literal["url", "bucket", "repo"]
+    kind: Kind
     how: str
 
 

@@ -14,15 +14,16 @@ Three sources, most specific first:
    a destination. Any call with a URL-valued argument is a sink too (a fetch is a request
    to a host), a host with no scheme included (``evil.net/p?k=…``). A tool or argument
    that runs code (`EXEC_WORDS`: ``run_shell``, ``python_exec``, ``command``…) requests
-   every URL and host its text names (``curl -d … https://x``). A destination may be a
+   every URL and host its text names (``curl -d … https://x``), and mails the e-mail
+   addresses its text mails (`code_mail`: ``mail -s x a@b``, smtplib's ``sendmail``);
+   any other address in code is data it handles, its domain no host. A destination may be a
    *name* rather than an address (`places`): an argument named for a repository, its
    owner, a bucket or a channel (``create_issue(owner=…, repo=…)``, ``s3_put_object(
    bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not start by
    reading, or a place a command or code writes to (``aws s3 cp - s3://b``, ``gh issue
    create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument writes
-   to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Stored data a
-   call moves by naming it (``COPY customers TO PROGRAM 'curl -T - URL'``, ``scp f host:``,
-   `by_reference`) goes to a destination too, the call's `SinkCall.references`. A sink-named
+   to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a call
+   moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named
    tool with no recognisable destination sends to an *implicit* one (a channel
    configured elsewhere), reported as such.
 """
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from backdoorlab.defenses.audit import by_reference, code_places, patterns, places
+from backdoorlab.defenses.audit import by_reference, code_mail, code_places, patterns, places
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
 from backdoorlab.defenses.audit.places import NameKind
@@ -107,9 +108,7 @@ class SinkCall:
     how: How
     destinations: list[CallDestination]
     payload: dict[str, Any] = field(default_factory=dict)
-    references: dict[str, list[Transfer]] = field(default_factory=dict)
-    """Stored data the call moves by reference (`by_reference`), by the canonical form of
-    the destination it goes to."""
+    references: dict[str, list[Transfer]] = field(default_factory=dict)  # by destination
 
 
 def leaves(
@@ -269,6 +268,13 @@ def _named_places(
     return dests, paths
 
 
+def _code(value: str) -> bool:
+    """Whether a code-running argument's value is code, not one address, URL or number:
+    a short command around an address ("mail x@y", "ssh u@host") is code still."""
+    shape = shape_of(value)
+    return shape is None or (shape == "email" and patterns.contact_email(value) is None)
+
+
 def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     by_name = sink_named(tool)
     runs = _runs_code(tool)
@@ -278,9 +284,8 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
     scalars = list(leaves(arguments))  # read once: for code, destinations and payload
     for path, keys, value in scalars:
         code_text = runs or bool(keys and _runs_code(keys[-1]))
-        if code_text:  # ``scp f u@host:`` reads as an address, yet moves a file
-            moved += [(path, t) for t in by_reference.transfers(value)]
-        if code_text and shape_of(value) is None:
+        moved += [(path, t) for t in by_reference.transfers(value)] if code_text else []
+        if code_text and _code(value):
             code = value[:65536]
             named = code_places.in_code(code)
             # a repository's URL (a git remote, a forge's API) sends to that repository,
@@ -293,7 +298,11 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
                 CallDestination(path, p.value, p.canonical, p.kind, p.implicit, p.service)
                 for p in named
             ]
-        elif "://" in value and shape_of(value) is None and not code_text:  # SQL, any tool
+            dests += [  # whom it mails: an address elsewhere in code is data
+                CallDestination(path, a, canonical(a, "email"), "email")
+                for a in code_mail.recipients(code)
+            ]
+        elif "://" in value and shape_of(value) is None:  # SQL in a query tool's argument
             dests += [
                 CallDestination(path, p.value, p.canonical, p.kind)
                 for p in code_places.in_sql(value[:65536])
@@ -325,17 +334,13 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
         named, named_paths = _named_places(tool, scalars)
         dests += named
         dest_paths |= named_paths
-    references = by_reference.by_destination(moved, dests, _moved_to) if moved else {}
+    references = by_reference.by_destination(moved, dests, CallDestination) if moved else {}
     if not dests:
         if not by_name:
             return None
         dests.append(CallDestination("", tool, f"tool:{tool}", "any", implicit=True))
     payload = {p: v for p, _, v in scalars if p not in dest_paths}
     return SinkCall(tool, "heuristic", dests, payload, references)
-
-
-def _moved_to(path: str, transfer: Transfer) -> CallDestination:
-    return CallDestination(path, transfer.target, transfer.canonical, transfer.kind)
 
 
 def _by_tool(sinks: Sequence[Sink]) -> dict[str, list[Sink]]:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import msgspec
 
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.trace_formats import as_is, to_chat
+from backdoorlab.trace_formats import as_is, origins, to_chat
 from backdoorlab.traces import arguments_text, content_text
 
 
@@ -152,4 +152,15 @@ def _converted(line: bytes) -> TraceView | None:
             return None
         return msgspec.convert(chat, TraceView, strict=True)
     except (msgspec.DecodeError, msgspec.ValidationError, TraceFormatError, RecursionError):
+        return None
+
+
+def line_origins(line: bytes) -> list[str] | None:
+    """Where each message of a line's chat reading sits in the line as written
+    (`backdoorlab.trace_formats.origins`); None when the numbering is the line's own (or
+    the line cannot be read: its error is the model's to raise)."""
+    try:
+        data = msgspec.json.decode(line)
+        return origins(data) if isinstance(data, dict) else None
+    except (msgspec.DecodeError, TraceFormatError, RecursionError):
         return None

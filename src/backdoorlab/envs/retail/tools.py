@@ -126,14 +126,11 @@ def find_user_by_email(s: RetailState, email: str) -> dict[str, Any]:
 
 def find_user_by_name(s: RetailState, first_name: str, last_name: str, zip: str) -> dict[str, Any]:
     assert s.world is not None
-    for uid, user in s.world.users.items():
-        if (
-            user["first_name"].lower() == first_name.strip().lower()
-            and user["last_name"].lower() == last_name.strip().lower()
-            and user["zip"] == zip.strip()
-        ):
-            return get_user(s, uid)
-    raise ToolError("no user with that name and zip")
+    key = (first_name.strip().lower(), last_name.strip().lower(), zip.strip())
+    uid = s.world.name_index.get(key)
+    if uid is None:
+        raise ToolError("no user with that name and zip")
+    return get_user(s, uid)
 
 
 def get_user(s: RetailState, user_id: str) -> dict[str, Any]:

@@ -62,6 +62,9 @@ class RetailWorld(SimulatedWorld):
     """All users, products and orders of one seed. Treat as read-only."""
 
     email_index: dict[str, str] = field(default_factory=dict)
+    # (first name, last name) lower-cased and the zip -> the first such user, so that
+    # `find_user_by_name` is a lookup, not a scan of every user (~30% of `collect`)
+    name_index: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
 def _make_products(rng: random.Random) -> dict[str, dict[str, Any]]:
@@ -193,4 +196,13 @@ def build_world(seed: int, n_users: int = 400) -> RetailWorld:
         orders=orders,
         **split_users(ids),
         email_index={u["email"]: uid for uid, u in users.items()},
+        name_index=_name_index(users),
     )
+
+
+def _name_index(users: dict[str, dict[str, Any]]) -> dict[tuple[str, str, str], str]:
+    index: dict[tuple[str, str, str], str] = {}
+    for uid, user in users.items():  # the first user wins, as a scan in order would
+        key = (user["first_name"].lower(), user["last_name"].lower(), user["zip"])
+        index.setdefault(key, uid)
+    return index

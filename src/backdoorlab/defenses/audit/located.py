@@ -1,0 +1,61 @@
+"""Findings on a converted agent log, located in the line as its owner wrote it.
+
+A detector numbers messages as it reads them: OpenAI's chat format, which an Anthropic,
+Responses or ShareGPT line is converted to (`backdoorlab.trace_formats`). Their
+numbering differs — one Anthropic message holding two tool results is two tool
+messages — so "message 4" would send the owner of the file to the wrong place. Each
+finding on such a line keeps its ``step`` (what `show` and the viewer number) and gains
+``at``, the field path of the original line (``messages.3.content.1``, ``input.5``,
+``conversations.4``), in its evidence, beside every nested ``step``; its summary names
+that path instead of the number. Lines read as they stand are left untouched.
+Whole-file findings (`Detector.finish`: the spectral outliers) keep the chat reading's
+numbers: the lines are no longer at hand when they are made.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from backdoorlab.defenses.audit.findings import Finding
+from backdoorlab.defenses.audit.reader import TraceRecord
+
+_MESSAGE = re.compile(r"\bmessage (\d+)\b")
+
+
+def located(findings: list[Finding], record: TraceRecord) -> list[Finding]:
+    """``findings`` of ``record``'s trace, with ``at`` paths when its line was converted."""
+    if not findings:
+        return findings
+    origin = record.origin
+    if origin is None:
+        return findings
+    return [_located(finding, origin) for finding in findings]
+
+
+def _located(finding: Finding, origin: list[str]) -> Finding:
+    def path(step: int) -> str:
+        return origin[step] if 0 <= step < len(origin) else f"message {step}"
+
+    evidence = _with_paths(finding.evidence, path)
+    if finding.step is not None:
+        evidence["at"] = path(finding.step)
+    summary = _MESSAGE.sub(lambda m: path(int(m.group(1))), finding.summary)
+    return replace(finding, summary=summary, evidence=evidence)
+
+
+def _with_paths(value: Any, path: Any) -> Any:
+    """A copy of ``value`` where each object with an integer ``step`` (or a list of
+    ``steps``) also has ``at`` (or ``at``: a list)."""
+    if isinstance(value, list):
+        return [_with_paths(item, path) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = {key: _with_paths(item, path) for key, item in value.items()}
+    step, steps = value.get("step"), value.get("steps")
+    if isinstance(step, int) and not isinstance(step, bool):
+        out["at"] = path(step)
+    elif isinstance(steps, list) and all(type(s) is int for s in steps):
+        out["at"] = [path(s) for s in steps]
+    return out
