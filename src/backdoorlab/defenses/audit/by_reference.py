@@ -25,8 +25,9 @@ What counts, read by the statement or the command, not the tool's name:
   ``upload_file[obj](src, 'bucket', …)`` and ``put_object(…, Body=open(…))``, pandas
   ``to_csv|to_parquet|to_json('s3://…')``.
 
-Every reader starts behind a cheap test (`HINT`), so a call with none of these words
-costs one regular-expression search.
+Each reader starts behind a cheap test of its own (a statement's keyword, a command's
+name with an upload option, a call's name), so code that moves nothing costs a few
+searches: most code a coding agent runs reaches no reader.
 """
 
 from __future__ import annotations
@@ -43,14 +44,6 @@ from backdoorlab.defenses.audit.shell_transfers import Kind, Transfer, in_shell,
 
 __all__ = ["Transfer", "by_destination", "may_move", "shown_uploads", "strength", "transfers"]
 
-HINT = re.compile(
-    r"\bTO\s+PROGRAM\b|\bCOPY\b|\bUNLOAD\b|\bEXPORT\s+DATA\b|\bINTO\s+FUNCTION\b|\bDIRECTORY\b"
-    r"|\bLOCATION\b|\s-T|--upload-file|@|--post-file|--body-file|\bscp\b|\brsync\b"
-    r"|\bs3\s|\bgsutil\b|\bstorage\s+cp\b|\bgit\s+push\b|open\(|upload_file|put_object"
-    r"|\.to_(?:csv|parquet|json)\(",
-    re.IGNORECASE,
-)
-"""Words without which a text moves nothing by reference (the cheap test first)."""
 MAX_TRANSFERS = 16
 MAX_TEXT = 65536
 
@@ -66,9 +59,7 @@ def may_move(raw: str) -> bool:
 def transfers(text: str) -> list[Transfer]:
     """Every transfer by reference in one argument's text (SQL, a command line, code)."""
     text = text[:MAX_TEXT]
-    if not HINT.search(text):
-        return []
-    found = in_sql_text(text) + in_shell(text) + in_python(text)
+    found = in_sql_text(text) + in_shell(text) + in_python(text)  # each behind its own test
     return found[:MAX_TRANSFERS]
 
 
@@ -82,6 +73,13 @@ _PROGRAM = re.compile(r"\bTO\s+PROGRAM\s+'((?:[^']|'')*)'", re.IGNORECASE)
 _FUNCTION = re.compile(r"\bINTO\s+FUNCTION\s+\w+\s*\(\s*'([^']{1,400})'", re.IGNORECASE)
 _STAGE_USE = re.compile(r"\bCOPY\s+INTO\s+@([\w.]+)", re.IGNORECASE)
 _STAGE_MADE = r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:\w+\s+)?STAGE\s+{}\b[^;]*?\bURL\s*=\s*'([^']+)'"
+
+
+_SQL_MOVES = re.compile(
+    r"\b(?:COPY|UNLOAD|EXPORT\s+DATA|INTO\s+FUNCTION|DIRECTORY|LOCATION)\b", re.IGNORECASE
+)
+"""A statement that may move a relation somewhere (`in_sql_text`'s cheap test)."""
+_SQL_WORDS = ("copy", "unload", "export", "function", "directory", "location")
 
 
 def _statements(text: str) -> list[str]:
@@ -127,7 +125,8 @@ def _verb(statement: str) -> str:
 
 def in_sql_text(text: str) -> list[Transfer]:
     """The SQL transfers of a text (module docstring)."""
-    if not re.search(r"\b(?:COPY|UNLOAD|EXPORT|INSERT|CREATE)\b", text, re.IGNORECASE):
+    low = text.lower()  # substring tests first: the expression is slow on long code
+    if not any(word in low for word in _SQL_WORDS) or not _SQL_MOVES.search(text):
         return []
     found: list[Transfer] = []
     for statement in _statements(text):
@@ -170,6 +169,8 @@ _ASSIGNED = r"""\b{}\s*=\s*[rf]?['"]([^'"]+)['"]"""
 def in_python(code: str) -> list[Transfer]:
     """The Python transfers of a text (module docstring)."""
     found: list[Transfer] = []
+    if not ("open(" in code or "upload_file" in code or "put_object" in code or ".to_" in code):
+        return found
     if "open(" in code and _HTTP_CALL.search(code):
         for m in _HTTP_CALL.finditer(code):
             args = _call_args(code, m.end())

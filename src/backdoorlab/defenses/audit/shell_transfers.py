@@ -2,7 +2,7 @@
 copy or push, and where — a file by its path, a pipe's source, a bucket's object, the
 repository itself.
 
-Read as a shell reads them (`shlex`: a ``|`` or ``;`` inside quotes is text):
+Read as a shell reads them (a ``|`` or ``;`` inside quotes is text):
 
 - ``curl -T FILE``, ``-F k=@FILE`` (or ``<FILE``), ``-d|--data|--data-binary|--json
   @FILE``, ``--data-urlencode [name]@FILE``, ``wget --post-file|--body-file=FILE``; a
@@ -15,14 +15,12 @@ Read as a shell reads them (`shlex`: a ``|`` or ``;`` inside quotes is text):
   (``aws s3 cp s3://b/x .`` only reads);
 - ``git push URL``: the repository itself, to the one the URL names.
 
-A text no shell would read (an unclosed quote: code) is cut at its separators as plain
-words.
+An unclosed quote (code, not a command) is skipped and the rest read on.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 from typing import Literal
 
@@ -70,37 +68,42 @@ _REMOTE = re.compile(r"^(?:[\w.-]+@)?([\w-]+(?:\.[\w-]+)+|\[[\d:a-f]+\]):", re.I
 
 
 _ENDS = frozenset((";", "&&", "||", "&", ";;"))
-_COMMANDS = re.compile(r"\b(?:curl|wget|scp|rsync|aws|gsutil|gcloud|git)\b")
-"""The commands `in_shell` reads: a text naming none is not split at all."""
-_PLAIN = re.compile(r"\|\||&&|;;|[;|&\n]|[^\s;|&]+")
-MAX_SHLEX = 8192
-"""Longer texts (a script, code) are read line by line, without quotes: `shlex` is pure
-Python, and a long text costs it milliseconds."""
+_MOVES = re.compile(
+    r"\bcurl\b(?:[^\n]|\\\n)*?(?:\s-T|--upload-file|@|\s-F|--form)"
+    r"|\bwget\b(?:[^\n]|\\\n)*?--(?:post|body)-file|\b(?:scp|rsync)\s"
+    r"|\b(?:aws|gsutil|gcloud)\b(?:[^\n]|\\\n)*?\s(?:cp|mv|sync|rsync)\s|\bgit\s+push\s"
+)
+"""A command `in_shell` reads with what makes it upload (``curl … -T``, ``aws … cp``), on
+one line or continued with a backslash: a text with none is not split at all."""
+_NAMES = ("curl", "wget", "scp", "rsync", "aws", "gsutil", "gcloud", "git push")
+_TOKEN = re.compile(r"""\\\n|\|\||&&|;;|[;|&\n]|(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[^\s'"\\;|&])+""")
+"""A shell's token: a line continuation (dropped), an operator, or a word of plain
+characters, quoted strings (a ``|`` or ``;`` inside is text) and escapes. A lone quote (an
+unclosed one: code, not a command) is skipped."""
+_QUOTED = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.DOTALL)
+
+
+def _word(token: str) -> str:
+    """A word as the shell passes it: quotes taken off, escapes undone."""
+    if "'" not in token and '"' not in token and "\\" not in token:
+        return token
+    return _QUOTED.sub(lambda m: next(g for g in m.groups() if g is not None), token)
 
 
 def _pipelines(text: str) -> list[list[list[str]]]:
     """A command line's pipelines, each a list of its stages' words, read as a shell
-    does (`shlex`: a ``|`` or ``;`` inside quotes is text); a text with no quote or
-    escape, a long one, or one no shell would read (an unclosed quote: code) is cut at
-    the separators as plain words."""
-    tokens: list[str] = []
-    if len(text) <= MAX_SHLEX and ("'" in text or '"' in text or "\\" in text):
-        try:
-            lexer = shlex.shlex(text.replace("\n", " ; "), posix=True, punctuation_chars=True)
-            lexer.whitespace_split = True
-            tokens = list(lexer)
-        except ValueError:
-            tokens = []
-    if not tokens:
-        tokens = [";" if t == "\n" else t for t in _PLAIN.findall(text)]
+    reads them (`_TOKEN`; a regular expression, not `shlex`: that is pure Python and
+    took milliseconds on a coding agent's longer commands)."""
     pipelines: list[list[list[str]]] = [[[]]]
-    for token in tokens:
-        if token in _ENDS:
+    for token in _TOKEN.findall(text):
+        if token == "\\\n":
+            continue
+        if token in _ENDS or token == "\n":
             pipelines.append([[]])
         elif token == "|":
             pipelines[-1].append([])
         else:
-            pipelines[-1][-1].append(token)
+            pipelines[-1][-1].append(_word(token))
     return pipelines
 
 
@@ -108,8 +111,8 @@ def in_shell(text: str, stdin: str = "", how: str = "") -> list[Transfer]:
     """The command-line transfers of a text; ``stdin``: what the first stage reads (a
     ``COPY … TO PROGRAM``'s rows)."""
     found: list[Transfer] = []
-    if not _COMMANDS.search(text):
-        return found
+    if not any(name in text for name in _NAMES) or not _MOVES.search(text):
+        return found  # substring tests first: the expression is slow on long code
     for pipeline in _pipelines(text):
         source = stdin
         for words in pipeline:
