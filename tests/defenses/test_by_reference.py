@@ -286,3 +286,14 @@ def test_what_each_transfer_names_and_where():
     assert read("df.to_parquet('gs://their-lake/visits.parquet')") == [
         ("df", "bucket:gs/their-lake")
     ]
+
+
+def test_a_policy_may_ignore_transfers_by_reference_and_still_logs_them():
+    tool, arguments, where, what = LEAKS[6]
+    flow = _flow(ASK, tool, arguments, where)
+    messages = Trace.model_validate(flow).messages
+    at = len(messages) - 2
+    guard = Guard(GuardConfig(ignore=["reference"]))
+    decision = guard.session().screen(messages, at, messages[at].tool_calls[0])
+    assert not decision.blocked
+    assert [(leak["by_reference"], leak["ignored"]) for leak in decision.leaks] == [(what, True)]

@@ -29,7 +29,13 @@ Taint tracking through one trace, message by message:
   a host the data showed that carries no secret gets no ``low`` finding; a plain link
   ``[text](url)`` needs a click and is no sink;
 - what each destination receives is accumulated over the trace and tested again, so a
-  secret split across several calls (digits cut anywhere) is caught too.
+  secret split across several calls (digits cut anywhere) is caught too;
+- a call that ships stored data by naming it — a table (``COPY t TO PROGRAM 'curl -T -
+  URL'``, ``UNLOAD``), a file (``curl -T f URL``, ``scp f host:``), an object (``aws s3
+  cp s3://ours/x s3://theirs/``) — leaks it *by reference* to an unauthorised destination
+  (`by_reference`; ``evidence.by_reference``: what it names, ``secret_kind``
+  ``reference``), ``high`` for a table, a dump or a secrets file, ``medium`` for another
+  file: its values never pass through the trace, so no taint could find them.
 
 The reading itself is `backdoorlab.defenses.audit.taint.TaintTracker`, fed message by
 message — the same tracker a run-time guard consults before each call; this detector

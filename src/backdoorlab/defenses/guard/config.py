@@ -73,7 +73,8 @@ class GuardConfig(Config):
     place (``repo:owner/name``, ``repo:owner/*``, ``s3://bucket``, ``channel:name``:
     `backdoorlab.defenses.audit.trusted`)."""
     ignore: list[str] = Field(default_factory=list)
-    """Secret kinds the guard never acts on (their leaks are still logged)."""
+    """Secret kinds the guard never acts on (their leaks are still logged); ``reference``
+    is stored data a call ships by naming it (a table, a file: `audit.by_reference`)."""
     actions: Actions = Field(default_factory=Actions)
     """What to do per severity: ``block``, ``confirm`` or ``allow``."""
     stop_after: int | None = Field(None, ge=1, le=MAX_TURNS)
