@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from backdoorlab.defenses.audit import matching, patterns, places
+from backdoorlab.defenses.audit import browsing, matching, patterns, places
 from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.findings import Severity, mask
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
@@ -329,6 +329,7 @@ class TaintTracker:
         self._urls_read = 0  # how many of `_heard` were read for them
         self._places: set[str] = set()  # places tools showed the agent working in
         self._places_read = 0  # how many of `_heard` were read for them
+        self._page: str | None = None  # the page a browser agent is on (`browsing`)
         self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
         # `_authorised` yet: only a name's destination asks for them (~5% of a retail
         # trace's audit when every text's words were taken)
@@ -343,6 +344,8 @@ class TaintTracker:
         but for what ``echo`` (the arguments of the call it answers) already held."""
         self.observations.add(text, step, tool, echo)
         self._heard.append((text, echo))
+        if browsing.browses(tool):
+            self._page = browsing.shown(text) or self._page
 
     def feed(self, message: Message, step: int) -> list[CallCheck]:
         """One message of a trace, whatever its role; the checks of the calls it makes."""
@@ -389,9 +392,13 @@ class TaintTracker:
             self.call_names[call_id] = tool
             self.call_arguments[call_id] = function.arguments
         sink = self.resolver.resolve(tool, function, self.env)
+        if sink is None and self._page is not None and browsing.types(tool):
+            sink = browsing.typed_into(tool, function, self._page)
         result = CallCheck(step, tool, sink)
         if sink is not None:
             self._check(step, sink, result)
+        if browsing.navigates(tool):
+            self._page = browsing.opened(tool, function) or self._page
         return result
 
     def check_reply(self, step: int, text: str) -> list[CallCheck]:
