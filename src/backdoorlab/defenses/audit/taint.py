@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from backdoorlab.defenses.audit import browsing, matching, patterns, places
+from backdoorlab.defenses.audit import browsing, held, matching, patterns, places
 from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.findings import Severity, mask
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
@@ -330,6 +330,8 @@ class TaintTracker:
         self._places: set[str] = set()  # places tools showed the agent working in
         self._places_read = 0  # how many of `_heard` were read for them
         self._page: str | None = None  # the page a browser agent is on (`browsing`)
+        self._held: dict[str, tuple[int, list[str], Any]] = {}  # contact → (heard read,
+        # its records' texts, their view): what a record's contact holds (`held`)
         self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
         # `_authorised` yet: only a name's destination asks for them (~5% of a retail
         # trace's audit when every text's words were taken)
@@ -504,6 +506,24 @@ class TaintTracker:
             return set()
         return self.observations.contacts.get(dest.canonical, set())
 
+    def _not_held(self, contact: str, candidates: list[Tainted]) -> list[Tainted]:
+        """``candidates`` but those the records whose contact ``contact`` is already
+        hold in their text (`held`: her own e-mail quoting the address); the heard
+        messages are read on first need, each once per contact."""
+        read, texts, view = self._held.get(contact, (0, [], None))
+        if read < len(self._heard):
+            grew = False
+            for text, _ in self._heard[read:]:
+                if held.mentions(text, contact) and (found := held.records_of(text, contact)):
+                    texts = texts + found
+                    grew = True
+            if grew or view is None:
+                view = held.held_view(texts) if texts else None
+            self._held[contact] = (len(self._heard), texts, view)
+        if view is None:
+            return candidates
+        return [t for t in candidates if not held.holds(view, t.needle)]
+
     def _check(self, step: int, sink: SinkCall, result: CallCheck, held: str = "") -> None:
         """Check ``sink`` destination by destination into ``result``; ``held``: text the
         destination already holds (its values are not carried to it)."""
@@ -550,6 +570,8 @@ class TaintTracker:
                     to == "third_party",
                     host,
                 )
+                if to == "contact" and candidates:
+                    candidates = self._not_held(dest.canonical, candidates)
                 if to == "contact" and not candidates:
                     continue  # the owner's own contact, receiving only what it may
                 result.unauthorised.append(dest)
