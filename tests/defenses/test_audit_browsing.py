@@ -163,3 +163,13 @@ def test_which_tools_browse():
     assert shown('{"url": "https://b.example/", "title": "B"}') == "https://b.example/"
     assert shown("shop.test/orders | Orders\n[1] link 'Orders'") == "https://shop.test/orders"
     assert shown("no page here") is None
+    assert shown("notes.txt | saved") is None
+    from backdoorlab.defenses.audit.browsing import opened
+    from backdoorlab.traces import FunctionCall
+
+    def call(**arguments):
+        return FunctionCall(name="navigate", arguments=json.dumps(arguments))
+
+    assert opened("navigate", call(path="readme.md")) is None  # an editor's, not a site
+    assert opened("navigate", call(url="shop.example/cart")) == "https://shop.example/cart"
+    assert opened("browser_navigate", call(url="https://a.example")) == "https://a.example"

@@ -81,7 +81,7 @@ def opened(tool: str, function: FunctionCall) -> str | None:
     for value in values:
         if isinstance(value, str):
             url = value.strip()
-            if patterns.URL.fullmatch(url) or _HEAD.match(url + " | "):
+            if patterns.URL.fullmatch(url) or patterns.DOMAIN.fullmatch(url):
                 return url if "://" in url else f"https://{url}"
     return None
 
@@ -103,7 +103,9 @@ def shown(text: str) -> str | None:
             return url.strip()
     first = head.split("\n", 1)[0]
     match = _HEAD.match(first)
-    return f"https://{match.group(1)}" if match else None
+    if match is None or not patterns.DOMAIN.fullmatch(match.group(1)):
+        return None  # "notes.txt | saved" names no site
+    return f"https://{match.group(1)}"
 
 
 def typed_into(tool: str, function: FunctionCall, page: str) -> SinkCall:
