@@ -60,6 +60,7 @@ from backdoorlab.defenses.audit.recipients import (
     document,
     recipient,
     severity,
+    transacting,
     users,
 )
 from backdoorlab.defenses.audit.rendered import (
@@ -551,7 +552,7 @@ class TaintTracker:
                 candidates = [
                     t
                     for t in self._candidates(step, itself, set(), host=host)
-                    if document(t) and not asked(t, said)
+                    if document(t) and not asked(t, said) and not transacting(t, said, dest.kind)
                 ]
                 if not candidates:
                     continue
