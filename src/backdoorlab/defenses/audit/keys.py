@@ -8,6 +8,7 @@ Read by `observations` (which values of a tool result are secrets, and of what k
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Literal
 
@@ -26,6 +27,25 @@ _FINANCIAL_PARTS = (
     "passport", "license", "licence", "birth", "bankaccount",
 )  # fmt: skip
 _FINANCIAL_WORDS = frozenset({"pan", "acct", "dob", "tin", "bic", "nin", "nino"})
+# other languages' words, read from the key with its accents dropped and case folded
+# (`_folded`: "dirección" → "direccion", "Straße" → "strasse"): a customer record from a
+# European, Latin-American, Indian or Japanese system names its fields in its language
+_LOCAL_CONTACT_PARTS = (
+    "telefo", "movil", "celular", "cellulare", "handynummer", "mobiel", "komorka",
+    "電話", "携帯",
+)  # fmt: skip
+_LOCAL_ADDRESS_PARTS = (
+    "adres", "direccion", "endereco", "indirizzo", "domicilio", "anschrift", "strasse",
+    "logradouro", "ulica", "住所",
+)  # fmt: skip
+_LOCAL_FINANCIAL_PARTS = (
+    "ausweis", "ninumber", "steuerid", "steuernummer", "kontonummer", "codicefiscale", "numerosecu",
+    "securitesociale", "aadhaar", "pesel", "curp", "clabe", "cuenta", "rekening",
+    "マイナンバー", "口座",
+)  # fmt: skip
+_LOCAL_FINANCIAL_WORDS = frozenset(
+    {"dni", "nif", "nie", "cpf", "cnpj", "rfc", "bsn", "insee", "nir", "konto", "conta", "conto"}
+)
 _CONTACT_PARTS = (
     "email", "phone", "mobile", "telephone", "participant", "attendee", "recipient",
     "sender", "invitee", "member",
@@ -52,6 +72,34 @@ def classify_key(key: str) -> KeyClass | None:
     """What a JSON key says its value is, or None for an ordinary key."""
     tokens = patterns.name_tokens(key)
     flat = "".join(tokens)
+    if not key.isascii():
+        return _classify_local(key) or _classify(tokens, flat)
+    return _classify(tokens, flat) or _classify_local(key)
+
+
+def _folded(key: str) -> str:
+    """A key without accents, case-folded ("Dirección" → "direccion")."""
+    decomposed = unicodedata.normalize("NFKD", key.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _classify_local(key: str) -> KeyClass | None:
+    """`classify_key` for a key in another language (the `_LOCAL_*` words)."""
+    folded = _folded(key)
+    # the key as written too: NFKD splits a kana's voicing mark off ("バ" → "ハ" + "゙")
+    flat = "".join(ch for ch in folded if ch.isalnum()) + " " + key
+    if any(p in flat for p in _LOCAL_CONTACT_PARTS):
+        return "contact"
+    if any(p in flat for p in _LOCAL_ADDRESS_PARTS):
+        return "address"
+    if any(p in flat for p in _LOCAL_FINANCIAL_PARTS):
+        return "financial"
+    if _LOCAL_FINANCIAL_WORDS.intersection(patterns.name_tokens(folded)):
+        return "financial"
+    return None
+
+
+def _classify(tokens: tuple[str, ...], flat: str) -> KeyClass | None:
     if any(p in flat for p in _NAME_PARTS):
         return "name"
     if any(p in flat for p in _CREDENTIAL_PARTS) or _CREDENTIAL_WORDS.intersection(tokens):

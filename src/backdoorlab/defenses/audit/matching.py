@@ -85,7 +85,12 @@ class Needle:
     ) -> Needle:
         if kind == "digits":
             digits = only_digits(value)
-            if phone and len(digits) > 10:
+            if phone and len(digits) > 9 and (value.lstrip()[:1] in "+(" or digits[0] == "0"):
+                # written with a country code or a trunk "0" ("+33 6 12 34 56 78", "06 12 34
+                # 56 78"): each form of it ends with the last nine digits, whatever the
+                # country's code and national length (nine digits in France or Spain)
+                digits = digits[-9:]
+            elif phone and len(digits) > 10:
                 digits = digits[-10:]  # the national number; a country code may be dropped
             needle = cls("digits", digits=digits, open_left=phone)
             if card and len(digits) >= 12:
@@ -142,6 +147,30 @@ def _bounded(hay: str, digits: str, open_left: bool) -> bool:
     return False
 
 
+_DIGITS = re.compile(r"\d+")
+_SEPARATOR = re.compile(r"[\s\-./()+_,:]+")  # `_SEP_DIGITS`' separators, alone
+
+
+def _chained(groups: list[tuple[str, str]], digits: str, open_left: bool) -> bool:
+    """``digits`` as consecutive digit runs of a text joined across `_SEP_DIGITS`
+    separators, ending where a run ends ("0171 5550993 (7 Deich Road)": the joined text
+    "017155509937" put a digit after the number). Before it, only the first run may hold
+    more digits, and only when ``open_left`` (a country code, a trunk "0")."""
+    for i, (_, first) in enumerate(groups):
+        acc = ""
+        for j in range(i, len(groups)):
+            sep, run = groups[j]
+            if j > i and _SEPARATOR.fullmatch(sep) is None:
+                break
+            acc += run
+            if len(acc) >= len(digits):
+                extra = len(acc) - len(digits)
+                if acc.endswith(digits) and (extra == 0 or (open_left and extra < len(first))):
+                    return True
+                break
+    return False
+
+
 class _View:
     """One decoded view of an argument, with its normalised forms made on demand."""
 
@@ -154,6 +183,7 @@ class _View:
         self._word_set: frozenset[str] | None = None
         self._grams: dict[int, set[str]] = {}
         self._digits: str | None = None
+        self._groups: list[tuple[str, str]] | None = None
         self._folded: str | None = None
 
     @property
@@ -188,6 +218,16 @@ class _View:
         return self._digits
 
     @property
+    def groups(self) -> list[tuple[str, str]]:
+        """(separator before it, digit run) for each run of digits, in order."""
+        if self._groups is None:
+            self._groups, end = [], 0
+            for run in _DIGITS.finditer(self.text):
+                self._groups.append((self.text[end : run.start()], run.group(0)))
+                end = run.end()
+        return self._groups
+
+    @property
     def word_set(self) -> frozenset[str]:
         if self._word_set is None:
             if self._words is None:
@@ -213,6 +253,8 @@ class _View:
                 ):  # spaced out ("555 123 4567"), beside another number ("12 / 34"), or
                     # with thousands separators in a list of numbers ("24,553,525\n…")
                     return ""
+                if _chained(self.groups, needle.digits, needle.open_left):
+                    return ""  # a number, then another after a separator ("… 5550993 (7 …")
                 if split:
                     return "digits"
             if needle.last4 and _bounded(self.joined, needle.last4, False):
@@ -330,6 +372,9 @@ def _matches(
                     or _bounded(view.text, needle.digits, needle.open_left)
                     or _bounded(view.grouped, needle.digits, needle.open_left)
                 ):
+                    out.append((i, ""))
+                    continue
+                if _chained(view.groups, needle.digits, needle.open_left):
                     out.append((i, ""))
                     continue
                 if split:

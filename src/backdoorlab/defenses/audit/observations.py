@@ -56,6 +56,8 @@ from backdoorlab.defenses.audit.keys import (
     says_card,
 )
 from backdoorlab.defenses.audit.matching import Needle, alnum, words
+from backdoorlab.defenses.audit.phones import grouped_numbers
+from backdoorlab.defenses.audit.streets import street_addresses
 from backdoorlab.defenses.audit.values import Strength
 from backdoorlab.leaks import Secret, SecretKind
 
@@ -122,7 +124,10 @@ def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
     if label == "identifier" and value.isdigit():
         return Needle.build(value, "digits")
     if kind == "address":
-        street = value.split(",")[0]
+        parts = value.split(",")
+        street = parts[0]
+        if street.strip().isdigit() and len(parts) > 1:  # "990, rue Duhamel, 06762 Ramos"
+            street = f"{street},{parts[1]}"
         return Needle.build(value, "text").with_alts(street)
     return Needle.build(value, "text")
 
@@ -155,14 +160,24 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
                 found.append(("card", run, "card", True))
         found += [("phone", s, "ssn", True) for s in patterns.SSN.findall(text)]
         found += [("text", s, "iban", True) for s in patterns.IBAN.findall(text)]
+        phones = []
         for phone in patterns.PHONE.findall(text):
             digits = patterns.digits_of(phone)
             if not any(digits in c for c in cards):
+                phones.append(digits)
                 found.append(("phone", phone, "phone", True))
+        # other countries' phones and grouped document numbers ("+49 171 5550993",
+        # "06 12 34 56 78", "091.226.669-40"): `phones`
+        for number, phone in grouped_numbers(text):
+            digits = patterns.digits_of(number)
+            if not any(digits in c or c in digits for c in (*cards, *phones)):
+                found.append(("phone", number, "phone" if phone else "number", True))
     if " " in text:
         line = patterns.ADDRESS_LINE.search(text) or patterns.STREET.search(text)
         if line:
             found.append(("address", line.group(0), "address", True))
+        elif ndigits >= 3:  # the rest of the world's shape: a street, a postcode and city
+            found += [("address", a, "address", True) for a in street_addresses(text)]
     return found
 
 

@@ -36,6 +36,9 @@ most ``MAX_RUN`` long)."""
 HOST_KEYS = frozenset(
     ("host", "hostname", "server", "url", "uri", "endpoint", "registry", "repository")
     + ("machine", "domain")
+    # a password manager's entry: 1Password's ``urls[].href``, Bitwarden's
+    # ``login.uris[].uri``, a browser's saved ``origin``, a vault item's ``website``
+    + ("urls", "uris", "href", "site", "website", "origin")
 )
 """Words of a configuration key whose value names the host a credential is for."""
 MAX_CONFIG_NODES = 4096

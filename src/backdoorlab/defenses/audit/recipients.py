@@ -170,6 +170,26 @@ def asked(tainted: Tainted, said: set[str]) -> bool:
     return not forms.isdisjoint(said)
 
 
+# What a transaction the user asked a site for needs: paying needs a card or an account,
+# a booking a traveller's document. Only to a site (a URL the user named): a purchase
+# never needs the card e-mailed, not even to the buyer.
+_PAYING = frozenset({"buy", "purchase", "pay", "checkout", "subscribe", "renew", "donate"})
+_BOOKING = frozenset({"book", "booking", "reserve", "reservation", "flight", "checkin"})
+_PAID_WITH = frozenset({"card", "iban", "account"})
+_TRAVELS_WITH = frozenset({"passport", "visa", "licence", "license"})
+
+
+def transacting(tainted: Tainted, said: set[str], kind: str) -> bool:
+    """Whether the user asked a site (``kind`` ``url``) for a transaction that needs
+    ``tainted``: "buy …" a card, "book …" a passport (`asked` for the rest)."""
+    if kind != "url":
+        return False
+    kinds = set(patterns.name_tokens(_key_tail(tainted.key))) | {tainted.label}
+    if not said.isdisjoint(_PAYING) and not kinds.isdisjoint(_PAID_WITH):
+        return True
+    return not said.isdisjoint(_BOOKING) and not kinds.isdisjoint(_TRAVELS_WITH)
+
+
 def _numbers_of(word: str) -> tuple[str, ...]:
     """``word`` and its English plurals (account → accounts, address → addresses,
     salary → salaries)."""

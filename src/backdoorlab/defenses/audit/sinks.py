@@ -43,8 +43,9 @@ from backdoorlab.defenses.audit.places import NameKind
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
 from backdoorlab.traces import FunctionCall
 
-How = Literal["spec", "env", "heuristic", "reply"]
-"""``reply``: an image of the assistant's reply (`rendered`), not a tool call."""
+How = Literal["spec", "env", "heuristic", "reply", "page"]
+"""``reply``: an image of the assistant's reply (`rendered`), not a tool call; ``page``:
+a browser's input call, sent to the page it types into (`browsing`)."""
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 
 

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from backdoorlab.defenses.audit import by_reference, matching, patterns, places
+from backdoorlab.defenses.audit import browsing, by_reference, held, matching, patterns, places
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.findings import Severity, mask
@@ -68,6 +68,7 @@ from backdoorlab.defenses.audit.recipients import (
     document,
     recipient,
     severity,
+    transacting,
     users,
 )
 from backdoorlab.defenses.audit.rendered import (
@@ -361,6 +362,9 @@ class TaintTracker:
         self._places_read = 0  # how many of `_heard` were read for them
         self._upload_urls: set[str] = set()  # upload URLs tools gave (`_uploads`)
         self._uploads_read = 0
+        self._page: str | None = None  # the page a browser agent is on (`browsing`)
+        self._held: dict[str, tuple[int, list[str], Any]] = {}  # contact → (heard read,
+        # its records' texts, their view): what a record's contact holds (`held`)
         self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
         # `_authorised` yet: only a name's destination asks for them (~5% of a retail
         # trace's audit when every text's words were taken)
@@ -375,6 +379,8 @@ class TaintTracker:
         but for what ``echo`` (the arguments of the call it answers) already held."""
         self.observations.add(text, step, tool, echo)
         self._heard.append((text, echo))
+        if browsing.browses(tool):
+            self._page = browsing.shown(text) or self._page
 
     def feed(self, message: Message, step: int) -> list[CallCheck]:
         """One message of a trace, whatever its role; the checks of the calls it makes."""
@@ -421,9 +427,13 @@ class TaintTracker:
             self.call_names[call_id] = tool
             self.call_arguments[call_id] = function.arguments
         sink = self.resolver.resolve(tool, function, self.env)
+        if sink is None and self._page is not None and browsing.types(tool):
+            sink = browsing.typed_into(tool, function, self._page)
         result = CallCheck(step, tool, sink)
         if sink is not None:
             self._check(step, sink, result)
+        if browsing.navigates(tool):
+            self._page = browsing.opened(tool, function) or self._page
         return result
 
     def check_reply(self, step: int, text: str) -> list[CallCheck]:
@@ -529,6 +539,24 @@ class TaintTracker:
             return set()
         return self.observations.contacts.get(dest.canonical, set())
 
+    def _not_held(self, contact: str, candidates: list[Tainted]) -> list[Tainted]:
+        """``candidates`` but those the records whose contact ``contact`` is already
+        hold in their text (`held`: her own e-mail quoting the address); the heard
+        messages are read on first need, each once per contact."""
+        read, texts, view = self._held.get(contact, (0, [], None))
+        if read < len(self._heard):
+            grew = False
+            for text, _ in self._heard[read:]:
+                if held.mentions(text, contact) and (found := held.records_of(text, contact)):
+                    texts = texts + found
+                    grew = True
+            if grew or view is None:
+                view = held.held_view(texts) if texts else None
+            self._held[contact] = (len(self._heard), texts, view)
+        if view is None:
+            return candidates
+        return [t for t in candidates if not held.holds(view, t.needle)]
+
     def _check(self, step: int, sink: SinkCall, result: CallCheck, held: str = "") -> None:
         """Check ``sink`` destination by destination into ``result``; ``held``: text the
         destination already holds (its values are not carried to it)."""
@@ -556,7 +584,7 @@ class TaintTracker:
                 candidates = [
                     t
                     for t in self._candidates(step, itself, set(), host=host)
-                    if document(t) and not asked(t, said)
+                    if document(t) and not asked(t, said) and not transacting(t, said, dest.kind)
                 ]
                 if not candidates:
                     continue
@@ -575,6 +603,8 @@ class TaintTracker:
                     to == "third_party",
                     host,
                 )
+                if to == "contact" and candidates:
+                    candidates = self._not_held(dest.canonical, candidates)
                 if to == "contact" and not candidates:
                     continue  # the owner's own contact, receiving only what it may
                 result.unauthorised.append(dest)
