@@ -95,3 +95,17 @@ def test_records_to_one_contact_kept_once_each():
     assert took < 10
     shared = '{"to": "a@b.co", "cc": ["a@b.co"], "body": "y"}'
     assert held.records_of(shared, "a@b.co") == ["a@b.co\na@b.co\ny"]
+
+
+def test_located_leaves_a_huge_message_number_alone():
+    # a summary quotes tool names: "message " and 5,000 digits made `int` raise
+    from backdoorlab.defenses.audit.findings import Finding
+    from backdoorlab.defenses.audit.located import _located
+
+    huge = "message " + "9" * 5000
+    finding = Finding(0, 1, None, 1, "dataflow", "high", f"card from {huge} (message 1)", 1.0, {})
+    out = _located(finding, ["system", "messages.0"])
+    assert out.summary == f"card from {huge} (messages.0)"
+    assert out.evidence["at"] == "messages.0"
+    arabic = Finding(0, 1, None, 1, "dataflow", "high", "from message ١ (message 1)", 1.0, {})
+    assert _located(arabic, ["system", "messages.0"]).summary == "from message ١ (messages.0)"
