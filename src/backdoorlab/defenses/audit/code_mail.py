@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 
 from backdoorlab.defenses.audit.patterns import EMAIL
@@ -120,6 +121,13 @@ MAX_RECIPIENTS = 16
 MAX_READS = 64
 """Recipient keys, and mailing calls, read from one text at most: each reads up to
 `MAX_VALUE` characters, so a text crafted with thousands of ``to=`` stays linear."""
+MAX_SHELL_LINE = 16384
+"""The longest line read as shell words (`shlex`); a longer one is split at its spaces
+and shell operators, its quotes left in its words.
+`shlex` grows each word one character at a time, a copy of the word each time: a
+crafted 1 MB word took 27 s."""
+_PLAIN_WORD = re.compile(r"[();<>|&]+|[^\s();<>|&]+")
+_ASSIGNMENT = re.compile(r"(?<![\w.$])([A-Za-z_]\w*)\s*=(?!=)\s*")
 
 
 def recipients(text: str) -> list[str]:
@@ -159,12 +167,15 @@ def login_host(text: str, start: int, end: int) -> bool:
 
 def _words(line: str) -> list[str]:
     """A line's shell words (`shlex`, operators apart), stripped of list punctuation."""
-    try:
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        words = list(lexer)
-    except ValueError:  # an unclosed quote: read it as plain words
-        words = line.split()
+    if len(line) > MAX_SHELL_LINE:  # words and operators as `shlex` splits them, quotes kept
+        words = _PLAIN_WORD.findall(line)
+    else:
+        try:
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True
+            words = list(lexer)
+        except ValueError:  # an unclosed quote: read it as plain words
+            words = line.split()
     return [w if w in _OPERATORS or w in _REDIRECTS else w.strip(_WORD_EDGES) for w in words]
 
 
@@ -180,9 +191,11 @@ def _program_recipients(line: str, text: str, found: list[str]) -> bool:
             continue
         seen = True
         fold = name.lower() == "send-mailmessage"
-        rest = words[at + 1 :]
         skip = False
-        for i, arg in enumerate(rest):
+        # read in place, not from a copy of the words after it: "mail;mail;…" copied
+        # the rest of the line once for each program word
+        for i in range(at + 1, len(words)):
+            arg = words[i]
             if arg in _OPERATORS:
                 break
             if skip or arg in _REDIRECTS:  # a flag's value, a redirect's file
@@ -192,7 +205,7 @@ def _program_recipients(line: str, text: str, found: list[str]) -> bool:
                 flag_name, joined, value = arg.partition("=")
                 flag_name = flag_name.lower() if fold else flag_name
                 if flag_name in program.recipient_flags:
-                    value = value if joined else (rest[i + 1] if i + 1 < len(rest) else "")
+                    value = value if joined else (words[i + 1] if i + 1 < len(words) else "")
                     found += _addresses(value, text)
                     skip = not joined
                 else:
@@ -227,9 +240,19 @@ def _addresses(word: str, text: str) -> list[str]:
 
 def _assigned(text: str, name: str) -> str:
     """The value ``name`` is assigned in ``text`` (``name = '…'``, ``NAME=…``), or ""."""
-    for m in re.finditer(rf"(?<![\w.$]){re.escape(name)}\s*=(?!=)\s*", text):
-        return _value(text, m.end(), "")
-    return ""
+    at = _assignments(text).get(name)
+    return "" if at is None else _value(text, at, "")
+
+
+@lru_cache(maxsize=4)
+def _assignments(text: str) -> dict[str, int]:
+    """Where the value of each name's first assignment in ``text`` starts: one scan of
+    the text for all its names, not one for each name looked up (a line of ten thousand
+    words, each looked up, scanned the text ten thousand times)."""
+    found: dict[str, int] = {}
+    for m in _ASSIGNMENT.finditer(text):
+        found.setdefault(m.group(1), m.end())
+    return found
 
 
 def _value(text: str, at: int, lookup: str) -> str:

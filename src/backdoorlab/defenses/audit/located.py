@@ -21,7 +21,9 @@ from typing import Any
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import TraceRecord
 
-_MESSAGE = re.compile(r"\bmessage (\d+)\b")
+# the numbers `step` holds, in ASCII: a longer run (a crafted tool name in a summary,
+# "message 999…") is no step, and `int` refuses one of over 4,300 digits
+_MESSAGE = re.compile(r"\bmessage ([0-9]{1,9})\b")
 
 
 def located(findings: list[Finding], record: TraceRecord) -> list[Finding]:

@@ -168,9 +168,9 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
                 found.append(("phone", phone, "phone", True))
         # other countries' phones and grouped document numbers ("+49 171 5550993",
         # "06 12 34 56 78", "091.226.669-40"): `phones`
+        read = _Read((*cards, *phones))
         for number, phone in grouped_numbers(text):
-            digits = patterns.digits_of(number)
-            if not any(digits in c or c in digits for c in (*cards, *phones)):
+            if not read.overlaps(patterns.digits_of(number)):
                 found.append(("phone", number, "phone" if phone else "number", True))
     if " " in text:
         line = patterns.ADDRESS_LINE.search(text) or patterns.STREET.search(text)
@@ -179,6 +179,33 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
         elif ndigits >= 3:  # the rest of the world's shape: a street, a postcode and city
             found += [("address", a, "address", True) for a in street_addresses(text)]
     return found
+
+
+class _Read:
+    """The digits of the numbers a text's cards and phones were read as, asked whether
+    a grouped number's digits (`phones.grouped_numbers`: at least eight) lie inside one
+    of them or hold one: ``any(d in c or c in d for c in read)``, in time that does not
+    grow with their count (a text of forty thousand phones and as many grouped numbers
+    compared each pair: minutes)."""
+
+    def __init__(self, read: tuple[str, ...]) -> None:
+        self._whole = set(read)
+        self._lengths = sorted({len(c) for c in read})
+        self._parts = {c[i : i + k] for c in self._whole for k in range(8, len(c) + 1)
+                       for i in range(len(c) - k + 1)}  # fmt: skip
+
+    def overlaps(self, digits: str) -> bool:
+        if not self._whole:
+            return False
+        if len(digits) < 8:  # not one `grouped_numbers` yields: compared one by one
+            return any(digits in c or c in digits for c in self._whole)
+        if digits in self._parts:
+            return True
+        return any(
+            digits[i : i + k] in self._whole
+            for k in self._lengths
+            for i in range(len(digits) - k + 1)
+        )
 
 
 _OWNS = "owns"

@@ -1,0 +1,111 @@
+"""Hostile text through the audit's readers of free text: each input below took minutes
+(quadratic) before its fix; each must give the same answer as before, and fast.
+
+Time bounds are generous (slow, shared cores): each input is one whose quadratic cost
+would be minutes, so a bound of seconds only fails on a regression.
+"""
+
+from __future__ import annotations
+
+import time
+
+from backdoorlab.defenses.audit import code_mail, held, observations
+
+
+def _timed(fn, *args):
+    start = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - start
+
+
+def test_mail_words_are_looked_up_in_one_scan():
+    # every word of a mail command is looked up as a variable: each lookup scanned the
+    # whole text (100 KB: 150 s)
+    text = "TO=a@b.co\nmail -s hi $TO " + "xy1 " * 50_000
+    found, took = _timed(code_mail.recipients, text)
+    assert found == ["a@b.co"]
+    assert took < 10
+
+
+def test_assignment_lookup_keeps_its_reading():
+    text = "x2 = 'no@one.co'\nto = 'her@site.co'\nsmtp.sendmail(sender, to, msg)"
+    assert code_mail.recipients(text) == ["her@site.co"]
+    assert code_mail.recipients("éto = 'a@b.co'\nsmtp.sendmail(s, to, m)") == []
+    assert code_mail.recipients("to == 'a@b.co'\nto='c@d.co'\nsmtp.sendmail(s, to, m)") == [
+        "c@d.co"
+    ]
+
+
+def test_many_mail_programs_on_one_line():
+    # each program word copied the rest of the line's words (100 KB: 2 s, 1 MB: 5 min)
+    text = "x@y.co\n" + "mail;" * 200_000 + " mail her@site.co"
+    found, took = _timed(code_mail.recipients, text)
+    assert found == ["her@site.co"]
+    assert took < 10
+
+
+def test_one_huge_shell_word():
+    # shlex grows a word one character at a time (1 MB of "a@": 27 s)
+    text = "mail her@site.co " + "a@" * 500_000
+    found, took = _timed(code_mail.recipients, text)
+    assert "her@site.co" in found
+    assert took < 10
+    assert code_mail.recipients("mail -s 'a b' her@site.co") == ["her@site.co"]
+
+
+def test_many_recipient_keys_look_up_once():
+    text = "smtp a@b.co " + "to=x " * 200_000
+    found, took = _timed(code_mail.recipients, text)
+    assert found == []
+    assert took < 10
+
+
+def test_grouped_numbers_beside_many_phones():
+    # each grouped number was compared with every phone read before it (100 KB: 4 s,
+    # 1 MB: minutes)
+    parts = [
+        f"555-{i % 1000:03d}-{i % 10000:04d}; +49 171 55{i % 100000:05d}; " for i in range(30_000)
+    ]
+    found, took = _timed(observations._by_shape, "".join(parts))
+    labels = [label for _, _, label, _ in found]
+    assert labels.count("phone") == 60_000
+    assert took < 20
+
+
+def test_grouped_numbers_still_skip_a_read_phone_or_card():
+    by_shape = observations._by_shape
+    assert [v for _, v, _, _ in by_shape("call 555-123-4567 or +49 171 5550993")] == [
+        "555-123-4567",
+        "+49 171 5550993",
+    ]
+    # a card's digits are not read again as a grouped number, nor is a number inside one
+    card = "4111 1111 1111 1111"
+    assert [lbl for _, _, lbl, _ in by_shape(f"card {card} ok")] == ["card"]
+    assert observations._Read(("4111111111111111",)).overlaps("41111111")
+    assert observations._Read(("5551234567",)).overlaps("4915551234567")
+    assert not observations._Read(("5551234567",)).overlaps("4915551234568")
+    assert not observations._Read(()).overlaps("4915551234568")
+
+
+def test_records_to_one_contact_kept_once_each():
+    # each record found was compared with every one kept before (1 MB: minutes)
+    text = "[" + ",".join(['{"to": "a@b.co", "body": "x"}'] * 40_000) + "]"
+    found, took = _timed(held.records_of, text, "a@b.co")
+    assert len(found) == 40_000 and found[0] == "a@b.co\nx"
+    assert took < 10
+    shared = '{"to": "a@b.co", "cc": ["a@b.co"], "body": "y"}'
+    assert held.records_of(shared, "a@b.co") == ["a@b.co\na@b.co\ny"]
+
+
+def test_located_leaves_a_huge_message_number_alone():
+    # a summary quotes tool names: "message " and 5,000 digits made `int` raise
+    from backdoorlab.defenses.audit.findings import Finding
+    from backdoorlab.defenses.audit.located import _located
+
+    huge = "message " + "9" * 5000
+    finding = Finding(0, 1, None, 1, "dataflow", "high", f"card from {huge} (message 1)", 1.0, {})
+    out = _located(finding, ["system", "messages.0"])
+    assert out.summary == f"card from {huge} (messages.0)"
+    assert out.evidence["at"] == "messages.0"
+    arabic = Finding(0, 1, None, 1, "dataflow", "high", "from message ١ (message 1)", 1.0, {})
+    assert _located(arabic, ["system", "messages.0"]).summary == "from message ١ (messages.0)"
