@@ -29,8 +29,8 @@ from typing import Any
 from backdoorlab.defenses.audit.ascii_fast import only_digits
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.keys import classify_key
-from backdoorlab.defenses.audit.matching import Needle, _View
-from backdoorlab.defenses.audit.observations import _structured
+from backdoorlab.defenses.audit.matching import Needle, TextView
+from backdoorlab.defenses.audit.observations import structured
 
 _MAX_DEPTH = 64
 
@@ -102,7 +102,7 @@ def _walk(value: Any, record: Any, key: str | None, contact: str, out: dict[int,
 def records_of(text: str, contact: str) -> list[str]:
     """The texts (string values, one a line) of the records in ``text`` whose contact
     field holds ``contact`` (canonical); none for text that is no JSON or YAML data."""
-    data = _structured(text)
+    data = structured(text)
     if not isinstance(data, dict | list):
         return []
     found: dict[int, Any] = {}  # alive while ``data`` is: no id is reused meanwhile
@@ -115,7 +115,7 @@ def records_of(text: str, contact: str) -> list[str]:
     return texts
 
 
-def holds(view: _View, needle: Needle) -> bool:
+def holds(view: TextView, needle: Needle) -> bool:
     """Whether the text of ``view`` holds the value ``needle`` looks for, as a whole and
     normalised, or an address's street line with its number (module docstring)."""
     if not needle.usable:
@@ -130,5 +130,5 @@ def holds(view: _View, needle: Needle) -> bool:
     return any(a in flat and any(c.isdigit() for c in a) for a in needle.alts)
 
 
-def held_view(texts: list[str]) -> _View:
-    return _View("\n".join(texts))
+def held_view(texts: list[str]) -> TextView:
+    return TextView("\n".join(texts))

@@ -171,7 +171,7 @@ def _chained(groups: list[tuple[str, str]], digits: str, open_left: bool) -> boo
     return False
 
 
-class _View:
+class TextView:
     """One decoded view of an argument, with its normalised forms made on demand."""
 
     def __init__(self, text: str) -> None:
@@ -288,8 +288,8 @@ class _View:
         return "leet" if needle.folded and needle.folded in self.folded else None
 
 
-def _fresh(text: str) -> tuple[tuple[str, _View], ...]:
-    return tuple((how, _View(decoded)) for how, decoded in views(text))
+def _fresh(text: str) -> tuple[tuple[str, TextView], ...]:
+    return tuple((how, TextView(decoded)) for how, decoded in views(text))
 
 
 _VIEWS_CACHED_CHARS = 1024
@@ -343,10 +343,10 @@ def find(needles: Sequence[Needle], payload: Mapping[str, Any], split: bool = Fa
 
 
 def _matches(
-    view: _View, needles: Sequence[Needle], order: list[int], split: bool
+    view: TextView, needles: Sequence[Needle], order: list[int], split: bool
 ) -> list[tuple[int, str]]:
-    """(index, `_View.match`) of the needles in ``order`` that ``view`` holds, in that
-    order. The same tests as `_View.match`, with the text and digit kinds (most needles)
+    """(index, `TextView.match`) of the needles in ``order`` that ``view`` holds, in that
+    order. The same tests as `TextView.match`, with the text and digit kinds (most needles)
     written out here: one call per view rather than one per needle."""
     out: list[tuple[int, str]] = []
     flat: str | None = None

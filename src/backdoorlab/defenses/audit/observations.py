@@ -455,7 +455,7 @@ class ObservationReader:
 
     def _read(self, text: str, step: int, tool: str) -> Any:
         """Read one observation; its structured data, or None for text."""
-        data = _structured(text)
+        data = structured(text)
         if isinstance(data, dict | list):
             table = tables.from_data(data)
             walked = data
@@ -587,7 +587,7 @@ _YAML_MAX = 256 * 1024
 _Loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
-def _structured(text: str) -> Any:
+def structured(text: str) -> Any:
     """An observation as data: JSON, or YAML that is a mapping or a list (bounded)."""
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
