@@ -51,6 +51,8 @@ def test_aliases_map_foreign_names() -> None:
         ({"victim": "sky"}, "x.yaml: field 'train.victim': Input should be 'full' or 'lora'"),
         ({"inner": {"episodes": 0}}, "x.yaml: field 'train.inner.episodes': Input should be"),
         ({"inner": {"nope": 1}}, "x.yaml: field 'train.inner.nope': unknown setting"),
+        # an unknown key shaped like pydantic's union tag ("list[...]") is still named
+        ({"zz[]": 1}, "x.yaml: field 'train.zz[]': unknown setting"),
     ],
 )
 def test_errors_name_the_whole_path(data: dict, message: str) -> None:

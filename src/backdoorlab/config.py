@@ -76,6 +76,8 @@ def _first_error(errors: Sequence[Any]) -> tuple[Any, str]:
     mistake; members failing at the same depth are named together."""
     first = errors[0]
     loc = list(first["loc"])
+    if first["type"] == "extra_forbidden":
+        loc = loc[:-1]  # the last part is the user's unknown key ("zz[]"), never a tag
     at = next((n for n, part in enumerate(loc) if _is_tag(part)), None)
     if at is None:
         return first, first["msg"]
@@ -97,7 +99,10 @@ def describe_validation_error(exc: ValidationError, where: str = "", prefix: str
     experiment YAML's ``train`` section, say), so the path printed is the user's.
     """
     first, message = _first_error(exc.errors())
-    path = _location([p for p in (prefix,) if p] + [p for p in first["loc"] if not _is_tag(p)])
+    loc = list(first["loc"])
+    key = loc.pop() if first["type"] == "extra_forbidden" and loc else None
+    parts = [p for p in loc if not _is_tag(p)] + ([key] if key is not None else [])
+    path = _location([p for p in (prefix,) if p] + parts)
     if first["type"] == "extra_forbidden":
         message = "unknown setting"
     head = f"{where}: " if where else ""
