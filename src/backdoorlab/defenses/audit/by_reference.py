@@ -261,18 +261,11 @@ def shown_uploads(text: str) -> set[str]:
     except ValueError:
         return set()
     found: set[str] = set()
-    stack, seen = [data], 0
-    while stack and seen < 4096:
-        node = stack.pop()
-        seen += 1
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        for key, value in items:
-            if isinstance(value, dict | list):
-                stack.append(value)
-            elif isinstance(key, str) and isinstance(value, str) and "://" in value:
-                words = set(patterns.name_tokens(key))
-                if words & _UPLOAD_KEYS and words & _URL_KEYS:
-                    found.add(value.split("?", 1)[0])
+    for key, value in places.string_fields(data, longest=None):
+        if "://" in value:
+            words = set(patterns.name_tokens(key))
+            if words & _UPLOAD_KEYS and words & _URL_KEYS:
+                found.add(value.split("?", 1)[0])
     return found
 
 

@@ -253,7 +253,7 @@ def places_shown(text: str, echo: str = "") -> set[str]:
             data = json.loads(text)
         except ValueError:
             return found
-        for key, value in _fields(data):
+        for key, value in string_fields(data):
             found |= _field_places(key, value)
     return found
 
@@ -266,8 +266,10 @@ def _repo_names(slug: str | None) -> set[str]:
     return {"repo:" + slug, "repo:" + slug.rsplit("/", 1)[-1]}
 
 
-def _fields(data: Any) -> Iterator[tuple[str, str]]:
-    """(key, text) of every string a key holds directly in a JSON document."""
+def string_fields(data: Any, longest: int | None = 256) -> Iterator[tuple[str, str]]:
+    """(key, text) of every string a key holds directly in a JSON document, up to
+    `MAX_SHOWN_NODES` objects and lists read; strings over ``longest`` characters skipped
+    (a name is short; None: none skipped, for a presigned URL's long query)."""
     stack: list[Any] = [data]
     seen = 0
     while stack and seen < MAX_SHOWN_NODES:
@@ -277,7 +279,11 @@ def _fields(data: Any) -> Iterator[tuple[str, str]]:
         for key, value in items:
             if isinstance(value, dict | list):
                 stack.append(value)
-            elif isinstance(value, str) and isinstance(key, str) and len(value) <= 256:
+            elif (
+                isinstance(value, str)
+                and isinstance(key, str)
+                and (longest is None or len(value) <= longest)
+            ):
                 yield key, value
 
 
