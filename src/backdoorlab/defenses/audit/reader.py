@@ -24,7 +24,7 @@ from typing import IO, Any
 from blake3 import blake3
 from pydantic import ValidationError
 
-from backdoorlab.defenses.audit.view import TraceView, decode, line_origins
+from backdoorlab.defenses.audit.view import TraceView, line_origins, read_line
 from backdoorlab.digests import remember_sha256, stamp
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import (
@@ -45,7 +45,8 @@ class TraceRecord:
 
     ``view`` is what streaming detectors read (`view`: the fast, read-only view when the
     line decoded that way, else the model); ``trace`` is the full pydantic `Trace`,
-    built from the line the first time a detector asks for it.
+    built from the line the first time a detector asks for it. ``as_written``: the fast
+    view read the line as it stands, so its messages are numbered as the file's are.
     """
 
     __slots__ = ("_origin", "_raw", "_source", "_trace", "_view", "index", "line")
@@ -59,6 +60,7 @@ class TraceRecord:
         view: TraceView | None = None,
         raw: bytes = b"",
         source: str = "<traces>",
+        as_written: bool = False,
     ) -> None:
         if trace is None and view is None:
             raise ValueError("a TraceRecord needs a trace or a view")
@@ -68,7 +70,8 @@ class TraceRecord:
         self._view = view
         self._raw = raw
         self._source = source
-        self._origin: list[str] | None | bool = False  # not yet read
+        # not yet read (False), or known to be the line's own numbering (a plain line)
+        self._origin: list[str] | None | bool = None if as_written else False
 
     @property
     def origin(self) -> list[str] | None:
@@ -288,12 +291,14 @@ class TraceStream:
                 if is_blank(raw):
                     continue
                 at = self.first_line + lineno
-                view = decode(raw)
+                view, as_written = read_line(raw)
                 if view is None:  # only the model decides: coerces, or raises the error
                     trace = parse_record(raw, source, at)
                     yield TraceRecord(self.traces, at, trace, raw=raw, source=source)
                 else:
-                    yield TraceRecord(self.traces, at, view=view, raw=raw, source=source)
+                    yield TraceRecord(
+                        self.traces, at, view=view, raw=raw, source=source, as_written=as_written
+                    )
                 self.traces += 1
                 if self.progress is not None and self.traces % 256 == 0:
                     self.progress(reader.bytes_read, self.traces, self.reads)

@@ -125,17 +125,23 @@ _DECODER = msgspec.json.Decoder(TraceView)
 
 def decode(line: bytes) -> TraceView | None:
     """The view of one JSONL line, or None when only the model can decide (see above)."""
+    return read_line(line)[0]
+
+
+def read_line(line: bytes) -> tuple[TraceView | None, bool]:
+    """`decode`'s view, and whether the line was read as it stands (OpenAI's chat format:
+    its messages are numbered as the file numbers them, `line_origins` has nothing to say)."""
     try:
         if not line.isascii():
             line.decode("utf-8")  # msgspec does not check the strings it skips; the model does
         view = _DECODER.decode(line)
     except msgspec.ValidationError:  # valid JSON, not this shape: perhaps another format
-        return _converted(line)
+        return _converted(line), False
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        return None
+        return None, False
     if as_is(view.messages, view.system):
-        return view
-    return _converted(line)
+        return view, True
+    return _converted(line), False
 
 
 def _converted(line: bytes) -> TraceView | None:
