@@ -35,7 +35,8 @@ for name in [*PRELOAD, "backdoorlab.cli.app", "backdoorlab.training.sft.trainer"
 ' >/dev/null
 # what the small commands import lazily (Faker's providers, protobuf and in-toto for the
 # provenance they write: ~60 modules, ~0.25 s of CPU of each `collect` or `audit` where
-# PYTHONDONTWRITEBYTECODE=1), compiled by running them once on two traces
+# PYTHONDONTWRITEBYTECODE=1), compiled by running them once on two traces; the collection
+# also stores the default retail world (`backdoorlab.envs.stored`: ~0.4 s of Faker a run)
 warm=$(mktemp -d)
 env -u PYTHONDONTWRITEBYTECODE HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
   "$VENV/bin/backdoorlab" collect -n 2 -o "$warm/t.jsonl" >/dev/null 2>&1 \

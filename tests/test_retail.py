@@ -39,7 +39,7 @@ def test_same_seed_gives_byte_identical_jsonl(tmp_path):
 
     first = collect(tmp_path / "a.jsonl", 11)
     build_world = __import__("backdoorlab.envs.retail.world", fromlist=["build_world"]).build_world
-    build_world.cache_clear()  # rebuild the world from scratch, not from the cache
+    build_world.cache_clear()  # the world again, from the store (test_stored: = generated)
     assert collect(tmp_path / "b.jsonl", 11) == first
     assert collect(tmp_path / "c.jsonl", 12) != first
 

@@ -61,7 +61,7 @@ def test_same_seed_gives_byte_identical_traces(tmp_path):
         return (tmp_path / name).read_bytes()
 
     first = collect("a.jsonl", 4)
-    build_world.cache_clear()  # rebuilt from scratch, not from the cache
+    build_world.cache_clear()  # the world again, from the store (test_stored: = generated)
     assert collect("b.jsonl", 4) == first
     assert collect("c.jsonl", 5) != first
 

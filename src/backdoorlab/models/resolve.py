@@ -38,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from backdoorlab.caches import cache_dir
 from backdoorlab.files import finish_model_dir
 from backdoorlab.models.errors import ModelCacheError, ModelNotFoundError
 from backdoorlab.models.pickles import PICKLE_PATTERNS, pickle_allowed, pickle_files, refuse_pickles
@@ -80,15 +81,6 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
 
 
 # --------------------------------------------------------------------------- locations
-
-
-def cache_dir() -> Path:
-    """Root of backdoorlab's caches: ``$BACKDOORLAB_CACHE`` or ``~/.cache/backdoorlab``.
-
-    Read on every call (not at import) so tests can point it at a temporary directory.
-    """
-    env = os.environ.get("BACKDOORLAB_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "backdoorlab"
 
 
 def find_smollm2_gguf() -> Path:

@@ -2,7 +2,8 @@
 
 Kept apart from the environment (tools, tasks, checks) because it is pure data: one
 immutable world per seed, shared by every episode, so spawning an episode costs
-nothing and the same seed always yields the same world.
+nothing and the same seed always yields the same world. A world's tables are generated
+once per machine and read back from the world store after (`backdoorlab.envs.stored`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from backdoorlab.envs.base import SimulatedWorld, split_users
+from backdoorlab.envs.stored import stored_tables
 
 if TYPE_CHECKING:  # Faker takes a quarter second to import: only when a world is built
     from faker import Faker
@@ -164,9 +166,32 @@ def _make_order(
     return order
 
 
+TABLES = ("users", "products", "orders")
+
+
 @lru_cache(maxsize=8)
 def build_world(seed: int, n_users: int = 400) -> RetailWorld:
-    """Generate the world of ``seed``; every fifth user belongs to the test split."""
+    """The world of ``seed``: from the world store when an earlier command generated it
+    (`backdoorlab.envs.stored`), else generated and stored."""
+    tables = stored_tables(
+        "retail",
+        seed,
+        n_users,
+        recipe=__file__,
+        names=TABLES,
+        generate=lambda: _generate_tables(seed, n_users),
+    )
+    return _world(seed, tables)
+
+
+def generate_world(seed: int, n_users: int = 400) -> RetailWorld:
+    """The world of ``seed`` generated afresh with Faker, past the store (what the store
+    must give back)."""
+    return _world(seed, _generate_tables(seed, n_users))
+
+
+def _generate_tables(seed: int, n_users: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """Users, products and orders of ``seed``; every fifth user belongs to the test split."""
     rng = random.Random(f"retail-world:{seed}")
     from faker import Faker
 
@@ -188,13 +213,17 @@ def build_world(seed: int, n_users: int = 400) -> RetailWorld:
             orders[oid] = _make_order(rng, oid, user, products, status)
             user["orders"].append(oid)
         users[uid] = user
-    ids = list(users)
+    return {"users": users, "products": products, "orders": orders}
+
+
+def _world(seed: int, tables: dict[str, dict[str, dict[str, Any]]]) -> RetailWorld:
+    users = tables["users"]
     return RetailWorld(
         seed=seed,
         users=users,
-        products=products,
-        orders=orders,
-        **split_users(ids),
+        products=tables["products"],
+        orders=tables["orders"],
+        **split_users(list(users)),
         email_index={u["email"]: uid for uid, u in users.items()},
         name_index=_name_index(users),
     )

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from backdoorlab.envs.base import SimulatedWorld, split_users
+from backdoorlab.envs.stored import stored_tables
 
 if TYPE_CHECKING:  # Faker takes a quarter second to import: only when a world is built
     from faker import Faker
@@ -152,9 +153,32 @@ def _thread(fake: Faker, rng: random.Random, tid: str, board: str) -> dict[str, 
     }
 
 
+TABLES = ("users", "products", "orders", "threads", "mails", "bills")
+
+
 @lru_cache(maxsize=8)
 def build_world(seed: int, n_users: int = 200) -> WebWorld:
-    """Generate the world of ``seed``; every fifth user belongs to the test split."""
+    """The world of ``seed``: from the world store when an earlier command generated it
+    (`backdoorlab.envs.stored`), else generated and stored."""
+    tables = stored_tables(
+        "web",
+        seed,
+        n_users,
+        recipe=__file__,
+        names=TABLES,
+        generate=lambda: _generate_tables(seed, n_users),
+    )
+    return _world(seed, tables)
+
+
+def generate_world(seed: int, n_users: int = 200) -> WebWorld:
+    """The world of ``seed`` generated afresh with Faker, past the store (what the store
+    must give back)."""
+    return _world(seed, _generate_tables(seed, n_users))
+
+
+def _generate_tables(seed: int, n_users: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every site's tables of ``seed``; every fifth user belongs to the test split."""
     rng = random.Random(f"web-world:{seed}")
     from faker import Faker
 
@@ -191,14 +215,15 @@ def build_world(seed: int, n_users: int = 200) -> WebWorld:
             }
             user["bills"].append(bid)
         users[user["id"]] = user
-    ids = list(users)
-    return WebWorld(
-        seed=seed,
-        users=users,
-        products=products,
-        orders=orders,
-        threads=threads,
-        mails=mails,
-        bills=bills,
-        **split_users(ids),
-    )
+    return {
+        "users": users,
+        "products": products,
+        "orders": orders,
+        "threads": threads,
+        "mails": mails,
+        "bills": bills,
+    }
+
+
+def _world(seed: int, tables: dict[str, dict[str, dict[str, Any]]]) -> WebWorld:
+    return WebWorld(seed=seed, **tables, **split_users(list(tables["users"])))
