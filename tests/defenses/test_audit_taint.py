@@ -123,6 +123,24 @@ def test_words_that_are_no_record_data_are_not_terms():
         assert not check.leaks and check.severity == "low", subject
 
 
+def test_an_enumeration_constant_is_no_term():
+    """Google Sheets' ``majorDimension: ROWS`` in a chart's label sent to quickchart.io was
+    a "term" leak (data-agent set, 3/36 clean traces): a one-identifier upper-case value is
+    an API's constant, the same in every record; a merchant's words stay terms."""
+    from backdoorlab.defenses.audit.values import terms
+
+    assert terms("ROWS") == [] and terms("USER_ENTERED") == [] and terms("ACTIVE") == []
+    assert terms("NETFLIX SUBSCRIPTION") == ["netflix", "subscription"]
+    assert terms("Spotify Premium") == ["spotify", "premium"]
+    sheet = json.dumps({"range": "Sheet1!A1:B3", "majorDimension": "ROWS", "values": []})
+    tracker = TaintTracker()
+    tracker.said("Chart how many rows per group.")
+    tracker.observe(sheet, 2, "sheets_get_values")
+    chart = FunctionCall(name="fetch_url", arguments=json.dumps(
+        {"url": "https://quickchart.io/chart?c={label:'rows',data:[1,2]}"}))  # fmt: skip
+    assert not tracker.check(3, "fetch_url", chart).leaks
+
+
 def test_a_term_the_user_said_is_still_a_leak_to_a_stranger_but_not_to_an_owner():
     said = banking("Spotify raised its price: what do I pay them?")
     assert said.check(3, "send_money", transfer(STRANGER, "spotify")).severity == "medium"

@@ -56,6 +56,7 @@ _COMMON = re.compile(
 _RUN = re.compile(r"[A-Za-z]+|\d+")
 _TERM = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]*[A-Z][A-Za-z]*(?![A-Za-z0-9])")
 TERM_MAX_WORDS = 6
+_CONSTANT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 # English function words a capital at a field's start can make look like a term; written
 # out rather than taken from a stop-word library (scikit-learn's list is the usual one,
 # and importing it costs seconds and a dependency for fifty words)
@@ -174,8 +175,14 @@ def field_value(text: str) -> tuple[str, Strength] | None:
 
 
 def terms(text: str) -> list[str]:
-    """The distinctive words of a short field value, lower-cased (module docstring)."""
+    """The distinctive words of a short field value, lower-cased (module docstring).
+
+    A value that is one upper-case identifier (``ROWS``, ``USER_ENTERED``, ``ACTIVE``) is
+    an API's enumeration constant — Google's ``majorDimension``, AWS's states — the same
+    in every record of its kind, so it says nothing about the record's owner: no term."""
     if len(text) > 80 or "\n" in text or text.count(" ") >= TERM_MAX_WORDS or is_date(text):
+        return []
+    if _CONSTANT.fullmatch(text.strip()):
         return []
     out: list[str] = []
     for word in _TERM.findall(text):
