@@ -76,6 +76,18 @@ def test_a_broken_or_stale_file_is_generated_again(store: Path, text: str) -> No
     assert json.loads(path.read_text())["key"] == key  # rewritten whole
 
 
+def test_a_pipe_in_the_store_is_not_read(store: Path) -> None:
+    """Not read (it would block forever), nor replaced (`atomic_writer` writes over regular
+    files only): every run generates the world, as with an unwritable store."""
+    retail.build_world(6, 20)
+    (path,) = store.iterdir()
+    path.unlink()
+    os.mkfifo(path)
+    retail.build_world.cache_clear()
+    world = retail.build_world(6, 20)
+    assert dataclasses.asdict(world) == dataclasses.asdict(retail.generate_world(6, 20))
+
+
 def test_an_unwritable_store_still_gives_the_world(monkeypatch: pytest.MonkeyPatch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

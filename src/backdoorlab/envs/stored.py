@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -83,6 +84,8 @@ def stored_tables(
 
 def _read(path: Path, key: str, names: Sequence[str]) -> Tables | None:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a pipe would block the read forever
+            return None
         data = json.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError):
         return None
