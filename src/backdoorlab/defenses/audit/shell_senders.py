@@ -188,7 +188,7 @@ def _rclone_place(word: str, what: str, how: str) -> list[Transfer] | None:
     if not _REMOTE_NAME.fullmatch(name):
         return []
     canon = f"bucket:rclone/{name}" + (f"/{segment}" if segment else "")
-    return [Transfer(what, word, canon.lower(), "bucket", how)]
+    return [Transfer(what, f"{name}:{segment}", canon.lower(), "bucket", how)]
 
 
 def rclone(words: list[str], stdin: str, text: str) -> list[Transfer]:
