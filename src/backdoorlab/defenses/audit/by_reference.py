@@ -20,10 +20,11 @@ What counts, read by the statement or the command, not the tool's name:
   creates that stage on a bucket, ClickHouse ``INSERT INTO FUNCTION url|s3('…')``; only
   when the statement reads a relation (``FROM t``, ``COPY t TO``): ``COPY (SELECT 'a
   literal') TO …`` carries its values and is the taint's;
-- a command line (a shell or code tool's text): `shell_transfers`;
-- Python: ``requests|httpx….post|put|patch(url, files=…|data=open(…))``, boto3
-  ``upload_file[obj](src, 'bucket', …)`` and ``put_object(…, Body=open(…))``, pandas
-  ``to_csv|to_parquet|to_json('s3://…')``.
+- a command line (a shell or code tool's text): `shell_transfers` (``curl -T``, ``scp``,
+  ``aws s3 cp``…) and `shell_senders` (``nc``, ``ssh``, ``sftp``, ``rclone``, ``az``);
+- Python and JavaScript: `code_transfers` (``requests.put(url, data=open(…))``,
+  ``fetch(url, {body: fs.readFileSync(…)})``, boto3 ``upload_file``, pandas
+  ``to_csv('s3://…')``), a URL given by a name the same code assigned.
 
 Each reader starts behind a cheap test of its own (a statement's keyword, a command's
 name with an upload option, a call's name), so code that moves nothing costs a few
@@ -39,7 +40,7 @@ from typing import Literal, Protocol, TypeVar
 
 from backdoorlab.defenses.audit import patterns, places
 from backdoorlab.defenses.audit.code_places import in_sql, sql_storage
-from backdoorlab.defenses.audit.places import place
+from backdoorlab.defenses.audit.code_transfers import in_code
 from backdoorlab.defenses.audit.shell_transfers import Kind, Transfer, in_shell, to_url
 
 __all__ = ["Transfer", "by_destination", "may_move", "shown_uploads", "strength", "transfers"]
@@ -48,18 +49,24 @@ MAX_TRANSFERS = 16
 MAX_TEXT = 65536
 
 
+_MAY_MOVE = ("upload_file", "put_object", "scp ", "rsync ", "rclone ", "sftp ", "/dev/tcp/")
+_MAY_SEND = re.compile(r"\b(?:nc|ncat|netcat|ssh)\s")
+
+
 def may_move(raw: str) -> bool:
     """Whether a call's raw arguments that `sinks`' other cheap tests let pass (no URL,
     host, ``@`` or place word) may still move data by reference (``s3.upload_file('f',
-    'b', 'k')``, ``scp f 10.0.0.9:``): plain substring tests, as most calls of a trace
-    take this path."""
-    return "upload_file" in raw or "put_object" in raw or "scp " in raw or "rsync " in raw
+    'b', 'k')``, ``scp f 10.0.0.9:``, ``nc 10.0.0.9 9000 < f``, ``rclone copy f r:b``):
+    plain substring tests, as most calls of a trace take this path."""
+    return any(w in raw for w in _MAY_MOVE) or (
+        ("nc " in raw or "ssh " in raw or "netcat " in raw) and _MAY_SEND.search(raw) is not None
+    )
 
 
 def transfers(text: str) -> list[Transfer]:
     """Every transfer by reference in one argument's text (SQL, a command line, code)."""
     text = text[:MAX_TEXT]
-    found = in_sql_text(text) + in_shell(text) + in_python(text)  # each behind its own test
+    found = in_sql_text(text) + in_shell(text) + in_code(text)  # each behind its own test
     return found[:MAX_TRANSFERS]
 
 
@@ -149,78 +156,6 @@ def in_sql_text(text: str) -> list[Transfer]:
             if storage is not None:
                 found.append(Transfer(what, storage.value, storage.canonical, "bucket", head))
     return found
-
-
-# --- Python ---------------------------------------------------------------------------
-
-_HTTP_CALL = re.compile(r"\.(?:post|put|patch)\(", re.IGNORECASE)
-_OPENED = re.compile(r"""\bopen\(\s*[rf]?['"]([^'"]{1,200})['"]""")
-_FILES = re.compile(r"\bfiles\s*=|\bdata\s*=\s*open\(|\bcontent\s*=\s*open\(")
-_UPLOAD = re.compile(
-    r"""\.upload_file(?:obj)?\(\s*([^,()]{1,200}(?:\([^()]*\))?)\s*,\s*['"]([\w.-]+)['"]"""
-)
-_PUT_BODY = re.compile(
-    r"""\.put_object\((?=[^)]*Body\s*=\s*open\()[^)]*Bucket\s*=\s*['"]([\w.-]+)"""
-)
-_FRAME = re.compile(r"""(\w+)\.to_(?:csv|parquet|json)\(\s*[rf]?['"]((?:s3|gs)://[^'"]+)['"]""")
-_ASSIGNED = r"""\b{}\s*=\s*[rf]?['"]([^'"]+)['"]"""
-
-
-def in_python(code: str) -> list[Transfer]:
-    """The Python transfers of a text (module docstring)."""
-    found: list[Transfer] = []
-    if not ("open(" in code or "upload_file" in code or "put_object" in code or ".to_" in code):
-        return found
-    if "open(" in code and _HTTP_CALL.search(code):
-        for m in _HTTP_CALL.finditer(code):
-            args = _call_args(code, m.end())
-            if not _FILES.search(args):
-                continue
-            opened = _OPENED.search(args) or _OPENED.search(code)
-            what = opened.group(1) if opened else args[:120]
-            first = re.sub(r"^url\s*=\s*", "", args.split(",", 1)[0].strip())
-            url = first.strip("'\"rf")
-            if "://" not in first and re.fullmatch(r"\w+", first):
-                assigned = re.search(_ASSIGNED.format(first), code)
-                url = assigned.group(1) if assigned else ""
-            if "://" in url:
-                found += to_url(what, url, "HTTP upload in code")
-    service = "s3" if "boto" in code or "s3" in code else ""
-    for m in _UPLOAD.finditer(code):
-        canon = place("bucket", m.group(2), service=service)
-        if canon:
-            what = _literal(code, m.group(1).strip())
-            found.append(Transfer(what, m.group(2), canon, "bucket", "upload_file"))
-    for m in _PUT_BODY.finditer(code):
-        canon = place("bucket", m.group(1), service=service)
-        opened = _OPENED.search(code, m.start())
-        if canon and opened:
-            found.append(Transfer(opened.group(1), m.group(1), canon, "bucket", "put_object"))
-    for m in _FRAME.finditer(code):
-        found += to_url(m.group(1), m.group(2), "DataFrame export")
-    return found
-
-
-def _literal(code: str, expr: str) -> str:
-    """A string argument's text: a literal's, or a name's assigned literal, or as is."""
-    if expr[:1] in ("'", '"'):
-        return expr.strip("'\"")
-    assigned = re.search(_ASSIGNED.format(re.escape(expr)), code) if expr.isidentifier() else None
-    return assigned.group(1) if assigned else expr
-
-
-def _call_args(code: str, start: int) -> str:
-    """The text of a call's arguments, from just after its ``(`` to the matching ``)``."""
-    depth = 1
-    for i in range(start, min(len(code), start + 4096)):
-        c = code[i]
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-            if depth == 0:
-                return code[start:i]
-    return code[start : start + 4096]
 
 
 # --- how much it says, and upload addresses tools gave ----------------------------------

@@ -154,8 +154,8 @@ def place_words(canonical: str) -> list[str]:
     owner and name (``repo:acme/api``: ``acme``, ``api``), a bucket's or a container's
     own name (not its service's or storage account's), a channel's."""
     kind, _, name = canonical.partition(":")
-    if kind == "bucket":
-        name = name.rsplit("/", 1)[-1]
+    if kind == "bucket":  # an rclone remote's name and its bucket (`shell_senders`)
+        name = name[7:] if name.startswith("rclone/") else name.rsplit("/", 1)[-1]
     return [w for w in re.split(r"[/.]+", name) if w]
 
 

@@ -21,41 +21,15 @@ An unclosed quote (code, not a command) is skipped and the rest read on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
 
 from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit import shell_senders as senders
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.places import STORAGE_URL, repo_in
+from backdoorlab.defenses.audit.shell_senders import Kind, Transfer, file_of, to_url
 
-Kind = Literal["url", "bucket", "repo"]
-"""What a transfer's destination is, as `sinks` names kinds of destination."""
-
-
-@dataclass(frozen=True)
-class Transfer:
-    """Stored data a call moves, and where: ``what`` as written (``customers``, ``(SELECT
-    email FROM customers)``, ``users.csv``, ``s3://ours/x``, ``pg_dump prod``); ``target``
-    as written and ``canonical`` as `sinks` writes destinations of its ``kind``; ``how``:
-    the statement or command that moves it."""
-
-    what: str
-    target: str
-    canonical: str
-    kind: Kind
-    how: str
-
-
-def to_url(what: str, target: str, how: str) -> list[Transfer]:
-    """A transfer to a URL (a host) or a storage URL (a bucket)."""
-    target = target.strip("'\"")
-    storage = STORAGE_URL.match(target)
-    if storage:
-        canon = f"bucket:{storage.group(1).lower()}/{storage.group(2).lower()}"
-        return [Transfer(what, storage.group(0), canon, "bucket", how)]
-    host = canonical(target, "url")
-    return [Transfer(what, target, host, "url", how)] if host else []
-
+__all__ = ["Kind", "Transfer", "in_shell", "to_url"]
 
 # --- command lines --------------------------------------------------------------------
 
@@ -72,15 +46,36 @@ _MOVES = re.compile(
     r"\bcurl\b(?:[^\n]|\\\n)*?(?:\s-T|--upload-file|@|\s-F|--form)"
     r"|\bwget\b(?:[^\n]|\\\n)*?--(?:post|body)-file|\b(?:scp|rsync)\s"
     r"|\b(?:aws|gsutil|gcloud)\b(?:[^\n]|\\\n)*?\s(?:cp|mv|sync|rsync)\s|\bgit\s+push\s"
+    r"|\b(?:nc|ncat|netcat|ssh|sftp|rclone|azcopy)\s|/dev/(?:tcp|udp)/|\baz\s+storage\s"
 )
 """A command `in_shell` reads with what makes it upload (``curl … -T``, ``aws … cp``), on
 one line or continued with a backslash: a text with none is not split at all."""
-_NAMES = ("curl", "wget", "scp", "rsync", "aws", "gsutil", "gcloud", "git push")
-_TOKEN = re.compile(r"""\\\n|\|\||&&|;;|[;|&\n]|(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[^\s'"\\;|&])+""")
+_NAMES = ("curl", "wget", "scp", "rsync", "aws", "gsutil", "gcloud", "git push", "nc ", "ncat")
+_NAMES += ("netcat", "ssh", "sftp", "rclone", "az ", "azcopy", "/dev/tcp/", "/dev/udp/")
+_TOKEN = re.compile(
+    r"""\\\n|\|\||&&|;;|[;|&\n]|(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[<>]&|[^\s'"\\;|&])+"""
+)
 """A shell's token: a line continuation (dropped), an operator, or a word of plain
-characters, quoted strings (a ``|`` or ``;`` inside is text) and escapes. A lone quote (an
-unclosed one: code, not a command) is skipped."""
+characters, quoted strings (a ``|`` or ``;`` inside is text), escapes and ``2>&1``. A
+lone quote (an unclosed one: code, not a command) is skipped."""
 _QUOTED = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.DOTALL)
+_REDIRECT = re.compile(r"^(\d*)(<<<|<<-?|<|>>|>|&>)(?!\()(.*)$", re.DOTALL)
+"""A redirection as a token starts (quotes only after it: ``<'f'``); ``<(…)`` is a
+process substitution, a word."""
+MAX_HERE = 4096
+"""The characters of one here-document kept (its commands: ``sftp host <<EOF``)."""
+
+
+@dataclass(slots=True)
+class Stage:
+    """One command of a pipeline: its words, and its redirections — the file ``<`` feeds
+    it (``fed``), the text ``<<<`` or a here-document gives it (``text``), where ``>``
+    writes its output (``out``)."""
+
+    words: list[str] = field(default_factory=list)
+    fed: str = ""
+    text: str = ""
+    out: str = ""
 
 
 def _word(token: str) -> str:
@@ -90,21 +85,66 @@ def _word(token: str) -> str:
     return _QUOTED.sub(lambda m: next(g for g in m.groups() if g is not None), token)
 
 
-def _pipelines(text: str) -> list[list[list[str]]]:
-    """A command line's pipelines, each a list of its stages' words, read as a shell
-    reads them (`_TOKEN`; a regular expression, not `shlex`: that is pure Python and
-    took milliseconds on a coding agent's longer commands)."""
-    pipelines: list[list[list[str]]] = [[[]]]
+def _pipelines(text: str) -> list[list[Stage]]:
+    """A command line's pipelines, each a list of its stages, read as a shell reads them
+    (`_TOKEN`; a regular expression, not `shlex`: that is pure Python and took
+    milliseconds on a coding agent's longer commands). A here-document's lines are read
+    as commands still (``bash <<EOF`` runs them) and given to its stage as ``text``."""
+    pipelines: list[list[Stage]] = [[Stage()]]
+    want = ""  # the redirection whose file or delimiter the next word is
+    waiting: list[tuple[Stage, str]] = []  # here-documents that start at the next line
+    here: tuple[Stage, str, list[str]] | None = None  # the one being read
+    line: list[str] = []
     for token in _TOKEN.findall(text):
         if token == "\\\n":
             continue
+        if token == "\n":
+            if here is not None and line == [here[1]]:
+                here[0].text, here = "\n".join(here[2])[:MAX_HERE], None
+            elif here is not None:
+                here[2].append(" ".join(line)) if len(here[2]) < 256 else None
+            if here is None and waiting:
+                here = (*waiting.pop(0), [])
+            line = []
+        stage = pipelines[-1][-1]
+        redirect = _REDIRECT.match(token) if token[:1] in "<>&" or token[:1].isdigit() else None
         if token in _ENDS or token == "\n":
-            pipelines.append([[]])
+            pipelines.append([Stage()])
         elif token == "|":
-            pipelines[-1].append([])
+            pipelines[-1].append(Stage())
+        elif redirect and redirect.group(1) in ("", "0", "1"):
+            op, rest = redirect.group(2), _word(redirect.group(3))
+            want = "" if rest else op
+            _redirect(stage, op, rest, waiting)
+        elif redirect:
+            want = "" if redirect.group(3) else "skip"  # 2>err.log, 2>&1: not the data's
+        elif want:
+            _redirect(stage, want, _word(token), waiting) if want != "skip" else None
+            want = ""
         else:
-            pipelines[-1][-1].append(_word(token))
+            stage.words.append(_word(token))
+        if token != "\n":
+            line.append(_word(token))
+    if here is not None:  # the text ends in the document, or at its delimiter's line
+        last = [] if line == [here[1]] else [" ".join(line)]
+        here[0].text = "\n".join(here[2] + last)[:MAX_HERE]
     return pipelines
+
+
+def _redirect(stage: Stage, op: str, target: str, waiting: list[tuple[Stage, str]]) -> None:
+    if op == "<":
+        stage.fed = target
+    elif op == "<<<":
+        stage.text = target
+    elif op.startswith("<<"):
+        waiting.append((stage, target))
+    else:
+        stage.out = target
+
+
+_PASSING = frozenset(("gzip", "base64", "xz", "zstd", "openssl", "gpg", "tee", "bzip2", "age"))
+"""Programs whose output is their input's, transformed: a pipe's source stays the same."""
+_PREFIXES = frozenset(("sudo", "nohup", "env", "time", "nice", "exec", "command", "doas"))
 
 
 def in_shell(text: str, stdin: str = "", how: str = "") -> list[Transfer]:
@@ -114,29 +154,69 @@ def in_shell(text: str, stdin: str = "", how: str = "") -> list[Transfer]:
     if not any(name in text for name in _NAMES) or not _MOVES.search(text):
         return found  # substring tests first: the expression is slow on long code
     for pipeline in _pipelines(text):
-        source = stdin
-        for words in pipeline:
+        source, printed = stdin, ""  # stored data the stage reads; text the trace shows
+        for stage in pipeline:
+            words = _program(stage.words)
+            if stage.fed:
+                source, printed = stage.fed, ""
+            elif stage.text:
+                source, printed = "", stage.text
             if not words:
                 continue
             name = words[0].rsplit("/", 1)[-1].lower()
-            found += _command(name, words, source, how)
-            if name in _ECHOES or "<<<" in words:
-                source = ""  # its values are in the trace: the taint's to read
-            elif name not in ("gzip", "base64", "xz", "zstd", "openssl", "gpg", "tee"):
-                source = " ".join(words)[:120]
+            found += _command(name, words, source, how, printed)
+            source, printed = _output(name, words, source, printed)
+            if source and stage.out.startswith(("/dev/tcp/", "/dev/udp/")):
+                host = stage.out.split("/")[3] if stage.out.count("/") >= 3 else ""
+                found += to_url(source, host, how or "> " + stage.out) if host else []
     return found
 
 
-def _command(name: str, words: list[str], stdin: str, how: str) -> list[Transfer]:
+def _program(words: list[str]) -> list[str]:
+    """A command's words from its program's name on (``sudo``, ``env X=1``, ``timeout
+    30`` before it dropped)."""
+    at = 0
+    while at < len(words) - 1:
+        word = words[at]
+        if word in _PREFIXES or ("=" in word and not word.startswith("-")):
+            at += 1
+        elif word == "timeout" and at + 2 < len(words):
+            at += 2
+        elif word.startswith("-") and at and words[at - 1] in _PREFIXES:
+            at += 1  # sudo -u pg, env -i
+        else:
+            break
+    return words[at:] if at else words
+
+
+def _output(name: str, words: list[str], source: str, printed: str) -> tuple[str, str]:
+    """What a stage writes to the next one: (stored data it reads, text the trace shows)
+    — an ``echo``'s text is in the trace (the taint's to read), a ``cat``'s files are
+    stored data, a compressor passes its input on, any other command is its own output."""
+    if name in _ECHOES:
+        return "", " ".join(w for w in words[1:] if w not in ("-e", "-n", "-en", "-ne"))
+    if name == "cat":
+        files = [w for w in words[1:] if not w.startswith("-")]
+        return (" ".join(files)[:200], "") if files else (source, printed)
+    if name in _PASSING:
+        return source, ""
+    return " ".join(words)[:120], ""
+
+
+def _command(name: str, words: list[str], stdin: str, how: str, text: str) -> list[Transfer]:
     if name == "curl":
         return _curl(words, stdin, how)
     if name == "wget":
         sent = _option(words, "--post-file", "--body-file")
-        return _targets(words, _file(sent, stdin), how or "wget --post-file")
+        return _targets(words, file_of(sent, stdin), how or "wget --post-file")
     if name in ("scp", "rsync"):
         return _copy_to_host(name, words)
     if name in ("aws", "gsutil", "gcloud"):
         return _storage_copy(words, stdin)
+    if name in ("nc", "ncat", "netcat", "ssh"):
+        return senders.to_host(name, words, stdin)
+    if name in ("sftp", "rclone", "az", "azcopy"):
+        return senders.READERS[name](words, stdin, text)
     if name == "git" and words[1:2] == ["push"]:
         url = next((w for w in words[2:] if "://" in w or _REMOTE.match(w)), "")
         slug = repo_in(url, any_host=True) if url else None
@@ -157,23 +237,16 @@ def _option(words: list[str], *names: str) -> str:
     return ""
 
 
-def _file(name: str, stdin: str) -> str:
-    """What an upload option's file sends: the file, or for ``-`` what the pipe reads."""
-    if name in ("-", ""):
-        return stdin if name == "-" else ""
-    return name
-
-
 def _curl(words: list[str], stdin: str, how: str) -> list[Transfer]:
-    sent = _file(_option(words, *_CURL_FILE), stdin)
+    sent = file_of(_option(words, *_CURL_FILE), stdin)
     for i, word in enumerate(words[:-1]):
         value = words[i + 1]
         # ``-d @file`` reads a file; ``--data-urlencode name@file`` too (no ``=`` first)
         named = word == "--data-urlencode" and re.match(r"[^=]*@", value)
         if word in _CURL_DATA and (value.startswith("@") or named):
-            sent = sent or _file(value.split("@", 1)[1], stdin)
+            sent = sent or file_of(value.split("@", 1)[1], stdin)
         elif word in _CURL_FORM and re.search(r"=[@<]", value):
-            sent = sent or _file(re.split(r"=[@<]", value, maxsplit=1)[1].split(";")[0], stdin)
+            sent = sent or file_of(re.split(r"=[@<]", value, maxsplit=1)[1].split(";")[0], stdin)
     return _targets(words, sent, how or "curl upload")
 
 
@@ -230,7 +303,7 @@ def _storage_copy(words: list[str], stdin: str) -> list[Transfer]:
     if storage is None:
         return []  # no bucket, or one only read from (``cp s3://b/x ./x``)
     sources = positional[:at]
-    what = " ".join(_file(s, stdin) if s == "-" else s for s in sources).strip()
+    what = " ".join(file_of(s, stdin) if s == "-" else s for s in sources).strip()
     canon = f"bucket:{storage.group(1).lower()}/{storage.group(2).lower()}"
     how = " ".join(words[: verbs[0] + 1])
     return [Transfer(what[:200], storage.group(0), canon, "bucket", how)] if what else []
