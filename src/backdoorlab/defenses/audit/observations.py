@@ -156,13 +156,17 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
             found.append(("text", number, "identifier", True))
     if ndigits >= 9:
         cards = []
-        for run in patterns.CARD.findall(text):
+        for found_card in patterns.CARD.finditer(text):
+            run, at = found_card.group(0), found_card.start()
+            if at and text[at - 1].isalpha():
+                continue  # the digits of a code ("JD014600006281234567": a parcel's)
             digits = patterns.digits_of(run)
             if 13 <= len(digits) <= 19 and patterns.luhn_ok(digits):
                 cards.append(digits)
                 found.append(("card", run, "card", True))
         found += [("phone", s, "ssn", True) for s in patterns.SSN.findall(text)]
-        found += [("text", s, "iban", True) for s in patterns.IBAN.findall(text)]
+        ibans = [s for s in patterns.IBAN.findall(text) if patterns.iban_ok(s)]
+        found += [("text", s, "iban", True) for s in ibans]
         phones = []
         for phone in patterns.PHONE.findall(text):
             digits = patterns.digits_of(phone)
