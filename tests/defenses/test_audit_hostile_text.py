@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from backdoorlab.defenses.audit import code_mail, held, observations
+from backdoorlab.defenses.audit.identifiers import identifiers
+from backdoorlab.defenses.audit.streets import street_addresses
 
 
 def _timed(fn, *args):
@@ -109,3 +113,24 @@ def test_located_leaves_a_huge_message_number_alone():
     assert out.evidence["at"] == "messages.0"
     arabic = Finding(0, 1, None, 1, "dataflow", "high", "from message ١ (message 1)", 1.0, {})
     assert _located(arabic, ["system", "messages.0"]).summary == "from message ١ (messages.0)"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "QQ 12 " * 170_000,  # National Insurance pairs that never close
+        "NI number " + "A1 " * 330_000,  # an identifier's groups without end
+        "NI no: " * 150_000,  # identity words and fillers, no number
+        "PESEL " + "1-" * 500_000,
+        ", PIN " * 170_000 + "1",  # postcode labels after commas, no postcode
+        ", Ab Cd Ef, PIN 1" * 60_000,  # a city and a label at every comma, no address
+        "県" * 1_000_000,  # a prefecture mark, again and again
+        "東京都千代田区1" * 125_000,
+    ],
+)
+def test_identity_numbers_postcode_labels_and_prefectures_stay_linear(text):
+    # identifiers' and streets' readers (session 28): a few seconds at most per 1 MB
+    _, took = _timed(lambda t: (list(identifiers(t)), list(street_addresses(t))), text)
+    assert took < 15
+    _, took = _timed(observations._by_shape, text)
+    assert took < 15

@@ -70,12 +70,16 @@ def street_addresses(text: str) -> Iterator[str]:
         yield from _JAPANESE.findall(text)
     if "," not in text:
         return
-    for found in _PLACE.finditer(text):
+    at = 0
+    while (found := _PLACE.search(text, at)) is not None:
         city = found.group("city") or found.group("city2")
         before = text[max(0, found.start() - _MAX_STREET) : found.start()]
         street = _BREAK.split(before)[-1].strip()
         if len(street.split()) <= 8 and _named(city) and _numbered(street):
             yield street + text[found.start() : found.end()]
+            at = found.end()
+        else:  # no address ends here: one may at a later comma inside this match ("12,
+            at = found.start() + 1  # MG Road, PIN 560001 Bengaluru": not ", MG Road, PIN …")
 
 
 def _named(city: str) -> bool:
