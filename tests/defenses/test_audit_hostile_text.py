@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from backdoorlab.defenses.audit import code_mail, held, observations
+from backdoorlab.defenses.audit.identifiers import identifiers
+from backdoorlab.defenses.audit.streets import street_addresses
 
 
 def _timed(fn, *args):
@@ -136,3 +140,24 @@ def test_shell_redirections_and_here_documents_in_bulk():
     ):
         _, took = _timed(transfers, text)
         assert took < 10
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "QQ 12 " * 170_000,  # National Insurance pairs that never close
+        "NI number " + "A1 " * 330_000,  # an identifier's groups without end
+        "NI no: " * 150_000,  # identity words and fillers, no number
+        "PESEL " + "1-" * 500_000,
+        ", PIN " * 170_000 + "1",  # postcode labels after commas, no postcode
+        ", Ab Cd Ef, PIN 1" * 60_000,  # a city and a label at every comma, no address
+        "県" * 1_000_000,  # a prefecture mark, again and again
+        "東京都千代田区1" * 125_000,
+    ],
+)
+def test_identity_numbers_postcode_labels_and_prefectures_stay_linear(text):
+    # identifiers' and streets' readers (session 28): a few seconds at most per 1 MB
+    _, took = _timed(lambda t: (list(identifiers(t)), list(street_addresses(t))), text)
+    assert took < 15
+    _, took = _timed(observations._by_shape, text)
+    assert took < 15

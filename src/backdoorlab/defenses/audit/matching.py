@@ -8,7 +8,9 @@ Three ways a value is looked for, by its kind:
   a longer number; a phone may gain a country code in front); a card also by its last
   four digits; and, for a secret split across calls, in the digits of the joined texts;
 - *text* (e-mails, addresses, identifiers, credentials): case, spacing and punctuation
-  ignored (``J O H N@…``);
+  ignored (``J O H N@…``); compared as ASCII letters and digits, but a value in a script
+  that keeps none (a Japanese or Russian address: "湯本塩原19丁目24番1号" is "19241"
+  in ASCII, its digits alone) is compared with its letters kept (``wide``, `wide_alnum`);
 - *content* (a message's or a file's text): a run of consecutive words of it — all of
   it when it is short, at least ``CONTENT_RUN`` words otherwise — so a forwarded e-mail
   or a pasted channel message is found, not a stock phrase two texts share;
@@ -28,6 +30,7 @@ every tool-returned value, of kinds and in disguises it has no rules for.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -53,6 +56,19 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def wide_alnum(text: str) -> str:
+    """``text`` case-folded, with its letters and digits of every script kept; full-width
+    forms as their plain ones ("１丁目" is "1丁目")."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+
+
+def other_script(text: str) -> bool:
+    """Whether ``text`` holds a letter `alnum` drops that no Latin letter stands for
+    (kana, kanji, Cyrillic, Greek, Arabic…): accents dropped, "Pruszków" is still
+    "pruszkw", but "湯本塩原" is nothing."""
+    return not text.isascii() and any(ord(ch) > 0x24F and ch.isalpha() for ch in text)
+
+
 def grams(tokens: Sequence[str], k: int) -> set[str]:
     return {" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
 
@@ -73,15 +89,22 @@ class Needle:
     fewest: int = 0  # the fewest distinct words a shingle of it has
     rotated: str = ""  # ``text`` under ROT13, when that changes it
     folded: str = ""  # the value's `leet_fold`, when that differs from ``text``
+    wide: bool = False  # ``text`` and ``alts`` keep every script's letters (`wide_alnum`)
 
     def __post_init__(self) -> None:
-        if self.kind in ("text", "content") and len(self.text) >= _MIN_TEXT:
+        if self.kind in ("text", "content") and len(self.text) >= _MIN_TEXT and not self.wide:
             rotated = rot13(self.text)
             self.rotated = rotated if rotated != self.text else ""
 
     @classmethod
     def build(
-        cls, value: str, kind: NeedleKind, *, phone: bool = False, card: bool = False
+        cls,
+        value: str,
+        kind: NeedleKind,
+        *,
+        phone: bool = False,
+        card: bool = False,
+        wide: bool = False,
     ) -> Needle:
         if kind == "digits":
             digits = only_digits(value)
@@ -111,6 +134,8 @@ class Needle:
                 ).with_folded(value)
         if kind == "word":
             return cls("word", text=value.lower())
+        if wide:
+            return cls("text", text=wide_alnum(value), wide=True)
         return cls("text", text=alnum(value)).with_folded(value)
 
     def with_folded(self, value: str) -> Needle:
@@ -119,7 +144,8 @@ class Needle:
         return self
 
     def with_alts(self, *texts: str) -> Needle:
-        self.alts = tuple(a for t in texts if len(a := alnum(t)) >= _MIN_TEXT)
+        flatten = wide_alnum if self.wide else alnum
+        self.alts = tuple(a for t in texts if len(a := flatten(t)) >= _MIN_TEXT)
         return self
 
     @property
@@ -185,6 +211,7 @@ class TextView:
         self._digits: str | None = None
         self._groups: list[tuple[str, str]] | None = None
         self._folded: str | None = None
+        self._wide: str | None = None
 
     @property
     def joined(self) -> str:
@@ -204,6 +231,13 @@ class TextView:
         if self._flat is None:
             self._flat = alnum(self.text)
         return self._flat
+
+    @property
+    def wide(self) -> str:
+        """`wide_alnum` of the text: made only for a wide needle (`Needle.wide`)."""
+        if self._wide is None:
+            self._wide = wide_alnum(self.text)
+        return self._wide
 
     @property
     def folded(self) -> str:
@@ -280,7 +314,7 @@ class TextView:
             return "" if any(g in big for g in small) else None
         if needle.kind == "word":
             return "" if needle.text in self.word_set else None
-        flat = self.flat
+        flat = self.wide if needle.wide else self.flat
         if needle.text in flat or any(a in flat for a in needle.alts):
             return ""
         if needle.rotated and needle.rotated in flat:
@@ -357,7 +391,10 @@ def _matches(
         if kind == "text":
             if flat is None:
                 flat = view.flat
-            if needle.text in flat or any(a in flat for a in needle.alts):
+            if needle.wide:
+                if needle.text in view.wide or any(a in view.wide for a in needle.alts):
+                    out.append((i, ""))
+            elif needle.text in flat or any(a in flat for a in needle.alts):
                 out.append((i, ""))
             elif needle.rotated and needle.rotated in flat:
                 out.append((i, "rot13"))

@@ -47,6 +47,7 @@ import yaml
 
 from backdoorlab.defenses.audit import owners, patterns, tables, values
 from backdoorlab.defenses.audit.destinations import canonical
+from backdoorlab.defenses.audit.identifiers import identifiers
 from backdoorlab.defenses.audit.keys import (
     KeyClass,
     by_key,
@@ -55,9 +56,9 @@ from backdoorlab.defenses.audit.keys import (
     names_someone,
     says_card,
 )
-from backdoorlab.defenses.audit.matching import Needle, alnum, words
+from backdoorlab.defenses.audit.matching import Needle, alnum, other_script, words
 from backdoorlab.defenses.audit.phones import grouped_numbers
-from backdoorlab.defenses.audit.streets import street_addresses
+from backdoorlab.defenses.audit.streets import street_addresses, street_parts
 from backdoorlab.defenses.audit.values import Strength
 from backdoorlab.leaks import Secret, SecretKind
 
@@ -123,12 +124,9 @@ def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
         return Needle.build(value, "digits", phone=phone, card=card)
     if label == "identifier" and value.isdigit():
         return Needle.build(value, "digits")
-    if kind == "address":
-        parts = value.split(",")
-        street = parts[0]
-        if street.strip().isdigit() and len(parts) > 1:  # "990, rue Duhamel, 06762 Ramos"
-            street = f"{street},{parts[1]}"
-        return Needle.build(value, "text").with_alts(street)
+    if kind == "address":  # also its street, or a Japanese town and block: `street_parts`
+        wide = other_script(value)  # "湯本塩原19丁目24番1号" is more than its digits
+        return Needle.build(value, "text", wide=wide).with_alts(*street_parts(value))
     return Needle.build(value, "text")
 
 
@@ -151,24 +149,33 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
     ndigits = digit_count(text)
     if not ndigits:
         return found
+    ids = []
+    if ndigits >= 6:  # identity numbers in groups ("QQ 12 34 56 C"): `identifiers`
+        for number in identifiers(text):
+            ids.append(patterns.digits_of(number))
+            found.append(("text", number, "identifier", True))
     if ndigits >= 9:
         cards = []
-        for run in patterns.CARD.findall(text):
+        for found_card in patterns.CARD.finditer(text):
+            run, at = found_card.group(0), found_card.start()
+            if at and text[at - 1].isalpha():
+                continue  # the digits of a code ("JD014600006281234567": a parcel's)
             digits = patterns.digits_of(run)
             if 13 <= len(digits) <= 19 and patterns.luhn_ok(digits):
                 cards.append(digits)
                 found.append(("card", run, "card", True))
         found += [("phone", s, "ssn", True) for s in patterns.SSN.findall(text)]
-        found += [("text", s, "iban", True) for s in patterns.IBAN.findall(text)]
+        ibans = [s for s in patterns.IBAN.findall(text) if patterns.iban_ok(s)]
+        found += [("text", s, "iban", True) for s in ibans]
         phones = []
         for phone in patterns.PHONE.findall(text):
             digits = patterns.digits_of(phone)
-            if not any(digits in c for c in cards):
+            if not any(digits in c for c in cards) and digits not in ids:
                 phones.append(digits)
                 found.append(("phone", phone, "phone", True))
         # other countries' phones and grouped document numbers ("+49 171 5550993",
         # "06 12 34 56 78", "091.226.669-40"): `phones`
-        read = _Read((*cards, *phones))
+        read = _Read((*cards, *phones, *ids))
         for number, phone in grouped_numbers(text):
             if not read.overlaps(patterns.digits_of(number)):
                 found.append(("phone", number, "phone" if phone else "number", True))
