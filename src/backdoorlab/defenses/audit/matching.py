@@ -38,6 +38,13 @@ from typing import Any, Literal
 
 from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
 from backdoorlab.defenses.audit.decoders import views
+from backdoorlab.defenses.audit.digit_runs import (
+    DIGITS,
+    SEP_DIGITS,
+    THOUSANDS,
+    bounded,
+    chained,
+)
 from backdoorlab.defenses.audit.disguises import MIN_FOLDED, leet_fold, rot13
 
 NeedleKind = Literal["digits", "text", "content", "word"]
@@ -45,10 +52,6 @@ CONTENT_RUN = 10
 CONTENT_MIN_WORDS = 6
 _MIN_TEXT = 6
 _MIN_WORD = 4
-_SEP_DIGITS = re.compile(r"(?<=\d)[\s\-./()+_,:]+(?=\d)")
-# a thousands separator ("24,553,525", "1.204.310", "78 780"): in a list of such numbers,
-# one a line or comma-separated, `_SEP_DIGITS` also joins each to the next
-_THOUSANDS = re.compile(r"(?<=\d)[,.' \u00a0\u202f](?=\d{3}(?!\d))")
 _WORD = re.compile(r"[0-9a-z]+")
 
 
@@ -159,44 +162,6 @@ class Needle:
         return len(self.text) >= _MIN_TEXT
 
 
-def _bounded(hay: str, digits: str, open_left: bool) -> bool:
-    """``digits`` in ``hay`` with no digit right after it (nor before, unless
-    ``open_left``): a code is not the middle of a longer number."""
-    at = hay.find(digits)
-    while at >= 0:
-        end = at + len(digits)
-        if (end == len(hay) or not hay[end].isdigit()) and (
-            open_left or at == 0 or not hay[at - 1].isdigit()
-        ):
-            return True
-        at = hay.find(digits, at + 1)
-    return False
-
-
-_DIGITS = re.compile(r"\d+")
-_SEPARATOR = re.compile(r"[\s\-./()+_,:]+")  # `_SEP_DIGITS`' separators, alone
-
-
-def _chained(groups: list[tuple[str, str]], digits: str, open_left: bool) -> bool:
-    """``digits`` as consecutive digit runs of a text joined across `_SEP_DIGITS`
-    separators, ending where a run ends ("0171 5550993 (7 Deich Road)": the joined text
-    "017155509937" put a digit after the number). Before it, only the first run may hold
-    more digits, and only when ``open_left`` (a country code, a trunk "0")."""
-    for i, (_, first) in enumerate(groups):
-        acc = ""
-        for j in range(i, len(groups)):
-            sep, run = groups[j]
-            if j > i and _SEPARATOR.fullmatch(sep) is None:
-                break
-            acc += run
-            if len(acc) >= len(digits):
-                extra = len(acc) - len(digits)
-                if acc.endswith(digits) and (extra == 0 or (open_left and extra < len(first))):
-                    return True
-                break
-    return False
-
-
 class TextView:
     """One decoded view of an argument, with its normalised forms made on demand."""
 
@@ -216,14 +181,14 @@ class TextView:
     @property
     def joined(self) -> str:
         if self._joined is None:
-            self._joined = _SEP_DIGITS.sub("", self.text)
+            self._joined = SEP_DIGITS.sub("", self.text)
         return self._joined
 
     @property
     def grouped(self) -> str:
-        """The text with thousands separators removed (`_THOUSANDS`)."""
+        """The text with thousands separators removed (`THOUSANDS`)."""
         if self._grouped is None:
-            self._grouped = _THOUSANDS.sub("", self.text)
+            self._grouped = THOUSANDS.sub("", self.text)
         return self._grouped
 
     @property
@@ -256,7 +221,7 @@ class TextView:
         """(separator before it, digit run) for each run of digits, in order."""
         if self._groups is None:
             self._groups, end = [], 0
-            for run in _DIGITS.finditer(self.text):
+            for run in DIGITS.finditer(self.text):
                 self._groups.append((self.text[end : run.start()], run.group(0)))
                 end = run.end()
         return self._groups
@@ -281,17 +246,17 @@ class TextView:
         if needle.kind == "digits":
             if needle.digits in self.digits:  # else not even there in order: cheap
                 if (
-                    _bounded(self.joined, needle.digits, needle.open_left)
-                    or _bounded(self.text, needle.digits, needle.open_left)
-                    or _bounded(self.grouped, needle.digits, needle.open_left)
+                    bounded(self.joined, needle.digits, needle.open_left)
+                    or bounded(self.text, needle.digits, needle.open_left)
+                    or bounded(self.grouped, needle.digits, needle.open_left)
                 ):  # spaced out ("555 123 4567"), beside another number ("12 / 34"), or
                     # with thousands separators in a list of numbers ("24,553,525\n…")
                     return ""
-                if _chained(self.groups, needle.digits, needle.open_left):
+                if chained(self.groups, needle.digits, needle.open_left):
                     return ""  # a number, then another after a separator ("… 5550993 (7 …")
                 if split:
                     return "digits"
-            if needle.last4 and _bounded(self.joined, needle.last4, False):
+            if needle.last4 and bounded(self.joined, needle.last4, False):
                 return "last4"
             return None
         if needle.kind == "content":
@@ -405,19 +370,19 @@ def _matches(
                 digits = view.digits
             if needle.digits in digits:
                 if (
-                    _bounded(view.joined, needle.digits, needle.open_left)
-                    or _bounded(view.text, needle.digits, needle.open_left)
-                    or _bounded(view.grouped, needle.digits, needle.open_left)
+                    bounded(view.joined, needle.digits, needle.open_left)
+                    or bounded(view.text, needle.digits, needle.open_left)
+                    or bounded(view.grouped, needle.digits, needle.open_left)
                 ):
                     out.append((i, ""))
                     continue
-                if _chained(view.groups, needle.digits, needle.open_left):
+                if chained(view.groups, needle.digits, needle.open_left):
                     out.append((i, ""))
                     continue
                 if split:
                     out.append((i, "digits"))
                     continue
-            if needle.last4 and _bounded(view.joined, needle.last4, False):
+            if needle.last4 and bounded(view.joined, needle.last4, False):
                 out.append((i, "last4"))
         else:
             extra = view.match(needle, split)
