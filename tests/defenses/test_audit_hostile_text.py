@@ -113,6 +113,21 @@ def test_located_leaves_a_huge_message_number_alone():
     assert out.evidence["at"] == "messages.0"
     arabic = Finding(0, 1, None, 1, "dataflow", "high", "from message ١ (message 1)", 1.0, {})
     assert _located(arabic, ["system", "messages.0"]).summary == "from message ١ (messages.0)"
+    # a tool called "message 3" is a name, not a message number
+    named = "card from message 3 (message 1) sent by message 2 to x.example (third party)"
+    finding = Finding(0, 1, None, 1, "dataflow", "high", named, 1.0, {})
+    out = _located(finding, ["system", "messages.0", "messages.1", "messages.2"])
+    assert (
+        out.summary
+        == "card from message 3 (messages.0) sent by message 2 to x.example (third party)"
+    )
+    judged = "judge j: message 2 call at message 3 does not serve the user's request"
+    finding = Finding(0, 1, None, 3, "judge", "medium", judged, 1.0, {})
+    out = _located(finding, ["system", "messages.0", "messages.1", "messages.1.content.1"])
+    assert (
+        out.summary
+        == "judge j: message 2 call at messages.1.content.1 does not serve the user's request"
+    )
 
 
 def test_many_upload_calls_read_a_bounded_window_each():

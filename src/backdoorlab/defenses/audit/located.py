@@ -15,15 +15,18 @@ numbers: the lines are no longer at hand when they are made.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import TraceRecord
 
-# the numbers `step` holds, in ASCII: a longer run (a crafted tool name in a summary,
-# "message 999…") is no step, and `int` refuses one of over 4,300 digits
-_MESSAGE = re.compile(r"\bmessage ([0-9]{1,9})\b")
+# where our summaries name a message: "(message 3)" after a source (`taint.Leak`) and
+# "call at message 3 does not serve" (`judge`) — only there, since a summary also quotes
+# tool names, and a tool may be called "message 3". The numbers `step` holds, in ASCII:
+# a longer run is no step, and `int` refuses one of over 4,300 digits
+_MESSAGE = re.compile(r"\(message ([0-9]{1,9})\)|(?<=call at )message ([0-9]{1,9})(?= does not)")
 
 
 def located(findings: list[Finding], record: TraceRecord) -> list[Finding]:
@@ -43,8 +46,17 @@ def _located(finding: Finding, origin: list[str]) -> Finding:
     evidence = _with_paths(finding.evidence, path)
     if finding.step is not None:
         evidence["at"] = path(finding.step)
-    summary = _MESSAGE.sub(lambda m: path(int(m.group(1))), finding.summary)
+    summary = _MESSAGE.sub(_renamed(path), finding.summary)
     return replace(finding, summary=summary, evidence=evidence)
+
+
+def _renamed(path: Callable[[int], str]) -> Callable[[re.Match[str]], str]:
+    def rename(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return f"({path(int(match.group(1)))})"
+        return path(int(match.group(2)))
+
+    return rename
 
 
 def _with_paths(value: Any, path: Any) -> Any:
