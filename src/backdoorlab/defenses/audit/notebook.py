@@ -398,17 +398,17 @@ class Notebook:
             items = [node.left, node.right]
         else:
             return None
-        parts, known = [], False
-        for item in items:
+        held = [None if isinstance(i, ast.Constant) else self.value(i, depth + 1) for i in items]
+        if all(h is None for h in held):
+            return None
+        parts = []
+        for item, known in zip(items, held, strict=True):
             if isinstance(item, ast.Constant):
                 parts.append(str(item.value))
-                continue
-            held = self.value(item, depth + 1)
-            known = known or held is not None
-            parts.append(
-                held.text if held is not None else "{" + ast.unparse(item)[:MAX_SHOWN] + "}"
-            )
-        return parts if known else None
+            else:
+                shown = known.text if known else "{" + ast.unparse(item)[:MAX_SHOWN] + "}"
+                parts.append(shown)
+        return parts
 
     def _sends(self, stmt: ast.stmt, sent: dict[str, str]) -> None:
         """The known values ``stmt`` passes to a call (not to ``print``), each as the
@@ -420,23 +420,21 @@ class Notebook:
             node, argument = stack.pop()
             if _printed(node):
                 continue
+            if argument and self.vars and isinstance(node, _RESOLVED):
+                held = self.value(node)
+                if held is not None:
+                    sent.setdefault(ast.unparse(node)[:MAX_SHOWN], held.text)
+                    continue
             if isinstance(node, ast.Call):
                 stack.append((node.func, argument))
                 stack.extend((a, True) for a in node.args)
                 stack.extend((k.value, True) for k in node.keywords)
-                if not argument or not self.vars:
-                    continue
-            if argument and isinstance(node, ast.expr) and self.vars:
-                held = self.value(node) if isinstance(node, _RESOLVED) else None
-                if held is not None:
-                    sent.setdefault(ast.unparse(node)[:MAX_SHOWN], held.text)
-                    continue
+                continue
             if isinstance(node, ast.Subscript | ast.Attribute) and _chain(node):
                 if isinstance(node, ast.Subscript):  # x['unknown']: not the whole of x
                     stack.append((node.slice, argument))
                 continue
-            if not isinstance(node, ast.Call):
-                stack.extend((child, argument) for child in ast.iter_child_nodes(node))
+            stack.extend((child, argument) for child in ast.iter_child_nodes(node))
 
 
 _RESOLVED = (ast.Name, ast.Subscript, ast.Attribute, ast.Call, ast.Dict, ast.List, ast.Tuple)
