@@ -113,6 +113,9 @@ def test_state_is_per_trace_and_bounded():
     book.output("a", "{'k': 'v'}")
     assert book.run("b", "send(x['k'])") == {"x['k']": "v"}
     assert Notebook().run("b", "send(x['k'])") == {}
+    book.run("l", "for x in rows:\n    print(x)")  # a loop's output is several values'
+    book.output("l", "{'k': 'w'}")
+    assert "x" not in book.vars
     for i in range(400):
         book.run(str(i), f"v{i} = f()\nprint(v{i})")
         book.output(str(i), "y" * 20_000)

@@ -82,20 +82,22 @@ def code_of(arguments: dict[str, Any]) -> list[tuple[str, str]]:
     return named or (texts if len(texts) == 1 else [])
 
 
-def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+def _statements(body: list[ast.stmt], looped: bool = False) -> Iterator[tuple[ast.stmt, bool]]:
     """A cell's simple statements in order, compound ones' bodies flattened (a branch or
-    a loop read as if it ran once); a function's or class's body is not the cell's."""
+    a loop read as if it ran once), each with whether a loop repeats it (what it prints
+    is several values' output); a function's or class's body is not the cell's."""
     for stmt in body:
         if isinstance(stmt, ast.If | ast.For | ast.AsyncFor | ast.While | ast.With):
-            yield stmt  # its own header (a loop's target, a with's ``as``)
-            yield from _statements(stmt.body)
-            yield from _statements(stmt.orelse if not isinstance(stmt, ast.With) else [])
+            yield stmt, looped  # its own header (a loop's target, a with's ``as``)
+            loop = looped or isinstance(stmt, ast.For | ast.AsyncFor | ast.While)
+            yield from _statements(stmt.body, loop)
+            yield from _statements(stmt.orelse if not isinstance(stmt, ast.With) else [], looped)
         elif isinstance(stmt, ast.Try):
             for part in (stmt.body, *[h.body for h in stmt.handlers], stmt.orelse):
-                yield from _statements(part)
-            yield from _statements(stmt.finalbody)
+                yield from _statements(part, looped)
+            yield from _statements(stmt.finalbody, looped)
         else:
-            yield stmt
+            yield stmt, looped
 
 
 def _printed(node: ast.AST) -> list[ast.expr]:
@@ -247,12 +249,12 @@ class Notebook:
         sent: dict[str, str] = {}
         printed: list[tuple[str, int]] = []
         try:
-            for stmt in _statements(tree.body):
+            for stmt, looped in _statements(tree.body):
                 self._sends(stmt, sent)
                 self._assign(stmt)
                 for expr in self._shown(stmt, stmt is tree.body[-1]):
                     target = _unwrapped(expr)
-                    if isinstance(target, ast.Name):
+                    if isinstance(target, ast.Name) and not looped:
                         printed.append((target.id, self._version.get(target.id, 0)))
                     else:
                         printed.append(("", 0))  # something else printed: output not one's
