@@ -31,6 +31,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from backdoorlab.defenses.audit import patterns
@@ -68,6 +69,7 @@ class Held:
     obj: Any = _RAW
 
 
+@lru_cache(maxsize=4096)
 def python_tool(tool: str) -> bool:
     """Whether ``tool`` runs Python (keeping state between calls), not a shell."""
     tokens = set(patterns.name_tokens(tool))
@@ -250,7 +252,8 @@ class Notebook:
         printed: list[tuple[str, int]] = []
         try:
             for stmt, looped in _statements(tree.body):
-                self._sends(stmt, sent)
+                if self.vars:  # nothing known, nothing to resolve (most cells)
+                    self._sends(stmt, sent)
                 self._assign(stmt)
                 for expr in self._shown(stmt, stmt is tree.body[-1]):
                     target = _unwrapped(expr)
