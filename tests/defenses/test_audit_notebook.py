@@ -10,7 +10,8 @@ import time
 from audit_builders import call, result, system, trace, user, write_jsonl
 
 from backdoorlab.defenses.audit import audit
-from backdoorlab.defenses.audit.notebook import Notebook, output_text, parsed
+from backdoorlab.defenses.audit.cell_output import output_text, parsed
+from backdoorlab.defenses.audit.notebook import Notebook
 from backdoorlab.defenses.guard import Guard
 from backdoorlab.defenses.guard.replay import replay
 

@@ -14,12 +14,12 @@ value as if it had been written there. What a variable holds is what the agent s
 variable that a cell printed (``print(x)``, ``display(x)``, a cell's last bare
 expression) holds that cell's output (its tool result, less the tool's wrapper), and
 ``x['k']``, ``x.get('k')``, ``x.k``, ``x[0]`` narrow it to that part when the output
-parses as a Python or JSON literal (or ``key: value`` lines, a ``Record(k=…)`` repr), so
-sending a harmless field sends that field only. ``y = x``, ``y = x['k']``, f-strings and
-``+`` of those follow. A value no cell printed is unknown: no guess, the call's text is
-read as before. An expression printed is not sent (its value goes to the agent).
+parses as a literal (`cell_output`), so sending a harmless field sends that field only.
+``y = x``, ``y = x['k']``, f-strings and ``+`` of those follow. A value no cell printed
+is unknown: no guess, the call's text is read as before. An expression printed is not
+sent (its value goes to the agent), nor what a loop printed (several values' output).
 
-Bounded on hostile input: code and outputs read up to `MAX_CODE`/`MAX_OUTPUT`, at most
+Bounded on hostile input: code read up to `MAX_CODE` (outputs: `cell_output`), at most
 `MAX_CELLS` cells, `MAX_VARS` variables of `MAX_VALUE` characters (`MAX_TOTAL` in all)
 per trace, expressions resolved to `MAX_DEPTH` and `MAX_SENT` of them per call.
 """
@@ -27,17 +27,15 @@ per trace, expressions resolved to `MAX_DEPTH` and `MAX_SENT` of them per call.
 from __future__ import annotations
 
 import ast
-import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit.cell_output import RAW, output_text, parsed
 
 MAX_CODE = 65536
-MAX_OUTPUT = 65536
 MAX_CELLS = 512
 MAX_VARS = 256
 MAX_VALUE = 16384
@@ -57,8 +55,6 @@ _CODE_KEYS = _words("code cell source script input program snippet __raw__")
 _PRINTS = frozenset(("print", "display", "pprint", "pp"))
 _WRAPS = frozenset(("str", "repr", "dict", "list", "dumps", "pformat", "to_dict", "tolist"))
 _SAME = frozenset(("strip", "encode", "decode", "format"))
-_RAW = object()
-"""A `Held` value whose text parsed as no literal: it cannot be narrowed."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ class Held:
     """What a variable holds: its text as the agent saw it, and that text parsed."""
 
     text: str
-    obj: Any = _RAW
+    obj: Any = RAW
 
 
 @lru_cache(maxsize=4096)
@@ -143,72 +139,6 @@ def _call_name(node: ast.Call) -> str:
     )
 
 
-_WRAPPER = re.compile(
-    r"\A\s*Execution logs:\s*\n?(.*?)(?:\nLast output from code snippet:\s*\n?(.*))?\Z", re.S
-)
-_NOTE = re.compile(r"^\[(?:Jupyter|Code executed|Python interpreter)[^\n]*\]\s*$", re.M)
-_OUT = re.compile(r"\AOut\[\d{1,6}\]:\s*")
-
-
-def output_text(text: str) -> str:
-    """A cell's output as printed, less its tool's wrapper: smolagents' ``Execution
-    logs:``, OpenHands' ``[Jupyter current working directory: …]`` lines, Jupyter's
-    ``Out[3]:``, a JSON result's ``stdout``/``output``."""
-    text = text[:MAX_OUTPUT]
-    if text.lstrip().startswith("{") and '"' in text[:200]:
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            data = None
-        if isinstance(data, dict):
-            for key in ("stdout", "output", "result", "text", "logs"):
-                if isinstance(data.get(key), str):
-                    text = data[key]
-                    break
-    wrapped = _WRAPPER.match(text) if text.lstrip().startswith("Execution logs:") else None
-    if wrapped:
-        logs, last = wrapped.group(1).strip(), (wrapped.group(2) or "").strip()
-        text = logs or last
-    return _OUT.sub("", _NOTE.sub("", text)).strip()
-
-
-_PAIR = re.compile(
-    r"^\s*['\"]?([A-Za-z_][\w .-]{0,40}?)['\"]?\s*(?::|=|\s{2,})\s*(\S[^\n]*)$", re.M
-)
-
-
-def parsed(text: str) -> Any:
-    """``text`` as a Python or JSON literal (the whole, or its outermost ``{…}``/``[…]``),
-    a ``Record(k=…)`` repr's fields, or ``key: value`` lines; `_RAW` when none."""
-    if len(text) > MAX_OUTPUT:
-        return _RAW
-    spans = [text]
-    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
-    end = max(text.rfind("}"), text.rfind("]"))
-    if 0 <= start < end and (start, end) != (0, len(text) - 1):
-        spans.append(text[start : end + 1])
-    for span in spans:
-        for read in (ast.literal_eval, json.loads, _record):
-            try:
-                value = read(span)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                continue
-            if isinstance(value, dict | list | tuple):
-                return value
-    pairs = _PAIR.findall(text)
-    if len(pairs) >= 2 and len(pairs) >= text.count("\n") // 2:
-        return {k.strip(): v.strip().strip("'\"") for k, v in pairs}
-    return _RAW
-
-
-def _record(text: str) -> dict[str, Any]:
-    """``Customer(name='Ola', ssn='…')``: a dataclass's or a model's repr, as its fields."""
-    node = ast.parse(text.strip(), mode="eval").body
-    if not isinstance(node, ast.Call) or not node.keywords or node.args:
-        raise ValueError("no record")
-    return {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
-
-
 def _text(value: Any) -> str:
     return (value if isinstance(value, str) else str(value))[:MAX_VALUE]
 
@@ -223,7 +153,7 @@ def _part(held: Held, key: Any) -> Held | None:
         value = obj[key]
     except TypeError:  # an unhashable key
         return None
-    return Held(_text(value), value if isinstance(value, dict | list | tuple) else _RAW)
+    return Held(_text(value), value if isinstance(value, dict | list | tuple) else RAW)
 
 
 class Notebook:
@@ -387,7 +317,7 @@ class Notebook:
             if held is None:
                 continue
             name = key.value if isinstance(key, ast.Constant) else i
-            obj[name] = held.obj if held.obj is not _RAW else held.text
+            obj[name] = held.obj if held.obj is not RAW else held.text
         if not obj:
             return None
         value = obj if isinstance(node, ast.Dict) else list(obj.values())

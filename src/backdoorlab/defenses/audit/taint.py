@@ -23,6 +23,10 @@ unauthorised is a `Leak` too, of a table or a file (``reference``, strong for a 
 dump or a secrets file), but to an upload URL a tool's structured result gave (an API's,
 for the user's own job).
 
+A Python tool's cells keep state: a call that sends a variable by name (``body=
+customer['ssn']``) carries what an earlier cell printed of it (`notebook`), matched as
+if written there, the argument named ``code (customer['ssn'])``.
+
 Each unauthorised destination keeps what it was sent (every checked call counts, sent
 or refused: a call once proposed is in the trace), so a secret split across calls is
 found at the call that completes it. The audit reports one finding per (destination,
