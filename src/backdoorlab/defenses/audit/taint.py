@@ -23,6 +23,10 @@ unauthorised is a `Leak` too, of a table or a file (``reference``, strong for a 
 dump or a secrets file), but to an upload URL a tool's structured result gave (an API's,
 for the user's own job).
 
+A Python tool's cells keep state: a call that sends a variable by name (``body=
+customer['ssn']``) carries what an earlier cell printed of it (`notebook`), matched as
+if written there, the argument named ``code (customer['ssn'])``.
+
 Each unauthorised destination keeps what it was sent (every checked call counts, sent
 or refused: a call once proposed is in the trace), so a secret split across calls is
 found at the call that completes it. The audit reports one finding per (destination,
@@ -51,7 +55,15 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from backdoorlab.defenses.audit import browsing, by_reference, held, matching, patterns, places
+from backdoorlab.defenses.audit import (
+    browsing,
+    by_reference,
+    held,
+    matching,
+    notebook,
+    patterns,
+    places,
+)
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.findings import Severity, mask
@@ -365,6 +377,7 @@ class TaintTracker:
         self._page: str | None = None  # the page a browser agent is on (`browsing`)
         self._held: dict[str, tuple[int, list[str], Any]] = {}  # contact → (heard read,
         # its records' texts, their view): what a record's contact holds (`held`)
+        self.notebook = notebook.Notebook()  # a Python tool's variables (`notebook`)
         self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
         # `_authorised` yet: only a name's destination asks for them (~5% of a retail
         # trace's audit when every text's words were taken)
@@ -389,6 +402,7 @@ class TaintTracker:
         elif message.role == "tool":
             call_id = message.tool_call_id or ""
             tool = message.name or self.call_names.get(call_id, "?")
+            self.notebook.output(call_id, message.text)
             self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
         elif message.role == "assistant":
             checks = [self.check(step, c.name, c.function, c.id) for c in message.tool_calls or ()]
@@ -427,6 +441,8 @@ class TaintTracker:
             self.call_names[call_id] = tool
             self.call_arguments[call_id] = function.arguments
         sink = self.resolver.resolve(tool, function, self.env)
+        if notebook.python_tool(tool):
+            self._by_variable(sink, function, call_id)
         opens = None
         if sink is None and browsing.computer(tool):
             typed = browsing.computer_typed(function)
@@ -443,6 +459,18 @@ class TaintTracker:
             opens = browsing.opened(tool, function)
         self._page = opens or self._page
         return result
+
+    def _by_variable(
+        self, sink: SinkCall | None, function: FunctionCall, call_id: str | None
+    ) -> None:
+        """Run a Python cell through `notebook`; a sink's payload gains the values of the
+        known variables its code sends, each as ``ARGUMENT (EXPRESSION)`` (`Leak.argument`
+        then says the value went through that expression)."""
+        for argument, code in notebook.code_of(function.parsed_arguments()):
+            sent = self.notebook.run(call_id, code)
+            if sink is not None and sent:
+                extra = {f"{argument} ({expr})": text for expr, text in sent.items()}
+                sink.payload = {**sink.payload, **extra}
 
     def check_reply(self, step: int, text: str) -> list[CallCheck]:
         """Check the images of an assistant's text at message ``step`` (`rendered`), each
