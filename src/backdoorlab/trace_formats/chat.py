@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backdoorlab.trace_formats.codeagent import NATIVE_ROLES, from_code_agent, hinted
 from backdoorlab.trace_formats.parts import (
     call,
     calls_in_text,
@@ -34,6 +35,8 @@ def plain_message(role: Any, content: Any, tool_calls: Any, function_call: Any =
     and hand any other line to `from_messages`."""
     if function_call is not None or role == "function":
         return False
+    if (role == "assistant" and not tool_calls or role in NATIVE_ROLES) and hinted(role, content):
+        return False  # perhaps a code agent's turn: `from_messages` decides
     if type(content) is list:
         return all(is_plain_part(part) for part in content)
     if role != "assistant" or tool_calls or type(content) is not str:
@@ -56,6 +59,10 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
     plain = [not isinstance(m, dict) or _plain(m) for m in messages]
     if all(plain) and not prepend and new_tools == tools:
         return data
+    code = from_code_agent(messages) if not all(plain) else {}
+    if code:  # a code agent's turns, read as calls and results (`codeagent`)
+        messages = [code.get(i, m) for i, m in enumerate(messages)]
+        plain = [m is None or not isinstance(m, dict) or _plain(m) for m in messages]
     out = dict(data)
     read: list[Any] = []
     if prepend:
@@ -68,6 +75,8 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
     names: dict[str, str] = {}
     unanswered: list[str] = []  # calls read from a model's text: their results answer in order
     for index, message in enumerate(messages):
+        if message is None:
+            continue  # a smolagents tool-call message, its calls joined to the turn before
         if isinstance(message, dict) and message.get("role") == "function":
             call_id = unanswered.pop(0) if unanswered else None  # a legacy call's result
             name = message.get("name")
