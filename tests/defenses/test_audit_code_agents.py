@@ -11,6 +11,7 @@ the SSN counted as the user's own words. The traces are written by hand as smola
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -279,3 +280,25 @@ def test_a_logged_call_list_is_read_without_running_it():
     messages = to_chat(data, "x")["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "assistant", "tool"]
     assert "tool_calls" not in messages[2]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "<code>\n" * 50_000,
+        "<execute>" * 50_000,
+        "Code:\n```py\n" * 30_000,
+        "\nCalling tools:\n[" * 30_000,
+    ],
+    ids=["code", "execute", "fence", "calling"],
+)
+def test_hostile_markers_are_read_in_linear_time(said):
+    data = {
+        "messages": [
+            {"role": "assistant", "content": said + "<end_code>"},
+            {"role": "user", "content": "Observation:\n1"},
+        ]
+    }
+    start = time.perf_counter()
+    to_chat(data, "x")
+    assert time.perf_counter() - start < 2.0

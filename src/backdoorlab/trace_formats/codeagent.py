@@ -38,11 +38,11 @@ _HINTS = ("<end_code>", "<code>", "<execute>", "Calling tools:", "Code:\n```")
 _BLOCK = re.compile(
     r"```(?:py|python)[ \t]*\n((?:(?!```).)*?)\n?```[ \t]*<end_code>"
     r"|^[ \t]*Code:[ \t]*\n```(?:py|python)[ \t]*\n((?:(?!```).)*?)\n?```"
-    r"|^[ \t]*<code>[ \t]*\n?(.*?)</code>"
-    r"|<execute>(.*?)</execute>",
+    r"|^[ \t]*<code>[ \t]*\n?((?:(?!</?code>).)*?)</code>"
+    r"|<execute>((?:(?!</?execute>).)*?)</execute>",
     re.DOTALL | re.MULTILINE,
 )
-_CALLING = re.compile(r"(?:^|\n)Calling tools:\n(\[.*\])\s*$", re.DOTALL)
+_CALLING = "Calling tools:\n"
 _OBSERVATION = re.compile(r"\s*(?:Call id: *\S+\n)?Observation:|\s*Call id: *\S+\nError:")
 _CALL_ID = re.compile(r"\s*Call id: *(\S+)\n")
 
@@ -150,10 +150,10 @@ def _turn(messages: list[Any], index: int) -> tuple[str, list[dict[str, Any]]] |
     if text is None:
         return None
     logged: list[tuple[str, Any, str | None]] = []
-    found = _CALLING.search(text)
-    if found:
-        logged = _calling(found.group(1))
-        text = text[: found.start()] if logged else text
+    start = text.rfind(_CALLING)  # the last one: a string ops scan, no regex to backtrack
+    if start >= 0 and (start == 0 or text[start - 1] == "\n"):
+        logged = _calling(text[start + len(_CALLING) :])
+        text = text[:start] if logged else text
     if _role(messages, index + 1) == "tool-call":
         logged = logged or _calling(_after_label(messages[index + 1].get("content")))
     blocks = [next(g for g in m.groups() if g is not None) for m in _BLOCK.finditer(text)]
@@ -180,14 +180,17 @@ def _named(name: str, args: Any) -> tuple[str, Any]:
 
 def _after_label(content: Any) -> str:
     text = _text(content) or ""
-    return text.split("Calling tools:\n", 1)[1] if "Calling tools:\n" in text else ""
+    return text.split(_CALLING, 1)[1] if _CALLING in text else ""
 
 
 def _calling(literal: str) -> list[tuple[str, Any, str | None]]:
     """smolagents' ``str([tc.dict() …])``: (name, arguments, id) of each call, or nothing
     when the text is no such list (read with `ast.literal_eval`: it runs nothing)."""
+    literal = literal.strip()
+    if not (literal.startswith("[") and literal.endswith("]")):
+        return []
     try:
-        value = ast.literal_eval(literal.strip())
+        value = ast.literal_eval(literal)
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         return []
     if not isinstance(value, list):
