@@ -48,14 +48,43 @@ _CALL_ID = re.compile(r"\s*Call id: *(\S+)\n")
 
 
 def hinted(role: Any, content: Any) -> bool:
-    """Whether a message may be a code agent's (a cheap test for `plain_message`: the
-    line then goes to `from_code_agent`, which decides)."""
-    if role in NATIVE_ROLES:
-        return True
+    """Whether a message may be a code agent's turn (a cheap test: `from_code_agent`
+    decides)."""
     if role != "assistant":
         return False
     text = _text(content)
     return text is not None and any(hint in text for hint in _HINTS)
+
+
+def observes(role: Any, content: Any, tool_call_id: Any = None) -> bool:
+    """Whether a message may be the observation after a code agent's turn."""
+    if role == "user":
+        text = _text(content)
+        return text is not None and _OBSERVATION.match(text) is not None
+    return role == "tool-response" or (role == "tool" and not tool_call_id)
+
+
+def code_agent_like(messages: list[Any]) -> bool:
+    """Whether ``messages`` (dicts) may be a code agent's: one of smolagents' own roles,
+    or a turn with a code marker directly followed by an observation — what `as_is`
+    tests on a decoded trace. Most lines fail it on roles alone."""
+    previous: Any = None
+    for message in messages:
+        if not isinstance(message, dict):
+            previous = None
+            continue
+        role = message.get("role")
+        if role in NATIVE_ROLES:
+            return True
+        if (
+            previous is not None
+            and observes(role, message.get("content"), message.get("tool_call_id"))
+            and not previous.get("tool_calls")
+            and hinted(previous.get("role"), previous.get("content"))
+        ):
+            return True
+        previous = message
+    return False
 
 
 def from_code_agent(messages: list[Any]) -> dict[int, dict[str, Any] | None]:
@@ -213,10 +242,8 @@ def _next(messages: list[Any], index: int, merged: set[int]) -> int | None:
     """The observation answering the turn at ``index``: the next message (past a merged
     ``tool-call`` one) when it is an observation, else None."""
     at = index + 1 + (index + 1 in merged)
-    role = _role(messages, at)
-    if role in ("tool-response", "tool"):
-        return at if role != "tool" or not messages[at].get("tool_call_id") else None
-    if role != "user":
+    message = messages[at] if at < len(messages) else None
+    if not isinstance(message, dict):
         return None
-    text = _text(messages[at].get("content"))
-    return at if text is not None and _OBSERVATION.match(text) else None
+    found = observes(message.get("role"), message.get("content"), message.get("tool_call_id"))
+    return at if found else None
