@@ -244,9 +244,9 @@ def test_an_ordinary_chat_with_code_stays_as_it_is(data):
     assert all("tool_calls" not in m for m in chat["messages"])
 
 
-def test_a_plain_chat_keeps_the_fast_path():
-    plain = json.dumps(ORDINARY[0]).encode()
-    assert read_line(plain)[1]  # no agent marker: read as it stands
+@pytest.mark.parametrize("data", ORDINARY[:2], ids=["pasted", "no-observation"])
+def test_a_plain_chat_keeps_the_fast_path(data):
+    assert read_line(json.dumps(data).encode())[1]  # read as it stands
 
 
 @pytest.mark.parametrize("data", [smolagents_export("old"), NATIVE, CODEACT])
