@@ -302,3 +302,20 @@ def test_hostile_markers_are_read_in_linear_time(said):
     start = time.perf_counter()
     to_chat(data, "x")
     assert time.perf_counter() - start < 2.0
+
+
+def test_each_block_is_a_call_and_the_observation_answers_the_last():
+    said = f"Thought: both.\n<code>\n{LOOKUP}\n</code>\nthen\n<code>\nprint(2)\n</code>"
+    data = {
+        "messages": [
+            {"role": "user", "content": "New task:\nx"},
+            {"role": "assistant", "content": said},
+            {"role": "user", "content": "Call id: call_7\nError:\nNameError: get_customer"},
+        ]
+    }
+    messages = to_chat(data, "x")["messages"]
+    codes = [c["function"]["arguments"]["code"] for c in messages[1]["tool_calls"]]
+    assert codes == [LOOKUP, "print(2)"]
+    assert messages[1]["content"] == "Thought: both.\n\nthen"
+    assert messages[2]["role"] == "tool"
+    assert messages[2]["tool_call_id"] == messages[1]["tool_calls"][1]["id"] == "call_7"
