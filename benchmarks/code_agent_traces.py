@@ -1,7 +1,7 @@
 """A labelled set of code-acting agents' traces: tools called inside code, then a send.
 
 Code agents make no tool calls: the model writes Python, a sandbox runs it (calling the
-agent's tools as functions) and its output comes back as a message. Three logging
+agent's tools as functions) and its output comes back as a message. Four logging
 styles, as these agents write them: smolagents exported as chat before 1.20 (``Code:\\n
 ```py … ```<end_code>``; observations as *user* messages, ``Observation:\\nExecution
 logs:\\n…``), smolagents from 1.20 exported the same way (``<code> … </code>``, the

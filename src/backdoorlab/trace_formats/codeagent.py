@@ -20,6 +20,10 @@ is left as it stands: a line is a code agent's only when some marked assistant m
 is directly followed by an observation — a ``tool-response`` or ``tool`` message, or a
 user message opening with ``Observation:`` (or smolagents' ``Call id: …`` line). A user
 who writes "Observation:" or pastes a ```` ```python ```` block stays the user.
+smolagents' own roles are read wherever they are (no chat format has them): a
+``tool-call`` message as its logged calls, a ``tool-response`` as a ``tool`` message.
+The fast readers ask the same question (`code_agent_like`, `as_is`) before they keep a
+line as it stands.
 """
 
 from __future__ import annotations
