@@ -17,7 +17,12 @@ line, into that format (what `backdoorlab.traces.Trace` holds):
   blocks (`sharegpt`);
 - **OpenAI chat** as is, but for a model's raw ``<tool_call>`` text that no parser read
   (a server without a tool parser logs calls that way), read as its calls, and the
-  legacy ``function_call`` field and ``function`` role, read as a call and its result.
+  legacy ``function_call`` field and ``function`` role, read as a call and its result;
+- **code-acting agents** (smolagents' ``CodeAgent``, CodeAct), in OpenAI chat or
+  ShareGPT: each agent-marked code block (``Code:\n```py … ```<end_code>``, ``<code>``,
+  ``<execute>``) a call of a ``python`` tool, and the observation after it — a user
+  message "Observation:…" as exported, or smolagents' ``tool-response`` role — the
+  ``tool`` message answering it, not the user's words (`codeagent`).
 
 Why: an audit that read a tool call as no text at all passed the leak it carried with
 "no finding" — the silent failure a security tool must not have. So a content block or
@@ -38,6 +43,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backdoorlab.trace_formats.chat import from_messages, plain_message
+from backdoorlab.trace_formats.codeagent import hinted, observes
 from backdoorlab.trace_formats.parts import openai_tools
 from backdoorlab.trace_formats.render import FORMATS, render
 from backdoorlab.trace_formats.responses import from_responses
@@ -77,12 +83,25 @@ def origins(data: dict[str, Any]) -> list[str] | None:
 def as_is(messages: Sequence[Any], system: Any = None, tools: Any = None) -> bool:
     """Whether a trace decoded without `to_chat` (``messages``: objects with ``role``,
     ``content`` and ``tool_calls``; the top-level ``system`` and ``tools``) is what
-    `to_chat` would have made of it — the fast readers' test before they keep it."""
+    `to_chat` would have made of it — the fast readers' test before they keep it. A code
+    agent's turn is plain chat alone, so the observation after it is what is tested
+    (`codeagent.code_agent_like`)."""
+    previous: Any = None
     for message in messages:
         role = message.role  # a legacy call is an assistant's extra field of the model
         legacy = getattr(message, "function_call", None) if role == "assistant" else None
         if not plain_message(role, message.content, message.tool_calls, legacy):
             return False
+        if (
+            previous is not None
+            and previous.role == "assistant"
+            and not previous.tool_calls
+            and role != "assistant"
+            and observes(role, message.content, message.tool_call_id)
+            and hinted(previous.role, previous.content)
+        ):
+            return False  # a code agent's turn and its observation
+        previous = message
     if system is not None and not any(message.role == "system" for message in messages):
         return False
     return tools is None or openai_tools(tools) == tools

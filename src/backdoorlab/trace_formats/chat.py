@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backdoorlab.trace_formats.codeagent import NATIVE_ROLES, code_agent_like, from_code_agent
 from backdoorlab.trace_formats.parts import (
     call,
     calls_in_text,
@@ -34,6 +35,8 @@ def plain_message(role: Any, content: Any, tool_calls: Any, function_call: Any =
     and hand any other line to `from_messages`."""
     if function_call is not None or role == "function":
         return False
+    if role in NATIVE_ROLES:
+        return False  # smolagents' own roles (`codeagent`)
     if type(content) is list:
         return all(is_plain_part(part) for part in content)
     if role != "assistant" or tool_calls or type(content) is not str:
@@ -54,8 +57,12 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
     tools = data.get("tools")
     new_tools = openai_tools(tools) if tools is not None else None
     plain = [not isinstance(m, dict) or _plain(m) for m in messages]
-    if all(plain) and not prepend and new_tools == tools:
+    code = from_code_agent(messages) if code_agent_like(messages) else {}
+    if all(plain) and not code and not prepend and new_tools == tools:
         return data
+    if code:  # a code agent's turns, read as calls and results (`codeagent`)
+        messages = [code.get(i, m) for i, m in enumerate(messages)]
+        plain = [m is None or not isinstance(m, dict) or _plain(m) for m in messages]
     out = dict(data)
     read: list[Any] = []
     if prepend:
@@ -68,6 +75,8 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
     names: dict[str, str] = {}
     unanswered: list[str] = []  # calls read from a model's text: their results answer in order
     for index, message in enumerate(messages):
+        if message is None:
+            continue  # a smolagents tool-call message, its calls joined to the turn before
         if isinstance(message, dict) and message.get("role") == "function":
             call_id = unanswered.pop(0) if unanswered else None  # a legacy call's result
             name = message.get("name")

@@ -7,7 +7,9 @@ own (LLaMA-Factory's ``function_call``, its JSON a call or a list of calls), and
 in ``tool`` / ``observation`` / ``function_response`` turns, several as
 ``<tool_response>`` blocks. Calls get ids (``call_0``, ``call_1``…) and results answer
 them in order, as these datasets mean them to. A top-level ``system`` (LLaMA-Factory)
-opens the conversation; ``tools`` given as JSON text are read.
+opens the conversation; ``tools`` given as JSON text are read. A code agent's turns
+(CodeAct's data: ``<execute>`` blocks, ``Observation:`` turns) are read as `codeagent`
+reads them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import re
 from typing import Any
 
+from backdoorlab.trace_formats.codeagent import from_code_agent
 from backdoorlab.trace_formats.parts import (
     call,
     calls_in_text,
@@ -97,7 +100,8 @@ def from_sharegpt(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
             message["tool_calls"] = calls
         messages.append(message)
         origin.append(field)
-    out["messages"] = messages
+    code = from_code_agent(messages)  # CodeActInstruct: <execute> turns, "Observation:"
+    out["messages"] = [code.get(i, m) for i, m in enumerate(messages)] if code else messages
     if "tools" in data:
         out["tools"] = openai_tools(data["tools"])
     return out
