@@ -65,14 +65,17 @@ def file_of(name: str, stdin: str) -> str:
     return name
 
 
-def option(words: list[str], *names: str) -> str:
-    """The value of the first of ``names`` in a command's words (``-f x``, ``--file=x``)."""
+def option(words: list[str], *names: str, glued: bool = False) -> str:
+    """The value of the first of ``names`` in a command's words (``-f x``, ``--file=x``;
+    with ``glued``, a short option's value written onto it too: curl's ``-Tfile``)."""
     for i, word in enumerate(words):
         for name in names:
             if word == name and i + 1 < len(words):
                 return words[i + 1]
             if word.startswith(name + "=") and name.startswith("--"):
                 return word[len(name) + 1 :]
+            if glued and not name.startswith("--") and word.startswith(name) and word != name:
+                return word[len(name) :]
     return ""
 
 

@@ -27,7 +27,7 @@ from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit import shell_senders as senders
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.places import STORAGE_URL, repo_in
-from backdoorlab.defenses.audit.shell_senders import Kind, Transfer, file_of, to_url
+from backdoorlab.defenses.audit.shell_senders import Kind, Transfer, file_of, option, to_url
 
 __all__ = ["Kind", "Transfer", "in_shell", "to_url"]
 
@@ -207,7 +207,7 @@ def _command(name: str, words: list[str], stdin: str, how: str, text: str) -> li
     if name == "curl":
         return _curl(words, stdin, how)
     if name == "wget":
-        sent = _option(words, "--post-file", "--body-file")
+        sent = option(words, "--post-file", "--body-file", glued=True)
         return _targets(words, file_of(sent, stdin), how or "wget --post-file")
     if name in ("scp", "rsync"):
         return _copy_to_host(name, words)
@@ -225,20 +225,8 @@ def _command(name: str, words: list[str], stdin: str, how: str, text: str) -> li
     return []
 
 
-def _option(words: list[str], *names: str) -> str:
-    for i, word in enumerate(words):
-        for n in names:
-            if word == n and i + 1 < len(words):
-                return words[i + 1]
-            if word.startswith(n + "=") and n.startswith("--"):
-                return word[len(n) + 1 :]
-            if not n.startswith("--") and word.startswith(n) and len(word) > len(n):
-                return word[len(n) :]  # curl's -Tfile
-    return ""
-
-
 def _curl(words: list[str], stdin: str, how: str) -> list[Transfer]:
-    sent = file_of(_option(words, *_CURL_FILE), stdin)
+    sent = file_of(option(words, *_CURL_FILE, glued=True), stdin)
     for i, word in enumerate(words[:-1]):
         value = words[i + 1]
         # ``-d @file`` reads a file; ``--data-urlencode name@file`` too (no ``=`` first)
