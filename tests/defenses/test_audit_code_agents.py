@@ -19,6 +19,7 @@ from backdoorlab.defenses.audit import audit
 from backdoorlab.defenses.audit.reader import parse_record
 from backdoorlab.defenses.audit.view import decode, read_line
 from backdoorlab.defenses.guard.replay import replay
+from backdoorlab.errors import TraceFormatError
 from backdoorlab.trace_formats import origins, to_chat
 from backdoorlab.traces import parse_trace_line
 
@@ -277,9 +278,9 @@ def test_a_logged_call_list_is_read_without_running_it():
             {"role": "tool-response", "content": "Observation:\n1"},
         ]
     }
-    messages = to_chat(data, "x")["messages"]
-    assert [m["role"] for m in messages] == ["user", "assistant", "assistant", "tool"]
-    assert "tool_calls" not in messages[2]
+    # not run, and not passed as no calls either: the line is refused, naming the message
+    with pytest.raises(TraceFormatError, match=r"x: field 'messages.2.content': a 'Calling"):
+        to_chat(data, "x")
 
 
 @pytest.mark.parametrize(

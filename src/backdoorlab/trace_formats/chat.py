@@ -57,7 +57,7 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
     tools = data.get("tools")
     new_tools = openai_tools(tools) if tools is not None else None
     plain = [not isinstance(m, dict) or _plain(m) for m in messages]
-    code = from_code_agent(messages) if code_agent_like(messages) else {}
+    code = from_code_agent(messages, where) if code_agent_like(messages) else {}
     if all(plain) and not code and not prepend and new_tools == tools:
         return data
     if code:  # a code agent's turns, read as calls and results (`codeagent`)

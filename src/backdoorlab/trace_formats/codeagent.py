@@ -32,7 +32,7 @@ import ast
 import re
 from typing import Any
 
-from backdoorlab.trace_formats.parts import TEXT_PARTS, call, is_plain_part, part_text
+from backdoorlab.trace_formats.parts import TEXT_PARTS, call, fail, is_plain_part, part_text
 
 TOOL = "python"
 NATIVE_ROLES = frozenset({"tool-call", "tool-response"})
@@ -91,9 +91,11 @@ def code_agent_like(messages: list[Any]) -> bool:
     return False
 
 
-def from_code_agent(messages: list[Any]) -> dict[int, dict[str, Any] | None]:
+def from_code_agent(messages: list[Any], where: str = "") -> dict[int, dict[str, Any] | None]:
     """Replacements for a code agent's messages by index (None: a ``tool-call`` message
-    whose calls joined the assistant's), or nothing when ``messages`` are not one's."""
+    whose calls joined the assistant's), or nothing when ``messages`` are not one's; a
+    ``tool-call`` message whose ``Calling tools:`` list does not read is an error naming
+    ``where`` and the message (its calls would be no calls: the silent miss)."""
     turns: dict[int, tuple[str, list[dict[str, Any]]]] = {}
     merged: set[int] = set()
     for index in range(len(messages)):
@@ -125,11 +127,11 @@ def from_code_agent(messages: list[Any]) -> dict[int, dict[str, Any] | None]:
         out[index] = {**rest, "role": "assistant", "content": prose} | (
             {"tool_calls": calls} if calls else {}
         )
-    _native(messages, out)
+    _native(messages, out, where)
     return out
 
 
-def _native(messages: list[Any], out: dict[int, dict[str, Any] | None]) -> None:
+def _native(messages: list[Any], out: dict[int, dict[str, Any] | None], where: str) -> None:
     """smolagents' own roles where no code turn took them: a ``tool-call`` message as an
     assistant's calls, a ``tool-response`` as the ``tool`` message answering the last."""
     last: dict[str, Any] | None = None
@@ -139,7 +141,14 @@ def _native(messages: list[Any], out: dict[int, dict[str, Any] | None]) -> None:
             continue
         text = _text(message.get("content")) or ""
         if role == "tool-call":
-            logged = _calling(_after_label(message.get("content")))
+            listed = _after_label(message.get("content"))
+            logged = _calling(listed)
+            if listed.strip() and not logged:
+                raise fail(
+                    where,
+                    f"messages.{index}.content",
+                    "a 'Calling tools:' list that does not read as smolagents' calls",
+                )
             calls = [
                 call(i or f"call_{index}_{n}", *_named(name, args))
                 for n, (name, args, i) in enumerate(logged)
