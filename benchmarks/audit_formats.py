@@ -35,7 +35,8 @@ from backdoorlab.traces import atomic_writer
 # a message as a summary names it: its number in the chat reading, or (a converted line,
 # `defenses.audit.located`) its field in the line as written
 _PLACE = re.compile(
-    r"\bmessage \d+\b|\b(?:messages|input|output|conversations)\.\d+(?:\.content\.\d+)?\b"
+    r"\bmessage \d+\b|\b(?:messages|input|output|conversations|contents)\.\d+"
+    r"(?:\.(?:content|parts)\.\d+)?\b"
 )
 
 

@@ -249,8 +249,8 @@ def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) ->
     data = to_chat(data, f"{source}:{lineno}")
     if "messages" not in data:
         raise TraceFormatError(
-            f"{source}:{lineno}: no 'messages' field (nor ShareGPT's 'conversations' or a"
-            " Responses 'input')"
+            f"{source}:{lineno}: no 'messages' field (nor ShareGPT's 'conversations', a"
+            " Responses 'input' or Gemini's 'contents')"
         )
     try:
         return Trace.model_validate(data)

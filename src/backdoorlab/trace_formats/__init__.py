@@ -18,6 +18,16 @@ line, into that format (what `backdoorlab.traces.Trace` holds):
 - **OpenAI chat** as is, but for a model's raw ``<tool_call>`` text that no parser read
   (a server without a tool parser logs calls that way), read as its calls, and the
   legacy ``function_call`` field and ``function`` role, read as a call and its result;
+- **Gemini** — ``contents`` of ``user``/``model`` turns and their parts (REST camelCase
+  or the Python SDK's snake_case): ``functionCall`` a call, ``functionResponse`` (in a
+  user turn) a ``tool`` message, code execution a ``python`` call, ``thought`` parts not
+  text, a ``systemInstruction``, logged ``candidates`` (`gemini`);
+- **Bedrock Converse** — ``messages`` whose untyped blocks (``toolUse``, ``toolResult``,
+  ``reasoningContent``…) are read as Anthropic's, a ``system`` list, ``toolConfig``
+  declarations (`converse`);
+- **LangChain / LangGraph** — messages with a ``type`` (``human``, ``ai``, ``tool``…)
+  and no ``role``, as ``model_dump``, ``messages_to_dict`` or the serializer's
+  constructor form write them; an AI message's ``tool_calls`` (`langchain`);
 - **code-acting agents** (smolagents' ``CodeAgent``, CodeAct), in OpenAI chat or
   ShareGPT: each agent-marked code block (``Code:\n```py … ```<end_code>``, ``<code>``,
   ``<execute>``) a call of a ``python`` tool, and the observation after it — a user
@@ -44,6 +54,7 @@ from typing import Any
 
 from backdoorlab.trace_formats.chat import from_messages, plain_message
 from backdoorlab.trace_formats.codeagent import hinted, observes
+from backdoorlab.trace_formats.gemini import from_gemini
 from backdoorlab.trace_formats.parts import openai_tools
 from backdoorlab.trace_formats.render import FORMATS, render
 from backdoorlab.trace_formats.responses import from_responses
@@ -65,6 +76,8 @@ def to_chat(data: dict[str, Any], where: str, origin: list[str] | None = None) -
         return from_sharegpt(data, where, origin)
     if "input" in data or "output" in data:
         return from_responses(data, where, origin)
+    if "contents" in data:
+        return from_gemini(data, where, origin)
     return data
 
 

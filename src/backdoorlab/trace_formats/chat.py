@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backdoorlab.trace_formats import converse, langchain
 from backdoorlab.trace_formats.codeagent import NATIVE_ROLES, code_agent_like, from_code_agent
 from backdoorlab.trace_formats.parts import (
     call,
@@ -50,15 +51,20 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
     messages = data["messages"]
     if not isinstance(messages, list):
         return data  # the trace model names what is wrong
+    given = messages
+    messages = [_typed(m, where, f"messages.{i}") for i, m in enumerate(messages)]
     system = data.get("system")
     prepend = system is not None and not any(
         isinstance(m, dict) and m.get("role") == "system" for m in messages
     )
     tools = data.get("tools")
+    if tools is None and "toolConfig" in data:  # Bedrock Converse's declarations
+        tools = converse.declared_tools(data["toolConfig"])
     new_tools = openai_tools(tools) if tools is not None else None
     plain = [not isinstance(m, dict) or _plain(m) for m in messages]
     code = from_code_agent(messages, where) if code_agent_like(messages) else {}
-    if all(plain) and not code and not prepend and new_tools == tools:
+    same = all(a is b for a, b in zip(messages, given, strict=True))
+    if same and all(plain) and not code and not prepend and new_tools == data.get("tools"):
         return data
     if code:  # a code agent's turns, read as calls and results (`codeagent`)
         messages = [code.get(i, m) for i, m in enumerate(messages)]
@@ -99,7 +105,18 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
     out["messages"] = read
     if new_tools is not None:
         out["tools"] = new_tools
+        out.pop("toolConfig", None)
     return out
+
+
+def _typed(message: Any, where: str, field: str) -> Any:
+    """A message of another framework's shape in OpenAI's (a LangChain message) or with
+    typed blocks (Bedrock Converse's); the message itself when it is neither."""
+    if langchain.is_langchain(message):
+        message = langchain.as_chat(message, where, field)
+    if isinstance(message, dict):
+        return converse.as_typed(message)
+    return message
 
 
 def _answering(

@@ -164,9 +164,11 @@ def openai_tools(tools: Any) -> Any:
 
 
 def system_text(system: Any) -> str | None:
-    """A top-level system prompt (a string, or Anthropic's list of text blocks) as text."""
+    """A top-level system prompt (a string, or a list of text blocks: Anthropic's typed,
+    Bedrock Converse's untyped among its cache points) as text."""
     if isinstance(system, str):
         return system
     if isinstance(system, list) and all(isinstance(b, dict) for b in system):
-        return "\n".join(part_text(b) for b in system if (kind_of(b) or "text") in TEXT_PARTS)
+        texts = (b for b in system if "text" in b and (kind_of(b) or "text") in TEXT_PARTS)
+        return "\n".join(part_text(b) for b in texts)
     return None

@@ -11,10 +11,20 @@ import copy
 import json
 from typing import Any
 
-FORMATS = ("openai", "anthropic", "responses", "sharegpt", "raw-tool-call")
+FORMATS = (
+    "openai",
+    "anthropic",
+    "responses",
+    "sharegpt",
+    "raw-tool-call",
+    "gemini",
+    "converse",
+    "langchain",
+)
 """``openai`` as is; ``anthropic`` Messages with blocks; ``responses`` items; ``sharegpt``
 Hermes-style turns; ``raw-tool-call`` OpenAI chat with each call left in the model's
-text as ``<tool_call>`` (a server without a tool parser)."""
+text as ``<tool_call>`` (a server without a tool parser); ``gemini`` ``contents`` of
+parts; ``converse`` Bedrock's untyped blocks; ``langchain`` LangChain's own messages."""
 
 
 def render(trace: dict[str, Any], fmt: str) -> dict[str, Any]:
@@ -32,6 +42,13 @@ def render(trace: dict[str, Any], fmt: str) -> dict[str, Any]:
         return rest | _responses(messages) | {"tools": _flat_tools(trace, "parameters")}
     if fmt == "sharegpt":
         return rest | {"conversations": _sharegpt(messages), "tools": json.dumps(_tools(trace))}
+    if fmt == "gemini":
+        return rest | _gemini(messages) | {"tools": [{"functionDeclarations": _specs(trace)}]}
+    if fmt == "converse":
+        specs = [{"toolSpec": _converse_spec(spec)} for spec in _specs(trace)]
+        return rest | _converse(_anthropic(messages)) | {"toolConfig": {"tools": specs}}
+    if fmt == "langchain":
+        return rest | {"messages": [_langchain(m) for m in messages], "tools": _tools(trace)}
     raw = [_raw_calls(m) for m in messages]
     return rest | {"messages": raw, "tools": _tools(trace)}
 
@@ -166,3 +183,93 @@ def _raw_calls(message: dict[str, Any]) -> dict[str, Any]:
     text = _text(message)
     calls = _tagged_calls(message)
     return rest | {"content": f"{text}\n{calls}" if text else calls}
+
+
+def _specs(trace: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(t.get("function", {})) for t in _tools(trace) if isinstance(t, dict)]
+
+
+def _gemini(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    system = "\n".join(_text(m) for m in messages if m["role"] == "system")
+    turns: list[dict[str, Any]] = []
+    names = {c["id"]: c["function"]["name"] for m in messages for c in m.get("tool_calls") or []}
+    for message in messages:
+        role = message["role"]
+        if role == "system":
+            continue
+        if role == "tool":
+            name = message.get("name") or names.get(message.get("tool_call_id"), "tool")
+            answer = {"name": name, "response": _response(_text(message))}
+            part = {"functionResponse": answer}
+            if (
+                turns
+                and turns[-1]["role"] == "user"
+                and "functionResponse" in turns[-1]["parts"][-1]
+            ):
+                turns[-1]["parts"].append(part)
+            else:
+                turns.append({"role": "user", "parts": [part]})
+            continue
+        parts: list[dict[str, Any]] = [{"text": _text(message)}] if _text(message) else []
+        for tool_call in message.get("tool_calls") or []:
+            use = {"name": tool_call["function"]["name"], "args": _arguments(tool_call)}
+            parts.append({"functionCall": use})
+        turns.append({"role": "model" if role == "assistant" else "user", "parts": parts})
+    head = {"systemInstruction": {"parts": [{"text": system}]}} if system else {}
+    return head | {"contents": turns}
+
+
+def _response(text: str) -> dict[str, Any]:
+    """A tool's text as a Gemini function's ``response``: its object when it is one."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    return value if isinstance(value, dict) else {"result": text}
+
+
+def _converse(anthropic: dict[str, Any]) -> dict[str, Any]:
+    """Anthropic's typed blocks as Converse's one-key blocks (the same kinds)."""
+    out = []
+    for message in anthropic["messages"]:
+        blocks = []
+        for block in message["content"]:
+            if block["type"] == "text":
+                blocks.append({"text": block["text"]})
+            elif block["type"] == "tool_use":
+                use = {"toolUseId": block["id"], "name": block["name"], "input": block["input"]}
+                blocks.append({"toolUse": use})
+            else:
+                result = {"content": [{"text": block["content"]}]}
+                if "tool_use_id" in block:
+                    result["toolUseId"] = block["tool_use_id"]
+                blocks.append({"toolResult": result})
+        out.append({"role": message["role"], "content": blocks})
+    system = anthropic.get("system")
+    return ({"system": [{"text": system}]} if system else {}) | {"messages": out}
+
+
+def _converse_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in spec.items() if k != "parameters"}
+    return out | {"inputSchema": {"json": spec.get("parameters", {})}}
+
+
+def _langchain(message: dict[str, Any]) -> dict[str, Any]:
+    kinds = {"system": "system", "developer": "system", "user": "human", "assistant": "ai"}
+    role = message["role"]
+    out: dict[str, Any] = {"type": kinds.get(role, role), "content": _text(message)}
+    calls = message.get("tool_calls") or []
+    if calls:
+        out["tool_calls"] = [
+            {
+                "name": c["function"]["name"],
+                "args": _arguments(c),
+                "id": c["id"],
+                "type": "tool_call",
+            }
+            for c in calls
+        ]
+    for key in ("tool_call_id", "name"):
+        if role == "tool" and message.get(key) is not None:
+            out[key] = message[key]
+    return out
