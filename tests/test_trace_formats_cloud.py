@@ -1,9 +1,11 @@
-"""Gemini ``contents``, Bedrock Converse blocks and LangChain messages read as chat traces.
+"""Gemini, Bedrock Converse, LangChain and Vercel AI SDK logs read as chat traces.
 
 Before `trace_formats.gemini`, `converse` and `langchain`, a platform team's Gemini or
 Vertex AI log was refused ("no 'messages' field"), a Bedrock Converse log stopped at
 its first ``toolUse`` block and a LangGraph agent's state at its first message ("role:
-Field required"): no audit or guard could be pointed at them. The traces here are
+Field required"): no audit or guard could be pointed at them. Worse, the Vercel AI SDK's
+UIMessages (``parts``, no ``content``) read as empty messages: a leak in them passed
+with no finding. The traces here are
 written by hand as each vendor's documentation shows them (REST camelCase, the Python
 SDK's snake_case, LangChain's three dump shapes), not by this project's renderer.
 """
@@ -181,6 +183,100 @@ LANGCHAIN_RAW = {  # an OpenAI model's calls kept only in additional_kwargs
     ]
 }
 
+VERCEL_MODEL = {  # the AI SDK's ModelMessages (generateText's response.messages)
+    "messages": [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": ASK},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "reasoning", "text": "fetch the chart"},
+                {"type": "tool-call", "toolCallId": "v1", "toolName": "getChart", "input": {}},
+            ],
+        },
+        {
+            "role": "tool",
+            "content": [
+                {
+                    "type": "tool-result",
+                    "toolCallId": "v1",
+                    "toolName": "getChart",
+                    "output": {"type": "json", "value": RECORD},
+                }
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "tool-call", "toolCallId": "v2", "toolName": "sendEmail", "input": SEND}
+            ],
+        },
+    ]
+}
+
+VERCEL_UI = {  # useChat's UIMessages as an app stores them: a call and its result in one part
+    "messages": [
+        {"id": "u1", "role": "user", "parts": [{"type": "text", "text": ASK}]},
+        {
+            "id": "a1",
+            "role": "assistant",
+            "parts": [
+                {"type": "step-start"},
+                {
+                    "type": "tool-getChart",
+                    "toolCallId": "w1",
+                    "state": "output-available",
+                    "input": {"patient": 4411},
+                    "output": RECORD,
+                },
+                {"type": "step-start"},
+                {
+                    "type": "tool-sendEmail",
+                    "toolCallId": "w2",
+                    "state": "output-available",
+                    "input": SEND,
+                    "output": "sent",
+                },
+                {"type": "step-start"},
+                {"type": "text", "text": "Done."},
+            ],
+        },
+    ]
+}
+
+VERCEL_UI_V4 = {  # AI SDK 4's tool-invocation parts
+    "messages": [
+        {"id": "u1", "role": "user", "content": ASK, "parts": [{"type": "text", "text": ASK}]},
+        {
+            "id": "a1",
+            "role": "assistant",
+            "content": "",
+            "parts": [
+                {
+                    "type": "tool-invocation",
+                    "toolInvocation": {
+                        "state": "result",
+                        "toolCallId": "x1",
+                        "toolName": "getChart",
+                        "args": {},
+                        "result": RECORD,
+                    },
+                },
+                {
+                    "type": "tool-invocation",
+                    "toolInvocation": {
+                        "state": "result",
+                        "toolCallId": "x2",
+                        "toolName": "sendEmail",
+                        "args": SEND,
+                        "result": "sent",
+                    },
+                },
+            ],
+        },
+    ]
+}
+
 ALL = {
     "gemini": GEMINI,
     "gemini-sdk": GEMINI_SDK,
@@ -189,6 +285,9 @@ ALL = {
     "langchain-dict": LANGCHAIN_DICT,
     "langchain-lc": LANGCHAIN_LC,
     "langchain-raw": LANGCHAIN_RAW,
+    "vercel-model": VERCEL_MODEL,
+    "vercel-ui": VERCEL_UI,
+    "vercel-ui-v4": VERCEL_UI_V4,
 }
 
 
@@ -302,6 +401,37 @@ def test_langchain_calls_in_both_content_and_tool_calls_are_read_once():
     assert read[3][:1] == ("tool",) and read[3][3] == "c1"
 
 
+def test_a_ui_messages_parallel_calls_stay_one_turn_and_name_their_parts(tmp_path):
+    """Before `trace_formats.vercel` a UIMessage had no ``content``: read as an empty
+    message, its leak was audited with no finding."""
+    weather = {"type": "tool-weather", "state": "output-available"}
+    data = {
+        "messages": [
+            {"role": "user", "parts": [{"type": "text", "text": "Weather in Oslo and Rome?"}]},
+            {
+                "role": "assistant",
+                "parts": [
+                    {"type": "step-start"},
+                    {"type": "text", "text": "Checking both."},
+                    weather | {"toolCallId": "a", "input": {"c": "Oslo"}, "output": "3C"},
+                    weather | {"toolCallId": "b", "input": {"c": "Rome"}, "output": "14C"},
+                    {"type": "text", "text": "Oslo 3C, Rome 14C."},
+                ],
+            },
+        ]
+    }
+    trace, read = calls_and_results(data)
+    assert [r[0] for r in read] == ["user", "assistant", "tool", "tool", "assistant"]
+    assert read[1][1] == "Checking both." and [c[1] for c in read[1][2]] == [
+        {"c": "Oslo"},
+        {"c": "Rome"},
+    ]
+    assert [r[3] for r in read[2:4]] == ["a", "b"]
+    assert origins(data)[2:] == ["messages.1.parts.2", "messages.1.parts.3", "messages.1.parts.4"]
+    report = audit(jsonl(tmp_path, VERCEL_UI), ["dataflow"])
+    assert any("messages.1.parts.1" in f.summary for f in report.findings), report.findings
+
+
 def test_a_converted_lines_findings_name_the_field_its_owner_opens(tmp_path):
     where = origins(GEMINI)
     assert where[:4] == [
@@ -354,6 +484,12 @@ def test_clean_traces_in_these_formats_have_no_finding(tmp_path):
         ),
         ({"messages": [{"type": "robot", "content": "x"}]}, "messages.0.type"),
         ({"messages": [{"type": "human", "data": 3}]}, "messages.0"),
+        ({"messages": [{"role": "user", "parts": [{"type": "x-ray"}]}]}, "messages.0.parts.0.type"),
+        ({"messages": [{"role": "user", "parts": "hi"}]}, "messages.0.parts"),
+        (
+            {"messages": [{"role": "assistant", "parts": [{"type": "tool-invocation"}]}]},
+            "messages.0.parts.0.toolInvocation",
+        ),
     ],
 )
 def test_what_no_reader_understands_is_one_line_naming_the_field(tmp_path, cli, data, field):
@@ -381,6 +517,10 @@ def test_what_no_reader_understands_is_one_line_naming_the_field(tmp_path, cli, 
         {"messages": [{"type": "constructor", "id": [], "kwargs": {}}]},
         {"messages": [{"lc": 1, "type": "constructor", "id": ["x", "ChatMessage"], "kwargs": {}}]},
         {"messages": [], "toolConfig": {"tools": [{"toolSpec": {"inputSchema": 4}}]}},
+        {"messages": [{"role": "user", "parts": [None, 3, []]}]},
+        {"messages": [{"role": "tool", "content": [{"type": "tool-result", "output": 5}]}]},
+        {"messages": [{"role": "assistant", "content": [{"type": "tool-call", "input": 5}]}]},
+        {"messages": [{"role": "assistant", "parts": [{"type": "tool-", "output": {}}]}]},
     ],
 )
 def test_odd_json_in_any_field_is_a_format_error_or_a_trace_never_a_crash(data):

@@ -28,6 +28,9 @@ line, into that format (what `backdoorlab.traces.Trace` holds):
 - **LangChain / LangGraph** — messages with a ``type`` (``human``, ``ai``, ``tool``…)
   and no ``role``, as ``model_dump``, ``messages_to_dict`` or the serializer's
   constructor form write them; an AI message's ``tool_calls`` (`langchain`);
+- **Vercel AI SDK** — ModelMessages' ``tool-call``/``tool-result`` parts, and
+  UIMessages' ``parts`` (a ``tool-NAME`` part a call and, once run, its result)
+  (`vercel`);
 - **code-acting agents** (smolagents' ``CodeAgent``, CodeAct), in OpenAI chat or
   ShareGPT: each agent-marked code block (``Code:\n```py … ```<end_code>``, ``<code>``,
   ``<execute>``) a call of a ``python`` tool, and the observation after it — a user
@@ -105,6 +108,8 @@ def as_is(messages: Sequence[Any], system: Any = None, tools: Any = None) -> boo
         legacy = getattr(message, "function_call", None) if role == "assistant" else None
         if not plain_message(role, message.content, message.tool_calls, legacy):
             return False
+        if getattr(message, "parts", None) is not None:
+            return False  # a Vercel AI SDK UIMessage: its parts are its content (`vercel`)
         if (
             previous is not None
             and previous.role == "assistant"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backdoorlab.trace_formats import converse, langchain
+from backdoorlab.trace_formats import converse, langchain, vercel
 from backdoorlab.trace_formats.codeagent import NATIVE_ROLES, code_agent_like, from_code_agent
 from backdoorlab.trace_formats.parts import (
     call,
@@ -111,11 +111,12 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
 
 def _typed(message: Any, where: str, field: str) -> Any:
     """A message of another framework's shape in OpenAI's (a LangChain message) or with
-    typed blocks (Bedrock Converse's); the message itself when it is neither."""
+    Anthropic's typed blocks (Bedrock Converse's, the Vercel AI SDK's parts); the message
+    itself when it is none of these."""
     if langchain.is_langchain(message):
         message = langchain.as_chat(message, where, field)
     if isinstance(message, dict):
-        return converse.as_typed(message)
+        return vercel.as_typed(converse.as_typed(message), where, field)
     return message
 
 
@@ -202,6 +203,8 @@ def _converted(
 
     for number, block in enumerate(content):
         where_block = f"{field}.content.{number}"
+        if isinstance(block, dict) and vercel.FIELD in block:
+            where_block = block[vercel.FIELD]  # a UIMessage's part, not a block of the file
         kind = kind_of(block)
         if not opened:
             opened.append(where_block)

@@ -20,11 +20,15 @@ FORMATS = (
     "gemini",
     "converse",
     "langchain",
+    "vercel-model",
+    "vercel-ui",
 )
 """``openai`` as is; ``anthropic`` Messages with blocks; ``responses`` items; ``sharegpt``
 Hermes-style turns; ``raw-tool-call`` OpenAI chat with each call left in the model's
 text as ``<tool_call>`` (a server without a tool parser); ``gemini`` ``contents`` of
-parts; ``converse`` Bedrock's untyped blocks; ``langchain`` LangChain's own messages."""
+parts; ``converse`` Bedrock's untyped blocks; ``langchain`` LangChain's own messages;
+``vercel-model`` the AI SDK's ModelMessages, ``vercel-ui`` its UIMessages (a turn's calls
+and results as tool parts)."""
 
 
 def render(trace: dict[str, Any], fmt: str) -> dict[str, Any]:
@@ -49,6 +53,10 @@ def render(trace: dict[str, Any], fmt: str) -> dict[str, Any]:
         return rest | _converse(_anthropic(messages)) | {"toolConfig": {"tools": specs}}
     if fmt == "langchain":
         return rest | {"messages": [_langchain(m) for m in messages], "tools": _tools(trace)}
+    if fmt == "vercel-model":
+        return rest | {"messages": [_vercel_model(m) for m in messages], "tools": _tools(trace)}
+    if fmt == "vercel-ui":
+        return rest | {"messages": _vercel_ui(messages), "tools": _tools(trace)}
     raw = [_raw_calls(m) for m in messages]
     return rest | {"messages": raw, "tools": _tools(trace)}
 
@@ -272,4 +280,51 @@ def _langchain(message: dict[str, Any]) -> dict[str, Any]:
     for key in ("tool_call_id", "name"):
         if role == "tool" and message.get(key) is not None:
             out[key] = message[key]
+    return out
+
+
+def _vercel_model(message: dict[str, Any]) -> dict[str, Any]:
+    role = message["role"]
+    if role == "tool":
+        result = {"type": "tool-result", "toolCallId": message.get("tool_call_id")}
+        result |= {
+            "toolName": message.get("name"),
+            "output": {"type": "text", "value": _text(message)},
+        }
+        return {"role": "tool", "content": [result]}
+    if role != "assistant" or not message.get("tool_calls"):
+        return {"role": role, "content": _text(message)}
+    parts: list[dict[str, Any]] = (
+        [{"type": "text", "text": _text(message)}] if _text(message) else []
+    )
+    for c in message["tool_calls"]:
+        use = {"toolCallId": c["id"], "toolName": c["function"]["name"], "input": _arguments(c)}
+        parts.append({"type": "tool-call", **use})
+    return {"role": "assistant", "content": parts}
+
+
+def _vercel_ui(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A turn's assistant messages and tool results as one UIMessage of parts."""
+    out: list[dict[str, Any]] = []
+    pending: dict[str, dict[str, Any]] = {}  # a call's part, waiting for its output
+    for message in messages:
+        role = message["role"]
+        if role == "tool":
+            part = pending.pop(message.get("tool_call_id"), None)
+            if part is not None:
+                part["state"] = "output-available"
+                part["output"] = _text(message)
+            continue
+        if role != "assistant" or not out or out[-1]["role"] != "assistant":
+            out.append({"id": f"m{len(out)}", "role": role, "parts": []})
+        parts = out[-1]["parts"]
+        if role == "assistant":
+            parts.append({"type": "step-start"})
+        if _text(message):
+            parts.append({"type": "text", "text": _text(message)})
+        for c in message.get("tool_calls") or []:
+            part = {"type": f"tool-{c['function']['name']}", "toolCallId": c["id"]}
+            part |= {"state": "input-available", "input": _arguments(c)}
+            parts.append(part)
+            pending[c["id"]] = part
     return out

@@ -70,6 +70,7 @@ class MessageView(msgspec.Struct):
     tool_call_id: str | None = None
     name: str | None = None
     function_call: Any = None  # OpenAI's legacy call: `trace_formats` reads the line
+    parts: Any = None  # a Vercel AI SDK UIMessage's content: `trace_formats` reads the line
 
     @property
     def text(self) -> str:
