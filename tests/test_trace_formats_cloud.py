@@ -277,6 +277,59 @@ VERCEL_UI_V4 = {  # AI SDK 4's tool-invocation parts
     ]
 }
 
+TEMPLATE = {  # transformers' tool-use chat format, as many Hub datasets hold it: no ids
+    "messages": [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": ASK},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"type": "function", "function": {"name": "lookup", "arguments": {"q": "x"}}},
+                {"type": "function", "function": {"name": "get_chart", "arguments": {}}},
+            ],
+        },
+        {"role": "tool", "name": "get_chart", "content": json.dumps(RECORD)},
+        {"role": "tool", "name": "lookup", "content": "nothing found"},
+        {
+            "role": "assistant",
+            "tool_calls": [{"function": {"name": "send_email", "arguments": SEND}}],
+        },
+        {"role": "tool", "content": "sent"},
+    ]
+}
+
+COHERE = {  # Cohere v2: a tool's result as document blocks
+    "messages": [
+        {"role": "user", "content": ASK},
+        {
+            "role": "assistant",
+            "tool_plan": "I will fetch the chart.",
+            "tool_calls": [
+                {
+                    "id": "k1",
+                    "type": "function",
+                    "function": {"name": "get_chart", "arguments": "{}"},
+                }
+            ],
+        },
+        {
+            "role": "tool",
+            "tool_call_id": "k1",
+            "content": [{"type": "document", "document": {"data": RECORD, "id": "d1"}}],
+        },
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "id": "k2",
+                    "type": "function",
+                    "function": {"name": "send_email", "arguments": json.dumps(SEND)},
+                }
+            ],
+        },
+    ]
+}
+
 ALL = {
     "gemini": GEMINI,
     "gemini-sdk": GEMINI_SDK,
@@ -288,6 +341,8 @@ ALL = {
     "vercel-model": VERCEL_MODEL,
     "vercel-ui": VERCEL_UI,
     "vercel-ui-v4": VERCEL_UI_V4,
+    "template": TEMPLATE,
+    "cohere": COHERE,
 }
 
 
@@ -430,6 +485,20 @@ def test_a_ui_messages_parallel_calls_stay_one_turn_and_name_their_parts(tmp_pat
     assert origins(data)[2:] == ["messages.1.parts.2", "messages.1.parts.3", "messages.1.parts.4"]
     report = audit(jsonl(tmp_path, VERCEL_UI), ["dataflow"])
     assert any("messages.1.parts.1" in f.summary for f in report.findings), report.findings
+
+
+def test_results_without_ids_answer_the_oldest_unanswered_call_of_their_tool():
+    trace, read = calls_and_results(TEMPLATE)
+    lookup, chart = (c.id for c in trace.messages[2].tool_calls)
+    assert (read[3][3], read[4][3]) == (chart, lookup)  # by the name each result gives
+    assert read[6][3] == trace.messages[5].tool_calls[0].id  # no name: the oldest
+
+
+def test_a_cohere_document_result_is_read_not_dropped():
+    """Before, an Anthropic-shaped ``document`` block without a text source was dropped
+    silently: a Cohere result's record read as an empty message."""
+    trace, _ = calls_and_results(COHERE)
+    assert json.loads(trace.messages[2].text) == RECORD
 
 
 def test_a_converted_lines_findings_name_the_field_its_owner_opens(tmp_path):

@@ -17,6 +17,7 @@ from backdoorlab.trace_formats.codeagent import NATIVE_ROLES, code_agent_like, f
 from backdoorlab.trace_formats.parts import (
     call,
     calls_in_text,
+    document_text,
     fail,
     is_plain_part,
     kind_of,
@@ -52,7 +53,8 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
     if not isinstance(messages, list):
         return data  # the trace model names what is wrong
     given = messages
-    messages = [_typed(m, where, f"messages.{i}") for i, m in enumerate(messages)]
+    made_ids: set[str] = set()  # ids given here to calls a log wrote without one
+    messages = [_typed(m, where, i, made_ids) for i, m in enumerate(messages)]
     system = data.get("system")
     prepend = system is not None and not any(
         isinstance(m, dict) and m.get("role") == "system" for m in messages
@@ -98,6 +100,8 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
             for tool_call in _calls(message):
                 if isinstance(tool_call, dict) and isinstance(tool_call.get("function"), dict):
                     names[str(tool_call.get("id"))] = str(tool_call["function"].get("name"))
+                    if tool_call.get("id") in made_ids:
+                        unanswered.append(tool_call["id"])
             continue
         converted, made = _converted(message, f"messages.{index}", where, names, len(read), origin)
         unanswered += made
@@ -109,22 +113,41 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
     return out
 
 
-def _typed(message: Any, where: str, field: str) -> Any:
+def _typed(message: Any, where: str, index: int, made_ids: set[str]) -> Any:
     """A message of another framework's shape in OpenAI's (a LangChain message) or with
-    Anthropic's typed blocks (Bedrock Converse's, the Vercel AI SDK's parts); the message
-    itself when it is none of these."""
+    Anthropic's typed blocks (Bedrock Converse's, the Vercel AI SDK's parts), its calls
+    given ids where the log has none; the message itself when it is none of these."""
+    field = f"messages.{index}"
     if langchain.is_langchain(message):
         message = langchain.as_chat(message, where, field)
     if isinstance(message, dict):
-        return vercel.as_typed(converse.as_typed(message), where, field)
+        message = vercel.as_typed(converse.as_typed(message), where, field)
+        return _with_ids(message, index, made_ids)
     return message
+
+
+def _with_ids(message: dict[str, Any], index: int, made_ids: set[str]) -> dict[str, Any]:
+    """An assistant's calls with an id each. Chat templates (transformers' tool use, many
+    Hub datasets) write calls without ids and results with only the tool's ``name``: each
+    result then answers the oldest unanswered call of its name (`_answering`)."""
+    calls = message.get("tool_calls")
+    if not isinstance(calls, list) or all(not isinstance(c, dict) or "id" in c for c in calls):
+        return message
+    named = []
+    for number, tool_call in enumerate(calls):
+        if isinstance(tool_call, dict) and "id" not in tool_call:
+            tool_call = {"id": f"call_{index}_{number}", **tool_call}
+            made_ids.add(tool_call["id"])
+        named.append(tool_call)
+    return {**message, "tool_calls": named}
 
 
 def _answering(
     message: dict[str, Any], unanswered: list[str], names: dict[str, str]
 ) -> dict[str, Any]:
-    """A tool message after calls read from a model's text: its call id is the oldest
-    unanswered one's unless it names one of them (the log could not know the ids)."""
+    """A tool message after calls the log gave no id (read from a model's text, or
+    written without one): its call id is the oldest unanswered one's of the tool it names
+    (else the oldest's) unless it names one of them."""
     given = message.get("tool_call_id")
     if not isinstance(given, str | None):
         return message  # the trace model names what is wrong
@@ -133,8 +156,10 @@ def _answering(
         return message
     if given in names:
         return message  # it answers a call the log parsed itself
-    call_id = unanswered.pop(0)
-    return {**message, "tool_call_id": call_id, "name": message.get("name") or names[call_id]}
+    name = message.get("name")
+    call_id = next((c for c in unanswered if names.get(c) == name), unanswered[0])
+    unanswered.remove(call_id)
+    return {**message, "tool_call_id": call_id, "name": name or names[call_id]}
 
 
 def _calls(message: Any) -> list[Any]:
@@ -211,9 +236,7 @@ def _converted(
         if is_plain_part(block):
             texts.append(part_text(block))
         elif kind == "document":
-            source = block.get("source")
-            if isinstance(source, dict) and source.get("type") == "text":
-                texts.append(str(source.get("data", "")))
+            texts.append(document_text(block))
         elif kind is not None and kind.endswith("tool_use"):
             if role != "assistant":
                 raise fail(where, f"{where_block}.type", f"a {kind} block in a {role} message")

@@ -62,6 +62,22 @@ def part_text(part: dict[str, Any]) -> str:
     return str(part.get("text", ""))
 
 
+def document_text(block: dict[str, Any]) -> str:
+    """A ``document`` block's text: Anthropic's text source (or its content blocks), or
+    Cohere's ``document.data`` (a tool's result: a string, or an object read as its JSON);
+    a PDF's bytes or a link hold no text read here."""
+    source = block.get("source")
+    if isinstance(source, dict) and source.get("type") == "text":
+        return str(source.get("data", ""))
+    if isinstance(source, dict) and source.get("type") == "content":
+        return result_text(source.get("content"))
+    document = block.get("document")
+    if isinstance(document, dict) and "data" in document:
+        data = document["data"]
+        return data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    return ""
+
+
 def call(call_id: str, name: Any, arguments: Any) -> dict[str, Any]:
     """A tool call in OpenAI's chat format; ``arguments`` an object or its JSON text."""
     if not isinstance(arguments, dict | str):
