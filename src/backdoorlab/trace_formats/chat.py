@@ -15,6 +15,7 @@ from typing import Any
 from backdoorlab.trace_formats import converse, langchain, vercel
 from backdoorlab.trace_formats.codeagent import NATIVE_ROLES, code_agent_like, from_code_agent
 from backdoorlab.trace_formats.parts import (
+    Unanswered,
     call,
     calls_in_text,
     document_text,
@@ -81,12 +82,12 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
         origin.append("system")
         del out["system"]
     names: dict[str, str] = {}
-    unanswered: list[str] = []  # calls read from a model's text: their results answer in order
+    unanswered = Unanswered()  # calls the log gave no id: their results answer in order
     for index, message in enumerate(messages):
         if message is None:
             continue  # a smolagents tool-call message, its calls joined to the turn before
         if isinstance(message, dict) and message.get("role") == "function":
-            call_id = unanswered.pop(0) if unanswered else None  # a legacy call's result
+            call_id = unanswered.take() if unanswered else None  # a legacy call's result
             name = message.get("name")
             name = str(name) if name is not None else names.get(call_id or "")
             read.append(tool_message(call_id, name, result_text(message.get("content"))))
@@ -101,10 +102,11 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
                 if isinstance(tool_call, dict) and isinstance(tool_call.get("function"), dict):
                     names[str(tool_call.get("id"))] = str(tool_call["function"].get("name"))
                     if tool_call.get("id") in made_ids:
-                        unanswered.append(tool_call["id"])
+                        unanswered.add(tool_call["id"], names[tool_call["id"]])
             continue
         converted, made = _converted(message, f"messages.{index}", where, names, len(read), origin)
-        unanswered += made
+        for call_id in made:
+            unanswered.add(call_id, names.get(call_id))
         read += converted
     out["messages"] = read
     if new_tools is not None:
@@ -143,7 +145,7 @@ def _with_ids(message: dict[str, Any], index: int, made_ids: set[str]) -> dict[s
 
 
 def _answering(
-    message: dict[str, Any], unanswered: list[str], names: dict[str, str]
+    message: dict[str, Any], unanswered: Unanswered, names: dict[str, str]
 ) -> dict[str, Any]:
     """A tool message after calls the log gave no id (read from a model's text, or
     written without one): its call id is the oldest unanswered one's of the tool it names
@@ -152,13 +154,12 @@ def _answering(
     if not isinstance(given, str | None):
         return message  # the trace model names what is wrong
     if given in unanswered:
-        unanswered.remove(given)
+        unanswered.take(given)
         return message
     if given in names:
         return message  # it answers a call the log parsed itself
     name = message.get("name")
-    call_id = next((c for c in unanswered if names.get(c) == name), unanswered[0])
-    unanswered.remove(call_id)
+    call_id = unanswered.take(name=name)
     return {**message, "tool_call_id": call_id, "name": name or names[call_id]}
 
 

@@ -25,7 +25,14 @@ from __future__ import annotations
 from typing import Any
 
 from backdoorlab.trace_formats.codeagent import TOOL as CODE_TOOL
-from backdoorlab.trace_formats.parts import call, fail, result_text, shown, tool_message
+from backdoorlab.trace_formats.parts import (
+    Unanswered,
+    call,
+    fail,
+    result_text,
+    shown,
+    tool_message,
+)
 
 KEYS = ("contents",)
 """A line holding one of these is a Gemini request (`backdoorlab.trace_formats.to_chat`)."""
@@ -109,7 +116,7 @@ class _Reader:
         self.messages = messages
         self.where = where
         self.origin = origin
-        self.unanswered: list[tuple[str, str]] = []  # (call id, name), oldest first
+        self.unanswered = Unanswered()
         self.code_calls: list[str] = []
 
     def turn(self, turn: Any, field: str, default_role: str = "user") -> None:
@@ -146,7 +153,7 @@ class _Reader:
             name = function_call["name"]
             call_id = str(function_call.get("id") or f"call_{len(self.messages)}_{len(said.calls)}")
             said.calls.append(call(call_id, name, function_call.get("args") or {}))
-            self.unanswered.append((call_id, name))
+            self.unanswered.add(call_id, name)
         elif code is not None:
             source = code.get("code") if isinstance(code, dict) else None
             if not isinstance(source, str):
@@ -191,11 +198,9 @@ class _Reader:
 
     def _answered(self, given: str | None, name: str) -> str | None:
         """The call a result answers: the one with its id, else the oldest of its name."""
-        for index, (call_id, called) in enumerate(self.unanswered):
-            if (given is not None and call_id == given) or (given is None and called == name):
-                del self.unanswered[index]
-                return call_id
-        return given
+        if given is not None:
+            return self.unanswered.take(given) or given
+        return self.unanswered.take(name=name, oldest=False)
 
     def _flush(self, said: _Said, field: str) -> None:
         if said.texts or said.calls:

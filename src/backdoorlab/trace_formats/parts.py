@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections import OrderedDict, defaultdict, deque
 from typing import Any
 
 from backdoorlab.errors import TraceFormatError
@@ -188,3 +189,39 @@ def system_text(system: Any) -> str | None:
         texts = (b for b in system if "text" in b and (kind_of(b) or "text") in TEXT_PARTS)
         return "\n".join(part_text(b) for b in texts)
     return None
+
+
+class Unanswered:
+    """Calls the log gave no id, oldest first, found by id or by tool name in constant
+    time: a hostile line of 20,000 such calls took 20 s with a list scanned per result."""
+
+    def __init__(self) -> None:
+        self._order: OrderedDict[str, str | None] = OrderedDict()
+        self._by_name: dict[str | None, deque[str]] = defaultdict(deque)
+
+    def __bool__(self) -> bool:
+        return bool(self._order)
+
+    def __contains__(self, call_id: object) -> bool:
+        return call_id in self._order
+
+    def add(self, call_id: str, name: str | None) -> None:
+        self._order[call_id] = name
+        self._by_name[name].append(call_id)
+
+    def take(
+        self, call_id: str | None = None, name: str | None = None, oldest: bool = True
+    ) -> str | None:
+        """``call_id``'s entry, else the oldest of tool ``name``, else (``oldest``) the
+        oldest of any; None when there is none such."""
+        queue = self._by_name.get(name) if call_id is None and name is not None else None
+        while queue and call_id is None:
+            first = queue.popleft()  # ids already answered by id or age are skipped here
+            if first in self._order:
+                call_id = first
+        if call_id is None and oldest and self._order:
+            call_id = next(iter(self._order))
+        if call_id is None or call_id not in self._order:
+            return None
+        del self._order[call_id]
+        return call_id
