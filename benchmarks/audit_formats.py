@@ -1,7 +1,9 @@
 """The audit on the same labelled traces written in every agent log format it reads.
 
 Teams log agents as Anthropic Messages (content blocks), OpenAI Responses items,
-ShareGPT turns (Hermes ``<tool_call>`` tags) or OpenAI chat with a model's raw call text
+ShareGPT turns (Hermes ``<tool_call>`` tags), OpenAI chat with a model's raw call text,
+Gemini contents, Bedrock Converse blocks, LangChain messages, the Vercel AI SDK's model
+or UI messages, or transformers' chat format without call ids
 (`backdoorlab.trace_formats`). Each labelled set (`audit_foreign.py`'s: the foreign set,
 and any ``--set NAME=TRACES`` with its ``.labels.jsonl``) is written in each format with
 `backdoorlab.trace_formats.render`, audited with ``dataflow``, and compared trace by
@@ -11,7 +13,7 @@ recall and FPR per format, and the audit's time (other formats go through the py
 reader, not the fast view).
 
     python benchmarks/audit_formats.py [--set coding=DIR/coding.jsonl ...] \\
-        [--out benchmarks/results/audit_formats.json]
+        [--formats anthropic,gemini,...] [--out benchmarks/results/audit_formats.json]
 """
 
 from __future__ import annotations
@@ -78,14 +80,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_set_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/audit_formats.json"))
+    parser.add_argument(
+        "--formats", default=",".join(FORMATS), help="comma-separated formats (openai is the base)"
+    )
     args = parser.parse_args()
+    formats = [f for f in args.formats.split(",") if f and f != "openai"]
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        parser.error(f"unknown format(s) {', '.join(unknown)} (one of {', '.join(FORMATS)})")
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name, path, labels in labelled_sets(args, work):
             base, base_seconds = findings_by_trace(path)
             rows: dict[str, Any] = {}
-            for fmt in FORMATS:
+            for fmt in ["openai", *formats]:
                 written = written_as(path, fmt, work) if fmt != "openai" else path
                 found, seconds = findings_by_trace(written)
                 differ = sorted(i for i in set(base) | set(found) if base.get(i) != found.get(i))

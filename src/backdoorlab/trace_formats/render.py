@@ -22,13 +22,15 @@ FORMATS = (
     "langchain",
     "vercel-model",
     "vercel-ui",
+    "chat-template",
 )
 """``openai`` as is; ``anthropic`` Messages with blocks; ``responses`` items; ``sharegpt``
 Hermes-style turns; ``raw-tool-call`` OpenAI chat with each call left in the model's
 text as ``<tool_call>`` (a server without a tool parser); ``gemini`` ``contents`` of
 parts; ``converse`` Bedrock's untyped blocks; ``langchain`` LangChain's own messages;
 ``vercel-model`` the AI SDK's ModelMessages, ``vercel-ui`` its UIMessages (a turn's calls
-and results as tool parts)."""
+and results as tool parts); ``chat-template`` transformers' tool-use format (no call ids,
+results naming their tool)."""
 
 
 def render(trace: dict[str, Any], fmt: str) -> dict[str, Any]:
@@ -57,6 +59,8 @@ def render(trace: dict[str, Any], fmt: str) -> dict[str, Any]:
         return rest | {"messages": [_vercel_model(m) for m in messages], "tools": _tools(trace)}
     if fmt == "vercel-ui":
         return rest | {"messages": _vercel_ui(messages), "tools": _tools(trace)}
+    if fmt == "chat-template":
+        return rest | {"messages": [_without_ids(m) for m in messages], "tools": _tools(trace)}
     raw = [_raw_calls(m) for m in messages]
     return rest | {"messages": raw, "tools": _tools(trace)}
 
@@ -327,4 +331,17 @@ def _vercel_ui(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             part |= {"state": "input-available", "input": _arguments(c)}
             parts.append(part)
             pending[c["id"]] = part
+    return out
+
+
+def _without_ids(message: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in message.items() if k not in ("tool_calls", "tool_call_id")}
+    if message.get("tool_calls"):
+        out["tool_calls"] = [
+            {
+                "type": "function",
+                "function": {"name": c["function"]["name"], "arguments": _arguments(c)},
+            }
+            for c in message["tool_calls"]
+        ]
     return out
