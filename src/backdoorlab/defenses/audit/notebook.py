@@ -311,7 +311,7 @@ class Notebook:
                 self.addressed += called_to(node, self.names)
             if argument and isinstance(node, _RESOLVED):
                 held = self.names.value(node)
-                if held is not None and _refers(node, self.vars):
+                if held is not None and (_chain(node) or _refers(node, self.vars)):
                     sent.setdefault(ast.unparse(node)[:MAX_SHOWN], held.text)
                     continue
             if isinstance(node, ast.Call):
