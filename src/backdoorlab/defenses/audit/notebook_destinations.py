@@ -9,7 +9,9 @@ the URLs and recipients written out in it).
   ``body=url``) is not where the call goes;
 - an e-mail address: the known value of a mailing call's recipients (`code_mail`'s
   positions and keys: smtplib's ``sendmail(frm, to_addr, msg)``, ``to=…``), and of a
-  message's recipient header (``msg['To'] = to_addr``).
+  message's recipient header (``msg['To'] = to_addr``), when that value is addresses
+  alone (one, or a list): a record passed to a helper's positional arguments
+  (``send_email(to, "Record", str(rec))``) holds its owner's address as data.
 
 A value is known when `notebook_values` evaluates it; anything else is no destination.
 """
@@ -17,6 +19,7 @@ A value is known when `notebook_values` evaluates it; anything else is no destin
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -79,7 +82,12 @@ def _mailed(node: ast.expr, names: Variables) -> list[Addressed]:
     """The addresses a recipient expression's known value holds (none for a literal:
     `sinks` reads those from the text)."""
     held = None if isinstance(node, ast.Constant) else names.value(node)
-    if held is None:
-        return []
+    text = held.text[:MAX_READ] if held is not None else ""
+    if not text or _BETWEEN.fullmatch(patterns.EMAIL.sub("", text)) is None:
+        return []  # not addresses alone: a record (``send_email(to, subj, str(rec))``)
     shown = ast.unparse(node)[:MAX_SHOWN]
-    return [Addressed(shown, a, "email") for a in patterns.EMAIL.findall(held.text[:MAX_READ])]
+    return [Addressed(shown, a, "email") for a in patterns.EMAIL.findall(text)]
+
+
+_BETWEEN = re.compile(r"[\s,;'\"\[\]()]*")
+"""What a list of addresses holds besides them."""

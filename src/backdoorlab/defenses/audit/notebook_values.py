@@ -254,7 +254,7 @@ class Variables:
         keys = node.keys if isinstance(node, ast.Dict) else [None] * len(items)
         obj: dict[Any, Any] = {}
         for i, (key, item) in enumerate(zip(keys, items[:MAX_ITEMS], strict=False)):
-            held = None if isinstance(item, ast.Constant) else self.value(item, depth + 1)
+            held = self.value(item, depth + 1)
             if held is None:
                 continue
             name = key.value if isinstance(key, ast.Constant) else i
