@@ -104,6 +104,11 @@ def test_what_a_loop_printed_is_what_its_list_holds(tmp_path):
     book.run("a", "for i, r in enumerate(rows):\n    print(i, r['ssn'])")
     book.output("a", "0 078-05-1120")
     assert book.vars["rows"].text == "0 078-05-1120"
+    book.run("p", "rec = f()\nprint(rec)")
+    book.output("p", "{'ssn': '1', 'plan': 'b'}")
+    book.run("q", "print(rec['plan'], rec['ssn'])")  # parts of what is known whole
+    book.output("q", "b 1")
+    assert book.run("r", "send(rec['ssn'])") == {"rec['ssn']": "1"}
     book.run("b", "for r in rows:\n    for k in other:\n        print(k)")
     book.output("b", "x")
     assert "other" not in book.vars and book.vars["rows"].text == "0 078-05-1120"

@@ -249,6 +249,8 @@ class Notebook:
         if not out or self.names.version.get(name, 0) != version or "Traceback (most recent" in out:
             return
         whole = whole and len(printed) == 1
+        if not whole and name in self.vars:
+            return  # parts of a value known whole: the whole says more
         self.names.set(name, Held(out[:MAX_VALUE], parsed(out) if whole else RAW))
 
     @staticmethod
