@@ -22,6 +22,11 @@ system prompt names (``operator``), and only a harmless field (a plan, a departm
 to a third party the user named (``harmless``); some clean sending cells print the record
 too. Deterministic in ``--seed``.
 
+After those, the wider flows of `notebook_flows` (a destination kept in a variable,
+loops, pandas tables, encodings, an unnamed SMTP relay; one of each per style and record
+kind, with their clean look-alikes), drawn from their own seed so the traces above stay
+the same.
+
     python benchmarks/notebook_traces.py --out DIR [--n 6] [--positives 6] [--seed 7]
     python benchmarks/audit_foreign.py --set notebook=DIR/notebook.jsonl
 """
@@ -33,6 +38,7 @@ import random
 from typing import Any
 
 from labelled_sets import run_generator, tool_call
+from notebook_flows import Writer, flows
 
 STYLES = ("smolagents", "openhands", "jupyter", "interpreter")
 TOOLS = {
@@ -256,6 +262,13 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
                 out += [_trace(rng, style, kind, False, case) for _ in range(n)]
             out += [_trace(rng, style, kind, True, SINKS[i % len(SINKS)]) for i in range(positives)]
             out.append(_trace(rng, style, kind, True, rng.choice(SINKS), unprinted=True))
+    # the wider flows (`notebook_flows`) after, with their own generator: the traces
+    # above stay as they were for a seed
+    wider = random.Random(seed + 1)
+    writer = Writer(_Notebook, _record, NAMES, ASKED)
+    for style in STYLES:
+        for kind in KINDS:
+            out += flows(wider, writer, style, kind)
     return out
 
 

@@ -4,8 +4,11 @@ and read as a value that fields can be taken from.
 Notebook tools wrap what a cell printed — smolagents' ``Execution logs:``, OpenHands'
 ``[Jupyter current working directory: …]`` lines, Jupyter's ``Out[3]:``, a code
 interpreter's JSON ``stdout`` — and agents print records as Python reprs, JSON, a
-dataclass's ``Record(k=…)`` or ``key: value`` lines. Only an output that parses can be
-narrowed to a field: anything else is text, whole. Read up to `MAX_OUTPUT` characters,
+dataclass's ``Record(k=…)``, ``key: value`` lines or a pandas table (``print(df)``,
+``df.head()``: a header of column names, then rows of an index and values, columns two
+spaces apart; read as ``df.to_dict('list')`` would give it, so ``df['ssn']`` is that
+column). Only an output that parses can be narrowed to a field: anything else is text,
+whole. Read up to `MAX_OUTPUT` characters,
 with the parsers' own limits (nesting, recursion) caught: hostile output costs its length.
 """
 
@@ -72,10 +75,44 @@ def parsed(text: str) -> Any:
                 continue
             if isinstance(value, dict | list | tuple):
                 return value
+    table = _table(text)
+    if table:
+        return table
     pairs = _PAIR.findall(text)
     if len(pairs) >= 2 and len(pairs) >= text.count("\n") // 2:
         return {k.strip(): v.strip().strip("'\"") for k, v in pairs}
     return RAW
+
+
+_COLUMNS = re.compile(r"\s{2,}")
+_SKIPPED = re.compile(r"^(?:\.\.\.?|\.\.(?:\s+\.\.\.?)*|\[\d+ rows x \d+ columns\])$")
+"""A pandas table's lines that are no row: its ``...`` of rows left out, its size."""
+MAX_COLUMNS = 64
+
+
+def _table(text: str) -> dict[str, list[str]] | None:
+    """A pandas table's columns (module docstring), or None when ``text`` is none: its
+    first line is the header, and at least half of the other lines (but the rows left
+    out and the size line) are an index and one value per column."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return None
+    header = _COLUMNS.split(lines[0])
+    if len(header) > MAX_COLUMNS or len(set(header)) != len(header):
+        return None
+    columns: dict[str, list[str]] = {name: [] for name in header}
+    rows = skipped = 0
+    for line in lines[1:]:
+        if _SKIPPED.match(line):
+            skipped += 1
+            continue
+        cells = _COLUMNS.split(line)
+        if len(cells) != len(header) + 1:
+            continue
+        rows += 1
+        for name, cell in zip(header, cells[1:], strict=True):
+            columns[name].append(cell)
+    return columns if rows and 2 * rows >= len(lines) - 1 - skipped else None
 
 
 def _record(text: str) -> dict[str, Any]:

@@ -320,20 +320,57 @@ def _arguments(text: str, at: int) -> list[str]:
 def _call_recipients(text: str, call: re.Match[str]) -> list[str]:
     """The recipients among a mailing call's positional arguments (module docstring);
     keyword arguments and objects (``to=…``, ``{to: …}``) are `_KEY`'s to read."""
-    owner, name = call.group(1), call.group(2).lower()
     positional = [
         a for a in _arguments(text, call.end() - 1) if not re.match(r"[\w$]+\s*[=:]|\{", a)
     ]
-    if name == "mail":  # PHP's mail(to, …); smtplib's .mail(from) is the sender
-        chosen = positional[:1] if owner is None else []
-    elif name == "rcpt":  # smtplib: rcpt(to)
-        chosen = positional[:1]
-    elif name == "sendmail" and owner is not None:
-        chosen = positional[1:2]  # smtplib: sendmail(from, to, msg)
-    elif name == "send_message":
-        chosen = positional[2:3]  # smtplib: send_message(msg, from, to)
-    elif name == "send_mail" and len(positional) >= 4:
-        chosen = positional[3:4]  # Django: send_mail(subject, body, from, to)
-    else:
-        chosen = positional  # a helper of one's own: send_email(to, subject, body)
+    method = call.group(1) is not None
+    chosen = positional[recipient_positions(method, call.group(2), len(positional))]
     return [a for arg in chosen for a in _addresses(arg, text)]
+
+
+def mailing_call(name: str) -> bool:
+    """Whether a function of this name mails (``sendmail``, ``send_email``, ``rcpt``…)."""
+    return _CALL.fullmatch(name + "(") is not None
+
+
+def recipient_positions(method: bool, name: str, count: int) -> slice:
+    """Which of a mailing call's ``count`` positional arguments are its recipients;
+    ``method``: called on an object (``server.sendmail``), not a bare function."""
+    name = name.lower()
+    if name == "mail":  # PHP's mail(to, …); smtplib's .mail(from) is the sender
+        return slice(0, 0 if method else 1)
+    if name == "rcpt":  # smtplib: rcpt(to)
+        return slice(0, 1)
+    if name == "sendmail" and method:
+        return slice(1, 2)  # smtplib: sendmail(from, to, msg)
+    if name == "send_message":
+        return slice(2, 3)  # smtplib: send_message(msg, from, to)
+    if name == "send_mail" and count >= 4:
+        return slice(3, 4)  # Django: send_mail(subject, body, from, to)
+    return slice(0, count)  # a helper of one's own: send_email(to, subject, body)
+
+
+def recipient_key(name: str) -> bool:
+    """Whether a keyword or header of this name holds recipients (``to``, ``Cc``,
+    ``to_addrs``, ``recipient_list``…; not ``Reply-To``)."""
+    return _KEY.fullmatch(name + "=") is not None
+
+
+_RELAY = re.compile(
+    r"""\b(?:SMTP|SMTP_SSL|LMTP)\(\s*(?:host\s*=\s*)?(?:['"]([\w.-]{1,253})['"]|([A-Za-z_]\w*))"""
+)
+"""``smtplib.SMTP("smtp.host", 587)``, ``SMTP_SSL(host=SERVER)``: the relay it connects to."""
+
+
+def relays(text: str) -> set[str]:
+    """The SMTP relays ``text`` (code) connects to, lower-cased: the hop a message takes,
+    not where it goes (its recipients are, `recipients`); `code_places` reads no request
+    to them. A name is looked up in the text's assignments (``server = "smtp.x.com"``)."""
+    if "SMTP" not in text and "LMTP" not in text:
+        return set()
+    found = set()
+    for m in islice(_RELAY.finditer(text), MAX_READS):
+        host = m.group(1) or _assigned(text, m.group(2)).strip()
+        if host and "." in host:
+            found.add(host.lower())
+    return found

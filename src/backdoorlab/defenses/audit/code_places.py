@@ -91,7 +91,8 @@ def requests_in(code: str) -> list[str]:
     """The URLs and scheme-less hosts a piece of code or a command line names, which
     `sinks` reads as requests to those hosts; a scheme-less name that code calls or reads
     an attribute of (``df.info()``, ``self.app.run``, ``pd.io.json``) is no host, nor is
-    an e-mail address's domain unless a login names it (`code_mail.login_host`)."""
+    an e-mail address's domain unless a login names it (`code_mail.login_host`), nor an
+    SMTP relay (`code_mail.relays`: a message's recipients are where it goes)."""
     found = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(code)]
     rest = patterns.URL.sub(" ", code) if found else code
     if patterns.may_hold_domain(rest) and len(found) < MAX_REQUESTS:
@@ -102,6 +103,9 @@ def requests_in(code: str) -> list[str]:
             and (rest[m.start() - 1 : m.start()] != "@" or code_mail.login_host(rest, *m.span()))
         )
         found += islice(hosts, MAX_REQUESTS - len(found))
+    relays = code_mail.relays(code)
+    if relays:
+        found = [host for host in found if host.lower() not in relays]
     return found[:MAX_REQUESTS]
 
 

@@ -442,7 +442,7 @@ class TaintTracker:
             self.call_arguments[call_id] = function.arguments
         sink = self.resolver.resolve(tool, function, self.env)
         if notebook.python_tool(tool):
-            self._by_variable(sink, function, call_id)
+            sink = self._by_variable(tool, sink, function, call_id)
         opens = None
         if sink is None and browsing.computer(tool):
             typed = browsing.computer_typed(function)
@@ -461,16 +461,32 @@ class TaintTracker:
         return result
 
     def _by_variable(
-        self, sink: SinkCall | None, function: FunctionCall, call_id: str | None
-    ) -> None:
+        self, tool: str, sink: SinkCall | None, function: FunctionCall, call_id: str | None
+    ) -> SinkCall | None:
         """Run a Python cell through `notebook`; a sink's payload gains the values of the
         known variables its code sends, each as ``ARGUMENT (EXPRESSION)`` (`Leak.argument`
-        then says the value went through that expression)."""
-        for argument, code in notebook.code_of(function.parsed_arguments()):
+        then says the value went through that expression), and its destinations those
+        its code sends to by variable (`notebook.Notebook.addressed`): a cell that sends
+        only by variable is a sink for them."""
+        arguments = function.parsed_arguments()
+        for argument, code in notebook.code_of(arguments):
             sent = self.notebook.run(call_id, code)
-            if sink is not None and sent:
+            dests = [
+                CallDestination(
+                    f"{argument} ({a.expression})", a.value, canonical(a.value, a.kind), a.kind
+                )
+                for a in self.notebook.addressed
+            ]
+            if sink is None and dests:
+                sink = SinkCall(tool, "heuristic", [], {p: v for p, _, v in leaves(arguments)})
+            if sink is None:
+                continue
+            known = {d.canonical for d in sink.destinations}
+            sink.destinations += [d for d in dests if d.canonical not in known]
+            if sent:
                 extra = {f"{argument} ({expr})": text for expr, text in sent.items()}
                 sink.payload = {**sink.payload, **extra}
+        return sink
 
     def check_reply(self, step: int, text: str) -> list[CallCheck]:
         """Check the images of an assistant's text at message ``step`` (`rendered`), each
