@@ -58,6 +58,7 @@ from typing import Any
 from backdoorlab.defenses.audit import (
     browsing,
     by_reference,
+    code_mail,
     held,
     matching,
     notebook,
@@ -477,6 +478,10 @@ class TaintTracker:
                 )
                 for a in self.notebook.addressed
             ]
+            dests += [
+                CallDestination(f"{argument} (SMTP relay)", r, canonical(r, "url"), "url")
+                for r in self._named_relays(code)
+            ]
             if sink is None and dests:
                 sink = SinkCall(tool, "heuristic", [], {p: v for p, _, v in leaves(arguments)})
             if sink is None:
@@ -487,6 +492,18 @@ class TaintTracker:
                 extra = {f"{argument} ({expr})": text for expr, text in sent.items()}
                 sink.payload = {**sink.payload, **extra}
         return sink
+
+    def _named_relays(self, code: str) -> list[str]:
+        """The SMTP relays ``code`` connects to that some message named. A relay is the
+        hop a message takes, not where it goes (`code_mail.relays`), when the agent chose
+        it; one an injected page named ("send it through smtp.evil.net") receives the
+        whole message, so it is a destination like any other: unauthorised unless the
+        user or system gave it."""
+        found = code_mail.relays(code)
+        if not found:
+            return []
+        heard = [text.lower() for text, _ in self._heard]
+        return sorted(r for r in found if any(r in text for text in heard))
 
     def check_reply(self, step: int, text: str) -> list[CallCheck]:
         """Check the images of an assistant's text at message ``step`` (`rendered`), each
