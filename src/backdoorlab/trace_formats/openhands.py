@@ -25,8 +25,8 @@ tag the stop sequence cut (``</execute_bash>``, ``</function``) may be missing f
 last block of a message: it runs to the end. Every block of a message is read, although
 OpenHands runs the first only: a security reading would rather see a call that never ran
 than miss one that did. The patterns are tempered (a block ends before the next opening
-or closing tag of its kind), so nested or unterminated tags cost one pass, never a
-backtrack over the text.
+or closing tag of its kind) and atomic, so nested or unterminated tags cost one pass,
+never a backtrack over the text.
 """
 
 from __future__ import annotations
@@ -52,16 +52,15 @@ TAGGED = {
 
 _TAG = re.compile(
     r"<execute_(ipython|bash|browse)>"
-    r"((?:(?!</?execute_(?:ipython|bash|browse)>).)*?)"
-    r"(?:</execute_\1>|\Z)",
-    re.DOTALL,
+    r"((?>[^<]*+(?:<(?!/?execute_(?:ipython|bash|browse)>)[^<]*+)*+))"
+    r"(?:</execute_\1>|\Z)"
 )
 _FUNCTION = re.compile(
-    r"<function=([\w.:-]{1,128})>((?:(?!</?function[=>]).)*?)(?:</function>|</function\Z|\Z)",
-    re.DOTALL,
+    r"<function=([\w.:-]{1,128})>((?>[^<]*+(?:<(?!/?function[=>]|/function\Z)[^<]*+)*+))"
+    r"(?:</function>|</function\Z|\Z)"
 )
 _PARAMETER = re.compile(
-    r"<parameter=([\w.:-]{1,128})>((?:(?!</?parameter[=>]).)*?)</parameter>", re.DOTALL
+    r"<parameter=([\w.:-]{1,128})>((?>[^<]*+(?:<(?!/?parameter[=>])[^<]*+)*+))</parameter>"
 )
 _RESULT = re.compile(r"\s*(EXECUTION RESULT of \[[^\]\n]{1,128}\]:)?\s*(OBSERVATION:)?")
 
@@ -71,20 +70,24 @@ def read(text: str, index: int, first: int = 0) -> tuple[str, list[dict[str, Any
     ``call_{index}_{n}`` from ``n = first``, as `codeagent` numbers a turn's calls)."""
     if not any(hint in text for hint in HINTS):
         return text, []
-    found: list[tuple[int, str, Any]] = []
+    found: list[tuple[int, int, str, Any]] = []
     for match in _TAG.finditer(text):
         tool, argument = TAGGED[match.group(1)]
-        found.append((match.start(), tool, {argument: match.group(2).strip()}))
-    for match in _FUNCTION.finditer(text):
-        found.append((match.start(), match.group(1), _arguments(match.group(2))))
+        found.append((match.start(), match.end(), tool, {argument: match.group(2).strip()}))
+    if "<function=" in text:
+        for match in _FUNCTION.finditer(text):
+            found.append((match.start(), match.end(), match.group(1), _arguments(match.group(2))))
     if not found:
         return text, []
     found.sort(key=lambda item: item[0])
     calls = [
-        call(f"call_{index}_{first + n}", name, args) for n, (_, name, args) in enumerate(found)
+        call(f"call_{index}_{first + n}", name, args) for n, (_, _, name, args) in enumerate(found)
     ]
-    prose = _FUNCTION.sub("", _TAG.sub("", text)).strip()
-    return prose, calls
+    kept, at = [], 0
+    for start, end, _, _ in found:  # the text around the blocks (they do not overlap)
+        kept.append(text[at:start])
+        at = end
+    return ("".join(kept) + text[at:]).strip(), calls
 
 
 def _arguments(body: str) -> dict[str, Any]:
