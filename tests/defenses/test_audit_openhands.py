@@ -371,3 +371,12 @@ def test_hostile_markers_are_read_in_linear_time(said):
     start = time.perf_counter()
     to_chat(data, "x")
     assert time.perf_counter() - start < 2.0
+
+
+def test_openhands_trajectories_as_sharegpt_are_read_the_same_way(tmp_path):
+    """OpenHands' trajectory datasets ship its prompt form as ShareGPT turns."""
+    speaker = {"user": "human", "assistant": "gpt"}
+    turns = [{"from": speaker[m["role"]], "value": m["content"]} for m in PROMPTED["messages"]]
+    (finding,) = leaks(write(tmp_path, {"conversations": turns}))
+    assert finding.evidence["at"] == "conversations.3"
+    assert finding.evidence["sink"]["tool"] == "execute_bash"
