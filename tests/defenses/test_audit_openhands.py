@@ -380,3 +380,18 @@ def test_openhands_trajectories_as_sharegpt_are_read_the_same_way(tmp_path):
     (finding,) = leaks(write(tmp_path, {"conversations": turns}))
     assert finding.evidence["at"] == "conversations.3"
     assert finding.evidence["sink"]["tool"] == "execute_bash"
+
+
+def test_a_browse_block_is_a_call_of_openhands_browser():
+    said = "Open it.\n<execute_browse>\ngoto('https://shop.example')\n</execute_browse>"
+    data = {
+        "messages": [
+            {"role": "assistant", "content": said},
+            {"role": "user", "content": "OBSERVATION:\nok"},
+        ]
+    }
+    (made,) = to_chat(data, "x")["messages"][0]["tool_calls"]
+    assert made["function"] == {
+        "name": "browser",
+        "arguments": {"code": "goto('https://shop.example')"},
+    }
