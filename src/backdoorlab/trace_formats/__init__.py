@@ -31,11 +31,15 @@ line, into that format (what `backdoorlab.traces.Trace` holds):
 - **Vercel AI SDK** — ModelMessages' ``tool-call``/``tool-result`` parts, and
   UIMessages' ``parts`` (a ``tool-NAME`` part a call and, once run, its result)
   (`vercel`);
-- **code-acting agents** (smolagents' ``CodeAgent``, CodeAct), in OpenAI chat or
-  ShareGPT: each agent-marked code block (``Code:\n```py … ```<end_code>``, ``<code>``,
-  ``<execute>``) a call of a ``python`` tool, and the observation after it — a user
-  message "Observation:…" as exported, or smolagents' ``tool-response`` role — the
-  ``tool`` message answering it, not the user's words (`codeagent`).
+- **code-acting agents** (smolagents' ``CodeAgent``, CodeAct, OpenHands' CodeActAgent
+  in text), in OpenAI chat, ShareGPT or Responses messages: each agent-marked code block
+  (``Code:\n```py … ```<end_code>``, ``<code>``, ``<execute>``, ``<execute_ipython>``) a
+  call of a ``python`` tool (OpenHands' ``<execute_bash>`` and ``<function=NAME>`` calls
+  of their tools), and the observation after it — a user message "Observation:…" /
+  "OBSERVATION:…" / "EXECUTION RESULT of [NAME]:…" as exported, or smolagents'
+  ``tool-response`` role — the ``tool`` message answering it, not the user's words
+  (`codeagent`, `openhands`); a Responses ``code_interpreter_call`` a call and its
+  ``outputs`` that answer.
 
 Why: an audit that read a tool call as no text at all passed the leak it carried with
 "no finding" — the silent failure a security tool must not have. So a content block or

@@ -13,13 +13,16 @@ observation that follows becomes the ``tool`` message answering it.
 The markers are the agents' own, as their parsers read them: smolagents before 1.20
 (``Code:\\n```py … ```<end_code>``; ``<end_code>`` may be cut as a stop sequence, the
 ``Code:`` label then marks the block), smolagents from 1.20 (``<code> … </code>``
-opening a line), CodeAct (``<execute> … </execute>``), and smolagents' ``Calling
+opening a line), CodeAct (``<execute> … </execute>``), smolagents' ``Calling
 tools:\\n[{…}]`` (its ``tool-call`` message, or that text merged into the assistant's on
-export), whose Python-literal list names the calls. Strict, so that an ordinary chat
-is left as it stands: a line is a code agent's only when some marked assistant message
-is directly followed by an observation — a ``tool-response`` or ``tool`` message, or a
-user message opening with ``Observation:`` (or smolagents' ``Call id: …`` line). A user
-who writes "Observation:" or pastes a ```` ```python ```` block stays the user.
+export), whose Python-literal list names the calls, and OpenHands' CodeActAgent in text
+(``<execute_ipython>``, ``<execute_bash>``, ``<execute_browse>``, ``<function=NAME>``:
+`openhands`). Strict, so that an ordinary chat is left as it stands: a line is a code
+agent's only when some marked assistant message is directly followed by an observation —
+a ``tool-response`` or ``tool`` message, or a user message opening with ``Observation:``
+(or smolagents' ``Call id: …`` line), OpenHands' ``OBSERVATION:`` or ``EXECUTION RESULT
+of [NAME]:``. A user who writes "Observation:" or pastes a ```` ```python ```` block
+stays the user.
 smolagents' own roles are read wherever they are (no chat format has them): a
 ``tool-call`` message as its logged calls, a ``tool-response`` as a ``tool`` message.
 The fast readers ask the same question (`code_agent_like`, `as_is`) before they keep a
@@ -32,13 +35,14 @@ import ast
 import re
 from typing import Any
 
+from backdoorlab.trace_formats import openhands
 from backdoorlab.trace_formats.parts import TEXT_PARTS, call, fail, is_plain_part, part_text
 
 TOOL = "python"
 NATIVE_ROLES = frozenset({"tool-call", "tool-response"})
 """smolagents' ``MessageRole`` values its memory writes before any export converts them."""
 
-_HINTS = ("<end_code>", "<code>", "<execute>", "Calling tools:", "Code:\n```")
+_HINTS = ("<end_code>", "<code>", "<execute>", "Calling tools:", "Code:\n```", *openhands.HINTS)
 _BLOCK = re.compile(
     r"```(?:py|python)[ \t]*\n((?:(?!```).)*?)\n?```[ \t]*<end_code>"
     r"|^[ \t]*Code:[ \t]*\n```(?:py|python)[ \t]*\n((?:(?!```).)*?)\n?```"
@@ -47,7 +51,9 @@ _BLOCK = re.compile(
     re.DOTALL | re.MULTILINE,
 )
 _CALLING = "Calling tools:\n"
-_OBSERVATION = re.compile(r"\s*(?:Call id: *\S+\n)?Observation:|\s*Call id: *\S+\nError:")
+_OBSERVATION = re.compile(
+    rf"\s*(?:Call id: *\S+\n)?Observation:|\s*Call id: *\S+\nError:|\s*(?:{openhands.OBSERVATION})"
+)
 _CALL_ID = re.compile(r"\s*Call id: *(\S+)\n")
 
 
@@ -120,7 +126,7 @@ def from_code_agent(messages: list[Any], where: str = "") -> dict[int, dict[str,
             answered = calls[-1] if calls else None
             out[at] = {
                 "role": "tool",
-                "content": text,
+                "content": openhands.result(text),
                 **({"tool_call_id": answered["id"]} if answered else {}),
                 "name": answered["function"]["name"] if answered else TOOL,
             }
@@ -200,6 +206,8 @@ def _turn(messages: list[Any], index: int) -> tuple[str, list[dict[str, Any]]] |
         logged = logged or _calling(_after_label(messages[index + 1].get("content")))
     blocks = [next(g for g in m.groups() if g is not None) for m in _BLOCK.finditer(text)]
     calls = [call(f"call_{index}_{i}", TOOL, {"code": b.strip()}) for i, b in enumerate(blocks)]
+    text, acted = openhands.read(text, index, len(calls))  # OpenHands' tags and <function=…>
+    calls += acted
     if not calls and logged:  # no code in the text (structured outputs): the logged calls
         calls = [
             call(i or f"call_{index}_{n}", *_named(name, args))

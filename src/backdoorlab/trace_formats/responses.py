@@ -7,6 +7,13 @@ messages (``role`` + ``content``), calls (``function_call``, ``custom_tool_call`
 ``*_call_output``; an ``mcp_call`` holds its own). Consecutive calls, and the assistant
 text before them, make one assistant message, as the chat format writes a turn.
 ``reasoning`` and ``item_reference`` items carry nothing sent or shown.
+
+Code agents log here too. OpenAI's code interpreter is a ``code_interpreter_call`` whose
+``code`` runs and whose ``outputs`` (``logs``; images shown to no tool) are what the
+sandbox printed: a call of ``code_interpreter`` ``{"code": …}`` and the ``tool`` message
+answering it — not arguments the call sent. A smolagents or CodeAct run exported as
+Responses messages (its code in an assistant's ``output_text``, ``Observation:`` in a
+user's ``input_text``) is read as `codeagent` reads it in chat.
 """
 
 from __future__ import annotations
@@ -14,10 +21,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from backdoorlab.trace_formats.codeagent import code_agent_like, from_code_agent
 from backdoorlab.trace_formats.parts import (
     call,
     fail,
     is_plain_part,
+    kind_of,
     openai_tools,
     part_text,
     result_text,
@@ -54,6 +63,12 @@ def from_responses(data: dict[str, Any], where: str, origin: list[str]) -> dict[
         for number, item in enumerate(items):
             reader.read(item, f"{key}.{number}")
     reader.end_turn()
+    if code_agent_like(messages):  # a code agent's turns and observations (`codeagent`)
+        code = from_code_agent(messages, where)
+        base = len(origin) - len(messages)  # the fields of these messages, in order
+        kept = [i for i in range(len(messages)) if code.get(i, messages[i]) is not None]
+        origin[base:] = [origin[base + i] for i in kept]
+        messages = [code.get(i, messages[i]) for i in kept]  # type: ignore[misc]
     out["messages"] = messages
     if "tools" in data:
         out["tools"] = openai_tools(data["tools"])
@@ -140,14 +155,32 @@ class _Reader:
             arguments = {"input": item["input"]}
         elif "action" in item:
             arguments = item["action"]
+        elif kind == "code_interpreter_call":  # its container is where, not what, it runs
+            arguments = {"code": item.get("code") or ""}
         else:
             arguments = {k: v for k, v in item.items() if k not in _CALL_KEYS}
         if self.turn is None:
             self.turn, self.turn_at = {"role": "assistant", "content": ""}, field
         self.turn.setdefault("tool_calls", []).append(call(call_id, name, arguments))
         self.names[call_id] = str(name)
-        if item.get("output") is not None or item.get("error") is not None:
+        if kind == "code_interpreter_call" and item.get("outputs") is not None:
+            self.end_turn()  # what the sandbox printed answers the code
+            self.add(tool_message(call_id, str(name), _printed(item["outputs"])), field)
+        elif item.get("output") is not None or item.get("error") is not None:
             self.end_turn()  # a call that holds its own result (mcp_call)
             output = item.get("output")
             text = result_text(output) if output is not None else json.dumps(item["error"])
             self.add(tool_message(call_id, str(name), text), field)
+
+
+def _printed(outputs: Any) -> str:
+    """A code interpreter's ``outputs`` as text: each ``logs`` item's text, images left
+    out (`parts.result_text` reads the rest, anything unknown as its JSON)."""
+    if isinstance(outputs, list):
+        outputs = [
+            {"type": "text", "text": o["logs"]}
+            if kind_of(o) == "logs" and isinstance(o.get("logs"), str)
+            else o
+            for o in outputs
+        ]
+    return result_text(outputs)
