@@ -21,15 +21,16 @@ An unclosed quote (code, not a command) is skipped and the rest read on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit import shell_senders as senders
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.places import STORAGE_URL, repo_in
+from backdoorlab.defenses.audit.shell_parse import Stage, pipelines, program
 from backdoorlab.defenses.audit.shell_senders import Kind, Transfer, file_of, option, to_url
+from backdoorlab.defenses.audit.shell_state import ShellState
 
-__all__ = ["Kind", "Transfer", "in_shell", "to_url"]
+__all__ = ["Kind", "Transfer", "in_shell", "learn", "to_url"]
 
 # --- command lines --------------------------------------------------------------------
 
@@ -41,7 +42,6 @@ _SCP_VALUED = frozenset(("-P", "-i", "-o", "-F", "-c", "-l", "-S", "-J", "-e", "
 _REMOTE = re.compile(r"^(?:[\w.-]+@)?([\w-]+(?:\.[\w-]+)+|\[[\d:a-f]+\]):", re.IGNORECASE)
 
 
-_ENDS = frozenset((";", "&&", "||", "&", ";;"))
 _MOVES = re.compile(
     r"\bcurl\b(?:[^\n]|\\\n)*?(?:\s-T|--upload-file|@|\s-F|--form)"
     r"|\bwget\b(?:[^\n]|\\\n)*?--(?:post|body)-file|\b(?:scp|rsync)\s"
@@ -52,111 +52,48 @@ _MOVES = re.compile(
 one line or continued with a backslash: a text with none is not split at all."""
 _NAMES = ("curl", "wget", "scp", "rsync", "aws", "gsutil", "gcloud", "git push", "nc ", "ncat")
 _NAMES += ("netcat", "ssh", "sftp", "rclone", "az ", "azcopy", "/dev/tcp/", "/dev/udp/")
-_TOKEN = re.compile(
-    r"""\\\n|\|\||&&|;;|[;|&\n]|(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[<>]&|[^\s'"\\;|&])+"""
-)
-"""A shell's token: a line continuation (dropped), an operator, or a word of plain
-characters, quoted strings (a ``|`` or ``;`` inside is text), escapes and ``2>&1``. A
-lone quote (an unclosed one: code, not a command) is skipped."""
-_QUOTED = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.DOTALL)
-_REDIRECT = re.compile(r"^(\d*)(<<<|<<-?|<|>>|>|&>)(?!\()(.*)$", re.DOTALL)
-"""A redirection as a token starts (quotes only after it: ``<'f'``); ``<(…)`` is a
-process substitution, a word."""
-MAX_HERE = 4096
-"""The characters of one here-document kept (its commands: ``sftp host <<EOF``)."""
-
-
-@dataclass(slots=True)
-class Stage:
-    """One command of a pipeline: its words, and its redirections — the file ``<`` feeds
-    it (``fed``), the text ``<<<`` or a here-document gives it (``text``), where ``>``
-    writes its output (``out``)."""
-
-    words: list[str] = field(default_factory=list)
-    fed: str = ""
-    text: str = ""
-    out: str = ""
-
-
-def _word(token: str) -> str:
-    """A word as the shell passes it: quotes taken off, escapes undone."""
-    if "'" not in token and '"' not in token and "\\" not in token:
-        return token
-    return _QUOTED.sub(lambda m: next(g for g in m.groups() if g is not None), token)
-
-
-def _pipelines(text: str) -> list[list[Stage]]:
-    """A command line's pipelines, each a list of its stages, read as a shell reads them
-    (`_TOKEN`; a regular expression, not `shlex`: that is pure Python and took
-    milliseconds on a coding agent's longer commands). A here-document's lines are read
-    as commands still (``bash <<EOF`` runs them) and given to its stage as ``text``."""
-    pipelines: list[list[Stage]] = [[Stage()]]
-    want = ""  # the redirection whose file or delimiter the next word is
-    waiting: list[tuple[Stage, str]] = []  # here-documents that start at the next line
-    here: tuple[Stage, str, list[str]] | None = None  # the one being read
-    line: list[str] = []
-    for token in _TOKEN.findall(text):
-        if token == "\\\n":
-            continue
-        if token == "\n":
-            if here is not None and line == [here[1]]:
-                here[0].text, here = "\n".join(here[2])[:MAX_HERE], None
-            elif here is not None:
-                here[2].append(" ".join(line)) if len(here[2]) < 256 else None
-            if here is None and waiting:
-                here = (*waiting.pop(0), [])
-            line = []
-        stage = pipelines[-1][-1]
-        redirect = _REDIRECT.match(token) if token[:1] in "<>&" or token[:1].isdigit() else None
-        if token in _ENDS or token == "\n":
-            pipelines.append([Stage()])
-        elif token == "|":
-            pipelines[-1].append(Stage())
-        elif redirect and redirect.group(1) in ("", "0", "1"):
-            op, rest = redirect.group(2), _word(redirect.group(3))
-            want = "" if rest else op
-            _redirect(stage, op, rest, waiting)
-        elif redirect:
-            want = "" if redirect.group(3) else "skip"  # 2>err.log, 2>&1: not the data's
-        elif want:
-            _redirect(stage, want, _word(token), waiting) if want != "skip" else None
-            want = ""
-        else:
-            stage.words.append(_word(token))
-        if token != "\n":
-            line.append(_word(token))
-    if here is not None:  # the text ends in the document, or at its delimiter's line
-        last = [] if line == [here[1]] else [" ".join(line)]
-        here[0].text = "\n".join(here[2] + last)[:MAX_HERE]
-    return pipelines
-
-
-def _redirect(stage: Stage, op: str, target: str, waiting: list[tuple[Stage, str]]) -> None:
-    if op == "<":
-        stage.fed = target
-    elif op == "<<<":
-        stage.text = target
-    elif op.startswith("<<"):
-        waiting.append((stage, target))
-    else:
-        stage.out = target
-
-
 _PASSING = frozenset(("gzip", "base64", "xz", "zstd", "openssl", "gpg", "tee", "bzip2", "age"))
 """Programs whose output is their input's, transformed: a pipe's source stays the same."""
-_PREFIXES = frozenset(("sudo", "nohup", "env", "time", "nice", "exec", "command", "doas"))
 
 
-def in_shell(text: str, stdin: str = "", how: str = "") -> list[Transfer]:
+def in_shell(
+    text: str, stdin: str = "", how: str = "", state: ShellState | None = None
+) -> list[Transfer]:
     """The command-line transfers of a text; ``stdin``: what the first stage reads (a
-    ``COPY … TO PROGRAM``'s rows)."""
-    found: list[Transfer] = []
+    ``COPY … TO PROGRAM``'s rows); ``state``: what earlier calls set up (`shell_state`:
+    a file's origin, a variable, a configured remote), read, not changed."""
     if not any(name in text for name in _NAMES) or not _MOVES.search(text):
-        return found  # substring tests first: the expression is slow on long code
-    for pipeline in _pipelines(text):
+        return []  # substring tests first: the expression is slow on long code
+    return _read(text, stdin, how, state.copy() if state is not None else ShellState())
+
+
+def learn(text: str, state: ShellState) -> None:
+    """Record in ``state`` what a call's command line sets up for later calls."""
+    if _SETS_UP.search(text):
+        _read(text, "", "", state)
+
+
+_SETS_UP = re.compile(
+    r"(?:^|[\s;&|(])(?:export\s+|declare\s+|readonly\s+)?[A-Za-z_]\w*=[^\s=]"
+    r"|>|\btee\s|\\copy\b|\bgit\s+(?:remote|config)\s|\brclone\s+config\s"
+    r"|\b(?:cp|mv|install|tar|zip|gzip|bzip2|xz|zstd)\s"
+)
+"""A text that may set something up (`learn`'s cheap test): an assignment, an output
+written to a file, a ``\\copy``, a remote configured, a file copied or archived."""
+
+
+def _read(text: str, stdin: str, how: str, state: ShellState) -> list[Transfer]:
+    """Every transfer of a text, ``state`` learning what each command sets up for the
+    commands after it."""
+    found: list[Transfer] = []
+    for pipeline in pipelines(text):
         source, printed = stdin, ""  # stored data the stage reads; text the trace shows
         for stage in pipeline:
-            words = _program(stage.words)
+            if state.variables:
+                _expand(stage, state)
+            if state.assigns(stage.words):
+                continue
+            words = program(stage.words)
             if stage.fed:
                 source, printed = stage.fed, ""
             elif stage.text:
@@ -164,29 +101,21 @@ def in_shell(text: str, stdin: str = "", how: str = "") -> list[Transfer]:
             if not words:
                 continue
             name = words[0].rsplit("/", 1)[-1].lower()
-            found += _command(name, words, source, how, printed)
+            words = state.rewrite(name, words)
+            found += [state.traced(t) for t in _command(name, words, source, how, printed)]
+            given = source, printed
             source, printed = _output(name, words, source, printed)
             if source and stage.out.startswith(("/dev/tcp/", "/dev/udp/")):
                 host = stage.out.split("/")[3] if stage.out.count("/") >= 3 else ""
-                found += to_url(source, host, how or "> " + stage.out) if host else []
+                sent = to_url(source, host, how or "> " + stage.out) if host else []
+                found += [state.traced(t) for t in sent]
+            state.learn(name, words, stage, given, (source, printed))
     return found
 
 
-def _program(words: list[str]) -> list[str]:
-    """A command's words from its program's name on (``sudo``, ``env X=1``, ``timeout
-    30`` before it dropped)."""
-    at = 0
-    while at < len(words) - 1:
-        word = words[at]
-        if word in _PREFIXES or ("=" in word and not word.startswith("-")):
-            at += 1
-        elif word == "timeout" and at + 2 < len(words):
-            at += 2
-        elif word.startswith("-") and at and words[at - 1] in _PREFIXES:
-            at += 1  # sudo -u pg, env -i
-        else:
-            break
-    return words[at:] if at else words
+def _expand(stage: Stage, state: ShellState) -> None:
+    stage.words = [state.expand(w) for w in stage.words]
+    stage.fed, stage.out = state.expand(stage.fed), state.expand(stage.out)
 
 
 def _output(name: str, words: list[str], source: str, printed: str) -> tuple[str, str]:

@@ -2,8 +2,7 @@
 
 Three sources, most specific first:
 
-1. a sink spec the user wrote (``--sinks sinks.yaml``): a list of
-   ``{tool, destination, kind}``, validated with pydantic; errors name file and field;
+1. a sink spec the user wrote (``--sinks sinks.yaml``): ``{tool, destination, kind}``s;
 2. our own environments' declarations, when a trace's ``metadata.env`` names one (for
    that environment's own tools; a tool it does not have gets the heuristics);
 3. otherwise heuristics, so a foreign dataset needs no configuration: a tool whose name
@@ -16,16 +15,15 @@ Three sources, most specific first:
    that runs code (`EXEC_WORDS`: ``run_shell``, ``python_exec``, ``command``…) requests
    every URL and host its text names (``curl -d … https://x``), and mails the e-mail
    addresses its text mails (`code_mail`: ``mail -s x a@b``, smtplib's ``sendmail``);
-   any other address in code is data it handles, its domain no host. A destination may be a
-   *name* rather than an address (`places`): an argument named for a repository, its
-   owner, a bucket or a channel (``create_issue(owner=…, repo=…)``, ``s3_put_object(
-   bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not start by
-   reading, or a place a command or code writes to (``aws s3 cp - s3://b``, ``gh issue
-   create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument writes
-   to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a call
-   moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named
-   tool with no recognisable destination sends to an *implicit* one (a channel
-   configured elsewhere), reported as such.
+   any other address in code is data it handles. A destination may be a *name* rather
+   than an address (`places`): an argument named for a repository, its owner, a bucket
+   or a channel (``create_issue(owner=…, repo=…)``, ``s3_put_object(bucket=…)``,
+   ``slack_post_message(channel=…)``) of a tool that does not start by reading, or a
+   place a command or code writes to (``aws s3 cp - s3://b``, ``gh issue create -R
+   o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument writes to
+   (``COPY … TO 's3://b/…'``). Data a call moves by naming it (``scp f u@host:``,
+   `by_reference`) goes there too. A sink-named tool with no recognisable destination
+   sends to an *implicit* one (a channel configured elsewhere), reported as such.
 """
 
 from __future__ import annotations
@@ -40,6 +38,7 @@ from backdoorlab.defenses.audit import by_reference, code_mail, code_places, pat
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
 from backdoorlab.defenses.audit.places import NameKind
+from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
 from backdoorlab.traces import FunctionCall
 
@@ -227,7 +226,7 @@ def _role(keys: tuple[str, ...]) -> Role:
 
 
 @lru_cache(maxsize=4096)
-def _runs_code(name: str) -> bool:
+def runs_code(name: str) -> bool:
     return any(t in EXEC_WORDS for t in patterns.name_tokens(name))
 
 
@@ -276,16 +275,16 @@ def _code(value: str) -> bool:
     return shape is None or (shape == "email" and patterns.contact_email(value) is None)
 
 
-def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
+def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -> SinkCall | None:
     by_name = sink_named(tool)
-    runs = _runs_code(tool)
+    runs = runs_code(tool)
     dests: list[CallDestination] = []
     dest_paths: set[str] = set()
     moved: list[tuple[str, Transfer]] = []
     scalars = list(leaves(arguments))  # read once: for code, destinations and payload
     for path, keys, value in scalars:
-        code_text = runs or bool(keys and _runs_code(keys[-1]))
-        moved += [(path, t) for t in by_reference.transfers(value)] if code_text else []
+        code_text = runs or bool(keys and runs_code(keys[-1]))
+        moved += [(path, t) for t in by_reference.transfers(value, state)] if code_text else []
         if code_text and _code(value):
             code = value[:65536]
             named = code_places.in_code(code)
@@ -373,12 +372,14 @@ class SinkResolver:
                 self._envs[env] = (_by_tool(instance.sinks), tools)
         return self._envs[env]
 
-    def resolve(self, tool: str, call: FunctionCall, env: str | None) -> SinkCall | None:
+    def resolve(
+        self, tool: str, call: FunctionCall, env: str | None, state: ShellState | None = None
+    ) -> SinkCall | None:
         """The sink reading of a call, or None; arguments are parsed only when needed.
 
         Under a known environment its declarations decide for its own tools; a tool it
-        does not have (a renamed or added one) falls back to the heuristics.
-        """
+        does not have (a renamed or added one) falls back to the heuristics; ``state``:
+        what earlier calls set up (`shell_state`: ``curl -T f $URL``)."""
         if self.spec is not None:
             sinks = self.spec.get(tool)
             return None if not sinks else _declared(sinks, tool, call.parsed_arguments(), "spec")
@@ -394,7 +395,7 @@ class SinkResolver:
             or patterns.PHONE.search(raw)
             or patterns.may_hold_domain(raw)  # a host with no scheme: "evil.net/p?k=…"
             or code_places.HINT.search(raw)  # a repository, a bucket, a channel (`places`)
-            or by_reference.may_move(raw)  # ``upload_file('f', 'b', …)``: by reference
+            or by_reference.may_move(raw, state)  # ``upload_file('f', 'b', …)``, ``$URL``
         ):
             return None  # cannot name a destination: no URL, host, address, phone or place
-        return _heuristic(tool, call.parsed_arguments())
+        return _heuristic(tool, call.parsed_arguments(), state)
