@@ -55,6 +55,7 @@ MAX_TEXT = 65536
 
 
 _MAY_MOVE = ("upload_file", "put_object", "scp ", "rsync ", "rclone ", "sftp ", "/dev/tcp/")
+_MAY_MOVE += ("socat ", "ftp ", "smbclient ", "ncftpput ", "telnet ", "s_client")
 _MAY_SEND = re.compile(r"\b(?:nc|ncat|netcat|ssh)\s")
 _MAY_SEND_WORDS = ("nc ", "ssh ", "netcat ")
 

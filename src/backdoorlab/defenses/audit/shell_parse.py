@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 ENDS = frozenset((";", "&&", "||", "&", ";;"))
-PREFIXES = frozenset(("sudo", "nohup", "env", "time", "nice", "exec", "command", "doas"))
+PREFIXES = frozenset(("sudo", "nohup", "env", "time", "nice", "exec", "command", "doas", "busybox"))
 
 _TOKEN = re.compile(
     r"""\\\n|\|\||&&|;;|[;|&\n]|(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[<>]&|[^\s'"\\;|&])+"""

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 
-from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit import file_senders, patterns
 from backdoorlab.defenses.audit import shell_senders as senders
-from backdoorlab.defenses.audit.destinations import canonical
+from backdoorlab.defenses.audit.destinations import canonical, ip_host
 from backdoorlab.defenses.audit.places import STORAGE_URL, repo_in
 from backdoorlab.defenses.audit.shell_parse import Stage, pipelines, program
 from backdoorlab.defenses.audit.shell_senders import Kind, Transfer, file_of, option, to_url
@@ -47,11 +47,13 @@ _MOVES = re.compile(
     r"|\bwget\b(?:[^\n]|\\\n)*?--(?:post|body)-file|\b(?:scp|rsync)\s"
     r"|\b(?:aws|gsutil|gcloud)\b(?:[^\n]|\\\n)*?\s(?:cp|mv|sync|rsync)\s|\bgit\s+push\s"
     r"|\b(?:nc|ncat|netcat|ssh|sftp|rclone|azcopy)\s|/dev/(?:tcp|udp)/|\baz\s+storage\s"
+    r"|\b(?:socat|lftp|ftp|tftp|atftp|smbclient|ncftpput|wput|telnet)\s|\bs_client\b"
 )
 """A command `in_shell` reads with what makes it upload (``curl … -T``, ``aws … cp``), on
 one line or continued with a backslash: a text with none is not split at all."""
 _NAMES = ("curl", "wget", "scp", "rsync", "aws", "gsutil", "gcloud", "git push", "nc ", "ncat")
 _NAMES += ("netcat", "ssh", "sftp", "rclone", "az ", "azcopy", "/dev/tcp/", "/dev/udp/")
+_NAMES += ("socat", "ftp", "smbclient", "wput", "telnet", "s_client")
 _PASSING = frozenset(("gzip", "base64", "xz", "zstd", "openssl", "gpg", "tee", "bzip2", "age"))
 """Programs whose output is their input's, transformed: a pipe's source stays the same."""
 
@@ -70,21 +72,21 @@ def in_shell(
 def learn(text: str, state: ShellState) -> None:
     """Record in ``state`` what a call's command line sets up for later calls."""
     if _SETS_UP.search(text):
-        _read(text, "", "", state)
+        _read(text, "", "", state, sends=False)
 
 
 _SETS_UP = re.compile(
     r"(?:^|[\s;&|(])(?:export\s+|declare\s+|readonly\s+)?[A-Za-z_]\w*=[^\s=]"
-    r"|>|\btee\s|\\copy\b|\bgit\s+(?:remote|config)\s|\brclone\s+config\s"
-    r"|\b(?:cp|mv|install|tar|zip|gzip|bzip2|xz|zstd)\s"
+    r"|>>?\s*(?!&|/dev/)[\w~/.$\"']|\btee\s|\\copy\b|\bgit\s+(?:remote|config)\s"
+    r"|\brclone\s+config\s|\b(?:cp|mv|install|tar|zip|gzip|bzip2|xz|zstd)\s"
 )
 """A text that may set something up (`learn`'s cheap test): an assignment, an output
 written to a file, a ``\\copy``, a remote configured, a file copied or archived."""
 
 
-def _read(text: str, stdin: str, how: str, state: ShellState) -> list[Transfer]:
-    """Every transfer of a text, ``state`` learning what each command sets up for the
-    commands after it."""
+def _read(text: str, stdin: str, how: str, state: ShellState, sends: bool = True) -> list[Transfer]:
+    """Every transfer of a text (none read without ``sends``), ``state`` learning what
+    each command sets up for the commands after it."""
     found: list[Transfer] = []
     for pipeline in pipelines(text):
         source, printed = stdin, ""  # stored data the stage reads; text the trace shows
@@ -102,10 +104,11 @@ def _read(text: str, stdin: str, how: str, state: ShellState) -> list[Transfer]:
                 continue
             name = words[0].rsplit("/", 1)[-1].lower()
             words = state.rewrite(name, words)
-            found += [state.traced(t) for t in _command(name, words, source, how, printed)]
+            if sends:
+                found += [state.traced(t) for t in _command(name, words, source, how, printed)]
             given = source, printed
             source, printed = _output(name, words, source, printed)
-            if source and stage.out.startswith(("/dev/tcp/", "/dev/udp/")):
+            if sends and source and stage.out.startswith(("/dev/tcp/", "/dev/udp/")):
                 host = stage.out.split("/")[3] if stage.out.count("/") >= 3 else ""
                 sent = to_url(source, host, how or "> " + stage.out) if host else []
                 found += [state.traced(t) for t in sent]
@@ -146,6 +149,8 @@ def _command(name: str, words: list[str], stdin: str, how: str, text: str) -> li
         return senders.to_host(name, words, stdin)
     if name in ("sftp", "rclone", "az", "azcopy"):
         return senders.READERS[name](words, stdin, text)
+    if name in file_senders.READERS:
+        return file_senders.READERS[name](words, stdin, text)
     if name == "git" and words[1:2] == ["push"]:
         url = next((w for w in words[2:] if "://" in w or _REMOTE.match(w)), "")
         slug = repo_in(url, any_host=True) if url else None
@@ -175,9 +180,14 @@ def _targets(words: list[str], what: str, how: str) -> list[Transfer]:
     for word in words[1:]:
         if "://" in word:
             found += [t for url in patterns.URL.findall(word) for t in to_url(what, url, how)]
-        elif not word.startswith("-") and patterns.DOMAIN.fullmatch(word.split("/")[0]):
+        elif not word.startswith("-") and _bare_host(word.split("/")[0]):
             found += to_url(what, word, how)
     return found
+
+
+def _bare_host(word: str) -> bool:
+    """A host written with no scheme: a domain (``x.io:8080``) or an IP address."""
+    return bool(patterns.DOMAIN.fullmatch(word)) or bool(ip_host(word.rsplit(":", 1)[0]))
 
 
 def _copy_to_host(name: str, words: list[str]) -> list[Transfer]:
@@ -193,18 +203,17 @@ def _copy_to_host(name: str, words: list[str]) -> list[Transfer]:
     if len(positional) < 2:
         return []
     *sources, dest = positional
-    remote = _REMOTE.match(dest)
-    host = remote.group(1) if remote else ""
-    if dest.startswith("rsync://"):
-        host = canonical(dest, "url")
-    if not host or all(_host_of(s) == host for s in sources):
-        return []  # from that host to itself: nothing leaves it
-    return [Transfer(" ".join(sources)[:200], dest, host.lower(), "url", name)]
+    host = canonical(dest, "url") if dest.startswith("rsync://") else _host_of(dest)
+    if not host or senders.on_this_machine(host) or all(_host_of(s) == host for s in sources):
+        return []  # from that host to itself, or to this machine: nothing leaves it
+    return [Transfer(" ".join(sources)[:200], dest, host, "url", name)]
 
 
 def _host_of(path: str) -> str:
+    """The host of ``[user@]host:path`` as destinations are compared (an address written
+    one way: ``[2001:db8::1]`` is ``2001:db8::1``)."""
     remote = _REMOTE.match(path)
-    return remote.group(1) if remote else ""
+    return canonical(remote.group(1).strip("[]"), "url") if remote else ""
 
 
 def _storage_copy(words: list[str], stdin: str) -> list[Transfer]:

@@ -318,7 +318,7 @@ def _sent(sink: SinkCall, dest: CallDestination) -> dict[str, Any]:
     return sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
 
 
-_MAY_SET_UP = re.compile(r"=|>|\btee\b|\b(?:cp|mv|tar|zip|gzip|COPY|copy)\b")
+_MAY_SET_UP = re.compile(r"=|>|\btee\b|\b(?:cp|mv|tar|zip|gzip|COPY|copy|remote|config)\b")
 """A call's raw arguments that may set up something a later call uses (`_learn`)."""
 _WRITE_TOOL = frozenset(("write", "save", "create", "append", "editor", "edit"))
 
@@ -508,9 +508,11 @@ class TaintTracker:
         if written is not None:
             self.shell.wrote(written[0], "", tool, written[1])
             return
+        shell = not notebook.python_tool(tool)  # a Python cell's state is `notebook`'s
         runs = runs_code(tool)
         for _, keys, text in leaves(arguments):
-            by_reference.learn(text, self.shell, runs or bool(keys and runs_code(keys[-1])))
+            code = shell and (runs or bool(keys and runs_code(keys[-1])))
+            by_reference.learn(text, self.shell, code)
 
     def _by_variable(
         self, sink: SinkCall | None, function: FunctionCall, call_id: str | None
