@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 ENDS = frozenset((";", "&&", "||", "&", ";;"))
 PREFIXES = frozenset(("sudo", "nohup", "env", "time", "nice", "exec", "command", "doas", "busybox"))
@@ -45,11 +46,13 @@ def word(token: str) -> str:
     return _QUOTED.sub(lambda m: next(g for g in m.groups() if g is not None), token)
 
 
+@lru_cache(maxsize=16)
 def pipelines(text: str) -> list[list[Stage]]:
     """A command line's pipelines, each a list of its stages, read as a shell reads them
     (`_TOKEN`; a regular expression, not `shlex`: that is pure Python and took
     milliseconds on a coding agent's longer commands). A here-document's lines are read
-    as commands still (``bash <<EOF`` runs them) and given to its stage as ``text``."""
+    as commands still (``bash <<EOF`` runs them) and given to its stage as ``text``.
+    Cached (a call's text is read for what it sends and what it sets up): read only."""
     pipelines: list[list[Stage]] = [[Stage()]]
     want = ""  # the redirection whose file or delimiter the next word is
     waiting: list[tuple[Stage, str]] = []  # here-documents that start at the next line

@@ -71,8 +71,12 @@ def in_shell(
 
 def learn(text: str, state: ShellState) -> None:
     """Record in ``state`` what a call's command line sets up for later calls."""
-    if _SETS_UP.search(text):
+    if any(w in text for w in _SETS_UP_WORDS) and _SETS_UP.search(text):
         _read(text, "", "", state, sends=False)
+
+
+_SETS_UP_WORDS = ("=", ">", "tee", "copy", "git", "rclone", "cp ", "mv ", "install", "tar ")
+_SETS_UP_WORDS += ("zip", "bzip2", "xz ", "zstd")
 
 
 _SETS_UP = re.compile(
@@ -92,7 +96,7 @@ def _read(text: str, stdin: str, how: str, state: ShellState, sends: bool = True
         source, printed = stdin, ""  # stored data the stage reads; text the trace shows
         for stage in pipeline:
             if state.variables:
-                _expand(stage, state)
+                stage = _expanded(stage, state)
             if state.assigns(stage.words):
                 continue
             words = program(stage.words)
@@ -116,9 +120,10 @@ def _read(text: str, stdin: str, how: str, state: ShellState, sends: bool = True
     return found
 
 
-def _expand(stage: Stage, state: ShellState) -> None:
-    stage.words = [state.expand(w) for w in stage.words]
-    stage.fed, stage.out = state.expand(stage.fed), state.expand(stage.out)
+def _expanded(stage: Stage, state: ShellState) -> Stage:
+    """A stage with its variables written as their values (a copy: `pipelines` caches)."""
+    words = [state.expand(w) for w in stage.words]
+    return Stage(words, state.expand(stage.fed), stage.text, state.expand(stage.out))
 
 
 def _output(name: str, words: list[str], source: str, printed: str) -> tuple[str, str]:
