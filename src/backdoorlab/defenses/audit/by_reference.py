@@ -21,7 +21,12 @@ What counts, read by the statement or the command, not the tool's name:
   when the statement reads a relation (``FROM t``, ``COPY t TO``): ``COPY (SELECT 'a
   literal') TO …`` carries its values and is the taint's;
 - a command line (a shell or code tool's text): `shell_transfers` (``curl -T``, ``scp``,
-  ``aws s3 cp``…) and `shell_senders` (``nc``, ``ssh``, ``sftp``, ``rclone``, ``az``);
+  ``aws s3 cp``…), `shell_senders` (``nc``, ``ssh``, ``sftp``, ``rclone``, ``az``) and
+  `file_senders` (``socat``, ``lftp``, ``ftp``, ``tftp``, ``smbclient``…), with what the
+  trace's earlier calls set up (`shell_state`, kept by `taint`, fed by `learn`): a file
+  one call wrote and another sends (``\\copy customers TO '/tmp/c.csv'``, then ``curl -T
+  /tmp/c.csv …``: as strong as the table), a remote, an ssh alias, a git remote or a
+  variable one call set and another uses by name;
 - Python and JavaScript: `code_transfers` (``requests.put(url, data=open(…))``,
   ``fetch(url, {body: fs.readFileSync(…)})``, boto3 ``upload_file``, pandas
   ``to_csv('s3://…')``), a URL given by a name the same code assigned.

@@ -13,7 +13,15 @@ Read as a shell reads them (a ``|`` or ``;`` inside quotes is text):
   is on that host already;
 - ``aws s3 cp|mv|sync``, ``gsutil cp|mv|rsync``, ``gcloud storage cp`` SRC… to a bucket
   (``aws s3 cp s3://b/x .`` only reads);
-- ``git push URL``: the repository itself, to the one the URL names.
+- ``git push URL``: the repository itself, to the one the URL names;
+- the commands `shell_senders` and `file_senders` read (``nc``, ``sftp``, ``rclone``,
+  ``socat``, ``lftp``…).
+
+With a `ShellState` (what earlier calls set up), a command's ``$VARIABLES`` are their
+values and the names it uses (an rclone remote, an ssh alias, a git remote) what they
+stand for; a file it sends carries the `Origin` a call gave it. What a text's own
+commands set up counts for its later commands (``export U=…; curl -T f $U``), and
+`learn` keeps it for later calls.
 
 An unclosed quote (code, not a command) is skipped and the rest read on.
 """

@@ -2,7 +2,8 @@
 
 Three sources, most specific first:
 
-1. a sink spec the user wrote (``--sinks sinks.yaml``): ``{tool, destination, kind}``s;
+1. a sink spec the user wrote (``--sinks sinks.yaml``): a list of
+   ``{tool, destination, kind}``, validated with pydantic; errors name file and field;
 2. our own environments' declarations, when a trace's ``metadata.env`` names one (for
    that environment's own tools; a tool it does not have gets the heuristics);
 3. otherwise heuristics, so a foreign dataset needs no configuration: a tool whose name
@@ -15,15 +16,16 @@ Three sources, most specific first:
    that runs code (`EXEC_WORDS`: ``run_shell``, ``python_exec``, ``command``…) requests
    every URL and host its text names (``curl -d … https://x``), and mails the e-mail
    addresses its text mails (`code_mail`: ``mail -s x a@b``, smtplib's ``sendmail``);
-   any other address in code is data it handles. A destination may be a *name* rather
-   than an address (`places`): an argument named for a repository, its owner, a bucket
-   or a channel (``create_issue(owner=…, repo=…)``, ``s3_put_object(bucket=…)``,
-   ``slack_post_message(channel=…)``) of a tool that does not start by reading, or a
-   place a command or code writes to (``aws s3 cp - s3://b``, ``gh issue create -R
-   o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument writes to
-   (``COPY … TO 's3://b/…'``). Data a call moves by naming it (``scp f u@host:``,
-   `by_reference`) goes there too. A sink-named tool with no recognisable destination
-   sends to an *implicit* one (a channel configured elsewhere), reported as such.
+   any other address in code is data it handles, its domain no host. A destination may be a
+   *name* rather than an address (`places`): an argument named for a repository, its
+   owner, a bucket or a channel (``create_issue(owner=…, repo=…)``, ``s3_put_object(
+   bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not start by
+   reading, or a place a command or code writes to (``aws s3 cp - s3://b``, ``gh issue
+   create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument writes
+   to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a call
+   moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named
+   tool with no recognisable destination sends to an *implicit* one (a channel
+   configured elsewhere), reported as such.
 """
 
 from __future__ import annotations
@@ -344,10 +346,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
 
 
 def _by_tool(sinks: Sequence[Sink]) -> dict[str, list[Sink]]:
-    out: dict[str, list[Sink]] = {}
-    for sink in sinks:
-        out.setdefault(sink.tool, []).append(sink)
-    return out
+    return {t: [s for s in sinks if s.tool == t] for t in dict.fromkeys(s.tool for s in sinks)}
 
 
 class SinkResolver:

@@ -21,7 +21,12 @@ A call may move stored data without carrying it — ``COPY customers TO PROGRAM 
 (`by_reference`): each such transfer to a destination that the checks below leave
 unauthorised is a `Leak` too, of a table or a file (``reference``, strong for a table, a
 dump or a secrets file), but to an upload URL a tool's structured result gave (an API's,
-for the user's own job).
+for the user's own job). What earlier calls set up counts (`shell_state`, learnt after
+each call is checked): a file a call wrote and a later one sends is as strong as what
+was written there, and a text the writing call held (a ``write_file``'s, an ``echo >
+f``'s) joins the sending call's payload as ``file PATH (written at message N)``, its
+values found there as if sent in the clear; a remote, an alias or a variable a call
+set resolves a later call's destination.
 
 A Python tool's cells keep state: a call that sends a variable by name (``body=
 customer['ssn']``) carries what an earlier cell printed of it (`notebook`), matched as
