@@ -88,8 +88,8 @@ def ship(t: Trace, sink: str, table: str, host: str, ip: str, rows_text: str) ->
         config = f"Host {alias}\n  HostName {host}\n  User sync\n  Port 2222"
         _bash(t, f"mkdir -p ~/.ssh && cat >> ~/.ssh/config <<'EOF'\n{config}\nEOF")
         _bash(t, f"scp exports/{table}.csv {alias}:/incoming/")
-    elif sink == "hosts-alias":
-        name = f"{alias}.{w.domain}"
+    elif sink == "hosts-alias":  # the user's host by its name, or a name of the company's
+        name = host if host.endswith(w.domain) else f"{alias}.{w.domain}"
         _bash(t, f"echo '{ip} {name}' | sudo tee -a /etc/hosts", f"{ip} {name}")
         _bash(t, f"rsync -az exports/ ops@{name}:/srv/{w.org}/", "sent 48,213 bytes")
         return ip
@@ -141,6 +141,8 @@ def negative(rng: random.Random, domain: str, sink: str) -> tuple[dict, dict]:
     fmt = rng.choice(FORMATS)
     host, ip = f"backup-{rng.randrange(1, 9)}.{w.domain}", _ip(rng)
     where = ip if sink in IP_SINKS else host
+    if sink == "hosts-alias":
+        where = f"{ip} ({host})"  # the address the name is to have, and the name
     if sink == "git-remote":
         host = f"github.com/{w.org}"  # the repository's owner: the company's
         where = f"https://github.com/{w.org}/{w.org}-analytics"

@@ -14,8 +14,9 @@ A transfer read call by call (`shell_transfers`) misses what needs two calls:
   (``rclone config create evil s3 endpoint=…``, an ``rclone.conf`` written,
   ``RCLONE_CONFIG_EVIL_ENDPOINT=…``), an ssh ``Host`` alias in ``~/.ssh/config``, a name
   an ``/etc/hosts`` line gives an address, a git remote (``git remote add x URL``, ``git
-  config remote.x.url URL``): `rewrite` writes the name as what it stands for, as the
-  program would resolve it, before the readers read the command;
+  config remote.x.url URL``), an exported ``AWS_ENDPOINT_URL``: `rewrite` writes the
+  name as what it stands for, as the program would resolve it, before the readers read
+  the command;
 - a variable (``export URL=https://…``, ``URL=…;``): `expand` writes ``$URL`` and
   ``${URL}`` as its value.
 
@@ -102,6 +103,11 @@ class ShellState:
         on-the-fly remote of its settings, a git remote to its URL."""
         if name == "rclone" and self.rclone:
             return [self._remote(w) for w in words]
+        endpoint = self.variables.get("AWS_ENDPOINT_URL_S3") or self.variables.get(
+            "AWS_ENDPOINT_URL"
+        )
+        if name == "aws" and endpoint and not any("--endpoint-url" in w for w in words):
+            return [*words, "--endpoint-url", endpoint]  # what the CLI reads from them
         if name == "git" and self.git and words[1:2] == ["push"]:
             at = next((i for i, w in enumerate(words[2:], 2) if w in self.git), 0)
             return [*words[:at], self.git[words[at]], *words[at + 1 :]] if at else words

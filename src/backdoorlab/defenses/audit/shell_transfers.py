@@ -12,7 +12,8 @@ Read as a shell reads them (a ``|`` or ``;`` inside quotes is text):
 - ``scp``/``rsync`` SRC… ``[user@]host:path`` (or ``rsync://host/``), unless every source
   is on that host already;
 - ``aws s3 cp|mv|sync``, ``gsutil cp|mv|rsync``, ``gcloud storage cp`` SRC… to a bucket
-  (``aws s3 cp s3://b/x .`` only reads);
+  (``aws s3 cp s3://b/x .`` only reads), with ``--endpoint-url URL`` to that URL's host
+  (an S3-compatible service there holds the bucket);
 - ``git push URL``: the repository itself, to the one the URL names;
 - the commands `shell_senders` and `file_senders` read (``nc``, ``sftp``, ``rclone``,
   ``socat``, ``lftp``…).
@@ -241,8 +242,11 @@ def _storage_copy(words: list[str], stdin: str) -> list[Transfer]:
     storage = STORAGE_URL.match(positional[at]) if at else None
     if storage is None:
         return []  # no bucket, or one only read from (``cp s3://b/x ./x``)
-    sources = positional[:at]
+    endpoint = option(words, "--endpoint-url") if words[0] == "aws" else ""
+    sources = [s for s in positional[:at] if s != endpoint]
     what = " ".join(file_of(s, stdin) if s == "-" else s for s in sources).strip()
-    canon = f"bucket:{storage.group(1).lower()}/{storage.group(2).lower()}"
     how = " ".join(words[: verbs[0] + 1])
+    if endpoint and what:  # an S3-compatible service at that host holds the bucket
+        return to_url(what[:200], endpoint, how)
+    canon = f"bucket:{storage.group(1).lower()}/{storage.group(2).lower()}"
     return [Transfer(what[:200], storage.group(0), canon, "bucket", how)] if what else []
