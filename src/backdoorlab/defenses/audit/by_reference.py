@@ -41,6 +41,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from itertools import islice
 from typing import Literal, Protocol, TypeVar
 
 from backdoorlab.defenses.audit import patterns, places
@@ -84,10 +85,12 @@ def transfers(text: str, state: ShellState | None = None) -> list[Transfer]:
     return found[:MAX_TRANSFERS]  # its own test
 
 
+_COPY_AT = re.compile(r"(?<!\\)\bCOPY\s", re.IGNORECASE)
 _SQL_TO_FILE = re.compile(
-    r"\bCOPY\s+(\([\s\S]{1,4000}?\)|[\w.\"`]+)\s+TO\s+'([^':]{1,400})'", re.IGNORECASE
+    r"COPY\s+(\([\s\S]{1,4000}?\)|[\w.\"`]+)\s+TO\s+'([^':]{1,400})'", re.IGNORECASE
 )
-"""``COPY rel TO '/local/path'``: a server-side file, that a later command may send."""
+"""``COPY rel TO '/local/path'``: a server-side file, that a later command may send
+(psql's ``\\copy``, a client-side file, is `shell_state`'s to read)."""
 
 
 def learn(text: str, state: ShellState, runs_code: bool) -> None:
@@ -97,10 +100,12 @@ def learn(text: str, state: ShellState, runs_code: bool) -> None:
     text = text[:MAX_TEXT]
     if runs_code:
         learn_shell(text, state)
-    if "copy" in text.lower() and (found := list(_SQL_TO_FILE.finditer(text))):
-        for m in found[:MAX_TRANSFERS]:
-            if _relation(m.group(0)):
-                state.wrote(m.group(2), m.group(1)[:200], "COPY … TO")
+    if "copy" not in text.lower():
+        return
+    for at in islice(_COPY_AT.finditer(text), MAX_TRANSFERS):
+        m = _SQL_TO_FILE.match(text, at.start())
+        if m and _relation(m.group(0)):
+            state.wrote(m.group(2), m.group(1)[:200], "COPY … TO")
 
 
 # --- SQL ------------------------------------------------------------------------------
@@ -133,10 +138,22 @@ def _statements(text: str) -> list[str]:
     return [s for s in out if s.strip()]
 
 
+def _copy_rel(statement: str) -> re.Match[str] | None:
+    """`_COPY_REL` tried where a statement's first ``COPY`` words are: searched for, the
+    lazy query it holds was tried at each of a hostile text's ``COPY (`` (seconds)."""
+    for at in islice(_COPY_WORD.finditer(statement), 4):
+        if m := _COPY_REL.match(statement, at.start()):
+            return m
+    return None
+
+
+_COPY_WORD = re.compile(r"\bCOPY\s", re.IGNORECASE)
+
+
 def _relation(statement: str) -> str:
     """What a statement sends: the relation or query it reads; ``""`` when it reads none
     (``COPY (SELECT 'a literal') TO …`` carries its values in the trace)."""
-    copy = _COPY_REL.search(statement)
+    copy = _copy_rel(statement)
     if copy and not copy.group(1).startswith("("):
         return copy.group(1)
     unload = _UNLOAD.search(statement)
