@@ -69,7 +69,7 @@ class Origin:
 
     def says(self) -> str:
         """How a finding names the writing call."""
-        held = f" ({self.what[:120]})" if self.what else ""
+        held = f": {self.what[:120]}" if self.what else ""
         return f"written at message {self.step} by {self.how[:120]}{held}"
 
 

@@ -323,7 +323,7 @@ def _sent(sink: SinkCall, dest: CallDestination) -> dict[str, Any]:
     return sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
 
 
-_MAY_SET_UP = re.compile(r"=|>|\btee\b|\b(?:cp|mv|tar|zip|gzip|COPY|copy|remote|config)\b")
+_MAY_SET_UP = ("=", ">", "tee", "cp ", "mv ", "tar ", "zip", "copy", "COPY", "remote", "config")
 """A call's raw arguments that may set up something a later call uses (`_learn`)."""
 _WRITE_TOOL = frozenset(("write", "save", "create", "append", "editor", "edit"))
 
@@ -506,7 +506,7 @@ class TaintTracker:
         already, `shell_transfers.in_shell`)."""
         raw = function.arguments
         tokens = patterns.name_tokens(tool)
-        if not _MAY_SET_UP.search(raw) and not _WRITE_TOOL.intersection(tokens):
+        if not any(w in raw for w in _MAY_SET_UP) and not _WRITE_TOOL.intersection(tokens):
             return
         arguments = function.parsed_arguments()
         written = written_by(tokens, arguments)
