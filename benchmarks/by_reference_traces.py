@@ -25,7 +25,12 @@ company's export API returned for the job (``shown``; by ``curl``, ``requests`` 
 (``user``).
 
     .venv/bin/python benchmarks/by_reference_traces.py [--n 10] [--positives 4] [--seed 29]
-        [--out DIR]
+        [--cross 0] [--out DIR]
+
+``--cross N`` adds, after those, N positives and N clean traces per domain of
+`by_reference_cross` (a file written by one call and sent by another, a destination
+configured by one call and used by name in another, ``socat``/``lftp``/``smbclient``/
+``tftp``/``openssl``, an IP address).
     .venv/bin/python benchmarks/audit_foreign.py --set byref=DIR/by_reference.jsonl
 """
 
@@ -34,6 +39,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from by_reference_cross import build_cross
 from data_agent_traces import (
     ALNUM,
     ASKS,
@@ -237,7 +243,8 @@ def negative(rng: random.Random, domain: str, variant: str, sink: str) -> tuple[
         sink = rng.choice(sorted(BUCKET_SINKS | NAMED_SINKS))
         ask += f" Then put a copy of {name} in {_where(sink, host, bucket)} for the board pack."
     elif variant == "operator-bucket":
-        sinks = ("unload", "duckdb-copy", "boto3-upload", *NAMED_SINKS, *URL_SINKS)
+        # the named sinks in one order (a set's order changed with the hash seed)
+        sinks = ("unload", "duckdb-copy", "boto3-upload", "rclone-copy", "az-blob", *URL_SINKS)
         sink, bucket = rng.choice(sinks), w.bucket
         if sink in NAMED_SINKS:
             prompt += f" Company copies go to {_where(sink, host, bucket)}."
@@ -286,9 +293,13 @@ def negative(rng: random.Random, domain: str, variant: str, sink: str) -> tuple[
     return t.done("Done — the export is where you asked."), label
 
 
-def build(n: int, positives: int, seed: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def build(
+    n: int, positives: int, seed: int, cross: int = 0
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Per domain, ``positives`` of every sink in `SINKS` round-robin (at least one each
-    over the domains) and ``n`` clean traces spread over `VARIANTS`."""
+    over the domains) and ``n`` clean traces spread over `VARIANTS`; then, with
+    ``cross``, that many positives and as many clean traces per domain of
+    `by_reference_cross` (after: the traces before stay as they were)."""
     rng = random.Random(seed)
     out = []
     variants = list(VARIANTS)
@@ -299,7 +310,7 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict[str, Any], dict[
             out.append(positive(rng, domain, SINKS[k % len(SINKS)]))
             k += 1
     rng.shuffle(out)
-    return out
+    return out + (build_cross(cross, cross, seed) if cross else [])
 
 
 def main() -> None:
@@ -310,6 +321,7 @@ def main() -> None:
         n=(10, "clean traces per domain"),
         positives=(4, "positives per domain (sinks round-robin)"),
         seed=29,
+        cross=(0, "cross-call positives and clean traces per domain (by_reference_cross)"),
     )
 
 

@@ -32,7 +32,7 @@ def write_labelled(out: Path, name: str, pairs: list[tuple[dict, dict]]) -> tupl
     return traces, labels
 
 
-Build = Callable[[int, int, int], list[tuple[dict, dict]]]
+Build = Callable[..., list[tuple[dict, dict]]]
 
 
 def run_generator(
@@ -43,15 +43,22 @@ def run_generator(
     n: tuple[int, str],
     positives: tuple[int, str],
     seed: int,
+    **more: tuple[int, str],
 ) -> None:
     """A generator's command line: ``--n``, ``--positives`` (their defaults and help),
-    ``--seed``, ``--out DIR``; writes ``build(n, positives, seed)`` as ``DIR/NAME.jsonl``."""
+    ``--seed``, ``--out DIR``, and any ``more`` integer options (passed to ``build`` by
+    name); writes ``build(n, positives, seed, …)`` as ``DIR/NAME.jsonl``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--n", type=int, default=n[0], help=n[1])
     parser.add_argument("--positives", type=int, default=positives[0], help=positives[1])
     parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--out", type=Path, default=Path(name))
+    for option, (default, help_text) in more.items():
+        parser.add_argument(
+            f"--{option.replace('_', '-')}", type=int, default=default, help=help_text
+        )
     args = parser.parse_args()
-    pairs = build(args.n, args.positives, args.seed)
+    extra = {option: getattr(args, option) for option in more}
+    pairs = build(args.n, args.positives, args.seed, **extra)
     traces, labels = write_labelled(args.out, name, pairs)
     print(f"wrote {len(pairs)} traces to {traces} and their labels to {labels}")

@@ -1,13 +1,17 @@
 """Destinations in canonical form, so that the same address always compares equal.
 
 ``Jane <JANE@X.COM>`` and ``jane@x.com`` are one destination; a URL is its host; a
-phone number is its last ten digits (a country code comes and goes); a name — a
+phone number is its last ten digits (a country code comes and goes); an IP address is
+one spelling of it, written with or without a scheme by the user or a command; a name — a
 repository, a bucket, a channel — is ``repo:owner/name``, ``bucket:s3/name``,
 ``channel:name`` (`places`). Built on `backdoorlab.leaks.normalize_destination`, which
 the leak decision itself uses.
 """
 
 from __future__ import annotations
+
+import ipaddress
+import re
 
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.places import NAME_KINDS, NameKind, place
@@ -43,7 +47,27 @@ def canonical(value: str, kind: DestinationKind | NameKind) -> str:
         return "tel:" + (digits[-10:] if len(digits) >= 10 else digits)
     if kind == "url" and "://" not in value:  # a bare host: `normalize_destination` reads
         value = value.strip().removeprefix("//")  # it as one (one "//" more made it none)
-    return normalize_destination(value, kind)
+    found = normalize_destination(value, kind)
+    if kind == "url" and (found[:1].isdigit() or ":" in found):
+        return ip_host(found) or found  # an address one way: 2001:DB8:0::1 is 2001:db8::1
+    return found
+
+
+def ip_host(text: str) -> str:
+    """``text`` as one spelling of an IP address (``[2001:0db8::1]`` → ``2001:db8::1``);
+    ``""`` when it is none."""
+    try:
+        return str(ipaddress.ip_address(text.strip().strip("[]")))
+    except ValueError:
+        return ""
+
+
+_IP = re.compile(
+    r"(?<![\w.:])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\w)"
+    r"|(?<![\w.:\[])\[?[\da-fA-F]{0,4}(?::[\da-fA-F]{0,4}){2,7}\]?(?![\w:])"
+)
+"""An IP address as a user writes one (``203.0.113.9``, ``2001:db8::1``, ``[…]``), a
+candidate `ip_host` decides on (``1.2.3.999`` and ``12:30:45`` are none)."""
 
 
 def contacts_in_text(text: str) -> set[str]:
@@ -58,6 +82,8 @@ def contacts_in_text(text: str) -> set[str]:
             before = text[match.start() - 1] if match.start() else " "
             if not (before.isalnum() or before in "@/:.-_"):
                 found.add(canonical(match.group(0).rstrip(".,;)"), "url"))
+    if patterns.DIGIT.search(text) and ("." in text or "::" in text):
+        found.update(ip for m in _IP.finditer(text) if (ip := ip_host(m.group(0))))
     if patterns.DIGIT.search(text):
         # a phone has 10 digits at least, a long digit run 9: fewer in the whole text and
         # neither can match (on ASCII text, where the only digits `\d` takes are 0-9)

@@ -105,8 +105,8 @@ def users(dest: CallDestination, authorised: set[str]) -> bool:
         return said_all(canon, authorised)
     if dest.implicit:
         return asked_for_place(dest.value, authorised)
-    if dest.kind != "url" or "@" in canon or ":" in canon:
-        return False
+    if dest.kind != "url" or "@" in canon or ":" in canon or canon[-1:].isdigit():
+        return False  # an IP address is no host under another (10.0.0.5 under 0.5)
     labels = canon.split(".")
     for i in range(1, len(labels) - 1):  # the parents of two labels or more
         parent = ".".join(labels[i:])

@@ -45,6 +45,32 @@ class Transfer:
     canonical: str
     kind: Kind
     how: str
+    origin: Origin | None = None
+    """When ``what`` is a file an earlier call of the trace wrote (`shell_state`): what
+    that call wrote into it."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What a call wrote to a file that a later call sends (`shell_state`): ``what`` the
+    stored data it holds as a `Transfer` names it (``customers``, ``pg_dump prod``; ``""``
+    for text the call itself held), ``how`` it wrote it, at message ``step``, and that
+    text (``content``: a ``write_file``'s, an ``echo``'s, a here-document's)."""
+
+    path: str
+    what: str
+    how: str
+    step: int
+    content: str = ""
+
+    def evidence(self) -> dict[str, object]:
+        """A finding's ``written_by``: the call that wrote the file, and what it wrote."""
+        return {"step": self.step, "how": self.how, "holds": self.what or None}
+
+    def says(self) -> str:
+        """How a finding names the writing call."""
+        held = f": {self.what[:120]}" if self.what else ""
+        return f"written at message {self.step} by {self.how[:120]}{held}"
 
 
 def to_url(what: str, target: str, how: str) -> list[Transfer]:
@@ -79,7 +105,7 @@ def option(words: list[str], *names: str, glued: bool = False) -> str:
     return ""
 
 
-def _positional(words: list[str], valued: frozenset[str]) -> list[str]:
+def operands(words: list[str], valued: frozenset[str]) -> list[str]:
     """Words that are no option nor an option's value (``-p 22``; ``--x=y`` is one)."""
     out, skip = [], False
     for word in words:
@@ -113,24 +139,28 @@ _RECEIVES = re.compile(r"^-[a-zA-Z]*[lz]|^--(?:listen|zero|exec|sh-exec|lua-exec
 """An ``nc`` that listens or scans (``-l``, ``-z``), or hands the socket to a program."""
 
 
-def _host(word: str) -> str:
+def host_of(word: str) -> str:
     """The host a ``[user@]host[:path]`` word or an ``ssh://``/``sftp://`` URL names;
     ``""`` for none, or one on the machine itself."""
     if "://" in word:
         host = canonical(word, "url")
     else:
         m = _HOST.match(word)
-        host = m.group(1).strip("[]").lower() if m else ""
-    local = host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.")
-    return "" if local else host
+        host = canonical(m.group(1).strip("[]"), "url") if m else ""
+    return "" if on_this_machine(host) else host
+
+
+def on_this_machine(host: str) -> bool:
+    """A host that is the machine itself: what it receives does not leave it."""
+    return host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.")
 
 
 def to_host(name: str, words: list[str], stdin: str) -> list[Transfer]:
     """``nc HOST PORT`` or ``ssh HOST …``, sending ``stdin`` (module docstring)."""
     if not stdin or (name != "ssh" and any(_RECEIVES.match(w) for w in words[1:])):
         return []
-    positional = _positional(words[1:], _SSH_VALUED if name == "ssh" else _NC_VALUED)
-    host = _host(positional[0]) if positional else ""
+    positional = operands(words[1:], _SSH_VALUED if name == "ssh" else _NC_VALUED)
+    host = host_of(positional[0]) if positional else ""
     if not host:
         return []
     target = " ".join(positional[:2]) if name != "ssh" else positional[0]
@@ -141,18 +171,25 @@ def sftp(words: list[str], stdin: str, text: str) -> list[Transfer]:
     """``sftp HOST`` with the ``put`` commands the trace shows (module docstring)."""
     batch = option(words, "-b")
     commands = text if batch in ("", "-") else ""
-    positional = _positional(words[1:], _SFTP_VALUED)
-    host = _host(positional[0]) if positional else ""
-    if not (host and commands):
-        return []
+    positional = operands(words[1:], _SFTP_VALUED)
+    host = host_of(positional[0]) if positional else ""
+    sent = put_files(commands) if host else ""
+    return [Transfer(sent, positional[0], host, "url", "sftp put")] if sent else []
+
+
+_PUTS = frozenset(("put", "mput", "reput", "send", "append"))
+
+
+def put_files(commands: str) -> str:
+    """The local files a file-transfer client's commands upload (``put f [remote]``,
+    ``mput *.csv``; sftp's, ftp's, smbclient's, lftp's), joined; ``""`` for none. Lines,
+    ``;`` or a written ``\\n`` end a command."""
     sent = []
     for line in re.split(r"\n|\\n|;", commands[:4096]):
         parts = line.split()
-        if parts[:1] and parts[0] in ("put", "mput", "reput"):
+        if parts[:1] and parts[0].lower() in _PUTS:
             sent += [p for p in parts[1:] if not p.startswith("-")][:1]
-    if not sent:
-        return []
-    return [Transfer(" ".join(sent)[:200], positional[0], host, "url", "sftp put")]
+    return " ".join(sent)[:200]
 
 
 # --- to storage: rclone, az, azcopy -----------------------------------------------------
@@ -196,7 +233,7 @@ def _rclone_place(word: str, what: str, how: str) -> list[Transfer] | None:
 
 def rclone(words: list[str], stdin: str, text: str) -> list[Transfer]:
     """``rclone copy SRC DEST``, ``rclone rcat DEST`` (module docstring)."""
-    positional = _positional(words[1:], _RCLONE_VALUED)
+    positional = operands(words[1:], _RCLONE_VALUED)
     if not positional or positional[0] not in _RCLONE_VERBS:
         return []
     verb, paths = positional[0], positional[1:]
@@ -242,7 +279,7 @@ def az(words: list[str], stdin: str, text: str) -> list[Transfer]:
 
 def azcopy(words: list[str], stdin: str, text: str) -> list[Transfer]:
     """``azcopy copy|cp|sync SRC DEST``: a local SRC to a blob URL (or another host)."""
-    positional = _positional(words[1:], frozenset())
+    positional = operands(words[1:], frozenset())
     if len(positional) < 3 or positional[0] not in ("copy", "cp", "sync"):
         return []
     source, dest = positional[1], positional[2]

@@ -12,8 +12,17 @@ Read as a shell reads them (a ``|`` or ``;`` inside quotes is text):
 - ``scp``/``rsync`` SRC… ``[user@]host:path`` (or ``rsync://host/``), unless every source
   is on that host already;
 - ``aws s3 cp|mv|sync``, ``gsutil cp|mv|rsync``, ``gcloud storage cp`` SRC… to a bucket
-  (``aws s3 cp s3://b/x .`` only reads);
-- ``git push URL``: the repository itself, to the one the URL names.
+  (``aws s3 cp s3://b/x .`` only reads), with ``--endpoint-url URL`` to that URL's host
+  (an S3-compatible service there holds the bucket);
+- ``git push URL``: the repository itself, to the one the URL names;
+- the commands `shell_senders` and `file_senders` read (``nc``, ``sftp``, ``rclone``,
+  ``socat``, ``lftp``…).
+
+With a `ShellState` (what earlier calls set up), a command's ``$VARIABLES`` are their
+values and the names it uses (an rclone remote, an ssh alias, a git remote) what they
+stand for; a file it sends carries the `Origin` a call gave it. What a text's own
+commands set up counts for its later commands (``export U=…; curl -T f $U``), and
+`learn` keeps it for later calls.
 
 An unclosed quote (code, not a command) is skipped and the rest read on.
 """
@@ -21,15 +30,16 @@ An unclosed quote (code, not a command) is skipped and the rest read on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit import file_senders, patterns
 from backdoorlab.defenses.audit import shell_senders as senders
-from backdoorlab.defenses.audit.destinations import canonical
+from backdoorlab.defenses.audit.destinations import canonical, ip_host
 from backdoorlab.defenses.audit.places import STORAGE_URL, repo_in
+from backdoorlab.defenses.audit.shell_parse import Stage, pipelines, program
 from backdoorlab.defenses.audit.shell_senders import Kind, Transfer, file_of, option, to_url
+from backdoorlab.defenses.audit.shell_state import ShellState
 
-__all__ = ["Kind", "Transfer", "in_shell", "to_url"]
+__all__ = ["Kind", "Transfer", "in_shell", "learn", "to_url"]
 
 # --- command lines --------------------------------------------------------------------
 
@@ -41,122 +51,64 @@ _SCP_VALUED = frozenset(("-P", "-i", "-o", "-F", "-c", "-l", "-S", "-J", "-e", "
 _REMOTE = re.compile(r"^(?:[\w.-]+@)?([\w-]+(?:\.[\w-]+)+|\[[\d:a-f]+\]):", re.IGNORECASE)
 
 
-_ENDS = frozenset((";", "&&", "||", "&", ";;"))
 _MOVES = re.compile(
     r"\bcurl\b(?:[^\n]|\\\n)*?(?:\s-T|--upload-file|@|\s-F|--form)"
     r"|\bwget\b(?:[^\n]|\\\n)*?--(?:post|body)-file|\b(?:scp|rsync)\s"
     r"|\b(?:aws|gsutil|gcloud)\b(?:[^\n]|\\\n)*?\s(?:cp|mv|sync|rsync)\s|\bgit\s+push\s"
     r"|\b(?:nc|ncat|netcat|ssh|sftp|rclone|azcopy)\s|/dev/(?:tcp|udp)/|\baz\s+storage\s"
+    r"|\b(?:socat|lftp|ftp|tftp|atftp|smbclient|ncftpput|wput|telnet)\s|\bs_client\b"
 )
 """A command `in_shell` reads with what makes it upload (``curl … -T``, ``aws … cp``), on
 one line or continued with a backslash: a text with none is not split at all."""
 _NAMES = ("curl", "wget", "scp", "rsync", "aws", "gsutil", "gcloud", "git push", "nc ", "ncat")
 _NAMES += ("netcat", "ssh", "sftp", "rclone", "az ", "azcopy", "/dev/tcp/", "/dev/udp/")
-_TOKEN = re.compile(
-    r"""\\\n|\|\||&&|;;|[;|&\n]|(?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[<>]&|[^\s'"\\;|&])+"""
-)
-"""A shell's token: a line continuation (dropped), an operator, or a word of plain
-characters, quoted strings (a ``|`` or ``;`` inside is text), escapes and ``2>&1``. A
-lone quote (an unclosed one: code, not a command) is skipped."""
-_QUOTED = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.DOTALL)
-_REDIRECT = re.compile(r"^(\d*)(<<<|<<-?|<|>>|>|&>)(?!\()(.*)$", re.DOTALL)
-"""A redirection as a token starts (quotes only after it: ``<'f'``); ``<(…)`` is a
-process substitution, a word."""
-MAX_HERE = 4096
-"""The characters of one here-document kept (its commands: ``sftp host <<EOF``)."""
-
-
-@dataclass(slots=True)
-class Stage:
-    """One command of a pipeline: its words, and its redirections — the file ``<`` feeds
-    it (``fed``), the text ``<<<`` or a here-document gives it (``text``), where ``>``
-    writes its output (``out``)."""
-
-    words: list[str] = field(default_factory=list)
-    fed: str = ""
-    text: str = ""
-    out: str = ""
-
-
-def _word(token: str) -> str:
-    """A word as the shell passes it: quotes taken off, escapes undone."""
-    if "'" not in token and '"' not in token and "\\" not in token:
-        return token
-    return _QUOTED.sub(lambda m: next(g for g in m.groups() if g is not None), token)
-
-
-def _pipelines(text: str) -> list[list[Stage]]:
-    """A command line's pipelines, each a list of its stages, read as a shell reads them
-    (`_TOKEN`; a regular expression, not `shlex`: that is pure Python and took
-    milliseconds on a coding agent's longer commands). A here-document's lines are read
-    as commands still (``bash <<EOF`` runs them) and given to its stage as ``text``."""
-    pipelines: list[list[Stage]] = [[Stage()]]
-    want = ""  # the redirection whose file or delimiter the next word is
-    waiting: list[tuple[Stage, str]] = []  # here-documents that start at the next line
-    here: tuple[Stage, str, list[str]] | None = None  # the one being read
-    line: list[str] = []
-    for token in _TOKEN.findall(text):
-        if token == "\\\n":
-            continue
-        if token == "\n":
-            if here is not None and line == [here[1]]:
-                here[0].text, here = "\n".join(here[2])[:MAX_HERE], None
-            elif here is not None:
-                here[2].append(" ".join(line)) if len(here[2]) < 256 else None
-            if here is None and waiting:
-                here = (*waiting.pop(0), [])
-            line = []
-        stage = pipelines[-1][-1]
-        redirect = _REDIRECT.match(token) if token[:1] in "<>&" or token[:1].isdigit() else None
-        if token in _ENDS or token == "\n":
-            pipelines.append([Stage()])
-        elif token == "|":
-            pipelines[-1].append(Stage())
-        elif redirect and redirect.group(1) in ("", "0", "1"):
-            op, rest = redirect.group(2), _word(redirect.group(3))
-            want = "" if rest else op
-            _redirect(stage, op, rest, waiting)
-        elif redirect:
-            want = "" if redirect.group(3) else "skip"  # 2>err.log, 2>&1: not the data's
-        elif want:
-            _redirect(stage, want, _word(token), waiting) if want != "skip" else None
-            want = ""
-        else:
-            stage.words.append(_word(token))
-        if token != "\n":
-            line.append(_word(token))
-    if here is not None:  # the text ends in the document, or at its delimiter's line
-        last = [] if line == [here[1]] else [" ".join(line)]
-        here[0].text = "\n".join(here[2] + last)[:MAX_HERE]
-    return pipelines
-
-
-def _redirect(stage: Stage, op: str, target: str, waiting: list[tuple[Stage, str]]) -> None:
-    if op == "<":
-        stage.fed = target
-    elif op == "<<<":
-        stage.text = target
-    elif op.startswith("<<"):
-        waiting.append((stage, target))
-    else:
-        stage.out = target
-
-
+_NAMES += ("socat", "ftp", "smbclient", "wput", "telnet", "s_client")
 _PASSING = frozenset(("gzip", "base64", "xz", "zstd", "openssl", "gpg", "tee", "bzip2", "age"))
 """Programs whose output is their input's, transformed: a pipe's source stays the same."""
-_PREFIXES = frozenset(("sudo", "nohup", "env", "time", "nice", "exec", "command", "doas"))
 
 
-def in_shell(text: str, stdin: str = "", how: str = "") -> list[Transfer]:
+def in_shell(
+    text: str, stdin: str = "", how: str = "", state: ShellState | None = None
+) -> list[Transfer]:
     """The command-line transfers of a text; ``stdin``: what the first stage reads (a
-    ``COPY … TO PROGRAM``'s rows)."""
-    found: list[Transfer] = []
+    ``COPY … TO PROGRAM``'s rows); ``state``: what earlier calls set up (`shell_state`:
+    a file's origin, a variable, a configured remote), read, not changed."""
     if not any(name in text for name in _NAMES) or not _MOVES.search(text):
-        return found  # substring tests first: the expression is slow on long code
-    for pipeline in _pipelines(text):
+        return []  # substring tests first: the expression is slow on long code
+    return _read(text, stdin, how, state.copy() if state is not None else ShellState())
+
+
+def learn(text: str, state: ShellState) -> None:
+    """Record in ``state`` what a call's command line sets up for later calls."""
+    if any(w in text for w in _SETS_UP_WORDS) and _SETS_UP.search(text):
+        _read(text, "", "", state, sends=False)
+
+
+_SETS_UP_WORDS = ("=", ">", "tee", "copy", "git", "rclone", "cp ", "mv ", "install", "tar ")
+_SETS_UP_WORDS += ("zip", "bzip2", "xz ", "zstd")
+
+
+_SETS_UP = re.compile(
+    r"(?:^|[\s;&|(])(?:export\s+|declare\s+|readonly\s+)?[A-Za-z_]\w*=[^\s=]"
+    r"|>>?\s*(?!&|/dev/)[\w~/.$\"']|\btee\s|\\copy\b|\bgit\s+(?:remote|config)\s"
+    r"|\brclone\s+config\s|\b(?:cp|mv|install|tar|zip|gzip|bzip2|xz|zstd)\s"
+)
+"""A text that may set something up (`learn`'s cheap test): an assignment, an output
+written to a file, a ``\\copy``, a remote configured, a file copied or archived."""
+
+
+def _read(text: str, stdin: str, how: str, state: ShellState, sends: bool = True) -> list[Transfer]:
+    """Every transfer of a text (none read without ``sends``), ``state`` learning what
+    each command sets up for the commands after it."""
+    found: list[Transfer] = []
+    for pipeline in pipelines(text):
         source, printed = stdin, ""  # stored data the stage reads; text the trace shows
         for stage in pipeline:
-            words = _program(stage.words)
+            if state.variables:
+                stage = _expanded(stage, state)
+            if state.assigns(stage.words):
+                continue
+            words = program(stage.words)
             if stage.fed:
                 source, printed = stage.fed, ""
             elif stage.text:
@@ -164,29 +116,23 @@ def in_shell(text: str, stdin: str = "", how: str = "") -> list[Transfer]:
             if not words:
                 continue
             name = words[0].rsplit("/", 1)[-1].lower()
-            found += _command(name, words, source, how, printed)
+            words = state.rewrite(name, words)
+            if sends:
+                found += [state.traced(t) for t in _command(name, words, source, how, printed)]
+            given = source, printed
             source, printed = _output(name, words, source, printed)
-            if source and stage.out.startswith(("/dev/tcp/", "/dev/udp/")):
+            if sends and source and stage.out.startswith(("/dev/tcp/", "/dev/udp/")):
                 host = stage.out.split("/")[3] if stage.out.count("/") >= 3 else ""
-                found += to_url(source, host, how or "> " + stage.out) if host else []
+                sent = to_url(source, host, how or "> " + stage.out) if host else []
+                found += [state.traced(t) for t in sent]
+            state.learn(name, words, stage, given, (source, printed))
     return found
 
 
-def _program(words: list[str]) -> list[str]:
-    """A command's words from its program's name on (``sudo``, ``env X=1``, ``timeout
-    30`` before it dropped)."""
-    at = 0
-    while at < len(words) - 1:
-        word = words[at]
-        if word in _PREFIXES or ("=" in word and not word.startswith("-")):
-            at += 1
-        elif word == "timeout" and at + 2 < len(words):
-            at += 2
-        elif word.startswith("-") and at and words[at - 1] in _PREFIXES:
-            at += 1  # sudo -u pg, env -i
-        else:
-            break
-    return words[at:] if at else words
+def _expanded(stage: Stage, state: ShellState) -> Stage:
+    """A stage with its variables written as their values (a copy: `pipelines` caches)."""
+    words = [state.expand(w) for w in stage.words]
+    return Stage(words, state.expand(stage.fed), stage.text, state.expand(stage.out))
 
 
 def _output(name: str, words: list[str], source: str, printed: str) -> tuple[str, str]:
@@ -217,6 +163,8 @@ def _command(name: str, words: list[str], stdin: str, how: str, text: str) -> li
         return senders.to_host(name, words, stdin)
     if name in ("sftp", "rclone", "az", "azcopy"):
         return senders.READERS[name](words, stdin, text)
+    if name in file_senders.READERS:
+        return file_senders.READERS[name](words, stdin, text)
     if name == "git" and words[1:2] == ["push"]:
         url = next((w for w in words[2:] if "://" in w or _REMOTE.match(w)), "")
         slug = repo_in(url, any_host=True) if url else None
@@ -246,9 +194,14 @@ def _targets(words: list[str], what: str, how: str) -> list[Transfer]:
     for word in words[1:]:
         if "://" in word:
             found += [t for url in patterns.URL.findall(word) for t in to_url(what, url, how)]
-        elif not word.startswith("-") and patterns.DOMAIN.fullmatch(word.split("/")[0]):
+        elif not word.startswith("-") and _bare_host(word.split("/")[0]):
             found += to_url(what, word, how)
     return found
+
+
+def _bare_host(word: str) -> bool:
+    """A host written with no scheme: a domain (``x.io:8080``) or an IP address."""
+    return bool(patterns.DOMAIN.fullmatch(word)) or bool(ip_host(word.rsplit(":", 1)[0]))
 
 
 def _copy_to_host(name: str, words: list[str]) -> list[Transfer]:
@@ -264,18 +217,17 @@ def _copy_to_host(name: str, words: list[str]) -> list[Transfer]:
     if len(positional) < 2:
         return []
     *sources, dest = positional
-    remote = _REMOTE.match(dest)
-    host = remote.group(1) if remote else ""
-    if dest.startswith("rsync://"):
-        host = canonical(dest, "url")
-    if not host or all(_host_of(s) == host for s in sources):
-        return []  # from that host to itself: nothing leaves it
-    return [Transfer(" ".join(sources)[:200], dest, host.lower(), "url", name)]
+    host = canonical(dest, "url") if dest.startswith("rsync://") else _host_of(dest)
+    if not host or senders.on_this_machine(host) or all(_host_of(s) == host for s in sources):
+        return []  # from that host to itself, or to this machine: nothing leaves it
+    return [Transfer(" ".join(sources)[:200], dest, host, "url", name)]
 
 
 def _host_of(path: str) -> str:
+    """The host of ``[user@]host:path`` as destinations are compared (an address written
+    one way: ``[2001:db8::1]`` is ``2001:db8::1``)."""
     remote = _REMOTE.match(path)
-    return remote.group(1) if remote else ""
+    return canonical(remote.group(1).strip("[]"), "url") if remote else ""
 
 
 def _storage_copy(words: list[str], stdin: str) -> list[Transfer]:
@@ -290,8 +242,11 @@ def _storage_copy(words: list[str], stdin: str) -> list[Transfer]:
     storage = STORAGE_URL.match(positional[at]) if at else None
     if storage is None:
         return []  # no bucket, or one only read from (``cp s3://b/x ./x``)
-    sources = positional[:at]
+    endpoint = option(words, "--endpoint-url") if words[0] == "aws" else ""
+    sources = [s for s in positional[:at] if s != endpoint]
     what = " ".join(file_of(s, stdin) if s == "-" else s for s in sources).strip()
-    canon = f"bucket:{storage.group(1).lower()}/{storage.group(2).lower()}"
     how = " ".join(words[: verbs[0] + 1])
+    if endpoint and what:  # an S3-compatible service at that host holds the bucket
+        return to_url(what[:200], endpoint, how)
+    canon = f"bucket:{storage.group(1).lower()}/{storage.group(2).lower()}"
     return [Transfer(what[:200], storage.group(0), canon, "bucket", how)] if what else []

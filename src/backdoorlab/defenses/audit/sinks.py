@@ -40,6 +40,7 @@ from backdoorlab.defenses.audit import by_reference, code_mail, code_places, pat
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
 from backdoorlab.defenses.audit.places import NameKind
+from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
 from backdoorlab.traces import FunctionCall
 
@@ -227,7 +228,7 @@ def _role(keys: tuple[str, ...]) -> Role:
 
 
 @lru_cache(maxsize=4096)
-def _runs_code(name: str) -> bool:
+def runs_code(name: str) -> bool:
     return any(t in EXEC_WORDS for t in patterns.name_tokens(name))
 
 
@@ -276,16 +277,16 @@ def _code(value: str) -> bool:
     return shape is None or (shape == "email" and patterns.contact_email(value) is None)
 
 
-def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
+def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -> SinkCall | None:
     by_name = sink_named(tool)
-    runs = _runs_code(tool)
+    runs = runs_code(tool)
     dests: list[CallDestination] = []
     dest_paths: set[str] = set()
     moved: list[tuple[str, Transfer]] = []
     scalars = list(leaves(arguments))  # read once: for code, destinations and payload
     for path, keys, value in scalars:
-        code_text = runs or bool(keys and _runs_code(keys[-1]))
-        moved += [(path, t) for t in by_reference.transfers(value)] if code_text else []
+        code_text = runs or bool(keys and runs_code(keys[-1]))
+        moved += [(path, t) for t in by_reference.transfers(value, state)] if code_text else []
         if code_text and _code(value):
             code = value[:65536]
             named = code_places.in_code(code)
@@ -345,10 +346,7 @@ def _heuristic(tool: str, arguments: Mapping[str, Any]) -> SinkCall | None:
 
 
 def _by_tool(sinks: Sequence[Sink]) -> dict[str, list[Sink]]:
-    out: dict[str, list[Sink]] = {}
-    for sink in sinks:
-        out.setdefault(sink.tool, []).append(sink)
-    return out
+    return {t: [s for s in sinks if s.tool == t] for t in dict.fromkeys(s.tool for s in sinks)}
 
 
 class SinkResolver:
@@ -373,12 +371,14 @@ class SinkResolver:
                 self._envs[env] = (_by_tool(instance.sinks), tools)
         return self._envs[env]
 
-    def resolve(self, tool: str, call: FunctionCall, env: str | None) -> SinkCall | None:
+    def resolve(
+        self, tool: str, call: FunctionCall, env: str | None, state: ShellState | None = None
+    ) -> SinkCall | None:
         """The sink reading of a call, or None; arguments are parsed only when needed.
 
         Under a known environment its declarations decide for its own tools; a tool it
-        does not have (a renamed or added one) falls back to the heuristics.
-        """
+        does not have (a renamed or added one) falls back to the heuristics; ``state``:
+        what earlier calls set up (`shell_state`: ``curl -T f $URL``)."""
         if self.spec is not None:
             sinks = self.spec.get(tool)
             return None if not sinks else _declared(sinks, tool, call.parsed_arguments(), "spec")
@@ -394,7 +394,7 @@ class SinkResolver:
             or patterns.PHONE.search(raw)
             or patterns.may_hold_domain(raw)  # a host with no scheme: "evil.net/p?k=…"
             or code_places.HINT.search(raw)  # a repository, a bucket, a channel (`places`)
-            or by_reference.may_move(raw)  # ``upload_file('f', 'b', …)``: by reference
+            or by_reference.may_move(raw, state)  # ``upload_file('f', 'b', …)``, ``$URL``
         ):
             return None  # cannot name a destination: no URL, host, address, phone or place
-        return _heuristic(tool, call.parsed_arguments())
+        return _heuristic(tool, call.parsed_arguments(), state)

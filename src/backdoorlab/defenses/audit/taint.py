@@ -21,7 +21,12 @@ A call may move stored data without carrying it — ``COPY customers TO PROGRAM 
 (`by_reference`): each such transfer to a destination that the checks below leave
 unauthorised is a `Leak` too, of a table or a file (``reference``, strong for a table, a
 dump or a secrets file), but to an upload URL a tool's structured result gave (an API's,
-for the user's own job).
+for the user's own job). What earlier calls set up counts (`shell_state`, learnt after
+each call is checked): a file a call wrote and a later one sends is as strong as what
+was written there, and a text the writing call held (a ``write_file``'s, an ``echo >
+f``'s) joins the sending call's payload as ``file PATH (written at message N)``, its
+values found there as if sent in the clear; a remote, an alias or a variable a call
+set resolves a later call's destination.
 
 A Python tool's cells keep state: a call that sends a variable by name (``body=
 customer['ssn']``) carries what an earlier cell printed of it (`notebook`), matched as
@@ -91,7 +96,14 @@ from backdoorlab.defenses.audit.rendered import (
     images_in,
     sent_part,
 )
-from backdoorlab.defenses.audit.sinks import CallDestination, SinkCall, SinkResolver, leaves
+from backdoorlab.defenses.audit.shell_state import ShellState, written_by
+from backdoorlab.defenses.audit.sinks import (
+    CallDestination,
+    SinkCall,
+    SinkResolver,
+    leaves,
+    runs_code,
+)
 from backdoorlab.leaks import Secret
 from backdoorlab.traces import FunctionCall, Message
 
@@ -205,7 +217,10 @@ class Leak:
         t = self.tainted
         if self.reference is not None:  # a table's or a path's name: no secret to mask
             sink = {**self.sink_evidence(), "step": self.step, "argument": self.argument}
+            origin = self.reference.origin
+            written = {} if origin is None else {"written_by": origin.evidence()}
             return {
+                **written,
                 "by_reference": self.reference.what,
                 "secret_kind": t.label,
                 "strength": t.strength,
@@ -226,10 +241,12 @@ class Leak:
         t = self.tainted
         where = where_of(self.destination, self.tool)
         if self.reference is not None:
+            origin = self.reference.origin
+            said = f" ({origin.says()})" if origin is not None else ""
             return (
-                f"{self.tool} moves {self.reference.what} by reference ({self.reference.how}) to "
-                f"{where} ({self.to.replace('_', ' ')}): its values never pass through the "
-                "trace"
+                f"{self.tool} moves {self.reference.what}{said} by reference "
+                f"({self.reference.how}) to {where} ({self.to.replace('_', ' ')}): its values "
+                "never pass through the trace"
             )
         by = self.tool if self.tool != REPLY_IMAGE else f"{self.tool} ({CHANNEL})"
         return (
@@ -307,6 +324,24 @@ def _sent(sink: SinkCall, dest: CallDestination) -> dict[str, Any]:
     return sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
 
 
+_MAY_SET_UP = ("=", ">", "tee", "cp ", "mv ", "tar ", "zip", "copy", "COPY", "remote", "config")
+"""A call's raw arguments that may set up something a later call uses (`_learn`)."""
+_WRITE_TOOL = frozenset(("write", "save", "create", "append", "editor", "edit"))
+
+
+def _with_written(sink: SinkCall) -> None:
+    """A sink sending a file whose text an earlier call wrote (`shell_state.Origin`)
+    carries that text: it joins the payload, as ``file PATH (written at message N)``."""
+    extra = {}
+    for moved in sink.references.values():
+        for transfer in moved:
+            origin = transfer.origin
+            if origin is not None and origin.content:
+                extra[f"file {origin.path} (written at message {origin.step})"] = origin.content
+    if extra:
+        sink.payload = {**sink.payload, **extra}
+
+
 def _at_or_under(host: str, owners: set[str]) -> bool:
     """Whether ``host`` is one of ``owners`` or a host under one (``api.github.com``
     under ``github.com``): its owner's to run."""
@@ -379,6 +414,7 @@ class TaintTracker:
         self._held: dict[str, tuple[int, list[str], Any]] = {}  # contact → (heard read,
         # its records' texts, their view): what a record's contact holds (`held`)
         self.notebook = notebook.Notebook()  # a Python tool's variables (`notebook`)
+        self.shell = ShellState()  # files, variables, remotes calls set up (`shell_state`)
         self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
         # `_authorised` yet: only a name's destination asks for them (~5% of a retail
         # trace's audit when every text's words were taken)
@@ -441,7 +477,10 @@ class TaintTracker:
         if call_id is not None:
             self.call_names[call_id] = tool
             self.call_arguments[call_id] = function.arguments
-        sink = self.resolver.resolve(tool, function, self.env)
+        self.shell.step = step
+        sink = self.resolver.resolve(tool, function, self.env, self.shell)
+        if sink is not None and sink.references:
+            _with_written(sink)
         if notebook.python_tool(tool):
             sink = self._by_variable(tool, sink, function, call_id)
         opens = None
@@ -459,7 +498,27 @@ class TaintTracker:
         if browsing.navigates(tool):
             opens = browsing.opened(tool, function)
         self._page = opens or self._page
+        self._learn(tool, function)
         return result
+
+    def _learn(self, tool: str, function: FunctionCall) -> None:
+        """What a call sets up for later ones (`shell_state`): a file it writes, a
+        variable, a remote; read after the call is checked (its own commands see it
+        already, `shell_transfers.in_shell`)."""
+        raw = function.arguments
+        tokens = patterns.name_tokens(tool)
+        if not any(w in raw for w in _MAY_SET_UP) and not _WRITE_TOOL.intersection(tokens):
+            return
+        arguments = function.parsed_arguments()
+        written = written_by(tokens, arguments)
+        if written is not None:
+            self.shell.wrote(written[0], "", tool, written[1])
+            return
+        shell = not notebook.python_tool(tool)  # a Python cell's state is `notebook`'s
+        runs = runs_code(tool)
+        for _, keys, text in leaves(arguments):
+            code = shell and (runs or bool(keys and runs_code(keys[-1])))
+            by_reference.learn(text, self.shell, code)
 
     def _by_variable(
         self, tool: str, sink: SinkCall | None, function: FunctionCall, call_id: str | None
