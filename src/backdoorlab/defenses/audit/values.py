@@ -6,8 +6,10 @@ what looks like personal data. So besides the shapes and keys `observations` kno
 every string a tool returns yields:
 
 - *tokens*: runs of letters and digits (``-``/``_`` inside allowed) that contain a
-  digit: codes, identifiers, reference and document numbers. Dates, times, amounts and
-  version numbers are not tokens (they are everywhere and identify nothing);
+  digit: codes, identifiers, reference and document numbers; and credentials a
+  provider's prefix marks (``sk_live_…``, ``ghp_…``, ``xoxb-…``), digits or not. Dates,
+  times, amounts and version numbers are not tokens (they are everywhere and identify
+  nothing);
 - *contents*: a text of at least `matching.CONTENT_MIN_WORDS` words (a message, a file,
   an e-mail body), matched later by a run of its words;
 - *terms*: the capitalised words of a record's short field ("Spotify Premium", "Purchase
@@ -43,6 +45,20 @@ _TOKEN = re.compile(
 # so such a value was never tracked unless a key named it a credential
 _DOTTED = re.compile(
     r"(?<![A-Za-z0-9_@.-])[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+(?![A-Za-z0-9_@-])(?!\.[A-Za-z0-9_-])"
+)
+# a credential whose provider marks it with a prefix (Stripe ``sk_live_``, GitHub
+# ``ghp_``, Slack ``xoxb-``, OpenAI/Anthropic ``sk-``…), as secret scanners (gitleaks,
+# detect-secrets) find them: its random part may hold no digit at all
+# ("sk_live_kdkXDrXtYbzJwRqhSextTPhN"), and a token needs one
+_KEY_PREFIXED = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:"
+    r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"
+    r"|sk-(?:ant-|proj-|svcacct-)?(?=[A-Za-z0-9_-]*?[A-Za-z0-9]{16})[A-Za-z0-9_-]{20,}"
+    r"|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}"
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}"
+    r"|glpat-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{30,}|npm_[A-Za-z0-9]{30,}"
+    r"|AIza[A-Za-z0-9_-]{35}|(?:AKIA|ASIA)[A-Z0-9]{16}"
+    r")(?![A-Za-z0-9_-])"
 )
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d.*)?|\d{1,2}-\d{1,2}-\d{2,4}")
 # a code without digits: capital groups joined by dashes ("FERF-RNFE-KNEU"); it starts
@@ -130,17 +146,27 @@ def dotted(text: str) -> list[str]:
     return [run for run in _DOTTED.findall(text) if any(map(_random_part, run.split(".")))]
 
 
+def prefixed_keys(text: str) -> list[str]:
+    """The provider-prefixed credentials in ``text`` (``_KEY_PREFIXED``), digits or not."""
+    if "_" not in text and "-" not in text and "AIza" not in text and "AKIA" not in text:
+        return []
+    return _KEY_PREFIXED.findall(text)[:MAX_TOKENS_PER_TEXT]
+
+
 def tokens(text: str) -> list[tuple[str, str, Strength]]:
     """(token, label, strength) of every code or identifier in ``text``; a dotted
     credential (`dotted`) whole."""
     out: list[tuple[str, str, Strength]] = []
     if not has_digit(text) and not _CODE_LIKE.search(text):
-        return out
+        return [(key, "credential", "strong") for key in prefixed_keys(text)]
     out += [(run, "identifier", "strong") for run in dotted(text)[:MAX_TOKENS_PER_TEXT]]
     for token in _TOKEN.findall(text)[: MAX_TOKENS_PER_TEXT * 4]:
         if token.isalpha():
             continue  # no digit, and no "-"/"_" for `_CODE_LIKE`: the test below skips it
         ndigits = sum(ch.isdigit() for ch in token)
+        if not ndigits and _KEY_PREFIXED.fullmatch(token):
+            out.append((token, "credential", "strong"))
+            continue
         if not (ndigits or _CODE_LIKE.fullmatch(token)) or _DATE.fullmatch(token):
             continue
         value_bits = bits(token)
