@@ -590,6 +590,18 @@ def test_what_no_reader_understands_is_one_line_naming_the_field(tmp_path, cli, 
         {"messages": [{"role": "tool", "content": [{"type": "tool-result", "output": 5}]}]},
         {"messages": [{"role": "assistant", "content": [{"type": "tool-call", "input": 5}]}]},
         {"messages": [{"role": "assistant", "parts": [{"type": "tool-", "output": {}}]}]},
+        # unhashable values where a role, a type, an id or a name goes (a random search
+        # over these shapes found each raising TypeError; the first also at 99caec4)
+        {"messages": [{"role": {"a": 1}, "content": "x"}]},
+        {"contents": [{"role": [[]], "parts": [{"text": "x"}]}]},
+        {"messages": [{"type": "ai", "content": [{"type": ["tool_use"]}], "tool_calls": [{}]}]},
+        {"messages": [{"role": "assistant", "tool_calls": [{"id": [1], "function": {}}]}]},
+        {
+            "messages": [
+                {"role": "assistant", "tool_calls": [{"function": {"name": "f"}}]},
+                {"role": "tool", "name": ["f"], "content": "x"},
+            ]
+        },
     ],
 )
 def test_odd_json_in_any_field_is_a_format_error_or_a_trace_never_a_crash(data):

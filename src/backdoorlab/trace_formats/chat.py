@@ -38,7 +38,7 @@ def plain_message(role: Any, content: Any, tool_calls: Any, function_call: Any =
     and hand any other line to `from_messages`."""
     if function_call is not None or role == "function":
         return False
-    if role in NATIVE_ROLES:
+    if type(role) is str and role in NATIVE_ROLES:
         return False  # smolagents' own roles (`codeagent`)
     if type(content) is list:
         return all(is_plain_part(part) for part in content)
@@ -101,7 +101,7 @@ def from_messages(data: dict[str, Any], where: str, origin: list[str]) -> dict[s
             for tool_call in _calls(message):
                 if isinstance(tool_call, dict) and isinstance(tool_call.get("function"), dict):
                     names[str(tool_call.get("id"))] = str(tool_call["function"].get("name"))
-                    if tool_call.get("id") in made_ids:
+                    if isinstance(tool_call.get("id"), str) and tool_call["id"] in made_ids:
                         unanswered.add(tool_call["id"], names[tool_call["id"]])
             continue
         converted, made = _converted(message, f"messages.{index}", where, names, len(read), origin)
@@ -158,7 +158,7 @@ def _answering(
         return message
     if given in names:
         return message  # it answers a call the log parsed itself
-    name = message.get("name")
+    name = message.get("name") if isinstance(message.get("name"), str) else None
     call_id = unanswered.take(name=name)
     return {**message, "tool_call_id": call_id, "name": name or names[call_id]}
 

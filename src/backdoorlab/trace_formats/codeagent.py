@@ -84,7 +84,7 @@ def code_agent_like(messages: list[Any]) -> bool:
             previous = None
             continue
         role = message.get("role")
-        if role in NATIVE_ROLES:
+        if type(role) is str and role in NATIVE_ROLES:  # a role may be any JSON
             return True
         if (
             previous is not None
@@ -143,7 +143,7 @@ def _native(messages: list[Any], out: dict[int, dict[str, Any] | None], where: s
     last: dict[str, Any] | None = None
     for index, message in enumerate(messages):
         role = _role(messages, index)
-        if index in out or role not in NATIVE_ROLES:
+        if index in out or type(role) is not str or role not in NATIVE_ROLES:
             continue
         text = _text(message.get("content")) or ""
         if role == "tool-call":

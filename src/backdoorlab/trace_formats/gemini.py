@@ -123,7 +123,7 @@ class _Reader:
         if not isinstance(turn, dict):
             raise fail(self.where, field, "not a turn object with role and parts")
         role = turn.get("role", default_role)
-        if role not in _ROLES:
+        if not isinstance(role, str) or role not in _ROLES:
             raise fail(self.where, f"{field}.role", f"role {shown(role)} is not read (user, model)")
         parts = turn.get("parts")
         if isinstance(parts, dict):

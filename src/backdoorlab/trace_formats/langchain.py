@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backdoorlab.trace_formats.parts import call, fail, shown
+from backdoorlab.trace_formats.parts import call, fail, kind_of, shown
 
 _ROLES = {
     "human": "user",
@@ -100,7 +100,7 @@ def _calls(tool_calls: Any, extra: dict[str, Any]) -> list[dict[str, Any]]:
 def _without_calls(content: Any) -> Any:
     if not isinstance(content, list):
         return content
-    return [b for b in content if not (isinstance(b, dict) and b.get("type") in _CALL_BLOCKS)]
+    return [b for b in content if kind_of(b) not in _CALL_BLOCKS]
 
 
 def _block(block: Any) -> Any:
