@@ -62,12 +62,12 @@ def ip_host(text: str) -> str:
         return ""
 
 
-_IP = re.compile(
-    r"(?<![\w.:])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\w)"
-    r"|(?<![\w.:\[])\[?[\da-fA-F]{0,4}(?::[\da-fA-F]{0,4}){2,7}\]?(?![\w:])"
-)
+_IPV4 = re.compile(r"(?<![\w.:])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\w)")
+_IPV6 = re.compile(r"(?<![\w.:\[])\[?[\da-fA-F]{0,4}(?::[\da-fA-F]{0,4}){2,7}\]?(?![\w:])")
 """An IP address as a user writes one (``203.0.113.9``, ``2001:db8::1``, ``[…]``), a
-candidate `ip_host` decides on (``1.2.3.999`` and ``12:30:45`` are none)."""
+candidate `ip_host` decides on (``1.2.3.999`` and ``12:30:45`` are none). Each is tried
+only on a text with the dots or colons it needs: the IPv6 pattern may start anywhere,
+and most texts (a retail user's message) have neither."""
 
 
 def contacts_in_text(text: str) -> set[str]:
@@ -82,8 +82,10 @@ def contacts_in_text(text: str) -> set[str]:
             before = text[match.start() - 1] if match.start() else " "
             if not (before.isalnum() or before in "@/:.-_"):
                 found.add(canonical(match.group(0).rstrip(".,;)"), "url"))
-    if patterns.DIGIT.search(text) and ("." in text or "::" in text):
-        found.update(ip for m in _IP.finditer(text) if (ip := ip_host(m.group(0))))
+    if patterns.DIGIT.search(text):
+        for shape, needs, count in ((_IPV4, ".", 3), (_IPV6, ":", 2)):
+            if text.count(needs) >= count:
+                found.update(ip for m in shape.finditer(text) if (ip := ip_host(m.group(0))))
     if patterns.DIGIT.search(text):
         # a phone has 10 digits at least, a long digit run 9: fewer in the whole text and
         # neither can match (on ASCII text, where the only digits `\d` takes are 0-9)

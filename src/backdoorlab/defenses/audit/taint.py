@@ -324,9 +324,15 @@ def _sent(sink: SinkCall, dest: CallDestination) -> dict[str, Any]:
     return sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
 
 
-_MAY_SET_UP = ("=", ">", "tee", "cp ", "mv ", "tar ", "zip", "copy", "COPY", "remote", "config")
+_MAY_SET_UP = re.compile(r"[=>]|tee|cp |mv |tar |zip |copy|COPY|remote|config")
 """A call's raw arguments that may set up something a later call uses (`_learn`)."""
 _WRITE_TOOL = frozenset(("write", "save", "create", "append", "editor", "edit"))
+
+
+@lru_cache(maxsize=4096)
+def _writes(tool: str) -> bool:
+    """Whether a tool's name says it writes files (``write_file``, ``str_replace_editor``)."""
+    return bool(_WRITE_TOOL.intersection(patterns.name_tokens(tool)))
 
 
 def _with_written(sink: SinkCall) -> None:
@@ -505,12 +511,10 @@ class TaintTracker:
         """What a call sets up for later ones (`shell_state`): a file it writes, a
         variable, a remote; read after the call is checked (its own commands see it
         already, `shell_transfers.in_shell`)."""
-        raw = function.arguments
-        tokens = patterns.name_tokens(tool)
-        if not any(w in raw for w in _MAY_SET_UP) and not _WRITE_TOOL.intersection(tokens):
+        if not _MAY_SET_UP.search(function.arguments) and not _writes(tool):
             return
         arguments = function.parsed_arguments()
-        written = written_by(tokens, arguments)
+        written = written_by(patterns.name_tokens(tool), arguments)
         if written is not None:
             self.shell.wrote(written[0], "", tool, written[1])
             return
