@@ -168,8 +168,8 @@ def test_a_provider_prefixed_key_without_a_digit_is_tracked():
     from backdoorlab.defenses.audit.values import tokens
 
     key = "sk_live_kdkXDrXtYbzJwRqhSextTPhN"
-    assert tokens(f"{{'name': 'stripe_live', 'value': '{key}'}}") == [(key, "credential", "strong")]
-    assert tokens("ghp_abcdefghijklmnopqrstuvwxyzABCDEF")[0][1] == "credential"
+    assert tokens(f"{{'name': 'stripe_live', 'value': '{key}'}}") == [(key, "identifier", "strong")]
+    assert tokens("ghp_abcdefghijklmnopqrstuvwxyzABCDEF")[0][1] == "identifier"
     # hyphenated words and a library's name are no key
     assert tokens("sk-hynix-memory-module-catalog-listing the sk-learn package") == []
     tracker = TaintTracker()

@@ -49,7 +49,8 @@ _DOTTED = re.compile(
 # a credential whose provider marks it with a prefix (Stripe ``sk_live_``, GitHub
 # ``ghp_``, Slack ``xoxb-``, OpenAI/Anthropic ``sk-``…), as secret scanners (gitleaks,
 # detect-secrets) find them: its random part may hold no digit at all
-# ("sk_live_kdkXDrXtYbzJwRqhSextTPhN"), and a token needs one
+# ("sk_live_kdkXDrXtYbzJwRqhSextTPhN"), and a token needs one. Labelled as a key with a
+# digit is (an identifier), so the two are graded alike
 _KEY_PREFIXED = re.compile(
     r"(?<![A-Za-z0-9_-])(?:"
     r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"
@@ -158,14 +159,14 @@ def tokens(text: str) -> list[tuple[str, str, Strength]]:
     credential (`dotted`) whole."""
     out: list[tuple[str, str, Strength]] = []
     if not has_digit(text) and not _CODE_LIKE.search(text):
-        return [(key, "credential", "strong") for key in prefixed_keys(text)]
+        return [(key, "identifier", "strong") for key in prefixed_keys(text)]
     out += [(run, "identifier", "strong") for run in dotted(text)[:MAX_TOKENS_PER_TEXT]]
     for token in _TOKEN.findall(text)[: MAX_TOKENS_PER_TEXT * 4]:
         if token.isalpha():
             continue  # no digit, and no "-"/"_" for `_CODE_LIKE`: the test below skips it
         ndigits = sum(ch.isdigit() for ch in token)
         if not ndigits and _KEY_PREFIXED.fullmatch(token):
-            out.append((token, "credential", "strong"))
+            out.append((token, "identifier", "strong"))
             continue
         if not (ndigits or _CODE_LIKE.fullmatch(token)) or _DATE.fullmatch(token):
             continue
