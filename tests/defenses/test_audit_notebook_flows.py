@@ -230,3 +230,16 @@ def test_hostile_cells_neither_raise_nor_crawl():
         _, took = _timed(book.output, "c", output)
         assert took < 5
     book.run("d", "send(df)")
+
+
+def test_odd_source_in_a_cell_prints_no_parser_warning(tmp_path):
+    """``1if x else y`` made the parser warn ("<unknown>:1: SyntaxWarning: invalid decimal
+    literal") on the command's stderr, once per odd line of the data."""
+    import warnings
+
+    odd = ("x = 1if True else 2\nprint(x)\ny = '\\d'", "1")
+    path = write_jsonl(tmp_path / "t.jsonl", [_trace(ASK, FIRST, odd)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        audit(path, ["dataflow"])
+    assert not [w for w in caught if issubclass(w.category, SyntaxWarning | DeprecationWarning)]

@@ -31,10 +31,10 @@ line as it stands.
 
 from __future__ import annotations
 
-import ast
 import re
 from typing import Any
 
+from backdoorlab import python_source
 from backdoorlab.trace_formats import openhands
 from backdoorlab.trace_formats.parts import TEXT_PARTS, call, fail, is_plain_part, part_text
 
@@ -240,7 +240,7 @@ def _calling(literal: str) -> list[tuple[str, Any, str | None]]:
     if not (literal.startswith("[") and literal.endswith("]")):
         return []
     try:
-        value = ast.literal_eval(literal)
+        value = python_source.literal(literal)
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         return []
     if not isinstance(value, list):

@@ -19,6 +19,8 @@ import json
 import re
 from typing import Any
 
+from backdoorlab import python_source
+
 MAX_OUTPUT = 65536
 RAW = object()
 """What `parsed` gives for text that parses as no literal: it cannot be narrowed."""
@@ -117,7 +119,7 @@ def _table(text: str) -> dict[str, list[str]] | None:
 
 def _record(text: str) -> dict[str, Any]:
     """``Customer(name='Ola', ssn='…')``: a dataclass's or a model's repr, as its fields."""
-    node = ast.parse(text.strip(), mode="eval").body
+    node = python_source.parse(text.strip(), mode="eval").body
     if not isinstance(node, ast.Call) or not node.keywords or node.args:
         raise ValueError("no record")
-    return {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+    return {k.arg: python_source.literal(k.value) for k in node.keywords if k.arg}

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from backdoorlab import python_source
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.cell_output import RAW, output_text, parsed
 from backdoorlab.defenses.audit.notebook_destinations import Addressed, called_to, headed_to
@@ -205,7 +206,7 @@ class Notebook:
             return {}
         self._cells += 1
         try:
-            tree = ast.parse(code)
+            tree = python_source.parse(code)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             return {}
         sent: dict[str, str] = {}
