@@ -69,9 +69,11 @@ from backdoorlab.defenses.audit import (
     notebook,
     patterns,
     places,
+    state_flow,
 )
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
+from backdoorlab.defenses.audit.file_writes import written_by
 from backdoorlab.defenses.audit.findings import Severity, mask
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
 from backdoorlab.defenses.audit.observations import (
@@ -96,7 +98,7 @@ from backdoorlab.defenses.audit.rendered import (
     images_in,
     sent_part,
 )
-from backdoorlab.defenses.audit.shell_state import ShellState, written_by
+from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.defenses.audit.sinks import (
     CallDestination,
     SinkCall,
@@ -413,8 +415,9 @@ class TaintTracker:
         self._page: str | None = None  # the page a browser agent is on (`browsing`)
         self._held: dict[str, tuple[int, list[str], Any]] = {}  # contact → (heard read,
         # its records' texts, their view): what a record's contact holds (`held`)
-        self.notebook = notebook.Notebook()  # a Python tool's variables (`notebook`)
         self.shell = ShellState()  # files, variables, remotes calls set up (`shell_state`)
+        self.notebook = notebook.Notebook(self.shell.content_of)  # a Python tool's variables
+        self._commands: dict[str, str] = {}  # shell call id → its command (`state_flow.hear`)
         self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
         # `_authorised` yet: only a name's destination asks for them (~5% of a retail
         # trace's audit when every text's words were taken)
@@ -440,6 +443,8 @@ class TaintTracker:
             call_id = message.tool_call_id or ""
             tool = message.name or self.call_names.get(call_id, "?")
             self.notebook.output(call_id, message.text)
+            if call_id in self._commands:
+                state_flow.hear(self.shell, self._commands.pop(call_id), message.text)
             self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
         elif message.role == "assistant":
             checks = [self.check(step, c.name, c.function, c.id) for c in message.tool_calls or ()]
@@ -483,6 +488,12 @@ class TaintTracker:
             _with_written(sink)
         if notebook.python_tool(tool):
             sink = self._by_variable(tool, sink, function, call_id)
+        elif runs_code(tool):
+            if sink is not None and "$" in function.arguments:
+                state_flow.with_values(sink, tool, self.shell)  # ``curl -d "$SSN"``
+            command = state_flow.command_of(tool, function.parsed_arguments())
+            if call_id and command and len(self._commands) < state_flow.MAX_PENDING:
+                self._commands[call_id] = command
         opens = None
         if sink is None and browsing.computer(tool):
             typed = browsing.computer_typed(function)
@@ -531,6 +542,7 @@ class TaintTracker:
         arguments = function.parsed_arguments()
         for argument, code in notebook.code_of(arguments):
             sent = self.notebook.run(call_id, code)
+            state_flow.record_writes(self.shell, self.notebook.wrote, tool)
             dests = [
                 CallDestination(
                     f"{argument} ({a.expression})", a.value, canonical(a.value, a.kind), a.kind
