@@ -68,8 +68,11 @@ def opened_for_writing(node: ast.AST, names: Variables) -> str | None:
 
 
 def path_of(node: ast.AST | None, names: Variables) -> str | None:
-    """A local path an expression holds: a string, or a known variable's (not a URL)."""
-    if node is None or not isinstance(node, ast.expr):
+    """A local path an expression holds: a string, ``Path(…)`` of one, or a known
+    variable's or f-string's (not a URL; not a call's value: ``open(p)`` is its text)."""
+    if isinstance(node, ast.Call) and call_name(node) in ("Path", "PurePath") and node.args:
+        node = node.args[0]
+    if not isinstance(node, ast.Constant | ast.Name | ast.JoinedStr | ast.BinOp):
         return None
     held = names.value(node)
     text = held.text.strip() if held is not None else ""

@@ -202,11 +202,13 @@ def filtered(
         pattern = options.get("-e") or (operands.pop(0) if operands else "")
         if not pattern:
             return None
-    if operands and name in ("grep", "head", "tail", "cut", "sort", "uniq", "jq"):
-        if len(operands) != 1 + (name == "jq"):
-            return None
-        text = file_text(operands[-1])
-        operands = operands[:-1]
+    reads_file = 1 + (name == "jq")  # how many operands name a file (jq's first: its filter)
+    if name in ("grep", "head", "tail", "cut", "sort", "uniq", "jq"):
+        if len(operands) > reads_file:
+            return None  # several files: which line came from which is a guess
+        if len(operands) == reads_file:
+            text = file_text(operands[-1])
+            operands = operands[:-1]
     if text is None:
         return None
     text = text[:MAX_TEXT]

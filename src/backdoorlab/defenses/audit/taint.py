@@ -491,9 +491,9 @@ class TaintTracker:
         elif runs_code(tool):
             if sink is not None and "$" in function.arguments:
                 state_flow.with_values(sink, tool, self.shell)  # ``curl -d "$SSN"``
-            command = state_flow.command_of(tool, function.parsed_arguments())
-            if call_id and command and len(self._commands) < state_flow.MAX_PENDING:
-                self._commands[call_id] = command
+            if call_id and len(self._commands) < state_flow.MAX_PENDING:
+                command = state_flow.command_of(tool, function.parsed_arguments())
+                self._commands.update({call_id: command} if command else {})
         opens = None
         if sink is None and browsing.computer(tool):
             typed = browsing.computer_typed(function)
