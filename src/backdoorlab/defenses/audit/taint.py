@@ -26,7 +26,10 @@ each call is checked): a file a call wrote and a later one sends is as strong as
 was written there, and a text the writing call held (a ``write_file``'s, an ``echo >
 f``'s) joins the sending call's payload as ``file PATH (written at message N)``, its
 values found there as if sent in the clear; a remote, an alias or a variable a call
-set resolves a later call's destination.
+set resolves a later call's destination. A variable holds its value when the trace shows
+it (a literal, an output a result printed: `shell_values`), and a call sending
+``"$VAR"`` carries it, as ``ARGUMENT (variables)``; a Python cell's files are the same
+table, written and read (`state_flow`).
 
 A Python tool's cells keep state: a call that sends a variable by name (``body=
 customer['ssn']``) carries what an earlier cell printed of it (`notebook`), matched as
