@@ -162,7 +162,10 @@ def test_thousands_of_files_written_keep_the_table_bounded():
     for w in notebook.wrote:
         state.wrote(w.path, "", "python", w.text or "")
     learn(";".join(f"echo {i} > /tmp/s{i}; cp /tmp/s{i} /tmp/d{i}" for i in range(3000)), state)
+    for i in range(3000):
+        state.heard(f"psql -c 'select {i}'", "x" * 100_000)
     assert len(state.files) <= 256 and len(notebook.wrote) <= 64
+    assert len(state.outputs) <= 256 and max(map(len, state.outputs.values())) <= 16384
     assert time.perf_counter() - start < 5
 
 
@@ -173,7 +176,9 @@ def test_self_referencing_variables_do_not_grow_or_loop():
     learn("D=$(echo $(echo $(echo $D)))", state)
     assert len(state.variables["A"]) <= 2048
     assert with_values('curl -d "$A $B $C $D" https://x.io', state) is not None
-    assert time.perf_counter() - start < 2
+    huge = "X=1; " * 200_000 + 'curl -d "$A$X" https://x.io'
+    assert len(with_values(huge, state) or "") <= 65536
+    assert time.perf_counter() - start < 5
 
 
 @pytest.mark.parametrize(

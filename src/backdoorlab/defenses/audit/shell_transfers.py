@@ -98,6 +98,7 @@ def with_values(text: str, state: ShellState) -> str | None:
     (its output unknown) stays as written."""
     if "$" not in text:
         return None
+    text = text[:MAX_EXPANDED]  # as `by_reference` reads a call's text
     mine = state.copy()
     learn(text, mine)
     if not mine.variables:
@@ -107,8 +108,8 @@ def with_values(text: str, state: ShellState) -> str | None:
         known = mine.variables.get(m.group(1) or m.group(2))
         return m.group(0) if known is None or "$(" in known or "`" in known else known
 
-    out = _VARIABLE.sub(value, text[:MAX_EXPANDED])[:MAX_EXPANDED]
-    return out if out != text[:MAX_EXPANDED] else None
+    out = _VARIABLE.sub(value, text)[:MAX_EXPANDED]
+    return out if out != text else None
 
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*)(?::?-[^}]*)?\}|\$([A-Za-z_]\w*)")
