@@ -25,12 +25,14 @@ company's export API returned for the job (``shown``; by ``curl``, ``requests`` 
 (``user``).
 
     .venv/bin/python benchmarks/by_reference_traces.py [--n 10] [--positives 4] [--seed 29]
-        [--cross 0] [--out DIR]
+        [--cross 0] [--bridge 0] [--out DIR]
 
 ``--cross N`` adds, after those, N positives and N clean traces per domain of
 `by_reference_cross` (a file written by one call and sent by another, a destination
 configured by one call and used by name in another, ``socat``/``lftp``/``smbclient``/
-``tftp``/``openssl``, an IP address).
+``tftp``/``openssl``, an IP address). ``--bridge N`` adds, after those, N positives and
+N clean traces per domain of `by_reference_bridge` (a file a Python cell writes and a
+shell call sends or the reverse, a value a shell variable holds and ``curl`` sends).
     .venv/bin/python benchmarks/audit_foreign.py --set byref=DIR/by_reference.jsonl
 """
 
@@ -39,6 +41,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from by_reference_bridge import build_bridge
 from by_reference_cross import build_cross
 from data_agent_traces import (
     ALNUM,
@@ -294,12 +297,13 @@ def negative(rng: random.Random, domain: str, variant: str, sink: str) -> tuple[
 
 
 def build(
-    n: int, positives: int, seed: int, cross: int = 0
+    n: int, positives: int, seed: int, cross: int = 0, bridge: int = 0
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Per domain, ``positives`` of every sink in `SINKS` round-robin (at least one each
     over the domains) and ``n`` clean traces spread over `VARIANTS`; then, with
     ``cross``, that many positives and as many clean traces per domain of
-    `by_reference_cross` (after: the traces before stay as they were)."""
+    `by_reference_cross`, and with ``bridge`` as many of `by_reference_bridge` (after:
+    the traces before stay as they were)."""
     rng = random.Random(seed)
     out = []
     variants = list(VARIANTS)
@@ -310,7 +314,8 @@ def build(
             out.append(positive(rng, domain, SINKS[k % len(SINKS)]))
             k += 1
     rng.shuffle(out)
-    return out + (build_cross(cross, cross, seed) if cross else [])
+    out += build_cross(cross, cross, seed) if cross else []
+    return out + (build_bridge(bridge, bridge, seed) if bridge else [])
 
 
 def main() -> None:
@@ -322,6 +327,7 @@ def main() -> None:
         positives=(4, "positives per domain (sinks round-robin)"),
         seed=29,
         cross=(0, "cross-call positives and clean traces per domain (by_reference_cross)"),
+        bridge=(0, "shell/Python bridge positives and clean traces per domain"),
     )
 
 

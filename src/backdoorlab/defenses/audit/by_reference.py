@@ -81,8 +81,11 @@ def transfers(text: str, state: ShellState | None = None) -> list[Transfer]:
     """Every transfer by reference in one argument's text (SQL, a command line, code);
     ``state``: what the trace's earlier calls set up (`shell_state`)."""
     text = text[:MAX_TEXT]
-    found = in_sql_text(text) + in_shell(text, state=state) + in_code(text)  # each behind
-    return found[:MAX_TRANSFERS]  # its own test
+    code = in_code(text)  # each reader behind its own test
+    if code and state is not None and state.files:  # a file a call wrote (`shell_state`)
+        code = [state.traced(t) for t in code]
+    found = in_sql_text(text) + in_shell(text, state=state) + code
+    return found[:MAX_TRANSFERS]
 
 
 _COPY_AT = re.compile(r"(?<!\\)\bCOPY\s", re.IGNORECASE)

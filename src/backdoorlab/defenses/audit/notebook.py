@@ -26,6 +26,11 @@ note['callback']`` read from a printed ticket), and the known addresses a mailin
 gets as recipients (``sendmail(frm, to_addr, msg)``, ``to=``, ``msg['To'] = …``:
 `code_mail`'s positions and keys). `taint` checks them as the call's destinations.
 
+Files are one world with the shell's (`shell_state`): what a cell writes (`file_writes`:
+``df.to_csv(p)``, ``open(p, 'w').write(…)``, ``json.dump(x, f)``, ``shutil.copy``) is
+kept in `Notebook.wrote` for `taint` to record, and a file a call wrote with a known text
+reads as that text (``open(p).read()``, `notebook_values`).
+
 Bounded on hostile input: code read up to `MAX_CODE` (outputs: `cell_output`), at most
 `MAX_CELLS` cells, expressions resolved to `MAX_DEPTH` and `MAX_SENT` of them per call
 (values: `notebook_values`).
@@ -34,13 +39,13 @@ Bounded on hostile input: code read up to `MAX_CODE` (outputs: `cell_output`), a
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from backdoorlab import python_source
-from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit import file_writes, patterns
 from backdoorlab.defenses.audit.cell_output import RAW, output_text, parsed
 from backdoorlab.defenses.audit.notebook_destinations import Addressed, called_to, headed_to
 from backdoorlab.defenses.audit.notebook_values import (
@@ -182,10 +187,12 @@ class Notebook:
     """One trace's Python variables (module docstring): `run` a cell's code before its
     call is checked, give it its `output` when its result comes."""
 
-    def __init__(self) -> None:
-        self.names = Variables()
+    def __init__(self, files: Callable[[str], str | None] | None = None) -> None:
+        self.names = Variables(files)
         self.addressed: list[Addressed] = []
         """Where the cell `run` last read sends by variable."""
+        self.wrote: list[file_writes.Written] = []
+        """The files the cell `run` last read writes (`file_writes`)."""
         self._cells = 0
         self._pending: dict[str, list[tuple[str, int, bool]]] = {}  # call id → printed
 
@@ -201,7 +208,7 @@ class Notebook:
         """Read one cell: the expressions it sends that refer to known variables (their
         source → their values' text), where it sends by variable (`addressed`), and what
         it assigns and prints."""
-        self.addressed = []
+        self.addressed, self.wrote = [], []
         if self._cells >= MAX_CELLS or len(code) > MAX_CODE:
             return {}
         self._cells += 1
@@ -211,10 +218,15 @@ class Notebook:
             return {}
         sent: dict[str, str] = {}
         printed: list[tuple[str, int, bool]] = []
+        reads = self.names.files is not None and any(w in code for w in _READ_WORDS)
+        writes = any(w in code for w in file_writes.CHEAP)
+        handles: dict[str, str] = {}  # names of files opened for writing
         try:
             for stmt, loop in _statements(tree.body):
-                if self.vars:  # nothing known, nothing to resolve (most cells)
+                if self.vars or reads:  # nothing known, nothing to resolve (most cells)
                     self._sends(stmt, sent)
+                if writes and len(self.wrote) < MAX_SENT:
+                    self.wrote += file_writes.in_cell(stmt, _heads(stmt), self.names, handles)
                 self._assign(stmt)
                 for expr in self._shown(stmt, stmt is tree.body[-1]):
                     printed.append(self._shows(expr, loop))
@@ -278,14 +290,15 @@ class Notebook:
                     names.set(target.id, value)
                 else:
                     self._unbind(target)
-        elif isinstance(stmt, ast.AugAssign | ast.For | ast.AsyncFor | ast.With):
-            for target in (
-                [stmt.target]
-                if not isinstance(stmt, ast.With)
-                else [i.optional_vars for i in stmt.items]
-            ):
-                if target is not None:
+        elif isinstance(stmt, ast.With):  # ``with open(p) as f``: f reads p's known text
+            for item in stmt.items:
+                target = item.optional_vars
+                if isinstance(target, ast.Name):
+                    names.set(target.id, names.value(item.context_expr))
+                elif target is not None:
                     self._unbind(target)
+        elif isinstance(stmt, ast.AugAssign | ast.For | ast.AsyncFor):
+            self._unbind(stmt.target)
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.set(stmt.name, None)
         elif isinstance(stmt, ast.Import | ast.ImportFrom):
@@ -314,7 +327,9 @@ class Notebook:
                 self.addressed += called_to(node, self.names)
             if argument and isinstance(node, _RESOLVED):
                 held = self.names.value(node)
-                if held is not None and (_chain(node) or _refers(node, self.vars)):
+                if held is not None and (
+                    _chain(node) or _refers(node, self.vars) or self.names.reads_file(node)
+                ):
                     sent.setdefault(ast.unparse(node)[:MAX_SHOWN], held.text)
                     continue
             if isinstance(node, ast.Call):
@@ -329,6 +344,8 @@ class Notebook:
             stack.extend((child, argument) for child in ast.iter_child_nodes(node))
 
 
+_READ_WORDS = ("open(", "Path(", "read_")
+"""What a cell that reads a file holds (`Notebook.run`'s cheap test)."""
 _RESOLVED = (ast.Name, ast.Subscript, ast.Attribute, ast.Call, ast.Dict, ast.List, ast.Tuple)
 
 

@@ -9,7 +9,11 @@ variables evaluates as Python would for the few operations that keep a value rea
 out); f-strings, ``+``, ``'%s' % x``, ``sep.join(x)``; ``.upper()``/``.lower()``; and
 the reversible encoders (`ENCODERS`: ``base64.b64encode``, ``binascii.hexlify``,
 ``urllib.parse.quote``…), computed, so a leak through one reads as that encoding, as
-`decoders` would read it written out. Anything else is unknown (None), never guessed.
+`decoders` would read it written out. A file a call of the trace wrote with a known
+text (`shell_state`: a here-document, a ``write_file``, a cell's write) reads as that
+text: ``open(p).read()``, ``Path(p).read_text()``, a ``with open(p) as f`` handle's
+``f.read()``, ``pd.read_csv(p)``; ``json.load(…)``/``json.loads(…)`` parse it. Anything
+else is unknown (None), never guessed.
 
 A digest (`HASHES`: ``hashlib.sha256(x).hexdigest()``, ``hmac.new``…) is opaque: what it
 sends is not the value, and `notebook` does not look inside it. A digest of a key
@@ -28,11 +32,12 @@ import ast
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from backdoorlab.defenses.audit.cell_output import RAW
+from backdoorlab.defenses.audit.cell_output import RAW, parsed
 
 MAX_VARS = 256
 MAX_VALUE = 16384
@@ -71,6 +76,10 @@ HASHES = _words(
     "pbkdf2_hmac scrypt hashpw digest hexdigest crc32 adler32"
 )
 """One-way digests: what they send is not the value (module docstring)."""
+_READS = frozenset(("read", "readlines", "read_text", "read_bytes"))
+"""Methods that give a file's text (of ``open(p)``, a handle, ``Path(p)``)."""
+_FRAME_READS = frozenset(("read_csv", "read_json", "read_table", "read_fwf"))
+_OPENERS = frozenset(("open", "Path")) | _FRAME_READS
 _PERCENT = re.compile(r"%[-+ #0]*\d*(?:\.\d+)?[sdrfi]")
 
 
@@ -153,7 +162,9 @@ class Variables:
     """One trace's variables, by name: what each holds (`Held`), bounded in number and
     size; a version per name, so an output is given only to the value that printed it."""
 
-    def __init__(self) -> None:
+    def __init__(self, files: Callable[[str], str | None] | None = None) -> None:
+        self.files = files
+        """A file's text by its path, when a call of the trace wrote it (`shell_state`)."""
         self.vars: dict[str, Held] = {}
         self.version: dict[str, int] = {}
         self._clock = 0
@@ -195,10 +206,38 @@ class Variables:
             return None if parts is None else Held("".join(parts)[:MAX_VALUE])
         return None
 
+    def opened(self, node: ast.Call) -> Held | None:
+        """The known text of the file ``open(p)`` (to read), ``Path(p)`` or
+        ``pd.read_csv(p)`` names; None for any other call, or an unknown file."""
+        name = call_name(node)
+        if self.files is None or name not in _OPENERS or not node.args:
+            return None
+        mode = node.args[1] if name == "open" and len(node.args) > 1 else None
+        if isinstance(mode, ast.Constant) and set("wax+").intersection(str(mode.value)):
+            return None
+        where = node.args[0]
+        path = self.value(where) if isinstance(where, ast.Constant | ast.Name) else None
+        text = self.files(path.text.strip()) if path is not None and len(path.text) < 400 else None
+        return Held(text[:MAX_VALUE]) if text else None
+
+    def reads_file(self, node: ast.AST) -> bool:
+        """Whether ``node`` reads a file whose text is known (a literal path alone sends
+        nothing the cell names, but that file's text)."""
+        if self.files is None:
+            return False
+        return any(isinstance(n, ast.Call) and self.opened(n) for n in ast.walk(node))
+
     def _called(self, node: ast.Call, depth: int) -> Held | None:
         name = call_name(node)
         func = node.func
         owner = func.value if isinstance(func, ast.Attribute) else None
+        if name in _OPENERS:
+            return self.opened(node)
+        if owner is not None and name in _READS and not node.args:
+            return self.value(owner, depth + 1)
+        if name in ("load", "loads") and node.args and isinstance(owner, ast.Name):
+            inner = self.value(node.args[0], depth + 1) if owner.id == "json" else None
+            return None if inner is None else Held(inner.text, parsed(inner.text))
         if owner is not None and name == "get" and node.args:
             key = node.args[0]
             base = self.value(owner, depth + 1) if isinstance(key, ast.Constant) else None

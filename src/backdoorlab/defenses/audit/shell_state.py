@@ -18,12 +18,17 @@ A transfer read call by call (`shell_transfers`) misses what needs two calls:
   name as what it stands for, as the program would resolve it, before the readers read
   the command;
 - a variable (``export URL=https://…``, ``URL=…;``): `expand` writes ``$URL`` and
-  ``${URL}`` as its value.
+  ``${URL}`` as its value; one assigned a command's output (``SSN=$(psql -tAc …)``)
+  holds that output when the trace shows it (`shell_values`: an earlier result of the
+  same command, `heard`; a file's known text), else the substitution as written;
+- what a file holds, for Python too: a cell's ``open(f, 'w').write(…)`` or
+  ``df.to_csv(f)`` is a file written (`notebook_files`), and a cell that reads a file a
+  call wrote reads its text (`content_of`).
 
 `shell_transfers` reads a call with a copy of the state (what the call itself sets up
 counts for its later commands) and `taint` keeps it across calls, learning each call
 after checking it. Bounded on hostile input: `MAX_ENTRIES` of each kind, values of
-`MAX_VALUE` characters, a file's text `MAX_CONTENT`.
+`MAX_VALUE` characters, a file's text `MAX_CONTENT`, `MAX_ENTRIES` outputs heard.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ from __future__ import annotations
 import configparser
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
 
+from backdoorlab.defenses.audit import shell_values
 from backdoorlab.defenses.audit.shell_parse import Stage
 from backdoorlab.defenses.audit.shell_senders import Origin, Transfer
 
@@ -64,13 +69,15 @@ class ShellState:
     rclone: dict[str, dict[str, str]] = field(default_factory=dict)  # remote → its settings
     git: dict[str, str] = field(default_factory=dict)  # git remote → URL
     step: int = 0
+    outputs: dict[str, str] = field(default_factory=dict)  # command → what it printed
 
     def copy(self) -> ShellState:
-        """A copy a call's own reading may change (its commands see what it sets up)."""
+        """A copy a call's own reading may change (its commands see what it sets up;
+        the outputs heard are shared: a call's reading hears none)."""
         return ShellState(
             dict(self.variables), dict(self.files), dict(self.ssh_hosts),
             dict(self.etc_hosts), {k: dict(v) for k, v in self.rclone.items()},
-            dict(self.git), self.step,
+            dict(self.git), self.step, self.outputs,
         )  # fmt: skip
 
     def may_use(self, raw: str) -> bool:
@@ -147,6 +154,17 @@ class ShellState:
             return f":{_ON_THE_FLY[kind]}:{path}"
         return word
 
+    def content_of(self, path: str) -> str | None:
+        """The text a call wrote to ``path`` (as `origin_of` finds it), when known."""
+        origin = self.origin_of(path)
+        return origin.content if origin is not None and origin.content else None
+
+    def heard(self, command: str, output: str) -> None:
+        """A shell call's result: what ``command`` printed (`shell_values.output_of`)."""
+        key = shell_values.command_key(command)
+        if key and output and (key in self.outputs or len(self.outputs) < MAX_ENTRIES):
+            self.outputs[key] = output[:MAX_CONTENT]
+
     def traced(self, transfer: Transfer) -> Transfer:
         """``transfer`` with the `Origin` of the file it sends, when a call wrote it."""
         origin = self.origin_of(transfer.what)
@@ -185,6 +203,12 @@ class ShellState:
         return True
 
     def set_variable(self, name: str, value: str) -> None:
+        """``name`` holds ``value``; a command's output (``$(…)``, backticks) when the
+        trace shows it (`shell_values.output_of`), else the substitution as written."""
+        inner = _substituted(value)
+        if inner is not None:
+            shown = shell_values.output_of(inner, self.outputs, self.content_of)
+            value = shown if shown is not None else value
         if name in self.variables or len(self.variables) < MAX_ENTRIES:
             self.variables[name] = value[:MAX_VALUE]
         rclone = _RCLONE_ENV.fullmatch(name)
@@ -203,25 +227,29 @@ class ShellState:
             for m in _PSQL_COPY.finditer(" ".join(words)[:MAX_VALUE]):
                 self.wrote(m.group(2), m.group(1), "COPY … TO (psql \\copy)")
         elif name in ("cp", "mv", "install") and len(operands := _files(words)) >= 2:
-            *sources, dest = operands
-            for source in sources:
-                origin = self.origin_of(source)
-                to = dest.rstrip("/") + "/" + _path(source).rsplit("/", 1)[-1]
-                to = to if dest.endswith("/") or len(sources) > 1 else dest
-                if origin is not None:
-                    self.files[_path(to)] = replace(origin, path=_path(to))
+            self.copied(operands[:-1], operands[-1])
         elif name in _ARCHIVERS:
             self._archive(name, words)
         elif name in _COMPRESSORS and not stage.out and "-c" not in words and "-d" not in words:
             for source in _files(words):
                 origin = self.origin_of(source)
                 if origin is not None:
-                    self.files[_path(source) + _COMPRESSORS[name]] = origin
+                    self._keep(_path(source) + _COMPRESSORS[name], origin)
         elif name == "tee":
             for path in _files(words):
                 self.wrote_output(path, given, "tee " + path)
         if stage.out and not stage.out.startswith("/dev/"):
             self.wrote_output(stage.out, output, f"{' '.join(words)[:80]} > {stage.out}")
+
+    def copied(self, sources: list[str], dest: str) -> None:
+        """Files copied (``cp``, a cell's ``shutil.copy``): each copy holds its source's
+        origin (``dest`` a folder when it ends in ``/`` or takes several)."""
+        for source in sources:
+            origin = self.origin_of(source)
+            to = dest.rstrip("/") + "/" + _path(source).rsplit("/", 1)[-1]
+            to = to if dest.endswith("/") or len(sources) > 1 else dest
+            if origin is not None:
+                self._keep(to, origin)
 
     def wrote_output(self, path: str, output: tuple[str, str], how: str) -> None:
         """A command's output written to ``path``: stored data it read, or text."""
@@ -263,7 +291,13 @@ class ShellState:
             out, sources = (operands[0], operands[1:]) if operands else ("", [])
         origin = next((o for s in sources if (o := self.origin_of(s)) is not None), None)
         if out and out != "-" and origin is not None:
-            self.files[_path(out)] = replace(origin, path=_path(out))
+            self._keep(out, origin)
+
+    def _keep(self, path: str, origin: Origin) -> None:
+        """``path`` holds what ``origin``'s file held (a copy, an archive of it)."""
+        path = _path(path)
+        if path and (path in self.files or len(self.files) < MAX_ENTRIES):
+            self.files[path] = replace(origin, path=path)
 
     def _git(self, words: list[str]) -> None:
         """``git remote add|set-url NAME URL``, ``git config remote.NAME.url URL``."""
@@ -333,6 +367,15 @@ class ShellState:
             table[key[:MAX_VALUE]] = value[:MAX_VALUE]
 
 
+def _substituted(value: str) -> str | None:
+    """The command of a value that is one command substitution (``$(cmd)``, backticks)."""
+    if value.startswith("$(") and value.endswith(")"):
+        return value[2:-1]
+    if len(value) > 1 and value[0] == value[-1] == "`":
+        return value[1:-1]
+    return None
+
+
 def _reaches_key(settings: dict[str, str]) -> str:
     return next(k for k in _RCLONE_REACHES if settings.get(k))
 
@@ -353,24 +396,3 @@ def option_value(words: list[str], *names: str) -> str:
         if word in names:
             return words[i + 1]
     return ""
-
-
-_WRITE_VERBS = frozenset(("write", "save", "create", "append", "put", "editor", "edit"))
-_PATH_KEYS = frozenset(("path", "file_path", "filepath", "filename", "file", "target_file"))
-_TEXT_KEYS = frozenset(("content", "contents", "text", "file_text", "data", "body"))
-
-
-def written_by(tool_words: tuple[str, ...], arguments: dict[str, Any]) -> tuple[str, str] | None:
-    """The (path, text) a file-writing tool's call writes (``write_file(path, content)``,
-    ``str_replace_editor(command="create", path, file_text)``): a tool whose name says
-    it writes, given a path and a text in arguments named for them."""
-    if not _WRITE_VERBS.intersection(tool_words):
-        return None
-    command = arguments.get("command")
-    if isinstance(command, str) and command not in ("create", "write", "append"):
-        return None  # an editor's view or replace: not a whole file's text
-    path = next((v for k, v in arguments.items() if k.lower() in _PATH_KEYS), None)
-    text = next((v for k, v in arguments.items() if k.lower() in _TEXT_KEYS), None)
-    if isinstance(path, str) and isinstance(text, str) and path.strip():
-        return path.strip(), text
-    return None

@@ -22,7 +22,9 @@ With a `ShellState` (what earlier calls set up), a command's ``$VARIABLES`` are 
 values and the names it uses (an rclone remote, an ssh alias, a git remote) what they
 stand for; a file it sends carries the `Origin` a call gave it. What a text's own
 commands set up counts for its later commands (``export U=…; curl -T f $U``), and
-`learn` keeps it for later calls.
+`learn` keeps it for later calls. A command's ``"$SSN"`` is the value the variable holds
+when the trace shows it (`shell_values`), and `with_values` writes it into the text
+`taint` matches values in.
 
 An unclosed quote (code, not a command) is skipped and the rest read on.
 """
@@ -38,8 +40,9 @@ from backdoorlab.defenses.audit.places import STORAGE_URL, repo_in
 from backdoorlab.defenses.audit.shell_parse import Stage, pipelines, program
 from backdoorlab.defenses.audit.shell_senders import Kind, Transfer, file_of, option, to_url
 from backdoorlab.defenses.audit.shell_state import ShellState
+from backdoorlab.defenses.audit.shell_values import substitutions
 
-__all__ = ["Kind", "Transfer", "in_shell", "learn", "to_url"]
+__all__ = ["Kind", "Transfer", "in_shell", "learn", "to_url", "with_values"]
 
 # --- command lines --------------------------------------------------------------------
 
@@ -84,6 +87,32 @@ def learn(text: str, state: ShellState) -> None:
         _read(text, "", "", state, sends=False)
 
 
+MAX_EXPANDED = 65536
+
+
+def with_values(text: str, state: ShellState) -> str | None:
+    """``text`` with the values its ``$VARIABLES`` hold written in — an earlier call's
+    (``export KEY=sk-…``, ``SSN=$(psql …)`` whose output a result showed) or its own
+    commands' — so `taint` sees what ``curl -d "$SSN" URL`` sends; None when it uses no
+    variable with a known value. A variable still holding its substitution as written
+    (its output unknown) stays as written."""
+    if "$" not in text:
+        return None
+    text = text[:MAX_EXPANDED]  # as `by_reference` reads a call's text
+    mine = state.copy()
+    learn(text, mine)
+    if not mine.variables:
+        return None
+
+    def value(m: re.Match[str]) -> str:
+        known = mine.variables.get(m.group(1) or m.group(2))
+        return m.group(0) if known is None or "$(" in known or "`" in known else known
+
+    out = _VARIABLE.sub(value, text)[:MAX_EXPANDED]
+    return out if out != text else None
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_]\w*)(?::?-[^}]*)?\}|\$([A-Za-z_]\w*)")
 _SETS_UP_WORDS = ("=", ">", "tee", "copy", "git", "rclone", "cp ", "mv ", "install", "tar ")
 _SETS_UP_WORDS += ("zip", "bzip2", "xz ", "zstd")
 
@@ -101,6 +130,8 @@ def _read(text: str, stdin: str, how: str, state: ShellState, sends: bool = True
     """Every transfer of a text (none read without ``sends``), ``state`` learning what
     each command sets up for the commands after it."""
     found: list[Transfer] = []
+    for name, command in substitutions(text):  # ``X=$(a | b)``: the pipe is its own
+        state.set_variable(name, f"$({command})")
     for pipeline in pipelines(text):
         source, printed = stdin, ""  # stored data the stage reads; text the trace shows
         for stage in pipeline:

@@ -26,7 +26,10 @@ each call is checked): a file a call wrote and a later one sends is as strong as
 was written there, and a text the writing call held (a ``write_file``'s, an ``echo >
 f``'s) joins the sending call's payload as ``file PATH (written at message N)``, its
 values found there as if sent in the clear; a remote, an alias or a variable a call
-set resolves a later call's destination.
+set resolves a later call's destination. A variable holds its value when the trace shows
+it (a literal, an output a result printed: `shell_values`), and a call sending
+``"$VAR"`` carries it, as ``ARGUMENT (variables)``; a Python cell's files are the same
+table, written and read (`state_flow`).
 
 A Python tool's cells keep state: a call that sends a variable by name (``body=
 customer['ssn']``) carries what an earlier cell printed of it (`notebook`), matched as
@@ -69,9 +72,11 @@ from backdoorlab.defenses.audit import (
     notebook,
     patterns,
     places,
+    state_flow,
 )
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
+from backdoorlab.defenses.audit.file_writes import written_by
 from backdoorlab.defenses.audit.findings import Severity, mask
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
 from backdoorlab.defenses.audit.observations import (
@@ -96,7 +101,7 @@ from backdoorlab.defenses.audit.rendered import (
     images_in,
     sent_part,
 )
-from backdoorlab.defenses.audit.shell_state import ShellState, written_by
+from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.defenses.audit.sinks import (
     CallDestination,
     SinkCall,
@@ -419,8 +424,9 @@ class TaintTracker:
         self._page: str | None = None  # the page a browser agent is on (`browsing`)
         self._held: dict[str, tuple[int, list[str], Any]] = {}  # contact → (heard read,
         # its records' texts, their view): what a record's contact holds (`held`)
-        self.notebook = notebook.Notebook()  # a Python tool's variables (`notebook`)
         self.shell = ShellState()  # files, variables, remotes calls set up (`shell_state`)
+        self.notebook = notebook.Notebook(self.shell.content_of)  # a Python tool's variables
+        self._commands: dict[str, str] = {}  # shell call id → its command (`state_flow.hear`)
         self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
         # `_authorised` yet: only a name's destination asks for them (~5% of a retail
         # trace's audit when every text's words were taken)
@@ -446,6 +452,8 @@ class TaintTracker:
             call_id = message.tool_call_id or ""
             tool = message.name or self.call_names.get(call_id, "?")
             self.notebook.output(call_id, message.text)
+            if call_id in self._commands:
+                state_flow.hear(self.shell, self._commands.pop(call_id), message.text)
             self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
         elif message.role == "assistant":
             checks = [self.check(step, c.name, c.function, c.id) for c in message.tool_calls or ()]
@@ -489,6 +497,12 @@ class TaintTracker:
             _with_written(sink)
         if notebook.python_tool(tool):
             sink = self._by_variable(tool, sink, function, call_id)
+        elif runs_code(tool):
+            if sink is not None and "$" in function.arguments:
+                state_flow.with_values(sink, tool, self.shell)  # ``curl -d "$SSN"``
+            if call_id and len(self._commands) < state_flow.MAX_PENDING:
+                command = state_flow.command_of(tool, function.parsed_arguments())
+                self._commands.update({call_id: command} if command else {})
         opens = None
         if sink is None and browsing.computer(tool):
             typed = browsing.computer_typed(function)
@@ -535,6 +549,7 @@ class TaintTracker:
         arguments = function.parsed_arguments()
         for argument, code in notebook.code_of(arguments):
             sent = self.notebook.run(call_id, code)
+            state_flow.record_writes(self.shell, self.notebook.wrote, tool)
             dests = [
                 CallDestination(
                     f"{argument} ({a.expression})", a.value, canonical(a.value, a.kind), a.kind

@@ -1,0 +1,73 @@
+"""The glue between `taint` and the state a trace's calls keep (`shell_state`, one for
+the shell's and the Python tool's worlds): what a call adds to it, and what a checked
+call's payload gains from it.
+
+- a shell call's result is what its command printed (`hear`), so a later ``SSN=$(same
+  command)`` holds that output (`shell_values`);
+- a Python cell's writes (`file_writes`, read by `notebook`) are files written, as a
+  shell's ``> f`` is (`record_writes`): a later ``curl -T f`` names the cell, and sends
+  its text when the cell wrote a known value;
+- a shell call that sends ``"$VAR"`` carries what the variable holds (`with_values`):
+  its payload gains the command with its variables' known values written in, as
+  ``ARGUMENT (variables)``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from backdoorlab.defenses.audit.cell_output import output_text
+from backdoorlab.defenses.audit.file_writes import Written
+from backdoorlab.defenses.audit.shell_state import ShellState
+from backdoorlab.defenses.audit.shell_transfers import with_values as expanded
+from backdoorlab.defenses.audit.sinks import SinkCall, leaves, runs_code
+
+MAX_PENDING = 64
+"""Shell calls awaiting their result at once (a trace answers each call in turn)."""
+_STATUS = re.compile(r"^\[(?:Command finished|The command completed|Exit code)[^\n]*\]\s*$", re.M)
+
+
+def command_of(tool: str, arguments: dict[str, Any]) -> str | None:
+    """The command line a shell call runs (its one code argument), None for another call."""
+    texts = [
+        text
+        for _, keys, text in leaves(arguments)
+        if runs_code(tool) or (keys and runs_code(keys[-1]))
+    ]
+    return texts[0] if len(texts) == 1 and texts[0].strip() else None
+
+
+def hear(state: ShellState, command: str, result: str) -> None:
+    """A shell call's result: what ``command`` printed, less its tool's wrapper (a
+    ``[Command finished with exit code 0]`` line, a JSON ``stdout``)."""
+    out = _STATUS.sub("", output_text(result)).strip()
+    if out:
+        state.heard(command, out)
+
+
+def record_writes(state: ShellState, wrote: list[Written], how: str) -> None:
+    """A Python cell's writes (`file_writes`) as files written in ``state``: the text
+    written when known, else the expression (a file `by_reference` names, unread)."""
+    for w in wrote:
+        if w.source:
+            state.copied([w.source], w.path)
+        elif w.text is not None:
+            state.wrote(w.path, "", f"{how}: {w.how}", w.text)
+        else:
+            state.wrote(w.path, w.what, f"{how}: {w.how}")
+
+
+def with_values(sink: SinkCall, tool: str, state: ShellState) -> None:
+    """A shell call's payload gains each code argument with its variables' values
+    written in (`shell_transfers.with_values`), as ``ARGUMENT (variables)``."""
+    extra = {}
+    for path, text in sink.payload.items():
+        if not isinstance(text, str) or "$" not in text:
+            continue
+        if runs_code(tool) or runs_code(path.rsplit(".", 1)[-1]):
+            shown = expanded(text, state)
+            if shown is not None:
+                extra[f"{path} (variables)"] = shown
+    if extra:
+        sink.payload = {**sink.payload, **extra}
