@@ -50,6 +50,17 @@ _TOOL_SCHEMA = re.compile(r"llm\.tools\.([0-9]{1,6})\.tool\.json_schema")
 _CALL = re.compile(r"(?:message\.)?tool_calls\.([0-9]{1,6})\.(?:tool_call\.)?(.+)")
 _CONTENT = re.compile(r"message\.contents\.([0-9]{1,6})\.message_content\.(.+)")
 _SILENT_PARTS = frozenset({"blob", "file_data", "uri", "reasoning"})
+_VALUES = frozenset(
+    {
+        "stringValue",
+        "boolValue",
+        "intValue",
+        "doubleValue",
+        "bytesValue",
+        "arrayValue",
+        "kvlistValue",
+    }
+)
 _DEPTH = 64  # OTLP values nest; deeper than this is no message
 
 
@@ -126,12 +137,25 @@ def from_span(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, 
         inner["tools"] = [
             _json(v, f"{base}llm.tools.{i}.tool.json_schema", where) for i, v in schemas
         ]
+    _name_results(messages)
     if not messages:
         named = f"{INPUT}, {OUTPUT}, gen_ai.prompt.N.*, llm.input_messages.N.*"
         raise fail(
             where, consumed[0] if consumed else "attributes", f"no LLM call's messages ({named})"
         )
     return read_messages(data, consumed, inner, fields, where, origin, f"{base}{SYSTEM}")
+
+
+def _name_results(messages: list[dict[str, Any]]) -> None:
+    """Each ``tool`` message named after the call it answers: a span names only the id."""
+    names: dict[str, str] = {}
+    for message in messages:
+        for c in message.get("tool_calls") or ():
+            if "id" in c:
+                names[c["id"]] = c["function"]["name"]
+        answered = message.get("tool_call_id")
+        if message["role"] == "tool" and "name" not in message and answered in names:
+            message["name"] = names[answered]
 
 
 def _attributes(attributes: Any, where: str) -> dict[str, Any]:
@@ -157,6 +181,8 @@ def _any_value(value: Any, field: str, where: str, depth: int) -> Any:
     if not value:
         return None
     ((key, held),) = value.items()
+    if key not in _VALUES:
+        raise fail(where, field, f"{shown(key)} is no OTLP value")
     if key in ("stringValue", "boolValue", "doubleValue", "bytesValue"):
         return held
     if key == "intValue":
