@@ -114,12 +114,19 @@ def read_messages(
     if chat is inner:
         sub = [f"messages.{i}" for i in range(len(inner["messages"]))]
     origin += [_renamed(s, fields, system_field, quoted=False) for s in sub]
-    out = {k: v for k, v in data.items() if k not in consumed}
-    if "metadata" in out and not isinstance(out["metadata"], dict):
-        del out["metadata"]  # a tool's own free-form note, not our trace metadata
+    out = _kept(data, consumed)
     out["messages"] = chat["messages"]
     if chat.get("tools") is not None:
         out["tools"] = chat["tools"]
+    return out
+
+
+def _kept(data: dict[str, Any], consumed: tuple[str, ...]) -> dict[str, Any]:
+    """The record's fields but those read as messages; a ``metadata`` that is no object
+    (a tool's free-form note, not our trace metadata) left out of the reading."""
+    out = {k: v for k, v in data.items() if k not in consumed}
+    if "metadata" in out and not isinstance(out["metadata"], dict):
+        del out["metadata"]
     return out
 
 
@@ -161,8 +168,7 @@ def _langfuse(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, 
     if _responses_items(given) or _responses_items(said):
         items = {"input": given} | ({"output": said} if isinstance(said, list) else {})
         chat = from_responses(items, where, origin)  # its fields are the record's
-        out = {k: v for k, v in data.items() if k not in ("input", "output")}
-        return out | {"messages": chat["messages"]}
+        return _kept(data, ("input", "output")) | {"messages": chat["messages"]}
     messages: list[Any] = []
     fields: list[str] = []
     inner: dict[str, Any] = {"messages": messages}
