@@ -41,10 +41,9 @@ import json
 import re
 from typing import Any
 
-from backdoorlab.errors import TraceFormatError
 from backdoorlab.trace_formats import spans
-from backdoorlab.trace_formats.chat import from_messages
 from backdoorlab.trace_formats.parts import fail, kind_of, shown
+from backdoorlab.trace_formats.recorded import kept, read_messages
 from backdoorlab.trace_formats.responses import from_responses
 
 LANGFUSE_TYPES = frozenset(
@@ -92,59 +91,6 @@ def from_record(data: dict[str, Any], where: str, origin: list[str]) -> dict[str
     return spans.from_span(data, where, origin)
 
 
-def read_messages(
-    data: dict[str, Any],
-    consumed: tuple[str, ...],
-    inner: dict[str, Any],
-    fields: list[str],
-    where: str,
-    origin: list[str],
-    system_field: str = "system",
-) -> dict[str, Any]:
-    """``inner`` (``messages``, ``tools``, ``system`` in a format `from_messages` reads;
-    message ``i`` sits at ``fields[i]`` of the record) read as chat; the record's other
-    fields but ``consumed`` kept beside them. Errors and origins name the record's fields."""
-    if not inner["messages"]:
-        raise fail(where, consumed[0], "holds no chat messages")
-    sub: list[str] = []
-    try:
-        chat = from_messages(inner, where, sub)
-    except TraceFormatError as exc:
-        raise TraceFormatError(_renamed(str(exc), fields, system_field)) from None
-    if chat is inner:
-        sub = [f"messages.{i}" for i in range(len(inner["messages"]))]
-    origin += [_renamed(s, fields, system_field, quoted=False) for s in sub]
-    out = _kept(data, consumed)
-    out["messages"] = chat["messages"]
-    if chat.get("tools") is not None:
-        out["tools"] = chat["tools"]
-    return out
-
-
-def _kept(data: dict[str, Any], consumed: tuple[str, ...]) -> dict[str, Any]:
-    """The record's fields but those read as messages; a ``metadata`` that is no object
-    (a tool's free-form note, not our trace metadata) left out of the reading."""
-    out = {k: v for k, v in data.items() if k not in consumed}
-    if "metadata" in out and not isinstance(out["metadata"], dict):
-        del out["metadata"]
-    return out
-
-
-def _renamed(text: str, fields: list[str], system_field: str, quoted: bool = True) -> str:
-    """``messages.N…`` (and ``system``) in ``text`` as the record's own field names."""
-    quote = "'" if quoted else "^"
-
-    def field(match: re.Match[str]) -> str:
-        index = int(match.group(2))
-        lead = match.group(1) if quoted else ""
-        return lead + (fields[index] if index < len(fields) else match.group(0))
-
-    text = re.sub(rf"({quote})messages\.([0-9]{{1,9}})", field, text)
-    return re.sub(
-        rf"({quote})system\b", lambda m: (m.group(1) if quoted else "") + system_field, text
-    )
-
-
 def decoded(value: Any) -> Any:
     """``value``, or the JSON a string of it holds when that is a list or an object
     (Langfuse's blob export writes ``input`` and ``output`` as text)."""
@@ -168,7 +114,7 @@ def _langfuse(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, 
     if _responses_items(given) or _responses_items(said):
         items = {"input": given} | ({"output": said} if isinstance(said, list) else {})
         chat = from_responses(items, where, origin)  # its fields are the record's
-        return _kept(data, ("input", "output")) | {"messages": chat["messages"]}
+        return kept(data, ("input", "output")) | {"messages": chat["messages"]}
     messages: list[Any] = []
     fields: list[str] = []
     inner: dict[str, Any] = {"messages": messages}

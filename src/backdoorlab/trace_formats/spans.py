@@ -36,6 +36,7 @@ from collections import defaultdict
 from typing import Any
 
 from backdoorlab.trace_formats.parts import fail, kind_of, result_text, shown
+from backdoorlab.trace_formats.recorded import read_messages
 
 INPUT, OUTPUT, SYSTEM, TOOLS = (
     "gen_ai.input.messages",
@@ -86,8 +87,6 @@ def is_span(data: dict[str, Any]) -> bool:
 
 def from_span(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, Any]:
     """``data`` (a span, `is_span`) as a chat trace; ``origin`` gets each message's field."""
-    from backdoorlab.trace_formats.observability import read_messages  # it reads ours too
-
     if "attributes" in data:
         attributes, base, consumed = (
             _attributes(data["attributes"], where),
