@@ -389,6 +389,19 @@ def test_otel_results_without_ids_answer_their_calls_in_order():
     assert trace.messages[2].tool_call_id == trace.messages[1].tool_calls[0].id
 
 
+def test_an_openinference_legacy_function_call_is_a_call():
+    at = "llm.output_messages.0.message"
+    data = {
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": ASK,
+        f"{at}.role": "assistant",
+        f"{at}.function_call_name": "send_email",
+        f"{at}.function_call_arguments_json": json.dumps(SEND),
+    }
+    (call,) = parse_trace_line(json.dumps(data)).messages[1].tool_calls
+    assert (call.function.name, call.function.parsed_arguments()) == ("send_email", SEND)
+
+
 @pytest.mark.parametrize(
     "data, field",
     [

@@ -19,7 +19,8 @@ alone. Three conventions name an LLM call's messages there:
   ``.tool_calls.M.id`` / ``.name`` / ``.arguments``, and ``gen_ai.completion.N.*``;
 - **OpenInference** (Arize Phoenix; its ``spec/semantic_conventions.md`` and
   ``spec/tool_calling.md``): ``llm.input_messages.N.message.role``, ``.content``,
-  ``.contents.K.message_content.type`` / ``.text``, ``.tool_call_id``,
+  ``.contents.K.message_content.type`` / ``.text``, ``.tool_call_id``, the legacy
+  ``.function_call_name`` / ``.function_call_arguments_json``,
   ``.tool_calls.M.tool_call.id`` / ``.function.name`` / ``.function.arguments``,
   ``llm.output_messages.N.*``, and ``llm.tools.N.tool.json_schema``.
 
@@ -338,6 +339,10 @@ def _flat_message(family: str, group: dict[str, Any], field: str, where: str) ->
             )
             for _, c in sorted(calls.items())
         ]
+    legacy = group.get(f"{prefix}function_call_name")  # OpenInference's function call
+    if legacy is not None:
+        arguments = group.get(f"{prefix}function_call_arguments_json")
+        message.setdefault("tool_calls", []).append(_call(None, legacy, arguments))
     for key in ("tool_call_id", "name"):
         if group.get(f"{prefix}{key}") is not None:
             message[key] = str(group[f"{prefix}{key}"])
