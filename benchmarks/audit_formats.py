@@ -3,7 +3,9 @@
 Teams log agents as Anthropic Messages (content blocks), OpenAI Responses items,
 ShareGPT turns (Hermes ``<tool_call>`` tags), OpenAI chat with a model's raw call text,
 Gemini contents, Bedrock Converse blocks, LangChain messages, the Vercel AI SDK's model
-or UI messages, or transformers' chat format without call ids
+or UI messages, or transformers' chat format without call ids, or keep them in an observability tool
+(a Langfuse generation, a LangSmith run, an OpenTelemetry GenAI or OpenInference span:
+the last LLM call's record, which holds the whole conversation)
 (`backdoorlab.trace_formats`). Each labelled set (`audit_foreign.py`'s: the foreign set,
 and any ``--set NAME=TRACES`` with its ``.labels.jsonl``) is written in each format with
 `backdoorlab.trace_formats.render`, audited with ``dataflow``, and compared trace by
@@ -39,6 +41,11 @@ from backdoorlab.traces import atomic_writer
 _PLACE = re.compile(
     r"\bmessage \d+\b|\b(?:messages|input|output|conversations|contents)\.\d+"
     r"(?:\.(?:content|parts)\.\d+)?\b"
+    # an observability record's fields (`trace_formats.observability`, `spans`)
+    r"|\b(?:attributes\.)?(?:gen_ai\.(?:input|output)\.messages|gen_ai\.(?:prompt|completion)"
+    r"|llm\.(?:input|output)_messages)\.\d+(?:\.parts\.\d+)?\b|\b(?:attributes\.)?gen_ai\."
+    r"system_instructions\b|\binputs?\.messages(?:\.\d+)+\b|\boutputs\.(?:generations\.\d+\.\d+"
+    r"|choices\.\d+)\.message\b|(?<=\()output(?=\))|(?<=call at )output\b"
 )
 
 

@@ -39,7 +39,14 @@ line, into that format (what `backdoorlab.traces.Trace` holds):
   "OBSERVATION:…" / "EXECUTION RESULT of [NAME]:…" as exported, or smolagents'
   ``tool-response`` role — the ``tool`` message answering it, not the user's words
   (`codeagent`, `openhands`); a Responses ``code_interpreter_call`` a call and its
-  ``outputs`` that answer.
+  ``outputs`` that answer;
+- **observability tools' records**, one LLM call a line, the last of a conversation the
+  whole of it: Langfuse observations (``type``, ``input``, ``output``), LangSmith runs
+  (``run_type``, ``inputs.messages``, ``outputs.generations``) (`observability`), and
+  an LLM call's OpenTelemetry span — GenAI ``gen_ai.input.messages`` /
+  ``gen_ai.output.messages`` or the older ``gen_ai.prompt.N.*``, OpenInference's
+  ``llm.input_messages.N.message.*`` — as an attribute object or OTLP JSON's
+  key-value list (`spans`).
 
 Why: an audit that read a tool call as no text at all passed the leak it carried with
 "no finding" — the silent failure a security tool must not have. So a content block or
@@ -62,6 +69,7 @@ from typing import Any
 from backdoorlab.trace_formats.chat import from_messages, plain_message
 from backdoorlab.trace_formats.codeagent import hinted, observes
 from backdoorlab.trace_formats.gemini import from_gemini
+from backdoorlab.trace_formats.observability import from_record, kind
 from backdoorlab.trace_formats.parts import openai_tools
 from backdoorlab.trace_formats.render import FORMATS, render
 from backdoorlab.trace_formats.responses import from_responses
@@ -81,6 +89,8 @@ def to_chat(data: dict[str, Any], where: str, origin: list[str] | None = None) -
         return from_messages(data, where, origin)
     if "conversations" in data:
         return from_sharegpt(data, where, origin)
+    if kind(data) is not None:  # before Responses: a Langfuse record has input and output too
+        return from_record(data, where, origin)
     if "input" in data or "output" in data:
         return from_responses(data, where, origin)
     if "contents" in data:

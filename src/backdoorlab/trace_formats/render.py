@@ -23,6 +23,10 @@ FORMATS = (
     "vercel-model",
     "vercel-ui",
     "chat-template",
+    "langfuse",
+    "langsmith",
+    "otel-genai",
+    "openinference",
 )
 """``openai`` as is; ``anthropic`` Messages with blocks; ``responses`` items; ``sharegpt``
 Hermes-style turns; ``raw-tool-call`` OpenAI chat with each call left in the model's
@@ -30,7 +34,9 @@ text as ``<tool_call>`` (a server without a tool parser); ``gemini`` ``contents`
 parts; ``converse`` Bedrock's untyped blocks; ``langchain`` LangChain's own messages;
 ``vercel-model`` the AI SDK's ModelMessages, ``vercel-ui`` its UIMessages (a turn's calls
 and results as tool parts); ``chat-template`` transformers' tool-use format (no call ids,
-results naming their tool)."""
+results naming their tool); ``langfuse``, ``langsmith``, ``otel-genai`` (OTLP JSON) and
+``openinference``: an observability tool's record of the last LLM call, which holds
+the whole conversation (`render_records`)."""
 
 
 def render(trace: dict[str, Any], fmt: str) -> dict[str, Any]:
@@ -40,6 +46,10 @@ def render(trace: dict[str, Any], fmt: str) -> dict[str, Any]:
     trace = copy.deepcopy(trace)  # what is written shares nothing with the caller's
     if fmt == "openai":
         return trace
+    if fmt in ("langfuse", "langsmith", "otel-genai", "openinference"):
+        from backdoorlab.trace_formats.render_records import render_record  # it uses ours
+
+        return render_record(trace, fmt)
     rest = {k: v for k, v in trace.items() if k not in ("messages", "tools")}
     messages = trace["messages"]
     if fmt == "anthropic":
