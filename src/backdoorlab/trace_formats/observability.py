@@ -132,7 +132,12 @@ def _langfuse(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, 
         messages.append(given)
         fields.append("input")
     elif given is not None:
-        raise fail(where, "input", f"{shown(given)} holds no chat messages")
+        raise fail(
+            where,
+            "input",
+            f"{shown(given)} holds no chat messages (export the LLM calls: GENERATION"
+            " observations)",
+        )
     _reply(said, "output", messages, fields, where)
     return read_messages(data, ("input", "output"), inner, fields, where, origin, "input.system")
 
@@ -178,7 +183,9 @@ def _responses_items(value: Any) -> bool:
 def _langsmith(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, Any]:
     inputs, outputs = data.get("inputs"), data.get("outputs")
     if not isinstance(inputs, dict) or not isinstance(inputs.get("messages"), list):
-        raise fail(where, "inputs", "holds no 'messages' (a chat model's LLM run does)")
+        raise fail(
+            where, "inputs", "holds no 'messages' (a chat model's LLM run does: export those runs)"
+        )
     prompt, field = _one_prompt(inputs["messages"], "inputs.messages", where)
     messages = [_serialized(m) for m in prompt]
     fields = [f"{field}.{i}" for i in range(len(prompt))]
