@@ -453,6 +453,7 @@ def test_what_no_reader_understands_is_one_line_naming_the_field(tmp_path, cli, 
         {"run_type": "llm", "inputs": {"messages": [[{"lc": 1, "type": "constructor"}]]}},
         {"run_type": "llm", "inputs": {"messages": []}, "outputs": 4},
         {"attributes": [{"key": 1}]},
+        {"attributes": [{"key": ["gen_ai.input.messages"]}]},  # a key no set can hold
         {
             "attributes": [
                 {"key": "gen_ai.input.messages", "value": {"arrayValue": {"values": [3]}}}

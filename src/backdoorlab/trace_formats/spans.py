@@ -78,7 +78,7 @@ def is_span(data: dict[str, Any]) -> bool:
         return True
     attributes = data.get("attributes")
     if isinstance(attributes, list):
-        keys = {a.get("key") for a in attributes if isinstance(a, dict)}
+        keys = (a.get("key") for a in attributes if isinstance(a, dict))
         return _holds_messages(dict.fromkeys(k for k in keys if isinstance(k, str)))
     if isinstance(attributes, dict) and _holds_messages(attributes):
         return True
