@@ -472,18 +472,19 @@ CASES: dict[str, Case] = {
         ["guard", "replay", str(_traces(d, LINE, "{\n")), "-o", str(d / "r.jsonl")],
         (f"{d / 't.jsonl'}:2", "not valid JSON"),
     ),
-    "replay: a tool call without its id": lambda d, k, p: (
+    # a call without its id is transformers' chat format now (`trace_formats.chat`): read
+    "replay: a tool call without its tool's name": lambda d, k, p: (
         [
             *("guard", "replay", "-o", str(d / "r.jsonl")),
             str(
                 _traces(
                     d,
                     '{"messages": [{"role": "assistant", "tool_calls": '
-                    '[{"function": {"name": "x", "arguments": "{}"}}]}]}\n',
+                    '[{"id": "c1", "function": {"arguments": "{}"}}]}]}\n',
                 )
             ),
         ],
-        (f"{d / 't.jsonl'}:1", "tool_calls.0.id"),
+        (f"{d / 't.jsonl'}:1", "tool_calls.0.function.name"),
     ),
     "replay: policy not YAML": lambda d, k, p: (
         [
