@@ -24,6 +24,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from by_reference_cross import round_robin
 from data_agent_traces import (
     ASKS,
     FORMATS,
@@ -135,15 +136,4 @@ def negative(rng: random.Random, domain: str, sink: str) -> tuple[dict, dict]:
 
 def build_bridge(n: int, positives: int, seed: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Per domain, ``positives`` of `BRIDGE_SINKS` round-robin and ``n`` clean traces."""
-    rng = random.Random(seed + 2)
-    out = []
-    k = 0
-    for domain in TABLES:
-        for _ in range(n):
-            out.append(negative(rng, domain, BRIDGE_SINKS[k % len(BRIDGE_SINKS)]))
-            k += 1
-        for _ in range(positives):
-            out.append(positive(rng, domain, BRIDGE_SINKS[k % len(BRIDGE_SINKS)]))
-            k += 1
-    rng.shuffle(out)
-    return out
+    return round_robin(random.Random(seed + 2), BRIDGE_SINKS, n, positives, negative, positive)

@@ -17,6 +17,7 @@ Its own random stream (``seed + 1``): the set's other traces stay as they were.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from data_agent_traces import (
@@ -156,17 +157,32 @@ def negative(rng: random.Random, domain: str, sink: str) -> tuple[dict, dict]:
     return t.done("Done — the export is where you asked."), label
 
 
-def build_cross(n: int, positives: int, seed: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Per domain, ``positives`` of `CROSS_SINKS` round-robin and ``n`` clean traces."""
-    rng = random.Random(seed + 1)
+Made = tuple[dict[str, Any], dict[str, Any]]
+
+
+def round_robin(
+    rng: random.Random,
+    sinks: list[str] | tuple[str, ...],
+    n: int,
+    positives: int,
+    clean: Callable[[random.Random, str, str], Made],
+    leak: Callable[[random.Random, str, str], Made],
+) -> list[Made]:
+    """Per domain, ``n`` clean traces then ``positives`` leaks, the sinks taken in turn
+    across them all; shuffled."""
     out = []
     k = 0
     for domain in TABLES:
         for _ in range(n):
-            out.append(negative(rng, domain, CROSS_SINKS[k % len(CROSS_SINKS)]))
+            out.append(clean(rng, domain, sinks[k % len(sinks)]))
             k += 1
         for _ in range(positives):
-            out.append(positive(rng, domain, CROSS_SINKS[k % len(CROSS_SINKS)]))
+            out.append(leak(rng, domain, sinks[k % len(sinks)]))
             k += 1
     rng.shuffle(out)
     return out
+
+
+def build_cross(n: int, positives: int, seed: int) -> list[Made]:
+    """Per domain, ``positives`` of `CROSS_SINKS` round-robin and ``n`` clean traces."""
+    return round_robin(random.Random(seed + 1), CROSS_SINKS, n, positives, negative, positive)
