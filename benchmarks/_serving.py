@@ -1,8 +1,8 @@
 """Start `backdoorlab serve` in a child process, as a user would, and read its address.
 
 Shared by the benchmarks that compare served and in-process runs (serve_vs_hf.py,
-trained_formats_served.py), so both start the server and parse its ``serving ... at URL``
-line the same way.
+trained_formats_served.py) and the guard proxy's (guard_proxy.py), so each starts its
+server and parses its ``serving ... at URL`` (``guarding ... at URL``) line the same way.
 """
 
 from __future__ import annotations
@@ -19,8 +19,18 @@ def start_serve(model: str, *options: str) -> tuple[subprocess.Popen[str], str]:
     backdoorlab. Exits with the line serve printed when the first line is not the
     ``serving`` one (the caller cannot measure anything without a server).
     """
+    return _start(["serve", model, "--port", "0", *options], "serving ")
+
+
+def start_proxy(upstream: str, *options: str) -> tuple[subprocess.Popen[str], str]:
+    """``backdoorlab guard proxy --upstream URL --port 0 OPTIONS...``; (process, base
+    URL), as `start_serve`."""
+    return _start(["guard", "proxy", "--upstream", upstream, "--port", "0", *options], "guarding ")
+
+
+def _start(arguments: list[str], ready: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "backdoorlab.cli", "serve", model, "--port", "0", *options],
+        [sys.executable, "-m", "backdoorlab.cli", *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -28,7 +38,7 @@ def start_serve(model: str, *options: str) -> tuple[subprocess.Popen[str], str]:
     )
     assert process.stdout is not None
     line = process.stdout.readline()
-    if not line.startswith("serving "):
+    if not line.startswith(ready):
         process.kill()
-        raise SystemExit(f"serve did not start: {line!r}")
-    return process, line.split(" at ")[1].strip()
+        raise SystemExit(f"{arguments[0]} did not start: {line!r}")
+    return process, line.split(" at ")[-1].strip()

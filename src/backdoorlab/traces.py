@@ -246,20 +246,28 @@ def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) ->
         raise TraceFormatError(f"{source}:{lineno}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise TraceFormatError(f"{source}:{lineno}: expected a JSON object")
-    data = to_chat(data, f"{source}:{lineno}")
+    return trace_from_data(data, f"{source}:{lineno}")
+
+
+def trace_from_data(data: dict[str, Any], where: str, origin: list[str] | None = None) -> Trace:
+    """A decoded JSON object read as a trace, in any format `trace_formats` reads; a
+    `TraceFormatError` naming ``where`` and the field for what cannot be read.
+    ``origin``, when given, gets the field each message of a converted object came from
+    (`trace_formats.to_chat`)."""
+    data = to_chat(data, where, origin)
     if "messages" not in data:
         raise TraceFormatError(
-            f"{source}:{lineno}: no 'messages' field (nor ShareGPT's 'conversations', a"
+            f"{where}: no 'messages' field (nor ShareGPT's 'conversations', a"
             " Responses 'input' or Gemini's 'contents')"
         )
     try:
         return Trace.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise TraceFormatError(f"{source}:{lineno}: field '{where}': {first['msg']}") from None
+        field = ".".join(str(p) for p in first["loc"])
+        raise TraceFormatError(f"{where}: field '{field}': {first['msg']}") from None
     except RecursionError:
-        raise TraceFormatError(f"{source}:{lineno}: JSON nested too deeply") from None
+        raise TraceFormatError(f"{where}: JSON nested too deeply") from None
 
 
 def iter_trace_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:

@@ -88,3 +88,12 @@ def _regular_file(path: Path, option: str) -> None:
     if is_stdio(path):
         raise BackdoorlabError(f"-: {option} is read from a file, not from standard input")
     check_regular_file(path, f"{option} is read from a file")
+
+
+def _register_proxy() -> None:
+    from backdoorlab.cli.guard_proxy import proxy_command
+
+    guard_app.command("proxy")(proxy_command)
+
+
+_register_proxy()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,7 +18,6 @@ from backdoorlab.cli.options import (
 )
 from backdoorlab.cli.output import check_paths, check_port, console
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import write_failure
 from backdoorlab.terminal import plain
 
 
@@ -116,22 +115,10 @@ def serve(
 
             log = None
             if guard_log is not None:
-                from backdoorlab.defenses.guard.ledger import Ledger, last_hash
+                from backdoorlab.defenses.guard.ledger import appending
 
-                # a log that grows while the server runs: appended line by line, not atomic;
-                # a hash chain continued from the file's last line (`guard verify` checks it)
-                prev = last_hash(guard_log)
-                try:
-                    handle = open(guard_log, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
-                except OSError as exc:  # e.g. under /proc or /sys, where even root cannot create
-                    raise write_failure(guard_log, exc) from None
-                stack.enter_context(handle)
-                ledger = Ledger(handle, prev)
-
-                def log(decision: Any) -> None:
-                    ledger.write(decision.to_dict())
-
+                log = stack.enter_context(appending(guard_log))
             on_reply = guard_reply(Guard(guarding, log=log))
         with console.status(plain(f"loading {model}")):
             app = build_app(config, on_reply=on_reply)
-        run_server(app, config, announce=announce)
+        run_server(app, config.host, config.port, announce=announce)

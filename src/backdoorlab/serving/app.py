@@ -5,64 +5,31 @@ FastAPI does the HTTP and the validation; errors come back in OpenAI's shape (``
 typed exceptions: 400 for a request it cannot answer, 404 for a model it does not serve
 (``model_not_found``), 500 when generation fails.
 
-A request whose client disconnects is cancelled in the engine (`answered`): an agent
+A request whose client disconnects is cancelled in the engine (`http.answered`): an agent
 that times out and retries would otherwise leave its abandoned request to be decoded in
 full, taking a place in the batch and decode steps from every client batched with it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backdoorlab.serving.engine import Engine, PromptTooLong, ServerBusy
+from backdoorlab.serving.http import CLIENT_GONE, answered, openai_errors
 from backdoorlab.serving.limits import MAX_BODY_BYTES, BodyLimit
 from backdoorlab.serving.schema import (
     ChatRequest,
-    ErrorType,
     Problem,
     completion,
     error_body,
     model_list,
 )
-
-T = TypeVar("T")
-
-CLIENT_GONE = 499
-"""The status logged for a request whose client went first (nginx's "client closed
-request"); nobody receives it."""
-
-
-async def disconnected(http: Request) -> None:
-    """Returns once ``http``'s client has disconnected. Its body has been read whole by
-    then, so the next ASGI message is ``http.disconnect`` (sent when the connection
-    closes, or once the response is sent): waiting for it costs no polling."""
-    while (await http.receive())["type"] != "http.disconnect":
-        pass
-
-
-async def answered(work: Awaitable[T], http: Request) -> T | None:
-    """``work``'s result, or None if ``http``'s client disconnects first: ``work`` is then
-    cancelled (as it is if the caller is), which is how the engine learns to drop the
-    request. An exception of ``work`` is raised here."""
-    task = asyncio.ensure_future(work)
-    gone = asyncio.ensure_future(disconnected(http))
-    try:
-        await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        gone.cancel()
-        task.cancel()  # a no-op once it is done
-    if task.done() and not task.cancelled():
-        return task.result()
-    return None
 
 
 def create_app(
@@ -88,29 +55,7 @@ def create_app(
     app = FastAPI(title="backdoorlab serve", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-        if first.get("type") == "json_invalid":  # loc is a character offset, not a field
-            where, message = None, f"body: not valid JSON (at character {'.'.join(loc)})"
-        else:
-            where = ".".join(loc) or None
-            message = f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
-        body = error_body(message, "invalid_request_error", param=where)
-        return JSONResponse(body, status_code=400)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # FastAPI's own errors (a body that is not UTF-8, an unknown path, a wrong
-        # method) in OpenAI's shape too, not {"detail": ...}
-        kind: ErrorType = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-        if exc.status_code >= 500:
-            kind = "server_error"
-        message = f"body: {exc.detail}" if exc.status_code == 400 else str(exc.detail)
-        return JSONResponse(
-            error_body(message, kind), status_code=exc.status_code, headers=exc.headers
-        )
+    openai_errors(app)
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:

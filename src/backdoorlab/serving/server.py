@@ -10,13 +10,15 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
 from backdoorlab.config import Config
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.serving.engine import ReplyHook
+
+if TYPE_CHECKING:  # the engine imports torch: not for a server with no model of its own
+    from backdoorlab.serving.engine import ReplyHook
 
 LOOPBACK = "127.0.0.1"
 
@@ -106,12 +108,13 @@ def base_url(sock: socket.socket) -> str:
 
 
 def run_server(
-    app: Any, config: ServeConfig, *, announce: Callable[[str], None] | None = None
+    app: Any, host: str, port: int, *, announce: Callable[[str], None] | None = None
 ) -> None:
-    """Serve ``app`` until interrupted; ``announce(url)`` once the socket is bound."""
+    """Serve ``app`` on ``host:port`` until interrupted; ``announce(url)`` once the socket
+    is bound."""
     import uvicorn
 
-    sock = bind(config.host, config.port)
+    sock = bind(host, port)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", access_log=False, timeout_keep_alive=30)
     )

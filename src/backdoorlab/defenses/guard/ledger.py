@@ -17,15 +17,20 @@ is a service; this is twenty lines of `hashlib`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import MAX_LINE_BYTES
+from backdoorlab.files import MAX_LINE_BYTES, write_failure
 from backdoorlab.traces import load_json
+
+if TYPE_CHECKING:
+    from backdoorlab.defenses.guard.core import Decision
 
 GENESIS = "0" * 64
 
@@ -62,6 +67,21 @@ def last_hash(path: str | os.PathLike[str]) -> str:
     if not path.exists() or path.stat().st_size == 0:
         return GENESIS
     return verify(path)[1]
+
+
+@contextlib.contextmanager
+def appending(path: str | os.PathLike[str]) -> Iterator[Callable[[Decision], None]]:
+    """A guard's ``log`` writing each decision to the log at ``path`` while a server runs
+    (``serve --guard-log``, ``guard proxy --log``): appended line by line, not atomic — it
+    grows as decisions are made — and a hash chain continued from the file's last line."""
+    prev = last_hash(path)
+    try:
+        handle = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed below
+    except OSError as exc:  # e.g. under /proc or /sys, where even root cannot create
+        raise write_failure(Path(path), exc) from None
+    with handle:
+        ledger = Ledger(handle, prev)
+        yield lambda decision: ledger.write(decision.to_dict())
 
 
 def verify(path: str | os.PathLike[str], head: str | None = None) -> tuple[int, str]:

@@ -6,19 +6,27 @@ reply holds — so the guard cannot answer a refused call with an error result. 
 the next safest thing: a refused call is taken out of the reply, and the reply's text
 says what was refused (`REFUSAL`), so the client never runs it and the model reads the
 refusal in its history on the next turn. Each request carries its whole conversation;
-the hook screens the reply against it with a fresh session (the server keeps no state
-between requests). Every decision goes to the guard's ``log``. An image of the reply's
+the reply is screened against it with a fresh session (a server keeps no state
+between requests). The policy's ``stop_after`` counts the calls refused earlier in the
+conversation from the notes its replies carry (`refusals`): once reached, every call is
+refused, so the agent's loop ends with a text answer. Every decision goes to the
+guard's ``log``. An image of the reply's
 text that the guard refuses (``reply:image``: the client's renderer would fetch it,
 carrying what its URL holds) is replaced by a note in the text (`rendered.redact`).
+
+`screen_reply` is the decision, shared by ``serve --guard`` (`guard_reply`, over our
+own messages) and ``guard proxy`` (`completions`, over an upstream server's JSON).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from backdoorlab.defenses.audit.rendered import may_hold_images, redact
-from backdoorlab.defenses.guard.core import REFUSAL, Guard
+from backdoorlab.defenses.audit.rendered import RenderedImage, may_hold_images, redact
+from backdoorlab.defenses.guard.core import REFUSAL, Decision, Guard
 from backdoorlab.traces import Message
 
 ReplyHook = Callable[[Sequence[Message], Any, Message], Message]
@@ -28,26 +36,77 @@ def refused_note(tools: list[str]) -> str:
     return f"[{', '.join(tools)} not sent] {REFUSAL}"
 
 
+_NOTE = re.compile(r"\[([^\]\n]*) not sent\] " + re.escape(REFUSAL))
+
+
+def refusals(history: Sequence[Message]) -> int:
+    """Calls refused earlier in a conversation a client sent back whole: the tools each
+    `refused_note` of an assistant's text names. The state a stateless server keeps in
+    the conversation itself, for ``stop_after``; a client that edits the notes out only
+    delays the stop, never unblocks a call."""
+    found = 0
+    for message in history:
+        if message.role == "assistant" and REFUSAL in message.text:
+            found += sum(len(m.group(1).split(", ")) for m in _NOTE.finditer(message.text))
+    return found
+
+
+@dataclass
+class Screened:
+    """The guard's decisions on one reply: its calls' (in order) and its images'."""
+
+    calls: list[Decision]
+    images: list[Decision]
+
+    @property
+    def refused(self) -> list[str]:
+        """The tools of the refused calls."""
+        return [d.tool for d in self.calls if d.blocked]
+
+    @property
+    def hidden(self) -> list[RenderedImage]:
+        """The refused images, to take out of the reply's text."""
+        return [d.image for d in self.images if d.blocked and d.image is not None]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.refused or self.hidden)
+
+    def text(self, text: str) -> str:
+        """The reply's ``text`` as the client may see it: refused images redacted, and a
+        note of the refused calls after it."""
+        hidden = self.hidden
+        text = redact(text, hidden) if hidden else text
+        if not self.refused:
+            return text
+        note = refused_note(self.refused)
+        return f"{text}\n\n{note}" if text else note
+
+
+def screen_reply(guard: Guard, history: Sequence[Message], reply: Message) -> Screened:
+    """The guard's decisions on ``reply``, the assistant's answer to ``history``."""
+    if not reply.tool_calls and not may_hold_images(reply.text):
+        return Screened([], [])
+    session = guard.session()
+    if guard.config.stop_after is not None:
+        session.refused = refusals(history)
+    calls = session.screen_message(history, reply)
+    images = session.screen_reply(history, len(history), reply.text)
+    return Screened(calls, images)
+
+
 def guard_reply(guard: Guard) -> ReplyHook:
     """A reply hook for `backdoorlab serve`: ``(conversation, tools, reply) → reply``."""
 
     def hook(messages: Sequence[Message], tools: Any, reply: Message) -> Message:
-        if not reply.tool_calls and not may_hold_images(reply.text):
+        screened = screen_reply(guard, list(messages), reply)
+        if not screened.changed:
             return reply
-        session = guard.session()
-        history = list(messages)
-        decisions = session.screen_message(history, reply)
-        images = session.screen_reply(history, len(history), reply.text)
-        hidden = [d.image for d in images if d.blocked and d.image is not None]
-        refused = [d.tool for d in decisions if d.blocked]
-        if not refused and not hidden:
-            return reply
-        text = redact(reply.text, hidden) if hidden else reply.text
-        if not refused:
+        text = screened.text(reply.text)
+        if not screened.refused:
             return reply.model_copy(update={"content": text})
-        kept = [c for c, d in zip(reply.tool_calls or [], decisions, strict=True) if not d.blocked]
-        note = refused_note(refused)
-        text = f"{text}\n\n{note}" if text else note
+        calls = zip(reply.tool_calls or [], screened.calls, strict=True)
+        kept = [c for c, d in calls if not d.blocked]
         return reply.model_copy(update={"content": text, "tool_calls": kept or None})
 
     return hook

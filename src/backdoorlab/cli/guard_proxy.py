@@ -1,0 +1,98 @@
+"""guard proxy: the run-time guard in front of any OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import typer
+
+from backdoorlab.cli.options import guard_config
+from backdoorlab.cli.output import check_paths, check_port, console
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.terminal import plain
+
+
+def proxy_command(
+    upstream: Annotated[
+        str,
+        typer.Option(
+            help="The guarded server's base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, SGLang, "
+            "a llama.cpp server, a hosted API). Giving it is the consent to reach it."
+        ),
+    ],
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="Guard policy YAML (default: the audit's defaults, any dataset)."),
+    ] = None,
+    log: Annotated[
+        Path | None,
+        typer.Option(
+            help="Append each decision, with its evidence, as a JSON line (hash-chained)."
+        ),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (the proxy adds no authentication).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0: a free one).", min=0, max=65535)] = 8001,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Send the upstream the key in this environment variable instead of the "
+            "client's Authorization header."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds the upstream has to answer a request.", min=1)
+    ] = 600.0,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option(
+            help="The largest request body read; a longer one is a 413.", min=1, max=1 << 34
+        ),
+    ] = 16 << 20,
+) -> None:
+    """Guard any OpenAI-compatible server: point the agent's base URL here instead.
+
+    Each chat completion is forwarded to --upstream and screened against the request's
+    conversation before the agent sees it; a refused tool call (or reply image) is taken
+    out of the reply, which says so. Streams are sent once the reply is screened. Other
+    endpoints than /v1/chat/completions and /v1/models are not forwarded. Prints
+    `guarding UPSTREAM at URL` once listening; Ctrl-C stops it.
+    """
+    from backdoorlab.serving.server import is_loopback, run_server
+
+    parts = urlsplit(upstream)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BackdoorlabError(f"--upstream {upstream!r}: an http:// or https:// URL is required")
+    check_paths(inputs=[policy], files=[log])
+    check_port(host, port)
+    key = None
+    if api_key_env is not None:
+        key = os.environ.get(api_key_env)
+        if not key:
+            raise BackdoorlabError(f"--api-key-env {api_key_env}: the variable is not set")
+    config = guard_config(policy)
+    if not is_loopback(host):
+        console.print(plain(f"warning: {host} is reachable from other machines; no key is asked"))
+    from backdoorlab.defenses.guard import Guard
+    from backdoorlab.defenses.guard.proxy import create_proxy
+
+    with contextlib.ExitStack() as stack:
+        write = None
+        if log is not None:
+            from backdoorlab.defenses.guard.ledger import appending
+
+            write = stack.enter_context(appending(log))
+        guard = Guard(config, log=write)
+        app = create_proxy(
+            upstream, guard, api_key=key, timeout=timeout, max_body_bytes=max_body_bytes
+        )
+
+        def announce(url: str) -> None:
+            typer.echo(f"guarding {upstream} at {url}")  # stdout, one line: scripts wait for it
+
+        run_server(app, host, port, announce=announce)

@@ -1,0 +1,210 @@
+"""`guard proxy`: the guard in front of any OpenAI-compatible server — vLLM, SGLang, a
+llama.cpp server, a hosted API, `backdoorlab serve` — so an agent is guarded by
+changing its base URL, not its code.
+
+The agent sends its chat-completions (or Responses) request here; the proxy reads the
+conversation (`completions.conversation`, `responses_api.response_conversation`: a
+request it cannot read is refused before anything is sent), forwards the request as it
+came to ``upstream``, screens the reply against the conversation
+(`completions.screen_completion`: every choice; `responses_api.screen_response`: the
+output items) and returns it with the refused calls and images taken out. ``stream:
+true`` is answered as a stream once the whole reply is screened (`chunks`,
+`response_events`). ``/v1/models`` is forwarded; every other path is a 404 — an
+endpoint the proxy does not screen (``/v1/completions``, embeddings) would be a way
+around it.
+
+Fails closed: a reply that is no chat completion, or a guard that fails on it, is a 502
+or 500 to the client, never the unscreened reply. The upstream's own errors (a 400, a
+429 with its ``retry-after``) pass through as it sent them, so clients back off and
+report as they would without the proxy. The client's ``Authorization`` header goes to
+the upstream unless the proxy was given its own key.
+
+Screening runs on one worker thread, off the event loop (a long conversation takes
+milliseconds to read) and one reply at a time (the guard's decision log is a hash chain,
+appended in order). Each response says how many calls and images were refused in its
+``x-guard-refused`` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from backdoorlab.defenses.guard.chunks import server_sent_events
+from backdoorlab.defenses.guard.completions import conversation, screen_completion
+from backdoorlab.defenses.guard.core import Guard
+from backdoorlab.defenses.guard.response_events import response_stream
+from backdoorlab.defenses.guard.responses_api import response_conversation, screen_response
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.serving.http import CLIENT_GONE, answered, openai_errors
+from backdoorlab.serving.limits import MAX_BODY_BYTES, BodyLimit
+from backdoorlab.serving.schema import ErrorType, error_body
+from backdoorlab.traces import load_json
+
+FORWARDED_HEADERS = ("authorization", "openai-organization", "openai-project")
+"""The client's headers the upstream gets (the key, unless the proxy has its own)."""
+
+PASSED_BACK_HEADERS = ("retry-after", "x-request-id")
+"""The upstream's headers the client gets with an error (backoff, tracing)."""
+
+
+@dataclass(frozen=True)
+class _Api:
+    """A guarded endpoint: how its request's conversation is read, its reply screened and
+    streamed."""
+
+    path: str
+    reply: str
+    read: Callable[[dict[str, Any]], Any]
+    screen: Callable[[Guard, dict[str, Any], dict[str, Any]], tuple[dict[str, Any], list[Any]]]
+    stream: Callable[[dict[str, Any], bool], Iterator[bytes]]
+
+
+CHAT = _Api(
+    "/chat/completions",
+    "chat completion",
+    conversation,
+    screen_completion,
+    lambda reply, usage: server_sent_events(reply, include_usage=usage),
+)
+RESPONSES = _Api(
+    "/responses",
+    "response",
+    response_conversation,
+    screen_response,
+    lambda reply, usage: response_stream(reply),
+)
+
+
+def _error(status: int, message: str, kind: ErrorType, code: str | None = None) -> JSONResponse:
+    return JSONResponse(error_body(message, kind, code), status_code=status)
+
+
+def create_proxy(
+    upstream: str,
+    guard: Guard,
+    *,
+    api_key: str | None = None,
+    timeout: float = 600.0,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The guarded API in front of ``upstream`` (its base URL, e.g. ``http://h:8000/v1``).
+
+    ``api_key``: sent upstream instead of the client's ``Authorization``; ``timeout``:
+    seconds the upstream has to answer; ``transport``: httpx's (tests)."""
+    base = upstream.rstrip("/")
+    screening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guard-proxy")
+    client: httpx.AsyncClient | None = None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        nonlocal client
+        async with httpx.AsyncClient(timeout=timeout, transport=transport) as opened:
+            client = opened
+            yield
+        screening.shutdown(wait=True)
+
+    app = FastAPI(title="backdoorlab guard proxy", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    openai_errors(app)
+
+    def headers(http: Request) -> dict[str, str]:
+        sent = {k: v for k in FORWARDED_HEADERS if (v := http.headers.get(k)) is not None}
+        if api_key is not None:
+            sent["authorization"] = f"Bearer {api_key}"
+        return sent
+
+    async def forward(
+        method: str, path: str, http: Request, body: Any = None
+    ) -> Response | httpx.Response:
+        """The upstream's answer, or the error response the client gets instead."""
+        assert client is not None, "the proxy's client opens with the app"
+        try:
+            return await client.request(method, f"{base}{path}", json=body, headers=headers(http))
+        except httpx.TimeoutException:
+            return _error(504, f"upstream {base} did not answer in {timeout:g} s", "server_error")
+        except httpx.HTTPError as exc:
+            message = f"upstream {base} unreachable: {type(exc).__name__}: {exc}"
+            return _error(502, message[:500], "server_error", "upstream_unreachable")
+
+    def passed_back(answer: httpx.Response) -> Response:
+        kept = {k: v for k in PASSED_BACK_HEADERS if (v := answer.headers.get(k)) is not None}
+        media = answer.headers.get("content-type", "application/json")
+        return Response(answer.content, answer.status_code, headers=kept, media_type=media)
+
+    @app.get("/v1/models")
+    async def models(http: Request) -> Response:
+        answer = await forward("GET", "/models", http)
+        return answer if isinstance(answer, Response) else passed_back(answer)
+
+    async def relay(http: Request, api: _Api) -> Response:
+        """One guarded request of ``api``: read, forward, screen, answer."""
+        try:
+            request = load_json((await http.body()).decode("utf-8"), "body", BackdoorlabError)
+            if not isinstance(request, dict):
+                raise BackdoorlabError("body: a JSON object is required")
+            await asyncio.get_running_loop().run_in_executor(screening, api.read, request)
+        except UnicodeDecodeError:
+            return _error(400, "body: not UTF-8", "invalid_request_error")
+        except ValueError as exc:  # json's own errors
+            return _error(400, f"body: not valid JSON ({exc})", "invalid_request_error")
+        except BackdoorlabError as exc:  # the conversation cannot be read, so not screened
+            return _error(400, str(exc), "invalid_request_error")
+        stream = request.get("stream") is True
+        options = request.get("stream_options")
+        usage = stream and isinstance(options, dict) and options.get("include_usage") is True
+        sent = {k: v for k, v in request.items() if k not in ("stream", "stream_options")}
+        answer = await answered(forward("POST", api.path, http, sent), http)
+        if answer is None:
+            return Response(status_code=CLIENT_GONE)
+        if isinstance(answer, Response):
+            return answer
+        if answer.status_code != 200:
+            return passed_back(answer)
+        try:
+            reply = json.loads(answer.content)
+            if not isinstance(reply, dict):
+                raise ValueError("not a JSON object")
+            loop = asyncio.get_running_loop()
+            screened, decisions = await loop.run_in_executor(
+                screening, api.screen, guard, request, reply
+            )
+        except (ValueError, BackdoorlabError) as exc:
+            message = f"upstream reply is no {api.reply} the guard can read: {exc}"
+            return _error(502, message[:500], "server_error", "upstream_unreadable")
+        except Exception as exc:  # noqa: BLE001 - fail closed: never the unscreened reply
+            message = f"the guard failed on this reply: {type(exc).__name__}: {exc}"
+            return _error(500, message[:500], "server_error", "guard_failed")
+        refused = {"x-guard-refused": str(sum(d.blocked for d in decisions))}
+        if stream:
+            events = api.stream(screened, usage)
+            return StreamingResponse(events, media_type="text/event-stream", headers=refused)
+        return JSONResponse(screened, headers=refused)
+
+    @app.post("/v1/chat/completions", response_model=None)
+    async def chat(http: Request) -> Response:
+        return await relay(http, CHAT)
+
+    @app.post("/v1/responses", response_model=None)
+    async def responses(http: Request) -> Response:
+        return await relay(http, RESPONSES)
+
+    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def elsewhere(path: str) -> JSONResponse:
+        message = (
+            f"/{path} is not forwarded: this guard proxy serves /v1/chat/completions, "
+            "/v1/responses and /v1/models only (what it cannot screen, it does not pass)"
+        )
+        return _error(404, message, "not_found_error")
+
+    return app

@@ -1,0 +1,128 @@
+"""Screening a Responses API reply (``/v1/responses``) another server returned, before
+its client sees it (`guard proxy`).
+
+The request's ``instructions`` and ``input`` items are the conversation so far, and the
+reply's ``output`` items the model's turn, read together as the audit reads a logged
+exchange (`backdoorlab.trace_formats.responses`). Every call of the turn is screened
+in order with one session, so a built-in tool's result in the same output (an
+``mcp_call`` holding its output) counts for the calls after it. A refused call's item
+(``function_call``, or any ``*_call`` a client runs) is taken out of ``output``; a
+message item saying what was not sent is added after the others; a refused image in an
+``output_text`` part is redacted there. A reply nothing was refused in is returned as
+the server wrote it. A call the server ran itself (a hosted tool) has happened by the
+time the reply arrives: taking it out hides it, and its decision is logged.
+
+A request that continues a conversation the server keeps (``previous_response_id``,
+``conversation``) is refused: the proxy would screen the reply against a conversation
+it cannot see. The client sends its whole conversation in ``input`` instead (``store:
+false``), as OpenAI's stateless mode and the Agents SDK's default do.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from backdoorlab.defenses.audit.rendered import images_in, may_hold_images, redact
+from backdoorlab.defenses.guard.core import Decision, Guard
+from backdoorlab.defenses.guard.reply import refused_note
+from backdoorlab.errors import TraceFormatError
+from backdoorlab.traces import Message, trace_from_data
+
+SERVER_STATE = ("previous_response_id", "conversation")
+
+
+def response_conversation(request: dict[str, Any]) -> list[Message]:
+    """The request's conversation as the guard reads it; `TraceFormatError` naming the
+    field when it cannot be read or is kept by the server."""
+    for key in SERVER_STATE:
+        if request.get(key) is not None:
+            raise TraceFormatError(
+                f"request: field '{key}': the guard proxy screens a reply against the whole"
+                " conversation; send it in 'input' (store: false) instead"
+            )
+    if request.get("input") is None:
+        raise TraceFormatError("request: field 'input': required")
+    return _read(request, None, "request")[0]
+
+
+def _read(
+    request: dict[str, Any], output: list[Any] | None, where: str
+) -> tuple[list[Message], list[str]]:
+    data: dict[str, Any] = {"input": request["input"]}
+    if output is not None:
+        data["output"] = output
+    for key in ("instructions", "tools"):
+        if request.get(key) is not None:
+            data[key] = request[key]
+    origin: list[str] = []
+    messages = trace_from_data(data, where, origin).messages
+    return messages, origin
+
+
+def screen_response(
+    guard: Guard, request: dict[str, Any], response: dict[str, Any]
+) -> tuple[dict[str, Any], list[Decision]]:
+    """``response`` as the client may see it, and every decision made on it (module
+    docstring); ``response`` itself when nothing was refused."""
+    output = response.get("output")
+    if not isinstance(output, list):
+        raise TraceFormatError("upstream reply: field 'output': a list is required")
+    where = "upstream reply (output with the request's input)"
+    messages, origin = _read(request, output, where)
+    first = next((i for i, o in enumerate(origin) if o.startswith("output")), len(messages))
+    session = guard.session()
+    decisions: list[Decision] = []
+    refused: dict[str, str] = {}  # call id -> tool
+    hidden: set[str] = set()  # image URLs
+    for index in range(first, len(messages)):
+        message = messages[index]
+        if message.role != "assistant":
+            continue
+        for call in message.tool_calls or ():
+            decision = session.screen(messages, index, call)
+            decisions.append(decision)
+            if decision.blocked:
+                refused[call.id] = call.name
+        if may_hold_images(message.text):
+            for decision in session.screen_reply(messages, index, message.text):
+                decisions.append(decision)
+                if decision.blocked and decision.image is not None:
+                    hidden.add(decision.image.url)
+    if not refused and not hidden:
+        return response, decisions
+    out = copy.deepcopy(response)
+    out["output"] = [_redacted(item, hidden) for item in out["output"] if not _is(item, refused)]
+    if refused:
+        out["output"].append(_note(list(refused.values())))
+    return out, decisions
+
+
+def _is(item: Any, refused: dict[str, str]) -> bool:
+    """Whether ``item`` is one of the refused calls."""
+    if not isinstance(item, dict) or not str(item.get("type", "")).endswith("_call"):
+        return False
+    return str(item.get("call_id", item.get("id"))) in refused
+
+
+def _redacted(item: Any, hidden: set[str]) -> Any:
+    if not hidden or not isinstance(item, dict) or item.get("type", "message") != "message":
+        return item
+    for part in item.get("content") or ():
+        text = part.get("text") if isinstance(part, dict) else None
+        if isinstance(text, str):
+            gone = [image for image in images_in(text) if image.url in hidden]
+            part["text"] = redact(text, gone) if gone else text
+    return item
+
+
+def _note(tools: list[str]) -> dict[str, Any]:
+    """The message item telling the client (and the model, next turn) what was refused."""
+    part = {"type": "output_text", "text": refused_note(tools), "annotations": []}
+    return {
+        "type": "message",
+        "id": "msg_guard_refusal",
+        "role": "assistant",
+        "status": "completed",
+        "content": [part],
+    }
