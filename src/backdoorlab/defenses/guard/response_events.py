@@ -38,7 +38,7 @@ def response_events(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield event("response.output_item.added", output_index=index, item=_opening(item))
         item_id = item.get("id")
         if item.get("type", "message") == "message":
-            for part_index, part in enumerate(item.get("content") or ()):
+            for part_index, part in enumerate(_parts(item.get("content"))):
                 at = {"item_id": item_id, "output_index": index, "content_index": part_index}
                 empty = {**part, "text": ""} if "text" in part else part
                 yield event("response.content_part.added", **at, part=empty)
@@ -54,6 +54,13 @@ def response_events(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield event("response.function_call_arguments.done", **at, arguments=arguments)
         yield event("response.output_item.done", output_index=index, item=item)
     yield event("response.completed", response=response)
+
+
+def _parts(content: Any) -> list[dict[str, Any]]:
+    """A message item's content parts (a string is one output text)."""
+    if isinstance(content, str):
+        return [{"type": "output_text", "text": content, "annotations": []}]
+    return [p for p in content if isinstance(p, dict)] if isinstance(content, list) else []
 
 
 def _opening(item: dict[str, Any]) -> dict[str, Any]:

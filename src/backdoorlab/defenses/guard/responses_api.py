@@ -108,12 +108,19 @@ def _is(item: Any, refused: dict[str, str]) -> bool:
 def _redacted(item: Any, hidden: set[str]) -> Any:
     if not hidden or not isinstance(item, dict) or item.get("type", "message") != "message":
         return item
-    for part in item.get("content") or ():
-        text = part.get("text") if isinstance(part, dict) else None
-        if isinstance(text, str):
-            gone = [image for image in images_in(text) if image.url in hidden]
-            part["text"] = redact(text, gone) if gone else text
+    content = item.get("content")
+    if isinstance(content, str):  # a message's content given as one string
+        item["content"] = _without(content, hidden)
+    for part in content if isinstance(content, list) else ():
+        if isinstance(part, dict) and isinstance(part.get("text"), str):
+            part["text"] = _without(part["text"], hidden)
     return item
+
+
+def _without(text: str, hidden: set[str]) -> str:
+    """``text`` with its images whose URL is in ``hidden`` redacted."""
+    gone = [image for image in images_in(text) if image.url in hidden]
+    return redact(text, gone) if gone else text
 
 
 def _note(tools: list[str]) -> dict[str, Any]:
