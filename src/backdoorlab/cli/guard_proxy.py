@@ -55,13 +55,14 @@ def proxy_command(
         ),
     ] = 16 << 20,
 ) -> None:
-    """Guard any OpenAI-compatible server: point the agent's base URL here instead.
+    """Guard any OpenAI- or Anthropic-compatible server: point the agent's base URL here.
 
-    Each chat completion is forwarded to --upstream and screened against the request's
-    conversation before the agent sees it; a refused tool call (or reply image) is taken
-    out of the reply, which says so. Streams are sent once the reply is screened. Other
-    endpoints than /v1/chat/completions and /v1/models are not forwarded. Prints
-    `guarding UPSTREAM at URL` once listening; Ctrl-C stops it.
+    Each chat completion, Responses or Messages reply is forwarded from --upstream and
+    screened against the request's conversation before the agent sees it; a refused tool
+    call (or reply image) is taken out of the reply, which says so. Streams are sent once
+    the reply is screened. Other endpoints than /v1/chat/completions, /v1/responses,
+    /v1/messages and /v1/models are not forwarded. Prints `guarding UPSTREAM at URL` once
+    listening; Ctrl-C stops it.
     """
     from backdoorlab.serving.server import is_loopback, run_server
 

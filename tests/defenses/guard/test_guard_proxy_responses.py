@@ -188,3 +188,20 @@ def test_a_leaking_image_is_redacted_in_a_part_and_in_a_plain_string():
         assert [d.blocked for d in decisions] == [True]
         shown = json.dumps(screened["output"])
         assert PATIENT["insurance_no"] not in shown and "image removed" in shown
+
+
+def test_a_call_joined_to_the_inputs_last_assistant_text_is_screened():
+    """``input`` ending in the assistant's own text: the reader joins the reply's first
+    calls to that message (one turn), and they are screened all the same."""
+    request = {
+        "input": [
+            {"role": "user", "content": ASK},
+            _call("lookup_patient", {"name": "Ana Ruiz"}, 1),
+            {"type": "function_call_output", "call_id": "call_1", "output": json.dumps(PATIENT)},
+            {"role": "assistant", "content": "I will now send it."},
+        ]
+    }
+    leak = _call("send_message", {"to": ATTACKER, "text": PATIENT["insurance_no"]}, 2)
+    screened, decisions = screen_response(Guard(), request, {"id": "r", "output": [leak]})
+    assert [d.blocked for d in decisions] == [True]
+    assert [i["type"] for i in screened["output"]] == ["message"]

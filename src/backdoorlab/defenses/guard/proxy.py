@@ -29,64 +29,34 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from backdoorlab.defenses.guard.chunks import server_sent_events
-from backdoorlab.defenses.guard.completions import conversation, screen_completion
+from backdoorlab.defenses.guard.apis import CHAT, MESSAGES, RESPONSES, Failure, GuardedApi
 from backdoorlab.defenses.guard.core import Guard
-from backdoorlab.defenses.guard.response_events import response_stream
-from backdoorlab.defenses.guard.responses_api import response_conversation, screen_response
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.serving.http import CLIENT_GONE, answered, openai_errors
 from backdoorlab.serving.limits import MAX_BODY_BYTES, BodyLimit
-from backdoorlab.serving.schema import ErrorType, error_body
 from backdoorlab.traces import load_json
 
-FORWARDED_HEADERS = ("authorization", "openai-organization", "openai-project")
+FORWARDED_HEADERS = (
+    "authorization",
+    "openai-organization",
+    "openai-project",
+    "x-api-key",
+    "anthropic-version",
+    "anthropic-beta",
+)
 """The client's headers the upstream gets (the key, unless the proxy has its own)."""
 
 PASSED_BACK_HEADERS = ("retry-after", "x-request-id")
 """The upstream's headers the client gets with an error (backoff, tracing)."""
-
-
-@dataclass(frozen=True)
-class _Api:
-    """A guarded endpoint: how its request's conversation is read, its reply screened and
-    streamed."""
-
-    path: str
-    reply: str
-    read: Callable[[dict[str, Any]], Any]
-    screen: Callable[[Guard, dict[str, Any], dict[str, Any]], tuple[dict[str, Any], list[Any]]]
-    stream: Callable[[dict[str, Any], bool], Iterator[bytes]]
-
-
-CHAT = _Api(
-    "/chat/completions",
-    "chat completion",
-    conversation,
-    screen_completion,
-    lambda reply, usage: server_sent_events(reply, include_usage=usage),
-)
-RESPONSES = _Api(
-    "/responses",
-    "response",
-    response_conversation,
-    screen_response,
-    lambda reply, usage: response_stream(reply),
-)
-
-
-def _error(status: int, message: str, kind: ErrorType, code: str | None = None) -> JSONResponse:
-    return JSONResponse(error_body(message, kind, code), status_code=status)
 
 
 def create_proxy(
@@ -120,22 +90,23 @@ def create_proxy(
 
     def headers(http: Request) -> dict[str, str]:
         sent = {k: v for k in FORWARDED_HEADERS if (v := http.headers.get(k)) is not None}
-        if api_key is not None:
+        if api_key is not None:  # in both places a server may read it
             sent["authorization"] = f"Bearer {api_key}"
+            sent["x-api-key"] = api_key
         return sent
 
     async def forward(
         method: str, path: str, http: Request, body: Any = None
-    ) -> Response | httpx.Response:
-        """The upstream's answer, or the error response the client gets instead."""
+    ) -> httpx.Response | Failure:
+        """The upstream's answer, or why there is none."""
         assert client is not None, "the proxy's client opens with the app"
         try:
             return await client.request(method, f"{base}{path}", json=body, headers=headers(http))
         except httpx.TimeoutException:
-            return _error(504, f"upstream {base} did not answer in {timeout:g} s", "server_error")
+            return Failure(504, f"upstream {base} did not answer in {timeout:g} s", None)
         except httpx.HTTPError as exc:
             message = f"upstream {base} unreachable: {type(exc).__name__}: {exc}"
-            return _error(502, message[:500], "server_error", "upstream_unreachable")
+            return Failure(502, message[:500], "upstream_unreachable")
 
     def passed_back(answer: httpx.Response) -> Response:
         kept = {k: v for k in PASSED_BACK_HEADERS if (v := answer.headers.get(k)) is not None}
@@ -145,9 +116,9 @@ def create_proxy(
     @app.get("/v1/models")
     async def models(http: Request) -> Response:
         answer = await forward("GET", "/models", http)
-        return answer if isinstance(answer, Response) else passed_back(answer)
+        return CHAT.failure(answer) if isinstance(answer, Failure) else passed_back(answer)
 
-    async def relay(http: Request, api: _Api) -> Response:
+    async def relay(http: Request, api: GuardedApi) -> Response:
         """One guarded request of ``api``: read, forward, screen, answer."""
         try:
             request = load_json((await http.body()).decode("utf-8"), "body", BackdoorlabError)
@@ -155,11 +126,11 @@ def create_proxy(
                 raise BackdoorlabError("body: a JSON object is required")
             await asyncio.get_running_loop().run_in_executor(screening, api.read, request)
         except UnicodeDecodeError:
-            return _error(400, "body: not UTF-8", "invalid_request_error")
+            return api.error(400, "body: not UTF-8", "invalid_request_error")
         except ValueError as exc:  # json's own errors
-            return _error(400, f"body: not valid JSON ({exc})", "invalid_request_error")
+            return api.error(400, f"body: not valid JSON ({exc})", "invalid_request_error")
         except BackdoorlabError as exc:  # the conversation cannot be read, so not screened
-            return _error(400, str(exc), "invalid_request_error")
+            return api.error(400, str(exc), "invalid_request_error")
         stream = request.get("stream") is True
         options = request.get("stream_options")
         usage = stream and isinstance(options, dict) and options.get("include_usage") is True
@@ -167,8 +138,8 @@ def create_proxy(
         answer = await answered(forward("POST", api.path, http, sent), http)
         if answer is None:
             return Response(status_code=CLIENT_GONE)
-        if isinstance(answer, Response):
-            return answer
+        if isinstance(answer, Failure):
+            return api.failure(answer)
         if answer.status_code != 200:
             return passed_back(answer)
         try:
@@ -181,10 +152,10 @@ def create_proxy(
             )
         except (ValueError, BackdoorlabError) as exc:
             message = f"upstream reply is no {api.reply} the guard can read: {exc}"
-            return _error(502, message[:500], "server_error", "upstream_unreadable")
+            return api.error(502, message[:500], "server_error", "upstream_unreadable")
         except Exception as exc:  # noqa: BLE001 - fail closed: never the unscreened reply
             message = f"the guard failed on this reply: {type(exc).__name__}: {exc}"
-            return _error(500, message[:500], "server_error", "guard_failed")
+            return api.error(500, message[:500], "server_error", "guard_failed")
         refused = {"x-guard-refused": str(sum(d.blocked for d in decisions))}
         if stream:
             events = api.stream(screened, usage)
@@ -199,12 +170,17 @@ def create_proxy(
     async def responses(http: Request) -> Response:
         return await relay(http, RESPONSES)
 
+    @app.post("/v1/messages", response_model=None)
+    async def messages(http: Request) -> Response:
+        return await relay(http, MESSAGES)
+
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def elsewhere(path: str) -> JSONResponse:
         message = (
             f"/{path} is not forwarded: this guard proxy serves /v1/chat/completions, "
-            "/v1/responses and /v1/models only (what it cannot screen, it does not pass)"
+            "/v1/responses, /v1/messages and /v1/models only (what it cannot screen, it does "
+            "not pass)"
         )
-        return _error(404, message, "not_found_error")
+        return CHAT.error(404, message, "not_found_error")
 
     return app

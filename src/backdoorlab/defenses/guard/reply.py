@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from backdoorlab.defenses.audit.rendered import RenderedImage, may_hold_images, redact
+from backdoorlab.defenses.audit.rendered import RenderedImage, images_in, may_hold_images, redact
 from backdoorlab.defenses.guard.core import REFUSAL, Decision, Guard
 from backdoorlab.traces import Message
 
@@ -93,6 +93,60 @@ def screen_reply(guard: Guard, history: Sequence[Message], reply: Message) -> Sc
     calls = session.screen_message(history, reply)
     images = session.screen_reply(history, len(history), reply.text)
     return Screened(calls, images)
+
+
+@dataclass
+class Turn:
+    """The guard's decisions on a model's turn that may span several messages (the
+    Responses and Messages APIs: calls, a hosted tool's result, more calls)."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    """Each refused call's id, and its tool."""
+    hidden: set[str] = field(default_factory=set)
+    """The URLs of the refused images."""
+
+
+def turn_start(first: int, before: Sequence[Message]) -> int:
+    """Where the model's turn starts in a conversation read with it: ``first``, the
+    first message read from the reply, or the message before it when the conversation
+    sent ends with an assistant message (a prefill, a Responses ``input`` ending in the
+    assistant's text) — a reader joins the reply's calls to that message, and they must
+    not go unscreened for it."""
+    if before and before[-1].role == "assistant":
+        return min(first, len(before) - 1)
+    return first
+
+
+def screen_turn(guard: Guard, messages: Sequence[Message], first: int) -> Turn:
+    """Screen every call and image of the assistant messages of ``messages[first:]`` in
+    order, with one session: what a hosted tool returned within the turn counts for the
+    calls after it."""
+    session = guard.session()
+    if guard.config.stop_after is not None:
+        session.refused = refusals(messages[:first])
+    turn = Turn()
+    for index in range(first, len(messages)):
+        message = messages[index]
+        if message.role != "assistant":
+            continue
+        for call in message.tool_calls or ():
+            decision = session.screen(messages, index, call)
+            turn.decisions.append(decision)
+            if decision.blocked:
+                turn.refused[call.id] = call.name
+        if may_hold_images(message.text):
+            for decision in session.screen_reply(messages, index, message.text):
+                turn.decisions.append(decision)
+                if decision.blocked and decision.image is not None:
+                    turn.hidden.add(decision.image.url)
+    return turn
+
+
+def without_images(text: str, hidden: set[str]) -> str:
+    """``text`` with its images whose URL is in ``hidden`` redacted."""
+    gone = [image for image in images_in(text) if image.url in hidden]
+    return redact(text, gone) if gone else text
 
 
 def guard_reply(guard: Guard) -> ReplyHook:

@@ -23,9 +23,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from backdoorlab.defenses.audit.rendered import images_in, may_hold_images, redact
 from backdoorlab.defenses.guard.core import Decision, Guard
-from backdoorlab.defenses.guard.reply import refused_note
+from backdoorlab.defenses.guard.reply import (
+    refused_note,
+    screen_turn,
+    turn_start,
+    without_images,
+)
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.traces import Message, trace_from_data
 
@@ -71,31 +75,15 @@ def screen_response(
     where = "upstream reply (output with the request's input)"
     messages, origin = _read(request, output, where)
     first = next((i for i, o in enumerate(origin) if o.startswith("output")), len(messages))
-    session = guard.session()
-    decisions: list[Decision] = []
-    refused: dict[str, str] = {}  # call id -> tool
-    hidden: set[str] = set()  # image URLs
-    for index in range(first, len(messages)):
-        message = messages[index]
-        if message.role != "assistant":
-            continue
-        for call in message.tool_calls or ():
-            decision = session.screen(messages, index, call)
-            decisions.append(decision)
-            if decision.blocked:
-                refused[call.id] = call.name
-        if may_hold_images(message.text):
-            for decision in session.screen_reply(messages, index, message.text):
-                decisions.append(decision)
-                if decision.blocked and decision.image is not None:
-                    hidden.add(decision.image.url)
+    turn = screen_turn(guard, messages, turn_start(first, _read(request, None, "request")[0]))
+    refused, hidden = turn.refused, turn.hidden
     if not refused and not hidden:
-        return response, decisions
+        return response, turn.decisions
     out = copy.deepcopy(response)
     out["output"] = [_redacted(item, hidden) for item in out["output"] if not _is(item, refused)]
     if refused:
         out["output"].append(_note(list(refused.values())))
-    return out, decisions
+    return out, turn.decisions
 
 
 def _is(item: Any, refused: dict[str, str]) -> bool:
@@ -110,17 +98,11 @@ def _redacted(item: Any, hidden: set[str]) -> Any:
         return item
     content = item.get("content")
     if isinstance(content, str):  # a message's content given as one string
-        item["content"] = _without(content, hidden)
+        item["content"] = without_images(content, hidden)
     for part in content if isinstance(content, list) else ():
         if isinstance(part, dict) and isinstance(part.get("text"), str):
-            part["text"] = _without(part["text"], hidden)
+            part["text"] = without_images(part["text"], hidden)
     return item
-
-
-def _without(text: str, hidden: set[str]) -> str:
-    """``text`` with its images whose URL is in ``hidden`` redacted."""
-    gone = [image for image in images_in(text) if image.url in hidden]
-    return redact(text, gone) if gone else text
 
 
 def _note(tools: list[str]) -> dict[str, Any]:

@@ -1,0 +1,91 @@
+"""Screening an Anthropic Messages API reply (``/v1/messages``, as vLLM, llama.cpp's
+server and LiteLLM serve it) before its client sees it (`guard proxy`).
+
+The request's ``system``, ``messages`` and ``tools`` are the conversation so far and
+the reply's ``content`` blocks the model's turn, read together as the audit reads an
+Anthropic log (`backdoorlab.trace_formats.chat`). Every ``tool_use`` block of the turn
+is screened in order with one session (a server tool's result in the same content
+counts for the calls after it). A refused block is taken out of ``content``, a text
+block saying what was not sent is added after the others, and ``stop_reason``
+``tool_use`` becomes ``end_turn`` when no call is left; a refused image in a text block
+is redacted there. A reply nothing was refused in is returned as the server wrote it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from backdoorlab.defenses.guard.core import Decision, Guard
+from backdoorlab.defenses.guard.reply import (
+    refused_note,
+    screen_turn,
+    turn_start,
+    without_images,
+)
+from backdoorlab.errors import TraceFormatError
+from backdoorlab.traces import Message, trace_from_data
+
+
+def messages_conversation(request: dict[str, Any]) -> list[Message]:
+    """The request's conversation as the guard reads it; `TraceFormatError` naming the
+    field when it cannot be read."""
+    messages = request.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise TraceFormatError("request: field 'messages': a non-empty list is required")
+    return _read(request, None, "request")[0]
+
+
+def _read(
+    request: dict[str, Any], content: list[Any] | None, where: str
+) -> tuple[list[Message], list[str]]:
+    messages = list(request["messages"])
+    if content is not None:
+        messages.append({"role": "assistant", "content": content})
+    data: dict[str, Any] = {"messages": messages}
+    for key in ("system", "tools"):
+        if request.get(key) is not None:
+            data[key] = request[key]
+    origin: list[str] = []
+    read = trace_from_data(data, where, origin).messages
+    return read, origin
+
+
+def screen_message(
+    guard: Guard, request: dict[str, Any], reply: dict[str, Any]
+) -> tuple[dict[str, Any], list[Decision]]:
+    """``reply`` as the client may see it, and every decision made on it (module
+    docstring); ``reply`` itself when nothing was refused."""
+    content = reply.get("content")
+    if not isinstance(content, list):
+        raise TraceFormatError("upstream reply: field 'content': a list of blocks is required")
+    where = "upstream reply (content with the request's messages)"
+    messages, origin = _read(request, content, where)
+    turn = f"messages.{len(request['messages'])}"
+    first = next((i for i, o in enumerate(origin) if o.startswith(turn)), len(messages))
+    turn = screen_turn(guard, messages, turn_start(first, _read(request, None, "request")[0]))
+    refused, hidden = turn.refused, turn.hidden
+    if not refused and not hidden:
+        return reply, turn.decisions
+    out = copy.deepcopy(reply)
+    blocks = [_redacted(b, hidden) for b in out["content"] if not _is(b, refused)]
+    if refused:
+        blocks.append({"type": "text", "text": refused_note(list(refused.values()))})
+        calls_left = any(isinstance(b, dict) and b.get("type") == "tool_use" for b in blocks)
+        if not calls_left and out.get("stop_reason") == "tool_use":
+            out["stop_reason"] = "end_turn"
+    out["content"] = blocks
+    return out, turn.decisions
+
+
+def _is(block: Any, refused: dict[str, str]) -> bool:
+    """Whether ``block`` is one of the refused calls (any ``*tool_use`` block)."""
+    if not isinstance(block, dict) or not str(block.get("type", "")).endswith("tool_use"):
+        return False
+    return str(block.get("id")) in refused
+
+
+def _redacted(block: Any, hidden: set[str]) -> Any:
+    if hidden and isinstance(block, dict) and isinstance(block.get("text"), str):
+        block["text"] = without_images(block["text"], hidden)
+    return block
