@@ -1,18 +1,21 @@
 """`guard proxy` on recorded traces: does the guard in front of a server decide what
 `guard replay` decides, and what does the hop cost?
 
-A stand-in upstream (in this process, on a thread) replays a traces file: asked for
-``replay-I-J``, it answers with message J of trace I, as a server would have. The proxy
-runs as a user runs it, ``backdoorlab guard proxy --upstream URL`` in its own process.
-Every assistant turn that makes a call or writes text is asked for through it with the
-conversation before it (the recorded messages, as the agent sent them), one request at
-a time. A trace is blocked through the proxy when any reply came back with a refusal
-(``x-guard-refused`` > 0); that is compared with `guard replay`'s verdict on the same
-trace (the default policy both). The same requests are sent straight to the upstream
-too, so the latency the proxy adds is the difference of two medians measured in one run.
+A stand-in upstream (in this process, on a thread) replays a traces file: each
+assistant turn of each trace is a reply it gives to the conversation before it, as a
+server would have. The proxy runs as a user runs it, ``backdoorlab guard proxy
+--upstream URL`` in its own process. Every turn is asked for through it, one request at
+a time, in each API of ``--api``: chat completions (the recorded messages as they
+are), the Responses API and Anthropic's Messages API (the trace rendered in their shape
+by `backdoorlab.trace_formats.render`), the APIs' requests interleaved (a fixed
+shuffle), so the machine's drift falls on each alike. A trace is blocked through the
+proxy when any reply came back with a refusal (``x-guard-refused`` > 0); that is
+compared with `guard replay`'s verdict on the same trace (the default policy both).
+The same requests are sent straight to the upstream too, so the latency the proxy adds
+is the difference of two medians measured in one run.
 
     .venv/bin/python benchmarks/guard_proxy.py --traces FILE [--limit 500]
-        [--out benchmarks/results/guard_proxy.json]
+        [--api chat responses messages] [--out benchmarks/results/guard_proxy.json]
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import random
 import statistics
 import sys
 import threading
@@ -38,6 +42,7 @@ from _serving import start_proxy  # noqa: E402
 from backdoorlab.defenses.guard import Guard  # noqa: E402
 from backdoorlab.defenses.guard.replay import replay  # noqa: E402
 from backdoorlab.serving.server import base_url, bind  # noqa: E402
+from backdoorlab.trace_formats import render  # noqa: E402
 from backdoorlab.traces import atomic_writer  # noqa: E402
 
 
@@ -60,34 +65,80 @@ def serving(app: Any) -> Iterator[str]:
         sock.close()
 
 
-def replaying(traces: list[dict[str, Any]]) -> FastAPI:
-    """The stand-in upstream: ``model`` ``replay-I-J`` answers with trace I's message J."""
+def replaying(replies: dict[str, dict[str, Any]]) -> FastAPI:
+    """The stand-in upstream: each API answers a request with the reply recorded under
+    its ``model``."""
     app = FastAPI()
 
-    @app.post("/v1/chat/completions")
-    async def chat(request: Request) -> dict[str, Any]:
-        _, i, j = (await request.json())["model"].split("-")
-        message = traces[int(i)]["messages"][int(j)]
-        finish = "tool_calls" if message.get("tool_calls") else "stop"
-        choice = {"index": 0, "message": message, "finish_reason": finish}
-        return {"id": f"r{i}-{j}", "object": "chat.completion", "created": 0, "choices": [choice]}
+    async def answer(request: Request) -> dict[str, Any]:
+        return replies[(await request.json())["model"]]
 
+    for path in ("/v1/chat/completions", "/v1/responses", "/v1/messages"):
+        app.post(path)(answer)
     return app
 
 
-def turns(traces: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(trace index, request) for every assistant turn that calls a tool or has text."""
-    for i, trace in enumerate(traces):
-        if not isinstance(trace.get("messages"), list):
-            continue  # another log format: an agent talks to the proxy in chat messages
-        for j, message in enumerate(trace["messages"]):
-            if message.get("role") == "assistant" and (
-                message.get("tool_calls") or message.get("content")
-            ):
-                request = {"model": f"replay-{i}-{j}", "messages": trace["messages"][:j]}
-                if trace.get("tools"):
-                    request["tools"] = trace["tools"]
-                yield i, request
+def chat_turns(trace: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(request, reply) for every assistant message that calls a tool or has text."""
+    messages = trace["messages"]
+    for j, message in enumerate(messages):
+        if message.get("role") == "assistant" and (
+            message.get("tool_calls") or message.get("content")
+        ):
+            request = {"messages": messages[:j], **_tools(trace)}
+            finish = "tool_calls" if message.get("tool_calls") else "stop"
+            choice = {"index": 0, "message": message, "finish_reason": finish}
+            yield request, {"object": "chat.completion", "choices": [choice]}
+
+
+def message_turns(trace: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """The same turns in Anthropic's Messages API (the trace rendered by `trace_formats`)."""
+    rendered = render(trace, "anthropic")
+    messages = rendered["messages"]
+    for j, message in enumerate(messages):
+        if message["role"] == "assistant":
+            request = {"messages": messages[:j], **_tools(rendered)}
+            if "system" in rendered:
+                request["system"] = rendered["system"]
+            uses = any(b.get("type") == "tool_use" for b in message["content"])
+            reply = {"type": "message", "role": "assistant", "content": message["content"]}
+            yield request, {**reply, "stop_reason": "tool_use" if uses else "end_turn"}
+
+
+def response_turns(trace: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """The same turns in OpenAI's Responses API: each run of assistant items (its text
+    and calls) is a reply to the items before it."""
+    rendered = render(trace, "responses")
+    items = rendered["input"]
+
+    def turn(item: dict[str, Any]) -> bool:
+        kind = item.get("type", "message")
+        return (kind == "message" and item.get("role") == "assistant") or (
+            kind.endswith("_call") and not kind.endswith("_call_output")
+        )
+
+    start = None
+    for j, item in enumerate([*items, {"type": "end"}]):
+        if j < len(items) and turn(item):
+            start = j if start is None else start
+            continue
+        if start is not None:
+            request = {"input": items[:start], **_tools(rendered)}
+            if "instructions" in rendered:
+                request["instructions"] = rendered["instructions"]
+            yield request, {"object": "response", "output": items[start:j]}
+            start = None
+
+
+def _tools(data: dict[str, Any]) -> dict[str, Any]:
+    return {"tools": data["tools"]} if data.get("tools") else {}
+
+
+APIS = {
+    "chat": ("/chat/completions", chat_turns),
+    "responses": ("/responses", response_turns),
+    "messages": ("/messages", message_turns),
+}
 
 
 def main() -> None:
@@ -95,50 +146,71 @@ def main() -> None:
     parser.add_argument("--traces", type=Path, required=True, help="OpenAI-format traces (JSONL)")
     parser.add_argument("--limit", type=int, default=None, help="the first N traces only")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
+    parser.add_argument(
+        "--api",
+        nargs="+",
+        choices=sorted(APIS),
+        default=["chat", "responses", "messages"],
+        help="the APIs the turns are asked in",
+    )
     args = parser.parse_args()
 
     lines = args.traces.read_text(encoding="utf-8").splitlines()
     traces = [json.loads(line) for line in lines if line.strip()][: args.limit]
     replayed = [line["blocked"] for line in replay(args.traces, Guard())][: len(traces)]
-    requests = list(turns(traces))
+    chat = [isinstance(t.get("messages"), list) for t in traces]
+    figures: dict[str, Any] = {
+        "traces": len(traces),
+        "traces_in_chat_format": sum(chat),
+        "blocked_by_replay": sum(r for r, c in zip(replayed, chat, strict=True) if c),
+    }
+    replies: dict[str, dict[str, Any]] = {}
+    cases = []  # (api, trace index, request)
+    for api in args.api:
+        for i, trace in enumerate(traces):
+            if not chat[i]:
+                continue  # another log format: agents talk to the proxy in an API's shape
+            for j, (request, reply) in enumerate(APIS[api][1](trace)):
+                model = f"{api}-{i}-{j}"
+                replies[model] = reply
+                cases.append((api, i, {"model": model, **request}))
 
-    blocked = [False] * len(traces)
-    direct: list[float] = []
-    proxied: list[float] = []
-    with serving(replaying(traces)) as upstream, httpx.Client(timeout=60) as client:
+    random.Random(0).shuffle(cases)
+    blocked = {api: [False] * len(traces) for api in args.api}
+    direct: dict[str, list[float]] = {api: [] for api in args.api}
+    proxied: dict[str, list[float]] = {api: [] for api in args.api}
+    with serving(replaying(replies)) as upstream, httpx.Client(timeout=60) as client:
         process, proxy = start_proxy(upstream)
         try:
-            for i, request in requests:
+            for api, i, request in cases:
                 for url, times in ((upstream, direct), (proxy, proxied)):
                     start = time.perf_counter()
-                    answer = client.post(f"{url}/chat/completions", json=request)
-                    times.append(time.perf_counter() - start)
+                    answer = client.post(f"{url}{APIS[api][0]}", json=request)
+                    times[api].append(time.perf_counter() - start)
                     answer.raise_for_status()
                 refused = int(answer.headers["x-guard-refused"])
-                blocked[i] = blocked[i] or refused > 0
+                blocked[api][i] = blocked[api][i] or refused > 0
         finally:
             process.terminate()
             process.wait(30)
 
-    chat = [isinstance(t.get("messages"), list) for t in traces]
-    differ = [
-        i for i, (a, b) in enumerate(zip(blocked, replayed, strict=True)) if chat[i] and a != b
-    ]
+    differ = 0
     ms = 1000.0
-    figures = {
-        "traces": len(traces),
-        "traces_in_chat_format": sum(chat),
-        "requests": len(requests),
-        "blocked_through_proxy": sum(blocked),
-        "blocked_by_replay": sum(r for r, c in zip(replayed, chat, strict=True) if c),
-        "traces_differing": len(differ),
-        "first_differing": differ[:10],
-        "direct_median_ms": round(statistics.median(direct) * ms, 2),
-        "proxied_median_ms": round(statistics.median(proxied) * ms, 2),
-        "added_median_ms": round((statistics.median(proxied) - statistics.median(direct)) * ms, 2),
-        "proxied_p95_ms": round(statistics.quantiles(proxied, n=20)[-1] * ms, 2),
-        "proxied_requests_per_s": round(len(proxied) / sum(proxied), 1),
-    }
+    for api in args.api:
+        wrong = [i for i in range(len(traces)) if chat[i] and blocked[api][i] != replayed[i]]
+        differ += len(wrong)
+        figures[api] = {
+            "requests": len(proxied[api]),
+            "blocked_through_proxy": sum(blocked[api]),
+            "traces_differing": len(wrong),
+            "first_differing": wrong[:10],
+            "direct_median_ms": round(statistics.median(direct[api]) * ms, 2),
+            "proxied_median_ms": round(statistics.median(proxied[api]) * ms, 2),
+            "added_median_ms": round(
+                (statistics.median(proxied[api]) - statistics.median(direct[api])) * ms, 2
+            ),
+            "proxied_p95_ms": round(statistics.quantiles(proxied[api], n=20)[-1] * ms, 2),
+        }
     print(json.dumps(figures, indent=2))
     if args.out is not None:
         with atomic_writer(args.out) as handle:
