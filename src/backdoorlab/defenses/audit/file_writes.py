@@ -81,6 +81,11 @@ def path_of(node: ast.AST | None, names: Variables) -> str | None:
     return text
 
 
+def local(path: str) -> str:
+    """A path as a cell's own writes are compared (``./x`` is ``x``)."""
+    return path.strip().removeprefix("./")
+
+
 def in_cell(
     stmt: ast.stmt, heads: list[Any], names: Variables, handles: dict[str, str]
 ) -> list[Written]:

@@ -188,7 +188,9 @@ class Notebook:
     call is checked, give it its `output` when its result comes."""
 
     def __init__(self, files: Callable[[str], str | None] | None = None) -> None:
-        self.names = Variables(files)
+        self._outside = files
+        self._fresh: dict[str, str] = {}  # this cell's files written so far: their text
+        self.names = Variables(self._file if files is not None else None)
         self.addressed: list[Addressed] = []
         """Where the cell `run` last read sends by variable."""
         self.wrote: list[file_writes.Written] = []
@@ -208,7 +210,7 @@ class Notebook:
         """Read one cell: the expressions it sends that refer to known variables (their
         source → their values' text), where it sends by variable (`addressed`), and what
         it assigns and prints."""
-        self.addressed, self.wrote = [], []
+        self.addressed, self.wrote, self._fresh = [], [], {}
         if self._cells >= MAX_CELLS or len(code) > MAX_CODE:
             return {}
         self._cells += 1
@@ -226,7 +228,8 @@ class Notebook:
                 if self.vars or reads:  # nothing known, nothing to resolve (most cells)
                     self._sends(stmt, sent)
                 if writes and len(self.wrote) < MAX_SENT:
-                    self.wrote += file_writes.in_cell(stmt, _heads(stmt), self.names, handles)
+                    now = file_writes.in_cell(stmt, _heads(stmt), self.names, handles)
+                    self._wrote(now)
                 self._assign(stmt)
                 for expr in self._shown(stmt, stmt is tree.body[-1]):
                     printed.append(self._shows(expr, loop))
@@ -235,6 +238,21 @@ class Notebook:
         if call_id is not None and printed:
             self._pending[call_id] = printed
         return sent
+
+    def _wrote(self, now: list[file_writes.Written]) -> None:
+        """A statement's writes, which the cell's later statements read (a cell that
+        writes a file and uploads it sends that text; an unknown text is unknown)."""
+        self.wrote += now
+        for w in now:
+            text = self._file(w.source) if w.source else w.text
+            self._fresh[file_writes.local(w.path)] = text or ""
+
+    def _file(self, path: str) -> str | None:
+        """A file's text: this cell's write, else what an earlier call wrote."""
+        fresh = self._fresh.get(file_writes.local(path)) if self._fresh else None
+        if fresh is not None:
+            return fresh or None
+        return self._outside(path) if self._outside is not None else None
 
     def _shows(self, expr: ast.expr, loop: Loop | None) -> tuple[str, int, bool]:
         """(the variable a printed expression shows, its version, whether whole);
