@@ -87,17 +87,24 @@ def local(path: str) -> str:
 
 
 def in_cell(
-    stmt: ast.stmt, heads: list[Any], names: Variables, handles: dict[str, str]
+    stmt: ast.stmt,
+    heads: list[Any],
+    names: Variables,
+    handles: dict[str, str],
+    calls: set[int] | None = None,
 ) -> list[Written]:
     """The files one statement writes (module docstring); ``heads``: the expressions it
     evaluates itself; ``handles``: the cell's names of files opened for writing (this
-    statement's ``f = open(p, 'w')``, ``with … as f`` added)."""
+    statement's ``f = open(p, 'w')``, ``with … as f`` added); ``calls`` gains the ``id``
+    of each writing call (what it writes stays on this machine: `notebook` sends none)."""
     _handles(stmt, names, handles)
     found: list[Written] = []
     for head in heads:
         for node in ast.walk(head) if head is not None else ():
             if isinstance(node, ast.Call):
                 written = _call(node, names, handles)
+                if written is not None and calls is not None:
+                    calls.add(id(node))
                 if written is not None:
                     found.append(written)
     return found

@@ -225,11 +225,12 @@ class Notebook:
         handles: dict[str, str] = {}  # names of files opened for writing
         try:
             for stmt, loop in _statements(tree.body):
-                if self.vars or reads:  # nothing known, nothing to resolve (most cells)
-                    self._sends(stmt, sent)
+                local: set[int] = set()  # the statement's writes to files: not sent
                 if writes and len(self.wrote) < MAX_SENT:
-                    now = file_writes.in_cell(stmt, _heads(stmt), self.names, handles)
+                    now = file_writes.in_cell(stmt, _heads(stmt), self.names, handles, local)
                     self._wrote(now)
+                if self.vars or reads:  # nothing known, nothing to resolve (most cells)
+                    self._sends(stmt, sent, local)
                 self._assign(stmt)
                 for expr in self._shown(stmt, stmt is tree.body[-1]):
                     printed.append(self._shows(expr, loop))
@@ -328,10 +329,12 @@ class Notebook:
             if isinstance(node, ast.Name):
                 self.names.set(node.id, None)
 
-    def _sends(self, stmt: ast.stmt, sent: dict[str, str]) -> None:
+    def _sends(self, stmt: ast.stmt, sent: dict[str, str], local: set[int]) -> None:
         """The known values ``stmt`` passes to a call (not to ``print``, nor into a
         digest: `notebook_values.HASHES`), each as the widest expression that resolves:
-        ``customer['plan']``, not ``customer``; and where its calls send (`addressed`)."""
+        ``customer['plan']``, not ``customer``; and where its calls send (`addressed`).
+        A write to a local file (``local``, `file_writes`) sends nothing: a cell that
+        uploads the file sends its text (`_wrote`)."""
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             return
         if isinstance(stmt, ast.Assign) and len(self.addressed) < MAX_ADDRESSED:
@@ -339,7 +342,7 @@ class Notebook:
         stack: list[tuple[ast.AST, bool]] = [(r, False) for r in _heads(stmt)]
         while stack and len(sent) < MAX_SENT:
             node, argument = stack.pop()
-            if _printed(node) or hashed(node):
+            if _printed(node) or hashed(node) or (local and id(node) in local):
                 continue
             if isinstance(node, ast.Call) and len(self.addressed) < MAX_ADDRESSED:
                 self.addressed += called_to(node, self.names)
