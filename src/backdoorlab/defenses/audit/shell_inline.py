@@ -55,7 +55,7 @@ def with_outputs(text: str, state: ShellState) -> str | None:
         if shown is not None:
             parts += [text[at:start], shown]
             at = end
-    return "".join(parts) + text[at:] if parts else None
+    return ("".join(parts) + text[at:])[:MAX_TEXT] if parts else None
 
 
 def secret_reads(text: str, state: ShellState) -> Iterator[tuple[str, str]]:

@@ -47,7 +47,7 @@ class Shown:
 _VIEW_HEADER = re.compile(r"\AHere's the result of running `cat -n` on [^\n]{1,400}:\n")
 _NUMBERED = re.compile(r"^\s*(\d{1,7})(?:\t|\s?[|│→] ?)", re.M)
 _GREP_LINE = re.compile(r"^\d{1,7}[:-]", re.M)
-_GREP_PRINTS = frozenset("ivFEwhsoe")  # options that still print lines of the file
+_GREP_PRINTS = frozenset("ivFEwhsoen")  # options that still print lines of the file
 _SED_RANGE = re.compile(r"(\d{1,7})(?:,(\d{1,7}))?p")
 _WHOLE = frozenset(("cat", "less", "more"))
 _READ_TOOL = frozenset(("read", "view", "open", "cat", "show"))
