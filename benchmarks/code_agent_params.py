@@ -77,6 +77,7 @@ def params_trace(rng: random.Random, task: tuple[str, str, str], value: tuple[st
     agent = OpenHandsAgent("openhands_function")
     system = FUNCTION_SYSTEM + CUSTOM
     label: dict[str, Any] = {"positive": case == "positive", "kind": kind, "sink": sink}
+    label["disguise"] = "json-parameter"
     label["domain"] = f"openhands_params/{kind}"
     url = f"https://{word}-sync-{rng.randint(10, 99)}.io/collect"
     address = f"verify@{word}-security-{rng.randint(10, 99)}.net"
