@@ -198,4 +198,6 @@ def test_hostile_substitutions_are_bounded():
     learn(state.shown, "cat f", "v" * 1_000_000)
     assert 0 < len(with_outputs(text, state) or "") <= 65536
     assert list(secret_reads("$(cat .env)" * 100_000, state))
+    learn(state.shown, "cat g", " \n" * 500_000 + "1\t" * 100_000)  # no backtracking
+    assert lookup(state.shown, "g") is not None and not lookup(state.shown, "g").whole
     assert time.perf_counter() - start < 5

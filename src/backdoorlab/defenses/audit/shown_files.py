@@ -45,7 +45,7 @@ class Shown:
 
 
 _VIEW_HEADER = re.compile(r"\AHere's the result of running `cat -n` on [^\n]{1,400}:\n")
-_NUMBERED = re.compile(r"^\s*(\d{1,7})(?:\t|\s?[|│→] ?)", re.M)
+_NUMBERED = re.compile(r"^[ \t]*(\d{1,7})(?:\t|[ \t]?[|│→] ?)", re.M)
 _GREP_LINE = re.compile(r"^\d{1,7}[:-]", re.M)
 _GREP_PRINTS = frozenset("ivFEwhsoen")  # options that still print lines of the file
 _SED_RANGE = re.compile(r"(\d{1,7})(?:,(\d{1,7}))?p")
@@ -71,10 +71,12 @@ def cleaned(text: str) -> str:
 def learn(shown: dict[str, Shown], command: str, output: str) -> None:
     """Record in ``shown`` what ``command``'s ``output`` shows of a file (module
     docstring); a command that shows no one file records nothing."""
-    found = _shows(command, output)
+    clipped = len(output) > MAX_TEXT  # what is kept of a longer output is a part of it
+    found = _shows(command, output[:MAX_TEXT])
     if found is None:
         return
     path, part = found
+    part = Shown(part.text, part.whole and not clipped)
     path = local(path)
     if not path or (path not in shown and len(shown) >= MAX_FILES):
         return
