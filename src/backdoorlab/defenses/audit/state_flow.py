@@ -86,25 +86,23 @@ def with_values(sink: SinkCall, tool: str, state: ShellState) -> None:
             continue
         if runs_code(tool) or runs_code(path.rsplit(".", 1)[-1]):
             shown = expanded(text, state) if "$" in text else None
-            outputs = shell_inline.with_outputs(shown or text, state)
+            mine = state.copy()  # what the call's own commands set up counts for the rest
+            learn(text, mine)
+            outputs = shell_inline.with_outputs(shown or text, mine)
             if outputs is not None:
                 extra[f"{path} (command output)"] = outputs
             elif shown is not None:
                 extra[f"{path} (variables)"] = shown
-            _moves_secrets(sink, text, state)
+            _moves_secrets(sink, mine.expand(text), mine)
     if extra:
         sink.payload = {**sink.payload, **extra}
 
 
 def _moves_secrets(sink: SinkCall, text: str, state: ShellState) -> None:
-    """Each secrets file a substitution of ``text`` reads unseen, moved by reference to
-    the destinations its command names (`shell_inline.secret_reads`); a variable still
-    holding its substitution as written (``K=$(cat .env); curl -d "$K" URL``) is it."""
-    if "$(" not in text and "`" not in text:
-        return
-    mine = state.copy()
-    learn(text, mine)
-    for path, command in shell_inline.secret_reads(mine.expand(text), state):
+    """Each secrets file a substitution of ``text`` (its variables written in: one still
+    holding its substitution, ``K=$(cat .env); curl -d "$K" URL``, is it) reads unseen,
+    moved by reference to the destinations its command names (`shell_inline`)."""
+    for path, command in shell_inline.secret_reads(text, state):
         for dest in sink.destinations:
             if dest.kind in _MOVED and dest.value and dest.value in command:
                 how = "command substitution"
