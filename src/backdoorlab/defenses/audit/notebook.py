@@ -188,9 +188,8 @@ class Notebook:
     call is checked, give it its `output` when its result comes."""
 
     def __init__(self, files: Callable[[str], str | None] | None = None) -> None:
-        self._outside = files
-        self._fresh: dict[str, str] = {}  # this cell's files written so far: their text
-        self.names = Variables(self._file if files is not None else None)
+        self._files = file_writes.CellFiles(files) if files is not None else None
+        self.names = Variables(self._files)  # (no cycle back to the notebook: refcounted)
         self.addressed: list[Addressed] = []
         """Where the cell `run` last read sends by variable."""
         self.wrote: list[file_writes.Written] = []
@@ -210,7 +209,9 @@ class Notebook:
         """Read one cell: the expressions it sends that refer to known variables (their
         source → their values' text), where it sends by variable (`addressed`), and what
         it assigns and prints."""
-        self.addressed, self.wrote, self._fresh = [], [], {}
+        self.addressed, self.wrote = [], []
+        if self._files is not None:
+            self._files.fresh.clear()
         if self._cells >= MAX_CELLS or len(code) > MAX_CODE:
             return {}
         self._cells += 1
@@ -244,16 +245,8 @@ class Notebook:
         """A statement's writes, which the cell's later statements read (a cell that
         writes a file and uploads it sends that text; an unknown text is unknown)."""
         self.wrote += now
-        for w in now:
-            text = self._file(w.source) if w.source else w.text
-            self._fresh[file_writes.local(w.path)] = text or ""
-
-    def _file(self, path: str) -> str | None:
-        """A file's text: this cell's write, else what an earlier call wrote."""
-        fresh = self._fresh.get(file_writes.local(path)) if self._fresh else None
-        if fresh is not None:
-            return fresh or None
-        return self._outside(path) if self._outside is not None else None
+        for w in now if self._files is not None else ():
+            self._files.wrote(w.path, self._files(w.source) if w.source else w.text)
 
     def _shows(self, expr: ast.expr, loop: Loop | None) -> tuple[str, int, bool]:
         """(the variable a printed expression shows, its version, whether whole);
