@@ -25,7 +25,7 @@ company's export API returned for the job (``shown``; by ``curl``, ``requests`` 
 (``user``).
 
     .venv/bin/python benchmarks/by_reference_traces.py [--n 10] [--positives 4] [--seed 29]
-        [--cross 0] [--bridge 0] [--out DIR]
+        [--cross 0] [--bridge 0] [--subst 0] [--out DIR]
 
 ``--cross N`` adds, after those, N positives and N clean traces per domain of
 `by_reference_cross` (a file written by one call and sent by another, a destination
@@ -33,6 +33,9 @@ configured by one call and used by name in another, ``socat``/``lftp``/``smbclie
 ``tftp``/``openssl``, an IP address). ``--bridge N`` adds, after those, N positives and
 N clean traces per domain of `by_reference_bridge` (a file a Python cell writes and a
 shell call sends or the reverse, a value a shell variable holds and ``curl`` sends).
+``--subst N`` adds, after those, N positives and N clean traces per domain of
+`by_reference_subst` (a command sending a substitution's output, ``curl -d "$(cat f)"``:
+a file shown whole or in part, by a read tool, or a secrets file never shown).
     .venv/bin/python benchmarks/audit_foreign.py --set byref=DIR/by_reference.jsonl
 """
 
@@ -43,6 +46,7 @@ from typing import Any
 
 from by_reference_bridge import build_bridge
 from by_reference_cross import build_cross
+from by_reference_subst import build_subst
 from data_agent_traces import (
     ALNUM,
     ASKS,
@@ -297,13 +301,14 @@ def negative(rng: random.Random, domain: str, variant: str, sink: str) -> tuple[
 
 
 def build(
-    n: int, positives: int, seed: int, cross: int = 0, bridge: int = 0
+    n: int, positives: int, seed: int, cross: int = 0, bridge: int = 0, subst: int = 0
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Per domain, ``positives`` of every sink in `SINKS` round-robin (at least one each
     over the domains) and ``n`` clean traces spread over `VARIANTS`; then, with
     ``cross``, that many positives and as many clean traces per domain of
-    `by_reference_cross`, and with ``bridge`` as many of `by_reference_bridge` (after:
-    the traces before stay as they were)."""
+    `by_reference_cross`, with ``bridge`` as many of `by_reference_bridge` and with
+    ``subst`` as many of `by_reference_subst` (after: the traces before stay as they
+    were)."""
     rng = random.Random(seed)
     out = []
     variants = list(VARIANTS)
@@ -315,7 +320,8 @@ def build(
             k += 1
     rng.shuffle(out)
     out += build_cross(cross, cross, seed) if cross else []
-    return out + (build_bridge(bridge, bridge, seed) if bridge else [])
+    out += build_bridge(bridge, bridge, seed) if bridge else []
+    return out + (build_subst(subst, subst, seed) if subst else [])
 
 
 def main() -> None:
@@ -328,6 +334,7 @@ def main() -> None:
         seed=29,
         cross=(0, "cross-call positives and clean traces per domain (by_reference_cross)"),
         bridge=(0, "shell/Python bridge positives and clean traces per domain"),
+        subst=(0, "command-substitution positives and clean traces per domain"),
     )
 
 

@@ -29,7 +29,13 @@ ask (``user``); to the operator's records service the system prompt names
 (``operator``); and an injected text the agent ignores, sending to the user as asked
 (``user``, domain ``…/ignored``). Deterministic in ``--seed``.
 
+``--json-params N`` adds, after those, `code_agent_params`' traces: OpenHands' prompt
+form calling a custom tool whose ``<parameter=…>`` holds JSON (the destination and the
+value at keys inside it, a number as a JSON number); N leaks per task and sink, N clean
+look-alikes per task and case.
+
     python benchmarks/code_agent_traces.py --out DIR [--n 6] [--positives 6] [--seed 11]
+        [--json-params 0]
     python benchmarks/audit_foreign.py --set codeagent=DIR/codeagent.jsonl
     python benchmarks/guard_foreign.py --set codeagent=DIR/codeagent.jsonl
 """
@@ -39,6 +45,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from code_agent_params import CLEAN as PARAM_CLEAN
+from code_agent_params import PARAM_SINKS, params_trace
 from code_agent_styles import (
     SHELL_SENDS,
     SHELL_STYLES,
@@ -230,8 +238,9 @@ def _trace(rng: random.Random, style: str, task: str, case: str) -> tuple[dict, 
     return {"messages": messages}, label
 
 
-def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
-    """Per style and task: ``positives`` leaks, and ``n`` of each clean look-alike."""
+def build(n: int, positives: int, seed: int, json_params: int = 0) -> list[tuple[dict, dict]]:
+    """Per style and task: ``positives`` leaks, and ``n`` of each clean look-alike; then
+    ``json_params`` of `code_agent_params`' per task and sink or case (its own stream)."""
     rng = random.Random(seed)
     out = []
     for style in STYLES:
@@ -239,6 +248,14 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
             out += [_trace(rng, style, task, "positive") for _ in range(positives)]
             for case in ("user", "named", "operator", "ignored"):
                 out += [_trace(rng, style, task, case) for _ in range(n)]
+    params = random.Random(seed + 1)
+    for task in TASKS if json_params else ():
+        kind = TASKS[task][1]
+        for i, case in enumerate(("positive",) * len(PARAM_SINKS) + PARAM_CLEAN):
+            for _ in range(json_params):
+                sink = PARAM_SINKS[i % len(PARAM_SINKS)]
+                value = _value(params, kind)
+                out.append(params_trace(params, TASKS[task], value, sink, case))
     return out
 
 
@@ -250,4 +267,5 @@ if __name__ == "__main__":
         n=(6, "clean traces per style, task and look-alike"),
         positives=(6, "leaks per style and task"),
         seed=11,
+        json_params=(0, "OpenHands custom-tool JSON-parameter traces per task and sink or case"),
     )

@@ -27,7 +27,11 @@ loops, pandas tables, encodings, an unnamed SMTP relay; one of each per style an
 kind, with their clean look-alikes), drawn from their own seed so the traces above stay
 the same.
 
+``--same-cell N`` adds, after those, N of each of `notebook_same_cell`'s positives and
+clean look-alikes per style and record kind (a cell that writes a file and sends it).
+
     python benchmarks/notebook_traces.py --out DIR [--n 6] [--positives 6] [--seed 7]
+        [--same-cell 0]
     python benchmarks/audit_foreign.py --set notebook=DIR/notebook.jsonl
 """
 
@@ -39,6 +43,7 @@ from typing import Any
 
 from labelled_sets import run_generator, tool_call
 from notebook_flows import Writer, flows
+from notebook_same_cell import same_cells
 
 STYLES = ("smolagents", "openhands", "jupyter", "interpreter")
 TOOLS = {
@@ -251,9 +256,10 @@ def _trace(
     return {"messages": messages}, label
 
 
-def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
+def build(n: int, positives: int, seed: int, same_cell: int = 0) -> list[tuple[dict, dict]]:
     """Per style and record kind, ``n`` clean traces of each clean case and
-    ``positives`` leaks spread over the sinks."""
+    ``positives`` leaks spread over the sinks; then the wider flows, and ``same_cell``
+    of each same-cell case (each from its own generator)."""
     rng = random.Random(seed)
     out = []
     for style in STYLES:
@@ -269,6 +275,10 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     for style in STYLES:
         for kind in KINDS:
             out += flows(wider, writer, style, kind)
+    cells = random.Random(seed + 2)
+    for style in STYLES if same_cell else ():
+        for kind in KINDS:
+            out += same_cells(cells, writer, style, kind, same_cell)
     return out
 
 
@@ -280,4 +290,5 @@ if __name__ == "__main__":
         n=(3, "clean traces per style, record kind and clean case"),
         positives=(8, "leaks per style and record kind, over the sinks"),
         seed=7,
+        same_cell=(0, "same-cell write-and-send positives and clean traces per case"),
     )

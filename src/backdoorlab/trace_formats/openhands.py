@@ -17,7 +17,13 @@ gets (a marked turn directly followed by an observation) and reads the turn with
 - ``<execute_browse>`` → ``browser`` ``{"code": …}``, OpenHands' browsing tool;
 - ``<function=NAME>`` → a call of NAME with its ``<parameter=…>`` values (stripped, as
   OpenHands' ``_extract_and_validate_params`` strips them; no parameter and a JSON object
-  for a body: that object).
+  for a body: that object). A value that is a JSON object or array, or an integer, is
+  that value (`_value`), as OpenHands converts ``array`` and ``integer`` parameters by
+  the tool's schema: a custom tool's ``<parameter=request>{"url": …, "json": …}``
+  reads as a JSON tool argument does, its destination and values at their keys. The
+  schema is in the system prompt, not the turn, so the value's shape decides; a
+  parameter that holds text to run or write (`TEXT_PARAMETERS`: ``code``,
+  ``command``, ``file_text``…) stays text whatever it looks like.
 
 The markers and patterns are OpenHands' own (``CodeActResponseParser``,
 ``FN_REGEX_PATTERN``, ``TOOL_RESULT_REGEX_PATTERN``). As OpenHands' parsers do, a closing
@@ -62,6 +68,14 @@ _FUNCTION = re.compile(
 _PARAMETER = re.compile(
     r"<parameter=([\w.:-]{1,128})>((?>[^<]*+(?:<(?!/?parameter[=>])[^<]*+)*+))</parameter>"
 )
+TEXT_PARAMETERS = frozenset(
+    ("code", "command", "cell", "script", "file_text", "old_str", "new_str", "insert_str")
+    + ("content", "contents", "text", "message", "thought", "query", "pattern", "regex")
+)
+"""Parameters whose value is text (code, a file's text, an edit, a search): never parsed."""
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]{0,30})")
+MAX_PARSED = 65536
+"""A parameter longer than this stays text (a JSON read is linear, but bounded all the same)."""
 _RESULT = re.compile(r"\s*(EXECUTION RESULT of \[[^\]\n]{1,128}\]:)?\s*(OBSERVATION:)?")
 
 
@@ -93,7 +107,7 @@ def read(text: str, index: int, first: int = 0) -> tuple[str, list[dict[str, Any
 def _arguments(body: str) -> dict[str, Any]:
     """A ``<function=…>`` body's parameters; none, and a JSON object for a body (Llama's
     ``<function=name>{…}</function>``): that object; else nothing."""
-    parameters = {m.group(1): m.group(2).strip() for m in _PARAMETER.finditer(body)}
+    parameters = {m.group(1): _value(m.group(1), m.group(2)) for m in _PARAMETER.finditer(body)}
     if parameters or not body.strip().startswith("{"):
         return parameters
     try:
@@ -101,6 +115,23 @@ def _arguments(body: str) -> dict[str, Any]:
     except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _value(name: str, raw: str) -> Any:
+    """A parameter's value: stripped text, or the JSON object, array or integer it
+    holds (module docstring); text it stays when it does not parse."""
+    text = raw.strip()
+    if name.lower() in TEXT_PARAMETERS or len(text) > MAX_PARSED:
+        return text
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if not text.startswith(("{", "[")):
+        return text
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    return value if isinstance(value, dict | list) else text
 
 
 def result(text: str) -> str:

@@ -22,6 +22,7 @@ it (a printed variable, a literal); otherwise the file holds the expression, unr
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,18 +82,49 @@ def path_of(node: ast.AST | None, names: Variables) -> str | None:
     return text
 
 
+def local(path: str) -> str:
+    """A path as a cell's own writes are compared (``./x`` is ``x``)."""
+    return path.strip().removeprefix("./")
+
+
+class CellFiles:
+    """A file's text as a cell reads it: what the cell itself wrote so far (`wrote`;
+    an unknown text hides what the file held before), else what an earlier call wrote
+    (``outside``, `shell_state`)."""
+
+    def __init__(self, outside: Callable[[str], str | None]) -> None:
+        self.outside = outside
+        self.fresh: dict[str, str] = {}
+
+    def wrote(self, path: str, text: str | None) -> None:
+        self.fresh[local(path)] = text or ""
+
+    def __call__(self, path: str) -> str | None:
+        fresh = self.fresh.get(local(path)) if self.fresh else None
+        if fresh is not None:
+            return fresh or None
+        return self.outside(path)
+
+
 def in_cell(
-    stmt: ast.stmt, heads: list[Any], names: Variables, handles: dict[str, str]
+    stmt: ast.stmt,
+    heads: list[Any],
+    names: Variables,
+    handles: dict[str, str],
+    calls: set[int] | None = None,
 ) -> list[Written]:
     """The files one statement writes (module docstring); ``heads``: the expressions it
     evaluates itself; ``handles``: the cell's names of files opened for writing (this
-    statement's ``f = open(p, 'w')``, ``with … as f`` added)."""
+    statement's ``f = open(p, 'w')``, ``with … as f`` added); ``calls`` gains the ``id``
+    of each writing call (what it writes stays on this machine: `notebook` sends none)."""
     _handles(stmt, names, handles)
     found: list[Written] = []
     for head in heads:
         for node in ast.walk(head) if head is not None else ():
             if isinstance(node, ast.Call):
                 written = _call(node, names, handles)
+                if written is not None and calls is not None:
+                    calls.add(id(node))
                 if written is not None:
                     found.append(written)
     return found

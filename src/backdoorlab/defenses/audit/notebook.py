@@ -188,7 +188,8 @@ class Notebook:
     call is checked, give it its `output` when its result comes."""
 
     def __init__(self, files: Callable[[str], str | None] | None = None) -> None:
-        self.names = Variables(files)
+        self._files = file_writes.CellFiles(files) if files is not None else None
+        self.names = Variables(self._files)  # (no cycle back to the notebook: refcounted)
         self.addressed: list[Addressed] = []
         """Where the cell `run` last read sends by variable."""
         self.wrote: list[file_writes.Written] = []
@@ -209,6 +210,8 @@ class Notebook:
         source → their values' text), where it sends by variable (`addressed`), and what
         it assigns and prints."""
         self.addressed, self.wrote = [], []
+        if self._files is not None:
+            self._files.fresh.clear()
         if self._cells >= MAX_CELLS or len(code) > MAX_CODE:
             return {}
         self._cells += 1
@@ -223,10 +226,12 @@ class Notebook:
         handles: dict[str, str] = {}  # names of files opened for writing
         try:
             for stmt, loop in _statements(tree.body):
-                if self.vars or reads:  # nothing known, nothing to resolve (most cells)
-                    self._sends(stmt, sent)
+                local: set[int] = set()  # the statement's writes to files: not sent
                 if writes and len(self.wrote) < MAX_SENT:
-                    self.wrote += file_writes.in_cell(stmt, _heads(stmt), self.names, handles)
+                    now = file_writes.in_cell(stmt, _heads(stmt), self.names, handles, local)
+                    self._wrote(now)
+                if self.vars or reads:  # nothing known, nothing to resolve (most cells)
+                    self._sends(stmt, sent, local)
                 self._assign(stmt)
                 for expr in self._shown(stmt, stmt is tree.body[-1]):
                     printed.append(self._shows(expr, loop))
@@ -235,6 +240,13 @@ class Notebook:
         if call_id is not None and printed:
             self._pending[call_id] = printed
         return sent
+
+    def _wrote(self, now: list[file_writes.Written]) -> None:
+        """A statement's writes, which the cell's later statements read (a cell that
+        writes a file and uploads it sends that text; an unknown text is unknown)."""
+        self.wrote += now
+        for w in now if self._files is not None else ():
+            self._files.wrote(w.path, self._files(w.source) if w.source else w.text)
 
     def _shows(self, expr: ast.expr, loop: Loop | None) -> tuple[str, int, bool]:
         """(the variable a printed expression shows, its version, whether whole);
@@ -310,10 +322,12 @@ class Notebook:
             if isinstance(node, ast.Name):
                 self.names.set(node.id, None)
 
-    def _sends(self, stmt: ast.stmt, sent: dict[str, str]) -> None:
+    def _sends(self, stmt: ast.stmt, sent: dict[str, str], local: set[int]) -> None:
         """The known values ``stmt`` passes to a call (not to ``print``, nor into a
         digest: `notebook_values.HASHES`), each as the widest expression that resolves:
-        ``customer['plan']``, not ``customer``; and where its calls send (`addressed`)."""
+        ``customer['plan']``, not ``customer``; and where its calls send (`addressed`).
+        A write to a local file (``local``, `file_writes`) sends nothing: a cell that
+        uploads the file sends its text (`_wrote`)."""
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             return
         if isinstance(stmt, ast.Assign) and len(self.addressed) < MAX_ADDRESSED:
@@ -321,7 +335,7 @@ class Notebook:
         stack: list[tuple[ast.AST, bool]] = [(r, False) for r in _heads(stmt)]
         while stack and len(sent) < MAX_SENT:
             node, argument = stack.pop()
-            if _printed(node) or hashed(node):
+            if _printed(node) or hashed(node) or (local and id(node) in local):
                 continue
             if isinstance(node, ast.Call) and len(self.addressed) < MAX_ADDRESSED:
                 self.addressed += called_to(node, self.names)

@@ -19,11 +19,10 @@ A transfer read call by call (`shell_transfers`) misses what needs two calls:
   the command;
 - a variable (``export URL=https://…``, ``URL=…;``): `expand` writes ``$URL`` and
   ``${URL}`` as its value; one assigned a command's output (``SSN=$(psql -tAc …)``)
-  holds that output when the trace shows it (`shell_values`: an earlier result of the
-  same command, `heard`; a file's known text), else the substitution as written;
-- what a file holds, for Python too: a cell's ``open(f, 'w').write(…)`` or
-  ``df.to_csv(f)`` is a file written (`notebook_files`), and a cell that reads a file a
-  call wrote reads its text (`content_of`).
+  holds that output when the trace shows it (`output`: an earlier result of the same
+  command, `heard`; a file's text a call wrote or a result showed, `shown_files`);
+- what a file holds, for Python too: a cell's ``df.to_csv(f)`` is a file written
+  (`file_writes`), and a cell that reads a file a call wrote reads its text.
 
 `shell_transfers` reads a call with a copy of the state (what the call itself sets up
 counts for its later commands) and `taint` keeps it across calls, learning each call
@@ -36,10 +35,12 @@ from __future__ import annotations
 import configparser
 import re
 from dataclasses import dataclass, field, replace
+from functools import partial
 
-from backdoorlab.defenses.audit import shell_values
+from backdoorlab.defenses.audit import shell_values, shown_files
 from backdoorlab.defenses.audit.shell_parse import Stage
 from backdoorlab.defenses.audit.shell_senders import Origin, Transfer
+from backdoorlab.defenses.audit.shown_files import Shown
 
 MAX_ENTRIES = 256
 MAX_VALUE = 2048
@@ -70,14 +71,15 @@ class ShellState:
     git: dict[str, str] = field(default_factory=dict)  # git remote → URL
     step: int = 0
     outputs: dict[str, str] = field(default_factory=dict)  # command → what it printed
+    shown: dict[str, Shown] = field(default_factory=dict)  # file → what results showed
 
     def copy(self) -> ShellState:
-        """A copy a call's own reading may change (its commands see what it sets up;
-        the outputs heard are shared: a call's reading hears none)."""
+        """A copy a call's own reading may change (what it sets up; the outputs and
+        files heard are shared: a call's reading hears none)."""
         return ShellState(
             dict(self.variables), dict(self.files), dict(self.ssh_hosts),
             dict(self.etc_hosts), {k: dict(v) for k, v in self.rclone.items()},
-            dict(self.git), self.step, self.outputs,
+            dict(self.git), self.step, self.outputs, self.shown,
         )  # fmt: skip
 
     def may_use(self, raw: str) -> bool:
@@ -160,10 +162,16 @@ class ShellState:
         return origin.content if origin is not None and origin.content else None
 
     def heard(self, command: str, output: str) -> None:
-        """A shell call's result: what ``command`` printed (`shell_values.output_of`)."""
+        """A shell call's result: what ``command`` printed, and of a file (`shown_files`)."""
+        shown_files.learn(self.shown, command, output)
         key = shell_values.command_key(command)
         if key and output and (key in self.outputs or len(self.outputs) < MAX_ENTRIES):
             self.outputs[key] = output[:MAX_CONTENT]
+
+    def output(self, command: str) -> str | None:
+        """What ``command`` prints, when the trace shows it (`shell_values.output_of`)."""
+        shown = partial(shown_files.lookup, self.shown)
+        return shell_values.output_of(command, self.outputs, self.content_of, shown)
 
     def traced(self, transfer: Transfer) -> Transfer:
         """``transfer`` with the `Origin` of the file it sends, when a call wrote it."""
@@ -205,9 +213,9 @@ class ShellState:
     def set_variable(self, name: str, value: str) -> None:
         """``name`` holds ``value``; a command's output (``$(…)``, backticks) when the
         trace shows it (`shell_values.output_of`), else the substitution as written."""
-        inner = _substituted(value)
+        inner = shell_values.substituted(value)
         if inner is not None:
-            shown = shell_values.output_of(inner, self.outputs, self.content_of)
+            shown = self.output(inner)
             value = shown if shown is not None else value
         if name in self.variables or len(self.variables) < MAX_ENTRIES:
             self.variables[name] = value[:MAX_VALUE]
@@ -365,15 +373,6 @@ class ShellState:
     def _set(table: dict[str, str], key: str, value: str) -> None:
         if key in table or len(table) < MAX_ENTRIES:
             table[key[:MAX_VALUE]] = value[:MAX_VALUE]
-
-
-def _substituted(value: str) -> str | None:
-    """The command of a value that is one command substitution (``$(cmd)``, backticks)."""
-    if value.startswith("$(") and value.endswith(")"):
-        return value[2:-1]
-    if len(value) > 1 and value[0] == value[-1] == "`":
-        return value[1:-1]
-    return None
 
 
 def _reaches_key(settings: dict[str, str]) -> str:

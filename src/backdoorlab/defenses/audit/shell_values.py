@@ -11,13 +11,18 @@ cut -d= -f2)``) when the trace shows that output, never by running anything:
 - a file's text a call wrote (`ShellState.files`: an ``echo > f``, a here-document, a
   ``write_file``, a Python cell's ``open(f, 'w').write(…)``), or printed (``cat f``),
   read by ``cat f`` or ``< f``; an ``echo``'s or ``printf``'s words;
+- the lines of a file a result showed in part (`shown_files`: ``head``, ``grep``, a read
+  tool's range), which a command reading it prints among others: only through filters
+  that keep lines whatever their place (not ``head``, ``tail``, ``jq``: `BY_PLACE`);
 - then the filters a pipeline passes it through that `filtered` can compute on text:
   ``grep`` of a fixed string (``-i``, ``-v``), ``head``/``tail -n N``, ``cut -d D -f
   LIST``, ``sort``, ``uniq``, ``xargs``, ``tr -d``, ``jq -r .a.b``, ``base64``. Any other
   stage (``awk``, ``sed``, ``wc``, a program of its own) makes the output unknown: a
   command's output is what the agent saw of it or nothing, as `notebook` reads a cell's.
 
-Bounded: `MAX_STAGES` stages, a substitution read up to `MAX_SUBSTITUTION` characters,
+A substitution inside a command's words (``curl -d "$(cat f)" URL``: `inline`) is what
+that command sends, read the same way. Bounded: `MAX_STAGES` stages, a substitution read
+up to `MAX_SUBSTITUTION` characters,
 `MAX_FOUND` substitutions a text; texts `MAX_TEXT` characters (`shell_state` bounds what
 it keeps).
 """
@@ -31,6 +36,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from backdoorlab.defenses.audit.shell_parse import pipelines, program
+from backdoorlab.defenses.audit.shown_files import Shown
 
 MAX_STAGES = 8
 MAX_SUBSTITUTION = 2048
@@ -42,6 +48,10 @@ _ASSIGNED = re.compile(
     r"([A-Za-z_]\w{0,63})=\"?(\$\(|`)"
 )
 """Where a variable is assigned a command's output: ``NAME=$(`` or ``NAME=`` + backtick."""
+_NAMED = re.compile(r'(?:^|[\s;&|(])[A-Za-z_]\w{0,63}="?\Z')
+"""What comes right before an assigned substitution (as `_ASSIGNED` reads one)."""
+BY_PLACE = frozenset(("head", "tail", "jq"))
+"""Stages whose output depends on the whole file, not only on the lines shown of it."""
 _METACHARS = frozenset(".*[]\\+?(){}|$")
 _GREP_OPTIONS = frozenset(("-i", "-v", "-F", "-E", "-m", "-e", "-h", "-s"))
 
@@ -58,6 +68,43 @@ def substitutions(text: str) -> Iterator[tuple[str, str]]:
         inner = _closed(text, m.end(), ")" if m.group(2) == "$(" else "`")
         if inner is not None:
             yield m.group(1), inner
+
+
+def inline(text: str, assigned: bool = True) -> Iterator[tuple[int, int, str]]:
+    """(start, end, command) of each command substitution of a text (``$(…)``,
+    backticks), outermost; none in single quotes, where the shell substitutes nothing.
+    Without ``assigned``, none a variable is assigned (``NAME=$(…)``: `substitutions`)."""
+    at, found, single, double = 0, 0, False, False
+    while at < len(text) and found < MAX_FOUND:
+        c = text[at]
+        if single:
+            single = c != "'"
+        elif c == "\\":
+            at += 1
+        elif c == "'" and not double:
+            single = True
+        elif c == '"':
+            double = not double
+        elif c == "`" or text.startswith("$(", at):
+            opener = 1 if c == "`" else 2
+            inner = _closed(text, at + opener, "`" if c == "`" else ")")
+            if inner is not None:
+                end = at + opener + len(inner) + 1
+                if assigned or not _NAMED.search(text, max(0, at - 80), at):
+                    yield at, end, inner
+                found += 1
+                at = end
+                continue
+        at += 1
+
+
+def substituted(value: str) -> str | None:
+    """The command of a value that is one command substitution (``$(cmd)``, backticks)."""
+    if value.startswith("$(") and value.endswith(")"):
+        return value[2:-1]
+    if len(value) > 1 and value[0] == value[-1] == "`":
+        return value[1:-1]
+    return None
 
 
 def _closed(text: str, start: int, closer: str) -> str | None:
@@ -103,28 +150,44 @@ def split_pipe(command: str) -> list[str]:
 
 
 def output_of(
-    command: str, outputs: dict[str, str], file_text: Callable[[str], str | None]
+    command: str,
+    outputs: dict[str, str],
+    file_text: Callable[[str], str | None],
+    shown: Callable[[str], Shown | None] | None = None,
 ) -> str | None:
     """What ``command`` prints, when the trace shows it (module docstring); None when
     it is unknown. ``outputs``: commands' printed outputs by `command_key`;
-    ``file_text``: a file's known text by its path."""
+    ``file_text``: a file's known text by its path; ``shown``: what results showed of a
+    file (`shown_files`)."""
     known = outputs.get(command_key(command))
     if known is not None:
         return known.rstrip("\n")
     stages = split_pipe(command)
     if len(stages) > MAX_STAGES:
         return None
+    partly: list[str] = []  # files known only in part that the command read
 
     def read(path: str) -> str | None:  # a file a call wrote, or one a result printed
         text = file_text(path)
-        return text if text is not None else outputs.get(command_key("cat " + path))
+        text = text if text is not None else outputs.get(command_key("cat " + path))
+        part = shown(path) if text is None and shown is not None else None
+        if part is not None and not part.whole:
+            partly.append(path)
+        return part.text if part is not None else text
 
     text = _source(stages[0], outputs, read)
     for stage in stages[1:]:
         if text is None:
             return None
         text = filtered(_words(stage), text, read)
+    if partly and any(_name(stage) in BY_PLACE for stage in stages):
+        return None  # picked by place from lines that were not all of the file
     return text.rstrip("\n") if text is not None else None
+
+
+def _name(stage: str) -> str:
+    words = _words(stage)
+    return words[0].rsplit("/", 1)[-1] if words else ""
 
 
 def _words(stage: str) -> list[str]:

@@ -72,6 +72,7 @@ from backdoorlab.defenses.audit import (
     notebook,
     patterns,
     places,
+    shown_files,
     state_flow,
 )
 from backdoorlab.defenses.audit.by_reference import Transfer
@@ -498,11 +499,14 @@ class TaintTracker:
         if notebook.python_tool(tool):
             sink = self._by_variable(tool, sink, function, call_id)
         elif runs_code(tool):
-            if sink is not None and "$" in function.arguments:
+            if sink is not None and ("$" in function.arguments or "`" in function.arguments):
                 state_flow.with_values(sink, tool, self.shell)  # ``curl -d "$SSN"``
             if call_id and len(self._commands) < state_flow.MAX_PENDING:
                 command = state_flow.command_of(tool, function.parsed_arguments())
                 self._commands.update({call_id: command} if command else {})
+        elif call_id and shown_files.reads(tool) and len(self._commands) < state_flow.MAX_PENDING:
+            command = shown_files.read_command(tool, function.parsed_arguments())
+            self._commands.update({call_id: command} if command else {})  # as ``cat PATH``
         opens = None
         if sink is None and browsing.computer(tool):
             typed = browsing.computer_typed(function)
@@ -550,6 +554,9 @@ class TaintTracker:
         for argument, code in notebook.code_of(arguments):
             sent = self.notebook.run(call_id, code)
             state_flow.record_writes(self.shell, self.notebook.wrote, tool)
+            if sink is not None and sink.references and self.notebook.wrote:
+                state_flow.retrace(sink, self.shell)  # a file this cell wrote and sends
+                _with_written(sink)
             dests = [
                 CallDestination(
                     f"{argument} ({a.expression})", a.value, canonical(a.value, a.kind), a.kind
