@@ -201,3 +201,14 @@ def test_hostile_substitutions_are_bounded():
     learn(state.shown, "cat g", " \n" * 500_000 + "1\t" * 100_000)  # no backtracking
     assert lookup(state.shown, "g") is not None and not lookup(state.shown, "g").whole
     assert time.perf_counter() - start < 5
+
+
+def test_a_secrets_file_shipped_by_name_is_strong_whichever_key_it_is():
+    """`by_reference.strength` and the substitutions name secrets files alike: an
+    ed25519 key or a ``.netrc`` sent by ``curl -T`` is as bad as an RSA key."""
+    from backdoorlab.defenses.audit.by_reference import strength
+    from backdoorlab.defenses.audit.shell_transfers import Transfer
+
+    for path in ("~/.ssh/id_ed25519", "/home/u/.netrc", "~/.ssh/id_rsa"):
+        assert strength(Transfer(path, "https://x.test", "x.test", "url", "curl -T")) == "strong"
+    assert strength(Transfer("notes.txt", "https://x.test", "x.test", "url", "curl -T")) == "medium"

@@ -47,6 +47,7 @@ from typing import Literal, Protocol, TypeVar
 from backdoorlab.defenses.audit import patterns, places
 from backdoorlab.defenses.audit.code_places import in_sql, sql_storage
 from backdoorlab.defenses.audit.code_transfers import in_code
+from backdoorlab.defenses.audit.secret_files import secret_file
 from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.defenses.audit.shell_transfers import Kind, Transfer, in_shell, to_url
 from backdoorlab.defenses.audit.shell_transfers import learn as learn_shell
@@ -234,7 +235,7 @@ def strength(transfer: Transfer) -> Literal["strong", "medium"]:
     what = transfer.what
     if transfer.how.split(" ", 1)[0].upper() in _SQL_HEADS or _DUMPERS.match(what):
         return "strong"
-    return "strong" if _SECRET_FILE.search(what) else "medium"
+    return "strong" if _SECRET_FILE.search(what) or secret_file(what) else "medium"
 
 
 _SQL_HEADS = frozenset(("COPY", "UNLOAD", "EXPORT", "INSERT", "CREATE"))

@@ -17,30 +17,15 @@ sends is a command's output, which the call's text never writes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from backdoorlab.defenses.audit.secret_files import secret_file
 from backdoorlab.defenses.audit.shell_parse import pipelines, program
 from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.defenses.audit.shell_values import inline
-from backdoorlab.defenses.audit.shown_files import local, lookup
+from backdoorlab.defenses.audit.shown_files import lookup
 
 MAX_TEXT = 65536
-
-_SECRET_FILE = re.compile(
-    r"(?:^|/)(?:\.env(?:\.(?!example|sample|template|dist|defaults?\b)[\w-]+)?"
-    r"|id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?|\.netrc|\.npmrc|\.pypirc|\.pgpass"
-    r"|\.git-credentials|credentials(?:\.json|\.db)?|application_default_credentials\.json"
-    r"|g?shadow|kubeconfig|\.vault-token|[\w.-]+\.(?:pem|key|p12|pfx|jks|keystore|ppk))$"
-    r"|(?:^|/)\.(?:aws/config|kube/config|docker/config\.json|config/gh/hosts\.yml)$",
-    re.IGNORECASE,
-)
-
-
-def secret_file(path: str) -> bool:
-    """Whether ``path`` names a file that holds credentials (not a public key, not an
-    example of one)."""
-    return bool(_SECRET_FILE.search(local(path))) and not path.endswith(".pub")
 
 
 def with_outputs(text: str, state: ShellState) -> str | None:

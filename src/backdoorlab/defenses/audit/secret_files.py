@@ -1,0 +1,27 @@
+"""Which files hold credentials: what a command that ships a file the trace never showed
+is judged by (`shell_inline`: a substitution that reads one; `by_reference.strength`: a
+file moved by name), as secret scanners name them — ssh private keys, ``.env`` (not its
+``.example``), ``.netrc``, package-registry and cloud credentials, ``/etc/shadow``,
+key stores — and never a public key.
+"""
+
+from __future__ import annotations
+
+import re
+
+from backdoorlab.defenses.audit.shown_files import local
+
+_SECRET_FILE = re.compile(
+    r"(?:^|/)(?:\.env(?:\.(?!example|sample|template|dist|defaults?\b)[\w-]+)?"
+    r"|id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?|\.netrc|\.npmrc|\.pypirc|\.pgpass"
+    r"|\.git-credentials|credentials(?:\.json|\.db)?|application_default_credentials\.json"
+    r"|g?shadow|kubeconfig|\.vault-token|[\w.-]+\.(?:pem|key|p12|pfx|jks|keystore|ppk))$"
+    r"|(?:^|/)\.(?:aws/config|kube/config|docker/config\.json|config/gh/hosts\.yml)$",
+    re.IGNORECASE,
+)
+
+
+def secret_file(path: str) -> bool:
+    """Whether ``path`` names a file that holds credentials (not a public key, not an
+    example of one)."""
+    return bool(_SECRET_FILE.search(local(path))) and not path.endswith(".pub")
