@@ -1,17 +1,14 @@
-"""`guard proxy`: the guard in front of any OpenAI-compatible server — vLLM, SGLang, a
-llama.cpp server, a hosted API, `backdoorlab serve` — so an agent is guarded by
-changing its base URL, not its code.
+"""`guard proxy`: the guard in front of any OpenAI- or Anthropic-compatible server —
+vLLM, SGLang, a llama.cpp server, LiteLLM, a hosted API, `backdoorlab serve` — so an
+agent is guarded by changing its base URL, not its code.
 
-The agent sends its chat-completions (or Responses) request here; the proxy reads the
-conversation (`completions.conversation`, `responses_api.response_conversation`: a
-request it cannot read is refused before anything is sent), forwards the request as it
-came to ``upstream``, screens the reply against the conversation
-(`completions.screen_completion`: every choice; `responses_api.screen_response`: the
-output items) and returns it with the refused calls and images taken out. ``stream:
-true`` is answered as a stream once the whole reply is screened (`chunks`,
-`response_events`). ``/v1/models`` is forwarded; every other path is a 404 — an
-endpoint the proxy does not screen (``/v1/completions``, embeddings) would be a way
-around it.
+The agent sends its request here — chat completions, the Responses API or Anthropic's
+Messages API (`apis`) —; the proxy reads the conversation (a request it cannot read is
+refused before anything is sent), forwards the request as it came to ``upstream``,
+screens the reply against the conversation and returns it with the refused calls and
+images taken out. ``stream: true`` is answered as a stream once the whole reply is
+screened. ``/v1/models`` is forwarded; every other path is a 404 — an endpoint the
+proxy does not screen (``/v1/completions``, embeddings) would be a way around it.
 
 Fails closed: a reply that is no chat completion, or a guard that fails on it, is a 502
 or 500 to the client, never the unscreened reply. The upstream's own errors (a 400, a
