@@ -10,12 +10,14 @@ the reply is screened against it with a fresh session (a server keeps no state
 between requests). The policy's ``stop_after`` counts the calls refused earlier in the
 conversation from the notes its replies carry (`refusals`): once reached, every call is
 refused, so the agent's loop ends with a text answer. Every decision goes to the
-guard's ``log``. An image of the reply's
-text that the guard refuses (``reply:image``: the client's renderer would fetch it,
-carrying what its URL holds) is replaced by a note in the text (`rendered.redact`).
+guard's ``log``. An image of the reply's text that the guard refuses (``reply:image``:
+the client's renderer would fetch it, carrying what its URL holds) is replaced by a
+note in the text (`rendered.redact`).
 
-`screen_reply` is the decision, shared by ``serve --guard`` (`guard_reply`, over our
-own messages) and ``guard proxy`` (`completions`, over an upstream server's JSON).
+`screen_reply` is the decision on one reply message, shared by ``serve --guard``
+(`guard_reply`, over our own messages) and ``guard proxy``'s chat completions
+(`completions`); `screen_turn` on a turn of several messages (the Responses and
+Messages APIs: `responses_api`, `messages_api`).
 """
 
 from __future__ import annotations
