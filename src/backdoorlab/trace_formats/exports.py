@@ -48,6 +48,7 @@ _LANGFUSE_KEYS = ("traceId", "trace_id", "startTime", "start_time", "input", "ou
 _LANGFUSE_TRACE_KEYS = ("htmlPath", "bookmarked")  # the API's and the blob export's traces
 _NOT_CALLS = LANGFUSE_TYPES - {"GENERATION"}
 _LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
+_OTHERS = ("input", "output", "contents", "messages", "conversations")  # other formats' keys
 _SCOPE_LISTS = ("scopeSpans", "instrumentationLibrarySpans")  # the older OTLP name too
 
 
@@ -115,7 +116,7 @@ def unpack(data: Any, where: str, depth: int = 0) -> Unpacked | None:
     run_type = data.get("run_type")
     if isinstance(run_type, str):
         return _langsmith(data, run_type, where, depth)
-    if spans.is_span(data):
+    if spans.is_span(data) or ("attributes" in data and not any(k in data for k in _OTHERS)):
         return _span(data)
     return None
 
@@ -167,8 +168,9 @@ def _span(data: dict[str, Any]) -> Unpacked | None:
     attributes = _attribute_values(data.get("attributes", data))
     if attributes is None or spans.holds_messages(attributes):
         return None
+    operation = attributes.get("gen_ai.operation.name")
     llm = (
-        attributes.get("gen_ai.operation.name") in _LLM_OPERATIONS
+        (isinstance(operation, str) and operation in _LLM_OPERATIONS)
         or attributes.get("openinference.span.kind") == "LLM"
         or attributes.get("llm.request.type") in ("chat", "completion")
     )

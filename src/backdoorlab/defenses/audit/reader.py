@@ -255,7 +255,7 @@ def unpack_line(raw: bytes, source: str, lineno: int) -> Unpacked | None:
     None for a line that is one record (or no JSON: `parse_record` says why)."""
     try:
         data = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
     return unpack(data, f"{source}:{lineno}")
 
