@@ -66,8 +66,8 @@ def test_records_that_are_no_llm_call_are_skipped_counted_and_said(tmp_path, cli
     assert code == 1 and "Traceback" not in err
     said = [line for line in err.splitlines() if "skipped" in line]
     assert said == [
-        "skipped 4 records that are no LLM call (Langfuse trace objects: 1, Langfuse SPAN: 1,"
-        " Langfuse TOOL: 1, Langfuse EVENT: 1)"
+        "skipped 4 records that hold no LLM call's messages (Langfuse trace objects: 1,"
+        " Langfuse SPAN: 1, Langfuse TOOL: 1, Langfuse EVENT: 1)"
     ]
     assert json.loads(out.read_text())["skipped"]["Langfuse SPAN"] == 1
 
@@ -82,10 +82,10 @@ def test_a_file_of_no_llm_call_is_one_line_and_status_2(tmp_path, cli):
     code, err = cli("audit", str(path), "-o", str(tmp_path / "r.json"))
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
-    assert f"{path}: no LLM call in its 5 records" in lines[0]
+    assert f"{path}: no LLM call's messages in its 5 records" in lines[0]
     assert "LLM spans whose messages were not recorded: 1" in lines[0]
     assert "CAPTURE_MESSAGE_CONTENT" in lines[0]
-    with pytest.raises(TraceFormatError, match="no LLM call in its 5 records"):
+    with pytest.raises(TraceFormatError, match="no LLM call's messages in its 5 records"):
         list(replay(path))
 
 
@@ -196,7 +196,7 @@ def test_shards_sum_what_they_skipped_and_refuse_only_when_nothing_is_a_call(tmp
     assert report.traces == 1
     assert report.skipped == {"Langfuse SPAN": 1, "Langfuse EVENT": 1, "LangSmith chain runs": 1}
     (tmp_path / "d" / "b.jsonl").unlink()
-    with pytest.raises(TraceFormatError, match="no LLM call in its 2 records"):
+    with pytest.raises(TraceFormatError, match="no LLM call's messages in its 2 records"):
         audit_shards(tmp_path / "d", ["dataflow"])
 
 
@@ -264,7 +264,7 @@ def test_wrong_types_in_any_field_read_or_refuse_in_one_line(tmp_path, data):
             record.origin  # noqa: B018
     except TraceFormatError as exc:
         assert "\n" not in str(exc) and str(exc).startswith(str(path))
-        assert f"{path}:1: " in str(exc) or "no LLM call in its 1 records" in str(exc)
+        assert f"{path}:1: " in str(exc) or "no LLM call's messages in its 1 record " in str(exc)
 
 
 def test_containers_nested_past_reason_are_refused(tmp_path):
@@ -273,3 +273,16 @@ def test_containers_nested_past_reason_are_refused(tmp_path):
         tree = dict(CHAIN, child_runs=[tree])
     with pytest.raises(TraceFormatError, match="nested too deeply"):
         audit(jsonl(tmp_path, tree), ["dataflow"])
+
+
+def test_a_json_document_spread_over_lines_says_how_to_make_it_json_lines(tmp_path, cli):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([SPAN, LANGFUSE], indent=2), encoding="utf-8")
+    code, err = cli("audit", str(path), "-o", str(tmp_path / "r.json"))
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, err
+    assert f"{path}:1: not valid JSON" in lines[0] and "jq -c '.[]'" in lines[0]
+    path.write_text(json.dumps([SPAN, LANGFUSE]), encoding="utf-8")  # compact: one line
+    report = audit(path, ["dataflow"])
+    assert (report.traces, report.skipped) == (1, {"Langfuse SPAN": 1})
+    assert _leaks(report)[0].evidence["at"] == "1.output"

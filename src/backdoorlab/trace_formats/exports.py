@@ -274,8 +274,8 @@ def described(skipped: Counter[str]) -> str:
 def skipped_note(skipped: Counter[str]) -> str:
     """The one line an audit says of the records it skipped."""
     total = sum(skipped.values())
-    many = "records that are" if total != 1 else "record that is"
-    return f"skipped {total} {many} no LLM call ({described(skipped)})"
+    many = "records that hold" if total != 1 else "record that holds"
+    return f"skipped {total} {many} no LLM call's messages ({described(skipped)})"
 
 
 def nothing_to_read(source: str, skipped: Counter[str]) -> str:
@@ -284,4 +284,5 @@ def nothing_to_read(source: str, skipped: Counter[str]) -> str:
     hint = "export the LLM calls: Langfuse GENERATION observations, LangSmith llm runs, LLM spans"
     if any(why.startswith("LLM spans") for why in skipped):
         hint += " with their messages (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true)"
-    return f"{source}: no LLM call in its {total} records ({described(skipped)}); {hint}"
+    said = f"{total} record{'s' * (total != 1)}"
+    return f"{source}: no LLM call's messages in its {said} ({described(skipped)}); {hint}"

@@ -218,7 +218,7 @@ def audit_command(
     else:
         report = _run_with_progress(Path(path), names, sinks, err, AuditOptions(extra=extra))
     if report.skipped:  # a raw export's records that are no LLM call: said, not hidden
-        err.print(plain(skipped_note(Counter(report.skipped))))
+        err.print(plain(skipped_note(Counter(report.skipped))), soft_wrap=True)
     _print_summary(console, report, top)
 
     # with --filter, a report file joins the filtered set: all change together (`filtering`)
