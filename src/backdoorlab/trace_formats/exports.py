@@ -38,6 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from backdoorlab.errors import TraceFormatError
 from backdoorlab.trace_formats import spans
 from backdoorlab.trace_formats.observability import LANGFUSE_TYPES
 from backdoorlab.trace_formats.parts import fail
@@ -48,7 +49,8 @@ _LANGFUSE_KEYS = ("traceId", "trace_id", "startTime", "start_time", "input", "ou
 _LANGFUSE_TRACE_KEYS = ("htmlPath", "bookmarked")  # the API's and the blob export's traces
 _NOT_CALLS = LANGFUSE_TYPES - {"GENERATION"}
 _LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
-_OTHERS = ("input", "output", "contents", "messages", "conversations")  # other formats' keys
+_CHATS = ("messages", "conversations", "contents")
+_OTHERS = ("input", "output", *_CHATS)  # a span line has none of these formats' keys
 _SCOPE_LISTS = ("scopeSpans", "instrumentationLibrarySpans")  # the older OTLP name too
 
 
@@ -96,13 +98,13 @@ def unpack(data: Any, where: str, depth: int = 0) -> Unpacked | None:
     is one record to read as it stands (`TraceFormatError` naming ``where`` for a
     container that is not one)."""
     if depth > MAX_NESTING:
-        raise fail(where, "", "records nested too deeply")
+        raise TraceFormatError(f"{where}: records nested too deeply")
     if isinstance(data, list):  # of records; else "expected a JSON object", as before
         return (
             _array(data, where, depth) if data and all(isinstance(x, dict) for x in data) else None
         )
-    if not isinstance(data, dict):
-        return None
+    if not isinstance(data, dict) or any(k in data for k in _CHATS):
+        return None  # a chat in a format `to_chat` reads, never an export's record
     if "resourceSpans" in data:
         return _otlp(data, where)
     kind = data.get("type")
