@@ -67,7 +67,10 @@ def write_filtered(
     above; write the manifest beside it and return it, less its ``removed`` list (as
     long as the flagged traces: it is written to the file, never held). With
     ``report_path``, the JSON report is written as part of the same set (see the module
-    docstring). The findings are read as a stream, so memory does not grow with them."""
+    docstring). The findings are read as a stream, so memory does not grow with them.
+    ``traces_kept`` and ``traces_removed`` count lines: a trace each, but for a raw
+    export's line, which holds several LLM calls (each a trace) or none, and goes whole
+    (`flagged_lines`)."""
     source, output = Path(report.path), Path(output)
     check_filter_format(source, output)
     targets = [output, manifest_path(output)] + ([Path(report_path)] if report_path else [])
