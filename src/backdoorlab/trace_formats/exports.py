@@ -153,9 +153,11 @@ def _otlp(data: dict[str, Any], where: str) -> Unpacked:
                 raise fail(where, here, "a scope's spans are an object")
             for n, span in enumerate(_listed(scope.get("spans"), where, f"{here}.spans")):
                 place = f"{here}.spans.{n}"
-                if not isinstance(span, dict) or "attributes" not in span:
-                    raise fail(where, place, "a span is an object with its attributes")
-                inner = _span(span)
+                if not isinstance(span, dict):
+                    raise fail(where, place, "a span is an object")
+                inner = _span(span) if "attributes" in span else Unpacked()  # none: omitted
+                if "attributes" not in span:
+                    inner.skipped["OpenTelemetry spans"] += 1
                 if inner is not None:
                     out.skipped.update(inner.skipped)
                     continue
