@@ -231,6 +231,13 @@ def _nested_deeper(data: Any, limit: int) -> bool:
     return False
 
 
+_SPREAD = (
+    "; one JSON document spread over lines (a tool's JSON export, indented) is no JSON"
+    " Lines file: write a record a line, e.g. jq -c '.[]' FILE > FILE.jsonl"
+)
+"""What a line that opens a document alone says: the file is JSON, not JSON Lines."""
+
+
 def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) -> Trace:
     """Parse one JSONL line, raising `TraceFormatError` that names the place and the field.
 
@@ -241,7 +248,8 @@ def parse_trace_line(line: str, *, source: str = "<string>", lineno: int = 1) ->
     try:
         data = load_json(line, f"{source}:{lineno}")
     except json.JSONDecodeError as exc:
-        raise TraceFormatError(f"{source}:{lineno}: not valid JSON ({exc.msg})") from None
+        hint = _SPREAD if line.strip() in ("[", "{") else ""
+        raise TraceFormatError(f"{source}:{lineno}: not valid JSON ({exc.msg}){hint}") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise TraceFormatError(f"{source}:{lineno}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):

@@ -4,6 +4,7 @@ verify a decision log's hash chain."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -46,12 +47,17 @@ def replay_command(
         _regular_file(policy, "--policy")
     guard = Guard(load_guard_config(policy) if policy is not None else None)
     total = blocked = stopped = 0
+    skipped: Counter[str] = Counter()
     with readable_path(traces) as source, atomic_writer(output) as handle:
-        for line in replay(source, guard):
+        for line in replay(source, guard, skipped):
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             total += 1
             blocked += line["blocked"]
             stopped += line["stopped_at"] is not None
+    if skipped:  # a raw export's records that are no LLM call: said, not hidden
+        from backdoorlab.trace_formats.exports import skipped_note
+
+        typer.echo(skipped_note(skipped), err=True)
     note = f", {stopped} stopped (stop_after)" if guard.config.stop_after is not None else ""
     results_console(output).print(f"{blocked} of {total} traces would be blocked{note}")
 

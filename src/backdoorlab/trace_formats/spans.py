@@ -66,7 +66,8 @@ _VALUES = frozenset(
 _DEPTH = 64  # OTLP values nest; deeper than this is no message
 
 
-def _holds_messages(attributes: dict[str, Any]) -> bool:
+def holds_messages(attributes: dict[str, Any]) -> bool:
+    """Whether a span's attributes (an object of them) name an LLM call's messages."""
     return any(k in (INPUT, OUTPUT) or _FLAT.fullmatch(k) for k in attributes)
 
 
@@ -74,13 +75,13 @@ def is_span(data: dict[str, Any]) -> bool:
     """Whether ``data`` is a span (its ``attributes``, or the attributes themselves) that
     holds an LLM call's messages — or a span line in no other format (then `from_span`
     says what it lacks)."""
-    if _holds_messages(data):
+    if holds_messages(data):
         return True
     attributes = data.get("attributes")
     if isinstance(attributes, list):
         keys = (a.get("key") for a in attributes if isinstance(a, dict))
-        return _holds_messages(dict.fromkeys(k for k in keys if isinstance(k, str)))
-    if isinstance(attributes, dict) and _holds_messages(attributes):
+        return holds_messages(dict.fromkeys(k for k in keys if isinstance(k, str)))
+    if isinstance(attributes, dict) and holds_messages(attributes):
         return True
     others = ("input", "output", "contents", "messages", "conversations")
     return "attributes" in data and not any(k in data for k in others)

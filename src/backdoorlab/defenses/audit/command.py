@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import is_stdio
 from backdoorlab.terminal import plain
+from backdoorlab.trace_formats.exports import skipped_note
 from backdoorlab.traces import atomic_writer
 
 FAIL_ON = ("none", "low", "medium", "high")
@@ -215,6 +217,8 @@ def audit_command(
             report = audit_shards(path, names, sinks, options=AuditOptions(extra=extra), **shards)
     else:
         report = _run_with_progress(Path(path), names, sinks, err, AuditOptions(extra=extra))
+    if report.skipped:  # a raw export's records that are no LLM call: said, not hidden
+        err.print(plain(skipped_note(Counter(report.skipped))), soft_wrap=True)
     _print_summary(console, report, top)
 
     # with --filter, a report file joins the filtered set: all change together (`filtering`)

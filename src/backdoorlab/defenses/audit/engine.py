@@ -80,6 +80,7 @@ def audit(
         findings=findings,
         summaries={d.name: d.summary() for d in chosen if d.summary()},
         seconds=time.perf_counter() - started,
+        skipped=dict(stream.skipped.most_common()) or None,
     )
 
 

@@ -67,7 +67,10 @@ def write_filtered(
     above; write the manifest beside it and return it, less its ``removed`` list (as
     long as the flagged traces: it is written to the file, never held). With
     ``report_path``, the JSON report is written as part of the same set (see the module
-    docstring). The findings are read as a stream, so memory does not grow with them."""
+    docstring). The findings are read as a stream, so memory does not grow with them.
+    ``traces_kept`` and ``traces_removed`` count lines: a trace each, but for a raw
+    export's line, which holds several LLM calls (each a trace) or none, and goes whole
+    (`flagged_lines`)."""
     source, output = Path(report.path), Path(output)
     check_filter_format(source, output)
     targets = [output, manifest_path(output)] + ([Path(report_path)] if report_path else [])
@@ -78,7 +81,7 @@ def write_filtered(
     for target in targets:
         remove_stale_temps(target)
     with _staged() as stage:
-        flagged = report.flagged_indices(min_severity)
+        flagged = flagged_lines(report, min_severity)
         copy = _copy_parquet if is_parquet(source) else _copy_lines
         with stage(output) as (out, digest):
             kept, removed = copy(source, out, flagged, report.sha256)
@@ -117,26 +120,38 @@ def check_filter_format(source: str | os.PathLike[str], output: str | os.PathLik
         )
 
 
+def flagged_lines(report: AuditReport, min_severity: str) -> Iterator[int]:
+    """The lines (ascending, each once) holding a trace with a finding at or above
+    ``min_severity``. Lines, not trace indices: a raw export's line may hold several
+    LLM calls, each a trace, or none (`trace_formats.exports`), and a line is copied or
+    left out whole."""
+    last = 0
+    for _, findings in report.iter_flagged(min_severity):
+        line = min(f.line for f in findings)
+        if line > last:
+            last = line
+            yield line
+
+
 def _copy_lines(
     source: Path, out: IO[bytes], flagged: Iterator[int], sha256: str
 ) -> tuple[int, int]:
-    """Copy the lines of the traces not in ``flagged`` (ascending), byte for byte, while
-    checking the file still hashes to ``sha256``; returns (kept, removed)."""
-    kept = removed = index = 0
+    """Copy the lines not in ``flagged`` (ascending line numbers), byte for byte, while
+    checking the file still hashes to ``sha256``; returns (kept, removed) lines."""
+    kept = removed = 0
     next_flagged = next(flagged, None)
     with open(source, "rb") as handle:
         reader = HashingReader(handle)
-        for _, raw in iter_raw_lines(source, reader):
+        for lineno, raw in iter_raw_lines(source, reader):
             if is_blank(raw):
                 continue
-            if index != next_flagged:
+            if lineno != next_flagged:
                 out.write(raw if raw.endswith(b"\n") else raw + b"\n")
                 kept += 1
                 fault_point("audit.filter.write")
             else:
                 removed += 1
                 next_flagged = next(flagged, None)
-            index += 1
         while reader.read(1 << 20):
             pass
         if reader.hash.hexdigest() != sha256:
@@ -154,9 +169,9 @@ def _copy_parquet(
         raise BackdoorlabError(f"{source}: the file changed since it was audited")
     pending = next(flagged, None)
 
-    def drop(index: int) -> bool:
+    def drop(index: int) -> bool:  # rows are numbered from 1, as lines are
         nonlocal pending
-        if index != pending:
+        if index + 1 != pending:
             return False
         pending = next(flagged, None)
         return True

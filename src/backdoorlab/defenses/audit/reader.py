@@ -17,10 +17,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
 from blake3 import blake3
 from pydantic import ValidationError
 
@@ -35,6 +38,7 @@ from backdoorlab.files import (
     read_failure,
 )
 from backdoorlab.parquet_traces import check_regular, is_parquet, iter_rows
+from backdoorlab.trace_formats.exports import Call, Unpacked, nothing_to_read, unpack
 from backdoorlab.traces import Trace, parse_trace_line
 
 ProgressFn = Callable[[int, int, int], None]  # (bytes read, traces read, read number)
@@ -47,9 +51,11 @@ class TraceRecord:
     line decoded that way, else the model); ``trace`` is the full pydantic `Trace`,
     built from the line the first time a detector asks for it. ``as_written``: the fast
     view read the line as it stands, so its messages are numbered as the file's are.
+    ``call``: the LLM call of a raw export's line this trace is (`trace_formats.exports`:
+    a span of an OTLP batch, a prompt of a LangSmith run), ``raw`` then its record alone.
     """
 
-    __slots__ = ("_origin", "_raw", "_source", "_trace", "_view", "index", "line")
+    __slots__ = ("_origin", "_raw", "_source", "_trace", "_view", "call", "index", "line")
 
     def __init__(
         self,
@@ -61,11 +67,13 @@ class TraceRecord:
         raw: bytes = b"",
         source: str = "<traces>",
         as_written: bool = False,
+        call: Call | None = None,
     ) -> None:
         if trace is None and view is None:
             raise ValueError("a TraceRecord needs a trace or a view")
         self.index = index
         self.line = line
+        self.call = call
         self._trace = trace
         self._view = view
         self._raw = raw
@@ -80,12 +88,20 @@ class TraceRecord:
         for traces with findings)."""
         if self._origin is False:
             self._origin = line_origins(self._raw)
+            if self.call is not None:  # its record's fields, as the line names them
+                own = self._origin or [f"messages.{i}" for i in range(len(self.view.messages))]
+                self._origin = [self.call.place(field) for field in own]
         return self._origin  # type: ignore[return-value]
+
+    @property
+    def place(self) -> str | None:
+        """Where in its line this trace's record sits (a span of a batch), if not the line."""
+        return self.call.at or None if self.call is not None else None
 
     @property
     def trace(self) -> Trace:
         if self._trace is None:
-            self._trace = parse_record(self._raw, self._source, self.line)
+            self._trace = parse_call(self._raw, self._source, self.line, self.call)
         return self._trace
 
     @property
@@ -100,6 +116,8 @@ class TraceRecord:
         own = view.id if view is not None else (self.trace.model_extra or {}).get("id")
         if isinstance(own, str | int):
             return str(own)
+        if self.call is not None and self.call.name is not None:
+            return self.call.name
         return self.view.metadata.task_id
 
 
@@ -215,6 +233,46 @@ def parse_record(raw: bytes, source: str, lineno: int) -> Trace:
     return parse_trace_line(text, source=source, lineno=lineno)
 
 
+def parse_call(raw: bytes, source: str, lineno: int, call: Call | None) -> Trace:
+    """`parse_record` of ``raw``, the record of ``call`` in line ``lineno`` (None: the
+    line itself): an error names the record's fields as the line names them."""
+    if call is None:
+        return parse_record(raw, source, lineno)
+    try:
+        return parse_record(raw, source, lineno)
+    except TraceFormatError as exc:
+        text = _FIELD.sub(lambda m: f"field '{call.place(m.group(1))}'", str(exc), count=1)
+        if call.at and call.at not in text:
+            text += f" (in {call.at})"
+        raise TraceFormatError(text) from None
+
+
+_FIELD = re.compile(r"field '([^']*)'")
+
+
+def unpack_line(raw: bytes, source: str, lineno: int) -> Unpacked | None:
+    """The LLM calls and skipped records of a raw export's line (`trace_formats.exports`);
+    None for a line that is one record (or no JSON: `parse_record` says why)."""
+    try:
+        data = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    return unpack(data, f"{source}:{lineno}")
+
+
+def call_record(index: int, lineno: int, call: Call, source: str) -> TraceRecord:
+    """The `TraceRecord` of one LLM call of line ``lineno``."""
+    try:
+        raw = msgspec.json.encode(call.record)
+    except (msgspec.EncodeError, UnicodeEncodeError, RecursionError):
+        raise TraceFormatError(f"{source}:{lineno}: a value no JSON line can hold") from None
+    view, _ = read_line(raw)
+    if view is None:  # only the model decides: coerces, or raises the error
+        trace = parse_call(raw, source, lineno, call)
+        return TraceRecord(index, lineno, trace, raw=raw, source=source, call=call)
+    return TraceRecord(index, lineno, view=view, raw=raw, source=source, call=call)
+
+
 class _Span:
     """The bytes ``[start, end)`` of an open file, read as if they were the whole file."""
 
@@ -236,7 +294,10 @@ class TraceStream:
     Iterating again reads the file again (``reads`` counts the reads begun). ``span``
     (start, end) reads only those bytes of a plain JSONL file — whole lines, as
     `spans.split_file` cuts them — hashed on their own, numbered from ``first_line + 1``
-    (``lines`` counts the span's own)."""
+    (``lines`` counts the span's own). A raw export's line may hold several LLM calls or
+    none (`trace_formats.exports`): each call is a trace, ``skipped`` counts the records
+    that are no LLM call by why, and a read that found such records and no call raises
+    `TraceFormatError` (unless ``require_calls`` is False: a shard of a larger set)."""
 
     def __init__(
         self,
@@ -245,8 +306,11 @@ class TraceStream:
         *,
         span: tuple[int, int] | None = None,
         first_line: int = 0,
+        require_calls: bool = True,
     ) -> None:
         self.path = Path(path)
+        self.require_calls = require_calls
+        self.skipped: Counter[str] = Counter()
         check_input_file(self.path, TraceFormatError)
         if is_parquet(self.path):  # opened below to be hashed: a named pipe would block
             check_regular(self.path, TraceFormatError)
@@ -279,6 +343,7 @@ class TraceStream:
     def __iter__(self) -> Iterator[TraceRecord]:
         source = str(self.path)
         self.traces, self._digest = 0, None
+        self.skipped = Counter()
         self.reads += 1
         with open(self.path, "rb") as handle:
             before = stamp(handle)
@@ -292,16 +357,21 @@ class TraceStream:
                     continue
                 at = self.first_line + lineno
                 view, as_written = read_line(raw)
-                if view is None:  # only the model decides: coerces, or raises the error
+                unpacked = None if as_written else unpack_line(raw, source, at)
+                if unpacked is not None:  # a raw export's line: its LLM calls, if any
+                    self.skipped.update(unpacked.skipped)
+                    for call in unpacked.calls:
+                        yield call_record(self.traces, at, call, source)
+                        self._counted(reader)
+                elif view is None:  # only the model decides: coerces, or raises the error
                     trace = parse_record(raw, source, at)
                     yield TraceRecord(self.traces, at, trace, raw=raw, source=source)
+                    self._counted(reader)
                 else:
                     yield TraceRecord(
                         self.traces, at, view=view, raw=raw, source=source, as_written=as_written
                     )
-                self.traces += 1
-                if self.progress is not None and self.traces % 256 == 0:
-                    self.progress(reader.bytes_read, self.traces, self.reads)
+                    self._counted(reader)
             try:
                 while reader.read(1 << 20):  # a .gz trailer left unread belongs in the hash
                     pass
@@ -314,3 +384,11 @@ class TraceStream:
             self.lines = lineno
             if self.progress is not None:
                 self.progress(reader.bytes_read, self.traces, self.reads)
+            if self.require_calls and not self.traces and self.skipped:
+                raise TraceFormatError(nothing_to_read(source, self.skipped))
+
+    def _counted(self, reader: HashingReader) -> None:
+        """One more trace read (the progress told every 256)."""
+        self.traces += 1
+        if self.progress is not None and self.traces % 256 == 0:
+            self.progress(reader.bytes_read, self.traces, self.reads)

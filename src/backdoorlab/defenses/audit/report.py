@@ -55,6 +55,9 @@ class AuditReport:
     seconds: float = 0.0
     shards: list[dict[str, Any]] | None = None
     """A sharded audit's files in order, with where each starts (global index, line)."""
+    skipped: dict[str, int] | None = None
+    """A raw export's records that are no LLM call, by why (`trace_formats.exports`):
+    read past, not audited; None (and not in the JSON) when there were none."""
     _cached: tuple[int, int, _Tally] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -140,19 +143,23 @@ class AuditReport:
         return {d: {s: c[(d, s)] for s in SEVERITIES} for d in self.detectors}
 
     def _fields(self, findings: Any) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "traces": self.traces,
-            "detectors": self.detectors,
-            "sinks": self.sinks,
-            "seconds": round(self.seconds, 3),
-            "max_severity": self.max_severity,
-            "finding_counts": self.counts(),
-            "flagged_traces": self.traces_flagged(),
-            "summaries": self.summaries,
-            "findings": findings,
-        } | ({"shards": self.shards} if self.shards is not None else {})
+        return (
+            {
+                "path": self.path,
+                "sha256": self.sha256,
+                "traces": self.traces,
+                "detectors": self.detectors,
+                "sinks": self.sinks,
+                "seconds": round(self.seconds, 3),
+                "max_severity": self.max_severity,
+                "finding_counts": self.counts(),
+                "flagged_traces": self.traces_flagged(),
+                "summaries": self.summaries,
+                "findings": findings,
+            }
+            | ({"shards": self.shards} if self.shards is not None else {})
+            | ({"skipped": self.skipped} if self.skipped else {})
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return self._fields([f.to_dict() for f in self.findings])

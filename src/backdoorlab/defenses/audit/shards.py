@@ -28,7 +28,7 @@ import glob
 import hashlib
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
@@ -53,6 +53,7 @@ from backdoorlab.defenses.audit.registry import (
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.defenses.audit.spans import SpanDigests, lines_before, split_file
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
+from backdoorlab.trace_formats.exports import nothing_to_read
 
 SHARD_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 CHANGED = "the file changed while it was audited; audit a copy nobody writes to"
@@ -93,6 +94,8 @@ class _ShardRead:
     lines: int
     digest: str
     """A file shard's SHA-256 (the report lists it); a span's BLAKE3 (only compared)."""
+    skipped: Counter[str]
+    """Its records that are no LLM call, by why (`trace_formats.exports`)."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ def _read_part(
     detectors = copy.deepcopy(detectors)
     for detector in detectors:
         detector.shard = True
-    stream = TraceStream(part.path, span=part.span, first_line=first_line)
+    stream = TraceStream(part.path, span=part.span, first_line=first_line, require_calls=False)
     findings: list[Encoded] = []
     for record in stream:
         if first_read:
@@ -150,7 +153,7 @@ def _read_part(
             for detector in detectors:
                 detector.rescan(record)
     parts = [d.shard_part() for d in detectors]
-    return _ShardRead(findings, parts, stream.traces, stream.lines, stream.digest)
+    return _ShardRead(findings, parts, stream.traces, stream.lines, stream.digest, stream.skipped)
 
 
 MapFn = Callable[[list[Part], list[Detector], bool], Iterator[_ShardRead]]
@@ -278,13 +281,17 @@ def audit_shards(
             hasher.start()
         shifts, index, line = [], 0, 0
         digests, parts = [], []
+        skipped: Counter[str] = Counter()
         for shard in run(shards, chosen, True):
             # global indices and lines, in `audit`'s order
             findings.add_encoded(shard.findings, index, line)
             shifts.append(Shift(index, line))
             digests.append(shard.digest)
             parts.append(shard.parts)
+            skipped.update(shard.skipped)
             index, line = index + shard.traces, line + shard.lines
+        if not index and skipped:  # as `TraceStream` says it of one file
+            raise TraceFormatError(nothing_to_read(str(spec), skipped))
         if hasher is not None:
             expected, whole = hasher.result()
             if digests != expected:
@@ -322,6 +329,7 @@ def audit_shards(
         findings=findings,
         summaries={d.name: d.summary() for d in chosen if d.summary()},
         seconds=time.perf_counter() - started,
+        skipped=dict(skipped.most_common()) or None,
         shards=None
         if one_file
         else [

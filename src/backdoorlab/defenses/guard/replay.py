@@ -12,6 +12,7 @@ is ``blocked`` when any of its calls would be.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,10 +39,14 @@ def replay_trace(guard: Guard, record: TraceRecord) -> GuardSession:
 
 def result_line(record: TraceRecord, session: GuardSession) -> dict[str, Any]:
     """One trace's line of ``decisions.jsonl``: whether it would be blocked, how many calls
-    were screened, and every decision that found something (allowed ones included)."""
+    were screened, and every decision that found something (allowed ones included).
+    ``at``: where in its line the trace's record sits, when the line holds several (a
+    raw export's batch of spans)."""
+    place = {"at": record.place} if record.place is not None else {}
     return {
         "index": record.index,
         "line": record.line,
+        **place,
         "trace_id": record.trace_id,
         "blocked": session.blocked,
         "calls": len(session.decisions),
@@ -51,9 +56,18 @@ def result_line(record: TraceRecord, session: GuardSession) -> dict[str, Any]:
     }
 
 
-def replay(path: str | os.PathLike[str], guard: Guard | None = None) -> Iterator[dict[str, Any]]:
+def replay(
+    path: str | os.PathLike[str],
+    guard: Guard | None = None,
+    skipped: Counter[str] | None = None,
+) -> Iterator[dict[str, Any]]:
     """`result_line` of every trace of the file at ``path`` (ours or plain OpenAI JSONL,
-    ``.gz`` too), in order; a malformed line raises one line naming file and line."""
+    ``.gz`` too), in order; a malformed line raises one line naming file and line.
+    ``skipped``, when given, gets a raw export's records that are no LLM call, by why
+    (`trace_formats.exports`), once the file is read."""
     guard = guard if guard is not None else Guard()
-    for record in TraceStream(path):
+    stream = TraceStream(path)
+    for record in stream:
         yield result_line(record, replay_trace(guard, record))
+    if skipped is not None:
+        skipped.update(stream.skipped)
