@@ -331,9 +331,9 @@ def test_hostile_call_arguments_are_screened_quickly_and_never_crash(jsonl, tmp_
     cli = runner.invoke(app, ["guard", "replay", str(path), "-o", str(out)])
     assert cli.exit_code == 0, cli.output
     assert json.loads(out.read_text())["calls"] == 1
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the bound holds however loaded the machine is
     capitals = _screened(json.dumps({"to": ATTACKER, "body": f"card {CARD} " + "A" * 40_000}))
     repeated = _screened(json.dumps({f"to{i}": ATTACKER for i in range(20_000)} | {"body": CARD}))
-    assert time.perf_counter() - start < 3
+    assert time.process_time() - start < 4
     assert capitals.blocked and repeated.blocked
     assert repeated.destinations == [ATTACKER]
