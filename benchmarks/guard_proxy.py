@@ -43,7 +43,7 @@ from backdoorlab.defenses.guard import Guard  # noqa: E402
 from backdoorlab.defenses.guard.replay import replay  # noqa: E402
 from backdoorlab.serving.server import base_url, bind  # noqa: E402
 from backdoorlab.trace_formats import render  # noqa: E402
-from backdoorlab.traces import atomic_writer  # noqa: E402
+from backdoorlab.traces import atomic_writer, trace_from_data  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -91,9 +91,15 @@ def chat_turns(trace: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str
             yield request, {"object": "chat.completion", "choices": [choice]}
 
 
+def _as_read(trace: dict[str, Any]) -> dict[str, Any]:
+    """The trace as the audit reads it (OpenAI's chat format), to render in another API's
+    shape: a recorded line may hold what no client sends (smolagents' own roles)."""
+    return trace_from_data(trace, "trace").model_dump(exclude_none=True)
+
+
 def message_turns(trace: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """The same turns in Anthropic's Messages API (the trace rendered by `trace_formats`)."""
-    rendered = render(trace, "anthropic")
+    rendered = render(_as_read(trace), "anthropic")
     messages = rendered["messages"]
     for j, message in enumerate(messages):
         if message["role"] == "assistant":
@@ -108,7 +114,7 @@ def message_turns(trace: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[
 def response_turns(trace: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """The same turns in OpenAI's Responses API: each run of assistant items (its text
     and calls) is a reply to the items before it."""
-    rendered = render(trace, "responses")
+    rendered = render(_as_read(trace), "responses")
     items = rendered["input"]
 
     def turn(item: dict[str, Any]) -> bool:
