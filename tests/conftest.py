@@ -23,6 +23,49 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 if "torch" in sys.modules:  # imported by a plugin before this file: set it directly
     sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
+HEAVY_FILES = (
+    "hardening/test_run_crashes.py",
+    "training/test_hf_dataset_trl.py",
+    "training/test_sft_prefix.py",
+    "training/test_sft_memory.py",
+    "training/test_sft_lora_linear.py",
+    "hardening/test_train_crash_resume.py",
+    "serving/test_trained_served.py",
+    "training/test_sft_attention.py",
+    "test_stage_processes.py",
+    "test_ray_engine.py",
+    "hardening/test_network_offline.py",
+    "hardening/test_run_lock.py",
+    "envs/test_agentdojo.py",
+    "defenses/test_monitor.py",
+    "serving/test_serve_guard.py",
+    "hardening/test_sigterm.py",
+    "hardening/test_model_modes.py",
+)
+"""The test files that take longest (each 1.5-11 min of one worker on the 2-core CI
+machine, from ``--durations``), slowest first. `pytest_collection_modifyitems` runs them
+before all others: ``--dist loadfile`` hands files to the workers in collection order, and
+in path order most of these (tests/training above all) came last, so one worker trained
+alone for many minutes after the other had run out of files. Order only: every test
+still runs, each file on one worker as before. A file missing here is merely scheduled
+in path order; a name here that no longer exists is ignored."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the collection order under xdist: by default (``--loadscope-reorder``) it
+    hands out files by their number of tests, most first, which put the few long training
+    tests last of all; `HEAVY_FILES` is the order that balances the two workers."""
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist is installed
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Heavy files first (see `HEAVY_FILES`), each file's tests kept together and in
+    their own order; the sort is stable, so the rest keep path order."""
+    tests = Path(__file__).parent
+    rank = {tests / name: i for i, name in enumerate(HEAVY_FILES)}
+    items.sort(key=lambda item: rank.get(item.path, len(HEAVY_FILES)))
+
 
 @pytest.fixture(scope="session")
 def retail():

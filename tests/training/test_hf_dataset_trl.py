@@ -35,6 +35,11 @@ def test_sft_trainer_takes_the_dataset_as_is(name, oracle_results, tmp_path) -> 
         report_to="none",
         save_strategy="no",
         use_cpu=True,
+        # SFTConfig's own default is bf16=True: on a CPU without bf16 instructions (the
+        # CI machine's) that one step took ~2 min of emulated bf16 matmuls in TRL's
+        # log-prob kernel. The dataset, its tokens and its masks are the same in fp32;
+        # our own training's bf16 path has its tests (test_sft_memory, test_sft_prefix)
+        bf16=False,
         logging_steps=1,
     )
     trainer = SFTTrainer(
