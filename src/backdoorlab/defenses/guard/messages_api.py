@@ -17,12 +17,7 @@ import copy
 from typing import Any
 
 from backdoorlab.defenses.guard.core import Decision, Guard
-from backdoorlab.defenses.guard.reply import (
-    refused_note,
-    screen_turn,
-    turn_start,
-    without_images,
-)
+from backdoorlab.defenses.guard.reply import refused_note, screen_reply_turn, without_images
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.traces import Message, trace_from_data
 
@@ -60,10 +55,11 @@ def screen_message(
     if not isinstance(content, list):
         raise TraceFormatError("upstream reply: field 'content': a list of blocks is required")
     where = "upstream reply (content with the request's messages)"
-    messages, origin = _read(request, content, where)
-    turn = f"messages.{len(request['messages'])}"
-    first = next((i for i, o in enumerate(origin) if o.startswith(turn)), len(messages))
-    turn = screen_turn(guard, messages, turn_start(first, _read(request, None, "request")[0]))
+    turn = screen_reply_turn(
+        guard,
+        lambda whole: _read(request, content if whole else None, where),
+        f"messages.{len(request['messages'])}",
+    )
     refused, hidden = turn.refused, turn.hidden
     if not refused and not hidden:
         return reply, turn.decisions

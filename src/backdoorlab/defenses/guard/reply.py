@@ -120,6 +120,20 @@ def turn_start(first: int, before: Sequence[Message]) -> int:
     return first
 
 
+def screen_reply_turn(
+    guard: Guard,
+    read: Callable[[bool], tuple[list[Message], list[str]]],
+    reply_field: str,
+) -> Turn:
+    """`screen_turn` on a request read with its reply: ``read(True)`` gives the messages
+    with the reply and the field each came from, ``read(False)`` those of the request
+    alone; the turn starts at the first message read from a field under
+    ``reply_field`` (`turn_start`)."""
+    messages, origin = read(True)
+    first = next((i for i, o in enumerate(origin) if o.startswith(reply_field)), len(messages))
+    return screen_turn(guard, messages, turn_start(first, read(False)[0]))
+
+
 def screen_turn(guard: Guard, messages: Sequence[Message], first: int) -> Turn:
     """Screen every call and image of the assistant messages of ``messages[first:]`` in
     order, with one session: what a hosted tool returned within the turn counts for the

@@ -24,12 +24,7 @@ import copy
 from typing import Any
 
 from backdoorlab.defenses.guard.core import Decision, Guard
-from backdoorlab.defenses.guard.reply import (
-    refused_note,
-    screen_turn,
-    turn_start,
-    without_images,
-)
+from backdoorlab.defenses.guard.reply import refused_note, screen_reply_turn, without_images
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.traces import Message, trace_from_data
 
@@ -73,9 +68,9 @@ def screen_response(
     if not isinstance(output, list):
         raise TraceFormatError("upstream reply: field 'output': a list is required")
     where = "upstream reply (output with the request's input)"
-    messages, origin = _read(request, output, where)
-    first = next((i for i, o in enumerate(origin) if o.startswith("output")), len(messages))
-    turn = screen_turn(guard, messages, turn_start(first, _read(request, None, "request")[0]))
+    turn = screen_reply_turn(
+        guard, lambda whole: _read(request, output if whole else None, where), "output"
+    )
     refused, hidden = turn.refused, turn.hidden
     if not refused and not hidden:
         return response, turn.decisions
