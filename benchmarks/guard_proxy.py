@@ -21,12 +21,10 @@ is the difference of two medians measured in one run.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import random
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,28 +39,9 @@ from _serving import start_proxy  # noqa: E402
 
 from backdoorlab.defenses.guard import Guard  # noqa: E402
 from backdoorlab.defenses.guard.replay import replay  # noqa: E402
-from backdoorlab.serving.server import base_url, bind  # noqa: E402
+from backdoorlab.serving.server import serving_in_thread  # noqa: E402
 from backdoorlab.trace_formats import render  # noqa: E402
 from backdoorlab.traces import atomic_writer, trace_from_data  # noqa: E402
-
-
-@contextlib.contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """``app`` on a free loopback port, in a thread, while the block runs."""
-    import uvicorn
-
-    sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield base_url(sock)
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
 
 
 def replaying(replies: dict[str, dict[str, Any]]) -> FastAPI:
@@ -185,7 +164,7 @@ def main() -> None:
     blocked = {api: [False] * len(traces) for api in args.api}
     direct: dict[str, list[float]] = {api: [] for api in args.api}
     proxied: dict[str, list[float]] = {api: [] for api in args.api}
-    with serving(replaying(replies)) as upstream, httpx.Client(timeout=60) as client:
+    with serving_in_thread(replaying(replies)) as upstream, httpx.Client(timeout=60) as client:
         process, proxy = start_proxy(upstream)
         try:
             for api, i, request in cases:

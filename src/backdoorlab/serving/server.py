@@ -7,9 +7,10 @@ from the first line ``serve`` prints).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
@@ -121,3 +122,30 @@ def run_server(
     if announce is not None:
         announce(base_url(sock))
     server.run(sockets=[sock])
+
+
+@contextlib.contextmanager
+def serving_in_thread(app: Any, host: str = LOOPBACK) -> Iterator[str]:
+    """Serve ``app`` on ``host`` (a free port) in a thread while the block runs; yields
+    the base URL. For tests and benchmarks that put a server and its client in one
+    process (a stand-in upstream, the guard proxy)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = bind(host, 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the server in a thread did not start")
+        time.sleep(0.02)
+    try:
+        yield base_url(sock)
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()

@@ -17,9 +17,14 @@ import copy
 from typing import Any
 
 from backdoorlab.defenses.guard.core import Decision, Guard
-from backdoorlab.defenses.guard.reply import refused_note, screen_reply_turn, without_images
+from backdoorlab.defenses.guard.reply import (
+    read_request,
+    refused_note,
+    screen_reply_turn,
+    without_images,
+)
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.traces import Message, trace_from_data
+from backdoorlab.traces import Message
 
 
 def messages_conversation(request: dict[str, Any]) -> list[Message]:
@@ -37,13 +42,7 @@ def _read(
     messages = list(request["messages"])
     if content is not None:
         messages.append({"role": "assistant", "content": content})
-    data: dict[str, Any] = {"messages": messages}
-    for key in ("system", "tools"):
-        if request.get(key) is not None:
-            data[key] = request[key]
-    origin: list[str] = []
-    read = trace_from_data(data, where, origin).messages
-    return read, origin
+    return read_request(request, {"messages": messages}, ("system", "tools"), where)
 
 
 def screen_message(

@@ -29,7 +29,7 @@ from typing import Any
 
 from backdoorlab.defenses.audit.rendered import RenderedImage, images_in, may_hold_images, redact
 from backdoorlab.defenses.guard.core import REFUSAL, Decision, Guard
-from backdoorlab.traces import Message
+from backdoorlab.traces import Message, trace_from_data
 
 ReplyHook = Callable[[Sequence[Message], Any, Message], Message]
 
@@ -118,6 +118,17 @@ def turn_start(first: int, before: Sequence[Message]) -> int:
     if before and before[-1].role == "assistant":
         return min(first, len(before) - 1)
     return first
+
+
+def read_request(
+    request: dict[str, Any], data: dict[str, Any], keys: tuple[str, ...], where: str
+) -> tuple[list[Message], list[str]]:
+    """``data`` — a request's conversation, with or without the reply — and the request's
+    ``keys`` that are set (its system prompt, its tools), read as the audit reads a trace:
+    the messages, and the field of ``data`` each came from."""
+    data = {**data, **{key: request[key] for key in keys if request.get(key) is not None}}
+    origin: list[str] = []
+    return trace_from_data(data, where, origin).messages, origin
 
 
 def screen_reply_turn(

@@ -24,9 +24,14 @@ import copy
 from typing import Any
 
 from backdoorlab.defenses.guard.core import Decision, Guard
-from backdoorlab.defenses.guard.reply import refused_note, screen_reply_turn, without_images
+from backdoorlab.defenses.guard.reply import (
+    read_request,
+    refused_note,
+    screen_reply_turn,
+    without_images,
+)
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.traces import Message, trace_from_data
+from backdoorlab.traces import Message
 
 SERVER_STATE = ("previous_response_id", "conversation")
 
@@ -51,12 +56,7 @@ def _read(
     data: dict[str, Any] = {"input": request["input"]}
     if output is not None:
         data["output"] = output
-    for key in ("instructions", "tools"):
-        if request.get(key) is not None:
-            data[key] = request[key]
-    origin: list[str] = []
-    messages = trace_from_data(data, where, origin).messages
-    return messages, origin
+    return read_request(request, data, ("instructions", "tools"), where)
 
 
 def screen_response(
