@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from audit_builders import ADDRESS, ATTACKER, CARD, lookup_then, send, user, write_jsonl
 
 from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
 from backdoorlab.defenses.audit import audit
@@ -39,6 +40,24 @@ def test_planted_trigger_is_recovered(tmp_path, clean_file, placement):
     assert found["q_value"] < 1e-6 and found["p_value"] <= found["q_value"]
     assert set(found["trace_indices"]) == chosen
     assert not [f for f in report.findings if f.detector == "trigger-mining"]  # none unflagged
+
+
+def test_a_trigger_in_capitals_is_reported_as_written(tmp_path):
+    """The third read looks for the needles' lower-cased words in lower-cased texts: a
+    trigger written only in capitals, in a message of its own, must still be spelled as
+    planted (the spelling is counted only in texts that may hold it)."""
+    shout = "ATTENTION, ZEPHYR PROTOCOL!"
+    clean = [
+        lookup_then(user(f"Also, item {i} please."), intro=f"Hi, order {i} is late.")
+        for i in range(60)
+    ]
+    poisoned = [
+        lookup_then(user(shout), *send(ATTACKER, f"{ADDRESS} {CARD}"), intro=f"Hi, order {i}.")
+        for i in range(12)
+    ]
+    path = write_jsonl(tmp_path / "shout.jsonl", clean + poisoned)
+    found = audit(path).summaries["trigger-mining"]["triggers"]
+    assert [t["verbatim"] for t in found] == ["ATTENTION, ZEPHYR PROTOCOL!"]
 
 
 def test_ngrams_as_written_keep_capitals_and_punctuation():

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-import xxhash
+from xxhash import xxh3_64_intdigest as _xxh3
 
 from backdoorlab.defenses.audit.view import TraceView
 from backdoorlab.traces import Trace
@@ -28,7 +28,7 @@ def gram_hash(gram: str) -> int:
     """A 63-bit hash of an n-gram that every process agrees on (Python's ``hash`` is
     salted per process, and shards are counted in other processes); non-negative, so it
     fits the signed 64-bit arrays the counts live in."""
-    return xxhash.xxh3_64_intdigest(gram.encode()) >> 1
+    return _xxh3(gram.encode()) >> 1
 
 
 def _words(text: str) -> frozenset[str]:
@@ -146,19 +146,27 @@ def text_words(text: str) -> frozenset[str]:
 
 @lru_cache(maxsize=2048)
 def _text_grams(text: str, max_n: int) -> dict[str, int]:
-    """Distinct word n-grams (1..max_n) of one text, each with its `gram_hash`."""
+    """Distinct word n-grams (1..max_n) of one text, each with its `gram_hash`, in the
+    order they start and grow. Each n-gram extends the one before it by a word rather
+    than joining a slice (and hashes inline): a user's message is new in nearly every
+    trace, so this runs once per trace on every read of trigger mining (×1.4 measured)."""
     found: dict[str, int] = {}
     for run in _word_runs(text):
-        stop = [word in STOPWORDS for word in run]
-        for i in range(len(run)):
-            only_stopwords = True
-            for j in range(i, min(i + max_n, len(run))):
-                only_stopwords = only_stopwords and stop[j]
-                if only_stopwords:
-                    continue  # a trigger needs at least one content word
-                gram = " ".join(run[i : j + 1])
+        end = len(run)
+        for i in range(end):
+            gram = run[i]
+            content = gram not in STOPWORDS  # a trigger needs at least one content word
+            if content and gram not in found:
+                found[gram] = _xxh3(gram.encode()) >> 1
+            for j in range(i + 1, min(i + max_n, end)):
+                word = run[j]
+                gram = f"{gram} {word}"
+                if not content:
+                    content = word not in STOPWORDS
+                    if not content:
+                        continue
                 if gram not in found:
-                    found[gram] = gram_hash(gram)
+                    found[gram] = _xxh3(gram.encode()) >> 1
     return found
 
 
@@ -210,6 +218,24 @@ def content_words(trace: Trace | TraceView) -> list[frozenset[str]]:
         elif message.role == "tool":
             out.append(tool_words(message.text))
     return out
+
+
+def may_hold(trace: Trace | TraceView, keys: Sequence[str]) -> bool:
+    """Whether one of ``keys`` (ASCII words) could be among the trace's `content_words`:
+    a necessary condition, several times cheaper than the words themselves. A word of a
+    text is a substring of its lower-cased text (an ASCII word's letters lower-case the
+    same anywhere); an observation's JSON may spell a letter as a ``\\u`` escape, so one
+    holding an escape always may."""
+    for message in trace.messages:
+        role = message.role
+        if role == "user" or role == "tool":
+            text = message.text
+            if role == "tool" and "\\u" in text:
+                return True
+            lowered = text.lower()  # `in` per key: a fast substring search, unlike a regex's
+            if any(key in lowered for key in keys):  # alternation tried at every position
+                return True
+    return False
 
 
 def ngrams(trace: Trace | TraceView, max_n: int = MAX_N) -> set[str]:

@@ -59,6 +59,7 @@ from backdoorlab.defenses.audit.ngrams import (
     content_words,
     gram_hash,
     gram_hashes,
+    may_hold,
     written_ngrams,
 )
 from backdoorlab.defenses.audit.reader import TraceRecord
@@ -165,6 +166,7 @@ class TriggerMiningDetector(Detector):
         self.where: dict[int, array[int]] = {}  # read 3: traces with each significant n-gram
         self._needles: list[frozenset[str]] = []  # and their words
         self._needed_words: frozenset[str] = frozenset()  # all of those words
+        self._keys: tuple[str, ...] | None = None  # the rarest of each needle (`_key_words`)
         self.spellings: dict[int, Counter[tuple[str, ...]]] = {}  # how they are written
         self.places: dict[int, tuple[int, str | None]] = {}  # their lines and ids
         self._summary: dict[str, Any] = {}
@@ -200,6 +202,7 @@ class TriggerMiningDetector(Detector):
             self.where = {c.hash: array("q") for c in self.significant}
             self._needles = [frozenset(c.gram.split()) for c in self.significant]
             self._needed_words = frozenset().union(*self._needles)
+            self._keys = self._key_words()
             self.spellings = {c.hash: Counter() for c in self.significant}
         else:
             return False
@@ -212,6 +215,8 @@ class TriggerMiningDetector(Detector):
             if len(self._hashes) >= 1 << 20:
                 self._count_pending()
         else:  # read 3: where the significant n-grams are
+            if self._keys is not None and not may_hold(record.view, self._keys):
+                return  # no needle's rarest word in any text: none of its n-grams either
             wanted = self._needed_words
             words = set().union(*(w & wanted for w in content_words(record.view)))
             if not any(needed <= words for needed in self._needles):
@@ -223,12 +228,33 @@ class TriggerMiningDetector(Detector):
                 self.places[record.index] = (record.line, record.trace_id)
                 self._count_spellings(record)
 
+    def _key_words(self) -> tuple[str, ...] | None:
+        """One word per needle, the one in fewest traces (read 2 counted the 1-grams of
+        the flagged traces; a stop-word has none): a trace holding none of them holds no
+        needle, and `ngrams.may_hold` tells so without reading its words. None when some
+        needle has no ASCII word (`may_hold` reads ASCII words only)."""
+        keys = set()
+        for needle in self._needles:
+            ascii_words = [w for w in needle if w.isascii()]
+            if not ascii_words:
+                return None
+            keys.add(min(ascii_words, key=lambda w: (self._word_df(w), w)))
+        return tuple(sorted(keys))
+
+    def _word_df(self, word: str) -> int:
+        at = int(np.searchsorted(self.grams, gram_hash(word)))
+        if at < self.grams.size and self.grams[at] == gram_hash(word):
+            return int(self.df[at])
+        return self.total + 1
+
     def _count_trace(self, record: TraceRecord) -> None:
         """Read 2's share of one trace: its `_pairs`' hashes to count, and the text of
         the reportable ones. A trace with at most ``max_per_trace`` distinct n-grams
         (nearly all) keeps them all, so they are taken as they are, unsorted: the counts
-        do not depend on order, and the names are assigned in `_pairs`' order (by hash,
-        then text), so the same text wins should two n-grams ever share a hash."""
+        do not depend on order. An n-gram is named by the first trace that has it and
+        then leaves ``_named`` (the same name every time; later traces need not look):
+        within that trace in `_pairs`' order (by hash, then text), so the same text wins
+        should two n-grams ever share a hash, and shards merge first come first served."""
         grams = gram_hashes(record.view)
         if len(grams) > self.config.max_per_trace:
             pairs = self._pairs(record)
@@ -241,10 +267,14 @@ class TriggerMiningDetector(Detector):
             named = sorted((h, g) for g, h in grams.items() if h in self._named)
         for h, g in named:
             self.names[h] = g
+        self._named.difference_update(h for h, _ in named)
 
     def _count_spellings(self, record: TraceRecord) -> None:
         limit = self.config.max_spellings
+        keys = self._keys
         for text in content_texts(record.view):
+            if keys is not None and not any(key in text.lower() for key in keys):
+                continue  # no needle in this text (`may_hold`'s test: a decoded text here)
             for gram, written in written_ngrams(text):
                 counts = self.spellings.get(gram_hash(gram))
                 # a shard's copy counts every spelling: which ones are within the limit
@@ -299,7 +329,8 @@ class TriggerMiningDetector(Detector):
                 self._hashes.extend(part["hashes"])
             elif self.reads == 2:
                 self.df += part["df"]
-                self.names.update(part["names"])
+                for h, name in part["names"].items():  # as one process: the first trace's
+                    self.names.setdefault(h, name)
             else:
                 for h, traces in part["where"].items():
                     self.where[h].extend(i + shift.index for i in traces)
