@@ -47,7 +47,7 @@ from typing import Literal, Protocol, TypeVar
 from backdoorlab.defenses.audit import patterns, places
 from backdoorlab.defenses.audit.code_places import in_sql, sql_storage
 from backdoorlab.defenses.audit.code_transfers import in_code
-from backdoorlab.defenses.audit.secret_files import secret_file
+from backdoorlab.defenses.audit.secret_files import public_file, secret_file
 from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.defenses.audit.shell_transfers import Kind, Transfer, in_shell, to_url
 from backdoorlab.defenses.audit.shell_transfers import learn as learn_shell
@@ -86,7 +86,9 @@ def transfers(text: str, state: ShellState | None = None) -> list[Transfer]:
     if code and state is not None and state.files:  # a file a call wrote (`shell_state`)
         code = [state.traced(t) for t in code]
     found = in_sql_text(text) + in_shell(text, state=state) + code
-    return found[:MAX_TRANSFERS]
+    # a public key or a configuration's example moves nothing anyone may not have, unless
+    # a call of the trace wrote it (``cp ~/.ssh/id_rsa /tmp/k.pub``: its origin's)
+    return [t for t in found if t.origin is not None or not public_file(t.what)][:MAX_TRANSFERS]
 
 
 _COPY_AT = re.compile(r"(?<!\\)\bCOPY\s", re.IGNORECASE)
@@ -235,6 +237,8 @@ def strength(transfer: Transfer) -> Literal["strong", "medium"]:
     what = transfer.what
     if transfer.how.split(" ", 1)[0].upper() in _SQL_HEADS or _DUMPERS.match(what):
         return "strong"
+    if public_file(what):  # a copy a call wrote to a public name: as any file
+        return "medium"
     return "strong" if _SECRET_FILE.search(what) or secret_file(what) else "medium"
 
 

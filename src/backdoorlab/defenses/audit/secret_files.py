@@ -25,3 +25,14 @@ def secret_file(path: str) -> bool:
     """Whether ``path`` names a file that holds credentials (not a public key, not an
     example of one)."""
     return bool(_SECRET_FILE.search(local(path))) and not path.endswith(".pub")
+
+
+_PUBLIC = re.compile(r"\.pub$|[./_-](?:example|sample|template|dist|defaults?)(?:\.\w+)?$", re.I)
+
+
+def public_file(path: str) -> bool:
+    """Whether ``path`` names a file published by design or holding no real values: a
+    public key (``id_rsa.pub``), a configuration's example (``.env.example``,
+    ``config.sample.yaml``). Moved unseen it is no stronger than any file (`by_reference.
+    strength`), whatever secret its name recalls."""
+    return bool(_PUBLIC.search(local(path)))

@@ -7,19 +7,23 @@ sends is a command's output, which the call's text never writes.
   `shown_files`), it is what the command sends: `with_outputs` writes it in, for
   `taint` to match values in as if written there.
 - When it does not, the values are unknown and none is guessed; but a substitution that
-  reads a secrets file (`secret_file`: an ssh private key, ``.env``, cloud and registry
-  credentials, ``/etc/shadow``) moves that file by reference, as ``curl -d @f`` does
-  (`secret_reads`): `state_flow` gives each destination of the same command a
-  `by_reference` transfer of it, which `taint` judges by who receives it. A file whose
-  whole text the trace showed is the values' to judge; any other file read unseen is
-  unknown, as a command's output is.
+  prints a file's text moves that file by reference, as ``curl -d @f`` does
+  (`unseen_reads`): `state_flow` gives each destination of the same command a
+  `by_reference` transfer of it, which `taint` judges by who receives it
+  (`by_reference.strength`: a secrets file, `secret_file`, is strong; another file
+  medium, as ``-d @f`` is; a public key or a configuration's example, `public_file`,
+  nothing). The files are those `file_operands` names (``grep visa customers.csv``
+  prints part of ``customers.csv``; ``wc -l f`` prints no text of ``f``), and a secrets
+  file named by any command (``openssl rsa -in key.pem``). A file whose whole text the
+  trace showed is the values' to judge.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from backdoorlab.defenses.audit.secret_files import secret_file
+from backdoorlab.defenses.audit.file_operands import content_files
+from backdoorlab.defenses.audit.secret_files import public_file, secret_file
 from backdoorlab.defenses.audit.shell_parse import pipelines, program
 from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.defenses.audit.shell_values import inline
@@ -43,18 +47,18 @@ def with_outputs(text: str, state: ShellState) -> str | None:
     return ("".join(parts) + text[at:])[:MAX_TEXT] if parts else None
 
 
-def secret_reads(text: str, state: ShellState) -> Iterator[tuple[str, str]]:
-    """(path, command) of each secrets file a substitution of ``text`` reads whose whole
-    text the trace never showed; ``command``: the text of the command it is part of
-    (its destinations receive it)."""
+def unseen_reads(text: str, state: ShellState) -> Iterator[tuple[str, str]]:
+    """(path, command) of each file a substitution of ``text`` prints (or a secrets file
+    it reads) whose whole text the trace never showed; ``command``: the text of the
+    command it is part of (its destinations receive it)."""
     if "$(" not in text and "`" not in text:
         return
     text = text[:MAX_TEXT]
     bounds: list[tuple[int, int]] | None = None
     for start, _, command in inline(text):
-        for path in _files_read(command):
-            if not secret_file(path) or _whole(path, state):
-                continue
+        for path in dict.fromkeys(_files_read(command)):
+            if _whole(path, state) or public_file(path):
+                continue  # the values' to judge; a public key or an example: nothing
             bounds = bounds if bounds is not None else _commands(text)
             yield path, next((text[a:b] for a, b in bounds if a <= start < b), text)
 
@@ -67,14 +71,14 @@ def _whole(path: str, state: ShellState) -> bool:
 
 
 def _files_read(command: str) -> list[str]:
-    """The files a substituted command names: each stage's ``< f`` and its operands
-    (``cat f``, ``grep KEY .env``, ``base64 -w0 ~/.ssh/id_rsa``)."""
+    """The files a substituted command moves: those whose text a stage prints
+    (`file_operands`), and any secrets file a stage names (``grep KEY .env``, ``openssl
+    rsa -in key.pem``: what it prints of a key is the key's)."""
     found = []
     for pipeline in pipelines(command):
         for stage in pipeline:
-            words = program(stage.words)
-            found += [stage.fed] if stage.fed else []
-            found += [w for w in words[1:] if not w.startswith("-")]
+            found += content_files(stage)
+            found += [w for w in program(stage.words)[1:] if secret_file(w)]
     return found
 
 

@@ -79,7 +79,7 @@ def with_values(sink: SinkCall, tool: str, state: ShellState) -> None:
     """A shell call's payload gains each code argument with its variables' values
     written in (`shell_transfers.with_values`), as ``ARGUMENT (variables)``, and its
     substitutions' known outputs too (`shell_inline`), as ``ARGUMENT (command output)``;
-    a secrets file a substitution reads unseen goes to its command's destinations."""
+    a file a substitution prints unseen goes to its command's destinations."""
     extra = {}
     for path, text in sink.payload.items():
         if not isinstance(text, str) or ("$" not in text and "`" not in text):
@@ -93,16 +93,16 @@ def with_values(sink: SinkCall, tool: str, state: ShellState) -> None:
                 extra[f"{path} (command output)"] = outputs
             elif shown is not None:
                 extra[f"{path} (variables)"] = shown
-            _moves_secrets(sink, mine.expand(text), mine)
+            _moves_files(sink, mine.expand(text), mine)
     if extra:
         sink.payload = {**sink.payload, **extra}
 
 
-def _moves_secrets(sink: SinkCall, text: str, state: ShellState) -> None:
-    """Each secrets file a substitution of ``text`` (its variables written in: one still
+def _moves_files(sink: SinkCall, text: str, state: ShellState) -> None:
+    """Each file a substitution of ``text`` (its variables written in: one still
     holding its substitution, ``K=$(cat .env); curl -d "$K" URL``, is it) reads unseen,
     moved by reference to the destinations its command names (`shell_inline`)."""
-    for path, command in shell_inline.secret_reads(text, state):
+    for path, command in shell_inline.unseen_reads(text, state):
         for dest in sink.destinations:
             if dest.kind in _MOVED and dest.value and dest.value in command:
                 how = "command substitution"
