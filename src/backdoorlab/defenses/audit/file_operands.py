@@ -73,10 +73,13 @@ def content_files(stage: Stage) -> list[str]:
         return found
     valued = _OPTIONS[name]
     operands: list[str] = []
-    skip, given = 0, False
+    skip, given, ended = 0, False, False
     for word in words[1:]:
         if skip:
             skip -= 1
+        elif ended or word == "--":  # after ``--`` every word is an operand
+            operands += [word] if ended else []
+            ended = True
         elif word in _GIVES_PATTERN and name in _PATTERN_FIRST:
             skip, given = 1, True  # its value is the pattern (or the script's file)
         elif word.startswith("-") and len(word) > 1:
