@@ -176,12 +176,19 @@ class TriggerMiningDetector(Detector):
         grams = gram_hashes(record.view)
         return sorted(zip(grams.values(), grams, strict=True))[: self.config.max_per_trace]
 
+    def _kept(self, record: TraceRecord) -> list[int]:
+        """`_pairs`' hashes, in no order: sorted only when some must be left out."""
+        grams = gram_hashes(record.view)
+        if len(grams) <= self.config.max_per_trace:
+            return list(grams.values())
+        return sorted(grams.values())[: self.config.max_per_trace]
+
     # -- read 1: the flagged traces' n-grams ----------------------------------------------
     def observe(self, record: TraceRecord, earlier: Sequence[Finding]) -> list[Finding]:
         self.total += 1
         if any(f.at_least(self.config.flag_severity) for f in earlier):
             self.flagged.append(record.index)
-            self._hashes.extend(h for h, _ in self._pairs(record))
+            self._hashes.extend(self._kept(record))
         return []
 
     def next_read(self) -> bool:
@@ -221,7 +228,7 @@ class TriggerMiningDetector(Detector):
             words = set().union(*(w & wanted for w in content_words(record.view)))
             if not any(needed <= words for needed in self._needles):
                 return  # cheap and exact: an n-gram's words are all in the trace's words
-            hits = [h for h, _ in self._pairs(record) if h in self.where]
+            hits = [h for h in self._kept(record) if h in self.where]
             for h in hits:
                 self.where[h].append(record.index)
             if hits:
