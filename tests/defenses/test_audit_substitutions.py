@@ -18,6 +18,7 @@ from test_by_reference import ASK, _medium
 from test_by_reference_across_calls import _blocked, _calls, sh
 
 from backdoorlab.defenses.audit.notebook import Notebook
+from backdoorlab.defenses.audit.secret_files import public_file
 from backdoorlab.defenses.audit.shell_inline import secret_file, unseen_reads, with_outputs
 from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.defenses.audit.shell_values import inline, output_of
@@ -219,6 +220,11 @@ def test_secret_files_are_credentials_not_public_keys_or_examples():
         assert secret_file(path), path
     for path in ("~/.ssh/id_rsa.pub", ".env.example", "envs.txt", "~/.ssh/known_hosts"):
         assert not secret_file(path), path
+    for path in ("~/.ssh/id_ed25519.pub", ".env.example", "config.sample.yaml", "app.env.dist"):
+        assert public_file(path), path
+    # a data file's sample holds real rows, often: it moves as any file
+    for path in ("customers_sample.csv", "exports/users.sample.csv", "id_rsa", ".env"):
+        assert not public_file(path), path
 
 
 def test_hostile_substitutions_are_bounded():

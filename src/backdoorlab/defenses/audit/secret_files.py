@@ -27,12 +27,17 @@ def secret_file(path: str) -> bool:
     return bool(_SECRET_FILE.search(local(path))) and not path.endswith(".pub")
 
 
-_PUBLIC = re.compile(r"\.pub$|[./_-](?:example|sample|template|dist|defaults?)(?:\.\w+)?$", re.I)
+_PUBLIC = re.compile(
+    r"\.pub$|\.(?:example|sample|template|dist)"
+    r"(?:\.(?:env|ya?ml|json|toml|ini|cfg|conf|properties|txt))?$",
+    re.IGNORECASE,
+)
 
 
 def public_file(path: str) -> bool:
     """Whether ``path`` names a file published by design or holding no real values: a
     public key (``id_rsa.pub``), a configuration's example (``.env.example``,
-    ``config.sample.yaml``). Moved unseen it is no stronger than any file (`by_reference.
-    strength`), whatever secret its name recalls."""
+    ``config.sample.yaml``) — not a data file's sample (``customers.sample.csv``,
+    ``users_sample.json``: real rows, often). Moved unseen it carries nothing; a copy a
+    call wrote there is its origin's (`by_reference.strength`)."""
     return bool(_PUBLIC.search(local(path)))
