@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
 from typing import Any
 
+from backdoorlab.envs.agentdojo.tool_snapshot import snapshot_schemas
 from backdoorlab.leaks import Sink
 
 BENCHMARK_VERSION = "v1.2"
@@ -209,7 +210,14 @@ def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def tool_schemas(suite: str) -> tuple[str, ...]:
-    """The suite's tools in OpenAI's function format (JSON text, so the cache is immutable)."""
+    """The suite's tools in OpenAI's function format (JSON text, so the cache is immutable):
+    as written down for the installed release (`tool_snapshot`: no import of agentdojo),
+    else as AgentDojo gives them (`live_tool_schemas`)."""
+    return snapshot_schemas(suite) or live_tool_schemas(suite)
+
+
+def live_tool_schemas(suite: str) -> tuple[str, ...]:
+    """`tool_schemas` read from AgentDojo's loaded suite."""
     out = []
     for function in load_suite(suite).tools:
         parameters = _inline_refs(function.parameters.model_json_schema())
