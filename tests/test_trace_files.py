@@ -20,7 +20,13 @@ from test_trace_formats_observability import ALL, LANGFUSE, OTEL_OTLP
 
 from backdoorlab.defenses.audit.reader import TraceStream
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.trace_files import iter_export_lines, iter_file_traces, read_file_traces
+from backdoorlab.trace_files import (
+    is_chat,
+    iter_export_lines,
+    iter_file_traces,
+    read_file_traces,
+    unpack_line,
+)
 from backdoorlab.traces import iter_traces, write_traces
 
 
@@ -53,6 +59,21 @@ def test_a_plain_file_reads_exactly_as_iter_traces(tmp_path):
         assert _dumps(iter_file_traces(source, skipped)) == _dumps(iter_traces(source))
         assert not skipped
     assert [calls for _, _, calls in iter_export_lines(path)] == [None] * (len(ALL) + 1)
+
+
+def test_the_quick_look_for_a_chat_agrees_with_unpack(tmp_path):
+    """`is_chat` spares a plain line the full decoding only where `unpack` reads it as
+    it stands: a chat's key at the top of an object."""
+    chats = [
+        '{"messages": [{"role": "user", "content": "hi"}], "id": 3}',
+        '{"id": "x", "conversations": [{"from": "human", "value": "hi"}]}',
+        '{"contents": null}',
+    ]
+    others = [json.dumps(r) for r in ALL.values()] + ["[1]", '{"a": {}', '[{"messages": []}]']
+    for path in write_raw_exports(tmp_path).values():
+        others += [line for line in path.read_text().splitlines() if line]
+    assert [line for line in chats + others if is_chat(line)] == chats
+    assert all(unpack_line(line.encode(), "t", 1) is None for line in chats)
 
 
 def test_a_parquet_file_reads_exactly_as_iter_traces(tmp_path):

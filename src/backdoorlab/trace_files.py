@@ -82,6 +82,29 @@ def unpack_line(raw: bytes, source: str, lineno: int) -> Unpacked | None:
     return unpack(data, f"{source}:{lineno}")
 
 
+class _ChatKeys(msgspec.Struct):
+    """The keys that make a line a chat in a format `to_chat` reads, which `unpack`
+    leaves as it stands; their values are skipped, not built."""
+
+    messages: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    conversations: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    contents: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+
+
+_CHAT_KEYS = msgspec.json.Decoder(_ChatKeys)
+
+
+def is_chat(line: str) -> bool:
+    """Whether ``line`` is a JSON object with a chat's key (`unpack` gives None for it),
+    found without building the line: the common line of a plain trace file is spared
+    the full decoding `unpack_line` makes (a fifth of what reading it cost)."""
+    try:
+        keys = _CHAT_KEYS.decode(line)
+    except (msgspec.DecodeError, RecursionError):  # not an object, or no JSON
+        return False
+    return not (keys.messages is keys.conversations is keys.contents is msgspec.UNSET)
+
+
 def call_bytes(call: Call, source: str, lineno: int) -> bytes:
     """The record of ``call`` (of line ``lineno``) as the JSON line it is parsed from."""
     try:
@@ -106,7 +129,7 @@ def iter_export_lines(
     found: Counter[str] = Counter()
     traces = 0
     for lineno, line in iter_trace_lines(path):
-        unpacked = unpack_line(line.encode("utf-8"), source, lineno)
+        unpacked = None if is_chat(line) else unpack_line(line.encode("utf-8"), source, lineno)
         if unpacked is None:
             traces += 1
             yield lineno, line, None
