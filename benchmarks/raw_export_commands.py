@@ -11,9 +11,10 @@ show that trace for the audit's finding N, and ``export``/``train`` must get tho
   stopped), ``export -o x.parquet --json`` (its trace count, or its error) and the
   audit's ``traces`` (dataflow);
 - findings (``--findings SET``): for each trace index N the audit's findings name (every
-  ``--every``-th of them; 1: all), ``show -i N`` as the command prints it, against the
-  audit reader's own trace N (`TraceStream`) printed by the same `show_trace` at the same
-  width: equal, differing, or refused (the command's error).
+  ``--every``-th of them; 1: all), and for the first ``--head`` indices, ``show -i N`` as
+  the command prints it, against the audit reader's own trace N (`TraceStream`) printed
+  by the same `show_trace` at the same width: equal, differing, or refused (the
+  command's error).
 
 Commands run in this process (the console entry point, argv set), so the tree on
 ``PYTHONPATH`` is the one measured: run it once with the base tree's ``src`` and once
@@ -21,6 +22,7 @@ with this one's.
 
     python benchmarks/raw_export_traces.py --n 20 --out DIR
     python benchmarks/raw_export_commands.py DIR [--findings raw-langfuse] [--every 1]
+        [--head 5]
 """
 
 from __future__ import annotations
@@ -82,8 +84,9 @@ def counts(path: Path, work: Path) -> dict[str, Any]:
     return row
 
 
-def findings_shown(path: Path, every: int, work: Path) -> dict[str, Any]:
-    """``show -i N`` against the audit's trace N for the indices its findings name."""
+def findings_shown(path: Path, every: int, head: int) -> dict[str, Any]:
+    """``show -i N`` against the audit's trace N for the indices its findings name (every
+    ``every``-th) and the first ``head`` indices, each group counted on its own."""
     from rich.console import Console
 
     from backdoorlab.defenses.audit import audit
@@ -91,34 +94,38 @@ def findings_shown(path: Path, every: int, work: Path) -> dict[str, Any]:
     from backdoorlab.report.viewer import show_trace
 
     report = audit(path, ["dataflow"])
-    wanted = sorted({f.trace_index for f in report.findings})[::every]
+    groups = {
+        "finding_indices": sorted({f.trace_index for f in report.findings})[::every],
+        "first_indices": list(range(min(head, report.traces))),
+    }
     expected: dict[int, str] = {}
-    chosen = set(wanted)
+    chosen = {index for indices in groups.values() for index in indices}
     for record in TraceStream(path):
         if record.index in chosen:
             console = Console(file=io.StringIO(), width=WIDTH)
             show_trace(record.trace, console, index=record.index)
             expected[record.index] = console.file.getvalue()  # type: ignore[attr-defined]
     os.environ["COLUMNS"] = str(WIDTH)
-    equal, differ, refused = 0, [], []
-    for index in wanted:
-        code, out, err = run("show", str(path), "-i", str(index))
-        if code != 0:
-            refused.append((index, _error(err)[:160]))
-        elif out == expected[index]:
-            equal += 1
-        else:
-            differ.append(index)
-    return {
-        "set": path.name,
-        "findings": len(report.findings),
-        "indices_checked": len(wanted),
-        "equal": equal,
-        "differ": len(differ),
-        "first_differing": differ[:5],
-        "refused": len(refused),
-        "first_refusal": refused[0] if refused else None,
-    }
+    result: dict[str, Any] = {"set": path.name, "findings": len(report.findings)}
+    for group, indices in groups.items():
+        equal, differ, refused = 0, [], []
+        for index in indices:
+            code, out, err = run("show", str(path), "-i", str(index))
+            if code != 0:
+                refused.append((index, _error(err)[:160]))
+            elif out == expected[index]:
+                equal += 1
+            else:
+                differ.append(index)
+        result[group] = {
+            "indices_checked": len(indices),
+            "equal": equal,
+            "differ": len(differ),
+            "first_differing": differ[:5],
+            "refused": len(refused),
+            "first_refusal": refused[0] if refused else None,
+        }
+    return result
 
 
 def main() -> None:
@@ -126,6 +133,7 @@ def main() -> None:
     parser.add_argument("dir", type=Path, help="raw_export_traces.py's --out")
     parser.add_argument("--findings", default="raw-langfuse", help="the set whose findings to show")
     parser.add_argument("--every", type=int, default=1, help="check every K-th finding's index")
+    parser.add_argument("--head", type=int, default=5, help="and the first H indices")
     args = parser.parse_args()
     import backdoorlab
 
@@ -137,7 +145,7 @@ def main() -> None:
             result["counts"][path.stem] = counts(path, Path(tmp))
             print(path.stem, json.dumps(result["counts"][path.stem]), file=sys.stderr)
         chosen = args.dir / f"{args.findings}.jsonl"
-        result["show_vs_audit"] = findings_shown(chosen, args.every, Path(tmp))
+        result["show_vs_audit"] = findings_shown(chosen, args.every, args.head)
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
