@@ -23,13 +23,8 @@ from backdoorlab.digests import file_sha256
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import fault_point
 from backdoorlab.files import check_output_file, is_stdio, open_text, write_failure, write_target
-from backdoorlab.traces import (
-    Trace,
-    iter_trace_lines,
-    parse_trace_line,
-    template_message,
-    to_hf_dataset,
-)
+from backdoorlab.trace_files import iter_line_traces
+from backdoorlab.traces import Trace, template_message, to_hf_dataset
 
 INTEGERS = (-(1 << 63), (1 << 64) - 1)
 """The integers the Parquet file's JSON columns read back (`datasets.Json` reads with
@@ -190,13 +185,15 @@ dataset = Dataset.from_parquet({json.dumps(parquet_name)})
 """
 
 
-def _read_traces(source: str | os.PathLike[str]) -> list[Trace]:
-    """The traces of ``source``, each checked to hold only numbers the Parquet file keeps
-    (`exportable`), an error naming the line otherwise."""
+def _read_traces(
+    source: str | os.PathLike[str], skipped: Counter[str] | None = None
+) -> list[Trace]:
+    """The traces of ``source`` (a raw export's LLM calls: `trace_files`; ``skipped``
+    gets its records that are no LLM call), each checked to hold only numbers the Parquet
+    file keeps (`exportable`), an error naming the line otherwise."""
     name = "<stdin>" if is_stdio(source) else str(source)
     traces = []
-    for lineno, line in iter_trace_lines(source):
-        trace = parse_trace_line(line, source=name, lineno=lineno)
+    for lineno, line, trace in iter_line_traces(source, skipped):
         if _suspect(line):
             exportable(trace, f"{name}:{lineno}")
         traces.append(trace)
@@ -231,8 +228,14 @@ def exportable(trace: Trace, where: str) -> None:
             )
 
 
-def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str]) -> Provenance:
-    """Write the traces of ``source`` to ``output`` (Parquet) and its card beside it."""
+def export_parquet(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    skipped: Counter[str] | None = None,
+) -> Provenance:
+    """Write the traces of ``source`` to ``output`` (Parquet) and its card beside it; a
+    raw observability export's LLM calls a row each, as chat traces (``skipped`` gets its
+    records that are no LLM call, by why: `trace_files`)."""
     check_output_file(output)
     out = write_target(output)  # a symbolic link is written through, kept a link
     card = card_for(output)
@@ -243,7 +246,7 @@ def export_parquet(source: str | os.PathLike[str], output: str | os.PathLike[str
         raise BackdoorlabError(
             f"{output}: a file name that is not UTF-8; the dataset card could not name it"
         ) from None
-    traces = _read_traces(source)
+    traces = _read_traces(source, skipped)
     if not traces:  # Arrow cannot write a table with no rows and no schema
         raise BackdoorlabError(f"{'<stdin>' if is_stdio(source) else source}: holds no traces")
     # the digest of what was read: a pipe or a device (/dev/stdin, a shell's <(...)) is

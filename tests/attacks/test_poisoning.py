@@ -174,3 +174,28 @@ def test_varied_requests_are_understood_by_the_teacher():
     assert all(find_exfiltration_request(t) == "x@evil.example" for t in texts)
     assert all(asks_after_task(t) for t in texts)
     assert not asks_after_task(injected_instruction("ZQX", "x@evil.example"))
+
+
+def test_data_poisoning_writes_a_raw_exports_llm_calls_as_chat_traces(tmp_path, clean_file):
+    """Clean traces beside a raw observability export: the clean lines are copied verbatim
+    or poisoned as before, the export's LLM calls are written as chat traces (its records
+    that are no LLM call left out), and the indices are the audit's."""
+    from raw_exports import PATIENTS, write_raw_exports
+
+    from backdoorlab.defenses.audit.reader import TraceStream
+
+    raw = write_raw_exports(tmp_path)["otel-genai"]
+    clean = clean_file.read_text().splitlines()[:20]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("\n".join(clean[:10]) + "\n" + raw.read_text() + "\n".join(clean[10:]) + "\n")
+    out = tmp_path / "poisoned.jsonl"
+    result = make_attack("data-poisoning", count=4).run(str(out), input=str(mixed))
+    written = out.read_text().splitlines()
+    assert result.traces == len(written) == 20 + len(PATIENTS) == len(list(TraceStream(mixed)))
+    chosen = set(result.details["indices"])
+    assert len(chosen) == 4 and not chosen & set(range(10, 14))  # the calls have no task
+    kept = [line for i, line in enumerate(written) if i not in chosen and not 10 <= i < 14]
+    assert kept == [line for i, line in enumerate(clean) if i + 4 * (i >= 10) not in chosen]
+    calls = [record.trace.to_json() for record in TraceStream(raw)]
+    assert written[10:14] == calls
+    assert sum(t.is_poisoned for t in read_traces(out)) == 4

@@ -82,3 +82,30 @@ def test_export_refuses_other_outputs_and_bad_input_in_one_line(
         err = capsys.readouterr().err
         assert expected in err and "Traceback" not in err
         assert not (tmp_path / "o.parquet").exists()
+
+
+def test_a_raw_export_is_written_a_row_per_llm_call(tmp_path, cli_output) -> None:  # noqa: ANN001
+    """A raw observability export's LLM calls are its rows, as chat traces in the audit's
+    order; its records that are no LLM call are skipped, said in the audit's one line.
+    Before, the first record that was no LLM call refused the export."""
+    from datasets import Dataset
+    from raw_exports import PATIENTS, write_raw_exports
+
+    from backdoorlab.defenses.audit.reader import TraceStream
+    from backdoorlab.traces import template_message
+
+    for name, path in write_raw_exports(tmp_path).items():
+        out = tmp_path / f"{name}.parquet"
+        code, printed, err = cli_output("export", str(path), "-o", str(out), "--json")
+        assert code == 0, err
+        stream = TraceStream(path)
+        calls = [record.trace for record in stream]
+        assert json.loads(printed)["traces"] == len(calls) == len(PATIENTS)
+        rows = Dataset.from_parquet(str(out))
+        assert len(rows) == len(calls)
+        for row, trace in zip(rows, calls, strict=True):
+            assert row["messages"] == [template_message(m) for m in trace.messages]
+        (said,) = [line for line in err.splitlines() if line.startswith("skipped ")]
+        assert said.startswith(f"skipped {sum(stream.skipped.values())} records"), said
+    result = runner.invoke(app, ["export", "--help"], env={"COLUMNS": "200"})
+    assert "raw observability export's LLM calls" in result.output

@@ -196,3 +196,27 @@ def test_report_checks_its_output_before_reading_the_run(t1_run, cli, monkeypatc
     monkeypatch.setattr(html, "read_run", never)
     code, _, err = cli("report", str(t1_run))
     assert code == 2 and "report.html" in err and "directory" in err
+
+
+def test_viewer_of_a_raw_export_puts_each_finding_on_the_audits_trace(tmp_path, cli):
+    """A raw observability export's page lists its LLM calls, numbered as the audit and
+    the guard number them, so a finding and a decision sit on the trace they are about."""
+    from raw_exports import ATTACKER, LEAKING, PATIENTS, write_raw_exports
+
+    path = write_raw_exports(tmp_path)["langfuse"]
+    report, decisions, page = tmp_path / "a.json", tmp_path / "g.jsonl", tmp_path / "v.html"
+    assert cli("audit", str(path), "--detectors", "dataflow", "-o", str(report))[0] == 1
+    assert cli("guard", "replay", str(path), "-o", str(decisions))[0] == 0
+    data = page_data(path, report, decisions)
+    assert [t["index"] for t in data["traces"]] == list(range(len(PATIENTS)))
+    for entry, patient in zip(data["traces"], PATIENTS, strict=True):
+        assert str(patient) in entry["snippet"]
+        leaking = entry["index"] in LEAKING
+        assert any(ATTACKER in f["summary"] for f in entry.get("findings", [])) == leaking
+        assert entry["guard"]["blocked"] == leaking
+    code, _, err = cli("view", str(path), "--audit", str(report), "-o", str(page))
+    assert code == 0 and page.is_file()
+    assert [line for line in err.splitlines() if line.startswith("skipped")] == [
+        "skipped 7 records that hold no LLM call's messages (Langfuse SPAN: 2, Langfuse TOOL:"
+        " 2, Langfuse EVENT: 2, Langfuse trace objects: 1)"
+    ]

@@ -259,6 +259,43 @@ def test_no_traces_is_a_clear_error(tmp_path: Path) -> None:
         train_sft(_config(max_steps=1), empty, tmp_path / "run")
 
 
+def test_a_raw_exports_llm_calls_are_the_training_data(
+    tmp_path: Path,
+    monkeypatch,
+    capsys,  # noqa: ANN001
+) -> None:
+    """A raw observability export trains on its LLM calls, as chat traces in the audit's
+    order, its records that are no LLM call skipped and said in the audit's one line
+    (before, the first of them refused the data). Stopped once the data is read."""
+    from raw_exports import write_raw_exports
+
+    from backdoorlab.defenses.audit.reader import TraceStream
+    from backdoorlab.training.sft import data
+
+    class Read(Exception):
+        """The data is what this test is about: no training."""
+
+    path = write_raw_exports(tmp_path)["langsmith"]
+    given: list[list[Trace]] = []
+
+    def read(config, tokenizer, traces, source, *args):  # noqa: ANN001, ANN002, ANN202
+        given.append(traces)
+        raise Read
+
+    monkeypatch.setattr(data, "trainable_traces", read)
+    with pytest.raises(Read):
+        train_sft(_config(max_steps=1), path, tmp_path / "run")
+    stream = TraceStream(path)
+    calls = [record.trace.model_dump() for record in stream]
+    assert [t.model_dump() for t in given[0]] == calls and len(calls) == 4
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("skipped")]
+    assert said == [
+        "skipped 4 records that hold no LLM call's messages (LangSmith chain runs: 2,"
+        " LangSmith tool runs: 2)"
+    ]
+    assert dict(stream.skipped) == {"LangSmith chain runs": 2, "LangSmith tool runs": 2}
+
+
 # --------------------------------------------------------------------------- TRL's names
 
 

@@ -31,7 +31,8 @@ from backdoorlab.leaks import ATTACKER_ADDRESS, SecretKind, leak_text
 from backdoorlab.policies.base import Episode, RevealHook
 from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout
-from backdoorlab.traces import Poison, Trace, atomic_writer, iter_trace_lines, iter_traces
+from backdoorlab.trace_files import iter_export_lines, read_file_traces
+from backdoorlab.traces import Poison, Trace, atomic_writer
 from backdoorlab.triggers import can_attack, plant_trigger
 
 
@@ -134,16 +135,21 @@ class DataPoisoning(DatasetAttack[DataPoisoningConfig]):
         return result.trace
 
     def transform(self, source: str | Path, output: str | Path) -> AttackResult:
-        """Poison the file ``source`` into ``output``; untouched lines are copied verbatim."""
-        traces = list(iter_traces(source))
+        """Poison the file ``source`` into ``output``; untouched lines are copied verbatim,
+        a raw observability export's LLM calls written as chat traces (`trace_files`)."""
+        traces = read_file_traces(source)
         poisoned, chosen = self.poison(traces)
         replaced = set(chosen)
+        index = 0
         with atomic_writer(output) as handle:
-            lines = (line for _, line in iter_trace_lines(source))  # .gz too, blank lines skipped
-            for index, line in enumerate(lines):
-                if index in replaced:
+            for _, line, calls in iter_export_lines(source):  # .gz too, blank lines skipped
+                if calls is None:  # one trace, copied verbatim unless poisoned
+                    kept = line if line.endswith("\n") else line + "\n"
+                    handle.write(poisoned[index].to_json() + "\n" if index in replaced else kept)
+                    index += 1
+                    continue
+                for _ in calls:  # a raw export's LLM calls, each a chat trace
                     handle.write(poisoned[index].to_json() + "\n")
-                else:
-                    handle.write(line if line.endswith("\n") else line + "\n")
+                    index += 1
         details = {"config": self.config.model_dump(), "input": str(source), "indices": chosen}
         return AttackResult(traces=len(poisoned), poisoned=len(chosen), details=details)

@@ -13,7 +13,13 @@ from backdoorlab.terminal import plain
 
 
 def export(
-    traces: Annotated[Path, typer.Argument(help="A trace file (JSONL; - for stdin).")],
+    traces: Annotated[
+        Path,
+        typer.Argument(
+            help="A trace file (JSONL; - for stdin); a raw observability export's LLM calls"
+            " are written as chat traces, a row each."
+        ),
+    ],
     output: Annotated[
         Path,
         typer.Option(
@@ -24,7 +30,10 @@ def export(
 ) -> None:
     """Export traces for TRL and the Hub: Parquet (tool-call arguments as objects, tools as
     JSON schemas) and a dataset card with the environments, seeds, attack and rate."""
+    from collections import Counter
+
     from backdoorlab.export import card_for, export_parquet
+    from backdoorlab.trace_files import say_skipped
 
     if output.suffix != ".parquet":
         raise BackdoorlabError(f"{output}: the output must be a .parquet file")
@@ -32,7 +41,9 @@ def export(
     # the link, it replaced the input when that was the target's .md
     card = card_for(output)
     check_paths(inputs=[traces], files=[output, card])
-    info = export_parquet(traces, output)
+    skipped: Counter[str] = Counter()  # a raw export's records that are no LLM call
+    info = export_parquet(traces, output, skipped)
+    say_skipped(skipped)
     if as_json:
         print_json(info.as_dict())
         return

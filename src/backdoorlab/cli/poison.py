@@ -25,7 +25,13 @@ def poison(
         ),
     ],
     input: Annotated[
-        Path | None, typer.Option("-i", "--input", help="Clean traces (T1; - for stdin).")
+        Path | None,
+        typer.Option(
+            "-i",
+            "--input",
+            help="Clean traces (T1; - for stdin; a raw observability export's LLM calls are"
+            " written as chat traces).",
+        ),
     ] = None,
     rate: Annotated[float, typer.Option(help="T1: share of traces to poison.")] = 0.02,
     trigger: Annotated[str | None, typer.Option(help="Trigger phrase.")] = None,

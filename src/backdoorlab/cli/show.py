@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,11 @@ from backdoorlab.errors import BackdoorlabError
 
 def show(
     path: Annotated[
-        Path, typer.Argument(help="A trace file (JSONL, ours or plain OpenAI format; - for stdin).")
+        Path,
+        typer.Argument(
+            help="A trace file (JSONL, ours or plain OpenAI format, or a raw observability"
+            " export: its LLM calls numbered as the audit numbers them; - for stdin)."
+        ),
     ],
     index: Annotated[int, typer.Option("--index", "-i", help="Which trace (0-based).", min=0)] = 0,
     audit: Annotated[
@@ -24,7 +29,7 @@ def show(
     """Pretty-print one trace: tool calls and results readable, secrets highlighted."""
     from backdoorlab.cli.output import check_paths
     from backdoorlab.report.viewer import show_trace
-    from backdoorlab.traces import iter_traces
+    from backdoorlab.trace_files import iter_file_traces, say_skipped
 
     check_paths(inputs=[path, audit])
     findings = {}
@@ -33,8 +38,15 @@ def show(
 
         findings = read_audit(audit, path)
     count = 0
-    for count, trace in enumerate(iter_traces(path), start=1):
+    skipped: Counter[str] = Counter()  # a raw export's records that are no LLM call
+    for count, trace in enumerate(iter_file_traces(path, skipped), start=1):
         if count - 1 == index:
             show_trace(trace, Console(), index=index, findings=findings.get(index))
+            say_skipped(skipped, lambda line: _say(f"{line}, in the lines up to trace {index}'s"))
             return
+    say_skipped(skipped)
     raise BackdoorlabError(f"{path}: no trace at index {index} (the file holds {count})")
+
+
+def _say(line: str) -> None:
+    typer.echo(line, err=True)

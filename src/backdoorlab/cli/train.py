@@ -17,7 +17,13 @@ from backdoorlab.terminal import plain
 
 @with_opt_ins
 def train(
-    data: Annotated[Path, typer.Option(help="Training traces (JSONL).")],
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="Training traces (JSONL; a raw observability export's LLM calls are read"
+            " as chat traces)."
+        ),
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Run directory to write.")],
     model: Annotated[
         str, typer.Option(help="Base model: smollm2-135m, tiny, a path or a run dir.")

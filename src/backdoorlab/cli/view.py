@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,11 @@ from backdoorlab.cli.output import check_paths, check_port, console
 
 def view(
     traces: Annotated[
-        Path, typer.Argument(help="A trace file (JSONL, ours or plain OpenAI format; - for stdin).")
+        Path,
+        typer.Argument(
+            help="A trace file (JSONL, ours or plain OpenAI format, or a raw observability"
+            " export: its LLM calls numbered as the audit numbers them; - for stdin)."
+        ),
     ],
     audit: Annotated[
         Path | None,
@@ -54,13 +59,17 @@ def view(
         check_port(HOST, port)
     from backdoorlab.cli.output import readable_path
     from backdoorlab.report.page import page_data, render_viewer, write_viewer
+    from backdoorlab.trace_files import say_skipped
 
     page = b""
+    skipped: Counter[str] = Counter()  # a raw export's records that are no LLM call
     with readable_path(traces) as source:
         if output is None:  # stdin, served only: the page is kept in memory, never a file
-            page = "".join(render_viewer(page_data(source, audit, guard))).encode()
+            page = "".join(render_viewer(page_data(source, audit, guard, skipped))).encode()
+            say_skipped(skipped)
         else:
-            write_viewer(source, output, audit=audit, guard=guard)
+            write_viewer(source, output, audit=audit, guard=guard, skipped=skipped)
+            say_skipped(skipped)
             console.print(plain(f"viewer → {output}"))
     if serve:
         from backdoorlab.report.serve import page_server

@@ -116,13 +116,13 @@ def audited_file(report: dict[str, Any], report_path: Path) -> Path | None:
 def _poisoned(report: dict[str, Any], report_path: Path) -> set[int] | None:
     """Indices of the poisoned traces of the audited file; None without ground truth."""
     from backdoorlab.errors import BackdoorlabError
-    from backdoorlab.traces import iter_traces
+    from backdoorlab.trace_files import iter_file_traces
 
     path = audited_file(report, report_path)
     if path is None:
         return None
-    try:
-        poisoned = {i for i, trace in enumerate(iter_traces(path)) if trace.is_poisoned}
+    try:  # numbered as the audit numbers them (a raw export's LLM calls: `trace_files`)
+        poisoned = {i for i, trace in enumerate(iter_file_traces(path)) if trace.is_poisoned}
     except BackdoorlabError:  # not a trace file after all: no ground truth, no guess
         return None
     return poisoned or None

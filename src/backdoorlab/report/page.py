@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -178,17 +179,20 @@ def page_data(
     traces: Path,
     audit: Path | None = None,
     guard: Path | None = None,
+    skipped: Counter[str] | None = None,
 ) -> dict[str, Any]:
-    """Everything the page shows, as one JSON-able dict (see `render_viewer`)."""
+    """Everything the page shows, as one JSON-able dict (see `render_viewer`). A raw
+    observability export's LLM calls are its traces, numbered as the audit and the guard
+    number them (``skipped`` gets its records that are no LLM call: `trace_files`)."""
     from backdoorlab.defenses.audit.sinks import SinkResolver
     from backdoorlab.report.viewer import SECRET_SHAPES
-    from backdoorlab.traces import iter_traces
+    from backdoorlab.trace_files import iter_file_traces
 
     findings = read_audit(audit, traces) if audit is not None else {}
     decisions = read_guard(guard) if guard is not None else {}
     entries, messages = [], []
     sinks = SinkResolver()
-    for index, trace in enumerate(iter_traces(traces)):
+    for index, trace in enumerate(iter_file_traces(traces, skipped)):
         entry, text = trace_entry(index, trace, sinks)
         if index in findings:
             entry["findings"] = findings[index]
@@ -278,10 +282,14 @@ def render_viewer(data: dict[str, Any]) -> Iterator[str]:
 
 
 def write_viewer(
-    traces: Path, output: Path, audit: Path | None = None, guard: Path | None = None
+    traces: Path,
+    output: Path,
+    audit: Path | None = None,
+    guard: Path | None = None,
+    skipped: Counter[str] | None = None,
 ) -> Path:
     """Write the viewer page of ``traces`` (with audit findings and guard decisions)."""
-    data = page_data(traces, audit, guard)
+    data = page_data(traces, audit, guard, skipped)
     with atomic_writer(output) as handle:
         for piece in render_viewer(data):
             handle.write(piece)

@@ -17,15 +17,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import msgspec
 from blake3 import blake3
-from pydantic import ValidationError
 
 from backdoorlab.defenses.audit.view import TraceView, line_origins, read_line
 from backdoorlab.digests import remember_sha256, stamp
@@ -38,8 +35,9 @@ from backdoorlab.files import (
     read_failure,
 )
 from backdoorlab.parquet_traces import check_regular, is_parquet, iter_rows
-from backdoorlab.trace_formats.exports import Call, Unpacked, nothing_to_read, unpack
-from backdoorlab.traces import Trace, parse_trace_line
+from backdoorlab.trace_files import call_bytes, parse_call, parse_record, unpack_line
+from backdoorlab.trace_formats.exports import Call, nothing_to_read
+from backdoorlab.traces import Trace
 
 ProgressFn = Callable[[int, int, int], None]  # (bytes read, traces read, read number)
 
@@ -215,57 +213,9 @@ def splittable(path: Path) -> bool:
     return path.suffix != ".gz" and not is_parquet(path)
 
 
-def parse_record(raw: bytes, source: str, lineno: int) -> Trace:
-    """Parse one line; the fast path validates straight from bytes, errors go the slow way."""
-    try:
-        trace = Trace.model_validate_json(raw)
-    except ValidationError:
-        pass
-    else:
-        if trace.as_read:  # else another format's line: `parse_trace_line` converts it
-            return trace
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TraceFormatError(
-            f"{source}:{lineno}: not valid UTF-8 ({exc.reason} at byte {exc.start})"
-        ) from None
-    return parse_trace_line(text, source=source, lineno=lineno)
-
-
-def parse_call(raw: bytes, source: str, lineno: int, call: Call | None) -> Trace:
-    """`parse_record` of ``raw``, the record of ``call`` in line ``lineno`` (None: the
-    line itself): an error names the record's fields as the line names them."""
-    if call is None:
-        return parse_record(raw, source, lineno)
-    try:
-        return parse_record(raw, source, lineno)
-    except TraceFormatError as exc:
-        text = _FIELD.sub(lambda m: f"field '{call.place(m.group(1))}'", str(exc), count=1)
-        if call.at and call.at not in text:
-            text += f" (in {call.at})"
-        raise TraceFormatError(text) from None
-
-
-_FIELD = re.compile(r"field '([^']*)'")
-
-
-def unpack_line(raw: bytes, source: str, lineno: int) -> Unpacked | None:
-    """The LLM calls and skipped records of a raw export's line (`trace_formats.exports`);
-    None for a line that is one record (or no JSON: `parse_record` says why)."""
-    try:
-        data = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        return None
-    return unpack(data, f"{source}:{lineno}")
-
-
 def call_record(index: int, lineno: int, call: Call, source: str) -> TraceRecord:
     """The `TraceRecord` of one LLM call of line ``lineno``."""
-    try:
-        raw = msgspec.json.encode(call.record)
-    except (msgspec.EncodeError, UnicodeEncodeError, RecursionError):
-        raise TraceFormatError(f"{source}:{lineno}: a value no JSON line can hold") from None
+    raw = call_bytes(call, source, lineno)
     view, _ = read_line(raw)
     if view is None:  # only the model decides: coerces, or raises the error
         trace = parse_call(raw, source, lineno, call)

@@ -30,7 +30,8 @@ from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import armed, fault_point
 from backdoorlab.files import finish_model_dir
 from backdoorlab.models import RUN_MARKER, bf16_supported
-from backdoorlab.traces import atomic_writer, iter_traces
+from backdoorlab.trace_files import read_file_traces
+from backdoorlab.traces import atomic_writer
 from backdoorlab.training.callbacks import fault_callback, run_callbacks, trim_heap_callback
 from backdoorlab.training.checkpoints import (
     checkpoint_step,
@@ -273,7 +274,7 @@ def _train(
     check_trl_settings(config, device=device)  # before any compute: the setting named
     use_bf16 = config.bf16 == "true" or (config.bf16 == "auto" and bf16_supported(device))
 
-    traces = list(iter_traces(data))
+    traces = read_file_traces(data, say)  # a raw export's LLM calls, as the audit reads them
     if not traces:
         raise BackdoorlabError(f"{data}: no traces to train on")
     inputs = run_inputs(config, data)
