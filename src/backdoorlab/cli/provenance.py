@@ -230,11 +230,15 @@ def bom(
     from backdoorlab.files import atomic_writer
     from backdoorlab.provenance.bom import bom as make_bom
     from backdoorlab.provenance.graph import find_lineage
+    from backdoorlab.provenance.layout import lineage_path
 
     if not Path(run_dir).is_dir():
         raise BackdoorlabError(f"{run_dir}: not a directory")
-    check_paths(files=[output])
-    if find_lineage(Path(run_dir)) is None:
+    found = find_lineage(Path(run_dir))
+    # the BOM is made of the lineage and the files it names: -o on one would replace it
+    read = [lineage_path(found[1]), *found[1].rglob("*")] if found is not None else []
+    check_paths(inputs=[p for p in read if p.is_file()], files=[output])
+    if found is None:
         models = sorted(Path(run_dir).glob("stages/train-*/model"))
         if models:  # `backdoorlab run`'s directory: a grid of models, one BOM each
             raise BackdoorlabError(
