@@ -46,14 +46,16 @@ def test_a_number_json_cannot_carry_is_the_clients_400(number):
     (a 500, a traceback per request). Refused before anything goes upstream."""
     seen: list[bytes] = []
     body = f'{{"model": "m", "messages": {ASK}, "temperature": {number}}}'.encode()
-    with serving(_upstream(_answer(), seen)) as upstream:
-        with serving(create_proxy(upstream, Guard())) as proxy:
-            refused = httpx.post(
-                f"{proxy}/chat/completions",
-                content=body,
-                headers={"content-type": "application/json"},
-            )
-            after = httpx.post(f"{proxy}/chat/completions", json=GOOD)
+    with (
+        serving(_upstream(_answer(), seen)) as upstream,
+        serving(create_proxy(upstream, Guard())) as proxy,
+    ):
+        refused = httpx.post(
+            f"{proxy}/chat/completions",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+        after = httpx.post(f"{proxy}/chat/completions", json=GOOD)
     assert refused.status_code == 400, refused.text
     error = refused.json()["error"]
     assert "out of JSON's range" in error["message"]
@@ -67,18 +69,22 @@ def test_the_forwarded_body_is_the_requests_json():
     request less ``stream``, non-ASCII text as it came."""
     seen: list[bytes] = []
     request = {"model": "m", "messages": [{"role": "user", "content": "Grüße ✓"}], "stream": False}
-    with serving(_upstream(_answer(), seen)) as upstream:
-        with serving(create_proxy(upstream, Guard())) as proxy:
-            answer = httpx.post(f"{proxy}/chat/completions", json=request)
+    with (
+        serving(_upstream(_answer(), seen)) as upstream,
+        serving(create_proxy(upstream, Guard())) as proxy,
+    ):
+        answer = httpx.post(f"{proxy}/chat/completions", json=request)
     assert answer.status_code == 200
     assert json.loads(seen[0]) == {k: v for k, v in request.items() if k != "stream"}
 
 
 def test_an_upstream_reply_nested_too_deep_is_a_502_not_a_guard_failure():
     deep = b'{"choices": ' + b"[" * 10000 + b"]" * 10000 + b"}"
-    with serving(_upstream(deep, [])) as upstream:
-        with serving(create_proxy(upstream, Guard())) as proxy:
-            answer = httpx.post(f"{proxy}/chat/completions", json=GOOD)
+    with (
+        serving(_upstream(deep, [])) as upstream,
+        serving(create_proxy(upstream, Guard())) as proxy,
+    ):
+        answer = httpx.post(f"{proxy}/chat/completions", json=GOOD)
     assert answer.status_code == 502, answer.text
     assert answer.json()["error"]["code"] == "upstream_unreadable"
     assert "nested too deeply" in answer.json()["error"]["message"]
