@@ -384,7 +384,8 @@ def serve_cases(work: Path, f: dict[str, Path]) -> Iterator[Case]:
         ("--device", "cuda:99"),
         ("--device", "tpu"),
     ):
-        yield serve(f"{option} {value}", option, value, names=value, timeout=60)
+        names = value if option == "--device" else option  # click's errors name the option
+        yield serve(f"{option} {value}", option, value, names=names, timeout=60)
     for model in ("", "/etc/passwd", str(work / "missing-model"), str(f["outdir"])):
         yield serve(f"MODEL {model!r}", model=model, names=model or None, timeout=60)
 
@@ -520,7 +521,7 @@ def audit_cases(work: Path, f: dict[str, Path]) -> Iterator[Case]:
             "audit",
             f"--option {opt}",
             ["audit", str(src), "--detectors", "dataflow,outliers", "--option", opt],
-            names=opt.split("=")[0] or "--option",
+            names=opt.split("=")[0].split(".")[0] or "--option",
             keep=[src],
             timeout=60,
         )

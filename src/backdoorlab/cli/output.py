@@ -160,9 +160,11 @@ def readable_path(path: Path) -> Iterator[Path]:
     from backdoorlab.errors import BackdoorlabError
     from backdoorlab.files import is_stdio
 
+    from backdoorlab.parquet_traces import is_parquet
+
     stdio = is_stdio(path)
-    try:
-        pipe = not stdio and stat.S_ISFIFO(os.stat(path).st_mode)
+    try:  # Parquet is read by seeking: its reader refuses a pipe before opening it
+        pipe = not stdio and not is_parquet(path) and stat.S_ISFIFO(os.stat(path).st_mode)
     except OSError:  # missing or unreadable: the reader names it
         pipe = False
     if not stdio and not pipe:
