@@ -159,7 +159,6 @@ def readable_path(path: Path) -> Iterator[Path]:
 
     from backdoorlab.errors import BackdoorlabError
     from backdoorlab.files import is_stdio
-
     from backdoorlab.parquet_traces import is_parquet
 
     stdio = is_stdio(path)
