@@ -294,7 +294,7 @@ def proxy_cases(work: Path, f: dict[str, Path]) -> Iterator[Case]:
     for name, target, extra in _outputs(work, f, "proxy-log"):
         if "fails" in name:
             continue
-        yield proxy(name.replace("-o", "--log"), "--log", str(target), **extra)
+        yield proxy(name.replace("-o ", "--log ", 1), "--log", str(target), **extra)
     yield proxy(
         "--log the policy's path",
         "--policy",
@@ -423,7 +423,7 @@ def audit_cases(work: Path, f: dict[str, Path]) -> Iterator[Case]:
         bad = ["--sinks", str(d / "nosuch.yaml")] if "fails" in name else []
         yield Case(
             "audit",
-            name.replace("-o", "--filter"),
+            name.replace("-o ", "--filter ", 1),
             ["audit", str(src), *bad, "--filter", str(target)],
             keep=[src],
             output=target if target.parent.exists() and "/dev" not in str(target) else None,
