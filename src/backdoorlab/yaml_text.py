@@ -15,7 +15,12 @@ import yaml
 
 from backdoorlab.errors import BackdoorlabError
 
-__all__ = ["load_yaml"]
+__all__ = ["MAX_YAML_CHARS", "load_yaml"]
+
+MAX_YAML_CHARS = 4 << 20
+"""The longest YAML text read: 4 MiB, a hundred thousand sinks or trusted destinations.
+PyYAML's strict loader here is pure Python, about a second a megabyte: a 50 MB "policy"
+(a trace file given by mistake) held ``guard proxy`` a minute before it listened."""
 
 _MERGE = "tag:yaml.org,2002:merge"
 
@@ -44,7 +49,13 @@ class _StrictLoader(yaml.SafeLoader):
 
 def load_yaml(text: str, source: str, error: type[BackdoorlabError] = BackdoorlabError) -> Any:
     """The document in ``text`` (read from ``source``), or ``error`` naming the file and
-    line: not YAML, nested deeper than the parser recurses, or a key given twice."""
+    line: not YAML, nested deeper than the parser recurses, a key given twice, or more
+    than `MAX_YAML_CHARS` of it."""
+    if len(text) > MAX_YAML_CHARS:
+        raise error(
+            f"{source}: {len(text) / (1 << 20):.0f} MiB of YAML; a config or policy is "
+            f"under {MAX_YAML_CHARS >> 20} MiB (is this one?)"
+        )
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from backdoorlab.cli.options import guard_config
 from backdoorlab.cli.output import check_paths, readable_path, results_console
 from backdoorlab.errors import BackdoorlabError
 
@@ -39,13 +40,11 @@ def replay_command(
     """Replay traces through the guard as if live: which would it have blocked, and why."""
     import json
 
-    from backdoorlab.defenses.guard import Guard, load_guard_config, replay
+    from backdoorlab.defenses.guard import Guard, replay
     from backdoorlab.files import atomic_writer
 
     check_paths(inputs=[traces, policy], files=[output])
-    if policy is not None:
-        _regular_file(policy, "--policy")
-    guard = Guard(load_guard_config(policy) if policy is not None else None)
+    guard = Guard(guard_config(policy, "--policy"))
     total = blocked = stopped = 0
     skipped: Counter[str] = Counter()
     with readable_path(traces) as source, atomic_writer(output) as handle:
@@ -83,17 +82,6 @@ def verify_command(
         )
     count, last = verify(log, head.lower() if head is not None else None)
     results_console().print(f"{count} decisions, chain intact, head {last}")
-
-
-def _regular_file(path: Path, option: str) -> None:
-    """Refuse a side file that is not a regular file, before reading it: a named pipe
-    waits for a writer (forever, when none comes) and a device such as /dev/zero gives
-    bytes without end (the policy was read whole, until memory ran out)."""
-    from backdoorlab.files import check_regular_file, is_stdio
-
-    if is_stdio(path):
-        raise BackdoorlabError(f"-: {option} is read from a file, not from standard input")
-    check_regular_file(path, f"{option} is read from a file")
 
 
 def _register_proxy() -> None:

@@ -66,9 +66,7 @@ def proxy_command(
     """
     from backdoorlab.serving.server import is_loopback, run_server
 
-    parts = urlsplit(upstream)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BackdoorlabError(f"--upstream {upstream!r}: an http:// or https:// URL is required")
+    check_upstream(upstream)
     check_paths(inputs=[policy], files=[log])
     check_port(host, port)
     key = None
@@ -76,7 +74,7 @@ def proxy_command(
         key = os.environ.get(api_key_env)
         if not key:
             raise BackdoorlabError(f"--api-key-env {api_key_env}: the variable is not set")
-    config = guard_config(policy)
+    config = guard_config(policy, "--policy")
     if not is_loopback(host):
         console.print(plain(f"warning: {host} is reachable from other machines; no key is asked"))
     from backdoorlab.defenses.guard import Guard
@@ -97,3 +95,30 @@ def proxy_command(
             typer.echo(f"guarding {upstream} at {url}")  # stdout, one line: scripts wait for it
 
         run_server(app, host, port, announce=announce)
+
+
+def check_upstream(upstream: str) -> None:
+    """Refuse, before listening, an upstream no request could reach: each request would
+    otherwise fail on its own — a port out of range or a host with a space in it as a
+    502 per request, a URL httpx cannot parse (an unclosed IPv6 bracket, a control
+    character) as a traceback — while the proxy looked healthy."""
+    import httpx
+
+    def refused(why: str) -> BackdoorlabError:
+        return BackdoorlabError(f"--upstream {upstream!r}: {why}")
+
+    try:
+        parts = urlsplit(upstream)
+        port = parts.port
+    except ValueError as exc:  # an unclosed bracket, a port that is no number or too big
+        raise refused(f"not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise refused("an http:// or https:// URL is required")
+    if port == 0:
+        raise refused("port 0 cannot be reached (a port from 1 to 65535)")
+    if any(c.isspace() or not c.isprintable() for c in upstream):
+        raise refused("a URL has no spaces or control characters")
+    try:
+        httpx.URL(upstream)
+    except httpx.InvalidURL as exc:
+        raise refused(f"not a URL ({exc})") from None

@@ -259,11 +259,25 @@ def policy_spec(
     return PolicySpec(name=policy, model=model, **settings)
 
 
-def guard_config(policy: Path | None) -> Any:  # -> GuardConfig | None
+def guard_config(policy: Path | None, option: str = "--guard") -> Any:  # -> GuardConfig | None
     """The guard policy at ``policy`` (None: no guard), read before the model loads: a
     bad policy costs one line naming the file and field, not a model load."""
     if policy is None:
         return None
     from backdoorlab.defenses.guard import load_guard_config
 
+    side_file(policy, option)
     return load_guard_config(policy)
+
+
+def side_file(path: Path, option: str) -> None:
+    """Refuse a side file (a policy) that is not a regular file, before reading it: a
+    named pipe waits for a writer (forever, when none comes: ``guard proxy --policy``
+    and ``serve --guard`` hung before listening) and a device such as /dev/zero gives
+    bytes without end."""
+    from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.files import check_regular_file, is_stdio
+
+    if is_stdio(path):
+        raise BackdoorlabError(f"-: {option} is read from a file, not from standard input")
+    check_regular_file(path, f"{option} is read from a file")

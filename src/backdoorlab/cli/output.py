@@ -145,22 +145,45 @@ def print_json(data: object) -> None:
 
 @contextlib.contextmanager
 def readable_path(path: Path) -> Iterator[Path]:
-    """``path`` itself, or for ``-`` a temporary file holding stdin, for the readers that
-    need a real file (they read it twice, or know its size)."""
+    """``path`` itself, or for ``-`` or a named pipe (``audit <(zcat a.gz)``) a temporary
+    file holding what it gives, for the readers that need a real file (they read it
+    twice, or know its size): a pipe read twice gave nothing the second time, and
+    `audit` blamed "the file changed while it was audited". An error naming the
+    temporary file names the input instead (``<stdin>``, the pipe's path): the user
+    never saw the temporary one, and it is gone by the time they read the error."""
+    import os
     import shutil
+    import stat
     import sys
     import tempfile
 
+    from backdoorlab.errors import BackdoorlabError
     from backdoorlab.files import is_stdio
+    from backdoorlab.parquet_traces import is_parquet
 
-    if not is_stdio(path):
+    stdio = is_stdio(path)
+    try:  # Parquet is read by seeking: its reader refuses a pipe before opening it
+        pipe = not stdio and not is_parquet(path) and stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:  # missing or unreadable: the reader names it
+        pipe = False
+    if not stdio and not pipe:
         yield path
         return
+    shown = "<stdin>" if stdio else str(path)
     with tempfile.TemporaryDirectory(prefix="backdoorlab-stdin-") as tmp:
         spooled = Path(tmp) / "stdin"
         with open(spooled, "wb") as handle:
-            shutil.copyfileobj(sys.stdin.buffer, handle)
-        yield spooled
+            if stdio:
+                shutil.copyfileobj(sys.stdin.buffer, handle)
+            else:
+                with open(path, "rb") as source:
+                    shutil.copyfileobj(source, handle)
+        try:
+            yield spooled
+        except BackdoorlabError as exc:
+            if str(spooled) in str(exc):
+                exc.args = (str(exc).replace(str(spooled), shown),)
+            raise
 
 
 def echo_file(path: Path) -> None:

@@ -230,17 +230,24 @@ def bom(
     from backdoorlab.files import atomic_writer
     from backdoorlab.provenance.bom import bom as make_bom
     from backdoorlab.provenance.graph import find_lineage
+    from backdoorlab.provenance.layout import lineage_path
 
     if not Path(run_dir).is_dir():
         raise BackdoorlabError(f"{run_dir}: not a directory")
-    check_paths(files=[output])
-    if find_lineage(Path(run_dir)) is None:
+    found = find_lineage(Path(run_dir))
+    # the BOM is made of the lineage and the files it names: -o on one would replace it
+    read = [lineage_path(found[1]), *found[1].rglob("*")] if found is not None else []
+    check_paths(inputs=[p for p in read if p.is_file()], files=[output])
+    if found is None:
         models = sorted(Path(run_dir).glob("stages/train-*/model"))
         if models:  # `backdoorlab run`'s directory: a grid of models, one BOM each
             raise BackdoorlabError(
                 f"{run_dir}: an experiment's run directory, {len(models)} model(s): give "
                 f"one of them, e.g. {models[0]}"
             )
+        own = lineage_path(Path(run_dir))
+        if own.is_file():  # there, but no JSON object: said so, not "no lineage"
+            raise BackdoorlabError(f"{own}: not a lineage (no JSON object in it)")
         raise BackdoorlabError(
             f"{run_dir}: no lineage (provenance.intoto.json) here or above: not a run or "
             "model directory that backdoorlab wrote"

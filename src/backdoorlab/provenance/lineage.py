@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import atomic_writer
+from backdoorlab.files import atomic_writer, check_regular_file
 from backdoorlab.provenance import envelope
 from backdoorlab.provenance.code import code_digest, code_version
 from backdoorlab.provenance.layout import artifact_digest, combine, lineage_path, manifest
@@ -144,7 +144,9 @@ def read_document(path: Path) -> dict[str, Any] | None:
     """A Statement file as stored — a bare Statement or a DSSE envelope around one — or
     None when absent or unreadable as JSON. JSON nested too deeply or with a lone
     surrogate escape, there or in an envelope's payload, is refused (`BackdoorlabError`
-    naming the file): a hostile file, not a missing record."""
+    naming the file): a hostile file, not a missing record. So is one that is no regular
+    file: reading a named pipe waited for a writer forever, /dev/zero without end."""
+    check_regular_file(path, "a lineage or verdict is a JSON file")
     try:
         text = path.read_text(encoding="utf-8")
         data = load_json(text, str(path), BackdoorlabError, max_depth=MAX_DEPTH)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import BackdoorlabError
-from backdoorlab.files import file_kind
+from backdoorlab.files import file_kind, write_failure
 from backdoorlab.provenance.keys import check_certificate, load_private_key, load_public_key
 from backdoorlab.provenance.layout import (
     ATTESTATIONS,
@@ -109,13 +109,28 @@ def sign(
         config.use_elliptic_key_signer(private_key=key)
     _refuse_links(artifact)  # model-signing would, but after the old signature is gone
     target = signature_path(artifact)
-    target.unlink(missing_ok=True)  # a directory's old signature must not hash as content
+    _check_signature_place(target)
+    try:
+        target.unlink(missing_ok=True)  # a directory's old signature must not hash as content
+    except OSError as exc:  # a read-only directory
+        raise write_failure(target, exc) from None
     if not artifact.is_dir() and not lineage_path(artifact).is_file():
         write_lineage(artifact, SIGNED_KIND)  # its absence must not be forgeable by deletion
     config.sign(artifact, target)
     if not artifact.is_dir():
         seal_file(lineage_path(artifact), key)  # a directory's lineage is inside its signature
     return target
+
+
+def _check_signature_place(target: Path) -> None:
+    """Refuse a signature path that holds something other than a file (a directory, a
+    pipe), before anything is changed: removing it raised a traceback."""
+    if target.is_symlink() or not target.exists() or target.is_file():
+        return
+    kind = file_kind(target.stat().st_mode)
+    raise BackdoorlabError(
+        f"{target}: not a regular file ({kind}); the signature is written there: move it away"
+    )
 
 
 def _refuse_links(artifact: Path) -> None:

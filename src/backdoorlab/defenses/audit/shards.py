@@ -53,6 +53,7 @@ from backdoorlab.defenses.audit.registry import (
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.defenses.audit.spans import SpanDigests, lines_before, split_file
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
+from backdoorlab.files import check_regular_file
 from backdoorlab.trace_formats.exports import nothing_to_read
 
 SHARD_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
@@ -251,6 +252,9 @@ def audit_shards(
     paths = [Path(p) for p in spec] if listed else shard_paths(spec)  # type: ignore[union-attr]
     for path in paths:
         TraceStream(path)  # a missing or unreadable shard fails before any work
+        # a shard is read twice (findings, then statistics): a named pipe gave nothing
+        # the second time (or waited for a writer that never came back)
+        check_regular_file(path, "a shard is read twice, so from a file", TraceFormatError)
     spec_sinks, sinks_label = _sinks(sinks)
     opts = replace(options or AuditOptions(), sinks=spec_sinks, source=str(spec))
     wanted = list(detectors) if detectors is not None else default_detectors()

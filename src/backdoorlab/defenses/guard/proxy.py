@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.requests import ClientDisconnect
 
 from backdoorlab.defenses.guard.apis import CHAT, MESSAGES, RESPONSES, Failure, GuardedApi
 from backdoorlab.defenses.guard.core import Guard
@@ -93,12 +94,15 @@ def create_proxy(
         return sent
 
     async def forward(
-        method: str, path: str, http: Request, body: Any = None
+        method: str, path: str, http: Request, body: bytes | None = None
     ) -> httpx.Response | Failure:
-        """The upstream's answer, or why there is none."""
+        """The upstream's answer, or why there is none; ``body`` is JSON already encoded."""
         assert client is not None, "the proxy's client opens with the app"
+        sent = headers(http)
+        if body is not None:
+            sent["content-type"] = "application/json"
         try:
-            return await client.request(method, f"{base}{path}", json=body, headers=headers(http))
+            return await client.request(method, f"{base}{path}", content=body, headers=sent)
         except httpx.TimeoutException:
             return Failure(504, f"upstream {base} did not answer in {timeout:g} s", None)
         except httpx.HTTPError as exc:
@@ -122,6 +126,8 @@ def create_proxy(
             if not isinstance(request, dict):
                 raise BackdoorlabError("body: a JSON object is required")
             await asyncio.get_running_loop().run_in_executor(screening, api.read, request)
+        except ClientDisconnect:  # gone before its body was whole: nobody to answer
+            return Response(status_code=CLIENT_GONE)
         except UnicodeDecodeError:
             return api.error(400, "body: not UTF-8", "invalid_request_error")
         except ValueError as exc:  # json's own errors
@@ -132,7 +138,11 @@ def create_proxy(
         options = request.get("stream_options")
         usage = stream and isinstance(options, dict) and options.get("include_usage") is True
         sent = {k: v for k, v in request.items() if k not in ("stream", "stream_options")}
-        answer = await answered(forward("POST", api.path, http, sent), http)
+        try:
+            body = _encoded(sent)
+        except ValueError as exc:
+            return api.error(400, f"body: {exc}", "invalid_request_error")
+        answer = await answered(forward("POST", api.path, http, body), http)
         if answer is None:
             return Response(status_code=CLIENT_GONE)
         if isinstance(answer, Failure):
@@ -147,6 +157,9 @@ def create_proxy(
             screened, decisions = await loop.run_in_executor(
                 screening, api.screen, guard, request, reply
             )
+        except RecursionError:
+            message = f"upstream reply is no {api.reply} the guard can read: nested too deeply"
+            return api.error(502, message, "server_error", "upstream_unreadable")
         except (ValueError, BackdoorlabError) as exc:
             message = f"upstream reply is no {api.reply} the guard can read: {exc}"
             return api.error(502, message[:500], "server_error", "upstream_unreadable")
@@ -181,3 +194,16 @@ def create_proxy(
         return CHAT.error(404, message, "not_found_error")
 
     return app
+
+
+def _encoded(request: dict[str, Any]) -> bytes:
+    """``request`` as the JSON the upstream gets. Python's reader takes ``NaN``,
+    ``Infinity`` and ``1e999`` (as inf), which no JSON writer may send on: httpx raised
+    on them, a 500 and a traceback per request; they are the client's 400 instead."""
+    try:
+        text = json.dumps(request, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise ValueError("a number out of JSON's range (NaN, Infinity or beyond 1e308)") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    return text.encode("utf-8")
