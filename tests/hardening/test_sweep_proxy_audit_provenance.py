@@ -226,11 +226,13 @@ def test_a_lineage_that_is_a_pipe_is_refused_at_once(tmp_path, command):
     one_line(done.stderr, "provenance.intoto.json", "not a regular file (a named pipe)")
 
 
+@pytest.mark.parametrize("command", ["show", "bom"])
 @pytest.mark.parametrize("content", [b"\x00garbage", b"42", b"", b'{"a": "\xe9"}'])
-def test_bom_names_a_lineage_that_is_no_json_object(cli, tmp_path, content):
-    """It said "no lineage here or above" of a directory whose lineage is right there."""
+def test_a_lineage_that_is_no_json_object_is_named(cli, tmp_path, content, command):
+    """`bom` said "no lineage here or above" of a directory whose lineage is right there;
+    `show` drew it as having none and exited 0 — a damaged or replaced lineage hidden."""
     lineage = tmp_path / "provenance.intoto.json"
     lineage.write_bytes(content)
-    code, err = cli("provenance", "bom", str(tmp_path))
+    code, err = cli("provenance", command, str(tmp_path))
     assert code == 2, err
     one_line(err, str(lineage), "not a lineage (no JSON object in it)")

@@ -245,9 +245,6 @@ def bom(
                 f"{run_dir}: an experiment's run directory, {len(models)} model(s): give "
                 f"one of them, e.g. {models[0]}"
             )
-        own = lineage_path(Path(run_dir))
-        if own.is_file():  # there, but no JSON object: said so, not "no lineage"
-            raise BackdoorlabError(f"{own}: not a lineage (no JSON object in it)")
         raise BackdoorlabError(
             f"{run_dir}: no lineage (provenance.intoto.json) here or above: not a run or "
             "model directory that backdoorlab wrote"

@@ -62,11 +62,16 @@ class Node:
 
 def find_lineage(path: Path) -> tuple[dict[str, Any], Path] | None:
     """The lineage describing ``path`` and the artifact it belongs to: ``path``'s own, or
-    that of the nearest directory above whose subjects include ``path``'s files."""
+    that of the nearest directory above whose subjects include ``path``'s files. An own
+    lineage file holding no JSON object is refused (`BackdoorlabError` naming it), not
+    read as none."""
     own = read_statement(lineage_path(path)) if path.exists() else None
     if own is not None:
         _check_shape(own, lineage_path(path))
         return own, path
+    if path.exists() and lineage_path(path).is_file():  # there, but no JSON object in it:
+        # a damaged or replaced lineage, which "no lineage" (exit 0) would have hidden
+        raise BackdoorlabError(f"{lineage_path(path)}: not a lineage (no JSON object in it)")
     for parent in list(path.parents)[:4]:
         record = read_statement(parent / "provenance.intoto.json")
         if record is None:
