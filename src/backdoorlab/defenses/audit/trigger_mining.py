@@ -249,8 +249,10 @@ class TriggerMiningDetector(Detector):
         return tuple(sorted(keys))
 
     def _word_df(self, word: str) -> int:
-        at = int(np.searchsorted(self.grams, gram_hash(word)))
-        if at < self.grams.size and self.grams[at] == gram_hash(word):
+        """In how many traces read 2 counted ``word`` (more than all: not counted)."""
+        hashed = gram_hash(word)
+        at = int(np.searchsorted(self.grams, hashed))
+        if at < self.grams.size and self.grams[at] == hashed:
             return int(self.df[at])
         return self.total + 1
 
