@@ -466,13 +466,16 @@ class TaintTracker:
     @property
     def authorised(self) -> set[str]:
         """Destinations the user or system gave, in canonical form, up to now."""
+        given = [self._given]  # joined once: `+=` on an attribute copies the whole string
         for text in self._said:
             if text:
                 self._authorised |= _authorised_by(text)
-                self._given += " " + matching.alnum(text)
+                given.append(matching.alnum(text))
                 self._given_words.update(matching.words(text))
                 self._unworded.append(text)
         self._said.clear()
+        if len(given) > 1:
+            self._given = " ".join(given)
         return self._authorised
 
     def _worded(self, sink: SinkCall) -> set[str]:
