@@ -29,8 +29,6 @@ every tool-returned value, of kinds and in disguises it has no rules for.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,30 +37,32 @@ from typing import Any, Literal
 from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
 from backdoorlab.defenses.audit.decoders import views
 from backdoorlab.defenses.audit.digit_runs import (
-    DIGITS,
-    SEP_DIGITS,
-    THOUSANDS,
     bounded,
     chained,
 )
 from backdoorlab.defenses.audit.disguises import MIN_FOLDED, leet_fold, rot13
+from backdoorlab.defenses.audit.needle_index import INDEXED_FROM, IndexCache, NeedleIndex
+from backdoorlab.defenses.audit.text_view import TextView, grams, wide_alnum, words
+
+__all__ = [
+    "CONTENT_MIN_WORDS",
+    "CONTENT_RUN",
+    "Match",
+    "Needle",
+    "TextView",
+    "alnum",
+    "find",
+    "grams",
+    "other_script",
+    "wide_alnum",
+    "words",
+]
 
 NeedleKind = Literal["digits", "text", "content", "word"]
 CONTENT_RUN = 10
 CONTENT_MIN_WORDS = 6
 _MIN_TEXT = 6
 _MIN_WORD = 4
-_WORD = re.compile(r"[0-9a-z]+")
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
-def wide_alnum(text: str) -> str:
-    """``text`` case-folded, with its letters and digits of every script kept; full-width
-    forms as their plain ones ("１丁目" is "1丁目")."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
 
 
 def other_script(text: str) -> bool:
@@ -70,10 +70,6 @@ def other_script(text: str) -> bool:
     (kana, kanji, Cyrillic, Greek, Arabic…): accents dropped, "Pruszków" is still
     "pruszkw", but "湯本塩原" is nothing."""
     return not text.isascii() and any(ord(ch) > 0x24F and ch.isalpha() for ch in text)
-
-
-def grams(tokens: Sequence[str], k: int) -> set[str]:
-    return {" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
 
 
 @dataclass
@@ -93,6 +89,9 @@ class Needle:
     rotated: str = ""  # ``text`` under ROT13, when that changes it
     folded: str = ""  # the value's `leet_fold`, when that differs from ``text``
     wide: bool = False  # ``text`` and ``alts`` keep every script's letters (`wide_alnum`)
+    index_keys: tuple[tuple[int, str], ...] | None = field(default=None, repr=False)
+    """`needle_index`'s keys for it, made on first need (a needle never changes once
+    built)."""
 
     def __post_init__(self) -> None:
         if self.kind in ("text", "content") and len(self.text) >= _MIN_TEXT and not self.wide:
@@ -162,131 +161,6 @@ class Needle:
         return len(self.text) >= _MIN_TEXT
 
 
-class TextView:
-    """One decoded view of an argument, with its normalised forms made on demand."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._joined: str | None = None
-        self._grouped: str | None = None
-        self._flat: str | None = None
-        self._words: list[str] | None = None
-        self._word_set: frozenset[str] | None = None
-        self._grams: dict[int, set[str]] = {}
-        self._digits: str | None = None
-        self._groups: list[tuple[str, str]] | None = None
-        self._folded: str | None = None
-        self._wide: str | None = None
-
-    @property
-    def joined(self) -> str:
-        if self._joined is None:
-            self._joined = SEP_DIGITS.sub("", self.text)
-        return self._joined
-
-    @property
-    def grouped(self) -> str:
-        """The text with thousands separators removed (`THOUSANDS`)."""
-        if self._grouped is None:
-            self._grouped = THOUSANDS.sub("", self.text)
-        return self._grouped
-
-    @property
-    def flat(self) -> str:
-        if self._flat is None:
-            self._flat = alnum(self.text)
-        return self._flat
-
-    @property
-    def wide(self) -> str:
-        """`wide_alnum` of the text: made only for a wide needle (`Needle.wide`)."""
-        if self._wide is None:
-            self._wide = wide_alnum(self.text)
-        return self._wide
-
-    @property
-    def folded(self) -> str:
-        if self._folded is None:
-            self._folded = leet_fold(self.text)
-        return self._folded
-
-    @property
-    def digits(self) -> str:
-        if self._digits is None:
-            self._digits = only_digits(self.text)
-        return self._digits
-
-    @property
-    def groups(self) -> list[tuple[str, str]]:
-        """(separator before it, digit run) for each run of digits, in order."""
-        if self._groups is None:
-            self._groups, end = [], 0
-            for run in DIGITS.finditer(self.text):
-                self._groups.append((self.text[end : run.start()], run.group(0)))
-                end = run.end()
-        return self._groups
-
-    @property
-    def word_set(self) -> frozenset[str]:
-        if self._word_set is None:
-            if self._words is None:
-                self._words = words(self.text)
-            self._word_set = frozenset(self._words)
-        return self._word_set
-
-    def grams(self, k: int) -> set[str]:
-        if k not in self._grams:
-            if self._words is None:
-                self._words = words(self.text)
-            self._grams[k] = grams(self._words, k)
-        return self._grams[k]
-
-    def match(self, needle: Needle, split: bool) -> str | None:
-        """How ``needle`` appears here (``""`` plainly, ``last4``, ``digits``), or None."""
-        if needle.kind == "digits":
-            if needle.digits in self.digits:  # else not even there in order: cheap
-                if (
-                    bounded(self.joined, needle.digits, needle.open_left)
-                    or bounded(self.text, needle.digits, needle.open_left)
-                    or bounded(self.grouped, needle.digits, needle.open_left)
-                ):  # spaced out ("555 123 4567"), beside another number ("12 / 34"), or
-                    # with thousands separators in a list of numbers ("24,553,525\n…")
-                    return ""
-                if chained(self.groups, needle.digits, needle.open_left):
-                    return ""  # a number, then another after a separator ("… 5550993 (7 …")
-                if split:
-                    return "digits"
-            if needle.last4 and bounded(self.joined, needle.last4, False):
-                return "last4"
-            return None
-        if needle.kind == "content":
-            if needle.text and needle.text in self.flat:
-                return ""
-            if needle.rotated and needle.rotated in self.flat:
-                return "rot13"
-            if needle.folded and needle.folded in self.folded:
-                return "leet"
-            if len(self.word_set & needle.vocabulary) < needle.fewest:
-                # a shared shingle's distinct words are all in both texts: too few words
-                # in common and none can be shared, so the shingles are not built
-                return None
-            mine = self.grams(needle.run)
-            small, big = (
-                (needle.shingles, mine)
-                if len(needle.shingles) < len(mine)
-                else (mine, needle.shingles)
-            )
-            return "" if any(g in big for g in small) else None
-        if needle.kind == "word":
-            return "" if needle.text in self.word_set else None
-        flat = self.wide if needle.wide else self.flat
-        if needle.text in flat or any(a in flat for a in needle.alts):
-            return ""
-        if needle.rotated and needle.rotated in flat:
-            return "rot13"
-        return "leet" if needle.folded and needle.folded in self.folded else None
-
-
 def _fresh(text: str) -> tuple[tuple[str, TextView], ...]:
     return tuple((how, TextView(decoded)) for how, decoded in views(text))
 
@@ -316,19 +190,35 @@ def _flatten(value: Any, name: str) -> list[tuple[str, str]]:
     return [(name, str(value))]
 
 
-def find(needles: Sequence[Needle], payload: Mapping[str, Any], split: bool = False) -> list[Match]:
+def find(
+    needles: Sequence[Needle],
+    payload: Mapping[str, Any],
+    split: bool = False,
+    indexes: IndexCache | None = None,
+) -> list[Match]:
     """Every needle the payload carries, the first place and disguise it is seen in.
 
     ``split``: the payload is the joined texts of several calls; digit needles then
-    also match the joined digits (``4471`` then ``9920``).
+    also match the joined digits (``4471`` then ``9920``). Many needles are looked up
+    by an index (`needle_index`), from ``indexes`` when given.
     """
-    left = [i for i, n in enumerate(needles) if n.usable]  # ascending, as found
+    index = None
+    if indexes is not None and len(needles) >= INDEXED_FROM:
+        index, left = indexes.index(needles, _usable)
+    else:
+        left = [i for i, n in enumerate(needles) if n.usable]  # ascending, as found
+        if len(left) >= INDEXED_FROM:
+            index = NeedleIndex(needles, left)
+    if index is not None:
+        live = set(left)
     found: list[Match] = []
     for argument, text in _flatten(dict(payload), ""):
         if not left:
             break
         for how, view in _views(text) if len(text) <= _VIEWS_CACHED_CHARS else _fresh(text):
-            hits = _matches(view, needles, left, split)
+            hits = _matches(
+                view, needles, left if index is None else index.among(view, live), split
+            )
             if not hits:
                 continue
             for i, extra in hits:
@@ -336,9 +226,15 @@ def find(needles: Sequence[Needle], payload: Mapping[str, Any], split: bool = Fa
                 found.append(Match(i, argument.removeprefix("."), encoding))
             taken = {i for i, _ in hits}
             left = [i for i in left if i not in taken]
+            if index is not None:
+                live -= taken
             if not left:
                 break
     return found
+
+
+def _usable(needle: Needle) -> bool:
+    return needle.usable
 
 
 def _matches(

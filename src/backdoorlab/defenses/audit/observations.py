@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -110,6 +111,13 @@ class Tainted:
             build = _cached_needle if len(value) <= _NEEDLE_CACHED_CHARS else _build_needle
             self._needle = build(value, kind, self.label)
         return self._needle
+
+
+def needles(tainted: Sequence[Tainted]) -> list[Needle]:
+    """Each value's `Tainted.needle`, reading the built ones without the property: asked
+    of every value seen at every sink call, where the property's call was a tenth of a
+    long conversation's screening."""
+    return [t._needle or t.needle for t in tainted]
 
 
 def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
@@ -227,6 +235,10 @@ class ObservationReader:
         self._tainted: dict[str, Tainted] = {}
         self._contacts: dict[str, set[int]] = {}
         self._hosts: dict[str, set[str]] = {}
+        self.changes = 0
+        """How many times a value already known, or the hosts it is for, changed: new
+        values are only ever added after the others (`TaintTracker._candidates` keeps
+        its filtering while this stays put)."""
         self._added: list[tuple[str, str, str | None]] | None = None  # (value, label, key)
         self._next_record = 0
         self._pending: list[tuple[str, int, str, str]] = []
@@ -270,6 +282,7 @@ class ObservationReader:
             self._events.append((_OWNS, token, host))
         else:
             self._hosts.setdefault(token, set()).add(host)
+            self.changes += 1
 
     def _record_id(self) -> int:
         self._next_record += 1
@@ -304,6 +317,7 @@ class ObservationReader:
         if known is None:
             self._tainted[token] = Tainted(secret, label, power, step, tool, key, set(ancestry))
         else:
+            self.changes += 1
             known.records.update(ancestry)
             if _RANK[power] > _RANK[known.strength] or (
                 power == known.strength and label in PERSON_BOUND
@@ -434,6 +448,7 @@ class ObservationReader:
                 continue
             if event[0] is _OWNS:  # an owner host: (_OWNS, value, canonical host)
                 self._hosts.setdefault(event[1], set()).add(event[2])
+                self.changes += 1
                 continue
             secret, token, label, power, key, ancestry = event
             ids = {base + a for a in ancestry} if base else set(ancestry)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Literal
 
 from backdoorlab.defenses.audit import patterns
@@ -155,6 +156,7 @@ def document(tainted: Tainted) -> bool:
     return tainted.label == "identifier" and classify_key(_key_tail(tainted.key)) == "financial"
 
 
+@lru_cache(maxsize=4096)  # asked of every value at every call to the user's address
 def _key_tail(key: str | None) -> str:
     """The last named part of a field's path (``[0].card.number`` → ``number``…)."""
     parts = [p for p in re.split(r"[.\[\]]", key or "") if p and not p.isdigit()]

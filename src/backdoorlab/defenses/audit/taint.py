@@ -61,7 +61,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from itertools import islice
+from typing import Any, NamedTuple
 
 from backdoorlab.defenses.audit import (
     browsing,
@@ -80,11 +81,13 @@ from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.file_writes import written_by
 from backdoorlab.defenses.audit.findings import Severity, mask
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
+from backdoorlab.defenses.audit.needle_index import IndexCache
 from backdoorlab.defenses.audit.observations import (
     LABEL_CLASS,
     PERSON_BOUND,
     ObservationReader,
     Tainted,
+    needles,
 )
 from backdoorlab.defenses.audit.recipients import (
     Recipient,
@@ -130,11 +133,15 @@ class SecretMatch:
 
 
 def find_secrets(
-    tainted: Sequence[Tainted], payload: dict[str, object], split: bool = False
+    tainted: Sequence[Tainted],
+    payload: dict[str, object],
+    split: bool = False,
+    indexes: IndexCache | None = None,
 ) -> list[SecretMatch]:
     """Which of ``tainted`` the ``payload`` carries, and how disguised (`matching`);
-    ``split``: the payload joins several calls' texts (digits may be cut anywhere)."""
-    found = matching.find([t.needle for t in tainted], payload, split)
+    ``split``: the payload joins several calls' texts (digits may be cut anywhere);
+    ``indexes``: the conversation's needle indexes (`needle_index`)."""
+    found = matching.find(needles(tainted), payload, split, indexes)
     return [SecretMatch(tainted[m.index], m.argument, m.encoding) for m in found]
 
 
@@ -317,11 +324,17 @@ class Inbox:
         return self.to == "contact"
 
 
-def _names_host(token: str, host: str) -> bool:
-    """Whether tainted ``token`` names ``host`` (or its registered domain): the host
-    itself, a dot-suffix of it, or part of its last two labels ("mybank" of
-    ``api.mybank.com``). A token in a label further left is carried, not named."""
-    return _at_or_under(host, {token}) or token in ".".join(host.rsplit(".", 2)[-2:])
+def _names_host(token: str, host: str, domain: str) -> bool:
+    """Whether tainted ``token`` names ``host`` (or ``domain``, its registered domain:
+    `registered`): the host itself, a dot-suffix of it, or part of its last two labels
+    ("mybank" of ``api.mybank.com``). A token in a label further left is carried, not
+    named."""
+    return token in domain or host == token or host.endswith("." + token)
+
+
+def registered(host: str) -> str:
+    """``host``'s last two labels (``mybank.com`` of ``api.mybank.com``)."""
+    return ".".join(host.rsplit(".", 2)[-2:])
 
 
 def _sent(sink: SinkCall, dest: CallDestination) -> dict[str, Any]:
@@ -393,6 +406,21 @@ def _named_service(tainted: Tainted, host: str, said: set[str]) -> bool:
     return label in said and label in _services(tainted.key)
 
 
+class _Kept(NamedTuple):
+    """`TaintTracker._candidates`' answer for one destination: valid while ``state``
+    holds, for a later step, when no value was left out for being seen too late."""
+
+    state: tuple[int, int, int]
+    step: int
+    read: int  # how many of the tainted values were filtered
+    late: bool
+    out: list[Tainted]
+
+
+_KEPT_DESTINATIONS = 8
+"""Destinations whose candidates are kept: each holds a list as long as the values seen."""
+
+
 class TaintTracker:
     """The taint state of one conversation, fed event by event (module docstring)."""
 
@@ -412,6 +440,10 @@ class TaintTracker:
         self._heard: list[tuple[str, str]] = []  # every non-agent text, with its call's echo
         self._given = ""  # what the user and system said, normalised: never a secret
         self._given_words: set[str] = set()  # the same, word by word (for terms)
+        self._indexes = IndexCache()  # the values looked for at each call (`find_secrets`)
+        self._kept: dict[tuple[str, bool, str], _Kept] = {}  # `_candidates`' answers
+        self._said_seen: dict[str, int] = {}  # value → -1 if said, else how much of
+        # `_given` was searched for it (`_said_value`)
         self.observations = ObservationReader()
         self.inboxes: dict[str, Inbox] = {}
         self.call_names: dict[str, str] = {}
@@ -642,24 +674,66 @@ class TaintTracker:
         """Tainted values seen before ``step`` that the user did not give and that are not
         the destination itself (``itself``, or for a URL its ``host``: `_names_host`) nor
         written for it (the observations' owner hosts, `_named_service`); to a record's
-        contact, only others' personal data."""
-        out = []
-        given = self._given
-        for token, t in self.observations.tainted.items():
-            if t.step >= step or token in itself or (host and _names_host(token, host)):
+        contact, only others' personal data.
+
+        Asked at every destination of every sink call, of every value seen so far: a
+        coding agent's 200-turn conversation spent ~50 s here. So what the user said is
+        searched once per value (`_said_value`), and the answer for a destination asked
+        before is kept (`_Kept`) and only the values seen since are filtered, as long as
+        nothing it depends on changed."""
+        tainted = self.observations.tainted  # first: reading pending observations counts
+        state = (len(self._given), len(self._given_words), self.observations.changes)
+        key = None if owners else (itself, stranger, host)
+        kept = self._kept.pop(key, None) if key is not None else None
+        if kept is not None and kept.state == state and kept.step <= step and not kept.late:
+            out, start = kept.out, kept.read
+        else:
+            out, start = [], 0
+        said_words = self._given_words
+        if host:
+            hosts_of = self.observations.hosts
+            domain = registered(host)
+        late = False
+        for token, t in islice(tainted.items(), start, None):
+            if t.step >= step:
+                late = True
                 continue
-            if host and self._written_for(token, t, host):
-                continue  # the value is for that host: using it there is no leak
+            if token in itself:
+                continue
+            if host:
+                if _names_host(token, host, domain):
+                    continue
+                written = hosts_of.get(token)  # `_written_for`, written out
+                if (written and _at_or_under(host, written)) or _named_service(t, host, said_words):
+                    continue  # the value is for that host: using it there is no leak
             if owners and (t.label not in PERSON_BOUND or not owners.isdisjoint(t.records)):
                 continue
             needle = t.needle
             if needle.kind == "word":
-                if needle.text in self._given_words and not stranger:
+                if needle.text in said_words and not stranger:
                     continue
-            elif (needle.text or needle.digits) and (needle.text or needle.digits) in given:
+            elif (needle.text or needle.digits) and self._said_value(needle.text or needle.digits):
                 continue
             out.append(t)
-        return out
+        if key is not None:
+            self._kept[key] = _Kept(state, step, len(tainted), late, out)
+            if len(self._kept) > _KEPT_DESTINATIONS:
+                del self._kept[next(iter(self._kept))]  # the least recently asked
+        return list(out)
+
+    def _said_value(self, value: str) -> bool:
+        """Whether the user or system said ``value`` (in `_given`, normalised). Each value
+        is searched once, then only in what was said since: `_given` only grows at its
+        end, so a value once missing is looked for again only where it could now end."""
+        given = self._given
+        seen = self._said_seen.get(value, 0)
+        if seen < 0:
+            return True
+        if seen == len(given) and seen:
+            return False
+        found = given.find(value, max(0, seen - len(value))) >= 0
+        self._said_seen[value] = -1 if found else len(given)
+        return found
 
     def _written_for(self, token: str, tainted: Tainted, host: str) -> bool:
         """Whether ``tainted`` (``token``, lower-cased) is for ``host``: written for it or
@@ -792,7 +866,7 @@ class TaintTracker:
             if not candidates:
                 continue
             found: set[str] = set()
-            for m in find_secrets(candidates, sink.payload):
+            for m in find_secrets(candidates, sink.payload, indexes=self._indexes):
                 leak = self._hit(inbox, m.tainted, step, m.argument, m.encoding)
                 if leak is not None:
                     result.leaks.append(leak)
@@ -843,6 +917,8 @@ class TaintTracker:
         a secret split across calls. A secret already found going there is looked for
         only in what was sent since (a retry, split)."""
         leaks: list[Leak] = []
+        if not inbox.hits:  # most destinations: nothing caught going there yet
+            return self._joined(inbox, candidates, step, since=-1)
         fresh = [t for t in candidates if t.secret.value.lower() not in inbox.hits]
         leaks += self._joined(inbox, fresh, step, since=-1)
         again = [
@@ -872,7 +948,7 @@ class TaintTracker:
             every = sorted((at, text) for parts in inbox.parts.values() for at, text in parts)
             joined["(every argument) (joined)"] = "\n".join(t for at, t in every if at > since)
         leaks = []
-        for m in find_secrets(left, joined, split=True):
+        for m in find_secrets(left, joined, split=True, indexes=self._indexes):
             encoding = f"split across {calls} calls"
             if m.encoding != "plain":
                 encoding += f" ({m.encoding})"
