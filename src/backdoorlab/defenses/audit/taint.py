@@ -441,7 +441,7 @@ class TaintTracker:
         self._given = ""  # what the user and system said, normalised: never a secret
         self._given_words: set[str] = set()  # the same, word by word (for terms)
         self._indexes = IndexCache()  # the values looked for at each call (`find_secrets`)
-        self._kept: dict[tuple[str, bool, str], _Kept] = {}  # `_candidates`' answers
+        self._kept: dict[tuple[str, bool, str, bool], _Kept] = {}  # `_candidates`' answers
         self._said_seen: dict[str, int] = {}  # value → -1 if said, else how much of
         # `_given` was searched for it (`_said_value`)
         self.observations = ObservationReader()
@@ -669,12 +669,19 @@ class TaintTracker:
         return places.loose(dest.canonical) in self._places
 
     def _candidates(
-        self, step: int, itself: str, owners: set[int], stranger: bool = False, host: str = ""
+        self,
+        step: int,
+        itself: str,
+        owners: set[int],
+        stranger: bool = False,
+        host: str = "",
+        documents: bool = False,
     ) -> list[Tainted]:
         """Tainted values seen before ``step`` that the user did not give and that are not
         the destination itself (``itself``, or for a URL its ``host``: `_names_host`) nor
         written for it (the observations' owner hosts, `_named_service`); to a record's
-        contact, only others' personal data.
+        contact, only others' personal data; ``documents``: only `document`s (what the
+        user's own destination may not get unasked).
 
         Asked at every destination of every sink call, of every value seen so far: a
         coding agent's 200-turn conversation spent ~50 s here. So what the user said is
@@ -683,7 +690,7 @@ class TaintTracker:
         nothing it depends on changed."""
         tainted = self.observations.tainted  # first: reading pending observations counts
         state = (len(self._given), len(self._given_words), self.observations.changes)
-        key = None if owners else (itself, stranger, host)
+        key = None if owners else (itself, stranger, host, documents)
         kept = self._kept.pop(key, None) if key is not None else None
         if kept is not None and kept.state == state and kept.step <= step and not kept.late:
             out, start = kept.out, kept.read
@@ -698,7 +705,7 @@ class TaintTracker:
             if t.step >= step:
                 late = True
                 continue
-            if token in itself:
+            if (documents and not document(t)) or token in itself:
                 continue
             if host:
                 if _names_host(token, host, domain):
@@ -814,8 +821,8 @@ class TaintTracker:
                 said = self._given_words
                 candidates = [
                     t
-                    for t in self._candidates(step, itself, set(), host=host)
-                    if document(t) and not asked(t, said) and not transacting(t, said, dest.kind)
+                    for t in self._candidates(step, itself, set(), host=host, documents=True)
+                    if not asked(t, said) and not transacting(t, said, dest.kind)
                 ]
                 if not candidates:
                     continue
