@@ -107,6 +107,20 @@ def test_an_uncreatable_output_is_one_line(command: str, traces_file: Path, cli)
     assert err.strip().count("\n") == 0 and f"{target}" in err and "cannot write" in err, err
 
 
+@pytest.mark.skipif(
+    not Path("/proc/self").is_dir() or os.geteuid() != 0, reason="root, on Linux's /proc"
+)
+def test_root_is_refused_an_uncreatable_output_before_any_work(tmp_path: Path) -> None:
+    """``os.access`` says yes to root everywhere: the output's directory is tried."""
+    from backdoorlab.errors import FileAccessError
+    from backdoorlab.files import check_output_file
+
+    with pytest.raises(FileAccessError, match=r"cannot write in /proc \("):
+        check_output_file(f"/proc/backdoorlab-test-{os.getpid()}")
+    check_output_file(tmp_path / "fine.jsonl")
+    assert list(tmp_path.iterdir()) == []  # the try leaves nothing behind
+
+
 @pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
 def test_a_line_over_the_cap_is_refused_by_every_line_reader(
     suffix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -190,6 +190,24 @@ def _check_parent(path: Path) -> None:
         raise FileAccessError(f"{path}: {ancestor} is not a directory")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise FileAccessError(f"{path}: cannot write in {ancestor} (permission denied)")
+    if os.name == "posix" and os.geteuid() == 0:
+        _probe(path, ancestor)
+
+
+def _probe(path: Path, directory: Path) -> None:
+    """Create and remove a file in ``directory``: for root, `os.access` says yes to every
+    directory, also to those no file can be created in (``/sys``, ``/proc``, a
+    read-only bind mount), and the refusal came only when the output was written, after
+    the work."""
+    try:
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".backdoorlab-probe-")
+    except OSError as exc:
+        raise FileAccessError(
+            f"{path}: cannot write in {directory} ({exc.strerror or exc})"
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
 
 
 def write_failure(path: str | os.PathLike[str], exc: OSError) -> FileAccessError:
