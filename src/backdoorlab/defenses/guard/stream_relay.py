@@ -59,20 +59,24 @@ def releasable(text: str, start: int) -> tuple[int, bool]:
     at the end of the text (``!``, ``<im``) is held until the next text shows what it is.
     """
     found = _STARTS.search(text, start)
-    if found is not None:
-        return found.start(), True
-    end = len(text)
-    for at in range(max(start, end - _LONGEST), end):
-        after = text[at + 1 :]
-        if (text[at] == "!" and not after) or (
-            text[at] == "<"
-            and any(o.startswith(after.lower() if o == "img" else after) for o in _OPENINGS)
-        ):
-            end = at
-            break
+    end = found.start() if found is not None else _before_opening(text, start)
     while end > start and text[end - 1].isspace():
         end -= 1
-    return end, False
+    return end, found is not None
+
+
+def _before_opening(text: str, start: int) -> int:
+    """Where an opening cut off at the end of ``text`` begins (a ``!``, a ``<`` and part
+    of what may follow it), else its end."""
+    for at in range(max(start, len(text) - _LONGEST), len(text)):
+        after = text[at + 1 :]
+        if text[at] == "!" and not after:
+            return at
+        if text[at] == "<" and any(
+            o.startswith(after.lower() if o == "img" else after) for o in _OPENINGS
+        ):
+            return at
+    return len(text)
 
 
 @dataclass
