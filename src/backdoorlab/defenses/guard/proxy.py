@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
 from backdoorlab.defenses.guard.apis import CHAT, MESSAGES, RESPONSES, Failure, GuardedApi
@@ -195,7 +196,9 @@ def create_proxy(
             return loop.run_in_executor(screening, screen_choice, guard, request, state)
 
         events = chat_events(answer, relay, screen, base)
-        return StreamingResponse(events, media_type="text/event-stream")
+        # closed by the events as they end, or here when the client left before them
+        closing = BackgroundTask(answer.aclose)
+        return StreamingResponse(events, media_type="text/event-stream", background=closing)
 
     async def whole(
         api: GuardedApi, request: dict[str, Any], content: bytes, stream: bool, usage: bool
