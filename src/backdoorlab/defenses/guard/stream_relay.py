@@ -85,10 +85,14 @@ class ChoiceState:
 
     index: int
     role: str | None = None
-    text: str | None = None
-    """The text so far (None until a content delta)."""
+    parts: list[str] | None = None
+    """The text so far, as it came (None until a content delta; joined once, at the
+    end: a string grown by ``+=`` on an attribute is copied whole at each delta)."""
     sent: int = 0
-    """How much of ``text`` the client has."""
+    """How much of the text the client has."""
+    pending: str = ""
+    """The text after ``sent`` while it is not held (an opening cut at its end, or
+    whitespace: a few characters)."""
     held: bool = False
     """A construct to screen whole began at ``sent``: the rest of the text waits."""
     calls: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -101,6 +105,10 @@ class ChoiceState:
     head: dict[str, Any] = field(default_factory=dict)
     finished: bool = False
     closed: bool = False
+
+    @property
+    def text(self) -> str | None:
+        return None if self.parts is None else "".join(self.parts)
 
     def message(self) -> dict[str, Any]:
         """The message the deltas make: what the whole-reply path would have screened."""
@@ -164,8 +172,10 @@ class ChatStream:
         if content is not None and not isinstance(content, str):
             raise StreamError(f"choice {index}: 'content' is not text")
         if isinstance(content, str):
-            state.text = (state.text or "") + content
-            released = self._release(state)
+            if state.parts is None:
+                state.parts = []
+            state.parts.append(content)
+            released = self._release(state, content)
             if released or content == "":
                 out["content"] = released
         if part.get("finish_reason") is not None:
@@ -181,13 +191,15 @@ class ChatStream:
             "finish_reason": None,
         }
 
-    def _release(self, state: ChoiceState) -> str:
-        text = state.text or ""
+    def _release(self, state: ChoiceState, content: str) -> str:
+        """What of the text may go, now that ``content`` came (module docstring)."""
         if self.hold_all or state.held:
             return ""
-        end, state.held = releasable(text, state.sent)
-        released, state.sent = text[state.sent : end], end
-        return released
+        pending = state.pending + content
+        end, state.held = releasable(pending, 0)
+        state.sent += end
+        state.pending = "" if state.held else pending[end:]
+        return pending[:end]
 
     def due(self) -> list[ChoiceState]:
         """The finished choices whose turn to be screened has come: in index order, each
@@ -239,9 +251,11 @@ class ChatStream:
         return [*chunks, {**state.head, "choices": [finish]}]
 
     def unfinished(self) -> list[int]:
-        """The choices not closed (and those asked for that never came), at the end."""
-        asked = set(range(self.expected)) | set(self.choices)
-        return sorted(i for i in asked if i not in self.choices or not self.choices[i].closed)
+        """The choices not closed, at the end (an upstream that sent fewer choices than
+        ``n`` asked is answered with those, as unstreamed; one that sent none, with 0)."""
+        if not self.choices:
+            return [0]
+        return sorted(i for i, state in self.choices.items() if not state.closed)
 
 
 def _calls(state: ChoiceState, parts: Any) -> None:
