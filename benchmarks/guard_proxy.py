@@ -16,7 +16,8 @@ is the difference of two medians measured in one run. With ``--stream``, each ch
 is also asked with ``stream: true`` (the upstream then streams its reply): the chunks
 the client gets, joined, must be the reply the unstreamed request got — its text, calls
 and finish (``stream_differing``) — and its refusals (the stream's trailing
-``x-guard-refused`` comment) must be the same.
+``x-guard-refused`` comment) must be the same (a recorded reply whose content is a list
+of parts is not streamed: no server's deltas carry one).
 
     .venv/bin/python benchmarks/guard_proxy.py --traces FILE [--limit 500]
         [--api chat responses messages] [--stream] [--out benchmarks/results/guard_proxy.json]
@@ -152,6 +153,13 @@ def seen(completion: dict[str, Any]) -> list[Any]:
     ]
 
 
+def _streamable(message: dict[str, Any]) -> bool:
+    """Whether a recorded reply can be streamed: a stream's deltas carry text, so a
+    message whose content is a list of parts (some recorded agents') cannot (the proxy
+    refuses such a delta: `stream_relay`)."""
+    return message.get("content") is None or isinstance(message.get("content"), str)
+
+
 def streamed(client: httpx.Client, proxy: str, request: dict[str, Any]) -> tuple[list[Any], int]:
     """``request`` asked of the proxy as a stream: its chunks joined (as `seen`), and the
     refusals its trailing comment says."""
@@ -221,7 +229,7 @@ def main() -> None:
 
     random.Random(0).shuffle(cases)
     blocked = {api: [False] * len(traces) for api in args.api}
-    streams = stream_differing = 0
+    streams = stream_differing = stream_skipped = 0
     direct: dict[str, list[float]] = {api: [] for api in args.api}
     proxied: dict[str, list[float]] = {api: [] for api in args.api}
     with serving_in_thread(replaying(replies)) as upstream, httpx.Client(timeout=60) as client:
@@ -236,6 +244,10 @@ def main() -> None:
                 refused = int(answer.headers["x-guard-refused"])
                 blocked[api][i] = blocked[api][i] or refused > 0
                 if args.stream and api == "chat":
+                    reply = replies[request["model"]]
+                    if any(not _streamable(c["message"]) for c in reply["choices"]):
+                        stream_skipped += 1
+                        continue
                     joined, said = streamed(client, proxy, request)
                     streams += 1
                     stream_differing += joined != seen(answer.json()) or said != refused
@@ -261,7 +273,11 @@ def main() -> None:
             "proxied_p95_ms": round(statistics.quantiles(proxied[api], n=20)[-1] * ms, 2),
         }
     if args.stream:
-        figures["chat"] |= {"streamed": streams, "stream_differing": stream_differing}
+        figures["chat"] |= {
+            "streamed": streams,
+            "stream_differing": stream_differing,
+            "stream_skipped_content_parts": stream_skipped,
+        }
         differ += stream_differing
     print(json.dumps(figures, indent=2))
     if args.out is not None:
