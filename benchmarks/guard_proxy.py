@@ -12,10 +12,15 @@ shuffle), so the machine's drift falls on each alike. A trace is blocked through
 proxy when any reply came back with a refusal (``x-guard-refused`` > 0); that is
 compared with `guard replay`'s verdict on the same trace (the default policy both).
 The same requests are sent straight to the upstream too, so the latency the proxy adds
-is the difference of two medians measured in one run.
+is the difference of two medians measured in one run. With ``--stream``, each chat turn
+is also asked with ``stream: true`` (the upstream then streams its reply): the chunks
+the client gets, joined, must be the reply the unstreamed request got — its text, calls
+and finish (``stream_differing``) — and its refusals (the stream's trailing
+``x-guard-refused`` comment) must be the same (a recorded reply whose content is a list
+of parts is not streamed: no server's deltas carry one).
 
     .venv/bin/python benchmarks/guard_proxy.py --traces FILE [--limit 500]
-        [--api chat responses messages] [--out benchmarks/results/guard_proxy.json]
+        [--api chat responses messages] [--stream] [--out benchmarks/results/guard_proxy.json]
 """
 
 from __future__ import annotations
@@ -32,12 +37,14 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _serving import start_proxy  # noqa: E402
 
 from backdoorlab.defenses.guard import Guard  # noqa: E402
+from backdoorlab.defenses.guard.chunks import server_sent_events  # noqa: E402
 from backdoorlab.defenses.guard.replay import replay  # noqa: E402
 from backdoorlab.serving.server import serving_in_thread  # noqa: E402
 from backdoorlab.trace_formats import render  # noqa: E402
@@ -49,8 +56,13 @@ def replaying(replies: dict[str, dict[str, Any]]) -> FastAPI:
     its ``model``."""
     app = FastAPI()
 
-    async def answer(request: Request) -> dict[str, Any]:
-        return replies[(await request.json())["model"]]
+    async def answer(request: Request) -> Any:
+        asked = await request.json()
+        if asked.get("stream"):  # chat completions only
+            return StreamingResponse(
+                server_sent_events(replies[asked["model"]]), media_type="text/event-stream"
+            )
+        return replies[asked["model"]]
 
     for path in ("/v1/chat/completions", "/v1/responses", "/v1/messages"):
         app.post(path)(answer)
@@ -126,11 +138,66 @@ APIS = {
 }
 
 
+def seen(completion: dict[str, Any]) -> list[Any]:
+    """What a client acts on in a chat completion: each choice's text, calls, finish."""
+    return [
+        (
+            c["message"].get("content") or "",
+            [
+                (t.get("id"), t["function"]["name"], t["function"]["arguments"])
+                for t in c["message"].get("tool_calls") or ()
+            ],
+            c.get("finish_reason"),
+        )
+        for c in completion["choices"]
+    ]
+
+
+def _streamable(message: dict[str, Any]) -> bool:
+    """Whether a recorded reply can be streamed: a stream's deltas carry text, so a
+    message whose content is a list of parts (some recorded agents') cannot (the proxy
+    refuses such a delta: `stream_relay`)."""
+    return message.get("content") is None or isinstance(message.get("content"), str)
+
+
+def streamed(client: httpx.Client, proxy: str, request: dict[str, Any]) -> tuple[list[Any], int]:
+    """``request`` asked of the proxy as a stream: its chunks joined (as `seen`), and the
+    refusals its trailing comment says."""
+    choices: dict[int, dict[str, Any]] = {}
+    refused = -1
+    body = {**request, "stream": True}
+    with client.stream("POST", f"{proxy}/chat/completions", json=body) as answer:
+        answer.raise_for_status()
+        for line in answer.iter_lines():
+            if line.startswith(": x-guard-refused "):
+                refused = int(line.rsplit(" ", 1)[1])
+            if not line.startswith("data: {"):
+                continue
+            chunk = json.loads(line[6:])
+            if "error" in chunk:
+                raise SystemExit(f"the proxy's stream failed: {chunk['error']}")
+            for part in chunk["choices"]:
+                choice = choices.setdefault(part["index"], {"text": "", "calls": {}})
+                choice["text"] += part["delta"].get("content") or ""
+                for call in part["delta"].get("tool_calls") or ():
+                    to = choice["calls"].setdefault(call["index"], [None, "", ""])
+                    to[0] = call.get("id", to[0])
+                    to[1] += call.get("function", {}).get("name") or ""
+                    to[2] += call.get("function", {}).get("arguments") or ""
+                choice["finish"] = part.get("finish_reason") or choice.get("finish")
+    joined = [
+        (c["text"], [tuple(c["calls"][k]) for k in sorted(c["calls"])], c.get("finish"))
+        for _, c in sorted(choices.items())
+    ]
+    return joined, refused
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--traces", type=Path, required=True, help="OpenAI-format traces (JSONL)")
     parser.add_argument("--limit", type=int, default=None, help="the first N traces only")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
+    parser.add_argument("--stream", action="store_true", help="chat turns streamed too")
     parser.add_argument(
         "--api",
         nargs="+",
@@ -162,6 +229,7 @@ def main() -> None:
 
     random.Random(0).shuffle(cases)
     blocked = {api: [False] * len(traces) for api in args.api}
+    streams = stream_differing = stream_skipped = 0
     direct: dict[str, list[float]] = {api: [] for api in args.api}
     proxied: dict[str, list[float]] = {api: [] for api in args.api}
     with serving_in_thread(replaying(replies)) as upstream, httpx.Client(timeout=60) as client:
@@ -175,6 +243,14 @@ def main() -> None:
                     answer.raise_for_status()
                 refused = int(answer.headers["x-guard-refused"])
                 blocked[api][i] = blocked[api][i] or refused > 0
+                if args.stream and api == "chat":
+                    reply = replies[request["model"]]
+                    if any(not _streamable(c["message"]) for c in reply["choices"]):
+                        stream_skipped += 1
+                        continue
+                    joined, said = streamed(client, proxy, request)
+                    streams += 1
+                    stream_differing += joined != seen(answer.json()) or said != refused
         finally:
             process.terminate()
             process.wait(30)
@@ -196,6 +272,13 @@ def main() -> None:
             ),
             "proxied_p95_ms": round(statistics.quantiles(proxied[api], n=20)[-1] * ms, 2),
         }
+    if args.stream:
+        figures["chat"] |= {
+            "streamed": streams,
+            "stream_differing": stream_differing,
+            "stream_skipped_content_parts": stream_skipped,
+        }
+        differ += stream_differing
     print(json.dumps(figures, indent=2))
     if args.out is not None:
         with atomic_writer(args.out) as handle:

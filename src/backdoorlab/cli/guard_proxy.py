@@ -46,7 +46,12 @@ def proxy_command(
         ),
     ] = None,
     timeout: Annotated[
-        float, typer.Option(help="Seconds the upstream has to answer a request.", min=1)
+        float,
+        typer.Option(
+            help="Seconds the upstream has to answer a request (in a stream: between two "
+            "of its reads).",
+            min=1,
+        ),
     ] = 600.0,
     max_body_bytes: Annotated[
         int,
@@ -59,10 +64,11 @@ def proxy_command(
 
     Each chat completion, Responses or Messages reply is forwarded from --upstream and
     screened against the request's conversation before the agent sees it; a refused tool
-    call (or reply image) is taken out of the reply, which says so. Streams are sent once
-    the reply is screened. Other endpoints than /v1/chat/completions, /v1/responses,
-    /v1/messages and /v1/models are not forwarded. Prints `guarding UPSTREAM at URL` once
-    listening; Ctrl-C stops it.
+    call (or reply image) is taken out of the reply, which says so. A chat completion
+    stream is relayed as generated, its calls and any image held until screened; the
+    Responses and Messages streams are sent once the reply is screened. Other endpoints
+    than /v1/chat/completions, /v1/responses, /v1/messages and /v1/models are not
+    forwarded. Prints `guarding UPSTREAM at URL` once listening; Ctrl-C stops it.
     """
     from backdoorlab.serving.server import is_loopback, run_server
 

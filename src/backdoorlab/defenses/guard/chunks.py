@@ -1,10 +1,10 @@
-"""A screened chat completion sent as a stream of ``chat.completion.chunk`` events, for a
-client that asked ``stream: true`` of `guard proxy`.
+"""A screened chat completion sent as a stream of ``chat.completion.chunk`` events in one
+burst, for a client that asked ``stream: true`` of `guard proxy` when its upstream
+answered with the whole reply rather than a stream (a server that ignores ``stream``).
 
-The proxy asks its upstream for the whole reply and streams it once screened: a call
-must be seen whole before it is let through (its destination and body can arrive in the
-last tokens), and so must an image URL in the text. A guarded stream therefore arrives
-in one burst when the reply is complete. The events are the ones OpenAI's streaming
+An upstream that streams is relayed as it generates instead (`chat_stream`), holding
+back only the calls and what may hold an image until they are screened whole. The
+events here are the ones OpenAI's streaming
 API sends, which clients (the official SDKs, LangChain, the Agents SDK) accumulate: per
 choice a delta with the role and text, one with the tool calls (each with its
 ``index``), then an empty delta with the ``finish_reason``; a usage event when the

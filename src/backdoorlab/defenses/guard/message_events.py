@@ -1,8 +1,9 @@
 """A screened Anthropic Messages reply sent as the event stream a client that asked
 ``stream: true`` of ``/v1/messages`` reads (`guard proxy`).
 
-Sent once the reply is whole and screened, as for the other APIs (`chunks`,
-`response_events`). The events are Anthropic's: ``message_start`` (the message with no
+Sent once the reply is whole and screened, in one burst, as for the Responses API
+(`response_events`; only chat completions are relayed as generated: `chat_stream`). The
+events are Anthropic's: ``message_start`` (the message with no
 content yet), per content block ``content_block_start`` (the block empty),
 ``content_block_delta`` (a text's ``text_delta``, a tool use's ``input_json_delta``
 with its whole input as JSON, a thinking block's ``thinking_delta`` and

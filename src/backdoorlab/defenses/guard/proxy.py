@@ -6,9 +6,13 @@ The agent sends its request here — chat completions, the Responses API or Anth
 Messages API (`apis`) —; the proxy reads the conversation (a request it cannot read is
 refused before anything is sent), forwards the request as it came to ``upstream``,
 screens the reply against the conversation and returns it with the refused calls and
-images taken out. ``stream: true`` is answered as a stream once the whole reply is
-screened. ``/v1/models`` is forwarded; every other path is a 404 — an endpoint the
-proxy does not screen (``/v1/completions``, embeddings) would be a way around it.
+images taken out. A chat completion asked with ``stream: true`` is streamed from the
+upstream and relayed as it is generated, its calls and what may hold an image held back
+until the choice is screened whole (`chat_stream`, `stream_relay`); the Responses and
+Messages APIs' streams are answered in one burst once the whole reply is screened (the
+upstream is asked for it whole), as is a chat stream whose upstream answered whole.
+``/v1/models`` is forwarded; every other path is a 404 — an endpoint the proxy does not
+screen (``/v1/completions``, embeddings) would be a way around it.
 
 Fails closed: a reply that is no chat completion, or a guard that fails on it, is a 502
 or 500 to the client, never the unscreened reply. The upstream's own errors (a 400, a
@@ -19,7 +23,8 @@ the upstream unless the proxy was given its own key.
 Screening runs on one worker thread, off the event loop (a long conversation takes
 milliseconds to read) and one reply at a time (the guard's decision log is a hash chain,
 appended in order). Each response says how many calls and images were refused in its
-``x-guard-refused`` header.
+``x-guard-refused`` header — a chat stream, whose headers go before anything is
+screened, in a comment event before its ``data: [DONE]`` instead (`chat_stream`).
 """
 
 from __future__ import annotations
@@ -34,10 +39,13 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
 from backdoorlab.defenses.guard.apis import CHAT, MESSAGES, RESPONSES, Failure, GuardedApi
+from backdoorlab.defenses.guard.chat_stream import chat_events, reads_code_as_calls, screen_choice
 from backdoorlab.defenses.guard.core import Guard
+from backdoorlab.defenses.guard.stream_relay import ChatStream, ChoiceState
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.serving.http import CLIENT_GONE, answered, openai_errors
 from backdoorlab.serving.limits import MAX_BODY_BYTES, BodyLimit
@@ -94,15 +102,17 @@ def create_proxy(
         return sent
 
     async def forward(
-        method: str, path: str, http: Request, body: bytes | None = None
+        method: str, path: str, http: Request, body: bytes | None = None, stream: bool = False
     ) -> httpx.Response | Failure:
-        """The upstream's answer, or why there is none; ``body`` is JSON already encoded."""
+        """The upstream's answer, or why there is none; ``body`` is JSON already encoded;
+        ``stream``: the answer's body is left to read (the caller closes it)."""
         assert client is not None, "the proxy's client opens with the app"
         sent = headers(http)
         if body is not None:
             sent["content-type"] = "application/json"
         try:
-            return await client.request(method, f"{base}{path}", content=body, headers=sent)
+            asked = client.build_request(method, f"{base}{path}", content=body, headers=sent)
+            return await client.send(asked, stream=stream)
         except httpx.TimeoutException:
             return Failure(504, f"upstream {base} did not answer in {timeout:g} s", None)
         except httpx.HTTPError as exc:
@@ -138,10 +148,16 @@ def create_proxy(
         options = request.get("stream_options")
         usage = stream and isinstance(options, dict) and options.get("include_usage") is True
         sent = {k: v for k, v in request.items() if k not in ("stream", "stream_options")}
+        if stream and api is CHAT:  # relayed as generated
+            sent["stream"] = True
+            if usage:
+                sent["stream_options"] = {"include_usage": True}
         try:
             body = _encoded(sent)
         except ValueError as exc:
             return api.error(400, f"body: {exc}", "invalid_request_error")
+        if stream and api is CHAT:
+            return await live(http, request, body, usage)
         answer = await answered(forward("POST", api.path, http, body), http)
         if answer is None:
             return Response(status_code=CLIENT_GONE)
@@ -149,8 +165,47 @@ def create_proxy(
             return api.failure(answer)
         if answer.status_code != 200:
             return passed_back(answer)
+        return await whole(api, request, answer.content, stream, usage)
+
+    async def live(http: Request, request: dict[str, Any], body: bytes, usage: bool) -> Response:
+        """A chat stream relayed as the upstream generates it (`chat_stream`)."""
+        loop = asyncio.get_running_loop()
+        hold_all = await loop.run_in_executor(screening, reads_code_as_calls, request)
+        answer = await answered(forward("POST", CHAT.path, http, body, stream=True), http)
+        if answer is None:
+            return Response(status_code=CLIENT_GONE)
+        if isinstance(answer, Failure):
+            return CHAT.failure(answer)
+        if answer.status_code != 200 or not answer.headers.get("content-type", "").startswith(
+            "text/event-stream"
+        ):  # an error, or a reply sent whole after all
+            try:
+                await answer.aread()
+            except httpx.HTTPError as exc:
+                message = f"upstream {base} broke off its answer: {type(exc).__name__}: {exc}"
+                return CHAT.error(502, message[:500], "server_error", "upstream_unreachable")
+            finally:
+                await answer.aclose()
+            if answer.status_code != 200:
+                return passed_back(answer)
+            return await whole(CHAT, request, answer.content, True, usage)
+        asked = request.get("n")
+        relay = ChatStream(asked if type(asked) is int else 1, hold_all=hold_all)
+
+        def screen(state: ChoiceState) -> Any:
+            return loop.run_in_executor(screening, screen_choice, guard, request, state)
+
+        events = chat_events(answer, relay, screen, base)
+        # closed by the events as they end, or here when the client left before them
+        closing = BackgroundTask(answer.aclose)
+        return StreamingResponse(events, media_type="text/event-stream", background=closing)
+
+    async def whole(
+        api: GuardedApi, request: dict[str, Any], content: bytes, stream: bool, usage: bool
+    ) -> Response:
+        """The upstream's whole reply, screened, as JSON or a stream in one burst."""
         try:
-            reply = json.loads(answer.content)
+            reply = json.loads(content)
             if not isinstance(reply, dict):
                 raise ValueError("not a JSON object")
             loop = asyncio.get_running_loop()

@@ -1,9 +1,10 @@
 """A screened Responses API reply sent as the event stream a client that asked
 ``stream: true`` of ``/v1/responses`` reads (`guard proxy`).
 
-As with chat completions (`chunks`), the proxy streams a reply once it is whole and
-screened. The events are the ones OpenAI's Responses stream sends, each with its
-``sequence_number``: ``response.created`` (the response in progress, no output yet),
+The proxy streams a Responses reply once it is whole and screened, in one burst (only
+chat completions are relayed as generated: `chat_stream`). The events are the ones
+OpenAI's Responses stream sends, each with its ``sequence_number``:
+``response.created`` (the response in progress, no output yet),
 then per output item ``response.output_item.added``, its content — an output text's
 ``content_part.added``, ``output_text.delta`` (the whole text in one delta),
 ``output_text.done``, ``content_part.done``; a function call's
