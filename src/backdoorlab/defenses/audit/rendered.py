@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 MAX_IMAGES = 32
-"""Images read per message; the rest of a longer reply's images are not checked."""
+"""Images read per message; the rest of a longer reply's images are not checked (the
+guard takes them out of the reply unread: `guard.reply.unread`)."""
 
 REPLY_IMAGE = "reply:image"
 """The sink "tool" of an image in an assistant's reply, as findings and guard decisions
@@ -100,20 +101,26 @@ def may_hold_images(text: str) -> bool:
     return "![" in text or ("<" in text and _IMG_START.search(text) is not None)
 
 
-def images_in(text: str, limit: int = MAX_IMAGES) -> list[RenderedImage]:
+def images_in(
+    text: str, limit: int | None = MAX_IMAGES, *, each: bool = False
+) -> list[RenderedImage]:
     """The images a renderer would fetch for ``text``, in order, each URL once, at most
-    ``limit`` (module docstring)."""
+    ``limit`` (module docstring); ``each``: every image, a URL as often as it is
+    written, with no limit — what a guard takes out of a reply (a refused URL written
+    twice is fetched twice; an image past the ones read was never checked)."""
     if not may_hold_images(text):
         return []
     found: list[RenderedImage] = []
     seen: set[str] = set()
+    if each:
+        limit = None
 
     def add(raw: str, form: str, start: int, end: int) -> bool:
         url = _fetched(html.unescape(raw) if form.startswith("html") else raw)
-        if url is not None and url not in seen:
+        if url is not None and (each or url not in seen):
             seen.add(url)
             found.append(RenderedImage(url, form, start, end))
-        return len(found) >= limit
+        return limit is not None and len(found) >= limit
 
     if "![" in text:
         definitions: dict[str, str] | None = None

@@ -60,10 +60,10 @@ def screen_message(
         f"messages.{len(request['messages'])}",
     )
     refused, hidden = turn.refused, turn.hidden
-    if not refused and not hidden:
+    if not turn.changed:
         return reply, turn.decisions
     out = copy.deepcopy(reply)
-    blocks = [_redacted(b, hidden) for b in out["content"] if not _is(b, refused)]
+    blocks = [_redacted(b, hidden, turn.read) for b in out["content"] if not _is(b, refused)]
     if refused:
         blocks.append({"type": "text", "text": refused_note(list(refused.values()))})
         calls_left = any(isinstance(b, dict) and b.get("type") == "tool_use" for b in blocks)
@@ -80,7 +80,7 @@ def _is(block: Any, refused: dict[str, str]) -> bool:
     return str(block.get("id")) in refused
 
 
-def _redacted(block: Any, hidden: set[str]) -> Any:
-    if hidden and isinstance(block, dict) and isinstance(block.get("text"), str):
-        block["text"] = without_images(block["text"], hidden)
+def _redacted(block: Any, hidden: set[str], read: set[str] | None) -> Any:
+    if isinstance(block, dict) and isinstance(block.get("text"), str):
+        block["text"] = without_images(block["text"], hidden, read)
     return block

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backdoorlab.defenses.audit.rendered import RenderedImage, images_in, may_hold_images, redact
+from backdoorlab.defenses.audit.rendered import MAX_IMAGES, images_in, may_hold_images, redact
 from backdoorlab.defenses.guard.core import REFUSAL, Decision, Guard
 from backdoorlab.traces import Message, trace_from_data
 
@@ -59,6 +59,9 @@ class Screened:
 
     calls: list[Decision]
     images: list[Decision]
+    read: set[str] | None = None
+    """The URLs of the images the guard read, when the reply holds more images than it
+    reads (`rendered.MAX_IMAGES`): the others were never checked, so they go too."""
 
     @property
     def refused(self) -> list[str]:
@@ -66,19 +69,19 @@ class Screened:
         return [d.tool for d in self.calls if d.blocked]
 
     @property
-    def hidden(self) -> list[RenderedImage]:
-        """The refused images, to take out of the reply's text."""
-        return [d.image for d in self.images if d.blocked and d.image is not None]
+    def hidden(self) -> set[str]:
+        """The URLs of the refused images, to take out of the reply's text."""
+        return {d.image.url for d in self.images if d.blocked and d.image is not None}
 
     @property
     def changed(self) -> bool:
-        return bool(self.refused or self.hidden)
+        return bool(self.refused or self.hidden or self.read is not None)
 
     def text(self, text: str) -> str:
-        """The reply's ``text`` as the client may see it: refused images redacted, and a
-        note of the refused calls after it."""
-        hidden = self.hidden
-        text = redact(text, hidden) if hidden else text
+        """The reply's ``text`` as the client may see it: refused images redacted (each
+        time they are written), and images never read, and a note of the refused calls
+        after it."""
+        text = without_images(text, self.hidden, self.read)
         if not self.refused:
             return text
         note = refused_note(self.refused)
@@ -94,7 +97,17 @@ def screen_reply(guard: Guard, history: Sequence[Message], reply: Message) -> Sc
         session.refused = refusals(history)
     calls = session.screen_message(history, reply)
     images = session.screen_reply(history, len(history), reply.text)
-    return Screened(calls, images)
+    return Screened(calls, images, unread(reply.text))
+
+
+def unread(text: str) -> set[str] | None:
+    """The URLs of the images of ``text`` the guard reads, when some of its images are
+    past them (`Screened.read`); None when it reads them all."""
+    read = images_in(text)
+    if len(read) < MAX_IMAGES:
+        return None
+    urls = {image.url for image in read}
+    return urls if any(i.url not in urls for i in images_in(text, each=True)) else None
 
 
 @dataclass
@@ -107,6 +120,13 @@ class Turn:
     """Each refused call's id, and its tool."""
     hidden: set[str] = field(default_factory=set)
     """The URLs of the refused images."""
+    read: set[str] | None = None
+    """The URLs of the images read, when a message held more than are read
+    (`Screened.read`); every other image is taken out too."""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.refused or self.hidden or self.read is not None)
 
 
 def turn_start(first: int, before: Sequence[Message]) -> int:
@@ -167,12 +187,22 @@ def screen_turn(guard: Guard, messages: Sequence[Message], first: int) -> Turn:
                 turn.decisions.append(decision)
                 if decision.blocked and decision.image is not None:
                     turn.hidden.add(decision.image.url)
+            past = unread(message.text)
+            if past is not None:
+                turn.read = (turn.read or set()) | past
     return turn
 
 
-def without_images(text: str, hidden: set[str]) -> str:
-    """``text`` with its images whose URL is in ``hidden`` redacted."""
-    gone = [image for image in images_in(text) if image.url in hidden]
+def without_images(text: str, hidden: set[str], read: set[str] | None = None) -> str:
+    """``text`` with every image whose URL is in ``hidden`` redacted, however often it is
+    written, and, when ``read`` is given, every image whose URL is not in it."""
+    if not hidden and read is None:
+        return text
+    gone = [
+        image
+        for image in images_in(text, each=True)
+        if image.url in hidden or (read is not None and image.url not in read)
+    ]
     return redact(text, gone) if gone else text
 
 

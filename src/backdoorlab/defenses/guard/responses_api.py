@@ -72,10 +72,12 @@ def screen_response(
         guard, lambda whole: _read(request, output if whole else None, where), "output"
     )
     refused, hidden = turn.refused, turn.hidden
-    if not refused and not hidden:
+    if not turn.changed:
         return response, turn.decisions
     out = copy.deepcopy(response)
-    out["output"] = [_redacted(item, hidden) for item in out["output"] if not _is(item, refused)]
+    out["output"] = [
+        _redacted(item, hidden, turn.read) for item in out["output"] if not _is(item, refused)
+    ]
     if refused:
         out["output"].append(_note(list(refused.values())))
     return out, turn.decisions
@@ -88,15 +90,15 @@ def _is(item: Any, refused: dict[str, str]) -> bool:
     return str(item.get("call_id", item.get("id"))) in refused
 
 
-def _redacted(item: Any, hidden: set[str]) -> Any:
-    if not hidden or not isinstance(item, dict) or item.get("type", "message") != "message":
+def _redacted(item: Any, hidden: set[str], read: set[str] | None) -> Any:
+    if not isinstance(item, dict) or item.get("type", "message") != "message":
         return item
     content = item.get("content")
     if isinstance(content, str):  # a message's content given as one string
-        item["content"] = without_images(content, hidden)
+        item["content"] = without_images(content, hidden, read)
     for part in content if isinstance(content, list) else ():
         if isinstance(part, dict) and isinstance(part.get("text"), str):
-            part["text"] = without_images(part["text"], hidden)
+            part["text"] = without_images(part["text"], hidden, read)
     return item
 
 
