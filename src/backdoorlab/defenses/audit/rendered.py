@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 MAX_IMAGES = 32
-"""Images read per message; the rest of a longer reply's images are not checked (the
-guard takes them out of the reply unread: `guard.reply.unread`)."""
+"""Images read per message; the rest of a longer reply's images are not checked: the
+audit reports them (`images_past`), the guard takes them out unread."""
 
 REPLY_IMAGE = "reply:image"
 """The sink "tool" of an image in an assistant's reply, as findings and guard decisions
@@ -151,6 +151,14 @@ def images_in(
                     if add(url, f"html img {name}", tag.start(), tag.end()):
                         return found
     return found
+
+
+def images_past(text: str, read: list[RenderedImage]) -> int:
+    """How many image URLs of ``text`` are past ``read`` (`images_in`'s, which stops at
+    `MAX_IMAGES`): never checked."""
+    if len(read) < MAX_IMAGES:
+        return 0
+    return len({image.url for image in images_in(text, each=True)} - {i.url for i in read})
 
 
 def sent_part(url: str) -> dict[str, str]:

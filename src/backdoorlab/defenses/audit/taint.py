@@ -103,6 +103,7 @@ from backdoorlab.defenses.audit.rendered import (
     REPLY_IMAGE,
     RenderedImage,
     images_in,
+    images_past,
     sent_part,
 )
 from backdoorlab.defenses.audit.shell_state import ShellState
@@ -435,6 +436,10 @@ class TaintTracker:
         self.trusted = trusted
         """Destinations authorised in every conversation (a guard policy's), by their
         canonical form; None: only what the conversation authorises."""
+        self.unread_images: list[tuple[int, int]] = []
+        """(step, how many) of replies' images past the `MAX_IMAGES` read: never checked
+        (each more image to one host costs as much as all before it), so the audit
+        reports them and the guard takes them out."""
         self._authorised: set[str] = set()
         self._said: list[str] = []  # user/system texts, read when a sink call needs them
         self._heard: list[tuple[str, str]] = []  # every non-agent text, with its call's echo
@@ -630,7 +635,11 @@ class TaintTracker:
         as a `REPLY_IMAGE` call to its URL, and record them as sent; an image whose URL
         an earlier message wrote as is is skipped (module docstring)."""
         checks = []
-        for image in images_in(text):
+        read = images_in(text)
+        past = images_past(text, read)
+        if past:
+            self.unread_images.append((step, past))
+        for image in read:
             host = canonical(image.url, "url")
             shown = self._shown_urls(host)
             if any(image.url in url for url in shown):

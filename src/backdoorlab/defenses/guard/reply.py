@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backdoorlab.defenses.audit.rendered import MAX_IMAGES, images_in, may_hold_images, redact
+from backdoorlab.defenses.audit.rendered import images_in, images_past, may_hold_images, redact
 from backdoorlab.defenses.guard.core import REFUSAL, Decision, Guard
 from backdoorlab.traces import Message, trace_from_data
 
@@ -104,10 +104,7 @@ def unread(text: str) -> set[str] | None:
     """The URLs of the images of ``text`` the guard reads, when some of its images are
     past them (`Screened.read`); None when it reads them all."""
     read = images_in(text)
-    if len(read) < MAX_IMAGES:
-        return None
-    urls = {image.url for image in read}
-    return urls if any(i.url not in urls for i in images_in(text, each=True)) else None
+    return {image.url for image in read} if images_past(text, read) else None
 
 
 @dataclass
