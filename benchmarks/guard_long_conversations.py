@@ -18,6 +18,9 @@ Each size runs in a child process (``PYTHONPATH`` = this checkout's ``src``, or
 
     .venv/bin/python benchmarks/guard_long_conversations.py [--turns 25 50 100 200]
         [--chat-turns 20000 100000] [--baseline-src DIR] [--out FILE]
+
+``--write-traces FILE`` writes the coding conversations as traces instead, for the
+audit of long trajectories: ``backdoorlab audit FILE --detectors dataflow``.
 """
 
 from __future__ import annotations
@@ -79,6 +82,10 @@ else:
         ]
     sent = call("c", "http_post", {"url": where, "body": "done"})
 request = {"model": "m", "messages": messages}
+if len(sys.argv) > 3:  # --write-traces: the conversation as a trace, for `backdoorlab audit`
+    with open(sys.argv[3], "a", encoding="utf-8") as out:
+        out.write(json.dumps({"messages": messages}) + "\n")
+    raise SystemExit(0)
 reply = {
     "id": "x",
     "object": "chat.completion",
@@ -94,10 +101,10 @@ print(json.dumps({"seconds": seconds, "bytes": size, "refused": [d.blocked for d
 """
 
 
-def run(shape: str, turns: int, src: str) -> dict:
+def run(shape: str, turns: int, src: str, traces: Path | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=src)
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, shape, str(turns)],
+        [sys.executable, "-c", CHILD, shape, str(turns), *([str(traces)] if traces else [])],
         env=env,
         capture_output=True,
         text=True,
@@ -105,7 +112,7 @@ def run(shape: str, turns: int, src: str) -> dict:
     )
     if done.returncode != 0:
         raise SystemExit(f"{shape} {turns} with {src}: {done.stderr.strip()[-500:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {} if traces else json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -116,8 +123,21 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=Path("benchmarks/results/guard_long_conversations.json")
     )
+    parser.add_argument(
+        "--write-traces",
+        type=Path,
+        help="write the coding conversations (--turns) as JSONL traces here instead, "
+        "for `backdoorlab audit`",
+    )
     args = parser.parse_args()
     here = str(Path(__file__).resolve().parents[1] / "src")
+    if args.write_traces:
+        args.write_traces.unlink(missing_ok=True)
+        for shape in ("coding", "coding-third-party"):
+            for turns in args.turns:
+                run(shape, turns, here, args.write_traces)
+        print(f"→ {args.write_traces}")
+        return
     codes = {"this": here} | ({"baseline": args.baseline_src} if args.baseline_src else {})
     cases = [("coding", n) for n in args.turns] + [("coding-third-party", n) for n in args.turns]
     cases += [("chat", n) for n in args.chat_turns]
