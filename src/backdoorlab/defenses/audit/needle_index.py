@@ -1,17 +1,16 @@
 """Many needles looked up by their first four characters, so that each view of a call's
 arguments is tested only against the needles it could hold.
 
-`matching.find` tests every needle against every decoded view of every argument: cheap
-for the handful of values a retail trace's tools return, but a coding agent's file reads
-bring thousands, and each of its calls then spent ~40 µs a value — half a second a call,
-most of a 100-turn conversation's minute of screening. A needle's text, digits or word
-can only be in a view if its first four characters are among the view's four-character
-runs (for a word, the word among its words): the index finds those needles from the
-view's runs, and `matching` still makes its own tests on them, so what is found, and in
-which order, is what testing every needle finds.
+`matching.find` tests needles against every decoded view of every argument: cheap for
+the handful of values a retail trace's tools return, but a coding agent's file reads
+bring thousands, and testing each costs ~40 µs a value — half a second a call. A
+needle's text, digits or word can only be in a view if its first four characters are
+among the view's four-character runs (for a word, the word among its words): the index
+finds those needles from the view's runs, and `matching` still makes its own tests on
+them, so what is found, and in which order, is what testing every needle finds.
 
 Content needles (a message's text, matched by its word runs) and ``wide`` ones (letters
-of every script) are not indexed: they are tested against every view, as before.
+of every script) are not indexed: they are tested against every view.
 """
 
 from __future__ import annotations

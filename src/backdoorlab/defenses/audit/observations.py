@@ -115,8 +115,8 @@ class Tainted:
 
 def needles(tainted: Sequence[Tainted]) -> list[Needle]:
     """Each value's `Tainted.needle`, reading the built ones without the property: asked
-    of every value seen at every sink call, where the property's call was a tenth of a
-    long conversation's screening."""
+    of every value seen at every sink call, where a property call per value is a tenth
+    of a long conversation's screening."""
     return [t._needle or t.needle for t in tainted]
 
 

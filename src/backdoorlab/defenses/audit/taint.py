@@ -692,11 +692,11 @@ class TaintTracker:
         contact, only others' personal data; ``documents``: only `document`s (what the
         user's own destination may not get unasked).
 
-        Asked at every destination of every sink call, of every value seen so far: a
-        coding agent's 200-turn conversation spent ~50 s here. So what the user said is
-        searched once per value (`_said_value`), and the answer for a destination asked
-        before is kept (`_Kept`) and only the values seen since are filtered, as long as
-        nothing it depends on changed."""
+        Asked at every destination of every sink call, of every value seen so far, so
+        what the user said is searched once per value (`_said_value`), and the answer for
+        a destination asked before is kept (`_Kept`) and only the values seen since are
+        filtered, as long as nothing it depends on changed: refiltering every value made
+        a 200-turn coding conversation's screening quadratic."""
         tainted = self.observations.tainted  # first: reading pending observations counts
         state = (len(self._given), len(self._given_words), self.observations.changes)
         key = None if owners else (itself, stranger, host, documents)
@@ -706,9 +706,7 @@ class TaintTracker:
         else:
             out, start = [], 0
         said_words = self._given_words
-        if host:
-            hosts_of = self.observations.hosts
-            domain = registered(host)
+        domain = registered(host) if host else ""
         late = False
         for token, t in islice(tainted.items(), start, None):
             if t.step >= step:
@@ -716,12 +714,8 @@ class TaintTracker:
                 continue
             if (documents and not document(t)) or token in itself:
                 continue
-            if host:
-                if _names_host(token, host, domain):
-                    continue
-                written = hosts_of.get(token)  # `_written_for`, written out
-                if (written and _at_or_under(host, written)) or _named_service(t, host, said_words):
-                    continue  # the value is for that host: using it there is no leak
+            if host and (_names_host(token, host, domain) or self._written_for(token, t, host)):
+                continue  # the host itself, or a value for it: using it there is no leak
             if owners and (t.label not in PERSON_BOUND or not owners.isdisjoint(t.records)):
                 continue
             needle = t.needle
