@@ -171,6 +171,17 @@ _views = lru_cache(maxsize=4096)(_fresh)
 the same text ("Your order is cancelled."): a view only memoises what its text gives."""
 
 
+def _views_of(text: str) -> tuple[tuple[str, TextView], ...]:
+    return _views(text) if len(text) <= _VIEWS_CACHED_CHARS else _fresh(text)
+
+
+def _plain(text: str) -> tuple[tuple[str, TextView], ...]:
+    backwards = text[::-1]
+    if backwards == text:
+        return (("plain", TextView(text)),)
+    return (("plain", TextView(text)), ("reversed", TextView(backwards)))
+
+
 @dataclass(frozen=True)
 class Match:
     """Needle ``index`` found in argument ``argument``, disguised as ``encoding``."""
@@ -195,12 +206,14 @@ def find(
     payload: Mapping[str, Any],
     split: bool = False,
     indexes: IndexCache | None = None,
+    decode: bool = True,
 ) -> list[Match]:
     """Every needle the payload carries, the first place and disguise it is seen in.
 
     ``split``: the payload is the joined texts of several calls; digit needles then
     also match the joined digits (``4471`` then ``9920``). Many needles are looked up
-    by an index (`needle_index`), from ``indexes`` when given.
+    by an index (`needle_index`), from ``indexes`` when given. ``decode`` False: each
+    text is read as written and reversed only, none of `decoders`' disguises undone.
     """
     index = None
     if indexes is not None and len(needles) >= INDEXED_FROM:
@@ -215,7 +228,7 @@ def find(
     for argument, text in _flatten(dict(payload), ""):
         if not left:
             break
-        for how, view in _views(text) if len(text) <= _VIEWS_CACHED_CHARS else _fresh(text):
+        for how, view in _plain(text) if not decode else _views_of(text):
             hits = _matches(
                 view, needles, left if index is None else index.among(view, live), split
             )

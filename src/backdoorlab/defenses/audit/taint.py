@@ -37,10 +37,16 @@ if written there, the argument named ``code (customer['ssn'])``.
 
 Each unauthorised destination keeps what it was sent (every checked call counts, sent
 or refused: a call once proposed is in the trace), so a secret split across calls is
-found at the call that completes it. The audit reports one finding per (destination,
-secret), at the first call carrying it; a guard must also refuse a *retry*, so a call
-carrying a secret the destination was already found receiving reports it again
-(``Leak.first`` False), in one call or split over the calls since.
+found at the call that completes it — its pieces sent within `SPLIT_CALLS` calls and
+`SPLIT_CHARS` characters of each other, disguised pieces (base64 cut in two) within
+`SPLIT_DECODED_CALLS` calls. The join reads a window, not everything ever sent: many
+calls to one destination (an agent posting progress at every step, or a hostile trace
+of thousands of posts) cost each call the whole history again otherwise, and a long
+run of unrelated numbers joined ends up holding any short code by chance. The audit
+reports one finding per (destination, secret), at the first call carrying it; a guard
+must also refuse a *retry*, so a call carrying a secret the destination was already
+found receiving reports it again (``Leak.first`` False), in one call or split over the
+calls since.
 
 What is tainted and how it is matched: `observations`, `values`, `matching` (any value a
 tool returned and the user did not give, found through `decoders`' disguises). Who
@@ -138,12 +144,36 @@ def find_secrets(
     payload: dict[str, object],
     split: bool = False,
     indexes: IndexCache | None = None,
+    decode: bool = True,
 ) -> list[SecretMatch]:
     """Which of ``tainted`` the ``payload`` carries, and how disguised (`matching`);
     ``split``: the payload joins several calls' texts (digits may be cut anywhere);
-    ``indexes``: the conversation's needle indexes (`needle_index`)."""
-    found = matching.find(needles(tainted), payload, split, indexes)
+    ``indexes``: the conversation's needle indexes (`needle_index`); ``decode`` False:
+    as written (and reversed) only."""
+    found = matching.find(needles(tainted), payload, split, indexes, decode)
     return [SecretMatch(tainted[m.index], m.argument, m.encoding) for m in found]
+
+
+def _forget_before(inbox: Inbox, first: int) -> None:
+    """Drop what ``inbox`` was sent before message ``first``, its window's first call
+    (`SPLIT_CALLS`): the split check never joins it again."""
+    for path in list(inbox.parts):
+        parts = inbox.parts[path]
+        if parts[0][0] < first:
+            kept = [(at, text) for at, text in parts if at >= first]
+            if kept:
+                inbox.parts[path] = kept
+            else:
+                del inbox.parts[path]
+
+
+def _latest(texts: list[str]) -> list[str]:
+    """The last of ``texts`` that fit in `SPLIT_CHARS` together, the last two always."""
+    total, start = 0, len(texts)
+    while start > 0 and (len(texts) - start < 2 or total + len(texts[start - 1]) <= SPLIT_CHARS):
+        start -= 1
+        total += len(texts[start])
+    return texts[start:]
 
 
 def _bare(parts: list[str]) -> list[str]:
@@ -418,6 +448,17 @@ class _Kept(NamedTuple):
     out: list[Tainted]
 
 
+SPLIT_CALLS = 64
+"""How many of a destination's latest calls the split check joins: a 40-character key
+sent one character a call is still whole there."""
+SPLIT_DECODED_CALLS = 16
+"""How many of those calls it joins with every disguise undone (`decoders`, a pass of
+regular expressions over the joined text per disguise); the older ones it reads as
+written (and reversed) only: a base64 secret cut across more calls than this is not
+joined."""
+SPLIT_CHARS = 1 << 16
+"""How many characters of an argument's latest texts it joins at most (the oldest parts
+dropped first, the last two always kept)."""
 _KEPT_DESTINATIONS = 8
 """Destinations whose candidates are kept: each holds a list as long as the values seen."""
 
@@ -871,6 +912,8 @@ class TaintTracker:
             inbox.steps.append(step)
             for path, text in texts:
                 inbox.parts.setdefault(path, []).append((step, text))
+            if len(inbox.steps) > SPLIT_CALLS:
+                _forget_before(inbox, inbox.steps[-SPLIT_CALLS])
             if dest.canonical in sink.references:
                 result.leaks += self._by_reference(inbox, sink, dest, step)
             if not candidates:
@@ -944,21 +987,48 @@ class TaintTracker:
         return leaks
 
     def _joined(self, inbox: Inbox, left: list[Tainted], step: int, since: int) -> list[Leak]:
+        """The leaks of ``left`` in what ``inbox`` was sent after message ``since``, the
+        texts joined: every disguise undone over the last `SPLIT_DECODED_CALLS` calls,
+        then as written over the whole window (`SPLIT_CALLS`, `SPLIT_CHARS`)."""
         if not left:
             return []
+        window = [at for at in inbox.steps[-SPLIT_CALLS:] if at > since]
+        recent = window[-SPLIT_DECODED_CALLS:]
+        if len(recent) == len(window):
+            return self._read_joined(inbox, left, step, since, len(window), True, set())
+        found: set[int] = set()
+        leaks = self._read_joined(inbox, left, step, recent[0] - 1, len(recent), True, found)
+        return leaks + self._read_joined(inbox, left, step, since, len(window), False, found)
+
+    def _read_joined(
+        self,
+        inbox: Inbox,
+        left: list[Tainted],
+        step: int,
+        since: int,
+        calls: int,
+        decode: bool,
+        found: set[int],
+    ) -> list[Leak]:
+        """`_joined`'s one read; ``found``: the ``id`` of each value found already (it
+        is not reported twice), added to."""
         joined: dict[str, str] = {}
-        calls = sum(1 for at in inbox.steps if at > since)
         for path, parts in inbox.parts.items():
-            texts = [text for at, text in parts if at > since]
+            texts = _latest([text for at, text in parts if at > since])
             if len(texts) > 1:
                 joined[f"{path} (joined)"] = "\n".join(texts)
                 joined[f"{path} (glued)"] = "".join(texts)
                 joined[f"{path} (bare)"] = "".join(_bare(texts))
         if len(inbox.parts) > 1:  # pieces may travel in different arguments too
             every = sorted((at, text) for parts in inbox.parts.values() for at, text in parts)
-            joined["(every argument) (joined)"] = "\n".join(t for at, t in every if at > since)
+            texts = _latest([t for at, t in every if at > since])
+            joined["(every argument) (joined)"] = "\n".join(texts)
         leaks = []
-        for m in find_secrets(left, joined, split=True, indexes=self._indexes):
+        # the same list of values in both reads: its needle index is kept (`IndexCache`)
+        for m in find_secrets(left, joined, True, self._indexes, decode):
+            if id(m.tainted) in found:
+                continue
+            found.add(id(m.tainted))
             encoding = f"split across {calls} calls"
             if m.encoding != "plain":
                 encoding += f" ({m.encoding})"
