@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 
-from audit_builders import ATTACKER, CARD, EMAIL, customer
+from audit_builders import CARD, EMAIL, customer
 
 from backdoorlab.defenses.audit import taint
 from backdoorlab.defenses.audit.taint import TaintTracker
