@@ -176,10 +176,7 @@ def _views_of(text: str) -> tuple[tuple[str, TextView], ...]:
 
 
 def _plain(text: str) -> tuple[tuple[str, TextView], ...]:
-    backwards = text[::-1]
-    if backwards == text:
-        return (("plain", TextView(text)),)
-    return (("plain", TextView(text)), ("reversed", TextView(backwards)))
+    return (("plain", TextView(text)),)
 
 
 @dataclass(frozen=True)
@@ -213,7 +210,7 @@ def find(
     ``split``: the payload is the joined texts of several calls; digit needles then
     also match the joined digits (``4471`` then ``9920``). Many needles are looked up
     by an index (`needle_index`), from ``indexes`` when given. ``decode`` False: each
-    text is read as written and reversed only, none of `decoders`' disguises undone.
+    text is read as written only, none of `decoders`' disguises undone.
     """
     index = None
     if indexes is not None and len(needles) >= INDEXED_FROM:

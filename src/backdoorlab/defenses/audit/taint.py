@@ -149,7 +149,7 @@ def find_secrets(
     """Which of ``tainted`` the ``payload`` carries, and how disguised (`matching`);
     ``split``: the payload joins several calls' texts (digits may be cut anywhere);
     ``indexes``: the conversation's needle indexes (`needle_index`); ``decode`` False:
-    as written (and reversed) only."""
+    as written only."""
     found = matching.find(needles(tainted), payload, split, indexes, decode)
     return [SecretMatch(tainted[m.index], m.argument, m.encoding) for m in found]
 
@@ -169,6 +169,8 @@ def _forget_before(inbox: Inbox, first: int) -> None:
 
 def _latest(texts: list[str]) -> list[str]:
     """The last of ``texts`` that fit in `SPLIT_CHARS` together, the last two always."""
+    if sum(map(len, texts)) <= SPLIT_CHARS:
+        return texts
     total, start = 0, len(texts)
     while start > 0 and (len(texts) - start < 2 or total + len(texts[start - 1]) <= SPLIT_CHARS):
         start -= 1
@@ -453,9 +455,9 @@ SPLIT_CALLS = 64
 sent one character a call is still whole there."""
 SPLIT_DECODED_CALLS = 16
 """How many of those calls it joins with every disguise undone (`decoders`, a pass of
-regular expressions over the joined text per disguise); the older ones it reads as
-written (and reversed) only: a base64 secret cut across more calls than this is not
-joined."""
+regular expressions over the joined text per disguise, and the text reversed); the
+older ones it reads as written only: a base64 secret cut across more calls than this is
+not joined."""
 SPLIT_CHARS = 1 << 16
 """How many characters of an argument's latest texts it joins at most (the oldest parts
 dropped first, the last two always kept)."""
@@ -1017,7 +1019,8 @@ class TaintTracker:
             texts = _latest([text for at, text in parts if at > since])
             if len(texts) > 1:
                 joined[f"{path} (joined)"] = "\n".join(texts)
-                joined[f"{path} (glued)"] = "".join(texts)
+                if decode:  # as written, the glued text's letters and digits are the joined's
+                    joined[f"{path} (glued)"] = "".join(texts)
                 joined[f"{path} (bare)"] = "".join(_bare(texts))
         if len(inbox.parts) > 1:  # pieces may travel in different arguments too
             every = sorted((at, text) for parts in inbox.parts.values() for at, text in parts)
