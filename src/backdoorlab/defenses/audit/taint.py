@@ -1021,7 +1021,9 @@ class TaintTracker:
                 joined[f"{path} (joined)"] = "\n".join(texts)
                 if decode:  # as written, the glued text's letters and digits are the joined's
                     joined[f"{path} (glued)"] = "".join(texts)
-                joined[f"{path} (bare)"] = "".join(_bare(texts))
+                bare = "".join(_bare(texts))
+                if not decode or bare != joined.get(f"{path} (glued)"):  # nothing to strip
+                    joined[f"{path} (bare)"] = bare
         if len(inbox.parts) > 1:  # pieces may travel in different arguments too
             every = sorted((at, text) for parts in inbox.parts.values() for at, text in parts)
             texts = _latest([t for at, t in every if at > since])
