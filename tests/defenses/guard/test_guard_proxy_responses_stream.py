@@ -359,3 +359,23 @@ def test_a_code_agents_messages_are_held_until_screened():
     deltas = [e["delta"] for e in lines if e["type"] == "response.output_text.delta"]
     assert len(deltas) == 2 and deltas[0].startswith("Sending.") and REFUSAL in deltas[1]
     assert REFUSAL in lines[-1]["response"]["output"][-1]["content"][0]["text"]
+
+
+def test_a_client_that_hangs_up_stops_the_upstream():
+    reply = REPLIES["text and calls"]
+
+    async def slowly() -> None:
+        await asyncio.sleep(0.02)
+
+    items: list[Any] = []
+    for item in sse(stream_events(reply)):
+        items += [item, slowly]
+    stream = Scripted(items)
+    with serving(create_proxy(UPSTREAM, Guard(), transport=upstream(reply, stream))) as proxy:
+        body = {**REQUEST, "stream": True}
+        with httpx.stream("POST", f"{proxy}/responses", json=body) as answer:
+            for line in answer.iter_lines():
+                if "output_text.delta" in line:
+                    break  # the client hangs up at its first text
+        assert stream.closed.wait(10), "the proxy went on reading the upstream"
+    assert stream.sent < len(items) // 2
