@@ -5,15 +5,15 @@ screening around it are `responses_live`'s).
 Each upstream event is taken in as it comes (`ResponseRelay.take`) and what may go is
 passed on at once: the response's lifecycle (``response.created``, ``.in_progress``,
 with no output), and the output items the whole-reply screening returns as they came —
-a ``reasoning`` item, a ``message`` — with their events, a message's text up to
-`stream_relay.releasable`'s end, as for chat. Held back until the response is whole
-and screened:
+a ``reasoning`` item, a ``message`` — with their events, a message's text up to where
+an image or a written call may begin (`live_text`), as for chat. Held back until the
+response is whole and screened:
 
 - everything from the first item of another kind — a ``function_call``, any ``*_call``
   a client or the server runs, a kind this does not know — to the end of the response:
   a call's destination and payload can arrive in its last tokens, and the place
   (``output_index``) of every item after a refused call moves up;
-- a message's text from where an image or a written call may begin (`releasable`), and
+- a message's text from where an image or a written call may begin, and
   everything after it: an image's decision depends on every call of the turn;
 - everything from the first message on, when the conversation is a code agent's (its
   code blocks are calls).
@@ -41,8 +41,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from backdoorlab.defenses.guard.live_text import LiveText
 from backdoorlab.defenses.guard.response_events import item_events, item_rest
-from backdoorlab.defenses.guard.stream_relay import StreamError, releasable
+from backdoorlab.defenses.guard.stream_relay import StreamError
 from backdoorlab.defenses.guard.upstream_stream import UpstreamFailed
 
 _LIFECYCLE = ("response.created", "response.in_progress", "response.queued")
@@ -52,15 +53,11 @@ _LIVE_KINDS = ("message", "reasoning")
 
 
 @dataclass
-class _Part:
+class _Part(LiveText):
     """One content part of a relayed message, as far as the client has it."""
 
-    text: bool
-    """An output text (its text relayed through `releasable`)."""
-    sent: str = ""
-    pending: str = ""
-    """The text after ``sent`` waiting for what follows (an opening cut at its end,
-    whitespace): a few characters."""
+    text: bool = False
+    """An output text (its text relayed as a `LiveText`)."""
     text_done: bool = False
     done: bool = False
 
@@ -173,7 +170,7 @@ class ResponseRelay:
         if kind == "response.content_part.added":
             part = event.get("part")
             text = isinstance(part, dict) and part.get("type") == "output_text"
-            live.parts[at] = _Part(text)
+            live.parts[at] = _Part(text=text)
             return [{**event, "part": {**part, "text": ""}}] if text else [event]
         part = live.parts.get(at)
         if part is None:
@@ -198,32 +195,21 @@ class ResponseRelay:
         delta = event.get("delta")
         if not part.text or part.text_done or not isinstance(delta, str):
             raise StreamError("an output text delta that is not text of an open output text")
-        pending = part.pending + delta
-        end, held = releasable(pending, 0)
-        part.sent += pending[:end]
-        part.pending = pending[end:]
+        released, held = part.take(delta)
         if held:
             self._hold(place)
-        return [{**event, "delta": pending[:end]}] if end or not delta else []
+        return [{**event, "delta": released}] if released or not delta else []
 
     def _text_done(self, place: int, part: _Part, event: dict[str, Any]) -> list[dict[str, Any]]:
         text = event.get("text")
-        if not part.text or not isinstance(text, str) or not text.startswith(part.sent):
-            raise StreamError("an output text done that does not go on from its deltas")
-        end, held = releasable(text, len(part.sent))
+        if not part.text or not isinstance(text, str):
+            raise StreamError("an output text done without its text")
+        released, held = part.finish(text)
+        fields = {k: v for k, v in event.items() if k != "text"}
+        delta = {**fields, "type": "response.output_text.delta", "delta": released}
+        out = [{**delta, "logprobs": []}] if released else []
         if held:  # the rest waits for the screening
             self._hold(place)
-        else:
-            end = len(text)
-        fields = {k: v for k, v in event.items() if k != "text"}
-        delta = {
-            **fields,
-            "type": "response.output_text.delta",
-            "delta": text[len(part.sent) : end],
-        }
-        out = [{**delta, "logprobs": []}] if end > len(part.sent) else []
-        part.sent, part.pending = text[:end], ""
-        if held:
             return out
         part.text_done = True
         return [*out, event]
