@@ -48,8 +48,12 @@ from starlette.requests import ClientDisconnect
 from backdoorlab.defenses.guard.apis import CHAT, MESSAGES, RESPONSES, Failure, GuardedApi
 from backdoorlab.defenses.guard.chat_stream import chat_events, reads_code_as_calls, screen_choice
 from backdoorlab.defenses.guard.core import Guard
+from backdoorlab.defenses.guard.message_relay import MessageRelay
+from backdoorlab.defenses.guard.messages_live import (
+    message_events_live,
+    message_reads_code_as_calls,
+)
 from backdoorlab.defenses.guard.response_relay import ResponseRelay
-from backdoorlab.defenses.guard.responses_api import screen_response
 from backdoorlab.defenses.guard.responses_live import (
     response_events_live,
     response_reads_code_as_calls,
@@ -157,7 +161,7 @@ def create_proxy(
         options = request.get("stream_options")
         usage = stream and isinstance(options, dict) and options.get("include_usage") is True
         sent = {k: v for k, v in request.items() if k not in ("stream", "stream_options")}
-        if stream and api in (CHAT, RESPONSES):  # relayed as generated
+        if stream:  # relayed as generated
             sent["stream"] = True
             if usage and api is CHAT:
                 sent["stream_options"] = {"include_usage": True}
@@ -165,7 +169,7 @@ def create_proxy(
             body = _encoded(sent)
         except ValueError as exc:
             return api.error(400, f"body: {exc}", "invalid_request_error")
-        if stream and api in (CHAT, RESPONSES):
+        if stream:
             return await live(http, api, request, body, usage)
         answer = await answered(forward("POST", api.path, http, body), http)
         if answer is None:
@@ -182,7 +186,11 @@ def create_proxy(
         """A chat or Responses stream relayed as the upstream generates it
         (`chat_stream`, `responses_live`)."""
         loop = asyncio.get_running_loop()
-        code_calls = reads_code_as_calls if api is CHAT else response_reads_code_as_calls
+        code_calls = {
+            CHAT: reads_code_as_calls,
+            RESPONSES: response_reads_code_as_calls,
+            MESSAGES: message_reads_code_as_calls,
+        }[api]
         hold_all = await loop.run_in_executor(screening, code_calls, request)
         answer = await answered(forward("POST", api.path, http, body, stream=True), http)
         if answer is None:
@@ -202,13 +210,17 @@ def create_proxy(
             if answer.status_code != 200:
                 return passed_back(answer)
             return await whole(api, request, answer.content, True, usage)
-        if api is RESPONSES:
+        if api is not CHAT:  # the Responses and Messages APIs: screened whole at the end
 
-            def screen_whole(response: dict[str, Any]) -> Any:
-                return loop.run_in_executor(screening, screen_response, guard, request, response)
+            def screen_whole(reply: dict[str, Any]) -> Any:
+                return loop.run_in_executor(screening, api.screen, guard, request, reply)
 
-            relayed = ResponseRelay(hold_all=hold_all)
-            events = response_events_live(answer, relayed, screen_whole, base)
+            if api is RESPONSES:
+                relayed = ResponseRelay(hold_all=hold_all)
+                events = response_events_live(answer, relayed, screen_whole, base)
+            else:
+                message = MessageRelay(hold_all=hold_all)
+                events = message_events_live(answer, message, screen_whole, base)
         else:
             asked = request.get("n")
             relay = ChatStream(asked if type(asked) is int else 1, hold_all=hold_all)
