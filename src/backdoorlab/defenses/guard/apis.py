@@ -10,10 +10,8 @@ conversation is read, its reply screened and streamed, and its errors worded.
   ``stream`` here is for an upstream that answered whole;
 - ``/v1/messages`` — Anthropic's Messages API, as vLLM, llama.cpp's server and LiteLLM
   serve it (`messages_api`, `message_events`); its errors in Anthropic's shape, which
-  its SDKs read.
-
-The Messages API's streams are not relayed as generated: the upstream is asked for the
-whole reply, and ``stream`` sends it screened, in one burst.
+  its SDKs read; its streams are relayed as generated too (`messages_live`,
+  `message_relay`).
 """
 
 from __future__ import annotations

@@ -6,13 +6,12 @@ The agent sends its request here — chat completions, the Responses API or Anth
 Messages API (`apis`) —; the proxy reads the conversation (a request it cannot read is
 refused before anything is sent), forwards the request as it came to ``upstream``,
 screens the reply against the conversation and returns it with the refused calls and
-images taken out. A chat completion or a Responses API response asked with ``stream:
-true`` is streamed from the upstream and relayed as it is generated, its calls and what
-may hold an image held back until the choice (the response) is screened whole, with the
-whole-reply path's functions (`chat_stream`, `stream_relay`; `responses_live`,
-`response_relay`); the Messages API's streams are answered in one burst once the whole
-reply is screened (the upstream is asked for it whole), as is a stream whose upstream
-answered whole.
+images taken out. A request of any of the three APIs asked with ``stream: true`` is
+streamed from the upstream and relayed as it is generated, its calls and what may hold
+an image held back until the choice (the response, the message) is screened whole, with
+the whole-reply path's functions (`chat_stream` and `stream_relay`, `responses_live`
+and `response_relay`, `messages_live` and `message_relay`); a stream whose upstream
+answered whole is sent in one burst once the whole reply is screened.
 ``/v1/models`` is forwarded; every other path is a 404 — an endpoint the proxy does not
 screen (``/v1/completions``, embeddings) would be a way around it.
 
@@ -26,8 +25,8 @@ Screening runs on one worker thread, off the event loop (a long conversation tak
 milliseconds to read) and one reply at a time (the guard's decision log is a hash chain,
 appended in order). Each response says how many calls and images were refused in its
 ``x-guard-refused`` header — a stream relayed live, whose headers go before anything
-is screened, in a comment event before its ``data: [DONE]`` (`chat_stream`) or its
-``response.completed`` (`responses_live`) instead.
+is screened, in a comment event before its last event instead (``data: [DONE]``,
+``response.completed``, ``message_stop``).
 """
 
 from __future__ import annotations
