@@ -17,7 +17,12 @@ is also asked with ``stream: true`` (the upstream then streams its reply): the c
 the client gets, joined, must be the reply the unstreamed request got — its text, calls
 and finish (``stream_differing``) — and its refusals (the stream's trailing
 ``x-guard-refused`` comment) must be the same (a recorded reply whose content is a list
-of parts is not streamed: no server's deltas carry one).
+of parts is not streamed: no server's deltas carry one). Each Responses turn too: the
+upstream streams it as Responses events (its texts cut into deltas of a few
+characters), and the stream's final response must be the unstreamed reply, its text
+deltas must add up to that response's texts, and its refusals must be the same. Each
+Messages turn too: streamed as Anthropic's events (texts and inputs cut alike), the
+blocks and ``stop_reason`` the client puts together must be the unstreamed reply's.
 
     .venv/bin/python benchmarks/guard_proxy.py --traces FILE [--limit 500]
         [--api chat responses messages] [--stream] [--out benchmarks/results/guard_proxy.json]
@@ -45,7 +50,9 @@ from _serving import start_proxy  # noqa: E402
 
 from backdoorlab.defenses.guard import Guard  # noqa: E402
 from backdoorlab.defenses.guard.chunks import server_sent_events  # noqa: E402
+from backdoorlab.defenses.guard.message_events import message_events  # noqa: E402
 from backdoorlab.defenses.guard.replay import replay  # noqa: E402
+from backdoorlab.defenses.guard.response_events import response_events  # noqa: E402
 from backdoorlab.serving.server import serving_in_thread  # noqa: E402
 from backdoorlab.trace_formats import render  # noqa: E402
 from backdoorlab.traces import atomic_writer, trace_from_data  # noqa: E402
@@ -58,7 +65,13 @@ def replaying(replies: dict[str, dict[str, Any]]) -> FastAPI:
 
     async def answer(request: Request) -> Any:
         asked = await request.json()
-        if asked.get("stream"):  # chat completions only
+        if asked.get("stream") and "output" in replies[asked["model"]]:
+            events = response_sse(replies[asked["model"]])
+            return StreamingResponse(events, media_type="text/event-stream")
+        if asked.get("stream") and replies[asked["model"]].get("type") == "message":
+            events = message_sse(replies[asked["model"]])
+            return StreamingResponse(events, media_type="text/event-stream")
+        if asked.get("stream"):
             return StreamingResponse(
                 server_sent_events(replies[asked["model"]]), media_type="text/event-stream"
             )
@@ -67,6 +80,36 @@ def replaying(replies: dict[str, dict[str, Any]]) -> FastAPI:
     for path in ("/v1/chat/completions", "/v1/responses", "/v1/messages"):
         app.post(path)(answer)
     return app
+
+
+def response_sse(reply: dict[str, Any]) -> Iterator[bytes]:
+    """``reply`` as a server streams it: Responses events, each text cut into deltas of
+    five characters."""
+    number = 0
+    for event in response_events(reply):
+        pieces = [event]
+        if event["type"] == "response.output_text.delta":
+            text = event["delta"]
+            pieces = [{**event, "delta": text[k : k + 5]} for k in range(0, len(text), 5)]
+        for piece in pieces or [event]:
+            data = json.dumps({**piece, "sequence_number": number})
+            number += 1
+            yield f"event: {piece['type']}\ndata: {data}\n\n".encode()
+
+
+def message_sse(reply: dict[str, Any]) -> Iterator[bytes]:
+    """``reply`` as a server streams it: Anthropic's events, each text and input cut into
+    deltas of five characters."""
+    for event in message_events(reply):
+        delta = event.get("delta") or {}
+        field = {"text_delta": "text", "input_json_delta": "partial_json"}.get(delta.get("type"))
+        pieces = [event]
+        if event["type"] == "content_block_delta" and field:
+            whole = delta[field]
+            cut = [whole[k : k + 5] for k in range(0, len(whole), 5)] or [""]
+            pieces = [{**event, "delta": {**delta, field: piece}} for piece in cut]
+        for piece in pieces:
+            yield f"event: {piece['type']}\ndata: {json.dumps(piece)}\n\n".encode()
 
 
 def chat_turns(trace: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -192,12 +235,81 @@ def streamed(client: httpx.Client, proxy: str, request: dict[str, Any]) -> tuple
     return joined, refused
 
 
+def streamed_response(
+    client: httpx.Client, proxy: str, request: dict[str, Any]
+) -> tuple[dict[str, Any], int, bool]:
+    """``request`` asked of the Responses API through the proxy as a stream: its final
+    response, the refusals its comment says, and whether its text deltas add up to the
+    final response's texts."""
+    refused, final, texts = -1, {}, {}
+    body = {**request, "stream": True}
+    with client.stream("POST", f"{proxy}/responses", json=body) as answer:
+        answer.raise_for_status()
+        for line in answer.iter_lines():
+            if line.startswith(": x-guard-refused "):
+                refused = int(line.rsplit(" ", 1)[1])
+            if not line.startswith("data: {"):
+                continue
+            event = json.loads(line[6:])
+            if event["type"] == "error":
+                raise SystemExit(f"the proxy's stream failed: {event['message']}")
+            if event["type"] == "response.output_text.delta":
+                at = (event["output_index"], event["content_index"])
+                texts[at] = texts.get(at, "") + event["delta"]
+            if event["type"] == "response.completed":
+                final = event["response"]
+    output = final.get("output") or []
+    parts = [
+        (i, k, p.get("text"))
+        for i, item in enumerate(output)
+        for k, p in enumerate(item.get("content") if isinstance(item.get("content"), list) else ())
+        if p.get("type") == "output_text"
+    ]
+    strings = [
+        (i, 0, item["content"])
+        for i, item in enumerate(output)
+        if isinstance(item.get("content"), str)
+    ]
+    adds_up = all(texts.get((i, k), "") == text for i, k, text in parts + strings)
+    return final, refused, adds_up and len(texts) == len(parts + strings)
+
+
+def streamed_message(
+    client: httpx.Client, proxy: str, request: dict[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """``request`` asked of the Messages API through the proxy as a stream: the blocks
+    and ``stop_reason`` its events make, and the refusals its comment says."""
+    refused, blocks, stop, inputs = -1, [], None, {}
+    with client.stream("POST", f"{proxy}/messages", json={**request, "stream": True}) as answer:
+        answer.raise_for_status()
+        for line in answer.iter_lines():
+            if line.startswith(": x-guard-refused "):
+                refused = int(line.rsplit(" ", 1)[1])
+            if not line.startswith("data: {"):
+                continue
+            event = json.loads(line[6:])
+            if event["type"] == "error":
+                raise SystemExit(f"the proxy's stream failed: {event['error']}")
+            if event["type"] == "content_block_start":
+                blocks.append(dict(event["content_block"]))
+            delta = event.get("delta") or {}
+            if delta.get("type") == "text_delta":
+                blocks[event["index"]]["text"] += delta["text"]
+            if delta.get("type") == "input_json_delta":
+                inputs[event["index"]] = inputs.get(event["index"], "") + delta["partial_json"]
+            if event["type"] == "message_delta":
+                stop = delta.get("stop_reason")
+    for index, text in inputs.items():
+        blocks[index]["input"] = json.loads(text) if text else {}
+    return {"content": blocks, "stop_reason": stop}, refused
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--traces", type=Path, required=True, help="OpenAI-format traces (JSONL)")
     parser.add_argument("--limit", type=int, default=None, help="the first N traces only")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
-    parser.add_argument("--stream", action="store_true", help="chat turns streamed too")
+    parser.add_argument("--stream", action="store_true", help="the turns streamed too")
     parser.add_argument(
         "--api",
         nargs="+",
@@ -230,6 +342,7 @@ def main() -> None:
     random.Random(0).shuffle(cases)
     blocked = {api: [False] * len(traces) for api in args.api}
     streams = stream_differing = stream_skipped = 0
+    response_streams = response_differing = message_streams = message_differing = 0
     direct: dict[str, list[float]] = {api: [] for api in args.api}
     proxied: dict[str, list[float]] = {api: [] for api in args.api}
     with serving_in_thread(replaying(replies)) as upstream, httpx.Client(timeout=60) as client:
@@ -243,6 +356,19 @@ def main() -> None:
                     answer.raise_for_status()
                 refused = int(answer.headers["x-guard-refused"])
                 blocked[api][i] = blocked[api][i] or refused > 0
+                if args.stream and api == "responses":
+                    final, said, adds_up = streamed_response(client, proxy, request)
+                    response_streams += 1
+                    same = final == answer.json() and said == refused and adds_up
+                    response_differing += not same
+                if args.stream and api == "messages":
+                    joined, said = streamed_message(client, proxy, request)
+                    unstreamed = answer.json()
+                    message_streams += 1
+                    same = joined["content"] == unstreamed["content"] and said == refused
+                    message_differing += (
+                        not same or joined["stop_reason"] != unstreamed["stop_reason"]
+                    )
                 if args.stream and api == "chat":
                     reply = replies[request["model"]]
                     if any(not _streamable(c["message"]) for c in reply["choices"]):
@@ -272,7 +398,16 @@ def main() -> None:
             ),
             "proxied_p95_ms": round(statistics.quantiles(proxied[api], n=20)[-1] * ms, 2),
         }
-    if args.stream:
+    if args.stream and "responses" in args.api:
+        figures["responses"] |= {
+            "streamed": response_streams,
+            "stream_differing": response_differing,
+        }
+        differ += response_differing
+    if args.stream and "messages" in args.api:
+        figures["messages"] |= {"streamed": message_streams, "stream_differing": message_differing}
+        differ += message_differing
+    if args.stream and "chat" in args.api:
         figures["chat"] |= {
             "streamed": streams,
             "stream_differing": stream_differing,

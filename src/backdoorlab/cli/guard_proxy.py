@@ -64,9 +64,9 @@ def proxy_command(
 
     Each chat completion, Responses or Messages reply is forwarded from --upstream and
     screened against the request's conversation before the agent sees it; a refused tool
-    call (or reply image) is taken out of the reply, which says so. A chat completion
-    stream is relayed as generated, its calls and any image held until screened; the
-    Responses and Messages streams are sent once the reply is screened. Other endpoints
+    call (or reply image) is taken out of the reply, which says so. A stream (of any of
+    the three) is relayed as generated, its calls and any image held until screened.
+    Other endpoints
     than /v1/chat/completions, /v1/responses, /v1/messages and /v1/models are not
     forwarded. Prints `guarding UPSTREAM at URL` once listening; Ctrl-C stops it.
     """

@@ -5,13 +5,13 @@ conversation is read, its reply screened and streamed, and its errors worded.
   streams are relayed as the upstream generates them, by the proxy itself
   (`chat_stream`, `stream_relay`), and ``stream`` here is for an upstream that
   answered a stream request whole;
-- ``/v1/responses`` — OpenAI's Responses API (`responses_api`, `response_events`);
+- ``/v1/responses`` — OpenAI's Responses API (`responses_api`, `response_events`); its
+  streams are relayed as generated too (`responses_live`, `response_relay`), and
+  ``stream`` here is for an upstream that answered whole;
 - ``/v1/messages`` — Anthropic's Messages API, as vLLM, llama.cpp's server and LiteLLM
   serve it (`messages_api`, `message_events`); its errors in Anthropic's shape, which
-  its SDKs read.
-
-The Responses and Messages APIs' streams are not relayed as generated: the upstream is
-asked for the whole reply, and ``stream`` sends it screened, in one burst.
+  its SDKs read; its streams are relayed as generated too (`messages_live`,
+  `message_relay`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """A screened Anthropic Messages reply sent as the event stream a client that asked
 ``stream: true`` of ``/v1/messages`` reads (`guard proxy`).
 
-Sent once the reply is whole and screened, in one burst, as for the Responses API
-(`response_events`; only chat completions are relayed as generated: `chat_stream`). The
-events are Anthropic's: ``message_start`` (the message with no
+Sent in one burst when the upstream answered a stream request whole; an upstream that
+streams is relayed as it generates (`messages_live`), which sends the blocks it held
+with `block_events`. The events are Anthropic's: ``message_start`` (the message with no
 content yet), per content block ``content_block_start`` (the block empty),
 ``content_block_delta`` (a text's ``text_delta``, a tool use's ``input_json_delta``
 with its whole input as JSON, a thinking block's ``thinking_delta`` and
@@ -26,29 +26,34 @@ def message_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield {"type": "message_start", "message": started}
     blocks = [b for b in message.get("content") or () if isinstance(b, dict)]
     for index, block in enumerate(blocks):
-        kind = block.get("type")
-        opened, deltas = dict(block), []
-        if kind == "text":
-            opened["text"] = ""
-            deltas = [{"type": "text_delta", "text": block.get("text", "")}]
-        elif kind == "tool_use":
-            opened["input"] = {}
-            text = json.dumps(block.get("input", {}), ensure_ascii=False)
-            deltas = [{"type": "input_json_delta", "partial_json": text}]
-        elif kind == "thinking":
-            opened["thinking"], opened["signature"] = "", ""
-            deltas = [{"type": "thinking_delta", "thinking": block.get("thinking", "")}]
-            deltas.append({"type": "signature_delta", "signature": block.get("signature", "")})
-        yield {"type": "content_block_start", "index": index, "content_block": opened}
-        for delta in deltas:
-            yield {"type": "content_block_delta", "index": index, "delta": delta}
-        yield {"type": "content_block_stop", "index": index}
+        yield from block_events(index, block)
     stop = {
         "stop_reason": message.get("stop_reason"),
         "stop_sequence": message.get("stop_sequence"),
     }
     yield {"type": "message_delta", "delta": stop, "usage": usage}
     yield {"type": "message_stop"}
+
+
+def block_events(index: int, block: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The events of one content block, at ``index`` of the content."""
+    kind = block.get("type")
+    opened, deltas = dict(block), []
+    if kind == "text":
+        opened["text"] = ""
+        deltas = [{"type": "text_delta", "text": block.get("text", "")}]
+    elif kind == "tool_use":
+        opened["input"] = {}
+        text = json.dumps(block.get("input", {}), ensure_ascii=False)
+        deltas = [{"type": "input_json_delta", "partial_json": text}]
+    elif kind == "thinking":
+        opened["thinking"], opened["signature"] = "", ""
+        deltas = [{"type": "thinking_delta", "thinking": block.get("thinking", "")}]
+        deltas.append({"type": "signature_delta", "signature": block.get("signature", "")})
+    yield {"type": "content_block_start", "index": index, "content_block": opened}
+    for delta in deltas:
+        yield {"type": "content_block_delta", "index": index, "delta": delta}
+    yield {"type": "content_block_stop", "index": index}
 
 
 def message_stream(message: dict[str, Any]) -> Iterator[bytes]:

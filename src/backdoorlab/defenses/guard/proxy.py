@@ -6,11 +6,12 @@ The agent sends its request here — chat completions, the Responses API or Anth
 Messages API (`apis`) —; the proxy reads the conversation (a request it cannot read is
 refused before anything is sent), forwards the request as it came to ``upstream``,
 screens the reply against the conversation and returns it with the refused calls and
-images taken out. A chat completion asked with ``stream: true`` is streamed from the
-upstream and relayed as it is generated, its calls and what may hold an image held back
-until the choice is screened whole (`chat_stream`, `stream_relay`); the Responses and
-Messages APIs' streams are answered in one burst once the whole reply is screened (the
-upstream is asked for it whole), as is a chat stream whose upstream answered whole.
+images taken out. A request of any of the three APIs asked with ``stream: true`` is
+streamed from the upstream and relayed as it is generated, its calls and what may hold
+an image held back until the choice (the response, the message) is screened whole, with
+the whole-reply path's functions (`chat_stream` and `stream_relay`, `responses_live`
+and `response_relay`, `messages_live` and `message_relay`); a stream whose upstream
+answered whole is sent in one burst once the whole reply is screened.
 ``/v1/models`` is forwarded; every other path is a 404 — an endpoint the proxy does not
 screen (``/v1/completions``, embeddings) would be a way around it.
 
@@ -23,8 +24,9 @@ the upstream unless the proxy was given its own key.
 Screening runs on one worker thread, off the event loop (a long conversation takes
 milliseconds to read) and one reply at a time (the guard's decision log is a hash chain,
 appended in order). Each response says how many calls and images were refused in its
-``x-guard-refused`` header — a chat stream, whose headers go before anything is
-screened, in a comment event before its ``data: [DONE]`` instead (`chat_stream`).
+``x-guard-refused`` header — a stream relayed live, whose headers go before anything
+is screened, in a comment event before its last event instead (``data: [DONE]``,
+``response.completed``, ``message_stop``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,16 @@ from starlette.requests import ClientDisconnect
 from backdoorlab.defenses.guard.apis import CHAT, MESSAGES, RESPONSES, Failure, GuardedApi
 from backdoorlab.defenses.guard.chat_stream import chat_events, reads_code_as_calls, screen_choice
 from backdoorlab.defenses.guard.core import Guard
+from backdoorlab.defenses.guard.message_relay import MessageRelay
+from backdoorlab.defenses.guard.messages_live import (
+    message_events_live,
+    message_reads_code_as_calls,
+)
+from backdoorlab.defenses.guard.response_relay import ResponseRelay
+from backdoorlab.defenses.guard.responses_live import (
+    response_events_live,
+    response_reads_code_as_calls,
+)
 from backdoorlab.defenses.guard.stream_relay import ChatStream, ChoiceState
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.serving.http import CLIENT_GONE, answered, openai_errors
@@ -148,16 +160,16 @@ def create_proxy(
         options = request.get("stream_options")
         usage = stream and isinstance(options, dict) and options.get("include_usage") is True
         sent = {k: v for k, v in request.items() if k not in ("stream", "stream_options")}
-        if stream and api is CHAT:  # relayed as generated
+        if stream:  # relayed as generated
             sent["stream"] = True
-            if usage:
+            if usage and api is CHAT:
                 sent["stream_options"] = {"include_usage": True}
         try:
             body = _encoded(sent)
         except ValueError as exc:
             return api.error(400, f"body: {exc}", "invalid_request_error")
-        if stream and api is CHAT:
-            return await live(http, request, body, usage)
+        if stream:
+            return await live(http, api, request, body, usage)
         answer = await answered(forward("POST", api.path, http, body), http)
         if answer is None:
             return Response(status_code=CLIENT_GONE)
@@ -167,15 +179,23 @@ def create_proxy(
             return passed_back(answer)
         return await whole(api, request, answer.content, stream, usage)
 
-    async def live(http: Request, request: dict[str, Any], body: bytes, usage: bool) -> Response:
-        """A chat stream relayed as the upstream generates it (`chat_stream`)."""
+    async def live(
+        http: Request, api: GuardedApi, request: dict[str, Any], body: bytes, usage: bool
+    ) -> Response:
+        """A chat or Responses stream relayed as the upstream generates it
+        (`chat_stream`, `responses_live`)."""
         loop = asyncio.get_running_loop()
-        hold_all = await loop.run_in_executor(screening, reads_code_as_calls, request)
-        answer = await answered(forward("POST", CHAT.path, http, body, stream=True), http)
+        code_calls = {
+            CHAT: reads_code_as_calls,
+            RESPONSES: response_reads_code_as_calls,
+            MESSAGES: message_reads_code_as_calls,
+        }[api]
+        hold_all = await loop.run_in_executor(screening, code_calls, request)
+        answer = await answered(forward("POST", api.path, http, body, stream=True), http)
         if answer is None:
             return Response(status_code=CLIENT_GONE)
         if isinstance(answer, Failure):
-            return CHAT.failure(answer)
+            return api.failure(answer)
         if answer.status_code != 200 or not answer.headers.get("content-type", "").startswith(
             "text/event-stream"
         ):  # an error, or a reply sent whole after all
@@ -183,19 +203,31 @@ def create_proxy(
                 await answer.aread()
             except httpx.HTTPError as exc:
                 message = f"upstream {base} broke off its answer: {type(exc).__name__}: {exc}"
-                return CHAT.error(502, message[:500], "server_error", "upstream_unreachable")
+                return api.error(502, message[:500], "server_error", "upstream_unreachable")
             finally:
                 await answer.aclose()
             if answer.status_code != 200:
                 return passed_back(answer)
-            return await whole(CHAT, request, answer.content, True, usage)
-        asked = request.get("n")
-        relay = ChatStream(asked if type(asked) is int else 1, hold_all=hold_all)
+            return await whole(api, request, answer.content, True, usage)
+        if api is not CHAT:  # the Responses and Messages APIs: screened whole at the end
 
-        def screen(state: ChoiceState) -> Any:
-            return loop.run_in_executor(screening, screen_choice, guard, request, state)
+            def screen_whole(reply: dict[str, Any]) -> Any:
+                return loop.run_in_executor(screening, api.screen, guard, request, reply)
 
-        events = chat_events(answer, relay, screen, base)
+            if api is RESPONSES:
+                relayed = ResponseRelay(hold_all=hold_all)
+                events = response_events_live(answer, relayed, screen_whole, base)
+            else:
+                message = MessageRelay(hold_all=hold_all)
+                events = message_events_live(answer, message, screen_whole, base)
+        else:
+            asked = request.get("n")
+            relay = ChatStream(asked if type(asked) is int else 1, hold_all=hold_all)
+
+            def screen(state: ChoiceState) -> Any:
+                return loop.run_in_executor(screening, screen_choice, guard, request, state)
+
+            events = chat_events(answer, relay, screen, base)
         # closed by the events as they end, or here when the client left before them
         closing = BackgroundTask(answer.aclose)
         return StreamingResponse(events, media_type="text/event-stream", background=closing)
