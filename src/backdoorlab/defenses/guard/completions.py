@@ -13,7 +13,10 @@ changes loses only what was refused:
 - calls the server left in the text (no tool parser) or a legacy ``function_call``:
   the client would read them from the text, so the text becomes the reading's text
   without the calls, plus the note, and the calls kept are given as ``tool_calls``;
-- ``finish_reason`` ``tool_calls`` becomes ``stop`` when no call is left.
+- ``finish_reason`` ``tool_calls`` becomes ``stop`` when no call is left;
+- ``logprobs`` becomes null, as if the client had not asked for them: their tokens
+  (each with its ``bytes`` and ``top_logprobs``) are the text the server generated,
+  refused image URLs and calls included.
 
 A request whose conversation cannot be read is refused (`TraceFormatError`, naming the
 field): a reply to a conversation the guard cannot follow cannot be screened.
@@ -100,6 +103,8 @@ def _rewritten(choice: dict[str, Any], reply: Message, screened: Screened) -> di
         ]
         message.pop("function_call", None)
     message["content"] = screened.text(text or "")
+    if choice.get("logprobs") is not None:  # the tokens of what was taken out (module docstring)
+        choice["logprobs"] = None
     if kept:
         message["tool_calls"] = kept
     else:

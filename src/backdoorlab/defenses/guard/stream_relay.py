@@ -30,13 +30,23 @@ the whole-reply path returns — but for one case: a reply starting with whitesp
 calls were written in its text and refused keeps that whitespace (the whole-reply path
 strips it; it was sent before the call could be seen).
 
+A delta's ``logprobs`` (its tokens, their ``bytes`` and ``top_logprobs``) disclose its
+text as the text itself does, so they go with it: live once all the text up to that
+delta's end has gone (a delta of the model's reasoning or other unscreened fields, in
+its turn), else held with it. Held logprobs — those of held text, of a call's deltas,
+of a delta that shows none of the text they are for — are sent when the choice is
+screened only if the guard passed it unaltered; a choice it changed loses them (its
+whole reply has ``logprobs: null``: `completions`).
+
 A chunk this cannot read, or text after a choice's finish, is a `StreamError`: the
 caller ends the stream with an error event, never passing what it could not screen.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +105,11 @@ class ChoiceState:
     whitespace: a few characters)."""
     held: bool = False
     """A construct to screen whole began at ``sent``: the rest of the text waits."""
+    received: int = 0
+    """How much text came."""
+    logprobs: deque[tuple[float, dict[str, Any]]] = field(default_factory=deque)
+    """The deltas' logprobs not sent yet, in order, each with how much of the text must
+    have gone before it may (``inf``: not before the screening; module docstring)."""
     calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     function_call: dict[str, Any] | None = None
     fields: dict[str, Any] = field(default_factory=dict)
@@ -175,21 +190,19 @@ class ChatStream:
             if state.parts is None:
                 state.parts = []
             state.parts.append(content)
+            state.received += len(content)
             released = self._release(state, content)
             if released or content == "":
                 out["content"] = released
+        _wait(state, part.get("logprobs"), delta, out)
         if part.get("finish_reason") is not None:
             state.finished, state.finish, state.head = True, part["finish_reason"], head
             ending = ("index", "delta", "finish_reason", "logprobs")
             state.ending = {k: v for k, v in part.items() if k not in ending}
-        if not out and part.get("logprobs") is None:
+        logprobs = _due(state)
+        if not out and logprobs is None:
             return None
-        return {
-            "index": index,
-            "delta": out,
-            "logprobs": part.get("logprobs"),
-            "finish_reason": None,
-        }
+        return {"index": index, "delta": out, "logprobs": logprobs, "finish_reason": None}
 
     def _release(self, state: ChoiceState, content: str) -> str:
         """What of the text may go, now that ``content`` came (module docstring)."""
@@ -237,18 +250,16 @@ class ChatStream:
         if message.get("function_call") is not None:
             deltas.append({"function_call": message["function_call"]})
         state.closed = True
-        chunks = [
-            {
-                **state.head,
-                "choices": [
-                    {"index": state.index, "delta": d, "logprobs": None, "finish_reason": None}
-                ],
-            }
-            for d in deltas
-        ]
-        finish = {"index": state.index, "delta": {}, "logprobs": None}
+        unaltered = message == state.message() and screened.get("finish_reason") == state.finish
+        held = _joined_logprobs(list(lp for _, lp in state.logprobs)) if unaltered else None
+        state.logprobs.clear()
+        choices = [{"index": state.index, "delta": d, "finish_reason": None} for d in deltas]
+        finish = {"index": state.index, "delta": {}}
         finish.update(state.ending, finish_reason=screened.get("finish_reason"))
-        return [*chunks, {**state.head, "choices": [finish]}]
+        choices.append(finish)
+        for at, choice in enumerate(choices):  # the held logprobs go with the first
+            choice["logprobs"] = held if at == 0 else None
+        return [{**state.head, "choices": [choice]} for choice in choices]
 
     def unfinished(self) -> list[int]:
         """The choices not closed, at the end (an upstream that sent fewer choices than
@@ -256,6 +267,43 @@ class ChatStream:
         if not self.choices:
             return [0]
         return sorted(i for i, state in self.choices.items() if not state.closed)
+
+
+def _wait(state: ChoiceState, logprobs: Any, delta: dict[str, Any], out: dict[str, Any]) -> None:
+    """Queue a delta's ``logprobs`` behind the text they are for (module docstring): the
+    text up to this delta's end when it carries text or fields sent unscreened, else
+    the screening (a call's tokens, or tokens whose text the server held back)."""
+    if logprobs is None:
+        return
+    if not isinstance(logprobs, dict):
+        raise StreamError(f"choice {state.index}: 'logprobs' is not an object")
+    calls = delta.get("tool_calls") is not None or delta.get("function_call") is not None
+    shown = delta.get("content") or any(k not in ("role", "content") for k in out)
+    state.logprobs.append((state.received if shown and not calls else math.inf, logprobs))
+
+
+def _due(state: ChoiceState) -> dict[str, Any] | None:
+    """The queued logprobs whose text has all gone, joined; None when there are none."""
+    due = []
+    while state.logprobs and state.logprobs[0][0] <= state.sent:
+        due.append(state.logprobs.popleft()[1])
+    return _joined_logprobs(due)
+
+
+def _joined_logprobs(given: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Several deltas' logprobs as one: their token lists (``content``, ``refusal``) in
+    order, as the `openai` SDK joins them."""
+    if len(given) <= 1:
+        return given[0] if given else None
+    joined: dict[str, Any] = {}
+    for logprobs in given:
+        for key, value in logprobs.items():
+            before = joined.get(key)
+            if isinstance(before, list) and isinstance(value, list):
+                joined[key] = before + value
+            elif value is not None or key not in joined:
+                joined[key] = value
+    return joined
 
 
 def _calls(state: ChoiceState, parts: Any) -> None:
