@@ -26,9 +26,8 @@ whole-reply path's order), the message its deltas make is screened whole
 sends the rest: the screened text after what was sent already (a refused image
 redacted, the refusal note), the kept calls, the finish (``finish_reason`` as the
 whole-reply path rewrites it). A client that accumulates the chunks ends with the reply
-the whole-reply path returns — but for one case: a reply starting with whitespace whose
-calls were written in its text and refused keeps that whitespace (the whole-reply path
-strips it; it was sent before the call could be seen).
+the whole-reply path returns (which keeps the whitespace a text began with when it takes
+calls written in it out, as a stream sent it before the call could be seen).
 
 A delta's ``logprobs`` (its tokens, their ``bytes`` and ``top_logprobs``) disclose its
 text as the text itself does, so they go with it: live once all the text up to that
@@ -237,9 +236,7 @@ class ChatStream:
         deltas: list[dict[str, Any]] = []
         if isinstance(content, str):
             if not content.startswith(given):
-                given = given.lstrip()  # the text with calls stripped (module docstring)
-                if not content.startswith(given):
-                    raise StreamError("the screened text does not go on from what was sent")
+                raise StreamError("the screened text does not go on from what was sent")
             if content[len(given) :]:
                 deltas.append({"content": content[len(given) :]})
         elif given:
