@@ -23,6 +23,7 @@ from test_guard_proxy_stream import (
     ATTACKER,
     HISTORY,
     LEAK_URL,
+    LISTED,
     PATIENT,
     REPLIES,
     SECRET,
@@ -31,6 +32,7 @@ from test_guard_proxy_stream import (
     USER,
     Scripted,
     events,
+    listed_chunks,
     one_by_one,
     raw_events,
     stream_chunks,
@@ -244,3 +246,21 @@ def test_logprobs_on_a_delta_without_text_wait_for_the_screening():
     own = {"name": "send_message", "arguments": json.dumps({"to": USER, "text": "hi"})}
     kept = relayed([{"index": 0, "id": "c1", "type": "function", "function": own}])
     assert tokens(kept) == "Sending." + call  # passed unchanged: every token, in order
+
+
+@pytest.mark.parametrize("name", sorted(LISTED))
+def test_a_content_given_as_parts_keeps_its_logprobs_only_when_passed(name):
+    deltas, joined = LISTED[name]
+    chunks = listed_chunks(deltas)
+    for chunk, delta in zip(chunks[1:], deltas, strict=True):
+        chunk["choices"][0]["logprobs"] = logprobs_of("".join(p["text"] for p in delta))
+    reply = REPLIES["text only"]
+    with serving(
+        create_proxy(UPSTREAM, Guard(), transport=upstream(reply, Scripted(events(chunks))))
+    ) as proxy:
+        got = raw_events(proxy, logprobs=True)
+    each = [c.get("logprobs") for e in got if isinstance(e, dict) for c in e.get("choices", ())]
+    if name == "parts":
+        assert tokens(each) == "".join(p["text"] for p in joined)
+    else:
+        assert tokens(each) == "" and LEAK_URL not in disclosed(each)

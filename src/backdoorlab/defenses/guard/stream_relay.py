@@ -18,7 +18,14 @@ fields (returned unscreened by the whole-reply path too), and the text up to
   ``stop_after``), which come last;
 - whitespace at the end of the text so far (a call read from the text leaves the text
   ``strip()``-ed);
-- all the text, when the conversation is a code agent's (its code blocks are calls).
+- all the text, when the conversation is a code agent's (its code blocks are calls);
+- a ``content`` given as a list of parts (Mistral's streams, some gateways'): the parts
+  are joined as the `openai` SDK joins them (by their ``index``, else one after the
+  other), screened as the whole-reply path screens a list content (its text parts
+  read as one text), and sent in one delta — the list as it came when the guard passed
+  it, else the screened text, as the whole-reply path answers. A choice whose deltas
+  give text and lists both is refused: no client joins the two (the SDK keeps the first
+  and drops the other), so what the client would act on cannot be screened.
 
 When a choice has finished (and every choice before it: the decision log keeps the
 whole-reply path's order), the message its deltas make is screened whole
@@ -97,6 +104,8 @@ class ChoiceState:
     parts: list[str] | None = None
     """The text so far, as it came (None until a content delta; joined once, at the
     end: a string grown by ``+=`` on an attribute is copied whole at each delta)."""
+    listed: list[Any] | None = None
+    """The content's parts, when it came as lists of parts (module docstring)."""
     sent: int = 0
     """How much of the text the client has."""
     pending: str = ""
@@ -126,7 +135,8 @@ class ChoiceState:
 
     def message(self) -> dict[str, Any]:
         """The message the deltas make: what the whole-reply path would have screened."""
-        message: dict[str, Any] = {"role": self.role or "assistant", "content": self.text}
+        content = self.listed if self.listed is not None else self.text
+        message: dict[str, Any] = {"role": self.role or "assistant", "content": content}
         message.update(self.fields)
         if self.calls:
             message["tool_calls"] = [self.calls[i] for i in sorted(self.calls)]
@@ -183,9 +193,13 @@ class ChatStream:
                 state.fields[key] = _joined(state.fields.get(key), value)
                 out[key] = value
         content = delta.get("content")
-        if content is not None and not isinstance(content, str):
-            raise StreamError(f"choice {index}: 'content' is not text")
-        if isinstance(content, str):
+        if isinstance(content, list):
+            _listed(state, content)
+        elif content is not None and not isinstance(content, str):
+            raise StreamError(f"choice {index}: 'content' is neither text nor a list of parts")
+        elif content and state.listed is not None:
+            raise StreamError(f"choice {index}: 'content' as text after a list of parts")
+        elif isinstance(content, str) and state.listed is None:
             if state.parts is None:
                 state.parts = []
             state.parts.append(content)
@@ -241,6 +255,8 @@ class ChatStream:
                 deltas.append({"content": content[len(given) :]})
         elif given:
             raise StreamError("the screened reply lost the text already sent")
+        elif isinstance(content, list) and content:  # the parts passed as they came
+            deltas.append({"content": content})
         if message.get("tool_calls"):
             calls = [{"index": i, **call} for i, call in enumerate(message["tool_calls"])]
             deltas.append({"tool_calls": calls})
@@ -275,8 +291,10 @@ def _wait(state: ChoiceState, logprobs: Any, delta: dict[str, Any], out: dict[st
     if not isinstance(logprobs, dict):
         raise StreamError(f"choice {state.index}: 'logprobs' is not an object")
     calls = delta.get("tool_calls") is not None or delta.get("function_call") is not None
-    shown = delta.get("content") or any(k not in ("role", "content") for k in out)
-    state.logprobs.append((state.received if shown and not calls else math.inf, logprobs))
+    text = delta.get("content")
+    held = calls or isinstance(text, list)  # calls, and parts, go once screened
+    shown = isinstance(text, str) and text or any(k not in ("role", "content") for k in out)
+    state.logprobs.append((state.received if shown and not held else math.inf, logprobs))
 
 
 def _due(state: ChoiceState) -> dict[str, Any] | None:
@@ -301,6 +319,23 @@ def _joined_logprobs(given: list[dict[str, Any]]) -> dict[str, Any] | None:
             elif value is not None or key not in joined:
                 joined[key] = value
     return joined
+
+
+def _listed(state: ChoiceState, parts: list[Any]) -> None:
+    """Add a content delta given as a list of parts to ``state``'s, as the `openai` SDK
+    joins them: a part with the ``index`` of one before it joined to it (strings
+    appended), any other after them (module docstring)."""
+    if state.received:
+        raise StreamError(f"choice {state.index}: 'content' as a list of parts after text")
+    listed = state.listed = state.listed if state.listed is not None else []
+    for part in parts:
+        at = part.get("index") if isinstance(part, dict) else None
+        joined = (p for p in listed if isinstance(p, dict) and p.get("index") == at)
+        before = next(joined, None) if type(at) is int else None
+        if before is None:
+            listed.append(dict(part) if isinstance(part, dict) else part)
+        else:
+            _merged(before, part, "content")
 
 
 def _calls(state: ChoiceState, parts: Any) -> None:
