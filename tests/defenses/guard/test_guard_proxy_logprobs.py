@@ -23,7 +23,6 @@ from test_guard_proxy_stream import (
     ATTACKER,
     HISTORY,
     LEAK_URL,
-    LISTED,
     PATIENT,
     REPLIES,
     SECRET,
@@ -32,12 +31,12 @@ from test_guard_proxy_stream import (
     USER,
     Scripted,
     events,
-    listed_chunks,
     one_by_one,
     raw_events,
     stream_chunks,
     upstream,
 )
+from test_guard_proxy_stream_parts import LISTED, listed_chunks
 
 from backdoorlab.defenses.guard import Guard
 from backdoorlab.defenses.guard.chat_stream import screen_choice
