@@ -263,3 +263,15 @@ def test_a_content_given_as_parts_keeps_its_logprobs_only_when_passed(name):
         assert tokens(each) == "".join(p["text"] for p in joined)
     else:
         assert tokens(each) == "" and LEAK_URL not in disclosed(each)
+
+
+@pytest.mark.parametrize("name", ["leaking image", "text only"])
+def test_a_stream_asked_of_an_upstream_that_answered_whole_keeps_the_same_rule(name):
+    reply = with_logprobs(REPLIES[name])
+    with serving(create_proxy(UPSTREAM, Guard(), transport=answering(reply))) as proxy:
+        got = raw_events(proxy, logprobs=True)
+    each = [c.get("logprobs") for e in got if isinstance(e, dict) for c in e.get("choices", ())]
+    if name == "text only":
+        assert [lp for lp in each if lp is not None] == [reply["choices"][0]["logprobs"]]
+    else:
+        assert all(lp is None for lp in each) and LEAK_URL not in json.dumps(got)
