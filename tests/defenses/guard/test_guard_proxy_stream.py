@@ -99,6 +99,9 @@ REPLIES = {
     ),
     "two choices": completion(message(None, mail(ATTACKER, "c1")), message(f"![x]({LEAK_URL})")),
     "call in the text": completion(message(f"Sure. \n<tool_call>\n{CALL_IN_TEXT}\n</tool_call>")),
+    "call in a text that starts with whitespace": completion(
+        message(f"\n Sure.\n<tool_call>{CALL_IN_TEXT}</tool_call>")
+    ),
 }
 
 
@@ -460,18 +463,23 @@ def test_a_client_that_hangs_up_stops_the_upstream_without_a_traceback():
     assert stream.sent < len(chunks) and logged == []
 
 
-def test_a_refused_call_in_the_text_keeps_the_leading_whitespace_already_sent():
-    """The one difference from the whole-reply path (`stream_relay`'s docstring): the
-    text is stripped when its calls are taken out, and its leading newline went first."""
-    reply = completion(message(f"\nSure.\n<tool_call>{CALL_IN_TEXT}</tool_call>"))
+def test_a_refused_call_in_the_text_leaves_the_same_text_streamed_or_whole():
+    """The text a call was taken out of keeps the whitespace it began with on both paths
+    (the stream sent it before the call could be seen); without text before the call,
+    only the note is left on both."""
     request = {"messages": HISTORY, "tools": TOOLS}
-    expected, _ = screen_completion(Guard(), request, reply)
-    relay = ChatStream()
-    sent = []
-    for chunk in stream_chunks(reply, one_by_one):
-        sent += relay.take(chunk)
-        for state in relay.due():
-            sent += relay.close(state, screen_choice(Guard(), request, state)[0])
-    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in sent if c["choices"])
-    assert text == "\n" + expected["choices"][0]["message"]["content"]
-    assert ATTACKER not in text and REFUSAL in text
+    for content, begins in (
+        (f"\nSure.\n<tool_call>{CALL_IN_TEXT}</tool_call>", "\nSure.\n\n["),
+        (f"\n\n<tool_call>{CALL_IN_TEXT}</tool_call>", "[send_message not sent]"),
+    ):
+        reply = completion(message(content))
+        expected = screen_completion(Guard(), request, reply)[0]["choices"][0]["message"]
+        relay = ChatStream()
+        sent = []
+        for chunk in stream_chunks(reply, one_by_one):
+            sent += relay.take(chunk)
+            for state in relay.due():
+                sent += relay.close(state, screen_choice(Guard(), request, state)[0])
+        text = "".join(c["choices"][0]["delta"].get("content") or "" for c in sent if c["choices"])
+        assert text == expected["content"] and text.startswith(begins)
+        assert ATTACKER not in text and REFUSAL in text

@@ -8,7 +8,9 @@ events here are the ones OpenAI's streaming
 API sends, which clients (the official SDKs, LangChain, the Agents SDK) accumulate: per
 choice a delta with the role and text, one with the tool calls (each with its
 ``index``), then an empty delta with the ``finish_reason``; a usage event when the
-request's ``stream_options.include_usage`` asks for it; then ``data: [DONE]``.
+request's ``stream_options.include_usage`` asks for it; then ``data: [DONE]``. A
+choice's ``logprobs`` go with its text: those the screening left (a choice it changed
+has none: `completions`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def chunks(completion: dict[str, Any], *, include_usage: bool = False) -> Iterat
             delta["content"] = message["content"]
         if message.get("refusal") is not None:
             delta["refusal"] = message["refusal"]
-        yield {**head, "choices": [_choice(index, delta, None)]}
+        yield {**head, "choices": [_choice(index, delta, None, choice.get("logprobs"))]}
         calls = message.get("tool_calls") or []
         if calls:
             indexed = [{"index": i, **call} for i, call in enumerate(calls)]
@@ -46,8 +48,8 @@ def chunks(completion: dict[str, Any], *, include_usage: bool = False) -> Iterat
         yield {**head, "choices": [], "usage": completion.get("usage")}
 
 
-def _choice(index: int, delta: dict[str, Any], finish: Any) -> dict[str, Any]:
-    return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+def _choice(index: int, delta: dict[str, Any], finish: Any, logprobs: Any = None) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
 
 
 def server_sent_events(

@@ -13,7 +13,12 @@ changes loses only what was refused:
 - calls the server left in the text (no tool parser) or a legacy ``function_call``:
   the client would read them from the text, so the text becomes the reading's text
   without the calls, plus the note, and the calls kept are given as ``tool_calls``;
-- ``finish_reason`` ``tool_calls`` becomes ``stop`` when no call is left.
+  the whitespace the text began with stays (a stream sent it before any call could be
+  seen: `stream_relay`, whose client ends with this same text);
+- ``finish_reason`` ``tool_calls`` becomes ``stop`` when no call is left;
+- ``logprobs`` becomes null, as if the client had not asked for them: their tokens
+  (each with its ``bytes`` and ``top_logprobs``) are the text the server generated,
+  refused image URLs and calls included.
 
 A request whose conversation cannot be read is refused (`TraceFormatError`, naming the
 field): a reply to a conversation the guard cannot follow cannot be screened.
@@ -92,7 +97,7 @@ def _rewritten(choice: dict[str, Any], reply: Message, screened: Screened) -> di
         text = message.get("content") if isinstance(message.get("content"), str) else reply.text
         kept = [c for c, b in zip(given, blocked, strict=True) if not b]
     else:  # calls read from the text: the client would read them there too
-        text = reply.text
+        text = _begun_as(message.get("content"), reply.text)
         kept = [
             {"id": c.id, "type": "function", "function": c.function.model_dump()}
             for c, b in zip(calls, blocked, strict=True)
@@ -100,6 +105,8 @@ def _rewritten(choice: dict[str, Any], reply: Message, screened: Screened) -> di
         ]
         message.pop("function_call", None)
     message["content"] = screened.text(text or "")
+    if choice.get("logprobs") is not None:  # the tokens of what was taken out (module docstring)
+        choice["logprobs"] = None
     if kept:
         message["tool_calls"] = kept
     else:
@@ -107,3 +114,11 @@ def _rewritten(choice: dict[str, Any], reply: Message, screened: Screened) -> di
         if choice.get("finish_reason") in ("tool_calls", "function_call"):
             choice["finish_reason"] = "stop"
     return choice
+
+
+def _begun_as(content: Any, text: str) -> str:
+    """``text`` — the reading's, ``strip()``-ed when calls were read from it — with the
+    whitespace ``content`` began with, unless no text is left (module docstring)."""
+    if not isinstance(content, str) or not text or text[0].isspace():
+        return text
+    return content[: len(content) - len(content.lstrip())] + text

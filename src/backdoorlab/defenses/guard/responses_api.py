@@ -8,9 +8,13 @@ in order with one session, so a built-in tool's result in the same output (an
 ``mcp_call`` holding its output) counts for the calls after it. A refused call's item
 (``function_call``, or any ``*_call`` a client runs) is taken out of ``output``; a
 message item saying what was not sent is added after the others; a refused image in an
-``output_text`` part is redacted there. A reply nothing was refused in is returned as
-the server wrote it. A call the server ran itself (a hosted tool) has happened by the
-time the reply arrives: taking it out hides it, and its decision is logged.
+``output_text`` part is redacted there. In a reply the guard changed, every
+``output_text`` part's ``logprobs`` is emptied (``[]``, as when they were not asked):
+a server lists there the tokens it generated — a refused image's URL, and a refused
+call's arguments too when its parser read the call from the text. A reply nothing was
+refused in is returned as the server wrote it. A call the server ran itself (a hosted
+tool) has happened by the time the reply arrives: taking it out hides it, and its
+decision is logged.
 
 A request that continues a conversation the server keeps (``previous_response_id``,
 ``conversation``) is refused: the proxy would screen the reply against a conversation
@@ -91,6 +95,8 @@ def _is(item: Any, refused: dict[str, str]) -> bool:
 
 
 def _redacted(item: Any, hidden: set[str], read: set[str] | None) -> Any:
+    """A message item of a changed reply: its refused images redacted, its logprobs
+    emptied."""
     if not isinstance(item, dict) or item.get("type", "message") != "message":
         return item
     content = item.get("content")
@@ -99,6 +105,8 @@ def _redacted(item: Any, hidden: set[str], read: set[str] | None) -> Any:
     for part in content if isinstance(content, list) else ():
         if isinstance(part, dict) and isinstance(part.get("text"), str):
             part["text"] = without_images(part["text"], hidden, read)
+        if isinstance(part, dict) and part.get("logprobs"):  # module docstring
+            part["logprobs"] = []
     return item
 
 

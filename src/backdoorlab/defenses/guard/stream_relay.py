@@ -18,7 +18,14 @@ fields (returned unscreened by the whole-reply path too), and the text up to
   ``stop_after``), which come last;
 - whitespace at the end of the text so far (a call read from the text leaves the text
   ``strip()``-ed);
-- all the text, when the conversation is a code agent's (its code blocks are calls).
+- all the text, when the conversation is a code agent's (its code blocks are calls);
+- a ``content`` given as a list of parts (Mistral's streams, some gateways'): the parts
+  are joined as the `openai` SDK joins them (by their ``index``, else one after the
+  other), screened as the whole-reply path screens a list content (its text parts
+  read as one text), and sent in one delta — the list as it came when the guard passed
+  it, else the screened text, as the whole-reply path answers. A choice whose deltas
+  give text and lists both is refused: no client joins the two (the SDK keeps the first
+  and drops the other), so what the client would act on cannot be screened.
 
 When a choice has finished (and every choice before it: the decision log keeps the
 whole-reply path's order), the message its deltas make is screened whole
@@ -26,9 +33,16 @@ whole-reply path's order), the message its deltas make is screened whole
 sends the rest: the screened text after what was sent already (a refused image
 redacted, the refusal note), the kept calls, the finish (``finish_reason`` as the
 whole-reply path rewrites it). A client that accumulates the chunks ends with the reply
-the whole-reply path returns — but for one case: a reply starting with whitespace whose
-calls were written in its text and refused keeps that whitespace (the whole-reply path
-strips it; it was sent before the call could be seen).
+the whole-reply path returns (which keeps the whitespace a text began with when it takes
+calls written in it out, as a stream sent it before the call could be seen).
+
+A delta's ``logprobs`` (its tokens, their ``bytes`` and ``top_logprobs``) disclose its
+text as the text itself does, so they go with it: live once all the text up to that
+delta's end has gone (a delta of the model's reasoning or other unscreened fields, in
+its turn), else held with it. Held logprobs — those of held text, of a call's deltas,
+of a delta that shows none of the text they are for — are sent when the choice is
+screened only if the guard passed it unaltered; a choice it changed loses them (its
+whole reply has ``logprobs: null``: `completions`).
 
 A chunk this cannot read, or text after a choice's finish, is a `StreamError`: the
 caller ends the stream with an error event, never passing what it could not screen.
@@ -36,7 +50,9 @@ caller ends the stream with an error event, never passing what it could not scre
 
 from __future__ import annotations
 
+import math
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +104,8 @@ class ChoiceState:
     parts: list[str] | None = None
     """The text so far, as it came (None until a content delta; joined once, at the
     end: a string grown by ``+=`` on an attribute is copied whole at each delta)."""
+    listed: list[Any] | None = None
+    """The content's parts, when it came as lists of parts (module docstring)."""
     sent: int = 0
     """How much of the text the client has."""
     pending: str = ""
@@ -95,6 +113,11 @@ class ChoiceState:
     whitespace: a few characters)."""
     held: bool = False
     """A construct to screen whole began at ``sent``: the rest of the text waits."""
+    received: int = 0
+    """How much text came."""
+    logprobs: deque[tuple[float, dict[str, Any]]] = field(default_factory=deque)
+    """The deltas' logprobs not sent yet, in order, each with how much of the text must
+    have gone before it may (``inf``: not before the screening; module docstring)."""
     calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     function_call: dict[str, Any] | None = None
     fields: dict[str, Any] = field(default_factory=dict)
@@ -112,7 +135,8 @@ class ChoiceState:
 
     def message(self) -> dict[str, Any]:
         """The message the deltas make: what the whole-reply path would have screened."""
-        message: dict[str, Any] = {"role": self.role or "assistant", "content": self.text}
+        content = self.listed if self.listed is not None else self.text
+        message: dict[str, Any] = {"role": self.role or "assistant", "content": content}
         message.update(self.fields)
         if self.calls:
             message["tool_calls"] = [self.calls[i] for i in sorted(self.calls)]
@@ -169,27 +193,29 @@ class ChatStream:
                 state.fields[key] = _joined(state.fields.get(key), value)
                 out[key] = value
         content = delta.get("content")
-        if content is not None and not isinstance(content, str):
-            raise StreamError(f"choice {index}: 'content' is not text")
-        if isinstance(content, str):
+        if isinstance(content, list):
+            _listed(state, content)
+        elif content is not None and not isinstance(content, str):
+            raise StreamError(f"choice {index}: 'content' is neither text nor a list of parts")
+        elif content and state.listed is not None:
+            raise StreamError(f"choice {index}: 'content' as text after a list of parts")
+        elif isinstance(content, str) and state.listed is None:
             if state.parts is None:
                 state.parts = []
             state.parts.append(content)
+            state.received += len(content)
             released = self._release(state, content)
             if released or content == "":
                 out["content"] = released
+        _wait(state, part.get("logprobs"), delta, out)
         if part.get("finish_reason") is not None:
             state.finished, state.finish, state.head = True, part["finish_reason"], head
             ending = ("index", "delta", "finish_reason", "logprobs")
             state.ending = {k: v for k, v in part.items() if k not in ending}
-        if not out and part.get("logprobs") is None:
+        logprobs = _due(state)
+        if not out and logprobs is None:
             return None
-        return {
-            "index": index,
-            "delta": out,
-            "logprobs": part.get("logprobs"),
-            "finish_reason": None,
-        }
+        return {"index": index, "delta": out, "logprobs": logprobs, "finish_reason": None}
 
     def _release(self, state: ChoiceState, content: str) -> str:
         """What of the text may go, now that ``content`` came (module docstring)."""
@@ -224,31 +250,29 @@ class ChatStream:
         deltas: list[dict[str, Any]] = []
         if isinstance(content, str):
             if not content.startswith(given):
-                given = given.lstrip()  # the text with calls stripped (module docstring)
-                if not content.startswith(given):
-                    raise StreamError("the screened text does not go on from what was sent")
+                raise StreamError("the screened text does not go on from what was sent")
             if content[len(given) :]:
                 deltas.append({"content": content[len(given) :]})
         elif given:
             raise StreamError("the screened reply lost the text already sent")
+        elif isinstance(content, list) and content:  # the parts passed as they came
+            deltas.append({"content": content})
         if message.get("tool_calls"):
             calls = [{"index": i, **call} for i, call in enumerate(message["tool_calls"])]
             deltas.append({"tool_calls": calls})
         if message.get("function_call") is not None:
             deltas.append({"function_call": message["function_call"]})
         state.closed = True
-        chunks = [
-            {
-                **state.head,
-                "choices": [
-                    {"index": state.index, "delta": d, "logprobs": None, "finish_reason": None}
-                ],
-            }
-            for d in deltas
-        ]
-        finish = {"index": state.index, "delta": {}, "logprobs": None}
+        unaltered = message == state.message() and screened.get("finish_reason") == state.finish
+        held = _joined_logprobs(list(lp for _, lp in state.logprobs)) if unaltered else None
+        state.logprobs.clear()
+        choices = [{"index": state.index, "delta": d, "finish_reason": None} for d in deltas]
+        finish = {"index": state.index, "delta": {}}
         finish.update(state.ending, finish_reason=screened.get("finish_reason"))
-        return [*chunks, {**state.head, "choices": [finish]}]
+        choices.append(finish)
+        for at, choice in enumerate(choices):  # the held logprobs go with the first
+            choice["logprobs"] = held if at == 0 else None
+        return [{**state.head, "choices": [choice]} for choice in choices]
 
     def unfinished(self) -> list[int]:
         """The choices not closed, at the end (an upstream that sent fewer choices than
@@ -256,6 +280,62 @@ class ChatStream:
         if not self.choices:
             return [0]
         return sorted(i for i, state in self.choices.items() if not state.closed)
+
+
+def _wait(state: ChoiceState, logprobs: Any, delta: dict[str, Any], out: dict[str, Any]) -> None:
+    """Queue a delta's ``logprobs`` behind the text they are for (module docstring): the
+    text up to this delta's end when it carries text or fields sent unscreened, else
+    the screening (a call's tokens, or tokens whose text the server held back)."""
+    if logprobs is None:
+        return
+    if not isinstance(logprobs, dict):
+        raise StreamError(f"choice {state.index}: 'logprobs' is not an object")
+    calls = delta.get("tool_calls") is not None or delta.get("function_call") is not None
+    text = delta.get("content")
+    held = calls or isinstance(text, list)  # calls, and parts, go once screened
+    shown = isinstance(text, str) and text or any(k not in ("role", "content") for k in out)
+    state.logprobs.append((state.received if shown and not held else math.inf, logprobs))
+
+
+def _due(state: ChoiceState) -> dict[str, Any] | None:
+    """The queued logprobs whose text has all gone, joined; None when there are none."""
+    due = []
+    while state.logprobs and state.logprobs[0][0] <= state.sent:
+        due.append(state.logprobs.popleft()[1])
+    return _joined_logprobs(due)
+
+
+def _joined_logprobs(given: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Several deltas' logprobs as one: their token lists (``content``, ``refusal``) in
+    order, as the `openai` SDK joins them."""
+    if len(given) <= 1:
+        return given[0] if given else None
+    joined: dict[str, Any] = {}
+    for logprobs in given:
+        for key, value in logprobs.items():
+            before = joined.get(key)
+            if isinstance(before, list) and isinstance(value, list):
+                joined[key] = before + value
+            elif value is not None or key not in joined:
+                joined[key] = value
+    return joined
+
+
+def _listed(state: ChoiceState, parts: list[Any]) -> None:
+    """Add a content delta given as a list of parts to ``state``'s, as the `openai` SDK
+    joins them: a part with the ``index`` of one before it joined to it (strings
+    appended), any other after them (module docstring)."""
+    if state.received:
+        raise StreamError(f"choice {state.index}: 'content' as a list of parts after text")
+    listed = state.listed = state.listed if state.listed is not None else []
+    for part in parts:
+        at = part.get("index") if isinstance(part, dict) else None
+        joined = (p for p in listed if isinstance(p, dict) and p.get("index") == at)
+        before = next(joined, None) if type(at) is int else None
+        if before is None:
+            listed.append(dict(part) if isinstance(part, dict) else part)
+        else:
+            _merged(before, part, "content")
 
 
 def _calls(state: ChoiceState, parts: Any) -> None:
