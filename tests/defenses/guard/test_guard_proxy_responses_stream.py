@@ -225,6 +225,24 @@ def test_any_cut_of_a_response_gives_the_whole_reply_paths_result(seed):
         assert [e["sequence_number"] for e in sent] == list(range(len(sent)))
 
 
+def test_a_delta_cut_before_an_image_goes_without_the_logprobs_of_what_waits():
+    """A delta's logprobs are its tokens: where part of its text waits for the screening
+    (an image may begin), the part sent goes without them; a delta sent whole keeps its."""
+    relay = ResponseRelay()
+    reply = REPLIES["leaking image"]
+    text = reply["output"][0]["content"][0]["text"]
+    sent = []
+    for event in stream_events(reply, lambda t, _: [t[:3], t[3:]] if t == text else [t]):
+        if event["type"] == "response.output_text.delta":
+            tokens = [{"token": event["delta"], "logprob": -0.1, "bytes": [], "top_logprobs": []}]
+            event = {**event, "logprobs": tokens}
+        sent += relay.take(event)
+    deltas = [e for e in sent if e["type"] == "response.output_text.delta"]
+    assert deltas[0]["delta"] == "Don" and deltas[0]["logprobs"][0]["token"] == "Don"
+    assert len(deltas) == 2 and deltas[1]["delta"] and deltas[1]["logprobs"] == []
+    assert LEAK_URL not in json.dumps(sent)
+
+
 def test_the_first_text_reaches_the_client_before_the_upstream_has_finished():
     reply = REPLIES["text and calls"]
     saw_text = threading.Event()

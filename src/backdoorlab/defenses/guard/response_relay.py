@@ -198,6 +198,10 @@ class ResponseRelay:
         released, held = part.take(delta)
         if held:
             self._hold(place)
+        if released != delta and "logprobs" in event:
+            # its tokens are not the text sent: some wait for the screening (`completions`'
+            # rule, a changed text carries no logprobs), or came in an earlier delta
+            event = {**event, "logprobs": []}
         return [{**event, "delta": released}] if released or not delta else []
 
     def _text_done(self, place: int, part: _Part, event: dict[str, Any]) -> list[dict[str, Any]]:
