@@ -101,3 +101,13 @@ def test_a_kept_code_block_becomes_a_tool_use_block():
     assert [b["type"] for b in out["content"]] == ["text", "tool_use", "text"]
     assert out["content"][1]["name"] == "python" and out["content"][1]["input"] == {"code": KEPT}
     assert out["stop_reason"] == "tool_use" and out["stop_sequence"] is None
+
+
+def test_a_code_block_written_across_text_parts_leaves_them_all():
+    cut = LEAKING.index("evil")
+    item = said(LEAKING[:cut])
+    item["content"].append({"type": "output_text", "text": LEAKING[cut:], "annotations": []})
+    request = {"model": "m", "input": CONVERSATION}
+    out, decisions = screen_response(Guard(), request, response(item))
+    assert [d.blocked for d in decisions] == [True] and "evil" not in json.dumps(out)
+    assert [p["text"] for p in out["output"][0]["content"]] == ["Sending."]

@@ -33,6 +33,7 @@ from backdoorlab.defenses.guard.reply import (
     without_written_calls,
 )
 from backdoorlab.errors import TraceFormatError
+from backdoorlab.trace_formats.parts import TEXT_PARTS, part_text
 from backdoorlab.traces import Message
 
 
@@ -91,7 +92,7 @@ def _take_out_written(out: dict[str, Any], read: Message, blocked: list[bool]) -
     and the calls kept follow as ``tool_use`` blocks, ``stop_reason`` then
     ``tool_use`` as a client's loop expects of calls to run."""
     texts = [i for i, b in enumerate(out["content"]) if isinstance(b, dict) and _texty(b)]
-    given = "".join(out["content"][i]["text"] for i in texts)
+    given = "".join(part_text(out["content"][i]) for i in texts)  # as the reader joins them
     text, kept = without_written_calls(given, read, blocked)
     blocks = [b for i, b in enumerate(out["content"]) if i not in texts[1:]]
     if texts:
@@ -104,7 +105,8 @@ def _take_out_written(out: dict[str, Any], read: Message, blocked: list[bool]) -
 
 
 def _texty(block: dict[str, Any]) -> bool:
-    return block.get("type", "text") == "text" and isinstance(block.get("text"), str)
+    """Whether a block is text the reader read (`codeagent` joins these blocks' text)."""
+    return block.get("type", "text") in TEXT_PARTS
 
 
 def _is_use(block: Any) -> bool:

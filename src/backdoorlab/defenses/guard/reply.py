@@ -216,12 +216,13 @@ def without_written_calls(
     given: Any, read: Message, blocked: Sequence[bool]
 ) -> tuple[str, list[ToolCall]]:
     """A text a reader read calls from (a model's ``<tool_call>`` text, a code agent's
-    code blocks: `trace_formats`), as the client may see it once the guard changed the
-    reply: the client reads calls from the text too, so the text becomes the reading's
-    text, every call taken out, with the whitespace ``given`` (the text as written)
-    began with (a stream sent it before any call could be seen); and the calls kept,
-    which the caller gives the client as structured calls. Shared by chat completions
-    (`completions`), the Responses and the Messages APIs."""
+    code blocks: `trace_formats`), as the client may see it once the guard refused one
+    of them (chat: changed the reply): the client reads calls from the text too, so the
+    text becomes the reading's text, every call taken out, with the whitespace
+    ``given`` (the text as written) began with (a stream sent it before any call could
+    be seen); and the calls kept, which the caller gives the client as structured
+    calls. Shared by chat completions (`completions`), the Responses and the Messages
+    APIs."""
     kept = [c for c, b in zip(read.tool_calls or (), blocked, strict=True) if not b]
     return _begun_as(given, read.text), kept
 

@@ -10,13 +10,14 @@ in order with one session, so a built-in tool's result in the same output (an
 message item saying what was not sent is added after the others; a refused image in an
 ``output_text`` part is redacted there. A message item whose calls were read from its
 text (a code agent's code blocks, in a code agent's conversation: `codeagent`) and one
-refused loses them there, as chat completions' text does (`reply.without_written_calls`):
-its client runs what the text holds. Its text becomes the reading's, every call taken
-out, in its first text part (annotations, which point into the old text, emptied), and
-the calls kept follow it as ``function_call`` items, as chat gives them as
-``tool_calls``. A message with no refused call keeps its code. A model's
+refused loses them there, as chat completions' text does: its client runs what the
+text holds (`reply.without_written_calls`). Its text becomes the reading's, every call
+taken out, in its first text part (annotations, which point into the old text,
+emptied), and the calls kept follow it as ``function_call`` items, as chat gives them
+as ``tool_calls``; a message with no refused call keeps its code. A model's
 ``<tool_call>`` text in an ``output_text`` part is not read as calls, as chat's reader
-reads none in a list of text parts (only in a string content). In a reply the guard changed, every
+reads none in a list of text parts (only in a string content). In a reply the guard
+changed, every
 ``output_text`` part's ``logprobs`` is emptied (``[]``, as when they were not asked):
 a server lists there the tokens it generated — a refused image's URL, and a refused
 call's arguments too when its parser read the call from the text. A reply nothing was
@@ -45,6 +46,7 @@ from backdoorlab.defenses.guard.reply import (
     without_written_calls,
 )
 from backdoorlab.errors import TraceFormatError
+from backdoorlab.trace_formats.parts import part_text
 from backdoorlab.traces import Message, ToolCall
 
 SERVER_STATE = ("previous_response_id", "conversation")
@@ -120,8 +122,8 @@ def _take_out_written(output: list[Any], turn: Turn) -> dict[int, list[dict[str,
         if item.get("type", "message") not in ("message", None) or not _written(output, at):
             continue
         content = item.get("content")
-        parts = content if isinstance(content, list) else [{"text": content}]
-        given = "".join(p["text"] for p in parts if isinstance(p, dict) and _texty(p))
+        parts = content if isinstance(content, list) else [{"text": content or ""}]
+        given = "".join(part_text(p) for p in parts if _texty(p))  # as the reader joins them
         text, calls = without_written_calls(given, read, blocked)
         if isinstance(content, list):
             first = next(i for i, p in enumerate(content) if _texty(p))
@@ -134,7 +136,8 @@ def _take_out_written(output: list[Any], turn: Turn) -> dict[int, list[dict[str,
 
 
 def _texty(part: Any) -> bool:
-    return isinstance(part, dict) and isinstance(part.get("text"), str)
+    """Whether a content part holds text the reader read (`parts.part_text`)."""
+    return isinstance(part, dict) and "text" in part
 
 
 def _written(output: list[Any], at: int) -> bool:
