@@ -48,6 +48,7 @@ from fastapi.responses import StreamingResponse
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _serving import start_proxy  # noqa: E402
+from _written import texts, written_calls  # noqa: E402
 
 from backdoorlab.defenses.guard import Guard  # noqa: E402
 from backdoorlab.defenses.guard.chunks import server_sent_events  # noqa: E402
@@ -56,6 +57,7 @@ from backdoorlab.defenses.guard.replay import replay  # noqa: E402
 from backdoorlab.defenses.guard.response_events import response_events  # noqa: E402
 from backdoorlab.serving.server import serving_in_thread  # noqa: E402
 from backdoorlab.trace_formats import render  # noqa: E402
+from backdoorlab.trace_formats.codeagent import code_agent_like  # noqa: E402
 from backdoorlab.traces import atomic_writer, trace_from_data  # noqa: E402
 
 
@@ -128,7 +130,17 @@ def chat_turns(trace: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str
 
 def _as_read(trace: dict[str, Any]) -> dict[str, Any]:
     """The trace as the audit reads it (OpenAI's chat format), to render in another API's
-    shape: a recorded line may hold what no client sends (smolagents' own roles)."""
+    shape: a recorded line may hold what no client sends (smolagents' own roles). A code
+    agent's trace in plain text messages is rendered as recorded: its code stays in the
+    model's text, as the model writes it in any API (read, each block would be a
+    structured call)."""
+    messages = trace["messages"]
+    plain = all(
+        m.get("role") in ("system", "user", "assistant") and isinstance(m.get("content"), str)
+        for m in messages
+    )
+    if plain and code_agent_like(messages):
+        return trace
     return trace_from_data(trace, "trace").model_dump(exclude_none=True)
 
 
@@ -342,6 +354,7 @@ def main() -> None:
     streams = 0
     stream_differing: list[str] = []  # the turns (api-trace-turn)
     response_streams = response_differing = message_streams = message_differing = 0
+    code_left = dict.fromkeys(args.api, 0)  # refused turns whose text a call stays in
     direct: dict[str, list[float]] = {api: [] for api in args.api}
     proxied: dict[str, list[float]] = {api: [] for api in args.api}
     with serving_in_thread(replaying(replies)) as upstream, httpx.Client(timeout=60) as client:
@@ -355,11 +368,14 @@ def main() -> None:
                     answer.raise_for_status()
                 refused = int(answer.headers["x-guard-refused"])
                 blocked[api][i] = blocked[api][i] or refused > 0
+                written = written_calls(api, request, replies[request["model"]]) if refused else []
+                seen_text = [texts(api, answer.json())]
                 if args.stream and api == "responses":
                     final, said, adds_up = streamed_response(client, proxy, request)
                     response_streams += 1
                     same = final == answer.json() and said == refused and adds_up
                     response_differing += not same
+                    seen_text.append(texts(api, final))
                 if args.stream and api == "messages":
                     joined, said = streamed_message(client, proxy, request)
                     unstreamed = answer.json()
@@ -368,11 +384,14 @@ def main() -> None:
                     message_differing += (
                         not same or joined["stop_reason"] != unstreamed["stop_reason"]
                     )
+                    seen_text.append(texts(api, joined))
                 if args.stream and api == "chat":
                     joined, said = streamed(client, proxy, request)
                     streams += 1
                     if joined != seen(answer.json()) or said != refused:
                         stream_differing.append(request["model"])
+                    seen_text += [t for t, _, _ in joined if isinstance(t, str)]
+                code_left[api] += any(c in t for c in written for t in seen_text)
         finally:
             process.terminate()
             process.wait(30)
@@ -393,7 +412,9 @@ def main() -> None:
                 (statistics.median(proxied[api]) - statistics.median(direct[api])) * ms, 2
             ),
             "proxied_p95_ms": round(statistics.quantiles(proxied[api], n=20)[-1] * ms, 2),
+            "refused_turns_with_written_calls_left": code_left[api],
         }
+        differ += code_left[api]
     if args.stream and "responses" in args.api:
         figures["responses"] |= {
             "streamed": response_streams,

@@ -22,6 +22,7 @@ import pytest
 from anthropic.lib.streaming._messages import accumulate_event
 from serve_helpers import serving
 from test_guard_proxy_stream import ATTACKER, LEAK_URL, PATIENT, SECRET, USER, Scripted, at_random
+from test_guard_proxy_written_calls import CONVERSATION, KEPT_THEN_LEAKING, LEAKING
 
 from backdoorlab.defenses.audit.rendered import images_in
 from backdoorlab.defenses.guard import REFUSAL, Guard
@@ -253,3 +254,24 @@ def test_refusals_come_as_a_comment_before_the_stop():
         got = raw_events(proxy)
     assert got[-2] == ": x-guard-refused 1" and got[-1] == {"type": "message_stop"}
     assert got[-3]["type"] == "message_delta" and got[-3]["delta"]["stop_reason"] == "tool_use"
+
+
+@pytest.mark.parametrize("code", [LEAKING, KEPT_THEN_LEAKING])
+def test_a_code_agents_text_is_held_until_screened_and_ends_without_refused_code(code):
+    reply = {**message(thought(), text(code)), "stop_reason": "stop_sequence"}
+    request = {"model": "m", "max_tokens": 100, "messages": CONVERSATION}
+    expected, _ = screen_message(Guard(), request, reply)
+    with serving(create_proxy(UPSTREAM, Guard(), transport=upstream(reply))) as proxy:
+        body = {**request, "stream": True}
+        with httpx.stream("POST", f"{proxy}/messages", json=body, timeout=30) as answer:
+            lines = [line for line in answer.iter_lines() if line.startswith(("data:", ":"))]
+        with client(proxy).messages.stream(**request) as stream:
+            final = stream.get_final_message()
+    assert ": x-guard-refused 1" in lines
+    assert all("evil.net" not in line and SECRET not in line for line in lines)
+    relay = MessageRelay(hold_all=True)  # what goes before the screening: the thinking only
+    before = [out for event in stream_events(reply) for out in relay.take(event)]
+    blocks = [e["content_block"]["type"] for e in before if e["type"] == "content_block_start"]
+    assert blocks == ["thinking"] and "text_delta" not in json.dumps(before)
+    assert seen_by_client(final.content) == seen_by_client(expected["content"])
+    assert final.stop_reason == expected["stop_reason"] and REFUSAL in final.content[-1].text

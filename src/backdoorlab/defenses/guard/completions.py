@@ -10,11 +10,12 @@ changes loses only what was refused:
 
 - structured ``tool_calls``: the refused entries are taken out, the others left as
   they were (ids, vendor fields), and the text gets the refusal note;
-- calls the server left in the text (no tool parser) or a legacy ``function_call``:
-  the client would read them from the text, so the text becomes the reading's text
-  without the calls, plus the note, and the calls kept are given as ``tool_calls``;
-  the whitespace the text began with stays (a stream sent it before any call could be
-  seen: `stream_relay`, whose client ends with this same text);
+- calls the server left in the text (no tool parser), a code agent's code blocks or
+  a legacy ``function_call``: the client would read them from the text, so the text
+  becomes the reading's text without the calls, plus the note, and the calls kept are
+  given as ``tool_calls`` (`reply.without_written_calls`, as the Responses and Messages
+  APIs do); the whitespace the text began with stays (a stream sent it before any call
+  could be seen: `stream_relay`, whose client ends with this same text);
 - ``finish_reason`` ``tool_calls`` becomes ``stop`` when no call is left;
 - ``logprobs`` becomes null, as if the client had not asked for them: their tokens
   (each with its ``bytes`` and ``top_logprobs``) are the text the server generated,
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backdoorlab.defenses.guard.core import Decision, Guard
-from backdoorlab.defenses.guard.reply import Screened, screen_reply
+from backdoorlab.defenses.guard.reply import Screened, screen_reply, without_written_calls
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.traces import Message, trace_from_data
 
@@ -97,11 +98,10 @@ def _rewritten(choice: dict[str, Any], reply: Message, screened: Screened) -> di
         text = message.get("content") if isinstance(message.get("content"), str) else reply.text
         kept = [c for c, b in zip(given, blocked, strict=True) if not b]
     else:  # calls read from the text: the client would read them there too
-        text = _begun_as(message.get("content"), reply.text)
+        text, kept_calls = without_written_calls(message.get("content"), reply, blocked)
         kept = [
             {"id": c.id, "type": "function", "function": c.function.model_dump()}
-            for c, b in zip(calls, blocked, strict=True)
-            if not b
+            for c in kept_calls
         ]
         message.pop("function_call", None)
     message["content"] = screened.text(text or "")
@@ -114,11 +114,3 @@ def _rewritten(choice: dict[str, Any], reply: Message, screened: Screened) -> di
         if choice.get("finish_reason") in ("tool_calls", "function_call"):
             choice["finish_reason"] = "stop"
     return choice
-
-
-def _begun_as(content: Any, text: str) -> str:
-    """``text`` — the reading's, ``strip()``-ed when calls were read from it — with the
-    whitespace ``content`` began with, unless no text is left (module docstring)."""
-    if not isinstance(content, str) or not text or text[0].isspace():
-        return text
-    return content[: len(content) - len(content.lstrip())] + text

@@ -8,7 +8,15 @@ is screened in order with one session (a server tool's result in the same conten
 counts for the calls after it). A refused block is taken out of ``content``, a text
 block saying what was not sent is added after the others, and ``stop_reason``
 ``tool_use`` becomes ``end_turn`` when no call is left; a refused image in a text block
-is redacted there. A reply nothing was refused in is returned as the server wrote it.
+is redacted there. A reply whose calls were read from its text (a code agent's code
+blocks, in a code agent's conversation: `codeagent`) and one refused loses them there,
+as chat completions' text does (`reply.without_written_calls`): its client runs what
+the text holds. The text becomes the reading's, every call taken out, in the first text
+block (the others, read joined to it, go), and the calls kept follow it as
+``tool_use`` blocks with ``stop_reason`` ``tool_use``, as chat gives them as
+``tool_calls``. A model's ``<tool_call>`` text in a text block is not read as calls, as
+chat's reader reads none in a list of text parts. A reply nothing was refused in is
+returned as the server wrote it.
 """
 
 from __future__ import annotations
@@ -22,8 +30,10 @@ from backdoorlab.defenses.guard.reply import (
     refused_note,
     screen_reply_turn,
     without_images,
+    without_written_calls,
 )
 from backdoorlab.errors import TraceFormatError
+from backdoorlab.trace_formats.parts import TEXT_PARTS, part_text
 from backdoorlab.traces import Message
 
 
@@ -54,15 +64,17 @@ def screen_message(
     if not isinstance(content, list):
         raise TraceFormatError("upstream reply: field 'content': a list of blocks is required")
     where = "upstream reply (content with the request's messages)"
+    field = f"messages.{len(request['messages'])}"
     turn = screen_reply_turn(
-        guard,
-        lambda whole: _read(request, content if whole else None, where),
-        f"messages.{len(request['messages'])}",
+        guard, lambda whole: _read(request, content if whole else None, where), field
     )
     refused, hidden = turn.refused, turn.hidden
     if not turn.changed:
         return reply, turn.decisions
     out = copy.deepcopy(reply)
+    written = [(m, b) for o, m, b in turn.refused_in(field) if o == field]
+    if written and not any(_is_use(b) for b in out["content"]):
+        _take_out_written(out, *written[0])
     blocks = [_redacted(b, hidden, turn.read) for b in out["content"] if not _is(b, refused)]
     if refused:
         blocks.append({"type": "text", "text": refused_note(list(refused.values()))})
@@ -73,11 +85,37 @@ def screen_message(
     return out, turn.decisions
 
 
+def _take_out_written(out: dict[str, Any], read: Message, blocked: list[bool]) -> None:
+    """Take the calls out of a reply whose calls were read from its text (a code agent's
+    code; the reader reads none there when the reply has a ``tool_use`` block): its
+    text becomes the reading's (`without_written_calls`), held by its first text block,
+    and the calls kept follow as ``tool_use`` blocks, ``stop_reason`` then
+    ``tool_use`` as a client's loop expects of calls to run."""
+    texts = [i for i, b in enumerate(out["content"]) if isinstance(b, dict) and _texty(b)]
+    given = "".join(part_text(out["content"][i]) for i in texts)  # as the reader joins them
+    text, kept = without_written_calls(given, read, blocked)
+    blocks = [b for i, b in enumerate(out["content"]) if i not in texts[1:]]
+    if texts:
+        blocks[texts[0]] = {**blocks[texts[0]], "text": text}
+    at = texts[0] + 1 if texts else len(blocks)
+    uses = [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in kept]
+    out["content"] = [*blocks[:at], *uses, *blocks[at:]]
+    if kept:
+        out["stop_reason"], out["stop_sequence"] = "tool_use", None
+
+
+def _texty(block: dict[str, Any]) -> bool:
+    """Whether a block is text the reader read (`codeagent` joins these blocks' text)."""
+    return block.get("type", "text") in TEXT_PARTS
+
+
+def _is_use(block: Any) -> bool:
+    return isinstance(block, dict) and str(block.get("type", "")).endswith("tool_use")
+
+
 def _is(block: Any, refused: dict[str, str]) -> bool:
     """Whether ``block`` is one of the refused calls (any ``*tool_use`` block)."""
-    if not isinstance(block, dict) or not str(block.get("type", "")).endswith("tool_use"):
-        return False
-    return str(block.get("id")) in refused
+    return _is_use(block) and str(block.get("id")) in refused
 
 
 def _redacted(block: Any, hidden: set[str], read: set[str] | None) -> Any:

@@ -29,7 +29,7 @@ from typing import Any
 
 from backdoorlab.defenses.audit.rendered import images_in, images_past, may_hold_images, redact
 from backdoorlab.defenses.guard.core import REFUSAL, Decision, Guard
-from backdoorlab.traces import Message, trace_from_data
+from backdoorlab.traces import Message, ToolCall, trace_from_data
 
 ReplyHook = Callable[[Sequence[Message], Any, Message], Message]
 
@@ -120,10 +120,29 @@ class Turn:
     read: set[str] | None = None
     """The URLs of the images read, when a message held more than are read
     (`Screened.read`); every other image is taken out too."""
+    messages: Sequence[Message] = ()
+    """The conversation read with the reply."""
+    origin: Sequence[str] = ()
+    """The field of the request or reply each of ``messages`` came from."""
+    blocked: dict[int, list[bool]] = field(default_factory=dict)
+    """Per assistant message of the turn (its index in ``messages``), whether each of
+    its calls was refused."""
 
     @property
     def changed(self) -> bool:
         return bool(self.refused or self.hidden or self.read is not None)
+
+    def refused_in(self, reply_field: str) -> list[tuple[str, Message, list[bool]]]:
+        """The reply's messages with a refused call: the field under ``reply_field``
+        each came from (``output.3``), the message as read, and which of its calls
+        were refused — for the reply's API module to tell whether they were read from
+        its text (`without_written_calls`)."""
+        out = []
+        for index, blocked in self.blocked.items():
+            origin = self.origin[index] if index < len(self.origin) else ""
+            if any(blocked) and (origin == reply_field or origin.startswith(f"{reply_field}.")):
+                out.append((origin, self.messages[index], blocked))
+        return out
 
 
 def turn_start(first: int, before: Sequence[Message]) -> int:
@@ -159,7 +178,9 @@ def screen_reply_turn(
     ``reply_field`` (`turn_start`)."""
     messages, origin = read(True)
     first = next((i for i, o in enumerate(origin) if o.startswith(reply_field)), len(messages))
-    return screen_turn(guard, messages, turn_start(first, read(False)[0]))
+    turn = screen_turn(guard, messages, turn_start(first, read(False)[0]))
+    turn.origin = origin
+    return turn
 
 
 def screen_turn(guard: Guard, messages: Sequence[Message], first: int) -> Turn:
@@ -169,7 +190,7 @@ def screen_turn(guard: Guard, messages: Sequence[Message], first: int) -> Turn:
     session = guard.session()
     if guard.config.stop_after is not None:
         session.refused = refusals(messages[:first])
-    turn = Turn()
+    turn = Turn(messages=messages)
     for index in range(first, len(messages)):
         message = messages[index]
         if message.role != "assistant":
@@ -177,6 +198,7 @@ def screen_turn(guard: Guard, messages: Sequence[Message], first: int) -> Turn:
         for call in message.tool_calls or ():
             decision = session.screen(messages, index, call)
             turn.decisions.append(decision)
+            turn.blocked.setdefault(index, []).append(decision.blocked)
             if decision.blocked:
                 turn.refused[call.id] = call.name
         if may_hold_images(message.text):
@@ -188,6 +210,29 @@ def screen_turn(guard: Guard, messages: Sequence[Message], first: int) -> Turn:
             if past is not None:
                 turn.read = (turn.read or set()) | past
     return turn
+
+
+def without_written_calls(
+    given: Any, read: Message, blocked: Sequence[bool]
+) -> tuple[str, list[ToolCall]]:
+    """A text a reader read calls from (a model's ``<tool_call>`` text, a code agent's
+    code blocks: `trace_formats`), as the client may see it once the guard refused one
+    of them (chat: changed the reply): the client reads calls from the text too, so the
+    text becomes the reading's text, every call taken out, with the whitespace
+    ``given`` (the text as written) began with (a stream sent it before any call could
+    be seen); and the calls kept, which the caller gives the client as structured
+    calls. Shared by chat completions (`completions`), the Responses and the Messages
+    APIs."""
+    kept = [c for c, b in zip(read.tool_calls or (), blocked, strict=True) if not b]
+    return _begun_as(given, read.text), kept
+
+
+def _begun_as(given: Any, text: str) -> str:
+    """``text`` — the reading's, ``strip()``-ed when calls were read from it — with the
+    whitespace ``given`` began with, unless no text is left."""
+    if not isinstance(given, str) or not text or text[0].isspace():
+        return text
+    return given[: len(given) - len(given.lstrip())] + text
 
 
 def without_images(text: str, hidden: set[str], read: set[str] | None = None) -> str:

@@ -8,7 +8,16 @@ in order with one session, so a built-in tool's result in the same output (an
 ``mcp_call`` holding its output) counts for the calls after it. A refused call's item
 (``function_call``, or any ``*_call`` a client runs) is taken out of ``output``; a
 message item saying what was not sent is added after the others; a refused image in an
-``output_text`` part is redacted there. In a reply the guard changed, every
+``output_text`` part is redacted there. A message item whose calls were read from its
+text (a code agent's code blocks, in a code agent's conversation: `codeagent`) and one
+refused loses them there, as chat completions' text does: its client runs what the
+text holds (`reply.without_written_calls`). Its text becomes the reading's, every call
+taken out, in its first text part (annotations, which point into the old text,
+emptied), and the calls kept follow it as ``function_call`` items, as chat gives them
+as ``tool_calls``; a message with no refused call keeps its code. A model's
+``<tool_call>`` text in an ``output_text`` part is not read as calls, as chat's reader
+reads none in a list of text parts (only in a string content). In a reply the guard
+changed, every
 ``output_text`` part's ``logprobs`` is emptied (``[]``, as when they were not asked):
 a server lists there the tokens it generated — a refused image's URL, and a refused
 call's arguments too when its parser read the call from the text. A reply nothing was
@@ -29,13 +38,16 @@ from typing import Any
 
 from backdoorlab.defenses.guard.core import Decision, Guard
 from backdoorlab.defenses.guard.reply import (
+    Turn,
     read_request,
     refused_note,
     screen_reply_turn,
     without_images,
+    without_written_calls,
 )
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.traces import Message
+from backdoorlab.trace_formats.parts import part_text
+from backdoorlab.traces import Message, ToolCall
 
 SERVER_STATE = ("previous_response_id", "conversation")
 
@@ -79,8 +91,12 @@ def screen_response(
     if not turn.changed:
         return response, turn.decisions
     out = copy.deepcopy(response)
+    kept = _take_out_written(out["output"], turn)
     out["output"] = [
-        _redacted(item, hidden, turn.read) for item in out["output"] if not _is(item, refused)
+        new
+        for at, item in enumerate(out["output"])
+        if not _is(item, refused)
+        for new in (_redacted(item, hidden, turn.read), *kept.get(at, ()))
     ]
     if refused:
         out["output"].append(_note(list(refused.values())))
@@ -92,6 +108,63 @@ def _is(item: Any, refused: dict[str, str]) -> bool:
     if not isinstance(item, dict) or not str(item.get("type", "")).endswith("_call"):
         return False
     return str(item.get("call_id", item.get("id"))) in refused
+
+
+def _take_out_written(output: list[Any], turn: Turn) -> dict[int, list[dict[str, Any]]]:
+    """Take the calls out of each message item whose calls were read from its text (a
+    code agent's code) and one refused: its text becomes the reading's
+    (`without_written_calls`), its first text part holding it; the calls kept, as
+    ``function_call`` items to go after it, by the item's place."""
+    kept: dict[int, list[dict[str, Any]]] = {}
+    for origin, read, blocked in turn.refused_in("output"):
+        at = int(origin.split(".")[1])
+        item = output[at]
+        if item.get("type", "message") not in ("message", None) or not _written(output, at):
+            continue
+        content = item.get("content")
+        parts = content if isinstance(content, list) else [{"text": content or ""}]
+        given = "".join(part_text(p) for p in parts if _texty(p))  # as the reader joins them
+        text, calls = without_written_calls(given, read, blocked)
+        if isinstance(content, list):
+            first = next(i for i, p in enumerate(content) if _texty(p))
+            content[first] = {**content[first], "text": text, "annotations": []}
+            item["content"] = [p for i, p in enumerate(content) if i == first or not _texty(p)]
+        else:
+            item["content"] = text
+        kept[at] = [_call_item(call) for call in calls]
+    return kept
+
+
+def _texty(part: Any) -> bool:
+    """Whether a content part holds text the reader read (`parts.part_text`)."""
+    return isinstance(part, dict) and "text" in part
+
+
+def _written(output: list[Any], at: int) -> bool:
+    """Whether the calls read with the message item at ``at`` were read from its text:
+    no call item joined it. The reader (`trace_formats.responses`) joins the ``*_call``
+    items that come next, past items it skips (``reasoning``), to the message, and then
+    reads no code in its text; a message or a call's output ends the turn first."""
+    for item in output[at + 1 :]:
+        kind = item.get("type") if isinstance(item, dict) else None
+        kind = "message" if kind is None else str(kind)
+        if kind.endswith("_call"):
+            return False
+        if kind == "message" or kind.endswith("_call_output"):
+            return True
+    return True
+
+
+def _call_item(call: ToolCall) -> dict[str, Any]:
+    """A kept call read from a message's text, as the function call item a client runs."""
+    return {
+        "type": "function_call",
+        "id": f"fc_{call.id}",
+        "call_id": call.id,
+        "name": call.name,
+        "arguments": call.function.arguments,
+        "status": "completed",
+    }
 
 
 def _redacted(item: Any, hidden: set[str], read: set[str] | None) -> Any:
