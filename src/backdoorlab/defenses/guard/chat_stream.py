@@ -25,24 +25,26 @@ import httpx
 from backdoorlab.defenses.guard.completions import conversation, screen_completion
 from backdoorlab.defenses.guard.core import Decision, Guard
 from backdoorlab.defenses.guard.stream_relay import ChatStream, ChoiceState, StreamError
-from backdoorlab.defenses.guard.upstream_stream import UpstreamFailed, event_data, fail_closed
-from backdoorlab.errors import BackdoorlabError
+from backdoorlab.defenses.guard.upstream_stream import (
+    UpstreamFailed,
+    event_data,
+    fail_closed,
+    reads_code_as_calls,
+)
 from backdoorlab.serving.schema import ErrorType, error_body
+from backdoorlab.traces import Message
 
 Screen = Callable[[ChoiceState], Awaitable[tuple[dict[str, Any], list[Decision]]]]
 
-_CODE_PROBE = {"role": "assistant", "content": "Code:\n```py\nx = 1\n```<end_code>"}
-"""A code agent's turn (`codeagent`): read as a call only in a code agent's conversation."""
 
+def chat_reads_code_as_calls(request: dict[str, Any]) -> bool:
+    """Whether the reply's code blocks would be read as calls (`upstream_stream`)."""
 
-def reads_code_as_calls(request: dict[str, Any]) -> bool:
-    """Whether the reply's code blocks would be read as calls (a code agent's
-    conversation, `codeagent`): its text is then held whole. True when unsure."""
-    try:
-        read = conversation({**request, "messages": [*request["messages"], _CODE_PROBE]})
-    except (BackdoorlabError, ValueError, RecursionError):
-        return True
-    return read[-1].role != "assistant" or bool(read[-1].tool_calls)
+    def read_with(text: str) -> list[Message]:
+        turn = {"role": "assistant", "content": text}
+        return conversation({**request, "messages": [*request["messages"], turn]})
+
+    return reads_code_as_calls(read_with)
 
 
 def screen_choice(

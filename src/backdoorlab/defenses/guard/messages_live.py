@@ -25,25 +25,22 @@ from backdoorlab.defenses.guard.core import Decision
 from backdoorlab.defenses.guard.message_relay import MessageRelay
 from backdoorlab.defenses.guard.messages_api import messages_conversation
 from backdoorlab.defenses.guard.stream_relay import StreamError
-from backdoorlab.defenses.guard.upstream_stream import event_data, fail_closed
-from backdoorlab.errors import BackdoorlabError
+from backdoorlab.defenses.guard.upstream_stream import event_data, fail_closed, reads_code_as_calls
+from backdoorlab.traces import Message
 
 Screen = Callable[[dict[str, Any]], Awaitable[tuple[dict[str, Any], list[Decision]]]]
 """The whole message → the screened message and the decisions (`screen_message`)."""
 
-_CODE_PROBE = {"role": "assistant", "content": "Code:\n```py\nx = 1\n```<end_code>"}
-"""A code agent's turn (`codeagent`): read as a call only in a code agent's conversation."""
-
 
 def message_reads_code_as_calls(request: dict[str, Any]) -> bool:
-    """Whether the reply's code blocks would be read as calls (a code agent's
-    conversation): its text is then held whole. True when unsure."""
+    """Whether the reply's code blocks would be read as calls (`upstream_stream`)."""
     messages = request.get("messages")
-    try:
-        read = messages_conversation({**request, "messages": [*messages, _CODE_PROBE]})
-    except (BackdoorlabError, ValueError, TypeError, RecursionError):
-        return True
-    return read[-1].role != "assistant" or bool(read[-1].tool_calls)
+
+    def read_with(text: str) -> list[Message]:
+        turn = {"role": "assistant", "content": text}
+        return messages_conversation({**request, "messages": [*messages, turn]})
+
+    return reads_code_as_calls(read_with)
 
 
 def message_events_live(

@@ -45,7 +45,11 @@ from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
 from backdoorlab.defenses.guard.apis import CHAT, MESSAGES, RESPONSES, Failure, GuardedApi
-from backdoorlab.defenses.guard.chat_stream import chat_events, reads_code_as_calls, screen_choice
+from backdoorlab.defenses.guard.chat_stream import (
+    chat_events,
+    chat_reads_code_as_calls,
+    screen_choice,
+)
 from backdoorlab.defenses.guard.core import Guard
 from backdoorlab.defenses.guard.message_relay import MessageRelay
 from backdoorlab.defenses.guard.messages_live import (
@@ -186,7 +190,7 @@ def create_proxy(
         (`chat_stream`, `responses_live`)."""
         loop = asyncio.get_running_loop()
         code_calls = {
-            CHAT: reads_code_as_calls,
+            CHAT: chat_reads_code_as_calls,
             RESPONSES: response_reads_code_as_calls,
             MESSAGES: message_reads_code_as_calls,
         }[api]

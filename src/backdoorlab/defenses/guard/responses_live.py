@@ -26,30 +26,27 @@ from backdoorlab.defenses.guard.core import Decision
 from backdoorlab.defenses.guard.response_relay import ResponseRelay
 from backdoorlab.defenses.guard.responses_api import response_conversation
 from backdoorlab.defenses.guard.stream_relay import StreamError
-from backdoorlab.defenses.guard.upstream_stream import event_data, fail_closed
-from backdoorlab.errors import BackdoorlabError
+from backdoorlab.defenses.guard.upstream_stream import event_data, fail_closed, reads_code_as_calls
+from backdoorlab.traces import Message
 
 Screen = Callable[[dict[str, Any]], Awaitable[tuple[dict[str, Any], list[Decision]]]]
 """The whole response → the screened response and the decisions (`screen_response`)."""
 
-_CODE_PROBE = {
-    "type": "message",
-    "role": "assistant",
-    "content": [{"type": "output_text", "text": "Code:\n```py\nx = 1\n```<end_code>"}],
-}
-"""A code agent's turn (`codeagent`): read as a call only in a code agent's conversation."""
-
 
 def response_reads_code_as_calls(request: dict[str, Any]) -> bool:
-    """Whether the reply's code blocks would be read as calls (a code agent's
-    conversation): its messages are then held whole. True when unsure."""
+    """Whether the reply's code blocks would be read as calls (`upstream_stream`)."""
     given = request.get("input")
     items = [{"role": "user", "content": given}] if isinstance(given, str) else given
-    try:
-        read = response_conversation({**request, "input": [*items, _CODE_PROBE]})
-    except (BackdoorlabError, ValueError, TypeError, RecursionError):
-        return True
-    return read[-1].role != "assistant" or bool(read[-1].tool_calls)
+
+    def read_with(text: str) -> list[Message]:
+        turn = {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text}],
+        }
+        return response_conversation({**request, "input": [*items, turn]})
+
+    return reads_code_as_calls(read_with)
 
 
 def response_events_live(

@@ -14,16 +14,33 @@ stops generating.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Sequence
 
 import anyio
 import httpx
 
 from backdoorlab.defenses.guard.stream_relay import StreamError
 from backdoorlab.errors import BackdoorlabError
+from backdoorlab.traces import Message
 
 ErrorEvent = Callable[[str, str], bytes]
 """``(message, code) → bytes``: one error event of the API's stream."""
+
+
+CODE_TURN = "Code:\n```py\nx = 1\n```<end_code>"
+"""A code agent's turn (`codeagent`): read as a call only in a code agent's conversation."""
+
+
+def reads_code_as_calls(read_with: Callable[[str], Sequence[Message]]) -> bool:
+    """Whether a reply's code blocks would be read as calls (a code agent's
+    conversation), its text then held whole by the relay: ``read_with(text)`` reads the
+    request's conversation with an assistant turn saying ``text`` (`CODE_TURN`) appended
+    in the API's shape. True when unsure (the conversation cannot be read)."""
+    try:
+        read = read_with(CODE_TURN)
+    except (BackdoorlabError, ValueError, TypeError, RecursionError):
+        return True
+    return read[-1].role != "assistant" or bool(read[-1].tool_calls)
 
 
 class UpstreamFailed(Exception):
