@@ -59,6 +59,17 @@ def proxy_command(
             help="The largest request body read; a longer one is a 413.", min=1, max=1 << 34
         ),
     ] = 16 << 20,
+    kept_conversations: Annotated[
+        int,
+        typer.Option(
+            help="Conversations whose guard state is kept for their next request, which then "
+            "reads only what the conversation gained (a long one's state can take tens of "
+            "MiB; at most 8 MB of conversation is kept in all). 0: every request's "
+            "conversation is read whole.",
+            min=0,
+            max=10_000,
+        ),
+    ] = 32,
 ) -> None:
     """Guard any OpenAI- or Anthropic-compatible server: point the agent's base URL here.
 
@@ -85,6 +96,7 @@ def proxy_command(
         console.print(plain(f"warning: {host} is reachable from other machines; no key is asked"))
     from backdoorlab.defenses.guard import Guard
     from backdoorlab.defenses.guard.proxy import create_proxy
+    from backdoorlab.defenses.guard.resume import SessionCache
 
     with contextlib.ExitStack() as stack:
         write = None
@@ -92,7 +104,7 @@ def proxy_command(
             from backdoorlab.defenses.guard.ledger import appending
 
             write = stack.enter_context(appending(log))
-        guard = Guard(config, log=write)
+        guard = Guard(config, log=write, kept=SessionCache(kept_conversations))
         app = create_proxy(
             upstream, guard, api_key=key, timeout=timeout, max_body_bytes=max_body_bytes
         )

@@ -10,7 +10,9 @@
 
 A call carrying a value a tool returned to a destination the user did not authorise is
 blocked (or sent for confirmation), per the policy; every decision carries its evidence.
-`replay` runs recorded traces through a guard as if live. The AgentDojo pipeline element
+`replay` runs recorded traces through a guard as if live. A `Guard` keeps the sessions
+of the conversations whose replies it screened (`SessionCache`, `resume`), so that a
+server's next request of one reads only what it gained. The AgentDojo pipeline element
 is `backdoorlab.defenses.guard.agentdojo` (imported only when asked for).
 """
 
@@ -18,6 +20,7 @@ from backdoorlab.defenses.guard.config import Actions, GuardConfig, load_guard_c
 from backdoorlab.defenses.guard.core import REFUSAL, Decision, Guard, GuardSession
 from backdoorlab.defenses.guard.policy import GuardedPolicy
 from backdoorlab.defenses.guard.replay import replay, replay_trace
+from backdoorlab.defenses.guard.resume import SessionCache
 
 __all__ = [
     "REFUSAL",
@@ -27,6 +30,7 @@ __all__ = [
     "GuardConfig",
     "GuardSession",
     "GuardedPolicy",
+    "SessionCache",
     "load_guard_config",
     "replay",
     "replay_trace",

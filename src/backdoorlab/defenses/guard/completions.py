@@ -4,7 +4,8 @@ it (`guard proxy`).
 The request's ``messages`` (with ``tools``) are the conversation so far, read the way
 the audit reads a trace (`backdoorlab.trace_formats`: OpenAI's chat format, a model's
 raw ``<tool_call>`` text, the legacy ``function_call``); each choice's ``message`` is a
-reply to it, screened with a fresh session (`reply.screen_reply`). A reply the guard
+reply to it, screened with a session that has read it (`reply.screen_reply`: the one
+kept from the conversation's previous request, `resume`, or a fresh one). A reply the guard
 lets through is returned as the server wrote it, every field it had kept; one it
 changes loses only what was refused:
 

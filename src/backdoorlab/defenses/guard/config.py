@@ -84,7 +84,7 @@ class GuardConfig(Config):
     tells the agent not to retry; an agent that keeps trying — a backdoor sending the
     same record in one disguise after another — is stopped rather than left to probe the
     policy. None: refused calls are answered and the conversation goes on. ``serve`` and
-    ``guard proxy`` keep no state between requests: they count the refusals noted in the
+    ``guard proxy`` keep no decisions between requests: they count the refusals noted in the
     conversation a request carries, and from the limit on refuse every call of a reply,
     so the agent's loop ends on a text answer (`reply.refusals`)."""
 

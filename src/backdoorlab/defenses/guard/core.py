@@ -36,6 +36,7 @@ from backdoorlab.defenses.audit.sinks import SinkResolver
 from backdoorlab.defenses.audit.taint import CallCheck, Leak, TaintTracker, where_of
 from backdoorlab.defenses.audit.trusted import Trusted
 from backdoorlab.defenses.guard.config import GuardConfig
+from backdoorlab.defenses.guard.resume import SessionCache
 from backdoorlab.traces import FunctionCall, Message, ToolCall
 
 Verdict = Literal["allowed", "blocked", "confirmed", "refused"]
@@ -111,8 +112,12 @@ class Guard:
         *,
         confirm: ConfirmFn | None = None,
         log: LogFn | None = None,
+        kept: SessionCache | None = None,
     ) -> None:
         self.config = config if config is not None else GuardConfig()
+        self.kept = kept if kept is not None else SessionCache()
+        """Sessions kept for conversations' next requests (`resume`; ``SessionCache(0)``:
+        none — every reply's conversation read from its start)."""
         self.confirm = confirm
         self.log = log
         self.resolver = SinkResolver(self.config.sink_spec())
@@ -198,6 +203,12 @@ class GuardSession:
         self.refused = 0
         """Calls refused so far (blocked, or not confirmed)."""
         self._read = 0
+
+    @property
+    def read(self) -> int:
+        """How many of the conversation's messages it has read (a screened call's
+        message counts as read)."""
+        return self._read
 
     @property
     def stopped(self) -> bool:

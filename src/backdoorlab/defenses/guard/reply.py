@@ -6,13 +6,14 @@ reply holds — so the guard cannot answer a refused call with an error result. 
 the next safest thing: a refused call is taken out of the reply, and the reply's text
 says what was refused (`REFUSAL`), so the client never runs it and the model reads the
 refusal in its history on the next turn. Each request carries its whole conversation;
-the reply is screened against it with a fresh session (a server keeps no state
-between requests). The policy's ``stop_after`` counts the calls refused earlier in the
-conversation from the notes its replies carry (`refusals`): once reached, every call is
-refused, so the agent's loop ends with a text answer. Every decision goes to the
-guard's ``log``. An image of the reply's text that the guard refuses (``reply:image``:
-the client's renderer would fetch it, carrying what its URL holds) is replaced by a
-note in the text (`rendered.redact`).
+the reply is screened against all of it, with the session kept from the conversation's
+previous request when the messages it read begin this one (`resume`: it reads only what
+the conversation gained), else a fresh one. The policy's ``stop_after`` counts the
+calls refused earlier in the conversation from the notes its replies carry
+(`refusals`): once reached, every call is refused, so the agent's loop ends with a text
+answer. Every decision goes to the guard's ``log``. An image of the reply's text that
+the guard refuses (``reply:image``: the client's renderer would fetch it, carrying what
+its URL holds) is replaced by a note in the text (`rendered.redact`).
 
 `screen_reply` is the decision on one reply message, shared by ``serve --guard``
 (`guard_reply`, over our own messages) and ``guard proxy``'s chat completions
@@ -29,6 +30,7 @@ from typing import Any
 
 from backdoorlab.defenses.audit.rendered import images_in, images_past, may_hold_images, redact
 from backdoorlab.defenses.guard.core import REFUSAL, Decision, Guard
+from backdoorlab.defenses.guard.resume import keep, resumed
 from backdoorlab.traces import Message, ToolCall, trace_from_data
 
 ReplyHook = Callable[[Sequence[Message], Any, Message], Message]
@@ -92,12 +94,15 @@ def screen_reply(guard: Guard, history: Sequence[Message], reply: Message) -> Sc
     """The guard's decisions on ``reply``, the assistant's answer to ``history``."""
     if not reply.tool_calls and not may_hold_images(reply.text):
         return Screened([], [])
-    session = guard.session()
+    session, prefixes = resumed(guard, history, len(history))
     if guard.config.stop_after is not None:
         session.refused = refusals(history)
     calls = session.screen_message(history, reply)
     images = session.screen_reply(history, len(history), reply.text)
-    return Screened(calls, images, unread(reply.text))
+    screened = Screened(calls, images, unread(reply.text))
+    if not screened.changed:
+        keep(guard, session, prefixes, [*history, reply])
+    return screened
 
 
 def unread(text: str) -> set[str] | None:
@@ -187,7 +192,7 @@ def screen_turn(guard: Guard, messages: Sequence[Message], first: int) -> Turn:
     """Screen every call and image of the assistant messages of ``messages[first:]`` in
     order, with one session: what a hosted tool returned within the turn counts for the
     calls after it."""
-    session = guard.session()
+    session, prefixes = resumed(guard, messages, first)
     if guard.config.stop_after is not None:
         session.refused = refusals(messages[:first])
     turn = Turn(messages=messages)
@@ -209,6 +214,8 @@ def screen_turn(guard: Guard, messages: Sequence[Message], first: int) -> Turn:
             past = unread(message.text)
             if past is not None:
                 turn.read = (turn.read or set()) | past
+    if not turn.changed:
+        keep(guard, session, prefixes, messages)
     return turn
 
 
