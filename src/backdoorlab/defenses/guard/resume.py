@@ -43,6 +43,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pydantic_core import PydanticSerializationError
+
 from backdoorlab.traces import Message
 
 if TYPE_CHECKING:
@@ -65,11 +67,15 @@ class Prefixes:
         self.chars: list[int] = []
 
     def extend(self, messages: Sequence[Message], upto: int) -> None:
-        """Name every prefix of ``messages`` up to ``upto`` messages."""
+        """Name every prefix of ``messages`` up to ``upto`` messages (up to the first one
+        whose JSON cannot be written)."""
         previous = self.keys[-1] if self.keys else self._seed
         total = self.chars[-1] if self.chars else 0
         for message in messages[len(self.keys) : upto]:
-            text = message.model_dump_json().encode()
+            try:
+                text = message.model_dump_json().encode()
+            except PydanticSerializationError:  # an extra field nested past pydantic's depth
+                return  # no key from here on: nothing kept or resumed past this message
             previous = hashlib.sha256(previous + text).digest()
             total += len(text)
             self.keys.append(previous)
@@ -145,4 +151,5 @@ def keep(
     if guard.kept.conversations <= 0 or read == 0:
         return
     prefixes.extend(messages, read)
-    guard.kept.keep(prefixes.keys[read - 1], session, prefixes.chars[read - 1])
+    if len(prefixes.keys) >= read:
+        guard.kept.keep(prefixes.keys[read - 1], session, prefixes.chars[read - 1])
