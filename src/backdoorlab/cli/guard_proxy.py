@@ -64,7 +64,7 @@ def proxy_command(
         typer.Option(
             help="Conversations whose guard state is kept for their next request, which then "
             "reads only what the conversation gained (a long one's state can take tens of "
-            "MiB; at most 8 MB of conversation is kept in all). 0: every request's "
+            "MiB; at most 4 MB of conversation is kept in all). 0: every request's "
             "conversation is read whole.",
             min=0,
             max=10_000,

@@ -25,8 +25,10 @@ What is kept, and when:
   request sent twice reads the second time from the start, as every request did before.
 - at most ``conversations`` sessions and ``chars`` characters of conversation (the
   messages' JSON) are kept, the least recently used going first: a tracker holds many
-  times its conversation's size (~100 MiB for a 670 KB coding conversation full of
-  hex keys, the worst measured), so the defaults are small; 0 keeps nothing.
+  times its conversation's size — ~13 bytes a character on the coding and AgentDojo
+  sets, ~64 on coding conversations full of hex keys, ~145 on the worst measured (100
+  MiB for 670 KB) — so the defaults are small (4 MB: ~50 MiB typical, ~600 MiB at
+  worst); 0 keeps nothing.
 
 The key holds everything the tracker reads — each message's fields, its place in the
 conversation, the environment — and nothing else it reads changes (the policy is the
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 
 CONVERSATIONS = 32
 """Sessions kept by default (`SessionCache`)."""
-CHARS = 8_000_000
+CHARS = 4_000_000
 """Characters of conversation kept by default (the messages' JSON, all sessions)."""
 
 
