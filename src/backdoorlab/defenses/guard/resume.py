@@ -21,6 +21,9 @@ What is kept, and when:
   read (screening a reply's calls is what reading it does: `TaintTracker.feed` checks
   an assistant message's calls and images). A reply the guard changed is not kept: the
   client's next request holds the changed reply, never the one read.
+- a session that has cost less than ``keep_after`` (5 ms) of screening in all is not
+  kept: reading it anew costs about what hashing its keys does (and with nothing kept,
+  a request hashes nothing).
 - a kept session is *taken* by the request that resumes it (it goes on changing): a
   request sent twice reads the second time from the start, as every request did before.
 - at most ``conversations`` sessions and ``chars`` characters of conversation (the
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -56,6 +60,9 @@ CONVERSATIONS = 32
 """Sessions kept by default (`SessionCache`)."""
 CHARS = 4_000_000
 """Characters of conversation kept by default (the messages' JSON, all sessions)."""
+KEEP_AFTER = 0.005
+"""Seconds of screening a session must have cost, over all its requests, to be kept: a
+shorter one is read anew in about the time its keys take to hash."""
 
 
 class Prefixes:
@@ -67,6 +74,9 @@ class Prefixes:
         self._seed = hashlib.sha256(f"env:{env}".encode()).digest()
         self.keys: list[bytes] = []
         self.chars: list[int] = []
+        self.started = time.perf_counter()
+        self.spent = 0.0
+        """Seconds the resumed session had cost before this request."""
 
     def extend(self, messages: Sequence[Message], upto: int) -> None:
         """Name every prefix of ``messages`` up to ``upto`` messages (up to the first one
@@ -87,39 +97,42 @@ class Prefixes:
 class SessionCache:
     """The guard's kept sessions (module docstring); safe to share between threads."""
 
-    def __init__(self, conversations: int = CONVERSATIONS, chars: int = CHARS) -> None:
+    def __init__(
+        self, conversations: int = CONVERSATIONS, chars: int = CHARS, keep_after: float = KEEP_AFTER
+    ) -> None:
         self.conversations = conversations
         self.chars = chars
-        self._kept: OrderedDict[bytes, tuple[GuardSession, int]] = OrderedDict()
+        self.keep_after = keep_after
+        self._kept: OrderedDict[bytes, tuple[GuardSession, int, float]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self.hits = 0
         """Requests that resumed a kept session (for benchmarks and tests)."""
 
-    def take(self, keys: Sequence[bytes]) -> tuple[GuardSession, int] | None:
+    def take(self, keys: Sequence[bytes]) -> tuple[GuardSession, float] | None:
         """The kept session of the longest prefix ``keys`` name (``keys[k]``: the first
-        k + 1 messages), taken out of the cache, and how many messages it has read."""
+        k + 1 messages), taken out of the cache, and the seconds it had cost."""
         with self._lock:
             for k in range(len(keys) - 1, -1, -1):
                 found = self._kept.pop(keys[k], None)
                 if found is not None:
                     self._size -= found[1]
                     self.hits += 1
-                    return found[0], k + 1
+                    return found[0], found[2]
         return None
 
-    def keep(self, key: bytes, session: GuardSession, chars: int) -> None:
+    def keep(self, key: bytes, session: GuardSession, chars: int, spent: float = 0.0) -> None:
         """Keep ``session``, which has read the messages ``key`` names (``chars`` of
-        JSON), dropping the least recently kept past the bounds."""
+        JSON) in ``spent`` seconds, dropping the least recently kept past the bounds."""
         if self.conversations <= 0 or chars > self.chars:
             return  # too big to keep: the next request reads it all, as before
         with self._lock:
             old = self._kept.pop(key, None)
             self._size -= old[1] if old else 0
-            self._kept[key] = (session, chars)
+            self._kept[key] = (session, chars, spent)
             self._size += chars
             while len(self._kept) > self.conversations or self._size > self.chars:
-                _, (_, dropped) = self._kept.popitem(last=False)
+                _, (_, dropped, _) = self._kept.popitem(last=False)
                 self._size -= dropped
 
     def __len__(self) -> int:
@@ -133,12 +146,12 @@ def resumed(
     prefix of them, else a fresh one; and the prefixes' keys, for `keep`."""
     prefixes = Prefixes(env)
     found = None
-    if guard.kept.conversations > 0 and upto > 0:
+    if len(guard.kept) and upto > 0:  # nothing kept: no keys to hash
         prefixes.extend(messages, upto)
         found = guard.kept.take(prefixes.keys)
     if found is None:
         return guard.session(env), prefixes
-    session, _ = found
+    session, prefixes.spent = found
     session.decisions = []
     session.refused = 0
     return session, prefixes
@@ -148,10 +161,12 @@ def keep(
     guard: Guard, session: GuardSession, prefixes: Prefixes, messages: Sequence[Message]
 ) -> None:
     """Keep ``session`` for the conversation's next request, once it screened a reply the
-    guard let through unchanged: it has read ``messages[: session.read]``."""
+    guard let through unchanged: it has read ``messages[: session.read]``; unless it has
+    cost less than the cache's ``keep_after`` seconds in all."""
     read = session.read
-    if guard.kept.conversations <= 0 or read == 0:
+    spent = prefixes.spent + time.perf_counter() - prefixes.started
+    if guard.kept.conversations <= 0 or read == 0 or spent < guard.kept.keep_after:
         return
     prefixes.extend(messages, read)
     if len(prefixes.keys) >= read:
-        guard.kept.keep(prefixes.keys[read - 1], session, prefixes.chars[read - 1])
+        guard.kept.keep(prefixes.keys[read - 1], session, prefixes.chars[read - 1], spent)
