@@ -27,6 +27,16 @@ smolagents' own roles are read wherever they are (no chat format has them): a
 ``tool-call`` message as its logged calls, a ``tool-response`` as a ``tool`` message.
 The fast readers ask the same question (`code_agent_like`, `as_is`) before they keep a
 line as it stands.
+
+A turn with structured calls too (``tool_calls``, Anthropic's ``tool_use`` blocks beside
+its text, Responses ``function_call`` items joined to its message) keeps them as they
+are, and its code follows them as calls: a ``CodeAgent`` runs the code in the text
+whatever calls came with it, so code written beside a harmless call is screened as any
+(`_beside`). A structured ``python_interpreter`` (or ``python``) call whose code is a
+block's is that block's call (smolagents' memory logs the code it ran so): one call,
+not two. Such a turn counts for the conversation's test too when an observation
+follows it; a ``tool`` message answering a call by its id is that call's result, no
+observation, so an ordinary tool-calling chat stays one.
 """
 
 from __future__ import annotations

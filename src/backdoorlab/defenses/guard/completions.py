@@ -15,7 +15,9 @@ changes loses only what was refused:
   becomes the reading's text without the calls, plus the note, and the calls kept are
   given as ``tool_calls`` (`reply.without_written_calls`, as the Responses and Messages
   APIs do); the whitespace the text began with stays (a stream sent it before any call
-  could be seen: `stream_relay`, whose client ends with this same text);
+  could be seen: `stream_relay`, whose client ends with this same text). A code agent's
+  reply with structured ``tool_calls`` beside its code is read with both (`codeagent`):
+  its text is changed so too, and its own calls kept come first, as it gave them;
 - ``finish_reason`` ``tool_calls`` becomes ``stop`` when no call is left;
 - ``logprobs`` becomes null, as if the client had not asked for them: their tokens
   (each with its ``bytes`` and ``top_logprobs``) are the text the server generated,

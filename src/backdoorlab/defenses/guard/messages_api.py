@@ -14,9 +14,11 @@ as chat completions' text does (`reply.without_written_calls`): its client runs 
 the text holds. The text becomes the reading's, every call taken out, in the first text
 block (the others, read joined to it, go), and the calls kept follow it as
 ``tool_use`` blocks with ``stop_reason`` ``tool_use``, as chat gives them as
-``tool_calls``. A model's ``<tool_call>`` text in a text block is not read as calls, as
-chat's reader reads none in a list of text parts. A reply nothing was refused in is
-returned as the server wrote it.
+``tool_calls``; a reply with ``tool_use`` blocks beside its code is read with both
+(`codeagent`), its text changed so too and its own blocks staying. A model's
+``<tool_call>`` text in a text block is not read as calls, as chat's reader reads none
+in a list of text parts. A reply nothing was refused in is returned as the server
+wrote it.
 """
 
 from __future__ import annotations

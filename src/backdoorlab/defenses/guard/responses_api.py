@@ -14,10 +14,11 @@ refused loses them there, as chat completions' text does: its client runs what t
 text holds (`reply.without_written_calls`). Its text becomes the reading's, every call
 taken out, in its first text part (annotations, which point into the old text,
 emptied), and the calls kept follow it as ``function_call`` items, as chat gives them
-as ``tool_calls``; a message with no refused call keeps its code. A model's
-``<tool_call>`` text in an ``output_text`` part is not read as calls, as chat's reader
-reads none in a list of text parts (only in a string content). In a reply the guard
-changed, every
+as ``tool_calls``; a message with no refused call keeps its code. A message with
+``function_call`` items beside its code is read with both (`codeagent`): its text is
+changed so too, the items staying where they are. A model's ``<tool_call>`` text in an
+``output_text`` part is not read as calls, as chat's reader reads none in a list of
+text parts (only in a string content). In a reply the guard changed, every
 ``output_text`` part's ``logprobs`` is emptied (``[]``, as when they were not asked):
 a server lists there the tokens it generated — a refused image's URL, and a refused
 call's arguments too when its parser read the call from the text. A reply nothing was
