@@ -96,7 +96,7 @@ def _rewritten(choice: dict[str, Any], reply: Message, screened: Screened) -> di
     structured = _as_given(listed, calls)
     blocked = [d.blocked for d in screened.calls]
     text_as_given = content_text(message.get("content")) == reply.text
-    if len(listed) == structured == len(calls) and text_as_given:
+    if listed is given and len(listed) == structured == len(calls) and text_as_given:
         text = message.get("content") if isinstance(message.get("content"), str) else reply.text
         kept = [c for c, b in zip(given, blocked, strict=True) if not b]
     else:  # calls read from the text: the client would read them there too
