@@ -102,6 +102,19 @@ def test_a_smolagents_memory_that_logs_the_code_is_one_call():
         assert read["content"] == "Thought."
 
 
+def test_a_memorys_observation_answers_the_logged_call_by_its_id():
+    logged = structured("call_7", "python_interpreter", SEND)
+    data = run({"role": "assistant", "content": fenced(SEND), "tool_calls": [logged]})
+    data["messages"].append({"role": "user", "content": "Call id: call_7\nObservation:\nsent"})
+    *_, turn, observed = to_chat(data, "x")["messages"]
+    assert turn["tool_calls"] == [logged]
+    assert (observed["role"], observed["tool_call_id"], observed["name"]) == (
+        "tool",
+        "call_7",
+        "python_interpreter",
+    )
+
+
 def test_a_written_call_never_takes_a_structured_calls_id():
     taken = structured("call_4_0", "final_answer", "{}")  # the id the reader would make
     last = {"role": "assistant", "content": fenced(SEND), "tool_calls": [taken]}

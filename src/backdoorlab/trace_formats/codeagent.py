@@ -134,8 +134,10 @@ def from_code_agent(messages: list[Any], where: str = "") -> dict[int, dict[str,
             text = _text(messages[at].get("content")) or ""
             logged = _CALL_ID.match(text)
             answered = calls[-1] if calls else None
-            if logged and calls and _structured(messages[index]):  # its ids stay
-                answered = next((c for c in calls if c["id"] == logged.group(1)), answered)
+            if _structured(messages[index]):  # its ids stay; a call it gave may be any JSON
+                named = [c for c in calls if logged and _named_id(c) == logged.group(1)]
+                answered = named[0] if named else answered
+                answered = answered if _named_id(answered) is not None else None
             elif logged and calls:
                 calls[-1]["id"] = logged.group(1)
             out[at] = {
@@ -254,17 +256,26 @@ def _beside(structured: list[Any], written: list[dict[str, Any]]) -> list[dict[s
     text's code as a ``python_interpreter`` call, which is then the one call. A written
     call's id is made unlike every structured one's (a refusal names calls by id)."""
     code = {_logged_code(c) for c in structured} - {None}
-    taken = {c.get("id") for c in structured if isinstance(c, dict)}
+    taken = {c["id"] for c in structured if isinstance(c, dict) and isinstance(c.get("id"), str)}
     out = list(structured)
     for made in written:
-        arguments = made["function"]["arguments"]
-        if made["function"]["name"] == TOOL and arguments.get("code") in code:
+        block = made["function"]["arguments"].get("code")
+        if made["function"]["name"] == TOOL and isinstance(block, str) and block in code:
             continue
         while made["id"] in taken:
             made["id"] += "_text"
         taken.add(made["id"])
         out.append(made)
     return out
+
+
+def _named_id(given: Any) -> str | None:
+    """A structured call's id when it is one a tool message can answer (a string, with
+    a named function), else None."""
+    function = given.get("function") if isinstance(given, dict) else None
+    if not isinstance(function, dict) or not isinstance(given.get("id"), str):
+        return None
+    return given["id"] if isinstance(function.get("name"), str) else None
 
 
 def _logged_code(logged: Any) -> str | None:
