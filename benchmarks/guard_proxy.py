@@ -116,13 +116,17 @@ def message_sse(reply: dict[str, Any]) -> Iterator[bytes]:
 
 
 def chat_turns(trace: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """(request, reply) for every assistant message that calls a tool or has text."""
+    """(request, reply) for every assistant message that calls a tool or has text; a
+    trace's top-level ``system`` (Anthropic's shape) sent as the system message a chat
+    client sends."""
     messages = trace["messages"]
+    system = trace.get("system")
+    opening = [{"role": "system", "content": system}] if isinstance(system, str) else []
     for j, message in enumerate(messages):
         if message.get("role") == "assistant" and (
             message.get("tool_calls") or message.get("content")
         ):
-            request = {"messages": messages[:j], **_tools(trace)}
+            request = {"messages": [*opening, *messages[:j]], **_tools(trace)}
             finish = "tool_calls" if message.get("tool_calls") else "stop"
             choice = {"index": 0, "message": message, "finish_reason": finish}
             yield request, {"object": "chat.completion", "choices": [choice]}

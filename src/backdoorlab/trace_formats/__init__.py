@@ -127,7 +127,6 @@ def as_is(messages: Sequence[Any], system: Any = None, tools: Any = None) -> boo
         if (
             previous is not None
             and previous.role == "assistant"
-            and not previous.tool_calls
             and role != "assistant"
             and observes(role, message.content, message.tool_call_id)
             and hinted(previous.role, previous.content)

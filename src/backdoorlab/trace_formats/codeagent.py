@@ -27,10 +27,21 @@ smolagents' own roles are read wherever they are (no chat format has them): a
 ``tool-call`` message as its logged calls, a ``tool-response`` as a ``tool`` message.
 The fast readers ask the same question (`code_agent_like`, `as_is`) before they keep a
 line as it stands.
+
+A turn with structured calls too (``tool_calls``, Anthropic's ``tool_use`` blocks beside
+its text, Responses ``function_call`` items joined to its message) keeps them as they
+are, and its code follows them as calls: a ``CodeAgent`` runs the code in the text
+whatever calls came with it, so code written beside a harmless call is screened as any
+(`_beside`). A structured ``python_interpreter`` (or ``python``) call whose code is a
+block's is that block's call (smolagents' memory logs the code it ran so): one call,
+not two. Such a turn counts for the conversation's test too when an observation
+follows it; a ``tool`` message answering a call by its id is that call's result, no
+observation, so an ordinary tool-calling chat stays one.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -63,6 +74,8 @@ def hinted(role: Any, content: Any) -> bool:
     if role != "assistant":
         return False
     text = _text(content)
+    if text is None:  # Anthropic's text beside its tool_use blocks
+        text = _beside_uses(content, 0)[0]
     return text is not None and any(hint in text for hint in _HINTS)
 
 
@@ -89,7 +102,6 @@ def code_agent_like(messages: list[Any]) -> bool:
         if (
             previous is not None
             and observes(role, message.get("content"), message.get("tool_call_id"))
-            and not previous.get("tool_calls")
             and hinted(previous.get("role"), previous.get("content"))
         ):
             return True
@@ -108,8 +120,8 @@ def from_code_agent(messages: list[Any], where: str = "") -> dict[int, dict[str,
         turn = _turn(messages, index)
         if turn is not None:
             turns[index] = turn
-            if _role(messages, index + 1) == "tool-call":
-                merged.add(index + 1)
+            if _role(messages, index + 1) == "tool-call" and not _structured(messages[index]):
+                merged.add(index + 1)  # else read as its own calls (`_native`)
     observed = {i: _next(messages, i, merged) for i in turns}
     observed = {i: o for i, o in observed.items() if o is not None}
     if not observed:
@@ -121,9 +133,13 @@ def from_code_agent(messages: list[Any], where: str = "") -> dict[int, dict[str,
         if at is not None:
             text = _text(messages[at].get("content")) or ""
             logged = _CALL_ID.match(text)
-            if logged and calls:
-                calls[-1]["id"] = logged.group(1)
             answered = calls[-1] if calls else None
+            if _structured(messages[index]):  # its ids stay; a call it gave may be any JSON
+                named = [c for c in calls if logged and _named_id(c) == logged.group(1)]
+                answered = named[0] if named else answered
+                answered = answered if _named_id(answered) is not None else None
+            elif logged and calls:
+                calls[-1]["id"] = logged.group(1)
             out[at] = {
                 "role": "tool",
                 "content": openhands.result(text),
@@ -168,6 +184,12 @@ def _native(messages: list[Any], out: dict[int, dict[str, Any] | None], where: s
         out[index] = {"role": "tool", "content": text, **answer}
 
 
+def _structured(message: dict[str, Any]) -> bool:
+    """Whether an assistant message holds structured calls (``tool_calls``, or
+    Anthropic's ``tool_use`` blocks, whose content then is no text alone)."""
+    return bool(message.get("tool_calls")) or _text(message.get("content")) is None
+
+
 def _role(messages: list[Any], index: int) -> Any:
     message = messages[index] if index < len(messages) else None
     return message.get("role") if isinstance(message, dict) else None
@@ -184,17 +206,20 @@ def _text(content: Any) -> str | None:
 
 def _turn(messages: list[Any], index: int) -> tuple[str, list[dict[str, Any]]] | None:
     """An assistant message's prose and the calls its marked code (or smolagents'
-    ``Calling tools:`` text, in it or in the ``tool-call`` message after it) makes."""
+    ``Calling tools:`` text, in it or in the ``tool-call`` message after it) makes. A
+    message with structured calls too (``tool_calls``, Anthropic's ``tool_use`` blocks)
+    keeps them, ids and order, and its code follows them as calls (`_beside`)."""
     message = messages[index]
     if not isinstance(message, dict) or message.get("role") != "assistant":
         return None
-    if message.get("tool_calls"):
-        return None
-    if _role(messages, index + 1) != "tool-call" and not hinted(
-        "assistant", message.get("content")
-    ):
+    content = message.get("content")
+    if _role(messages, index + 1) != "tool-call" and not hinted("assistant", content):
         return None  # the cheap test first: most assistants write no code
-    text = _text(message.get("content"))
+    text = _text(content)
+    given = message.get("tool_calls")
+    structured = list(given) if isinstance(given, list) else []
+    if text is None:
+        text, structured = _beside_uses(content, index)
     if text is None:
         return None
     logged: list[tuple[str, Any, str | None]] = []
@@ -202,12 +227,15 @@ def _turn(messages: list[Any], index: int) -> tuple[str, list[dict[str, Any]]] |
     if start >= 0 and (start == 0 or text[start - 1] == "\n"):
         logged = _calling(text[start + len(_CALLING) :])
         text = text[:start] if logged else text
-    if _role(messages, index + 1) == "tool-call":
+    if _role(messages, index + 1) == "tool-call" and not structured:
         logged = logged or _calling(_after_label(messages[index + 1].get("content")))
     blocks = [next(g for g in m.groups() if g is not None) for m in _BLOCK.finditer(text)]
     calls = [call(f"call_{index}_{i}", TOOL, {"code": b.strip()}) for i, b in enumerate(blocks)]
     text, acted = openhands.read(text, index, len(calls))  # OpenHands' tags and <function=…>
     calls += acted
+    prose = _BLOCK.sub("", text).replace("<end_code>", "").strip()
+    if structured:
+        return (prose, _beside(structured, calls)) if calls else None
     if not calls and logged:  # no code in the text (structured outputs): the logged calls
         calls = [
             call(i or f"call_{index}_{n}", *_named(name, args))
@@ -217,8 +245,77 @@ def _turn(messages: list[Any], index: int) -> tuple[str, list[dict[str, Any]]] |
         calls[-1]["id"] = str(logged[-1][2])
     if not calls:
         return None
-    prose = _BLOCK.sub("", text).replace("<end_code>", "").strip()
     return prose, calls
+
+
+def _beside(structured: list[Any], written: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A turn's structured calls as they are, then the calls its text's code makes that
+    they do not log already. Why both: a client that runs the code in the text (a
+    smolagents ``CodeAgent``) runs it whatever calls came with it, so code written
+    beside a harmless call is screened too; an exported smolagents memory logs the
+    text's code as a ``python_interpreter`` call, which is then the one call. A written
+    call's id is made unlike every structured one's (a refusal names calls by id)."""
+    code = {_logged_code(c) for c in structured} - {None}
+    taken = {c["id"] for c in structured if isinstance(c, dict) and isinstance(c.get("id"), str)}
+    out = list(structured)
+    for made in written:
+        block = made["function"]["arguments"].get("code")
+        if made["function"]["name"] == TOOL and isinstance(block, str) and block in code:
+            continue
+        while made["id"] in taken:
+            made["id"] += "_text"
+        taken.add(made["id"])
+        out.append(made)
+    return out
+
+
+def _named_id(given: Any) -> str | None:
+    """A structured call's id when it is one a tool message can answer (a string, with
+    a named function), else None."""
+    function = given.get("function") if isinstance(given, dict) else None
+    if not isinstance(function, dict) or not isinstance(given.get("id"), str):
+        return None
+    return given["id"] if isinstance(function.get("name"), str) else None
+
+
+def _logged_code(logged: Any) -> str | None:
+    """The code a structured ``python_interpreter`` or ``python`` call runs, stripped:
+    its arguments as a string (smolagents logs the code itself, or its JSON string) or
+    their ``code``; None for any other call."""
+    function = logged.get("function") if isinstance(logged, dict) else None
+    if not isinstance(function, dict) or function.get("name") not in ("python_interpreter", TOOL):
+        return None
+    arguments = function.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except (ValueError, RecursionError):
+            return arguments.strip()
+        if not isinstance(arguments, dict | str):
+            return function["arguments"].strip()
+    if isinstance(arguments, dict):
+        arguments = arguments.get("code")
+    return arguments.strip() if isinstance(arguments, str) else None
+
+
+def _beside_uses(content: Any, index: int) -> tuple[str | None, list[dict[str, Any]]]:
+    """An Anthropic assistant's text and its ``*tool_use`` blocks as chat calls, when its
+    content is text parts and such blocks only (any other block: None, read as it
+    stands). Read here, not after `chat` converts the blocks, so the turn stays one
+    message with the calls in order, as a chat turn with ``tool_calls`` is read."""
+    if type(content) is not list:
+        return None, []
+    texts, uses = [], []
+    for number, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if is_plain_part(part):
+            texts.append(part_text(part) if kind in (None, *TEXT_PARTS) else "")
+        elif isinstance(kind, str) and kind.endswith("tool_use"):
+            call_id = str(part.get("id", f"call_{index}_u{number}"))
+            uses.append(call(call_id, part.get("name", kind), part.get("input", {})))
+        else:
+            return None, []
+    return ("".join(texts), uses) if uses else (None, [])
 
 
 def _named(name: str, args: Any) -> tuple[str, Any]:

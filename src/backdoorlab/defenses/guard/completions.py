@@ -16,7 +16,9 @@ changes loses only what was refused:
   becomes the reading's text without the calls, plus the note, and the calls kept are
   given as ``tool_calls`` (`reply.without_written_calls`, as the Responses and Messages
   APIs do); the whitespace the text began with stays (a stream sent it before any call
-  could be seen: `stream_relay`, whose client ends with this same text);
+  could be seen: `stream_relay`, whose client ends with this same text). A code agent's
+  reply with structured ``tool_calls`` beside its code is read with both (`codeagent`):
+  its text is changed so too, and its own calls kept come first, as it gave them;
 - ``finish_reason`` ``tool_calls`` becomes ``stop`` when no call is left;
 - ``logprobs`` becomes null, as if the client had not asked for them: their tokens
   (each with its ``bytes`` and ``top_logprobs``) are the text the server generated,
@@ -35,7 +37,7 @@ from typing import Any
 from backdoorlab.defenses.guard.core import Decision, Guard
 from backdoorlab.defenses.guard.reply import Screened, screen_reply, without_written_calls
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.traces import Message, trace_from_data
+from backdoorlab.traces import Message, content_text, trace_from_data
 
 
 def conversation(request: dict[str, Any]) -> list[Message]:
@@ -91,18 +93,19 @@ def _rewritten(choice: dict[str, Any], reply: Message, screened: Screened) -> di
     message = choice["message"]
     given = message.get("tool_calls")
     calls: Sequence[Any] = reply.tool_calls or ()
-    structured = (
-        isinstance(given, list) and len(given) == len(calls) and "function_call" not in message
-    )
+    listed = given if isinstance(given, list) and "function_call" not in message else []
+    structured = _as_given(listed, calls)
     blocked = [d.blocked for d in screened.calls]
-    if structured:
+    text_as_given = content_text(message.get("content")) == reply.text
+    if listed is given and len(listed) == structured == len(calls) and text_as_given:
         text = message.get("content") if isinstance(message.get("content"), str) else reply.text
         kept = [c for c, b in zip(given, blocked, strict=True) if not b]
     else:  # calls read from the text: the client would read them there too
-        text, kept_calls = without_written_calls(message.get("content"), reply, blocked)
-        kept = [
+        text, _ = without_written_calls(message.get("content"), reply, blocked)
+        kept = [c for c, b in zip(listed[:structured], blocked, strict=False) if not b] + [
             {"id": c.id, "type": "function", "function": c.function.model_dump()}
-            for c in kept_calls
+            for c, b in zip(calls[structured:], blocked[structured:], strict=True)
+            if not b
         ]
         message.pop("function_call", None)
     message["content"] = screened.text(text or "")
@@ -115,3 +118,17 @@ def _rewritten(choice: dict[str, Any], reply: Message, screened: Screened) -> di
         if choice.get("finish_reason") in ("tool_calls", "function_call"):
             choice["finish_reason"] = "stop"
     return choice
+
+
+def _as_given(given: list[Any], calls: Sequence[Any]) -> int:
+    """How many of the calls read are the reply's own ``tool_calls``, as it gave them: a
+    code agent's reply may hold both, its code read after them (`codeagent`). Those stay
+    as the server wrote them (ids, vendor fields) when the text's calls go. A call given
+    without an id is the one read in its place (the reader gives it one)."""
+    same = 0
+    while same < min(len(given), len(calls)):
+        logged = given[same]
+        if not isinstance(logged, dict) or logged.get("id", calls[same].id) != calls[same].id:
+            break
+        same += 1
+    return same

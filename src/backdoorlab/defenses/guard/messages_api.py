@@ -14,9 +14,11 @@ as chat completions' text does (`reply.without_written_calls`): its client runs 
 the text holds. The text becomes the reading's, every call taken out, in the first text
 block (the others, read joined to it, go), and the calls kept follow it as
 ``tool_use`` blocks with ``stop_reason`` ``tool_use``, as chat gives them as
-``tool_calls``. A model's ``<tool_call>`` text in a text block is not read as calls, as
-chat's reader reads none in a list of text parts. A reply nothing was refused in is
-returned as the server wrote it.
+``tool_calls``; a reply with ``tool_use`` blocks beside its code is read with both
+(`codeagent`), its text changed so too and its own blocks staying. A model's
+``<tool_call>`` text in a text block is not read as calls, as chat's reader reads none
+in a list of text parts. A reply nothing was refused in is returned as the server
+wrote it.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def screen_message(
         return reply, turn.decisions
     out = copy.deepcopy(reply)
     written = [(m, b) for o, m, b in turn.refused_in(field) if o == field]
-    if written and not any(_is_use(b) for b in out["content"]):
+    if written:
         _take_out_written(out, *written[0])
     blocks = [_redacted(b, hidden, turn.read) for b in out["content"] if not _is(b, refused)]
     if refused:
@@ -87,19 +89,26 @@ def screen_message(
 
 def _take_out_written(out: dict[str, Any], read: Message, blocked: list[bool]) -> None:
     """Take the calls out of a reply whose calls were read from its text (a code agent's
-    code; the reader reads none there when the reply has a ``tool_use`` block): its
-    text becomes the reading's (`without_written_calls`), held by its first text block,
-    and the calls kept follow as ``tool_use`` blocks, ``stop_reason`` then
-    ``tool_use`` as a client's loop expects of calls to run."""
+    code, read after its ``tool_use`` blocks' calls: `codeagent`): its text becomes the
+    reading's (`without_written_calls`), held by its first text block, and the calls
+    kept that no block gave follow it as ``tool_use`` blocks, ``stop_reason`` then
+    ``tool_use`` as a client's loop expects of calls to run. A reply whose text was
+    read as it stands keeps it (its calls are its blocks)."""
     texts = [i for i, b in enumerate(out["content"]) if isinstance(b, dict) and _texty(b)]
     given = "".join(part_text(out["content"][i]) for i in texts)  # as the reader joins them
+    uses = {str(b.get("id")) for b in out["content"] if _is_use(b)}
+    if uses and given == read.text:
+        return
     text, kept = without_written_calls(given, read, blocked)
+    kept = [c for c in kept if c.id not in uses]
     blocks = [b for i, b in enumerate(out["content"]) if i not in texts[1:]]
     if texts:
         blocks[texts[0]] = {**blocks[texts[0]], "text": text}
     at = texts[0] + 1 if texts else len(blocks)
-    uses = [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in kept]
-    out["content"] = [*blocks[:at], *uses, *blocks[at:]]
+    uses_kept = [
+        {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in kept
+    ]
+    out["content"] = [*blocks[:at], *uses_kept, *blocks[at:]]
     if kept:
         out["stop_reason"], out["stop_sequence"] = "tool_use", None
 

@@ -14,10 +14,11 @@ refused loses them there, as chat completions' text does: its client runs what t
 text holds (`reply.without_written_calls`). Its text becomes the reading's, every call
 taken out, in its first text part (annotations, which point into the old text,
 emptied), and the calls kept follow it as ``function_call`` items, as chat gives them
-as ``tool_calls``; a message with no refused call keeps its code. A model's
-``<tool_call>`` text in an ``output_text`` part is not read as calls, as chat's reader
-reads none in a list of text parts (only in a string content). In a reply the guard
-changed, every
+as ``tool_calls``; a message with no refused call keeps its code. A message with
+``function_call`` items beside its code is read with both (`codeagent`): its text is
+changed so too, the items staying where they are. A model's ``<tool_call>`` text in an
+``output_text`` part is not read as calls, as chat's reader reads none in a list of
+text parts (only in a string content). In a reply the guard changed, every
 ``output_text`` part's ``logprobs`` is emptied (``[]``, as when they were not asked):
 a server lists there the tokens it generated — a refused image's URL, and a refused
 call's arguments too when its parser read the call from the text. A reply nothing was
@@ -113,17 +114,21 @@ def _is(item: Any, refused: dict[str, str]) -> bool:
 def _take_out_written(output: list[Any], turn: Turn) -> dict[int, list[dict[str, Any]]]:
     """Take the calls out of each message item whose calls were read from its text (a
     code agent's code) and one refused: its text becomes the reading's
-    (`without_written_calls`), its first text part holding it; the calls kept, as
-    ``function_call`` items to go after it, by the item's place."""
+    (`without_written_calls`), its first text part holding it; the calls kept that no
+    call item gave, as ``function_call`` items to go after it, by the item's place (the
+    call items stay where they are, a refused one taken out as any is)."""
     kept: dict[int, list[dict[str, Any]]] = {}
     for origin, read, blocked in turn.refused_in("output"):
         at = int(origin.split(".")[1])
         item = output[at]
-        if item.get("type", "message") not in ("message", None) or not _written(output, at):
+        if item.get("type", "message") not in ("message", None):
             continue
         content = item.get("content")
         parts = content if isinstance(content, list) else [{"text": content or ""}]
         given = "".join(part_text(p) for p in parts if _texty(p))  # as the reader joins them
+        joined = _joined(output, at)
+        if joined and given == read.text:
+            continue  # its calls are the call items, its text as written
         text, calls = without_written_calls(given, read, blocked)
         if isinstance(content, list):
             first = next(i for i, p in enumerate(content) if _texty(p))
@@ -131,7 +136,7 @@ def _take_out_written(output: list[Any], turn: Turn) -> dict[int, list[dict[str,
             item["content"] = [p for i, p in enumerate(content) if i == first or not _texty(p)]
         else:
             item["content"] = text
-        kept[at] = [_call_item(call) for call in calls]
+        kept[at] = [_call_item(call) for call in calls if call.id not in joined]
     return kept
 
 
@@ -140,19 +145,23 @@ def _texty(part: Any) -> bool:
     return isinstance(part, dict) and "text" in part
 
 
-def _written(output: list[Any], at: int) -> bool:
-    """Whether the calls read with the message item at ``at`` were read from its text:
-    no call item joined it. The reader (`trace_formats.responses`) joins the ``*_call``
-    items that come next, past items it skips (``reasoning``), to the message, and then
-    reads no code in its text; a message or a call's output ends the turn first."""
+def _joined(output: list[Any], at: int) -> set[str]:
+    """The ids of the call items the reader (`trace_formats.responses`) joins to the
+    message item at ``at``: the ``*_call`` items that come next, past items it skips
+    (``reasoning``), until a message or a call's output ends the turn. The calls read
+    from the message's text (a code agent's code, read after these: `codeagent`) are
+    the others."""
+    ids: set[str] = set()
     for item in output[at + 1 :]:
         kind = item.get("type") if isinstance(item, dict) else None
         kind = "message" if kind is None else str(kind)
         if kind.endswith("_call"):
-            return False
-        if kind == "message" or kind.endswith("_call_output"):
-            return True
-    return True
+            ids.add(str(item.get("call_id", item.get("id"))))
+            if any(item.get(k) is not None for k in ("output", "outputs", "error")):
+                break  # a call holding its result ends the turn
+        elif kind == "message" or kind.endswith("_call_output"):
+            break
+    return ids
 
 
 def _call_item(call: ToolCall) -> dict[str, Any]:
