@@ -39,6 +39,7 @@ from typing import Any, Literal
 from backdoorlab.defenses.audit import by_reference, code_mail, code_places, patterns, places
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
+from backdoorlab.defenses.audit.fetch_prompts import payload_of
 from backdoorlab.defenses.audit.places import NameKind
 from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
@@ -341,8 +342,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
         if not by_name:
             return None
         dests.append(CallDestination("", tool, f"tool:{tool}", "any", implicit=True))
-    payload = {p: v for p, _, v in scalars if p not in dest_paths}
-    return SinkCall(tool, "heuristic", dests, payload, references)
+    return SinkCall(tool, "heuristic", dests, payload_of(tool, scalars, dest_paths), references)
 
 
 def _by_tool(sinks: Sequence[Sink]) -> dict[str, list[Sink]]:
