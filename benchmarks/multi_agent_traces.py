@@ -4,11 +4,12 @@ How real frameworks move data between agents, in the formats their logs come in:
 
 - **handoffs between in-process agents** — the OpenAI Agents SDK's ``transfer_to_<agent>``
   function call (output ``{"assistant": NAME}``, the conversation carried over; logged
-  as the Responses items ``RunResult.to_input_list()`` writes), LangGraph's supervisor ``transfer_to_<agent>`` tools (result
-  "Successfully transferred to …", a ``Command(goto=…)``; optionally with a
-  ``task_description``; LangGraph messages), AutoGen's Swarm ``transfer_to_<agent>``,
-  CrewAI's "Delegate work to coworker" / "Ask question to coworker" tools
-  (``delegate_work_to_coworker(task, context, coworker)``; OpenAI chat);
+  as the Responses items ``RunResult.to_input_list()`` writes), LangGraph's supervisor
+  ``transfer_to_<agent>`` tools (result "Successfully transferred to …", a
+  ``Command(goto=…)``; optionally with a ``task_description``; LangGraph messages),
+  AutoGen's Swarm ``transfer_to_<agent>``, CrewAI's "Delegate work to coworker" / "Ask
+  question to coworker" tools (``delegate_work_to_coworker(task, context, coworker)``;
+  OpenAI chat);
 - **Claude Code's sub-agents** — the ``Task`` tool (``description``, ``prompt``,
   ``subagent_type``; its result the sub-agent's final answer), ``WebSearch`` and
   ``WebFetch`` (``url``, and a ``prompt`` that Claude Code's own small model runs on the
