@@ -3,7 +3,8 @@
 How real frameworks move data between agents, in the formats their logs come in:
 
 - **handoffs between in-process agents** — the OpenAI Agents SDK's ``transfer_to_<agent>``
-  function call (output ``{"assistant": NAME}``, the conversation carried over; logged
+  function call (output ``{"assistant": NAME}``, the conversation carried over, with or
+  without an ``input_type``'s data — a reason, a ticket's URL; logged
   as the Responses items ``RunResult.to_input_list()`` writes), LangGraph's supervisor
   ``transfer_to_<agent>`` tools (result "Successfully transferred to …", a
   ``Command(goto=…)``; optionally with a ``task_description``; LangGraph messages),
@@ -77,8 +78,11 @@ FRAMEWORKS = {
 
 def _handoff(log: Log, framework: str, agent: str, w: World, rng: random.Random) -> None:
     """An in-process handoff the way ``framework`` logs it, carrying ``w.record``."""
-    if framework == "openai-agents":
-        log.call(f"transfer_to_{agent}", {}, {"assistant": agent.replace("_", " ").title()})
+    if framework == "openai-agents":  # with an ``input_type``'s data, or none
+        ticket = f"https://support.{w.domain}/tickets/{rng.randint(1000, 9999)}"
+        data = {"reason": f"Needs review: {w.secret}", "ticket_url": ticket}
+        assistant = {"assistant": agent.replace("_", " ").title()}
+        log.call(f"transfer_to_{agent}", data if rng.random() < 0.5 else {}, assistant)
     elif framework == "langgraph":
         args = {"task_description": f"Handle this for the customer: {json.dumps(w.record)}"}
         log.call(
