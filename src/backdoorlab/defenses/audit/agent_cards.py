@@ -95,17 +95,22 @@ def cards_in(text: str) -> list[tuple[str, str]]:
 
 @dataclass
 class AgentCards:
-    """The cards one conversation's tools showed, by name (lower-cased)."""
+    """The cards one conversation's tools showed: each name's (lower-cased) endpoints —
+    every one a card of that name gave, since a later card of the same name may replace
+    the first in the client's table (a2a-samples' host agent keys its agents by name)."""
 
-    urls: dict[str, str] = field(default_factory=dict)
+    urls: dict[str, list[str]] = field(default_factory=dict)
 
     def read(self, text: str, vouched: bool, authorised: set[str]) -> None:
         """A tool result: its cards' names learnt, and, when the call that returned it was
         ``vouched`` for (only authorised destinations, or none outside), their endpoints
         added to ``authorised``."""
         for name, url in cards_in(text):
-            if len(self.urls) < _MAX_CARDS:
-                self.urls.setdefault(name.lower(), url)
+            known = self.urls.get(name.lower())
+            if known is None and len(self.urls) < _MAX_CARDS:
+                self.urls[name.lower()] = [url]
+            elif known is not None and url not in known and len(known) < 8:
+                known.append(url)
             if vouched:
                 authorised.add(canonical(url, "url"))
 
@@ -123,9 +128,10 @@ def addressed(
     if sink is not None and sink.how != "heuristic":  # a sink spec's, an environment's
         return sink
     named = [
-        (path, cards.urls[value.strip().lower()])
+        (path, url)
         for path, keys, value in leaves(arguments)
-        if _names_agent(keys) and value.strip().lower() in cards.urls
+        if _names_agent(keys)
+        for url in cards.urls.get(value.strip().lower(), ())
     ]
     if not named:
         return sink
