@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from backdoorlab.defenses.audit import audit
+from backdoorlab.defenses.audit import AuditOptions, audit
 from backdoorlab.defenses.audit.patterns import name_tokens
 from backdoorlab.defenses.audit.sinks import SinkResolver, sink_named
 from backdoorlab.defenses.guard.replay import replay
@@ -305,3 +305,30 @@ def test_a_name_two_cards_gave_may_go_to_either(tmp_path):
     found, blocked = _serious(tmp_path, leak)
     assert {f.evidence["sink"]["destination"] for f in found} == {"https://a2a.sable-verify.net/v1"}
     assert blocked == [True]
+
+
+def test_a_card_from_a_trusted_registry_vouches_for_its_endpoint(tmp_path):
+    """A deployment's trusted list (the guard policy's ``trusted``, the audit's
+    ``dataflow.trusted``) names its agent registry; the registry's cards' endpoints are
+    the operator's as a registry tool's are."""
+    registry = "https://agents.acme-registry.example/v1/agents?skill=quotes"
+    found = {"agents": [{"card": _card("Quote Agent", "https://a2a.fableship.example/")}]}
+    trace = _trace(
+        ASK,
+        [
+            ("get_customer", {"id": "Ola"}, RECORD),
+            ("http_get", {"url": registry}, found),
+            ("send_message", {"agent_url": "https://a2a.fableship.example/", "message": SSN}, "OK"),
+        ],
+    )
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(trace) + "\n", encoding="utf-8")
+
+    def serious(trusted):
+        options = AuditOptions(extra={"dataflow": {"trusted": trusted}})
+        return [
+            f for f in audit(path, ["dataflow"], options=options).findings if f.at_least("medium")
+        ]
+
+    assert serious([]) != []  # a registry nobody named vouches for nothing
+    assert serious(["*.acme-registry.example"]) == []

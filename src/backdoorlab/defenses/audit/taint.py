@@ -590,8 +590,9 @@ class TaintTracker:
             sink = agent_cards.addressed(tool, function.parsed_arguments(), self.cards, sink)
         if call_id is not None and len(self._vouched) < state_flow.MAX_PENDING:
             authorised = self.authorised if sink is not None else set()
+            trusted = self.trusted or (lambda _: False)  # a policy's trusted list vouches too
             self._vouched[call_id] = sink is None or all(
-                users(d, authorised) for d in sink.destinations
+                users(d, authorised) or trusted(d.canonical) for d in sink.destinations
             )
         if sink is not None and sink.references:
             _with_written(sink)
