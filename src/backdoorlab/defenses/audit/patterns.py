@@ -257,7 +257,15 @@ _DROP_NON_DIGIT = bytes(b for b in range(256) if not 48 <= b <= 57)
 
 @lru_cache(maxsize=4096)
 def name_tokens(name: str) -> tuple[str, ...]:
-    """``sendEmail`` / ``send-email`` / ``send_email`` → ``("send", "email")``."""
+    """``sendEmail`` / ``send-email`` / ``send_email`` → ``("send", "email")``.
+
+    An MCP tool as Claude Code and the Claude Agent SDK name it, ``mcp__SERVER__TOOL``,
+    reads as its tool's words, then its server's (``mcp__gmail__search_emails`` →
+    ``("search", "emails", "gmail")``): what a tool's name says — a read verb first, a
+    sink word — is in the tool's part; the prefix hid ``search`` behind ``mcp``."""
+    if name[:5].lower() == "mcp__" and "__" in name[5:]:
+        server, tool = name[5:].split("__", 1)
+        name = f"{tool}_{server}"
     return tuple(t for t in _KEY_SPLIT.split(_CAMEL.sub("_", name).lower()) if t)
 
 

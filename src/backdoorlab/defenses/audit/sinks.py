@@ -17,15 +17,15 @@ Three sources, most specific first:
    every URL and host its text names (``curl -d … https://x``), and mails the e-mail
    addresses its text mails (`code_mail`: ``mail -s x a@b``, smtplib's ``sendmail``);
    any other address in code is data it handles, its domain no host. A destination may be a
-   *name* rather than an address (`places`): an argument named for a repository, its
-   owner, a bucket or a channel (``create_issue(owner=…, repo=…)``, ``s3_put_object(
-   bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not start by
-   reading, or a place a command or code writes to (``aws s3 cp - s3://b``, ``gh issue
-   create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument writes
-   to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a call
-   moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named
-   tool with no recognisable destination sends to an *implicit* one (a channel
-   configured elsewhere), reported as such.
+   *name* (`places`): an argument named for a repository, its owner, a bucket or a channel
+   (``create_issue(owner=…, repo=…)``, ``s3_put_object(bucket=…)``,
+   ``slack_post_message(channel=…)``) of a tool that does not start by reading, or a place a
+   command or code writes to (``aws s3 cp - s3://b``, ``gh issue create -R o/n``, ``git push
+   git@host:o/n.git``), or SQL in any tool's argument writes to (``COPY … TO 's3://b/…'``,
+   ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a call moves by naming it (``scp f
+   u@host:``, `by_reference`) goes there too. A sink-named tool with no destination sends to
+   an *implicit* one (a channel configured elsewhere), reported as such; a hand-off to
+   another agent (`handoffs`) sends nowhere.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from typing import Any, Literal
 from backdoorlab.defenses.audit import by_reference, code_mail, code_places, patterns, places
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
+from backdoorlab.defenses.audit.fetch_prompts import payload_of
+from backdoorlab.defenses.audit.handoffs import hands_off
 from backdoorlab.defenses.audit.places import NameKind
 from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
@@ -213,12 +215,11 @@ Role = Literal["destination", "nested destination", "payload"] | None
 
 
 def _role(keys: tuple[str, ...]) -> Role:
-    """What the nearest key along a value's path that says either calls it: ``to.a[0]``
-    is a destination, ``body.x[1].y`` payload, ``message.toRecipients[0].address`` (a
-    mail API's nesting) a destination again; None when no key says. A destination key
-    further out than the value's own key names a *nested* destination: of the fields of a
-    recipient object (``{"name": "Bob", "email": ...}``) only those shaped like an address
-    are one."""
+    """What the nearest key along a value's path that says either calls it: ``to.a[0]`` is a
+    destination, ``body.x[1].y`` payload, ``message.toRecipients[0].address`` (a mail API's
+    nesting) a destination again; None when no key says. A destination key further out than
+    the value's own key names a *nested* destination: of the fields of a recipient object
+    (``{"name": "Bob", "email": ...}``) only those shaped like an address are one."""
     for depth, key in enumerate(reversed(keys)):
         if _payload_key(key):
             return "payload"  # a body holding nothing but an address still is a body
@@ -341,8 +342,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
         if not by_name:
             return None
         dests.append(CallDestination("", tool, f"tool:{tool}", "any", implicit=True))
-    payload = {p: v for p, _, v in scalars if p not in dest_paths}
-    return SinkCall(tool, "heuristic", dests, payload, references)
+    return SinkCall(tool, "heuristic", dests, payload_of(tool, scalars, dest_paths), references)
 
 
 def _by_tool(sinks: Sequence[Sink]) -> dict[str, list[Sink]]:
@@ -387,7 +387,7 @@ class SinkResolver:
             sinks = declared[0].get(tool)
             return None if not sinks else _declared(sinks, tool, call.parsed_arguments(), "env")
         raw = call.arguments
-        if not (
+        if hands_off(tool) or not (
             sink_named(tool)
             or "://" in raw
             or "@" in raw
@@ -396,5 +396,5 @@ class SinkResolver:
             or code_places.HINT.search(raw)  # a repository, a bucket, a channel (`places`)
             or by_reference.may_move(raw, state)  # ``upload_file('f', 'b', …)``, ``$URL``
         ):
-            return None  # cannot name a destination: no URL, host, address, phone or place
+            return None  # a hand-off (`handoffs`); or it names no URL, host, address, phone, place
         return _heuristic(tool, call.parsed_arguments(), state)

@@ -71,6 +71,7 @@ from itertools import islice
 from typing import Any, NamedTuple
 
 from backdoorlab.defenses.audit import (
+    agent_cards,
     browsing,
     by_reference,
     code_mail,
@@ -350,6 +351,10 @@ class Inbox:
     taint's to judge (`invented`)."""
     invented: list[int] = field(default_factory=list)
     """Steps of the calls that sent this unseen destination a strong value."""
+    latest: tuple[CallDestination, str, str] | None = None
+    """The call being checked (its destination's spelling, tool, rule): a leak names the
+    call that carried it, not the first call to the destination (a card fetched from a
+    host, then the message sent to it)."""
 
     @property
     def owner(self) -> bool:
@@ -508,6 +513,8 @@ class TaintTracker:
         self.shell = ShellState()  # files, variables, remotes calls set up (`shell_state`)
         self.notebook = notebook.Notebook(self.shell.content_of)  # a Python tool's variables
         self._commands: dict[str, str] = {}  # shell call id → its command (`state_flow.hear`)
+        self.cards = agent_cards.AgentCards()  # remote agents' cards tools showed
+        self._vouched: dict[str, bool] = {}  # call id → sent only where authorised (`cards`)
         self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
         # `_authorised` yet: only a name's destination asks for them (~5% of a retail
         # trace's audit when every text's words were taken)
@@ -536,6 +543,8 @@ class TaintTracker:
             if call_id in self._commands:
                 state_flow.hear(self.shell, self._commands.pop(call_id), message.text)
             self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
+            vouched = self._vouched.pop(call_id, False)
+            self.cards.read(message.text, vouched, self._authorised if vouched else set())
         elif message.role == "assistant":
             checks = [self.check(step, c.name, c.function, c.id) for c in message.tool_calls or ()]
             if not message.content:  # a call with no text: nothing rendered (most)
@@ -577,6 +586,14 @@ class TaintTracker:
             self.call_arguments[call_id] = function.arguments
         self.shell.step = step
         sink = self.resolver.resolve(tool, function, self.env, self.shell)
+        if self.cards.urls:  # a remote agent called by its card's name (`agent_cards`)
+            sink = agent_cards.addressed(tool, function.parsed_arguments(), self.cards, sink)
+        if call_id is not None and len(self._vouched) < state_flow.MAX_PENDING:
+            authorised = self.authorised if sink is not None else set()
+            trusted = self.trusted or (lambda _: False)  # a policy's trusted list vouches too
+            self._vouched[call_id] = sink is None or all(
+                users(d, authorised) or trusted(d.canonical) for d in sink.destinations
+            )
         if sink is not None and sink.references:
             _with_written(sink)
         if notebook.python_tool(tool):
@@ -912,6 +929,7 @@ class TaintTracker:
                 inbox.invented.append(step)
                 result.invented.append(dest)
             inbox.steps.append(step)
+            inbox.latest = (dest, sink.tool, sink.how)
             for path, text in texts:
                 inbox.parts.setdefault(path, []).append((step, text))
             if len(inbox.steps) > SPLIT_CALLS:
@@ -1051,9 +1069,8 @@ class TaintTracker:
             return None
         token = tainted.secret.value.lower()
         first = token not in inbox.hits
-        leak = Leak(
-            tainted, inbox.destination, inbox.tool, inbox.how, step, argument, how, first, inbox.to
-        )
+        dest, tool, rule = inbox.latest or (inbox.destination, inbox.tool, inbox.how)
+        leak = Leak(tainted, dest, tool, rule, step, argument, how, first, inbox.to)
         if first:
             inbox.hits[token] = leak
         return leak
