@@ -19,7 +19,7 @@ party, and a sync agent's progress posts); the labelled sets of `audit_foreign` 
 that resuming decides as reading anew.
 
     .venv/bin/python benchmarks/guard_resume.py --traces FILE [--set NAME=TRACES …]
-        [--agentdojo DIR] [--out benchmarks/results/guard_resume.json]
+        [--agentdojo DIR] [--keep-after 0] [--out benchmarks/results/guard_resume.json]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from audit_foreign import add_set_arguments, labelled_sets  # noqa: E402
 from backdoorlab.defenses.audit.reader import TraceStream  # noqa: E402
 from backdoorlab.defenses.guard import Guard  # noqa: E402
 from backdoorlab.defenses.guard.reply import screen_reply  # noqa: E402
-from backdoorlab.defenses.guard.resume import SessionCache  # noqa: E402
+from backdoorlab.defenses.guard.resume import KEEP_AFTER, SessionCache  # noqa: E402
 from backdoorlab.traces import Message, atomic_writer  # noqa: E402
 
 
@@ -59,9 +59,10 @@ def run(guard: Guard, messages: list[Message]) -> tuple[list[list[dict]], list[f
     return decisions, seconds
 
 
-def compare(path: Path) -> dict[str, Any]:
-    """Both ways over every trace of ``path`` (module docstring)."""
-    kept, fresh = Guard(), Guard(kept=SessionCache(0))
+def compare(path: Path, keep_after: float = KEEP_AFTER) -> dict[str, Any]:
+    """Both ways over every trace of ``path`` (module docstring); ``keep_after``: the
+    kept sessions' floor (0: every session kept, the strictest test of resuming)."""
+    kept, fresh = Guard(kept=SessionCache(keep_after=keep_after)), Guard(kept=SessionCache(0))
     out: dict[str, Any] = {"traces": 0, "replies": 0, "resumed": 0, "differing": 0, "long": []}
     totals = {"kept": 0.0, "fresh": 0.0}
     for record in TraceStream(path):
@@ -95,6 +96,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--traces", type=Path, action="append", default=[], help="a JSONL file")
     add_set_arguments(parser)
+    parser.add_argument(
+        "--keep-after",
+        type=float,
+        default=KEEP_AFTER,
+        help="seconds of screening a session must cost to be kept (0: every one)",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/guard_resume.json"))
     args = parser.parse_args()
     results: dict[str, Any] = {}
@@ -103,7 +110,7 @@ def main() -> None:
         if args.set or args.agentdojo or args.foreign or not args.traces:
             named += [(name, path) for name, path, _ in labelled_sets(args, Path(tmp))]
         for name, path in named:
-            results[name] = result = compare(path)
+            results[name] = result = compare(path, args.keep_after)
             print(
                 f"{name}: {result['traces']} traces, {result['replies']} replies, "
                 f"{result['resumed']} resumed, {result['differing']} decisions differing; "
