@@ -5,7 +5,7 @@ A client of ``guard proxy`` (or ``serve --guard``) sends its whole conversation 
 every request, and the guard read all of it again at each: the taint tracker's work on
 a conversation's N-th request grows with N, and its whole run with N². A coding agent's
 200-turn conversation posting to a third party took seconds a request by its end, on
-the proxy's one screening thread (`benchmarks/guard_long_conversations.py --replay`).
+the proxy's one screening thread (`benchmarks/guard_resume.py`).
 
 So a session is kept once its reply is screened, keyed by a chain of hashes of the
 messages it has read (each message's JSON as read, in order: `Prefixes`); a later
@@ -13,7 +13,7 @@ request whose conversation begins with those same messages takes it and reads on
 what follows. The tracker reads messages in order and never ahead, so its state after
 a conversation's first k messages depends on those k messages alone: a resumed session
 decides as a fresh one that read them all (checked on every labelled set:
-`guard_long_conversations.py --replay-set`).
+`benchmarks/guard_resume.py --keep-after 0`).
 
 What is kept, and when:
 
@@ -25,7 +25,8 @@ What is kept, and when:
   kept: reading it anew costs about what hashing its keys does (and with nothing kept,
   a request hashes nothing).
 - a kept session is *taken* by the request that resumes it (it goes on changing): a
-  request sent twice reads the second time from the start, as every request did before.
+  request sent twice reads the second time from the start, as every request did before
+  (what the first kept has read its reply too: no prefix of the second's).
 - at most ``conversations`` sessions and ``chars`` characters of conversation (the
   messages' JSON) are kept, the least recently used going first: a tracker holds many
   times its conversation's size — ~13 bytes a character on the coding and AgentDojo
