@@ -118,7 +118,7 @@ def score(traces: Path, labels: list[dict[str, Any]]) -> dict[str, Any]:
         if f.at_least("medium"):
             by_trace[f.trace_index].append(f)
     recall: dict[str, dict[str, list[int]]] = {"kind": {}, "disguise": {}, "domain": {}}
-    for axis in ("observed", "sink"):  # where a set's labels say
+    for axis in ("observed", "sink", "data", "injected_in", "trace_format"):  # where labels say
         if any(axis in x for x in labels):
             recall[axis] = {}
     fpr: dict[str, list[int]] = {}
@@ -146,7 +146,7 @@ def score(traces: Path, labels: list[dict[str, Any]]) -> dict[str, Any]:
             cell[0] += bool(found)
             cell[1] += 1
         if not found:
-            keys = ("kind", "disguise", "domain", "observed", "sink", "task")
+            keys = ("kind", "disguise", "domain", "observed", "sink", "data", "injected_in", "task")
             misses.append({"index": i, **{k: label[k] for k in keys if k in label}})
     return {
         "traces": len(labels),
