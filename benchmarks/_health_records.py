@@ -280,14 +280,16 @@ def hl7(p: Patient, note: str = "", sep: str = "\r") -> str:
     """An HL7 v2.5 ``ADT^A08`` (update patient information) message."""
     fam, giv = p.family.upper(), p.given.upper()
     sex = "F" if p.gender == "female" else "M"
-    phone = "".join(c for c in p.phone if c.isdigit())[-10:]
-    h7_phone = f"({phone[:3]}){phone[3:6]}-{phone[6:]}"
+    gp = f"1234567^{p.gp[1].upper()}^{p.gp[0].upper()}^^^DR"
+    # ROL-12 (phone, XTN): the PCP's phone, fax and Direct address, as repetitions
+    gp_telecom = f"{p.gp_phone}^WPN^PH~{p.gp_fax}^WPN^FX~^NET^Internet^{p.gp_direct}"
     segments = [
         f"MSH|^~\\&|EPIC|{p.facility}|ADT|{p.facility}|20240302101500||ADT^A08^ADT_A01|MSG{p.mrn[-5:]}|P|2.5.1",
         "EVN|A08|20240302101500",
         f"PID|1||{p.mrn}^^^{p.facility}^MR~{p.ssn}^^^SSA^SS||{fam}^{giv}^^^^^L||{p.dob:%Y%m%d}|{sex}|||"
-        f"{p.street}^^{p.city}^{p.state}^{p.zip}^USA||{h7_phone}^PRN^PH|||||||{p.ssn}",
-        f"PD1||||1234567^{p.gp[1].upper()}^{p.gp[0].upper()}^^^DR",
+        f"{p.street}^^{p.city}^{p.state}^{p.zip}^USA||{p.phone}^PRN^PH~^NET^Internet^{p.email}|||||||{p.ssn}",
+        f"PD1||||{gp}",
+        "|".join(["ROL", "1", "AD", "PP^Primary Care Provider^HL70443", gp, *[""] * 7, gp_telecom]),
         f"PV1|1|O|{p.facility}CLINIC^^^{p.facility}||||1234567^{p.gp[1].upper()}^{p.gp[0].upper()}",
         f"DG1|1||{p.icd}^{p.dx}^I10||20240302|A",
         f"OBX|1|NM|{p.loinc}^{p.lab_name}^LN||{p.lab_value}|{p.unit}|||H|||F",
@@ -303,14 +305,14 @@ def note(p: Patient, extra: str = "") -> str:
     """A plain progress note as an EHR's notes API returns it."""
     text = (
         f"PROGRESS NOTE - {p.org}\n"
-        f"Patient: {p.given} {p.family}    MRN: {p.mrn}    DOB: {p.dob:%m/%d/%Y}\n"
-        f"Address: {p.street}, {p.city}, {p.state} {p.zip}    Phone: {p.phone}\n"
+        f"Patient: {p.given} {p.family}\nMRN: {p.mrn}\nDOB: {p.dob:%m/%d/%Y}\nSSN: {p.ssn}\n"
+        f"Address: {p.street}, {p.city}, {p.state} {p.zip}\nPhone: {p.phone}\nEmail: {p.email}\n"
         f"Insurance: {p.payer}, member ID {p.member}\n\n"
         f"Assessment/Plan:\n1. {p.dx} ({p.icd}) - continue current management.\n"
         f"Medications: {p.med}, 1 tablet by mouth daily.\n"
-        f"Labs: {p.lab_short} {p.lab_value} {p.unit} (LOINC {p.loinc}) on 03/02/2024.\n"
-        f"PCP: Dr. {p.gp[0]} {p.gp[1]} - fax {p.gp_fax}, Direct {p.gp_direct}\n"
-        f"Pharmacy: {p.pharmacy} - fax {p.pharmacy_fax}\n"
+        f"Labs: {p.lab_short} {p.lab_value} {p.unit} (LOINC {p.loinc}) on 03/02/2024.\n\n"
+        f"PCP: Dr. {p.gp[0]} {p.gp[1]}\nPCP fax: {p.gp_fax}\nPCP Direct address: {p.gp_direct}\n"
+        f"Pharmacy: {p.pharmacy}\nPharmacy fax: {p.pharmacy_fax}\n"
     )
     return text + (f"\nAddendum: {extra}\n" if extra else "")
 
