@@ -53,6 +53,7 @@ _CONTACT_PARTS = (
 _CONTACT_WORDS = frozenset(
     {"mail", "tel", "fax", "cell", "contact", "msisdn", "from", "to", "cc", "bcc", "organizer"}
 )
+_COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _ADDRESS_PARTS = ("address", "street", "residence", "domicile")
 _ADDRESS_WORDS = frozenset({"addr", "line1", "line2"})
 # what a person earns or holds, or a company's internal figures: a salary, a balance
@@ -144,7 +145,8 @@ def by_key(
     if cls == "credential":
         return ("text", "credential", True) if len(value) >= 6 else None
     if cls == "financial":
-        if values.is_date(value):  # a date of birth, an account's opening: no number
+        # a date of birth, an account's opening: no number (HL7 v2 writes one 19800101)
+        if values.is_date(value) or _COMPACT_DATE.fullmatch(value):
             return ("text", "date", True)
         if patterns.IBAN.fullmatch(value.upper().replace(" ", "")):
             return ("text", "iban", True)  # before the card check: an IBAN may pass Luhn
@@ -166,6 +168,8 @@ def by_key(
             return ("phone", "phone", True)
         return None
     if cls == "address":
+        if patterns.contact_email(value):  # an e-mail address ("Direct address: dr@…")
+            return ("email", "email", True)
         return ("address", "address", True) if ndigits and len(value) >= 8 else None
     if cls == "money":  # an amount of five digits or more (a salary, a balance): `AMOUNT`
         amount = ndigits >= 5 and patterns.digits_of(value) and _AMOUNT.fullmatch(value)

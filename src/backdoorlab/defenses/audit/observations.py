@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from backdoorlab.defenses.audit import owners, patterns, tables, values
+from backdoorlab.defenses.audit import fhir, hl7v2, owners, patterns, tables, values
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.identifiers import identifiers
 from backdoorlab.defenses.audit.keys import (
@@ -246,6 +246,7 @@ class ObservationReader:
         self._echo_words: frozenset[str] = frozenset()
         self._events: list[tuple[Any, ...]] | None = None  # recording a `_reading`
         self._categorical: frozenset[str] = frozenset()  # a table's columns of categories
+        self._care: dict[int, list[str]] = {}  # a FHIR bundle's parties (`fhir.care_team`)
 
     # Observations are parsed lazily, when a sink call to a destination the user did not
     # give needs them: most traces never make one, and parsing is most of the cost.
@@ -368,13 +369,10 @@ class ObservationReader:
                 # an amount under a salary or balance key: a figure, medium (`keys.by_key`)
                 power = "medium" if keyed[1] == "amount" else _strength(keyed[2])
                 self._add(keyed[0], value, keyed[1], power, where)
-                if cls == "contact" and ancestry:
+                # a contact field, or an address field holding an e-mail (a Direct address)
+                if ancestry and (cls == "contact" or keyed[1] == "email"):
                     kind = "email" if keyed[0] == "email" else "phone"
-                    owner = canonical(value, kind)
-                    if self._events is not None:
-                        self._events.append((None, owner, ancestry[-1]))
-                    else:
-                        self._contacts.setdefault(owner, set()).add(ancestry[-1])
+                    self._owned_by(canonical(value, kind), ancestry[-1])
                 return
         if "\n" in value and (table := tables.from_text(value)) is not None:
             # a table inside a field (a notebook's output, a job's stdout): its rows
@@ -391,6 +389,13 @@ class ObservationReader:
         terms = terms and key not in self._categorical
         self._general(value, where, " ".join(covered), field=field, terms=terms)
 
+    def _owned_by(self, contact: str, record: int) -> None:
+        """``contact`` (canonical) belongs to the owner of ``record``."""
+        if self._events is not None:
+            self._events.append((None, contact, record))
+        else:
+            self._contacts.setdefault(contact, set()).add(record)
+
     def _walk(
         self,
         value: Any,
@@ -402,11 +407,17 @@ class ObservationReader:
         ancestry: tuple[int, ...],
     ) -> None:
         if isinstance(value, dict):
+            point = fhir.contact_point(value) if "system" in value else None
+            if point is not None:  # a FHIR ContactPoint: its holder's phone, fax, e-mail
+                self._leaf(point[0], None, point[1], step, tool, f"{path}.value", ancestry)
+                return
             cls = (classify_key(key) if key else None) or inherited
             # a contact or address block ({"contact": {"email": …}}) belongs to the record
             # around it: its e-mail is that record's owner's
             nested_part = cls in ("contact", "address") and ancestry
             here = ancestry if nested_part else (*ancestry, self._record_id())
+            for contact in self._care.get(id(value), ()) if here else ():
+                self._owned_by(contact, here[-1])  # the parties a FHIR record names
             for k, inner in value.items():
                 self._walk(inner, str(k), cls, step, tool, f"{path}.{k}" if path else str(k), here)
         elif isinstance(value, list):
@@ -478,6 +489,10 @@ class ObservationReader:
     def _read(self, text: str, step: int, tool: str) -> Any:
         """Read one observation; its structured data, or None for text."""
         data = structured(text)
+        message = hl7v2.fields(text) if data is None else None
+        if message is not None:  # an HL7 v2 message: one record of named fields
+            self._walk([message], None, None, step, tool, "", ())
+            return message
         if isinstance(data, dict | list):
             table = tables.from_data(data)
             walked = data
@@ -485,7 +500,11 @@ class ObservationReader:
                 self._table(table[0], step, tool)
                 walked = table[1]
             root = () if isinstance(walked, dict) else (self._record_id(),)
-            self._walk(walked, None, None, step, tool, "", root)
+            self._care = fhir.care_team(walked)  # keyed by id(): only while ``data`` lives
+            try:
+                self._walk(walked, None, None, step, tool, "", root)
+            finally:
+                self._care = {}
             return data
         found = tables.from_text(text)
         if found is not None:  # a psql, Markdown or CSV table, and what is around it

@@ -25,7 +25,7 @@ Three sources, most specific first:
    ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a call moves by naming it (``scp f
    u@host:``, `by_reference`) goes there too. A sink-named tool with no destination sends to
    an *implicit* one (a channel configured elsewhere), reported as such; a hand-off to
-   another agent (`handoffs`) sends nowhere.
+   another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI (`fhir`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from backdoorlab.defenses.audit import by_reference, code_mail, code_places, patterns, places
+from backdoorlab.defenses.audit import by_reference, code_mail, code_places, fhir, patterns, places
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
 from backdoorlab.defenses.audit.fetch_prompts import payload_of
@@ -311,7 +311,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
                 for p in code_places.in_sql(value[:65536])
             ]
             moved += [(path, t) for t in by_reference.in_sql_text(value[:65536])]
-    items = [(p, _role(k), v) for p, k, v in scalars if len(v) <= 2048]
+    items = [(p, _role(k), v) for p, k, v in scalars if len(v) <= 2048 and not fhir.namespace(k)]
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
     any_named = any(role in ("destination", "nested destination") for _, role, _ in items)
