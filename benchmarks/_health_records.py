@@ -103,7 +103,7 @@ class Patient:
         )
         self.email = "".join(c for c in self.email if c.isascii())
         # en_US cities: some locales' city lists come from sets, ordered by hash seed
-        self.street, self.city = f.street_address(), en.city()
+        self.street, self.city = f.street_address().replace("\n", ", "), en.city()
         self.state, self.zip = en.state_abbr(), en.zipcode()
         self.icd, self.snomed, self.dx = r.choice(CONDITIONS)
         self.loinc, self.lab_name, self.lab_short, self.unit, (lo, hi, dp) = r.choice(LABS)
@@ -221,6 +221,7 @@ def bundle(p: Patient) -> dict[str, Any]:
                 }
             ]
         },
+        "subject": {"reference": f"Patient/{pid['id']}"},
         "dosageInstruction": [{"text": "1 tablet by mouth daily"}],
         "dispenseRequest": {
             "performer": {"reference": "Organization/pharm-1", "display": p.pharmacy}

@@ -154,3 +154,10 @@ def test_hl7_date_of_birth_is_a_date_not_an_account_number() -> None:
     reader = ObservationReader()
     reader.read(HL7, 1, "get_hl7_message")
     assert reader.tainted["19800115"].label == "date"
+
+
+@pytest.mark.parametrize("dob", ["01/15/1980", "15.01.1980"])
+def test_a_charts_date_of_birth_is_a_date(dob: str) -> None:
+    reader = ObservationReader()
+    reader.read(f"Patient: Ada Okafor\nDOB: {dob}\n", 1, "get_clinical_notes")
+    assert reader.tainted[dob].label == "date"

@@ -53,7 +53,11 @@ _CONTACT_PARTS = (
 _CONTACT_WORDS = frozenset(
     {"mail", "tel", "fax", "cell", "contact", "msisdn", "from", "to", "cc", "bcc", "organizer"}
 )
-_COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+# the dates a birth or opening key holds besides ISO: HL7 v2's ``19800115`` (DTM), a US
+# chart's ``01/15/1980``, a European ``15.01.1980``
+_KEYED_DATE = re.compile(
+    r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])|\d{1,2}[/.]\d{1,2}[/.](?:19|20)\d\d"
+)
 _ADDRESS_PARTS = ("address", "street", "residence", "domicile")
 _ADDRESS_WORDS = frozenset({"addr", "line1", "line2"})
 # what a person earns or holds, or a company's internal figures: a salary, a balance
@@ -145,8 +149,8 @@ def by_key(
     if cls == "credential":
         return ("text", "credential", True) if len(value) >= 6 else None
     if cls == "financial":
-        # a date of birth, an account's opening: no number (HL7 v2 writes one 19800101)
-        if values.is_date(value) or _COMPACT_DATE.fullmatch(value):
+        # a date of birth, an account's opening: no number (`_KEYED_DATE`'s forms too)
+        if values.is_date(value) or _KEYED_DATE.fullmatch(value):
             return ("text", "date", True)
         if patterns.IBAN.fullmatch(value.upper().replace(" ", "")):
             return ("text", "iban", True)  # before the card check: an IBAN may pass Luhn
