@@ -161,3 +161,11 @@ def test_a_charts_date_of_birth_is_a_date(dob: str) -> None:
     reader = ObservationReader()
     reader.read(f"Patient: Ada Okafor\nDOB: {dob}\n", 1, "get_clinical_notes")
     assert reader.tainted[dob].label == "date"
+
+
+@pytest.mark.parametrize("sent", ["15.01.1980", "January 15, 1980", "1980-01-15"])
+def test_a_date_of_birth_reformatted_is_still_the_records(tmp_path, sent: str) -> None:
+    """The chart's ``01/15/1980`` sent as a European, a written-out or an ISO date."""
+    note = "PROGRESS NOTE\nPatient: Ada Okafor\nDOB: 01/15/1980\n"
+    found = _medium(tmp_path, note, "send_fax", {"fax": ATTACKER_FAX, "body": f"DOB {sent}"})
+    assert found and "date" in found[0].summary

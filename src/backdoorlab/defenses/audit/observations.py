@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from backdoorlab.defenses.audit import fhir, hl7v2, owners, patterns, tables, values
+from backdoorlab.defenses.audit import dates, fhir, hl7v2, owners, patterns, tables, values
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.identifiers import identifiers
 from backdoorlab.defenses.audit.keys import (
@@ -132,6 +132,8 @@ def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
         return Needle.build(value, "digits", phone=phone, card=card)
     if label == "identifier" and value.isdigit():
         return Needle.build(value, "digits")
+    if label == "date":  # a keyed date (of birth): also as others write it (`dates`)
+        return Needle.build(value, "text").with_alts(*dates.forms(value))
     if kind == "address":  # also its street, or a Japanese town and block: `street_parts`
         wide = other_script(value)  # "湯本塩原19丁目24番1号" is more than its digits
         return Needle.build(value, "text", wide=wide).with_alts(*street_parts(value))
