@@ -119,42 +119,37 @@ def _canonical(contacts: Iterator[tuple[str, str]]) -> Iterator[str]:
 
 def care_team(data: Any) -> dict[int, list[str]]:
     """For a search ``Bundle``: ``id()`` of each ``Patient`` resource → the canonical
-    contacts of the parties the patient's record names (module docstring)."""
+    contacts of the parties the patient's record names (module docstring). Each
+    reference is resolved once: a bundle of thousands of patients stays linear."""
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         return {}
     resources = _resources(data)
     by_object = {id(r): r for r in resources.values()}
+    targets = {
+        key: {id(t): t for ref in _references(r) if (t := _resolve(ref, resources)) is not None}
+        for key, r in by_object.items()
+    }
+    # each patient's compartment: the patient and the resources that reference it
+    compartments = {k: {k: r} for k, r in by_object.items() if r.get("resourceType") == "Patient"}
+    for key, r in by_object.items():
+        for target in targets[key] if key not in compartments else ():
+            if target in compartments:
+                compartments[target][key] = r
     out: dict[int, list[str]] = {}
-    for patient in by_object.values():
-        if patient.get("resourceType") != "Patient":
-            continue
-        me = {ref for ref, r in resources.items() if r is patient}
-        compartment = [patient] + [  # the resources about this patient
-            r for r in by_object.values() if r is not patient and any(x in me for x in _refs(r))
-        ]
+    for patient, compartment in compartments.items():
         parties: dict[int, dict[str, Any]] = {}
-        frontier = compartment
+        frontier = list(compartment)
         for _ in range(2):  # the party, and whom it names (an Organization's Endpoint)
             reached = []
-            for r in frontier:
-                for ref in _references(r):
-                    target = _resolve(ref, resources)
-                    ok = target is not None and target.get("resourceType") != "Patient"
-                    if (
-                        ok
-                        and id(target) not in parties
-                        and all(target is not c for c in compartment)
-                    ):
-                        parties[id(target)] = target
+            for key in frontier:
+                for target, resource in targets[key].items():
+                    if target in parties or target in compartment:
+                        continue
+                    if resource.get("resourceType") != "Patient":
+                        parties[target] = resource
                         reached.append(target)
             frontier = reached
         contacts = [c for party in parties.values() for c in _canonical(_contacts(party))]
         if contacts:
-            out[id(patient)] = contacts
+            out[patient] = contacts
     return out
-
-
-def _refs(resource: dict[str, Any]) -> set[str]:
-    """The references a resource makes, and their ``Type/id`` tails."""
-    refs = set(_references(resource))
-    return refs | {"/".join(r.rstrip("/").split("/")[-2:]) for r in refs if "/" in r}
