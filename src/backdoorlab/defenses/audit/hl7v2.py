@@ -51,15 +51,16 @@ XTN = frozenset(
     | {("GT1", 7)}
 )
 _SEGMENT = re.compile(r"[A-Z][A-Z0-9]{2}$")
+_START = re.compile(r"\s*MSH[^\sA-Za-z0-9]\S{4}")
 MAX_CHARS = 1 << 20
 
 
 def fields(text: str) -> dict[str, list[str]] | None:
     """A message's fields by name (module docstring), ``MSH`` left out; None when
     ``text`` is no HL7 v2 message (it must start with ``MSH`` and its separators)."""
-    text = text.strip()
-    if not text.startswith("MSH") or len(text) < 8 or len(text) > MAX_CHARS:
+    if len(text) > MAX_CHARS or not _START.match(text):  # before copying any text
         return None
+    text = text.strip()
     field_sep, encoding = text[3], text[4:8]
     if field_sep.isalnum() or len(set(encoding)) < 4 or any(c.isalnum() for c in encoding):
         return None
