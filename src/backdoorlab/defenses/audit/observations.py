@@ -19,6 +19,9 @@ whoever that object describes, and authorises sending that object's data — and
 that object's, nested objects included — to it. That is how a confirmation to the
 customer's own address stays legitimate while the same customer's card, sent to an
 address that appeared in a review or a note (free text, not a contact field), is not.
+A FHIR ``ContactPoint`` is such a field, and the parties a FHIR ``Bundle``'s patient
+record references (its GP, pharmacy, payer) own that record too (`fhir`); an HL7 v2
+message is read as one record of named fields (`hl7v2`).
 
 Besides these, every string yields the codes, identifiers and contents `values` finds
 (a secret is what a tool returned, whatever its shape), each with its strength. An
