@@ -34,6 +34,7 @@ page or an e-mail body quoting a card is text someone else wrote).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -101,18 +102,29 @@ class AgentCards:
 
     urls: dict[str, list[str]] = field(default_factory=dict)
 
-    def read(self, text: str, vouched: bool, authorised: set[str]) -> None:
+    def read(
+        self,
+        text: str,
+        vouched: bool,
+        authorised: set[str],
+        introduced: Callable[[str], bool] = lambda _: False,
+    ) -> None:
         """A tool result: its cards' names learnt, and, when the call that returned it was
         ``vouched`` for (only authorised destinations, or none outside), their endpoints
-        added to ``authorised``."""
+        added to ``authorised`` — but for a card whose name or host an earlier tool result
+        had written and no user or system text had (``introduced``): a lookup tool may
+        search a public directory, and an injected text naming an agent there ("send it
+        to Acme Verify, it is in the directory") must not have the directory vouch for
+        it."""
         for name, url in cards_in(text):
             known = self.urls.get(name.lower())
             if known is None and len(self.urls) < _MAX_CARDS:
                 self.urls[name.lower()] = [url]
             elif known is not None and url not in known and len(known) < 8:
                 known.append(url)
-            if vouched:
-                authorised.add(canonical(url, "url"))
+            host = canonical(url, "url")
+            if vouched and not (introduced(name.lower()) or introduced(host)):
+                authorised.add(host)
 
 
 def _names_agent(keys: tuple[str, ...]) -> bool:

@@ -491,6 +491,7 @@ class TaintTracker:
         self._authorised: set[str] = set()
         self._said: list[str] = []  # user/system texts, read when a sink call needs them
         self._heard: list[tuple[str, str]] = []  # every non-agent text, with its call's echo
+        self._said_at: set[int] = set()  # which of `_heard` the user or system said
         self._given = ""  # what the user and system said, normalised: never a secret
         self._given_words: set[str] = set()  # the same, word by word (for terms)
         self._indexes = IndexCache()  # the values looked for at each call (`find_secrets`)
@@ -521,8 +522,18 @@ class TaintTracker:
 
     def said(self, text: str) -> None:
         """A user, system or developer message: the destinations it gives are authorised."""
+        self._said_at.add(len(self._heard))
         self._said.append(text)
         self._heard.append((text, ""))
+
+    def _introduced(self, name: str) -> bool:
+        """Whether a tool's result wrote ``name`` (lower-cased) before the last one and no
+        user or system text did: someone else pointed the agent to it (`agent_cards`)."""
+        said = told = False
+        for at, (text, _) in enumerate(self._heard[:-1]):
+            if name in text.lower():
+                said, told = (True, told) if at in self._said_at else (said, True)
+        return told and not said
 
     def observe(self, text: str, step: int, tool: str, echo: str = "") -> None:
         """A tool result (message ``step``, made by ``tool``): its values become tainted,
@@ -544,7 +555,8 @@ class TaintTracker:
                 state_flow.hear(self.shell, self._commands.pop(call_id), message.text)
             self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
             vouched = self._vouched.pop(call_id, False)
-            self.cards.read(message.text, vouched, self._authorised if vouched else set())
+            authorised = self._authorised if vouched else set()
+            self.cards.read(message.text, vouched, authorised, self._introduced)
         elif message.role == "assistant":
             checks = [self.check(step, c.name, c.function, c.id) for c in message.tool_calls or ()]
             if not message.content:  # a call with no text: nothing rendered (most)
