@@ -526,14 +526,16 @@ class TaintTracker:
         self._said.append(text)
         self._heard.append((text, ""))
 
-    def _introduced(self, name: str) -> bool:
-        """Whether a tool's result wrote ``name`` (lower-cased) before the last one and no
-        user or system text did: someone else pointed the agent to it (`agent_cards`)."""
-        said = told = False
+    def _introduced(self, names: set[str]) -> set[str]:
+        """Which of ``names`` (lower-cased) a tool's result wrote before the last one and
+        no user or system text did: someone else pointed the agent to them
+        (`agent_cards`). Each text is lower-cased once, whatever the number of names."""
+        said: set[str] = set()
+        told: set[str] = set()
         for at, (text, _) in enumerate(self._heard[:-1]):
-            if name in text.lower():
-                said, told = (True, told) if at in self._said_at else (said, True)
-        return told and not said
+            lowered = text.lower()
+            (said if at in self._said_at else told).update(n for n in names if n in lowered)
+        return told - said
 
     def observe(self, text: str, step: int, tool: str, echo: str = "") -> None:
         """A tool result (message ``step``, made by ``tool``): its values become tainted,
@@ -555,8 +557,7 @@ class TaintTracker:
                 state_flow.hear(self.shell, self._commands.pop(call_id), message.text)
             self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
             vouched = self._vouched.pop(call_id, False)
-            authorised = self._authorised if vouched else set()
-            self.cards.read(message.text, vouched, authorised, self._introduced)
+            self.cards.read(message.text, vouched, self._authorised, self._introduced)
         elif message.role == "assistant":
             checks = [self.check(step, c.name, c.function, c.id) for c in message.tool_calls or ()]
             if not message.content:  # a call with no text: nothing rendered (most)
