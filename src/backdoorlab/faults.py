@@ -15,7 +15,8 @@ The points, by where they are:
 - ``train.checkpoint.begin``: a checkpoint's directory exists, nothing is in it yet.
 - ``train.checkpoint.weights``: its weights are written, optimizer and state are not.
 - ``train.finish``: the final weights are written, the run record is not.
-- ``audit.filter.write``: after each line written to the filtered dataset's temp file.
+- ``audit.filter.write``: after each run of kept lines written to the filtered dataset's
+  temp file (a run: consecutive kept lines of one block read; per line in a ``.gz``).
 - ``audit.filter.commit``: after each file of the filtered set renamed into place (the
   filtered file, then the report), before the manifest.
 - ``export.staged``: ``export``'s Parquet file and dataset card are written to temporary

@@ -129,3 +129,46 @@ def test_default_detectors_without_importing_the_model_loading_ones():
 
     assert {name for name, cls in DETECTORS.items() if not cls.default} == _MODEL_LOADING
     assert default_detectors() == [name for name, cls in DETECTORS.items() if cls.default]
+
+
+@pytest.mark.parametrize("last_newline", [True, False])
+def test_filter_copies_runs_as_the_per_line_copy_does(tmp_path, last_newline):
+    """A plain file's kept lines are written in runs sliced from each block read; a
+    gzipped one's line by line. Both must write the same bytes — on blank, whitespace
+    and Unicode-whitespace lines, CRLF ends, lines longer than a block (1 MiB) across
+    block edges, flagged first and last lines."""
+    from backdoorlab.defenses.audit.filtering import _copy_lines, _HashingWriter
+
+    long = json.dumps({**CLEAN, "pad": "x" * (3 << 20)})  # spans four blocks
+    lines = [
+        json.dumps(LEAK),
+        "",
+        "   ",
+        "\u00a0\u2003",
+        json.dumps(CLEAN) + "\r",
+        long,
+        " " + json.dumps(CLEAN),
+        "\t",
+        json.dumps(CLEAN),
+        long,
+        json.dumps(LEAK),
+    ] * 3 + [json.dumps(CLEAN)]
+    body = "\n".join(lines) + ("\n" if last_newline else "")
+    plain, packed = tmp_path / "in.jsonl", tmp_path / "in.jsonl.gz"
+    plain.write_bytes(body.encode("utf-8"))
+    packed.write_bytes(gzip.compress(body.encode("utf-8")))
+    flagged = [1, 11, 12, 20, len(lines)]  # by line number, blank lines counted
+
+    def copy(source, sha):
+        out = tmp_path / "out.bin"
+        with open(out, "wb") as raw:
+            counts = _copy_lines(source, _HashingWriter(raw), iter(flagged), sha)
+        return counts, out.read_bytes()
+
+    runs = copy(plain, hashlib.sha256(plain.read_bytes()).hexdigest())
+    per_line = copy(packed, hashlib.sha256(packed.read_bytes()).hexdigest())
+    assert runs == per_line
+    blank = {i + 1 for i, line in enumerate(lines) if not line.strip()}
+    expected = [ln for i, ln in enumerate(lines) if i + 1 not in blank | set(flagged)]
+    assert runs[1] == "".join(line + "\n" for line in expected).encode("utf-8")
+    assert runs[0] == (len(expected), len(flagged))

@@ -43,7 +43,13 @@ from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.digests import file_sha256
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import fault_point
-from backdoorlab.files import default_file_mode, write_failure, write_target
+from backdoorlab.files import (
+    MAX_LINE_BYTES,
+    default_file_mode,
+    line_too_long,
+    write_failure,
+    write_target,
+)
 from backdoorlab.parquet_traces import copy_rows, is_parquet
 
 TEMP_SUFFIX = ".audit-tmp"
@@ -142,6 +148,9 @@ def _copy_lines(
     next_flagged = next(flagged, None)
     with open(source, "rb") as handle:
         reader = HashingReader(handle)
+        if source.suffix != ".gz":
+            kept, removed = _copy_runs(source, reader, out, next_flagged, flagged)
+            return _drained(source, reader, sha256, kept, removed)
         for lineno, raw in iter_raw_lines(source, reader):
             if is_blank(raw):
                 continue
@@ -152,10 +161,78 @@ def _copy_lines(
             else:
                 removed += 1
                 next_flagged = next(flagged, None)
-        while reader.read(1 << 20):
-            pass
-        if reader.hash.hexdigest() != sha256:
-            raise BackdoorlabError(f"{source}: the file changed since it was audited")
+        return _drained(source, reader, sha256, kept, removed)
+
+
+def _drained(
+    source: Path, reader: HashingReader, sha256: str, kept: int, removed: int
+) -> tuple[int, int]:
+    """Read what is left of ``source`` into its hash and check it is the audited file's."""
+    while reader.read(1 << 20):
+        pass
+    if reader.hash.hexdigest() != sha256:
+        raise BackdoorlabError(f"{source}: the file changed since it was audited")
+    return kept, removed
+
+
+def _copy_runs(
+    source: Path,
+    reader: HashingReader,
+    out: IO[bytes],
+    next_flagged: int | None,
+    flagged: Iterator[int],
+) -> tuple[int, int]:
+    """`_copy_lines` for a plain (not gzipped) file: the same bytes out, but each run of
+    kept lines inside a block read is written in one call, sliced from the block, rather
+    than line by line — a 1M-trace file's filter had cost a fifth of the whole audit's
+    CPU in per-line copies, writes and hash updates (`benchmarks/README.md`, session
+    35). Blank lines are left out as `iter_raw_lines`' callers leave them; a last line
+    without its newline gets one."""
+    kept = removed = lineno = 0
+    pending: list[bytes] = []  # the start of a line no block read so far has ended
+    waiting = 0  # its bytes (kept as blocks: joining each time would be quadratic)
+    while True:
+        block = reader.read(1 << 20)
+        if not block:
+            break
+        if b"\n" not in block:
+            pending.append(block)
+            waiting += len(block)
+            if waiting > MAX_LINE_BYTES:
+                raise line_too_long(str(source), lineno + 1, BackdoorlabError)
+            continue
+        data = b"".join([*pending, block]) if pending else block
+        end_of_lines = data.rfind(b"\n") + 1
+        view = memoryview(data)
+        run = start = 0  # where the pending run of kept lines starts; this line
+        while start < end_of_lines:
+            stop = data.index(b"\n", start) + 1
+            lineno += 1
+            if lineno == next_flagged or (data[start] != 0x7B and is_blank(data[start:stop])):
+                if run < start:
+                    out.write(view[run:start])
+                    fault_point("audit.filter.write")
+                if lineno == next_flagged:
+                    removed += 1
+                    next_flagged = next(flagged, None)
+                run = stop
+            else:
+                kept += 1
+            start = stop
+        if run < end_of_lines:
+            out.write(view[run:end_of_lines])
+            fault_point("audit.filter.write")
+        tail = data[end_of_lines:]
+        pending, waiting = ([tail], len(tail)) if tail else ([], 0)
+    tail = b"".join(pending)
+    if tail and not is_blank(tail):
+        lineno += 1
+        if lineno == next_flagged:
+            removed += 1
+        else:
+            out.write(tail + b"\n")
+            fault_point("audit.filter.write")
+            kept += 1
     return kept, removed
 
 
