@@ -47,10 +47,15 @@ from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import is_stdio
 from backdoorlab.terminal import plain
+from backdoorlab.trace_formats.claude_sessions import converted
 from backdoorlab.trace_formats.exports import skipped_note
 from backdoorlab.traces import atomic_writer
 
 FAIL_ON = ("none", "low", "medium", "high")
+NO_FILTER = (
+    "Claude Code logs: --filter copies trace lines, and here a file is one session;"
+    " audit, then leave out the flagged sessions' files"
+)
 _STYLE = {"low": "cyan", "medium": "yellow", "high": "bold red"}
 
 
@@ -70,7 +75,8 @@ def _evidence_line(finding: Finding) -> str:
     if finding.detector == "dataflow" and "secret" in ev:
         src, sink = ev["source"], ev["sink"]
         return (
-            f"{ev['secret_kind']} {ev['secret']} ← msg {src['step']} {src['tool']}"
+            f"{ev['secret_kind']} {ev['secret']} ← {src.get('at') or 'msg ' + str(src['step'])} "
+            f"{src['tool']}"
             f"{'.' + src['field'] if src.get('field') else ''} → {sink['tool']}."
             f"{sink['argument']} to {sink['destination']} [{ev['encoding']}]"
         )
@@ -208,15 +214,22 @@ def audit_command(
     # unknown detectors or options, bad values, options of a detector that does not run:
     # each fails here, before any work
     check_options(extra, resolve_detectors(names if names is not None else default_detectors()))
-    if shards is not None:
-        from backdoorlab.defenses.audit.shards import audit_shards
+    with converted(path) as logs:  # Claude Code's logs: a session a line (None: not those)
+        if logs is not None and filter_path is not None:
+            raise BackdoorlabError(f"{path}: {NO_FILTER}")
+        source = path if logs is None else logs
+        if shards is not None:
+            from backdoorlab.defenses.audit.shards import audit_shards
 
-        if filter_path is not None and not Path(path).is_file():
-            raise BackdoorlabError(f"{path}: --filter needs one file (filter each shard's own)")
-        with err.status("audit: shards in parallel"):
-            report = audit_shards(path, names, sinks, options=AuditOptions(extra=extra), **shards)
-    else:
-        report = _run_with_progress(Path(path), names, sinks, err, AuditOptions(extra=extra))
+            if filter_path is not None and not Path(path).is_file():
+                raise BackdoorlabError(f"{path}: --filter needs one file (filter each shard's own)")
+            with err.status("audit: shards in parallel"):
+                opts = AuditOptions(extra=extra)
+                report = audit_shards(source, names, sinks, options=opts, **shards)
+        else:
+            report = _run_with_progress(Path(source), names, sinks, err, AuditOptions(extra=extra))
+    if logs is not None:
+        report.path = str(path)  # its traces: the sessions, named by file (`claude_sessions`)
     if report.skipped:  # a raw export's records that are no LLM call: said, not hidden
         err.print(plain(skipped_note(Counter(report.skipped))), soft_wrap=True)
     _print_summary(console, report, top)
@@ -247,7 +260,8 @@ def audit_command(
         report.max_severity is not None
         and severity_rank(report.max_severity) >= severity_rank(fail_on)
     )
-    _record(path, report, output, filter_path, fail_on, failing, extra)
+    if logs is None:  # no verdict written into Claude Code's own directories
+        _record(path, report, output, filter_path, fail_on, failing, extra)
     verdict = "[bold red]FAIL[/]" if failing else "[green]ok[/]"
     console.print(f"{verdict}: worst finding {worst}, --fail-on {fail_on}")
     return 1 if failing else 0

@@ -1,0 +1,160 @@
+"""Claude Code's log files found and bundled, one conversation a line, for the readers.
+
+Every reader here takes one conversation a line; Claude Code writes one record a line
+and a conversation a file (`claude_code`). `converted` turns an input — a session
+transcript, a stream-json file, a directory of them (``~/.claude/projects`` or one
+project's), or a glob — into a temporary JSONL of one line per session, each bundling
+the session's records with their ``FILE:LINE`` and those of its sub-agents' files
+(``<session>/subagents/agent-ID.jsonl``, or an older ``agent-ID.jsonl`` beside it of the
+same ``sessionId``), and yields its path; any other input yields None, read as before.
+
+Each record is checked as it is read (a JSON object with a ``type``) and each bundle is
+read once through `claude_code` before the audit starts, so a malformed record fails in
+one line naming its file and line, not the temporary file. Only the fields the reading
+needs are kept (a record's ``toolUseResult`` repeats the result it holds): the bundle
+stays near the size of the conversation itself. The temporary file is private (mode
+0600: it holds what the sessions read, secrets included) and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backdoorlab.errors import BackdoorlabError, TraceFormatError
+from backdoorlab.files import MAX_LINE_BYTES
+from backdoorlab.trace_formats.claude_code import KEY, carries_message, from_claude_code, log_kind
+
+_KEPT = ("type", "message", "uuid", "parentUuid", "isSidechain", "agentId", "sessionId")
+_KEPT_TOO = ("isCompactSummary", "isMeta", "parent_tool_use_id")
+
+
+@dataclass
+class Session:
+    """One conversation's files: its own and its sub-agents' (by agent id)."""
+
+    path: Path
+    agents: dict[str, Path] = field(default_factory=dict)
+
+
+def first_record(path: Path) -> Any:
+    """The first non-blank line of ``path`` as JSON, or None (not JSON, empty, unreadable)."""
+    try:
+        with open(path, "rb") as handle:
+            for line in handle:
+                if line.strip():
+                    return json.loads(line[:MAX_LINE_BYTES])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def is_log(path: Path) -> bool:
+    """Whether ``path`` is a plain file that Claude Code wrote (transcript or stream)."""
+    if path.suffix in (".gz", ".parquet") or not path.is_file():
+        return False
+    return log_kind(first_record(path)) is not None
+
+
+def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
+    """The sessions of ``path`` (a file, a directory searched down, a glob), or None when
+    it holds no Claude Code log; a directory or glob mixing them with other traces fails."""
+    given = Path(path)
+    if given.is_file():
+        return [_with_agents(given)] if is_log(given) else None
+    if given.is_dir():
+        files = sorted(p for p in given.rglob("*.jsonl") if p.is_file())
+    elif not given.exists() and glob.has_magic(str(given)):
+        files = sorted(Path(p) for p in glob.glob(str(given), recursive=True))
+    else:
+        return None
+    logs = [p for p in files if is_log(p)]
+    if not logs:
+        return None
+    if len(logs) != len(files):
+        other = next(p for p in files if p not in set(logs))
+        raise BackdoorlabError(f"{path}: mixes Claude Code logs with other traces ({other})")
+    found = [_with_agents(p) for p in logs if p.parent.name != "subagents"]
+    claimed = {a for s in found for a in s.agents.values()}
+    return [s for s in found if s.path not in claimed]
+
+
+def _with_agents(path: Path) -> Session:
+    session = Session(path)
+    if path.parent.name == "subagents" or path.name.startswith("agent-"):
+        return session  # a sub-agent's own file, audited alone
+    for agent in sorted((path.parent / path.stem / "subagents").glob("agent-*.jsonl")):
+        session.agents[agent.stem[len("agent-") :]] = agent
+    for agent in sorted(path.parent.glob("agent-*.jsonl")):  # before 2.1: beside the session
+        first = first_record(agent)
+        if isinstance(first, dict) and first.get("sessionId") == path.stem:
+            session.agents[agent.stem[len("agent-") :]] = agent
+    return session
+
+
+def _records(path: Path) -> list[list[Any]]:
+    """``[FILE:LINE, record]`` of each conversation record of ``path``, checked."""
+    out: list[list[Any]] = []
+    try:
+        with open(path, "rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                at = f"{path}:{number}"
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    raise TraceFormatError(f"{at}: not JSON ({exc})") from None
+                if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+                    raise TraceFormatError(f"{at}: not a Claude Code record (no 'type')")
+                if carries_message(record):
+                    out.append([at, _kept(record)])
+    except OSError as exc:
+        raise TraceFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    return out
+
+
+def _kept(record: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: record[k] for k in (*_KEPT, *_KEPT_TOO) if k in record}
+    result = record.get("toolUseResult")
+    if isinstance(result, dict) and isinstance(result.get("agentId"), str):
+        kept["toolUseResult"] = {"agentId": result["agentId"]}
+    return kept
+
+
+def bundle(session: Session) -> dict[str, Any]:
+    """One session as the line `claude_code` reads, checked by reading it once."""
+    agents = {agent: _records(path) for agent, path in session.agents.items()}
+    line = {"id": str(session.path), KEY: {"records": _records(session.path), "agents": agents}}
+    from_claude_code(line, str(session.path), [])
+    return line
+
+
+@contextmanager
+def converted(path: str | os.PathLike[str]) -> Iterator[Path | None]:
+    """A temporary JSONL of ``path``'s sessions, one a line, or None when ``path`` holds
+    no Claude Code log (see the module)."""
+    found = sessions(path)
+    if found is None:
+        yield None
+        return
+    fd, name = tempfile.mkstemp(prefix="backdoorlab-claude-", suffix=".jsonl")
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for session in found:
+                handle.write(json.dumps(bundle(session)) + "\n")  # ASCII: a lone surrogate too
+        try:
+            yield temporary
+        except BackdoorlabError as exc:  # the user never saw the temporary file
+            exc.args = (str(exc).replace(str(temporary), str(path)),)
+            raise
+    finally:
+        temporary.unlink(missing_ok=True)
