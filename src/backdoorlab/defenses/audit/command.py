@@ -106,7 +106,16 @@ def _strongest(report: AuditReport, top: int) -> list[Finding]:
     return [report.findings[b.position] for b in heapq.nsmallest(top, best, key=_strength)]
 
 
-def _print_summary(console: Console, report: AuditReport, top: int) -> None:
+def _record_at(finding: Finding) -> str:
+    """A Claude Code finding's ``FILE:LINE``, the file named from the session's folder."""
+    at = str(finding.evidence.get("at", ""))
+    folder = f"{Path(str(finding.trace_id)).parent}{os.sep}"
+    return at[len(folder) :] if at.startswith(folder) else at
+
+
+def _print_summary(console: Console, report: AuditReport, top: int, logs: bool = False) -> None:
+    """``logs``: the traces are Claude Code sessions, a line each of a temporary file: a
+    finding's line is then its record's ``FILE:LINE`` (`claude_sessions`)."""
     shown = _strongest(report, top) if report.findings else []  # counts the tally too
     counts, traces = report.counts(), report.traces_flagged()
     table = Table(title=plain(f"audit of {report.path}: {report.traces} traces"))
@@ -127,7 +136,7 @@ def _print_summary(console: Console, report: AuditReport, top: int) -> None:
         for f in shown:
             table.add_row(
                 plain(f.trace_id or f.trace_index),
-                str(f.line),
+                plain(_record_at(f) if logs else str(f.line)),
                 "" if f.step is None else str(f.step),
                 plain(f.detector),
                 plain(f.severity, _STYLE.get(f.severity, "")),
@@ -232,7 +241,7 @@ def audit_command(
         report.path = str(path)  # its traces: the sessions, named by file (`claude_sessions`)
     if report.skipped:  # a raw export's records that are no LLM call: said, not hidden
         err.print(plain(skipped_note(Counter(report.skipped))), soft_wrap=True)
-    _print_summary(console, report, top)
+    _print_summary(console, report, top, logs=logs is not None)
 
     # with --filter, a report file joins the filtered set: all change together (`filtering`)
     joint = filter_path is not None and output is not None and not is_stdio(output)
