@@ -184,6 +184,12 @@ def test_the_sub_agent_leak_in_stream_json_is_found(tmp_path: Path) -> None:
     path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
     (finding,) = _high(path)
     assert finding.evidence["at"] == f"{path}:9"  # init, user, 3 parent records, Task, prompt
+    report = tmp_path / "report.json"  # `claude -p … | backdoorlab audit -`
+    args = ["audit", "-", "--detectors", "dataflow", "-o", str(report)]
+    out = runner.invoke(app, args, input=path.read_text(encoding="utf-8"))
+    assert out.exit_code == 1, out.output
+    (piped,) = [f for f in json.loads(report.read_text())["findings"] if f["severity"] == "high"]
+    assert piped["trace_id"] == "<stdin>" and piped["evidence"]["at"] == "<stdin>:9"
 
 
 def test_a_destination_only_the_agent_s_prompt_names_is_not_authorised(tmp_path: Path) -> None:

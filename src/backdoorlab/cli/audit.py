@@ -131,6 +131,7 @@ def audit(
     with readable_path(path) as source:
         code = audit_command(
             source,
+            name="<stdin>" if is_stdio(path) else None if source == path else str(path),
             sinks=sinks,
             detectors=detectors,
             fail_on=fail_on,

@@ -54,7 +54,7 @@ def replay_command(
     skipped: Counter[str] = Counter()
     with (
         readable_path(traces) as source,
-        converted(source) as logs,  # Claude Code's logs: a session a line
+        converted(source, "<stdin>" if is_stdio(traces) else None) as logs,  # a session a line
         atomic_writer(output) as handle,
     ):
         for line in replay(logs or source, guard, skipped):

@@ -42,6 +42,10 @@ class Session:
 
     path: Path
     agents: dict[str, Path] = field(default_factory=dict)
+    name: str = ""  # what the user calls it (``<stdin>`` for a spooled pipe): its path
+
+    def __post_init__(self) -> None:
+        self.name = self.name or str(self.path)
 
 
 def first_record(path: Path) -> Any:
@@ -99,15 +103,16 @@ def _with_agents(path: Path) -> Session:
     return session
 
 
-def _records(path: Path) -> list[list[Any]]:
-    """``[FILE:LINE, record]`` of each conversation record of ``path``, checked."""
+def _records(path: Path, name: str = "") -> list[list[Any]]:
+    """``[FILE:LINE, record]`` of each conversation record of ``path`` (called ``name``),
+    checked."""
     out: list[list[Any]] = []
     try:
         with open(path, "rb") as handle:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
-                at = f"{path}:{number}"
+                at = f"{name or path}:{number}"
                 try:
                     record = json.loads(line)
                 except ValueError as exc:
@@ -117,7 +122,7 @@ def _records(path: Path) -> list[list[Any]]:
                 if carries_message(record):
                     out.append([at, _kept(record)])
     except OSError as exc:
-        raise TraceFormatError(f"{path}: cannot read ({exc.strerror})") from None
+        raise TraceFormatError(f"{name or path}: cannot read ({exc.strerror})") from None
     return out
 
 
@@ -132,19 +137,23 @@ def _kept(record: dict[str, Any]) -> dict[str, Any]:
 def bundle(session: Session) -> dict[str, Any]:
     """One session as the line `claude_code` reads, checked by reading it once."""
     agents = {agent: _records(path) for agent, path in session.agents.items()}
-    line = {"id": str(session.path), KEY: {"records": _records(session.path), "agents": agents}}
-    from_claude_code(line, str(session.path), [])
+    records = _records(session.path, session.name)
+    line = {"id": session.name, KEY: {"records": records, "agents": agents}}
+    from_claude_code(line, session.name, [])
     return line
 
 
 @contextmanager
-def converted(path: str | os.PathLike[str]) -> Iterator[Path | None]:
+def converted(path: str | os.PathLike[str], name: str | None = None) -> Iterator[Path | None]:
     """A temporary JSONL of ``path``'s sessions, one a line, or None when ``path`` holds
-    no Claude Code log (see the module)."""
+    no Claude Code log (see the module). ``name``: what to call a single file (a pipe
+    spooled to a temporary file: ``<stdin>``)."""
     found = sessions(path)
     if found is None:
         yield None
         return
+    if name is not None and len(found) == 1 and Path(path).is_file():
+        found[0].name = name
     fd, name = tempfile.mkstemp(prefix="backdoorlab-claude-", suffix=".jsonl")
     temporary = Path(name)
     try:
@@ -154,7 +163,7 @@ def converted(path: str | os.PathLike[str]) -> Iterator[Path | None]:
         try:
             yield temporary
         except BackdoorlabError as exc:  # the user never saw the temporary file
-            exc.args = (str(exc).replace(str(temporary), str(path)),)
+            exc.args = (str(exc).replace(str(temporary), name or str(path)),)
             raise
     finally:
         temporary.unlink(missing_ok=True)

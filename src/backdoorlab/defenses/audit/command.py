@@ -201,6 +201,7 @@ def audit_command(
     console: Console | None = None,
     err_console: Console | None = None,
     shards: dict[str, Any] | None = None,
+    name: str | None = None,
 ) -> int:
     """Audit ``path``; print, write ``output`` (JSON) and ``filter_path`` if given.
 
@@ -223,7 +224,7 @@ def audit_command(
     # unknown detectors or options, bad values, options of a detector that does not run:
     # each fails here, before any work
     check_options(extra, resolve_detectors(names if names is not None else default_detectors()))
-    with converted(path) as logs:  # Claude Code's logs: a session a line (None: not those)
+    with converted(path, name) as logs:  # Claude Code's logs: a session a line (None: not those)
         if logs is not None and filter_path is not None:
             raise BackdoorlabError(f"{path}: {NO_FILTER}")
         source = path if logs is None else logs
@@ -238,7 +239,9 @@ def audit_command(
         else:
             report = _run_with_progress(Path(source), names, sinks, err, AuditOptions(extra=extra))
     if logs is not None:
-        report.path = str(path)  # its traces: the sessions, named by file (`claude_sessions`)
+        report.path = name or str(
+            path
+        )  # its traces: the sessions, named by file (`claude_sessions`)
     if report.skipped:  # a raw export's records that are no LLM call: said, not hidden
         err.print(plain(skipped_note(Counter(report.skipped))), soft_wrap=True)
     _print_summary(console, report, top, logs=logs is not None)
