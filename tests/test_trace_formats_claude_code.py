@@ -267,6 +267,28 @@ def test_a_sub_agent_s_prompt_is_read_as_the_agent_s_text_not_the_user_s(tmp_pat
     assert chat[4]["content"][0]["text"] == "Also check the webhook secret."
 
 
+def test_a_progress_record_links_a_sub_agent_its_result_does_not_name(tmp_path: Path) -> None:
+    def roles(progress: bool) -> list[str]:
+        parent = _parent()
+        if progress:
+            data = {"type": "agent_progress", "agentId": AGENT, "prompt": "Check the key."}
+            parent.records.append(
+                {"parentUuid": parent.last, "isSidechain": False, "type": "progress",
+                 "data": data, "parentToolUseID": "toolu_02Task", "toolUseID": "agent_msg_1",
+                 "uuid": "p0001-4c1f", "sessionId": SESSION}
+            )  # fmt: skip
+        _finish(parent, agent=None)  # no toolUseResult.agentId
+        path = parent.write(tmp_path / str(progress) / f"{SESSION}.jsonl")
+        side = _agent(Log(sidechain=True, agent=AGENT), prompt="Check the key.")
+        side.write(tmp_path / str(progress) / SESSION / "subagents" / f"agent-{AGENT}.jsonl")
+        (session,) = sessions(path) or []
+        return [m["role"] for m in to_chat(bundle(session), str(path))["messages"]]
+
+    spliced = ["assistant", "assistant", "tool", "assistant"]  # prompt, Bash, result, answer
+    assert roles(True)[4:9] == [*spliced, "tool"]  # before the Task's result
+    assert roles(False)[-4:] == spliced  # linked to nothing: after the parent's records
+
+
 @pytest.mark.parametrize(
     ("line", "said"),
     [

@@ -16,8 +16,9 @@ into one line, ``{"id", "claude_code": {"records": [[AT, RECORD]…], "agents": 
   its final text, so a leak made by its own calls, of a value the parent read, was
   invisible. Its records are found as ``isSidechain`` records of the same file (older
   versions), a ``subagents/agent-ID.jsonl`` file (2.x; linked by the result's
-  ``toolUseResult.agentId``, else by its opening prompt) or stream events with a
-  ``parent_tool_use_id``; one linked to no call is read after the parent's records;
+  ``toolUseResult.agentId`` or a ``progress`` record's ``parentToolUseID``, else by its
+  opening prompt) or stream events with a ``parent_tool_use_id``; one linked to no
+  call is read after the parent's records;
 - a sub-agent's "user" text (its prompt, a later ``SendMessage``) and a compaction
   summary are the agent's own writing, read as assistant text: what only the user or the
   system *says* authorises a destination (`defenses.audit.taint`), and a prompt the agent
@@ -136,6 +137,8 @@ def _links(main: list[Placed], groups: dict[str, list[Placed]]) -> dict[str, str
     links = {key[5:]: key for key in groups if key.startswith("tool:")}
     every = main + [item for group in groups.values() for item in group]
     for _, record, _ in every:
+        if record.get("type") == "progress" and f"agent:{record.get('agentId')}" in groups:
+            links.setdefault(str(record.get("parentToolUseID")), f"agent:{record['agentId']}")
         result = record.get("toolUseResult")
         agent = result.get("agentId") if isinstance(result, dict) else None
         if isinstance(agent, str) and f"agent:{agent}" in groups:

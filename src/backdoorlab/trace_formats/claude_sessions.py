@@ -121,9 +121,21 @@ def _records(path: Path, name: str = "") -> list[list[Any]]:
                     raise TraceFormatError(f"{at}: not a Claude Code record (no 'type')")
                 if carries_message(record):
                     out.append([at, _kept(record)])
+                elif (link := _progress_link(record)) is not None:
+                    out.append([at, link])
     except OSError as exc:
         raise TraceFormatError(f"{name or path}: cannot read ({exc.strerror})") from None
     return out
+
+
+def _progress_link(record: dict[str, Any]) -> dict[str, Any] | None:
+    """A sub-agent's ``progress`` record, as the link it gives: the call that started it
+    (``parentToolUseID``) and its id (``data.agentId``); the rest is in its own file."""
+    data = record.get("data")
+    call, agent = record.get("parentToolUseID"), isinstance(data, dict) and data.get("agentId")
+    if record["type"] == "progress" and isinstance(call, str) and isinstance(agent, str):
+        return {"type": "progress", "parentToolUseID": call, "agentId": agent}
+    return None
 
 
 def _kept(record: dict[str, Any]) -> dict[str, Any]:
