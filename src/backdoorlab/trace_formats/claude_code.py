@@ -19,6 +19,8 @@ into one line, ``{"id", "claude_code": {"records": [[AT, RECORD]…], "agents": 
   ``toolUseResult.agentId`` or a ``progress`` record's ``parentToolUseID``, else by its
   opening prompt) or stream events with a ``parent_tool_use_id``; one linked to no
   call is read after the parent's records;
+- a ``<task-notification>`` that Claude Code writes as a user's text (a background task
+  or agent done) is that task's result, a tool message;
 - a sub-agent's "user" text (its prompt, a later ``SendMessage``) and a compaction
   summary are the agent's own writing, read as assistant text: what only the user or the
   system *says* authorises a destination (`defenses.audit.taint`), and a prompt the agent
@@ -45,6 +47,8 @@ KEY = "claude_code"
 AGENT_TOOLS = frozenset({"Task", "Agent"})
 _STREAM_TYPES = frozenset({"system", "assistant", "user", "result", "stream_event"})
 _MARKERS = ("parentUuid", "isSidechain", "sessionId", "leafUuid")
+_NOTICE = "<task-notification>"
+_NOTICE_CALL = re.compile(r"<tool-use-id>\s*([^<\s]+)\s*</tool-use-id>")
 _FIELD = re.compile(r"field 'messages\.([0-9]+)(?:\.content\.([0-9]+))?")
 
 Placed = tuple[str, dict[str, Any], bool]  # (FILE:LINE, record, written by a sub-agent)
@@ -75,7 +79,9 @@ def from_claude_code(data: dict[str, Any], where: str, origin: list[str]) -> dic
     bundle = data[KEY]
     if not isinstance(bundle, dict) or not isinstance(bundle.get("records"), list):
         raise TraceFormatError(f"{where}: field '{KEY}': not a bundle of Claude Code records")
-    records = _pairs(bundle["records"], where)
+    seen: set[str] = set()  # a record written twice (a resumed session, a sub-agent's
+    # records also in its parent's file) is read once
+    records = _pairs(bundle["records"], where, seen)
     agents = bundle.get("agents") or {}
     if not isinstance(agents, dict):
         raise TraceFormatError(f"{where}: field '{KEY}.agents': not an object")
@@ -86,7 +92,7 @@ def from_claude_code(data: dict[str, Any], where: str, origin: list[str]) -> dic
         (groups.setdefault(key, []) if key else main).append((at, record, bool(key)))
     for agent, placed in agents.items():
         group = groups.setdefault(f"agent:{agent}", [])
-        group.extend((at, record, True) for at, record in _pairs(placed, where))
+        group.extend((at, record, True) for at, record in _pairs(placed, where, seen))
     ordered = _spliced(main, groups, _links(main, groups))
     messages, places = _messages(ordered)
     read: list[str] = []
@@ -100,13 +106,22 @@ def from_claude_code(data: dict[str, Any], where: str, origin: list[str]) -> dic
     return out
 
 
-def _pairs(value: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+def _pairs(value: Any, where: str, seen: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    """The ``[FILE:LINE, record]`` pairs of ``value``, but for a ``uuid`` in ``seen``."""
     if not isinstance(value, list) or not all(
         isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], dict)
         for p in value
     ):
         raise TraceFormatError(f"{where}: field '{KEY}': records are not [FILE:LINE, record]")
-    return [(at, record) for at, record in value]
+    out = []
+    for at, record in value:
+        uuid = record.get("uuid")
+        if isinstance(uuid, str) and record.get("type") != "progress":
+            if uuid in seen:
+                continue
+            seen.add(uuid)
+        out.append((at, record))
+    return out
 
 
 def _sidechain_keys(records: list[dict[str, Any]]) -> list[str | None]:
@@ -248,7 +263,9 @@ def _content(at: str, record: dict[str, Any]) -> list[dict[str, Any]]:
     if content is None:
         return []
     if isinstance(content, str):
-        return [{"type": "text", "text": content}]
+        content = [{"type": "text", "text": content}]
+    if record.get("type") == "user" and _notice(content) is not None:
+        return [_notice(content)]  # type: ignore[list-item]
     if not isinstance(content, list):
         raise TraceFormatError(f"{at}: field 'message.content': neither a string nor a list")
     for number, block in enumerate(content):
@@ -268,6 +285,18 @@ def _prompt(block: dict[str, Any]) -> str | None:
     given = block.get("input")
     prompt = given.get("prompt") if isinstance(given, dict) else None
     return prompt if isinstance(prompt, str) else None
+
+
+def _notice(content: Any) -> dict[str, Any] | None:
+    """A ``<task-notification>`` (a background task's or agent's result, which Claude Code
+    writes as a user's text) as the tool result it is: what it holds was no one's word."""
+    if not isinstance(content, list) or len(content) != 1 or kind_of(content[0]) != "text":
+        return None
+    text = str(content[0].get("text", ""))
+    if not text.lstrip().startswith(_NOTICE):
+        return None
+    call = _NOTICE_CALL.search(text)
+    return {"type": "tool_result", "tool_use_id": call[1] if call else _NOTICE, "content": text}
 
 
 def _blocks(record: dict[str, Any]) -> list[Any]:
