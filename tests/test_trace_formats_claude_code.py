@@ -360,16 +360,23 @@ def test_the_cli_audits_a_projects_directory_end_to_end(tmp_path: Path) -> None:
     clean.call("msg_09", "toolu_09Grep", "Grep", {"pattern": "TODO", "path": "src"})
     clean.result("toolu_09Grep", "src/cart.py:12: # TODO: rounding")
     other = clean.write(projects / "0d3b7e55-1c2a-4f7e-8d0b-6a5e4c3b2a19.jsonl")
+    (projects / "9a1c0e2f-5b6d-4e7f-8a9b-0c1d2e3f4a5b.jsonl").write_text(
+        '{"type":"summary","summary":"Old chat","leafUuid":"m003-4c1f-9a51"}\n'
+    )  # a session of a summary alone: a trace with nothing to read
+    (projects / "c5e1b2d3-0000-4000-8000-000000000000.jsonl").touch()  # empty: no session
     before = sorted((tmp_path / "projects").rglob("*"))
     report = tmp_path / "report.json"
     out = runner.invoke(app, ["audit", str(tmp_path / "projects"), "-o", str(report)])
     assert out.exit_code == 1, out.output
     data = json.loads(report.read_text())
-    assert data["traces"] == 2
+    assert data["traces"] == 3
     flagged = {f["trace_id"] for f in data["findings"] if f["severity"] == "high"}
     assert flagged == {str(leaky)} and str(other) not in flagged
     assert sorted((tmp_path / "projects").rglob("*")) == before  # nothing written there
     refused = runner.invoke(app, ["audit", str(leaky), "--filter", str(tmp_path / "kept.jsonl")])
+    alone = runner.invoke(app, ["audit", str(projects / SESSION / "subagents"), "-o", str(report)])
+    assert alone.exit_code == 0, alone.output  # a sub-agent's file without its session
+    assert json.loads(report.read_text())["traces"] == 1
     assert isinstance(refused.exception, BackdoorlabError)
     assert "--filter" in str(refused.exception)
     assert not (tmp_path / "kept.jsonl").exists()

@@ -74,20 +74,28 @@ def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
     if given.is_file():
         return [_with_agents(given)] if is_log(given) else None
     if given.is_dir():
-        files = sorted(p for p in given.rglob("*.jsonl") if p.is_file())
+        files = sorted(given.rglob("*.jsonl"))
     elif not given.exists() and glob.has_magic(str(given)):
         files = sorted(Path(p) for p in glob.glob(str(given), recursive=True))
     else:
         return None
+    files = [p for p in files if p.is_file() and p.stat().st_size]  # an empty file: nothing
     logs = [p for p in files if is_log(p)]
     if not logs:
         return None
     if len(logs) != len(files):
         other = next(p for p in files if p not in set(logs))
         raise BackdoorlabError(f"{path}: mixes Claude Code logs with other traces ({other})")
-    found = [_with_agents(p) for p in logs if p.parent.name != "subagents"]
+    found = [_with_agents(p) for p in logs if not _sub_agent_of(p, set(logs))]
     claimed = {a for s in found for a in s.agents.values()}
     return [s for s in found if s.path not in claimed]
+
+
+def _sub_agent_of(path: Path, logs: set[Path]) -> bool:
+    """Whether ``path`` is ``<session>/subagents/agent-ID.jsonl`` of a session in ``logs``
+    (read with it; a sub-agent's file whose session is not there is audited alone)."""
+    folder = path.parent.parent
+    return path.parent.name == "subagents" and folder.parent / f"{folder.name}.jsonl" in logs
 
 
 def _with_agents(path: Path) -> Session:
