@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
-from backdoorlab.files import MAX_LINE_BYTES
+from backdoorlab.files import MAX_LINE_BYTES, guarded_lines
 from backdoorlab.trace_formats.claude_code import KEY, carries_message, from_claude_code, log_kind
 
 _KEPT = ("type", "message", "uuid", "parentUuid", "isSidechain", "agentId", "sessionId")
@@ -49,13 +49,14 @@ class Session:
 
 
 def first_record(path: Path) -> Any:
-    """The first non-blank line of ``path`` as JSON, or None (not JSON, empty, unreadable)."""
+    """The first non-blank line of ``path`` as JSON, or None (not JSON, empty, unreadable,
+    longer than any line a reader takes: read no further than that)."""
     try:
         with open(path, "rb") as handle:
-            for line in handle:
+            while line := handle.readline(MAX_LINE_BYTES):
                 if line.strip():
-                    return json.loads(line[:MAX_LINE_BYTES])
-    except (OSError, ValueError):
+                    return json.loads(line)
+    except (OSError, ValueError, RecursionError):
         return None
     return None
 
@@ -117,14 +118,15 @@ def _records(path: Path, name: str = "") -> list[list[Any]]:
     out: list[list[Any]] = []
     try:
         with open(path, "rb") as handle:
-            for number, line in enumerate(handle, start=1):
+            for number, line in guarded_lines(handle, name or str(path), TraceFormatError):
                 if not line.strip():
                     continue
                 at = f"{name or path}:{number}"
                 try:
                     record = json.loads(line)
-                except ValueError as exc:
-                    raise TraceFormatError(f"{at}: not JSON ({exc})") from None
+                except (ValueError, RecursionError) as exc:
+                    why = f"{exc.msg} at character {exc.pos}" if hasattr(exc, "pos") else exc
+                    raise TraceFormatError(f"{at}: not JSON ({why})") from None
                 if not isinstance(record, dict) or not isinstance(record.get("type"), str):
                     raise TraceFormatError(f"{at}: not a Claude Code record (no 'type')")
                 if carries_message(record):
@@ -179,7 +181,13 @@ def converted(path: str | os.PathLike[str], name: str | None = None) -> Iterator
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             for session in found:
-                handle.write(json.dumps(bundle(session)) + "\n")  # ASCII: a lone surrogate too
+                line = json.dumps(bundle(session))  # ASCII: a lone surrogate too
+                if len(line) >= MAX_LINE_BYTES:
+                    raise TraceFormatError(
+                        f"{session.name}: over {MAX_LINE_BYTES >> 20} MiB as one trace (its"
+                        " messages and its sub-agents'), more than a trace may hold"
+                    )
+                handle.write(line + "\n")
         try:
             yield temporary
         except BackdoorlabError as exc:  # the user never saw the temporary file
