@@ -151,6 +151,30 @@ def test_a_sub_agent_file_s_leak_of_what_the_parent_read_is_found(tmp_path: Path
     assert _high(path) == []
 
 
+def test_a_sub_agent_s_own_sub_agent_is_read_inside_it(tmp_path: Path) -> None:
+    parent = _parent()
+    _finish(parent)
+    path = parent.write(tmp_path / f"{SESSION}.jsonl")
+    agents = tmp_path / SESSION / "subagents"
+    middle = Log(sidechain=True, agent=AGENT)  # delegates the check further down
+    middle.user(PROMPT)
+    task = {"description": "Probe", "prompt": PROMPT, "subagent_type": "general-purpose"}
+    middle.call("msg_m1", "toolu_m1Task", "Task", task)
+    used = {"status": "completed", "prompt": PROMPT, "agentId": "b7d0e2c4"}
+    middle.result("toolu_m1Task", "Yes, the key is live.", toolUseResult=used)
+    middle.blocks("msg_m2", {"type": "text", "text": "Yes, the key is live."})
+    middle.write(agents / f"agent-{AGENT}.jsonl")
+    inner = _agent(Log(sidechain=True, agent="b7d0e2c4"))
+    inner.records = [{**r, "uuid": "i" + r["uuid"]} for r in inner.records]
+    inner.write(agents / "agent-b7d0e2c4.jsonl")
+    (session,) = sessions(path) or []
+    tools = [m.get("tool_call_id") for m in to_chat(bundle(session), str(path))["messages"]]
+    order = [t for t in tools if t]  # each sub-agent's work before its caller's result
+    assert order == ["toolu_01Read", "toolu_s1Bash", "toolu_m1Task", "toolu_02Task"]
+    (finding,) = _high(path)
+    assert finding.evidence["at"] == f"{agents / 'agent-b7d0e2c4.jsonl'}:2"
+
+
 def test_an_older_sidechain_in_the_same_file_is_read_where_it_ran(tmp_path: Path) -> None:
     parent = _parent()
     side = _agent(Log(sidechain=True))
