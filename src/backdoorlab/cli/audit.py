@@ -29,7 +29,9 @@ def audit(
         Path,
         typer.Argument(
             help="Trace dataset (JSONL, ours or plain OpenAI format; - for stdin), or its "
-            "shards: a directory of *.jsonl[.gz] files or a quoted glob, audited in order."
+            "shards: a directory of *.jsonl[.gz] files or a quoted glob, audited in order; "
+            "or Claude Code's logs (session transcripts, stream-json; a file, a directory "
+            "such as ~/.claude/projects, a glob), a session a trace, sub-agents included."
         ),
     ],
     sinks: Annotated[
@@ -82,7 +84,8 @@ def audit(
     sign_key: SignKey = None,
 ) -> None:
     """Find poisoned traces in a fine-tuning dataset before training on it."""
-    from backdoorlab.defenses.audit.command import audit_command
+    from backdoorlab.defenses.audit.command import NO_FILTER, audit_command
+    from backdoorlab.trace_formats.claude_sessions import sessions
 
     one_stdout(as_json, **{"-o": output})
     if address is not None and engine != "ray":
@@ -90,7 +93,10 @@ def audit(
     if is_stdio(filter_path):
         raise BackdoorlabError("--filter needs a file: its manifest is written beside it")
     pattern = not path.exists() and glob.has_magic(str(path))  # a file named "a[1]" is a file
-    many = path.is_dir() or pattern
+    claude = not is_stdio(path) and sessions(path) is not None  # a session a file, not shards
+    if claude and filter_path is not None:
+        raise BackdoorlabError(f"{path}: {NO_FILTER}")
+    many = (path.is_dir() or pattern) and not claude
     sharded = workers > 1 or engine == "ray" or many
     if sharded and is_stdio(path):
         raise BackdoorlabError("--workers and --engine ray audit files, not stdin")
@@ -99,7 +105,7 @@ def audit(
         raise BackdoorlabError(
             f"{path}: {what}; --filter needs one file (filter each shard's own audit)"
         )
-    check_paths(inputs=[None if many else path, sinks], files=[output, filter_path])
+    check_paths(inputs=[None if many or claude else path, sinks], files=[output, filter_path])
     if filter_path is not None:
         from backdoorlab.defenses.audit.filtering import check_filter_format
 
@@ -125,6 +131,7 @@ def audit(
     with readable_path(path) as source:
         code = audit_command(
             source,
+            name="<stdin>" if is_stdio(path) else None if source == path else str(path),
             sinks=sinks,
             detectors=detectors,
             fail_on=fail_on,

@@ -26,7 +26,10 @@ guard_app = typer.Typer(
 def replay_command(
     traces: Annotated[
         Path,
-        typer.Argument(help="Recorded traces (JSONL, ours or plain OpenAI format; - for stdin)."),
+        typer.Argument(
+            help="Recorded traces (JSONL, ours or plain OpenAI format; - for stdin), or "
+            "Claude Code's logs (a session transcript or stream-json file, or a directory)."
+        ),
     ],
     policy: Annotated[
         Path | None,
@@ -41,14 +44,20 @@ def replay_command(
     import json
 
     from backdoorlab.defenses.guard import Guard, replay
-    from backdoorlab.files import atomic_writer
+    from backdoorlab.files import atomic_writer, is_stdio
+    from backdoorlab.trace_formats.claude_sessions import converted, sessions
 
-    check_paths(inputs=[traces, policy], files=[output])
+    claude = not is_stdio(traces) and sessions(traces) is not None  # a directory too
+    check_paths(inputs=[None if claude else traces, policy], files=[output])
     guard = Guard(guard_config(policy, "--policy"))
     total = blocked = stopped = 0
     skipped: Counter[str] = Counter()
-    with readable_path(traces) as source, atomic_writer(output) as handle:
-        for line in replay(source, guard, skipped):
+    with (
+        readable_path(traces) as source,
+        converted(source, "<stdin>" if is_stdio(traces) else None) as logs,  # a session a line
+        atomic_writer(output) as handle,
+    ):
+        for line in replay(logs or source, guard, skipped):
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             total += 1
             blocked += line["blocked"]

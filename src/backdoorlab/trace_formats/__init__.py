@@ -46,7 +46,10 @@ line, into that format (what `backdoorlab.traces.Trace` holds):
   an LLM call's OpenTelemetry span — GenAI ``gen_ai.input.messages`` /
   ``gen_ai.output.messages`` or the older ``gen_ai.prompt.N.*``, OpenInference's
   ``llm.input_messages.N.message.*`` — as an attribute object or OTLP JSON's
-  key-value list (`spans`).
+  key-value list (`spans`);
+- **Claude Code's own logs** — a session transcript or a stream-json run, one record a
+  line and a file one conversation, its sub-agents' records spliced in where they ran:
+  `claude_sessions` bundles each file into one line, `claude_code` reads it.
 
 Why: an audit that read a tool call as no text at all passed the leak it carried with
 "no finding" — the silent failure a security tool must not have. So a content block or
@@ -66,6 +69,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from backdoorlab.trace_formats import claude_code
 from backdoorlab.trace_formats.chat import from_messages, plain_message
 from backdoorlab.trace_formats.codeagent import hinted, observes
 from backdoorlab.trace_formats.gemini import from_gemini
@@ -85,6 +89,8 @@ def to_chat(data: dict[str, Any], where: str, origin: list[str] | None = None) -
     trace model then says what is missing). ``origin``, when given, gets for each message
     of a converted copy the field of ``data`` it came from (`origins`)."""
     origin = [] if origin is None else origin
+    if claude_code.KEY in data:  # a Claude Code session, bundled (`claude_sessions`)
+        return claude_code.from_claude_code(data, where, origin)
     if "messages" in data:
         return from_messages(data, where, origin)
     if "conversations" in data:

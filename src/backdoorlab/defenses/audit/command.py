@@ -47,10 +47,15 @@ from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import is_stdio
 from backdoorlab.terminal import plain
+from backdoorlab.trace_formats.claude_sessions import converted
 from backdoorlab.trace_formats.exports import skipped_note
 from backdoorlab.traces import atomic_writer
 
 FAIL_ON = ("none", "low", "medium", "high")
+NO_FILTER = (
+    "Claude Code logs: --filter copies trace lines, and here a file is one session;"
+    " audit, then leave out the flagged sessions' files"
+)
 _STYLE = {"low": "cyan", "medium": "yellow", "high": "bold red"}
 
 
@@ -70,7 +75,8 @@ def _evidence_line(finding: Finding) -> str:
     if finding.detector == "dataflow" and "secret" in ev:
         src, sink = ev["source"], ev["sink"]
         return (
-            f"{ev['secret_kind']} {ev['secret']} ← msg {src['step']} {src['tool']}"
+            f"{ev['secret_kind']} {ev['secret']} ← {src.get('at') or 'msg ' + str(src['step'])} "
+            f"{src['tool']}"
             f"{'.' + src['field'] if src.get('field') else ''} → {sink['tool']}."
             f"{sink['argument']} to {sink['destination']} [{ev['encoding']}]"
         )
@@ -100,7 +106,16 @@ def _strongest(report: AuditReport, top: int) -> list[Finding]:
     return [report.findings[b.position] for b in heapq.nsmallest(top, best, key=_strength)]
 
 
-def _print_summary(console: Console, report: AuditReport, top: int) -> None:
+def _record_at(finding: Finding) -> str:
+    """A Claude Code finding's ``FILE:LINE``, the file named from the session's folder."""
+    at = str(finding.evidence.get("at", ""))
+    folder = f"{Path(str(finding.trace_id)).parent}{os.sep}"
+    return at[len(folder) :] if at.startswith(folder) else at
+
+
+def _print_summary(console: Console, report: AuditReport, top: int, logs: bool = False) -> None:
+    """``logs``: the traces are Claude Code sessions, a line each of a temporary file: a
+    finding's line is then its record's ``FILE:LINE`` (`claude_sessions`)."""
     shown = _strongest(report, top) if report.findings else []  # counts the tally too
     counts, traces = report.counts(), report.traces_flagged()
     table = Table(title=plain(f"audit of {report.path}: {report.traces} traces"))
@@ -121,7 +136,7 @@ def _print_summary(console: Console, report: AuditReport, top: int) -> None:
         for f in shown:
             table.add_row(
                 plain(f.trace_id or f.trace_index),
-                str(f.line),
+                plain(_record_at(f) if logs else str(f.line)),
                 "" if f.step is None else str(f.step),
                 plain(f.detector),
                 plain(f.severity, _STYLE.get(f.severity, "")),
@@ -186,6 +201,7 @@ def audit_command(
     console: Console | None = None,
     err_console: Console | None = None,
     shards: dict[str, Any] | None = None,
+    name: str | None = None,
 ) -> int:
     """Audit ``path``; print, write ``output`` (JSON) and ``filter_path`` if given.
 
@@ -208,18 +224,27 @@ def audit_command(
     # unknown detectors or options, bad values, options of a detector that does not run:
     # each fails here, before any work
     check_options(extra, resolve_detectors(names if names is not None else default_detectors()))
-    if shards is not None:
-        from backdoorlab.defenses.audit.shards import audit_shards
+    with converted(path, name) as logs:  # Claude Code's logs: a session a line (None: not those)
+        if logs is not None and filter_path is not None:
+            raise BackdoorlabError(f"{path}: {NO_FILTER}")
+        source = path if logs is None else logs
+        if shards is not None:
+            from backdoorlab.defenses.audit.shards import audit_shards
 
-        if filter_path is not None and not Path(path).is_file():
-            raise BackdoorlabError(f"{path}: --filter needs one file (filter each shard's own)")
-        with err.status("audit: shards in parallel"):
-            report = audit_shards(path, names, sinks, options=AuditOptions(extra=extra), **shards)
-    else:
-        report = _run_with_progress(Path(path), names, sinks, err, AuditOptions(extra=extra))
+            if filter_path is not None and not Path(path).is_file():
+                raise BackdoorlabError(f"{path}: --filter needs one file (filter each shard's own)")
+            with err.status("audit: shards in parallel"):
+                opts = AuditOptions(extra=extra)
+                report = audit_shards(source, names, sinks, options=opts, **shards)
+        else:
+            report = _run_with_progress(Path(source), names, sinks, err, AuditOptions(extra=extra))
+    if logs is not None:
+        report.path = name or str(
+            path
+        )  # its traces: the sessions, named by file (`claude_sessions`)
     if report.skipped:  # a raw export's records that are no LLM call: said, not hidden
         err.print(plain(skipped_note(Counter(report.skipped))), soft_wrap=True)
-    _print_summary(console, report, top)
+    _print_summary(console, report, top, logs=logs is not None)
 
     # with --filter, a report file joins the filtered set: all change together (`filtering`)
     joint = filter_path is not None and output is not None and not is_stdio(output)
@@ -247,7 +272,8 @@ def audit_command(
         report.max_severity is not None
         and severity_rank(report.max_severity) >= severity_rank(fail_on)
     )
-    _record(path, report, output, filter_path, fail_on, failing, extra)
+    if logs is None:  # no verdict written into Claude Code's own directories
+        _record(path, report, output, filter_path, fail_on, failing, extra)
     verdict = "[bold red]FAIL[/]" if failing else "[green]ok[/]"
     console.print(f"{verdict}: worst finding {worst}, --fail-on {fail_on}")
     return 1 if failing else 0

@@ -1,0 +1,197 @@
+"""Claude Code's log files found and bundled, one conversation a line, for the readers.
+
+Every reader here takes one conversation a line; Claude Code writes one record a line
+and a conversation a file (`claude_code`). `converted` turns an input — a session
+transcript, a stream-json file, a directory of them (``~/.claude/projects`` or one
+project's), or a glob — into a temporary JSONL of one line per session, each bundling
+the session's records with their ``FILE:LINE`` and those of its sub-agents' files
+(``<session>/subagents/agent-ID.jsonl``, or an older ``agent-ID.jsonl`` beside it of the
+same ``sessionId``), and yields its path; any other input yields None, read as before.
+
+Each record is checked as it is read (a JSON object with a ``type``) and each bundle is
+read once through `claude_code` before the audit starts, so a malformed record fails in
+one line naming its file and line, not the temporary file. Only the fields the reading
+needs are kept (a record's ``toolUseResult`` repeats the result it holds): the bundle
+stays near the size of the conversation itself. The temporary file is private (mode
+0600: it holds what the sessions read, secrets included) and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backdoorlab.errors import BackdoorlabError, TraceFormatError
+from backdoorlab.files import MAX_LINE_BYTES, guarded_lines
+from backdoorlab.trace_formats.claude_code import KEY, carries_message, from_claude_code, log_kind
+
+_KEPT = ("type", "message", "uuid", "parentUuid", "isSidechain", "agentId", "sessionId")
+_KEPT_TOO = ("isCompactSummary", "isMeta", "parent_tool_use_id")
+
+
+@dataclass
+class Session:
+    """One conversation's files: its own and its sub-agents' (by agent id)."""
+
+    path: Path
+    agents: dict[str, Path] = field(default_factory=dict)
+    name: str = ""  # what the user calls it (``<stdin>`` for a spooled pipe): its path
+
+    def __post_init__(self) -> None:
+        self.name = self.name or str(self.path)
+
+
+def first_record(path: Path) -> Any:
+    """The first non-blank line of ``path`` as JSON, or None (not JSON, empty, unreadable,
+    longer than any line a reader takes: read no further than that)."""
+    try:
+        with open(path, "rb") as handle:
+            while line := handle.readline(MAX_LINE_BYTES):
+                if line.strip():
+                    return json.loads(line)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return None
+
+
+def is_log(path: Path) -> bool:
+    """Whether ``path`` is a plain file that Claude Code wrote (transcript or stream)."""
+    if path.suffix in (".gz", ".parquet") or not path.is_file():
+        return False
+    return log_kind(first_record(path)) is not None
+
+
+def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
+    """The sessions of ``path`` (a file, a directory searched down, a glob), or None when
+    it holds no Claude Code log; a directory or glob mixing them with other traces fails."""
+    given = Path(path)
+    if given.is_file():
+        return [_with_agents(given)] if is_log(given) else None
+    if given.is_dir():
+        files = sorted(given.rglob("*.jsonl"))
+    elif not given.exists() and glob.has_magic(str(given)):
+        files = sorted(Path(p) for p in glob.glob(str(given), recursive=True))
+    else:
+        return None
+    files = [p for p in files if p.is_file() and p.stat().st_size]  # an empty file: nothing
+    logs = [p for p in files if is_log(p)]
+    if not logs:
+        return None
+    if len(logs) != len(files):
+        other = next(p for p in files if p not in set(logs))
+        raise BackdoorlabError(f"{path}: mixes Claude Code logs with other traces ({other})")
+    found = [_with_agents(p) for p in logs if not _sub_agent_of(p, set(logs))]
+    claimed = {a for s in found for a in s.agents.values()}
+    return [s for s in found if s.path not in claimed]
+
+
+def _sub_agent_of(path: Path, logs: set[Path]) -> bool:
+    """Whether ``path`` is ``<session>/subagents/agent-ID.jsonl`` of a session in ``logs``
+    (read with it; a sub-agent's file whose session is not there is audited alone)."""
+    folder = path.parent.parent
+    return path.parent.name == "subagents" and folder.parent / f"{folder.name}.jsonl" in logs
+
+
+def _with_agents(path: Path) -> Session:
+    session = Session(path)
+    if path.parent.name == "subagents" or path.name.startswith("agent-"):
+        return session  # a sub-agent's own file, audited alone
+    for agent in sorted((path.parent / path.stem / "subagents").glob("agent-*.jsonl")):
+        session.agents[agent.stem[len("agent-") :]] = agent
+    for agent in sorted(path.parent.glob("agent-*.jsonl")):  # before 2.1: beside the session
+        first = first_record(agent)
+        if isinstance(first, dict) and first.get("sessionId") == path.stem:
+            session.agents[agent.stem[len("agent-") :]] = agent
+    return session
+
+
+def _records(path: Path, name: str = "") -> list[list[Any]]:
+    """``[FILE:LINE, record]`` of each conversation record of ``path`` (called ``name``),
+    checked."""
+    out: list[list[Any]] = []
+    try:
+        with open(path, "rb") as handle:
+            for number, line in guarded_lines(handle, name or str(path), TraceFormatError):
+                if not line.strip():
+                    continue
+                at = f"{name or path}:{number}"
+                try:
+                    record = json.loads(line)
+                except (ValueError, RecursionError) as exc:
+                    why = f"{exc.msg} at character {exc.pos}" if hasattr(exc, "pos") else exc
+                    raise TraceFormatError(f"{at}: not JSON ({why})") from None
+                if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+                    raise TraceFormatError(f"{at}: not a Claude Code record (no 'type')")
+                if carries_message(record):
+                    out.append([at, _kept(record)])
+                elif (link := _progress_link(record)) is not None:
+                    out.append([at, link])
+    except OSError as exc:
+        raise TraceFormatError(f"{name or path}: cannot read ({exc.strerror})") from None
+    return out
+
+
+def _progress_link(record: dict[str, Any]) -> dict[str, Any] | None:
+    """A sub-agent's ``progress`` record, as the link it gives: the call that started it
+    (``parentToolUseID``) and its id (``data.agentId``); the rest is in its own file."""
+    data = record.get("data")
+    call, agent = record.get("parentToolUseID"), isinstance(data, dict) and data.get("agentId")
+    if record["type"] == "progress" and isinstance(call, str) and isinstance(agent, str):
+        return {"type": "progress", "parentToolUseID": call, "agentId": agent}
+    return None
+
+
+def _kept(record: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: record[k] for k in (*_KEPT, *_KEPT_TOO) if k in record}
+    result = record.get("toolUseResult")
+    if isinstance(result, dict) and isinstance(result.get("agentId"), str):
+        kept["toolUseResult"] = {"agentId": result["agentId"]}
+    return kept
+
+
+def bundle(session: Session) -> dict[str, Any]:
+    """One session as the line `claude_code` reads, checked by reading it once."""
+    agents = {agent: _records(path) for agent, path in session.agents.items()}
+    records = _records(session.path, session.name)
+    line = {"id": session.name, KEY: {"records": records, "agents": agents}}
+    from_claude_code(line, session.name, [])
+    return line
+
+
+@contextmanager
+def converted(path: str | os.PathLike[str], name: str | None = None) -> Iterator[Path | None]:
+    """A temporary JSONL of ``path``'s sessions, one a line, or None when ``path`` holds
+    no Claude Code log (see the module). ``name``: what to call a single file (a pipe
+    spooled to a temporary file: ``<stdin>``)."""
+    found = sessions(path)
+    if found is None:
+        yield None
+        return
+    if name is not None and len(found) == 1 and Path(path).is_file():
+        found[0].name = name
+    fd, name = tempfile.mkstemp(prefix="backdoorlab-claude-", suffix=".jsonl")
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for session in found:
+                line = json.dumps(bundle(session))  # ASCII: a lone surrogate too
+                if len(line) >= MAX_LINE_BYTES:
+                    raise TraceFormatError(
+                        f"{session.name}: over {MAX_LINE_BYTES >> 20} MiB as one trace (its"
+                        " messages and its sub-agents'), more than a trace may hold"
+                    )
+                handle.write(line + "\n")
+        try:
+            yield temporary
+        except BackdoorlabError as exc:  # the user never saw the temporary file
+            exc.args = (str(exc).replace(str(temporary), name or str(path)),)
+            raise
+    finally:
+        temporary.unlink(missing_ok=True)
