@@ -429,3 +429,45 @@ def test_other_jsonl_is_not_taken_for_claude_code(tmp_path: Path) -> None:
     assert sessions(path) is None
     with converted(path) as source:
         assert source is None
+
+
+@pytest.mark.parametrize("anthropic", [False, True])
+def test_a_dataset_line_with_a_bundle_key_beside_its_messages_is_refused(
+    tmp_path: Path, anthropic: bool
+) -> None:
+    """A plain dataset's line that also carries the bundle's key must not be read as the
+    (empty) bundle alone: its own messages, a leak in them, would go unread."""
+    call = {"name": "Bash", "input": {"command": EXFIL}}
+    messages: list[dict[str, Any]] = [
+        {"role": "user", "content": "Why does checkout fail?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", **call}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": ENV}]},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t2", **call}]},
+    ]
+    if not anthropic:  # OpenAI's chat format, which the fast view reads as it stands
+        messages = [
+            messages[0],
+            {"role": "tool", "tool_call_id": "t0", "content": ENV},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "t2",
+                        "type": "function",
+                        "function": {"name": "Bash", "arguments": json.dumps(call["input"])},
+                    }
+                ],
+            },
+        ]
+    line = {"messages": messages, "claude_code": {"records": []}}
+    path = tmp_path / "data.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    with pytest.raises(BackdoorlabError, match="beside 'claude_code'"):
+        to_chat(line, "data.jsonl:1")
+    try:
+        report = audit(path, ["dataflow"])
+    except BackdoorlabError as exc:
+        assert "beside 'claude_code'" in str(exc)
+    else:
+        assert any(f.severity == "high" for f in report.findings)

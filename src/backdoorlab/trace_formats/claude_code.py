@@ -77,6 +77,11 @@ def from_claude_code(data: dict[str, Any], where: str, origin: list[str]) -> dic
     """A bundle (see the module) in OpenAI's chat format; ``origin`` gets each message's
     ``FILE:LINE``."""
     bundle = data[KEY]
+    if other := sorted(set(data) - {"id", KEY}):  # a line in another format beside it would
+        # be read as the bundle alone: its own messages never read, a leak in them unseen
+        raise TraceFormatError(
+            f"{where}: field '{other[0]}' beside '{KEY}' (a bundle holds no more)"
+        )
     if not isinstance(bundle, dict) or not isinstance(bundle.get("records"), list):
         raise TraceFormatError(f"{where}: field '{KEY}': not a bundle of Claude Code records")
     seen: set[str] = set()  # a record written twice (a resumed session, a sub-agent's

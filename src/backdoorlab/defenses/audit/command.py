@@ -238,10 +238,8 @@ def audit_command(
                 report = audit_shards(source, names, sinks, options=opts, **shards)
         else:
             report = _run_with_progress(Path(source), names, sinks, err, AuditOptions(extra=extra))
-    if logs is not None:
-        report.path = name or str(
-            path
-        )  # its traces: the sessions, named by file (`claude_sessions`)
+    if logs is not None:  # its traces: the sessions, each named by its file (`claude_sessions`)
+        report.path = name or str(path)
     if report.skipped:  # a raw export's records that are no LLM call: said, not hidden
         err.print(plain(skipped_note(Counter(report.skipped))), soft_wrap=True)
     _print_summary(console, report, top, logs=logs is not None)
