@@ -74,7 +74,7 @@ def proxy_command(
         int,
         typer.Option(
             help="Responses replies remembered so that a request continuing one "
-            "(previous_response_id) is screened with its whole conversation (at most 32 MB "
+            "(previous_response_id) is screened with its whole conversation (at most 16 MB "
             "of conversation in all); a continuation of any other is refused. 0: none.",
             min=0,
             max=100_000,

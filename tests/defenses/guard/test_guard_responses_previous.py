@@ -400,3 +400,20 @@ def test_unfinished_and_unstored_replies_are_not_remembered():
         reply = _reply(rid, status=status)
         chains.remember(chains.expanded(request), reply, reply)
     assert len(chains) == 0
+
+
+def test_a_conversation_the_proxy_no_longer_keeps_is_refused_with_the_bound():
+    upstream = Stateful(later_leak(USER))
+    with proxied(upstream, Guard(), ResponseChains(responses=1)) as proxy:
+        first = client(proxy).responses.create(model="m", input=ASK, tools=TOOLS)
+        other = client(proxy).responses.create(model="m", input="Hello?", tools=TOOLS)
+        body = {"model": "m", "input": "ok", "previous_response_id": first.id}
+        answer = httpx.post(f"{proxy}/responses", json=body)
+        assert answer.status_code == 400
+        assert "keeps the last 1" in answer.json()["error"]["message"]
+        new = _answers([i.model_dump() for i in other.output])
+        kept = client(proxy).responses.create(
+            model="m", input=new, tools=TOOLS, previous_response_id=other.id
+        )
+    assert kept.output[0].type == "message"
+    assert [b.get("previous_response_id") for b in upstream.bodies] == [None, None, other.id]

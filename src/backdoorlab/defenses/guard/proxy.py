@@ -12,6 +12,9 @@ an image held back until the choice (the response, the message) is screened whol
 the whole-reply path's functions (`chat_stream` and `stream_relay`, `responses_live`
 and `response_relay`, `messages_live` and `message_relay`); a stream whose upstream
 answered whole is sent in one burst once the whole reply is screened.
+A Responses request that continues a reply the proxy relayed (``previous_response_id``)
+is read with that reply's conversation, which the proxy remembers (`response_chain`),
+and forwarded as it came; one that continues any other is refused.
 ``/v1/models`` is forwarded; every other path is a 404 — an endpoint the proxy does not
 screen (``/v1/completions``, embeddings) would be a way around it.
 

@@ -30,9 +30,12 @@ Not remembered, so not continuable:
   false`` (the upstream keeps nothing).
 
 The new request's ``instructions`` and ``tools`` are its own: the upstream does not carry
-an earlier request's over (OpenAI's reference). An upstream that truncates a long
-conversation (``truncation: auto``) reads less than the guard does: what was cut can
-only have tainted more, never less.
+an earlier request's over (OpenAI's reference). Either way the guard reads every tool
+result the upstream does: a server that carried old instructions over would have its
+model read system text the guard did not — an authorisation missed (a stricter
+decision), never a tool result. An upstream that truncates a long conversation
+(``truncation: auto``) reads less than the guard does: what was cut can only have
+tainted more, never less.
 
 Bounded as `resume.SessionCache` is: at most ``responses`` ids and ``size`` bytes of
 conversation (each kept response's conversation counted whole, as JSON, though a chain's
@@ -52,8 +55,10 @@ from backdoorlab.errors import TraceFormatError
 
 RESPONSES = 256
 """Responses remembered by default."""
-SIZE = 32_000_000
-"""Bytes of conversation (its items' JSON) remembered by default, all responses."""
+SIZE = 16_000_000
+"""Bytes of conversation (its items' JSON) remembered by default, all responses: the
+items parsed take 2.2 to 3.8 times their JSON's bytes (coding, disguised, code agents'
+and notebook sets), so at most ~60 MiB."""
 DONE = ("completed", "incomplete")
 """A reply's ``status`` once the upstream has written all of it."""
 
