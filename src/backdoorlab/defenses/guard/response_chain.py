@@ -110,10 +110,11 @@ class ResponseChains:
             if kept is not None:
                 self._kept.move_to_end(previous)
         if kept is None:
+            keeps = f"the last {self.responses}" if self.responses else "none"
             raise TraceFormatError(
                 f"{where}: {str(previous)[:100]!r} is no response this guard proxy relayed and"
-                f" still keeps (it keeps the last {self.responses}), so the guard cannot see"
-                f" the conversation it continues; {SEND_WHOLE}"
+                f" still keeps (it keeps {keeps}), so the guard cannot see the conversation"
+                f" it continues; {SEND_WHOLE}"
             )
         if kept.items is None:
             raise TraceFormatError(
