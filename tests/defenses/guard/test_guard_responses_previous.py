@@ -417,3 +417,15 @@ def test_a_conversation_the_proxy_no_longer_keeps_is_refused_with_the_bound():
         )
     assert kept.output[0].type == "message"
     assert [b.get("previous_response_id") for b in upstream.bodies] == [None, None, other.id]
+
+
+def test_an_unreadable_item_of_a_continuation_is_named_as_the_client_sent_it():
+    chains = ResponseChains()
+    reply = _reply("r1")
+    chains.remember(chains.expanded(_request([{"role": "user", "content": "hi"}])), reply, reply)
+    for bad, field in (
+        ([{"role": "user", "content": "ok"}, {"type": "item_reference", "id": "x"}], "input.1"),
+        ([{"role": "narrator", "content": "ok"}], "input.0.role"),
+    ):
+        with pytest.raises(Exception, match=f"field '{field}'"):
+            chains.expanded(_request(bad, "r1"))

@@ -51,6 +51,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from backdoorlab.defenses.guard.responses_api import response_conversation
 from backdoorlab.errors import TraceFormatError
 
 RESPONSES = 256
@@ -123,9 +124,9 @@ class ResponseChains:
                 + SEND_WHOLE
                 + ", its items as the client got them"
             )
-        own = _items(request.get("input"))
         seen = _Continued({k: v for k, v in request.items() if k != "previous_response_id"})
-        seen["input"] = [*kept.items, *own]
+        response_conversation(seen)  # its own items read alone: an error names their field
+        seen["input"] = [*kept.items, *_items(request.get("input"))]
         seen.base = kept
         return seen
 
