@@ -70,6 +70,16 @@ def proxy_command(
             max=10_000,
         ),
     ] = 32,
+    kept_responses: Annotated[
+        int,
+        typer.Option(
+            help="Responses replies remembered so that a request continuing one "
+            "(previous_response_id) is screened with its whole conversation (at most 16 MB "
+            "of conversation in all); a continuation of any other is refused. 0: none.",
+            min=0,
+            max=100_000,
+        ),
+    ] = 256,
 ) -> None:
     """Guard any OpenAI- or Anthropic-compatible server: point the agent's base URL here.
 
@@ -96,6 +106,7 @@ def proxy_command(
         console.print(plain(f"warning: {host} is reachable from other machines; no key is asked"))
     from backdoorlab.defenses.guard import Guard
     from backdoorlab.defenses.guard.proxy import create_proxy
+    from backdoorlab.defenses.guard.response_chain import ResponseChains
     from backdoorlab.defenses.guard.resume import SessionCache
 
     with contextlib.ExitStack() as stack:
@@ -106,7 +117,12 @@ def proxy_command(
             write = stack.enter_context(appending(log))
         guard = Guard(config, log=write, kept=SessionCache(kept_conversations))
         app = create_proxy(
-            upstream, guard, api_key=key, timeout=timeout, max_body_bytes=max_body_bytes
+            upstream,
+            guard,
+            api_key=key,
+            timeout=timeout,
+            max_body_bytes=max_body_bytes,
+            chains=ResponseChains(kept_responses),
         )
 
         def announce(url: str) -> None:

@@ -12,6 +12,9 @@ an image held back until the choice (the response, the message) is screened whol
 the whole-reply path's functions (`chat_stream` and `stream_relay`, `responses_live`
 and `response_relay`, `messages_live` and `message_relay`); a stream whose upstream
 answered whole is sent in one burst once the whole reply is screened.
+A Responses request that continues a reply the proxy relayed (``previous_response_id``)
+is read with that reply's conversation, which the proxy remembers (`response_chain`),
+and forwarded as it came; one that continues any other is refused.
 ``/v1/models`` is forwarded; every other path is a 404 — an endpoint the proxy does not
 screen (``/v1/completions``, embeddings) would be a way around it.
 
@@ -56,6 +59,7 @@ from backdoorlab.defenses.guard.messages_live import (
     message_events_live,
     message_reads_code_as_calls,
 )
+from backdoorlab.defenses.guard.response_chain import ResponseChains
 from backdoorlab.defenses.guard.response_relay import ResponseRelay
 from backdoorlab.defenses.guard.responses_live import (
     response_events_live,
@@ -89,12 +93,15 @@ def create_proxy(
     timeout: float = 600.0,
     max_body_bytes: int = MAX_BODY_BYTES,
     transport: httpx.AsyncBaseTransport | None = None,
+    chains: ResponseChains | None = None,
 ) -> FastAPI:
     """The guarded API in front of ``upstream`` (its base URL, e.g. ``http://h:8000/v1``).
 
     ``api_key``: sent upstream instead of the client's ``Authorization``; ``timeout``:
-    seconds the upstream has to answer; ``transport``: httpx's (tests)."""
+    seconds the upstream has to answer; ``transport``: httpx's (tests); ``chains``: the
+    Responses replies remembered for requests that continue them (`response_chain`)."""
     base = upstream.rstrip("/")
+    chains = chains if chains is not None else ResponseChains()
     screening = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guard-proxy")
     client: httpx.AsyncClient | None = None
 
@@ -151,7 +158,7 @@ def create_proxy(
             request = load_json((await http.body()).decode("utf-8"), "body", BackdoorlabError)
             if not isinstance(request, dict):
                 raise BackdoorlabError("body: a JSON object is required")
-            await asyncio.get_running_loop().run_in_executor(screening, api.read, request)
+            seen = await asyncio.get_running_loop().run_in_executor(screening, read, api, request)
         except ClientDisconnect:  # gone before its body was whole: nobody to answer
             return Response(status_code=CLIENT_GONE)
         except UnicodeDecodeError:
@@ -173,7 +180,7 @@ def create_proxy(
         except ValueError as exc:
             return api.error(400, f"body: {exc}", "invalid_request_error")
         if stream:
-            return await live(http, api, request, body, usage)
+            return await live(http, api, seen, body, usage)
         answer = await answered(forward("POST", api.path, http, body), http)
         if answer is None:
             return Response(status_code=CLIENT_GONE)
@@ -181,7 +188,23 @@ def create_proxy(
             return api.failure(answer)
         if answer.status_code != 200:
             return passed_back(answer)
-        return await whole(api, request, answer.content, stream, usage)
+        return await whole(api, seen, answer.content, stream, usage)
+
+    def read(api: GuardedApi, request: dict[str, Any]) -> dict[str, Any]:
+        """``request`` as the guard reads it (a Responses request continuing a response
+        the proxy remembers: with its conversation), once it is read."""
+        seen = chains.expanded(request) if api is RESPONSES else request
+        api.read(seen)
+        return seen
+
+    def screen_whole_reply(
+        api: GuardedApi, request: dict[str, Any], reply: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """``api.screen``, a Responses reply remembered for its continuation."""
+        screened, decisions = api.screen(guard, request, reply)
+        if api is RESPONSES:
+            chains.remember(request, reply, screened)
+        return screened, decisions
 
     async def live(
         http: Request, api: GuardedApi, request: dict[str, Any], body: bytes, usage: bool
@@ -216,7 +239,7 @@ def create_proxy(
         if api is not CHAT:  # the Responses and Messages APIs: screened whole at the end
 
             def screen_whole(reply: dict[str, Any]) -> Any:
-                return loop.run_in_executor(screening, api.screen, guard, request, reply)
+                return loop.run_in_executor(screening, screen_whole_reply, api, request, reply)
 
             if api is RESPONSES:
                 relayed = ResponseRelay(hold_all=hold_all)
@@ -246,7 +269,7 @@ def create_proxy(
                 raise ValueError("not a JSON object")
             loop = asyncio.get_running_loop()
             screened, decisions = await loop.run_in_executor(
-                screening, api.screen, guard, request, reply
+                screening, screen_whole_reply, api, request, reply
             )
         except RecursionError:
             message = f"upstream reply is no {api.reply} the guard can read: nested too deeply"

@@ -26,10 +26,14 @@ refused in is returned as the server wrote it. A call the server ran itself (a h
 tool) has happened by the time the reply arrives: taking it out hides it, and its
 decision is logged.
 
-A request that continues a conversation the server keeps (``previous_response_id``,
-``conversation``) is refused: the proxy would screen the reply against a conversation
-it cannot see. The client sends its whole conversation in ``input`` instead (``store:
-false``), as OpenAI's stateless mode and the Agents SDK's default do.
+A request is read with the conversation it continues: one continuing a response the
+proxy relayed (``previous_response_id``) comes here with that response's conversation
+in its ``input`` (`response_chain`); one that still names server state — any other
+``previous_response_id``, a ``conversation``, an ``item_reference`` item (the upstream
+reads the item it names in its place, which the reader skips) — is refused: the proxy
+would screen the reply against a conversation it cannot see. The client sends its whole
+conversation in ``input`` instead (``store: false``), as OpenAI's stateless mode and the
+Agents SDK's default do.
 """
 
 from __future__ import annotations
@@ -62,8 +66,15 @@ def response_conversation(request: dict[str, Any]) -> list[Message]:
                 f"request: field '{key}': the guard proxy screens a reply against the whole"
                 " conversation; send it in 'input' (store: false) instead"
             )
-    if request.get("input") is None:
+    given = request.get("input")
+    if given is None:
         raise TraceFormatError("request: field 'input': required")
+    for number, item in enumerate(given if isinstance(given, list) else ()):
+        if isinstance(item, dict) and item.get("type") == "item_reference":
+            raise TraceFormatError(
+                f"request: field 'input.{number}': an item_reference has the upstream read"
+                " an item it keeps, which the guard cannot see; send the item itself"
+            )
     return _read(request, None, "request")[0]
 
 
