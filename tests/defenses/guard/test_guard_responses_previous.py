@@ -334,6 +334,12 @@ def test_conversation_objects_and_item_references_are_refused():
         answer = httpx.post(f"{proxy}/responses", json=body)
         assert answer.status_code == 400
         assert "input.0" in answer.json()["error"]["message"]
+        # earlier turns compacted: the tool results in them are the model's, not the guard's
+        compacted = {"type": "compaction", "id": "cmp_1", "encrypted_content": "gAAAAB…"}
+        body = {"model": "m", "input": [compacted, {"role": "user", "content": "go on"}]}
+        answer = httpx.post(f"{proxy}/responses", json=body)
+        assert answer.status_code == 400
+        assert "input.0': a compaction item" in answer.json()["error"]["message"]
     assert upstream.bodies == []
 
 

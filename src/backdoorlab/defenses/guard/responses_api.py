@@ -30,7 +30,8 @@ A request is read with the conversation it continues: one continuing a response 
 proxy relayed (``previous_response_id``) comes here with that response's conversation
 in its ``input`` (`response_chain`); one that still names server state — any other
 ``previous_response_id``, a ``conversation``, an ``item_reference`` item (the upstream
-reads the item it names in its place, which the reader skips) — is refused: the proxy
+reads the item it names in its place, which the reader skips) or a ``compaction`` item
+(earlier turns, encrypted) — is refused: the proxy
 would screen the reply against a conversation it cannot see. The client sends its whole
 conversation in ``input`` instead (``store: false``), as OpenAI's stateless mode and the
 Agents SDK's default do.
@@ -55,6 +56,15 @@ from backdoorlab.trace_formats.parts import part_text
 from backdoorlab.traces import Message, ToolCall
 
 SERVER_STATE = ("previous_response_id", "conversation")
+_UNSEEN = {
+    "item_reference": "an item_reference has the upstream read an item it keeps, which the"
+    " guard cannot see; send the item itself",
+    "compaction": "a compaction item holds earlier turns encrypted: the model reads the tool"
+    " results in them, the guard cannot; send the conversation uncompacted",
+}
+"""Input items whose content the upstream reads and the guard cannot (the reader skips
+them): a reply screened without it could carry a value from a result the guard never
+saw."""
 
 
 def response_conversation(request: dict[str, Any]) -> list[Message]:
@@ -70,11 +80,9 @@ def response_conversation(request: dict[str, Any]) -> list[Message]:
     if given is None:
         raise TraceFormatError("request: field 'input': required")
     for number, item in enumerate(given if isinstance(given, list) else ()):
-        if isinstance(item, dict) and item.get("type") == "item_reference":
-            raise TraceFormatError(
-                f"request: field 'input.{number}': an item_reference has the upstream read"
-                " an item it keeps, which the guard cannot see; send the item itself"
-            )
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind in _UNSEEN:
+            raise TraceFormatError(f"request: field 'input.{number}': {_UNSEEN[kind]}")
     return _read(request, None, "request")[0]
 
 
