@@ -33,7 +33,7 @@ from backdoorlab.files import MAX_LINE_BYTES, guarded_lines
 from backdoorlab.trace_formats.claude_code import KEY, carries_message, from_claude_code, log_kind
 
 _KEPT = ("type", "message", "uuid", "parentUuid", "isSidechain", "agentId", "sessionId")
-_KEPT_TOO = ("isCompactSummary", "isMeta", "parent_tool_use_id")
+_KEPT_TOO = ("isCompactSummary", "isMeta", "parent_tool_use_id", "attachment")
 
 
 @dataclass
@@ -129,7 +129,7 @@ def _records(path: Path, name: str = "") -> list[list[Any]]:
                     raise TraceFormatError(f"{at}: not JSON ({why})") from None
                 if not isinstance(record, dict) or not isinstance(record.get("type"), str):
                     raise TraceFormatError(f"{at}: not a Claude Code record (no 'type')")
-                if carries_message(record):
+                if carries_message(record) or record["type"] == "attachment":
                     out.append([at, _kept(record)])
                 elif (link := _progress_link(record)) is not None:
                     out.append([at, link])
