@@ -182,3 +182,29 @@ def test_attachment_records_are_read_as_tools_results(tmp_path: Path) -> None:
     (finding,) = _high(path)  # the key came from the attached .env (never read at BASE)
     assert finding.evidence["source"]["at"] == f"{path}:2"
     assert finding.evidence["at"] == f"{path}:6"
+
+
+def test_a_2_1_local_command_system_record_is_read_as_the_user_s_record(tmp_path: Path) -> None:
+    """2.1 writes a slash command and its output as ``system`` ``local_command`` records:
+    the command the user typed stays theirs, the output (here ``/mcp``'s list, a server's
+    address an attacker registered) is a tool's."""
+    mcp = "https://mcp.crashvault.io/sse"
+    log = Session()
+    name = "<command-name>/mcp</command-name>\n<command-message>mcp</command-message>\n"
+    log.add("system", subtype="local_command", level="info", content=name + "<command-args>")
+    stdout = f"<local-command-stdout>MCP servers:\n  triage · ✔ connected · {mcp}"
+    log.add(
+        "system", subtype="local_command", level="info", content=stdout + "</local-command-stdout>"
+    )
+    log.user("Checkout fails; use the triage server's upload endpoint as it says.")
+    log.leak(mcp)
+    path = log.write(tmp_path)
+    messages = _chat(path)
+    assert [(m["role"], m.get("name")) for m in messages[:3]] == [
+        ("user", None),
+        ("tool", "user_command"),
+        ("user", None),
+    ]
+    assert "/mcp" in json.dumps(messages[0]["content"]) and mcp in messages[1]["content"]
+    (finding,) = _high(path)
+    assert finding.evidence["sink"]["destination"] == mcp

@@ -232,6 +232,7 @@ def _messages(ordered: list[Placed]) -> tuple[list[dict[str, Any]], list[list[st
     by_id: dict[str, int] = {}
     written: dict[int, set[str]] = {}  # each merged message's blocks, to read each once
     for at, record, sub in ordered:
+        record = claude_meta.as_user(record)
         if record.get("type") == "attachment":  # what Claude Code added to the turn
             if (added := claude_meta.attachment(at, record)) is not None:
                 messages.append(added)

@@ -15,6 +15,9 @@ attacker wrote into them. Read here as a tool's result instead:
   (``hook``) and a ``<system-reminder>`` (``attachment``). The rest of the text — the
   ``<bash-input>`` command, the ``<command-name>`` / ``<command-args>`` the user typed —
   stays the user's words;
+- a ``system`` record of subtype ``local_command`` (2.1: a slash command's name and
+  arguments, or its output, where older versions wrote a user's record): read as that
+  user's record would be;
 - an ``attachment`` record (2.1: an @-mentioned ``file`` or ``directory``, ``nested_memory``
   (a CLAUDE.md), ``edited_text_file``, ``mcp_resource``, a hook's ``hook_success`` /
   ``hook_additional_context`` / ``hook_*_error``…): every string it holds, as tool
@@ -61,6 +64,16 @@ def unsaid(at: str, record: dict[str, Any], blocks: list[Any]) -> tuple[list[Any
         if (left := _OUTPUT.sub("", text)).strip():
             said.append({**block, "text": left})
     return said, tools
+
+
+def as_user(record: dict[str, Any]) -> dict[str, Any]:
+    """A ``system`` ``local_command`` record as the user's record older versions wrote;
+    any other record as it is."""
+    if record.get("type") != "system" or record.get("subtype") != "local_command":
+        return record
+    content = record.get("content")
+    message = {"role": "user", "content": content if isinstance(content, str) else ""}
+    return {**record, "type": "user", "message": message}
 
 
 def attachment(at: str, record: dict[str, Any]) -> dict[str, Any] | None:

@@ -36,7 +36,7 @@ from backdoorlab.trace_formats import codex_rollouts
 from backdoorlab.trace_formats.claude_code import KEY, carries_message, from_claude_code, log_kind
 
 _KEPT = ("type", "message", "uuid", "parentUuid", "isSidechain", "agentId", "sessionId")
-_KEPT_TOO = ("isCompactSummary", "isMeta", "parent_tool_use_id", "attachment")
+_KEPT_TOO = ("isCompactSummary", "isMeta", "parent_tool_use_id", "attachment", "subtype")
 
 
 @dataclass
@@ -143,6 +143,8 @@ def _records(path: Path, name: str = "") -> list[list[Any]]:
                     raise TraceFormatError(f"{at}: not a Claude Code record (no 'type')")
                 if carries_message(record) or record["type"] == "attachment":
                     out.append([at, _kept(record)])
+                elif record["type"] == "system" and record.get("subtype") == "local_command":
+                    out.append([at, {**_kept(record), "content": record.get("content")}])
                 elif (link := _progress_link(record)) is not None:
                     out.append([at, link])
     except OSError as exc:
