@@ -49,7 +49,9 @@ line, into that format (what `backdoorlab.traces.Trace` holds):
   key-value list (`spans`);
 - **Claude Code's own logs** — a session transcript or a stream-json run, one record a
   line and a file one conversation, its sub-agents' records spliced in where they ran:
-  `claude_sessions` bundles each file into one line, `claude_code` reads it.
+  `claude_sessions` bundles each file into one line, `claude_code` reads it;
+- **the Codex CLI's session logs** ("rollouts", one record a line, a file one session,
+  its items OpenAI Responses items): bundled the same way, read by `codex`.
 
 Why: an audit that read a tool call as no text at all passed the leak it carried with
 "no finding" — the silent failure a security tool must not have. So a content block or
@@ -69,7 +71,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from backdoorlab.trace_formats import claude_code
+from backdoorlab.trace_formats import claude_code, codex
 from backdoorlab.trace_formats.chat import from_messages, plain_message
 from backdoorlab.trace_formats.codeagent import hinted, observes
 from backdoorlab.trace_formats.gemini import from_gemini
@@ -91,6 +93,8 @@ def to_chat(data: dict[str, Any], where: str, origin: list[str] | None = None) -
     origin = [] if origin is None else origin
     if claude_code.KEY in data:  # a Claude Code session, bundled (`claude_sessions`)
         return claude_code.from_claude_code(data, where, origin)
+    if codex.KEY in data:  # a Codex CLI rollout, bundled (`claude_sessions`)
+        return codex.from_codex(data, where, origin)
     if "messages" in data:
         return from_messages(data, where, origin)
     if "conversations" in data:

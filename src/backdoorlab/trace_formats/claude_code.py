@@ -26,6 +26,9 @@ into one line, ``{"id", "claude_code": {"records": [[AT, RECORD]…], "agents": 
   system *says* authorises a destination (`defenses.audit.taint`), and a prompt the agent
   wrote from what a tool returned must not. The opening prompt, when it repeats the
   call's own ``prompt``, is not read twice;
+- what Claude Code writes as the user's but nobody typed — a bash-mode command's output,
+  a local command's, an ``isMeta`` record, an ``attachment`` record (an @-mentioned
+  file, a hook's output) — is a tool's result (`claude_meta`): it authorises nothing;
 - each message's origin is the ``FILE:LINE`` of the record it came from, so a finding
   names the line its owner opens.
 
@@ -40,6 +43,7 @@ import re
 from typing import Any
 
 from backdoorlab.errors import TraceFormatError
+from backdoorlab.trace_formats import claude_meta
 from backdoorlab.trace_formats.chat import from_messages
 from backdoorlab.trace_formats.parts import SILENT_PARTS, TEXT_PARTS, kind_of, shown
 
@@ -228,9 +232,18 @@ def _messages(ordered: list[Placed]) -> tuple[list[dict[str, Any]], list[list[st
     by_id: dict[str, int] = {}
     written: dict[int, set[str]] = {}  # each merged message's blocks, to read each once
     for at, record, sub in ordered:
+        record = claude_meta.as_user(record)
+        if record.get("type") == "attachment":  # what Claude Code added to the turn
+            if (added := claude_meta.attachment(at, record)) is not None:
+                messages.append(added)
+                places.append([at])
+            continue
         if not carries_message(record):
             continue
         blocks = _content(at, record)
+        heard: list[Any] = []  # what the user never typed, read as tools' results
+        if record["type"] == "user" and record.get("isCompactSummary") is not True:
+            blocks, heard = claude_meta.unsaid(at, record, blocks)
         if record["type"] == "assistant":
             mid = record["message"].get("id")
             index = by_id.get(mid) if isinstance(mid, str) else None
@@ -256,6 +269,8 @@ def _messages(ordered: list[Placed]) -> tuple[list[dict[str, Any]], list[list[st
         if rest:
             messages.append({"role": "user", "content": rest})
             places.append([at] * len(rest))
+        messages.extend(heard)
+        places.extend([at] for _ in heard)
     return messages, places
 
 

@@ -1,12 +1,14 @@
-"""Claude Code's log files found and bundled, one conversation a line, for the readers.
+"""Coding agents' log files found and bundled, one conversation a line, for the readers.
 
-Every reader here takes one conversation a line; Claude Code writes one record a line
-and a conversation a file (`claude_code`). `converted` turns an input — a session
-transcript, a stream-json file, a directory of them (``~/.claude/projects`` or one
-project's), or a glob — into a temporary JSONL of one line per session, each bundling
-the session's records with their ``FILE:LINE`` and those of its sub-agents' files
-(``<session>/subagents/agent-ID.jsonl``, or an older ``agent-ID.jsonl`` beside it of the
-same ``sessionId``), and yields its path; any other input yields None, read as before.
+Every reader here takes one conversation a line; Claude Code (`claude_code`) and the
+Codex CLI (`codex`) write one record a line and a conversation a file. `converted`
+turns an input — a Claude Code session transcript or stream-json file, a Codex rollout,
+a directory of them (``~/.claude/projects`` or one project's, ``~/.codex/sessions``), or
+a glob — into a temporary JSONL of one line per session, each bundling the session's
+records with their ``FILE:LINE`` (a Claude session with those of its sub-agents' files:
+``<session>/subagents/agent-ID.jsonl``, or an older ``agent-ID.jsonl`` beside it of the
+same ``sessionId``; a rollout's own records: `codex_rollouts`), and yields its path; any
+other input yields None, read as before.
 
 Each record is checked as it is read (a JSON object with a ``type``) and each bundle is
 read once through `claude_code` before the audit starts, so a malformed record fails in
@@ -30,10 +32,11 @@ from typing import Any
 
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
 from backdoorlab.files import MAX_LINE_BYTES, guarded_lines
+from backdoorlab.trace_formats import codex_rollouts
 from backdoorlab.trace_formats.claude_code import KEY, carries_message, from_claude_code, log_kind
 
 _KEPT = ("type", "message", "uuid", "parentUuid", "isSidechain", "agentId", "sessionId")
-_KEPT_TOO = ("isCompactSummary", "isMeta", "parent_tool_use_id")
+_KEPT_TOO = ("isCompactSummary", "isMeta", "parent_tool_use_id", "attachment", "subtype")
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Session:
     path: Path
     agents: dict[str, Path] = field(default_factory=dict)
     name: str = ""  # what the user calls it (``<stdin>`` for a spooled pipe): its path
+    codex: bool = False  # a Codex rollout, not a Claude Code log
 
     def __post_init__(self) -> None:
         self.name = self.name or str(self.path)
@@ -62,10 +66,18 @@ def first_record(path: Path) -> Any:
 
 
 def is_log(path: Path) -> bool:
-    """Whether ``path`` is a plain file that Claude Code wrote (transcript or stream)."""
+    """Whether ``path`` is a plain file that Claude Code (transcript or stream) or the
+    Codex CLI (a rollout) wrote."""
     if path.suffix in (".gz", ".parquet") or not path.is_file():
         return False
-    return log_kind(first_record(path)) is not None
+    first = first_record(path)
+    return log_kind(first) is not None or codex_rollouts.is_rollout(first, path)
+
+
+def _session(path: Path) -> Session:
+    if codex_rollouts.is_rollout(first_record(path), path):
+        return Session(path, codex=True)
+    return _with_agents(path)
 
 
 def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
@@ -73,7 +85,7 @@ def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
     it holds no Claude Code log; a directory or glob mixing them with other traces fails."""
     given = Path(path)
     if given.is_file():
-        return [_with_agents(given)] if is_log(given) else None
+        return [_session(given)] if is_log(given) else None
     if given.is_dir():
         files = sorted(given.rglob("*.jsonl"))
     elif not given.exists() and glob.has_magic(str(given)):
@@ -86,8 +98,8 @@ def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
         return None
     if len(logs) != len(files):
         other = next(p for p in files if p not in set(logs))
-        raise BackdoorlabError(f"{path}: mixes Claude Code logs with other traces ({other})")
-    found = [_with_agents(p) for p in logs if not _sub_agent_of(p, set(logs))]
+        raise BackdoorlabError(f"{path}: mixes agents' logs with other traces ({other})")
+    found = [_session(p) for p in logs if not _sub_agent_of(p, set(logs))]
     claimed = {a for s in found for a in s.agents.values()}
     return [s for s in found if s.path not in claimed]
 
@@ -129,8 +141,10 @@ def _records(path: Path, name: str = "") -> list[list[Any]]:
                     raise TraceFormatError(f"{at}: not JSON ({why})") from None
                 if not isinstance(record, dict) or not isinstance(record.get("type"), str):
                     raise TraceFormatError(f"{at}: not a Claude Code record (no 'type')")
-                if carries_message(record):
+                if carries_message(record) or record["type"] == "attachment":
                     out.append([at, _kept(record)])
+                elif record["type"] == "system" and record.get("subtype") == "local_command":
+                    out.append([at, {**_kept(record), "content": record.get("content")}])
                 elif (link := _progress_link(record)) is not None:
                     out.append([at, link])
     except OSError as exc:
@@ -157,7 +171,10 @@ def _kept(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def bundle(session: Session) -> dict[str, Any]:
-    """One session as the line `claude_code` reads, checked by reading it once."""
+    """One session as the line `claude_code` (or `codex`) reads, checked by reading it
+    once."""
+    if session.codex:
+        return codex_rollouts.bundle(session.path, session.name)
     agents = {agent: _records(path) for agent, path in session.agents.items()}
     records = _records(session.path, session.name)
     line = {"id": session.name, KEY: {"records": records, "agents": agents}}
@@ -168,7 +185,7 @@ def bundle(session: Session) -> dict[str, Any]:
 @contextmanager
 def converted(path: str | os.PathLike[str], name: str | None = None) -> Iterator[Path | None]:
     """A temporary JSONL of ``path``'s sessions, one a line, or None when ``path`` holds
-    no Claude Code log (see the module). ``name``: what to call a single file (a pipe
+    no agent's log (see the module). ``name``: what to call a single file (a pipe
     spooled to a temporary file: ``<stdin>``)."""
     found = sessions(path)
     if found is None:

@@ -53,7 +53,7 @@ from backdoorlab.traces import atomic_writer
 
 FAIL_ON = ("none", "low", "medium", "high")
 NO_FILTER = (
-    "Claude Code logs: --filter copies trace lines, and here a file is one session;"
+    "Claude Code / Codex logs: --filter copies trace lines, and here a file is one session;"
     " audit, then leave out the flagged sessions' files"
 )
 _STYLE = {"low": "cyan", "medium": "yellow", "high": "bold red"}

@@ -1,0 +1,65 @@
+"""Codex CLI's rollout files recognised and bundled, one session a line (`codex`).
+
+`claude_sessions` finds the files an input names and writes the bundles; here is what
+is Codex's own: whether a file is a rollout (its first record a ``session_meta`` in the
+``{"timestamp", "type", "payload"}`` envelope, or an older ``rollout-*.jsonl`` whose
+first line is the bare header ``{"id", "timestamp", …}``), and its records, each checked
+as it is read (a JSON object: a malformed line fails naming its file and line). Only the
+records the reading needs are kept — ``event_msg`` and ``turn_context`` repeat or
+describe the conversation — so the bundle stays near the conversation's own size.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from backdoorlab.errors import TraceFormatError
+from backdoorlab.files import guarded_lines
+from backdoorlab.trace_formats.codex import KEY, from_codex
+
+_KEPT = frozenset({"session_meta", "response_item", "compacted"})
+
+
+def is_rollout(record: Any, path: Path) -> bool:
+    """Whether ``record``, the first of ``path``, opens a Codex rollout."""
+    if not isinstance(record, dict):
+        return False
+    if record.get("type") == "session_meta" and isinstance(record.get("payload"), dict):
+        return True
+    older = path.name.startswith("rollout-") and "type" not in record
+    return older and isinstance(record.get("id"), str) and "timestamp" in record
+
+
+def records(path: Path, name: str) -> list[list[Any]]:
+    """``[FILE:LINE, record]`` of each record of ``path`` (called ``name``) that is read."""
+    out: list[list[Any]] = []
+    try:
+        with open(path, "rb") as handle:
+            for number, line in guarded_lines(handle, name, TraceFormatError):
+                if not line.strip():
+                    continue
+                at = f"{name}:{number}"
+                try:
+                    record = json.loads(line)
+                except (ValueError, RecursionError) as exc:
+                    why = f"{exc.msg} at character {exc.pos}" if hasattr(exc, "pos") else exc
+                    raise TraceFormatError(f"{at}: not JSON ({why})") from None
+                if not isinstance(record, dict):
+                    raise TraceFormatError(f"{at}: not a Codex record (not a JSON object)")
+                kind = record.get("type")
+                if "payload" in record and not isinstance(kind, str):
+                    raise TraceFormatError(f"{at}: field 'type': not a Codex record type")
+                if "payload" not in record or kind in _KEPT:
+                    out.append([at, record])
+    except OSError as exc:
+        raise TraceFormatError(f"{name}: cannot read ({exc.strerror})") from None
+    return out
+
+
+def bundle(path: Path, name: str) -> dict[str, Any]:
+    """One rollout as the line `codex` reads, checked by reading it once."""
+    line = {"id": name, KEY: {"records": records(path, name)}}
+    from_codex(line, name, [])
+    return line
