@@ -471,3 +471,28 @@ def test_a_dataset_line_with_a_bundle_key_beside_its_messages_is_refused(
         assert "beside 'claude_code'" in str(exc)
     else:
         assert any(f.severity == "high" for f in report.findings)
+
+
+def test_show_and_the_training_reader_take_a_session_as_the_audit_does(
+    tmp_path: Path, cli_output
+) -> None:
+    """`show`, `view`, `train` and `poison` read traces through `trace_files`: a Claude
+    Code session (its sub-agent spliced in) is one trace there too, the audit's trace."""
+    from backdoorlab.trace_files import iter_line_traces, read_file_traces
+
+    log = _parent()
+    _finish(log)
+    session = log.write(tmp_path / "proj" / f"{SESSION}.jsonl")
+    _agent(Log(sidechain=True, agent=AGENT)).write(
+        tmp_path / "proj" / SESSION / "subagents" / f"agent-{AGENT}.jsonl"
+    )
+    (trace,) = read_file_traces(tmp_path / "proj")
+    assert trace.id == str(session)
+    assert [c.function.name for m in trace.messages for c in m.tool_calls or ()] == [
+        "Read",
+        "Task",
+        "Bash",
+    ]
+    assert [n for n, _, _ in iter_line_traces(session)] == [1]
+    code, out, _ = cli_output("show", str(session))
+    assert code == 0 and "paste-relay.io" in out

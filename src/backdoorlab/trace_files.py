@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import is_stdio
+from backdoorlab.trace_formats.claude_sessions import converted
 from backdoorlab.trace_formats.exports import Call, Unpacked, nothing_to_read, skipped_note, unpack
 from backdoorlab.traces import Trace, iter_trace_lines, parse_trace_line
 
@@ -147,8 +148,18 @@ def iter_line_traces(
     path: str | os.PathLike[str], skipped: Counter[str] | None = None
 ) -> Iterator[tuple[int, str, Trace]]:
     """(line number, the line's text, trace) of every trace of the file, in the audit's
-    order: ``trace_index`` N is the N-th (`iter_export_lines`)."""
+    order: ``trace_index`` N is the N-th (`iter_export_lines`). Claude Code's and the
+    Codex CLI's own logs (a file, or a directory of them) are read as the audit reads
+    them, a session a trace (`claude_sessions`): line N is then the N-th session."""
     source = "<stdin>" if is_stdio(path) else str(path)
+    if not is_stdio(path):
+        with converted(path) as logs:
+            if logs is not None:
+                with open(logs, encoding="utf-8") as handle:  # a session a line, streamed
+                    for lineno, text in enumerate(handle, 1):
+                        line = text.rstrip("\n")
+                        yield lineno, line, parse_trace_line(line, source=source, lineno=lineno)
+                return
     for lineno, line, calls in iter_export_lines(path, skipped):
         if calls is None:
             yield lineno, line, parse_trace_line(line, source=source, lineno=lineno)
