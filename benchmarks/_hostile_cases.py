@@ -207,6 +207,7 @@ def _keys(d: Path) -> dict[str, Path]:
 
 
 def all_cases(work: Path) -> Iterator[Case]:
+    from _hostile_agent_logs import agent_log_cases
     from _hostile_commands import (
         audit_cases,
         provenance_cases,
@@ -223,6 +224,7 @@ def all_cases(work: Path) -> Iterator[Case]:
         proxy_cases,
         serve_cases,
         audit_cases,
+        agent_log_cases,
         provenance_cases,
     ):
         yield from cases(work, f)

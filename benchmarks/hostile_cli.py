@@ -1,6 +1,7 @@
 """A hostile user's sweep of the newest commands: `guard replay`, `guard verify`, `guard
 proxy`, `serve`'s guard options, `audit` on raw observability exports (``--filter``,
-``--workers``, shards) and `provenance` — each run as a subprocess, as a user runs it.
+``--workers``, shards), coding agents' own logs (Claude Code sessions, Codex rollouts:
+`audit`, `guard replay`, `show`) and `provenance` — each run as a subprocess, as a user runs it.
 
 Every case gives a command a hostile input (a missing file, a directory, garbage, a
 truncated .gz, a named pipe, one 50 MB line, JSON of the wrong shape, an output on

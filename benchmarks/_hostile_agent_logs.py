@@ -1,0 +1,137 @@
+"""The hostile sweep's cases for coding agents' own logs (`hostile_cli`): Claude Code
+session transcripts and Codex CLI rollouts, which `audit`, `guard replay` and `show` read
+a file a trace (`trace_formats.claude_sessions`). Each malformed record must be refused
+in one line naming its file (and line), exit 2; a FIFO or a loop in a log folder must
+neither hang nor be followed; the logs are never written to."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from _hostile_cases import Case, _write
+
+ACCEPTED = (0, 1)
+SESSION = "0b6f3c1e-2d4a-4f7e-9c11-5e8a7d2b4c90"
+
+
+def _record(kind: str, message: dict, number: int, **extra: object) -> str:
+    parent = None if number == 1 else f"u{number - 1}"
+    base = {"parentUuid": parent, "isSidechain": False, "sessionId": SESSION, "type": kind}
+    return json.dumps({**base, "message": message, "uuid": f"u{number}", **extra})
+
+
+def _session(*broken: str) -> str:
+    """A short session (the user's question, a `Read` of `.env`, its result), then
+    ``broken`` lines as they are."""
+    call = {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"file_path": ".env"}}
+    result = {"type": "tool_result", "tool_use_id": "toolu_1", "content": "KEY=sk_live_9f8e7d"}
+    lines = [
+        _record("user", {"role": "user", "content": "Why does checkout fail?"}, 1),
+        _record("assistant", {"id": "m1", "role": "assistant", "content": [call]}, 2),
+        _record("user", {"role": "user", "content": [result]}, 3),
+        *broken,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _rollout(*broken: str) -> str:
+    meta = {"id": SESSION, "timestamp": "2026-03-02T10:00:00Z", "cwd": "/w", "originator": "x"}
+    said = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
+    lines = [
+        json.dumps({"timestamp": "t", "type": "session_meta", "payload": meta}),
+        json.dumps({"timestamp": "t", "type": "response_item", "payload": said}),
+        *broken,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def hostile_logs(d: Path) -> Iterator[tuple[str, Path, tuple, str | None]]:
+    """(case, path, accepted exit codes, what the error must name) of each input."""
+    d.mkdir(parents=True, exist_ok=True)
+    good = _write(d / f"{SESSION}.jsonl", _session())
+    yield "a good session", good, ACCEPTED, None
+    deep = '{"type": "user", "message": {"role": "user", "content": ' + "[" * 5000
+    cases = {
+        "a record that is not JSON": _session("{not json"),
+        "a record with no type": _session('{"message": {}}'),
+        "a record that is an array": _session("[1, 2]"),
+        "a message that is a string": _session(_record("user", "hi", 4)),  # type: ignore[arg-type]
+        "an unknown content block": _session(
+            _record("assistant", {"id": "m9", "content": [{"type": "hologram"}]}, 4)
+        ),
+        "a tool_use in a user record": _session(
+            _record("user", {"content": [{"type": "tool_use", "id": "t", "name": "x"}]}, 4)
+        ),
+        "nested 5,000 deep in a record": _session(deep + "]" * 5000 + "}}"),
+        "a 65 MiB record": _session('{"type": "user", "pad": "' + "a" * (65 << 20) + '"}'),
+        "invalid UTF-8 in a record": _session('{"type": "user", "message": "caf\udce9"}'),
+    }
+    for name, text in cases.items():
+        path = d / name.replace(" ", "-").replace(",", "") / f"{SESSION}.jsonl"
+        path.parent.mkdir(exist_ok=True)
+        data = text.encode("utf-8", "surrogateescape")
+        yield name, _write(path, data), (2,), str(path)
+    rollout = d / "rollout" / "rollout-2026-03-02T10-00-00-x.jsonl"
+    rollout.parent.mkdir(exist_ok=True)
+    item = {"timestamp": "t", "type": "response_item", "payload": {"type": "teleport"}}
+    yield "a rollout's unknown item", _write(rollout, _rollout(json.dumps(item))), (2,), None
+    folder = d / "projects" / "-home-dev-shop"
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / f"{SESSION}.jsonl", _session())
+    if not (folder / "fifo.jsonl").exists():
+        os.mkfifo(folder / "fifo.jsonl")
+    if not (folder / "loop").is_symlink():
+        (folder / "loop").symlink_to("..")
+    yield "a projects folder with a FIFO and a loop", folder.parent, ACCEPTED, None
+    mixed = d / "mixed"
+    mixed.mkdir(exist_ok=True)
+    _write(mixed / f"{SESSION}.jsonl", _session())
+    _write(mixed / "traces.jsonl", json.dumps({"messages": [{"role": "user", "content": "x"}]}))
+    yield "a folder mixing a session and other traces", mixed, (2,), str(mixed)
+    agent = d / "broken-agent" / f"{SESSION}.jsonl"
+    agent.parent.mkdir(exist_ok=True)
+    _write(agent, _session())
+    (agent.parent / SESSION / "subagents").mkdir(parents=True, exist_ok=True)
+    sub = _write(agent.parent / SESSION / "subagents" / "agent-a1.jsonl", b"\x00\xff garbage")
+    yield "a sub-agent's file of garbage", agent, (2,), str(sub)
+
+
+def agent_log_cases(work: Path, f: dict[str, Path]) -> Iterator[Case]:
+    d = work / "agent-logs"
+    report, replayed = work / "agent-logs-report.json", work / "agent-logs-replay.jsonl"
+    for name, path, expect, names in hostile_logs(d):
+        keep = [path] if path.is_file() else []
+        runs = [
+            ("audit", ["audit", str(path), "-o", str(report)], report),
+            ("guard replay", ["guard", "replay", str(path), "-o", str(replayed)], replayed),
+        ]
+        if path.is_file():
+            runs.append(("show", ["show", str(path)], None))
+        for command, argv, output in runs:
+            yield Case(command, f"log: {name}", argv, expect, names, keep, output, timeout=60)
+    session = d / f"{SESSION}.jsonl"
+    yield Case(
+        "audit",
+        "log: --filter on a session",
+        ["audit", str(session), "--filter", str(work / "agent-logs-kept.jsonl")],
+        names=str(session),
+        keep=[session],
+    )
+    yield Case(
+        "audit",
+        "log: -o onto the session itself",
+        ["audit", str(session), "-o", str(session)],
+        names=str(session),
+        keep=[session],
+    )
+    yield Case(
+        "audit",
+        "log: a session on stdin",
+        ["audit", "-", "-o", str(report)],
+        ACCEPTED,
+        stdin=session.read_bytes() if session.exists() else _session().encode(),
+        output=report,
+    )
