@@ -72,6 +72,7 @@ from typing import Any, NamedTuple
 
 from backdoorlab.defenses.audit import (
     agent_cards,
+    auth_use,
     browsing,
     by_reference,
     code_mail,
@@ -80,6 +81,7 @@ from backdoorlab.defenses.audit import (
     notebook,
     patterns,
     places,
+    services,
     shown_files,
     state_flow,
 )
@@ -442,6 +444,19 @@ def _named_service(tainted: Tainted, host: str, said: set[str]) -> bool:
         return False
     label = host.rsplit(".", 2)[-2]
     return label in said and label in _services(tainted.key)
+
+
+def _issued_for(candidates: list[Tainted], host: str) -> list[tuple[str, frozenset[str]]]:
+    """(value, its issuer's domains) of each credential among ``candidates`` that a
+    well-known service issued and serves at ``host`` (`services`): by its key's name
+    when a key called it a credential, else by its value's prefix."""
+    used = []
+    for t in candidates:
+        key = t.key if t.label == "credential" else None
+        domains = services.domains_of(key, t.secret.value)
+        if domains and services.owns(domains, host):
+            used.append((t.secret.value, domains))
+    return used
 
 
 class _Kept(NamedTuple):
@@ -923,6 +938,11 @@ class TaintTracker:
                     continue  # the owner's own contact, receiving only what it may
                 result.unauthorised.append(dest)
             result.stranger = result.stranger or to == "third_party"
+            payload, parts = sink.payload, texts
+            used = _issued_for(candidates, host) if host and to != "user" else []
+            if used:  # its issuer's key where the issuer asks for it: not carried (`auth_use`)
+                payload = auth_use.masked(sink.payload, used)
+                parts = [(path, text) for path, _, text in leaves(payload)]
             inbox = self.inboxes.get(key)
             if inbox is None:
                 # `shown_in` finds a name by its letters and digits ("attacker/dump")
@@ -943,7 +963,7 @@ class TaintTracker:
                 result.invented.append(dest)
             inbox.steps.append(step)
             inbox.latest = (dest, sink.tool, sink.how)
-            for path, text in texts:
+            for path, text in parts:
                 inbox.parts.setdefault(path, []).append((step, text))
             if len(inbox.steps) > SPLIT_CALLS:
                 _forget_before(inbox, inbox.steps[-SPLIT_CALLS])
@@ -952,7 +972,7 @@ class TaintTracker:
             if not candidates:
                 continue
             found: set[str] = set()
-            for m in find_secrets(candidates, sink.payload, indexes=self._indexes):
+            for m in find_secrets(candidates, payload, indexes=self._indexes):
                 leak = self._hit(inbox, m.tainted, step, m.argument, m.encoding)
                 if leak is not None:
                     result.leaks.append(leak)
