@@ -25,9 +25,12 @@ included — is no use: the occurrence stays a leak (`masked` leaves it in place
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
+from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.services import owns
 
 _HDR = r"(?:proxy-)?authorization|[a-z0-9-]*(?:api-?key|-token|-auth)|private-token|auth-token"
@@ -56,63 +59,114 @@ _BEFORE_ANY_HOST = re.compile(
     re.IGNORECASE,
 )
 _QUERY = re.compile(
-    rf"(?:^|[\s(=,\[])[fr]?[\"']?https?://(?P<host>[\w.-]+)(?::\d+)?/[^\s\"']*[?&](?:{_PARAM})="
-    + _OPEN
-    + "$",
+    rf"(?:[fr]?[\"'])?https?://(?P<host>[\w.-]+)(?::\d+)?/[^\s\"']*[?&](?:{_PARAM})=" + _OPEN + "$",
     re.IGNORECASE,
 )
-_USERINFO = re.compile(r"https?://(?:[^\s/@:\"']*:)?" + _OPEN + "$", re.IGNORECASE)
+_USERINFO = re.compile(r"(?:[fr]?[\"'])?https?://(?:[^\s/@:\"']*:)?" + _OPEN + "$", re.IGNORECASE)
 _AT_HOST = re.compile(r"^\}?(?::[^\s/@\"']*)?@(?P<host>[\w.-]+)")
 _ECHO = re.compile(r"(?:echo|printf)\s+(?:-n\s+)?(?:'%s'\s+)?[\"']?" + _OPEN + "$")
 _PIPED_LOGIN = re.compile(r"^\}?[\"']?\s*\|\s*(?:sudo\s+)?" + _LOGIN + r"(?P<rest>[^|;&\n]*)")
 _PASSWORD_FLAG = re.compile(_LOGIN + r"[^|;&\n]*?(?:-p|--password)(?:\s+|=)[\"']?" + _OPEN + "$")
-_NPMRC = re.compile(r"//(?P<host>[\w.-]+)/:_(?:authToken|auth|password)=[\"']?" + _OPEN + "$")
+_NPMRC = re.compile(r"//(?P<host>[\w.-]+)/:_(?:authToken|auth|password)=" + _OPEN + "$")
 _PY_ASSIGN = re.compile(r"(?:^|\n)[ \t]*(?P<name>[A-Za-z_]\w*)[ \t]*=[ \t]*[rbf]?[\"']$")
-_SH_ASSIGN = re.compile(r"(?:^|[\s;&|(])(?:export\s+)?(?P<name>[A-Za-z_]\w*)=[\"']?$")
+_SH_ASSIGN = re.compile(r"(?:^|[;&|(\n]\s*|\bexport\s+)(?P<name>[A-Za-z_]\w*)=[\"']?$")
 _WORD = re.compile(r"[\w.-]+")
+_QUOTES = re.compile(r"\'\'\'|\"\"\"|\\.|[\"'\n#]", re.DOTALL)
 _LINE = 300
+_MOST = 64
+"""Occurrences of a value, or uses of its variable, read in one text: past that the
+text is left as it is (a crafted text of thousands of uses costs no more)."""
+
+
+class _Text:
+    """A call's text and where its string literals are (`outside`): a context read as
+    code — a flag, a dict's key, a URL argument — must stand outside them; inside, it is
+    some string's content (a message's, a gist's), sent as data."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._spans: list[tuple[int, int]] | None = None
+
+    def outside(self, pos: int) -> bool:
+        if self._spans is None:
+            self._spans = _literals(self.text)
+        i = bisect_right(self._spans, (pos, len(self.text) + 1)) - 1
+        return i < 0 or not (self._spans[i][0] < pos < self._spans[i][1])  # its quote: out
+
+
+def _literals(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each quoted string of ``text`` (``'…'``, ``"…"``, Python's triple
+    quotes, a backslash escaping the next character); a ``#`` after a space outside one
+    comments the line out."""
+    spans: list[tuple[int, int]] = []
+    quote, opened, skip_to = "", 0, -1
+    for m in _QUOTES.finditer(text):
+        token, at = m.group(0), m.start()
+        if at < skip_to:
+            continue
+        if quote:
+            if token == quote:
+                spans.append((opened, m.end()))
+                quote = ""
+        elif token == "#" and (at == 0 or text[at - 1] in " \t\n"):
+            newline = text.find("\n", at)
+            skip_to = newline if newline >= 0 else len(text)
+        elif token not in ("#", "\n") and token[0] != "\\":
+            quote, opened = token, at
+    if quote:
+        spans.append((opened, len(text)))
+    return spans
 
 
 def _hosts_in(text: str, domains: frozenset[str]) -> bool:
     return any(owns(domains, w.split("/", 1)[0]) for w in _WORD.findall(text) if "." in w)
 
 
-def _at(text: str, start: int, end: int, domains: frozenset[str]) -> bool:
-    """Whether ``text[start:end]`` (the value or a variable's use) stands in an
-    authentication position for a host of ``domains``."""
+def _at(code: _Text, start: int, end: int, domains: frozenset[str]) -> bool:
+    """Whether ``code.text[start:end]`` (the value or a variable's use) stands in an
+    authentication position for a host of ``domains``, its context outside any string."""
+    text = code.text
     line_start = max(text.rfind("\n", 0, start) + 1, start - _LINE)
     before, after = text[line_start:start], text[end : end + _LINE]
-    if _BEFORE_ANY_HOST.search(before):
+
+    def read(pattern: re.Pattern[str]) -> re.Match[str] | None:
+        found = pattern.search(before)
+        return found if found and code.outside(line_start + found.start()) else None
+
+    if read(_BEFORE_ANY_HOST):
         return True
-    found = _QUERY.search(before)
-    if found and owns(domains, found.group("host")) and before[: found.start()].count('"') % 2 == 0:
+    if (found := read(_QUERY)) and owns(domains, found["host"]):
         return True
-    if _USERINFO.search(before) and (at := _AT_HOST.match(after)) and owns(domains, at["host"]):
+    if read(_USERINFO) and (at := _AT_HOST.match(after)) and owns(domains, at["host"]):
         return True
-    if _ECHO.search(before) and (login := _PIPED_LOGIN.match(after)):
+    if read(_ECHO) and (login := _PIPED_LOGIN.match(after)):
         rest = login.group("rest")
         return "--password-stdin" in rest and _hosts_in(rest, domains)
-    if found := _PASSWORD_FLAG.search(before):
+    if found := read(_PASSWORD_FLAG):
         stop = _END.search(after)
         return _hosts_in(found.group(0) + " " + after[: stop.start() if stop else None], domains)
-    npm = _NPMRC.search(before)
+    npm = read(_NPMRC)
     return bool(npm and owns(domains, npm.group("host")))
 
 
-def _variable_used(text: str, start: int, end: int, domains: frozenset[str]) -> bool:
-    """Whether the value at ``text[start:end]`` is assigned to a variable every use of
-    which in ``text`` (one at least) stands in an authentication position."""
+def _variable_used(code: _Text, start: int, domains: frozenset[str]) -> bool:
+    """Whether the value at ``start`` is a string assigned to a variable (outside any
+    string) every use of which (one at least, `_MOST` at most) stands in an
+    authentication position."""
+    text = code.text
     head = text[max(0, start - _LINE) : start]
     python = _PY_ASSIGN.search(head)
-    shell = None if python else _SH_ASSIGN.search(head)
-    if python is None and shell is None:
+    assign = python or _SH_ASSIGN.search(head)
+    if assign is None:
         return False
-    assign = python or shell
-    name = assign["name"]  # type: ignore[index]
-    at = max(0, start - _LINE) + assign.start("name")  # type: ignore[union-attr]
+    name, at = assign["name"], max(0, start - _LINE) + assign.start("name")
+    if not code.outside(at):
+        return False
     use = rf"\b{name}\b(?!\s*=[^=])" if python else rf"\$\{{?{name}\b\}}?"
-    uses = [u for u in re.finditer(use, text) if u.start() != at]
-    return bool(uses) and all(_at(text, u.start(), u.end(), domains) for u in uses)
+    uses = [u for u in islice(re.finditer(use, text), _MOST + 1) if u.start() != at]
+    if not uses or len(uses) > _MOST:
+        return False
+    return all(_at(code, u.start(), u.end(), domains) for u in uses)
 
 
 def mask_text(text: str, value: str, domains: frozenset[str]) -> str:
@@ -120,11 +174,10 @@ def mask_text(text: str, value: str, domains: frozenset[str]) -> str:
     position for ``domains`` (or is a variable only used there) blanked out."""
     if not value or not domains:
         return text
+    code = _Text(text)
     pieces, last = [], 0
-    for m in re.finditer(re.escape(value), text, re.IGNORECASE):
-        if _at(text, m.start(), m.end(), domains) or _variable_used(
-            text, m.start(), m.end(), domains
-        ):
+    for m in islice(re.finditer(re.escape(value), text, re.IGNORECASE), _MOST):
+        if _at(code, m.start(), m.end(), domains) or _variable_used(code, m.start(), domains):
             pieces += [text[last : m.start()], "<credential used>"]
             last = m.end()
     return "".join(pieces) + text[last:] if pieces else text
@@ -149,3 +202,12 @@ def masked(payload: dict[str, Any], used: list[tuple[str, frozenset[str]]]) -> d
         return text
 
     return _map(payload, fn)
+
+
+def unused(payload: dict[str, Any], masked: dict[str, Any]) -> dict[str, Any]:
+    """``masked`` (`masked` of ``payload``) less each argument that masking changed and
+    whose name says credential (a code cell's ``params={'appid': KEY}`` read out as its
+    own argument): what the call sends besides the keys it uses, for `invented`."""
+    return {
+        k: v for k, v in masked.items() if v == payload.get(k) or classify_key(k) != "credential"
+    }

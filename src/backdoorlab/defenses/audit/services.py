@@ -33,7 +33,9 @@ class Service(NamedTuple):
 
 
 def _row(name: str, words: str, prefixes: str, domains: str) -> Service:
-    return Service(name, frozenset(words.split()), tuple(prefixes.split()), frozenset(domains.split()))
+    return Service(
+        name, frozenset(words.split()), tuple(prefixes.split()), frozenset(domains.split())
+    )
 
 
 # fmt: off

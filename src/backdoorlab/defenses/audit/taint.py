@@ -841,11 +841,13 @@ class TaintTracker:
             return True
         return _named_service(tainted, host, self._given_words)
 
-    def _carries_more(self, step: int, sink: SinkCall, dest: CallDestination, host: str) -> bool:
+    def _carries_more(
+        self, step: int, sink: SinkCall, dest: CallDestination, host: str, sent: dict[str, Any]
+    ) -> bool:
         """Whether a call that carries a strong value (`carries_record`) to ``dest``, a
         host no message had written, carries one that is not for that host (a key used
         at the API it is for, where the agent knew the API's address, is no record from
-        nowhere)."""
+        nowhere; ``sent``: what it sends, less its issuer's keys it uses, `auth_use`)."""
         if not host:
             return True
         mine = [
@@ -855,7 +857,7 @@ class TaintTracker:
         ]
         if not mine:
             return True
-        return carries_record(_sent(sink, dest), _values(sink) + mine)
+        return carries_record(sent, _values(sink) + mine)
 
     def _owners(self, dest: CallDestination) -> set[int]:
         """The records whose contact ``dest`` is. A destination given no value (canonical
@@ -958,7 +960,12 @@ class TaintTracker:
                 self.inboxes[key] = inbox
             if inbox.unseen and carries is None:
                 carries = carries_record(_sent(sink, dest), _values(sink))
-            if inbox.unseen and carries and self._carries_more(step, sink, dest, host):
+            sent = _sent(sink, dest)
+            carried = carries
+            if used and inbox.unseen and carries:  # its issuer's key, used: no record
+                sent = auth_use.unused(sink.payload, payload)
+                carried = carries_record(sent, _values(sink))
+            if inbox.unseen and carried and self._carries_more(step, sink, dest, host, sent):
                 inbox.invented.append(step)
                 result.invented.append(dest)
             inbox.steps.append(step)
