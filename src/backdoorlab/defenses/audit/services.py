@@ -91,6 +91,8 @@ SERVICES: tuple[Service, ...] = (
 # fmt: on
 
 _BY_WORD = {word: s for s in SERVICES for word in s.words}
+_BY_PREFIX = {p: s for s in SERVICES for p in s.prefixes}
+_PREFIX = re.compile("|".join(sorted(map(re.escape, _BY_PREFIX), key=len, reverse=True)))
 
 
 @lru_cache(maxsize=4096)
@@ -104,12 +106,13 @@ def issuers(key: str | None, value: str) -> tuple[Service, ...]:
         for word in patterns.name_tokens(parts[-1]) if parts else ():
             if word in _BY_WORD and _BY_WORD[word] not in found:
                 found.append(_BY_WORD[word])
-    for s in SERVICES:
-        if s not in found and any(value.startswith(p) for p in s.prefixes):
-            found.append(s)
+    prefixed = _PREFIX.match(value)
+    if prefixed and _BY_PREFIX[prefixed.group(0)] not in found:
+        found.append(_BY_PREFIX[prefixed.group(0)])
     return tuple(found)
 
 
+@lru_cache(maxsize=8192)
 def domains_of(key: str | None, value: str) -> frozenset[str]:
     """Every domain of the services ``value`` (under ``key``) is a credential for."""
     return frozenset(d for s in issuers(key, value) for d in s.domains)

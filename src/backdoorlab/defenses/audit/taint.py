@@ -446,12 +446,14 @@ def _named_service(tainted: Tainted, host: str, said: set[str]) -> bool:
     return label in said and label in _services(tainted.key)
 
 
-def _issued_for(candidates: list[Tainted], host: str) -> list[tuple[str, frozenset[str]]]:
-    """(value, its issuer's domains) of each credential among ``candidates`` that a
-    well-known service issued and serves at ``host`` (`services`): by its key's name
-    when a key called it a credential, else by its value's prefix."""
+def _issued_for(found: list[Tainted], host: str) -> list[tuple[str, frozenset[str]]]:
+    """(value, its issuer's domains) of each credential a call was ``found`` carrying
+    that a well-known service issued and serves at ``host`` (`services`): by its key's
+    name when a key called it a credential, else by its value's prefix."""
     used = []
-    for t in candidates:
+    for t in found:
+        if not t.strong:  # a credential is strong
+            continue
         key = t.key if t.label == "credential" else None
         domains = services.domains_of(key, t.secret.value)
         if domains and services.owns(domains, host):
@@ -941,10 +943,12 @@ class TaintTracker:
                 result.unauthorised.append(dest)
             result.stranger = result.stranger or to == "third_party"
             payload, parts = sink.payload, texts
-            used = _issued_for(candidates, host) if host and to != "user" else []
+            matches = find_secrets(candidates, payload, indexes=self._indexes) if candidates else []
+            used = _issued_for([m.tainted for m in matches], host) if host and to != "user" else []
             if used:  # its issuer's key where the issuer asks for it: not carried (`auth_use`)
                 payload = auth_use.masked(sink.payload, used)
                 parts = [(path, text) for path, _, text in leaves(payload)]
+                matches = find_secrets(candidates, payload, indexes=self._indexes)
             inbox = self.inboxes.get(key)
             if inbox is None:
                 # `shown_in` finds a name by its letters and digits ("attacker/dump")
@@ -979,7 +983,7 @@ class TaintTracker:
             if not candidates:
                 continue
             found: set[str] = set()
-            for m in find_secrets(candidates, payload, indexes=self._indexes):
+            for m in matches:
                 leak = self._hit(inbox, m.tainted, step, m.argument, m.encoding)
                 if leak is not None:
                     result.leaks.append(leak)
