@@ -245,3 +245,37 @@ def test_a_key_at_its_issuer_is_no_record_the_agent_made_up():
     assert not _invented("Refresh the forecast cache.", OWM_ENV, *_py(code))
     card = code.replace("'Leeds'", "'4111 1111 1111 1111'")
     assert _invented("Refresh the forecast cache.", OWM_ENV, *_py(card))
+
+
+ANT = "sk-ant-api03-Zq8mW2xN5vB7cR1tY4uI6oP9aS3dF0gH"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "text"),
+    [
+        ("ANTHROPIC_API_KEY", ANT, "httpx.post('https://api.anthropic.com/v1/messages', "
+         f"headers={{'x-api-key': '{ANT}'}}, json=body)"),
+        ("GITLAB_TOKEN", GL, f'token = "{GL}"\n'
+         'requests.get(u, headers={"Authorization": "Bearer " + token})'),
+        ("GITLAB_TOKEN", GL, f"git remote set-url origin https://oauth2:{GL}@gitlab.com/a/b.git"),
+        ("QUAY_TOKEN", QUAY, f"echo '{QUAY}' | helm registry login quay.io -u r --password-stdin"),
+        ("NPM_TOKEN", "npm_" + "k" * 36, "npm config set //registry.npmjs.org/:_authToken="
+         + "npm_" + "k" * 36),
+        ("OWM_KEY", OWM, f"export K={OWM}; curl \"https://api.openweathermap.org/x?appid=$K\""),
+    ],
+)  # fmt: skip
+def test_each_authentication_shape_is_read(key, value, text):
+    assert value not in mask_text(text, value, domains_of(key, value))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "text"),
+    [
+        ("QUAY_TOKEN", QUAY, f"echo '{QUAY}' | helm registry login quay.co -u r --password-stdin"),
+        ("GITLAB_TOKEN", GL, f"git remote set-url origin https://oauth2:{GL}@gitlab.co/a/b.git"),
+        ("OWM_KEY", OWM, f"export K={OWM}; curl https://api.openweathermap.org -d \"note=$K\""),
+        ("OWM_KEY", OWM, f"print('{OWM}')  # then requests.get(u, params={{'appid': k}})"),
+    ],
+)  # fmt: skip
+def test_a_shape_for_another_host_or_a_plain_use_is_left(key, value, text):
+    assert mask_text(text, value, domains_of(key, value)) == text
