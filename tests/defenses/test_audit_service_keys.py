@@ -275,6 +275,11 @@ def test_each_authentication_shape_is_read(key, value, text):
         ("GITLAB_TOKEN", GL, f"git remote set-url origin https://oauth2:{GL}@gitlab.co/a/b.git"),
         ("OWM_KEY", OWM, f"export K={OWM}; curl https://api.openweathermap.org -d \"note=$K\""),
         ("OWM_KEY", OWM, f"print('{OWM}')  # then requests.get(u, params={{'appid': k}})"),
+        # a GitLab CI variable named by the token, kept in the project it is posted to
+        ("GITLAB_TOKEN", GL, "curl -H 'PRIVATE-TOKEN: x' https://gitlab.com/api/v4/projects/9/"
+         f"variables -F key={GL} -F value=1"),
+        ("GITLAB_TOKEN", GL, f"curl -U me:{GL} -x proxy.example https://gitlab.com/api/v4/user"),
+        ("GITLAB_TOKEN", GL, f"sort -u {GL}: https://gitlab.com/x"),  # no HTTP client's flag
     ],
 )  # fmt: skip
 def test_a_shape_for_another_host_or_a_plain_use_is_left(key, value, text):

@@ -34,24 +34,34 @@ from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.services import owns
 
 _HDR = r"(?:proxy-)?authorization|[a-z0-9-]*(?:api-?key|-token|-auth)|private-token|auth-token"
+# a key-named field of a body, a form or a query's dict; a bare ``key`` only in a URL's
+# query string (``?key=``: Google's, Trello's), where no API keeps what it is sent
 _PARAM = (
-    r"appid|app_?id|api[_-]?key|apikey|key|token|access[_-]?token|auth[_-]?token"
+    r"appid|app_?id|api[_-]?key|apikey|token|access[_-]?token|auth[_-]?token"
     r"|private[_-]?token|api[_-]?token"
 )
 _SCHEME = r"(?:(?:bearer|token|basic|bot|apikey|key)\s+)?"
 _OPEN = r"(?:\{\s*|\$\{?|[\"']\s*\+\s*)?"  # an f-string's ``{``, a shell ``$``, ``'…' +``
 _LOGIN = r"(?:docker|podman|buildah|skopeo|oras|nerdctl|crane|helm\s+registry)\s+login\b"
 _END = re.compile(r"[;&|\n]")
+_CLIENT = re.compile(r"\b(?:curl|wget|http|https|xh)\b")
 
-_BEFORE_ANY_HOST = re.compile(
+# an HTTP client's flags (``curl``'s, case as written: ``-U`` is a proxy's user)
+_FLAGS = re.compile(
     "|".join(
         (
-            rf"(?:-H|--header)\s*=?\s*[\"']?(?:{_HDR})\s*:\s*{_SCHEME}{_OPEN}$",
+            rf"(?:-H|--header)\s*=?\s*[\"']?(?i:{_HDR})\s*:\s*(?i:{_SCHEME}){_OPEN}$",
+            r"(?:-d|--data(?:-urlencode|-raw|-binary)?|-F|--form)\s*=?\s*[\"']?"
+            rf"(?:[^\s\"'&]*&)*(?i:{_PARAM})={_OPEN}$",
+            r"(?:-u|--user)\s*=?\s*[\"']?(?:[^\s:\"']*:)?" + _OPEN + "$",
+        )
+    )
+)
+_CODE = re.compile(
+    "|".join(
+        (
             rf"[\"'](?:{_HDR}|{_PARAM})[\"']\s*:\s*(?:[fr]?[\"'])?{_SCHEME}{_OPEN}$",
             rf"[(,]\s*(?:{_PARAM})\s*=\s*(?:[fr]?[\"'])?{_OPEN}$",
-            rf"(?:-d|--data(?:-urlencode|-raw|-binary)?|-F|--form)\s*=?\s*[\"']?"
-            rf"(?:[^\s\"'&]*&)*(?:{_PARAM})={_OPEN}$",
-            r"(?:-u|--user)\s*=?\s*[\"']?(?:[^\s:\"']*:)?" + _OPEN + "$",
             r"(?:\bauth\s*=\s*\(|HTTPBasicAuth\(|HTTPDigestAuth\(|BasicAuth\()\s*"
             r"(?:[^,()\n]*,\s*)?(?:[fr]?[\"'])?" + _OPEN + "$",
         )
@@ -59,7 +69,9 @@ _BEFORE_ANY_HOST = re.compile(
     re.IGNORECASE,
 )
 _QUERY = re.compile(
-    rf"(?:[fr]?[\"'])?https?://(?P<host>[\w.-]+)(?::\d+)?/[^\s\"']*[?&](?:{_PARAM})=" + _OPEN + "$",
+    rf"(?:[fr]?[\"'])?https?://(?P<host>[\w.-]+)(?::\d+)?/[^\s\"']*[?&](?:{_PARAM}|key)="
+    + _OPEN
+    + "$",
     re.IGNORECASE,
 )
 _USERINFO = re.compile(r"(?:[fr]?[\"'])?https?://(?:[^\s/@:\"']*:)?" + _OPEN + "$", re.IGNORECASE)
@@ -118,6 +130,13 @@ def _literals(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _client(command: str) -> bool:
+    """Whether the command a flag ends ``command`` (its text before the flag) is an HTTP
+    client's (``curl``, ``wget``, HTTPie)."""
+    stop = max(command.rfind(c) for c in ";&|\n")
+    return bool(_CLIENT.search(command[stop + 1 :]))
+
+
 def _hosts_in(text: str, domains: frozenset[str]) -> bool:
     return any(owns(domains, w.split("/", 1)[0]) for w in _WORD.findall(text) if "." in w)
 
@@ -133,7 +152,9 @@ def _at(code: _Text, start: int, end: int, domains: frozenset[str]) -> bool:
         found = pattern.search(before)
         return found if found and code.outside(line_start + found.start()) else None
 
-    if read(_BEFORE_ANY_HOST):
+    if read(_CODE):
+        return True
+    if (flag := read(_FLAGS)) and _client(before[: flag.start()]):
         return True
     if (found := read(_QUERY)) and owns(domains, found["host"]):
         return True
