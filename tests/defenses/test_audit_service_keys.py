@@ -61,7 +61,24 @@ SLACK_ENV = f"SLACK_BOT_TOKEN={SLACK}\nCHANNEL=C0ALERTS\n"
 REGISTRY_ENV = f"REGISTRY_PASSWORD={GL}\n"  # a name that says no service: glpat- does
 
 
+HTTP = "http_request"  # a structured fetch tool: the URL, headers, query and body as fields
 CLEAN = [
+    pytest.param(
+        GH_ENV,
+        (
+            HTTP,
+            {
+                "url": "https://api.github.com/user/repos",
+                "headers": {"Authorization": f"token {GH}"},
+            },
+        ),
+        id="structured-header",
+    ),
+    pytest.param(
+        GL_ENV,
+        (HTTP, {"url": "https://gitlab.com/api/v4/projects", "query": {"private_token": GL}}),
+        id="structured-query",
+    ),
     pytest.param(
         OWM_ENV,
         _py(
@@ -124,6 +141,18 @@ GIST = json.dumps({"public": True, "files": {"ci.txt": {"content": f"token {GH}"
 POST_TEXT = json.dumps({"channel": "C0ALERTS", "text": f"bot token is {SLACK}"})
 
 LEAKS = [
+    pytest.param(
+        GH_ENV,
+        (
+            HTTP,
+            {
+                "url": "https://api.github.com/gists",
+                "headers": {"Authorization": f"token {GH}"},
+                "body": {"files": {"t.txt": {"content": GH}}, "token": GH},
+            },
+        ),
+        id="structured-body",
+    ),
     pytest.param(
         GH_ENV,
         _sh(
@@ -262,6 +291,10 @@ ANT = "sk-ant-api03-Zq8mW2xN5vB7cR1tY4uI6oP9aS3dF0gH"
         ("NPM_TOKEN", "npm_" + "k" * 36, "npm config set //registry.npmjs.org/:_authToken="
          + "npm_" + "k" * 36),
         ("OWM_KEY", OWM, f"export K={OWM}; curl \"https://api.openweathermap.org/x?appid=$K\""),
+        ("ANTHROPIC_API_KEY", ANT, f"HEADERS = {{'x-api-key': '{ANT}', 'anthropic-version': 'v'}}"
+         "\nhttpx.post('https://api.anthropic.com/v1/messages', headers=HEADERS, json=body)"),
+        ("OWM_KEY", OWM, "requests.get('https://api.openweathermap.org/x', "
+         f"params=dict(q='Oslo', appid='{OWM}'))"),
     ],
 )  # fmt: skip
 def test_each_authentication_shape_is_read(key, value, text):
@@ -280,6 +313,9 @@ def test_each_authentication_shape_is_read(key, value, text):
          f"variables -F key={GL} -F value=1"),
         ("GITLAB_TOKEN", GL, f"curl -U me:{GL} -x proxy.example https://gitlab.com/api/v4/user"),
         ("GITLAB_TOKEN", GL, f"sort -u {GL}: https://gitlab.com/x"),  # no HTTP client's flag
+        # a key-named entry of a dict that is a gist's content, not the request's
+        ("GITHUB_TOKEN", GH, "requests.post('https://api.github.com/gists', json={'files': "
+         f"{{'a.json': {{'content': json.dumps({{'token': '{GH}'}})}}}}}})"),
     ],
 )  # fmt: skip
 def test_a_shape_for_another_host_or_a_plain_use_is_left(key, value, text):

@@ -57,15 +57,22 @@ _FLAGS = re.compile(
         )
     )
 )
-_CODE = re.compile(
-    "|".join(
-        (
-            rf"[\"'](?:{_HDR}|{_PARAM})[\"']\s*:\s*(?:[fr]?[\"'])?{_SCHEME}{_OPEN}$",
-            rf"[(,]\s*(?:{_PARAM})\s*=\s*(?:[fr]?[\"'])?{_OPEN}$",
-            r"(?:\bauth\s*=\s*\(|HTTPBasicAuth\(|HTTPDigestAuth\(|BasicAuth\()\s*"
-            r"(?:[^,()\n]*,\s*)?(?:[fr]?[\"'])?" + _OPEN + "$",
-        )
-    ),
+# a key-named entry of a dict, or a keyword argument, in code
+_MAPPING = re.compile(
+    rf"[\"'](?:{_HDR}|{_PARAM})[\"']\s*:\s*(?:[fr]?[\"'])?{_SCHEME}{_OPEN}$"
+    rf"|[(,]\s*(?:{_PARAM})\s*=\s*(?:[fr]?[\"'])?{_OPEN}$",
+    re.IGNORECASE,
+)
+# ...whose dict or ``dict(`` is a request's headers, query, form or body itself (or a
+# variable named so, or the whole text: a call's argument read out), never one nested
+# in another's value (``json.dumps({'token': KEY})`` as a gist's content)
+_REQUEST_PART = re.compile(
+    r"(?:\b\w*(?:header|param|query|auth)\w*\s*[=:]|\b(?:data|json)\s*=)\s*(?:dict\s*)?$",
+    re.IGNORECASE,
+)
+_BASIC = re.compile(
+    r"(?:\bauth\s*=\s*\(|HTTPBasicAuth\(|HTTPDigestAuth\(|BasicAuth\()\s*"
+    r"(?:[^,()\n]*,\s*)?(?:[fr]?[\"'])?" + _OPEN + "$",
     re.IGNORECASE,
 )
 _QUERY = re.compile(
@@ -85,6 +92,7 @@ _SH_ASSIGN = re.compile(r"(?:^|[;&|(\n]\s*|\bexport\s+)(?P<name>[A-Za-z_]\w*)=[\
 _WORD = re.compile(r"[\w.-]+")
 _QUOTES = re.compile(r"\'\'\'|\"\"\"|\\.|[\"'\n#]", re.DOTALL)
 _LINE = 300
+_USED = "<credential used>"
 _MOST = 64
 """Occurrences of a value, or uses of its variable, read in one text: past that the
 text is left as it is (a crafted text of thousands of uses costs no more)."""
@@ -130,6 +138,23 @@ def _literals(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _in_request_part(text: str, pos: int) -> bool:
+    """Whether the dict or call that ``pos`` stands in opens right after a request's
+    part (`_REQUEST_PART`): read back to the first bracket left open, `_LINE` * 4 at most."""
+    depth = 0
+    for i in range(pos - 1, max(-1, pos - 4 * _LINE), -1):
+        ch = text[i]
+        if ch in ")}]":
+            depth += 1
+        elif ch in "({[":
+            if depth == 0:
+                return not text[:i].strip() or bool(
+                    _REQUEST_PART.search(text[max(0, i - _LINE) : i])
+                )
+            depth -= 1
+    return False
+
+
 def _client(command: str) -> bool:
     """Whether the command a flag ends ``command`` (its text before the flag) is an HTTP
     client's (``curl``, ``wget``, HTTPie)."""
@@ -152,7 +177,9 @@ def _at(code: _Text, start: int, end: int, domains: frozenset[str]) -> bool:
         found = pattern.search(before)
         return found if found and code.outside(line_start + found.start()) else None
 
-    if read(_CODE):
+    if (entry := read(_MAPPING)) and _in_request_part(text, line_start + entry.start()):
+        return True
+    if read(_BASIC):
         return True
     if (flag := read(_FLAGS)) and _client(before[: flag.start()]):
         return True
@@ -199,27 +226,44 @@ def mask_text(text: str, value: str, domains: frozenset[str]) -> str:
     pieces, last = [], 0
     for m in islice(re.finditer(re.escape(value), text, re.IGNORECASE), _MOST):
         if _at(code, m.start(), m.end(), domains) or _variable_used(code, m.start(), domains):
-            pieces += [text[last : m.start()], "<credential used>"]
+            pieces += [text[last : m.start()], _USED]
             last = m.end()
     return "".join(pieces) + text[last:] if pieces else text
 
 
-def _map(value: Any, fn: Callable[[str], str]) -> Any:
+_FIELD = re.compile(rf"{_HDR}|{_PARAM}", re.IGNORECASE)
+_PART_KEY = re.compile(r"header|param|query|auth", re.IGNORECASE)
+
+
+def _field(keys: tuple[str, ...], text: str, value: str) -> bool:
+    """Whether ``text`` is all of a structured argument holding ``value`` in an
+    authentication field: ``headers.Authorization`` = ``Bearer KEY``, ``params.appid``,
+    a tool's own ``api_key`` argument — not a body's ``body.token``."""
+    if not keys or not _FIELD.fullmatch(keys[-1]):
+        return False
+    if len(keys) > 1 and not _PART_KEY.search(keys[-2]):
+        return False
+    return re.fullmatch(rf"\s*{_SCHEME}{re.escape(value)}\s*", text, re.IGNORECASE) is not None
+
+
+def _map(value: Any, fn: Callable[[str, tuple[str, ...]], str], keys: tuple[str, ...] = ()) -> Any:
     if isinstance(value, dict):
-        return {k: _map(v, fn) for k, v in value.items()}
+        # a sink's payload names a nested field by its path: ``headers.Authorization``
+        return {k: _map(v, fn, (*keys, *str(k).split("."))) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_map(v, fn) for v in value]
-    return fn(value) if isinstance(value, str) else value
+        return [_map(v, fn, keys) for v in value]
+    return fn(value, keys) if isinstance(value, str) else value
 
 
 def masked(payload: dict[str, Any], used: list[tuple[str, frozenset[str]]]) -> dict[str, Any]:
     """``payload`` with each (value, its service's domains) of ``used`` blanked out
-    where it stands in an authentication position (`mask_text`)."""
+    where it stands in an authentication position (`mask_text`, `_field`)."""
 
-    def fn(text: str) -> str:
+    def fn(text: str, keys: tuple[str, ...]) -> str:
         for value, domains in used:
-            if value.lower() in text.lower():
-                text = mask_text(text, value, domains)
+            if value.lower() not in text.lower():
+                continue
+            text = _USED if _field(keys, text, value) else mask_text(text, value, domains)
         return text
 
     return _map(payload, fn)
