@@ -7,19 +7,25 @@ is published there. So each occurrence of the value is read in its context and o
 these are taken as use, for a host of the service's domains:
 
 - a header: curl ``-H "Authorization: Bearer KEY"``, ``X-Api-Key: KEY``; a quoted
-  ``'Authorization': f'Bearer {KEY}'`` (requests ``headers=``, a JSON header map);
-- a parameter named like a key (``appid``, ``api_key``, ``key``, ``token``,
-  ``access_token``…): ``'appid': KEY``, ``appid=KEY`` as a keyword, ``?appid=KEY`` in
-  the service's URL, ``-d token=KEY``;
+  ``'Authorization': f'Bearer {KEY}'`` in the request's ``headers=`` dict (or one a
+  variable named so holds); a structured tool's ``headers.Authorization`` field;
+- a parameter named like a key (``appid``, ``api_key``, ``token``, ``access_token``…)
+  of the request's own query, form or body dict (``params={'appid': KEY}``,
+  ``params=dict(appid=KEY)``), of curl's ``-d``/``-F``, of the service's URL
+  (``?appid=KEY``; there a bare ``key`` too), a structured tool's ``query.token``;
 - basic auth: curl ``-u KEY:``, ``-u user:KEY``; ``auth=(KEY, '')``,
   ``HTTPBasicAuth('u', KEY)``;
 - a registry login: ``echo KEY | docker login HOST --password-stdin``, ``docker login
   -p KEY HOST`` (podman, helm registry, skopeo, oras…), npm's ``//HOST/:_authToken=KEY``;
 - a URL's userinfo: ``https://oauth2:KEY@gitlab.com/...``.
 
-A value assigned to a variable (``API_KEY = '…'``, ``export T=…``) is in such a
-position when every use of the variable in the same text is. Anything else — unknown
-included — is no use: the occurrence stays a leak (`masked` leaves it in place).
+Each context must stand outside any string literal (`_Text`): ``-u KEY`` inside a chat
+message's quoted text, or ``'token': KEY`` in a dict serialised into a gist, is the
+message's words. curl's flags count only in an HTTP client's command, as written
+(``-U`` is a proxy's user). A value assigned to a variable (``API_KEY = '…'``,
+``export T=…``) is in such a position when every use of the variable in the same text
+is. Anything else — unknown included — is no use: the occurrence stays a leak
+(`masked` leaves it in place).
 """
 
 from __future__ import annotations
