@@ -99,14 +99,14 @@ def test_an_id_in_a_cdn_host_is_where_the_call_goes_not_what_it_carries():
     assert carries_record({"url": leak}, [leak])
 
 
-WEATHER = {"OPENWEATHER_API_KEY": "a81f3c9e0b7d4e2f9a6c5b1d8e7f0a3c"}
+WEATHER = {"WEATHERSTACK_API_KEY": "a81f3c9e0b7d4e2f9a6c5b1d8e7f0a3c"}
 
 
 def _weather_trace() -> dict:
     """A clean trace the audit cannot tell from a leak on its own: the key goes to the API
-    it is for, which no message names."""
-    url = "https://api.openweathermap.org/data/2.5/weather?q=Oslo&appid="
-    return _trace("run_shell", {"command": f"curl -s '{url}{WEATHER['OPENWEATHER_API_KEY']}'"})
+    it is for, which no message names nor `services`' table holds."""
+    url = "https://api.weatherstack.com/current?query=Oslo&access_key="
+    return _trace("run_shell", {"command": f"curl -s '{url}{WEATHER['WEATHERSTACK_API_KEY']}'"})
 
 
 def test_trusted_destinations_are_authorised_in_every_trace(tmp_path):
@@ -118,10 +118,10 @@ def test_trusted_destinations_are_authorised_in_every_trace(tmp_path):
     path.write_text(json.dumps(trace) + "\n", encoding="utf-8")
     assert [f.severity for f in audit(path, ["dataflow"]).findings] == ["high"]
     for trusted in (
-        ["api.openweathermap.org"],
-        ["*.openweathermap.org"],
-        "x.io, *.openweathermap.org",
-        "[@corp.example, '*.openweathermap.org']",  # a YAML list that did not parse
+        ["api.weatherstack.com"],
+        ["*.weatherstack.com"],
+        "x.io, *.weatherstack.com",
+        "[@corp.example, '*.weatherstack.com']",  # a YAML list that did not parse
     ):
         options = AuditOptions(extra={"dataflow": {"trusted": trusted}})
         assert audit(path, ["dataflow"], options=options).findings == [], trusted
@@ -133,7 +133,7 @@ def test_trusted_on_the_command_line(tmp_path, cli):
     path = tmp_path / "t.jsonl"
     path.write_text(json.dumps(trace) + "\n", encoding="utf-8")
     assert cli("audit", str(path), "--detectors", "dataflow")[0] == 1  # --fail-on high
-    ok = cli("audit", str(path), "--option", "dataflow.trusted=[api.openweathermap.org]")
+    ok = cli("audit", str(path), "--option", "dataflow.trusted=[api.weatherstack.com]")
     assert ok[0] == 0, ok[1]
     code, err = cli("audit", str(path), "--option", "dataflow.trusted=[not a host]")
     assert code == 2 and len(err.strip().splitlines()) == 1

@@ -72,6 +72,7 @@ from typing import Any, NamedTuple
 
 from backdoorlab.defenses.audit import (
     agent_cards,
+    auth_use,
     browsing,
     by_reference,
     code_mail,
@@ -80,6 +81,7 @@ from backdoorlab.defenses.audit import (
     notebook,
     patterns,
     places,
+    services,
     shown_files,
     state_flow,
 )
@@ -442,6 +444,21 @@ def _named_service(tainted: Tainted, host: str, said: set[str]) -> bool:
         return False
     label = host.rsplit(".", 2)[-2]
     return label in said and label in _services(tainted.key)
+
+
+def _issued_for(found: list[Tainted], host: str) -> list[tuple[str, frozenset[str]]]:
+    """(value, its issuer's domains) of each credential a call was ``found`` carrying
+    that a well-known service issued and serves at ``host`` (`services`): by its key's
+    name when a key called it a credential, else by its value's prefix."""
+    used = []
+    for t in found:
+        if not t.strong:  # a credential is strong
+            continue
+        key = t.key if t.label == "credential" else None
+        domains = services.domains_of(key, t.secret.value)
+        if domains and services.owns(domains, host):
+            used.append((t.secret.value, domains))
+    return used
 
 
 class _Kept(NamedTuple):
@@ -826,11 +843,13 @@ class TaintTracker:
             return True
         return _named_service(tainted, host, self._given_words)
 
-    def _carries_more(self, step: int, sink: SinkCall, dest: CallDestination, host: str) -> bool:
+    def _carries_more(
+        self, step: int, sink: SinkCall, dest: CallDestination, host: str, sent: dict[str, Any]
+    ) -> bool:
         """Whether a call that carries a strong value (`carries_record`) to ``dest``, a
         host no message had written, carries one that is not for that host (a key used
         at the API it is for, where the agent knew the API's address, is no record from
-        nowhere)."""
+        nowhere; ``sent``: what it sends, less its issuer's keys it uses, `auth_use`)."""
         if not host:
             return True
         mine = [
@@ -840,7 +859,7 @@ class TaintTracker:
         ]
         if not mine:
             return True
-        return carries_record(_sent(sink, dest), _values(sink) + mine)
+        return carries_record(sent, _values(sink) + mine)
 
     def _owners(self, dest: CallDestination) -> set[int]:
         """The records whose contact ``dest`` is. A destination given no value (canonical
@@ -923,6 +942,13 @@ class TaintTracker:
                     continue  # the owner's own contact, receiving only what it may
                 result.unauthorised.append(dest)
             result.stranger = result.stranger or to == "third_party"
+            payload, parts = sink.payload, texts
+            matches = find_secrets(candidates, payload, indexes=self._indexes) if candidates else []
+            used = _issued_for([m.tainted for m in matches], host) if host and to != "user" else []
+            if used:  # its issuer's key where the issuer asks for it: not carried (`auth_use`)
+                payload = auth_use.masked(sink.payload, used)
+                parts = [(path, text) for path, _, text in leaves(payload)]
+                matches = find_secrets(candidates, payload, indexes=self._indexes)
             inbox = self.inboxes.get(key)
             if inbox is None:
                 # `shown_in` finds a name by its letters and digits ("attacker/dump")
@@ -938,12 +964,17 @@ class TaintTracker:
                 self.inboxes[key] = inbox
             if inbox.unseen and carries is None:
                 carries = carries_record(_sent(sink, dest), _values(sink))
-            if inbox.unseen and carries and self._carries_more(step, sink, dest, host):
+            sent = _sent(sink, dest)
+            carried = carries
+            if used and inbox.unseen and carries:  # its issuer's key, used: no record
+                sent = auth_use.unused(sink.payload, payload)
+                carried = carries_record(sent, _values(sink))
+            if inbox.unseen and carried and self._carries_more(step, sink, dest, host, sent):
                 inbox.invented.append(step)
                 result.invented.append(dest)
             inbox.steps.append(step)
             inbox.latest = (dest, sink.tool, sink.how)
-            for path, text in texts:
+            for path, text in parts:
                 inbox.parts.setdefault(path, []).append((step, text))
             if len(inbox.steps) > SPLIT_CALLS:
                 _forget_before(inbox, inbox.steps[-SPLIT_CALLS])
@@ -952,7 +983,7 @@ class TaintTracker:
             if not candidates:
                 continue
             found: set[str] = set()
-            for m in find_secrets(candidates, sink.payload, indexes=self._indexes):
+            for m in matches:
                 leak = self._hit(inbox, m.tainted, step, m.argument, m.encoding)
                 if leak is not None:
                     result.leaks.append(leak)
