@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
-from backdoorlab.files import MAX_LINE_BYTES, guarded_lines
+from backdoorlab.files import MAX_LINE_BYTES
 from backdoorlab.trace_formats import codex_rollouts
 from backdoorlab.trace_formats.claude_code import KEY, carries_message, from_claude_code, log_kind
+from backdoorlab.trace_formats.log_records import log_records
 
 _KEPT = ("type", "message", "uuid", "parentUuid", "isSidechain", "agentId", "sessionId")
 _KEPT_TOO = ("isCompactSummary", "isMeta", "parent_tool_use_id", "attachment", "subtype")
@@ -128,27 +129,15 @@ def _records(path: Path, name: str = "") -> list[list[Any]]:
     """``[FILE:LINE, record]`` of each conversation record of ``path`` (called ``name``),
     checked."""
     out: list[list[Any]] = []
-    try:
-        with open(path, "rb") as handle:
-            for number, line in guarded_lines(handle, name or str(path), TraceFormatError):
-                if not line.strip():
-                    continue
-                at = f"{name or path}:{number}"
-                try:
-                    record = json.loads(line)
-                except (ValueError, RecursionError) as exc:
-                    why = f"{exc.msg} at character {exc.pos}" if hasattr(exc, "pos") else exc
-                    raise TraceFormatError(f"{at}: not JSON ({why})") from None
-                if not isinstance(record, dict) or not isinstance(record.get("type"), str):
-                    raise TraceFormatError(f"{at}: not a Claude Code record (no 'type')")
-                if carries_message(record) or record["type"] == "attachment":
-                    out.append([at, _kept(record)])
-                elif record["type"] == "system" and record.get("subtype") == "local_command":
-                    out.append([at, {**_kept(record), "content": record.get("content")}])
-                elif (link := _progress_link(record)) is not None:
-                    out.append([at, link])
-    except OSError as exc:
-        raise TraceFormatError(f"{name or path}: cannot read ({exc.strerror})") from None
+    for at, record in log_records(path, name or str(path)):
+        if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+            raise TraceFormatError(f"{at}: not a Claude Code record (no 'type')")
+        if carries_message(record) or record["type"] == "attachment":
+            out.append([at, _kept(record)])
+        elif record["type"] == "system" and record.get("subtype") == "local_command":
+            out.append([at, {**_kept(record), "content": record.get("content")}])
+        elif (link := _progress_link(record)) is not None:
+            out.append([at, link])
     return out
 
 

@@ -11,13 +11,12 @@ describe the conversation — so the bundle stays near the conversation's own si
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.files import guarded_lines
 from backdoorlab.trace_formats.codex import KEY, from_codex
+from backdoorlab.trace_formats.log_records import log_records
 
 _KEPT = frozenset({"session_meta", "response_item", "compacted"})
 
@@ -35,26 +34,14 @@ def is_rollout(record: Any, path: Path) -> bool:
 def records(path: Path, name: str) -> list[list[Any]]:
     """``[FILE:LINE, record]`` of each record of ``path`` (called ``name``) that is read."""
     out: list[list[Any]] = []
-    try:
-        with open(path, "rb") as handle:
-            for number, line in guarded_lines(handle, name, TraceFormatError):
-                if not line.strip():
-                    continue
-                at = f"{name}:{number}"
-                try:
-                    record = json.loads(line)
-                except (ValueError, RecursionError) as exc:
-                    why = f"{exc.msg} at character {exc.pos}" if hasattr(exc, "pos") else exc
-                    raise TraceFormatError(f"{at}: not JSON ({why})") from None
-                if not isinstance(record, dict):
-                    raise TraceFormatError(f"{at}: not a Codex record (not a JSON object)")
-                kind = record.get("type")
-                if "payload" in record and not isinstance(kind, str):
-                    raise TraceFormatError(f"{at}: field 'type': not a Codex record type")
-                if "payload" not in record or kind in _KEPT:
-                    out.append([at, record])
-    except OSError as exc:
-        raise TraceFormatError(f"{name}: cannot read ({exc.strerror})") from None
+    for at, record in log_records(path, name):
+        if not isinstance(record, dict):
+            raise TraceFormatError(f"{at}: not a Codex record (not a JSON object)")
+        kind = record.get("type")
+        if "payload" in record and not isinstance(kind, str):
+            raise TraceFormatError(f"{at}: field 'type': not a Codex record type")
+        if "payload" not in record or kind in _KEPT:
+            out.append([at, record])
     return out
 
 
