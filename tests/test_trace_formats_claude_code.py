@@ -496,3 +496,33 @@ def test_show_and_the_training_reader_take_a_session_as_the_audit_does(
     assert [n for n, _, _ in iter_line_traces(session)] == [1]
     code, out, _ = cli_output("show", str(session))
     assert code == 0 and "paste-relay.io" in out
+
+
+def test_logs_archived_with_gzip_are_read_as_written(tmp_path: Path) -> None:
+    """``NAME.jsonl.gz`` (a session and its sub-agent's file, archived) is read as
+    ``NAME.jsonl``: the sub-agent's leak is found, named by the archived files."""
+    import gzip
+
+    log = _parent()
+    _finish(log)
+    plain = log.write(tmp_path / "plain" / f"{SESSION}.jsonl")
+    agent = _agent(Log(sidechain=True, agent=AGENT)).write(
+        tmp_path / "plain" / SESSION / "subagents" / f"agent-{AGENT}.jsonl"
+    )
+    packed = tmp_path / "packed" / f"{SESSION}.jsonl.gz"
+    packed_agent = tmp_path / "packed" / SESSION / "subagents" / f"agent-{AGENT}.jsonl.gz"
+    packed_agent.parent.mkdir(parents=True)
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    packed_agent.write_bytes(gzip.compress(agent.read_bytes()))
+    (finding,) = _high(tmp_path / "packed")
+    assert finding.trace_id == str(packed)
+    assert finding.evidence["at"].startswith(f"{packed_agent}:")
+    assert [f.evidence["at"].rsplit(":", 1)[1] for f in _high(tmp_path / "plain")] == [
+        finding.evidence["at"].rsplit(":", 1)[1]
+    ]
+    cut = tmp_path / "cut" / f"{SESSION}.jsonl.gz"
+    cut.parent.mkdir()
+    cut.write_bytes(packed.read_bytes()[:-40])  # archived, then cut short
+    with pytest.raises(BackdoorlabError) as refused, converted(cut):
+        pass
+    assert str(refused.value).startswith(f"{cut}:") and "\n" not in str(refused.value)

@@ -24,6 +24,7 @@ import glob
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from backdoorlab.errors import BackdoorlabError, TraceFormatError
 from backdoorlab.files import MAX_LINE_BYTES
 from backdoorlab.trace_formats import codex_rollouts
 from backdoorlab.trace_formats.claude_code import KEY, carries_message, from_claude_code, log_kind
-from backdoorlab.trace_formats.log_records import log_records
+from backdoorlab.trace_formats.log_records import SUFFIXES, log_records, opened, stem
 
 _KEPT = ("type", "message", "uuid", "parentUuid", "isSidechain", "agentId", "sessionId")
 _KEPT_TOO = ("isCompactSummary", "isMeta", "parent_tool_use_id", "attachment", "subtype")
@@ -57,11 +58,11 @@ def first_record(path: Path) -> Any:
     """The first non-blank line of ``path`` as JSON, or None (not JSON, empty, unreadable,
     longer than any line a reader takes: read no further than that)."""
     try:
-        with open(path, "rb") as handle:
+        with opened(path) as handle:
             while line := handle.readline(MAX_LINE_BYTES):
                 if line.strip():
                     return json.loads(line)
-    except (OSError, ValueError, RecursionError):
+    except (OSError, EOFError, zlib.error, ValueError, RecursionError):
         return None
     return None
 
@@ -69,7 +70,8 @@ def first_record(path: Path) -> Any:
 def is_log(path: Path) -> bool:
     """Whether ``path`` is a plain file that Claude Code (transcript or stream) or the
     Codex CLI (a rollout) wrote."""
-    if path.suffix in (".gz", ".parquet") or not path.is_file():
+    archived = path.suffix == ".gz" and not path.name.endswith(SUFFIXES)
+    if archived or path.suffix == ".parquet" or not path.is_file():
         return False
     first = first_record(path)
     return log_kind(first) is not None or codex_rollouts.is_rollout(first, path)
@@ -88,7 +90,7 @@ def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
     if given.is_file():
         return [_session(given)] if is_log(given) else None
     if given.is_dir():
-        files = sorted(given.rglob("*.jsonl"))
+        files = sorted(p for suffix in SUFFIXES for p in given.rglob(f"*{suffix}"))
     elif not given.exists() and glob.has_magic(str(given)):
         files = sorted(Path(p) for p in glob.glob(str(given), recursive=True))
     else:
@@ -109,19 +111,22 @@ def _sub_agent_of(path: Path, logs: set[Path]) -> bool:
     """Whether ``path`` is ``<session>/subagents/agent-ID.jsonl`` of a session in ``logs``
     (read with it; a sub-agent's file whose session is not there is audited alone)."""
     folder = path.parent.parent
-    return path.parent.name == "subagents" and folder.parent / f"{folder.name}.jsonl" in logs
+    session = {folder.parent / f"{folder.name}{suffix}" for suffix in SUFFIXES}
+    return path.parent.name == "subagents" and not session.isdisjoint(logs)
 
 
 def _with_agents(path: Path) -> Session:
     session = Session(path)
     if path.parent.name == "subagents" or path.name.startswith("agent-"):
         return session  # a sub-agent's own file, audited alone
-    for agent in sorted((path.parent / path.stem / "subagents").glob("agent-*.jsonl")):
-        session.agents[agent.stem[len("agent-") :]] = agent
-    for agent in sorted(path.parent.glob("agent-*.jsonl")):  # before 2.1: beside the session
-        first = first_record(agent)
-        if isinstance(first, dict) and first.get("sessionId") == path.stem:
-            session.agents[agent.stem[len("agent-") :]] = agent
+    own = stem(path)
+    for suffix in SUFFIXES:
+        for agent in sorted((path.parent / own / "subagents").glob(f"agent-*{suffix}")):
+            session.agents[stem(agent)[len("agent-") :]] = agent
+        for agent in sorted(path.parent.glob(f"agent-*{suffix}")):  # before 2.1: beside it
+            first = first_record(agent)
+            if isinstance(first, dict) and first.get("sessionId") == own:
+                session.agents[stem(agent)[len("agent-") :]] = agent
     return session
 
 

@@ -1,22 +1,42 @@
 """The records of an agent's own log file (Claude Code's, the Codex CLI's): one JSON value
 a line, each with its ``FILE:LINE``, blank lines skipped; a line that is not JSON, a line
-over the readers' limit or a file that cannot be read is one error naming it."""
+over the readers' limit or a file that cannot be read (a broken ``.gz`` too) is one error
+naming it. A log archived as ``NAME.jsonl.gz`` is read as ``NAME.jsonl`` is."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import guarded_lines
+
+SUFFIXES = (".jsonl", ".jsonl.gz")
+"""How an agent's log file is named: as written, or archived with gzip."""
+
+
+def opened(path: Path) -> IO[bytes]:
+    """``path`` open for reading its bytes, gzip-decoded when it is a ``.gz``."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # noqa: SIM115
+
+
+def stem(path: Path) -> str:
+    """A log's name less ``.jsonl`` or ``.jsonl.gz`` (a session's id, ``agent-ID``)."""
+    name = path.name
+    for suffix in reversed(SUFFIXES):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
 
 
 def log_records(path: Path, name: str) -> Iterator[tuple[str, Any]]:
     """(``NAME:LINE``, the line's JSON) of each non-blank line of ``path``."""
     try:
-        with open(path, "rb") as handle:
+        with opened(path) as handle:
             for number, line in guarded_lines(handle, name, TraceFormatError):
                 if not line.strip():
                     continue
@@ -27,5 +47,6 @@ def log_records(path: Path, name: str) -> Iterator[tuple[str, Any]]:
                     why = f"{exc.msg} at character {exc.pos}" if hasattr(exc, "pos") else exc
                     raise TraceFormatError(f"{at}: not JSON ({why})") from None
                 yield at, record
-    except OSError as exc:
-        raise TraceFormatError(f"{name}: cannot read ({exc.strerror})") from None
+    except (OSError, EOFError, zlib.error) as exc:  # a .gz cut short or corrupt too
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or "cut short"
+        raise TraceFormatError(f"{name}: cannot read ({why})") from None
