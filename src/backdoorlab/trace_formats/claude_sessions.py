@@ -67,20 +67,22 @@ def first_record(path: Path) -> Any:
     return None
 
 
+def _kind(path: Path) -> tuple[str | None, Any]:
+    """``codex`` (a rollout), ``claude`` (a transcript or stream) or None for ``path``,
+    with its first record: read once, for the kind and for the sessions it names."""
+    archived = path.suffix == ".gz" and not path.name.endswith(SUFFIXES)
+    if archived or path.suffix == ".parquet" or not path.is_file():
+        return None, None
+    first = first_record(path)
+    if codex_rollouts.is_rollout(first, path):
+        return "codex", first
+    return ("claude" if log_kind(first) is not None else None), first
+
+
 def is_log(path: Path) -> bool:
     """Whether ``path`` is a plain file that Claude Code (transcript or stream) or the
     Codex CLI (a rollout) wrote."""
-    archived = path.suffix == ".gz" and not path.name.endswith(SUFFIXES)
-    if archived or path.suffix == ".parquet" or not path.is_file():
-        return False
-    first = first_record(path)
-    return log_kind(first) is not None or codex_rollouts.is_rollout(first, path)
-
-
-def _session(path: Path) -> Session:
-    if codex_rollouts.is_rollout(first_record(path), path):
-        return Session(path, codex=True)
-    return _with_agents(path)
+    return _kind(path)[0] is not None
 
 
 def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
@@ -88,7 +90,8 @@ def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
     it holds no Claude Code log; a directory or glob mixing them with other traces fails."""
     given = Path(path)
     if given.is_file():
-        return [_session(given)] if is_log(given) else None
+        kind, first = _kind(given)
+        return [_session(given, kind, {given: first})] if kind else None
     if given.is_dir():
         files = sorted(p for suffix in SUFFIXES for p in given.rglob(f"*{suffix}"))
     elif not given.exists() and glob.has_magic(str(given)):
@@ -96,15 +99,22 @@ def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
     else:
         return None
     files = [p for p in files if p.is_file() and p.stat().st_size]  # an empty file: nothing
-    logs = [p for p in files if is_log(p)]
+    kinds = {p: _kind(p) for p in files}
+    logs = {p for p in files if kinds[p][0]}
     if not logs:
         return None
     if len(logs) != len(files):
-        other = next(p for p in files if p not in set(logs))
+        other = next(p for p in files if p not in logs)
         raise BackdoorlabError(f"{path}: mixes agents' logs with other traces ({other})")
-    found = [_session(p) for p in logs if not _sub_agent_of(p, set(logs))]
+    firsts = {p: first for p, (_, first) in kinds.items()}
+    found = [_session(p, kinds[p][0], firsts) for p in files if not _sub_agent_of(p, logs)]
     claimed = {a for s in found for a in s.agents.values()}
     return [s for s in found if s.path not in claimed]
+
+
+def _session(path: Path, kind: str | None, firsts: dict[Path, Any]) -> Session:
+    """``path``'s session; ``firsts``: the first records already read, by file."""
+    return Session(path, codex=True) if kind == "codex" else _with_agents(path, firsts)
 
 
 def _sub_agent_of(path: Path, logs: set[Path]) -> bool:
@@ -115,7 +125,7 @@ def _sub_agent_of(path: Path, logs: set[Path]) -> bool:
     return path.parent.name == "subagents" and not session.isdisjoint(logs)
 
 
-def _with_agents(path: Path) -> Session:
+def _with_agents(path: Path, firsts: dict[Path, Any]) -> Session:
     session = Session(path)
     if path.parent.name == "subagents" or path.name.startswith("agent-"):
         return session  # a sub-agent's own file, audited alone
@@ -124,7 +134,7 @@ def _with_agents(path: Path) -> Session:
         for agent in sorted((path.parent / own / "subagents").glob(f"agent-*{suffix}")):
             session.agents[stem(agent)[len("agent-") :]] = agent
         for agent in sorted(path.parent.glob(f"agent-*{suffix}")):  # before 2.1: beside it
-            first = first_record(agent)
+            first = firsts[agent] if agent in firsts else first_record(agent)
             if isinstance(first, dict) and first.get("sessionId") == own:
                 session.agents[stem(agent)[len("agent-") :]] = agent
     return session
