@@ -526,3 +526,15 @@ def test_logs_archived_with_gzip_are_read_as_written(tmp_path: Path) -> None:
     with pytest.raises(BackdoorlabError) as refused, converted(cut):
         pass
     assert str(refused.value).startswith(f"{cut}:") and "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("name", [None, "<stdin>"])
+def test_an_error_naming_the_bundle_names_the_user_s_input(tmp_path: Path, name) -> None:  # noqa: ANN001
+    """The bundle is a temporary file the user never saw: an error raised while it is
+    read names the user's input (or ``<stdin>``) instead."""
+    log = _parent()
+    _finish(log)
+    path = log.write(tmp_path / f"{SESSION}.jsonl")
+    with pytest.raises(BackdoorlabError) as refused, converted(path, name) as source:
+        raise BackdoorlabError(f"{source}:1: could not be read")
+    assert str(refused.value) == f"{name or path}:1: could not be read"

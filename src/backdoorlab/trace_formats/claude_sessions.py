@@ -197,8 +197,8 @@ def converted(path: str | os.PathLike[str], name: str | None = None) -> Iterator
         return
     if name is not None and len(found) == 1 and Path(path).is_file():
         found[0].name = name
-    fd, name = tempfile.mkstemp(prefix="backdoorlab-claude-", suffix=".jsonl")
-    temporary = Path(name)
+    fd, bundled = tempfile.mkstemp(prefix="backdoorlab-claude-", suffix=".jsonl")
+    temporary = Path(bundled)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             for session in found:
