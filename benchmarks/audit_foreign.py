@@ -216,6 +216,15 @@ def labelled_sets(
     ]
 
 
+def named_traces(args: argparse.Namespace, tmp: Path) -> list[tuple[str, Path]]:
+    """(name, traces) of each ``--traces`` file (the guard benchmarks') and, unless only
+    those are given, of every labelled set the options name (`labelled_sets`)."""
+    named = [(p.stem, p) for p in args.traces]
+    if args.set or args.agentdojo or args.foreign or not args.traces:
+        named += [(name, path) for name, path, _ in labelled_sets(args, tmp)]
+    return named
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_set_arguments(parser)

@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from audit_foreign import add_set_arguments, labelled_sets  # noqa: E402
+from audit_foreign import add_set_arguments, named_traces  # noqa: E402
 
 from backdoorlab.defenses.audit.reader import TraceStream  # noqa: E402
 from backdoorlab.defenses.guard import Guard  # noqa: E402
@@ -106,10 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        named = [(p.stem, p) for p in args.traces]
-        if args.set or args.agentdojo or args.foreign or not args.traces:
-            named += [(name, path) for name, path, _ in labelled_sets(args, Path(tmp))]
-        for name, path in named:
+        for name, path in named_traces(args, Path(tmp)):
             results[name] = result = compare(path, args.keep_after)
             print(
                 f"{name}: {result['traces']} traces, {result['replies']} replies, "
