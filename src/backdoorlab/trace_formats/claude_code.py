@@ -45,6 +45,7 @@ from typing import Any
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.trace_formats import claude_meta
 from backdoorlab.trace_formats.chat import from_messages
+from backdoorlab.trace_formats.log_records import bundle_of, record_pairs
 from backdoorlab.trace_formats.parts import SILENT_PARTS, TEXT_PARTS, kind_of, shown
 
 KEY = "claude_code"
@@ -80,12 +81,7 @@ def carries_message(record: dict[str, Any]) -> bool:
 def from_claude_code(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, Any]:
     """A bundle (see the module) in OpenAI's chat format; ``origin`` gets each message's
     ``FILE:LINE``."""
-    bundle = data[KEY]
-    if other := sorted(set(data) - {"id", KEY}):  # a line in another format beside it would
-        # be read as the bundle alone: its own messages never read, a leak in them unseen
-        raise TraceFormatError(
-            f"{where}: field '{other[0]}' beside '{KEY}' (a bundle holds no more)"
-        )
+    bundle = bundle_of(data, KEY, where)
     if not isinstance(bundle, dict) or not isinstance(bundle.get("records"), list):
         raise TraceFormatError(f"{where}: field '{KEY}': not a bundle of Claude Code records")
     seen: set[str] = set()  # a record written twice (a resumed session, a sub-agent's
@@ -117,13 +113,8 @@ def from_claude_code(data: dict[str, Any], where: str, origin: list[str]) -> dic
 
 def _pairs(value: Any, where: str, seen: set[str]) -> list[tuple[str, dict[str, Any]]]:
     """The ``[FILE:LINE, record]`` pairs of ``value``, but for a ``uuid`` in ``seen``."""
-    if not isinstance(value, list) or not all(
-        isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], dict)
-        for p in value
-    ):
-        raise TraceFormatError(f"{where}: field '{KEY}': records are not [FILE:LINE, record]")
     out = []
-    for at, record in value:
+    for at, record in record_pairs(value, where, KEY):
         uuid = record.get("uuid")
         if isinstance(uuid, str) and record.get("type") != "progress":
             if uuid in seen:

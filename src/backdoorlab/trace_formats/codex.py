@@ -34,6 +34,7 @@ import re
 from typing import Any
 
 from backdoorlab.errors import TraceFormatError
+from backdoorlab.trace_formats.log_records import bundle_of, record_pairs
 from backdoorlab.trace_formats.parts import kind_of
 from backdoorlab.trace_formats.responses import from_responses
 
@@ -57,17 +58,8 @@ _FIELD = re.compile(r"field 'input\.([0-9]+)")
 def from_codex(data: dict[str, Any], where: str, origin: list[str]) -> dict[str, Any]:
     """A bundle (see the module) in OpenAI's chat format; ``origin`` gets each message's
     ``FILE:LINE``."""
-    bundle = data[KEY]
-    if other := sorted(set(data) - {"id", KEY}):
-        raise TraceFormatError(
-            f"{where}: field '{other[0]}' beside '{KEY}' (a bundle holds no more)"
-        )
-    records = bundle.get("records") if isinstance(bundle, dict) else None
-    if not isinstance(records, list) or not all(
-        isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], dict)
-        for p in records
-    ):
-        raise TraceFormatError(f"{where}: field '{KEY}': records are not [FILE:LINE, record]")
+    bundle = bundle_of(data, KEY, where)
+    records = record_pairs(bundle.get("records") if isinstance(bundle, dict) else None, where, KEY)
     items: list[dict[str, Any]] = []
     places: list[str] = []
     records_of: list[dict[str, Any]] = []  # the line each item came from

@@ -1,7 +1,9 @@
 """The records of an agent's own log file (Claude Code's, the Codex CLI's): one JSON value
 a line, each with its ``FILE:LINE``, blank lines skipped; a line that is not JSON, a line
 over the readers' limit or a file that cannot be read (a broken ``.gz`` too) is one error
-naming it. A log archived as ``NAME.jsonl.gz`` is read as ``NAME.jsonl`` is."""
+naming it. A log archived as ``NAME.jsonl.gz`` is read as ``NAME.jsonl`` is. And the
+checks both formats' readers make of a bundle of such records (`bundle_of`,
+`record_pairs`)."""
 
 from __future__ import annotations
 
@@ -50,3 +52,25 @@ def log_records(path: Path, name: str) -> Iterator[tuple[str, Any]]:
     except (OSError, EOFError, zlib.error) as exc:  # a .gz cut short or corrupt too
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or "cut short"
         raise TraceFormatError(f"{name}: cannot read ({why})") from None
+
+
+def bundle_of(data: dict[str, Any], key: str, where: str) -> Any:
+    """The bundle under ``key`` of a line (`claude_sessions` writes ``{"id", key}``); a
+    line holding anything else beside it is refused: a dataset's line in another format
+    that also carried ``key`` would be read as the bundle alone, its own messages — a
+    leak in them — never read."""
+    if other := sorted(set(data) - {"id", key}):
+        raise TraceFormatError(
+            f"{where}: field '{other[0]}' beside '{key}' (a bundle holds no more)"
+        )
+    return data[key]
+
+
+def record_pairs(value: Any, where: str, key: str) -> list[tuple[str, dict[str, Any]]]:
+    """``value`` as the ``(FILE:LINE, record)`` pairs a bundle holds, else one error."""
+    if not isinstance(value, list) or not all(
+        isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], dict)
+        for p in value
+    ):
+        raise TraceFormatError(f"{where}: field '{key}': records are not [FILE:LINE, record]")
+    return [(at, record) for at, record in value]
