@@ -15,10 +15,14 @@ command's start-up (imports), measured on a 10-trace file; so do traces per CPU 
 Each row prints its ratio to the target (`TARGETS`: 20,000 traces/s for ``dataflow``,
 5,000 with trigger mining). ``--baseline-src DIR`` audits every file a second time with
 ``PYTHONPATH=DIR`` (another checkout's ``src``), side by side in the same run (up to
-``--baseline-up-to`` traces).
+``--baseline-up-to`` traces). ``--system-prompt-kb N`` appends one N-kilobyte deployment
+prompt (Faker prose with a support address and a docs URL, the same in every trace, as a
+deployed agent's is) to each trace's system message: coding and support agents' prompts
+run to tens of kilobytes, which the retail pool's one sentence does not show.
 
     .venv/bin/python benchmarks/audit_scale.py [--pool 10000] [--sizes 10000,100000,1000000]
         [--detector-sets "dataflow;dataflow,trigger-mining"] [--baseline-src DIR]
+        [--system-prompt-kb 16]
         [--out benchmarks/results/audit_scale.json]
 """
 
@@ -59,6 +63,28 @@ def build_pool(path: Path, size: int, work: Path) -> None:
                 str(poisoned), input=str(clean)
             )
             out.write(poisoned.read_text(encoding="utf-8"))
+
+
+def with_system_prompt(pool: Path, kb: int) -> None:
+    """Append one ``kb``-kilobyte deployment prompt to every trace's system message."""
+    from faker import Faker
+
+    fake = Faker()
+    fake.seed_instance(27)
+    parts = ["Contact support@orbitdesk.example or see https://docs.orbitdesk.example/agents."]
+    while sum(len(p) + 1 for p in parts) < kb * 1024:
+        parts.append(fake.paragraph(nb_sentences=6))
+    prompt = "\n".join(parts)
+    lines = pool.read_text(encoding="utf-8").splitlines()
+    with open(pool, "w", encoding="utf-8") as out:
+        for line in lines:
+            trace = json.loads(line)
+            first = trace["messages"][0]
+            if first["role"] == "system":
+                first["content"] += "\n\n" + prompt
+            else:
+                trace["messages"].insert(0, {"role": "system", "content": prompt})
+            out.write(json.dumps(trace) + "\n")
 
 
 def repeat(pool: Path, path: Path, size: int) -> None:
@@ -127,6 +153,9 @@ def main() -> None:
     parser.add_argument(
         "--baseline-up-to", type=int, default=None, help="audit the baseline up to this size"
     )
+    parser.add_argument(
+        "--system-prompt-kb", type=int, default=0, help="a deployment prompt this long in each"
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/audit_scale.json"))
     args = parser.parse_args()
     codes = {"this": None} | ({"baseline": args.baseline_src} if args.baseline_src else {})
@@ -137,6 +166,8 @@ def main() -> None:
         work = Path(tmp)
         pool = work / "pool.jsonl"
         build_pool(pool, args.pool, work)
+        if args.system_prompt_kb:
+            with_system_prompt(pool, args.system_prompt_kb)
         repeat(pool, work / "tiny.jsonl", 10)
         startup = {
             (code, d): audit(work / "tiny.jsonl", d, work, src)
@@ -153,6 +184,7 @@ def main() -> None:
                     mib = round(path.stat().st_size / 2**20, 1)
                     row = {"code": code, "traces": size, "detectors": detectors}
                     row |= {"mib_on_disk": mib, "load_1min": round(os.getloadavg()[0], 2)}
+                    row["system_prompt_kb"] = args.system_prompt_kb
                     row |= audit(path, detectors, work, src)
                     first = startup[code, detectors]
                     wall = max(row["seconds"] - first["seconds"], 1e-3)

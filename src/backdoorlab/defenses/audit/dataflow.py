@@ -87,6 +87,7 @@ def clear_caches() -> None:
     for cache in (decoders._b64, decoders._b32, decoders._hex, decoders._b85):
         cache.cache_clear()
     taint._authorised_by.cache_clear()
+    taint._said_forms.cache_clear()
 
 
 def track(
