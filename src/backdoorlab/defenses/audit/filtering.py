@@ -38,13 +38,18 @@ from typing import IO, Any
 
 from backdoorlab.defenses.audit.findings import severity_rank
 from backdoorlab.defenses.audit.json_stream import write_json
-from backdoorlab.defenses.audit.reader import HashingReader, is_blank, iter_raw_lines
+from backdoorlab.defenses.audit.reader import (
+    HashingReader,
+    LineTooLong,
+    is_blank,
+    iter_raw_lines,
+    line_blocks,
+)
 from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.digests import file_sha256
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import fault_point
 from backdoorlab.files import (
-    MAX_LINE_BYTES,
     default_file_mode,
     line_too_long,
     write_failure,
@@ -189,50 +194,39 @@ def _copy_runs(
     audit_filter_copy.py`). Blank lines are left out as `iter_raw_lines`' callers leave
     them; a last line without its newline gets one."""
     kept = removed = lineno = 0
-    pending: list[bytes] = []  # the start of a line no block read so far has ended
-    waiting = 0  # its bytes (kept as blocks: joining each time would be quadratic)
-    while True:
-        block = reader.read(1 << 20)
-        if not block:
-            break
-        if b"\n" not in block:
-            pending.append(block)
-            waiting += len(block)
-            if waiting > MAX_LINE_BYTES:
-                raise line_too_long(str(source), lineno + 1, BackdoorlabError)
-            continue
-        data = b"".join([*pending, block]) if pending else block
-        end_of_lines = data.rfind(b"\n") + 1
-        view = memoryview(data)
-        run = start = 0  # where the pending run of kept lines starts; this line
-        while start < end_of_lines:
-            stop = data.index(b"\n", start) + 1
-            lineno += 1
-            if lineno == next_flagged or (data[start] != 0x7B and is_blank(data[start:stop])):
-                if run < start:
-                    out.write(view[run:start])
-                    fault_point("audit.filter.write")
+    try:
+        for data, end_of_lines in line_blocks(reader):
+            if not end_of_lines:  # the last line, with no newline: it gets one
+                lineno += 1
                 if lineno == next_flagged:
                     removed += 1
-                    next_flagged = next(flagged, None)
-                run = stop
-            else:
-                kept += 1
-            start = stop
-        if run < end_of_lines:
-            out.write(view[run:end_of_lines])
-            fault_point("audit.filter.write")
-        tail = data[end_of_lines:]
-        pending, waiting = ([tail], len(tail)) if tail else ([], 0)
-    tail = b"".join(pending)
-    if tail and not is_blank(tail):
-        lineno += 1
-        if lineno == next_flagged:
-            removed += 1
-        else:
-            out.write(tail + b"\n")
-            fault_point("audit.filter.write")
-            kept += 1
+                elif not is_blank(data):
+                    out.write(data + b"\n")
+                    fault_point("audit.filter.write")
+                    kept += 1
+                break
+            view = memoryview(data)
+            run = start = 0  # where the pending run of kept lines starts; this line
+            while start < end_of_lines:
+                stop = data.index(b"\n", start) + 1
+                lineno += 1
+                blank = data[start] != 0x7B and is_blank(data[start:stop])
+                if lineno == next_flagged or blank:
+                    if run < start:
+                        out.write(view[run:start])
+                        fault_point("audit.filter.write")
+                    if lineno == next_flagged:
+                        removed += 1
+                        next_flagged = next(flagged, None)
+                    run = stop
+                else:
+                    kept += 1
+                start = stop
+            if run < end_of_lines:
+                out.write(view[run:end_of_lines])
+                fault_point("audit.filter.write")
+    except LineTooLong:
+        raise line_too_long(str(source), lineno + 1, BackdoorlabError) from None
     return kept, removed
 
 
