@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import TraceFormatError
+from backdoorlab.trace_formats import codex_agents
 from backdoorlab.trace_formats.codex import KEY, from_codex
 from backdoorlab.trace_formats.log_records import log_records
 
@@ -31,6 +32,28 @@ def is_rollout(record: Any, path: Path) -> bool:
     return older and isinstance(record.get("id"), str) and "timestamp" in record
 
 
+def family(firsts: dict[Path, Any]) -> dict[Path, list[Path]]:
+    """Each rollout of ``firsts`` (path → its first record) that no other in it started,
+    with its child agents' rollouts, children's children too (`codex_agents`). A child
+    whose parent is absent, or whose parent ids loop back to it, is a rollout of its own."""
+    threads = {path: codex_agents.thread(first) for path, first in firsts.items()}
+    by_id: dict[str, Path] = {}
+    for path, (own, _, _) in threads.items():
+        if own is not None:
+            by_id.setdefault(own, path)
+    roots: dict[Path, list[Path]] = {}
+    for path in firsts:
+        root, seen = path, {path}
+        while (parent := by_id.get(threads[root][1] or "")) is not None and parent not in seen:
+            seen.add(parent)
+            root = parent
+        if by_id.get(threads[root][1] or "") in seen - {root} or root == path:
+            roots.setdefault(path, [])  # its own: no parent here, or the ids loop
+        else:
+            roots.setdefault(root, []).append(path)
+    return roots
+
+
 def records(path: Path, name: str) -> list[list[Any]]:
     """``[FILE:LINE, record]`` of each record of ``path`` (called ``name``) that is read."""
     out: list[list[Any]] = []
@@ -45,8 +68,10 @@ def records(path: Path, name: str) -> list[list[Any]]:
     return out
 
 
-def bundle(path: Path, name: str) -> dict[str, Any]:
-    """One rollout as the line `codex` reads, checked by reading it once."""
-    line = {"id": name, KEY: {"records": records(path, name)}}
+def bundle(path: Path, name: str, agents: dict[str, Path] | None = None) -> dict[str, Any]:
+    """One rollout (with its child agents' ``agents``) as the line `codex` reads, checked
+    by reading it once."""
+    children = {key: records(child, str(child)) for key, child in (agents or {}).items()}
+    line = {"id": name, KEY: {"records": records(path, name), "agents": children}}
     from_codex(line, name, [])
     return line
