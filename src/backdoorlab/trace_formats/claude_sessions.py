@@ -181,6 +181,8 @@ def _kept(record: dict[str, Any]) -> dict[str, Any]:
     result = record.get("toolUseResult")
     if isinstance(result, dict) and isinstance(result.get("agentId"), str):
         kept["toolUseResult"] = {"agentId": result["agentId"]}
+        if result.get("isAsync") is True or result.get("status") == "async_launched":
+            kept["toolUseResult"]["status"] = "async_launched"  # a background agent's
     return kept
 
 
