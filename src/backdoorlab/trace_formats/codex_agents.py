@@ -73,15 +73,18 @@ def spliced(main: list[Pair], agents: dict[str, list[Pair]]) -> list[Placed]:
     ]
     spawns: dict[int, dict[str, str]] = {}  # id(records) → call id → spawn call name
 
+    below: dict[str, list[str]] = {}  # parent thread id → its children's keys
+    for key, (_, of, _) in threads.items():
+        if of is not None:
+            below.setdefault(of, []).append(key)
+
     def children(parent: str | None, output: Any = None) -> list[str]:
         named = _named(output) if output is not None else None
-        found = []
-        for key, (own, of, path) in threads.items():
-            if key in done or parent is None or of != parent:
-                continue
-            if named is None or named in (own, path):
-                found.append(key)
-        return found
+        return [
+            key
+            for key in below.get(parent or "", ())
+            if key not in done and (named is None or named in (threads[key][0], threads[key][2]))
+        ]
 
     while stack:
         records, own, sub, at = stack.pop()
@@ -112,7 +115,7 @@ def _named(output: Any) -> str:
     """The thread id (``agent_id``) or agent path (``task_name``) a spawn's output names;
     ``""`` when it names none (a failed spawn: ``collab_spawn_error``)."""
     if isinstance(output, list):  # content items
-        output = "".join(p.get("text", "") for p in output if isinstance(p, dict))
+        output = "".join(str(p.get("text", "")) for p in output if isinstance(p, dict))
     try:
         result = json.loads(output) if isinstance(output, str) else output
     except (ValueError, RecursionError):

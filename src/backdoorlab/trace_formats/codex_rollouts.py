@@ -41,16 +41,27 @@ def family(firsts: dict[Path, Any]) -> dict[Path, list[Path]]:
     for path, (own, _, _) in threads.items():
         if own is not None:
             by_id.setdefault(own, path)
+    top: dict[Path, Path] = {}  # each rollout's root: itself when none is above it here
+    for path in firsts:
+        chain, node = {path: None}, path  # a dict: ordered, and quick to look in
+        while node not in top:
+            parent = by_id.get(threads[node][1] or "")
+            if parent is None or parent in chain:  # no parent here, or the ids loop
+                break
+            chain[parent] = None
+            node = parent
+        entry = by_id.get(threads[node][1] or "") if node not in top else None
+        members = list(chain)
+        cycle = members.index(entry) if entry in chain else len(members)
+        for member in members[cycle:]:  # a loop of parent ids: each its own
+            top[member] = member
+        for member in members[:cycle]:  # the rest under the root above them
+            top[member] = top.get(node, node) if entry not in chain else entry
     roots: dict[Path, list[Path]] = {}
     for path in firsts:
-        root, seen = path, {path}
-        while (parent := by_id.get(threads[root][1] or "")) is not None and parent not in seen:
-            seen.add(parent)
-            root = parent
-        if by_id.get(threads[root][1] or "") in seen - {root} or root == path:
-            roots.setdefault(path, [])  # its own: no parent here, or the ids loop
-        else:
-            roots.setdefault(root, []).append(path)
+        roots.setdefault(top[path], [])
+        if top[path] != path:
+            roots[top[path]].append(path)
     return roots
 
 
