@@ -91,6 +91,12 @@ def _children(d: Path) -> Iterator[tuple[str, Path, tuple, str | None]]:
         for stem, text in files.items():
             _write(folder / f"rollout-2026-03-02T10-00-00-{stem}.jsonl", text)
         yield name, folder, ACCEPTED, None
+    deep = d / "codex-children" / "a-chain-of-2000-children"
+    deep.mkdir(parents=True, exist_ok=True)
+    for n in range(2000):  # each the child of the one before: no recursion, no hang
+        ids = (f"0199cccc-0000-7000-8000-{n:012d}", f"0199cccc-0000-7000-8000-{n - 1:012d}")
+        _write(deep / f"rollout-2026-03-02T10-00-00-{n:04d}.jsonl", _child(*ids))
+    yield "a chain of 2,000 children", deep, ACCEPTED, None
     line = {"id": "x", "codex_rollout": {"records": [], "agents": 5}}
     bad = _write(d / "codex-children" / "bad-agents.jsonl", json.dumps(line) + "\n")
     yield "a rollout bundle whose agents is no object", bad, (2,), None
