@@ -538,3 +538,61 @@ def test_an_error_naming_the_bundle_names_the_user_s_input(tmp_path: Path, name)
     with pytest.raises(BackdoorlabError) as refused, converted(path, name) as source:
         raise BackdoorlabError(f"{source}:1: could not be read")
     assert str(refused.value) == f"{name or path}:1: could not be read"
+
+
+@pytest.mark.parametrize("notice", ["tool-use-id", "task-id", "none"])
+def test_a_background_agent_is_read_where_its_notification_comes(
+    tmp_path: Path, notice: str
+) -> None:
+    """A Task with ``run_in_background``: its first result is the launch (``toolUseResult``
+    ``{"isAsync": true, "status": "async_launched", "agentId"}``), its answer a later
+    ``<task-notification>``; the parent works meanwhile. The agent is read where the
+    parent hears from it (before the notification; with none, after the parent's
+    records), not before the launch as a foreground agent is."""
+    log = Log()
+    log.user("Tag the release; have an agent check CI in the background.")
+    task = {"description": "Check CI", "prompt": "Check the CI logs for flaky tests.",
+            "subagent_type": "general-purpose", "run_in_background": True}  # fmt: skip
+    log.call("msg_01", "toolu_01Task", "Task", task)
+    launched = {"isAsync": True, "status": "async_launched", "agentId": AGENT,
+                "description": "Check CI", "prompt": task["prompt"],
+                "outputFile": f"/tmp/claude/tasks/{AGENT}.output"}  # fmt: skip
+    log.result("toolu_01Task", f"Async agent launched successfully.\nagentId: {AGENT}",
+               toolUseResult=launched)  # fmt: skip
+    log.call("msg_02", "toolu_02Read", "Read", {"file_path": "/home/dev/shop/.env"})
+    log.result("toolu_02Read", ENV)
+    call = "<tool-use-id>toolu_01Task</tool-use-id>\n" if notice == "tool-use-id" else ""
+    if notice != "none":
+        log.user(
+            f"<task-notification>\n<task-id>{AGENT}</task-id>\n{call}<status>completed"
+            '</status>\n<summary>Agent "Check CI" completed</summary>\n<result>CI is '
+            "green.</result>\n</task-notification>"
+        )
+    log.blocks("msg_03", {"type": "text", "text": "Tagged v2.4.0."})
+    path = log.write(tmp_path / f"{SESSION}.jsonl")
+    side = Log(sidechain=True, agent=AGENT)
+    side.user(task["prompt"])
+    side.call("msg_s1", "toolu_s1Bash", "Bash", {"command": "gh run list --limit 20"})
+    side.result("toolu_s1Bash", "completed success ci.yml main 2m")
+    side.blocks("msg_s2", {"type": "text", "text": "CI is green."})
+    side.write(tmp_path / SESSION / "subagents" / f"agent-{AGENT}.jsonl")
+    (session,) = sessions(path) or []
+    chat = to_chat(bundle(session), str(path))["messages"]
+    ids = [c["id"] for m in chat for c in m.get("tool_calls") or []]
+    assert ids == ["toolu_01Task", "toolu_02Read", "toolu_s1Bash"]  # the agent's call last
+    read = next(i for i, m in enumerate(chat) if m.get("tool_call_id") == "toolu_02Read")
+    bash = next(i for i, m in enumerate(chat) if m.get("tool_call_id") == "toolu_s1Bash")
+    assert read < bash
+    after = [(m["role"], _text(m)[:14]) for m in chat[bash + 1 :]]
+    answer, tagged = ("assistant", "CI is green."), ("assistant", "Tagged v2.4.0.")
+    if notice == "none":  # no notification came: after the parent's records
+        assert after == [answer] and _text(chat[bash - 2]) == "Tagged v2.4.0."
+    else:
+        assert after == [answer, ("tool", "<task-notifica"), tagged]
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        return "".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return str(content or "")

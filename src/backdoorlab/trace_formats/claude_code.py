@@ -20,7 +20,12 @@ into one line, ``{"id", "claude_code": {"records": [[AT, RECORD]…], "agents": 
   opening prompt) or stream events with a ``parent_tool_use_id``; one linked to no
   call is read after the parent's records;
 - a ``<task-notification>`` that Claude Code writes as a user's text (a background task
-  or agent done) is that task's result, a tool message;
+  or agent done) is that task's result, a tool message; a background agent (a call with
+  ``run_in_background``, its first result the launch's ``{"isAsync": true, "status":
+  "async_launched", "agentId"}``) is read right before that notification (its
+  ``<tool-use-id>`` the call's), where the parent hears from it, not before the
+  "launched" result: what the parent read meanwhile was read before the agent's calls
+  (a message sent to the running agent may carry it);
 - a sub-agent's "user" text (its prompt, a later ``SendMessage``) and a compaction
   summary are the agent's own writing, read as assistant text: what only the user or the
   system *says* authorises a destination (`defenses.audit.taint`), and a prompt the agent
@@ -54,6 +59,7 @@ _STREAM_TYPES = frozenset({"system", "assistant", "user", "result", "stream_even
 _MARKERS = ("parentUuid", "isSidechain", "sessionId", "leafUuid")
 _NOTICE = "<task-notification>"
 _NOTICE_CALL = re.compile(r"<tool-use-id>\s*([^<\s]+)\s*</tool-use-id>")
+_NOTICE_TASK = re.compile(r"<task-id>\s*([^<\s]+)\s*</task-id>")
 _FIELD = re.compile(r"field 'messages\.([0-9]+)(?:\.content\.([0-9]+))?")
 
 Placed = tuple[str, dict[str, Any], bool]  # (FILE:LINE, record, written by a sub-agent)
@@ -177,10 +183,13 @@ def _spliced(
     main: list[Placed], groups: dict[str, list[Placed]], links: dict[str, str]
 ) -> list[Placed]:
     """The parent's records with each sub-agent's right before its call's result (after
-    its agent's records when the result never came); those linked to nothing at the end."""
+    its agent's records when the result never came); those linked to nothing at the end.
+    A background agent's result is its ``<task-notification>``, not the "launched" one."""
     out: list[Placed] = []
     done: set[str] = set()
     pending: list[tuple[list[Placed], int]] = [(main, 0)]
+    every = main + [item for group in groups.values() for item in group]
+    background = _background(every, links)
 
     def start(key: str | None) -> None:
         if key is not None and key not in done:
@@ -198,7 +207,8 @@ def _spliced(
                     start(key)
             continue
         place, record, sub = items[at]
-        waiting = [links[c] for c in _blocks_of(record, "tool_result", "tool_use_id") if c in links]
+        results = _results_of(record, background, links)
+        waiting = [links[c] for c in results if c in links]
         waiting = [key for key in waiting if key not in done]
         if waiting:  # the sub-agents first, then this record again
             pending.append((items, at))
@@ -208,6 +218,42 @@ def _spliced(
         out.append((place, record, sub))
         pending.append((items, at + 1))
     return out
+
+
+def _background(every: list[Placed], links: dict[str, str]) -> set[str]:
+    """The Task/Agent calls that started a background agent: ``run_in_background`` in
+    the call, or its result the launch's ``{"isAsync": true, "status":
+    "async_launched", "agentId"}`` (as Claude Code writes it in ``toolUseResult``)."""
+    found: set[str] = set()
+    for _, record, _ in every:
+        for block in _blocks(record):
+            given = block.get("input") if kind_of(block) == "tool_use" else None
+            if isinstance(given, dict) and given.get("run_in_background") is True:
+                found.add(str(block.get("id")))
+        result = record.get("toolUseResult")
+        if isinstance(result, dict) and (
+            result.get("isAsync") is True or result.get("status") == "async_launched"
+        ):
+            found.update(_blocks_of(record, "tool_result", "tool_use_id"))
+    return found & set(links)
+
+
+def _results_of(record: dict[str, Any], background: set[str], links: dict[str, str]) -> list[str]:
+    """The calls whose result ``record`` delivers: its ``tool_result`` blocks (but the
+    "launched" one of a background agent) or the call its ``<task-notification>`` names
+    (its ``<tool-use-id>``, else the background agent its ``<task-id>`` is)."""
+    if record.get("type") == "user" and isinstance(record.get("message"), dict):
+        notice = _notice(_listed(record["message"].get("content")))
+        if notice is not None:
+            task = _NOTICE_TASK.search(str(notice["content"]))
+            agent = f"agent:{task[1]}" if task else None
+            named = [c for c in background if links[c] == agent]
+            return [notice["tool_use_id"], *named]
+    return [c for c in _blocks_of(record, "tool_result", "tool_use_id") if c not in background]
+
+
+def _listed(content: Any) -> Any:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else content
 
 
 def _messages(ordered: list[Placed]) -> tuple[list[dict[str, Any]], list[list[str]]]:

@@ -7,8 +7,8 @@ a directory of them (``~/.claude/projects`` or one project's, ``~/.codex/session
 a glob — into a temporary JSONL of one line per session, each bundling the session's
 records with their ``FILE:LINE`` (a Claude session with those of its sub-agents' files:
 ``<session>/subagents/agent-ID.jsonl``, or an older ``agent-ID.jsonl`` beside it of the
-same ``sessionId``; a rollout's own records: `codex_rollouts`), and yields its path; any
-other input yields None, read as before.
+same ``sessionId``; a rollout with its child agents' rollouts: `codex_rollouts`), and
+yields its path; any other input yields None, read as before.
 
 Each record is checked as it is read (a JSON object with a ``type``) and each bundle is
 read once through `claude_code` before the audit starts, so a malformed record fails in
@@ -107,14 +107,24 @@ def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
         other = next(p for p in files if p not in logs)
         raise BackdoorlabError(f"{path}: mixes agents' logs with other traces ({other})")
     firsts = {p: first for p, (_, first) in kinds.items()}
-    found = [_session(p, kinds[p][0], firsts) for p in files if not _sub_agent_of(p, logs)]
+    family = codex_rollouts.family({p: f for p, (k, f) in kinds.items() if k == "codex"})
+    found = [
+        _session(p, kinds[p][0], firsts, family.get(p, []))
+        for p in files
+        if not _sub_agent_of(p, logs) and (kinds[p][0] != "codex" or p in family)
+    ]
     claimed = {a for s in found for a in s.agents.values()}
     return [s for s in found if s.path not in claimed]
 
 
-def _session(path: Path, kind: str | None, firsts: dict[Path, Any]) -> Session:
-    """``path``'s session; ``firsts``: the first records already read, by file."""
-    return Session(path, codex=True) if kind == "codex" else _with_agents(path, firsts)
+def _session(
+    path: Path, kind: str | None, firsts: dict[Path, Any], children: list[Path] | None = None
+) -> Session:
+    """``path``'s session; ``firsts``: the first records already read, by file;
+    ``children``: a rollout's child agents' rollouts."""
+    if kind == "codex":
+        return Session(path, {str(child): child for child in children or ()}, codex=True)
+    return _with_agents(path, firsts)
 
 
 def _sub_agent_of(path: Path, logs: set[Path]) -> bool:
@@ -171,6 +181,8 @@ def _kept(record: dict[str, Any]) -> dict[str, Any]:
     result = record.get("toolUseResult")
     if isinstance(result, dict) and isinstance(result.get("agentId"), str):
         kept["toolUseResult"] = {"agentId": result["agentId"]}
+        if result.get("isAsync") is True or result.get("status") == "async_launched":
+            kept["toolUseResult"]["status"] = "async_launched"  # a background agent's
     return kept
 
 
@@ -178,7 +190,7 @@ def bundle(session: Session) -> dict[str, Any]:
     """One session as the line `claude_code` (or `codex`) reads, checked by reading it
     once."""
     if session.codex:
-        return codex_rollouts.bundle(session.path, session.name)
+        return codex_rollouts.bundle(session.path, session.name, session.agents)
     agents = {agent: _records(path) for agent, path in session.agents.items()}
     records = _records(session.path, session.name)
     line = {"id": session.name, KEY: {"records": records, "agents": agents}}

@@ -8,7 +8,9 @@ one record a line: ``{"timestamp", "type", "payload"}`` where ``type`` is
 ``web_search_call``…), ``event_msg`` (what the UI showed: the same conversation again),
 ``turn_context`` or ``compacted``; older versions wrote a header line and the items bare.
 `claude_sessions` bundles a file into one line, ``{"id", "codex_rollout": {"records": [[AT,
-RECORD]…]}}`` (AT: ``FILE:LINE``), which `from_codex` reads through `responses`:
+RECORD]…], "agents": {KEY: [[AT, RECORD]…]}}}`` (AT: ``FILE:LINE``; ``agents``: the child
+agents' rollouts, read where the parent started them: `codex_agents`), which `from_codex`
+reads through `responses`:
 
 - the response items in order, each message's origin its record's ``FILE:LINE``;
 - what Codex writes as a user's (or developer's) message but nobody typed is a tool's
@@ -20,6 +22,8 @@ RECORD]…]}}`` (AT: ``FILE:LINE``), which `from_codex` reads through `responses
   output of a ``!cmd`` the user ran (``<user_shell_command>``: its ``command`` stays the
   user's words, its ``result`` is tool ``user_shell``);
 - a ``compacted`` summary is the agent's own writing, read as assistant text;
+- a message one agent sent another (`codex_agents.inter_agent`): its parent's words are
+  read as assistant text, a child's (its answer) as tool ``agent``'s result;
 - a shell call's output written as ``{"output": …, "metadata": …}`` is its ``output``.
 
 ``event_msg`` and ``turn_context`` records repeat or describe the conversation and are
@@ -34,6 +38,7 @@ import re
 from typing import Any
 
 from backdoorlab.errors import TraceFormatError
+from backdoorlab.trace_formats import codex_agents
 from backdoorlab.trace_formats.log_records import bundle_of, record_pairs
 from backdoorlab.trace_formats.parts import kind_of
 from backdoorlab.trace_formats.responses import from_responses
@@ -60,13 +65,17 @@ def from_codex(data: dict[str, Any], where: str, origin: list[str]) -> dict[str,
     ``FILE:LINE``."""
     bundle = bundle_of(data, KEY, where)
     records = record_pairs(bundle.get("records") if isinstance(bundle, dict) else None, where, KEY)
+    agents = bundle.get("agents") or {}
+    if not isinstance(agents, dict):
+        raise TraceFormatError(f"{where}: field '{KEY}.agents': not an object")
+    children = {str(k): record_pairs(v, where, KEY) for k, v in agents.items()}
     items: list[dict[str, Any]] = []
     places: list[str] = []
     records_of: list[dict[str, Any]] = []  # the line each item came from
     tools: dict[str, str] = {}  # call id of a text nobody typed → the tool it is read as
-    for at, record in records:
+    for at, record, child in codex_agents.spliced(records, children):
         for item in _items(at, record, tools):
-            items.append(item)
+            items.append(codex_agents.as_agents(item) if child else item)
             places.append(at)
             records_of.append(record)
     read: list[str] = []
@@ -117,6 +126,11 @@ def _item(at: str, item: dict[str, Any], tools: dict[str, str]) -> list[dict[str
     kind = item.get("type", "message")
     if kind in _UNREAD_ITEMS:
         return []
+    if kind == "message" and (sent := codex_agents.inter_agent(item)) is not None:
+        text, from_above = sent  # the parent's words; else another agent's result
+        if from_above:
+            return [{"type": "message", "role": "assistant", "content": text}]
+        return [_output(at, "agent", text, tools)]
     if kind == "message" and item.get("role") in ("user", "developer", "system"):
         return _message(at, item, tools)
     if isinstance(kind, str) and kind.endswith("_call_output"):

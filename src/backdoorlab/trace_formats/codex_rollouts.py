@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import TraceFormatError
+from backdoorlab.trace_formats import codex_agents
 from backdoorlab.trace_formats.codex import KEY, from_codex
 from backdoorlab.trace_formats.log_records import log_records
 
@@ -31,6 +32,39 @@ def is_rollout(record: Any, path: Path) -> bool:
     return older and isinstance(record.get("id"), str) and "timestamp" in record
 
 
+def family(firsts: dict[Path, Any]) -> dict[Path, list[Path]]:
+    """Each rollout of ``firsts`` (path → its first record) that no other in it started,
+    with its child agents' rollouts, children's children too (`codex_agents`). A child
+    whose parent is absent, or whose parent ids loop back to it, is a rollout of its own."""
+    threads = {path: codex_agents.thread(first) for path, first in firsts.items()}
+    by_id: dict[str, Path] = {}
+    for path, (own, _, _) in threads.items():
+        if own is not None:
+            by_id.setdefault(own, path)
+    top: dict[Path, Path] = {}  # each rollout's root: itself when none is above it here
+    for path in firsts:
+        chain, node = {path: None}, path  # a dict: ordered, and quick to look in
+        while node not in top:
+            parent = by_id.get(threads[node][1] or "")
+            if parent is None or parent in chain:  # no parent here, or the ids loop
+                break
+            chain[parent] = None
+            node = parent
+        entry = by_id.get(threads[node][1] or "") if node not in top else None
+        members = list(chain)
+        cycle = members.index(entry) if entry in chain else len(members)
+        for member in members[cycle:]:  # a loop of parent ids: each its own
+            top[member] = member
+        for member in members[:cycle]:  # the rest under the root above them
+            top[member] = top.get(node, node) if entry not in chain else entry
+    roots: dict[Path, list[Path]] = {}
+    for path in firsts:
+        roots.setdefault(top[path], [])
+        if top[path] != path:
+            roots[top[path]].append(path)
+    return roots
+
+
 def records(path: Path, name: str) -> list[list[Any]]:
     """``[FILE:LINE, record]`` of each record of ``path`` (called ``name``) that is read."""
     out: list[list[Any]] = []
@@ -45,8 +79,10 @@ def records(path: Path, name: str) -> list[list[Any]]:
     return out
 
 
-def bundle(path: Path, name: str) -> dict[str, Any]:
-    """One rollout as the line `codex` reads, checked by reading it once."""
-    line = {"id": name, KEY: {"records": records(path, name)}}
+def bundle(path: Path, name: str, agents: dict[str, Path] | None = None) -> dict[str, Any]:
+    """One rollout (with its child agents' ``agents``) as the line `codex` reads, checked
+    by reading it once."""
+    children = {key: records(child, str(child)) for key, child in (agents or {}).items()}
+    line = {"id": name, KEY: {"records": records(path, name), "agents": children}}
     from_codex(line, name, [])
     return line
