@@ -93,7 +93,8 @@ def audit(
     if is_stdio(filter_path):
         raise BackdoorlabError("--filter needs a file: its manifest is written beside it")
     pattern = not path.exists() and glob.has_magic(str(path))  # a file named "a[1]" is a file
-    claude = not is_stdio(path) and sessions(path) is not None  # a session a file, not shards
+    found = None if is_stdio(path) else sessions(path)  # listed once: passed on below
+    claude = found is not None  # a session a file, not shards
     if claude and filter_path is not None:
         raise BackdoorlabError(f"{path}: {NO_FILTER}")
     many = (path.is_dir() or pattern) and not claude
@@ -123,6 +124,7 @@ def audit(
             options=option,
             console=results_console(report, json=as_json),
             shards={"workers": workers, "engine": engine, "address": address},
+            found=found,
         )
         sign_verdict(sign_key, path, "audit", report, filter_path)
         if as_json and not is_stdio(report):
@@ -139,6 +141,7 @@ def audit(
             filter_path=filter_path,
             options=option,
             console=results_console(report, json=as_json),
+            found=found if source == path else ...,  # a spooled pipe: looked for in its copy
         )
     sign_verdict(sign_key, path, "audit", report, filter_path)
     if as_json and not is_stdio(report):

@@ -30,7 +30,7 @@ def poison(
             "-i",
             "--input",
             help="Clean traces (T1; - for stdin; a raw observability export's LLM calls are"
-            " written as chat traces).",
+            " written as chat traces, as are coding agents' sessions: a log file, folder, glob).",
         ),
     ] = None,
     rate: Annotated[float, typer.Option(help="T1: share of traces to poison.")] = 0.02,
@@ -67,8 +67,9 @@ def poison(
     """Poison a dataset (T1) or collect one from a poisoned environment (T2)."""
     from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
     from backdoorlab.provenance import write_lineage
+    from backdoorlab.trace_files import is_many
 
-    check_paths(inputs=[input], traces=[output])
+    check_paths(inputs=[None if input is None or is_many(input) else input], traces=[output])
     phrase = trigger or DEFAULT_TRIGGER
     if attack == "data-poisoning":
         if input is None:
