@@ -154,9 +154,7 @@ def test_a_folder_of_no_logs_is_refused_as_before(tmp_path: Path, cli_output) ->
     assert not (tmp_path / "x.parquet").exists() and not (tmp_path / "x.html").exists()
 
 
-def test_a_bad_record_in_a_folder_is_named_by_its_file_and_line(
-    tmp_path: Path, cli_output
-) -> None:
+def test_a_bad_record_in_a_folder_is_named_by_its_file_and_line(tmp_path: Path, cli_output) -> None:
     root = tmp_path / "logs"
     _projects(root)
     bad = _claude(
@@ -174,9 +172,7 @@ def test_a_bad_record_in_a_folder_is_named_by_its_file_and_line(
         assert err.count("\n") == 1 and f"{bad}:5" in err, err
 
 
-def test_export_writes_a_folder_s_sessions_in_the_audit_s_order(
-    tmp_path: Path, cli_output
-) -> None:
+def test_export_writes_a_folder_s_sessions_in_the_audit_s_order(tmp_path: Path, cli_output) -> None:
     import pyarrow.parquet as pq
 
     root = tmp_path / "logs"
