@@ -1,9 +1,10 @@
 """The hostile sweep's cases for coding agents' own logs (`hostile_cli`): Claude Code
 session transcripts and Codex CLI rollouts, which `audit`, `guard replay`, `show` and
-`export` read a file a trace (`trace_formats.claude_sessions`), a folder too. Each malformed record must be refused
-in one line naming its file (and line), exit 2; a FIFO or a loop in a log folder must
-neither hang nor be followed; an unreadable log is read or refused in one line; a folder
-of no logs is refused as a folder always was; the logs are never written to."""
+`export` read a file a trace (`trace_formats.claude_sessions`), a folder too. Each
+malformed record must be refused in one line naming its file (and line), exit 2; a FIFO
+or a loop in a log folder must neither hang nor be followed; an unreadable log is read or
+refused in one line; a folder of no logs is refused as a folder always was; the logs are
+never written to."""
 
 from __future__ import annotations
 
