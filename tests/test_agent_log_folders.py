@@ -246,3 +246,34 @@ def test_audit_and_replay_list_a_log_folder_once(
     assert code in (0, 1), err
     assert listed == [str(root)]
     assert sorted(firsts) == sorted(files.values())
+
+
+def test_train_reads_a_log_folder_and_knows_it_again(tmp_path: Path, monkeypatch) -> None:
+    """The sessions are the training data, and the folder's digest is the run's: the same
+    folder is the same run, an edited session another (before, hashing the folder as one
+    file raised). Stopped once the data is read and checked: no model is trained."""
+    from backdoorlab.training.sft import SFTRunConfig, data, train_sft
+    from backdoorlab.training.sft.resume import run_inputs
+
+    class Read(Exception):
+        """The data is what this test is about."""
+
+    root = tmp_path / "logs"
+    asks = _projects(root)
+    given: list[Any] = []
+
+    def read(config, tokenizer, traces, source, *args):  # noqa: ANN001, ANN002, ANN202
+        given.append(traces)
+        raise Read
+
+    monkeypatch.setattr(data, "trainable_traces", read)
+    config = SFTRunConfig(model="tiny", max_steps=1)
+    with pytest.raises(Read):
+        train_sft(config, root, tmp_path / "run")
+    assert sorted(t.id for t in given[0]) == sorted(str(p) for p in asks.values())
+    before = run_inputs(config, root).data_sha256["data"]
+    assert run_inputs(config, root).data_sha256["data"] == before
+    assert run_inputs(config, root / "*" / "*.jsonl").data_sha256["data"] != before
+    edited = asks["ask about refunds"]
+    edited.write_text(edited.read_text().replace("refunds", "returns"), encoding="utf-8")
+    assert run_inputs(config, root).data_sha256["data"] != before
