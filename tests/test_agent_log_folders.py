@@ -277,3 +277,32 @@ def test_train_reads_a_log_folder_and_knows_it_again(tmp_path: Path, monkeypatch
     edited = asks["ask about refunds"]
     edited.write_text(edited.read_text().replace("refunds", "returns"), encoding="utf-8")
     assert run_inputs(config, root).data_sha256["data"] != before
+
+
+def test_no_output_lands_on_or_among_the_logs_read(tmp_path: Path, cli_output) -> None:
+    """A report, a page, a Parquet file or poisoned traces written inside the folder of
+    logs read (over a session, or beside them as a stranger the next audit refuses), or
+    over a file the glob matches, is refused before any work; the logs stay as they were."""
+    root = tmp_path / "logs"
+    asks = _projects(root)
+    session = asks["ask about refunds"]
+    before = {p: p.read_bytes() for p in asks.values()}
+    glob = str(root / "-home-*" / "*.jsonl")
+    poison = ["poison", "--attack", "data-poisoning", "-i"]
+    for argv in (
+        ["audit", str(root), "-o", str(session)],
+        ["audit", glob, "-o", str(session)],
+        ["guard", "replay", str(root), "-o", str(root / "decisions.jsonl")],
+        ["guard", "replay", str(session), "-o", str(session)],
+        ["view", str(root), "-o", str(session)],
+        ["export", str(root), "-o", str(root / "sessions.parquet")],
+        [*poison, str(root), "-o", str(root / "-home-ann-shop" / "poisoned.jsonl")],
+        [*poison, glob, "-o", str(session)],
+    ):
+        code, _, err = cli_output(*argv)
+        assert code == 2, (argv, err)
+        assert err.count("\n") == 1, err
+    assert {p: p.read_bytes() for p in asks.values()} == before
+    assert sorted(p.name for p in root.rglob("*") if p.is_file()) == sorted(
+        p.name for p in asks.values()
+    )

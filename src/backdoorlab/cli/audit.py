@@ -106,7 +106,10 @@ def audit(
         raise BackdoorlabError(
             f"{path}: {what}; --filter needs one file (filter each shard's own audit)"
         )
-    check_paths(inputs=[None if many or claude else path, sinks], files=[output, filter_path])
+    logs = [path] if claude else []  # a folder, a glob, a file of agents' logs
+    check_paths(
+        inputs=[None if many or claude else path, sinks], files=[output, filter_path], logs=logs
+    )
     if filter_path is not None:
         from backdoorlab.defenses.audit.filtering import check_filter_format
 

@@ -34,14 +34,14 @@ def export(
     from collections import Counter
 
     from backdoorlab.export import card_for, export_parquet
-    from backdoorlab.trace_files import is_many, say_skipped
+    from backdoorlab.trace_files import say_skipped
 
     if output.suffix != ".parquet":
         raise BackdoorlabError(f"{output}: the output must be a .parquet file")
     # the card the export writes, beside a link's target: checked here as out.md beside
     # the link, it replaced the input when that was the target's .md
     card = card_for(output)
-    check_paths(inputs=[None if is_many(traces) else traces], files=[output, card])
+    check_paths(files=[output, card], logs=[traces])  # a folder, a glob: agents' logs
     skipped: Counter[str] = Counter()  # a raw export's records that are no LLM call
     info = export_parquet(traces, output, skipped)
     say_skipped(skipped)

@@ -48,7 +48,8 @@ def replay_command(
     from backdoorlab.trace_formats.claude_sessions import converted, sessions
 
     found = None if is_stdio(traces) else sessions(traces)  # a directory too; listed once
-    check_paths(inputs=[None if found is not None else traces, policy], files=[output])
+    logs = [traces] if found is not None else []  # a folder, a glob, a file: read there
+    check_paths(inputs=[None if logs else traces, policy], files=[output], logs=logs)
     guard = Guard(guard_config(policy, "--policy"))
     total = blocked = stopped = 0
     skipped: Counter[str] = Counter()

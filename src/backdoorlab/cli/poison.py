@@ -67,9 +67,8 @@ def poison(
     """Poison a dataset (T1) or collect one from a poisoned environment (T2)."""
     from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
     from backdoorlab.provenance import write_lineage
-    from backdoorlab.trace_files import is_many
 
-    check_paths(inputs=[None if input is None or is_many(input) else input], traces=[output])
+    check_paths(traces=[output], logs=[input])  # a folder, a glob: agents' logs
     phrase = trigger or DEFAULT_TRIGGER
     if attack == "data-poisoning":
         if input is None:

@@ -31,9 +31,9 @@ def show(
     """Pretty-print one trace: tool calls and results readable, secrets highlighted."""
     from backdoorlab.cli.output import check_paths
     from backdoorlab.report.viewer import show_trace
-    from backdoorlab.trace_files import is_many, iter_file_traces, say_skipped
+    from backdoorlab.trace_files import iter_file_traces, say_skipped
 
-    check_paths(inputs=[None if is_many(path) else path, audit])  # many: agents' logs
+    check_paths(inputs=[audit], logs=[path])  # a folder, a glob: agents' logs
     findings = {}
     if audit is not None:
         from backdoorlab.report.page import read_audit

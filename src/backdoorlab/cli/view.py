@@ -58,7 +58,7 @@ def view(
         # trace file so named, was replaced by its own page; a folder's page beside it
         named = traces.resolve() if many else traces
         output = named.with_name(named.name.split(".")[0] + ".html")
-    check_paths(inputs=[None if many else traces, audit, guard], files=[output])
+    check_paths(inputs=[audit, guard], files=[output], logs=[traces])
     if serve:
         from backdoorlab.report.serve import HOST
 
