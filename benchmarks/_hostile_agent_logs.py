@@ -149,6 +149,21 @@ def agent_log_cases(work: Path, f: dict[str, Path]) -> Iterator[Case]:
         keep=[session],
     )
     yield Case(
+        "guard replay",
+        "log: -o onto the session itself",
+        ["guard", "replay", str(session), "-o", str(session)],
+        names=str(session),
+        keep=[session],
+    )
+    folder = d / "projects"
+    for command, argv in (
+        ("audit", ["audit", str(folder), "-o", str(folder / "report.json")]),
+        ("export", ["export", str(folder), "-o", str(folder / "logs.parquet")]),
+        ("view", ["view", str(folder), "-o", str(next(folder.rglob(f"{SESSION}.jsonl")))]),
+    ):
+        name = f"log: -o inside the log folder ({argv[-1].rsplit('.', 1)[-1]})"
+        yield Case(command, name, argv, names=argv[-1], keep=_files(folder))
+    yield Case(
         "audit",
         "log: a session on stdin",
         ["audit", "-", "-o", str(report)],
