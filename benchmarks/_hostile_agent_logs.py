@@ -1,8 +1,10 @@
 """The hostile sweep's cases for coding agents' own logs (`hostile_cli`): Claude Code
-session transcripts and Codex CLI rollouts, which `audit`, `guard replay` and `show` read
-a file a trace (`trace_formats.claude_sessions`). Each malformed record must be refused
-in one line naming its file (and line), exit 2; a FIFO or a loop in a log folder must
-neither hang nor be followed; the logs are never written to."""
+session transcripts and Codex CLI rollouts, which `audit`, `guard replay`, `show` and
+`export` read a file a trace (`trace_formats.claude_sessions`), a folder too. Each
+malformed record must be refused in one line naming its file (and line), exit 2; a FIFO
+or a loop in a log folder must neither hang nor be followed; an unreadable log is read or
+refused in one line; a folder of no logs is refused as a folder always was; the logs are
+never written to."""
 
 from __future__ import annotations
 
@@ -140,6 +142,16 @@ def hostile_logs(d: Path) -> Iterator[tuple[str, Path, tuple, str | None]]:
     if not (folder / "loop").is_symlink():
         (folder / "loop").symlink_to("..")
     yield "a projects folder with a FIFO and a loop", folder.parent, ACCEPTED, None
+    locked = d / "locked"
+    locked.mkdir(exist_ok=True)
+    _write(locked / f"{SESSION}.jsonl", _session())
+    shut = _write(locked / "1c2d3e4f-0000-4000-8000-000000000000.jsonl", _session())
+    shut.chmod(0)  # root reads it anyway: then a session like the other
+    yield "a folder with an unreadable log", locked, (0, 1, 2), None
+    empty = d / "no-logs"
+    (empty / "sub").mkdir(parents=True, exist_ok=True)
+    _write(empty / "sub" / "blank.jsonl", b"")  # an empty file is no session
+    yield "a folder of no logs", empty, (2,), str(empty)
     mixed = d / "mixed"
     mixed.mkdir(exist_ok=True)
     _write(mixed / f"{SESSION}.jsonl", _session())
@@ -154,17 +166,26 @@ def hostile_logs(d: Path) -> Iterator[tuple[str, Path, tuple, str | None]]:
     yield from _children(d)
 
 
+def _files(folder: Path) -> list[Path]:
+    """The regular files under ``folder``, links and FIFOs left alone (not followed)."""
+    found = []
+    for top, _, names in os.walk(folder):
+        found += [Path(top) / n for n in names if (Path(top) / n).is_file()]
+    return [p for p in found if not p.is_symlink() and os.access(p, os.R_OK)]
+
+
 def agent_log_cases(work: Path, f: dict[str, Path]) -> Iterator[Case]:
     d = work / "agent-logs"
     report, replayed = work / "agent-logs-report.json", work / "agent-logs-replay.jsonl"
+    exported = work / "agent-logs.parquet"
     for name, path, expect, names in hostile_logs(d):
-        keep = [path] if path.is_file() else []
+        keep = [path] if path.is_file() else _files(path)
         runs = [
             ("audit", ["audit", str(path), "-o", str(report)], report),
             ("guard replay", ["guard", "replay", str(path), "-o", str(replayed)], replayed),
+            ("show", ["show", str(path)], None),  # a folder too, as the audit reads it
+            ("export", ["export", str(path), "-o", str(exported)], exported),
         ]
-        if path.is_file():
-            runs.append(("show", ["show", str(path)], None))
         for command, argv, output in runs:
             yield Case(command, f"log: {name}", argv, expect, names, keep, output, timeout=60)
     session = d / f"{SESSION}.jsonl"
@@ -182,6 +203,21 @@ def agent_log_cases(work: Path, f: dict[str, Path]) -> Iterator[Case]:
         names=str(session),
         keep=[session],
     )
+    yield Case(
+        "guard replay",
+        "log: -o onto the session itself",
+        ["guard", "replay", str(session), "-o", str(session)],
+        names=str(session),
+        keep=[session],
+    )
+    folder = d / "projects"
+    for command, argv in (
+        ("audit", ["audit", str(folder), "-o", str(folder / "report.json")]),
+        ("export", ["export", str(folder), "-o", str(folder / "logs.parquet")]),
+        ("view", ["view", str(folder), "-o", str(next(folder.rglob(f"{SESSION}.jsonl")))]),
+    ):
+        name = f"log: -o inside the log folder ({argv[-1].rsplit('.', 1)[-1]})"
+        yield Case(command, name, argv, names=argv[-1], keep=_files(folder))
     yield Case(
         "audit",
         "log: a session on stdin",

@@ -23,6 +23,13 @@ with this one's.
     python benchmarks/raw_export_traces.py --n 20 --out DIR
     python benchmarks/raw_export_commands.py DIR [--findings raw-langfuse] [--every 1]
         [--head 5]
+
+The same agreement for coding agents' logs (a folder or glob of Claude Code sessions and
+Codex rollouts, a session a trace named by its file): the three counts, whether each
+finding's ``trace_id`` is the file of the audit reader's trace at its index, and ``show
+FOLDER -i N`` against that trace for the first ``--head`` indices.
+
+    python benchmarks/raw_export_commands.py --logs ~/.claude/projects [--head 5]
 """
 
 from __future__ import annotations
@@ -105,32 +112,80 @@ def findings_shown(path: Path, every: int, head: int) -> dict[str, Any]:
             console = Console(file=io.StringIO(), width=WIDTH)
             show_trace(record.trace, console, index=record.index)
             expected[record.index] = console.file.getvalue()  # type: ignore[attr-defined]
-    os.environ["COLUMNS"] = str(WIDTH)
     result: dict[str, Any] = {"set": path.name, "findings": len(report.findings)}
     for group, indices in groups.items():
-        equal, differ, refused = 0, [], []
-        for index in indices:
-            code, out, err = run("show", str(path), "-i", str(index))
-            if code != 0:
-                refused.append((index, _error(err)[:160]))
-            elif out == expected[index]:
-                equal += 1
-            else:
-                differ.append(index)
-        result[group] = {
-            "indices_checked": len(indices),
-            "equal": equal,
-            "differ": len(differ),
-            "first_differing": differ[:5],
-            "refused": len(refused),
-            "first_refusal": refused[0] if refused else None,
-        }
+        result[group] = _shown_against(path, indices, expected)
     return result
+
+
+def _shown_against(path: Path, indices: list[int], expected: dict[int, str]) -> dict[str, Any]:
+    """``show PATH -i N`` as the command prints it, against ``expected[N]``."""
+    os.environ["COLUMNS"] = str(WIDTH)
+    equal, differ, refused = 0, [], []
+    for index in indices:
+        code, out, err = run("show", str(path), "-i", str(index))
+        if code != 0:
+            refused.append((index, _error(err)[:160]))
+        elif out == expected[index]:
+            equal += 1
+        else:
+            differ.append(index)
+    return {
+        "indices_checked": len(indices),
+        "equal": equal,
+        "differ": len(differ),
+        "first_differing": differ[:5],
+        "refused": len(refused),
+        "first_refusal": refused[0] if refused else None,
+    }
+
+
+def logs_shown(folder: str, work: Path, head: int) -> dict[str, Any]:
+    """A folder (or glob) of coding agents' logs: the traces ``show``, ``export`` and the
+    ``audit`` command count, and ``show FOLDER -i N`` for the first ``head`` indices
+    against the audit reader's trace N of the same sessions (`claude_sessions`), with
+    the trace id (the session's file) each finding names."""
+    from rich.console import Console
+
+    from backdoorlab.defenses.audit.reader import TraceStream
+    from backdoorlab.report.viewer import show_trace
+    from backdoorlab.trace_formats.claude_sessions import converted
+
+    report = work / "report.json"
+    code, _, err = run("audit", folder, "-o", str(report), "--detectors", "dataflow")
+    audited = json.loads(report.read_text()) if code in (0, 1) else None
+    row: dict[str, Any] = {"audit": audited["traces"] if audited else _error(err)[:200]}
+    _, _, err = run("show", folder, "-i", str(10**9))
+    held = re.search(r"the file holds (\d+)\)", err)
+    row["show"] = int(held.group(1)) if held else _error(err)[:200]
+    code, out, err = run("export", folder, "-o", str(work / "x.parquet"), "--json")
+    row["export"] = json.loads(out)["traces"] if code == 0 else _error(err)[:200]
+    if audited is None:
+        return row
+    expected: dict[int, str] = {}
+    ids: dict[int, str] = {}
+    with converted(folder) as bundled:
+        if bundled is None:
+            return {**row, "error": "no agent's log there"}
+        for record in TraceStream(bundled):
+            ids[record.index] = str(record.trace.id)
+            if record.index < head:
+                console = Console(file=io.StringIO(), width=WIDTH)
+                show_trace(record.trace, console, index=record.index)
+                expected[record.index] = console.file.getvalue()  # type: ignore[attr-defined]
+    named = [f for f in audited["findings"] if ids.get(f["trace_index"]) != f["trace_id"]]
+    row["findings"] = len(audited["findings"])
+    row["findings_misnamed"] = len(named)
+    row["shown"] = _shown_against(Path(folder), sorted(expected), expected)
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dir", type=Path, help="raw_export_traces.py's --out")
+    parser.add_argument("dir", type=Path, nargs="?", help="raw_export_traces.py's --out")
+    parser.add_argument(
+        "--logs", help="instead: a folder or glob of Claude Code sessions / Codex rollouts"
+    )
     parser.add_argument("--findings", default="raw-langfuse", help="the set whose findings to show")
     parser.add_argument("--every", type=int, default=1, help="check every K-th finding's index")
     parser.add_argument("--head", type=int, default=5, help="and the first H indices")
@@ -138,6 +193,13 @@ def main() -> None:
     import backdoorlab
 
     result: dict[str, Any] = {"tree": str(Path(backdoorlab.__file__).parent), "counts": {}}
+    if args.logs is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            result["logs"] = logs_shown(args.logs, Path(tmp), args.head)
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    if args.dir is None:
+        parser.error("give DIR, or --logs")
     with tempfile.TemporaryDirectory() as tmp:
         for path in sorted(args.dir.glob("raw-*.jsonl")):
             if path.name.endswith(".labels.jsonl"):

@@ -19,17 +19,19 @@ all no LLM call is refused in the audit's line (`nothing_to_read`).
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import msgspec
 from pydantic import ValidationError
 
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.files import is_stdio
+from backdoorlab.files import check_input_file, is_stdio
 from backdoorlab.trace_formats.claude_sessions import converted
 from backdoorlab.trace_formats.exports import Call, Unpacked, nothing_to_read, skipped_note, unpack
 from backdoorlab.traces import Trace, iter_trace_lines, parse_trace_line
@@ -144,13 +146,24 @@ def iter_export_lines(
         raise TraceFormatError(nothing_to_read(source, found))
 
 
+def is_many(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names many files, a directory or a glob (``a[1]`` that exists is a
+    file): read only as coding agents' logs (`claude_sessions`), checked by the reader."""
+    if is_stdio(path):
+        return False
+    given = Path(path)
+    return given.is_dir() or (not given.exists() and glob.has_magic(str(given)))
+
+
 def iter_line_traces(
     path: str | os.PathLike[str], skipped: Counter[str] | None = None
 ) -> Iterator[tuple[int, str, Trace]]:
     """(line number, the line's text, trace) of every trace of the file, in the audit's
     order: ``trace_index`` N is the N-th (`iter_export_lines`). Claude Code's and the
-    Codex CLI's own logs (a file, or a directory of them) are read as the audit reads
-    them, a session a trace (`claude_sessions`): line N is then the N-th session."""
+    Codex CLI's own logs (a file, a directory or a glob of them) are read as the audit
+    reads them, a session a trace named by its file (`claude_sessions`): line N is then
+    the N-th session; a directory or glob of no such log is refused as before, one line
+    (`check_input_file`)."""
     source = "<stdin>" if is_stdio(path) else str(path)
     if not is_stdio(path):
         with converted(path) as logs:
@@ -160,6 +173,8 @@ def iter_line_traces(
                         line = text.rstrip("\n")
                         yield lineno, line, parse_trace_line(line, source=source, lineno=lineno)
                 return
+        if is_many(path):
+            check_input_file(path)  # "is a directory, not a file", "no such file"
     for lineno, line, calls in iter_export_lines(path, skipped):
         if calls is None:
             yield lineno, line, parse_trace_line(line, source=source, lineno=lineno)

@@ -32,6 +32,7 @@ from backdoorlab.policies.base import Episode, RevealHook
 from backdoorlab.policies.oracle import OraclePolicy
 from backdoorlab.rollout import iter_rollout
 from backdoorlab.trace_files import iter_export_lines, read_file_traces
+from backdoorlab.trace_formats.claude_sessions import converted
 from backdoorlab.traces import Poison, Trace, atomic_writer
 from backdoorlab.triggers import can_attack, plant_trigger
 
@@ -136,20 +137,32 @@ class DataPoisoning(DatasetAttack[DataPoisoningConfig]):
 
     def transform(self, source: str | Path, output: str | Path) -> AttackResult:
         """Poison the file ``source`` into ``output``; untouched lines are copied verbatim,
-        a raw observability export's LLM calls written as chat traces (`trace_files`)."""
+        a raw observability export's LLM calls written as chat traces (`trace_files`), as
+        are coding agents' sessions (a log file, folder or glob: `claude_sessions`, found
+        once and read as the audit reads them)."""
+        with converted(source) as logs:
+            if logs is None:
+                return self._transform(source, output, source)
+            return self._transform(logs, output, source, verbatim=False)
+
+    def _transform(
+        self, source: str | Path, output: str | Path, shown: str | Path, verbatim: bool = True
+    ) -> AttackResult:
+        """`transform` of ``source`` (``shown``: what the user named); ``verbatim``: copy
+        a line that is one trace as it stands, unless it is poisoned."""
         traces = read_file_traces(source)
         poisoned, chosen = self.poison(traces)
         replaced = set(chosen)
         index = 0
         with atomic_writer(output) as handle:
             for _, line, calls in iter_export_lines(source):  # .gz too, blank lines skipped
-                if calls is None:  # one trace, copied verbatim unless poisoned
+                if calls is None and verbatim:  # one trace, copied verbatim unless poisoned
                     kept = line if line.endswith("\n") else line + "\n"
                     handle.write(poisoned[index].to_json() + "\n" if index in replaced else kept)
                     index += 1
                     continue
-                for _ in calls:  # a raw export's LLM calls, each a chat trace
+                for _ in [None] if calls is None else calls:  # a session; an export's LLM calls
                     handle.write(poisoned[index].to_json() + "\n")
                     index += 1
-        details = {"config": self.config.model_dump(), "input": str(source), "indices": chosen}
+        details = {"config": self.config.model_dump(), "input": str(shown), "indices": chosen}
         return AttackResult(traces=len(poisoned), poisoned=len(chosen), details=details)

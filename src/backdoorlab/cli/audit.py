@@ -93,7 +93,8 @@ def audit(
     if is_stdio(filter_path):
         raise BackdoorlabError("--filter needs a file: its manifest is written beside it")
     pattern = not path.exists() and glob.has_magic(str(path))  # a file named "a[1]" is a file
-    claude = not is_stdio(path) and sessions(path) is not None  # a session a file, not shards
+    found = None if is_stdio(path) else sessions(path)  # listed once: passed on below
+    claude = found is not None  # a session a file, not shards
     if claude and filter_path is not None:
         raise BackdoorlabError(f"{path}: {NO_FILTER}")
     many = (path.is_dir() or pattern) and not claude
@@ -105,7 +106,10 @@ def audit(
         raise BackdoorlabError(
             f"{path}: {what}; --filter needs one file (filter each shard's own audit)"
         )
-    check_paths(inputs=[None if many or claude else path, sinks], files=[output, filter_path])
+    logs = [path] if claude else []  # a folder, a glob, a file of agents' logs
+    check_paths(
+        inputs=[None if many or claude else path, sinks], files=[output, filter_path], logs=logs
+    )
     if filter_path is not None:
         from backdoorlab.defenses.audit.filtering import check_filter_format
 
@@ -123,6 +127,7 @@ def audit(
             options=option,
             console=results_console(report, json=as_json),
             shards={"workers": workers, "engine": engine, "address": address},
+            found=found,
         )
         sign_verdict(sign_key, path, "audit", report, filter_path)
         if as_json and not is_stdio(report):
@@ -139,6 +144,7 @@ def audit(
             filter_path=filter_path,
             options=option,
             console=results_console(report, json=as_json),
+            found=found if source == path else ...,  # a spooled pipe: looked for in its copy
         )
     sign_verdict(sign_key, path, "audit", report, filter_path)
     if as_json and not is_stdio(report):

@@ -17,7 +17,8 @@ def export(
         Path,
         typer.Argument(
             help="A trace file (JSONL; - for stdin); a raw observability export's LLM calls"
-            " are written as chat traces, a row each."
+            " are written as chat traces, a row each, as are coding agents' sessions (Claude"
+            " Code, Codex: a log file, a folder, a glob)."
         ),
     ],
     output: Annotated[
@@ -40,7 +41,7 @@ def export(
     # the card the export writes, beside a link's target: checked here as out.md beside
     # the link, it replaced the input when that was the target's .md
     card = card_for(output)
-    check_paths(inputs=[traces], files=[output, card])
+    check_paths(files=[output, card], logs=[traces])  # a folder, a glob: agents' logs
     skipped: Counter[str] = Counter()  # a raw export's records that are no LLM call
     info = export_parquet(traces, output, skipped)
     say_skipped(skipped)

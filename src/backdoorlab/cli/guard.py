@@ -47,14 +47,17 @@ def replay_command(
     from backdoorlab.files import atomic_writer, is_stdio
     from backdoorlab.trace_formats.claude_sessions import converted, sessions
 
-    claude = not is_stdio(traces) and sessions(traces) is not None  # a directory too
-    check_paths(inputs=[None if claude else traces, policy], files=[output])
+    found = None if is_stdio(traces) else sessions(traces)  # a directory too; listed once
+    logs = [traces] if found is not None else []  # a folder, a glob, a file: read there
+    check_paths(inputs=[None if logs else traces, policy], files=[output], logs=logs)
     guard = Guard(guard_config(policy, "--policy"))
     total = blocked = stopped = 0
     skipped: Counter[str] = Counter()
     with (
         readable_path(traces) as source,
-        converted(source, "<stdin>" if is_stdio(traces) else None) as logs,  # a session a line
+        converted(  # a session a line; a spooled pipe's looked for in its copy
+            source, "<stdin>" if is_stdio(traces) else None, found if source == traces else ...
+        ) as logs,
         atomic_writer(output) as handle,
     ):
         for line in replay(logs or source, guard, skipped):

@@ -56,12 +56,16 @@ def check_paths(
     files: Iterable[object] = (),
     dirs: Iterable[object] = (),
     traces: Iterable[object] = (),
+    logs: Iterable[object] = (),
 ) -> None:
     """Every command's first step: the files it reads, the files and the directories it
     writes, checked before any work (`backdoorlab.files`), so that a missing input or an
     unwritable output costs one line, not a collection or a training run. ``None`` (an
     option not given) and ``-`` (stdin/stdout) pass. ``traces``: output files of traces,
-    written as JSONL — a ``.parquet`` name would hold JSONL no Parquet reader opens."""
+    written as JSONL — a ``.parquet`` name would hold JSONL no Parquet reader opens.
+    ``logs``: inputs that may also be a folder or glob of coding agents' logs
+    (`trace_files.is_many`), checked by their reader; no output may be written inside
+    such a folder or onto a file such a glob matches (a session replaced by a report)."""
     from backdoorlab.errors import BackdoorlabError
     from backdoorlab.files import check_input_file, check_output_dir, check_output_file
     from backdoorlab.parquet_traces import is_parquet
@@ -73,14 +77,50 @@ def check_paths(
                 f"`backdoorlab export` converts them to Parquet"
             )
     files = [*files, *traces]
-    read = [path for path in inputs if path is not None]
+    logs = [path for path in logs if path is not None]
+    many: list[object] = []
+    if logs:  # the readers' module, imported only by the commands that read logs
+        from backdoorlab.trace_files import is_many
+
+        many = [path for path in logs if is_many(path)]  # type: ignore[arg-type]
+    read = [path for path in [*logs, *inputs] if path is not None and path not in many]
     for path in read:
         check_input_file(path)  # type: ignore[arg-type]
     for path in files:
         check_output_file(path)  # type: ignore[arg-type]
     for path in dirs:
         check_output_dir(path)  # type: ignore[arg-type]
-    _check_distinct(read, [path for path in files if path is not None])
+    written = [path for path in files if path is not None]
+    _check_distinct(read, written)
+    _check_outside(many, written)
+
+
+def _check_outside(many: list[object], outputs: list[object]) -> None:
+    """Refuse an output inside a folder of logs the command reads, or one of the files a
+    glob of them matches: it would replace a session, or join the logs as a stranger."""
+    import glob
+    import os
+
+    from backdoorlab.errors import BackdoorlabError
+    from backdoorlab.files import is_stdio
+
+    for source in many:
+        folder = os.path.isdir(source)  # type: ignore[arg-type]
+        for output in outputs:
+            if is_stdio(output):  # type: ignore[arg-type]
+                continue
+            where = os.path.realpath(output)  # type: ignore[arg-type]
+            if folder:
+                inside = where.startswith(os.path.join(os.path.realpath(source), ""))  # type: ignore[arg-type]
+            else:
+                matched = glob.glob(str(source), recursive=True) if os.path.exists(where) else []
+                inside = any(os.path.realpath(p) == where for p in matched)
+            if inside:
+                what = f"inside {source}," if folder else f"matched by {source}, one of"
+                raise BackdoorlabError(
+                    f"{output}: {what} the logs this command reads; writing there would"
+                    " change them — choose an output elsewhere"
+                )
 
 
 def _check_distinct(inputs: list[object], outputs: list[object]) -> None:

@@ -30,7 +30,7 @@ def poison(
             "-i",
             "--input",
             help="Clean traces (T1; - for stdin; a raw observability export's LLM calls are"
-            " written as chat traces).",
+            " written as chat traces, as are coding agents' sessions: a log file, folder, glob).",
         ),
     ] = None,
     rate: Annotated[float, typer.Option(help="T1: share of traces to poison.")] = 0.02,
@@ -68,7 +68,7 @@ def poison(
     from backdoorlab.attacks.base import DEFAULT_TRIGGER, make_attack
     from backdoorlab.provenance import write_lineage
 
-    check_paths(inputs=[input], traces=[output])
+    check_paths(traces=[output], logs=[input])  # a folder, a glob: agents' logs
     phrase = trigger or DEFAULT_TRIGGER
     if attack == "data-poisoning":
         if input is None:

@@ -17,7 +17,9 @@ def show(
         Path,
         typer.Argument(
             help="A trace file (JSONL, ours or plain OpenAI format, or a raw observability"
-            " export: its LLM calls numbered as the audit numbers them; - for stdin)."
+            " export: its LLM calls numbered as the audit numbers them; - for stdin), or"
+            " coding agents' logs (Claude Code, Codex: a file, a folder, a glob), a session a"
+            " trace as the audit numbers them."
         ),
     ],
     index: Annotated[int, typer.Option("--index", "-i", help="Which trace (0-based).", min=0)] = 0,
@@ -31,7 +33,7 @@ def show(
     from backdoorlab.report.viewer import show_trace
     from backdoorlab.trace_files import iter_file_traces, say_skipped
 
-    check_paths(inputs=[path, audit])
+    check_paths(inputs=[audit], logs=[path])  # a folder, a glob: agents' logs
     findings = {}
     if audit is not None:
         from backdoorlab.report.page import read_audit

@@ -21,7 +21,7 @@ def train(
         Path,
         typer.Option(
             help="Training traces (JSONL; a raw observability export's LLM calls are read"
-            " as chat traces)."
+            " as chat traces, as are coding agents' sessions: a log file, folder, glob)."
         ),
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Run directory to write.")],

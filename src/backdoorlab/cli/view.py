@@ -16,7 +16,8 @@ def view(
         Path,
         typer.Argument(
             help="A trace file (JSONL, ours or plain OpenAI format, or a raw observability"
-            " export: its LLM calls numbered as the audit numbers them; - for stdin)."
+            " export: its LLM calls numbered as the audit numbers them; - for stdin), or"
+            " coding agents' logs (Claude Code, Codex: a file, a folder, a glob)."
         ),
     ],
     audit: Annotated[
@@ -43,16 +44,21 @@ def view(
     from backdoorlab.errors import BackdoorlabError
     from backdoorlab.files import is_stdio
     from backdoorlab.terminal import plain
+    from backdoorlab.trace_files import is_many
 
     if output is None and is_stdio(traces) and not serve:
         raise BackdoorlabError("reading traces from stdin: give the page a name with -o")
     if is_stdio(traces) and is_stdio(guard):  # the traces would take all of it
         raise BackdoorlabError("the traces and --guard both read standard input: give one a file")
+    many = is_many(traces)  # a folder or glob: agents' logs, checked as they are read
+    if output is None and many and not traces.is_dir():
+        raise BackdoorlabError(f"{traces}: a glob; give the page a name with -o")
     if output is None and not is_stdio(traces):
         # named before the checks, which then refuse it as they refuse an -o: t.html, a
-        # trace file so named, was replaced by its own page
-        output = traces.with_name(traces.name.split(".")[0] + ".html")
-    check_paths(inputs=[traces, audit, guard], files=[output])
+        # trace file so named, was replaced by its own page; a folder's page beside it
+        named = traces.resolve() if many else traces
+        output = named.with_name(named.name.split(".")[0] + ".html")
+    check_paths(inputs=[audit, guard], files=[output], logs=[traces])
     if serve:
         from backdoorlab.report.serve import HOST
 

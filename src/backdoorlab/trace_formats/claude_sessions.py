@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
@@ -199,11 +200,17 @@ def bundle(session: Session) -> dict[str, Any]:
 
 
 @contextmanager
-def converted(path: str | os.PathLike[str], name: str | None = None) -> Iterator[Path | None]:
+def converted(
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    found: list[Session] | None | EllipsisType = ...,
+) -> Iterator[Path | None]:
     """A temporary JSONL of ``path``'s sessions, one a line, or None when ``path`` holds
     no agent's log (see the module). ``name``: what to call a single file (a pipe
-    spooled to a temporary file: ``<stdin>``)."""
-    found = sessions(path)
+    spooled to a temporary file: ``<stdin>``). ``found``: ``sessions(path)`` when the
+    caller has it already (a folder is then listed, its first records read, once);
+    ``...``: looked up here."""
+    found = sessions(path) if found is ... else found
     if found is None:
         yield None
         return

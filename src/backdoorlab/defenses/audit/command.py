@@ -20,6 +20,7 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 from rich.console import Console
@@ -47,7 +48,7 @@ from backdoorlab.defenses.audit.report import AuditReport
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.files import is_stdio
 from backdoorlab.terminal import plain
-from backdoorlab.trace_formats.claude_sessions import converted
+from backdoorlab.trace_formats.claude_sessions import Session, converted
 from backdoorlab.trace_formats.exports import skipped_note
 from backdoorlab.traces import atomic_writer
 
@@ -202,6 +203,7 @@ def audit_command(
     err_console: Console | None = None,
     shards: dict[str, Any] | None = None,
     name: str | None = None,
+    found: list[Session] | None | EllipsisType = ...,
 ) -> int:
     """Audit ``path``; print, write ``output`` (JSON) and ``filter_path`` if given.
 
@@ -211,8 +213,9 @@ def audit_command(
     ``filter_min_severity`` or above, and ``<filter_path>.manifest.json`` beside it.
     ``options``: detector options as ``DETECTOR.NAME=VALUE`` (``outliers.expected_rate=0.02``).
     ``shards``: audit ``path`` as shards (`audit_shards`'s ``workers``, ``engine``,
-    ``address``). Returns the exit code: 1 when a finding at or above ``fail_on`` exists,
-    else 0.
+    ``address``). ``found``: ``path``'s agents' sessions when the caller looked for them
+    already (`claude_sessions.sessions`; ``...``: looked for here). Returns the exit
+    code: 1 when a finding at or above ``fail_on`` exists, else 0.
     """
     if fail_on not in FAIL_ON:
         raise BackdoorlabError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not '{fail_on}'")
@@ -224,7 +227,7 @@ def audit_command(
     # unknown detectors or options, bad values, options of a detector that does not run:
     # each fails here, before any work
     check_options(extra, resolve_detectors(names if names is not None else default_detectors()))
-    with converted(path, name) as logs:  # Claude Code's logs: a session a line (None: not those)
+    with converted(path, name, found) as logs:  # agents' logs: a session a line (None: not those)
         if logs is not None and filter_path is not None:
             raise BackdoorlabError(f"{path}: {NO_FILTER}")
         source = path if logs is None else logs

@@ -7,6 +7,7 @@ the `SFTRunConfig`), the settings a resume may change, the files its run writes.
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,11 +46,27 @@ def run_inputs(config: SFTRunConfig, data: str | Path) -> RunInputs:
     from backdoorlab.models.identity import model_digest
 
     return RunInputs(
-        data_sha256={"data": file_sha256(data)},
+        data_sha256={"data": data_sha256(data)},
         base_model=config.model,
         base_model_sha256=model_digest(config.model),
         config=config.model_dump(),
     )
+
+
+def data_sha256(data: str | Path) -> str:
+    """The digest of what ``data`` names: a file's SHA-256; a folder of agents' logs (read
+    a session a trace: `trace_files`) its digest as a lineage records it (its files'
+    names and digests, `provenance.layout.combine`), a glob's the same of its matches."""
+    from backdoorlab.trace_files import is_many
+
+    if not is_many(data):
+        return file_sha256(data)
+    from backdoorlab.provenance.layout import artifact_digest, combine
+
+    if Path(data).is_dir():
+        return artifact_digest(Path(data))
+    found = (Path(p) for p in sorted(glob.glob(str(data), recursive=True)))
+    return combine({str(p): file_sha256(p) for p in found if p.is_file()})
 
 
 def plan_run(
