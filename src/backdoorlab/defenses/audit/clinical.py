@@ -8,9 +8,10 @@ it specific:
 
 - a lab result as its number with its unit (``2.55 mg/dL``, ``65196 copies/mL``) and as
   its test's name with the number (``HbA1c 9.5``): a bare ``9.5`` is never tracked (a
-  percentage is matched as "9.5 percent", which `matching` also reads ``9.5 %`` as). Read from a FHIR ``Observation`` (``code`` and
-  ``valueQuantity``, or each of its ``component``\\ s), an HL7 v2 ``OBX`` (OBX-3 name,
-  OBX-5 value, OBX-6 units), or a note's lab line;
+  percentage is matched as "9.5 percent", which `matching` also reads ``9.5 %`` as).
+  Read from a FHIR ``Observation`` (``code`` and ``valueQuantity``, or each of its
+  ``component``\\ s), an HL7 v2 ``OBX`` (OBX-3 name, OBX-5 value, OBX-6 units), or a
+  note's lab line;
 - a medication as its name with its strength (``sertraline 50 MG``; any one word of a
   longer name with the strength, "metformin 500 mg" for "metformin hydrochloride 500
   MG"): a drug named without a strength is no value here. From a FHIR
@@ -18,15 +19,16 @@ it specific:
   ``RXO-1`` / ``RXD-2`` / ``RXA-5``, or a note's medication line;
 - a diagnosis as its code — ICD-10 shaped (``E11.9``, ``I10``) and read as a code: a
   ``Coding`` whose ``system`` is ICD-10's, ``DG1-3``, a key like ``icd10`` or
-  ``diagnosis_code``, or in parentheses on a note's assessment line — matched as a whole
-  word ("I10" is not in "I100"); and as its name, from ``Condition.code`` (``text``,
-  ``display``), ``DG1-3``/``DG1-4``, a note's problem-list line, or an assessment item
-  that carries a code (an assessment's other lines are plans, not diagnoses).
+  ``diagnosis_code``, or on a note's diagnosis or assessment line in parentheses or after
+  "ICD-10" — matched as a whole word ("I10" is not in "I100"); and as its name, from
+  ``Condition.code`` (``text``, ``display``), ``DG1-3``/``DG1-4``, a note's problem-list
+  line, or an assessment item that carries a code (an assessment's other lines are
+  plans, not diagnoses).
 
 A note's labels are the ones charts use (SOAP notes' "Assessment", "A/P", "Impression";
 "Medications", "Current meds", "Rx"; "Labs", "Results"; "Problem list", "Dx",
 "Diagnoses", "PMH"): a ``Label: value`` line, or a ``Label:`` heading whose following lines,
-up to a blank line, are its items (`heading`).
+up to a blank line or another label, are its items (`section`).
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ _KEYS = {
     MEDICATION: {"medication", "medications", "meds", "current medications", "current meds",
                  "active medications", "home medications", "discharge medications", "rx",
                  "prescriptions", "medication list", "drug", "drugs"},
-    LAB: {"labs", "lab", "lab results", "laboratory", "laboratory results", "results",
-          "lab result", "recent labs", "pertinent labs"},
-    DIAGNOSIS: {"diagnosis", "diagnoses", "dx", "problem list", "problems", "active problems",
+    LAB: {"labs", "lab", "lab results", "laboratory", "laboratory results", "lab result",
+          "recent labs", "pertinent labs"},
+    DIAGNOSIS: {"diagnosis", "diagnoses", "dx", "problem list", "active problems",
                 "pmh", "past medical history", "icd10", "icd 10", "icd10 code", "icd 10 code",
                 "icd10cm", "icd code", "diagnosis code", "dx code", "diagnosis codes"},
 }  # fmt: skip
@@ -62,6 +64,9 @@ MIN_FORM = 6
 ICD10 = re.compile(r"(?<![A-Za-z0-9.])[A-TV-Z][0-9][0-9AB](?:\.[0-9A-Z]{1,4})?(?![A-Za-z0-9])")
 """An ICD-10(-CM) code: a letter (not U), two digits (or a digit and A/B), and up to four
 more characters after a dot."""
+_CODED = re.compile(rf"\(\s*({ICD10.pattern})\s*\)|ICD[- ]?10(?:-CM)?:?\s*({ICD10.pattern})")
+"""An ICD-10 code a note marks as one: in parentheses after a diagnosis ("Essential
+hypertension (I10)"), or after "ICD-10"; elsewhere in prose "B12" is a vitamin."""
 _UNIT = r"(?:%|[A-Za-zµμ][\w.*^\[\]]*/[\w.*^\[\]]+|mmHg|bpm|mEq|IU|kg|g|ng|pg|mg|U)"
 _QUANTITY = re.compile(rf"(?<![\w.])(\d+(?:\.\d+)?)\s?({_UNIT})(?![\w/])")
 _STRENGTH = re.compile(
@@ -93,7 +98,8 @@ def key_label(key: str) -> str | None:
 def section(current: str | None, line: str) -> str | None:
     """The clinical heading a note's ``line`` is under, ``current`` the one the line
     before was under: a ``Label:`` line (nothing after it) whose label `key_label` reads
-    starts a section, a blank line or another label ends it."""
+    starts a section; a blank line or another ``Label: value`` ends it, but a numbered or
+    bulleted item's and a lab section's ("HbA1c: 8.4 %")."""
     text = line.strip()
     if not text:
         return None
@@ -102,7 +108,8 @@ def section(current: str | None, line: str) -> str | None:
         return current
     if not rest.strip():
         return label if key_label(label) else None
-    return None if key_label(label) else current
+    item = _ITEM.match(text) or (current is not None and key_label(current) == LAB)
+    return current if item and not key_label(label) else None
 
 
 def values(key: str, text: str) -> list[tuple[str, str]]:
@@ -115,13 +122,17 @@ def values(key: str, text: str) -> list[tuple[str, str]]:
     if label == LAB:
         return [(LAB, q) for q in quantities(text)]
     norm = _norm(key)
-    codes = ICD10.findall(text)
-    out = [(DIAGNOSIS, c) for c in codes]
-    if norm in _CODE_ONLY or (norm in _ASSESSMENT and not codes):
-        return out
+    if norm in _CODE_ONLY:
+        return [(DIAGNOSIS, c) for c in ICD10.findall(text)]
+    out = []
     for item in re.split(r"[;\n]", text):
+        codes = [a or b for a, b in _CODED.findall(item)]
+        out += [(DIAGNOSIS, c) for c in codes]
+        if norm in _ASSESSMENT and not codes:
+            continue  # a plan ("follow up in 3 months"), not a diagnosis
         name = _ITEM.sub("", item).split(" - ")[0]
-        name = ICD10.sub("", name).replace("()", "").strip(" .,:")
+        name = ICD10.sub("", re.split(r"\bICD", _CODED.sub("", name))[0])
+        name = name.replace("()", "").strip(" .,:")
         if len(alnum(name)) >= 5 and len(name) <= 80 and not name[:1].isdigit():
             out.append((DIAGNOSIS, name))
     return out
@@ -132,8 +143,6 @@ def medications(text: str) -> list[str]:
     out = []
     for m in _STRENGTH.finditer(text):
         names = [w for w in m[1].split() if w.lower() not in _NOT_DRUG]
-        while names and names[0].lower() in _NOT_DRUG:
-            names.pop(0)
         if names:
             out.append(f"{' '.join(names)} {m[2]} {m[3]}")
     return out
@@ -157,7 +166,8 @@ def lab_forms(value: str) -> list[str]:
     if m is None:
         return [value]
     number, name, unit = m[2], m[1] or "", m[3]
-    forms = [f"{number} {unit}" if unit != "%" else f"{number} percent"]  # `matching` + ([f"{name} {number}"] if name else [])
+    forms = [f"{number} {unit}" if unit != "%" else f"{number} percent"]  # `matching`
+    forms += [f"{name} {number}"] if name else []
     parts = re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", name)
     return forms + [f"{w} {number}" for w in parts if len(parts) > 1]
 
@@ -183,9 +193,9 @@ def _concept(value: Any) -> list[str]:
 def _icd_codes(value: Any) -> Iterator[str]:
     for coding in (value.get("coding") or ()) if isinstance(value, dict) else ():
         system, code = coding.get("system"), coding.get("code")
-        if isinstance(system, str) and isinstance(code, str) and "icd-10" in system.lower():
-            if ICD10.fullmatch(code):
-                yield code
+        icd = isinstance(system, str) and "icd-10" in system.lower()
+        if icd and isinstance(code, str) and ICD10.fullmatch(code):
+            yield code
 
 
 def _observation(resource: dict[str, Any]) -> Iterator[str]:
