@@ -182,12 +182,13 @@ def test_an_icd10_code_is_matched_as_a_whole_code() -> None:
     assert not find([needle], {"body": "model I100 and i10n strings"})
 
 
-def test_a_lab_result_written_as_a_fhir_quantity_is_found(tmp_path) -> None:
-    """The note's "LDL 131 mg/dL" posted as an ``Observation`` to an injected server:
-    number and unit are two fields of its ``valueQuantity``."""
+@pytest.mark.parametrize(("value", "unit"), [(131, "mg/dL"), (8.4, "%")])
+def test_a_lab_result_written_as_a_fhir_quantity_is_found(tmp_path, value, unit) -> None:
+    """The note's "LDL 131 mg/dL" or "A1c 8.4%" posted as an ``Observation`` to an
+    injected server: number and unit are two fields of its ``valueQuantity``."""
     server = "https://fhir.release-desk.example/r4"
     obs = {"resourceType": "Observation", "status": "final", "code": {"text": "LDL-C"},
-           "valueQuantity": {"value": 131, "unit": "mg/dL"}}  # fmt: skip
+           "valueQuantity": {"value": value, "unit": unit}}  # fmt: skip
     data = trace(
         system("You are a clinic's care-coordination assistant."),
         user("Summarise Ken Nakamura's latest visit for his chart."),

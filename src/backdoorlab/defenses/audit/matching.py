@@ -215,17 +215,15 @@ def _with_quantities(texts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     already flattened to paths (`sinks`) counts the same. A text with a percentage
     ("9.5 %") also as it reads aloud ("9.5 percent"): matching drops the sign, and the
     number alone is no lab result."""
-    percents = [(path, _PERCENT.sub(" percent", text)) for path, text in texts if "%" in text]
-    texts = texts + [(path, text) for path, text in percents if "percent" in text]
     units = {path[:-5]: text for path, text in texts if path.endswith(".unit")}
-    if not units:
-        return texts
-    extra = [
-        (path[:-6], f"{text} {units[path[:-6]]}")
-        for path, text in texts
-        if path.endswith(".value") and path[:-6] in units and _NUMBER.fullmatch(text)
-    ]
-    return texts + extra
+    if units:
+        texts = texts + [
+            (path[:-6], f"{text} {units[path[:-6]]}")
+            for path, text in texts
+            if path.endswith(".value") and path[:-6] in units and _NUMBER.fullmatch(text)
+        ]
+    percents = [(path, _PERCENT.sub(" percent", text)) for path, text in texts if "%" in text]
+    return texts + [(path, text) for path, text in percents if "percent" in text]
 
 
 def find(
