@@ -21,7 +21,10 @@ customer's own address stays legitimate while the same customer's card, sent to 
 address that appeared in a review or a note (free text, not a contact field), is not.
 A FHIR ``ContactPoint`` is such a field, and the parties a FHIR ``Bundle``'s patient
 record references (its GP, pharmacy, payer) own that record too (`fhir`); an HL7 v2
-message is read as one record of named fields (`hl7v2`).
+message is read as one record of named fields (`hl7v2`). Where a FHIR resource, an HL7
+segment, a field or a note's label says a value is a lab result, a medication or a
+diagnosis, it is tracked with what makes it specific (`clinical`: "2.55 mg/dL", never a
+bare "2.55").
 
 Besides these, every string yields the codes, identifiers and contents `values` finds
 (a secret is what a tool returned, whatever its shape), each with its strength. An
