@@ -58,19 +58,14 @@ MAX_CHARS = 1 << 20
 def fields(text: str) -> dict[str, list[str]] | None:
     """A message's fields by name (module docstring), ``MSH`` left out; None when
     ``text`` is no HL7 v2 message (it must start with ``MSH`` and its separators)."""
-    if len(text) > MAX_CHARS or not _START.match(text):  # before copying any text
+    message = _split(text)
+    if message is None:
         return None
-    text = text.strip()
-    field_sep, encoding = text[3], text[4:8]
-    if field_sep.isalnum() or len(set(encoding)) < 4 or any(c.isalnum() for c in encoding):
-        return None
+    field_sep, encoding, parted = message
     component, repetition, escape, sub = encoding
     out: dict[str, list[str]] = {}
-    for segment in re.split(r"\r\n|\r|\n", text):
-        parts = segment.split(field_sep)
+    for parts in parted:
         name = parts[0]
-        if name == "MSH" or not _SEGMENT.match(name):
-            continue
         for number, raw in enumerate(parts[1:], start=1):
             if not raw:
                 continue
@@ -86,6 +81,35 @@ def fields(text: str) -> dict[str, list[str]] | None:
                     comps = [email if "@" in email else comps[0]]
                 values += [c for c in comps if c.strip()]
     return out or None
+
+
+def _split(text: str) -> tuple[str, str, list[list[str]]] | None:
+    """A message's field separator, encoding characters and segments (each its fields,
+    its name first; ``MSH`` left out); None when ``text`` is no HL7 v2 message."""
+    if len(text) > MAX_CHARS or not _START.match(text):  # before copying any text
+        return None
+    text = text.strip()
+    field_sep, encoding = text[3], text[4:8]
+    if field_sep.isalnum() or len(set(encoding)) < 4 or any(c.isalnum() for c in encoding):
+        return None
+    parted = [segment.split(field_sep) for segment in re.split(r"\r\n|\r|\n", text)]
+    return field_sep, encoding, [p for p in parted if p[0] != "MSH" and _SEGMENT.match(p[0])]
+
+
+def segments(text: str) -> list[list[list[str]]]:
+    """Each segment's fields (its name first, ``MSH`` left out), each field's components
+    (of its first repetition, escapes decoded); [] for text that is no HL7 v2 message:
+    what `clinical` reads an ``OBX``'s value with its units from."""
+    message = _split(text)
+    if message is None:
+        return []
+    field_sep, encoding, parted = message
+    component, repetition = encoding[0], encoding[1]
+    return [
+        [[_unescape(c, field_sep, encoding) for c in f.split(repetition)[0].split(component)]
+         for f in parts]
+        for parts in parted
+    ]  # fmt: skip
 
 
 def _unescape(value: str, field_sep: str, encoding: str) -> str:

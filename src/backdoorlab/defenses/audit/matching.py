@@ -15,7 +15,8 @@ Three ways a value is looked for, by its kind:
   it when it is short, at least ``CONTENT_RUN`` words otherwise — so a forwarded e-mail
   or a pasted channel message is found, not a stock phrase two texts share;
 - *word* (a distinctive term of a record's short field, "Spotify"): as a whole word,
-  case ignored — never the middle of another word ("rent" is not in "current").
+  case ignored — never the middle of another word ("rent" is not in "current"); a
+  diagnosis code as its words in a row ("F10.20": "f10" then "20", `clinical`).
 
 Text and content needles are also looked for rotated by 13 letters (ROT13, encoding
 ``rot13``) and in look-alike spelling (``leet``: `disguises.leet_fold` of both sides): on
@@ -29,6 +30,7 @@ every tool-returned value, of kinds and in disguises it has no rules for.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -156,9 +158,13 @@ class Needle:
             return len(self.digits) >= 4
         if self.kind == "content":
             return bool(self.shingles)
-        if self.kind == "word":
-            return len(self.text) >= _MIN_WORD
+        if self.kind == "word":  # or a code of letters and digits ("I10": `clinical`)
+            return len(self.text) >= _MIN_WORD or (len(self.text) == 3 and _mixed(self.text))
         return len(self.text) >= _MIN_TEXT
+
+
+def _mixed(text: str) -> bool:
+    return not text.isalpha() and not text.isdigit()
 
 
 def _fresh(text: str) -> tuple[tuple[str, TextView], ...]:
@@ -198,6 +204,28 @@ def _flatten(value: Any, name: str) -> list[tuple[str, str]]:
     return [(name, str(value))]
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_PERCENT = re.compile(r"(?<=\d) ?%(?![0-9A-Fa-f]{2})")  # not a URL's escape ("%20")
+
+
+def _with_quantities(texts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``texts`` (path, text), and each quantity among them — ``X.value`` a number beside
+    ``X.unit`` (FHIR's ``Quantity``, ``{"value": 2.55, "unit": "mg/dL"}``) — as one more
+    text, its number with its unit, as a lab result is tracked (`clinical`); a payload
+    already flattened to paths (`sinks`) counts the same. A text with a percentage
+    ("9.5 %") also as it reads aloud ("9.5 percent"): matching drops the sign, and the
+    number alone is no lab result."""
+    units = {path[:-5]: text for path, text in texts if path.endswith(".unit")}
+    if units:
+        texts = texts + [
+            (path[:-6], f"{text} {units[path[:-6]]}")
+            for path, text in texts
+            if path.endswith(".value") and path[:-6] in units and _NUMBER.fullmatch(text)
+        ]
+    percents = [(path, _PERCENT.sub(" percent", text)) for path, text in texts if "%" in text]
+    return texts + [(path, text) for path, text in percents if "percent" in text]
+
+
 def find(
     needles: Sequence[Needle],
     payload: Mapping[str, Any],
@@ -222,7 +250,7 @@ def find(
     if index is not None:
         live = set(left)
     found: list[Match] = []
-    for argument, text in _flatten(dict(payload), ""):
+    for argument, text in _with_quantities(_flatten(dict(payload), "")):
         if not left:
             break
         for how, view in _plain(text) if not decode else _views_of(text):

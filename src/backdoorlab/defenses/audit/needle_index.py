@@ -126,6 +126,6 @@ def _keys(needle: Needle) -> tuple[tuple[int, str], ...]:
         if needle.last4:
             keys.append((_JOINED, needle.last4[:QUAD]))
         return tuple(keys)
-    if kind == "word" and needle.text:
-        return ((_WORDS, needle.text),)
+    if kind == "word" and needle.text:  # by its first word (a code's: "f10 20")
+        return ((_WORDS, needle.text.split(" ")[0]),)
     return ()

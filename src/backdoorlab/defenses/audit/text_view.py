@@ -159,6 +159,8 @@ class TextView:
             )
             return "" if any(g in big for g in small) else None
         if needle.kind == "word":
+            if " " in needle.text:  # a code's words in a row ("f10 20")
+                return "" if needle.text in self.grams(needle.text.count(" ") + 1) else None
             return "" if needle.text in self.word_set else None
         flat = self.wide if needle.wide else self.flat
         if needle.text in flat or any(a in flat for a in needle.alts):
