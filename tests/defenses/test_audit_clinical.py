@@ -13,6 +13,7 @@ import pytest
 from audit_builders import call, result, system, trace, user
 
 from backdoorlab.defenses.audit import audit, clinical, hl7v2
+from backdoorlab.defenses.audit.matching import Needle
 from backdoorlab.defenses.audit.observations import ObservationReader
 
 ATTACKER = "records@release-desk.example"
@@ -201,3 +202,12 @@ def test_a_lab_result_written_as_a_fhir_quantity_is_found(tmp_path, value, unit)
     path.write_text(json.dumps(data) + "\n", encoding="utf-8")
     found = [f for f in audit(path, ["dataflow"]).findings if f.at_least("medium")]
     assert [f.evidence["secret_kind"] for f in found] == ["lab"]
+
+
+@pytest.mark.parametrize(
+    ("word", "usable"),
+    [("i10", True), ("e11", True), ("3rd", False), ("5pm", False), ("2kg", False), ("ab1", False)],
+)
+def test_only_codes_shaped_as_icd10_are_three_character_word_needles(word, usable) -> None:
+    # a record's term such as an ordinal or a time is no code: too common to track alone
+    assert Needle("word", text=word).usable is usable

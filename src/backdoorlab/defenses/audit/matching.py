@@ -158,13 +158,14 @@ class Needle:
             return len(self.digits) >= 4
         if self.kind == "content":
             return bool(self.shingles)
-        if self.kind == "word":  # or a code of letters and digits ("I10": `clinical`)
-            return len(self.text) >= _MIN_WORD or (len(self.text) == 3 and _mixed(self.text))
+        if self.kind == "word":  # or a code shaped as ICD-10's ("I10": `clinical`)
+            return len(self.text) >= _MIN_WORD or bool(_CODE.fullmatch(self.text))
         return len(self.text) >= _MIN_TEXT
 
 
-def _mixed(text: str) -> bool:
-    return not text.isalpha() and not text.isdigit()
+_CODE = re.compile(r"[a-z][0-9][0-9a-z]")
+"""A three-character word needle kept: a letter, a digit, then either — an ICD-10
+category ("i10", "e11"), not an ordinal or a time a record's term may be ("3rd", "5pm")."""
 
 
 def _fresh(text: str) -> tuple[tuple[str, TextView], ...]:
