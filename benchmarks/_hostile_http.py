@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -132,7 +132,9 @@ def _raw(url: str, data: bytes, *, close_after: float | None = None) -> tuple[in
     seconds after sending, with a reset, as a killed client does)."""
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
-        sock.sendall(data)
+        # the server may answer before the body is all sent (a 413): that answer is read
+        with suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(data)
         if close_after is not None:
             time.sleep(close_after)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
