@@ -1,0 +1,60 @@
+"""The audit's exact shortcuts give what the long way gives, on the cases where they
+must not cut: base32 as one integer parse, token scans skipped without a base64 run,
+tokens with a break never looked for inside a URL's run, content counted early."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+
+from backdoorlab.defenses.audit import decoders, owners, values
+from backdoorlab.defenses.audit.disguises import bytes_text
+from backdoorlab.defenses.audit.text_view import words
+
+
+def _b32_long_way(token: str) -> str | None:
+    token = token.rstrip("=").upper()
+    try:
+        return bytes_text(base64.b32decode(token + "=" * (-len(token) % 8)))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def test_base32_parse_is_b32decode_for_every_length_case_and_alphabet() -> None:
+    plain = "card 4471 9920 3345 0012, expires 09/27 — ÄÖÜ"
+    tokens = []
+    for n in range(1, 30):
+        encoded = base64.b32encode(plain.encode()[:n]).decode()
+        tokens += [encoded, encoded.rstrip("="), encoded.lower(), encoded.rstrip("=")[:-1]]
+        tokens += [encoded.rstrip("=")[:-k] for k in (2, 3)]
+    tokens += ["MZXW6YTB01", "MZXW6YTBı", "MZXW6YTB89", "", "========", "mzxw6ytboi======"]
+    decoded = [decoders._b32.__wrapped__(t) for t in tokens]
+    assert decoded == [_b32_long_way(t) for t in tokens]
+    assert plain[:20] in decoded  # the test decodes real text, not only refusals
+
+
+def test_hex_and_base32_still_found_when_the_only_run_is_theirs() -> None:
+    hexed = "card=" + "4471 9920 3345".encode().hex()
+    b32 = "x " + base64.b32encode(b"4471 9920 3345").decode()
+    assert ("hex", "4471 9920 3345".encode().hex()) in decoders._tokens(hexed)
+    assert any(name == "base32" for name, _ in decoders._tokens(b32))
+    assert decoders._tokens("ab/cd ef=gh+ij") == []  # no run of 8: nothing to decode
+    assert decoders._tokens("short") == []
+
+
+def test_glued_skips_only_tokens_no_run_can_hold() -> None:
+    text = "see https://hooks.example.com/T0/`s3cr3t-tok`/x and 12 Main St, Springfield"
+    found = list(owners.glued(text, ["`s3cr3t-tok`", "12 main st", "t0"]))
+    assert ("`s3cr3t-tok`", "hooks.example.com") in found  # a "`" may sit in a URL
+    assert ("t0", "hooks.example.com") in found
+    assert all(token != "12 main st" for token, _ in found)
+
+
+def test_content_counts_words_of_a_long_text_as_a_short_one() -> None:
+    cases = ["x" * 300 + " a b c d e", "x" * 300 + " a b c d", "- " * 200 + "one two"]
+    cases += [" ".join(w) for w in itertools.product(["Ab", "1"], repeat=6)][:3]
+    for text in cases:
+        expected = text.count(" ") + 1 >= 6 and len(words(text)) >= 6
+        assert values.is_content(text) is expected
+    assert values.is_content(cases[0]) and not values.is_content(cases[1])
