@@ -35,9 +35,9 @@ def test_base32_parse_is_b32decode_for_every_length_case_and_alphabet() -> None:
 
 
 def test_hex_and_base32_still_found_when_the_only_run_is_theirs() -> None:
-    hexed = "card=" + "4471 9920 3345".encode().hex()
+    hexed = "card=" + b"4471 9920 3345".hex()
     b32 = "x " + base64.b32encode(b"4471 9920 3345").decode()
-    assert ("hex", "4471 9920 3345".encode().hex()) in decoders._tokens(hexed)
+    assert ("hex", b"4471 9920 3345".hex()) in decoders._tokens(hexed)
     assert any(name == "base32" for name, _ in decoders._tokens(b32))
     assert decoders._tokens("ab/cd ef=gh+ij") == []  # no run of 8: nothing to decode
     assert decoders._tokens("short") == []
