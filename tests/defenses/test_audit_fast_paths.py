@@ -1,14 +1,17 @@
 """The audit's exact shortcuts give what the long way gives, on the cases where they
 must not cut: base32 as one integer parse, token scans skipped without a base64 run,
-tokens with a break never looked for inside a URL's run, content counted early."""
+tokens with a break never looked for inside a URL's run, content counted early, other
+scripts' letters dropped before the ASCII ones are kept."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import itertools
+import re
 
 from backdoorlab.defenses.audit import decoders, owners, values
+from backdoorlab.defenses.audit.ascii_fast import alnum
 from backdoorlab.defenses.audit.disguises import bytes_text
 from backdoorlab.defenses.audit.text_view import words
 
@@ -58,3 +61,11 @@ def test_content_counts_words_of_a_long_text_as_a_short_one() -> None:
         expected = text.count(" ") + 1 >= 6 and len(words(text)) >= 6
         assert values.is_content(text) is expected
     assert values.is_content(cases[0]) and not values.is_content(cases[1])
+
+
+def test_alnum_of_other_scripts_is_the_expression_s() -> None:
+    texts = ["İstanbul Cd. 12", "\u212a-9 Ｋ１", "Straße 5, München", "湯本塩原19丁目24番1号"]
+    texts += ["\ud800 lone surrogate 7", "Ωμέγα 0x1F"]
+    for text in texts:
+        assert alnum(text) == re.sub(r"[^0-9a-z]+", "", text.lower())
+    assert alnum("\u212a-9 Ｋ１") == "k9"  # the Kelvin sign lower-cases to an ASCII "k"
