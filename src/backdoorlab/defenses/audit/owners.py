@@ -78,7 +78,7 @@ def glued(text: str, tokens: Iterable[str]) -> Iterator[tuple[str, str]]:
         runs.setdefault(span, []).append(host)
     # a run holds no white space nor quote (`_run_start`, `_RUNS`): a token with one
     # (a message, a street address) is in none of them, and is not looked for in each
-    tokens = [t for t in tokens if not _UNGLUED.search(t)]
+    tokens = [t for t in tokens if not _UNGLUED.search(t)] if runs else []
     for (start, end), written in runs.items():
         if end - start > MAX_RUN:
             continue
