@@ -69,3 +69,26 @@ def test_alnum_of_other_scripts_is_the_expression_s() -> None:
     for text in texts:
         assert alnum(text) == re.sub(r"[^0-9a-z]+", "", text.lower())
     assert alnum("\u212a-9 Ｋ１") == "k9"  # the Kelvin sign lower-cases to an ASCII "k"
+
+
+def _b64_long_way(token: str) -> str | None:
+    token = token.rstrip("=")
+    token = token[:-1] if len(token) % 4 == 1 else token
+    decode = base64.urlsafe_b64decode if "-" in token or "_" in token else base64.b64decode
+    try:
+        return bytes_text(decode(token + "=" * (-len(token) % 4))) or None
+    except (binascii.Error, ValueError):
+        return None
+
+
+def test_base64_without_the_wrappers_is_b64decode() -> None:
+    raw = ["Grüße, card 4471 9920".encode(), "hi there".encode("utf-16"), bytes(range(250, 256))]
+    tokens = ["", "é" * 8, "abc$defgh", "QUJD\u00e9REVG"]
+    for data in raw:
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            for n in range(1, len(data) + 1):
+                token = encode(data[:n]).decode()
+                tokens += [token, token.rstrip("="), token.rstrip("=") + "x"]
+    decoded = [decoders._b64.__wrapped__(t) for t in tokens]
+    assert decoded == [_b64_long_way(t) for t in tokens]
+    assert "Grüße, card 4471 9920" in decoded and "hi there" in decoded
