@@ -53,32 +53,48 @@ CACHED_TOKEN_CHARS = 4096
 rarely seen twice, and 8,192 cached decodings of 100 KB each would be 800 MB."""
 
 
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 @lru_cache(maxsize=TOKENS_CACHED)
 def _b64(token: str) -> str | None:
+    """`base64.b64decode` of the token padded (`urlsafe_b64decode` when it has a "-" or
+    "_"), called as those two do, without their wrappers: most tokens are words that
+    decode to no text, and the wrappers were half the cost of finding that out."""
     token = token.rstrip("=")
     if len(token) % 4 == 1:
         token = token[:-1]  # a stray character glued on; what precedes still decodes
     padded = token + "=" * (-len(token) % 4)
-    alphabet = "-" in token or "_" in token
-    decoders = (base64.urlsafe_b64decode,) if alphabet else (base64.b64decode,)
-    for decode in decoders:
-        try:
-            found = bytes_text(decode(padded))
-        except (binascii.Error, ValueError):
-            continue
-        if found:
-            return found
-    return None
+    try:
+        data = padded.encode("ascii")  # as `base64` refuses other text: a ValueError
+        if "-" in token or "_" in token:
+            data = data.translate(_URLSAFE)
+        return bytes_text(binascii.a2b_base64(data)) or None
+    except (binascii.Error, ValueError):
+        return None
+
+
+_B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_B32_DIGITS = str.maketrans(_B32_ALPHABET, "0123456789abcdefghijklmnopqrstuv")
+_B32_DROP = str.maketrans("", "", _B32_ALPHABET)
+_B32_LENGTHS = frozenset((0, 2, 4, 5, 7))
+"""A base32 text's lengths modulo 8, padding left out: 8 characters are 5 bytes, and 2,
+4, 5 or 7 the last 1 to 4; `base64.b32decode` refuses any other (after decoding it)."""
 
 
 @lru_cache(maxsize=TOKENS_CACHED)
 def _b32(token: str) -> str | None:
+    """What `base64.b32decode` gives of the token padded, as one C-speed integer parse:
+    that decoder is a Python loop per 8 characters, and most tokens are long words.
+    The same bytes: ``n`` characters are ``5n`` bits, the first ``5n // 8`` bytes of
+    which it keeps (the bits left over dropped, never checked); a character outside the
+    alphabet it refuses."""
     token = token.rstrip("=").upper()
-    padded = token + "=" * (-len(token) % 8)
-    try:
-        return bytes_text(base64.b32decode(padded))
-    except (binascii.Error, ValueError):
+    if len(token) % 8 not in _B32_LENGTHS or not token.isascii() or token.translate(_B32_DROP):
         return None
+    bits = 5 * len(token)
+    value = int(token.translate(_B32_DIGITS), 32) if token else 0
+    return bytes_text((value >> (bits % 8)).to_bytes(bits // 8, "big"))
 
 
 @lru_cache(maxsize=TOKENS_CACHED)
@@ -103,19 +119,26 @@ def _mixed(token: str) -> bool:
 
 def _tokens(text: str) -> list[tuple[str, str]]:
     """(decoder, token) candidates in ``text``, longest first, at most ``MAX_TOKENS``."""
+    if len(text) < _MIN_TOKEN:
+        return []  # every token is at least that long
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
     # without a '/' every `_B64_SLASHED` match is also a `_B64` one (the same maximal
-    # run of the same alphabet), already in ``seen``: skipping it changes nothing
-    slashed = "/" in text
-    for name, pattern in (("base64", _B64), ("base64", _B64_SLASHED), ("base32", _B32)):
-        if pattern is _B64_SLASHED and not slashed:
-            continue
-        for token in pattern.findall(text):
+    # run of the same alphabet), already in ``seen``: skipping it changes nothing; and
+    # base32 and hex tokens are runs of 8 or more characters of base64's alphabet, so
+    # without a `_B64` run there are none
+    runs = _B64.findall(text)
+    scans = [("base64", runs)]
+    if "/" in text:
+        scans.append(("base64", _B64_SLASHED.findall(text)))
+    if runs:
+        scans.append(("base32", _B32.findall(text)))
+    for name, found in scans:
+        for token in found:
             if (name, token) not in seen:
                 seen.add((name, token))  # type: ignore[arg-type]
                 out.append((name, token))
-    for token in _HEX.findall(text):
+    for token in _HEX.findall(text) if runs else ():
         out.append(("hex", token))
     if _B85_ONLY.search(text):
         for token in _B85.findall(text):

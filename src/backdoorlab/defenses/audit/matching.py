@@ -294,8 +294,8 @@ def _matches(
             if needle.wide:
                 if needle.text in view.wide or any(a in view.wide for a in needle.alts):
                     out.append((i, ""))
-            elif needle.text in flat or any(a in flat for a in needle.alts):
-                out.append((i, ""))
+            elif needle.text in flat or (needle.alts and any(a in flat for a in needle.alts)):
+                out.append((i, ""))  # (most needles have no alts: no generator for them)
             elif needle.rotated and needle.rotated in flat:
                 out.append((i, "rot13"))
             elif needle.folded and needle.folded in view.folded:

@@ -76,7 +76,9 @@ def glued(text: str, tokens: Iterable[str]) -> Iterator[tuple[str, str]]:
         after = _RUNS.search(text, end)
         span = (_run_start(text, start), after.start() if after else len(text))
         runs.setdefault(span, []).append(host)
-    tokens = list(tokens)
+    # a run holds no white space nor quote (`_run_start`, `_RUNS`): a token with one
+    # (a message, a street address) is in none of them, and is not looked for in each
+    tokens = [t for t in tokens if not _UNGLUED.search(t)] if runs else []
     for (start, end), written in runs.items():
         if end - start > MAX_RUN:
             continue
@@ -89,6 +91,8 @@ def glued(text: str, tokens: Iterable[str]) -> Iterator[tuple[str, str]]:
 
 
 _BREAKS = " \t\n\r\f\v\"'<>`"
+_UNGLUED = re.compile(r"[ \t\n\r\f\v\"'<>]")
+"""What no run holds: the breaks both ends of a run stop at (a URL may hold a "`")."""
 
 
 def _run_start(text: str, at: int) -> int:

@@ -806,6 +806,7 @@ class TaintTracker:
             out, start = [], 0
         said_words = self._given_words
         domain = registered(host) if host else ""
+        hosts = self.observations.hosts if host else {}  # `_written_for`'s, asked once
         late = False
         for token, t in islice(tainted.items(), start, None):
             if t.step >= step:
@@ -813,11 +814,15 @@ class TaintTracker:
                 continue
             if (documents and not document(t)) or token in itself:
                 continue
-            if host and (_names_host(token, host, domain) or self._written_for(token, t, host)):
+            if host and (
+                _names_host(token, host, domain)
+                or ((written := hosts.get(token)) and _at_or_under(host, written))
+                or _named_service(t, host, said_words)
+            ):
                 continue  # the host itself, or a value for it: using it there is no leak
             if owners and (t.label not in PERSON_BOUND or not owners.isdisjoint(t.records)):
                 continue
-            needle = t.needle
+            needle = t._needle or t.needle
             if needle.kind == "word":
                 if needle.text in said_words and not stranger:
                     continue

@@ -163,7 +163,7 @@ class TextView:
                 return "" if needle.text in self.grams(needle.text.count(" ") + 1) else None
             return "" if needle.text in self.word_set else None
         flat = self.wide if needle.wide else self.flat
-        if needle.text in flat or any(a in flat for a in needle.alts):
+        if needle.text in flat or (needle.alts and any(a in flat for a in needle.alts)):
             return ""
         if needle.rotated and needle.rotated in flat:
             return "rot13"

@@ -30,6 +30,7 @@ A six-digit code is medium, a passport number strong, ``2024`` or ``u1`` weak.
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import Literal
 
 from backdoorlab.defenses.audit.matching import CONTENT_MIN_WORDS, words
@@ -221,4 +222,14 @@ def terms(text: str) -> list[str]:
 
 def is_content(text: str) -> bool:
     """A text long enough to be tracked as content (a message, a file, a body)."""
-    return text.count(" ") + 1 >= CONTENT_MIN_WORDS and len(words(text)) >= CONTENT_MIN_WORDS
+    if text.count(" ") + 1 < CONTENT_MIN_WORDS:
+        return False
+    if len(text) < _LISTED:
+        return len(words(text)) >= CONTENT_MIN_WORDS
+    # a long text (a file, a page) is asked for its first few words only, not listed whole
+    return len(list(islice(_WORD.finditer(text.lower()), CONTENT_MIN_WORDS))) == CONTENT_MIN_WORDS
+
+
+_WORD = re.compile(r"[0-9a-z]+")  # `matching.words`' words
+_LISTED = 256
+"""Texts shorter than this are listed whole by `is_content` (as fast as stopping early)."""
