@@ -73,9 +73,12 @@ def from_codex(data: dict[str, Any], where: str, origin: list[str]) -> dict[str,
     places: list[str] = []
     records_of: list[dict[str, Any]] = []  # the line each item came from
     tools: dict[str, str] = {}  # call id of a text nobody typed → the tool it is read as
+    # a child whose parent the input lacks is read as a spliced child is: what it was
+    # told came from an agent, whoever told that agent (`codex_agents.thread`)
+    orphan = codex_agents.thread(records[0][1] if records else None)[1] is not None
     for at, record, child in codex_agents.spliced(records, children):
         for item in _items(at, record, tools):
-            items.append(codex_agents.as_agents(item) if child else item)
+            items.append(codex_agents.as_agents(item) if child or orphan else item)
             places.append(at)
             records_of.append(record)
     read: list[str] = []

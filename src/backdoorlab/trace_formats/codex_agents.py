@@ -20,7 +20,8 @@ file but its opening "user" message — words that authorise its destination. So
 `claude_code` reads a Claude Code sub-agent, a child is read inside its parent's trace,
 right after the spawn call's output that names it (its ``agent_id`` the child's thread
 id, or its ``task_name`` the child's ``agent_path``); a child that no output names, after
-its parent's records; one whose parent the bundle lacks, after everything. In a child the
+its parent's records; one whose parent the bundle lacks, after everything. In a child —
+and in a child's rollout read alone, its parent not in the input (`codex.from_codex`) — the
 text written as a user's (the spawn message, a later ``send_input``) is the parent
 agent's writing and is read as assistant text: only the user's words authorise a
 destination (`defenses.audit.taint`). What the child returns comes back to the parent as
