@@ -442,6 +442,16 @@ def _services(key: str) -> frozenset[str]:
     return frozenset(w for w in words if len(w) >= 3 and w not in _NOT_A_SERVICE)
 
 
+def _for_host(
+    token: str, tainted: Tainted, host: str, hosts: dict[str, set[str]], said: set[str]
+) -> bool:
+    """Whether ``tainted`` (``token``, lower-cased) is for ``host``: written for it or a
+    host it is under (``hosts``: `ObservationReader.hosts`, `owners`), or a credential of a
+    service the user named (``said``: the words they said)."""
+    written = hosts.get(token)
+    return bool(written and _at_or_under(host, written)) or _named_service(tainted, host, said)
+
+
 def _named_service(tainted: Tainted, host: str, said: set[str]) -> bool:
     """A credential whose field name names a service the user named too, sent to that
     service's registered domain (its label left of the top level): "use the Stripe key"
@@ -806,7 +816,7 @@ class TaintTracker:
             out, start = [], 0
         said_words = self._given_words
         domain = registered(host) if host else ""
-        hosts = self.observations.hosts if host else {}  # `_written_for`'s, asked once
+        hosts = self.observations.hosts if host else {}  # `_for_host`'s, asked once a pass
         late = False
         for token, t in islice(tainted.items(), start, None):
             if t.step >= step:
@@ -815,9 +825,7 @@ class TaintTracker:
             if (documents and not document(t)) or token in itself:
                 continue
             if host and (
-                _names_host(token, host, domain)
-                or ((written := hosts.get(token)) and _at_or_under(host, written))
-                or _named_service(t, host, said_words)
+                _names_host(token, host, domain) or _for_host(token, t, host, hosts, said_words)
             ):
                 continue  # the host itself, or a value for it: using it there is no leak
             if owners and (t.label not in PERSON_BOUND or not owners.isdisjoint(t.records)):
@@ -850,12 +858,7 @@ class TaintTracker:
         return found
 
     def _written_for(self, token: str, tainted: Tainted, host: str) -> bool:
-        """Whether ``tainted`` (``token``, lower-cased) is for ``host``: written for it or
-        a host it is under (`owners`), or a credential of a service the user named."""
-        hosts = self.observations.hosts.get(token)
-        if hosts and _at_or_under(host, hosts):
-            return True
-        return _named_service(tainted, host, self._given_words)
+        return _for_host(token, tainted, host, self.observations.hosts, self._given_words)
 
     def _carries_more(
         self, step: int, sink: SinkCall, dest: CallDestination, host: str, sent: dict[str, Any]
