@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_logs import log_findings, replayed, write_records
 from typer.testing import CliRunner
 
 from backdoorlab.cli import app
@@ -81,10 +82,7 @@ class Log:
         self._add("user", {"role": "user", "content": [block]}, **extra)
 
     def write(self, path: Path, head: list[dict[str, Any]] | None = None) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [*(head or []), *self.records]
-        path.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
-        return path
+        return write_records(path, [*(head or []), *self.records])
 
 
 SNAPSHOT = {"type": "file-history-snapshot", "messageId": "m0", "snapshot": {}}
@@ -116,10 +114,7 @@ def _finish(log: Log, agent: str | None = AGENT) -> None:
 
 
 def _high(path: Path) -> list[Any]:
-    with converted(path) as source:
-        assert source is not None
-        report = audit(source, ["dataflow"])
-    return [f for f in report.findings if f.severity == "high"]
+    return log_findings(path, "high")
 
 
 def test_a_main_chain_leak_of_an_env_key_is_found_and_located(tmp_path: Path) -> None:
@@ -413,10 +408,7 @@ def test_guard_replay_reads_a_session_with_its_sub_agent(tmp_path: Path) -> None
     _agent(Log(sidechain=True, agent=AGENT)).write(
         tmp_path / SESSION / "subagents" / f"agent-{AGENT}.jsonl"
     )
-    decisions = tmp_path / "decisions.jsonl"
-    out = runner.invoke(app, ["guard", "replay", str(path), "-o", str(decisions)])
-    assert out.exit_code == 0, out.output
-    (line,) = [json.loads(x) for x in decisions.read_text().splitlines()]
+    line = replayed(path, tmp_path / "decisions.jsonl")
     assert line["blocked"] is True and line["trace_id"] == str(path)
     with converted(path) as source:
         assert source is not None and next(replay(source))["blocked"] is True

@@ -14,9 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from backdoorlab.defenses.audit import audit
+from agent_logs import log_findings, write_records
+
 from backdoorlab.trace_formats import to_chat
-from backdoorlab.trace_formats.claude_sessions import bundle, converted, sessions
+from backdoorlab.trace_formats.claude_sessions import bundle, sessions
 
 SESSION = "9d2b7c41-0e6f-4a8b-b1d3-5c7e9f0a2b44"
 KEY = "sk_live_51Hq8ZtK2vR9mXw4PbN7cD3e"
@@ -65,17 +66,11 @@ class Session:
         self.result("toolu_02Bash", '{"ok":true}')
 
     def write(self, folder: Path) -> Path:
-        path = folder / "-home-dev-shop" / f"{SESSION}.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(json.dumps(r) + "\n" for r in self.records), encoding="utf-8")
-        return path
+        return write_records(folder / "-home-dev-shop" / f"{SESSION}.jsonl", self.records)
 
 
 def _high(path: Path) -> list[Any]:
-    with converted(path) as source:
-        assert source is not None
-        report = audit(source, ["dataflow"])
-    return [f for f in report.findings if f.severity == "high"]
+    return log_findings(path, "high")
 
 
 def _chat(path: Path) -> list[dict[str, Any]]:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_logs import log_findings, write_records
 
-from backdoorlab.defenses.audit import audit
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.trace_formats import to_chat
 from backdoorlab.trace_formats.claude_sessions import bundle, converted, sessions
@@ -70,17 +70,12 @@ class Log:
         )
 
     def write(self, root: Path, day: str = "11") -> Path:
-        path = root / "2026" / "05" / day / f"rollout-2026-05-11T08-14-02-{self.thread}.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(json.dumps(r) + "\n" for r in self.records), encoding="utf-8")
-        return path
+        name = f"rollout-2026-05-11T08-14-02-{self.thread}.jsonl"
+        return write_records(root / "2026" / "05" / day / name, self.records)
 
 
 def _medium(root: Path) -> list[Any]:
-    with converted(root) as source:
-        assert source is not None
-        findings = audit(source, ["dataflow"]).findings
-    return [f for f in findings if f.severity in ("medium", "high")]
+    return log_findings(root, "medium", "high")
 
 
 def _family(ask: str, spawn_text: str, url: str, read: str = "") -> tuple[Log, Log]:
