@@ -160,13 +160,7 @@ def write(root: Path, n: int, seed: int) -> dict[str, dict[str, Any]]:
         positive = i < n
         kind = LEAKS[i % len(LEAKS)] if positive else CLEAN[i % len(CLEAN)]
         logs, url = leaky(rng, kind) if positive else (clean(rng, kind), None)
-        paths = []
-        for j, log in enumerate(logs):
-            day = root / "2026" / "03" / f"{i % 28 + 1:02d}"
-            path = day / f"rollout-2026-03-02T10-{j:02d}-{i:02d}-{log.thread}.jsonl"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("".join(json.dumps(r) + "\n" for r in log.lines()), encoding="utf-8")
-            paths.append(str(path))
+        paths = [str(log.save(root, i, j)) for j, log in enumerate(logs)]
         labels[paths[0]] = {"positive": positive, "kind": kind, "attacker": url, "files": paths}
     return labels
 

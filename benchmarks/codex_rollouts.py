@@ -135,6 +135,16 @@ class Rollout:
         items = [r["payload"] for r in self.records if r["type"] == "response_item"]
         return [header, {"record_type": "state"}, *items]
 
+    def save(self, root: Path, session: int, part: int = 0) -> Path:
+        """Write the rollout where Codex keeps it: ``root/2026/03/DD/rollout-….jsonl``,
+        the day and the name's time drawn from ``session`` (and ``part``: a session's
+        other rollouts, its child agents')."""
+        day = root / "2026" / "03" / f"{session % 28 + 1:02d}"
+        path = day / f"rollout-2026-03-02T10-{part:02d}-{session:02d}-{self.thread}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in self.lines()), encoding="utf-8")
+        return path
+
 
 def _read_secret(log: Rollout, name: str, value: str) -> None:
     if log.rng.random() < 0.5:
@@ -223,15 +233,7 @@ def write(root: Path, n: int, seed: int) -> dict[str, dict[str, Any]]:
         positive = i < n
         kind = ORIGINS[i % len(ORIGINS)] if positive else CLEAN[i % len(CLEAN)]
         log, url = leaky(rng, kind) if positive else (clean(rng, kind), None)
-        path = (
-            root
-            / "2026"
-            / "03"
-            / f"{i % 28 + 1:02d}"
-            / f"rollout-2026-03-02T10-00-{i:02d}-{log.thread}.jsonl"
-        )  # noqa: E501
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(json.dumps(r) + "\n" for r in log.lines()), encoding="utf-8")
+        path = log.save(root, i)
         labels[str(path)] = {"positive": positive, "kind": kind, "attacker": url}
     return labels
 
