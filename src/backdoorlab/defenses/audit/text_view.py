@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
@@ -21,6 +22,11 @@ _WORD = re.compile(r"[0-9a-z]+")
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
+
+
+def has_words(text: str, n: int) -> bool:
+    """Whether ``text`` holds ``n`` or more `words`, reading no further than the n-th."""
+    return sum(1 for _ in islice(_WORD.finditer(text.lower()), n)) == n
 
 
 def wide_alnum(text: str) -> str:

@@ -30,10 +30,10 @@ A six-digit code is medium, a passport number strong, ``2024`` or ``u1`` weak.
 from __future__ import annotations
 
 import re
-from itertools import islice
 from typing import Literal
 
 from backdoorlab.defenses.audit.matching import CONTENT_MIN_WORDS, words
+from backdoorlab.defenses.audit.text_view import has_words
 
 Strength = Literal["weak", "medium", "strong"]
 STRONG_BITS = 30.0
@@ -227,9 +227,8 @@ def is_content(text: str) -> bool:
     if len(text) < _LISTED:
         return len(words(text)) >= CONTENT_MIN_WORDS
     # a long text (a file, a page) is asked for its first few words only, not listed whole
-    return len(list(islice(_WORD.finditer(text.lower()), CONTENT_MIN_WORDS))) == CONTENT_MIN_WORDS
+    return has_words(text, CONTENT_MIN_WORDS)
 
 
-_WORD = re.compile(r"[0-9a-z]+")  # `matching.words`' words
 _LISTED = 256
 """Texts shorter than this are listed whole by `is_content` (as fast as stopping early)."""
