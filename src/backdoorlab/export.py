@@ -6,7 +6,10 @@ The Parquet file is `backdoorlab.traces.to_hf_dataset` written as is, so
 unchanged. The card (a Markdown file with the Hub's YAML header, beside the Parquet
 file) records the provenance a reader of a poisoned dataset needs: environments and
 their versions, seeds, splits, teacher policies, and for poisoned traces the attack,
-trigger and rate — read from the traces' own metadata, never assumed.
+trigger and rate — read from the traces' own metadata, never assumed. Coding agents'
+logs (Claude Code sessions, Codex rollouts: a file, a folder, a glob) get one more
+column, ``session``: each row's session file, as the audit's findings name it (their
+evidence's ``session``), so a row is traced back to the file it came from.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from backdoorlab.digests import file_sha256
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import fault_point
 from backdoorlab.files import check_output_file, is_stdio, open_text, write_failure, write_target
-from backdoorlab.trace_files import iter_line_traces
+from backdoorlab.trace_files import iter_session_traces
 from backdoorlab.traces import Trace, template_message, to_hf_dataset
 
 INTEGERS = (-(1 << 63), (1 << 64) - 1)
@@ -187,17 +190,20 @@ dataset = Dataset.from_parquet({json.dumps(parquet_name)})
 
 def _read_traces(
     source: str | os.PathLike[str], skipped: Counter[str] | None = None
-) -> list[Trace]:
+) -> tuple[list[Trace], list[str] | None]:
     """The traces of ``source`` (a raw export's LLM calls: `trace_files`; ``skipped``
     gets its records that are no LLM call), each checked to hold only numbers the Parquet
-    file keeps (`exportable`), an error naming the line otherwise."""
+    file keeps (`exportable`), an error naming the line otherwise; and each one's session
+    file when ``source`` is agents' logs (None otherwise)."""
     name = "<stdin>" if is_stdio(source) else str(source)
-    traces = []
-    for lineno, line, trace in iter_line_traces(source, skipped):
+    traces, sessions = [], []
+    for lineno, line, trace, session in iter_session_traces(source, skipped):
         if _suspect(line):
             exportable(trace, f"{name}:{lineno}")
         traces.append(trace)
-    return traces
+        if session is not None:
+            sessions.append(session)
+    return traces, sessions or None
 
 
 def exportable(trace: Trace, where: str) -> None:
@@ -246,7 +252,7 @@ def export_parquet(
         raise BackdoorlabError(
             f"{output}: a file name that is not UTF-8; the dataset card could not name it"
         ) from None
-    traces = _read_traces(source, skipped)
+    traces, sessions = _read_traces(source, skipped)
     if not traces:  # Arrow cannot write a table with no rows and no schema
         raise BackdoorlabError(f"{'<stdin>' if is_stdio(source) else source}: holds no traces")
     # the digest of what was read: a pipe or a device (/dev/stdin, a shell's <(...)) is
@@ -257,6 +263,8 @@ def export_parquet(
     shown = "<stdin>" if is_stdio(source) else os.fsencode(source).decode("utf-8", "replace")
     info = provenance(traces, shown, digest)
     dataset = to_hf_dataset(traces)
+    if sessions is not None:  # agents' logs: the file each row came from
+        dataset = dataset.add_column("session", sessions)
     # the pair changes together: both are written whole to temporary siblings first (a
     # crash or error there leaves the old pair as it was), then renamed, the card last;
     # when the card cannot be renamed the new Parquet file goes too, so a card never

@@ -164,6 +164,16 @@ def iter_line_traces(
     reads them, a session a trace named by its file (`claude_sessions`): line N is then
     the N-th session; a directory or glob of no such log is refused as before, one line
     (`check_input_file`)."""
+    for lineno, line, trace, _ in iter_session_traces(path, skipped):
+        yield lineno, line, trace
+
+
+def iter_session_traces(
+    path: str | os.PathLike[str], skipped: Counter[str] | None = None
+) -> Iterator[tuple[int, str, Trace, str | None]]:
+    """`iter_line_traces`, each with the agent's session file it is — as the audit's
+    findings name it (their evidence's ``session``) — or None when the input is no
+    agent's log: ``show``, ``view`` and ``export`` name a session as the report does."""
     source = "<stdin>" if is_stdio(path) else str(path)
     if not is_stdio(path):
         with converted(path) as logs:
@@ -171,16 +181,17 @@ def iter_line_traces(
                 with open(logs, encoding="utf-8") as handle:  # a session a line, streamed
                     for lineno, text in enumerate(handle, 1):
                         line = text.rstrip("\n")
-                        yield lineno, line, parse_trace_line(line, source=source, lineno=lineno)
+                        trace = parse_trace_line(line, source=source, lineno=lineno)
+                        yield lineno, line, trace, str((trace.model_extra or {}).get("id"))
                 return
         if is_many(path):
             check_input_file(path)  # "is a directory, not a file", "no such file"
     for lineno, line, calls in iter_export_lines(path, skipped):
         if calls is None:
-            yield lineno, line, parse_trace_line(line, source=source, lineno=lineno)
+            yield lineno, line, parse_trace_line(line, source=source, lineno=lineno), None
             continue
         for call in calls:
-            yield lineno, line, call_trace(call, source, lineno)
+            yield lineno, line, call_trace(call, source, lineno), None
 
 
 def iter_file_traces(

@@ -31,7 +31,7 @@ def show(
     """Pretty-print one trace: tool calls and results readable, secrets highlighted."""
     from backdoorlab.cli.output import check_paths
     from backdoorlab.report.viewer import show_trace
-    from backdoorlab.trace_files import iter_file_traces, say_skipped
+    from backdoorlab.trace_files import iter_session_traces, say_skipped
 
     check_paths(inputs=[audit], logs=[path])  # a folder, a glob: agents' logs
     findings = {}
@@ -41,9 +41,10 @@ def show(
         findings = read_audit(audit, path)
     count = 0
     skipped: Counter[str] = Counter()  # a raw export's records that are no LLM call
-    for count, trace in enumerate(iter_file_traces(path, skipped), start=1):
+    for count, (_, _, trace, session) in enumerate(iter_session_traces(path, skipped), 1):
         if count - 1 == index:
-            show_trace(trace, Console(), index=index, findings=findings.get(index))
+            shown = findings.get(index)
+            show_trace(trace, Console(), index=index, findings=shown, session=session)
             say_skipped(skipped, lambda line: _say(f"{line}, in the lines up to trace {index}'s"))
             return
     say_skipped(skipped)

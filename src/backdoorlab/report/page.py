@@ -186,14 +186,16 @@ def page_data(
     number them (``skipped`` gets its records that are no LLM call: `trace_files`)."""
     from backdoorlab.defenses.audit.sinks import SinkResolver
     from backdoorlab.report.viewer import SECRET_SHAPES
-    from backdoorlab.trace_files import iter_file_traces
+    from backdoorlab.trace_files import iter_session_traces
 
     findings = read_audit(audit, traces) if audit is not None else {}
     decisions = read_guard(guard) if guard is not None else {}
     entries, messages = [], []
     sinks = SinkResolver()
-    for index, trace in enumerate(iter_file_traces(traces, skipped)):
+    for index, (_, _, trace, session) in enumerate(iter_session_traces(traces, skipped)):
         entry, text = trace_entry(index, trace, sinks)
+        if session is not None:  # an agent's log: its file, as the audit's findings name it
+            entry["session"] = session
         if index in findings:
             entry["findings"] = findings[index]
         if index in decisions:

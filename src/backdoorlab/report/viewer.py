@@ -111,9 +111,12 @@ def show_trace(
     *,
     index: int | None = None,
     findings: list[dict] | None = None,
+    session: str | None = None,
 ) -> None:
     """The trace's labels, its metadata and one panel per message; every value from the
-    trace is printed inert.
+    trace is printed inert. ``session``: the agent's session file the trace is (a Claude
+    Code or Codex log), named as the audit's findings name it; a finding on one of its
+    messages is placed at its record's ``FILE:LINE``.
 
     The labels come first, on a line of their own that is never cut (``soft_wrap``): a
     rule's title is truncated to the terminal's width, and to 80 columns in a pipe, and
@@ -123,6 +126,8 @@ def show_trace(
     flags = labels(trace, findings)
     if flags is not None:
         console.print(flags, soft_wrap=True)
+    if session is not None:
+        console.print(Text.assemble("session ", plain(session)), soft_wrap=True)
     header: list[Text] = []
     for label, value in (
         ("env", meta.env),
@@ -145,6 +150,9 @@ def show_trace(
     for finding in findings or ():
         step = finding.get("step")
         where = f"step {step}" if step is not None else "trace"
+        evidence = finding.get("evidence")
+        if isinstance(evidence, dict) and "file_line" in evidence:  # an agent's log
+            where += f" ({evidence.get('file')}:{evidence['file_line']})"
         console.print(
             Text.assemble(
                 ("finding ", "bold yellow"),

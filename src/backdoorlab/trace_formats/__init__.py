@@ -81,7 +81,7 @@ from backdoorlab.trace_formats.render import FORMATS, render
 from backdoorlab.trace_formats.responses import from_responses
 from backdoorlab.trace_formats.sharegpt import from_sharegpt
 
-__all__ = ["FORMATS", "as_is", "origins", "plain_message", "render", "to_chat"]
+__all__ = ["FORMATS", "as_is", "log_session", "origins", "plain_message", "render", "to_chat"]
 
 
 def to_chat(data: dict[str, Any], where: str, origin: list[str] | None = None) -> dict[str, Any]:
@@ -106,6 +106,17 @@ def to_chat(data: dict[str, Any], where: str, origin: list[str] | None = None) -
     if "contents" in data:
         return from_gemini(data, where, origin)
     return data
+
+
+def log_session(data: dict[str, Any]) -> str | None:
+    """The session a line bundles — a Claude Code session's or a Codex rollout's file, as
+    the user named it (`claude_sessions` writes it as the line's ``id``) — or None for
+    any other line. Why: the bundle's place in its temporary file means nothing to the
+    user; this is the file they open."""
+    if claude_code.KEY not in data and codex.KEY not in data:
+        return None
+    name = data.get("id")
+    return name if isinstance(name, str) else None
 
 
 def origins(data: dict[str, Any]) -> list[str] | None:

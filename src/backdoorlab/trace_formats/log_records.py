@@ -54,6 +54,15 @@ def log_records(path: Path, name: str) -> Iterator[tuple[str, Any]]:
         raise TraceFormatError(f"{name}: cannot read ({why})") from None
 
 
+def file_line(at: str) -> tuple[str, int] | None:
+    """``FILE:LINE`` (what `log_records` names a record by) as its file and line, or
+    None for a place of another shape."""
+    name, colon, number = at.rpartition(":")
+    if not (name and colon and number.isascii() and number.isdigit()):
+        return None
+    return name, int(number)
+
+
 def bundle_of(data: dict[str, Any], key: str, where: str) -> Any:
     """The bundle under ``key`` of a line (`claude_sessions` writes ``{"id", key}``); a
     line holding anything else beside it is refused: a dataset's line in another format

@@ -8,6 +8,14 @@ finding on such a line keeps its ``step`` (what `show` and the viewer number) an
 ``at``, the field path of the original line (``messages.3.content.1``, ``input.5``,
 ``conversations.4``), in its evidence, beside every nested ``step``; its summary names
 that path instead of the number. Lines read as they stand are left untouched.
+
+A coding agent's session (a Claude Code or Codex log, bundled into one line of a
+temporary file: `claude_sessions`) is named for its owner, whose file that line is not:
+each finding's evidence gains ``session``, the session's file as the user named it, and,
+for a finding on a message, ``file`` and ``file_line``: the file (the session's, or a
+sub-agent's) and 1-based line of the record that message came from — ``at`` split, so a
+script need not parse it. The report's ``line`` and ``trace_index`` stay the session's
+place in the audit's order, what ``show -i`` and ``view`` number.
 Whole-file findings (`Detector.finish`: the spectral outliers) keep the chat reading's
 numbers: the lines are no longer at hand when they are made.
 """
@@ -21,6 +29,7 @@ from typing import Any
 
 from backdoorlab.defenses.audit.findings import Finding
 from backdoorlab.defenses.audit.reader import TraceRecord
+from backdoorlab.trace_formats.log_records import file_line
 
 # where our summaries name a message: "(message 3)" after a source (`taint.Leak`) and
 # "call at message 3 does not serve" (`judge`) — only there, since a summary also quotes
@@ -36,16 +45,22 @@ def located(findings: list[Finding], record: TraceRecord) -> list[Finding]:
     origin = record.origin
     if origin is None:
         return findings
-    return [_located(finding, origin) for finding in findings]
+    session = record.session
+    return [_located(finding, origin, session) for finding in findings]
 
 
-def _located(finding: Finding, origin: list[str]) -> Finding:
+def _located(finding: Finding, origin: list[str], session: str | None = None) -> Finding:
     def path(step: int) -> str:
         return origin[step] if 0 <= step < len(origin) else f"message {step}"
 
     evidence = _with_paths(finding.evidence, path)
     if finding.step is not None:
         evidence["at"] = path(finding.step)
+    if session is not None:
+        evidence["session"] = session
+        place = file_line(evidence["at"]) if finding.step is not None else None
+        if place is not None:
+            evidence["file"], evidence["file_line"] = place
     summary = _MESSAGE.sub(_renamed(path), finding.summary)
     return replace(finding, summary=summary, evidence=evidence)
 

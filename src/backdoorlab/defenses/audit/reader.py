@@ -24,7 +24,7 @@ from typing import IO, Any
 
 from blake3 import blake3
 
-from backdoorlab.defenses.audit.view import TraceView, line_origins, read_line
+from backdoorlab.defenses.audit.view import TraceView, line_places, read_line
 from backdoorlab.digests import remember_sha256, stamp
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import (
@@ -53,7 +53,17 @@ class TraceRecord:
     a span of an OTLP batch, a prompt of a LangSmith run), ``raw`` then its record alone.
     """
 
-    __slots__ = ("_origin", "_raw", "_source", "_trace", "_view", "call", "index", "line")
+    __slots__ = (
+        "_origin",
+        "_raw",
+        "_session",
+        "_source",
+        "_trace",
+        "_view",
+        "call",
+        "index",
+        "line",
+    )
 
     def __init__(
         self,
@@ -78,6 +88,7 @@ class TraceRecord:
         self._source = source
         # not yet read (False), or known to be the line's own numbering (a plain line)
         self._origin: list[str] | None | bool = None if as_written else False
+        self._session: str | None = None  # read with the origin
 
     @property
     def origin(self) -> list[str] | None:
@@ -85,11 +96,17 @@ class TraceRecord:
         None when message ``i`` is the line's ``messages[i]``; read when first asked (only
         for traces with findings)."""
         if self._origin is False:
-            self._origin = line_origins(self._raw)
+            self._origin, self._session = line_places(self._raw)
             if self.call is not None:  # its record's fields, as the line names them
                 own = self._origin or [f"messages.{i}" for i in range(len(self.view.messages))]
                 self._origin = [self.call.place(field) for field in own]
         return self._origin  # type: ignore[return-value]
+
+    @property
+    def session(self) -> str | None:
+        """The agent's session file this trace is (a Claude Code or Codex log bundled by
+        `claude_sessions`), else None; read with `origin`."""
+        return self._session if self.origin is not None and self.call is None else None
 
     @property
     def place(self) -> str | None:

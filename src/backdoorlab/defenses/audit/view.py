@@ -27,7 +27,7 @@ from typing import Any, Literal
 import msgspec
 
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.trace_formats import as_is, origins, to_chat
+from backdoorlab.trace_formats import as_is, log_session, origins, to_chat
 from backdoorlab.traces import arguments_text, content_text
 
 
@@ -166,8 +166,16 @@ def line_origins(line: bytes) -> list[str] | None:
     """Where each message of a line's chat reading sits in the line as written
     (`backdoorlab.trace_formats.origins`); None when the numbering is the line's own (or
     the line cannot be read: its error is the model's to raise)."""
+    return line_places(line)[0]
+
+
+def line_places(line: bytes) -> tuple[list[str] | None, str | None]:
+    """`line_origins`, and the agent's session the line bundles (`log_session`: a log's
+    messages' origins are then ``FILE:LINE``), from one decoding of the line."""
     try:
         data = msgspec.json.decode(line)
-        return origins(data) if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return None, None
+        return origins(data), log_session(data)
     except (msgspec.DecodeError, TraceFormatError, RecursionError):
-        return None
+        return None, None

@@ -50,7 +50,8 @@
       want(t.poison, f.poisoned) && want(flagged(t), f.flagged) && want(t.leaked, f.leaked) &&
       want(blocked(t), f.blocked) && (f.family === "" || t.family === f.family) &&
       outcomeOk(t, f.outcome) &&
-      (pattern === null || pattern.test(messagesOf(t.index)) || pattern.test(t.task)));
+      (pattern === null || pattern.test(messagesOf(t.index)) || pattern.test(t.task) ||
+        (t.session !== undefined && pattern.test(t.session))));
     page = 0;
     renderList();
   }
@@ -78,6 +79,7 @@
       head.append(el("span", "idx", "#" + t.index));
       if (t.family) head.append(el("span", "family", t.family));
       if (t.task) head.append(el("span", "task", t.task));
+      if (t.session) head.append(el("span", "task", t.session));
       head.append(badges(t));
       item.append(head, el("div", "snippet", t.snippet));
       item.addEventListener("click", () => openTrace(t.index));
@@ -174,6 +176,10 @@
     const box = el("div", "finding sev-" + f.severity);
     box.append(el("strong", null, "audit · " + f.detector + " · " + f.severity + ": "));
     box.append(document.createTextNode(f.summary || ""));
+    const ev = f.evidence;
+    if (ev && Number.isInteger(ev.file_line)) {  // an agent's log: the record's file and line
+      box.append(el("div", "at", "at " + ev.file + ":" + ev.file_line));
+    }
     if (f.evidence && Object.keys(f.evidence).length) {
       const details = el("details");
       details.append(el("summary", null, "evidence"),
@@ -222,6 +228,7 @@
     const facts = [["family", t.family], ["task", t.task], ["leaked", t.leaked],
       ["success", t.success]].filter(([, v]) => v !== "" && v !== null && v !== undefined);
     if (t.trigger) facts.push(["trigger", t.trigger]);
+    if (t.session) facts.push(["session", t.session]);  // an agent's log: its file
     head.append(el("div", "facts", facts.map(([k, v]) => k + "=" + v).join(" · ")));
     head.append(el("div", "legend", "highlighted: secret enters · secret leaves · trigger"));
     const body = [head];
