@@ -23,7 +23,8 @@ reads through `responses`:
   user's words, its ``result`` is tool ``user_shell``);
 - a ``compacted`` summary is the agent's own writing, read as assistant text;
 - a message one agent sent another (`codex_agents.inter_agent`): its parent's words are
-  read as assistant text, a child's (its answer) as tool ``agent``'s result;
+  read as assistant text, a child's (its answer) as tool ``agent``'s result; so too a
+  newer Codex's ``agent_message`` response item (`_agent_message`), never a user's words;
 - a shell call's output written as ``{"output": …, "metadata": …}`` is its ``output``.
 
 ``event_msg`` and ``turn_context`` records repeat or describe the conversation and are
@@ -129,6 +130,8 @@ def _item(at: str, item: dict[str, Any], tools: dict[str, str]) -> list[dict[str
     kind = item.get("type", "message")
     if kind in _UNREAD_ITEMS:
         return []
+    if kind == "agent_message":
+        return _agent_message(at, item, tools)
     if kind == "message" and (sent := codex_agents.inter_agent(item)) is not None:
         text, from_above = sent  # the parent's words; else another agent's result
         if from_above:
@@ -139,6 +142,40 @@ def _item(at: str, item: dict[str, Any], tools: dict[str, str]) -> list[dict[str
     if isinstance(kind, str) and kind.endswith("_call_output"):
         return [{**item, "output": _printed(item.get("output"))}]
     return [item]
+
+
+def _agent_message(at: str, item: dict[str, Any], tools: dict[str, str]) -> list[dict[str, Any]]:
+    """An ``agent_message`` response item: ``{"type": "agent_message", "author",
+    "recipient", "content": [{"type": "input_text", "text"} | {"type":
+    "encrypted_content", "encrypted_content"}]}`` (``ResponseItem::AgentMessage`` and
+    ``AgentMessageInputContent`` in openai/codex ``codex-rs/protocol/src/models.rs``,
+    serde ``tag = "type"``, ``snake_case``; agent paths such as ``/root`` and
+    ``/root/worker``). It is what `codex_agents.inter_agent` reads from a ``message``:
+    one agent's words to another — a parent's task read as assistant text, a child's
+    answer as tool ``agent``'s result — never the user's, which would authorise the
+    addresses it names. Encrypted parts hold nothing to read; a part of another kind is
+    refused, not skipped."""
+    author, recipient, parts = item.get("author"), item.get("recipient"), item.get("content")
+    for name, value in (("author", author), ("recipient", recipient)):
+        if not isinstance(value, str):
+            raise TraceFormatError(f"{at}: agent_message: field '{name}' is not a string")
+    if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+        raise TraceFormatError(f"{at}: agent_message: field 'content' is not a list of parts")
+    texts = []
+    for part in parts:
+        if part.get("type") == "input_text" and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif part.get("type") != "encrypted_content":
+            raise TraceFormatError(
+                f"{at}: agent_message: a content part of type {json.dumps(part.get('type'))}"
+                " is not read (input_text and encrypted_content are)"
+            )
+    text = "\n".join(texts)
+    if not text.strip():
+        return []  # encrypted only: nothing to read
+    if codex_agents.above(author, recipient):
+        return [{"type": "message", "role": "assistant", "content": text}]
+    return [_output(at, "agent", text, tools)]
 
 
 def _printed(output: Any) -> Any:

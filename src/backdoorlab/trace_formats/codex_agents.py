@@ -164,4 +164,10 @@ def inter_agent(item: dict[str, Any]) -> tuple[str, bool] | None:
     author, recipient, said = sent.get("author"), sent.get("recipient"), sent.get("content")
     if not (isinstance(author, str) and isinstance(recipient, str) and isinstance(said, str)):
         return None
-    return said, recipient.startswith(author.rstrip("/") + "/")
+    return said, above(author, recipient)
+
+
+def above(author: str, recipient: str) -> bool:
+    """Whether agent path ``author`` is above ``recipient`` (``/root`` → ``/root/worker``:
+    a parent's task; the other way, a child's answer)."""
+    return recipient.startswith(author.rstrip("/") + "/")
