@@ -18,6 +18,8 @@ from typing import Any
 
 from agent_logs import write_records
 
+from backdoorlab.trace_formats.claude_sessions import converted
+
 TOKEN = "ghp_4fQ2mV8xR1tK7nB3wZ9yL6cJ0hD5sA2eU8pM"
 DROP = "https://collect.tmp-share.org/u/77"
 
@@ -149,6 +151,8 @@ def test_shards_name_sessions_as_one_process_does(tmp_path: Path, cli_output, mo
 
     monkeypatch.setattr(shards, "MIN_SPAN_BYTES", 1 << 12)  # the bundle in several spans
     _folder(tmp_path / "logs", sessions=14)
+    with converted(tmp_path / "logs") as bundled:  # so audit_shards cuts it
+        assert bundled is not None and bundled.stat().st_size // shards.MIN_SPAN_BYTES > 1
     one = _report(cli_output, tmp_path / "logs", tmp_path / "one.json")
     many = _report(cli_output, tmp_path / "logs", tmp_path / "many.json", "--workers", "2")
     assert len(one["findings"]) == 14
