@@ -951,7 +951,11 @@ class TaintTracker:
                 if not candidates:
                     continue
                 to: Recipient = "user"
-            elif dest.kind == "channel" and not places.written(dest.canonical, self._heard):
+            elif (
+                dest.kind == "channel"
+                and not places.written(dest.canonical, self._heard)
+                and not places.shared_outside(dest.canonical)
+            ):
                 continue  # the workspace's own channel, that only the deployment knew (`places`)
             else:
                 owners = self._owners(dest)
