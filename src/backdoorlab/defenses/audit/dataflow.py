@@ -16,9 +16,10 @@ Taint tracking through one trace, message by message:
   and `disguises` undo (case, spacing, URL-encoding and URL pieces, base64 of either
   alphabet with or without padding, base32, base85, hex, compressed or UTF-16 bytes,
   Unicode look-alikes and invisible characters, HTML entities, literal escapes,
-  character codes, spelled-out digits, DNS labels, ROT13, leet spelling, double
-  encodings, reversed text); a value is not carried to the host it was written for
-  (`owners`: an ``.npmrc`` auth line, a kubeconfig's server), and the destinations of
+  character codes, spelled-out digits, amounts written short (``1.25M``), DNS labels,
+  ROT13, leet spelling, double encodings, reversed text); a value is not carried to
+  the host it was written for (`owners`: an ``.npmrc`` auth line, a kubeconfig's
+  server), and the destinations of
   ``--option dataflow.trusted=[…]`` (`DataflowConfig`) are authorised in every trace;
 - each image in an assistant's *text* is a sink too (`rendered`: markdown inline or
   reference-style, HTML ``<img src/srcset>``): the chat fetches it when it renders the

@@ -13,6 +13,8 @@ text or None, each tried only when a cheap test says the text may wear it:
 - `char_codes`: a list of character codes (``52,56,51,57``, ``0x34 0x38 …``);
 - `number_words`: digits spelled out (``four eight three``, ``vier acht drei``) in the
   languages of `NUMBER_WORDS`;
+- `amounts.written_out`: amounts written short (``1.25M``, ``185k``, ``48.7 million``)
+  as their digits;
 - `host_labels`: the labels of a long host name joined (``3438.3339.x.evil.net``): data
   smuggled out through DNS look-ups sits in the labels left of the registered domain;
 - `bytes_text`: bytes a decoder produced, read as text — UTF-8, UTF-16 (either byte
@@ -39,6 +41,7 @@ import re
 import unicodedata
 import zlib
 
+from backdoorlab.defenses.audit.amounts import written_out
 from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
 
 MAX_INFLATED = 4096
@@ -162,6 +165,7 @@ TEXT_FORMS = (
     ("char-codes", char_codes),
     ("number-words", number_words),
     ("host-labels", host_labels),
+    ("amounts", written_out),
 )
 """(name, undo) of every text-level disguise, in the order `decoders` tries them."""
 

@@ -136,8 +136,9 @@ def needles(tainted: Sequence[Tainted]) -> list[Needle]:
 
 
 def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
-    if label == "amount":  # its digits, whatever the separators ("$128,450.00")
-        return Needle.build(value, "digits")
+    if label == "amount":  # its digits, whatever the separators ("$128,450.00"), and
+        # no zero cents: "128,450.00" is the 128450 an agent writes (`_ZERO_CENTS`)
+        return Needle.build(_ZERO_CENTS.sub("", value), "digits")
     if label == "content":
         return Needle.build(value, "content")
     if label == "term":
@@ -157,6 +158,8 @@ def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
     return Needle.build(value, "text")
 
 
+_ZERO_CENTS = re.compile(r"[.,]00(?=[^0-9]*$)")
+"""An amount's zero cents, its last digits ("185,000.00 USD", "185.000,00 €")."""
 _NEEDLE_CACHED_CHARS = 256
 _cached_needle = lru_cache(maxsize=8192)(_build_needle)
 

@@ -17,7 +17,9 @@ lower-case):
 Repositories and buckets live in namespaces anyone can register in; a channel lives in
 the operator's own workspace. So a channel no message wrote is the deployment's own, as a
 channel configured elsewhere is (`recipients`: ``operator``); one that only a tool's text
-wrote (an instruction in the data pointing the agent there) is judged like an address.
+wrote (an instruction in the data pointing the agent there) is judged like an address,
+and so is one whose name says it is shared with another organisation (`shared_outside`:
+``#ext-acme``, as Slack Connect channels are named), whoever wrote it.
 
 Who gave a name (`taint`): the user or the system prompt, when every part of it (a
 repository's owner and name, a bucket's or container's own name) is a word they wrote
@@ -183,6 +185,16 @@ def written(canonical: str, texts: Iterable[tuple[str, str]]) -> bool:
         return False
     word = re.compile(r"(?<![\w-])#?" + re.escape(name) + r"(?![\w-])", re.IGNORECASE)
     return any(text and word.search(text) and not word.search(echo) for text, echo in texts)
+
+
+_SHARED_PREFIXES = ("ext-", "ext_", "external-", "external_")
+
+
+def shared_outside(canonical: str) -> bool:
+    """Whether a channel's name marks it shared with people outside the workspace: the
+    ``ext-`` prefix Slack recommends for Slack Connect channels (``channel:ext-acme``)."""
+    kind, _, name = canonical.partition(":")
+    return kind == "channel" and name.startswith(_SHARED_PREFIXES)
 
 
 def asked_for_place(tool: str, authorised: set[str] | frozenset[str]) -> bool:

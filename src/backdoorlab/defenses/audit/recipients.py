@@ -169,7 +169,15 @@ def asked(tainted: Tainted, said: set[str]) -> bool:
     singular or the plural ("list the accounts" names an ``account`` column)."""
     kinds = set(patterns.name_tokens(_key_tail(tainted.key))) | {tainted.label}
     forms = {form for kind in kinds - _GENERIC_KEY_WORDS for form in _numbers_of(kind)}
+    if not kinds.isdisjoint(_BANK_KINDS) and not said.isdisjoint(_BANK_WORDS):
+        return True  # "the vendor's bank details", "the remittance info": its IBAN, BIC
     return not forms.isdisjoint(said)
+
+
+# A bank account's fields, and the words a person names them all by ("send the vendor's
+# remittance details"): where money is sent is what such a request is for
+_BANK_KINDS = frozenset({"iban", "account", "bic", "swift", "routing", "sortcode"})
+_BANK_WORDS = frozenset({"bank", "banking", "remittance", "remit", "wire", "payee"})
 
 
 # What a transaction the user asked a site for needs: paying needs a card or an account,

@@ -182,13 +182,25 @@ def _latest(texts: list[str]) -> list[str]:
 
 
 def _bare(parts: list[str]) -> list[str]:
-    """The parts without what they all begin and end with ("details: " in each)."""
+    """The parts without what they all begin and end with ("details: " in each), nor the
+    counter each is numbered with ("(part 1/2)", "[2 of 3]": `_COUNTER`)."""
+    if all(_COUNTER.search(p) for p in parts):
+        parts = [_COUNTER.sub("", p).strip() for p in parts]
     head = _boundary(os.path.commonprefix(parts))
     tail = _boundary(os.path.commonprefix([p[::-1] for p in parts]))
     shortest = min(len(p) for p in parts)
     if head + tail > shortest:
         tail = max(0, shortest - head)
     return [p[head : len(p) - tail] for p in parts]
+
+
+# the number a piece of a split message carries, as mail and SMS number them: a word
+# ("part 1/2", "pt. 2 of 3") or brackets ("(1/2)", "[2 of 3]") around it
+_COUNTER = re.compile(
+    r"\s*(?:\b(?:part|pt|segment|piece|chunk)\.?\s*\d{1,2}\s*(?:/|of)\s*\d{1,2}\b"
+    r"|[(\[]\s*\d{1,2}\s*(?:/|of)\s*\d{1,2}\s*[)\]])",
+    re.IGNORECASE,
+)
 
 
 def _boundary(common: str) -> int:
@@ -939,7 +951,11 @@ class TaintTracker:
                 if not candidates:
                     continue
                 to: Recipient = "user"
-            elif dest.kind == "channel" and not places.written(dest.canonical, self._heard):
+            elif (
+                dest.kind == "channel"
+                and not places.written(dest.canonical, self._heard)
+                and not places.shared_outside(dest.canonical)
+            ):
                 continue  # the workspace's own channel, that only the deployment knew (`places`)
             else:
                 owners = self._owners(dest)
