@@ -153,7 +153,7 @@ def positive_traces(env: AgentDojoEnvironment) -> list[Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="directory for the JSONL files")
     parser.add_argument("--suites", default=",".join(SUITES))
     args = parser.parse_args()

@@ -226,7 +226,7 @@ def named_traces(args: argparse.Namespace, tmp: Path) -> list[tuple[str, Path]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_set_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/audit_foreign.json"))
     args = parser.parse_args()

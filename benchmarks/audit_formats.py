@@ -84,7 +84,7 @@ def written_as(source: Path, fmt: str, out: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_set_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/audit_formats.json"))
     parser.add_argument(

@@ -207,7 +207,7 @@ if __name__ == "__main__":
     from labelled_sets import run_generator
 
     run_generator(
-        __doc__.split("\n")[0],
+        __doc__.split("\n\n")[0],
         "backoffice",
         build,
         n=(8, "clean traces per secret kind"),

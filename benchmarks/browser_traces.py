@@ -218,7 +218,7 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
 
 if __name__ == "__main__":
     run_generator(
-        __doc__.split("\n")[0],
+        __doc__.split("\n\n")[0],
         "browser",
         build,
         n=(6, "clean traces per style and task"),

@@ -228,7 +228,7 @@ def _audit_native(traces: list[tuple[dict, mat.Log, dict]], out: Path) -> dict[s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=12)
     parser.add_argument("--positives", type=int, default=12)
     parser.add_argument("--seed", type=int, default=11)

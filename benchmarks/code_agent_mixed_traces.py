@@ -102,7 +102,7 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
 
 if __name__ == "__main__":
     run_generator(
-        __doc__.split("\n")[0],
+        __doc__.split("\n\n")[0],
         "codeagent_mixed",
         build,
         n=(3, "clean traces per style, task and look-alike"),

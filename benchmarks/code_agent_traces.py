@@ -261,7 +261,7 @@ def build(n: int, positives: int, seed: int, json_params: int = 0) -> list[tuple
 
 if __name__ == "__main__":
     run_generator(
-        __doc__.split("\n")[0],
+        __doc__.split("\n\n")[0],
         "codeagent",
         build,
         n=(6, "clean traces per style, task and look-alike"),

@@ -24,7 +24,7 @@ def main() -> None:
 
     from backdoorlab.training.sft import SFTRunConfig, train_sft
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--skip", type=int, default=3, help="first steps of each run left out")

@@ -112,7 +112,7 @@ def steps(policy, batch: int, positions: int, reps: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--rows", type=int, nargs="+", default=[1, 6, 20, 32])
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 6, 20])

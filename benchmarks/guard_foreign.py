@@ -58,7 +58,7 @@ def score(path: Path, labels: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_set_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/guard_foreign.json"))
     args = parser.parse_args()

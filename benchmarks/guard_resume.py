@@ -93,7 +93,7 @@ def compare(path: Path, keep_after: float = KEEP_AFTER) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--traces", type=Path, action="append", default=[], help="a JSONL file")
     add_set_arguments(parser)
     parser.add_argument(

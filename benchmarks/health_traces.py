@@ -367,7 +367,7 @@ if __name__ == "__main__":
     from labelled_sets import run_generator
 
     run_generator(
-        __doc__.split("\n")[0],
+        __doc__.split("\n\n")[0],
         "health",
         build,
         n=(22, "clean traces per agent"),

@@ -67,7 +67,7 @@ def step(model: torch.nn.Module, ids: torch.Tensor, *, fused: bool, autocast: bo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--tokens", type=int, default=500, help="tokens per row (2 rows)")
     parser.add_argument("--seeds", type=int, default=4, help="batches for the accuracy")

@@ -340,7 +340,7 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
 
 if __name__ == "__main__":
     run_generator(
-        __doc__.split("\n")[0],
+        __doc__.split("\n\n")[0],
         "multi_agent",
         build,
         n=(12, "clean traces per framework (x3 for claude-code and a2a, x2 adk-a2a)"),

@@ -284,7 +284,7 @@ def build(n: int, positives: int, seed: int, same_cell: int = 0) -> list[tuple[d
 
 if __name__ == "__main__":
     run_generator(
-        __doc__.split("\n")[0],
+        __doc__.split("\n\n")[0],
         "notebook",
         build,
         n=(3, "clean traces per style, record kind and clean case"),

@@ -311,7 +311,7 @@ def score(path: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10, help="foreign negatives per domain")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--source", type=Path, help="a labelled set (default: the foreign set)")

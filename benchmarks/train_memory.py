@@ -67,7 +67,7 @@ def _data(path: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--data", type=Path, help="traces (default: the main job's 40%% cell)")
     parser.add_argument("--onednn-cache", type=int, help="ONEDNN_PRIMITIVE_CACHE_CAPACITY")
