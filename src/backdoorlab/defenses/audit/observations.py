@@ -58,6 +58,7 @@ from backdoorlab.defenses.audit import (
     fhir,
     hl7v2,
     owners,
+    patients,
     patterns,
     tables,
     values,
@@ -126,6 +127,14 @@ class Tainted:
             build = _cached_needle if len(value) <= _NEEDLE_CACHED_CHARS else _build_needle
             self._needle = build(value, kind, self.label)
         return self._needle
+
+
+def person_bound(tainted: Tainted) -> bool:
+    """Whether ``tainted`` belongs to a person, so that *another* person's contact may
+    not receive it: a `PERSON_BOUND` label, or a clinical value whose record names its
+    patient (`patients`; one whose patient is unknown may go to any contact)."""
+    label = tainted.label
+    return label in PERSON_BOUND or (label in clinical.LABELS and patients.known(tainted.records))
 
 
 def needles(tainted: Sequence[Tainted]) -> list[Needle]:
@@ -266,6 +275,8 @@ class ObservationReader:
         self._events: list[tuple[Any, ...]] | None = None  # recording a `_reading`
         self._categorical: frozenset[str] = frozenset()  # a table's columns of categories
         self._care: dict[int, list[str]] = {}  # a FHIR bundle's parties (`fhir.care_team`)
+        self._subjects: dict[int, tuple[int, ...]] = {}  # a FHIR resource's patient (`patients`)
+        self._patients: dict[int, tuple[int, ...]] = {}  # record id → its patient's ids
 
     # Observations are parsed lazily, when a sink call to a destination the user did not
     # give needs them: most traces never make one, and parsing is most of the cost.
@@ -411,17 +422,23 @@ class ObservationReader:
         self._general(value, where, " ".join(covered), field=field, terms=terms)
 
     def _clinical(self, found: list[tuple[str, str]], where: tuple[Any, ...]) -> None:
-        """Track each (label, value) `clinical` read, medium: health data, named as such."""
+        """Track each (label, value) `clinical` read, medium: health data, named as such,
+        with the ids of the patient its record names (`patients`)."""
+        ids = [i for r in where[3] for i in self._patients.get(r, ())] if self._patients else ()
+        if ids:
+            where = (*where[:3], (*where[3], *dict.fromkeys(ids)))
         for label, value in found:
             if clinical.needle(value, label).usable:  # "9.5 %" alone is two digits
                 self._add("text", value, label, "medium", where)
 
     def _owned_by(self, contact: str, record: int) -> None:
-        """``contact`` (canonical) belongs to the owner of ``record``."""
-        if self._events is not None:
-            self._events.append((None, contact, record))
-        else:
-            self._contacts.setdefault(contact, set()).add(record)
+        """``contact`` (canonical) belongs to the owner of ``record``, and to its patient
+        where the record names one (`patients`)."""
+        for owner in (record, *self._patients.get(record, ())):
+            if self._events is not None:
+                self._events.append((None, contact, owner))
+            else:
+                self._contacts.setdefault(contact, set()).add(owner)
 
     def _walk(
         self,
@@ -443,6 +460,8 @@ class ObservationReader:
             # around it: its e-mail is that record's owner's
             nested_part = cls in ("contact", "address") and ancestry
             here = ancestry if nested_part else (*ancestry, self._record_id())
+            if not nested_part and (patient := self._subjects.get(id(value))):
+                self._patients[here[-1]] = patient  # a FHIR resource naming its patient
             for contact in self._care.get(id(value), ()) if here else ():
                 self._owned_by(contact, here[-1])  # the parties a FHIR record names
             if "resourceType" in value:  # a FHIR resource's lab result, drug, diagnosis
@@ -484,14 +503,15 @@ class ObservationReader:
         tainted = self._tainted
         for event in events:
             if event[0] is None:  # an owner contact: (None, canonical contact, record)
-                self._contacts.setdefault(event[1], set()).add(base + event[2])
+                owner = event[2] + base if event[2] > 0 else event[2]  # a patient's: as is
+                self._contacts.setdefault(event[1], set()).add(owner)
                 continue
             if event[0] is _OWNS:  # an owner host: (_OWNS, value, canonical host)
                 self._hosts.setdefault(event[1], set()).add(event[2])
                 self.changes += 1
                 continue
             secret, token, label, power, key, ancestry = event
-            ids = {base + a for a in ancestry} if base else set(ancestry)
+            ids = {a + base if a > 0 else a for a in ancestry} if base else set(ancestry)
             if token not in tainted:  # `_merge`'s first case, written out
                 tainted[token] = Tainted(secret, label, power, step, tool, key, ids)
             else:
@@ -514,14 +534,18 @@ class ObservationReader:
         finally:
             self._echo_flat, self._echo_words = "", frozenset()
             self._added = None
+            self._patients = {}
 
     def _read(self, text: str, step: int, tool: str) -> Any:
         """Read one observation; its structured data, or None for text."""
         data = structured(text)
         message = hl7v2.fields(text) if data is None else None
         if message is not None:  # an HL7 v2 message: one record of named fields
+            segments = hl7v2.segments(text)
+            if patient := patients.hl7(segments):  # its PID's: the record `_walk` numbers
+                self._patients[self._next_record + 1] = patient
             self._walk([message], None, None, step, tool, "", ())
-            found = clinical.from_hl7(hl7v2.segments(text))
+            found = clinical.from_hl7(segments)
             self._clinical(found, (step, tool, None, (self._next_record,)))
             return message
         if isinstance(data, dict | list):
@@ -532,16 +556,19 @@ class ObservationReader:
                 walked = table[1]
             root = () if isinstance(walked, dict) else (self._record_id(),)
             self._care = fhir.care_team(walked)  # keyed by id(): only while ``data`` lives
+            self._subjects = patients.fhir(walked)
             try:
                 self._walk(walked, None, None, step, tool, "", root)
             finally:
-                self._care = {}
+                self._care, self._subjects = {}, {}
             return data
         found = tables.from_text(text)
         if found is not None:  # a psql, Markdown or CSV table, and what is around it
             self._table(found[0], step, tool)
             text = found[1]
         record = (self._record_id(),)
+        if patient := patients.note(text):  # a note's header names its patient
+            self._patients[record[0]] = patient
         settings = 0  # assignments and [section] lines: a configuration file's
         section = None  # a note's "Medications:" heading, for the lines under it
         for line in text.splitlines():

@@ -93,10 +93,10 @@ from backdoorlab.defenses.audit.invented import carries_record, shown_in
 from backdoorlab.defenses.audit.needle_index import IndexCache
 from backdoorlab.defenses.audit.observations import (
     LABEL_CLASS,
-    PERSON_BOUND,
     ObservationReader,
     Tainted,
     needles,
+    person_bound,
 )
 from backdoorlab.defenses.audit.recipients import (
     Recipient,
@@ -503,6 +503,11 @@ SPLIT_CHARS = 1 << 16
 dropped first, the last two always kept)."""
 _KEPT_DESTINATIONS = 8
 """Destinations whose candidates are kept: each holds a list as long as the values seen."""
+_WRITTEN_PHONE = re.compile(r"\s*\+?\(?(?:\d[\d\s().-]{5,22}\d)(?:\s*(?:x|ext\.?)\s*\d{1,6})?\s*")
+"""A phone number as written, an extension after it: only what `_owners` compares."""
+_UNREAD = frozenset({"any", "account"})
+"""The kinds `sinks` gives a phone it did not read as one (a bare run of digits is an
+account's shape)."""
 
 
 class TaintTracker:
@@ -828,7 +833,7 @@ class TaintTracker:
                 _names_host(token, host, domain) or _for_host(token, t, host, hosts, said_words)
             ):
                 continue  # the host itself, or a value for it: using it there is no leak
-            if owners and (t.label not in PERSON_BOUND or not owners.isdisjoint(t.records)):
+            if owners and (not person_bound(t) or not owners.isdisjoint(t.records)):
                 continue
             needle = t._needle or t.needle
             if needle.kind == "word":
@@ -884,10 +889,18 @@ class TaintTracker:
         are e-mail addresses (with an ``@``, no ``:``) or ``tel:`` numbers — so those
         are answered without reading the observations: a trace whose sinks all go to
         the operator or the public need never read them. Reading later reads the same
-        observations in the same order, so what is read does not change."""
+        observations in the same order, so what is read does not change.
+
+        A destination written as a phone number that `sinks` did not read as one (an
+        extension, a trunk prefix: "+49(0)3455 30183", "…-7592x8761", "08196 775279") is
+        the contact a record lists in its canonical form, if any."""
         if dest.implicit or not dest.canonical:
             return set()
-        return self.observations.contacts.get(dest.canonical, set())
+        contacts = self.observations.contacts
+        found = contacts.get(dest.canonical)
+        if found is None and dest.kind in _UNREAD and _WRITTEN_PHONE.fullmatch(dest.value):
+            found = contacts.get(canonical(dest.value, "phone"))
+        return found or set()
 
     def _not_held(self, contact: str, candidates: list[Tainted]) -> list[Tainted]:
         """``candidates`` but those the records whose contact ``contact`` is already
