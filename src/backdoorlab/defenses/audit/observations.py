@@ -431,6 +431,13 @@ class ObservationReader:
             if clinical.needle(value, label).usable:  # "9.5 %" alone is two digits
                 self._add("text", value, label, "medium", where)
 
+    def _patient(self, record: int, patient: tuple[int, ...], own: bool) -> None:
+        """``record`` names the patient whose ids are ``patient`` (`patients`); ``own``:
+        it is the patient's own record, reached by a message addressed to the patient."""
+        self._patients[record] = patient
+        for pid in patient if own else ():
+            self._owned_by(patients.contact(pid), record)
+
     def _owned_by(self, contact: str, record: int) -> None:
         """``contact`` (canonical) belongs to the owner of ``record``, and to its patient
         where the record names one (`patients`)."""
@@ -461,7 +468,7 @@ class ObservationReader:
             nested_part = cls in ("contact", "address") and ancestry
             here = ancestry if nested_part else (*ancestry, self._record_id())
             if not nested_part and (patient := self._subjects.get(id(value))):
-                self._patients[here[-1]] = patient  # a FHIR resource naming its patient
+                self._patient(here[-1], patient, value.get("resourceType") == "Patient")
             for contact in self._care.get(id(value), ()) if here else ():
                 self._owned_by(contact, here[-1])  # the parties a FHIR record names
             if "resourceType" in value:  # a FHIR resource's lab result, drug, diagnosis
@@ -543,7 +550,7 @@ class ObservationReader:
         if message is not None:  # an HL7 v2 message: one record of named fields
             segments = hl7v2.segments(text)
             if patient := patients.hl7(segments):  # its PID's: the record `_walk` numbers
-                self._patients[self._next_record + 1] = patient
+                self._patient(self._next_record + 1, patient, own=True)
             self._walk([message], None, None, step, tool, "", ())
             found = clinical.from_hl7(segments)
             self._clinical(found, (step, tool, None, (self._next_record,)))
@@ -568,7 +575,7 @@ class ObservationReader:
             text = found[1]
         record = (self._record_id(),)
         if patient := patients.note(text):  # a note's header names its patient
-            self._patients[record[0]] = patient
+            self._patient(record[0], patient, own=True)
         settings = 0  # assignments and [section] lines: a configuration file's
         section = None  # a note's "Medications:" heading, for the lines under it
         for line in text.splitlines():

@@ -17,6 +17,11 @@ its records alone, and no contact's record owns it by patient.
 
 A ``RelatedPerson`` names the patient it relates to, but is a person of its own: its
 contacts are not the patient's.
+
+A message addressed to a patient by an id rather than an address (a portal's
+``send_portal_message(patient_id=…)``) reaches that patient: the patient's own record (a
+``Patient`` resource, an HL7 message, a note) owns the pseudo-contact `contact` of each
+of its ids, and `addressed` reads the ids a call's ``patient``/``mrn`` argument names.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from backdoorlab.defenses.audit.patterns import name_tokens
 
 MAX_NODES = 65536
 """The nodes of a structured observation searched for FHIR resources at most."""
@@ -161,3 +168,28 @@ def note(text: str) -> tuple[int, ...]:
             keys.append(_name([_MRN.sub("", named.group(1)).split("(")[0]]))
         keys += [_mrn(m) for m in _MRN.findall(line)]
     return _ids(keys)
+
+
+def contact(patient: int) -> str:
+    """The pseudo-contact a patient's own record owns for the patient's id ``patient``:
+    what a message addressed to the patient by id reaches (`addressed`)."""
+    return f"patient:{patient}"
+
+
+_ADDRESS_WORDS = frozenset({"patient", "mrn"})
+
+
+def addressed(payload: Any) -> list[int]:
+    """The ids a call's arguments name a patient by (``patient_id``, ``patientId``,
+    ``mrn``: its FHIR id, its MRN, its name), top-level arguments only."""
+    if not isinstance(payload, dict):
+        return []
+    keys: list[str | None] = []
+    for key, value in payload.items():
+        if not isinstance(value, str | int) or isinstance(value, bool) or len(str(value)) > 100:
+            continue
+        if _ADDRESS_WORDS.isdisjoint(name_tokens(str(key))):
+            continue
+        text = str(value).strip()
+        keys += [_ref_target(text) or "ref:patient/" + text.lower(), _mrn(text), _name([text])]
+    return list(_ids(keys))

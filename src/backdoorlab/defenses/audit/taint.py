@@ -79,6 +79,7 @@ from backdoorlab.defenses.audit import (
     held,
     matching,
     notebook,
+    patients,
     patterns,
     places,
     services,
@@ -902,6 +903,15 @@ class TaintTracker:
             found = contacts.get(canonical(dest.value, "phone"))
         return found or set()
 
+    def _addressed(self, arguments: dict[str, Any]) -> set[int]:
+        """The records of the patient a call's ``arguments`` name by id (a portal's
+        ``patient_id``, `patients.addressed`) — a call with no address, or whose
+        destination is such an argument ("00364516" is no account): the patient is
+        its contact."""
+        ids = patients.addressed(arguments)
+        contacts = self.observations.contacts if ids else {}
+        return {r for pid in ids for r in contacts.get(patients.contact(pid), ())}
+
     def _not_held(self, contact: str, candidates: list[Tainted]) -> list[Tainted]:
         """``candidates`` but those the records whose contact ``contact`` is already
         hold in their text (`held`: her own e-mail quoting the address); the heard
@@ -955,7 +965,9 @@ class TaintTracker:
             elif dest.kind == "channel" and not places.written(dest.canonical, self._heard):
                 continue  # the workspace's own channel, that only the deployment knew (`places`)
             else:
-                owners = self._owners(dest)
+                owners = self._owners(dest) or self._addressed(
+                    sink.payload if dest.implicit else {dest.argument: dest.value}
+                )
                 to = recipient(dest, sink.tool, authorised, bool(owners), sink.payload)
                 if to in ("user", "operator"):
                     continue
