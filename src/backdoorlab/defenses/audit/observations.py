@@ -563,7 +563,7 @@ class ObservationReader:
                 walked = table[1]
             root = () if isinstance(walked, dict) else (self._record_id(),)
             self._care = fhir.care_team(walked)  # keyed by id(): only while ``data`` lives
-            self._subjects = patients.fhir(walked)
+            self._subjects = patients.fhir(walked) if "resourceType" in text else {}
             try:
                 self._walk(walked, None, None, step, tool, "", root)
             finally:

@@ -162,7 +162,7 @@ def note(text: str) -> tuple[int, ...]:
     """The ids of the patient a note's header names (``Patient:``/``Name:``, ``MRN:``);
     () when its first lines name none."""
     keys: list[str | None] = []
-    for line in text.splitlines()[:_HEADER_LINES]:
+    for line in text[: _HEADER_LINES * 200].splitlines()[:_HEADER_LINES]:
         named = _NAME_LINE.fullmatch(line)
         if named:
             keys.append(_name([_MRN.sub("", named.group(1)).split("(")[0]]))
