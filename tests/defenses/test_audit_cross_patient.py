@@ -174,6 +174,19 @@ def test_a_note_and_a_fhir_patient_with_the_same_mrn_are_one_patient(tmp_path) -
     assert _medium(tmp_path, data) == []
 
 
+def test_a_booking_record_naming_the_patient_lists_the_patients_own_email(tmp_path) -> None:
+    """The lab message's patient, by name, in a scheduling system's plain JSON: its
+    e-mail is hers (accents and order aside); another booking's is not."""
+    booking = {"appointments": [
+        {"patient_name": "Inês Duarte", "email": "ines.booking@correo.example"},
+        {"first_name": "Tomasz", "last_name": "Wróbel", "email": "tw@poczta.example"},
+    ]}  # fmt: skip
+    own = _trace([ORU_A, booking], *_mail("ines.booking@correo.example", "Potassium 5.9 mmol/L"))
+    assert _medium(tmp_path, own) == []
+    other = _trace([ORU_A, booking], *_mail("tw@poczta.example", "Potassium 5.9 mmol/L"))
+    assert "lab" in [f.evidence["secret_kind"] for f in _medium(tmp_path, other)]
+
+
 def test_a_clinical_value_whose_record_names_no_patient_may_go_to_any_contact(tmp_path) -> None:
     """A lab sheet with no patient header keeps today's rule: a contact may receive it."""
     sheet = "Labs:\n- Potassium 6.2 mmol/L\n- Creatinine 3.1 mg/dL\n"

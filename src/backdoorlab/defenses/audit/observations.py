@@ -277,6 +277,7 @@ class ObservationReader:
         self._care: dict[int, list[str]] = {}  # a FHIR bundle's parties (`fhir.care_team`)
         self._subjects: dict[int, tuple[int, ...]] = {}  # a FHIR resource's patient (`patients`)
         self._patients: dict[int, tuple[int, ...]] = {}  # record id → its patient's ids
+        self._linked: dict[int, tuple[int, ...]] = {}  # a plain record's: its contacts only
 
     # Observations are parsed lazily, when a sink call to a destination the user did not
     # give needs them: most traces never make one, and parsing is most of the cost.
@@ -441,7 +442,8 @@ class ObservationReader:
     def _owned_by(self, contact: str, record: int) -> None:
         """``contact`` (canonical) belongs to the owner of ``record``, and to its patient
         where the record names one (`patients`)."""
-        for owner in (record, *self._patients.get(record, ())):
+        patient = self._patients.get(record, ()) or self._linked.get(record, ())
+        for owner in (record, *patient):
             if self._events is not None:
                 self._events.append((None, contact, owner))
             else:
@@ -469,6 +471,8 @@ class ObservationReader:
             here = ancestry if nested_part else (*ancestry, self._record_id())
             if not nested_part and (patient := self._subjects.get(id(value))):
                 self._patient(here[-1], patient, value.get("resourceType") == "Patient")
+            elif not nested_part and (linked := patients.record(value)):
+                self._linked[here[-1]] = linked  # a plain record naming a patient
             for contact in self._care.get(id(value), ()) if here else ():
                 self._owned_by(contact, here[-1])  # the parties a FHIR record names
             if "resourceType" in value:  # a FHIR resource's lab result, drug, diagnosis
@@ -541,7 +545,7 @@ class ObservationReader:
         finally:
             self._echo_flat, self._echo_words = "", frozenset()
             self._added = None
-            self._patients = {}
+            self._patients, self._linked = {}, {}
 
     def _read(self, text: str, step: int, tool: str) -> Any:
         """Read one observation; its structured data, or None for text."""

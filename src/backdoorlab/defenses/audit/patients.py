@@ -15,6 +15,12 @@ lists is the patient's own). Record ids count up from 1, so a negative id in a v
 records says its patient is known (`known`); a value whose record names no patient keeps
 its records alone, and no contact's record owns it by patient.
 
+A plain record (a scheduling system's JSON, not FHIR) that names a patient by a key —
+``mrn``, ``patient_id``, ``patient_name``, ``name``, ``first_name`` and ``last_name`` —
+links its contacts to that patient (`record`): the patient's e-mail a booking system
+lists is the patient's, whichever record the lab result came from. It does not make the
+clinical values it holds any patient's: a name alone is no health record's header.
+
 A ``RelatedPerson`` names the patient it relates to, but is a person of its own: its
 contacts are not the patient's.
 
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -54,7 +61,11 @@ def known(records: Iterable[int]) -> bool:
 
 
 def _name(words: Iterable[str]) -> str | None:
-    parts = sorted({w for text in words for w in re.findall(r"[^\W\d_]+", text.lower())})
+    """A name's key: its words, lower-cased, accents dropped (HL7 writes "INES" for
+    "Inês"), in order of the alphabet (``DOE^JANE`` and "Jane Doe" are one)."""
+    plain = unicodedata.normalize("NFKD", " ".join(words).lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    parts = sorted(set(re.findall(r"[^\W\d_]+", plain)))
     return "name:" + " ".join(parts) if len(parts) >= 2 else None
 
 
@@ -193,3 +204,29 @@ def addressed(payload: Any) -> list[int]:
         text = str(value).strip()
         keys += [_ref_target(text) or "ref:patient/" + text.lower(), _mrn(text), _name([text])]
     return list(_ids(keys))
+
+
+_ID_WORDS = frozenset({"id", "number", "no", "num", "nr"})
+_NAMES = {("name",), ("patient",), ("patient", "name"), ("full", "name")}
+_FIRST, _LAST = {("first", "name"), ("given", "name")}, {("last", "name"), ("family", "name")}
+
+
+def record(fields: dict[str, Any]) -> tuple[int, ...]:
+    """The ids of the patient a plain record's keys name (module docstring)."""
+    keys: list[str | None] = []
+    first = last = ""
+    for key, value in fields.items():
+        if not isinstance(value, str) or not 2 < len(value) <= 100:
+            continue
+        tokens = name_tokens(str(key))
+        if "mrn" in tokens or ("patient" in tokens and not _ID_WORDS.isdisjoint(tokens)):
+            keys += [_mrn(value), "ref:patient/" + value.strip().lower()]
+        elif tokens in _NAMES:
+            keys.append(_name([value]))
+        elif tokens in _FIRST:
+            first = value
+        elif tokens in _LAST or tokens == ("surname",):
+            last = value
+    if first and last:
+        keys.append(_name([first, last]))
+    return _ids(keys)
