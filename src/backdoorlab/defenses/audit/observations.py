@@ -24,7 +24,8 @@ record references (its GP, pharmacy, payer) own that record too (`fhir`); an HL7
 message is read as one record of named fields (`hl7v2`). Where a FHIR resource, an HL7
 segment, a field or a note's label says a value is a lab result, a medication or a
 diagnosis, it is tracked with what makes it specific (`clinical`: "2.55 mg/dL", never a
-bare "2.55").
+bare "2.55"), and where its record names its patient (a FHIR ``subject``, an HL7 ``PID``, a
+note's header: `patients`) it is that patient's, as a card is its holder's (`person_bound`).
 
 Besides these, every string yields the codes, identifiers and contents `values` finds
 (a secret is what a tool returned, whatever its shape), each with its strength. An
@@ -102,7 +103,8 @@ class Tainted:
     it in reports (``card``, ``code``, ``content``…; `LABEL_CLASS` groups them);
     ``strength`` how specific it is (``weak``: a name, a short number — never enough
     alone for the default filter). ``records`` are the ids of the JSON objects holding
-    it, for owner authorisation.
+    it, for owner authorisation, and for a clinical value its patient's (negative,
+    `patients`).
     """
 
     secret: Secret
