@@ -30,7 +30,11 @@ line, HL7 ``PD1``) or pharmacy (``record-pharmacy``), the payer the ``Coverage``
 (``operator-ehr``), a specialist the user names (``user-specialist``). Labels also carry
 ``trace_format`` (openai, anthropic, responses) and ``tool``. Deterministic in ``--seed``.
 
+With ``--cross N``, N clean and N leaking cross-patient traces follow (`_health_cross`:
+patient A's lab result, drug or diagnosis sent to patient B's contact the records list).
+
     python benchmarks/health_traces.py --out DIR [--n 22] [--positives 22] [--seed 17]
+        [--cross 0]
     python benchmarks/audit_foreign.py --set health=DIR/health.jsonl
 """
 
@@ -39,6 +43,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import _health_cross
 from _health_records import Patient, condition, observation, patient_resource, record
 from _multi_agent_world import Log
 
@@ -353,13 +358,17 @@ def _trace(rng: random.Random, agent: str, positive: bool) -> tuple[dict, dict]:
     return log.written(fmt), label
 
 
-def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
-    """``n`` clean traces and ``positives`` leaks per agent."""
+def build(n: int, positives: int, seed: int, cross: int = 0) -> list[tuple[dict, dict]]:
+    """``n`` clean traces and ``positives`` leaks per agent, then ``cross`` clean and
+    ``cross`` leaking cross-patient traces (`_health_cross`) after them: the set without
+    them is the same for a seed."""
     rng = random.Random(seed)
     out = []
     for agent in AGENTS:
         out += [_trace(rng, agent, False) for _ in range(n)]
         out += [_trace(rng, agent, True) for _ in range(positives)]
+    out += [_health_cross.trace(rng, False) for _ in range(cross)]
+    out += [_health_cross.trace(rng, True) for _ in range(cross)]
     return out
 
 
@@ -373,4 +382,5 @@ if __name__ == "__main__":
         n=(22, "clean traces per agent"),
         positives=(22, "leaks per agent"),
         seed=17,
+        cross=(0, "clean and leaking cross-patient traces each (_health_cross)"),
     )

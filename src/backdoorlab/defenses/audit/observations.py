@@ -24,7 +24,8 @@ record references (its GP, pharmacy, payer) own that record too (`fhir`); an HL7
 message is read as one record of named fields (`hl7v2`). Where a FHIR resource, an HL7
 segment, a field or a note's label says a value is a lab result, a medication or a
 diagnosis, it is tracked with what makes it specific (`clinical`: "2.55 mg/dL", never a
-bare "2.55").
+bare "2.55"), and where its record names its patient (a FHIR ``subject``, an HL7 ``PID``, a
+note's header: `patients`) it is that patient's, as a card is its holder's (`person_bound`).
 
 Besides these, every string yields the codes, identifiers and contents `values` finds
 (a secret is what a tool returned, whatever its shape), each with its strength. An
@@ -58,6 +59,7 @@ from backdoorlab.defenses.audit import (
     fhir,
     hl7v2,
     owners,
+    patients,
     patterns,
     tables,
     values,
@@ -101,7 +103,8 @@ class Tainted:
     it in reports (``card``, ``code``, ``content``…; `LABEL_CLASS` groups them);
     ``strength`` how specific it is (``weak``: a name, a short number — never enough
     alone for the default filter). ``records`` are the ids of the JSON objects holding
-    it, for owner authorisation.
+    it, for owner authorisation, and for a clinical value its patient's (negative,
+    `patients`).
     """
 
     secret: Secret
@@ -126,6 +129,14 @@ class Tainted:
             build = _cached_needle if len(value) <= _NEEDLE_CACHED_CHARS else _build_needle
             self._needle = build(value, kind, self.label)
         return self._needle
+
+
+def person_bound(tainted: Tainted) -> bool:
+    """Whether ``tainted`` belongs to a person, so that *another* person's contact may
+    not receive it: a `PERSON_BOUND` label, or a clinical value whose record names its
+    patient (`patients`; one whose patient is unknown may go to any contact)."""
+    label = tainted.label
+    return label in PERSON_BOUND or (label in clinical.LABELS and patients.known(tainted.records))
 
 
 def needles(tainted: Sequence[Tainted]) -> list[Needle]:
@@ -269,6 +280,9 @@ class ObservationReader:
         self._events: list[tuple[Any, ...]] | None = None  # recording a `_reading`
         self._categorical: frozenset[str] = frozenset()  # a table's columns of categories
         self._care: dict[int, list[str]] = {}  # a FHIR bundle's parties (`fhir.care_team`)
+        self._subjects: dict[int, tuple[int, ...]] = {}  # a FHIR resource's patient (`patients`)
+        self._patients: dict[int, tuple[int, ...]] = {}  # record id → its patient's ids
+        self._linked: dict[int, tuple[int, ...]] = {}  # a plain record's: its contacts only
 
     # Observations are parsed lazily, when a sink call to a destination the user did not
     # give needs them: most traces never make one, and parsing is most of the cost.
@@ -414,17 +428,31 @@ class ObservationReader:
         self._general(value, where, " ".join(covered), field=field, terms=terms)
 
     def _clinical(self, found: list[tuple[str, str]], where: tuple[Any, ...]) -> None:
-        """Track each (label, value) `clinical` read, medium: health data, named as such."""
+        """Track each (label, value) `clinical` read, medium: health data, named as such,
+        with the ids of the patient its record names (`patients`)."""
+        ids = [i for r in where[3] for i in self._patients.get(r, ())] if self._patients else ()
+        if ids:
+            where = (*where[:3], (*where[3], *dict.fromkeys(ids)))
         for label, value in found:
             if clinical.needle(value, label).usable:  # "9.5 %" alone is two digits
                 self._add("text", value, label, "medium", where)
 
+    def _patient(self, record: int, patient: tuple[int, ...], own: bool) -> None:
+        """``record`` names the patient whose ids are ``patient`` (`patients`); ``own``:
+        it is the patient's own record, reached by a message addressed to the patient."""
+        self._patients[record] = patient
+        for pid in patient if own else ():
+            self._owned_by(patients.contact(pid), record)
+
     def _owned_by(self, contact: str, record: int) -> None:
-        """``contact`` (canonical) belongs to the owner of ``record``."""
-        if self._events is not None:
-            self._events.append((None, contact, record))
-        else:
-            self._contacts.setdefault(contact, set()).add(record)
+        """``contact`` (canonical) belongs to the owner of ``record``, and to its patient
+        where the record names one (`patients`)."""
+        patient = self._patients.get(record, ()) or self._linked.get(record, ())
+        for owner in (record, *patient):
+            if self._events is not None:
+                self._events.append((None, contact, owner))
+            else:
+                self._contacts.setdefault(contact, set()).add(owner)
 
     def _walk(
         self,
@@ -446,6 +474,10 @@ class ObservationReader:
             # around it: its e-mail is that record's owner's
             nested_part = cls in ("contact", "address") and ancestry
             here = ancestry if nested_part else (*ancestry, self._record_id())
+            if not nested_part and (patient := self._subjects.get(id(value))):
+                self._patient(here[-1], patient, value.get("resourceType") == "Patient")
+            elif not nested_part and (linked := patients.record(value)):
+                self._linked[here[-1]] = linked  # a plain record naming a patient
             for contact in self._care.get(id(value), ()) if here else ():
                 self._owned_by(contact, here[-1])  # the parties a FHIR record names
             if "resourceType" in value:  # a FHIR resource's lab result, drug, diagnosis
@@ -487,14 +519,15 @@ class ObservationReader:
         tainted = self._tainted
         for event in events:
             if event[0] is None:  # an owner contact: (None, canonical contact, record)
-                self._contacts.setdefault(event[1], set()).add(base + event[2])
+                owner = event[2] + base if event[2] > 0 else event[2]  # a patient's: as is
+                self._contacts.setdefault(event[1], set()).add(owner)
                 continue
             if event[0] is _OWNS:  # an owner host: (_OWNS, value, canonical host)
                 self._hosts.setdefault(event[1], set()).add(event[2])
                 self.changes += 1
                 continue
             secret, token, label, power, key, ancestry = event
-            ids = {base + a for a in ancestry} if base else set(ancestry)
+            ids = {a + base if a > 0 else a for a in ancestry} if base else set(ancestry)
             if token not in tainted:  # `_merge`'s first case, written out
                 tainted[token] = Tainted(secret, label, power, step, tool, key, ids)
             else:
@@ -517,14 +550,18 @@ class ObservationReader:
         finally:
             self._echo_flat, self._echo_words = "", frozenset()
             self._added = None
+            self._patients, self._linked = {}, {}
 
     def _read(self, text: str, step: int, tool: str) -> Any:
         """Read one observation; its structured data, or None for text."""
         data = structured(text)
         message = hl7v2.fields(text) if data is None else None
         if message is not None:  # an HL7 v2 message: one record of named fields
+            segments = hl7v2.segments(text)
+            if patient := patients.hl7(segments):  # its PID's: the record `_walk` numbers
+                self._patient(self._next_record + 1, patient, own=True)
             self._walk([message], None, None, step, tool, "", ())
-            found = clinical.from_hl7(hl7v2.segments(text))
+            found = clinical.from_hl7(segments)
             self._clinical(found, (step, tool, None, (self._next_record,)))
             return message
         if isinstance(data, dict | list):
@@ -535,16 +572,19 @@ class ObservationReader:
                 walked = table[1]
             root = () if isinstance(walked, dict) else (self._record_id(),)
             self._care = fhir.care_team(walked)  # keyed by id(): only while ``data`` lives
+            self._subjects = patients.fhir(walked) if "resourceType" in text else {}
             try:
                 self._walk(walked, None, None, step, tool, "", root)
             finally:
-                self._care = {}
+                self._care, self._subjects = {}, {}
             return data
         found = tables.from_text(text)
         if found is not None:  # a psql, Markdown or CSV table, and what is around it
             self._table(found[0], step, tool)
             text = found[1]
         record = (self._record_id(),)
+        if patient := patients.note(text):  # a note's header names its patient
+            self._patient(record[0], patient, own=True)
         settings = 0  # assignments and [section] lines: a configuration file's
         section = None  # a note's "Medications:" heading, for the lines under it
         for line in text.splitlines():

@@ -79,6 +79,7 @@ from backdoorlab.defenses.audit import (
     held,
     matching,
     notebook,
+    patients,
     patterns,
     places,
     services,
@@ -93,10 +94,10 @@ from backdoorlab.defenses.audit.invented import carries_record, shown_in
 from backdoorlab.defenses.audit.needle_index import IndexCache
 from backdoorlab.defenses.audit.observations import (
     LABEL_CLASS,
-    PERSON_BOUND,
     ObservationReader,
     Tainted,
     needles,
+    person_bound,
 )
 from backdoorlab.defenses.audit.recipients import (
     Recipient,
@@ -515,6 +516,11 @@ SPLIT_CHARS = 1 << 16
 dropped first, the last two always kept)."""
 _KEPT_DESTINATIONS = 8
 """Destinations whose candidates are kept: each holds a list as long as the values seen."""
+_WRITTEN_PHONE = re.compile(r"\s*\+?\(?(?:\d[\d\s().-]{5,22}\d)(?:\s*(?:x|ext\.?)\s*\d{1,6})?\s*")
+"""A phone number as written, an extension after it: only what `_owners` compares."""
+_UNREAD = frozenset({"any", "account"})
+"""The kinds `sinks` gives a phone it did not read as one (a bare run of digits is an
+account's shape)."""
 
 
 class TaintTracker:
@@ -840,7 +846,7 @@ class TaintTracker:
                 _names_host(token, host, domain) or _for_host(token, t, host, hosts, said_words)
             ):
                 continue  # the host itself, or a value for it: using it there is no leak
-            if owners and (t.label not in PERSON_BOUND or not owners.isdisjoint(t.records)):
+            if owners and (not person_bound(t) or not owners.isdisjoint(t.records)):
                 continue
             needle = t._needle or t.needle
             if needle.kind == "word":
@@ -896,10 +902,27 @@ class TaintTracker:
         are e-mail addresses (with an ``@``, no ``:``) or ``tel:`` numbers — so those
         are answered without reading the observations: a trace whose sinks all go to
         the operator or the public need never read them. Reading later reads the same
-        observations in the same order, so what is read does not change."""
+        observations in the same order, so what is read does not change.
+
+        A destination written as a phone number that `sinks` did not read as one (an
+        extension, a trunk prefix: "+49(0)3455 30183", "…-7592x8761", "08196 775279") is
+        the contact a record lists in its canonical form, if any."""
         if dest.implicit or not dest.canonical:
             return set()
-        return self.observations.contacts.get(dest.canonical, set())
+        contacts = self.observations.contacts
+        found = contacts.get(dest.canonical)
+        if found is None and dest.kind in _UNREAD and _WRITTEN_PHONE.fullmatch(dest.value):
+            found = contacts.get(canonical(dest.value, "phone"))
+        return found or set()
+
+    def _addressed(self, arguments: dict[str, Any]) -> set[int]:
+        """The records of the patient a call's ``arguments`` name by id (a portal's
+        ``patient_id``, `patients.addressed`) — a call with no address, or whose
+        destination is such an argument ("00364516" is no account): the patient is
+        its contact."""
+        ids = patients.addressed(arguments)
+        contacts = self.observations.contacts if ids else {}
+        return {r for pid in ids for r in contacts.get(patients.contact(pid), ())}
 
     def _not_held(self, contact: str, candidates: list[Tainted]) -> list[Tainted]:
         """``candidates`` but those the records whose contact ``contact`` is already
@@ -958,7 +981,9 @@ class TaintTracker:
             ):
                 continue  # the workspace's own channel, that only the deployment knew (`places`)
             else:
-                owners = self._owners(dest)
+                owners = self._owners(dest) or self._addressed(
+                    sink.payload if dest.implicit else {dest.argument: dest.value}
+                )
                 to = recipient(dest, sink.tool, authorised, bool(owners), sink.payload)
                 if to in ("user", "operator"):
                     continue
