@@ -185,8 +185,9 @@ def _latest(texts: list[str]) -> list[str]:
 def _bare(parts: list[str]) -> list[str]:
     """The parts without what they all begin and end with ("details: " in each), nor the
     counter each is numbered with ("(part 1/2)", "[2 of 3]": `_COUNTER`)."""
-    if all(_COUNTER.search(p) for p in parts):
-        parts = [_COUNTER.sub("", p).strip() for p in parts]
+    uncounted = [u for p in parts if (u := _uncounted(p)) is not None]
+    if len(uncounted) == len(parts):
+        parts = uncounted
     head = _boundary(os.path.commonprefix(parts))
     tail = _boundary(os.path.commonprefix([p[::-1] for p in parts]))
     shortest = min(len(p) for p in parts)
@@ -202,6 +203,20 @@ _COUNTER = re.compile(
     r"|[(\[]\s*\d{1,2}\s*(?:/|of)\s*\d{1,2}\s*[)\]])",
     re.IGNORECASE,
 )
+
+
+def _uncounted(part: str) -> str | None:
+    """``part`` without the counter at its head or its tail (`_COUNTER`), where a split
+    message's pieces carry it; None when it has none there. Only the ends are searched:
+    a piece may be 64 KB (`SPLIT_CHARS`), and every sink call's parts are asked."""
+    found = _COUNTER.search(part, 0, _COUNTER_REACH) or _COUNTER.search(
+        part, max(0, len(part) - _COUNTER_REACH)
+    )
+    return None if found is None else (part[: found.start()] + part[found.end() :]).strip()
+
+
+_COUNTER_REACH = 64
+"""How far from a piece's head or tail its counter is looked for."""
 
 
 def _boundary(common: str) -> int:
