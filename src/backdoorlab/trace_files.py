@@ -182,7 +182,8 @@ def iter_session_traces(
                     for lineno, text in enumerate(handle, 1):
                         line = text.rstrip("\n")
                         trace = parse_trace_line(line, source=source, lineno=lineno)
-                        yield lineno, line, trace, str((trace.model_extra or {}).get("id"))
+                        session = (trace.model_extra or {}).get("id")
+                        yield lineno, line, trace, session if isinstance(session, str) else None
                 return
         if is_many(path):
             check_input_file(path)  # "is a directory, not a file", "no such file"
