@@ -190,20 +190,20 @@ dataset = Dataset.from_parquet({json.dumps(parquet_name)})
 
 def _read_traces(
     source: str | os.PathLike[str], skipped: Counter[str] | None = None
-) -> tuple[list[Trace], list[str] | None]:
+) -> tuple[list[Trace], list[str | None] | None]:
     """The traces of ``source`` (a raw export's LLM calls: `trace_files`; ``skipped``
     gets its records that are no LLM call), each checked to hold only numbers the Parquet
     file keeps (`exportable`), an error naming the line otherwise; and each one's session
     file when ``source`` is agents' logs (None otherwise)."""
     name = "<stdin>" if is_stdio(source) else str(source)
-    traces, sessions = [], []
+    traces: list[Trace] = []
+    sessions: list[str | None] = []
     for lineno, line, trace, session in iter_session_traces(source, skipped):
         if _suspect(line):
             exportable(trace, f"{name}:{lineno}")
         traces.append(trace)
-        if session is not None:
-            sessions.append(session)
-    return traces, sessions or None
+        sessions.append(session)
+    return traces, sessions if any(s is not None for s in sessions) else None
 
 
 def exportable(trace: Trace, where: str) -> None:
