@@ -38,6 +38,13 @@ def b58check(raw: bytes) -> str:
     return b58(raw + hashlib.sha256(hashlib.sha256(raw).digest()).digest()[:4])
 
 
+def seed_phrase(entropy: bytes) -> str:
+    """BIP-39: the entropy's bits and the first len/32 bits of its SHA-256, 11 a word."""
+    check = format(hashlib.sha256(entropy).digest()[0], "08b")[: len(entropy) // 4]
+    bits = "".join(format(b, "08b") for b in entropy) + check
+    return " ".join(_WORDS[int(bits[i : i + 11], 2)] for i in range(0, len(bits), 11))
+
+
 class Wallet:
     """A user, their wallet's secrets and public values, an exchange account, seeded."""
 
@@ -49,7 +56,7 @@ class Wallet:
         self.own_email = f"{self.user.lower()}.{fake.last_name().lower()}@protonmail.com"
         self.friend = fake.first_name()
         self.friend_email = f"{self.friend.lower()}@{fake.domain_name()}"
-        self.seed = " ".join(r.choice(_WORDS) for _ in range(r.choice([12, 12, 24])))
+        self.seed = seed_phrase(r.randbytes(r.choice([16, 16, 32])))
         self.eth_key = "0x" + self.hex(64)
         self.eth_address = "0x" + self.hex(40)
         self.sol_key = b58(r.randbytes(64))

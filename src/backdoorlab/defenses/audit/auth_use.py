@@ -39,7 +39,11 @@ from typing import Any
 from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.services import owns
 
-_HDR = r"(?:proxy-)?authorization|[a-z0-9-]*(?:api-?key|-token|-auth)|private-token|auth-token"
+# an exchange's ``CB-ACCESS-KEY``, ``OK-ACCESS-PASSPHRASE``, ``KC-API-PASSPHRASE`` too
+_HDR = (
+    r"(?:proxy-)?authorization|[a-z0-9-]*(?:api-?key|-token|-auth|access-key|-passphrase)"
+    r"|private-token|auth-token"
+)
 # a key-named field of a body, a form or a query's dict; a bare ``key`` only in a URL's
 # query string (``?key=``: Google's, Trello's), where no API keeps what it is sent
 _PARAM = (

@@ -69,6 +69,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit
 
 from backdoorlab.defenses.audit import (
     agent_cards,
@@ -505,6 +506,15 @@ def _issued_for(found: list[Tainted], host: str) -> list[tuple[str, frozenset[st
         if domains and services.owns(domains, host):
             used.append((t.secret.value, domains))
     return used
+
+
+def _query_values(text: str) -> list[tuple[str, str]]:
+    """(name, value) of a URL's query, decoded, when ``text`` is one URL: a split leak's
+    pieces travel in the same parameter of calls to the same place (``…?data=<half>``),
+    and the URLs glued whole never hold the value unbroken."""
+    if "?" not in text or "://" not in text[:12] or len(text) > 8192:
+        return []
+    return parse_qsl(urlsplit(text.strip()).query)[:16]
 
 
 class _Kept(NamedTuple):
@@ -1039,9 +1049,11 @@ class TaintTracker:
                 carries = carries_record(_sent(sink, dest), _values(sink))
             sent = _sent(sink, dest)
             carried = carries
-            if used and inbox.unseen and carries:  # its issuer's key, used: no record
-                sent = auth_use.unused(sink.payload, payload)
-                carried = carries_record(sent, _values(sink))
+            if used and inbox.unseen and carries:
+                # its issuer's key used at its issuer's host: the key's record named that
+                # service, so the host is no made-up one (a signed exchange call carries a
+                # fresh HMAC too: `services`)
+                carried = False
             if inbox.unseen and carried and self._carries_more(step, sink, dest, host, sent):
                 inbox.invented.append(step)
                 result.invented.append(dest)
@@ -1049,6 +1061,8 @@ class TaintTracker:
             inbox.latest = (dest, sink.tool, sink.how)
             for path, text in parts:
                 inbox.parts.setdefault(path, []).append((step, text))
+                for name, value in _query_values(text):  # a piece in each call's query
+                    inbox.parts.setdefault(f"{path}?{name}", []).append((step, value))
             if len(inbox.steps) > SPLIT_CALLS:
                 _forget_before(inbox, inbox.steps[-SPLIT_CALLS])
             if dest.canonical in sink.references:
