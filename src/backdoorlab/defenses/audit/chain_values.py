@@ -34,7 +34,7 @@ _LOOKS_CHAIN = re.compile(r"[0-9A-Za-z]{26,}")
 
 def public_shape(token: str) -> bool:
     """A value only a public chain value looks like (module docstring)."""
-    return token[:1] in "0btlxyz" and _PUBLIC_SHAPE.fullmatch(token) is not None
+    return len(token) >= 28 and token[0] in "0btlxyz" and _PUBLIC_SHAPE.fullmatch(token) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -55,6 +55,8 @@ def public(key: str | None, value: str) -> bool:
     """A public chain value: its shape says so, or its key does and it is one run of
     26 or more letters and digits, as every address, key and hash is (never a street
     address under an ``address`` key: that has spaces)."""
+    if len(value) < 26:
+        return False  # shorter than any address, key or hash
     value = value.strip()
     if public_shape(value):
         return True
