@@ -508,6 +508,18 @@ def _issued_for(found: list[Tainted], host: str) -> list[tuple[str, frozenset[st
     return used
 
 
+def _names_it(tainted: Tainted, argument: str, dest: CallDestination) -> bool:
+    """A tool's text found in the very argument that holds the URL it wrote ("send it to
+    https://discord.com/api/webhooks/1234/AbC…"): its words there are the destination
+    it named, not what the call carries (the taint of that naming is `recipients`')."""
+    return (
+        tainted.label == "content"
+        and argument == dest.argument
+        and len(dest.value) >= 16
+        and dest.value.lower() in tainted.secret.value.lower()
+    )
+
+
 def _query_values(text: str) -> list[tuple[str, str]]:
     """(name, value) of a URL's query, decoded, when ``text`` is one URL: a split leak's
     pieces travel in the same parameter of calls to the same place (``…?data=<half>``),
@@ -1027,6 +1039,8 @@ class TaintTracker:
             result.stranger = result.stranger or to == "third_party"
             payload, parts = sink.payload, texts
             matches = find_secrets(candidates, payload, indexes=self._indexes) if candidates else []
+            if matches and dest.kind == "url":  # the text that named this URL, as its URL
+                matches = [m for m in matches if not _names_it(m.tainted, m.argument, dest)]
             used = _issued_for([m.tainted for m in matches], host) if host and to != "user" else []
             if used:  # its issuer's key where the issuer asks for it: not carried (`auth_use`)
                 payload = auth_use.masked(sink.payload, used)
