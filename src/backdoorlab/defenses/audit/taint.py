@@ -1063,11 +1063,11 @@ class TaintTracker:
                 carries = carries_record(_sent(sink, dest), _values(sink))
             sent = _sent(sink, dest)
             carried = carries
-            if used and inbox.unseen and carries:
-                # its issuer's key used at its issuer's host: the key's record named that
-                # service, so the host is no made-up one (a signed exchange call carries a
-                # fresh HMAC too: `services`)
-                carried = False
+            if used and inbox.unseen and carries:  # its issuer's key, used: no record
+                # nor the request's signature, nonce and time that a signed API asks for
+                # beside it (an exchange's HMAC headers: `auth_use.unsigned`)
+                sent = auth_use.unsigned(auth_use.unused(sink.payload, payload))
+                carried = carries_record(sent, _values(sink))
             if inbox.unseen and carried and self._carries_more(step, sink, dest, host, sent):
                 inbox.invented.append(step)
                 result.invented.append(dest)
