@@ -35,11 +35,16 @@ from bisect import bisect_right
 from collections.abc import Callable
 from itertools import islice
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.services import owns
 
-_HDR = r"(?:proxy-)?authorization|[a-z0-9-]*(?:api-?key|-token|-auth)|private-token|auth-token"
+# an exchange's ``CB-ACCESS-KEY``, ``OK-ACCESS-PASSPHRASE``, ``KC-API-PASSPHRASE`` too
+_HDR = (
+    r"(?:proxy-)?authorization|[a-z0-9-]*(?:api-?key|-token|-auth|access-key|-passphrase)"
+    r"|private-token|auth-token"
+)
 # a key-named field of a body, a form or a query's dict; a bare ``key`` only in a URL's
 # query string (``?key=``: Google's, Trello's), where no API keeps what it is sent
 _PARAM = (
@@ -282,3 +287,34 @@ def unused(payload: dict[str, Any], masked: dict[str, Any]) -> dict[str, Any]:
     return {
         k: v for k, v in masked.items() if v == payload.get(k) or classify_key(k) != "credential"
     }
+
+
+# a signed request's own fields beside its key (Kraken's ``API-Sign`` and ``nonce``,
+# Coinbase's ``CB-ACCESS-SIGN`` and ``CB-ACCESS-TIMESTAMP``, Binance's ``signature``),
+# in a request's headers, query or body
+_SIGNED = re.compile(r"(?:^|[-_])(?:sign|signature|nonce|timestamp)$", re.IGNORECASE)
+_SIGNED_PART = re.compile(r"header|param|query|auth|data|body|json|form", re.IGNORECASE)
+
+
+def unsigned(payload: Any, keys: tuple[str, ...] = ()) -> Any:
+    """``payload`` (`masked`) less its used keys' fields (``headers.API-Key``, which a
+    reader would take for a credential again by its name) and the signature, nonce and
+    time fields of a request's parts: what a call that uses its issuer's key computed to
+    sign the request, fresh each call, is no record it carries (`invented`)."""
+    if isinstance(payload, dict):  # a sink's payload names a nested field by its path
+        return {
+            k: unsigned(v, (*keys, *str(k).split(".")))
+            for k, v in payload.items()
+            if v != _USED and not _signed((*keys, *str(k).split(".")))
+        }
+    if isinstance(payload, list):
+        return [unsigned(v, keys) for v in payload]
+    if isinstance(payload, str) and "?" in payload and payload.startswith(("https://", "http://")):
+        url = urlsplit(payload)  # Binance's ``?timestamp=…&signature=…``
+        query = [(k, v) for k, v in parse_qsl(url.query) if not _SIGNED.search(k)]
+        return urlunsplit(url._replace(query=urlencode(query)))
+    return payload
+
+
+def _signed(keys: tuple[str, ...]) -> bool:
+    return len(keys) > 1 and bool(_SIGNED.search(keys[-1]) and _SIGNED_PART.search(keys[-2]))

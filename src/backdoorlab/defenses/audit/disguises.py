@@ -13,6 +13,8 @@ text or None, each tried only when a cheap test says the text may wear it:
 - `char_codes`: a list of character codes (``52,56,51,57``, ``0x34 0x38 …``);
 - `number_words`: digits spelled out (``four eight three``, ``vier acht drei``) in the
   languages of `NUMBER_WORDS`;
+- `mnemonic.words_view`: a seed phrase's words in a row (``1) orbit 2) velvet``, one a
+  line, two numbered columns);
 - `amounts.written_out`: amounts written short (``1.25M``, ``185k``, ``48.7 million``)
   as their digits;
 - `host_labels`: the labels of a long host name joined (``3438.3339.x.evil.net``): data
@@ -43,6 +45,7 @@ import zlib
 
 from backdoorlab.defenses.audit.amounts import written_out
 from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
+from backdoorlab.defenses.audit.mnemonic import words_view
 
 MAX_INFLATED = 4096
 """Decompressed bytes read at most from one token. A small token may be a bomb, and each
@@ -159,6 +162,7 @@ def host_labels(text: str) -> str | None:
 
 
 TEXT_FORMS = (
+    ("mnemonic", words_view),  # a seed phrase's words in a row, numbers dropped
     ("unicode", unicode_forms),
     ("entities", entities),
     ("escapes", escapes),

@@ -19,7 +19,8 @@ KeyClass = Literal["credential", "financial", "contact", "address", "name", "mon
 
 _CREDENTIAL_PARTS = (
     "password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
-    "privatekey", "sessionid", "cookie", "bearer",
+    "privatekey", "sessionid", "cookie", "bearer", "mnemonic", "seedphrase", "recoveryphrase",
+    "seedwords", "xprv",
 )  # fmt: skip
 _CREDENTIAL_WORDS = frozenset({"pwd", "otp", "cvv", "cvc", "pin", "auth", "jwt"})
 _FINANCIAL_PARTS = (

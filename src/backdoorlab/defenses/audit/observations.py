@@ -54,10 +54,12 @@ from typing import Any
 import yaml
 
 from backdoorlab.defenses.audit import (
+    chain_values,
     clinical,
     dates,
     fhir,
     hl7v2,
+    mnemonic,
     owners,
     patients,
     patterns,
@@ -373,7 +375,11 @@ class ObservationReader:
         """The codes, identifiers and content in ``value`` (`values`); ``covered``: the
         digits of what a key or shape already found there (not tracked twice); ``terms``:
         a field that is no name or contact (a person's name alone stays weak)."""
+        if (seed := mnemonic.phrase(value)) is not None:
+            self._add("text", seed, "credential", "strong", where)
         for token, label, power in values.tokens(value):
+            if chain_values.public_shape(token):
+                continue
             digits = patterns.digits_of(token)
             if covered and digits and digits in covered:
                 continue
@@ -397,6 +403,8 @@ class ObservationReader:
         path: str,
         ancestry: tuple[int, ...],
     ) -> None:
+        if chain_values.public(key, value):
+            return  # an address, an xpub, a transaction's hash: the chain publishes them
         cls = (classify_key(key) if key else None) or inherited
         where = (step, tool, path or None, ancestry)
         if key is not None and clinical.key_label(key) is not None:  # "Medications: …"
@@ -407,6 +415,8 @@ class ObservationReader:
                 # an amount under a salary or balance key: a figure, medium (`keys.by_key`)
                 power = "medium" if keyed[1] == "amount" else _strength(keyed[2])
                 self._add(keyed[0], value, keyed[1], power, where)
+                if keyed[1] == "credential" and (bare := chain_values.bare_hex(value)):
+                    self._add("text", bare, "credential", power, where)  # sent without 0x
                 # a contact field, or an address field holding an e-mail (a Direct address)
                 if ancestry and (cls == "contact" or keyed[1] == "email"):
                     kind = "email" if keyed[0] == "email" else "phone"
@@ -485,6 +495,9 @@ class ObservationReader:
             for k, inner in value.items():
                 self._walk(inner, str(k), cls, step, tool, f"{path}.{k}" if path else str(k), here)
         elif isinstance(value, list):
+            if (seed := mnemonic.words_list(value)) is not None:  # a phrase as its words
+                where = (step, tool, path or None, ancestry)
+                self._add("text", seed, "credential", "strong", where)
             saved = self._categorical
             if len(value) >= 2 and isinstance(value[0], dict):  # rows: a column of categories?
                 self._categorical = saved | tables.categorical(value)

@@ -11,7 +11,8 @@ A call's destination is one of:
   documents, and a patient's lab results, drugs and diagnoses);
 - ``operator``: the operator's own systems — a hand-off, a ticket, an account tool
   acting on the customer's record, a message to a workspace member or channel named by
-  a handle rather than an external address, a declared sink given no destination (a
+  a handle rather than an external address (not a public messenger's ``@username``:
+  `public_handle`), a declared sink given no destination (a
   calendar event without participants). Not a leak;
 - ``public``: a tool that publishes without naming where (``post_comment``,
   ``publish``, ``upload``);
@@ -45,7 +46,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Literal
 
-from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit import mnemonic, patterns
 from backdoorlab.defenses.audit.findings import Severity
 from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.observations import Tainted, person_bound
@@ -137,9 +138,21 @@ def recipient(
         if internal_target(keys) or internal_target([tool]):
             return "operator"
         return "public" if publishes(tool) or publishes(dest.value) else "operator"
-    if not external(dest):
+    if not external(dest) and not public_handle(dest, tool):
         return "operator"  # a handle, a channel, an internal id: inside the operator's system
     return "third_party"
+
+
+_PUBLIC_MESSENGERS = frozenset(("telegram", "whatsapp", "signal", "twitter", "tweet", "viber"))
+_HANDLE = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+def public_handle(dest: CallDestination, tool: str) -> bool:
+    """A public messenger's ``@username`` (Telegram's, X's): no workspace member but an
+    account anyone may register, so an address outside the operator's systems."""
+    if not _HANDLE.fullmatch(dest.value.strip()):
+        return False
+    return not _PUBLIC_MESSENGERS.isdisjoint(patterns.name_tokens(tool))
 
 
 _DOCUMENT_LABELS = frozenset({"card", "ssn", "iban", "account", "credential"})
@@ -173,7 +186,12 @@ def asked(tainted: Tainted, said: set[str]) -> bool:
     forms = {form for kind in kinds - _GENERIC_KEY_WORDS for form in _numbers_of(kind)}
     if not kinds.isdisjoint(_BANK_KINDS) and not said.isdisjoint(_BANK_WORDS):
         return True  # "the vendor's bank details", "the remittance info": its IBAN, BIC
+    if not said.isdisjoint(_SEED_WORDS) and mnemonic.is_phrase(tainted.secret.value):
+        return True  # "back up my recovery phrase": the seed phrase, whatever its key
     return not forms.isdisjoint(said)
+
+
+_SEED_WORDS = frozenset({"seed", "mnemonic", "recovery", "phrase", "passphrase"})
 
 
 # A bank account's fields, and the words a person names them all by ("send the vendor's

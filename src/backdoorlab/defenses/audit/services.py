@@ -87,6 +87,19 @@ SERVICES: tuple[Service, ...] = (
     _row("cloudflare", "cloudflare cf", "", "api.cloudflare.com"),
     # https://docs.mapbox.com/api/accounts/tokens/ — api.mapbox.com
     _row("mapbox", "mapbox", "pk.eyJ sk.eyJ", "mapbox.com"),
+    # exchanges' signed REST APIs (key and passphrase in headers, the secret signs):
+    # https://developers.binance.com/docs/binance-spot-api-docs/rest-api — api.binance.com
+    _row("binance", "binance", "", "binance.com binance.us"),
+    # https://docs.kraken.com/api/docs/guides/spot-rest-auth — api.kraken.com
+    _row("kraken", "kraken", "", "kraken.com"),
+    # https://docs.cdp.coinbase.com/exchange/docs/rest-auth — api.coinbase.com
+    _row("coinbase", "coinbase", "", "coinbase.com"),
+    # https://bybit-exchange.github.io/docs/v5/guide — api.bybit.com
+    _row("bybit", "bybit", "", "bybit.com"),
+    # https://www.okx.com/docs-v5/en/#overview-rest-authentication — www.okx.com
+    _row("okx", "okx okex", "", "okx.com"),
+    # https://www.kucoin.com/docs/basic-info/connection-method/authentication — api.kucoin.com
+    _row("kucoin", "kucoin", "", "kucoin.com"),
 )
 # fmt: on
 
@@ -97,15 +110,20 @@ _PREFIX = re.compile("|".join(sorted(map(re.escape, _BY_PREFIX), key=len, revers
 
 @lru_cache(maxsize=4096)
 def issuers(key: str | None, value: str) -> tuple[Service, ...]:
-    """The services a credential is for: by a word of its field's last named part
-    (``OPENWEATHER_API_KEY``, ``data.DD_API_KEY``; ``key`` None for a value no key
-    called a credential) or by its value's prefix."""
+    """The services a credential is for: by a word of its field's innermost named part
+    that has one (``OPENWEATHER_API_KEY``, ``data.DD_API_KEY``, ``binance.apiKey``;
+    ``key`` None for a value no key called a credential) or by its value's prefix."""
     found: list[Service] = []
     if key:
         parts = [p for p in re.split(r"[.\[\]]", key) if p and not p.isdigit()]
-        for word in patterns.name_tokens(parts[-1]) if parts else ():
-            if word in _BY_WORD and _BY_WORD[word] not in found:
-                found.append(_BY_WORD[word])
+        # the innermost part that names a service: its own name, else the section it
+        # sits in (ccxt's ``{"binance": {"apiKey": …}}``, a YAML ``stripe: {key: …}``)
+        for part in reversed(parts):
+            for word in patterns.name_tokens(part):
+                if word in _BY_WORD and _BY_WORD[word] not in found:
+                    found.append(_BY_WORD[word])
+            if found:
+                break
     prefixed = _PREFIX.match(value)
     if prefixed and _BY_PREFIX[prefixed.group(0)] not in found:
         found.append(_BY_PREFIX[prefixed.group(0)])

@@ -76,7 +76,7 @@ repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
 DESTINATION_KEYS = _words(
     "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback "
     "destination dest host domain attendee attendees invitee invitees participant "
-    "participants guest guests collaborator collaborators grantee grantees"
+    "participants guest guests collaborator collaborators grantee grantees chat"
 )
 EXEC_WORDS = _words(
     "run exec execute shell bash sh zsh terminal cmd command commands powershell python "

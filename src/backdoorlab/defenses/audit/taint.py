@@ -69,6 +69,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit
 
 from backdoorlab.defenses.audit import (
     agent_cards,
@@ -505,6 +506,27 @@ def _issued_for(found: list[Tainted], host: str) -> list[tuple[str, frozenset[st
         if domains and services.owns(domains, host):
             used.append((t.secret.value, domains))
     return used
+
+
+def _names_it(tainted: Tainted, argument: str, dest: CallDestination) -> bool:
+    """A tool's text found in the very argument that holds the URL it wrote ("send it to
+    https://discord.com/api/webhooks/1234/AbC…"): its words there are the destination
+    it named, not what the call carries (the taint of that naming is `recipients`')."""
+    return (
+        tainted.label == "content"
+        and argument == dest.argument
+        and len(dest.value) >= 16
+        and dest.value.lower() in tainted.secret.value.lower()
+    )
+
+
+def _query_values(text: str) -> list[tuple[str, str]]:
+    """(name, value) of a URL's query, decoded, when ``text`` is one URL: a split leak's
+    pieces travel in the same parameter of calls to the same place (``…?data=<half>``),
+    and the URLs glued whole never hold the value unbroken."""
+    if "?" not in text or "://" not in text[:12] or len(text) > 8192:
+        return []
+    return parse_qsl(urlsplit(text.strip()).query)[:16]
 
 
 class _Kept(NamedTuple):
@@ -1017,6 +1039,8 @@ class TaintTracker:
             result.stranger = result.stranger or to == "third_party"
             payload, parts = sink.payload, texts
             matches = find_secrets(candidates, payload, indexes=self._indexes) if candidates else []
+            if matches and dest.kind == "url":  # the text that named this URL, as its URL
+                matches = [m for m in matches if not _names_it(m.tainted, m.argument, dest)]
             used = _issued_for([m.tainted for m in matches], host) if host and to != "user" else []
             if used:  # its issuer's key where the issuer asks for it: not carried (`auth_use`)
                 payload = auth_use.masked(sink.payload, used)
@@ -1040,7 +1064,9 @@ class TaintTracker:
             sent = _sent(sink, dest)
             carried = carries
             if used and inbox.unseen and carries:  # its issuer's key, used: no record
-                sent = auth_use.unused(sink.payload, payload)
+                # nor the request's signature, nonce and time that a signed API asks for
+                # beside it (an exchange's HMAC headers: `auth_use.unsigned`)
+                sent = auth_use.unsigned(auth_use.unused(sink.payload, payload))
                 carried = carries_record(sent, _values(sink))
             if inbox.unseen and carried and self._carries_more(step, sink, dest, host, sent):
                 inbox.invented.append(step)
@@ -1049,6 +1075,8 @@ class TaintTracker:
             inbox.latest = (dest, sink.tool, sink.how)
             for path, text in parts:
                 inbox.parts.setdefault(path, []).append((step, text))
+                for name, value in _query_values(text):  # a piece in each call's query
+                    inbox.parts.setdefault(f"{path}?{name}", []).append((step, value))
             if len(inbox.steps) > SPLIT_CALLS:
                 _forget_before(inbox, inbox.steps[-SPLIT_CALLS])
             if dest.canonical in sink.references:
