@@ -130,6 +130,8 @@ def _items(at: str, record: dict[str, Any], tools: dict[str, str]) -> list[dict[
 
 def _item(at: str, item: dict[str, Any], tools: dict[str, str]) -> list[dict[str, Any]]:
     kind = item.get("type", "message")
+    if not isinstance(kind, str):  # a list's is no key of a set
+        return [item]  # `responses` names what is wrong
     if kind in _UNREAD_ITEMS:
         return []
     if kind == "agent_message":
@@ -141,7 +143,7 @@ def _item(at: str, item: dict[str, Any], tools: dict[str, str]) -> list[dict[str
         return [_output(at, "agent", text, tools)]
     if kind == "message" and item.get("role") in ("user", "developer", "system"):
         return _message(at, item, tools)
-    if isinstance(kind, str) and kind.endswith("_call_output"):
+    if kind.endswith("_call_output"):
         return [{**item, "output": _printed(item.get("output"))}]
     return [item]
 

@@ -55,8 +55,10 @@ _MRN = re.compile(
 
 
 def key_id(key: str) -> int:
-    """A patient key's id: negative, the same in every reading (no record id is)."""
-    return -1 - int.from_bytes(hashlib.blake2b(key.encode(), digest_size=7).digest(), "big")
+    """A patient key's id: negative, the same in every reading (no record id is). A lone
+    surrogate (a JSON text's ``\\ud800`` inside a call's arguments) is hashed as it is."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=7).digest()
+    return -1 - int.from_bytes(digest, "big")
 
 
 def known(records: Iterable[int]) -> bool:
