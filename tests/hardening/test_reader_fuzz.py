@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from backdoorlab.defenses.audit import audit
@@ -246,9 +246,95 @@ def test_a_split_message_of_counters_alone_is_read_or_refused(
 
 @FUZZ
 @given(arguments=st.one_of(JSONISH, AMOUNT, st.dictionaries(STRING, AMOUNT, max_size=4)))
+@example(arguments="9" * 5000 + "k")  # ValueError at BASE: too long a number to convert
+@example(arguments={"patient_id": "Patient/\ud800"})  # UnicodeEncodeError at BASE
 def test_hostile_call_arguments_are_read_or_refused(tmp_path: Path, arguments: Any) -> None:
     """A send whose arguments are any JSON (or not JSON at all), amounts of every kind."""
     figures = json.dumps({"salary": 1250000, "revenue": "48,712,000", "total": "3.2bn"})
     trace = _trace(figures, [])
     trace["messages"].append(_call("send_email", arguments, "c9"))
     _read_or_refuse(_write(tmp_path, trace))
+
+
+# ------------------------------------------------ the other formats' readers (`trace_formats`)
+
+ROLE = st.one_of(
+    st.sampled_from(["user", "assistant", "tool", "system", "model", "function", "human", "ai"]),
+    JSONISH,
+)
+ARGS = st.one_of(JSONISH, st.just("9" * 5000), st.just('{"to": "' + ATTACKER + '"}'))
+
+
+def _with(required: dict[str, Any], **optional: Any) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+ANTHROPIC = ["tool_use", "tool_result", "text", "thinking", "image"]
+RESPONSES = ["function_call", "function_call_output", "message", "custom_tool_call"]
+RESPONSES += ["input_text", "output_text", "reasoning"]
+VERCEL = ["tool-send_email", "dynamic-tool", "text", "step-start"]
+BLOCK = st.one_of(
+    _with(
+        {"type": st.sampled_from(ANTHROPIC)},
+        id=JSONISH,
+        name=JSONISH,
+        input=ARGS,
+        tool_use_id=JSONISH,
+        content=JSONISH,
+        text=STRING,
+    ),
+    _with(
+        {"type": st.sampled_from(RESPONSES)},
+        call_id=JSONISH,
+        name=JSONISH,
+        arguments=ARGS,
+        output=JSONISH,
+        role=ROLE,
+        content=JSONISH,
+        text=STRING,
+        input=ARGS,
+    ),
+    _with(
+        {},
+        functionCall=_with({}, name=JSONISH, args=ARGS),
+        functionResponse=JSONISH,
+        text=STRING,
+    ),
+    _with(
+        {"type": st.sampled_from(VERCEL)},
+        toolCallId=JSONISH,
+        state=JSONISH,
+        input=ARGS,
+        output=JSONISH,
+        text=STRING,
+        toolName=JSONISH,
+    ),
+    JSONISH,
+)
+TURN = _with(
+    {},
+    role=ROLE,
+    content=st.one_of(STRING, st.lists(BLOCK, max_size=3), JSONISH),
+    parts=st.lists(BLOCK, max_size=3),
+    tool_calls=JSONISH,
+    tool_call_id=JSONISH,
+    value=st.one_of(STRING, st.just("9" * 5000), JSONISH),
+    type=ROLE,
+    additional_kwargs=JSONISH,
+    function_call=JSONISH,
+    **{"from": ROLE},
+)
+LINE = st.builds(
+    lambda key, turns, extra: {key: turns, **extra},
+    st.sampled_from(["messages", "conversations", "input", "output", "contents"]),
+    st.one_of(st.lists(st.one_of(TURN, BLOCK), max_size=5), JSONISH),
+    _with({}, tools=JSONISH, system=JSONISH, instructions=JSONISH),
+)
+
+
+@FUZZ
+@given(line=LINE)
+def test_a_line_of_another_format_is_read_or_refused(tmp_path: Path, line: dict[str, Any]) -> None:
+    """Anthropic, Responses, Gemini, ShareGPT, Vercel and LangChain shapes, their parts
+    of the right kind holding fields of any type."""
+    _read_or_refuse(_write(tmp_path, line))

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from backdoorlab.defenses.audit import amounts, audit, patients, tables
+from backdoorlab.defenses.audit import amounts, audit, clinical, patients, tables
 from backdoorlab.defenses.audit.view import FunctionView
 from backdoorlab.defenses.guard.replay import replay
 from backdoorlab.errors import BackdoorlabError, TraceFormatError
@@ -205,3 +205,20 @@ def test_the_rule_pattern_takes_the_lines_it_took() -> None:
         for chars in itertools.product(" \t-:+|x", repeat=size):
             line = "".join(chars)
             assert bool(old.fullmatch(line)) == bool(tables._RULE.fullmatch(line)), repr(line)
+
+
+def test_a_long_word_in_a_medication_list_is_no_drug() -> None:
+    """`clinical._STRENGTH` read the rest of a word from each of its letters: 178 s for
+    this 100 KB word at BASE (and 91 s for ``a-a-a-…``)."""
+    assert clinical.medications("x" * 100_000) == []
+    # a drug's word is 40 letters at most: of a longer one, its tail is read
+    assert clinical.medications("a-" * 50_000 + " 5 mg") == ["a-" * 20 + " 5 mg"]
+    assert clinical.medications("Started co-trimoxazole 960 mg BID") == ["co-trimoxazole 960 mg"]
+
+
+def test_each_lab_result_of_a_long_text_is_named_by_the_word_before_it() -> None:
+    """`clinical.quantities` searched all the text before each result for its name:
+    19.9 s for these 100 KB at BASE."""
+    found = clinical.quantities("1 mg " * 20_000)
+    assert len(found) == 20_000 and found[:2] == ["1 mg", "mg 1 mg"]
+    assert clinical.quantities("Glucose: 182 mg/dL; abc-7 mg") == ["Glucose 182 mg/dL", "abc- 7 mg"]
