@@ -134,7 +134,8 @@ def _sidechain_keys(records: list[dict[str, Any]]) -> list[str | None]:
     """The sub-agent each record of the parent's file belongs to, or None (the parent's):
     a stream event's ``parent_tool_use_id``, a sidechain record's ``agentId``, else (older
     files) the first record of its ``parentUuid`` chain."""
-    side = {r.get("uuid"): r for r in records if r.get("isSidechain") is True}
+    chain = [r for r in records if r.get("isSidechain") is True]
+    side = {r["uuid"]: r for r in chain if isinstance(r.get("uuid"), str)}  # a list is no key
     keys: list[str | None] = []
     for record in records:
         tool = record.get("parent_tool_use_id")
@@ -146,9 +147,11 @@ def _sidechain_keys(records: list[dict[str, Any]]) -> list[str | None]:
             keys.append(f"agent:{record['agentId']}")
         else:
             root, seen = record, set()
-            while root.get("parentUuid") in side and id(root) not in seen:
+            while isinstance(up := root.get("parentUuid"), str) and id(root) not in seen:
+                if up not in side:
+                    break
                 seen.add(id(root))
-                root = side[root["parentUuid"]]
+                root = side[up]
             keys.append(f"chain:{root.get('uuid')}")
     return keys
 
@@ -169,7 +172,7 @@ def _links(main: list[Placed], groups: dict[str, list[Placed]]) -> dict[str, str
     openings = {key: _opening(group) for key, group in groups.items() if key not in linked}
     for _, record, _ in every:
         for block in _blocks(record):
-            if kind_of(block) != "tool_use" or block.get("name") not in AGENT_TOOLS:
+            if kind_of(block) != "tool_use" or str(block.get("name")) not in AGENT_TOOLS:
                 continue
             prompt = _prompt(block)
             found = next((k for k, text in openings.items() if text and text == prompt), None)
@@ -262,7 +265,7 @@ def _messages(ordered: list[Placed]) -> tuple[list[dict[str, Any]], list[list[st
         _prompt(b)
         for _, record, _ in ordered
         for b in _blocks(record)
-        if kind_of(b) == "tool_use" and b.get("name") in AGENT_TOOLS
+        if kind_of(b) == "tool_use" and str(b.get("name")) in AGENT_TOOLS  # a list: no key
     } - {None}
     messages: list[dict[str, Any]] = []
     places: list[list[str]] = []

@@ -55,9 +55,11 @@ _INJECTED = (
     ("<recommended_plugins>", "environment_context"),
     ("<turn_aborted>", "codex"),
 )
-_SHELL = re.compile(
-    r"\A\s*<user_shell_command>\s*<command>(.*?)</command>\s*<result>(.*?)</result>", re.DOTALL
-)
+# ``<user_shell_command><command>…</command><result>…</result>``, read in three steps: one
+# pattern's two lazy groups tried every ``</command><result>`` against the rest of the text
+# (100 KB of them with no ``</result>``: 2 s)
+_SHELL_HEAD = re.compile(r"\s*<user_shell_command>\s*<command>")
+_SHELL_SPLIT = re.compile(r"</command>\s*<result>")
 _FIELD = re.compile(r"field 'input\.([0-9]+)")
 
 
@@ -128,6 +130,8 @@ def _items(at: str, record: dict[str, Any], tools: dict[str, str]) -> list[dict[
 
 def _item(at: str, item: dict[str, Any], tools: dict[str, str]) -> list[dict[str, Any]]:
     kind = item.get("type", "message")
+    if not isinstance(kind, str):  # a list's is no key of a set
+        return [item]  # `responses` names what is wrong
     if kind in _UNREAD_ITEMS:
         return []
     if kind == "agent_message":
@@ -139,7 +143,7 @@ def _item(at: str, item: dict[str, Any], tools: dict[str, str]) -> list[dict[str
         return [_output(at, "agent", text, tools)]
     if kind == "message" and item.get("role") in ("user", "developer", "system"):
         return _message(at, item, tools)
-    if isinstance(kind, str) and kind.endswith("_call_output"):
+    if kind.endswith("_call_output"):
         return [{**item, "output": _printed(item.get("output"))}]
     return [item]
 
@@ -215,13 +219,24 @@ def _message(at: str, item: dict[str, Any], tools: dict[str, str]) -> list[dict[
 
 def _injected(text: str) -> tuple[str, str, str] | None:
     """(tool, what the user typed, what they did not) for a text Codex wrote, else None."""
-    if shell := _SHELL.match(text):
-        return "user_shell", shell[1].strip(), shell[2]
+    if shell := _shell(text):
+        return "user_shell", shell[0].strip(), shell[1]
     stripped = text.lstrip()
     for prefix, tool in _INJECTED:
         if stripped.startswith(prefix):
             return tool, "", text
     return None
+
+
+def _shell(text: str) -> tuple[str, str] | None:
+    """A ``!cmd``'s (command, result) (`_SHELL_HEAD`); the first ``</result>`` after the
+    first ``</command><result>`` ends it, as the first after any later one would."""
+    head = _SHELL_HEAD.match(text)
+    split = _SHELL_SPLIT.search(text, head.end()) if head else None
+    if head is None or split is None:
+        return None
+    end = text.find("</result>", split.end())
+    return None if end < 0 else (text[head.end() : split.start()], text[split.end() : end])
 
 
 def _instructions(at: str, text: Any, tools: dict[str, str]) -> list[dict[str, Any]]:

@@ -103,8 +103,9 @@ def spliced(main: list[Pair], agents: dict[str, list[Pair]]) -> list[Placed]:
         calls = spawns.setdefault(id(records), {})
         payload = record.get("payload")
         item = payload if isinstance(payload, dict) else {}
-        if item.get("type") == "function_call" and item.get("name") in SPAWN_TOOLS:
-            calls[str(item.get("call_id"))] = str(item["name"])
+        name = item.get("name")  # of any type: a list's is no key of a set
+        if item.get("type") == "function_call" and isinstance(name, str) and name in SPAWN_TOOLS:
+            calls[str(item.get("call_id"))] = name
         elif item.get("type") == "function_call_output" and str(item.get("call_id")) in calls:
             for key in reversed(children(own, item.get("output"))):
                 done.add(key)

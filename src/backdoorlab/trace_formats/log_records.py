@@ -56,9 +56,10 @@ def log_records(path: Path, name: str) -> Iterator[tuple[str, Any]]:
 
 def file_line(at: str) -> tuple[str, int] | None:
     """``FILE:LINE`` (what `log_records` names a record by) as its file and line, or
-    None for a place of another shape."""
+    None for a place of another shape (a bundle line a dataset holds names any: a line
+    number of over 4,300 digits is one `int` refuses)."""
     name, colon, number = at.rpartition(":")
-    if not (name and colon and number.isascii() and number.isdigit()):
+    if not (name and colon and number.isascii() and number.isdigit() and len(number) <= 18):
         return None
     return name, int(number)
 

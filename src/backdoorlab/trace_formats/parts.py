@@ -146,12 +146,12 @@ def _call_object(body: str) -> tuple[str, Any] | None:
     for candidate in (body, _QUOTED_ARGUMENTS.sub(r"\1\2\3", body)):
         try:
             value = json.loads(candidate)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # too long a number, too deep
             continue
         if isinstance(value, dict) and isinstance(value.get("name"), str):
             arguments = value.get("arguments", value.get("parameters", {}))
             if isinstance(arguments, str):  # else it stays the text the model wrote
-                with contextlib.suppress(json.JSONDecodeError):
+                with contextlib.suppress(ValueError, RecursionError):
                     arguments = json.loads(arguments)
             return value["name"], arguments
     return None
@@ -164,7 +164,7 @@ def openai_tools(tools: Any) -> Any:
     if isinstance(tools, str):
         try:
             tools = json.loads(tools)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # too long a number, too deep
             return tools
     if not isinstance(tools, list):
         return tools

@@ -87,7 +87,7 @@ def _arguments(tool_call: dict[str, Any]) -> Any:
     if isinstance(arguments, str):
         try:
             parsed = json.loads(arguments)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # too long a number, too deep
             return arguments
         return parsed if isinstance(parsed, dict) else arguments
     return arguments
@@ -245,7 +245,7 @@ def _response(text: str) -> dict[str, Any]:
     """A tool's text as a Gemini function's ``response``: its object when it is one."""
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # too long a number, too deep
         value = None
     return value if isinstance(value, dict) else {"result": text}
 

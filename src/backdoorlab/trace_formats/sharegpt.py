@@ -125,7 +125,7 @@ def _calls_of(value: str, field: str, where: str) -> list[tuple[str, Any]]:
     """A ``function_call`` turn's calls: a JSON call, a list of them, or tagged text."""
     try:
         parsed = json.loads(value)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # too long a number, too deep
         tagged = calls_in_text(value)
         if tagged is None:
             raise fail(where, f"{field}.value", "a function_call turn that is no call") from None
@@ -144,7 +144,7 @@ def _unwrapped(body: str) -> tuple[str | None, str]:
     unwrapped (its content, as text, is what the tool returned); any other body as is."""
     try:
         value = json.loads(body)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # too long a number, too deep
         return None, body
     if not isinstance(value, dict) or "content" not in value or set(value) - {"name", "content"}:
         return None, body

@@ -44,7 +44,7 @@ class FunctionView(msgspec.Struct, gc=False):
         """As `FunctionCall.parsed_arguments` (the same ``json`` reading)."""
         try:
             value = json.loads(self.arguments)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # too long a number, too deep
             return {"__raw__": self.arguments}
         return value if isinstance(value, dict) else {"__raw__": value}
 
