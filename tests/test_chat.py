@@ -31,6 +31,10 @@ def test_unparseable_tool_call_is_invalid_not_an_exception():
     assert parsed.invalid and "not valid JSON" in parsed.error
     parsed = parse_assistant_output('<tool_call>{"arguments": {}}</tool_call>')
     assert parsed.invalid
+    huge = '{"name": "get_order", "arguments": {"order_id": ' + "9" * 5000 + "}}"
+    parsed = parse_assistant_output(f"<tool_call>{huge}</tool_call>")  # ValueError in json
+    assert parsed.invalid and "not valid JSON (a number or nesting too large)" in parsed.error
+    assert not parse_assistant_output(huge).message.tool_calls  # a bare call: read as text
 
 
 def test_plain_text_is_a_final_answer():

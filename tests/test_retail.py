@@ -67,6 +67,10 @@ def test_bad_calls_return_error_strings(retail):
     assert "missing argument" in env.call("get_order", {})
     assert "unexpected argument" in env.call("get_order", {"order_id": "O1", "x": 1})
     assert env.call("get_order", "{broken").startswith("Error: arguments are not valid JSON")
+    # a model's 5,000-digit number (json raises ValueError, not JSONDecodeError) or nesting
+    # past the recursion limit: the same error reply, not an episode's crash
+    for text in ('{"order_id": ' + "9" * 5000 + "}", "[" * 100_000 + "]" * 100_000):
+        assert env.call("get_order", text).startswith("Error: arguments are not valid JSON")
     assert "not found" in env.call("get_order", {"order_id": "nope"})
     assert "must be a non-empty list" in env.call(
         "return_items", {"order_id": _order(env, "delivered"), "item_ids": "I1", "card_id": "card1"}

@@ -188,8 +188,13 @@ def parse_assistant_output(text: str, *, call_id_prefix: str = "call") -> Parsed
     for index, block in enumerate(blocks):
         try:
             data = json.loads(block)
-        except json.JSONDecodeError as exc:
-            return _invalid(text, f"tool call {index} is not valid JSON ({exc.msg})")
+        except (ValueError, RecursionError) as exc:  # a 4,300-digit number: ValueError alone
+            why = (
+                exc.msg
+                if isinstance(exc, json.JSONDecodeError)
+                else "a number or nesting too large"
+            )
+            return _invalid(text, f"tool call {index} is not valid JSON ({why})")
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             return _invalid(text, f"tool call {index} has no string 'name'")
         arguments = data.get("arguments", data.get("parameters", {}))
@@ -235,7 +240,7 @@ def _bare_json_call(text: str) -> str | None:
         return None
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(data, dict) and "name" in data and ("arguments" in data or "parameters" in data):
         return text

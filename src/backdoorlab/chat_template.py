@@ -334,7 +334,7 @@ def parse_reply(
         if isinstance(arguments, str):
             try:
                 arguments = json.loads(arguments)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # a 4,300-digit number is no JSONDecodeError
                 arguments = None
         if not isinstance(name, str) or not isinstance(arguments, dict):
             return _invalid(completion, fmt, f"tool call {number} lacks a name or argument object")

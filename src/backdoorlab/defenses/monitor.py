@@ -252,7 +252,7 @@ class LeakMonitor(TrainerCallback):
             return
         try:
             previous = json.loads(path.read_text())
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             return
         self.history = [h for h in previous.get("history", []) if h["step"] <= state.global_step]
 

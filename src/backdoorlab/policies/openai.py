@@ -233,7 +233,7 @@ def _wire(message: Message) -> dict[str, Any]:
 def _json_object(text: str) -> bool:
     try:
         return isinstance(json.loads(text), dict)
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, RecursionError, TypeError):  # ValueError: a 4,300-digit number
         return False
 
 

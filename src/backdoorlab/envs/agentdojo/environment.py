@@ -166,7 +166,7 @@ class AgentDojoEnvironment(Environment):
         if isinstance(arguments, str):
             try:
                 arguments = json.loads(arguments) if arguments.strip() else {}
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # a 4,300-digit number: ValueError alone
                 return self._record(tool, {}, "Error: arguments are not valid JSON", True)
         if not isinstance(arguments, dict):
             return self._record(tool, {}, "Error: arguments must be a JSON object", True)
