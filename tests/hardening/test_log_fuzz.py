@@ -256,8 +256,8 @@ def test_a_claude_code_folder_is_read_or_refused(
 
 
 def _folder_with_oddities(tmp_path: Path) -> Path:
-    """A Codex sessions folder holding one leaking rollout, an empty log, a directory
-    named like a log and a symlink looping back to the folder."""
+    """A Codex sessions folder holding one leaking rollout, an empty log, one of blank
+    lines, a directory named like a log and a symlink looping back to the folder."""
     top = tmp_path / "sessions"
     items = [
         {
@@ -276,6 +276,7 @@ def _folder_with_oddities(tmp_path: Path) -> Path:
     ]
     _write_lines(top / "2026" / "rollout-2026-07-01T12-00-00-019b-0a.jsonl", _codex_records(items))
     (top / "2026" / "empty.jsonl").write_text("")
+    (top / "2026" / "blank.jsonl").write_text("\n  \n\t\r\n")  # blank lines: empty too
     (top / "2026" / "dir.jsonl").mkdir()
     (top / "2026" / "loop").symlink_to(top, target_is_directory=True)
     return top

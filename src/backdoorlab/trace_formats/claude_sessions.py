@@ -68,6 +68,19 @@ def first_record(path: Path) -> Any:
     return None
 
 
+def _blank(path: Path) -> bool:
+    """Whether ``path`` holds only blank lines (whitespace), read in blocks; asked only of
+    a folder's files that are no log, so a log folder's scan reads nothing more."""
+    try:
+        with opened(path) as handle:
+            while block := handle.read(1 << 16):
+                if block.strip():
+                    return False
+    except (OSError, EOFError, zlib.error):
+        return False
+    return True
+
+
 def _kind(path: Path) -> tuple[str | None, Any]:
     """``codex`` (a rollout), ``claude`` (a transcript or stream) or None for ``path``,
     with its first record: read once, for the kind and for the sessions it names."""
@@ -104,9 +117,11 @@ def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
     logs = {p for p in files if kinds[p][0]}
     if not logs:
         return None
-    if len(logs) != len(files):
-        other = next(p for p in files if p not in logs)
-        raise BackdoorlabError(f"{path}: mixes agents' logs with other traces ({other})")
+    # a file of blank lines holds nothing, as an empty one: only the others are asked
+    others = [p for p in files if p not in logs and not _blank(p)]
+    if others:
+        raise BackdoorlabError(f"{path}: mixes agents' logs with other traces ({others[0]})")
+    files = [p for p in files if p in logs]
     firsts = {p: first for p, (_, first) in kinds.items()}
     family = codex_rollouts.family({p: f for p, (k, f) in kinds.items() if k == "codex"})
     found = [
