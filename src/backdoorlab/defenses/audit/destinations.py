@@ -70,7 +70,8 @@ only on a text with the dots or colons it needs: the IPv6 pattern may start anyw
 and most texts (a retail user's message) have neither."""
 
 
-_HANDLE = re.compile(r"(?<![\w.@+-])@[A-Za-z][A-Za-z0-9_]{3,31}(?![\w@-]|\.\w)")
+HANDLE = re.compile(r"(?<![\w.@+-])@[A-Za-z][A-Za-z0-9_]{3,31}(?![\w@-]|\.\w)")
+"""A handle (``@ops_lead``), in a text or as a whole destination (`recipients`)."""
 
 
 def contacts_in_text(text: str) -> set[str]:
@@ -79,7 +80,7 @@ def contacts_in_text(text: str) -> set[str]:
     if "@" in text:
         found.update(canonical(e, "email") for e in patterns.EMAIL.findall(text))
         # a messenger's ``@username`` the user gave ("send it to @alice on Telegram")
-        found.update(canonical(h, "any") for h in _HANDLE.findall(text))
+        found.update(canonical(h, "any") for h in HANDLE.findall(text))
     if "://" in text:
         found.update(canonical(u.rstrip(".,;)"), "url") for u in patterns.URL.findall(text))
     if patterns.may_hold_domain(text):  # a host without a scheme ("on www.site.com")

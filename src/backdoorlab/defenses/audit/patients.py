@@ -38,6 +38,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from backdoorlab.defenses.audit.ascii_fast import alnum
 from backdoorlab.defenses.audit.patterns import name_tokens
 
 MAX_NODES = 65536
@@ -76,7 +77,7 @@ def _name(words: Iterable[str]) -> str | None:
 
 
 def _mrn(value: str) -> str | None:
-    value = re.sub(r"[^a-z0-9]", "", value.lower())
+    value = alnum(value)
     return "mrn:" + value if len(value) >= 3 else None
 
 

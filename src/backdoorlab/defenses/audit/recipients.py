@@ -47,6 +47,7 @@ from functools import lru_cache
 from typing import Literal
 
 from backdoorlab.defenses.audit import mnemonic, patterns
+from backdoorlab.defenses.audit.destinations import HANDLE
 from backdoorlab.defenses.audit.findings import Severity
 from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.observations import Tainted, person_bound
@@ -144,13 +145,12 @@ def recipient(
 
 
 _PUBLIC_MESSENGERS = frozenset(("telegram", "whatsapp", "signal", "twitter", "tweet", "viber"))
-_HANDLE = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}")
 
 
 def public_handle(dest: CallDestination, tool: str) -> bool:
     """A public messenger's ``@username`` (Telegram's, X's): no workspace member but an
     account anyone may register, so an address outside the operator's systems."""
-    if not _HANDLE.fullmatch(dest.value.strip()):
+    if not HANDLE.fullmatch(dest.value.strip()):
         return False
     return not _PUBLIC_MESSENGERS.isdisjoint(patterns.name_tokens(tool))
 
