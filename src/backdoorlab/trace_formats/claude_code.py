@@ -147,9 +147,11 @@ def _sidechain_keys(records: list[dict[str, Any]]) -> list[str | None]:
             keys.append(f"agent:{record['agentId']}")
         else:
             root, seen = record, set()
-            while isinstance(up := root.get("parentUuid"), str) and id(root) not in seen:
-                if up not in side:
-                    break
+            while (
+                isinstance(up := root.get("parentUuid"), str)
+                and up in side
+                and id(root) not in seen
+            ):
                 seen.add(id(root))
                 root = side[up]
             keys.append(f"chain:{root.get('uuid')}")
