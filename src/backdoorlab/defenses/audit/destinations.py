@@ -1,7 +1,8 @@
 """Destinations in canonical form, so that the same address always compares equal.
 
 ``Jane <JANE@X.COM>`` and ``jane@x.com`` are one destination; a URL is its host; a
-phone number is its last ten digits (a country code comes and goes); an IP address is
+phone number — North-American, or any written with a "+" country code
+(`phones.international`) — is its last ten digits (a country code comes and goes); an IP address is
 one spelling of it, written with or without a scheme by the user or a command; a name — a
 repository, a bucket, a channel — is ``repo:owner/name``, ``bucket:s3/name``,
 ``channel:name`` (`places`). Built on `backdoorlab.leaks.normalize_destination`, which
@@ -14,6 +15,7 @@ import ipaddress
 import re
 
 from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit.phones import international, international_in
 from backdoorlab.defenses.audit.places import NAME_KINDS, NameKind, place
 from backdoorlab.leaks import DestinationKind, normalize_destination
 
@@ -24,7 +26,7 @@ def shape_of(value: str) -> DestinationKind | None:
         return "url"
     if patterns.whole_email(value):
         return "email"
-    if patterns.whole_phone(value):
+    if patterns.whole_phone(value) or international(value):
         return "phone"
     if patterns.whole_account(value):
         return "account"
@@ -98,6 +100,8 @@ def contacts_in_text(text: str) -> set[str]:
         digits = sum(map(text.count, "0123456789")) if text.isascii() else len(text)
         if digits >= 10:
             found.update(canonical(p, "phone") for p in patterns.PHONE.findall(text))
+        if digits >= 8:  # "+44 7700 900123", as the user gives a number abroad
+            found.update(canonical(p, "phone") for p in international_in(text))
         found.update(canonical(a, "account") for a in patterns.IBAN.findall(text))
         if digits >= 9:
             found.update(canonical(a, "account") for a in patterns.LONG_DIGITS.findall(text))

@@ -204,7 +204,9 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
             if at and text[at - 1].isalpha():
                 continue  # the digits of a code ("JD014600006281234567": a parcel's)
             digits = patterns.digits_of(run)
-            if 13 <= len(digits) <= 19 and patterns.luhn_ok(digits):
+            # thirteen digits: only Visa's old cards ("4…"); any other is no card (an
+            # e-ticket's "016…" passes Luhn one time in ten)
+            if 13 <= len(digits) <= 19 and patterns.luhn_ok(digits) and _card_length(digits):
                 cards.append(digits)
                 found.append(("card", run, "card", True))
         found += [("phone", s, "ssn", True) for s in patterns.SSN.findall(text)]
@@ -215,7 +217,11 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
             digits = patterns.digits_of(phone)
             if not any(digits in c for c in cards) and digits not in ids:
                 phones.append(digits)
-                found.append(("phone", phone, "phone", True))
+                # twelve or thirteen digits bare, no "+" nor separator: an e-ticket's, an
+                # EAN's, an order's number far more often than a phone — tracked still,
+                # but no person's contact (`person_bound`) to flag when sent to its owner
+                label = "number" if len(phone) > 11 and phone.isdigit() else "phone"
+                found.append(("phone", phone, label, True))
         # other countries' phones and grouped document numbers ("+49 171 5550993",
         # "06 12 34 56 78", "091.226.669-40"): `phones`
         read = _Read((*cards, *phones, *ids))
@@ -229,6 +235,12 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
         elif ndigits >= 3:  # the rest of the world's shape: a street, a postcode and city
             found += [("address", a, "address", True) for a in street_addresses(text)]
     return found
+
+
+def _card_length(digits: str) -> bool:
+    """Whether a Luhn-valid run's length fits a card: 14 to 19 digits, or 13 starting
+    with 4 (Visa's old numbers, the only cards of that length)."""
+    return len(digits) != 13 or digits[0] == "4"
 
 
 class _Read:

@@ -73,3 +73,20 @@ def grouped_numbers(text: str) -> Iterator[tuple[str, bool]]:
         if _AMOUNT_SHAPED.fullmatch(run) and not called:
             continue
         yield run, called is not None
+
+
+def international(value: str) -> bool:
+    """Whether ``value`` is, whole, a phone number written with a "+" country code
+    ("+44 7700 900123", "+33 6 12 34 56 78"): a destination to text or call, as
+    `patterns.PHONE`'s North-American shape is. Why: an SMS tool's ``to`` of a British
+    mobile read as no address at all sent the whole message to nobody outside."""
+    value = value.strip()
+    if value[:1] != "+" or len(value) > 24:
+        return False
+    return any(number == value and phone for number, phone in grouped_numbers(value))
+
+
+def international_in(text: str) -> Iterator[str]:
+    """The phone numbers with a "+" country code written in ``text`` (`international`)."""
+    if "+" in text:
+        yield from (n for n, phone in grouped_numbers(text) if phone and n[0] == "+")

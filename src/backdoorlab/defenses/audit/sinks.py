@@ -2,30 +2,31 @@
 
 Three sources, most specific first:
 
-1. a sink spec the user wrote (``--sinks sinks.yaml``): a list of
-   ``{tool, destination, kind}``, validated with pydantic; errors name file and field;
+1. a sink spec the user wrote (``--sinks sinks.yaml``): a list of ``{tool, destination,
+   kind}``, validated with pydantic; errors name file and field;
 2. our own environments' declarations, when a trace's ``metadata.env`` names one (for
    that environment's own tools; a tool it does not have gets the heuristics);
 3. otherwise heuristics, so a foreign dataset needs no configuration: a tool whose name
    says it sends (``send``, ``email``, ``post``, ``upload``, ``transfer``, ``webhook``,
-   ``sms``…, unless it starts with a read verb like ``find``/``get``) is a sink, and in
-   it every argument whose *value* is an e-mail address, URL, phone or account number,
-   or whose *name* says destination (``to``, ``recipient``, ``url``, ``attendees``…), is
-   a destination. Any call with a URL-valued argument is a sink too (a fetch is a request
-   to a host), a host with no scheme included (``evil.net/p?k=…``). A tool or argument
-   that runs code (`EXEC_WORDS`: ``run_shell``, ``python_exec``, ``command``…) requests
-   every URL and host its text names (``curl -d … https://x``), and mails the e-mail
-   addresses its text mails (`code_mail`: ``mail -s x a@b``, smtplib's ``sendmail``);
-   any other address in code is data it handles, its domain no host. A destination may be a
-   *name* (`places`): an argument named for a repository, its owner, a bucket or a channel
-   (``create_issue(owner=…, repo=…)``, ``s3_put_object(bucket=…)``,
-   ``slack_post_message(channel=…)``) of a tool that does not start by reading, or a place a
-   command or code writes to (``aws s3 cp - s3://b``, ``gh issue create -R o/n``, ``git push
-   git@host:o/n.git``), or SQL in any tool's argument writes to (``COPY … TO 's3://b/…'``,
-   ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a call moves by naming it (``scp f
-   u@host:``, `by_reference`) goes there too. A sink-named tool with no destination sends to
-   an *implicit* one (a channel configured elsewhere), reported as such; a hand-off to
-   another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI (`fhir`).
+   ``sms``…, unless it starts with a read verb like ``find``/``get``) is a sink, and in it
+   every argument whose *value* is an e-mail address, URL, phone or account number, or
+   whose *name* says destination (``to``, ``recipient``, ``url``, ``attendees``…), is a
+   destination; so is a booking's contact (`bookings`). Any call with a URL-valued
+   argument is a sink too (a fetch is a request to a host), a host with no scheme included
+   (``evil.net/p?k=…``). A tool or argument that runs code (`EXEC_WORDS`: ``run_shell``,
+   ``python_exec``, ``command``…) requests every URL and host its text names (``curl -d
+   … https://x``), and mails the e-mail addresses its text mails (`code_mail`: ``mail -s
+   x a@b``, smtplib's ``sendmail``); any other address in code is data it handles, its
+   domain no host. A destination may be a *name* (`places`): an argument named for a
+   repository, its owner, a bucket or a channel (``create_issue(owner=…, repo=…)``,
+   ``s3_put_object(bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not
+   start by reading, or a place a command or code writes to (``aws s3 cp - s3://b``, ``gh
+   issue create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument
+   writes to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a
+   call moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A
+   sink-named tool with no destination sends to an *implicit* one (a channel configured
+   elsewhere), reported as such; a hand-off to another agent (`handoffs`) sends nowhere,
+   nor does a FHIR code system's URI (`fhir`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from backdoorlab.defenses.audit import by_reference, code_mail, code_places, fhir, patterns, places
+from backdoorlab.defenses.audit.bookings import contacts as booking_contacts
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, shape_of
 from backdoorlab.defenses.audit.fetch_prompts import payload_of
@@ -47,8 +49,7 @@ from backdoorlab.leaks import DestinationKind, Sink, argument_at
 from backdoorlab.traces import FunctionCall
 
 How = Literal["spec", "env", "heuristic", "reply", "page"]
-"""``reply``: an image of the assistant's reply (`rendered`), not a tool call; ``page``:
-a browser's input call, sent to the page it types into (`browsing`)."""
+"""``reply``: an image of the reply (`rendered`); ``page``: a browser's typing (`browsing`)."""
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 
 
@@ -100,8 +101,9 @@ class CallDestination:
     kind: DestinationKind | NameKind
     implicit: bool = False
     service: str = ""
-    """For a name read from a URL, that URL's host (a token in its userinfo or written
-    for that host authenticates the call, `taint`)."""
+    """For a name read from a URL, that URL's host (a token in its userinfo or written for
+    that host authenticates the call, `taint`); ``booking``: a booking's contact."""
+    booking: bool = False
 
 
 @dataclass
@@ -188,10 +190,9 @@ def sink_named(tool: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def writes(tool: str) -> bool:
-    """Whether a tool's name says it writes to the place its arguments name: a write verb
-    not after a read verb (``create_issue``, ``s3_put_object``, ``slack_post_message``;
-    not ``get_or_create_x``), or a sink's name with no read verb (``slack_message``; not
-    ``slack_get_channel_history``)."""
+    """Whether a tool's name says it writes to the place its arguments name: a write verb not
+    after a read verb (``create_issue``, ``s3_put_object``, ``slack_post_message``; not
+    ``get_or_create_x``), or a sink's name with no read verb (``slack_message``)."""
     tokens = patterns.name_tokens(tool)
     if not tokens:
         return False
@@ -237,9 +238,8 @@ def _named_places(
     tool: str, scalars: list[tuple[str, tuple[str, ...], str]]
 ) -> tuple[list[CallDestination], set[str]]:
     """The places a call names in arguments of their own (`places.key_kind`), and those
-    arguments' paths: none for a tool that does not write (`writes`:
-    ``get_file_contents(owner, repo, path)``); a repository's owner joins its name
-    (``repo:owner/name``)."""
+    arguments' paths: none for a tool that does not write (`writes`: ``get_file_contents(
+    owner, repo, path)``); a repository's owner joins its name (``repo:owner/name``)."""
     tokens = patterns.name_tokens(tool)
     if not writes(tool):
         return [], set()
@@ -333,6 +333,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
             dests.append(CallDestination(path, item, canonical(item, kind), kind))
         if kind != "url":
             dest_paths.add(path)
+    dests += booking_contacts(tool, scalars, dest_paths, CallDestination)  # adds their paths
     if any(keys and code_places.HINT.search(keys[-1]) for _, keys, _ in scalars):  # cheap first
         named, named_paths = _named_places(tool, scalars)
         dests += named
@@ -375,7 +376,6 @@ class SinkResolver:
         self, tool: str, call: FunctionCall, env: str | None, state: ShellState | None = None
     ) -> SinkCall | None:
         """The sink reading of a call, or None; arguments are parsed only when needed.
-
         Under a known environment its declarations decide for its own tools; a tool it
         does not have (a renamed or added one) falls back to the heuristics; ``state``:
         what earlier calls set up (`shell_state`: ``curl -T f $URL``)."""

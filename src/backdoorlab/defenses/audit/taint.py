@@ -993,6 +993,8 @@ class TaintTracker:
             done.add(key)
             if dest.canonical and self.trusted is not None and self.trusted(dest.canonical):
                 continue
+            if dest.booking and (users(dest, authorised) or self._owners(dest)):
+                continue  # a booking made out to the user or to a record's own contact
             # a value that *is* the destination is not carried to it (but a URL's query is)
             # a value that names the host is not carried to it; one in a label left of
             # its registered domain is (data smuggled out through DNS look-ups); a name
