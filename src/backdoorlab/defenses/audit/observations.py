@@ -54,6 +54,7 @@ from typing import Any
 import yaml
 
 from backdoorlab.defenses.audit import (
+    access_codes,
     chain_values,
     clinical,
     dates,
@@ -377,6 +378,8 @@ class ObservationReader:
         a field that is no name or contact (a person's name alone stays weak)."""
         if (seed := mnemonic.phrase(value)) is not None:
             self._add("text", seed, "credential", "strong", where)
+        for password in access_codes.url_passwords(value):
+            self._add("text", password, "credential", "strong", where)
         for token, label, power in values.tokens(value):
             if chain_values.public_shape(token):
                 continue
@@ -407,6 +410,9 @@ class ObservationReader:
             return  # an address, an xpub, a transaction's hash: the chain publishes them
         cls = (classify_key(key) if key else None) or inherited
         where = (step, tool, path or None, ancestry)
+        if (code := access_codes.pin(key, value)) is not None:  # a door's, an alarm's PIN
+            self._add("phone", code, "code", "strong", where)
+            return
         if key is not None and clinical.key_label(key) is not None:  # "Medications: …"
             self._clinical(clinical.values(key, value), where)
         if cls is not None:
@@ -492,8 +498,12 @@ class ObservationReader:
                 self._owned_by(contact, here[-1])  # the parties a FHIR record names
             if "resourceType" in value:  # a FHIR resource's lab result, drug, diagnosis
                 self._clinical(clinical.from_fhir(value), (step, tool, path or None, here))
+            # {"entity_id": "text.door_code", "state": "4821"}: the value read under its name
+            named = access_codes.named_value(value)
             for k, inner in value.items():
-                self._walk(inner, str(k), cls, step, tool, f"{path}.{k}" if path else str(k), here)
+                at = f"{path}.{k}" if path else str(k)
+                name = named[1] if named is not None and k == named[0] else str(k)
+                self._walk(inner, name, cls, step, tool, at, here)
         elif isinstance(value, list):
             if (seed := mnemonic.words_list(value)) is not None:  # a phrase as its words
                 where = (step, tool, path or None, ancestry)
@@ -511,7 +521,8 @@ class ObservationReader:
         elif isinstance(value, int | float) and not isinstance(value, bool):
             # a long number; a salary's or a balance's (`keys`) from five digits
             money = key is not None and classify_key(key) == "money" and abs(value) >= 10**4
-            if money or (isinstance(value, int) and abs(value) >= 10**5):
+            big = isinstance(value, int) and abs(value) >= 10**5
+            if money or big or (isinstance(value, int) and access_codes.pin(key, str(value))):
                 text = str(int(value)) if float(value).is_integer() else str(value)
                 self._leaf(key, inherited, text, step, tool, path, ancestry)
 
