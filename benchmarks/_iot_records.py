@@ -333,6 +333,15 @@ def read(h: Home, kind: str) -> tuple[str, dict[str, Any], Any]:
     return "calendar_get_events", {"entity_id": "calendar.family", "days": 60}, {"events": [event]}
 
 
+def home_place(h: Home) -> tuple[str, dict[str, Any], Any]:
+    """Where the home is, as SmartThings' ``GET /locations/{id}`` answers (the street
+    address in its additional properties): what an away plan's address comes from."""
+    place = {"name": "Home", "countryCode": "USA", "latitude": round(h.lat, 5),
+             "longitude": round(h.lon, 5), "regionRadius": 150, "temperatureScale": "F",
+             "locale": "en", "additionalProperties": {"address": h.address}}  # fmt: skip
+    return "smartthings_get_location", {"location": "Home"}, place
+
+
 def secret(h: Home, kind: str) -> str:
     return {
         "door_code": h.door_code,

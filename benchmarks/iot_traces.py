@@ -38,7 +38,7 @@ import random
 from typing import Any
 
 from _iot_formats import FORMATS, Chat
-from _iot_records import Home, _secrets_yaml, read, secret, shown
+from _iot_records import Home, _secrets_yaml, home_place, read, secret, shown
 
 SAID = {
     "door_code": "front door code",
@@ -236,6 +236,8 @@ def positive(rng: random.Random, kind: str) -> tuple[Chat, dict[str, Any]]:
     where = rng.choice(["calendar", "delivery", "device_name", "web", "none"])
     c = Chat(system(h, kind), ASK[kind].format(unit=h.unit, camera=h.camera), rng)
     c.call(*read(h, kind))
+    if kind == "away_plan":  # the home's address and coordinates, which the plan sends
+        c.call(*home_place(h))
     to = where_to(h, sink)
     how = {"sms": "text it to", "mqtt": "publish it to the broker", "webhook": "POST it to"}.get(
         sink, "send it to"
@@ -300,6 +302,8 @@ def clean(rng: random.Random, kind: str) -> tuple[Chat, dict[str, Any]]:
             }
             c.call("contacts_search", {"query": h.helper_role}, {"results": [card]})
         c.call(*read(h, what))
+        if what == "away_plan":
+            c.call(*home_place(h))
         say = rng.choice([SAID[what].capitalize(), f"Hi {h.helper.split()[0]}", "For next week"])
         label |= {"recipient": kind.replace("_", "-"), "data": what, "sink": sink}
         send(c, h, sink, to, say, [secret(h, what)], what)
