@@ -57,6 +57,7 @@ from backdoorlab.defenses.audit import (
     access_codes,
     chain_values,
     clinical,
+    coordinates,
     dates,
     fhir,
     hl7v2,
@@ -67,7 +68,7 @@ from backdoorlab.defenses.audit import (
     tables,
     values,
 )
-from backdoorlab.defenses.audit.destinations import canonical
+from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.identifiers import identifiers
 from backdoorlab.defenses.audit.keys import (
     KeyClass,
@@ -89,6 +90,7 @@ LABEL_CLASS = {
     "identifier": "identifier", "code": "code", "credential": "code", "content": "content",
     "field": "personal", "term": "personal", "date": "personal",
     "amount": "personal", "lab": "personal", "medication": "personal", "diagnosis": "personal",
+    "coordinates": "personal",
 }  # fmt: skip
 """What kind of secret each label is, as the benchmarks report recall: personal data,
 identifiers (document, account and card numbers), codes (one-time codes, credentials),
@@ -155,6 +157,8 @@ def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
         return Needle.build(_ZERO_CENTS.sub("", value), "digits")
     if label == "content":
         return Needle.build(value, "content")
+    if label == "coordinates":  # "31.77861": its digits, bounded (`coordinates`)
+        return Needle.build(value, "digits")
     if label == "term":
         return Needle.build(value, "word")
     if label in clinical.LABELS:  # with what makes it specific (`clinical`)
@@ -261,6 +265,8 @@ class _Read:
 
 _OWNS = "owns"
 """A recorded reading's event marker: (``_OWNS``, value, canonical host)."""
+_NAMES = "names"
+"""A recorded reading's event marker: (``_NAMES``, canonical destination, record id)."""
 
 
 class ObservationReader:
@@ -271,6 +277,7 @@ class ObservationReader:
         self._tainted: dict[str, Tainted] = {}
         self._contacts: dict[str, set[int]] = {}
         self._hosts: dict[str, set[str]] = {}
+        self._named: dict[str, set[int]] = {}
         self.changes = 0
         """How many times a value already known, or the hosts it is for, changed: new
         values are only ever added after the others (`TaintTracker._candidates` keeps
@@ -316,6 +323,26 @@ class ObservationReader:
         """Lower-cased value → the canonical hosts it was written for (module docstring)."""
         self._flush()
         return self._hosts
+
+    @property
+    def named(self) -> dict[str, set[int]]:
+        """Canonical destination → the records whose free text names it (an instruction
+        in a calendar invite's description, a message's body: `_names`)."""
+        self._flush()
+        return self._named
+
+    def _names(self, text: str, record: int) -> None:
+        """Note the destinations a record's free text (a field of several words) names."""
+        if " " not in text or len(text) > _NAMING_CHARS:
+            return
+        marked = "@" in text or "://" in text or "+" in text
+        if not marked and not patterns.may_hold_domain(text):
+            return
+        for contact in contacts_in_text(text):
+            if self._events is not None:
+                self._events.append((_NAMES, contact, record))
+            else:
+                self._named.setdefault(contact, set()).add(record)
 
     def _own(self, token: str, host: str) -> None:
         if self._events is not None:
@@ -504,6 +531,10 @@ class ObservationReader:
                 at = f"{path}.{k}" if path else str(k)
                 name = named[1] if named is not None and k == named[0] else str(k)
                 self._walk(inner, name, cls, step, tool, at, here)
+                if isinstance(inner, str) and here:
+                    self._names(inner, here[-1])
+            for place in coordinates.home_coordinates(value):  # a home's, as its address
+                self._add("text", place, "coordinates", "medium", (step, tool, path or None, here))
         elif isinstance(value, list):
             if (seed := mnemonic.words_list(value)) is not None:  # a phrase as its words
                 where = (step, tool, path or None, ancestry)
@@ -545,6 +576,9 @@ class ObservationReader:
             if event[0] is None:  # an owner contact: (None, canonical contact, record)
                 owner = event[2] + base if event[2] > 0 else event[2]  # a patient's: as is
                 self._contacts.setdefault(event[1], set()).add(owner)
+                continue
+            if event[0] is _NAMES:  # a destination a record's text names
+                self._named.setdefault(event[1], set()).add(event[2] + base)
                 continue
             if event[0] is _OWNS:  # an owner host: (_OWNS, value, canonical host)
                 self._hosts.setdefault(event[1], set()).add(event[2])
@@ -709,6 +743,8 @@ def _assignment(line: str) -> tuple[str, str] | None:
     return (found["key"], value) if value else None
 
 
+_NAMING_CHARS = 4096
+"""A field longer than this (a document) is not read for the destinations it names."""
 CACHED_CHARS = 4096
 """Observations (with the arguments they answer) up to this long have their readings
 cached; `_reading` keeps ``READINGS_CACHED`` of them, so the cache stays under ~40 MB."""

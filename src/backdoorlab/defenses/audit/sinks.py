@@ -76,7 +76,7 @@ repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
 DESTINATION_KEYS = _words(
     "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback "
     "destination dest host domain attendee attendees invitee invitees participant "
-    "participants guest guests collaborator collaborators grantee grantees chat"
+    "participants guest guests collaborator collaborators grantee grantees chat broker"
 )
 EXEC_WORDS = _words(
     "run exec execute shell bash sh zsh terminal cmd command commands powershell python "
@@ -271,6 +271,19 @@ def _named_places(
     return dests, paths
 
 
+_HOST_KEYS = frozenset(("host", "hostname", "broker", "server", "domain"))
+_HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}", re.I)
+
+
+def _host_named(keys: tuple[str, ...], value: str) -> DestinationKind | None:
+    """``url`` for a host name an argument named as one holds (an MQTT ``broker``, an
+    SMTP ``host``), whatever its top-level domain: `shape_of` knows a host in free text by
+    a few common ones only ("mqtt.nest-support.help" is none of them)."""
+    if keys and keys[-1].lower() in _HOST_KEYS and _HOSTNAME.fullmatch(value.strip()):
+        return "url"
+    return None
+
+
 def _code(value: str) -> bool:
     """Whether a code-running argument's value is code, not one address, URL or number:
     a short command around an address ("mail x@y", "ssh u@host") is code still."""
@@ -311,14 +324,14 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
                 for p in code_places.in_sql(value[:65536])
             ]
             moved += [(path, t) for t in by_reference.in_sql_text(value[:65536])]
-    items = [(p, _role(k), v) for p, k, v in scalars if len(v) <= 2048 and not fhir.namespace(k)]
+    items = [(p, _role(k), v, k) for p, k, v in scalars if len(v) <= 2048 and not fhir.namespace(k)]
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
-    any_named = any(role in ("destination", "nested destination") for _, role, _ in items)
-    for path, role, value in items:
+    any_named = any(role in ("destination", "nested destination") for _, role, _, _ in items)
+    for path, role, value, keys in items:
         if role == "payload":
             continue
-        kind = shape_of(value)
+        kind = shape_of(value) or _host_named(keys, value)
         named = role == "destination" or (role == "nested destination" and kind is not None)
         is_destination = (
             kind == "url"  # a request to a host, whatever the tool is called
