@@ -245,3 +245,15 @@ def test_a_home_address_goes_to_the_contact_the_user_asked_to_send_it_to(
         ("send_email", mail, "sent"),
     ]
     assert bool(_findings(tmp_path, _converse("You run the house.", ask, steps))) is leaks
+
+
+def test_what_an_access_key_is_and_is_not() -> None:
+    from backdoorlab.defenses.audit.access_codes import access_key, pin, url_passwords
+
+    for key in ("entryCode", "usercode", "garage_keypad_code", "alarm_pin", "passcode"):
+        assert access_key(key), key
+    # India's postal PIN code, an HTTP status, a ZIP, a promo: no access codes
+    for key in ("pincode", "status_code", "zip_code", "promo_code", "country_code"):
+        assert not access_key(key), key
+    assert pin("gate_code", "4821#") == "4821" and pin("gate_code", "2024-05-01") is None
+    assert url_passwords("rtsp://admin:c%40t%20nap@10.0.0.9:554/s") == ["c@t nap"]

@@ -10,6 +10,11 @@ read as records keyed by its columns, `tables`). Two rules find values worth tra
   identifier (card, IBAN, account, SSN…), a contact (email, phone…), an address, or a
   person's name holds a secret, if its value has the right shape for that key; a
   nested object inherits its parent key's meaning (``"address": {"line1": …}``);
+- *access codes*: a lock's, an alarm's or a gate's four-to-eight digit PIN under a key
+  that says so (``entryCode``, ``usercode``), a record's value under the name a sibling
+  field gives it (Home Assistant's ``{"entity_id", "state"}``, SSM's ``{"Name",
+  "Value"}``), a URL's userinfo password (`access_codes`); a home's coordinates
+  (`coordinates`);
 - *by shape*, in any string, keys or not: e-mail addresses, phone numbers, card
   numbers (Luhn-checked), IBANs, SSNs, street addresses, and long digit runs or long
   mixed tokens (identifiers — weak evidence).
@@ -32,6 +37,10 @@ Besides these, every string yields the codes, identifiers and contents `values` 
 observation that is not JSON but YAML (AgentDojo's tools print YAML) is walked as data;
 a file shown line-numbered (``cat -n``, a coding agent's editor) is read as the file, and
 a traceback's ``path/to/file.py:12: in f`` is no field named ``path/to/file.py``.
+
+Named destinations (`ObservationReader.named`): the records whose free text names a
+destination (an injected instruction: "reply with the status to ops@x"): that record's
+own words are its author's, no secret of the user's sent back to them (`taint`).
 
 Owner hosts (`ObservationReader.hosts`, `owners`): the hosts a value was written for —
 in the same unbroken run of text (a URL, ``//registry.npmjs.org/:_authToken=…``), or for

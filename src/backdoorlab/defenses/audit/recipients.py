@@ -8,7 +8,9 @@ A call's destination is one of:
 - ``contact``: a contact field of a record a tool returned (a customer's e-mail, an
   e-mail's sender, a meeting's participants): a party of the user's own world. It may
   receive anything but *another* person's personal data (`person_bound`: contacts,
-  documents, and a patient's lab results, drugs and diagnoses);
+  documents, and a patient's lab results, drugs and diagnoses) — except data of a record
+  no one's contact owns (a home's location, a property) whose kind the user named ("send
+  the sitter our home address": `asked`), which is the user's to share;
 - ``operator``: the operator's own systems — a hand-off, a ticket, an account tool
   acting on the customer's record, a message to a workspace member or channel named by
   a handle rather than an external address (not a public messenger's ``@username``:

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from backdoorlab.defenses.audit import by_reference, code_mail, code_places, fhir, patterns, places
 from backdoorlab.defenses.audit.by_reference import Transfer
-from backdoorlab.defenses.audit.destinations import canonical, shape_of
+from backdoorlab.defenses.audit.destinations import canonical, host_named, shape_of
 from backdoorlab.defenses.audit.fetch_prompts import payload_of
 from backdoorlab.defenses.audit.handoffs import hands_off
 from backdoorlab.defenses.audit.places import NameKind
@@ -271,19 +271,6 @@ def _named_places(
     return dests, paths
 
 
-_HOST_KEYS = frozenset(("host", "hostname", "broker", "server", "domain"))
-_HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}", re.I)
-
-
-def _host_named(keys: tuple[str, ...], value: str) -> DestinationKind | None:
-    """``url`` for a host name an argument named as one holds (an MQTT ``broker``, an
-    SMTP ``host``), whatever its top-level domain: `shape_of` knows a host in free text by
-    a few common ones only ("mqtt.nest-support.help" is none of them)."""
-    if keys and keys[-1].lower() in _HOST_KEYS and _HOSTNAME.fullmatch(value.strip()):
-        return "url"
-    return None
-
-
 def _code(value: str) -> bool:
     """Whether a code-running argument's value is code, not one address, URL or number:
     a short command around an address ("mail x@y", "ssh u@host") is code still."""
@@ -331,7 +318,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
     for path, role, value, keys in items:
         if role == "payload":
             continue
-        kind = shape_of(value) or _host_named(keys, value)
+        kind = shape_of(value) or host_named(keys, value)
         named = role == "destination" or (role == "nested destination" and kind is not None)
         is_destination = (
             kind == "url"  # a request to a host, whatever the tool is called
