@@ -190,10 +190,14 @@ def asked(tainted: Tainted, said: set[str]) -> bool:
         return True  # "the vendor's bank details", "the remittance info": its IBAN, BIC
     if not said.isdisjoint(_SEED_WORDS) and mnemonic.is_phrase(tainted.secret.value):
         return True  # "back up my recovery phrase": the seed phrase, whatever its key
+    if not kinds.isdisjoint(_KEY_WORDS) and not said.isdisjoint(_PASSWORD_WORDS):
+        return True  # "text the guest the Wi-Fi password": a network's ``psk`` or ``key``
     return not forms.isdisjoint(said)
 
 
 _SEED_WORDS = frozenset({"seed", "mnemonic", "recovery", "phrase", "passphrase"})
+_KEY_WORDS = frozenset({"psk", "key"})
+_PASSWORD_WORDS = frozenset({"password", "passwords", "passphrase", "passcode"})
 
 
 # A bank account's fields, and the words a person names them all by ("send the vendor's
