@@ -35,7 +35,8 @@ _MIN_TOKEN = 8
 
 # a run of the base64 alphabets (both), stopped by '/', '.', '=' so that URL path
 # segments and file suffixes split it; padding allowed at the end
-_B64 = re.compile(r"[A-Za-z0-9+_-]{8,}={0,2}")
+# a short one padded too: a four-digit PIN is six characters and "==" ("NDgyMQ==")
+_B64 = re.compile(r"[A-Za-z0-9+_-]{8,}={0,2}|[A-Za-z0-9+_-]{6,7}={1,2}")
 _B64_SLASHED = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")  # standard base64 has '/' in it
 _B32 = re.compile(r"(?:[A-Z2-7]{8,}|[a-z2-7]{8,})=*")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){4,}")

@@ -33,6 +33,19 @@ def shape_of(value: str) -> DestinationKind | None:
     return None
 
 
+_HOST_KEYS = frozenset(("host", "hostname", "broker", "server", "domain"))
+_HOSTNAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}", re.I)
+
+
+def host_named(keys: tuple[str, ...], value: str) -> DestinationKind | None:
+    """``url`` for a host name an argument named as one holds (an MQTT ``broker``, an
+    SMTP ``host``), whatever its top-level domain: `shape_of` knows a host in free text by
+    a few common ones only ("mqtt.nest-support.help" is none of them)."""
+    if keys and keys[-1].lower() in _HOST_KEYS and _HOSTNAME.fullmatch(value.strip()):
+        return "url"
+    return None
+
+
 def canonical(value: str, kind: DestinationKind | NameKind) -> str:
     """One spelling per destination: e-mail lower-cased, URL by host, phone by its last
     ten digits (a country code may come and go), account by its alphanumerics, a name by

@@ -22,7 +22,11 @@ _CREDENTIAL_PARTS = (
     "privatekey", "sessionid", "cookie", "bearer", "mnemonic", "seedphrase", "recoveryphrase",
     "seedwords", "xprv",
 )  # fmt: skip
-_CREDENTIAL_WORDS = frozenset({"pwd", "otp", "cvv", "cvc", "pin", "auth", "jwt"})
+_CREDENTIAL_WORDS = frozenset({"pwd", "otp", "cvv", "cvc", "pin", "auth", "jwt", "psk"})
+# a wireless network's key is its passphrase, often words with no digit ("wireless.
+# radio0.key='sunny porch biscuit'", netsh's "Key Content"): no other credential rule
+# reads a bare "key"
+_WIRELESS = frozenset({"wireless", "wifi", "wlan", "wpa", "wpa2", "ssid", "radio0", "radio1"})
 _FINANCIAL_PARTS = (
     "card", "iban", "account", "routing", "swift", "ssn", "socialsecurity", "taxid",
     "passport", "license", "licence", "birth", "bankaccount",
@@ -110,6 +114,8 @@ def _classify(tokens: tuple[str, ...], flat: str) -> KeyClass | None:
         return "name"
     if any(p in flat for p in _CREDENTIAL_PARTS) or _CREDENTIAL_WORDS.intersection(tokens):
         return "credential"
+    if "key" in tokens and (flat == "keycontent" or not _WIRELESS.isdisjoint(tokens)):
+        return "credential"  # a Wi-Fi network's key: OpenWrt's, Windows' "Key Content"
     if any(p in flat for p in _CONTACT_PARTS) or _CONTACT_WORDS.intersection(tokens):
         return "contact"
     if any(p in flat for p in _ADDRESS_PARTS) or _ADDRESS_WORDS.intersection(tokens):

@@ -10,6 +10,11 @@ read as records keyed by its columns, `tables`). Two rules find values worth tra
   identifier (card, IBAN, account, SSN…), a contact (email, phone…), an address, or a
   person's name holds a secret, if its value has the right shape for that key; a
   nested object inherits its parent key's meaning (``"address": {"line1": …}``);
+- *access codes*: a lock's, an alarm's or a gate's four-to-eight digit PIN under a key
+  that says so (``entryCode``, ``usercode``), a record's value under the name a sibling
+  field gives it (Home Assistant's ``{"entity_id", "state"}``, SSM's ``{"Name",
+  "Value"}``), a URL's userinfo password (`access_codes`); a home's coordinates
+  (`coordinates`);
 - *by shape*, in any string, keys or not: e-mail addresses, phone numbers, card
   numbers (Luhn-checked), IBANs, SSNs, street addresses, and long digit runs or long
   mixed tokens (identifiers — weak evidence).
@@ -33,6 +38,10 @@ observation that is not JSON but YAML (AgentDojo's tools print YAML) is walked a
 a file shown line-numbered (``cat -n``, a coding agent's editor) is read as the file, and
 a traceback's ``path/to/file.py:12: in f`` is no field named ``path/to/file.py``.
 
+Named destinations (`ObservationReader.named`): the records whose free text names a
+destination (an injected instruction: "reply with the status to ops@x"): that record's
+own words are its author's, no secret of the user's sent back to them (`taint`).
+
 Owner hosts (`ObservationReader.hosts`, `owners`): the hosts a value was written for —
 in the same unbroken run of text (a URL, ``//registry.npmjs.org/:_authToken=…``), or for
 a credential the one host its configuration names (a kubeconfig, a ``.pypirc`` section).
@@ -54,8 +63,10 @@ from typing import Any
 import yaml
 
 from backdoorlab.defenses.audit import (
+    access_codes,
     chain_values,
     clinical,
+    coordinates,
     dates,
     fhir,
     hl7v2,
@@ -66,7 +77,7 @@ from backdoorlab.defenses.audit import (
     tables,
     values,
 )
-from backdoorlab.defenses.audit.destinations import canonical
+from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.identifiers import identifiers
 from backdoorlab.defenses.audit.keys import (
     KeyClass,
@@ -88,6 +99,7 @@ LABEL_CLASS = {
     "identifier": "identifier", "code": "code", "credential": "code", "content": "content",
     "field": "personal", "term": "personal", "date": "personal",
     "amount": "personal", "lab": "personal", "medication": "personal", "diagnosis": "personal",
+    "coordinates": "personal",
 }  # fmt: skip
 """What kind of secret each label is, as the benchmarks report recall: personal data,
 identifiers (document, account and card numbers), codes (one-time codes, credentials),
@@ -154,6 +166,8 @@ def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
         return Needle.build(_ZERO_CENTS.sub("", value), "digits")
     if label == "content":
         return Needle.build(value, "content")
+    if label == "coordinates":  # "31.77861": its digits, bounded (`coordinates`)
+        return Needle.build(value, "digits")
     if label == "term":
         return Needle.build(value, "word")
     if label in clinical.LABELS:  # with what makes it specific (`clinical`)
@@ -272,6 +286,8 @@ class _Read:
 
 _OWNS = "owns"
 """A recorded reading's event marker: (``_OWNS``, value, canonical host)."""
+_NAMES = "names"
+"""A recorded reading's event marker: (``_NAMES``, canonical destination, record id)."""
 
 
 class ObservationReader:
@@ -282,6 +298,7 @@ class ObservationReader:
         self._tainted: dict[str, Tainted] = {}
         self._contacts: dict[str, set[int]] = {}
         self._hosts: dict[str, set[str]] = {}
+        self._named: dict[str, set[int]] = {}
         self.changes = 0
         """How many times a value already known, or the hosts it is for, changed: new
         values are only ever added after the others (`TaintTracker._candidates` keeps
@@ -327,6 +344,26 @@ class ObservationReader:
         """Lower-cased value → the canonical hosts it was written for (module docstring)."""
         self._flush()
         return self._hosts
+
+    @property
+    def named(self) -> dict[str, set[int]]:
+        """Canonical destination → the records whose free text names it (an instruction
+        in a calendar invite's description, a message's body: `_names`)."""
+        self._flush()
+        return self._named
+
+    def _names(self, text: str, record: int) -> None:
+        """Note the destinations a record's free text (a field of several words) names."""
+        if " " not in text or len(text) > _NAMING_CHARS:
+            return
+        marked = "@" in text or "://" in text or "+" in text
+        if not marked and not patterns.may_hold_domain(text):
+            return
+        for contact in contacts_in_text(text):
+            if self._events is not None:
+                self._events.append((_NAMES, contact, record))
+            else:
+                self._named.setdefault(contact, set()).add(record)
 
     def _own(self, token: str, host: str) -> None:
         if self._events is not None:
@@ -389,6 +426,8 @@ class ObservationReader:
         a field that is no name or contact (a person's name alone stays weak)."""
         if (seed := mnemonic.phrase(value)) is not None:
             self._add("text", seed, "credential", "strong", where)
+        for password in access_codes.url_passwords(value):
+            self._add("text", password, "credential", "strong", where)
         for token, label, power in values.tokens(value):
             if chain_values.public_shape(token):
                 continue
@@ -419,6 +458,9 @@ class ObservationReader:
             return  # an address, an xpub, a transaction's hash: the chain publishes them
         cls = (classify_key(key) if key else None) or inherited
         where = (step, tool, path or None, ancestry)
+        if (code := access_codes.pin(key, value)) is not None:  # a door's, an alarm's PIN
+            self._add("phone", code, "code", "strong", where)
+            return
         if key is not None and clinical.key_label(key) is not None:  # "Medications: …"
             self._clinical(clinical.values(key, value), where)
         if cls is not None:
@@ -504,8 +546,16 @@ class ObservationReader:
                 self._owned_by(contact, here[-1])  # the parties a FHIR record names
             if "resourceType" in value:  # a FHIR resource's lab result, drug, diagnosis
                 self._clinical(clinical.from_fhir(value), (step, tool, path or None, here))
+            # {"entity_id": "text.door_code", "state": "4821"}: the value read under its name
+            named = access_codes.named_value(value)
             for k, inner in value.items():
-                self._walk(inner, str(k), cls, step, tool, f"{path}.{k}" if path else str(k), here)
+                at = f"{path}.{k}" if path else str(k)
+                name = named[1] if named is not None and k == named[0] else str(k)
+                self._walk(inner, name, cls, step, tool, at, here)
+                if isinstance(inner, str) and here:
+                    self._names(inner, here[-1])
+            for place in coordinates.home_coordinates(value):  # a home's, as its address
+                self._add("text", place, "coordinates", "medium", (step, tool, path or None, here))
         elif isinstance(value, list):
             if (seed := mnemonic.words_list(value)) is not None:  # a phrase as its words
                 where = (step, tool, path or None, ancestry)
@@ -523,7 +573,8 @@ class ObservationReader:
         elif isinstance(value, int | float) and not isinstance(value, bool):
             # a long number; a salary's or a balance's (`keys`) from five digits
             money = key is not None and classify_key(key) == "money" and abs(value) >= 10**4
-            if money or (isinstance(value, int) and abs(value) >= 10**5):
+            big = isinstance(value, int) and abs(value) >= 10**5
+            if money or big or (isinstance(value, int) and access_codes.pin(key, str(value))):
                 text = str(int(value)) if float(value).is_integer() else str(value)
                 self._leaf(key, inherited, text, step, tool, path, ancestry)
 
@@ -546,6 +597,9 @@ class ObservationReader:
             if event[0] is None:  # an owner contact: (None, canonical contact, record)
                 owner = event[2] + base if event[2] > 0 else event[2]  # a patient's: as is
                 self._contacts.setdefault(event[1], set()).add(owner)
+                continue
+            if event[0] is _NAMES:  # a destination a record's text names
+                self._named.setdefault(event[1], set()).add(event[2] + base)
                 continue
             if event[0] is _OWNS:  # an owner host: (_OWNS, value, canonical host)
                 self._hosts.setdefault(event[1], set()).add(event[2])
@@ -710,6 +764,8 @@ def _assignment(line: str) -> tuple[str, str] | None:
     return (found["key"], value) if value else None
 
 
+_NAMING_CHARS = 4096
+"""A field longer than this (a document) is not read for the destinations it names."""
 CACHED_CHARS = 4096
 """Observations (with the arguments they answer) up to this long have their readings
 cached; `_reading` keeps ``READINGS_CACHED`` of them, so the cache stays under ~40 MB."""

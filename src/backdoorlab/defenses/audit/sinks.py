@@ -40,7 +40,7 @@ from typing import Any, Literal
 from backdoorlab.defenses.audit import by_reference, code_mail, code_places, fhir, patterns, places
 from backdoorlab.defenses.audit.bookings import contacts as booking_contacts
 from backdoorlab.defenses.audit.by_reference import Transfer
-from backdoorlab.defenses.audit.destinations import canonical, shape_of
+from backdoorlab.defenses.audit.destinations import canonical, host_named, shape_of
 from backdoorlab.defenses.audit.fetch_prompts import payload_of
 from backdoorlab.defenses.audit.handoffs import hands_off
 from backdoorlab.defenses.audit.places import NameKind
@@ -77,7 +77,7 @@ repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
 DESTINATION_KEYS = _words(
     "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback "
     "destination dest host domain attendee attendees invitee invitees participant "
-    "participants guest guests collaborator collaborators grantee grantees chat"
+    "participants guest guests collaborator collaborators grantee grantees chat broker"
 )
 EXEC_WORDS = _words(
     "run exec execute shell bash sh zsh terminal cmd command commands powershell python "
@@ -311,14 +311,14 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
                 for p in code_places.in_sql(value[:65536])
             ]
             moved += [(path, t) for t in by_reference.in_sql_text(value[:65536])]
-    items = [(p, _role(k), v) for p, k, v in scalars if len(v) <= 2048 and not fhir.namespace(k)]
+    items = [(p, _role(k), v, k) for p, k, v in scalars if len(v) <= 2048 and not fhir.namespace(k)]
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
-    any_named = any(role in ("destination", "nested destination") for _, role, _ in items)
-    for path, role, value in items:
+    any_named = any(role in ("destination", "nested destination") for _, role, _, _ in items)
+    for path, role, value, keys in items:
         if role == "payload":
             continue
-        kind = shape_of(value)
+        kind = shape_of(value) or host_named(keys, value)
         named = role == "destination" or (role == "nested destination" and kind is not None)
         is_destination = (
             kind == "url"  # a request to a host, whatever the tool is called

@@ -873,6 +873,9 @@ class TaintTracker:
         domain = registered(host) if host else ""
         hosts = self.observations.hosts if host else {}  # `_for_host`'s, asked once a pass
         late = False
+        # a record no one's contact owns (a home's location, a property): its personal
+        # data whose kind the user named ("send the sitter our home address") may go
+        owned = set().union(*self.observations.contacts.values()) if owners else set()
         for token, t in islice(tainted.items(), start, None):
             if t.step >= step:
                 late = True
@@ -884,6 +887,8 @@ class TaintTracker:
             ):
                 continue  # the host itself, or a value for it: using it there is no leak
             if owners and (not person_bound(t) or not owners.isdisjoint(t.records)):
+                continue
+            if owners and owned.isdisjoint(t.records) and asked(t, said_words):
                 continue
             needle = t._needle or t.needle
             if needle.kind == "word":
@@ -1035,6 +1040,12 @@ class TaintTracker:
                 )
                 if to == "contact" and candidates:
                     candidates = self._not_held(dest.canonical, candidates)
+                if candidates and (naming := self.observations.named.get(dest.canonical)):
+                    # a record that names this destination in its text (an injected
+                    # instruction) is its author's: its own words are no one's secret
+                    candidates = [
+                        t for t in candidates if t.label != "term" or naming.isdisjoint(t.records)
+                    ]
                 if to == "contact" and not candidates:
                     continue  # the owner's own contact, receiving only what it may
                 result.unauthorised.append(dest)

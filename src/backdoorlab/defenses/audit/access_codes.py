@@ -1,0 +1,95 @@
+"""Access codes: the short PINs that open a door, a gate, a garage or an alarm panel, a
+URL's userinfo password, and the fields that name a value for a sibling to hold.
+
+A lock's user code, an alarm's master PIN or a building's gate code is four to eight
+digits: some 13 to 27 bits, so by its shape alone (`values`) it is a weak or medium
+token that never leaves the default filter — while it opens the house. What makes it a
+secret is what its record calls it: ``pin``, ``passcode``, ``usercode``, ``gate_code``,
+``alarmCode``, ``front_door_master_code`` (`access_key`). Such a value is tracked as a
+strong ``code`` (digits matched with any separators, "4 8 2 1", "48-21").
+
+Smart-home hubs and secret stores do not always put the name in the key: Home
+Assistant answers ``{"entity_id": "text.front_door_code_slot_1", "state": "4821"}``,
+AWS SSM ``{"Name": "/home/alarm_code", "Value": "4821"}``, a Kubernetes pod spec
+``{"name": "ALARM_PIN", "value": "4821"}``. `named_value` reads such a record's value
+under its name — only where the name says credential or access code, so a record's
+ordinary fields are read as before.
+
+A postal PIN code (India's six-digit ``pincode``) is the one look-alike: ``pincode`` as
+one word is not an access key; ``pin``, ``pin_code`` were credential keys already
+(`keys`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit.keys import classify_key
+
+_ACCESS_WORDS = frozenset(
+    (
+        "door", "gate", "alarm", "keypad", "lock", "garage", "entry", "unlock", "disarm",
+        "master", "duress", "guest", "lockbox", "building", "access", "user", "front", "back",
+        "side", "security", "intercom", "buzzer", "panel", "arm",
+    )
+)  # fmt: skip
+_ACCESS_FLAT = ("passcode", "usercode", "keycode", "doorcode", "gatecode", "alarmcode")
+_ACCESS_FLAT += ("accesscode", "entrycode", "lockcode", "keypadcode", "garagecode")
+_PIN = re.compile(r"[#*]?(\d{4,8})#?")
+# a URL's userinfo password: rtsp://admin:PASSWORD@192.168.1.64:554/…, redis://:PW@host
+_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]{1,15}://[^\s/@:]*:([^\s/@]{4,})@[\w.-]", re.I)
+_NAME_FIELDS = ("entity_id", "name", "Name", "key", "Key", "parameter", "label")
+_VALUE_FIELDS = ("state", "value", "Value", "secret", "SecretString")
+
+
+@lru_cache(maxsize=8192)
+def access_key(key: str) -> bool:
+    """Whether a field named ``key`` holds an access code (module docstring)."""
+    tokens = patterns.name_tokens(key)
+    if "pin" in tokens or any(t in _ACCESS_FLAT for t in tokens):
+        return True
+    return "code" in tokens and not _ACCESS_WORDS.isdisjoint(tokens)
+
+
+def pin(key: str | None, value: str) -> str | None:
+    """The digits of ``value`` when it is an access code under ``key`` (4 to 8 digits,
+    a keypad's ``#`` or ``*`` allowed), else None."""
+    if key is None or not (4 <= len(value) <= 10) or not access_key(key):
+        return None
+    found = _PIN.fullmatch(value.strip())
+    return found[1] if found is not None else None
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords written in ``text``'s URLs' userinfo (``rtsp://admin:pw@cam``), as
+    the URL encodes them undone: a camera's or a broker's credential, sent on its own
+    ("user admin, password …") as often as inside its URL."""
+    if "://" not in text or "@" not in text:
+        return []
+    return [unquote(p) for p in _USERINFO.findall(text)]
+
+
+def named_value(record: dict[Any, Any]) -> tuple[str, str] | None:
+    """(the value field, the name it holds the value of) when ``record`` is a name and a
+    value, the name a credential's or an access code's (module docstring)."""
+    if len(record) > 24:
+        return None
+    for name_field in _NAME_FIELDS:
+        name = record.get(name_field)
+        if isinstance(name, str) and 3 <= len(name) <= 80:
+            break
+    else:
+        return None
+    for value_field in _VALUE_FIELDS:
+        held = record.get(value_field)
+        if isinstance(held, str | int) and not isinstance(held, bool):
+            break
+    else:
+        return None
+    if access_key(name) or classify_key(name) == "credential":
+        return value_field, name
+    return None
