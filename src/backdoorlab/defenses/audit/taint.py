@@ -85,6 +85,7 @@ from backdoorlab.defenses.audit import (
     places,
     services,
     shown_files,
+    split_pieces,
     state_flow,
 )
 from backdoorlab.defenses.audit.by_reference import Transfer
@@ -1136,7 +1137,9 @@ class TaintTracker:
         only in what was sent since (a retry, split)."""
         leaks: list[Leak] = []
         if not inbox.hits:  # most destinations: nothing caught going there yet
-            return self._joined(inbox, candidates, step, since=-1)
+            return self._joined(inbox, candidates, step, since=-1) + self._pieces(
+                inbox, candidates, step
+            )
         fresh = [t for t in candidates if t.secret.value.lower() not in inbox.hits]
         leaks += self._joined(inbox, fresh, step, since=-1)
         again = [
@@ -1149,6 +1152,28 @@ class TaintTracker:
         for t in again:  # rare: only after a destination was already caught
             since = inbox.hits[t.secret.value.lower()].step
             leaks += self._joined(inbox, [t], step, since=since)
+        return leaks + self._pieces(inbox, fresh, step)
+
+    def _pieces(self, inbox: Inbox, left: list[Tainted], step: int) -> list[Leak]:
+        """The strong secrets of ``left`` not found going to ``inbox`` that it received
+        cut in pieces, each wrapped in its own call (`split_pieces`)."""
+        hits = inbox.hits
+        left = [t for t in left if split_pieces.readable(t.secret.value, t.label, t.strong)
+                and t.secret.value.lower() not in hits]  # fmt: skip
+        if not left:
+            return []
+        every = sorted((at, text) for parts in inbox.parts.values() for at, text in parts)
+        texts = [text for at, text in every[-SPLIT_CALLS:]]
+        last = [text for at, text in every if at == step]
+        leaks = []
+        for t in left:
+            calls = split_pieces.in_pieces(t.secret.value, texts, last)
+            leak = (
+                self._hit(inbox, t, step, "(pieces)", f"split across {calls} calls")
+                if calls
+                else None
+            )
+            leaks += [leak] if leak is not None else []
         return leaks
 
     def _joined(self, inbox: Inbox, left: list[Tainted], step: int, since: int) -> list[Leak]:
