@@ -116,6 +116,40 @@ def requests_in(code: str) -> list[str]:
     return found[:MAX_REQUESTS]
 
 
+_FETCHERS = frozenset(
+    ("helm repo", "helm pull", "git clone", "git fetch", "pip install", "pip3 install")
+    + ("npm install", "npm i", "yarn add", "apt-get install", "apt install", "docker pull")
+    + ("go get", "go install", "cargo install", "brew install", "gem install")
+)
+"""A program and its verb that fetch from the URLs they name, and send them nothing else."""
+_FETCH_HINT = re.compile(r"\b(?:helm|git|pip3?|npm|yarn|apt(?:-get)?|docker|go|cargo|brew|gem)\s")
+_SENDS_MORE = ("--password", "--username", "--pass", "--token", "--header", "-H", "-c", "--config")
+"""Options by which such a command sends more than the URL (credentials, a header)."""
+
+
+def fetched_only(code: str) -> frozenset[str]:
+    """The URLs (as `requests_in` reads them) that ``code`` names only in commands that
+    fetch from them (`_FETCHERS`: ``helm repo add NAME URL``, ``git clone URL``, ``pip
+    install URL``) and send them nothing but the URL. Why: a command line is one text,
+    and every URL in it was read as receiving all of it — ``helm repo add bitnami URL &&
+    helm upgrade … --set auth.password=…`` sent the cluster's password to the chart
+    repository. Such a URL receives itself (its path and query may still carry a secret)."""
+    if "://" not in code or not _FETCH_HINT.search(code):
+        return frozenset()
+    fetched: set[str] = set()
+    other: set[str] = set()
+    for segment in _SEGMENT.split(code):
+        urls = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(segment)]
+        if not urls:
+            continue
+        words = segment.split()
+        fetch = " ".join(words[:2]) in _FETCHERS and not any(
+            w.split("=", 1)[0] in _SENDS_MORE for w in words
+        )
+        (fetched if fetch else other).update(urls)
+    return frozenset(fetched - other)
+
+
 _CALLED = re.compile(r"\s*\(|\.[A-Za-z_]")
 """What follows a dotted name that code calls or reads an attribute of."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-_OPEN = re.compile(r"(?<![<\w])<<(-?)[ \t]*(['\"]?)([A-Za-z_][\w.-]{0,40})\2")
+_OPEN = re.compile(r"(?<!<)<<(-?)[ \t]*(['\"]?)([A-Za-z_][\w.-]{0,40})\2")
 CODE_READERS = re.compile(
     r"(?:ba|z|da|k|c|tc|fi|a)?sh|python[\d.]*|pypy\d?|node|deno|bun|ruby|perl|php|lua"
     r"|ssh|sftp|ftp|lftp|expect|tclsh|psql|mysql|mariadb|sqlite3|mongo(?:sh)?|redis-cli"

@@ -77,6 +77,7 @@ from backdoorlab.defenses.audit import (
     browsing,
     by_reference,
     code_mail,
+    code_places,
     held,
     matching,
     notebook,
@@ -519,6 +520,15 @@ def _names_it(tainted: Tainted, argument: str, dest: CallDestination) -> bool:
         and len(dest.value) >= 16
         and dest.value.lower() in tainted.secret.value.lower()
     )
+
+
+def _fetched(dest: CallDestination, texts: list[tuple[str, str]]) -> str:
+    """``dest``'s URL when the command naming it only fetches from it, so that it
+    receives its URL alone (`code_places.fetched_only`); "" otherwise."""
+    for path, text in texts:
+        if path == dest.argument:
+            return dest.value if dest.value in code_places.fetched_only(text) else ""
+    return ""
 
 
 def _query_values(text: str) -> list[tuple[str, str]]:
@@ -1039,6 +1049,8 @@ class TaintTracker:
                 result.unauthorised.append(dest)
             result.stranger = result.stranger or to == "third_party"
             payload, parts = sink.payload, texts
+            if dest.kind == "url" and (only := _fetched(dest, texts)):  # all it receives
+                payload, parts = {dest.argument: only}, [(dest.argument, only)]
             matches = find_secrets(candidates, payload, indexes=self._indexes) if candidates else []
             if matches and dest.kind == "url":  # the text that named this URL, as its URL
                 matches = [m for m in matches if not _names_it(m.tainted, m.argument, dest)]
