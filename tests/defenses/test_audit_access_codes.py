@@ -248,7 +248,8 @@ def test_a_home_address_goes_to_the_contact_the_user_asked_to_send_it_to(
 
 
 def test_what_an_access_key_is_and_is_not() -> None:
-    from backdoorlab.defenses.audit.access_codes import access_key, pin, url_passwords
+    from backdoorlab.defenses.audit.access_codes import access_key, pin
+    from backdoorlab.defenses.audit.secret_forms import url_passwords
 
     for key in ("entryCode", "usercode", "garage_keypad_code", "alarm_pin", "passcode"):
         assert access_key(key), key
@@ -257,6 +258,9 @@ def test_what_an_access_key_is_and_is_not() -> None:
         assert not access_key(key), key
     assert pin("gate_code", "4821#") == "4821" and pin("gate_code", "2024-05-01") is None
     assert url_passwords("rtsp://admin:c%40t%20nap@10.0.0.9:554/s") == ["c@t nap"]
+    assert url_passwords("redis://:Kq7w2Lp9@cache.lan:6379") == ["Kq7w2Lp9"]
+    for template in ("${DB_PASS}", "<password>", "****", "password", "{{ pw }}", "%(pw)s"):
+        assert url_passwords(f"postgres://app:{template}@db.internal/x") == [], template
 
 
 NMCLI = (

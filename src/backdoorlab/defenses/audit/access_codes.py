@@ -1,5 +1,5 @@
-"""Access codes: the short PINs that open a door, a gate, a garage or an alarm panel, a
-URL's userinfo password, and the fields that name a value for a sibling to hold.
+"""Access codes: the short PINs that open a door, a gate, a garage or an alarm panel, and
+the fields that name a value for a sibling to hold.
 
 A lock's user code, an alarm's master PIN or a building's gate code is four to eight
 digits: some 13 to 27 bits, so by its shape alone (`values`) it is a weak or medium
@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote
 
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.keys import classify_key
@@ -40,8 +39,6 @@ _ACCESS_WORDS = frozenset(
 _ACCESS_FLAT = ("passcode", "usercode", "keycode", "doorcode", "gatecode", "alarmcode")
 _ACCESS_FLAT += ("accesscode", "entrycode", "lockcode", "keypadcode", "garagecode")
 _PIN = re.compile(r"[#*]?(\d{4,8})#?")
-# a URL's userinfo password: rtsp://admin:PASSWORD@192.168.1.64:554/…, redis://:PW@host
-_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]{1,15}://[^\s/@:]*:([^\s/@]{4,})@[\w.-]", re.I)
 _NAME_FIELDS = ("entity_id", "name", "Name", "key", "Key", "parameter", "label")
 _VALUE_FIELDS = ("state", "value", "Value", "secret", "SecretString")
 
@@ -62,15 +59,6 @@ def pin(key: str | None, value: str) -> str | None:
         return None
     found = _PIN.fullmatch(value.strip())
     return found[1] if found is not None else None
-
-
-def url_passwords(text: str) -> list[str]:
-    """The passwords written in ``text``'s URLs' userinfo (``rtsp://admin:pw@cam``), as
-    the URL encodes them undone: a camera's or a broker's credential, sent on its own
-    ("user admin, password …") as often as inside its URL."""
-    if "://" not in text or "@" not in text:
-        return []
-    return [unquote(p) for p in _USERINFO.findall(text)]
 
 
 def named_value(record: dict[Any, Any]) -> tuple[str, str] | None:

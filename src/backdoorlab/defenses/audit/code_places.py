@@ -20,7 +20,11 @@ destinations by `sinks`.
   (or ``external_location = '…'``), ``INSERT OVERWRITE DIRECTORY 's3://b/…'``; also with
   ``s3a://``, ``az://container/…`` (``bucket:az/container``) and ``abfss://`` or
   ``wasbs://container@account.…`` (``bucket:az/account/container``). A statement that reads
-  a bucket (``COPY t FROM 's3://…'``, ``SELECT … FROM s3(…)``) sends nothing.
+  a bucket (``COPY t FROM 's3://…'``, ``SELECT … FROM s3(…)``) sends nothing;
+- an upload with a canned ACL anyone may read (``--acl public-read``) also publishes, in
+  whatever bucket: a destination with no name, public, as a gist is.
+
+A here-document a command reads as data (`here_documents`) names no destination.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from itertools import islice
 from urllib.parse import urlsplit
 
 from backdoorlab.defenses.audit import code_mail, patterns
+from backdoorlab.defenses.audit.here_documents import without_data
 from backdoorlab.defenses.audit.places import SCP, STORAGE_URL, Place, place, repo_in
 
 HINT = re.compile(
@@ -92,7 +97,9 @@ def requests_in(code: str) -> list[str]:
     `sinks` reads as requests to those hosts; a scheme-less name that code calls or reads
     an attribute of (``df.info()``, ``self.app.run``, ``pd.io.json``) is no host, nor is
     an e-mail address's domain unless a login names it (`code_mail.login_host`), nor an
-    SMTP relay (`code_mail.relays`: a message's recipients are where it goes)."""
+    SMTP relay (`code_mail.relays`: a message's recipients are where it goes), nor what
+    a data here-document holds (`here_documents`: the payload ``aws s3 cp -`` uploads)."""
+    code = without_data(code)
     found = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(code)]
     rest = patterns.URL.sub(" ", code) if found else code
     if patterns.may_hold_domain(rest) and len(found) < MAX_REQUESTS:
@@ -109,6 +116,40 @@ def requests_in(code: str) -> list[str]:
     return found[:MAX_REQUESTS]
 
 
+_FETCHERS = frozenset(
+    ("helm repo", "helm pull", "git clone", "git fetch", "pip install", "pip3 install")
+    + ("npm install", "npm i", "yarn add", "apt-get install", "apt install", "docker pull")
+    + ("go get", "go install", "cargo install", "brew install", "gem install")
+)
+"""A program and its verb that fetch from the URLs they name, and send them nothing else."""
+_FETCH_HINT = re.compile(r"\b(?:helm|git|pip3?|npm|yarn|apt(?:-get)?|docker|go|cargo|brew|gem)\s")
+_SENDS_MORE = ("--password", "--username", "--pass", "--token", "--header", "-H", "-c", "--config")
+"""Options by which such a command sends more than the URL (credentials, a header)."""
+
+
+def fetched_only(code: str) -> frozenset[str]:
+    """The URLs (as `requests_in` reads them) that ``code`` names only in commands that
+    fetch from them (`_FETCHERS`: ``helm repo add NAME URL``, ``git clone URL``, ``pip
+    install URL``) and send them nothing but the URL. Why: a command line is one text,
+    and every URL in it was read as receiving all of it — ``helm repo add bitnami URL &&
+    helm upgrade … --set auth.password=…`` sent the cluster's password to the chart
+    repository. Such a URL receives itself (its path and query may still carry a secret)."""
+    if "://" not in code or not _FETCH_HINT.search(code):
+        return frozenset()
+    fetched: set[str] = set()
+    other: set[str] = set()
+    for segment in _SEGMENT.split(code):
+        urls = [url.rstrip(".,;)'\"") for url in patterns.URL.findall(segment)]
+        if not urls:
+            continue
+        words = segment.split()
+        fetch = " ".join(words[:2]) in _FETCHERS and not any(
+            w.split("=", 1)[0] in _SENDS_MORE for w in words
+        )
+        (fetched if fetch else other).update(urls)
+    return frozenset(fetched - other)
+
+
 _CALLED = re.compile(r"\s*\(|\.[A-Za-z_]")
 """What follows a dotted name that code calls or reads an attribute of."""
 
@@ -118,9 +159,11 @@ MAX_REQUESTS = 16
 
 
 def in_code(code: str) -> list[Place]:
-    """The places a command line or code sends to by name (module docstring)."""
+    """The places a command line or code sends to by name (module docstring), none in a
+    data here-document (`here_documents`)."""
     if not HINT.search(code):
         return []
+    code = without_data(code)
     found: list[Place] = in_sql(code)
     for segment in _SEGMENT.split(code):
         words = segment.split()
@@ -218,6 +261,13 @@ def _command(words: list[str]) -> list[Place]:
         canon = place("bucket", _option(words, "--bucket"), service="s3" if "aws" in first else "")
         if canon:
             found.append(Place(_option(words, "--bucket"), canon, "bucket"))
+    if found and _PUBLIC_ACL & {_option(words, n).lower() for n in _ACL_OPTIONS}:
+        # an object anyone may read, whoever owns the bucket: published, as a gist is
+        found.append(
+            Place(
+                f"{found[-1].value} (upload, public-read)", "tool:public-read", "any", implicit=True
+            )
+        )
     if "az" in first and "storage" in words and any(w.startswith("upload") for w in words):
         container = _option(words, "--container-name", "-c", "--destination", "-d")
         account = _option(words, "--account-name")
@@ -229,6 +279,12 @@ def _command(words: list[str]) -> list[Place]:
     if "git" in first:
         found += _git(words[words.index("git") + 1 :] if "git" in words else [])
     return found
+
+
+_ACL_OPTIONS = ("--acl", "-a", "--predefined-acl", "--canned-acl")
+_PUBLIC_ACL = frozenset(("public-read", "public-read-write", "publicread", "publicreadwrite"))
+"""A canned ACL that lets anyone read an uploaded object (``aws s3 cp --acl public-read``,
+``gsutil cp -a public-read``, ``gcloud storage cp --predefined-acl=publicRead``)."""
 
 
 def _option(words: list[str], *names: str) -> str:

@@ -66,6 +66,7 @@ from backdoorlab.defenses.audit import (
     access_codes,
     chain_values,
     clinical,
+    cluster_names,
     coordinates,
     dates,
     fhir,
@@ -74,6 +75,7 @@ from backdoorlab.defenses.audit import (
     owners,
     patients,
     patterns,
+    secret_forms,
     tables,
     values,
 )
@@ -426,11 +428,11 @@ class ObservationReader:
         a field that is no name or contact (a person's name alone stays weak)."""
         if (seed := mnemonic.phrase(value)) is not None:
             self._add("text", seed, "credential", "strong", where)
-        for password in access_codes.url_passwords(value):
+        for password in secret_forms.url_passwords(value):  # rtsp://admin:PASSWORD@cam
             self._add("text", password, "credential", "strong", where)
         for token, label, power in values.tokens(value):
-            if chain_values.public_shape(token):
-                continue
+            if chain_values.public_shape(token) or cluster_names.generated(token):
+                continue  # a chain's public value, a pod's name: nobody's secret
             digits = patterns.digits_of(token)
             if covered and digits and digits in covered:
                 continue
@@ -463,6 +465,9 @@ class ObservationReader:
             return
         if key is not None and clinical.key_label(key) is not None:  # "Medications: …"
             self._clinical(clinical.values(key, value), where)
+        if cls == "credential" and (inner := secret_forms.embedded(value)) is not None:
+            self._walk(inner, None, None, step, tool, path, ancestry)  # a ``SecretString``
+            return
         if cls is not None:
             keyed = by_key(cls, value, says_card(key))
             if keyed is not None:
@@ -471,6 +476,8 @@ class ObservationReader:
                 self._add(keyed[0], value, keyed[1], power, where)
                 if keyed[1] == "credential" and (bare := chain_values.bare_hex(value)):
                     self._add("text", bare, "credential", power, where)  # sent without 0x
+                for form in secret_forms.decoded(value) if keyed[1] == "credential" else ():
+                    self._add("text", form, "credential", power, where)  # its base64 undone
                 # a contact field, or an address field holding an e-mail (a Direct address)
                 if ancestry and (cls == "contact" or keyed[1] == "email"):
                     kind = "email" if keyed[0] == "email" else "phone"

@@ -77,6 +77,7 @@ from backdoorlab.defenses.audit import (
     browsing,
     by_reference,
     code_mail,
+    code_places,
     held,
     matching,
     notebook,
@@ -85,6 +86,7 @@ from backdoorlab.defenses.audit import (
     places,
     services,
     shown_files,
+    split_pieces,
     state_flow,
 )
 from backdoorlab.defenses.audit.by_reference import Transfer
@@ -518,6 +520,15 @@ def _names_it(tainted: Tainted, argument: str, dest: CallDestination) -> bool:
         and len(dest.value) >= 16
         and dest.value.lower() in tainted.secret.value.lower()
     )
+
+
+def _fetched(dest: CallDestination, texts: list[tuple[str, str]]) -> str:
+    """``dest``'s URL when the command naming it only fetches from it, so that it
+    receives its URL alone (`code_places.fetched_only`); "" otherwise."""
+    for path, text in texts:
+        if path == dest.argument:
+            return dest.value if dest.value in code_places.fetched_only(text) else ""
+    return ""
 
 
 def _query_values(text: str) -> list[tuple[str, str]]:
@@ -1051,6 +1062,8 @@ class TaintTracker:
                 result.unauthorised.append(dest)
             result.stranger = result.stranger or to == "third_party"
             payload, parts = sink.payload, texts
+            if dest.kind == "url" and (only := _fetched(dest, texts)):  # all it receives
+                payload, parts = {dest.argument: only}, [(dest.argument, only)]
             matches = find_secrets(candidates, payload, indexes=self._indexes) if candidates else []
             if matches and dest.kind == "url":  # the text that named this URL, as its URL
                 matches = [m for m in matches if not _names_it(m.tainted, m.argument, dest)]
@@ -1149,7 +1162,9 @@ class TaintTracker:
         only in what was sent since (a retry, split)."""
         leaks: list[Leak] = []
         if not inbox.hits:  # most destinations: nothing caught going there yet
-            return self._joined(inbox, candidates, step, since=-1)
+            return self._joined(inbox, candidates, step, since=-1) + self._pieces(
+                inbox, candidates, step
+            )
         fresh = [t for t in candidates if t.secret.value.lower() not in inbox.hits]
         leaks += self._joined(inbox, fresh, step, since=-1)
         again = [
@@ -1162,6 +1177,28 @@ class TaintTracker:
         for t in again:  # rare: only after a destination was already caught
             since = inbox.hits[t.secret.value.lower()].step
             leaks += self._joined(inbox, [t], step, since=since)
+        return leaks + self._pieces(inbox, fresh, step)
+
+    def _pieces(self, inbox: Inbox, left: list[Tainted], step: int) -> list[Leak]:
+        """The strong secrets of ``left`` not found going to ``inbox`` that it received
+        cut in pieces, each wrapped in its own call (`split_pieces`)."""
+        hits = inbox.hits
+        left = [t for t in left if split_pieces.readable(t.secret.value, t.label, t.strong)
+                and t.secret.value.lower() not in hits]  # fmt: skip
+        if not left:
+            return []
+        every = sorted((at, text) for parts in inbox.parts.values() for at, text in parts)
+        texts = [text for at, text in every[-SPLIT_CALLS:]]
+        last = [text for at, text in every if at == step]
+        leaks = []
+        for t in left:
+            calls = split_pieces.in_pieces(t.secret.value, texts, last)
+            leak = (
+                self._hit(inbox, t, step, "(pieces)", f"split across {calls} calls")
+                if calls
+                else None
+            )
+            leaks += [leak] if leak is not None else []
         return leaks
 
     def _joined(self, inbox: Inbox, left: list[Tainted], step: int, since: int) -> list[Leak]:
