@@ -18,7 +18,7 @@ from pathlib import Path
 
 from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
-from backdoorlab.defenses.audit.located import located
+from backdoorlab.defenses.audit.located import TracePlaces, located
 from backdoorlab.defenses.audit.reader import ProgressFn, TraceStream
 from backdoorlab.defenses.audit.registry import (
     AuditOptions,
@@ -90,13 +90,16 @@ def _read(
     stream: TraceStream,
     findings: FindingLog,
 ) -> None:
-    """Every read of the file the detectors ask for; their findings into ``findings``."""
+    """Every read of the file the detectors ask for; their findings into ``findings``,
+    whole-file ones located as a trace's are (`TracePlaces`)."""
+    places = TracePlaces()
     for record in stream:
         this_trace: list[Finding] = []
         for detector in chosen:
             this_trace.extend(detector.observe(record, this_trace))
         if this_trace:
             findings.add_trace(located(this_trace, record))
+        places.keep(record)
     digest = stream.sha256
     while again := [d for d in chosen if d.next_read()]:
         for record in stream:
@@ -107,4 +110,4 @@ def _read(
                 f"{path}: the file changed while it was audited; audit a copy nobody writes to"
             )
     for detector in chosen:
-        findings.add_late(detector.finish())
+        findings.add_late(places.locate(detector.finish()))

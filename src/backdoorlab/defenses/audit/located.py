@@ -16,14 +16,20 @@ for a finding on a message, ``file`` and ``file_line``: the file (the session's,
 sub-agent's) and 1-based line of the record that message came from — ``at`` split, so a
 script need not parse it. The report's ``line`` and ``trace_index`` stay the session's
 place in the audit's order, what ``show -i`` and ``view`` number.
-Whole-file findings (`Detector.finish`: the spectral outliers) keep the chat reading's
-numbers: the lines are no longer at hand when they are made.
+Whole-file findings (`Detector.finish`: the spectral outliers, trigger mining) are made
+once the lines are gone, so the audit keeps, as it reads, each converted line's origins
+and session (`TracePlaces`: known from its conversion, no second decoding) and locates
+them the same way. A line read as it stands keeps nothing (its numbering is the file's),
+so a plain file of a million traces keeps nothing; runs of traces of the same shape
+share one entry. A trace only the model could read, or a raw export's LLM call, keeps
+nothing either: its late findings keep the chat reading's numbers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -49,7 +55,53 @@ def located(findings: list[Finding], record: TraceRecord) -> list[Finding]:
     return [_located(finding, origin, session) for finding in findings]
 
 
-def _located(finding: Finding, origin: list[str], session: str | None = None) -> Finding:
+class TracePlaces:
+    """Each converted trace's origins and session, by trace index, for `Detector.finish`'s
+    findings: ``starts[k]`` is the first index of the ``k``-th run of traces sharing
+    ``values[k]`` (None: nothing kept — a line read as it stands). Plain lists, so that a
+    shard's hand it back to the coordinator (`shards`)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.values: list[tuple[tuple[str, ...], str | None] | None] = []
+        self._shared: dict[Any, Any] = {}  # one copy of each shape
+
+    def keep(self, record: TraceRecord) -> None:
+        """``record``'s places, if its line was converted (read after the detectors saw
+        it: a finding's `located` may have read them already)."""
+        known = record.known_places
+        value = None
+        if known is not None and known[0] is not None:
+            key = (tuple(known[0]), known[1])
+            value = self._shared.setdefault(key, key)
+        self.add(record.index, value)
+
+    def add(self, index: int, value: tuple[tuple[str, ...], str | None] | None) -> None:
+        if self.values and self.values[-1] == value:
+            return
+        if not self.starts and value is None:
+            return  # before anything kept: nothing, as a lookup there finds
+        self.starts.append(index)
+        self.values.append(value)
+
+    def extend(self, other: TracePlaces, shift: int) -> None:
+        """``other``'s places (a shard's), its indices after ``shift`` traces."""
+        self.add(shift, None)  # what came before ends where the shard begins
+        for start, value in zip(other.starts, other.values, strict=True):
+            self.add(start + shift, value)
+
+    def locate(self, findings: Iterable[Finding]) -> list[Finding]:
+        """``findings`` (whole-file ones: each names its ``trace_index``), each located as
+        `located` locates a trace's when its trace was converted."""
+        out = []
+        for finding in findings:
+            at = bisect_right(self.starts, finding.trace_index) - 1
+            value = self.values[at] if at >= 0 else None
+            out.append(finding if value is None else _located(finding, value[0], value[1]))
+        return out
+
+
+def _located(finding: Finding, origin: Sequence[str], session: str | None = None) -> Finding:
     def path(step: int) -> str:
         return origin[step] if 0 <= step < len(origin) else f"message {step}"
 

@@ -24,7 +24,13 @@ from typing import IO, Any
 
 from blake3 import blake3
 
-from backdoorlab.defenses.audit.view import TraceView, line_places, read_line
+from backdoorlab.defenses.audit.view import (
+    Places,
+    TraceView,
+    line_places,
+    read_line,
+    read_line_places,
+)
 from backdoorlab.digests import remember_sha256, stamp
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import (
@@ -51,6 +57,7 @@ class TraceRecord:
     view read the line as it stands, so its messages are numbered as the file's are.
     ``call``: the LLM call of a raw export's line this trace is (`trace_formats.exports`:
     a span of an OTLP batch, a prompt of a LangSmith run), ``raw`` then its record alone.
+    ``places``: a converted line's origins and session, known from its conversion.
     """
 
     __slots__ = (
@@ -76,6 +83,7 @@ class TraceRecord:
         source: str = "<traces>",
         as_written: bool = False,
         call: Call | None = None,
+        places: Places | None = None,
     ) -> None:
         if trace is None and view is None:
             raise ValueError("a TraceRecord needs a trace or a view")
@@ -89,6 +97,8 @@ class TraceRecord:
         # not yet read (False), or known to be the line's own numbering (a plain line)
         self._origin: list[str] | None | bool = None if as_written else False
         self._session: str | None = None  # read with the origin
+        if places is not None:  # a converted line's, from its conversion (`read_line_places`)
+            self._origin, self._session = places
 
     @property
     def origin(self) -> list[str] | None:
@@ -107,6 +117,14 @@ class TraceRecord:
         """The agent's session file this trace is (a Claude Code or Codex log bundled by
         `claude_sessions`), else None; read with `origin`."""
         return self._session if self.origin is not None and self.call is None else None
+
+    @property
+    def known_places(self) -> Places | None:
+        """`origin` and `session` when known without reading the line again (a line read
+        as it stands, or converted as it was read: `read_line_places`), else None."""
+        if self._origin is False or self.call is not None:
+            return None
+        return self._origin, self._session  # type: ignore[return-value]
 
     @property
     def place(self) -> str | None:
@@ -345,7 +363,7 @@ class TraceStream:
                 if is_blank(raw):
                     continue
                 at = self.first_line + lineno
-                view, as_written = read_line(raw)
+                view, as_written, places = read_line_places(raw)
                 unpacked = None if as_written else unpack_line(raw, source, at)
                 if unpacked is not None:  # a raw export's line: its LLM calls, if any
                     self.skipped.update(unpacked.skipped)
@@ -358,7 +376,13 @@ class TraceStream:
                     self._counted(reader)
                 else:
                     yield TraceRecord(
-                        self.traces, at, view=view, raw=raw, source=source, as_written=as_written
+                        self.traces,
+                        at,
+                        view=view,
+                        raw=raw,
+                        source=source,
+                        as_written=as_written,
+                        places=places,
                     )
                     self._counted(reader)
             try:

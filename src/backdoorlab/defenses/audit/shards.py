@@ -39,7 +39,7 @@ from backdoorlab.defenses.audit.engine import SinksArg, _sinks
 from backdoorlab.defenses.audit.finding_lines import Encoded, encode_trace
 from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
-from backdoorlab.defenses.audit.located import located
+from backdoorlab.defenses.audit.located import TracePlaces, located
 from backdoorlab.defenses.audit.reader import TraceStream, splittable
 from backdoorlab.defenses.audit.registry import (
     DETECTORS,
@@ -97,6 +97,8 @@ class _ShardRead:
     """A file shard's SHA-256 (the report lists it); a span's BLAKE3 (only compared)."""
     skipped: Counter[str]
     """Its records that are no LLM call, by why (`trace_formats.exports`)."""
+    places: TracePlaces
+    """Its converted traces' places (read 1), for the whole-file findings (`located`)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ def _read_part(
         detector.shard = True
     stream = TraceStream(part.path, span=part.span, first_line=first_line, require_calls=False)
     findings: list[Encoded] = []
+    places = TracePlaces()
     for record in stream:
         if first_read:
             this_trace: list[Finding] = []
@@ -150,11 +153,14 @@ def _read_part(
                 this_trace.extend(detector.observe(record, this_trace))
             if this_trace:
                 findings.extend(encode_trace(located(this_trace, record)))
+            places.keep(record)
         else:
             for detector in detectors:
                 detector.rescan(record)
     parts = [d.shard_part() for d in detectors]
-    return _ShardRead(findings, parts, stream.traces, stream.lines, stream.digest, stream.skipped)
+    return _ShardRead(
+        findings, parts, stream.traces, stream.lines, stream.digest, stream.skipped, places
+    )
 
 
 MapFn = Callable[[list[Part], list[Detector], bool], Iterator[_ShardRead]]
@@ -286,6 +292,7 @@ def audit_shards(
         shifts, index, line = [], 0, 0
         digests, parts = [], []
         skipped: Counter[str] = Counter()
+        places = TracePlaces()
         for shard in run(shards, chosen, True):
             # global indices and lines, in `audit`'s order
             findings.add_encoded(shard.findings, index, line)
@@ -293,6 +300,7 @@ def audit_shards(
             digests.append(shard.digest)
             parts.append(shard.parts)
             skipped.update(shard.skipped)
+            places.extend(shard.places, index)
             index, line = index + shard.traces, line + shard.lines
         if not index and skipped:  # as `TraceStream` says it of one file
             raise TraceFormatError(nothing_to_read(str(spec), skipped))
@@ -311,7 +319,7 @@ def audit_shards(
             for i, detector in enumerate(again):
                 detector.merge([shard.parts[i] for shard in rereads], shifts)
         for detector in chosen:
-            findings.add_late(detector.finish())
+            findings.add_late(places.locate(detector.finish()))
     except BaseException:  # the temporary file goes now, not with the traceback
         findings.close()
         if hasher is not None and hasher.is_alive():
