@@ -21,8 +21,9 @@ once the lines are gone, so the audit keeps, as it reads, each converted line's 
 and session (`TracePlaces`: known from its conversion, no second decoding) and locates
 them the same way. A line read as it stands keeps nothing (its numbering is the file's),
 so a plain file of a million traces keeps nothing; runs of traces of the same shape
-share one entry. A trace only the model could read, or a raw export's LLM call, keeps
-nothing either: its late findings keep the chat reading's numbers.
+share one entry. A raw export's LLM call keeps nothing, nor a line only the model
+could read unless a finding of its own had its places read: their late findings keep
+the chat reading's numbers (finding them would decode every such line twice).
 """
 
 from __future__ import annotations
@@ -103,18 +104,29 @@ class TracePlaces:
 
 def _located(finding: Finding, origin: Sequence[str], session: str | None = None) -> Finding:
     def path(step: int) -> str:
-        return origin[step] if 0 <= step < len(origin) else f"message {step}"
+        return _path(origin, step)
 
     evidence = _with_paths(finding.evidence, path)
-    if finding.step is not None:
-        evidence["at"] = path(finding.step)
-    if session is not None:
-        evidence["session"] = session
-        place = file_line(evidence["at"]) if finding.step is not None else None
-        if place is not None:
-            evidence["file"], evidence["file_line"] = place
+    evidence.update(message_place(finding.step, origin, session))
     summary = _MESSAGE.sub(_renamed(path), finding.summary)
     return replace(finding, summary=summary, evidence=evidence)
+
+
+def _path(origin: Sequence[str], step: int) -> str:
+    return origin[step] if 0 <= step < len(origin) else f"message {step}"
+
+
+def message_place(step: int | None, origin: Sequence[str], session: str | None) -> dict[str, Any]:
+    """Where message ``step`` (None: the trace as a whole) of a converted trace sits, as a
+    finding's evidence names it: ``at``, and for an agent's session ``session``, ``file``
+    and ``file_line``. The guard's replay names its decisions by it too."""
+    out: dict[str, Any] = {} if step is None else {"at": _path(origin, step)}
+    if session is not None:
+        out["session"] = session
+        place = file_line(out["at"]) if step is not None else None
+        if place is not None:
+            out["file"], out["file_line"] = place
+    return out
 
 
 def _renamed(path: Callable[[int], str]) -> Callable[[re.Match[str]], str]:

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from backdoorlab.defenses.audit.located import message_place
 from backdoorlab.defenses.audit.reader import TraceRecord, TraceStream
 from backdoorlab.defenses.guard.core import Guard, GuardSession
 
@@ -41,18 +42,28 @@ def result_line(record: TraceRecord, session: GuardSession) -> dict[str, Any]:
     """One trace's line of ``decisions.jsonl``: whether it would be blocked, how many calls
     were screened, and every decision that found something (allowed ones included).
     ``at``: where in its line the trace's record sits, when the line holds several (a
-    raw export's batch of spans)."""
+    raw export's batch of spans). A converted line's decisions name their message as the
+    audit's findings do (`located.message_place`): ``at`` in the line as written, and an
+    agent's session (a Claude Code or Codex log) ``session``, ``file`` and ``file_line``
+    — the line's own ``line`` is the session's place in the bundle, which no user opens."""
+    found = [d.to_dict() for d in session.decisions if d.severity is not None]
+    origin = record.origin if found else None
+    if origin is not None:
+        found = [d | message_place(d["step"], origin, record.session) for d in found]
     place = {"at": record.place} if record.place is not None else {}
+    known = record.known_places  # a session's, always: read as the line was converted
+    named = {"session": known[1]} if known is not None and known[1] is not None else {}
     return {
         "index": record.index,
         "line": record.line,
         **place,
+        **named,
         "trace_id": record.trace_id,
         "blocked": session.blocked,
         "calls": len(session.decisions),
         "blocked_calls": sum(d.blocked for d in session.decisions),
         "stopped_at": next((d.step for d in session.decisions if d.stop), None),
-        "decisions": [d.to_dict() for d in session.decisions if d.severity is not None],
+        "decisions": found,
     }
 
 
