@@ -15,7 +15,9 @@ each finding's evidence gains ``session``, the session's file as the user named 
 for a finding on a message, ``file`` and ``file_line``: the file (the session's, or a
 sub-agent's) and 1-based line of the record that message came from — ``at`` split, so a
 script need not parse it. The report's ``line`` and ``trace_index`` stay the session's
-place in the audit's order, what ``show -i`` and ``view`` number.
+place in the audit's order, what ``show -i`` and ``view`` number. A row ``export`` wrote
+of such a session (its ``session`` column: `parquet_traces.row_session`) is in OpenAI's
+chat format, numbered as it stands: its findings gain ``session`` alone.
 Whole-file findings (`Detector.finish`: the spectral outliers, trigger mining) are made
 once the lines are gone, so the audit keeps, as it reads, each converted line's origins
 and session (`TracePlaces`: known from its conversion, no second decoding) and locates
@@ -49,10 +51,9 @@ def located(findings: list[Finding], record: TraceRecord) -> list[Finding]:
     """``findings`` of ``record``'s trace, with ``at`` paths when its line was converted."""
     if not findings:
         return findings
-    origin = record.origin
-    if origin is None:
+    origin, session = record.origin, record.session
+    if origin is None and session is None:
         return findings
-    session = record.session
     return [_located(finding, origin, session) for finding in findings]
 
 
@@ -64,7 +65,7 @@ class TracePlaces:
 
     def __init__(self) -> None:
         self.starts: list[int] = []
-        self.values: list[tuple[tuple[str, ...], str | None] | None] = []
+        self.values: list[tuple[tuple[str, ...] | None, str | None] | None] = []
         self._shared: dict[Any, Any] = {}  # one copy of each shape
 
     def keep(self, record: TraceRecord) -> None:
@@ -72,12 +73,12 @@ class TracePlaces:
         it: a finding's `located` may have read them already)."""
         known = record.known_places
         value = None
-        if known is not None and known[0] is not None:
-            key = (tuple(known[0]), known[1])
+        if known is not None and (known[0] is not None or known[1] is not None):
+            key = (None if known[0] is None else tuple(known[0]), known[1])
             value = self._shared.setdefault(key, key)
         self.add(record.index, value)
 
-    def add(self, index: int, value: tuple[tuple[str, ...], str | None] | None) -> None:
+    def add(self, index: int, value: tuple[tuple[str, ...] | None, str | None] | None) -> None:
         if self.values and self.values[-1] == value:
             return
         if not self.starts and value is None:
@@ -102,7 +103,11 @@ class TracePlaces:
         return out
 
 
-def _located(finding: Finding, origin: Sequence[str], session: str | None = None) -> Finding:
+def _located(finding: Finding, origin: Sequence[str] | None, session: str | None = None) -> Finding:
+    if origin is None:  # numbered as the file numbers it: an exported row's session only
+        place = message_place(finding.step, None, session)
+        return replace(finding, evidence={**finding.evidence, **place})
+
     def path(step: int) -> str:
         return _path(origin, step)
 
@@ -116,14 +121,18 @@ def _path(origin: Sequence[str], step: int) -> str:
     return origin[step] if 0 <= step < len(origin) else f"message {step}"
 
 
-def message_place(step: int | None, origin: Sequence[str], session: str | None) -> dict[str, Any]:
+def message_place(
+    step: int | None, origin: Sequence[str] | None, session: str | None
+) -> dict[str, Any]:
     """Where message ``step`` (None: the trace as a whole) of a converted trace sits, as a
     finding's evidence names it: ``at``, and for an agent's session ``session``, ``file``
-    and ``file_line``. The guard's replay names its decisions by it too."""
-    out: dict[str, Any] = {} if step is None else {"at": _path(origin, step)}
+    and ``file_line``; of a trace numbered as it stands (``origin`` None: an exported
+    row) its ``session`` alone. The guard's replay names its decisions by it too."""
+    at = step is not None and origin is not None
+    out: dict[str, Any] = {"at": _path(origin, step)} if at else {}  # type: ignore[arg-type]
     if session is not None:
         out["session"] = session
-        place = file_line(out["at"]) if step is not None else None
+        place = file_line(out["at"]) if at else None
         if place is not None:
             out["file"], out["file_line"] = place
     return out

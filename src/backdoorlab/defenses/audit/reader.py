@@ -40,7 +40,7 @@ from backdoorlab.files import (
     line_too_long,
     read_failure,
 )
-from backdoorlab.parquet_traces import check_regular, is_parquet, iter_rows
+from backdoorlab.parquet_traces import check_regular, is_parquet, iter_rows, row_session
 from backdoorlab.trace_files import call_bytes, parse_call, parse_record, unpack_line
 from backdoorlab.trace_formats.exports import Call, nothing_to_read
 from backdoorlab.traces import Trace
@@ -57,7 +57,8 @@ class TraceRecord:
     view read the line as it stands, so its messages are numbered as the file's are.
     ``call``: the LLM call of a raw export's line this trace is (`trace_formats.exports`:
     a span of an OTLP batch, a prompt of a LangSmith run), ``raw`` then its record alone.
-    ``places``: a converted line's origins and session, known from its conversion.
+    ``places``: a converted line's origins and session, known from its conversion;
+    ``session``: a Parquet row's own (the column ``export`` writes for agents' logs).
     """
 
     __slots__ = (
@@ -84,6 +85,7 @@ class TraceRecord:
         as_written: bool = False,
         call: Call | None = None,
         places: Places | None = None,
+        session: str | None = None,
     ) -> None:
         if trace is None and view is None:
             raise ValueError("a TraceRecord needs a trace or a view")
@@ -96,9 +98,9 @@ class TraceRecord:
         self._source = source
         # not yet read (False), or known to be the line's own numbering (a plain line)
         self._origin: list[str] | None | bool = None if as_written else False
-        self._session: str | None = None  # read with the origin
+        self._session: str | None = session  # a bundle's read with the origin
         if places is not None:  # a converted line's, from its conversion (`read_line_places`)
-            self._origin, self._session = places
+            self._origin, self._session = places[0], places[1] or session
 
     @property
     def origin(self) -> list[str] | None:
@@ -106,7 +108,8 @@ class TraceRecord:
         None when message ``i`` is the line's ``messages[i]``; read when first asked (only
         for traces with findings)."""
         if self._origin is False:
-            self._origin, self._session = line_places(self._raw)
+            self._origin, bundled = line_places(self._raw)
+            self._session = bundled or self._session
             if self.call is not None:  # its record's fields, as the line names them
                 own = self._origin or [f"messages.{i}" for i in range(len(self.view.messages))]
                 self._origin = [self.call.place(field) for field in own]
@@ -115,8 +118,12 @@ class TraceRecord:
     @property
     def session(self) -> str | None:
         """The agent's session file this trace is (a Claude Code or Codex log bundled by
-        `claude_sessions`), else None; read with `origin`."""
-        return self._session if self.origin is not None and self.call is None else None
+        `claude_sessions`, or a row ``export`` wrote of one: `parquet_traces.row_session`),
+        else None; a bundle's read with `origin`."""
+        if self.call is not None:
+            return None
+        _ = self.origin  # a bundle's session is read with its origins
+        return self._session
 
     @property
     def known_places(self) -> Places | None:
@@ -352,6 +359,7 @@ class TraceStream:
         self.traces, self._digest = 0, None
         self.skipped = Counter()
         self.reads += 1
+        rows = is_parquet(self.path)  # a row may name its session (`row_session`)
         with open(self.path, "rb") as handle:
             before = stamp(handle)
             if self.span is None:
@@ -372,7 +380,8 @@ class TraceStream:
                         self._counted(reader)
                 elif view is None:  # only the model decides: coerces, or raises the error
                     trace = parse_record(raw, source, at)
-                    yield TraceRecord(self.traces, at, trace, raw=raw, source=source)
+                    own = row_session(trace.model_extra) if rows else None
+                    yield TraceRecord(self.traces, at, trace, raw=raw, source=source, session=own)
                     self._counted(reader)
                 else:
                     yield TraceRecord(
@@ -383,6 +392,7 @@ class TraceStream:
                         source=source,
                         as_written=as_written,
                         places=places,
+                        session=row_session({"session": view.session}) if rows else None,
                     )
                     self._counted(reader)
             try:

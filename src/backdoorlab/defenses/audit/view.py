@@ -119,6 +119,7 @@ class TraceView(msgspec.Struct):
     metadata: MetadataView = msgspec.field(default_factory=MetadataView)
     id: Any = None
     system: Any = None  # Anthropic's system prompt: the model reads the line
+    session: Any = None  # a Parquet row's session (`parquet_traces.row_session`)
 
 
 _DECODER = msgspec.json.Decoder(TraceView)

@@ -47,9 +47,9 @@ def result_line(record: TraceRecord, session: GuardSession) -> dict[str, Any]:
     agent's session (a Claude Code or Codex log) ``session``, ``file`` and ``file_line``
     — the line's own ``line`` is the session's place in the bundle, which no user opens."""
     found = [d.to_dict() for d in session.decisions if d.severity is not None]
-    origin = record.origin if found else None
-    if origin is not None:
-        found = [d | message_place(d["step"], origin, record.session) for d in found]
+    if found and (record.origin is not None or record.session is not None):
+        # a converted line's; an exported row's (no origin) its session alone
+        found = [d | message_place(d["step"], record.origin, record.session) for d in found]
     place = {"at": record.place} if record.place is not None else {}
     known = record.known_places  # a session's, always: read as the line was converted
     named = {"session": known[1]} if known is not None and known[1] is not None else {}
