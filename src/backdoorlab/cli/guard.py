@@ -68,7 +68,7 @@ def replay_command(
         ) as logs,
         atomic_writer(output) as handle,
     ):
-        for line in replay(logs or source, guard, skipped):
+        for line in replay(logs or source, guard, skipped, logs is not None):
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             total += 1
             blocked += line["blocked"]

@@ -57,6 +57,10 @@ def located(findings: list[Finding], record: TraceRecord) -> list[Finding]:
     return [_located(finding, origin, session) for finding in findings]
 
 
+Kept = tuple[tuple[str, ...] | None, str | None, frozenset[int]]
+"""What `TracePlaces` keeps of a trace: its origins, session and inherited messages."""
+
+
 class TracePlaces:
     """Each converted trace's origins and session, by trace index, for `Detector.finish`'s
     findings: ``starts[k]`` is the first index of the ``k``-th run of traces sharing
@@ -65,7 +69,7 @@ class TracePlaces:
 
     def __init__(self) -> None:
         self.starts: list[int] = []
-        self.values: list[tuple[tuple[str, ...] | None, str | None] | None] = []
+        self.values: list[Kept | None] = []
         self._shared: dict[Any, Any] = {}  # one copy of each shape
 
     def keep(self, record: TraceRecord) -> None:
@@ -74,11 +78,11 @@ class TracePlaces:
         known = record.known_places
         value = None
         if known is not None and (known[0] is not None or known[1] is not None):
-            key = (None if known[0] is None else tuple(known[0]), known[1])
+            key = (None if known[0] is None else tuple(known[0]), known[1], known[2])
             value = self._shared.setdefault(key, key)
         self.add(record.index, value)
 
-    def add(self, index: int, value: tuple[tuple[str, ...] | None, str | None] | None) -> None:
+    def add(self, index: int, value: Kept | None) -> None:
         if self.values and self.values[-1] == value:
             return
         if not self.starts and value is None:
@@ -92,15 +96,30 @@ class TracePlaces:
         for start, value in zip(other.starts, other.values, strict=True):
             self.add(start + shift, value)
 
-    def locate(self, findings: Iterable[Finding]) -> list[Finding]:
+    def locate(self, findings: Iterable[Finding], logs: bool = False) -> list[Finding]:
         """``findings`` (whole-file ones: each names its ``trace_index``), each located as
-        `located` locates a trace's when its trace was converted."""
+        `located` locates a trace's when its trace was converted; with ``logs`` (the
+        audit's own bundles of agents' logs), those on a fork's inherited messages left
+        out, as `own` leaves them."""
         out = []
         for finding in findings:
             at = bisect_right(self.starts, finding.trace_index) - 1
             value = self.values[at] if at >= 0 else None
-            out.append(finding if value is None else _located(finding, value[0], value[1]))
+            if value is None:
+                out.append(finding)
+            elif not (logs and finding.step in value[2]):
+                out.append(_located(finding, value[0], value[1]))
         return out
+
+
+def own(findings: list[Finding], record: TraceRecord, logs: bool) -> list[Finding]:
+    """``findings`` but those on a message a forked Codex rollout copied from the rollout
+    it forked (`codex_forks`: found only when that one is in the input, where the same
+    finding is reported). ``logs``: the input is the audit's own bundle of agents' logs
+    (`claude_sessions`), never a dataset's line, which could claim any message copied."""
+    if not logs or not record.inherited:
+        return findings
+    return [f for f in findings if f.step not in record.inherited]
 
 
 def _located(finding: Finding, origin: Sequence[str] | None, session: str | None = None) -> Finding:

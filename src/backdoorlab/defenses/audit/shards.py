@@ -39,7 +39,7 @@ from backdoorlab.defenses.audit.engine import SinksArg, _sinks
 from backdoorlab.defenses.audit.finding_lines import Encoded, encode_trace
 from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
-from backdoorlab.defenses.audit.located import TracePlaces, located
+from backdoorlab.defenses.audit.located import TracePlaces, located, own
 from backdoorlab.defenses.audit.reader import TraceStream, splittable
 from backdoorlab.defenses.audit.registry import (
     DETECTORS,
@@ -109,6 +109,7 @@ class Part:
 
     path: str
     span: tuple[int, int] | None = None
+    logs: bool = False  # the audit's own bundle of agents' logs (`AuditOptions.logs`)
 
 
 MIN_SPAN_BYTES = 4 << 20
@@ -150,7 +151,7 @@ def _read_part(
         if first_read:
             this_trace: list[Finding] = []
             for detector in detectors:
-                this_trace.extend(detector.observe(record, this_trace))
+                this_trace.extend(own(detector.observe(record, this_trace), record, part.logs))
             if this_trace:
                 findings.extend(encode_trace(located(this_trace, record)))
             places.keep(record)
@@ -272,7 +273,7 @@ def audit_shards(
             )
     one_file = not listed and len(paths) == 1 and paths[0] == Path(spec)
     names = [str(p) for p in paths]
-    shards, hasher = [Part(n) for n in names], None
+    shards, hasher = [Part(n, logs=opts.logs) for n in names], None
     if one_file and splittable(paths[0]):
         size = paths[0].stat().st_size
         pieces = min(max(workers, 1) * SPANS_PER_WORKER, size // MIN_SPAN_BYTES)
@@ -280,7 +281,7 @@ def audit_shards(
             pieces = min(size // MIN_SPAN_BYTES, 256)
         if pieces > 1:
             spans = split_file(paths[0], pieces)
-            shards = [Part(names[0], span) for span in spans]
+            shards = [Part(names[0], span, opts.logs) for span in spans]
             hasher = SpanDigests(paths[0], spans, CHANGED)
     chosen = make_detectors(wanted, opts)
     run, close = _ray_map(address) if engine == "ray" else _local_map(workers)
@@ -319,7 +320,7 @@ def audit_shards(
             for i, detector in enumerate(again):
                 detector.merge([shard.parts[i] for shard in rereads], shifts)
         for detector in chosen:
-            findings.add_late(places.locate(detector.finish()))
+            findings.add_late(places.locate(detector.finish(), opts.logs))
     except BaseException:  # the temporary file goes now, not with the traceback
         findings.close()
         if hasher is not None and hasher.is_alive():

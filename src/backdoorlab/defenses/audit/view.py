@@ -27,7 +27,8 @@ from typing import Any, Literal
 import msgspec
 
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.trace_formats import as_is, log_session, origins, to_chat
+from backdoorlab.trace_formats import as_is, codex, log_session, origins, to_chat
+from backdoorlab.trace_formats.codex_forks import inherited_steps
 from backdoorlab.traces import arguments_text, content_text
 
 
@@ -137,8 +138,9 @@ def read_line(line: bytes) -> tuple[TraceView | None, bool]:
     return view, as_written
 
 
-Places = tuple[list[str] | None, str | None]
-"""A converted line's `line_places`: its messages' origins and the session it bundles."""
+Places = tuple[list[str] | None, str | None, frozenset[int]]
+"""A converted line's `line_places` — its messages' origins and the session it bundles —
+and the messages a forked Codex rollout copied from the one it forked (`codex_forks`)."""
 
 
 def read_line_places(line: bytes) -> tuple[TraceView | None, bool, Places | None]:
@@ -178,7 +180,9 @@ def _converted(line: bytes) -> tuple[TraceView | None, Places | None]:
     except (msgspec.DecodeError, msgspec.ValidationError, TraceFormatError, RecursionError):
         return None, None
     own = origin == [f"messages.{i}" for i in range(len(origin))]  # as `origins` says
-    return view, (None if own else origin, log_session(data))
+    bundle = data.get(codex.KEY)
+    copied = inherited_steps(bundle.get("inherited"), origin) if isinstance(bundle, dict) else None
+    return view, (None if own else origin, log_session(data), copied or frozenset())
 
 
 def line_origins(line: bytes) -> list[str] | None:

@@ -21,14 +21,19 @@ from backdoorlab.defenses.audit.reader import TraceRecord, TraceStream
 from backdoorlab.defenses.guard.core import Guard, GuardSession
 
 
-def replay_trace(guard: Guard, record: TraceRecord) -> GuardSession:
+def replay_trace(guard: Guard, record: TraceRecord, logs: bool = False) -> GuardSession:
     """A session that has screened every tool call and reply image of ``record``'s trace
     — up to the call that stopped it, with the policy's ``stop_after``: a live guard would
     have ended the conversation there, so what the recording holds after it never
-    happens."""
+    happens. ``logs`` (the command's own bundle of agents' logs): a forked Codex
+    rollout's copied messages are not screened again (`located.own`); the calls after
+    them still see what they read."""
     trace = record.trace
     session = guard.session(env=trace.metadata.env, conversation=record.trace_id)
+    copied = record.inherited if logs else frozenset()
     for index, message in enumerate(trace.messages):
+        if index in copied:
+            continue
         for call in message.tool_calls or ():
             if session.screen(trace.messages, index, call).stop:
                 return session
@@ -71,14 +76,16 @@ def replay(
     path: str | os.PathLike[str],
     guard: Guard | None = None,
     skipped: Counter[str] | None = None,
+    logs: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """`result_line` of every trace of the file at ``path`` (ours or plain OpenAI JSONL,
     ``.gz`` too), in order; a malformed line raises one line naming file and line.
     ``skipped``, when given, gets a raw export's records that are no LLM call, by why
-    (`trace_formats.exports`), once the file is read."""
+    (`trace_formats.exports`), once the file is read. ``logs``: ``path`` is the command's
+    own bundle of agents' logs (`replay_trace`)."""
     guard = guard if guard is not None else Guard()
     stream = TraceStream(path)
     for record in stream:
-        yield result_line(record, replay_trace(guard, record))
+        yield result_line(record, replay_trace(guard, record, logs))
     if skipped is not None:
         skipped.update(stream.skipped)
