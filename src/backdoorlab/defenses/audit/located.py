@@ -26,6 +26,10 @@ so a plain file of a million traces keeps nothing; runs of traces of the same sh
 share one entry. A raw export's LLM call keeps nothing, nor a line only the model
 could read unless a finding of its own had its places read: their late findings keep
 the chat reading's numbers (finding them would decode every such line twice).
+
+A forked Codex rollout copies the history of the one it forked (`codex_forks`); when the
+input holds both, the audit of its own bundles (`AuditOptions.logs`) reports no finding on
+a copied message (`own`), per trace and whole-file alike: the original's are reported.
 """
 
 from __future__ import annotations
