@@ -11,6 +11,7 @@ the next good request. The upstream is a loopback stand-in that answers each API
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -171,10 +172,33 @@ GOOD = {
 }
 
 
+class _Tracebacks(logging.Handler):
+    """Every record logged with an exception (uvicorn's "Exception in ASGI application",
+    a handler's own): a 4xx answered after a traceback in the server's log is a bug too."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info or record.levelno >= logging.ERROR:
+            self.seen.append(record.getMessage())
+
+
+TRACEBACKS = _Tracebacks()
+
+
 @pytest.fixture(scope="module")
 def proxy() -> Iterator[str]:
+    loggers = [logging.getLogger(), logging.getLogger("uvicorn.error")]  # it propagates not
     with serving(_upstream()) as upstream, serving(create_proxy(upstream, Guard())) as url:
-        yield url.removesuffix("/v1")
+        for logger in loggers:  # once uvicorn has configured its loggers
+            logger.addHandler(TRACEBACKS)
+        try:
+            yield url.removesuffix("/v1")
+        finally:
+            for logger in loggers:
+                logger.removeHandler(TRACEBACKS)
 
 
 def _posted(proxy: str, path: str, content: bytes) -> httpx.Response:
@@ -187,6 +211,7 @@ def _posted(proxy: str, path: str, content: bytes) -> httpx.Response:
     )
     assert time.monotonic() - started < BOUND_S
     assert answer.status_code != 500, answer.text[:500]
+    assert not TRACEBACKS.seen, TRACEBACKS.seen
     if answer.status_code >= 400:  # the API's error shape: what its SDKs read
         error = answer.json()["error"]
         assert isinstance(error, dict) and isinstance(error.get("message"), str), answer.text
