@@ -143,15 +143,15 @@ def test_places_are_runs_and_plain_traces_keep_nothing() -> None:
     shape = (("x.jsonl:3", "x.jsonl:5"), "x.jsonl")
     for index in range(1000):
         places.add(index, None)  # a plain dataset: nothing at all
-    assert places.starts == [] and places.values == []
+    assert list(places.starts) == [] and places.values == []
     for index in range(1000, 3000):
         places.add(index, shape)  # a run of one shape: one entry
     places.add(3000, None)
-    assert places.starts == [1000, 3000]
+    assert list(places.starts) == [1000, 3000]
     other = TracePlaces()
     other.add(5, shape)
     places.extend(other, 4000)  # a shard whose first traces are plain
-    assert places.starts == [1000, 3000, 4005]
+    assert list(places.starts) == [1000, 3000, 4005]
 
 
 def test_an_anthropic_dataset_s_outlier_gets_at_and_a_plain_one_nothing(tmp_path: Path) -> None:

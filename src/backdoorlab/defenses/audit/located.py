@@ -35,6 +35,7 @@ a copied message (`own`), per trace and whole-file alike: the original's are rep
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -72,7 +73,7 @@ class TracePlaces:
     shard's hand it back to the coordinator (`shards`)."""
 
     def __init__(self) -> None:
-        self.starts: list[int] = []
+        self.starts = array("q")  # 8 bytes a run, not an int object's 36
         self.values: list[Kept | None] = []
         self._shared: dict[Any, Any] = {}  # one copy of each shape
 

@@ -179,7 +179,7 @@ def _converted(line: bytes) -> tuple[TraceView | None, Places | None]:
         view = msgspec.convert(chat, TraceView, strict=True)
     except (msgspec.DecodeError, msgspec.ValidationError, TraceFormatError, RecursionError):
         return None, None
-    own = origin == [f"messages.{i}" for i in range(len(origin))]  # as `origins` says
+    own = all(at == f"messages.{i}" for i, at in enumerate(origin))  # as `origins` says
     bundle = data.get(codex.KEY)
     copied = inherited_steps(bundle.get("inherited"), origin) if isinstance(bundle, dict) else None
     return view, (None if own else origin, log_session(data), copied or frozenset())
