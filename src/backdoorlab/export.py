@@ -9,7 +9,9 @@ their versions, seeds, splits, teacher policies, and for poisoned traces the att
 trigger and rate — read from the traces' own metadata, never assumed. Coding agents'
 logs (Claude Code sessions, Codex rollouts: a file, a folder, a glob) get one more
 column, ``session``: each row's session file, as the audit's findings name it (their
-evidence's ``session``), so a row is traced back to the file it came from.
+evidence's ``session``), so a row is traced back to the file it came from; every reader
+of the Parquet file reads it back (`parquet_traces.row_session`), so the audit of the
+exported rows names each finding's session again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from backdoorlab.digests import file_sha256
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.faults import fault_point
 from backdoorlab.files import check_output_file, is_stdio, open_text, write_failure, write_target
+from backdoorlab.parquet_traces import SESSION_COLUMN
 from backdoorlab.trace_files import iter_session_traces
 from backdoorlab.traces import Trace, template_message, to_hf_dataset
 
@@ -264,7 +267,7 @@ def export_parquet(
     info = provenance(traces, shown, digest)
     dataset = to_hf_dataset(traces)
     if sessions is not None:  # agents' logs: the file each row came from
-        dataset = dataset.add_column("session", sessions)
+        dataset = dataset.add_column(SESSION_COLUMN, sessions)
     # the pair changes together: both are written whole to temporary siblings first (a
     # crash or error there leaves the old pair as it was), then renamed, the card last;
     # when the card cannot be renamed the new Parquet file goes too, so a card never

@@ -73,6 +73,18 @@ def _reason(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+SESSION_COLUMN = "session"
+"""The column ``export`` writes for coding agents' logs: the session file each row came
+from. Read back (`row_session`), so that an audit, ``show`` or ``guard replay`` of the
+exported rows names each finding's session as the audit of the logs did."""
+
+
+def row_session(row: Any) -> str | None:
+    """A row's session (`SESSION_COLUMN`: a non-empty string), else None."""
+    value = row.get(SESSION_COLUMN) if isinstance(row, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
 TRACE_FIELDS = ("messages", "tools", "metadata", "conversations")
 """A trace's own fields (and ShareGPT's turns): never a string, so a string there is JSON
 text (some datasets store each message, or the whole list, serialised)."""

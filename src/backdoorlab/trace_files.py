@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import check_input_file, is_stdio
+from backdoorlab.parquet_traces import is_parquet, row_session
 from backdoorlab.trace_formats.claude_sessions import converted
 from backdoorlab.trace_formats.exports import Call, Unpacked, nothing_to_read, skipped_note, unpack
 from backdoorlab.traces import Trace, iter_trace_lines, parse_trace_line
@@ -173,7 +174,9 @@ def iter_session_traces(
 ) -> Iterator[tuple[int, str, Trace, str | None]]:
     """`iter_line_traces`, each with the agent's session file it is — as the audit's
     findings name it (their evidence's ``session``) — or None when the input is no
-    agent's log: ``show``, ``view`` and ``export`` name a session as the report does."""
+    agent's log: ``show``, ``view`` and ``export`` name a session as the report does. A
+    Parquet file ``export`` wrote of such logs names each row's in its ``session`` column
+    (`parquet_traces.row_session`): read back, so a round trip keeps it."""
     source = "<stdin>" if is_stdio(path) else str(path)
     if not is_stdio(path):
         with converted(path) as logs:
@@ -187,9 +190,11 @@ def iter_session_traces(
                 return
         if is_many(path):
             check_input_file(path)  # "is a directory, not a file", "no such file"
+    rows = not is_stdio(path) and is_parquet(path)  # an exported row names its session
     for lineno, line, calls in iter_export_lines(path, skipped):
         if calls is None:
-            yield lineno, line, parse_trace_line(line, source=source, lineno=lineno), None
+            trace = parse_trace_line(line, source=source, lineno=lineno)
+            yield lineno, line, trace, row_session(trace.model_extra) if rows else None
             continue
         for call in calls:
             yield lineno, line, call_trace(call, source, lineno), None

@@ -28,7 +28,8 @@ def replay_command(
         Path,
         typer.Argument(
             help="Recorded traces (JSONL, ours or plain OpenAI format; - for stdin), or "
-            "Claude Code's logs (a session transcript or stream-json file, or a directory)."
+            "coding agents' logs (Claude Code sessions, Codex rollouts: a file, a directory "
+            "or a glob), a session a line of the output."
         ),
     ],
     policy: Annotated[
@@ -37,7 +38,14 @@ def replay_command(
     ] = None,
     output: Annotated[
         Path,
-        typer.Option("-o", "--output", help="Decisions JSONL, one line per trace (- for stdout)."),
+        typer.Option(
+            "-o",
+            "--output",
+            help="Decisions JSONL, one line per trace (- for stdout). A converted line's "
+            "decisions name their message as the audit's findings do: 'at' in the line as "
+            "written; an agent's session gives 'session' (the line's too), 'file' and "
+            "'file_line' (the record of the call; 'line' is only the session's place).",
+        ),
     ] = Path("-"),
 ) -> None:
     """Replay traces through the guard as if live: which would it have blocked, and why."""
@@ -60,7 +68,7 @@ def replay_command(
         ) as logs,
         atomic_writer(output) as handle,
     ):
-        for line in replay(logs or source, guard, skipped):
+        for line in replay(logs or source, guard, skipped, logs is not None):
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             total += 1
             blocked += line["blocked"]

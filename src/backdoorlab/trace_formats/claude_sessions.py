@@ -50,6 +50,7 @@ class Session:
     agents: dict[str, Path] = field(default_factory=dict)
     name: str = ""  # what the user calls it (``<stdin>`` for a spooled pipe): its path
     codex: bool = False  # a Codex rollout, not a Claude Code log
+    forked: Path | None = None  # the rollout this one was forked from, in the input
 
     def __post_init__(self) -> None:
         self.name = self.name or str(self.path)
@@ -123,12 +124,16 @@ def sessions(path: str | os.PathLike[str]) -> list[Session] | None:
         raise BackdoorlabError(f"{path}: mixes agents' logs with other traces ({others[0]})")
     files = [p for p in files if p in logs]
     firsts = {p: first for p, (_, first) in kinds.items()}
-    family = codex_rollouts.family({p: f for p, (k, f) in kinds.items() if k == "codex"})
+    rollouts = {p: f for p, (k, f) in kinds.items() if k == "codex"}
+    family = codex_rollouts.family(rollouts)
     found = [
         _session(p, kinds[p][0], firsts, family.get(p, []))
         for p in files
         if not _sub_agent_of(p, logs) and (kinds[p][0] != "codex" or p in family)
     ]
+    forks = codex_rollouts.forks(rollouts)
+    for session in found:
+        session.forked = forks.get(session.path)
     claimed = {a for s in found for a in s.agents.values()}
     return [s for s in found if s.path not in claimed]
 
@@ -206,7 +211,7 @@ def bundle(session: Session) -> dict[str, Any]:
     """One session as the line `claude_code` (or `codex`) reads, checked by reading it
     once."""
     if session.codex:
-        return codex_rollouts.bundle(session.path, session.name, session.agents)
+        return codex_rollouts.bundle(session.path, session.name, session.agents, session.forked)
     agents = {agent: _records(path) for agent, path in session.agents.items()}
     records = _records(session.path, session.name)
     line = {"id": session.name, KEY: {"records": records, "agents": agents}}

@@ -9,8 +9,8 @@ one record a line: ``{"timestamp", "type", "payload"}`` where ``type`` is
 ``turn_context`` or ``compacted``; older versions wrote a header line and the items bare.
 `claude_sessions` bundles a file into one line, ``{"id", "codex_rollout": {"records": [[AT,
 RECORD]…], "agents": {KEY: [[AT, RECORD]…]}}}`` (AT: ``FILE:LINE``; ``agents``: the child
-agents' rollouts, read where the parent started them: `codex_agents`), which `from_codex`
-reads through `responses`:
+agents' rollouts, read where the parent started them: `codex_agents`; ``inherited``: what
+a fork copied, `codex_forks`), which `from_codex` reads through `responses`:
 
 - the response items in order, each message's origin its record's ``FILE:LINE``;
 - what Codex writes as a user's (or developer's) message but nobody typed is a tool's

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.trace_formats import codex_agents
+from backdoorlab.trace_formats import codex_agents, codex_forks
 from backdoorlab.trace_formats.codex import KEY, from_codex
 from backdoorlab.trace_formats.log_records import log_records
 
@@ -65,6 +65,22 @@ def family(firsts: dict[Path, Any]) -> dict[Path, list[Path]]:
     return roots
 
 
+def forks(firsts: dict[Path, Any]) -> dict[Path, Path]:
+    """Each rollout of ``firsts`` that the user forked from another of them (its
+    ``forked_from_id``), with that one (`codex_forks`)."""
+    by_id: dict[str, Path] = {}
+    for path, first in firsts.items():
+        own = codex_agents.thread(first)[0]
+        if own is not None:
+            by_id.setdefault(own, path)
+    out = {}
+    for path, first in firsts.items():
+        parent = by_id.get(codex_forks.forked_from(first) or "")
+        if parent is not None and parent != path:
+            out[path] = parent
+    return out
+
+
 def records(path: Path, name: str) -> list[list[Any]]:
     """``[FILE:LINE, record]`` of each record of ``path`` (called ``name``) that is read."""
     out: list[list[Any]] = []
@@ -79,10 +95,48 @@ def records(path: Path, name: str) -> list[list[Any]]:
     return out
 
 
-def bundle(path: Path, name: str, agents: dict[str, Path] | None = None) -> dict[str, Any]:
+def bundle(
+    path: Path,
+    name: str,
+    agents: dict[str, Path] | None = None,
+    forked: Path | None = None,
+) -> dict[str, Any]:
     """One rollout (with its child agents' ``agents``) as the line `codex` reads, checked
-    by reading it once."""
+    by reading it once. ``forked``: the rollout it was forked from (the user's fork), when
+    the input holds it; what it and each child forked with its parent's context copied
+    is named in the bundle's ``inherited`` (`codex_forks`)."""
     children = {key: records(child, str(child)) for key, child in (agents or {}).items()}
-    line = {"id": name, KEY: {"records": records(path, name), "agents": children}}
+    own = records(path, name)
+    inherited = _inherited(own, name, children, records(forked, str(forked)) if forked else None)
+    line = {"id": name, KEY: {"records": own, "agents": children}}
+    if inherited:
+        line[KEY]["inherited"] = inherited
     from_codex(line, name, [])
     return line
+
+
+def _inherited(
+    own: list[list[Any]],
+    name: str,
+    children: dict[str, list[list[Any]]],
+    forked: list[list[Any]] | None,
+) -> dict[str, str]:
+    """``{FILE: its last inherited record}`` of the rollout (from ``forked``) and of each
+    child (from its parent's records, when the bundle holds the parent)."""
+    out: dict[str, str] = {}
+    if forked is not None and (last := codex_forks.inherited_through(own, forked)):
+        out[name] = last
+    files = {name: own, **children}
+    by_thread: dict[str, str] = {}
+    for key, pairs in files.items():
+        thread = codex_agents.thread(pairs[0][1] if pairs else None)[0]
+        if thread is not None:
+            by_thread.setdefault(thread, key)
+    for key, pairs in children.items():
+        parent = by_thread.get(codex_agents.thread(pairs[0][1] if pairs else None)[1] or "")
+        last = None
+        if parent is not None and parent != key:
+            last = codex_forks.inherited_through(pairs, files[parent])
+        if last is not None:
+            out[key] = last
+    return out

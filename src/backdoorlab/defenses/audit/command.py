@@ -237,10 +237,11 @@ def audit_command(
             if filter_path is not None and not Path(path).is_file():
                 raise BackdoorlabError(f"{path}: --filter needs one file (filter each shard's own)")
             with err.status("audit: shards in parallel"):
-                opts = AuditOptions(extra=extra)
+                opts = AuditOptions(extra=extra, logs=logs is not None)
                 report = audit_shards(source, names, sinks, options=opts, **shards)
         else:
-            report = _run_with_progress(Path(source), names, sinks, err, AuditOptions(extra=extra))
+            opts = AuditOptions(extra=extra, logs=logs is not None)
+            report = _run_with_progress(Path(source), names, sinks, err, opts)
     if logs is not None:  # its traces: the sessions, each named by its file (`claude_sessions`)
         report.path = name or str(path)
     if report.skipped:  # a raw export's records that are no LLM call: said, not hidden

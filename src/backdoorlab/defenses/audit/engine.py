@@ -18,7 +18,7 @@ from pathlib import Path
 
 from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
-from backdoorlab.defenses.audit.located import located
+from backdoorlab.defenses.audit.located import TracePlaces, located, own
 from backdoorlab.defenses.audit.reader import ProgressFn, TraceStream
 from backdoorlab.defenses.audit.registry import (
     AuditOptions,
@@ -67,7 +67,7 @@ def audit(
     stream = TraceStream(path, progress)
     findings = FindingLog()
     try:
-        _read(path, chosen, stream, findings)
+        _read(path, chosen, stream, findings, opts.logs)
     except BaseException:  # the temporary file goes now, not with the traceback
         findings.close()
         raise
@@ -89,14 +89,18 @@ def _read(
     chosen: list[Detector],
     stream: TraceStream,
     findings: FindingLog,
+    logs: bool = False,
 ) -> None:
-    """Every read of the file the detectors ask for; their findings into ``findings``."""
+    """Every read of the file the detectors ask for; their findings into ``findings``,
+    whole-file ones located as a trace's are (`TracePlaces`)."""
+    places = TracePlaces()
     for record in stream:
         this_trace: list[Finding] = []
         for detector in chosen:
-            this_trace.extend(detector.observe(record, this_trace))
+            this_trace.extend(own(detector.observe(record, this_trace), record, logs))
         if this_trace:
             findings.add_trace(located(this_trace, record))
+        places.keep(record)
     digest = stream.sha256
     while again := [d for d in chosen if d.next_read()]:
         for record in stream:
@@ -107,4 +111,4 @@ def _read(
                 f"{path}: the file changed while it was audited; audit a copy nobody writes to"
             )
     for detector in chosen:
-        findings.add_late(detector.finish())
+        findings.add_late(places.locate(detector.finish(), logs))

@@ -24,7 +24,11 @@ from typing import IO, Any
 
 from blake3 import blake3
 
-from backdoorlab.defenses.audit.view import TraceView, line_places, read_line
+from backdoorlab.defenses.audit.record import TraceRecord
+from backdoorlab.defenses.audit.view import (
+    read_line,
+    read_line_places,
+)
 from backdoorlab.digests import remember_sha256, stamp
 from backdoorlab.errors import TraceFormatError
 from backdoorlab.files import (
@@ -34,106 +38,11 @@ from backdoorlab.files import (
     line_too_long,
     read_failure,
 )
-from backdoorlab.parquet_traces import check_regular, is_parquet, iter_rows
+from backdoorlab.parquet_traces import check_regular, is_parquet, iter_rows, row_session
 from backdoorlab.trace_files import call_bytes, parse_call, parse_record, unpack_line
 from backdoorlab.trace_formats.exports import Call, nothing_to_read
-from backdoorlab.traces import Trace
 
 ProgressFn = Callable[[int, int, int], None]  # (bytes read, traces read, read number)
-
-
-class TraceRecord:
-    """One trace with where it sits in the file.
-
-    ``view`` is what streaming detectors read (`view`: the fast, read-only view when the
-    line decoded that way, else the model); ``trace`` is the full pydantic `Trace`,
-    built from the line the first time a detector asks for it. ``as_written``: the fast
-    view read the line as it stands, so its messages are numbered as the file's are.
-    ``call``: the LLM call of a raw export's line this trace is (`trace_formats.exports`:
-    a span of an OTLP batch, a prompt of a LangSmith run), ``raw`` then its record alone.
-    """
-
-    __slots__ = (
-        "_origin",
-        "_raw",
-        "_session",
-        "_source",
-        "_trace",
-        "_view",
-        "call",
-        "index",
-        "line",
-    )
-
-    def __init__(
-        self,
-        index: int,
-        line: int,
-        trace: Trace | None = None,
-        *,
-        view: TraceView | None = None,
-        raw: bytes = b"",
-        source: str = "<traces>",
-        as_written: bool = False,
-        call: Call | None = None,
-    ) -> None:
-        if trace is None and view is None:
-            raise ValueError("a TraceRecord needs a trace or a view")
-        self.index = index
-        self.line = line
-        self.call = call
-        self._trace = trace
-        self._view = view
-        self._raw = raw
-        self._source = source
-        # not yet read (False), or known to be the line's own numbering (a plain line)
-        self._origin: list[str] | None | bool = None if as_written else False
-        self._session: str | None = None  # read with the origin
-
-    @property
-    def origin(self) -> list[str] | None:
-        """Where each message sits in the line as written (`trace_formats.origins`), or
-        None when message ``i`` is the line's ``messages[i]``; read when first asked (only
-        for traces with findings)."""
-        if self._origin is False:
-            self._origin, self._session = line_places(self._raw)
-            if self.call is not None:  # its record's fields, as the line names them
-                own = self._origin or [f"messages.{i}" for i in range(len(self.view.messages))]
-                self._origin = [self.call.place(field) for field in own]
-        return self._origin  # type: ignore[return-value]
-
-    @property
-    def session(self) -> str | None:
-        """The agent's session file this trace is (a Claude Code or Codex log bundled by
-        `claude_sessions`), else None; read with `origin`."""
-        return self._session if self.origin is not None and self.call is None else None
-
-    @property
-    def place(self) -> str | None:
-        """Where in its line this trace's record sits (a span of a batch), if not the line."""
-        return self.call.at or None if self.call is not None else None
-
-    @property
-    def trace(self) -> Trace:
-        if self._trace is None:
-            self._trace = parse_call(self._raw, self._source, self.line, self.call)
-        return self._trace
-
-    @property
-    def view(self) -> TraceView | Trace:
-        """The messages and metadata, read-only (`Message`'s fields and ``text``)."""
-        return self._view if self._view is not None else self.trace
-
-    @property
-    def trace_id(self) -> str | None:
-        """A foreign dataset's own ``id`` field if it has one, else our task id."""
-        view = self._view
-        own = view.id if view is not None else (self.trace.model_extra or {}).get("id")
-        if isinstance(own, str | int):
-            return str(own)
-        if self.call is not None and self.call.name is not None:
-            return self.call.name
-        return self.view.metadata.task_id
 
 
 class HashingReader:
@@ -334,6 +243,7 @@ class TraceStream:
         self.traces, self._digest = 0, None
         self.skipped = Counter()
         self.reads += 1
+        rows = is_parquet(self.path)  # a row may name its session (`row_session`)
         with open(self.path, "rb") as handle:
             before = stamp(handle)
             if self.span is None:
@@ -345,7 +255,7 @@ class TraceStream:
                 if is_blank(raw):
                     continue
                 at = self.first_line + lineno
-                view, as_written = read_line(raw)
+                view, as_written, places = read_line_places(raw)
                 unpacked = None if as_written else unpack_line(raw, source, at)
                 if unpacked is not None:  # a raw export's line: its LLM calls, if any
                     self.skipped.update(unpacked.skipped)
@@ -354,11 +264,19 @@ class TraceStream:
                         self._counted(reader)
                 elif view is None:  # only the model decides: coerces, or raises the error
                     trace = parse_record(raw, source, at)
-                    yield TraceRecord(self.traces, at, trace, raw=raw, source=source)
+                    own = row_session(trace.model_extra) if rows else None
+                    yield TraceRecord(self.traces, at, trace, raw=raw, source=source, session=own)
                     self._counted(reader)
                 else:
                     yield TraceRecord(
-                        self.traces, at, view=view, raw=raw, source=source, as_written=as_written
+                        self.traces,
+                        at,
+                        view=view,
+                        raw=raw,
+                        source=source,
+                        as_written=as_written,
+                        places=places,
+                        session=row_session({"session": view.session}) if rows else None,
                     )
                     self._counted(reader)
             try:

@@ -41,6 +41,9 @@ class AuditOptions:
     sinks: list[Sink] | None = None
     source: str = "<traces>"
     extra: dict[str, Any] = field(default_factory=dict)
+    logs: bool = False
+    """The input is the audit's own bundle of coding agents' logs (`claude_sessions`): a
+    forked rollout's copied history is then reported once (`located.own`)."""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from backdoorlab.defenses.audit.engine import SinksArg, _sinks
 from backdoorlab.defenses.audit.finding_lines import Encoded, encode_trace
 from backdoorlab.defenses.audit.finding_log import FindingLog
 from backdoorlab.defenses.audit.findings import Finding
-from backdoorlab.defenses.audit.located import located
+from backdoorlab.defenses.audit.located import TracePlaces, located, own
 from backdoorlab.defenses.audit.reader import TraceStream, splittable
 from backdoorlab.defenses.audit.registry import (
     DETECTORS,
@@ -97,6 +97,8 @@ class _ShardRead:
     """A file shard's SHA-256 (the report lists it); a span's BLAKE3 (only compared)."""
     skipped: Counter[str]
     """Its records that are no LLM call, by why (`trace_formats.exports`)."""
+    places: TracePlaces
+    """Its converted traces' places (read 1), for the whole-file findings (`located`)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Part:
 
     path: str
     span: tuple[int, int] | None = None
+    logs: bool = False  # the audit's own bundle of agents' logs (`AuditOptions.logs`)
 
 
 MIN_SPAN_BYTES = 4 << 20
@@ -143,18 +146,22 @@ def _read_part(
         detector.shard = True
     stream = TraceStream(part.path, span=part.span, first_line=first_line, require_calls=False)
     findings: list[Encoded] = []
+    places = TracePlaces()
     for record in stream:
         if first_read:
             this_trace: list[Finding] = []
             for detector in detectors:
-                this_trace.extend(detector.observe(record, this_trace))
+                this_trace.extend(own(detector.observe(record, this_trace), record, part.logs))
             if this_trace:
                 findings.extend(encode_trace(located(this_trace, record)))
+            places.keep(record)
         else:
             for detector in detectors:
                 detector.rescan(record)
     parts = [d.shard_part() for d in detectors]
-    return _ShardRead(findings, parts, stream.traces, stream.lines, stream.digest, stream.skipped)
+    return _ShardRead(
+        findings, parts, stream.traces, stream.lines, stream.digest, stream.skipped, places
+    )
 
 
 MapFn = Callable[[list[Part], list[Detector], bool], Iterator[_ShardRead]]
@@ -266,7 +273,7 @@ def audit_shards(
             )
     one_file = not listed and len(paths) == 1 and paths[0] == Path(spec)
     names = [str(p) for p in paths]
-    shards, hasher = [Part(n) for n in names], None
+    shards, hasher = [Part(n, logs=opts.logs) for n in names], None
     if one_file and splittable(paths[0]):
         size = paths[0].stat().st_size
         pieces = min(max(workers, 1) * SPANS_PER_WORKER, size // MIN_SPAN_BYTES)
@@ -274,7 +281,7 @@ def audit_shards(
             pieces = min(size // MIN_SPAN_BYTES, 256)
         if pieces > 1:
             spans = split_file(paths[0], pieces)
-            shards = [Part(names[0], span) for span in spans]
+            shards = [Part(names[0], span, opts.logs) for span in spans]
             hasher = SpanDigests(paths[0], spans, CHANGED)
     chosen = make_detectors(wanted, opts)
     run, close = _ray_map(address) if engine == "ray" else _local_map(workers)
@@ -286,6 +293,7 @@ def audit_shards(
         shifts, index, line = [], 0, 0
         digests, parts = [], []
         skipped: Counter[str] = Counter()
+        places = TracePlaces()
         for shard in run(shards, chosen, True):
             # global indices and lines, in `audit`'s order
             findings.add_encoded(shard.findings, index, line)
@@ -293,6 +301,7 @@ def audit_shards(
             digests.append(shard.digest)
             parts.append(shard.parts)
             skipped.update(shard.skipped)
+            places.extend(shard.places, index)
             index, line = index + shard.traces, line + shard.lines
         if not index and skipped:  # as `TraceStream` says it of one file
             raise TraceFormatError(nothing_to_read(str(spec), skipped))
@@ -311,7 +320,7 @@ def audit_shards(
             for i, detector in enumerate(again):
                 detector.merge([shard.parts[i] for shard in rereads], shifts)
         for detector in chosen:
-            findings.add_late(detector.finish())
+            findings.add_late(places.locate(detector.finish(), opts.logs))
     except BaseException:  # the temporary file goes now, not with the traceback
         findings.close()
         if hasher is not None and hasher.is_alive():

@@ -27,7 +27,8 @@ from typing import Any, Literal
 import msgspec
 
 from backdoorlab.errors import TraceFormatError
-from backdoorlab.trace_formats import as_is, log_session, origins, to_chat
+from backdoorlab.trace_formats import as_is, codex, log_session, origins, to_chat
+from backdoorlab.trace_formats.codex_forks import inherited_steps
 from backdoorlab.traces import arguments_text, content_text
 
 
@@ -119,6 +120,7 @@ class TraceView(msgspec.Struct):
     metadata: MetadataView = msgspec.field(default_factory=MetadataView)
     id: Any = None
     system: Any = None  # Anthropic's system prompt: the model reads the line
+    session: Any = None  # a Parquet row's session (`parquet_traces.row_session`)
 
 
 _DECODER = msgspec.json.Decoder(TraceView)
@@ -132,34 +134,55 @@ def decode(line: bytes) -> TraceView | None:
 def read_line(line: bytes) -> tuple[TraceView | None, bool]:
     """`decode`'s view, and whether the line was read as it stands (OpenAI's chat format:
     its messages are numbered as the file numbers them, `line_origins` has nothing to say)."""
+    view, as_written, _ = read_line_places(line)
+    return view, as_written
+
+
+Places = tuple[list[str] | None, str | None, frozenset[int]]
+"""A converted line's `line_places` — its messages' origins and the session it bundles —
+and the messages a forked Codex rollout copied from the one it forked (`codex_forks`)."""
+
+
+def read_line_places(line: bytes) -> tuple[TraceView | None, bool, Places | None]:
+    """`read_line`, and a converted line's `line_places` from the same conversion (None
+    when the line was not converted: read as it stands, or left to the model). Why: a
+    whole-file finding (`Detector.finish`) is located after the line is gone, so the
+    audit keeps a converted line's places as it reads it, at no second decoding."""
     try:
         if not line.isascii():
             line.decode("utf-8")  # msgspec does not check the strings it skips; the model does
         view = _DECODER.decode(line)
     except msgspec.ValidationError:  # valid JSON, not this shape: perhaps another format
-        return _converted(line), False
+        converted, places = _converted(line)
+        return converted, False, places
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        return None, False
+        return None, False, None
     if as_is(view.messages, view.system):
-        return view, True
-    return _converted(line), False
+        return view, True, None
+    converted, places = _converted(line)
+    return converted, False, places
 
 
-def _converted(line: bytes) -> TraceView | None:
+def _converted(line: bytes) -> tuple[TraceView | None, Places | None]:
     """The view of a line in another agent log format, read into OpenAI's chat format
-    (`backdoorlab.trace_formats.to_chat`, as the model reads it); None when the line
-    needs no conversion (the model then decides) or cannot be converted (the model then
-    raises the error naming the field)."""
+    (`backdoorlab.trace_formats.to_chat`, as the model reads it), with its places; None
+    when the line needs no conversion (the model then decides) or cannot be converted
+    (the model then raises the error naming the field)."""
     try:
         data = msgspec.json.decode(line)
         if not isinstance(data, dict):
-            return None
-        chat = to_chat(data, "")
+            return None, None
+        origin: list[str] = []
+        chat = to_chat(data, "", origin)
         if chat is data:
-            return None
-        return msgspec.convert(chat, TraceView, strict=True)
+            return None, None
+        view = msgspec.convert(chat, TraceView, strict=True)
     except (msgspec.DecodeError, msgspec.ValidationError, TraceFormatError, RecursionError):
-        return None
+        return None, None
+    own = all(at == f"messages.{i}" for i, at in enumerate(origin))  # as `origins` says
+    bundle = data.get(codex.KEY)
+    copied = inherited_steps(bundle.get("inherited"), origin) if isinstance(bundle, dict) else None
+    return view, (None if own else origin, log_session(data), copied or frozenset())
 
 
 def line_origins(line: bytes) -> list[str] | None:
