@@ -101,4 +101,22 @@ def contacts_in_text(text: str) -> set[str]:
         found.update(canonical(a, "account") for a in patterns.IBAN.findall(text))
         if digits >= 9:
             found.update(canonical(a, "account") for a in patterns.LONG_DIGITS.findall(text))
+        if digits >= CHAT_DIGITS:  # a messenger's chat id ("chat -1001234567890", "id 87654321.")
+            found.update(chat_id(c) for c in _CHAT_ID.findall(text))
     return found
+
+
+CHAT_DIGITS = 5
+_CHAT_ID = re.compile(rf"(?<![\w.+-])-?\d{{{CHAT_DIGITS},15}}(?![\w-]|[.,]\d)")
+"""A Telegram chat's numeric id as written: a user's (``87654321``), a group's or a
+channel's (``-1001234567890``); five digits at least, as the oldest accounts' are."""
+
+
+def chat_id(value: str) -> str:
+    """One spelling of a numeric chat id: its digits (the sign dropped: a user who
+    writes their channel's id without its ``-`` means the same channel)."""
+    return "tg:" + value.strip().lstrip("-")
+
+
+def whole_chat_id(value: str) -> bool:
+    return _CHAT_ID.fullmatch(value.strip()) is not None

@@ -54,6 +54,7 @@ from typing import Any
 import yaml
 
 from backdoorlab.defenses.audit import (
+    byte_keys,
     chain_values,
     clinical,
     dates,
@@ -63,6 +64,7 @@ from backdoorlab.defenses.audit import (
     owners,
     patients,
     patterns,
+    services,
     tables,
     values,
 )
@@ -260,6 +262,8 @@ class _Read:
 
 _OWNS = "owns"
 """A recorded reading's event marker: (``_OWNS``, value, canonical host)."""
+_ISSUED = "issued"
+"""A recorded reading's event marker: (``_ISSUED``, value, its issuer's domain)."""
 
 
 class ObservationReader:
@@ -270,6 +274,7 @@ class ObservationReader:
         self._tainted: dict[str, Tainted] = {}
         self._contacts: dict[str, set[int]] = {}
         self._hosts: dict[str, set[str]] = {}
+        self._issuers: dict[str, set[str]] = {}
         self.changes = 0
         """How many times a value already known, or the hosts it is for, changed: new
         values are only ever added after the others (`TaintTracker._candidates` keeps
@@ -279,6 +284,7 @@ class ObservationReader:
         self._pending: list[tuple[str, int, str, str]] = []
         self._echo_flat = ""
         self._echo_words: frozenset[str] = frozenset()
+        self._key_file = False  # the call read a keypair's file (`byte_keys`)
         self._events: list[tuple[Any, ...]] | None = None  # recording a `_reading`
         self._categorical: frozenset[str] = frozenset()  # a table's columns of categories
         self._care: dict[int, list[str]] = {}  # a FHIR bundle's parties (`fhir.care_team`)
@@ -315,6 +321,20 @@ class ObservationReader:
         """Lower-cased value → the canonical hosts it was written for (module docstring)."""
         self._flush()
         return self._hosts
+
+    @property
+    def issuers(self) -> dict[str, set[str]]:
+        """Lower-cased value → the domains of the service a sibling field names as its
+        issuer (`owners.named`: freqtrade's ``exchange.name``); `services` finds the
+        others by the value's own key or prefix."""
+        self._flush()
+        return self._issuers
+
+    def _issued(self, token: str, domain: str) -> None:
+        if self._events is not None:
+            self._events.append((_ISSUED, token, domain))
+        else:
+            self._issuers.setdefault(token, set()).add(domain)
 
     def _own(self, token: str, host: str) -> None:
         if self._events is not None:
@@ -407,6 +427,9 @@ class ObservationReader:
             return  # an address, an xpub, a transaction's hash: the chain publishes them
         cls = (classify_key(key) if key else None) or inherited
         where = (step, tool, path or None, ancestry)
+        if "[" in value:  # a key printed as its bytes ("SOLANA_PRIVATE_KEY=[174,47,…]")
+            for found in byte_keys.in_text(value, key, self._key_file):
+                self._byte_key(found, where)
         if key is not None and clinical.key_label(key) is not None:  # "Medications: …"
             self._clinical(clinical.values(key, value), where)
         if cls is not None:
@@ -417,6 +440,8 @@ class ObservationReader:
                 self._add(keyed[0], value, keyed[1], power, where)
                 if keyed[1] == "credential" and (bare := chain_values.bare_hex(value)):
                     self._add("text", bare, "credential", power, where)  # sent without 0x
+                elif keyed[1] == "credential" and (raw := byte_keys.from_base58(value)):
+                    self._byte_key(raw, where)  # Phantom's export: its bytes, its hex too
                 # a contact field, or an address field holding an e-mail (a Direct address)
                 if ancestry and (cls == "contact" or keyed[1] == "email"):
                     kind = "email" if keyed[0] == "email" else "phone"
@@ -436,6 +461,11 @@ class ObservationReader:
         terms = field and cls not in ("name", "contact") and not names_someone(key)
         terms = terms and key not in self._categorical
         self._general(value, where, " ".join(covered), field=field, terms=terms)
+
+    def _byte_key(self, key: bytes, where: tuple[Any, ...]) -> None:
+        """A secret key's bytes, tracked in each spelling it is sent in (`byte_keys`)."""
+        for form in byte_keys.forms(key):
+            self._add("text", form, "credential", "strong", where)
 
     def _clinical(self, found: list[tuple[str, str]], where: tuple[Any, ...]) -> None:
         """Track each (label, value) `clinical` read, medium: health data, named as such,
@@ -498,6 +528,8 @@ class ObservationReader:
             if (seed := mnemonic.words_list(value)) is not None:  # a phrase as its words
                 where = (step, tool, path or None, ancestry)
                 self._add("text", seed, "credential", "strong", where)
+            elif (raw := byte_keys.from_list(value, key, self._key_file)) is not None:
+                self._byte_key(raw, (step, tool, path or None, ancestry))  # Solana's id.json
             saved = self._categorical
             if len(value) >= 2 and isinstance(value[0], dict):  # rows: a column of categories?
                 self._categorical = saved | tables.categorical(value)
@@ -539,6 +571,9 @@ class ObservationReader:
                 self._hosts.setdefault(event[1], set()).add(event[2])
                 self.changes += 1
                 continue
+            if event[0] is _ISSUED:  # an issuer a sibling named: (_ISSUED, value, domain)
+                self._issuers.setdefault(event[1], set()).add(event[2])
+                continue
             secret, token, label, power, key, ancestry = event
             ids = {a + base if a > 0 else a for a in ancestry} if base else set(ancestry)
             if token not in tainted:  # `_merge`'s first case, written out
@@ -550,6 +585,7 @@ class ObservationReader:
     def _read_now(self, text: str, step: int, tool: str, echo: str) -> None:
         self._echo_flat = alnum(echo) if echo else ""
         self._echo_words = frozenset(words(echo)) if echo else frozenset()
+        self._key_file = byte_keys.key_file(echo)
         self._added = []
         try:
             view = _numbered_view(text)
@@ -561,7 +597,7 @@ class ObservationReader:
             if self._added:
                 self._owner_hosts(text, data, self._added)
         finally:
-            self._echo_flat, self._echo_words = "", frozenset()
+            self._echo_flat, self._echo_words, self._key_file = "", frozenset(), False
             self._added = None
             self._patients, self._linked = {}, {}
 
@@ -639,6 +675,11 @@ class ObservationReader:
         None for text) added."""
         found = list(owners.glued(text, [t for t, _, _ in added]))
         credentials = {(t, key or "") for t, label, key in added if label == "credential"}
+        if data is not None and any(
+            key and key.rpartition(".")[2].lower() in services.SECTION_VALUES for _, _, key in added
+        ):  # a bare "key" or "secret": its section's name may be a service's (freqtrade's)
+            for token, domain in services.sections(data, {t for t, _, _ in added}):
+                self._issued(token, domain)  # its issuer's: used there (`auth_use`)
         if credentials and data is not None:
             found += owners.configured(data, credentials)
         elif credentials:
