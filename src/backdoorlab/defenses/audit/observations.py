@@ -395,7 +395,7 @@ class ObservationReader:
         """The codes, identifiers and content in ``value`` (`values`); ``covered``: the
         digits of what a key or shape already found there (not tracked twice); ``terms``:
         a field that is no name or contact (a person's name alone stays weak)."""
-        if (seed := mnemonic.phrase(value)) is not None:
+        for seed in mnemonic.phrases(value):  # each spelling it may be sent in
             self._add("text", seed, "credential", "strong", where)
         for token, label, power in values.tokens(value):
             if chain_values.public_shape(token):
@@ -525,10 +525,12 @@ class ObservationReader:
             for k, inner in value.items():
                 self._walk(inner, str(k), cls, step, tool, f"{path}.{k}" if path else str(k), here)
         elif isinstance(value, list):
-            if (seed := mnemonic.words_list(value)) is not None:  # a phrase as its words
-                where = (step, tool, path or None, ancestry)
-                self._add("text", seed, "credential", "strong", where)
-            elif (raw := byte_keys.from_list(value, key, self._key_file)) is not None:
+            seeds = mnemonic.words_list(value)  # a phrase as its words
+            for seed in seeds:
+                self._add(
+                    "text", seed, "credential", "strong", (step, tool, path or None, ancestry)
+                )
+            if not seeds and (raw := byte_keys.from_list(value, key, self._key_file)) is not None:
                 self._byte_key(raw, (step, tool, path or None, ancestry))  # Solana's id.json
             saved = self._categorical
             if len(value) >= 2 and isinstance(value[0], dict):  # rows: a column of categories?
