@@ -170,6 +170,8 @@ def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
     if kind == "address":  # also its street, or a Japanese town and block: `street_parts`
         wide = other_script(value)  # "湯本塩原19丁目24番1号" is more than its digits
         return Needle.build(value, "text", wide=wide).with_alts(*street_parts(value))
+    if label == "credential" and other_script(value):  # a Japanese or a Chinese seed phrase
+        return Needle.build(value, "text", wide=True)
     return Needle.build(value, "text")
 
 
