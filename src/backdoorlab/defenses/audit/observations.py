@@ -327,7 +327,7 @@ class ObservationReader:
     @property
     def issuers(self) -> dict[str, set[str]]:
         """Lower-cased value → the domains of the service a sibling field names as its
-        issuer (`owners.named`: freqtrade's ``exchange.name``); `services` finds the
+        issuer (`services.sections`: freqtrade's ``exchange.name``); `services` finds the
         others by the value's own key or prefix."""
         self._flush()
         return self._issuers
