@@ -143,6 +143,14 @@ def person_bound(tainted: Tainted) -> bool:
     return label in PERSON_BOUND or (label in clinical.LABELS and patients.known(tainted.records))
 
 
+def _echoed(value: str, label: str, echo_flat: str) -> bool:
+    """Whether a call's arguments (``echo_flat``, `alnum`) held ``value``. A credential
+    with no ASCII letter or digit (a Chinese seed phrase) is none of them: its `alnum`,
+    "", is in every text."""
+    flat = alnum(value)
+    return flat in echo_flat and bool(flat or label != "credential")
+
+
 def needles(tainted: Sequence[Tainted]) -> list[Needle]:
     """Each value's `Tainted.needle`, reading the built ones without the property: asked
     of every value seen at every sink call, where a property call per value is a tenth
@@ -356,7 +364,7 @@ class ObservationReader:
         value = value.strip()
         token = value.lower()
         if self._echo_flat and (
-            token in self._echo_words if label == "term" else alnum(value) in self._echo_flat
+            token in self._echo_words if label == "term" else _echoed(value, label, self._echo_flat)
         ):
             return  # the tool repeating what the call gave it: nothing new came in
         if self._added is not None:
@@ -444,6 +452,9 @@ class ObservationReader:
                     self._add("text", bare, "credential", power, where)  # sent without 0x
                 elif keyed[1] == "credential" and (raw := byte_keys.from_base58(value)):
                     self._byte_key(raw, where)  # Phantom's export: its bytes, its hex too
+                elif keyed[1] == "credential" and (" " in value or "\u3000" in value):
+                    for seed in mnemonic.words_list(value.split()):  # "ábaco" as "abaco" too
+                        self._add("text", seed, "credential", power, where)
                 # a contact field, or an address field holding an e-mail (a Direct address)
                 if ancestry and (cls == "contact" or keyed[1] == "email"):
                     kind = "email" if keyed[0] == "email" else "phone"
