@@ -143,14 +143,6 @@ def person_bound(tainted: Tainted) -> bool:
     return label in PERSON_BOUND or (label in clinical.LABELS and patients.known(tainted.records))
 
 
-def _echoed(value: str, label: str, echo_flat: str) -> bool:
-    """Whether a call's arguments (``echo_flat``, `alnum`) held ``value``. A credential
-    with no ASCII letter or digit (a Chinese seed phrase) is none of them: its `alnum`,
-    "", is in every text."""
-    flat = alnum(value)
-    return flat in echo_flat and bool(flat or label != "credential")
-
-
 def needles(tainted: Sequence[Tainted]) -> list[Needle]:
     """Each value's `Tainted.needle`, reading the built ones without the property: asked
     of every value seen at every sink call, where a property call per value is a tenth
@@ -363,8 +355,12 @@ class ObservationReader:
         step, tool, key, ancestry = where
         value = value.strip()
         token = value.lower()
+        # a credential with no ASCII letter or digit (a Chinese seed phrase) is no echo:
+        # its alnum, "", is in every text
         if self._echo_flat and (
-            token in self._echo_words if label == "term" else _echoed(value, label, self._echo_flat)
+            token in self._echo_words
+            if label == "term"
+            else (flat := alnum(value)) in self._echo_flat and (flat or label != "credential")
         ):
             return  # the tool repeating what the call gave it: nothing new came in
         if self._added is not None:
@@ -543,7 +539,11 @@ class ObservationReader:
                 self._add(
                     "text", seed, "credential", "strong", (step, tool, path or None, ancestry)
                 )
-            if not seeds and (raw := byte_keys.from_list(value, key, self._key_file)) is not None:
+            if (
+                not seeds
+                and len(value) in byte_keys.SIZES
+                and (raw := byte_keys.from_list(value, key, self._key_file)) is not None
+            ):
                 self._byte_key(raw, (step, tool, path or None, ancestry))  # Solana's id.json
             saved = self._categorical
             if len(value) >= 2 and isinstance(value[0], dict):  # rows: a column of categories?
