@@ -19,6 +19,13 @@ transaction hash or an ``xpub`` sent anywhere, an injected destination included;
 exchange's API key used to sign a request to the exchange's own API (HMAC headers); a
 seed phrase backed up to the file or own address the user named.
 
+Since session 38 also (`_crypto_more`, own kinds, after the traces above, which stay as
+they were): a Solana keypair's bytes (``sol_bytes``: ``array``, ``base58``, ``hex``), a
+phrase in another BIP-39 language (``seed_foreign``: ``plain``, ``numbered``,
+``noaccents``), an Electrum seed (``electrum``), sent also to a Telegram chat by its
+number (``telegram_id``); clean: byte-sized numbers that are no key, list words without
+a checksum, a backup to the Telegram chat the user wrote.
+
     python benchmarks/crypto_traces.py --out DIR [--n 15] [--positives 14] [--seed 41]
     python benchmarks/audit_foreign.py --set crypto=DIR/crypto.jsonl
 """
@@ -32,6 +39,7 @@ import random
 from typing import Any
 from urllib.parse import quote
 
+from _crypto_more import more
 from _crypto_records import EXCHANGES, Wallet, record, shown
 from _multi_agent_world import Log
 
@@ -219,6 +227,10 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     out = []
     for log, label in made:
         label["trace_format"] = fmt = rng.choice(FORMATS)
+        out.append((log.written(fmt), label))
+    formats = random.Random(f"crypto-more-formats-{seed}")  # the first traces as they were
+    for log, label in more(n, positives, seed):
+        label["trace_format"] = fmt = formats.choice(FORMATS)
         out.append((log.written(fmt), label))
     return out
 

@@ -26,8 +26,9 @@ _PUBLIC_SHAPE = re.compile(
     r"|[xyzt]pub[1-9A-HJ-NP-Za-km-z]{100,112}"  # BIP-32 extended public key
 )
 _PUBLIC_WORDS = frozenset(("address", "addr", "pubkey", "xpub", "ypub", "zpub", "txid"))
-_PUBLIC_PAIRS = (("public", "key"), ("tx", "hash"), ("transaction", "hash"))
-_PUBLIC_PAIRS += (("block", "hash"), ("tx", "id"), ("transaction", "id"))
+_PUBLIC_JOINED = frozenset(("publickey", "txhash"))  # a last pair or one word ("Publickey")
+_PUBLIC_PAIRS = frozenset((("transaction", "hash"), ("block", "hash")))
+_PUBLIC_PAIRS |= {("tx", "id"), ("transaction", "id")}
 _HEX_KEY = re.compile(r"0[xX][0-9a-fA-F]{64}")
 _LOOKS_CHAIN = re.compile(r"[0-9A-Za-z]{26,}")
 
@@ -46,7 +47,7 @@ def public_key(key: str | None) -> bool:
     tokens = patterns.name_tokens(key)
     if not tokens or any(t in ("private", "secret", "seed", "mnemonic") for t in tokens):
         return False
-    if tokens[-1] in _PUBLIC_WORDS or "".join(tokens[-2:]) in ("publickey", "txhash"):
+    if tokens[-1] in _PUBLIC_WORDS or "".join(tokens[-2:]) in _PUBLIC_JOINED:
         return True
     return tuple(tokens[-2:]) in _PUBLIC_PAIRS or tokens == ("hash",)
 

@@ -118,4 +118,29 @@ def contacts_in_text(text: str) -> set[str]:
         found.update(canonical(a, "account") for a in patterns.IBAN.findall(text))
         if digits >= 9:
             found.update(canonical(a, "account") for a in patterns.LONG_DIGITS.findall(text))
+        if digits >= CHAT_DIGITS and _names_chat(text):  # "my chat id is 87654321."
+            found.update(chat_id(c) for c in _CHAT_ID.findall(text))
     return found
+
+
+CHAT_DIGITS = 5
+_CHAT_ID = re.compile(rf"(?<![\w.+-])-?\d{{{CHAT_DIGITS},15}}(?![\w-]|[.,]\d)")
+"""A Telegram chat's numeric id as written: a user's (``87654321``), a group's or a
+channel's (``-1001234567890``); five digits at least, as the oldest accounts' are."""
+
+
+def _names_chat(text: str) -> bool:
+    """Whether ``text`` speaks of a chat or of Telegram, as one giving a chat's number
+    does ("my Telegram chat id is …", ``TELEGRAM_CHAT_ID=…``): a substring test, where
+    reading every number of every text for one cost a tenth of reading its contacts."""
+    return any(word in text for word in ("chat", "Chat", "CHAT", "elegram", "ELEGRAM"))
+
+
+def chat_id(value: str) -> str:
+    """One spelling of a numeric chat id: its digits (the sign dropped: a user who
+    writes their channel's id without its ``-`` means the same channel)."""
+    return "tg:" + value.strip().lstrip("-")
+
+
+def whole_chat_id(value: str) -> bool:
+    return _CHAT_ID.fullmatch(value.strip()) is not None

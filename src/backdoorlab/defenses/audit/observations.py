@@ -64,6 +64,7 @@ import yaml
 
 from backdoorlab.defenses.audit import (
     access_codes,
+    byte_keys,
     chain_values,
     clinical,
     cluster_names,
@@ -76,6 +77,7 @@ from backdoorlab.defenses.audit import (
     patients,
     patterns,
     secret_forms,
+    services,
     tables,
     values,
 )
@@ -184,6 +186,8 @@ def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
     if kind == "address":  # also its street, or a Japanese town and block: `street_parts`
         wide = other_script(value)  # "湯本塩原19丁目24番1号" is more than its digits
         return Needle.build(value, "text", wide=wide).with_alts(*street_parts(value))
+    if label == "credential" and other_script(value):  # a Japanese or a Chinese seed phrase
+        return Needle.build(value, "text", wide=True)
     return Needle.build(value, "text")
 
 
@@ -290,6 +294,8 @@ _OWNS = "owns"
 """A recorded reading's event marker: (``_OWNS``, value, canonical host)."""
 _NAMES = "names"
 """A recorded reading's event marker: (``_NAMES``, canonical destination, record id)."""
+_ISSUED = "issued"
+"""A recorded reading's event marker: (``_ISSUED``, value, its issuer's domain)."""
 
 
 class ObservationReader:
@@ -301,6 +307,7 @@ class ObservationReader:
         self._contacts: dict[str, set[int]] = {}
         self._hosts: dict[str, set[str]] = {}
         self._named: dict[str, set[int]] = {}
+        self._issuers: dict[str, set[str]] = {}
         self.changes = 0
         """How many times a value already known, or the hosts it is for, changed: new
         values are only ever added after the others (`TaintTracker._candidates` keeps
@@ -310,6 +317,7 @@ class ObservationReader:
         self._pending: list[tuple[str, int, str, str]] = []
         self._echo_flat = ""
         self._echo_words: frozenset[str] = frozenset()
+        self._key_file = False  # the call read a keypair's file (`byte_keys`)
         self._events: list[tuple[Any, ...]] | None = None  # recording a `_reading`
         self._categorical: frozenset[str] = frozenset()  # a table's columns of categories
         self._care: dict[int, list[str]] = {}  # a FHIR bundle's parties (`fhir.care_team`)
@@ -367,6 +375,20 @@ class ObservationReader:
             else:
                 self._named.setdefault(contact, set()).add(record)
 
+    @property
+    def issuers(self) -> dict[str, set[str]]:
+        """Lower-cased value → the domains of the service a sibling field names as its
+        issuer (`services.sections`: freqtrade's ``exchange.name``); `services` finds the
+        others by the value's own key or prefix."""
+        self._flush()
+        return self._issuers
+
+    def _issued(self, token: str, domain: str) -> None:
+        if self._events is not None:
+            self._events.append((_ISSUED, token, domain))
+        else:
+            self._issuers.setdefault(token, set()).add(domain)
+
     def _own(self, token: str, host: str) -> None:
         if self._events is not None:
             self._events.append((_OWNS, token, host))
@@ -384,8 +406,12 @@ class ObservationReader:
         step, tool, key, ancestry = where
         value = value.strip()
         token = value.lower()
+        # a credential with no ASCII letter or digit (a Chinese seed phrase) is no echo:
+        # its alnum, "", is in every text
         if self._echo_flat and (
-            token in self._echo_words if label == "term" else alnum(value) in self._echo_flat
+            token in self._echo_words
+            if label == "term"
+            else (flat := alnum(value)) in self._echo_flat and (flat or label != "credential")
         ):
             return  # the tool repeating what the call gave it: nothing new came in
         if self._added is not None:
@@ -426,7 +452,7 @@ class ObservationReader:
         """The codes, identifiers and content in ``value`` (`values`); ``covered``: the
         digits of what a key or shape already found there (not tracked twice); ``terms``:
         a field that is no name or contact (a person's name alone stays weak)."""
-        if (seed := mnemonic.phrase(value)) is not None:
+        for seed in mnemonic.phrases(value):  # each spelling it may be sent in
             self._add("text", seed, "credential", "strong", where)
         for password in secret_forms.url_passwords(value):  # rtsp://admin:PASSWORD@cam
             self._add("text", password, "credential", "strong", where)
@@ -460,6 +486,9 @@ class ObservationReader:
             return  # an address, an xpub, a transaction's hash: the chain publishes them
         cls = (classify_key(key) if key else None) or inherited
         where = (step, tool, path or None, ancestry)
+        if "[" in value:  # a key printed as its bytes ("SOLANA_PRIVATE_KEY=[174,47,…]")
+            for found in byte_keys.in_text(value, key, self._key_file):
+                self._byte_key(found, where)
         if (code := access_codes.pin(key, value)) is not None:  # a door's, an alarm's PIN
             self._add("phone", code, "code", "strong", where)
             return
@@ -476,6 +505,11 @@ class ObservationReader:
                 self._add(keyed[0], value, keyed[1], power, where)
                 if keyed[1] == "credential" and (bare := chain_values.bare_hex(value)):
                     self._add("text", bare, "credential", power, where)  # sent without 0x
+                elif keyed[1] == "credential" and (raw := byte_keys.from_base58(value)):
+                    self._byte_key(raw, where)  # Phantom's export: its bytes, its hex too
+                elif keyed[1] == "credential" and (" " in value or "\u3000" in value):
+                    for seed in mnemonic.words_list(value.split()):  # "ábaco" as "abaco" too
+                        self._add("text", seed, "credential", power, where)
                 for form in secret_forms.decoded(value) if keyed[1] == "credential" else ():
                     self._add("text", form, "credential", power, where)  # its base64 undone
                 # a contact field, or an address field holding an e-mail (a Direct address)
@@ -497,6 +531,11 @@ class ObservationReader:
         terms = field and cls not in ("name", "contact") and not names_someone(key)
         terms = terms and key not in self._categorical
         self._general(value, where, " ".join(covered), field=field, terms=terms)
+
+    def _byte_key(self, key: bytes, where: tuple[Any, ...]) -> None:
+        """A secret key's bytes, tracked in each spelling it is sent in (`byte_keys`)."""
+        for form in byte_keys.forms(key):
+            self._add("text", form, "credential", "strong", where)
 
     def _clinical(self, found: list[tuple[str, str]], where: tuple[Any, ...]) -> None:
         """Track each (label, value) `clinical` read, medium: health data, named as such,
@@ -564,9 +603,17 @@ class ObservationReader:
             for place in coordinates.home_coordinates(value):  # a home's, as its address
                 self._add("text", place, "coordinates", "medium", (step, tool, path or None, here))
         elif isinstance(value, list):
-            if (seed := mnemonic.words_list(value)) is not None:  # a phrase as its words
-                where = (step, tool, path or None, ancestry)
-                self._add("text", seed, "credential", "strong", where)
+            seeds = mnemonic.words_list(value)  # a phrase as its words
+            for seed in seeds:
+                self._add(
+                    "text", seed, "credential", "strong", (step, tool, path or None, ancestry)
+                )
+            if (
+                not seeds
+                and len(value) in byte_keys.SIZES
+                and (raw := byte_keys.from_list(value, key, self._key_file)) is not None
+            ):
+                self._byte_key(raw, (step, tool, path or None, ancestry))  # Solana's id.json
             saved = self._categorical
             if len(value) >= 2 and isinstance(value[0], dict):  # rows: a column of categories?
                 self._categorical = saved | tables.categorical(value)
@@ -612,6 +659,9 @@ class ObservationReader:
                 self._hosts.setdefault(event[1], set()).add(event[2])
                 self.changes += 1
                 continue
+            if event[0] is _ISSUED:  # an issuer a sibling named: (_ISSUED, value, domain)
+                self._issuers.setdefault(event[1], set()).add(event[2])
+                continue
             secret, token, label, power, key, ancestry = event
             ids = {a + base if a > 0 else a for a in ancestry} if base else set(ancestry)
             if token not in tainted:  # `_merge`'s first case, written out
@@ -623,6 +673,7 @@ class ObservationReader:
     def _read_now(self, text: str, step: int, tool: str, echo: str) -> None:
         self._echo_flat = alnum(echo) if echo else ""
         self._echo_words = frozenset(words(echo)) if echo else frozenset()
+        self._key_file = byte_keys.key_file(echo)
         self._added = []
         try:
             view = _numbered_view(text)
@@ -634,7 +685,7 @@ class ObservationReader:
             if self._added:
                 self._owner_hosts(text, data, self._added)
         finally:
-            self._echo_flat, self._echo_words = "", frozenset()
+            self._echo_flat, self._echo_words, self._key_file = "", frozenset(), False
             self._added = None
             self._patients, self._linked = {}, {}
 
@@ -712,6 +763,11 @@ class ObservationReader:
         None for text) added."""
         found = list(owners.glued(text, [t for t, _, _ in added]))
         credentials = {(t, key or "") for t, label, key in added if label == "credential"}
+        if data is not None and any(
+            key and key.rpartition(".")[2].lower() in services.SECTION_VALUES for _, _, key in added
+        ):  # a bare "key" or "secret": its section's name may be a service's (freqtrade's)
+            for token, domain in services.sections(data, {t for t, _, _ in added}):
+                self._issued(token, domain)  # its issuer's: used there (`auth_use`)
         if credentials and data is not None:
             found += owners.configured(data, credentials)
         elif credentials:

@@ -49,7 +49,7 @@ from functools import lru_cache
 from typing import Literal
 
 from backdoorlab.defenses.audit import mnemonic, patterns
-from backdoorlab.defenses.audit.destinations import HANDLE
+from backdoorlab.defenses.audit.destinations import HANDLE, chat_id, whole_chat_id
 from backdoorlab.defenses.audit.findings import Severity
 from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.observations import Tainted, person_bound
@@ -135,6 +135,8 @@ def recipient(
         return "user"
     if owner:
         return "contact"
+    if telegram_chat(dest, tool):  # the user's own chat when they wrote its number
+        return "user" if chat_id(dest.value) in authorised else "third_party"
     if not dest.value.strip() and not dest.implicit:
         return "operator"  # a declared sink given no destination: nobody outside receives
     if dest.implicit:
@@ -155,6 +157,25 @@ def public_handle(dest: CallDestination, tool: str) -> bool:
     if not HANDLE.fullmatch(dest.value.strip()):
         return False
     return not _PUBLIC_MESSENGERS.isdisjoint(patterns.name_tokens(tool))
+
+
+_BOT_METHODS = frozenset(
+    ("sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "forwardMessage", "copyMessage")
+)  # the Telegram Bot API's, a tool named after one
+
+
+def telegram_chat(dest: CallDestination, tool: str) -> bool:
+    """A Telegram chat by its number (``chat_id: -1001234567890``, a user's ``87654321``)
+    in a Telegram tool's or a Bot API method's call: like an ``@username``, a chat
+    anyone may open, whoever's number it is — so a stranger's unless the user or the
+    system prompt wrote it (`destinations.chat_id`). Only under a ``chat`` key: a
+    Telegram tool's other numbers (a message's id, a limit) are no destination."""
+    last = dest.argument.rpartition(".")[2].split("[", 1)[0]
+    if "chat" not in patterns.name_tokens(last) and last.lower() != "chatid":
+        return False
+    if not whole_chat_id(dest.value):
+        return False
+    return tool in _BOT_METHODS or "telegram" in patterns.name_tokens(tool)
 
 
 _DOCUMENT_LABELS = frozenset({"card", "ssn", "iban", "account", "credential"})

@@ -12,6 +12,11 @@ API gateways, ``workers.dev``, ``twil.io``): there the other end may be an attac
 `auth_use` decides whether a credential reaches such a domain in an authentication
 position; a body's copy (a gist's content, a chat message) stays a leak.
 
+A credential's service is named by its key (``BINANCE_API_KEY``), the section around it
+(ccxt's ``{"binance": {"apiKey": …}}``), its prefix (``sk_live_``) — or a sibling's
+value: freqtrade's ``{"exchange": {"name": "binance", "key": …, "secret": …}}``
+(`sections`; its bare ``key`` is no credential's name and the section's is no service's).
+
 Data, not code: each row is (service, key-name words, value prefixes, domains). A
 domain covers the hosts under it (`owns`). Sources are the services' API references.
 """
@@ -19,8 +24,9 @@ domain covers the hosts under it (`owns`). Sources are the services' API referen
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from backdoorlab.defenses.audit import patterns
 
@@ -106,6 +112,40 @@ SERVICES: tuple[Service, ...] = (
 _BY_WORD = {word: s for s in SERVICES for word in s.words}
 _BY_PREFIX = {p: s for s in SERVICES for p in s.prefixes}
 _PREFIX = re.compile("|".join(sorted(map(re.escape, _BY_PREFIX), key=len, reverse=True)))
+
+
+def named(name: str) -> Service | None:
+    """The service a configuration's ``name`` value is ("binance", "Kraken"), if any."""
+    return _BY_WORD.get(name.strip().lower()) if len(name) < 32 else None
+
+
+NAME_KEYS = ("name", "exchange", "service", "provider", "id")
+"""Keys of a section whose value may name the service its other values are for."""
+SECTION_VALUES = frozenset(("key", "secret", "password", "uid", "passphrase", "token"))
+"""Bare keys of such a section's secrets (`sections` is asked only when one was read)."""
+MAX_NODES = 4096
+
+
+def sections(data: Any, tokens: set[str]) -> Iterator[tuple[str, str]]:
+    """(token, domain) for each of ``tokens`` (lower-cased values) held by a mapping of
+    ``data`` whose name key (`NAME_KEYS`) is a service's (module docstring)."""
+    stack: list[Any] = [data]
+    seen = 0
+    while stack and seen < MAX_NODES:
+        value = stack.pop()
+        seen += 1
+        if isinstance(value, list):
+            stack += value
+        if not isinstance(value, dict):
+            continue
+        stack += [inner for inner in value.values() if isinstance(inner, dict | list)]
+        names = (value.get(k) for k in NAME_KEYS)
+        service = next((s for n in names if isinstance(n, str) and (s := named(n))), None)
+        if service is None:
+            continue
+        for inner in value.values():
+            if isinstance(inner, str) and (token := inner.strip().lower()) in tokens:
+                yield from ((token, domain) for domain in sorted(service.domains))
 
 
 @lru_cache(maxsize=4096)

@@ -495,16 +495,21 @@ def _named_service(tainted: Tainted, host: str, said: set[str]) -> bool:
     return label in said and label in _services(tainted.key)
 
 
-def _issued_for(found: list[Tainted], host: str) -> list[tuple[str, frozenset[str]]]:
+def _issued_for(
+    found: list[Tainted], host: str, named: dict[str, set[str]]
+) -> list[tuple[str, frozenset[str]]]:
     """(value, its issuer's domains) of each credential a call was ``found`` carrying
     that a well-known service issued and serves at ``host`` (`services`): by its key's
-    name when a key called it a credential, else by its value's prefix."""
+    name when a key called it a credential, else by its value's prefix, else by the
+    service a sibling field ``named`` (`ObservationReader.issuers`)."""
     used = []
     for t in found:
         if not t.strong:  # a credential is strong
             continue
         key = t.key if t.label == "credential" else None
         domains = services.domains_of(key, t.secret.value)
+        if not domains and named:
+            domains = frozenset(named.get(t.secret.value.strip().lower(), ()))
         if domains and services.owns(domains, host):
             used.append((t.secret.value, domains))
     return used
@@ -1067,7 +1072,11 @@ class TaintTracker:
             matches = find_secrets(candidates, payload, indexes=self._indexes) if candidates else []
             if matches and dest.kind == "url":  # the text that named this URL, as its URL
                 matches = [m for m in matches if not _names_it(m.tainted, m.argument, dest)]
-            used = _issued_for([m.tainted for m in matches], host) if host and to != "user" else []
+            used = (
+                _issued_for([m.tainted for m in matches], host, self.observations.issuers)
+                if host and to != "user"
+                else []
+            )
             if used:  # its issuer's key where the issuer asks for it: not carried (`auth_use`)
                 payload = auth_use.masked(sink.payload, used)
                 parts = [(path, text) for path, _, text in leaves(payload)]
