@@ -61,7 +61,7 @@ SINK_WORDS = _words(
     "send sends email emails mail mails post upload transfer forward share http https "
     "webhook message messages sms mms notify notification publish dispatch submit export "
     "push deliver fax tweet wire payout remit broadcast reply curl beacon relay transmit "
-    "invite slack telegram whatsapp gist paste pastebin"
+    "invite slack telegram whatsapp gist paste pastebin callback dial"
 )
 READ_VERBS = _words(
     "get find lookup look search list read fetch query retrieve load show view describe "
@@ -85,6 +85,10 @@ EXEC_WORDS = _words(
 )
 """A tool (or an argument) that runs code: the URLs and hosts *inside* its text are
 requests it makes (``curl -d … https://x``, ``requests.post('https://x', …)``)."""
+ADDRESS_KEYS = _words("notify watchers subscribers followers")
+"""Keys whose addresses are told of what the call writes (a case note's ``notify``, an
+issue's ``watchers``): destinations when shaped as an address, whatever the tool is
+called — a value of another shape under them (``notify: "always"``) is a setting."""
 PAYLOAD_KEYS = _words(
     "body text message content html payload data note summary subject details description "
     "memo comment comments context blob attachment"
@@ -213,6 +217,7 @@ def _payload_key(key: str) -> bool:
 
 
 Role = Literal["destination", "nested destination", "payload"] | None
+_ADDRESSES = frozenset(("email", "phone", "url"))
 
 
 def _role(keys: tuple[str, ...]) -> Role:
@@ -226,7 +231,14 @@ def _role(keys: tuple[str, ...]) -> Role:
             return "payload"  # a body holding nothing but an address still is a body
         if _destination_key(key):
             return "destination" if depth == 0 else "nested destination"
+        if _address_key(key):
+            return "nested destination"
     return None
+
+
+@lru_cache(maxsize=4096)
+def _address_key(key: str) -> bool:
+    return any(t in ADDRESS_KEYS for t in patterns.name_tokens(key))
 
 
 @lru_cache(maxsize=4096)
@@ -315,6 +327,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
     any_named = any(role in ("destination", "nested destination") for _, role, _, _ in items)
+    unnamed_accounts: set[str] = set()
     for path, role, value, keys in items:
         if role == "payload":
             continue
@@ -333,6 +346,14 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
             dests.append(CallDestination(path, item, canonical(item, kind), kind))
         if kind != "url":
             dest_paths.add(path)
+        if kind == "account" and not named:
+            unnamed_accounts.add(path)
+    if unnamed_accounts and any(d.kind in _ADDRESSES for d in dests):
+        # a call to an address that also gives a bare account number no key names as a
+        # destination (a port request's ``account_number``, a claim's ``policy_no``)
+        # sends that number to the address: it is data, not a second destination
+        dests = [d for d in dests if d.kind != "account" or d.argument not in unnamed_accounts]
+        dest_paths -= unnamed_accounts
     dests += booking_contacts(tool, scalars, dest_paths, CallDestination)  # adds their paths
     if any(keys and code_places.HINT.search(keys[-1]) for _, keys, _ in scalars):  # cheap first
         named, named_paths = _named_places(tool, scalars)
