@@ -6,27 +6,26 @@ Three sources, most specific first:
    kind}``, validated with pydantic; errors name file and field;
 2. our own environments' declarations, when a trace's ``metadata.env`` names one (for
    that environment's own tools; a tool it does not have gets the heuristics);
-3. otherwise heuristics, so a foreign dataset needs no configuration: a tool whose name
-   says it sends (``send``, ``email``, ``post``, ``upload``, ``transfer``, ``webhook``,
-   ``sms``…, unless it starts with a read verb like ``find``/``get``) is a sink, and in it
-   every argument whose *value* is an e-mail address, URL, phone or account number, or
-   whose *name* says destination (``to``, ``recipient``, ``url``, ``attendees``…), is a
-   destination; so is a booking's contact (`bookings`). Any call with a URL-valued
-   argument is a sink too (a fetch is a request to a host), a host with no scheme included
-   (``evil.net/p?k=…``). A tool or argument that runs code (`EXEC_WORDS`: ``run_shell``,
-   ``python_exec``, ``command``…) requests every URL and host its text names (``curl -d
-   … https://x``), and mails the e-mail addresses its text mails (`code_mail`: ``mail -s
-   x a@b``, smtplib's ``sendmail``); any other address in code is data it handles, its
-   domain no host. A destination may be a *name* (`places`): an argument named for a
-   repository, its owner, a bucket or a channel (``create_issue(owner=…, repo=…)``,
-   ``s3_put_object(bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not
-   start by reading, or a place a command or code writes to (``aws s3 cp - s3://b``, ``gh
-   issue create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument
-   writes to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a
-   call moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A
-   sink-named tool with no destination sends to an *implicit* one (a channel configured
-   elsewhere), reported as such; a hand-off to another agent (`handoffs`) sends nowhere,
-   nor does a FHIR code system's URI (`fhir`).
+3. otherwise heuristics, so a foreign dataset needs no configuration: a tool whose name says it
+   sends (``send``, ``email``, ``post``, ``upload``, ``transfer``, ``webhook``, ``sms``…, unless
+   it starts with a read verb like ``find``/``get``) is a sink, and in it every argument whose
+   *value* is an e-mail address, URL, phone or account number, or whose *name* says destination
+   (``to``, ``recipient``, ``url``, ``attendees``…), is a destination; so is a booking's contact
+   (`bookings`). Any call with a URL-valued argument is a sink too (a fetch is a request to a
+   host), a host with no scheme included (``evil.net/p?k=…``). A tool or argument that runs code
+   (`EXEC_WORDS`: ``run_shell``, ``python_exec``, ``command``…) requests every URL and host its
+   text names (``curl -d … https://x``), and mails the e-mail addresses its text mails
+   (`code_mail`: ``mail -s x a@b``, smtplib's ``sendmail``); any other address in code is data
+   it handles, its domain no host. A destination may be a *name* (`places`): an argument named
+   for a repository, its owner, a bucket or a channel (``create_issue(owner=…, repo=…)``,
+   ``s3_put_object(bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not start
+   by reading, or a place a command or code writes to (``aws s3 cp - s3://b``,
+   ``gh issue create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument
+   writes to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a call
+   moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named tool with
+   no destination sends to an *implicit* one (a channel configured elsewhere), reported as such;
+   a hand-off to another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI
+   (`fhir`).
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ from typing import Any, Literal
 from backdoorlab.defenses.audit import by_reference, code_mail, code_places, fhir, patterns, places
 from backdoorlab.defenses.audit.bookings import contacts as booking_contacts
 from backdoorlab.defenses.audit.by_reference import Transfer
-from backdoorlab.defenses.audit.destinations import canonical, host_named, shape_of
+from backdoorlab.defenses.audit.destinations import canonical, data_accounts, host_named, shape_of
 from backdoorlab.defenses.audit.fetch_prompts import payload_of
 from backdoorlab.defenses.audit.handoffs import hands_off
 from backdoorlab.defenses.audit.places import NameKind
@@ -75,9 +74,9 @@ WRITE_VERBS = _words(
 """Verbs of a tool that writes somewhere (`writes`: ``github_create_issue`` writes to the
 repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
 DESTINATION_KEYS = _words(
-    "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback "
-    "destination dest host domain attendee attendees invitee invitees participant "
-    "participants guest guests collaborator collaborators grantee grantees chat broker"
+    "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback notify "
+    "destination dest host domain attendee attendees invitee invitees participant followers "
+    "participants guest guests collaborator collaborators grantee grantees chat broker watchers"
 )
 EXEC_WORDS = _words(
     "run exec execute shell bash sh zsh terminal cmd command commands powershell python "
@@ -85,10 +84,6 @@ EXEC_WORDS = _words(
 )
 """A tool (or an argument) that runs code: the URLs and hosts *inside* its text are
 requests it makes (``curl -d … https://x``, ``requests.post('https://x', …)``)."""
-ADDRESS_KEYS = _words("notify watchers subscribers followers")
-"""Keys whose addresses are told of what the call writes (a case note's ``notify``, an
-issue's ``watchers``): destinations when shaped as an address, whatever the tool is
-called — a value of another shape under them (``notify: "always"``) is a setting."""
 PAYLOAD_KEYS = _words(
     "body text message content html payload data note summary subject details description "
     "memo comment comments context blob attachment"
@@ -217,7 +212,6 @@ def _payload_key(key: str) -> bool:
 
 
 Role = Literal["destination", "nested destination", "payload"] | None
-_ADDRESSES = frozenset(("email", "phone", "url"))
 
 
 def _role(keys: tuple[str, ...]) -> Role:
@@ -231,14 +225,7 @@ def _role(keys: tuple[str, ...]) -> Role:
             return "payload"  # a body holding nothing but an address still is a body
         if _destination_key(key):
             return "destination" if depth == 0 else "nested destination"
-        if _address_key(key):
-            return "nested destination"
     return None
-
-
-@lru_cache(maxsize=4096)
-def _address_key(key: str) -> bool:
-    return any(t in ADDRESS_KEYS for t in patterns.name_tokens(key))
 
 
 @lru_cache(maxsize=4096)
@@ -327,7 +314,6 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
     any_named = any(role in ("destination", "nested destination") for _, role, _, _ in items)
-    unnamed_accounts: set[str] = set()
     for path, role, value, keys in items:
         if role == "payload":
             continue
@@ -346,14 +332,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
             dests.append(CallDestination(path, item, canonical(item, kind), kind))
         if kind != "url":
             dest_paths.add(path)
-        if kind == "account" and not named:
-            unnamed_accounts.add(path)
-    if unnamed_accounts and any(d.kind in _ADDRESSES for d in dests):
-        # a call to an address that also gives a bare account number no key names as a
-        # destination (a port request's ``account_number``, a claim's ``policy_no``)
-        # sends that number to the address: it is data, not a second destination
-        dests = [d for d in dests if d.kind != "account" or d.argument not in unnamed_accounts]
-        dest_paths -= unnamed_accounts
+    dests = data_accounts(dests, dest_paths, {p for p, role, _, _ in items if role})
     dests += booking_contacts(tool, scalars, dest_paths, CallDestination)  # adds their paths
     if any(keys and code_places.HINT.search(keys[-1]) for _, keys, _ in scalars):  # cheap first
         named, named_paths = _named_places(tool, scalars)
