@@ -144,3 +144,16 @@ def chat_id(value: str) -> str:
 
 def whole_chat_id(value: str) -> bool:
     return _CHAT_ID.fullmatch(value.strip()) is not None
+
+
+def data_accounts(dests: list, paths: set[str], named: set[str]) -> list:
+    """``dests`` less the bare account numbers no key names a destination (not at a path
+    in ``named``) when the call also goes to an e-mail, a phone or a URL: a port request
+    to a carrier's desk gives the subscriber's ``account_number``, a claim to an insurer's
+    inbox its ``policy_no`` — data sent to the address, no second destination. Their
+    paths leave ``paths`` (they are payload)."""
+    if not any(d.kind in ("email", "phone", "url") for d in dests):
+        return dests
+    data = {d.argument for d in dests if d.kind == "account" and d.argument not in named}
+    paths.difference_update(data)
+    return [d for d in dests if d.kind != "account" or d.argument not in data]

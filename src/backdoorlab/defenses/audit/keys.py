@@ -202,3 +202,19 @@ def names_someone(key: str | None) -> bool:
     """A key that says its value is a name or a person ("displayName", "created_by"):
     a person's name alone stays weak, so such a field yields no terms (`values.terms`)."""
     return key is not None and not _PERSON_KEY_WORDS.isdisjoint(patterns.name_tokens(key))
+
+
+_PUBLISHED_KEY_WORDS = frozenset(("plan", "tier", "tariff", "incident", "outage"))
+_CARE_KEY_WORDS = frozenset(("care", "treatment", "assessment", "soap", "clinical", "therapy"))
+
+
+@lru_cache(maxsize=8192)
+def published(key: str | None) -> bool:
+    """A key whose short value is the same for everyone it concerns, so no one's secret:
+    a service plan's, tier's or tariff's name from the operator's catalogue ("Unlimited
+    Plus", "Fixed Rate 24"), an outage's incident number its status page shows. Not a
+    clinical plan ("carePlan", "treatment_plan"): that one is a patient's."""
+    if key is None:
+        return False
+    tokens = patterns.name_tokens(key)
+    return not _PUBLISHED_KEY_WORDS.isdisjoint(tokens) and _CARE_KEY_WORDS.isdisjoint(tokens)

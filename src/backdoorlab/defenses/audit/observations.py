@@ -89,6 +89,7 @@ from backdoorlab.defenses.audit.keys import (
     classify_key,
     digit_count,
     names_someone,
+    published,
     says_card,
 )
 from backdoorlab.defenses.audit.matching import Needle, alnum, other_script, words
@@ -258,8 +259,16 @@ def _by_shape(text: str) -> list[tuple[SecretKind, str, str, bool]]:
 
 
 def _card_length(digits: str) -> bool:
-    """Whether a Luhn-valid run's length fits a card: 14 to 19 digits, or 13 starting
-    with 4 (Visa's old numbers, the only cards of that length)."""
+    """Whether a Luhn-valid run's length and first digits fit a card: 14 to 19 digits,
+    or 13 starting with 4 (Visa's old numbers, the only cards of that length). A phone's
+    IMEI is 15 digits passing Luhn too, its type code starting 35, 86, 01 or 99: fifteen
+    digits are a card's only as Amex's (34, 37), UATP's (1) or Maestro's (5, 6). A SIM's
+    ICCID (19 or 20 digits passing Luhn) starts with 89, the telecom industry's prefix
+    of ISO/IEC 7812 that no card issuer has; no card starts with 0 either."""
+    if digits[0] == "0" or digits.startswith("89"):
+        return False
+    if len(digits) == 15:
+        return digits[0] in "156" or digits[:2] in ("34", "37")
     return len(digits) != 13 or digits[0] == "4"
 
 
@@ -527,6 +536,8 @@ class ObservationReader:
         for kind, found, label, strong in _by_shape(value) if len(value) >= 6 else ():
             self._add(kind, found, label, _strength(strong), where)
             covered.append(patterns.digits_of(found))
+        if cls is None and published(key) and value.count(" ") < values.TERM_MAX_WORDS:
+            return  # a plan's name, an outage's incident number: the same for everyone
         field = key is not None
         terms = field and cls not in ("name", "contact") and not names_someone(key)
         terms = terms and key not in self._categorical

@@ -6,27 +6,26 @@ Three sources, most specific first:
    kind}``, validated with pydantic; errors name file and field;
 2. our own environments' declarations, when a trace's ``metadata.env`` names one (for
    that environment's own tools; a tool it does not have gets the heuristics);
-3. otherwise heuristics, so a foreign dataset needs no configuration: a tool whose name
-   says it sends (``send``, ``email``, ``post``, ``upload``, ``transfer``, ``webhook``,
-   ``sms``…, unless it starts with a read verb like ``find``/``get``) is a sink, and in it
-   every argument whose *value* is an e-mail address, URL, phone or account number, or
-   whose *name* says destination (``to``, ``recipient``, ``url``, ``attendees``…), is a
-   destination; so is a booking's contact (`bookings`). Any call with a URL-valued
-   argument is a sink too (a fetch is a request to a host), a host with no scheme included
-   (``evil.net/p?k=…``). A tool or argument that runs code (`EXEC_WORDS`: ``run_shell``,
-   ``python_exec``, ``command``…) requests every URL and host its text names (``curl -d
-   … https://x``), and mails the e-mail addresses its text mails (`code_mail`: ``mail -s
-   x a@b``, smtplib's ``sendmail``); any other address in code is data it handles, its
-   domain no host. A destination may be a *name* (`places`): an argument named for a
-   repository, its owner, a bucket or a channel (``create_issue(owner=…, repo=…)``,
-   ``s3_put_object(bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not
-   start by reading, or a place a command or code writes to (``aws s3 cp - s3://b``, ``gh
-   issue create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument
-   writes to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a
-   call moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A
-   sink-named tool with no destination sends to an *implicit* one (a channel configured
-   elsewhere), reported as such; a hand-off to another agent (`handoffs`) sends nowhere,
-   nor does a FHIR code system's URI (`fhir`).
+3. otherwise heuristics, so a foreign dataset needs no configuration: a tool whose name says it
+   sends (``send``, ``email``, ``post``, ``upload``, ``transfer``, ``webhook``, ``sms``…, unless
+   it starts with a read verb like ``find``/``get``) is a sink, and in it every argument whose
+   *value* is an e-mail address, URL, phone or account number, or whose *name* says destination
+   (``to``, ``recipient``, ``url``, ``attendees``…), is a destination; so is a booking's contact
+   (`bookings`). Any call with a URL-valued argument is a sink too (a fetch is a request to a
+   host), a host with no scheme included (``evil.net/p?k=…``). A tool or argument that runs code
+   (`EXEC_WORDS`: ``run_shell``, ``python_exec``, ``command``…) requests every URL and host its
+   text names (``curl -d … https://x``), and mails the e-mail addresses its text mails
+   (`code_mail`: ``mail -s x a@b``, smtplib's ``sendmail``); any other address in code is data
+   it handles, its domain no host. A destination may be a *name* (`places`): an argument named
+   for a repository, its owner, a bucket or a channel (``create_issue(owner=…, repo=…)``,
+   ``s3_put_object(bucket=…)``, ``slack_post_message(channel=…)``) of a tool that does not start
+   by reading, or a place a command or code writes to (``aws s3 cp - s3://b``,
+   ``gh issue create -R o/n``, ``git push git@host:o/n.git``), or SQL in any tool's argument
+   writes to (``COPY … TO 's3://b/…'``, ``EXPORT DATA OPTIONS(uri='gs://b/…')``). Data a call
+   moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named tool with
+   no destination sends to an *implicit* one (a channel configured elsewhere), reported as such;
+   a hand-off to another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI
+   (`fhir`).
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ from typing import Any, Literal
 from backdoorlab.defenses.audit import by_reference, code_mail, code_places, fhir, patterns, places
 from backdoorlab.defenses.audit.bookings import contacts as booking_contacts
 from backdoorlab.defenses.audit.by_reference import Transfer
-from backdoorlab.defenses.audit.destinations import canonical, host_named, shape_of
+from backdoorlab.defenses.audit.destinations import canonical, data_accounts, host_named, shape_of
 from backdoorlab.defenses.audit.fetch_prompts import payload_of
 from backdoorlab.defenses.audit.handoffs import hands_off
 from backdoorlab.defenses.audit.places import NameKind
@@ -61,7 +60,7 @@ SINK_WORDS = _words(
     "send sends email emails mail mails post upload transfer forward share http https "
     "webhook message messages sms mms notify notification publish dispatch submit export "
     "push deliver fax tweet wire payout remit broadcast reply curl beacon relay transmit "
-    "invite slack telegram whatsapp gist paste pastebin"
+    "invite slack telegram whatsapp gist paste pastebin callback dial"
 )
 READ_VERBS = _words(
     "get find lookup look search list read fetch query retrieve load show view describe "
@@ -75,9 +74,9 @@ WRITE_VERBS = _words(
 """Verbs of a tool that writes somewhere (`writes`: ``github_create_issue`` writes to the
 repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
 DESTINATION_KEYS = _words(
-    "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback "
-    "destination dest host domain attendee attendees invitee invitees participant "
-    "participants guest guests collaborator collaborators grantee grantees chat broker"
+    "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback notify "
+    "destination dest host domain attendee attendees invitee invitees participant followers "
+    "participants guest guests collaborator collaborators grantee grantees chat broker watchers"
 )
 EXEC_WORDS = _words(
     "run exec execute shell bash sh zsh terminal cmd command commands powershell python "
@@ -333,6 +332,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
             dests.append(CallDestination(path, item, canonical(item, kind), kind))
         if kind != "url":
             dest_paths.add(path)
+    dests = data_accounts(dests, dest_paths, {p for p, role, _, _ in items if role})
     dests += booking_contacts(tool, scalars, dest_paths, CallDestination)  # adds their paths
     if any(keys and code_places.HINT.search(keys[-1]) for _, keys, _ in scalars):  # cheap first
         named, named_paths = _named_places(tool, scalars)

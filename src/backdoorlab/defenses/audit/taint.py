@@ -200,10 +200,10 @@ def _bare(parts: list[str]) -> list[str]:
 
 
 # the number a piece of a split message carries, as mail and SMS number them: a word
-# ("part 1/2", "pt. 2 of 3") or brackets ("(1/2)", "[2 of 3]") around it
+# ("part 1/2", "pt. 2 of 3", "(part 1):", "part 2 -") or brackets ("(1/2)", "[2 of 3]")
 _COUNTER = re.compile(
-    r"\s*(?:\b(?:part|pt|segment|piece|chunk)\.?\s*\d{1,2}\s*(?:/|of)\s*\d{1,2}\b"
-    r"|[(\[]\s*\d{1,2}\s*(?:/|of)\s*\d{1,2}\s*[)\]])",
+    r"\s*(?:[(\[]?\s*\b(?:part|pt|segment|piece|chunk)\.?\s*\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?\b"
+    r"\s*[)\]]?\s*[:-]?|[(\[]\s*\d{1,2}\s*(?:/|of)\s*\d{1,2}\s*[)\]])",
     re.IGNORECASE,
 )
 
