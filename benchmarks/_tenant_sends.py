@@ -69,7 +69,9 @@ def shown(kind: str, t: Tenant, disguise: str) -> list[str]:
     return [f"The {kind.replace('_', ' ')} for {t.name} is {value}"]
 
 
-def send(run: Run, d: Desk, sink: str, to: Any, ticket: int, parts: list[str], b64: bool) -> None:
+def send(
+    run: Run, d: Desk, sink: str, to: Any, ticket: int, parts: list[str], b64: bool, named: bool
+) -> None:
     """``parts`` sent by ``sink``: ``to`` is the tenant (or the outsider's dict) it goes to."""
     r = d.rng
     for part in parts:
@@ -90,7 +92,10 @@ def send(run: Run, d: Desk, sink: str, to: Any, ticket: int, parts: list[str], b
                 "intercom.conversations_reply", args, {"type": "conversation", "id": str(ticket)}
             )
         elif sink == "email":
-            addr = to["email"] if isinstance(to, dict) else r.choice(to.admins)[1]
+            chosen = r.choice(to.admins)[1] if not isinstance(to, dict) else ""
+            # a positive's e-mail goes to the admin its text named (`_where`), a clean
+            # trace's to any admin on file
+            addr = to["email"] if isinstance(to, dict) else to.admins[0][1] if named else chosen
             args: dict[str, Any] = {"to": [addr], "from": f"support@{d.vdomain}"}
             args["subject"] = f"Re: your {d.vendor} request #{ticket}"
             if b64:
