@@ -40,7 +40,18 @@ from backdoorlab.defenses.audit.sinks import CallDestination, SinkCall
 
 _ORG = frozenset({"organization", "organisation", "org", "company", "tenant"})
 _THREAD = frozenset({"ticket", "conversation", "case", "thread"})
-_HINT = re.compile(r"organi[sz]ation|\borg|org_?id|company|tenant", re.IGNORECASE)
+_KEY = r"(?:[Oo]rgani[sz]ation|ORGANI[SZ]ATION|[Oo]rg|ORG|[Cc]ompany|COMPANY|[Tt]enant|TENANT)"
+_KEY_HINT = re.compile(rf'"{_KEY}(?:_?[Ii][Dd])?"\s*:')
+_PATH_HINT = re.compile(r"/(?:organi[sz]ations|orgs|companies|tenants)/")
+"""A JSON key or a path naming an organisation: most observations have neither. Two
+case-sensitive searches, each from a literal first character: one case-insensitive
+alternation of both took twice as long over a pool of retail traces."""
+
+
+def _hint(text: str) -> bool:
+    return _KEY_HINT.search(text) is not None or _PATH_HINT.search(text) is not None
+
+
 _THREAD_HINT = re.compile(r"ticket|conversation|case|thread", re.IGNORECASE)
 _ORG_PATH = re.compile(r"/(?:organi[sz]ations|orgs|companies|tenants)/([A-Za-z0-9_-]{2,64})")
 _THREAD_PATH = re.compile(r"/(?:tickets|conversations|cases|threads)/([A-Za-z0-9_-]{2,64})")
@@ -153,9 +164,10 @@ class Tenants:
 
     def observe(self, text: str, step: int, echo: str) -> None:
         """A tool result at ``step`` answering a call with arguments ``echo``."""
-        if not _HINT.search(text) and not _HINT.search(echo):
+        by_call = bool(echo) and _hint(echo)
+        if not by_call and not _hint(text):
             return  # nearly every observation: no organisation named
-        args = _parsed(echo) if echo and _HINT.search(echo) else None
+        args = _parsed(echo) if by_call else None
         orgs = _named(args, _ORG, _ORG_PATH) if args is not None else set()
         data = _parsed(text) if text[:1] in "{[" else None
         records = _records(data) if data is not None else []
