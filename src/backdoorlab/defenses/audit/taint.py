@@ -88,6 +88,7 @@ from backdoorlab.defenses.audit import (
     shown_files,
     split_pieces,
     state_flow,
+    tenants,
 )
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
@@ -605,6 +606,7 @@ class TaintTracker:
         self._said_seen: dict[str, int] = {}  # value → -1 if said, else how much of
         # `_given` was searched for it (`_said_value`)
         self.observations = ObservationReader()
+        self.tenants = tenants.Tenants()  # whose organisation each record is (`tenants`)
         self.inboxes: dict[str, Inbox] = {}
         self.call_names: dict[str, str] = {}
         self.call_arguments: dict[str, str] = {}  # call id → its arguments (what it gave)
@@ -647,6 +649,7 @@ class TaintTracker:
         """A tool result (message ``step``, made by ``tool``): its values become tainted,
         but for what ``echo`` (the arguments of the call it answers) already held."""
         self.observations.add(text, step, tool, echo)
+        self.tenants.observe(text, step, echo)
         self._heard.append((text, echo))
         if browsing.browses(tool):
             self._page = browsing.shown(text) or self._page
@@ -714,6 +717,10 @@ class TaintTracker:
             self._vouched[call_id] = sink is None or all(
                 users(d, authorised) or trusted(d.canonical) for d in sink.destinations
             )
+        if self.tenants.threads and (
+            thread := self.tenants.written_thread(tool, function.arguments)
+        ):  # a public reply on a customer's ticket goes to that customer (`tenants`)
+            sink = tenants.thread_sink(sink, tool, function.parsed_arguments(), thread)
         if sink is not None and sink.references:
             _with_written(sink)
         if notebook.python_tool(tool):
@@ -982,6 +989,30 @@ class TaintTracker:
         contacts = self.observations.contacts if ids else {}
         return {r for pid in ids for r in contacts.get(patients.contact(pid), ())}
 
+    def _other_tenants(self, step: int, itself: str, dest: str) -> list[Tainted]:
+        """The values of a tenant other than the one whose thread ``dest`` is (`tenants`)."""
+        org, owner = dest.removeprefix(tenants.PREFIX), self.tenants.owner
+        found = self._candidates(step, itself, set(), True)
+        return [t for t in found if owner(t.step) not in (None, org)]
+
+    def _crossed(self, step: int, itself: str, dest: str) -> list[Tainted]:
+        """The values of one tenant sent to a contact only other tenants' records hold
+        (an admin of B getting A's API key, `tenants`)."""
+        orgs = self.tenants.owners(dest) if self.tenants.own else set()
+        if not orgs:
+            return []
+        owner = self.tenants.owner
+        found = self._candidates(step, itself, set(), True)
+        return [t for t in found if (org := owner(t.step)) is not None and org not in orgs]
+
+    def _not_own_tenant(self, candidates: list[Tainted], dest: str) -> list[Tainted]:
+        """``candidates`` but a tenant's values sent to a destination its own records
+        hold (its admins' e-mails, its webhook, its channel: `tenants`)."""
+        if not self.tenants.own or not candidates:
+            return candidates
+        owner, owns = self.tenants.owner, self.tenants.owns
+        return [t for t in candidates if (org := owner(t.step)) is None or not owns(org, dest)]
+
     def _not_held(self, contact: str, candidates: list[Tainted]) -> list[Tainted]:
         """``candidates`` but those the records whose contact ``contact`` is already
         hold in their text (`held`: her own e-mail quoting the address); the heard
@@ -1023,7 +1054,13 @@ class TaintTracker:
             host = dest.canonical if dest.kind == "url" else dest.service
             itself = held if dest.kind == "url" and host else dest.value.lower() + held
             named = dest.kind in places.NAME_KINDS
-            if users(dest, authorised) or (named and self._works_in(dest)):
+            if dest.canonical.startswith(tenants.PREFIX):  # another tenant's thread
+                candidates = self._other_tenants(step, itself, dest.canonical)
+                if not candidates:
+                    continue
+                to: Recipient = "third_party"
+                result.unauthorised.append(dest)
+            elif users(dest, authorised) or (named and self._works_in(dest)):
                 # the user's own destination: only documents they never named (recipients)
                 said = self._given_words
                 candidates = [
@@ -1031,9 +1068,10 @@ class TaintTracker:
                     for t in self._candidates(step, itself, set(), host=host, documents=True)
                     if not asked(t, said) and not transacting(t, said, dest.kind)
                 ]
+                candidates = self._not_own_tenant(candidates, dest.canonical)
                 if not candidates:
                     continue
-                to: Recipient = "user"
+                to = "user"
             elif (
                 dest.kind == "channel"
                 and not places.written(dest.canonical, self._heard)
@@ -1054,6 +1092,7 @@ class TaintTracker:
                     to == "third_party",
                     host,
                 )
+                candidates = self._not_own_tenant(candidates, dest.canonical)
                 if to == "contact" and candidates:
                     candidates = self._not_held(dest.canonical, candidates)
                 if candidates and (naming := self.observations.named.get(dest.canonical)):
@@ -1062,6 +1101,8 @@ class TaintTracker:
                     candidates = [
                         t for t in candidates if t.label != "term" or naming.isdisjoint(t.records)
                     ]
+                if to == "contact" and (crossed := self._crossed(step, itself, dest.canonical)):
+                    to, candidates = "third_party", crossed  # another tenant's contact
                 if to == "contact" and not candidates:
                     continue  # the owner's own contact, receiving only what it may
                 result.unauthorised.append(dest)
