@@ -71,6 +71,7 @@ from backdoorlab.defenses.audit import (
     dates,
     fhir,
     hl7v2,
+    mail_parts,
     mnemonic,
     owners,
     patients,
@@ -536,6 +537,8 @@ class ObservationReader:
         ancestry: tuple[int, ...],
     ) -> None:
         if isinstance(value, dict):
+            if "mimeType" in value and (mail := mail_parts.unpacked(value)) is not None:
+                value = mail  # a Gmail message part: one record, its text decoded
             point = fhir.contact_point(value) if "system" in value else None
             if point is not None:  # a FHIR ContactPoint: its holder's phone, fax, e-mail
                 self._leaf(point[0], None, point[1], step, tool, f"{path}.value", ancestry)
@@ -543,7 +546,9 @@ class ObservationReader:
             cls = (classify_key(key) if key else None) or inherited
             # a contact or address block ({"contact": {"email": …}}) belongs to the record
             # around it: its e-mail is that record's owner's
-            nested_part = cls in ("contact", "address") and ancestry
+            nested_part = (
+                cls in ("contact", "address") or mail_parts.item_body(value)
+            ) and ancestry
             here = ancestry if nested_part else (*ancestry, self._record_id())
             if not nested_part and (patient := self._subjects.get(id(value))):
                 self._patient(here[-1], patient, value.get("resourceType") == "Patient")
@@ -621,6 +626,7 @@ class ObservationReader:
         self._next_record = base + records
 
     def _read_now(self, text: str, step: int, tool: str, echo: str) -> None:
+        text = mail_parts.readable(text)  # a mail's quoted-printable text, decoded
         self._echo_flat = alnum(echo) if echo else ""
         self._echo_words = frozenset(words(echo)) if echo else frozenset()
         self._added = []
@@ -691,6 +697,7 @@ class ObservationReader:
                 self._leaf(key.strip(), None, value.strip(), step, tool, key.strip(), record)
             elif line.strip():
                 self._leaf(None, None, line, step, tool, "", record)
+                self._names(line, record[0])
                 if sep and clinical.key_label(key.strip()):  # "Assessment/Plan: 1. HTN (I10)"
                     found = clinical.values(key.strip(), value)
                     self._clinical(found, (step, tool, key.strip(), record))

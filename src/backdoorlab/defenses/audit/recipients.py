@@ -203,7 +203,9 @@ _PASSWORD_WORDS = frozenset({"password", "passwords", "passphrase", "passcode"})
 # A bank account's fields, and the words a person names them all by ("send the vendor's
 # remittance details"): where money is sent is what such a request is for
 _BANK_KINDS = frozenset({"iban", "account", "bic", "swift", "routing", "sortcode"})
-_BANK_WORDS = frozenset({"bank", "banking", "remittance", "remit", "wire", "payee"})
+_BANK_WORDS = frozenset(
+    {"bank", "banking", "remittance", "remit", "wire", "payee", "invoice", "invoices"}
+)  # an invoice is its payee's bank details: "invoices go to AP" names them
 
 
 # What a transaction the user asked a site for needs: paying needs a card or an account,

@@ -37,7 +37,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from backdoorlab.defenses.audit import by_reference, code_mail, code_places, fhir, patterns, places
+from backdoorlab.defenses.audit import (
+    by_reference,
+    code_mail,
+    code_places,
+    fhir,
+    mail_parts,
+    patterns,
+    places,
+)
 from backdoorlab.defenses.audit.bookings import contacts as booking_contacts
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, host_named, shape_of
@@ -397,4 +405,7 @@ class SinkResolver:
             or by_reference.may_move(raw, state)  # ``upload_file('f', 'b', …)``, ``$URL``
         ):
             return None  # a hand-off (`handoffs`); or it names no URL, host, address, phone, place
-        return _heuristic(tool, call.parsed_arguments(), state)
+        arguments = call.parsed_arguments()
+        if '"raw"' in raw:  # Gmail's whole RFC 822 mail, base64url: its To, its text
+            arguments = mail_parts.expanded(arguments)
+        return _heuristic(tool, arguments, state)

@@ -1039,6 +1039,11 @@ class TaintTracker:
                 owners = self._owners(dest) or self._addressed(
                     sink.payload if dest.implicit else {dest.argument: dest.value}
                 )
+                if owners and owners <= self.observations.named.get(dest.canonical, set()):
+                    # a contact only of the records whose own text asks that data be
+                    # sent to it (a mail's sender, an invite's organiser writing "e-mail
+                    # the code to me at …"): that is its author's say, no tie to the user
+                    owners = set()
                 to = recipient(dest, sink.tool, authorised, bool(owners), sink.payload)
                 if to in ("user", "operator"):
                     continue
