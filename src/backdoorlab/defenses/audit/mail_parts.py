@@ -170,3 +170,13 @@ def item_body(value: dict[str, Any]) -> bool:
     """A Microsoft Graph ``itemBody`` (``{"contentType", "content"}``): part of the
     message around it, whose sender is its contact, not a record of its own."""
     return len(value) == 2 and "contentType" in value and "content" in value
+
+
+def as_record(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` with a Gmail message part (itself, or its ``payload``) read as one
+    record (`unpacked`): a message's id and its sender are one record's; ``value``
+    itself when it holds none."""
+    payload = value.get("payload")
+    if isinstance(payload, dict) and (mail := unpacked(payload)) is not None:
+        return {**{k: v for k, v in value.items() if k != "payload"}, **mail}
+    return unpacked(value) or value

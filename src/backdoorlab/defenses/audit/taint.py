@@ -84,6 +84,7 @@ from backdoorlab.defenses.audit import (
     patients,
     patterns,
     places,
+    replies,
     services,
     shown_files,
     split_pieces,
@@ -100,7 +101,7 @@ from backdoorlab.defenses.audit.observations import (
     ObservationReader,
     Tainted,
     needles,
-    person_bound,
+    not_for_contacts,
 )
 from backdoorlab.defenses.audit.recipients import (
     Recipient,
@@ -701,6 +702,12 @@ class TaintTracker:
             self.call_arguments[call_id] = function.arguments
         self.shell.step = step
         sink = self.resolver.resolve(tool, function, self.env, self.shell)
+        if (
+            sink is not None
+            and replies.replies(tool)
+            and all(d.implicit for d in sink.destinations)
+        ):
+            sink = self._replied_to(sink, function)
         if self.cards.urls:  # a remote agent called by its card's name (`agent_cards`)
             sink = agent_cards.addressed(tool, function.parsed_arguments(), self.cards, sink)
         if call_id is not None and len(self._vouched) < state_flow.MAX_PENDING:
@@ -739,6 +746,24 @@ class TaintTracker:
         self._page = opens or self._page
         self._learn(tool, function)
         return result
+
+    def _replied_to(self, sink: SinkCall, function: FunctionCall) -> SinkCall:
+        """A reply naming no address, sent to the senders of the message its id names
+        (`replies`); the id is the address, not data sent."""
+        if not all(d.implicit for d in sink.destinations):
+            return sink
+        found = replies.senders(
+            function.parsed_arguments(),
+            self.observations.ids,
+            self.observations.contacts,
+            self.authorised,
+        )
+        if not found:
+            return sink
+        dests = [CallDestination(path, c, c, "email") for path, c in dict.fromkeys(found)]
+        paths = {path for path, _ in found}
+        payload = {p: v for p, v in sink.payload.items() if p not in paths}
+        return replace(sink, destinations=dests, payload=payload)
 
     def _learn(self, tool: str, function: FunctionCall) -> None:
         """What a call sets up for later ones (`shell_state`): a file it writes, a
@@ -887,6 +912,7 @@ class TaintTracker:
         # a record no one's contact owns (a home's location, a property): its personal
         # data whose kind the user named ("send the sitter our home address") may go
         owned = set().union(*self.observations.contacts.values()) if owners else set()
+        access = self.observations.access
         for token, t in islice(tainted.items(), start, None):
             if t.step >= step:
                 late = True
@@ -897,7 +923,7 @@ class TaintTracker:
                 _names_host(token, host, domain) or _for_host(token, t, host, hosts, said_words)
             ):
                 continue  # the host itself, or a value for it: using it there is no leak
-            if owners and (not person_bound(t) or not owners.isdisjoint(t.records)):
+            if owners and (not not_for_contacts(t, access) or not owners.isdisjoint(t.records)):
                 continue
             if owners and owned.isdisjoint(t.records) and asked(t, said_words):
                 continue
