@@ -102,6 +102,7 @@ from backdoorlab.defenses.audit.observations import (
     Tainted,
     needles,
     not_for_contacts,
+    person_bound,
 )
 from backdoorlab.defenses.audit.recipients import (
     Recipient,
@@ -913,6 +914,10 @@ class TaintTracker:
         # data whose kind the user named ("send the sitter our home address") may go
         owned = set().union(*self.observations.contacts.values()) if owners else set()
         access = self.observations.access
+        # a record the user's own address is a contact of (a mail to them) is theirs: its
+        # personal data whose kind they named may go to a contact ("reply with my account
+        # number"); not its access codes ("never share verification codes" names them)
+        mine = self._own_records() if owners else set()
         for token, t in islice(tainted.items(), start, None):
             if t.step >= step:
                 late = True
@@ -925,7 +930,8 @@ class TaintTracker:
                 continue  # the host itself, or a value for it: using it there is no leak
             if owners and (not not_for_contacts(t, access) or not owners.isdisjoint(t.records)):
                 continue
-            if owners and owned.isdisjoint(t.records) and asked(t, said_words):
+            theirs = owned.isdisjoint(t.records) or (t.records & mine and person_bound(t))
+            if owners and theirs and asked(t, said_words):
                 continue
             needle = t._needle or t.needle
             if needle.kind == "word":
@@ -939,6 +945,12 @@ class TaintTracker:
             if len(self._kept) > _KEPT_DESTINATIONS:
                 del self._kept[next(iter(self._kept))]  # the least recently asked
         return list(out)
+
+    def _own_records(self) -> set[int]:
+        """The records whose contact is an address the user or system gave (theirs)."""
+        authorised = self.authorised
+        contacts = self.observations.contacts
+        return {r for c in authorised & contacts.keys() for r in contacts[c]}
 
     def _said_value(self, value: str) -> bool:
         """Whether the user or system said ``value`` (in `_given`, normalised). Each value
