@@ -42,7 +42,9 @@ from backdoorlab.defenses.audit import (
     code_mail,
     code_places,
     fhir,
+    file_grants,
     mail_parts,
+    mail_rules,
     patterns,
     places,
 )
@@ -346,6 +348,16 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
         named, named_paths = _named_places(tool, scalars)
         dests += named
         dest_paths |= named_paths
+    if mail_rules.forwards(tool) or file_grants.grants(tool):  # by reference: a rule's mail,
+        # a shared file (`mail_rules`, `file_grants`)
+        rules = mail_rules.forwarded(tool, scalars) + file_grants.granted(tool, scalars)
+        dests += [
+            CallDestination(p, t.target, t.canonical, "email")
+            for p, t in rules
+            if p not in dest_paths
+        ]
+        dest_paths |= {p for p, _ in rules}
+        moved += rules
     references = by_reference.by_destination(moved, dests, CallDestination) if moved else {}
     if not dests:
         if not by_name:
