@@ -313,6 +313,7 @@ _OWNS = "owns"
 """A recorded reading's event marker: (``_OWNS``, value, canonical host)."""
 _NAMES = "names"
 _IDS = "ids"  # a message's id: (_IDS, id lower-cased, record)
+_MESSAGE_ID = re.compile(r"(?:message|mail|thread)[ _-]?id", re.I)
 _ACCESS = "access"  # a record whose text calls its codes access codes: (_ACCESS, record)
 """A recorded reading's event marker: (``_NAMES``, canonical destination, record id)."""
 
@@ -404,9 +405,12 @@ class ObservationReader:
 
     def _identify(self, value: dict[str, Any], record: int) -> None:
         ident = value.get("id")
-        if not isinstance(ident, str) or not 6 <= len(ident) <= 256:
-            return
         if not any(isinstance(k, str) and classify_key(k) == "contact" for k in value):
+            return
+        self._identified(ident, record)
+
+    def _identified(self, ident: Any, record: int) -> None:
+        if not isinstance(ident, str) or not 6 <= len(ident) <= 256:
             return
         if self._events is not None:
             self._events.append((_IDS, ident.lower(), record))
@@ -762,6 +766,8 @@ class ObservationReader:
             plain_key = key.strip()[:1].isalnum() and "/" not in key and "\\" not in key
             if sep and plain_key and len(key.strip()) <= 30 and value.strip() and value[:2] != "//":
                 self._leaf(key.strip(), None, value.strip(), step, tool, key.strip(), record)
+                if _MESSAGE_ID.fullmatch(key.strip()):  # "Message ID: …" of a mail shown as text
+                    self._identified(value.strip(), record[0])
             elif line.strip():
                 self._leaf(None, None, line, step, tool, "", record)
                 self._names(line, record[0])

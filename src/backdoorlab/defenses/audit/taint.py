@@ -448,6 +448,44 @@ def _with_written(sink: SinkCall) -> None:
         sink.payload = {**sink.payload, **extra}
 
 
+_ROLE_WORDS = frozenset(
+    [
+        "info",
+        "support",
+        "billing",
+        "accounts",
+        "account",
+        "admin",
+        "security",
+        "noreply",
+        "reply",
+        "service",
+        "help",
+        "team",
+        "mail",
+        "contact",
+        "sales",
+        "hello",
+        "verify",
+        "alerts",
+        "notifications",
+        "office",
+        "hr",
+        "finance",
+        "payments",
+    ]
+)
+
+
+def greets(address: str, said: set[str] | frozenset[str]) -> bool:
+    """Whether the user's words (``said``) name the person at ``address``: a word of its
+    local part that is no role's ("dana" of dana@oakrow.com, not "billing")."""
+    local = address.split("@", 1)[0].lower()
+    return any(
+        len(w) >= 3 and w not in _ROLE_WORDS and w in said for w in re.split(r"[^a-z]+", local)
+    )
+
+
 def _at_or_under(host: str, owners: set[str]) -> bool:
     """Whether ``host`` is one of ``owners`` or a host under one (``api.github.com``
     under ``github.com``): its owner's to run."""
@@ -886,6 +924,7 @@ class TaintTracker:
         stranger: bool = False,
         host: str = "",
         documents: bool = False,
+        greeted: bool = False,
     ) -> list[Tainted]:
         """Tainted values seen before ``step`` that the user did not give and that are not
         the destination itself (``itself``, or for a URL its ``host``: `_names_host`) nor
@@ -915,9 +954,10 @@ class TaintTracker:
         owned = set().union(*self.observations.contacts.values()) if owners else set()
         access = self.observations.access
         # a record the user's own address is a contact of (a mail to them) is theirs: its
-        # personal data whose kind they named may go to a contact ("reply with my account
-        # number"); not its access codes ("never share verification codes" names them)
-        mine = self._own_records() if owners else set()
+        # personal data whose kind they named may go to a contact they named ("reply to
+        # Dana with my account number": `greets`); not its access codes ("never share
+        # verification codes" names them)
+        mine = self._own_records() if owners and greeted else set()
         for token, t in islice(tainted.items(), start, None):
             if t.step >= step:
                 late = True
@@ -930,7 +970,9 @@ class TaintTracker:
                 continue  # the host itself, or a value for it: using it there is no leak
             if owners and (not not_for_contacts(t, access) or not owners.isdisjoint(t.records)):
                 continue
-            theirs = owned.isdisjoint(t.records) or (t.records & mine and person_bound(t))
+            theirs = owned.isdisjoint(t.records) or (
+                greeted and t.records & mine and person_bound(t)
+            )
             if owners and theirs and asked(t, said_words):
                 continue
             needle = t._needle or t.needle
@@ -945,6 +987,20 @@ class TaintTracker:
             if len(self._kept) > _KEPT_DESTINATIONS:
                 del self._kept[next(iter(self._kept))]  # the least recently asked
         return list(out)
+
+    def _greeted(self, dest: CallDestination, owners: set[int]) -> bool:
+        """Whether the user named the contact ``dest`` (of the records ``owners``): by
+        a word of its address (`greets`), or by the name its own record gives (a
+        directory's ``displayName`` the user wrote: "send it to Kim Lee")."""
+        said = self._given_words
+        if greets(dest.value, said):
+            return True
+        for t in self.observations.tainted.values():
+            if t.label == "name" and not owners.isdisjoint(t.records):
+                words = re.split(r"[^a-z]+", t.secret.value.lower())
+                if all(w in said for w in words if w) and any(len(w) >= 3 for w in words):
+                    return True
+        return False
 
     def _own_records(self) -> set[int]:
         """The records whose contact is an address the user or system gave (theirs)."""
@@ -1091,6 +1147,7 @@ class TaintTracker:
                     owners if to == "contact" else set(),
                     to == "third_party",
                     host,
+                    greeted=to == "contact" and self._greeted(dest, owners),
                 )
                 if to == "contact" and candidates:
                     candidates = self._not_held(dest.canonical, candidates)
