@@ -8,7 +8,8 @@
   fields (``From``, ``To``…) and its text parts decoded, so the mail's sender is the
   contact of the mail whose text it is.
 - **Gmail's ``raw``** (``messages.send``, ``drafts.create``): the whole RFC 822 mail,
-  base64url — its ``To`` the destination, its text the payload. `expanded` reads it so.
+  base64url — its ``To`` the destination, its text the payload. `expanded` (a call's,
+  `expanded_call`) reads it so, before `sinks` reads the call.
 - **Quoted-printable** (an IMAP ``FETCH`` of a mail sent so): ``=3D`` for ``=`` and soft
   line breaks cut a link's token in two; `readable` undoes it in the mail's text.
 
@@ -21,11 +22,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import quopri
 import re
 from email import message_from_string, policy
 from email.message import EmailMessage
 from typing import Any
+
+from backdoorlab.traces import FunctionCall
 
 _MAX_PART = 1 << 20  # a part's text beyond this is an attachment, not a mail's text
 _ADDRESS_HEADERS = ("to", "cc", "bcc")
@@ -140,6 +144,17 @@ def expanded(arguments: dict[str, Any]) -> dict[str, Any]:
 
     result = walk(arguments)
     return result if changed else arguments
+
+
+def expanded_call(function: FunctionCall) -> FunctionCall:
+    """``function`` with its ``raw`` mails read (`expanded`); itself when it has none."""
+    if '"raw"' not in function.arguments:
+        return function
+    arguments = function.parsed_arguments()
+    out = expanded(arguments)
+    if out is arguments:
+        return function
+    return FunctionCall(name=function.name, arguments=json.dumps(out))
 
 
 _QP_HEADER = re.compile(r"^content-transfer-encoding:\s*quoted-printable\s*$", re.I | re.M)

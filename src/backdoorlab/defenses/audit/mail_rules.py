@@ -9,14 +9,19 @@ conditions, the classic account takeover's first step ("set up a rule forwarding
 mail from the bank to …") had nothing to find. `forwarded` reads each such address as
 a `Transfer` of the mailbox to it (`by_reference`, ``medium`` as an unseen file is),
 so an address nobody authorised receiving it is a leak; the user's own or one they
-named receives it as any call's destination does.
+named receives it as any call's destination does. `with_moves` adds these (and a file's
+permission, `file_grants`) to a call's sink reading, making the call one if it was not.
 """
 
 from __future__ import annotations
 
-from backdoorlab.defenses.audit import patterns
+from dataclasses import replace
+from typing import Any
+
+from backdoorlab.defenses.audit import file_grants, patterns
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.shell_senders import Transfer
+from backdoorlab.defenses.audit.sinks import CallDestination, SinkCall, leaves
 
 _RULE_WORDS = frozenset({"rule", "rules", "filter", "filters", "forwarding", "autoforwarding"})
 _FORWARD_WORDS = frozenset({"forward", "forwardto", "redirect", "redirectto", "forwarding"})
@@ -50,3 +55,22 @@ def forwarded(
                 (path, Transfer("mailbox", address, canonical(address, "email"), "url", how))
             )
     return out
+
+
+def with_moves(tool: str, arguments: dict[str, Any], sink: SinkCall | None) -> SinkCall | None:
+    """``sink`` (the call's reading, or None) with the mail a rule forwards and the file a
+    permission grants as transfers to their addresses; ``sink`` itself when none."""
+    scalars = list(leaves(arguments))
+    moved = forwarded(tool, scalars) + file_grants.granted(tool, scalars)
+    if not moved:
+        return sink
+    if sink is None:
+        sink = SinkCall(tool, "heuristic", [], {p: v for p, _, v in scalars})
+    dests = [d for d in sink.destinations if not d.implicit]
+    references = {k: list(v) for k, v in sink.references.items()}
+    for path, transfer in moved:
+        if all(d.canonical != transfer.canonical for d in dests):
+            dests.append(CallDestination(path, transfer.target, transfer.canonical, "email"))
+        references.setdefault(transfer.canonical, []).append(transfer)
+    payload = {p: v for p, v in sink.payload.items() if p not in {p for p, _ in moved}}
+    return replace(sink, destinations=dests, references=references, payload=payload)

@@ -37,17 +37,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from backdoorlab.defenses.audit import (
-    by_reference,
-    code_mail,
-    code_places,
-    fhir,
-    file_grants,
-    mail_parts,
-    mail_rules,
-    patterns,
-    places,
-)
+from backdoorlab.defenses.audit import by_reference, code_mail, code_places, fhir, patterns, places
 from backdoorlab.defenses.audit.bookings import contacts as booking_contacts
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, host_named, shape_of
@@ -348,16 +338,6 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
         named, named_paths = _named_places(tool, scalars)
         dests += named
         dest_paths |= named_paths
-    if mail_rules.forwards(tool) or file_grants.grants(tool):  # by reference: a rule's mail,
-        # a shared file (`mail_rules`, `file_grants`)
-        rules = mail_rules.forwarded(tool, scalars) + file_grants.granted(tool, scalars)
-        dests += [
-            CallDestination(p, t.target, t.canonical, "email")
-            for p, t in rules
-            if p not in dest_paths
-        ]
-        dest_paths |= {p for p, _ in rules}
-        moved += rules
     references = by_reference.by_destination(moved, dests, CallDestination) if moved else {}
     if not dests:
         if not by_name:
@@ -417,7 +397,4 @@ class SinkResolver:
             or by_reference.may_move(raw, state)  # ``upload_file('f', 'b', …)``, ``$URL``
         ):
             return None  # a hand-off (`handoffs`); or it names no URL, host, address, phone, place
-        arguments = call.parsed_arguments()
-        if '"raw"' in raw:  # Gmail's whole RFC 822 mail, base64url: its To, its text
-            arguments = mail_parts.expanded(arguments)
-        return _heuristic(tool, arguments, state)
+        return _heuristic(tool, call.parsed_arguments(), state)

@@ -78,7 +78,10 @@ from backdoorlab.defenses.audit import (
     by_reference,
     code_mail,
     code_places,
+    file_grants,
     held,
+    mail_parts,
+    mail_rules,
     matching,
     notebook,
     patients,
@@ -740,7 +743,10 @@ class TaintTracker:
             self.call_names[call_id] = tool
             self.call_arguments[call_id] = function.arguments
         self.shell.step = step
+        function = mail_parts.expanded_call(function)  # Gmail's raw RFC 822 mail, read
         sink = self.resolver.resolve(tool, function, self.env, self.shell)
+        if mail_rules.forwards(tool) or file_grants.grants(tool):  # by reference: a rule's
+            sink = mail_rules.with_moves(tool, function.parsed_arguments(), sink)  # mail, a file
         if (
             sink is not None
             and replies.replies(tool)
