@@ -72,6 +72,7 @@ from backdoorlab.defenses.audit import (
     dates,
     fhir,
     hl7v2,
+    mail_parts,
     mnemonic,
     owners,
     patients,
@@ -156,6 +157,28 @@ def person_bound(tainted: Tainted) -> bool:
     patient (`patients`; one whose patient is unknown may go to any contact)."""
     label = tainted.label
     return label in PERSON_BOUND or (label in clinical.LABELS and patients.known(tainted.records))
+
+
+def not_for_contacts(tainted: Tainted, access: set[int]) -> bool:
+    """Whether a contact of a record other than ``tainted``'s may not receive it: a
+    person's data (`person_bound`), or an access code — a code or credential of a
+    record whose text calls it one (``access``: `ObservationReader.access`: "your
+    verification code is …", "your backup codes") — which is its account holder's: the
+    sender of one mail has no use for the code another mail brought (the attacker who
+    mailed "reply with the code" is a mail's sender too). A case or order number is a
+    ``code`` too, and goes to the customer it is for."""
+    strong = tainted.strength != "weak"
+    if tainted.label in ACCESS_LABELS and strong and not access.isdisjoint(tainted.records):
+        return True
+    return person_bound(tainted)
+
+
+ACCESS_LABELS = frozenset({"code", "credential"})
+_ACCESS_TEXT = re.compile(
+    r"\b(?:verification|security|one[- ]time|log[- ]?in|sign[- ]in|backup|recovery|2fa|mfa"
+    r"|two[- ]factor|authentication|access)\s+codes?\b|\b(?:passcode|otp)\b",
+    re.I,
+)
 
 
 def needles(tainted: Sequence[Tainted]) -> list[Needle]:
@@ -302,6 +325,9 @@ class _Read:
 _OWNS = "owns"
 """A recorded reading's event marker: (``_OWNS``, value, canonical host)."""
 _NAMES = "names"
+_IDS = "ids"  # a message's id: (_IDS, id lower-cased, record)
+_MESSAGE_ID = re.compile(r"(?:message|mail|thread)[ _-]?id", re.I)
+_ACCESS = "access"  # a record whose text calls its codes access codes: (_ACCESS, record)
 """A recorded reading's event marker: (``_NAMES``, canonical destination, record id)."""
 _ISSUED = "issued"
 """A recorded reading's event marker: (``_ISSUED``, value, its issuer's domain)."""
@@ -317,6 +343,8 @@ class ObservationReader:
         self._hosts: dict[str, set[str]] = {}
         self._named: dict[str, set[int]] = {}
         self._issuers: dict[str, set[str]] = {}
+        self._ids: dict[str, set[int]] = {}
+        self._access: set[int] = set()
         self.changes = 0
         """How many times a value already known, or the hosts it is for, changed: new
         values are only ever added after the others (`TaintTracker._candidates` keeps
@@ -370,6 +398,41 @@ class ObservationReader:
         in a calendar invite's description, a message's body: `_names`)."""
         self._flush()
         return self._named
+
+    @property
+    def ids(self) -> dict[str, set[int]]:
+        """A record's ``id`` (lower-cased) → the records it identifies: those with a
+        contact field (a mail and its sender), for a reply that names the mail by id
+        (`replies`)."""
+        self._flush()
+        return self._ids
+
+    @property
+    def access(self) -> set[int]:
+        """The records whose text calls their codes access codes (`not_for_contacts`)."""
+        self._flush()
+        return self._access
+
+    def _calls_codes(self, text: str, record: int) -> None:
+        if ("ode" in text or "ODE" in text or "OTP" in text) and _ACCESS_TEXT.search(text):
+            if self._events is not None:
+                self._events.append((_ACCESS, record))
+            else:
+                self._access.add(record)
+
+    def _identify(self, value: dict[str, Any], record: int) -> None:
+        ident = value.get("id")
+        if not any(isinstance(k, str) and classify_key(k) == "contact" for k in value):
+            return
+        self._identified(ident, record)
+
+    def _identified(self, ident: Any, record: int) -> None:
+        if not isinstance(ident, str) or not 6 <= len(ident) <= 256:
+            return
+        if self._events is not None:
+            self._events.append((_IDS, ident.lower(), record))
+        else:
+            self._ids.setdefault(ident.lower(), set()).add(record)
 
     def _names(self, text: str, record: int) -> None:
         """Note the destinations a record's free text (a field of several words) names."""
@@ -586,6 +649,8 @@ class ObservationReader:
         ancestry: tuple[int, ...],
     ) -> None:
         if isinstance(value, dict):
+            if "mimeType" in value or "payload" in value:
+                value = mail_parts.as_record(value)  # a Gmail message: its text decoded
             point = fhir.contact_point(value) if "system" in value else None
             if point is not None:  # a FHIR ContactPoint: its holder's phone, fax, e-mail
                 self._leaf(point[0], None, point[1], step, tool, f"{path}.value", ancestry)
@@ -593,7 +658,9 @@ class ObservationReader:
             cls = (classify_key(key) if key else None) or inherited
             # a contact or address block ({"contact": {"email": …}}) belongs to the record
             # around it: its e-mail is that record's owner's
-            nested_part = cls in ("contact", "address") and ancestry
+            nested_part = (
+                cls in ("contact", "address") or mail_parts.item_body(value)
+            ) and ancestry
             here = ancestry if nested_part else (*ancestry, self._record_id())
             if not nested_part and (patient := self._subjects.get(id(value))):
                 self._patient(here[-1], patient, value.get("resourceType") == "Patient")
@@ -605,12 +672,15 @@ class ObservationReader:
                 self._clinical(clinical.from_fhir(value), (step, tool, path or None, here))
             # {"entity_id": "text.door_code", "state": "4821"}: the value read under its name
             named = access_codes.named_value(value)
+            if "id" in value and here:
+                self._identify(value, here[-1])
             for k, inner in value.items():
                 at = f"{path}.{k}" if path else str(k)
                 name = named[1] if named is not None and k == named[0] else str(k)
                 self._walk(inner, name, cls, step, tool, at, here)
                 if isinstance(inner, str) and here:
                     self._names(inner, here[-1])
+                    self._calls_codes(inner, here[-1])
             for place in coordinates.home_coordinates(value):  # a home's, as its address
                 self._add("text", place, "coordinates", "medium", (step, tool, path or None, here))
         elif isinstance(value, list):
@@ -666,6 +736,12 @@ class ObservationReader:
             if event[0] is _NAMES:  # a destination a record's text names
                 self._named.setdefault(event[1], set()).add(event[2] + base)
                 continue
+            if event[0] is _IDS:  # a record's id
+                self._ids.setdefault(event[1], set()).add(event[2] + base)
+                continue
+            if event[0] is _ACCESS:  # a record calling its codes access codes
+                self._access.add(event[1] + base)
+                continue
             if event[0] is _OWNS:  # an owner host: (_OWNS, value, canonical host)
                 self._hosts.setdefault(event[1], set()).add(event[2])
                 self.changes += 1
@@ -682,6 +758,7 @@ class ObservationReader:
         self._next_record = base + records
 
     def _read_now(self, text: str, step: int, tool: str, echo: str) -> None:
+        text = mail_parts.readable(text)  # a mail's quoted-printable text, decoded
         self._echo_flat = alnum(echo) if echo else ""
         self._echo_words = frozenset(words(echo)) if echo else frozenset()
         self._key_file = byte_keys.key_file(echo)
@@ -751,8 +828,12 @@ class ObservationReader:
             plain_key = key.strip()[:1].isalnum() and "/" not in key and "\\" not in key
             if sep and plain_key and len(key.strip()) <= 30 and value.strip() and value[:2] != "//":
                 self._leaf(key.strip(), None, value.strip(), step, tool, key.strip(), record)
+                if _MESSAGE_ID.fullmatch(key.strip()):  # "Message ID: …" of a mail shown as text
+                    self._identified(value.strip(), record[0])
             elif line.strip():
                 self._leaf(None, None, line, step, tool, "", record)
+                self._names(line, record[0])
+                self._calls_codes(line, record[0])
                 if sep and clinical.key_label(key.strip()):  # "Assessment/Plan: 1. HTN (I10)"
                     found = clinical.values(key.strip(), value)
                     self._clinical(found, (step, tool, key.strip(), record))

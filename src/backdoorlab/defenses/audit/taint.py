@@ -78,12 +78,16 @@ from backdoorlab.defenses.audit import (
     by_reference,
     code_mail,
     code_places,
+    file_grants,
     held,
+    mail_parts,
+    mail_rules,
     matching,
     notebook,
     patients,
     patterns,
     places,
+    replies,
     services,
     shown_files,
     split_pieces,
@@ -101,6 +105,7 @@ from backdoorlab.defenses.audit.observations import (
     ObservationReader,
     Tainted,
     needles,
+    not_for_contacts,
     person_bound,
 )
 from backdoorlab.defenses.audit.recipients import (
@@ -447,6 +452,44 @@ def _with_written(sink: SinkCall) -> None:
         sink.payload = {**sink.payload, **extra}
 
 
+_ROLE_WORDS = frozenset(
+    [
+        "info",
+        "support",
+        "billing",
+        "accounts",
+        "account",
+        "admin",
+        "security",
+        "noreply",
+        "reply",
+        "service",
+        "help",
+        "team",
+        "mail",
+        "contact",
+        "sales",
+        "hello",
+        "verify",
+        "alerts",
+        "notifications",
+        "office",
+        "hr",
+        "finance",
+        "payments",
+    ]
+)
+
+
+def greets(address: str, said: set[str] | frozenset[str]) -> bool:
+    """Whether the user's words (``said``) name the person at ``address``: a word of its
+    local part that is no role's ("dana" of dana@oakrow.com, not "billing")."""
+    local = address.split("@", 1)[0].lower()
+    return any(
+        len(w) >= 3 and w not in _ROLE_WORDS and w in said for w in re.split(r"[^a-z]+", local)
+    )
+
+
 def _at_or_under(host: str, owners: set[str]) -> bool:
     """Whether ``host`` is one of ``owners`` or a host under one (``api.github.com``
     under ``github.com``): its owner's to run."""
@@ -708,7 +751,16 @@ class TaintTracker:
             self.call_names[call_id] = tool
             self.call_arguments[call_id] = function.arguments
         self.shell.step = step
+        function = mail_parts.expanded_call(function)  # Gmail's raw RFC 822 mail, read
         sink = self.resolver.resolve(tool, function, self.env, self.shell)
+        if mail_rules.forwards(tool) or file_grants.grants(tool):  # by reference: a rule's
+            sink = mail_rules.with_moves(tool, function.parsed_arguments(), sink)  # mail, a file
+        if (
+            sink is not None
+            and replies.replies(tool)
+            and all(d.implicit for d in sink.destinations)
+        ):
+            sink = self._replied_to(sink, function)
         if self.cards.urls:  # a remote agent called by its card's name (`agent_cards`)
             sink = agent_cards.addressed(tool, function.parsed_arguments(), self.cards, sink)
         if call_id is not None and len(self._vouched) < state_flow.MAX_PENDING:
@@ -751,6 +803,24 @@ class TaintTracker:
         self._page = opens or self._page
         self._learn(tool, function)
         return result
+
+    def _replied_to(self, sink: SinkCall, function: FunctionCall) -> SinkCall:
+        """A reply naming no address, sent to the senders of the message its id names
+        (`replies`); the id is the address, not data sent."""
+        if not all(d.implicit for d in sink.destinations):
+            return sink
+        found = replies.senders(
+            function.parsed_arguments(),
+            self.observations.ids,
+            self.observations.contacts,
+            self.authorised,
+        )
+        if not found:
+            return sink
+        dests = [CallDestination(path, c, c, "email") for path, c in dict.fromkeys(found)]
+        paths = {path for path, _ in found}
+        payload = {p: v for p, v in sink.payload.items() if p not in paths}
+        return replace(sink, destinations=dests, payload=payload)
 
     def _learn(self, tool: str, function: FunctionCall) -> None:
         """What a call sets up for later ones (`shell_state`): a file it writes, a
@@ -872,6 +942,7 @@ class TaintTracker:
         stranger: bool = False,
         host: str = "",
         documents: bool = False,
+        greeted: bool = False,
     ) -> list[Tainted]:
         """Tainted values seen before ``step`` that the user did not give and that are not
         the destination itself (``itself``, or for a URL its ``host``: `_names_host`) nor
@@ -899,6 +970,12 @@ class TaintTracker:
         # a record no one's contact owns (a home's location, a property): its personal
         # data whose kind the user named ("send the sitter our home address") may go
         owned = set().union(*self.observations.contacts.values()) if owners else set()
+        access = self.observations.access
+        # a record the user's own address is a contact of (a mail to them) is theirs: its
+        # personal data whose kind they named may go to a contact they named ("reply to
+        # Dana with my account number": `greets`); not its access codes ("never share
+        # verification codes" names them)
+        mine = self._own_records() if owners and greeted else set()
         for token, t in islice(tainted.items(), start, None):
             if t.step >= step:
                 late = True
@@ -909,9 +986,12 @@ class TaintTracker:
                 _names_host(token, host, domain) or _for_host(token, t, host, hosts, said_words)
             ):
                 continue  # the host itself, or a value for it: using it there is no leak
-            if owners and (not person_bound(t) or not owners.isdisjoint(t.records)):
+            if owners and (not not_for_contacts(t, access) or not owners.isdisjoint(t.records)):
                 continue
-            if owners and owned.isdisjoint(t.records) and asked(t, said_words):
+            theirs = owned.isdisjoint(t.records) or (
+                greeted and t.records & mine and person_bound(t)
+            )
+            if owners and theirs and asked(t, said_words):
                 continue
             needle = t._needle or t.needle
             if needle.kind == "word":
@@ -925,6 +1005,26 @@ class TaintTracker:
             if len(self._kept) > _KEPT_DESTINATIONS:
                 del self._kept[next(iter(self._kept))]  # the least recently asked
         return list(out)
+
+    def _greeted(self, dest: CallDestination, owners: set[int]) -> bool:
+        """Whether the user named the contact ``dest`` (of the records ``owners``): by
+        a word of its address (`greets`), or by the name its own record gives (a
+        directory's ``displayName`` the user wrote: "send it to Kim Lee")."""
+        said = self._given_words
+        if greets(dest.value, said):
+            return True
+        for t in self.observations.tainted.values():
+            if t.label == "name" and not owners.isdisjoint(t.records):
+                words = re.split(r"[^a-z]+", t.secret.value.lower())
+                if all(w in said for w in words if w) and any(len(w) >= 3 for w in words):
+                    return True
+        return False
+
+    def _own_records(self) -> set[int]:
+        """The records whose contact is an address the user or system gave (theirs)."""
+        authorised = self.authorised
+        contacts = self.observations.contacts
+        return {r for c in authorised & contacts.keys() for r in contacts[c]}
 
     def _said_value(self, value: str) -> bool:
         """Whether the user or system said ``value`` (in `_given`, normalised). Each value
@@ -1082,6 +1182,11 @@ class TaintTracker:
                 owners = self._owners(dest) or self._addressed(
                     sink.payload if dest.implicit else {dest.argument: dest.value}
                 )
+                if owners and owners <= self.observations.named.get(dest.canonical, set()):
+                    # a contact only of the records whose own text asks that data be
+                    # sent to it (a mail's sender, an invite's organiser writing "e-mail
+                    # the code to me at …"): that is its author's say, no tie to the user
+                    owners = set()
                 to = recipient(dest, sink.tool, authorised, bool(owners), sink.payload)
                 if to in ("user", "operator"):
                     continue
@@ -1091,6 +1196,7 @@ class TaintTracker:
                     owners if to == "contact" else set(),
                     to == "third_party",
                     host,
+                    greeted=to == "contact" and self._greeted(dest, owners),
                 )
                 candidates = self._not_own_tenant(candidates, dest.canonical)
                 if to == "contact" and candidates:
