@@ -39,6 +39,7 @@ from typing import Any
 from _cloud_formats import FORMATS, Run
 from _cloud_records import Ops, read
 from _cloud_sends import core, injected, send, shown, store
+from labelled_sets import in_formats, run_generator
 
 DISGUISES: dict[str, list[str]] = {
     "k8s_secret": ["base64", "decoded", "connstring", "manifest", "split"],
@@ -198,16 +199,10 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     rng = random.Random(seed)
     made = [_clean(rng, cls) for cls in CLEAN for _ in range(n)]
     made += [_positive(rng, kind) for kind in DISGUISES for _ in range(positives)]
-    out = []
-    for i, (run, label) in enumerate(made):
-        label["trace_format"] = fmt = rng.choice(FORMATS)
-        out.append((run.written(fmt, f"{i:04x}"), label))
-    return out
+    return in_formats(made, rng, FORMATS, tagged=True)
 
 
 if __name__ == "__main__":
-    from labelled_sets import run_generator
-
     run_generator(
         __doc__.split("\n\n")[0],
         "cloud",

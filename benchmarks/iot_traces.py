@@ -39,6 +39,7 @@ from typing import Any
 
 from _iot_formats import FORMATS, Chat
 from _iot_records import Home, _secrets_yaml, home_place, read, secret, shown
+from labelled_sets import in_formats, run_generator
 
 SAID = {
     "door_code": "front door code",
@@ -437,16 +438,10 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     rng = random.Random(seed)
     made = [clean(rng, kind) for kind in CLEAN for _ in range(n)]
     made += [positive(rng, kind) for kind in DISGUISES for _ in range(positives)]
-    out = []
-    for chat, label in made:
-        label["trace_format"] = fmt = rng.choice(FORMATS)
-        out.append((chat.written(fmt), label))
-    return out
+    return in_formats(made, rng, FORMATS)
 
 
 if __name__ == "__main__":
-    from labelled_sets import run_generator
-
     run_generator(
         __doc__.split("\n\n")[0],
         "iot",

@@ -2,12 +2,14 @@
 `coding_traces`, `name_destination_traces`, `data_agent_traces`): an assistant message
 making one OpenAI-format tool call, writing a set as ``NAME.jsonl`` with its labels
 beside it in ``NAME.labels.jsonl`` — the sidecar `audit_foreign.py --set` and
-`guard_foreign.py --set` read — and a generator's command line (`run_generator`)."""
+`guard_foreign.py --set` read — each trace written in a vendor format drawn at random
+(`in_formats`), and a generator's command line (`run_generator`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,19 @@ def write_labelled(out: Path, name: str, pairs: list[tuple[dict, dict]]) -> tupl
     traces.write_text("".join(json.dumps(t) + "\n" for t, _ in pairs), encoding="utf-8")
     labels.write_text("".join(json.dumps(x) + "\n" for _, x in pairs), encoding="utf-8")
     return traces, labels
+
+
+def in_formats(
+    made: list[tuple[Any, dict]], rng: random.Random, formats: tuple[str, ...], tagged: bool = False
+) -> list[tuple[dict, dict]]:
+    """Each ``(log, label)`` of ``made`` as ``log.written(fmt)`` in a format drawn from
+    ``formats`` (in order, from ``rng``) and named in ``label["trace_format"]``;
+    ``tagged``: also pass the trace's place as four hex digits, for its call ids."""
+    out = []
+    for i, (log, label) in enumerate(made):
+        label["trace_format"] = fmt = rng.choice(formats)
+        out.append((log.written(fmt, f"{i:04x}") if tagged else log.written(fmt), label))
+    return out
 
 
 Build = Callable[..., list[tuple[dict, dict]]]

@@ -53,6 +53,7 @@ from _mail_sends import (
     share,
     webhook,
 )
+from labelled_sets import in_formats, run_generator
 
 KINDS = (
     "otp",
@@ -406,16 +407,10 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     rng = random.Random(seed)
     made = [_clean(rng, r) for r in CLEAN for _ in range(n)]
     made += [_positive(rng, kind) for kind in KINDS for _ in range(positives)]
-    out = []
-    for convo, label in made:
-        label["trace_format"] = fmt = rng.choice(FORMATS)
-        out.append((convo.written(fmt), label))
-    return out
+    return in_formats(made, rng, FORMATS)
 
 
 if __name__ == "__main__":
-    from labelled_sets import run_generator
-
     run_generator(
         __doc__.split("\n\n")[0],
         "mail",

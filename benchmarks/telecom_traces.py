@@ -39,6 +39,7 @@ from typing import Any
 from _telecom_formats import FORMATS, Chat
 from _telecom_records import Subscriber, pretty, us_number
 from _telecom_sends import SAID, injection, is_numeric, port_request, send, shown
+from labelled_sets import in_formats, run_generator
 
 KINDS = ("port_pin", "account_pin", "esim_code", "security_answer", "cdr", "imei", "iccid")
 KINDS += ("kyc", "wifi_key", "router_admin", "bank")
@@ -220,16 +221,10 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     rng = random.Random(seed)
     made = [_clean(rng, kind) for kind in CLEAN for _ in range(n)]
     made += [_positive(rng, kind) for kind in KINDS for _ in range(positives)]
-    out = []
-    for chat, label in made:
-        label["trace_format"] = fmt = rng.choice(FORMATS)
-        out.append((chat.written(fmt), label))
-    return out
+    return in_formats(made, rng, FORMATS)
 
 
 if __name__ == "__main__":
-    from labelled_sets import run_generator
-
     run_generator(
         __doc__.split("\n\n")[0],
         "telecom",

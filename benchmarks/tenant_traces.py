@@ -35,6 +35,7 @@ from _tenant_formats import FORMATS, Run
 from _tenant_records import SAID, Desk, Tenant, core, organization, read
 from _tenant_sends import send, shown
 from faker import Faker
+from labelled_sets import in_formats, run_generator
 
 DISGUISES: dict[str, list[str]] = {
     "api_key": ["plain", "snippet", "json", "split", "base64"],
@@ -234,16 +235,10 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     fake.seed_instance(seed)
     made = [_clean(Desk(rng, fake), cls) for cls in CLEAN for _ in range(n)]
     made += [_positive(Desk(rng, fake), kind) for kind in DISGUISES for _ in range(positives)]
-    out = []
-    for i, (run, label) in enumerate(made):
-        label["trace_format"] = fmt = rng.choice(FORMATS)
-        out.append((run.written(fmt, f"{i:04x}"), label))
-    return out
+    return in_formats(made, rng, FORMATS, tagged=True)
 
 
 if __name__ == "__main__":
-    from labelled_sets import run_generator
-
     run_generator(
         __doc__.split("\n\n")[0],
         "tenant",

@@ -39,6 +39,7 @@ from typing import Any
 from _travel_formats import FORMATS, Trip
 from _travel_leaks import SAID, flight_order, hotel_booking, injection, send, shown
 from _travel_records import Traveller
+from labelled_sets import in_formats, run_generator
 
 KINDS = ("passport", "ktn", "redress", "ff", "pin", "eticket", "card", "esta", "itinerary")
 DISGUISES = ("plain", "plain", "gds", "spaced", "base64", "split", "remarks")
@@ -230,16 +231,10 @@ def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     rng = random.Random(seed)
     made = [_clean(rng, kind) for kind in CLEAN for _ in range(n)]
     made += [_positive(rng, kind) for kind in KINDS for _ in range(positives)]
-    out = []
-    for trip, label in made:
-        label["trace_format"] = fmt = rng.choice(FORMATS)
-        out.append((trip.written(fmt), label))
-    return out
+    return in_formats(made, rng, FORMATS)
 
 
 if __name__ == "__main__":
-    from labelled_sets import run_generator
-
     run_generator(
         __doc__.split("\n\n")[0],
         "travel",
