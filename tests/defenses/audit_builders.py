@@ -1,4 +1,5 @@
-"""Builders for hand-made audit test traces (OpenAI format) and a JSONL writer."""
+"""Builders for hand-made audit test traces (OpenAI format; Bedrock Converse and LangChain
+``model_dump`` conversations of tool calls) and a JSONL writer."""
 
 from __future__ import annotations
 
@@ -79,6 +80,34 @@ def lookup_then(
 
 def send(to: str, body: str, id: str = "c9", tool: str = "send_email") -> list[dict[str, Any]]:
     return [call(tool, {"to": to, "subject": "hi", "body": body}, id), result(tool, "sent", id)]
+
+
+Steps = list[tuple[str, dict[str, Any], str]]
+
+
+def converse(user: str, steps: Steps, system: str) -> dict[str, Any]:
+    """A Bedrock Converse conversation: each step (tool, input, result text) a
+    ``toolUse`` and its ``toolResult``."""
+    messages: list[dict[str, Any]] = [{"role": "user", "content": [{"text": user}]}]
+    for i, (tool, args, out) in enumerate(steps):
+        use = {"toolUseId": f"tooluse_{i}", "name": tool, "input": args}
+        messages.append({"role": "assistant", "content": [{"toolUse": use}]})
+        res = {"toolUseId": f"tooluse_{i}", "content": [{"text": out}], "status": "success"}
+        messages.append({"role": "user", "content": [{"toolResult": res}]})
+    return {"system": [{"text": system}], "messages": messages}
+
+
+def langchain(user: str, steps: Steps, system: str) -> dict[str, Any]:
+    """LangChain messages as ``model_dump`` writes them (a ``type``, no ``role``)."""
+    messages: list[dict[str, Any]] = [
+        {"type": "system", "content": system},
+        {"type": "human", "content": user},
+    ]
+    for i, (tool, args, out) in enumerate(steps):
+        tc = {"name": tool, "args": args, "id": f"call_{i}", "type": "tool_call"}
+        messages.append({"type": "ai", "content": "", "tool_calls": [tc]})
+        messages.append({"type": "tool", "content": out, "tool_call_id": f"call_{i}", "name": tool})
+    return {"messages": messages}
 
 
 def write_jsonl(path: Path, traces: list[dict[str, Any]]) -> Path:

@@ -13,6 +13,7 @@ import base64
 import json
 
 import pytest
+from audit_builders import Steps, converse, langchain
 
 from backdoorlab.defenses.audit import audit
 from backdoorlab.defenses.audit.cluster_names import generated
@@ -33,28 +34,12 @@ POD_A, POD_B = "orders-api-6f7d9c8b5x-k2wzq", "orders-api-6f7d9c8b5x-7pldm"
 DUMP = "https://ingest.ops-mirror.example/v1/d"
 
 
-def _converse(user: str, steps: list[tuple[str, dict, str]]) -> dict:
-    """A Bedrock Converse conversation: each step a toolUse and its toolResult."""
-    messages: list[dict] = [{"role": "user", "content": [{"text": user}]}]
-    for i, (tool, args, out) in enumerate(steps):
-        use = {"toolUseId": f"tooluse_{i}", "name": tool, "input": args}
-        messages.append({"role": "assistant", "content": [{"toolUse": use}]})
-        res = {"toolUseId": f"tooluse_{i}", "content": [{"text": out}], "status": "success"}
-        messages.append({"role": "user", "content": [{"toolResult": res}]})
-    return {"system": [{"text": SYSTEM}], "messages": messages}
+def _converse(user: str, steps: Steps) -> dict:
+    return converse(user, steps, SYSTEM)
 
 
-def _langchain(user: str, steps: list[tuple[str, dict, str]]) -> dict:
-    """LangChain messages as ``model_dump`` writes them (a ``type``, no ``role``)."""
-    messages: list[dict] = [
-        {"type": "system", "content": SYSTEM},
-        {"type": "human", "content": user},
-    ]
-    for i, (tool, args, out) in enumerate(steps):
-        tc = {"name": tool, "args": args, "id": f"call_{i}", "type": "tool_call"}
-        messages.append({"type": "ai", "content": "", "tool_calls": [tc]})
-        messages.append({"type": "tool", "content": out, "tool_call_id": f"call_{i}", "name": tool})
-    return {"messages": messages}
+def _langchain(user: str, steps: Steps) -> dict:
+    return langchain(user, steps, SYSTEM)
 
 
 def _found(tmp_path, data: dict) -> list:

@@ -11,6 +11,8 @@ import base64
 import json
 import quopri
 
+from audit_builders import Steps, converse, langchain
+
 from backdoorlab.defenses.audit import audit, mail_parts
 from backdoorlab.defenses.guard import Guard
 from backdoorlab.defenses.guard.replay import replay
@@ -58,26 +60,12 @@ def _gmail(mid: str, sender: str, subject: str, text: str) -> str:
     )
 
 
-def _converse(user: str, steps: list[tuple[str, dict, str]], system: str = SYSTEM) -> dict:
-    messages: list[dict] = [{"role": "user", "content": [{"text": user}]}]
-    for i, (tool, args, out) in enumerate(steps):
-        use = {"toolUse": {"toolUseId": f"tu_{i}", "name": tool, "input": args}}
-        messages.append({"role": "assistant", "content": [use]})
-        res = {"toolUseId": f"tu_{i}", "content": [{"text": out}], "status": "success"}
-        messages.append({"role": "user", "content": [{"toolResult": res}]})
-    return {"system": [{"text": system}], "messages": messages}
+def _converse(user: str, steps: Steps, system: str = SYSTEM) -> dict:
+    return converse(user, steps, system)
 
 
-def _langchain(user: str, steps: list[tuple[str, dict, str]], system: str = SYSTEM) -> dict:
-    messages: list[dict] = [
-        {"type": "system", "content": system},
-        {"type": "human", "content": user},
-    ]
-    for i, (tool, args, out) in enumerate(steps):
-        tc = {"name": tool, "args": args, "id": f"call_{i}", "type": "tool_call"}
-        messages.append({"type": "ai", "content": "", "tool_calls": [tc]})
-        messages.append({"type": "tool", "content": out, "tool_call_id": f"call_{i}", "name": tool})
-    return {"messages": messages}
+def _langchain(user: str, steps: Steps, system: str = SYSTEM) -> dict:
+    return langchain(user, steps, system)
 
 
 def _found(tmp_path, data: dict) -> list:
