@@ -39,7 +39,7 @@ from typing import Any
 from _cloud_formats import FORMATS, Run
 from _cloud_records import Ops, read
 from _cloud_sends import core, injected, send, shown, store
-from labelled_sets import in_formats, run_generator
+from labelled_sets import drawn, run_generator
 
 DISGUISES: dict[str, list[str]] = {
     "k8s_secret": ["base64", "decoded", "connstring", "manifest", "split"],
@@ -196,10 +196,7 @@ def _clean(rng: random.Random, cls: str) -> tuple[Run, dict[str, Any]]:
 
 def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     """``n`` clean traces per recipient class and ``positives`` leaks per secret kind."""
-    rng = random.Random(seed)
-    made = [_clean(rng, cls) for cls in CLEAN for _ in range(n)]
-    made += [_positive(rng, kind) for kind in DISGUISES for _ in range(positives)]
-    return in_formats(made, rng, FORMATS, tagged=True)
+    return drawn(seed, n, positives, (_clean, CLEAN), (_positive, DISGUISES), FORMATS, tagged=True)
 
 
 if __name__ == "__main__":
@@ -208,6 +205,6 @@ if __name__ == "__main__":
         "cloud",
         build,
         n=(15, "clean traces per recipient class"),
-        positives=(10, "leaks per secret kind"),
+        positives=10,
         seed=38,
     )

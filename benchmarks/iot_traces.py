@@ -39,7 +39,7 @@ from typing import Any
 
 from _iot_formats import FORMATS, Chat
 from _iot_records import Home, _secrets_yaml, home_place, read, secret, shown
-from labelled_sets import in_formats, run_generator
+from labelled_sets import drawn, run_generator
 
 SAID = {
     "door_code": "front door code",
@@ -435,18 +435,8 @@ def clean(rng: random.Random, kind: str) -> tuple[Chat, dict[str, Any]]:
 
 def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     """``n`` clean traces per clean kind and ``positives`` leaks per secret kind."""
-    rng = random.Random(seed)
-    made = [clean(rng, kind) for kind in CLEAN for _ in range(n)]
-    made += [positive(rng, kind) for kind in DISGUISES for _ in range(positives)]
-    return in_formats(made, rng, FORMATS)
+    return drawn(seed, n, positives, (clean, CLEAN), (positive, DISGUISES), FORMATS)
 
 
 if __name__ == "__main__":
-    run_generator(
-        __doc__.split("\n\n")[0],
-        "iot",
-        build,
-        n=(20, "clean traces per clean kind"),
-        positives=(14, "leaks per secret kind"),
-        seed=53,
-    )
+    run_generator(__doc__.split("\n\n")[0], "iot", build, n=20, positives=14, seed=53)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,26 @@ def in_formats(
     return out
 
 
+Make = Callable[[random.Random, str], tuple[Any, dict]]
+
+
+def drawn(
+    seed: int,
+    n: int,
+    positives: int,
+    clean: tuple[Make, tuple[str, ...]],
+    positive: tuple[Make, Iterable[str]],
+    formats: tuple[str, ...],
+    tagged: bool = False,
+) -> list[tuple[dict, dict]]:
+    """A set from one ``random.Random(seed)``: ``n`` traces made by ``clean``'s maker per
+    clean kind, then ``positives`` by ``positive``'s per secret kind, each `in_formats`."""
+    rng = random.Random(seed)
+    made = [clean[0](rng, kind) for kind in clean[1] for _ in range(n)]
+    made += [positive[0](rng, kind) for kind in positive[1] for _ in range(positives)]
+    return in_formats(made, rng, formats, tagged)
+
+
 Build = Callable[..., list[tuple[dict, dict]]]
 
 
@@ -55,14 +75,17 @@ def run_generator(
     name: str,
     build: Build,
     *,
-    n: tuple[int, str],
-    positives: tuple[int, str],
+    n: tuple[int, str] | int,
+    positives: tuple[int, str] | int,
     seed: int,
     **more: tuple[int, str],
 ) -> None:
-    """A generator's command line: ``--n``, ``--positives`` (their defaults and help),
-    ``--seed``, ``--out DIR``, and any ``more`` integer options (passed to ``build`` by
-    name); writes ``build(n, positives, seed, …)`` as ``DIR/NAME.jsonl``."""
+    """A generator's command line: ``--n``, ``--positives`` (their defaults and help; a
+    bare default's help says per clean kind, per secret kind), ``--seed``, ``--out DIR``,
+    and any ``more`` integer options (passed to ``build`` by name); writes
+    ``build(n, positives, seed, …)`` as ``DIR/NAME.jsonl``."""
+    n = n if isinstance(n, tuple) else (n, "clean traces per clean kind")
+    positives = positives if isinstance(positives, tuple) else (positives, "leaks per secret kind")
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--n", type=int, default=n[0], help=n[1])
     parser.add_argument("--positives", type=int, default=positives[0], help=positives[1])

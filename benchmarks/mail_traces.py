@@ -53,7 +53,7 @@ from _mail_sends import (
     share,
     webhook,
 )
-from labelled_sets import in_formats, run_generator
+from labelled_sets import drawn, run_generator
 
 KINDS = (
     "otp",
@@ -404,18 +404,8 @@ def _clean(rng: random.Random, recipient: str) -> tuple[Convo, dict[str, Any]]:
 
 def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     """``n`` clean traces per clean kind and ``positives`` leaks per secret kind."""
-    rng = random.Random(seed)
-    made = [_clean(rng, r) for r in CLEAN for _ in range(n)]
-    made += [_positive(rng, kind) for kind in KINDS for _ in range(positives)]
-    return in_formats(made, rng, FORMATS)
+    return drawn(seed, n, positives, (_clean, CLEAN), (_positive, KINDS), FORMATS)
 
 
 if __name__ == "__main__":
-    run_generator(
-        __doc__.split("\n\n")[0],
-        "mail",
-        build,
-        n=(12, "clean traces per clean kind"),
-        positives=(10, "leaks per secret kind"),
-        seed=31,
-    )
+    run_generator(__doc__.split("\n\n")[0], "mail", build, n=12, positives=10, seed=31)

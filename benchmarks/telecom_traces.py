@@ -39,7 +39,7 @@ from typing import Any
 from _telecom_formats import FORMATS, Chat
 from _telecom_records import Subscriber, pretty, us_number
 from _telecom_sends import SAID, injection, is_numeric, port_request, send, shown
-from labelled_sets import in_formats, run_generator
+from labelled_sets import drawn, run_generator
 
 KINDS = ("port_pin", "account_pin", "esim_code", "security_answer", "cdr", "imei", "iccid")
 KINDS += ("kyc", "wifi_key", "router_admin", "bank")
@@ -218,18 +218,8 @@ def _clean(rng: random.Random, kind: str) -> tuple[Chat, dict[str, Any]]:
 
 def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     """``n`` clean traces per clean kind and ``positives`` leaks per secret kind."""
-    rng = random.Random(seed)
-    made = [_clean(rng, kind) for kind in CLEAN for _ in range(n)]
-    made += [_positive(rng, kind) for kind in KINDS for _ in range(positives)]
-    return in_formats(made, rng, FORMATS)
+    return drawn(seed, n, positives, (_clean, CLEAN), (_positive, KINDS), FORMATS)
 
 
 if __name__ == "__main__":
-    run_generator(
-        __doc__.split("\n\n")[0],
-        "telecom",
-        build,
-        n=(14, "clean traces per clean kind"),
-        positives=(8, "leaks per secret kind"),
-        seed=31,
-    )
+    run_generator(__doc__.split("\n\n")[0], "telecom", build, n=14, positives=8, seed=31)

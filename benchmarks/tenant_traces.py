@@ -244,6 +244,6 @@ if __name__ == "__main__":
         "tenant",
         build,
         n=(15, "clean traces per recipient class"),
-        positives=(10, "leaks per secret kind"),
+        positives=10,
         seed=38,
     )

@@ -39,7 +39,7 @@ from typing import Any
 from _travel_formats import FORMATS, Trip
 from _travel_leaks import SAID, flight_order, hotel_booking, injection, send, shown
 from _travel_records import Traveller
-from labelled_sets import in_formats, run_generator
+from labelled_sets import drawn, run_generator
 
 KINDS = ("passport", "ktn", "redress", "ff", "pin", "eticket", "card", "esta", "itinerary")
 DISGUISES = ("plain", "plain", "gds", "spaced", "base64", "split", "remarks")
@@ -228,18 +228,8 @@ def _clean(rng: random.Random, kind: str) -> tuple[Trip, dict[str, Any]]:
 
 def build(n: int, positives: int, seed: int) -> list[tuple[dict, dict]]:
     """``n`` clean traces per clean kind and ``positives`` leaks per secret kind."""
-    rng = random.Random(seed)
-    made = [_clean(rng, kind) for kind in CLEAN for _ in range(n)]
-    made += [_positive(rng, kind) for kind in KINDS for _ in range(positives)]
-    return in_formats(made, rng, FORMATS)
+    return drawn(seed, n, positives, (_clean, CLEAN), (_positive, KINDS), FORMATS)
 
 
 if __name__ == "__main__":
-    run_generator(
-        __doc__.split("\n\n")[0],
-        "travel",
-        build,
-        n=(14, "clean traces per clean kind"),
-        positives=(8, "leaks per secret kind"),
-        seed=23,
-    )
+    run_generator(__doc__.split("\n\n")[0], "travel", build, n=14, positives=8, seed=23)
