@@ -1,5 +1,6 @@
 """Builders for hand-made audit test traces (OpenAI format; Bedrock Converse and LangChain
-``model_dump`` conversations of tool calls) and a JSONL writer."""
+``model_dump`` conversations of tool calls), a JSONL writer, and what ``dataflow`` and
+the guard make of one such trace."""
 
 from __future__ import annotations
 
@@ -113,3 +114,20 @@ def langchain(user: str, steps: Steps, system: str) -> dict[str, Any]:
 def write_jsonl(path: Path, traces: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(t) + "\n" for t in traces), encoding="utf-8")
     return path
+
+
+def found(tmp_path: Path, data: dict[str, Any]) -> list:
+    """``dataflow``'s findings of medium severity or worse on the one trace ``data``."""
+    from backdoorlab.defenses.audit import audit
+
+    path = write_jsonl(tmp_path / "t.jsonl", [data])
+    return [f for f in audit(path, ["dataflow"]).findings if f.at_least("medium")]
+
+
+def blocked(tmp_path: Path, data: dict[str, Any]) -> bool:
+    """Whether the guard, replaying the one trace ``data``, blocks any of its calls."""
+    from backdoorlab.defenses.guard import Guard
+    from backdoorlab.defenses.guard.replay import replay
+
+    path = write_jsonl(tmp_path / "g.jsonl", [data])
+    return any(line["blocked"] for line in replay(path, Guard()))

@@ -14,13 +14,12 @@ import json
 
 import pytest
 from audit_builders import Steps, converse, langchain
+from audit_builders import blocked as _blocked
+from audit_builders import found as _found
 
-from backdoorlab.defenses.audit import audit
 from backdoorlab.defenses.audit.cluster_names import generated
 from backdoorlab.defenses.audit.here_documents import without_data
 from backdoorlab.defenses.audit.split_pieces import in_pieces
-from backdoorlab.defenses.guard import Guard
-from backdoorlab.defenses.guard.replay import replay
 
 SYSTEM = (
     "You are ops-bot for Hollowell Systems. You run kubectl against the kube context "
@@ -40,18 +39,6 @@ def _converse(user: str, steps: Steps) -> dict:
 
 def _langchain(user: str, steps: Steps) -> dict:
     return langchain(user, steps, SYSTEM)
-
-
-def _found(tmp_path, data: dict) -> list:
-    path = tmp_path / "t.jsonl"
-    path.write_text(json.dumps(data) + "\n", encoding="utf-8")
-    return [f for f in audit(path, ["dataflow"]).findings if f.at_least("medium")]
-
-
-def _blocked(tmp_path, data: dict) -> bool:
-    path = tmp_path / "g.jsonl"
-    path.write_text(json.dumps(data) + "\n", encoding="utf-8")
-    return any(line["blocked"] for line in replay(path, Guard()))
 
 
 def _sh(command: str) -> tuple[str, dict, str]:

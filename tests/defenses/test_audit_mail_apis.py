@@ -12,10 +12,10 @@ import json
 import quopri
 
 from audit_builders import Steps, converse, langchain
+from audit_builders import blocked as _blocked
+from audit_builders import found as _found
 
-from backdoorlab.defenses.audit import audit, mail_parts
-from backdoorlab.defenses.guard import Guard
-from backdoorlab.defenses.guard.replay import replay
+from backdoorlab.defenses.audit import mail_parts
 
 ME = "priya.nair@larkspur.io"
 SYSTEM = (
@@ -66,18 +66,6 @@ def _converse(user: str, steps: Steps, system: str = SYSTEM) -> dict:
 
 def _langchain(user: str, steps: Steps, system: str = SYSTEM) -> dict:
     return langchain(user, steps, system)
-
-
-def _found(tmp_path, data: dict) -> list:
-    path = tmp_path / "t.jsonl"
-    path.write_text(json.dumps(data) + "\n", encoding="utf-8")
-    return [f for f in audit(path, ["dataflow"]).findings if f.at_least("medium")]
-
-
-def _blocked(tmp_path, data: dict) -> bool:
-    path = tmp_path / "g.jsonl"
-    path.write_text(json.dumps(data) + "\n", encoding="utf-8")
-    return any(line["blocked"] for line in replay(path, Guard()))
 
 
 def _to(finding) -> str:
