@@ -133,3 +133,14 @@ def test_a_records_tenant_by_argument_path_or_record_and_internal_notes() -> Non
     for note in ({"public": False}, {"private": True}, {"message_type": "note"}):
         assert t.written_thread("reply", json.dumps({"conversation_id": "77", **note})) is None
     assert t.written_thread("reply", json.dumps({"conversation_id": "78", "body": "x"})) is None
+
+
+def test_a_record_or_a_reply_too_deep_for_json_names_no_tenant() -> None:
+    # a hostile tool result (or call) nested past the parser's recursion limit: no tenant,
+    # never a RecursionError out of the audit
+    deep = "[" * 100_000 + "]" * 100_000
+    t = Tenants()
+    t.observe('{"org_id": "A", "rows": ' + deep + "}", 3, '{"org_id": ' + deep + "}")
+    assert t.owner(3) is None
+    t.observe(json.dumps({"conversation": {"id": "77", "company": {"id": "c-1"}}}), 7, "{}")
+    assert t.written_thread("reply", '{"conversation_id": "77", "x": ' + deep + "}") is None

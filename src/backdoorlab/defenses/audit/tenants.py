@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -67,8 +68,20 @@ _MAX_NODES = 4096
 def _parsed(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, a 4,300-digit number, too deep
         return None
+
+
+def _nodes(data: Any) -> Iterator[Any]:
+    """Each dict, list and scalar inside ``data``, depth first, the first `_MAX_NODES`."""
+    stack, seen = [data], 0
+    while stack and seen < _MAX_NODES:
+        node, seen = stack.pop(), seen + 1
+        yield node
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _key_of(key: str, words: frozenset[str]) -> bool:
@@ -107,31 +120,20 @@ def _named(data: Any, words: frozenset[str], path: re.Pattern[str]) -> set[str]:
 def _records(data: Any) -> list[tuple[str, str]]:
     """(record id, its organisation) of each object holding an ``id`` and an org key."""
     out: list[tuple[str, str]] = []
-    stack, seen = [data], 0
-    while stack and seen < _MAX_NODES:
-        node, seen = stack.pop(), seen + 1
+    for node in _nodes(data):
         if isinstance(node, dict):
             org = next((_scalar(v) for k, v in node.items() if _key_of(str(k), _ORG)), None)
             rid = _scalar(node.get("id")) if not isinstance(node.get("id"), dict) else None
             if org is not None and rid is not None:
                 out.append((rid, org))
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
     return out
 
 
 def _whole_fields(data: Any) -> set[str]:
     """The canonical destinations a record holds as a whole field's value."""
     out: set[str] = set()
-    stack, seen = [data], 0
-    while stack and seen < _MAX_NODES:
-        node, seen = stack.pop(), seen + 1
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, str) and len(node) <= 256 and " " not in node.strip():
+    for node in _nodes(data):
+        if isinstance(node, str) and len(node) <= 256 and " " not in node.strip():
             if node.startswith("#") and len(node) > 1:
                 out.add(canonical(node, "channel"))
             elif (shape := shape_of(node)) in ("email", "url"):
@@ -141,9 +143,7 @@ def _whole_fields(data: Any) -> set[str]:
 
 def _internal(arguments: Any) -> bool:
     """Whether a thread write is an internal note the requester does not see."""
-    stack, seen = [arguments], 0
-    while stack and seen < _MAX_NODES:
-        node, seen = stack.pop(), seen + 1
+    for node in _nodes(arguments):
         if isinstance(node, dict):
             for key, value in node.items():
                 tokens = name_tokens(str(key))
@@ -153,9 +153,6 @@ def _internal(arguments: Any) -> bool:
                     return True
                 if tokens[-1:] == ("type",) and str(value).lower() in ("note", "internal"):
                     return True
-                stack.append(value)
-        elif isinstance(node, list):
-            stack.extend(node)
     return False
 
 
