@@ -145,7 +145,7 @@ def shown(text: str) -> str | None:
     if head.startswith("{"):
         try:
             data: Any = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, a 4,300-digit number, too deep
             data = None
         url = data.get("url") if isinstance(data, dict) else None
         if isinstance(url, str) and patterns.URL.fullmatch(url.strip()):

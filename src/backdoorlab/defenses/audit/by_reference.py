@@ -257,7 +257,7 @@ def shown_uploads(text: str) -> set[str]:
         return set()
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, a 4,300-digit number, too deep
         return set()
     found: set[str] = set()
     for key, value in places.string_fields(data, longest=None):

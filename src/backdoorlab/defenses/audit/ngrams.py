@@ -108,7 +108,7 @@ def _tool_texts(text: str) -> tuple[str, ...]:
     if text.lstrip()[:1] in ("{", "["):
         try:
             return tuple(_strings(json.loads(text)))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, a 4,300-digit number, too deep
             pass
     return (text,)
 

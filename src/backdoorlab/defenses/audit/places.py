@@ -263,7 +263,7 @@ def places_shown(text: str, echo: str = "") -> set[str]:
     if head in ("{", "[") and _FIELD_HINT.search(text):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, a 4,300-digit number, too deep
             return found
         for key, value in string_fields(data):
             found |= _field_places(key, value)
