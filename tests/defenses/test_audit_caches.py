@@ -54,6 +54,46 @@ def test_replayed_readings_equal_fresh_ones(pairs) -> None:
     assert cached._next_record == fresh._next_record
 
 
+ECHOES = ["", json.dumps({"to": EMAIL}), json.dumps({"order_id": "O3732"}), json.dumps({"n": CARD}),
+          json.dumps({"path": "wallet/id.json"}), json.dumps({"q": "Jane Doe u0045"})]  # fmt: skip
+KEY_BYTES = json.dumps([(i * 37 + 11) % 256 for i in range(64)])
+"""A keypair's 64 bytes as Solana's ``id.json`` holds them: a key only where the call
+named a key file (`byte_keys`)."""
+KEY_LINE = "KEY=" + json.dumps([(i * 53 + 7) % 256 for i in range(64)])  # in a line of text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(observation | st.sampled_from([KEY_BYTES, KEY_LINE]), st.sampled_from(ECHOES)),
+                min_size=1, max_size=6))  # fmt: skip
+def test_a_reading_shared_across_echoes_is_each_echo_s_own(pairs) -> None:
+    """An observation answering calls with different arguments: read once for all of them
+    where its reading never looks at the arguments (`_reading_of`), as each alone."""
+    observations.ECHOLESS.clear()
+    cached, fresh = ObservationReader(), ObservationReader()
+    for step, (text, echo) in enumerate(pairs):
+        cached.read(text, step, "tool", echo)
+        fresh._read_now(text, step, "tool", echo)
+    assert _state(cached) == _state(fresh)
+    assert cached._next_record == fresh._next_record
+
+
+def test_an_acknowledgement_is_read_once_for_every_call_it_answers() -> None:
+    observations.ECHOLESS.clear()
+    observations._reading.cache_clear()
+    reader = ObservationReader()
+    for n in range(5):
+        reader.read("address updated", n, "update_address", json.dumps({"order_id": f"O{n}"}))
+    # the first echo's reading, then one for every echo
+    assert observations._reading.cache_info().misses == 2
+    assert "address updated" in observations.ECHOLESS
+    for text in (KEY_BYTES, KEY_LINE):  # bytes are a key's only after an id.json
+        reader.read(text, 6, "read_file", json.dumps({"path": "notes.json"}))
+        assert text not in observations.ECHOLESS
+        before = len(reader.tainted)
+        reader.read(text, 7, "read_file", json.dumps({"path": "id.json"}))
+        assert len(reader.tainted) > before
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(VALUES), min_size=1, max_size=4), st.sampled_from(VALUES + [""]))
 def test_shared_views_and_needles_match_as_fresh_ones(secrets, sent) -> None:

@@ -43,7 +43,28 @@ HINT = re.compile(
     r"|s3[an]://|az://|abfss?://|wasbs?://",
     re.IGNORECASE,
 )
-"""What a call's raw arguments hold when they may name a place (a cheap test first)."""
+"""What a call's raw arguments hold when they may name a place (`may_name_place`)."""
+_HINT_WORDS = ("repo", "bucket", "channel", "container", "gist", "paste", "s3://", "gs://")
+_HINT_WORDS += ("s3a://", "s3n://", "az://", "abfs://", "abfss://", "wasb://", "wasbs://")
+_HINT_NEAR = ("gh", "git", "az")
+"""The words `HINT` wants whole (``gh``, ``git``, ``az`` after a word boundary, before a
+blank): where one occurs, `HINT` itself decides."""
+
+
+def may_name_place(text: str) -> bool:
+    """``HINT.search(text) is not None``, by substring tests on ASCII text: every call's
+    raw arguments take this test (`sinks.SinkResolver.resolve`), and one case-blind
+    search of `HINT`'s alternation took ~4x as long (9.7 against 2.5 µs a call over the
+    labelled sets' 43,713 calls). Other text is searched as it is: case-blind matching
+    also folds characters such as "ſ" and "K" that ``str.lower`` leaves alone."""
+    if not text.isascii():
+        return HINT.search(text) is not None
+    lowered = text.lower()
+    if any(word in lowered for word in _HINT_WORDS):
+        return True
+    return any(word in lowered for word in _HINT_NEAR) and HINT.search(text) is not None
+
+
 _SEGMENT = re.compile(r"&&|\|\||[;|\n]")
 _COPY = frozenset(("cp", "mv", "sync", "rsync", "put", "upload", "upload-batch", "put-object"))
 _HTTP_WRITE = re.compile(
@@ -161,7 +182,7 @@ MAX_REQUESTS = 16
 def in_code(code: str) -> list[Place]:
     """The places a command line or code sends to by name (module docstring), none in a
     data here-document (`here_documents`)."""
-    if not HINT.search(code):
+    if not may_name_place(code):
         return []
     code = without_data(code)
     found: list[Place] = in_sql(code)

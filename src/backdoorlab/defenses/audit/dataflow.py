@@ -89,6 +89,7 @@ def clear_caches() -> None:
         cache.cache_clear()
     taint._authorised_by.cache_clear()
     taint._said_forms.cache_clear()
+    observations.ECHOLESS.clear()
 
 
 def track(

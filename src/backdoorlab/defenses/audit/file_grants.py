@@ -12,6 +12,8 @@ leak; to the colleague the user named, a share they asked for.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.shell_senders import Transfer
@@ -20,6 +22,7 @@ _GRANT_WORDS = frozenset({"permission", "permissions", "share", "sharing", "invi
 _FILE_KEYS = frozenset({"fileid", "itemid", "file", "path", "driveitemid", "documentid"})
 
 
+@lru_cache(maxsize=4096)
 def grants(tool: str) -> bool:
     """Whether ``tool``'s name says it grants access (a permission, a share)."""
     return not _GRANT_WORDS.isdisjoint(patterns.name_tokens(tool))

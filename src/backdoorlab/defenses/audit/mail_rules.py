@@ -16,6 +16,7 @@ permission, `file_grants`) to a call's sink reading, making the call one if it w
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from backdoorlab.defenses.audit import file_grants, patterns
@@ -27,6 +28,7 @@ _RULE_WORDS = frozenset({"rule", "rules", "filter", "filters", "forwarding", "au
 _FORWARD_WORDS = frozenset({"forward", "forwardto", "redirect", "redirectto", "forwarding"})
 
 
+@lru_cache(maxsize=4096)
 def forwards(tool: str) -> bool:
     """Whether ``tool``'s name says it sets up a mail rule, a filter or forwarding."""
     return not _RULE_WORDS.isdisjoint(patterns.name_tokens(tool))

@@ -355,6 +355,7 @@ class ObservationReader:
         self._echo_flat = ""
         self._echo_words: frozenset[str] = frozenset()
         self._key_file = False  # the call read a keypair's file (`byte_keys`)
+        self._echo_asked = False  # whether reading looked at the echo (`_reading_of`)
         self._events: list[tuple[Any, ...]] | None = None  # recording a `_reading`
         self._categorical: frozenset[str] = frozenset()  # a table's columns of categories
         self._care: dict[int, list[str]] = {}  # a FHIR bundle's parties (`fhir.care_team`)
@@ -478,6 +479,7 @@ class ObservationReader:
         step, tool, key, ancestry = where
         value = value.strip()
         token = value.lower()
+        self._echo_asked = True
         # a credential with no ASCII letter or digit (a Chinese seed phrase) is no echo:
         # its alnum, "", is in every text
         if self._echo_flat and (
@@ -559,6 +561,7 @@ class ObservationReader:
         cls = (classify_key(key) if key else None) or inherited
         where = (step, tool, path or None, ancestry)
         if "[" in value:  # a key printed as its bytes ("SOLANA_PRIVATE_KEY=[174,47,…]")
+            self._echo_asked = True
             for found in byte_keys.in_text(value, key, self._key_file):
                 self._byte_key(found, where)
         if (code := access_codes.pin(key, value)) is not None:  # a door's, an alarm's PIN
@@ -689,6 +692,7 @@ class ObservationReader:
                 self._add(
                     "text", seed, "credential", "strong", (step, tool, path or None, ancestry)
                 )
+            self._echo_asked |= not seeds and len(value) in byte_keys.SIZES
             if (
                 not seeds
                 and len(value) in byte_keys.SIZES
@@ -725,7 +729,7 @@ class ObservationReader:
         if len(text) + len(echo) > CACHED_CHARS:
             self._read_now(text, step, tool, echo)
             return
-        events, records = _reading(text, echo)
+        events, records = _reading_of(text, echo)
         base = self._next_record
         tainted = self._tainted
         for event in events:
@@ -927,17 +931,42 @@ cached; `_reading` keeps ``READINGS_CACHED`` of them, so the cache stays under ~
 READINGS_CACHED = 2048
 
 
+ECHOLESS: set[str] = set()
+"""Observations (up to ``CACHED_CHARS`` long) whose reading never looked at the arguments
+of the call they answer (`_reading_of`), at most ``READINGS_CACHED`` of them."""
+
+
+def _reading_of(text: str, echo: str) -> tuple[tuple[tuple[Any, ...], ...], int]:
+    """`_reading` of ``text`` answering ``echo``, under one cache entry for every echo
+    where the reading does not depend on it.
+
+    The echo only matters where a value is added (`ObservationReader._add` drops what
+    the call gave) or a key's bytes are read (`byte_keys`: does the call name a key
+    file?). A reading that did neither is the same for any echo — "email sent", "address
+    updated", ``{"ok": true}`` answering calls whose arguments differ every time, which
+    were read afresh each time (~25 µs each; a tenth of a retail pool's observations)."""
+    if echo and text in ECHOLESS:
+        echo = ""
+    events, records, asked = _reading(text, echo)
+    if echo and not asked:
+        if len(ECHOLESS) >= READINGS_CACHED:
+            ECHOLESS.clear()
+        ECHOLESS.add(text)
+    return events, records
+
+
 @lru_cache(maxsize=READINGS_CACHED)
-def _reading(text: str, echo: str) -> tuple[tuple[tuple[Any, ...], ...], int]:
+def _reading(text: str, echo: str) -> tuple[tuple[tuple[Any, ...], ...], int, bool]:
     """What reading ``text`` (answering a call with arguments ``echo``) brings in: the
     values in `ObservationReader._add`'s order as (`Secret`, its lower-cased value,
     label, strength, key, record ids), the owner contacts as (None, contact, record
     id), record ids counted from 1, the owner hosts as (``_OWNS``, value, host), and how
-    many record ids it took. Replayed, it gives what reading it does."""
+    many record ids it took. Replayed, it gives what reading it does. Last, whether the
+    reading looked at ``echo`` at all (`_reading_of`)."""
     reader = ObservationReader()
     reader._events = []
     reader._read_now(text, 0, "", echo)
-    return tuple(reader._events), reader._next_record
+    return tuple(reader._events), reader._next_record, reader._echo_asked
 
 
 _YAML_MAX = 256 * 1024

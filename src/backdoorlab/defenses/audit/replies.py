@@ -12,6 +12,7 @@ user's own addresses, the recipient of their own mail — as the reply's destina
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from backdoorlab.defenses.audit import patterns
@@ -21,6 +22,7 @@ _REPLY_WORDS = frozenset({"reply", "replies", "respond", "answer"})
 _MAX_IDS = 8
 
 
+@lru_cache(maxsize=4096)
 def replies(tool: str) -> bool:
     """Whether ``tool``'s name says it replies to a message."""
     return not _REPLY_WORDS.isdisjoint(patterns.name_tokens(tool))

@@ -334,7 +334,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
             dest_paths.add(path)
     dests = data_accounts(dests, dest_paths, {p for p, role, _, _ in items if role})
     dests += booking_contacts(tool, scalars, dest_paths, CallDestination)  # adds their paths
-    if any(keys and code_places.HINT.search(keys[-1]) for _, keys, _ in scalars):  # cheap first
+    if any(keys and code_places.may_name_place(keys[-1]) for _, keys, _ in scalars):  # cheap first
         named, named_paths = _named_places(tool, scalars)
         dests += named
         dest_paths |= named_paths
@@ -393,7 +393,7 @@ class SinkResolver:
             or "@" in raw
             or patterns.PHONE.search(raw)
             or patterns.may_hold_domain(raw)  # a host with no scheme: "evil.net/p?k=…"
-            or code_places.HINT.search(raw)  # a repository, a bucket, a channel (`places`)
+            or code_places.may_name_place(raw)  # a repository, a bucket, a channel (`places`)
             or by_reference.may_move(raw, state)  # ``upload_file('f', 'b', …)``, ``$URL``
         ):
             return None  # a hand-off (`handoffs`); or it names no URL, host, address, phone, place

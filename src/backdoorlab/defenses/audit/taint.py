@@ -428,8 +428,9 @@ def _sent(sink: SinkCall, dest: CallDestination) -> dict[str, Any]:
     return sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
 
 
-_MAY_SET_UP = re.compile(r"[=>]|tee|cp |mv |tar |zip |copy|COPY|remote|config")
-"""A call's raw arguments that may set up something a later call uses (`_learn`)."""
+_MAY_SET_UP = ("=", ">", "tee", "cp ", "mv ", "tar ", "zip ", "copy", "COPY", "remote", "config")
+"""What a call's raw arguments hold when they may set up something a later call uses
+(`_learn`): substring tests, ~3x faster than one search of their alternation."""
 _WRITE_TOOL = frozenset(("write", "save", "create", "append", "editor", "edit"))
 
 
@@ -826,7 +827,8 @@ class TaintTracker:
         """What a call sets up for later ones (`shell_state`): a file it writes, a
         variable, a remote; read after the call is checked (its own commands see it
         already, `shell_transfers.in_shell`)."""
-        if not _MAY_SET_UP.search(function.arguments) and not _writes(tool):
+        raw = function.arguments
+        if not any(part in raw for part in _MAY_SET_UP) and not _writes(tool):
             return
         arguments = function.parsed_arguments()
         written = written_by(patterns.name_tokens(tool), arguments)
