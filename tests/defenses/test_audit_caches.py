@@ -63,8 +63,8 @@ KEY_LINE = "KEY=" + json.dumps([(i * 53 + 7) % 256 for i in range(64)])  # in a 
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(observation | st.sampled_from([KEY_BYTES, KEY_LINE]), st.sampled_from(ECHOES)),
-                min_size=1, max_size=6))  # fmt: skip
+@given(st.lists(st.tuples(observation | st.sampled_from([KEY_BYTES, KEY_LINE]),
+                          st.sampled_from(ECHOES)), min_size=1, max_size=6))  # fmt: skip
 def test_a_reading_shared_across_echoes_is_each_echo_s_own(pairs) -> None:
     """An observation answering calls with different arguments: read once for all of them
     where its reading never looks at the arguments (`_reading_of`), as each alone."""

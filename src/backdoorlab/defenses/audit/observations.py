@@ -944,7 +944,7 @@ def _reading_of(text: str, echo: str) -> tuple[tuple[tuple[Any, ...], ...], int]
     the call gave) or a key's bytes are read (`byte_keys`: does the call name a key
     file?). A reading that did neither is the same for any echo — "email sent", "address
     updated", ``{"ok": true}`` answering calls whose arguments differ every time, which
-    were read afresh each time (~25 µs each; a tenth of a retail pool's observations)."""
+    were read afresh each time (~25 µs each; a sixth of a retail pool's observations)."""
     if echo and text in ECHOLESS:
         echo = ""
     events, records, asked = _reading(text, echo)
