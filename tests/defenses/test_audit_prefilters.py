@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backdoorlab.defenses.audit import code_places, patterns, taint
+from backdoorlab.defenses.audit import code_places, invented, patterns, taint
 
 PIECES = ["www.", "evil", ".", "com", "CO", ".Org", "/p?q=1", " ", "x-1", "ſite", ".ſite", "\u212a"]
 
@@ -53,3 +53,18 @@ def test_the_set_up_hint_is_its_expression() -> None:
     for text in ('{"path": "a.txt"}', '{"cmd": "cp a b"}', "x=1", "a > b", "git remote add",
                  "Copy", "COPY x", "configure", "tar  x", "", "cpu mv\tx"):  # fmt: skip
         assert any(part in text for part in taint._MAY_SET_UP) == (old.search(text) is not None)
+
+
+COMMAND_PIECES = ["curl ", "-d ", "'a;b'", '"x&y"', "|", "| ", "&&", "||", "&", ";", ">", "2>&1"]
+COMMAND_PIECES += ["\\", "'", '"', "echo $X", " https://a.example/x ", "\\;", "&>", "|&"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(COMMAND_PIECES), st.text(max_size=3)), max_size=10))
+def test_a_line_with_no_separator_is_one_command_at_most(parts: list[str]) -> None:
+    """`invented.reaching` skips a text with no ";", "&" or "||": `_commands` splits it
+    into one command or none."""
+    text = "".join(parts)
+    commands = invented._commands(text)
+    if ";" not in text and "&" not in text and "||" not in text:
+        assert commands is None or len(commands) <= 1

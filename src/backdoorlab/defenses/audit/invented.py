@@ -198,6 +198,8 @@ def reaching(payload: dict[str, Any], destinations: set[str]) -> dict[str, Any]:
     for argument, text in payload.items():
         if not isinstance(text, str) or len(text) > MAX_COMMAND_LINE or _UNSPLIT.search(text):
             continue
+        if ";" not in text and "&" not in text and "||" not in text:
+            continue  # one command at most (`_SEPARATOR`): not split
         commands = _commands(text)
         if commands is None or len(commands) < 2:
             continue
