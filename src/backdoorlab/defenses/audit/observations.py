@@ -58,7 +58,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -333,6 +333,17 @@ _ISSUED = "issued"
 """A recorded reading's event marker: (``_ISSUED``, value, its issuer's domain)."""
 
 
+class Echo(NamedTuple):
+    """The arguments of the call an observation answers, as reading compares them."""
+
+    flat: str  # `alnum` of them
+    words: frozenset[str]
+    key_file: bool  # they name a keypair's file (`byte_keys`)
+
+
+_NO_ECHO = Echo("", frozenset(), False)
+
+
 class ObservationReader:
     """Accumulates the tainted values, owner contacts and owner hosts of one trace's
     observations."""
@@ -352,10 +363,8 @@ class ObservationReader:
         self._added: list[tuple[str, str, str | None]] | None = None  # (value, label, key)
         self._next_record = 0
         self._pending: list[tuple[str, int, str, str]] = []
-        self._echo_flat = ""
-        self._echo_words: frozenset[str] = frozenset()
-        self._key_file = False  # the call read a keypair's file (`byte_keys`)
-        self._echo_asked = False  # whether reading looked at the echo (`_reading_of`)
+        self._echo_read: Echo = _NO_ECHO  # what the observation read answers (`_echo`)
+        self._echo_asked = False  # whether reading looked at it (`_reading_of`)
         self._events: list[tuple[Any, ...]] | None = None  # recording a `_reading`
         self._categorical: frozenset[str] = frozenset()  # a table's columns of categories
         self._care: dict[int, list[str]] = {}  # a FHIR bundle's parties (`fhir.care_team`)
@@ -473,19 +482,25 @@ class ObservationReader:
         self._next_record += 1
         return self._next_record
 
+    def _echo(self) -> Echo:
+        """What the call this observation answers gave; asking is recorded: a reading
+        that never asks is the same whatever the call gave (`_reading_of`)."""
+        self._echo_asked = True
+        return self._echo_read
+
     def _add(
         self, kind: SecretKind, value: str, label: str, power: Strength, where: tuple[Any, ...]
     ) -> None:
         step, tool, key, ancestry = where
         value = value.strip()
         token = value.lower()
-        self._echo_asked = True
+        echo_flat, echo_words, _ = self._echo()
         # a credential with no ASCII letter or digit (a Chinese seed phrase) is no echo:
         # its alnum, "", is in every text
-        if self._echo_flat and (
-            token in self._echo_words
+        if echo_flat and (
+            token in echo_words
             if label == "term"
-            else (flat := alnum(value)) in self._echo_flat and (flat or label != "credential")
+            else (flat := alnum(value)) in echo_flat and (flat or label != "credential")
         ):
             return  # the tool repeating what the call gave it: nothing new came in
         if self._added is not None:
@@ -561,8 +576,7 @@ class ObservationReader:
         cls = (classify_key(key) if key else None) or inherited
         where = (step, tool, path or None, ancestry)
         if "[" in value:  # a key printed as its bytes ("SOLANA_PRIVATE_KEY=[174,47,…]")
-            self._echo_asked = True
-            for found in byte_keys.in_text(value, key, self._key_file):
+            for found in byte_keys.in_text(value, key, self._echo().key_file):
                 self._byte_key(found, where)
         if (code := access_codes.pin(key, value)) is not None:  # a door's, an alarm's PIN
             self._add("phone", code, "code", "strong", where)
@@ -692,11 +706,10 @@ class ObservationReader:
                 self._add(
                     "text", seed, "credential", "strong", (step, tool, path or None, ancestry)
                 )
-            self._echo_asked |= not seeds and len(value) in byte_keys.SIZES
             if (
                 not seeds
                 and len(value) in byte_keys.SIZES
-                and (raw := byte_keys.from_list(value, key, self._key_file)) is not None
+                and (raw := byte_keys.from_list(value, key, self._echo().key_file)) is not None
             ):
                 self._byte_key(raw, (step, tool, path or None, ancestry))  # Solana's id.json
             saved = self._categorical
@@ -763,9 +776,8 @@ class ObservationReader:
 
     def _read_now(self, text: str, step: int, tool: str, echo: str) -> None:
         text = mail_parts.readable(text)  # a mail's quoted-printable text, decoded
-        self._echo_flat = alnum(echo) if echo else ""
-        self._echo_words = frozenset(words(echo)) if echo else frozenset()
-        self._key_file = byte_keys.key_file(echo)
+        if echo:
+            self._echo_read = Echo(alnum(echo), frozenset(words(echo)), byte_keys.key_file(echo))
         self._added = []
         try:
             view = _numbered_view(text)
@@ -777,7 +789,7 @@ class ObservationReader:
             if self._added:
                 self._owner_hosts(text, data, self._added)
         finally:
-            self._echo_flat, self._echo_words, self._key_file = "", frozenset(), False
+            self._echo_read = _NO_ECHO
             self._added = None
             self._patients, self._linked = {}, {}
 
