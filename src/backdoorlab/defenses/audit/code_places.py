@@ -38,17 +38,16 @@ from backdoorlab.defenses.audit import code_mail, patterns
 from backdoorlab.defenses.audit.here_documents import without_data
 from backdoorlab.defenses.audit.places import SCP, STORAGE_URL, Place, place, repo_in
 
-HINT = re.compile(
-    r"repo|bucket|channel|container|gist|paste|s3://|gs://|\bgh\s|\bgit\s|\baz\s"
-    r"|s3[an]://|az://|abfss?://|wasbs?://",
-    re.IGNORECASE,
-)
-"""What a call's raw arguments hold when they may name a place (`may_name_place`)."""
 _HINT_WORDS = ("repo", "bucket", "channel", "container", "gist", "paste", "s3://", "gs://")
 _HINT_WORDS += ("s3a://", "s3n://", "az://", "abfs://", "abfss://", "wasb://", "wasbs://")
+"""Words a call's raw arguments hold when they may name a place, anywhere."""
 _HINT_NEAR = ("gh", "git", "az")
-"""The words `HINT` wants whole (``gh``, ``git``, ``az`` after a word boundary, before a
-blank): where one occurs, `HINT` itself decides."""
+"""Commands they hold as whole words (after a word boundary, before a blank)."""
+HINT = re.compile(
+    "|".join([*map(re.escape, _HINT_WORDS), *(rf"\b{word}\s" for word in _HINT_NEAR)]),
+    re.IGNORECASE,
+)
+"""Either, case-blind (`may_name_place`: the same answer, faster)."""
 
 
 def may_name_place(text: str) -> bool:
