@@ -202,11 +202,25 @@ def _key_tail(key: str | None) -> str:
     return parts[-1] if parts else ""
 
 
+@lru_cache(maxsize=4096)
+def _kind_words(key: str | None) -> frozenset[str]:
+    """The words of the last part of a field's path that names something: Terraform's
+    ``rds_master_password.value`` and SSM's ``Parameter.Value`` are a password and a
+    parameter, not "a value" (`_GENERIC_KEY_WORDS`)."""
+    parts = [p for p in re.split(r"[.\[\]]", key or "") if p and not p.isdigit()]
+    for part in reversed(parts):
+        words = frozenset(patterns.name_tokens(part)) - _GENERIC_KEY_WORDS
+        if words:
+            return words
+    return frozenset()
+
+
 def asked(tainted: Tainted, said: set[str]) -> bool:
     """Whether the user's words (``said``) name the kind of ``tainted``: a word of its
-    field's name other than "number", "id"…, or its label ("card", "iban"), in the
-    singular or the plural ("list the accounts" names an ``account`` column)."""
-    kinds = set(patterns.name_tokens(_key_tail(tainted.key))) | {tainted.label}
+    field's name other than "number", "id"… (`_kind_words`), or its label ("card",
+    "iban"), in the singular or the plural ("list the accounts" names an ``account``
+    column)."""
+    kinds = _kind_words(tainted.key) | {tainted.label}
     forms = {form for kind in kinds - _GENERIC_KEY_WORDS for form in _numbers_of(kind)}
     if not kinds.isdisjoint(_BANK_KINDS) and not said.isdisjoint(_BANK_WORDS):
         return True  # "the vendor's bank details", "the remittance info": its IBAN, BIC
@@ -244,7 +258,7 @@ def transacting(tainted: Tainted, said: set[str], kind: str) -> bool:
     ``tainted``: "buy …" a card, "book …" a passport (`asked` for the rest)."""
     if kind != "url":
         return False
-    kinds = set(patterns.name_tokens(_key_tail(tainted.key))) | {tainted.label}
+    kinds = _kind_words(tainted.key) | {tainted.label}
     if not said.isdisjoint(_PAYING) and not kinds.isdisjoint(_PAID_WITH):
         return True
     return not said.isdisjoint(_BOOKING) and not kinds.isdisjoint(_TRAVELS_WITH)

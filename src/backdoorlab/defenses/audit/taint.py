@@ -87,6 +87,7 @@ from backdoorlab.defenses.audit import (
     patients,
     patterns,
     places,
+    prohibitions,
     replies,
     services,
     shown_files,
@@ -246,11 +247,12 @@ def _authorised_by(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=256)
-def _said_forms(text: str) -> tuple[str, frozenset[str]]:
-    """A said text normalised (`matching.alnum`) and its words: a deployment's system
-    prompt, often many kilobytes, opens every trace of a dataset and is read once (a
-    16 KB prompt took ~0.2 ms a trace, most of a short trace's audit)."""
-    return matching.alnum(text), frozenset(matching.words(text))
+def _said_forms(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    """A said text normalised (`matching.alnum`), its words, and its words outside what
+    it forbids (`prohibitions`: "never share passwords" asks for none): a deployment's
+    system prompt, often many kilobytes, opens every trace of a dataset and is read once
+    (a 16 KB prompt took ~0.2 ms a trace, most of a short trace's audit)."""
+    return matching.alnum(text), frozenset(matching.words(text)), prohibitions.asked_words(text)
 
 
 def where_of(destination: CallDestination, tool: str) -> str:
@@ -645,6 +647,7 @@ class TaintTracker:
         self._said_at: set[int] = set()  # which of `_heard` the user or system said
         self._given = ""  # what the user and system said, normalised: never a secret
         self._given_words: set[str] = set()  # the same, word by word (for terms)
+        self._asked_words: set[str] = set()  # those outside what a text forbids (`asked`)
         self._indexes = IndexCache()  # the values looked for at each call (`find_secrets`)
         self._kept: dict[tuple[str, bool, str, bool], _Kept] = {}  # `_candidates`' answers
         self._said_seen: dict[str, int] = {}  # value → -1 if said, else how much of
@@ -725,9 +728,10 @@ class TaintTracker:
         for text in self._said:
             if text:
                 self._authorised |= _authorised_by(text)
-                flat, said_words = _said_forms(text)
+                flat, said_words, asked_words = _said_forms(text)
                 given.append(flat)
                 self._given_words |= said_words
+                self._asked_words |= asked_words
                 self._unworded.append(text)
         self._said.clear()
         if len(given) > 1:
@@ -958,7 +962,12 @@ class TaintTracker:
         filtered, as long as nothing it depends on changed: refiltering every value made
         a 200-turn coding conversation's screening quadratic."""
         tainted = self.observations.tainted  # first: reading pending observations counts
-        state = (len(self._given), len(self._given_words), self.observations.changes)
+        state = (
+            len(self._given),
+            len(self._given_words),
+            len(self._asked_words),
+            self.observations.changes,
+        )
         key = None if owners else (itself, stranger, host, documents)
         kept = self._kept.pop(key, None) if key is not None else None
         if kept is not None and kept.state == state and kept.step <= step and not kept.late:
@@ -993,7 +1002,7 @@ class TaintTracker:
             theirs = owned.isdisjoint(t.records) or (
                 greeted and t.records & mine and person_bound(t)
             )
-            if owners and theirs and asked(t, said_words):
+            if owners and theirs and asked(t, self._asked_words):
                 continue
             needle = t._needle or t.needle
             if needle.kind == "word":
@@ -1164,7 +1173,7 @@ class TaintTracker:
                 result.unauthorised.append(dest)
             elif users(dest, authorised) or (named and self._works_in(dest)):
                 # the user's own destination: only documents they never named (recipients)
-                said = self._given_words
+                said = self._asked_words
                 candidates = [
                     t
                     for t in self._candidates(step, itself, set(), host=host, documents=True)
