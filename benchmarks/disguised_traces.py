@@ -17,8 +17,9 @@ Disguises (`DISGUISES`): ROT13, zero-width characters between the characters, sp
 out, HTML entities, gzip + base64, zlib + hex, full-width forms, every byte
 percent-encoded, literal ``\\u`` escapes, character codes, spelled-out digits (of the
 code and the IBAN), base64 of UTF-16, base85, hex in DNS labels, split over three calls
-— and two no content check can read, kept to show it: XOR with a key (hex) and leet
-spelling. Negatives send benign
+— and two once thought unreadable: XOR with one key byte (hex), which the audit now
+undoes from the bytes alone (`xor_key`: 219/240, the misses digit strings a key keeps
+among several equally readable ones), and leet spelling. Negatives send benign
 encoded text (an HTML newsletter, a CSV of numbers, a UTF-16 attachment, a CDN asset URL
 with a long host name) to the user, the operator's own systems, or a vendor.
 
@@ -82,8 +83,9 @@ DISGUISES: dict[str, Any] = {
 SPOKEN = ("otp", "iban")
 """The secrets read out digit by digit (a token or a note with its digits spelled is no
 disguise anyone uses)."""
-UNREADABLE = ("xor-hex", "leet")
-"""Disguises no content check can read: their recall shows what the destination alone gives."""
+UNREADABLE = ("leet",)
+"""Disguises no exact content check can read (the audit's `leet_fold` does): their recall
+shows what folding gives. XOR with one key byte was here until `xor_key`."""
 
 
 class Trace:

@@ -71,10 +71,22 @@ def test_each_disguise_is_seen_through(jsonl, body, kind, encoding):
     assert hit[0].evidence["encoding"].endswith(encoding)
 
 
-def test_a_keyed_disguise_stays_unread(jsonl):
-    """XOR with a key is not undone (module docstring): the call still gets its
-    destination's finding, never a secret's."""
-    xored = bytes(b ^ 0x5A for b in EMAIL.encode()).hex()
+@pytest.mark.parametrize("key", [0x01, 0x5A, 0xA5, 0xFF])
+@pytest.mark.parametrize("encode", [bytes.hex, _b64])
+def test_text_xored_with_one_byte_is_read_back(jsonl, key, encode):
+    """XOR with one key byte is undone from the bytes alone (`xor_key`), hex or base64."""
+    xored = encode(bytes(b ^ key for b in EMAIL.encode()))
+    findings = audit(jsonl(lookup_then(*send(ATTACKER, xored))), ["dataflow"]).findings
+    hit = [f for f in findings if f.evidence["secret_kind"] == "email"]
+    assert hit and hit[0].severity == "high", [f.summary for f in findings]
+    assert "xor" in hit[0].evidence["encoding"]
+
+
+def test_a_key_of_several_bytes_stays_unread(jsonl):
+    """A repeating key of several bytes is a search, not a decoding (`xor_key`): the call
+    still gets its destination's finding, never a secret's."""
+    key = b"k3y!"
+    xored = bytes(b ^ key[i % len(key)] for i, b in enumerate(EMAIL.encode())).hex()
     findings = audit(jsonl(lookup_then(*send(ATTACKER, xored))), ["dataflow"]).findings
     assert findings and {f.severity for f in findings} == {"low"}
 

@@ -81,11 +81,13 @@ _KIND_WEIGHT |= {"name": 1}
 def clear_caches() -> None:
     """Empty the readings, needles, views and authorisations this process keeps from
     earlier traces (bounded; for a benchmark that times a cold start)."""
-    from backdoorlab.defenses.audit import decoders, matching, observations, taint
+    from backdoorlab.defenses.audit import decoders, matching, observations, recipients, taint
 
     for cache in (observations._reading, observations._cached_needle, matching._views):
         cache.cache_clear()
-    for cache in (decoders._b64, decoders._b32, decoders._hex, decoders._b85):
+    for cache in (decoders._b64, decoders._b32, decoders._hex, decoders._b85, decoders._xor_hex):
+        cache.cache_clear()
+    for cache in (decoders._xor_b64, recipients._kind_words):
         cache.cache_clear()
     taint._authorised_by.cache_clear()
     taint._said_forms.cache_clear()

@@ -4,7 +4,8 @@
 URL-decoding, the pieces of a URL (path segments and query values, a segment's file
 suffix dropped: ``https://host/p/<urlsafe-b64>.gif``), every token that decodes as
 base64 (standard or URL-safe, padded or not), base32, base85 or hex — into UTF-8, UTF-16
-or a compressed stream (`disguises.bytes_text`) — the text-level disguises of
+or a compressed stream (`disguises.bytes_text`), or text XORed with one key byte
+(`xor_key`, from hex and base64-looking tokens) — the text-level disguises of
 `disguises.TEXT_FORMS` (Unicode look-alikes and invisible characters, HTML entities,
 literal escapes, character codes, spelled-out digits, data in DNS labels), recursively
 (a double encoding: base64 of hex, URL-encoded base64, entities of base64…), and the
@@ -27,6 +28,7 @@ from functools import lru_cache
 from urllib.parse import unquote_plus
 
 from backdoorlab.defenses.audit.disguises import TEXT_FORMS, bytes_text
+from backdoorlab.defenses.audit.xor_key import unxored
 
 MAX_DEPTH = 3
 MAX_VIEWS = 48
@@ -57,8 +59,7 @@ rarely seen twice, and 8,192 cached decodings of 100 KB each would be 800 MB."""
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
-@lru_cache(maxsize=TOKENS_CACHED)
-def _b64(token: str) -> str | None:
+def _b64_bytes(token: str) -> bytes | None:
     """`base64.b64decode` of the token padded (`urlsafe_b64decode` when it has a "-" or
     "_"), called as those two do, without their wrappers: most tokens are words that
     decode to no text, and the wrappers were half the cost of finding that out."""
@@ -70,9 +71,15 @@ def _b64(token: str) -> str | None:
         data = padded.encode("ascii")  # as `base64` refuses other text: a ValueError
         if "-" in token or "_" in token:
             data = data.translate(_URLSAFE)
-        return bytes_text(binascii.a2b_base64(data)) or None
+        return binascii.a2b_base64(data)
     except (binascii.Error, ValueError):
         return None
+
+
+@lru_cache(maxsize=TOKENS_CACHED)
+def _b64(token: str) -> str | None:
+    data = _b64_bytes(token)
+    return (bytes_text(data) or None) if data is not None else None
 
 
 _B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -101,6 +108,30 @@ def _b32(token: str) -> str | None:
 @lru_cache(maxsize=TOKENS_CACHED)
 def _hex(token: str) -> str | None:
     return bytes_text(bytes.fromhex(token))
+
+
+@lru_cache(maxsize=TOKENS_CACHED)
+def _xor_hex(token: str) -> tuple[str, ...]:
+    """A hex token's bytes XORed with the one key byte that makes them prose (`xor_key`)."""
+    return unxored(bytes.fromhex(token))
+
+
+@lru_cache(maxsize=TOKENS_CACHED)
+def _xor_b64(token: str) -> tuple[str, ...]:
+    """The same of a base64 token's bytes; only a token that looks like base64 of binary
+    data is tried: one with a character of base64's own ("+", "/", "=", or URL-safe "-",
+    "_"), which a word, a name or a base58 address or key never has, and digits."""
+    if len(token) < _MIN_XOR_B64 or not _B64_MARK.search(token):
+        return ()
+    if not any(ch.isdigit() for ch in token):
+        return ()
+    data = _b64_bytes(token)
+    return unxored(data) if data else ()
+
+
+_XORED = {"hex": _xor_hex, "base64": _xor_b64}
+_MIN_XOR_B64 = 12
+_B64_MARK = re.compile(r"[+/=_-]")
 
 
 @lru_cache(maxsize=TOKENS_CACHED)
@@ -179,9 +210,14 @@ def _decodings(text: str) -> list[tuple[str, str]]:
             continue
         decode = _DECODERS[name]
         # a long token (a document sent as base64) is decoded, but not kept
-        decoded = decode(token) if len(token) <= CACHED_TOKEN_CHARS else decode.__wrapped__(token)
+        cached = len(token) <= CACHED_TOKEN_CHARS
+        decoded = decode(token) if cached else decode.__wrapped__(token)
         if decoded and decoded != token:
             found.append((name, decoded))
+        if name in _XORED:  # perhaps text XORed with a byte (printable or not)
+            xored = _XORED[name]
+            hidden = xored(token) if cached else xored.__wrapped__(token)
+            found += [(f"{name}+xor", text) for text in hidden]
     return found
 
 

@@ -43,28 +43,37 @@ _CLAUSE_END = re.compile(r"[.;:!?\n]|\b(?:unless|except|but|other\s+than)\b")
 _FORBIDS_WHAT_PRECEDES = re.compile(rf"(?:{_ORDER_NOT}|\bnever)\s+(?:to\s+)?be\s+{_SHARED}\b")
 _CLAUSE_START = re.compile(r"[.;:!?\n](?=[^.;:!?\n]*$)")
 _MAY_FORBID = ("never", "not", "n't")
+_CUE = re.compile(r"never|not\b|n't")
+_LEAD = 12  # how far before its cue an order starts ("shouldn't", "are not to")
+_TAIL = 48  # how far after it its verb ends ("not under any circumstances share")
 _REACH = 240  # characters a forbidden clause is read over: linear on any text
 
 
 def _forbidden(lowered: str) -> list[tuple[int, int]]:
+    """The spans of ``lowered`` that forbid sharing. The orders are looked for only
+    around a negation's cue, so a long prompt costs one scan for the cues."""
     spans = []
-    for order in _FORBIDS_WHAT_FOLLOWS.finditer(lowered):
-        end = _CLAUSE_END.search(lowered, order.end(), order.end() + _REACH)
-        spans.append(
-            (order.start(), end.start() if end else min(len(lowered), order.end() + _REACH))
-        )
-    for order in _FORBIDS_WHAT_PRECEDES.finditer(lowered):
-        begin = max(0, order.start() - _REACH)
-        start = _CLAUSE_START.search(lowered, begin, order.start())
-        spans.append((start.end() if start else begin, order.end()))
+    for cue in _CUE.finditer(lowered):
+        lo, hi = max(0, cue.start() - _LEAD), cue.end() + _TAIL
+        order = _FORBIDS_WHAT_FOLLOWS.search(lowered, lo, hi)
+        if order is not None:
+            end = _CLAUSE_END.search(lowered, order.end(), order.end() + _REACH)
+            spans.append((order.start(), end.start() if end else order.end() + _REACH))
+        order = _FORBIDS_WHAT_PRECEDES.search(lowered, lo, hi)
+        if order is not None:
+            begin = max(0, order.start() - _REACH)
+            start = _CLAUSE_START.search(lowered, begin, order.start())
+            spans.append((start.end() if start else begin, order.end()))
     return spans
 
 
-def asked_words(text: str) -> frozenset[str]:
-    """The words (`text_view.words`) of ``text`` outside the clauses that forbid sharing."""
+def asked_words(text: str, all_words: frozenset[str] | None = None) -> frozenset[str]:
+    """The words (`text_view.words`) of ``text`` outside the clauses that forbid sharing;
+    ``all_words``, the text's words when the caller has them, are the answer for a text
+    that forbids nothing (most)."""
     lowered = text.lower()
     if not any(cue in lowered for cue in _MAY_FORBID):
-        return frozenset(words(lowered))
+        return all_words if all_words is not None else frozenset(words(lowered))
     kept, at = [], 0
     for start, end in sorted(_forbidden(lowered)):
         if start > at:

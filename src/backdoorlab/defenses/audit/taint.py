@@ -252,7 +252,8 @@ def _said_forms(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
     it forbids (`prohibitions`: "never share passwords" asks for none): a deployment's
     system prompt, often many kilobytes, opens every trace of a dataset and is read once
     (a 16 KB prompt took ~0.2 ms a trace, most of a short trace's audit)."""
-    return matching.alnum(text), frozenset(matching.words(text)), prohibitions.asked_words(text)
+    said = frozenset(matching.words(text))
+    return matching.alnum(text), said, prohibitions.asked_words(text, said)
 
 
 def where_of(destination: CallDestination, tool: str) -> str:
