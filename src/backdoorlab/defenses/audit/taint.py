@@ -256,6 +256,16 @@ def _said_forms(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
     return matching.alnum(text), said, prohibitions.asked_words(text, said)
 
 
+def _named_by(name: str, said: set[str], fewest: int = 1) -> bool:
+    """Whether the words said hold every word of ``name``, one of three letters or more,
+    as "send it to Kim Lee" names "Kim Lee"; with ``fewest`` above 1, a full name of that
+    many words to four (a record's line "active" or "inbox" is no one's name)."""
+    words = [w for w in re.split(r"[^a-z]+", name.lower()) if w]
+    if fewest > 1 and not fewest <= len(words) <= 4:
+        return False
+    return any(len(w) >= 3 for w in words) and all(w in said for w in words)
+
+
 def where_of(destination: CallDestination, tool: str) -> str:
     """A destination as reports write it."""
     return destination.value if not destination.implicit else f"(implicit: {tool})"
@@ -1026,11 +1036,16 @@ class TaintTracker:
         if greets(dest.value, said):
             return True
         for t in self.observations.tainted.values():
-            if t.label == "name" and not owners.isdisjoint(t.records):
-                words = re.split(r"[^a-z]+", t.secret.value.lower())
-                if all(w in said for w in words if w) and any(len(w) >= 3 for w in words):
-                    return True
-        return False
+            if (
+                t.label == "name"
+                and not owners.isdisjoint(t.records)
+                and _named_by(t.secret.value, said)
+            ):
+                return True
+        # a directory's answer to a search for the name the user gave echoes that name,
+        # so it is no tainted value: the contact's own records are read for a full name
+        texts, _ = self._held_texts(dest.canonical)
+        return any(_named_by(line, said, fewest=2) for text in texts for line in text.splitlines())
 
     def _own_records(self) -> set[int]:
         """The records whose contact is an address the user or system gave (theirs)."""
@@ -1125,19 +1140,25 @@ class TaintTracker:
         owner, owns = self.tenants.owner, self.tenants.owns
         return [t for t in candidates if (org := owner(t.step)) is None or not owns(org, dest)]
 
-    def _not_held(self, contact: str, candidates: list[Tainted]) -> list[Tainted]:
-        """``candidates`` but those the records whose contact ``contact`` is already
-        hold in their text (`held`: her own e-mail quoting the address); the heard
-        messages are read on first need, each once per contact."""
+    def _held_texts(self, contact: str) -> tuple[list[str], Any]:
+        """The texts of the records whose contact ``contact`` is (`held.records_of`), and
+        their view (none before it is asked for); the heard messages are read on first
+        need, each once per contact."""
         read, texts, view = self._held.get(contact, (0, [], None))
         if read < len(self._heard):
-            grew = False
             for text, _ in self._heard[read:]:
                 if held.mentions(text, contact) and (found := held.records_of(text, contact)):
                     texts = texts + found
-                    grew = True
-            if grew or view is None:
-                view = held.held_view(texts) if texts else None
+                    view = None  # grew: made again when next asked for
+            self._held[contact] = (len(self._heard), texts, view)
+        return texts, view
+
+    def _not_held(self, contact: str, candidates: list[Tainted]) -> list[Tainted]:
+        """``candidates`` but those the records whose contact ``contact`` is already
+        hold in their text (`held`: her own e-mail quoting the address)."""
+        texts, view = self._held_texts(contact)
+        if view is None and texts:
+            view = held.held_view(texts)
             self._held[contact] = (len(self._heard), texts, view)
         if view is None:
             return candidates
