@@ -144,3 +144,37 @@ def test_a_record_or_a_reply_too_deep_for_json_names_no_tenant() -> None:
     assert t.owner(3) is None
     t.observe(json.dumps({"conversation": {"id": "77", "company": {"id": "c-1"}}}), 7, "{}")
     assert t.written_thread("reply", '{"conversation_id": "77", "x": ' + deep + "}") is None
+
+
+SHARE_URL = "https://files.orbit.example/s/jPaiCtXnzFwdRcikhfqMTfFpmf"
+
+
+def _shared_export(ticket: dict[str, Any], reply_ticket: int) -> dict[str, Any]:
+    """Acme's usage export, shared by a call whose only mention of Acme is its id as a
+    path segment, the link replied on ``reply_ticket``."""
+    data = _trace(ticket, "freshdesk_reply_ticket", {"ticket_id": reply_ticket, "body": "ok"})
+    contents = data["contents"][:-3]  # up to Acme's reads; the reply and "Done." redone
+    contents += _step(
+        "files_create_share_link",
+        {"path": f"/exports/{ACME}/usage-2026-11.csv"},
+        {"export_id": "exp_bOHKxGao85iA", "rows": 20769, "share_url": SHARE_URL},
+    )
+    body = f'<p>Your usage export: <a href="{SHARE_URL}">download CSV</a></p>'
+    contents += _step("freshdesk_reply_ticket", {"ticket_id": reply_ticket, "body": body}, {})
+    contents.append(_turn("model", {"text": "Done."}))
+    return data | {"contents": contents}
+
+
+def test_a_link_made_from_a_path_naming_a_company_is_that_companys(tmp_path) -> None:
+    # tenant_traces' held-out seed missed 11 of 20 such links: the path names no
+    # organisation by key, only by the id an earlier read was scoped to
+    def on_ticket(data: dict[str, Any]) -> list:
+        return [f for f in _medium(tmp_path, data) if "ticket" in f.evidence["sink"]["destination"]]
+
+    assert on_ticket(_shared_export(GLOBEX_TICKET, 5021)), "Acme's link to Globex"
+    assert on_ticket(_shared_export(ACME_TICKET, 5020)) == []  # to Acme's own ticket
+    t = Tenants()
+    t.observe(json.dumps(_company(ACME, ACME_ADMIN, ACME_HOOK)), 2, json.dumps({"org_id": ACME}))
+    t.observe('{"share_url": "x"}', 4, json.dumps({"path": f"/exports/{ACME}/u.csv"}))
+    t.observe('{"share_url": "y"}', 6, json.dumps({"path": f"/exports/{ACME}-old/u.csv"}))
+    assert t.owner(4) == ACME and t.owner(6) is None  # a whole path segment only

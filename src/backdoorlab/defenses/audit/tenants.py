@@ -11,9 +11,10 @@ ticket, to an admin A's record lists, or to A's own webhook is the vendor servin
 - A read is *scoped* to a tenant when its call names one organisation: an argument
   ``organization_id`` / ``org_id`` / ``company_id`` / ``tenant_id`` (or an
   ``organization`` scalar), or a path ``/organizations/<id>/…`` (``orgs``,
-  ``companies``, ``tenants``); else when its result is one record naming its
-  organisation that way (a ticket's ``organization_id``, a conversation's ``company``
-  object). Its values are that tenant's (`Tenants.owner`).
+  ``companies``, ``tenants``), or a path segment that is the id of a tenant an earlier
+  read was scoped to (``/exports/<id>/usage.csv``); else when its result is one record
+  naming its organisation that way (a ticket's ``organization_id``, a conversation's
+  ``company`` object). Its values are that tenant's (`Tenants.owner`).
 - A *thread* (ticket, conversation, case) is its tenant's when a result showed its
   ``id`` beside such an organisation; a call that writes to it by ``ticket_id`` /
   ``conversation_id`` / ``case_id`` / ``thread_id`` (or a ``/tickets/<id>`` path),
@@ -168,10 +169,13 @@ class Tenants:
     def observe(self, text: str, step: int, echo: str) -> None:
         """A tool result at ``step`` answering a call with arguments ``echo``."""
         by_call = bool(echo) and _hint(echo)
-        if not by_call and not _hint(text):
+        in_path = self._in_path(echo) if not by_call and echo and self.by_step else None
+        if not by_call and in_path is None and not _hint(text):
             return  # nearly every observation: no organisation named
         args = _parsed(echo) if by_call else None
         orgs = _named(args, _ORG, _ORG_PATH) if args is not None else set()
+        if in_path is not None:
+            orgs = {in_path}
         data = _parsed(text) if text[:1] in "{[" else None
         records = _records(data) if data is not None else []
         for rid, org in records:
@@ -183,6 +187,15 @@ class Tenants:
             self.by_step[step] = org
             if data is not None:
                 self.own.setdefault(org, set()).update(_whole_fields(data))
+
+    def _in_path(self, echo: str) -> str | None:
+        """The one known tenant whose id a call's arguments give as a whole path segment
+        (``/exports/47321/usage.csv``, an export of tenant 47321 that no key names): what
+        the call makes of it (a share link) is that tenant's. Ids under three characters
+        are no evidence ("/1/" is a page or a version)."""
+        known = set(self.by_step.values())
+        found = {org for org in known if len(org) >= 3 and f"/{org}/" in echo}
+        return next(iter(found)) if len(found) == 1 else None
 
     def owner(self, step: int) -> str | None:
         """The tenant whose record the observation at ``step`` was, if known."""
