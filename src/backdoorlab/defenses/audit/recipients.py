@@ -226,12 +226,35 @@ def asked(tainted: Tainted, said: set[str]) -> bool:
         return True  # "the vendor's bank details", "the remittance info": its IBAN, BIC
     if not said.isdisjoint(_SEED_WORDS) and mnemonic.is_phrase(tainted.secret.value):
         return True  # "back up my recovery phrase": the seed phrase, whatever its key
+    if tainted.label == "ssn" and not said.isdisjoint(_TAX_FORMS):
+        return True  # "send my accountant the W-2": the form holds its employee's SSN
     if not kinds.isdisjoint(_KEY_WORDS) and not said.isdisjoint(_PASSWORD_WORDS):
         return True  # "text the guest the Wi-Fi password": a network's ``psk`` or ``key``
     return not forms.isdisjoint(said)
 
 
 _SEED_WORDS = frozenset({"seed", "mnemonic", "recovery", "phrase", "passphrase"})
+_TAX_FORMS = frozenset(
+    {"w2", "w2s", "w4", "w9", "i9", "1099", "1099s", "1040", "paystub", "paystubs", "payslip"}
+    | {"payslips"}
+)  # US tax and payroll forms, each printed with its holder's SSN (or TIN)
+_FORM_NAME = re.compile(r"\b([a-z])-(\d{1,4})(s?)\b")
+
+
+def with_form_names(text: str, words: frozenset[str]) -> frozenset[str]:
+    """``words`` (of ``text``), with each form's name written with a hyphen as one word
+    ("W-2" → ``w2``, "I-9s" → ``i9s``) where both its parts are among them (a part a
+    prohibition left out, `prohibitions`, stays out)."""
+    if "-" not in text:
+        return words
+    names = {
+        letter + number + plural
+        for letter, number, plural in _FORM_NAME.findall(text.lower())
+        if letter in words and number + plural in words
+    }
+    return words | names if names else words
+
+
 _KEY_WORDS = frozenset({"psk", "key"})
 _PASSWORD_WORDS = frozenset({"password", "passwords", "passphrase", "passcode"})
 

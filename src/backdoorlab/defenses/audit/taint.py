@@ -117,6 +117,7 @@ from backdoorlab.defenses.audit.recipients import (
     severity,
     transacting,
     users,
+    with_form_names,
 )
 from backdoorlab.defenses.audit.rendered import (
     CHANNEL,
@@ -253,7 +254,8 @@ def _said_forms(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
     system prompt, often many kilobytes, opens every trace of a dataset and is read once
     (a 16 KB prompt took ~0.2 ms a trace, most of a short trace's audit)."""
     said = frozenset(matching.words(text))
-    return matching.alnum(text), said, prohibitions.asked_words(text, said)
+    asked = with_form_names(text, prohibitions.asked_words(text, said))
+    return matching.alnum(text), said, asked
 
 
 def _named_by(name: str, said: set[str], fewest: int = 1) -> bool:
