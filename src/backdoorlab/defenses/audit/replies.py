@@ -7,6 +7,9 @@ carrying a one-time code to the attacker who mailed "reply with the code" went t
 nobody outside. `senders` reads the id the call gives as the message a tool returned
 earlier (a record with that ``id`` and a contact field) and its contacts — but the
 user's own addresses, the recipient of their own mail — as the reply's destinations.
+A mail reply by an id no tool result showed with a sender (`unresolved`: a list call's
+bare ids, then reads by another API's ids) still goes to someone: that message's sender,
+whom nothing in the trace names.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.sinks import leaves
 
 _REPLY_WORDS = frozenset({"reply", "replies", "respond", "answer"})
+_MAIL_WORDS = frozenset({"mail", "email", "emails", "message", "messages", "msg", "gmail"})
+_MAIL_WORDS |= {"outlook", "inbox", "thread"}
 _MAX_IDS = 8
 
 
@@ -53,3 +58,16 @@ def senders(
             if "@" in contact and contact not in mine and not records.isdisjoint(owned):
                 out.append((path, contact))
     return out
+
+
+def unresolved(tool: str, arguments: Any) -> tuple[str, str] | None:
+    """(the argument's path, the id) of the message a mail reply names by an id, where
+    ``tool`` or the argument's key says it is a mail's (`_MAIL_WORDS`: a ticket's or a
+    case's reply goes to its thread, `tenants`); None for no such id."""
+    by_tool = not _MAIL_WORDS.isdisjoint(patterns.name_tokens(tool))
+    for path, keys, value in leaves(arguments):
+        if not _id_key(keys) or len(value) < 6:
+            continue
+        if by_tool or not _MAIL_WORDS.isdisjoint(patterns.name_tokens(keys[-1])):
+            return path, value.strip()
+    return None

@@ -258,6 +258,10 @@ def _said_forms(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
     return matching.alnum(text), said, asked
 
 
+_REPLY_ASKED = frozenset({"reply", "replies", "respond", "answer"})
+"""Words of a user who asks for a reply ("reply to Dana", "answer her")."""
+
+
 def _named_by(name: str, said: set[str], fewest: int = 1) -> bool:
     """Whether the words said hold every word of ``name``, one of three letters or more,
     as "send it to Kim Lee" names "Kim Lee"; with ``fewest`` above 1, a full name of that
@@ -661,6 +665,7 @@ class TaintTracker:
         self._given = ""  # what the user and system said, normalised: never a secret
         self._given_words: set[str] = set()  # the same, word by word (for terms)
         self._asked_words: set[str] = set()  # those outside what a text forbids (`asked`)
+        self._user_texts: list[str] = []  # the user's own (a system prompt asks for nothing)
         self._indexes = IndexCache()  # the values looked for at each call (`find_secrets`)
         self._kept: dict[tuple[str, bool, str, bool], _Kept] = {}  # `_candidates`' answers
         self._said_seen: dict[str, int] = {}  # value → -1 if said, else how much of
@@ -718,6 +723,8 @@ class TaintTracker:
         """One message of a trace, whatever its role; the checks of the calls it makes."""
         if message.role in ("system", "user", "developer"):
             self.said(message.text)
+            if message.role == "user":
+                self._user_texts.append(message.text)
         elif message.role == "tool":
             call_id = message.tool_call_id or ""
             tool = message.name or self.call_names.get(call_id, "?")
@@ -834,11 +841,28 @@ class TaintTracker:
             self.authorised,
         )
         if not found:
-            return sink
+            return self._unknown_sender(sink, function)
         dests = [CallDestination(path, c, c, "email") for path, c in dict.fromkeys(found)]
         paths = {path for path, _ in found}
         payload = {p: v for p, v in sink.payload.items() if p not in paths}
         return replace(sink, destinations=dests, payload=payload)
+
+    def _unknown_sender(self, sink: SinkCall, function: FunctionCall) -> SinkCall:
+        """A mail reply by an id no read showed with its sender (`replies.unresolved`): to
+        that sender, whom no one named — the user's when they asked for a reply ("reply
+        to Dana's e-mail with …": only what they never named is checked, as for any
+        destination of theirs), else a stranger's (an injected mail's "reply with the
+        code", answered by its list id)."""
+        given = replies.unresolved(sink.tool, function.parsed_arguments())
+        if given is None:
+            return sink
+        path, message = given
+        canon = f"reply:{message.lower()}"
+        if any(not _REPLY_ASKED.isdisjoint(_said_forms(t)[2]) for t in self._user_texts):
+            self._authorised.add(canon)  # the user's, not the deployment's "send replies"
+        dest = CallDestination(path, f"the sender of message {message}", canon, "email")
+        payload = {p: v for p, v in sink.payload.items() if p != path}
+        return replace(sink, destinations=[dest], payload=payload)
 
     def _learn(self, tool: str, function: FunctionCall) -> None:
         """What a call sets up for later ones (`shell_state`): a file it writes, a
