@@ -25,10 +25,11 @@ import base64
 import binascii
 import re
 from functools import lru_cache
+from typing import Any
 from urllib.parse import unquote_plus
 
 from backdoorlab.defenses.audit.disguises import TEXT_FORMS, bytes_text
-from backdoorlab.defenses.audit.xor_key import unxored
+from backdoorlab.defenses.audit.xor_key import MIN_BYTES, unxored
 
 MAX_DEPTH = 3
 MAX_VIEWS = 48
@@ -118,20 +119,28 @@ def _xor_hex(token: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=TOKENS_CACHED)
 def _xor_b64(token: str) -> tuple[str, ...]:
-    """The same of a base64 token's bytes; only a token that looks like base64 of binary
-    data is tried: one with a character of base64's own ("+", "/", "=", or URL-safe "-",
-    "_"), which a word, a name or a base58 address or key never has, and digits."""
-    if len(token) < _MIN_XOR_B64 or not _B64_MARK.search(token):
-        return ()
+    """The same of a base64 token's bytes (`_xored_by` says which tokens are tried)."""
     if not any(ch.isdigit() for ch in token):
         return ()
     data = _b64_bytes(token)
     return unxored(data) if data else ()
 
 
-_XORED = {"hex": _xor_hex, "base64": _xor_b64}
+_MIN_XOR_HEX = 2 * MIN_BYTES
 _MIN_XOR_B64 = 12
 _B64_MARK = re.compile(r"[+/=_-]")
+
+
+def _xored_by(name: str, token: str) -> Any:
+    """The XOR reading to try on a ``name`` token, if any (tested here, before a cached
+    call hashes the token): a hex token of `xor_key.MIN_BYTES` bytes or more, or one that
+    looks like base64 of binary data — with a character of base64's own ("+", "/", "=",
+    or URL-safe "-", "_"), which a word, a name or a base58 address or key never has."""
+    if name == "hex":
+        return _xor_hex if len(token) >= _MIN_XOR_HEX else None
+    if name == "base64" and len(token) >= _MIN_XOR_B64 and _B64_MARK.search(token):
+        return _xor_b64
+    return None
 
 
 @lru_cache(maxsize=TOKENS_CACHED)
@@ -214,8 +223,8 @@ def _decodings(text: str) -> list[tuple[str, str]]:
         decoded = decode(token) if cached else decode.__wrapped__(token)
         if decoded and decoded != token:
             found.append((name, decoded))
-        if name in _XORED:  # perhaps text XORed with a byte (printable or not)
-            xored = _XORED[name]
+        xored = _xored_by(name, token)  # perhaps text XORed with a byte (printable or not)
+        if xored is not None:
             hidden = xored(token) if cached else xored.__wrapped__(token)
             found += [(f"{name}+xor", text) for text in hidden]
     return found

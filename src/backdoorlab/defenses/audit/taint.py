@@ -66,7 +66,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
@@ -985,7 +985,7 @@ class TaintTracker:
         stranger: bool = False,
         host: str = "",
         documents: bool = False,
-        greeted: bool = False,
+        greeted: Callable[[], bool] | None = None,
     ) -> list[Tainted]:
         """Tainted values seen before ``step`` that the user did not give and that are not
         the destination itself (``itself``, or for a URL its ``host``: `_names_host`) nor
@@ -1022,8 +1022,9 @@ class TaintTracker:
         # a record the user's own address is a contact of (a mail to them) is theirs: its
         # personal data whose kind they named may go to a contact they named ("reply to
         # Dana with my account number": `greets`); not its access codes ("never share
-        # verification codes" names them)
-        mine = self._own_records() if owners and greeted else set()
+        # verification codes" names them). Whether they named the contact is asked only
+        # of such a value (``greeted``, once), as reading her records for it costs.
+        mine: set[int] | None = None
         for token, t in islice(tainted.items(), start, None):
             if t.step >= step:
                 late = True
@@ -1036,11 +1037,14 @@ class TaintTracker:
                 continue  # the host itself, or a value for it: using it there is no leak
             if owners and (not not_for_contacts(t, access) or not owners.isdisjoint(t.records)):
                 continue
-            theirs = owned.isdisjoint(t.records) or (
-                greeted and t.records & mine and person_bound(t)
-            )
-            if owners and theirs and asked(t, self._asked_words):
-                continue
+            if owners and asked(t, self._asked_words):
+                theirs = owned.isdisjoint(t.records)
+                if not theirs and greeted is not None and person_bound(t):
+                    if mine is None:
+                        mine = self._own_records() if greeted() else set()
+                    theirs = not mine.isdisjoint(t.records)
+                if theirs:
+                    continue
             needle = t._needle or t.needle
             if needle.kind == "word":
                 if needle.text in said_words and not stranger:
@@ -1255,7 +1259,7 @@ class TaintTracker:
                     owners if to == "contact" else set(),
                     to == "third_party",
                     host,
-                    greeted=to == "contact" and self._greeted(dest, owners),
+                    greeted=partial(self._greeted, dest, owners) if to == "contact" else None,
                 )
                 candidates = self._not_own_tenant(candidates, dest.canonical)
                 if to == "contact" and candidates:
