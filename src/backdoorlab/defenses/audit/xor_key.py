@@ -19,10 +19,10 @@ __all__ = ["MIN_BYTES", "MOST_KEYS", "unxored"]
 MIN_BYTES = 6
 """Shorter data is not tried: few byte values leave many keys, and a short printable
 result turns up by chance."""
-_MIN_DISTINCT = 4
+_MIN_DISTINCT = 4  # fewer byte values leave too many keys to tell apart
 MOST_KEYS = 4
-_NUMBER = 0.6  # the share of digits that makes a reading a number ("435348", a card)
 """The most equally likely keys whose texts are given."""
+_NUMBER = 0.6  # the share of digits that makes a reading a number ("435348", a card)
 
 _PRINTABLE = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
 _KEYS_FOR = tuple(frozenset(k for k in range(1, 256) if b ^ k in _PRINTABLE) for b in range(256))
@@ -47,7 +47,7 @@ def unxored(data: bytes) -> tuple[str, ...]:
 
     Keys tie: XOR with 0x01 keeps a digit a digit, so "4111 2222" has rivals no test of
     the bytes alone tells apart. The more letters, digits, spaces and common punctuation
-    a key gives, the likelier it (`_prose`); among equals the one giving the most digits
+    a key gives, the likelier it (`_score` of `_PROSE`); among equals the one giving the most digits
     (a code, an account, a card), which also reads digits XORed into lower-case letters
     back (0x5a makes "435348" "nioinb") — but a reading as good as the bytes themselves
     only when it is a number. Where more than `MOST_KEYS` still tie, none. A key that
