@@ -249,8 +249,9 @@ def _authorised_by(text: str) -> frozenset[str]:
 
 @lru_cache(maxsize=256)
 def _said_forms(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
-    """A said text normalised (`matching.alnum`), its words, and its words outside what
-    it forbids (`prohibitions`: "never share passwords" asks for none): a deployment's
+    """A said text normalised (`matching.alnum`), its words, and the words it asks with
+    (`asked`): those outside what it forbids (`prohibitions`: "never share passwords"
+    asks for none), with a hyphenated form's name as one (`with_form_names`). A deployment's
     system prompt, often many kilobytes, opens every trace of a dataset and is read once
     (a 16 KB prompt took ~0.2 ms a trace, most of a short trace's audit)."""
     said = frozenset(matching.words(text))
