@@ -269,6 +269,15 @@ def name_tokens(name: str) -> tuple[str, ...]:
     return tuple(t for t in _KEY_SPLIT.split(_CAMEL.sub("_", name).lower()) if t)
 
 
+_PATH_SPLIT = re.compile(r"[.\[\]]")
+
+
+def key_parts(key: str) -> list[str]:
+    """The named parts of a field's path, its list indices left out
+    (``[0].card.number`` → ``["card", "number"]``)."""
+    return [p for p in _PATH_SPLIT.split(key) if p and not p.isdigit()]
+
+
 def whole_email(value: str) -> str | None:
     """The address when ``value`` is one e-mail address (display name allowed), else None."""
     if "@" not in value:

@@ -198,7 +198,7 @@ def document(tainted: Tainted) -> bool:
 @lru_cache(maxsize=4096)  # asked of every value at every call to the user's address
 def _key_tail(key: str | None) -> str:
     """The last named part of a field's path (``[0].card.number`` → ``number``…)."""
-    parts = [p for p in re.split(r"[.\[\]]", key or "") if p and not p.isdigit()]
+    parts = patterns.key_parts(key or "")
     return parts[-1] if parts else ""
 
 
@@ -207,8 +207,7 @@ def _kind_words(key: str | None) -> frozenset[str]:
     """The words of the last part of a field's path that names something: Terraform's
     ``rds_master_password.value`` and SSM's ``Parameter.Value`` are a password and a
     parameter, not "a value" (`_GENERIC_KEY_WORDS`)."""
-    parts = [p for p in re.split(r"[.\[\]]", key or "") if p and not p.isdigit()]
-    for part in reversed(parts):
+    for part in reversed(patterns.key_parts(key or "")):
         words = frozenset(patterns.name_tokens(part)) - _GENERIC_KEY_WORDS
         if words:
             return words
@@ -235,8 +234,8 @@ def asked(tainted: Tainted, said: set[str]) -> bool:
 
 _SEED_WORDS = frozenset({"seed", "mnemonic", "recovery", "phrase", "passphrase"})
 _TAX_FORMS = frozenset(
-    {"w2", "w2s", "w4", "w9", "i9", "1099", "1099s", "1040", "paystub", "paystubs", "payslip"}
-    | {"payslips"}
+    ("w2", "w2s", "w4", "w9", "i9", "1099", "1099s", "1040")
+    + ("paystub", "paystubs", "payslip", "payslips")
 )  # US tax and payroll forms, each printed with its holder's SSN (or TIN)
 _FORM_NAME = re.compile(r"\b([a-z])-(\d{1,4})(s?)\b")
 

@@ -21,7 +21,8 @@ from typing import Any
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.sinks import leaves
 
-_REPLY_WORDS = frozenset({"reply", "replies", "respond", "answer"})
+REPLY_WORDS = frozenset({"reply", "replies", "respond", "answer"})
+"""A reply tool's words, and those of a user who asks for a reply ("answer her")."""
 _MAIL_WORDS = frozenset({"mail", "email", "emails", "message", "messages", "msg", "gmail"})
 _MAIL_WORDS |= {"outlook", "inbox", "thread"}
 _MAX_IDS = 8
@@ -30,7 +31,7 @@ _MAX_IDS = 8
 @lru_cache(maxsize=4096)
 def replies(tool: str) -> bool:
     """Whether ``tool``'s name says it replies to a message."""
-    return not _REPLY_WORDS.isdisjoint(patterns.name_tokens(tool))
+    return not REPLY_WORDS.isdisjoint(patterns.name_tokens(tool))
 
 
 def _id_key(keys: tuple[str, ...]) -> bool:

@@ -155,7 +155,7 @@ def issuers(key: str | None, value: str) -> tuple[Service, ...]:
     ``key`` None for a value no key called a credential) or by its value's prefix."""
     found: list[Service] = []
     if key:
-        parts = [p for p in re.split(r"[.\[\]]", key) if p and not p.isdigit()]
+        parts = patterns.key_parts(key)
         # the innermost part that names a service: its own name, else the section it
         # sits in (ccxt's ``{"binance": {"apiKey": …}}``, a YAML ``stripe: {key: …}``)
         for part in reversed(parts):

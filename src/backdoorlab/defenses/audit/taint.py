@@ -259,10 +259,6 @@ def _said_forms(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
     return matching.alnum(text), said, asked
 
 
-_REPLY_ASKED = frozenset({"reply", "replies", "respond", "answer"})
-"""Words of a user who asks for a reply ("reply to Dana", "answer her")."""
-
-
 def _named_by(name: str, said: set[str], fewest: int = 1) -> bool:
     """Whether the words said hold every word of ``name``, one of three letters or more,
     as "send it to Kim Lee" names "Kim Lee"; with ``fewest`` above 1, a full name of that
@@ -533,7 +529,7 @@ _NOT_A_SERVICE = frozenset(
 def _services(key: str) -> frozenset[str]:
     """The service a credential's field name says it is for (``STRIPE_SECRET_KEY`` →
     ``stripe``, ``GITHUB_TOKEN`` → ``github``), by the words of its last named part."""
-    parts = [p for p in re.split(r"[.\[\]]", key) if p and not p.isdigit()]
+    parts = patterns.key_parts(key)
     words = patterns.name_tokens(parts[-1]) if parts else ()
     return frozenset(w for w in words if len(w) >= 3 and w not in _NOT_A_SERVICE)
 
@@ -859,7 +855,7 @@ class TaintTracker:
             return sink
         path, message = given
         canon = f"reply:{message.lower()}"
-        if any(not _REPLY_ASKED.isdisjoint(_said_forms(t)[2]) for t in self._user_texts):
+        if any(not replies.REPLY_WORDS.isdisjoint(_said_forms(t)[2]) for t in self._user_texts):
             self._authorised.add(canon)  # the user's, not the deployment's "send replies"
         dest = CallDestination(path, f"the sender of message {message}", canon, "email")
         payload = {p: v for p, v in sink.payload.items() if p != path}

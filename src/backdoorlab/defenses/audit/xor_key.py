@@ -64,16 +64,18 @@ def unxored(data: bytes) -> tuple[str, ...]:
         if not keys:
             return ()
     assert keys is not None
-    plain = _score(data, 0, _PROSE)
-    scores = {key: _score(data, key, _PROSE) for key in keys}
+    plain = _score(data, distinct, 0, _PROSE)
+    scores = {key: _score(data, distinct, key, _PROSE) for key in keys}
     best = max(scores.values())
     if best < plain:
         return ()  # the bytes read better as they are
     tied = [key for key in sorted(keys) if scores[key] == best]
     if best == plain or len(tied) > MOST_KEYS:
-        digits = {key: _score(data, key, _DIGITS) for key in tied}
+        digits = {key: _score(data, distinct, key, _DIGITS) for key in tied}
         most = max(digits.values())
-        if best == plain and (most <= _score(data, 0, _DIGITS) or most < _NUMBER * len(data)):
+        if best == plain and (
+            most <= _score(data, distinct, 0, _DIGITS) or most < _NUMBER * len(data)
+        ):
             return ()  # a hex-encoded word reads as well as any key makes it, unless a
             # key makes it a number
         tied = [key for key in tied if digits[key] == most]
@@ -83,14 +85,14 @@ def unxored(data: bytes) -> tuple[str, ...]:
     return tuple(text for text in texts if any(ch.isalnum() for ch in text))
 
 
-def _score(data: bytes, key: int, kept: frozenset[int]) -> int:
+def _score(data: bytes, distinct: set[int], key: int, kept: frozenset[int]) -> int:
     """How many of ``data``'s bytes XOR ``key`` are in ``kept``, less the tabs and line
-    breaks among its distinct values (the key that flips letters' case, ``key ^ 0x20``,
-    makes a hyphen a line break)."""
+    breaks among its ``distinct`` values (the key that flips letters' case, ``key ^
+    0x20``, makes a hyphen a line break)."""
     drop = _DROPS.get((key, kept))
     if drop is None:
         drop = _DROPS[key, kept] = bytes(b for b in range(256) if b ^ key not in kept)
-    return len(data.translate(None, drop)) - sum(b ^ key in _CONTROL for b in set(data))
+    return len(data.translate(None, drop)) - sum(b ^ key in _CONTROL for b in distinct)
 
 
 _DROPS: dict[tuple[int, frozenset[int]], bytes] = {}
