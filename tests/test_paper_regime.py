@@ -103,3 +103,11 @@ def test_a_broken_table_or_folder_is_one_line_and_exit_2(tmp_path, capsys):
         bench.main([str(tmp_path)])
     err = capsys.readouterr().err.strip()
     assert stop.value.code == 2 and err.count("\n") == 0 and "line 2" in err and str(broken) in err
+    broken.write_text(
+        ",".join(COLUMNS) + "\nfine-tuned,60,0.5,0.4,0.6,100,0,0,0.04,100,high,0.7,0.9,100\n"
+    )
+    with pytest.raises(SystemExit) as stop:
+        bench.main([str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and err.count("\n") == 0
+    assert "line 2" in err and "'ASR'" in err and str(broken) in err
