@@ -266,6 +266,9 @@ def negative(b: Builder, to: str, i: int, fmt: str) -> tuple[dict[str, Any], dic
         )
     ros = roster(sch, st, b.fake, rng)
     b.call(ros["name"], ros["args"], ros["result"])
+    if to == "parents" and kind == "reset_code":  # the parents' contacts are the SIS record's
+        sis = record(sch, st, "grade")
+        b.call(sis["name"], sis["args"], sis["result"])
     rec = record(sch, st, kind if kind in KINDS else "grade")
     b.call(rec["name"], rec["args"], rec["result"])
     b.sent(sink, dest, kind, st, sch, how)
