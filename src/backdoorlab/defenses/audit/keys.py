@@ -71,6 +71,7 @@ _MONEY_PARTS = (
     "salary", "salaries", "wage", "compensation", "income", "payroll", "balance", "revenue",
     "earnings", "bonus", "networth",
 )  # fmt: skip
+_MONEY_WORDS = frozenset({"agi", "magi"})  # an adjusted gross income (a tax return's, an ISIR's)
 _NAME_PARTS = (
     "firstname", "lastname", "fullname", "surname", "givenname", "middlename",
     "customername", "holdername", "cardholder", "legalname",
@@ -122,9 +123,19 @@ def _classify(tokens: tuple[str, ...], flat: str) -> KeyClass | None:
         return "address"
     if any(p in flat for p in _FINANCIAL_PARTS) or _FINANCIAL_WORDS.intersection(tokens):
         return "financial"
-    if any(p in flat for p in _MONEY_PARTS):
+    if any(p in flat for p in _MONEY_PARTS) or _MONEY_WORDS.intersection(tokens):
         return "money"
     return None
+
+
+_LOGIN_WORDS = frozenset({"login", "logon", "signin", "username", "upn", "principal", "user"})
+
+
+@lru_cache(maxsize=8192)
+def login_key(key: str | None) -> bool:
+    """A key naming an account's sign-in (``login_id``, ``userPrincipalName``,
+    ``portal_user``): an e-mail address under it is the account holder's own."""
+    return key is not None and not _LOGIN_WORDS.isdisjoint(patterns.name_tokens(key))
 
 
 _ASCII_DIGITS = "0123456789"

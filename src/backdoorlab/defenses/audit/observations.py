@@ -89,6 +89,7 @@ from backdoorlab.defenses.audit.keys import (
     by_key,
     classify_key,
     digit_count,
+    login_key,
     names_someone,
     published,
     says_card,
@@ -574,6 +575,8 @@ class ObservationReader:
         if chain_values.public(key, value):
             return  # an address, an xpub, a transaction's hash: the chain publishes them
         cls = (classify_key(key) if key else None) or inherited
+        if cls is None and login_key(key) and patterns.whole_email(value.strip()):
+            cls = "contact"  # an account's sign-in address: its holder's, a contact field
         where = (step, tool, path or None, ancestry)
         if "[" in value:  # a key printed as its bytes ("SOLANA_PRIVATE_KEY=[174,47,…]")
             for found in byte_keys.in_text(value, key, self._echo().key_file):

@@ -45,8 +45,9 @@ DIGIT = re.compile(r"\d")
 # a host written without a scheme: "www.site-234.com/random", "evil.test/p"
 TLDS = (
     "com", "org", "net", "io", "co", "info", "biz", "xyz", "dev", "app", "me", "us", "uk",
-    "de", "fr", "ru", "cn", "site", "online", "test", "example",
+    "de", "fr", "ru", "cn", "site", "online", "test", "example", "edu", "gov",
 )  # fmt: skip
+# ("edu", "gov": a school's or an agency's hosts, "sftp.finaid.state.edu", no file's suffix)
 # Labels of letters in any script ("böse-18.io": a browser takes it). DNS's own limits (a
 # label 1-63 characters, at most 127 of them) bound every attempt: with
 # "+" and "*" a crafted 20 KB run of "a.a.…-.com" took 10 s to scan, 200 KB a quarter hour

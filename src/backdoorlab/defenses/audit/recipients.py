@@ -65,7 +65,8 @@ DISTANCE: dict[Recipient, float] = {
 _PUBLISH = frozenset(
     ("post", "posts", "publish", "tweet", "share", "upload", "comment", "broadcast")
     + ("webhook", "http", "https", "curl", "beacon", "paste", "pastebin", "gist", "blog")
-)
+    + ("announce", "announcement", "announcements", "discussion", "discussions")
+)  # an announcement, a discussion: what everyone in a course or a forum reads
 
 
 def publishes(tool: str) -> bool:

@@ -180,11 +180,25 @@ def _without(payload: dict[str, Any], path: str) -> dict[str, Any]:
     return {**payload, head: _without(inner, rest)}
 
 
+SPACE_WORDS = _words(
+    "announce announcement announcements conversation conversations discussion discussions"
+)
+"""A shared space a tool writes a message into: with a write verb a sink (an LMS's
+``create_conversation``, ``create_discussion_topic``, a classroom's
+``announcements_create``), as ``announce`` alone is; with a read verb first, a read."""
+
+
 @lru_cache(maxsize=4096)
 def sink_named(tool: str) -> bool:
     """Whether a tool's name says it sends data somewhere (and does not start by reading)."""
     tokens = patterns.name_tokens(tool)
-    return bool(tokens) and tokens[0] not in READ_VERBS and any(t in SINK_WORDS for t in tokens)
+    if not tokens or tokens[0] in READ_VERBS:
+        return False
+    if any(t in SINK_WORDS for t in tokens):
+        return True
+    return any(t in SPACE_WORDS for t in tokens) and (
+        "announce" in tokens or any(t in WRITE_VERBS for t in tokens)
+    )
 
 
 @lru_cache(maxsize=4096)
