@@ -79,6 +79,8 @@ def external(dest: CallDestination) -> bool:
     of a place others read (`places`)."""
     if dest.kind in ("email", "url", "phone", "account") or dest.kind in NAME_KINDS:
         return True
+    if dest.canonical.startswith("member:"):  # a member nobody showed (`member_ids`)
+        return True
     value = dest.value.strip()
     return bool(
         "://" in value

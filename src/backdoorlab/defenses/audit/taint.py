@@ -83,6 +83,7 @@ from backdoorlab.defenses.audit import (
     mail_parts,
     mail_rules,
     matching,
+    member_ids,
     notebook,
     patients,
     patterns,
@@ -783,6 +784,8 @@ class TaintTracker:
             and all(d.implicit for d in sink.destinations)
         ):
             sink = self._replied_to(sink, function)
+        if sink is not None:  # a member by an id nobody showed (`member_ids`)
+            sink = member_ids.resolved(sink, self._heard, self._said_at)
         if self.cards.urls:  # a remote agent called by its card's name (`agent_cards`)
             sink = agent_cards.addressed(tool, function.parsed_arguments(), self.cards, sink)
         if call_id is not None and len(self._vouched) < state_flow.MAX_PENDING:
