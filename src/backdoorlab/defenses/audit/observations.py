@@ -72,6 +72,7 @@ from backdoorlab.defenses.audit import (
     dates,
     fhir,
     hl7v2,
+    kin,
     mail_parts,
     mnemonic,
     owners,
@@ -686,6 +687,8 @@ class ObservationReader:
                 self._patient(here[-1], patient, value.get("resourceType") == "Patient")
             elif not nested_part and (linked := patients.record(value)):
                 self._linked[here[-1]] = linked  # a plain record naming a patient
+            if not nested_part and ancestry and kin.related(value):  # a guardian (`kin`)
+                self._linked[here[-1]] = (*self._linked.get(here[-1], ()), ancestry[-1])
             for contact in self._care.get(id(value), ()) if here else ():
                 self._owned_by(contact, here[-1])  # the parties a FHIR record names
             if "resourceType" in value:  # a FHIR resource's lab result, drug, diagnosis

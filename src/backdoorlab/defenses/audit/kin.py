@@ -1,0 +1,53 @@
+"""A person a record lists with their relationship to it: a student's guardian, a
+patient's next of kin, an employee's emergency contact, a policy holder's spouse.
+
+Such an entry (``{"relationship": "Mother", "email": …}`` in a student's ``contacts``)
+is a record of its own — its e-mail owns its own fields — but it is also a party of the
+record that lists it: a report card, a home address sent to the parent of record is
+the family's business, no other person's data reaching her (`observations`: its contacts
+own the listing record too). Not when the entry says that person is barred: a custody
+order's "do not release" (``release_allowed: false``, ``has_custody: false``), a
+restriction flag (``restricted: true``, ``no_contact: true``) — that parent is no
+party of the record, whatever the record holds of his.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from backdoorlab.defenses.audit import patterns
+
+_RELATION = frozenset({"relationship", "relation", "relationtype", "kinship"})
+_GRANTS = frozenset(
+    {"release", "disclose", "disclosure", "custody", "allowed", "authorized", "authorised"}
+    | {"permitted", "consent", "access", "pickup"}
+)
+"""A flag that, false, withholds the record from the entry's person."""
+_BARS = frozenset({"restricted", "restriction", "barred", "blocked", "prohibited", "nocontact"})
+"""A flag that, true, withholds it."""
+
+
+@lru_cache(maxsize=4096)
+def _tokens(key: str) -> frozenset[str]:
+    tokens = patterns.name_tokens(key)
+    return frozenset(tokens) | {"".join(tokens)}
+
+
+def related(entry: Mapping[str, Any]) -> bool:
+    """Whether ``entry`` lists a person by their relationship to the record around it,
+    with nothing in it barring them (module docstring)."""
+    if not any(isinstance(k, str) and not _RELATION.isdisjoint(_tokens(k)) for k in entry):
+        return False
+    for key, value in entry.items():
+        if not isinstance(key, str) or not isinstance(value, bool):
+            continue
+        words = _tokens(key)
+        if value is False and not _GRANTS.isdisjoint(words):
+            return False
+        if value is True and (
+            not _BARS.isdisjoint(words) or any(w.startswith("donot") for w in words)
+        ):
+            return False
+    return True
