@@ -44,6 +44,7 @@ from backdoorlab.defenses.audit.fetch_prompts import payload_of
 from backdoorlab.defenses.audit.handoffs import hands_off
 from backdoorlab.defenses.audit.places import NameKind
 from backdoorlab.defenses.audit.shell_state import ShellState
+from backdoorlab.defenses.audit.tool_words import READ_VERBS, WRITE_VERBS, sink_named, words
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
 from backdoorlab.traces import FunctionCall
 
@@ -52,39 +53,18 @@ How = Literal["spec", "env", "heuristic", "reply", "page"]
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-SINK_WORDS = _words(
-    "send sends email emails mail mails post upload transfer forward share http https "
-    "webhook message messages sms mms notify notification publish dispatch submit export "
-    "push deliver fax tweet wire payout remit broadcast reply curl beacon relay transmit "
-    "invite slack telegram whatsapp gist paste pastebin callback dial"
-)
-READ_VERBS = _words(
-    "get find lookup look search list read fetch query retrieve load show view describe "
-    "check count verify validate browse inspect lookup resolve calculate compute"
-)
-WRITE_VERBS = _words(
-    "create add update put write upload push commit comment edit append insert merge fork "
-    "save store copy reply open new upsert patch send post transfer forward share publish "
-    "dispatch submit export deliver broadcast notify invite relay transmit tweet"
-)
-"""Verbs of a tool that writes somewhere (`writes`: ``github_create_issue`` writes to the
-repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
-DESTINATION_KEYS = _words(
+DESTINATION_KEYS = words(
     "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback notify "
     "destination dest host domain attendee attendees invitee invitees participant followers "
     "participants guest guests collaborator collaborators grantee grantees chat broker watchers"
 )
-EXEC_WORDS = _words(
+EXEC_WORDS = words(
     "run exec execute shell bash sh zsh terminal cmd command commands powershell python "
     "eval script code interpreter jupyter notebook repl subprocess console"
 )
 """A tool (or an argument) that runs code: the URLs and hosts *inside* its text are
 requests it makes (``curl -d … https://x``, ``requests.post('https://x', …)``)."""
-PAYLOAD_KEYS = _words(
+PAYLOAD_KEYS = words(
     "body text message content html payload data note summary subject details description "
     "memo comment comments context blob attachment"
 )
@@ -178,27 +158,6 @@ def _without(payload: dict[str, Any], path: str) -> dict[str, Any]:
     if not isinstance(inner, dict):
         return payload
     return {**payload, head: _without(inner, rest)}
-
-
-SPACE_WORDS = _words(
-    "announce announcement announcements conversation conversations discussion discussions"
-)
-"""A shared space a tool writes a message into: with a write verb a sink (an LMS's
-``create_conversation``, ``create_discussion_topic``, a classroom's
-``announcements_create``), as ``announce`` alone is; with a read verb first, a read."""
-
-
-@lru_cache(maxsize=4096)
-def sink_named(tool: str) -> bool:
-    """Whether a tool's name says it sends data somewhere (and does not start by reading)."""
-    tokens = patterns.name_tokens(tool)
-    if not tokens or tokens[0] in READ_VERBS:
-        return False
-    if any(t in SINK_WORDS for t in tokens):
-        return True
-    return any(t in SPACE_WORDS for t in tokens) and (
-        "announce" in tokens or any(t in WRITE_VERBS for t in tokens)
-    )
 
 
 @lru_cache(maxsize=4096)

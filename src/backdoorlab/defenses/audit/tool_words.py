@@ -1,0 +1,52 @@
+"""What a tool's name says it does: send (`SINK_WORDS`), read first (`READ_VERBS`), write
+to a place it names (`WRITE_VERBS`), or write into a shared space (`SPACE_WORDS`): a
+course's announcements, a discussion, a conversation — with a write verb such a tool
+sends (an LMS's ``create_conversation``, ``create_discussion_topic``, a classroom's
+``courses_announcements_create``), as ``announce`` alone does; after a read verb it
+reads (``list_discussion_topics``). Read by `sinks`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from backdoorlab.defenses.audit import patterns
+
+
+def words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+SINK_WORDS = words(
+    "send sends email emails mail mails post upload transfer forward share http https "
+    "webhook message messages sms mms notify notification publish dispatch submit export "
+    "push deliver fax tweet wire payout remit broadcast reply curl beacon relay transmit "
+    "invite slack telegram whatsapp gist paste pastebin callback dial"
+)
+READ_VERBS = words(
+    "get find lookup look search list read fetch query retrieve load show view describe "
+    "check count verify validate browse inspect lookup resolve calculate compute"
+)
+WRITE_VERBS = words(
+    "create add update put write upload push commit comment edit append insert merge fork "
+    "save store copy reply open new upsert patch send post transfer forward share publish "
+    "dispatch submit export deliver broadcast notify invite relay transmit tweet"
+)
+"""Verbs of a tool that writes somewhere (`sinks.writes`: ``github_create_issue`` writes to the
+repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
+SPACE_WORDS = words(
+    "announce announcement announcements conversation conversations discussion discussions"
+)
+
+
+@lru_cache(maxsize=4096)
+def sink_named(tool: str) -> bool:
+    """Whether a tool's name says it sends data somewhere (and does not start by reading):
+    a sink's word, or a shared space's with a write verb (module docstring)."""
+    tokens = patterns.name_tokens(tool)
+    if not tokens or tokens[0] in READ_VERBS:
+        return False
+    if any(t in SINK_WORDS for t in tokens):
+        return True
+    if SPACE_WORDS.isdisjoint(tokens):
+        return False
+    return "announce" in tokens or any(t in WRITE_VERBS for t in tokens)
