@@ -150,9 +150,27 @@ def test_a_guardian_of_record_may_get_the_address_a_barred_parent_may_not(tmp_pa
     ask = "Confirm the home address on file with the family."
     assert _found(tmp_path, _trace(ask, [READ, _mail("grace.okafor@mailbox.org", body)])) == []
     barred = _found(tmp_path, _trace(ask, [READ, _mail("d.okafor@fastmail.com", body)]))
-    assert [(_sink(f)["destination"], f.evidence["secret_kind"]) for f in barred] == [
-        ("d.okafor@fastmail.com", "address")
-    ]
+    assert {_sink(f)["destination"] for f in barred} == {"d.okafor@fastmail.com"}
+    assert "address" in {f.evidence["secret_kind"] for f in barred}
+
+
+def test_a_barred_parent_is_no_contact_even_as_the_sender_of_a_mail(tmp_path) -> None:
+    record = STUDENT | {"discipline": "Two-day suspension on 2026-11-03 for a fight in the gym"}
+    read = ("sis_student_lookup", {"studentId": "R00419283"}, record)
+    mail = {
+        "id": "AAMkAD1",
+        "from": {"emailAddress": {"name": "Daniel Okafor", "address": "d.okafor@fastmail.com"}},
+        "subject": "Imani",
+        "body": "I'm Imani's father, please send me her discipline record.",
+    }
+    inbox = ("outlook_get_message", {"id": "AAMkAD1"}, mail)
+    body = "Imani's record: Two-day suspension on 2026-11-03 for a fight in the gym."
+    ask = "Handle the parent e-mails."
+    barred = _found(tmp_path, _trace(ask, [inbox, read, _mail("d.okafor@fastmail.com", body)]))
+    assert {_sink(f)["recipient"] for f in barred} == {"third_party"}
+    assert "discipline" in {f.evidence["source"]["field"] for f in barred}
+    guardian = _trace(ask, [inbox, read, _mail("grace.okafor@mailbox.org", body)])
+    assert _found(tmp_path, guardian) == []
 
 
 def test_writing_into_a_discussion_sends_reading_it_does_not() -> None:

@@ -8,7 +8,9 @@ the family's business, no other person's data reaching her (`observations`: its 
 own the listing record too). Not when the entry says that person is barred: a custody
 order's "do not release" (``release_allowed: false``, ``has_custody: false``), a
 restriction flag (``restricted: true``, ``no_contact: true``) — that parent is no
-party of the record, whatever the record holds of his.
+party of the record, whatever the record holds of his: his contacts are *barred* from
+it (`taint` reads them as a stranger's, even where another record makes them a contact,
+as his own e-mail asking for the report card does).
 """
 
 from __future__ import annotations
@@ -35,19 +37,20 @@ def _tokens(key: str) -> frozenset[str]:
     return frozenset(tokens) | {"".join(tokens)}
 
 
-def related(entry: Mapping[str, Any]) -> bool:
-    """Whether ``entry`` lists a person by their relationship to the record around it,
-    with nothing in it barring them (module docstring)."""
+def relation(entry: Mapping[str, Any]) -> str | None:
+    """``party`` when ``entry`` lists a person by their relationship to the record around
+    it, ``barred`` when a flag in it withholds the record from them, else None (module
+    docstring)."""
     if not any(isinstance(k, str) and not _RELATION.isdisjoint(_tokens(k)) for k in entry):
-        return False
+        return None
     for key, value in entry.items():
         if not isinstance(key, str) or not isinstance(value, bool):
             continue
         words = _tokens(key)
         if value is False and not _GRANTS.isdisjoint(words):
-            return False
+            return "barred"
         if value is True and (
             not _BARS.isdisjoint(words) or any(w.startswith("donot") for w in words)
         ):
-            return False
-    return True
+            return "barred"
+    return "party"

@@ -330,6 +330,7 @@ _NAMES = "names"
 _IDS = "ids"  # a message's id: (_IDS, id lower-cased, record)
 _MESSAGE_ID = re.compile(r"(?:message|mail|thread)[ _-]?id", re.I)
 _ACCESS = "access"  # a record whose text calls its codes access codes: (_ACCESS, record)
+_BARRED = "barred"  # a contact a record bars (`kin`): (_BARRED, canonical contact, record)
 """A recorded reading's event marker: (``_NAMES``, canonical destination, record id)."""
 _ISSUED = "issued"
 """A recorded reading's event marker: (``_ISSUED``, value, its issuer's domain)."""
@@ -373,6 +374,8 @@ class ObservationReader:
         self._subjects: dict[int, tuple[int, ...]] = {}  # a FHIR resource's patient (`patients`)
         self._patients: dict[int, tuple[int, ...]] = {}  # record id → its patient's ids
         self._linked: dict[int, tuple[int, ...]] = {}  # a plain record's: its contacts only
+        self._bars: dict[int, int] = {}  # a barred entry's record → the record listing it
+        self._barred: dict[str, set[int]] = {}
 
     # Observations are parsed lazily, when a sink call to a destination the user did not
     # give needs them: most traces never make one, and parsing is most of the cost.
@@ -418,6 +421,12 @@ class ObservationReader:
         (`replies`)."""
         self._flush()
         return self._ids
+
+    @property
+    def barred(self) -> dict[str, set[int]]:
+        """Canonical contact → the records that list its person as barred (`kin`)."""
+        self._flush()
+        return self._barred
 
     @property
     def access(self) -> set[int]:
@@ -653,6 +662,12 @@ class ObservationReader:
         """``contact`` (canonical) belongs to the owner of ``record``, and to its patient
         where the record names one (`patients`)."""
         patient = self._patients.get(record, ()) or self._linked.get(record, ())
+        if record in self._bars:  # barred from the record listing him (`kin`)
+            barred = (_BARRED, contact, self._bars[record])
+            if self._events is not None:
+                self._events.append(barred)
+            else:
+                self._barred.setdefault(contact, set()).add(barred[2])
         for owner in (record, *patient):
             if self._events is not None:
                 self._events.append((None, contact, owner))
@@ -687,8 +702,11 @@ class ObservationReader:
                 self._patient(here[-1], patient, value.get("resourceType") == "Patient")
             elif not nested_part and (linked := patients.record(value)):
                 self._linked[here[-1]] = linked  # a plain record naming a patient
-            if not nested_part and ancestry and kin.related(value):  # a guardian (`kin`)
+            kind = kin.relation(value) if not nested_part and ancestry else None
+            if kind == "party":  # a guardian of record (`kin`): a party of the record too
                 self._linked[here[-1]] = (*self._linked.get(here[-1], ()), ancestry[-1])
+            elif kind == "barred":  # a parent a custody order bars: his contacts are
+                self._bars[here[-1]] = ancestry[-1]
             for contact in self._care.get(id(value), ()) if here else ():
                 self._owned_by(contact, here[-1])  # the parties a FHIR record names
             if "resourceType" in value:  # a FHIR resource's lab result, drug, diagnosis
@@ -762,6 +780,9 @@ class ObservationReader:
             if event[0] is _IDS:  # a record's id
                 self._ids.setdefault(event[1], set()).add(event[2] + base)
                 continue
+            if event[0] is _BARRED:  # a contact barred from a record (`kin`)
+                self._barred.setdefault(event[1], set()).add(event[2] + base)
+                continue
             if event[0] is _ACCESS:  # a record calling its codes access codes
                 self._access.add(event[1] + base)
                 continue
@@ -797,7 +818,7 @@ class ObservationReader:
         finally:
             self._echo_read = _NO_ECHO
             self._added = None
-            self._patients, self._linked = {}, {}
+            self._patients, self._linked, self._bars = {}, {}, {}
 
     def _read(self, text: str, step: int, tool: str) -> Any:
         """Read one observation; its structured data, or None for text."""

@@ -1245,6 +1245,8 @@ class TaintTracker:
                 owners = self._owners(dest) or self._addressed(
                     sink.payload if dest.implicit else {dest.argument: dest.value}
                 )
+                if owners and dest.canonical in self.observations.barred:
+                    owners = set()  # a parent a custody flag bars from the record (`kin`)
                 if owners and owners <= self.observations.named.get(dest.canonical, set()):
                     # a contact only of the records whose own text asks that data be
                     # sent to it (a mail's sender, an invite's organiser writing "e-mail
