@@ -205,6 +205,7 @@ def names_someone(key: str | None) -> bool:
 
 
 _PUBLISHED_KEY_WORDS = frozenset(("plan", "tier", "tariff", "incident", "outage"))
+_ADVERTISED = frozenset(("list", "listing", "asking", "retail", "sticker"))
 _CARE_KEY_WORDS = frozenset(("care", "treatment", "assessment", "soap", "clinical", "therapy"))
 
 
@@ -212,9 +213,12 @@ _CARE_KEY_WORDS = frozenset(("care", "treatment", "assessment", "soap", "clinica
 def published(key: str | None) -> bool:
     """A key whose short value is the same for everyone it concerns, so no one's secret:
     a service plan's, tier's or tariff's name from the operator's catalogue ("Unlimited
-    Plus", "Fixed Rate 24"), an outage's incident number its status page shows. Not a
+    Plus", "Fixed Rate 24"), an outage's incident number its status page shows, an
+    advertised price (``ListPrice``, ``asking_price``: the sum a listing shows). Not a
     clinical plan ("carePlan", "treatment_plan"): that one is a patient's."""
     if key is None:
         return False
     tokens = patterns.name_tokens(key)
+    if any(a in _ADVERTISED and b == "price" for a, b in zip(tokens, tokens[1:], strict=False)):
+        return True  # an advertised price (an MLS ``ListPrice``, a retail price): anyone's
     return not _PUBLISHED_KEY_WORDS.isdisjoint(tokens) and _CARE_KEY_WORDS.isdisjoint(tokens)

@@ -13,7 +13,8 @@ read as records keyed by its columns, `tables`). Two rules find values worth tra
 - *access codes*: a lock's, an alarm's or a gate's four-to-eight digit PIN under a key
   that says so (``entryCode``, ``usercode``), a record's value under the name a sibling
   field gives it (Home Assistant's ``{"entity_id", "state"}``, SSM's ``{"Name",
-  "Value"}``), a URL's userinfo password (`access_codes`); a home's coordinates
+  "Value"}``), one written in prose after a lock's or an alarm's word ("lockbox on
+  the front door, code 4821"), a URL's userinfo password (`access_codes`); a home's coordinates
   (`coordinates`);
 - *by shape*, in any string, keys or not: e-mail addresses, phone numbers, card
   numbers (Luhn-checked), IBANs, SSNs, street addresses, and long digit runs or long
@@ -612,6 +613,8 @@ class ObservationReader:
             value = table[1]
         if len(value) < 4:
             return
+        for code in access_codes.in_text(value):  # "lockbox on front door, code 4821"
+            self._add("phone", code, "code", "strong", where)
         covered = []
         for kind, found, label, strong in _by_shape(value) if len(value) >= 6 else ():
             self._add(kind, found, label, _strength(strong), where)
