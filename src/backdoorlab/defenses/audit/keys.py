@@ -57,6 +57,9 @@ _CONTACT_PARTS = (
 )  # fmt: skip
 _CONTACT_WORDS = frozenset(
     {"mail", "tel", "fax", "cell", "contact", "msisdn", "from", "to", "cc", "bcc", "organizer"}
+    # a file's list of its people (an escrow order's or a Dotloop loop's ``parties``, an
+    # envelope's ``signers``): each of them a party of the record, as a meeting's attendees
+    | {"parties", "signers"}
 )
 # the dates a birth or opening key holds besides ISO: HL7 v2's ``19800115`` (DTM), a US
 # chart's ``01/15/1980``, a European ``15.01.1980``
