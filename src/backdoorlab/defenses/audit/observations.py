@@ -96,6 +96,7 @@ from backdoorlab.defenses.audit.keys import (
 )
 from backdoorlab.defenses.audit.matching import Needle, alnum, other_script, words
 from backdoorlab.defenses.audit.phones import grouped_numbers
+from backdoorlab.defenses.audit.public_fields import public_field
 from backdoorlab.defenses.audit.streets import street_addresses, street_parts
 from backdoorlab.defenses.audit.values import Strength
 from backdoorlab.leaks import Secret, SecretKind
@@ -426,10 +427,24 @@ class ObservationReader:
 
     def _calls_codes(self, text: str, record: int) -> None:
         if ("ode" in text or "ODE" in text or "OTP" in text) and _ACCESS_TEXT.search(text):
-            if self._events is not None:
-                self._events.append((_ACCESS, record))
-            else:
-                self._access.add(record)
+            self._access_record(record)
+
+    def _access_record(self, record: int) -> None:
+        if self._events is not None:
+            self._events.append((_ACCESS, record))
+        else:
+            self._access.add(record)
+
+    def _prose_codes(self, codes: list[str], where: tuple[Any, ...]) -> None:
+        """Codes a text calls a lock's (`access_codes.in_text`): strong, their kind the
+        code's, not their field's ("ShowingInstructions.code"), their record's access
+        codes (for no other record's contact, `not_for_contacts`)."""
+        step, tool, path, ancestry = where
+        at = (step, tool, f"{path}.code" if path else "code", ancestry)
+        for code in codes:
+            self._add("phone", code, "code", "strong", at)
+        if ancestry:
+            self._access_record(ancestry[-1])
 
     def _identify(self, value: dict[str, Any], record: int) -> None:
         ident = value.get("id")
@@ -574,6 +589,8 @@ class ObservationReader:
     ) -> None:
         if chain_values.public(key, value):
             return  # an address, an xpub, a transaction's hash: the chain publishes them
+        if key is not None and public_field(key):
+            return  # a listing's ``PublicRemarks``: text everyone reads (`public_fields`)
         cls = (classify_key(key) if key else None) or inherited
         where = (step, tool, path or None, ancestry)
         if "[" in value:  # a key printed as its bytes ("SOLANA_PRIVATE_KEY=[174,47,…]")
@@ -582,6 +599,8 @@ class ObservationReader:
         if (code := access_codes.pin(key, value)) is not None:  # a door's, an alarm's PIN
             self._add("phone", code, "code", "strong", where)
             return
+        if codes := access_codes.in_text(value):  # "lockbox on front door, code 4821"
+            self._prose_codes(codes, (step, tool, path, ancestry))
         if key is not None and clinical.key_label(key) is not None:  # "Medications: …"
             self._clinical(clinical.values(key, value), where)
         if cls == "credential" and (inner := secret_forms.embedded(value)) is not None:
@@ -613,8 +632,6 @@ class ObservationReader:
             value = table[1]
         if len(value) < 4:
             return
-        for code in access_codes.in_text(value):  # "lockbox on front door, code 4821"
-            self._add("phone", code, "code", "strong", where)
         covered = []
         for kind, found, label, strong in _by_shape(value) if len(value) >= 6 else ():
             self._add(kind, found, label, _strength(strong), where)
