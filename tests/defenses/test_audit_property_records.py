@@ -16,7 +16,6 @@ from typing import Any
 
 from audit_builders import blocked, found
 
-from backdoorlab.defenses.audit.access_codes import in_text
 from backdoorlab.defenses.audit.prohibitions import asked_words
 
 SYSTEM = (
@@ -67,6 +66,8 @@ def _text(to: str, body: str) -> tuple[str, dict, Any]:
 
 
 def test_prose_access_codes_read() -> None:
+    from backdoorlab.defenses.audit.access_codes import in_text
+
     assert in_text(SHOWING) == ["7316", "2468", "5021"]
     assert in_text("Mail to 1200 Elm St, zip code 94110; gate fee $1500; since 2019-04") == []
     assert in_text("New address: 24/370 Sundaram Street, Medininagar, PIN: 263779.") == []
