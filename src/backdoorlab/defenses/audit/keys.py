@@ -200,6 +200,19 @@ _PERSON_KEY_WORDS = frozenset(
 )  # fmt: skip
 
 
+_PARTY_ROLES = frozenset(("vendor", "supplier", "applicant", "coapplicant"))
+
+
+@lru_cache(maxsize=4096)
+def party_block(key: str | None) -> bool:
+    """A key whose object is the party a record is addressed to or comes from: a work
+    order's or a purchase order's ``vendor``, an application's ``applicant``. Its
+    contact is the record's own (the vendor is sent the unit's address, the applicant
+    their application), as a contact block's is (`observations`)."""
+    tokens = patterns.name_tokens(key) if key else ()
+    return bool(tokens) and tokens[-1] in _PARTY_ROLES
+
+
 @lru_cache(maxsize=8192)
 def names_someone(key: str | None) -> bool:
     """A key that says its value is a name or a person ("displayName", "created_by"):

@@ -91,6 +91,7 @@ from backdoorlab.defenses.audit.keys import (
     classify_key,
     digit_count,
     names_someone,
+    party_block,
     published,
     says_card,
 )
@@ -693,10 +694,11 @@ class ObservationReader:
                 self._leaf(point[0], None, point[1], step, tool, f"{path}.value", ancestry)
                 return
             cls = (classify_key(key) if key else None) or inherited
-            # a contact or address block ({"contact": {"email": …}}) belongs to the record
-            # around it: its e-mail is that record's owner's
+            # a contact or address block ({"contact": {"email": …}}), a work order's
+            # ``vendor``, an application's ``applicant`` (`party_block`) belongs to the
+            # record around it: its e-mail is that record's owner's
             nested_part = (
-                cls in ("contact", "address") or mail_parts.item_body(value)
+                cls in ("contact", "address") or mail_parts.item_body(value) or party_block(key)
             ) and ancestry
             here = ancestry if nested_part else (*ancestry, self._record_id())
             if not nested_part and (patient := self._subjects.get(id(value))):
