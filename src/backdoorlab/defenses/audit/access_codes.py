@@ -15,6 +15,17 @@ AWS SSM ``{"Name": "/home/alarm_code", "Value": "4821"}``, a Kubernetes pod spec
 under its name — only where the name says credential or access code, so a record's
 ordinary fields are read as before.
 
+Agents' records also write the code in prose: an MLS listing's showing instructions
+("Supra lockbox on front door, code 4821. Alarm: disarm with 1190. Gate 7431#"), a
+work order's access notes ("lockbox code is 2208"). `in_text` reads a four-to-eight
+digit run right after a lock's, a door's, an alarm's or a gate's word (up to three
+connecting words between: "code", "PIN", "is", "with", a colon), or after "code" or
+"PIN" in a clause that names one ("Supra box on the rear deck rail, code 7316"), as
+such a code. A bare
+"code 94110" is no access code (a ZIP code, a promo code), nor a bare "PIN: 263779" (an
+Indian address's postal PIN), nor a run that goes on as a date, a time, a decimal or a
+money amount ("door-to-door since 2019-04", "gate fee $1500").
+
 A postal PIN code (India's six-digit ``pincode``) is the one look-alike: ``pincode`` as
 one word is not an access key; ``pin``, ``pin_code`` were credential keys already
 (`keys`).
@@ -59,6 +70,41 @@ def pin(key: str | None, value: str) -> str | None:
         return None
     found = _PIN.fullmatch(value.strip())
     return found[1] if found is not None else None
+
+
+_LOCK_WORDS = (
+    r"lock\s?box|key\s?box|key\s?safe|lock|door|gate|garage|alarm|keypad|entry|cbs|supra"
+    r"|sentrilock|shackle|combo|combination|passcode|disarm|buzzer|intercom"
+)
+_DIGITS = r"[#*]?(?<![$\d])(\d{4,8})(?![\d,./:-]\d|\d)#?"
+_PROSE = re.compile(
+    rf"(?<![\w-])(?:{_LOCK_WORDS})(?![\w-])"
+    r"(?:\s*(?:code|pin|combo|combination|is|with|number|no\.|:|=|,|-)){0,3}\s*" + _DIGITS,
+    re.IGNORECASE,
+)
+_CODE = re.compile(r"\b(?:code|pin|combo)\b(?:\s*(?:is|:|=|-)){0,2}\s*" + _DIGITS, re.IGNORECASE)
+_LOCK = re.compile(rf"(?<![\w-])(?:{_LOCK_WORDS}|box)(?![\w-])", re.IGNORECASE)
+_CLAUSE = re.compile(r"[.;!?\n]\s")
+_BEFORE = 48
+"""How far before a bare "code 4821" its clause is read for the lock it opens."""
+_PROSE_HINT = re.compile(r"\d{4}")
+
+
+def in_text(text: str) -> list[str]:
+    """The access codes ``text`` writes in prose (module docstring), their digits: after
+    a lock's, a door's, an alarm's or a gate's word, or after "code" / "PIN" in a
+    clause that names one ("Supra box on the rear deck rail, code 7316")."""
+    if len(text) < 8 or _PROSE_HINT.search(text) is None:
+        return []
+    found = {m.start(1): m[1] for m in _PROSE.finditer(text)}
+    for m in _CODE.finditer(text):
+        if m.start(1) in found:
+            continue
+        before = text[max(0, m.start() - _BEFORE) : m.start()]
+        clause = _CLAUSE.split(before)[-1]
+        if _LOCK.search(clause):
+            found[m.start(1)] = m[1]
+    return [found[at] for at in sorted(found)]
 
 
 def named_value(record: dict[Any, Any]) -> tuple[str, str] | None:

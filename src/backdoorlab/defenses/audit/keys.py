@@ -57,6 +57,9 @@ _CONTACT_PARTS = (
 )  # fmt: skip
 _CONTACT_WORDS = frozenset(
     {"mail", "tel", "fax", "cell", "contact", "msisdn", "from", "to", "cc", "bcc", "organizer"}
+    # a file's list of its people (an escrow order's or a Dotloop loop's ``parties``, an
+    # envelope's ``signers``): each of them a party of the record, as a meeting's attendees
+    | {"parties", "signers"}
 )
 # the dates a birth or opening key holds besides ISO: HL7 v2's ``19800115`` (DTM), a US
 # chart's ``01/15/1980``, a European ``15.01.1980``
@@ -208,6 +211,19 @@ _PERSON_KEY_WORDS = frozenset(
 )  # fmt: skip
 
 
+_PARTY_ROLES = frozenset(("vendor", "supplier", "applicant", "coapplicant"))
+
+
+@lru_cache(maxsize=4096)
+def party_block(key: str | None) -> bool:
+    """A key whose object is the party a record is addressed to or comes from: a work
+    order's or a purchase order's ``vendor``, an application's ``applicant``. Its
+    contact is the record's own (the vendor is sent the unit's address, the applicant
+    their application), as a contact block's is (`observations`)."""
+    tokens = patterns.name_tokens(key) if key else ()
+    return bool(tokens) and tokens[-1] in _PARTY_ROLES
+
+
 @lru_cache(maxsize=8192)
 def names_someone(key: str | None) -> bool:
     """A key that says its value is a name or a person ("displayName", "created_by"):
@@ -216,6 +232,7 @@ def names_someone(key: str | None) -> bool:
 
 
 _PUBLISHED_KEY_WORDS = frozenset(("plan", "tier", "tariff", "incident", "outage"))
+_ADVERTISED = frozenset(("list", "listing", "asking", "retail", "sticker"))
 _CARE_KEY_WORDS = frozenset(("care", "treatment", "assessment", "soap", "clinical", "therapy"))
 
 
@@ -223,9 +240,12 @@ _CARE_KEY_WORDS = frozenset(("care", "treatment", "assessment", "soap", "clinica
 def published(key: str | None) -> bool:
     """A key whose short value is the same for everyone it concerns, so no one's secret:
     a service plan's, tier's or tariff's name from the operator's catalogue ("Unlimited
-    Plus", "Fixed Rate 24"), an outage's incident number its status page shows. Not a
+    Plus", "Fixed Rate 24"), an outage's incident number its status page shows, an
+    advertised price (``ListPrice``, ``asking_price``: the sum a listing shows). Not a
     clinical plan ("carePlan", "treatment_plan"): that one is a patient's."""
     if key is None:
         return False
     tokens = patterns.name_tokens(key)
+    if any(a in _ADVERTISED and b == "price" for a, b in zip(tokens, tokens[1:], strict=False)):
+        return True  # an advertised price (an MLS ``ListPrice``, a retail price): anyone's
     return not _PUBLISHED_KEY_WORDS.isdisjoint(tokens) and _CARE_KEY_WORDS.isdisjoint(tokens)

@@ -13,7 +13,8 @@ read as records keyed by its columns, `tables`). Two rules find values worth tra
 - *access codes*: a lock's, an alarm's or a gate's four-to-eight digit PIN under a key
   that says so (``entryCode``, ``usercode``), a record's value under the name a sibling
   field gives it (Home Assistant's ``{"entity_id", "state"}``, SSM's ``{"Name",
-  "Value"}``), a URL's userinfo password (`access_codes`); a home's coordinates
+  "Value"}``), one written in prose after a lock's or an alarm's word ("lockbox on
+  the front door, code 4821"), a URL's userinfo password (`access_codes`); a home's coordinates
   (`coordinates`);
 - *by shape*, in any string, keys or not: e-mail addresses, phone numbers, card
   numbers (Luhn-checked), IBANs, SSNs, street addresses, and long digit runs or long
@@ -92,11 +93,13 @@ from backdoorlab.defenses.audit.keys import (
     digit_count,
     login_key,
     names_someone,
+    party_block,
     published,
     says_card,
 )
 from backdoorlab.defenses.audit.matching import Needle, alnum, other_script, words
 from backdoorlab.defenses.audit.phones import grouped_numbers
+from backdoorlab.defenses.audit.public_fields import public_field
 from backdoorlab.defenses.audit.streets import street_addresses, street_parts
 from backdoorlab.defenses.audit.values import Strength
 from backdoorlab.leaks import Secret, SecretKind
@@ -436,10 +439,24 @@ class ObservationReader:
 
     def _calls_codes(self, text: str, record: int) -> None:
         if ("ode" in text or "ODE" in text or "OTP" in text) and _ACCESS_TEXT.search(text):
-            if self._events is not None:
-                self._events.append((_ACCESS, record))
-            else:
-                self._access.add(record)
+            self._access_record(record)
+
+    def _access_record(self, record: int) -> None:
+        if self._events is not None:
+            self._events.append((_ACCESS, record))
+        else:
+            self._access.add(record)
+
+    def _prose_codes(self, codes: list[str], where: tuple[Any, ...]) -> None:
+        """Codes a text calls a lock's (`access_codes.in_text`): strong, their kind the
+        code's, not their field's ("ShowingInstructions.code"), their record's access
+        codes (for no other record's contact, `not_for_contacts`)."""
+        step, tool, path, ancestry = where
+        at = (step, tool, f"{path}.code" if path else "code", ancestry)
+        for code in codes:
+            self._add("phone", code, "code", "strong", at)
+        if ancestry:
+            self._access_record(ancestry[-1])
 
     def _identify(self, value: dict[str, Any], record: int) -> None:
         ident = value.get("id")
@@ -584,6 +601,8 @@ class ObservationReader:
     ) -> None:
         if chain_values.public(key, value):
             return  # an address, an xpub, a transaction's hash: the chain publishes them
+        if key is not None and public_field(key):
+            return  # a listing's ``PublicRemarks``: text everyone reads (`public_fields`)
         cls = (classify_key(key) if key else None) or inherited
         if cls is None and login_key(key) and patterns.whole_email(value.strip()):
             cls = "contact"  # an account's sign-in address: its holder's, a contact field
@@ -594,6 +613,8 @@ class ObservationReader:
         if (code := access_codes.pin(key, value)) is not None:  # a door's, an alarm's PIN
             self._add("phone", code, "code", "strong", where)
             return
+        if codes := access_codes.in_text(value):  # "lockbox on front door, code 4821"
+            self._prose_codes(codes, (step, tool, path, ancestry))
         if key is not None and clinical.key_label(key) is not None:  # "Medications: …"
             self._clinical(clinical.values(key, value), where)
         if cls == "credential" and (inner := secret_forms.embedded(value)) is not None:
@@ -692,10 +713,11 @@ class ObservationReader:
                 self._leaf(point[0], None, point[1], step, tool, f"{path}.value", ancestry)
                 return
             cls = (classify_key(key) if key else None) or inherited
-            # a contact or address block ({"contact": {"email": …}}) belongs to the record
-            # around it: its e-mail is that record's owner's
+            # a contact or address block ({"contact": {"email": …}}), a work order's
+            # ``vendor``, an application's ``applicant`` (`party_block`) belongs to the
+            # record around it: its e-mail is that record's owner's
             nested_part = (
-                cls in ("contact", "address") or mail_parts.item_body(value)
+                cls in ("contact", "address") or mail_parts.item_body(value) or party_block(key)
             ) and ancestry
             here = ancestry if nested_part else (*ancestry, self._record_id())
             if not nested_part and (patient := self._subjects.get(id(value))):

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -310,3 +310,11 @@ def _field_places(key: str, value: str) -> set[str]:
         canon = place(kind, value)
         return {loose(canon)} if canon else set()
     return set()
+
+
+def owned(arguments: Mapping[str, Any], name: str) -> str:
+    """``owner/name`` when a call gives a repository's owner in an argument of its own."""
+    for key, value in arguments.items():
+        if isinstance(value, str) and value.strip() and key_kind(key, ()) == "owner":
+            return f"{value.strip()}/{name}"
+    return name

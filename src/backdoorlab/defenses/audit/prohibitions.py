@@ -9,7 +9,8 @@ very kinds it forbids, and a leak of them to the user's own contact went unrepor
 `asked_words` is the words of a text without its prohibitions: a clause where a negation
 governs a verb of disclosure ("never share …", "do not send …", "… must never be
 disclosed"), up to the clause's end or its exception ("unless the user asks"), names
-nothing. Only a negation right before the verb counts ("don't forget to send the code"
+nothing; so does "keep … private" (or confidential, secret). Only a negation right
+before the verb counts ("don't forget to send the code"
 asks for it), so an affirmative request is never read as a prohibition.
 """
 
@@ -42,8 +43,10 @@ _CLAUSE_END = re.compile(r"[.;:!?\n]|\b(?:unless|except|but|other\s+than)\b")
 # "X must never be shared", "X cannot be sent": X precedes, from its clause's start
 _FORBIDS_WHAT_PRECEDES = re.compile(rf"(?:{_ORDER_NOT}|\bnever)\s+(?:to\s+)?be\s+{_SHARED}\b")
 _CLAUSE_START = re.compile(r"[.;:!?\n](?=[^.;:!?\n]*$)")
-_MAY_FORBID = ("never", "not", "n't")
+_MAY_FORBID = ("never", "not", "n't", "keep")
 _CUE = re.compile(r"never|not\b|n't")
+# "keep access codes private": what it keeps is what it forbids sharing
+_KEEP = re.compile(r"\bkeep\s+[^.;:!?\n]{1,120}?\s(?:private|confidential|secret)\b")
 _LEAD = 12  # how far before its cue an order starts ("shouldn't", "are not to")
 _TAIL = 48  # how far after it its verb ends ("not under any circumstances share")
 _REACH = 240  # characters a forbidden clause is read over: linear on any text
@@ -64,6 +67,8 @@ def _forbidden(lowered: str) -> list[tuple[int, int]]:
             begin = max(0, order.start() - _REACH)
             start = _CLAUSE_START.search(lowered, begin, order.start())
             spans.append((start.end() if start else begin, order.end()))
+    if "keep" in lowered:
+        spans += [m.span() for m in _KEEP.finditer(lowered)]
     return spans
 
 

@@ -18,7 +18,8 @@ A call's destination is one of:
   `public_handle`), a declared sink given no destination (a
   calendar event without participants). Not a leak;
 - ``public``: a tool that publishes without naming where (``post_comment``,
-  ``publish``, ``upload``);
+  ``publish``, ``upload``), or a write's field the world reads (an MLS listing's
+  ``PublicRemarks``, `public_fields`);
 - ``third_party``: an external address — e-mail, URL, phone, bank account — that no
   user message gave and no record holds as a contact; or the name of a place others read
   — a repository, a bucket, a channel (`places`) — that no user or system message named
@@ -55,6 +56,7 @@ from backdoorlab.defenses.audit.findings import Severity
 from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.observations import ACCESS_LABELS, Tainted, person_bound
 from backdoorlab.defenses.audit.places import NAME_KINDS, asked_for_place, said_all
+from backdoorlab.defenses.audit.public_fields import public_field
 from backdoorlab.defenses.audit.sinks import CallDestination
 
 Recipient = Literal["user", "contact", "operator", "public", "third_party"]
@@ -146,7 +148,9 @@ def recipient(
     if dest.implicit:
         if internal_target(keys) or internal_target([tool]):
             return "operator"
-        return "public" if publishes(tool) or publishes(dest.value) else "operator"
+        if publishes(tool) or publishes(dest.value) or public_field(dest.value):
+            return "public"  # a publishing tool, or a field the world reads (`public_fields`)
+        return "operator"
     if not external(dest) and not public_handle(dest, tool):
         return "operator"  # a handle, a channel, an internal id: inside the operator's system
     return "third_party"

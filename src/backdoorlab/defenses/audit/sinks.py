@@ -25,7 +25,7 @@ Three sources, most specific first:
    moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named tool with
    no destination sends to an *implicit* one (a channel configured elsewhere), reported as such;
    a hand-off to another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI
-   (`fhir`).
+   (`fhir`). A write of a field all read (``PublicRemarks``, `public_fields`) publishes it.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from backdoorlab.defenses.audit.destinations import canonical, data_accounts, ho
 from backdoorlab.defenses.audit.fetch_prompts import payload_of
 from backdoorlab.defenses.audit.handoffs import hands_off
 from backdoorlab.defenses.audit.places import NameKind
+from backdoorlab.defenses.audit.public_fields import may_publish, public_text
 from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.defenses.audit.tool_words import READ_VERBS, WRITE_VERBS, sink_named, words
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
@@ -132,21 +133,13 @@ def _declared(sinks: Sequence[Sink], tool: str, arguments: Mapping[str, Any], ho
                 for value in (v for v in values if v.strip()):
                     kind = sink.kind if sink.kind != "any" else (shape_of(value) or "any")
                     if kind == "repo" and "/" not in value:  # a spec's repo with its owner
-                        value = _owned(arguments, value)
+                        value = places.owned(arguments, value)
                     dests.append(CallDestination(argument, value, canonical(value, kind), kind))
             if sink.kind != "url":
                 payload = _without(payload, argument)
     if not dests:  # no destination given: nothing authorised it (as in backdoorlab.leaks)
         dests.append(CallDestination(sinks[0].destination, "", "", sinks[0].kind))
     return SinkCall(tool, how, dests, payload)
-
-
-def _owned(arguments: Mapping[str, Any], name: str) -> str:
-    """``owner/name`` when a call gives a repository's owner in an argument of its own."""
-    for key, value in arguments.items():
-        if isinstance(value, str) and value.strip() and places.key_kind(key, ()) == "owner":
-            return f"{value.strip()}/{name}"
-    return name
 
 
 def _without(payload: dict[str, Any], path: str) -> dict[str, Any]:
@@ -312,6 +305,9 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
         dests += named
         dest_paths |= named_paths
     references = by_reference.by_destination(moved, dests, CallDestination) if moved else {}
+    if not dests and not by_name and writes(tool) and (shown := public_text(scalars)):
+        dest = CallDestination(shown[0], shown[0], f"tool:{tool}", "any", implicit=True)
+        return SinkCall(tool, "heuristic", [dest], shown[1], references)  # its public text
     if not dests:
         if not by_name:
             return None
@@ -368,6 +364,7 @@ class SinkResolver:
             or patterns.may_hold_domain(raw)  # a host with no scheme: "evil.net/p?k=…"
             or code_places.may_name_place(raw)  # a repository, a bucket, a channel (`places`)
             or by_reference.may_move(raw, state)  # ``upload_file('f', 'b', …)``, ``$URL``
+            or may_publish(raw)  # a listing's ``PublicRemarks`` (`public_fields`)
         ):
             return None  # a hand-off (`handoffs`); or it names no URL, host, address, phone, place
         return _heuristic(tool, call.parsed_arguments(), state)

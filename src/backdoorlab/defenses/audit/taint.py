@@ -1051,6 +1051,8 @@ class TaintTracker:
                     continue
             elif (needle.text or needle.digits) and self._said_value(needle.text or needle.digits):
                 continue
+            elif needle.alts and any(self._said_value(alt) for alt in needle.alts):
+                continue  # the street and number the user wrote: the city adds nothing
             out.append(t)
         if key is not None:
             self._kept[key] = _Kept(state, step, len(tainted), late, out)
