@@ -451,6 +451,8 @@ class ObservationReader:
         marked = "@" in text or "://" in text or "+" in text
         if not marked and not patterns.may_hold_domain(text):
             return
+        if "+" in text and patterns.whole_phone(text):
+            return  # a phone number written in groups ("+1 206 418 7730"): a contact
         for contact in contacts_in_text(text):
             if self._events is not None:
                 self._events.append((_NAMES, contact, record))

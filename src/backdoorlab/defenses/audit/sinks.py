@@ -76,7 +76,8 @@ repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
 DESTINATION_KEYS = _words(
     "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback notify "
     "destination dest host domain attendee attendees invitee invitees participant followers "
-    "participants guest guests collaborator collaborators grantee grantees chat broker watchers"
+    "participants guest guests collaborator collaborators grantee grantees chat broker watchers "
+    "watch watchlist"
 )
 EXEC_WORDS = _words(
     "run exec execute shell bash sh zsh terminal cmd command commands powershell python "
