@@ -75,9 +75,8 @@ WRITE_VERBS = _words(
 repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
 DESTINATION_KEYS = _words(
     "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback notify "
-    "destination dest host domain attendee attendees invitee invitees participant followers "
-    "participants guest guests collaborator collaborators grantee grantees chat broker watchers "
-    "watch watchlist"
+    "destination dest host domain attendee attendees invitee invitees participant followers chat "
+    "participants guest guests collaborator collaborators grantee grantees broker watch watchers"
 )
 EXEC_WORDS = _words(
     "run exec execute shell bash sh zsh terminal cmd command commands powershell python "
