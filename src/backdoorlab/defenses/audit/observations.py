@@ -212,7 +212,7 @@ def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
         return Needle.build(value, "text", wide=wide).with_alts(*street_parts(value))
     if label == "credential" and other_script(value):  # a Japanese or a Chinese seed phrase
         return Needle.build(value, "text", wide=True)
-    return Needle.build(value, "text")
+    return Needle.build(value, "text", symbols=label == "credential")
 
 
 _ZERO_CENTS = re.compile(r"[.,]00(?=[^0-9]*$)")

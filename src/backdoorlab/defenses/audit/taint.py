@@ -1047,7 +1047,11 @@ class TaintTracker:
             if needle.kind == "word":
                 if needle.text in said_words and not stranger:
                     continue
-            elif (needle.text or needle.digits) and self._said_value(needle.text or needle.digits):
+            elif (
+                spoken := matching.alnum(needle.text)
+                if needle.raw
+                else needle.text or needle.digits
+            ) and self._said_value(spoken):
                 continue
             out.append(t)
         if key is not None:
