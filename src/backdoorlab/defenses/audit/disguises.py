@@ -13,6 +13,9 @@ text or None, each tried only when a cheap test says the text may wear it:
 - `char_codes`: a list of character codes (``52,56,51,57``, ``0x34 0x38 …``);
 - `number_words`: digits spelled out (``four eight three``, ``vier acht drei``) in the
   languages of `NUMBER_WORDS`;
+- `spelled.spelled_out`: a value read out in the NATO spelling alphabet, case, digit
+  and symbol words (``capital kilo, seven, hash`` → ``K7#``), as a help desk spells a
+  password;
 - `mnemonic.words_view`: a seed phrase's words in a row (``1) orbit 2) velvet``, one a
   line, two numbered columns);
 - `amounts.written_out`: amounts written short (``1.25M``, ``185k``, ``48.7 million``)
@@ -46,6 +49,7 @@ import zlib
 from backdoorlab.defenses.audit.amounts import written_out
 from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
 from backdoorlab.defenses.audit.mnemonic import words_view
+from backdoorlab.defenses.audit.spelled import spelled_out
 
 MAX_INFLATED = 4096
 """Decompressed bytes read at most from one token. A small token may be a bomb, and each
@@ -168,6 +172,7 @@ TEXT_FORMS = (
     ("escapes", escapes),
     ("char-codes", char_codes),
     ("number-words", number_words),
+    ("spelled", spelled_out),
     ("host-labels", host_labels),
     ("amounts", written_out),
 )

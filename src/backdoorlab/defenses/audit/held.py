@@ -124,7 +124,7 @@ def holds(view: TextView, needle: Needle) -> bool:
         return view.match(needle, False) == ""
     if needle.kind == "word":
         return needle.text in view.word_set
-    flat = view.flat
+    flat = view.lower if needle.raw else view.flat
     if needle.text in flat:
         return True
     return any(a in flat and any(c.isdigit() for c in a) for a in needle.alts)

@@ -20,8 +20,10 @@ KeyClass = Literal["credential", "financial", "contact", "address", "name", "mon
 _CREDENTIAL_PARTS = (
     "password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
     "privatekey", "sessionid", "cookie", "bearer", "mnemonic", "seedphrase", "recoveryphrase",
-    "seedwords", "xprv",
+    "seedwords", "xprv", "accesspass",
 )  # fmt: skip
+# Entra's ``temporaryAccessPass`` (and any "access pass"): an 8-character sign-in
+# secret, often letters and symbols with no digit, which no shape rule reads
 _CREDENTIAL_WORDS = frozenset({"pwd", "otp", "cvv", "cvc", "pin", "auth", "jwt", "psk"})
 # a wireless network's key is its passphrase, often words with no digit ("wireless.
 # radio0.key='sunny porch biscuit'", netsh's "Key Content"): no other credential rule
@@ -60,6 +62,7 @@ _CONTACT_WORDS = frozenset(
     # a file's list of its people (an escrow order's or a Dotloop loop's ``parties``, an
     # envelope's ``signers``): each of them a party of the record, as a meeting's attendees
     | {"parties", "signers"}
+    | {"mails"}  # Microsoft Graph's ``otherMails``: a user's secondary addresses
 )
 # the dates a birth or opening key holds besides ISO: HL7 v2's ``19800115`` (DTM), a US
 # chart's ``01/15/1980``, a European ``15.01.1980``

@@ -91,12 +91,17 @@ class Needle:
     rotated: str = ""  # ``text`` under ROT13, when that changes it
     folded: str = ""  # the value's `leet_fold`, when that differs from ``text``
     wide: bool = False  # ``text`` and ``alts`` keep every script's letters (`wide_alnum`)
+    raw: bool = False  # ``text`` is the value lower-cased, symbols kept (`build`'s ``symbols``)
     index_keys: tuple[tuple[int, str], ...] | None = field(default=None, repr=False)
     """`needle_index`'s keys for it, made on first need (a needle never changes once
     built)."""
 
     def __post_init__(self) -> None:
-        if self.kind in ("text", "content") and len(self.text) >= _MIN_TEXT and not self.wide:
+        if (
+            self.kind in ("text", "content")
+            and len(self.text) >= _MIN_TEXT
+            and not (self.wide or self.raw)
+        ):
             rotated = rot13(self.text)
             self.rotated = rotated if rotated != self.text else ""
 
@@ -109,7 +114,11 @@ class Needle:
         phone: bool = False,
         card: bool = False,
         wide: bool = False,
+        symbols: bool = False,
     ) -> Needle:
+        """``symbols``: a value (a credential) whose letters and digits are too few to
+        look for alone ("+%B8C5##", an access pass) is looked for as written, lower-cased,
+        its symbols kept: as rare as the value is, however few its letters."""
         if kind == "digits":
             digits = only_digits(value)
             if phone and len(digits) > 9 and (value.lstrip()[:1] in "+(" or digits[0] == "0"):
@@ -140,7 +149,10 @@ class Needle:
             return cls("word", text=value.lower())
         if wide:
             return cls("text", text=wide_alnum(value), wide=True)
-        return cls("text", text=alnum(value)).with_folded(value)
+        flat = alnum(value)
+        if symbols and len(flat) < _MIN_TEXT <= len(raw := value.strip()) and " " not in raw:
+            return cls("text", text=raw.lower(), raw=True)
+        return cls("text", text=flat).with_folded(value)
 
     def with_folded(self, value: str) -> Needle:
         folded = leet_fold(value)
@@ -293,6 +305,9 @@ def _matches(
                 flat = view.flat
             if needle.wide:
                 if needle.text in view.wide or any(a in view.wide for a in needle.alts):
+                    out.append((i, ""))
+            elif needle.raw:
+                if needle.text in view.lower:
                     out.append((i, ""))
             elif needle.text in flat or (needle.alts and any(a in flat for a in needle.alts)):
                 out.append((i, ""))  # (most needles have no alts: no generator for them)

@@ -111,7 +111,7 @@ def _keys(needle: Needle) -> tuple[tuple[int, str], ...]:
     """(table, key) for each form of ``needle`` `matching` looks for; none when it
     cannot be indexed (it is then tested against every view)."""
     kind = needle.kind
-    if kind == "text" and not needle.wide:
+    if kind == "text" and not needle.wide and not needle.raw:
         forms = [needle.text, *needle.alts] + ([needle.rotated] if needle.rotated else [])
         if any(len(f) < QUAD for f in forms) or 0 < len(needle.folded) < QUAD:
             return ()

@@ -217,7 +217,7 @@ def _build_needle(value: str, kind: SecretKind, label: str) -> Needle:
         return Needle.build(value, "text", wide=wide).with_alts(*street_parts(value))
     if label == "credential" and other_script(value):  # a Japanese or a Chinese seed phrase
         return Needle.build(value, "text", wide=True)
-    return Needle.build(value, "text")
+    return Needle.build(value, "text", symbols=label == "credential")
 
 
 _ZERO_CENTS = re.compile(r"[.,]00(?=[^0-9]*$)")
@@ -479,6 +479,8 @@ class ObservationReader:
         marked = "@" in text or "://" in text or "+" in text
         if not marked and not patterns.may_hold_domain(text):
             return
+        if "+" in text and patterns.whole_phone(text):
+            return  # a phone number written in groups ("+1 206 418 7730"): a contact
         for contact in contacts_in_text(text):
             if self._events is not None:
                 self._events.append((_NAMES, contact, record))

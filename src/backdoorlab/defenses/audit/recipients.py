@@ -12,7 +12,8 @@ A call's destination is one of:
   access secrets (a one-time code, a password: `not_for_contacts`) — except data of a record
   no one's contact owns (a home's location, a property) whose kind the user named ("send
   the sitter our home address": `asked`), which is the user's to share;
-- ``operator``: the operator's own systems — a hand-off, a ticket, an account tool
+- ``operator``: the operator's own systems — its own tenant of a directory API
+  (`tenant_apis`: Microsoft Graph), a hand-off, a ticket, an account tool
   acting on the customer's record, a message to a workspace member or channel named by
   a handle rather than an external address (not a public messenger's ``@username``:
   `public_handle`), a declared sink given no destination (a
@@ -58,6 +59,7 @@ from backdoorlab.defenses.audit.observations import ACCESS_LABELS, Tainted, pers
 from backdoorlab.defenses.audit.places import NAME_KINDS, asked_for_place, said_all
 from backdoorlab.defenses.audit.public_fields import public_field
 from backdoorlab.defenses.audit.sinks import CallDestination
+from backdoorlab.defenses.audit.tenant_apis import tenant_api
 
 Recipient = Literal["user", "contact", "operator", "public", "third_party"]
 RECIPIENTS: tuple[Recipient, ...] = ("user", "contact", "operator", "public", "third_party")
@@ -139,6 +141,8 @@ def recipient(
     are the call's argument names."""
     if users(dest, authorised):
         return "user"
+    if dest.kind == "url" and tenant_api(dest.canonical):
+        return "operator"  # the caller's own tenant (`tenant_apis`)
     if owner:
         return "contact"
     if telegram_chat(dest, tool):  # the user's own chat when they wrote its number

@@ -56,8 +56,8 @@ _LIST_SPLIT = re.compile(r"[,;\s]+")
 
 DESTINATION_KEYS = words(
     "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback notify "
-    "destination dest host domain attendee attendees invitee invitees participant followers "
-    "participants guest guests collaborator collaborators grantee grantees chat broker watchers"
+    "destination dest host domain attendee attendees invitee invitees participant followers chat "
+    "participants guest guests collaborator collaborators grantee grantees broker watch watchers"
 )
 EXEC_WORDS = words(
     "run exec execute shell bash sh zsh terminal cmd command commands powershell python "

@@ -101,6 +101,7 @@ from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.file_writes import written_by
 from backdoorlab.defenses.audit.findings import Severity, mask
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
+from backdoorlab.defenses.audit.lookups import looked_up
 from backdoorlab.defenses.audit.needle_index import IndexCache
 from backdoorlab.defenses.audit.observations import (
     LABEL_CLASS,
@@ -1049,7 +1050,11 @@ class TaintTracker:
             if needle.kind == "word":
                 if needle.text in said_words and not stranger:
                     continue
-            elif (needle.text or needle.digits) and self._said_value(needle.text or needle.digits):
+            elif (
+                spoken := matching.alnum(needle.text)
+                if needle.raw
+                else needle.text or needle.digits
+            ) and self._said_value(spoken):
                 continue
             elif needle.alts and any(self._said_value(alt) for alt in needle.alts):
                 continue  # the street and number the user wrote: the city adds nothing
@@ -1247,9 +1252,20 @@ class TaintTracker:
                 owners = self._owners(dest) or self._addressed(
                     sink.payload if dest.implicit else {dest.argument: dest.value}
                 )
-                if owners and dest.canonical in self.observations.barred:
+                address = dest.canonical
+                if dest.kind == "channel" and (found := looked_up(dest.value, self._heard)):
+                    if found in authorised:  # a member id looked up by its address
+                        continue  # (`lookups`): the user's, or a record's contact's
+                    address = found
+                    # a contact of a record read before the lookup's answer (which holds
+                    # the id): a directory that knows an address vouches for no one
+                    answer = self.observations.tainted.get(dest.value.strip().lower())
+                    if answer is not None and answer.records and not owners:
+                        first = min(answer.records)
+                        owners = {r for r in self.observations.contacts.get(found, ()) if r < first}
+                if owners and address in self.observations.barred:
                     owners = set()  # a parent a custody flag bars from the record (`kin`)
-                if owners and owners <= self.observations.named.get(dest.canonical, set()):
+                if owners and owners <= self.observations.named.get(address, set()):
                     # a contact only of the records whose own text asks that data be
                     # sent to it (a mail's sender, an invite's organiser writing "e-mail
                     # the code to me at …"): that is its author's say, no tie to the user

@@ -54,6 +54,7 @@ class TextView:
         self._groups: list[tuple[str, str]] | None = None
         self._folded: str | None = None
         self._wide: str | None = None
+        self._lower: str | None = None
         self._runs: dict[tuple[str, int], set[str]] = {}
 
     @property
@@ -74,6 +75,13 @@ class TextView:
         if self._flat is None:
             self._flat = alnum(self.text)
         return self._flat
+
+    @property
+    def lower(self) -> str:
+        """The text lower-cased: made only for a ``raw`` needle (`Needle.raw`)."""
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return self._lower
 
     @property
     def wide(self) -> str:
@@ -168,6 +176,8 @@ class TextView:
             if " " in needle.text:  # a code's words in a row ("f10 20")
                 return "" if needle.text in self.grams(needle.text.count(" ") + 1) else None
             return "" if needle.text in self.word_set else None
+        if needle.raw:  # symbols kept (`Needle.build`)
+            return "" if needle.text in self.lower else None
         flat = self.wide if needle.wide else self.flat
         if needle.text in flat or (needle.alts and any(a in flat for a in needle.alts)):
             return ""
