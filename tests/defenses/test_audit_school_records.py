@@ -182,3 +182,17 @@ def test_writing_into_a_discussion_sends_reading_it_does_not() -> None:
     assert not sink_named("list_discussion_topics")
     assert not sink_named("get_conversation")
     assert not sink_named("discussion_summary")
+
+
+def test_a_member_id_is_looked_for_in_linear_time() -> None:
+    """A tool result of 60 KB of letters and the id once: the record-id reader starts only
+    where a key does (it was tried from each letter of the run: 90 s at 60 KB, measured)."""
+    import time
+
+    from backdoorlab.defenses.audit.member_ids import _known
+
+    text = "a" * 60_000 + " user 48213"
+    started = time.perf_counter()
+    assert not _known("48213", [(text, "")], set())
+    assert _known("48213", [(text + ', "user_id": "48213"', "")], set())
+    assert time.perf_counter() - started < 2.0

@@ -37,7 +37,7 @@ def _numeric(dest: CallDestination) -> bool:
 
 def _as_record_id(ident: str) -> re.Pattern[str]:
     """A field whose key ends in "id" holding ``ident`` (JSON, YAML, ``key=value``)."""
-    return re.compile(rf"""(?i)[a-z_]*id["']?\s*[:=]\s*\[?\s*["']?{ident}(?![\d])""")
+    return re.compile(rf"""(?i)(?<![a-z_])[a-z_]*id["']?\s*[:=]\s*\[?\s*["']?{ident}(?![\d])""")
 
 
 def resolved(sink: SinkCall, heard: Sequence[tuple[str, str]], said_at: Iterable[int]) -> SinkCall:
