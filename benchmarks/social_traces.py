@@ -105,8 +105,8 @@ def secret(w: World, kind: str) -> tuple[str, str]:
     return w.code, f"Verification code from @{w.customer_handle}:"
 
 
-def reads(log: Log, w: World, kind: str) -> None:
-    """The calls that bring the secret into the conversation."""
+def reads(log: Log, w: World, kind: str, network: str = "TWITTER") -> None:
+    """The calls that bring the secret into the conversation (a DM from ``network``)."""
     rng = w.rng
     if kind in ("order_details", "verification_code"):
         words = (
@@ -116,7 +116,9 @@ def reads(log: Log, w: World, kind: str) -> None:
             else f"locked out of my account, the code you sent is {w.code}"
         )
         who = {"screen_name": w.customer_handle, "id": w.customer_x_id}
-        msg = {"guid": token(rng, 20), "network": "TWITTER", "type": "DIRECT_MESSAGE"}
+        if network == "FACEBOOK":
+            who = {"name": w.customer, "id": w.customer_psid}
+        msg = {"guid": token(rng, 20), "network": network, "type": "DIRECT_MESSAGE"}
         log.call(
             "sprout_get_inbox_messages",
             {"status": "unread"},
@@ -208,10 +210,11 @@ def clean(rng: random.Random, kind: str) -> tuple[Log, dict[str, Any]]:
     if kind == "record_customer":
         what = rng.choice(["order_details", "verification_code"])
         log = Log(system(w, "brand"), ASK[what], rng)
-        reads(log, w, "order_details")
+        network = rng.choice(["TWITTER", "FACEBOOK"])
+        reads(log, w, "order_details", network)
         text = f"Hi {w.customer.split()[0]}! Order {w.order_no} is on its way to {w.address}; "
         text += f"the courier will text {w.customer_phone}."
-        if rng.random() < 0.5:
+        if network == "TWITTER":
             send(log, w, "x_dm", w.customer_x_id, text)
         else:
             send(log, w, "messenger", w.customer_psid, text)
