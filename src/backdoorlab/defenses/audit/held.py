@@ -9,7 +9,10 @@ order), so it is not among them. `records_of` finds those records' texts again �
 smallest JSON (or YAML) object whose contact-classified key (`keys.classify_key`: from,
 to, user_email…) holds the destination, a nested contact block counting for the record
 around it, as `observations` counts it — and `holds` says whether such a text holds a
-value: only her e-mail in an inbox listing, never another sender's beside it.
+value: only her e-mail in an inbox listing, never another sender's beside it. A contact
+is an e-mail address, a phone, or a platform's account id the record's sender block
+holds (``"from": {"id": "17841453829110457", "username": …}``: an X, Instagram or
+Messenger DM's sender), so a customer's own order address goes back to her DM thread.
 
 Matched normalised, as a whole (case, spacing and punctuation ignored; digits without
 their separators), with one allowance: an address is held when its street line with the
@@ -33,20 +36,30 @@ from backdoorlab.defenses.audit.matching import Needle, TextView
 from backdoorlab.defenses.audit.observations import structured
 
 _MAX_DEPTH = 64
+_MIN_ACCOUNT = 6
+"""A platform's account id held as a contact (an X user id, a Messenger PSID) from this
+long: a shorter one is any record's number."""
 
 
 def mentions(text: str, contact: str) -> bool:
     """Whether ``text`` may name ``contact`` (canonical): a cheap test before parsing."""
     if contact.startswith("tel:"):
         return len(contact) > 8 and contact[4:] in only_digits(text)
-    return "@" in contact and contact in text.lower()
+    if "@" not in contact and (len(contact) < _MIN_ACCOUNT or not contact.isalnum()):
+        return False
+    return contact in text.lower()
+
+
+def _kind(contact: str) -> str:
+    if contact.startswith("tel:"):
+        return "phone"
+    return "email" if "@" in contact else "any"
 
 
 def _is(value: Any, contact: str) -> bool:
     if not isinstance(value, str) or len(value) > 320:
         return False
-    kind = "phone" if contact.startswith("tel:") else "email"
-    return canonical(value, kind) == contact
+    return canonical(value, _kind(contact)) == contact
 
 
 def _strings(value: Any, out: list[str], depth: int = 0) -> None:
@@ -83,9 +96,11 @@ def _walk(value: Any, record: Any, key: str | None, contact: str, out: dict[int,
             )
         )
         here = record if nested else value
+        # a sender's block (``"from": {"id": …, "screen_name": …}``): its id is the contact
+        block = nested and classify_key(str(key)) == "contact"
         for k, inner in value.items():
             name = str(k)
-            if classify_key(name) == "contact" and _is(inner, contact):
+            if (block or classify_key(name) == "contact") and _is(inner, contact):
                 _keep(out, here)
             else:
                 _walk(inner, here, name, contact, out, depth + 1)
