@@ -60,16 +60,20 @@ from backdoorlab.defenses.audit.places import NAME_KINDS, asked_for_place, said_
 from backdoorlab.defenses.audit.public_fields import public_field
 from backdoorlab.defenses.audit.sinks import CallDestination
 from backdoorlab.defenses.audit.tenant_apis import tenant_api
+from backdoorlab.defenses.audit.tool_words import SOCIAL_WORDS
 
 Recipient = Literal["user", "contact", "operator", "public", "third_party"]
 RECIPIENTS: tuple[Recipient, ...] = ("user", "contact", "operator", "public", "third_party")
 DISTANCE: dict[Recipient, float] = {
     "user": 0.0, "contact": 0.3, "operator": 0.1, "public": 0.6, "third_party": 1.0,
 }  # fmt: skip
-_PUBLISH = frozenset(
-    ("post", "posts", "publish", "tweet", "share", "upload", "comment", "broadcast")
-    + ("webhook", "http", "https", "curl", "beacon", "paste", "pastebin", "gist", "blog")
-    + ("announce", "announcement", "announcements", "discussion", "discussions")
+_PUBLISH = (
+    frozenset(
+        ("post", "posts", "publish", "tweet", "share", "upload", "comment", "broadcast")
+        + ("webhook", "http", "https", "curl", "beacon", "paste", "pastebin", "gist", "blog")
+        + ("announce", "announcement", "announcements", "discussion", "discussions")
+    )
+    | SOCIAL_WORDS
 )  # an announcement, a discussion: what everyone in a course or a forum reads
 
 

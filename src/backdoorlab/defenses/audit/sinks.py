@@ -26,6 +26,7 @@ Three sources, most specific first:
    no destination sends to an *implicit* one (a channel configured elsewhere), reported as such;
    a hand-off to another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI
    (`fhir`). A write of a field all read (``PublicRemarks``, `public_fields`) publishes it.
+   A GraphQL client's call sends when its mutation's name says so (`graphql_ops`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
-from backdoorlab.defenses.audit import by_reference, code_mail, code_places, fhir, patterns, places
+from backdoorlab.defenses.audit import (
+    by_reference,
+    code_mail,
+    code_places,
+    fhir,
+    graphql_ops,
+    patterns,
+    places,
+)
 from backdoorlab.defenses.audit.bookings import contacts as booking_contacts
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, data_accounts, host_named, shape_of
@@ -243,8 +252,12 @@ def _code(value: str) -> bool:
     return shape is None or (shape == "email" and patterns.contact_email(value) is None)
 
 
-def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -> SinkCall | None:
-    by_name = sink_named(tool)
+def _heuristic(
+    tool: str, arguments: dict[str, Any], state: ShellState | None, sends: str = ""
+) -> SinkCall | None:
+    """``sends``: the GraphQL mutation (`graphql_ops`) that makes the call a sink, the
+    name its implicit destination is shown by (``addDiscussionComment`` publishes)."""
+    by_name = bool(sends) or sink_named(tool)
     runs = runs_code(tool)
     dests: list[CallDestination] = []
     dest_paths: set[str] = set()
@@ -311,7 +324,7 @@ def _heuristic(tool: str, arguments: dict[str, Any], state: ShellState | None) -
     if not dests:
         if not by_name:
             return None
-        dests.append(CallDestination("", tool, f"tool:{tool}", "any", implicit=True))
+        dests.append(CallDestination("", sends or tool, f"tool:{tool}", "any", implicit=True))
     return SinkCall(tool, "heuristic", dests, payload_of(tool, scalars, dest_paths), references)
 
 
@@ -356,8 +369,11 @@ class SinkResolver:
             sinks = declared[0].get(tool)
             return None if not sinks else _declared(sinks, tool, call.parsed_arguments(), "env")
         raw = call.arguments
+        # a GraphQL client's mutation names its write (`graphql_ops`: addDiscussionComment)
+        sends = next((m for m in graphql_ops.mutations(raw) if sink_named(m)), "")
         if hands_off(tool) or not (
-            sink_named(tool)
+            sends
+            or sink_named(tool)
             or "://" in raw
             or "@" in raw
             or patterns.PHONE.search(raw)
@@ -367,4 +383,4 @@ class SinkResolver:
             or may_publish(raw)  # a listing's ``PublicRemarks`` (`public_fields`)
         ):
             return None  # a hand-off (`handoffs`); or it names no URL, host, address, phone, place
-        return _heuristic(tool, call.parsed_arguments(), state)
+        return _heuristic(tool, call.parsed_arguments(), state, sends)

@@ -1,6 +1,7 @@
 """What a tool's name says it does: send (`SINK_WORDS`), read first (`READ_VERBS`), write
 to a place it names (`WRITE_VERBS`), or write into a shared space (`SPACE_WORDS`): a
-course's announcements, a discussion, a conversation — with a write verb such a tool
+course's announcements, a discussion, a conversation, a forum or a social network whose
+members read it (``reddit_comment``, ``instagram_create_media``) — with a write verb such a tool
 sends (an LMS's ``create_conversation``, ``create_discussion_topic``, a classroom's
 ``courses_announcements_create``), as ``announce`` alone does; after a read verb it
 reads (``list_discussion_topics``). Read by `sinks`."""
@@ -33,8 +34,13 @@ WRITE_VERBS = words(
 )
 """Verbs of a tool that writes somewhere (`sinks.writes`: ``github_create_issue`` writes to the
 repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
-SPACE_WORDS = words(
-    "announce announcement announcements conversation conversations discussion discussions"
+SOCIAL_WORDS = words(
+    "forum subreddit reddit discourse instagram facebook linkedin mastodon bluesky tiktok"
+)
+"""A forum or a social network: what a write there says, its members (or everyone) read."""
+SPACE_WORDS = (
+    words("announce announcement announcements conversation conversations discussion discussions")
+    | SOCIAL_WORDS
 )
 
 
