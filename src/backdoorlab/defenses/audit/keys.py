@@ -77,7 +77,8 @@ _MONEY_PARTS = (
     "salary", "salaries", "wage", "compensation", "income", "payroll", "balance", "revenue",
     "earnings", "bonus", "networth",
 )  # fmt: skip
-_MONEY_WORDS = frozenset({"agi", "magi"})  # an adjusted gross income (a tax return's, an ISIR's)
+# an adjusted gross income (a tax return's, an ISIR's); a contractor's or a creator's fee
+_MONEY_WORDS = frozenset({"agi", "magi", "fee", "fees", "retainer", "honorarium"})
 _NAME_PARTS = (
     "firstname", "lastname", "fullname", "surname", "givenname", "middlename",
     "customername", "holdername", "cardholder", "legalname",
@@ -148,6 +149,25 @@ _ASCII_DIGITS = "0123456789"
 _AMOUNT = re.compile(r"[-+]?[$€£¥]?\s?\d[\d,.' \u00a0]*(?:\s?[A-Z]{3})?")
 
 
+# an amount written first, then a remark on its terms: "$18,500 (net 30)", "€95,000 per
+# year", "120,000 USD, paid monthly"
+_AMOUNT_THEN = re.compile(
+    r"([-+]?[$€£¥]?\s?\d[\d,.' \u00a0]*?(?:\s?[A-Z]{3})?)\s*(?=[(;/]|,\s|per\b|net\b|a year\b)"
+)
+
+
+def amount_part(value: str) -> str | None:
+    """The amount of five digits or more a money field holds (`by_key`): the whole value,
+    or the amount it starts with before a remark on its terms (``$18,500 (net 30)``)."""
+    value = value.strip()
+    if _AMOUNT.fullmatch(value):
+        return value if digit_count(value) >= 5 and patterns.digits_of(value) else None
+    found = _AMOUNT_THEN.match(value)
+    if found is None or digit_count(found.group(1)) < 5:
+        return None
+    return found.group(1).strip()
+
+
 def digit_count(text: str) -> int:
     """How many of ``text``'s characters are ASCII digits: ten `str.count` scans, which
     run at memory speed where a deleting `str.translate` goes a character at a time."""
@@ -200,8 +220,7 @@ def by_key(
             return ("email", "email", True)
         return ("address", "address", True) if ndigits and len(value) >= 8 else None
     if cls == "money":  # an amount of five digits or more (a salary, a balance): `AMOUNT`
-        amount = ndigits >= 5 and patterns.digits_of(value) and _AMOUNT.fullmatch(value)
-        return ("text", "amount", False) if amount else None
+        return ("text", "amount", False) if amount_part(value) else None
     return ("name", "name", False) if len(value) >= 6 else None
 
 

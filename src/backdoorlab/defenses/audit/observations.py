@@ -88,6 +88,7 @@ from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
 from backdoorlab.defenses.audit.identifiers import identifiers
 from backdoorlab.defenses.audit.keys import (
     KeyClass,
+    amount_part,
     by_key,
     classify_key,
     digit_count,
@@ -625,8 +626,10 @@ class ObservationReader:
         if cls is not None:
             keyed = by_key(cls, value, says_card(key))
             if keyed is not None:
-                # an amount under a salary or balance key: a figure, medium (`keys.by_key`)
+                # an amount under a salary or balance key: a figure, medium (`keys.by_key`),
+                # less a remark on its terms after it ("$18,500 (net 30)": `amount_part`)
                 power = "medium" if keyed[1] == "amount" else _strength(keyed[2])
+                value = (amount_part(value) or value) if keyed[1] == "amount" else value
                 self._add(keyed[0], value, keyed[1], power, where)
                 if keyed[1] == "credential" and (bare := chain_values.bare_hex(value)):
                     self._add("text", bare, "credential", power, where)  # sent without 0x
