@@ -182,6 +182,13 @@ def _destination_key(key: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def _reply_parent(key: str) -> bool:
+    """A reply's parent (``in_reply_to_tweet_id``, Mastodon's ``in_reply_to_id``, a mail's
+    ``In-Reply-To``): the post or message it threads under, what it says, not a recipient."""
+    return patterns.name_tokens(key)[:3] == ("in", "reply", "to")
+
+
+@lru_cache(maxsize=4096)
 def _payload_key(key: str) -> bool:
     return any(t in PAYLOAD_KEYS for t in patterns.name_tokens(key))
 
@@ -196,7 +203,7 @@ def _role(keys: tuple[str, ...]) -> Role:
     the value's own key names a *nested* destination: of the fields of a recipient object
     (``{"name": "Bob", "email": ...}``) only those shaped like an address are one."""
     for depth, key in enumerate(reversed(keys)):
-        if _payload_key(key):
+        if _payload_key(key) or _reply_parent(key):
             return "payload"  # a body holding nothing but an address still is a body
         if _destination_key(key):
             return "destination" if depth == 0 else "nested destination"
