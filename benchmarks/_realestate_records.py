@@ -13,7 +13,7 @@ import random
 import string
 from typing import Any
 
-from _vendor_formats import Conversation
+from _vendor_formats import Conversation, random_id
 from faker import Faker
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain")
@@ -39,14 +39,7 @@ class Log(Conversation):
         self.rng = rng
 
     def ident(self, kind: str, n: int, at: int) -> str | None:
-        prefix, size = {
-            "anthropic": ("toolu_01", 22),
-            "converse": ("tooluse_", 22),
-            "responses_fc": ("fc_", 32),
-            "responses_msg": ("msg_", 32),
-        }.get(kind, ("call_", 24))
-        pool = string.ascii_letters + string.digits
-        return prefix + "".join(self.rng.choice(pool) for _ in range(size))
+        return random_id(self.rng, kind)
 
 
 def aba(rng: random.Random) -> str:

@@ -12,12 +12,32 @@ the writer takes it as a keyword, which each generator's `Conversation` subclass
 from __future__ import annotations
 
 import json
+import random
+import string
 from typing import Any
 
 
 def text(result: Any) -> str:
     """A tool's result as the string a log carries (JSON for anything not a string)."""
     return result if isinstance(result, str) else json.dumps(result)
+
+
+_ID_STYLES = {
+    "anthropic": ("toolu_01", 22),
+    "converse": ("tooluse_", 22),
+    "responses_fc": ("fc_", 32),
+    "responses_msg": ("msg_", 32),
+}
+"""How each vendor spells a call's or an item's id: its prefix and how many random
+letters and digits follow (OpenAI chat's and the Vercel AI SDK's ``call_`` + 24 else)."""
+
+
+def random_id(rng: random.Random, kind: str) -> str:
+    """A random id in the style the ``kind`` of log writes it (`_ID_STYLES`): what a
+    `Conversation.ident` returns when its ids need no tie to the call's number."""
+    prefix, size = _ID_STYLES.get(kind, ("call_", 24))
+    pool = string.ascii_letters + string.digits
+    return prefix + "".join(rng.choice(pool) for _ in range(size))
 
 
 class Conversation:
