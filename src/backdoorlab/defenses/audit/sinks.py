@@ -54,7 +54,13 @@ from backdoorlab.defenses.audit.handoffs import hands_off
 from backdoorlab.defenses.audit.places import NameKind
 from backdoorlab.defenses.audit.public_fields import may_publish, public_text
 from backdoorlab.defenses.audit.shell_state import ShellState
-from backdoorlab.defenses.audit.tool_words import READ_VERBS, WRITE_VERBS, sink_named, words
+from backdoorlab.defenses.audit.tool_words import (
+    READ_VERBS,
+    WRITE_VERBS,
+    reads_first,
+    sink_named,
+    words,
+)
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
 from backdoorlab.traces import FunctionCall
 
@@ -166,11 +172,12 @@ def _without(payload: dict[str, Any], path: str) -> dict[str, Any]:
 def writes(tool: str) -> bool:
     """Whether a tool's name says it writes to the place its arguments name: a write verb not
     after a read verb (``create_issue``, ``s3_put_object``, ``slack_post_message``; not
-    ``get_or_create_x``), or a sink's name with no read verb (``slack_message``)."""
+    ``get_or_create_x`` nor ``github_get_or_create_x``: `reads_first`), or a sink's name
+    with no read verb (``slack_message``)."""
     tokens = patterns.name_tokens(tool)
     if not tokens:
         return False
-    if tokens[0] not in READ_VERBS and any(t in WRITE_VERBS for t in tokens):
+    if not reads_first(tokens) and any(t in WRITE_VERBS for t in tokens):
         return True
     return sink_named(tool) and not any(t in READ_VERBS for t in tokens)
 

@@ -44,12 +44,25 @@ SPACE_WORDS = (
 )
 
 
+def reads_first(tokens: tuple[str, ...]) -> bool:
+    """Whether a tool's name starts by reading: a read verb first, or second after a
+    service's name that is no write verb (``discord_get_channel_messages``,
+    ``gmail_list_messages``, ``twilio_list_messages``: a vendor's prefix, whose reads
+    hold a sink's word only as the thing they read)."""
+    if not tokens:
+        return False
+    return tokens[0] in READ_VERBS or (
+        len(tokens) > 1 and tokens[1] in READ_VERBS and tokens[0] not in WRITE_VERBS
+    )
+
+
 @lru_cache(maxsize=4096)
 def sink_named(tool: str) -> bool:
-    """Whether a tool's name says it sends data somewhere (and does not start by reading):
-    a sink's word, or a shared space's with a write verb (module docstring)."""
+    """Whether a tool's name says it sends data somewhere (and does not start by reading,
+    `reads_first`): a sink's word, or a shared space's with a write verb (module
+    docstring)."""
     tokens = patterns.name_tokens(tool)
-    if not tokens or tokens[0] in READ_VERBS:
+    if not tokens or reads_first(tokens):
         return False
     if any(t in SINK_WORDS for t in tokens):
         return True
