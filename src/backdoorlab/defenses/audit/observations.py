@@ -99,11 +99,11 @@ from backdoorlab.defenses.audit.keys import (
     says_card,
 )
 from backdoorlab.defenses.audit.matching import Needle, alnum, other_script, words
-from backdoorlab.defenses.audit.phones import grouped_numbers
+from backdoorlab.defenses.audit.phones import MAX_PHONE_DIGITS, grouped_numbers
 from backdoorlab.defenses.audit.public_fields import public_field
 from backdoorlab.defenses.audit.streets import street_addresses, street_parts
 from backdoorlab.defenses.audit.values import Strength
-from backdoorlab.leaks import Secret, SecretKind
+from backdoorlab.leaks import DestinationKind, Secret, SecretKind
 
 LABEL_CLASS = {
     "email": "personal", "phone": "personal", "address": "personal", "name": "personal",
@@ -228,6 +228,17 @@ _cached_needle = lru_cache(maxsize=8192)(_build_needle)
 
 
 _RANK = {"weak": 0, "medium": 1, "strong": 2}
+
+
+def _contact_kind(kind: SecretKind, value: str) -> DestinationKind:
+    """How a contact field's value is compared as a destination: an e-mail address; a
+    run of more digits than any phone number has (E.164: 15) as a platform's account id,
+    whole (an Instagram sender's ``17841453829110457``, a Discord author's snowflake);
+    any other digits as a phone, by its last ten (`destinations.canonical`)."""
+    if kind == "email":
+        return "email"
+    bare = value.strip()
+    return "account" if len(bare) > MAX_PHONE_DIGITS and bare.isdigit() else "phone"
 
 
 def _strength(strong: bool) -> Strength:
@@ -642,8 +653,7 @@ class ObservationReader:
                     self._add("text", form, "credential", power, where)  # its base64 undone
                 # a contact field, or an address field holding an e-mail (a Direct address)
                 if ancestry and (cls == "contact" or keyed[1] == "email"):
-                    kind = "email" if keyed[0] == "email" else "phone"
-                    self._owned_by(canonical(value, kind), ancestry[-1])
+                    self._owned_by(canonical(value, _contact_kind(keyed[0], value)), ancestry[-1])
                 return
         if "\n" in value and (table := tables.from_text(value)) is not None:
             # a table inside a field (a notebook's output, a job's stdout): its rows

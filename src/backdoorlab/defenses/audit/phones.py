@@ -24,6 +24,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+MAX_PHONE_DIGITS = 15
+"""E.164: a phone number, its country code included, has 15 digits at most; a longer run
+is some platform's account id or a document's number."""
+
 # E.164 ("+491715550993"), or a "+" country code or an area code in brackets ("(0)",
 # "(030)", "(11)") and digit groups joined by one separator; never starting inside a
 # word or another number, nor ending before one ("1.234.567,89" is an amount)

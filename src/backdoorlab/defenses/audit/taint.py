@@ -111,6 +111,7 @@ from backdoorlab.defenses.audit.observations import (
     not_for_contacts,
     person_bound,
 )
+from backdoorlab.defenses.audit.phones import MAX_PHONE_DIGITS
 from backdoorlab.defenses.audit.recipients import (
     Recipient,
     asked,
@@ -639,6 +640,16 @@ _UNREAD = frozenset({"any", "account"})
 account's shape)."""
 
 
+def _written_phone(value: str) -> bool:
+    """A phone number as written (`_WRITTEN_PHONE`), not a bare run of more digits than
+    one has: that is an account id, compared whole (`observations._contact_kind`), never
+    by its last ten digits."""
+    bare = value.strip()
+    if bare.isdigit() and len(bare) > MAX_PHONE_DIGITS:
+        return False
+    return _WRITTEN_PHONE.fullmatch(value) is not None
+
+
 class TaintTracker:
     """The taint state of one conversation, fed event by event (module docstring)."""
 
@@ -1140,7 +1151,7 @@ class TaintTracker:
             return set()
         contacts = self.observations.contacts
         found = contacts.get(dest.canonical)
-        if found is None and dest.kind in _UNREAD and _WRITTEN_PHONE.fullmatch(dest.value):
+        if found is None and dest.kind in _UNREAD and _written_phone(dest.value):
             found = contacts.get(canonical(dest.value, "phone"))
         return found or set()
 
