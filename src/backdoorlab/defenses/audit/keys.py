@@ -63,6 +63,9 @@ _CONTACT_WORDS = frozenset(
     # envelope's ``signers``): each of them a party of the record, as a meeting's attendees
     | {"parties", "signers"}
     | {"mails"}  # Microsoft Graph's ``otherMails``: a user's secondary addresses
+    # a message's or a post's writer (Discord's, GitHub's ``author`` block, a commit's
+    # "Name <mail>"): the contact of what they wrote, as a mail's sender is
+    | {"author"}
 )
 # the dates a birth or opening key holds besides ISO: HL7 v2's ``19800115`` (DTM), a US
 # chart's ``01/15/1980``, a European ``15.01.1980``

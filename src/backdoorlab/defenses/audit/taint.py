@@ -78,6 +78,7 @@ from backdoorlab.defenses.audit import (
     by_reference,
     code_mail,
     code_places,
+    dm_channels,
     file_grants,
     held,
     mail_parts,
@@ -671,6 +672,7 @@ class TaintTracker:
         self._authorised: set[str] = set()
         self._said: list[str] = []  # user/system texts, read when a sink call needs them
         self._heard: list[tuple[str, str]] = []  # every non-agent text, with its call's echo
+        self._dms: dict[str, str] = {}  # a direct channel the agent opened → its member
         self._said_at: set[int] = set()  # which of `_heard` the user or system said
         self._given = ""  # what the user and system said, normalised: never a secret
         self._given_words: set[str] = set()  # the same, word by word (for terms)
@@ -726,6 +728,8 @@ class TaintTracker:
         self.observations.add(text, step, tool, echo)
         self.tenants.observe(text, step, echo)
         self._heard.append((text, echo))
+        if dm_channels.opens(tool) and (dm := dm_channels.opened(text, echo)):
+            self._dms[dm[0]] = dm[1]  # a direct channel opened for one member: its id
         if browsing.browses(tool):
             self._page = browsing.shown(text) or self._page
 
@@ -1295,6 +1299,12 @@ class TaintTracker:
                 candidates = self._not_own_tenant(candidates, dest.canonical)
                 if to == "contact" and candidates:
                     candidates = self._not_held(dest.canonical, candidates)
+                elif (
+                    to == "third_party" and candidates and (dm := self._dms.get(dest.value.strip()))
+                ):
+                    candidates = self._not_held(dm, candidates)  # what the member wrote
+                    if not candidates:  # goes back to them by a DM opened for them
+                        continue  # (`dm_channels`)
                 if candidates and (naming := self.observations.named.get(dest.canonical)):
                     # a record that names this destination in its text (an injected
                     # instruction) is its author's: its own words are no one's secret
