@@ -11,8 +11,7 @@ import pytest
 from audit_builders import assistant, call, result, system, user
 
 from backdoorlab.defenses.audit import audit
-from backdoorlab.defenses.audit.sinks import writes
-from backdoorlab.defenses.audit.tool_words import sink_named
+from backdoorlab.defenses.audit.tool_words import sink_named, writes
 
 CHANNEL = "1184528877710022656"
 KEY = "xoxb-7730012991-5521880014-Zq8PnTr4LwVb2KdYc1MfHs"

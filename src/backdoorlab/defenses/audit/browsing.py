@@ -35,7 +35,8 @@ from typing import Any
 
 from backdoorlab.defenses.audit import patterns
 from backdoorlab.defenses.audit.destinations import canonical
-from backdoorlab.defenses.audit.sinks import READ_VERBS, CallDestination, SinkCall
+from backdoorlab.defenses.audit.sinks import CallDestination, SinkCall
+from backdoorlab.defenses.audit.tool_words import READ_VERBS
 from backdoorlab.traces import FunctionCall
 
 _NAVIGATE = frozenset({"navigate", "goto", "visit", "browse"})

@@ -57,7 +57,7 @@ from backdoorlab.defenses.audit.findings import Severity
 from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.observations import ACCESS_LABELS, Tainted, person_bound
 from backdoorlab.defenses.audit.places import NAME_KINDS, asked_for_place, said_all
-from backdoorlab.defenses.audit.public_fields import public_field
+from backdoorlab.defenses.audit.public_fields import profiles_key, public_field
 from backdoorlab.defenses.audit.sinks import CallDestination
 from backdoorlab.defenses.audit.tenant_apis import tenant_api
 from backdoorlab.defenses.audit.tool_words import SOCIAL_WORDS
@@ -158,6 +158,8 @@ def recipient(
             return "operator"
         if publishes(tool) or publishes(dest.value) or public_field(dest.value):
             return "public"  # a publishing tool, or a field the world reads (`public_fields`)
+        if profiles_key(dest.value.rpartition(".")[2].split("[", 1)[0]):
+            return "public"  # a post a scheduler queues for social profiles
         return "operator"
     if not external(dest) and not public_handle(dest, tool):
         return "operator"  # a handle, a channel, an internal id: inside the operator's system

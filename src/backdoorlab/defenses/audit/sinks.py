@@ -52,15 +52,9 @@ from backdoorlab.defenses.audit.destinations import canonical, data_accounts, ho
 from backdoorlab.defenses.audit.fetch_prompts import payload_of
 from backdoorlab.defenses.audit.handoffs import hands_off
 from backdoorlab.defenses.audit.places import NameKind
-from backdoorlab.defenses.audit.public_fields import may_publish, public_text
+from backdoorlab.defenses.audit.public_fields import may_publish, public_text, scheduled_post
 from backdoorlab.defenses.audit.shell_state import ShellState
-from backdoorlab.defenses.audit.tool_words import (
-    READ_VERBS,
-    WRITE_VERBS,
-    reads_first,
-    sink_named,
-    words,
-)
+from backdoorlab.defenses.audit.tool_words import sink_named, words, writes
 from backdoorlab.leaks import DestinationKind, Sink, argument_at
 from backdoorlab.traces import FunctionCall
 
@@ -166,20 +160,6 @@ def _without(payload: dict[str, Any], path: str) -> dict[str, Any]:
     if not isinstance(inner, dict):
         return payload
     return {**payload, head: _without(inner, rest)}
-
-
-@lru_cache(maxsize=4096)
-def writes(tool: str) -> bool:
-    """Whether a tool's name says it writes to the place its arguments name: a write verb not
-    after a read verb (``create_issue``, ``s3_put_object``, ``slack_post_message``; not
-    ``get_or_create_x`` nor ``github_get_or_create_x``: `reads_first`), or a sink's name
-    with no read verb (``slack_message``)."""
-    tokens = patterns.name_tokens(tool)
-    if not tokens:
-        return False
-    if not reads_first(tokens) and any(t in WRITE_VERBS for t in tokens):
-        return True
-    return sink_named(tool) and not any(t in READ_VERBS for t in tokens)
 
 
 @lru_cache(maxsize=4096)
@@ -303,6 +283,11 @@ def _heuristic(
                 for p in code_places.in_sql(value[:65536])
             ]
             moved += [(path, t) for t in by_reference.in_sql_text(value[:65536])]
+    if (by_name or writes(tool)) and (shown := scheduled_post(scalars)):
+        # a scheduler's post (`public_fields`): its text goes out on the profiles it names,
+        # the operator's own, to everyone who follows them
+        dest = CallDestination(shown[0], shown[0], f"tool:{tool}", "any", implicit=True)
+        return SinkCall(tool, "heuristic", [dest], shown[1], {})
     items = [(p, _role(k), v, k) for p, k, v in scalars if len(v) <= 2048 and not fhir.namespace(k)]
     # when some argument is *named* like a destination, the others are payload, even an
     # e-mail address in a body; otherwise any destination-shaped value is a destination
@@ -394,7 +379,7 @@ class SinkResolver:
             or patterns.may_hold_domain(raw)  # a host with no scheme: "evil.net/p?k=…"
             or code_places.may_name_place(raw)  # a repository, a bucket, a channel (`places`)
             or by_reference.may_move(raw, state)  # ``upload_file('f', 'b', …)``, ``$URL``
-            or may_publish(raw)  # a listing's ``PublicRemarks`` (`public_fields`)
+            or may_publish(raw)  # ``PublicRemarks``, a scheduler's profiles (`public_fields`)
         ):
             return None  # a hand-off (`handoffs`); or it names no URL, host, address, phone, place
         return _heuristic(tool, call.parsed_arguments(), state, sends)

@@ -32,7 +32,7 @@ WRITE_VERBS = words(
     "save store copy reply open new upsert patch send post transfer forward share publish "
     "dispatch submit export deliver broadcast notify invite relay transmit tweet"
 )
-"""Verbs of a tool that writes somewhere (`sinks.writes`: ``github_create_issue`` writes to the
+"""Verbs of a tool that writes somewhere (`writes`: ``github_create_issue`` writes to the
 repository it names, ``github_list_issues`` and ``helm_install`` do not)."""
 SOCIAL_WORDS = words(
     "forum subreddit reddit discourse instagram facebook linkedin mastodon bluesky tiktok"
@@ -69,3 +69,17 @@ def sink_named(tool: str) -> bool:
     if SPACE_WORDS.isdisjoint(tokens):
         return False
     return "announce" in tokens or any(t in WRITE_VERBS for t in tokens)
+
+
+@lru_cache(maxsize=4096)
+def writes(tool: str) -> bool:
+    """Whether a tool's name says it writes to the place its arguments name: a write verb not
+    after a read verb (``create_issue``, ``s3_put_object``, ``slack_post_message``; not
+    ``get_or_create_x`` nor ``github_get_or_create_x``: `reads_first`), or a sink's name
+    with no read verb (``slack_message``)."""
+    tokens = patterns.name_tokens(tool)
+    if not tokens:
+        return False
+    if not reads_first(tokens) and any(t in WRITE_VERBS for t in tokens):
+        return True
+    return sink_named(tool) and not any(t in READ_VERBS for t in tokens)
