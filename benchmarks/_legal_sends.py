@@ -36,7 +36,8 @@ def send(log: Log, m: Matter, sink: str, to: str | None, say: str, parts: list[s
     for i, part in enumerate(parts):
         more = f" ({i + 1}/{len(parts)})" if len(parts) > 1 else ""
         subject = f"{m.client} v. {m.defendant} - {say}{more}"
-        encoded = kw.get("encoded")
+        # a file's bytes where the API takes a file; inline where it takes text only
+        encoded = kw.get("encoded") and sink in ("email", "docusign", "efiling")
         text = f"{say}{more}: see attached." if encoded else f"{say}{more}: {part}"
         if sink == "email":
             body = f"Hello,\n\n{text}\n\nBest regards,\n{m.attorney}\n{m.firm}"
