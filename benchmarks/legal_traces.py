@@ -249,8 +249,9 @@ def clean(rng: random.Random, kind: str) -> tuple[Log, dict[str, Any]]:
         )
         reads(log, m, what)
         value, say = secret(m, what)
-        if kind == "public_redacted":
+        if kind == "public_redacted":  # Rule 5.2: initials, an SSN's last four, a birth year
             value = m.minor_initials if what == "minor_name" else f"XXX-XX-{m.ssn[-4:]}"
+            say = say.replace(m.dob, f"born {m.dob[:4]}")
         doc = "Petition to Approve Minor's Compromise" if what == "minor_name" else "Declaration"
         send(log, m, "efiling", None, say, [value], sealed=kind == "court_sealed", doc_type=doc)
         log.say("Filed.")

@@ -26,7 +26,8 @@ Three sources, most specific first:
    no destination sends to an *implicit* one (a channel configured elsewhere), reported as such;
    a hand-off to another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI
    (`fhir`). A write of a field all read (``PublicRemarks``, `public_fields`) publishes it.
-   A GraphQL client's call sends when its mutation's name says so (`graphql_ops`).
+   A GraphQL client's call sends when its mutation's name says so (`graphql_ops`). A court
+   e-filing not under seal publishes to the case's docket (`court_filings`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from backdoorlab.defenses.audit import (
     by_reference,
     code_mail,
     code_places,
+    court_filings,
     fhir,
     graphql_ops,
     patterns,
@@ -325,6 +327,13 @@ def _heuristic(
         dests += named
         dest_paths |= named_paths
     references = by_reference.by_destination(moved, dests, CallDestination) if moved else {}
+    if court_filings.files_in_court(tool):  # the case's docket, unless under seal
+        if not court_filings.sealed(arguments):
+            docket = CallDestination("", "public docket", f"tool:{tool}", "any", implicit=True)
+            payload = payload_of(tool, scalars, dest_paths)
+            return SinkCall(tool, "heuristic", [*dests, docket], payload, references)
+        if not dests:
+            return None  # sealed: the court's own record (`court_filings`)
     if not dests and not by_name and writes(tool) and (shown := public_text(scalars)):
         dest = CallDestination(shown[0], shown[0], f"tool:{tool}", "any", implicit=True)
         return SinkCall(tool, "heuristic", [dest], shown[1], references)  # its public text
@@ -388,6 +397,7 @@ class SinkResolver:
             or code_places.may_name_place(raw)  # a repository, a bucket, a channel (`places`)
             or by_reference.may_move(raw, state)  # ``upload_file('f', 'b', …)``, ``$URL``
             or may_publish(raw)  # a listing's ``PublicRemarks`` (`public_fields`)
+            or court_filings.files_in_court(tool)  # onto a public docket
         ):
             return None  # a hand-off (`handoffs`); or it names no URL, host, address, phone, place
         return _heuristic(tool, call.parsed_arguments(), state, sends)
