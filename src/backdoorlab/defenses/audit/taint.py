@@ -93,6 +93,7 @@ from backdoorlab.defenses.audit import (
     replies,
     services,
     shown_files,
+    sign_offs,
     split_pieces,
     state_flow,
     tenants,
@@ -1209,6 +1210,7 @@ class TaintTracker:
         authorised = self._worded(sink)
         carries: bool | None = None  # once per call: per destination, it was quadratic
         party: frozenset[str] | None = None  # the words of the captions it writes
+        signed: frozenset[str] | None = None  # said words it writes only in a sign-off
         done: set[str] = set()
         for dest in sink.destinations:
             key = dest.canonical or f"{sink.tool}.{dest.argument}"
@@ -1294,6 +1296,12 @@ class TaintTracker:
                     ]
                 if candidates and party is None:  # once per call, when first needed
                     party = court_filings.caption_words(t for _, t in texts)
+                if candidates and to == "third_party" and signed is None:
+                    signed = sign_offs.signed_words(t for _, t in texts) & self._given_words
+                if candidates and signed and to == "third_party":  # the sender's own name
+                    candidates = [
+                        t for t in candidates if t.label != "term" or t.secret.value not in signed
+                    ]
                 if candidates and party:  # a caption's parties are on the docket
                     candidates = [
                         t for t in candidates if t.label != "term" or t.secret.value not in party
