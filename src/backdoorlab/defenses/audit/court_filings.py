@@ -78,6 +78,12 @@ def sealed(arguments: Any) -> bool:
     return False
 
 
+def public_filing(tool: str, arguments: Any) -> bool | None:
+    """For a court e-filing, whether it goes on the public docket (not sealed); None for
+    any other call."""
+    return not sealed(arguments) if files_in_court(tool) else None
+
+
 def case_number(token: str) -> bool:
     """A federal docket number's tail as `values` cuts it (``26-cv-04817``): public."""
     return "-" in token and _DOCKET.fullmatch(token) is not None

@@ -25,9 +25,8 @@ Three sources, most specific first:
    moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named tool with
    no destination sends to an *implicit* one (a channel configured elsewhere), reported as such;
    a hand-off to another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI
-   (`fhir`). A write of a field all read (``PublicRemarks``, `public_fields`) publishes it.
-   A GraphQL client's call sends when its mutation's name says so (`graphql_ops`). A court
-   e-filing not under seal publishes to the case's docket (`court_filings`).
+   (`fhir`). A write of a field all read (``PublicRemarks``, `public_fields`), an e-filing
+   not under seal (`court_filings`) publish. A GraphQL mutation named to send sends.
 """
 
 from __future__ import annotations
@@ -327,13 +326,11 @@ def _heuristic(
         dests += named
         dest_paths |= named_paths
     references = by_reference.by_destination(moved, dests, CallDestination) if moved else {}
-    if court_filings.files_in_court(tool):  # the case's docket, unless under seal
-        if not court_filings.sealed(arguments):
-            docket = CallDestination("", "public docket", f"tool:{tool}", "any", implicit=True)
-            payload = payload_of(tool, scalars, dest_paths)
-            return SinkCall(tool, "heuristic", [*dests, docket], payload, references)
-        if not dests:
-            return None  # sealed: the court's own record (`court_filings`)
+    if (public := court_filings.public_filing(tool, arguments)) is not None:  # the docket
+        if public:
+            dests.append(CallDestination("", "public docket", f"tool:{tool}", "any", True))
+        elif not dests:
+            return None  # under seal: the court's own record (`court_filings`)
     if not dests and not by_name and writes(tool) and (shown := public_text(scalars)):
         dest = CallDestination(shown[0], shown[0], f"tool:{tool}", "any", implicit=True)
         return SinkCall(tool, "heuristic", [dest], shown[1], references)  # its public text
