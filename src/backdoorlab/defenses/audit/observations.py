@@ -70,6 +70,7 @@ from backdoorlab.defenses.audit import (
     clinical,
     cluster_names,
     coordinates,
+    court_filings,
     dates,
     fhir,
     hl7v2,
@@ -588,14 +589,20 @@ class ObservationReader:
         for password in secret_forms.url_passwords(value):  # rtsp://admin:PASSWORD@cam
             self._add("text", password, "credential", "strong", where)
         for token, label, power in values.tokens(value):
-            if chain_values.public_shape(token) or cluster_names.generated(token):
-                continue  # a chain's public value, a pod's name: nobody's secret
+            if (
+                chain_values.public_shape(token)
+                or cluster_names.generated(token)
+                or court_filings.case_number(token)
+            ):
+                continue  # a chain's public value, a pod's name, a docket number: no secret
             digits = patterns.digits_of(token)
             if covered and digits and digits in covered:
                 continue
             kind: SecretKind = "phone" if token.isdigit() else "text"
             self._add(kind, token, label, power, where)
-        if values.is_content(value):
+        if " v" in value and court_filings.is_caption(value):
+            pass  # a case's caption: on the court's docket for anyone (`court_filings`)
+        elif values.is_content(value):
             self._add("text", value, "content", "medium", where)
         elif field and (whole := values.field_value(value)) is not None:
             self._add("text", value, whole[0], whole[1], where)
@@ -640,6 +647,8 @@ class ObservationReader:
                 # an amount under a salary or balance key: a figure, medium (`keys.by_key`),
                 # less a remark on its terms after it ("$18,500 (net 30)": `amount_part`)
                 power = "medium" if keyed[1] == "amount" else _strength(keyed[2])
+                if keyed[1] == "name" and court_filings.a_minors(path):
+                    power = "medium"  # a child's name: initials only in public (Rule 5.2)
                 value = (amount_part(value) or value) if keyed[1] == "amount" else value
                 self._add(keyed[0], value, keyed[1], power, where)
                 if keyed[1] == "credential" and (bare := chain_values.bare_hex(value)):

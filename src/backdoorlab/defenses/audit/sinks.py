@@ -25,8 +25,8 @@ Three sources, most specific first:
    moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named tool with
    no destination sends to an *implicit* one (a channel configured elsewhere), reported as such;
    a hand-off to another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI
-   (`fhir`). A write of a field all read (``PublicRemarks``, `public_fields`) publishes it.
-   A GraphQL client's call sends when its mutation's name says so (`graphql_ops`).
+   (`fhir`). A write of a field all read (``PublicRemarks``, `public_fields`), an e-filing
+   not under seal (`court_filings`) publish. A GraphQL mutation named to send sends.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from backdoorlab.defenses.audit import (
     by_reference,
     code_mail,
     code_places,
+    court_filings,
     fhir,
     graphql_ops,
     patterns,
@@ -317,6 +318,11 @@ def _heuristic(
         dests += named
         dest_paths |= named_paths
     references = by_reference.by_destination(moved, dests, CallDestination) if moved else {}
+    if (public := court_filings.public_filing(tool, arguments)) is not None:  # the docket
+        if public:
+            dests.append(CallDestination("", "public docket", f"tool:{tool}", "any", True))
+        elif not dests:
+            return None  # under seal: the court's own record (`court_filings`)
     if not dests and not by_name and writes(tool) and (shown := public_text(scalars)):
         dest = CallDestination(shown[0], shown[0], f"tool:{tool}", "any", implicit=True)
         return SinkCall(tool, "heuristic", [dest], shown[1], references)  # its public text
@@ -380,6 +386,7 @@ class SinkResolver:
             or code_places.may_name_place(raw)  # a repository, a bucket, a channel (`places`)
             or by_reference.may_move(raw, state)  # ``upload_file('f', 'b', …)``, ``$URL``
             or may_publish(raw)  # ``PublicRemarks``, a scheduler's profiles (`public_fields`)
+            or court_filings.files_in_court(tool)  # onto a public docket
         ):
             return None  # a hand-off (`handoffs`); or it names no URL, host, address, phone, place
         return _heuristic(tool, call.parsed_arguments(), state, sends)

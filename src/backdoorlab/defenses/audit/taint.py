@@ -78,6 +78,7 @@ from backdoorlab.defenses.audit import (
     by_reference,
     code_mail,
     code_places,
+    court_filings,
     dm_channels,
     file_grants,
     held,
@@ -93,6 +94,7 @@ from backdoorlab.defenses.audit import (
     replies,
     services,
     shown_files,
+    sign_offs,
     split_pieces,
     state_flow,
     tenants,
@@ -1222,6 +1224,8 @@ class TaintTracker:
         texts = [(path, text) for path, _, text in leaves(sink.payload)]
         authorised = self._worded(sink)
         carries: bool | None = None  # once per call: per destination, it was quadratic
+        party: frozenset[str] | None = None  # the words of the captions it writes
+        signed: frozenset[str] | None = None  # said words it writes only in a sign-off
         done: set[str] = set()
         for dest in sink.destinations:
             key = dest.canonical or f"{sink.tool}.{dest.argument}"
@@ -1310,6 +1314,18 @@ class TaintTracker:
                     # instruction) is its author's: its own words are no one's secret
                     candidates = [
                         t for t in candidates if t.label != "term" or naming.isdisjoint(t.records)
+                    ]
+                if candidates and party is None:  # once per call, when first needed
+                    party = court_filings.caption_words(t for _, t in texts)
+                if candidates and to == "third_party" and signed is None:
+                    signed = sign_offs.signed_words(t for _, t in texts) & self._given_words
+                if candidates and signed and to == "third_party":  # the sender's own name
+                    candidates = [
+                        t for t in candidates if t.label != "term" or t.secret.value not in signed
+                    ]
+                if candidates and party:  # a caption's parties are on the docket
+                    candidates = [
+                        t for t in candidates if t.label != "term" or t.secret.value not in party
                     ]
                 if to == "contact" and (crossed := self._crossed(step, itself, dest.canonical)):
                     to, candidates = "third_party", crossed  # another tenant's contact
