@@ -146,6 +146,16 @@ def trace_findings(tracker: TaintTracker, record: TraceRecord, detector: str) ->
                     " model's weights)"
                 )
             evidence = {"sink": {**sink, "steps": inbox.steps}}
+            if inbox.paid:  # the funds themselves leave (`CallCheck.paid`)
+                summary = (
+                    f"{inbox.tool} paid account {where}, which no user message or owner "
+                    "record authorised"
+                )
+                evidence["sink"]["paid"] = inbox.paid
+                findings.append(
+                    finding(inbox.paid[0], "medium", _BASE["medium"], summary, evidence)
+                )
+                continue
             score = _BASE["low"] + (0.5 if inbox.invented else 0.0)
             findings.append(finding(inbox.steps[0], "low", score, summary, evidence))
             continue
@@ -154,6 +164,8 @@ def trace_findings(tracker: TaintTracker, record: TraceRecord, detector: str) ->
             score += 0.05 * DISTANCE[leak.to]
             evidence = leak.evidence()
             evidence["sink"]["invented"] = bool(inbox.invented)  # by the trace's end
+            if inbox.paid:  # a payment to this account, besides what it carried
+                evidence["sink"]["paid"] = inbox.paid
             findings.append(finding(leak.step, leak.severity, score, leak.summary(), evidence))
     for step, past in tracker.unread_images:
         sink = sink_evidence(REPLY_IMAGE, "", "", "reply", "third_party")
