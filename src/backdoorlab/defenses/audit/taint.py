@@ -673,6 +673,7 @@ class TaintTracker:
         self._given_words: set[str] = set()  # the same, word by word (for terms)
         self._asked_words: set[str] = set()  # those outside what a text forbids (`asked`)
         self._user_texts: list[str] = []  # the user's own (a system prompt asks for nothing)
+        self._deployed: set[str] = set()  # destinations a system prompt gives (`_check`)
         self._indexes = IndexCache()  # the values looked for at each call (`find_secrets`)
         self._kept: dict[tuple[str, bool, str, bool], _Kept] = {}  # `_candidates`' answers
         self._said_seen: dict[str, int] = {}  # value → -1 if said, else how much of
@@ -732,6 +733,8 @@ class TaintTracker:
             self.said(message.text)
             if message.role == "user":
                 self._user_texts.append(message.text)
+            elif message.text:  # the operator's configuration: its own integrations
+                self._deployed |= _authorised_by(message.text)
         elif message.role == "tool":
             call_id = message.tool_call_id or ""
             tool = message.name or self.call_names.get(call_id, "?")
@@ -1241,6 +1244,11 @@ class TaintTracker:
                 to: Recipient = "third_party"
                 result.unauthorised.append(dest)
             elif users(dest, authorised) or (named and self._works_in(dest)):
+                if self._deployed and users(dest, self._deployed):
+                    # an integration the system prompt names (a claims index, a KYC or
+                    # background-check API): the operator sends documents there by design,
+                    # whatever the user's words; only a user's own address needs them named
+                    continue
                 # the user's own destination: only documents they never named (recipients)
                 said = self._asked_words
                 candidates = [
