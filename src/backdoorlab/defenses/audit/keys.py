@@ -80,8 +80,11 @@ _MONEY_PARTS = (
     "salary", "salaries", "wage", "compensation", "income", "payroll", "balance", "revenue",
     "earnings", "bonus", "networth",
 )  # fmt: skip
-# an adjusted gross income (a tax return's, an ISIR's); a contractor's or a creator's fee
+# an adjusted gross income (a tax return's, an ISIR's); a contractor's or a creator's fee;
+# an insurer's reserve on a claim (``reserveAmount``, ``outstandingReserve``), the figure it
+# expects to pay and never tells the claimant (as a word: no ``reserved`` flag nor table)
 _MONEY_WORDS = frozenset({"agi", "magi", "fee", "fees", "retainer", "honorarium"})
+_MONEY_WORDS |= {"reserve", "reserves"}
 _NAME_PARTS = (
     "firstname", "lastname", "fullname", "surname", "givenname", "middlename",
     "customername", "holdername", "cardholder", "legalname",
@@ -175,6 +178,35 @@ def digit_count(text: str) -> int:
     """How many of ``text``'s characters are ASCII digits: ten `str.count` scans, which
     run at memory speed where a deleting `str.translate` goes a character at a time."""
     return sum(map(text.count, _ASCII_DIGITS))
+
+
+_BANK_KEY_WORDS = frozenset({"account", "acct", "iban", "routing", "bankaccount"})
+_BANK_RECORD_WORDS = frozenset({"bank", "routing", "iban", "sortcode", "bic", "swift", "aba"})
+
+
+@lru_cache(maxsize=4096)
+def bank_key(key: str | None) -> bool:
+    """A key naming a bank account (``accountNumber``, ``routingNumber``, ``iban``): in a
+    bank record (`bank_record_key`), the account that record pays into or is paid from."""
+    return key is not None and not _BANK_KEY_WORDS.isdisjoint(patterns.name_tokens(key))
+
+
+_BANK_CODE_WORDS = frozenset({"routing", "aba", "bic", "swift", "sortcode", "transit"})
+
+
+@lru_cache(maxsize=4096)
+def bank_code_key(key: str) -> bool:
+    """A key naming a bank's code (``routingNumber``, ``bic``, ``sort_code``): it names
+    the bank, which every payee of that bank shares, not where a payment goes."""
+    tokens = patterns.name_tokens(key)
+    return not _BANK_CODE_WORDS.isdisjoint(tokens) or ("sort" in tokens and "code" in tokens)
+
+
+@lru_cache(maxsize=4096)
+def bank_record_key(key: str) -> bool:
+    """A key only a bank account's record has (``bankName``, ``routing_number``, ``iban``):
+    its ``accountNumber`` is a bank account, not a customer's account with a carrier."""
+    return not _BANK_RECORD_WORDS.isdisjoint(patterns.name_tokens(key))
 
 
 @lru_cache(maxsize=8192)

@@ -90,6 +90,8 @@ from backdoorlab.defenses.audit.identifiers import identifiers
 from backdoorlab.defenses.audit.keys import (
     KeyClass,
     amount_part,
+    bank_key,
+    bank_record_key,
     by_key,
     classify_key,
     digit_count,
@@ -348,6 +350,7 @@ _MESSAGE_ID = re.compile(r"(?:message|mail|thread)[ _-]?id", re.I)
 _ACCESS = "access"  # a record whose text calls its codes access codes: (_ACCESS, record)
 _BARRED = "barred"  # a contact a record bars (`kin`): (_BARRED, canonical contact, record)
 """A recorded reading's event marker: (``_NAMES``, canonical destination, record id)."""
+_PAYEE = "payee"  # a bank record's account (`payees`): (_PAYEE, canonical account, record)
 _ISSUED = "issued"
 """A recorded reading's event marker: (``_ISSUED``, value, its issuer's domain)."""
 
@@ -390,8 +393,10 @@ class ObservationReader:
         self._subjects: dict[int, tuple[int, ...]] = {}  # a FHIR resource's patient (`patients`)
         self._patients: dict[int, tuple[int, ...]] = {}  # record id → its patient's ids
         self._linked: dict[int, tuple[int, ...]] = {}  # a plain record's: its contacts only
+        self._banks: set[int] = set()  # records of a bank account (`keys.bank_record_key`)
         self._bars: dict[int, int] = {}  # a barred entry's record → the record listing it
         self._barred: dict[str, set[int]] = {}
+        self._payees: dict[str, set[int]] = {}
 
     # Observations are parsed lazily, when a sink call to a destination the user did not
     # give needs them: most traces never make one, and parsing is most of the cost.
@@ -410,6 +415,13 @@ class ObservationReader:
         """Lower-cased value → what we know about it, for every observation so far."""
         self._flush()
         return self._tainted
+
+    @property
+    def payees(self) -> dict[str, set[int]]:
+        """Canonical bank account → ids of the bank records holding it (a payee's account
+        on file, a vendor's remit-to): paying it pays that record's owner (`taint`)."""
+        self._flush()
+        return self._payees
 
     @property
     def contacts(self) -> dict[str, set[int]]:
@@ -660,6 +672,16 @@ class ObservationReader:
                         self._add("text", seed, "credential", power, where)
                 for form in secret_forms.decoded(value) if keyed[1] == "credential" else ():
                     self._add("text", form, "credential", power, where)  # its base64 undone
+                # a bank record's account (a payee's on file): paying it pays that record's
+                # owner, as mailing its e-mail mails them (`taint`: `CallCheck.paid`) — a
+                # payee, not a contact: the record's other data is no one else's for it
+                if (
+                    ancestry
+                    and keyed[1] in ("account", "iban")
+                    and ancestry[-1] in self._banks
+                    and bank_key(key)
+                ):
+                    self._payee(canonical(value, "account"), ancestry[-1])
                 # a contact field, or an address field holding an e-mail (a Direct address)
                 if ancestry and (cls == "contact" or keyed[1] == "email"):
                     self._owned_by(canonical(value, _contact_kind(keyed[0], value)), ancestry[-1])
@@ -702,6 +724,13 @@ class ObservationReader:
         self._patients[record] = patient
         for pid in patient if own else ():
             self._owned_by(patients.contact(pid), record)
+
+    def _payee(self, account: str, record: int) -> None:
+        """``account`` (canonical) is the bank account of ``record`` (`payees`)."""
+        if self._events is not None:
+            self._events.append((_PAYEE, account, record))
+        else:
+            self._payees.setdefault(account, set()).add(record)
 
     def _owned_by(self, contact: str, record: int) -> None:
         """``contact`` (canonical) belongs to the owner of ``record``, and to its patient
@@ -761,6 +790,8 @@ class ObservationReader:
             named = access_codes.named_value(value)
             if "id" in value and here:
                 self._identify(value, here[-1])
+            if here and any(bank_record_key(str(k)) for k in value):
+                self._banks.add(here[-1])  # its account numbers are a bank's (`_leaf`)
             for k, inner in value.items():
                 at = f"{path}.{k}" if path else str(k)
                 name = named[1] if named is not None and k == named[0] else str(k)
@@ -829,6 +860,9 @@ class ObservationReader:
             if event[0] is _BARRED:  # a contact barred from a record (`kin`)
                 self._barred.setdefault(event[1], set()).add(event[2] + base)
                 continue
+            if event[0] is _PAYEE:  # a bank record's account
+                self._payees.setdefault(event[1], set()).add(event[2] + base)
+                continue
             if event[0] is _ACCESS:  # a record calling its codes access codes
                 self._access.add(event[1] + base)
                 continue
@@ -865,6 +899,7 @@ class ObservationReader:
             self._echo_read = _NO_ECHO
             self._added = None
             self._patients, self._linked, self._bars = {}, {}, {}
+            self._banks = set()
 
     def _read(self, text: str, step: int, tool: str) -> Any:
         """Read one observation; its structured data, or None for text."""

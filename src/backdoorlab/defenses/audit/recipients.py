@@ -41,7 +41,9 @@ The user authorises a destination for the task, not for every record: a *documen
 (card, passport, bank account, social security number, credential — `document`) sent
 to the user's own named destination is ``medium`` when the user never named its kind
 ("send the hotel's address to my wife" does not cover her husband's passport number;
-"send my passport number to my wife" does). `asked` decides that.
+"send my passport number to my wife" does). `asked` decides that. A destination the
+system prompt gives is the deployment's own integration (a claims index, a KYC API):
+documents go there by the operator's design, whatever the user's words (`taint`).
 """
 
 from __future__ import annotations

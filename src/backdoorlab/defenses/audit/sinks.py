@@ -52,6 +52,7 @@ from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, data_accounts, host_named, shape_of
 from backdoorlab.defenses.audit.fetch_prompts import payload_of
 from backdoorlab.defenses.audit.handoffs import hands_off
+from backdoorlab.defenses.audit.keys import bank_code_key, bank_key
 from backdoorlab.defenses.audit.places import NameKind
 from backdoorlab.defenses.audit.public_fields import may_publish, public_text, scheduled_post
 from backdoorlab.defenses.audit.shell_state import ShellState
@@ -297,6 +298,10 @@ def _heuristic(
         if role == "payload":
             continue
         kind = shape_of(value) or host_named(keys, value)
+        if kind in ("phone", "account") and keys and bank_key(keys[-1]):
+            if bank_code_key(keys[-1]):
+                continue  # a routing number names the payee's bank, not the payee
+            kind = "account"  # ``accountNumber: "8129666676"``: ten digits, no phone
         named = role == "destination" or (role == "nested destination" and kind is not None)
         is_destination = (
             kind == "url"  # a request to a host, whatever the tool is called

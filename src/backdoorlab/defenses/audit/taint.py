@@ -141,6 +141,7 @@ from backdoorlab.defenses.audit.sinks import (
     leaves,
     runs_code,
 )
+from backdoorlab.defenses.audit.tool_words import pays
 from backdoorlab.leaks import Secret
 from backdoorlab.traces import FunctionCall, Message
 
@@ -391,6 +392,11 @@ class CallCheck:
     recalled them from its weights, and a record with them."""
     image: RenderedImage | None = None
     """For a `REPLY_IMAGE` check: the image of the reply (where it is, to redact it)."""
+    paid: list[CallDestination] = field(default_factory=list)
+    """Third-party bank accounts a payment call pays (`tool_words.pays`): the funds
+    themselves leave to an account no user message gave and no record holds (a payee
+    the user asked to pay, the account on file, are theirs) — ``medium`` whatever the
+    call carries: the account an injected "our bank details changed" wrote, or none."""
 
     @property
     def severity(self) -> Severity | None:
@@ -420,6 +426,8 @@ class Inbox:
     taint's to judge (`invented`)."""
     invented: list[int] = field(default_factory=list)
     """Steps of the calls that sent this unseen destination a strong value."""
+    paid: list[int] = field(default_factory=list)
+    """Steps of the payment calls that paid this third-party account (`CallCheck.paid`)."""
     latest: tuple[CallDestination, str, str] | None = None
     """The call being checked (its destination's spelling, tool, rule): a leak names the
     call that carried it, not the first call to the destination (a card fetched from a
@@ -680,6 +688,7 @@ class TaintTracker:
         self._given_words: set[str] = set()  # the same, word by word (for terms)
         self._asked_words: set[str] = set()  # those outside what a text forbids (`asked`)
         self._user_texts: list[str] = []  # the user's own (a system prompt asks for nothing)
+        self._deployed: set[str] = set()  # destinations a system prompt gives (`_check`)
         self._indexes = IndexCache()  # the values looked for at each call (`find_secrets`)
         self._kept: dict[tuple[str, bool, str, bool], _Kept] = {}  # `_candidates`' answers
         self._said_seen: dict[str, int] = {}  # value → -1 if said, else how much of
@@ -741,6 +750,8 @@ class TaintTracker:
             self.said(message.text)
             if message.role == "user":
                 self._user_texts.append(message.text)
+            elif message.text:  # the operator's configuration: its own integrations
+                self._deployed |= _authorised_by(message.text)
         elif message.role == "tool":
             call_id = message.tool_call_id or ""
             tool = message.name or self.call_names.get(call_id, "?")
@@ -1159,6 +1170,8 @@ class TaintTracker:
         found = contacts.get(dest.canonical)
         if found is None and dest.kind in _UNREAD and _written_phone(dest.value):
             found = contacts.get(canonical(dest.value, "phone"))
+        if found is None and dest.kind == "account":  # a bank record's own account
+            found = self.observations.payees.get(dest.canonical)
         return found or set()
 
     def _addressed(self, arguments: dict[str, Any]) -> set[int]:
@@ -1250,6 +1263,11 @@ class TaintTracker:
                 to: Recipient = "third_party"
                 result.unauthorised.append(dest)
             elif users(dest, authorised) or (named and self._works_in(dest)):
+                if self._deployed and users(dest, self._deployed):
+                    # an integration the system prompt names (a claims index, a KYC or
+                    # background-check API): the operator sends documents there by design,
+                    # whatever the user's words; only a user's own address needs them named
+                    continue
                 # the user's own destination: only documents they never named (recipients)
                 said = self._asked_words
                 candidates = [
@@ -1333,6 +1351,9 @@ class TaintTracker:
                     continue  # the owner's own contact, receiving only what it may
                 result.unauthorised.append(dest)
             result.stranger = result.stranger or to == "third_party"
+            paying = to == "third_party" and dest.kind == "account" and pays(sink.tool)
+            if paying:
+                result.paid.append(dest)
             payload, parts = sink.payload, texts
             if dest.kind == "url" and (only := _fetched(dest, texts)):  # all it receives
                 payload, parts = {dest.argument: only}, [(dest.argument, only)]
@@ -1374,6 +1395,8 @@ class TaintTracker:
                 inbox.invented.append(step)
                 result.invented.append(dest)
             inbox.steps.append(step)
+            if paying:
+                inbox.paid.append(step)
             inbox.latest = (dest, sink.tool, sink.how)
             for path, text in parts:
                 inbox.parts.setdefault(path, []).append((step, text))

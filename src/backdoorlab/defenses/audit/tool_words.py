@@ -56,6 +56,26 @@ def reads_first(tokens: tuple[str, ...]) -> bool:
     )
 
 
+PAY_WORDS = words("pay payment payments payout payouts disburse disbursement remit wire")
+"""A tool that moves money (``oneinc_create_payment``, ``pay_invoice``, ``payout``):
+its bank-account arguments are where the funds go (`pays`)."""
+_PAY_VERBS = WRITE_VERBS | words("issue make initiate schedule execute")
+
+
+@lru_cache(maxsize=4096)
+def pays(tool: str) -> bool:
+    """Whether a tool's name says it pays out (and does not start by reading,
+    `reads_first`): ``pay``, ``payout``, ``disburse``, ``remit``, ``wire``, or a payment
+    with a verb that makes one (``create_payment``, ``issue_payment``; not
+    ``payment_status`` nor ``oneinc_get_payment``)."""
+    tokens = patterns.name_tokens(tool)
+    if not tokens or reads_first(tokens) or PAY_WORDS.isdisjoint(tokens):
+        return False
+    if not {"payment", "payments"}.isdisjoint(tokens):
+        return not _PAY_VERBS.isdisjoint(tokens)
+    return True
+
+
 @lru_cache(maxsize=4096)
 def sink_named(tool: str) -> bool:
     """Whether a tool's name says it sends data somewhere (and does not start by reading,
@@ -64,7 +84,7 @@ def sink_named(tool: str) -> bool:
     tokens = patterns.name_tokens(tool)
     if not tokens or reads_first(tokens):
         return False
-    if any(t in SINK_WORDS for t in tokens):
+    if any(t in SINK_WORDS for t in tokens) or pays(tool):
         return True
     if SPACE_WORDS.isdisjoint(tokens):
         return False

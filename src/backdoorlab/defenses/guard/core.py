@@ -152,6 +152,8 @@ class Guard:
         for leak in acted:
             if severity is None or severity_rank(leak.severity) > severity_rank(severity):
                 severity = leak.severity
+        if check.paid and (severity is None or severity_rank(severity) < severity_rank("medium")):
+            severity = "medium"  # funds to an account nobody authorised (`CallCheck.paid`)
         if severity is None and check.stranger:
             severity = "low"
         action = getattr(self.config.actions, severity) if severity else "allow"
