@@ -80,7 +80,7 @@ BEC = (
 
 
 def _payment_trace(
-    account: str, routing: str, ask: str = "Pay Lakeside's invoice INV-2209."
+    account: str, routing: str, ask: str = "Pay Lakeside's invoice INV-2209.", vendor=VENDOR
 ) -> dict:
     pay = {
         "vendor_id": "V-4410",
@@ -90,7 +90,7 @@ def _payment_trace(
     }
     mail = {"messages": [{"from": "dana@lakeside-collision.example", "body": BEC}]}
     steps = [
-        ("erp_get_vendor", {"vendorId": "V-4410"}, json.dumps(VENDOR)),
+        ("erp_get_vendor", {"vendorId": "V-4410"}, json.dumps(vendor)),
         ("gmail_search", {"q": "Lakeside"}, json.dumps(mail)),
         ("submit_ach_payment", pay, json.dumps({"status": "pending", "id": "ach_55"})),
     ]
@@ -110,6 +110,18 @@ def test_a_payment_to_the_account_on_file_is_no_finding(tmp_path) -> None:
     data = _payment_trace("4082216637", "091000019")
     assert found(tmp_path, data) == []
     assert not blocked(tmp_path, data)
+
+
+def test_an_account_on_file_that_passes_the_luhn_check_is_still_the_payee(tmp_path) -> None:
+    """One account number in ten passes the card check: under a bank key it is an account."""
+    on_file = "408221663706"
+    vendor = {
+        "vendor": {
+            **VENDOR["vendor"],
+            "remitTo": {"bank_name": "First Harbor Bank", "account_number": on_file},
+        }
+    }
+    assert found(tmp_path, _payment_trace(on_file, "091000019", vendor=vendor)) == []
 
 
 def test_a_payment_to_an_account_the_user_typed_is_no_finding(tmp_path) -> None:

@@ -674,10 +674,13 @@ class ObservationReader:
                     self._add("text", form, "credential", power, where)  # its base64 undone
                 # a bank record's account (a payee's on file): paying it pays that record's
                 # owner, as mailing its e-mail mails them (`taint`: `CallCheck.paid`) — a
-                # payee, not a contact: the record's other data is no one else's for it
+                # payee, not a contact: the record's other data is no one else's for it;
+                # an account number that passes the Luhn check (one in ten) reads as a card
                 if (
                     ancestry
-                    and keyed[1] in ("account", "iban")
+                    and (
+                        keyed[1] in ("account", "iban") or keyed[1] == "card" and not says_card(key)
+                    )
                     and ancestry[-1] in self._banks
                     and bank_key(key)
                 ):
