@@ -21,11 +21,7 @@ _CREDENTIAL_PARTS = (
     "password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
     "privatekey", "sessionid", "cookie", "bearer", "mnemonic", "seedphrase", "recoveryphrase",
     "seedwords", "xprv", "accesspass",
-    "securityanswer", "challengeanswer", "memorableanswer", "memorableword", "maidenname",
 )  # fmt: skip
-# a security question's answer (Salesforce's ``Security_Answer__c``, a bank's "memorable
-# word", a mother's maiden name) opens the account to whoever says it on the phone: a
-# credential, not one of the record's terms (a surname like any other)
 # Entra's ``temporaryAccessPass`` (and any "access pass"): an 8-character sign-in
 # secret, often letters and symbols with no digit, which no shape rule reads
 _CREDENTIAL_WORDS = frozenset({"pwd", "otp", "cvv", "cvc", "pin", "auth", "jwt", "psk"})

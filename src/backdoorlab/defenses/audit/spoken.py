@@ -12,8 +12,8 @@ so written shares no run of characters with the value itself:
   dashes and pauses between them) written as its digits, glued — a card number or a
   phone number read out is then one run a shape test reads (`observations`, and the
   destinations a caller gives: `destinations.contacts_in_text`);
-- `dates`: a spoken date ("March third, nineteen eighty-one", "the 3rd of March 1981")
-  written as ``March 3, 1981`` — one of the spellings a keyed date's needle has
+- `dates`: a spoken date ("March third, nineteen eighty-one", "the 3rd of March two
+  thousand and five") written as ``March 3, 1981`` — one of the spellings a keyed date's needle has
   (`dates.forms`); a `disguises.TEXT_FORMS` entry;
 - `letters`: four or more single letters separated by dashes or dots, or capitals by
   spaces (``E-S-T-R-A-D-A``, ``E. S. T. R.``, ``E S T R``) glued into one word; a
@@ -61,6 +61,8 @@ _SPOKEN_DATE = re.compile(
     rf"\b(?:{_MONTH}\s+(?:the\s+)?{_DAY}|(?:the\s+)?{_DAY}\s+of\s+{_MONTH}),?\s+(?:of\s+)?{_YEAR}",
     re.I,
 )
+_MONTH_NAMES = _MONTH.strip("()").split("|")
+_YEAR_WORDS = ("teen", "thousand", "twenty")  # nineteen …, two thousand …, twenty twenty
 _LETTERS = re.compile(
     r"(?<![\w.'’-])(?:[A-Za-z](?:\s?[-.]\s?[A-Za-z]){3,}|[A-Z](?: [A-Z]){3,})(?![\w-])"
 )
@@ -69,7 +71,10 @@ _LETTERS = re.compile(
 def digits(text: str) -> str | None:
     """``text`` with each run of digit words written as its digits, glued; None when it
     has no such run (module docstring)."""
-    if len(text) < 4 * MIN_RUN or not _RUN.search(text):
+    if len(text) < 4 * MIN_RUN:
+        return None
+    low = text.lower() if text.isascii() else ""  # counted first: a scan each, in C
+    if low and sum(map(low.count, _DIGIT_WORD)) < MIN_RUN or not _RUN.search(text):
         return None
     return _RUN.sub(
         lambda m: "".join(str(_DIGIT_WORD[w.lower()]) for w in _WORD.findall(m[0])), text
@@ -132,7 +137,12 @@ def _date(m: re.Match[str]) -> str:
 
 def dates(text: str) -> str | None:
     """``text`` with each spoken date written ``Month D, YYYY``; None when it has none."""
-    if len(text) < 12 or not _SPOKEN_DATE.search(text):
+    if len(text) < 12:
+        return None
+    low = text.lower()  # a month and a year's word first: a scan each, in C
+    if not any(m in low for m in _MONTH_NAMES) or not any(y in low for y in _YEAR_WORDS):
+        return None
+    if not _SPOKEN_DATE.search(text):
         return None
     out = _SPOKEN_DATE.sub(_date, text)
     return out if out != text else None
