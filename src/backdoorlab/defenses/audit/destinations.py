@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from backdoorlab.defenses.audit import patterns
+from backdoorlab.defenses.audit import patterns, spoken
 from backdoorlab.defenses.audit.phones import international, international_in
 from backdoorlab.defenses.audit.places import NAME_KINDS, NameKind, place
 from backdoorlab.leaks import DestinationKind, normalize_destination
@@ -90,7 +90,8 @@ HANDLE = re.compile(r"(?<![\w.@+-])@[A-Za-z][A-Za-z0-9_]{3,31}(?![\w@-]|\.\w)")
 
 
 def contacts_in_text(text: str) -> set[str]:
-    """Canonical destinations written in free text (what a user authorises by giving)."""
+    """Canonical destinations written in free text (what a user authorises by giving),
+    a number a caller reads out digit by digit among them (`spoken.digits`)."""
     found: set[str] = set()
     if "@" in text:
         found.update(canonical(e, "email") for e in patterns.EMAIL.findall(text))
@@ -120,6 +121,8 @@ def contacts_in_text(text: str) -> set[str]:
             found.update(canonical(a, "account") for a in patterns.LONG_DIGITS.findall(text))
         if digits >= CHAT_DIGITS and _names_chat(text):  # "my chat id is 87654321."
             found.update(chat_id(c) for c in _CHAT_ID.findall(text))
+    if (said := spoken.digits(text)) is not None:  # a number read out: "four one five, …"
+        found |= contacts_in_text(said)
     return found
 
 

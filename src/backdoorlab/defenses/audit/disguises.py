@@ -16,6 +16,9 @@ text or None, each tried only when a cheap test says the text may wear it:
 - `spelled.spelled_out`: a value read out in the NATO spelling alphabet, case, digit
   and symbol words (``capital kilo, seven, hash`` → ``K7#``), as a help desk spells a
   password;
+- `spoken.dates` and `spoken.letters`: a date said as a voice says it ("March third,
+  nineteen eighty-one") and a name spelled letter by letter (``E-S-T-R-A-D-A``), as a
+  TTS script or a callback's notes carry them;
 - `mnemonic.words_view`: a seed phrase's words in a row (``1) orbit 2) velvet``, one a
   line, two numbered columns);
 - `amounts.written_out`: amounts written short (``1.25M``, ``185k``, ``48.7 million``)
@@ -50,6 +53,8 @@ from backdoorlab.defenses.audit.amounts import written_out
 from backdoorlab.defenses.audit.ascii_fast import alnum, only_digits
 from backdoorlab.defenses.audit.mnemonic import words_view
 from backdoorlab.defenses.audit.spelled import spelled_out
+from backdoorlab.defenses.audit.spoken import dates as spoken_dates
+from backdoorlab.defenses.audit.spoken import letters as spelled_letters
 
 MAX_INFLATED = 4096
 """Decompressed bytes read at most from one token. A small token may be a bomb, and each
@@ -173,6 +178,8 @@ TEXT_FORMS = (
     ("char-codes", char_codes),
     ("number-words", number_words),
     ("spelled", spelled_out),
+    ("spoken-dates", spoken_dates),
+    ("spelled-letters", spelled_letters),
     ("host-labels", host_labels),
     ("amounts", written_out),
 )

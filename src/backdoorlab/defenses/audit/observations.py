@@ -18,7 +18,8 @@ read as records keyed by its columns, `tables`). Two rules find values worth tra
   (`coordinates`);
 - *by shape*, in any string, keys or not: e-mail addresses, phone numbers, card
   numbers (Luhn-checked), IBANs, SSNs, street addresses, and long digit runs or long
-  mixed tokens (identifiers — weak evidence).
+  mixed tokens (identifiers — weak evidence); a number read out digit by digit in words
+  (a call's transcript: "four one one one, …", `spoken`) is read as its digits too.
 
 Owner contacts: an e-mail or phone held by a *contact field* of a JSON object belongs to
 whoever that object describes, and authorises sending that object's data — and only
@@ -82,6 +83,7 @@ from backdoorlab.defenses.audit import (
     patterns,
     secret_forms,
     services,
+    spoken,
     tables,
     values,
 )
@@ -699,6 +701,9 @@ class ObservationReader:
         for kind, found, label, strong in _by_shape(value) if len(value) >= 6 else ():
             self._add(kind, found, label, _strength(strong), where)
             covered.append(patterns.digits_of(found))
+        if (said := spoken.digits(value)) is not None:  # a card read out on a recorded call
+            for kind, found, label, strong in _by_shape(said):
+                self._add(kind, found, label, _strength(strong), where)
         if cls is None and published(key) and value.count(" ") < values.TERM_MAX_WORDS:
             return  # a plan's name, an outage's incident number: the same for everyone
         field = key is not None

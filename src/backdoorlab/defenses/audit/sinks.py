@@ -25,8 +25,10 @@ Three sources, most specific first:
    moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named tool with
    no destination sends to an *implicit* one (a channel configured elsewhere), reported as such;
    a hand-off to another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI
-   (`fhir`). A write of a field all read (``PublicRemarks``, `public_fields`), an e-filing
-   not under seal (`court_filings`) publish. A GraphQL mutation named to send sends.
+   (`fhir`). A write of a field all read (``PublicRemarks``, a scheduler's post:
+   `public_fields`), an e-filing not under seal (`court_filings`) publish. A GraphQL
+   mutation named to send sends; a messaging provider's API sends to the recipients its
+   body names (`carriers`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any, Literal
 
 from backdoorlab.defenses.audit import (
     by_reference,
+    carriers,
     code_mail,
     code_places,
     court_filings,
@@ -258,7 +261,8 @@ def _heuristic(
     dests: list[CallDestination] = []
     dest_paths: set[str] = set()
     moved: list[tuple[str, Transfer]] = []
-    scalars = list(leaves(arguments))  # read once: for code, destinations and payload
+    # read once: for code, destinations and payload; a form body as its fields (`carriers`)
+    scalars = carriers.opened(list(leaves(arguments)), _destination_key)
     for path, keys, value in scalars:
         code_text = runs or bool(keys and runs_code(keys[-1]))
         moved += [(path, t) for t in by_reference.transfers(value, state)] if code_text else []
@@ -317,6 +321,7 @@ def _heuristic(
         if kind != "url":
             dest_paths.add(path)
     dests = data_accounts(dests, dest_paths, {p for p, role, _, _ in items if role})
+    dests = carriers.delivered(dests, {p for p, role, _, _ in items if role and role != "payload"})
     dests += booking_contacts(tool, scalars, dest_paths, CallDestination)  # adds their paths
     if any(keys and code_places.may_name_place(keys[-1]) for _, keys, _ in scalars):  # cheap first
         named, named_paths = _named_places(tool, scalars)
