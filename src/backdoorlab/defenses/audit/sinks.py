@@ -25,10 +25,9 @@ Three sources, most specific first:
    moves by naming it (``scp f u@host:``, `by_reference`) goes there too. A sink-named tool with
    no destination sends to an *implicit* one (a channel configured elsewhere), reported as such;
    a hand-off to another agent (`handoffs`) sends nowhere, nor does a FHIR code system's URI
-   (`fhir`). A write of a field all read (``PublicRemarks``, a scheduler's post:
-   `public_fields`), an e-filing not under seal (`court_filings`) publish. A GraphQL
-   mutation named to send sends; a messaging provider's API sends to the recipients its
-   body names (`carriers`).
+   (`fhir`). A field all read (``PublicRemarks``, a scheduled post: `public_fields`) and an
+   unsealed e-filing (`court_filings`) publish; a mutation named to send sends; a messaging
+   provider's API sends to the recipients its body names (`carriers`).
 """
 
 from __future__ import annotations
@@ -290,8 +289,7 @@ def _heuristic(
             ]
             moved += [(path, t) for t in by_reference.in_sql_text(value[:65536])]
     if (by_name or writes(tool)) and (shown := scheduled_post(scalars)):
-        # a scheduler's post (`public_fields`): its text goes out on the profiles it names,
-        # the operator's own, to everyone who follows them
+        # a scheduler's post (`public_fields`): public on the operator's profiles it names
         dest = CallDestination(shown[0], shown[0], f"tool:{tool}", "any", implicit=True)
         return SinkCall(tool, "heuristic", [dest], shown[1], {})
     items = [(p, _role(k), v, k) for p, k, v in scalars if len(v) <= 2048 and not fhir.namespace(k)]
