@@ -104,6 +104,10 @@ def _names(part: str) -> bool:
     return 0 < len(said) <= 10 and all(w[:1].isupper() or w.lower() in _JOINERS for w in said)
 
 
+_REACH = 512
+"""Characters read on either side of a ``v.`` for its parties' eight words at most."""
+
+
 def caption_words(texts: Iterable[str]) -> frozenset[str]:
     """The words (lower-cased) of the party names in every caption ``texts`` write:
     the capitalised words next to each ``v.``, on its line, on either side."""
@@ -112,10 +116,13 @@ def caption_words(texts: Iterable[str]) -> frozenset[str]:
         if "v" not in text:
             continue
         for found in _VERSUS.finditer(text):
-            line_start = text.rfind("\n", 0, found.start()) + 1
-            line_end = text.find("\n", found.end())
+            # a party is eight words at most: read that far, not the whole line (a line of
+            # thousands of captions was read once per caption)
+            start, end = max(0, found.start() - _REACH), found.end() + _REACH
+            line_start = text.rfind("\n", start, found.start()) + 1 or start
+            line_end = text.find("\n", found.end(), end)
             before = text[line_start : found.start()].split()
-            after = text[found.end() : line_end if line_end >= 0 else len(text)].split()
+            after = text[found.end() : line_end if line_end >= 0 else end].split()
             out.update(_party(reversed(before)))
             out.update(_party(after))
     return frozenset(out)
