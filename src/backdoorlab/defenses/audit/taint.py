@@ -254,6 +254,28 @@ def _authorised_by(text: str) -> frozenset[str]:
     return frozenset(contacts_in_text(text))  # system prompts repeat: cache them
 
 
+_ROUTES = re.compile(
+    r"\b(?:go(?:es)?|send|sends|sent|forward(?:s|ed)?|upload(?:s|ed)?|post(?:s|ed)?|refer"
+    r"(?:s|red)?|report(?:s|ed)?|submit(?:s|ted)?|deliver(?:s|ed)?|route(?:s|d)?|index"
+    r"|escalate(?:s|d)?)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
+
+
+@lru_cache(maxsize=256)
+def _routed_to(text: str) -> frozenset[str]:
+    """The destinations a system prompt routes data to: those of its sentences that say
+    where something goes ("SIU referrals go to siu@…", "index claims with ISO ClaimSearch
+    at https://…", "completed files go to compliance@…"). A destination it only mentions
+    ("her team inbox is finance@…", the signed-in user's own address) is no integration."""
+    found: set[str] = set()
+    for sentence in _SENTENCE_END.split(text):
+        if _ROUTES.search(sentence):
+            found |= _authorised_by(sentence)
+    return frozenset(found)
+
+
 @lru_cache(maxsize=256)
 def _said_forms(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
     """A said text normalised (`matching.alnum`), its words, and the words it asks with
@@ -751,7 +773,7 @@ class TaintTracker:
             if message.role == "user":
                 self._user_texts.append(message.text)
             elif message.text:  # the operator's configuration: its own integrations
-                self._deployed |= _authorised_by(message.text)
+                self._deployed |= _routed_to(message.text)
         elif message.role == "tool":
             call_id = message.tool_call_id or ""
             tool = message.name or self.call_names.get(call_id, "?")
@@ -1264,9 +1286,10 @@ class TaintTracker:
                 result.unauthorised.append(dest)
             elif users(dest, authorised) or (named and self._works_in(dest)):
                 if self._deployed and users(dest, self._deployed):
-                    # an integration the system prompt names (a claims index, a KYC or
-                    # background-check API): the operator sends documents there by design,
-                    # whatever the user's words; only a user's own address needs them named
+                    # an integration the system prompt routes data to (a claims index, a
+                    # KYC or background-check API, a compliance inbox): the operator sends
+                    # documents there by design, whatever the user's words; a destination
+                    # only given (the user's own address) needs them named
                     continue
                 # the user's own destination: only documents they never named (recipients)
                 said = self._asked_words
