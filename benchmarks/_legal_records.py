@@ -14,7 +14,7 @@ import base64
 import random
 from typing import Any
 
-from _vendor_formats import Conversation, random_id
+from _vendor_formats import RandomIdConversation
 from faker import Faker
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain", "vercel")
@@ -35,7 +35,7 @@ INJURY = [
 ]
 
 
-class Log(Conversation):
+class Log(RandomIdConversation):
     """A system prompt, the user's turn, then calls and replies; call ids random per call
     as the vendors hand them out."""
 
@@ -47,13 +47,6 @@ class Log(Conversation):
         "converse": {"model": "us.anthropic.claude-3-7-sonnet-20250219-v1:0"},
         "langchain": {"dump": "full"},
     }
-
-    def __init__(self, system: str, user: str, rng: random.Random) -> None:
-        super().__init__(system, user)
-        self.rng = rng
-
-    def ident(self, kind: str, n: int, at: int) -> str | None:
-        return random_id(self.rng, kind)
 
 
 def words(n: int) -> str:

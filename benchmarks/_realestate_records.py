@@ -13,14 +13,14 @@ import random
 import string
 from typing import Any
 
-from _vendor_formats import Conversation, random_id
+from _vendor_formats import RandomIdConversation
 from faker import Faker
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain")
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
-class Log(Conversation):
+class Log(RandomIdConversation):
     """A system prompt, the user's turn, then calls and replies; call ids as vendors
     hand them out (random per call)."""
 
@@ -33,13 +33,6 @@ class Log(Conversation):
         "converse": {"model": "anthropic.claude-3-5-sonnet-20241022-v2:0", "status": True},
         "langchain": {"dump": "dict"},
     }
-
-    def __init__(self, system: str, user: str, rng: random.Random) -> None:
-        super().__init__(system, user)
-        self.rng = rng
-
-    def ident(self, kind: str, n: int, at: int) -> str | None:
-        return random_id(self.rng, kind)
 
 
 def aba(rng: random.Random) -> str:

@@ -14,7 +14,7 @@ import datetime
 import random
 import string
 
-from _vendor_formats import Conversation, random_id
+from _vendor_formats import RandomIdConversation
 from faker import Faker
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain", "vercel")
@@ -23,7 +23,7 @@ ZWSP = "\u200b"
 UPPER = string.ascii_uppercase + string.digits
 
 
-class Log(Conversation):
+class Log(RandomIdConversation):
     """A system prompt, the user's turn, then calls and replies; call ids as vendors
     hand them out (random per call)."""
 
@@ -35,13 +35,6 @@ class Log(Conversation):
         "converse": {"model": "us.anthropic.claude-3-7-sonnet-20250219-v1:0"},
         "langchain": {"dump": "full"},
     }
-
-    def __init__(self, system: str, user: str, rng: random.Random) -> None:
-        super().__init__(system, user)
-        self.rng = rng
-
-    def ident(self, kind: str, n: int, at: int) -> str | None:
-        return random_id(self.rng, kind)
 
 
 def snowflake(rng: random.Random, n: int = 19) -> str:

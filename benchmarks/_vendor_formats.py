@@ -75,6 +75,18 @@ class Conversation:
         return WRITERS[fmt](self, **self.STYLE.get(fmt, {}))
 
 
+class RandomIdConversation(Conversation):
+    """A conversation whose call ids are drawn from ``rng`` in each vendor's style
+    (`random_id`), with no tie to the call's number."""
+
+    def __init__(self, system: str, user: str, rng: random.Random) -> None:
+        super().__init__(system, user)
+        self.rng = rng
+
+    def ident(self, kind: str, n: int, at: int) -> str | None:
+        return random_id(self.rng, kind)
+
+
 def _calls(c: Conversation, fmt: str):
     """Each step with its position; a call's id (one `ident` per call, in order)."""
     for at, step in enumerate(c.steps):
