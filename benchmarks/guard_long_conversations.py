@@ -14,7 +14,7 @@ Conversations, written here (no generator of ours makes them this long):
 - ``posts``: a sync agent posting a progress line to a host nobody named at every turn,
   then the card a tool returned in three pieces, the reply sending the last (refused:
   split across calls). Every post to such a host is joined with the ones before it
-  (`taint.SPLIT_CALLS`), so this is what a hostile trace of thousands of posts costs.
+  (`split_calls.SPLIT_CALLS`), so this is what a hostile trace of thousands of posts costs.
 
 Each size runs in a child process (``PYTHONPATH`` = this checkout's ``src``, or
 ``--baseline-src DIR`` alongside, the two alternating): the figure is the wall time of

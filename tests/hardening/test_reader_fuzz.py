@@ -8,7 +8,7 @@ exception.
 The inputs are built to pass the first checks (a chat trace, a tool call and its result,
 then a send of what it read) and be hostile below them, where the readers of this session
 look: `patients` (FHIR subject/patient references, HL7 ``PID``, note headers, plain
-records), `amounts`, `taint._uncounted`, `codex._agent_message`. Codex bundles and log
+records), `amounts`, `split_calls.uncounted`, `codex._agent_message`. Codex bundles and log
 folders are in `test_log_fuzz`. Cases hypothesis once found are kept as ``@example``s.
 """
 

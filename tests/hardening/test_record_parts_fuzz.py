@@ -2,7 +2,7 @@
 resources (`patients.fhir`, `fhir.care_team`, `clinical.from_fhir`), HL7 v2 text
 (`hl7v2.segments`, `patients.hl7`, `clinical.from_hl7`), notes and plain records
 (`patients.note`, `patients.record`, `clinical.values`), tables (`tables.from_text`,
-`tables.from_data`), amounts (`amounts.written_out`) and split pieces (`taint._bare`).
+`tables.from_data`), amounts (`amounts.written_out`) and split pieces (`split_calls.bare`).
 None of them may raise: each is handed whatever a tool returned (the trace-level
 properties are in `test_reader_fuzz`)."""
 
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_reader_fuzz import AMOUNT, FHIR, JSONISH, STRING, hl7, note
 
-from backdoorlab.defenses.audit import amounts, clinical, fhir, hl7v2, patients, tables, taint
+from backdoorlab.defenses.audit import amounts, clinical, fhir, hl7v2, patients, split_calls, tables
 
 FAST = settings(
     max_examples=int(os.environ.get("BACKDOORLAB_FUZZ_EXAMPLES", "60")),
@@ -64,5 +64,5 @@ def test_text_readers_take_any_text(text: str) -> None:
     )
 )
 def test_split_pieces_of_any_text_are_bared(parts: list[str]) -> None:
-    bare = taint._bare(parts)
+    bare = split_calls.bare(parts)
     assert len(bare) == len(parts)

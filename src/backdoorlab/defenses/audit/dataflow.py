@@ -65,13 +65,14 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from backdoorlab.config import Config
+from backdoorlab.defenses.audit.call_checks import find_secrets, sink_evidence, where_of
 from backdoorlab.defenses.audit.findings import Finding, Severity
 from backdoorlab.defenses.audit.reader import TraceRecord
 from backdoorlab.defenses.audit.recipients import DISTANCE
 from backdoorlab.defenses.audit.registry import AuditOptions, Detector, detector_config
 from backdoorlab.defenses.audit.rendered import MAX_IMAGES, REPLY_IMAGE
 from backdoorlab.defenses.audit.sinks import SinkResolver
-from backdoorlab.defenses.audit.taint import TaintTracker, find_secrets, sink_evidence, where_of
+from backdoorlab.defenses.audit.taint import TaintTracker
 from backdoorlab.defenses.audit.trusted import Trusted, check_trusted
 
 __all__ = ["DataflowDetector", "clear_caches", "find_secrets", "trace_findings"]
@@ -86,7 +87,7 @@ _KIND_WEIGHT |= {"name": 1}
 def clear_caches() -> None:
     """Empty the readings, needles, views and authorisations this process keeps from
     earlier traces (bounded; for a benchmark that times a cold start)."""
-    from backdoorlab.defenses.audit import decoders, matching, observations, recipients, taint
+    from backdoorlab.defenses.audit import decoders, matching, observations, recipients, said
 
     for cache in (observations._reading, observations._cached_needle, matching._views):
         cache.cache_clear()
@@ -94,8 +95,8 @@ def clear_caches() -> None:
         cache.cache_clear()
     for cache in (decoders._xor_b64, recipients._kind_words):
         cache.cache_clear()
-    taint._authorised_by.cache_clear()
-    taint._said_forms.cache_clear()
+    for cache in (said.authorised_by, said.routed_to, said.said_forms):
+        cache.cache_clear()
     observations.ECHOLESS.clear()
 
 

@@ -94,3 +94,18 @@ def international_in(text: str) -> Iterator[str]:
     """The phone numbers with a "+" country code written in ``text`` (`international`)."""
     if "+" in text:
         yield from (n for n, phone in grouped_numbers(text) if phone and n[0] == "+")
+
+
+_WRITTEN_PHONE = re.compile(r"\s*\+?\(?(?:\d[\d\s().-]{5,22}\d)(?:\s*(?:x|ext\.?)\s*\d{1,6})?\s*")
+"""A phone number as written, an extension after it: what a destination that a sink did
+not read as a phone is compared by (`taint.TaintTracker._owners`)."""
+
+
+def written_phone(value: str) -> bool:
+    """A phone number as written (`_WRITTEN_PHONE`), not a bare run of more digits than
+    one has: that is an account id, compared whole (`observations._contact_kind`), never
+    by its last ten digits."""
+    bare = value.strip()
+    if bare.isdigit() and len(bare) > MAX_PHONE_DIGITS:
+        return False
+    return _WRITTEN_PHONE.fullmatch(value) is not None

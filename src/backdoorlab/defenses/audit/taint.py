@@ -35,18 +35,9 @@ A Python tool's cells keep state: a call that sends a variable by name (``body=
 customer['ssn']``) carries what an earlier cell printed of it (`notebook`), matched as
 if written there, the argument named ``code (customer['ssn'])``.
 
-Each unauthorised destination keeps what it was sent (every checked call counts, sent
-or refused: a call once proposed is in the trace), so a secret split across calls is
-found at the call that completes it — its pieces sent within `SPLIT_CALLS` calls and
-`SPLIT_CHARS` characters of each other, disguised pieces (base64 cut in two) within
-`SPLIT_DECODED_CALLS` calls. The join reads a window, not everything ever sent: many
-calls to one destination (an agent posting progress at every step, or a hostile trace
-of thousands of posts) cost each call the whole history again otherwise, and a long
-run of unrelated numbers joined ends up holding any short code by chance. The audit
-reports one finding per (destination, secret), at the first call carrying it; a guard
-must also refuse a *retry*, so a call carrying a secret the destination was already
-found receiving reports it again (``Leak.first`` False), in one call or split over the
-calls since.
+Each unauthorised destination keeps what it was sent (`split_calls`), so a secret split
+across calls is found at the call that completes it, and a guard refuses a *retry* too.
+The audit reports one finding per (destination, secret), at the first call carrying it.
 
 What is tainted and how it is matched: `observations`, `values`, `matching` (any value a
 tool returned and the user did not give, found through `decoders`' disguises). Who
@@ -54,22 +45,21 @@ receives a call's data and how bad that is: `recipients` — the user and the op
 own systems receive anything, a record's contact anything but another person's
 personal data; a weak value reaching anyone never goes above ``low``.
 
-Longer than 400 lines because the tracker's checks (candidates, owners, recipients,
-values split over calls) all read and update one trace's state, and the exact shortcuts
-that keep the audit fast sit beside the checks they shortcut, where a reader can see
-they agree.
+What a check answers is `call_checks`'; what the user's texts authorise, `said`; which
+values belong to the host a call goes to, `host_values`.
+
+Longer than 400 lines because the tracker's checks (candidates, owners, recipients) all
+read and update one trace's state, and the exact shortcuts that keep the audit fast sit
+beside the checks they shortcut, where a reader can see they agree.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from functools import lru_cache, partial
 from itertools import islice
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, urlsplit
 
 from backdoorlab.defenses.audit import (
     agent_cards,
@@ -77,7 +67,6 @@ from backdoorlab.defenses.audit import (
     browsing,
     by_reference,
     code_mail,
-    code_places,
     court_filings,
     dm_channels,
     file_grants,
@@ -90,49 +79,54 @@ from backdoorlab.defenses.audit import (
     patients,
     patterns,
     places,
-    prohibitions,
     replies,
-    services,
     shown_files,
     sign_offs,
-    split_pieces,
+    split_calls,
     state_flow,
     tenants,
 )
-from backdoorlab.defenses.audit.by_reference import Transfer
-from backdoorlab.defenses.audit.destinations import canonical, contacts_in_text
+from backdoorlab.defenses.audit.call_checks import (
+    REFERENCE,
+    CallCheck,
+    Leak,
+    find_secrets,
+)
+from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.file_writes import written_by
-from backdoorlab.defenses.audit.findings import Severity, mask
+from backdoorlab.defenses.audit.host_values import (
+    fetched_url,
+    for_host,
+    issued_for,
+    names_host,
+    names_it,
+    registered,
+)
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
 from backdoorlab.defenses.audit.lookups import looked_up
 from backdoorlab.defenses.audit.needle_index import IndexCache
 from backdoorlab.defenses.audit.observations import (
-    LABEL_CLASS,
     ObservationReader,
     Tainted,
-    needles,
     not_for_contacts,
     person_bound,
 )
-from backdoorlab.defenses.audit.phones import MAX_PHONE_DIGITS
+from backdoorlab.defenses.audit.phones import written_phone
 from backdoorlab.defenses.audit.recipients import (
     Recipient,
     asked,
     document,
     recipient,
-    severity,
     transacting,
     users,
-    with_form_names,
 )
 from backdoorlab.defenses.audit.rendered import (
-    CHANNEL,
     REPLY_IMAGE,
-    RenderedImage,
     images_in,
     images_past,
     sent_part,
 )
+from backdoorlab.defenses.audit.said import authorised_by, greets, named_by, routed_to, said_forms
 from backdoorlab.defenses.audit.shell_state import ShellState
 from backdoorlab.defenses.audit.sinks import (
     CallDestination,
@@ -141,337 +135,14 @@ from backdoorlab.defenses.audit.sinks import (
     leaves,
     runs_code,
 )
+from backdoorlab.defenses.audit.split_calls import Inbox, accumulated, hit
 from backdoorlab.defenses.audit.tool_words import pays
 from backdoorlab.leaks import Secret
 from backdoorlab.traces import FunctionCall, Message
 
-_ORDER: dict[str | None, int] = {None: 0, "low": 1, "medium": 2, "high": 3}
-REFERENCE = "reference"
-"""The label of stored data a call moves by reference (`by_reference`): a table, a file."""
-SECRET_LABELS = frozenset(LABEL_CLASS) | {REFERENCE}
-"""Every ``Tainted.label`` the observation reader gives (a guard policy names them)."""
-
-
-@dataclass(frozen=True)
-class SecretMatch:
-    """A tainted value found in a payload: where, and in what disguise."""
-
-    tainted: Tainted
-    argument: str
-    encoding: str
-
-
-def find_secrets(
-    tainted: Sequence[Tainted],
-    payload: dict[str, object],
-    split: bool = False,
-    indexes: IndexCache | None = None,
-    decode: bool = True,
-) -> list[SecretMatch]:
-    """Which of ``tainted`` the ``payload`` carries, and how disguised (`matching`);
-    ``split``: the payload joins several calls' texts (digits may be cut anywhere);
-    ``indexes``: the conversation's needle indexes (`needle_index`); ``decode`` False:
-    as written only."""
-    found = matching.find(needles(tainted), payload, split, indexes, decode)
-    return [SecretMatch(tainted[m.index], m.argument, m.encoding) for m in found]
-
-
-def _forget_before(inbox: Inbox, first: int) -> None:
-    """Drop what ``inbox`` was sent before message ``first``, its window's first call
-    (`SPLIT_CALLS`): the split check never joins it again."""
-    for path in list(inbox.parts):
-        parts = inbox.parts[path]
-        if parts[0][0] < first:
-            kept = [(at, text) for at, text in parts if at >= first]
-            if kept:
-                inbox.parts[path] = kept
-            else:
-                del inbox.parts[path]
-
-
-def _latest(texts: list[str]) -> list[str]:
-    """The last of ``texts`` that fit in `SPLIT_CHARS` together, the last two always."""
-    if sum(map(len, texts)) <= SPLIT_CHARS:
-        return texts
-    total, start = 0, len(texts)
-    while start > 0 and (len(texts) - start < 2 or total + len(texts[start - 1]) <= SPLIT_CHARS):
-        start -= 1
-        total += len(texts[start])
-    return texts[start:]
-
-
-def _bare(parts: list[str]) -> list[str]:
-    """The parts without what they all begin and end with ("details: " in each), nor the
-    counter each is numbered with ("(part 1/2)", "[2 of 3]": `_COUNTER`)."""
-    uncounted = [u for p in parts if (u := _uncounted(p)) is not None]
-    if len(uncounted) == len(parts):
-        parts = uncounted
-    head = _boundary(os.path.commonprefix(parts))
-    tail = _boundary(os.path.commonprefix([p[::-1] for p in parts]))
-    shortest = min(len(p) for p in parts)
-    if head + tail > shortest:
-        tail = max(0, shortest - head)
-    return [p[head : len(p) - tail] for p in parts]
-
-
-# the number a piece of a split message carries, as mail and SMS number them: a word
-# ("part 1/2", "pt. 2 of 3", "(part 1):", "part 2 -") or brackets ("(1/2)", "[2 of 3]")
-_COUNTER = re.compile(
-    r"\s*(?:[(\[]?\s*\b(?:part|pt|segment|piece|chunk)\.?\s*\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?\b"
-    r"\s*[)\]]?\s*[:-]?|[(\[]\s*\d{1,2}\s*(?:/|of)\s*\d{1,2}\s*[)\]])",
-    re.IGNORECASE,
-)
-
-
-def _uncounted(part: str) -> str | None:
-    """``part`` without the counter at its head or its tail (`_COUNTER`), where a split
-    message's pieces carry it; None when it has none there. Only the ends are searched:
-    a piece may be 64 KB (`SPLIT_CHARS`), and every sink call's parts are asked."""
-    found = _COUNTER.search(part, 0, _COUNTER_REACH) or _COUNTER.search(
-        part, max(0, len(part) - _COUNTER_REACH)
-    )
-    return None if found is None else (part[: found.start()] + part[found.end() :]).strip()
-
-
-_COUNTER_REACH = 64
-"""How far from a piece's head or tail its counter is looked for."""
-
-
-def _boundary(common: str) -> int:
-    """How much of a common prefix is boilerplate: up to its last non-alphanumeric."""
-    for i in range(len(common) - 1, -1, -1):
-        if not common[i].isalnum():
-            return i + 1
-    return 0
-
 
 def _values(sink: SinkCall) -> list[str]:
     return [d.value for d in sink.destinations] + [d.canonical for d in sink.destinations]
-
-
-@lru_cache(maxsize=1024)
-def _authorised_by(text: str) -> frozenset[str]:
-    return frozenset(contacts_in_text(text))  # system prompts repeat: cache them
-
-
-_ROUTES = re.compile(
-    r"\b(?:go(?:es)?|send|sends|sent|forward(?:s|ed)?|upload(?:s|ed)?|post(?:s|ed)?|refer"
-    r"(?:s|red)?|report(?:s|ed)?|submit(?:s|ted)?|deliver(?:s|ed)?|route(?:s|d)?|index"
-    r"|escalate(?:s|d)?)\b",
-    re.IGNORECASE,
-)
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
-
-
-@lru_cache(maxsize=256)
-def _routed_to(text: str) -> frozenset[str]:
-    """The destinations a system prompt routes data to: those of its sentences that say
-    where something goes ("SIU referrals go to siu@…", "index claims with ISO ClaimSearch
-    at https://…", "completed files go to compliance@…"). A destination it only mentions
-    ("her team inbox is finance@…", the signed-in user's own address) is no integration."""
-    found: set[str] = set()
-    for sentence in _SENTENCE_END.split(text):
-        if _ROUTES.search(sentence):
-            found |= _authorised_by(sentence)
-    return frozenset(found)
-
-
-@lru_cache(maxsize=256)
-def _said_forms(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
-    """A said text normalised (`matching.alnum`), its words, and the words it asks with
-    (`asked`): those outside what it forbids (`prohibitions`: "never share passwords"
-    asks for none), with a hyphenated form's name as one (`with_form_names`). A deployment's
-    system prompt, often many kilobytes, opens every trace of a dataset and is read once
-    (a 16 KB prompt took ~0.2 ms a trace, most of a short trace's audit)."""
-    said = frozenset(matching.words(text))
-    asked = with_form_names(text, prohibitions.asked_words(text, said))
-    return matching.alnum(text), said, asked
-
-
-def _named_by(name: str, said: set[str], fewest: int = 1) -> bool:
-    """Whether the words said hold every word of ``name``, one of three letters or more,
-    as "send it to Kim Lee" names "Kim Lee"; with ``fewest`` above 1, a full name of that
-    many words to four (a record's line "active" or "inbox" is no one's name)."""
-    words = [w for w in re.split(r"[^a-z]+", name.lower()) if w]
-    if fewest > 1 and not fewest <= len(words) <= 4:
-        return False
-    return any(len(w) >= 3 for w in words) and all(w in said for w in words)
-
-
-def where_of(destination: CallDestination, tool: str) -> str:
-    """A destination as reports write it."""
-    return destination.value if not destination.implicit else f"(implicit: {tool})"
-
-
-def sink_evidence(tool: str, where: str, argument: str, how: str, to: str) -> dict[str, Any]:
-    """A finding's ``sink``: the tool, where to, by which rule, who receives; for an image
-    of the assistant's reply, a ``channel`` saying so."""
-    out = {
-        "tool": tool,
-        "destination": where or "(none given)",
-        "destination_argument": argument or None,
-        "sink_rule": how,
-        "recipient": to,
-    }
-    if tool == REPLY_IMAGE:
-        out["channel"] = CHANNEL
-    return out
-
-
-@dataclass(frozen=True)
-class Leak:
-    """One tainted value a checked call carries to a destination nobody authorised."""
-
-    tainted: Tainted
-    destination: CallDestination
-    tool: str
-    how: str
-    step: int
-    argument: str
-    encoding: str
-    first: bool = True
-    """First time this destination is found receiving this value (the audit's finding);
-    False for a retry, which a guard refuses too."""
-    to: Recipient = "third_party"
-    """Who receives it (`recipients`)."""
-    reference: Transfer | None = None
-    """For stored data the call moves by reference (`by_reference`), that transfer:
-    ``tainted`` then stands for the table or file, which no tool showed."""
-
-    @property
-    def severity(self) -> Severity:
-        """By the value's strength and the recipient (`recipients.severity`)."""
-        return severity(self.tainted, self.to) or "low"
-
-    @property
-    def token(self) -> str:
-        return self.tainted.secret.value.lower()
-
-    def sink_evidence(self) -> dict[str, Any]:
-        where = where_of(self.destination, self.tool)
-        return sink_evidence(self.tool, where, self.destination.argument, self.how, self.to)
-
-    def evidence(self) -> dict[str, Any]:
-        """What a finding or a guard decision shows: the secret masked, never in clear."""
-        t = self.tainted
-        if self.reference is not None:  # a table's or a path's name: no secret to mask
-            sink = {**self.sink_evidence(), "step": self.step, "argument": self.argument}
-            origin = self.reference.origin
-            written = {} if origin is None else {"written_by": origin.evidence()}
-            return {
-                **written,
-                "by_reference": self.reference.what,
-                "secret_kind": t.label,
-                "strength": t.strength,
-                "source": {"step": self.step, "tool": t.tool, "field": None},
-                "sink": sink,
-                "encoding": self.encoding,
-            }
-        return {
-            "secret": mask(t.secret.value),
-            "secret_kind": t.label,
-            "strength": t.strength,
-            "source": {"step": t.step, "tool": t.tool, "field": t.key},
-            "sink": {**self.sink_evidence(), "step": self.step, "argument": self.argument},
-            "encoding": self.encoding,
-        }
-
-    def summary(self) -> str:
-        t = self.tainted
-        where = where_of(self.destination, self.tool)
-        if self.reference is not None:
-            origin = self.reference.origin
-            said = f" ({origin.says()})" if origin is not None else ""
-            return (
-                f"{self.tool} moves {self.reference.what}{said} by reference "
-                f"({self.reference.how}) to {where} ({self.to.replace('_', ' ')}): its values "
-                "never pass through the trace"
-            )
-        by = self.tool if self.tool != REPLY_IMAGE else f"{self.tool} ({CHANNEL})"
-        return (
-            f"{t.label} from {t.tool} (message {t.step}) sent by {by} to "
-            f"{where or '(no destination)'} ({self.to.replace('_', ' ')}) in "
-            f"'{self.argument}' ({self.encoding})"
-        )
-
-
-@dataclass
-class CallCheck:
-    """What `TaintTracker.check` found about one proposed call."""
-
-    step: int
-    tool: str
-    sink: SinkCall | None
-    unauthorised: list[CallDestination] = field(default_factory=list)
-    """Destinations no user message or owner record authorised, implicit ones included."""
-    leaks: list[Leak] = field(default_factory=list)
-    stranger: bool = False
-    """Some destination is a third party (`recipients`): explicit, external, not the
-    user's, no record's contact."""
-    invented: list[CallDestination] = field(default_factory=list)
-    """Third-party destinations no message had written before the first call to them,
-    which this call sends a strong value (`invented`): the agent made them up or
-    recalled them from its weights, and a record with them."""
-    image: RenderedImage | None = None
-    """For a `REPLY_IMAGE` check: the image of the reply (where it is, to redact it)."""
-    paid: list[CallDestination] = field(default_factory=list)
-    """Third-party bank accounts a payment call pays (`tool_words.pays`): the funds
-    themselves leave to an account no user message gave and no record holds (a payee
-    the user asked to pay, the account on file, are theirs) — ``medium`` whatever the
-    call carries: the account an injected "our bank details changed" wrote, or none."""
-
-    @property
-    def severity(self) -> Severity | None:
-        """The worst leak's severity; ``low`` for an explicit unauthorised destination
-        that receives no secret (worth a look); None for a call that is fine."""
-        worst: Severity | None = None
-        for leak in self.leaks:
-            if _ORDER[leak.severity] > _ORDER[worst]:
-                worst = leak.severity
-        return "low" if worst is None and self.stranger else worst
-
-
-@dataclass
-class Inbox:
-    """Everything one unauthorised destination received over the trace."""
-
-    destination: CallDestination
-    tool: str
-    how: str
-    steps: list[int] = field(default_factory=list)
-    parts: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # arg → (step, text)
-    hits: dict[str, Leak] = field(default_factory=dict)  # token → its first leak
-    to: Recipient = "third_party"
-    unseen: bool = False
-    """A third party that no message had written when the first call to it was made;
-    a destination a tool showed (an injected address, a record's contact) is the
-    taint's to judge (`invented`)."""
-    invented: list[int] = field(default_factory=list)
-    """Steps of the calls that sent this unseen destination a strong value."""
-    paid: list[int] = field(default_factory=list)
-    """Steps of the payment calls that paid this third-party account (`CallCheck.paid`)."""
-    latest: tuple[CallDestination, str, str] | None = None
-    """The call being checked (its destination's spelling, tool, rule): a leak names the
-    call that carried it, not the first call to the destination (a card fetched from a
-    host, then the message sent to it)."""
-
-    @property
-    def owner(self) -> bool:
-        """A record's contact: fine for that record's data, never "low"."""
-        return self.to == "contact"
-
-
-def _names_host(token: str, host: str, domain: str) -> bool:
-    """Whether tainted ``token`` names ``host`` (or ``domain``, its registered domain:
-    `registered`): the host itself, a dot-suffix of it, or part of its last two labels
-    ("mybank" of ``api.mybank.com``). A token in a label further left is carried, not
-    named."""
-    return token in domain or host == token or host.endswith("." + token)
-
-
-def registered(host: str) -> str:
-    """``host``'s last two labels (``mybank.com`` of ``api.mybank.com``)."""
-    return ".".join(host.rsplit(".", 2)[-2:])
 
 
 def _sent(sink: SinkCall, dest: CallDestination) -> dict[str, Any]:
@@ -505,143 +176,6 @@ def _with_written(sink: SinkCall) -> None:
         sink.payload = {**sink.payload, **extra}
 
 
-_ROLE_WORDS = frozenset(
-    [
-        "info",
-        "support",
-        "billing",
-        "accounts",
-        "account",
-        "admin",
-        "security",
-        "noreply",
-        "reply",
-        "service",
-        "help",
-        "team",
-        "mail",
-        "contact",
-        "sales",
-        "hello",
-        "verify",
-        "alerts",
-        "notifications",
-        "office",
-        "hr",
-        "finance",
-        "payments",
-    ]
-)
-
-
-def greets(address: str, said: set[str] | frozenset[str]) -> bool:
-    """Whether the user's words (``said``) name the person at ``address``: a word of its
-    local part that is no role's ("dana" of dana@oakrow.com, not "billing")."""
-    local = address.split("@", 1)[0].lower()
-    return any(
-        len(w) >= 3 and w not in _ROLE_WORDS and w in said for w in re.split(r"[^a-z]+", local)
-    )
-
-
-def _at_or_under(host: str, owners: set[str]) -> bool:
-    """Whether ``host`` is one of ``owners`` or a host under one (``api.github.com``
-    under ``github.com``): its owner's to run."""
-    return host in owners or any(host.endswith("." + owner) for owner in owners)
-
-
-_NOT_A_SERVICE = frozenset(
-    (
-        "api", "key", "keys", "token", "tokens", "secret", "secrets", "access", "password",
-        "passwd", "pass", "pwd", "auth", "oauth", "bearer", "pat", "personal", "private",
-        "public", "client", "id", "app", "bot", "user", "username", "login", "credential",
-        "credentials", "cred", "creds", "env", "var", "value", "prod", "production", "dev",
-        "staging", "test", "live", "sandbox", "read", "write", "admin", "deploy", "ci", "cd",
-        "url", "uri",
-    )
-)  # fmt: skip
-
-
-@lru_cache(maxsize=4096)
-def _services(key: str) -> frozenset[str]:
-    """The service a credential's field name says it is for (``STRIPE_SECRET_KEY`` →
-    ``stripe``, ``GITHUB_TOKEN`` → ``github``), by the words of its last named part."""
-    parts = patterns.key_parts(key)
-    words = patterns.name_tokens(parts[-1]) if parts else ()
-    return frozenset(w for w in words if len(w) >= 3 and w not in _NOT_A_SERVICE)
-
-
-def _for_host(
-    token: str, tainted: Tainted, host: str, hosts: dict[str, set[str]], said: set[str]
-) -> bool:
-    """Whether ``tainted`` (``token``, lower-cased) is for ``host``: written for it or a
-    host it is under (``hosts``: `ObservationReader.hosts`, `owners`), or a credential of a
-    service the user named (``said``: the words they said)."""
-    written = hosts.get(token)
-    return bool(written and _at_or_under(host, written)) or _named_service(tainted, host, said)
-
-
-def _named_service(tainted: Tainted, host: str, said: set[str]) -> bool:
-    """A credential whose field name names a service the user named too, sent to that
-    service's registered domain (its label left of the top level): "use the Stripe key"
-    and ``STRIPE_SECRET_KEY`` to ``api.stripe.com``. The name alone is not enough (an
-    attacker who read a repository's ``.env.example`` can register that word's domain),
-    nor a domain that merely starts with it (``github-sync.io``)."""
-    if tainted.label != "credential" or not tainted.key or host.count(".") < 1:
-        return False
-    label = host.rsplit(".", 2)[-2]
-    return label in said and label in _services(tainted.key)
-
-
-def _issued_for(
-    found: list[Tainted], host: str, named: dict[str, set[str]]
-) -> list[tuple[str, frozenset[str]]]:
-    """(value, its issuer's domains) of each credential a call was ``found`` carrying
-    that a well-known service issued and serves at ``host`` (`services`): by its key's
-    name when a key called it a credential, else by its value's prefix, else by the
-    service a sibling field ``named`` (`ObservationReader.issuers`)."""
-    used = []
-    for t in found:
-        if not t.strong:  # a credential is strong
-            continue
-        key = t.key if t.label == "credential" else None
-        domains = services.domains_of(key, t.secret.value)
-        if not domains and named:
-            domains = frozenset(named.get(t.secret.value.strip().lower(), ()))
-        if domains and services.owns(domains, host):
-            used.append((t.secret.value, domains))
-    return used
-
-
-def _names_it(tainted: Tainted, argument: str, dest: CallDestination) -> bool:
-    """A tool's text found in the very argument that holds the URL it wrote ("send it to
-    https://discord.com/api/webhooks/1234/AbC…"): its words there are the destination
-    it named, not what the call carries (the taint of that naming is `recipients`')."""
-    return (
-        tainted.label == "content"
-        and argument == dest.argument
-        and len(dest.value) >= 16
-        and dest.value.lower() in tainted.secret.value.lower()
-    )
-
-
-def _fetched(dest: CallDestination, texts: list[tuple[str, str]]) -> str:
-    """``dest``'s URL when the command naming it only fetches from it, so that it
-    receives its URL alone (`code_places.fetched_only`); "" otherwise."""
-    for path, text in texts:
-        if path == dest.argument:
-            return dest.value if dest.value in code_places.fetched_only(text) else ""
-    return ""
-
-
-def _query_values(text: str) -> list[tuple[str, str]]:
-    """(name, value) of a URL's query, decoded, when ``text`` is one URL: a split leak's
-    pieces travel in the same parameter of calls to the same place (``…?data=<half>``),
-    and the URLs glued whole never hold the value unbroken."""
-    if "?" not in text or "://" not in text[:12] or len(text) > 8192:
-        return []
-    return parse_qsl(urlsplit(text.strip()).query)[:16]
-
-
 class _Kept(NamedTuple):
     """`TaintTracker._candidates`' answer for one destination: valid while ``state``
     holds, for a later step, when no value was left out for being seen too late."""
@@ -653,34 +187,12 @@ class _Kept(NamedTuple):
     out: list[Tainted]
 
 
-SPLIT_CALLS = 64
-"""How many of a destination's latest calls the split check joins: a 40-character key
-sent one character a call is still whole there."""
-SPLIT_DECODED_CALLS = 16
-"""How many of those calls it joins with every disguise undone (`decoders`, a pass of
-regular expressions over the joined text per disguise, and the text reversed); the
-older ones it reads as written only: a base64 secret cut across more calls than this is
-not joined."""
-SPLIT_CHARS = 1 << 16
-"""How many characters of an argument's latest texts it joins at most (the oldest parts
-dropped first, the last two always kept)."""
 _KEPT_DESTINATIONS = 8
 """Destinations whose candidates are kept: each holds a list as long as the values seen."""
-_WRITTEN_PHONE = re.compile(r"\s*\+?\(?(?:\d[\d\s().-]{5,22}\d)(?:\s*(?:x|ext\.?)\s*\d{1,6})?\s*")
-"""A phone number as written, an extension after it: only what `_owners` compares."""
+
 _UNREAD = frozenset({"any", "account"})
 """The kinds `sinks` gives a phone it did not read as one (a bare run of digits is an
 account's shape)."""
-
-
-def _written_phone(value: str) -> bool:
-    """A phone number as written (`_WRITTEN_PHONE`), not a bare run of more digits than
-    one has: that is an account id, compared whole (`observations._contact_kind`), never
-    by its last ten digits."""
-    bare = value.strip()
-    if bare.isdigit() and len(bare) > MAX_PHONE_DIGITS:
-        return False
-    return _WRITTEN_PHONE.fullmatch(value) is not None
 
 
 class TaintTracker:
@@ -773,7 +285,7 @@ class TaintTracker:
             if message.role == "user":
                 self._user_texts.append(message.text)
             elif message.text:  # the operator's configuration: its own integrations
-                self._deployed |= _routed_to(message.text)
+                self._deployed |= routed_to(message.text)
         elif message.role == "tool":
             call_id = message.tool_call_id or ""
             tool = message.name or self.call_names.get(call_id, "?")
@@ -796,8 +308,8 @@ class TaintTracker:
         given = [self._given]  # joined once: `+=` on an attribute copies the whole string
         for text in self._said:
             if text:
-                self._authorised |= _authorised_by(text)
-                flat, said_words, asked_words = _said_forms(text)
+                self._authorised |= authorised_by(text)
+                flat, said_words, asked_words = said_forms(text)
                 given.append(flat)
                 self._given_words |= said_words
                 self._asked_words |= asked_words
@@ -909,7 +421,7 @@ class TaintTracker:
             return sink
         path, message = given
         canon = f"reply:{message.lower()}"
-        if any(not replies.REPLY_WORDS.isdisjoint(_said_forms(t)[2]) for t in self._user_texts):
+        if any(not replies.REPLY_WORDS.isdisjoint(said_forms(t)[2]) for t in self._user_texts):
             self._authorised.add(canon)  # the user's, not the deployment's "send replies"
         dest = CallDestination(path, f"the sender of message {message}", canon, "email")
         payload = {p: v for p, v in sink.payload.items() if p != path}
@@ -1039,7 +551,7 @@ class TaintTracker:
         greeted: Callable[[], bool] | None = None,
     ) -> list[Tainted]:
         """Tainted values seen before ``step`` that the user did not give and that are not
-        the destination itself (``itself``, or for a URL its ``host``: `_names_host`) nor
+        the destination itself (``itself``, or for a URL its ``host``: `names_host`) nor
         written for it (the observations' owner hosts, `_named_service`); to a record's
         contact, only others' personal data; ``documents``: only `document`s (what the
         user's own destination may not get unasked).
@@ -1064,7 +576,7 @@ class TaintTracker:
             out, start = [], 0
         said_words = self._given_words
         domain = registered(host) if host else ""
-        hosts = self.observations.hosts if host else {}  # `_for_host`'s, asked once a pass
+        hosts = self.observations.hosts if host else {}  # `for_host`'s, asked once a pass
         late = False
         # a record no one's contact owns (a home's location, a property): its personal
         # data whose kind the user named ("send the sitter our home address") may go
@@ -1083,7 +595,7 @@ class TaintTracker:
             if (documents and not document(t)) or token in itself:
                 continue
             if host and (
-                _names_host(token, host, domain) or _for_host(token, t, host, hosts, said_words)
+                names_host(token, host, domain) or for_host(token, t, host, hosts, said_words)
             ):
                 continue  # the host itself, or a value for it: using it there is no leak
             if owners and (not not_for_contacts(t, access) or not owners.isdisjoint(t.records)):
@@ -1126,13 +638,13 @@ class TaintTracker:
             if (
                 t.label == "name"
                 and not owners.isdisjoint(t.records)
-                and _named_by(t.secret.value, said)
+                and named_by(t.secret.value, said)
             ):
                 return True
         # a directory's answer to a search for the name the user gave echoes that name,
         # so it is no tainted value: the contact's own records are read for a full name
         texts, _ = self._held_texts(dest.canonical)
-        return any(_named_by(line, said, fewest=2) for text in texts for line in text.splitlines())
+        return any(named_by(line, said, fewest=2) for text in texts for line in text.splitlines())
 
     def _own_records(self) -> set[int]:
         """The records whose contact is an address the user or system gave (theirs)."""
@@ -1155,7 +667,7 @@ class TaintTracker:
         return found
 
     def _written_for(self, token: str, tainted: Tainted, host: str) -> bool:
-        return _for_host(token, tainted, host, self.observations.hosts, self._given_words)
+        return for_host(token, tainted, host, self.observations.hosts, self._given_words)
 
     def _carries_more(
         self, step: int, sink: SinkCall, dest: CallDestination, host: str, sent: dict[str, Any]
@@ -1190,7 +702,7 @@ class TaintTracker:
             return set()
         contacts = self.observations.contacts
         found = contacts.get(dest.canonical)
-        if found is None and dest.kind in _UNREAD and _written_phone(dest.value):
+        if found is None and dest.kind in _UNREAD and written_phone(dest.value):
             found = contacts.get(canonical(dest.value, "phone"))
         if found is None and dest.kind == "account":  # a bank record's own account
             found = self.observations.payees.get(dest.canonical)
@@ -1378,13 +890,13 @@ class TaintTracker:
             if paying:
                 result.paid.append(dest)
             payload, parts = sink.payload, texts
-            if dest.kind == "url" and (only := _fetched(dest, texts)):  # all it receives
+            if dest.kind == "url" and (only := fetched_url(dest, texts)):  # all it receives
                 payload, parts = {dest.argument: only}, [(dest.argument, only)]
             matches = find_secrets(candidates, payload, indexes=self._indexes) if candidates else []
             if matches and dest.kind == "url":  # the text that named this URL, as its URL
-                matches = [m for m in matches if not _names_it(m.tainted, m.argument, dest)]
+                matches = [m for m in matches if not names_it(m.tainted, m.argument, dest)]
             used = (
-                _issued_for([m.tainted for m in matches], host, self.observations.issuers)
+                issued_for([m.tainted for m in matches], host, self.observations.issuers)
                 if host and to != "user"
                 else []
             )
@@ -1417,28 +929,22 @@ class TaintTracker:
             if inbox.unseen and carried and self._carries_more(step, sink, dest, host, sent):
                 inbox.invented.append(step)
                 result.invented.append(dest)
-            inbox.steps.append(step)
             if paying:
                 inbox.paid.append(step)
             inbox.latest = (dest, sink.tool, sink.how)
-            for path, text in parts:
-                inbox.parts.setdefault(path, []).append((step, text))
-                for name, value in _query_values(text):  # a piece in each call's query
-                    inbox.parts.setdefault(f"{path}?{name}", []).append((step, value))
-            if len(inbox.steps) > SPLIT_CALLS:
-                _forget_before(inbox, inbox.steps[-SPLIT_CALLS])
+            split_calls.record(inbox, step, parts)
             if dest.canonical in sink.references:
                 result.leaks += self._by_reference(inbox, sink, dest, step)
             if not candidates:
                 continue
             found: set[str] = set()
             for m in matches:
-                leak = self._hit(inbox, m.tainted, step, m.argument, m.encoding)
+                leak = hit(inbox, m.tainted, step, m.argument, m.encoding)
                 if leak is not None:
                     result.leaks.append(leak)
                     found.add(leak.token)
             if len(inbox.steps) > 1:
-                result.leaks += self._accumulated(inbox, candidates, step, found)
+                result.leaks += accumulated(inbox, candidates, step, found, self._indexes)
 
     def _by_reference(
         self, inbox: Inbox, sink: SinkCall, dest: CallDestination, step: int
@@ -1458,7 +964,7 @@ class TaintTracker:
                 sink.tool,
                 None,
             )
-            leak = self._hit(inbox, stands, step, dest.argument, f"by reference: {transfer.how}")
+            leak = hit(inbox, stands, step, dest.argument, f"by reference: {transfer.how}")
             if leak is None:
                 continue
             leak = replace(leak, reference=transfer)
@@ -1474,120 +980,3 @@ class TaintTracker:
             self._upload_urls |= by_reference.shown_uploads(text)
         self._uploads_read = len(self._heard)
         return self._upload_urls
-
-    def _accumulated(
-        self, inbox: Inbox, candidates: list[Tainted], step: int, found: set[str]
-    ) -> list[Leak]:
-        """Look again at everything this destination received, argument by argument, the
-        calls' texts joined by a newline and glued (a base64 string cut in two): catches
-        a secret split across calls. A secret already found going there is looked for
-        only in what was sent since (a retry, split)."""
-        leaks: list[Leak] = []
-        if not inbox.hits:  # most destinations: nothing caught going there yet
-            return self._joined(inbox, candidates, step, since=-1) + self._pieces(
-                inbox, candidates, step
-            )
-        fresh = [t for t in candidates if t.secret.value.lower() not in inbox.hits]
-        leaks += self._joined(inbox, fresh, step, since=-1)
-        again = [
-            t
-            for t in candidates
-            if (token := t.secret.value.lower()) in inbox.hits
-            and token not in found
-            and inbox.hits[token].step < step
-        ]
-        for t in again:  # rare: only after a destination was already caught
-            since = inbox.hits[t.secret.value.lower()].step
-            leaks += self._joined(inbox, [t], step, since=since)
-        return leaks + self._pieces(inbox, fresh, step)
-
-    def _pieces(self, inbox: Inbox, left: list[Tainted], step: int) -> list[Leak]:
-        """The strong secrets of ``left`` not found going to ``inbox`` that it received
-        cut in pieces, each wrapped in its own call (`split_pieces`)."""
-        hits = inbox.hits
-        left = [t for t in left if split_pieces.readable(t.secret.value, t.label, t.strong)
-                and t.secret.value.lower() not in hits]  # fmt: skip
-        if not left:
-            return []
-        every = sorted((at, text) for parts in inbox.parts.values() for at, text in parts)
-        texts = [text for at, text in every[-SPLIT_CALLS:]]
-        last = [text for at, text in every if at == step]
-        leaks = []
-        for t in left:
-            calls = split_pieces.in_pieces(t.secret.value, texts, last)
-            leak = (
-                self._hit(inbox, t, step, "(pieces)", f"split across {calls} calls")
-                if calls
-                else None
-            )
-            leaks += [leak] if leak is not None else []
-        return leaks
-
-    def _joined(self, inbox: Inbox, left: list[Tainted], step: int, since: int) -> list[Leak]:
-        """The leaks of ``left`` in what ``inbox`` was sent after message ``since``, the
-        texts joined: every disguise undone over the last `SPLIT_DECODED_CALLS` calls,
-        then as written over the whole window (`SPLIT_CALLS`, `SPLIT_CHARS`)."""
-        if not left:
-            return []
-        window = [at for at in inbox.steps[-SPLIT_CALLS:] if at > since]
-        recent = window[-SPLIT_DECODED_CALLS:]
-        if len(recent) == len(window):
-            return self._read_joined(inbox, left, step, since, len(window), True, set())
-        found: set[int] = set()
-        leaks = self._read_joined(inbox, left, step, recent[0] - 1, len(recent), True, found)
-        return leaks + self._read_joined(inbox, left, step, since, len(window), False, found)
-
-    def _read_joined(
-        self,
-        inbox: Inbox,
-        left: list[Tainted],
-        step: int,
-        since: int,
-        calls: int,
-        decode: bool,
-        found: set[int],
-    ) -> list[Leak]:
-        """`_joined`'s one read; ``found``: the ``id`` of each value found already (it
-        is not reported twice), added to."""
-        joined: dict[str, str] = {}
-        for path, parts in inbox.parts.items():
-            texts = _latest([text for at, text in parts if at > since])
-            if len(texts) > 1:
-                joined[f"{path} (joined)"] = "\n".join(texts)
-                if decode:  # as written, the glued text's letters and digits are the joined's
-                    joined[f"{path} (glued)"] = "".join(texts)
-                bare = "".join(_bare(texts))
-                if not decode or bare != joined.get(f"{path} (glued)"):  # nothing to strip
-                    joined[f"{path} (bare)"] = bare
-        if len(inbox.parts) > 1:  # pieces may travel in different arguments too
-            every = sorted((at, text) for parts in inbox.parts.values() for at, text in parts)
-            texts = _latest([t for at, t in every if at > since])
-            joined["(every argument) (joined)"] = "\n".join(texts)
-        leaks = []
-        # the same list of values in both reads: its needle index is kept (`IndexCache`)
-        for m in find_secrets(left, joined, True, self._indexes, decode):
-            if id(m.tainted) in found:
-                continue
-            found.add(id(m.tainted))
-            encoding = f"split across {calls} calls"
-            if m.encoding != "plain":
-                encoding += f" ({m.encoding})"
-            argument = m.argument.rsplit(" (", 1)[0]
-            leak = self._hit(inbox, m.tainted, step, argument, encoding)
-            if leak is not None:
-                leaks.append(leak)
-        return leaks
-
-    @staticmethod
-    def _hit(inbox: Inbox, tainted: Tainted, step: int, argument: str, how: str) -> Leak | None:
-        """The leak of ``tainted`` to ``inbox``; None when that is no leak (`recipients`,
-        and a card's last four digits to the user's own destination: a receipt's)."""
-        if severity(tainted, inbox.to) is None or (inbox.to == "user" and "last4" in how):
-            return None
-        token = tainted.secret.value.lower()
-        first = token not in inbox.hits
-        dest, tool, rule = inbox.latest or (inbox.destination, inbox.tool, inbox.how)
-        leak = Leak(tainted, dest, tool, rule, step, argument, how, first, inbox.to)
-        if first:
-            inbox.hits[token] = leak
-        return leak

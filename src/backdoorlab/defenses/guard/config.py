@@ -27,8 +27,8 @@ from pydantic import Field, field_validator
 
 from backdoorlab.bounds import MAX_TURNS
 from backdoorlab.config import Config, ConfigError
+from backdoorlab.defenses.audit.call_checks import SECRET_LABELS
 from backdoorlab.defenses.audit.sink_spec import SinkRule
-from backdoorlab.defenses.audit.taint import SECRET_LABELS
 from backdoorlab.defenses.audit.trusted import check_trusted
 from backdoorlab.files import read_text_file
 from backdoorlab.leaks import Sink

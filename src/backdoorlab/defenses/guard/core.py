@@ -30,10 +30,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from backdoorlab.defenses.audit.call_checks import CallCheck, Leak, where_of
 from backdoorlab.defenses.audit.findings import Severity, severity_rank
 from backdoorlab.defenses.audit.rendered import RenderedImage
 from backdoorlab.defenses.audit.sinks import SinkResolver
-from backdoorlab.defenses.audit.taint import CallCheck, Leak, TaintTracker, where_of
+from backdoorlab.defenses.audit.taint import TaintTracker
 from backdoorlab.defenses.audit.trusted import Trusted
 from backdoorlab.defenses.guard.config import GuardConfig
 from backdoorlab.defenses.guard.resume import SessionCache

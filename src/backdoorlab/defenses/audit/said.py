@@ -1,0 +1,104 @@
+"""What the user's and the operator's texts give a conversation: the destinations they
+authorise (`authorised_by`), those a system prompt routes data to (`routed_to`), their
+words and the words they ask with (`said_forms`), and whether they name a person
+(`named_by`, `greets`). Each said text is read once (cached): a deployment's system prompt
+opens every trace of a dataset.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from backdoorlab.defenses.audit import matching, prohibitions
+from backdoorlab.defenses.audit.destinations import contacts_in_text
+from backdoorlab.defenses.audit.recipients import with_form_names
+
+__all__ = ["authorised_by", "greets", "named_by", "routed_to", "said_forms"]
+
+
+@lru_cache(maxsize=1024)
+def authorised_by(text: str) -> frozenset[str]:
+    return frozenset(contacts_in_text(text))  # system prompts repeat: cache them
+
+
+_ROUTES = re.compile(
+    r"\b(?:go(?:es)?|send|sends|sent|forward(?:s|ed)?|upload(?:s|ed)?|post(?:s|ed)?|refer"
+    r"(?:s|red)?|report(?:s|ed)?|submit(?:s|ted)?|deliver(?:s|ed)?|route(?:s|d)?|index"
+    r"|escalate(?:s|d)?)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
+
+
+@lru_cache(maxsize=256)
+def routed_to(text: str) -> frozenset[str]:
+    """The destinations a system prompt routes data to: those of its sentences that say
+    where something goes ("SIU referrals go to siu@…", "index claims with ISO ClaimSearch
+    at https://…", "completed files go to compliance@…"). A destination it only mentions
+    ("her team inbox is finance@…", the signed-in user's own address) is no integration."""
+    found: set[str] = set()
+    for sentence in _SENTENCE_END.split(text):
+        if _ROUTES.search(sentence):
+            found |= authorised_by(sentence)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=256)
+def said_forms(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    """A said text normalised (`matching.alnum`), its words, and the words it asks with
+    (`asked`): those outside what it forbids (`prohibitions`: "never share passwords"
+    asks for none), with a hyphenated form's name as one (`with_form_names`). A deployment's
+    system prompt, often many kilobytes, opens every trace of a dataset and is read once
+    (a 16 KB prompt took ~0.2 ms a trace, most of a short trace's audit)."""
+    said = frozenset(matching.words(text))
+    asked = with_form_names(text, prohibitions.asked_words(text, said))
+    return matching.alnum(text), said, asked
+
+
+def named_by(name: str, said: set[str], fewest: int = 1) -> bool:
+    """Whether the words said hold every word of ``name``, one of three letters or more,
+    as "send it to Kim Lee" names "Kim Lee"; with ``fewest`` above 1, a full name of that
+    many words to four (a record's line "active" or "inbox" is no one's name)."""
+    words = [w for w in re.split(r"[^a-z]+", name.lower()) if w]
+    if fewest > 1 and not fewest <= len(words) <= 4:
+        return False
+    return any(len(w) >= 3 for w in words) and all(w in said for w in words)
+
+
+_ROLE_WORDS = frozenset(
+    [
+        "info",
+        "support",
+        "billing",
+        "accounts",
+        "account",
+        "admin",
+        "security",
+        "noreply",
+        "reply",
+        "service",
+        "help",
+        "team",
+        "mail",
+        "contact",
+        "sales",
+        "hello",
+        "verify",
+        "alerts",
+        "notifications",
+        "office",
+        "hr",
+        "finance",
+        "payments",
+    ]
+)
+
+
+def greets(address: str, said: set[str] | frozenset[str]) -> bool:
+    """Whether the user's words (``said``) name the person at ``address``: a word of its
+    local part that is no role's ("dana" of dana@oakrow.com, not "billing")."""
+    local = address.split("@", 1)[0].lower()
+    return any(
+        len(w) >= 3 and w not in _ROLE_WORDS and w in said for w in re.split(r"[^a-z]+", local)
+    )
