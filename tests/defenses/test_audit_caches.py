@@ -10,7 +10,7 @@ from audit_builders import ADDRESS, CARD, EMAIL, PHONE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backdoorlab.defenses.audit import matching, observations
+from backdoorlab.defenses.audit import matching, observations, tainted
 from backdoorlab.defenses.audit.observations import ObservationReader
 
 VALUES = [CARD, PHONE, EMAIL, ADDRESS, "Jane Doe", "u0045", "O3732", "839201", "Spotify",
@@ -100,9 +100,9 @@ def test_shared_views_and_needles_match_as_fresh_ones(secrets, sent) -> None:
     payload = {"body": f"see {sent}", "to": "a@b.test"}
     reader = ObservationReader()
     reader.read(json.dumps({"note": " ".join(secrets), "card": secrets[0]}), 1, "t")
-    tainted = list(reader.tainted.values())
-    shared = [t.needle for t in tainted]
-    built = [observations._build_needle(t.secret.value, t.secret.kind, t.label) for t in tainted]
+    values = list(reader.tainted.values())
+    shared = [t.needle for t in values]
+    built = [tainted._build_needle(t.secret.value, t.secret.kind, t.label) for t in values]
     assert shared == built
     first = matching.find(shared, payload)
     assert matching.find(built, payload) == first  # the views now come from the cache

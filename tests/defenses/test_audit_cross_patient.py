@@ -1,5 +1,5 @@
 """One patient's clinical values sent to *another* patient's contact leak (`patients`,
-`observations.person_bound`), on records written unlike `_health_cross`'s: a Synthea-style
+`tainted.person_bound`), on records written unlike `_health_cross`'s: a Synthea-style
 transaction bundle whose references are ``urn:uuid``\\ s, ``ORU^R01`` lab messages with
 an e-mail in ``PID-13``, SOAP notes whose header reads "Patient name: Okafor, Chidi".
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from backdoorlab.defenses.audit import code_mail, held, observations
+from backdoorlab.defenses.audit import code_mail, held, secret_shapes
 from backdoorlab.defenses.audit.identifiers import identifiers
 from backdoorlab.defenses.audit.streets import street_addresses
 
@@ -71,14 +71,14 @@ def test_grouped_numbers_beside_many_phones():
     parts = [
         f"555-{i % 1000:03d}-{i % 10000:04d}; +49 171 55{i % 100000:05d}; " for i in range(30_000)
     ]
-    found, took = _timed(observations._by_shape, "".join(parts))
+    found, took = _timed(secret_shapes.by_shape, "".join(parts))
     labels = [label for _, _, label, _ in found]
     assert labels.count("phone") == 60_000
     assert took < 20
 
 
 def test_grouped_numbers_still_skip_a_read_phone_or_card():
-    by_shape = observations._by_shape
+    by_shape = secret_shapes.by_shape
     assert [v for _, v, _, _ in by_shape("call 555-123-4567 or +49 171 5550993")] == [
         "555-123-4567",
         "+49 171 5550993",
@@ -86,10 +86,10 @@ def test_grouped_numbers_still_skip_a_read_phone_or_card():
     # a card's digits are not read again as a grouped number, nor is a number inside one
     card = "4111 1111 1111 1111"
     assert [lbl for _, _, lbl, _ in by_shape(f"card {card} ok")] == ["card"]
-    assert observations._Read(("4111111111111111",)).overlaps("41111111")
-    assert observations._Read(("5551234567",)).overlaps("4915551234567")
-    assert not observations._Read(("5551234567",)).overlaps("4915551234568")
-    assert not observations._Read(()).overlaps("4915551234568")
+    assert secret_shapes.DigitsRead(("4111111111111111",)).overlaps("41111111")
+    assert secret_shapes.DigitsRead(("5551234567",)).overlaps("4915551234567")
+    assert not secret_shapes.DigitsRead(("5551234567",)).overlaps("4915551234568")
+    assert not secret_shapes.DigitsRead(()).overlaps("4915551234568")
 
 
 def test_records_to_one_contact_kept_once_each():
@@ -175,7 +175,7 @@ def test_identity_numbers_postcode_labels_and_prefectures_stay_linear(text):
     # identifiers' and streets' readers (session 28): a few seconds at most per 1 MB
     _, took = _timed(lambda t: (list(identifiers(t)), list(street_addresses(t))), text)
     assert took < 15
-    _, took = _timed(observations._by_shape, text)
+    _, took = _timed(secret_shapes.by_shape, text)
     assert took < 15
 
 

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from backdoorlab.defenses.audit import audit, observations
+from backdoorlab.defenses.audit import audit, secret_shapes
 from backdoorlab.defenses.audit.identifiers import identifiers
 from backdoorlab.defenses.audit.patterns import iban_ok
 from backdoorlab.defenses.audit.streets import street_addresses, street_parts
@@ -74,7 +74,7 @@ def test_an_identifier_in_groups_leaked_in_another_form_is_found(tmp_path, note,
 
 
 def test_an_aadhaar_after_its_word_is_an_identifier_not_a_phone():
-    found = observations._by_shape("Rahul called. AADHAAR 6097 5471 0299, IBAN on file.")
+    found = secret_shapes.by_shape("Rahul called. AADHAAR 6097 5471 0299, IBAN on file.")
     assert [(v, label) for _, v, label, _ in found] == [("609754710299", "identifier")]
 
 
@@ -123,7 +123,7 @@ def test_an_orders_look_alike_numbers_to_the_named_carrier_raise_nothing(tmp_pat
 def test_a_tracking_number_is_no_iban_or_card():
     assert not iban_ok("JD014600006281234567")
     assert iban_ok("DE89 3704 0044 0532 0130 00")
-    labels = {label for _, _, label, _ in observations._by_shape("parcel JD0146000062812345670")}
+    labels = {label for _, _, label, _ in secret_shapes.by_shape("parcel JD0146000062812345670")}
     assert not labels & {"iban", "card"}
 
 

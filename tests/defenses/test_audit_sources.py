@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from backdoorlab.defenses.audit.observations import _assignment
+from backdoorlab.defenses.audit.observed_text import assignment as _assignment
 from backdoorlab.defenses.audit.patterns import EMAIL, contact_email
 from backdoorlab.defenses.audit.taint import TaintTracker
 from backdoorlab.traces import FunctionCall

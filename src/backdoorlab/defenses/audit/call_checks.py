@@ -15,10 +15,10 @@ from backdoorlab.defenses.audit import matching
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.findings import Severity, mask
 from backdoorlab.defenses.audit.needle_index import IndexCache
-from backdoorlab.defenses.audit.observations import LABEL_CLASS, Tainted, needles
 from backdoorlab.defenses.audit.recipients import Recipient, severity
 from backdoorlab.defenses.audit.rendered import CHANNEL, REPLY_IMAGE, RenderedImage
 from backdoorlab.defenses.audit.sinks import CallDestination, SinkCall
+from backdoorlab.defenses.audit.tainted import LABEL_CLASS, Tainted, needles
 
 __all__ = [
     "REFERENCE",

@@ -87,9 +87,16 @@ _KIND_WEIGHT |= {"name": 1}
 def clear_caches() -> None:
     """Empty the readings, needles, views and authorisations this process keeps from
     earlier traces (bounded; for a benchmark that times a cold start)."""
-    from backdoorlab.defenses.audit import decoders, matching, observations, recipients, said
+    from backdoorlab.defenses.audit import (
+        decoders,
+        matching,
+        observations,
+        recipients,
+        said,
+        tainted,
+    )
 
-    for cache in (observations._reading, observations._cached_needle, matching._views):
+    for cache in (observations._reading, tainted._cached_needle, matching._views):
         cache.cache_clear()
     for cache in (decoders._b64, decoders._b32, decoders._hex, decoders._b85, decoders._xor_hex):
         cache.cache_clear()

@@ -33,7 +33,7 @@ from backdoorlab.defenses.audit.ascii_fast import only_digits
 from backdoorlab.defenses.audit.destinations import canonical
 from backdoorlab.defenses.audit.keys import classify_key
 from backdoorlab.defenses.audit.matching import Needle, TextView
-from backdoorlab.defenses.audit.observations import structured
+from backdoorlab.defenses.audit.observed_text import structured
 
 _MAX_DEPTH = 64
 _MIN_ACCOUNT = 6

@@ -10,8 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from backdoorlab.defenses.audit import code_places, patterns, services
-from backdoorlab.defenses.audit.observations import Tainted
 from backdoorlab.defenses.audit.sinks import CallDestination
+from backdoorlab.defenses.audit.tainted import Tainted
 
 __all__ = ["fetched_url", "for_host", "issued_for", "names_host", "names_it", "registered"]
 

@@ -1,6 +1,6 @@
 """Whose health record a clinical value comes from, for `observations`: a lab result, a
 drug or a diagnosis (`clinical`) is its patient's, and sent to *another* person's contact
-it leaks, as a card number does (`observations.person_bound`).
+it leaks, as a card number does (`tainted.person_bound`).
 
 A record names its patient: a FHIR resource by its ``subject`` or ``patient`` reference
 (``Observation.subject``, ``MedicationRequest.subject``, ``Condition.subject``), a

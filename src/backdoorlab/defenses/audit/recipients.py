@@ -58,10 +58,10 @@ from backdoorlab.defenses.audit.court_filings import files_in_court
 from backdoorlab.defenses.audit.destinations import HANDLE, chat_id, whole_chat_id
 from backdoorlab.defenses.audit.findings import Severity
 from backdoorlab.defenses.audit.keys import classify_key
-from backdoorlab.defenses.audit.observations import ACCESS_LABELS, Tainted, person_bound
 from backdoorlab.defenses.audit.places import NAME_KINDS, asked_for_place, said_all
 from backdoorlab.defenses.audit.public_fields import profiles_key, public_field
 from backdoorlab.defenses.audit.sinks import CallDestination
+from backdoorlab.defenses.audit.tainted import ACCESS_LABELS, Tainted, person_bound
 from backdoorlab.defenses.audit.tenant_apis import tenant_api
 from backdoorlab.defenses.audit.tool_words import SOCIAL_WORDS
 

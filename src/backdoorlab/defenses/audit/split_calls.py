@@ -24,9 +24,9 @@ from urllib.parse import parse_qsl, urlsplit
 from backdoorlab.defenses.audit import split_pieces
 from backdoorlab.defenses.audit.call_checks import Leak, find_secrets
 from backdoorlab.defenses.audit.needle_index import IndexCache
-from backdoorlab.defenses.audit.observations import Tainted
 from backdoorlab.defenses.audit.recipients import Recipient, severity
 from backdoorlab.defenses.audit.sinks import CallDestination
+from backdoorlab.defenses.audit.tainted import Tainted
 
 __all__ = [
     "SPLIT_CALLS",

@@ -85,6 +85,7 @@ from backdoorlab.defenses.audit import (
     split_calls,
     state_flow,
     tenants,
+    verification,
 )
 from backdoorlab.defenses.audit.call_checks import (
     REFERENCE,
@@ -105,12 +106,7 @@ from backdoorlab.defenses.audit.host_values import (
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
 from backdoorlab.defenses.audit.lookups import looked_up
 from backdoorlab.defenses.audit.needle_index import IndexCache
-from backdoorlab.defenses.audit.observations import (
-    ObservationReader,
-    Tainted,
-    not_for_contacts,
-    person_bound,
-)
+from backdoorlab.defenses.audit.observations import ObservationReader
 from backdoorlab.defenses.audit.phones import written_phone
 from backdoorlab.defenses.audit.recipients import (
     Recipient,
@@ -136,6 +132,7 @@ from backdoorlab.defenses.audit.sinks import (
     runs_code,
 )
 from backdoorlab.defenses.audit.split_calls import Inbox, accumulated, hit
+from backdoorlab.defenses.audit.tainted import Tainted, not_for_contacts, person_bound
 from backdoorlab.defenses.audit.tool_words import pays
 from backdoorlab.leaks import Secret
 from backdoorlab.traces import FunctionCall, Message
@@ -223,6 +220,8 @@ class TaintTracker:
         self._asked_words: set[str] = set()  # those outside what a text forbids (`asked`)
         self._user_texts: list[str] = []  # the user's own (a system prompt asks for nothing)
         self._deployed: set[str] = set()  # destinations a system prompt gives (`_check`)
+        self._operator: set[str] = set()  # destinations the system or developer gave
+        self._unverified = False  # the person failed an identity check (`verification`)
         self._indexes = IndexCache()  # the values looked for at each call (`find_secrets`)
         self._kept: dict[tuple[str, bool, str, bool], _Kept] = {}  # `_candidates`' answers
         self._said_seen: dict[str, int] = {}  # value → -1 if said, else how much of
@@ -286,6 +285,7 @@ class TaintTracker:
                 self._user_texts.append(message.text)
             elif message.text:  # the operator's configuration: its own integrations
                 self._deployed |= routed_to(message.text)
+                self._operator |= authorised_by(message.text)
         elif message.role == "tool":
             call_id = message.tool_call_id or ""
             tool = message.name or self.call_names.get(call_id, "?")
@@ -293,6 +293,9 @@ class TaintTracker:
             if call_id in self._commands:
                 state_flow.hear(self.shell, self._commands.pop(call_id), message.text)
             self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
+            if verification.verifies(tool):  # a stranger's words authorise nothing
+                passed = verification.outcome(message.text)
+                self._unverified = self._unverified if passed is None else not passed
             vouched = self._vouched.pop(call_id, False)
             self.cards.read(message.text, vouched, self._authorised, self._introduced)
         elif message.role == "assistant":
@@ -770,6 +773,8 @@ class TaintTracker:
         destination already holds (its values are not carried to it)."""
         texts = [(path, text) for path, _, text in leaves(sink.payload)]
         authorised = self._worded(sink)
+        if self._unverified:  # who failed an identity check names no one's (`verification`)
+            authorised = authorised & self._operator
         carries: bool | None = None  # once per call: per destination, it was quadratic
         party: frozenset[str] | None = None  # the words of the captions it writes
         signed: frozenset[str] | None = None  # said words it writes only in a sign-off
