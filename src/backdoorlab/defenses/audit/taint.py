@@ -43,7 +43,9 @@ What is tainted and how it is matched: `observations`, `values`, `matching` (any
 tool returned and the user did not give, found through `decoders`' disguises). Who
 receives a call's data and how bad that is: `recipients` — the user and the operator's
 own systems receive anything, a record's contact anything but another person's
-personal data; a weak value reaching anyone never goes above ``low``.
+personal data; a weak value reaching anyone never goes above ``low``. After an identity
+check that failed (`verification`), the person's words name no destination: only the
+operator's do.
 
 What a check answers is `call_checks`'; what the user's texts authorise, `said`; which
 values belong to the host a call goes to, `host_values`.
