@@ -69,6 +69,7 @@ from backdoorlab.defenses.audit import (
     chain_values,
     clinical,
     cluster_names,
+    confidential,
     coordinates,
     court_filings,
     fhir,
@@ -407,6 +408,8 @@ class ObservationReader:
             pass  # a case's caption: on the court's docket for anyone (`court_filings`)
         elif values.is_content(value):
             self._add("text", value, "content", "medium", where)
+            for amount in confidential.figures(value):  # a settlement's sum, an NDA'd price
+                self._add("text", amount, "amount", "medium", where)
         elif field and (whole := values.field_value(value)) is not None:
             self._add("text", value, whole[0], whole[1], where)
         if terms:
