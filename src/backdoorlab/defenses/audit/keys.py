@@ -289,6 +289,8 @@ def names_someone(key: str | None) -> bool:
 
 
 _PUBLISHED_KEY_WORDS = frozenset(("plan", "tier", "tariff", "incident", "outage"))
+# a ship's name and its voyage: every carrier's public sailing schedule lists them
+_PUBLISHED_KEY_WORDS |= {"vessel", "voyage"}
 _ADVERTISED = frozenset(("list", "listing", "asking", "retail", "sticker"))
 _CARE_KEY_WORDS = frozenset(("care", "treatment", "assessment", "soap", "clinical", "therapy"))
 
@@ -297,7 +299,8 @@ _CARE_KEY_WORDS = frozenset(("care", "treatment", "assessment", "soap", "clinica
 def published(key: str | None) -> bool:
     """A key whose short value is the same for everyone it concerns, so no one's secret:
     a service plan's, tier's or tariff's name from the operator's catalogue ("Unlimited
-    Plus", "Fixed Rate 24"), an outage's incident number its status page shows, an
+    Plus", "Fixed Rate 24"), an outage's incident number its status page shows, a
+    vessel's name and voyage number (a carrier's sailing schedule: "MSC GULSUN 412W"), an
     advertised price (``ListPrice``, ``asking_price``: the sum a listing shows). Not a
     clinical plan ("carePlan", "treatment_plan"): that one is a patient's."""
     if key is None:

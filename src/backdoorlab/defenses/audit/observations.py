@@ -69,6 +69,7 @@ from backdoorlab.defenses.audit import (
     chain_values,
     clinical,
     cluster_names,
+    containers,
     coordinates,
     court_filings,
     fhir,
@@ -396,8 +397,9 @@ class ObservationReader:
                 chain_values.public_shape(token)
                 or cluster_names.generated(token)
                 or court_filings.case_number(token)
+                or containers.number(token)
             ):
-                continue  # a chain's public value, a pod's name, a docket number: no secret
+                continue  # a chain's public value, a pod's name, a docket number, a box's
             digits = patterns.digits_of(token)
             if covered and digits and digits in covered:
                 continue
