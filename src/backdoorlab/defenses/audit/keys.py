@@ -269,12 +269,16 @@ _PERSON_KEY_WORDS = frozenset(
 
 
 _PARTY_ROLES = frozenset(("vendor", "supplier", "applicant", "coapplicant"))
+# a shipment's parties (a bill of lading's, a load tender's): each is sent the shipment
+_PARTY_ROLES |= {"carrier", "shipper", "consignee", "consignor"}
 
 
 @lru_cache(maxsize=4096)
 def party_block(key: str | None) -> bool:
     """A key whose object is the party a record is addressed to or comes from: a work
-    order's or a purchase order's ``vendor``, an application's ``applicant``. Its
+    order's or a purchase order's ``vendor``, an application's ``applicant``, a
+    shipment's ``carrier``, ``shipper`` or ``consignee`` (a load tender's carrier is
+    sent its pickup, seal and stops; a consignee its delivery). Its
     contact is the record's own (the vendor is sent the unit's address, the applicant
     their application), as a contact block's is (`observations`)."""
     tokens = patterns.name_tokens(key) if key else ()
