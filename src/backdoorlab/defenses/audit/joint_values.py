@@ -6,9 +6,11 @@ since "2150" is in many texts — so a forwarder's whole contract rate sheet mai
 look-alike domain passed the default filter. But three or more *different* short
 numbers of the same tool result, in one call to the same stranger, are not chance: a
 text that holds 2150, 1800 and 3400 and another result's numbers too is a copy of that
-result. Their bits add (about 13 for each four-digit figure), so such a group is read as
-one ``medium`` value (`values.MEDIUM_BITS`): the result's figures, reported once, under
-the label ``figures``.
+result. Their bits add (about 13 for each four-digit figure, three of them past
+`values.MEDIUM_BITS` twice over), so such a group is read as one ``medium`` value — not
+``strong``: a rate or a price says less than a key — the result's figures, reported once
+per call and destination under the label ``figures``. A call's own check only: figures
+sent one per call to the same stranger are not added up.
 
 Only for a third party (a destination no user message gave and no record holds): to a
 record's contact, the user's own or the operator's, short numbers stay what they are.
