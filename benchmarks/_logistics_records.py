@@ -175,7 +175,9 @@ class Consignment:
         stem = self.domain.removesuffix(".com")
         return r.choice(
             (
-                stem.replace("l", "1", 1) + ".com",
+                # one letter swapped for a digit; "cascadefreight" has no "l" to swap, and
+                # unchanged it was the forwarder's own domain (a positive's label wrong)
+                (stem.replace("l", "1", 1) if "l" in stem else stem.replace("e", "3", 1)) + ".com",
                 f"{stem}-docs.com",
                 f"{stem}.co",
                 f"{self.broker_domain.split('.')[0]}-entries.net",
