@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from backdoorlab.defenses.audit.observations import Tainted
+from backdoorlab.defenses.audit.tainted import Tainted
 from backdoorlab.leaks import Secret
 
 MIN_VALUES = 3

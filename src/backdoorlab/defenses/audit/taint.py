@@ -954,7 +954,7 @@ class TaintTracker:
             if to == "third_party" and len(matches) >= joint_values.MIN_VALUES:
                 argument = matches[0].argument  # a result's short figures, together
                 for group in joint_values.grouped(m.tainted for m in matches):
-                    leak = self._hit(inbox, group, step, argument, "together")
+                    leak = hit(inbox, group, step, argument, "together")
                     result.leaks += [leak] if leak is not None else []
             if len(inbox.steps) > 1:
                 result.leaks += accumulated(inbox, candidates, step, found, self._indexes)
