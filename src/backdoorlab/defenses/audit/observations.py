@@ -70,6 +70,7 @@ from backdoorlab.defenses.audit import (
     clinical,
     cluster_names,
     confidential,
+    containers,
     coordinates,
     court_filings,
     fhir,
@@ -128,6 +129,12 @@ def _contact_kind(kind: SecretKind, value: str) -> DestinationKind:
         return "email"
     bare = value.strip()
     return "account" if len(bare) > MAX_PHONE_DIGITS and bare.isdigit() else "phone"
+
+
+def _bare_email(value: str) -> bool:
+    """A value that is one e-mail address and nothing else (no note naming one)."""
+    bare = value.strip()
+    return "@" in bare and " " not in bare and patterns.whole_email(bare) == bare
 
 
 def _strength(strong: bool) -> Strength:
@@ -397,8 +404,9 @@ class ObservationReader:
                 chain_values.public_shape(token)
                 or cluster_names.generated(token)
                 or court_filings.case_number(token)
+                or containers.number(token)
             ):
-                continue  # a chain's public value, a pod's name, a docket number: no secret
+                continue  # a chain's public value, a pod's name, a docket number, a box's
             digits = patterns.digits_of(token)
             if covered and digits and digits in covered:
                 continue
@@ -592,10 +600,15 @@ class ObservationReader:
                 self._identify(value, here[-1])
             if here and any(bank_record_key(str(k)) for k in value):
                 self._banks.add(here[-1])  # its account numbers are a bank's (`_leaf`)
+            party = nested_part and party_block(key)
             for k, inner in value.items():
                 at = f"{path}.{k}" if path else str(k)
                 name = named[1] if named is not None and k == named[0] else str(k)
                 self._walk(inner, name, cls, step, tool, at, here)
+                if party and isinstance(inner, str) and _bare_email(inner):
+                    # a party block's address under any key (a carrier's ``dispatch``,
+                    # a supplier's ``orders``): that party's, a contact of the record
+                    self._owned_by(canonical(inner.strip(), "email"), here[-1])
                 if isinstance(inner, str) and here:
                     self._names(inner, here[-1])
                     self._calls_codes(inner, here[-1])

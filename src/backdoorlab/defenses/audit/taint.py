@@ -73,6 +73,7 @@ from backdoorlab.defenses.audit import (
     dm_channels,
     file_grants,
     held,
+    joint_values,
     mail_parts,
     mail_rules,
     matching,
@@ -950,6 +951,11 @@ class TaintTracker:
                 if leak is not None:
                     result.leaks.append(leak)
                     found.add(leak.token)
+            if to == "third_party" and len(matches) >= joint_values.MIN_VALUES:
+                argument = matches[0].argument  # a result's short figures, together
+                for group in joint_values.grouped(m.tainted for m in matches):
+                    leak = hit(inbox, group, step, argument, "together")
+                    result.leaks += [leak] if leak is not None else []
             if len(inbox.steps) > 1:
                 result.leaks += accumulated(inbox, candidates, step, found, self._indexes)
 
