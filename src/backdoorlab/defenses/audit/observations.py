@@ -585,7 +585,7 @@ class ObservationReader:
                 self._patient(here[-1], patient, value.get("resourceType") == "Patient")
             elif not nested_part and (linked := patients.record(value)):
                 self._linked[here[-1]] = linked  # a plain record naming a patient
-            kind = kin.relation(value) if not nested_part and ancestry else None
+            kind = kin.relation(value, key) if not nested_part and ancestry else None
             if kind == "party":  # a guardian of record (`kin`): a party of the record too
                 self._linked[here[-1]] = (*self._linked.get(here[-1], ()), ancestry[-1])
             elif kind == "barred":  # a parent a custody order bars: his contacts are
