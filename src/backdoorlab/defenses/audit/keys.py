@@ -53,6 +53,13 @@ _LOCAL_FINANCIAL_PARTS = (
 _LOCAL_FINANCIAL_WORDS = frozenset(
     {"dni", "nif", "nie", "cpf", "cnpj", "rfc", "bsn", "insee", "nir", "konto", "conta", "conto"}
 )
+# what a person earns, in the languages a benefits or tax office's records are kept in
+# (``einkommen_monatlich``, ``revenus_mensuels``, ``renda_mensal``, ``inkomen``)
+_LOCAL_MONEY_PARTS = (
+    "einkommen", "gehalt", "bruttolohn", "nettolohn", "verdienst", "inkomen", "salaris",
+    "revenu", "salaire", "renda", "rendimento", "salario", "ingreso", "reddito", "stipendio",
+    "wynagrodzenie", "dochod", "年収", "給与", "所得",
+)  # fmt: skip
 _CONTACT_PARTS = (
     "email", "phone", "mobile", "telephone", "participant", "attendee", "recipient",
     "sender", "invitee", "member",
@@ -120,6 +127,8 @@ def _classify_local(key: str) -> KeyClass | None:
         return "financial"
     if _LOCAL_FINANCIAL_WORDS.intersection(patterns.name_tokens(folded)):
         return "financial"
+    if any(p in flat for p in _LOCAL_MONEY_PARTS):
+        return "money"
     return None
 
 
@@ -152,7 +161,12 @@ def login_key(key: str | None) -> bool:
 
 
 _ASCII_DIGITS = "0123456789"
-_AMOUNT = re.compile(r"[-+]?[$€£¥]?\s?\d[\d,.' \u00a0]*(?:\s?[A-Z]{3})?")
+# a currency's sign before the figure (``R$``, ``CA$``, ``₹``) or after it, as most of
+# Europe writes it (``3.690,59 €``, ``1 250,00 zł``)
+_SIGN = r"(?:[A-Z]{0,3}\$|[€£¥₹₩₽₺₴₦₱₪฿₫])"
+_AMOUNT = re.compile(
+    rf"[-+]?{_SIGN}?\s?\d[\d,.' \u00a0]*(?:\s?(?:[A-Z]{{3}}|{_SIGN}|zł|kr|Kč|Ft|lei))?"
+)
 
 
 # an amount written first, then a remark on its terms: "$18,500 (net 30)", "€95,000 per
