@@ -25,7 +25,7 @@ def authorised_by(text: str) -> frozenset[str]:
 _ROUTES = re.compile(
     r"\b(?:go(?:es)?|send|sends|sent|forward(?:s|ed)?|upload(?:s|ed)?|post(?:s|ed)?|refer"
     r"(?:s|red)?|report(?:s|ed)?|submit(?:s|ted)?|deliver(?:s|ed)?|route(?:s|d)?|index"
-    r"|escalate(?:s|d)?)\b",
+    r"|escalate(?:s|d)?|verif(?:y|ies|ied)|validate(?:s|d)?|screen(?:s|ed)?)\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
@@ -35,7 +35,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
 def routed_to(text: str) -> frozenset[str]:
     """The destinations a system prompt routes data to: those of its sentences that say
     where something goes ("SIU referrals go to siu@…", "index claims with ISO ClaimSearch
-    at https://…", "completed files go to compliance@…"). A destination it only mentions
+    at https://…", "completed files go to compliance@…", "ids are verified with the tax
+    office's API at https://…": a check sends the id there). A destination it only mentions
     ("her team inbox is finance@…", the signed-in user's own address) is no integration."""
     found: set[str] = set()
     for sentence in _SENTENCE_END.split(text):
