@@ -110,6 +110,9 @@ from backdoorlab.defenses.audit.tainted import PERSON_BOUND, Tainted
 from backdoorlab.defenses.audit.values import Strength
 from backdoorlab.leaks import DestinationKind, Secret, SecretKind
 
+_PHONE_ONLY = re.compile(r"\s*\+[\d\s().-]{6,24}")
+"""A value of a phone's characters alone, its trunk prefix in brackets: no free text."""
+
 _ACCESS_TEXT = re.compile(
     r"\b(?:verification|security|one[- ]time|log[- ]?in|sign[- ]in|backup|recovery|2fa|mfa"
     r"|two[- ]factor|authentication|access)\s+codes?\b|\b(?:passcode|otp)\b",
@@ -303,8 +306,8 @@ class ObservationReader:
         marked = "@" in text or "://" in text or "+" in text
         if not marked and not patterns.may_hold_domain(text):
             return
-        if "+" in text and patterns.whole_phone(text):
-            return  # a phone number written in groups ("+1 206 418 7730"): a contact
+        if "+" in text and (patterns.whole_phone(text) or _PHONE_ONLY.fullmatch(text)):
+            return  # a phone number written in groups ("+1 206 418 7730", "+44(0)29 2018205")
         for contact in contacts_in_text(text):
             if self._events is not None:
                 self._events.append((_NAMES, contact, record))
