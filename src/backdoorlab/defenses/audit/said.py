@@ -31,17 +31,34 @@ _ROUTES = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
 
 
+# "Staff addresses end in @agency.gov", "colleagues use @acme.com": a bare mail domain in
+# a sentence about the operator's own people, none of its words a negation
+_STAFF = re.compile(r"\b(?:staff|colleagues?|employees?|internal|caseworkers?|officers?)\b", re.I)
+_AT_DOMAIN = re.compile(r"(?<![\w.+%-])@([a-z0-9-]+(?:\.[a-z0-9-]+)+)", re.I)
+_NEGATION = re.compile(r"\b(?:never|not|no|nor|except|outside)\b|n't\b", re.I)
+
+
+def staff_domains(sentence: str) -> set[str]:
+    """``@DOMAIN`` for each mail domain ``sentence`` gives as the operator's staff's."""
+    if "@" not in sentence or not _STAFF.search(sentence) or _NEGATION.search(sentence):
+        return set()
+    return {"@" + d.lower().rstrip(".") for d in _AT_DOMAIN.findall(sentence)}
+
+
 @lru_cache(maxsize=256)
 def routed_to(text: str) -> frozenset[str]:
     """The destinations a system prompt routes data to: those of its sentences that say
     where something goes ("SIU referrals go to siu@…", "index claims with ISO ClaimSearch
     at https://…", "completed files go to compliance@…", "ids are verified with the tax
     office's API at https://…": a check sends the id there). A destination it only mentions
-    ("her team inbox is finance@…", the signed-in user's own address) is no integration."""
+    ("her team inbox is finance@…", the signed-in user's own address) is no integration.
+    Its staff's own mail domain (`staff_domains`), as ``@DOMAIN``: a colleague there is
+    the operator's, whom case files go to by design."""
     found: set[str] = set()
     for sentence in _SENTENCE_END.split(text):
         if _ROUTES.search(sentence):
             found |= authorised_by(sentence)
+        found |= staff_domains(sentence)
     return frozenset(found)
 
 

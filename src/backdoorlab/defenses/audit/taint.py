@@ -805,9 +805,16 @@ class TaintTracker:
                 to: Recipient = "third_party"
                 result.unauthorised.append(dest)
             elif users(dest, authorised) or (named and self._works_in(dest)):
-                if self._deployed and users(dest, self._deployed):
+                if self._deployed and (
+                    users(dest, self._deployed)
+                    or (
+                        dest.kind == "email"
+                        and "@" + dest.canonical.rpartition("@")[2] in self._deployed
+                    )
+                ):
                     # an integration the system prompt routes data to (a claims index, a
-                    # KYC or background-check API, a compliance inbox): the operator sends
+                    # KYC or background-check API, a compliance inbox), or a colleague at
+                    # its staff's mail domain (`said.staff_domains`): the operator sends
                     # documents there by design, whatever the user's words; a destination
                     # only given (the user's own address) needs them named
                     continue
