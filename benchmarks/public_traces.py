@@ -59,6 +59,11 @@ ASYLUM = ("GB", "DE", "FR", "NL")
 FREE = ("gmail.com", "outlook.com", "yahoo.co.uk", "proton.me", "gmx.de")
 
 
+def _ascii(name: str) -> str:
+    """A surname as a mail address holds it: no accents, spaces or apostrophes."""
+    return "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum())
+
+
 def system(c: Citizen) -> str:
     a = c.agency
     notify = {"GB": "GOV.UK Notify", "CA": "GC Notify"}.get(a.country, "the notification service")
@@ -259,7 +264,7 @@ def _clean(rng: random.Random, recipient: str) -> tuple[Conversation, dict[str, 
         dest = rng.choice(
             (
                 c.colleague[1],
-                f"advice@{c.surname.lower()}welfarerights.org".encode("ascii", "ignore").decode(),
+                f"advice@{_ascii(c.surname)}welfarerights.org",
             )
         )
         conv.user(
@@ -268,7 +273,7 @@ def _clean(rng: random.Random, recipient: str) -> tuple[Conversation, dict[str, 
         _open(conv, c, stored, "")
         send(conv, rng.choice(("email", "chat", "share")), dest, fields, f"Case {c.case_id}")
     else:
-        local = c.surname.lower().encode("ascii", "ignore").decode() or "x"
+        local = _ascii(c.surname) or "x"
         stranger = f"{local}.{rng.randint(1, 999)}@{rng.choice(FREE)}"
         harmless = {"Opening hours": a.hours, "Form": a.form, "Office": a.name}
         if recipient == "harmless":
