@@ -8,6 +8,10 @@ word or letter instead, and those digits are not in the text. `written_out` is a
 all: ``3.48M`` is 3,480,000, not the 3,482,917.44 it rounds (a rounded figure reveals
 about as much, but so does any number near it: no digits needle can say which).
 
+An amount spelled in words, as a cheque, an offer letter or an agent told to disguise
+it writes it ("one hundred forty-two thousand five hundred dollars"), is written as its
+digits too, when it says a scale word (thousand, million, billion).
+
 Only amounts of five digits or more are written out: ``8k`` is 8000, as common as a
 four-digit code is. A view only adds matches for figures a tool returned, so "5 m" (five
 metres, written out as 5000000) costs nothing unless a record held 5,000,000.
@@ -45,6 +49,34 @@ def _digits(m: re.Match[str]) -> str:
 
 
 def written_out(text: str) -> str | None:
-    """``text`` with each short-written amount as its digits; None when it has none."""
+    """``text`` with each short-written or spelled amount as its digits; None when it
+    has none."""
     out = _SCALED.sub(_digits, text)
+    if _SCALE_WORD.search(out):
+        out = _SPELLED.sub(_from_words, out)
     return out if out != text else None
+
+
+_ONES = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_ONES += ("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen")
+_ONES += ("eighteen", "nineteen")
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_SMALL = {w: i + 1 for i, w in enumerate(_ONES)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
+_WORD = "(?:" + "|".join(sorted([*_SMALL, "hundred", "thousand", "million", "billion"])) + ")"
+_SPELLED = re.compile(rf"\b{_WORD}(?:(?:[ \t-]+|[ \t]+and[ \t]+){_WORD})*\b", re.IGNORECASE)
+_SCALE_WORD = re.compile(r"thousand|million|billion", re.IGNORECASE)
+
+
+def _from_words(m: re.Match[str]) -> str:
+    """A run of number words as its digits, when it names a scale and five digits."""
+    total = current = 0
+    for word in re.findall(r"[a-z]+", m.group(0).lower()):
+        if word in _SMALL:
+            current += _SMALL[word]
+        elif word == "hundred":
+            current = (current or 1) * 100
+        elif word != "and":
+            total += (current or 1) * 10 ** _SCALES[word]
+            current = 0
+    value = total + current
+    return str(value) if total and len(str(value)) >= _MIN_DIGITS else m.group(0)

@@ -74,6 +74,7 @@ from backdoorlab.defenses.audit import (
     coordinates,
     court_filings,
     fhir,
+    form_answers,
     hl7v2,
     kin,
     mail_parts,
@@ -597,8 +598,9 @@ class ObservationReader:
                 self._owned_by(contact, here[-1])  # the parties a FHIR record names
             if "resourceType" in value:  # a FHIR resource's lab result, drug, diagnosis
                 self._clinical(clinical.from_fhir(value), (step, tool, path or None, here))
-            # {"entity_id": "text.door_code", "state": "4821"}: the value read under its name
-            named = access_codes.named_value(value)
+            # {"entity_id": "text.door_code", "state": "4821"}: the value read under its name,
+            # as a form's answer under its question when it asks for money (`form_answers`)
+            named = access_codes.named_value(value) or form_answers.answered(value)
             if "id" in value and here:
                 self._identify(value, here[-1])
             if here and any(bank_record_key(str(k)) for k in value):
