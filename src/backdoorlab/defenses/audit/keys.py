@@ -160,6 +160,24 @@ def login_key(key: str | None) -> bool:
     return key is not None and not _LOGIN_WORDS.isdisjoint(patterns.name_tokens(key))
 
 
+_WORKSPACE_CHATS = frozenset(("slack", "teams", "mattermost", "webex", "zulip", "rocketchat"))
+_MEMBER_WORDS = frozenset(("id", "uid", "user", "member", "handle"))
+_MEMBER_ID = re.compile(r"[@#]?[A-Za-z0-9][\w:.-]{5,63}")
+
+
+def chat_member(key: str | None, value: str) -> str | None:
+    """The member id ``value`` is when ``key`` names a person's id in the operator's
+    workplace chat (``slack_id``, ``slackUserId``, ``teams_user_id``), else None: the
+    person the record lists, reached there, as a contact field's e-mail reaches them.
+    Not a public messenger's (a Telegram ``chat_id`` anyone may open)."""
+    if key is None or not _MEMBER_ID.fullmatch(value.strip()):
+        return None
+    tokens = patterns.name_tokens(key)
+    if _WORKSPACE_CHATS.isdisjoint(tokens) or _MEMBER_WORDS.isdisjoint(tokens):
+        return None
+    return value.strip().lstrip("@#")
+
+
 _ASCII_DIGITS = "0123456789"
 # a currency's sign before the figure (``R$``, ``CA$``, ``₹``) or after it, as most of
 # Europe writes it (``3.690,59 €``, ``1 250,00 zł``)

@@ -82,6 +82,7 @@ from backdoorlab.defenses.audit import (
     owners,
     patients,
     patterns,
+    places,
     secret_forms,
     services,
     spoken,
@@ -95,6 +96,7 @@ from backdoorlab.defenses.audit.keys import (
     bank_key,
     bank_record_key,
     by_key,
+    chat_member,
     classify_key,
     login_key,
     names_someone,
@@ -446,6 +448,12 @@ class ObservationReader:
         if cls is None and login_key(key) and patterns.whole_email(value.strip()):
             cls = "contact"  # an account's sign-in address: its holder's, a contact field
         where = (step, tool, path or None, ancestry)
+        if (
+            ancestry
+            and (member := chat_member(key, value))
+            and (at := places.place("channel", member))
+        ):
+            self._owned_by(at, ancestry[-1])  # {"slack_id": "U024BE7LH"}: the record's person
         if "[" in value:  # a key printed as its bytes ("SOLANA_PRIVATE_KEY=[174,47,…]")
             for found in byte_keys.in_text(value, key, self._echo().key_file):
                 self._byte_key(found, where)
