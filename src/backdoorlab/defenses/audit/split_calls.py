@@ -111,10 +111,11 @@ def latest(texts: list[str]) -> list[str]:
 
 def bare(parts: list[str]) -> list[str]:
     """The parts without what they all begin and end with ("details: " in each), nor the
-    counter each is numbered with ("(part 1/2)", "[2 of 3]": `_COUNTER`)."""
-    plain = [u for p in parts if (u := uncounted(p)) is not None]
-    if len(plain) == len(parts):
-        parts = plain
+    counter each is numbered with ("(part 1/2)", "[2 of 3]": `_COUNTER`) — or each but
+    the first, as a continuation is marked ("(cont.)")."""
+    plain = [uncounted(p) for p in parts]
+    if all(u is not None for u in plain[1:]):  # every piece numbered, or every later
+        parts = [p if u is None else u for p, u in zip(parts, plain, strict=True)]  # one
     head = _boundary(os.path.commonprefix(parts))
     tail = _boundary(os.path.commonprefix([p[::-1] for p in parts]))
     shortest = min(len(p) for p in parts)
@@ -124,10 +125,13 @@ def bare(parts: list[str]) -> list[str]:
 
 
 # the number a piece of a split message carries, as mail and SMS number them: a word
-# ("part 1/2", "pt. 2 of 3", "(part 1):", "part 2 -") or brackets ("(1/2)", "[2 of 3]")
+# ("part 1/2", "pt. 2 of 3", "(part 1):", "part 2 -") or brackets ("(1/2)", "[2 of 3]");
+# or the mark a message's continuation starts with, its first piece unmarked ("(cont.)",
+# "(cont'd)", "continued:")
 _COUNTER = re.compile(
     r"\s*(?:[(\[]?\s*\b(?:part|pt|segment|piece|chunk)\.?\s*\d{1,2}(?:\s*(?:/|of)\s*\d{1,2})?\b"
-    r"\s*[)\]]?\s*[:-]?|[(\[]\s*\d{1,2}\s*(?:/|of)\s*\d{1,2}\s*[)\]])",
+    r"\s*[)\]]?\s*[:-]?|[(\[]\s*\d{1,2}\s*(?:/|of)\s*\d{1,2}\s*[)\]]"
+    r"|[(\[]\s*(?:cont|contd|cont'd|continued)\.?\s*[)\]]\s*:?|\b(?:cont'd|continued)\s*:)",
     re.IGNORECASE,
 )
 
