@@ -27,7 +27,9 @@ repository's owner and name, a bucket's or container's own name) is a word they 
 *showed* it as the place the agent works in (`places_shown`): a ``git remote -v`` line,
 the git URL ``git remote get-url`` or ``git config`` printed, a field of a structured
 result named for it (``repo``, ``repository``, ``full_name``, ``bucket``, ``channel``) —
-never a name in prose, where an injected instruction writes its own.
+never a name in prose, where an injected instruction writes its own, nor one the result
+only echoes from the call's own arguments (a post's answer naming the channel it was
+posted to: the agent chose it, no tool showed it).
 
 Where a command line or code sends by name: `code_places`.
 """
@@ -266,7 +268,9 @@ def places_shown(text: str, echo: str = "") -> set[str]:
         except (ValueError, RecursionError):  # not JSON, a 4,300-digit number, too deep
             return found
         for key, value in string_fields(data):
-            found |= _field_places(key, value)
+            if echo and value in echo:
+                continue  # the call's own argument echoed back (Slack's ``chat.postMessage``
+            found |= _field_places(key, value)  # answers its ``channel``): shown by no one
     return found
 
 
