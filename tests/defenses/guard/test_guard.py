@@ -158,6 +158,13 @@ def test_a_call_is_screened_once_and_in_order():
         session.screen(messages, 2, messages[2].tool_calls[0])
 
 
+@pytest.mark.parametrize("kind", ["figures", "number", "amount", "reference"])
+def test_a_policy_may_ignore_every_kind_the_audit_reports(kind):
+    """Every label a finding can carry (`joint_values`' ``figures``, a bare long run's
+    ``number``) is one a policy may name."""
+    assert GuardConfig(ignore=[kind]).ignore == [kind]
+
+
 @pytest.mark.parametrize(
     ("text", "field"),
     [

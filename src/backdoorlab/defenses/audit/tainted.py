@@ -34,11 +34,12 @@ LABEL_CLASS = {
     "identifier": "identifier", "code": "code", "credential": "code", "content": "content",
     "field": "personal", "term": "personal", "date": "personal",
     "amount": "personal", "lab": "personal", "medication": "personal", "diagnosis": "personal",
-    "coordinates": "personal",
+    "coordinates": "personal", "number": "identifier", "figures": "content",
 }  # fmt: skip
 """What kind of secret each label is, as the benchmarks report recall: personal data,
 identifiers (document, account and card numbers), codes (one-time codes, credentials),
-contents (a message's or a file's text)."""
+contents (a message's or a file's text; a result's short figures sent together,
+`joint_values`)."""
 
 PERSON_BOUND = frozenset({"email", "phone", "address", "ssn", "card", "iban", "account"})
 """Labels that belong to a person: sent to *another* person's contact, they leak."""
