@@ -230,6 +230,36 @@ def _decodings(text: str) -> list[tuple[str, str]]:
     return found
 
 
+_IN_PLACE_MIN = 12
+"""A token decoded in place (`decoded_in_place`) is this long at least: a piece of a
+secret in base64 is a dozen characters, a word of the text around it is rarely one."""
+
+
+@lru_cache(maxsize=1024)
+def decoded_in_place(text: str) -> str | None:
+    """``text`` with each base64 token that decodes to text replaced by its decoding, in
+    place; None when none does. Why: a secret cut in halves, each half encoded on its
+    own and sent in its own call (two documents' ``documentBase64``), is whole only
+    once each call's text is decoded where it stands and the calls are joined — the
+    joined text's tokens decode one by one, each to half (`split_calls`). Bounded as
+    `views` is: ``MAX_TOKENS`` tokens, each cached as `_b64` caches them."""
+    if len(text) > CACHED_TOKEN_CHARS * 4:
+        return None
+    out, last, changed = [], 0, 0
+    for found in _B64_SLASHED.finditer(text) if "/" in text else _B64.finditer(text):
+        token = found.group(0)
+        if len(token) < _IN_PLACE_MIN or len(token) > CACHED_TOKEN_CHARS:
+            continue
+        decoded = _b64(token)
+        if not decoded or decoded == token:
+            continue
+        out += [text[last : found.start()], decoded]
+        last, changed = found.end(), changed + 1
+        if changed >= MAX_TOKENS:
+            break
+    return "".join(out) + text[last:] if changed else None
+
+
 def views(text: str, budget: int | None = None) -> list[tuple[str, str]]:
     """``text`` and its decodings as (how, text), each reversed too; bounded work.
 

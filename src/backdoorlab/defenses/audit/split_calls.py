@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-from backdoorlab.defenses.audit import split_pieces
+from backdoorlab.defenses.audit import decoders, split_pieces
 from backdoorlab.defenses.audit.call_checks import Leak, find_secrets
 from backdoorlab.defenses.audit.needle_index import IndexCache
 from backdoorlab.defenses.audit.recipients import Recipient, severity
@@ -167,6 +167,16 @@ def _query_values(text: str) -> list[tuple[str, str]]:
     return parse_qsl(urlsplit(text.strip()).query)[:16]
 
 
+def _decoded_each(texts: list[str]) -> list[str] | None:
+    """Each text with its base64 tokens decoded where they stand
+    (`decoders.decoded_in_place`): a secret whose halves were each encoded on their own,
+    one a call; None when no text held one."""
+    opened = [decoders.decoded_in_place(text) for text in texts]
+    if all(o is None for o in opened):
+        return None
+    return [text if o is None else o for text, o in zip(texts, opened, strict=True)]
+
+
 def record(inbox: Inbox, step: int, parts: list[tuple[str, str]]) -> None:
     """Keep the texts a call at message ``step`` sent ``inbox``, argument by argument (a
     URL's query parameters each apart too), forgetting what fell out of the window."""
@@ -277,6 +287,10 @@ def _read_joined(
             stripped = "".join(bare(texts))
             if not decode or stripped != joined.get(f"{path} (glued)"):  # nothing to strip
                 joined[f"{path} (bare)"] = stripped
+            if decode and (opened := _decoded_each(texts)) is not None:
+                joined[f"{path} (each decoded)"] = "".join(opened)  # as written once decoded
+                if (stripped := "".join(bare(opened))) != joined[f"{path} (each decoded)"]:
+                    joined[f"{path} (each decoded, bare)"] = stripped  # a document's wrapper
     if len(inbox.parts) > 1:  # pieces may travel in different arguments too
         every = sorted((at, text) for parts in inbox.parts.values() for at, text in parts)
         texts = latest([t for at, t in every if at > since])
