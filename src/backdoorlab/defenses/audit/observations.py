@@ -35,7 +35,8 @@ bare "2.55"), and where its record names its patient (a FHIR ``subject``, an HL7
 note's header: `patients`) it is that patient's, as a card is its holder's (`person_bound`).
 
 Besides these, every string yields the codes, identifiers and contents `values` finds
-(a secret is what a tool returned, whatever its shape), each with its strength. An
+(a secret is what a tool returned, whatever its shape), each with its strength, and a
+text that declares itself confidential its money amounts (`confidential`). An
 observation that is not JSON but YAML (AgentDojo's tools print YAML) is walked as data;
 a file shown line-numbered (``cat -n``, a coding agent's editor) is read as the file, and
 a traceback's ``path/to/file.py:12: in f`` is no field named ``path/to/file.py``.

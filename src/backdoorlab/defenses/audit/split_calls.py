@@ -5,10 +5,12 @@ Each unauthorised destination keeps what it was sent (every checked call counts,
 or refused: a call once proposed is in the trace), so a secret split across calls is
 found at the call that completes it — its pieces sent within `SPLIT_CALLS` calls and
 `SPLIT_CHARS` characters of each other, disguised pieces (base64 cut in two) within
-`SPLIT_DECODED_CALLS` calls (`accumulated`). The join reads a window, not everything ever
-sent: many calls to one destination (an agent posting progress at every step, or a
-hostile trace of thousands of posts) cost each call the whole history again otherwise,
-and a long run of unrelated numbers joined ends up holding any short code by chance.
+`SPLIT_DECODED_CALLS` calls (`accumulated`): base64 cut anywhere is decoded once
+joined, halves each encoded on their own are decoded where they stand, then joined.
+The join reads a window, not everything ever sent: many calls to one destination (an
+agent posting progress at every step, or a hostile trace of thousands of posts) cost
+each call the whole history again otherwise, and a long run of unrelated numbers joined
+ends up holding any short code by chance.
 `hit` makes one `Leak` of a value to an inbox: the first time that destination is found
 receiving that value (the audit's finding), or a retry (``Leak.first`` False), which a
 guard refuses too.
