@@ -63,7 +63,10 @@ _ONES += ("eighteen", "nineteen")
 _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _SMALL = {w: i + 1 for i, w in enumerate(_ONES)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
 _WORD = "(?:" + "|".join(sorted([*_SMALL, "hundred", "thousand", "million", "billion"])) + ")"
-_SPELLED = re.compile(rf"\b{_WORD}(?:(?:[ \t-]+|[ \t]+and[ \t]+){_WORD})*\b", re.IGNORECASE)
+_SPELLED = re.compile(
+    rf"\b{_WORD}(?:(?:[ \t-]+|[ \t]+and[ \t]+){_WORD})*\b(?:[ \t]+and[ \t]+(\d{{2}})/100\b)?",
+    re.IGNORECASE,
+)  # a cheque's cents after the words: "… Ninety-Six and 89/100 Dollars"
 _SCALE_WORD = re.compile(r"thousand|million|billion", re.IGNORECASE)
 
 
@@ -79,4 +82,6 @@ def _from_words(m: re.Match[str]) -> str:
             total += (current or 1) * 10 ** _SCALES[word]
             current = 0
     value = total + current
-    return str(value) if total and len(str(value)) >= _MIN_DIGITS else m.group(0)
+    if not total or len(str(value)) < _MIN_DIGITS:
+        return m.group(0)
+    return f"{value}.{m.group(1)}" if m.group(1) else str(value)

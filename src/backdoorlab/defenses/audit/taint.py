@@ -72,6 +72,7 @@ from backdoorlab.defenses.audit import (
     court_filings,
     dm_channels,
     file_grants,
+    given_tokens,
     held,
     joint_values,
     mail_parts,
@@ -94,6 +95,7 @@ from backdoorlab.defenses.audit.call_checks import (
     REFERENCE,
     CallCheck,
     Leak,
+    SecretMatch,
     find_secrets,
 )
 from backdoorlab.defenses.audit.destinations import canonical
@@ -910,6 +912,8 @@ class TaintTracker:
             matches = find_secrets(candidates, payload, indexes=self._indexes) if candidates else []
             if matches and dest.kind == "url":  # the text that named this URL, as its URL
                 matches = [m for m in matches if not names_it(m.tainted, m.argument, dest)]
+            if matches and any(m.tainted.label == "term" for m in matches):
+                matches = self._not_in_given_tokens(matches, texts)
             used = (
                 issued_for([m.tainted for m in matches], host, self.observations.issuers)
                 if host and to != "user"
@@ -965,6 +969,26 @@ class TaintTracker:
                     result.leaks += [leak] if leak is not None else []
             if len(inbox.steps) > 1:
                 result.leaks += accumulated(inbox, candidates, step, found, self._indexes)
+
+    def _not_in_given_tokens(
+        self, matches: list[SecretMatch], texts: list[tuple[str, str]]
+    ) -> list[SecretMatch]:
+        """``matches`` but the terms written only inside a token the user or system gave
+        whole: "berg" of the host ``MBP-BERG-14`` the user named ("MBP-BERG-14 won't
+        boot, open a warranty case") is that host's name, which they gave, not the
+        requester's surname read from the ticket (`given_tokens`)."""
+        by_path = dict(texts)
+        given = self._given
+        kept = []
+        for m in matches:
+            text = by_path.get(m.argument)
+            if (
+                m.tainted.label != "term"
+                or text is None
+                or not given_tokens.only_inside(m.tainted.secret.value, text, given)
+            ):
+                kept.append(m)
+        return kept
 
     def _by_reference(
         self, inbox: Inbox, sink: SinkCall, dest: CallDestination, step: int
