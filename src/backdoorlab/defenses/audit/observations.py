@@ -161,6 +161,10 @@ _ISSUED = "issued"
 """A recorded reading's event marker: (``_ISSUED``, value, its issuer's domain)."""
 
 
+_ONE_DECIMAL = re.compile(r"-?\d+\.\d")
+"""An amount with one decimal digit, as JSON prints 16368.40."""
+
+
 class Echo(NamedTuple):
     """The arguments of the call an observation answers, as reading compares them."""
 
@@ -367,10 +371,14 @@ class ObservationReader:
         if self._added is not None:
             self._added.append((token, label, key))
         secret = Secret(kind, value)
-        if self._events is not None:
+        if self._events is not None:  # recorded for a replay (`_reading`)
             self._events.append((secret, token, label, power, key, ancestry))
-            return
-        self._merge(secret, token, label, power, (step, tool, key, ancestry))
+        else:
+            self._merge(secret, token, label, power, (step, tool, key, ancestry))
+        if label == "amount" and _ONE_DECIMAL.fullmatch(value):
+            # a JSON number's one decimal (16368.4), also as money is written, with two
+            # ("$16,368.40"): a digits needle must end where the digits do
+            self._add(kind, value + "0", label, power, where)
 
     def _merge(
         self, secret: Secret, token: str, label: str, power: Strength, where: tuple[Any, ...]
