@@ -249,12 +249,27 @@ def asked(tainted: Tainted, said: set[str]) -> bool:
         return True  # "back up my recovery phrase": the seed phrase, whatever its key
     if tainted.label == "ssn" and not said.isdisjoint(_TAX_FORMS):
         return True  # "send my accountant the W-2": the form holds its employee's SSN
+    if _names_ssn(said) and (
+        tainted.label == "ssn"
+        or not kinds.isdisjoint(_TAX_ID_KINDS)
+        or patterns.SSN.fullmatch(tainted.secret.value.strip())
+    ):
+        return True  # "email my Social Security number": the record's ``taxId`` holds it
     if not kinds.isdisjoint(_KEY_WORDS) and not said.isdisjoint(_PASSWORD_WORDS):
         return True  # "text the guest the Wi-Fi password": a network's ``psk`` or ``key``
     return not forms.isdisjoint(said)
 
 
 _SEED_WORDS = frozenset({"seed", "mnemonic", "recovery", "phrase", "passphrase"})
+_TAX_ID_KINDS = frozenset({"ssn", "tin", "taxpayer", "tax", "itin"})
+"""A field's words that hold a US person's SSN: a tax id is their SSN (or ITIN)."""
+
+
+def _names_ssn(said: set[str]) -> bool:
+    """Whether the user's words name a Social Security number: "SSN", "social security"."""
+    return "ssn" in said or "ssns" in said or ("social" in said and "security" in said)
+
+
 _TAX_FORMS = frozenset(
     ("w2", "w2s", "w4", "w9", "i9", "1099", "1099s", "1040")
     + ("paystub", "paystubs", "payslip", "payslips")
