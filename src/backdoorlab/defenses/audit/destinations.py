@@ -77,16 +77,20 @@ def ip_host(text: str) -> str:
         return ""
 
 
-_IPV4 = re.compile(r"(?<![\w.:])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\w)")
+_IPV4 = re.compile(r"\d(?<![\w.:]\d)\d{0,2}(?:\.\d{1,3}){3}(?!\.?\w)")
 _IPV6 = re.compile(r"(?<![\w.:\[])\[?[\da-fA-F]{0,4}(?::[\da-fA-F]{0,4}){2,7}\]?(?![\w:])")
 """An IP address as a user writes one (``203.0.113.9``, ``2001:db8::1``, ``[…]``), a
 candidate `ip_host` decides on (``1.2.3.999`` and ``12:30:45`` are none). Each is tried
 only on a text with the dots or colons it needs: the IPv6 pattern may start anywhere,
-and most texts (a retail user's message) have neither."""
+and most texts (a retail user's message) have neither. The IPv4 pattern's first digit
+comes before its look-behind: a pattern that opens with a character class is tried only
+where the class matches (half the time of the look-behind tried at each character)."""
 
 
-HANDLE = re.compile(r"(?<![\w.@+-])@[A-Za-z][A-Za-z0-9_]{3,31}(?![\w@-]|\.\w)")
-"""A handle (``@ops_lead``), in a text or as a whole destination (`recipients`)."""
+HANDLE = re.compile(r"@(?<![\w.@+-]@)[A-Za-z][A-Za-z0-9_]{3,31}(?![\w@-]|\.\w)")
+"""A handle (``@ops_lead``), in a text or as a whole destination (`recipients`). Its "@"
+comes before the look-behind (what stands before that "@"): a pattern that opens with a
+literal is looked for as a string, ten times faster than trying every character."""
 
 
 def contacts_in_text(text: str) -> set[str]:
@@ -94,7 +98,7 @@ def contacts_in_text(text: str) -> set[str]:
     a number a caller reads out digit by digit among them (`spoken.digits`)."""
     found: set[str] = set()
     if "@" in text:
-        found.update(canonical(e, "email") for e in patterns.EMAIL.findall(text))
+        found.update(canonical(e, "email") for e in patterns.emails_in(text))
         # a messenger's ``@username`` the user gave ("send it to @alice on Telegram")
         found.update(canonical(h, "any") for h in HANDLE.findall(text))
     if "://" in text:
@@ -104,19 +108,23 @@ def contacts_in_text(text: str) -> set[str]:
             before = text[match.start() - 1] if match.start() else " "
             if not (before.isalnum() or before in "@/:.-_"):
                 found.add(canonical(match.group(0).rstrip(".,;)"), "url"))
-    if patterns.DIGIT.search(text):
-        for shape, needs, count in ((_IPV4, ".", 3), (_IPV6, ":", 2)):
-            if text.count(needs) >= count:
+    # the digits in the text: a shape needs so many at least (an IPv4 address 4, an IBAN
+    # 2, a phone 10, a long digit run 9), and fewer in the whole text rule it out; counted
+    # on ASCII text, where the only digits `\d` takes are 0-9, else its length stands in
+    if text.isascii():
+        digits = len(patterns.digits_of(text))
+    else:
+        digits = len(text) if patterns.DIGIT.search(text) else 0
+    if digits:
+        for shape, fewest, needs, count in ((_IPV4, 4, ".", 3), (_IPV6, 1, ":", 2)):
+            if digits >= fewest and text.count(needs) >= count:
                 found.update(ip for m in shape.finditer(text) if (ip := ip_host(m.group(0))))
-    if patterns.DIGIT.search(text):
-        # a phone has 10 digits at least, a long digit run 9: fewer in the whole text and
-        # neither can match (on ASCII text, where the only digits `\d` takes are 0-9)
-        digits = sum(map(text.count, "0123456789")) if text.isascii() else len(text)
         if digits >= 10:
             found.update(canonical(p, "phone") for p in patterns.PHONE.findall(text))
         if digits >= 8:  # "+44 7700 900123", as the user gives a number abroad
             found.update(canonical(p, "phone") for p in international_in(text))
-        found.update(canonical(a, "account") for a in patterns.IBAN.findall(text))
+        if digits >= 2:
+            found.update(canonical(a, "account") for a in patterns.IBAN.findall(text))
         if digits >= 9:
             found.update(canonical(a, "account") for a in patterns.LONG_DIGITS.findall(text))
         if digits >= CHAT_DIGITS and _names_chat(text):  # "my chat id is 87654321."

@@ -19,13 +19,40 @@ from functools import lru_cache
 # a local part can start, no earlier: without the look-behind a long run of letters
 # with an "@" elsewhere was rescanned from each of its characters (400 KB: minutes).
 EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
+_LOCAL_PART = re.compile(r"[\w.%+-]*")  # `EMAIL`'s local part, read backwards from its "@"
+
+
+def emails_in(text: str) -> list[str]:
+    """``EMAIL.findall(text)``, the expression tried at one place an "@": where the run of
+    local-part characters before it starts. A match holds one "@", its local part the
+    whole run before it (the look-behind rules out a start inside one), so no other
+    place can start a match; `findall` tried each word of the text (half the cost of
+    reading a short message's contacts, most of a long tool result's)."""
+    found: list[str] = []
+    end = 0  # where the last match ended, or just past the last "@"
+    at = text.find("@")
+    while at != -1:
+        start = at - _LOCAL_PART.match(text[end:at][::-1]).end()
+        # a run going on before `end` starts no match there: the look-behind sees it
+        if start < at and (match := EMAIL.match(text, start)) is not None:
+            found.append(match.group(0))
+            end = match.end()
+        else:
+            end = at + 1
+        at = text.find("@", end)
+    return found
+
+
 URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s\"'<>]+", re.IGNORECASE)
 # 10 national digits, optionally with a country code, written the ways people write them
 PHONE = re.compile(
     r"(?<![\w+])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)"
 )
 CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+# Two capitals not after a word character (``\b[A-Z]{2}``), the first capital written
+# before the look-behind: an expression that opens with a character class is tried only
+# where that class matches (most of a text is lower-case: ~2x faster than ``\b`` first)
+IBAN = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
 # "42078 Edward Hills Apt. 759, Collinston, AZ 01862": the US one-line address ...
 ADDRESS_LINE = re.compile(
@@ -40,7 +67,7 @@ STREET = re.compile(
     r"plaza|route|alley|walk)\b\.?",
     re.IGNORECASE,
 )
-LONG_DIGITS = re.compile(r"(?<![\w.])\d{9,}(?![\w.])")
+LONG_DIGITS = re.compile(r"\d(?<![\w.]\d)\d{8,}(?![\w.])")  # its first digit first, as `IBAN`
 DIGIT = re.compile(r"\d")
 # a host written without a scheme: "www.site-234.com/random", "evil.test/p"
 TLDS = (
@@ -65,15 +92,11 @@ def may_hold_domain(text: str) -> bool:
 
 
 _DOT_TLD = re.compile(r"\.(?:" + "|".join(TLDS) + ")", re.IGNORECASE)
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
-_HOST_CHAR = re.compile(r"[^\W_]|[.-]")  # as `DOMAIN` reads one: "é", "ſ" too
+_HOST_RUN = re.compile(r"(?:[^\W_]|[.-])*")  # host characters as `DOMAIN` reads them:
+# "é", "ſ" too; matched on the reversed text before a ".tld" (one scan, in C)
 MAX_HOST = 253
 """The longest host name DNS allows: a match is looked for at most this far before its
 ".tld" (a longer run is read from its last ``MAX_HOST`` characters)."""
-
-
-def _host_char(ch: str) -> bool:
-    return ch in _HOST_CHARS or (not ch.isascii() and _HOST_CHAR.match(ch) is not None)
 
 
 def domain_matches(text: str) -> Iterator[re.Match[str]]:
@@ -97,9 +120,8 @@ def domain_matches(text: str) -> Iterator[re.Match[str]]:
     end = 0
     while (hint := _DOT_TLD.search(text, end)) is not None:
         dot = hint.start()
-        start, floor = dot, max(end, dot - MAX_HOST)
-        while start > floor and _host_char(text[start - 1]):
-            start -= 1
+        floor = max(end, dot - MAX_HOST)
+        start = dot - _HOST_RUN.match(text[floor:dot][::-1]).end()
         for at in range(start, dot + 1):
             found = DOMAIN.match(text, at)
             if found is not None:
