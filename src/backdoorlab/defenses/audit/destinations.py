@@ -97,13 +97,13 @@ def contacts_in_text(text: str) -> set[str]:
     """Canonical destinations written in free text (what a user authorises by giving),
     a number a caller reads out digit by digit among them (`spoken.digits`)."""
     found: set[str] = set()
-    if "@" in text:
-        found.update(canonical(e, "email") for e in patterns.emails_in(text))
+    if "@" in text:  # each `emails_in` finds is one address whole (`canonical` looked again)
+        found.update(normalize_destination(e, "email") for e in patterns.emails_in(text))
         # a messenger's ``@username`` the user gave ("send it to @alice on Telegram")
         found.update(canonical(h, "any") for h in HANDLE.findall(text))
     if "://" in text:
         found.update(canonical(u.rstrip(".,;)"), "url") for u in patterns.URL.findall(text))
-    if patterns.may_hold_domain(text):  # a host without a scheme ("on www.site.com")
+    if "." in text:  # a host without a scheme ("on www.site.com"), after a ".tld" only
         for match in patterns.domain_matches(text):
             before = text[match.start() - 1] if match.start() else " "
             if not (before.isalnum() or before in "@/:.-_"):
@@ -121,7 +121,7 @@ def contacts_in_text(text: str) -> set[str]:
                 found.update(ip for m in shape.finditer(text) if (ip := ip_host(m.group(0))))
         if digits >= 10:
             found.update(canonical(p, "phone") for p in patterns.PHONE.findall(text))
-        if digits >= 8:  # "+44 7700 900123", as the user gives a number abroad
+        if digits >= 8 and "+" in text:  # "+44 7700 900123", a number given abroad
             found.update(canonical(p, "phone") for p in international_in(text))
         if digits >= 2:
             found.update(canonical(a, "account") for a in patterns.IBAN.findall(text))
@@ -143,8 +143,11 @@ channel's (``-1001234567890``); five digits at least, as the oldest accounts' ar
 def _names_chat(text: str) -> bool:
     """Whether ``text`` speaks of a chat or of Telegram, as one giving a chat's number
     does ("my Telegram chat id is …", ``TELEGRAM_CHAT_ID=…``): a substring test, where
-    reading every number of every text for one cost a tenth of reading its contacts."""
-    return any(word in text for word in ("chat", "Chat", "CHAT", "elegram", "ELEGRAM"))
+    reading every number of every text for one cost a tenth of reading its contacts. The
+    tests written out: `any` over a generator took three times as long."""
+    return (
+        "chat" in text or "Chat" in text or "CHAT" in text or "elegram" in text or "ELEGRAM" in text
+    )
 
 
 def chat_id(value: str) -> str:
