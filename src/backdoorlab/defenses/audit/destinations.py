@@ -119,13 +119,14 @@ def contacts_in_text(text: str) -> set[str]:
         for shape, fewest, needs, count in ((_IPV4, 4, ".", 3), (_IPV6, 1, ":", 2)):
             if digits >= fewest and text.count(needs) >= count:
                 found.update(ip for m in shape.finditer(text) if (ip := ip_host(m.group(0))))
-        if digits >= 10:
+        runs = digits >= 9 and patterns.SEVEN_DIGITS.search(text) is not None
+        if digits >= 10 and runs:
             found.update(canonical(p, "phone") for p in patterns.PHONE.findall(text))
         if digits >= 8 and "+" in text:  # "+44 7700 900123", a number given abroad
             found.update(canonical(p, "phone") for p in international_in(text))
         if digits >= 2:
             found.update(canonical(a, "account") for a in patterns.IBAN.findall(text))
-        if digits >= 9:
+        if runs:
             found.update(canonical(a, "account") for a in patterns.LONG_DIGITS.findall(text))
         if digits >= CHAT_DIGITS and _names_chat(text):  # "my chat id is 87654321."
             found.update(chat_id(c) for c in _CHAT_ID.findall(text))

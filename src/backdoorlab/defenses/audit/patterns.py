@@ -48,6 +48,11 @@ URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s\"'<>]+", re.IGNORECASE)
 PHONE = re.compile(
     r"(?<![\w+])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)"
 )
+SEVEN_DIGITS = re.compile(r"\d\d\d[\s.-]?\d\d\d\d")
+"""What every `PHONE` match ends with (``555-0199``) and every `LONG_DIGITS` run holds:
+one search for it spares both expressions a text with none (an order number, a zip
+code). Its first ``\d`` alone: an expression that opens with a character class is tried
+only where that class matches."""
 CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 # Two capitals not after a word character (``\b[A-Z]{2}``), the first capital written
 # before the look-behind: an expression that opens with a character class is tried only
