@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from functools import lru_cache, partial
+from functools import partial
 from itertools import islice
 from typing import Any, NamedTuple
 
@@ -71,7 +71,6 @@ from backdoorlab.defenses.audit import (
     code_mail,
     court_filings,
     dm_channels,
-    file_grants,
     given_tokens,
     held,
     joint_values,
@@ -138,6 +137,7 @@ from backdoorlab.defenses.audit.sinks import (
 )
 from backdoorlab.defenses.audit.split_calls import Inbox, accumulated, hit
 from backdoorlab.defenses.audit.tainted import Tainted, not_for_contacts, person_bound
+from backdoorlab.defenses.audit.tool_roles import ToolRoles, roles
 from backdoorlab.defenses.audit.tool_words import pays
 from backdoorlab.leaks import Secret
 from backdoorlab.traces import FunctionCall, Message
@@ -153,16 +153,23 @@ def _sent(sink: SinkCall, dest: CallDestination) -> dict[str, Any]:
     return sink.payload if sink.tool != REPLY_IMAGE else sent_part(dest.value)
 
 
-_MAY_SET_UP = ("=", ">", "tee", "cp ", "mv ", "tar ", "zip ", "copy", "COPY", "remote", "config")
-"""What a call's raw arguments hold when they may set up something a later call uses
-(`_learn`): substring tests, ~3x faster than one search of their alternation."""
-_WRITE_TOOL = frozenset(("write", "save", "create", "append", "editor", "edit"))
-
-
-@lru_cache(maxsize=4096)
-def _writes(tool: str) -> bool:
-    """Whether a tool's name says it writes files (``write_file``, ``str_replace_editor``)."""
-    return bool(_WRITE_TOOL.intersection(patterns.name_tokens(tool)))
+def _may_set_up(raw: str) -> bool:
+    """Whether a call's raw arguments may set up something a later call uses (`_learn`):
+    substring tests, ~3x faster than one search of their alternation, written out as one
+    expression (a generator over them took twice as long; nearly every call fails all)."""
+    return (
+        "=" in raw
+        or ">" in raw
+        or "tee" in raw
+        or "cp " in raw
+        or "mv " in raw
+        or "tar " in raw
+        or "zip " in raw
+        or "copy" in raw
+        or "COPY" in raw
+        or "remote" in raw
+        or "config" in raw
+    )
 
 
 def _with_written(sink: SinkCall) -> None:
@@ -277,9 +284,10 @@ class TaintTracker:
         self.observations.add(text, step, tool, echo)
         self.tenants.observe(text, step, echo)
         self._heard.append((text, echo))
-        if dm_channels.opens(tool) and (dm := dm_channels.opened(text, echo)):
+        does = roles(tool)
+        if does.opens_dm and (dm := dm_channels.opened(text, echo)):
             self._dms[dm[0]] = dm[1]  # a direct channel opened for one member: its id
-        if browsing.browses(tool):
+        if does.browses:
             self._page = browsing.shown(text) or self._page
 
     def feed(self, message: Message, step: int) -> list[CallCheck]:
@@ -298,7 +306,7 @@ class TaintTracker:
             if call_id in self._commands:
                 state_flow.hear(self.shell, self._commands.pop(call_id), message.text)
             self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
-            if verification.verifies(tool):  # a stranger's words authorise nothing
+            if roles(tool).verifies:  # a stranger's words authorise nothing
                 passed = verification.outcome(message.text)
                 self._unverified = self._unverified if passed is None else not passed
             vouched = self._vouched.pop(call_id, False)
@@ -345,15 +353,12 @@ class TaintTracker:
             self.call_names[call_id] = tool
             self.call_arguments[call_id] = function.arguments
         self.shell.step = step
+        does = roles(tool)
         function = mail_parts.expanded_call(function)  # Gmail's raw RFC 822 mail, read
         sink = self.resolver.resolve(tool, function, self.env, self.shell)
-        if mail_rules.forwards(tool) or file_grants.grants(tool):  # by reference: a rule's
-            sink = mail_rules.with_moves(tool, function.parsed_arguments(), sink)  # mail, a file
-        if (
-            sink is not None
-            and replies.replies(tool)
-            and all(d.implicit for d in sink.destinations)
-        ):
+        if does.moves:  # by reference: a rule's mail, a file
+            sink = mail_rules.with_moves(tool, function.parsed_arguments(), sink)
+        if sink is not None and does.replies and all(d.implicit for d in sink.destinations):
             sink = self._replied_to(sink, function)
         if sink is not None:  # a member by an id nobody showed (`member_ids`)
             sink = member_ids.resolved(sink, self._heard, self._said_at)
@@ -371,33 +376,33 @@ class TaintTracker:
             sink = tenants.thread_sink(sink, tool, function.parsed_arguments(), thread)
         if sink is not None and sink.references:
             _with_written(sink)
-        if notebook.python_tool(tool):
+        if does.python:
             sink = self._by_variable(tool, sink, function, call_id)
-        elif runs_code(tool):
+        elif does.runs_code:
             if sink is not None and ("$" in function.arguments or "`" in function.arguments):
                 state_flow.with_values(sink, tool, self.shell)  # ``curl -d "$SSN"``
             if call_id and len(self._commands) < state_flow.MAX_PENDING:
                 command = state_flow.command_of(tool, function.parsed_arguments())
                 self._commands.update({call_id: command} if command else {})
-        elif call_id and shown_files.reads(tool) and len(self._commands) < state_flow.MAX_PENDING:
+        elif call_id and does.reads_files and len(self._commands) < state_flow.MAX_PENDING:
             command = shown_files.read_command(tool, function.parsed_arguments())
             self._commands.update({call_id: command} if command else {})  # as ``cat PATH``
         opens = None
-        if sink is None and browsing.computer(tool):
+        if sink is None and does.computer:
             typed = browsing.computer_typed(function)
             opens = browsing.address(typed) if typed is not None else None
             page = opens or self._page
             if typed is not None and page is not None:
                 sink = browsing.typed_into(tool, function, page)
-        elif sink is None and self._page is not None and browsing.types(tool):
+        elif sink is None and self._page is not None and does.types:
             sink = browsing.typed_into(tool, function, self._page)
         result = CallCheck(step, tool, sink)
         if sink is not None:
             self._check(step, sink, result)
-        if browsing.navigates(tool):
+        if does.navigates:
             opens = browsing.opened(tool, function)
         self._page = opens or self._page
-        self._learn(tool, function)
+        self._learn(tool, function, does)
         return result
 
     def _replied_to(self, sink: SinkCall, function: FunctionCall) -> SinkCall:
@@ -435,20 +440,19 @@ class TaintTracker:
         payload = {p: v for p, v in sink.payload.items() if p != path}
         return replace(sink, destinations=[dest], payload=payload)
 
-    def _learn(self, tool: str, function: FunctionCall) -> None:
+    def _learn(self, tool: str, function: FunctionCall, does: ToolRoles) -> None:
         """What a call sets up for later ones (`shell_state`): a file it writes, a
         variable, a remote; read after the call is checked (its own commands see it
-        already, `shell_transfers.in_shell`)."""
-        raw = function.arguments
-        if not any(part in raw for part in _MAY_SET_UP) and not _writes(tool):
+        already, `shell_transfers.in_shell`); ``does``: what ``tool``'s name says."""
+        if not does.writes_files and not _may_set_up(function.arguments):
             return
         arguments = function.parsed_arguments()
         written = written_by(patterns.name_tokens(tool), arguments)
         if written is not None:
             self.shell.wrote(written[0], "", tool, written[1])
             return
-        shell = not notebook.python_tool(tool)  # a Python cell's state is `notebook`'s
-        runs = runs_code(tool)
+        shell = not does.python  # a Python cell's state is `notebook`'s
+        runs = does.runs_code
         for _, keys, text in leaves(arguments):
             code = shell and (runs or bool(keys and runs_code(keys[-1])))
             by_reference.learn(text, self.shell, code)
