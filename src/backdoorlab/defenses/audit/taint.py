@@ -110,6 +110,7 @@ from backdoorlab.defenses.audit.host_values import (
 from backdoorlab.defenses.audit.invented import carries_record, shown_in
 from backdoorlab.defenses.audit.lookups import looked_up
 from backdoorlab.defenses.audit.needle_index import IndexCache
+from backdoorlab.defenses.audit.notebook import Notebook
 from backdoorlab.defenses.audit.observations import ObservationReader
 from backdoorlab.defenses.audit.phones import written_phone
 from backdoorlab.defenses.audit.recipients import (
@@ -253,13 +254,21 @@ class TaintTracker:
         self._held: dict[str, tuple[int, list[str], Any]] = {}  # contact → (heard read,
         # its records' texts, their view): what a record's contact holds (`held`)
         self.shell = ShellState()  # files, variables, remotes calls set up (`shell_state`)
-        self.notebook = notebook.Notebook(self.shell.content_of)  # a Python tool's variables
+        self._notebook: Notebook | None = None  # a Python tool's variables
         self._commands: dict[str, str] = {}  # shell call id → its command (`state_flow.hear`)
         self.cards = agent_cards.AgentCards()  # remote agents' cards tools showed
         self._vouched: dict[str, bool] = {}  # call id → sent only where authorised (`cards`)
         self._unworded: list[str] = []  # said texts whose words (`said_names`) are not in
         # `_authorised` yet: only a name's destination asks for them (~5% of a retail
         # trace's audit when every text's words were taken)
+
+    @property
+    def notebook(self) -> Notebook:
+        """A Python tool's variables (`notebook`), made at the first Python call: most
+        traces make none, and a notebook that ran no cell has no output to hear."""
+        if self._notebook is None:
+            self._notebook = Notebook(self.shell.content_of)
+        return self._notebook
 
     def said(self, text: str) -> None:
         """A user, system or developer message: the destinations it gives are authorised."""
@@ -292,30 +301,33 @@ class TaintTracker:
 
     def feed(self, message: Message, step: int) -> list[CallCheck]:
         """One message of a trace, whatever its role; the checks of the calls it makes."""
-        if message.role in ("system", "user", "developer"):
-            self.said(message.text)
-            if message.role == "user":
-                self._user_texts.append(message.text)
-            elif message.text:  # the operator's configuration: its own integrations
-                self._deployed |= routed_to(message.text)
-                self._operator |= authorised_by(message.text)
-        elif message.role == "tool":
-            call_id = message.tool_call_id or ""
-            tool = message.name or self.call_names.get(call_id, "?")
-            self.notebook.output(call_id, message.text)
-            if call_id in self._commands:
-                state_flow.hear(self.shell, self._commands.pop(call_id), message.text)
-            self.observe(message.text, step, tool, self.call_arguments.get(call_id, ""))
-            if roles(tool).verifies:  # a stranger's words authorise nothing
-                passed = verification.outcome(message.text)
-                self._unverified = self._unverified if passed is None else not passed
-            vouched = self._vouched.pop(call_id, False)
-            self.cards.read(message.text, vouched, self._authorised, self._introduced)
-        elif message.role == "assistant":
+        role = message.role
+        if role == "assistant":
             checks = [self.check(step, c.name, c.function, c.id) for c in message.tool_calls or ()]
             if not message.content:  # a call with no text: nothing rendered (most)
                 return checks
             return checks + self.check_reply(step, message.text)
+        text = message.text  # computed from the content at each ask: asked once
+        if role == "tool":
+            call_id = message.tool_call_id or ""
+            tool = message.name or self.call_names.get(call_id, "?")
+            if self._notebook is not None:  # what a cell printed (none before a cell ran)
+                self._notebook.output(call_id, text)
+            if call_id in self._commands:
+                state_flow.hear(self.shell, self._commands.pop(call_id), text)
+            self.observe(text, step, tool, self.call_arguments.get(call_id, ""))
+            if roles(tool).verifies:  # a stranger's words authorise nothing
+                passed = verification.outcome(text)
+                self._unverified = self._unverified if passed is None else not passed
+            vouched = self._vouched.pop(call_id, False)
+            self.cards.read(text, vouched, self._authorised, self._introduced)
+        elif role in ("system", "user", "developer"):
+            self.said(text)
+            if role == "user":
+                self._user_texts.append(text)
+            elif text:  # the operator's configuration: its own integrations
+                self._deployed |= routed_to(text)
+                self._operator |= authorised_by(text)
         return []
 
     @property
