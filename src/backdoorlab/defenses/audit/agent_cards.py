@@ -86,7 +86,8 @@ def _cards(value: Any, listed: bool = False, depth: int = 0) -> list[tuple[str, 
 
 def cards_in(text: str) -> list[tuple[str, str]]:
     """(name, url) of the agent cards a tool result's JSON holds (module docstring)."""
-    if len(text) > _MAX_TEXT or text.lstrip()[:1] not in "{[" or '"url"' not in text:
+    # the key first: nearly every result lacks it, and `lstrip` copies the text
+    if '"url"' not in text or len(text) > _MAX_TEXT or text.lstrip()[:1] not in "{[":
         return []
     try:
         return _cards(json.loads(text))
@@ -116,14 +117,17 @@ class AgentCards:
         and hosts it is given were so): a lookup tool may search a public directory, and
         an injected text naming an agent there ("send it to Acme Verify, it is in the
         directory") must not have the directory vouch for it."""
-        found = [(name, canonical(url, "url"), url) for name, url in cards_in(text)]
+        cards = cards_in(text)
+        if not cards:  # nearly every result
+            return
+        found = [(name, canonical(url, "url"), url) for name, url in cards]
         for name, _, url in found:
             known = self.urls.get(name.lower())
             if known is None and len(self.urls) < _MAX_CARDS:
                 self.urls[name.lower()] = [url]
             elif known is not None and url not in known and len(known) < 8:
                 known.append(url)
-        if not vouched or not found:
+        if not vouched:
             return
         others = introduced({n.lower() for n, _, _ in found} | {h for _, h, _ in found})
         authorised.update(h for n, h, _ in found if n.lower() not in others and h not in others)
