@@ -682,6 +682,14 @@ class ObservationReader:
         base = self._next_record
         tainted = self._tainted
         for event in events:
+            if len(event) == 6:  # a value, the only event of six (3/4 of a retail pool's)
+                secret, token, label, power, key, ancestry = event
+                ids = {a + base if a > 0 else a for a in ancestry} if base else set(ancestry)
+                if token not in tainted:  # `_merge`'s first case, written out
+                    tainted[token] = Tainted(secret, label, power, step, tool, key, ids)
+                else:
+                    self._merge(secret, token, label, power, (step, tool, key, ids))
+                continue
             if event[0] is None:  # an owner contact: (None, canonical contact, record)
                 owner = event[2] + base if event[2] > 0 else event[2]  # a patient's: as is
                 self._contacts.setdefault(event[1], set()).add(owner)
@@ -707,13 +715,6 @@ class ObservationReader:
                 continue
             if event[0] is _ISSUED:  # an issuer a sibling named: (_ISSUED, value, domain)
                 self._issuers.setdefault(event[1], set()).add(event[2])
-                continue
-            secret, token, label, power, key, ancestry = event
-            ids = {a + base if a > 0 else a for a in ancestry} if base else set(ancestry)
-            if token not in tainted:  # `_merge`'s first case, written out
-                tainted[token] = Tainted(secret, label, power, step, tool, key, ids)
-            else:
-                self._merge(secret, token, label, power, (step, tool, key, ids))
         self._next_record = base + records
 
     def _read_now(self, text: str, step: int, tool: str, echo: str) -> None:

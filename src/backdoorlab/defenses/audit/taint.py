@@ -377,11 +377,14 @@ class TaintTracker:
         if self.cards.urls:  # a remote agent called by its card's name (`agent_cards`)
             sink = agent_cards.addressed(tool, function.parsed_arguments(), self.cards, sink)
         if call_id is not None and len(self._vouched) < state_flow.MAX_PENDING:
-            authorised = self.authorised if sink is not None else set()
-            trusted = self.trusted or (lambda _: False)  # a policy's trusted list vouches too
-            self._vouched[call_id] = sink is None or all(
-                users(d, authorised) or trusted(d.canonical) for d in sink.destinations
-            )
+            if sink is None:  # most calls: one sending nowhere vouches for its result's cards
+                self._vouched[call_id] = True
+            else:
+                authorised = self.authorised
+                trusted = self.trusted or (lambda _: False)  # a policy's trusted list vouches too
+                self._vouched[call_id] = all(
+                    users(d, authorised) or trusted(d.canonical) for d in sink.destinations
+                )
         if self.tenants.threads and (
             thread := self.tenants.written_thread(tool, function.arguments)
         ):  # a public reply on a customer's ticket goes to that customer (`tenants`)
