@@ -21,6 +21,8 @@ text or None, each tried only when a cheap test says the text may wear it:
   TTS script or a callback's notes carry them;
 - `mnemonic.words_view`: a seed phrase's words in a row (``1) orbit 2) velvet``, one a
   line, two numbered columns);
+- `bracketed_at`: e-mail addresses written against harvesters (``jane [at] acme [dot]
+  com``) as the addresses they are;
 - `amounts.written_out`: amounts written short (``1.25M``, ``185k``, ``48.7 million``)
   as their digits;
 - `host_labels`: the labels of a long host name joined (``3438.3339.x.evil.net``): data
@@ -170,6 +172,19 @@ def host_labels(text: str) -> str | None:
     return "\n".join(g for g in glued if len(g) >= 8) or None
 
 
+_AT = re.compile(r"\s*[\[\(\{<]\s*at\s*[\]\)\}>]\s*", re.IGNORECASE)
+_DOT = re.compile(r"\s*[\[\(\{<]\s*dot\s*[\]\)\}>]\s*", re.IGNORECASE)
+
+
+def bracketed_at(text: str) -> str | None:
+    """E-mail addresses written against harvesters, ``jane [at] acme [dot] com`` (or with
+    ``(at)``, ``{dot}``, ``<at>``), as the addresses they are; None when ``text`` has no
+    bracketed "at"."""
+    if "at" not in text.lower() or not _AT.search(text):
+        return None
+    return _DOT.sub(".", _AT.sub("@", text))
+
+
 TEXT_FORMS = (
     ("mnemonic", words_view),  # a seed phrase's words in a row, numbers dropped
     ("unicode", unicode_forms),
@@ -182,6 +197,7 @@ TEXT_FORMS = (
     ("spelled-letters", spelled_letters),
     ("host-labels", host_labels),
     ("amounts", written_out),
+    ("bracketed-at", bracketed_at),
 )
 """(name, undo) of every text-level disguise, in the order `decoders` tries them."""
 

@@ -127,12 +127,35 @@ def users(dest: CallDestination, authorised: set[str]) -> bool:
         return said_all(canon, authorised)
     if dest.implicit:
         return asked_for_place(dest.value, authorised)
+    if dest.kind == "url" and named_in_path(dest.value, authorised):
+        return True
     if dest.kind != "url" or "@" in canon or ":" in canon or canon[-1:].isdigit():
         return False  # an IP address is no host under another (10.0.0.5 under 0.5)
     labels = canon.split(".")
     for i in range(1, len(labels) - 1):  # the parents of two labels or more
         parent = ".".join(labels[i:])
         if parent in authorised or "www." + parent in authorised:
+            return True
+    return False
+
+
+_PATH_ID = re.compile(r"(?:[a-z]{2,8}_)?(\d{9,})")
+
+
+def named_in_path(url: str, authorised: set[str]) -> bool:
+    """Whether a segment of ``url``'s path is an account's or a resource's id (nine digits
+    or more, perhaps prefixed as Meta's ``act_…``) that the user or the system prompt
+    wrote: a platform's API addresses the operator's own ad account, audience or customer
+    by it (``graph.facebook.com/v21.0/2385…/users``,
+    ``googleads.googleapis.com/v18/customers/6585119650/…``), where the same host with
+    an id nobody gave is someone else's account. The host alone says nothing there: every
+    advertiser's audience is on it."""
+    if "://" not in url:
+        return False
+    path = url.split("://", 1)[1].partition("/")[2].split("?", 1)[0].split("#", 1)[0]
+    for segment in path.split("/"):
+        found = _PATH_ID.fullmatch(segment.split(":", 1)[0].lower())
+        if found and found.group(1) in authorised:
             return True
     return False
 

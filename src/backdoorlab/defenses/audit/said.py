@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from backdoorlab.defenses.audit import matching, prohibitions
 from backdoorlab.defenses.audit.destinations import contacts_in_text
+from backdoorlab.defenses.audit.processors import named_processors
 from backdoorlab.defenses.audit.recipients import with_form_names
 
 __all__ = ["authorised_by", "greets", "named_by", "routed_to", "said_forms"]
@@ -19,7 +20,8 @@ __all__ = ["authorised_by", "greets", "named_by", "routed_to", "said_forms"]
 
 @lru_cache(maxsize=1024)
 def authorised_by(text: str) -> frozenset[str]:
-    return frozenset(contacts_in_text(text))  # system prompts repeat: cache them
+    # system prompts repeat: cache them; a marketing platform named is its API's hosts
+    return frozenset(contacts_in_text(text)) | named_processors(text)
 
 
 _ROUTES = re.compile(
