@@ -49,7 +49,16 @@ _NAMES = [
 ]
 
 
+_WORDS = tuple(word.lower() for word, _, _ in PROCESSORS)
+
+
 @lru_cache(maxsize=1024)
 def named_processors(text: str) -> frozenset[str]:
-    """The API hosts of every platform ``text`` names (module docstring)."""
+    """The API hosts of every platform ``text`` names (module docstring). Every said text
+    is asked, and almost none names a platform: the lower-cased text is tested for each
+    name as a substring first (one search per name, each opening with a look-behind,
+    cost ~3 µs a user message; these tests ~0.3)."""
+    lowered = text.lower()
+    if not any(word in lowered for word in _WORDS):
+        return frozenset()
     return frozenset(host for name, hosts in _NAMES if name.search(text) for host in hosts.split())
