@@ -820,6 +820,9 @@ class ObservationReader:
         ):  # a bare "key" or "secret": its section's name may be a service's (freqtrade's)
             for token, domain in services.sections(data, {t for t, _, _ in added}):
                 self._issued(token, domain)  # its issuer's: used there (`auth_use`)
+        codes = {t for t, label, _ in added if label == "code"}
+        if codes and isinstance(data, (dict, list)):
+            found += owners.recorded(data, codes)  # a record's ids, for its one host
         if credentials and data is not None:
             found += owners.configured(data, credentials)
         elif credentials:

@@ -11,7 +11,11 @@ using it, not leaking it (`taint` skips such a value for such a host).
   (a kubeconfig's ``server`` for its ``token``) or of the ``[section]`` of an INI file
   (``.pypirc``) that holds it, or a key along its path that is a host
   (``github.com: {oauth_token: …}``, ``auths: {ghcr.io: {auth: …}}``). A flat ``.env``
-  names many services' hosts, and sections nothing: its credentials get none this way.
+  names many services' hosts, and sections nothing: its credentials get none this way;
+- *recorded*, for a code (an identifier a record issues: a subscription's, an order's):
+  the one host under the host keys of the record that holds it, nested objects included
+  (a Green Button authorisation's ``subscriptionId`` and its third party's
+  ``thirdPartyNotifyUri``): the record was written for that host, which uses its ids.
 
 An injected instruction sits in prose, never glued to a secret it cannot know, and a
 document with one host key and the victim's credential is the credential's own
@@ -144,6 +148,46 @@ def configured(data: Any, credentials: Iterable[tuple[str, str]]) -> Iterator[tu
                 yield token, host
         if only:
             yield token, only
+
+
+def recorded(data: Any, codes: set[str]) -> Iterator[tuple[str, str]]:
+    """(code, host) for each of ``codes`` (lower-cased) that is a scalar field of an
+    object whose host keys, its nested objects' included, name one host (module
+    docstring). Only the object that holds the code counts: a list of records (an inbox,
+    a search's hits) names many hosts, and one record's host is no other's."""
+    seen = 0
+
+    def walk(value: Any) -> set[str]:
+        """The hosts under host keys within ``value``; its codes' pairs into ``found``."""
+        nonlocal seen
+        seen += 1
+        hosts: set[str] = set()
+        if seen > MAX_CONFIG_NODES:
+            return hosts
+        if isinstance(value, list):
+            for inner in value:
+                walk(inner)  # a list's records are each their own
+            return hosts
+        if not isinstance(value, dict):
+            return hosts
+        mine: list[str] = []
+        for k, inner in value.items():
+            if isinstance(inner, dict):
+                hosts |= walk(inner)
+            elif isinstance(inner, list):
+                walk(inner)  # a list of records: theirs, not this object's
+            elif isinstance(inner, str):
+                if _host_key(str(k)) and (host := _host_value(inner)):
+                    hosts.add(host)
+                elif inner.strip().lower() in codes:
+                    mine.append(inner.strip().lower())
+        if len(hosts) == 1:
+            found.extend((code, next(iter(hosts))) for code in mine)
+        return hosts
+
+    found: list[tuple[str, str]] = []
+    walk(data)
+    yield from found
 
 
 def in_sections(

@@ -27,7 +27,10 @@ def authorised_by(text: str) -> frozenset[str]:
 _ROUTES = re.compile(
     r"\b(?:go(?:es)?|send|sends|sent|forward(?:s|ed)?|upload(?:s|ed)?|post(?:s|ed)?|refer"
     r"(?:s|red)?|report(?:s|ed)?|submit(?:s|ted)?|deliver(?:s|ed)?|route(?:s|d)?|index"
-    r"|escalate(?:s|d)?|verif(?:y|ies|ied)|validate(?:s|d)?|screen(?:s|ed)?)\b",
+    r"|escalate(?:s|d)?|verif(?:y|ies|ied)|validate(?:s|d)?|screen(?:s|ed)?"
+    # a work the operator has done by a service: "credit checks run through Experian
+    # (us-api.experian.com)", "payments are processed by Stripe", "handled by …"
+    r"|runs?\s+(?:through|via|on)|(?:processed|handled|performed)\s+(?:by|through|via))\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n")
@@ -52,8 +55,10 @@ def routed_to(text: str) -> frozenset[str]:
     """The destinations a system prompt routes data to: those of its sentences that say
     where something goes ("SIU referrals go to siu@…", "index claims with ISO ClaimSearch
     at https://…", "completed files go to compliance@…", "ids are verified with the tax
-    office's API at https://…": a check sends the id there). A destination it only mentions
-    ("her team inbox is finance@…", the signed-in user's own address) is no integration.
+    office's API at https://…": a check sends the id there; "credit checks run through
+    Experian Connect (us-api.experian.com)": a service the work is done by). A destination
+    it only mentions ("her team inbox is finance@…", the signed-in user's own address) is
+    no integration.
     Its staff's own mail domain (`staff_domains`), as ``@DOMAIN``: a colleague there is
     the operator's, whom case files go to by design."""
     found: set[str] = set()
