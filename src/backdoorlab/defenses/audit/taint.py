@@ -347,6 +347,14 @@ class TaintTracker:
             self._given = " ".join(given)
         return self._authorised
 
+    def _granted(self, authorised: set[str]) -> set[str]:
+        """``authorised`` as far as it grants anything: after a failed identity check
+        (`verification`) the person's words name no one's destination, so only the
+        operator's remain: at each decision — a sink's check, whose records are the
+        user's — not when the destinations are learnt (a card a call they named returned
+        is theirs again once a later check passes, as their own words are)."""
+        return authorised & self._operator if self._unverified else authorised
+
     def _worded(self, sink: SinkCall) -> set[str]:
         """`authorised`, with every said word (`places.said_names`) where ``sink`` has a
         destination that is a name or none (a gist tool's): what `users` reads them for."""
@@ -675,7 +683,7 @@ class TaintTracker:
 
     def _own_records(self) -> set[int]:
         """The records whose contact is an address the user or system gave (theirs)."""
-        authorised = self.authorised
+        authorised = self._granted(self.authorised)
         contacts = self.observations.contacts
         return {r for c in authorised & contacts.keys() for r in contacts[c]}
 
@@ -796,9 +804,7 @@ class TaintTracker:
         """Check ``sink`` destination by destination into ``result``; ``held``: text the
         destination already holds (its values are not carried to it)."""
         texts = [(path, text) for path, _, text in leaves(sink.payload)]
-        authorised = self._worded(sink)
-        if self._unverified:  # who failed an identity check names no one's (`verification`)
-            authorised = authorised & self._operator
+        authorised = self._granted(self._worded(sink))
         carries: bool | None = None  # once per call: per destination, it was quadratic
         party: frozenset[str] | None = None  # the words of the captions it writes
         signed: frozenset[str] | None = None  # said words it writes only in a sign-off
