@@ -78,7 +78,11 @@ DIGIT = re.compile(r"\d")
 TLDS = (
     "com", "org", "net", "io", "co", "info", "biz", "xyz", "dev", "app", "me", "us", "uk",
     "de", "fr", "ru", "cn", "site", "online", "test", "example", "edu", "gov",
+    "eu", "ai", "cloud", "sap",
 )  # fmt: skip
+# ("eu", "ai", "cloud", "sap": where business software's tenants live — an EU supplier's
+# site, an AI vendor's API, "acme.my.salesforce.cloud", S/4HANA Cloud's
+# "my123456-api.s4hana.cloud.sap" — named bare in a system prompt's list of integrations)
 # ("edu", "gov": a school's or an agency's hosts, "sftp.finaid.state.edu", no file's suffix)
 # Labels of letters in any script ("böse-18.io": a browser takes it). DNS's own limits (a
 # label 1-63 characters, at most 127 of them) bound every attempt: with

@@ -172,6 +172,17 @@ def _destination_key(key: str) -> bool:
     return any(t in DESTINATION_KEYS for t in tokens) or key.lower() in ("to", "target")
 
 
+ORIGIN_KEYS = words("source origin referrer referer issuer sender from")
+"""Keys naming where a message comes from (an event's ``source``, a CloudEvent's, a
+request's ``origin``): a bare host under one is the sender, the operator itself most
+often ({"source": "acme.com"} in a webhook's body), not a place the call sends to."""
+
+
+@lru_cache(maxsize=4096)
+def _origin_key(key: str) -> bool:
+    return any(t in ORIGIN_KEYS for t in patterns.name_tokens(key))
+
+
 @lru_cache(maxsize=4096)
 def _reply_parent(key: str) -> bool:
     """A reply's parent (``in_reply_to_tweet_id``, Mastodon's ``in_reply_to_id``, a mail's
@@ -300,6 +311,8 @@ def _heuristic(
         if role == "payload":
             continue
         kind = shape_of(value) or host_named(keys, value)
+        if kind == "url" and role is None and keys and "/" not in value and _origin_key(keys[-1]):
+            continue  # a sender's bare host ("source": "acme.com"), no request to it
         if kind in ("phone", "account") and keys and bank_key(keys[-1]):
             if bank_code_key(keys[-1]):
                 continue  # a routing number names the payee's bank, not the payee
