@@ -239,7 +239,8 @@ def test_an_invoice_to_the_mailbox_the_system_prompt_names_for_invoices(tmp_path
 def test_mail_parts_readers() -> None:
     part = json.loads(OTP_MAIL)["payload"]
     flat = mail_parts.unpacked(part)
-    assert flat is not None and flat["From"] == "Figma <security@figma.com>"
+    assert flat is not None and flat["From"] == "security@figma.com"
+    assert flat["From name"] == "Figma"
     assert CODE in flat["text"] and "Delivered-To" not in flat
     assert mail_parts.unpacked({"mimeType": "text/plain", "headers": "x"}) is None
     args = {"requestBody": {"raw": _raw(THIEF, "hi")}}

@@ -27,6 +27,7 @@ import quopri
 import re
 from email import message_from_string, policy
 from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 
 from backdoorlab.traces import FunctionCall
@@ -34,6 +35,7 @@ from backdoorlab.traces import FunctionCall
 _MAX_PART = 1 << 20  # a part's text beyond this is an attachment, not a mail's text
 _ADDRESS_HEADERS = ("to", "cc", "bcc")
 _KEPT_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "subject", "sender"})
+_SENDER_HEADERS = frozenset({"from", "to", "reply-to", "sender"})
 
 
 def _b64url(data: str) -> str | None:
@@ -57,6 +59,12 @@ def _header_pairs(headers: Any) -> dict[str, str] | None:
         name, value = item["name"], item["value"]
         if isinstance(name, str) and isinstance(value, str) and name.lower() in _KEPT_HEADERS:
             out[name] = value
+            if "<" in value and name.lower() in _SENDER_HEADERS:  # "Mark Okafor <m@…>"
+                shown, address = parseaddr(value)
+                if "@" in address:
+                    out[name] = address
+                    if shown:
+                        out[f"{name} name"] = shown
     return out
 
 
@@ -77,11 +85,15 @@ def _texts(part: dict[str, Any], out: list[str]) -> None:
 def unpacked(value: dict[str, Any]) -> dict[str, Any] | None:
     """A Gmail message part (a ``payload``: ``mimeType``, ``headers`` as name/value
     pairs, ``body``/``parts``) as one flat record — its headers as fields and ``text``
-    its decoded text — or None when ``value`` is no such part."""
-    if "mimeType" not in value or "headers" not in value:
+    its decoded text — or None when ``value`` is no such part. A part without its
+    ``mimeType`` (``format=metadata`` as a tool's wrapper trims it) is one when its
+    headers name a sender or a recipient."""
+    if "headers" not in value:
         return None
     headers = _header_pairs(value.get("headers"))
     if headers is None:
+        return None
+    if "mimeType" not in value and not any(h.lower() in _SENDER_HEADERS for h in headers):
         return None
     texts: list[str] = []
     _texts(value, texts)

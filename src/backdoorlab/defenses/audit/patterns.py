@@ -79,17 +79,23 @@ TLDS = (
     "com", "org", "net", "io", "co", "info", "biz", "xyz", "dev", "app", "me", "us", "uk",
     "de", "fr", "ru", "cn", "site", "online", "test", "example", "edu", "gov",
     "eu", "ai", "cloud", "sap",
+    "es", "it", "nl", "jp", "ch", "ca", "au", "br", "mx", "ie", "nz", "se", "dk",
 )  # fmt: skip
+# ("edu", "gov": a school's or an agency's hosts, "sftp.finaid.state.edu", no file's suffix)
 # ("eu", "ai", "cloud", "sap": where business software's tenants live — an EU supplier's
 # site, an AI vendor's API, "acme.my.salesforce.cloud", S/4HANA Cloud's
 # "my123456-api.s4hana.cloud.sap" — named bare in a system prompt's list of integrations)
-# ("edu", "gov": a school's or an agency's hosts, "sftp.finaid.state.edu", no file's suffix)
+# (the country codes of the last line: a foreign agency's or company's hosts,
+# "hospedajes.ses.mir.es", none a common file's suffix as "pt" or "pl" are)
+_SECOND_LEVEL = r"(?-i:(?:gov|com|org|edu|net|co|ac)\.[a-z]{2})"
+# a country's second-level domain, "siba.aima.gov.pt", "anz.com.au": the country's code
+# read whatever it is (lower case: "acme.com.Then" is a sentence run on, no host)
 # Labels of letters in any script ("böse-18.io": a browser takes it). DNS's own limits (a
 # label 1-63 characters, at most 127 of them) bound every attempt: with
 # "+" and "*" a crafted 20 KB run of "a.a.…-.com" took 10 s to scan, 200 KB a quarter hour
 DOMAIN = re.compile(
     r"(?:www\.)?(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.){1,126}"
-    r"(?P<tld>" + "|".join(TLDS) + r")(?::\d+)?(?:/[^\s\"'<>]*)?",
+    r"(?P<tld>" + _SECOND_LEVEL + "|" + "|".join(TLDS) + r")(?::\d+)?(?:/[^\s\"'<>]*)?",
     re.IGNORECASE,
 )
 
