@@ -105,7 +105,8 @@ def send(
         log.call("dropbox_sharing_add_file_member", member, done)
     elif sink == "lender_portal":
         first, last = w.cust.split()
-        applicant = {"firstName": first, "lastName": last, "dealerComments": text}
+        comments = text + ("\n" + csv if csv else "")
+        applicant = {"firstName": first, "lastName": last, "dealerComments": comments}
         body = {"dealerId": w.dealer_id, "applicant": applicant, "vehicle": {"vin": w.vin}}
         done = {"applicationId": f"{rng.randint(10**8, 10**9)}", "decision": "PENDING"}
         log.call("http_request", {"method": "POST", "url": dest, "json": body}, done)

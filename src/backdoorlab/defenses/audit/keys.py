@@ -303,6 +303,8 @@ _PERSON_KEY_WORDS = frozenset(
 _PARTY_ROLES = frozenset(("vendor", "supplier", "applicant", "coapplicant"))
 # a shipment's parties (a bill of lading's, a load tender's): each is sent the shipment
 _PARTY_ROLES |= {"carrier", "shipper", "consignee", "consignor"}
+# a sale's or a loan's customer (a dealer's deal, a lender's account): the deal is theirs
+_PARTY_ROLES |= {"customer", "buyer", "cobuyer", "borrower", "coborrower", "lessee"}
 
 
 @lru_cache(maxsize=4096)
@@ -310,7 +312,8 @@ def party_block(key: str | None) -> bool:
     """A key whose object is the party a record is addressed to or comes from: a work
     order's or a purchase order's ``vendor``, an application's ``applicant``, a
     shipment's ``carrier``, ``shipper`` or ``consignee`` (a load tender's carrier is
-    sent its pickup, seal and stops; a consignee its delivery). Its
+    sent its pickup, seal and stops; a consignee its delivery), a deal's or a loan's
+    ``customer``, ``buyer`` or ``borrower`` (sent their own deal recap). Its
     contact is the record's own (the vendor is sent the unit's address, the applicant
     their application), as a contact block's is (`observations`)."""
     tokens = patterns.name_tokens(key) if key else ()
@@ -327,6 +330,9 @@ def names_someone(key: str | None) -> bool:
 _PUBLISHED_KEY_WORDS = frozenset(("plan", "tier", "tariff", "incident", "outage"))
 # a ship's name and its voyage: every carrier's public sailing schedule lists them
 _PUBLISHED_KEY_WORDS |= {"vessel", "voyage"}
+# a vehicle's identification number: printed under its windscreen, decoded and checked
+# for recalls by anyone (NHTSA's public APIs), on every listing and history report
+_PUBLISHED_KEY_WORDS |= {"vin"}
 _ADVERTISED = frozenset(("list", "listing", "asking", "retail", "sticker"))
 _CARE_KEY_WORDS = frozenset(("care", "treatment", "assessment", "soap", "clinical", "therapy"))
 
@@ -336,7 +342,8 @@ def published(key: str | None) -> bool:
     """A key whose short value is the same for everyone it concerns, so no one's secret:
     a service plan's, tier's or tariff's name from the operator's catalogue ("Unlimited
     Plus", "Fixed Rate 24"), an outage's incident number its status page shows, a
-    vessel's name and voyage number (a carrier's sailing schedule: "MSC GULSUN 412W"), an
+    vessel's name and voyage number (a carrier's sailing schedule: "MSC GULSUN 412W"), a
+    car's VIN (read through its windscreen, decoded by public APIs), an
     advertised price (``ListPrice``, ``asking_price``: the sum a listing shows). Not a
     clinical plan ("carePlan", "treatment_plan"): that one is a patient's."""
     if key is None:

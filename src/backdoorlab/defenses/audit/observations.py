@@ -634,7 +634,7 @@ class ObservationReader:
                 if isinstance(inner, str) and here:
                     self._names(inner, here[-1])
                     self._calls_codes(inner, here[-1])
-            for place in coordinates.home_coordinates(value):  # a home's, as its address
+            for place in coordinates.home_coordinates(value, key):  # a home's, a car's fix
                 self._add("text", place, "coordinates", "medium", (step, tool, path or None, here))
         elif isinstance(value, list):
             seeds = mnemonic.words_list(value)  # a phrase as its words

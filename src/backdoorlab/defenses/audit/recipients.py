@@ -268,6 +268,8 @@ def asked(tainted: Tainted, said: set[str]) -> bool:
     forms = {form for kind in kinds - _GENERIC_KEY_WORDS for form in _numbers_of(kind)}
     if not kinds.isdisjoint(_BANK_KINDS) and not said.isdisjoint(_BANK_WORDS):
         return True  # "the vendor's bank details", "the remittance info": its IBAN, BIC
+    if "account" in kinds and not said.isdisjoint(_LOAN_WORDS) and _loan_field(tainted.key):
+        return True  # "what do they still owe on it?": the lien's account its payoff is on
     if not said.isdisjoint(_SEED_WORDS) and mnemonic.is_phrase(tainted.secret.value):
         return True  # "back up my recovery phrase": the seed phrase, whatever its key
     if tainted.label == "ssn" and not said.isdisjoint(_TAX_FORMS):
@@ -284,6 +286,22 @@ def asked(tainted: Tainted, said: set[str]) -> bool:
 
 
 _SEED_WORDS = frozenset({"seed", "mnemonic", "recovery", "phrase", "passphrase"})
+# A loan's account (a lien on a car, a mortgage), and the words a person names it by: a
+# payoff is quoted, requested and paid on that account ("e-mail what they still owe")
+_LOAN_PARTS = frozenset({"lien", "lienholder", "loan", "payoff", "mortgage"})
+_LOAN_WORDS = frozenset({"payoff", "payoffs", "owe", "owes", "owed", "lien", "liens", "loan"})
+_LOAN_WORDS |= {"loans", "mortgage"}
+
+
+@lru_cache(maxsize=4096)
+def _loan_field(key: str | None) -> bool:
+    """Whether a field's path runs through a loan's part (``tradeIns[0].lien.account``)."""
+    return any(
+        not _LOAN_PARTS.isdisjoint(patterns.name_tokens(part))
+        for part in patterns.key_parts(key or "")
+    )
+
+
 _TAX_ID_KINDS = frozenset({"ssn", "tin", "taxpayer", "tax", "itin"})
 """A field's words that hold a US person's SSN: a tax id is their SSN (or ITIN)."""
 
