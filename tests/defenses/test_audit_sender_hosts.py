@@ -2,7 +2,7 @@
 a business-software top-level domain (``.eu``, ``.ai``, ``.cloud``, ``.sap``) is the
 deployment's own integration (`patterns.TLDS`), and a bare host under a key naming the
 sender (``{"source": "ourco.example"}`` in a webhook's body) is no destination
-(`sinks.ORIGIN_KEYS`). Each rule: the clean case and its leaking look-alike."""
+(`argument_keys.ORIGIN_KEYS`). Each rule: the clean case and its leaking look-alike."""
 
 from __future__ import annotations
 

@@ -49,6 +49,7 @@ from backdoorlab.defenses.audit import (
     patterns,
     places,
 )
+from backdoorlab.defenses.audit.argument_keys import destination_key, origin_key
 from backdoorlab.defenses.audit.bookings import contacts as booking_contacts
 from backdoorlab.defenses.audit.by_reference import Transfer
 from backdoorlab.defenses.audit.destinations import canonical, data_accounts, host_named, shape_of
@@ -67,11 +68,6 @@ How = Literal["spec", "env", "heuristic", "reply", "page"]
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 
 
-DESTINATION_KEYS = words(
-    "to cc bcc recipient recipients receiver receivers url uri endpoint webhook callback notify "
-    "destination dest host domain attendee attendees invitee invitees participant followers chat "
-    "participants guest guests collaborator collaborators grantee grantees broker watch watchers"
-)
 EXEC_WORDS = words(
     "run exec execute shell bash sh zsh terminal cmd command commands powershell python "
     "eval script code interpreter jupyter notebook repl subprocess console"
@@ -167,23 +163,6 @@ def _without(payload: dict[str, Any], path: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4096)
-def _destination_key(key: str) -> bool:
-    tokens = patterns.name_tokens(key)
-    return any(t in DESTINATION_KEYS for t in tokens) or key.lower() in ("to", "target")
-
-
-ORIGIN_KEYS = words("source origin referrer referer issuer sender from")
-"""Keys naming where a message comes from (an event's ``source``, a CloudEvent's, a
-request's ``origin``): a bare host under one is the sender, the operator itself most
-often ({"source": "acme.com"} in a webhook's body), not a place the call sends to."""
-
-
-@lru_cache(maxsize=4096)
-def _origin_key(key: str) -> bool:
-    return any(t in ORIGIN_KEYS for t in patterns.name_tokens(key))
-
-
-@lru_cache(maxsize=4096)
 def _reply_parent(key: str) -> bool:
     """A reply's parent (``in_reply_to_tweet_id``, Mastodon's ``in_reply_to_id``, a mail's
     ``In-Reply-To``): the post or message it threads under, what it says, not a recipient."""
@@ -207,7 +186,7 @@ def _role(keys: tuple[str, ...]) -> Role:
     for depth, key in enumerate(reversed(keys)):
         if _payload_key(key) or _reply_parent(key):
             return "payload"  # a body holding nothing but an address still is a body
-        if _destination_key(key):
+        if destination_key(key):
             return "destination" if depth == 0 else "nested destination"
     return None
 
@@ -272,7 +251,7 @@ def _heuristic(
     dest_paths: set[str] = set()
     moved: list[tuple[str, Transfer]] = []
     # read once: for code, destinations and payload; a form body as its fields (`carriers`)
-    scalars = carriers.opened(list(leaves(arguments)), _destination_key)
+    scalars = carriers.opened(list(leaves(arguments)), destination_key)
     for path, keys, value in scalars:
         code_text = runs or bool(keys and runs_code(keys[-1]))
         moved += [(path, t) for t in by_reference.transfers(value, state)] if code_text else []
@@ -311,7 +290,7 @@ def _heuristic(
         if role == "payload":
             continue
         kind = shape_of(value) or host_named(keys, value)
-        if kind == "url" and role is None and keys and "/" not in value and _origin_key(keys[-1]):
+        if kind == "url" and role is None and keys and "/" not in value and origin_key(keys[-1]):
             continue  # a sender's bare host ("source": "acme.com"), no request to it
         if kind in ("phone", "account") and keys and bank_key(keys[-1]):
             if bank_code_key(keys[-1]):
