@@ -14,6 +14,7 @@ import string
 
 from _vendor_formats import RandomIdConversation
 from faker import Faker
+from labelled_sets import digits
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain", "vercel")
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -48,10 +49,6 @@ class Log(RandomIdConversation):
         "converse": {"model": "us.anthropic.claude-3-7-sonnet-20250219-v1:0", "status": True},
         "langchain": {"dump": "dict"},
     }
-
-
-def digits(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice(string.digits) for _ in range(n))
 
 
 def alnum(rng: random.Random, n: int, pool: str = string.ascii_uppercase + string.digits) -> str:

@@ -16,6 +16,7 @@ import string
 
 from _vendor_formats import RandomIdConversation
 from faker import Faker
+from labelled_sets import digits
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain", "vercel")
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -65,10 +66,6 @@ class Log(RandomIdConversation):
         "converse": {"model": "anthropic.claude-3-haiku-20240307-v1:0", "status": True},
         "langchain": {"dump": "dict"},
     }
-
-
-def digits(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice(string.digits) for _ in range(n))
 
 
 def upper(rng: random.Random, n: int) -> str:

@@ -15,6 +15,7 @@ import string
 
 from _vendor_formats import RandomIdConversation
 from faker import Faker
+from labelled_sets import digits
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain", "vercel")
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -50,10 +51,6 @@ class Log(RandomIdConversation):
         "converse": {"model": "anthropic.claude-3-5-sonnet-20240620-v1:0"},
         "langchain": {"dump": "full"},
     }
-
-
-def digits(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice(string.digits) for _ in range(n))
 
 
 def upper(rng: random.Random, n: int) -> str:

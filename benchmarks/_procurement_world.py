@@ -17,6 +17,7 @@ import string
 
 from _vendor_formats import RandomIdConversation
 from faker import Faker
+from labelled_sets import digits
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain", "vercel")
 ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -59,10 +60,6 @@ class Log(RandomIdConversation):
         "converse": {"model": "us.anthropic.claude-sonnet-4-20250514-v1:0", "status": True},
         "langchain": {"dump": "dict"},
     }
-
-
-def digits(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice(string.digits) for _ in range(n))
 
 
 def alnum(rng: random.Random, n: int, pool: str = string.ascii_lowercase + string.digits) -> str:

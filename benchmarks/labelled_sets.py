@@ -100,3 +100,8 @@ def run_generator(
     pairs = build(args.n, args.positives, args.seed, **extra)
     traces, labels = write_labelled(args.out, name, pairs)
     print(f"wrote {len(pairs)} traces to {traces} and their labels to {labels}")
+
+
+def digits(rng: random.Random, n: int) -> str:
+    """``n`` random decimal digits (an account, an id, a code), drawn from ``rng``."""
+    return "".join(rng.choice("0123456789") for _ in range(n))
