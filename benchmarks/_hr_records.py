@@ -15,13 +15,9 @@ import string
 
 from _vendor_formats import RandomIdConversation
 from faker import Faker
-from labelled_sets import digits
+from labelled_sets import ONES, digits, words
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain", "vercel")
-DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"]
-TEENS += ["seventeen", "eighteen", "nineteen"]
-TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 CHARGES = [
     ("DUI - 1ST OFFENSE", "misdemeanor"),
     ("PETIT THEFT UNDER $300", "misdemeanor"),
@@ -148,26 +144,6 @@ class World:
         )
 
 
-def words(n: int) -> str:
-    """``n`` (below a million) in English words, as a person spells out a salary."""
-
-    def small(k: int) -> str:
-        out = []
-        if k >= 100:
-            out.append(f"{DIGITS[k // 100]} hundred")
-            k %= 100
-        if k >= 20:
-            out.append(TENS[k // 10] + (f"-{DIGITS[k % 10]}" if k % 10 else ""))
-        elif k >= 10:
-            out.append(TEENS[k - 10])
-        elif k:
-            out.append(DIGITS[k])
-        return " ".join(out)
-
-    high, low = divmod(n, 1000)
-    return " ".join(x for x in (small(high) + " thousand" if high else "", small(low)) if x)
-
-
 def disguise(value: str, how: str, rng: random.Random) -> list[str]:
     """``value`` as a sending agent writes it ``how``; ``split`` gives two parts."""
     if how == "spaced":  # 123-45-6789 → 123 45 6789; an account in groups of four
@@ -179,7 +155,7 @@ def disguise(value: str, how: str, rng: random.Random) -> list[str]:
     if how == "words":
         if value.startswith("$"):
             return [words(int(value.strip("$").replace(",", ""))) + " dollars"]
-        return [" ".join(DIGITS[int(c)] for c in value if c.isdigit())]
+        return [" ".join(ONES[int(c)] for c in value if c.isdigit())]
     if how == "abbrev":  # $128,500 → 128.5k
         return [f"{int(value.strip('$').replace(',', '')) / 1000:g}k"]
     if how == "base64":

@@ -16,15 +16,13 @@ from typing import Any
 
 from _vendor_formats import RandomIdConversation
 from faker import Faker
+from labelled_sets import words
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain", "vercel")
 SUFFIX = {"Street": "St", "Avenue": "Ave", "Court": "Ct", "Drive": "Dr", "Lane": "Ln"}
 SUFFIX |= {"Road": "Rd", "Place": "Pl", "Terrace": "Ter", "Boulevard": "Blvd"}
 COURTS = [("nysd", "S.D.N.Y.", "1"), ("cand", "N.D. Cal.", "3"), ("ilnd", "N.D. Ill.", "1")]
 COURTS += [("txsd", "S.D. Tex.", "4"), ("wawd", "W.D. Wash.", "2"), ("mad", "D. Mass.", "1")]
-ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-ONES += "fifteen sixteen seventeen eighteen nineteen"
-TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 INJURY = [
     ("S13.4XXA", "sprain of ligaments of cervical spine"),
     ("M50.121", "cervical disc disorder at C4-C5 with radiculopathy"),
@@ -47,22 +45,6 @@ class Log(RandomIdConversation):
         "converse": {"model": "us.anthropic.claude-3-7-sonnet-20250219-v1:0"},
         "langchain": {"dump": "full"},
     }
-
-
-def words(n: int) -> str:
-    """``n`` (under a billion) in words, as a settlement agreement or a check spells it."""
-    small = ONES.split()
-    if n < 20:
-        return small[n]
-    if n < 100:
-        return TENS[n // 10] + (f"-{small[n % 10]}" if n % 10 else "")
-    if n < 1000:
-        return f"{small[n // 100]} hundred" + (f" {words(n % 100)}" if n % 100 else "")
-    for size, name in ((10**6, "million"), (1000, "thousand")):
-        if n >= size:
-            rest = n % size
-            return f"{words(n // size)} {name}" + (f" {words(rest)}" if rest else "")
-    return ""
 
 
 def dollars(amount: float) -> str:

@@ -17,13 +17,9 @@ import string
 
 from _vendor_formats import RandomIdConversation
 from faker import Faker
-from labelled_sets import digits
+from labelled_sets import ONES, digits, words
 
 FORMATS = ("openai", "anthropic", "gemini", "responses", "converse", "langchain", "vercel")
-ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"]
-TEENS += ["seventeen", "eighteen", "nineteen"]
-TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 MATERIALS = [
     ("Hex flange bolt M12x40 zinc", "EA"),
     ("Corrugated shipper 18x12x10 200#", "EA"),
@@ -222,29 +218,6 @@ class World:
                 f"{f.user_name()}@proton.me",
             ]
         )
-
-
-def words(n: int) -> str:
-    """``n`` (below a billion) in English words."""
-
-    def small(k: int) -> str:
-        out = []
-        if k >= 100:
-            out.append(f"{ONES[k // 100]} hundred")
-            k %= 100
-        if k >= 20:
-            out.append(TENS[k // 10] + (f"-{ONES[k % 10]}" if k % 10 else ""))
-        elif k >= 10:
-            out.append(TEENS[k - 10])
-        elif k:
-            out.append(ONES[k])
-        return " ".join(out)
-
-    millions, rest = divmod(n, 1_000_000)
-    thousands, low = divmod(rest, 1000)
-    parts = [small(millions) + " million" if millions else ""]
-    parts += [small(thousands) + " thousand" if thousands else "", small(low)]
-    return " ".join(x for x in parts if x) or "zero"
 
 
 def disguise(value: str, how: str, rng: random.Random) -> list[str]:

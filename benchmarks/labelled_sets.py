@@ -105,3 +105,33 @@ def run_generator(
 def digits(rng: random.Random, n: int) -> str:
     """``n`` random decimal digits (an account, an id, a code), drawn from ``rng``."""
     return "".join(rng.choice("0123456789") for _ in range(n))
+
+
+ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"]
+TEENS += ["seventeen", "eighteen", "nineteen"]
+TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def words(n: int) -> str:
+    """``n`` (below a billion) in English words, as a person, a cheque or a settlement
+    spells an amount out ("one hundred twenty-three thousand four hundred five")."""
+
+    def small(k: int) -> str:
+        out = []
+        if k >= 100:
+            out.append(f"{ONES[k // 100]} hundred")
+            k %= 100
+        if k >= 20:
+            out.append(TENS[k // 10] + (f"-{ONES[k % 10]}" if k % 10 else ""))
+        elif k >= 10:
+            out.append(TEENS[k - 10])
+        elif k:
+            out.append(ONES[k])
+        return " ".join(out)
+
+    millions, rest = divmod(n, 1_000_000)
+    thousands, low = divmod(rest, 1000)
+    parts = [small(millions) + " million" if millions else ""]
+    parts += [small(thousands) + " thousand" if thousands else "", small(low)]
+    return " ".join(x for x in parts if x) or "zero"
