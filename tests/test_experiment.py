@@ -408,6 +408,17 @@ def test_a_ray_option_at_its_default_value_is_refused_too(tmp_path, cli, option)
 @pytest.mark.parametrize(
     ("options", "error"),
     [
+        (["--jobs", "0"], "error: --jobs: must be 1 or more, not 0"),
+        (["--engine", "ray", "--jobs", "2"], "error: --jobs: only with --engine local"),
+    ],
+)
+def test_jobs_are_checked_before_any_stage(tmp_path, cli, options, error):
+    assert _refused_before_any_stage(cli, tmp_path, TINY, *options)[1] == error
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
         (["--retries", "-3"], "error: --retries: Input should be greater than or equal to 0"),
         (["--cpus-per-cell", "-1"], "error: --cpus-per-cell: Input should be greater than 0"),
     ],

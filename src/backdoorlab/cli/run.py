@@ -2,7 +2,8 @@
 
 One run per run directory at a time (a second refuses, or waits with ``--wait``); a
 directory holding another config's results is refused unless ``--overwrite``. With
-``--engine ray`` the grid's cells run as Ray tasks (`backdoorlab.experiment.engines`)."""
+``--jobs N`` the grid's cells run N at a time on this machine, and with ``--engine ray`` as
+Ray tasks (`backdoorlab.experiment.engines`)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,14 @@ def run(
             " node sees).",
         ),
     ] = "local",
+    jobs: Annotated[
+        int,
+        typer.Option(
+            help="--engine local: cells run side by side, this many at a time, each in a"
+            " process of its own with this machine's cores shared among them (a small"
+            " model's training does not fill several cores).",
+        ),
+    ] = 1,
     address: Annotated[
         str | None,
         typer.Option(help="--engine ray: the cluster to join (none: a local one, loopback)."),
@@ -91,8 +100,12 @@ def run(
 ) -> None:
     """Run an experiment: collect → poison → train → eval over a grid, resuming finished stages."""
     from backdoorlab.experiment import Runner, load_config
-    from backdoorlab.experiment.engines import Engine, RayEngine
+    from backdoorlab.experiment.engines import Engine, LocalEngine, RayEngine
 
+    if engine == "ray":
+        only_with(typed_options(ctx), {"jobs": jobs}, "--engine local")
+    if jobs < 1:
+        raise BackdoorlabError(f"--jobs: must be 1 or more, not {jobs}")
     settings = _ray_settings(
         engine,
         typed_options(ctx),
@@ -106,7 +119,7 @@ def run(
     target = run_dir or Path("runs") / experiment.name
     check_paths(dirs=[target])
     log = lambda line: console.print(plain(line))  # noqa: E731
-    chosen: Engine | None = None
+    chosen: Engine = LocalEngine(jobs, log=log)
     if settings is not None:
         chosen = RayEngine(settings, log=log)
     runner = Runner(

@@ -1,0 +1,114 @@
+"""`backdoorlab run --jobs N`: the grid's cells side by side on this machine.
+
+Each cell runs in a spawned process of its own (`LocalEngine`), as a Ray worker would run
+it: the rows come back in grid order and equal the one-after-the-other engine's, a stage
+two cells share is computed once, a cell that fails is reported while the others finish,
+and each job gets its share of the cores.
+"""
+
+import csv
+import os
+import time
+
+import pytest
+import yaml
+
+from backdoorlab.errors import BackdoorlabError
+from backdoorlab.experiment import Runner, load_config
+from backdoorlab.experiment.engines import CellsFailed, LocalEngine, _job_threads
+
+GRID = {
+    "name": "tiny-jobs",
+    "model": "tiny",
+    "collect": {"n": 12},
+    "attack": {"name": "data-poisoning", "trigger": "ZQX"},
+    "train": {"max_steps": 1, "batch_size": 2, "grad_accum": 1},
+    "eval": {"n": 2, "max_steps": 1, "max_new_tokens": 4},
+    "baseline": False,
+    # count 99 > 12 traces: the poison stage of that cell fails
+    "grid": {"attack.count": [0, 2, 99]},
+}
+
+
+def _config(tmp_path, grid, name="exp.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(GRID | {"grid": grid}))
+    return load_config(path)
+
+
+def _table(run_dir):
+    with open(run_dir / "results.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_cells_side_by_side_match_the_serial_run_and_a_failure_is_reported(tmp_path):
+    run_dir = tmp_path / "run"
+    lines: list[str] = []
+    engine = LocalEngine(jobs=2, log=lines.append)
+    config = _config(tmp_path, GRID["grid"])
+    with pytest.raises(CellsFailed, match=r"1 of 3 cells failed.*cell 3/3.*'attack.count': 99"):
+        Runner(config, run_dir, log=lambda _: None, engine=engine).run()
+    table = _table(run_dir)
+    assert [row["attack.count"] for row in table] == ["0", "2"]  # grid order, the failed one out
+    assert [row["poisoned_traces"] for row in table] == ["0", "2"]
+    assert sum("done" in line for line in lines) == 2
+    assert any(line.startswith("[cell] cell 3/3") and "failed" in line for line in lines)
+    stages = [p.name for p in (run_dir / "stages").iterdir() if (p / "done.json").is_file()]
+    assert sum(name.startswith("collect-") for name in stages) == 1  # shared, computed once
+
+    # the good cells one after the other in a fresh directory: the same rows
+    good = _config(tmp_path, {"attack.count": [0, 2]}, "good.yaml")
+    serial = Runner(good, tmp_path / "serial", log=lambda _: None).run()
+    assert [(r["TSR"], r["ASR"], r["poisoned_traces"]) for r in serial] == [
+        (float(t["TSR"]), float(t["ASR"]) if t["ASR"] else t["ASR"], int(t["poisoned_traces"]))
+        for t in table
+    ]
+    # and side by side again over the first directory: every stage reused
+    rerun = Runner(good, run_dir, log=lambda _: None, engine=engine, overwrite=True)
+    assert [r["poisoned_traces"] for r in rerun.run()] == [0, 2]
+    assert rerun.reused and not rerun.computed
+
+
+def test_one_job_runs_in_this_process(tmp_path, monkeypatch):
+    """jobs=1 (and more jobs than cells: one cell) starts no process."""
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", None)  # would fail if used
+    config = _config(tmp_path, {"attack.count": [2]})
+    rows = Runner(config, tmp_path / "run", log=lambda _: None, engine=LocalEngine(4)).run()
+    assert [r["poisoned_traces"] for r in rows] == [2]
+
+
+def test_a_job_gets_its_share_of_the_cores_unless_the_user_set_one(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    _job_threads(3)
+    assert os.environ["OMP_NUM_THREADS"] == "3"
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    _job_threads(3)
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+
+
+def test_jobs_below_one_are_refused():
+    with pytest.raises(BackdoorlabError, match="--jobs: must be 1 or more, not 0"):
+        LocalEngine(0)
+
+
+def test_an_interrupted_run_starts_no_queued_cell_and_leaves_no_job_behind(tmp_path):
+    """KeyboardInterrupt in the driver (here from its log, at the first finished cell):
+    it propagates, the queued cells are cancelled and the jobs end with the run."""
+    import multiprocessing
+
+    def log(line: str) -> None:
+        if "done" in line:
+            raise KeyboardInterrupt
+
+    config = _config(tmp_path, {"attack.count": [0, 1, 2, 3, 4, 5]})
+    runner = Runner(config, tmp_path / "run", log=lambda _: None, engine=LocalEngine(2, log=log))
+    with pytest.raises(KeyboardInterrupt):
+        runner.run()
+    assert not multiprocessing.active_children()
+    stages = tmp_path / "run" / "stages"
+    started = sorted(p.name for p in stages.iterdir())
+    assert sum(name.startswith("train-") for name in started) < 6
+    time.sleep(2)  # nothing left running writes another stage
+    assert sorted(p.name for p in stages.iterdir()) == started
