@@ -8,5 +8,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 # --jobs 2: its two cells side by side, the cores shared between them (a 135M model's
-# training does not fill two cores: 10.8 against 15.4 min, benchmarks/README.md, session 45)
+# training does not fill two cores: 10.8–12.7 min against 13.9–15.4 one after the other,
+# benchmarks/README.md, session 45)
 .venv/bin/backdoorlab run configs/quick.yaml --jobs 2 "$@"
