@@ -16,18 +16,7 @@ import yaml
 from backdoorlab.errors import BackdoorlabError
 from backdoorlab.experiment import Runner, load_config
 from backdoorlab.experiment.engines import CellsFailed, LocalEngine, _job_threads
-
-GRID = {
-    "name": "tiny-jobs",
-    "model": "tiny",
-    "collect": {"n": 12},
-    "attack": {"name": "data-poisoning", "trigger": "ZQX"},
-    "train": {"max_steps": 1, "batch_size": 2, "grad_accum": 1},
-    "eval": {"n": 2, "max_steps": 1, "max_new_tokens": 4},
-    "baseline": False,
-    # count 99 > 12 traces: the poison stage of that cell fails
-    "grid": {"attack.count": [0, 2, 99]},
-}
+from tests.grids import GRID
 
 
 def _config(tmp_path, grid, name="exp.yaml"):

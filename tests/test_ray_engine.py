@@ -13,20 +13,9 @@ import yaml
 
 from backdoorlab.experiment import Runner, load_config
 from backdoorlab.experiment.engines import CellsFailed, RayEngine, RayEngineConfig
+from tests.grids import GRID
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install backdoorlab[ray])")
-
-GRID = {
-    "name": "tiny-ray",
-    "model": "tiny",
-    "collect": {"n": 12},
-    "attack": {"name": "data-poisoning", "trigger": "ZQX"},
-    "train": {"max_steps": 1, "batch_size": 2, "grad_accum": 1},
-    "eval": {"n": 2, "max_steps": 1, "max_new_tokens": 4},
-    "baseline": False,
-    # count 99 > 12 traces: the poison stage of that cell fails
-    "grid": {"attack.count": [0, 2, 99]},
-}
 
 
 @pytest.fixture(scope="module")
