@@ -83,21 +83,34 @@ def test_jobs_below_one_are_refused():
 
 
 def test_an_interrupted_run_starts_no_queued_cell_and_leaves_no_job_behind(tmp_path):
-    """KeyboardInterrupt in the driver (here from its log, at the first finished cell):
-    it propagates, the queued cells are cancelled and the jobs end with the run."""
+    """SIGINT to the driver alone while its two jobs train (long trainings, so no cell can
+    finish first): KeyboardInterrupt propagates, the third cell never starts, and no job
+    or stage process is left to write after the run has returned."""
     import multiprocessing
+    import signal
+    import threading
 
-    def log(line: str) -> None:
-        if "done" in line:
-            raise KeyboardInterrupt
+    stages = tmp_path / "run" / "stages"
 
-    config = _config(tmp_path, {"attack.count": [0, 1, 2, 3, 4, 5]})
-    runner = Runner(config, tmp_path / "run", log=lambda _: None, engine=LocalEngine(2, log=log))
+    def interrupt_once_both_train() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if stages.is_dir() and sum(p.name.startswith("train-") for p in stages.iterdir()) >= 2:
+                break
+            time.sleep(0.1)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    grid = GRID | {"train": GRID["train"] | {"max_steps": 100_000}}
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(grid | {"grid": {"attack.count": [0, 1, 2]}}))
+    runner = Runner(load_config(path), tmp_path / "run", log=lambda _: None, engine=LocalEngine(2))
+    watcher = threading.Thread(target=interrupt_once_both_train, daemon=True)
+    watcher.start()
     with pytest.raises(KeyboardInterrupt):
         runner.run()
+    watcher.join()
     assert not multiprocessing.active_children()
-    stages = tmp_path / "run" / "stages"
     started = sorted(p.name for p in stages.iterdir())
-    assert sum(name.startswith("train-") for name in started) < 6
+    assert sum(name.startswith("train-") for name in started) == 2
     time.sleep(2)  # nothing left running writes another stage
     assert sorted(p.name for p in stages.iterdir()) == started
