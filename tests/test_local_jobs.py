@@ -69,12 +69,20 @@ def test_one_job_runs_in_this_process(tmp_path, monkeypatch):
 
 
 def test_a_job_gets_its_share_of_the_cores_unless_the_user_set_one(monkeypatch):
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    _job_threads(3)
-    assert os.environ["OMP_NUM_THREADS"] == "3"
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    _job_threads(3)
-    assert os.environ["OMP_NUM_THREADS"] == "1"
+    import signal
+
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell's background job starts
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        _job_threads(3)
+        assert os.environ["OMP_NUM_THREADS"] == "3"
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # interruptible
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        _job_threads(3)
+        assert os.environ["OMP_NUM_THREADS"] == "1"
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_jobs_below_one_are_refused():
@@ -105,10 +113,15 @@ def test_an_interrupted_run_starts_no_queued_cell_and_leaves_no_job_behind(tmp_p
     path.write_text(yaml.safe_dump(grid | {"grid": {"attack.count": [0, 1, 2]}}))
     runner = Runner(load_config(path), tmp_path / "run", log=lambda _: None, engine=LocalEngine(2))
     watcher = threading.Thread(target=interrupt_once_both_train, daemon=True)
-    watcher.start()
-    with pytest.raises(KeyboardInterrupt):
-        runner.run()
-    watcher.join()
+    # SIGINT as in a terminal: a pytest-xdist worker runs with it ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        watcher.start()
+        with pytest.raises(KeyboardInterrupt):
+            runner.run()
+        watcher.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert not multiprocessing.active_children()
     started = sorted(p.name for p in stages.iterdir())
     assert sum(name.startswith("train-") for name in started) == 2

@@ -245,8 +245,11 @@ def _cores() -> int:
 def _job_threads(threads: int) -> None:
     """A `LocalEngine` job's start: its share of the cores, for PyTorch (OpenMP reads the
     variable when it loads) and for the stage processes it starts, which inherit it; an
-    ``OMP_NUM_THREADS`` the user exported is kept."""
+    ``OMP_NUM_THREADS`` the user exported is kept. And SIGINT raises KeyboardInterrupt
+    even where the driver was started with it ignored (a pytest-xdist worker, a shell's
+    background job), so that the driver's interruption always reaches its jobs."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # the user's own setting wins
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _cell_args(runner: Runner, index: int, base_key: str) -> dict[str, Any]:
